@@ -1,0 +1,89 @@
+/*
+ * sequencer.h: group commit. One writer thread; submissions queue; whenever
+ * the writer is free it takes everything queued (up to max_batch entries)
+ * and integrates it in ONE write transaction: assigns indexes, versions and
+ * previous-version links, updates tiles and indexes, signs and stores the
+ * new checkpoint, commits durably, and only then calls every submitter's
+ * callback. No timer: batches grow by themselves under load.
+ */
+#ifndef KT_LOGSERVER_SEQUENCER_H
+#define KT_LOGSERVER_SEQUENCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kt/err.h"
+#include "kt/merkle.h"
+#include "kt/note.h"
+#include "kt/entry.h"
+#include "store.h"
+
+struct kt_seq;
+
+/* One request: publish (revoke = 0) or revoke. Fields borrow from the
+ * caller until the callback has run. label, key_type and key must already
+ * be validated (kt_label_valid, kt_key_check). */
+struct kt_seq_req {
+	const char *label;
+	size_t label_len;
+	int revoke;
+	const char *key_type;
+	size_t key_type_len;
+	const uint8_t *key;
+	size_t key_len;
+};
+
+/* One result, in the order of the requests. */
+struct kt_seq_res {
+	kt_err err;          /* KT_OK, KT_ERR_CONFLICT (revoke with no live key) */
+	uint64_t index;      /* leaf index of the entry (new, or existing when
+	                        the publish was idempotent) */
+	uint64_t version;
+	int appended;        /* 0 if idempotent: nothing was appended */
+};
+
+/*
+ * Called once per submission from the writer thread, after the commit that
+ * made its entries durable (or with err != KT_OK and nothing written: I/O
+ * failure, shutting down). tree_size is the size of the checkpoint that was
+ * committed with them. res[0..n) borrow until the callback returns. Must not
+ * block: copy what is needed and wake the waiter (e.g. resume the HTTP
+ * connection).
+ */
+typedef void (*kt_seq_done_fn)(void *arg, kt_err err, uint64_t tree_size,
+    const struct kt_seq_res *res, size_t n);
+
+struct kt_seq_opts {
+	size_t max_batch;      /* entries per transaction (default 4096) */
+	size_t max_queue;      /* entries queued before KT_ERR_BUSY (default 65536) */
+};
+
+/* Starts the writer thread. s and signer must outlive the sequencer. */
+KT_MUST_CHECK kt_err kt_seq_start(struct kt_seq **out, struct kt_store *s,
+    const struct kt_signer *signer, const struct kt_seq_opts *opts);
+
+/*
+ * Queues n requests (1..max_batch) to be integrated together (all in one
+ * transaction, under one checkpoint). Returns KT_OK when queued (done will be
+ * called exactly once), or KT_ERR_BUSY (queue full or stopping; done is not
+ * called). Thread-safe, never blocks on I/O.
+ */
+KT_MUST_CHECK kt_err kt_seq_submit(struct kt_seq *q,
+    const struct kt_seq_req *reqs, size_t n, kt_seq_done_fn done, void *arg);
+
+/* Stops taking submissions, integrates and commits what is queued, joins
+ * the writer thread, frees. Accepts NULL. */
+void kt_seq_stop(struct kt_seq *q);
+
+/* Counters for /metrics (monotonic; read without locks). */
+struct kt_seq_stats {
+	uint64_t entries_appended;
+	uint64_t batches;
+	uint64_t batch_size_hist[16];   /* batch sizes in buckets of powers of 2:
+	                                   [0] = 1, [1] = 2, [2] = 3..4, ... */
+	uint64_t commit_us_hist[16];    /* commit latency, buckets 2^k*50 us */
+	uint64_t commit_us_sum;
+};
+void kt_seq_stats(const struct kt_seq *q, struct kt_seq_stats *out);
+
+#endif /* KT_LOGSERVER_SEQUENCER_H */

@@ -1,0 +1,99 @@
+/*
+ * store.h: kt-logd's LMDB storage. The only file that includes lmdb.h is
+ * store.c. One LMDB environment in the data folder holds:
+ *   - entries by leaf index (the encoded kt entries),
+ *   - hash tiles (tlog-tiles, height 8; kept so that any node needed by an
+ *     inclusion or consistency proof, for any older size, is a read of a
+ *     handful of tiles, and appends rewrite O(1) amortised hashes),
+ *   - a label index (label -> leaf indexes of its versions),
+ *   - a leaf-hash index (leaf hash -> leaf index),
+ *   - signed checkpoints by tree size, and the latest,
+ *   - metadata: format version, origin, log verifier key.
+ *
+ * Readers use read-only transactions (MDB_NOTLS) and never wait for the
+ * writer. Only the sequencer writes (store_write.h).
+ */
+#ifndef KT_LOGSERVER_STORE_H
+#define KT_LOGSERVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kt/err.h"
+#include "kt/merkle.h"
+#include "kt/tile.h"
+
+struct kt_store;
+struct kt_store_read;
+
+/*
+ * Opens (creating if empty) the store in folder dir for the log `origin`
+ * whose verifier key string is `vkey`. A folder holding other files that is
+ * not a kt data folder, or a kt folder of another origin or key, is refused
+ * (KT_ERR_CONFLICT) with a message in err. The map grows on MDB_MAP_FULL.
+ * On error *out is NULL.
+ */
+KT_MUST_CHECK kt_err kt_store_open(struct kt_store **out, const char *dir,
+    const char *origin, const char *vkey, char *err, size_t errlen);
+
+/* Closes; accepts NULL. No read or write transaction may be open. */
+void kt_store_close(struct kt_store *s);
+
+/* ---- reads: each inside one read-only snapshot -------------------------- */
+
+/* Begins a snapshot of the latest committed state. End with
+ * kt_store_read_end on every path. Any thread; cheap (no locks taken
+ * against the writer). */
+KT_MUST_CHECK kt_err kt_store_read_begin(struct kt_store *s,
+    struct kt_store_read **out);
+void kt_store_read_end(struct kt_store_read *r);
+
+/* Tree size of the snapshot (the size of its latest checkpoint). */
+uint64_t kt_store_read_size(const struct kt_store_read *r);
+
+/* The latest signed checkpoint note (exact C2SP text). Borrowed: valid until
+ * kt_store_read_end. KT_ERR_NOT_FOUND only before the first checkpoint. */
+KT_MUST_CHECK kt_err kt_store_read_checkpoint(struct kt_store_read *r,
+    const char **note, size_t *len);
+
+/* Encoded entry at index. Borrowed until kt_store_read_end. */
+KT_MUST_CHECK kt_err kt_store_read_entry(struct kt_store_read *r,
+    uint64_t index, const uint8_t **buf, size_t *len);
+
+/* Leaf hash of entry `index`. */
+KT_MUST_CHECK kt_err kt_store_read_leaf_hash(struct kt_store_read *r,
+    uint64_t index, struct kt_hash *out);
+
+/* Leaf index of the entry with this leaf hash (KT_ERR_NOT_FOUND). */
+KT_MUST_CHECK kt_err kt_store_find_leaf(struct kt_store_read *r,
+    const struct kt_hash *leaf_hash, uint64_t *index);
+
+/* Number of versions of a label (0 if never published), and the leaf index
+ * of version v (1-based; KT_ERR_NOT_FOUND if v is not 1..count). */
+KT_MUST_CHECK kt_err kt_store_label_count(struct kt_store_read *r,
+    const char *label, size_t len, uint64_t *count);
+KT_MUST_CHECK kt_err kt_store_label_version(struct kt_store_read *r,
+    const char *label, size_t len, uint64_t version, uint64_t *index);
+
+/* Proofs and roots for any size up to kt_store_read_size. */
+KT_MUST_CHECK kt_err kt_store_inclusion(struct kt_store_read *r,
+    uint64_t index, uint64_t size, struct kt_proof *out);
+KT_MUST_CHECK kt_err kt_store_consistency(struct kt_store_read *r,
+    uint64_t old, uint64_t new_size, struct kt_proof *out);
+KT_MUST_CHECK kt_err kt_store_root(struct kt_store_read *r, uint64_t size,
+    struct kt_hash *out);
+
+/*
+ * A tlog-tiles tile for the snapshot: hash tiles (t->level 0..63) as raw
+ * concatenated hashes, entry bundles (KT_TILE_LEVEL_ENTRIES) in bundle
+ * encoding, written into buf. KT_ERR_NOT_FOUND if the tile at that width
+ * does not exist at this size (a partial width must equal the current one,
+ * or be a prefix of a now-full tile).
+ */
+KT_MUST_CHECK kt_err kt_store_read_tile(struct kt_store_read *r,
+    const struct kt_tile *t, uint8_t *buf, size_t cap, size_t *len);
+
+/* Bytes the environment uses on disk (for metrics and the benchmark). */
+uint64_t kt_store_disk_bytes(struct kt_store *s);
+
+#endif /* KT_LOGSERVER_STORE_H */

@@ -1,0 +1,43 @@
+/*
+ * kt/tlogproof.h: C2SP tlog-proof, a self-contained offline inclusion proof.
+ *
+ *   c2sp.org/tlog-proof@v1\n
+ *   [extra <base64>\n]          kt puts the entry bytes here
+ *   index <N>\n
+ *   <base64 hash>\n ...         the inclusion proof, RFC order (0..63 lines)
+ *   \n
+ *   <signed checkpoint note>    with any cosignatures
+ */
+#ifndef KT_TLOGPROOF_H
+#define KT_TLOGPROOF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kt/err.h"
+#include "kt/merkle.h"
+#include "kt/entry.h"
+#include "kt/note.h"
+
+#define KT_TLOGPROOF_MAX (KT_NOTE_MAX + 16384)
+
+struct kt_tlogproof {
+	size_t extra_len;                /* 0 when there is no extra line */
+	uint8_t extra[KT_ENTRY_MAX];
+	uint64_t index;
+	struct kt_proof proof;
+	const char *note;                /* borrows from the parsed buffer */
+	size_t note_len;
+};
+
+/* Formats a tlog-proof into buf, NUL-terminated. extra may be NULL. */
+KT_MUST_CHECK kt_err kt_tlogproof_format(const uint8_t *extra, size_t extra_len,
+    uint64_t index, const struct kt_proof *proof, const char *note,
+    size_t note_len, char *buf, size_t cap, size_t *out_len);
+
+/* Parses strictly (the note itself is not parsed: use kt_note_open on
+ * out->note). KT_ERR_MALFORMED or KT_ERR_TOO_LARGE. */
+KT_MUST_CHECK kt_err kt_tlogproof_parse(const char *buf, size_t len,
+    struct kt_tlogproof *out);
+
+#endif /* KT_TLOGPROOF_H */

@@ -1,0 +1,3 @@
+/* tile.c: placeholder until implemented. */
+#include "kt/err.h"
+typedef int kt_placeholder_tile;
