@@ -1,2 +1,1052 @@
-/* placeholder */
-int main(void) { return 77; }
+/*
+ * check_note.c: C2SP signed-note keys and notes, and tlog-cosignature.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <sodium.h>
+
+#include "kt/note.h"
+
+/*
+ * Known-answer vectors from the Go reference implementation,
+ * golang.org/x/mod/sumdb/note: the package documentation (note.go, section
+ * "Example") and its tests (note_test.go: TestNewVerifier, TestNewSigner,
+ * TestSign, TestOpen). Data only; no code was taken.
+ */
+#define GO_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+#define GO_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+#define GO_ENOCH_VKEY "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
+#define GO_TEXT "If you think cryptography is the answer to your problem,\n" \
+	"then you don't know what your problem is.\n"
+#define GO_PETER_B64 "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+#define GO_PETER_SIG "\xe2\x80\x94 PeterNeumann " GO_PETER_B64 "\n"
+#define GO_ENOCH_SIG "\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+/* Go's TestNewVerifier: wrong key length and unknown algorithm, each with
+ * an adjusted (correct) key hash, must still be rejected. */
+#define GO_BAD_VKEY_LEN "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
+#define GO_BAD_VKEY_ALG "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+
+#define EM "\xe2\x80\x94"
+
+static const char go_note[] = GO_TEXT "\n" GO_PETER_SIG;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct kt_signer *
+mk_signer(const char *name, uint8_t type, uint8_t fill)
+{
+	uint8_t seed[KT_SEED_LEN];
+	struct kt_signer *s = NULL;
+
+	for (size_t i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)(fill + i);
+	ck_assert_int_eq(kt_signer_from_seed(name, type, seed, &s), KT_OK);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+static struct kt_verifier
+vkey(const char *text)
+{
+	struct kt_verifier v;
+
+	ck_assert_int_eq(kt_verifier_parse(text, strlen(text), &v), KT_OK);
+	return v;
+}
+
+/* Opens a heap copy of exactly len bytes, so ASan sees any over-read. */
+static kt_err
+open_copy(const char *buf, size_t len, const struct kt_verifier *vs, size_t nv,
+    uint8_t *ok, uint64_t *times)
+{
+	struct kt_note n;
+	char *c = malloc(len ? len : 1);
+	kt_err err;
+
+	ck_assert_ptr_nonnull(c);
+	memcpy(c, buf, len);
+	err = kt_note_open(c, len, vs, nv, &n, ok, times);
+	free(c);
+	return err;
+}
+
+/* ---- kt_key_name_valid -------------------------------------------------- */
+
+START_TEST(test_key_name_valid)
+{
+	char longname[KT_KEY_NAME_MAX + 2];
+
+	ck_assert(kt_key_name_valid("PeterNeumann", 12));
+	ck_assert(kt_key_name_valid("example.com/log", 15));
+	ck_assert(kt_key_name_valid("caf\xc3\xa9", 5));      /* UTF-8 é */
+	ck_assert(!kt_key_name_valid("", 0));
+	ck_assert(!kt_key_name_valid("a b", 3));
+	ck_assert(!kt_key_name_valid("a+b", 3));
+	ck_assert(!kt_key_name_valid("a\tb", 3));
+	ck_assert(!kt_key_name_valid("a\nb", 3));
+	ck_assert(!kt_key_name_valid("a\x7f", 2));
+	ck_assert(!kt_key_name_valid("a\0b", 3));
+	ck_assert(!kt_key_name_valid("a\xc2\xa0" "b", 4));   /* NBSP */
+	ck_assert(!kt_key_name_valid("a\xe3\x80\x80" "b", 5)); /* U+3000 */
+	ck_assert(!kt_key_name_valid("a\xe2\x80\x8a" "b", 5)); /* U+200A */
+	ck_assert(!kt_key_name_valid("a\xff", 2));
+	ck_assert(!kt_key_name_valid("a\xc0\xaf", 3));       /* overlong '/' */
+	ck_assert(!kt_key_name_valid("a\xed\xa0\x80", 4));   /* surrogate */
+	ck_assert(!kt_key_name_valid("a\xe2\x80", 3));       /* truncated */
+	memset(longname, 'a', sizeof(longname));
+	ck_assert(kt_key_name_valid(longname, KT_KEY_NAME_MAX));
+	ck_assert(!kt_key_name_valid(longname, KT_KEY_NAME_MAX + 1));
+}
+END_TEST
+
+/* ---- kt_signer_from_seed ------------------------------------------------ */
+
+START_TEST(test_signer_from_seed)
+{
+	uint8_t seed[KT_SEED_LEN] = {0};
+	struct kt_signer *s = (struct kt_signer *)&s;
+	struct kt_verifier v;
+	uint8_t h[crypto_hash_sha256_BYTES];
+	uint8_t pre[64];
+	size_t n;
+
+	/* Key ID = SHA-256(name || 0x0A || type || pub)[:4], computed here
+	 * independently from the public key. */
+	for (int t = 0; t < 2; t++) {
+		uint8_t type = t ? KT_KEY_COSIG : KT_KEY_ED25519;
+
+		ck_assert_int_eq(kt_signer_from_seed("log.example/x", type,
+		    seed, &s), KT_OK);
+		kt_signer_verifier(s, &v);
+		ck_assert_uint_eq(v.type, type);
+		n = 0;
+		memcpy(pre, "log.example/x\n", 14);
+		n += 14;
+		pre[n++] = type;
+		memcpy(pre + n, v.pub, 32);
+		n += 32;
+		crypto_hash_sha256(h, pre, n);
+		ck_assert_mem_eq(v.id, h, 4);
+		kt_signer_free(s);
+	}
+	/* Same seed and name, other type: another key ID. */
+	{
+		struct kt_signer *a = mk_signer("n", KT_KEY_ED25519, 1);
+		struct kt_signer *b = mk_signer("n", KT_KEY_COSIG, 1);
+		struct kt_verifier va, vb;
+
+		kt_signer_verifier(a, &va);
+		kt_signer_verifier(b, &vb);
+		ck_assert_mem_eq(va.pub, vb.pub, 32);
+		ck_assert(memcmp(va.id, vb.id, 4) != 0);
+		kt_signer_free(a);
+		kt_signer_free(b);
+	}
+	s = (struct kt_signer *)&s;
+	ck_assert_int_eq(kt_signer_from_seed("", KT_KEY_ED25519, seed, &s),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_null(s);
+	s = (struct kt_signer *)&s;
+	ck_assert_int_eq(kt_signer_from_seed("a+b", KT_KEY_ED25519, seed, &s),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(kt_signer_from_seed("a b", KT_KEY_ED25519, seed, &s),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_signer_from_seed("ab", 0x05, seed, &s),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_signer_from_seed("ab", 0x00, seed, &s),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+/* ---- kt_signer_parse ---------------------------------------------------- */
+
+START_TEST(test_signer_parse)
+{
+	const char *skey = GO_SKEY;
+	size_t len = strlen(skey);
+	struct kt_signer *s = NULL;
+	struct kt_verifier v, want = vkey(GO_VKEY);
+	char *b;
+
+	/* The Go signer key derives the Go verifier key. */
+	ck_assert_int_eq(kt_signer_parse(skey, len, &s), KT_OK);
+	kt_signer_verifier(s, &v);
+	ck_assert_str_eq(v.name, "PeterNeumann");
+	ck_assert_mem_eq(v.id, "\xc7\x4f\x20\xa3", 4);
+	ck_assert_mem_eq(&v, &want, sizeof(v));
+	kt_signer_free(s);
+
+	/* One trailing newline (a key file) is accepted. */
+	b = malloc(len + 2);
+	memcpy(b, skey, len);
+	b[len] = '\n';
+	ck_assert_int_eq(kt_signer_parse(b, len + 1, &s), KT_OK);
+	kt_signer_free(s);
+	b[len + 1] = '\n';
+	ck_assert_int_eq(kt_signer_parse(b, len + 2, &s), KT_ERR_MALFORMED);
+	ck_assert_ptr_null(s);
+	free(b);
+
+	/* Go's TestNewSigner manglings: every proper substring and every
+	 * single-byte increment is rejected. */
+	for (size_t i = 0; i <= len; i++) {
+		for (size_t j = i + 1; j <= len; j++) {
+			if (i == 0 && j == len)
+				continue;
+			b = malloc(j - i);
+			memcpy(b, skey + i, j - i);
+			s = (struct kt_signer *)&s;
+			ck_assert_msg(kt_signer_parse(b, j - i, &s) != KT_OK,
+			    "substring %zu..%zu accepted", i, j);
+			ck_assert_ptr_null(s);
+			free(b);
+		}
+	}
+	b = malloc(len);
+	memcpy(b, skey, len);
+	for (size_t i = 0; i < len; i++) {
+		b[i]++;
+		ck_assert_msg(kt_signer_parse(b, len, &s) != KT_OK,
+		    "increment at %zu accepted", i);
+		b[i]--;
+	}
+	free(b);
+
+	/* Uppercase hex is not the canonical form. */
+	ck_assert_int_eq(kt_signer_parse(
+	    "PRIVATE+KEY+PeterNeumann+C74F20A3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+	    len, &s), KT_ERR_MALFORMED);
+}
+END_TEST
+
+/* ---- kt_signer_format --------------------------------------------------- */
+
+START_TEST(test_signer_format)
+{
+	char buf[KT_KEY_TEXT_MAX];
+	struct kt_signer *s = NULL, *s2 = NULL;
+	struct kt_verifier v1, v2;
+
+	ck_assert_int_eq(kt_signer_parse(GO_SKEY, strlen(GO_SKEY), &s), KT_OK);
+	ck_assert_int_eq(kt_signer_format(s, buf, sizeof(buf)), KT_OK);
+	ck_assert_str_eq(buf, GO_SKEY);
+	ck_assert_int_eq(kt_signer_format(s, buf, strlen(GO_SKEY)),
+	    KT_ERR_TOO_LARGE);
+	ck_assert_int_eq(kt_signer_format(s, buf, strlen(GO_SKEY) + 1), KT_OK);
+	kt_signer_free(s);
+
+	/* Round trip of a cosignature (type 0x04) signer. */
+	s = mk_signer("witness.example/w1", KT_KEY_COSIG, 7);
+	ck_assert_int_eq(kt_signer_format(s, buf, sizeof(buf)), KT_OK);
+	ck_assert_int_eq(strncmp(buf, "PRIVATE+KEY+witness.example/w1+", 31), 0);
+	ck_assert_int_eq(kt_signer_parse(buf, strlen(buf), &s2), KT_OK);
+	kt_signer_verifier(s, &v1);
+	kt_signer_verifier(s2, &v2);
+	ck_assert_mem_eq(&v1, &v2, sizeof(v1));
+	kt_signer_free(s);
+	kt_signer_free(s2);
+}
+END_TEST
+
+/* ---- kt_signer_free ----------------------------------------------------- */
+
+START_TEST(test_signer_free)
+{
+	kt_signer_free(NULL);
+	kt_signer_free(mk_signer("a", KT_KEY_ED25519, 0));
+}
+END_TEST
+
+/* ---- kt_signer_verifier ------------------------------------------------- */
+
+START_TEST(test_signer_verifier)
+{
+	struct kt_signer *s = mk_signer("log.example", KT_KEY_ED25519, 3);
+	struct kt_verifier v;
+	uint8_t seed[KT_SEED_LEN], pk[32], sk[64];
+
+	kt_signer_verifier(s, &v);
+	for (size_t i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)(3 + i);
+	crypto_sign_seed_keypair(pk, sk, seed);
+	ck_assert_mem_eq(v.pub, pk, 32);
+	ck_assert_str_eq(v.name, "log.example");
+	ck_assert_uint_eq(v.type, KT_KEY_ED25519);
+	kt_signer_free(s);
+}
+END_TEST
+
+/* ---- kt_signer_name ----------------------------------------------------- */
+
+START_TEST(test_signer_name)
+{
+	struct kt_signer *s = mk_signer("example.com/foo", KT_KEY_ED25519, 0);
+
+	ck_assert_str_eq(kt_signer_name(s), "example.com/foo");
+	kt_signer_free(s);
+}
+END_TEST
+
+/* ---- kt_verifier_parse -------------------------------------------------- */
+
+START_TEST(test_verifier_parse)
+{
+	const char *vk = GO_VKEY;
+	size_t len = strlen(vk);
+	struct kt_verifier v;
+	char *b;
+
+	ck_assert_int_eq(kt_verifier_parse(vk, len, &v), KT_OK);
+	ck_assert_str_eq(v.name, "PeterNeumann");
+	ck_assert_uint_eq(v.type, KT_KEY_ED25519);
+	ck_assert_mem_eq(v.id, "\xc7\x4f\x20\xa3", 4);
+	v = vkey(GO_ENOCH_VKEY);
+	ck_assert_mem_eq(v.id, "\xaf\x0c\xfe\x78", 4);
+
+	ck_assert_int_eq(kt_verifier_parse(GO_BAD_VKEY_LEN,
+	    strlen(GO_BAD_VKEY_LEN), &v), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_verifier_parse(GO_BAD_VKEY_ALG,
+	    strlen(GO_BAD_VKEY_ALG), &v), KT_ERR_MALFORMED);
+
+	/* Go's TestNewVerifier manglings. */
+	for (size_t i = 0; i <= len; i++) {
+		for (size_t j = i + 1; j <= len; j++) {
+			if (i == 0 && j == len)
+				continue;
+			b = malloc(j - i);
+			memcpy(b, vk + i, j - i);
+			ck_assert_msg(kt_verifier_parse(b, j - i, &v) != KT_OK,
+			    "substring %zu..%zu accepted", i, j);
+			free(b);
+		}
+	}
+	b = malloc(len);
+	memcpy(b, vk, len);
+	for (size_t i = 0; i < len; i++) {
+		b[i]++;
+		ck_assert_msg(kt_verifier_parse(b, len, &v) != KT_OK,
+		    "increment at %zu accepted", i);
+		b[i]--;
+	}
+	free(b);
+
+	/* Wrong ID, non-canonical base64, too long. */
+	ck_assert_int_eq(kt_verifier_parse(
+	    "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+	    len, &v), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_verifier_parse(
+	    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TX",
+	    len, &v), KT_ERR_MALFORMED);
+	b = malloc(KT_KEY_TEXT_MAX + 10);
+	memset(b, 'a', KT_KEY_TEXT_MAX + 10);
+	ck_assert_int_eq(kt_verifier_parse(b, KT_KEY_TEXT_MAX + 10, &v),
+	    KT_ERR_TOO_LARGE);
+	free(b);
+}
+END_TEST
+
+/* ---- kt_verifier_format ------------------------------------------------- */
+
+START_TEST(test_verifier_format)
+{
+	char buf[KT_KEY_TEXT_MAX];
+	struct kt_verifier v = vkey(GO_VKEY), v2;
+	struct kt_signer *s = mk_signer("w", KT_KEY_COSIG, 9);
+
+	ck_assert_int_eq(kt_verifier_format(&v, buf, sizeof(buf)), KT_OK);
+	ck_assert_str_eq(buf, GO_VKEY);
+	ck_assert_int_eq(kt_verifier_format(&v, buf, strlen(GO_VKEY)),
+	    KT_ERR_TOO_LARGE);
+	kt_signer_verifier(s, &v);
+	ck_assert_int_eq(kt_verifier_format(&v, buf, sizeof(buf)), KT_OK);
+	ck_assert_int_eq(kt_verifier_parse(buf, strlen(buf), &v2), KT_OK);
+	ck_assert_mem_eq(&v, &v2, sizeof(v));
+	/* "w+<8 hex>+": the type byte 0x04 puts 'B' first in the base64. */
+	ck_assert_int_eq(buf[1], '+');
+	ck_assert_int_eq(buf[10], '+');
+	ck_assert_int_eq(buf[11], 'B');
+	v.type = 0x05;
+	ck_assert_int_eq(kt_verifier_format(&v, buf, sizeof(buf)),
+	    KT_ERR_MALFORMED);
+	kt_signer_free(s);
+}
+END_TEST
+
+/* ---- kt_note_parse ------------------------------------------------------ */
+
+struct bad_note {
+	const char *what;
+	const char *note;
+	kt_err want;
+};
+
+#define SIGB64 GO_PETER_B64
+static const struct bad_note bad_notes[] = {
+	{ "empty", "", KT_ERR_MALFORMED },
+	{ "text only", GO_TEXT, KT_ERR_MALFORMED },
+	{ "no signature lines", GO_TEXT "\n", KT_ERR_MALFORMED },
+	{ "missing final newline", GO_TEXT "\n" EM " PeterNeumann " SIGB64,
+	  KT_ERR_MALFORMED },
+	{ "no blank line", GO_TEXT GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "two blank lines", GO_TEXT "\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "empty text", "\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "text is one empty line", "\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "two ASCII hyphens", GO_TEXT "\n-- PeterNeumann " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "hyphen instead of em dash", GO_TEXT "\n- PeterNeumann " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "en dash", GO_TEXT "\n\xe2\x80\x93 PeterNeumann " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "no space after dash", GO_TEXT "\n" EM "PeterNeumann " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "empty name", GO_TEXT "\n" EM "  " SIGB64 "\n", KT_ERR_MALFORMED },
+	{ "double space", GO_TEXT "\n" EM " PeterNeumann  " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "tab separator", GO_TEXT "\n" EM " PeterNeumann\t" SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "trailing space", GO_TEXT "\n" EM " PeterNeumann " SIGB64 " \n",
+	  KT_ERR_MALFORMED },
+	{ "no base64", GO_TEXT "\n" EM " PeterNeumann\n", KT_ERR_MALFORMED },
+	{ "empty base64", GO_TEXT "\n" EM " PeterNeumann \n", KT_ERR_MALFORMED },
+	{ "name with space", GO_TEXT "\n" EM " Bad Name " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "name with plus", GO_TEXT "\n" EM " Peter+Neumann " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "name with NBSP", GO_TEXT "\n" EM " Peter\xc2\xa0Neumann " SIGB64 "\n",
+	  KT_ERR_MALFORMED },
+	{ "CR in text", "If you think\r\nso.\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "CRLF signature line", GO_TEXT "\n" EM " PeterNeumann " SIGB64 "\r\n",
+	  KT_ERR_MALFORMED },
+	{ "tab in text", "a\tb\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "DEL in text", "a\x7f" "b\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "control char", "\x01" GO_TEXT "\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "invalid UTF-8 0xff", "\xff" GO_TEXT "\n" GO_PETER_SIG,
+	  KT_ERR_MALFORMED },
+	{ "overlong UTF-8", "a\xc0\xaf\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "UTF-16 surrogate", "a\xed\xa0\x80\n\n" GO_PETER_SIG,
+	  KT_ERR_MALFORMED },
+	{ "beyond U+10FFFF", "a\xf4\x90\x80\x80\n\n" GO_PETER_SIG,
+	  KT_ERR_MALFORMED },
+	{ "truncated UTF-8", "a\xe2\x80\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "bad base64 char", GO_TEXT "\n" EM " PeterNeumann x08go/ZJ!uBS9UG/"
+	  "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	  "yyBwJnAM=\n", KT_ERR_MALFORMED },
+	{ "base64 without padding", GO_TEXT "\n" EM " PeterNeumann x08go/ZJkuBS9U"
+	  "G/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	  "yyBwJnAM\n", KT_ERR_MALFORMED },
+	{ "non-canonical base64", GO_TEXT "\n" EM " PeterNeumann x08go/ZJkuBS9UG"
+	  "/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	  "yyBwJnAN=\n", KT_ERR_MALFORMED },
+	{ "url-safe base64", GO_TEXT "\n" EM " PeterNeumann x08go_ZJkuBS9UG"
+	  "_SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	  "yyBwJnAM=\n", KT_ERR_MALFORMED },
+	{ "signature of only a key ID", GO_TEXT "\n" EM " PeterNeumann AAAAAA==\n",
+	  KT_ERR_MALFORMED },
+	{ "line after signatures", GO_TEXT "\n" GO_PETER_SIG "Unexpected line.\n",
+	  KT_ERR_MALFORMED },
+	{ "Go: bad name, no newline", GO_TEXT "\n" EM " Bad Name " SIGB64,
+	  KT_ERR_MALFORMED },
+};
+
+START_TEST(test_note_parse)
+{
+	struct kt_note n;
+	char *big;
+	size_t nb = sizeof(bad_notes) / sizeof(bad_notes[0]);
+
+	ck_assert_uint_ge(nb, 25);
+	ck_assert_int_eq(kt_note_parse(go_note, strlen(go_note), &n), KT_OK);
+	ck_assert_uint_eq(n.text_len, strlen(GO_TEXT));
+	ck_assert_mem_eq(n.text, GO_TEXT, n.text_len);
+	ck_assert_uint_eq(n.nsigs, 1);
+	ck_assert_uint_eq(n.sigs[0].name_len, 12);
+	ck_assert_mem_eq(n.sigs[0].name, "PeterNeumann", 12);
+	ck_assert_uint_eq(n.sigs[0].b64_len, strlen(GO_PETER_B64));
+	ck_assert_mem_eq(n.sigs[0].b64, GO_PETER_B64, n.sigs[0].b64_len);
+	ck_assert_mem_eq(n.sigs[0].id, "\xc7\x4f\x20\xa3", 4);
+
+	/* A blank line inside the text is fine: the last one separates. */
+	{
+		const char *t = "a\n\nb\n\n" GO_PETER_SIG;
+
+		ck_assert_int_eq(kt_note_parse(t, strlen(t), &n), KT_OK);
+		ck_assert_uint_eq(n.text_len, 5);
+	}
+
+	for (size_t i = 0; i < nb; i++) {
+		const struct bad_note *b = &bad_notes[i];
+		kt_err err = kt_note_parse(b->note, strlen(b->note), &n);
+
+		ck_assert_msg(err == b->want, "%s: got %d want %d", b->what,
+		    err, b->want);
+		ck_assert_uint_eq(n.nsigs, 0);
+	}
+	/* A NUL byte (strlen-based table entries cannot hold one). */
+	{
+		char t[] = "a\0b\n\n" GO_PETER_SIG;
+
+		ck_assert_int_eq(kt_note_parse(t, sizeof(t) - 1, &n),
+		    KT_ERR_MALFORMED);
+	}
+
+	/* Size limit: KT_NOTE_MAX bytes parse, one more is too large. */
+	big = malloc(KT_NOTE_MAX + 1);
+	{
+		size_t sl = strlen(GO_PETER_SIG), tl = KT_NOTE_MAX - sl - 1;
+
+		memset(big, 'x', tl - 1);
+		big[tl - 1] = '\n';
+		big[tl] = '\n';
+		memcpy(big + tl + 1, GO_PETER_SIG, sl);
+		ck_assert_int_eq(kt_note_parse(big, KT_NOTE_MAX, &n), KT_OK);
+		memmove(big + 1, big, KT_NOTE_MAX);
+		ck_assert_int_eq(kt_note_parse(big, KT_NOTE_MAX + 1, &n),
+		    KT_ERR_TOO_LARGE);
+	}
+	free(big);
+
+	/* A signature field longer than KT_NOTE_SIG_B64_MAX. */
+	{
+		size_t l = 5 + 4 + KT_NOTE_SIG_B64_MAX + 4 + 1, o = 0;
+
+		big = malloc(l);
+		memcpy(big, "a\n\n" EM " n ", 9);
+		o = 9;
+		memset(big + o, 'A', KT_NOTE_SIG_B64_MAX + 4);
+		o += KT_NOTE_SIG_B64_MAX + 4;
+		big[o++] = '\n';
+		ck_assert_int_eq(kt_note_parse(big, o, &n), KT_ERR_TOO_LARGE);
+		free(big);
+	}
+
+	/* KT_NOTE_MAX_SIGS signature lines parse, one more does not. */
+	{
+		size_t sl = strlen(GO_PETER_SIG), tl = strlen(GO_TEXT) + 1, o;
+
+		big = malloc(tl + (KT_NOTE_MAX_SIGS + 1) * sl);
+		memcpy(big, GO_TEXT "\n", tl);
+		o = tl;
+		for (int i = 0; i < KT_NOTE_MAX_SIGS + 1; i++, o += sl)
+			memcpy(big + o, GO_PETER_SIG, sl);
+		ck_assert_int_eq(kt_note_parse(big, o - sl, &n), KT_OK);
+		ck_assert_uint_eq(n.nsigs, KT_NOTE_MAX_SIGS);
+		ck_assert_int_eq(kt_note_parse(big, o, &n), KT_ERR_TOO_LARGE);
+		ck_assert_uint_eq(n.nsigs, 0);
+		free(big);
+	}
+
+	/* Every truncation is rejected without reading past the end. */
+	for (size_t i = 0; i < strlen(go_note); i++) {
+		char *c = malloc(i ? i : 1);
+
+		memcpy(c, go_note, i);
+		ck_assert_msg(kt_note_parse(c, i, &n) != KT_OK,
+		    "truncation to %zu accepted", i);
+		free(c);
+	}
+}
+END_TEST
+
+/* ---- kt_note_verify ----------------------------------------------------- */
+
+START_TEST(test_note_verify)
+{
+	const char *both = GO_TEXT "\n" GO_PETER_SIG GO_ENOCH_SIG;
+	struct kt_verifier vs[3];
+	struct kt_note n;
+	uint8_t ok[3];
+	uint64_t times[3];
+
+	vs[0] = vkey(GO_VKEY);
+	vs[1] = vkey(GO_ENOCH_VKEY);
+	ck_assert_int_eq(kt_note_parse(both, strlen(both), &n), KT_OK);
+
+	/* Go's TestOpen: one known, both known, none known. */
+	ck_assert_int_eq(kt_note_verify(&n, vs, 1, ok, times), KT_OK);
+	ck_assert_uint_eq(ok[0], 1);
+	ck_assert_uint_eq(times[0], 0);
+	ck_assert_int_eq(kt_note_verify(&n, vs + 1, 1, ok, NULL), KT_OK);
+	ck_assert_uint_eq(ok[0], 1);
+	ck_assert_int_eq(kt_note_verify(&n, vs, 2, ok, NULL), KT_OK);
+	ck_assert_uint_eq(ok[0], 1);
+	ck_assert_uint_eq(ok[1], 1);
+	ck_assert_int_eq(kt_note_verify(&n, vs, 0, NULL, NULL),
+	    KT_ERR_UNKNOWN_KEY);
+
+	/* A verifier that signed nothing here gets ok = 0. */
+	{
+		struct kt_signer *s = mk_signer("other", KT_KEY_ED25519, 5);
+
+		kt_signer_verifier(s, &vs[2]);
+		ck_assert_int_eq(kt_note_verify(&n, vs, 3, ok, NULL), KT_OK);
+		ck_assert_uint_eq(ok[0], 1);
+		ck_assert_uint_eq(ok[1], 1);
+		ck_assert_uint_eq(ok[2], 0);
+		ck_assert_int_eq(kt_note_verify(&n, vs + 2, 1, ok, NULL),
+		    KT_ERR_UNKNOWN_KEY);
+		ck_assert_uint_eq(ok[0], 0);
+
+		/* Same name as Peter, another key: unknown, not bad. */
+		kt_signer_free(s);
+		s = mk_signer("PeterNeumann", KT_KEY_ED25519, 5);
+		kt_signer_verifier(s, &vs[2]);
+		ck_assert_int_eq(kt_note_verify(&n, vs + 2, 1, ok, NULL),
+		    KT_ERR_UNKNOWN_KEY);
+		kt_signer_free(s);
+	}
+
+	/* Known name and key ID but another public key: a bad signature. */
+	vs[2] = vs[0];
+	vs[2].pub[0] ^= 1;
+	ck_assert_int_eq(kt_note_verify(&n, vs + 2, 1, ok, NULL), KT_ERR_VERIFY);
+	ck_assert_uint_eq(ok[0], 0);
+	ck_assert_int_eq(kt_note_verify(&n, vs, 3, ok, NULL), KT_ERR_VERIFY);
+
+	/* Go's TestOpen "invalid signature": ABCD spliced into Peter's. */
+	{
+		const char *bad = GO_TEXT "\n" EM " PeterNeumann x08go/ZJkuBS9UG/"
+		    "SffcvIAQxVBtiFupLLr8pAcElZInNIABCDuGUgYN1FFYC2pZSNXgKvqfqdngo"
+		    "tpRZb6KE6RyyBwJnAM=\n";
+
+		ck_assert_int_eq(kt_note_parse(bad, strlen(bad), &n), KT_OK);
+		ck_assert_int_eq(kt_note_verify(&n, vs, 1, ok, NULL),
+		    KT_ERR_VERIFY);
+		/* Bad but unknown: ignored. */
+		ck_assert_int_eq(kt_note_verify(&n, vs + 1, 1, ok, NULL),
+		    KT_ERR_UNKNOWN_KEY);
+	}
+
+	/* Known key, signature of the wrong length (id || 63 bytes). */
+	{
+		char line[256], note[512];
+		uint8_t sig[63] = {0};
+		size_t l;
+
+		ck_assert_int_eq(kt_note_sig_line("PeterNeumann", vs[0].id, sig,
+		    sizeof(sig), line, sizeof(line), &l), KT_OK);
+		snprintf(note, sizeof(note), "%s\n%s", GO_TEXT, line);
+		ck_assert_int_eq(kt_note_parse(note, strlen(note), &n), KT_OK);
+		ck_assert_int_eq(kt_note_verify(&n, vs, 1, ok, NULL),
+		    KT_ERR_VERIFY);
+	}
+}
+END_TEST
+
+/* 16+ signers (Ed25519 and cosigners) on one note, all verified. */
+START_TEST(test_note_verify_many)
+{
+	enum { NS = 24 };
+	struct kt_signer *s[NS];
+	struct kt_verifier vs[NS];
+	uint8_t ok[NS];
+	uint64_t times[NS];
+	const char *text = "example.com/log\n42\n"
+	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+	size_t tl = strlen(text), o;
+	char *note = malloc(KT_NOTE_MAX);
+	struct kt_note n;
+
+	memcpy(note, text, tl);
+	note[tl] = '\n';
+	o = tl + 1;
+	for (int i = 0; i < NS; i++) {
+		char name[32];
+		size_t l = 0;
+
+		snprintf(name, sizeof(name), "signer-%d", i);
+		s[i] = mk_signer(name, i % 3 ? KT_KEY_ED25519 : KT_KEY_COSIG,
+		    (uint8_t)(i * 7));
+		kt_signer_verifier(s[i], &vs[i]);
+		if (i % 3) {
+			char *tmp = malloc(KT_NOTE_MAX);
+			struct kt_note one;
+
+			/* Take the signature line from a one-signature note. */
+			ck_assert_int_eq(kt_note_sign(s[i], text, tl, tmp,
+			    KT_NOTE_MAX, &l), KT_OK);
+			ck_assert_int_eq(kt_note_parse(tmp, l, &one), KT_OK);
+			l -= tl + 1;
+			memcpy(note + o, tmp + tl + 1, l);
+			free(tmp);
+		} else {
+			ck_assert_int_eq(kt_cosig_sign(s[i], text, tl,
+			    1700000000u + (uint64_t)i, note + o, KT_NOTE_MAX - o,
+			    &l), KT_OK);
+		}
+		o += l;
+	}
+	/* Plus an unknown signer's line in the middle of them all. */
+	{
+		struct kt_signer *u = mk_signer("unknown", KT_KEY_ED25519, 99);
+		char *tmp = malloc(KT_NOTE_MAX);
+		size_t l = 0;
+
+		ck_assert_int_eq(kt_note_sign(u, text, tl, tmp, KT_NOTE_MAX, &l),
+		    KT_OK);
+		memcpy(note + o, tmp + tl + 1, l - tl - 1);
+		o += l - tl - 1;
+		free(tmp);
+		kt_signer_free(u);
+	}
+	ck_assert_int_eq(kt_note_open(note, o, vs, NS, &n, ok, times), KT_OK);
+	ck_assert_uint_eq(n.nsigs, NS + 1);
+	for (int i = 0; i < NS; i++) {
+		ck_assert_uint_eq(ok[i], 1);
+		ck_assert_uint_eq(times[i],
+		    i % 3 ? 0 : 1700000000u + (uint64_t)i);
+	}
+	for (int i = 0; i < NS; i++)
+		kt_signer_free(s[i]);
+	free(note);
+}
+END_TEST
+
+/* Every single-byte change to the signed Go note is rejected by verify. */
+START_TEST(test_note_verify_mutations)
+{
+	struct kt_verifier v = vkey(GO_VKEY);
+	size_t len = strlen(go_note);
+	char *b = malloc(len);
+	size_t tried = 0;
+
+	ck_assert_int_eq(open_copy(go_note, len, &v, 1, NULL, NULL), KT_OK);
+	memcpy(b, go_note, len);
+	for (size_t i = 0; i < len; i++) {
+		char orig = b[i];
+
+		for (int x = 0; x < 256; x++) {
+			if ((char)x == orig)
+				continue;
+			b[i] = (char)x;
+			ck_assert_msg(open_copy(b, len, &v, 1, NULL, NULL) != KT_OK,
+			    "byte %zu = 0x%02x accepted", i, x);
+			tried++;
+		}
+		b[i] = orig;
+	}
+	ck_assert_uint_eq(tried, len * 255);
+	free(b);
+}
+END_TEST
+
+/* ---- kt_note_open ------------------------------------------------------- */
+
+START_TEST(test_note_open)
+{
+	struct kt_verifier v = vkey(GO_VKEY);
+	struct kt_note n;
+	uint8_t ok = 7;
+	size_t len = strlen(go_note);
+
+	/* The published Go example note verifies. */
+	ck_assert_int_eq(kt_note_open(go_note, len, &v, 1, &n, &ok, NULL),
+	    KT_OK);
+	ck_assert_uint_eq(ok, 1);
+	ck_assert_mem_eq(n.text, GO_TEXT, n.text_len);
+	/* A parse error comes first and clears ok. */
+	ck_assert_int_eq(kt_note_open(go_note, len - 1, &v, 1, &n, &ok, NULL),
+	    KT_ERR_MALFORMED);
+	ck_assert_uint_eq(ok, 0);
+	/* Every truncation is rejected without a crash. */
+	for (size_t i = 0; i < len; i++)
+		ck_assert_msg(open_copy(go_note, i, &v, 1, NULL, NULL) != KT_OK,
+		    "truncation to %zu accepted", i);
+}
+END_TEST
+
+/* ---- kt_note_sign ------------------------------------------------------- */
+
+START_TEST(test_note_sign)
+{
+	char buf[1024];
+	size_t l = 0;
+	struct kt_signer *s = NULL, *c;
+
+	/* Ed25519 is deterministic: the Go key over the Go text gives the
+	 * published note byte for byte (Go's TestSign). */
+	ck_assert_int_eq(kt_signer_parse(GO_SKEY, strlen(GO_SKEY), &s), KT_OK);
+	ck_assert_int_eq(kt_note_sign(s, GO_TEXT, strlen(GO_TEXT), buf,
+	    sizeof(buf), &l), KT_OK);
+	ck_assert_uint_eq(l, strlen(go_note));
+	ck_assert_str_eq(buf, go_note);
+	/* Exactly enough room for the NUL, and one byte less. */
+	ck_assert_int_eq(kt_note_sign(s, GO_TEXT, strlen(GO_TEXT), buf, l + 1,
+	    NULL), KT_OK);
+	ck_assert_int_eq(kt_note_sign(s, GO_TEXT, strlen(GO_TEXT), buf, l,
+	    NULL), KT_ERR_TOO_LARGE);
+
+	/* Bad texts (Go: "abc" without a newline is malformed). */
+	ck_assert_int_eq(kt_note_sign(s, "abc", 3, buf, sizeof(buf), &l),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_note_sign(s, "", 0, buf, sizeof(buf), &l),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_note_sign(s, "\n", 1, buf, sizeof(buf), &l),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_note_sign(s, "a\n\n", 3, buf, sizeof(buf), &l),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_note_sign(s, "a\rb\n", 4, buf, sizeof(buf), &l),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_note_sign(s, "a\xff\n", 3, buf, sizeof(buf), &l),
+	    KT_ERR_MALFORMED);
+	kt_signer_free(s);
+
+	/* A cosignature key cannot sign plain notes. */
+	c = mk_signer("w", KT_KEY_COSIG, 1);
+	ck_assert_int_eq(kt_note_sign(c, GO_TEXT, strlen(GO_TEXT), buf,
+	    sizeof(buf), &l), KT_ERR_MALFORMED);
+	kt_signer_free(c);
+}
+END_TEST
+
+/* ---- kt_note_sig_line --------------------------------------------------- */
+
+START_TEST(test_note_sig_line)
+{
+	char buf[256];
+	size_t l = 0;
+	uint8_t sig[64];
+	const uint8_t id[4] = { 0xc7, 0x4f, 0x20, 0xa3 };
+	uint8_t dec[80];
+	size_t dl = 0;
+
+	/* Rebuild Go's signature line from its decoded bytes. */
+	ck_assert_int_eq(sodium_base642bin(dec, sizeof(dec), GO_PETER_B64,
+	    strlen(GO_PETER_B64), NULL, &dl, NULL,
+	    sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_uint_eq(dl, 68);
+	memcpy(sig, dec + 4, 64);
+	ck_assert_int_eq(kt_note_sig_line("PeterNeumann", id, sig, 64, buf,
+	    sizeof(buf), &l), KT_OK);
+	ck_assert_str_eq(buf, GO_PETER_SIG);
+	ck_assert_uint_eq(l, strlen(GO_PETER_SIG));
+	ck_assert_int_eq(kt_note_sig_line("PeterNeumann", id, sig, 64, buf, l,
+	    NULL), KT_ERR_TOO_LARGE);
+	ck_assert_int_eq(kt_note_sig_line("Peter Neumann", id, sig, 64, buf,
+	    sizeof(buf), NULL), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_note_sig_line("", id, sig, 64, buf, sizeof(buf),
+	    NULL), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_note_sig_line("a", id, sig, 0, buf, sizeof(buf),
+	    NULL), KT_ERR_MALFORMED);
+	/* One byte after the ID is the smallest the parser accepts. */
+	ck_assert_int_eq(kt_note_sig_line("a", id, sig, 1, buf, sizeof(buf),
+	    &l), KT_OK);
+	ck_assert_str_eq(buf, EM " a x08go/Y=\n");
+}
+END_TEST
+
+/* ---- kt_cosig_sign ------------------------------------------------------ */
+
+static const char cp_text[] = "example.com/log\n7\n"
+    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+
+START_TEST(test_cosig_sign)
+{
+	struct kt_signer *w = mk_signer("witness.example/w", KT_KEY_COSIG, 11);
+	struct kt_verifier v;
+	char line[256], msg[256];
+	uint8_t dec[128];
+	size_t l = 0, dl = 0, tl = strlen(cp_text), ml;
+	const char *b64;
+	uint64_t ts = 1733000000;
+
+	kt_signer_verifier(w, &v);
+	ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, ts, line, sizeof(line),
+	    &l), KT_OK);
+	ck_assert_uint_eq(l, strlen(line));
+	ck_assert_int_eq(strncmp(line, EM " witness.example/w ", 22), 0);
+	ck_assert_int_eq(line[l - 1], '\n');
+
+	/* Check the C2SP tlog-cosignature layout independently: 76 bytes of
+	 * id || u64be time || Ed25519 over "cosignature/v1\ntime T\n" text. */
+	b64 = line + 22;
+	ck_assert_int_eq(sodium_base642bin(dec, sizeof(dec), b64,
+	    l - 22 - 1, NULL, &dl, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_uint_eq(dl, KT_COSIG_LEN);
+	ck_assert_mem_eq(dec, v.id, 4);
+	ck_assert_mem_eq(dec + 4, "\x00\x00\x00\x00\x67\x4b\x7b\x40", 8);
+	ml = (size_t)snprintf(msg, sizeof(msg), "cosignature/v1\ntime %" PRIu64
+	    "\n%s", ts, cp_text);
+	ck_assert_int_eq(crypto_sign_verify_detached(dec + 12,
+	    (const uint8_t *)msg, ml, v.pub), 0);
+	/* Not a plain signature over the text. */
+	ck_assert_int_ne(crypto_sign_verify_detached(dec + 12,
+	    (const uint8_t *)cp_text, tl, v.pub), 0);
+
+	/* Errors. */
+	ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, ts, line, l, NULL),
+	    KT_ERR_TOO_LARGE);
+	ck_assert_int_eq(kt_cosig_sign(w, "abc", 3, ts, line, sizeof(line),
+	    NULL), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_cosig_sign(w, "a\0\n", 3, ts, line, sizeof(line),
+	    NULL), KT_ERR_MALFORMED);
+	kt_signer_free(w);
+	w = mk_signer("log", KT_KEY_ED25519, 11);
+	ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, ts, line, sizeof(line),
+	    NULL), KT_ERR_MALFORMED);
+	kt_signer_free(w);
+}
+END_TEST
+
+/* ---- kt_cosig_verify ---------------------------------------------------- */
+
+static void
+cosig_bytes(struct kt_signer *w, uint64_t ts, uint8_t out[KT_COSIG_LEN])
+{
+	char line[256];
+	size_t l = 0, dl = 0;
+	const char *sp;
+
+	ck_assert_int_eq(kt_cosig_sign(w, cp_text, strlen(cp_text), ts, line,
+	    sizeof(line), &l), KT_OK);
+	sp = strchr(line + 4, ' ');
+	ck_assert_int_eq(sodium_base642bin(out, KT_COSIG_LEN, sp + 1,
+	    (size_t)(line + l - 1 - (sp + 1)), NULL, &dl, NULL,
+	    sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_uint_eq(dl, KT_COSIG_LEN);
+}
+
+START_TEST(test_cosig_verify)
+{
+	struct kt_signer *w = mk_signer("w1", KT_KEY_COSIG, 21);
+	struct kt_signer *log = mk_signer("example.com/log", KT_KEY_ED25519, 22);
+	struct kt_verifier v, lv, vs[2];
+	uint8_t sig[KT_COSIG_LEN];
+	uint64_t t = 1, stamps[] = { 0, 1, 1733000000, UINT64_MAX };
+	size_t tl = strlen(cp_text);
+
+	kt_signer_verifier(w, &v);
+	kt_signer_verifier(log, &lv);
+	for (size_t i = 0; i < sizeof(stamps) / sizeof(stamps[0]); i++) {
+		cosig_bytes(w, stamps[i], sig);
+		ck_assert_int_eq(kt_cosig_verify(&v, cp_text, tl, sig, &t),
+		    KT_OK);
+		ck_assert_uint_eq(t, stamps[i]);
+	}
+
+	cosig_bytes(w, 1733000000, sig);
+	/* Another time, another text, another key, a flipped bit. */
+	sig[11] ^= 1;
+	ck_assert_int_eq(kt_cosig_verify(&v, cp_text, tl, sig, &t),
+	    KT_ERR_VERIFY);
+	ck_assert_uint_eq(t, 0);
+	sig[11] ^= 1;
+	ck_assert_int_eq(kt_cosig_verify(&v, cp_text, tl - 1, sig, &t),
+	    KT_ERR_VERIFY);
+	sig[0] ^= 1;
+	ck_assert_int_eq(kt_cosig_verify(&v, cp_text, tl, sig, &t),
+	    KT_ERR_VERIFY);
+	sig[0] ^= 1;
+	for (size_t i = 12; i < KT_COSIG_LEN; i += 7) {
+		sig[i] ^= 0x20;
+		ck_assert_int_eq(kt_cosig_verify(&v, cp_text, tl, sig, NULL),
+		    KT_ERR_VERIFY);
+		sig[i] ^= 0x20;
+	}
+	/* A plain Ed25519 verifier of the same key never takes a cosig. */
+	{
+		struct kt_verifier p = v;
+
+		p.type = KT_KEY_ED25519;
+		ck_assert_int_eq(kt_cosig_verify(&p, cp_text, tl, sig, &t),
+		    KT_ERR_VERIFY);
+	}
+	ck_assert_int_eq(kt_cosig_verify(&v, cp_text, tl, sig, NULL), KT_OK);
+
+	/* In a note: the log's signature plus the cosignature. */
+	{
+		char note[1024], line[256];
+		size_t l = 0, cl = 0;
+		struct kt_note n;
+		uint8_t ok[2];
+		uint64_t times[2];
+
+		ck_assert_int_eq(kt_note_sign(log, cp_text, tl, note,
+		    sizeof(note), &l), KT_OK);
+		ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, 1733000000, line,
+		    sizeof(line), &cl), KT_OK);
+		memcpy(note + l, line, cl + 1);
+		vs[0] = lv;
+		vs[1] = v;
+		ck_assert_int_eq(kt_note_open(note, l + cl, vs, 2, &n, ok,
+		    times), KT_OK);
+		ck_assert_uint_eq(ok[0], 1);
+		ck_assert_uint_eq(ok[1], 1);
+		ck_assert_uint_eq(times[0], 0);
+		ck_assert_uint_eq(times[1], 1733000000);
+		/* Only the witness known: still fine. */
+		ck_assert_int_eq(kt_note_open(note, l + cl, vs + 1, 1, &n, ok,
+		    times), KT_OK);
+		ck_assert_uint_eq(times[0], 1733000000);
+		/* A cosignature line is bound to its text. */
+		note[0] = 'E';
+		ck_assert_int_eq(kt_note_open(note, l + cl, vs + 1, 1, &n, ok,
+		    times), KT_ERR_VERIFY);
+		ck_assert_uint_eq(times[0], 0);
+	}
+	kt_signer_free(w);
+	kt_signer_free(log);
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------- */
+
+static Suite *
+note_suite(void)
+{
+	Suite *s = suite_create("note");
+	struct {
+		const char *name;
+		const TTest *fn;
+	} cases[] = {
+		{ "kt_key_name_valid", test_key_name_valid },
+		{ "kt_signer_from_seed", test_signer_from_seed },
+		{ "kt_signer_parse", test_signer_parse },
+		{ "kt_signer_format", test_signer_format },
+		{ "kt_signer_free", test_signer_free },
+		{ "kt_signer_verifier", test_signer_verifier },
+		{ "kt_signer_name", test_signer_name },
+		{ "kt_verifier_parse", test_verifier_parse },
+		{ "kt_verifier_format", test_verifier_format },
+		{ "kt_note_parse", test_note_parse },
+		{ "kt_note_open", test_note_open },
+		{ "kt_note_sign", test_note_sign },
+		{ "kt_note_sig_line", test_note_sig_line },
+		{ "kt_cosig_sign", test_cosig_sign },
+		{ "kt_cosig_verify", test_cosig_verify },
+	};
+	TCase *tc;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tc = tcase_create(cases[i].name);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	tc = tcase_create("kt_note_verify");
+	tcase_add_test(tc, test_note_verify);
+	tcase_add_test(tc, test_note_verify_many);
+	tcase_add_test(tc, test_note_verify_mutations);
+	tcase_set_timeout(tc, 240);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	sr = srunner_create(note_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
