@@ -1,0 +1,851 @@
+/*
+ * check_witness_client.c: kt-logd's witness client against fake witnesses
+ * (wclient_fake.c: libmicrohttpd on 127.0.0.1 that checks and cosigns like
+ * a C2SP tlog-witness) and, when built, the real kt-witness.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kt/checkpoint.h"
+#include "kt/note.h"
+#include "wclient_fake.h"
+#include "witness_client.h"
+
+#define MAXW 6
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	usleep(ms * 1000u);
+}
+
+/* The value after the first line starting with prefix. */
+static uint64_t
+metric(const char *text, const char *prefix)
+{
+	const char *p = strstr(text, prefix);
+
+	ck_assert_msg(p != NULL, "no metric %s in:\n%s", prefix, text);
+	return strtoull(p + strlen(prefix), NULL, 10);
+}
+
+/* Quiet logs unless KT_TEST_VERBOSE is set. */
+static void
+quiet(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (getenv("KT_TEST_VERBOSE") != NULL)
+		fprintf(stderr, "wclient[%d]: %s\n", level, msg);
+}
+
+static struct kt_wclient_opts
+test_opts(unsigned quorum)
+{
+	struct kt_wclient_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.interval_ms = 100;
+	o.connect_timeout_ms = 300;
+	o.timeout_ms = 500;
+	o.quorum = quorum;
+	o.log = quiet;
+	return o;
+}
+
+static void
+cfg_for(struct kt_wclient_cfg *c, const char *url,
+    const struct kt_verifier *key)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->url, sizeof(c->url), "%s", url);
+	c->key = *key;
+}
+
+/*
+ * The cosigned checkpoint served now: verifies it against the log key and
+ * the witness keys; returns its size and which witnesses cosigned it
+ * (ok[1 + i]), or UINT64_MAX if none is served yet.
+ */
+static uint64_t
+served(struct kt_wclient *w, const struct kt_verifier *logkey,
+    const struct kt_verifier *wkeys, size_t nw, uint8_t *cosigned,
+    size_t *nsigs)
+{
+	static char buf[KT_NOTE_MAX];
+	struct kt_verifier vs[1 + MAXW];
+	struct kt_note note;
+	struct kt_checkpoint ck;
+	uint8_t ok[1 + MAXW];
+	uint64_t size = 0;
+	size_t len = 0, i;
+	kt_err rc;
+
+	rc = kt_wclient_checkpoint(w, buf, sizeof(buf), &len, &size);
+	if (rc == KT_ERR_NOT_FOUND)
+		return UINT64_MAX;
+	ck_assert_int_eq(rc, KT_OK);
+	ck_assert_uint_eq(strlen(buf), len);
+	vs[0] = *logkey;
+	for (i = 0; i < nw; i++)
+		vs[1 + i] = wkeys[i];
+	/* A valid signed note: the log signed it and every cosignature in it
+	 * verifies (kt_note_open rejects a known key's bad signature). */
+	rc = kt_note_open(buf, len, vs, 1 + nw, &note, ok, NULL);
+	ck_assert_int_eq(rc, KT_OK);
+	ck_assert_int_eq(ok[0], 1);
+	ck_assert_int_eq(kt_checkpoint_parse(note.text, note.text_len, &ck),
+	    KT_OK);
+	ck_assert_uint_eq(ck.size, size);
+	for (i = 0; i < nw; i++)
+		cosigned[i] = ok[1 + i];
+	if (nsigs != NULL)
+		*nsigs = note.nsigs;
+	return size;
+}
+
+/* Waits (up to ms) until the served checkpoint has size `size` and is
+ * cosigned by every witness i with want[i]; returns the elapsed ms or -1. */
+static long
+wait_served(struct kt_wclient *w, const struct kt_verifier *logkey,
+    const struct kt_verifier *wkeys, size_t nw, const uint8_t *want,
+    uint64_t size, unsigned ms)
+{
+	uint64_t t0 = now_us();
+	uint8_t got[MAXW];
+	size_t i;
+
+	for (;;) {
+		if (served(w, logkey, wkeys, nw, got, NULL) == size) {
+			for (i = 0; i < nw; i++)
+				if (want[i] && !got[i])
+					break;
+			if (i == nw)
+				return (long)((now_us() - t0) / 1000);
+		}
+		if (now_us() - t0 > (uint64_t)ms * 1000)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+/* ---- kt_wclient_parse_spec ---------------------------------------------- */
+
+START_TEST(test_parse_spec)
+{
+	struct kt_signer *s = NULL, *l = NULL;
+	struct kt_verifier v, lv;
+	struct kt_wclient_cfg c;
+	char key[KT_KEY_TEXT_MAX], lkey[KT_KEY_TEXT_MAX], spec[2048];
+	uint8_t seed[KT_SEED_LEN];
+
+	memset(seed, 7, sizeof(seed));
+	ck_assert_int_eq(kt_signer_from_seed("w1.example", KT_KEY_COSIG, seed,
+	    &s), KT_OK);
+	ck_assert_int_eq(kt_signer_from_seed("log.example", KT_KEY_ED25519,
+	    seed, &l), KT_OK);
+	kt_signer_verifier(s, &v);
+	kt_signer_verifier(l, &lv);
+	ck_assert_int_eq(kt_verifier_format(&v, key, sizeof(key)), KT_OK);
+	ck_assert_int_eq(kt_verifier_format(&lv, lkey, sizeof(lkey)), KT_OK);
+
+	snprintf(spec, sizeof(spec), "http://127.0.0.1:7380=%s", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c), KT_OK);
+	ck_assert_str_eq(c.url, "http://127.0.0.1:7380");
+	ck_assert_str_eq(c.key.name, "w1.example");
+	ck_assert_int_eq(c.key.type, KT_KEY_COSIG);
+	ck_assert_mem_eq(c.key.pub, v.pub, KT_PUBKEY_LEN);
+
+	/* trailing slashes dropped; '=' inside the URL kept */
+	snprintf(spec, sizeof(spec), "https://w.example/a?x=1//=%s", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c), KT_OK);
+	ck_assert_str_eq(c.url, "https://w.example/a?x=1");
+
+	/* not NUL-terminated at len */
+	snprintf(spec, sizeof(spec), "http://h=%sGARBAGE", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec) - 7, &c),
+	    KT_OK);
+
+	/* rejected: no key, a signature (0x01) key, bad URLs, truncations */
+	snprintf(spec, sizeof(spec), "http://127.0.0.1:7380");
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c),
+	    KT_ERR_MALFORMED);
+	snprintf(spec, sizeof(spec), "http://127.0.0.1:7380=%s", lkey);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c),
+	    KT_ERR_MALFORMED);
+	snprintf(spec, sizeof(spec), "ftp://h=%s", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c),
+	    KT_ERR_MALFORMED);
+	snprintf(spec, sizeof(spec), "http://=%s", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c),
+	    KT_ERR_MALFORMED);
+	snprintf(spec, sizeof(spec), "http://a b=%s", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c),
+	    KT_ERR_MALFORMED);
+	snprintf(spec, sizeof(spec), "=%s", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c),
+	    KT_ERR_MALFORMED);
+	snprintf(spec, sizeof(spec), "http://h=%s", key);
+	for (size_t n = 0; n < strlen(spec); n++)
+		ck_assert_int_ne(kt_wclient_parse_spec(spec, n, &c), KT_OK);
+	memset(spec, 'a', sizeof(spec));
+	memcpy(spec, "http://", 7);
+	snprintf(spec + 1500, sizeof(spec) - 1500, "=%s", key);
+	ck_assert_int_eq(kt_wclient_parse_spec(spec, strlen(spec), &c),
+	    KT_ERR_TOO_LARGE);
+	kt_signer_free(s);
+	kt_signer_free(l);
+}
+END_TEST
+
+/* ---- kt_wclient_parse_interval ------------------------------------------ */
+
+START_TEST(test_parse_interval)
+{
+	unsigned ms = 0;
+
+	ck_assert_int_eq(kt_wclient_parse_interval("1s", 2, &ms), KT_OK);
+	ck_assert_uint_eq(ms, 1000);
+	ck_assert_int_eq(kt_wclient_parse_interval("250ms", 5, &ms), KT_OK);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(kt_wclient_parse_interval("2m", 2, &ms), KT_OK);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(kt_wclient_parse_interval("3", 1, &ms), KT_OK);
+	ck_assert_uint_eq(ms, 3000);
+	ck_assert_int_eq(kt_wclient_parse_interval("", 0, &ms),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_wclient_parse_interval("s", 1, &ms),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_wclient_parse_interval("1h", 2, &ms),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_wclient_parse_interval("-1s", 3, &ms),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_wclient_parse_interval("0ms", 3, &ms),
+	    KT_ERR_RANGE);
+	ck_assert_int_eq(kt_wclient_parse_interval("2000m", 5, &ms),
+	    KT_ERR_RANGE);
+	ck_assert_int_eq(kt_wclient_parse_interval("99999999999", 11, &ms),
+	    KT_ERR_RANGE);
+}
+END_TEST
+
+/* ---- kt_wclient_start --------------------------------------------------- */
+
+START_TEST(test_start_rejects)
+{
+	struct fake_log *log = fake_log_new("log.example/start");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_cfg c[2];
+	struct kt_wclient *w = (void *)1;
+	struct fake_witness *fw;
+
+	fw = fake_witness_start("w.start", fake_log_key(log), FAKE_OK, 0);
+	cfg_for(&c[0], "http://127.0.0.1:1", fake_witness_key(fw));
+	c[1] = c[0];
+	ck_assert_int_eq(kt_wclient_start(&w, c, 0, &src, NULL), KT_ERR_RANGE);
+	ck_assert_ptr_null(w);
+	ck_assert_int_eq(kt_wclient_start(&w, c, KT_WCLIENT_MAX + 1, &src,
+	    NULL), KT_ERR_RANGE);
+	/* the same key twice */
+	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, NULL),
+	    KT_ERR_MALFORMED);
+	/* a log (0x01) key is no witness key */
+	cfg_for(&c[1], "http://127.0.0.1:1", fake_log_key(log));
+	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, NULL),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_null(w);
+	fake_witness_stop(fw);
+	fake_log_free(log);
+}
+END_TEST
+
+/* ---- kt_wclient_checkpoint ---------------------------------------------- */
+
+/* Two good witnesses: nothing served before the log has a checkpoint, then
+ * the cosigned checkpoint appears, verifies, and follows the log as it grows
+ * (each step needs a correct consistency proof, or the fake answers 422). */
+START_TEST(test_cosigned)
+{
+	struct fake_log *log = fake_log_new("log.example/cosigned");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct fake_witness *fw[2];
+	struct kt_wclient_cfg c[2];
+	struct kt_verifier keys[2];
+	struct kt_wclient_opts o = test_opts(2);
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	char url[64], buf[KT_NOTE_MAX], lognote[KT_NOTE_MAX];
+	uint8_t want[2] = { 1, 1 }, got[2];
+	size_t i, len, nsigs, lnlen;
+	int step;
+
+	for (i = 0; i < 2; i++) {
+		fw[i] = fake_witness_start(i == 0 ? "w0.example" : "w1.example",
+		    fake_log_key(log), FAKE_OK, 0);
+		fake_witness_url(fw[i], url, sizeof(url));
+		cfg_for(&c[i], url, fake_witness_key(fw[i]));
+		keys[i] = *fake_witness_key(fw[i]);
+	}
+	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
+	sleep_ms(250);
+	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len,
+	    NULL), KT_ERR_NOT_FOUND);
+
+	fake_log_append(log, 0); /* the empty tree's checkpoint */
+	kt_wclient_notify(w);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 0,
+	    3000), 0);
+
+	for (step = 1; step <= 6; step++) {
+		fake_log_append(log, (size_t)(step * 7 - 3));
+		kt_wclient_notify(w);
+		ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2,
+		    want, fake_log_size(log), 3000), 0);
+	}
+	/* The served note is the log's note plus exactly two lines. */
+	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 2, got, &nsigs),
+	    fake_log_size(log));
+	ck_assert_uint_eq(nsigs, 3);
+	fake_log_note(log, lognote, sizeof(lognote), &lnlen);
+	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len,
+	    NULL), KT_OK);
+	ck_assert_uint_gt(len, lnlen);
+	ck_assert_mem_eq(buf, lognote, lnlen);
+	/* too small a buffer */
+	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, len, &len, NULL),
+	    KT_ERR_TOO_LARGE);
+
+	for (i = 0; i < 2; i++) {
+		fake_witness_stats(fw[i], &st);
+		ck_assert_uint_eq(st.size, fake_log_size(log));
+		ck_assert_uint_eq(st.n422, 0);
+		ck_assert_uint_eq(st.n409, 0);
+		ck_assert_uint_eq(st.n400 + st.n403 + st.n404, 0);
+		ck_assert_uint_ge(st.n200, 7);
+	}
+	kt_wclient_stop(w);
+	for (i = 0; i < 2; i++)
+		fake_witness_stop(fw[i]);
+	fake_log_free(log);
+}
+END_TEST
+
+/* A witness that already holds an older checkpoint of the log: the client
+ * starts at old 0, learns the size from the 409 and retries at once with
+ * the right old size and proof, in the same round. */
+START_TEST(test_409_discovery)
+{
+	struct fake_log *log = fake_log_new("log.example/409");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct fake_witness *fw;
+	struct kt_wclient_cfg c;
+	struct kt_verifier key;
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	struct kt_hash root;
+	char url[64];
+	uint8_t want[1] = { 1 };
+	long ms;
+
+	fake_log_append(log, 13);
+	fake_log_root(log, 13, &root);
+	fake_log_append(log, 30);
+	fw = fake_witness_start("w409.example", fake_log_key(log), FAKE_OK, 0);
+	fake_witness_set_state(fw, 13, &root);
+	fake_witness_url(fw, url, sizeof(url));
+	cfg_for(&c, url, fake_witness_key(fw));
+	key = *fake_witness_key(fw);
+	/* A long interval: success within it shows the retry was immediate. */
+	o.interval_ms = 5000;
+	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
+	ms = wait_served(w, fake_log_key(log), &key, 1, want, 43, 2000);
+	ck_assert_int_ge(ms, 0);
+	fake_witness_stats(fw, &st);
+	ck_assert_uint_eq(st.n409, 1);
+	ck_assert_uint_eq(st.n200, 1);
+	ck_assert_uint_eq(st.n422, 0);
+	ck_assert_uint_eq(st.size, 43);
+	kt_wclient_stop(w);
+	fake_witness_stop(fw);
+	fake_log_free(log);
+}
+END_TEST
+
+/* A witness whose history differs (it holds another root at size 13): 422,
+ * never cosigned, counted as a conflict; the good one still cosigns. */
+START_TEST(test_422_conflict)
+{
+	struct fake_log *log = fake_log_new("log.example/422");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct fake_witness *fw[2];
+	struct kt_wclient_cfg c[2];
+	struct kt_verifier keys[2];
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	struct kt_hash bogus;
+	char url[64], m[KT_NOTE_MAX], line[2048];
+	uint8_t want[2] = { 0, 1 }, got[2];
+	size_t i, len;
+
+	fake_log_append(log, 20);
+	memset(bogus.b, 0xab, sizeof(bogus.b));
+	for (i = 0; i < 2; i++) {
+		fw[i] = fake_witness_start(i == 0 ? "forked.example" :
+		    "good.example", fake_log_key(log), FAKE_OK, 0);
+		fake_witness_url(fw[i], url, sizeof(url));
+		cfg_for(&c[i], url, fake_witness_key(fw[i]));
+		keys[i] = *fake_witness_key(fw[i]);
+	}
+	fake_witness_set_state(fw[0], 13, &bogus);
+	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 20,
+	    3000), 0);
+	sleep_ms(300);
+	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 2, got, NULL), 20);
+	ck_assert_int_eq(got[0], 0);
+	fake_witness_stats(fw[0], &st);
+	ck_assert_uint_ge(st.n422, 1);
+	ck_assert_uint_eq(st.n200, 0);
+	ck_assert_uint_eq(st.size, 13);
+	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
+	snprintf(line, sizeof(line), "kt_witness_conflicts_total{witness="
+	    "\"forked.example\",url=\"%s\"} ", c[0].url);
+	ck_assert_uint_ge(metric(m, line), 1);
+	kt_wclient_stop(w);
+	for (i = 0; i < 2; i++)
+		fake_witness_stop(fw[i]);
+	fake_log_free(log);
+}
+END_TEST
+
+/* Witnesses answering 200 with a bad signature by their key, or with
+ * garbage: ignored (no line in the served note), counted as failures. */
+START_TEST(test_invalid_cosig)
+{
+	struct fake_log *log = fake_log_new("log.example/invalid");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct fake_witness *fw[3];
+	struct kt_wclient_cfg c[3];
+	struct kt_verifier keys[3];
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	enum fake_mode modes[3] = { FAKE_BADSIG, FAKE_GARBAGE, FAKE_OK };
+	const char *names[3] = { "bad.example", "junk.example", "ok.example" };
+	char url[64], m[KT_NOTE_MAX], line[2048];
+	uint8_t want[3] = { 0, 0, 1 }, got[3];
+	size_t i, len, nsigs;
+	uint64_t t0;
+
+	fake_log_append(log, 5);
+	for (i = 0; i < 3; i++) {
+		fw[i] = fake_witness_start(names[i], fake_log_key(log),
+		    modes[i], 0);
+		fake_witness_url(fw[i], url, sizeof(url));
+		cfg_for(&c[i], url, fake_witness_key(fw[i]));
+		keys[i] = *fake_witness_key(fw[i]);
+	}
+	ck_assert_int_eq(kt_wclient_start(&w, c, 3, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 3, want, 5,
+	    3000), 0);
+	/* let the bad ones answer a few times */
+	t0 = now_us();
+	do {
+		sleep_ms(20);
+		fake_witness_stats(fw[0], &st);
+	} while (st.n200 < 2 && now_us() - t0 < 3000000);
+	ck_assert_uint_ge(st.n200, 2);
+	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 3, got, &nsigs),
+	    5);
+	ck_assert_int_eq(got[0], 0);
+	ck_assert_int_eq(got[1], 0);
+	ck_assert_int_eq(got[2], 1);
+	ck_assert_uint_eq(nsigs, 2); /* the log's and ok.example's */
+	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_lt(snprintf(line, sizeof(line),
+		    "kt_witness_requests_total{witness=\"%s\",url=\"%s\","
+		    "result=\"ok\"} 0\n", names[i], c[i].url),
+		    (int)sizeof(line));
+		ck_assert_ptr_nonnull(strstr(m, line));
+		ck_assert_int_lt(snprintf(line, sizeof(line),
+		    "kt_witness_up{witness=\"%s\",url=\"%s\"} 0\n", names[i],
+		    c[i].url), (int)sizeof(line));
+		ck_assert_ptr_nonnull(strstr(m, line));
+	}
+	kt_wclient_stop(w);
+	for (i = 0; i < 3; i++)
+		fake_witness_stop(fw[i]);
+	fake_log_free(log);
+}
+END_TEST
+
+/* A dead witness (closed port) and a slow one (answers after 5 s, the
+ * client gives up after 2 s) do not hold back the two good ones, and
+ * kt_wclient_checkpoint stays fast while the slow request is in flight. */
+START_TEST(test_dead_and_slow)
+{
+	struct fake_log *log = fake_log_new("log.example/slow");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(2);
+	struct fake_witness *fw[3];
+	struct kt_wclient_cfg c[4];
+	struct kt_verifier keys[4];
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	enum fake_mode modes[3] = { FAKE_SLOW, FAKE_OK, FAKE_OK };
+	const char *names[3] = { "slow.example", "g1.example", "g2.example" };
+	char url[64], buf[KT_NOTE_MAX];
+	uint8_t want[4] = { 0, 1, 1, 0 }, got[4];
+	uint64_t t0, t, worst = 0;
+	size_t i, len;
+	long ms;
+	int calls = 0;
+
+	fake_log_append(log, 9);
+	for (i = 0; i < 3; i++) {
+		fw[i] = fake_witness_start(names[i], fake_log_key(log),
+		    modes[i], 5000);
+		fake_witness_url(fw[i], url, sizeof(url));
+		cfg_for(&c[i], url, fake_witness_key(fw[i]));
+		keys[i] = *fake_witness_key(fw[i]);
+	}
+	{
+		struct fake_witness *dead = fake_witness_start("dead.example",
+		    fake_log_key(log), FAKE_OK, 0);
+
+		keys[3] = *fake_witness_key(dead);
+		fake_witness_stop(dead);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u",
+		    fake_dead_port());
+		cfg_for(&c[3], url, &keys[3]);
+	}
+	o.timeout_ms = 2000;
+	t0 = now_us();
+	ck_assert_int_eq(kt_wclient_start(&w, c, 4, &src, &o), KT_OK);
+	ms = wait_served(w, fake_log_key(log), keys, 4, want, 9, 2500);
+	ck_assert_int_ge(ms, 0);
+	ck_assert_int_lt(ms, 1500); /* well before the slow one answers */
+
+	/* Wait until the slow witness is inside its sleep, then hammer the
+	 * reader: each call must return in under 10 ms. */
+	do {
+		fake_witness_stats(fw[0], &st);
+		if (st.sleeping == 0)
+			sleep_ms(5);
+	} while (st.sleeping == 0 && now_us() - t0 < 5000000);
+	ck_assert_uint_eq(st.sleeping, 1);
+	t0 = now_us();
+	while (now_us() - t0 < 300000) {
+		t = now_us();
+		ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf),
+		    &len, NULL), KT_OK);
+		t = now_us() - t;
+		if (t > worst)
+			worst = t;
+		calls++;
+		usleep(1000);
+	}
+	ck_assert_uint_lt(worst, 10000);
+	ck_assert_int_gt(calls, 50);
+
+	/* The log grows while the slow one still hangs: the good ones
+	 * cosign the new checkpoint promptly. */
+	fake_log_append(log, 11);
+	kt_wclient_notify(w);
+	ms = wait_served(w, fake_log_key(log), keys, 4, want, 20, 2000);
+	ck_assert_int_ge(ms, 0);
+	ck_assert_int_lt(ms, 1000);
+	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 4, got, NULL), 20);
+	ck_assert_int_eq(got[3], 0);
+
+	/* Stopping does not wait for the slow witness. */
+	fake_witness_stats(fw[0], &st);
+	t = now_us();
+	kt_wclient_stop(w);
+	t = now_us() - t;
+	ck_assert_uint_lt(t, 500000);
+	for (i = 0; i < 3; i++)
+		fake_witness_stop(fw[i]);
+	fake_log_free(log);
+	fprintf(stderr, "dead_and_slow: reader worst %" PRIu64 " us over %d "
+	    "calls; stop took %" PRIu64 " us\n", worst, calls, t);
+}
+END_TEST
+
+/* ---- kt_wclient_metrics ------------------------------------------------- */
+
+START_TEST(test_metrics)
+{
+	struct fake_log *log = fake_log_new("log.example/metrics");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct fake_witness *fw;
+	struct kt_wclient_cfg c[2];
+	struct kt_verifier keys[2];
+	struct kt_wclient *w = NULL;
+	char url[64], deadurl[64], m[KT_NOTE_MAX], p[512];
+	uint8_t want[2] = { 1, 0 };
+	size_t len = 0, need = 0;
+
+	fake_log_append(log, 3);
+	fw = fake_witness_start("quote\"back\\slash", fake_log_key(log),
+	    FAKE_OK, 0);
+	fake_witness_url(fw, url, sizeof(url));
+	cfg_for(&c[0], url, fake_witness_key(fw));
+	keys[0] = *fake_witness_key(fw);
+	{
+		struct fake_witness *dead = fake_witness_start("dead.example",
+		    fake_log_key(log), FAKE_OK, 0);
+
+		keys[1] = *fake_witness_key(dead);
+		fake_witness_stop(dead);
+	}
+	snprintf(deadurl, sizeof(deadurl), "http://127.0.0.1:%u",
+	    fake_dead_port());
+	cfg_for(&c[1], deadurl, &keys[1]);
+	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 3,
+	    3000), 0);
+	fake_log_append(log, 4);
+	kt_wclient_notify(w);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 7,
+	    3000), 0);
+	sleep_ms(250); /* a few failures for the dead one */
+
+	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
+	ck_assert_uint_eq(strlen(m), len);
+	/* label values are escaped */
+	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\",result=\"ok\"} ", url);
+	ck_assert_uint_ge(metric(m, p), 2);
+	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\",result=\"fail\"} ", url);
+	ck_assert_uint_eq(metric(m, p), 0);
+	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
+	    "\"dead.example\",url=\"%s\",result=\"fail\"} ", deadurl);
+	ck_assert_uint_ge(metric(m, p), 2);
+	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
+	    "\"dead.example\",url=\"%s\",result=\"ok\"} ", deadurl);
+	ck_assert_uint_eq(metric(m, p), 0);
+	snprintf(p, sizeof(p), "kt_witness_size{witness=\"dead.example\","
+	    "url=\"%s\"} ", deadurl);
+	ck_assert_uint_eq(metric(m, p), 0);
+	snprintf(p, sizeof(p), "kt_witness_lag{witness=\"dead.example\","
+	    "url=\"%s\"} ", deadurl);
+	ck_assert_uint_eq(metric(m, p), 7);
+	snprintf(p, sizeof(p), "kt_witness_lag{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\"} ", url);
+	ck_assert_uint_eq(metric(m, p), 0);
+	snprintf(p, sizeof(p), "kt_witness_up{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\"} ", url);
+	ck_assert_uint_eq(metric(m, p), 1);
+	ck_assert_uint_eq(metric(m, "\nkt_witness_cosigned_size "), 7);
+	ck_assert_uint_eq(metric(m, "\nkt_witness_cosignatures "), 1);
+	ck_assert_ptr_nonnull(strstr(m, "# TYPE kt_witness_latency_seconds "
+	    "gauge\n"));
+	ck_assert_ptr_nonnull(strstr(m, "# TYPE kt_witness_requests_total "
+	    "counter\n"));
+
+	/* A short buffer: KT_ERR_TOO_LARGE and the size needed. */
+	ck_assert_int_eq(kt_wclient_metrics(w, m, 100, &need),
+	    KT_ERR_TOO_LARGE);
+	ck_assert_uint_ge(need, len - 64);
+	kt_wclient_stop(w);
+	fake_witness_stop(fw);
+	fake_log_free(log);
+}
+END_TEST
+
+/* ---- against the real kt-witness ----------------------------------------- */
+
+#ifdef KT_WITNESS_EXE
+static int
+run_capture(char *const argv[], char *out, size_t cap)
+{
+	int pfd[2], status;
+	pid_t pid;
+	size_t len = 0;
+	ssize_t n;
+
+	if (pipe(pfd) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (len + 1 < cap && (n = read(pfd[0], out + len,
+	    cap - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_real_witness)
+{
+	struct fake_log *log = fake_log_new("log.example/real");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct kt_wclient_cfg c;
+	struct kt_verifier key;
+	struct kt_wclient *w = NULL;
+	char dir[] = "/tmp/kt-wclient-XXXXXX";
+	char keyfile[128], datadir[128], listen[64], url[64], logkey[512];
+	char out[4096], *last, *p;
+	uint8_t want[1] = { 1 };
+	pid_t pid = -1;
+	int tries, rc;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(keyfile, sizeof(keyfile), "%s/witness.key", dir);
+	snprintf(datadir, sizeof(datadir), "%s/data", dir);
+	{
+		char *argv[] = { KT_WITNESS_EXE, "keygen", "--name",
+		    "real.witness", "--out", keyfile, NULL };
+
+		rc = run_capture(argv, out, sizeof(out));
+		ck_assert_msg(rc == 0, "kt-witness keygen: %d", rc);
+	}
+	/* the verifier key is the last stdout line */
+	while ((p = strrchr(out, '\n')) != NULL && p[1] == '\0')
+		*p = '\0';
+	last = strrchr(out, '\n');
+	last = last == NULL ? out : last + 1;
+	ck_assert_int_eq(kt_verifier_parse(last, strlen(last), &key), KT_OK);
+	ck_assert_int_eq(kt_verifier_format(fake_log_key(log), logkey,
+	    sizeof(logkey)), KT_OK);
+	fake_log_append(log, 10);
+
+	/* A free port: retry serve on another if it fails to come up. */
+	for (tries = 0; tries < 5; tries++) {
+		unsigned port = fake_dead_port();
+
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+		pid = fork();
+		if (pid == 0) {
+			char *argv[] = { KT_WITNESS_EXE, "serve", "--data",
+			    datadir, "--key", keyfile, "--listen", listen,
+			    "--log", logkey, NULL };
+
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		ck_assert_int_gt(pid, 0);
+		sleep_ms(300);
+		if (waitpid(pid, &rc, WNOHANG) == 0)
+			break;
+		pid = -1;
+	}
+	ck_assert_int_gt(pid, 0);
+	cfg_for(&c, url, &key);
+	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 10,
+	    5000), 0);
+	fake_log_append(log, 25);
+	kt_wclient_notify(w);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 35,
+	    5000), 0);
+	kt_wclient_stop(w);
+
+	/* A fresh client (size 0 again) against the witness at 35 finds
+	 * its size through 409 and cosigns 40. */
+	fake_log_append(log, 5);
+	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 40,
+	    5000), 0);
+	kt_wclient_stop(w);
+	kill(pid, SIGTERM);
+	for (tries = 0; tries < 200 && waitpid(pid, &rc, WNOHANG) == 0;
+	    tries++)
+		sleep_ms(10);
+	if (tries == 200) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &rc, 0);
+	}
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	fake_log_free(log);
+}
+END_TEST
+#endif
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("witness_client");
+	TCase *tc;
+
+	tc = tcase_create("kt_wclient_parse_spec");
+	tcase_add_test(tc, test_parse_spec);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kt_wclient_parse_interval");
+	tcase_add_test(tc, test_parse_interval);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kt_wclient_start");
+	tcase_add_test(tc, test_start_rejects);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kt_wclient_checkpoint");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_cosigned);
+	tcase_add_test(tc, test_409_discovery);
+	tcase_add_test(tc, test_422_conflict);
+	tcase_add_test(tc, test_invalid_cosig);
+	tcase_add_test(tc, test_dead_and_slow);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kt_wclient_metrics");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_metrics);
+	suite_add_tcase(s, tc);
+#ifdef KT_WITNESS_EXE
+	tc = tcase_create("kt-witness");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_real_witness);
+	suite_add_tcase(s, tc);
+#endif
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
