@@ -92,6 +92,10 @@ KT_MUST_CHECK kt_err kt_merkle_inclusion_proof(kt_node_fn fn, void *ctx,
 /*
  * Consistency proof (RFC 9162 §2.1.4.1) from size `old` to size `new`.
  * KT_ERR_RANGE if old > new. old == 0 or old == new give an empty proof.
+ * Makes O(log new_size) calls to fn.
+ * KT_ERR_TOO_LARGE (before any call to fn) in the one case the RFC proof
+ * would exceed KT_MAX_PROOF: new_size > 2^63 with some odd old sizes need 65
+ * hashes. kt does not support such proofs (verification rejects n > 64).
  */
 KT_MUST_CHECK kt_err kt_merkle_consistency_proof(kt_node_fn fn, void *ctx,
     uint64_t old, uint64_t new_size, struct kt_proof *out);
@@ -114,7 +118,9 @@ KT_MUST_CHECK kt_err kt_merkle_verify_inclusion(const struct kt_hash *leaf,
  * KT_ERR_RANGE if old > new_size. old == new_size needs n == 0 and equal
  * roots. kt's choice (as C2SP tlog-witness): old == 0 with an empty proof is
  * trivially consistent whatever the roots (old_root may be NULL then); old ==
- * 0 with a non-empty proof is KT_ERR_VERIFY.
+ * 0 with a non-empty proof is KT_ERR_VERIFY. When old == 0 neither root is
+ * read, so new_root may be NULL too (a witness checks that a size-0
+ * checkpoint's root is H("") itself). See tests/proto/VECTORS.md.
  */
 KT_MUST_CHECK kt_err kt_merkle_verify_consistency(uint64_t old,
     uint64_t new_size, const struct kt_hash *proof, size_t n,
