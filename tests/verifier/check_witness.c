@@ -1,0 +1,916 @@
+/*
+ * check_witness.c: units of the kt-witness logic (verifier/witness.c)
+ * against C2SP tlog-witness: every status path, replays, old-size-0
+ * discovery, consistency proofs from in-memory trees, restart, and
+ * concurrent conflicting submissions (exactly one cosigned).
+ *
+ * Test checkpoints are signed with proto; consistency proofs come from
+ * kt_merkle_consistency_proof over a wt_tree.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "witness.h"
+#include "witness_testlib.h"
+
+#define ORIGIN_A "example.com/log-a"
+#define ORIGIN_B "example.com/log-b"
+#define NOW 1764115200u /* 2025-11-26T00:00:00Z */
+
+static char dir[64];
+static struct kt_signer *log_a, *log_a2, *log_b, *wit;
+static struct kt_verifier wit_v;
+static struct kt_witness *w;
+static struct wt_tree ta, tb; /* tb forks from ta at leaf 5 */
+static struct kt_witness_answer ans;
+static char body[WT_BODY_MAX];
+
+static void
+open_witness(void)
+{
+	struct kt_verifier logs[3];
+	char detail[256];
+
+	kt_signer_verifier(log_a, &logs[0]);
+	kt_signer_verifier(log_a2, &logs[1]);
+	kt_signer_verifier(log_b, &logs[2]);
+	ck_assert_int_eq(kt_witness_open(dir, wit, logs, 3, &w, detail,
+	    sizeof(detail)), KT_OK);
+}
+
+static void
+setup(void)
+{
+	ck_assert_int_ge(sodium_init(), 0);
+	snprintf(dir, sizeof(dir), "/tmp/kt-witness-check-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	log_a = wt_signer(ORIGIN_A, KT_KEY_ED25519, 0xa1);
+	log_a2 = wt_signer(ORIGIN_A, KT_KEY_ED25519, 0xa2); /* rotated key */
+	log_b = wt_signer(ORIGIN_B, KT_KEY_ED25519, 0xb1);
+	wit = wt_signer("witness.example/w1", KT_KEY_COSIG, 0x77);
+	kt_signer_verifier(wit, &wit_v);
+	wt_tree_init(&ta, 64, 1, 64);
+	wt_tree_init(&tb, 64, 2, 5);
+	open_witness();
+}
+
+static void
+teardown(void)
+{
+	kt_witness_close(w);
+	w = NULL;
+	kt_signer_free(log_a);
+	kt_signer_free(log_a2);
+	kt_signer_free(log_b);
+	kt_signer_free(wit);
+	wt_tree_free(&ta);
+	wt_tree_free(&tb);
+	wt_rmrf(dir);
+}
+
+/* Submits body[0..len) and returns the code. */
+static kt_err
+submit(size_t len, uint64_t now)
+{
+	return kt_witness_add_checkpoint(w, body, len, now, &ans);
+}
+
+/* Grows log A's witnessed state to `size` from `old` and asserts 200. */
+static void
+cosign_a(uint64_t old, uint64_t size)
+{
+	size_t len = wt_body_for(log_a, &ta, old, size, body, sizeof(body));
+
+	ck_assert_msg(submit(len, NOW) == KT_OK, "%s", ans.detail);
+}
+
+/* The witness's latest size for log A, learnt with an old-0 probe (409),
+ * or 0 if the probe is accepted... which only a fresh witness does. */
+static uint64_t
+probe_a(void)
+{
+	size_t len = wt_body_for(log_a, &ta, 0, 64, body, sizeof(body));
+	kt_err err = submit(len, NOW);
+
+	ck_assert_int_eq(err, KT_ERR_CONFLICT);
+	return ans.latest_size;
+}
+
+/* ---- kt_witness_open ---------------------------------------------------- */
+
+START_TEST(test_open_rejects)
+{
+	struct kt_verifier logs[1];
+	struct kt_witness *w2 = (struct kt_witness *)1;
+	char detail[256];
+
+	kt_signer_verifier(log_a, &logs[0]);
+	ck_assert_int_eq(kt_witness_open(dir, wit, logs, 0, &w2, detail,
+	    sizeof(detail)), KT_ERR_RANGE);
+	ck_assert_ptr_null(w2);
+	/* A note-signing key cannot be a witness key... */
+	ck_assert_int_eq(kt_witness_open(dir, log_a, logs, 1, &w2, detail,
+	    sizeof(detail)), KT_ERR_MALFORMED);
+	ck_assert_ptr_null(w2);
+	/* ...and a cosignature key is not a log key. */
+	logs[0] = wit_v;
+	ck_assert_int_eq(kt_witness_open(dir, wit, logs, 1, &w2, detail,
+	    sizeof(detail)), KT_ERR_MALFORMED);
+	kt_signer_verifier(log_a, &logs[0]);
+	ck_assert_int_eq(kt_witness_open("/nonexistent/kt-witness", wit, logs,
+	    1, &w2, detail, sizeof(detail)), KT_ERR_IO);
+	ck_assert_ptr_null(w2);
+	ck_assert_ptr_nonnull(strstr(detail, "lmdb"));
+}
+END_TEST
+
+/* ---- kt_witness_add_checkpoint: 200 ------------------------------------- */
+
+START_TEST(test_first_checkpoint)
+{
+	char note[4096];
+	size_t nl = wt_checkpoint_note(log_a, &ta, 5, note, sizeof(note));
+	size_t len = wt_body(0, NULL, note, nl, body, sizeof(body));
+	uint64_t ts = 0;
+
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+	ck_assert_uint_eq(ans.cosig_len, strlen(ans.cosig));
+	/* One tlog-cosignature line by the witness key, at NOW. */
+	ck_assert_int_eq(memcmp(ans.cosig, "\xe2\x80\x94 witness.example/w1 ",
+	    4 + 19), 0);
+	ck_assert_int_eq(ans.cosig[ans.cosig_len - 1], '\n');
+	ck_assert(wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len,
+	    &ts));
+	ck_assert_uint_eq(ts, NOW);
+	/* Not over any other checkpoint. */
+	nl = wt_checkpoint_note(log_a, &ta, 6, note, sizeof(note));
+	ck_assert(!wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len,
+	    NULL));
+	ck_assert_uint_eq(probe_a(), 5);
+}
+END_TEST
+
+START_TEST(test_grow_with_proofs)
+{
+	uint64_t sizes[] = { 1, 2, 3, 4, 7, 8, 9, 16, 17, 31, 32, 33, 64 };
+	uint64_t old = 0;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		cosign_a(old, sizes[i]);
+		old = sizes[i];
+	}
+	ck_assert_uint_eq(probe_a(), 64);
+}
+END_TEST
+
+START_TEST(test_second_key_and_origin)
+{
+	/* A checkpoint signed only by the log's second trusted key. */
+	size_t len = wt_body_for(log_a2, &ta, 0, 3, body, sizeof(body));
+
+	ck_assert_msg(submit(len, NOW) == KT_OK, "%s", ans.detail);
+	/* Logs are independent: log B starts at 0. */
+	len = wt_body_for(log_b, &tb, 0, 9, body, sizeof(body));
+	ck_assert_msg(submit(len, NOW) == KT_OK, "%s", ans.detail);
+	ck_assert_uint_eq(probe_a(), 3);
+}
+END_TEST
+
+START_TEST(test_replay_same_checkpoint)
+{
+	char note[4096];
+	size_t nl, len;
+	uint64_t ts = 0;
+
+	cosign_a(0, 10);
+	/* Same size and root again (old == size, empty proof): re-cosigned
+	 * with the new time. */
+	nl = wt_checkpoint_note(log_a, &ta, 10, note, sizeof(note));
+	len = wt_body(10, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW + 60), KT_OK);
+	ck_assert(wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len,
+	    &ts));
+	ck_assert_uint_eq(ts, NOW + 60);
+	ck_assert_uint_eq(probe_a(), 10);
+}
+END_TEST
+
+/* ---- 409 ---------------------------------------------------------------- */
+
+START_TEST(test_conflict_discovery)
+{
+	size_t len;
+
+	/* Old 0 to learn the size, then follow the answer. */
+	cosign_a(0, 7);
+	len = wt_body_for(log_a, &ta, 0, 12, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_CONFLICT);
+	ck_assert_uint_eq(ans.latest_size, 7);
+	ck_assert_uint_eq(ans.cosig_len, 0);
+	ck_assert_str_eq(ans.cosig, "");
+	/* A wrong, non-zero old size (with a proof that would be right for
+	 * it) is also 409. */
+	len = wt_body_for(log_a, &ta, 5, 12, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_CONFLICT);
+	ck_assert_uint_eq(ans.latest_size, 7);
+	len = wt_body_for(log_a, &ta, ans.latest_size, 12, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+	/* A replay of an older checkpoint claims an old size the witness is
+	 * past: 409, never a rollback. */
+	len = wt_body_for(log_a, &ta, 7, 7, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_CONFLICT);
+	ck_assert_uint_eq(ans.latest_size, 12);
+	ck_assert_uint_eq(probe_a(), 12);
+}
+END_TEST
+
+/* ---- 400 ---------------------------------------------------------------- */
+
+START_TEST(test_old_larger_than_size)
+{
+	char note[4096];
+	size_t nl, len;
+
+	cosign_a(0, 12);
+	/* A replayed older checkpoint sent with the witness's size. */
+	nl = wt_checkpoint_note(log_a, &ta, 7, note, sizeof(note));
+	len = wt_body(12, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_RANGE);
+	ck_assert_ptr_nonnull(strstr(ans.detail, "larger"));
+	ck_assert_uint_eq(probe_a(), 12);
+}
+END_TEST
+
+START_TEST(test_malformed_bodies)
+{
+	static const char *bad[] = {
+		"",
+		"old",
+		"old \n\n",
+		"old 5",
+		"old 5\n",
+		"OLD 0\n\n",
+		"old 05\n\n",
+		"old -1\n\n",
+		"old +1\n\n",
+		"old 1 \n\n",
+		"old  1\n\n",
+		"old 0\r\n\r\n",
+		"old 18446744073709551616\n\n",
+		"old 99999999999999999999999\n\n",
+		"old 0\n\n",
+		"old 0\nnot base64\n\n",
+		/* 43 and 45 characters */
+		"old 0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n\n",
+		"old 0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n\n",
+		/* non-canonical: padding bits set */
+		"old 0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n\n",
+		/* URL-safe alphabet */
+		"old 0\n____________________________________________\n\n",
+		"old 0\n\nnot a note\n",
+		"old 0\n\nexample.com/log-a\n5\n\n",
+	};
+	char note[4096];
+	size_t nl, len;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(body, bad[i], strlen(bad[i]));
+		ck_assert_msg(submit(strlen(bad[i]), NOW) == KT_ERR_MALFORMED,
+		    "case %zu", i);
+		ck_assert(ans.detail[0] != '\0');
+		ck_assert_uint_eq(ans.cosig_len, 0);
+	}
+
+	/* A valid body with the checkpoint's text broken (size "05"). */
+	nl = wt_checkpoint_note(log_a, &ta, 5, note, sizeof(note));
+	len = wt_body(0, NULL, note, nl, body, sizeof(body));
+	{
+		char *p = strstr(body, "\n5\n");
+
+		ck_assert_ptr_nonnull(p);
+		p[1] = 'x';
+		ck_assert_int_eq(submit(len, NOW), KT_ERR_MALFORMED);
+	}
+
+	/* Every strict prefix of a valid body is rejected, never crashes. */
+	len = wt_body_for(log_a, &ta, 0, 5, body, sizeof(body));
+	for (size_t cut = 0; cut < len; cut++)
+		ck_assert_msg(submit(cut, NOW) == KT_ERR_MALFORMED,
+		    "prefix %zu of %zu", cut, len);
+	/* A NUL byte anywhere in the body is rejected. */
+	for (size_t i = 0; i < len; i += 7) {
+		char saved = body[i];
+
+		body[i] = '\0';
+		ck_assert_msg(submit(len, NOW) != KT_OK, "NUL at %zu", i);
+		body[i] = saved;
+	}
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+}
+END_TEST
+
+START_TEST(test_proof_line_count)
+{
+	char note[4096];
+	struct kt_proof p;
+	size_t nl, len;
+
+	/* 64 proof lines: malformed whatever they hold. */
+	memset(&p, 0, sizeof(p));
+	p.n = 64;
+	nl = wt_checkpoint_note(log_a, &ta, 5, note, sizeof(note));
+	len = wt_body(1, &p, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(ans.detail, "63"));
+	/* 63 lines parse; here they are a wrong proof (422 after 409). */
+	cosign_a(0, 1);
+	p.n = 63;
+	len = wt_body(1, &p, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+}
+END_TEST
+
+START_TEST(test_too_large)
+{
+	memset(body, 'a', sizeof(body));
+	ck_assert_int_eq(kt_witness_add_checkpoint(w, body,
+	    KT_WITNESS_BODY_MAX + 1, NOW, &ans), KT_ERR_TOO_LARGE);
+}
+END_TEST
+
+/* ---- 404 and 403 -------------------------------------------------------- */
+
+START_TEST(test_unknown_origin)
+{
+	struct kt_signer *other = wt_signer("example.com/other",
+	    KT_KEY_ED25519, 0xc1);
+	size_t len = wt_body_for(other, &ta, 0, 3, body, sizeof(body));
+
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(ans.detail, "example.com/other"));
+	kt_signer_free(other);
+}
+END_TEST
+
+START_TEST(test_untrusted_signature)
+{
+	/* Right origin, wrong key: no trusted signature. */
+	struct kt_signer *imp = wt_signer(ORIGIN_A, KT_KEY_ED25519, 0xee);
+	size_t len = wt_body_for(imp, &ta, 0, 3, body, sizeof(body));
+
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_UNKNOWN_KEY);
+	kt_signer_free(imp);
+	/* A witness cosignature is not a log signature either. */
+	{
+		char text[KT_CHECKPOINT_TEXT_MAX], line[512];
+		struct kt_hash root;
+		size_t tl, ll, n;
+
+		wt_root(&ta, 3, &root);
+		tl = wt_checkpoint_text(ORIGIN_A, 3, &root, text,
+		    sizeof(text));
+		ck_assert_int_eq(kt_cosig_sign(wit, text, tl, NOW, line,
+		    sizeof(line), &ll), KT_OK);
+		n = (size_t)snprintf(body, sizeof(body), "old 0\n\n%s\n%s",
+		    text, line);
+		ck_assert_int_eq(submit(n, NOW), KT_ERR_UNKNOWN_KEY);
+	}
+	ck_assert_int_eq(submit(wt_body_for(log_a, &ta, 0, 3, body,
+	    sizeof(body)), NOW), KT_OK);
+}
+END_TEST
+
+START_TEST(test_bad_known_signature)
+{
+	char good[4096], other[4096], note[8192];
+	size_t gl, ol, len;
+	const char *gsig, *osig;
+
+	/* Splice log A's signature over size 4 onto the text of size 3: a
+	 * known key's signature that fails. */
+	gl = wt_checkpoint_note(log_a, &ta, 3, good, sizeof(good));
+	ol = wt_checkpoint_note(log_a, &ta, 4, other, sizeof(other));
+	gsig = strstr(good, "\n\n") + 2;
+	osig = strstr(other, "\n\n") + 2;
+	len = (size_t)(gsig - good);
+	memcpy(note, good, len);
+	memcpy(note + len, osig, (size_t)(other + ol - osig));
+	len += (size_t)(other + ol - osig);
+	len = wt_body(0, NULL, note, len, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_PERM);
+
+	/* A valid signature by one trusted key does not excuse a bad one by
+	 * another (signed-note: reject when a known key's signature fails).
+	 * Key a2's line, copied from its note over size 4, follows key a's
+	 * good line. */
+	ol = wt_checkpoint_note(log_a2, &ta, 4, other, sizeof(other));
+	osig = strstr(other, "\n\n") + 2;
+	memcpy(note, good, gl);
+	memcpy(note + gl, osig, (size_t)(other + ol - osig));
+	len = wt_body(0, NULL, note, gl + (size_t)(other + ol - osig), body,
+	    sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_PERM);
+
+	/* Every single-character change of the signature is refused. */
+	len = wt_body(0, NULL, good, gl, body, sizeof(body));
+	{
+		char *sig = strstr(body, ORIGIN_A " ") + strlen(ORIGIN_A) + 1;
+		size_t sl = strlen(sig) - 1;
+
+		for (size_t i = 0; i < sl; i++) {
+			char saved = sig[i];
+
+			sig[i] = saved == 'A' ? 'B' : 'A';
+			ck_assert_msg(submit(len, NOW) != KT_OK, "sig[%zu]",
+			    i);
+			sig[i] = saved;
+		}
+	}
+	/* Nothing was cosigned: a fresh probe is accepted. */
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+}
+END_TEST
+
+START_TEST(test_unknown_lines_ignored)
+{
+	char note[4096], junk[8192], got[KT_WITNESS_NOTE_MAX];
+	struct kt_signer *other = wt_signer("example.com/other",
+	    KT_KEY_ED25519, 0xc1);
+	uint8_t hash[KT_HASH_LEN];
+	size_t nl, ol, len, gl;
+	const char *osig;
+
+	/* The log's note plus an unknown key's line: accepted, and the
+	 * unknown line is not kept for gossip. */
+	nl = wt_checkpoint_note(log_a, &ta, 6, note, sizeof(note));
+	ol = wt_checkpoint_note(other, &ta, 6, junk, sizeof(junk));
+	osig = strstr(junk, "\n\n") + 2;
+	memmove(junk, osig, (size_t)(junk + ol - osig));
+	ol = (size_t)(junk + ol - osig);
+	memcpy(note + nl, junk, ol);
+	len = wt_body(0, NULL, note, nl + ol, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
+	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
+	    &gl), KT_OK);
+	ck_assert_uint_eq(gl, nl + ans.cosig_len);
+	ck_assert_int_eq(memcmp(got, note, nl), 0);
+	ck_assert_int_eq(memcmp(got + nl, ans.cosig, ans.cosig_len), 0);
+	kt_signer_free(other);
+}
+END_TEST
+
+/* ---- 422 ---------------------------------------------------------------- */
+
+START_TEST(test_bad_proofs)
+{
+	char note[4096];
+	struct kt_proof p;
+	size_t nl, len;
+
+	cosign_a(0, 13);
+	wt_proof(&ta, 13, 40, &p);
+	nl = wt_checkpoint_note(log_a, &ta, 40, note, sizeof(note));
+	ck_assert_uint_gt(p.n, 1);
+	/* Every bit of every proof hash matters (one bit per byte). */
+	for (size_t i = 0; i < p.n; i++)
+		for (size_t j = 0; j < KT_HASH_LEN; j++) {
+			p.h[i].b[j] ^= (uint8_t)(1u << (j % 8));
+			len = wt_body(13, &p, note, nl, body, sizeof(body));
+			ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+			p.h[i].b[j] ^= (uint8_t)(1u << (j % 8));
+		}
+	/* Truncated, extended and reordered proofs. */
+	p.n--;
+	len = wt_body(13, &p, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	p.n++;
+	p.h[p.n] = p.h[0];
+	p.n++;
+	len = wt_body(13, &p, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	p.n--;
+	{
+		struct kt_hash t = p.h[0];
+
+		p.h[0] = p.h[1];
+		p.h[1] = t;
+		len = wt_body(13, &p, note, nl, body, sizeof(body));
+		ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+		p.h[1] = p.h[0];
+		p.h[0] = t;
+	}
+	/* An empty proof for a growing tree. */
+	len = wt_body(13, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	ck_assert_ptr_nonnull(strstr(ans.detail, "consistency"));
+	/* The untouched proof still works: nothing was changed. */
+	ck_assert_uint_eq(probe_a(), 13);
+	len = wt_body(13, &p, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+}
+END_TEST
+
+START_TEST(test_fork_refused)
+{
+	size_t len;
+
+	/* Witness at A[8]; B shares only 5 leaves: any B checkpoint past 5
+	 * is inconsistent, whatever proof comes with it. */
+	cosign_a(0, 8);
+	len = wt_body_for(log_a, &tb, 8, 20, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	/* Same size, different root: 422 (older spec versions said 409). */
+	len = wt_body_for(log_a, &tb, 8, 8, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	ck_assert_ptr_nonnull(strstr(ans.detail, "different root"));
+	/* Same size, same root, but with a (junk) proof: 422. */
+	{
+		char note[4096];
+		struct kt_proof p;
+		size_t nl = wt_checkpoint_note(log_a, &ta, 8, note,
+		    sizeof(note));
+
+		wt_proof(&ta, 4, 8, &p);
+		len = wt_body(8, &p, note, nl, body, sizeof(body));
+		ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	}
+	ck_assert_uint_eq(probe_a(), 8);
+}
+END_TEST
+
+START_TEST(test_old_zero_with_proof)
+{
+	char note[4096];
+	struct kt_proof p;
+	size_t nl, len;
+
+	/* Fresh witness, old 0 (correct), but a proof: 422. */
+	wt_proof(&ta, 3, 9, &p);
+	nl = wt_checkpoint_note(log_a, &ta, 9, note, sizeof(note));
+	len = wt_body(0, &p, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	ck_assert_ptr_nonnull(strstr(ans.detail, "empty"));
+	/* With state, old 0 is answered 409 first. */
+	cosign_a(0, 2);
+	len = wt_body(0, &p, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_CONFLICT);
+	ck_assert_uint_eq(ans.latest_size, 2);
+}
+END_TEST
+
+START_TEST(test_size_zero)
+{
+	char text[KT_CHECKPOINT_TEXT_MAX], note[4096];
+	struct kt_hash root;
+	size_t tl, nl, len;
+
+	/* A size-0 checkpoint must carry H(""). */
+	wt_root(&ta, 1, &root);
+	tl = wt_checkpoint_text(ORIGIN_A, 0, &root, text, sizeof(text));
+	ck_assert_int_eq(kt_note_sign(log_a, text, tl, note, sizeof(note),
+	    &nl), KT_OK);
+	len = wt_body(0, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	ck_assert_ptr_nonnull(strstr(ans.detail, "empty tree"));
+
+	kt_hash_empty(&root);
+	tl = wt_checkpoint_text(ORIGIN_A, 0, &root, text, sizeof(text));
+	ck_assert_int_eq(kt_note_sign(log_a, text, tl, note, sizeof(note),
+	    &nl), KT_OK);
+	len = wt_body(0, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+	/* Again (replay of size 0) and then growth from 0. */
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+	cosign_a(0, 4);
+	ck_assert_uint_eq(probe_a(), 4);
+}
+END_TEST
+
+/* ---- kt_witness_get_checkpoint ------------------------------------------ */
+
+START_TEST(test_get_checkpoint)
+{
+	char got[KT_WITNESS_NOTE_MAX], small[16];
+	uint8_t hash[KT_HASH_LEN];
+	struct kt_verifier vs[2];
+	uint8_t ok[2];
+	uint64_t times[2];
+	static struct kt_note n;
+	struct kt_checkpoint cp;
+	struct kt_hash root;
+	size_t gl = 1;
+
+	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
+	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
+	    &gl), KT_ERR_NOT_FOUND);
+	ck_assert_uint_eq(gl, 0);
+	cosign_a(0, 11);
+	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
+	    &gl), KT_OK);
+	ck_assert_uint_eq(strlen(got), gl);
+	/* Verifies with the log key and the witness key. */
+	kt_signer_verifier(log_a, &vs[0]);
+	vs[1] = wit_v;
+	ck_assert_int_eq(kt_note_open(got, gl, vs, 2, &n, ok, times), KT_OK);
+	ck_assert_int_eq(ok[0], 1);
+	ck_assert_int_eq(ok[1], 1);
+	ck_assert_uint_eq(times[1], NOW);
+	ck_assert_int_eq(wt_note_checkpoint(got, gl, &cp), 0);
+	ck_assert_uint_eq(cp.size, 11);
+	wt_root(&ta, 11, &root);
+	ck_assert_int_eq(memcmp(cp.root.b, root.b, KT_HASH_LEN), 0);
+	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, small,
+	    sizeof(small), &gl), KT_ERR_TOO_LARGE);
+	/* Another origin: nothing yet. */
+	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_B, strlen(ORIGIN_B));
+	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
+	    &gl), KT_ERR_NOT_FOUND);
+}
+END_TEST
+
+/* ---- kt_witness_parse_get_path ------------------------------------------ */
+
+START_TEST(test_parse_get_path)
+{
+	char path[128], hex[2 * KT_HASH_LEN + 1];
+	uint8_t hash[KT_HASH_LEN], got[KT_HASH_LEN];
+
+	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
+	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+	snprintf(path, sizeof(path), "%s/checkpoint", hex);
+	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
+	    KT_OK);
+	ck_assert_int_eq(memcmp(got, hash, KT_HASH_LEN), 0);
+	/* Every truncation fails. */
+	for (size_t i = 0; i < strlen(path); i++)
+		ck_assert_int_eq(kt_witness_parse_get_path(path, i, got),
+		    KT_ERR_MALFORMED);
+	/* Uppercase hex, a non-hex character, a wrong suffix. */
+	path[0] = 'A';
+	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
+	    KT_ERR_MALFORMED);
+	path[0] = 'g';
+	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
+	    KT_ERR_MALFORMED);
+	snprintf(path, sizeof(path), "%s/checkpoinx", hex);
+	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
+	    KT_ERR_MALFORMED);
+	snprintf(path, sizeof(path), "%s/checkpoint/", hex);
+	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
+	    KT_ERR_MALFORMED);
+}
+END_TEST
+
+/* ---- restart ------------------------------------------------------------ */
+
+START_TEST(test_restart_keeps_state)
+{
+	size_t len;
+
+	cosign_a(0, 21);
+	len = wt_body_for(log_b, &tb, 0, 6, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_OK);
+	kt_witness_close(w);
+	w = NULL;
+	open_witness();
+	ck_assert_uint_eq(probe_a(), 21);
+	len = wt_body_for(log_b, &tb, 0, 9, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_CONFLICT);
+	ck_assert_uint_eq(ans.latest_size, 6);
+	/* The fork is still refused after the restart. */
+	len = wt_body_for(log_a, &tb, 21, 30, body, sizeof(body));
+	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
+	cosign_a(21, 30);
+}
+END_TEST
+
+/* ---- concurrency -------------------------------------------------------- */
+
+struct racer {
+	pthread_barrier_t *start;
+	const struct wt_tree *t;
+	uint64_t old, size;
+	char body[8192];
+	size_t len;
+	kt_err err;
+	struct kt_witness_answer ans;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->start);
+	r->err = kt_witness_add_checkpoint(w, r->body, r->len, NOW, &r->ans);
+	return NULL;
+}
+
+/*
+ * Two (or more) threads submit checkpoints that cannot both be cosigned,
+ * released together by a barrier: exactly one is cosigned, and the stored
+ * state is the winner's.
+ */
+static void
+run_race(struct racer *rs, size_t n)
+{
+	pthread_t th[8];
+	pthread_barrier_t start;
+	size_t winners = 0, win = 0;
+	uint8_t hash[KT_HASH_LEN];
+	char got[KT_WITNESS_NOTE_MAX];
+	struct kt_checkpoint cp;
+	struct kt_hash root;
+	size_t gl;
+
+	ck_assert_int_eq(pthread_barrier_init(&start, NULL, (unsigned)n), 0);
+	for (size_t i = 0; i < n; i++) {
+		rs[i].start = &start;
+		rs[i].len = wt_body_for(log_a, rs[i].t, rs[i].old, rs[i].size,
+		    rs[i].body, sizeof(rs[i].body));
+		ck_assert_int_eq(pthread_create(&th[i], NULL, race, &rs[i]),
+		    0);
+	}
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+	pthread_barrier_destroy(&start);
+	for (size_t i = 0; i < n; i++) {
+		if (rs[i].err == KT_OK) {
+			winners++;
+			win = i;
+		} else {
+			ck_assert_msg(rs[i].err == KT_ERR_CONFLICT ||
+			    rs[i].err == KT_ERR_VERIFY, "racer %zu: %s", i,
+			    rs[i].ans.detail);
+		}
+	}
+	ck_assert_uint_eq(winners, 1);
+	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
+	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
+	    &gl), KT_OK);
+	ck_assert_int_eq(wt_note_checkpoint(got, gl, &cp), 0);
+	wt_root(rs[win].t, rs[win].size, &root);
+	ck_assert_uint_eq(cp.size, rs[win].size);
+	ck_assert_int_eq(memcmp(cp.root.b, root.b, KT_HASH_LEN), 0);
+}
+
+START_TEST(test_concurrent_conflicting)
+{
+	for (int round = 0; round < 25; round++) {
+		struct racer rs[2];
+
+		memset(rs, 0, sizeof(rs));
+		kt_witness_close(w);
+		w = NULL;
+		wt_rmrf(dir);
+		ck_assert_int_eq(mkdir(dir, 0700), 0);
+		open_witness();
+		cosign_a(0, 4);
+		/* Same size, two branches, both from the witness's size. */
+		rs[0].t = &ta;
+		rs[1].t = &tb;
+		rs[0].old = rs[1].old = 4;
+		rs[0].size = rs[1].size = 8 + (uint64_t)(round % 5);
+		run_race(rs, 2);
+	}
+}
+END_TEST
+
+START_TEST(test_concurrent_many)
+{
+	/* Eight racers from a fresh state, mixed branches and sizes, old 0:
+	 * the first commit makes every other old size stale. */
+	for (int round = 0; round < 10; round++) {
+		struct racer rs[8];
+
+		memset(rs, 0, sizeof(rs));
+		kt_witness_close(w);
+		w = NULL;
+		wt_rmrf(dir);
+		ck_assert_int_eq(mkdir(dir, 0700), 0);
+		open_witness();
+		for (size_t i = 0; i < 8; i++) {
+			rs[i].t = i % 2 ? &tb : &ta;
+			rs[i].old = 0;
+			rs[i].size = 6 + i;
+		}
+		run_race(rs, 8);
+	}
+}
+END_TEST
+
+/* ---- the documented example --------------------------------------------- */
+
+/*
+ * The cosigned checkpoint shown in docs/witness.md: fixed keys, fixed time.
+ * With KT_WITNESS_EXAMPLE=<file> it is also written out (with the keys).
+ */
+START_TEST(test_doc_example)
+{
+	struct kt_signer *dlog = wt_signer("example.com/kt-log",
+	    KT_KEY_ED25519, 0x11);
+	struct kt_signer *dwit = wt_signer("witness.example/w1",
+	    KT_KEY_COSIG, 0x22);
+	struct kt_verifier lv, wv;
+	struct kt_witness *dw = NULL;
+	struct wt_tree t;
+	char note[4096], full[8192], lk[KT_KEY_TEXT_MAX], wk[KT_KEY_TEXT_MAX];
+	char ddir[96], detail[256];
+	size_t nl, len;
+	const char *out = getenv("KT_WITNESS_EXAMPLE");
+
+	snprintf(ddir, sizeof(ddir), "%s/doc", dir);
+	ck_assert_int_eq(mkdir(ddir, 0700), 0);
+	kt_signer_verifier(dlog, &lv);
+	kt_signer_verifier(dwit, &wv);
+	ck_assert_int_eq(kt_witness_open(ddir, dwit, &lv, 1, &dw, detail,
+	    sizeof(detail)), KT_OK);
+	wt_tree_init(&t, 3, 1, 3);
+	nl = wt_checkpoint_note(dlog, &t, 3, note, sizeof(note));
+	len = wt_body(0, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(kt_witness_add_checkpoint(dw, body, len, NOW, &ans),
+	    KT_OK);
+	ck_assert(wt_cosig_ok(&wv, note, nl, ans.cosig, ans.cosig_len, NULL));
+	snprintf(full, sizeof(full), "%.*s%s", (int)nl, note, ans.cosig);
+	wt_verifier_string(dlog, lk);
+	wt_verifier_string(dwit, wk);
+	if (out != NULL) {
+		FILE *f = fopen(out, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "log key: %s\nwitness key: %s\nbody:\n%s\n"
+		    "response:\n%s\ncosigned:\n%s", lk, wk, body, ans.cosig,
+		    full);
+		fclose(f);
+	}
+	wt_tree_free(&t);
+	kt_witness_close(dw);
+	kt_signer_free(dlog);
+	kt_signer_free(dwit);
+}
+END_TEST
+
+static Suite *
+witness_suite(void)
+{
+	Suite *s = suite_create("witness");
+	TCase *tc;
+
+#define TC(name, ...) do { \
+	tc = tcase_create(name); \
+	tcase_add_checked_fixture(tc, setup, teardown); \
+	tcase_set_timeout(tc, 120); \
+	__VA_ARGS__ \
+	suite_add_tcase(s, tc); \
+} while (0)
+
+	TC("kt_witness_open", tcase_add_test(tc, test_open_rejects););
+	TC("kt_witness_add_checkpoint",
+	    tcase_add_test(tc, test_first_checkpoint);
+	    tcase_add_test(tc, test_grow_with_proofs);
+	    tcase_add_test(tc, test_second_key_and_origin);
+	    tcase_add_test(tc, test_replay_same_checkpoint);
+	    tcase_add_test(tc, test_conflict_discovery);
+	    tcase_add_test(tc, test_old_larger_than_size);
+	    tcase_add_test(tc, test_malformed_bodies);
+	    tcase_add_test(tc, test_proof_line_count);
+	    tcase_add_test(tc, test_too_large);
+	    tcase_add_test(tc, test_unknown_origin);
+	    tcase_add_test(tc, test_untrusted_signature);
+	    tcase_add_test(tc, test_bad_known_signature);
+	    tcase_add_test(tc, test_unknown_lines_ignored);
+	    tcase_add_test(tc, test_bad_proofs);
+	    tcase_add_test(tc, test_fork_refused);
+	    tcase_add_test(tc, test_old_zero_with_proof);
+	    tcase_add_test(tc, test_size_zero);
+	    tcase_add_test(tc, test_doc_example););
+	TC("kt_witness_get_checkpoint",
+	    tcase_add_test(tc, test_get_checkpoint););
+	TC("kt_witness_parse_get_path",
+	    tcase_add_test(tc, test_parse_get_path););
+	TC("restart", tcase_add_test(tc, test_restart_keeps_state););
+	TC("concurrency",
+	    tcase_add_test(tc, test_concurrent_conflicting);
+	    tcase_add_test(tc, test_concurrent_many););
+#undef TC
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(witness_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,441 @@
+/*
+ * kt_witness_main.c: the kt-witness command line, a thin layer over
+ * witness.c (state and checks) and witness_http.c (the server).
+ *
+ *   kt-witness keygen --name NAME --out KEYFILE
+ *   kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT
+ *       --log VERIFIERKEY [--log VERIFIERKEY ...]
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "kt/note.h"
+#include "witness.h"
+#include "witness_http.h"
+
+#define EXIT_USAGE 2
+#define MAX_LOG_KEYS 256
+
+static const char USAGE[] =
+    "usage: kt-witness keygen --name NAME --out KEYFILE\n"
+    "       kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT\n"
+    "                        --log VERIFIERKEY [--log VERIFIERKEY ...]\n"
+    "       kt-witness COMMAND --help\n";
+
+static const char KEYGEN_USAGE[] =
+    "usage: kt-witness keygen --name NAME --out KEYFILE\n"
+    "\n"
+    "Makes a new witness cosignature key (C2SP tlog-cosignature, Ed25519)\n"
+    "named NAME, writes the signer key (PRIVATE+KEY+...) to KEYFILE, which\n"
+    "must not exist (created with mode 0600), and prints the verifier key\n"
+    "(type 0x04) that clients and logs configure, as the last line.\n";
+
+static const char SERVE_USAGE[] =
+    "usage: kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT\n"
+    "                        --log VERIFIERKEY [--log VERIFIERKEY ...]\n"
+    "\n"
+    "Serves C2SP tlog-witness: POST /add-checkpoint, and\n"
+    "GET /<hex SHA-256(origin)>/checkpoint for the latest cosigned\n"
+    "checkpoint of a log.\n"
+    "  --data DIR          state directory (LMDB), created if missing\n"
+    "  --key KEYFILE       witness signer key from 'kt-witness keygen';\n"
+    "                      must not be accessible by group or others\n"
+    "  --listen HOST:PORT  e.g. 127.0.0.1:7380, [::1]:7380; port 0 picks\n"
+    "                      a free port (printed on stdout)\n"
+    "  --log VERIFIERKEY   a trusted log key (Ed25519 note verifier key);\n"
+    "                      the log's origin is the key's name\n"
+    "Stops cleanly on SIGINT or SIGTERM.\n";
+
+/* Returns the value of option `name` at argv[*i] ("--name V" or
+ * "--name=V"), advancing *i; NULL if argv[*i] is not that option. Sets
+ * *missing when the option has no value. */
+static const char *
+opt(int argc, char **argv, int *i, const char *name, int *missing)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = 1;
+		return NULL;
+	}
+	(*i)++;
+	return argv[*i];
+}
+
+static int
+is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* ---- keygen ------------------------------------------------------------- */
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+cmd_keygen(int argc, char **argv)
+{
+	const char *name = NULL, *outpath = NULL;
+	uint8_t *seed = NULL;
+	char *text = NULL;
+	struct kt_signer *s = NULL;
+	struct kt_verifier v;
+	char vkey[KT_KEY_TEXT_MAX];
+	int fd = -1, ret = 1, missing = 0;
+	kt_err err;
+
+	for (int i = 1; i < argc; i++) {
+		const char *val;
+
+		if (is_help(argv[i])) {
+			fputs(KEYGEN_USAGE, stdout);
+			return 0;
+		}
+		if ((val = opt(argc, argv, &i, "--name", &missing)) != NULL)
+			name = val;
+		else if ((val = opt(argc, argv, &i, "--out", &missing)) !=
+		    NULL)
+			outpath = val;
+		else {
+			fprintf(stderr, "kt-witness keygen: %s: %s\n",
+			    missing ? "missing value for" : "unknown argument",
+			    argv[i]);
+			fputs(KEYGEN_USAGE, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (name == NULL || outpath == NULL) {
+		fputs(KEYGEN_USAGE, stderr);
+		return EXIT_USAGE;
+	}
+	if (!kt_key_name_valid(name, strlen(name))) {
+		fprintf(stderr, "kt-witness keygen: invalid key name \"%s\" "
+		    "(non-empty, no spaces or '+')\n", name);
+		return EXIT_USAGE;
+	}
+
+	/* The seed and its text form are secrets: guarded pages, wiped. */
+	seed = sodium_malloc(KT_SEED_LEN);
+	text = sodium_malloc(KT_KEY_TEXT_MAX + 1);
+	if (seed == NULL || text == NULL) {
+		fprintf(stderr, "kt-witness keygen: out of memory\n");
+		goto out;
+	}
+	randombytes_buf(seed, KT_SEED_LEN);
+	err = kt_signer_from_seed(name, KT_KEY_COSIG, seed, &s);
+	if (err == KT_OK)
+		err = kt_signer_format(s, text, KT_KEY_TEXT_MAX);
+	if (err != KT_OK) {
+		fprintf(stderr, "kt-witness keygen: making the key: %s\n",
+		    kt_strerror(err));
+		goto out;
+	}
+	kt_signer_verifier(s, &v);
+	if (kt_verifier_format(&v, vkey, sizeof(vkey)) != KT_OK) {
+		fprintf(stderr, "kt-witness keygen: formatting the verifier "
+		    "key failed\n");
+		goto out;
+	}
+	/* O_EXCL: never overwrite a key; 0600: nobody else may read it. */
+	fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "kt-witness keygen: %s: %s\n", outpath,
+		    strerror(errno));
+		goto out;
+	}
+	strcat(text, "\n");
+	if (write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
+		fprintf(stderr, "kt-witness keygen: writing %s: %s\n",
+		    outpath, strerror(errno));
+		(void)unlink(outpath);
+		goto out;
+	}
+	printf("wrote the witness signer key to %s (keep it secret)\n",
+	    outpath);
+	printf("witness verifier key:\n%s\n", vkey);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	kt_signer_free(s);
+	sodium_free(seed);
+	sodium_free(text);
+	return ret;
+}
+
+/* ---- serve -------------------------------------------------------------- */
+
+/* Reads the signer key, refusing a file others could read or write. */
+static int
+load_key(const char *path, struct kt_signer **out)
+{
+	struct stat sb;
+	char *buf = NULL;
+	ssize_t n;
+	int fd, ret = -1;
+	kt_err err;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "kt-witness: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "kt-witness: %s: not a regular file\n", path);
+		goto out;
+	}
+	if ((sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		fprintf(stderr, "kt-witness: %s: key file is accessible by "
+		    "group or others (mode %03o): run chmod 600 on it\n",
+		    path, (unsigned)(sb.st_mode & 0777));
+		goto out;
+	}
+	buf = sodium_malloc(KT_KEY_TEXT_MAX + 1);
+	if (buf == NULL) {
+		fprintf(stderr, "kt-witness: out of memory\n");
+		goto out;
+	}
+	n = read(fd, buf, KT_KEY_TEXT_MAX + 1);
+	if (n < 0 || n > KT_KEY_TEXT_MAX) {
+		fprintf(stderr, "kt-witness: %s: %s\n", path, n < 0 ?
+		    strerror(errno) : "too large for a key file");
+		goto out;
+	}
+	err = kt_signer_parse(buf, (size_t)n, out);
+	if (err != KT_OK) {
+		fprintf(stderr, "kt-witness: %s: not a signer key "
+		    "(PRIVATE+KEY+...): %s\n", path, kt_strerror(err));
+		goto out;
+	}
+	ret = 0;
+out:
+	sodium_free(buf); /* wipes */
+	close(fd);
+	return ret;
+}
+
+/* "HOST:PORT" or "[V6HOST]:PORT" to a socket address. */
+static int
+parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[256];
+	const char *colon = strrchr(s, ':');
+	const char *h = s;
+	size_t hl;
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	if (colon == NULL || colon[1] == '\0')
+		return -1;
+	hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	if (rc != 0 || res == NULL || res->ai_addrlen > sizeof(*ss)) {
+		if (res != NULL)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	const char *data = NULL, *keypath = NULL, *listen_s = NULL;
+	struct kt_verifier *logs = NULL;
+	size_t nlogs = 0;
+	struct kt_signer *signer = NULL;
+	struct kt_witness *w = NULL;
+	struct kt_witness_http *http = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	struct kt_verifier self;
+	char vkey[KT_KEY_TEXT_MAX], detail[256];
+	sigset_t sigs;
+	int sig = 0, ret = 1, missing = 0;
+	kt_err err;
+
+	logs = calloc(MAX_LOG_KEYS, sizeof(*logs));
+	if (logs == NULL) {
+		fprintf(stderr, "kt-witness: out of memory\n");
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *val;
+
+		if (is_help(argv[i])) {
+			fputs(SERVE_USAGE, stdout);
+			ret = 0;
+			goto out;
+		}
+		if ((val = opt(argc, argv, &i, "--data", &missing)) != NULL)
+			data = val;
+		else if ((val = opt(argc, argv, &i, "--key", &missing)) !=
+		    NULL)
+			keypath = val;
+		else if ((val = opt(argc, argv, &i, "--listen", &missing)) !=
+		    NULL)
+			listen_s = val;
+		else if ((val = opt(argc, argv, &i, "--log", &missing)) !=
+		    NULL) {
+			if (nlogs == MAX_LOG_KEYS) {
+				fprintf(stderr, "kt-witness: at most %d "
+				    "--log keys\n", MAX_LOG_KEYS);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			if (kt_verifier_parse(val, strlen(val),
+			    &logs[nlogs]) != KT_OK ||
+			    logs[nlogs].type != KT_KEY_ED25519) {
+				fprintf(stderr, "kt-witness: --log %s: not an "
+				    "Ed25519 note verifier key "
+				    "(name+hexid+base64)\n", val);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			nlogs++;
+		} else {
+			fprintf(stderr, "kt-witness serve: %s: %s\n",
+			    missing ? "missing value for" : "unknown argument",
+			    argv[i]);
+			fputs(SERVE_USAGE, stderr);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (data == NULL || keypath == NULL || listen_s == NULL ||
+	    nlogs == 0) {
+		fputs(SERVE_USAGE, stderr);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (parse_listen(listen_s, &ss, &sslen) != 0) {
+		fprintf(stderr, "kt-witness: --listen %s: expected HOST:PORT "
+		    "with a numeric port\n", listen_s);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (mkdir(data, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "kt-witness: %s: %s\n", data, strerror(errno));
+		goto out;
+	}
+	if (load_key(keypath, &signer) != 0)
+		goto out;
+	err = kt_witness_open(data, signer, logs, nlogs, &w, detail,
+	    sizeof(detail));
+	if (err != KT_OK) {
+		fprintf(stderr, "kt-witness: %s\n", detail);
+		goto out;
+	}
+
+	/* Block the stop signals before any thread starts, so only
+	 * sigwait below sees them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0) {
+		fprintf(stderr, "kt-witness: pthread_sigmask failed\n");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	err = kt_witness_http_start(w, (const struct sockaddr *)&ss, sslen,
+	    stderr, &http, detail, sizeof(detail));
+	if (err != KT_OK) {
+		fprintf(stderr, "kt-witness: --listen %s: %s\n", listen_s,
+		    detail);
+		goto out;
+	}
+	kt_witness_verifier(w, &self);
+	if (kt_verifier_format(&self, vkey, sizeof(vkey)) != KT_OK)
+		vkey[0] = '\0';
+	printf("kt-witness: witness key %s\n", vkey);
+	printf("kt-witness: witnessing %zu log key(s)\n", nlogs);
+	printf("kt-witness: listening on port %u\n",
+	    (unsigned)kt_witness_http_port(http));
+	fflush(stdout);
+
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		; /* nothing to reload: keep serving */
+	fprintf(stderr, "kt-witness: signal %d, stopping\n", sig);
+	ret = 0;
+out:
+	kt_witness_http_stop(http);
+	kt_witness_close(w);
+	kt_signer_free(signer);
+	free(logs);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "kt-witness: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (argc < 2) {
+		fputs(USAGE, stderr);
+		return EXIT_USAGE;
+	}
+	if (is_help(argv[1])) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "keygen") == 0)
+		return cmd_keygen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	fprintf(stderr, "kt-witness: unknown command %s\n", argv[1]);
+	fputs(USAGE, stderr);
+	return EXIT_USAGE;
+}
