@@ -1,0 +1,1578 @@
+#include "api.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "kt/entry.h"
+#include "kt/merkle.h"
+#include "kt/tile.h"
+#include "logjson.h"
+
+struct kt_api {
+	struct kt_store *store;
+	struct kt_limits limits;
+	const struct kt_tokens *tokens;
+	int allow_anonymous_writes;
+	struct kt_metrics *metrics;
+	/* Submitters hold it shared around kt_seq_submit; detaching takes it
+	 * exclusively, so no submit can touch a stopped sequencer. */
+	pthread_rwlock_t seq_lock;
+	struct kt_seq *seq;
+};
+
+struct kt_api_write {
+	int batch;
+	size_t n;
+	json_t *json;              /* labels and key types borrow from it */
+	uint8_t *keys;             /* decoded keys, one arena */
+	struct kt_seq_req *reqs;
+	struct kt_seq_res *res;
+	kt_err err;                /* of the whole submission */
+	int queued;
+	uint64_t tree_size;
+	struct timespec t0;
+	struct kt_metrics *metrics;
+	kt_api_wake_fn wake;
+	void *wake_arg;
+};
+
+/* ---- the status table ------------------------------------------------- */
+
+/* No default: a new kt_err must get a status here (compiler warns). */
+unsigned
+kt_api_status(kt_err e)
+{
+	switch (e) {
+	case KT_OK: return 200;
+	case KT_ERR_INCOMPLETE: return 400;
+	case KT_ERR_MALFORMED: return 400;
+	case KT_ERR_VERIFY: return 400;
+	case KT_ERR_UNKNOWN_KEY: return 400;
+	case KT_ERR_RANGE: return 400;
+	case KT_ERR_TOO_LARGE: return 413;
+	case KT_ERR_NOMEM: return 503;
+	case KT_ERR_NOT_FOUND: return 404;
+	case KT_ERR_EXISTS: return 409;
+	case KT_ERR_CONFLICT: return 409;
+	case KT_ERR_PERM: return 401;
+	case KT_ERR_IO: return 500;
+	case KT_ERR_NETWORK: return 502;
+	case KT_ERR_BUSY: return 503;
+	case KT_ERR_INTERNAL: return 500;
+	}
+	return 500;
+}
+
+/* ---- a small JSON writer (answers are built without a DOM: faster) ---- */
+
+struct jb {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static int
+jb_reserve(struct jb *b, size_t n)
+{
+	if (b->failed)
+		return 0;
+	if (b->cap - b->len >= n)
+		return 1;
+	size_t ncap = b->cap ? b->cap : 512;
+	while (ncap - b->len < n)
+		ncap *= 2;
+	char *np = realloc(b->p, ncap);
+	if (np == NULL) {
+		b->failed = 1;
+		return 0;
+	}
+	b->p = np;
+	b->cap = ncap;
+	return 1;
+}
+
+static void
+jb_raw(struct jb *b, const char *s, size_t n)
+{
+	if (!jb_reserve(b, n + 1))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+jb_lit(struct jb *b, const char *s)
+{
+	jb_raw(b, s, strlen(s));
+}
+
+static void
+jb_u64(struct jb *b, uint64_t v)
+{
+	char t[24];
+	int n = snprintf(t, sizeof t, "%llu", (unsigned long long)v);
+	jb_raw(b, t, (size_t)n);
+}
+
+/* A JSON string. Input is valid UTF-8 (labels, notes, messages). */
+static void
+jb_str(struct jb *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (!jb_reserve(b, n * 6 + 3))
+		return;
+	char *o = b->p + b->len;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			*o++ = '\\';
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->p);
+}
+
+static void
+jb_b64(struct jb *b, const uint8_t *bin, size_t n)
+{
+	size_t elen = sodium_base64_ENCODED_LEN(n,
+	    sodium_base64_VARIANT_ORIGINAL);
+
+	if (!jb_reserve(b, elen + 2))
+		return;
+	b->p[b->len++] = '"';
+	sodium_bin2base64(b->p + b->len, elen, bin, n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	b->len += elen - 1;
+	b->p[b->len++] = '"';
+	b->p[b->len] = '\0';
+}
+
+static void
+jb_proof(struct jb *b, const struct kt_proof *p)
+{
+	jb_lit(b, "[");
+	for (size_t i = 0; i < p->n; i++) {
+		if (i)
+			jb_lit(b, ",");
+		jb_b64(b, p->h[i].b, KT_HASH_LEN);
+	}
+	jb_lit(b, "]");
+}
+
+/* ---- answers ---------------------------------------------------------- */
+
+static void
+resp_set(struct kt_api_resp *resp, unsigned status, const char *ctype,
+    char *body, size_t len)
+{
+	memset(resp, 0, sizeof *resp);
+	resp->status = status;
+	resp->content_type = ctype;
+	resp->body = body;
+	resp->len = len;
+	resp->cache_control = "no-store";
+}
+
+static void
+resp_jb(struct kt_api_resp *resp, struct jb *b)
+{
+	if (b->failed) {
+		free(b->p);
+		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
+		return;
+	}
+	resp_set(resp, 200, "application/json", b->p, b->len);
+}
+
+static void
+resp_status_error(struct kt_api_resp *resp, unsigned status,
+    const char *msg)
+{
+	struct jb b = { 0 };
+
+	jb_lit(&b, "{\"error\":");
+	jb_str(&b, msg, strlen(msg));
+	jb_lit(&b, "}\n");
+	if (b.failed) {
+		free(b.p);
+		/* Last resort: an empty body with the status. */
+		resp_set(resp, status, "application/json", NULL, 0);
+		return;
+	}
+	resp_set(resp, status, "application/json", b.p, b.len);
+}
+
+void
+kt_api_error(struct kt_api_resp *resp, kt_err e, const char *msg)
+{
+	resp_status_error(resp, kt_api_status(e), msg);
+	if (e == KT_ERR_BUSY || e == KT_ERR_NOMEM)
+		resp->retry_after = 1;
+	if (e == KT_ERR_PERM)
+		resp->www_authenticate = 1;
+}
+
+static void
+errorf(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	kt_api_error(resp, e, msg);
+}
+
+/* Errors from the store while answering a read: log, never leak detail. */
+static void
+store_error(struct kt_api_resp *resp, kt_err e, const char *what)
+{
+	kt_log(KT_LOG_ERROR, "store_error", "{s:s, s:s}", "op", what,
+	    "error", kt_strerror(e));
+	errorf(resp, e == KT_ERR_NOMEM ? KT_ERR_NOMEM : KT_ERR_INTERNAL,
+	    "internal error while reading the log (%s); retry later", what);
+}
+
+/* ---- small parsers ---------------------------------------------------- */
+
+static uint64_t
+now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Strict percent-decoding of n bytes into out (cap bytes). In a path
+ * segment only RFC 3986 pchar may appear raw; in a query value also '/',
+ * '?' and ' ' (MHD turned '+' into ' ' already). Returns the decoded length
+ * or -1 for a bad escape, a forbidden raw byte or overflow.
+ */
+static long
+pct_decode(const char *s, size_t n, int query, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (o >= cap)
+			return -1;
+		if (c == '%') {
+			int h, l;
+			if (i + 2 >= n)
+				return -1;
+			h = hexval((unsigned char)s[i + 1]);
+			l = hexval((unsigned char)s[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			out[o++] = (char)(h << 4 | l);
+			i += 2;
+			continue;
+		}
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@", c))
+			out[o++] = (char)c;
+		else if (query && (c == '/' || c == '?' || c == ' '))
+			out[o++] = (char)c;
+		else
+			return -1;
+	}
+	return (long)o;
+}
+
+/* Strict decimal: digits only, no sign, no leading zeros, no overflow. */
+static int
+parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+/*
+ * Canonical standard base64 (with padding) into out (cap bytes, at least
+ * n / 4 * 3), at most maxlen decoded bytes. Returns 1 and the decoded
+ * length, 0 if not canonical base64, -1 if longer than maxlen.
+ */
+static int
+b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t maxlen,
+    size_t *outlen)
+{
+	char re[KT_KEY_MAX / 3 * 4 + 16];
+	size_t dlen = 0;
+
+	if (n == 0 || n % 4 != 0)
+		return 0;
+	if (n / 4 * 3 - 2 > maxlen)
+		return -1;
+	if (n >= sizeof re || n / 4 * 3 > cap)
+		return -1;
+	if (sodium_base642bin(out, cap, s, n, NULL, &dlen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || dlen == 0)
+		return 0;
+	if (dlen > maxlen)
+		return -1;
+	/* One encoding per byte string (no stray padding bits), so equal keys
+	 * always look equal in requests and logs. */
+	sodium_bin2base64(re, sizeof re, out, dlen,
+	    sodium_base64_VARIANT_ORIGINAL);
+	if (memcmp(re, s, n) != 0 || re[n] != '\0')
+		return 0;
+	*outlen = dlen;
+	return 1;
+}
+
+/* ---- query parameters ------------------------------------------------- */
+
+struct qspec {
+	const char *name;
+	int seen;
+	char value[128];     /* decoded, NUL-terminated */
+};
+
+/*
+ * Checks the query against the allowed names: each at most once, with a
+ * value, strictly percent-decoded. Fills q[i].value. 0 and an answer on
+ * error.
+ */
+static int
+parse_query(const struct kt_api_req *req, struct qspec *q, size_t nq,
+    struct kt_api_resp *resp)
+{
+	if (req->params_overflow) {
+		errorf(resp, KT_ERR_MALFORMED, "too many query parameters "
+		    "(at most %d)", KT_API_MAX_PARAMS);
+		return 0;
+	}
+	for (size_t i = 0; i < req->nparams; i++) {
+		const struct kt_api_param *p = &req->params[i];
+		struct qspec *s = NULL;
+		long n;
+
+		for (size_t j = 0; j < nq; j++)
+			if (strcmp(p->name, q[j].name) == 0)
+				s = &q[j];
+		if (s == NULL) {
+			errorf(resp, KT_ERR_MALFORMED, "unknown query parameter "
+			    "'%.64s'", p->name);
+			return 0;
+		}
+		if (s->seen) {
+			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
+			    "given twice", s->name);
+			return 0;
+		}
+		s->seen = 1;
+		if (p->value == NULL || p->value[0] == '\0') {
+			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
+			    "has no value", s->name);
+			return 0;
+		}
+		n = pct_decode(p->value, strlen(p->value), 1, s->value,
+		    sizeof s->value - 1);
+		if (n < 0) {
+			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
+			    "is badly percent-encoded or too long", s->name);
+			return 0;
+		}
+		s->value[n] = '\0';
+	}
+	return 1;
+}
+
+static int
+query_u64(struct qspec *s, uint64_t *v, struct kt_api_resp *resp)
+{
+	if (!s->seen) {
+		errorf(resp, KT_ERR_MALFORMED, "missing query parameter '%s'",
+		    s->name);
+		return 0;
+	}
+	if (!parse_u64(s->value, v)) {
+		errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' must be "
+		    "a decimal number without sign or leading zeros, got "
+		    "'%.40s'", s->name, s->value);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+no_query(const struct kt_api_req *req, struct kt_api_resp *resp)
+{
+	return parse_query(req, NULL, 0, resp);
+}
+
+/* ---- api object ------------------------------------------------------- */
+
+kt_err
+kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
+{
+	struct kt_api *api = calloc(1, sizeof *api);
+
+	*out = NULL;
+	if (api == NULL)
+		return KT_ERR_NOMEM;
+	api->store = opts->store;
+	api->limits = *opts->limits;
+	api->tokens = opts->tokens;
+	api->allow_anonymous_writes = opts->tokens == NULL &&
+	    opts->allow_anonymous_writes;
+	api->metrics = opts->metrics;
+	if (pthread_rwlock_init(&api->seq_lock, NULL) != 0) {
+		free(api);
+		return KT_ERR_NOMEM;
+	}
+	*out = api;
+	return KT_OK;
+}
+
+void
+kt_api_free(struct kt_api *api)
+{
+	if (api == NULL)
+		return;
+	pthread_rwlock_destroy(&api->seq_lock);
+	free(api);
+}
+
+void
+kt_api_set_seq(struct kt_api *api, struct kt_seq *seq)
+{
+	pthread_rwlock_wrlock(&api->seq_lock);
+	api->seq = seq;
+	pthread_rwlock_unlock(&api->seq_lock);
+}
+
+struct kt_seq *
+kt_api_detach_seq(struct kt_api *api)
+{
+	struct kt_seq *seq;
+
+	pthread_rwlock_wrlock(&api->seq_lock);
+	seq = api->seq;
+	api->seq = NULL;
+	pthread_rwlock_unlock(&api->seq_lock);
+	return seq;
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+static int
+has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+enum kt_route
+kt_api_route(const char *path)
+{
+	if (strcmp(path, "/v1/keys") == 0)
+		return KT_ROUTE_KEYS_POST;
+	if (strcmp(path, "/v1/keys:batch") == 0)
+		return KT_ROUTE_KEYS_BATCH;
+	if (has_prefix(path, "/v1/keys/")) {
+		size_t n = strlen(path);
+		if (n > 8 && n >= 8 + 9 &&
+		    strcmp(path + n - 8, "/history") == 0)
+			return KT_ROUTE_KEY_HISTORY;
+		return KT_ROUTE_KEY_GET;
+	}
+	if (strcmp(path, "/checkpoint") == 0)
+		return KT_ROUTE_CHECKPOINT;
+	if (strcmp(path, "/v1/proof/inclusion") == 0)
+		return KT_ROUTE_PROOF_INCLUSION;
+	if (strcmp(path, "/v1/proof/consistency") == 0)
+		return KT_ROUTE_PROOF_CONSISTENCY;
+	if (strcmp(path, "/v1/entries") == 0)
+		return KT_ROUTE_ENTRIES;
+	if (has_prefix(path, "/tile/"))
+		return KT_ROUTE_TILE;
+	if (strcmp(path, "/healthz") == 0)
+		return KT_ROUTE_HEALTHZ;
+	if (strcmp(path, "/metrics") == 0)
+		return KT_ROUTE_METRICS;
+	return KT_ROUTE_OTHER;
+}
+
+int
+kt_api_route_is_write(enum kt_route r)
+{
+	return r == KT_ROUTE_KEYS_POST || r == KT_ROUTE_KEYS_BATCH;
+}
+
+/* ---- reads: shared pieces --------------------------------------------- */
+
+static kt_err
+timed_inclusion(struct kt_api *api, struct kt_store_read *r, uint64_t index,
+    uint64_t size, struct kt_proof *p)
+{
+	uint64_t t0 = now_us();
+	kt_err e = kt_store_inclusion(r, index, size, p);
+	kt_metrics_proof_us(api->metrics, now_us() - t0);
+	return e;
+}
+
+/*
+ * Appends "entry", "leaf_hash" (if with_leaf) and "proof" fields for leaf
+ * `index` in the tree of `size` leaves.
+ */
+static kt_err put_checkpoint(struct jb *b, struct kt_store_read *r);
+
+static kt_err
+put_entry_fields(struct kt_api *api, struct jb *b, struct kt_store_read *r,
+    uint64_t index, uint64_t size, int with_leaf, int with_cp,
+    const char **what)
+{
+	const uint8_t *ent;
+	size_t elen;
+	struct kt_hash leaf;
+	struct kt_proof p;
+	kt_err e;
+
+	*what = "entry";
+	e = kt_store_read_entry(r, index, &ent, &elen);
+	if (e != KT_OK)
+		return e;
+	jb_lit(b, "\"entry\":");
+	jb_b64(b, ent, elen);
+	if (with_leaf) {
+		*what = "leaf hash";
+		e = kt_store_read_leaf_hash(r, index, &leaf);
+		if (e != KT_OK)
+			return e;
+		jb_lit(b, ",\"leaf_hash\":");
+		jb_b64(b, leaf.b, KT_HASH_LEN);
+	}
+	if (with_cp) {
+		*what = "checkpoint";
+		jb_lit(b, ",");
+		if ((e = put_checkpoint(b, r)) != KT_OK)
+			return e;
+	}
+	*what = "inclusion proof";
+	e = timed_inclusion(api, r, index, size, &p);
+	if (e != KT_OK)
+		return e;
+	jb_lit(b, ",\"proof\":{\"index\":");
+	jb_u64(b, index);
+	jb_lit(b, ",\"size\":");
+	jb_u64(b, size);
+	jb_lit(b, ",\"hashes\":");
+	jb_proof(b, &p);
+	jb_lit(b, "}");
+	return KT_OK;
+}
+
+static kt_err
+put_checkpoint(struct jb *b, struct kt_store_read *r)
+{
+	const char *note;
+	size_t len;
+	kt_err e = kt_store_read_checkpoint(r, &note, &len);
+
+	if (e != KT_OK)
+		return e;
+	jb_lit(b, "\"checkpoint\":");
+	jb_str(b, note, len);
+	return KT_OK;
+}
+
+/* The version field of an entry (decoded from the stored bytes). */
+static kt_err
+entry_version(struct kt_store_read *r, uint64_t index, uint64_t *version)
+{
+	const uint8_t *ent;
+	size_t elen;
+	struct kt_entry e;
+	kt_err err = kt_store_read_entry(r, index, &ent, &elen);
+
+	if (err != KT_OK)
+		return err;
+	err = kt_entry_decode(ent, elen, &e);
+	if (err != KT_OK)
+		return KT_ERR_INTERNAL;
+	*version = e.version;
+	return KT_OK;
+}
+
+static void
+read_end(struct kt_store_read *r)
+{
+	if (r != NULL)
+		kt_store_read_end(r);
+}
+
+static kt_err
+begin(struct kt_api *api, struct kt_store_read **r, struct kt_api_resp *resp)
+{
+	kt_err e = kt_store_read_begin(api->store, r);
+	if (e != KT_OK)
+		store_error(resp, e, "snapshot");
+	return e;
+}
+
+/* Decodes and validates a label path segment. */
+static int
+path_label(const struct kt_api *api, const char *seg, size_t n, char *out,
+    size_t *outlen, struct kt_api_resp *resp)
+{
+	long len;
+
+	if (memchr(seg, '/', n) != NULL) {
+		errorf(resp, KT_ERR_MALFORMED, "a label in the path must be "
+		    "one segment: percent-encode '/' as %%2F");
+		return 0;
+	}
+	len = pct_decode(seg, n, 0, out, KT_LABEL_MAX + 1);
+	if (len < 0) {
+		errorf(resp, KT_ERR_MALFORMED, "label in the path is badly "
+		    "percent-encoded (use %%XX for bytes outside "
+		    "[A-Za-z0-9-._~!$&'()*+,;=:@]) or longer than %d bytes",
+		    KT_LABEL_MAX);
+		return 0;
+	}
+	if ((size_t)len > api->limits.max_label) {
+		errorf(resp, KT_ERR_MALFORMED, "label is %ld bytes; at most "
+		    "%zu", len, api->limits.max_label);
+		return 0;
+	}
+	if (!kt_label_valid(out, (size_t)len)) {
+		errorf(resp, KT_ERR_MALFORMED, "label is not valid: it must "
+		    "be 1..255 bytes of UTF-8 without control characters");
+		return 0;
+	}
+	*outlen = (size_t)len;
+	return 1;
+}
+
+/* ---- GET /v1/keys/{label} and /history -------------------------------- */
+
+static void
+get_key(struct kt_api *api, const struct kt_api_req *req, int history,
+    struct kt_api_resp *resp)
+{
+	char label[KT_LABEL_MAX + 1];
+	size_t llen, seglen;
+	const char *seg = req->path + strlen("/v1/keys/");
+	struct kt_store_read *r = NULL;
+	struct qspec q[] = { { .name = "from" } };
+	uint64_t count = 0, size, idx, version, from = 1;
+	const char *what = "label";
+	struct jb b = { 0 };
+	kt_err e;
+
+	seglen = strlen(seg) - (history ? strlen("/history") : 0);
+	if (!path_label(api, seg, seglen, label, &llen, resp))
+		return;
+	if (!parse_query(req, q, history ? 1 : 0, resp))
+		return;
+	if (q[0].seen && (!query_u64(&q[0], &from, resp)))
+		return;
+	if (q[0].seen && from == 0) {
+		errorf(resp, KT_ERR_MALFORMED, "'from' is a version: 1 or more");
+		return;
+	}
+	if (begin(api, &r, resp) != KT_OK)
+		return;
+	size = kt_store_read_size(r);
+	e = kt_store_label_count(r, label, llen, &count);
+	if (e != KT_OK)
+		goto fail;
+	if (count == 0) {
+		errorf(resp, KT_ERR_NOT_FOUND, "label '%.*s' has never been "
+		    "published", (int)llen, label);
+		goto out;
+	}
+	jb_lit(&b, "{\"label\":");
+	jb_str(&b, label, llen);
+	if (history) {
+		jb_lit(&b, ",");
+		what = "checkpoint";
+		if ((e = put_checkpoint(&b, r)) != KT_OK)
+			goto fail;
+	}
+	if (!history) {
+		what = "label index";
+		if ((e = kt_store_label_version(r, label, llen, count, &idx)) !=
+		    KT_OK)
+			goto fail;
+		what = "entry";
+		if ((e = entry_version(r, idx, &version)) != KT_OK)
+			goto fail;
+		jb_lit(&b, ",\"version\":");
+		jb_u64(&b, version);
+		jb_lit(&b, ",\"index\":");
+		jb_u64(&b, idx);
+		jb_lit(&b, ",");
+		if ((e = put_entry_fields(api, &b, r, idx, size, 1, 1,
+		    &what)) != KT_OK)
+			goto fail;
+		jb_lit(&b, "}\n");
+	} else {
+		uint64_t last = count;
+		if (from > count) {
+			free(b.p);
+			b.p = NULL;
+			errorf(resp, KT_ERR_RANGE, "'from' %llu is past the "
+			    "label's %llu versions", (unsigned long long)from,
+			    (unsigned long long)count);
+			goto out;
+		}
+		/* Bounded answers: at most a page of versions; "next" says
+		 * where to continue. */
+		if (last - from + 1 > api->limits.page_size)
+			last = from + api->limits.page_size - 1;
+		jb_lit(&b, ",\"versions\":[");
+		for (uint64_t v = from; v <= last; v++) {
+			what = "label index";
+			if ((e = kt_store_label_version(r, label, llen, v, &idx))
+			    != KT_OK)
+				goto fail;
+			if (v != from)
+				jb_lit(&b, ",");
+			jb_lit(&b, "{\"version\":");
+			jb_u64(&b, v);
+			jb_lit(&b, ",\"index\":");
+			jb_u64(&b, idx);
+			jb_lit(&b, ",");
+			if ((e = put_entry_fields(api, &b, r, idx, size, 0, 0,
+			    &what)) != KT_OK)
+				goto fail;
+			jb_lit(&b, "}");
+		}
+		jb_lit(&b, "]");
+		if (last < count) {
+			jb_lit(&b, ",\"next\":");
+			jb_u64(&b, last + 1);
+		}
+		jb_lit(&b, "}\n");
+	}
+	resp_jb(resp, &b);
+	b.p = NULL;
+	goto out;
+fail:
+	store_error(resp, e, what);
+out:
+	free(b.p);
+	read_end(r);
+}
+
+/* ---- GET /checkpoint -------------------------------------------------- */
+
+static void
+get_checkpoint(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	struct kt_store_read *r = NULL;
+	const char *note;
+	size_t len;
+	char *body;
+	kt_err e;
+
+	if (!no_query(req, resp) || begin(api, &r, resp) != KT_OK)
+		return;
+	e = kt_store_read_checkpoint(r, &note, &len);
+	if (e == KT_ERR_NOT_FOUND) {
+		kt_api_error(resp, KT_ERR_NOT_FOUND, "the log has no "
+		    "checkpoint yet");
+		goto out;
+	}
+	if (e != KT_OK) {
+		store_error(resp, e, "checkpoint");
+		goto out;
+	}
+	body = malloc(len + 1);
+	if (body == NULL) {
+		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
+		goto out;
+	}
+	memcpy(body, note, len);
+	body[len] = '\0';
+	resp_set(resp, 200, "text/plain; charset=utf-8", body, len);
+	/* tlog-tiles: clients may cache a checkpoint a few seconds at most. */
+	resp->cache_control = "no-cache";
+out:
+	read_end(r);
+}
+
+/* ---- GET /v1/proof/inclusion ------------------------------------------ */
+
+static void
+get_inclusion(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	struct qspec q[] = { { .name = "index" }, { .name = "size" },
+	    { .name = "leaf_hash" } };
+	struct kt_store_read *r = NULL;
+	uint64_t index = 0, size, cur;
+	struct kt_hash leaf;
+	struct kt_proof p;
+	struct jb b = { 0 };
+	kt_err e;
+
+	if (!parse_query(req, q, 3, resp))
+		return;
+	if (q[0].seen == q[2].seen) {
+		kt_api_error(resp, KT_ERR_MALFORMED, "give exactly one of "
+		    "'index' or 'leaf_hash'");
+		return;
+	}
+	if (!query_u64(&q[1], &size, resp))
+		return;
+	if (q[0].seen && !query_u64(&q[0], &index, resp))
+		return;
+	if (q[2].seen) {
+		uint8_t tmp[48];
+		size_t dl = 0;
+		if (b64_decode(q[2].value, strlen(q[2].value), tmp, sizeof tmp,
+		    KT_HASH_LEN, &dl) != 1 || dl != KT_HASH_LEN) {
+			kt_api_error(resp, KT_ERR_MALFORMED, "'leaf_hash' must "
+			    "be 32 bytes in standard base64 (percent-encode "
+			    "'+' as %2B, '/' as %2F, '=' as %3D)");
+			return;
+		}
+		memcpy(leaf.b, tmp, KT_HASH_LEN);
+	}
+	if (begin(api, &r, resp) != KT_OK)
+		return;
+	cur = kt_store_read_size(r);
+	if (size == 0 || size > cur) {
+		errorf(resp, KT_ERR_RANGE, "size %llu is not in 1..%llu (the "
+		    "current tree size)", (unsigned long long)size,
+		    (unsigned long long)cur);
+		goto out;
+	}
+	if (q[2].seen) {
+		e = kt_store_find_leaf(r, &leaf, &index);
+		if (e == KT_ERR_NOT_FOUND) {
+			kt_api_error(resp, KT_ERR_NOT_FOUND, "no entry has this "
+			    "leaf hash");
+			goto out;
+		}
+		if (e != KT_OK) {
+			store_error(resp, e, "leaf index");
+			goto out;
+		}
+		if (index >= size) {
+			errorf(resp, KT_ERR_NOT_FOUND, "the entry with this leaf "
+			    "hash is at index %llu, outside the tree of size "
+			    "%llu", (unsigned long long)index,
+			    (unsigned long long)size);
+			goto out;
+		}
+	}
+	if (index >= size) {
+		errorf(resp, KT_ERR_RANGE, "index %llu is not below size %llu",
+		    (unsigned long long)index, (unsigned long long)size);
+		goto out;
+	}
+	e = timed_inclusion(api, r, index, size, &p);
+	if (e != KT_OK) {
+		store_error(resp, e, "inclusion proof");
+		goto out;
+	}
+	jb_lit(&b, "{\"index\":");
+	jb_u64(&b, index);
+	jb_lit(&b, ",\"size\":");
+	jb_u64(&b, size);
+	jb_lit(&b, ",\"hashes\":");
+	jb_proof(&b, &p);
+	jb_lit(&b, "}\n");
+	resp_jb(resp, &b);
+out:
+	read_end(r);
+}
+
+/* ---- GET /v1/proof/consistency ---------------------------------------- */
+
+static void
+get_consistency(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	struct qspec q[] = { { .name = "old" }, { .name = "new" } };
+	struct kt_store_read *r = NULL;
+	uint64_t old, nsize, cur, t0;
+	struct kt_proof p;
+	struct jb b = { 0 };
+	kt_err e;
+
+	if (!parse_query(req, q, 2, resp) || !query_u64(&q[0], &old, resp) ||
+	    !query_u64(&q[1], &nsize, resp))
+		return;
+	if (old > nsize) {
+		errorf(resp, KT_ERR_RANGE, "old (%llu) is larger than new "
+		    "(%llu)", (unsigned long long)old,
+		    (unsigned long long)nsize);
+		return;
+	}
+	if (begin(api, &r, resp) != KT_OK)
+		return;
+	cur = kt_store_read_size(r);
+	if (nsize > cur) {
+		errorf(resp, KT_ERR_RANGE, "new (%llu) is larger than the "
+		    "current tree size (%llu)", (unsigned long long)nsize,
+		    (unsigned long long)cur);
+		goto out;
+	}
+	t0 = now_us();
+	e = kt_store_consistency(r, old, nsize, &p);
+	kt_metrics_proof_us(api->metrics, now_us() - t0);
+	if (e != KT_OK) {
+		store_error(resp, e, "consistency proof");
+		goto out;
+	}
+	jb_lit(&b, "{\"old\":");
+	jb_u64(&b, old);
+	jb_lit(&b, ",\"new\":");
+	jb_u64(&b, nsize);
+	jb_lit(&b, ",\"hashes\":");
+	jb_proof(&b, &p);
+	jb_lit(&b, "}\n");
+	resp_jb(resp, &b);
+out:
+	read_end(r);
+}
+
+/* ---- GET /v1/entries -------------------------------------------------- */
+
+static void
+get_entries(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	struct qspec q[] = { { .name = "start" }, { .name = "end" } };
+	struct kt_store_read *r = NULL;
+	uint64_t start, end, cur;
+	struct jb b = { 0 };
+	kt_err e;
+
+	if (!parse_query(req, q, 2, resp) ||
+	    !query_u64(&q[0], &start, resp) || !query_u64(&q[1], &end, resp))
+		return;
+	if (start >= end) {
+		errorf(resp, KT_ERR_RANGE, "start (%llu) must be below end "
+		    "(%llu); end is exclusive", (unsigned long long)start,
+		    (unsigned long long)end);
+		return;
+	}
+	if (end - start > api->limits.page_size) {
+		errorf(resp, KT_ERR_RANGE, "at most %zu entries per request "
+		    "(asked for %llu)", api->limits.page_size,
+		    (unsigned long long)(end - start));
+		return;
+	}
+	if (begin(api, &r, resp) != KT_OK)
+		return;
+	cur = kt_store_read_size(r);
+	if (end > cur) {
+		errorf(resp, KT_ERR_RANGE, "end (%llu) is past the tree size "
+		    "(%llu)", (unsigned long long)end,
+		    (unsigned long long)cur);
+		goto out;
+	}
+	jb_lit(&b, "{\"entries\":[");
+	for (uint64_t i = start; i < end; i++) {
+		const uint8_t *ent;
+		size_t elen;
+		e = kt_store_read_entry(r, i, &ent, &elen);
+		if (e != KT_OK) {
+			free(b.p);
+			store_error(resp, e, "entry");
+			goto out;
+		}
+		if (i != start)
+			jb_lit(&b, ",");
+		jb_b64(&b, ent, elen);
+	}
+	jb_lit(&b, "]}\n");
+	resp_jb(resp, &b);
+out:
+	read_end(r);
+}
+
+/* ---- GET /tile/... ---------------------------------------------------- */
+
+static void
+get_tile(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	const char *path = req->path + 1;
+	struct kt_store_read *r = NULL;
+	struct kt_tile t;
+	uint8_t *buf = NULL;
+	size_t cap, len = 0;
+	kt_err e;
+
+	if (!no_query(req, resp))
+		return;
+	if (strlen(path) > KT_TILE_PATH_MAX ||
+	    kt_tile_parse_path(path, strlen(path), &t) != KT_OK) {
+		kt_api_error(resp, KT_ERR_NOT_FOUND, "not a tlog-tiles path: "
+		    "tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], N in "
+		    "3-digit groups (x001/234)");
+		return;
+	}
+	cap = t.level == KT_TILE_LEVEL_ENTRIES ?
+	    (size_t)KT_TILE_WIDTH * (2 + KT_ENTRY_MAX) :
+	    (size_t)KT_TILE_WIDTH * KT_HASH_LEN;
+	buf = malloc(cap);
+	if (buf == NULL) {
+		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
+		return;
+	}
+	if (begin(api, &r, resp) != KT_OK)
+		goto out;
+	e = kt_store_read_tile(r, &t, buf, cap, &len);
+	if (e == KT_ERR_NOT_FOUND) {
+		errorf(resp, KT_ERR_NOT_FOUND, "no such tile in the tree of "
+		    "size %llu", (unsigned long long)kt_store_read_size(r));
+		goto out;
+	}
+	if (e != KT_OK) {
+		store_error(resp, e, "tile");
+		goto out;
+	}
+	resp_set(resp, 200, "application/octet-stream", (char *)buf, len);
+	buf = NULL;
+	/* tlog-tiles: a full tile never changes; a partial one is served
+	 * only while it is the current one. */
+	resp->cache_control = t.width == KT_TILE_WIDTH ?
+	    "public, max-age=31536000, immutable" : "no-cache";
+out:
+	free(buf);
+	read_end(r);
+}
+
+/* ---- GET /healthz, /metrics ------------------------------------------- */
+
+static void
+get_healthz(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	struct kt_store_read *r = NULL;
+	struct jb b = { 0 };
+
+	if (!no_query(req, resp) || begin(api, &r, resp) != KT_OK)
+		return;
+	jb_lit(&b, "{\"status\":\"ok\",\"size\":");
+	jb_u64(&b, kt_store_read_size(r));
+	jb_lit(&b, "}\n");
+	read_end(r);
+	resp_jb(resp, &b);
+}
+
+static void
+get_metrics(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	struct kt_store_read *r = NULL;
+	struct kt_seq_stats st, *stp = NULL;
+	uint64_t size;
+	char *body;
+	size_t len;
+
+	if (!no_query(req, resp) || begin(api, &r, resp) != KT_OK)
+		return;
+	size = kt_store_read_size(r);
+	read_end(r);
+	pthread_rwlock_rdlock(&api->seq_lock);
+	if (api->seq != NULL) {
+		kt_seq_stats(api->seq, &st);
+		stp = &st;
+	}
+	pthread_rwlock_unlock(&api->seq_lock);
+	if (kt_metrics_render(api->metrics, stp, size,
+	    kt_store_disk_bytes(api->store), &body, &len) != KT_OK) {
+		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
+		return;
+	}
+	resp_set(resp, 200, "text/plain; version=0.0.4; charset=utf-8", body,
+	    len);
+}
+
+/* ---- writes: parse and validate --------------------------------------- */
+
+static int
+authorised(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	const char *tok;
+	size_t len;
+
+	if (api->tokens == NULL) {
+		if (api->allow_anonymous_writes)
+			return 1;
+		resp_status_error(resp, 403, "writes are disabled: this "
+		    "server was started without a tokens file (--tokens)");
+		return 0;
+	}
+	if (req->authorization == NULL) {
+		kt_api_error(resp, KT_ERR_PERM, "writes need an "
+		    "'Authorization: Bearer <token>' header");
+		return 0;
+	}
+	if (!kt_token_from_header(req->authorization, &tok, &len) ||
+	    !kt_tokens_check(api->tokens, tok, len)) {
+		kt_api_error(resp, KT_ERR_PERM, "the bearer token is not "
+		    "valid for this log");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Validates one publication or revocation object into req (borrowing
+ * strings from the json and writing the decoded key at *arena). `where`
+ * prefixes messages ("" or "entries[3]: ").
+ */
+static int
+parse_one(struct kt_api *api, json_t *o, const char *where,
+    struct kt_seq_req *q, uint8_t **arena, struct kt_api_resp *resp)
+{
+	json_t *label, *kt, *key, *rv;
+	const char *k;
+	json_t *v;
+	size_t dl = 0;
+	int rc;
+
+	if (!json_is_object(o)) {
+		errorf(resp, KT_ERR_MALFORMED, "%sexpected a JSON object",
+		    where);
+		return 0;
+	}
+	json_object_foreach(o, k, v) {
+		if (strcmp(k, "label") && strcmp(k, "key_type") &&
+		    strcmp(k, "key") && strcmp(k, "revoke")) {
+			errorf(resp, KT_ERR_MALFORMED, "%sunknown field "
+			    "'%.64s' (expected label, key_type, key or revoke)",
+			    where, k);
+			return 0;
+		}
+	}
+	label = json_object_get(o, "label");
+	kt = json_object_get(o, "key_type");
+	key = json_object_get(o, "key");
+	rv = json_object_get(o, "revoke");
+	if (label == NULL || !json_is_string(label)) {
+		errorf(resp, KT_ERR_MALFORMED, "%s'label' must be a string",
+		    where);
+		return 0;
+	}
+	q->label = json_string_value(label);
+	q->label_len = json_string_length(label);
+	if (q->label_len > api->limits.max_label) {
+		errorf(resp, KT_ERR_TOO_LARGE, "%slabel is %zu bytes; at most "
+		    "%zu", where, q->label_len, api->limits.max_label);
+		return 0;
+	}
+	if (!kt_label_valid(q->label, q->label_len)) {
+		errorf(resp, KT_ERR_MALFORMED, "%slabel is not valid: it must "
+		    "be 1..255 bytes of UTF-8 without control characters",
+		    where);
+		return 0;
+	}
+	if (rv != NULL && !json_is_boolean(rv)) {
+		errorf(resp, KT_ERR_MALFORMED, "%s'revoke' must be true or "
+		    "false", where);
+		return 0;
+	}
+	if (rv != NULL && json_is_true(rv)) {
+		if (kt != NULL || key != NULL) {
+			errorf(resp, KT_ERR_MALFORMED, "%sa revocation takes "
+			    "no 'key_type' or 'key'", where);
+			return 0;
+		}
+		q->revoke = 1;
+		return 1;
+	}
+	if (kt == NULL || !json_is_string(kt) || key == NULL ||
+	    !json_is_string(key)) {
+		errorf(resp, KT_ERR_MALFORMED, "%s'key_type' and 'key' must be "
+		    "strings (or give \"revoke\": true)", where);
+		return 0;
+	}
+	q->key_type = json_string_value(kt);
+	q->key_type_len = json_string_length(kt);
+	if (!kt_key_type_valid(q->key_type, q->key_type_len)) {
+		errorf(resp, KT_ERR_MALFORMED, "%skey_type must be 1..16 of "
+		    "[a-z0-9-], e.g. \"ed25519\"", where);
+		return 0;
+	}
+	rc = b64_decode(json_string_value(key), json_string_length(key),
+	    *arena, json_string_length(key) / 4 * 3 + 3, api->limits.max_key,
+	    &dl);
+	if (rc < 0) {
+		errorf(resp, KT_ERR_TOO_LARGE, "%skey is longer than %zu bytes",
+		    where, api->limits.max_key);
+		return 0;
+	}
+	if (rc == 0) {
+		errorf(resp, KT_ERR_MALFORMED, "%skey must be non-empty "
+		    "standard base64 with padding", where);
+		return 0;
+	}
+	if (kt_key_check(q->key_type, q->key_type_len, *arena, dl) != KT_OK) {
+		errorf(resp, KT_ERR_MALFORMED, "%skey does not fit key_type "
+		    "'%s' (ed25519 and x25519: 32 bytes; p256: 65 bytes "
+		    "starting 0x04)", where, q->key_type);
+		return 0;
+	}
+	q->key = *arena;
+	q->key_len = dl;
+	*arena += dl;
+	return 1;
+}
+
+static void
+write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
+    struct kt_api_resp *resp, struct kt_api_write **wout)
+{
+	struct kt_api_write *w = NULL;
+	json_error_t jerr;
+	json_t *items = NULL;
+	size_t arena_len = 0;
+	uint8_t *arena;
+	char where[48] = "";
+
+	if (!no_query(req, resp) || !authorised(api, req, resp))
+		return;
+	if (req->content_type != NULL &&
+	    strncasecmp(req->content_type, "multipart/", 10) == 0) {
+		resp_status_error(resp, 415, "send the body as "
+		    "application/json, not multipart");
+		return;
+	}
+	w = calloc(1, sizeof *w);
+	if (w == NULL) {
+		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
+		return;
+	}
+	w->batch = batch;
+	w->metrics = api->metrics;
+	if (req->body_len == 0) {
+		kt_api_error(resp, KT_ERR_MALFORMED, "empty body: send a JSON "
+		    "object");
+		goto fail;
+	}
+	w->json = json_loadb((const char *)req->body, req->body_len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (w->json == NULL) {
+		errorf(resp, KT_ERR_MALFORMED, "body is not valid JSON: %s "
+		    "(line %d, column %d)", jerr.text, jerr.line, jerr.column);
+		goto fail;
+	}
+	if (!json_is_object(w->json)) {
+		kt_api_error(resp, KT_ERR_MALFORMED, "body must be a JSON "
+		    "object");
+		goto fail;
+	}
+	if (batch) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(w->json, k, v) {
+			if (strcmp(k, "entries") != 0) {
+				errorf(resp, KT_ERR_MALFORMED, "unknown field "
+				    "'%.64s' (expected entries)", k);
+				goto fail;
+			}
+		}
+		items = json_object_get(w->json, "entries");
+		if (!json_is_array(items)) {
+			kt_api_error(resp, KT_ERR_MALFORMED, "'entries' must be "
+			    "an array of publications or revocations");
+			goto fail;
+		}
+		w->n = json_array_size(items);
+		if (w->n == 0) {
+			kt_api_error(resp, KT_ERR_MALFORMED, "'entries' is "
+			    "empty");
+			goto fail;
+		}
+		if (w->n > api->limits.max_batch) {
+			errorf(resp, KT_ERR_TOO_LARGE, "'entries' has %zu items; "
+			    "at most %zu per batch", w->n,
+			    api->limits.max_batch);
+			goto fail;
+		}
+	} else {
+		w->n = 1;
+	}
+	/* Decoded keys are shorter than their base64: one arena fits all. */
+	for (size_t i = 0; i < w->n; i++) {
+		json_t *o = batch ? json_array_get(items, i) : w->json;
+		json_t *key = json_is_object(o) ? json_object_get(o, "key") :
+		    NULL;
+		if (json_is_string(key))
+			arena_len += json_string_length(key) + 3;
+	}
+	w->reqs = calloc(w->n, sizeof *w->reqs);
+	w->res = calloc(w->n, sizeof *w->res);
+	w->keys = malloc(arena_len + 1);
+	if (w->reqs == NULL || w->res == NULL || w->keys == NULL) {
+		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
+		goto fail;
+	}
+	arena = w->keys;
+	for (size_t i = 0; i < w->n; i++) {
+		json_t *o = batch ? json_array_get(items, i) : w->json;
+		if (batch)
+			snprintf(where, sizeof where, "entries[%zu]: ", i);
+		if (!parse_one(api, o, where, &w->reqs[i], &arena, resp))
+			goto fail;
+	}
+	*wout = w;
+	return;
+fail:
+	kt_api_write_free(w);
+}
+
+/* ---- writes: submit, wake, answer ------------------------------------- */
+
+static void
+seq_done(void *arg, kt_err err, uint64_t tree_size,
+    const struct kt_seq_res *res, size_t n)
+{
+	struct kt_api_write *w = arg;
+	struct timespec t1;
+
+	w->err = err;
+	w->tree_size = tree_size;
+	if (err == KT_OK && res != NULL && n == w->n)
+		memcpy(w->res, res, n * sizeof *res);
+	else if (err == KT_OK)
+		w->err = KT_ERR_INTERNAL;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	kt_metrics_submit_us(w->metrics,
+	    (uint64_t)((t1.tv_sec - w->t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - w->t0.tv_nsec) / 1000));
+	/* Last touch of w on this thread: the waiter may free it at once. */
+	w->wake(w->wake_arg);
+}
+
+int
+kt_api_submit(struct kt_api *api, struct kt_api_write *w,
+    kt_api_wake_fn wake, void *arg)
+{
+	kt_err e = KT_ERR_BUSY;
+
+	w->wake = wake;
+	w->wake_arg = arg;
+	clock_gettime(CLOCK_MONOTONIC, &w->t0);
+	pthread_rwlock_rdlock(&api->seq_lock);
+	if (api->seq != NULL)
+		e = kt_seq_submit(api->seq, w->reqs, w->n, seq_done, w);
+	pthread_rwlock_unlock(&api->seq_lock);
+	if (e != KT_OK) {
+		if (e == KT_ERR_BUSY)
+			atomic_fetch_add_explicit(&api->metrics->busy_rejects,
+			    1, memory_order_relaxed);
+		w->err = e;
+		return 0;
+	}
+	w->queued = 1;
+	return 1;
+}
+
+static void
+put_result(struct kt_api *api, struct jb *b, struct kt_store_read *r,
+    uint64_t size, const struct kt_seq_res *res, const char **what,
+    kt_err *e)
+{
+	jb_lit(b, "{\"index\":");
+	jb_u64(b, res->index);
+	jb_lit(b, ",\"version\":");
+	jb_u64(b, res->version);
+	jb_lit(b, ",");
+	*e = put_entry_fields(api, b, r, res->index, size, 1, 1, what);
+	jb_lit(b, "}");
+}
+
+static const char *
+result_message(kt_err e)
+{
+	return e == KT_ERR_CONFLICT ? "the label has no live key to revoke" :
+	    kt_strerror(e);
+}
+
+void
+kt_api_finish(struct kt_api *api, struct kt_api_write *w,
+    struct kt_api_resp *resp)
+{
+	struct kt_store_read *r = NULL;
+	const char *what = "snapshot";
+	struct jb b = { 0 };
+	uint64_t size;
+	kt_err e = KT_OK;
+
+	if (w->err == KT_ERR_BUSY) {
+		kt_api_error(resp, KT_ERR_BUSY, w->queued ? "the log is "
+		    "shutting down; retry later" : "the write queue is full "
+		    "or the log is stopping; retry later");
+		return;
+	}
+	if (w->err != KT_OK) {
+		kt_log(KT_LOG_ERROR, "write_failed", "{s:s, s:I}", "error",
+		    kt_strerror(w->err), "entries", (json_int_t)w->n);
+		errorf(resp, w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
+		    "the write was not committed (%s); nothing was written",
+		    kt_strerror(w->err));
+		return;
+	}
+	if (!w->batch && w->res[0].err != KT_OK) {
+		kt_api_error(resp, w->res[0].err,
+		    result_message(w->res[0].err));
+		return;
+	}
+	if (begin(api, &r, resp) != KT_OK)
+		return;
+	size = kt_store_read_size(r);
+	if (size < w->tree_size) {
+		e = KT_ERR_INTERNAL;
+		goto fail;
+	}
+	if (!w->batch) {
+		put_result(api, &b, r, size, &w->res[0], &what, &e);
+		if (e != KT_OK)
+			goto fail;
+		jb_lit(&b, "\n");
+	} else {
+		jb_lit(&b, "{\"results\":[");
+		for (size_t i = 0; i < w->n; i++) {
+			if (i)
+				jb_lit(&b, ",");
+			if (w->res[i].err != KT_OK) {
+				const char *m = result_message(w->res[i].err);
+				jb_lit(&b, "{\"error\":");
+				jb_str(&b, m, strlen(m));
+				jb_lit(&b, ",\"status\":");
+				jb_u64(&b, kt_api_status(w->res[i].err));
+				jb_lit(&b, "}");
+				continue;
+			}
+			put_result(api, &b, r, size, &w->res[i], &what, &e);
+			if (e != KT_OK)
+				goto fail;
+		}
+		jb_lit(&b, "]}\n");
+	}
+	resp_jb(resp, &b);
+	b.p = NULL;
+	goto out;
+fail:
+	free(b.p);
+	store_error(resp, e, what);
+out:
+	read_end(r);
+}
+
+void
+kt_api_write_free(struct kt_api_write *w)
+{
+	if (w == NULL)
+		return;
+	json_decref(w->json);
+	free(w->keys);
+	free(w->reqs);
+	free(w->res);
+	free(w);
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+void
+kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp, struct kt_api_write **w, enum kt_route *route)
+{
+	int get = strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0;
+	int post = strcmp(req->method, "POST") == 0;
+	enum kt_route rt = kt_api_route(req->path);
+
+	*w = NULL;
+	*route = rt;
+	switch (rt) {
+	case KT_ROUTE_KEYS_POST:
+	case KT_ROUTE_KEYS_BATCH:
+		if (!post)
+			break;
+		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, resp, w);
+		return;
+	case KT_ROUTE_OTHER:
+		errorf(resp, KT_ERR_NOT_FOUND, "no such endpoint: %.100s "
+		    "(see docs/api.md)", req->path);
+		return;
+	default:
+		if (!get)
+			break;
+		switch (rt) {
+		case KT_ROUTE_KEY_GET: get_key(api, req, 0, resp); return;
+		case KT_ROUTE_KEY_HISTORY: get_key(api, req, 1, resp); return;
+		case KT_ROUTE_CHECKPOINT: get_checkpoint(api, req, resp); return;
+		case KT_ROUTE_PROOF_INCLUSION:
+			get_inclusion(api, req, resp);
+			return;
+		case KT_ROUTE_PROOF_CONSISTENCY:
+			get_consistency(api, req, resp);
+			return;
+		case KT_ROUTE_ENTRIES: get_entries(api, req, resp); return;
+		case KT_ROUTE_TILE: get_tile(api, req, resp); return;
+		case KT_ROUTE_HEALTHZ: get_healthz(api, req, resp); return;
+		case KT_ROUTE_METRICS: get_metrics(api, req, resp); return;
+		default: break;
+		}
+		break;
+	}
+	resp_status_error(resp, 405, kt_api_route_is_write(rt) ?
+	    "this endpoint takes POST" : "this endpoint takes GET or HEAD");
+	resp->allow = kt_api_route_is_write(rt) ? "POST" : "GET, HEAD";
+}

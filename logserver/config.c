@@ -1,0 +1,328 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kt/entry.h"
+
+void
+kt_config_defaults(struct kt_config *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
+	c->threads = 2;
+	c->seq_max_batch = 4096;
+	c->seq_max_queue = 65536;
+	/* A batch of 1000 publications of 4 KiB keys is about 5.5 MB of JSON. */
+	c->limits.max_body = 8u << 20;
+	c->limits.max_batch = 1000;
+	c->limits.max_label = KT_LABEL_MAX;
+	c->limits.max_key = KT_KEY_MAX;
+	c->limits.max_connections = 1024;
+	c->limits.conn_timeout = 30;
+	c->limits.page_size = 1000;
+}
+
+/* Strict unsigned decimal in [lo, hi]: digits only, no sign or spaces. */
+static kt_err
+parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return KT_ERR_MALFORMED;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return KT_ERR_MALFORMED;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return KT_ERR_RANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < lo || v > hi)
+		return KT_ERR_RANGE;
+	*out = v;
+	return KT_OK;
+}
+
+static kt_err
+parse_bool(const char *s, int *out)
+{
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
+	    strcmp(s, "1") == 0)
+		*out = 1;
+	else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
+	    strcmp(s, "0") == 0)
+		*out = 0;
+	else
+		return KT_ERR_MALFORMED;
+	return KT_OK;
+}
+
+static kt_err
+set_path(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0)
+		return KT_ERR_MALFORMED;
+	if (n >= cap)
+		return KT_ERR_TOO_LARGE;
+	memcpy(dst, v, n + 1);
+	return KT_OK;
+}
+
+enum kind { K_PATH, K_SIZE, K_UINT, K_BOOL };
+
+struct setting {
+	const char *name;
+	enum kind kind;
+	size_t off;        /* offset in struct kt_config */
+	size_t cap;        /* K_PATH: buffer size */
+	uint64_t lo, hi;   /* K_SIZE, K_UINT bounds */
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct kt_config, f)
+static const struct setting settings[] = {
+	{ "data", K_PATH, OFF(data), KT_CONFIG_PATH_MAX, 0, 0,
+	  "data folder (LMDB environment)" },
+	{ "key", K_PATH, OFF(key), KT_CONFIG_PATH_MAX, 0, 0,
+	  "signer key file (mode 0600)" },
+	{ "tokens", K_PATH, OFF(tokens), KT_CONFIG_PATH_MAX, 0, 0,
+	  "bearer tokens file (sha256:<hex> lines)" },
+	{ "listen", K_PATH, OFF(listen), 256, 0, 0, "HOST:PORT" },
+	{ "allow_anonymous_writes", K_BOOL, OFF(allow_anonymous_writes), 0,
+	  0, 0, "accept writes without a token (loopback only)" },
+	{ "threads", K_UINT, OFF(threads), 0, 1, 64, "HTTP worker threads" },
+	{ "seq_max_batch", K_SIZE, OFF(seq_max_batch), 0, 1, 1u << 20,
+	  "entries per commit" },
+	{ "seq_max_queue", K_SIZE, OFF(seq_max_queue), 0, 1, 1u << 24,
+	  "entries queued before 503" },
+	{ "log_debug", K_BOOL, OFF(log_debug), 0, 0, 0, "debug log lines" },
+	{ "max_body", K_SIZE, OFF(limits.max_body), 0, 64, 1u << 30,
+	  "bytes in a request body" },
+	{ "max_batch", K_SIZE, OFF(limits.max_batch), 0, 1, 1u << 20,
+	  "entries in one batch request" },
+	{ "max_label", K_SIZE, OFF(limits.max_label), 0, 1, KT_LABEL_MAX,
+	  "bytes in a label" },
+	{ "max_key", K_SIZE, OFF(limits.max_key), 0, 1, KT_KEY_MAX,
+	  "bytes in a key" },
+	{ "max_connections", K_UINT, OFF(limits.max_connections), 0, 1,
+	  100000, "open HTTP connections" },
+	{ "connection_timeout", K_UINT, OFF(limits.conn_timeout), 0, 1, 86400,
+	  "seconds before an idle connection is closed" },
+	{ "page_size", K_SIZE, OFF(limits.page_size), 0, 1, 100000,
+	  "entries in one GET /v1/entries page" },
+};
+#undef OFF
+
+kt_err
+kt_config_set(struct kt_config *c, const char *name, const char *value,
+    char *err, size_t errlen)
+{
+	const struct setting *st = NULL;
+	uint64_t v = 0;
+	kt_err e = KT_OK;
+	char *base = (char *)c;
+
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			st = &settings[i];
+	if (st == NULL) {
+		snprintf(err, errlen, "unknown setting '%s'", name);
+		return KT_ERR_NOT_FOUND;
+	}
+	switch (st->kind) {
+	case K_PATH:
+		e = set_path(base + st->off, st->cap, value);
+		break;
+	case K_BOOL:
+		e = parse_bool(value, (int *)(void *)(base + st->off));
+		break;
+	case K_SIZE:
+		e = parse_u64(value, st->lo, st->hi, &v);
+		if (e == KT_OK)
+			*(size_t *)(void *)(base + st->off) = (size_t)v;
+		break;
+	case K_UINT:
+		e = parse_u64(value, st->lo, st->hi, &v);
+		if (e == KT_OK)
+			*(unsigned *)(void *)(base + st->off) = (unsigned)v;
+		break;
+	}
+	if (e != KT_OK) {
+		if (st->kind == K_SIZE || st->kind == K_UINT)
+			snprintf(err, errlen, "%s: '%s' is not a whole number "
+			    "in %llu..%llu (%s)", name, value,
+			    (unsigned long long)st->lo,
+			    (unsigned long long)st->hi, st->help);
+		else if (st->kind == K_BOOL)
+			snprintf(err, errlen, "%s: '%s' is not true or false",
+			    name, value);
+		else
+			snprintf(err, errlen, "%s: bad value (empty or too long)",
+			    name);
+	}
+	return e;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+	    end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+kt_err
+kt_config_load(struct kt_config *c, const char *path, char *err,
+    size_t errlen)
+{
+	FILE *f = NULL;
+	char line[KT_CONFIG_PATH_MAX + 128], msg[256];
+	unsigned lineno = 0;
+	kt_err e = KT_OK;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *s, *eq, *name, *value;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line too long", path,
+			    lineno);
+			e = KT_ERR_TOO_LARGE;
+			goto out;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%u: expected 'name = value'",
+			    path, lineno);
+			e = KT_ERR_MALFORMED;
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(s);
+		value = trim(eq + 1);
+		e = kt_config_set(c, name, value, msg, sizeof msg);
+		if (e != KT_OK) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		e = KT_ERR_IO;
+	}
+out:
+	fclose(f);
+	return e;
+}
+
+kt_err
+kt_config_split_listen(const char *listen, char *host, size_t hostcap,
+    uint16_t *port)
+{
+	const char *colon, *h = listen;
+	size_t hlen;
+	uint64_t p;
+
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+		if (close == NULL || close[1] != ':')
+			return KT_ERR_MALFORMED;
+		h = listen + 1;
+		hlen = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (colon == NULL)
+			return KT_ERR_MALFORMED;
+		hlen = (size_t)(colon - listen);
+		if (memchr(listen, ':', hlen) != NULL)
+			return KT_ERR_MALFORMED; /* bare IPv6 needs brackets */
+	}
+	if (hlen == 0 || hlen >= hostcap)
+		return KT_ERR_MALFORMED;
+	if (parse_u64(colon + 1, 0, 65535, &p) != KT_OK)
+		return KT_ERR_MALFORMED;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (uint16_t)p;
+	return KT_OK;
+}
+
+int
+kt_config_host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+kt_err
+kt_config_check(const struct kt_config *c, char *err, size_t errlen)
+{
+	char host[256];
+	uint16_t port;
+
+	if (c->data[0] == '\0') {
+		snprintf(err, errlen, "no data folder: give --data DIR");
+		return KT_ERR_MALFORMED;
+	}
+	if (c->key[0] == '\0') {
+		snprintf(err, errlen, "no key file: give --key KEYFILE");
+		return KT_ERR_MALFORMED;
+	}
+	if (kt_config_split_listen(c->listen, host, sizeof host, &port) !=
+	    KT_OK) {
+		snprintf(err, errlen, "listen address '%s' is not HOST:PORT "
+		    "(or [IPv6]:PORT)", c->listen);
+		return KT_ERR_MALFORMED;
+	}
+	if (c->allow_anonymous_writes && c->tokens[0] != '\0') {
+		snprintf(err, errlen, "--allow-anonymous-writes and --tokens "
+		    "exclude each other");
+		return KT_ERR_MALFORMED;
+	}
+	/* Anonymous writes on a reachable address would let anyone rewrite
+	 * every user's key history: refuse rather than warn. */
+	if (c->allow_anonymous_writes && !kt_config_host_is_loopback(host)) {
+		snprintf(err, errlen, "--allow-anonymous-writes is only allowed "
+		    "on a loopback address (127.0.0.1, ::1), not '%s'", host);
+		return KT_ERR_PERM;
+	}
+	if (c->seq_max_batch < c->limits.max_batch) {
+		snprintf(err, errlen, "seq_max_batch (%zu) must be at least "
+		    "max_batch (%zu)", c->seq_max_batch, c->limits.max_batch);
+		return KT_ERR_RANGE;
+	}
+	if (c->seq_max_queue < c->seq_max_batch) {
+		snprintf(err, errlen, "seq_max_queue (%zu) must be at least "
+		    "seq_max_batch (%zu)", c->seq_max_queue, c->seq_max_batch);
+		return KT_ERR_RANGE;
+	}
+	return KT_OK;
+}

@@ -1,0 +1,238 @@
+/*
+ * kt-logd: the kt log server. Thin: parses the command line, calls into
+ * libktlogd, and is the only place that exits.
+ *
+ *   kt-logd keygen --origin ORIGIN --out KEYFILE
+ *   kt-logd token
+ *   kt-logd serve --data DIR --key KEYFILE --listen HOST:PORT
+ *                 [--tokens FILE] [--config FILE] [--allow-anonymous-writes]
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "keyfile.h"
+#include "serve.h"
+#include "token.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_main[] =
+    "usage: kt-logd <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  keygen   make the log's signing key\n"
+    "  token    make a bearer token for writes\n"
+    "  serve    run the log\n"
+    "\n"
+    "Run 'kt-logd <command> --help' for a command's options.\n";
+
+static const char usage_keygen[] =
+    "usage: kt-logd keygen --origin ORIGIN --out KEYFILE\n"
+    "\n"
+    "Writes a new Ed25519 signer key for the log ORIGIN (e.g.\n"
+    "kt.example.com/log) to KEYFILE with mode 0600 (never overwrites) and\n"
+    "prints the verifier key, which clients need, as the last line.\n";
+
+static const char usage_token[] =
+    "usage: kt-logd token\n"
+    "\n"
+    "Prints a new random bearer token on line 1 (give it to the writer)\n"
+    "and on line 2 the line to add to the tokens file (sha256:<hex>).\n";
+
+static const char usage_serve[] =
+    "usage: kt-logd serve --data DIR --key KEYFILE --listen HOST:PORT\n"
+    "                     [--tokens FILE] [--config FILE]\n"
+    "                     [--threads N] [--allow-anonymous-writes]\n"
+    "\n"
+    "  --data DIR        data folder (created if missing)\n"
+    "  --key KEYFILE     signer key from 'kt-logd keygen' (mode 0600)\n"
+    "  --listen H:P      address to listen on; port 0 picks a free port\n"
+    "  --tokens FILE     sha256:<hex> lines; writes need one of the tokens\n"
+    "  --config FILE     settings and limits (see kt-logd.conf.example);\n"
+    "                    flags given on the command line win\n"
+    "  --threads N       HTTP worker threads (default 2)\n"
+    "  --allow-anonymous-writes\n"
+    "                    accept writes without a token; refused unless\n"
+    "                    listening on loopback (for local trials only)\n"
+    "\n"
+    "Without --tokens (and without --allow-anonymous-writes) writes are\n"
+    "refused with 403. Stops on SIGTERM or SIGINT after committing what is\n"
+    "queued.\n";
+
+static int
+usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kt-logd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage);
+	return EXIT_USAGE;
+}
+
+static int
+wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cmd_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "origin", required_argument, NULL, 'o' },
+		{ "out", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *origin = NULL, *path = NULL;
+	char vkey[KT_KEY_TEXT_MAX], err[512];
+	int ch;
+
+	if (wants_help(argc, argv)) {
+		fputs(usage_keygen, stdout);
+		return 0;
+	}
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': origin = optarg; break;
+		case 'f': path = optarg; break;
+		default:
+			return usage_error(usage_keygen, "unknown or incomplete "
+			    "option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return usage_error(usage_keygen, "unexpected argument '%s'",
+		    argv[optind]);
+	if (origin == NULL || path == NULL)
+		return usage_error(usage_keygen, "%s", "--origin and --out are "
+		    "required");
+	if (kt_keyfile_generate(origin, path, vkey, err, sizeof err) !=
+	    KT_OK) {
+		fprintf(stderr, "kt-logd keygen: %s\n", err);
+		return 1;
+	}
+	printf("wrote the signer key for %s to %s (keep it secret)\n", origin,
+	    path);
+	printf("%s\n", vkey);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+cmd_token(int argc, char **argv)
+{
+	char tok[KT_TOKEN_LEN + 1], line[KT_TOKEN_LINE_LEN + 1];
+
+	if (wants_help(argc, argv)) {
+		fputs(usage_token, stdout);
+		return 0;
+	}
+	if (argc != 1)
+		return usage_error(usage_token, "unexpected argument '%s'",
+		    argv[1]);
+	kt_token_new(tok, line);
+	printf("%s\n%s\n", tok, line);
+	sodium_memzero(tok, sizeof tok);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tokens", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 'n' },
+		{ "allow-anonymous-writes", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* Flags are applied after the config file, whatever their order. */
+	const char *names[8], *values[8];
+	size_t nset = 0;
+	const char *config = NULL;
+	struct kt_config c;
+	char err[1024];
+	int ch;
+
+	if (wants_help(argc, argv)) {
+		fputs(usage_serve, stdout);
+		return 0;
+	}
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		const char *name = NULL;
+		switch (ch) {
+		case 'd': name = "data"; break;
+		case 'k': name = "key"; break;
+		case 'l': name = "listen"; break;
+		case 't': name = "tokens"; break;
+		case 'n': name = "threads"; break;
+		case 'a': name = "allow_anonymous_writes"; break;
+		case 'c': config = optarg; continue;
+		default:
+			return usage_error(usage_serve, "unknown or incomplete "
+			    "option '%s'", argv[optind - 1]);
+		}
+		if (nset == sizeof names / sizeof names[0])
+			return usage_error(usage_serve, "%s", "too many options");
+		names[nset] = name;
+		values[nset] = ch == 'a' ? "true" : optarg;
+		nset++;
+	}
+	if (optind != argc)
+		return usage_error(usage_serve, "unexpected argument '%s'",
+		    argv[optind]);
+	kt_config_defaults(&c);
+	if (config != NULL &&
+	    kt_config_load(&c, config, err, sizeof err) != KT_OK)
+		return usage_error(usage_serve, "%s", err);
+	for (size_t i = 0; i < nset; i++)
+		if (kt_config_set(&c, names[i], values[i], err, sizeof err) !=
+		    KT_OK)
+			return usage_error(usage_serve, "%s", err);
+	if (kt_config_check(&c, err, sizeof err) != KT_OK)
+		return usage_error(usage_serve, "%s", err);
+	if (kt_serve(&c, stdout, err, sizeof err) != KT_OK) {
+		fprintf(stderr, "kt-logd serve: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "kt-logd: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "keygen") == 0)
+		return cmd_keygen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	fprintf(stderr, "kt-logd: unknown command '%s'\n%s", argv[1],
+	    usage_main);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,242 @@
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const unsigned status_codes[KT_METRICS_NSTATUS - 1] = {
+	200, 304, 400, 401, 403, 404, 405, 409, 413, 415, 500, 503,
+};
+
+/* Upper bounds of the latency buckets, microseconds (last is +Inf). */
+static const uint64_t lat_us[KT_METRICS_NLAT - 1] = {
+	10, 25, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 7500, 10000,
+	20000, 50000, 250000,
+};
+
+static const char *const route_names[KT_ROUTE_COUNT] = {
+	[KT_ROUTE_KEYS_POST] = "keys_post",
+	[KT_ROUTE_KEYS_BATCH] = "keys_batch",
+	[KT_ROUTE_KEY_GET] = "key_get",
+	[KT_ROUTE_KEY_HISTORY] = "key_history",
+	[KT_ROUTE_CHECKPOINT] = "checkpoint",
+	[KT_ROUTE_PROOF_INCLUSION] = "proof_inclusion",
+	[KT_ROUTE_PROOF_CONSISTENCY] = "proof_consistency",
+	[KT_ROUTE_ENTRIES] = "entries",
+	[KT_ROUTE_TILE] = "tile",
+	[KT_ROUTE_HEALTHZ] = "healthz",
+	[KT_ROUTE_METRICS] = "metrics",
+	[KT_ROUTE_OTHER] = "other",
+};
+
+const char *
+kt_metrics_route_name(enum kt_route r)
+{
+	return r < KT_ROUTE_COUNT ? route_names[r] : "other";
+}
+
+void
+kt_metrics_init(struct kt_metrics *m)
+{
+	for (size_t r = 0; r < KT_ROUTE_COUNT; r++)
+		for (size_t s = 0; s < KT_METRICS_NSTATUS; s++)
+			atomic_init(&m->requests[r][s], 0);
+	for (size_t i = 0; i < KT_METRICS_NLAT; i++) {
+		atomic_init(&m->proof_hist[i], 0);
+		atomic_init(&m->submit_hist[i], 0);
+	}
+	atomic_init(&m->proof_us_sum, 0);
+	atomic_init(&m->submit_us_sum, 0);
+	atomic_init(&m->busy_rejects, 0);
+}
+
+void
+kt_metrics_request(struct kt_metrics *m, enum kt_route route, unsigned status)
+{
+	size_t s = KT_METRICS_NSTATUS - 1;
+
+	if (route >= KT_ROUTE_COUNT)
+		route = KT_ROUTE_OTHER;
+	for (size_t i = 0; i < KT_METRICS_NSTATUS - 1; i++)
+		if (status_codes[i] == status)
+			s = i;
+	atomic_fetch_add_explicit(&m->requests[route][s], 1,
+	    memory_order_relaxed);
+}
+
+static void
+observe(atomic_uint_fast64_t *hist, atomic_uint_fast64_t *sum, uint64_t us)
+{
+	size_t b = KT_METRICS_NLAT - 1;
+
+	for (size_t i = 0; i < KT_METRICS_NLAT - 1; i++)
+		if (us <= lat_us[i]) {
+			b = i;
+			break;
+		}
+	atomic_fetch_add_explicit(&hist[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(sum, us, memory_order_relaxed);
+}
+
+void
+kt_metrics_proof_us(struct kt_metrics *m, uint64_t us)
+{
+	observe(m->proof_hist, &m->proof_us_sum, us);
+}
+
+void
+kt_metrics_submit_us(struct kt_metrics *m, uint64_t us)
+{
+	observe(m->submit_hist, &m->submit_us_sum, us);
+}
+
+/* ---- rendering -------------------------------------------------------- */
+
+struct out {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+outf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			o->failed = 1;
+			return;
+		}
+		if ((size_t)n < o->cap - o->len)
+			break;
+		size_t ncap = o->cap * 2 + (size_t)n;
+		char *np = realloc(o->p, ncap);
+		if (np == NULL) {
+			o->failed = 1;
+			return;
+		}
+		o->p = np;
+		o->cap = ncap;
+	}
+	o->len += (size_t)n;
+}
+
+static void
+hist_us(struct out *o, const char *name, const char *help,
+    atomic_uint_fast64_t *hist, atomic_uint_fast64_t *sum)
+{
+	uint64_t cum = 0;
+
+	outf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t i = 0; i < KT_METRICS_NLAT; i++) {
+		cum += atomic_load_explicit(&hist[i], memory_order_relaxed);
+		if (i < KT_METRICS_NLAT - 1)
+			outf(o, "%s_bucket{le=\"%g\"} %llu\n", name,
+			    (double)lat_us[i] / 1e6, (unsigned long long)cum);
+		else
+			outf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+			    (unsigned long long)cum);
+	}
+	outf(o, "%s_sum %.6f\n%s_count %llu\n", name,
+	    (double)atomic_load_explicit(sum, memory_order_relaxed) / 1e6,
+	    name, (unsigned long long)cum);
+}
+
+kt_err
+kt_metrics_render(struct kt_metrics *m, const struct kt_seq_stats *seq,
+    uint64_t tree_size, uint64_t disk_bytes, char **out, size_t *len)
+{
+	struct out o = { .p = malloc(8192), .cap = 8192 };
+
+	*out = NULL;
+	*len = 0;
+	if (o.p == NULL)
+		return KT_ERR_NOMEM;
+	o.p[0] = '\0';
+	outf(&o, "# HELP kt_tree_size Leaves in the latest checkpoint.\n"
+	    "# TYPE kt_tree_size gauge\nkt_tree_size %llu\n",
+	    (unsigned long long)tree_size);
+	outf(&o, "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
+	    "# TYPE kt_db_bytes gauge\nkt_db_bytes %llu\n",
+	    (unsigned long long)disk_bytes);
+	if (seq != NULL) {
+		uint64_t cum = 0;
+
+		outf(&o, "# HELP kt_entries_appended_total Entries appended "
+		    "since start.\n# TYPE kt_entries_appended_total counter\n"
+		    "kt_entries_appended_total %llu\n",
+		    (unsigned long long)seq->entries_appended);
+		outf(&o, "# HELP kt_batch_size Entries per group commit "
+		    "(sum counts appended entries).\n"
+		    "# TYPE kt_batch_size histogram\n");
+		for (size_t i = 0; i < 16; i++) {
+			cum += seq->batch_size_hist[i];
+			if (i < 15)
+				outf(&o, "kt_batch_size_bucket{le=\"%llu\"} "
+				    "%llu\n", 1ull << i,
+				    (unsigned long long)cum);
+		}
+		outf(&o, "kt_batch_size_bucket{le=\"+Inf\"} %llu\n"
+		    "kt_batch_size_sum %llu\nkt_batch_size_count %llu\n",
+		    (unsigned long long)cum,
+		    (unsigned long long)seq->entries_appended,
+		    (unsigned long long)seq->batches);
+		cum = 0;
+		outf(&o, "# HELP kt_commit_seconds Time of one group commit "
+		    "(integrate, sign, durable commit).\n"
+		    "# TYPE kt_commit_seconds histogram\n");
+		for (size_t i = 0; i < 16; i++) {
+			cum += seq->commit_us_hist[i];
+			if (i < 15)
+				outf(&o, "kt_commit_seconds_bucket{le=\"%g\"} "
+				    "%llu\n", 50e-6 * (double)(1u << i),
+				    (unsigned long long)cum);
+		}
+		outf(&o, "kt_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+		    "kt_commit_seconds_sum %.6f\nkt_commit_seconds_count "
+		    "%llu\n", (unsigned long long)cum,
+		    (double)seq->commit_us_sum / 1e6,
+		    (unsigned long long)seq->batches);
+	}
+	hist_us(&o, "kt_proof_seconds", "Time to compute an inclusion or "
+	    "consistency proof.", m->proof_hist, &m->proof_us_sum);
+	hist_us(&o, "kt_submit_seconds", "Time from submission to durable "
+	    "integration (HTTP writes).", m->submit_hist, &m->submit_us_sum);
+	outf(&o, "# HELP kt_busy_rejects_total Writes refused with 503 "
+	    "because the queue was full.\n# TYPE kt_busy_rejects_total "
+	    "counter\nkt_busy_rejects_total %llu\n",
+	    (unsigned long long)atomic_load_explicit(&m->busy_rejects,
+	    memory_order_relaxed));
+	outf(&o, "# HELP kt_http_requests_total HTTP requests answered, by "
+	    "route and status.\n# TYPE kt_http_requests_total counter\n");
+	for (size_t r = 0; r < KT_ROUTE_COUNT; r++)
+		for (size_t s = 0; s < KT_METRICS_NSTATUS; s++) {
+			uint64_t v = atomic_load_explicit(&m->requests[r][s],
+			    memory_order_relaxed);
+			if (v == 0)
+				continue;
+			if (s < KT_METRICS_NSTATUS - 1)
+				outf(&o, "kt_http_requests_total{route=\"%s\","
+				    "status=\"%u\"} %llu\n", route_names[r],
+				    status_codes[s], (unsigned long long)v);
+			else
+				outf(&o, "kt_http_requests_total{route=\"%s\","
+				    "status=\"other\"} %llu\n", route_names[r],
+				    (unsigned long long)v);
+		}
+	if (o.failed) {
+		free(o.p);
+		return KT_ERR_NOMEM;
+	}
+	*out = o.p;
+	*len = o.len;
+	return KT_OK;
+}
