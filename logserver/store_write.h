@@ -1,0 +1,110 @@
+/*
+ * store_write.h: the store's private write API. Only the sequencer (and the
+ * store's tests and benchmark) include it. One write transaction at a time,
+ * from one thread: the store keeps the writer's in-memory state (the current
+ * partial hash tile of every tile level, which is also the tree's frontier)
+ * between transactions, so a batch writes each touched tile once.
+ *
+ * Flow of one batch:
+ *   kt_store_write_begin
+ *   kt_store_write_latest / kt_store_write_entry (see earlier writes of
+ *     the same transaction), kt_store_write_append ... (any number)
+ *   kt_store_write_root, then kt_store_write_checkpoint for the new size
+ *   kt_store_write_commit (durable), or kt_store_write_abort.
+ *
+ * Any call returning an error leaves the transaction failed: the caller must
+ * end it with kt_store_write_abort (commit refuses it). KT_ERR_BUSY means the
+ * LMDB map was full: kt_store_write_abort grows it (doubling) and the caller
+ * retries the whole batch in a new transaction.
+ */
+#ifndef KT_LOGSERVER_STORE_WRITE_H
+#define KT_LOGSERVER_STORE_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kt/err.h"
+#include "kt/merkle.h"
+#include "store.h"
+
+struct kt_store_txn;
+
+/* Default initial map size; it doubles whenever it is full. */
+#define KT_STORE_MAPSIZE_DEFAULT ((size_t)1 << 30)
+
+/*
+ * kt_store_open with an explicit initial map size in bytes (tests start it
+ * tiny to exercise growth). 0 means KT_STORE_MAPSIZE_DEFAULT.
+ */
+KT_MUST_CHECK kt_err kt_store_open_mapsize(struct kt_store **out,
+    const char *dir, const char *origin, const char *vkey, size_t mapsize,
+    char *err, size_t errlen);
+
+/* The origin and verifier key the store was opened with (valid while s). */
+const char *kt_store_origin(const struct kt_store *s);
+const char *kt_store_vkey(const struct kt_store *s);
+
+/* The current map size in bytes (grows on MDB_MAP_FULL). */
+size_t kt_store_mapsize(const struct kt_store *s);
+
+/* A detail message for the last write failure ("mdb_put: MDB_MAP_FULL"),
+ * NUL-terminated; "" if none. Valid until the next write call. */
+const char *kt_store_write_errmsg(const struct kt_store *s);
+
+/*
+ * Begins the one write transaction. KT_ERR_BUSY if one is already open
+ * (a bug in the caller), KT_ERR_IO on LMDB failure. *out borrows from s.
+ */
+KT_MUST_CHECK kt_err kt_store_write_begin(struct kt_store *s,
+    struct kt_store_txn **out);
+
+/* Number of entries including those appended in this transaction. */
+uint64_t kt_store_write_size(const struct kt_store_txn *w);
+
+/*
+ * The latest version of a label and its leaf index, seeing this
+ * transaction's appends. *version = 0 (and *index = KT_NO_PREV) if the label
+ * was never published.
+ */
+KT_MUST_CHECK kt_err kt_store_write_latest(struct kt_store_txn *w,
+    const char *label, size_t len, uint64_t *version, uint64_t *index);
+
+/* Encoded entry at index (also one appended in this transaction). Borrowed
+ * until the next write call on w. KT_ERR_NOT_FOUND past the end. */
+KT_MUST_CHECK kt_err kt_store_write_entry(struct kt_store_txn *w,
+    uint64_t index, const uint8_t **buf, size_t *len);
+
+/*
+ * Appends one encoded entry as leaf number kt_store_write_size(w) (returned
+ * in *index): stores it, its leaf hash, the label index (label, version) and
+ * the hash tiles. The entry is decoded and must be valid; its version must
+ * not exist yet for its label (KT_ERR_CONFLICT otherwise).
+ */
+KT_MUST_CHECK kt_err kt_store_write_append(struct kt_store_txn *w,
+    const uint8_t *entry, size_t len, uint64_t *index);
+
+/* The root of the tree of kt_store_write_size(w) leaves. */
+KT_MUST_CHECK kt_err kt_store_write_root(struct kt_store_txn *w,
+    struct kt_hash *root);
+
+/*
+ * Stores the signed checkpoint note for the current size
+ * (kt_store_write_size). A transaction that appended must store one before
+ * commit, so that readers always see a checkpoint covering every entry.
+ */
+KT_MUST_CHECK kt_err kt_store_write_checkpoint(struct kt_store_txn *w,
+    const char *note, size_t len);
+
+/*
+ * Writes the touched tiles and commits durably. On any error the
+ * transaction is aborted and the in-memory state rolled back to the last
+ * commit (KT_ERR_BUSY: the map was full and has been grown; retry). Either
+ * way w is finished.
+ */
+KT_MUST_CHECK kt_err kt_store_write_commit(struct kt_store_txn *w);
+
+/* Discards the transaction and rolls the in-memory state back; grows the
+ * map if the transaction failed with a full map. Accepts NULL. */
+void kt_store_write_abort(struct kt_store_txn *w);
+
+#endif /* KT_LOGSERVER_STORE_WRITE_H */
