@@ -78,7 +78,7 @@ struct witness {
 	int resp_over;
 	uint64_t size;              /* the witness's tree size, as we know it */
 	uint64_t done_gen;          /* gen of the last checkpoint it cosigned */
-	uint64_t next_ms;           /* earliest start of the next submission */
+	uint64_t tried_round;       /* last round it was sent a submission in */
 	uint64_t started_ms;
 	enum why why;
 
@@ -115,6 +115,16 @@ struct kt_wclient {
 	uint64_t gens;
 	char *scratch;              /* KT_NOTE_MAX + 1 bytes */
 	uint64_t next_poll_ms;
+	/*
+	 * Rounds keep the witnesses on the same checkpoint, so that their
+	 * cosignatures combine: at most once per interval a round starts with
+	 * the newest checkpoint, and every witness that has not cosigned it
+	 * gets it once in that round (at once if idle, else when its request
+	 * in flight ends).
+	 */
+	struct cp *round_cp;
+	uint64_t round;
+	uint64_t next_round_ms;
 
 	/* under mu */
 	pthread_mutex_t mu;
@@ -520,7 +530,7 @@ start(struct witness *ws, struct cp *c, uint64_t now)
 	ws->cp = cp_ref(c);
 	ws->retried = 0;
 	ws->started_ms = now;
-	ws->next_ms = now + ws->w->interval_ms;
+	ws->tried_round = ws->w->round;
 	submit(ws);
 }
 
@@ -680,14 +690,27 @@ run(void *arg)
 			w->next_poll_ms = now + w->interval_ms;
 		}
 		wait = w->next_poll_ms - now;
-		for (i = 0; i < w->n && w->cur != NULL; i++) {
+		/* A new round when one is due and some witness lacks the
+		 * newest checkpoint; if none does, the next checkpoint (after
+		 * an idle spell) starts a round at once. */
+		for (i = 0; i < w->n && w->cur != NULL; i++)
+			if (w->ws[i].done_gen != w->cur->gen)
+				break;
+		if (w->cur != NULL && i < w->n) {
+			if (now >= w->next_round_ms) {
+				cp_unref(w->round_cp);
+				w->round_cp = cp_ref(w->cur);
+				w->round++;
+				w->next_round_ms = now + w->interval_ms;
+			}
+			if (w->next_round_ms - now < wait)
+				wait = w->next_round_ms - now;
+		}
+		for (i = 0; i < w->n && w->round_cp != NULL; i++) {
 			ws = &w->ws[i];
-			if (ws->busy || ws->done_gen == w->cur->gen)
-				continue;
-			if (ws->next_ms <= now)
-				start(ws, w->cur, now);
-			else if (ws->next_ms - now < wait)
-				wait = ws->next_ms - now;
+			if (!ws->busy && ws->tried_round != w->round &&
+			    ws->done_gen != w->round_cp->gen)
+				start(ws, w->round_cp, now);
 		}
 		curl_multi_perform(w->multi, &running);
 		while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
@@ -699,6 +722,8 @@ run(void *arg)
 			ws = (void *)priv;
 			if (ws != NULL)
 				on_done(ws, msg->data.result);
+			/* it may owe this round a submission: loop at once */
+			wait = 0;
 		}
 		if (wait > POLL_MAX_MS)
 			wait = POLL_MAX_MS;
@@ -1021,6 +1046,7 @@ kt_wclient_stop(struct kt_wclient *w)
 	if (w->curl_inited)
 		curl_global_cleanup();
 	cp_unref(w->cur);
+	cp_unref(w->round_cp);
 	cp_unref(w->served);
 	free(w->pub);
 	free(w->scratch);

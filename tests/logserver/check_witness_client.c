@@ -347,6 +347,68 @@ START_TEST(test_cosigned)
 }
 END_TEST
 
+/* A busy log (a new checkpoint every 5 ms, each notified): every witness
+ * gets at most about one submission per interval, all of them the same
+ * checkpoint per round, so the served one keeps all three cosignatures
+ * and keeps moving. */
+START_TEST(test_busy_log)
+{
+	struct fake_log *log = fake_log_new("log.example/busy");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(3);
+	struct fake_witness *fw[3];
+	struct kt_wclient_cfg c[3];
+	struct kt_verifier keys[3];
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	char url[64];
+	uint8_t want[3] = { 1, 1, 1 }, got[3];
+	uint64_t t0, size, last = UINT64_MAX;
+	unsigned moves = 0;
+	size_t i;
+
+	fake_log_append(log, 1);
+	for (i = 0; i < 3; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "busy%zu.example", i);
+		fw[i] = fake_witness_start(name, fake_log_key(log), FAKE_OK, 0);
+		fake_witness_url(fw[i], url, sizeof(url));
+		cfg_for(&c[i], url, fake_witness_key(fw[i]));
+		keys[i] = *fake_witness_key(fw[i]);
+	}
+	ck_assert_int_eq(kt_wclient_start(&w, c, 3, &src, &o), KT_OK);
+	t0 = now_us();
+	while (now_us() - t0 < 1500000) {
+		fake_log_append(log, 1);
+		kt_wclient_notify(w);
+		size = served(w, fake_log_key(log), keys, 3, got, NULL);
+		if (size != UINT64_MAX) {
+			/* quorum 3: whatever is served has all three */
+			ck_assert(got[0] && got[1] && got[2]);
+			if (size != last)
+				moves++;
+			last = size;
+		}
+		sleep_ms(5);
+	}
+	ck_assert_uint_ge(moves, 5);
+	for (i = 0; i < 3; i++) {
+		fake_witness_stats(fw[i], &st);
+		/* 100 ms interval over ~1.5 s (+ the rounds' slack) */
+		ck_assert_uint_le(st.requests, 20);
+		ck_assert_uint_eq(st.n409 + st.n422 + st.n400 + st.n403, 0);
+	}
+	/* once the log stops, the last checkpoint gets cosigned */
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 3, want,
+	    fake_log_size(log), 2000), 0);
+	kt_wclient_stop(w);
+	for (i = 0; i < 3; i++)
+		fake_witness_stop(fw[i]);
+	fake_log_free(log);
+}
+END_TEST
+
 /* A witness that already holds an older checkpoint of the log: the client
  * starts at old 0, learns the size from the 409 and retries at once with
  * the right old size and proof, in the same round. */
@@ -819,6 +881,7 @@ suite(void)
 	tc = tcase_create("kt_wclient_checkpoint");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cosigned);
+	tcase_add_test(tc, test_busy_log);
 	tcase_add_test(tc, test_409_discovery);
 	tcase_add_test(tc, test_422_conflict);
 	tcase_add_test(tc, test_invalid_cosig);
