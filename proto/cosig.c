@@ -4,8 +4,9 @@
  *
  * Signed message: "cosignature/v1\ntime <decimal seconds>\n" || text, where
  * text is the whole checkpoint body with its final newline and without any
- * signature lines. The note signature carries key ID (4) || u64be time (8)
- * || Ed25519 signature (64). The message does not name the cosigner.
+ * signature lines. The note signature carries key ID (4 bytes) || u64be
+ * timestamp (8 bytes) || Ed25519 signature (64 bytes). The message does not
+ * name the cosigner.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -62,11 +62,17 @@ int kt_key_name_valid(const char *name, size_t len);
 KT_MUST_CHECK kt_err kt_signer_from_seed(const char *name, uint8_t type,
     const uint8_t seed[KT_SEED_LEN], struct kt_signer **out);
 
-/* Parses a PRIVATE+KEY+... string (no trailing newline, or one). */
+/*
+ * Parses a PRIVATE+KEY+... string (no trailing newline, or one). The hex ID
+ * must be 8 lowercase digits equal to the ID of the derived public key, the
+ * base64 canonical, the type byte 0x01 or 0x04. KT_ERR_MALFORMED,
+ * KT_ERR_TOO_LARGE (KT_KEY_TEXT_MAX or more bytes), KT_ERR_NOMEM.
+ */
 KT_MUST_CHECK kt_err kt_signer_parse(const char *text, size_t len,
     struct kt_signer **out);
 
-/* Formats the PRIVATE+KEY+... string (secret!) NUL-terminated into buf. */
+/* Formats the PRIVATE+KEY+... string (secret!) NUL-terminated into buf.
+ * KT_ERR_TOO_LARGE if it does not fit (buf is then wiped). */
 KT_MUST_CHECK kt_err kt_signer_format(const struct kt_signer *s, char *buf,
     size_t cap);
 
@@ -79,7 +85,9 @@ void kt_signer_verifier(const struct kt_signer *s, struct kt_verifier *out);
 /* The signer's name (valid while s lives). */
 const char *kt_signer_name(const struct kt_signer *s);
 
-/* Parses a verifier key string; checks that the hex ID matches the key. */
+/* Parses a verifier key string (no trailing newline, or one); checks that
+ * the hex ID (8 lowercase digits) matches the key and that the type byte is
+ * 0x01 or 0x04. KT_ERR_MALFORMED or KT_ERR_TOO_LARGE. */
 KT_MUST_CHECK kt_err kt_verifier_parse(const char *text, size_t len,
     struct kt_verifier *out);
 
@@ -110,7 +118,10 @@ struct kt_note {
  * one blank line, then 1..KT_NOTE_MAX_SIGS lines "— <name> <base64>\n" (em
  * dash U+2014, single spaces, valid key name, base64 that decodes to more
  * than 4 bytes), the whole at most KT_NOTE_MAX bytes and ending in '\n'.
- * Pointers in *out borrow from buf. KT_ERR_MALFORMED or KT_ERR_TOO_LARGE.
+ * Pointers in *out borrow from buf. KT_ERR_MALFORMED or KT_ERR_TOO_LARGE
+ * (over KT_NOTE_MAX bytes, over KT_NOTE_MAX_SIGS signature lines, or a
+ * base64 field over KT_NOTE_SIG_B64_MAX bytes). Base64 must be canonical
+ * standard padded base64.
  */
 KT_MUST_CHECK kt_err kt_note_parse(const char *buf, size_t len,
     struct kt_note *out);
@@ -161,6 +172,8 @@ KT_MUST_CHECK kt_err kt_note_sig_line(const char *name,
  * `timestamp` (seconds since the epoch) with a KT_KEY_COSIG signer: signs
  * "cosignature/v1\ntime <timestamp>\n" || text and writes the signature line
  * "— <name> <base64(id || timestamp_be64 || sig)>\n" NUL-terminated into buf.
+ * KT_ERR_MALFORMED for bad text or a signer that is not KT_KEY_COSIG,
+ * KT_ERR_TOO_LARGE, KT_ERR_NOMEM.
  */
 KT_MUST_CHECK kt_err kt_cosig_sign(const struct kt_signer *s, const char *text,
     size_t text_len, uint64_t timestamp, char *buf, size_t cap,
@@ -168,7 +181,9 @@ KT_MUST_CHECK kt_err kt_cosig_sign(const struct kt_signer *s, const char *text,
 
 /*
  * Verifies a decoded 76-byte cosignature (id || time || sig) by v (type
- * KT_KEY_COSIG) over text. *timestamp gets the signed time on success.
+ * KT_KEY_COSIG) over text. *timestamp (if non-NULL) gets the signed time on
+ * success, else 0. KT_ERR_VERIFY (wrong key type or ID, bad signature),
+ * KT_ERR_TOO_LARGE (text over KT_NOTE_MAX), KT_ERR_NOMEM.
  */
 KT_MUST_CHECK kt_err kt_cosig_verify(const struct kt_verifier *v,
     const char *text, size_t text_len, const uint8_t sig[KT_COSIG_LEN],

@@ -30,13 +30,21 @@ struct kt_tlogproof {
 	size_t note_len;
 };
 
-/* Formats a tlog-proof into buf, NUL-terminated. extra may be NULL. */
+/*
+ * Formats a tlog-proof into buf, NUL-terminated. extra may be NULL (or
+ * extra_len 0): no extra line. KT_ERR_MALFORMED for proof->n > 63 or an
+ * empty note, KT_ERR_TOO_LARGE for extra_len > KT_ENTRY_MAX, note_len >
+ * KT_NOTE_MAX or a buf too small.
+ */
 KT_MUST_CHECK kt_err kt_tlogproof_format(const uint8_t *extra, size_t extra_len,
     uint64_t index, const struct kt_proof *proof, const char *note,
     size_t note_len, char *buf, size_t cap, size_t *out_len);
 
 /* Parses strictly (the note itself is not parsed: use kt_note_open on
- * out->note). KT_ERR_MALFORMED or KT_ERR_TOO_LARGE. */
+ * out->note). Canonical padded base64; an extra line decodes to
+ * 1..KT_ENTRY_MAX bytes; at most 63 hash lines; the note is non-empty.
+ * KT_ERR_MALFORMED, or KT_ERR_TOO_LARGE (input over KT_TLOGPROOF_MAX, extra
+ * over KT_ENTRY_MAX, 64+ hash lines, note over KT_NOTE_MAX). */
 KT_MUST_CHECK kt_err kt_tlogproof_parse(const char *buf, size_t len,
     struct kt_tlogproof *out);
 
