@@ -1,0 +1,738 @@
+/*
+ * check_witness_e2e.c: the real kt-witness binary on loopback, driven over
+ * HTTP with libcurl. The CLI (keygen, usage, key file permissions), every
+ * tlog-witness status over the wire, the gossip GET endpoint, and a forked
+ * log hammered on both branches while the witness is killed with SIGKILL
+ * and restarted mid-stream: it must never cosign both branches, and every
+ * cosignature it handed out must have survived the kill.
+ *
+ * argv[1] is the kt-witness executable. Every server started here is
+ * stopped here (SIGTERM, then SIGKILL), also when a check fails.
+ */
+#include <check.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "witness.h"
+#include "witness_testlib.h"
+
+#define ORIGIN "example.com/e2e-log"
+#define TREE 1024
+#define FORK 10
+
+static const char *bin;
+static char dir[64], keyfile[128], statedir[128], logfile[128];
+static char wkey[KT_KEY_TEXT_MAX], lkey[KT_KEY_TEXT_MAX];
+static struct kt_verifier wv, lv;
+static struct kt_signer *logk;
+static struct wt_tree ta, tb; /* tb forks from ta at leaf FORK */
+
+/* ---- processes ---------------------------------------------------------- */
+
+#define MAX_CHILDREN 32
+static pid_t children[MAX_CHILDREN];
+
+static void
+track(pid_t pid)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == 0) {
+			children[i] = pid;
+			return;
+		}
+	ck_abort_msg("too many children");
+}
+
+static void
+untrack(pid_t pid)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+}
+
+/* Waits up to ms for pid; returns its wait status or -1 on timeout. */
+static int
+wait_for(pid_t pid, int ms)
+{
+	int st;
+
+	for (int t = 0; t < ms; t += 5) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid) {
+			untrack(pid);
+			return st;
+		}
+		if (r < 0 && errno != EINTR) {
+			untrack(pid);
+			return -1;
+		}
+		usleep(5000);
+	}
+	return -1;
+}
+
+static void
+kill_hard(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	(void)wait_for(pid, 5000);
+}
+
+/* Stops every child still running: used on every exit path. */
+static void
+reap_all(void)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] > 0) {
+			pid_t pid = children[i];
+
+			kill(pid, SIGTERM);
+			if (wait_for(pid, 3000) == -1)
+				kill_hard(pid);
+			children[i] = 0;
+		}
+}
+
+/*
+ * Runs bin with args (NULL-terminated), capturing stdout into out (cap,
+ * NUL-terminated) and stderr into err (may be NULL). Returns the exit
+ * status, or -1 if it did not exit within 10 s.
+ */
+static int
+run(char *const args[], char *out, size_t cap, char *err, size_t ecap)
+{
+	int po[2], pe[2], st;
+	size_t n = 0, en = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(po), 0);
+	ck_assert_int_eq(pipe(pe), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		execv(bin, args);
+		_exit(127);
+	}
+	track(pid);
+	close(po[1]);
+	close(pe[1]);
+	for (;;) {
+		struct pollfd p[2] = { { po[0], POLLIN, 0 },
+		    { pe[0], POLLIN, 0 } };
+		int open_fds = 0;
+
+		if (poll(p, 2, 10000) <= 0)
+			break;
+		if (p[0].revents) {
+			ssize_t r = read(po[0], out + n, cap - 1 - n);
+
+			if (r > 0)
+				n += (size_t)r;
+			else
+				po[0] = -po[0] - 1;
+		}
+		if (p[1].revents) {
+			char tmp[4096];
+			ssize_t r = read(pe[0], tmp, sizeof(tmp));
+
+			if (r > 0 && err != NULL) {
+				size_t c = (size_t)r;
+
+				if (c > ecap - 1 - en)
+					c = ecap - 1 - en;
+				memcpy(err + en, tmp, c);
+				en += c;
+			} else if (r <= 0) {
+				pe[0] = -pe[0] - 1;
+			}
+		}
+		open_fds = (po[0] >= 0) + (pe[0] >= 0);
+		if (open_fds == 0 || n == cap - 1)
+			break;
+	}
+	close(po[0] >= 0 ? po[0] : -po[0] - 1);
+	close(pe[0] >= 0 ? pe[0] : -pe[0] - 1);
+	out[n] = '\0';
+	if (err != NULL)
+		err[en] = '\0';
+	st = wait_for(pid, 10000);
+	if (st == -1) {
+		kill_hard(pid);
+		return -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Starts "kt-witness serve" on 127.0.0.1:0 and reads the port it prints.
+ * Returns the pid; *port gets the port. stderr goes to logfile.
+ */
+static pid_t
+start_server(uint16_t *port)
+{
+	char *args[] = { (char *)bin, "serve", "--data", statedir, "--key",
+	    keyfile, "--listen", "127.0.0.1:0", "--log", lkey, NULL };
+	char buf[4096];
+	size_t n = 0;
+	int po[2], lfd;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(po), 0);
+	lfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	ck_assert_int_ge(lfd, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(lfd, 2);
+		close(po[0]);
+		execv(bin, args);
+		_exit(127);
+	}
+	track(pid);
+	close(po[1]);
+	close(lfd);
+	*port = 0;
+	while (n < sizeof(buf) - 1) {
+		struct pollfd p = { po[0], POLLIN, 0 };
+		const char *l;
+		ssize_t r;
+
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		r = read(po[0], buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+		l = strstr(buf, "listening on port ");
+		if (l != NULL && strchr(l, '\n') != NULL) {
+			*port = (uint16_t)atoi(l + 18);
+			break;
+		}
+	}
+	close(po[0]);
+	ck_assert_msg(*port != 0, "kt-witness did not start: %s", buf);
+	return pid;
+}
+
+/* SIGTERM, and the server must exit 0 within 5 s. */
+static void
+stop_server(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	st = wait_for(pid, 5000);
+	if (st == -1) {
+		kill_hard(pid);
+		ck_abort_msg("kt-witness did not stop on SIGTERM");
+	}
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+struct resp {
+	long status;
+	char type[128];
+	char body[16384];
+	size_t len;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct resp *r = ctx;
+	size_t n = size * nmemb;
+
+	if (n > sizeof(r->body) - 1 - r->len)
+		return 0;
+	memcpy(r->body + r->len, p, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	return n;
+}
+
+/* One request; 0 on an HTTP answer, -1 on a transport error. */
+static int
+http(const char *method, uint16_t port, const char *path, const char *body,
+    size_t len, struct resp *r)
+{
+	CURL *c = curl_easy_init();
+	char url[256];
+	char *type = NULL;
+	CURLcode rc;
+
+	memset(r, 0, sizeof(*r));
+	if (c == NULL)
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) ==
+		    CURLE_OK && type != NULL)
+			snprintf(r->type, sizeof(r->type), "%s", type);
+	}
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static char *
+origin_path(const char *origin, char *buf, size_t cap)
+{
+	uint8_t h[KT_HASH_LEN];
+	char hex[2 * KT_HASH_LEN + 1];
+
+	crypto_hash_sha256(h, (const uint8_t *)origin, strlen(origin));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(buf, cap, "/%s/checkpoint", hex);
+	return buf;
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+static void
+setup(void)
+{
+	char out[4096];
+	char *nl;
+	char *args[] = { (char *)bin, "keygen", "--name", "witness.example/e2e",
+	    "--out", keyfile, NULL };
+
+	ck_assert_int_ge(sodium_init(), 0);
+	snprintf(dir, sizeof(dir), "/tmp/kt-witness-e2e-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(keyfile, sizeof(keyfile), "%s/witness.key", dir);
+	snprintf(statedir, sizeof(statedir), "%s/state", dir);
+	snprintf(logfile, sizeof(logfile), "%s/server.log", dir);
+	ck_assert_int_eq(run(args, out, sizeof(out), NULL, 0), 0);
+	/* The verifier key is the last stdout line. */
+	ck_assert_uint_gt(strlen(out), 1);
+	out[strlen(out) - 1] = '\0';
+	nl = strrchr(out, '\n');
+	snprintf(wkey, sizeof(wkey), "%s", nl == NULL ? out : nl + 1);
+	ck_assert_int_eq(kt_verifier_parse(wkey, strlen(wkey), &wv), KT_OK);
+	ck_assert_int_eq(wv.type, KT_KEY_COSIG);
+	logk = wt_signer(ORIGIN, KT_KEY_ED25519, 0x5a);
+	kt_signer_verifier(logk, &lv);
+	wt_verifier_string(logk, lkey);
+	wt_tree_init(&ta, TREE, 1, TREE);
+	wt_tree_init(&tb, TREE, 2, FORK);
+}
+
+static void
+teardown(void)
+{
+	reap_all();
+	kt_signer_free(logk);
+	logk = NULL;
+	wt_tree_free(&ta);
+	wt_tree_free(&tb);
+	wt_rmrf(dir);
+}
+
+/* ---- CLI ---------------------------------------------------------------- */
+
+START_TEST(test_cli)
+{
+	char out[8192], err[8192];
+	struct stat sb;
+	char *again[] = { (char *)bin, "keygen", "--name", "x", "--out",
+	    keyfile, NULL };
+	char *help[] = { (char *)bin, "--help", NULL };
+	char *khelp[] = { (char *)bin, "keygen", "--help", NULL };
+	char *shelp[] = { (char *)bin, "serve", "--help", NULL };
+	char *none[] = { (char *)bin, NULL };
+	char *bogus[] = { (char *)bin, "frobnicate", NULL };
+	char *kbad[] = { (char *)bin, "keygen", "--name", "a b", "--out",
+	    "/nonexistent/k", NULL };
+	char *kmiss[] = { (char *)bin, "keygen", "--name", NULL };
+	char *smiss[] = { (char *)bin, "serve", "--data", statedir, NULL };
+	char *sbadlog[] = { (char *)bin, "serve", "--data", statedir, "--key",
+	    keyfile, "--listen", "127.0.0.1:0", "--log", "nonsense", NULL };
+	char *sbadlisten[] = { (char *)bin, "serve", "--data", statedir,
+	    "--key", keyfile, "--listen", "127.0.0.1", "--log", lkey, NULL };
+	char *switness[] = { (char *)bin, "serve", "--data", statedir, "--key",
+	    keyfile, "--listen", "127.0.0.1:0", "--log", wkey, NULL };
+	char *sopen[] = { (char *)bin, "serve", "--data", statedir, "--key",
+	    keyfile, "--listen", "127.0.0.1:0", "--log", lkey, NULL };
+
+	/* keygen wrote a 0600 PRIVATE+KEY file, and never overwrites it. */
+	ck_assert_int_eq(stat(keyfile, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_eq(run(again, out, sizeof(out), err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(strstr(err, "exists"));
+
+	ck_assert_int_eq(run(help, out, sizeof(out), NULL, 0), 0);
+	ck_assert_ptr_nonnull(strstr(out, "usage"));
+	ck_assert_int_eq(run(khelp, out, sizeof(out), NULL, 0), 0);
+	ck_assert_ptr_nonnull(strstr(out, "keygen"));
+	ck_assert_int_eq(run(shelp, out, sizeof(out), NULL, 0), 0);
+	ck_assert_ptr_nonnull(strstr(out, "--listen"));
+	ck_assert_int_eq(run(none, out, sizeof(out), NULL, 0), 2);
+	ck_assert_int_eq(run(bogus, out, sizeof(out), NULL, 0), 2);
+	ck_assert_int_eq(run(kbad, out, sizeof(out), NULL, 0), 2);
+	ck_assert_int_eq(run(kmiss, out, sizeof(out), NULL, 0), 2);
+	ck_assert_int_eq(run(smiss, out, sizeof(out), NULL, 0), 2);
+	ck_assert_int_eq(run(sbadlog, out, sizeof(out), NULL, 0), 2);
+	ck_assert_int_eq(run(sbadlisten, out, sizeof(out), NULL, 0), 2);
+	/* A cosignature key is not a log key. */
+	ck_assert_int_eq(run(switness, out, sizeof(out), NULL, 0), 2);
+
+	/* A key file readable by the group is refused before serving. */
+	ck_assert_int_eq(chmod(keyfile, 0640), 0);
+	ck_assert_int_eq(run(sopen, out, sizeof(out), err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(strstr(err, "chmod 600"));
+	ck_assert_int_eq(chmod(keyfile, 0604), 0);
+	ck_assert_int_eq(run(sopen, out, sizeof(out), err, sizeof(err)), 1);
+	ck_assert_int_eq(chmod(keyfile, 0600), 0);
+}
+END_TEST
+
+/* ---- the protocol over the wire ----------------------------------------- */
+
+START_TEST(test_http_statuses)
+{
+	static char body[WT_BODY_MAX];
+	char note[4096], path[160];
+	struct resp r;
+	uint16_t port;
+	pid_t pid;
+	size_t nl, len;
+	uint64_t ts = 0;
+	struct kt_signer *other;
+
+	pid = start_server(&port);
+
+	/* 200: the first checkpoint, old 0. */
+	nl = wt_checkpoint_note(logk, &ta, 5, note, sizeof(note));
+	len = wt_body(0, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(wt_cosig_ok(&wv, note, nl, r.body, r.len, &ts));
+	ck_assert_uint_le(ts, (uint64_t)time(NULL));
+	ck_assert_uint_ge(ts + 60, (uint64_t)time(NULL));
+
+	/* 409 with the size body and content type. */
+	len = wt_body_for(logk, &ta, 0, 12, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(r.type, "text/x.tlog.size");
+	ck_assert_str_eq(r.body, "5\n");
+
+	/* 200 following the 409 with a consistency proof. */
+	len = wt_body_for(logk, &ta, 5, 12, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 200);
+
+	/* 422: the fork, and a size-12 checkpoint with another root. */
+	len = wt_body_for(logk, &tb, 12, 15, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 422);
+	len = wt_body_for(logk, &tb, 12, 12, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 422);
+
+	/* 400: old > size, and a malformed body. */
+	nl = wt_checkpoint_note(logk, &ta, 12, note, sizeof(note));
+	len = wt_body(13, NULL, note, nl, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "larger"));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", "old x\n\n", 7,
+	    &r), 0);
+	ck_assert_int_eq(r.status, 400);
+
+	/* 404: an unknown origin. 403: the right origin, a wrong key. */
+	other = wt_signer("example.com/other", KT_KEY_ED25519, 0x01);
+	len = wt_body_for(other, &ta, 0, 3, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 404);
+	kt_signer_free(other);
+	other = wt_signer(ORIGIN, KT_KEY_ED25519, 0x02);
+	len = wt_body_for(other, &ta, 12, 14, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 403);
+	kt_signer_free(other);
+
+	/* 413: an announced body larger than any request. */
+	{
+		size_t big = KT_WITNESS_BODY_MAX + 1;
+		char *huge = calloc(1, big);
+
+		ck_assert_ptr_nonnull(huge);
+		memset(huge, 'a', big);
+		ck_assert_int_eq(http("POST", port, "/add-checkpoint", huge,
+		    big, &r), 0);
+		ck_assert_int_eq(r.status, 413);
+		free(huge);
+	}
+
+	/* Wrong method, unknown path. */
+	ck_assert_int_eq(http("GET", port, "/add-checkpoint", NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 405);
+	ck_assert_int_eq(http("GET", port, "/nothing", NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+
+	/* Gossip: the latest cosigned checkpoint, with both signatures. */
+	ck_assert_int_eq(http("GET", port, origin_path(ORIGIN, path,
+	    sizeof(path)), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	{
+		static struct kt_note n;
+		struct kt_verifier vs[2] = { lv, wv };
+		uint8_t ok[2];
+		struct kt_checkpoint cp;
+
+		ck_assert_int_eq(kt_note_open(r.body, r.len, vs, 2, &n, ok,
+		    NULL), KT_OK);
+		ck_assert(ok[0] && ok[1]);
+		ck_assert_int_eq(wt_note_checkpoint(r.body, r.len, &cp), 0);
+		ck_assert_uint_eq(cp.size, 12);
+	}
+	ck_assert_int_eq(http("GET", port, origin_path("example.com/other",
+	    path, sizeof(path)), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+
+	/* A graceful stop and a restart keep the state. */
+	stop_server(pid);
+	pid = start_server(&port);
+	len = wt_body_for(logk, &ta, 0, 20, body, sizeof(body));
+	ck_assert_int_eq(http("POST", port, "/add-checkpoint", body, len, &r),
+	    0);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(r.body, "12\n");
+	stop_server(pid);
+}
+END_TEST
+
+/* ---- a forked log against kill -9 --------------------------------------- */
+
+static atomic_uint cur_port;
+static atomic_int stop_flag;
+static pthread_mutex_t rec_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t max_cosigned[2];
+static unsigned n_cosigned[2], n_refused[2], n_bad_cosig;
+
+struct submitter {
+	int branch;
+	const struct wt_tree *t;
+	unsigned seed;
+};
+
+static void *
+submit_loop(void *arg)
+{
+	struct submitter *s = arg;
+	static _Thread_local char body[WT_BODY_MAX];
+	char note[4096];
+	struct kt_proof p;
+	uint64_t known = 0;
+	struct resp *r = malloc(sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	while (!atomic_load(&stop_flag)) {
+		uint16_t port = (uint16_t)atomic_load(&cur_port);
+		uint64_t size = known + 1 + (uint64_t)(rand_r(&s->seed) % 3);
+		size_t nl, len;
+
+		if (port == 0 || size > TREE) {
+			usleep(2000);
+			continue;
+		}
+		nl = wt_checkpoint_note(logk, s->t, size, note, sizeof(note));
+		wt_proof(s->t, known, size, &p);
+		len = wt_body(known, &p, note, nl, body, sizeof(body));
+		if (http("POST", port, "/add-checkpoint", body, len, r) != 0) {
+			usleep(2000);
+			continue;
+		}
+		if (r->status == 200) {
+			int ok = wt_cosig_ok(&wv, note, nl, r->body, r->len,
+			    NULL);
+
+			pthread_mutex_lock(&rec_mu);
+			if (!ok)
+				n_bad_cosig++;
+			n_cosigned[s->branch]++;
+			if (size > max_cosigned[s->branch])
+				max_cosigned[s->branch] = size;
+			pthread_mutex_unlock(&rec_mu);
+			known = size;
+		} else if (r->status == 409) {
+			known = strtoull(r->body, NULL, 10);
+		} else {
+			pthread_mutex_lock(&rec_mu);
+			n_refused[s->branch]++;
+			pthread_mutex_unlock(&rec_mu);
+			usleep(1000);
+		}
+	}
+	free(r);
+	return NULL;
+}
+
+START_TEST(test_kill9_forked_log)
+{
+	struct submitter subs[2] = { { 0, &ta, 1 }, { 1, &tb, 2 } };
+	pthread_t th[2];
+	unsigned seed = (unsigned)time(NULL);
+	struct resp r;
+	char path[160];
+	uint16_t port;
+	pid_t pid;
+	struct kt_checkpoint cp;
+	struct kt_hash root;
+	static struct kt_note n;
+	struct kt_verifier vs[2] = { lv, wv };
+	uint8_t ok[2];
+
+	atomic_store(&stop_flag, 0);
+	atomic_store(&cur_port, 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, submit_loop,
+		    &subs[i]), 0);
+	/* Kill the witness with SIGKILL at random moments while both
+	 * branches of the forked log are being submitted. */
+	for (int round = 0; round < 8; round++) {
+		pid = start_server(&port);
+		atomic_store(&cur_port, port);
+		usleep((useconds_t)(30000 + rand_r(&seed) % 200000));
+		atomic_store(&cur_port, 0);
+		kill_hard(pid);
+	}
+	atomic_store(&stop_flag, 1);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+
+	fprintf(stderr, "kill -9 stream: branch A cosigned %u (max %llu), "
+	    "branch B cosigned %u (max %llu), refused %u + %u\n",
+	    n_cosigned[0], (unsigned long long)max_cosigned[0], n_cosigned[1],
+	    (unsigned long long)max_cosigned[1], n_refused[0], n_refused[1]);
+	ck_assert_uint_eq(n_bad_cosig, 0);
+	ck_assert_uint_gt(n_cosigned[0] + n_cosigned[1], 0);
+	/* Never both branches past the fork point. */
+	ck_assert_msg(!(max_cosigned[0] > FORK && max_cosigned[1] > FORK),
+	    "cosigned both branches: A %llu, B %llu",
+	    (unsigned long long)max_cosigned[0],
+	    (unsigned long long)max_cosigned[1]);
+
+	/* Every cosignature handed out survived: the state is at least as
+	 * new as the largest one, on the winning branch. */
+	pid = start_server(&port);
+	ck_assert_int_eq(http("GET", port, origin_path(ORIGIN, path,
+	    sizeof(path)), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(kt_note_open(r.body, r.len, vs, 2, &n, ok, NULL),
+	    KT_OK);
+	ck_assert(ok[0] && ok[1]);
+	ck_assert_int_eq(wt_note_checkpoint(r.body, r.len, &cp), 0);
+	ck_assert_uint_ge(cp.size, max_cosigned[0]);
+	ck_assert_uint_ge(cp.size, max_cosigned[1]);
+	/* The state is on one branch, and the other branch got nothing
+	 * past the fork (a commit may have beaten the kill to the reply, so
+	 * the state can be on a branch whose reply was lost). */
+	wt_root(&ta, cp.size, &root);
+	if (memcmp(root.b, cp.root.b, KT_HASH_LEN) == 0) {
+		ck_assert_uint_le(max_cosigned[1], cp.size > FORK ? FORK :
+		    cp.size);
+	} else {
+		wt_root(&tb, cp.size, &root);
+		ck_assert_int_eq(memcmp(root.b, cp.root.b, KT_HASH_LEN), 0);
+		ck_assert_uint_le(max_cosigned[0], FORK);
+	}
+	stop_server(pid);
+}
+END_TEST
+
+static Suite *
+e2e_suite(void)
+{
+	Suite *s = suite_create("witness-e2e");
+	TCase *tc;
+
+	tc = tcase_create("cli");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_cli);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("http");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_http_statuses);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kill9");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_kill9_forked_log);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(int argc, char **argv)
+{
+	SRunner *sr;
+	int failed;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: check_witness_e2e KT-WITNESS-BINARY\n");
+		return 2;
+	}
+	bin = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	atexit(reap_all);
+	sr = srunner_create(e2e_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	reap_all();
+	curl_global_cleanup();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
