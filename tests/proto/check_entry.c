@@ -330,6 +330,40 @@ START_TEST(test_encode_readme)
 }
 END_TEST
 
+/*
+ * proto/README.md must quote the examples exactly. The README is found from
+ * this file's compile-time path (relative to the build folder, which is
+ * where meson runs tests); run from elsewhere, the check says so and skips.
+ */
+START_TEST(test_readme_quotes_examples)
+{
+	static const char *want[] = { README_KEY_HEX, README_KEY_LEAF,
+		README_REVOKE_HEX, README_REVOKE_LEAF };
+	static char text[65536];
+	const char *self = __FILE__, *tail = "tests/proto/check_entry.c";
+	char path[4096];
+	size_t n, i, plen = strlen(self) - strlen(tail);
+	FILE *f;
+
+	ck_assert_uint_gt(strlen(self), strlen(tail));
+	ck_assert_str_eq(self + plen, tail);
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%.*sproto/README.md",
+	    (int)plen, self), (int)sizeof(path));
+	f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "check_entry: %s not found from here; README "
+		    "example check skipped\n", path);
+		return;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(text, want[i]) != NULL,
+		    "proto/README.md does not quote %s", want[i]);
+}
+END_TEST
+
 START_TEST(test_encode_roundtrip)
 {
 	struct kt_entry es[16], d;
@@ -726,6 +760,7 @@ entry_suite(void)
 
 	tc = tcase_create("kt_entry_encode");
 	tcase_add_test(tc, test_encode_readme);
+	tcase_add_test(tc, test_readme_quotes_examples);
 	tcase_add_test(tc, test_encode_roundtrip);
 	tcase_add_test(tc, test_encode_max);
 	tcase_add_test(tc, test_encode_short_buffer);
