@@ -138,6 +138,10 @@ kt_witness_open(const char *dir, const struct kt_signer *signer,
 	 */
 	if ((rc = mdb_env_open(w->env, dir, MDB_NOTLS, 0600)) != 0)
 		goto lmdb_fail;
+	/* Free reader slots left by a witness that was killed (kill -9),
+	 * so they do not pin old pages forever. */
+	if ((rc = mdb_reader_check(w->env, NULL)) != 0)
+		goto lmdb_fail;
 	if ((rc = mdb_txn_begin(w->env, NULL, 0, &txn)) != 0)
 		goto lmdb_fail;
 	if ((rc = mdb_dbi_open(txn, NULL, 0, &w->dbi)) != 0)

@@ -841,6 +841,25 @@ START_TEST(test_doc_example)
 	snprintf(full, sizeof(full), "%.*s%s", (int)nl, note, ans.cosig);
 	wt_verifier_string(dlog, lk);
 	wt_verifier_string(dwit, wk);
+	/*
+	 * Known answer, shown byte by byte in docs/witness.md (Ed25519 is
+	 * deterministic). Both signatures were also checked with Python's
+	 * `cryptography` Ed25519, independently of proto.
+	 */
+	ck_assert_str_eq(lk, "example.com/kt-log+16933aa5+"
+	    "AdBKsjJ0K7SrOhNovUYV5ObQIkq3GgFrr4UgozLJd4c3");
+	ck_assert_str_eq(wk, "witness.example/w1+e0cd2864+"
+	    "BKCapfR6Z1mAL/lV+NwtKhSlyZ0jvpf4ZBJ/+Tg0VaTw");
+	ck_assert_str_eq(full,
+	    "example.com/kt-log\n"
+	    "3\n"
+	    "Yvz0LcPHTj/pTkwZZVNRbNVGgZNd4ka54VdUe0fwYJU=\n"
+	    "\n"
+	    "\xe2\x80\x94 example.com/kt-log FpM6pfch0hHEAGBV6xiN52+DmyuSy3x"
+	    "gpCGtrxgxJkZ81OqQstwKgEmltUcrcPNczNiNpwU+4siAKHrioR+enm7LGwc=\n"
+	    "\xe2\x80\x94 witness.example/w1 4M0oZAAAAABpJkMA8LOZrDk/+T1anHM"
+	    "LzpuqtbGA75CmAJZPkR2Zf/kmHrb/ezXQ1FGLG96AfoEYAkRs5POffZvdUTi1B6"
+	    "IJWm8lCA==\n");
 	if (out != NULL) {
 		FILE *f = fopen(out, "w");
 
