@@ -1,0 +1,109 @@
+/*
+ * kt/verify.h: libktverify, the client checks behind kt-verify.
+ *
+ * Everything a log server says is untrusted input: every response is size
+ * capped, type checked and verified (entry bytes, label, inclusion proof,
+ * checkpoint signature by the configured log key, origin, consistency with
+ * the newest checkpoint this client verified) before anything is believed
+ * or stored. State lives in one folder written atomically (see state.c).
+ *
+ * The command functions return an exit status (KT_VERIFY_*), the contract
+ * kt-verify documents for scripts, and fill a kt_vresult with a one-line
+ * message, the path of any evidence file written and a JSON object of
+ * details. Statuses rather than kt_err because one command can end in
+ * several distinct verdicts (verified, lying server, provable attack, key
+ * rotation) that an app must tell apart.
+ */
+#ifndef KT_VERIFY_H
+#define KT_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kt/err.h"
+#include "kt/note.h"
+
+/* Exit statuses (docs/verify.md). */
+#define KT_VERIFY_OK 0          /* verified */
+#define KT_VERIFY_ERROR 1       /* usage, I/O or network error */
+#define KT_VERIFY_FAILED 2      /* a response or file failed verification */
+#define KT_VERIFY_ATTACK 3      /* attack detected; evidence file written */
+#define KT_VERIFY_KEY_CHANGED 4 /* a verified key rotation since the pin */
+
+#define KT_VERIFY_MSG_MAX 1024
+#define KT_VERIFY_PATH_MAX 4096
+
+struct kt_vresult {
+	int status;
+	char msg[KT_VERIFY_MSG_MAX];       /* one line, for humans */
+	char evidence[KT_VERIFY_PATH_MAX]; /* evidence file written, or "" */
+	json_t *info;                      /* details (owned; an object) */
+};
+
+/* Sets r to status 0, empty message, a new empty info object. */
+void kt_vresult_init(struct kt_vresult *r);
+/* Releases r->info. Accepts a zeroed r. */
+void kt_vresult_free(struct kt_vresult *r);
+
+/* An expected key for `monitor`: raw key bytes (any key type). */
+struct kt_vkey {
+	uint8_t *key; /* borrowed */
+	size_t len;
+};
+
+struct kt_verify; /* opaque: state folder, log configuration, HTTP client */
+
+/*
+ * The default state folder: $XDG_STATE_HOME/kt-verify, else
+ * $HOME/.local/state/kt-verify. KT_ERR_NOT_FOUND if neither variable is set,
+ * KT_ERR_TOO_LARGE if buf is short.
+ */
+KT_MUST_CHECK kt_err kt_verify_default_dir(char *buf, size_t cap);
+
+/*
+ * Opens the state folder `dir` (created with mode 0700 when `create`), takes
+ * an exclusive lock on it for the life of the handle and loads its
+ * configuration and newest checkpoint if present. A state file that does not
+ * parse or verify is KT_ERR_MALFORMED with the detail in err: never a silent
+ * reset. KT_ERR_IO, KT_ERR_NOT_FOUND (no folder and !create), KT_ERR_NOMEM.
+ */
+KT_MUST_CHECK kt_err kt_verify_open(const char *dir, int create,
+    struct kt_verify **out, char *err, size_t errlen);
+/* Releases v (and its lock). Accepts NULL. */
+void kt_verify_close(struct kt_verify *v);
+
+/* Per-request timeouts in seconds (defaults 10 and 60). */
+void kt_verify_set_timeouts(struct kt_verify *v, long connect_s, long total_s);
+
+/* The commands (docs/verify.md). Each returns r->status. */
+int kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
+    struct kt_vresult *r);
+int kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r);
+int kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
+    struct kt_vresult *r);
+int kt_verify_monitor(struct kt_verify *v, const char *label,
+    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r);
+int kt_verify_audit(struct kt_verify *v, struct kt_vresult *r);
+int kt_verify_proof(struct kt_verify *v, const char *label,
+    const char *out_path, struct kt_vresult *r);
+
+/*
+ * The log verifier key configured in v's state, or NULL if v has none.
+ * Valid while v lives.
+ */
+const struct kt_verifier *kt_verify_log_key(const struct kt_verify *v);
+
+/*
+ * Verifies an evidence file (kt evidence JSON, or a C2SP tlog-proof) held in
+ * buf[0..len) offline, with only the log's verifier key vk. Status
+ * KT_VERIFY_OK only when the file proves what it claims (for evidence:
+ * misbehaviour by the log; for a tlog-proof: that its entry is in the log),
+ * KT_VERIFY_FAILED when it is forged, malformed or proves nothing; r->msg
+ * says which check decided. No I/O.
+ */
+int kt_verify_evidence(const char *buf, size_t len,
+    const struct kt_verifier *vk, struct kt_vresult *r);
+
+#endif /* KT_VERIFY_H */

@@ -1,0 +1,412 @@
+/*
+ * kt_verify_main.c: the kt-verify command line, a thin layer over
+ * libktverify. The only file of kt-verify that exits.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "kt/verify.h"
+
+#define EVIDENCE_FILE_MAX (16 * 1024 * 1024)
+#define MAX_EXPECT 256
+
+static const char usage_text[] =
+"usage: kt-verify [--state DIR] [--json] [--timeout SECONDS] COMMAND ...\n"
+"\n"
+"commands:\n"
+"  init --log URL --key VERIFIERKEY   configure the log to check\n"
+"  checkpoint                         fetch, verify and store the newest\n"
+"                                     checkpoint (consistency-checked)\n"
+"  lookup LABEL [--accept]            verified key lookup with pinning\n"
+"  monitor LABEL --expect-b64 KEY [--expect-b64 KEY...] | --expect FILE\n"
+"                                     owner's check of every new entry\n"
+"  audit                              full replay of the log from 0\n"
+"  evidence FILE [--key VERIFIERKEY]  check an evidence or tlog-proof\n"
+"                                     file offline\n"
+"  proof LABEL --out FILE             write a C2SP tlog-proof\n"
+"\n"
+"--state DIR defaults to $XDG_STATE_HOME/kt-verify (else\n"
+"~/.local/state/kt-verify).\n"
+"\n"
+"exit status: 0 verified; 1 usage, I/O or network error; 2 verification\n"
+"failed (the server or network is broken or lying); 3 attack detected\n"
+"(evidence file written, path printed); 4 key changed (lookup).\n"
+"See docs/verify.md.\n";
+
+static const char *cmd_help[][2] = {
+	{ "init", "kt-verify init --log URL --key VERIFIERKEY\n"
+	  "Stores the log URL and its signed-note verifier key (the log's\n"
+	  "origin is the key name) in the state folder. Offline.\n" },
+	{ "checkpoint", "kt-verify checkpoint\n"
+	  "Fetches /checkpoint, verifies the log's signature and origin and a\n"
+	  "consistency proof from the stored checkpoint, then stores it. A\n"
+	  "smaller tree, the same size with another root or a failing\n"
+	  "consistency proof is an attack (exit 3, evidence written).\n" },
+	{ "lookup", "kt-verify lookup LABEL [--accept]\n"
+	  "Fetches LABEL's latest entry and verifies entry, label, inclusion\n"
+	  "proof, checkpoint signature and consistency. Pins the key on first\n"
+	  "use; a different key than pinned shows the verified history and\n"
+	  "exits 4; --accept pins the new key (exit 0).\n" },
+	{ "monitor", "kt-verify monitor LABEL --expect-b64 KEY [...] | "
+	  "--expect FILE\n"
+	  "Reads every entry since the cursor, checks they hash to the signed\n"
+	  "root and reports every version of LABEL whose key is not expected\n"
+	  "(exit 3, evidence written). FILE: one base64 key per line, '#'\n"
+	  "comments. Expected keys are remembered for later runs.\n" },
+	{ "audit", "kt-verify audit\n"
+	  "Replays every entry from 0: tree equals the signed root, version\n"
+	  "chains 1,2,3... with previous links, nothing but a new key after a\n"
+	  "revocation, non-decreasing timestamps.\n" },
+	{ "evidence", "kt-verify evidence FILE [--key VERIFIERKEY]\n"
+	  "Verifies an evidence file (or a C2SP tlog-proof) offline with only\n"
+	  "the log's key: exit 0 when it proves its claim, 2 when it is\n"
+	  "forged, malformed or proves nothing.\n" },
+	{ "proof", "kt-verify proof LABEL --out FILE\n"
+	  "Verifies LABEL's latest entry and writes a C2SP tlog-proof with the\n"
+	  "entry bytes in its extra line.\n" },
+};
+
+static int
+usage(const char *msg)
+{
+	if (msg != NULL)
+		fprintf(stderr, "kt-verify: %s\n", msg);
+	fputs(usage_text, stderr);
+	return 1;
+}
+
+static int
+cmd_usage(const char *cmd, FILE *to)
+{
+	for (size_t i = 0; i < sizeof(cmd_help) / sizeof(cmd_help[0]); i++)
+		if (strcmp(cmd_help[i][0], cmd) == 0) {
+			fputs(cmd_help[i][1], to);
+			return 0;
+		}
+	fputs(usage_text, to);
+	return 0;
+}
+
+static void
+print_human(const char *cmd, const struct kt_vresult *r)
+{
+	FILE *to = (r->status == 0 || r->status == 4) ? stdout : stderr;
+	json_t *a;
+	size_t i;
+	json_t *x;
+
+	fprintf(to, "%s\n", r->msg);
+	a = json_object_get(r->info, "changes");
+	if (strcmp(cmd, "lookup") == 0 && json_is_array(a)) {
+		fprintf(to, "verified changes since the pinned key:\n");
+		json_array_foreach(a, i, x) {
+			fprintf(to, "  version %lld  index %lld  %s  %s %s\n",
+			    (long long)json_integer_value(json_object_get(x,
+			    "version")),
+			    (long long)json_integer_value(json_object_get(x,
+			    "index")),
+			    json_string_value(json_object_get(x, "timestamp")),
+			    json_string_value(json_object_get(x, "type")),
+			    json_object_get(x, "fingerprint") ?
+			    json_string_value(json_object_get(x, "fingerprint"))
+			    : "");
+		}
+	}
+	a = json_object_get(r->info, "versions");
+	if (strcmp(cmd, "monitor") == 0 && json_is_array(a)) {
+		json_array_foreach(a, i, x) {
+			int ok = json_is_true(json_object_get(x, "expected"));
+			fprintf(to, "  version %lld  index %lld  %s  %s\n",
+			    (long long)json_integer_value(json_object_get(x,
+			    "version")),
+			    (long long)json_integer_value(json_object_get(x,
+			    "index")),
+			    json_string_value(json_object_get(x, "fingerprint")),
+			    ok ? "expected" : "NOT EXPECTED");
+		}
+	}
+	a = json_object_get(r->info, "evidence_files");
+	if (json_is_array(a) && json_array_size(a) > 0) {
+		json_array_foreach(a, i, x)
+			fprintf(to, "evidence: %s\n", json_string_value(x));
+	} else if (r->evidence[0] != '\0') {
+		fprintf(to, "evidence: %s\n", r->evidence);
+	}
+}
+
+static void
+print_json(const struct kt_vresult *r)
+{
+	json_t *o = json_deep_copy(r->info);
+	char *s;
+
+	if (o == NULL)
+		o = json_object();
+	json_object_set_new(o, "status", json_integer(r->status));
+	json_object_set_new(o, "message", json_string(r->msg));
+	if (r->evidence[0] != '\0')
+		json_object_set_new(o, "evidence", json_string(r->evidence));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+static int
+read_file(const char *path, size_t cap, char **out, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *b;
+	size_t n;
+
+	if (fp == NULL)
+		return -1;
+	b = malloc(cap + 1);
+	if (b == NULL) {
+		fclose(fp);
+		return -1;
+	}
+	n = fread(b, 1, cap + 1, fp);
+	if (ferror(fp) || n > cap) {
+		if (!ferror(fp))
+			errno = EFBIG;
+		fclose(fp);
+		free(b);
+		return -1;
+	}
+	fclose(fp);
+	b[n] = '\0';
+	*out = b;
+	*len = n;
+	return 0;
+}
+
+static int
+decode_key(const char *s, size_t slen, struct kt_vkey *k)
+{
+	size_t cap = slen / 4 * 3 + 3, n = 0;
+	const char *end = NULL;
+
+	k->key = malloc(cap);
+	if (k->key == NULL || sodium_base642bin(k->key, cap, s, slen, NULL, &n,
+	    &end, sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen ||
+	    n == 0) {
+		free(k->key);
+		k->key = NULL;
+		return -1;
+	}
+	k->len = n;
+	return 0;
+}
+
+static int
+load_expect_file(const char *path, struct kt_vkey *keys, size_t *n)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len;
+
+	if (read_file(path, 1 << 20, &buf, &len) != 0) {
+		fprintf(stderr, "kt-verify: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		size_t l = strlen(line);
+		while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == ' ' ||
+		    line[l - 1] == '\t'))
+			line[--l] = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++, l--;
+		if (l == 0 || line[0] == '#')
+			continue;
+		if (*n >= MAX_EXPECT || decode_key(line, l, &keys[*n]) != 0) {
+			fprintf(stderr, "kt-verify: %s: bad key line \"%s\"\n",
+			    path, line);
+			free(buf);
+			return -1;
+		}
+		(*n)++;
+	}
+	free(buf);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *state = NULL, *cmd = NULL, *log = NULL, *key = NULL;
+	const char *out = NULL, *pos = NULL, *expect_file = NULL;
+	struct kt_vkey keys[MAX_EXPECT];
+	size_t nkeys = 0;
+	int json = 0, accept = 0, help = 0, rc = 1;
+	long timeout = 0;
+	char dir[4096], err[1024];
+	struct kt_verify *v = NULL;
+	struct kt_vresult r;
+	kt_err e;
+
+	memset(keys, 0, sizeof(keys));
+	kt_vresult_init(&r);
+	if (sodium_init() < 0)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VAL() do { if (val == NULL) { \
+	rc = usage("option needs a value"); goto done; } i++; } while (0)
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			help = 1;
+		} else if (strcmp(a, "--json") == 0) {
+			json = 1;
+		} else if (strcmp(a, "--accept") == 0) {
+			accept = 1;
+		} else if (strcmp(a, "--state") == 0) {
+			NEED_VAL(); state = val;
+		} else if (strcmp(a, "--timeout") == 0) {
+			NEED_VAL(); timeout = strtol(val, NULL, 10);
+			if (timeout <= 0 || timeout > 86400) {
+				rc = usage("bad --timeout");
+				goto done;
+			}
+		} else if (strcmp(a, "--log") == 0) {
+			NEED_VAL(); log = val;
+		} else if (strcmp(a, "--key") == 0) {
+			NEED_VAL(); key = val;
+		} else if (strcmp(a, "--out") == 0) {
+			NEED_VAL(); out = val;
+		} else if (strcmp(a, "--expect") == 0) {
+			NEED_VAL(); expect_file = val;
+		} else if (strcmp(a, "--expect-b64") == 0) {
+			NEED_VAL();
+			if (nkeys >= MAX_EXPECT || decode_key(val, strlen(val),
+			    &keys[nkeys]) != 0) {
+				rc = usage("--expect-b64 needs a base64 key");
+				goto done;
+			}
+			nkeys++;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "kt-verify: unknown option %s\n", a);
+			rc = usage(NULL);
+			goto done;
+		} else if (cmd == NULL) {
+			cmd = a;
+		} else if (pos == NULL) {
+			pos = a;
+		} else {
+			rc = usage("too many arguments");
+			goto done;
+		}
+#undef NEED_VAL
+	}
+	if (help) {
+		cmd_usage(cmd ? cmd : "", stdout);
+		rc = 0;
+		goto done;
+	}
+	if (cmd == NULL) {
+		rc = usage("no command");
+		goto done;
+	}
+	if (expect_file != NULL && load_expect_file(expect_file, keys, &nkeys))
+		goto done;
+
+	/* Check each command's arguments before touching the state. */
+	if ((strcmp(cmd, "init") == 0 && (log == NULL || key == NULL ||
+	    pos != NULL)) ||
+	    ((strcmp(cmd, "checkpoint") == 0 || strcmp(cmd, "audit") == 0) &&
+	    pos != NULL) ||
+	    (strcmp(cmd, "lookup") == 0 && pos == NULL) ||
+	    (strcmp(cmd, "monitor") == 0 && (pos == NULL || (nkeys == 0 &&
+	    expect_file != NULL))) ||
+	    (strcmp(cmd, "evidence") == 0 && pos == NULL) ||
+	    (strcmp(cmd, "proof") == 0 && (pos == NULL || out == NULL))) {
+		fprintf(stderr, "kt-verify: bad arguments for %s\n", cmd);
+		cmd_usage(cmd, stderr);
+		goto done;
+	}
+	if (strcmp(cmd, "init") && strcmp(cmd, "checkpoint") &&
+	    strcmp(cmd, "lookup") && strcmp(cmd, "monitor") &&
+	    strcmp(cmd, "audit") && strcmp(cmd, "evidence") &&
+	    strcmp(cmd, "proof")) {
+		fprintf(stderr, "kt-verify: unknown command %s\n", cmd);
+		rc = usage(NULL);
+		goto done;
+	}
+	if (state == NULL) {
+		if (kt_verify_default_dir(dir, sizeof(dir)) != KT_OK) {
+			rc = usage("no --state and neither XDG_STATE_HOME nor "
+			    "HOME is set");
+			goto done;
+		}
+		state = dir;
+	}
+
+	if (strcmp(cmd, "evidence") == 0) {
+		struct kt_verifier vk;
+		char *buf = NULL;
+		size_t len;
+
+		if (key != NULL) {
+			if (kt_verifier_parse(key, strlen(key), &vk) != KT_OK ||
+			    vk.type != KT_KEY_ED25519) {
+				rc = usage("--key is not an Ed25519 verifier "
+				    "key");
+				goto done;
+			}
+		} else {
+			e = kt_verify_open(state, 0, &v, err, sizeof(err));
+			if (e != KT_OK || kt_verify_log_key(v) == NULL) {
+				fprintf(stderr, "kt-verify: %s\n", e != KT_OK ?
+				    err : "no --key and no configured log "
+				    "key");
+				goto done;
+			}
+			vk = *kt_verify_log_key(v);
+		}
+		if (read_file(pos, EVIDENCE_FILE_MAX, &buf, &len) != 0) {
+			fprintf(stderr, "kt-verify: %s: %s\n", pos,
+			    strerror(errno));
+			goto done;
+		}
+		rc = kt_verify_evidence(buf, len, &vk, &r);
+		free(buf);
+		goto print;
+	}
+
+	e = kt_verify_open(state, strcmp(cmd, "init") == 0, &v, err,
+	    sizeof(err));
+	if (e != KT_OK) {
+		fprintf(stderr, "kt-verify: %s\n", err);
+		goto done;
+	}
+	if (timeout > 0)
+		kt_verify_set_timeouts(v, timeout < 10 ? timeout : 10, timeout);
+	if (strcmp(cmd, "init") == 0)
+		rc = kt_verify_init(v, log, key, &r);
+	else if (strcmp(cmd, "checkpoint") == 0)
+		rc = kt_verify_checkpoint(v, &r);
+	else if (strcmp(cmd, "lookup") == 0)
+		rc = kt_verify_lookup(v, pos, accept, &r);
+	else if (strcmp(cmd, "monitor") == 0)
+		rc = kt_verify_monitor(v, pos, keys, nkeys, &r);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = kt_verify_audit(v, &r);
+	else
+		rc = kt_verify_proof(v, pos, out, &r);
+print:
+	if (json)
+		print_json(&r);
+	else
+		print_human(cmd, &r);
+done:
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i].key);
+	kt_verify_close(v);
+	kt_vresult_free(&r);
+	return rc;
+}

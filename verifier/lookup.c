@@ -1,0 +1,484 @@
+/*
+ * lookup.c: `lookup LABEL` (with pinning and verified key history) and
+ * `proof LABEL --out FILE` (a C2SP tlog-proof for the latest entry).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "kt/tlogproof.h"
+#include "verify_internal.h"
+
+#define STATE_PINS "pins.json"
+
+static void
+iso_ms(uint64_t ms, char *buf, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *
+leaf_summary(const struct kt_vleaf *l)
+{
+	char ts[32], fp[48];
+	json_t *o;
+
+	iso_ms(l->e.timestamp_ms, ts, sizeof(ts));
+	o = json_pack("{s:I,s:I,s:s,s:s}", "version", (json_int_t)l->e.version,
+	    "index", (json_int_t)l->index, "timestamp", ts, "type",
+	    l->e.type == KT_ENTRY_KEY ? "key" : "revocation");
+	if (l->e.type == KT_ENTRY_KEY) {
+		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
+		json_object_set_new(o, "key_type", json_stringn(l->e.key_type,
+		    l->e.key_type_len));
+		json_object_set_new(o, "key", kt_vb64_json(l->e.key,
+		    l->e.key_len));
+		json_object_set_new(o, "fingerprint", json_string(fp));
+	}
+	return o;
+}
+
+/*
+ * Fetches and fully verifies the latest entry for label: response shape,
+ * entry decoding, label, leaf hash, proof index and size, inclusion in the
+ * signed checkpoint, and that checkpoint's consistency with the stored one.
+ */
+static int
+fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
+    struct kt_checkpoint *cp, struct kt_vresult *r)
+{
+	struct kt_fetch *f;
+	struct kt_buf body = {0};
+	char d[512], esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 32];
+	long status;
+	kt_err e;
+	int st;
+
+	if (!kt_label_valid(label, strlen(label)))
+		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
+		    label);
+	if (kt_verify_fetcher(v, &f, r) != KT_OK)
+		return r->status;
+	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "label too long");
+	snprintf(path, sizeof(path), "/v1/keys/%s", esc);
+	e = kt_fetch_get(f, path, KT_CAP_LOOKUP, &body, &status, d, sizeof(d));
+	if (e != KT_OK) {
+		st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
+		    KT_VERIFY_FAILED, "%s", d);
+		goto out;
+	}
+	if (status == 404) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "the log says label \"%s\" "
+		    "has no entry (absence cannot be verified)", label);
+		goto out;
+	}
+	if (status != 200) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld", path,
+		    status);
+		goto out;
+	}
+	if ((e = kt_vparse_lookup(body.p, body.len, label, lk, d, sizeof(d)))
+	    != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "lookup response rejected: %s",
+		    d);
+		goto out;
+	}
+	if (kt_vcheck_checkpoint(lk->note, lk->note_len, &v->vk, cp, d,
+	    sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "lookup response rejected: %s",
+		    d);
+		goto out;
+	}
+	if (lk->leaf.proof.size != cp->size || lk->leaf.index >= cp->size ||
+	    lk->leaf.proof.proof.n != kt_inclusion_len(lk->leaf.index,
+	    cp->size)) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "lookup response rejected: "
+		    "the proof is not shaped for index %" PRIu64 " in tree "
+		    "size %" PRIu64, lk->leaf.index, cp->size);
+		goto out;
+	}
+	if (kt_vcheck_inclusion(&lk->leaf, cp, d, sizeof(d)) != KT_OK) {
+		/* Everything else in the response holds together: a signed
+		 * checkpoint, a well-formed entry for this label whose hash
+		 * matches, a proof of the right shape; only the path does not
+		 * reach the root. That is a key that is not in the log. */
+		json_t *ev = json_pack("{s:s,s:b,s:s,s:s,s:s%,s:o}", "type",
+		    "unlogged-key", "provable", 0, "summary", "a key served "
+		    "with an inclusion proof that does not verify", "label",
+		    label, "checkpoint", lk->note, lk->note_len, "leaf",
+		    kt_evidence_leaf_json(&lk->leaf));
+		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: the key served for \"%s\" "
+		    "is NOT in the log: %s (unlogged key substitution); do not "
+		    "use it", label, d);
+		st = kt_evidence_write(v, ev, r);
+		json_decref(ev);
+		goto out;
+	}
+	st = kt_verify_accept(v, lk->note, lk->note_len, cp, r);
+out:
+	kt_buf_free(&body);
+	return st;
+}
+
+/* ---- pins ---------------------------------------------------------------- */
+
+static json_t *
+pin_json(const struct kt_vlookup *lk)
+{
+	const struct kt_entry *e = &lk->leaf.e;
+	json_t *p = json_pack("{s:I,s:I,s:s%,s:o}", "version",
+	    (json_int_t)e->version, "index", (json_int_t)lk->leaf.index,
+	    "checkpoint", lk->note, lk->note_len,
+	    "leaf", kt_evidence_leaf_json(&lk->leaf));
+
+	if (e->type == KT_ENTRY_KEY) {
+		json_object_set_new(p, "key_type", json_stringn(e->key_type,
+		    e->key_type_len));
+		json_object_set_new(p, "key", kt_vb64_json(e->key, e->key_len));
+	} else {
+		json_object_set_new(p, "revoked", json_true());
+	}
+	return p;
+}
+
+/* 1 if the pin names the same key (or the same revoked state). */
+static int
+pin_matches(const json_t *pin, const struct kt_entry *e)
+{
+	const char *kt = json_string_value(json_object_get(pin, "key_type"));
+	json_t *jk = json_object_get(pin, "key");
+	uint8_t k[KT_KEY_MAX];
+	size_t n;
+
+	if (e->type == KT_ENTRY_REVOKE)
+		return json_is_true(json_object_get(pin, "revoked"));
+	if (kt == NULL || !json_is_string(jk) ||
+	    kt_vb64_decode(json_string_value(jk), json_string_length(jk), k,
+	    sizeof(k), &n) != KT_OK)
+		return 0;
+	return strlen(kt) == e->key_type_len &&
+	    memcmp(kt, e->key_type, e->key_type_len) == 0 &&
+	    n == e->key_len && memcmp(k, e->key, n) == 0;
+}
+
+static int
+save_pin(struct kt_verify *v, json_t *pins, const char *label,
+    const struct kt_vlookup *lk, struct kt_vresult *r)
+{
+	json_t *labels = json_object_get(pins, "labels");
+	char d[512];
+
+	if (!json_is_object(labels)) {
+		labels = json_object();
+		json_object_set_new(pins, "labels", labels);
+	}
+	json_object_set_new(labels, label, pin_json(lk));
+	if (kt_vstate_save_json(v->dir, STATE_PINS, pins, d, sizeof(d))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	return KT_VERIFY_OK;
+}
+
+/* The pinned leaf, re-read from the state (it was verified when pinned). */
+static int
+pinned_leaf(const json_t *pin, struct kt_vleaf *l)
+{
+	json_t *jl = json_object_get(pin, "leaf");
+	json_t *je = json_object_get(jl, "entry");
+	json_t *ji = json_object_get(jl, "index");
+	json_t *jh = json_object_get(jl, "hashes");
+
+	if (!json_is_string(je) || !json_is_integer(ji) || !json_is_array(jh)
+	    || json_array_size(jh) > KT_MAX_PROOF ||
+	    kt_vb64_decode(json_string_value(je), json_string_length(je),
+	    l->entry, sizeof(l->entry), &l->entry_len) != KT_OK ||
+	    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK)
+		return -1;
+	l->index = (uint64_t)json_integer_value(ji);
+	l->proof.index = l->index;
+	l->proof.proof.n = json_array_size(jh);
+	for (size_t i = 0; i < l->proof.proof.n; i++) {
+		json_t *h = json_array_get(jh, i);
+		if (!json_is_string(h) || kt_vb64_hash(json_string_value(h),
+		    json_string_length(h), &l->proof.proof.h[i]) != KT_OK)
+			return -1;
+	}
+	kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
+	return 0;
+}
+
+/*
+ * GET history and verify every version: decoding, label, versions 1, 2, 3…
+ * with previous-version links, inclusion in one signed checkpoint that is
+ * consistent with the stored one, agreement with the pinned and the
+ * looked-up leaf. Fills *chain with the versions after `from_version`.
+ */
+static int
+verify_history(struct kt_verify *v, const char *label, const json_t *pin,
+    const struct kt_vlookup *lk, json_t *chain, struct kt_vresult *r)
+{
+	struct kt_fetch *f;
+	struct kt_buf body = {0};
+	struct kt_checkpoint cp;
+	struct kt_vleaf *l = NULL, *pl = NULL;
+	json_t *o = NULL, *jc, *jv;
+	char d[512], esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 40];
+	uint64_t prev_index = KT_NO_PREV, pin_version = 0;
+	uint8_t prev_type = 0;
+	long status;
+	kt_err e;
+	int st;
+
+	if (kt_verify_fetcher(v, &f, r) != KT_OK)
+		return r->status;
+	l = malloc(sizeof(*l));
+	pl = calloc(1, sizeof(*pl));
+	if (l == NULL || pl == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
+	if (pin != NULL && pinned_leaf(pin, pl) == 0)
+		pin_version = pl->e.version;
+	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "label too long");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v1/keys/%s/history", esc);
+	e = kt_fetch_get(f, path, KT_CAP_HISTORY, &body, &status, d, sizeof(d));
+	if (e != KT_OK || status != 200) {
+		st = kt_vres(r, e == KT_ERR_NETWORK || e == KT_OK ?
+		    KT_VERIFY_ERROR : KT_VERIFY_FAILED, "key history: %s",
+		    e != KT_OK ? d : "HTTP error");
+		goto out;
+	}
+	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
+		goto out;
+	}
+	jc = json_object_get(o, "checkpoint");
+	jv = json_object_get(o, "versions");
+	if (!json_is_string(jc) || !json_is_array(jv) ||
+	    json_array_size(jv) == 0) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "key history: missing "
+		    "checkpoint or versions");
+		goto out;
+	}
+	if (kt_vcheck_checkpoint(json_string_value(jc), json_string_length(jc),
+	    &v->vk, &cp, d, sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(jv); i++) {
+		if (kt_vparse_leaf(json_array_get(jv, i), 1, l, d, sizeof(d))
+		    != KT_OK || kt_vcheck_inclusion(l, &cp, d, sizeof(d))
+		    != KT_OK) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history, version "
+			    "%zu: %s", i + 1, d);
+			goto out;
+		}
+		if (l->e.label_len != strlen(label) ||
+		    memcmp(l->e.label, label, l->e.label_len) != 0 ||
+		    l->e.version != i + 1 || l->e.prev_index != prev_index ||
+		    (i > 0 && l->index <= prev_index) ||
+		    (prev_type == KT_ENTRY_REVOKE &&
+		    l->e.type == KT_ENTRY_REVOKE)) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history: "
+			    "version %zu (index %" PRIu64 ") breaks the chain "
+			    "(label, version order, previous link or revocation "
+			    "rule)", i + 1, l->index);
+			goto out;
+		}
+		/* The same index in two signed trees with different bytes
+		 * is a fork we can prove. */
+		if (l->index == lk->leaf.index &&
+		    memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN)) {
+			st = kt_evidence_fork_leaves(v, lk->note, lk->note_len,
+			    &lk->leaf, json_string_value(jc),
+			    json_string_length(jc), l, "history and lookup "
+			    "disagree on an entry", r);
+			goto out;
+		}
+		if (pin_version != 0 && l->index == pl->index &&
+		    memcmp(l->leaf_hash.b, pl->leaf_hash.b, KT_HASH_LEN)) {
+			const char *pn = json_string_value(json_object_get(pin,
+			    "checkpoint"));
+			if (pn != NULL) {
+				st = kt_evidence_fork_leaves(v, pn, strlen(pn),
+				    pl, json_string_value(jc),
+				    json_string_length(jc), l, "the log "
+				    "rewrote the pinned version of the label",
+				    r);
+				goto out;
+			}
+		}
+		if (pin_version == l->e.version && l->index != pl->index) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history puts "
+			    "version %" PRIu64 " at index %" PRIu64 ", but it "
+			    "was pinned at index %" PRIu64 " (two values for "
+			    "one version)", l->e.version, l->index, pl->index);
+			goto out;
+		}
+		if (l->e.version > pin_version)
+			json_array_append_new(chain, leaf_summary(l));
+		prev_index = l->index;
+		prev_type = l->e.type;
+	}
+	if (prev_index < lk->leaf.index || json_array_size(jv) <
+	    lk->leaf.e.version) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "key history ends before "
+		    "the looked-up version %" PRIu64, lk->leaf.e.version);
+		goto out;
+	}
+	{
+		struct kt_checkpoint acc;
+		st = kt_verify_accept(v, json_string_value(jc),
+		    json_string_length(jc), &acc, r);
+	}
+out:
+	json_decref(o);
+	kt_buf_free(&body);
+	free(l);
+	free(pl);
+	return st;
+}
+
+int
+kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
+    struct kt_vresult *r)
+{
+	struct kt_vlookup *lk = NULL;
+	struct kt_checkpoint cp;
+	json_t *pins = NULL, *pin, *chain = NULL;
+	char d[512], fp[48];
+	const struct kt_entry *e;
+	int st;
+
+	if ((st = kt_verify_need_config(v, r)) != 0)
+		return st;
+	if (kt_vstate_load_json(v->dir, STATE_PINS, &pins, d, sizeof(d))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	lk = malloc(sizeof(*lk));
+	if (lk == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
+	if ((st = fetch_verified(v, label, lk, &cp, r)) != KT_VERIFY_OK)
+		goto out;
+	e = &lk->leaf.e;
+	json_object_set_new(r->info, "label", json_string(label));
+	json_object_set_new(r->info, "entry", leaf_summary(&lk->leaf));
+	if (e->type == KT_ENTRY_KEY)
+		kt_key_fingerprint(e->key, e->key_len, fp);
+	else
+		snprintf(fp, sizeof(fp), "(revoked)");
+
+	pin = json_object_get(json_object_get(pins, "labels"), label);
+	if (pin == NULL) {
+		if ((st = save_pin(v, pins, label, lk, r)) != 0)
+			goto out;
+		json_object_set_new(r->info, "pinned", json_true());
+		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s%.*s "
+		    "key %s (verified in tree size %" PRIu64 "; pinned on first "
+		    "use)", label, e->version, e->type == KT_ENTRY_KEY ? "" :
+		    "revoked", (int)e->key_type_len, e->key_type ? e->key_type :
+		    "", fp, cp.size);
+		goto out;
+	}
+	if (pin_matches(pin, e)) {
+		/* Same key: refresh the stored proof material only. */
+		if ((st = save_pin(v, pins, label, lk, r)) != 0)
+			goto out;
+		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %.*s "
+		    "key %s (verified in tree size %" PRIu64 "; matches the "
+		    "pinned key)", label, e->version, (int)e->key_type_len,
+		    e->key_type ? e->key_type : "revoked", fp, cp.size);
+		goto out;
+	}
+	chain = json_array();
+	if ((st = verify_history(v, label, pin, lk, chain, r)) != 0)
+		goto out;
+	json_object_set_new(r->info, "changes", json_incref(chain));
+	if (accept) {
+		if ((st = save_pin(v, pins, label, lk, r)) != 0)
+			goto out;
+		json_object_set_new(r->info, "pinned", json_true());
+		st = kt_vres(r, KT_VERIFY_OK, "%s: key changed to version %"
+		    PRIu64 " (%s), %zu verified change(s); new key pinned",
+		    label, e->version, fp, json_array_size(chain));
+		goto out;
+	}
+	st = kt_vres(r, KT_VERIFY_KEY_CHANGED, "KEY CHANGED for %s: now "
+	    "version %" PRIu64 " %s (%zu verified change(s) since the pinned "
+	    "version %" PRId64 "); run with --accept to pin it", label,
+	    e->version, fp, json_array_size(chain),
+	    (int64_t)json_integer_value(json_object_get(pin, "version")));
+out:
+	json_decref(chain);
+	json_decref(pins);
+	free(lk);
+	return st;
+}
+
+int
+kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
+    struct kt_vresult *r)
+{
+	struct kt_vlookup *lk = NULL;
+	struct kt_checkpoint cp;
+	char *buf = NULL, dir[KT_VERIFY_PATH_MAX], d[512];
+	const char *slash, *name;
+	size_t len = 0;
+	int st;
+
+	if ((st = kt_verify_need_config(v, r)) != 0)
+		return st;
+	lk = malloc(sizeof(*lk));
+	buf = malloc(KT_TLOGPROOF_MAX);
+	if (lk == NULL || buf == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
+	if ((st = fetch_verified(v, label, lk, &cp, r)) != KT_VERIFY_OK)
+		goto out;
+	if (kt_tlogproof_format(lk->leaf.entry, lk->leaf.entry_len,
+	    lk->leaf.index, &lk->leaf.proof.proof, lk->note, lk->note_len, buf,
+	    KT_TLOGPROOF_MAX, &len) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "cannot format the tlog-proof");
+		goto out;
+	}
+	slash = strrchr(out_path, '/');
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		name = out_path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out_path),
+		    slash == out_path ? "/" : out_path);
+		if (slash == out_path)
+			snprintf(dir, sizeof(dir), "/");
+		name = slash + 1;
+	}
+	if (kt_vstate_write(dir, name, buf, len, d, sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+		goto out;
+	}
+	json_object_set_new(r->info, "out", json_string(out_path));
+	json_object_set_new(r->info, "index", json_integer(
+	    (json_int_t)lk->leaf.index));
+	st = kt_vres(r, KT_VERIFY_OK, "wrote tlog-proof of %s version %"
+	    PRIu64 " (index %" PRIu64 ", tree size %" PRIu64 ") to %s", label,
+	    lk->leaf.e.version, lk->leaf.index, cp.size, out_path);
+out:
+	free(lk);
+	free(buf);
+	return st;
+}

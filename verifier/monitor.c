@@ -1,0 +1,410 @@
+/*
+ * monitor.c: reading entries page by page (shared with audit) and the key
+ * owner's `monitor LABEL` check.
+ *
+ * The monitor keeps, per label, a cursor: the signed checkpoint it last
+ * checked cleanly and the compact frontier of that tree (one hash per set
+ * bit of its size). It reads every entry after the cursor, extends the
+ * frontier and requires the result to equal the newly verified signed
+ * root: the log cannot leave an entry out, add one or alter one without
+ * the root changing. The frontier also lets this client prove a fork later
+ * (evidence.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "verify_internal.h"
+
+#define STATE_MONITOR "monitor.json"
+#define MAX_GHOST_EVIDENCE 16
+
+int
+kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
+    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r)
+{
+	struct kt_fetch *fe;
+	struct kt_buf body = {0};
+	uint8_t *entry = NULL;
+	json_t *o = NULL;
+	char d[512], path[128];
+	uint64_t s = start;
+	long status;
+	kt_err e;
+	int st = KT_VERIFY_OK;
+
+	if (f->size != start)
+		return kt_vres(r, KT_VERIFY_ERROR, "internal: frontier size");
+	if (kt_verify_fetcher(v, &fe, r) != KT_OK)
+		return r->status;
+	entry = malloc(KT_ENTRY_MAX);
+	if (entry == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	while (s < end) {
+		uint64_t want = end - s < KT_PAGE ? end - s : KT_PAGE;
+		json_t *a;
+		size_t n;
+
+		snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64
+		    "&end=%" PRIu64, s, s + want);
+		e = kt_fetch_get(fe, path, KT_CAP_ENTRIES, &body, &status, d,
+		    sizeof(d));
+		if (e != KT_OK) {
+			st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
+			    KT_VERIFY_FAILED, "%s", d);
+			goto out;
+		}
+		if (status != 200) {
+			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld",
+			    path, status);
+			goto out;
+		}
+		json_decref(o);
+		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d))
+		    != KT_OK) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "entries %" PRIu64
+			    ": %s", s, d);
+			goto out;
+		}
+		a = json_object_get(o, "entries");
+		n = json_array_size(a);
+		/* A page may be shorter than asked (the server's page limit)
+		 * but never empty or longer. */
+		if (!json_is_array(a) || n == 0 || n > want) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "entries from %"
+			    PRIu64 ": the log returned %zu entries for %" PRIu64
+			    " asked", s, n, want);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			json_t *j = json_array_get(a, i);
+			struct kt_entry ent;
+			struct kt_hash h;
+			size_t len;
+
+			if (!json_is_string(j) ||
+			    kt_vb64_decode(json_string_value(j),
+			    json_string_length(j), entry, KT_ENTRY_MAX, &len)
+			    != KT_OK ||
+			    kt_entry_decode(entry, len, &ent) != KT_OK) {
+				st = kt_vres(r, KT_VERIFY_FAILED, "entry %"
+				    PRIu64 " is not a well-formed kt entry",
+				    s + i);
+				goto out;
+			}
+			kt_hash_leaf(entry, len, &h);
+			if (kt_frontier_append(f, &h) != KT_OK) {
+				st = kt_vres(r, KT_VERIFY_FAILED, "tree full");
+				goto out;
+			}
+			if (cb != NULL && (st = cb(ctx, s + i, entry, len, &ent,
+			    r)) != KT_VERIFY_OK)
+				goto out;
+		}
+		s += n;
+	}
+out:
+	json_decref(o);
+	kt_buf_free(&body);
+	free(entry);
+	return st;
+}
+
+/* ---- cursor (de)serialisation --------------------------------------------- */
+
+static json_t *
+frontier_json(const struct kt_frontier *f)
+{
+	json_t *a = json_array();
+
+	for (int b = 63; b >= 0; b--)
+		if (f->size >> b & 1)
+			json_array_append_new(a, kt_vb64_json(f->h[b].b,
+			    KT_HASH_LEN));
+	return a;
+}
+
+/* Restores a cursor: its checkpoint must verify and its frontier fold to
+ * that checkpoint's root, else the state file is corrupt. */
+static int
+load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
+    struct kt_vresult *r)
+{
+	json_t *jn = json_object_get(rec, "checkpoint");
+	json_t *jf = json_object_get(rec, "frontier");
+	struct kt_checkpoint cp;
+	struct kt_hash root;
+	char d[256];
+	size_t i = 0;
+
+	kt_frontier_init(f);
+	if (jn == NULL || json_is_null(jn))
+		return KT_VERIFY_OK; /* never ran: start at 0 */
+	if (!json_is_string(jn) || !json_is_array(jf) ||
+	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
+	    &v->vk, &cp, d, sizeof(d)) != KT_OK ||
+	    json_array_size(jf) != (size_t)__builtin_popcountll(cp.size))
+		goto corrupt;
+	f->size = cp.size;
+	for (int b = 63; b >= 0; b--) {
+		json_t *h = json_array_get(jf, i);
+		if (!(cp.size >> b & 1))
+			continue;
+		i++;
+		if (!json_is_string(h) || kt_vb64_hash(json_string_value(h),
+		    json_string_length(h), &f->h[b]) != KT_OK)
+			goto corrupt;
+	}
+	kt_frontier_root(f, &root);
+	if (memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0)
+		goto corrupt;
+	return KT_VERIFY_OK;
+corrupt:
+	return kt_vres(r, KT_VERIFY_ERROR, "state file %s/%s is corrupt (bad "
+	    "monitoring cursor); refusing to continue", v->dir, STATE_MONITOR);
+}
+
+/* ---- monitor ---------------------------------------------------------------- */
+
+struct mon {
+	const char *label;
+	size_t label_len;
+	uint8_t (*keys)[KT_KEY_MAX];
+	size_t *key_lens;
+	size_t nkeys;
+	json_t *seen;           /* versions of the label seen */
+	uint64_t ghosts[MAX_GHOST_EVIDENCE];
+	size_t nghosts;         /* may exceed MAX_GHOST_EVIDENCE */
+};
+
+static int
+mon_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
+    const struct kt_entry *e, struct kt_vresult *r)
+{
+	struct mon *m = ctx;
+	int expected = 0;
+	char fp[48];
+
+	(void)entry;
+	(void)len;
+	(void)r;
+	if (e->label_len != m->label_len ||
+	    memcmp(e->label, m->label, m->label_len) != 0)
+		return KT_VERIFY_OK;
+	if (e->type == KT_ENTRY_KEY) {
+		for (size_t i = 0; i < m->nkeys && !expected; i++)
+			expected = m->key_lens[i] == e->key_len &&
+			    memcmp(m->keys[i], e->key, e->key_len) == 0;
+		kt_key_fingerprint(e->key, e->key_len, fp);
+	} else {
+		expected = 1; /* revocations are reported, not alarmed on */
+		snprintf(fp, sizeof(fp), "(revocation)");
+	}
+	json_array_append_new(m->seen, json_pack("{s:I,s:I,s:s,s:b}",
+	    "version", (json_int_t)e->version, "index", (json_int_t)index,
+	    "fingerprint", fp, "expected", expected));
+	if (!expected) {
+		if (m->nghosts < MAX_GHOST_EVIDENCE)
+			m->ghosts[m->nghosts] = index;
+		m->nghosts++;
+	}
+	return KT_VERIFY_OK;
+}
+
+static json_t *
+keys_json(const struct mon *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->nkeys; i++)
+		json_array_append_new(a, kt_vb64_json(m->keys[i],
+		    m->key_lens[i]));
+	return a;
+}
+
+int
+kt_verify_monitor(struct kt_verify *v, const char *label,
+    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
+{
+	json_t *mon = NULL, *labels, *rec, *jx;
+	struct kt_frontier *f = NULL;
+	struct kt_checkpoint cp;
+	struct kt_hash root;
+	struct mon m;
+	char *note = NULL, d[512];
+	size_t note_len = 0;
+	uint64_t from;
+	struct timespec t0, t1;
+	double secs;
+	int st;
+
+	memset(&m, 0, sizeof(m));
+	if ((st = kt_verify_need_config(v, r)) != 0)
+		return st;
+	if (!kt_label_valid(label, strlen(label)))
+		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
+		    label);
+	if (kt_vstate_load_json(v->dir, STATE_MONITOR, &mon, d, sizeof(d))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	labels = json_object_get(mon, "labels");
+	if (labels == NULL) {
+		labels = json_object();
+		json_object_set_new(mon, "labels", labels);
+	}
+	rec = json_object_get(labels, label);
+	if (rec == NULL) {
+		rec = json_object();
+		json_object_set_new(labels, label, rec);
+	}
+	m.label = label;
+	m.label_len = strlen(label);
+	/* The owner's statement of the keys they published: from the
+	 * command line (and then remembered), else as remembered. */
+	jx = json_object_get(rec, "expected");
+	m.nkeys = nexpect > 0 ? nexpect : json_array_size(jx);
+	if (m.nkeys == 0) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "no expected keys for %s: give "
+		    "--expect-b64 KEY or --expect FILE", label);
+		goto out;
+	}
+	m.keys = malloc(m.nkeys * sizeof(*m.keys));
+	m.key_lens = calloc(m.nkeys, sizeof(*m.key_lens));
+	f = malloc(sizeof(*f));
+	note = malloc(KT_NOTE_MAX + 1);
+	m.seen = json_array();
+	if (m.keys == NULL || m.key_lens == NULL || f == NULL || note == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < m.nkeys; i++) {
+		if (nexpect > 0) {
+			if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX) {
+				st = kt_vres(r, KT_VERIFY_ERROR, "expected key "
+				    "%zu has a bad length", i + 1);
+				goto out;
+			}
+			memcpy(m.keys[i], expect[i].key, expect[i].len);
+			m.key_lens[i] = expect[i].len;
+		} else {
+			json_t *j = json_array_get(jx, i);
+			if (!json_is_string(j) || kt_vb64_decode(
+			    json_string_value(j), json_string_length(j),
+			    m.keys[i], KT_KEY_MAX, &m.key_lens[i]) != KT_OK) {
+				st = kt_vres(r, KT_VERIFY_ERROR, "state file "
+				    "%s/%s is corrupt (expected keys)", v->dir,
+				    STATE_MONITOR);
+				goto out;
+			}
+		}
+	}
+	if ((st = load_cursor(v, rec, f, r)) != KT_VERIFY_OK)
+		goto out;
+	from = f->size;
+	if ((st = kt_verify_fetch_checkpoint(v, note, &note_len, &cp, r))
+	    != KT_VERIFY_OK)
+		goto out;
+	if (cp.size < from) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "checkpoint size %" PRIu64
+		    " is below the monitoring cursor %" PRIu64, cp.size, from);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((st = kt_verify_scan(v, from, cp.size, f, mon_entry, &m, r))
+	    != KT_VERIFY_OK)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	kt_frontier_root(f, &root);
+	json_object_set_new(r->info, "label", json_string(label));
+	json_object_set_new(r->info, "from", json_integer((json_int_t)from));
+	json_object_set_new(r->info, "to", json_integer((json_int_t)cp.size));
+	json_object_set_new(r->info, "seconds", json_real(secs));
+	json_object_set_new(r->info, "versions", json_incref(m.seen));
+	if (sodium_memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
+		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
+		    "root: it is hiding, adding or altering entries",
+		    from, cp.size);
+		goto out;
+	}
+	if (m.nghosts > 0) {
+		json_t *files = json_array();
+		struct kt_vleaf *l = malloc(sizeof(*l));
+		size_t nev = m.nghosts < MAX_GHOST_EVIDENCE ? m.nghosts :
+		    MAX_GHOST_EVIDENCE;
+		char first[KT_VERIFY_PATH_MAX] = "";
+		int wst = KT_VERIFY_ATTACK;
+
+		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
+		    "carry a key its owner did not publish", m.nghosts, label);
+
+		for (size_t i = 0; l != NULL && i < nev; i++) {
+			struct kt_vresult tmp;
+			json_t *ev;
+			int fst;
+
+			kt_vresult_init(&tmp);
+			fst = kt_verify_fetch_leaf(v, m.ghosts[i], &cp, l, &tmp);
+			ev = json_pack("{s:s,s:b,s:s,s:s,s:o,s:s%}", "type",
+			    "ghost-key", "provable", fst == KT_VERIFY_OK,
+			    "summary", "a key logged for the label that its "
+			    "owner did not publish", "label", label,
+			    "expected_keys", keys_json(&m), "checkpoint", note,
+			    note_len);
+			if (fst == KT_VERIFY_OK)
+				json_object_set_new(ev, "leaf",
+				    kt_evidence_leaf_json(l));
+			else
+				json_object_set_new(ev, "leaf", json_pack(
+				    "{s:I}", "index", (json_int_t)m.ghosts[i]));
+			kt_vresult_free(&tmp);
+			wst = kt_evidence_write(v, ev, r);
+			json_decref(ev);
+			if (wst != KT_VERIFY_ATTACK)
+				break;
+			json_array_append_new(files, json_string(r->evidence));
+			if (first[0] == '\0')
+				snprintf(first, sizeof(first), "%s",
+				    r->evidence);
+		}
+		free(l);
+		json_object_set_new(r->info, "evidence_files", files);
+		if (first[0] != '\0')
+			snprintf(r->evidence, sizeof(r->evidence), "%s", first);
+		if (wst != KT_VERIFY_ATTACK)
+			goto out;
+		st = kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
+		    "carry a key its owner did not publish (first at index %"
+		    PRIu64 "); cursor not advanced", m.nghosts, label,
+		    m.ghosts[0]);
+		goto out;
+	}
+	/* Clean pass: only now does the cursor move. */
+	json_object_set_new(rec, "checkpoint", json_stringn(note, note_len));
+	json_object_set_new(rec, "frontier", frontier_json(f));
+	json_object_set_new(rec, "expected", keys_json(&m));
+	if (kt_vstate_save_json(v->dir, STATE_MONITOR, mon, d, sizeof(d))
+	    != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+		goto out;
+	}
+	st = kt_vres(r, KT_VERIFY_OK, "%s: checked entries %" PRIu64 "..%"
+	    PRIu64 " against the signed root (%.0f entries/s); %zu version(s) "
+	    "of the label seen, every key expected", label, from, cp.size,
+	    secs > 0 ? (double)(cp.size - from) / secs : 0.0,
+	    json_array_size(m.seen));
+out:
+	json_decref(m.seen);
+	json_decref(mon);
+	free(m.keys);
+	free(m.key_lens);
+	free(f);
+	free(note);
+	return st;
+}

@@ -1,0 +1,279 @@
+/*
+ * parse.c: the log's JSON responses, as untrusted input.
+ *
+ * Every field is type checked, every integer must be a non-negative JSON
+ * integer, every base64 field is decoded strictly with its exact length
+ * bound, entries are decoded with the proto codec, and cross-field facts
+ * (leaf hash = H(entry), entry version = "version", proof index = "index")
+ * are checked here so the command code never sees an inconsistent leaf.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "verify_internal.h"
+
+kt_err
+kt_vparse_object(const char *body, size_t len, json_t **out, char *detail,
+    size_t dlen)
+{
+	json_error_t je;
+	json_t *o;
+
+	*out = NULL;
+	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL) {
+		snprintf(detail, dlen, "response is not JSON: %s", je.text);
+		return KT_ERR_MALFORMED;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		snprintf(detail, dlen, "response is not a JSON object");
+		return KT_ERR_MALFORMED;
+	}
+	*out = o;
+	return KT_OK;
+}
+
+static kt_err
+get_u64(const json_t *o, const char *key, uint64_t *out, char *detail,
+    size_t dlen)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j) || json_integer_value(j) < 0) {
+		snprintf(detail, dlen, "field \"%s\" is not a non-negative "
+		    "integer", key);
+		return KT_ERR_MALFORMED;
+	}
+	*out = (uint64_t)json_integer_value(j);
+	return KT_OK;
+}
+
+static kt_err
+get_hashes(const json_t *o, const char *key, struct kt_proof *out,
+    char *detail, size_t dlen)
+{
+	json_t *a = json_object_get(o, key);
+	size_t n;
+
+	if (!json_is_array(a)) {
+		snprintf(detail, dlen, "field \"%s\" is not an array", key);
+		return KT_ERR_MALFORMED;
+	}
+	n = json_array_size(a);
+	if (n > KT_MAX_PROOF) {
+		snprintf(detail, dlen, "field \"%s\" has %zu hashes, more than "
+		    "%d", key, n, KT_MAX_PROOF);
+		return KT_ERR_MALFORMED;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *h = json_array_get(a, i);
+		if (!json_is_string(h) || kt_vb64_hash(json_string_value(h),
+		    json_string_length(h), &out->h[i]) != KT_OK) {
+			snprintf(detail, dlen, "%s[%zu] is not a base64 "
+			    "32-byte hash", key, i);
+			return KT_ERR_MALFORMED;
+		}
+	}
+	out->n = n;
+	return KT_OK;
+}
+
+kt_err
+kt_vparse_proof(const json_t *o, struct kt_vproof *out, char *detail,
+    size_t dlen)
+{
+	kt_err err;
+
+	if (!json_is_object(o)) {
+		snprintf(detail, dlen, "proof is not a JSON object");
+		return KT_ERR_MALFORMED;
+	}
+	if ((err = get_u64(o, "index", &out->index, detail, dlen)) != KT_OK ||
+	    (err = get_u64(o, "size", &out->size, detail, dlen)) != KT_OK ||
+	    (err = get_hashes(o, "hashes", &out->proof, detail, dlen)) != KT_OK)
+		return err;
+	return KT_OK;
+}
+
+kt_err
+kt_vparse_consistency(const json_t *o, uint64_t old, uint64_t new_size,
+    struct kt_proof *out, char *detail, size_t dlen)
+{
+	uint64_t a, b;
+	kt_err err;
+
+	if ((err = get_u64(o, "old", &a, detail, dlen)) != KT_OK ||
+	    (err = get_u64(o, "new", &b, detail, dlen)) != KT_OK ||
+	    (err = get_hashes(o, "hashes", out, detail, dlen)) != KT_OK)
+		return err;
+	if (a != old || b != new_size) {
+		snprintf(detail, dlen, "consistency proof is for %llu->%llu, "
+		    "asked %llu->%llu", (unsigned long long)a,
+		    (unsigned long long)b, (unsigned long long)old,
+		    (unsigned long long)new_size);
+		return KT_ERR_VERIFY;
+	}
+	return KT_OK;
+}
+
+kt_err
+kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
+    char *detail, size_t dlen)
+{
+	json_t *je = json_object_get(o, "entry");
+	json_t *jl = json_object_get(o, "leaf_hash");
+	json_t *jp = json_object_get(o, "proof");
+	kt_err err;
+
+	if (!json_is_object(o)) {
+		snprintf(detail, dlen, "entry record is not a JSON object");
+		return KT_ERR_MALFORMED;
+	}
+	if ((err = get_u64(o, "index", &out->index, detail, dlen)) != KT_OK ||
+	    (err = get_u64(o, "version", &out->version, detail, dlen)) != KT_OK)
+		return err;
+	if (!json_is_string(je) || kt_vb64_decode(json_string_value(je),
+	    json_string_length(je), out->entry, sizeof(out->entry),
+	    &out->entry_len) != KT_OK) {
+		snprintf(detail, dlen, "field \"entry\" is not base64 of at "
+		    "most %d bytes", KT_ENTRY_MAX);
+		return KT_ERR_MALFORMED;
+	}
+	if (kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {
+		snprintf(detail, dlen, "entry at index %llu does not decode "
+		    "as a kt entry", (unsigned long long)out->index);
+		return KT_ERR_MALFORMED;
+	}
+	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
+	if (jl != NULL) {
+		struct kt_hash h;
+		if (!json_is_string(jl) || kt_vb64_hash(json_string_value(jl),
+		    json_string_length(jl), &h) != KT_OK) {
+			snprintf(detail, dlen, "field \"leaf_hash\" is not a "
+			    "base64 32-byte hash");
+			return KT_ERR_MALFORMED;
+		}
+		if (memcmp(h.b, out->leaf_hash.b, KT_HASH_LEN) != 0) {
+			snprintf(detail, dlen, "leaf_hash is not the hash of "
+			    "the entry bytes");
+			return KT_ERR_VERIFY;
+		}
+	}
+	if (out->e.version != out->version) {
+		snprintf(detail, dlen, "entry says version %llu, response "
+		    "says %llu", (unsigned long long)out->e.version,
+		    (unsigned long long)out->version);
+		return KT_ERR_VERIFY;
+	}
+	if (!need_proof)
+		return KT_OK;
+	if ((err = kt_vparse_proof(jp, &out->proof, detail, dlen)) != KT_OK)
+		return err;
+	if (out->proof.index != out->index) {
+		snprintf(detail, dlen, "proof is for index %llu, entry is at "
+		    "%llu", (unsigned long long)out->proof.index,
+		    (unsigned long long)out->index);
+		return KT_ERR_VERIFY;
+	}
+	return KT_OK;
+}
+
+kt_err
+kt_vparse_lookup(const char *body, size_t len, const char *label,
+    struct kt_vlookup *out, char *detail, size_t dlen)
+{
+	json_t *o = NULL, *jl, *jc;
+	size_t llen = strlen(label);
+	kt_err err;
+
+	if ((err = kt_vparse_object(body, len, &o, detail, dlen)) != KT_OK)
+		return err;
+	jl = json_object_get(o, "label");
+	jc = json_object_get(o, "checkpoint");
+	if (!json_is_string(jl) || json_string_length(jl) != llen ||
+	    memcmp(json_string_value(jl), label, llen) != 0) {
+		snprintf(detail, dlen, "response is not for label \"%s\"",
+		    label);
+		err = KT_ERR_VERIFY;
+		goto out;
+	}
+	if (!json_is_string(jc) || json_string_length(jc) > KT_NOTE_MAX) {
+		snprintf(detail, dlen, "field \"checkpoint\" is not a string "
+		    "of at most %d bytes", KT_NOTE_MAX);
+		err = KT_ERR_MALFORMED;
+		goto out;
+	}
+	if ((err = kt_vparse_leaf(o, 1, &out->leaf, detail, dlen)) != KT_OK)
+		goto out;
+	/* The entry's own label decides, not the JSON field: the bytes are
+	 * what the log signed. */
+	if (out->leaf.e.label_len != llen ||
+	    memcmp(out->leaf.e.label, label, llen) != 0) {
+		snprintf(detail, dlen, "entry at index %llu is for another "
+		    "label", (unsigned long long)out->leaf.index);
+		err = KT_ERR_VERIFY;
+		goto out;
+	}
+	out->note_len = json_string_length(jc);
+	memcpy(out->note, json_string_value(jc), out->note_len);
+	out->note[out->note_len] = '\0';
+out:
+	json_decref(o);
+	return err;
+}
+
+kt_err
+kt_vcheck_checkpoint(const char *note, size_t len,
+    const struct kt_verifier *vk, struct kt_checkpoint *out, char *detail,
+    size_t dlen)
+{
+	struct kt_note n;
+	uint8_t ok = 0;
+	kt_err err;
+
+	err = kt_note_open(note, len, vk, 1, &n, &ok, NULL);
+	if (err == KT_ERR_MALFORMED || err == KT_ERR_TOO_LARGE) {
+		snprintf(detail, dlen, "checkpoint is not a well-formed "
+		    "signed note");
+		return KT_ERR_MALFORMED;
+	}
+	if (err != KT_OK || !ok) {
+		snprintf(detail, dlen, "checkpoint is not signed by the log "
+		    "key %s (%s)", vk->name, kt_strerror(err));
+		return KT_ERR_VERIFY;
+	}
+	if (kt_checkpoint_parse(n.text, n.text_len, out) != KT_OK) {
+		snprintf(detail, dlen, "signed note is not a well-formed "
+		    "checkpoint");
+		return KT_ERR_MALFORMED;
+	}
+	if (strcmp(out->origin, vk->name) != 0) {
+		snprintf(detail, dlen, "checkpoint origin \"%s\" is not the "
+		    "log's \"%s\"", out->origin, vk->name);
+		return KT_ERR_VERIFY;
+	}
+	return KT_OK;
+}
+
+kt_err
+kt_vcheck_inclusion(const struct kt_vleaf *l, const struct kt_checkpoint *cp,
+    char *detail, size_t dlen)
+{
+	if (l->proof.size != cp->size) {
+		snprintf(detail, dlen, "inclusion proof is for tree size "
+		    "%llu, checkpoint has %llu",
+		    (unsigned long long)l->proof.size,
+		    (unsigned long long)cp->size);
+		return KT_ERR_VERIFY;
+	}
+	if (kt_merkle_verify_inclusion(&l->leaf_hash, l->index, cp->size,
+	    l->proof.proof.h, l->proof.proof.n, &cp->root) != KT_OK) {
+		snprintf(detail, dlen, "inclusion proof of index %llu does "
+		    "not verify against the signed root of size %llu",
+		    (unsigned long long)l->index,
+		    (unsigned long long)cp->size);
+		return KT_ERR_VERIFY;
+	}
+	return KT_OK;
+}

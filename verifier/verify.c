@@ -1,0 +1,545 @@
+/*
+ * verify.c: the kt_verify handle, `init`, `checkpoint`, and the one place
+ * that decides whether a signed checkpoint may replace the stored one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "verify_internal.h"
+
+#define STATE_CONFIG "config.json"
+#define STATE_CHECKPOINT "checkpoint"
+
+/* ---- handle ------------------------------------------------------------ */
+
+kt_err
+kt_verify_default_dir(char *buf, size_t cap)
+{
+	const char *x = getenv("XDG_STATE_HOME");
+	const char *h = getenv("HOME");
+	int n;
+
+	if (x != NULL && x[0] == '/')
+		n = snprintf(buf, cap, "%s/kt-verify", x);
+	else if (h != NULL && h[0] != '\0')
+		n = snprintf(buf, cap, "%s/.local/state/kt-verify", h);
+	else
+		return KT_ERR_NOT_FOUND;
+	return (n < 0 || (size_t)n >= cap) ? KT_ERR_TOO_LARGE : KT_OK;
+}
+
+static kt_err
+mkdir_p(const char *dir, char *err, size_t errlen)
+{
+	char tmp[KT_VERIFY_PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "mkdir %s: %s", tmp,
+			    strerror(errno));
+			return KT_ERR_IO;
+		}
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", tmp, strerror(errno));
+		return KT_ERR_IO;
+	}
+	return KT_OK;
+}
+
+static kt_err
+load_config(struct kt_verify *v, char *err, size_t errlen)
+{
+	json_t *c = NULL, *jl, *jk;
+	kt_err e;
+
+	e = kt_vstate_load_json(v->dir, STATE_CONFIG, &c, err, errlen);
+	if (e != KT_OK)
+		return e;
+	if (json_object_size(c) == 0) {
+		json_decref(c);
+		return KT_OK; /* not initialised yet */
+	}
+	jl = json_object_get(c, "log");
+	jk = json_object_get(c, "key");
+	if (!json_is_string(jl) || json_string_length(jl) >= KT_URL_MAX ||
+	    !json_is_string(jk) ||
+	    kt_verifier_parse(json_string_value(jk), json_string_length(jk),
+	    &v->vk) != KT_OK || v->vk.type != KT_KEY_ED25519) {
+		snprintf(err, errlen, "state file %s/%s is corrupt (bad \"log\" "
+		    "or \"key\"); refusing to continue", v->dir, STATE_CONFIG);
+		json_decref(c);
+		return KT_ERR_MALFORMED;
+	}
+	snprintf(v->url, sizeof(v->url), "%s", json_string_value(jl));
+	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s",
+	    json_string_value(jk));
+	v->have_config = 1;
+	json_decref(c);
+	return KT_OK;
+}
+
+static kt_err
+load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
+{
+	struct kt_buf b = {0};
+	char d[256];
+	kt_err e;
+
+	e = kt_vstate_read(v->dir, STATE_CHECKPOINT, KT_NOTE_MAX, &b, err,
+	    errlen);
+	if (e == KT_ERR_NOT_FOUND)
+		return KT_OK;
+	if (e != KT_OK)
+		return e;
+	/* The stored checkpoint is re-verified: a tampered or torn state
+	 * file must not become the new trust anchor. */
+	if (!v->have_config || kt_vcheck_checkpoint(b.p, b.len, &v->vk,
+	    &v->cp, d, sizeof(d)) != KT_OK) {
+		snprintf(err, errlen, "state file %s/%s is corrupt (%s); "
+		    "refusing to continue", v->dir, STATE_CHECKPOINT,
+		    v->have_config ? d : "no configuration");
+		kt_buf_free(&b);
+		return KT_ERR_MALFORMED;
+	}
+	v->cp_note = b.p;
+	v->cp_note_len = b.len;
+	v->have_cp = 1;
+	return KT_OK;
+}
+
+kt_err
+kt_verify_open(const char *dir, int create, struct kt_verify **out,
+    char *err, size_t errlen)
+{
+	struct kt_verify *v = NULL;
+	char lock[KT_VERIFY_PATH_MAX + 8];
+	struct stat st;
+	kt_err e;
+
+	*out = NULL;
+	if (strlen(dir) == 0 || strlen(dir) >= KT_VERIFY_PATH_MAX - 64) {
+		snprintf(err, errlen, "bad state folder path");
+		return KT_ERR_RANGE;
+	}
+	if (stat(dir, &st) != 0) {
+		if (!create) {
+			snprintf(err, errlen, "state folder %s does not exist "
+			    "(run kt-verify init)", dir);
+			return KT_ERR_NOT_FOUND;
+		}
+		if ((e = mkdir_p(dir, err, errlen)) != KT_OK)
+			return e;
+	} else if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a folder", dir);
+		return KT_ERR_IO;
+	}
+	if (sodium_init() < 0)
+		return KT_ERR_INTERNAL;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return KT_ERR_NOMEM;
+	v->lockfd = -1;
+	v->connect_s = 10;
+	v->total_s = 60;
+	snprintf(v->dir, sizeof(v->dir), "%s", dir);
+	snprintf(lock, sizeof(lock), "%s/lock", dir);
+	/* One kt-verify at a time per state folder: two concurrent
+	 * read-modify-write cycles could lose a pin or cursor. */
+	v->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (v->lockfd < 0 || flock(v->lockfd, LOCK_EX) != 0) {
+		snprintf(err, errlen, "lock %s: %s", lock, strerror(errno));
+		e = KT_ERR_IO;
+		goto fail;
+	}
+	if ((e = load_config(v, err, errlen)) != KT_OK ||
+	    (e = load_checkpoint(v, err, errlen)) != KT_OK)
+		goto fail;
+	*out = v;
+	return KT_OK;
+fail:
+	kt_verify_close(v);
+	return e;
+}
+
+void
+kt_verify_close(struct kt_verify *v)
+{
+	if (v == NULL)
+		return;
+	kt_fetch_close(v->fetch);
+	if (v->lockfd >= 0)
+		close(v->lockfd);
+	free(v->cp_note);
+	free(v);
+}
+
+void
+kt_verify_set_timeouts(struct kt_verify *v, long connect_s, long total_s)
+{
+	v->connect_s = connect_s;
+	v->total_s = total_s;
+}
+
+const struct kt_verifier *
+kt_verify_log_key(const struct kt_verify *v)
+{
+	return v->have_config ? &v->vk : NULL;
+}
+
+int
+kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r)
+{
+	if (!v->have_config)
+		return kt_vres(r, KT_VERIFY_ERROR, "state folder %s is not "
+		    "initialised: run kt-verify init --log URL --key KEY",
+		    v->dir);
+	return KT_VERIFY_OK;
+}
+
+kt_err
+kt_verify_fetcher(struct kt_verify *v, struct kt_fetch **out,
+    struct kt_vresult *r)
+{
+	kt_err e;
+
+	if (v->fetch == NULL) {
+		e = kt_fetch_open(v->url, v->connect_s, v->total_s, &v->fetch);
+		if (e != KT_OK) {
+			kt_vres(r, KT_VERIFY_ERROR, "HTTP client: %s",
+			    kt_strerror(e));
+			return e;
+		}
+	}
+	*out = v->fetch;
+	return KT_OK;
+}
+
+/* ---- init -------------------------------------------------------------- */
+
+int
+kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
+    struct kt_vresult *r)
+{
+	struct kt_verifier vk;
+	char d[256], u[KT_URL_MAX];
+	json_t *c = NULL;
+	size_t n;
+
+	if (kt_verifier_parse(vkey, strlen(vkey), &vk) != KT_OK ||
+	    vk.type != KT_KEY_ED25519)
+		return kt_vres(r, KT_VERIFY_ERROR, "--key is not an Ed25519 "
+		    "signed-note verifier key (name+hexid+base64)");
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return kt_vres(r, KT_VERIFY_ERROR, "--log must be an http:// "
+		    "or https:// URL");
+	n = strlen(url);
+	if (n >= sizeof(u) - 1)
+		return kt_vres(r, KT_VERIFY_ERROR, "--log URL too long");
+	memcpy(u, url, n + 1);
+	while (n > 0 && u[n - 1] == '/')
+		u[--n] = '\0';
+	if (v->have_config) {
+		if (strcmp(v->url, u) == 0 && strcmp(v->vkey_text, vkey) == 0)
+			return kt_vres(r, KT_VERIFY_OK, "already initialised "
+			    "for %s", u);
+		/* Re-pointing a state at another log or key would silently
+		 * drop every guarantee the stored checkpoint gives. */
+		return kt_vres(r, KT_VERIFY_ERROR, "state folder %s is "
+		    "already initialised for %s with another log or key; use "
+		    "another --state", v->dir, v->url);
+	}
+	c = json_pack("{s:i,s:s,s:s,s:s}", "version", 1, "log", u, "key",
+	    vkey, "origin", vk.name);
+	if (c == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	if (kt_vstate_save_json(v->dir, STATE_CONFIG, c, d, sizeof(d))
+	    != KT_OK) {
+		json_decref(c);
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	}
+	json_decref(c);
+	v->vk = vk;
+	snprintf(v->url, sizeof(v->url), "%s", u);
+	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s", vkey);
+	v->have_config = 1;
+	json_object_set_new(r->info, "log", json_string(u));
+	json_object_set_new(r->info, "origin", json_string(vk.name));
+	json_object_set_new(r->info, "state", json_string(v->dir));
+	return kt_vres(r, KT_VERIFY_OK, "initialised %s for log %s (origin "
+	    "%s)", v->dir, u, vk.name);
+}
+
+/* ---- accepting checkpoints ------------------------------------------------ */
+
+static void
+cp_info(json_t *o, const char *key, const struct kt_checkpoint *cp)
+{
+	char root[64];
+
+	sodium_bin2base64(root, sizeof(root), cp->root.b, KT_HASH_LEN,
+	    sodium_base64_VARIANT_ORIGINAL);
+	json_object_set_new(o, key, json_pack("{s:I,s:s}", "size",
+	    (json_int_t)cp->size, "root", root));
+}
+
+static int
+store_checkpoint(struct kt_verify *v, const char *note, size_t len,
+    const struct kt_checkpoint *cp, struct kt_vresult *r)
+{
+	char d[256];
+	char *copy;
+
+	if (kt_vstate_write(v->dir, STATE_CHECKPOINT, note, len, d,
+	    sizeof(d)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	copy = malloc(len + 1);
+	if (copy == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	memcpy(copy, note, len);
+	copy[len] = '\0';
+	free(v->cp_note);
+	v->cp_note = copy;
+	v->cp_note_len = len;
+	v->cp = *cp;
+	v->have_cp = 1;
+	return KT_VERIFY_OK;
+}
+
+int
+kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
+    struct kt_checkpoint *out, struct kt_vresult *r)
+{
+	struct kt_checkpoint nc;
+	struct kt_fetch *f;
+	struct kt_buf body = {0};
+	struct kt_proof proof;
+	json_t *o = NULL;
+	char d[512], path[128];
+	long status;
+	kt_err e;
+	int st;
+
+	if ((e = kt_vcheck_checkpoint(note, len, &v->vk, &nc, d, sizeof(d)))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_FAILED, "%s", d);
+	cp_info(r->info, "checkpoint", &nc);
+	if (!v->have_cp) {
+		/* Trust on first use, after the signature: there is nothing
+		 * yet to be consistent with. */
+		if ((st = store_checkpoint(v, note, len, &nc, r)) != 0)
+			return st;
+		*out = nc;
+		return KT_VERIFY_OK;
+	}
+	cp_info(r->info, "stored_checkpoint", &v->cp);
+	if (nc.size == v->cp.size) {
+		if (sodium_memcmp(nc.root.b, v->cp.root.b, KT_HASH_LEN) == 0) {
+			*out = nc;
+			return KT_VERIFY_OK;
+		}
+		return kt_evidence_fork(v, "fork", v->cp_note, v->cp_note_len,
+		    &v->cp, note, len, &nc, "the log signed two different "
+		    "trees of the same size", r);
+	}
+	if (nc.size < v->cp.size)
+		return kt_evidence_fork(v, "rollback", v->cp_note,
+		    v->cp_note_len, &v->cp, note, len, &nc, "the log served "
+		    "a smaller tree than one it signed before (rollback)", r);
+
+	if (kt_verify_fetcher(v, &f, r) != KT_OK)
+		return r->status;
+	snprintf(path, sizeof(path), "/v1/proof/consistency?old=%" PRIu64
+	    "&new=%" PRIu64, v->cp.size, nc.size);
+	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
+	if (e == KT_ERR_NETWORK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+		goto out;
+	}
+	if (e != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "%s", d);
+		goto out;
+	}
+	if (status != 200) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "the log did not give a "
+		    "consistency proof from size %" PRIu64 " to %" PRIu64
+		    " (HTTP %ld): the new checkpoint is not accepted",
+		    v->cp.size, nc.size, status);
+		goto out;
+	}
+	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK ||
+	    (e = kt_vparse_consistency(o, v->cp.size, nc.size, &proof, d,
+	    sizeof(d))) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "consistency proof: %s", d);
+		goto out;
+	}
+	if (kt_merkle_verify_consistency(v->cp.size, nc.size, proof.h,
+	    proof.n, &v->cp.root, &nc.root) != KT_OK) {
+		st = kt_evidence_fork(v, "fork", v->cp_note, v->cp_note_len,
+		    &v->cp, note, len, &nc, "the consistency proof from the "
+		    "stored checkpoint to the new one does not verify (fork "
+		    "or rewritten history)", r);
+		goto out;
+	}
+	if ((st = store_checkpoint(v, note, len, &nc, r)) != 0)
+		goto out;
+	*out = nc;
+	st = KT_VERIFY_OK;
+out:
+	json_decref(o);
+	kt_buf_free(&body);
+	return st;
+}
+
+int
+kt_verify_fetch_checkpoint(struct kt_verify *v, char *note_out,
+    size_t *note_len, struct kt_checkpoint *out, struct kt_vresult *r)
+{
+	struct kt_fetch *f;
+	struct kt_buf body = {0};
+	char d[512];
+	long status;
+	kt_err e;
+	int st;
+
+	if (kt_verify_fetcher(v, &f, r) != KT_OK)
+		return r->status;
+	e = kt_fetch_get(f, "/checkpoint", KT_CAP_CHECKPOINT, &body, &status,
+	    d, sizeof(d));
+	if (e != KT_OK) {
+		st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
+		    KT_VERIFY_FAILED, "%s", d);
+		goto out;
+	}
+	if (status != 200) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "GET /checkpoint: HTTP %ld",
+		    status);
+		goto out;
+	}
+	if (body.len > KT_NOTE_MAX) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "checkpoint too large");
+		goto out;
+	}
+	st = kt_verify_accept(v, body.p, body.len, out, r);
+	if (st == KT_VERIFY_OK && note_out != NULL) {
+		memcpy(note_out, body.p, body.len);
+		note_out[body.len] = '\0';
+		*note_len = body.len;
+	}
+out:
+	kt_buf_free(&body);
+	return st;
+}
+
+int
+kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r)
+{
+	struct kt_checkpoint cp;
+	uint64_t before;
+	int had, st;
+
+	if ((st = kt_verify_need_config(v, r)) != 0)
+		return st;
+	had = v->have_cp;
+	before = v->cp.size;
+	st = kt_verify_fetch_checkpoint(v, NULL, NULL, &cp, r);
+	if (st != KT_VERIFY_OK)
+		return st;
+	if (!had)
+		return kt_vres(r, KT_VERIFY_OK, "first checkpoint verified and "
+		    "stored: tree size %" PRIu64 " (signature checked; nothing "
+		    "earlier to be consistent with)", cp.size);
+	if (cp.size == before)
+		return kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size "
+		    "%" PRIu64 ", unchanged", cp.size);
+	return kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size %"
+	    PRIu64 " -> %" PRIu64 ", consistent", before, cp.size);
+}
+
+/* ---- one leaf by index ----------------------------------------------------- */
+
+int
+kt_verify_fetch_leaf(struct kt_verify *v, uint64_t index,
+    const struct kt_checkpoint *cp, struct kt_vleaf *out,
+    struct kt_vresult *r)
+{
+	struct kt_fetch *f;
+	struct kt_buf body = {0};
+	json_t *o = NULL, *a, *j;
+	char d[512], path[160];
+	long status;
+	kt_err e;
+	int st;
+
+	if (kt_verify_fetcher(v, &f, r) != KT_OK)
+		return r->status;
+	snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&end=%"
+	    PRIu64, index, index + 1);
+	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
+	if (e != KT_OK || status != 200) {
+		st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
+		    KT_VERIFY_FAILED, "GET entry %" PRIu64 ": %s", index,
+		    e != KT_OK ? d : "HTTP error");
+		goto out;
+	}
+	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "%s", d);
+		goto out;
+	}
+	a = json_object_get(o, "entries");
+	j = json_array_get(a, 0);
+	if (!json_is_array(a) || json_array_size(a) != 1 ||
+	    !json_is_string(j) || kt_vb64_decode(json_string_value(j),
+	    json_string_length(j), out->entry, sizeof(out->entry),
+	    &out->entry_len) != KT_OK ||
+	    kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "entry %" PRIu64 ": not one "
+		    "well-formed entry", index);
+		goto out;
+	}
+	out->index = index;
+	out->version = out->e.version;
+	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
+	json_decref(o);
+	o = NULL;
+	snprintf(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64
+	    "&size=%" PRIu64, index, cp->size);
+	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
+	if (e != KT_OK || status != 200) {
+		st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
+		    KT_VERIFY_FAILED, "GET inclusion proof %" PRIu64 ": %s",
+		    index, e != KT_OK ? d : "HTTP error");
+		goto out;
+	}
+	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK ||
+	    kt_vparse_proof(o, &out->proof, d, sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "inclusion proof: %s", d);
+		goto out;
+	}
+	if (out->proof.index != index ||
+	    kt_vcheck_inclusion(out, cp, d, sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "entry %" PRIu64 ": %s",
+		    index, out->proof.index != index ? "proof for another "
+		    "index" : d);
+		goto out;
+	}
+	st = KT_VERIFY_OK;
+out:
+	json_decref(o);
+	kt_buf_free(&body);
+	return st;
+}

@@ -1,0 +1,226 @@
+/*
+ * verify_internal.h: private interfaces between libktverify's files.
+ * Not installed; tests link the static library and may use these.
+ */
+#ifndef KT_VERIFY_INTERNAL_H
+#define KT_VERIFY_INTERNAL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kt/checkpoint.h"
+#include "kt/entry.h"
+#include "kt/err.h"
+#include "kt/merkle.h"
+#include "kt/note.h"
+#include "kt/verify.h"
+
+/* ---- response size caps (bytes) ---------------------------------------- */
+#define KT_CAP_CHECKPOINT (KT_NOTE_MAX + 1)
+#define KT_CAP_PROOF (64 * 1024)
+#define KT_CAP_LOOKUP (KT_NOTE_MAX + 64 * 1024)
+#define KT_CAP_HISTORY (32 * 1024 * 1024)
+#define KT_CAP_ENTRIES (16 * 1024 * 1024)
+#define KT_PAGE 1000            /* entries asked for per /v1/entries page */
+#define KT_URL_MAX 1024
+
+/* ---- growable byte buffer ---------------------------------------------- */
+struct kt_buf {
+	char *p;     /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+};
+void kt_buf_free(struct kt_buf *b);
+
+/* ---- fetch.c: the only file that includes curl/curl.h ------------------ */
+struct kt_fetch;
+KT_MUST_CHECK kt_err kt_fetch_open(const char *base_url, long connect_s,
+    long total_s, struct kt_fetch **out);
+void kt_fetch_close(struct kt_fetch *f);
+/*
+ * GET base_url + path (path starts with '/'). At most `cap` body bytes are
+ * accepted: a longer body is KT_ERR_TOO_LARGE. *status gets the HTTP status
+ * (any status is KT_OK here; callers judge it). KT_ERR_NETWORK with a
+ * detail on connection failure or timeout. body is replaced.
+ */
+KT_MUST_CHECK kt_err kt_fetch_get(struct kt_fetch *f, const char *path,
+    size_t cap, struct kt_buf *body, long *status, char *detail,
+    size_t dlen);
+/* Percent-encodes s[0..len) for a URL path segment into buf. */
+KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
+    size_t cap);
+
+/* ---- state.c: atomic files in the state folder ------------------------- */
+/*
+ * Writes data to dir/name atomically: a temporary file in dir, fsync,
+ * rename over name, fsync of dir. A crash leaves the old or the new file.
+ */
+KT_MUST_CHECK kt_err kt_vstate_write(const char *dir, const char *name,
+    const void *data, size_t len, char *detail, size_t dlen);
+/* Reads dir/name (at most cap bytes). KT_ERR_NOT_FOUND if absent. */
+KT_MUST_CHECK kt_err kt_vstate_read(const char *dir, const char *name,
+    size_t cap, struct kt_buf *out, char *detail, size_t dlen);
+/* Loads dir/name as a JSON object; absent gives an empty object. A file
+ * that is not a JSON object is KT_ERR_MALFORMED ("state file ... corrupt"). */
+KT_MUST_CHECK kt_err kt_vstate_load_json(const char *dir, const char *name,
+    json_t **out, char *detail, size_t dlen);
+KT_MUST_CHECK kt_err kt_vstate_save_json(const char *dir, const char *name,
+    const json_t *obj, char *detail, size_t dlen);
+
+/* ---- the handle -------------------------------------------------------- */
+struct kt_verify {
+	char dir[KT_VERIFY_PATH_MAX];
+	int lockfd;
+	int have_config;
+	char url[KT_URL_MAX];
+	struct kt_verifier vk;
+	char vkey_text[KT_KEY_TEXT_MAX];
+	long connect_s, total_s;
+	struct kt_fetch *fetch;
+	/* the newest checkpoint verified (state file "checkpoint") */
+	int have_cp;
+	char *cp_note;
+	size_t cp_note_len;
+	struct kt_checkpoint cp;
+};
+
+/* ---- util.c ------------------------------------------------------------ */
+int kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Standard base64 (padded, canonical) of p[0..len) as a new json string. */
+json_t *kt_vb64_json(const uint8_t *p, size_t len);
+/* Strict standard base64 decode: canonical, padded, at most cap bytes. */
+KT_MUST_CHECK kt_err kt_vb64_decode(const char *s, size_t slen, uint8_t *out,
+    size_t cap, size_t *out_len);
+KT_MUST_CHECK kt_err kt_vb64_hash(const char *s, size_t slen,
+    struct kt_hash *out);
+/* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */
+void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
+/* Lazily opens v->fetch. */
+KT_MUST_CHECK kt_err kt_verify_fetcher(struct kt_verify *v,
+    struct kt_fetch **out, struct kt_vresult *r);
+/* Requires a configured state; sets r (status 1) otherwise. */
+int kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
+
+/* ---- parse.c: untrusted responses -------------------------------------- */
+struct kt_vproof {
+	uint64_t index;
+	uint64_t size;
+	struct kt_proof proof;
+};
+
+/* One entry with its inclusion proof and checkpoint, as the log served it. */
+struct kt_vleaf {
+	uint64_t version;       /* from JSON, cross-checked with the entry */
+	uint64_t index;
+	uint8_t entry[KT_ENTRY_MAX];
+	size_t entry_len;
+	struct kt_entry e;      /* decoded; borrows from entry[] */
+	struct kt_hash leaf_hash;
+	struct kt_vproof proof;
+};
+
+struct kt_vlookup {
+	struct kt_vleaf leaf;
+	char note[KT_NOTE_MAX + 1];
+	size_t note_len;
+};
+
+/*
+ * JSON text (len bytes) to an object: strict (duplicates rejected), must be
+ * an object. KT_ERR_MALFORMED with detail.
+ */
+KT_MUST_CHECK kt_err kt_vparse_object(const char *body, size_t len,
+    json_t **out, char *detail, size_t dlen);
+/* {"index","size","hashes"}: integers >= 0, at most 64 hashes of 32 bytes. */
+KT_MUST_CHECK kt_err kt_vparse_proof(const json_t *o, struct kt_vproof *out,
+    char *detail, size_t dlen);
+/* {"old","new","hashes"} */
+KT_MUST_CHECK kt_err kt_vparse_consistency(const json_t *o, uint64_t old,
+    uint64_t new_size, struct kt_proof *out, char *detail, size_t dlen);
+/*
+ * A leaf object with "entry" (base64, decoded strictly), "index",
+ * "version", optional "leaf_hash" (must equal H(0x00||entry)), "proof".
+ * The entry must decode; its version must equal "version"; the proof's
+ * index must equal "index". Label is not checked here.
+ */
+KT_MUST_CHECK kt_err kt_vparse_leaf(const json_t *o, int need_proof,
+    struct kt_vleaf *out, char *detail, size_t dlen);
+/* GET /v1/keys/{label} body → lookup; checks the label matches. */
+KT_MUST_CHECK kt_err kt_vparse_lookup(const char *body, size_t len,
+    const char *label, struct kt_vlookup *out, char *detail, size_t dlen);
+/*
+ * Verifies a signed checkpoint note against the log key and origin:
+ * kt_note_open with only vk, then kt_checkpoint_parse, origin == vk name.
+ * KT_ERR_VERIFY (bad or missing signature, wrong origin), KT_ERR_MALFORMED.
+ */
+KT_MUST_CHECK kt_err kt_vcheck_checkpoint(const char *note, size_t len,
+    const struct kt_verifier *vk, struct kt_checkpoint *out, char *detail,
+    size_t dlen);
+/* Inclusion of leaf against cp (proof size must equal cp->size). */
+KT_MUST_CHECK kt_err kt_vcheck_inclusion(const struct kt_vleaf *l,
+    const struct kt_checkpoint *cp, char *detail, size_t dlen);
+
+/* ---- verify.c: accepting checkpoints ----------------------------------- */
+/*
+ * The heart of the client: the log presented signed checkpoint `note`.
+ * Verify it (signature, origin), then relate it to the stored checkpoint:
+ * first use stores it; a larger tree needs a consistency proof from the
+ * server; equal size needs an equal root; a smaller tree is a rollback.
+ * Attacks write evidence and give KT_VERIFY_ATTACK. On KT_VERIFY_OK the
+ * checkpoint is stored (if newer) and *out holds it parsed.
+ */
+int kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
+    struct kt_checkpoint *out, struct kt_vresult *r);
+/* GET /checkpoint then kt_verify_accept. note_out (KT_NOTE_MAX+1) gets it. */
+int kt_verify_fetch_checkpoint(struct kt_verify *v, char *note_out,
+    size_t *note_len, struct kt_checkpoint *out, struct kt_vresult *r);
+/* Fetches entry `index` and its inclusion proof to cp, verified. */
+int kt_verify_fetch_leaf(struct kt_verify *v, uint64_t index,
+    const struct kt_checkpoint *cp, struct kt_vleaf *out,
+    struct kt_vresult *r);
+
+/* ---- entries paging (monitor.c) ---------------------------------------- */
+typedef int (*kt_entry_cb)(void *ctx, uint64_t index, const uint8_t *entry,
+    size_t len, const struct kt_entry *e, struct kt_vresult *r);
+/*
+ * Reads entries [start, end) from /v1/entries, decodes each (a bad entry is
+ * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. Returns a
+ * status. The caller compares f's root with the checkpoint.
+ */
+int kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
+    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
+
+/* ---- evidence.c -------------------------------------------------------- */
+/* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
+ * fills r->evidence. Returns KT_VERIFY_ATTACK, or KT_VERIFY_ERROR if the
+ * file could not be written. */
+int kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r);
+/* A leaf claim object {"index","entry","hashes"} for evidence. */
+json_t *kt_evidence_leaf_json(const struct kt_vleaf *l);
+/*
+ * Two verified checkpoints a (stored or earlier) and b (newly presented)
+ * that cannot both be honest. Builds the strongest evidence available:
+ * equal sizes with different roots; a node that differs (from a monitor
+ * frontier or a pinned leaf, checked against b via the server); else a
+ * record of what was seen, marked as not provable. Writes it.
+ */
+int kt_evidence_fork(struct kt_verify *v, const char *kind,
+    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
+    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
+    const char *why, struct kt_vresult *r);
+
+/*
+ * Two signed checkpoints whose verified inclusion proofs put different
+ * entries at the same index: a provable fork. Writes it.
+ */
+int kt_evidence_fork_leaves(struct kt_verify *v, const char *a_note,
+    size_t a_len, const struct kt_vleaf *a, const char *b_note, size_t b_len,
+    const struct kt_vleaf *b, const char *why, struct kt_vresult *r);
+/* RFC 9162 inclusion proof length for (index, size), index < size. */
+size_t kt_inclusion_len(uint64_t index, uint64_t size);
+
+#endif /* KT_VERIFY_INTERNAL_H */
