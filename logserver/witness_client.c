@@ -49,7 +49,8 @@ struct cp {
 
 /* Why the last submission failed, to log changes only, not repeats. */
 enum why {
-	WHY_OK = 0,
+	WHY_START = 0, /* nothing sent yet */
+	WHY_OK,
 	WHY_NETWORK,
 	WHY_HTTP,
 	WHY_SIZE,      /* 409 we could not act on */
@@ -475,11 +476,10 @@ submit(struct witness *ws)
 	char *body;
 	int n;
 
-	if (ws->size > c->size) {
-		finish(ws, WHY_AHEAD, "the witness is at size %" PRIu64
-		    ", ahead of the log's %" PRIu64, ws->size, c->size);
-		return;
-	}
+	/* A witness last seen ahead of the log: ask again with old 0 (the
+	 * 409 answer gives its size), in case it was reset or restored. */
+	if (ws->size > c->size)
+		ws->size = 0;
 	proof.n = 0;
 	if (ws->size > 0 && ws->size < c->size &&
 	    w->src.consistency(w->src.ctx, ws->size, c->size, &proof) !=
@@ -644,9 +644,17 @@ on_done(struct witness *ws, CURLcode res)
 			return;
 		}
 		ws->size = size;
-		if (ws->retried || size > ws->cp->size) {
-			finish(ws, WHY_SIZE, "409: witness at size %" PRIu64
-			    ", log at %" PRIu64, size, ws->cp->size);
+		if (size > ws->cp->size) {
+			/* It saw a bigger tree of this origin than we have:
+			 * another log instance, or we lost data. */
+			finish(ws, WHY_AHEAD, "409: the witness is at size %"
+			    PRIu64 ", ahead of the log's %" PRIu64, size,
+			    ws->cp->size);
+			return;
+		}
+		if (ws->retried) {
+			finish(ws, WHY_SIZE, "409 again: witness at size %"
+			    PRIu64 ", log at %" PRIu64, size, ws->cp->size);
 			return;
 		}
 		ws->retried = 1;
@@ -911,6 +919,8 @@ kt_wclient_checkpoint(struct kt_wclient *w, char *buf, size_t cap,
 {
 	kt_err rc = KT_OK;
 
+	if (w == NULL)
+		return KT_ERR_NOT_FOUND;
 	pthread_mutex_lock(&w->mu);
 	if (w->pub == NULL) {
 		rc = KT_ERR_NOT_FOUND;
@@ -955,6 +965,13 @@ kt_wclient_metrics(struct kt_wclient *w, char *buf, size_t cap, size_t *len)
 	size_t off = 0, i;
 	int64_t lag;
 
+	if (w == NULL) {
+		if (cap > 0)
+			buf[0] = '\0';
+		if (len != NULL)
+			*len = 0;
+		return cap > 0 ? KT_OK : KT_ERR_TOO_LARGE;
+	}
 	pthread_mutex_lock(&w->mu);
 	app(buf, cap, &off,
 	    "# HELP kt_witness_requests_total Checkpoint submissions to a "

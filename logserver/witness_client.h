@@ -33,8 +33,6 @@
 
 #define KT_WCLIENT_MAX 32        /* witnesses per log (note holds 64 sigs) */
 #define KT_WCLIENT_URL_MAX 1024  /* bytes in a witness URL, with its NUL */
-#define KT_WCLIENT_METRICS_MAX (1024 + KT_WCLIENT_MAX * 4096) /* bound of
-				    kt_wclient_metrics output */
 
 struct kt_wclient;
 
@@ -142,14 +140,16 @@ void kt_wclient_notify(struct kt_wclient *w);
  * note with one verified cosignature line per witness that cosigned it
  * appended. KT_ERR_NOT_FOUND if no checkpoint has reached the quorum yet,
  * KT_ERR_TOO_LARGE if cap is too small. Thread-safe; a short mutex copy.
+ * w may be NULL (no witnesses configured): KT_ERR_NOT_FOUND.
  */
 KT_MUST_CHECK kt_err kt_wclient_checkpoint(struct kt_wclient *w, char *buf,
     size_t cap, size_t *len, uint64_t *size);
 
 /*
- * Writes per-witness metrics in Prometheus text format into buf (cap bytes,
- * KT_WCLIENT_METRICS_MAX is always enough), NUL-terminated; *len gets its
- * length. Labels: witness="<key name>", url="<url>".
+ * Writes per-witness metrics in Prometheus text format into buf (cap bytes;
+ * about 1 KB per witness with short URLs), NUL-terminated; *len (if
+ * non-NULL) gets its length. Labels: witness="<key name>", url="<url>",
+ * escaped as the text format requires.
  *   kt_witness_requests_total{...,result="ok"|"fail"}  counter: submissions
  *       that ended in a verified cosignature, or did not (network, timeout,
  *       HTTP error, invalid answer; a 409 followed by a retry counts once)
@@ -162,7 +162,9 @@ KT_MUST_CHECK kt_err kt_wclient_checkpoint(struct kt_wclient *w, char *buf,
  *       succeeded
  *   kt_witness_cosigned_size, kt_witness_cosignatures  gauges: the served
  *       cosigned checkpoint's tree size and cosignature count
- * KT_ERR_TOO_LARGE if cap is too small. Thread-safe; a short mutex copy.
+ * KT_ERR_TOO_LARGE if cap is too small: *len then gets the length needed
+ * (retry with len + 1). Thread-safe; a short mutex copy. w may be NULL (no
+ * witnesses): writes "" and returns KT_OK.
  */
 KT_MUST_CHECK kt_err kt_wclient_metrics(struct kt_wclient *w, char *buf,
     size_t cap, size_t *len);

@@ -271,6 +271,20 @@ START_TEST(test_start_rejects)
 	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, NULL),
 	    KT_ERR_MALFORMED);
 	ck_assert_ptr_null(w);
+	/* no client (no witnesses configured): nothing to serve, no metrics */
+	{
+		char buf[16];
+		size_t len = 99;
+
+		ck_assert_int_eq(kt_wclient_checkpoint(NULL, buf, sizeof(buf),
+		    &len, NULL), KT_ERR_NOT_FOUND);
+		ck_assert_int_eq(kt_wclient_metrics(NULL, buf, sizeof(buf),
+		    &len), KT_OK);
+		ck_assert_uint_eq(len, 0);
+		ck_assert_str_eq(buf, "");
+		kt_wclient_notify(NULL);
+		kt_wclient_stop(NULL);
+	}
 	fake_witness_stop(fw);
 	fake_log_free(log);
 }
@@ -499,35 +513,82 @@ START_TEST(test_422_conflict)
 }
 END_TEST
 
-/* Witnesses answering 200 with a bad signature by their key, or with
- * garbage: ignored (no line in the served note), counted as failures. */
+/* A witness ahead of the log (it holds size 50, the log is at 20): the
+ * 409 tells the client, which does not retry; lag is negative. */
+START_TEST(test_witness_ahead)
+{
+	struct fake_log *log = fake_log_new("log.example/ahead");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct fake_witness *fw;
+	struct kt_wclient_cfg c;
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	struct kt_hash root;
+	char url[64], m[8192], p[256], buf[KT_NOTE_MAX];
+	uint64_t t0;
+	size_t len;
+
+	fake_log_append(log, 20);
+	memset(root.b, 1, sizeof(root.b));
+	fw = fake_witness_start("ahead.example", fake_log_key(log), FAKE_OK,
+	    0);
+	fake_witness_set_state(fw, 50, &root);
+	fake_witness_url(fw, url, sizeof(url));
+	cfg_for(&c, url, fake_witness_key(fw));
+	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
+	t0 = now_us();
+	do {
+		sleep_ms(20);
+		fake_witness_stats(fw, &st);
+	} while (st.n409 < 2 && now_us() - t0 < 3000000);
+	/* one 409 per round: no retry with old 50 > 20 */
+	ck_assert_uint_ge(st.n409, 2);
+	ck_assert_uint_eq(st.requests, st.n409);
+	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len,
+	    NULL), KT_ERR_NOT_FOUND);
+	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
+	snprintf(p, sizeof(p), "kt_witness_lag{witness=\"ahead.example\","
+	    "url=\"%s\"} -30\n", url);
+	ck_assert_ptr_nonnull(strstr(m, p));
+	kt_wclient_stop(w);
+	fake_witness_stop(fw);
+	fake_log_free(log);
+}
+END_TEST
+
+/* Witnesses answering 200 with a bad signature by their key, with
+ * garbage, or with a body over the size cap: ignored (no line in the
+ * served note), counted as failures. */
 START_TEST(test_invalid_cosig)
 {
 	struct fake_log *log = fake_log_new("log.example/invalid");
 	struct kt_wclient_source src = fake_log_source(log);
 	struct kt_wclient_opts o = test_opts(1);
-	struct fake_witness *fw[3];
-	struct kt_wclient_cfg c[3];
-	struct kt_verifier keys[3];
+	struct fake_witness *fw[4];
+	struct kt_wclient_cfg c[4];
+	struct kt_verifier keys[4];
 	struct kt_wclient *w = NULL;
 	struct fake_stats st;
-	enum fake_mode modes[3] = { FAKE_BADSIG, FAKE_GARBAGE, FAKE_OK };
-	const char *names[3] = { "bad.example", "junk.example", "ok.example" };
+	enum fake_mode modes[4] = { FAKE_BADSIG, FAKE_GARBAGE, FAKE_HUGE,
+	    FAKE_OK };
+	const char *names[4] = { "bad.example", "junk.example",
+	    "huge.example", "ok.example" };
 	char url[64], m[KT_NOTE_MAX], line[2048];
-	uint8_t want[3] = { 0, 0, 1 }, got[3];
+	uint8_t want[4] = { 0, 0, 0, 1 }, got[4];
 	size_t i, len, nsigs;
 	uint64_t t0;
 
 	fake_log_append(log, 5);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		fw[i] = fake_witness_start(names[i], fake_log_key(log),
 		    modes[i], 0);
 		fake_witness_url(fw[i], url, sizeof(url));
 		cfg_for(&c[i], url, fake_witness_key(fw[i]));
 		keys[i] = *fake_witness_key(fw[i]);
 	}
-	ck_assert_int_eq(kt_wclient_start(&w, c, 3, &src, &o), KT_OK);
-	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 3, want, 5,
+	ck_assert_int_eq(kt_wclient_start(&w, c, 4, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 4, want, 5,
 	    3000), 0);
 	/* let the bad ones answer a few times */
 	t0 = now_us();
@@ -536,14 +597,15 @@ START_TEST(test_invalid_cosig)
 		fake_witness_stats(fw[0], &st);
 	} while (st.n200 < 2 && now_us() - t0 < 3000000);
 	ck_assert_uint_ge(st.n200, 2);
-	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 3, got, &nsigs),
+	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 4, got, &nsigs),
 	    5);
 	ck_assert_int_eq(got[0], 0);
 	ck_assert_int_eq(got[1], 0);
-	ck_assert_int_eq(got[2], 1);
+	ck_assert_int_eq(got[2], 0);
+	ck_assert_int_eq(got[3], 1);
 	ck_assert_uint_eq(nsigs, 2); /* the log's and ok.example's */
 	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		ck_assert_int_lt(snprintf(line, sizeof(line),
 		    "kt_witness_requests_total{witness=\"%s\",url=\"%s\","
 		    "result=\"ok\"} 0\n", names[i], c[i].url),
@@ -555,7 +617,7 @@ START_TEST(test_invalid_cosig)
 		ck_assert_ptr_nonnull(strstr(m, line));
 	}
 	kt_wclient_stop(w);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		fake_witness_stop(fw[i]);
 	fake_log_free(log);
 }
@@ -884,6 +946,7 @@ suite(void)
 	tcase_add_test(tc, test_busy_log);
 	tcase_add_test(tc, test_409_discovery);
 	tcase_add_test(tc, test_422_conflict);
+	tcase_add_test(tc, test_witness_ahead);
 	tcase_add_test(tc, test_invalid_cosig);
 	tcase_add_test(tc, test_dead_and_slow);
 	suite_add_tcase(s, tc);

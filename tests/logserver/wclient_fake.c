@@ -391,6 +391,25 @@ handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 		count(fw, 200);
 		return reply(c, 200, "text/plain", "thanks\n");
 	}
+	if (fw->mode == FAKE_HUGE) {
+		struct MHD_Response *r;
+		enum MHD_Result ret;
+		char *big = malloc(1u << 20);
+
+		if (big == NULL)
+			return MHD_NO;
+		memset(big, 'A', 1u << 20);
+		count(fw, 200);
+		r = MHD_create_response_from_buffer(1u << 20, big,
+		    MHD_RESPMEM_MUST_FREE);
+		if (r == NULL) {
+			free(big);
+			return MHD_NO;
+		}
+		ret = MHD_queue_response(c, 200, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	memcpy(text, note.text, note.text_len);
 	llen = note.text_len;
 	if (fw->mode == FAKE_BADSIG) {

@@ -49,6 +49,7 @@ enum fake_mode {
 	FAKE_SLOW,      /* checks, then sleeps slow_ms before answering */
 	FAKE_BADSIG,    /* 200 with a well-formed line whose signature fails */
 	FAKE_GARBAGE,   /* 200 with a body that is not cosignature lines */
+	FAKE_HUGE,      /* 200 with a 1 MB body */
 };
 
 struct fake_witness;
