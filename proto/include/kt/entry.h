@@ -72,6 +72,8 @@ size_t kt_entry_encoded_len(const struct kt_entry *e);
 /*
  * Encodes e canonically into buf. Validates every field as decode would.
  * KT_ERR_MALFORMED for an invalid entry, KT_ERR_TOO_LARGE if cap is short.
+ * A KT_ENTRY_REVOKE entry must have key_type_len == 0 and key_len == 0.
+ * out_len may be NULL. Nothing is written past buf[cap).
  */
 KT_MUST_CHECK kt_err kt_entry_encode(const struct kt_entry *e, uint8_t *buf,
     size_t cap, size_t *out_len);
@@ -79,6 +81,9 @@ KT_MUST_CHECK kt_err kt_entry_encode(const struct kt_entry *e, uint8_t *buf,
 /*
  * Decodes exactly len bytes. KT_ERR_INCOMPLETE if buf ends inside the entry,
  * KT_ERR_MALFORMED for an unknown type, invalid field or trailing bytes.
+ * Fields are checked in order, so every proper prefix of a valid entry is
+ * KT_ERR_INCOMPLETE; a length byte that can never be valid is MALFORMED at
+ * once. A decoded revocation has key_type and key NULL, lengths 0.
  */
 KT_MUST_CHECK kt_err kt_entry_decode(const uint8_t *buf, size_t len,
     struct kt_entry *out);

@@ -25,7 +25,9 @@ struct kt_tile {
 };
 
 /* Path "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]", N written in
- * 3-digit groups ("x001/x234/067"), NUL-terminated into buf. */
+ * 3-digit groups ("x001/x234/067"), NUL-terminated into buf.
+ * KT_ERR_MALFORMED for a level or width out of range, KT_ERR_TOO_LARGE if
+ * the path and its NUL do not fit in cap (KT_TILE_PATH_MAX always does). */
 KT_MUST_CHECK kt_err kt_tile_path(const struct kt_tile *t, char *buf,
     size_t cap);
 
@@ -35,7 +37,9 @@ KT_MUST_CHECK kt_err kt_tile_parse_path(const char *path, size_t len,
     struct kt_tile *out);
 
 /* Width of tile `index` at `level` in a tree of `size` leaves: 256 for a
- * full tile, 1..255 for the partial one, 0 if it has no hashes yet. */
+ * full tile, 1..255 for the partial one, 0 if it has no hashes yet.
+ * KT_TILE_LEVEL_ENTRIES gives the width of entry bundle `index` (as level
+ * 0); other levels above 63 give 0. */
 unsigned kt_tile_width(uint64_t size, unsigned level, uint64_t index);
 
 /*
@@ -55,7 +59,8 @@ KT_MUST_CHECK kt_err kt_bundle_append(uint8_t *buf, size_t cap, size_t *off,
     const uint8_t *entry, size_t len);
 
 /* Reads the next entry at *off of bundle buf[0..len). *entry borrows from buf.
- * KT_ERR_NOT_FOUND at the end; KT_ERR_INCOMPLETE on truncation. */
+ * KT_ERR_NOT_FOUND at the end; KT_ERR_INCOMPLETE on truncation (*off is
+ * advanced only on KT_OK); KT_ERR_RANGE if *off > len. */
 KT_MUST_CHECK kt_err kt_bundle_next(const uint8_t *buf, size_t len,
     size_t *off, const uint8_t **entry, size_t *entry_len);
 
