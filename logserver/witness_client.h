@@ -163,8 +163,9 @@ KT_MUST_CHECK kt_err kt_wclient_checkpoint(struct kt_wclient *w, char *buf,
  *   kt_witness_cosigned_size, kt_witness_cosignatures  gauges: the served
  *       cosigned checkpoint's tree size and cosignature count
  * KT_ERR_TOO_LARGE if cap is too small: *len then gets the length needed
- * (retry with len + 1). Thread-safe; a short mutex copy. w may be NULL (no
- * witnesses): writes "" and returns KT_OK.
+ * (buf may be NULL when cap is 0, to ask; counters can grow a few digits
+ * between two calls, so allow some slack). Thread-safe; a short mutex copy.
+ * w may be NULL (no witnesses): writes "" (if cap > 0) and returns KT_OK.
  */
 KT_MUST_CHECK kt_err kt_wclient_metrics(struct kt_wclient *w, char *buf,
     size_t cap, size_t *len);

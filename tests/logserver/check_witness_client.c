@@ -794,6 +794,12 @@ START_TEST(test_metrics)
 	ck_assert_int_eq(kt_wclient_metrics(w, m, 100, &need),
 	    KT_ERR_TOO_LARGE);
 	ck_assert_uint_ge(need, len - 64);
+	/* asking the size with no buffer */
+	need = 0;
+	ck_assert_int_eq(kt_wclient_metrics(w, NULL, 0, &need),
+	    KT_ERR_TOO_LARGE);
+	ck_assert_uint_ge(need, len - 64);
+	ck_assert_uint_le(need, len + 64);
 	kt_wclient_stop(w);
 	fake_witness_stop(fw);
 	fake_log_free(log);
