@@ -31,6 +31,7 @@ struct upload {
 };
 
 static const char ADD_PATH[] = "/add-checkpoint";
+static const char get_marker; /* *req_cls of a GET in progress */
 static const char TEXT[] = "text/plain; charset=utf-8";
 
 /*
@@ -235,9 +236,14 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 			return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT,
 			    "use GET\n", 8, "GET, HEAD");
-		/* Requests with a body are not ours: wait for its end. */
+		/* Answer once the request is complete: a response queued at
+		 * the headers-only first call makes MHD drop keep-alive. */
+		if (*req_cls == NULL) {
+			*req_cls = (void *)&get_marker;
+			return MHD_YES;
+		}
 		if (*upload_data_size > 0) {
-			*upload_data_size = 0;
+			*upload_data_size = 0; /* a body is not ours: skip it */
 			return MHD_YES;
 		}
 		return get_checkpoint(h, c, hash);
@@ -255,7 +261,7 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	(void)cls;
 	(void)c;
 	(void)code;
-	if (u != NULL) {
+	if (u != NULL && *req_cls != (void *)&get_marker) {
 		free(u->buf);
 		free(u);
 		*req_cls = NULL;

@@ -538,6 +538,43 @@ START_TEST(test_http_statuses)
 	    path, sizeof(path)), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 404);
 
+	/* Keep-alive (tlog-witness: witnesses SHOULD support it): a second
+	 * GET and a POST reuse the first connection. */
+	{
+		CURL *c = curl_easy_init();
+		struct resp kr;
+		char url[256];
+		long conns = -1, code = 0;
+
+		ck_assert_ptr_nonnull(c);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port,
+		    origin_path(ORIGIN, path, sizeof(path)));
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &kr);
+		for (int i = 0; i < 3; i++) {
+			memset(&kr, 0, sizeof(kr));
+			if (i == 2) {
+				snprintf(url, sizeof(url),
+				    "http://127.0.0.1:%u/add-checkpoint", port);
+				len = wt_body_for(logk, &ta, 12, 12, body,
+				    sizeof(body));
+				curl_easy_setopt(c, CURLOPT_URL, url);
+				curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+				curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+				    (curl_off_t)len);
+			}
+			ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+			ck_assert_int_eq(code, 200);
+			curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns);
+			ck_assert_int_eq(conns, i == 0 ? 1 : 0);
+		}
+		curl_easy_cleanup(c);
+	}
+
 	/* A graceful stop and a restart keep the state. */
 	stop_server(pid);
 	pid = start_server(&port);
