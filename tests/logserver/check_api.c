@@ -1,0 +1,814 @@
+/*
+ * check_api.c: end-to-end tests of kt-logd's HTTP API with the real binary:
+ * publish, batch, lookup, history, proofs, entries, checkpoint, tiles,
+ * metrics; authorisation; a table of malformed requests; restart.
+ * Every proof and checkpoint is verified with proto (kt_merkle_verify_*,
+ * kt_note_open with the log's verifier key).
+ */
+#include <check.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+#include "kt/entry.h"
+#include "kt/merkle.h"
+#include "kt/tile.h"
+
+#define KEY_A "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+#define KEY_B "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik="
+#define KEY_C "Bv8Hc8Yr7Jd4sQp5mXb4nK9zT3fW1aE6gL2hU0iR5o8="
+
+static struct e2e_server S;
+
+/* Checkpoints seen by this client: size -> root. */
+#define MAX_CP 64
+static struct kt_checkpoint seen[MAX_CP];
+static size_t nseen;
+
+static void
+remember(const struct kt_checkpoint *cp)
+{
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i].size == cp->size) {
+			ck_assert_msg(memcmp(seen[i].root.b, cp->root.b, 32) == 0,
+			    "two roots for size %llu",
+			    (unsigned long long)cp->size);
+			return;
+		}
+	if (nseen < MAX_CP)
+		seen[nseen++] = *cp;
+}
+
+static json_t *
+parse(const struct e2e_resp *r)
+{
+	json_error_t e;
+	json_t *j = json_loads(r->body, 0, &e);
+	ck_assert_msg(j != NULL, "not JSON: %s", r->body);
+	return j;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	ck_assert_msg(json_is_string(v), "field %s missing", k);
+	return json_string_value(v);
+}
+
+static uint64_t
+jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	ck_assert_msg(json_is_integer(v), "field %s missing", k);
+	return (uint64_t)json_integer_value(v);
+}
+
+/* Checks one publication result; returns its checkpoint. */
+static void
+check_result(json_t *o, const char *label, const char *key_b64,
+    uint64_t version, struct kt_checkpoint *cp)
+{
+	const char *note = jstr(o, "checkpoint");
+	uint8_t ent[KT_ENTRY_MAX], key[64];
+	struct kt_entry e;
+	struct kt_hash leaf;
+	uint8_t lh[40];
+	long el;
+	uint64_t index = jint(o, "index");
+
+	ck_assert_int_eq(e2e_open_checkpoint(&S, note, strlen(note), cp), 0);
+	remember(cp);
+	ck_assert_uint_eq(jint(o, "version"), version);
+	ck_assert_int_eq(e2e_check_inclusion(jstr(o, "entry"), index,
+	    json_object_get(o, "proof"), cp), 0);
+	el = e2e_b64(jstr(o, "entry"), ent, sizeof ent);
+	ck_assert_int_gt(el, 0);
+	ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e), KT_OK);
+	ck_assert_uint_eq(e.label_len, strlen(label));
+	ck_assert(memcmp(e.label, label, e.label_len) == 0);
+	ck_assert_uint_eq(e.version, version);
+	if (key_b64 != NULL) {
+		long kl = e2e_b64(key_b64, key, sizeof key);
+		ck_assert_int_eq(e.type, KT_ENTRY_KEY);
+		ck_assert_uint_eq(e.key_len, (size_t)kl);
+		ck_assert(memcmp(e.key, key, e.key_len) == 0);
+	} else {
+		ck_assert_int_eq(e.type, KT_ENTRY_REVOKE);
+	}
+	kt_hash_leaf(ent, (size_t)el, &leaf);
+	ck_assert_int_eq(e2e_b64(jstr(o, "leaf_hash"), lh, sizeof lh), 32);
+	ck_assert(memcmp(lh, leaf.b, 32) == 0);
+}
+
+static json_t *
+publish(const char *label, const char *key, long want)
+{
+	char body[1024];
+	struct e2e_resp r;
+	json_t *j;
+
+	if (key)
+		snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
+		    "\"ed25519\",\"key\":\"%s\"}", label, key);
+	else
+		snprintf(body, sizeof body, "{\"label\":\"%s\",\"revoke\":true}",
+		    label);
+	ck_assert_int_eq(e2e_post(&S, "/v1/keys", body, &r), want);
+	j = parse(&r);
+	e2e_resp_free(&r);
+	if (want != 200)
+		ck_assert(json_is_string(json_object_get(j, "error")));
+	return j;
+}
+
+static void
+setup(void)
+{
+	nseen = 0;
+	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
+	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+}
+
+static void
+teardown(void)
+{
+	e2e_cleanup(&S);
+}
+
+/* Recomputes the root of entries [0, size) fetched with /v1/entries, and
+ * checks tiles against them. */
+static void
+check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
+{
+	struct kt_hash *leaves = calloc(size, sizeof *leaves);
+	struct kt_frontier f;
+	struct kt_hash root;
+	uint64_t start = 0;
+	char path[128];
+	struct e2e_resp r;
+
+	kt_frontier_init(&f);
+	while (start < size) {
+		uint64_t end = start + 1000 < size ? start + 1000 : size;
+		json_t *j, *arr;
+		snprintf(path, sizeof path, "/v1/entries?start=%llu&end=%llu",
+		    (unsigned long long)start, (unsigned long long)end);
+		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		j = parse(&r);
+		e2e_resp_free(&r);
+		arr = json_object_get(j, "entries");
+		ck_assert_uint_eq(json_array_size(arr), end - start);
+		for (size_t i = 0; i < json_array_size(arr); i++) {
+			uint8_t ent[KT_ENTRY_MAX];
+			long el = e2e_b64(json_string_value(json_array_get(arr,
+			    i)), ent, sizeof ent);
+			struct kt_entry e;
+			ck_assert_int_gt(el, 0);
+			ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e),
+			    KT_OK);
+			kt_hash_leaf(ent, (size_t)el, &leaves[start + i]);
+			ck_assert_int_eq(kt_frontier_append(&f,
+			    &leaves[start + i]), KT_OK);
+		}
+		json_decref(j);
+		start = end;
+	}
+	kt_frontier_root(&f, &root);
+	ck_assert_uint_eq(f.size, cp->size);
+	ck_assert(memcmp(root.b, cp->root.b, 32) == 0);
+
+	/* Level-0 tiles hold the leaf hashes; the level-1 tile's first hash
+	 * is the root of the first 256 leaves. */
+	for (uint64_t n = 0; n * 256 < size; n++) {
+		struct kt_tile t = { 0, n, kt_tile_width(size, 0, n) };
+		ck_assert_int_eq(kt_tile_path(&t, path + 1, sizeof path - 1),
+		    KT_OK);
+		path[0] = '/';
+		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		ck_assert_uint_eq(r.len, (size_t)t.width * 32);
+		ck_assert_str_eq(r.ctype, "application/octet-stream");
+		if (t.width == 256)
+			ck_assert(strstr(r.cache, "immutable") != NULL);
+		for (unsigned i = 0; i < t.width; i++)
+			ck_assert(memcmp(r.body + i * 32,
+			    leaves[n * 256 + i].b, 32) == 0);
+		e2e_resp_free(&r);
+		/* The entry bundle of the same tile. */
+		t.level = KT_TILE_LEVEL_ENTRIES;
+		ck_assert_int_eq(kt_tile_path(&t, path + 1, sizeof path - 1),
+		    KT_OK);
+		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		{
+			size_t off = 0, k = 0, elen;
+			const uint8_t *ent;
+			while (kt_bundle_next((const uint8_t *)r.body, r.len,
+			    &off, &ent, &elen) == KT_OK) {
+				struct kt_hash h;
+				kt_hash_leaf(ent, elen, &h);
+				ck_assert(memcmp(h.b, leaves[n * 256 + k].b,
+				    32) == 0);
+				k++;
+			}
+			ck_assert_uint_eq(k, t.width);
+		}
+		e2e_resp_free(&r);
+	}
+	if (size >= 256) {
+		struct kt_frontier f2;
+		struct kt_hash r256;
+		kt_frontier_init(&f2);
+		for (int i = 0; i < 256; i++)
+			ck_assert_int_eq(kt_frontier_append(&f2, &leaves[i]),
+			    KT_OK);
+		kt_frontier_root(&f2, &r256);
+		struct kt_tile t = { 1, 0, kt_tile_width(size, 1, 0) };
+		ck_assert_int_eq(kt_tile_path(&t, path + 1, sizeof path - 1),
+		    KT_OK);
+		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		ck_assert(memcmp(r.body, r256.b, 32) == 0);
+		e2e_resp_free(&r);
+	}
+	/* A tile past the tree, and a width that is not the current one. */
+	snprintf(path, sizeof path, "/tile/0/%03llu",
+	    (unsigned long long)(size / 256 + 5));
+	ck_assert_int_eq(e2e_get(&S, path, &r), 404);
+	e2e_resp_free(&r);
+	free(leaves);
+}
+
+START_TEST(test_publish_lookup_proofs)
+{
+	struct kt_checkpoint cp, cp2;
+	struct e2e_resp r;
+	json_t *j, *res;
+	uint64_t size;
+	char body[65536], *p;
+
+	/* First publication, then idempotent republish. */
+	j = publish("alice@example.com", KEY_A, 200);
+	check_result(j, "alice@example.com", KEY_A, 1, &cp);
+	ck_assert_uint_eq(jint(j, "index"), 0);
+	json_decref(j);
+	j = publish("alice@example.com", KEY_A, 200);
+	check_result(j, "alice@example.com", KEY_A, 1, &cp);
+	ck_assert_uint_eq(jint(j, "index"), 0);
+	ck_assert_uint_eq(cp.size, 1);
+	json_decref(j);
+	ck_assert_uint_eq(e2e_size(&S), 1);
+
+	/* Rotation: version 2 links to version 1. */
+	j = publish("alice@example.com", KEY_B, 200);
+	check_result(j, "alice@example.com", KEY_B, 2, &cp);
+	ck_assert_uint_eq(jint(j, "index"), 1);
+	{
+		uint8_t ent[KT_ENTRY_MAX];
+		struct kt_entry e;
+		long el = e2e_b64(jstr(j, "entry"), ent, sizeof ent);
+		ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e), KT_OK);
+		ck_assert_uint_eq(e.prev_index, 0);
+	}
+	json_decref(j);
+
+	/* A batch of 300: one checkpoint for all, consecutive indexes. */
+	p = body + sprintf(body, "{\"entries\":[");
+	for (int i = 0; i < 299; i++)
+		p += sprintf(p, "{\"label\":\"user%d@example.com\",\"key_type\":"
+		    "\"ed25519\",\"key\":\"%s\"},", i, i % 2 ? KEY_A : KEY_B);
+	p += sprintf(p, "{\"label\":\"alice@example.com\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"%s\"}]}", KEY_C);
+	ck_assert_int_eq(e2e_post(&S, "/v1/keys:batch", body, &r), 200);
+	j = parse(&r);
+	e2e_resp_free(&r);
+	res = json_object_get(j, "results");
+	ck_assert_uint_eq(json_array_size(res), 300);
+	for (size_t i = 0; i < 300; i++) {
+		json_t *o = json_array_get(res, i);
+		char label[64];
+		snprintf(label, sizeof label, "user%zu@example.com", i);
+		if (i < 299)
+			check_result(o, label, i % 2 ? KEY_A : KEY_B, 1, &cp2);
+		else
+			check_result(o, "alice@example.com", KEY_C, 3, &cp2);
+		ck_assert_uint_eq(jint(o, "index"), 2 + i);
+		ck_assert_str_eq(jstr(o, "checkpoint"),
+		    jstr(json_array_get(res, 0), "checkpoint"));
+	}
+	ck_assert_uint_eq(cp2.size, 302);
+	json_decref(j);
+
+	/* Revocation, and revoking again is a conflict. */
+	j = publish("alice@example.com", NULL, 200);
+	check_result(j, "alice@example.com", NULL, 4, &cp);
+	json_decref(j);
+	size = e2e_size(&S);
+	ck_assert_uint_eq(size, 303);
+	j = publish("alice@example.com", NULL, 409);
+	json_decref(j);
+	j = publish("nobody@example.com", NULL, 409);
+	json_decref(j);
+	ck_assert_uint_eq(e2e_size(&S), size);
+
+	/* Lookup and history. */
+	ck_assert_int_eq(e2e_get(&S, "/v1/keys/alice@example.com", &r), 200);
+	j = parse(&r);
+	e2e_resp_free(&r);
+	check_result(j, "alice@example.com", NULL, 4, &cp);
+	ck_assert_str_eq(jstr(j, "label"), "alice@example.com");
+	ck_assert_uint_eq(jint(j, "index"), 302);
+	json_decref(j);
+	ck_assert_int_eq(e2e_get(&S, "/v1/keys/alice%40example.com/history",
+	    &r), 200);
+	j = parse(&r);
+	e2e_resp_free(&r);
+	{
+		const char *note = jstr(j, "checkpoint");
+		json_t *vs = json_object_get(j, "versions");
+		static const uint64_t idx[] = { 0, 1, 301, 302 };
+		ck_assert_int_eq(e2e_open_checkpoint(&S, note, strlen(note),
+		    &cp), 0);
+		ck_assert_uint_eq(json_array_size(vs), 4);
+		for (size_t i = 0; i < 4; i++) {
+			json_t *v = json_array_get(vs, i);
+			ck_assert_uint_eq(jint(v, "version"), i + 1);
+			ck_assert_uint_eq(jint(v, "index"), idx[i]);
+			ck_assert_int_eq(e2e_check_inclusion(jstr(v, "entry"),
+			    idx[i], json_object_get(v, "proof"), &cp), 0);
+		}
+	}
+	json_decref(j);
+	ck_assert_int_eq(e2e_get(&S, "/v1/keys/user7%40example.com", &r), 200);
+	e2e_resp_free(&r);
+	ck_assert_int_eq(e2e_get(&S, "/v1/keys/nobody@example.com", &r), 404);
+	ck_assert(strstr(r.body, "\"error\"") != NULL);
+	e2e_resp_free(&r);
+
+	/* A label that needs percent-encoding in the path. */
+	j = publish("a b/c+d\\u00e9", KEY_A, 200);
+	json_decref(j);
+	ck_assert_int_eq(e2e_get(&S, "/v1/keys/a%20b%2Fc+d%C3%A9", &r), 200);
+	j = parse(&r);
+	e2e_resp_free(&r);
+	ck_assert_str_eq(jstr(j, "label"), "a b/c+d\xc3\xa9");
+	json_decref(j);
+	size = e2e_size(&S);
+
+	/* /checkpoint is the latest note, signed by the log. */
+	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &r), 200);
+	ck_assert(strncmp(r.ctype, "text/plain", 10) == 0);
+	ck_assert_int_eq(e2e_open_checkpoint(&S, r.body, r.len, &cp), 0);
+	ck_assert_uint_eq(cp.size, size);
+	remember(&cp);
+	e2e_resp_free(&r);
+	{
+		struct e2e_resp h;
+		char url[128];
+		snprintf(url, sizeof url, "%s/checkpoint", S.url);
+		ck_assert_int_eq(e2e_http(NULL, "HEAD", url, NULL, NULL, NULL, 0,
+		    &h), 0);
+		ck_assert_int_eq(h.status, 200);
+		e2e_resp_free(&h);
+	}
+
+	/* Inclusion proofs at older sizes, by index and by leaf hash, and
+	 * consistency between every two checkpoints seen. */
+	for (size_t a = 0; a < nseen; a++) {
+		for (uint64_t i = 0; i < seen[a].size; i += 37) {
+			char path[256];
+			snprintf(path, sizeof path, "/v1/proof/inclusion?index="
+			    "%llu&size=%llu", (unsigned long long)i,
+			    (unsigned long long)seen[a].size);
+			ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+			j = parse(&r);
+			e2e_resp_free(&r);
+			snprintf(path, sizeof path, "/v1/entries?start=%llu&end="
+			    "%llu", (unsigned long long)i,
+			    (unsigned long long)i + 1);
+			ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+			{
+				json_t *ej = parse(&r);
+				const char *eb = json_string_value(
+				    json_array_get(json_object_get(ej,
+				    "entries"), 0));
+				uint8_t ent[KT_ENTRY_MAX];
+				struct kt_hash lh;
+				char b64[64], enc[128];
+				long el = e2e_b64(eb, ent, sizeof ent);
+				ck_assert_int_eq(e2e_check_inclusion(eb, i, j,
+				    &seen[a]), 0);
+				/* The same proof by leaf hash. */
+				kt_hash_leaf(ent, (size_t)el, &lh);
+				sodium_bin2base64(b64, sizeof b64, lh.b, 32,
+				    sodium_base64_VARIANT_ORIGINAL);
+				char *o = enc;
+				for (char *c = b64; *c; c++)
+					o += *c == '+' ? sprintf(o, "%%2B") :
+					    *c == '/' ? sprintf(o, "%%2F") :
+					    *c == '=' ? sprintf(o, "%%3D") :
+					    sprintf(o, "%c", *c);
+				json_decref(ej);
+				e2e_resp_free(&r);
+				snprintf(path, sizeof path, "/v1/proof/inclusion?"
+				    "leaf_hash=%s&size=%llu", enc,
+				    (unsigned long long)seen[a].size);
+				ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+				ej = parse(&r);
+				ck_assert(json_equal(ej, j));
+				json_decref(ej);
+				e2e_resp_free(&r);
+			}
+			json_decref(j);
+		}
+		for (size_t b = 0; b < nseen; b++) {
+			char path[128];
+			struct kt_hash hs[KT_MAX_PROOF];
+			json_t *arr;
+			if (seen[a].size > seen[b].size)
+				continue;
+			snprintf(path, sizeof path, "/v1/proof/consistency?old="
+			    "%llu&new=%llu", (unsigned long long)seen[a].size,
+			    (unsigned long long)seen[b].size);
+			ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+			j = parse(&r);
+			e2e_resp_free(&r);
+			arr = json_object_get(j, "hashes");
+			for (size_t k = 0; k < json_array_size(arr); k++)
+				ck_assert_int_eq(e2e_b64(json_string_value(
+				    json_array_get(arr, k)), hs[k].b, 32), 32);
+			ck_assert_int_eq(kt_merkle_verify_consistency(
+			    seen[a].size, seen[b].size, hs,
+			    json_array_size(arr), &seen[a].root,
+			    &seen[b].root), KT_OK);
+			json_decref(j);
+		}
+	}
+	ck_assert_uint_ge(nseen, 4);
+
+	check_entries_and_tiles(size, &cp);
+
+	/* Metrics count what happened. */
+	ck_assert_int_eq(e2e_get(&S, "/metrics", &r), 200);
+	{
+		char want[64];
+		snprintf(want, sizeof want, "kt_tree_size %llu\n",
+		    (unsigned long long)size);
+		ck_assert_msg(strstr(r.body, want) != NULL, "%s", r.body);
+	}
+	ck_assert(strstr(r.body, "kt_http_requests_total{route=\"keys_post\","
+	    "status=\"200\"}") != NULL);
+	ck_assert(strstr(r.body, "kt_http_requests_total{route=\"keys_post\","
+	    "status=\"409\"} 2") != NULL);
+	ck_assert(strstr(r.body, "kt_commit_seconds_bucket") != NULL);
+	ck_assert(strstr(r.body, "kt_proof_seconds_count") != NULL);
+	ck_assert(strstr(r.body, "kt_batch_size_bucket") != NULL);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+/* ---- authorisation ---------------------------------------------------- */
+
+START_TEST(test_auth)
+{
+	static const char body[] = "{\"label\":\"mallory\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"" KEY_A "\"}";
+	static const char batch[] = "{\"entries\":[{\"label\":\"mallory\","
+	    "\"key_type\":\"ed25519\",\"key\":\"" KEY_A "\"}]}";
+	const char *tokens[] = { NULL, "wrong-token", "", NULL };
+	char url[128], url2[128];
+	struct e2e_resp r;
+
+	snprintf(url, sizeof url, "%s/v1/keys", S.url);
+	snprintf(url2, sizeof url2, "%s/v1/keys:batch", S.url);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(e2e_http(NULL, "POST", url, tokens[i], NULL,
+		    body, strlen(body), &r), 0);
+		ck_assert_int_eq(r.status, 401);
+		ck_assert_str_eq(r.www_auth, "Bearer");
+		ck_assert(strstr(r.body, "\"error\"") != NULL);
+		e2e_resp_free(&r);
+		ck_assert_int_eq(e2e_http(NULL, "POST", url2, tokens[i], NULL,
+		    batch, strlen(batch), &r), 0);
+		ck_assert_int_eq(r.status, 401);
+		e2e_resp_free(&r);
+	}
+	{
+		/* Another scheme, and the token's hash instead of the token. */
+		char h1[200], h2[200];
+		const char *hs1[] = { h1, NULL }, *hs2[] = { h2, NULL };
+		char line[128];
+		FILE *f = fopen(S.tokens, "r");
+		ck_assert(f != NULL && fgets(line, sizeof line, f) != NULL);
+		fclose(f);
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(h1, sizeof h1, "Authorization: Basic %s", S.token);
+		snprintf(h2, sizeof h2, "Authorization: Bearer %s", line);
+		ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, hs1, body,
+		    strlen(body), &r), 0);
+		ck_assert_int_eq(r.status, 401);
+		e2e_resp_free(&r);
+		ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, hs2, body,
+		    strlen(body), &r), 0);
+		ck_assert_int_eq(r.status, 401);
+		e2e_resp_free(&r);
+	}
+	ck_assert_uint_eq(e2e_size(&S), 0);
+	ck_assert_int_eq(e2e_get(&S, "/v1/keys/mallory", &r), 404);
+	e2e_resp_free(&r);
+	/* The right token works. */
+	ck_assert_int_eq(e2e_http(NULL, "POST", url, S.token, NULL, body,
+	    strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	e2e_resp_free(&r);
+	ck_assert_uint_eq(e2e_size(&S), 1);
+}
+END_TEST
+
+/* ---- malformed requests: exact status, tree unchanged ----------------- */
+
+struct bad {
+	const char *method;
+	const char *path;
+	const char *body;      /* NULL: none */
+	long status;
+	const char *ctype;     /* NULL: application/json for POST */
+};
+
+#define PUB(l, t, k) "{\"label\":" l ",\"key_type\":" t ",\"key\":" k "}"
+#define KA "\"" KEY_A "\""
+
+static const struct bad bads[] = {
+	/* JSON syntax and shape */
+	{ "POST", "/v1/keys", "not json", 400, NULL },
+	{ "POST", "/v1/keys", "", 400, NULL },
+	{ "POST", "/v1/keys", "[]", 400, NULL },
+	{ "POST", "/v1/keys", "{}", 400, NULL },
+	{ "POST", "/v1/keys", "{\"label\":\"x\"", 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", KA) " trailing", 400,
+	  NULL },
+	{ "POST", "/v1/keys", "{\"label\":\"x\",\"label\":\"y\","
+	  "\"key_type\":\"ed25519\",\"key\":" KA "}", 400, NULL },
+	{ "POST", "/v1/keys", "{\"label\":\"\xc3\x28\",\"key_type\":"
+	  "\"ed25519\",\"key\":" KA "}", 400, NULL },
+	/* wrong types */
+	{ "POST", "/v1/keys", PUB("42", "\"ed25519\"", KA), 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "7", KA), 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "[1,2]"), 400, NULL },
+	{ "POST", "/v1/keys", "{\"label\":\"x\",\"revoke\":\"yes\"}", 400,
+	  NULL },
+	{ "POST", "/v1/keys", "{\"label\":\"x\",\"revoke\":true,\"key\":" KA
+	  "}", 400, NULL },
+	{ "POST", "/v1/keys", "{\"label\":\"x\",\"key\":" KA "}", 400, NULL },
+	{ "POST", "/v1/keys", "{\"label\":\"x\",\"key_type\":\"ed25519\","
+	  "\"key\":" KA ",\"extra\":1}", 400, NULL },
+	/* bad base64 and keys */
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "\"!!!!\""), 400,
+	  NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"",
+	  "\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo\""), 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"",
+	  "\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURp=\""), 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "\"AAAA\""), 400,
+	  NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "\"\""), 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"Ed25519\"", KA), 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"abcdefghijklmnopq\"", KA), 400,
+	  NULL },
+	/* bad labels */
+	{ "POST", "/v1/keys", PUB("\"\"", "\"ed25519\"", KA), 400, NULL },
+	{ "POST", "/v1/keys", PUB("\"a\\u0001b\"", "\"ed25519\"", KA), 400,
+	  NULL },
+	{ "POST", "/v1/keys", PUB("\"a\\u0000b\"", "\"ed25519\"", KA), 400,
+	  NULL },
+	{ "POST", "/v1/keys", PUB("\"a\\u007fb\"", "\"ed25519\"", KA), 400,
+	  NULL },
+	/* conflicts */
+	{ "POST", "/v1/keys", "{\"label\":\"never-published\","
+	  "\"revoke\":true}", 409, NULL },
+	/* batches */
+	{ "POST", "/v1/keys:batch", "{\"entries\":{}}", 400, NULL },
+	{ "POST", "/v1/keys:batch", "{\"entries\":[]}", 400, NULL },
+	{ "POST", "/v1/keys:batch", "{\"items\":[]}", 400, NULL },
+	{ "POST", "/v1/keys:batch", "{\"entries\":[" PUB("\"ok1\"",
+	  "\"ed25519\"", KA) "," PUB("\"ok2\"", "\"ed25519\"", "\"bad\"") "]}",
+	  400, NULL },
+	{ "POST", "/v1/keys:batch", "{\"entries\":[1]}", 400, NULL },
+	/* content type and query on a write */
+	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", KA), 415,
+	  "Content-Type: multipart/form-data; boundary=x" },
+	{ "POST", "/v1/keys?debug=1", PUB("\"x\"", "\"ed25519\"", KA), 400,
+	  NULL },
+	/* wrong methods */
+	{ "GET", "/v1/keys", NULL, 405, NULL },
+	{ "GET", "/v1/keys:batch", NULL, 405, NULL },
+	{ "POST", "/checkpoint", "{}", 405, NULL },
+	{ "DELETE", "/v1/keys/alice", NULL, 405, NULL },
+	{ "PUT", "/v1/keys", "{}", 405, NULL },
+	{ "POST", "/v1/entries?start=0&end=1", "{}", 405, NULL },
+	/* unknown routes */
+	{ "GET", "/", NULL, 404, NULL },
+	{ "GET", "/v1/nothing", NULL, 404, NULL },
+	{ "GET", "/checkpoint/", NULL, 404, NULL },
+	{ "GET", "/v2/keys/alice", NULL, 404, NULL },
+	/* bad labels in the path */
+	{ "GET", "/v1/keys/%ZZ", NULL, 400, NULL },
+	{ "GET", "/v1/keys/%4", NULL, 400, NULL },
+	{ "GET", "/v1/keys/%01abc", NULL, 400, NULL },
+	{ "GET", "/v1/keys/%C3%28", NULL, 400, NULL },
+	{ "GET", "/v1/keys/", NULL, 400, NULL },
+	{ "GET", "/v1/keys/a/b", NULL, 400, NULL },
+	{ "GET", "/v1/keys/never-published", NULL, 404, NULL },
+	{ "GET", "/v1/keys/never-published/history", NULL, 404, NULL },
+	/* bad query parameters */
+	{ "GET", "/v1/proof/inclusion?index=0", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=-1&size=1", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=01&size=2", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=+1&size=2", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=5&size=2", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=0&size=999999", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=0&size=0", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=99999999999999999999&size=1",
+	  NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=0&size=1&leaf_hash=AAAA", NULL,
+	  400, NULL },
+	{ "GET", "/v1/proof/inclusion?leaf_hash=notbase64&size=1", NULL, 400,
+	  NULL },
+	{ "GET", "/v1/proof/inclusion?leaf_hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	  "AAAAAAAAAAAAAAA%3D&size=1", NULL, 404, NULL },
+	{ "GET", "/v1/proof/inclusion?index=0&size=1&size=1", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=0&size=1&x=1", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=&size=1", NULL, 400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=%ZZ&size=1", NULL, 400, NULL },
+	{ "GET", "/v1/proof/consistency?old=3&new=2", NULL, 400, NULL },
+	{ "GET", "/v1/proof/consistency?old=1", NULL, 400, NULL },
+	{ "GET", "/v1/proof/consistency?old=1&new=999999", NULL, 400, NULL },
+	{ "GET", "/v1/proof/consistency?old=1&new=2x", NULL, 400, NULL },
+	{ "GET", "/v1/entries?start=2&end=1", NULL, 400, NULL },
+	{ "GET", "/v1/entries?start=0&end=0", NULL, 400, NULL },
+	{ "GET", "/v1/entries?start=0&end=999999", NULL, 400, NULL },
+	{ "GET", "/v1/entries?start=0&end=1001", NULL, 400, NULL },
+	{ "GET", "/v1/entries?start=abc&end=1", NULL, 400, NULL },
+	{ "GET", "/v1/entries?start=0&start=0&end=1", NULL, 400, NULL },
+	{ "GET", "/v1/entries?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", NULL, 400,
+	  NULL },
+	{ "GET", "/checkpoint?x=1", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?from=1", NULL, 400, NULL },
+	/* tiles */
+	{ "GET", "/tile/0/1000", NULL, 404, NULL },
+	{ "GET", "/tile/0/x001/000", NULL, 404, NULL },
+	{ "GET", "/tile/0/000.p/0", NULL, 404, NULL },
+	{ "GET", "/tile/0/000.p/256", NULL, 404, NULL },
+	{ "GET", "/tile/64/000", NULL, 404, NULL },
+	{ "GET", "/tile/entries/abc", NULL, 404, NULL },
+};
+
+START_TEST(test_malformed)
+{
+	struct e2e_resp r, cp0, cp1;
+	char url[1024];
+	uint64_t size;
+	json_t *j;
+
+	/* Some state first, so "unchanged" means something. */
+	j = publish("alice", KEY_A, 200);
+	json_decref(j);
+	j = publish("bob", KEY_B, 200);
+	json_decref(j);
+	size = e2e_size(&S);
+	ck_assert_uint_eq(size, 2);
+	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &cp0), 200);
+
+	ck_assert_uint_ge(sizeof bads / sizeof bads[0], 30);
+	for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+		const struct bad *b = &bads[i];
+		const char *hdrs[] = { b->ctype, NULL };
+		snprintf(url, sizeof url, "%s%s", S.url, b->path);
+		ck_assert_int_eq(e2e_http(NULL, b->method, url, S.token,
+		    b->ctype ? hdrs : NULL, b->body,
+		    b->body ? strlen(b->body) : 0, &r), 0);
+		ck_assert_msg(r.status == b->status, "case %zu: %s %s: got %ld "
+		    "want %ld (%s)", i, b->method, b->path, r.status, b->status,
+		    r.body);
+		/* Every error says what was wrong, in JSON. */
+		if (strcmp(b->method, "HEAD") != 0) {
+			json_t *e = json_loads(r.body, 0, NULL);
+			ck_assert_msg(e != NULL && json_is_string(
+			    json_object_get(e, "error")), "case %zu: body %s",
+			    i, r.body);
+			ck_assert_uint_gt(strlen(json_string_value(
+			    json_object_get(e, "error"))), 5);
+			json_decref(e);
+		}
+		if (b->status == 405)
+			ck_assert(r.allow[0] != '\0');
+		e2e_resp_free(&r);
+	}
+	ck_assert_uint_eq(e2e_size(&S), size);
+	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &cp1), 200);
+	ck_assert_str_eq(cp0.body, cp1.body);
+	e2e_resp_free(&cp0);
+	e2e_resp_free(&cp1);
+	/* Still serving normally. */
+	j = publish("carol", KEY_C, 200);
+	ck_assert_uint_eq(jint(j, "index"), 2);
+	json_decref(j);
+}
+END_TEST
+
+/* ---- restart ---------------------------------------------------------- */
+
+START_TEST(test_restart)
+{
+	struct e2e_resp r, cp0;
+	struct kt_checkpoint cp;
+	char body[8192], *p;
+	json_t *j;
+
+	p = body + sprintf(body, "{\"entries\":[");
+	for (int i = 0; i < 20; i++)
+		p += sprintf(p, "%s{\"label\":\"r%d\",\"key_type\":\"ed25519\","
+		    "\"key\":\"%s\"}", i ? "," : "", i, KEY_A);
+	sprintf(p, "]}");
+	ck_assert_int_eq(e2e_post(&S, "/v1/keys:batch", body, &r), 200);
+	e2e_resp_free(&r);
+	j = publish("r3", KEY_B, 200);
+	json_decref(j);
+	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &cp0), 200);
+
+	ck_assert_int_eq(e2e_stop(&S), 0);
+	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	ck_assert_uint_eq(S.startup_size, 21);
+	ck_assert_uint_eq(e2e_size(&S), 21);
+	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &r), 200);
+	ck_assert_str_eq(r.body, cp0.body);
+	e2e_resp_free(&r);
+	e2e_resp_free(&cp0);
+
+	ck_assert_int_eq(e2e_get(&S, "/v1/keys/r3", &r), 200);
+	j = parse(&r);
+	e2e_resp_free(&r);
+	check_result(j, "r3", KEY_B, 2, &cp);
+	ck_assert_uint_eq(jint(j, "index"), 20);
+	json_decref(j);
+	/* Appends continue where they were; versions too. */
+	j = publish("r3", KEY_C, 200);
+	check_result(j, "r3", KEY_C, 3, &cp);
+	ck_assert_uint_eq(jint(j, "index"), 21);
+	json_decref(j);
+	j = publish("r4", KEY_A, 200);   /* idempotent across the restart */
+	ck_assert_uint_eq(jint(j, "index"), 4);
+	json_decref(j);
+	ck_assert_uint_eq(e2e_size(&S), 22);
+}
+END_TEST
+
+static Suite *
+api_suite(void)
+{
+	Suite *s = suite_create("kt-logd api");
+	TCase *tc;
+
+	tc = tcase_create("publish_lookup_proofs");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_publish_lookup_proofs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("auth");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_auth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("malformed");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_malformed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("restart");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_restart);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(api_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,331 @@
+/*
+ * check_cli.c: kt-logd's command line with the real binary: usage errors
+ * (exit 2), --help (exit 0), keygen (mode 0600, never overwrites, verifier
+ * key last), token (hash line), serve's refusals (unsafe key file, another
+ * log's folder, anonymous writes off loopback, bad config), writes without
+ * tokens, and clean stops on SIGTERM and SIGINT.
+ */
+#include <check.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+#define KEY_A "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+#define PUBLISH "{\"label\":\"x\",\"key_type\":\"ed25519\",\"key\":\"" \
+	KEY_A "\"}"
+
+static struct e2e_server S;
+static char out[8192], err[8192];
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
+}
+
+static void
+teardown(void)
+{
+	e2e_cleanup(&S);
+}
+
+START_TEST(test_usage)
+{
+	static const char *const cases[][8] = {
+		{ NULL },
+		{ "bogus", NULL },
+		{ "keygen", NULL },
+		{ "keygen", "--origin", "x.example/log", NULL },
+		{ "keygen", "--out", "/nonexistent/k", NULL },
+		{ "keygen", "--origin", NULL },
+		{ "keygen", "--bogus", NULL },
+		{ "keygen", "--origin", "a", "--out", "b", "extra", NULL },
+		{ "token", "extra", NULL },
+		{ "serve", NULL },
+		{ "serve", "--bogus", NULL },
+		{ "serve", "--key", "k", NULL },
+		{ "serve", "--data", "d", NULL },
+		{ "serve", "--data", "d", "--key", "k", "--listen", "nocolon",
+		  NULL },
+		{ "serve", "--data", "d", "--key", "k", "--threads", "0", NULL },
+		{ "serve", "--data", "d", "--key", "k", "--config",
+		  "/nonexistent/conf", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int st = e2e_run(cases[i], out, sizeof out, err, sizeof err);
+		ck_assert_msg(st == 2, "case %zu: exit %d, stderr %s", i, st,
+		    err);
+		ck_assert_msg(strlen(err) > 10, "case %zu: no message", i);
+	}
+	{
+		static const char *const helps[][3] = {
+			{ "--help", NULL }, { "keygen", "--help", NULL },
+			{ "token", "--help", NULL }, { "serve", "--help", NULL },
+		};
+		for (size_t i = 0; i < 4; i++) {
+			ck_assert_int_eq(e2e_run(helps[i], out, sizeof out, err,
+			    sizeof err), 0);
+			ck_assert(strstr(out, "usage") != NULL);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_keygen)
+{
+	char path[400], before[512];
+	struct stat st;
+	struct kt_verifier v;
+	FILE *f;
+	char *last;
+
+	snprintf(path, sizeof path, "%s/k2.key", S.dir);
+	{
+		const char *a[] = { "keygen", "--origin", "kt.example/x",
+		    "--out", path, NULL };
+		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 0);
+	}
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	ck_assert(f != NULL && fgets(before, sizeof before, f) != NULL);
+	fclose(f);
+	ck_assert(strncmp(before, "PRIVATE+KEY+kt.example/x+", 25) == 0);
+	/* The verifier key is the last stdout line and is never the secret. */
+	out[strlen(out) - 1] = '\0';
+	last = strrchr(out, '\n');
+	last = last ? last + 1 : out;
+	ck_assert_int_eq(kt_verifier_parse(last, strlen(last), &v), KT_OK);
+	ck_assert_str_eq(v.name, "kt.example/x");
+	ck_assert(strstr(out, "PRIVATE") == NULL);
+	/* Refuses to overwrite. */
+	{
+		const char *a[] = { "keygen", "--origin", "kt.example/y",
+		    "--out", path, NULL };
+		char now[512];
+		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert(strstr(err, "overwrite") != NULL);
+		f = fopen(path, "r");
+		ck_assert(f != NULL && fgets(now, sizeof now, f) != NULL);
+		fclose(f);
+		ck_assert_str_eq(now, before);
+	}
+	/* A bad origin. */
+	{
+		char p2[400];
+		const char *a[] = { "keygen", "--origin", "has space", "--out",
+		    p2, NULL };
+		snprintf(p2, sizeof p2, "%s/k3.key", S.dir);
+		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert_int_ne(access(p2, F_OK), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_token)
+{
+	const char *a[] = { "token", NULL };
+	char tok[128], line[128], want[128];
+	uint8_t h[32];
+
+	ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 0);
+	ck_assert_int_eq(sscanf(out, "%127s %127s", tok, line), 2);
+	ck_assert_uint_ge(strlen(tok), 32);
+	crypto_hash_sha256(h, (const uint8_t *)tok, strlen(tok));
+	strcpy(want, "sha256:");
+	sodium_bin2hex(want + 7, sizeof want - 7, h, 32);
+	ck_assert_str_eq(line, want);
+	/* Two tokens differ. */
+	{
+		char tok2[128];
+		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 0);
+		ck_assert_int_eq(sscanf(out, "%127s", tok2), 1);
+		ck_assert_str_ne(tok, tok2);
+	}
+}
+END_TEST
+
+static int
+serve_status(const char *const *extra)
+{
+	const char *a[24] = { "serve", "--data", S.data, "--key", S.key,
+	    "--listen", "127.0.0.1:0" };
+	size_t n = 7;
+	for (size_t i = 0; extra[i] != NULL; i++)
+		a[n++] = extra[i];
+	a[n] = NULL;
+	return e2e_run(a, out, sizeof out, err, sizeof err);
+}
+
+START_TEST(test_serve_refusals)
+{
+	/* Key readable by the group. */
+	ck_assert_int_eq(chmod(S.key, 0640), 0);
+	{
+		const char *x[] = { "--tokens", S.tokens, NULL };
+		ck_assert_int_eq(serve_status(x), 1);
+		ck_assert_msg(strstr(err, "chmod 600") != NULL, "%s", err);
+	}
+	ck_assert_int_eq(chmod(S.key, 0600), 0);
+	/* Anonymous writes only on loopback, and not with tokens. */
+	{
+		const char *a[] = { "serve", "--data", S.data, "--key", S.key,
+		    "--listen", "0.0.0.0:0", "--allow-anonymous-writes", NULL };
+		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 2);
+		ck_assert(strstr(err, "loopback") != NULL);
+	}
+	{
+		const char *x[] = { "--tokens", S.tokens,
+		    "--allow-anonymous-writes", NULL };
+		ck_assert_int_eq(serve_status(x), 2);
+	}
+	/* A bad config value names the setting. */
+	{
+		FILE *f = fopen(S.conf, "w");
+		const char *x[] = { "--config", S.conf, NULL };
+		fputs("# comment\nmax_batch = lots\n", f);
+		fclose(f);
+		ck_assert_int_eq(serve_status(x), 2);
+		ck_assert(strstr(err, "max_batch") != NULL);
+		f = fopen(S.conf, "w");
+		fputs("no_such_setting = 1\n", f);
+		fclose(f);
+		ck_assert_int_eq(serve_status(x), 2);
+		f = fopen(S.conf, "w");
+		fputs("max_batch = 10 # inline comments are not allowed\n", f);
+		fclose(f);
+		ck_assert_int_eq(serve_status(x), 2);
+		f = fopen(S.conf, "w");
+		fputs("  # fine\n\nmax_batch = 10\nthreads=1\n", f);
+		fclose(f);
+	}
+	/* A tokens file with a bad line, or writable by others. */
+	{
+		char bad[400];
+		const char *x[] = { "--tokens", bad, NULL };
+		FILE *f;
+		snprintf(bad, sizeof bad, "%s/badtokens", S.dir);
+		f = fopen(bad, "w");
+		fputs("sha256:xyz\n", f);
+		fclose(f);
+		ck_assert_int_eq(serve_status(x), 1);
+		ck_assert_int_eq(chmod(S.tokens, 0666), 0);
+		x[1] = S.tokens;
+		ck_assert_int_eq(serve_status(x), 1);
+		ck_assert_int_eq(chmod(S.tokens, 0600), 0);
+	}
+	/* A folder of another log is refused. */
+	{
+		struct e2e_server other;
+		ck_assert_int_eq(e2e_start(&S, NULL), 0);
+		ck_assert_int_eq(e2e_stop(&S), 0);
+		ck_assert_int_eq(e2e_setup(&other, NULL), 0);
+		const char *a[] = { "serve", "--data", S.data, "--key", other.key,
+		    "--listen", "127.0.0.1:0", NULL };
+		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert(strlen(err) > 10);
+		e2e_cleanup(&other);
+	}
+}
+END_TEST
+
+START_TEST(test_writes_without_tokens)
+{
+	struct e2e_resp r;
+	char url[128];
+
+	/* No --tokens: writes are refused, reads work. */
+	{
+		const char *x[] = { NULL };
+		ck_assert_int_eq(e2e_start(&S, x), 0);
+	}
+	snprintf(url, sizeof url, "%s/v1/keys", S.url);
+	ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, NULL, PUBLISH,
+	    strlen(PUBLISH), &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert(strstr(r.body, "--tokens") != NULL);
+	e2e_resp_free(&r);
+	ck_assert_int_eq(e2e_http(NULL, "POST", url, "anything", NULL, PUBLISH,
+	    strlen(PUBLISH), &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	e2e_resp_free(&r);
+	ck_assert_uint_eq(e2e_size(&S), 0);
+	ck_assert_int_eq(e2e_stop(&S), 0);
+
+	/* Explicit anonymous writes on loopback. */
+	{
+		const char *x[] = { "--allow-anonymous-writes", NULL };
+		ck_assert_int_eq(e2e_start(&S, x), 0);
+	}
+	snprintf(url, sizeof url, "%s/v1/keys", S.url);
+	ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, NULL, PUBLISH,
+	    strlen(PUBLISH), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	e2e_resp_free(&r);
+	ck_assert_uint_eq(e2e_size(&S), 1);
+	/* SIGINT stops cleanly too. */
+	kill(S.pid, SIGINT);
+	{
+		int st;
+		ck_assert_int_eq(waitpid(S.pid, &st, 0), S.pid);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		S.pid = 0;
+	}
+	/* Structured logs: one JSON object per line on stderr. */
+	{
+		FILE *f = fopen(S.log, "r");
+		char line[4096];
+		int n = 0, stopped = 0;
+		ck_assert(f != NULL);
+		while (fgets(line, sizeof line, f) != NULL) {
+			json_t *j = json_loads(line, 0, NULL);
+			ck_assert_msg(j != NULL, "not JSON: %s", line);
+			ck_assert(json_is_string(json_object_get(j, "event")));
+			ck_assert(json_is_string(json_object_get(j, "ts")));
+			if (strcmp(json_string_value(json_object_get(j,
+			    "event")), "stopped") == 0)
+				stopped = 1;
+			ck_assert(strstr(line, "PRIVATE") == NULL);
+			json_decref(j);
+			n++;
+		}
+		fclose(f);
+		ck_assert_int_ge(n, 4);
+		ck_assert(stopped);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("kt-logd cli");
+	TCase *tc = tcase_create("cli");
+	SRunner *sr;
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_usage);
+	tcase_add_test(tc, test_keygen);
+	tcase_add_test(tc, test_token);
+	tcase_add_test(tc, test_serve_refusals);
+	tcase_add_test(tc, test_writes_without_tokens);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}
