@@ -890,6 +890,12 @@ kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
 		st = verify_ghost(ev, vk, r);
 	else if (strcmp(type, "bad-entries") == 0)
 		st = verify_bad_entries(ev, vk, r);
+	else if (strcmp(type, "unlogged-key") == 0)
+		/* A proof that fails proves nothing: anyone can write one. */
+		st = fail(r, "%s", "NOT PROVEN: an unlogged-key record shows "
+		    "what a server sent (a key with an inclusion proof that "
+		    "does not verify); responses are not signed, so a third "
+		    "party cannot tell who made it");
 	else if (strcmp(type, "rollback") == 0 ||
 	    strcmp(type, "inconsistent") == 0) {
 		/* Check what can be checked, then say why it is not proof. */
