@@ -47,7 +47,7 @@ struct cp {
 	char *lines[KT_WCLIENT_MAX]; /* verified line per witness, or NULL */
 };
 
-/* Why the last submission failed, to log changes only, not repeats. */
+/* How the last submission ended: state changes are logged, repeats not. */
 enum why {
 	WHY_START = 0, /* nothing sent yet */
 	WHY_OK,
