@@ -591,6 +591,7 @@ END_TEST
 
 static atomic_uint cur_port;
 static atomic_int stop_flag;
+static atomic_uint n_answers; /* HTTP answers of any status */
 static pthread_mutex_t rec_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t max_cosigned[2];
 static unsigned n_cosigned[2], n_refused[2], n_bad_cosig;
@@ -629,6 +630,7 @@ submit_loop(void *arg)
 			usleep(2000);
 			continue;
 		}
+		atomic_fetch_add(&n_answers, 1);
 		if (r->status == 200) {
 			int ok = wt_cosig_ok(&wv, note, nl, r->body, r->len,
 			    NULL);
@@ -677,9 +679,16 @@ START_TEST(test_kill9_forked_log)
 	/* Kill the witness with SIGKILL at random moments while both
 	 * branches of the forked log are being submitted. */
 	for (int round = 0; round < 8; round++) {
+		unsigned before = atomic_load(&n_answers);
+
 		pid = start_server(&port);
 		atomic_store(&cur_port, port);
-		usleep((useconds_t)(30000 + rand_r(&seed) % 200000));
+		/* Let the stream get going (a loaded machine or valgrind can
+		 * be slow), then kill at a random moment. */
+		for (int t = 0; t < 2000 && atomic_load(&n_answers) < before
+		    + 2; t++)
+			usleep(5000);
+		usleep((useconds_t)(rand_r(&seed) % 200000));
 		atomic_store(&cur_port, 0);
 		kill_hard(pid);
 	}
