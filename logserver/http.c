@@ -37,6 +37,8 @@ struct req {
 	enum kt_route route;
 	uint8_t *body;
 	size_t len, cap;
+	int too_large;          /* body passed the limit: answer 413 */
+	size_t discarded;
 	struct kt_api_write *w;
 };
 
@@ -121,8 +123,9 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 	return ret;
 }
 
-/* Answers at once, before the body is read: MHD then closes the
- * connection rather than read an upload nobody wants. */
+/* Answers and drops the rest of the request. On the first call (before
+ * the body is read) MHD then closes the connection rather than read an
+ * upload nobody wants. */
 static enum MHD_Result
 reject_early(struct req *q, kt_err e, const char *msg)
 {
@@ -199,10 +202,21 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		if (atomic_load(&q->phase) == PH_REJECTED)
 			return MHD_YES;
+		if (q->too_large) {
+			/* libmicrohttpd 0.9.75 cannot answer in the middle of
+			 * an upload: swallow a bounded amount so the 413 can be
+			 * sent at its end, and hang up on anything longer. */
+			q->discarded += n;
+			return q->discarded > 4 * h->limits.max_body ? MHD_NO :
+			    MHD_YES;
+		}
 		if (n > h->limits.max_body - q->len) {
-			snprintf(msg, sizeof msg, "request body is larger "
-			    "than %zu bytes", h->limits.max_body);
-			return reject_early(q, KT_ERR_TOO_LARGE, msg);
+			q->too_large = 1;
+			q->discarded = q->len + n;
+			free(q->body);
+			q->body = NULL;
+			q->len = q->cap = 0;
+			return MHD_YES;
 		}
 		if (q->len + n > q->cap) {
 			size_t ncap = q->cap ? q->cap : 4096;
@@ -219,6 +233,11 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		memcpy(q->body + q->len, upload, n);
 		q->len += n;
 		return MHD_YES;
+	}
+	if (q->too_large && atomic_load(&q->phase) == PH_NEW) {
+		snprintf(msg, sizeof msg, "request body is larger than %zu "
+		    "bytes", h->limits.max_body);
+		return reject_early(q, KT_ERR_TOO_LARGE, msg);
 	}
 
 	switch (atomic_load(&q->phase)) {

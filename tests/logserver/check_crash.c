@@ -1,0 +1,312 @@
+/*
+ * check_crash.c: kill -9 during a stream of concurrent writes. Several
+ * threads publish single keys and batches over keep-alive connections and
+ * record every acknowledged answer; the server is killed with SIGKILL
+ * mid-stream and restarted on the same folder. Then every acknowledged
+ * entry must be present, byte for byte, at its acknowledged index; the
+ * tree recomputed from all entries must match the new checkpoint; and
+ * every checkpoint any client saw must be a prefix of it (recomputed
+ * roots, and the server's consistency proofs).
+ */
+#include <check.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "e2e.h"
+#include "kt/entry.h"
+
+#define NTHREADS 4
+
+struct ack {
+	uint64_t index, version;
+	char *entry;          /* base64 as answered */
+	char *label;
+};
+
+struct cp_seen {
+	char *note;
+	struct kt_checkpoint cp;
+};
+
+static struct e2e_server S;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ack *acks;
+static size_t nacks, capacks;
+static struct cp_seen *cps;
+static size_t ncps, capcps;
+static atomic_int stop;
+
+static void
+record_cp(const char *note)
+{
+	for (size_t i = ncps; i-- > 0 && i + 8 >= ncps;)
+		if (strcmp(cps[i].note, note) == 0)
+			return;
+	if (ncps == capcps) {
+		capcps = capcps ? capcps * 2 : 256;
+		cps = realloc(cps, capcps * sizeof *cps);
+	}
+	cps[ncps++].note = strdup(note);
+}
+
+static void
+record(json_t *o)
+{
+	json_t *e = json_object_get(o, "entry");
+	json_t *cp = json_object_get(o, "checkpoint");
+	uint8_t ent[KT_ENTRY_MAX];
+	struct kt_entry d;
+	long el;
+
+	if (!json_is_string(e) || !json_is_string(cp))
+		return;
+	el = e2e_b64(json_string_value(e), ent, sizeof ent);
+	if (el <= 0 || kt_entry_decode(ent, (size_t)el, &d) != KT_OK)
+		return;
+	pthread_mutex_lock(&mu);
+	if (nacks == capacks) {
+		capacks = capacks ? capacks * 2 : 4096;
+		acks = realloc(acks, capacks * sizeof *acks);
+	}
+	acks[nacks].index = (uint64_t)json_integer_value(json_object_get(o,
+	    "index"));
+	acks[nacks].version = (uint64_t)json_integer_value(json_object_get(o,
+	    "version"));
+	acks[nacks].entry = strdup(json_string_value(e));
+	acks[nacks].label = strndup(d.label, d.label_len);
+	nacks++;
+	record_cp(json_string_value(cp));
+	pthread_mutex_unlock(&mu);
+}
+
+static void
+random_key(char *out, size_t cap)
+{
+	uint8_t k[32];
+	randombytes_buf(k, sizeof k);
+	sodium_bin2base64(out, cap, k, sizeof k,
+	    sodium_base64_VARIANT_ORIGINAL);
+}
+
+static void *
+writer(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	CURL *h = curl_easy_init();
+	char url[128], urlb[128], body[16384], key[64];
+
+	snprintf(url, sizeof url, "%s/v1/keys", S.url);
+	snprintf(urlb, sizeof urlb, "%s/v1/keys:batch", S.url);
+	for (unsigned i = 0; !atomic_load(&stop); i++) {
+		struct e2e_resp r;
+		int batch = id == 0 && i % 2 == 1;
+		json_t *j;
+
+		if (!batch) {
+			/* Labels repeat, so versions and links grow too. */
+			random_key(key, sizeof key);
+			snprintf(body, sizeof body, "{\"label\":\"w%d-%u\","
+			    "\"key_type\":\"ed25519\",\"key\":\"%s\"}", id,
+			    i % 40, key);
+		} else {
+			char *p = body + sprintf(body, "{\"entries\":[");
+			for (int k = 0; k < 20; k++) {
+				random_key(key, sizeof key);
+				p += sprintf(p, "%s{\"label\":\"b%u-%d\","
+				    "\"key_type\":\"ed25519\",\"key\":\"%s\"}",
+				    k ? "," : "", i % 7, k, key);
+			}
+			sprintf(p, "]}");
+		}
+		if (e2e_http(h, "POST", batch ? urlb : url, S.token, NULL, body,
+		    strlen(body), &r) != 0) {
+			e2e_resp_free(&r);
+			break;      /* the server is gone */
+		}
+		if (r.status == 200 && (j = json_loads(r.body, 0, NULL))) {
+			if (batch) {
+				json_t *res = json_object_get(j, "results");
+				for (size_t k = 0; k < json_array_size(res); k++)
+					record(json_array_get(res, k));
+			} else {
+				record(j);
+			}
+			json_decref(j);
+		} else if (r.status != 503) {
+			ck_abort_msg("status %ld: %s", r.status, r.body);
+		}
+		e2e_resp_free(&r);
+	}
+	curl_easy_cleanup(h);
+	return NULL;
+}
+
+static int
+cmp_cp(const void *a, const void *b)
+{
+	const struct cp_seen *x = a, *y = b;
+	return x->cp.size < y->cp.size ? -1 : x->cp.size > y->cp.size;
+}
+
+START_TEST(test_kill9_during_writes)
+{
+	pthread_t th[NTHREADS];
+	struct timespec ts = { 1, 200 * 1000 * 1000 };
+	uint64_t size, maxidx = 0;
+	char **entries;
+	struct kt_frontier f;
+	struct kt_checkpoint last;
+	struct e2e_resp r;
+	size_t c = 0;
+
+	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
+	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	for (intptr_t i = 0; i < NTHREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, writer,
+		    (void *)i), 0);
+	nanosleep(&ts, NULL);
+	e2e_kill9(&S);          /* mid-stream: writers are still posting */
+	atomic_store(&stop, 1);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_uint_gt(nacks, 100);
+
+	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	size = e2e_size(&S);
+	for (size_t i = 0; i < nacks; i++)
+		if (acks[i].index > maxidx)
+			maxidx = acks[i].index;
+	ck_assert_uint_gt(size, maxidx);
+
+	/* All entries, and the tree they make. */
+	entries = calloc(size, sizeof *entries);
+	kt_frontier_init(&f);
+	for (size_t i = 0; i < ncps; i++)
+		ck_assert_int_eq(e2e_open_checkpoint(&S, cps[i].note,
+		    strlen(cps[i].note), &cps[i].cp), 0);
+	qsort(cps, ncps, sizeof *cps, cmp_cp);
+	while (c < ncps && cps[c].cp.size == 0)
+		c++;
+	for (uint64_t start = 0; start < size; start += 1000) {
+		uint64_t end = start + 1000 < size ? start + 1000 : size;
+		char path[128];
+		json_t *j, *arr;
+		snprintf(path, sizeof path, "/v1/entries?start=%llu&end=%llu",
+		    (unsigned long long)start, (unsigned long long)end);
+		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		j = json_loads(r.body, 0, NULL);
+		e2e_resp_free(&r);
+		arr = json_object_get(j, "entries");
+		ck_assert_uint_eq(json_array_size(arr), end - start);
+		for (size_t k = 0; k < end - start; k++) {
+			const char *b = json_string_value(json_array_get(arr, k));
+			uint8_t ent[KT_ENTRY_MAX];
+			long el = e2e_b64(b, ent, sizeof ent);
+			struct kt_hash leaf, root;
+			ck_assert_int_gt(el, 0);
+			entries[start + k] = strdup(b);
+			kt_hash_leaf(ent, (size_t)el, &leaf);
+			ck_assert_int_eq(kt_frontier_append(&f, &leaf), KT_OK);
+			/* Every checkpoint seen is a prefix of this tree. */
+			while (c < ncps && cps[c].cp.size == f.size) {
+				kt_frontier_root(&f, &root);
+				ck_assert_msg(memcmp(root.b, cps[c].cp.root.b, 32)
+				    == 0, "checkpoint %llu is not a prefix",
+				    (unsigned long long)cps[c].cp.size);
+				c++;
+			}
+		}
+		json_decref(j);
+	}
+	ck_assert_uint_eq(c, ncps);
+	/* Every acknowledged entry at its acknowledged index. */
+	for (size_t i = 0; i < nacks; i++)
+		ck_assert_msg(strcmp(entries[acks[i].index], acks[i].entry) == 0,
+		    "ack %zu: entry %llu changed", i,
+		    (unsigned long long)acks[i].index);
+	/* The restarted log's checkpoint is this tree. */
+	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &r), 200);
+	ck_assert_int_eq(e2e_open_checkpoint(&S, r.body, r.len, &last), 0);
+	e2e_resp_free(&r);
+	ck_assert_uint_eq(last.size, size);
+	{
+		struct kt_hash root;
+		kt_frontier_root(&f, &root);
+		ck_assert(memcmp(root.b, last.root.b, 32) == 0);
+	}
+	/* The server's consistency proofs agree, for a sample of sizes. */
+	for (size_t i = 0; i < ncps; i += ncps / 40 + 1) {
+		char path[128];
+		struct kt_hash hs[KT_MAX_PROOF];
+		json_t *j, *arr;
+		snprintf(path, sizeof path, "/v1/proof/consistency?old=%llu&new="
+		    "%llu", (unsigned long long)cps[i].cp.size,
+		    (unsigned long long)size);
+		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		j = json_loads(r.body, 0, NULL);
+		e2e_resp_free(&r);
+		arr = json_object_get(j, "hashes");
+		for (size_t k = 0; k < json_array_size(arr); k++)
+			ck_assert_int_eq(e2e_b64(json_string_value(
+			    json_array_get(arr, k)), hs[k].b, 32), 32);
+		ck_assert_int_eq(kt_merkle_verify_consistency(cps[i].cp.size,
+		    size, hs, json_array_size(arr), &cps[i].cp.root,
+		    &last.root), KT_OK);
+		json_decref(j);
+	}
+	/* Versions continue after the crash. */
+	{
+		char body[256], key[64];
+		json_t *j;
+		random_key(key, sizeof key);
+		snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
+		    "\"ed25519\",\"key\":\"%s\"}", acks[nacks - 1].label, key);
+		ck_assert_int_eq(e2e_post(&S, "/v1/keys", body, &r), 200);
+		j = json_loads(r.body, 0, NULL);
+		e2e_resp_free(&r);
+		ck_assert_uint_eq((uint64_t)json_integer_value(json_object_get(j,
+		    "index")), size);
+		ck_assert_uint_gt((uint64_t)json_integer_value(json_object_get(j,
+		    "version")), acks[nacks - 1].version);
+		json_decref(j);
+	}
+	fprintf(stderr, "crash test: %zu acknowledged entries, %zu checkpoints "
+	    "seen, tree size %llu after restart\n", nacks, ncps,
+	    (unsigned long long)size);
+	for (uint64_t i = 0; i < size; i++)
+		free(entries[i]);
+	free(entries);
+	e2e_cleanup(&S);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("kt-logd crash");
+	TCase *tc = tcase_create("kill9");
+	SRunner *sr;
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_kill9_during_writes);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	/* Threads and a child process: run in this process. */
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}
