@@ -547,11 +547,55 @@ START_TEST(test_witness_ahead)
 	ck_assert_uint_eq(st.requests, st.n409);
 	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len,
 	    NULL), KT_ERR_NOT_FOUND);
+	/* (the fake answers 409 text/x.tlog.size "50\n") */
 	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
 	snprintf(p, sizeof(p), "kt_witness_lag{witness=\"ahead.example\","
 	    "url=\"%s\"} -30\n", url);
 	ck_assert_ptr_nonnull(strstr(m, p));
 	kt_wclient_stop(w);
+	fake_witness_stop(fw);
+	fake_log_free(log);
+}
+END_TEST
+
+/* A 409 without the text/x.tlog.size type (older spec versions used 409
+ * for conflicts) carries no size: a failure, never retried at once. */
+START_TEST(test_409_without_size)
+{
+	struct fake_log *log = fake_log_new("log.example/old409");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct fake_witness *fw;
+	struct kt_wclient_cfg c;
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	char url[64], m[8192], p[256];
+	uint64_t t0;
+	size_t len;
+
+	fake_log_append(log, 4);
+	fw = fake_witness_start("old.example", fake_log_key(log), FAKE_OLD409,
+	    0);
+	fake_witness_url(fw, url, sizeof(url));
+	cfg_for(&c, url, fake_witness_key(fw));
+	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
+	t0 = now_us();
+	do {
+		sleep_ms(20);
+		fake_witness_stats(fw, &st);
+	} while (st.requests < 3 && now_us() - t0 < 3000000);
+	ck_assert_uint_ge(st.requests, 3);
+	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
+	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
+	    "\"old.example\",url=\"%s\",result=\"fail\"} ", url);
+	ck_assert_uint_ge(metric(m, p), 2);
+	snprintf(p, sizeof(p), "kt_witness_size{witness=\"old.example\","
+	    "url=\"%s\"} 0\n", url);
+	ck_assert_ptr_nonnull(strstr(m, p));
+	kt_wclient_stop(w);
+	fake_witness_stats(fw, &st);
+	/* one request per 100 ms round: no immediate retries */
+	ck_assert_uint_le(st.requests, (unsigned)((now_us() - t0) / 100000) + 2);
 	fake_witness_stop(fw);
 	fake_log_free(log);
 }
@@ -953,6 +997,7 @@ suite(void)
 	tcase_add_test(tc, test_409_discovery);
 	tcase_add_test(tc, test_422_conflict);
 	tcase_add_test(tc, test_witness_ahead);
+	tcase_add_test(tc, test_409_without_size);
 	tcase_add_test(tc, test_invalid_cosig);
 	tcase_add_test(tc, test_dead_and_slow);
 	suite_add_tcase(s, tc);

@@ -461,6 +461,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		count(fw, 404);
 		return reply(c, 404, "text/plain", "not found\n");
 	}
+	if (fw->mode == FAKE_OLD409) {
+		count(fw, 409);
+		return reply(c, 409, "text/plain", "0\n");
+	}
 	return handle(fw, c, u);
 }
 

@@ -50,6 +50,8 @@ enum fake_mode {
 	FAKE_BADSIG,    /* 200 with a well-formed line whose signature fails */
 	FAKE_GARBAGE,   /* 200 with a body that is not cosignature lines */
 	FAKE_HUGE,      /* 200 with a 1 MB body */
+	FAKE_OLD409,    /* 409 text/plain for every request (older spec's
+			   conflict answer, carries no size) */
 };
 
 struct fake_witness;
