@@ -58,7 +58,9 @@ struct kt_seq_opts {
 	size_t max_queue;      /* entries queued before KT_ERR_BUSY (default 65536) */
 };
 
-/* Starts the writer thread. s and signer must outlive the sequencer. */
+/* Starts the writer thread. s and signer must outlive the sequencer.
+ * KT_ERR_CONFLICT if the signer's verifier key or name is not the store's
+ * (its checkpoints would not verify). */
 KT_MUST_CHECK kt_err kt_seq_start(struct kt_seq **out, struct kt_store *s,
     const struct kt_signer *signer, const struct kt_seq_opts *opts);
 
@@ -66,7 +68,10 @@ KT_MUST_CHECK kt_err kt_seq_start(struct kt_seq **out, struct kt_store *s,
  * Queues n requests (1..max_batch) to be integrated together (all in one
  * transaction, under one checkpoint). Returns KT_OK when queued (done will be
  * called exactly once), or KT_ERR_BUSY (queue full or stopping; done is not
- * called). Thread-safe, never blocks on I/O.
+ * called). Thread-safe, never blocks on I/O. Additive: KT_ERR_RANGE for
+ * n == 0 or n > max_batch, KT_ERR_NOMEM; done is not called then either.
+ * A request whose fields turn out invalid gets res.err = KT_ERR_MALFORMED
+ * and is skipped; the rest of the submission goes ahead.
  */
 KT_MUST_CHECK kt_err kt_seq_submit(struct kt_seq *q,
     const struct kt_seq_req *reqs, size_t n, kt_seq_done_fn done, void *arg);

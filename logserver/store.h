@@ -43,7 +43,9 @@ void kt_store_close(struct kt_store *s);
 
 /* Begins a snapshot of the latest committed state. End with
  * kt_store_read_end on every path. Any thread; cheap (no locks taken
- * against the writer). */
+ * against the writer). Keep snapshots short and never hold one while
+ * waiting for the sequencer: growing the map (rare) waits until open
+ * snapshots end. KT_ERR_BUSY if all LMDB reader slots are in use. */
 KT_MUST_CHECK kt_err kt_store_read_begin(struct kt_store *s,
     struct kt_store_read **out);
 void kt_store_read_end(struct kt_store_read *r);
@@ -88,7 +90,10 @@ KT_MUST_CHECK kt_err kt_store_root(struct kt_store_read *r, uint64_t size,
  * concatenated hashes, entry bundles (KT_TILE_LEVEL_ENTRIES) in bundle
  * encoding, written into buf. KT_ERR_NOT_FOUND if the tile at that width
  * does not exist at this size (a partial width must equal the current one,
- * or be a prefix of a now-full tile).
+ * or be a prefix of a now-full tile). Additive: any width up to the current
+ * one is served (every prefix was the tile at an older, checkpointed size).
+ * KT_ERR_RANGE for width 0 or > 256 or a level past 63, KT_ERR_TOO_LARGE
+ * if cap is short (a full bundle can need 256 * (2 + KT_ENTRY_MAX) bytes).
  */
 KT_MUST_CHECK kt_err kt_store_read_tile(struct kt_store_read *r,
     const struct kt_tile *t, uint8_t *buf, size_t cap, size_t *len);
