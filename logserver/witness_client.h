@@ -13,13 +13,17 @@
  * log's signature (still a valid C2SP signed note).
  *
  * Timing: the source is polled every interval_ms, and at once after
- * kt_wclient_notify. Each witness gets at most one submission per interval
- * (one request in flight at a time), so a busy log does not flood witnesses,
- * yet a checkpoint after an idle spell goes out immediately. Every request
- * has a connect and a total timeout and a response size cap: a slow or dead
- * witness delays only itself. The thread holds no lock during I/O or while
- * calling the source; readers (kt_wclient_checkpoint, kt_wclient_metrics)
- * take one mutex for a short copy and never wait for the network.
+ * kt_wclient_notify. Submissions go in rounds, at most one round per
+ * interval: a round takes the newest checkpoint and sends it once to every
+ * witness that has not cosigned it (a witness still busy with an earlier
+ * request gets it when that ends), so all witnesses cosign the same
+ * checkpoint and a busy log does not flood them; after an idle spell a new
+ * checkpoint goes out at once. A failed submission is retried in the next
+ * round. Every request has a connect and a total timeout and a response
+ * size cap: a slow or dead witness delays only itself. The thread holds no
+ * lock during I/O or while calling the source; readers
+ * (kt_wclient_checkpoint, kt_wclient_metrics) take one mutex for a short
+ * copy and never wait for the network.
  */
 #ifndef KT_LOGSERVER_WITNESS_CLIENT_H
 #define KT_LOGSERVER_WITNESS_CLIENT_H
