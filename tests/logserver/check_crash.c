@@ -283,6 +283,7 @@ START_TEST(test_kill9_during_writes)
 	for (uint64_t i = 0; i < size; i++)
 		free(entries[i]);
 	free(entries);
+	ck_assert_int_eq(e2e_stop(&S), 0);
 	e2e_cleanup(&S);
 }
 END_TEST

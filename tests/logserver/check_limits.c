@@ -48,7 +48,10 @@ setup(void)
 static void
 teardown(void)
 {
+	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
+	int st = e2e_stop(&S);
 	e2e_cleanup(&S);
+	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
 }
 
 static double
