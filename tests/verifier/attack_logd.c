@@ -111,9 +111,21 @@ tree_append(struct tree *t, const uint8_t *e, size_t len)
 }
 
 static void
+tree_free(struct tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->ent[i]);
+	free(t->ent);
+	free(t->elen);
+	for (unsigned l = 0; l < 64; l++)
+		free(t->lvl[l]);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
 tree_copy(struct tree *dst, const struct tree *src)
 {
-	memset(dst, 0, sizeof(*dst));
+	tree_free(dst);
 	for (size_t i = 0; i < src->n; i++)
 		tree_append(dst, src->ent[i], src->elen[i]);
 }
@@ -336,7 +348,7 @@ ctl(struct MHD_Connection *c, const char *what)
 		struct tree *to = &views[argu(c, "to", 1) % NVIEWS];
 		if (from == to)
 			return error(c, 400, "same view");
-		tree_copy(to, from); /* the old copy leaks: test program */
+		tree_copy(to, from);
 		return reply_json(c, 200, json_pack("{s:I}", "size",
 		    (json_int_t)to->n), NULL);
 	}
@@ -596,6 +608,8 @@ main(int argc, char **argv)
 	for (long s = 0; !stop && s < lifetime * 10; s++)
 		usleep(100000);
 	MHD_stop_daemon(d);
+	for (int v = 0; v < NVIEWS; v++)
+		tree_free(&views[v]);
 	kt_signer_free(signer);
 	kt_signer_free(other);
 	return 0;
