@@ -103,6 +103,7 @@ struct kt_store {
 	struct wtile *wt;            /* [TILE_LEVELS] */
 	struct kt_store_txn w;
 	char werr[160];
+	unsigned fail_commits;       /* test hook */
 };
 
 struct kt_store_read {
@@ -1270,6 +1271,12 @@ kt_store_write_commit(struct kt_store_txn *w)
 			return e;
 		}
 	}
+	if (s->fail_commits > 0) {
+		s->fail_commits--;
+		snprintf(s->werr, sizeof(s->werr), "injected commit failure");
+		kt_store_write_abort(w);
+		return KT_ERR_IO;
+	}
 	mdb_cursor_close(w->lcur);
 	w->lcur = NULL;
 	rc = mdb_txn_commit(w->txn);
@@ -1305,4 +1312,10 @@ const char *
 kt_store_write_errmsg(const struct kt_store *s)
 {
 	return s->werr;
+}
+
+void
+kt_store_test_fail_commits(struct kt_store *s, unsigned n)
+{
+	s->fail_commits = n;
 }

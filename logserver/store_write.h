@@ -107,4 +107,8 @@ KT_MUST_CHECK kt_err kt_store_write_commit(struct kt_store_txn *w);
  * map if the transaction failed with a full map. Accepts NULL. */
 void kt_store_write_abort(struct kt_store_txn *w);
 
+/* Test hook: the next `n` commits fail as an I/O error would (the
+ * transaction is aborted and rolled back, KT_ERR_IO). */
+void kt_store_test_fail_commits(struct kt_store *s, unsigned n);
+
 #endif /* KT_LOGSERVER_STORE_WRITE_H */

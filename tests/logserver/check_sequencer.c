@@ -92,7 +92,7 @@ struct waiter {
 	kt_err err;
 	uint64_t tree_size;
 	size_t n;
-	struct kt_seq_res res[64];
+	struct kt_seq_res res[512];
 	/* optional: block inside the callback until released */
 	int hold;
 	int held;
@@ -117,7 +117,7 @@ on_done(void *arg, kt_err err, uint64_t tree_size,
 	w->err = err;
 	w->tree_size = tree_size;
 	w->n = n;
-	if (res != NULL && n <= 64)
+	if (res != NULL && n <= 512)
 		memcpy(w->res, res, n * sizeof(*res));
 	pthread_cond_broadcast(&w->cv);
 	if (w->hold) {
@@ -761,6 +761,51 @@ START_TEST(test_restart_continues)
 }
 END_TEST
 
+START_TEST(test_failed_commit_acknowledges_nothing)
+{
+	struct kt_store *s = open_store(0);
+	struct kt_seq *q = start(s, 0, 0);
+	struct waiter w;
+	struct kt_seq_req rq[300];
+	char labels[300][32];
+	uint8_t k[32];
+	struct kt_entry e;
+	uint8_t buf[KT_ENTRY_MAX];
+	size_t len;
+
+	memset(k, 5, 32);
+	for (int i = 0; i < 300; i++) {
+		snprintf(labels[i], sizeof(labels[i]), "f%d@example.com", i);
+		rq[i] = pub(labels[i], "ed25519", k, 32);
+	}
+	submit_wait(q, rq, 10, &w);
+	ck_assert_uint_eq(w.tree_size, 10);
+	/* A batch that crosses a tile boundary fails to commit: every
+	 * submitter hears so, nothing is written... */
+	kt_store_test_fail_commits(s, 1);
+	submit_wait(q, rq + 10, 290, &w);
+	ck_assert_int_eq(w.err, KT_ERR_IO);
+	ck_assert_int_eq(w.res[0].err, KT_ERR_IO);
+	ck_assert_uint_eq(check_checkpoint(s), 10);
+	/* ... and the writer's in-memory tiles were rolled back: the retry
+	 * gets the same indexes and a checkpoint whose root is the store's. */
+	submit_wait(q, rq + 10, 290, &w);
+	ck_assert_int_eq(w.err, KT_OK);
+	ck_assert_uint_eq(w.tree_size, 300);
+	ck_assert_uint_eq(w.res[0].index, 10);
+	ck_assert_uint_eq(w.res[0].version, 1);
+	ck_assert_uint_eq(check_checkpoint(s), 300);
+	read_entry(s, 299, buf, &len, &e);
+	ck_assert_mem_eq(e.label, "f299@example.com", e.label_len);
+	kt_seq_stop(q);
+	kt_store_close(s);
+	/* And after a reopen, the store still agrees with its checkpoint. */
+	s = open_store(0);
+	ck_assert_uint_eq(check_checkpoint(s), 300);
+	kt_store_close(s);
+}
+END_TEST
+
 static Suite *
 seq_suite(void)
 {
@@ -774,6 +819,7 @@ seq_suite(void)
 	tcase_add_test(tc, test_revocations);
 	tcase_add_test(tc, test_one_submission_one_checkpoint);
 	tcase_add_test(tc, test_concurrent_submitters);
+	tcase_add_test(tc, test_failed_commit_acknowledges_nothing);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("kt_seq_start");
