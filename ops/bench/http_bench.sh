@@ -1,0 +1,174 @@
+#!/bin/sh
+# ops/bench/http_bench.sh: kt-logd's HTTP throughput and latency beside the
+# libmicrohttpd ceiling server, under the same load generator (wrk) in the
+# same run, reported as medians of ROUNDS rounds and as kt/ceiling ratios.
+#
+#   ops/bench/http_bench.sh            (needs wrk: ops/deps --bench)
+#
+# Environment: KT_SHARED (default ../shared, holds bench/ceiling.c and
+# bench/post.lua), KT_BUILD (default build), KT_BENCH_DURATION (seconds per
+# wrk run, default 10), KT_BENCH_ROUNDS (default 3), KT_BENCH_CONNS (64).
+#
+# Phases per round, each run against kt-logd and then the ceiling:
+#   post   single-key POST /v1/keys with shared/bench/post.lua
+#   batch  POST /v1/keys:batch, 1000 entries each (http_batch.lua)
+#   proof  GET /v1/proof/inclusion for random leaves (http_proof.lua)
+# Then, kt-logd only, p99 submission->integration latency at half the
+# median peak single-POST rate: wrk has no rate limit (wrk2 is not in
+# Debian), so http_paced.lua gives each of the connections a fixed pause
+# between requests so that the offered rate is about half the peak, and we
+# read wrk's latency distribution (--latency). kt-logd answers a write
+# only after the commit that made it durable, so the HTTP latency bounds
+# submission->integration from above; the server's own view
+# (kt_submit_seconds in /metrics) is printed beside it.
+#
+# Everything runs on 127.0.0.1 in a temporary folder; both servers are
+# stopped (SIGTERM, then SIGKILL) on exit, whatever happens.
+set -eu
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+shared=${KT_SHARED:-$root/../shared}
+build=${KT_BUILD:-build}
+dur=${KT_BENCH_DURATION:-10}
+rounds=${KT_BENCH_ROUNDS:-3}
+conns=${KT_BENCH_CONNS:-64}
+bench=$root/ops/bench
+
+command -v wrk >/dev/null || { echo "http_bench: wrk missing (ops/deps --bench)" >&2; exit 1; }
+[ -f "$shared/bench/ceiling.c" ] || { echo "http_bench: no $shared/bench/ceiling.c (set KT_SHARED)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kt-http-bench.XXXXXX")
+kt_pid= ceil_pid=
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+cleanup() {
+	stop_pid "$kt_pid"; kt_pid=
+	stop_pid "$ceil_pid"; ceil_pid=
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+ninja -C "$build" logserver/kt-logd >/dev/null
+cc -O2 -o "$work/ceiling" "$shared/bench/ceiling.c" \
+	$(pkg-config --cflags --libs libmicrohttpd)
+logd=$build/logserver/kt-logd
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + $$ % 20000))
+}
+
+# kt-logd on loopback with anonymous writes (loopback only), port from its
+# start-up line.
+"$logd" keygen --origin bench.example/log --out "$work/log.key" >/dev/null
+"$logd" serve --data "$work/db" --key "$work/log.key" \
+	--listen 127.0.0.1:0 --allow-anonymous-writes \
+	>"$work/kt.out" 2>"$work/kt.log" &
+kt_pid=$!
+i=0
+while ! grep -q 'listen=' "$work/kt.out" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || { cat "$work/kt.log" >&2; exit 1; }
+	sleep 0.1
+done
+kt_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/kt.out")
+kt=http://127.0.0.1:$kt_port
+
+ceil_port=$(free_port)
+"$work/ceiling" pool "$ceil_port" &
+ceil_pid=$!
+sleep 0.3
+kill -0 "$ceil_pid" || { echo "http_bench: ceiling did not start" >&2; exit 1; }
+ceil=http://127.0.0.1:$ceil_port
+
+# rps FILE: the Requests/sec figure of a wrk report.
+rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
+# p99 FILE: wrk's 99th percentile latency, in ms.
+p99() {
+	awk '$1 == "99%" { v = $2;
+		if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+		else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
+		printf "%.2f\n", v }' "$1"
+}
+metric() { curl -s "$kt/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+size() { curl -s "$kt/healthz" | sed -n 's/.*"size":\([0-9]*\).*/\1/p'; }
+run_wrk() { # out, script, url, [args...]
+	out=$1 script=$2 url=$3; shift 3
+	timeout $((dur + 30)) wrk -t2 -c"$conns" -d"${dur}s" --timeout 10s \
+		-s "$script" "$url" -- "$@" >"$out" 2>&1 || true
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
+
+: >"$work/res"
+for r in $(seq 1 "$rounds"); do
+	echo "round $r/$rounds ..." >&2
+	a0=$(metric kt_entries_appended_total)
+	run_wrk "$work/kt_post" "$shared/bench/post.lua" "$kt/v1/keys"
+	a1=$(metric kt_entries_appended_total)
+	run_wrk "$work/ce_post" "$shared/bench/post.lua" "$ceil/v1/keys"
+	run_wrk "$work/kt_batch" "$bench/http_batch.lua" "$kt/v1/keys:batch"
+	run_wrk "$work/ce_batch" "$bench/http_batch.lua" "$ceil/v1/keys:batch"
+	n=$(size)
+	run_wrk "$work/kt_proof" "$bench/http_proof.lua" "$kt" "$n"
+	run_wrk "$work/ce_proof" "$bench/http_proof.lua" "$ceil" "$n"
+	{
+		echo "kt_post $(rps "$work/kt_post")"
+		echo "kt_appended $(awk -v a="$a0" -v b="$a1" -v d="$dur" 'BEGIN { printf "%.0f", (b - a) / d }')"
+		echo "ce_post $(rps "$work/ce_post")"
+		echo "kt_batch $(rps "$work/kt_batch")"
+		echo "ce_batch $(rps "$work/ce_batch")"
+		echo "kt_proof $(rps "$work/kt_proof")"
+		echo "ce_proof $(rps "$work/ce_proof")"
+		echo "kt_post_p99 $(p99 "$work/kt_post" || true)"
+	} >>"$work/res"
+done
+
+med() { awk -v k="$1" '$1 == k { print $2 }' "$work/res" | median; }
+kt_post=$(med kt_post); ce_post=$(med ce_post)
+kt_batch=$(med kt_batch); ce_batch=$(med ce_batch)
+kt_proof=$(med kt_proof); ce_proof=$(med ce_proof)
+appended=$(med kt_appended)
+
+# Latency at half the peak single-POST rate.
+half=$(awk -v p="$kt_post" 'BEGIN { printf "%d", p / 2 }')
+pause=$(awk -v c="$conns" -v h="$half" 'BEGIN { d = (h > 0) ? c * 1000 / h : 10; if (d < 1) d = 1; printf "%d", d }')
+s0=$(metric kt_submit_seconds_count); t0=$(metric kt_submit_seconds_sum)
+curl -s "$kt/metrics" | grep '^kt_submit_seconds_bucket' >"$work/h0"
+timeout $((dur + 30)) wrk -t2 -c"$conns" -d"${dur}s" --latency --timeout 10s \
+	-s "$bench/http_paced.lua" "$kt/v1/keys" -- "$pause" >"$work/kt_paced" 2>&1 || true
+curl -s "$kt/metrics" | grep '^kt_submit_seconds_bucket' >"$work/h1"
+paced_rps=$(rps "$work/kt_paced")
+paced_p99=$(p99 "$work/kt_paced")
+paced_p50=$(awk '$1 == "50%" { print $2 }' "$work/kt_paced")
+# The server's p99 from the bucket deltas of kt_submit_seconds (upper bound
+# of the bucket holding the 99th percentile).
+srv_p99=$(paste "$work/h0" "$work/h1" | awk '
+	{ le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le); d[NR] = $4 - $2; l[NR] = le }
+	END { n = d[NR]; for (i = 1; i <= NR; i++) if (d[i] >= 0.99 * n) { print l[i]; exit } }')
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
+cat <<REPORT
+kt-logd HTTP benchmark: medians of $rounds rounds, wrk -t2 -c$conns -d${dur}s,
+kt-logd and the ceiling (shared/bench/ceiling.c, pool of 2) on the same
+$(nproc) cores as wrk. Machine: $cpu.
+
+                                 kt-logd      ceiling   kt/ceiling   target
+single-key POST /v1/keys (req/s) $(printf '%9.0f %12.0f %12s' "$kt_post" "$ce_post" "$(ratio "$kt_post" "$ce_post")")   >= 0.40
+  (of which appended entries/s)  $(printf '%9.0f' "$appended")   (post.lua repeats labels across wrk threads: repeats are idempotent)
+batch POST, 1000 entries (req/s) $(printf '%9.1f %12.1f %12s' "$kt_batch" "$ce_batch" "$(ratio "$kt_batch" "$ce_batch")")
+  entries/s                      $(printf '%9.0f' "$(awk -v b="$kt_batch" 'BEGIN { print b * 1000 }')")                             >= 300000
+inclusion proofs GET (req/s)     $(printf '%9.0f %12.0f %12s' "$kt_proof" "$ce_proof" "$(ratio "$kt_proof" "$ce_proof")")   >= 0.50
+latency at half the peak write rate (target rate $half/s, pause ${pause} ms per connection):
+  achieved $paced_rps req/s; wrk p50 $paced_p50, p99 ${paced_p99} ms (target p99 <= 20 ms)
+  server-side submission->integration p99 <= ${srv_p99} s (kt_submit_seconds bucket)
+final tree size $(size); data folder $(du -sh "$work/db" | cut -f1)
+REPORT
