@@ -1036,13 +1036,19 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 		return KT_ERR_BUSY;
 	memset(w, 0, sizeof(*w));
 	w->s = s;
+	/* The write transaction counts as an open transaction for the
+	 * resize gate too: a reader adopting another process's map size must
+	 * not resize under it. */
 	for (;;) {
+		gate_enter(s);
 		rc = mdb_txn_begin(s->env, NULL, 0, &w->txn);
 		if (rc != MDB_MAP_RESIZED || ++tries > MAX_RETRIES_RESIZED)
 			break;
+		gate_leave(s);
 		(void)gate_resize(s, 0);
 	}
 	if (rc != 0) {
+		gate_leave(s);
 		snprintf(s->werr, sizeof(s->werr), "mdb_txn_begin: %s",
 		    mdb_strerror(rc));
 		return KT_ERR_IO;
@@ -1051,12 +1057,14 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 		e = wload(s, w->txn);
 		if (e != KT_OK) {
 			mdb_txn_abort(w->txn);
+			gate_leave(s);
 			return e;
 		}
 	}
 	rc = mdb_cursor_open(w->txn, s->labels, &w->lcur);
 	if (rc != 0) {
 		mdb_txn_abort(w->txn);
+		gate_leave(s);
 		snprintf(s->werr, sizeof(s->werr), "mdb_cursor_open: %s",
 		    mdb_strerror(rc));
 		return KT_ERR_IO;
@@ -1237,6 +1245,7 @@ wfinish_failed(struct kt_store *s, int full)
 {
 	s->wloaded = 0;
 	s->wopen = 0;
+	gate_leave(s);
 	if (full) {
 		size_t next = s->mapsize * 2;
 
@@ -1291,6 +1300,7 @@ kt_store_write_commit(struct kt_store_txn *w)
 		s->wt[L].dirty = 0;
 	s->wsize = w->size;
 	s->wopen = 0;
+	gate_leave(s);
 	return KT_OK;
 }
 

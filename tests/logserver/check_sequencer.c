@@ -671,8 +671,43 @@ START_TEST(test_concurrent_submitters)
 }
 END_TEST
 
+/* Readers that keep taking snapshots and proving while the map grows. */
+struct rctx {
+	struct kt_store *s;
+	int stop;
+	uint64_t reads;
+	int bad;
+};
+
+static void *
+reader(void *arg)
+{
+	struct rctx *c = arg;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
+		struct kt_store_read *r;
+		struct kt_proof p;
+		struct kt_hash h;
+		uint64_t n;
+
+		if (kt_store_read_begin(c->s, &r) != KT_OK) {
+			__atomic_add_fetch(&c->bad, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		n = kt_store_read_size(r);
+		if (kt_store_root(r, n, &h) != KT_OK ||
+		    (n > 0 && kt_store_inclusion(r, n / 2, n, &p) != KT_OK))
+			__atomic_add_fetch(&c->bad, 1, __ATOMIC_SEQ_CST);
+		kt_store_read_end(r);
+		__atomic_add_fetch(&c->reads, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
 START_TEST(test_stats_and_growth)
 {
+	struct rctx rc;
+	pthread_t rth[2];
 	/* A tiny map: the sequencer retries batches as the map doubles. */
 	struct kt_store *s = open_store(128 * 1024);
 	struct kt_seq *q = start(s, 16, 0);
@@ -684,6 +719,10 @@ START_TEST(test_stats_and_growth)
 	size_t m0 = kt_store_mapsize(s);
 	uint64_t sum = 0, nb = 0;
 
+	memset(&rc, 0, sizeof(rc));
+	rc.s = s;
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&rth[i], NULL, reader, &rc), 0);
 	memset(k, 3, 32);
 	for (int i = 0; i < 40; i++) {
 		snprintf(labels[i], sizeof(labels[i]), "grow%d@example.com", i);
@@ -707,6 +746,11 @@ START_TEST(test_stats_and_growth)
 			ck_assert_int_eq(w[i].err, KT_OK);
 		}
 	}
+	__atomic_store_n(&rc.stop, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 2; i++)
+		pthread_join(rth[i], NULL);
+	ck_assert_int_eq(rc.bad, 0);
+	ck_assert_uint_gt(rc.reads, 0);
 	kt_seq_stats(q, &st);
 	ck_assert_uint_gt(kt_store_mapsize(s), m0);
 	ck_assert_uint_gt(st.batches, 0);
