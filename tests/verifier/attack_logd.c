@@ -17,7 +17,8 @@
  *   /ctl/client?name=C&view=V[&size=S][&mode=M][&label=L]
  * Modes: honest, badsig, unlogged, tamper-entry, proof-index, proof-size,
  * truncated, oversized, nonjson, hide-label (lookups of L answer with the
- * previous version), hide-entries (entries of label L replaced).
+ * previous version), hide-entries (entries of label L replaced), stall
+ * (answers after 3 s).
  * Built on proto/ and libmicrohttpd only; never on logserver/.
  */
 #include <inttypes.h>
@@ -427,6 +428,8 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 	char note[KT_NOTE_MAX];
 	int sig_other = strcmp(cl->mode, "badsig") == 0;
 
+	if (strcmp(cl->mode, "stall") == 0)
+		sleep(3); /* longer than the client's --timeout in the test */
 	if (checkpoint_note(t, size, sig_other ? other : signer, note,
 	    sizeof(note)) != 0)
 		return error(c, 500, "cannot sign");

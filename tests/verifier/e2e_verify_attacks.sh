@@ -90,6 +90,8 @@ ctl "client?name=bob6&view=0&mode=badsig"
 expect 2 "not signed by the log key" "6: checkpoint signed by another key" bob6 checkpoint
 cmp -s "$T/cp.before" "$T/bob6/checkpoint" ||
 	{ echo "FAIL: 6: stored checkpoint changed"; fails=$((fails+1)); }
+ctl "client?name=bob6&view=0&mode=stall"
+expect 1 "[Tt]imeout" "6: a stalling server times out" bob6 --timeout 1 lookup alice
 ctl "client?name=bob6&view=0"
 
 # ---- 4. rollback to an older checkpoint --------------------------------------
