@@ -43,8 +43,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "kt/entry.h"
 #include "kt/merkle.h"
@@ -104,6 +107,7 @@ struct kt_store {
 	struct kt_store_txn w;
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
+	int lockfd;                  /* flock: one server per folder */
 };
 
 struct kt_store_read {
@@ -370,8 +374,11 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 			e = KT_ERR_CONFLICT;
 			goto out;
 		}
-		if (meta_get(txn, s->meta, "origin", &v) != 0 ||
-		    !val_is(&v, s->origin)) {
+		if (meta_get(txn, s->meta, "origin", &v) != 0) {
+			v.mv_size = 0;
+			v.mv_data = (void *)"";
+		}
+		if (!val_is(&v, s->origin)) {
 			seterr(err, errlen, "%s belongs to another log (origin "
 			    "\"%.*s\"), not \"%s\"", dir,
 			    (int)(v.mv_size > 255 ? 255 : v.mv_size),
@@ -379,8 +386,11 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 			e = KT_ERR_CONFLICT;
 			goto out;
 		}
-		if (meta_get(txn, s->meta, "vkey", &v) != 0 ||
-		    !val_is(&v, s->vkey)) {
+		if (meta_get(txn, s->meta, "vkey", &v) != 0) {
+			v.mv_size = 0;
+			v.mv_data = (void *)"";
+		}
+		if (!val_is(&v, s->vkey)) {
 			seterr(err, errlen, "%s belongs to log \"%s\" under "
 			    "another key (%.*s), not %s", dir, s->origin,
 			    (int)(v.mv_size > 400 ? 400 : v.mv_size),
@@ -455,6 +465,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		goto out;
+	s->lockfd = -1;
 	pthread_mutex_init(&s->gate, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
 	s->origin = strdup(origin);
@@ -491,6 +502,28 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 			s->mapsize = info.me_mapsize;
 	}
 	(void)has_db;
+	/*
+	 * One kt-logd per folder: LMDB lets several processes write, but the
+	 * writer's in-memory tiles assume nobody else appends. An flock on
+	 * LMDB's own lock file (independent of LMDB's fcntl locks; mdb_copy
+	 * backups are unaffected) refuses a second server.
+	 */
+	{
+		char lp[4096];
+
+		snprintf(lp, sizeof(lp), "%s/lock.mdb", dir);
+		s->lockfd = open(lp, O_RDWR | O_CLOEXEC);
+		if (s->lockfd < 0) {
+			seterr(err, errlen, "%s: %s", lp, strerror(errno));
+			goto out;
+		}
+		if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+			seterr(err, errlen, "%s is in use by another kt-logd "
+			    "process", dir);
+			e = KT_ERR_BUSY;
+			goto out;
+		}
+	}
 	e = init_dbs(s, dir, err, errlen);
 	if (e != KT_OK)
 		goto out;
@@ -520,6 +553,8 @@ kt_store_close(struct kt_store *s)
 		kt_store_write_abort(&s->w);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
 	pthread_mutex_destroy(&s->gate);
 	pthread_cond_destroy(&s->gate_cv);
 	free(s->wt);

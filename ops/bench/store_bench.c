@@ -232,9 +232,10 @@ main(int argc, char **argv)
 		}
 		done += m;
 		if (done % (b * 256) < b)
-			fprintf(stderr, "  %llu entries, %.0f/s\n",
-			    (unsigned long long)done, (double)done /
-			    (now_s() - t0));
+			fprintf(stderr, "  %llu entries, %.0f/s overall, "
+			    "%.0f B/entry\n", (unsigned long long)done,
+			    (double)done / (now_s() - t0),
+			    (double)kt_store_disk_bytes(s) / (double)done);
 	}
 	for (int i = 0; i < INFLIGHT; i++)
 		if (slot_wait(&slots[i]) != 0)

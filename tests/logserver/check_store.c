@@ -499,7 +499,16 @@ START_TEST(test_open_refuses)
 	ck_assert_int_eq(kt_store_open(&s, path, ORIGIN, VKEY, err,
 	    sizeof(err)), KT_OK);
 	kt_store_close(s);
-	/* The right origin and key still open. */
+	/* The right origin and key still open, but only once at a time. */
+	{
+		struct kt_store *a = open_store(), *b = NULL;
+
+		ck_assert_int_eq(kt_store_open(&b, tmpdir, ORIGIN, VKEY, err,
+		    sizeof(err)), KT_ERR_BUSY);
+		ck_assert_ptr_null(b);
+		ck_assert_ptr_nonnull(strstr(err, "in use"));
+		kt_store_close(a);
+	}
 	kt_store_close(open_store());
 }
 END_TEST
