@@ -1052,6 +1052,7 @@ get_entries(struct kt_api *api, const struct kt_api_req *req,
 		    (unsigned long long)cur);
 		goto out;
 	}
+	jb_reserve(&b, (size_t)(end - start) * 160 + 64);
 	jb_lit(&b, "{\"entries\":[");
 	for (uint64_t i = start; i < end; i++) {
 		const uint8_t *ent;
@@ -1512,6 +1513,9 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 		e = KT_ERR_INTERNAL;
 		goto fail;
 	}
+	/* About 1.2 KB per result (entry, leaf hash, checkpoint, proof):
+	 * reserve once instead of growing a megabyte answer by doubling. */
+	jb_reserve(&b, w->n * 1280 + 512);
 	if (!w->batch) {
 		put_result(api, &b, r, size, &w->res[0], &what, &e);
 		if (e != KT_OK)
