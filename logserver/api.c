@@ -1096,8 +1096,8 @@ get_tile(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	}
 	cap = t.level == KT_TILE_LEVEL_ENTRIES ?
-	    (size_t)KT_TILE_WIDTH * (2 + KT_ENTRY_MAX) :
-	    (size_t)KT_TILE_WIDTH * KT_HASH_LEN;
+	    (size_t)t.width * (2 + KT_ENTRY_MAX) :
+	    (size_t)t.width * KT_HASH_LEN;
 	buf = malloc(cap);
 	if (buf == NULL) {
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");

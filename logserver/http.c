@@ -96,6 +96,9 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 	char ra[16];
 
 	kt_metrics_request(q->h->metrics, q->route, ar->status);
+	kt_log(ar->status >= 500 ? KT_LOG_WARN : KT_LOG_DEBUG, "request",
+	    "{s:s, s:i}", "route", kt_metrics_route_name(q->route), "status",
+	    (int)ar->status);
 	r = MHD_create_response_from_buffer(ar->len, ar->body,
 	    MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
