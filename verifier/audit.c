@@ -235,6 +235,8 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 		    "hiding, adding or altering entries", cp.size);
 		goto out;
 	}
+	if (kt_vmaterial_save(v, note, note_len, f) != KT_OK)
+		json_object_set_new(r->info, "material_saved", json_false());
 	if (au.violations > 0) {
 		json_t *ev, *ents = json_array();
 		int n = au.single ? 1 : 2;

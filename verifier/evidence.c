@@ -358,6 +358,14 @@ kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
 	/* Look through what this client kept for a node both trees commit
 	 * to with different values. Failures here are not errors: they only
 	 * mean this material cannot prove the fork. */
+	if (kt_vstate_load_json(v->dir, "material.json", &mon, d, sizeof(d))
+	    == KT_OK && json_object_size(mon) > 0) {
+		st = try_frontier(v, mon, b_note, b_len, b, why, r, &probes);
+		if (st >= 0)
+			goto out;
+	}
+	json_decref(mon);
+	mon = NULL;
 	if (kt_vstate_load_json(v->dir, "monitor.json", &mon, d, sizeof(d))
 	    == KT_OK) {
 		json_object_foreach(json_object_get(mon, "labels"), key, rec) {

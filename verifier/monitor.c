@@ -128,6 +128,22 @@ frontier_json(const struct kt_frontier *f)
 	return a;
 }
 
+kt_err
+kt_vmaterial_save(struct kt_verify *v, const char *note, size_t note_len,
+    const struct kt_frontier *f)
+{
+	json_t *o = json_pack("{s:s%,s:o}", "checkpoint", note, note_len,
+	    "frontier", frontier_json(f));
+	char d[256];
+	kt_err e;
+
+	if (o == NULL)
+		return KT_ERR_NOMEM;
+	e = kt_vstate_save_json(v->dir, "material.json", o, d, sizeof(d));
+	json_decref(o);
+	return e;
+}
+
 /* Restores a cursor: its checkpoint must verify and its frontier fold to
  * that checkpoint's root, else the state file is corrupt. */
 static int
@@ -333,6 +349,8 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		    from, cp.size);
 		goto out;
 	}
+	if (kt_vmaterial_save(v, note, note_len, f) != KT_OK)
+		json_object_set_new(r->info, "material_saved", json_false());
 	if (m.nghosts > 0) {
 		json_t *files = json_array();
 		struct kt_vleaf *l = malloc(sizeof(*l));

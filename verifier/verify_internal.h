@@ -194,6 +194,15 @@ typedef int (*kt_entry_cb)(void *ctx, uint64_t index, const uint8_t *entry,
 int kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
     struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
 
+/*
+ * Saves "material.json": a signed checkpoint and the frontier of its tree
+ * recomputed from every entry (monitor, audit). Kept so a later fork can be
+ * proven (evidence.c), whatever else the pass found. Failure is ignored by
+ * callers: it only costs the ability to prove a future fork.
+ */
+KT_MUST_CHECK kt_err kt_vmaterial_save(struct kt_verify *v, const char *note,
+    size_t note_len, const struct kt_frontier *f);
+
 /* ---- evidence.c -------------------------------------------------------- */
 /* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
  * fills r->evidence. Returns KT_VERIFY_ATTACK, or KT_VERIFY_ERROR if the

@@ -130,6 +130,13 @@ cursor_before=$(jq -c '.labels.alice.checkpoint' "$T/alice2/monitor.json" 2>/dev
 	{ echo "FAIL: 2: cursor advanced after an attack"; fails=$((fails+1)); }
 ctl "client?name=alice2&view=2&mode=hide-entries&label=alice"
 expect 2 "do not hash to its signed root" "5: entries served without the ghost are caught" alice2 monitor alice --expect-b64 "$K1"
+# the log then drops the ghost by switching alice to a fork without it:
+# the frontier kept from the (unclean) monitor pass proves the fork
+ctl "fork?from=0&to=3"
+ctl "bulk?view=3&n=4&prefix=other"
+ctl "client?name=alice2&view=3"
+expect 3 "ATTACK.*different hashes for leaves \[24, 26\)" "3/5: switching the owner to a ghost-free fork is proven" alice2 checkpoint
+expect_ev 0 "PROVEN.*fork" "3/5: that fork evidence verifies offline" "$(evfile)"
 
 # ---- 3. split view -----------------------------------------------------------
 # view 1 (shown to bob3): the ghost key for alice at index 24.
