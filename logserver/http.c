@@ -109,6 +109,9 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    ar->content_type ? ar->content_type : "application/json");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* Reads are public: let browser-based monitors fetch them. */
+	if (!kt_api_route_is_write(q->route))
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
 	if (ar->cache_control != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 		    ar->cache_control);
