@@ -358,7 +358,7 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 	struct kt_vlookup *lk = NULL;
 	struct kt_checkpoint cp;
 	json_t *pins = NULL, *pin, *chain = NULL;
-	char d[512], fp[48];
+	char d[512], fp[48], desc[KT_KEY_TYPE_MAX + 80];
 	const struct kt_entry *e;
 	int st;
 
@@ -377,31 +377,32 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 	e = &lk->leaf.e;
 	json_object_set_new(r->info, "label", json_string(label));
 	json_object_set_new(r->info, "entry", leaf_summary(&lk->leaf));
-	if (e->type == KT_ENTRY_KEY)
+	if (e->type == KT_ENTRY_KEY) {
 		kt_key_fingerprint(e->key, e->key_len, fp);
-	else
+		snprintf(desc, sizeof(desc), "%.*s key %s",
+		    (int)e->key_type_len, e->key_type, fp);
+	} else {
 		snprintf(fp, sizeof(fp), "(revoked)");
+		snprintf(desc, sizeof(desc), "REVOKED (no key)");
+	}
 
 	pin = json_object_get(json_object_get(pins, "labels"), label);
 	if (pin == NULL) {
 		if ((st = save_pin(v, pins, label, lk, r)) != 0)
 			goto out;
 		json_object_set_new(r->info, "pinned", json_true());
-		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s%.*s "
-		    "key %s (verified in tree size %" PRIu64 "; pinned on first "
-		    "use)", label, e->version, e->type == KT_ENTRY_KEY ? "" :
-		    "revoked", (int)e->key_type_len, e->key_type ? e->key_type :
-		    "", fp, cp.size);
+		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s "
+		    "(verified in tree size %" PRIu64 "; pinned on first use)",
+		    label, e->version, desc, cp.size);
 		goto out;
 	}
 	if (pin_matches(pin, e)) {
 		/* Same key: refresh the stored proof material only. */
 		if ((st = save_pin(v, pins, label, lk, r)) != 0)
 			goto out;
-		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %.*s "
-		    "key %s (verified in tree size %" PRIu64 "; matches the "
-		    "pinned key)", label, e->version, (int)e->key_type_len,
-		    e->key_type ? e->key_type : "revoked", fp, cp.size);
+		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s "
+		    "(verified in tree size %" PRIu64 "; matches the pinned "
+		    "state)", label, e->version, desc, cp.size);
 		goto out;
 	}
 	chain = json_array();
@@ -413,14 +414,14 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 			goto out;
 		json_object_set_new(r->info, "pinned", json_true());
 		st = kt_vres(r, KT_VERIFY_OK, "%s: key changed to version %"
-		    PRIu64 " (%s), %zu verified change(s); new key pinned",
-		    label, e->version, fp, json_array_size(chain));
+		    PRIu64 ", %s; %zu verified change(s); new key pinned",
+		    label, e->version, desc, json_array_size(chain));
 		goto out;
 	}
 	st = kt_vres(r, KT_VERIFY_KEY_CHANGED, "KEY CHANGED for %s: now "
-	    "version %" PRIu64 " %s (%zu verified change(s) since the pinned "
+	    "version %" PRIu64 ", %s (%zu verified change(s) since the pinned "
 	    "version %" PRId64 "); run with --accept to pin it", label,
-	    e->version, fp, json_array_size(chain),
+	    e->version, desc, json_array_size(chain),
 	    (int64_t)json_integer_value(json_object_get(pin, "version")));
 out:
 	json_decref(chain);

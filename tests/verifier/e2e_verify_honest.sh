@@ -106,12 +106,12 @@ bulk "$N" user
 publish alice@e2e.example "$K1"
 expect 0 "pinned on first use" "7: bob looks up alice" bob lookup alice@e2e.example
 expect 0 "every key expected" "7: alice monitors (>= $N entries)" alice monitor alice@e2e.example --expect-b64 "$K1"
-expect 0 "matches the pinned key" "7: lookup again" bob lookup alice@e2e.example
+expect 0 "matches the pinned state" "7: lookup again" bob lookup alice@e2e.example
 publish alice@e2e.example "$K2"
 expect 4 "KEY CHANGED" "7: rotation is shown as a key change" bob lookup alice@e2e.example
 grep -q "version 2" "$T/out" || { echo "FAIL: 7: chain not shown"; fails=$((fails+1)); }
 expect 0 "new key pinned" "7: --accept pins the rotation" bob lookup alice@e2e.example --accept
-expect 0 "matches the pinned key" "7: lookup after accept" bob lookup alice@e2e.example
+expect 0 "matches the pinned state" "7: lookup after accept" bob lookup alice@e2e.example
 publish alice@e2e.example --revoke
 expect 4 "KEY CHANGED" "7: revocation is a key change" bob lookup alice@e2e.example
 expect 0 "pinned" "7: accept the revocation" bob lookup alice@e2e.example --accept
