@@ -4,6 +4,8 @@
  * the accept/reject table for evidence files, strict base64, proof shapes.
  */
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +232,45 @@ START_TEST(test_vstate_write)
 	ck_assert_int_eq(kt_vstate_write("/nonexistent/dir", "x", "1", 1,
 	    detail, sizeof(detail)), KT_ERR_IO);
 	kt_buf_free(&b);
+	rmrf(d);
+	free(d);
+}
+END_TEST
+
+/* kill -9 a writer in the middle of a stream of rewrites: the file is
+ * always one whole version, never a mix or a truncation. */
+START_TEST(test_vstate_write_crash)
+{
+	enum { LEN = 256 * 1024 };
+	char *d = tmpdir(), detail[256];
+	char *a = malloc(LEN), *b = malloc(LEN);
+	struct kt_buf got = {0};
+
+	memset(a, 'A', LEN);
+	memset(b, 'B', LEN);
+	ck_assert_int_eq(kt_vstate_write(d, "f", a, LEN, detail,
+	    sizeof(detail)), KT_OK);
+	for (int round = 0; round < 5; round++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			for (int i = 0;; i++)
+				if (kt_vstate_write(d, "f", i & 1 ? a : b, LEN,
+				    detail, sizeof(detail)) != KT_OK)
+					_exit(1);
+		}
+		usleep(20000 + 15000 * round);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		ck_assert_int_eq(kt_vstate_read(d, "f", LEN, &got, detail,
+		    sizeof(detail)), KT_OK);
+		ck_assert_uint_eq(got.len, LEN);
+		ck_assert(memcmp(got.p, a, LEN) == 0 ||
+		    memcmp(got.p, b, LEN) == 0);
+		kt_buf_free(&got);
+	}
+	free(a);
+	free(b);
 	rmrf(d);
 	free(d);
 }
@@ -682,6 +723,7 @@ verify_suite(void)
 	Suite *s = suite_create("verify");
 	struct { const char *name; const TTest *t; } tcs[] = {
 		{ "kt_vstate_write", test_vstate_write },
+		{ "kt_vstate_write_crash", test_vstate_write_crash },
 		{ "kt_vstate_load_json", test_vstate_load_json },
 		{ "kt_verify_open", test_verify_open },
 		{ "kt_vparse_lookup", test_vparse_lookup },
