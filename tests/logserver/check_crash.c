@@ -6,7 +6,8 @@
  * entry must be present, byte for byte, at its acknowledged index; the
  * tree recomputed from all entries must match the new checkpoint; and
  * every checkpoint any client saw must be a prefix of it (recomputed
- * roots, and the server's consistency proofs).
+ * roots, and the server's consistency proofs). The same after a SIGTERM
+ * in mid-stream, which must also exit 0.
  */
 #include <check.h>
 #include <jansson.h>
@@ -155,10 +156,30 @@ cmp_cp(const void *a, const void *b)
 	return x->cp.size < y->cp.size ? -1 : x->cp.size > y->cp.size;
 }
 
-START_TEST(test_kill9_during_writes)
+static void
+reset(void)
+{
+	for (size_t i = 0; i < nacks; i++) {
+		free(acks[i].entry);
+		free(acks[i].label);
+	}
+	for (size_t i = 0; i < ncps; i++)
+		free(cps[i].note);
+	nacks = ncps = 0;
+	atomic_store(&stop, 0);
+}
+
+/*
+ * Runs the writers for `ms` milliseconds, then stops the server: kill -9
+ * (crash) or SIGTERM (clean stop, which must exit 0 after committing and
+ * answering what was queued). Then restarts it and checks everything that
+ * was acknowledged.
+ */
+static void
+writes_then_stop(unsigned ms, int crash)
 {
 	pthread_t th[NTHREADS];
-	struct timespec ts = { 1, 200 * 1000 * 1000 };
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	uint64_t size, maxidx = 0;
 	char **entries;
 	struct kt_frontier f;
@@ -166,13 +187,17 @@ START_TEST(test_kill9_during_writes)
 	struct e2e_resp r;
 	size_t c = 0;
 
+	reset();
 	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
 	ck_assert_int_eq(e2e_start(&S, NULL), 0);
 	for (intptr_t i = 0; i < NTHREADS; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, writer,
 		    (void *)i), 0);
 	nanosleep(&ts, NULL);
-	e2e_kill9(&S);          /* mid-stream: writers are still posting */
+	if (crash)
+		e2e_kill9(&S);  /* mid-stream: writers are still posting */
+	else
+		ck_assert_int_eq(e2e_stop(&S), 0);
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
@@ -278,16 +303,28 @@ START_TEST(test_kill9_during_writes)
 		    "version")), acks[nacks - 1].version);
 		json_decref(j);
 	}
-	fprintf(stderr, "crash test: %zu acknowledged entries, %zu checkpoints "
-	    "seen, tree size %llu after restart\n", nacks, ncps,
-	    (unsigned long long)size);
+	fprintf(stderr, "%s: %zu acknowledged entries, %zu checkpoints "
+	    "seen, tree size %llu after restart\n", crash ? "kill -9" :
+	    "SIGTERM", nacks, ncps, (unsigned long long)size);
 	for (uint64_t i = 0; i < size; i++)
 		free(entries[i]);
 	free(entries);
 	ck_assert_int_eq(e2e_stop(&S), 0);
 	e2e_cleanup(&S);
 }
+
+START_TEST(test_kill9_during_writes)
+{
+	writes_then_stop(1200, 1);
+}
 END_TEST
+
+START_TEST(test_sigterm_during_writes)
+{
+	writes_then_stop(600, 0);
+}
+END_TEST
+
 
 int
 main(void)
@@ -302,6 +339,7 @@ main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_kill9_during_writes);
+	tcase_add_test(tc, test_sigterm_during_writes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	/* Threads and a child process: run in this process. */
