@@ -18,7 +18,7 @@
  * Modes: honest, badsig, unlogged, tamper-entry, proof-index, proof-size,
  * truncated, oversized, nonjson, hide-label (lookups of L answer with the
  * previous version), hide-entries (entries of label L replaced), stall
- * (answers after 3 s).
+ * (answers after 3 s), no-proofs (GET /v1/proof/inclusion fails).
  * Built on proto/ and libmicrohttpd only; never on logserver/.
  */
 #include <inttypes.h>
@@ -472,6 +472,9 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 		json_object_set_new(o, "checkpoint", json_string(note));
 		return reply_json(c, 200, o, cl);
 	}
+	if (strcmp(path, "/v1/proof/inclusion") == 0 &&
+	    strcmp(cl->mode, "no-proofs") == 0)
+		return error(c, 503, "no proofs today");
 	if (strcmp(path, "/v1/proof/inclusion") == 0) {
 		uint64_t i = argu(c, "index", 0), n = argu(c, "size", 0);
 		json_t *p;

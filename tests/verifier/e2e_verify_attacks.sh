@@ -128,6 +128,13 @@ expect_ev 2 "signed|well-formed" "2: evidence with an altered checkpoint" "$T/ev
 cursor_before=$(jq -c '.labels.alice.checkpoint' "$T/alice2/monitor.json" 2>/dev/null)
 [ "$cursor_before" = "" ] || [ "$cursor_before" = "null" ] ||
 	{ echo "FAIL: 2: cursor advanced after an attack"; fails=$((fails+1)); }
+# a log that serves entries but refuses inclusion proofs cannot stop the
+# owner from proving the ghost: kt-verify builds the proof itself
+init alice5 0
+expect 0 "every key expected" "2: alice5's cursor at 24 (view 0, before the ghost)" alice5 monitor alice --expect-b64 "$K1"
+ctl "client?name=alice5&view=2&mode=no-proofs"
+expect 3 "did not publish" "2: ghost found while the log refuses proofs" alice5 monitor alice --expect-b64 "$K1"
+expect_ev 0 "PROVEN.*not among" "2: the locally built proof verifies offline" "$(evfile)"
 ctl "client?name=alice2&view=2&mode=hide-entries&label=alice"
 expect 2 "do not hash to its signed root" "5: entries served without the ghost are caught" alice2 monitor alice --expect-b64 "$K1"
 # the log then drops the ghost by switching alice to a fork without it:
