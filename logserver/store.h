@@ -31,7 +31,8 @@ struct kt_store_read;
  * whose verifier key string is `vkey`. A folder holding other files that is
  * not a kt data folder, or a kt folder of another origin or key, is refused
  * (KT_ERR_CONFLICT) with a message in err. The map grows on MDB_MAP_FULL.
- * On error *out is NULL.
+ * On error *out is NULL. Additive: KT_ERR_BUSY if another kt_store (this
+ * or another process) has the folder open: one writer per folder.
  */
 KT_MUST_CHECK kt_err kt_store_open(struct kt_store **out, const char *dir,
     const char *origin, const char *vkey, char *err, size_t errlen);
