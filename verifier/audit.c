@@ -280,5 +280,5 @@ out:
 	free(f);
 	free(note);
 	free(l);
-	return st;
+	return kt_vstale(v, r, st);
 }

@@ -337,17 +337,17 @@ out:
 	return st;
 }
 
-int
-kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const char *why,
-    struct kt_vresult *r)
+/* Same-size fork, else the material search; -1 when nothing proves it. */
+static int
+fork_proof(struct kt_verify *v, const char *a_note, size_t a_len,
+    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
+    const struct kt_checkpoint *b, const char *why, struct kt_vresult *r)
 {
-	json_t *mon = NULL, *pins = NULL, *ev;
+	json_t *mon = NULL, *pins = NULL;
 	const char *key;
 	json_t *rec;
 	char d[512];
-	int probes = 0, st;
+	int probes = 0, st = -1;
 
 	if (a->size == b->size &&
 	    memcmp(a->root.b, b->root.b, KT_HASH_LEN) != 0)
@@ -384,7 +384,34 @@ kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
 				goto out;
 		}
 	}
+	st = -1;
+out:
+	json_decref(mon);
+	json_decref(pins);
+	return st;
+}
 
+int
+kt_evidence_fork_provable(struct kt_verify *v, const char *a_note,
+    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
+    size_t b_len, const struct kt_checkpoint *b, const char *why,
+    struct kt_vresult *r)
+{
+	return fork_proof(v, a_note, a_len, a, b_note, b_len, b, why, r);
+}
+
+int
+kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
+    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
+    size_t b_len, const struct kt_checkpoint *b, const char *why,
+    struct kt_vresult *r)
+{
+	json_t *ev;
+	int st;
+
+	st = fork_proof(v, a_note, a_len, a, b_note, b_len, b, why, r);
+	if (st >= 0)
+		return st;
 	/* Not provable to a third party: keep the record anyway (exit 3 is
 	 * always with a file) and say what it does and does not show. */
 	ev = json_pack("{s:s,s:b,s:s,s:[{s:o},{s:o}]}", "type",
@@ -397,9 +424,6 @@ kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
 	    "checkpoints but no fork proof", why, a->size, b->size);
 	st = kt_evidence_write(v, ev, r);
 	json_decref(ev);
-out:
-	json_decref(mon);
-	json_decref(pins);
 	return st;
 }
 

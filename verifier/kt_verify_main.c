@@ -18,7 +18,9 @@ static const char usage_text[] =
 "usage: kt-verify [--state DIR] [--json] [--timeout SECONDS] COMMAND ...\n"
 "\n"
 "commands:\n"
-"  init --log URL --key VERIFIERKEY   configure the log to check\n"
+"  init --log URL --key VERIFIERKEY [--witness WITNESSKEY ... --quorum K\n"
+"       [--max-age DURATION]]        configure the log to check (and the\n"
+"                                     witnesses whose cosignatures it needs)\n"
 "  checkpoint                         fetch, verify and store the newest\n"
 "                                     checkpoint (consistency-checked)\n"
 "  lookup LABEL [--accept]            verified key lookup with pinning\n"
@@ -28,19 +30,42 @@ static const char usage_text[] =
 "  evidence FILE [--key VERIFIERKEY]  check an evidence or tlog-proof\n"
 "                                     file offline\n"
 "  proof LABEL --out FILE             write a C2SP tlog-proof\n"
+"  gossip --peer URL|FILE [--peer ...] compare this view with witnesses'\n"
+"                                     and other monitors' checkpoints\n"
+"  view --out FILE                    publish this client's view (its\n"
+"                                     stored signed checkpoint)\n"
 "\n"
 "--state DIR defaults to $XDG_STATE_HOME/kt-verify (else\n"
 "~/.local/state/kt-verify).\n"
 "\n"
 "exit status: 0 verified; 1 usage, I/O or network error; 2 verification\n"
 "failed (the server or network is broken or lying); 3 attack detected\n"
-"(evidence file written, path printed); 4 key changed (lookup).\n"
+"(evidence file written, path printed); 4 key changed (lookup); 5 verified\n"
+"but stale (witnessed longer ago than --max-age); 6 not yet witnessed\n"
+"(lookup: the latest entry is newer than the witnessed checkpoint).\n"
 "See docs/verify.md.\n";
 
 static const char *cmd_help[][2] = {
-	{ "init", "kt-verify init --log URL --key VERIFIERKEY\n"
+	{ "init", "kt-verify init --log URL --key VERIFIERKEY [--witness KEY "
+	  "[--witness KEY...]\n    --quorum K [--max-age DURATION]]\n"
 	  "Stores the log URL and its signed-note verifier key (the log's\n"
-	  "origin is the key name) in the state folder. Offline.\n" },
+	  "origin is the key name) in the state folder. Offline. With\n"
+	  "--witness (cosignature verifier keys from kt-witness keygen) and\n"
+	  "--quorum K, checkpoints are accepted only when cosigned by at least\n"
+	  "K of them; a checkpoint witnessed longer ago than --max-age\n"
+	  "(default 24h; s, m, h, d suffixes) makes commands exit 5 (stale).\n"
+	  "Re-running init for the same log and key replaces the policy.\n" },
+	{ "gossip", "kt-verify gossip --peer URL|FILE [--peer ...]\n"
+	  "Fetches checkpoints from peers: a witness (http://host:port, or its\n"
+	  "full GET /<hex sha256(origin)>/checkpoint URL) or another\n"
+	  "monitor's published view (a file, file:// URL, or http URL with a\n"
+	  "path). Each must be signed by the log. Views of one size with\n"
+	  "different roots, or that the log cannot prove consistent, are a\n"
+	  "fork (exit 3, evidence written). A larger consistent view advances\n"
+	  "the stored one (if it meets the witness quorum).\n" },
+	{ "view", "kt-verify view --out FILE\n"
+	  "Writes the stored signed checkpoint (with its cosignatures) to FILE\n"
+	  "for other monitors' gossip.\n" },
 	{ "checkpoint", "kt-verify checkpoint\n"
 	  "Fetches /checkpoint, verifies the log's signature and origin and a\n"
 	  "consistency proof from the stored checkpoint, then stores it. A\n"
@@ -70,6 +95,34 @@ static const char *cmd_help[][2] = {
 	  "entry bytes in its extra line.\n" },
 };
 
+/* "3600", "3600s", "90m", "24h", "7d" to seconds (1 s .. 10 years). */
+static int
+parse_duration(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+	uint64_t mul = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (strcmp(end, "d") == 0)
+		mul = 86400;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600;
+	else if (strcmp(end, "m") == 0)
+		mul = 60;
+	else if (strcmp(end, "s") != 0 && *end != '\0')
+		return -1;
+	if (n == 0 || n > UINT64_C(315360000) / mul)
+		return -1;
+	*out = (uint64_t)n * mul;
+	return 0;
+}
+
 static int
 usage(const char *msg)
 {
@@ -94,7 +147,8 @@ cmd_usage(const char *cmd, FILE *to)
 static void
 print_human(const char *cmd, const struct kt_vresult *r)
 {
-	FILE *to = (r->status == 0 || r->status == 4) ? stdout : stderr;
+	FILE *to = (r->status == 0 || r->status == 4 || r->status == 5 ||
+	    r->status == 6) ? stdout : stderr;
 	json_t *a;
 	size_t i;
 	json_t *x;
@@ -127,6 +181,30 @@ print_human(const char *cmd, const struct kt_vresult *r)
 			    "index")),
 			    json_string_value(json_object_get(x, "fingerprint")),
 			    ok ? "expected" : "NOT EXPECTED");
+		}
+	}
+	a = json_object_get(r->info, "peers");
+	if (strcmp(cmd, "gossip") == 0 && json_is_array(a)) {
+		json_array_foreach(a, i, x) {
+			json_t *c = json_object_get(x, "cosignatures");
+			if (json_object_get(x, "size") != NULL && json_is_integer(c))
+				fprintf(to, "  %s: tree size %lld, %lld valid "
+				    "cosignature(s)\n", json_string_value(
+				    json_object_get(x, "peer")), (long long)
+				    json_integer_value(json_object_get(x,
+				    "size")), (long long)json_integer_value(c));
+			else if (json_object_get(x, "size") != NULL)
+				fprintf(to, "  %s: tree size %lld\n",
+				    json_string_value(json_object_get(x,
+				    "peer")), (long long)json_integer_value(
+				    json_object_get(x, "size")));
+			else
+				fprintf(to, "  %s: %s: %s\n",
+				    json_string_value(json_object_get(x,
+				    "peer")), json_string_value(
+				    json_object_get(x, "status")),
+				    json_string_value(json_object_get(x,
+				    "message")));
 		}
 	}
 	a = json_object_get(r->info, "evidence_files");
@@ -243,9 +321,14 @@ main(int argc, char **argv)
 	const char *out = NULL, *pos = NULL, *expect_file = NULL;
 	struct kt_vkey keys[MAX_EXPECT];
 	size_t nkeys = 0;
+	const char *witnesses[KT_VERIFY_WITNESS_MAX];
+	const char *peers[KT_VERIFY_PEERS_MAX];
+	size_t nwit = 0, npeers = 0;
+	long quorum = 0;
+	uint64_t max_age = 0;
 	int json = 0, accept = 0, help = 0, rc = 1;
 	long timeout = 0;
-	char dir[4096], err[1024];
+	char dir[4096], err[1024], *endp;
 	struct kt_verify *v = NULL;
 	struct kt_vresult r;
 	kt_err e;
@@ -279,6 +362,34 @@ main(int argc, char **argv)
 			NEED_VAL(); key = val;
 		} else if (strcmp(a, "--out") == 0) {
 			NEED_VAL(); out = val;
+		} else if (strcmp(a, "--witness") == 0) {
+			NEED_VAL();
+			if (nwit >= KT_VERIFY_WITNESS_MAX) {
+				rc = usage("too many --witness");
+				goto done;
+			}
+			witnesses[nwit++] = val;
+		} else if (strcmp(a, "--peer") == 0) {
+			NEED_VAL();
+			if (npeers >= KT_VERIFY_PEERS_MAX) {
+				rc = usage("too many --peer");
+				goto done;
+			}
+			peers[npeers++] = val;
+		} else if (strcmp(a, "--quorum") == 0) {
+			NEED_VAL(); quorum = strtol(val, &endp, 10);
+			if (*endp != '\0' || quorum < 1 ||
+			    quorum > KT_VERIFY_WITNESS_MAX) {
+				rc = usage("bad --quorum");
+				goto done;
+			}
+		} else if (strcmp(a, "--max-age") == 0) {
+			NEED_VAL();
+			if (parse_duration(val, &max_age) != 0) {
+				rc = usage("bad --max-age (e.g. 3600, 90m, 24h, "
+				    "7d)");
+				goto done;
+			}
 		} else if (strcmp(a, "--expect") == 0) {
 			NEED_VAL(); expect_file = val;
 		} else if (strcmp(a, "--expect-b64") == 0) {
@@ -324,7 +435,14 @@ main(int argc, char **argv)
 	    (strcmp(cmd, "monitor") == 0 && (pos == NULL || (nkeys == 0 &&
 	    expect_file != NULL))) ||
 	    (strcmp(cmd, "evidence") == 0 && pos == NULL) ||
-	    (strcmp(cmd, "proof") == 0 && (pos == NULL || out == NULL))) {
+	    (strcmp(cmd, "proof") == 0 && (pos == NULL || out == NULL)) ||
+	    (strcmp(cmd, "init") == 0 && ((nwit > 0) != (quorum > 0) ||
+	    (max_age > 0 && nwit == 0) || quorum > (long)nwit)) ||
+	    (strcmp(cmd, "init") != 0 && (nwit > 0 || quorum > 0 ||
+	    max_age > 0)) ||
+	    (strcmp(cmd, "gossip") == 0 && (npeers == 0 || pos != NULL)) ||
+	    (strcmp(cmd, "gossip") != 0 && npeers > 0) ||
+	    (strcmp(cmd, "view") == 0 && (out == NULL || pos != NULL))) {
 		fprintf(stderr, "kt-verify: bad arguments for %s\n", cmd);
 		cmd_usage(cmd, stderr);
 		goto done;
@@ -332,7 +450,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") && strcmp(cmd, "checkpoint") &&
 	    strcmp(cmd, "lookup") && strcmp(cmd, "monitor") &&
 	    strcmp(cmd, "audit") && strcmp(cmd, "evidence") &&
-	    strcmp(cmd, "proof")) {
+	    strcmp(cmd, "proof") && strcmp(cmd, "gossip") &&
+	    strcmp(cmd, "view")) {
 		fprintf(stderr, "kt-verify: unknown command %s\n", cmd);
 		rc = usage(NULL);
 		goto done;
@@ -386,8 +505,14 @@ main(int argc, char **argv)
 	}
 	if (timeout > 0)
 		kt_verify_set_timeouts(v, timeout < 10 ? timeout : 10, timeout);
-	if (strcmp(cmd, "init") == 0)
-		rc = kt_verify_init(v, log, key, &r);
+	if (strcmp(cmd, "init") == 0) {
+		struct kt_vpolicy pol = { witnesses, nwit, (unsigned)quorum,
+		    max_age };
+		rc = kt_verify_init_policy(v, log, key, &pol, &r);
+	} else if (strcmp(cmd, "gossip") == 0)
+		rc = kt_verify_gossip(v, peers, npeers, &r);
+	else if (strcmp(cmd, "view") == 0)
+		rc = kt_verify_view(v, out, &r);
 	else if (strcmp(cmd, "checkpoint") == 0)
 		rc = kt_verify_checkpoint(v, &r);
 	else if (strcmp(cmd, "lookup") == 0)

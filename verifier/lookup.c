@@ -47,6 +47,75 @@ leaf_summary(const struct kt_vleaf *l)
 }
 
 /*
+ * With a witness policy the lookup answer's own checkpoint (the log's
+ * newest, possibly not cosigned yet) cannot be accepted. Instead: the
+ * witnessed checkpoint W from /checkpoint (quorum checked, consistent with
+ * the stored one) must be consistent with the answer's checkpoint, and
+ * the entry must be inside W, proven by an inclusion proof to W's size.
+ * An entry past W is KT_VERIFY_UNWITNESSED. On OK, lk carries W and the
+ * proof to W (so pins and tlog-proofs hold witnessed material).
+ */
+static int
+witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
+    struct kt_checkpoint *cp, struct kt_vresult *r)
+{
+	struct kt_checkpoint w;
+	struct kt_vleaf *l = NULL;
+	char *wnote = NULL;
+	size_t wlen = 0;
+	int st;
+
+	wnote = malloc(KT_NOTE_MAX + 1);
+	l = malloc(sizeof(*l));
+	if (wnote == NULL || l == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
+	if ((st = kt_verify_fetch_checkpoint(v, wnote, &wlen, &w, r))
+	    != KT_VERIFY_OK)
+		goto out;
+	if ((st = kt_verify_relate(v, wnote, wlen, &w, lk->note, lk->note_len,
+	    cp, r)) != KT_VERIFY_OK)
+		goto out;
+	json_object_set_new(r->info, "witnessed_size", json_integer(
+	    (json_int_t)w.size));
+	if (lk->leaf.index >= w.size) {
+		json_object_set_new(r->info, "not_yet_witnessed", json_true());
+		st = kt_vres(r, KT_VERIFY_UNWITNESSED, "NOT YET WITNESSED: the "
+		    "latest entry of \"%s\" (version %" PRIu64 ", index %"
+		    PRIu64 ") is newer than the newest witnessed checkpoint "
+		    "(tree size %" PRIu64 "); do not rely on it yet, retry "
+		    "after the log's next witness round", label,
+		    lk->leaf.e.version, lk->leaf.index, w.size);
+		goto out;
+	}
+	if (w.size != cp->size) {
+		/* The same entry bytes, proven into W. */
+		st = kt_verify_fetch_leaf(v, lk->leaf.index, &w, l, r);
+		if (st != KT_VERIFY_OK)
+			goto out;
+		if (memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN)
+		    != 0) {
+			st = kt_evidence_fork_leaves(v, lk->note, lk->note_len,
+			    &lk->leaf, wnote, wlen, l, "the lookup answer and "
+			    "the witnessed tree hold different entries at one "
+			    "index", r);
+			goto out;
+		}
+		lk->leaf.proof = l->proof;
+	}
+	memcpy(lk->note, wnote, wlen);
+	lk->note[wlen] = '\0';
+	lk->note_len = wlen;
+	*cp = w;
+	st = KT_VERIFY_OK;
+out:
+	free(wnote);
+	free(l);
+	return st;
+}
+
+/*
  * Fetches and fully verifies the latest entry for label: response shape,
  * entry decoding, label, leaf hash, proof index and size, inclusion in the
  * signed checkpoint, and that checkpoint's consistency with the stored one.
@@ -123,7 +192,11 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 		json_decref(ev);
 		goto out;
 	}
-	st = kt_verify_accept(v, lk->note, lk->note_len, cp, r);
+	if (v->nwit == 0) {
+		st = kt_verify_accept(v, lk->note, lk->note_len, cp, r);
+		goto out;
+	}
+	st = witnessed_leaf(v, label, lk, cp, r);
 out:
 	kt_buf_free(&body);
 	return st;
@@ -338,7 +411,13 @@ verify_history(struct kt_verify *v, const char *label, const json_t *pin,
 		    "the looked-up version %" PRIu64, lk->leaf.e.version);
 		goto out;
 	}
-	{
+	if (v->nwit > 0) {
+		/* The history's checkpoint is the log's newest, maybe not
+		 * witnessed: it must be consistent with the stored
+		 * (witnessed) one, and is not stored. */
+		st = kt_verify_relate(v, v->cp_note, v->cp_note_len, &v->cp,
+		    json_string_value(jc), json_string_length(jc), &cp, r);
+	} else {
 		struct kt_checkpoint acc;
 		st = kt_verify_accept(v, json_string_value(jc),
 		    json_string_length(jc), &acc, r);
@@ -427,7 +506,7 @@ out:
 	json_decref(chain);
 	json_decref(pins);
 	free(lk);
-	return st;
+	return kt_vstale(v, r, st);
 }
 
 int
@@ -481,5 +560,5 @@ kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
 out:
 	free(lk);
 	free(buf);
-	return st;
+	return kt_vstale(v, r, st);
 }

@@ -564,5 +564,5 @@ out:
 	free(m.key_lens);
 	free(f);
 	free(note);
-	return st;
+	return kt_vstale(v, r, st);
 }

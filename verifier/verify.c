@@ -61,6 +61,57 @@ mkdir_p(const char *dir, char *err, size_t errlen)
 	return KT_OK;
 }
 
+/* Parses witness keys into wit[]: cosignature keys, distinct. -1 if bad. */
+static int
+parse_witnesses(const char *const *keys, size_t n, struct kt_verifier *wit)
+{
+	if (n > KT_VERIFY_WITNESS_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (kt_verifier_parse(keys[i], strlen(keys[i]), &wit[i])
+		    != KT_OK || wit[i].type != KT_KEY_COSIG)
+			return -1;
+		/* One key counted twice would let one witness make a
+		 * quorum of two. */
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(wit[j].pub, wit[i].pub, KT_PUBKEY_LEN) == 0
+			    || (strcmp(wit[j].name, wit[i].name) == 0 &&
+			    memcmp(wit[j].id, wit[i].id, KT_KEY_ID_LEN) == 0))
+				return -1;
+	}
+	return 0;
+}
+
+/* config.json's optional witness policy. -1 if present but bad. */
+static int
+load_policy(struct kt_verify *v, const json_t *c)
+{
+	json_t *jw = json_object_get(c, "witnesses");
+	json_t *jq = json_object_get(c, "quorum");
+	json_t *ja = json_object_get(c, "max_age");
+	const char *keys[KT_VERIFY_WITNESS_MAX];
+	size_t n;
+
+	if (jw == NULL && jq == NULL && ja == NULL)
+		return 0;
+	if (!json_is_array(jw) || (n = json_array_size(jw)) == 0 ||
+	    n > KT_VERIFY_WITNESS_MAX || !json_is_integer(jq) ||
+	    json_integer_value(jq) < 1 || (size_t)json_integer_value(jq) > n ||
+	    !json_is_integer(ja) || json_integer_value(ja) < 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = json_string_value(json_array_get(jw, i));
+		if (keys[i] == NULL)
+			return -1;
+	}
+	if (parse_witnesses(keys, n, v->wit) != 0)
+		return -1;
+	v->nwit = n;
+	v->quorum = (unsigned)json_integer_value(jq);
+	v->max_age = (uint64_t)json_integer_value(ja);
+	return 0;
+}
+
 static kt_err
 load_config(struct kt_verify *v, char *err, size_t errlen)
 {
@@ -88,6 +139,13 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	snprintf(v->url, sizeof(v->url), "%s", json_string_value(jl));
 	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s",
 	    json_string_value(jk));
+	if (load_policy(v, c) != 0) {
+		snprintf(err, errlen, "state file %s/%s is corrupt (bad "
+		    "\"witnesses\", \"quorum\" or \"max_age\"); refusing "
+		    "to continue", v->dir, STATE_CONFIG);
+		json_decref(c);
+		return KT_ERR_MALFORMED;
+	}
 	v->have_config = 1;
 	json_decref(c);
 	return KT_OK;
@@ -235,10 +293,52 @@ int
 kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
     struct kt_vresult *r)
 {
-	struct kt_verifier vk;
-	char d[256], u[KT_URL_MAX];
-	json_t *c = NULL;
+	return kt_verify_init_policy(v, url, vkey, NULL, r);
+}
+
+static int
+save_config(struct kt_verify *v, const char *url, const char *vkey,
+    const struct kt_verifier *vk, const struct kt_vpolicy *pol,
+    struct kt_vresult *r)
+{
+	json_t *c, *a;
+	char d[256];
+
+	c = json_pack("{s:i,s:s,s:s,s:s}", "version", 1, "log", url, "key",
+	    vkey, "origin", vk->name);
+	if (c == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	if (pol != NULL && pol->nwitnesses > 0) {
+		a = json_array();
+		for (size_t i = 0; i < pol->nwitnesses; i++)
+			json_array_append_new(a, json_string(
+			    pol->witnesses[i]));
+		json_object_set_new(c, "witnesses", a);
+		json_object_set_new(c, "quorum", json_integer(pol->quorum));
+		json_object_set_new(c, "max_age", json_integer((json_int_t)
+		    (pol->max_age ? pol->max_age : KT_VERIFY_MAX_AGE_DEFAULT)));
+	}
+	if (kt_vstate_save_json(v->dir, STATE_CONFIG, c, d, sizeof(d))
+	    != KT_OK) {
+		json_decref(c);
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	}
+	if (load_policy(v, c) != 0) {
+		json_decref(c);
+		return kt_vres(r, KT_VERIFY_ERROR, "internal: bad policy");
+	}
+	json_decref(c);
+	return KT_VERIFY_OK;
+}
+
+int
+kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
+    const struct kt_vpolicy *pol, struct kt_vresult *r)
+{
+	struct kt_verifier vk, wit[KT_VERIFY_WITNESS_MAX];
+	char u[KT_URL_MAX];
 	size_t n;
+	int st, haspol = pol != NULL && pol->nwitnesses > 0;
 
 	if (kt_verifier_parse(vkey, strlen(vkey), &vk) != KT_OK ||
 	    vk.type != KT_KEY_ED25519)
@@ -247,6 +347,15 @@ kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return kt_vres(r, KT_VERIFY_ERROR, "--log must be an http:// "
 		    "or https:// URL");
+	if (pol != NULL && (pol->nwitnesses > KT_VERIFY_WITNESS_MAX ||
+	    (haspol && (pol->quorum < 1 || pol->quorum > pol->nwitnesses)) ||
+	    (!haspol && pol->quorum != 0) ||
+	    parse_witnesses(pol->witnesses, pol->nwitnesses, wit) != 0))
+		return kt_vres(r, KT_VERIFY_ERROR, "bad witness policy: each "
+		    "--witness must be a distinct cosignature verifier key "
+		    "(type 0x04, from kt-witness keygen), at most %d, and "
+		    "--quorum between 1 and their number",
+		    KT_VERIFY_WITNESS_MAX);
 	n = strlen(url);
 	if (n >= sizeof(u) - 1)
 		return kt_vres(r, KT_VERIFY_ERROR, "--log URL too long");
@@ -254,25 +363,26 @@ kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
 	while (n > 0 && u[n - 1] == '/')
 		u[--n] = '\0';
 	if (v->have_config) {
-		if (strcmp(v->url, u) == 0 && strcmp(v->vkey_text, vkey) == 0)
+		if (strcmp(v->url, u) != 0 || strcmp(v->vkey_text, vkey) != 0)
+			/* Re-pointing a state at another log or key would
+			 * silently drop every guarantee the stored checkpoint
+			 * gives. */
+			return kt_vres(r, KT_VERIFY_ERROR, "state folder %s is "
+			    "already initialised for %s with another log or "
+			    "key; use another --state", v->dir, v->url);
+		if (!haspol)
 			return kt_vres(r, KT_VERIFY_OK, "already initialised "
 			    "for %s", u);
-		/* Re-pointing a state at another log or key would silently
-		 * drop every guarantee the stored checkpoint gives. */
-		return kt_vres(r, KT_VERIFY_ERROR, "state folder %s is "
-		    "already initialised for %s with another log or key; use "
-		    "another --state", v->dir, v->url);
+		/* Same log: the stored checkpoint stays the anchor; only
+		 * the acceptance rule for later ones changes. */
+		if ((st = save_config(v, u, vkey, &vk, pol, r)) != 0)
+			return st;
+		return kt_vres(r, KT_VERIFY_OK, "witness policy of %s set: "
+		    "quorum %u of %zu witnesses, max age %" PRIu64 " s",
+		    v->dir, v->quorum, v->nwit, v->max_age);
 	}
-	c = json_pack("{s:i,s:s,s:s,s:s}", "version", 1, "log", u, "key",
-	    vkey, "origin", vk.name);
-	if (c == NULL)
-		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-	if (kt_vstate_save_json(v->dir, STATE_CONFIG, c, d, sizeof(d))
-	    != KT_OK) {
-		json_decref(c);
-		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	}
-	json_decref(c);
+	if ((st = save_config(v, u, vkey, &vk, pol, r)) != 0)
+		return st;
 	v->vk = vk;
 	snprintf(v->url, sizeof(v->url), "%s", u);
 	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s", vkey);
@@ -280,6 +390,11 @@ kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
 	json_object_set_new(r->info, "log", json_string(u));
 	json_object_set_new(r->info, "origin", json_string(vk.name));
 	json_object_set_new(r->info, "state", json_string(v->dir));
+	if (haspol)
+		return kt_vres(r, KT_VERIFY_OK, "initialised %s for log %s "
+		    "(origin %s); checkpoints need %u of %zu witness "
+		    "cosignatures, max age %" PRIu64 " s", v->dir, u, vk.name,
+		    v->quorum, v->nwit, v->max_age);
 	return kt_vres(r, KT_VERIFY_OK, "initialised %s for log %s (origin "
 	    "%s)", v->dir, u, vk.name);
 }
@@ -320,11 +435,16 @@ store_checkpoint(struct kt_verify *v, const char *note, size_t len,
 	return KT_VERIFY_OK;
 }
 
-int
-kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
-    struct kt_checkpoint *out, struct kt_vresult *r)
+/*
+ * GET the log's consistency proof from size a to size b (a < b) and verify
+ * it between the roots. KT_VERIFY_OK; KT_VERIFY_ATTACK-worthy failure is
+ * reported as *bad = 1 with OK returned; FAILED when no usable proof was
+ * given; ERROR on network trouble.
+ */
+static int
+check_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
+    const struct kt_checkpoint *b, int *bad, struct kt_vresult *r)
 {
-	struct kt_checkpoint nc;
 	struct kt_fetch *f;
 	struct kt_buf body = {0};
 	struct kt_proof proof;
@@ -334,37 +454,11 @@ kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
 	kt_err e;
 	int st;
 
-	if ((e = kt_vcheck_checkpoint(note, len, &v->vk, &nc, d, sizeof(d)))
-	    != KT_OK)
-		return kt_vres(r, KT_VERIFY_FAILED, "%s", d);
-	cp_info(r->info, "checkpoint", &nc);
-	if (!v->have_cp) {
-		/* Trust on first use, after the signature: there is nothing
-		 * yet to be consistent with. */
-		if ((st = store_checkpoint(v, note, len, &nc, r)) != 0)
-			return st;
-		*out = nc;
-		return KT_VERIFY_OK;
-	}
-	cp_info(r->info, "stored_checkpoint", &v->cp);
-	if (nc.size == v->cp.size) {
-		if (sodium_memcmp(nc.root.b, v->cp.root.b, KT_HASH_LEN) == 0) {
-			*out = nc;
-			return KT_VERIFY_OK;
-		}
-		return kt_evidence_fork(v, "fork", v->cp_note, v->cp_note_len,
-		    &v->cp, note, len, &nc, "the log signed two different "
-		    "trees of the same size", r);
-	}
-	if (nc.size < v->cp.size)
-		return kt_evidence_fork(v, "rollback", v->cp_note,
-		    v->cp_note_len, &v->cp, note, len, &nc, "the log served "
-		    "a smaller tree than one it signed before (rollback)", r);
-
+	*bad = 0;
 	if (kt_verify_fetcher(v, &f, r) != KT_OK)
 		return r->status;
 	snprintf(path, sizeof(path), "/v1/proof/consistency?old=%" PRIu64
-	    "&new=%" PRIu64, v->cp.size, nc.size);
+	    "&new=%" PRIu64, a->size, b->size);
 	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
 	if (e == KT_ERR_NETWORK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
@@ -378,31 +472,111 @@ kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
 		st = kt_vres(r, KT_VERIFY_FAILED, "the log did not give a "
 		    "consistency proof from size %" PRIu64 " to %" PRIu64
 		    " (HTTP %ld): the new checkpoint is not accepted",
-		    v->cp.size, nc.size, status);
+		    a->size, b->size, status);
 		goto out;
 	}
 	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK ||
-	    (e = kt_vparse_consistency(o, v->cp.size, nc.size, &proof, d,
+	    (e = kt_vparse_consistency(o, a->size, b->size, &proof, d,
 	    sizeof(d))) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "consistency proof: %s", d);
 		goto out;
 	}
-	if (kt_merkle_verify_consistency(v->cp.size, nc.size, proof.h,
-	    proof.n, &v->cp.root, &nc.root) != KT_OK) {
-		st = kt_evidence_fork(v, "fork", v->cp_note, v->cp_note_len,
-		    &v->cp, note, len, &nc, "the consistency proof from the "
-		    "stored checkpoint to the new one does not verify (fork "
-		    "or rewritten history)", r);
-		goto out;
-	}
-	if ((st = store_checkpoint(v, note, len, &nc, r)) != 0)
-		goto out;
-	*out = nc;
+	*bad = kt_merkle_verify_consistency(a->size, b->size, proof.h,
+	    proof.n, &a->root, &b->root) != KT_OK;
 	st = KT_VERIFY_OK;
 out:
 	json_decref(o);
 	kt_buf_free(&body);
 	return st;
+}
+
+int
+kt_verify_relate(struct kt_verify *v, const char *a_note, size_t a_len,
+    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
+    const struct kt_checkpoint *b, struct kt_vresult *r)
+{
+	int bad, st;
+
+	if (a->size == b->size) {
+		if (sodium_memcmp(a->root.b, b->root.b, KT_HASH_LEN) == 0)
+			return KT_VERIFY_OK;
+		return kt_evidence_fork(v, "fork", a_note, a_len, a, b_note,
+		    b_len, b, "the log signed two different trees of the same "
+		    "size", r);
+	}
+	if (a->size > b->size)
+		return kt_verify_relate(v, b_note, b_len, b, a_note, a_len, a,
+		    r);
+	if ((st = check_consistency(v, a, b, &bad, r)) != KT_VERIFY_OK)
+		return st;
+	if (bad)
+		return kt_evidence_fork(v, "fork", a_note, a_len, a, b_note,
+		    b_len, b, "the consistency proof between two signed "
+		    "checkpoints does not verify (fork or rewritten history)",
+		    r);
+	return KT_VERIFY_OK;
+}
+
+int
+kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
+    struct kt_checkpoint *out, struct kt_vresult *r)
+{
+	struct kt_checkpoint nc;
+	struct kt_vquorum q, sq;
+	char d[512];
+	kt_err e;
+	int bad, st;
+
+	if ((e = kt_vcheck_checkpoint(note, len, &v->vk, &nc, d, sizeof(d)))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_FAILED, "%s", d);
+	cp_info(r->info, "checkpoint", &nc);
+	/* With a witness policy, a checkpoint the witnesses did not see is
+	 * refused before it can touch the stored view. */
+	if ((st = kt_vquorum_check(v, note, len, &q, r)) != KT_VERIFY_OK)
+		return st;
+	if (!v->have_cp) {
+		/* Trust on first use, after the signature: there is nothing
+		 * yet to be consistent with. */
+		if ((st = store_checkpoint(v, note, len, &nc, r)) != 0)
+			return st;
+		*out = nc;
+		return KT_VERIFY_OK;
+	}
+	cp_info(r->info, "stored_checkpoint", &v->cp);
+	if (nc.size == v->cp.size) {
+		if (sodium_memcmp(nc.root.b, v->cp.root.b, KT_HASH_LEN) == 0) {
+			/* Same tree: keep the copy with the fresher witnessed
+			 * time, so `view` publishes it and staleness is
+			 * measured from it. */
+			if (v->nwit > 0 && (kt_vquorum_count(v->cp_note,
+			    v->cp_note_len, &v->vk, v->wit, v->nwit, v->quorum,
+			    &sq, d, sizeof(d)) != KT_OK || sq.valid < v->quorum
+			    || sq.witnessed < q.witnessed) &&
+			    (st = store_checkpoint(v, note, len, &nc, r)) != 0)
+				return st;
+			*out = nc;
+			return KT_VERIFY_OK;
+		}
+		return kt_evidence_fork(v, "fork", v->cp_note, v->cp_note_len,
+		    &v->cp, note, len, &nc, "the log signed two different "
+		    "trees of the same size", r);
+	}
+	if (nc.size < v->cp.size)
+		return kt_evidence_fork(v, "rollback", v->cp_note,
+		    v->cp_note_len, &v->cp, note, len, &nc, "the log served "
+		    "a smaller tree than one it signed before (rollback)", r);
+	if ((st = check_consistency(v, &v->cp, &nc, &bad, r)) != KT_VERIFY_OK)
+		return st;
+	if (bad)
+		return kt_evidence_fork(v, "fork", v->cp_note, v->cp_note_len,
+		    &v->cp, note, len, &nc, "the consistency proof from the "
+		    "stored checkpoint to the new one does not verify (fork "
+		    "or rewritten history)", r);
+	if ((st = store_checkpoint(v, note, len, &nc, r)) != 0)
+		return st;
+	*out = nc;
+	return KT_VERIFY_OK;
 }
 
 int
@@ -460,14 +634,17 @@ kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r)
 	if (st != KT_VERIFY_OK)
 		return st;
 	if (!had)
-		return kt_vres(r, KT_VERIFY_OK, "first checkpoint verified and "
-		    "stored: tree size %" PRIu64 " (signature checked; nothing "
-		    "earlier to be consistent with)", cp.size);
-	if (cp.size == before)
-		return kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size "
+		kt_vres(r, KT_VERIFY_OK, "first checkpoint verified and "
+		    "stored: tree size %" PRIu64 " (signature%s checked; "
+		    "nothing earlier to be consistent with)", cp.size,
+		    v->nwit > 0 ? " and witness quorum" : "");
+	else if (cp.size == before)
+		kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size "
 		    "%" PRIu64 ", unchanged", cp.size);
-	return kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size %"
-	    PRIu64 " -> %" PRIu64 ", consistent", before, cp.size);
+	else
+		kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size %"
+		    PRIu64 " -> %" PRIu64 ", consistent", before, cp.size);
+	return kt_vstale(v, r, KT_VERIFY_OK);
 }
 
 /* ---- one leaf by index ----------------------------------------------------- */

@@ -85,6 +85,15 @@ struct kt_verify {
 	char *cp_note;
 	size_t cp_note_len;
 	struct kt_checkpoint cp;
+	/* witness policy (config.json "witnesses", "quorum", "max_age") */
+	size_t nwit;
+	struct kt_verifier wit[KT_VERIFY_WITNESS_MAX];
+	unsigned quorum;
+	uint64_t max_age;
+	uint64_t now;          /* injected clock (tests); 0 = time(NULL) */
+	/* the witnessed time of the checkpoint accepted in this run (0: none);
+	 * kt_vstale compares it with max_age at the end of a command */
+	uint64_t seen_witnessed;
 };
 
 /* ---- util.c ------------------------------------------------------------ */
@@ -183,6 +192,47 @@ int kt_verify_fetch_leaf(struct kt_verify *v, uint64_t index,
     const struct kt_checkpoint *cp, struct kt_vleaf *out,
     struct kt_vresult *r);
 
+/*
+ * Checks that two log-verified checkpoints a and b can both be views of one
+ * append-only log, with a consistency proof from the log (smaller to
+ * larger); nothing is stored. OK; ATTACK (evidence written: same size with
+ * other roots, or a failing proof); FAILED when the log gives no usable
+ * proof (the caller decides); ERROR for network trouble.
+ */
+int kt_verify_relate(struct kt_verify *v, const char *a_note, size_t a_len,
+    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
+    const struct kt_checkpoint *b, struct kt_vresult *r);
+
+/* ---- quorum.c: witness cosignatures ------------------------------------ */
+struct kt_vquorum {
+	size_t valid;        /* configured witnesses with a valid cosignature */
+	uint64_t witnessed;  /* the quorum-th newest cosignature time when
+	                        valid >= quorum, else the newest (0: none) */
+	uint64_t newest;     /* newest valid cosignature time */
+};
+/*
+ * Counts valid cosignatures on a signed checkpoint note by witnesses
+ * wit[0..nwit), after the log's signature (vk) verified. Cosignatures by
+ * unknown keys are ignored; one that names a configured witness and does
+ * not verify is KT_ERR_VERIFY (C2SP signed-note: reject a note where a
+ * known key's signature fails). No I/O, no clock.
+ */
+KT_MUST_CHECK kt_err kt_vquorum_count(const char *note, size_t len,
+    const struct kt_verifier *vk, const struct kt_verifier *wit, size_t nwit,
+    unsigned quorum, struct kt_vquorum *q, char *detail, size_t dlen);
+/* The current time (v->now if injected). */
+uint64_t kt_verify_now(const struct kt_verify *v);
+/*
+ * Checks note against v's witness policy (nothing to do without one):
+ * KT_VERIFY_OK and v->seen_witnessed set, or KT_VERIFY_FAILED (too few or
+ * a bad cosignature). Adds a "witnesses" object to r->info.
+ */
+int kt_vquorum_check(struct kt_verify *v, const char *note, size_t len,
+    struct kt_vquorum *q, struct kt_vresult *r);
+/* End of a command: turns KT_VERIFY_OK into KT_VERIFY_STALE when the
+ * checkpoint accepted in this run was witnessed longer than max_age ago. */
+int kt_vstale(struct kt_verify *v, struct kt_vresult *r, int status);
+
 /* ---- entries paging (monitor.c) ---------------------------------------- */
 typedef int (*kt_entry_cb)(void *ctx, uint64_t index, const uint8_t *entry,
     size_t len, const struct kt_entry *e, struct kt_vresult *r);
@@ -221,6 +271,13 @@ int kt_evidence_fork(struct kt_verify *v, const char *kind,
     const char *a_note, size_t a_len, const struct kt_checkpoint *a,
     const char *b_note, size_t b_len, const struct kt_checkpoint *b,
     const char *why, struct kt_vresult *r);
+
+/* As kt_evidence_fork but writes only provable fork evidence; -1 (nothing
+ * written, r untouched) when this client's material proves nothing. */
+int kt_evidence_fork_provable(struct kt_verify *v, const char *a_note,
+    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
+    size_t b_len, const struct kt_checkpoint *b, const char *why,
+    struct kt_vresult *r);
 
 /*
  * Two signed checkpoints whose verified inclusion proofs put different

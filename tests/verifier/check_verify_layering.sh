@@ -4,7 +4,7 @@
 # only the CLI (kt_verify_main.c) may exit.
 root=${1:-.}
 v=$root/verifier
-files="util.c fetch.c state.c parse.c verify.c evidence.c lookup.c monitor.c audit.c verify_internal.h include/kt/verify.h"
+files="util.c fetch.c state.c parse.c verify.c evidence.c lookup.c monitor.c audit.c quorum.c gossip.c verify_internal.h include/kt/verify.h"
 bad=0
 for f in $files; do
 	[ -f "$v/$f" ] || { echo "missing $v/$f" >&2; bad=1; continue; }

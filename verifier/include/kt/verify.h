@@ -31,6 +31,14 @@
 #define KT_VERIFY_FAILED 2      /* a response or file failed verification */
 #define KT_VERIFY_ATTACK 3      /* attack detected; evidence file written */
 #define KT_VERIFY_KEY_CHANGED 4 /* a verified key rotation since the pin */
+#define KT_VERIFY_STALE 5       /* verified, but the witnessed checkpoint is
+                                   older than the configured max age */
+#define KT_VERIFY_UNWITNESSED 6 /* lookup: the label's latest entry is newer
+                                   than the newest witnessed checkpoint */
+
+#define KT_VERIFY_WITNESS_MAX 32             /* witnesses in a policy */
+#define KT_VERIFY_MAX_AGE_DEFAULT (24 * 3600) /* seconds */
+#define KT_VERIFY_PEERS_MAX 16               /* peers per gossip run */
 
 #define KT_VERIFY_MSG_MAX 1024
 #define KT_VERIFY_PATH_MAX 4096
@@ -81,6 +89,37 @@ void kt_verify_set_timeouts(struct kt_verify *v, long connect_s, long total_s);
 int kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
     struct kt_vresult *r);
 int kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r);
+
+/*
+ * Witness policy for init: checkpoints are then accepted only when signed
+ * by the log and cosigned (C2SP tlog-cosignature) by at least `quorum` of
+ * `witnesses` (cosignature verifier keys, type 0x04, distinct). max_age
+ * (seconds, 0 = KT_VERIFY_MAX_AGE_DEFAULT) bounds how old the witnessed
+ * time of an accepted checkpoint may be before commands exit
+ * KT_VERIFY_STALE. nwitnesses == 0 means no policy.
+ */
+struct kt_vpolicy {
+	const char *const *witnesses;
+	size_t nwitnesses;
+	unsigned quorum;
+	uint64_t max_age;
+};
+/* kt_verify_init with a witness policy. On an already initialised state
+ * for the same log and key, a non-empty policy replaces the stored one. */
+int kt_verify_init_policy(struct kt_verify *v, const char *url,
+    const char *vkey, const struct kt_vpolicy *pol, struct kt_vresult *r);
+/*
+ * Compares signed checkpoints from peers (witness GET URLs, or files and
+ * file:// URLs holding a checkpoint, e.g. written by kt_verify_view) with
+ * the stored one and each other (docs/verify.md, "gossip").
+ */
+int kt_verify_gossip(struct kt_verify *v, const char *const *peers,
+    size_t npeers, struct kt_vresult *r);
+/* Writes the stored signed checkpoint (this client's view) to out_path. */
+int kt_verify_view(struct kt_verify *v, const char *out_path,
+    struct kt_vresult *r);
+/* Tests: the Unix time used for staleness (0 = the real clock). */
+void kt_verify_set_now(struct kt_verify *v, uint64_t now);
 int kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
     struct kt_vresult *r);
 int kt_verify_monitor(struct kt_verify *v, const char *label,
