@@ -533,8 +533,18 @@ kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
 	cp_info(r->info, "checkpoint", &nc);
 	/* With a witness policy, a checkpoint the witnesses did not see is
 	 * refused before it can touch the stored view. */
-	if ((st = kt_vquorum_check(v, note, len, &q, r)) != KT_VERIFY_OK)
+	if ((st = kt_vquorum_check(v, note, len, &q, r)) != KT_VERIFY_OK) {
+		/* Still signed by the log: the same size as the stored tree
+		 * with another root proves a fork whoever cosigned it. */
+		if (st == KT_VERIFY_FAILED && q.valid < v->quorum &&
+		    v->have_cp && nc.size == v->cp.size &&
+		    sodium_memcmp(nc.root.b, v->cp.root.b, KT_HASH_LEN) != 0)
+			return kt_evidence_fork(v, "fork", v->cp_note,
+			    v->cp_note_len, &v->cp, note, len, &nc, "the log "
+			    "signed two different trees of the same size (the "
+			    "new one lacks the witness quorum)", r);
 		return st;
+	}
 	if (!v->have_cp) {
 		/* Trust on first use, after the signature: there is nothing
 		 * yet to be consistent with. */

@@ -15,6 +15,10 @@
  *   /ctl/bulk?view=V&n=N&prefix=P      N new labels P0..P(N-1), version 1
  *   /ctl/fork?from=A&to=B              view B := copy of view A
  *   /ctl/client?name=C&view=V[&size=S][&mode=M][&label=L]
+ *   /ctl/cosig?name=C&size=S&line=L    C's /checkpoint serves the tree at
+ *        size S with the cosignature line L appended (repeat to add more;
+ *        &clear=1 drops them): lookups keep embedding the newest, not yet
+ *        witnessed checkpoint, as kt-logd does with witnesses configured
  * Modes: honest, badsig, unlogged, tamper-entry, proof-index, proof-size,
  * truncated, oversized, nonjson, hide-label (lookups of L answer with the
  * previous version), hide-entries (entries of label L replaced), stall
@@ -58,6 +62,8 @@ struct client {
 	uint64_t size;        /* 0 = the view's latest */
 	char mode[32];
 	char label[KT_LABEL_MAX + 1];
+	uint64_t cosig_size;  /* 0 = no witnessed checkpoint configured */
+	char cosig[1024];     /* cosignature lines for /checkpoint */
 };
 
 static struct tree views[NVIEWS];
@@ -376,6 +382,30 @@ ctl(struct MHD_Connection *c, const char *what)
 		    arg(c, "label") : "");
 		return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
 	}
+	if (strcmp(what, "cosig") == 0) {
+		const char *name = arg(c, "name"), *line = arg(c, "line");
+		struct client *cl = NULL;
+		size_t n;
+
+		for (size_t i = 0; name != NULL && i < nclients; i++)
+			if (strcmp(clients[i].name, name) == 0)
+				cl = &clients[i];
+		if (cl == NULL)
+			return error(c, 400, "unknown client");
+		if (arg(c, "clear") != NULL) {
+			cl->cosig_size = 0;
+			cl->cosig[0] = '\0';
+			return reply_json(c, 200, json_pack("{s:s}", "ok",
+			    name), NULL);
+		}
+		n = strlen(cl->cosig);
+		if (line == NULL || n + strlen(line) + 2 > sizeof(cl->cosig))
+			return error(c, 400, "line needed (or too many)");
+		cl->cosig_size = argu(c, "size", 0);
+		snprintf(cl->cosig + n, sizeof(cl->cosig) - n, "%s%s", line,
+		    line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+		return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
+	}
 	return error(c, 404, "no such control");
 }
 
@@ -433,6 +463,16 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 	if (checkpoint_note(t, size, sig_other ? other : signer, note,
 	    sizeof(note)) != 0)
 		return error(c, 500, "cannot sign");
+	if (strcmp(path, "/checkpoint") == 0 && cl->cosig_size > 0 &&
+	    cl->cosig_size <= t->n) {
+		char wn[KT_NOTE_MAX + sizeof(cl->cosig)];
+		if (checkpoint_note(t, cl->cosig_size, signer, wn, KT_NOTE_MAX)
+		    != 0)
+			return error(c, 500, "cannot sign");
+		strcat(wn, cl->cosig);
+		return reply(c, 200, "text/plain; charset=utf-8", wn,
+		    strlen(wn));
+	}
 	if (strcmp(path, "/checkpoint") == 0)
 		return reply(c, 200, "text/plain; charset=utf-8", note,
 		    strlen(note));

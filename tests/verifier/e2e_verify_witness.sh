@@ -1,0 +1,202 @@
+#!/bin/bash
+# e2e_verify_witness.sh KT_VERIFY ATTACK_LOGD KT_WITNESS
+#
+# Issue 5, kt-verify side, on loopback with three real kt-witness processes:
+#  (a) a forked log (attack_logd holds the log key) gets at most one branch
+#      cosigned; a kt-verify client with quorum 2 accepts the cosigned
+#      branch and refuses the other for lack of quorum (exit 2; exit 3 with
+#      provable evidence when it already holds the cosigned branch);
+#      lookups are proven into the witnessed checkpoint, newer entries are
+#      "not yet witnessed" (exit 6), an old witnessed time is stale (exit 5);
+#  (b) gossip between two monitors that saw different branches (and with a
+#      witness) produces evidence that `kt-verify evidence` accepts; a
+#      consistent larger view advances the stored one.
+# Every process started here is stopped here (trap), each with a lifetime.
+set -u
+KV=$1
+AD=$2
+KW=$3
+T=$(mktemp -d /tmp/kt-verify-witness.XXXXXX)
+PIDS=()
+fails=0
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+"$AD" --lifetime 240 > "$T/ad.out" &
+PIDS+=($!)
+for _ in $(seq 50); do [ -s "$T/ad.out" ] && break; sleep 0.1; done
+read -r VK PORT < "$T/ad.out" || { echo "attack_logd did not start"; exit 1; }
+U=http://127.0.0.1:$PORT
+
+# ---- three witnesses ----------------------------------------------------------
+WK=(); WU=()
+for i in 1 2 3; do
+	"$KW" keygen --name "w$i.test" --out "$T/w$i.key" > "$T/kg$i.out" ||
+		{ echo "keygen $i failed"; exit 1; }
+	WK+=("$(tail -1 "$T/kg$i.out")")
+	timeout 240 "$KW" serve --data "$T/wd$i" --key "$T/w$i.key" \
+		--listen 127.0.0.1:0 --log "$VK" > "$T/w$i.out" 2>&1 &
+	PIDS+=($!)
+done
+for i in 1 2 3; do
+	for _ in $(seq 50); do
+		grep -q "listening on port" "$T/w$i.out" && break; sleep 0.1
+	done
+	p=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$T/w$i.out")
+	[ -n "$p" ] || { echo "witness $i did not start"; cat "$T/w$i.out"; exit 1; }
+	WU+=("http://127.0.0.1:$p")
+done
+WOPTS=(--witness "${WK[0]}" --witness "${WK[1]}" --witness "${WK[2]}")
+
+ctl() { curl -sf "$U/ctl/$1" > /dev/null || { echo "ctl $1 failed"; exit 1; }; }
+uri() { printf %s "$1" | jq -sRr @uri; }
+key() { head -c32 /dev/urandom | base64; }
+kv() { local n=$1; shift; "$KV" --state "$T/$n" "$@" > "$T/out" 2>&1; }
+check() { # check WANT_CODE GOT_CODE PATTERN WHAT
+	if [ "$2" != "$1" ] || ! grep -qE -- "$3" "$T/out"; then
+		echo "FAIL: $4: exit $2 (want $1), output:"; cat "$T/out"
+		fails=$((fails + 1))
+	else
+		echo "ok: $4 (exit $2)"
+	fi
+}
+expect() { # expect CODE PATTERN WHAT NAME ARGS...
+	local want=$1 pat=$2 what=$3; shift 3
+	kv "$@"; check "$want" $? "$pat" "$what"
+}
+evfile() { sed -n 's/^evidence: //p' "$T/out" | head -1; }
+expect_ev() { # expect_ev CODE PATTERN WHAT FILE
+	"$KV" --state "$T/nostate" evidence "$4" --key "$VK" > "$T/out" 2>&1
+	check "$1" $? "$2" "$3"
+}
+# submit WITNESS_URL OLD NOTEFILE: prints the HTTP status; body in $T/resp
+submit() {
+	{ printf 'old %s\n\n' "$2"; cat "$3"; } > "$T/body"
+	curl -s -o "$T/resp" -w '%{http_code}' --max-time 10 \
+		--data-binary @"$T/body" "$1/add-checkpoint"
+}
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# ---- a forked log: view 0 (branch A) and view 1 (branch B), same size ------
+K1=$(key); K2=$(key); G=$(key)
+ctl "bulk?view=0&n=20&prefix=user"
+ctl "add?view=0&label=alice&key=$(uri "$K1")"            # index 20
+ctl "fork?from=0&to=1"
+ctl "add?view=0&label=alice&key=$(uri "$K2")"            # A: index 21
+ctl "add?view=1&label=alice&key=$(uri "$G")"             # B: index 21, ghost
+for c in a:0 b:1 a2:0 ma:0 mb:1; do ctl "client?name=${c%%:*}&view=${c##*:}"; done
+curl -sf "$U/c/a/checkpoint" > "$T/A.cp"; curl -sf "$U/c/b/checkpoint" > "$T/B.cp"
+[ "$(sed -n 2p "$T/A.cp")" = 22 ] && [ "$(sed -n 2p "$T/B.cp")" = 22 ] ||
+	fail "branches are not both of size 22"
+
+# (a) each witness cosigns branch A; none cosigns branch B after that
+for i in 0 1 2; do
+	s=$(submit "${WU[$i]}" 0 "$T/A.cp")
+	[ "$s" = 200 ] || fail "witness $((i+1)) did not cosign branch A ($s)"
+	cp "$T/resp" "$T/cosig$i"
+	s=$(submit "${WU[$i]}" 0 "$T/B.cp")
+	[ "$s" = 409 ] || fail "witness $((i+1)): branch B with old 0 gave $s"
+	s=$(submit "${WU[$i]}" 22 "$T/B.cp")
+	[ "$s" = 422 ] || fail "witness $((i+1)): branch B gave $s, not 422"
+done
+echo "ok: the witnesses cosigned branch A only"
+for c in a a2; do
+	for i in 0 1 2; do
+		ctl "cosig?name=$c&size=22&line=$(uri "$(cat "$T/cosig$i")")"
+	done
+done
+
+# a quorum-2 client on branch A accepts it
+kv qa init --log "$U/c/a" --key "$VK" "${WOPTS[@]}" --quorum 2 ||
+	{ echo "init qa"; cat "$T/out"; exit 1; }
+expect 0 "witness quorum" "a: cosigned branch accepted with quorum 2" qa checkpoint
+kv qa --json checkpoint
+grep -q '"cosignatures":3' "$T/out" || fail "a: --json does not show 3 cosignatures"
+expect 0 "pinned on first use" "a: lookup verified in the witnessed tree" qa lookup alice
+grep -q "witness" "$T/qa/config.json" || fail "a: policy not stored"
+
+# a quorum-2 client handed branch B (signed by the log only) refuses it
+kv qb init --log "$U/c/b" --key "$VK" "${WOPTS[@]}" --quorum 2 ||
+	{ echo "init qb"; exit 1; }
+expect 2 "0 valid cosignature\(s\).*quorum is 2" "a: branch B refused for lack of quorum" qb checkpoint
+[ -f "$T/qb/checkpoint" ] && fail "a: branch B was stored"
+expect 2 "quorum is 2" "a: lookup on branch B refused too" qb lookup alice
+[ -f "$T/qb/pins.json" ] && grep -q alice "$T/qb/pins.json" && fail "a: ghost key pinned"
+
+# a quorum client that holds branch A, then handed branch B: proven fork
+kv qa2 init --log "$U/c/a2" --key "$VK" "${WOPTS[@]}" --quorum 2 || exit 1
+expect 0 "witness quorum" "a: second client stores branch A" qa2 checkpoint
+ctl "client?name=a2&view=1"
+ctl "cosig?name=a2&clear=1"
+expect 3 "ATTACK.*same size" "a: branch B after branch A is a fork (exit 3)" qa2 checkpoint
+f=$(evfile)
+expect_ev 0 "PROVEN.*two different trees of size 22" "a: its evidence checks offline" "$f"
+
+# cosignatures by witnesses outside the policy are ignored
+kv q3 init --log "$U/c/a" --key "$VK" --witness "${WK[0]}" --witness "${WK[1]}" --quorum 2 || exit 1
+expect 0 "witness quorum" "a: unknown (third) witness ignored, 2 of 2 known" q3 checkpoint
+
+# newer entries are not yet witnessed; old ones are proven into the
+# witnessed tree although the lookup answer embeds the newest checkpoint
+ctl "add?view=0&label=bob&key=$(uri "$(key)")"            # A: index 22
+expect 6 "NOT YET WITNESSED" "a: entry past the witnessed tree is exit 6" qa lookup bob
+expect 0 "matches the pinned" "a: older entry proven into the witnessed tree (22 < 23)" qa lookup alice
+
+# stale: the witnessed time is older than --max-age
+kv qs init --log "$U/c/a" --key "$VK" "${WOPTS[@]}" --quorum 2 --max-age 1s || exit 1
+sleep 2.2
+expect 5 "STALE" "a: a checkpoint witnessed more than 1 s ago is stale (exit 5)" qs checkpoint
+kv qs --json checkpoint
+grep -q '"stale":true' "$T/out" || fail "a: --json does not say stale"
+expect 1 "bad --max-age" "a: bad --max-age is a usage error" qx init --log "$U/c/a" --key "$VK" "${WOPTS[@]}" --quorum 2 --max-age 5x
+expect 1 "bad witness policy" "a: the same witness twice is refused" qz init --log "$U/c/a" --key "$VK" --witness "${WK[0]}" --quorum 1 --witness "${WK[0]}"
+expect 1 "bad arguments" "a: --quorum above the number of witnesses is a usage error" qz init --log "$U/c/a" --key "$VK" --witness "${WK[0]}" --quorum 2
+expect 1 "bad witness policy" "a: a log key given as a witness is refused" qy init --log "$U/c/a" --key "$VK" --witness "${WK[0]}" --quorum 1 --witness "$VK"
+
+# ---- (b) gossip --------------------------------------------------------------
+# ma saw branch A (size 22: client ma is pinned there), mb branch B
+ctl "client?name=ma&view=0&size=22"
+kv ma init --log "$U/c/ma" --key "$VK" || exit 1
+kv mb init --log "$U/c/mb" --key "$VK" || exit 1
+expect 0 "first checkpoint" "b: monitor A stores branch A" ma checkpoint
+expect 0 "first checkpoint" "b: monitor B stores branch B" mb checkpoint
+expect 0 "wrote this client's view" "b: monitor A publishes its view" ma view --out "$T/ma.view"
+cmp -s "$T/ma/checkpoint" "$T/ma.view" || fail "b: the view is not the stored checkpoint"
+expect 3 "ATTACK.*two different trees of size 22" "b: gossip with A's view catches the fork" mb gossip --peer "$T/ma.view"
+f=$(evfile)
+expect_ev 0 "PROVEN" "b: gossip evidence checks offline" "$f"
+expect 3 "ATTACK" "b: gossip with a witness (base URL) catches it" mb gossip --peer "${WU[1]}"
+f=$(evfile)
+expect_ev 0 "PROVEN" "b: witness gossip evidence checks offline" "$f"
+expect 3 "ATTACK" "b: file:// peer works too" mb gossip --peer "file://$T/ma.view"
+expect 0 "3 view\(s\) consistent" "b: monitor A agrees with two witnesses" ma gossip --peer "${WU[0]}" --peer "${WU[2]}"
+sed 's/^22$/21/' "$T/A.cp" > "$T/junk.view"
+expect 2 "not signed by the log" "b: a peer view not signed by the log is refused" ma gossip --peer "$T/junk.view"
+expect 1 "unreachable" "b: an unreachable peer is exit 1" ma gossip --peer http://127.0.0.1:1/x
+
+# different sizes: B grows; the log cannot prove B's 24 consistent with
+# A's 22, so a record is kept (exit 3), which is not third-party proof
+ctl "bulk?view=1&n=2&prefix=more"
+expect 0 "22 -> 24" "b: monitor B moves to 24 on its branch" mb checkpoint
+expect 3 "ATTACK.*does not verify" "b: A's smaller view vs B's larger one: exit 3" mb gossip --peer "$T/ma.view"
+f=$(evfile)
+expect_ev 2 "NOT PROVEN" "b: a failed consistency proof alone is refused offline" "$f"
+
+# a larger consistent view advances the stored one
+ctl "client?name=mc&view=0"
+kv mc init --log "$U/c/mc" --key "$VK" || exit 1
+expect 0 "tree size 23" "b: monitor C sees branch A at 23" mc checkpoint
+kv mc view --out "$T/mc.view" || fail "b: view mc"
+ctl "client?name=ma&view=0"
+expect 0 "advanced from 22 to 23" "b: gossip adopts a larger consistent view" ma gossip --peer "$T/mc.view"
+[ "$(sed -n 2p "$T/ma/checkpoint")" = 23 ] || fail "b: stored view not advanced"
+expect 0 "consistent with tree size 23" "b: a smaller consistent peer is fine" ma gossip --peer "${WU[0]}"
+# with a quorum policy, an uncosigned larger view is checked, not adopted
+expect 0 "not adopted" "b: quorum client does not adopt an uncosigned view" qa gossip --peer "$T/mc.view"
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
