@@ -406,11 +406,27 @@ kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
     size_t b_len, const struct kt_checkpoint *b, const char *why,
     struct kt_vresult *r)
 {
+	return kt_evidence_fork_proof(v, kind, a_note, a_len, a, b_note, b_len,
+	    b, NULL, why, r);
+}
+
+int
+kt_evidence_fork_proof(struct kt_verify *v, const char *kind,
+    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
+    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
+    const struct kt_proof *p, const char *why, struct kt_vresult *r)
+{
 	json_t *ev;
 	int st;
 
+	/* The material pins the differing entries (most telling); a failing
+	 * consistency proof that still reaches b's root binds b's prefix
+	 * (no further requests); else a record. */
 	st = fork_proof(v, a_note, a_len, a, b_note, b_len, b, why, r);
 	if (st >= 0)
+		return st;
+	if (p != NULL && (st = kt_evidence_fork_prefix(v, a_note, a_len, a,
+	    b_note, b_len, b, p, why, r)) >= 0)
 		return st;
 	/* Not provable to a third party: keep the record anyway (exit 3 is
 	 * always with a file) and say what it does and does not show. */
@@ -425,6 +441,79 @@ kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
 	st = kt_evidence_write(v, ev, r);
 	json_decref(ev);
 	return st;
+}
+
+/*
+ * The root of the size-m prefix that a consistency proof from m to n binds
+ * into the tree with root n_root (RFC 9162 §2.1.4.2 run without the old
+ * root, which the proof itself holds unless m is a power of two). -1 when
+ * it cannot be computed or the proof does not reach n_root. The result is
+ * re-checked with the library's verifier, so a bug here cannot produce an
+ * unsound claim.
+ */
+static int
+prefix_root(uint64_t m, uint64_t n, const struct kt_proof *p,
+    const struct kt_hash *n_root, struct kt_hash *out)
+{
+	struct kt_hash fr, sr;
+	uint64_t fn, sn;
+
+	if (m == 0 || m >= n || (m & (m - 1)) == 0 || p->n == 0)
+		return -1;
+	fn = m - 1;
+	sn = n - 1;
+	while (fn & 1) {
+		fn >>= 1;
+		sn >>= 1;
+	}
+	fr = sr = p->h[0];
+	for (size_t i = 1; i < p->n; i++) {
+		if (sn == 0)
+			return -1;
+		if ((fn & 1) || fn == sn) {
+			kt_hash_node(&p->h[i], &fr, &fr);
+			kt_hash_node(&p->h[i], &sr, &sr);
+			if (!(fn & 1))
+				while (!(fn & 1) && fn != 0) {
+					fn >>= 1;
+					sn >>= 1;
+				}
+		} else {
+			kt_hash_node(&sr, &p->h[i], &sr);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0 || memcmp(sr.b, n_root->b, KT_HASH_LEN) != 0 ||
+	    kt_merkle_verify_consistency(m, n, p->h, p->n, &fr, n_root)
+	    != KT_OK)
+		return -1;
+	*out = fr;
+	return 0;
+}
+
+int
+kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
+    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
+    size_t b_len, const struct kt_checkpoint *b, const struct kt_proof *p,
+    const char *why, struct kt_vresult *r)
+{
+	struct kt_hash x;
+	json_t *claim;
+	char how[200];
+
+	if (prefix_root(a->size, b->size, p, &b->root, &x) != 0 ||
+	    memcmp(x.b, a->root.b, KT_HASH_LEN) == 0)
+		return -1;
+	claim = json_pack("{s:I,s:o,s:o}", "prefix_size", (json_int_t)a->size,
+	    "prefix_root", kt_vb64_json(x.b, KT_HASH_LEN), "hashes",
+	    hashes_json(p->h, p->n));
+	snprintf(how, sizeof(how), "the signed tree of size %" PRIu64 " has, "
+	    "by a consistency proof to its root, a prefix of size %" PRIu64
+	    " whose root is not the one the log signed for that size",
+	    b->size, a->size);
+	return write_fork(v, a_note, a_len, NULL, b_note, b_len, claim, why,
+	    how, r);
 }
 
 int
@@ -646,6 +735,45 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 	}
 }
 
+/*
+ * A prefix claim on the larger view L: a consistency proof from the other
+ * view S's size to L's that verifies from `prefix_root` to L's signed root.
+ * That binds prefix_root as the root of L's first |S| leaves (barring a
+ * SHA-256 collision); if it is not S's signed root, the log signed two
+ * trees that cannot be one append-only history.
+ */
+static int
+verify_prefix_claim(const json_t *cl, const struct kt_checkpoint *l,
+    const struct kt_checkpoint *s, int other_claim, struct kt_vresult *r)
+{
+	struct kt_proof p;
+	struct kt_hash x;
+	uint64_t m;
+
+	if (other_claim)
+		return fail(r, "%s", "fork evidence: a prefix claim stands "
+		    "alone (the other view's claim must be null)");
+	if (json_u64(cl, "prefix_size", &m) != KT_OK ||
+	    json_hash(json_object_get(cl, "prefix_root"), &x) != KT_OK ||
+	    json_hashes(json_object_get(cl, "hashes"), &p) != KT_OK)
+		return fail(r, "%s", "fork evidence: a prefix claim needs "
+		    "prefix_size, prefix_root and hashes");
+	if (m != s->size || m == 0 || m >= l->size)
+		return fail(r, "%s", "fork evidence: the prefix claim must be "
+		    "for the other (smaller, non-empty) view's size");
+	if (kt_merkle_verify_consistency(m, l->size, p.h, p.n, &x, &l->root)
+	    != KT_OK)
+		return fail(r, "%s", "fork evidence: the prefix claim's "
+		    "consistency proof does not reach the signed root");
+	if (memcmp(x.b, s->root.b, KT_HASH_LEN) == 0)
+		return fail(r, "%s", "fork evidence proves nothing: the prefix "
+		    "root is the smaller view's signed root (consistent)");
+	return kt_vres(r, KT_VERIFY_OK, "PROVEN: the log signed a tree of "
+	    "size %" PRIu64 " whose first %" PRIu64 " leaves (bound by a "
+	    "consistency proof to its root) are not the tree of size %" PRIu64
+	    " it also signed (a fork)", l->size, m, s->size);
+}
+
 static int
 verify_fork(const json_t *ev, const struct kt_verifier *vk,
     struct kt_vresult *r)
@@ -665,6 +793,12 @@ verify_fork(const json_t *ev, const struct kt_verifier *vk,
 		    d, sizeof(d)) != KT_OK)
 			return fail(r, "fork evidence: %s", d);
 		have[i] = cl != NULL && !json_is_null(cl);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		json_t *cl = json_object_get(json_array_get(views, i), "claim");
+		if (have[i] && json_object_get(cl, "prefix_size") != NULL)
+			return verify_prefix_claim(cl, &cp[i], &cp[1 - i],
+			    have[1 - i], r);
 		if (have[i] && ev_claim(cl, &cp[i], &c[i], d, sizeof(d))
 		    != KT_OK)
 			return fail(r, "fork evidence: %s", d);

@@ -443,7 +443,8 @@ store_checkpoint(struct kt_verify *v, const char *note, size_t len,
  */
 static int
 check_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
-    const struct kt_checkpoint *b, int *bad, struct kt_vresult *r)
+    const struct kt_checkpoint *b, int *bad, struct kt_proof *proof_out,
+    struct kt_vresult *r)
 {
 	struct kt_fetch *f;
 	struct kt_buf body = {0};
@@ -483,6 +484,7 @@ check_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
 	}
 	*bad = kt_merkle_verify_consistency(a->size, b->size, proof.h,
 	    proof.n, &a->root, &b->root) != KT_OK;
+	*proof_out = proof;
 	st = KT_VERIFY_OK;
 out:
 	json_decref(o);
@@ -490,11 +492,24 @@ out:
 	return st;
 }
 
+/* A consistency proof from a (smaller) to b failed: the strongest
+ * evidence available (evidence.c). */
+static int
+inconsistent(struct kt_verify *v, const char *a_note, size_t a_len,
+    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
+    const struct kt_checkpoint *b, const struct kt_proof *p,
+    const char *why, struct kt_vresult *r)
+{
+	return kt_evidence_fork_proof(v, "fork", a_note, a_len, a, b_note,
+	    b_len, b, p, why, r);
+}
+
 int
 kt_verify_relate(struct kt_verify *v, const char *a_note, size_t a_len,
     const struct kt_checkpoint *a, const char *b_note, size_t b_len,
     const struct kt_checkpoint *b, struct kt_vresult *r)
 {
+	struct kt_proof proof;
 	int bad, st;
 
 	if (a->size == b->size) {
@@ -507,11 +522,11 @@ kt_verify_relate(struct kt_verify *v, const char *a_note, size_t a_len,
 	if (a->size > b->size)
 		return kt_verify_relate(v, b_note, b_len, b, a_note, a_len, a,
 		    r);
-	if ((st = check_consistency(v, a, b, &bad, r)) != KT_VERIFY_OK)
+	if ((st = check_consistency(v, a, b, &bad, &proof, r)) != KT_VERIFY_OK)
 		return st;
 	if (bad)
-		return kt_evidence_fork(v, "fork", a_note, a_len, a, b_note,
-		    b_len, b, "the consistency proof between two signed "
+		return inconsistent(v, a_note, a_len, a, b_note, b_len, b,
+		    &proof, "the consistency proof between two signed "
 		    "checkpoints does not verify (fork or rewritten history)",
 		    r);
 	return KT_VERIFY_OK;
@@ -523,6 +538,7 @@ kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
 {
 	struct kt_checkpoint nc;
 	struct kt_vquorum q, sq;
+	struct kt_proof proof;
 	char d[512];
 	kt_err e;
 	int bad, st;
@@ -576,11 +592,12 @@ kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
 		return kt_evidence_fork(v, "rollback", v->cp_note,
 		    v->cp_note_len, &v->cp, note, len, &nc, "the log served "
 		    "a smaller tree than one it signed before (rollback)", r);
-	if ((st = check_consistency(v, &v->cp, &nc, &bad, r)) != KT_VERIFY_OK)
+	if ((st = check_consistency(v, &v->cp, &nc, &bad, &proof, r))
+	    != KT_VERIFY_OK)
 		return st;
 	if (bad)
-		return kt_evidence_fork(v, "fork", v->cp_note, v->cp_note_len,
-		    &v->cp, note, len, &nc, "the consistency proof from the "
+		return inconsistent(v, v->cp_note, v->cp_note_len, &v->cp,
+		    note, len, &nc, &proof, "the consistency proof from the "
 		    "stored checkpoint to the new one does not verify (fork "
 		    "or rewritten history)", r);
 	if ((st = store_checkpoint(v, note, len, &nc, r)) != 0)

@@ -272,12 +272,30 @@ int kt_evidence_fork(struct kt_verify *v, const char *kind,
     const char *b_note, size_t b_len, const struct kt_checkpoint *b,
     const char *why, struct kt_vresult *r);
 
+/* As kt_evidence_fork, a (smaller) and b related by the failing
+ * consistency proof p (may be NULL): tries a prefix claim from p after
+ * the material and before the record. */
+int kt_evidence_fork_proof(struct kt_verify *v, const char *kind,
+    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
+    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
+    const struct kt_proof *p, const char *why, struct kt_vresult *r);
 /* As kt_evidence_fork but writes only provable fork evidence; -1 (nothing
  * written, r untouched) when this client's material proves nothing. */
 int kt_evidence_fork_provable(struct kt_verify *v, const char *a_note,
     size_t a_len, const struct kt_checkpoint *a, const char *b_note,
     size_t b_len, const struct kt_checkpoint *b, const char *why,
     struct kt_vresult *r);
+
+/*
+ * a (smaller) and b (larger) are signed; p is a consistency proof from
+ * a's size to b's that reaches b's root from a prefix root other than a's
+ * root: writes a provable fork with a prefix claim (docs/verify.md). -1
+ * (nothing written) when p does not give that.
+ */
+int kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
+    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
+    size_t b_len, const struct kt_checkpoint *b, const struct kt_proof *p,
+    const char *why, struct kt_vresult *r);
 
 /*
  * Two signed checkpoints whose verified inclusion proofs put different

@@ -973,6 +973,71 @@ START_TEST(test_quorum_policy)
 }
 END_TEST
 
+/* A prefix claim: a consistency proof from the smaller view's size that
+ * reaches the larger view's root from another prefix root. */
+static json_t *
+prefix_ev(const char *ns, const char *nl, uint64_t m, const struct kt_hash *x,
+    const struct kt_proof *p)
+{
+	return json_pack("{s:i,s:s,s:[{s:s,s:n},{s:s,s:{s:I,s:o,s:o}}]}",
+	    "kt_evidence", 1, "type", "fork", "views", "checkpoint", ns,
+	    "claim", "checkpoint", nl, "claim", "prefix_size", (json_int_t)m,
+	    "prefix_root", kt_vb64_json(x->b, KT_HASH_LEN), "hashes",
+	    hashes(p));
+}
+
+START_TEST(test_verify_evidence_prefix)
+{
+	struct tree *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct kt_hash ra, rb6;
+	struct kt_proof p;
+	char *na, *nb, *nb6;
+
+	fill(a, 4);
+	*b = *a;
+	add(a, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 2000);
+	add(b, "carol", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x22, 2000);
+	fill(a, 1);
+	fill(b, 4);
+	na = note_of(a, 6, signer);
+	nb = note_of(b, 9, signer);
+	nb6 = note_of(b, 6, signer);
+	ck_assert_int_eq(kt_merkle_root(node, a, 6, &ra), KT_OK);
+	ck_assert_int_eq(kt_merkle_root(node, b, 6, &rb6), KT_OK);
+	ck_assert_int_eq(kt_merkle_consistency_proof(node, b, 6, 9, &p),
+	    KT_OK);
+	/* b's own proof binds b's prefix root, which is not a's: proven */
+	ck_assert_int_eq(status_ev(prefix_ev(na, nb, 6, &rb6, &p)),
+	    KT_VERIFY_OK);
+	/* claiming a's root as the prefix: the proof does not reach */
+	ck_assert_int_eq(status_ev(prefix_ev(na, nb, 6, &ra, &p)),
+	    KT_VERIFY_FAILED);
+	/* a consistent pair (b at 6 and 9) proves nothing */
+	ck_assert_int_eq(status_ev(prefix_ev(nb6, nb, 6, &rb6, &p)),
+	    KT_VERIFY_FAILED);
+	/* a prefix claim for another size */
+	ck_assert_int_eq(status_ev(prefix_ev(na, nb, 5, &rb6, &p)),
+	    KT_VERIFY_FAILED);
+	/* every single flipped bit of every proof hash breaks it */
+	for (size_t i = 0; i < p.n; i++) {
+		p.h[i].b[i % KT_HASH_LEN] ^= 1;
+		ck_assert_int_eq(status_ev(prefix_ev(na, nb, 6, &rb6, &p)),
+		    KT_VERIFY_FAILED);
+		p.h[i].b[i % KT_HASH_LEN] ^= 1;
+	}
+	/* the larger view signed by another key: forged */
+	free(nb);
+	nb = note_of(b, 9, other);
+	ck_assert_int_eq(status_ev(prefix_ev(na, nb, 6, &rb6, &p)),
+	    KT_VERIFY_FAILED);
+	free(na);
+	free(nb);
+	free(nb6);
+	free(a);
+	free(b);
+}
+END_TEST
+
 static Suite *
 verify_suite(void)
 {
@@ -988,6 +1053,7 @@ verify_suite(void)
 		{ "kt_inclusion_len", test_inclusion_len },
 		{ "kt_vb64_decode", test_vb64_decode },
 		{ "kt_vquorum_count", test_quorum_count },
+		{ "kt_verify_evidence_prefix", test_verify_evidence_prefix },
 		{ "kt_verify_quorum_policy", test_quorum_policy },
 	};
 

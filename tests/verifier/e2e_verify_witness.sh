@@ -178,13 +178,24 @@ sed 's/^22$/21/' "$T/A.cp" > "$T/junk.view"
 expect 2 "not signed by the log" "b: a peer view not signed by the log is refused" ma gossip --peer "$T/junk.view"
 expect 1 "unreachable" "b: an unreachable peer is exit 1" ma gossip --peer http://127.0.0.1:1/x
 
-# different sizes: B grows; the log cannot prove B's 24 consistent with
-# A's 22, so a record is kept (exit 3), which is not third-party proof
+# different sizes: B grows to 24. The log's consistency proof from 22 to
+# 24 (on B's branch) reaches B's signed root from another size-22 root
+# than A's: that binds B's prefix, a fork proven offline
 ctl "bulk?view=1&n=2&prefix=more"
 expect 0 "22 -> 24" "b: monitor B moves to 24 on its branch" mb checkpoint
-expect 3 "ATTACK.*does not verify" "b: A's smaller view vs B's larger one: exit 3" mb gossip --peer "$T/ma.view"
+expect 3 "ATTACK.*prefix of size 22" "b: A's smaller view vs B's larger one: proven fork" mb gossip --peer "$T/ma.view"
 f=$(evfile)
-expect_ev 2 "NOT PROVEN" "b: a failed consistency proof alone is refused offline" "$f"
+expect_ev 0 "PROVEN.*first 22 leaves" "b: the prefix-claim evidence checks offline" "$f"
+jq '.views[1].claim.prefix_root = .views[1].claim.hashes[0]' "$f" > "$T/ev1.json"
+expect_ev 2 "does not reach" "b: forged prefix root refused" "$T/ev1.json"
+jq '.views[1].claim.hashes |= .[1:]' "$f" > "$T/ev2.json"
+expect_ev 2 "does not reach" "b: truncated prefix proof refused" "$T/ev2.json"
+jq '.views[1].claim.prefix_size = 21' "$f" > "$T/ev3.json"
+expect_ev 2 "other \\(smaller" "b: prefix claim for another size refused" "$T/ev3.json"
+jq '.views[0].claim = .views[1].claim' "$f" > "$T/ev4.json"
+expect_ev 2 "stands alone|prefix claim must" "b: two claims refused" "$T/ev4.json"
+jq '.views[1].claim = null' "$f" > "$T/ev5.json"
+expect_ev 2 "proves nothing" "b: no claim, different sizes: refused" "$T/ev5.json"
 
 # a larger consistent view advances the stored one
 ctl "client?name=mc&view=0"
@@ -197,6 +208,20 @@ expect 0 "advanced from 22 to 23" "b: gossip adopts a larger consistent view" ma
 expect 0 "consistent with tree size 23" "b: a smaller consistent peer is fine" ma gossip --peer "${WU[0]}"
 # with a quorum policy, an uncosigned larger view is checked, not adopted
 expect 0 "not adopted" "b: quorum client does not adopt an uncosigned view" qa gossip --peer "$T/mc.view"
+
+# a power-of-two smaller view: a consistency proof then holds no prefix
+# root, and this client has no material: exit 3 with a record that is
+# refused offline (a failing proof alone proves nothing)
+ctl "bulk?view=0&n=9&prefix=grow"                         # A: 32
+ctl "client?name=m32&view=0"
+kv m32 init --log "$U/c/m32" --key "$VK" || exit 1
+expect 0 "tree size 32" "b: monitor sees branch A at 32" m32 checkpoint
+kv m32 view --out "$T/m32.view" || fail "view m32"
+ctl "bulk?view=1&n=16&prefix=grow"                        # B: 40
+expect 0 "24 -> 40" "b: monitor B moves to 40" mb checkpoint
+expect 3 "ATTACK.*no fork proof" "b: power-of-two view vs B: exit 3, record" mb gossip --peer "$T/m32.view"
+f=$(evfile)
+expect_ev 2 "NOT PROVEN" "b: that record is refused offline" "$f"
 
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
