@@ -87,9 +87,10 @@ until_ok() {
 	for _ in $(seq $((n * 2))); do
 		kv "$@"; rc=$?
 		[ $rc -eq 0 ] && return 0
-		# 2 (no quorum yet) and 6 (not yet witnessed) are expected
-		# while the first rounds run; anything else is a failure
-		[ $rc -eq 2 ] || [ $rc -eq 6 ] || { cat "$T/out"; return $rc; }
+		# 1 (no cosigned checkpoint served yet), 2 (no quorum yet)
+		# and 6 (not yet witnessed) are expected while the first
+		# rounds run; 3, 4 or 5 is a failure
+		[ $rc -le 2 ] || [ $rc -eq 6 ] || { cat "$T/out"; return $rc; }
 		sleep 0.5
 	done
 	cat "$T/out"; return 1
