@@ -27,6 +27,7 @@ enum phase {
 	PH_REJECTED,     /* an answer was queued early; drop the rest */
 	PH_WAITING,      /* suspended until the sequencer wakes us */
 	PH_READY,        /* woken (or submission refused): answer now */
+	PH_ANSWERED,     /* the answer was handed to MHD */
 };
 
 /* One request's state (MHD's per-request context pointer). */
@@ -257,8 +258,13 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		kt_api_write_free(q->w);
 		q->w = NULL;
 		atomic_fetch_sub(&h->suspended, 1);
+		atomic_store(&q->phase, PH_ANSWERED);
 		return send_resp(q, &ar);
-	default:
+	case PH_ANSWERED:
+		/* Called again: the answer could not be queued (the daemon is
+		 * stopping). Never handle a request twice; drop the link. */
+		return MHD_NO;
+	case PH_NEW:
 		break;
 	}
 
@@ -280,8 +286,10 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	req.params_overflow = ps.overflow;
 
 	kt_api_handle(h->api, &req, &ar, &q->w, &q->route);
-	if (q->w == NULL)
+	if (q->w == NULL) {
+		atomic_store(&q->phase, PH_ANSWERED);
 		return send_resp(q, &ar);
+	}
 
 	/* Park first, then submit: the writer may wake us before
 	 * kt_api_submit even returns. */
