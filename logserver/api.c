@@ -15,6 +15,7 @@
 #include "kt/merkle.h"
 #include "kt/tile.h"
 #include "logjson.h"
+#include "witness_client.h"
 
 struct kt_api {
 	struct kt_store *store;
@@ -22,6 +23,7 @@ struct kt_api {
 	const struct kt_tokens *tokens;
 	int allow_anonymous_writes;
 	struct kt_metrics *metrics;
+	struct kt_wclient *wclient;     /* NULL without witnesses */
 	/* Submitters hold it shared around kt_seq_submit; detaching takes it
 	 * exclusively, so no submit can touch a stopped sequencer. */
 	pthread_rwlock_t seq_lock;
@@ -40,6 +42,7 @@ struct kt_api_write {
 	uint64_t tree_size;
 	struct timespec t0;
 	struct kt_metrics *metrics;
+	struct kt_wclient *wclient;
 	kt_api_wake_fn wake;
 	void *wake_arg;
 };
@@ -501,6 +504,7 @@ kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
 	api->allow_anonymous_writes = opts->tokens == NULL &&
 	    opts->allow_anonymous_writes;
 	api->metrics = opts->metrics;
+	api->wclient = opts->wclient;
 	if (pthread_rwlock_init(&api->seq_lock, NULL) != 0) {
 		free(api);
 		return KT_ERR_NOMEM;
@@ -852,7 +856,22 @@ get_checkpoint(struct kt_api *api, const struct kt_api_req *req,
 	char *body;
 	kt_err e;
 
-	if (!no_query(req, resp) || begin(api, &r, resp) != KT_OK)
+	if (!no_query(req, resp))
+		return;
+	/* With witnesses: the newest checkpoint that has its quorum of
+	 * cosignatures, or the log's own until there is one. */
+	if (api->wclient != NULL) {
+		body = malloc(KT_NOTE_MAX + 1);
+		if (body != NULL && kt_wclient_checkpoint(api->wclient, body,
+		    KT_NOTE_MAX, &len, NULL) == KT_OK) {
+			body[len] = '\0';
+			resp_set(resp, 200, "text/plain; charset=utf-8", body,
+			    len);
+			return;
+		}
+		free(body);
+	}
+	if (begin(api, &r, resp) != KT_OK)
 		return;
 	e = kt_store_read_checkpoint(r, &note, &len);
 	if (e == KT_ERR_NOT_FOUND) {
@@ -1144,6 +1163,26 @@ get_healthz(struct kt_api *api, const struct kt_api_req *req,
 	resp_jb(resp, &b);
 }
 
+/* Appends the witness client's series to a rendered metrics body. */
+static void
+append_wclient_metrics(struct kt_wclient *wc, char **body, size_t *len)
+{
+	size_t need = 0, wlen = 0;
+	char *nb;
+
+	/* cap 0 only measures; counters may grow between the two calls */
+	if (kt_wclient_metrics(wc, NULL, 0, &need) != KT_ERR_TOO_LARGE)
+		return;
+	need += 256;
+	nb = realloc(*body, *len + need + 1);
+	if (nb == NULL)
+		return;
+	*body = nb;
+	if (kt_wclient_metrics(wc, nb + *len, need, &wlen) == KT_OK)
+		*len += wlen;
+	nb[*len] = '\0';
+}
+
 static void
 get_metrics(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
@@ -1169,6 +1208,8 @@ get_metrics(struct kt_api *api, const struct kt_api_req *req,
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
 		return;
 	}
+	if (api->wclient != NULL)
+		append_wclient_metrics(api->wclient, &body, &len);
 	resp_set(resp, 200, "text/plain; version=0.0.4; charset=utf-8", body,
 	    len);
 }
@@ -1332,6 +1373,7 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 	}
 	w->batch = batch;
 	w->metrics = api->metrics;
+	w->wclient = api->wclient;
 	if (req->body_len == 0) {
 		kt_api_error(resp, KT_ERR_MALFORMED, "empty body: send a JSON "
 		    "object");
@@ -1428,6 +1470,8 @@ seq_done(void *arg, kt_err err, uint64_t tree_size,
 	kt_metrics_submit_us(w->metrics,
 	    (uint64_t)((t1.tv_sec - w->t0.tv_sec) * 1000000 +
 	    (t1.tv_nsec - w->t0.tv_nsec) / 1000));
+	if (err == KT_OK)
+		kt_wclient_notify(w->wclient); /* submit the new checkpoint */
 	/* Last touch of w on this thread: the waiter may free it at once. */
 	w->wake(w->wake_arg);
 }

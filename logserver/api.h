@@ -62,6 +62,7 @@ struct kt_api_opts {
 	const struct kt_tokens *tokens;  /* NULL: no tokens file */
 	int allow_anonymous_writes;      /* only when tokens is NULL */
 	struct kt_metrics *metrics;      /* must outlive the api */
+	struct kt_wclient *wclient;      /* NULL: no witnesses; outlives api */
 };
 
 KT_MUST_CHECK kt_err kt_api_new(struct kt_api **out,

@@ -24,6 +24,8 @@ kt_config_defaults(struct kt_config *c)
 	c->limits.max_connections = 1024;
 	c->limits.conn_timeout = 30;
 	c->limits.page_size = 1000;
+	c->witness_interval_ms = 1000;
+	c->witness_quorum = 1;
 }
 
 /* Strict unsigned decimal in [lo, hi]: digits only, no sign or spaces. */
@@ -115,6 +117,8 @@ static const struct setting settings[] = {
 	  "seconds before an idle connection is closed" },
 	{ "page_size", K_SIZE, OFF(limits.page_size), 0, 1, 100000,
 	  "entries in one GET /v1/entries page" },
+	{ "witness_quorum", K_UINT, OFF(witness_quorum), 0, 1, KT_WCLIENT_MAX,
+	  "cosignatures a newer checkpoint needs before /checkpoint serves it" },
 };
 #undef OFF
 
@@ -127,6 +131,32 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 	kt_err e = KT_OK;
 	char *base = (char *)c;
 
+	/* "witness" repeats: each one appends a witness. */
+	if (strcmp(name, "witness") == 0) {
+		if (c->nwitnesses == KT_WCLIENT_MAX) {
+			snprintf(err, errlen, "witness: at most %d witnesses",
+			    KT_WCLIENT_MAX);
+			return KT_ERR_RANGE;
+		}
+		if (kt_wclient_parse_spec(value, strlen(value),
+		    &c->witnesses[c->nwitnesses]) != KT_OK) {
+			snprintf(err, errlen, "witness: '%s' is not "
+			    "URL=VERIFIERKEY (an http(s) URL and a cosignature "
+			    "verifier key, type 0x04)", value);
+			return KT_ERR_MALFORMED;
+		}
+		c->nwitnesses++;
+		return KT_OK;
+	}
+	if (strcmp(name, "witness_interval") == 0) {
+		if (kt_wclient_parse_interval(value, strlen(value),
+		    &c->witness_interval_ms) != KT_OK) {
+			snprintf(err, errlen, "witness_interval: '%s' is not a "
+			    "duration like 500ms, 1s or 2m", value);
+			return KT_ERR_MALFORMED;
+		}
+		return KT_OK;
+	}
 	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
 		if (strcmp(settings[i].name, name) == 0)
 			st = &settings[i];

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "kt/err.h"
+#include "witness_client.h"
 
 #define KT_CONFIG_PATH_MAX 4096
 
@@ -37,6 +38,10 @@ struct kt_config {
 	size_t seq_max_queue;             /* entries queued before 503 */
 	int log_debug;
 	struct kt_limits limits;
+	struct kt_wclient_cfg witnesses[KT_WCLIENT_MAX]; /* --witness, repeatable */
+	size_t nwitnesses;
+	unsigned witness_interval_ms;     /* default 1000 */
+	unsigned witness_quorum;          /* default 1 */
 };
 
 /* Fills c with the defaults. */

@@ -47,6 +47,8 @@ static const char usage_serve[] =
     "usage: kt-logd serve --data DIR --key KEYFILE --listen HOST:PORT\n"
     "                     [--tokens FILE] [--config FILE]\n"
     "                     [--threads N] [--allow-anonymous-writes]\n"
+    "                     [--witness URL=VKEY ...] [--witness-interval D]\n"
+    "                     [--witness-quorum K]\n"
     "\n"
     "  --data DIR        data folder (created if missing)\n"
     "  --key KEYFILE     signer key from 'kt-logd keygen' (mode 0600)\n"
@@ -58,6 +60,12 @@ static const char usage_serve[] =
     "  --allow-anonymous-writes\n"
     "                    accept writes without a token; refused unless\n"
     "                    listening on loopback (for local trials only)\n"
+    "  --witness URL=VKEY  submit checkpoints to this tlog-witness\n"
+    "                    (repeatable; VKEY is its cosignature verifier key);\n"
+    "                    /checkpoint then serves the newest cosigned one\n"
+    "  --witness-interval D  how often to submit: 500ms, 1s, 2m (default 1s)\n"
+    "  --witness-quorum K  cosignatures a newer checkpoint needs before\n"
+    "                    /checkpoint serves it (default 1)\n"
     "\n"
     "Without --tokens (and without --allow-anonymous-writes) writes are\n"
     "refused with 403. Stops on SIGTERM or SIGINT after committing what is\n"
@@ -154,11 +162,14 @@ cmd_serve(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "threads", required_argument, NULL, 'n' },
 		{ "allow-anonymous-writes", no_argument, NULL, 'a' },
+		{ "witness", required_argument, NULL, 'W' },
+		{ "witness-interval", required_argument, NULL, 'I' },
+		{ "witness-quorum", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Flags are applied after the config file, whatever their order. */
-	const char *names[8], *values[8];
+	const char *names[10 + KT_WCLIENT_MAX], *values[10 + KT_WCLIENT_MAX];
 	size_t nset = 0;
 	const char *config = NULL;
 	struct kt_config c;
@@ -179,6 +190,9 @@ cmd_serve(int argc, char **argv)
 		case 't': name = "tokens"; break;
 		case 'n': name = "threads"; break;
 		case 'a': name = "allow_anonymous_writes"; break;
+		case 'W': name = "witness"; break;
+		case 'I': name = "witness_interval"; break;
+		case 'Q': name = "witness_quorum"; break;
 		case 'c': config = optarg; continue;
 		default:
 			return usage_error(usage_serve, "unknown or incomplete "

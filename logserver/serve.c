@@ -16,6 +16,50 @@
 #include "sequencer.h"
 #include "store.h"
 #include "token.h"
+#include "witness_client.h"
+
+/* ---- the witness client reads the log through these (its own thread) -- */
+
+static kt_err
+wc_latest(void *ctx, char *buf, size_t cap, size_t *len)
+{
+	struct kt_store_read *r = NULL;
+	const char *note;
+	kt_err e = kt_store_read_begin(ctx, &r);
+
+	if (e != KT_OK)
+		return e;
+	e = kt_store_read_checkpoint(r, &note, len);
+	if (e == KT_OK && *len > cap)
+		e = KT_ERR_TOO_LARGE;
+	if (e == KT_OK)
+		memcpy(buf, note, *len); /* borrowed until read_end */
+	kt_store_read_end(r);
+	return e;
+}
+
+static kt_err
+wc_consistency(void *ctx, uint64_t old, uint64_t new_size,
+    struct kt_proof *out)
+{
+	struct kt_store_read *r = NULL;
+	kt_err e = kt_store_read_begin(ctx, &r);
+
+	if (e != KT_OK)
+		return e;
+	e = kt_store_consistency(r, old, new_size, out);
+	kt_store_read_end(r);
+	return e;
+}
+
+static void
+wc_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	kt_log(level == 0 ? KT_LOG_ERROR : level == 1 ? KT_LOG_WARN :
+	    KT_LOG_INFO, "witness", "{s:s}", "msg", msg);
+}
+
 
 kt_err
 kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
@@ -26,6 +70,7 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 	struct kt_seq *seq = NULL;
 	struct kt_api *api = NULL;
 	struct kt_http *http = NULL;
+	struct kt_wclient *wc = NULL;
 	struct kt_store_read *r = NULL;
 	static struct kt_metrics metrics;
 	struct kt_verifier v;
@@ -87,6 +132,22 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	if (c->nwitnesses > 0) {
+		struct kt_wclient_source src = { wc_latest, wc_consistency,
+			store };
+		struct kt_wclient_opts wo = {
+			.interval_ms = c->witness_interval_ms,
+			.quorum = c->witness_quorum,
+			.log = wc_log,
+		};
+		e = kt_wclient_start(&wc, c->witnesses, c->nwitnesses, &src,
+		    &wo);
+		if (e != KT_OK) {
+			snprintf(err, errlen, "cannot start the witness "
+			    "client: %s", kt_strerror(e));
+			goto out;
+		}
+	}
 	kt_metrics_init(&metrics);
 	{
 		struct kt_api_opts ao = {
@@ -95,6 +156,7 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 			.tokens = tokens,
 			.allow_anonymous_writes = c->allow_anonymous_writes,
 			.metrics = &metrics,
+			.wclient = wc,
 		};
 		e = kt_api_new(&api, &ao);
 		if (e != KT_OK) {
@@ -159,6 +221,7 @@ out:
 		seq = kt_api_detach_seq(api);
 	kt_seq_stop(seq);
 	kt_http_stop(http, 5000);
+	kt_wclient_stop(wc); /* its thread reads the store */
 	kt_api_free(api);
 	kt_store_close(store);
 	kt_tokens_free(tokens);
