@@ -6,6 +6,8 @@
 # Publish, wait for the witnessed checkpoint, lookup OK; kill one witness:
 # writes go on, new checkpoints still get two cosignatures, lookups (and a
 # key change) still verify; monitor, audit and gossip with a witness too.
+# Kill a second witness: writes still go on, new entries are "not yet
+# witnessed" (exit 6) and witnessed ones still verify.
 # Skipped (exit 77) while kt-logd has no --witness option.
 set -u
 KV=$1
@@ -131,6 +133,18 @@ kv monitor alice@e2e.example --expect-b64 "$K1" --expect-b64 "$K2" &&
 kv audit && echo "ok: audit with quorum" || { fail "audit"; cat "$T/out"; }
 kv gossip --peer "${WU[0]}" --peer "${WU[1]}" && echo "ok: gossip with live witnesses" ||
 	{ fail "gossip"; cat "$T/out"; }
+# a second witness dies: below quorum, writes still go on; new entries
+# are not yet witnessed (exit 6), older ones still verify
+stop "${WPID[1]}"
+echo "witness 2 stopped"
+publish carol@e2e.example "$(key)"
+sleep 2.5 # two witness rounds: the lone witness cosigns, no quorum
+kv lookup carol@e2e.example; rc=$?
+[ $rc -eq 6 ] && grep -q "NOT YET WITNESSED" "$T/out" &&
+	echo "ok: below quorum, a new entry is not yet witnessed (exit 6)" ||
+	{ fail "carol below quorum: exit $rc"; cat "$T/out"; }
+kv lookup bob@e2e.example && echo "ok: witnessed entries still verify" ||
+	{ fail "bob below quorum"; cat "$T/out"; }
 ls "$T/c/evidence" 2>/dev/null | grep -q . && fail "false alarm: evidence written"
 
 echo "$fails failure(s)"
