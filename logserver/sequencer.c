@@ -363,6 +363,50 @@ load_last_ts(struct kt_seq *q)
 	return err;
 }
 
+/*
+ * The log always has a checkpoint: a store with none (a new, empty log)
+ * gets a signed size-0 checkpoint (root = SHA-256 of the empty string),
+ * committed durably before any submission, so GET /checkpoint never 404s
+ * and clients can start against an empty log.
+ */
+static kt_err
+ensure_checkpoint(struct kt_seq *q)
+{
+	struct kt_store_read *r = NULL;
+	struct kt_store_txn *w = NULL;
+	const char *note;
+	size_t len;
+	unsigned tries = 0;
+	kt_err e;
+
+	e = kt_store_read_begin(q->s, &r);
+	if (e != KT_OK)
+		return e;
+	e = kt_store_read_checkpoint(r, &note, &len);
+	kt_store_read_end(r);
+	if (e != KT_ERR_NOT_FOUND)
+		return e;
+	do {
+		e = kt_store_write_begin(q->s, &w);
+		if (e != KT_OK)
+			return e;
+		if (kt_store_write_size(w) != 0) {
+			/* Entries without a checkpoint: never written so. */
+			kt_store_write_abort(w);
+			return KT_ERR_INTERNAL;
+		}
+		e = sign_checkpoint(q, w);
+		if (e != KT_OK) {
+			kt_store_write_abort(w);
+			if (e != KT_ERR_BUSY)
+				return e;
+			continue;
+		}
+		e = kt_store_write_commit(w);
+	} while (e == KT_ERR_BUSY && ++tries < SEQ_MAX_GROW_RETRIES);
+	return e == KT_ERR_BUSY ? KT_ERR_IO : e;
+}
+
 kt_err
 kt_seq_start(struct kt_seq **out, struct kt_store *s,
     const struct kt_signer *signer, const struct kt_seq_opts *opts)
@@ -393,6 +437,8 @@ kt_seq_start(struct kt_seq **out, struct kt_store *s,
 	if (q->max_queue < q->max_batch)
 		q->max_queue = q->max_batch;
 	e = load_last_ts(q);
+	if (e == KT_OK)
+		e = ensure_checkpoint(q);
 	if (e != KT_OK) {
 		free(q);
 		return e;

@@ -60,7 +60,9 @@ struct kt_seq_opts {
 
 /* Starts the writer thread. s and signer must outlive the sequencer.
  * KT_ERR_CONFLICT if the signer's verifier key or name is not the store's
- * (its checkpoints would not verify). */
+ * (its checkpoints would not verify). Additive: a store without any
+ * checkpoint (a new log) first gets a signed, durably committed size-0
+ * checkpoint, so the log always has one. */
 KT_MUST_CHECK kt_err kt_seq_start(struct kt_seq **out, struct kt_store *s,
     const struct kt_signer *signer, const struct kt_seq_opts *opts);
 

@@ -391,6 +391,42 @@ START_TEST(test_one_submission_one_checkpoint)
 }
 END_TEST
 
+/* A new log gets a signed size-0 checkpoint at start, exactly once. */
+START_TEST(test_empty_log_has_checkpoint)
+{
+	struct kt_store *s = open_store(0);
+	struct kt_seq *q = start(s, 0, 0);
+	struct kt_store_read *r;
+	struct kt_hash empty;
+	const char *txt;
+	size_t len;
+	char first[1024];
+
+	kt_seq_stop(q);
+	ck_assert_uint_eq(check_checkpoint(s), 0);
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_int_eq(kt_store_read_checkpoint(r, &txt, &len), KT_OK);
+	ck_assert_uint_lt(len, sizeof(first));
+	memcpy(first, txt, len);
+	ck_assert_int_eq(kt_store_root(r, 0, &empty), KT_OK);
+	kt_store_read_end(r);
+	{
+		struct kt_hash h;
+
+		kt_hash_empty(&h);
+		ck_assert_mem_eq(h.b, empty.b, KT_HASH_LEN);
+	}
+	/* A restart keeps it (no second size-0 checkpoint is signed). */
+	q = start(s, 0, 0);
+	kt_seq_stop(q);
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_int_eq(kt_store_read_checkpoint(r, &txt, &len), KT_OK);
+	ck_assert_mem_eq(txt, first, len);
+	kt_store_read_end(r);
+	kt_store_close(s);
+}
+END_TEST
+
 START_TEST(test_wrong_signer)
 {
 	struct kt_store *s = open_store(0);
@@ -869,6 +905,7 @@ seq_suite(void)
 	tc = tcase_create("kt_seq_start");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_wrong_signer);
+	tcase_add_test(tc, test_empty_log_has_checkpoint);
 	tcase_add_test(tc, test_restart_continues);
 	suite_add_tcase(su, tc);
 
