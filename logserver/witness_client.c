@@ -79,6 +79,7 @@ struct witness {
 	int resp_over;
 	uint64_t size;              /* the witness's tree size, as we know it */
 	uint64_t done_gen;          /* gen of the last checkpoint it cosigned */
+	uint64_t done_ms;           /* when it did */
 	uint64_t tried_round;       /* last round it was sent a submission in */
 	uint64_t started_ms;
 	enum why why;
@@ -98,6 +99,7 @@ struct kt_wclient {
 	unsigned connect_ms;
 	unsigned timeout_ms;
 	unsigned quorum;
+	unsigned refresh_ms;
 	kt_wclient_log_fn log;
 	void *log_ctx;
 
@@ -604,6 +606,7 @@ on_200(struct witness *ws)
 	c->lines[ws->idx] = line;
 	ws->size = c->size;
 	ws->done_gen = c->gen;
+	ws->done_ms = now_ms();
 	cp_ref(c); /* finish drops ws->cp */
 	finish(ws, WHY_OK, "cosigning at size %" PRIu64, c->size);
 	consider(w, c);
@@ -679,6 +682,19 @@ on_done(struct witness *ws, CURLcode res)
 
 /* ---- the thread --------------------------------------------------------- */
 
+/*
+ * Whether witness ws should be sent checkpoint c: it has not cosigned c, or
+ * its cosignature is older than refresh_ms. Resubmitting an unchanged
+ * checkpoint gets a fresh cosignature time, so clients that bound the age
+ * of what they accept (kt-verify --max-age) keep accepting an idle log.
+ */
+static int
+owes(const struct witness *ws, const struct cp *c, uint64_t now)
+{
+	return ws->done_gen != c->gen ||
+	    now - ws->done_ms >= ws->w->refresh_ms;
+}
+
 static void *
 run(void *arg)
 {
@@ -702,7 +718,7 @@ run(void *arg)
 		 * newest checkpoint; if none does, the next checkpoint (after
 		 * an idle spell) starts a round at once. */
 		for (i = 0; i < w->n && w->cur != NULL; i++)
-			if (w->ws[i].done_gen != w->cur->gen)
+			if (owes(&w->ws[i], w->cur, now))
 				break;
 		if (w->cur != NULL && i < w->n) {
 			if (now >= w->next_round_ms) {
@@ -717,7 +733,7 @@ run(void *arg)
 		for (i = 0; i < w->n && w->round_cp != NULL; i++) {
 			ws = &w->ws[i];
 			if (!ws->busy && ws->tried_round != w->round &&
-			    ws->done_gen != w->round_cp->gen)
+			    owes(ws, w->round_cp, now))
 				start(ws, w->round_cp, now);
 		}
 		curl_multi_perform(w->multi, &running);
@@ -854,6 +870,7 @@ kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
 	w->connect_ms = 2000;
 	w->timeout_ms = 5000;
 	w->quorum = 1;
+	w->refresh_ms = 60000;
 	if (opts != NULL) {
 		if (opts->interval_ms != 0)
 			w->interval_ms = opts->interval_ms;
@@ -863,6 +880,8 @@ kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
 			w->timeout_ms = opts->timeout_ms;
 		if (opts->quorum != 0)
 			w->quorum = opts->quorum;
+		if (opts->refresh_ms != 0)
+			w->refresh_ms = opts->refresh_ms;
 		w->log = opts->log;
 		w->log_ctx = opts->log_ctx;
 	}

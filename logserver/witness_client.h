@@ -114,6 +114,13 @@ struct kt_wclient_opts {
 	 * cosignatures arriving later for the served checkpoint are added.
 	 */
 	unsigned quorum;
+	/*
+	 * An unchanged checkpoint is resubmitted to a witness whose
+	 * cosignature is older than this (0: 60000), so cosignature times
+	 * keep advancing while the log is idle and clients that bound their
+	 * age (kt-verify --max-age) keep accepting it.
+	 */
+	unsigned refresh_ms;
 	kt_wclient_log_fn log;
 	void *log_ctx;
 };

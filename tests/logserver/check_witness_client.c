@@ -361,6 +361,43 @@ START_TEST(test_cosigned)
 }
 END_TEST
 
+/* An idle log: the unchanged checkpoint is resubmitted every refresh_ms,
+ * so the witness's cosignature time keeps advancing; without it the
+ * witness would hear from the log only once. */
+START_TEST(test_idle_refresh)
+{
+	struct fake_log *log = fake_log_new("log.example/idle");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct fake_witness *fw;
+	struct kt_wclient_cfg c;
+	struct kt_verifier key;
+	struct kt_wclient_opts o = test_opts(1);
+	struct kt_wclient *w = NULL;
+	struct fake_stats st;
+	char url[64];
+	uint8_t want[1] = { 1 };
+
+	fw = fake_witness_start("w0.example", fake_log_key(log), FAKE_OK, 0);
+	fake_witness_url(fw, url, sizeof(url));
+	cfg_for(&c, url, fake_witness_key(fw));
+	key = *fake_witness_key(fw);
+	o.refresh_ms = 300;
+	fake_log_append(log, 5);
+	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want,
+	    fake_log_size(log), 3000), 0);
+	sleep_ms(1500);
+	fake_witness_stats(fw, &st);
+	/* about 5 refreshes in 1.5 s; leave room for a loaded machine */
+	ck_assert_uint_ge(st.n200, 3);
+	ck_assert_uint_le(st.n200, 8);
+	ck_assert_uint_eq(st.n409 + st.n422, 0);
+	kt_wclient_stop(w);
+	fake_witness_stop(fw);
+	fake_log_free(log);
+}
+END_TEST
+
 /* A busy log (a new checkpoint every 5 ms, each notified): every witness
  * gets at most about one submission per interval, all of them the same
  * checkpoint per round, so the served one keeps all three cosignatures
@@ -994,6 +1031,7 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cosigned);
 	tcase_add_test(tc, test_busy_log);
+	tcase_add_test(tc, test_idle_refresh);
 	tcase_add_test(tc, test_409_discovery);
 	tcase_add_test(tc, test_422_conflict);
 	tcase_add_test(tc, test_witness_ahead);
