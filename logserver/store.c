@@ -74,10 +74,17 @@ struct wtile {
 	struct kt_hash n[TILE_NODES];
 };
 
+/* A leaf-hash index record waiting for the commit (see lh_flush). */
+struct lhrec {
+	uint8_t k[LEAF_KEY_LEN];
+	uint8_t v[8];
+};
+
 struct kt_store_txn {
 	struct kt_store *s;
 	MDB_txn *txn;
 	MDB_cursor *lcur;  /* labels, kept open for the transaction */
+	size_t nlh;        /* records in s->lh for this transaction */
 	uint64_t size0;    /* size at begin */
 	uint64_t size;
 	uint64_t ckpt_size;
@@ -105,6 +112,8 @@ struct kt_store {
 	uint64_t wsize;              /* committed entries */
 	struct wtile *wt;            /* [TILE_LEVELS] */
 	struct kt_store_txn w;
+	struct lhrec *lh;            /* leaf-hash records of the open txn */
+	size_t lh_cap;
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
 	int lockfd;                  /* flock: one server per folder */
@@ -558,6 +567,7 @@ kt_store_close(struct kt_store *s)
 	pthread_mutex_destroy(&s->gate);
 	pthread_cond_destroy(&s->gate_cv);
 	free(s->wt);
+	free(s->lh);
 	free(s->origin);
 	free(s->vkey);
 	free(s);
@@ -1182,7 +1192,9 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 	key.mv_data = lk;
 	val.mv_size = 8;
 	val.mv_data = ik;
-	rc = mdb_put(w->txn, w->s->labels, &key, &val, MDB_NOOVERWRITE);
+	/* Through the labels cursor: kt_store_write_latest left it on this
+	 * label's page, and LMDB then skips the descent from the root. */
+	rc = mdb_cursor_put(w->lcur, &key, &val, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
 		return KT_ERR_CONFLICT;
 	if (rc != 0)
@@ -1195,13 +1207,23 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 	if (rc != 0)
 		return wfail(w, rc, "mdb_put(entry)");
 	kt_hash_leaf(entry, len, &h);
-	key.mv_size = LEAF_KEY_LEN;
-	key.mv_data = h.b;
-	val.mv_size = 8;
-	val.mv_data = ik;
-	rc = mdb_put(w->txn, w->s->leafhash, &key, &val, 0);
-	if (rc != 0)
-		return wfail(w, rc, "mdb_put(leafhash)");
+	/* The leaf-hash index record is kept for the commit, which inserts
+	 * the batch's records in key order (lh_flush). */
+	if (w->nlh == w->s->lh_cap) {
+		size_t cap = w->s->lh_cap ? w->s->lh_cap * 2 : 1024;
+		struct lhrec *n = realloc(w->s->lh, cap * sizeof(*n));
+
+		if (n == NULL) {
+			w->failed = 1;
+			snprintf(w->s->werr, sizeof(w->s->werr), "out of memory");
+			return KT_ERR_NOMEM;
+		}
+		w->s->lh = n;
+		w->s->lh_cap = cap;
+	}
+	memcpy(w->s->lh[w->nlh].k, h.b, LEAF_KEY_LEN);
+	memcpy(w->s->lh[w->nlh].v, ik, 8);
+	w->nlh++;
 	ke = wpush(w, 0, &h);
 	if (ke != KT_OK) {
 		w->failed = 1;
@@ -1264,7 +1286,10 @@ kt_store_write_checkpoint(struct kt_store_txn *w, const char *note,
 	if (note == NULL || len == 0 || len > 65536)
 		return KT_ERR_RANGE;
 	put_be64(k, w->size);
-	rc = mdb_put(w->txn, w->s->ckpts, &key, &val, 0);
+	/* Sizes only grow: append at the end without a search. */
+	rc = mdb_put(w->txn, w->s->ckpts, &key, &val, MDB_APPEND);
+	if (rc == MDB_KEYEXIST) /* re-signed at the same size: replace */
+		rc = mdb_put(w->txn, w->s->ckpts, &key, &val, 0);
 	if (rc != 0)
 		return wfail(w, rc, "mdb_put(checkpoint)");
 	w->has_ckpt = 1;
@@ -1289,6 +1314,47 @@ wfinish_failed(struct kt_store *s, int full)
 	}
 }
 
+static int
+lhrec_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct lhrec)); /* key, then value: both BE */
+}
+
+/*
+ * Inserts the transaction's leaf-hash records sorted by key, through one
+ * cursor: consecutive inserts then walk the index in order (branch pages
+ * stay in cache, and LMDB skips the descent when the next key falls on the
+ * cursor's page) instead of jumping around it for every entry.
+ */
+static kt_err
+lh_flush(struct kt_store_txn *w)
+{
+	MDB_cursor *c = NULL;
+	MDB_val key, val;
+	int rc;
+
+	if (w->nlh == 0)
+		return KT_OK;
+	qsort(w->s->lh, w->nlh, sizeof(struct lhrec), lhrec_cmp);
+	rc = mdb_cursor_open(w->txn, w->s->leafhash, &c);
+	if (rc != 0)
+		return wfail(w, rc, "mdb_cursor_open(leafhash)");
+	for (size_t i = 0; i < w->nlh; i++) {
+		key.mv_size = LEAF_KEY_LEN;
+		key.mv_data = w->s->lh[i].k;
+		val.mv_size = 8;
+		val.mv_data = w->s->lh[i].v;
+		rc = mdb_cursor_put(c, &key, &val, 0);
+		if (rc != 0) {
+			mdb_cursor_close(c);
+			return wfail(w, rc, "mdb_put(leafhash)");
+		}
+	}
+	mdb_cursor_close(c);
+	w->nlh = 0;
+	return KT_OK;
+}
+
 kt_err
 kt_store_write_commit(struct kt_store_txn *w)
 {
@@ -1305,6 +1371,11 @@ kt_store_write_commit(struct kt_store_txn *w)
 		    "checkpoint for size %llu", (unsigned long long)w->size);
 		kt_store_write_abort(w);
 		return KT_ERR_INTERNAL;
+	}
+	e = lh_flush(w);
+	if (e != KT_OK) {
+		kt_store_write_abort(w);
+		return e;
 	}
 	for (unsigned L = 0; L < TILE_LEVELS; L++) {
 		if (!s->wt[L].dirty || s->wt[L].width == 0)
