@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "kt/b64.h"
 #include "kt/checkpoint.h"
 #include "note_internal.h"
 

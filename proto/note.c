@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "kt/b64.h"
 #include "kt/note.h"
 #include "note_internal.h"
 
@@ -144,44 +145,6 @@ kt_key_name_valid(const char *name, size_t len)
 		i += n;
 	}
 	return 1;
-}
-
-kt_err
-kt_b64_decode(const char *b64, size_t len, uint8_t *out, size_t cap,
-    size_t *out_len)
-{
-	char re[KT_NOTE_SIG_B64_MAX * 2 + 1];
-	const char *end = NULL;
-	size_t bin_len = 0, pad;
-
-	/* Padded base64 always has a length that is a multiple of 4. */
-	if (len % 4 != 0)
-		return KT_ERR_MALFORMED;
-	if (len == 0) {
-		*out_len = 0;
-		return KT_OK;
-	}
-	pad = (b64[len - 1] == '=') + (b64[len - 1] == '=' && b64[len - 2] == '=');
-	if (len / 4 * 3 - pad > cap)
-		return KT_ERR_TOO_LARGE;
-	/* ignore = NULL: no whitespace or other characters are skipped. */
-	if (sodium_base642bin(out, cap, b64, len, NULL, &bin_len, &end,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + len)
-		return KT_ERR_MALFORMED;
-	/*
-	 * Canonical: only one encoding per byte string, so a signature line
-	 * cannot be altered without changing its bytes (no spare padding bits).
-	 */
-	if (len >= sizeof(re) ||
-	    sodium_base64_encoded_len(bin_len, sodium_base64_VARIANT_ORIGINAL)
-	    != len + 1)
-		return KT_ERR_MALFORMED;
-	sodium_bin2base64(re, sizeof(re), out, bin_len,
-	    sodium_base64_VARIANT_ORIGINAL);
-	if (memcmp(re, b64, len) != 0)
-		return KT_ERR_MALFORMED;
-	*out_len = bin_len;
-	return KT_OK;
 }
 
 int

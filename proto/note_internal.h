@@ -26,15 +26,6 @@ int kt_text_chars_ok(const char *p, size_t len);
  */
 int kt_note_text_valid(const char *t, size_t len);
 
-/*
- * Canonical standard padded base64 (RFC 4648 §4) into out[0..cap).
- * Rejects characters outside the alphabet, missing or extra padding and
- * non-zero trailing bits (re-encoding must give the input back).
- * KT_ERR_MALFORMED, or KT_ERR_TOO_LARGE when the result exceeds cap.
- */
-KT_MUST_CHECK kt_err kt_b64_decode(const char *b64, size_t len, uint8_t *out,
-    size_t cap, size_t *out_len);
-
 /* A decimal uint64 without sign or leading zeros (but "0"). 1 if valid. */
 int kt_parse_u64(const char *p, size_t len, uint64_t *out);
 

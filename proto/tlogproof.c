@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "kt/b64.h"
 #include "kt/tlogproof.h"
 #include "note_internal.h"
 
