@@ -7,6 +7,7 @@
  *   tiles       u8 tile level || u64 BE tile index -> one tile's full node set
  *   labels      label || 0x00 || u64 BE version -> u64 BE leaf index
  *   leafhash    first 8 bytes of the leaf hash -> u64 BE leaf index (DUPSORT)
+ *   leafrecent  the same, for recent leaves not yet moved into leafhash
  *   checkpoints u64 BE tree size -> signed checkpoint note; the last is the
  *               latest, and its size is the snapshot's tree size
  *
@@ -28,6 +29,13 @@
  *
  * The leaf-hash index keys only 8 bytes of the hash (a third of the bytes of
  * a full-hash key); candidates are confirmed against the level-0 tile.
+ * It has two levels, so that a batch does not dirty one page of a big
+ * random-key index per entry: a commit inserts its records (sorted) into the
+ * small leafrecent, then moves the records of one sixteenth of the key space
+ * (a slice, taken in turn) from leafrecent into leafhash. A slice's records
+ * thus arrive in leafhash together, about one batch's worth into 1/16 of its
+ * pages. Each record is in exactly one of the two in every committed state,
+ * and a reader looks in both within its snapshot.
  *
  * Concurrency: readers use MDB_NOTLS read-only transactions from any thread
  * and never wait for the writer. The one exception is growing the map, which
@@ -63,6 +71,7 @@
 #define LEAF_KEY_LEN 8
 #define LABEL_KEY_MAX (KT_LABEL_MAX + 9)
 #define MAX_RETRIES_RESIZED 8
+#define LH_SLICES 16 /* key-space slices of the leaf-hash sweep (<= 256) */
 
 /* Offset of row k (tree level 8L + k) in a stored tile. */
 #define ROW(k) (512u - (512u >> (k)))
@@ -95,7 +104,7 @@ struct kt_store_txn {
 
 struct kt_store {
 	MDB_env *env;
-	MDB_dbi meta, entries, tiles, labels, leafhash, ckpts;
+	MDB_dbi meta, entries, tiles, labels, leafhash, leafrecent, ckpts;
 	char *origin;
 	char *vkey;
 	size_t mapsize;
@@ -114,6 +123,7 @@ struct kt_store {
 	struct kt_store_txn w;
 	struct lhrec *lh;            /* leaf-hash records of the open txn */
 	size_t lh_cap;
+	unsigned lh_slice;           /* next slice to move to leafhash */
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
 	int lockfd;                  /* flock: one server per folder */
@@ -416,6 +426,10 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 		    (rc = mdb_dbi_open(txn, "labels", c, &s->labels)) != 0 ||
 		    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT |
 		    MDB_DUPFIXED, &s->leafhash)) != 0 ||
+		    /* Created in older folders too: they simply have no
+		     * recent records yet. */
+		    (rc = mdb_dbi_open(txn, "leafrecent", MDB_CREATE |
+		    MDB_DUPSORT | MDB_DUPFIXED, &s->leafrecent)) != 0 ||
 		    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0) {
 			seterr(err, errlen, "%s: opening databases: %s", dir,
 			    mdb_strerror(rc));
@@ -791,9 +805,9 @@ kt_store_read_leaf_hash(struct kt_store_read *r, uint64_t index,
 	return read_node(r, 0, index, out);
 }
 
-kt_err
-kt_store_find_leaf(struct kt_store_read *r, const struct kt_hash *leaf_hash,
-    uint64_t *index)
+static kt_err
+find_leaf_in(struct kt_store_read *r, MDB_dbi dbi,
+    const struct kt_hash *leaf_hash, uint64_t *index)
 {
 	MDB_cursor *c = NULL;
 	MDB_val key = { LEAF_KEY_LEN, (void *)leaf_hash->b }, val;
@@ -802,7 +816,7 @@ kt_store_find_leaf(struct kt_store_read *r, const struct kt_hash *leaf_hash,
 	int rc;
 	kt_err e = KT_ERR_NOT_FOUND;
 
-	if (mdb_cursor_open(r->txn, r->s->leafhash, &c) != 0)
+	if (mdb_cursor_open(r->txn, dbi, &c) != 0)
 		return KT_ERR_IO;
 	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
 	while (rc == 0) {
@@ -827,6 +841,19 @@ kt_store_find_leaf(struct kt_store_read *r, const struct kt_hash *leaf_hash,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		e = KT_ERR_IO;
 	mdb_cursor_close(c);
+	return e;
+}
+
+kt_err
+kt_store_find_leaf(struct kt_store_read *r, const struct kt_hash *leaf_hash,
+    uint64_t *index)
+{
+	/* Both levels of the index, in the same snapshot: each record is in
+	 * exactly one of them. */
+	kt_err e = find_leaf_in(r, r->s->leafhash, leaf_hash, index);
+
+	if (e == KT_ERR_NOT_FOUND)
+		e = find_leaf_in(r, r->s->leafrecent, leaf_hash, index);
 	return e;
 }
 
@@ -1336,7 +1363,7 @@ lh_flush(struct kt_store_txn *w)
 	if (w->nlh == 0)
 		return KT_OK;
 	qsort(w->s->lh, w->nlh, sizeof(struct lhrec), lhrec_cmp);
-	rc = mdb_cursor_open(w->txn, w->s->leafhash, &c);
+	rc = mdb_cursor_open(w->txn, w->s->leafrecent, &c);
 	if (rc != 0)
 		return wfail(w, rc, "mdb_cursor_open(leafhash)");
 	for (size_t i = 0; i < w->nlh; i++) {
@@ -1353,6 +1380,85 @@ lh_flush(struct kt_store_txn *w)
 	mdb_cursor_close(c);
 	w->nlh = 0;
 	return KT_OK;
+}
+
+/*
+ * Moves the records of the next key-space slice from leafrecent into
+ * leafhash, in key order (both through cursors). The records are first
+ * copied out (s->lh, free again after lh_flush): LMDB's pointers into a
+ * page do not survive the writes.
+ */
+static kt_err
+lh_sweep(struct kt_store_txn *w)
+{
+	struct kt_store *s = w->s;
+	MDB_cursor *rc_ = NULL, *mc = NULL;
+	MDB_val key, val;
+	uint8_t start[LEAF_KEY_LEN] = { 0 };
+	unsigned slice = s->lh_slice;
+	size_t n = 0;
+	int rc;
+	kt_err e = KT_OK;
+
+	start[0] = (uint8_t)(slice * (256 / LH_SLICES));
+	if ((rc = mdb_cursor_open(w->txn, s->leafrecent, &rc_)) != 0 ||
+	    (rc = mdb_cursor_open(w->txn, s->leafhash, &mc)) != 0) {
+		e = wfail(w, rc, "mdb_cursor_open(leaf sweep)");
+		goto out;
+	}
+	key.mv_size = LEAF_KEY_LEN;
+	key.mv_data = start;
+	rc = mdb_cursor_get(rc_, &key, &val, MDB_SET_RANGE);
+	while (rc == 0) {
+		if (key.mv_size != LEAF_KEY_LEN || val.mv_size != 8) {
+			w->failed = 1;
+			e = KT_ERR_INTERNAL;
+			goto out;
+		}
+		if (((const uint8_t *)key.mv_data)[0] / (256 / LH_SLICES) !=
+		    slice)
+			break;
+		if (n == s->lh_cap) {
+			size_t cap = s->lh_cap ? s->lh_cap * 2 : 1024;
+			struct lhrec *p = realloc(s->lh, cap * sizeof(*p));
+
+			if (p == NULL) {
+				w->failed = 1;
+				e = KT_ERR_NOMEM;
+				goto out;
+			}
+			s->lh = p;
+			s->lh_cap = cap;
+		}
+		memcpy(s->lh[n].k, key.mv_data, LEAF_KEY_LEN);
+		memcpy(s->lh[n].v, val.mv_data, 8);
+		n++;
+		rc = mdb_cursor_get(rc_, &key, &val, MDB_NEXT);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		e = wfail(w, rc, "mdb_cursor_get(leafrecent)");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		key.mv_size = LEAF_KEY_LEN;
+		key.mv_data = s->lh[i].k;
+		val.mv_size = 8;
+		val.mv_data = s->lh[i].v;
+		rc = mdb_cursor_put(mc, &key, &val, 0);
+		if (rc == 0)
+			rc = mdb_del(w->txn, s->leafrecent, &key, &val);
+		if (rc != 0) {
+			e = wfail(w, rc, "leaf sweep");
+			goto out;
+		}
+	}
+	s->lh_slice = (slice + 1) % LH_SLICES;
+out:
+	if (mc != NULL)
+		mdb_cursor_close(mc);
+	if (rc_ != NULL)
+		mdb_cursor_close(rc_);
+	return e;
 }
 
 kt_err
@@ -1373,6 +1479,8 @@ kt_store_write_commit(struct kt_store_txn *w)
 		return KT_ERR_INTERNAL;
 	}
 	e = lh_flush(w);
+	if (e == KT_OK && w->size != w->size0)
+		e = lh_sweep(w);
 	if (e != KT_OK) {
 		kt_store_write_abort(w);
 		return e;
