@@ -292,7 +292,7 @@ try_leaf(struct kt_verify *v, const json_t *rec, const char *b_note,
 		if (!json_is_string(je) || !json_is_integer(ji) ||
 		    json_integer_value(ji) < 0 || !json_is_array(jh) ||
 		    json_array_size(jh) > KT_MAX_PROOF ||
-		    kt_vb64_decode(json_string_value(je), json_string_length(je),
+		    kt_b64_decode(json_string_value(je), json_string_length(je),
 		    mine->entry, sizeof(mine->entry), &mine->entry_len) != KT_OK)
 			goto out;
 		mine->index = (uint64_t)json_integer_value(ji);
@@ -626,7 +626,7 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 		return KT_ERR_MALFORMED;
 	}
 	if (je != NULL) {
-		if (!json_is_string(je) || kt_vb64_decode(json_string_value(je),
+		if (!json_is_string(je) || kt_b64_decode(json_string_value(je),
 		    json_string_length(je), l->entry, sizeof(l->entry),
 		    &l->entry_len) != KT_OK ||
 		    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK) {
@@ -865,7 +865,7 @@ verify_ghost(const json_t *ev, const struct kt_verifier *vk,
 		uint8_t k[KT_KEY_MAX];
 		size_t n;
 		json_t *j = json_array_get(jx, i);
-		if (!json_is_string(j) || kt_vb64_decode(json_string_value(j),
+		if (!json_is_string(j) || kt_b64_decode(json_string_value(j),
 		    json_string_length(j), k, sizeof(k), &n) != KT_OK) {
 			st = fail(r, "%s", "ghost-key evidence: bad expected key");
 			goto out;

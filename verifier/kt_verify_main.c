@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "kt/b64.h"
 #include "kt/verify.h"
 
 #define EVIDENCE_FILE_MAX (16 * 1024 * 1024)
@@ -264,15 +265,14 @@ read_file(const char *path, size_t cap, char **out, size_t *len)
 	return 0;
 }
 
+/* Strict canonical base64 (kt/b64.h), as the monitor state stores keys. */
 static int
 decode_key(const char *s, size_t slen, struct kt_vkey *k)
 {
-	size_t cap = slen / 4 * 3 + 3, n = 0;
-	const char *end = NULL;
+	size_t cap = slen / 4 * 3, n = 0;
 
-	k->key = malloc(cap);
-	if (k->key == NULL || sodium_base642bin(k->key, cap, s, slen, NULL, &n,
-	    &end, sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen ||
+	k->key = malloc(cap > 0 ? cap : 1);
+	if (k->key == NULL || kt_b64_decode(s, slen, k->key, cap, &n) != KT_OK ||
 	    n == 0) {
 		free(k->key);
 		k->key = NULL;

@@ -235,7 +235,7 @@ pin_matches(const json_t *pin, const struct kt_entry *e)
 	if (e->type == KT_ENTRY_REVOKE)
 		return json_is_true(json_object_get(pin, "revoked"));
 	if (kt == NULL || !json_is_string(jk) ||
-	    kt_vb64_decode(json_string_value(jk), json_string_length(jk), k,
+	    kt_b64_decode(json_string_value(jk), json_string_length(jk), k,
 	    sizeof(k), &n) != KT_OK)
 		return 0;
 	return strlen(kt) == e->key_type_len &&
@@ -272,7 +272,7 @@ pinned_leaf(const json_t *pin, struct kt_vleaf *l)
 
 	if (!json_is_string(je) || !json_is_integer(ji) || !json_is_array(jh)
 	    || json_array_size(jh) > KT_MAX_PROOF ||
-	    kt_vb64_decode(json_string_value(je), json_string_length(je),
+	    kt_b64_decode(json_string_value(je), json_string_length(je),
 	    l->entry, sizeof(l->entry), &l->entry_len) != KT_OK ||
 	    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK)
 		return -1;

@@ -87,7 +87,7 @@ kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 			size_t len;
 
 			if (!json_is_string(j) ||
-			    kt_vb64_decode(json_string_value(j),
+			    kt_b64_decode(json_string_value(j),
 			    json_string_length(j), entry, KT_ENTRY_MAX, &len)
 			    != KT_OK ||
 			    kt_entry_decode(entry, len, &ent) != KT_OK) {
@@ -434,7 +434,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 			m.key_lens[i] = expect[i].len;
 		} else {
 			json_t *j = json_array_get(jx, i);
-			if (!json_is_string(j) || kt_vb64_decode(
+			if (!json_is_string(j) || kt_b64_decode(
 			    json_string_value(j), json_string_length(j),
 			    m.keys[i], KT_KEY_MAX, &m.key_lens[i]) != KT_OK) {
 				st = kt_vres(r, KT_VERIFY_ERROR, "state file "

@@ -133,7 +133,7 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 	if ((err = get_u64(o, "index", &out->index, detail, dlen)) != KT_OK ||
 	    (err = get_u64(o, "version", &out->version, detail, dlen)) != KT_OK)
 		return err;
-	if (!json_is_string(je) || kt_vb64_decode(json_string_value(je),
+	if (!json_is_string(je) || kt_b64_decode(json_string_value(je),
 	    json_string_length(je), out->entry, sizeof(out->entry),
 	    &out->entry_len) != KT_OK) {
 		snprintf(detail, dlen, "field \"entry\" is not base64 of at "

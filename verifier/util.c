@@ -53,50 +53,14 @@ kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
 json_t *
 kt_vb64_json(const uint8_t *p, size_t len)
 {
-	size_t n = sodium_base64_ENCODED_LEN(len,
-	    sodium_base64_VARIANT_ORIGINAL);
-	char *s = malloc(n);
-	json_t *j;
+	size_t cap = KT_B64_LEN(len) + 1;
+	char *s = malloc(cap);
+	json_t *j = NULL;
 
-	if (s == NULL)
-		return NULL;
-	sodium_bin2base64(s, n, p, len, sodium_base64_VARIANT_ORIGINAL);
-	j = json_string(s);
+	if (s != NULL && kt_b64_encode(p, len, s, cap, NULL) == KT_OK)
+		j = json_string(s);
 	free(s);
 	return j;
-}
-
-kt_err
-kt_vb64_decode(const char *s, size_t slen, uint8_t *out, size_t cap,
-    size_t *out_len)
-{
-	char stackbuf[8192], *re = stackbuf;
-	const char *end = NULL;
-	size_t n = 0, elen;
-	kt_err err = KT_ERR_MALFORMED;
-
-	/* Cheap length bound first: 4 chars per 3 bytes, padded. */
-	if (slen % 4 != 0 || slen / 4 * 3 > cap + 2)
-		return KT_ERR_MALFORMED;
-	if (sodium_base642bin(out, cap, s, slen, NULL, &n, &end,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen)
-		return KT_ERR_MALFORMED;
-	/* Canonical only: re-encoding must give the same text, so no
-	 * non-zero padding bits make two spellings of one value. */
-	elen = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	if (elen > sizeof(stackbuf)) {
-		re = malloc(elen);
-		if (re == NULL)
-			return KT_ERR_NOMEM;
-	}
-	sodium_bin2base64(re, elen, out, n, sodium_base64_VARIANT_ORIGINAL);
-	if (strlen(re) == slen && memcmp(re, s, slen) == 0) {
-		*out_len = n;
-		err = KT_OK;
-	}
-	if (re != stackbuf)
-		free(re);
-	return err;
 }
 
 kt_err
@@ -104,9 +68,9 @@ kt_vb64_hash(const char *s, size_t slen, struct kt_hash *out)
 {
 	size_t n = 0;
 
-	if (slen != 44)
+	if (slen != KT_B64_LEN(KT_HASH_LEN))
 		return KT_ERR_MALFORMED;
-	if (kt_vb64_decode(s, slen, out->b, KT_HASH_LEN, &n) != KT_OK ||
+	if (kt_b64_decode(s, slen, out->b, KT_HASH_LEN, &n) != KT_OK ||
 	    n != KT_HASH_LEN)
 		return KT_ERR_MALFORMED;
 	return KT_OK;

@@ -707,7 +707,7 @@ kt_verify_fetch_leaf(struct kt_verify *v, uint64_t index,
 	a = json_object_get(o, "entries");
 	j = json_array_get(a, 0);
 	if (!json_is_array(a) || json_array_size(a) != 1 ||
-	    !json_is_string(j) || kt_vb64_decode(json_string_value(j),
+	    !json_is_string(j) || kt_b64_decode(json_string_value(j),
 	    json_string_length(j), out->entry, sizeof(out->entry),
 	    &out->entry_len) != KT_OK ||
 	    kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {

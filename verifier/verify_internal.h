@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "kt/b64.h"
 #include "kt/checkpoint.h"
 #include "kt/entry.h"
 #include "kt/err.h"
@@ -99,11 +100,10 @@ struct kt_verify {
 /* ---- util.c ------------------------------------------------------------ */
 int kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Standard base64 (padded, canonical) of p[0..len) as a new json string. */
+/* Standard base64 (padded, canonical) of p[0..len) as a new json string,
+ * NULL when out of memory. Strict decoding is kt_b64_decode (kt/b64.h). */
 json_t *kt_vb64_json(const uint8_t *p, size_t len);
-/* Strict standard base64 decode: canonical, padded, at most cap bytes. */
-KT_MUST_CHECK kt_err kt_vb64_decode(const char *s, size_t slen, uint8_t *out,
-    size_t cap, size_t *out_len);
+/* Exactly 44 characters of canonical base64 that decode to one hash. */
 KT_MUST_CHECK kt_err kt_vb64_hash(const char *s, size_t slen,
     struct kt_hash *out);
 /* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */

@@ -23,10 +23,12 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "kt/b64.h"
 #include "kt/checkpoint.h"
 
 #define STATE_FORMAT 1
 #define STATE_HDR (1 + 8 + KT_HASH_LEN)
+#define HASH_B64_LEN KT_B64_LEN(KT_HASH_LEN) /* 44 */
 #define MAX_LOGS 256          /* trusted log keys on one witness */
 #define MAX_KEYS_PER_ORIGIN 16
 /* Sparse on disk; one record is at most ~70 KB, so this holds thousands. */
@@ -221,7 +223,6 @@ parse_body(const char *b, size_t len, uint64_t *old, struct kt_hash *proof,
 	for (;;) {
 		const char *nl;
 		size_t bin_len = 0;
-		const char *end = NULL;
 
 		if (p >= len) {
 			say(detail, cap, "the body ends before the empty line "
@@ -239,16 +240,15 @@ parse_body(const char *b, size_t len, uint64_t *old, struct kt_hash *proof,
 		}
 		nl = memchr(b + p, '\n', len - p);
 		/* A SHA-256 hash is exactly 44 base64 characters. */
-		if (nl == NULL || (size_t)(nl - (b + p)) != 44 ||
-		    sodium_base642bin(proof[*np].b, KT_HASH_LEN, b + p, 44,
-		    NULL, &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		    bin_len != KT_HASH_LEN || end != nl) {
+		if (nl == NULL || (size_t)(nl - (b + p)) != HASH_B64_LEN ||
+		    kt_b64_decode(b + p, HASH_B64_LEN, proof[*np].b,
+		    KT_HASH_LEN, &bin_len) != KT_OK || bin_len != KT_HASH_LEN) {
 			say(detail, cap, "consistency proof line %zu is not one "
 			    "base64 SHA-256 hash", *np + 1);
 			return KT_ERR_MALFORMED;
 		}
 		(*np)++;
-		p += 45;
+		p += HASH_B64_LEN + 1;
 	}
 	*note_off = p;
 	return KT_OK;

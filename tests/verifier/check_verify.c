@@ -699,21 +699,21 @@ START_TEST(test_vb64_decode)
 	uint8_t out[64];
 	size_t n;
 
-	ck_assert_int_eq(kt_vb64_decode("AAEC", 4, out, sizeof(out), &n),
+	ck_assert_int_eq(kt_b64_decode("AAEC", 4, out, sizeof(out), &n),
 	    KT_OK);
 	ck_assert_uint_eq(n, 3);
-	ck_assert_int_eq(kt_vb64_decode("AQ==", 4, out, sizeof(out), &n),
+	ck_assert_int_eq(kt_b64_decode("AQ==", 4, out, sizeof(out), &n),
 	    KT_OK);
 	/* non-zero padding bits: a second spelling of the same byte */
-	ck_assert_int_ne(kt_vb64_decode("AR==", 4, out, sizeof(out), &n),
+	ck_assert_int_ne(kt_b64_decode("AR==", 4, out, sizeof(out), &n),
 	    KT_OK);
-	ck_assert_int_ne(kt_vb64_decode("AQ", 2, out, sizeof(out), &n),
+	ck_assert_int_ne(kt_b64_decode("AQ", 2, out, sizeof(out), &n),
 	    KT_OK);
-	ck_assert_int_ne(kt_vb64_decode("AQ=\n", 4, out, sizeof(out), &n),
+	ck_assert_int_ne(kt_b64_decode("AQ=\n", 4, out, sizeof(out), &n),
 	    KT_OK);
-	ck_assert_int_ne(kt_vb64_decode("A-_B", 4, out, sizeof(out), &n),
+	ck_assert_int_ne(kt_b64_decode("A-_B", 4, out, sizeof(out), &n),
 	    KT_OK);
-	ck_assert_int_ne(kt_vb64_decode("AAECAwQF", 8, out, 5, &n), KT_OK);
+	ck_assert_int_ne(kt_b64_decode("AAECAwQF", 8, out, 5, &n), KT_OK);
 }
 END_TEST
 
@@ -1051,7 +1051,7 @@ verify_suite(void)
 		{ "kt_verify_evidence_fork", test_verify_evidence_fork },
 		{ "kt_verify_evidence_other", test_verify_evidence_other },
 		{ "kt_inclusion_len", test_inclusion_len },
-		{ "kt_vb64_decode", test_vb64_decode },
+		{ "kt_b64_decode", test_vb64_decode },
 		{ "kt_vquorum_count", test_quorum_count },
 		{ "kt_verify_evidence_prefix", test_verify_evidence_prefix },
 		{ "kt_verify_quorum_policy", test_quorum_policy },

@@ -315,6 +315,41 @@ START_TEST(test_malformed_bodies)
 }
 END_TEST
 
+/*
+ * libsodium 1.0.18 decodes bytes 0x80..0xff as '/': a proof line with a
+ * high byte in place of a '/' was a second spelling of the same proof and
+ * was cosigned. kt_b64_decode rejects it.
+ */
+START_TEST(test_proof_line_high_byte)
+{
+	size_t tried = 0;
+	uint64_t old = 1;
+
+	cosign_a(0, old);
+	for (uint64_t size = 2; size <= 64 && tried < 3; size++) {
+		size_t len = wt_body_for(log_a, &ta, old, size, body,
+		    sizeof(body));
+		char *proof = (char *)memchr(body, '\n', len) + 1;
+		char *end = strstr(proof, "\n\n");
+		char *slash;
+
+		ck_assert_ptr_nonnull(end);
+		slash = memchr(proof, '/', (size_t)(end - proof));
+		if (slash == NULL)
+			continue;
+		*slash = (char)0x80;
+		ck_assert_int_eq(submit(len, NOW), KT_ERR_MALFORMED);
+		*slash = (char)0xff;
+		ck_assert_int_eq(submit(len, NOW), KT_ERR_MALFORMED);
+		*slash = '/';
+		ck_assert_msg(submit(len, NOW) == KT_OK, "%s", ans.detail);
+		old = size;
+		tried++;
+	}
+	ck_assert_uint_gt(tried, 0);
+}
+END_TEST
+
 START_TEST(test_proof_line_count)
 {
 	char note[4096];
@@ -900,6 +935,7 @@ witness_suite(void)
 	    tcase_add_test(tc, test_old_larger_than_size);
 	    tcase_add_test(tc, test_malformed_bodies);
 	    tcase_add_test(tc, test_proof_line_count);
+	    tcase_add_test(tc, test_proof_line_high_byte);
 	    tcase_add_test(tc, test_too_large);
 	    tcase_add_test(tc, test_unknown_origin);
 	    tcase_add_test(tc, test_untrusted_signature);
