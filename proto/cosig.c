@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "kt/bytes.h"
 #include "kt/note.h"
 #include "note_internal.h"
 
@@ -46,25 +47,6 @@ cosig_message(const char *text, size_t text_len, uint64_t timestamp,
 	return KT_OK;
 }
 
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 kt_err
 kt_cosig_sign(const struct kt_signer *s, const char *text, size_t text_len,
     uint64_t timestamp, char *buf, size_t cap, size_t *out_len)
@@ -87,7 +69,7 @@ kt_cosig_sign(const struct kt_signer *s, const char *text, size_t text_len,
 	err = cosig_message(text, text_len, timestamp, &msg, &msg_len);
 	if (err != KT_OK)
 		goto out;
-	put_be64(payload, timestamp);
+	kt_put_be64(payload, timestamp);
 	kt_signer_sign_raw(s, msg, msg_len, payload + 8);
 	/* kt_note_sig_line prepends the key ID: id || time || sig. */
 	err = kt_note_sig_line(v.name, v.id, payload, sizeof(payload), buf, cap,
@@ -115,7 +97,7 @@ kt_cosig_verify(const struct kt_verifier *v, const char *text, size_t text_len,
 		return KT_ERR_VERIFY;
 	if (text_len > KT_NOTE_MAX)
 		return KT_ERR_TOO_LARGE;
-	t = get_be64(sig + KT_KEY_ID_LEN);
+	t = kt_get_be64(sig + KT_KEY_ID_LEN);
 	err = cosig_message(text, text_len, t, &msg, &msg_len);
 	if (err != KT_OK)
 		goto out;

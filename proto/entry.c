@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "kt/bytes.h"
 #include "kt/entry.h"
 
 /* ---- field validity ------------------------------------------------------ */
@@ -189,11 +190,8 @@ kt_entry_encoded_len(const struct kt_entry *e)
 static uint8_t *
 put_u64(uint8_t *p, uint64_t v)
 {
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
+	kt_put_be64(p, v);
+	return p + 8;
 }
 
 kt_err
@@ -218,8 +216,8 @@ kt_entry_encode(const struct kt_entry *e, uint8_t *buf, size_t cap,
 		*p++ = (uint8_t)e->key_type_len;
 		memcpy(p, e->key_type, e->key_type_len);
 		p += e->key_type_len;
-		*p++ = (uint8_t)(e->key_len >> 8);
-		*p++ = (uint8_t)e->key_len;
+		kt_put_be16(p, (uint16_t)e->key_len);
+		p += 2;
 		memcpy(p, e->key, e->key_len);
 		p += e->key_len;
 	}
@@ -251,14 +249,9 @@ get_u8(struct reader *r, uint8_t *v)
 static int
 get_u64(struct reader *r, uint64_t *v)
 {
-	uint64_t x = 0;
-	int i;
-
 	if (r->left < 8)
 		return 0;
-	for (i = 0; i < 8; i++)
-		x = (x << 8) | r->p[i];
-	*v = x;
+	*v = kt_get_be64(r->p);
 	r->p += 8;
 	r->left -= 8;
 	return 1;
@@ -281,7 +274,7 @@ kt_entry_decode(const uint8_t *buf, size_t len, struct kt_entry *out)
 	struct reader r;
 	struct kt_entry e;
 	const uint8_t *b;
-	uint8_t u8, hi, lo;
+	uint8_t u8;
 
 	if (out == NULL || (buf == NULL && len != 0))
 		return KT_ERR_MALFORMED;
@@ -330,9 +323,9 @@ kt_entry_decode(const uint8_t *buf, size_t len, struct kt_entry *out)
 		if (!kt_key_type_valid(e.key_type, e.key_type_len))
 			return KT_ERR_MALFORMED;
 
-		if (!get_u8(&r, &hi) || !get_u8(&r, &lo))
+		if (!get_bytes(&r, 2, &b))
 			return KT_ERR_INCOMPLETE;
-		e.key_len = ((size_t)hi << 8) | lo;
+		e.key_len = kt_get_be16(b);
 		if (e.key_len == 0 || e.key_len > KT_KEY_MAX)
 			return KT_ERR_MALFORMED;
 		/* A wrong length for a fixed-length type can never parse. */

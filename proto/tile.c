@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "kt/bytes.h"
 #include "kt/tile.h"
 
 #define MAX_GROUPS 7 /* UINT64_MAX has 20 digits: 7 groups of 3 */
@@ -278,8 +279,7 @@ kt_bundle_append(uint8_t *buf, size_t cap, size_t *off, const uint8_t *entry,
 		return KT_ERR_TOO_LARGE;
 	if (buf == NULL || *off > cap || cap - *off < 2 + len)
 		return KT_ERR_TOO_LARGE;
-	buf[*off] = (uint8_t)(len >> 8);
-	buf[*off + 1] = (uint8_t)len;
+	kt_put_be16(buf + *off, (uint16_t)len);
 	if (len != 0)
 		memcpy(buf + *off + 2, entry, len);
 	*off += 2 + len;
@@ -301,7 +301,7 @@ kt_bundle_next(const uint8_t *buf, size_t len, size_t *off,
 		return KT_ERR_NOT_FOUND;
 	if (len - *off < 2)
 		return KT_ERR_INCOMPLETE;
-	n = ((size_t)buf[*off] << 8) | buf[*off + 1];
+	n = kt_get_be16(buf + *off);
 	if (len - *off - 2 < n)
 		return KT_ERR_INCOMPLETE;
 	*entry = buf + *off + 2;

@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "kt/b64.h"
+#include "kt/bytes.h"
 #include "kt/checkpoint.h"
 
 #define STATE_FORMAT 1
@@ -58,25 +59,6 @@ say(char *buf, size_t cap, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, cap, fmt, ap);
 	va_end(ap);
-}
-
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
 }
 
 static void
@@ -286,7 +268,7 @@ state_get(struct kt_witness *w, MDB_txn *txn, const uint8_t key[KT_HASH_LEN],
 		return KT_ERR_IO;
 	}
 	st->found = 1;
-	st->size = get_be64(p + 1);
+	st->size = kt_get_be64(p + 1);
 	memcpy(st->root.b, p + 9, KT_HASH_LEN);
 	st->note = (const char *)p + STATE_HDR;
 	st->note_len = v.mv_size - STATE_HDR;
@@ -534,7 +516,7 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 	}
 	memcpy(val + STATE_HDR + note_len, ans->cosig, line_len);
 	val[0] = STATE_FORMAT;
-	put_be64(val + 1, cp->size);
+	kt_put_be64(val + 1, cp->size);
 	memcpy(val + 9, cp->root.b, KT_HASH_LEN);
 	{
 		MDB_val k = { KT_HASH_LEN, key };
