@@ -57,7 +57,8 @@ kt_b64_decode(const char *b64, size_t len, uint8_t *out, size_t cap,
 		return KT_ERR_MALFORMED;
 	if (len == 0)
 		return KT_OK;
-	pad = (b64[len - 1] == '=') + (b64[len - 1] == '=' && b64[len - 2] == '=');
+	pad = (b64[len - 1] == '=') +
+	    (b64[len - 1] == '=' && b64[len - 2] == '=');
 	if (len / 4 * 3 - pad > cap)
 		return KT_ERR_TOO_LARGE;
 	/*

@@ -70,20 +70,6 @@ kt_checkpoint_format(const struct kt_checkpoint *c, char *buf, size_t cap,
 	return KT_OK;
 }
 
-/* The next line of [*p, end) without its '\n'; 0 if there is no '\n'. */
-static int
-next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (nl == NULL)
-		return 0;
-	*line = *p;
-	*len = (size_t)(nl - *p);
-	*p = nl + 1;
-	return 1;
-}
-
 kt_err
 kt_checkpoint_parse(const char *text, size_t len, struct kt_checkpoint *out)
 {
@@ -97,18 +83,19 @@ kt_checkpoint_parse(const char *text, size_t len, struct kt_checkpoint *out)
 		return KT_ERR_TOO_LARGE;
 	end = text + len;
 
-	if (!next_line(&p, end, &line, &line_len) ||
+	if (!kt_next_line(&p, end, &line, &line_len) ||
 	    !kt_key_name_valid(line, line_len))
 		goto bad;
 	memcpy(out->origin, line, line_len);
 	out->origin[line_len] = '\0';
 
-	if (!next_line(&p, end, &line, &line_len) ||
+	if (!kt_next_line(&p, end, &line, &line_len) ||
 	    !kt_parse_u64(line, line_len, &out->size))
 		goto bad;
 
 	/* Exactly 44 characters, so 31 or 33 bytes can never slip through. */
-	if (!next_line(&p, end, &line, &line_len) || line_len != ROOT_B64_LEN ||
+	if (!kt_next_line(&p, end, &line, &line_len) ||
+	    line_len != ROOT_B64_LEN ||
 	    kt_b64_decode(line, line_len, out->root.b, KT_HASH_LEN, &root_len)
 	    != KT_OK || root_len != KT_HASH_LEN)
 		goto bad;

@@ -15,6 +15,7 @@
 
 #include "kt/bytes.h"
 #include "kt/entry.h"
+#include "utf8_internal.h"
 
 /* ---- field validity ------------------------------------------------------ */
 
@@ -33,50 +34,13 @@ kt_label_valid(const char *label, size_t len)
 	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
 		return 0;
 	while (i < len) {
-		unsigned c = p[i];
 		uint32_t cp;
-		size_t n, k;
-		uint32_t min;
+		size_t n = kt_utf8_next(p + i, len - i, &cp);
 
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			/* 0x80..0xc1 (continuation or overlong 2-byte lead) or
-			 * 0xf5..0xff (would exceed U+10FFFF or are not UTF-8). */
+		if (n == 0 || cp < 0x20 || cp == 0x7f ||
+		    (cp >= 0x80 && cp <= 0x9f))
 			return 0;
-		}
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			unsigned cc = p[i + k];
-
-			if ((cc & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (cc & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff)
-			return 0;
-		if (cp >= 0xd800 && cp <= 0xdfff)
-			return 0;
-		if (cp >= 0x80 && cp <= 0x9f)
-			return 0;
-		i += n + 1;
+		i += n;
 	}
 	return 1;
 }

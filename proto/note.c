@@ -11,6 +11,7 @@
 #include "kt/b64.h"
 #include "kt/note.h"
 #include "note_internal.h"
+#include "utf8_internal.h"
 
 struct kt_signer {
 	char name[KT_KEY_NAME_MAX + 1];
@@ -32,54 +33,6 @@ static const char priv_prefix[] = "PRIVATE+KEY+";
 
 /* ---- text helpers ------------------------------------------------------- */
 
-/*
- * Decodes one UTF-8 sequence at p (n bytes available). Returns its length
- * and the code point in *cp, or 0 when malformed (RFC 3629 §4 table: no
- * overlongs, no surrogates, nothing above U+10FFFF).
- */
-static size_t
-utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	unsigned char c = p[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		*cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		*cp = c & 0x0f;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		*cp = c & 0x07;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		unsigned char b = p[i];
-		/* Only the second byte has the narrowed range. */
-		if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf))
-			return 0;
-		*cp = (*cp << 6) | (b & 0x3f);
-	}
-	return len;
-}
-
 int
 kt_text_chars_ok(const char *p, size_t len)
 {
@@ -97,11 +50,24 @@ kt_text_chars_ok(const char *p, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_next(u + i, len - i, &cp);
+		n = kt_utf8_next(u + i, len - i, &cp);
 		if (n == 0)
 			return 0;
 		i += n;
 	}
+	return 1;
+}
+
+int
+kt_next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+
+	if (nl == NULL)
+		return 0;
+	*line = *p;
+	*len = (size_t)(nl - *p);
+	*p = nl + 1;
 	return 1;
 }
 
@@ -137,7 +103,7 @@ kt_key_name_valid(const char *name, size_t len)
 		return 0;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_next(u + i, len - i, &cp);
+		size_t n = kt_utf8_next(u + i, len - i, &cp);
 
 		if (n == 0 || cp < 0x20 || cp == 0x7f || cp == '+' ||
 		    is_space(cp))

@@ -26,6 +26,13 @@ int kt_text_chars_ok(const char *p, size_t len);
  */
 int kt_note_text_valid(const char *t, size_t len);
 
+/*
+ * The next line of [*p, end) without its '\n' in *line, *len, and *p moved
+ * past the '\n'; 0 (nothing changed) if there is no '\n'. *p <= end.
+ */
+int kt_next_line(const char **p, const char *end, const char **line,
+    size_t *len);
+
 /* A decimal uint64 without sign or leading zeros (but "0"). 1 if valid. */
 int kt_parse_u64(const char *p, size_t len, uint64_t *out);
 

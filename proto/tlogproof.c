@@ -90,20 +90,6 @@ small:
 	return KT_ERR_TOO_LARGE;
 }
 
-/* The next line of [*p, end) without its '\n'; 0 if there is no '\n'. */
-static int
-next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (nl == NULL)
-		return 0;
-	*line = *p;
-	*len = (size_t)(nl - *p);
-	*p = nl + 1;
-	return 1;
-}
-
 kt_err
 kt_tlogproof_parse(const char *buf, size_t len, struct kt_tlogproof *out)
 {
@@ -125,7 +111,7 @@ kt_tlogproof_parse(const char *buf, size_t len, struct kt_tlogproof *out)
 		return KT_ERR_MALFORMED;
 	p += HEADER_LEN;
 
-	if (!next_line(&p, end, &line, &line_len))
+	if (!kt_next_line(&p, end, &line, &line_len))
 		goto fail;
 	if (line_len >= 6 && memcmp(line, "extra ", 6) == 0) {
 		if (line_len - 6 > EXTRA_B64_MAX) {
@@ -141,7 +127,7 @@ kt_tlogproof_parse(const char *buf, size_t len, struct kt_tlogproof *out)
 		if (n == 0)
 			goto fail;
 		out->extra_len = n;
-		if (!next_line(&p, end, &line, &line_len))
+		if (!kt_next_line(&p, end, &line, &line_len))
 			goto fail;
 	}
 	if (line_len < 6 || memcmp(line, "index ", 6) != 0 ||
@@ -149,7 +135,7 @@ kt_tlogproof_parse(const char *buf, size_t len, struct kt_tlogproof *out)
 		goto fail;
 
 	for (;;) {
-		if (!next_line(&p, end, &line, &line_len))
+		if (!kt_next_line(&p, end, &line, &line_len))
 			goto fail;
 		if (line_len == 0)
 			break;

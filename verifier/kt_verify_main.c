@@ -272,8 +272,8 @@ decode_key(const char *s, size_t slen, struct kt_vkey *k)
 	size_t cap = slen / 4 * 3, n = 0;
 
 	k->key = malloc(cap > 0 ? cap : 1);
-	if (k->key == NULL || kt_b64_decode(s, slen, k->key, cap, &n) != KT_OK ||
-	    n == 0) {
+	if (k->key == NULL ||
+	    kt_b64_decode(s, slen, k->key, cap, &n) != KT_OK || n == 0) {
 		free(k->key);
 		k->key = NULL;
 		return -1;
