@@ -63,7 +63,11 @@
 #include "store.h"
 #include "store_write.h"
 
-#define STORE_FORMAT 1u
+/* Format 2 added the leafrecent database. A format-1 folder is upgraded in
+ * place at open (it just has no recent records yet); the bump makes older
+ * binaries, which would not look in leafrecent, refuse the folder. */
+#define STORE_FORMAT 2u
+#define STORE_FORMAT_OLDEST 1u
 #define TILE_NODES 511
 #define TILE_BYTES (TILE_NODES * KT_HASH_LEN)
 #define TILE_LEVELS 8 /* tile levels 0..7 hold tree levels 0..63 */
@@ -342,7 +346,7 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	MDB_txn *txn = NULL;
 	MDB_val v;
 	MDB_stat st;
-	int rc, fresh = 0;
+	int rc, fresh = 0, upgrade = 0;
 	kt_err e = KT_ERR_IO;
 	uint8_t fmt[4];
 
@@ -387,7 +391,11 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 		}
 		fmt[0] = fmt[1] = fmt[2] = 0;
 		fmt[3] = (uint8_t)STORE_FORMAT;
-		if (memcmp(v.mv_data, fmt, 4) != 0) {
+		if (memcmp(v.mv_data, fmt, 3) == 0 &&
+		    ((const uint8_t *)v.mv_data)[3] >= STORE_FORMAT_OLDEST &&
+		    ((const uint8_t *)v.mv_data)[3] < STORE_FORMAT)
+			upgrade = 1;
+		else if (memcmp(v.mv_data, fmt, 4) != 0) {
 			seterr(err, errlen, "%s has an unsupported kt store "
 			    "format", dir);
 			e = KT_ERR_CONFLICT;
@@ -434,6 +442,15 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 			seterr(err, errlen, "%s: opening databases: %s", dir,
 			    mdb_strerror(rc));
 			e = rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
+			goto out;
+		}
+	}
+	if (upgrade) {
+		fmt[0] = fmt[1] = fmt[2] = 0;
+		fmt[3] = (uint8_t)STORE_FORMAT;
+		if ((rc = meta_put(txn, s->meta, "format", fmt, 4)) != 0) {
+			seterr(err, errlen, "upgrading the format: %s",
+			    mdb_strerror(rc));
 			goto out;
 		}
 	}
@@ -1392,7 +1409,7 @@ static kt_err
 lh_sweep(struct kt_store_txn *w)
 {
 	struct kt_store *s = w->s;
-	MDB_cursor *rc_ = NULL, *mc = NULL;
+	MDB_cursor *rcur = NULL, *mc = NULL;
 	MDB_val key, val;
 	uint8_t start[LEAF_KEY_LEN] = { 0 };
 	unsigned slice = s->lh_slice;
@@ -1401,14 +1418,14 @@ lh_sweep(struct kt_store_txn *w)
 	kt_err e = KT_OK;
 
 	start[0] = (uint8_t)(slice * (256 / LH_SLICES));
-	if ((rc = mdb_cursor_open(w->txn, s->leafrecent, &rc_)) != 0 ||
+	if ((rc = mdb_cursor_open(w->txn, s->leafrecent, &rcur)) != 0 ||
 	    (rc = mdb_cursor_open(w->txn, s->leafhash, &mc)) != 0) {
 		e = wfail(w, rc, "mdb_cursor_open(leaf sweep)");
 		goto out;
 	}
 	key.mv_size = LEAF_KEY_LEN;
 	key.mv_data = start;
-	rc = mdb_cursor_get(rc_, &key, &val, MDB_SET_RANGE);
+	rc = mdb_cursor_get(rcur, &key, &val, MDB_SET_RANGE);
 	while (rc == 0) {
 		if (key.mv_size != LEAF_KEY_LEN || val.mv_size != 8) {
 			w->failed = 1;
@@ -1424,6 +1441,7 @@ lh_sweep(struct kt_store_txn *w)
 
 			if (p == NULL) {
 				w->failed = 1;
+				snprintf(s->werr, sizeof(s->werr), "out of memory");
 				e = KT_ERR_NOMEM;
 				goto out;
 			}
@@ -1433,7 +1451,7 @@ lh_sweep(struct kt_store_txn *w)
 		memcpy(s->lh[n].k, key.mv_data, LEAF_KEY_LEN);
 		memcpy(s->lh[n].v, val.mv_data, 8);
 		n++;
-		rc = mdb_cursor_get(rc_, &key, &val, MDB_NEXT);
+		rc = mdb_cursor_get(rcur, &key, &val, MDB_NEXT);
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND) {
 		e = wfail(w, rc, "mdb_cursor_get(leafrecent)");
@@ -1456,8 +1474,8 @@ lh_sweep(struct kt_store_txn *w)
 out:
 	if (mc != NULL)
 		mdb_cursor_close(mc);
-	if (rc_ != NULL)
-		mdb_cursor_close(rc_);
+	if (rcur != NULL)
+		mdb_cursor_close(rcur);
 	return e;
 }
 
