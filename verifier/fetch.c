@@ -76,17 +76,28 @@ kt_fetch_open(const char *base_url, long connect_s, long total_s,
 		return KT_ERR_NOMEM;
 	}
 	snprintf(f->base, sizeof(f->base), "%s", base_url);
-	curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(f->h, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT, connect_s);
-	curl_easy_setopt(f->h, CURLOPT_TIMEOUT, total_s);
-	curl_easy_setopt(f->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(f->h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(f->h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(f->h, CURLOPT_USERAGENT, "kt-verify/0.1");
-	/* No transparent decompression: a small gzip body could expand past
-	 * the cap before the write callback sees it counted. */
-	curl_easy_setopt(f->h, CURLOPT_ACCEPT_ENCODING, NULL);
+	/*
+	 * Each option is a defence against a hostile log (no redirects, no
+	 * file:// or other schemes, bounded time, no decompression bomb): a
+	 * libcurl that refuses one must not leave us running without it.
+	 */
+	if (curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_WRITEDATA, f) != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT, connect_s)
+	    != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_TIMEOUT, total_s) != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_PROTOCOLS_STR, "http,https")
+	    != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_USERAGENT, "kt-verify/0.1")
+	    != CURLE_OK ||
+	    /* No transparent decompression: a small gzip body could expand
+	     * past the cap before the write callback sees it counted. */
+	    curl_easy_setopt(f->h, CURLOPT_ACCEPT_ENCODING, NULL) != CURLE_OK) {
+		kt_fetch_close(f);
+		return KT_ERR_INTERNAL;
+	}
 	*out = f;
 	return KT_OK;
 }
@@ -119,8 +130,14 @@ kt_fetch_get(struct kt_fetch *f, const char *path, size_t cap,
 	f->body = body;
 	f->cap = cap;
 	f->over = 0;
-	curl_easy_setopt(f->h, CURLOPT_URL, url);
-	curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
+	if ((rc = curl_easy_setopt(f->h, CURLOPT_URL, url)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)cap)) != CURLE_OK) {
+		f->body = NULL;
+		snprintf(detail, dlen, "GET %s: %s", path,
+		    curl_easy_strerror(rc));
+		return KT_ERR_INTERNAL;
+	}
 	rc = curl_easy_perform(f->h);
 	f->body = NULL;
 	if (f->over || rc == CURLE_FILESIZE_EXCEEDED) {

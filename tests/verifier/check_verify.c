@@ -694,6 +694,38 @@ START_TEST(test_inclusion_len)
 }
 END_TEST
 
+/*
+ * The log is untrusted: only http and https are fetched, so a base URL or
+ * a redirect cannot make the client read local files (file://).
+ */
+START_TEST(test_fetch_protocols)
+{
+	struct kt_fetch *f = NULL;
+	struct kt_buf body = {0};
+	char detail[256], long_url[KT_URL_MAX + 8];
+	long status = -1;
+	char path[] = "/tmp/kt-fetch-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "{\"secret\":1}", 12), 12);
+	close(fd);
+	ck_assert_int_eq(kt_fetch_open("file://", 2, 5, &f), KT_OK);
+	ck_assert_int_eq(kt_fetch_get(f, path, 1024, &body, &status, detail,
+	    sizeof(detail)), KT_ERR_NETWORK);
+	ck_assert_uint_eq(body.len, 0);
+	ck_assert(body.p == NULL || strstr(body.p, "secret") == NULL);
+	kt_fetch_close(f);
+	kt_buf_free(&body);
+	unlink(path);
+
+	memset(long_url, 'a', sizeof(long_url) - 1);
+	long_url[sizeof(long_url) - 1] = '\0';
+	ck_assert_int_eq(kt_fetch_open(long_url, 2, 5, &f), KT_ERR_TOO_LARGE);
+	ck_assert_ptr_null(f);
+}
+END_TEST
+
 START_TEST(test_vb64_decode)
 {
 	uint8_t out[64];
@@ -1052,6 +1084,7 @@ verify_suite(void)
 		{ "kt_verify_evidence_other", test_verify_evidence_other },
 		{ "kt_inclusion_len", test_inclusion_len },
 		{ "kt_b64_decode", test_vb64_decode },
+		{ "kt_fetch_get", test_fetch_protocols },
 		{ "kt_vquorum_count", test_quorum_count },
 		{ "kt_verify_evidence_prefix", test_verify_evidence_prefix },
 		{ "kt_verify_quorum_policy", test_quorum_policy },
