@@ -106,7 +106,9 @@ kt_vstate_read(const char *dir, const char *name, size_t cap,
 		snprintf(detail, dlen, "state path too long");
 		return KT_ERR_TOO_LARGE;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted as a state file must not hang us
+	 * before fstat refuses it; regular files ignore the flag. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return KT_ERR_NOT_FOUND;

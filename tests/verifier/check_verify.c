@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -294,6 +295,19 @@ START_TEST(test_vstate_load_json)
 		    sizeof(detail)), KT_ERR_MALFORMED);
 		ck_assert_ptr_null(o);
 		ck_assert_ptr_nonnull(strstr(detail, "corrupt"));
+	}
+	/* A FIFO (or device) in place of a state file is refused at once;
+	 * opening it blocking would hang until a writer appears. */
+	{
+		char fifo[512];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo.json", d);
+		ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+		ck_assert_int_eq(kt_vstate_load_json(d, "fifo.json", &o,
+		    detail, sizeof(detail)), KT_ERR_IO);
+		ck_assert_ptr_null(o);
+		ck_assert_ptr_nonnull(strstr(detail, "not a regular file"));
+		unlink(fifo);
 	}
 	rmrf(d);
 	free(d);
