@@ -711,6 +711,63 @@ START_TEST(test_snapshot_isolation)
 }
 END_TEST
 
+/*
+ * The leaf-hash index has two levels and every commit moves one key-space
+ * slice between them: a snapshot taken mid-way finds exactly its leaves,
+ * whatever the commits after it moved, and the newest state finds all.
+ */
+START_TEST(test_leaf_lookup_across_sweeps)
+{
+	struct kt_store *s;
+	struct kt_store_read *old, *r;
+	struct kt_hash h;
+	uint64_t idx;
+
+	model_init();
+	s = open_store();
+	for (uint64_t i = 0; i < 2000; i++)
+		model_make(i);
+	for (uint64_t b = 0; b < 20; b++)
+		append_range(s, b * 50, b * 50 + 50);
+	ck_assert_int_eq(kt_store_read_begin(s, &old), KT_OK);
+	/* 20 more commits: every slice is moved at least once. */
+	for (uint64_t b = 20; b < 40; b++)
+		append_range(s, b * 50, b * 50 + 50);
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	for (uint64_t i = 0; i < 2000; i++) {
+		ck_assert_int_eq(kt_store_find_leaf(r, &M->leaf[i], &idx),
+		    KT_OK);
+		ck_assert_uint_eq(idx, i);
+		if (i < 1000) {
+			ck_assert_int_eq(kt_store_find_leaf(old, &M->leaf[i],
+			    &idx), KT_OK);
+			ck_assert_uint_eq(idx, i);
+		} else {
+			ck_assert_int_eq(kt_store_find_leaf(old, &M->leaf[i],
+			    &idx), KT_ERR_NOT_FOUND);
+		}
+	}
+	memset(&h, 0xa5, sizeof(h));
+	ck_assert_int_eq(kt_store_find_leaf(r, &h, &idx), KT_ERR_NOT_FOUND);
+	kt_store_read_end(old);
+	kt_store_read_end(r);
+	/* And after a reopen (the slice position starts over). */
+	kt_store_close(s);
+	s = open_store();
+	/* An empty commit re-signing size 2000 replaces its checkpoint. */
+	append_range(s, 2000, 2000);
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	for (uint64_t i = 0; i < 2000; i += 7) {
+		ck_assert_int_eq(kt_store_find_leaf(r, &M->leaf[i], &idx),
+		    KT_OK);
+		ck_assert_uint_eq(idx, i);
+	}
+	kt_store_read_end(r);
+	kt_store_close(s);
+	model_free();
+}
+END_TEST
+
 START_TEST(test_map_growth)
 {
 	struct kt_store *s = NULL;
@@ -767,6 +824,7 @@ store_suite(void)
 	tcase_add_test(tc, test_write_abort_rolls_back);
 	tcase_add_test(tc, test_write_latest_sees_batch);
 	tcase_add_test(tc, test_snapshot_isolation);
+	tcase_add_test(tc, test_leaf_lookup_across_sweeps);
 	tcase_add_test(tc, test_map_growth);
 	suite_add_tcase(su, tc);
 	return su;
