@@ -7,6 +7,7 @@
  * have connect and total timeouts, redirects are not followed and only
  * http/https are allowed.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -52,21 +53,28 @@ on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* libcurl's global state, set up once per process whatever the threads. */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void
+global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 kt_err
 kt_fetch_open(const char *base_url, long connect_s, long total_s,
     struct kt_fetch **out)
 {
-	static int inited;
 	struct kt_fetch *f = NULL;
 
 	*out = NULL;
 	if (strlen(base_url) >= KT_URL_MAX)
 		return KT_ERR_TOO_LARGE;
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return KT_ERR_INTERNAL;
-		inited = 1;
-	}
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return KT_ERR_INTERNAL;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return KT_ERR_NOMEM;
