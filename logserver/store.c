@@ -31,11 +31,14 @@
  * a full-hash key); candidates are confirmed against the level-0 tile.
  * It has two levels, so that a batch does not dirty one page of a big
  * random-key index per entry: a commit inserts its records (sorted) into the
- * small leafrecent, then moves the records of one sixteenth of the key space
- * (a slice, taken in turn) from leafrecent into leafhash. A slice's records
- * thus arrive in leafhash together, about one batch's worth into 1/16 of its
- * pages. Each record is in exactly one of the two in every committed state,
- * and a reader looks in both within its snapshot.
+ * small leafrecent, then, while leafrecent holds more than about 1/16 of the
+ * leaves (at most 64 Ki records), moves the records of the next 1/256 of the
+ * key space (a slice, taken in turn) from leafrecent into leafhash. A
+ * slice's records thus arrive in leafhash together (~256 records into 1/256
+ * of its pages when leafrecent is full) whatever the batch size, and the
+ * work per commit stays proportional to the batch. Each record is in exactly
+ * one of the two in every committed state, and a reader looks in both
+ * within its snapshot.
  *
  * Concurrency: readers use MDB_NOTLS read-only transactions from any thread
  * and never wait for the writer. The one exception is growing the map, which
@@ -75,7 +78,12 @@
 #define LEAF_KEY_LEN 8
 #define LABEL_KEY_MAX (KT_LABEL_MAX + 9)
 #define MAX_RETRIES_RESIZED 8
-#define LH_SLICES 16 /* key-space slices of the leaf-hash sweep (<= 256) */
+/* Leaf-hash sweep: slices of the key space (by the first byte) and the
+ * size leafrecent is kept near: size / 16, within [1 Ki, 64 Ki] records. */
+#define LH_SLICES 256
+#define LH_RECENT_DIV 16
+#define LH_RECENT_MIN 1024
+#define LH_RECENT_MAX 65536
 
 /* Offset of row k (tree level 8L + k) in a stored tile. */
 #define ROW(k) (512u - (512u >> (k)))
@@ -1406,7 +1414,7 @@ lh_flush(struct kt_store_txn *w)
  * page do not survive the writes.
  */
 static kt_err
-lh_sweep(struct kt_store_txn *w)
+lh_sweep(struct kt_store_txn *w, size_t *moved)
 {
 	struct kt_store *s = w->s;
 	MDB_cursor *rcur = NULL, *mc = NULL;
@@ -1417,6 +1425,7 @@ lh_sweep(struct kt_store_txn *w)
 	int rc;
 	kt_err e = KT_OK;
 
+	*moved = 0;
 	start[0] = (uint8_t)(slice * (256 / LH_SLICES));
 	if ((rc = mdb_cursor_open(w->txn, s->leafrecent, &rcur)) != 0 ||
 	    (rc = mdb_cursor_open(w->txn, s->leafhash, &mc)) != 0) {
@@ -1471,12 +1480,40 @@ lh_sweep(struct kt_store_txn *w)
 		}
 	}
 	s->lh_slice = (slice + 1) % LH_SLICES;
+	*moved = n;
 out:
 	if (mc != NULL)
 		mdb_cursor_close(mc);
 	if (rcur != NULL)
 		mdb_cursor_close(rcur);
 	return e;
+}
+
+/* Sweeps slices, in turn, while leafrecent is over its target size. */
+static kt_err
+lh_balance(struct kt_store_txn *w)
+{
+	MDB_stat st;
+	uint64_t target = w->size / LH_RECENT_DIV;
+	size_t cnt, moved;
+	int rc;
+	kt_err e;
+
+	if (target < LH_RECENT_MIN)
+		target = LH_RECENT_MIN;
+	if (target > LH_RECENT_MAX)
+		target = LH_RECENT_MAX;
+	rc = mdb_stat(w->txn, w->s->leafrecent, &st);
+	if (rc != 0)
+		return wfail(w, rc, "mdb_stat(leafrecent)");
+	cnt = st.ms_entries;
+	for (unsigned k = 0; k < LH_SLICES && cnt > target; k++) {
+		e = lh_sweep(w, &moved);
+		if (e != KT_OK)
+			return e;
+		cnt -= moved < cnt ? moved : cnt;
+	}
+	return KT_OK;
 }
 
 kt_err
@@ -1498,7 +1535,7 @@ kt_store_write_commit(struct kt_store_txn *w)
 	}
 	e = lh_flush(w);
 	if (e == KT_OK && w->size != w->size0)
-		e = lh_sweep(w);
+		e = lh_balance(w);
 	if (e != KT_OK) {
 		kt_store_write_abort(w);
 		return e;

@@ -15,7 +15,8 @@
  *   build/logserver/store_bench -n 1000000 -b 4096 [-d DIR] [-k] [-p SECONDS]
  *
  * Without -d it works in a new folder under /tmp and removes it after
- * (-k keeps it).
+ * (-k keeps it). Labels come from a fixed seed: appending to a kept folder
+ * needs another -s SEED, or every publication is an idempotent repeat.
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -129,7 +130,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: store_bench [-n entries] [-b batch] [-d dir] "
-	    "[-k] [-p proof_seconds]\n");
+	    "[-k] [-p proof_seconds] [-s seed]\n");
 	exit(2);
 }
 
@@ -151,13 +152,14 @@ main(int argc, char **argv)
 	uint64_t bytes = 0, entry_bytes = 0;
 	struct stat st;
 
-	while ((c = getopt(argc, argv, "n:b:d:kp:")) != -1) {
+	while ((c = getopt(argc, argv, "n:b:d:kp:s:")) != -1) {
 		switch (c) {
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 'b': b = strtoull(optarg, NULL, 10); break;
 		case 'd': dir = optarg; break;
 		case 'k': keep = 1; break;
 		case 'p': proof_s = atof(optarg); break;
+		case 's': seed = strtoull(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}
