@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "kt/b64.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
@@ -377,34 +378,19 @@ parse_u64(const char *s, uint64_t *out)
 }
 
 /*
- * Canonical standard base64 (with padding) into out (cap bytes, at least
- * n / 4 * 3), at most maxlen decoded bytes. Returns 1 and the decoded
- * length, 0 if not canonical base64, -1 if longer than maxlen.
+ * Canonical standard base64 (with padding) into out (cap bytes), at most
+ * maxlen decoded bytes. Returns 1 and the decoded length, 0 if not
+ * non-empty canonical base64, -1 if longer than maxlen (a 413).
  */
 static int
 b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t maxlen,
     size_t *outlen)
 {
-	char re[KT_KEY_MAX / 3 * 4 + 16];
-	size_t dlen = 0;
+	kt_err e = kt_b64_decode(s, n, out, cap < maxlen ? cap : maxlen, outlen);
 
-	if (n == 0 || n % 4 != 0)
-		return 0;
-	if (n / 4 * 3 - 2 > maxlen)
+	if (e == KT_ERR_TOO_LARGE)
 		return -1;
-	if (n >= sizeof re || n / 4 * 3 > cap)
-		return -1;
-	if (sodium_base642bin(out, cap, s, n, NULL, &dlen, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || dlen == 0)
-		return 0;
-	if (dlen > maxlen)
-		return -1;
-	/* One encoding per byte string (no stray padding bits), so equal keys
-	 * always look equal in requests and logs. */
-	if (b64_encode(out, dlen, re) != n || memcmp(re, s, n) != 0)
-		return 0;
-	*outlen = dlen;
-	return 1;
+	return e == KT_OK && *outlen > 0;
 }
 
 /* ---- query parameters ------------------------------------------------- */

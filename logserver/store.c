@@ -60,6 +60,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "kt/bytes.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
@@ -155,24 +156,6 @@ struct kt_store_read {
 /* ---- small helpers ------------------------------------------------------- */
 
 static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -188,7 +171,7 @@ static void
 tile_key(uint8_t key[TILE_KEY_LEN], unsigned level, uint64_t n)
 {
 	key[0] = (uint8_t)level;
-	put_be64(key + 1, n);
+	kt_put_be64(key + 1, n);
 }
 
 /* Builds label || 0x00 || be64(version) into key; returns its length. */
@@ -198,7 +181,7 @@ label_key(uint8_t key[LABEL_KEY_MAX], const char *label, size_t len,
 {
 	memcpy(key, label, len);
 	key[len] = 0;
-	put_be64(key + len + 1, version);
+	kt_put_be64(key + len + 1, version);
 	return len + 9;
 }
 
@@ -693,8 +676,8 @@ latest_version(MDB_cursor *c, const char *label, size_t len,
 		return 0;
 	if (val.mv_size != 8)
 		return MDB_CORRUPTED;
-	*version = get_be64((uint8_t *)key.mv_data + len + 1);
-	*index = get_be64(val.mv_data);
+	*version = kt_get_be64((uint8_t *)key.mv_data + len + 1);
+	*index = kt_get_be64(val.mv_data);
 	return 0;
 }
 
@@ -733,7 +716,7 @@ kt_store_read_begin(struct kt_store *s, struct kt_store_read **out)
 		mdb_cursor_close(c);
 	}
 	if (rc == 0 && key.mv_size == 8) {
-		r->size = get_be64(key.mv_data);
+		r->size = kt_get_be64(key.mv_data);
 		r->note = val.mv_data;
 		r->note_len = val.mv_size;
 	} else if (rc != 0 && rc != MDB_NOTFOUND) {
@@ -781,7 +764,7 @@ kt_store_read_entry(struct kt_store_read *r, uint64_t index,
 
 	if (index >= r->size)
 		return KT_ERR_NOT_FOUND;
-	put_be64(k, index);
+	kt_put_be64(k, index);
 	rc = mdb_get(r->txn, r->s->entries, &key, &val);
 	if (rc == MDB_NOTFOUND)
 		return KT_ERR_INTERNAL; /* below size: must exist */
@@ -849,7 +832,7 @@ find_leaf_in(struct kt_store_read *r, MDB_dbi dbi,
 			e = KT_ERR_INTERNAL;
 			break;
 		}
-		idx = get_be64(val.mv_data);
+		idx = kt_get_be64(val.mv_data);
 		/* 8 bytes of hash select candidates; the tile confirms. */
 		if (idx < r->size) {
 			e = read_node(r, 0, idx, &h);
@@ -923,7 +906,7 @@ kt_store_label_version(struct kt_store_read *r, const char *label,
 		return KT_ERR_IO;
 	if (val.mv_size != 8)
 		return KT_ERR_INTERNAL;
-	*index = get_be64(val.mv_data);
+	*index = kt_get_be64(val.mv_data);
 	return KT_OK;
 }
 
@@ -964,7 +947,7 @@ read_bundle(struct kt_store_read *r, uint64_t n, unsigned width, uint8_t *buf,
 	int rc;
 	kt_err e = KT_OK;
 
-	put_be64(k, n * 256);
+	kt_put_be64(k, n * 256);
 	if (mdb_cursor_open(r->txn, r->s->entries, &c) != 0)
 		return KT_ERR_IO;
 	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
@@ -1210,7 +1193,7 @@ kt_store_write_entry(struct kt_store_txn *w, uint64_t index,
 		return KT_ERR_INTERNAL;
 	if (index >= w->size)
 		return KT_ERR_NOT_FOUND;
-	put_be64(k, index);
+	kt_put_be64(k, index);
 	rc = mdb_get(w->txn, w->s->entries, &key, &val);
 	if (rc != 0)
 		return wfail(w, rc, "mdb_get(entry)");
@@ -1236,7 +1219,7 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 		return KT_ERR_MALFORMED;
 	if (w->size == UINT64_MAX)
 		return KT_ERR_RANGE;
-	put_be64(ik, w->size);
+	kt_put_be64(ik, w->size);
 	/* The label index first, with MDB_NOOVERWRITE: a version that exists
 	 * is refused before anything else is written, so the transaction
 	 * stays usable. */
@@ -1337,7 +1320,7 @@ kt_store_write_checkpoint(struct kt_store_txn *w, const char *note,
 		return KT_ERR_INTERNAL;
 	if (note == NULL || len == 0 || len > 65536)
 		return KT_ERR_RANGE;
-	put_be64(k, w->size);
+	kt_put_be64(k, w->size);
 	/* Sizes only grow: append at the end without a search. */
 	rc = mdb_put(w->txn, w->s->ckpts, &key, &val, MDB_APPEND);
 	if (rc == MDB_KEYEXIST) /* re-signed at the same size: replace */
