@@ -111,7 +111,10 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 	kt_err e = KT_OK;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: opening a FIFO must not hang start-up (the stop
+	 * signals are already blocked); fstat below refuses it. Reads of a
+	 * regular file never block, so the flag can stay. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -1,12 +1,14 @@
 #include "token.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct kt_tokens {
 	size_t n;
@@ -52,16 +54,24 @@ kt_tokens_load(const char *path, struct kt_tokens **out, char *err,
 	struct kt_tokens *t = NULL;
 	struct stat st;
 	FILE *f = NULL;
+	int fd;
 	char line[256];
 	unsigned lineno = 0;
 	size_t cap = 0;
 	kt_err e = KT_OK;
 
 	*out = NULL;
-	f = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO must not hang start-up; fstat refuses it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 && (f = fdopen(fd, "r")) == NULL) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return errno == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
+		int saved = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		return saved == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);

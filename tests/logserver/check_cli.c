@@ -239,6 +239,34 @@ START_TEST(test_serve_refusals)
 }
 END_TEST
 
+/*
+ * A FIFO (or other special file) given as the key or the tokens file is
+ * refused at once: opening it for reading must not block kt-logd, which
+ * at that point already ignores SIGTERM (the stop signals are blocked for
+ * sigwait), so a hang could only be ended with SIGKILL.
+ */
+START_TEST(test_serve_refuses_fifo)
+{
+	char fifo[400];
+
+	snprintf(fifo, sizeof fifo, "%s/fifo", S.dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	{
+		const char *a[] = { "serve", "--data", S.data, "--key", fifo,
+		    "--listen", "127.0.0.1:0", "--tokens", S.tokens, NULL };
+		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s",
+		    err);
+	}
+	{
+		const char *x[] = { "--tokens", fifo, NULL };
+		ck_assert_int_eq(serve_status(x), 1);
+		ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s",
+		    err);
+	}
+}
+END_TEST
+
 START_TEST(test_writes_without_tokens)
 {
 	struct e2e_resp r;
@@ -323,6 +351,7 @@ main(void)
 	tcase_add_test(tc, test_keygen);
 	tcase_add_test(tc, test_token);
 	tcase_add_test(tc, test_serve_refusals);
+	tcase_add_test(tc, test_serve_refuses_fifo);
 	tcase_add_test(tc, test_writes_without_tokens);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

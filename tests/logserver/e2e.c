@@ -153,6 +153,10 @@ e2e_run(const char *const *args, char *out, size_t outcap, char *err,
 		for (int i = 0; i < 2; i++)
 			if (p[i].fd >= 0)
 				close(p[i].fd);
+		/* Still running after the deadline (hung): never wait forever,
+		 * the caller sees 256 + SIGKILL. */
+		if (open > 0)
+			kill(pid, SIGKILL);
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
