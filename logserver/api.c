@@ -1124,8 +1124,10 @@ get_tile(struct kt_api *api, const struct kt_api_req *req,
 	}
 	resp_set(resp, 200, "application/octet-stream", (char *)buf, len);
 	buf = NULL;
-	/* tlog-tiles: a full tile never changes; a partial one is served
-	 * only while it is the current one. */
+	/* tlog-tiles: a full tile never changes. A partial one is served for
+	 * every width up to the current one (each a prefix that never changes
+	 * either); no-cache keeps caches simple while partial tiles may be
+	 * dropped once the full tile exists. */
 	resp->cache_control = t.width == KT_TILE_WIDTH ?
 	    "public, max-age=31536000, immutable" : "no-cache";
 out:
