@@ -5,11 +5,11 @@
  *   meta        "format" -> u32 BE, "origin" -> text, "vkey" -> text
  *   entries     u64 BE leaf index -> encoded entry (appended with MDB_APPEND)
  *   tiles       u8 tile level || u64 BE tile index -> one tile's full node set
- *   labels      label || 0x00 || u64 BE version -> u64 BE leaf index
+ *   labels      SHA-256(label) || u64 BE version -> u64 BE leaf index
  *   leafhash    first 8 bytes of the leaf hash -> u64 BE leaf index (DUPSORT)
- *   leafrecent  the same, for recent leaves not yet moved into leafhash
  *   checkpoints u64 BE tree size -> signed checkpoint note; the last is the
  *               latest, and its size is the snapshot's tree size
+ *   (meta "swept": the 256 slice watermarks of the two indexes, see below)
  *
  * Hash tiles (C2SP tlog-tiles, height 8). A tile of tile level L and index N
  * stores not only its 256-hash row (tree level 8L) but every node of the
@@ -23,22 +23,29 @@
  * size has the same hash in today's tiles, so proofs for any older size are
  * served from the current tiles.
  *
- * The label index needs no count record: the latest version of a label is
- * the key just before label || 0x01 (labels hold no bytes below 0x20, so no
- * other label's keys fall between), one cursor seek.
+ * The two indexes (label -> versions, leaf hash -> index) take random keys:
+ * written straight into B-trees, every new entry would dirty about one 4 KiB
+ * page of each (copied, written and synced at every commit). So they are
+ * written late and in bulk. Index records are split into 256 slices by the
+ * first byte of their key (the label's SHA-256, the leaf hash), and each
+ * slice has a watermark W[s] (meta "swept"): the records of entries below
+ * W[s] are in LMDB, those of newer entries are only in memory (recent.c),
+ * rebuilt at open from the entries themselves (which are appended in order,
+ * so a commit writes them on a page or two). While more than ~1/16 of the
+ * entries (at least 1 Ki, at most 256 Ki) are only in memory, a commit
+ * moves the next slice, in turn, into LMDB in key order and raises its
+ * watermark to the new size. A slice's records thus reach its part of the
+ * B-tree together, several per page, and the work per commit stays
+ * proportional to the batch (no merge stalls).
  *
- * The leaf-hash index keys only 8 bytes of the hash (a third of the bytes of
- * a full-hash key); candidates are confirmed against the level-0 tile.
- * It has two levels, so that a batch does not dirty one page of a big
- * random-key index per entry: a commit inserts its records (sorted) into the
- * small leafrecent, then, while leafrecent holds more than about 1/16 of the
- * leaves (at most 64 Ki records), moves the records of the next 1/256 of the
- * key space (a slice, taken in turn) from leafrecent into leafhash. A
- * slice's records thus arrive in leafhash together (~256 records into 1/256
- * of its pages when leafrecent is full) whatever the batch size, and the
- * work per commit stays proportional to the batch. Each record is in exactly
- * one of the two in every committed state, and a reader looks in both
- * within its snapshot.
+ * A reader looks in its snapshot's B-trees and in memory (records of
+ * entries below its snapshot's size). The writer adds a batch's records to
+ * memory just before the commit (readers of older snapshots skip them by
+ * index) and drops a slice's old records only after a later sweep of that
+ * slice, under a read-write lock that is never held across I/O. A reader
+ * whose snapshot is older than the memory's floor for a slice (two sweeps
+ * of it ran during its request) reads the missing range from its own
+ * snapshot's entries instead: slower, never wrong.
  *
  * Concurrency: readers use MDB_NOTLS read-only transactions from any thread
  * and never wait for the writer. The one exception is growing the map, which
@@ -50,6 +57,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,27 +72,30 @@
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
+#include "recent.h"
 #include "store.h"
 #include "store_write.h"
 
-/* Format 2 added the leafrecent database. A format-1 folder is upgraded in
- * place at open (it just has no recent records yet); the bump makes older
- * binaries, which would not look in leafrecent, refuse the folder. */
-#define STORE_FORMAT 2u
+/* Format 3 keys labels by SHA-256 and keeps recent index records in memory
+ * (format 2 had a "leafrecent" database, format 1 neither). Older folders
+ * are upgraded in place at open, in one transaction. */
+#define STORE_FORMAT 3u
 #define STORE_FORMAT_OLDEST 1u
 #define TILE_NODES 511
 #define TILE_BYTES (TILE_NODES * KT_HASH_LEN)
 #define TILE_LEVELS 8 /* tile levels 0..7 hold tree levels 0..63 */
 #define TILE_KEY_LEN 9
 #define LEAF_KEY_LEN 8
-#define LABEL_KEY_MAX (KT_LABEL_MAX + 9)
+#define LABEL_KEY_LEN (KT_HASH_LEN + 8)
 #define MAX_RETRIES_RESIZED 8
-/* Leaf-hash sweep: slices of the key space (by the first byte) and the
- * size leafrecent is kept near: size / 16, within [1 Ki, 64 Ki] records. */
-#define LH_SLICES 256
-#define LH_RECENT_DIV 16
-#define LH_RECENT_MIN 1024
-#define LH_RECENT_MAX 65536
+/* Entries whose index records may wait in memory: size / 16, within
+ * [1 Ki, 256 Ki] (at most ~60 MiB of memory with the records that wait one
+ * more round before they are dropped). */
+#define SLICES KT_RECENT_SLICES
+#define SWEPT_BYTES (SLICES * 8)
+#define RECENT_DIV 16
+#define RECENT_MIN 1024
+#define RECENT_MAX 262144
 
 /* Offset of row k (tree level 8L + k) in a stored tile. */
 #define ROW(k) (512u - (512u >> (k)))
@@ -96,9 +107,9 @@ struct wtile {
 	struct kt_hash n[TILE_NODES];
 };
 
-/* A leaf-hash index record waiting for the commit (see lh_flush). */
-struct lhrec {
-	uint8_t k[LEAF_KEY_LEN];
+/* An index record on its way into LMDB (sorted by key, then value). */
+struct sweeprec {
+	uint8_t k[LABEL_KEY_LEN];
 	uint8_t v[8];
 };
 
@@ -106,7 +117,13 @@ struct kt_store_txn {
 	struct kt_store *s;
 	MDB_txn *txn;
 	MDB_cursor *lcur;  /* labels, kept open for the transaction */
-	size_t nlh;        /* records in s->lh for this transaction */
+	uint64_t wm[SLICES];       /* watermarks, as this transaction moves them */
+	uint64_t old_wm[SLICES];   /* ... and before, for slices it swept */
+	uint8_t swept[SLICES];
+	uint64_t pending;  /* entries whose label record is not in LMDB */
+	uint8_t last_lh[KT_HASH_LEN]; /* the last kt_store_write_latest */
+	uint64_t last_version, last_index;
+	int last_valid;
 	uint64_t size0;    /* size at begin */
 	uint64_t size;
 	uint64_t ckpt_size;
@@ -117,7 +134,7 @@ struct kt_store_txn {
 
 struct kt_store {
 	MDB_env *env;
-	MDB_dbi meta, entries, tiles, labels, leafhash, leafrecent, ckpts;
+	MDB_dbi meta, entries, tiles, labels, leafhash, ckpts;
 	char *origin;
 	char *vkey;
 	size_t mapsize;
@@ -134,9 +151,19 @@ struct kt_store {
 	uint64_t wsize;              /* committed entries */
 	struct wtile *wt;            /* [TILE_LEVELS] */
 	struct kt_store_txn w;
-	struct lhrec *lh;            /* leaf-hash records of the open txn */
-	size_t lh_cap;
-	unsigned lh_slice;           /* next slice to move to leafhash */
+	struct sweeprec *sw;         /* scratch for sweeps */
+	size_t sw_cap;
+	unsigned next_slice;         /* next slice to sweep */
+	uint64_t wm[SLICES];         /* committed watermarks */
+	uint64_t pending;            /* committed entries not yet swept */
+	struct kt_recent tlab, tleaf; /* this transaction's new records */
+
+	/* Index records not yet in LMDB, shared with readers under mlock:
+	 * the writer changes them (never across I/O), readers only look. */
+	pthread_rwlock_t mlock;
+	struct kt_recent mlab;       /* SHA-256(label) -> (version, index) */
+	struct kt_recent mleaf;      /* leaf hash[0..8) -> index */
+	uint64_t floor[SLICES];      /* memory holds every record >= floor */
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
 	int lockfd;                  /* flock: one server per folder */
@@ -174,15 +201,21 @@ tile_key(uint8_t key[TILE_KEY_LEN], unsigned level, uint64_t n)
 	kt_put_be64(key + 1, n);
 }
 
-/* Builds label || 0x00 || be64(version) into key; returns its length. */
-static size_t
-label_key(uint8_t key[LABEL_KEY_MAX], const char *label, size_t len,
+/* The label index's key prefix: SHA-256 of the label (its first byte is
+ * the slice). */
+static void
+label_hash(const char *label, size_t len, uint8_t lh[KT_HASH_LEN])
+{
+	crypto_hash_sha256(lh, (const unsigned char *)label, len);
+}
+
+/* lh || be64(version) */
+static void
+label_key(uint8_t key[LABEL_KEY_LEN], const uint8_t lh[KT_HASH_LEN],
     uint64_t version)
 {
-	memcpy(key, label, len);
-	key[len] = 0;
-	kt_put_be64(key + len + 1, version);
-	return len + 9;
+	memcpy(key, lh, KT_HASH_LEN);
+	kt_put_be64(key + KT_HASH_LEN, version);
 }
 
 /*
@@ -330,6 +363,69 @@ val_is(const MDB_val *v, const char *s)
 	return v->mv_size == n && memcmp(v->mv_data, s, n) == 0;
 }
 
+/*
+ * Format 1 and 2 to 3, inside the open transaction: the label index is
+ * re-keyed by SHA-256(label) from the entries, format 2's "leafrecent"
+ * records move into leafhash, and every slice's watermark is the size
+ * (all records are in LMDB). Returns an LMDB code.
+ */
+static int
+upgrade_indexes(struct kt_store *s, MDB_txn *txn)
+{
+	MDB_cursor *c = NULL;
+	MDB_dbi recent;
+	MDB_val key, val;
+	struct kt_entry e;
+	uint8_t lh[KT_HASH_LEN], lk[LABEL_KEY_LEN], sw[SWEPT_BYTES];
+	uint64_t size = 0;
+	int rc;
+
+	if ((rc = mdb_drop(txn, s->labels, 0)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		MDB_val k2 = { LABEL_KEY_LEN, lk }, v2 = { 8, key.mv_data };
+
+		if (key.mv_size != 8 ||
+		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		label_hash(e.label, e.label_len, lh);
+		label_key(lk, lh, e.version);
+		rc = mdb_put(txn, s->labels, &k2, &v2, MDB_NOOVERWRITE);
+		if (rc != 0)
+			break;
+		size++;
+	}
+	mdb_cursor_close(c);
+	c = NULL;
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	rc = mdb_dbi_open(txn, "leafrecent", MDB_DUPSORT | MDB_DUPFIXED,
+	    &recent);
+	if (rc == 0) {
+		if ((rc = mdb_cursor_open(txn, recent, &c)) != 0)
+			return rc;
+		for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+			rc = mdb_put(txn, s->leafhash, &key, &val, 0);
+			if (rc != 0)
+				break;
+		}
+		mdb_cursor_close(c);
+		if (rc != MDB_NOTFOUND)
+			return rc;
+		rc = mdb_drop(txn, recent, 1);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	for (unsigned i = 0; i < SLICES; i++)
+		kt_put_be64(sw + 8 * i, size);
+	return meta_put(txn, s->meta, "swept", sw, sizeof(sw));
+}
+
 /* Opens or creates the named databases and checks or writes the metadata. */
 static kt_err
 init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
@@ -425,10 +521,6 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 		    (rc = mdb_dbi_open(txn, "labels", c, &s->labels)) != 0 ||
 		    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT |
 		    MDB_DUPFIXED, &s->leafhash)) != 0 ||
-		    /* Created in older folders too: they simply have no
-		     * recent records yet. */
-		    (rc = mdb_dbi_open(txn, "leafrecent", MDB_CREATE |
-		    MDB_DUPSORT | MDB_DUPFIXED, &s->leafrecent)) != 0 ||
 		    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0) {
 			seterr(err, errlen, "%s: opening databases: %s", dir,
 			    mdb_strerror(rc));
@@ -437,11 +529,16 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 		}
 	}
 	if (upgrade) {
-		fmt[0] = fmt[1] = fmt[2] = 0;
-		fmt[3] = (uint8_t)STORE_FORMAT;
-		if ((rc = meta_put(txn, s->meta, "format", fmt, 4)) != 0) {
-			seterr(err, errlen, "upgrading the format: %s",
-			    mdb_strerror(rc));
+		rc = upgrade_indexes(s, txn);
+		if (rc == 0) {
+			fmt[0] = fmt[1] = fmt[2] = 0;
+			fmt[3] = (uint8_t)STORE_FORMAT;
+			rc = meta_put(txn, s->meta, "format", fmt, 4);
+		}
+		if (rc != 0) {
+			seterr(err, errlen, "upgrading %s to store format %u: %s",
+			    dir, STORE_FORMAT, mdb_strerror(rc));
+			e = rc == MDB_MAP_FULL ? KT_ERR_BUSY : KT_ERR_IO;
 			goto out;
 		}
 	}
@@ -469,6 +566,114 @@ out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	return e;
+}
+
+/* A read-write lock that prefers the writer, so that a stream of readers
+ * cannot hold the writer's (short, in-memory) updates off. */
+static void
+mlock_init(pthread_rwlock_t *l)
+{
+#ifdef PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(l, &a);
+	pthread_rwlockattr_destroy(&a);
+#else
+	pthread_rwlock_init(l, NULL);
+#endif
+}
+
+/* The watermarks of a snapshot (all 0 before the first sweep). */
+static int
+read_swept(MDB_txn *txn, MDB_dbi meta, uint64_t wm[SLICES])
+{
+	MDB_val v;
+	int rc = meta_get(txn, meta, "swept", &v);
+
+	if (rc == MDB_NOTFOUND) {
+		memset(wm, 0, SLICES * sizeof(wm[0]));
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != SWEPT_BYTES)
+		return MDB_CORRUPTED;
+	for (unsigned i = 0; i < SLICES; i++)
+		wm[i] = kt_get_be64((const uint8_t *)v.mv_data + 8 * i);
+	return 0;
+}
+
+/*
+ * Builds the in-memory index records at open: those of every entry at or
+ * above its slice's watermark (at most a few hundred thousand entries, the
+ * newest ones, read in order).
+ */
+static kt_err
+mem_load(struct kt_store *s, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val key, val;
+	struct kt_entry e;
+	struct kt_hash h;
+	uint8_t lh[KT_HASH_LEN], k[8];
+	uint64_t from = UINT64_MAX, i;
+	int rc;
+	kt_err ke = KT_ERR_IO;
+
+	s->pending = 0;
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0)
+		rc = read_swept(txn, s->meta, s->wm);
+	if (rc != 0)
+		goto out;
+	for (unsigned j = 0; j < SLICES; j++) {
+		s->floor[j] = s->wm[j];
+		if (s->wm[j] < from)
+			from = s->wm[j];
+	}
+	if ((rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
+		goto out;
+	kt_put_be64(k, from);
+	key.mv_size = 8;
+	key.mv_data = k;
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		if (key.mv_size != 8 ||
+		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		i = kt_get_be64(key.mv_data);
+		label_hash(e.label, e.label_len, lh);
+		if (i >= s->wm[lh[0]]) {
+			ke = kt_recent_add(&s->mlab, lh, e.version, i);
+			if (ke != KT_OK)
+				goto out;
+			s->pending++;
+		}
+		kt_hash_leaf(val.mv_data, val.mv_size, &h);
+		if (i >= s->wm[h.b[0]]) {
+			ke = kt_recent_add(&s->mleaf, h.b, 0, i);
+			if (ke != KT_OK)
+				goto out;
+		}
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	ke = rc == 0 ? KT_OK : KT_ERR_IO;
+out:
+	if (ke != KT_OK)
+		seterr(err, errlen, "loading recent index records: %s",
+		    rc != 0 ? mdb_strerror(rc) : kt_strerror(ke));
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return ke;
 }
 
 kt_err
@@ -499,6 +704,11 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	s->lockfd = -1;
 	pthread_mutex_init(&s->gate, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
+	mlock_init(&s->mlock);
+	kt_recent_init(&s->mlab, KT_HASH_LEN);
+	kt_recent_init(&s->mleaf, LEAF_KEY_LEN);
+	kt_recent_init(&s->tlab, KT_HASH_LEN);
+	kt_recent_init(&s->tleaf, LEAF_KEY_LEN);
 	s->origin = strdup(origin);
 	s->vkey = strdup(vkey);
 	s->wt = calloc(TILE_LEVELS, sizeof(*s->wt));
@@ -555,7 +765,18 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 			goto out;
 		}
 	}
-	e = init_dbs(s, dir, err, errlen);
+	for (int tries = 0;; tries++) {
+		e = init_dbs(s, dir, err, errlen);
+		if (e != KT_ERR_BUSY || tries >= MAX_RETRIES_RESIZED)
+			break;
+		/* The format upgrade filled the map: grow it (nothing else
+		 * is open yet) and run it again. */
+		if (gate_resize(s, s->mapsize * 2) != 0)
+			break;
+	}
+	if (e != KT_OK)
+		goto out;
+	e = mem_load(s, err, errlen);
 	if (e != KT_OK)
 		goto out;
 	*out = s;
@@ -588,8 +809,13 @@ kt_store_close(struct kt_store *s)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->gate);
 	pthread_cond_destroy(&s->gate_cv);
+	pthread_rwlock_destroy(&s->mlock);
+	kt_recent_free(&s->mlab);
+	kt_recent_free(&s->mleaf);
+	kt_recent_free(&s->tlab);
+	kt_recent_free(&s->tleaf);
 	free(s->wt);
-	free(s->lh);
+	free(s->sw);
 	free(s->origin);
 	free(s->vkey);
 	free(s);
@@ -646,21 +872,20 @@ get_tile(MDB_txn *txn, MDB_dbi dbi, unsigned level, uint64_t n,
 	return KT_OK;
 }
 
-/* Latest version of a label via cursor c: the key just before
- * label || 0x01. */
+/* Latest version of a label in the label index via cursor c: the last key
+ * with prefix lh (version 2^64-1 is never reached). */
 static int
-latest_version(MDB_cursor *c, const char *label, size_t len,
+latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN],
     uint64_t *version, uint64_t *index)
 {
-	uint8_t k[LABEL_KEY_MAX];
+	uint8_t k[LABEL_KEY_LEN];
 	MDB_val key, val;
 	int rc;
 
 	*version = 0;
 	*index = KT_NO_PREV;
-	memcpy(k, label, len);
-	k[len] = 1;
-	key.mv_size = len + 1;
+	label_key(k, lh, UINT64_MAX);
+	key.mv_size = sizeof(k);
 	key.mv_data = k;
 	rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
 	if (rc == MDB_NOTFOUND)
@@ -671,13 +896,42 @@ latest_version(MDB_cursor *c, const char *label, size_t len,
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (key.mv_size != len + 9 || memcmp(key.mv_data, label, len) != 0 ||
-	    ((uint8_t *)key.mv_data)[len] != 0)
+	if (key.mv_size != LABEL_KEY_LEN ||
+	    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
 		return 0;
 	if (val.mv_size != 8)
 		return MDB_CORRUPTED;
-	*version = kt_get_be64((uint8_t *)key.mv_data + len + 1);
+	*version = kt_get_be64((uint8_t *)key.mv_data + KT_HASH_LEN);
 	*index = kt_get_be64(val.mv_data);
+	return 0;
+}
+
+/*
+ * A search among in-memory records: those below `limit` (the snapshot's
+ * size) count; want = 0 looks for the latest version, else for that one.
+ */
+struct pick {
+	uint64_t limit, want;
+	uint64_t version, index;
+	int found;
+};
+
+static void
+pick_take(struct pick *p, uint64_t version, uint64_t index)
+{
+	if (index >= p->limit)
+		return;
+	if (p->want == 0 ? version > p->version : version == p->want) {
+		p->version = version;
+		p->index = index;
+		p->found = 1;
+	}
+}
+
+static int
+pick_fn(void *ctx, const struct kt_recent_node *n)
+{
+	pick_take(ctx, n->version, n->index);
 	return 0;
 }
 
@@ -813,55 +1067,193 @@ kt_store_read_leaf_hash(struct kt_store_read *r, uint64_t index,
 	return read_node(r, 0, index, out);
 }
 
-static kt_err
-find_leaf_in(struct kt_store_read *r, MDB_dbi dbi,
-    const struct kt_hash *leaf_hash, uint64_t *index)
-{
-	MDB_cursor *c = NULL;
-	MDB_val key = { LEAF_KEY_LEN, (void *)leaf_hash->b }, val;
-	struct kt_hash h;
-	uint64_t idx;
-	int rc;
-	kt_err e = KT_ERR_NOT_FOUND;
+/* Candidates for a leaf hash: 8 bytes of it select, the tile confirms. */
+struct leafpick {
+	struct kt_store_read *r;
+	const struct kt_hash *want;
+	uint64_t index;
+	kt_err e;      /* KT_ERR_NOT_FOUND until found */
+};
 
-	if (mdb_cursor_open(r->txn, dbi, &c) != 0)
-		return KT_ERR_IO;
-	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
-	while (rc == 0) {
-		if (val.mv_size != 8) {
-			e = KT_ERR_INTERNAL;
-			break;
-		}
-		idx = kt_get_be64(val.mv_data);
-		/* 8 bytes of hash select candidates; the tile confirms. */
-		if (idx < r->size) {
-			e = read_node(r, 0, idx, &h);
-			if (e != KT_OK)
-				break;
-			if (memcmp(h.b, leaf_hash->b, KT_HASH_LEN) == 0) {
-				*index = idx;
-				break;
-			}
-			e = KT_ERR_NOT_FOUND;
-		}
-		rc = mdb_cursor_get(c, &key, &val, MDB_NEXT_DUP);
+static int
+leaf_try(struct leafpick *p, uint64_t idx)
+{
+	struct kt_hash h;
+	kt_err e;
+
+	if (idx >= p->r->size)
+		return 0;
+	e = read_node(p->r, 0, idx, &h);
+	if (e != KT_OK) {
+		p->e = e;
+		return 1;
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		e = KT_ERR_IO;
-	mdb_cursor_close(c);
-	return e;
+	if (memcmp(h.b, p->want->b, KT_HASH_LEN) != 0)
+		return 0;
+	p->index = idx;
+	p->e = KT_OK;
+	return 1;
+}
+
+static int
+leaf_fn(void *ctx, const struct kt_recent_node *n)
+{
+	return leaf_try(ctx, n->index);
+}
+
+/* The snapshot's watermark of one slice. */
+static kt_err
+snap_wm(struct kt_store_read *r, unsigned slice, uint64_t *wm)
+{
+	MDB_val v;
+	int rc = meta_get(r->txn, r->s->meta, "swept", &v);
+
+	*wm = 0;
+	if (rc == MDB_NOTFOUND)
+		return KT_OK;
+	if (rc != 0)
+		return KT_ERR_IO;
+	if (v.mv_size != SWEPT_BYTES)
+		return KT_ERR_INTERNAL;
+	*wm = kt_get_be64((const uint8_t *)v.mv_data + 8 * slice);
+	return KT_OK;
+}
+
+/*
+ * The in-memory records of a slice for this snapshot: fn over the records
+ * with key; and [*gap_from, *gap_to), the range of entries the snapshot needs
+ * that memory no longer holds (empty unless two sweeps of the slice ran
+ * since the snapshot began; the caller then reads those entries).
+ */
+static kt_err
+mem_lookup(struct kt_store_read *r, const struct kt_recent *m,
+    const uint8_t *key, kt_recent_fn fn, void *ctx, uint64_t *gap_from,
+    uint64_t *gap_to)
+{
+	uint64_t wm, fl;
+	kt_err e = snap_wm(r, key[0], &wm);
+
+	*gap_from = *gap_to = 0;
+	if (e != KT_OK)
+		return e;
+	pthread_rwlock_rdlock(&r->s->mlock);
+	kt_recent_find(m, key, fn, ctx);
+	fl = r->s->floor[key[0]];
+	pthread_rwlock_unlock(&r->s->mlock);
+	if (fl > wm) {
+		*gap_from = wm;
+		*gap_to = fl < r->size ? fl : r->size;
+	}
+	return KT_OK;
 }
 
 kt_err
 kt_store_find_leaf(struct kt_store_read *r, const struct kt_hash *leaf_hash,
     uint64_t *index)
 {
-	/* Both levels of the index, in the same snapshot: each record is in
-	 * exactly one of them. */
-	kt_err e = find_leaf_in(r, r->s->leafhash, leaf_hash, index);
+	MDB_cursor *c = NULL;
+	MDB_val key = { LEAF_KEY_LEN, (void *)leaf_hash->b }, val;
+	struct leafpick p = { r, leaf_hash, 0, KT_ERR_NOT_FOUND };
+	uint64_t from, to;
+	int rc;
+	kt_err e;
 
-	if (e == KT_ERR_NOT_FOUND)
-		e = find_leaf_in(r, r->s->leafrecent, leaf_hash, index);
+	if (mdb_cursor_open(r->txn, r->s->leafhash, &c) != 0)
+		return KT_ERR_IO;
+	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
+	while (rc == 0) {
+		if (val.mv_size != 8) {
+			p.e = KT_ERR_INTERNAL;
+			break;
+		}
+		if (leaf_try(&p, kt_get_be64(val.mv_data)))
+			break;
+		rc = mdb_cursor_get(c, &key, &val, MDB_NEXT_DUP);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return KT_ERR_IO;
+	if (p.e != KT_ERR_NOT_FOUND)
+		goto done;
+	e = mem_lookup(r, &r->s->mleaf, leaf_hash->b, leaf_fn, &p, &from, &to);
+	if (e != KT_OK)
+		return e;
+	for (uint64_t i = from; i < to && p.e == KT_ERR_NOT_FOUND; i++)
+		(void)leaf_try(&p, i);
+done:
+	if (p.e == KT_OK)
+		*index = p.index;
+	return p.e;
+}
+
+/* Reads entries [from, to) of the snapshot for versions of a label: the
+ * rare path when memory moved on (mem_lookup). */
+static kt_err
+scan_label(struct kt_store_read *r, uint64_t from, uint64_t to,
+    const char *label, size_t len, struct pick *p)
+{
+	struct kt_entry e;
+	const uint8_t *buf;
+	size_t n;
+	kt_err ke;
+
+	for (uint64_t i = from; i < to; i++) {
+		ke = kt_store_read_entry(r, i, &buf, &n);
+		if (ke != KT_OK)
+			return ke;
+		if (kt_entry_decode(buf, n, &e) != KT_OK)
+			return KT_ERR_INTERNAL;
+		if (e.label_len == len && memcmp(e.label, label, len) == 0)
+			pick_take(p, e.version, i);
+	}
+	return KT_OK;
+}
+
+/* The latest version (want 0) or version `want` of a label in the
+ * snapshot: its index in LMDB, then memory. */
+static kt_err
+find_label(struct kt_store_read *r, const char *label, size_t len,
+    uint64_t want, struct pick *p)
+{
+	MDB_cursor *c = NULL;
+	uint8_t lh[KT_HASH_LEN];
+	uint64_t from, to, v, idx;
+	int rc;
+	kt_err e;
+
+	memset(p, 0, sizeof(*p));
+	p->limit = r->size;
+	p->want = want;
+	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
+		return KT_ERR_RANGE;
+	label_hash(label, len, lh);
+	if (want == 0) {
+		if (mdb_cursor_open(r->txn, r->s->labels, &c) != 0)
+			return KT_ERR_IO;
+		rc = latest_version(c, lh, &v, &idx);
+		mdb_cursor_close(c);
+		if (rc != 0)
+			return KT_ERR_IO;
+		if (v > 0)
+			pick_take(p, v, idx);
+	} else {
+		uint8_t k[LABEL_KEY_LEN];
+		MDB_val key = { sizeof(k), k }, val;
+
+		label_key(k, lh, want);
+		rc = mdb_get(r->txn, r->s->labels, &key, &val);
+		if (rc == 0) {
+			if (val.mv_size != 8)
+				return KT_ERR_INTERNAL;
+			pick_take(p, want, kt_get_be64(val.mv_data));
+			return KT_OK;
+		}
+		if (rc != MDB_NOTFOUND)
+			return KT_ERR_IO;
+	}
+	e = mem_lookup(r, &r->s->mlab, lh, pick_fn, p, &from, &to);
+	if (e == KT_OK && from < to)
+		e = scan_label(r, from, to, label, len, p);
 	return e;
 }
 
@@ -869,44 +1261,29 @@ kt_err
 kt_store_label_count(struct kt_store_read *r, const char *label, size_t len,
     uint64_t *count)
 {
-	MDB_cursor *c = NULL;
-	uint64_t idx;
-	int rc;
+	struct pick p;
+	kt_err e = find_label(r, label, len, 0, &p);
 
-	*count = 0;
-	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
-		return KT_ERR_RANGE;
-	if (memchr(label, 0, len) != NULL || memchr(label, 1, len) != NULL)
-		return KT_OK; /* never a valid label: never published */
-	if (mdb_cursor_open(r->txn, r->s->labels, &c) != 0)
-		return KT_ERR_IO;
-	rc = latest_version(c, label, len, count, &idx);
-	mdb_cursor_close(c);
-	return rc == 0 ? KT_OK : KT_ERR_IO;
+	*count = e == KT_OK ? p.version : 0;
+	return e;
 }
 
 kt_err
 kt_store_label_version(struct kt_store_read *r, const char *label,
     size_t len, uint64_t version, uint64_t *index)
 {
-	uint8_t k[LABEL_KEY_MAX];
-	MDB_val key, val;
-	int rc;
+	struct pick p;
+	kt_err e;
 
-	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
-		return KT_ERR_RANGE;
 	if (version == 0)
+		return label == NULL || len == 0 || len > KT_LABEL_MAX ?
+		    KT_ERR_RANGE : KT_ERR_NOT_FOUND;
+	e = find_label(r, label, len, version, &p);
+	if (e != KT_OK)
+		return e;
+	if (!p.found)
 		return KT_ERR_NOT_FOUND;
-	key.mv_size = label_key(k, label, len, version);
-	key.mv_data = k;
-	rc = mdb_get(r->txn, r->s->labels, &key, &val);
-	if (rc == MDB_NOTFOUND)
-		return KT_ERR_NOT_FOUND;
-	if (rc != 0)
-		return KT_ERR_IO;
-	if (val.mv_size != 8)
-		return KT_ERR_INTERNAL;
-	*index = kt_get_be64(val.mv_data);
+	*index = p.index;
 	return KT_OK;
 }
 
@@ -1150,6 +1527,8 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 		return KT_ERR_IO;
 	}
 	w->size0 = w->size = s->wsize;
+	memcpy(w->wm, s->wm, sizeof(w->wm));
+	w->pending = s->pending;
 	s->wopen = 1;
 	*out = w;
 	return KT_OK;
@@ -1159,6 +1538,31 @@ uint64_t
 kt_store_write_size(const struct kt_store_txn *w)
 {
 	return w->size;
+}
+
+/* The latest version of the label with hash lh as the writer sees it:
+ * LMDB (with this transaction's sweeps), committed memory, this
+ * transaction's records. No lock: only this thread changes memory. */
+static int
+wlatest(struct kt_store_txn *w, const uint8_t lh[KT_HASH_LEN],
+    uint64_t *version, uint64_t *index)
+{
+	struct pick p;
+	uint64_t v, idx;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.limit = UINT64_MAX;
+	rc = latest_version(w->lcur, lh, &v, &idx);
+	if (rc != 0)
+		return rc;
+	if (v > 0)
+		pick_take(&p, v, idx);
+	kt_recent_find(&w->s->mlab, lh, pick_fn, &p);
+	kt_recent_find(&w->s->tlab, lh, pick_fn, &p);
+	*version = p.version;
+	*index = p.found ? p.index : KT_NO_PREV;
+	return 0;
 }
 
 kt_err
@@ -1173,11 +1577,16 @@ kt_store_write_latest(struct kt_store_txn *w, const char *label, size_t len,
 		return KT_ERR_INTERNAL;
 	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
 		return KT_ERR_RANGE;
-	if (memchr(label, 0, len) != NULL || memchr(label, 1, len) != NULL)
-		return KT_OK;
-	rc = latest_version(w->lcur, label, len, version, index);
-	if (rc != 0)
+	label_hash(label, len, w->last_lh);
+	rc = wlatest(w, w->last_lh, version, index);
+	if (rc != 0) {
+		w->last_valid = 0;
 		return wfail(w, rc, "label lookup");
+	}
+	/* kt_store_write_append of this label usually follows: keep it. */
+	w->last_version = *version;
+	w->last_index = *index;
+	w->last_valid = 1;
 	return KT_OK;
 }
 
@@ -1208,7 +1617,7 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 {
 	struct kt_entry e;
 	struct kt_hash h;
-	uint8_t ik[8], lk[LABEL_KEY_MAX];
+	uint8_t ik[8], lh[KT_HASH_LEN];
 	MDB_val key, val;
 	int rc;
 	kt_err ke;
@@ -1220,20 +1629,20 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 	if (w->size == UINT64_MAX)
 		return KT_ERR_RANGE;
 	kt_put_be64(ik, w->size);
-	/* The label index first, with MDB_NOOVERWRITE: a version that exists
-	 * is refused before anything else is written, so the transaction
-	 * stays usable. */
-	key.mv_size = label_key(lk, e.label, e.label_len, e.version);
-	key.mv_data = lk;
-	val.mv_size = 8;
-	val.mv_data = ik;
-	/* Through the labels cursor: kt_store_write_latest left it on this
-	 * label's page, and LMDB then skips the descent from the root. */
-	rc = mdb_cursor_put(w->lcur, &key, &val, MDB_NOOVERWRITE);
-	if (rc == MDB_KEYEXIST)
+	/* A version that exists is refused before anything is written, so
+	 * the transaction stays usable. */
+	label_hash(e.label, e.label_len, lh);
+	if (!w->last_valid || memcmp(lh, w->last_lh, KT_HASH_LEN) != 0) {
+		memcpy(w->last_lh, lh, KT_HASH_LEN);
+		rc = wlatest(w, lh, &w->last_version, &w->last_index);
+		if (rc != 0) {
+			w->last_valid = 0;
+			return wfail(w, rc, "label lookup");
+		}
+		w->last_valid = 1;
+	}
+	if (e.version <= w->last_version)
 		return KT_ERR_CONFLICT;
-	if (rc != 0)
-		return wfail(w, rc, "mdb_put(label)");
 	key.mv_size = 8;
 	key.mv_data = ik;
 	val.mv_size = len;
@@ -1242,23 +1651,16 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 	if (rc != 0)
 		return wfail(w, rc, "mdb_put(entry)");
 	kt_hash_leaf(entry, len, &h);
-	/* The leaf-hash index record is kept for the commit, which inserts
-	 * the batch's records in key order (lh_flush). */
-	if (w->nlh == w->s->lh_cap) {
-		size_t cap = w->s->lh_cap ? w->s->lh_cap * 2 : 1024;
-		struct lhrec *n = realloc(w->s->lh, cap * sizeof(*n));
-
-		if (n == NULL) {
-			w->failed = 1;
-			snprintf(w->s->werr, sizeof(w->s->werr), "out of memory");
-			return KT_ERR_NOMEM;
-		}
-		w->s->lh = n;
-		w->s->lh_cap = cap;
+	/* The index records wait in memory (see the top of this file). */
+	if (kt_recent_add(&w->s->tlab, lh, e.version, w->size) != KT_OK ||
+	    kt_recent_add(&w->s->tleaf, h.b, 0, w->size) != KT_OK) {
+		w->failed = 1;
+		snprintf(w->s->werr, sizeof(w->s->werr), "out of memory");
+		return KT_ERR_NOMEM;
 	}
-	memcpy(w->s->lh[w->nlh].k, h.b, LEAF_KEY_LEN);
-	memcpy(w->s->lh[w->nlh].v, ik, 8);
-	w->nlh++;
+	w->last_version = e.version;
+	w->last_index = w->size;
+	w->pending++;
 	ke = wpush(w, 0, &h);
 	if (ke != KT_OK) {
 		w->failed = 1;
@@ -1350,153 +1752,195 @@ wfinish_failed(struct kt_store *s, int full)
 }
 
 static int
-lhrec_cmp(const void *a, const void *b)
+sweeprec_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct lhrec)); /* key, then value: both BE */
+	return memcmp(a, b, sizeof(struct sweeprec)); /* key, then value */
 }
 
-/*
- * Inserts the transaction's leaf-hash records sorted by key, through one
- * cursor: consecutive inserts then walk the index in order (branch pages
- * stay in cache, and LMDB skips the descent when the next key falls on the
- * cursor's page) instead of jumping around it for every entry.
- */
-static kt_err
-lh_flush(struct kt_store_txn *w)
+/* Collects records into s->sw for a sweep. */
+struct collect {
+	struct kt_store_txn *w;
+	size_t n;
+	int label;    /* label records (key lh || version), else leaf ones */
+	int nomem;
+};
+
+static int
+collect_fn(void *ctx, const struct kt_recent_node *nd)
 {
-	MDB_cursor *c = NULL;
+	struct collect *c = ctx;
+	struct kt_store *s = c->w->s;
+	struct sweeprec *r;
+
+	if (c->n == s->sw_cap) {
+		size_t cap = s->sw_cap ? s->sw_cap * 2 : 4096;
+		struct sweeprec *p = realloc(s->sw, cap * sizeof(*p));
+
+		if (p == NULL) {
+			c->nomem = 1;
+			return 1;
+		}
+		s->sw = p;
+		s->sw_cap = cap;
+	}
+	r = &s->sw[c->n++];
+	memset(r->k, 0, sizeof(r->k));
+	if (c->label)
+		label_key(r->k, nd->key, nd->version);
+	else
+		memcpy(r->k, nd->key, LEAF_KEY_LEN);
+	kt_put_be64(r->v, nd->index);
+	return 0;
+}
+
+/* Writes the records of one slice not yet in LMDB (committed memory above
+ * the watermark, and this transaction's) into dbi, sorted, through one
+ * cursor. *moved: how many. */
+static kt_err
+sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
+{
+	struct kt_store *s = w->s;
+	struct collect c = { w, 0, label, 0 };
+	MDB_cursor *cur = NULL;
 	MDB_val key, val;
 	int rc;
 
-	if (w->nlh == 0)
+	kt_recent_slice(label ? &s->mlab : &s->mleaf, slice, w->wm[slice],
+	    collect_fn, &c);
+	if (!c.nomem)
+		kt_recent_slice(label ? &s->tlab : &s->tleaf, slice, 0,
+		    collect_fn, &c);
+	if (c.nomem) {
+		w->failed = 1;
+		snprintf(s->werr, sizeof(s->werr), "out of memory");
+		return KT_ERR_NOMEM;
+	}
+	*moved = c.n;
+	if (c.n == 0)
 		return KT_OK;
-	qsort(w->s->lh, w->nlh, sizeof(struct lhrec), lhrec_cmp);
-	rc = mdb_cursor_open(w->txn, w->s->leafrecent, &c);
+	qsort(s->sw, c.n, sizeof(*s->sw), sweeprec_cmp);
+	rc = mdb_cursor_open(w->txn, label ? s->labels : s->leafhash, &cur);
 	if (rc != 0)
-		return wfail(w, rc, "mdb_cursor_open(leafhash)");
-	for (size_t i = 0; i < w->nlh; i++) {
-		key.mv_size = LEAF_KEY_LEN;
-		key.mv_data = w->s->lh[i].k;
+		return wfail(w, rc, "mdb_cursor_open(sweep)");
+	for (size_t i = 0; i < c.n; i++) {
+		key.mv_size = label ? LABEL_KEY_LEN : LEAF_KEY_LEN;
+		key.mv_data = s->sw[i].k;
 		val.mv_size = 8;
-		val.mv_data = w->s->lh[i].v;
-		rc = mdb_cursor_put(c, &key, &val, 0);
+		val.mv_data = s->sw[i].v;
+		rc = mdb_cursor_put(cur, &key, &val, 0);
 		if (rc != 0) {
-			mdb_cursor_close(c);
-			return wfail(w, rc, "mdb_put(leafhash)");
+			mdb_cursor_close(cur);
+			return wfail(w, rc, label ? "mdb_put(label)" :
+			    "mdb_put(leafhash)");
 		}
 	}
-	mdb_cursor_close(c);
-	w->nlh = 0;
+	mdb_cursor_close(cur);
 	return KT_OK;
 }
 
 /*
- * Moves the records of the next key-space slice from leafrecent into
- * leafhash, in key order (both through cursors). The records are first
- * copied out (s->lh, free again after lh_flush): LMDB's pointers into a
- * page do not survive the writes.
+ * Sweeps slices, in turn, while more entries than the target wait in
+ * memory: each sweep moves one slice's label and leaf records into LMDB
+ * and raises its watermark to this transaction's size.
  */
 static kt_err
-lh_sweep(struct kt_store_txn *w, size_t *moved)
+sweep(struct kt_store_txn *w)
 {
 	struct kt_store *s = w->s;
-	MDB_cursor *rcur = NULL, *mc = NULL;
-	MDB_val key, val;
-	uint8_t start[LEAF_KEY_LEN] = { 0 };
-	unsigned slice = s->lh_slice;
-	size_t n = 0;
-	int rc;
-	kt_err e = KT_OK;
-
-	*moved = 0;
-	start[0] = (uint8_t)(slice * (256 / LH_SLICES));
-	if ((rc = mdb_cursor_open(w->txn, s->leafrecent, &rcur)) != 0 ||
-	    (rc = mdb_cursor_open(w->txn, s->leafhash, &mc)) != 0) {
-		e = wfail(w, rc, "mdb_cursor_open(leaf sweep)");
-		goto out;
-	}
-	key.mv_size = LEAF_KEY_LEN;
-	key.mv_data = start;
-	rc = mdb_cursor_get(rcur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0) {
-		if (key.mv_size != LEAF_KEY_LEN || val.mv_size != 8) {
-			w->failed = 1;
-			e = KT_ERR_INTERNAL;
-			goto out;
-		}
-		if (((const uint8_t *)key.mv_data)[0] / (256 / LH_SLICES) !=
-		    slice)
-			break;
-		if (n == s->lh_cap) {
-			size_t cap = s->lh_cap ? s->lh_cap * 2 : 1024;
-			struct lhrec *p = realloc(s->lh, cap * sizeof(*p));
-
-			if (p == NULL) {
-				w->failed = 1;
-				snprintf(s->werr, sizeof(s->werr), "out of memory");
-				e = KT_ERR_NOMEM;
-				goto out;
-			}
-			s->lh = p;
-			s->lh_cap = cap;
-		}
-		memcpy(s->lh[n].k, key.mv_data, LEAF_KEY_LEN);
-		memcpy(s->lh[n].v, val.mv_data, 8);
-		n++;
-		rc = mdb_cursor_get(rcur, &key, &val, MDB_NEXT);
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		e = wfail(w, rc, "mdb_cursor_get(leafrecent)");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		key.mv_size = LEAF_KEY_LEN;
-		key.mv_data = s->lh[i].k;
-		val.mv_size = 8;
-		val.mv_data = s->lh[i].v;
-		rc = mdb_cursor_put(mc, &key, &val, 0);
-		if (rc == 0)
-			rc = mdb_del(w->txn, s->leafrecent, &key, &val);
-		if (rc != 0) {
-			e = wfail(w, rc, "leaf sweep");
-			goto out;
-		}
-	}
-	s->lh_slice = (slice + 1) % LH_SLICES;
-	*moved = n;
-out:
-	if (mc != NULL)
-		mdb_cursor_close(mc);
-	if (rcur != NULL)
-		mdb_cursor_close(rcur);
-	return e;
-}
-
-/* Sweeps slices, in turn, while leafrecent is over its target size. */
-static kt_err
-lh_balance(struct kt_store_txn *w)
-{
-	MDB_stat st;
-	uint64_t target = w->size / LH_RECENT_DIV;
-	size_t cnt, moved;
+	uint64_t target = w->size / RECENT_DIV;
+	uint8_t buf[SWEPT_BYTES];
+	size_t moved, leaves;
+	unsigned k = 0;
+	MDB_val key = { 5, (void *)"swept" }, val = { sizeof(buf), buf };
 	int rc;
 	kt_err e;
 
-	if (target < LH_RECENT_MIN)
-		target = LH_RECENT_MIN;
-	if (target > LH_RECENT_MAX)
-		target = LH_RECENT_MAX;
-	rc = mdb_stat(w->txn, w->s->leafrecent, &st);
-	if (rc != 0)
-		return wfail(w, rc, "mdb_stat(leafrecent)");
-	cnt = st.ms_entries;
-	for (unsigned k = 0; k < LH_SLICES && cnt > target; k++) {
-		e = lh_sweep(w, &moved);
+	if (target < RECENT_MIN)
+		target = RECENT_MIN;
+	if (target > RECENT_MAX)
+		target = RECENT_MAX;
+	for (; k < SLICES && w->pending > target; k++) {
+		unsigned slice = s->next_slice;
+
+		e = sweep_db(w, slice, 1, &moved);
+		if (e == KT_OK)
+			e = sweep_db(w, slice, 0, &leaves);
 		if (e != KT_OK)
 			return e;
-		cnt -= moved < cnt ? moved : cnt;
+		w->swept[slice] = 1;
+		w->old_wm[slice] = w->wm[slice];
+		w->wm[slice] = w->size;
+		w->pending -= moved < w->pending ? moved : w->pending;
+		s->next_slice = (slice + 1) % SLICES;
 	}
+	if (k == 0)
+		return KT_OK;
+	for (unsigned i = 0; i < SLICES; i++)
+		kt_put_be64(buf + 8 * i, w->wm[i]);
+	rc = mdb_put(w->txn, s->meta, &key, &val, 0);
+	if (rc != 0)
+		return wfail(w, rc, "mdb_put(swept)");
 	return KT_OK;
+}
+
+/* Moves every record of `from` to the end of its slice in `to`. */
+static kt_err
+merge_recent(struct kt_recent *to, struct kt_recent *from)
+{
+	for (unsigned sl = 0; sl < SLICES; sl++) {
+		for (uint32_t i = from->head[sl]; i != UINT32_MAX;
+		    i = from->pool[i].snext) {
+			const struct kt_recent_node *n = &from->pool[i];
+
+			if (kt_recent_add(to, n->key, n->version, n->index) !=
+			    KT_OK)
+				return KT_ERR_NOMEM;
+		}
+	}
+	kt_recent_drop_from(from, 0);
+	return KT_OK;
+}
+
+/*
+ * Just before the commit, under the memory lock: drops the records of the
+ * slices this transaction swept that an earlier sweep already put in
+ * LMDB (below their old watermark, committed), and adds this
+ * transaction's records (readers of older snapshots skip them by index).
+ */
+static kt_err
+mem_publish(struct kt_store_txn *w)
+{
+	struct kt_store *s = w->s;
+	kt_err e;
+
+	pthread_rwlock_wrlock(&s->mlock);
+	for (unsigned sl = 0; sl < SLICES; sl++) {
+		if (!w->swept[sl])
+			continue;
+		(void)kt_recent_drop_below(&s->mlab, sl, w->old_wm[sl]);
+		(void)kt_recent_drop_below(&s->mleaf, sl, w->old_wm[sl]);
+		if (s->floor[sl] < w->old_wm[sl])
+			s->floor[sl] = w->old_wm[sl];
+	}
+	e = merge_recent(&s->mlab, &s->tlab);
+	if (e == KT_OK)
+		e = merge_recent(&s->mleaf, &s->tleaf);
+	pthread_rwlock_unlock(&s->mlock);
+	return e;
+}
+
+/* After a failed commit: memory forgets this transaction's records. */
+static void
+mem_unpublish(struct kt_store_txn *w)
+{
+	struct kt_store *s = w->s;
+
+	pthread_rwlock_wrlock(&s->mlock);
+	kt_recent_drop_from(&s->mlab, w->size0);
+	kt_recent_drop_from(&s->mleaf, w->size0);
+	pthread_rwlock_unlock(&s->mlock);
+	kt_recent_drop_from(&s->tlab, 0);
+	kt_recent_drop_from(&s->tleaf, 0);
 }
 
 kt_err
@@ -1516,9 +1960,7 @@ kt_store_write_commit(struct kt_store_txn *w)
 		kt_store_write_abort(w);
 		return KT_ERR_INTERNAL;
 	}
-	e = lh_flush(w);
-	if (e == KT_OK && w->size != w->size0)
-		e = lh_balance(w);
+	e = w->size != w->size0 ? sweep(w) : KT_OK;
 	if (e != KT_OK) {
 		kt_store_write_abort(w);
 		return e;
@@ -1540,16 +1982,28 @@ kt_store_write_commit(struct kt_store_txn *w)
 	}
 	mdb_cursor_close(w->lcur);
 	w->lcur = NULL;
+	e = mem_publish(w);
+	if (e != KT_OK) {
+		snprintf(s->werr, sizeof(s->werr), "out of memory");
+		mem_unpublish(w);
+		mdb_txn_abort(w->txn);
+		w->txn = NULL;
+		wfinish_failed(s, 0);
+		return e;
+	}
 	rc = mdb_txn_commit(w->txn);
 	w->txn = NULL;
 	if (rc != 0) {
 		snprintf(s->werr, sizeof(s->werr), "mdb_txn_commit: %s",
 		    mdb_strerror(rc));
+		mem_unpublish(w);
 		wfinish_failed(s, rc == MDB_MAP_FULL);
 		return rc == MDB_MAP_FULL ? KT_ERR_BUSY : KT_ERR_IO;
 	}
 	for (unsigned L = 0; L < TILE_LEVELS; L++)
 		s->wt[L].dirty = 0;
+	memcpy(s->wm, w->wm, sizeof(s->wm));
+	s->pending = w->pending;
 	s->wsize = w->size;
 	s->wopen = 0;
 	gate_leave(s);
@@ -1567,6 +2021,8 @@ kt_store_write_abort(struct kt_store_txn *w)
 	if (w->txn != NULL)
 		mdb_txn_abort(w->txn);
 	w->txn = NULL;
+	kt_recent_drop_from(&w->s->tlab, 0);
+	kt_recent_drop_from(&w->s->tleaf, 0);
 	wfinish_failed(w->s, w->full);
 }
 

@@ -712,9 +712,9 @@ START_TEST(test_snapshot_isolation)
 END_TEST
 
 /*
- * The leaf-hash index has two levels and every commit moves one key-space
- * slice between them: a snapshot taken mid-way finds exactly its leaves,
- * whatever the commits after it moved, and the newest state finds all.
+ * Leaf-hash records wait in memory and commits move key-space slices into
+ * LMDB: a snapshot taken mid-way finds exactly its leaves, whatever the
+ * commits after it moved, and the newest state finds all.
  */
 START_TEST(test_leaf_lookup_across_sweeps)
 {
@@ -730,7 +730,7 @@ START_TEST(test_leaf_lookup_across_sweeps)
 	for (uint64_t b = 0; b < 20; b++)
 		append_range(s, b * 50, b * 50 + 50);
 	ck_assert_int_eq(kt_store_read_begin(s, &old), KT_OK);
-	/* 20 more commits: leafrecent passes its target, slices move. */
+	/* 20 more commits: past 1 Ki waiting records, slices move. */
 	for (uint64_t b = 20; b < 40; b++)
 		append_range(s, b * 50, b * 50 + 50);
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
@@ -762,6 +762,103 @@ START_TEST(test_leaf_lookup_across_sweeps)
 		    KT_OK);
 		ck_assert_uint_eq(idx, i);
 	}
+	kt_store_read_end(r);
+	kt_store_close(s);
+	model_free();
+}
+END_TEST
+
+/*
+ * Checks a snapshot's label and leaf lookups against the model at its
+ * size: model_make gives label i % 97 to entry i, so label li's version v
+ * is entry li + 97 (v - 1).
+ */
+static void
+check_indexes(struct kt_store_read *r)
+{
+	uint64_t n = kt_store_read_size(r), count, idx;
+	char label[32];
+	struct kt_hash h;
+
+	for (unsigned li = 0; li < 97; li++) {
+		uint64_t want = n > li ? (n - li + 96) / 97 : 0;
+
+		snprintf(label, sizeof(label), "user-%u@example.com", li);
+		ck_assert_int_eq(kt_store_label_count(r, label, strlen(label),
+		    &count), KT_OK);
+		ck_assert_uint_eq(count, want);
+		for (uint64_t v = 1; v <= want + 1; v++) {
+			kt_err e = kt_store_label_version(r, label,
+			    strlen(label), v, &idx);
+
+			if (v > want) {
+				ck_assert_int_eq(e, KT_ERR_NOT_FOUND);
+				continue;
+			}
+			ck_assert_int_eq(e, KT_OK);
+			ck_assert_uint_eq(idx, li + 97 * (v - 1));
+		}
+	}
+	for (uint64_t i = 0; i < M->n; i++) {
+		kt_err e = kt_store_find_leaf(r, &M->leaf[i], &idx);
+
+		if (i >= n) {
+			ck_assert_int_eq(e, KT_ERR_NOT_FOUND);
+			continue;
+		}
+		ck_assert_int_eq(e, KT_OK);
+		ck_assert_uint_eq(idx, i);
+	}
+	memset(&h, 0x5a, sizeof(h));
+	ck_assert_int_eq(kt_store_find_leaf(r, &h, &idx), KT_ERR_NOT_FOUND);
+}
+
+/*
+ * Index records wait in memory and move into LMDB one slice at a time.
+ * 512 small commits past the 1 Ki threshold sweep every slice several
+ * times: snapshots held across them (whose records memory has dropped
+ * since) still see exactly their labels and leaves, the newest state sees
+ * everything, and so does a reopen (memory rebuilt from the entries).
+ */
+START_TEST(test_indexes_across_sweeps)
+{
+	struct kt_store *s;
+	struct kt_store_read *old1, *old2, *r;
+	struct kt_store_txn *w;
+	uint64_t ver, idx;
+
+	model_init();
+	s = open_store();
+	for (uint64_t i = 0; i < MAXN; i++)
+		model_make(i);
+	for (uint64_t b = 0; b < MAXN / 8; b++) {
+		append_range(s, b * 8, b * 8 + 8);
+		if (b * 8 + 8 == 1200)
+			ck_assert_int_eq(kt_store_read_begin(s, &old1), KT_OK);
+		if (b * 8 + 8 == 2400)
+			ck_assert_int_eq(kt_store_read_begin(s, &old2), KT_OK);
+	}
+	ck_assert_uint_eq(kt_store_read_size(old1), 1200);
+	check_indexes(old1);
+	check_indexes(old2);
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	check_indexes(r);
+	kt_store_read_end(old1);
+	kt_store_read_end(old2);
+	kt_store_read_end(r);
+	/* The writer sees the same, and refuses an existing version. */
+	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
+	ck_assert_int_eq(kt_store_write_latest(w, "user-7@example.com", 18,
+	    &ver, &idx), KT_OK);
+	ck_assert_uint_eq(ver, M->label_count[7]);
+	ck_assert_uint_eq(idx, M->label_last[7]);
+	ck_assert_int_eq(kt_store_write_append(w, M->enc[MAXN - 1],
+	    M->enc_len[MAXN - 1], &idx), KT_ERR_CONFLICT);
+	kt_store_write_abort(w);
+	kt_store_close(s);
+	s = open_store();
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	check_indexes(r);
 	kt_store_read_end(r);
 	kt_store_close(s);
 	model_free();
@@ -825,6 +922,7 @@ store_suite(void)
 	tcase_add_test(tc, test_write_latest_sees_batch);
 	tcase_add_test(tc, test_snapshot_isolation);
 	tcase_add_test(tc, test_leaf_lookup_across_sweeps);
+	tcase_add_test(tc, test_indexes_across_sweeps);
 	tcase_add_test(tc, test_map_growth);
 	suite_add_tcase(su, tc);
 	return su;
