@@ -58,6 +58,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,10 @@ struct kt_store {
 	struct kt_recent mlab;       /* SHA-256(label) -> (version, index) */
 	struct kt_recent mleaf;      /* leaf hash[0..8) -> index */
 	uint64_t floor[SLICES];      /* memory holds every record >= floor */
+
+	/* Readers see checkpoints up to this size: the commits that are
+	 * durable (kt_store_sync). */
+	_Atomic uint64_t durable;
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
 	int lockfd;                  /* flock: one server per folder */
@@ -723,9 +728,17 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 		seterr(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
 		goto out;
 	}
-	/* Durable commits: no MDB_NOSYNC / MDB_NOMETASYNC. MDB_NOTLS: read
-	 * transactions are not bound to threads (HTTP workers hand them on). */
-	rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+	/*
+	 * MDB_NOMETASYNC: a commit syncs its data pages, then writes its meta
+	 * page without waiting for it; the next commit's data sync, or
+	 * kt_store_sync, makes it durable. LMDB keeps the previous commit's
+	 * pages intact meanwhile, so a crash loses at most that one commit,
+	 * which nobody was told about: answers and readers wait for
+	 * kt_store_sync (see kt_store_write_commit_unsynced). Never
+	 * MDB_NOSYNC. MDB_NOTLS: read transactions are not bound to threads
+	 * (HTTP workers hand them on).
+	 */
+	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
 	if (rc != 0) {
 		seterr(err, errlen, "%s: mdb_env_open: %s", dir,
 		    mdb_strerror(rc));
@@ -779,6 +792,13 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	e = mem_load(s, err, errlen);
 	if (e != KT_OK)
 		goto out;
+	/* Whatever a previous process committed is made durable before
+	 * anyone reads it. */
+	e = kt_store_sync(s, UINT64_MAX);
+	if (e != KT_OK) {
+		seterr(err, errlen, "%s: syncing data.mdb failed", dir);
+		goto out;
+	}
 	*out = s;
 	s = NULL;
 	e = KT_OK;
@@ -875,7 +895,7 @@ get_tile(MDB_txn *txn, MDB_dbi dbi, unsigned level, uint64_t n,
 /* Latest version of a label in the label index via cursor c: the last key
  * with prefix lh (version 2^64-1 is never reached). */
 static int
-latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN],
+latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN], uint64_t limit,
     uint64_t *version, uint64_t *index)
 {
 	uint8_t k[LABEL_KEY_LEN];
@@ -892,15 +912,21 @@ latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN],
 		rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
 	else if (rc == 0)
 		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
+	/* Versions of entries at or past limit (a snapshot that sees a
+	 * commit not yet durable, see kt_store_sync) do not count. */
+	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
+		if (key.mv_size != LABEL_KEY_LEN ||
+		    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
+			return 0;
+		if (val.mv_size != 8)
+			return MDB_CORRUPTED;
+		if (kt_get_be64(val.mv_data) < limit)
+			break;
+	}
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (key.mv_size != LABEL_KEY_LEN ||
-	    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
-		return 0;
-	if (val.mv_size != 8)
-		return MDB_CORRUPTED;
 	*version = kt_get_be64((uint8_t *)key.mv_data + KT_HASH_LEN);
 	*index = kt_get_be64(val.mv_data);
 	return 0;
@@ -966,7 +992,20 @@ kt_store_read_begin(struct kt_store *s, struct kt_store_read **out)
 	}
 	rc = mdb_cursor_open(r->txn, s->ckpts, &c);
 	if (rc == 0) {
-		rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
+		/* The latest durable checkpoint: the one at the durable size,
+		 * or the last before it. */
+		uint8_t k[8];
+
+		kt_put_be64(k, atomic_load_explicit(&s->durable,
+		    memory_order_acquire));
+		key.mv_size = 8;
+		key.mv_data = k;
+		rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
+		else if (rc == 0 && (key.mv_size != 8 ||
+		    memcmp(key.mv_data, k, 8) != 0))
+			rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
 		mdb_cursor_close(c);
 	}
 	if (rc == 0 && key.mv_size == 8) {
@@ -1230,7 +1269,7 @@ find_label(struct kt_store_read *r, const char *label, size_t len,
 	if (want == 0) {
 		if (mdb_cursor_open(r->txn, r->s->labels, &c) != 0)
 			return KT_ERR_IO;
-		rc = latest_version(c, lh, &v, &idx);
+		rc = latest_version(c, lh, r->size, &v, &idx);
 		mdb_cursor_close(c);
 		if (rc != 0)
 			return KT_ERR_IO;
@@ -1553,7 +1592,7 @@ wlatest(struct kt_store_txn *w, const uint8_t lh[KT_HASH_LEN],
 
 	memset(&p, 0, sizeof(p));
 	p.limit = UINT64_MAX;
-	rc = latest_version(w->lcur, lh, &v, &idx);
+	rc = latest_version(w->lcur, lh, UINT64_MAX, &v, &idx);
 	if (rc != 0)
 		return rc;
 	if (v > 0)
@@ -1943,8 +1982,68 @@ mem_unpublish(struct kt_store_txn *w)
 	kt_recent_drop_from(&s->tleaf, 0);
 }
 
+/* Readers may now see checkpoints up to size (it only grows). */
+static void
+mark_durable(struct kt_store *s, uint64_t size)
+{
+	uint64_t d = atomic_load_explicit(&s->durable, memory_order_relaxed);
+
+	while (size > d && !atomic_compare_exchange_weak_explicit(&s->durable,
+	    &d, size, memory_order_release, memory_order_relaxed))
+		;
+}
+
+kt_err
+kt_store_sync(struct kt_store *s, uint64_t size)
+{
+	mdb_filehandle_t fd;
+
+	/* fdatasync of LMDB's data file directly: mdb_env_sync would read
+	 * the map, which a concurrent map resize may be replacing. */
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fdatasync(fd) != 0)
+		return KT_ERR_IO;
+	if (size == UINT64_MAX) {
+		/* At open: everything committed, i.e. the last checkpoint. */
+		MDB_txn *txn = NULL;
+		MDB_cursor *c = NULL;
+		MDB_val key, val;
+		int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+
+		if (rc == 0)
+			rc = mdb_cursor_open(txn, s->ckpts, &c);
+		if (rc == 0)
+			rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
+		size = rc == 0 && key.mv_size == 8 ? kt_get_be64(key.mv_data) :
+		    0;
+		if (c != NULL)
+			mdb_cursor_close(c);
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return KT_ERR_IO;
+	}
+	mark_durable(s, size);
+	return KT_OK;
+}
+
+uint64_t
+kt_store_durable_size(struct kt_store *s)
+{
+	return atomic_load_explicit(&s->durable, memory_order_acquire);
+}
+
 kt_err
 kt_store_write_commit(struct kt_store_txn *w)
+{
+	uint64_t size = w->size;
+	struct kt_store *s = w->s;
+	kt_err e = kt_store_write_commit_unsynced(w);
+
+	return e == KT_OK ? kt_store_sync(s, size) : e;
+}
+
+kt_err
+kt_store_write_commit_unsynced(struct kt_store_txn *w)
 {
 	struct kt_store *s = w->s;
 	int rc;
@@ -2000,6 +2099,10 @@ kt_store_write_commit(struct kt_store_txn *w)
 		wfinish_failed(s, rc == MDB_MAP_FULL);
 		return rc == MDB_MAP_FULL ? KT_ERR_BUSY : KT_ERR_IO;
 	}
+	/* A commit that wrote anything synced its data first, and with it
+	 * the previous commit's meta page: that one is durable now. */
+	if (w->size != w->size0)
+		mark_durable(s, w->size0);
 	for (unsigned L = 0; L < TILE_LEVELS; L++)
 		s->wt[L].dirty = 0;
 	memcpy(s->wm, w->wm, sizeof(s->wm));
