@@ -1,14 +1,9 @@
 /*
  * sequencer.c: group commit. One writer thread integrates everything queued
  * (up to max_batch entries, never splitting a submission) in ONE write
- * transaction, signs one checkpoint for it, commits, and answers every
- * submitter only once that commit is durable. A commit syncs its data and
- * then writes its LMDB meta page without waiting; the next commit's data
- * sync makes it durable. So under load a batch is answered right after the
- * next batch's commit (one sync per batch instead of two), and when no
- * other batch is waiting the writer syncs at once. There is no timer: while
- * one batch commits, the next one accumulates, so batches grow with the
- * load by themselves.
+ * transaction, signs one checkpoint for it, commits durably, and only then
+ * answers every submitter. There is no timer: while one batch commits, the
+ * next one accumulates, so batches grow with the load by themselves.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -37,11 +32,6 @@ struct sub {
 	size_t n;
 	struct kt_seq_req *reqs;  /* copied array; strings borrowed */
 	struct kt_seq_res *res;
-	/* set by the writer once its batch is committed */
-	uint64_t tree_size;
-	uint64_t t0;              /* batch start, microseconds */
-	size_t batch_n;           /* first submission of a batch: entries */
-	size_t appended;          /* ... and how many were appended */
 };
 
 struct kt_seq {
@@ -53,13 +43,9 @@ struct kt_seq {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct sub *head, *tail;
-	size_t queued;             /* entries submitted, not yet answered */
+	size_t queued;             /* entries queued */
 	int stopping;
 	pthread_t thread;
-
-	/* writer only: committed submissions not yet durable, in order */
-	struct sub *phead, *ptail;
-	uint64_t psize;            /* tree size of the last of them */
 
 	uint64_t last_ts;          /* writer only: timestamps never decrease */
 
@@ -257,7 +243,7 @@ integrate(struct kt_seq *q, struct sub *batch, uint64_t *tree_size,
 			goto fail;
 	}
 	*tree_size = kt_store_write_size(w);
-	e = kt_store_write_commit_unsynced(w);
+	e = kt_store_write_commit(w);
 	w = NULL;
 	if (e != KT_OK)
 		goto fail;
@@ -269,97 +255,12 @@ fail:
 	return e;
 }
 
-/* Entries stop counting against max_queue once answered. */
-static void
-unqueue(struct kt_seq *q, size_t n)
-{
-	pthread_mutex_lock(&q->mu);
-	q->queued -= n;
-	pthread_mutex_unlock(&q->mu);
-}
-
-/* Answers every submission of a list (ending it), in order. */
-static void
-answer(struct sub *list, kt_err e)
-{
-	while (list != NULL) {
-		struct sub *next = list->next;
-
-		if (e != KT_OK) {
-			/* Every result says so too, for callers that look
-			 * only at res[i].err. */
-			memset(list->res, 0, list->n * sizeof(*list->res));
-			for (size_t i = 0; i < list->n; i++)
-				list->res[i].err = e;
-		}
-		list->done(list->arg, e, e == KT_OK ? list->tree_size : 0,
-		    list->res, list->n);
-		free(list);
-		list = next;
-	}
-}
-
-/* Records a durable batch in the metrics. */
-static void
-count_batch(struct kt_seq *q, const struct sub *b, uint64_t now)
-{
-	uint64_t us = now - b->t0;
-
-	atomic_fetch_add_explicit(&q->entries_appended, b->appended,
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&q->batches, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&q->batch_size_hist[size_bucket(b->batch_n)],
-	    1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&q->commit_us_hist[us_bucket(us)], 1,
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&q->commit_us_sum, us, memory_order_relaxed);
-}
-
-/* Answers, in order, the pending submissions whose tree size is durable
- * (all of them if e != KT_OK). */
-static void
-release(struct kt_seq *q, uint64_t durable, kt_err e)
-{
-	struct sub *list = q->phead, **p = &list;
-	uint64_t now = mono_us();
-	size_t n = 0;
-
-	while (*p != NULL && (e != KT_OK || (*p)->tree_size <= durable)) {
-		if (e == KT_OK && (*p)->batch_n > 0)
-			count_batch(q, *p, now);
-		n += (*p)->n;
-		p = &(*p)->next;
-	}
-	if (p == &list)
-		return;
-	q->phead = *p;
-	if (q->phead == NULL)
-		q->ptail = NULL;
-	*p = NULL;
-	answer(list, e);
-	unqueue(q, n);
-}
-
-/* No other batch is waiting: sync now and answer everything pending. */
-static void
-flush_pending(struct kt_seq *q)
-{
-	kt_err e = kt_store_sync(q->s, q->psize);
-
-	if (e != KT_OK)
-		fprintf(stderr, "{\"level\":\"error\",\"msg\":\"sync failed: "
-		    "committed batches are not acknowledged\",\"error\":"
-		    "\"%s\"}\n", kt_strerror(e));
-	release(q, q->psize, e);
-}
-
 static void
 run_batch(struct kt_seq *q, struct sub *batch, size_t nreq)
 {
-	uint64_t tree_size = 0, t0 = mono_us();
+	uint64_t tree_size = 0, t0 = mono_us(), us;
 	size_t appended = 0;
 	unsigned tries = 0;
-	struct sub *last = batch;
 	kt_err e;
 
 	do {
@@ -371,28 +272,34 @@ run_batch(struct kt_seq *q, struct sub *batch, size_t nreq)
 		fprintf(stderr, "{\"level\":\"error\",\"msg\":\"batch failed, "
 		    "nothing written\",\"error\":\"%s\",\"detail\":\"%s\"}\n",
 		    kt_strerror(e), kt_store_write_errmsg(q->s));
-		answer(batch, e);
-		unqueue(q, nreq);
-		return;
+	} else {
+		us = mono_us() - t0;
+		atomic_fetch_add_explicit(&q->entries_appended, appended,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&q->batches, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&q->batch_size_hist[size_bucket(nreq)],
+		    1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&q->commit_us_hist[us_bucket(us)], 1,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&q->commit_us_sum, us,
+		    memory_order_relaxed);
 	}
-	for (struct sub *b = batch; b != NULL; b = b->next) {
-		b->tree_size = tree_size;
-		b->batch_n = 0;
-		last = b;
+	/* Durable (or failed as a whole): now answer everyone, in order. */
+	while (batch != NULL) {
+		struct sub *next = batch->next;
+
+		if (e != KT_OK) {
+			/* Every result says so too, for callers that look
+			 * only at res[i].err. */
+			memset(batch->res, 0, batch->n * sizeof(*batch->res));
+			for (size_t i = 0; i < batch->n; i++)
+				batch->res[i].err = e;
+		}
+		batch->done(batch->arg, e, e == KT_OK ? tree_size : 0,
+		    batch->res, batch->n);
+		free(batch);
+		batch = next;
 	}
-	batch->t0 = t0;
-	batch->batch_n = nreq;
-	batch->appended = appended;
-	/* Committed, not yet durable: answered when a later commit or a
-	 * sync covers it. This commit's data sync made everything up to the
-	 * previous commit durable. */
-	release(q, kt_store_durable_size(q->s), KT_OK);
-	if (q->ptail != NULL)
-		q->ptail->next = batch;
-	else
-		q->phead = batch;
-	q->ptail = last;
-	q->psize = tree_size;
 }
 
 static void *
@@ -404,16 +311,10 @@ writer(void *arg)
 
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
-		while (q->head == NULL && !q->stopping && q->phead == NULL)
+		while (q->head == NULL && !q->stopping)
 			pthread_cond_wait(&q->cv, &q->mu);
-		if (q->head == NULL) {
-			if (q->phead == NULL)
-				break; /* stopping and drained */
-			pthread_mutex_unlock(&q->mu);
-			flush_pending(q);
-			pthread_mutex_lock(&q->mu);
-			continue;
-		}
+		if (q->head == NULL)
+			break; /* stopping and drained */
 		/* Everything queued up to max_batch entries, whole
 		 * submissions only (one always fits: n <= max_batch). */
 		batch = last = q->head;
@@ -426,6 +327,7 @@ writer(void *arg)
 		if (q->head == NULL)
 			q->tail = NULL;
 		last->next = NULL;
+		q->queued -= n;
 		pthread_mutex_unlock(&q->mu);
 		run_batch(q, batch, n);
 		pthread_mutex_lock(&q->mu);

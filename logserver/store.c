@@ -167,7 +167,7 @@ struct kt_store {
 	uint64_t floor[SLICES];      /* memory holds every record >= floor */
 
 	/* Readers see checkpoints up to this size: the commits that are
-	 * durable (kt_store_sync). */
+	 * durable (store_sync). */
 	_Atomic uint64_t durable;
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
@@ -184,6 +184,8 @@ struct kt_store_read {
 	uint64_t cache_n[TILE_LEVELS];
 	const uint8_t *cache_p[TILE_LEVELS];
 };
+
+static kt_err store_sync(struct kt_store *s, uint64_t size);
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -730,13 +732,14 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	}
 	/*
 	 * MDB_NOMETASYNC: a commit syncs its data pages, then writes its meta
-	 * page without waiting for it; the next commit's data sync, or
-	 * kt_store_sync, makes it durable. LMDB keeps the previous commit's
-	 * pages intact meanwhile, so a crash loses at most that one commit,
-	 * which nobody was told about: answers and readers wait for
-	 * kt_store_sync (see kt_store_write_commit_unsynced). Never
-	 * MDB_NOSYNC. MDB_NOTLS: read transactions are not bound to threads
-	 * (HTTP workers hand them on).
+	 * page without waiting; kt_store_write_commit then syncs (store_sync)
+	 * and only after that shows the commit to readers, so no reader ever
+	 * sees a checkpoint that a crash could still undo (with LMDB's own
+	 * synchronous meta write, a reader could read the new meta page from
+	 * the map while its write was still in flight). LMDB keeps the
+	 * previous commit's pages intact meanwhile. Never MDB_NOSYNC.
+	 * MDB_NOTLS: read transactions are not bound to threads (HTTP
+	 * workers hand them on).
 	 */
 	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
 	if (rc != 0) {
@@ -794,7 +797,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 		goto out;
 	/* Whatever a previous process committed is made durable before
 	 * anyone reads it. */
-	e = kt_store_sync(s, UINT64_MAX);
+	e = store_sync(s, UINT64_MAX);
 	if (e != KT_OK) {
 		seterr(err, errlen, "%s: syncing data.mdb failed", dir);
 		goto out;
@@ -913,7 +916,7 @@ latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN], uint64_t limit,
 	else if (rc == 0)
 		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
 	/* Versions of entries at or past limit (a snapshot that sees a
-	 * commit not yet durable, see kt_store_sync) do not count. */
+	 * commit not yet durable, see store_sync) do not count. */
 	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
 		if (key.mv_size != LABEL_KEY_LEN ||
 		    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
@@ -1993,8 +1996,12 @@ mark_durable(struct kt_store *s, uint64_t size)
 		;
 }
 
-kt_err
-kt_store_sync(struct kt_store *s, uint64_t size)
+/*
+ * Makes every commit so far durable (fdatasync of LMDB's data file), then
+ * lets readers see checkpoints up to `size` (UINT64_MAX: the last one).
+ */
+static kt_err
+store_sync(struct kt_store *s, uint64_t size)
 {
 	mdb_filehandle_t fd;
 
@@ -2026,24 +2033,29 @@ kt_store_sync(struct kt_store *s, uint64_t size)
 	return KT_OK;
 }
 
-uint64_t
-kt_store_durable_size(struct kt_store *s)
-{
-	return atomic_load_explicit(&s->durable, memory_order_acquire);
-}
+
+static kt_err commit_txn(struct kt_store_txn *w);
 
 kt_err
 kt_store_write_commit(struct kt_store_txn *w)
 {
 	uint64_t size = w->size;
 	struct kt_store *s = w->s;
-	kt_err e = kt_store_write_commit_unsynced(w);
+	kt_err e = commit_txn(w);
 
-	return e == KT_OK ? kt_store_sync(s, size) : e;
+	/* LMDB has synced the data and written the meta page (not synced:
+	 * MDB_NOMETASYNC); this sync makes the commit durable, and only then
+	 * do readers see it. */
+	if (e == KT_OK)
+		e = store_sync(s, size);
+	if (e != KT_OK && s->werr[0] == 0)
+		snprintf(s->werr, sizeof(s->werr), "fdatasync failed");
+	return e;
 }
 
-kt_err
-kt_store_write_commit_unsynced(struct kt_store_txn *w)
+/* Commits the write transaction; durable only after store_sync. */
+static kt_err
+commit_txn(struct kt_store_txn *w)
 {
 	struct kt_store *s = w->s;
 	int rc;
@@ -2099,10 +2111,6 @@ kt_store_write_commit_unsynced(struct kt_store_txn *w)
 		wfinish_failed(s, rc == MDB_MAP_FULL);
 		return rc == MDB_MAP_FULL ? KT_ERR_BUSY : KT_ERR_IO;
 	}
-	/* A commit that wrote anything synced its data first, and with it
-	 * the previous commit's meta page: that one is durable now. */
-	if (w->size != w->size0)
-		mark_durable(s, w->size0);
 	for (unsigned L = 0; L < TILE_LEVELS; L++)
 		s->wt[L].dirty = 0;
 	memcpy(s->wm, w->wm, sizeof(s->wm));

@@ -96,36 +96,13 @@ KT_MUST_CHECK kt_err kt_store_write_checkpoint(struct kt_store_txn *w,
     const char *note, size_t len);
 
 /*
- * Writes the touched tiles and commits durably (kt_store_write_commit_unsynced
- * then kt_store_sync). On any error the
+ * Writes the touched tiles and commits durably: only then do readers see
+ * the new checkpoint (kt_store_read_begin shows durable commits only). On any error the
  * transaction is aborted and the in-memory state rolled back to the last
  * commit (KT_ERR_BUSY: the map was full and has been grown; retry). Either
  * way w is finished.
  */
 KT_MUST_CHECK kt_err kt_store_write_commit(struct kt_store_txn *w);
-
-/*
- * Like kt_store_write_commit, but returns as soon as the commit is written
- * and ordered (its data synced, its LMDB meta page written), before it is
- * durable. It becomes durable with the next commit that appends (whose
- * data sync covers it) or with kt_store_sync; until then readers do not
- * see it, nor any later commit (kt_store_durable_size tells how far they
- * see). If the machine crashes first, this one commit may be lost, whole.
- * The sequencer answers a batch once it is durable, so that under load one
- * sync per batch suffices.
- */
-KT_MUST_CHECK kt_err kt_store_write_commit_unsynced(struct kt_store_txn *w);
-
-/*
- * Makes every commit so far durable (fdatasync of the data file), then lets
- * readers see checkpoints up to `size` (a committed tree size; sizes only
- * grow). Any thread, also while the writer works. KT_ERR_IO if the sync
- * failed: nothing new is shown then.
- */
-KT_MUST_CHECK kt_err kt_store_sync(struct kt_store *s, uint64_t size);
-
-/* The tree size up to which commits are durable and shown to readers. */
-uint64_t kt_store_durable_size(struct kt_store *s);
 
 /* Discards the transaction and rolls the in-memory state back; grows the
  * map if the transaction failed with a full map. Accepts NULL. */
