@@ -12,12 +12,14 @@
 #define _XOPEN_SOURCE 700
 #include <check.h>
 #include <ftw.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kt/bytes.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
@@ -865,6 +867,98 @@ START_TEST(test_indexes_across_sweeps)
 }
 END_TEST
 
+/*
+ * Rewrites a (format 3) test folder the way store format 2 kept it: labels
+ * keyed label || 0x00 || be64(version), every leaf record in LMDB (those of
+ * entries >= recent_from in "leafrecent"), no watermarks. Raw LMDB, as an
+ * old kt-logd would have left it.
+ */
+static void
+make_format2(uint64_t n, uint64_t recent_from)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, labels, leafhash, recent;
+	MDB_val k, v;
+	uint8_t fmt[4] = { 0, 0, 0, 2 }, lk[300], ik[8];
+	struct kt_entry e;
+
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
+	ck_assert_int_eq(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+	ck_assert_int_eq(mdb_env_open(env, tmpdir, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "labels", 0, &labels), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "leafhash", MDB_DUPSORT |
+	    MDB_DUPFIXED, &leafhash), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "leafrecent", MDB_CREATE |
+	    MDB_DUPSORT | MDB_DUPFIXED, &recent), 0);
+	ck_assert_int_eq(mdb_drop(txn, labels, 0), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		ck_assert_int_eq(kt_entry_decode(M->enc[i], M->enc_len[i], &e),
+		    KT_OK);
+		memcpy(lk, e.label, e.label_len);
+		lk[e.label_len] = 0;
+		kt_put_be64(lk + e.label_len + 1, e.version);
+		kt_put_be64(ik, i);
+		k.mv_size = e.label_len + 9;
+		k.mv_data = lk;
+		v.mv_size = 8;
+		v.mv_data = ik;
+		ck_assert_int_eq(mdb_put(txn, labels, &k, &v, 0), 0);
+		/* The leaf record: in leafhash or leafrecent, not both. */
+		k.mv_size = 8;
+		k.mv_data = M->leaf[i].b;
+		(void)mdb_del(txn, leafhash, &k, &v);
+		ck_assert_int_eq(mdb_put(txn, i < recent_from ? leafhash :
+		    recent, &k, &v, 0), 0);
+	}
+	k.mv_size = 5;
+	k.mv_data = "swept";
+	ck_assert_int_eq(mdb_del(txn, meta, &k, NULL), 0);
+	k.mv_size = 6;
+	k.mv_data = "format";
+	v.mv_size = 4;
+	v.mv_data = fmt;
+	ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* A format-2 folder is upgraded at open: labels re-keyed, leafrecent
+ * folded into leafhash; everything is found, and appends go on. */
+START_TEST(test_upgrade_from_format2)
+{
+	struct kt_store *s;
+	struct kt_store_read *r;
+
+	model_init();
+	for (uint64_t i = 0; i < 3100; i++)
+		model_make(i);
+	s = open_store();
+	for (uint64_t b = 0; b < 30; b++)
+		append_range(s, b * 100, b * 100 + 100);
+	kt_store_close(s);
+	make_format2(3000, 2200);
+	s = open_store();
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_uint_eq(kt_store_read_size(r), 3000);
+	check_indexes(r);
+	kt_store_read_end(r);
+	append_range(s, 3000, 3100);
+	kt_store_close(s);
+	s = open_store();
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_uint_eq(kt_store_read_size(r), 3100);
+	check_indexes(r);
+	kt_store_read_end(r);
+	check_all(s, 0);
+	kt_store_close(s);
+	model_free();
+}
+END_TEST
+
 START_TEST(test_map_growth)
 {
 	struct kt_store *s = NULL;
@@ -923,6 +1017,7 @@ store_suite(void)
 	tcase_add_test(tc, test_snapshot_isolation);
 	tcase_add_test(tc, test_leaf_lookup_across_sweeps);
 	tcase_add_test(tc, test_indexes_across_sweeps);
+	tcase_add_test(tc, test_upgrade_from_format2);
 	tcase_add_test(tc, test_map_growth);
 	suite_add_tcase(su, tc);
 	return su;
