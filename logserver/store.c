@@ -122,7 +122,11 @@ struct kt_store_txn {
 	uint64_t old_wm[SLICES];   /* ... and before, for slices it swept */
 	uint8_t swept[SLICES];
 	uint64_t pending;  /* entries whose label record is not in LMDB */
-	uint8_t last_lh[KT_HASH_LEN]; /* the last kt_store_write_latest */
+	/* the label of the last kt_store_write_latest, its hash and latest
+	 * version: the append that usually follows needs them again */
+	char last_label[KT_LABEL_MAX];
+	size_t last_label_len;
+	uint8_t last_lh[KT_HASH_LEN];
 	uint64_t last_version, last_index;
 	int last_valid;
 	uint64_t size0;    /* size at begin */
@@ -183,6 +187,9 @@ struct kt_store_read {
 	/* one cached tile per tile level: pointers stay valid for the txn */
 	uint64_t cache_n[TILE_LEVELS];
 	const uint8_t *cache_p[TILE_LEVELS];
+	/* right-edge hashes: proofs to one size (a batch's answers, a
+	 * label's history) compose them once */
+	struct kt_edge_cache edge;
 };
 
 static kt_err store_sync(struct kt_store *s, uint64_t size);
@@ -1335,7 +1342,8 @@ kt_store_inclusion(struct kt_store_read *r, uint64_t index, uint64_t size,
 {
 	if (size > r->size || index >= size)
 		return KT_ERR_RANGE;
-	return kt_merkle_inclusion_proof(read_node, r, index, size, out);
+	return kt_merkle_inclusion_proof_cached(read_node, r, &r->edge, index,
+	    size, out);
 }
 
 kt_err
@@ -1620,6 +1628,8 @@ kt_store_write_latest(struct kt_store_txn *w, const char *label, size_t len,
 	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
 		return KT_ERR_RANGE;
 	label_hash(label, len, w->last_lh);
+	memcpy(w->last_label, label, len);
+	w->last_label_len = len;
 	rc = wlatest(w, w->last_lh, version, index);
 	if (rc != 0) {
 		w->last_valid = 0;
@@ -1659,7 +1669,7 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 {
 	struct kt_entry e;
 	struct kt_hash h;
-	uint8_t ik[8], lh[KT_HASH_LEN];
+	uint8_t ik[8];
 	MDB_val key, val;
 	int rc;
 	kt_err ke;
@@ -1673,10 +1683,13 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 	kt_put_be64(ik, w->size);
 	/* A version that exists is refused before anything is written, so
 	 * the transaction stays usable. */
-	label_hash(e.label, e.label_len, lh);
-	if (!w->last_valid || memcmp(lh, w->last_lh, KT_HASH_LEN) != 0) {
-		memcpy(w->last_lh, lh, KT_HASH_LEN);
-		rc = wlatest(w, lh, &w->last_version, &w->last_index);
+	if (!w->last_valid || e.label_len != w->last_label_len ||
+	    memcmp(e.label, w->last_label, e.label_len) != 0) {
+		label_hash(e.label, e.label_len, w->last_lh);
+		memcpy(w->last_label, e.label, e.label_len);
+		w->last_label_len = e.label_len;
+		rc = wlatest(w, w->last_lh, &w->last_version,
+		    &w->last_index);
 		if (rc != 0) {
 			w->last_valid = 0;
 			return wfail(w, rc, "label lookup");
@@ -1694,7 +1707,8 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 		return wfail(w, rc, "mdb_put(entry)");
 	kt_hash_leaf(entry, len, &h);
 	/* The index records wait in memory (see the top of this file). */
-	if (kt_recent_add(&w->s->tlab, lh, e.version, w->size) != KT_OK ||
+	if (kt_recent_add(&w->s->tlab, w->last_lh, e.version,
+	    w->size) != KT_OK ||
 	    kt_recent_add(&w->s->tleaf, h.b, 0, w->size) != KT_OK) {
 		w->failed = 1;
 		snprintf(w->s->werr, sizeof(w->s->werr), "out of memory");

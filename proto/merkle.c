@@ -187,8 +187,8 @@ kt_merkle_root(kt_node_fn fn, void *ctx, uint64_t size, struct kt_hash *root)
  * every set bit of the index contributes its complete left sibling.
  */
 static kt_err
-append_path(kt_node_fn fn, void *ctx, uint64_t leaf, unsigned from,
-    uint64_t size, struct kt_proof *out)
+append_path(kt_node_fn fn, void *ctx, struct kt_edge_cache *c, uint64_t leaf,
+    unsigned from, uint64_t size, struct kt_proof *out)
 {
 	uint64_t last = size - 1;
 	unsigned inner = bit_len(leaf ^ last);
@@ -205,11 +205,26 @@ append_path(kt_node_fn fn, void *ctx, uint64_t leaf, unsigned from,
 		 * Left siblings and right siblings below inner-1 are complete;
 		 * start <= last always holds for i < inner.
 		 */
-		if ((sib & 1) == 0 || size - start >= ((uint64_t)1 << i))
+		if ((sib & 1) == 0 || size - start >= ((uint64_t)1 << i)) {
 			err = fn(ctx, i, sib, &out->h[out->n]);
-		else
+		} else if (c != NULL && c->size == size &&
+		    ((c->have >> i) & 1) != 0) {
+			/* The cut-short right sibling is the size's level-i
+			 * edge: composed once per size. */
+			out->h[out->n] = c->h[i];
+			err = KT_OK;
+		} else {
 			err = range_root(fn, ctx, start, size - start,
 			    &out->h[out->n]);
+			if (err == KT_OK && c != NULL) {
+				if (c->size != size) {
+					c->size = size;
+					c->have = 0;
+				}
+				c->h[i] = out->h[out->n];
+				c->have |= (uint64_t)1 << i;
+			}
+		}
 		if (err != KT_OK)
 			return err;
 		out->n++;
@@ -227,16 +242,31 @@ append_path(kt_node_fn fn, void *ctx, uint64_t leaf, unsigned from,
 	return KT_OK;
 }
 
+void
+kt_edge_cache_init(struct kt_edge_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
 kt_err
 kt_merkle_inclusion_proof(kt_node_fn fn, void *ctx, uint64_t index,
     uint64_t size, struct kt_proof *out)
+{
+	return kt_merkle_inclusion_proof_cached(fn, ctx, NULL, index, size,
+	    out);
+}
+
+kt_err
+kt_merkle_inclusion_proof_cached(kt_node_fn fn, void *ctx,
+    struct kt_edge_cache *c, uint64_t index, uint64_t size,
+    struct kt_proof *out)
 {
 	kt_err err;
 
 	out->n = 0;
 	if (index >= size)
 		return KT_ERR_RANGE;
-	err = append_path(fn, ctx, index, 0, size, out);
+	err = append_path(fn, ctx, c, index, 0, size, out);
 	if (err != KT_OK)
 		out->n = 0;
 	return err;
@@ -291,7 +321,7 @@ kt_merkle_consistency_proof(kt_node_fn fn, void *ctx, uint64_t old,
 			return err;
 		out->n = 1;
 	}
-	err = append_path(fn, ctx, last_old, shift, new_size, out);
+	err = append_path(fn, ctx, NULL, last_old, shift, new_size, out);
 	if (err != KT_OK)
 		out->n = 0;
 	return err;

@@ -90,6 +90,28 @@ KT_MUST_CHECK kt_err kt_merkle_inclusion_proof(kt_node_fn fn, void *ctx,
     uint64_t index, uint64_t size, struct kt_proof *out);
 
 /*
+ * The hashes of one tree size's right edge (the subtree of each level that
+ * holds the last leaf, cut short by the size), which inclusion proofs of
+ * the newest leaves need and which cost up to ~63 hashes each to compose.
+ * Proofs to the same size share them: keep one cache per tree size (e.g.
+ * per read snapshot) and pass it to kt_merkle_inclusion_proof_cached.
+ * Zeroed (or kt_edge_cache_init) it holds nothing; a proof for another
+ * size resets it.
+ */
+struct kt_edge_cache {
+	uint64_t size;
+	uint64_t have;            /* bit i: h[i] is the level-i edge hash */
+	struct kt_hash h[64];
+};
+
+void kt_edge_cache_init(struct kt_edge_cache *c);
+
+/* kt_merkle_inclusion_proof, reusing and filling c (which may be NULL). */
+KT_MUST_CHECK kt_err kt_merkle_inclusion_proof_cached(kt_node_fn fn,
+    void *ctx, struct kt_edge_cache *c, uint64_t index, uint64_t size,
+    struct kt_proof *out);
+
+/*
  * Consistency proof (RFC 9162 §2.1.4.1) from size `old` to size `new`.
  * KT_ERR_RANGE if old > new. old == 0 or old == new give an empty proof.
  * Makes O(log new_size) calls to fn.
