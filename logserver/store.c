@@ -73,6 +73,7 @@
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
+#include "bloom.h"
 #include "recent.h"
 #include "store.h"
 #include "store_write.h"
@@ -162,6 +163,7 @@ struct kt_store {
 	uint64_t wm[SLICES];         /* committed watermarks */
 	uint64_t pending;            /* committed entries not yet swept */
 	struct kt_recent tlab, tleaf; /* this transaction's new records */
+	struct kt_bloom bloom;       /* label hashes in the labels database */
 
 	/* Index records not yet in LMDB, shared with readers under mlock:
 	 * the writer changes them (never across I/O), readers only look. */
@@ -690,6 +692,48 @@ out:
 	return ke;
 }
 
+/* Fills the writer's Bloom filter with every label in the labels database
+ * (one ordered scan; versions of a label are adjacent). */
+static kt_err
+bloom_load(struct kt_store *s, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val key, val;
+	uint8_t prev[KT_HASH_LEN];
+	int rc, have = 0;
+	kt_err e = KT_OK;
+
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, s->labels, &c);
+	for (rc = rc == 0 ? mdb_cursor_get(c, &key, &val, MDB_FIRST) : rc;
+	    rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		if (key.mv_size != LABEL_KEY_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (have && memcmp(prev, key.mv_data, KT_HASH_LEN) == 0)
+			continue;
+		memcpy(prev, key.mv_data, KT_HASH_LEN);
+		have = 1;
+		e = kt_bloom_add(&s->bloom, prev);
+		if (e != KT_OK)
+			break;
+	}
+	if (e == KT_OK && rc != MDB_NOTFOUND)
+		e = KT_ERR_IO;
+	if (e != KT_OK)
+		seterr(err, errlen, "loading the label filter: %s",
+		    rc != 0 && rc != MDB_NOTFOUND ? mdb_strerror(rc) :
+		    kt_strerror(e));
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return e;
+}
+
 kt_err
 kt_store_open_mapsize(struct kt_store **out, const char *dir,
     const char *origin, const char *vkey, size_t mapsize, char *err,
@@ -723,6 +767,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	kt_recent_init(&s->mleaf, LEAF_KEY_LEN);
 	kt_recent_init(&s->tlab, KT_HASH_LEN);
 	kt_recent_init(&s->tleaf, LEAF_KEY_LEN);
+	kt_bloom_init(&s->bloom);
 	s->origin = strdup(origin);
 	s->vkey = strdup(vkey);
 	s->wt = calloc(TILE_LEVELS, sizeof(*s->wt));
@@ -800,6 +845,8 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	if (e != KT_OK)
 		goto out;
 	e = mem_load(s, err, errlen);
+	if (e == KT_OK)
+		e = bloom_load(s, err, errlen);
 	if (e != KT_OK)
 		goto out;
 	/* Whatever a previous process committed is made durable before
@@ -844,6 +891,7 @@ kt_store_close(struct kt_store *s)
 	kt_recent_free(&s->mleaf);
 	kt_recent_free(&s->tlab);
 	kt_recent_free(&s->tleaf);
+	kt_bloom_free(&s->bloom);
 	free(s->wt);
 	free(s->sw);
 	free(s->origin);
@@ -1603,11 +1651,14 @@ wlatest(struct kt_store_txn *w, const uint8_t lh[KT_HASH_LEN],
 
 	memset(&p, 0, sizeof(p));
 	p.limit = UINT64_MAX;
-	rc = latest_version(w->lcur, lh, UINT64_MAX, &v, &idx);
-	if (rc != 0)
-		return rc;
-	if (v > 0)
-		pick_take(&p, v, idx);
+	/* Most new labels are ruled out without descending the B-tree. */
+	if (kt_bloom_maybe(&w->s->bloom, lh)) {
+		rc = latest_version(w->lcur, lh, UINT64_MAX, &v, &idx);
+		if (rc != 0)
+			return rc;
+		if (v > 0)
+			pick_take(&p, v, idx);
+	}
 	kt_recent_find(&w->s->mlab, lh, pick_fn, &p);
 	kt_recent_find(&w->s->tlab, lh, pick_fn, &p);
 	*version = p.version;
@@ -1888,6 +1939,16 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 			mdb_cursor_close(cur);
 			return wfail(w, rc, label ? "mdb_put(label)" :
 			    "mdb_put(leafhash)");
+		}
+		/* Every label in the database is in the filter (a commit
+		 * that then fails leaves a harmless extra "maybe"). */
+		if (label && (i == 0 || memcmp(s->sw[i].k, s->sw[i - 1].k,
+		    KT_HASH_LEN) != 0) &&
+		    kt_bloom_add(&s->bloom, s->sw[i].k) != KT_OK) {
+			mdb_cursor_close(cur);
+			w->failed = 1;
+			snprintf(s->werr, sizeof(s->werr), "out of memory");
+			return KT_ERR_NOMEM;
 		}
 	}
 	mdb_cursor_close(cur);
