@@ -5,13 +5,16 @@
  *   - hash tiles (tlog-tiles, height 8; kept so that any node needed by an
  *     inclusion or consistency proof, for any older size, is a read of a
  *     handful of tiles, and appends rewrite O(1) amortised hashes),
- *   - a label index (label -> leaf indexes of its versions),
+ *   - a label index (SHA-256(label) -> leaf indexes of its versions),
  *   - a leaf-hash index (leaf hash -> leaf index),
  *   - signed checkpoints by tree size, and the latest,
- *   - metadata: format version, origin, log verifier key.
+ *   - metadata: format version, origin, log verifier key, index watermarks.
+ * The index records of the newest entries wait in memory and reach LMDB a
+ * key-space slice at a time (store.c explains why); lookups see both.
  *
  * Readers use read-only transactions (MDB_NOTLS) and never wait for the
- * writer. Only the sequencer writes (store_write.h).
+ * writer's I/O (only, for microseconds, for its in-memory index updates).
+ * They see durable commits only. Only the sequencer writes (store_write.h).
  */
 #ifndef KT_LOGSERVER_STORE_H
 #define KT_LOGSERVER_STORE_H
