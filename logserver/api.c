@@ -1531,7 +1531,8 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 		kt_log(KT_LOG_ERROR, "write_failed", "{s:s, s:I}", "error",
 		    kt_strerror(w->err), "entries", (json_int_t)w->n);
 		errorf(resp, w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
-		    "the write was not committed (%s); nothing was written",
+		    "the write was not committed (%s); retry later (a repeated "
+		    "publish of the same key is idempotent)",
 		    kt_strerror(w->err));
 		return;
 	}

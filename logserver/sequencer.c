@@ -270,7 +270,7 @@ run_batch(struct kt_seq *q, struct sub *batch, size_t nreq)
 		e = KT_ERR_IO;
 	if (e != KT_OK) {
 		fprintf(stderr, "{\"level\":\"error\",\"msg\":\"batch failed, "
-		    "nothing written\",\"error\":\"%s\",\"detail\":\"%s\"}\n",
+		    "not acknowledged\",\"error\":\"%s\",\"detail\":\"%s\"}\n",
 		    kt_strerror(e), kt_store_write_errmsg(q->s));
 	} else {
 		us = mono_us() - t0;

@@ -123,6 +123,7 @@ struct kt_store_txn {
 	uint64_t old_wm[SLICES];   /* ... and before, for slices it swept */
 	uint8_t swept[SLICES];
 	uint64_t pending;  /* entries whose label record is not in LMDB */
+	unsigned slice0;   /* s->next_slice at begin */
 	/* the label of the last kt_store_write_latest, its hash and latest
 	 * version: the append that usually follows needs them again */
 	char last_label[KT_LABEL_MAX];
@@ -177,6 +178,8 @@ struct kt_store {
 	_Atomic uint64_t durable;
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
+	unsigned fail_syncs;         /* test hook */
+	int broken;                  /* a sync after a commit failed */
 	int lockfd;                  /* flock: one server per folder */
 };
 
@@ -648,8 +651,10 @@ mem_load(struct kt_store *s, char *err, size_t errlen)
 		goto out;
 	for (unsigned j = 0; j < SLICES; j++) {
 		s->floor[j] = s->wm[j];
-		if (s->wm[j] < from)
+		if (s->wm[j] < from) {
 			from = s->wm[j];
+			s->next_slice = j; /* the oldest slice is swept first */
+		}
 	}
 	if ((rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
 		goto out;
@@ -1070,9 +1075,9 @@ kt_store_read_begin(struct kt_store *s, struct kt_store_read **out)
 		r->size = kt_get_be64(key.mv_data);
 		r->note = val.mv_data;
 		r->note_len = val.mv_size;
-	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+	} else if (rc != MDB_NOTFOUND) {
 		kt_store_read_end(r);
-		return KT_ERR_IO;
+		return rc == 0 ? KT_ERR_INTERNAL : KT_ERR_IO; /* bad key */
 	}
 	*out = r;
 	return KT_OK;
@@ -1192,10 +1197,30 @@ leaf_try(struct leafpick *p, uint64_t idx)
 	return 1;
 }
 
+/* Candidate indexes from memory, collected under the lock and checked
+ * against the tiles after it (reading a tile may wait for the disk). */
+#define LEAF_CANDIDATES 64
+
+struct leafcand {
+	uint64_t limit;
+	uint64_t idx[LEAF_CANDIDATES];
+	size_t n;
+	int overflow;
+};
+
 static int
-leaf_fn(void *ctx, const struct kt_recent_node *n)
+leaf_fn(void *ctx, const struct kt_recent_node *nd)
 {
-	return leaf_try(ctx, n->index);
+	struct leafcand *c = ctx;
+
+	if (nd->index >= c->limit)
+		return 0;
+	if (c->n == LEAF_CANDIDATES) {
+		c->overflow = 1; /* 64 leaves sharing 8 hash bytes: never */
+		return 1;
+	}
+	c->idx[c->n++] = nd->index;
+	return 0;
 }
 
 /* The snapshot's watermark of one slice. */
@@ -1272,9 +1297,20 @@ kt_store_find_leaf(struct kt_store_read *r, const struct kt_hash *leaf_hash,
 		return KT_ERR_IO;
 	if (p.e != KT_ERR_NOT_FOUND)
 		goto done;
-	e = mem_lookup(r, &r->s->mleaf, leaf_hash->b, leaf_fn, &p, &from, &to);
-	if (e != KT_OK)
-		return e;
+	{
+		struct leafcand c;
+
+		memset(&c, 0, sizeof(c));
+		c.limit = r->size;
+		e = mem_lookup(r, &r->s->mleaf, leaf_hash->b, leaf_fn, &c,
+		    &from, &to);
+		if (e != KT_OK)
+			return e;
+		if (c.overflow)
+			return KT_ERR_INTERNAL;
+		for (size_t i = 0; i < c.n && !leaf_try(&p, c.idx[i]); i++)
+			;
+	}
 	for (uint64_t i = from; i < to && p.e == KT_ERR_NOT_FOUND; i++)
 		(void)leaf_try(&p, i);
 done:
@@ -1586,6 +1622,8 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 	kt_err e;
 
 	*out = NULL;
+	if (s->broken)
+		return KT_ERR_IO; /* werr still says why */
 	s->werr[0] = 0;
 	if (s->wopen)
 		return KT_ERR_BUSY;
@@ -1627,6 +1665,7 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 	w->size0 = w->size = s->wsize;
 	memcpy(w->wm, s->wm, sizeof(w->wm));
 	w->pending = s->pending;
+	w->slice0 = s->next_slice;
 	s->wopen = 1;
 	*out = w;
 	return KT_OK;
@@ -1847,6 +1886,7 @@ kt_store_write_checkpoint(struct kt_store_txn *w, const char *note,
 static void
 wfinish_failed(struct kt_store *s, int full)
 {
+	s->next_slice = s->w.slice0; /* the sweeps did not happen */
 	s->wloaded = 0;
 	s->wopen = 0;
 	gate_leave(s);
@@ -1943,7 +1983,7 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		/* Every label in the database is in the filter (a commit
 		 * that then fails leaves a harmless extra "maybe"). */
 		if (label && (i == 0 || memcmp(s->sw[i].k, s->sw[i - 1].k,
-		    KT_HASH_LEN) != 0) &&
+		    KT_HASH_LEN) != 0) && !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
 		    kt_bloom_add(&s->bloom, s->sw[i].k) != KT_OK) {
 			mdb_cursor_close(cur);
 			w->failed = 1;
@@ -2118,13 +2158,27 @@ kt_store_write_commit(struct kt_store_txn *w)
 	struct kt_store *s = w->s;
 	kt_err e = commit_txn(w);
 
+	if (e != KT_OK)
+		return e;
 	/* LMDB has synced the data and written the meta page (not synced:
 	 * MDB_NOMETASYNC); this sync makes the commit durable, and only then
-	 * do readers see it. */
-	if (e == KT_OK)
+	 * do readers see it. If it fails, the commit is in LMDB but may not
+	 * be on disk, and after a failed fdatasync the kernel may have
+	 * dropped the pages so that a later one "succeeds" without them: no
+	 * more writes, nothing more shown, until a restart reads what the
+	 * disk really holds. */
+	if (s->fail_syncs > 0) {
+		s->fail_syncs--;
+		e = KT_ERR_IO;
+	} else {
 		e = store_sync(s, size);
-	if (e != KT_OK && s->werr[0] == 0)
-		snprintf(s->werr, sizeof(s->werr), "fdatasync failed");
+	}
+	if (e != KT_OK) {
+		s->broken = 1;
+		snprintf(s->werr, sizeof(s->werr), "fdatasync after a commit "
+		    "failed: not acknowledged; the log takes no more writes "
+		    "until kt-logd is restarted");
+	}
 	return e;
 }
 
@@ -2222,4 +2276,10 @@ void
 kt_store_test_fail_commits(struct kt_store *s, unsigned n)
 {
 	s->fail_commits = n;
+}
+
+void
+kt_store_test_fail_syncs(struct kt_store *s, unsigned n)
+{
+	s->fail_syncs = n;
 }

@@ -97,7 +97,11 @@ KT_MUST_CHECK kt_err kt_store_write_checkpoint(struct kt_store_txn *w,
 
 /*
  * Writes the touched tiles and commits durably: only then do readers see
- * the new checkpoint (kt_store_read_begin shows durable commits only). On any error the
+ * the new checkpoint (kt_store_read_begin shows durable commits only).
+ * If the sync after a successful LMDB commit fails, the commit may or may
+ * not survive a crash: KT_ERR_IO, the store takes no more writes
+ * (kt_store_write_begin: KT_ERR_IO) until it is reopened, and the caller
+ * must not tell anyone the batch was written or not written. On any error the
  * transaction is aborted and the in-memory state rolled back to the last
  * commit (KT_ERR_BUSY: the map was full and has been grown; retry). Either
  * way w is finished.
@@ -111,5 +115,10 @@ void kt_store_write_abort(struct kt_store_txn *w);
 /* Test hook: the next `n` commits fail as an I/O error would (the
  * transaction is aborted and rolled back, KT_ERR_IO). */
 void kt_store_test_fail_commits(struct kt_store *s, unsigned n);
+
+/* Test hook: the sync after the next `n` commits fails (KT_ERR_IO), as a
+ * failing disk's fdatasync would: the store then refuses every later
+ * write transaction (KT_ERR_IO) and shows readers nothing new. */
+void kt_store_test_fail_syncs(struct kt_store *s, unsigned n);
 
 #endif /* KT_LOGSERVER_STORE_WRITE_H */

@@ -959,6 +959,49 @@ START_TEST(test_upgrade_from_format2)
 }
 END_TEST
 
+/*
+ * A failed sync after a commit (a failing disk): the commit is not shown
+ * to readers, the store takes no more writes, and a reopen shows whatever
+ * the disk holds (here, the page cache: everything), consistently.
+ */
+START_TEST(test_failed_sync_stops_writes)
+{
+	struct kt_store *s;
+	struct kt_store_read *r;
+	struct kt_store_txn *w;
+	uint64_t idx;
+
+	model_init();
+	for (uint64_t i = 0; i < 1500; i++)
+		model_make(i);
+	s = open_store();
+	append_range(s, 0, 1200);
+	kt_store_test_fail_syncs(s, 1);
+	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
+	for (uint64_t i = 1200; i < 1300; i++)
+		ck_assert_int_eq(kt_store_write_append(w, M->enc[i],
+		    M->enc_len[i], &idx), KT_OK);
+	ck_assert_int_eq(kt_store_write_checkpoint(w, "c\n", 2), KT_OK);
+	ck_assert_int_eq(kt_store_write_commit(w), KT_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(kt_store_write_errmsg(s), "fdatasync"));
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_uint_eq(kt_store_read_size(r), 1200);
+	check_indexes(r);
+	kt_store_read_end(r);
+	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_ERR_IO);
+	kt_store_close(s);
+	s = open_store();
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_uint_eq(kt_store_read_size(r), 1300);
+	check_indexes(r);
+	kt_store_read_end(r);
+	append_range(s, 1300, 1500);
+	check_all(s, 0);
+	kt_store_close(s);
+	model_free();
+}
+END_TEST
+
 START_TEST(test_map_growth)
 {
 	struct kt_store *s = NULL;
@@ -1018,6 +1061,7 @@ store_suite(void)
 	tcase_add_test(tc, test_leaf_lookup_across_sweeps);
 	tcase_add_test(tc, test_indexes_across_sweeps);
 	tcase_add_test(tc, test_upgrade_from_format2);
+	tcase_add_test(tc, test_failed_sync_stops_writes);
 	tcase_add_test(tc, test_map_growth);
 	suite_add_tcase(su, tc);
 	return su;
