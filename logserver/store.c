@@ -2214,12 +2214,6 @@ commit_txn(struct kt_store_txn *w)
 			return e;
 		}
 	}
-	if (s->fail_commits > 0) {
-		s->fail_commits--;
-		snprintf(s->werr, sizeof(s->werr), "injected commit failure");
-		kt_store_write_abort(w);
-		return KT_ERR_IO;
-	}
 	mdb_cursor_close(w->lcur);
 	w->lcur = NULL;
 	e = mem_publish(w);
@@ -2230,6 +2224,16 @@ commit_txn(struct kt_store_txn *w)
 		w->txn = NULL;
 		wfinish_failed(s, 0);
 		return e;
+	}
+	if (s->fail_commits > 0) {
+		/* As if mdb_txn_commit failed: after the records went public. */
+		s->fail_commits--;
+		snprintf(s->werr, sizeof(s->werr), "injected commit failure");
+		mem_unpublish(w);
+		mdb_txn_abort(w->txn);
+		w->txn = NULL;
+		wfinish_failed(s, 0);
+		return KT_ERR_IO;
 	}
 	rc = mdb_txn_commit(w->txn);
 	w->txn = NULL;

@@ -1002,6 +1002,211 @@ START_TEST(test_failed_sync_stops_writes)
 }
 END_TEST
 
+/*
+ * A seeded random workload against a model: 3000 labels published again
+ * and again (many versions each), batches of 1..300, commits that fail
+ * after their records went public (then retried), reopens, and snapshots
+ * held across many commits. Every snapshot must see exactly the labels,
+ * versions and leaves of its size.
+ */
+#define RW_N 40000
+#define RW_LABELS 3000
+
+struct rw {
+	uint8_t (*enc)[160];
+	size_t *len;
+	struct kt_hash *leaf;
+	uint32_t *label_of;        /* entry -> label number */
+	uint64_t *version_of;      /* entry -> version */
+	uint64_t count[RW_LABELS]; /* versions so far */
+	uint64_t last[RW_LABELS];  /* index of the latest version */
+};
+
+static uint64_t rw_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+rw_rand(void)
+{
+	rw_state ^= rw_state << 13;
+	rw_state ^= rw_state >> 7;
+	rw_state ^= rw_state << 17;
+	return rw_state;
+}
+
+static void
+rw_make(struct rw *m, uint64_t i)
+{
+	char label[48];
+	uint8_t key[32];
+	struct kt_entry e;
+	uint32_t li = (uint32_t)(rw_rand() % RW_LABELS);
+
+	snprintf(label, sizeof(label), "rw-%u@example.org", li);
+	memset(key, (int)(i & 0xff), sizeof(key));
+	kt_put_be64(key, i);
+	memset(&e, 0, sizeof(e));
+	e.type = KT_ENTRY_KEY;
+	e.timestamp_ms = 1700000000000ull + i;
+	e.label = label;
+	e.label_len = strlen(label);
+	e.version = ++m->count[li];
+	e.prev_index = e.version > 1 ? m->last[li] : KT_NO_PREV;
+	m->last[li] = i;
+	e.key_type = "ed25519";
+	e.key_type_len = 7;
+	e.key = key;
+	e.key_len = 32;
+	ck_assert_int_eq(kt_entry_encode(&e, m->enc[i], sizeof(m->enc[i]),
+	    &m->len[i]), KT_OK);
+	kt_hash_leaf(m->enc[i], m->len[i], &m->leaf[i]);
+	m->label_of[i] = li;
+	m->version_of[i] = e.version;
+}
+
+/* Checks a snapshot: for a sample of labels, the count and every version;
+ * for a sample of leaves, the index (or absence past the size). */
+static void
+rw_check(struct rw *m, struct kt_store_read *r, uint64_t made)
+{
+	uint64_t n = kt_store_read_size(r), idx, cnt;
+	uint64_t *want = calloc(RW_LABELS, sizeof(*want));
+	uint64_t **where = calloc(RW_LABELS, sizeof(*where));
+	char label[48];
+	unsigned bad = 0;
+
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(where);
+	for (uint64_t i = 0; i < n; i++)
+		want[m->label_of[i]]++;
+	for (uint32_t li = 0; li < RW_LABELS; li++)
+		where[li] = calloc(want[li] + 1, sizeof(uint64_t));
+	for (uint64_t i = 0; i < n; i++)
+		where[m->label_of[i]][m->version_of[i]] = i;
+	for (uint32_t li = 0; li < RW_LABELS; li += 7) {
+		snprintf(label, sizeof(label), "rw-%u@example.org", li);
+		bad += kt_store_label_count(r, label, strlen(label), &cnt) !=
+		    KT_OK || cnt != want[li];
+		for (uint64_t v = 1; v <= want[li]; v++)
+			bad += kt_store_label_version(r, label, strlen(label),
+			    v, &idx) != KT_OK || idx != where[li][v];
+		bad += kt_store_label_version(r, label, strlen(label),
+		    want[li] + 1, &idx) != KT_ERR_NOT_FOUND;
+	}
+	for (uint64_t i = 0; i < made; i += 13) {
+		kt_err e = kt_store_find_leaf(r, &m->leaf[i], &idx);
+
+		bad += i < n ? (e != KT_OK || idx != i) : e != KT_ERR_NOT_FOUND;
+	}
+	ck_assert_msg(bad == 0, "%u wrong answers at size %llu", bad,
+	    (unsigned long long)n);
+	for (uint32_t li = 0; li < RW_LABELS; li++)
+		free(where[li]);
+	free(where);
+	free(want);
+}
+
+START_TEST(test_random_workload)
+{
+	struct rw *m = calloc(1, sizeof(*m));
+	struct kt_store *s;
+	struct kt_store_read *held[3] = { NULL, NULL, NULL };
+	struct kt_store_txn *w;
+	uint64_t size = 0, idx;
+	unsigned failures = 0, reopens = 0;
+
+	ck_assert_ptr_nonnull(m);
+	m->enc = calloc(RW_N, sizeof(*m->enc));
+	m->len = calloc(RW_N, sizeof(*m->len));
+	m->leaf = calloc(RW_N, sizeof(*m->leaf));
+	m->label_of = calloc(RW_N, sizeof(*m->label_of));
+	m->version_of = calloc(RW_N, sizeof(*m->version_of));
+	ck_assert(m->enc && m->len && m->leaf && m->label_of && m->version_of);
+	for (uint64_t i = 0; i < RW_N; i++)
+		rw_make(m, i);
+	s = open_store();
+	while (size < RW_N) {
+		uint64_t b = 1 + rw_rand() % 120;
+		char note[48];
+		unsigned r = (unsigned)(rw_rand() % 100);
+
+		if (b > RW_N - size)
+			b = RW_N - size;
+		if (r < 4) {
+			/* This commit fails after publishing its records. */
+			kt_store_test_fail_commits(s, 1);
+			failures++;
+		}
+		ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
+		for (uint64_t i = size; i < size + b; i++)
+			ck_assert_int_eq(kt_store_write_append(w, m->enc[i],
+			    m->len[i], &idx), KT_OK);
+		snprintf(note, sizeof(note), "rw %llu\n",
+		    (unsigned long long)(size + b));
+		ck_assert_int_eq(kt_store_write_checkpoint(w, note,
+		    strlen(note)), KT_OK);
+		if (kt_store_write_commit(w) != KT_OK) {
+			ck_assert_uint_lt(r, 4);
+			continue; /* retried with the same entries */
+		}
+		size += b;
+		if (r >= 4 && r < 8) {
+			/* Hold a snapshot for a while (replacing the oldest). */
+			unsigned k = (unsigned)(rw_rand() % 3);
+
+			if (held[k] != NULL) {
+				rw_check(m, held[k], size);
+				kt_store_read_end(held[k]);
+			}
+			ck_assert_int_eq(kt_store_read_begin(s, &held[k]),
+			    KT_OK);
+		} else if (r == 8 || r == 9) {
+			for (unsigned k = 0; k < 3; k++) {
+				if (held[k] != NULL) {
+					rw_check(m, held[k], size);
+					kt_store_read_end(held[k]);
+					held[k] = NULL;
+				}
+			}
+			kt_store_close(s);
+			s = open_store();
+			reopens++;
+		}
+	}
+	for (unsigned k = 0; k < 3; k++) {
+		if (held[k] != NULL) {
+			rw_check(m, held[k], size);
+			kt_store_read_end(held[k]);
+		}
+	}
+	{
+		struct kt_store_read *r;
+
+		ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+		ck_assert_uint_eq(kt_store_read_size(r), RW_N);
+		rw_check(m, r, RW_N);
+		kt_store_read_end(r);
+	}
+	kt_store_close(s);
+	s = open_store();
+	{
+		struct kt_store_read *r;
+
+		ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+		rw_check(m, r, RW_N);
+		kt_store_read_end(r);
+	}
+	kt_store_close(s);
+	ck_assert_uint_gt(failures, 10);
+	ck_assert_uint_gt(reopens, 2);
+	free(m->enc);
+	free(m->len);
+	free(m->leaf);
+	free(m->label_of);
+	free(m->version_of);
+	free(m);
+}
+END_TEST
+
 START_TEST(test_map_growth)
 {
 	struct kt_store *s = NULL;
@@ -1062,6 +1267,7 @@ store_suite(void)
 	tcase_add_test(tc, test_indexes_across_sweeps);
 	tcase_add_test(tc, test_upgrade_from_format2);
 	tcase_add_test(tc, test_failed_sync_stops_writes);
+	tcase_add_test(tc, test_random_workload);
 	tcase_add_test(tc, test_map_growth);
 	suite_add_tcase(su, tc);
 	return su;
