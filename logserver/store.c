@@ -176,6 +176,11 @@ struct kt_store {
 	/* Readers see checkpoints up to this size: the commits that are
 	 * durable (store_sync). */
 	_Atomic uint64_t durable;
+
+	/* The right-edge hashes of the newest tree size any proof asked for,
+	 * shared by all snapshots: most proofs are to the latest size. */
+	pthread_mutex_t edge_mu;
+	struct kt_edge_cache edge;
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
 	unsigned fail_syncs;         /* test hook */
@@ -768,6 +773,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	pthread_mutex_init(&s->gate, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
 	mlock_init(&s->mlock);
+	pthread_mutex_init(&s->edge_mu, NULL);
 	kt_recent_init(&s->mlab, KT_HASH_LEN);
 	kt_recent_init(&s->mleaf, LEAF_KEY_LEN);
 	kt_recent_init(&s->tlab, KT_HASH_LEN);
@@ -892,6 +898,7 @@ kt_store_close(struct kt_store *s)
 	pthread_mutex_destroy(&s->gate);
 	pthread_cond_destroy(&s->gate_cv);
 	pthread_rwlock_destroy(&s->mlock);
+	pthread_mutex_destroy(&s->edge_mu);
 	kt_recent_free(&s->mlab);
 	kt_recent_free(&s->mleaf);
 	kt_recent_free(&s->tlab);
@@ -1424,10 +1431,36 @@ kt_err
 kt_store_inclusion(struct kt_store_read *r, uint64_t index, uint64_t size,
     struct kt_proof *out)
 {
+	struct kt_store *s = r->s;
+	uint64_t have0;
+	kt_err e;
+
 	if (size > r->size || index >= size)
 		return KT_ERR_RANGE;
-	return kt_merkle_inclusion_proof_cached(read_node, r, &r->edge, index,
+	/* Start from the hashes other snapshots composed for this size. */
+	if (r->edge.size != size) {
+		pthread_mutex_lock(&s->edge_mu);
+		if (s->edge.size == size)
+			r->edge = s->edge;
+		pthread_mutex_unlock(&s->edge_mu);
+	}
+	have0 = r->edge.size == size ? r->edge.have : 0;
+	e = kt_merkle_inclusion_proof_cached(read_node, r, &r->edge, index,
 	    size, out);
+	if (e == KT_OK && r->edge.size == size && r->edge.have != have0) {
+		/* Share what this proof composed (the newest size wins). */
+		pthread_mutex_lock(&s->edge_mu);
+		if (s->edge.size < size) {
+			s->edge = r->edge;
+		} else if (s->edge.size == size) {
+			for (unsigned i = 0; i < 64; i++)
+				if ((r->edge.have >> i) & 1)
+					s->edge.h[i] = r->edge.h[i];
+			s->edge.have |= r->edge.have;
+		}
+		pthread_mutex_unlock(&s->edge_mu);
+	}
+	return e;
 }
 
 kt_err
