@@ -1144,13 +1144,21 @@ get_healthz(struct kt_api *api, const struct kt_api_req *req,
 	struct kt_store_read *r = NULL;
 	struct jb b = { 0 };
 
+	int writable = kt_store_writable(api->store);
+
 	if (!no_query(req, resp) || begin(api, &r, resp) != KT_OK)
 		return;
-	jb_lit(&b, "{\"status\":\"ok\",\"size\":");
+	/* Reads still work when writes have stopped, but the operator (and
+	 * a load balancer) must notice: 503. */
+	jb_lit(&b, writable ? "{\"status\":\"ok\",\"size\":" :
+	    "{\"status\":\"writes stopped\",\"error\":\"a sync of the data "
+	    "file failed after a commit; restart kt-logd\",\"size\":");
 	jb_u64(&b, kt_store_read_size(r));
 	jb_lit(&b, "}\n");
 	read_end(r);
 	resp_jb(resp, &b);
+	if (!writable)
+		resp->status = 503;
 }
 
 /* Appends the witness client's series to a rendered metrics body. */

@@ -184,7 +184,7 @@ struct kt_store {
 	char werr[160];
 	unsigned fail_commits;       /* test hook */
 	unsigned fail_syncs;         /* test hook */
-	int broken;                  /* a sync after a commit failed */
+	_Atomic int broken;          /* a sync after a commit failed */
 	int lockfd;                  /* flock: one server per folder */
 };
 
@@ -927,6 +927,13 @@ size_t
 kt_store_mapsize(const struct kt_store *s)
 {
 	return s->mapsize;
+}
+
+int
+kt_store_writable(const struct kt_store *s)
+{
+	return !atomic_load_explicit(&((struct kt_store *)s)->broken,
+	    memory_order_relaxed);
 }
 
 uint64_t

@@ -102,6 +102,10 @@ KT_MUST_CHECK kt_err kt_store_root(struct kt_store_read *r, uint64_t size,
 KT_MUST_CHECK kt_err kt_store_read_tile(struct kt_store_read *r,
     const struct kt_tile *t, uint8_t *buf, size_t cap, size_t *len);
 
+/* 0 once a sync of the data file has failed after a commit: the store
+ * then takes no more writes until it is reopened (reads go on). */
+int kt_store_writable(const struct kt_store *s);
+
 /* Bytes the environment uses on disk (for metrics and the benchmark). */
 uint64_t kt_store_disk_bytes(struct kt_store *s);
 

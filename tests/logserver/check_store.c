@@ -989,8 +989,10 @@ START_TEST(test_failed_sync_stops_writes)
 	check_indexes(r);
 	kt_store_read_end(r);
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_ERR_IO);
+	ck_assert_int_eq(kt_store_writable(s), 0);
 	kt_store_close(s);
 	s = open_store();
+	ck_assert_int_eq(kt_store_writable(s), 1);
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
 	ck_assert_uint_eq(kt_store_read_size(r), 1300);
 	check_indexes(r);
