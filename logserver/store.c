@@ -1,5 +1,6 @@
 /*
- * store.c: kt-logd's LMDB storage (the only file that includes lmdb.h).
+ * store.c: kt-logd's LMDB storage: the environment, tiles, snapshots and
+ * commits (with store_index.c, the only files that include lmdb.h).
  *
  * Layout of the one environment in the data folder (named databases):
  *   meta        "format" -> u32 BE, "origin" -> text, "vkey" -> text
@@ -23,29 +24,9 @@
  * size has the same hash in today's tiles, so proofs for any older size are
  * served from the current tiles.
  *
- * The two indexes (label -> versions, leaf hash -> index) take random keys:
- * written straight into B-trees, every new entry would dirty about one 4 KiB
- * page of each (copied, written and synced at every commit). So they are
- * written late and in bulk. Index records are split into 256 slices by the
- * first byte of their key (the label's SHA-256, the leaf hash), and each
- * slice has a watermark W[s] (meta "swept"): the records of entries below
- * W[s] are in LMDB, those of newer entries are only in memory (recent.c),
- * rebuilt at open from the entries themselves (which are appended in order,
- * so a commit writes them on a page or two). While more than ~1/16 of the
- * entries (at least 1 Ki, at most 256 Ki) are only in memory, a commit
- * moves the next slice, in turn, into LMDB in key order and raises its
- * watermark to the new size. A slice's records thus reach its part of the
- * B-tree together, several per page, and the work per commit stays
- * proportional to the batch (no merge stalls).
- *
- * A reader looks in its snapshot's B-trees and in memory (records of
- * entries below its snapshot's size). The writer adds a batch's records to
- * memory just before the commit (readers of older snapshots skip them by
- * index) and drops a slice's old records only after a later sweep of that
- * slice, under a read-write lock that is never held across I/O. A reader
- * whose snapshot is older than the memory's floor for a slice (two sweeps
- * of it ran during its request) reads the missing range from its own
- * snapshot's entries instead: slower, never wrong.
+ * The label and leaf-hash indexes are store_index.c's (see there): their
+ * newest records wait in memory and reach LMDB a key-space slice at a
+ * time; meta "swept" holds the slices' watermarks.
  *
  * Concurrency: readers use MDB_NOTLS read-only transactions from any thread
  * and never wait for the writer. The one exception is growing the map, which
@@ -55,9 +36,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <lmdb.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,173 +52,22 @@
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
-#include "bloom.h"
-#include "recent.h"
-#include "store.h"
-#include "store_write.h"
+#include "store_impl.h"
 
 /* Format 3 keys labels by SHA-256 and keeps recent index records in memory
  * (format 2 had a "leafrecent" database, format 1 neither). Older folders
  * are upgraded in place at open, in one transaction. */
 #define STORE_FORMAT 3u
 #define STORE_FORMAT_OLDEST 1u
-#define TILE_NODES 511
-#define TILE_BYTES (TILE_NODES * KT_HASH_LEN)
-#define TILE_LEVELS 8 /* tile levels 0..7 hold tree levels 0..63 */
-#define TILE_KEY_LEN 9
-#define LEAF_KEY_LEN 8
-#define LABEL_KEY_LEN (KT_HASH_LEN + 8)
-#define MAX_RETRIES_RESIZED 8
-/* Entries whose index records may wait in memory: size / 16, within
- * [1 Ki, 256 Ki] (at most ~60 MiB of memory with the records that wait one
- * more round before they are dropped). */
-#define SLICES KT_RECENT_SLICES
-#define SWEPT_BYTES (SLICES * 8)
-#define RECENT_DIV 16
-#define RECENT_MIN 1024
-#define RECENT_MAX 262144
-
-/* Offset of row k (tree level 8L + k) in a stored tile. */
-#define ROW(k) (512u - (512u >> (k)))
-
-struct wtile {
-	uint64_t index;   /* tile index N of the level's rightmost tile */
-	unsigned width;   /* hashes filled in its row 0 (0..255) */
-	int dirty;        /* changed since the last commit */
-	struct kt_hash n[TILE_NODES];
-};
-
-/* An index record on its way into LMDB (sorted by key, then value). */
-struct sweeprec {
-	uint8_t k[LABEL_KEY_LEN];
-	uint8_t v[8];
-};
-
-struct kt_store_txn {
-	struct kt_store *s;
-	MDB_txn *txn;
-	MDB_cursor *lcur;  /* labels, kept open for the transaction */
-	uint64_t wm[SLICES];       /* watermarks, as this transaction moves them */
-	uint64_t old_wm[SLICES];   /* ... and before, for slices it swept */
-	uint8_t swept[SLICES];
-	uint64_t pending;  /* entries whose label record is not in LMDB */
-	unsigned slice0;   /* s->next_slice at begin */
-	/* the label of the last kt_store_write_latest, its hash and latest
-	 * version: the append that usually follows needs them again */
-	char last_label[KT_LABEL_MAX];
-	size_t last_label_len;
-	uint8_t last_lh[KT_HASH_LEN];
-	uint64_t last_version, last_index;
-	int last_valid;
-	uint64_t size0;    /* size at begin */
-	uint64_t size;
-	uint64_t ckpt_size;
-	int has_ckpt;
-	int failed;
-	int full;          /* failed with MDB_MAP_FULL */
-};
-
-struct kt_store {
-	MDB_env *env;
-	MDB_dbi meta, entries, tiles, labels, leafhash, ckpts;
-	char *origin;
-	char *vkey;
-	size_t mapsize;
-
-	/* resize gate */
-	pthread_mutex_t gate;
-	pthread_cond_t gate_cv;
-	unsigned readers;
-	int resizing;
-
-	/* writer state: touched by the one writer thread only */
-	int wloaded;
-	int wopen;
-	uint64_t wsize;              /* committed entries */
-	struct wtile *wt;            /* [TILE_LEVELS] */
-	struct kt_store_txn w;
-	struct sweeprec *sw;         /* scratch for sweeps */
-	size_t sw_cap;
-	unsigned next_slice;         /* next slice to sweep */
-	uint64_t wm[SLICES];         /* committed watermarks */
-	uint64_t pending;            /* committed entries not yet swept */
-	struct kt_recent tlab, tleaf; /* this transaction's new records */
-	struct kt_bloom bloom;       /* label hashes in the labels database */
-
-	/* Index records not yet in LMDB, shared with readers under mlock:
-	 * the writer changes them (never across I/O), readers only look. */
-	pthread_rwlock_t mlock;
-	struct kt_recent mlab;       /* SHA-256(label) -> (version, index) */
-	struct kt_recent mleaf;      /* leaf hash[0..8) -> index */
-	uint64_t floor[SLICES];      /* memory holds every record >= floor */
-
-	/* Readers see checkpoints up to this size: the commits that are
-	 * durable (store_sync). */
-	_Atomic uint64_t durable;
-
-	/* The right-edge hashes of the newest tree size any proof asked for,
-	 * shared by all snapshots: most proofs are to the latest size. */
-	pthread_mutex_t edge_mu;
-	struct kt_edge_cache edge;
-	char werr[160];
-	unsigned fail_commits;       /* test hook */
-	unsigned fail_syncs;         /* test hook */
-	_Atomic int broken;          /* a sync after a commit failed */
-	int lockfd;                  /* flock: one server per folder */
-};
-
-struct kt_store_read {
-	struct kt_store *s;
-	MDB_txn *txn;
-	uint64_t size;
-	const char *note;
-	size_t note_len;
-	/* one cached tile per tile level: pointers stay valid for the txn */
-	uint64_t cache_n[TILE_LEVELS];
-	const uint8_t *cache_p[TILE_LEVELS];
-	/* right-edge hashes: proofs to one size (a batch's answers, a
-	 * label's history) compose them once */
-	struct kt_edge_cache edge;
-};
-
 static kt_err store_sync(struct kt_store *s, uint64_t size);
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void
 tile_key(uint8_t key[TILE_KEY_LEN], unsigned level, uint64_t n)
 {
 	key[0] = (uint8_t)level;
 	kt_put_be64(key + 1, n);
-}
-
-/* The label index's key prefix: SHA-256 of the label (its first byte is
- * the slice). */
-static void
-label_hash(const char *label, size_t len, uint8_t lh[KT_HASH_LEN])
-{
-	crypto_hash_sha256(lh, (const unsigned char *)label, len);
-}
-
-/* lh || be64(version) */
-static void
-label_key(uint8_t key[LABEL_KEY_LEN], const uint8_t lh[KT_HASH_LEN],
-    uint64_t version)
-{
-	memcpy(key, lh, KT_HASH_LEN);
-	kt_put_be64(key + KT_HASH_LEN, version);
 }
 
 /*
@@ -362,94 +190,6 @@ check_folder(const char *dir, int *has_db, char *err, size_t errlen)
 	return KT_OK;
 }
 
-static int
-meta_put(MDB_txn *txn, MDB_dbi dbi, const char *k, const void *v, size_t len)
-{
-	MDB_val key = { strlen(k), (void *)k };
-	MDB_val val = { len, (void *)v };
-
-	return mdb_put(txn, dbi, &key, &val, 0);
-}
-
-static int
-meta_get(MDB_txn *txn, MDB_dbi dbi, const char *k, MDB_val *val)
-{
-	MDB_val key = { strlen(k), (void *)k };
-
-	return mdb_get(txn, dbi, &key, val);
-}
-
-static int
-val_is(const MDB_val *v, const char *s)
-{
-	size_t n = strlen(s);
-
-	return v->mv_size == n && memcmp(v->mv_data, s, n) == 0;
-}
-
-/*
- * Format 1 and 2 to 3, inside the open transaction: the label index is
- * re-keyed by SHA-256(label) from the entries, format 2's "leafrecent"
- * records move into leafhash, and every slice's watermark is the size
- * (all records are in LMDB). Returns an LMDB code.
- */
-static int
-upgrade_indexes(struct kt_store *s, MDB_txn *txn)
-{
-	MDB_cursor *c = NULL;
-	MDB_dbi recent;
-	MDB_val key, val;
-	struct kt_entry e;
-	uint8_t lh[KT_HASH_LEN], lk[LABEL_KEY_LEN], sw[SWEPT_BYTES];
-	uint64_t size = 0;
-	int rc;
-
-	if ((rc = mdb_drop(txn, s->labels, 0)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		MDB_val k2 = { LABEL_KEY_LEN, lk }, v2 = { 8, key.mv_data };
-
-		if (key.mv_size != 8 ||
-		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		label_hash(e.label, e.label_len, lh);
-		label_key(lk, lh, e.version);
-		rc = mdb_put(txn, s->labels, &k2, &v2, MDB_NOOVERWRITE);
-		if (rc != 0)
-			break;
-		size++;
-	}
-	mdb_cursor_close(c);
-	c = NULL;
-	if (rc != MDB_NOTFOUND)
-		return rc;
-	rc = mdb_dbi_open(txn, "leafrecent", MDB_DUPSORT | MDB_DUPFIXED,
-	    &recent);
-	if (rc == 0) {
-		if ((rc = mdb_cursor_open(txn, recent, &c)) != 0)
-			return rc;
-		for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-			rc = mdb_put(txn, s->leafhash, &key, &val, 0);
-			if (rc != 0)
-				break;
-		}
-		mdb_cursor_close(c);
-		if (rc != MDB_NOTFOUND)
-			return rc;
-		rc = mdb_drop(txn, recent, 1);
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	for (unsigned i = 0; i < SLICES; i++)
-		kt_put_be64(sw + 8 * i, size);
-	return meta_put(txn, s->meta, "swept", sw, sizeof(sw));
-}
-
 /* Opens or creates the named databases and checks or writes the metadata. */
 static kt_err
 init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
@@ -553,7 +293,7 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 		}
 	}
 	if (upgrade) {
-		rc = upgrade_indexes(s, txn);
+		rc = kt_idx_upgrade(s, txn);
 		if (rc == 0) {
 			fmt[0] = fmt[1] = fmt[2] = 0;
 			fmt[3] = (uint8_t)STORE_FORMAT;
@@ -592,158 +332,6 @@ out:
 	return e;
 }
 
-/* A read-write lock that prefers the writer, so that a stream of readers
- * cannot hold the writer's (short, in-memory) updates off. */
-static void
-mlock_init(pthread_rwlock_t *l)
-{
-#ifdef PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
-	pthread_rwlockattr_t a;
-
-	pthread_rwlockattr_init(&a);
-	pthread_rwlockattr_setkind_np(&a,
-	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(l, &a);
-	pthread_rwlockattr_destroy(&a);
-#else
-	pthread_rwlock_init(l, NULL);
-#endif
-}
-
-/* The watermarks of a snapshot (all 0 before the first sweep). */
-static int
-read_swept(MDB_txn *txn, MDB_dbi meta, uint64_t wm[SLICES])
-{
-	MDB_val v;
-	int rc = meta_get(txn, meta, "swept", &v);
-
-	if (rc == MDB_NOTFOUND) {
-		memset(wm, 0, SLICES * sizeof(wm[0]));
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != SWEPT_BYTES)
-		return MDB_CORRUPTED;
-	for (unsigned i = 0; i < SLICES; i++)
-		wm[i] = kt_get_be64((const uint8_t *)v.mv_data + 8 * i);
-	return 0;
-}
-
-/*
- * Builds the in-memory index records at open: those of every entry at or
- * above its slice's watermark (at most a few hundred thousand entries, the
- * newest ones, read in order).
- */
-static kt_err
-mem_load(struct kt_store *s, char *err, size_t errlen)
-{
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val key, val;
-	struct kt_entry e;
-	struct kt_hash h;
-	uint8_t lh[KT_HASH_LEN], k[8];
-	uint64_t from = UINT64_MAX, i;
-	int rc;
-	kt_err ke = KT_ERR_IO;
-
-	s->pending = 0;
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc == 0)
-		rc = read_swept(txn, s->meta, s->wm);
-	if (rc != 0)
-		goto out;
-	for (unsigned j = 0; j < SLICES; j++) {
-		s->floor[j] = s->wm[j];
-		if (s->wm[j] < from) {
-			from = s->wm[j];
-			s->next_slice = j; /* the oldest slice is swept first */
-		}
-	}
-	if ((rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
-		goto out;
-	kt_put_be64(k, from);
-	key.mv_size = 8;
-	key.mv_data = k;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != 8 ||
-		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		i = kt_get_be64(key.mv_data);
-		label_hash(e.label, e.label_len, lh);
-		if (i >= s->wm[lh[0]]) {
-			ke = kt_recent_add(&s->mlab, lh, e.version, i);
-			if (ke != KT_OK)
-				goto out;
-			s->pending++;
-		}
-		kt_hash_leaf(val.mv_data, val.mv_size, &h);
-		if (i >= s->wm[h.b[0]]) {
-			ke = kt_recent_add(&s->mleaf, h.b, 0, i);
-			if (ke != KT_OK)
-				goto out;
-		}
-	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	ke = rc == 0 ? KT_OK : KT_ERR_IO;
-out:
-	if (ke != KT_OK)
-		seterr(err, errlen, "loading recent index records: %s",
-		    rc != 0 ? mdb_strerror(rc) : kt_strerror(ke));
-	if (c != NULL)
-		mdb_cursor_close(c);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	return ke;
-}
-
-/* Fills the writer's Bloom filter with every label in the labels database
- * (one ordered scan; versions of a label are adjacent). */
-static kt_err
-bloom_load(struct kt_store *s, char *err, size_t errlen)
-{
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val key, val;
-	uint8_t prev[KT_HASH_LEN];
-	int rc, have = 0;
-	kt_err e = KT_OK;
-
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc == 0)
-		rc = mdb_cursor_open(txn, s->labels, &c);
-	for (rc = rc == 0 ? mdb_cursor_get(c, &key, &val, MDB_FIRST) : rc;
-	    rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != LABEL_KEY_LEN) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		if (have && memcmp(prev, key.mv_data, KT_HASH_LEN) == 0)
-			continue;
-		memcpy(prev, key.mv_data, KT_HASH_LEN);
-		have = 1;
-		e = kt_bloom_add(&s->bloom, prev);
-		if (e != KT_OK)
-			break;
-	}
-	if (e == KT_OK && rc != MDB_NOTFOUND)
-		e = KT_ERR_IO;
-	if (e != KT_OK)
-		seterr(err, errlen, "loading the label filter: %s",
-		    rc != 0 && rc != MDB_NOTFOUND ? mdb_strerror(rc) :
-		    kt_strerror(e));
-	if (c != NULL)
-		mdb_cursor_close(c);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	return e;
-}
-
 kt_err
 kt_store_open_mapsize(struct kt_store **out, const char *dir,
     const char *origin, const char *vkey, size_t mapsize, char *err,
@@ -772,13 +360,8 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	s->lockfd = -1;
 	pthread_mutex_init(&s->gate, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
-	mlock_init(&s->mlock);
 	pthread_mutex_init(&s->edge_mu, NULL);
-	kt_recent_init(&s->mlab, KT_HASH_LEN);
-	kt_recent_init(&s->mleaf, LEAF_KEY_LEN);
-	kt_recent_init(&s->tlab, KT_HASH_LEN);
-	kt_recent_init(&s->tleaf, LEAF_KEY_LEN);
-	kt_bloom_init(&s->bloom);
+	kt_idx_init(s);
 	s->origin = strdup(origin);
 	s->vkey = strdup(vkey);
 	s->wt = calloc(TILE_LEVELS, sizeof(*s->wt));
@@ -855,9 +438,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	}
 	if (e != KT_OK)
 		goto out;
-	e = mem_load(s, err, errlen);
-	if (e == KT_OK)
-		e = bloom_load(s, err, errlen);
+	e = kt_idx_load(s, err, errlen);
 	if (e != KT_OK)
 		goto out;
 	/* Whatever a previous process committed is made durable before
@@ -897,15 +478,9 @@ kt_store_close(struct kt_store *s)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->gate);
 	pthread_cond_destroy(&s->gate_cv);
-	pthread_rwlock_destroy(&s->mlock);
 	pthread_mutex_destroy(&s->edge_mu);
-	kt_recent_free(&s->mlab);
-	kt_recent_free(&s->mleaf);
-	kt_recent_free(&s->tlab);
-	kt_recent_free(&s->tleaf);
-	kt_bloom_free(&s->bloom);
+	kt_idx_free(s);
 	free(s->wt);
-	free(s->sw);
 	free(s->origin);
 	free(s->vkey);
 	free(s);
@@ -967,75 +542,6 @@ get_tile(MDB_txn *txn, MDB_dbi dbi, unsigned level, uint64_t n,
 		return KT_ERR_INTERNAL;
 	*p = val.mv_data;
 	return KT_OK;
-}
-
-/* Latest version of a label in the label index via cursor c: the last key
- * with prefix lh (version 2^64-1 is never reached). */
-static int
-latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN], uint64_t limit,
-    uint64_t *version, uint64_t *index)
-{
-	uint8_t k[LABEL_KEY_LEN];
-	MDB_val key, val;
-	int rc;
-
-	*version = 0;
-	*index = KT_NO_PREV;
-	label_key(k, lh, UINT64_MAX);
-	key.mv_size = sizeof(k);
-	key.mv_data = k;
-	rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-	if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
-	else if (rc == 0)
-		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
-	/* Versions of entries at or past limit (a snapshot that sees a
-	 * commit not yet durable, see store_sync) do not count. */
-	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
-		if (key.mv_size != LABEL_KEY_LEN ||
-		    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
-			return 0;
-		if (val.mv_size != 8)
-			return MDB_CORRUPTED;
-		if (kt_get_be64(val.mv_data) < limit)
-			break;
-	}
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	*version = kt_get_be64((uint8_t *)key.mv_data + KT_HASH_LEN);
-	*index = kt_get_be64(val.mv_data);
-	return 0;
-}
-
-/*
- * A search among in-memory records: those below `limit` (the snapshot's
- * size) count; want = 0 looks for the latest version, else for that one.
- */
-struct pick {
-	uint64_t limit, want;
-	uint64_t version, index;
-	int found;
-};
-
-static void
-pick_take(struct pick *p, uint64_t version, uint64_t index)
-{
-	if (index >= p->limit)
-		return;
-	if (p->want == 0 ? version > p->version : version == p->want) {
-		p->version = version;
-		p->index = index;
-		p->found = 1;
-	}
-}
-
-static int
-pick_fn(void *ctx, const struct kt_recent_node *n)
-{
-	pick_take(ctx, n->version, n->index);
-	return 0;
 }
 
 /* ---- reads --------------------------------------------------------------- */
@@ -1147,8 +653,8 @@ kt_store_read_entry(struct kt_store_read *r, uint64_t index,
 
 /* kt_node_fn over a read snapshot: one tile read (cached per tile level),
  * no hashing. */
-static kt_err
-read_node(void *ctx, unsigned level, uint64_t i, struct kt_hash *out)
+kt_err
+kt_st_read_node(void *ctx, unsigned level, uint64_t i, struct kt_hash *out)
 {
 	struct kt_store_read *r = ctx;
 	unsigned L, k;
@@ -1180,258 +686,7 @@ kt_store_read_leaf_hash(struct kt_store_read *r, uint64_t index,
 {
 	if (index >= r->size)
 		return KT_ERR_NOT_FOUND;
-	return read_node(r, 0, index, out);
-}
-
-/* Candidates for a leaf hash: 8 bytes of it select, the tile confirms. */
-struct leafpick {
-	struct kt_store_read *r;
-	const struct kt_hash *want;
-	uint64_t index;
-	kt_err e;      /* KT_ERR_NOT_FOUND until found */
-};
-
-static int
-leaf_try(struct leafpick *p, uint64_t idx)
-{
-	struct kt_hash h;
-	kt_err e;
-
-	if (idx >= p->r->size)
-		return 0;
-	e = read_node(p->r, 0, idx, &h);
-	if (e != KT_OK) {
-		p->e = e;
-		return 1;
-	}
-	if (memcmp(h.b, p->want->b, KT_HASH_LEN) != 0)
-		return 0;
-	p->index = idx;
-	p->e = KT_OK;
-	return 1;
-}
-
-/* Candidate indexes from memory, collected under the lock and checked
- * against the tiles after it (reading a tile may wait for the disk). */
-#define LEAF_CANDIDATES 64
-
-struct leafcand {
-	uint64_t limit;
-	uint64_t idx[LEAF_CANDIDATES];
-	size_t n;
-	int overflow;
-};
-
-static int
-leaf_fn(void *ctx, const struct kt_recent_node *nd)
-{
-	struct leafcand *c = ctx;
-
-	if (nd->index >= c->limit)
-		return 0;
-	if (c->n == LEAF_CANDIDATES) {
-		c->overflow = 1; /* 64 leaves sharing 8 hash bytes: never */
-		return 1;
-	}
-	c->idx[c->n++] = nd->index;
-	return 0;
-}
-
-/* The snapshot's watermark of one slice. */
-static kt_err
-snap_wm(struct kt_store_read *r, unsigned slice, uint64_t *wm)
-{
-	MDB_val v;
-	int rc = meta_get(r->txn, r->s->meta, "swept", &v);
-
-	*wm = 0;
-	if (rc == MDB_NOTFOUND)
-		return KT_OK;
-	if (rc != 0)
-		return KT_ERR_IO;
-	if (v.mv_size != SWEPT_BYTES)
-		return KT_ERR_INTERNAL;
-	*wm = kt_get_be64((const uint8_t *)v.mv_data + 8 * slice);
-	return KT_OK;
-}
-
-/*
- * The in-memory records of a slice for this snapshot: fn over the records
- * with key; and [*gap_from, *gap_to), the range of entries the snapshot needs
- * that memory no longer holds (empty unless two sweeps of the slice ran
- * since the snapshot began; the caller then reads those entries).
- */
-static kt_err
-mem_lookup(struct kt_store_read *r, const struct kt_recent *m,
-    const uint8_t *key, kt_recent_fn fn, void *ctx, uint64_t *gap_from,
-    uint64_t *gap_to)
-{
-	uint64_t wm, fl;
-	kt_err e = snap_wm(r, key[0], &wm);
-
-	*gap_from = *gap_to = 0;
-	if (e != KT_OK)
-		return e;
-	pthread_rwlock_rdlock(&r->s->mlock);
-	kt_recent_find(m, key, fn, ctx);
-	fl = r->s->floor[key[0]];
-	pthread_rwlock_unlock(&r->s->mlock);
-	if (fl > wm) {
-		*gap_from = wm;
-		*gap_to = fl < r->size ? fl : r->size;
-	}
-	return KT_OK;
-}
-
-kt_err
-kt_store_find_leaf(struct kt_store_read *r, const struct kt_hash *leaf_hash,
-    uint64_t *index)
-{
-	MDB_cursor *c = NULL;
-	MDB_val key = { LEAF_KEY_LEN, (void *)leaf_hash->b }, val;
-	struct leafpick p = { r, leaf_hash, 0, KT_ERR_NOT_FOUND };
-	uint64_t from, to;
-	int rc;
-	kt_err e;
-
-	if (mdb_cursor_open(r->txn, r->s->leafhash, &c) != 0)
-		return KT_ERR_IO;
-	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
-	while (rc == 0) {
-		if (val.mv_size != 8) {
-			p.e = KT_ERR_INTERNAL;
-			break;
-		}
-		if (leaf_try(&p, kt_get_be64(val.mv_data)))
-			break;
-		rc = mdb_cursor_get(c, &key, &val, MDB_NEXT_DUP);
-	}
-	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return KT_ERR_IO;
-	if (p.e != KT_ERR_NOT_FOUND)
-		goto done;
-	{
-		struct leafcand c;
-
-		memset(&c, 0, sizeof(c));
-		c.limit = r->size;
-		e = mem_lookup(r, &r->s->mleaf, leaf_hash->b, leaf_fn, &c,
-		    &from, &to);
-		if (e != KT_OK)
-			return e;
-		if (c.overflow)
-			return KT_ERR_INTERNAL;
-		for (size_t i = 0; i < c.n && !leaf_try(&p, c.idx[i]); i++)
-			;
-	}
-	for (uint64_t i = from; i < to && p.e == KT_ERR_NOT_FOUND; i++)
-		(void)leaf_try(&p, i);
-done:
-	if (p.e == KT_OK)
-		*index = p.index;
-	return p.e;
-}
-
-/* Reads entries [from, to) of the snapshot for versions of a label: the
- * rare path when memory moved on (mem_lookup). */
-static kt_err
-scan_label(struct kt_store_read *r, uint64_t from, uint64_t to,
-    const char *label, size_t len, struct pick *p)
-{
-	struct kt_entry e;
-	const uint8_t *buf;
-	size_t n;
-	kt_err ke;
-
-	for (uint64_t i = from; i < to; i++) {
-		ke = kt_store_read_entry(r, i, &buf, &n);
-		if (ke != KT_OK)
-			return ke;
-		if (kt_entry_decode(buf, n, &e) != KT_OK)
-			return KT_ERR_INTERNAL;
-		if (e.label_len == len && memcmp(e.label, label, len) == 0)
-			pick_take(p, e.version, i);
-	}
-	return KT_OK;
-}
-
-/* The latest version (want 0) or version `want` of a label in the
- * snapshot: its index in LMDB, then memory. */
-static kt_err
-find_label(struct kt_store_read *r, const char *label, size_t len,
-    uint64_t want, struct pick *p)
-{
-	MDB_cursor *c = NULL;
-	uint8_t lh[KT_HASH_LEN];
-	uint64_t from, to, v, idx;
-	int rc;
-	kt_err e;
-
-	memset(p, 0, sizeof(*p));
-	p->limit = r->size;
-	p->want = want;
-	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
-		return KT_ERR_RANGE;
-	label_hash(label, len, lh);
-	if (want == 0) {
-		if (mdb_cursor_open(r->txn, r->s->labels, &c) != 0)
-			return KT_ERR_IO;
-		rc = latest_version(c, lh, r->size, &v, &idx);
-		mdb_cursor_close(c);
-		if (rc != 0)
-			return KT_ERR_IO;
-		if (v > 0)
-			pick_take(p, v, idx);
-	} else {
-		uint8_t k[LABEL_KEY_LEN];
-		MDB_val key = { sizeof(k), k }, val;
-
-		label_key(k, lh, want);
-		rc = mdb_get(r->txn, r->s->labels, &key, &val);
-		if (rc == 0) {
-			if (val.mv_size != 8)
-				return KT_ERR_INTERNAL;
-			pick_take(p, want, kt_get_be64(val.mv_data));
-			return KT_OK;
-		}
-		if (rc != MDB_NOTFOUND)
-			return KT_ERR_IO;
-	}
-	e = mem_lookup(r, &r->s->mlab, lh, pick_fn, p, &from, &to);
-	if (e == KT_OK && from < to)
-		e = scan_label(r, from, to, label, len, p);
-	return e;
-}
-
-kt_err
-kt_store_label_count(struct kt_store_read *r, const char *label, size_t len,
-    uint64_t *count)
-{
-	struct pick p;
-	kt_err e = find_label(r, label, len, 0, &p);
-
-	*count = e == KT_OK ? p.version : 0;
-	return e;
-}
-
-kt_err
-kt_store_label_version(struct kt_store_read *r, const char *label,
-    size_t len, uint64_t version, uint64_t *index)
-{
-	struct pick p;
-	kt_err e;
-
-	if (version == 0)
-		return label == NULL || len == 0 || len > KT_LABEL_MAX ?
-		    KT_ERR_RANGE : KT_ERR_NOT_FOUND;
-	e = find_label(r, label, len, version, &p);
-	if (e != KT_OK)
-		return e;
-	if (!p.found)
-		return KT_ERR_NOT_FOUND;
-	*index = p.index;
-	return KT_OK;
+	return kt_st_read_node(r, 0, index, out);
 }
 
 kt_err
@@ -1452,7 +707,7 @@ kt_store_inclusion(struct kt_store_read *r, uint64_t index, uint64_t size,
 		pthread_mutex_unlock(&s->edge_mu);
 	}
 	have0 = r->edge.size == size ? r->edge.have : 0;
-	e = kt_merkle_inclusion_proof_cached(read_node, r, &r->edge, index,
+	e = kt_merkle_inclusion_proof_cached(kt_st_read_node, r, &r->edge, index,
 	    size, out);
 	if (e == KT_OK && r->edge.size == size && r->edge.have != have0) {
 		/* Share what this proof composed (the newest size wins). */
@@ -1476,7 +731,7 @@ kt_store_consistency(struct kt_store_read *r, uint64_t old,
 {
 	if (new_size > r->size || old > new_size)
 		return KT_ERR_RANGE;
-	return kt_merkle_consistency_proof(read_node, r, old, new_size, out);
+	return kt_merkle_consistency_proof(kt_st_read_node, r, old, new_size, out);
 }
 
 kt_err
@@ -1484,7 +739,7 @@ kt_store_root(struct kt_store_read *r, uint64_t size, struct kt_hash *out)
 {
 	if (size > r->size)
 		return KT_ERR_RANGE;
-	return kt_merkle_root(read_node, r, size, out);
+	return kt_merkle_root(kt_st_read_node, r, size, out);
 }
 
 static kt_err
@@ -1551,8 +806,8 @@ kt_store_read_tile(struct kt_store_read *r, const struct kt_tile *t,
 /* ---- writes -------------------------------------------------------------- */
 
 /* Records an LMDB failure on the write transaction and maps it. */
-static kt_err
-wfail(struct kt_store_txn *w, int rc, const char *what)
+kt_err
+kt_st_wfail(struct kt_store_txn *w, int rc, const char *what)
 {
 	w->failed = 1;
 	snprintf(w->s->werr, sizeof(w->s->werr), "%s: %s", what,
@@ -1611,7 +866,7 @@ put_tile(struct kt_store_txn *w, unsigned L, const struct wtile *t)
 	tile_key(k, L, t->index);
 	rc = mdb_put(w->txn, w->s->tiles, &key, &val, 0);
 	if (rc != 0)
-		return wfail(w, rc, "mdb_put(tile)");
+		return kt_st_wfail(w, rc, "mdb_put(tile)");
 	return KT_OK;
 }
 
@@ -1717,61 +972,6 @@ kt_store_write_size(const struct kt_store_txn *w)
 	return w->size;
 }
 
-/* The latest version of the label with hash lh as the writer sees it:
- * LMDB (with this transaction's sweeps), committed memory, this
- * transaction's records. No lock: only this thread changes memory. */
-static int
-wlatest(struct kt_store_txn *w, const uint8_t lh[KT_HASH_LEN],
-    uint64_t *version, uint64_t *index)
-{
-	struct pick p;
-	uint64_t v, idx;
-	int rc;
-
-	memset(&p, 0, sizeof(p));
-	p.limit = UINT64_MAX;
-	/* Most new labels are ruled out without descending the B-tree. */
-	if (kt_bloom_maybe(&w->s->bloom, lh)) {
-		rc = latest_version(w->lcur, lh, UINT64_MAX, &v, &idx);
-		if (rc != 0)
-			return rc;
-		if (v > 0)
-			pick_take(&p, v, idx);
-	}
-	kt_recent_find(&w->s->mlab, lh, pick_fn, &p);
-	kt_recent_find(&w->s->tlab, lh, pick_fn, &p);
-	*version = p.version;
-	*index = p.found ? p.index : KT_NO_PREV;
-	return 0;
-}
-
-kt_err
-kt_store_write_latest(struct kt_store_txn *w, const char *label, size_t len,
-    uint64_t *version, uint64_t *index)
-{
-	int rc;
-
-	*version = 0;
-	*index = KT_NO_PREV;
-	if (w->failed)
-		return KT_ERR_INTERNAL;
-	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
-		return KT_ERR_RANGE;
-	label_hash(label, len, w->last_lh);
-	memcpy(w->last_label, label, len);
-	w->last_label_len = len;
-	rc = wlatest(w, w->last_lh, version, index);
-	if (rc != 0) {
-		w->last_valid = 0;
-		return wfail(w, rc, "label lookup");
-	}
-	/* kt_store_write_append of this label usually follows: keep it. */
-	w->last_version = *version;
-	w->last_index = *index;
-	w->last_valid = 1;
-	return KT_OK;
-}
-
 kt_err
 kt_store_write_entry(struct kt_store_txn *w, uint64_t index,
     const uint8_t **buf, size_t *len)
@@ -1787,7 +987,7 @@ kt_store_write_entry(struct kt_store_txn *w, uint64_t index,
 	kt_put_be64(k, index);
 	rc = mdb_get(w->txn, w->s->entries, &key, &val);
 	if (rc != 0)
-		return wfail(w, rc, "mdb_get(entry)");
+		return kt_st_wfail(w, rc, "mdb_get(entry)");
 	*buf = val.mv_data;
 	*len = val.mv_size;
 	return KT_OK;
@@ -1813,40 +1013,20 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
 	kt_put_be64(ik, w->size);
 	/* A version that exists is refused before anything is written, so
 	 * the transaction stays usable. */
-	if (!w->last_valid || e.label_len != w->last_label_len ||
-	    memcmp(e.label, w->last_label, e.label_len) != 0) {
-		label_hash(e.label, e.label_len, w->last_lh);
-		memcpy(w->last_label, e.label, e.label_len);
-		w->last_label_len = e.label_len;
-		rc = wlatest(w, w->last_lh, &w->last_version,
-		    &w->last_index);
-		if (rc != 0) {
-			w->last_valid = 0;
-			return wfail(w, rc, "label lookup");
-		}
-		w->last_valid = 1;
-	}
-	if (e.version <= w->last_version)
-		return KT_ERR_CONFLICT;
+	ke = kt_idx_check_version(w, &e);
+	if (ke != KT_OK)
+		return ke;
 	key.mv_size = 8;
 	key.mv_data = ik;
 	val.mv_size = len;
 	val.mv_data = (void *)entry;
 	rc = mdb_put(w->txn, w->s->entries, &key, &val, MDB_APPEND);
 	if (rc != 0)
-		return wfail(w, rc, "mdb_put(entry)");
+		return kt_st_wfail(w, rc, "mdb_put(entry)");
 	kt_hash_leaf(entry, len, &h);
-	/* The index records wait in memory (see the top of this file). */
-	if (kt_recent_add(&w->s->tlab, w->last_lh, e.version,
-	    w->size) != KT_OK ||
-	    kt_recent_add(&w->s->tleaf, h.b, 0, w->size) != KT_OK) {
-		w->failed = 1;
-		snprintf(w->s->werr, sizeof(w->s->werr), "out of memory");
-		return KT_ERR_NOMEM;
-	}
-	w->last_version = e.version;
-	w->last_index = w->size;
-	w->pending++;
+	ke = kt_idx_add(w, e.version, &h, w->size);
+	if (ke != KT_OK)
+		return ke;
 	ke = wpush(w, 0, &h);
 	if (ke != KT_OK) {
 		w->failed = 1;
@@ -1914,7 +1094,7 @@ kt_store_write_checkpoint(struct kt_store_txn *w, const char *note,
 	if (rc == MDB_KEYEXIST) /* re-signed at the same size: replace */
 		rc = mdb_put(w->txn, w->s->ckpts, &key, &val, 0);
 	if (rc != 0)
-		return wfail(w, rc, "mdb_put(checkpoint)");
+		return kt_st_wfail(w, rc, "mdb_put(checkpoint)");
 	w->has_ckpt = 1;
 	w->ckpt_size = w->size;
 	return KT_OK;
@@ -1936,208 +1116,6 @@ wfinish_failed(struct kt_store *s, int full)
 		if (next > s->mapsize)
 			(void)gate_resize(s, next);
 	}
-}
-
-static int
-sweeprec_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct sweeprec)); /* key, then value */
-}
-
-/* Collects records into s->sw for a sweep. */
-struct collect {
-	struct kt_store_txn *w;
-	size_t n;
-	int label;    /* label records (key lh || version), else leaf ones */
-	int nomem;
-};
-
-static int
-collect_fn(void *ctx, const struct kt_recent_node *nd)
-{
-	struct collect *c = ctx;
-	struct kt_store *s = c->w->s;
-	struct sweeprec *r;
-
-	if (c->n == s->sw_cap) {
-		size_t cap = s->sw_cap ? s->sw_cap * 2 : 4096;
-		struct sweeprec *p = realloc(s->sw, cap * sizeof(*p));
-
-		if (p == NULL) {
-			c->nomem = 1;
-			return 1;
-		}
-		s->sw = p;
-		s->sw_cap = cap;
-	}
-	r = &s->sw[c->n++];
-	memset(r->k, 0, sizeof(r->k));
-	if (c->label)
-		label_key(r->k, nd->key, nd->version);
-	else
-		memcpy(r->k, nd->key, LEAF_KEY_LEN);
-	kt_put_be64(r->v, nd->index);
-	return 0;
-}
-
-/* Writes the records of one slice not yet in LMDB (committed memory above
- * the watermark, and this transaction's) into dbi, sorted, through one
- * cursor. *moved: how many. */
-static kt_err
-sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
-{
-	struct kt_store *s = w->s;
-	struct collect c = { w, 0, label, 0 };
-	MDB_cursor *cur = NULL;
-	MDB_val key, val;
-	int rc;
-
-	kt_recent_slice(label ? &s->mlab : &s->mleaf, slice, w->wm[slice],
-	    collect_fn, &c);
-	if (!c.nomem)
-		kt_recent_slice(label ? &s->tlab : &s->tleaf, slice, 0,
-		    collect_fn, &c);
-	if (c.nomem) {
-		w->failed = 1;
-		snprintf(s->werr, sizeof(s->werr), "out of memory");
-		return KT_ERR_NOMEM;
-	}
-	*moved = c.n;
-	if (c.n == 0)
-		return KT_OK;
-	qsort(s->sw, c.n, sizeof(*s->sw), sweeprec_cmp);
-	rc = mdb_cursor_open(w->txn, label ? s->labels : s->leafhash, &cur);
-	if (rc != 0)
-		return wfail(w, rc, "mdb_cursor_open(sweep)");
-	for (size_t i = 0; i < c.n; i++) {
-		key.mv_size = label ? LABEL_KEY_LEN : LEAF_KEY_LEN;
-		key.mv_data = s->sw[i].k;
-		val.mv_size = 8;
-		val.mv_data = s->sw[i].v;
-		rc = mdb_cursor_put(cur, &key, &val, 0);
-		if (rc != 0) {
-			mdb_cursor_close(cur);
-			return wfail(w, rc, label ? "mdb_put(label)" :
-			    "mdb_put(leafhash)");
-		}
-		/* Every label in the database is in the filter (a commit
-		 * that then fails leaves a harmless extra "maybe"). */
-		if (label && (i == 0 || memcmp(s->sw[i].k, s->sw[i - 1].k,
-		    KT_HASH_LEN) != 0) && !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
-		    kt_bloom_add(&s->bloom, s->sw[i].k) != KT_OK) {
-			mdb_cursor_close(cur);
-			w->failed = 1;
-			snprintf(s->werr, sizeof(s->werr), "out of memory");
-			return KT_ERR_NOMEM;
-		}
-	}
-	mdb_cursor_close(cur);
-	return KT_OK;
-}
-
-/*
- * Sweeps slices, in turn, while more entries than the target wait in
- * memory: each sweep moves one slice's label and leaf records into LMDB
- * and raises its watermark to this transaction's size.
- */
-static kt_err
-sweep(struct kt_store_txn *w)
-{
-	struct kt_store *s = w->s;
-	uint64_t target = w->size / RECENT_DIV;
-	uint8_t buf[SWEPT_BYTES];
-	size_t moved, leaves;
-	unsigned k = 0;
-	MDB_val key = { 5, (void *)"swept" }, val = { sizeof(buf), buf };
-	int rc;
-	kt_err e;
-
-	if (target < RECENT_MIN)
-		target = RECENT_MIN;
-	if (target > RECENT_MAX)
-		target = RECENT_MAX;
-	for (; k < SLICES && w->pending > target; k++) {
-		unsigned slice = s->next_slice;
-
-		e = sweep_db(w, slice, 1, &moved);
-		if (e == KT_OK)
-			e = sweep_db(w, slice, 0, &leaves);
-		if (e != KT_OK)
-			return e;
-		w->swept[slice] = 1;
-		w->old_wm[slice] = w->wm[slice];
-		w->wm[slice] = w->size;
-		w->pending -= moved < w->pending ? moved : w->pending;
-		s->next_slice = (slice + 1) % SLICES;
-	}
-	if (k == 0)
-		return KT_OK;
-	for (unsigned i = 0; i < SLICES; i++)
-		kt_put_be64(buf + 8 * i, w->wm[i]);
-	rc = mdb_put(w->txn, s->meta, &key, &val, 0);
-	if (rc != 0)
-		return wfail(w, rc, "mdb_put(swept)");
-	return KT_OK;
-}
-
-/* Moves every record of `from` to the end of its slice in `to`. */
-static kt_err
-merge_recent(struct kt_recent *to, struct kt_recent *from)
-{
-	for (unsigned sl = 0; sl < SLICES; sl++) {
-		for (uint32_t i = from->head[sl]; i != UINT32_MAX;
-		    i = from->pool[i].snext) {
-			const struct kt_recent_node *n = &from->pool[i];
-
-			if (kt_recent_add(to, n->key, n->version, n->index) !=
-			    KT_OK)
-				return KT_ERR_NOMEM;
-		}
-	}
-	kt_recent_drop_from(from, 0);
-	return KT_OK;
-}
-
-/*
- * Just before the commit, under the memory lock: drops the records of the
- * slices this transaction swept that an earlier sweep already put in
- * LMDB (below their old watermark, committed), and adds this
- * transaction's records (readers of older snapshots skip them by index).
- */
-static kt_err
-mem_publish(struct kt_store_txn *w)
-{
-	struct kt_store *s = w->s;
-	kt_err e;
-
-	pthread_rwlock_wrlock(&s->mlock);
-	for (unsigned sl = 0; sl < SLICES; sl++) {
-		if (!w->swept[sl])
-			continue;
-		(void)kt_recent_drop_below(&s->mlab, sl, w->old_wm[sl]);
-		(void)kt_recent_drop_below(&s->mleaf, sl, w->old_wm[sl]);
-		if (s->floor[sl] < w->old_wm[sl])
-			s->floor[sl] = w->old_wm[sl];
-	}
-	e = merge_recent(&s->mlab, &s->tlab);
-	if (e == KT_OK)
-		e = merge_recent(&s->mleaf, &s->tleaf);
-	pthread_rwlock_unlock(&s->mlock);
-	return e;
-}
-
-/* After a failed commit: memory forgets this transaction's records. */
-static void
-mem_unpublish(struct kt_store_txn *w)
-{
-	struct kt_store *s = w->s;
-
-	pthread_rwlock_wrlock(&s->mlock);
-	kt_recent_drop_from(&s->mlab, w->size0);
-	kt_recent_drop_from(&s->mleaf, w->size0);
-	pthread_rwlock_unlock(&s->mlock);
-	kt_recent_drop_from(&s->tlab, 0);
-	kt_recent_drop_from(&s->tleaf, 0);
 }
 
 /* Readers may now see checkpoints up to size (it only grows). */
@@ -2240,7 +1218,7 @@ commit_txn(struct kt_store_txn *w)
 		kt_store_write_abort(w);
 		return KT_ERR_INTERNAL;
 	}
-	e = w->size != w->size0 ? sweep(w) : KT_OK;
+	e = w->size != w->size0 ? kt_idx_sweep(w) : KT_OK;
 	if (e != KT_OK) {
 		kt_store_write_abort(w);
 		return e;
@@ -2256,10 +1234,10 @@ commit_txn(struct kt_store_txn *w)
 	}
 	mdb_cursor_close(w->lcur);
 	w->lcur = NULL;
-	e = mem_publish(w);
+	e = kt_idx_publish(w);
 	if (e != KT_OK) {
 		snprintf(s->werr, sizeof(s->werr), "out of memory");
-		mem_unpublish(w);
+		kt_idx_unpublish(w);
 		mdb_txn_abort(w->txn);
 		w->txn = NULL;
 		wfinish_failed(s, 0);
@@ -2269,7 +1247,7 @@ commit_txn(struct kt_store_txn *w)
 		/* As if mdb_txn_commit failed: after the records went public. */
 		s->fail_commits--;
 		snprintf(s->werr, sizeof(s->werr), "injected commit failure");
-		mem_unpublish(w);
+		kt_idx_unpublish(w);
 		mdb_txn_abort(w->txn);
 		w->txn = NULL;
 		wfinish_failed(s, 0);
@@ -2280,7 +1258,7 @@ commit_txn(struct kt_store_txn *w)
 	if (rc != 0) {
 		snprintf(s->werr, sizeof(s->werr), "mdb_txn_commit: %s",
 		    mdb_strerror(rc));
-		mem_unpublish(w);
+		kt_idx_unpublish(w);
 		wfinish_failed(s, rc == MDB_MAP_FULL);
 		return rc == MDB_MAP_FULL ? KT_ERR_BUSY : KT_ERR_IO;
 	}

@@ -1,6 +1,7 @@
 /*
- * store.h: kt-logd's LMDB storage. The only file that includes lmdb.h is
- * store.c. One LMDB environment in the data folder holds:
+ * store.h: kt-logd's LMDB storage. Only its implementation (store.c,
+ * store_index.c, store_impl.h) includes lmdb.h. One LMDB environment in
+ * the data folder holds:
  *   - entries by leaf index (the encoded kt entries),
  *   - hash tiles (tlog-tiles, height 8; kept so that any node needed by an
  *     inclusion or consistency proof, for any older size, is a read of a
