@@ -4,11 +4,11 @@
  * index (8 bytes of the hash -> u64 BE leaf index, DUPSORT).
  *
  * Both take random keys: written straight into B-trees, every new entry
- * would dirty about one 4 KiB
- * page of each (copied, written and synced at every commit). So they are
- * written late and in bulk. Index records are split into 256 slices by the
- * first byte of their key (the label's SHA-256, the leaf hash), and each
- * slice has a watermark W[s] (meta "swept"): the records of entries below
+ * would dirty about one 4 KiB page of each (copied, written and synced at
+ * every commit). So they are written late and in bulk. Index records are
+ * split into 256 slices by the first byte of their key (the label's
+ * SHA-256, the leaf hash), and each slice has a watermark W[s] (meta
+ * "swept"): the records of entries below
  * W[s] are in LMDB, those of newer entries are only in memory (recent.c),
  * rebuilt at open from the entries themselves (which are appended in order,
  * so a commit writes them on a page or two). While more than ~1/16 of the
