@@ -8,15 +8,15 @@
  * every commit). So they are written late and in bulk. Index records are
  * split into 256 slices by the first byte of their key (the label's
  * SHA-256, the leaf hash), and each slice has a watermark W[s] (meta
- * "swept"): the records of entries below
- * W[s] are in LMDB, those of newer entries are only in memory (recent.c),
- * rebuilt at open from the entries themselves (which are appended in order,
- * so a commit writes them on a page or two). While more than ~1/16 of the
- * entries (at least 1 Ki, at most 256 Ki) are only in memory, a commit
- * moves the next slice, in turn, into LMDB in key order and raises its
- * watermark to the new size. A slice's records thus reach its part of the
- * B-tree together, several per page, and the work per commit stays
- * proportional to the batch (no merge stalls).
+ * "swept"): the records of entries below W[s] are in LMDB, those of newer
+ * entries are only in memory (recent.c), rebuilt at open from the entries
+ * themselves (which are appended in order, so a commit writes them on a
+ * page or two). While more than ~1/16 of the entries (at least 1 Ki, at
+ * most 256 Ki) are only in memory, a commit moves the next slice, in turn,
+ * into LMDB in key order and raises its watermark to the new size. A
+ * slice's records thus reach its part of the B-tree together, several per
+ * page, and the work per commit stays proportional to the batch (no merge
+ * stalls).
  *
  * A reader looks in its snapshot's B-trees and in memory (records of
  * entries below its snapshot's size). The writer adds a batch's records to
