@@ -1237,21 +1237,14 @@ commit_txn(struct kt_store_txn *w)
 	e = kt_idx_publish(w);
 	if (e != KT_OK) {
 		snprintf(s->werr, sizeof(s->werr), "out of memory");
-		kt_idx_unpublish(w);
-		mdb_txn_abort(w->txn);
-		w->txn = NULL;
-		wfinish_failed(s, 0);
-		return e;
+		goto unpublish;
 	}
 	if (s->fail_commits > 0) {
 		/* As if mdb_txn_commit failed: after the records went public. */
 		s->fail_commits--;
 		snprintf(s->werr, sizeof(s->werr), "injected commit failure");
-		kt_idx_unpublish(w);
-		mdb_txn_abort(w->txn);
-		w->txn = NULL;
-		wfinish_failed(s, 0);
-		return KT_ERR_IO;
+		e = KT_ERR_IO;
+		goto unpublish;
 	}
 	rc = mdb_txn_commit(w->txn);
 	w->txn = NULL;
@@ -1270,6 +1263,13 @@ commit_txn(struct kt_store_txn *w)
 	s->wopen = 0;
 	gate_leave(s);
 	return KT_OK;
+unpublish:
+	/* Failed after the records went public, before LMDB committed. */
+	kt_idx_unpublish(w);
+	mdb_txn_abort(w->txn);
+	w->txn = NULL;
+	wfinish_failed(s, 0);
+	return e;
 }
 
 void

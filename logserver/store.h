@@ -46,9 +46,10 @@ void kt_store_close(struct kt_store *s);
 
 /* ---- reads: each inside one read-only snapshot -------------------------- */
 
-/* Begins a snapshot of the latest committed state. End with
- * kt_store_read_end on every path. Any thread; cheap (no locks taken
- * against the writer). Keep snapshots short and never hold one while
+/* Begins a snapshot of the latest durable state. End with
+ * kt_store_read_end on every path. Any thread; cheap (label and leaf-hash
+ * lookups share a lock with the writer's in-memory index updates only,
+ * never with its I/O). Keep snapshots short and never hold one while
  * waiting for the sequencer: growing the map (rare) waits until open
  * snapshots end. KT_ERR_BUSY if all LMDB reader slots are in use. */
 KT_MUST_CHECK kt_err kt_store_read_begin(struct kt_store *s,

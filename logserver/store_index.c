@@ -139,23 +139,26 @@ mlock_init(pthread_rwlock_t *l)
 #endif
 }
 
-/* The watermarks of a snapshot (all 0 before the first sweep). */
+/* Watermark i of a transaction: i = 0..SLICES-1 into wm[0..n). All 0
+ * before the first sweep. An LMDB code (MDB_CORRUPTED for a bad value). */
 static int
-read_swept(MDB_txn *txn, MDB_dbi meta, uint64_t wm[SLICES])
+read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first, uint64_t *wm,
+    unsigned n)
 {
 	MDB_val v;
 	int rc = meta_get(txn, meta, "swept", &v);
 
 	if (rc == MDB_NOTFOUND) {
-		memset(wm, 0, SLICES * sizeof(wm[0]));
+		memset(wm, 0, n * sizeof(wm[0]));
 		return 0;
 	}
 	if (rc != 0)
 		return rc;
 	if (v.mv_size != SWEPT_BYTES)
 		return MDB_CORRUPTED;
-	for (unsigned i = 0; i < SLICES; i++)
-		wm[i] = kt_get_be64((const uint8_t *)v.mv_data + 8 * i);
+	for (unsigned i = 0; i < n; i++)
+		wm[i] = kt_get_be64((const uint8_t *)v.mv_data +
+		    8 * (first + i));
 	return 0;
 }
 
@@ -180,7 +183,7 @@ mem_load(struct kt_store *s, char *err, size_t errlen)
 	s->pending = 0;
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc == 0)
-		rc = read_swept(txn, s->meta, s->wm);
+		rc = read_swept(txn, s->meta, 0, s->wm, SLICES);
 	if (rc != 0)
 		goto out;
 	for (unsigned j = 0; j < SLICES; j++) {
@@ -398,24 +401,6 @@ leaf_fn(void *ctx, const struct kt_recent_node *nd)
 	return 0;
 }
 
-/* The snapshot's watermark of one slice. */
-static kt_err
-snap_wm(struct kt_store_read *r, unsigned slice, uint64_t *wm)
-{
-	MDB_val v;
-	int rc = meta_get(r->txn, r->s->meta, "swept", &v);
-
-	*wm = 0;
-	if (rc == MDB_NOTFOUND)
-		return KT_OK;
-	if (rc != 0)
-		return KT_ERR_IO;
-	if (v.mv_size != SWEPT_BYTES)
-		return KT_ERR_INTERNAL;
-	*wm = kt_get_be64((const uint8_t *)v.mv_data + 8 * slice);
-	return KT_OK;
-}
-
 /*
  * The in-memory records of a slice for this snapshot: fn over the records
  * with key; and [*gap_from, *gap_to), the range of entries the snapshot needs
@@ -428,11 +413,11 @@ mem_lookup(struct kt_store_read *r, const struct kt_recent *m,
     uint64_t *gap_to)
 {
 	uint64_t wm, fl;
-	kt_err e = snap_wm(r, key[0], &wm);
+	int rc = read_swept(r->txn, r->s->meta, key[0], &wm, 1);
 
 	*gap_from = *gap_to = 0;
-	if (e != KT_OK)
-		return e;
+	if (rc != 0)
+		return rc == MDB_CORRUPTED ? KT_ERR_INTERNAL : KT_ERR_IO;
 	pthread_rwlock_rdlock(&r->s->mlock);
 	kt_recent_find(m, key, fn, ctx);
 	fl = r->s->floor[key[0]];
