@@ -211,16 +211,57 @@ jb_b64(struct jb *b, const uint8_t *bin, size_t n)
 	b->p[b->len] = '\0';
 }
 
+#define HASH_B64_LEN 44 /* base64 of KT_HASH_LEN bytes, padded */
+
+/*
+ * What the results of one answer (a batch, a page of history) share, so
+ * that each is written once: the checkpoint as JSON text, and the base64
+ * of the last proof's hashes. Proofs of neighbouring leaves to one size
+ * differ only below the level where their paths meet, so most hashes of
+ * the next proof are copied instead of encoded again.
+ */
+struct answer_memo {
+	struct jb cp;
+	struct kt_proof last;
+	char text[KT_MAX_PROOF][HASH_B64_LEN];
+};
+
 static void
-jb_proof(struct jb *b, const struct kt_proof *p)
+memo_init(struct answer_memo *m)
 {
-	jb_lit(b, "[");
+	m->cp = (struct jb){ 0 };
+	m->last.n = 0;
+}
+
+static void
+jb_proof(struct jb *b, const struct kt_proof *p, struct answer_memo *m)
+{
+	if (!jb_reserve(b, 2 + p->n * (HASH_B64_LEN + 3)))
+		return;
+	b->p[b->len++] = '[';
 	for (size_t i = 0; i < p->n; i++) {
+		char *o = b->p + b->len;
 		if (i)
-			jb_lit(b, ",");
-		jb_b64(b, p->h[i].b, KT_HASH_LEN);
+			*o++ = ',';
+		*o++ = '"';
+		if (m == NULL) {
+			b64_encode(p->h[i].b, KT_HASH_LEN, o);
+		} else {
+			if (i >= m->last.n || memcmp(m->last.h[i].b,
+			    p->h[i].b, KT_HASH_LEN) != 0) {
+				b64_encode(p->h[i].b, KT_HASH_LEN, m->text[i]);
+				m->last.h[i] = p->h[i];
+			}
+			memcpy(o, m->text[i], HASH_B64_LEN);
+		}
+		o += HASH_B64_LEN;
+		*o++ = '"';
+		b->len = (size_t)(o - b->p);
 	}
-	jb_lit(b, "]");
+	if (m != NULL && m->last.n < p->n)
+		m->last.n = p->n;
+	b->p[b->len++] = ']';
+	b->p[b->len] = '\0';
 }
 
 /* ---- answers ---------------------------------------------------------- */
@@ -591,12 +632,13 @@ timed_inclusion(struct kt_api *api, struct kt_store_read *r, uint64_t index,
  * Appends "entry", "leaf_hash" (if with_leaf) and "proof" fields for leaf
  * `index` in the tree of `size` leaves.
  */
-static kt_err put_checkpoint(struct jb *b, struct kt_store_read *r);
+static kt_err put_checkpoint(struct jb *b, struct kt_store_read *r,
+    struct answer_memo *m);
 
 static kt_err
 put_entry_fields(struct kt_api *api, struct jb *b, struct kt_store_read *r,
     uint64_t index, uint64_t size, int with_leaf, int with_cp,
-    const char **what)
+    struct answer_memo *m, const char **what)
 {
 	const uint8_t *ent;
 	size_t elen;
@@ -621,7 +663,7 @@ put_entry_fields(struct kt_api *api, struct jb *b, struct kt_store_read *r,
 	if (with_cp) {
 		*what = "checkpoint";
 		jb_lit(b, ",");
-		if ((e = put_checkpoint(b, r)) != KT_OK)
+		if ((e = put_checkpoint(b, r, m)) != KT_OK)
 			return e;
 	}
 	*what = "inclusion proof";
@@ -633,22 +675,35 @@ put_entry_fields(struct kt_api *api, struct jb *b, struct kt_store_read *r,
 	jb_lit(b, ",\"size\":");
 	jb_u64(b, size);
 	jb_lit(b, ",\"hashes\":");
-	jb_proof(b, &p);
+	jb_proof(b, &p, m);
 	jb_lit(b, "}");
 	return KT_OK;
 }
 
+/* The "checkpoint" field; with a memo, escaped once per answer. */
 static kt_err
-put_checkpoint(struct jb *b, struct kt_store_read *r)
+put_checkpoint(struct jb *b, struct kt_store_read *r, struct answer_memo *m)
 {
 	const char *note;
 	size_t len;
-	kt_err e = kt_store_read_checkpoint(r, &note, &len);
+	kt_err e;
 
-	if (e != KT_OK)
+	if (m != NULL && m->cp.len != 0 && !m->cp.failed) {
+		jb_raw(b, m->cp.p, m->cp.len);
+		return KT_OK;
+	}
+	if ((e = kt_store_read_checkpoint(r, &note, &len)) != KT_OK)
 		return e;
-	jb_lit(b, "\"checkpoint\":");
-	jb_str(b, note, len);
+	if (m == NULL) {
+		jb_lit(b, "\"checkpoint\":");
+		jb_str(b, note, len);
+		return KT_OK;
+	}
+	jb_lit(&m->cp, "\"checkpoint\":");
+	jb_str(&m->cp, note, len);
+	if (m->cp.failed)
+		return KT_ERR_NOMEM;
+	jb_raw(b, m->cp.p, m->cp.len);
 	return KT_OK;
 }
 
@@ -733,9 +788,11 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 	struct qspec q[] = { { .name = "from" } };
 	uint64_t count = 0, size, idx, version, from = 1;
 	const char *what = "label";
+	struct answer_memo memo;
 	struct jb b = { 0 };
 	kt_err e;
 
+	memo_init(&memo);
 	seglen = strlen(seg) - (history ? strlen("/history") : 0);
 	if (!path_label(api, seg, seglen, label, &llen, resp))
 		return;
@@ -763,7 +820,7 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 	if (history) {
 		jb_lit(&b, ",");
 		what = "checkpoint";
-		if ((e = put_checkpoint(&b, r)) != KT_OK)
+		if ((e = put_checkpoint(&b, r, &memo)) != KT_OK)
 			goto fail;
 	}
 	if (!history) {
@@ -780,7 +837,7 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 		jb_u64(&b, idx);
 		jb_lit(&b, ",");
 		if ((e = put_entry_fields(api, &b, r, idx, size, 1, 1,
-		    &what)) != KT_OK)
+		    NULL, &what)) != KT_OK)
 			goto fail;
 		jb_lit(&b, "}\n");
 	} else {
@@ -811,7 +868,7 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 			jb_u64(&b, idx);
 			jb_lit(&b, ",");
 			if ((e = put_entry_fields(api, &b, r, idx, size, 0, 0,
-			    &what)) != KT_OK)
+			    &memo, &what)) != KT_OK)
 				goto fail;
 			jb_lit(&b, "}");
 		}
@@ -829,6 +886,7 @@ fail:
 	store_error(resp, e, what);
 out:
 	free(b.p);
+	free(memo.cp.p);
 	read_end(r);
 }
 
@@ -966,7 +1024,7 @@ get_inclusion(struct kt_api *api, const struct kt_api_req *req,
 	jb_lit(&b, ",\"size\":");
 	jb_u64(&b, size);
 	jb_lit(&b, ",\"hashes\":");
-	jb_proof(&b, &p);
+	jb_proof(&b, &p, NULL);
 	jb_lit(&b, "}\n");
 	resp_jb(resp, &b);
 out:
@@ -1016,7 +1074,7 @@ get_consistency(struct kt_api *api, const struct kt_api_req *req,
 	jb_lit(&b, ",\"new\":");
 	jb_u64(&b, nsize);
 	jb_lit(&b, ",\"hashes\":");
-	jb_proof(&b, &p);
+	jb_proof(&b, &p, NULL);
 	jb_lit(&b, "}\n");
 	resp_jb(resp, &b);
 out:
@@ -1500,15 +1558,15 @@ kt_api_submit(struct kt_api *api, struct kt_api_write *w,
 
 static void
 put_result(struct kt_api *api, struct jb *b, struct kt_store_read *r,
-    uint64_t size, const struct kt_seq_res *res, const char **what,
-    kt_err *e)
+    uint64_t size, const struct kt_seq_res *res, struct answer_memo *m,
+    const char **what, kt_err *e)
 {
 	jb_lit(b, "{\"index\":");
 	jb_u64(b, res->index);
 	jb_lit(b, ",\"version\":");
 	jb_u64(b, res->version);
 	jb_lit(b, ",");
-	*e = put_entry_fields(api, b, r, res->index, size, 1, 1, what);
+	*e = put_entry_fields(api, b, r, res->index, size, 1, 1, m, what);
 	jb_lit(b, "}");
 }
 
@@ -1525,14 +1583,21 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 {
 	struct kt_store_read *r = NULL;
 	const char *what = "snapshot";
+	struct answer_memo memo;
 	struct jb b = { 0 };
 	uint64_t size;
 	kt_err e = KT_OK;
 
+	memo_init(&memo);
 	if (w->err == KT_ERR_BUSY) {
 		kt_api_error(resp, KT_ERR_BUSY, w->queued ? "the log is "
 		    "shutting down; retry later" : "the write queue is full "
 		    "or the log is stopping; retry later");
+		return;
+	}
+	if (w->err == KT_ERR_NOMEM && !w->queued) {
+		/* Refused before it was queued: nothing was written. */
+		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
 		return;
 	}
 	if (w->err != KT_OK) {
@@ -1560,7 +1625,7 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 	 * reserve once instead of growing a megabyte answer by doubling. */
 	jb_reserve(&b, w->n * 1280 + 512);
 	if (!w->batch) {
-		put_result(api, &b, r, size, &w->res[0], &what, &e);
+		put_result(api, &b, r, size, &w->res[0], NULL, &what, &e);
 		if (e != KT_OK)
 			goto fail;
 		jb_lit(&b, "\n");
@@ -1578,7 +1643,8 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 				jb_lit(&b, "}");
 				continue;
 			}
-			put_result(api, &b, r, size, &w->res[i], &what, &e);
+			put_result(api, &b, r, size, &w->res[i], &memo, &what,
+			    &e);
 			if (e != KT_OK)
 				goto fail;
 		}
@@ -1591,6 +1657,7 @@ fail:
 	free(b.p);
 	store_error(resp, e, what);
 out:
+	free(memo.cp.p);
 	read_end(r);
 }
 
