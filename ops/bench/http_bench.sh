@@ -17,6 +17,12 @@
 #           durable-append figure
 #   batch   POST /v1/keys:batch, 1000 entries each (http_batch.lua)
 #   proof   GET /v1/proof/inclusion for random leaves (http_proof.lua)
+# Beside the ceiling, two floor servers (ops/bench/floor.c) show what the
+# issue's write API costs before any kt code runs, in the same rounds:
+#   unique  floor commit: suspend the connection, one durable LMDB commit per
+#           hand-off batch (one 200-byte record per request), resume
+#   batch   floor batch: jansson parse of the 1000 entries and an answer of
+#           kt's size and shape (no hashing, no store)
 # Then, kt-logd only, p99 submission->integration latency at half the
 # median peak unique-POST rate: wrk has no rate limit (wrk2 is not in
 # Debian), so http_paced.lua gives each connection a fixed pause between
@@ -43,7 +49,7 @@ command -v wrk >/dev/null || { echo "http_bench: wrk missing (ops/deps --bench)"
 [ -f "$shared/bench/ceiling.c" ] || { echo "http_bench: no $shared/bench/ceiling.c (set KT_SHARED)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kt-http-bench.XXXXXX")
-kt_pid= ceil_pid=
+kt_pid= ceil_pid= fc_pid= fb_pid=
 stop_pid() {
 	[ -n "$1" ] || return 0
 	kill -TERM "$1" 2>/dev/null || return 0
@@ -55,6 +61,8 @@ stop_pid() {
 cleanup() {
 	stop_pid "$kt_pid"; kt_pid=
 	stop_pid "$ceil_pid"; ceil_pid=
+	stop_pid "$fc_pid"; fc_pid=
+	stop_pid "$fb_pid"; fb_pid=
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -64,6 +72,8 @@ trap 'exit 130' INT TERM
 ninja -C "$build" logserver/kt-logd >/dev/null
 cc -O2 -o "$work/ceiling" "$shared/bench/ceiling.c" \
 	$(pkg-config --cflags --libs libmicrohttpd)
+cc -O2 -o "$work/floor" "$bench/floor.c" \
+	$(pkg-config --cflags --libs libmicrohttpd jansson lmdb) -lpthread
 logd=$build/logserver/kt-logd
 
 free_port() {
@@ -92,6 +102,18 @@ ceil_pid=$!
 sleep 0.3
 kill -0 "$ceil_pid" || { echo "http_bench: ceiling did not start" >&2; exit 1; }
 ceil=http://127.0.0.1:$ceil_port
+
+mkdir "$work/floordb"
+fc_port=$(free_port)
+"$work/floor" commit "$fc_port" "$work/floordb" &
+fc_pid=$!
+fb_port=$(free_port)
+"$work/floor" batch "$fb_port" &
+fb_pid=$!
+sleep 0.3
+kill -0 "$fc_pid" && kill -0 "$fb_pid" || { echo "http_bench: floor did not start" >&2; exit 1; }
+fc=http://127.0.0.1:$fc_port
+fb=http://127.0.0.1:$fb_port
 
 # rps FILE: the Requests/sec figure of a wrk report.
 rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
@@ -123,8 +145,10 @@ for r in $(seq 1 "$rounds"); do
 	run_wrk "$work/kt_uniq" "$bench/http_post.lua" "$kt/v1/keys"
 	u1=$(metric kt_entries_appended_total)
 	run_wrk "$work/ce_uniq" "$bench/http_post.lua" "$ceil/v1/keys"
+	run_wrk "$work/fl_uniq" "$bench/http_post.lua" "$fc/v1/keys"
 	run_wrk "$work/kt_batch" "$bench/http_batch.lua" "$kt/v1/keys:batch"
 	run_wrk "$work/ce_batch" "$bench/http_batch.lua" "$ceil/v1/keys:batch"
+	run_wrk "$work/fl_batch" "$bench/http_batch.lua" "$fb/v1/keys:batch"
 	n=$(size)
 	run_wrk "$work/kt_proof" "$bench/http_proof.lua" "$kt" "$n"
 	run_wrk "$work/ce_proof" "$bench/http_proof.lua" "$ceil" "$n"
@@ -135,6 +159,8 @@ for r in $(seq 1 "$rounds"); do
 		echo "kt_uniq $(rps "$work/kt_uniq")"
 		echo "kt_uniq_appended $(awk -v a="$u0" -v b="$u1" -v d="$dur" 'BEGIN { printf "%.0f", (b - a) / d }')"
 		echo "ce_uniq $(rps "$work/ce_uniq")"
+		echo "fl_uniq $(rps "$work/fl_uniq")"
+		echo "fl_batch $(rps "$work/fl_batch")"
 		echo "kt_batch $(rps "$work/kt_batch")"
 		echo "ce_batch $(rps "$work/ce_batch")"
 		echo "kt_proof $(rps "$work/kt_proof")"
@@ -148,6 +174,7 @@ kt_batch=$(med kt_batch); ce_batch=$(med ce_batch)
 kt_proof=$(med kt_proof); ce_proof=$(med ce_proof)
 appended=$(med kt_appended)
 kt_uniq=$(med kt_uniq); ce_uniq=$(med ce_uniq)
+fl_uniq=$(med fl_uniq); fl_batch=$(med fl_batch)
 uniq_appended=$(med kt_uniq_appended)
 
 # Latency at half the peak rate of durable single-key appends.
@@ -186,6 +213,9 @@ single-key POST, new labels      $(printf '%9.0f %12.0f %12s' "$kt_uniq" "$ce_un
   appended entries/s             $(printf '%9.0f' "$uniq_appended")
 batch POST, 1000 entries (req/s) $(printf '%9.1f %12.1f %12s' "$kt_batch" "$ce_batch" "$(ratio "$kt_batch" "$ce_batch")")
   entries/s                      $(printf '%9.0f' "$(awk -v b="$kt_batch" 'BEGIN { print b * 1000 }')")                             >= 300000
+floors (ops/bench/floor.c), the least the write API costs here:
+  suspend + durable LMDB commit  $(printf '%9.0f %12s %12s' "$fl_uniq" "" "$(ratio "$fl_uniq" "$ce_uniq")")   (kt/floor $(ratio "$kt_uniq" "$fl_uniq"))
+  batch parse + answer, entries/s $(printf '%8.0f %12s %12s' "$(awk -v b="$fl_batch" 'BEGIN { print b * 1000 }')" "" "")   (kt/floor $(ratio "$kt_batch" "$fl_batch"))
 inclusion proofs GET (req/s)     $(printf '%9.0f %12.0f %12s' "$kt_proof" "$ce_proof" "$(ratio "$kt_proof" "$ce_proof")")   >= 0.50
 latency at half the peak write rate (target rate $half/s, pause ${pause} ms per connection):
   achieved $paced_rps req/s; wrk p50 $paced_p50, p99 ${paced_p99} ms (target p99 <= 20 ms)
