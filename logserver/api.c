@@ -945,6 +945,27 @@ out:
 
 /* ---- GET /v1/proof/inclusion ------------------------------------------ */
 
+/* A proof answer: {"<n1>": v1, "<n2>": v2, "hashes": [...]}. */
+static void
+answer_proof(struct kt_api_resp *resp, const char *n1, uint64_t v1,
+    const char *n2, uint64_t v2, const struct kt_proof *p)
+{
+	struct jb b = { 0 };
+
+	jb_lit(&b, "{\"");
+	jb_lit(&b, n1);
+	jb_lit(&b, "\":");
+	jb_u64(&b, v1);
+	jb_lit(&b, ",\"");
+	jb_lit(&b, n2);
+	jb_lit(&b, "\":");
+	jb_u64(&b, v2);
+	jb_lit(&b, ",\"hashes\":");
+	jb_proof(&b, p, NULL);
+	jb_lit(&b, "}\n");
+	resp_jb(resp, &b);
+}
+
 static void
 get_inclusion(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
@@ -955,7 +976,6 @@ get_inclusion(struct kt_api *api, const struct kt_api_req *req,
 	uint64_t index = 0, size, cur;
 	struct kt_hash leaf;
 	struct kt_proof p;
-	struct jb b = { 0 };
 	kt_err e;
 
 	if (!parse_query(req, q, 3, resp))
@@ -1019,14 +1039,7 @@ get_inclusion(struct kt_api *api, const struct kt_api_req *req,
 		store_error(resp, e, "inclusion proof");
 		goto out;
 	}
-	jb_lit(&b, "{\"index\":");
-	jb_u64(&b, index);
-	jb_lit(&b, ",\"size\":");
-	jb_u64(&b, size);
-	jb_lit(&b, ",\"hashes\":");
-	jb_proof(&b, &p, NULL);
-	jb_lit(&b, "}\n");
-	resp_jb(resp, &b);
+	answer_proof(resp, "index", index, "size", size, &p);
 out:
 	read_end(r);
 }
@@ -1041,7 +1054,6 @@ get_consistency(struct kt_api *api, const struct kt_api_req *req,
 	struct kt_store_read *r = NULL;
 	uint64_t old, nsize, cur, t0;
 	struct kt_proof p;
-	struct jb b = { 0 };
 	kt_err e;
 
 	if (!parse_query(req, q, 2, resp) || !query_u64(&q[0], &old, resp) ||
@@ -1069,14 +1081,7 @@ get_consistency(struct kt_api *api, const struct kt_api_req *req,
 		store_error(resp, e, "consistency proof");
 		goto out;
 	}
-	jb_lit(&b, "{\"old\":");
-	jb_u64(&b, old);
-	jb_lit(&b, ",\"new\":");
-	jb_u64(&b, nsize);
-	jb_lit(&b, ",\"hashes\":");
-	jb_proof(&b, &p, NULL);
-	jb_lit(&b, "}\n");
-	resp_jb(resp, &b);
+	answer_proof(resp, "old", old, "new", nsize, &p);
 out:
 	read_end(r);
 }
