@@ -480,16 +480,15 @@ parse_query(const struct kt_api_req *req, struct qspec *q, size_t nq,
 			    "has no value", s->name);
 			return 0;
 		}
+		/* Decoded with room for the NUL: pct_decode writes none. */
+		memset(s->value, 0, sizeof s->value);
 		n = pct_decode(p->value, strlen(p->value), 1, s->value,
 		    sizeof s->value - 1);
-		/* The bound is pct_decode's; restated for -O3's
-		 * -Wstringop-overflow, which cannot see it. */
-		if (n < 0 || (size_t)n >= sizeof s->value) {
+		if (n < 0) {
 			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
 			    "is badly percent-encoded or too long", s->name);
 			return 0;
 		}
-		s->value[n] = '\0';
 	}
 	return 1;
 }
