@@ -1264,7 +1264,8 @@ get_metrics(struct kt_api *api, const struct kt_api_req *req,
 	}
 	pthread_rwlock_unlock(&api->seq_lock);
 	if (kt_metrics_render(api->metrics, stp, size,
-	    kt_store_disk_bytes(api->store), &body, &len) != KT_OK) {
+	    kt_store_disk_bytes(api->store), kt_store_writable(api->store),
+	    &body, &len) != KT_OK) {
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
 		return;
 	}

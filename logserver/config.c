@@ -354,5 +354,13 @@ kt_config_check(const struct kt_config *c, char *err, size_t errlen)
 		    "seq_max_batch (%zu)", c->seq_max_queue, c->seq_max_batch);
 		return KT_ERR_RANGE;
 	}
+	/* A quorum no set of these witnesses can meet would leave
+	 * /checkpoint on the log's own signature for ever. */
+	if (c->nwitnesses > 0 && c->witness_quorum > c->nwitnesses) {
+		snprintf(err, errlen, "witness_quorum (%u) is more than the %zu "
+		    "witness(es) given", (unsigned)c->witness_quorum,
+		    (size_t)c->nwitnesses);
+		return KT_ERR_RANGE;
+	}
 	return KT_OK;
 }

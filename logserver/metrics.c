@@ -152,7 +152,8 @@ hist_us(struct out *o, const char *name, const char *help,
 
 kt_err
 kt_metrics_render(struct kt_metrics *m, const struct kt_seq_stats *seq,
-    uint64_t tree_size, uint64_t disk_bytes, char **out, size_t *len)
+    uint64_t tree_size, uint64_t disk_bytes, int writable, char **out,
+    size_t *len)
 {
 	struct out o = { .p = malloc(8192), .cap = 8192 };
 
@@ -164,6 +165,9 @@ kt_metrics_render(struct kt_metrics *m, const struct kt_seq_stats *seq,
 	outf(&o, "# HELP kt_tree_size Leaves in the latest checkpoint.\n"
 	    "# TYPE kt_tree_size gauge\nkt_tree_size %llu\n",
 	    (unsigned long long)tree_size);
+	outf(&o, "# HELP kt_writable 1 while writes are accepted; 0 after a "
+	    "failed sync of the data file stopped them (restart kt-logd).\n"
+	    "# TYPE kt_writable gauge\nkt_writable %d\n", writable ? 1 : 0);
 	outf(&o, "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
 	    "# TYPE kt_db_bytes gauge\nkt_db_bytes %llu\n",
 	    (unsigned long long)disk_bytes);

@@ -58,10 +58,11 @@ const char *kt_metrics_route_name(enum kt_route r);
 
 /*
  * Renders everything in Prometheus text format 0.0.4 into a malloc'd
- * NUL-terminated buffer (*out, *len; free() it). seq may be NULL.
+ * NUL-terminated buffer (*out, *len; free() it). seq may be NULL;
+ * writable is 0 once writes stopped (see kt_store_writable).
  */
 KT_MUST_CHECK kt_err kt_metrics_render(struct kt_metrics *m,
     const struct kt_seq_stats *seq, uint64_t tree_size, uint64_t disk_bytes,
-    char **out, size_t *len);
+    int writable, char **out, size_t *len);
 
 #endif /* KT_LOGSERVER_METRICS_H */

@@ -88,6 +88,7 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP); /* its default would kill the log */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -207,8 +208,15 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 			    "anonymous_writes" : "writes_disabled", NULL);
 	}
 
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	/* Nothing is reloaded: the key and tokens are read at start only. */
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		kt_log(KT_LOG_WARN, "sighup_ignored", "{s:s}", "hint",
+		    "restart kt-logd to reload the tokens file or key");
+	}
 	kt_log(KT_LOG_INFO, "stopping", "{s:s}", "signal",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	e = KT_OK;

@@ -301,6 +301,11 @@ START_TEST(test_writes_without_tokens)
 	ck_assert_int_eq(r.status, 200);
 	e2e_resp_free(&r);
 	ck_assert_uint_eq(e2e_size(&S), 1);
+	/* SIGHUP reloads nothing and must not kill the log. */
+	kill(S.pid, SIGHUP);
+	ck_assert_uint_eq(e2e_size(&S), 1);
+	ck_assert_int_eq(e2e_get(&S, "/healthz", &r), 200);
+	e2e_resp_free(&r);
 	/* SIGINT stops cleanly too. */
 	kill(S.pid, SIGINT);
 	{
@@ -313,7 +318,7 @@ START_TEST(test_writes_without_tokens)
 	{
 		FILE *f = fopen(S.log, "r");
 		char line[4096];
-		int n = 0, stopped = 0;
+		int n = 0, stopped = 0, hup = 0;
 		ck_assert(f != NULL);
 		while (fgets(line, sizeof line, f) != NULL) {
 			json_t *j = json_loads(line, 0, NULL);
@@ -323,6 +328,9 @@ START_TEST(test_writes_without_tokens)
 			if (strcmp(json_string_value(json_object_get(j,
 			    "event")), "stopped") == 0)
 				stopped = 1;
+			if (strcmp(json_string_value(json_object_get(j,
+			    "event")), "sighup_ignored") == 0)
+				hup = 1;
 			ck_assert(strstr(line, "PRIVATE") == NULL);
 			json_decref(j);
 			n++;
@@ -330,6 +338,7 @@ START_TEST(test_writes_without_tokens)
 		fclose(f);
 		ck_assert_int_ge(n, 4);
 		ck_assert(stopped);
+		ck_assert(hup);
 	}
 }
 END_TEST

@@ -161,6 +161,20 @@ START_TEST(test_kt_config_check)
 	c.allow_anonymous_writes = 0;
 	c.seq_max_batch = 10;
 	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_ERR_RANGE);
+
+	/* A witness quorum the witnesses given cannot meet. */
+	kt_config_defaults(&c);
+	strcpy(c.data, "/d");
+	strcpy(c.key, "/k");
+	c.witness_quorum = 2;
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_OK);
+	ck_assert_int_eq(kt_config_set(&c, "witness", "http://127.0.0.1:1="
+	    "w1.example+085eb085+BMcKtUoJAcRjLZcRyaEd40IZJ96W6RXqNWdRaIzTRgiX",
+	    err, sizeof err), KT_OK);
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_ERR_RANGE);
+	ck_assert(strstr(err, "witness_quorum (2)") != NULL);
+	c.witness_quorum = 1;
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_OK);
 }
 END_TEST
 
@@ -277,10 +291,11 @@ START_TEST(test_kt_metrics_render)
 	st.batch_size_hist[0] = 1;
 	st.batch_size_hist[2] = 1;
 	st.commit_us_hist[3] = 2;
-	ck_assert_int_eq(kt_metrics_render(&m, &st, 5, 4096, &out, &len),
+	ck_assert_int_eq(kt_metrics_render(&m, &st, 5, 4096, 1, &out, &len),
 	    KT_OK);
 	ck_assert_uint_eq(strlen(out), len);
 	ck_assert(strstr(out, "kt_tree_size 5\n") != NULL);
+	ck_assert(strstr(out, "kt_writable 1\n") != NULL);
 	ck_assert(strstr(out, "kt_db_bytes 4096\n") != NULL);
 	ck_assert(strstr(out, "kt_http_requests_total{route=\"keys_post\","
 	    "status=\"200\"} 2\n") != NULL);
