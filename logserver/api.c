@@ -912,6 +912,7 @@ get_checkpoint(struct kt_api *api, const struct kt_api_req *req,
 			body[len] = '\0';
 			resp_set(resp, 200, "text/plain; charset=utf-8", body,
 			    len);
+			resp->cache_control = "no-cache";
 			return;
 		}
 		free(body);

@@ -110,6 +110,30 @@ START_TEST(test_kt_config_load)
 	ck_assert_int_eq(kt_config_load(&c, path, err, sizeof err),
 	    KT_ERR_NOT_FOUND);
 	rm_tmp();
+
+	/* The shipped example loads, passes the start-up checks, and says
+	 * the defaults it claims to show. */
+	{
+		const char *ex = getenv("KT_CONF_EXAMPLE");
+		struct kt_config d;
+		ck_assert_msg(ex != NULL, "KT_CONF_EXAMPLE is not set");
+		kt_config_defaults(&c);
+		kt_config_defaults(&d);
+		ck_assert_msg(kt_config_load(&c, ex, err, sizeof err) == KT_OK,
+		    "%s", err);
+		ck_assert_msg(kt_config_check(&c, err, sizeof err) == KT_OK,
+		    "%s", err);
+		ck_assert_uint_eq(c.limits.max_body, d.limits.max_body);
+		ck_assert_uint_eq(c.limits.max_batch, d.limits.max_batch);
+		ck_assert_uint_eq(c.limits.page_size, d.limits.page_size);
+		ck_assert_uint_eq(c.seq_max_batch, d.seq_max_batch);
+		ck_assert_uint_eq(c.seq_max_queue, d.seq_max_queue);
+		ck_assert_uint_eq(c.threads, d.threads);
+		ck_assert_uint_eq(c.witness_quorum, d.witness_quorum);
+		ck_assert_uint_eq(c.witness_interval_ms,
+		    d.witness_interval_ms);
+		ck_assert_uint_eq(c.nwitnesses, 0);
+	}
 }
 END_TEST
 
