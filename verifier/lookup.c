@@ -289,24 +289,112 @@ pinned_leaf(const json_t *pin, struct kt_vleaf *l)
 	return 0;
 }
 
+/* ---- key history --------------------------------------------------------- */
+
+/* Where the walk through the pages of a label's history stands. */
+struct hwalk {
+	const char *label;
+	const json_t *pin;
+	const struct kt_vleaf *pl;    /* the pinned leaf, when pin_version */
+	uint64_t pin_version;         /* 0: no usable pin */
+	const struct kt_vlookup *lk;
+	json_t *chain;
+	uint64_t ver;                 /* the next version expected, from 1 */
+	uint64_t prev_index;          /* KT_NO_PREV before version 1 */
+	uint8_t prev_type;
+	struct kt_vleaf *l;           /* scratch: one version */
+};
+
 /*
- * GET history and verify every version: decoding, label, versions 1, 2, 3…
- * with previous-version links, inclusion in one signed checkpoint that is
- * consistent with the stored one, agreement with the pinned and the
- * looked-up leaf. Fills *chain with the versions after `from_version`.
+ * Verifies one page of the history, the versions jv, each against the
+ * page's own signed checkpoint (note, cp): decoding, label, versions
+ * w->ver, w->ver + 1, … with previous-version links, inclusion, agreement
+ * with the pinned and the looked-up leaf. Appends the versions after the
+ * pin to w->chain and moves w past the page.
+ */
+static int
+history_page(struct kt_verify *v, struct hwalk *w, const char *note,
+    size_t note_len, const struct kt_checkpoint *cp, const json_t *jv,
+    struct kt_vresult *r)
+{
+	const struct kt_vlookup *lk = w->lk;
+	const struct kt_vleaf *pl = w->pl;
+	struct kt_vleaf *l = w->l;
+	char d[512];
+
+	for (size_t i = 0; i < json_array_size(jv); i++, w->ver++) {
+		if (kt_vparse_leaf(json_array_get(jv, i), 1, l, d, sizeof(d))
+		    != KT_OK || kt_vcheck_inclusion(l, cp, d, sizeof(d))
+		    != KT_OK)
+			return kt_vres(r, KT_VERIFY_FAILED, "key history, "
+			    "version %" PRIu64 ": %s", w->ver, d);
+		if (l->e.label_len != strlen(w->label) ||
+		    memcmp(l->e.label, w->label, l->e.label_len) != 0 ||
+		    l->e.version != w->ver || l->e.prev_index != w->prev_index ||
+		    (w->ver > 1 && l->index <= w->prev_index) ||
+		    (w->prev_type == KT_ENTRY_REVOKE &&
+		    l->e.type == KT_ENTRY_REVOKE))
+			return kt_vres(r, KT_VERIFY_FAILED, "key history: "
+			    "version %" PRIu64 " (index %" PRIu64 ") breaks the "
+			    "chain (label, version order, previous link or "
+			    "revocation rule)", w->ver, l->index);
+		/* The same index in two signed trees with different bytes
+		 * is a fork we can prove. */
+		if (l->index == lk->leaf.index &&
+		    memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN))
+			return kt_evidence_fork_leaves(v, lk->note, lk->note_len,
+			    &lk->leaf, note, note_len, l, "history and lookup "
+			    "disagree on an entry", r);
+		if (w->pin_version != 0 && l->index == pl->index &&
+		    memcmp(l->leaf_hash.b, pl->leaf_hash.b, KT_HASH_LEN)) {
+			const char *pn = json_string_value(json_object_get(
+			    w->pin, "checkpoint"));
+			if (pn != NULL)
+				return kt_evidence_fork_leaves(v, pn, strlen(pn),
+				    pl, note, note_len, l, "the log rewrote the "
+				    "pinned version of the label", r);
+		}
+		if (w->pin_version == l->e.version && l->index != pl->index)
+			return kt_vres(r, KT_VERIFY_FAILED, "key history puts "
+			    "version %" PRIu64 " at index %" PRIu64 ", but it "
+			    "was pinned at index %" PRIu64 " (two values for "
+			    "one version)", l->e.version, l->index, pl->index);
+		if (l->e.version > w->pin_version)
+			json_array_append_new(w->chain, leaf_summary(l));
+		w->prev_index = l->index;
+		w->prev_type = l->e.type;
+	}
+	return KT_VERIFY_OK;
+}
+
+/*
+ * GET history, page by page ("next": V continues with ?from=V), and verify
+ * every version (history_page) against the checkpoint of its page. Each
+ * page's checkpoint is related like any checkpoint seen: accepted against
+ * the stored one, or with a witness policy consistent with the stored
+ * (witnessed) one for the first page and with the previous page's after
+ * that, so that every page is a view of one tree. The history must reach
+ * the looked-up version. Fills *chain with the versions after the pin.
+ *
+ * A malicious log must not keep the client paging for ever: a page is not
+ * empty, its "next" must be the version after its last, and at most
+ * KT_HISTORY_MAX versions are read. Each page is freed before the next is
+ * fetched; what grows is *chain.
  */
 static int
 verify_history(struct kt_verify *v, const char *label, const json_t *pin,
     const struct kt_vlookup *lk, json_t *chain, struct kt_vresult *r)
 {
+	struct hwalk w = { .label = label, .pin = pin, .lk = lk,
+	    .chain = chain, .ver = 1, .prev_index = KT_NO_PREV };
 	struct kt_fetch *f;
 	struct kt_buf body = {0};
-	struct kt_checkpoint cp;
+	struct kt_checkpoint cp, pcp = v->cp;
 	struct kt_vleaf *l = NULL, *pl = NULL;
-	json_t *o = NULL, *jc, *jv;
-	char d[512], esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 40];
-	uint64_t prev_index = KT_NO_PREV, pin_version = 0;
-	uint8_t prev_type = 0;
+	json_t *o = NULL, *pjc = NULL, *jc, *jv, *jn;
+	const char *pnote = v->cp_note;
+	size_t pnote_len = v->cp_note_len;
+	char d[512], esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 64];
 	long status;
 	kt_err e;
 	int st;
@@ -319,110 +407,95 @@ verify_history(struct kt_verify *v, const char *label, const json_t *pin,
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
+	w.l = l;
+	w.pl = pl;
 	if (pin != NULL && pinned_leaf(pin, pl) == 0)
-		pin_version = pl->e.version;
+		w.pin_version = pl->e.version;
 	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "label too long");
 		goto out;
 	}
-	snprintf(path, sizeof(path), "/v1/keys/%s/history", esc);
-	e = kt_fetch_get(f, path, KT_CAP_HISTORY, &body, &status, d, sizeof(d));
-	if (e != KT_OK || status != 200) {
-		st = kt_vres(r, e == KT_ERR_NETWORK || e == KT_OK ?
-		    KT_VERIFY_ERROR : KT_VERIFY_FAILED, "key history: %s",
-		    e != KT_OK ? d : "HTTP error");
-		goto out;
-	}
-	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
-		goto out;
-	}
-	jc = json_object_get(o, "checkpoint");
-	jv = json_object_get(o, "versions");
-	if (!json_is_string(jc) || !json_is_array(jv) ||
-	    json_array_size(jv) == 0) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "key history: missing "
-		    "checkpoint or versions");
-		goto out;
-	}
-	if (kt_vcheck_checkpoint(json_string_value(jc), json_string_length(jc),
-	    &v->vk, &cp, d, sizeof(d)) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
-		goto out;
-	}
-	for (size_t i = 0; i < json_array_size(jv); i++) {
-		if (kt_vparse_leaf(json_array_get(jv, i), 1, l, d, sizeof(d))
-		    != KT_OK || kt_vcheck_inclusion(l, &cp, d, sizeof(d))
+	for (;;) {
+		if (w.ver == 1)
+			snprintf(path, sizeof(path), "/v1/keys/%s/history", esc);
+		else
+			snprintf(path, sizeof(path), "/v1/keys/%s/history?from=%"
+			    PRIu64, esc, w.ver);
+		e = kt_fetch_get(f, path, KT_CAP_HISTORY, &body, &status, d,
+		    sizeof(d));
+		if (e != KT_OK || status != 200) {
+			st = kt_vres(r, e == KT_ERR_NETWORK || e == KT_OK ?
+			    KT_VERIFY_ERROR : KT_VERIFY_FAILED, "key history: %s",
+			    e != KT_OK ? d : "HTTP error");
+			goto out;
+		}
+		json_decref(o);
+		o = NULL;
+		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d))
 		    != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history, version "
-			    "%zu: %s", i + 1, d);
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
 			goto out;
 		}
-		if (l->e.label_len != strlen(label) ||
-		    memcmp(l->e.label, label, l->e.label_len) != 0 ||
-		    l->e.version != i + 1 || l->e.prev_index != prev_index ||
-		    (i > 0 && l->index <= prev_index) ||
-		    (prev_type == KT_ENTRY_REVOKE &&
-		    l->e.type == KT_ENTRY_REVOKE)) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history: "
-			    "version %zu (index %" PRIu64 ") breaks the chain "
-			    "(label, version order, previous link or revocation "
-			    "rule)", i + 1, l->index);
+		jc = json_object_get(o, "checkpoint");
+		jv = json_object_get(o, "versions");
+		jn = json_object_get(o, "next");
+		if (!json_is_string(jc) || !json_is_array(jv) ||
+		    json_array_size(jv) == 0) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history: missing "
+			    "checkpoint or versions");
 			goto out;
 		}
-		/* The same index in two signed trees with different bytes
-		 * is a fork we can prove. */
-		if (l->index == lk->leaf.index &&
-		    memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN)) {
-			st = kt_evidence_fork_leaves(v, lk->note, lk->note_len,
-			    &lk->leaf, json_string_value(jc),
-			    json_string_length(jc), l, "history and lookup "
-			    "disagree on an entry", r);
+		if (json_array_size(jv) > KT_HISTORY_MAX - (w.ver - 1)) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history: more "
+			    "than %d versions, more than this client checks",
+			    KT_HISTORY_MAX);
 			goto out;
 		}
-		if (pin_version != 0 && l->index == pl->index &&
-		    memcmp(l->leaf_hash.b, pl->leaf_hash.b, KT_HASH_LEN)) {
-			const char *pn = json_string_value(json_object_get(pin,
-			    "checkpoint"));
-			if (pn != NULL) {
-				st = kt_evidence_fork_leaves(v, pn, strlen(pn),
-				    pl, json_string_value(jc),
-				    json_string_length(jc), l, "the log "
-				    "rewrote the pinned version of the label",
-				    r);
-				goto out;
-			}
-		}
-		if (pin_version == l->e.version && l->index != pl->index) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history puts "
-			    "version %" PRIu64 " at index %" PRIu64 ", but it "
-			    "was pinned at index %" PRIu64 " (two values for "
-			    "one version)", l->e.version, l->index, pl->index);
+		if (kt_vcheck_checkpoint(json_string_value(jc),
+		    json_string_length(jc), &v->vk, &cp, d, sizeof(d))
+		    != KT_OK) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
 			goto out;
 		}
-		if (l->e.version > pin_version)
-			json_array_append_new(chain, leaf_summary(l));
-		prev_index = l->index;
-		prev_type = l->e.type;
+		if ((st = history_page(v, &w, json_string_value(jc),
+		    json_string_length(jc), &cp, jv, r)) != KT_VERIFY_OK)
+			goto out;
+		if (v->nwit > 0) {
+			/* The page's checkpoint is the log's newest, maybe not
+			 * witnessed: it is related, not stored. */
+			st = kt_verify_relate(v, pnote, pnote_len, &pcp,
+			    json_string_value(jc), json_string_length(jc), &cp,
+			    r);
+			json_decref(pjc);
+			pjc = json_incref(jc);
+			pnote = json_string_value(pjc);
+			pnote_len = json_string_length(pjc);
+			pcp = cp;
+		} else {
+			struct kt_checkpoint acc;
+			st = kt_verify_accept(v, json_string_value(jc),
+			    json_string_length(jc), &acc, r);
+		}
+		if (st != KT_VERIFY_OK)
+			goto out;
+		if (jn == NULL)
+			break;
+		if (!json_is_integer(jn) || json_integer_value(jn) < 0 ||
+		    (uint64_t)json_integer_value(jn) != w.ver) {
+			st = kt_vres(r, KT_VERIFY_FAILED, "key history: \"next\" "
+			    "is not %" PRIu64 ", the version after the page",
+			    w.ver);
+			goto out;
+		}
 	}
-	if (prev_index < lk->leaf.index || json_array_size(jv) <
-	    lk->leaf.e.version) {
+	if (w.prev_index < lk->leaf.index || w.ver - 1 < lk->leaf.e.version) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "key history ends before "
 		    "the looked-up version %" PRIu64, lk->leaf.e.version);
 		goto out;
 	}
-	if (v->nwit > 0) {
-		/* The history's checkpoint is the log's newest, maybe not
-		 * witnessed: it must be consistent with the stored
-		 * (witnessed) one, and is not stored. */
-		st = kt_verify_relate(v, v->cp_note, v->cp_note_len, &v->cp,
-		    json_string_value(jc), json_string_length(jc), &cp, r);
-	} else {
-		struct kt_checkpoint acc;
-		st = kt_verify_accept(v, json_string_value(jc),
-		    json_string_length(jc), &acc, r);
-	}
+	st = KT_VERIFY_OK;
 out:
+	json_decref(pjc);
 	json_decref(o);
 	kt_buf_free(&body);
 	free(l);

@@ -26,6 +26,9 @@
 #define KT_CAP_HISTORY (32 * 1024 * 1024)
 #define KT_CAP_ENTRIES (16 * 1024 * 1024)
 #define KT_PAGE 1000            /* entries asked for per /v1/entries page */
+/* Versions of one label's history checked, over all its pages: a hundred
+ * pages of kt-logd's default page_size. A longer history is refused. */
+#define KT_HISTORY_MAX 100000
 #define KT_URL_MAX 1024
 
 /* ---- growable byte buffer ---------------------------------------------- */

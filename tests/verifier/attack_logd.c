@@ -14,7 +14,9 @@
  *   /ctl/add?view=V&label=L&key=B64[&revoke=1][&ts=MS][&version=N&prev=I]
  *   /ctl/bulk?view=V&n=N&prefix=P      N new labels P0..P(N-1), version 1
  *   /ctl/fork?from=A&to=B              view B := copy of view A
- *   /ctl/client?name=C&view=V[&size=S][&mode=M][&label=L]
+ *   /ctl/client?name=C&view=V[&size=S][&mode=M][&label=L][&page=N]
+ *        (page: at most N versions per history answer, with "next", as
+ *        kt-logd's page_size; 0, the default, answers with all of them)
  *   /ctl/cosig?name=C&size=S&line=L    C's /checkpoint serves the tree at
  *        size S with the cosignature line L appended (repeat to add more;
  *        &clear=1 drops them): lookups keep embedding the newest, not yet
@@ -22,7 +24,8 @@
  * Modes: honest, badsig, unlogged, tamper-entry, proof-index, proof-size,
  * truncated, oversized, nonjson, hide-label (lookups of L answer with the
  * previous version), hide-entries (entries of label L replaced), stall
- * (answers after 3 s), no-proofs (GET /v1/proof/inclusion fails).
+ * (answers after 3 s), no-proofs (GET /v1/proof/inclusion fails),
+ * next-stuck (a history page's "next" names its own first version).
  * Built on proto/ and libmicrohttpd only; never on logserver/.
  */
 #include <inttypes.h>
@@ -62,6 +65,7 @@ struct client {
 	uint64_t size;        /* 0 = the view's latest */
 	char mode[32];
 	char label[KT_LABEL_MAX + 1];
+	uint64_t page;        /* history versions per answer; 0 = all */
 	uint64_t cosig_size;  /* 0 = no witnessed checkpoint configured */
 	char cosig[1024];     /* cosignature lines for /checkpoint */
 };
@@ -376,6 +380,7 @@ ctl(struct MHD_Connection *c, const char *what)
 		}
 		cl->view = (int)(argu(c, "view", 0) % NVIEWS);
 		cl->size = argu(c, "size", 0);
+		cl->page = argu(c, "page", 0);
 		snprintf(cl->mode, sizeof(cl->mode), "%s", arg(c, "mode") ?
 		    arg(c, "mode") : "honest");
 		snprintf(cl->label, sizeof(cl->label), "%s", arg(c, "label") ?
@@ -494,18 +499,28 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 			return error(c, 404, "label not found");
 		if (hist) {
 			json_t *vs = json_array();
+			uint64_t from = argu(c, "from", 1), n = 0, next = 0;
 			for (uint64_t j = 0; j <= (uint64_t)i; j++) {
 				struct kt_entry e;
 				if (kt_entry_decode(t->ent[j], t->elen[j], &e)
 				    != KT_OK || e.label_len != ll ||
-				    memcmp(e.label, label, ll) != 0)
+				    memcmp(e.label, label, ll) != 0 ||
+				    ++n < from)
 					continue;
+				if (cl->page != 0 && n >= from + cl->page) {
+					next = n;
+					break;
+				}
 				json_array_append_new(vs, leaf_json(t, j, size,
 				    cl));
 			}
-			return reply_json(c, 200, json_pack("{s:s,s:s,s:o}",
-			    "label", label, "checkpoint", note, "versions", vs),
-			    cl);
+			o = json_pack("{s:s,s:s,s:o}", "label", label,
+			    "checkpoint", note, "versions", vs);
+			if (next != 0)
+				json_object_set_new(o, "next", json_integer(
+				    (json_int_t)(strcmp(cl->mode, "next-stuck")
+				    == 0 ? from : next)));
+			return reply_json(c, 200, o, cl);
 		}
 		o = leaf_json(t, (uint64_t)i, size, cl);
 		json_object_set_new(o, "label", json_string(label));

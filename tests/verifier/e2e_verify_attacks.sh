@@ -194,6 +194,17 @@ init ian 3
 expect 3 "timestamp" "audit: timestamp going backwards" ian audit
 expect_ev 0 "PROVEN.*timestamp" "audit: timestamp evidence verifies" "$(evfile)"
 
+# ---- paged key history: "next" must move forward ------------------------------
+ctl "add?view=0&label=paula&key=$(uri "$K1")"
+init pat 0
+expect 0 "pinned on first use" "history: pin paula's first key" pat lookup paula
+ctl "add?view=0&label=paula&key=$(uri "$K2")"
+ctl "add?view=0&label=paula&key=$(uri "$G")"
+ctl "client?name=pat&view=0&page=1"
+expect 4 "2 verified change" "history: pages of one version are all followed" pat lookup paula
+ctl "client?name=pat&view=0&page=1&mode=next-stuck"
+expect 2 '"next" is not 2' "history: a \"next\" that does not move forward is refused" pat lookup paula
+
 # ---- garbage evidence files ----------------------------------------------------
 printf 'not json' > "$T/g1"; expect_ev 2 "not an evidence file" "evidence: not JSON" "$T/g1"
 printf '{"kt_evidence":1,"type":"fork","views":[]}' > "$T/g2"; expect_ev 2 "two views" "evidence: empty fork" "$T/g2"
