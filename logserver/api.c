@@ -21,6 +21,9 @@
 struct kt_api {
 	struct kt_store *store;
 	struct kt_limits limits;
+	/* Writers check tokens under tokens_lock (shared); a reload swaps
+	 * the set under it (exclusive). NULL: no tokens file. */
+	pthread_rwlock_t tokens_lock;
 	const struct kt_tokens *tokens;
 	int allow_anonymous_writes;
 	struct kt_metrics *metrics;
@@ -537,6 +540,11 @@ kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
 		free(api);
 		return KT_ERR_NOMEM;
 	}
+	if (pthread_rwlock_init(&api->tokens_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&api->seq_lock);
+		free(api);
+		return KT_ERR_NOMEM;
+	}
 	*out = api;
 	return KT_OK;
 }
@@ -547,7 +555,16 @@ kt_api_free(struct kt_api *api)
 	if (api == NULL)
 		return;
 	pthread_rwlock_destroy(&api->seq_lock);
+	pthread_rwlock_destroy(&api->tokens_lock);
 	free(api);
+}
+
+void
+kt_api_set_tokens(struct kt_api *api, const struct kt_tokens *tokens)
+{
+	pthread_rwlock_wrlock(&api->tokens_lock);
+	api->tokens = tokens;
+	pthread_rwlock_unlock(&api->tokens_lock);
 }
 
 void
@@ -1284,7 +1301,9 @@ authorised(struct kt_api *api, const struct kt_api_req *req,
 {
 	const char *tok;
 	size_t len;
+	int ok;
 
+	/* A reload swaps the set but never to or from NULL. */
 	if (api->tokens == NULL) {
 		if (api->allow_anonymous_writes)
 			return 1;
@@ -1297,8 +1316,13 @@ authorised(struct kt_api *api, const struct kt_api_req *req,
 		    "'Authorization: Bearer <token>' header");
 		return 0;
 	}
-	if (!kt_token_from_header(req->authorization, &tok, &len) ||
-	    !kt_tokens_check(api->tokens, tok, len)) {
+	ok = kt_token_from_header(req->authorization, &tok, &len);
+	if (ok) {
+		pthread_rwlock_rdlock(&api->tokens_lock);
+		ok = kt_tokens_check(api->tokens, tok, len);
+		pthread_rwlock_unlock(&api->tokens_lock);
+	}
+	if (!ok) {
 		kt_api_error(resp, KT_ERR_PERM, "the bearer token is not "
 		    "valid for this log");
 		return 0;

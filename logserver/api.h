@@ -69,6 +69,13 @@ KT_MUST_CHECK kt_err kt_api_new(struct kt_api **out,
     const struct kt_api_opts *opts);
 void kt_api_free(struct kt_api *api);
 
+/*
+ * Replaces the write tokens (a reload; tokens must not be NULL, and the api
+ * must have been made with tokens). On return no request uses the old set
+ * any more: the caller may free it.
+ */
+void kt_api_set_tokens(struct kt_api *api, const struct kt_tokens *tokens);
+
 /* Attaches the sequencer writes go to (before serving). */
 void kt_api_set_seq(struct kt_api *api, struct kt_seq *seq);
 

@@ -61,6 +61,39 @@ wc_log(void *ctx, int level, const char *msg)
 }
 
 
+/*
+ * SIGHUP: reads the tokens file again. A file that cannot be used keeps
+ * the tokens in force (and says why); an empty one revokes them all. The
+ * key, the listen address and the limits are read at start only.
+ */
+static void
+reload_tokens(const struct kt_config *c, struct kt_api *api,
+    struct kt_tokens **tokens)
+{
+	struct kt_tokens *nt = NULL;
+	char err[512];
+	kt_err e;
+
+	if (*tokens == NULL) {
+		kt_log(KT_LOG_WARN, "sighup_ignored", "{s:s}", "reason",
+		    "no tokens file to reload (the key and settings are read "
+		    "at start only)");
+		return;
+	}
+	e = kt_tokens_load(c->tokens, 1, &nt, err, sizeof err);
+	if (e != KT_OK) {
+		kt_log(KT_LOG_ERROR, "tokens_reload_failed", "{s:s, s:i}",
+		    "error", err, "tokens_in_force",
+		    (int)kt_tokens_count(*tokens));
+		return;
+	}
+	kt_api_set_tokens(api, nt);
+	kt_tokens_free(*tokens);
+	*tokens = nt;
+	kt_log(KT_LOG_INFO, "tokens_reloaded", "{s:i}", "tokens",
+	    (int)kt_tokens_count(nt));
+}
+
 kt_err
 kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 {
@@ -108,7 +141,7 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 		goto out;
 	}
 	if (c->tokens[0] != '\0') {
-		e = kt_tokens_load(c->tokens, &tokens, err, errlen);
+		e = kt_tokens_load(c->tokens, 0, &tokens, err, errlen);
 		if (e != KT_OK)
 			goto out;
 	}
@@ -208,14 +241,12 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 			    "anonymous_writes" : "writes_disabled", NULL);
 	}
 
-	/* Nothing is reloaded: the key and tokens are read at start only. */
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		kt_log(KT_LOG_WARN, "sighup_ignored", "{s:s}", "hint",
-		    "restart kt-logd to reload the tokens file or key");
+		reload_tokens(c, api, &tokens);
 	}
 	kt_log(KT_LOG_INFO, "stopping", "{s:s}", "signal",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -48,8 +48,8 @@ is_lower_hex(const char *s, size_t n)
 }
 
 kt_err
-kt_tokens_load(const char *path, struct kt_tokens **out, char *err,
-    size_t errlen)
+kt_tokens_load(const char *path, int allow_empty, struct kt_tokens **out,
+    char *err, size_t errlen)
 {
 	struct kt_tokens *t = NULL;
 	struct stat st;
@@ -134,7 +134,7 @@ kt_tokens_load(const char *path, struct kt_tokens **out, char *err,
 		}
 		t->n++;
 	}
-	if (t->n == 0) {
+	if (t->n == 0 && !allow_empty) {
 		snprintf(err, errlen, "%s: holds no token line (sha256:<hex>); "
 		    "make one with kt-logd token", path);
 		e = KT_ERR_NOT_FOUND;

@@ -32,11 +32,13 @@ void kt_token_line(const char *token, size_t len,
 /*
  * Loads a tokens file. KT_ERR_MALFORMED (with file:line in err) for a line
  * that is not sha256:<64 lowercase hex>, a comment or blank;
- * KT_ERR_NOT_FOUND if the file holds no token; KT_ERR_PERM if others may
- * write it (they could add a token). On error *out is NULL.
+ * KT_ERR_NOT_FOUND if the file is missing or, unless allow_empty, holds no
+ * token; KT_ERR_PERM if others may write it (they could add a token). On
+ * error *out is NULL. (At start an empty file is a mistake; on a reload it
+ * is how the last token is revoked.)
  */
-KT_MUST_CHECK kt_err kt_tokens_load(const char *path, struct kt_tokens **out,
-    char *err, size_t errlen);
+KT_MUST_CHECK kt_err kt_tokens_load(const char *path, int allow_empty,
+    struct kt_tokens **out, char *err, size_t errlen);
 
 void kt_tokens_free(struct kt_tokens *t);
 

@@ -3,7 +3,8 @@
  * (exit 2), --help (exit 0), keygen (mode 0600, never overwrites, verifier
  * key last), token (hash line), serve's refusals (unsafe key file, another
  * log's folder, anonymous writes off loopback, bad config), writes without
- * tokens, and clean stops on SIGTERM and SIGINT.
+ * tokens, tokens reloaded on SIGHUP, and clean stops on SIGTERM and
+ * SIGINT.
  */
 #include <check.h>
 #include <signal.h>
@@ -301,7 +302,8 @@ START_TEST(test_writes_without_tokens)
 	ck_assert_int_eq(r.status, 200);
 	e2e_resp_free(&r);
 	ck_assert_uint_eq(e2e_size(&S), 1);
-	/* SIGHUP reloads nothing and must not kill the log. */
+	/* Without a tokens file SIGHUP reloads nothing, and must not kill
+	 * the log. */
 	kill(S.pid, SIGHUP);
 	ck_assert_uint_eq(e2e_size(&S), 1);
 	ck_assert_int_eq(e2e_get(&S, "/healthz", &r), 200);
@@ -342,6 +344,106 @@ START_TEST(test_writes_without_tokens)
 	}
 }
 END_TEST
+/* The status of a publication with this bearer token. */
+static long
+post_as(const char *token)
+{
+	struct e2e_resp r;
+	char url[128];
+	long st;
+
+	snprintf(url, sizeof url, "%s/v1/keys", S.url);
+	ck_assert_int_eq(e2e_http(NULL, "POST", url, token, NULL, PUBLISH,
+	    strlen(PUBLISH), &r), 0);
+	st = r.status;
+	e2e_resp_free(&r);
+	return st;
+}
+
+/* Sends SIGHUP and waits (5 s at most) until token gets status want. */
+static int
+hup_until(const char *token, long want)
+{
+	kill(S.pid, SIGHUP);
+	for (int i = 0; i < 250; i++) {
+		if (post_as(token) == want)
+			return 1;
+		usleep(20000);
+	}
+	return 0;
+}
+
+static void
+put_tokens(const char *text)
+{
+	FILE *f = fopen(S.tokens, "w");
+	ck_assert(f != NULL);
+	ck_assert(fputs(text, f) >= 0);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(S.tokens, 0600), 0);
+}
+
+START_TEST(test_token_reload)
+{
+	static const char tok_b[] = "reload-test-token-b";
+	uint8_t h[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof h + 1], text[256];
+
+	crypto_hash_sha256(h, (const uint8_t *)tok_b, strlen(tok_b));
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	ck_assert_int_eq(post_as(S.token), 200);
+	ck_assert_int_eq(post_as(tok_b), 401);
+
+	/* Replace token A by token B: A is revoked, B works. */
+	snprintf(text, sizeof text, "# rotated\nsha256:%s\n", hex);
+	put_tokens(text);
+	ck_assert(hup_until(S.token, 401));
+	ck_assert_int_eq(post_as(tok_b), 200);
+
+	/* A broken file changes nothing: B still works. */
+	put_tokens("sha256:not-hex\n");
+	kill(S.pid, SIGHUP);
+	usleep(200000);
+	ck_assert_int_eq(post_as(tok_b), 200);
+	ck_assert_int_eq(post_as(S.token), 401);
+
+	/* A file others may write is refused the same way. */
+	snprintf(text, sizeof text, "sha256:%s\n", hex);
+	put_tokens(text);
+	ck_assert_int_eq(chmod(S.tokens, 0666), 0);
+	kill(S.pid, SIGHUP);
+	usleep(200000);
+	ck_assert_int_eq(post_as(tok_b), 200);
+
+	/* No token line left: every token is revoked, reads go on. */
+	put_tokens("# nobody may write\n");
+	ck_assert(hup_until(tok_b, 401));
+	ck_assert_int_eq(post_as(S.token), 401);
+	{
+		struct e2e_resp r;
+		ck_assert_int_eq(e2e_get(&S, "/healthz", &r), 200);
+		e2e_resp_free(&r);
+	}
+	ck_assert_int_eq(e2e_stop(&S), 0);
+
+	/* What happened is in the log. */
+	{
+		FILE *f = fopen(S.log, "r");
+		char line[4096];
+		int reloaded = 0, failed = 0;
+		ck_assert(f != NULL);
+		while (fgets(line, sizeof line, f) != NULL) {
+			reloaded += strstr(line, "\"tokens_reloaded\"") != NULL;
+			failed += strstr(line, "\"tokens_reload_failed\"") !=
+			    NULL;
+		}
+		fclose(f);
+		ck_assert_int_ge(reloaded, 2);
+		ck_assert_int_eq(failed, 2);
+	}
+}
+END_TEST
 
 int
 main(void)
@@ -362,6 +464,7 @@ main(void)
 	tcase_add_test(tc, test_serve_refusals);
 	tcase_add_test(tc, test_serve_refuses_fifo);
 	tcase_add_test(tc, test_writes_without_tokens);
+	tcase_add_test(tc, test_token_reload);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -220,7 +220,7 @@ START_TEST(test_kt_tokens)
 	ck_assert_str_eq(again, line);
 	snprintf(text, sizeof text, "# writers\n\n%s\n%s  \r\n", line, line2);
 	write_file("tokens", text, 0600, path, sizeof path);
-	ck_assert_int_eq(kt_tokens_load(path, &t, err, sizeof err), KT_OK);
+	ck_assert_int_eq(kt_tokens_load(path, 0, &t, err, sizeof err), KT_OK);
 	ck_assert_uint_eq(kt_tokens_count(t), 2);
 	ck_assert(kt_tokens_check(t, tok, strlen(tok)));
 	ck_assert(kt_tokens_check(t, tok2, strlen(tok2)));
@@ -230,15 +230,21 @@ START_TEST(test_kt_tokens)
 	kt_tokens_free(t);
 	/* Refusals. */
 	write_file("t2", "sha256:ABCDEF\n", 0600, path, sizeof path);
-	ck_assert_int_eq(kt_tokens_load(path, &t, err, sizeof err),
+	ck_assert_int_eq(kt_tokens_load(path, 0, &t, err, sizeof err),
 	    KT_ERR_MALFORMED);
 	ck_assert_ptr_null(t);
 	write_file("t3", "# nothing\n", 0600, path, sizeof path);
-	ck_assert_int_eq(kt_tokens_load(path, &t, err, sizeof err),
+	ck_assert_int_eq(kt_tokens_load(path, 0, &t, err, sizeof err),
 	    KT_ERR_NOT_FOUND);
+	/* ... except on a reload, where it revokes every token. */
+	ck_assert_int_eq(kt_tokens_load(path, 1, &t, err, sizeof err), KT_OK);
+	ck_assert_uint_eq(kt_tokens_count(t), 0);
+	ck_assert(!kt_tokens_check(t, tok, strlen(tok)));
+	kt_tokens_free(t);
+	t = NULL;
 	snprintf(text, sizeof text, "%s\n", line);
 	write_file("t4", text, 0622, path, sizeof path);
-	ck_assert_int_eq(kt_tokens_load(path, &t, err, sizeof err),
+	ck_assert_int_eq(kt_tokens_load(path, 0, &t, err, sizeof err),
 	    KT_ERR_PERM);
 	/* Header parsing. */
 	ck_assert(kt_token_from_header("Bearer abc", &p, &n));
