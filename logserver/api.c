@@ -239,7 +239,8 @@ memo_init(struct answer_memo *m)
 static void
 jb_proof(struct jb *b, const struct kt_proof *p, struct answer_memo *m)
 {
-	if (!jb_reserve(b, 2 + p->n * (HASH_B64_LEN + 3)))
+	/* '[', each hash as ,"<44>" (at most 47 bytes), ']' and the NUL. */
+	if (!jb_reserve(b, 3 + p->n * (HASH_B64_LEN + 3)))
 		return;
 	b->p[b->len++] = '[';
 	for (size_t i = 0; i < p->n; i++) {
