@@ -310,7 +310,7 @@ struct hwalk {
  * page's own signed checkpoint (note, cp): decoding, label, versions
  * w->ver, w->ver + 1, … with previous-version links, inclusion, agreement
  * with the pinned and the looked-up leaf. Appends the versions after the
- * pin to w->chain and moves w past the page.
+ * pin, up to the looked-up one, to w->chain and moves w past the page.
  */
 static int
 history_page(struct kt_verify *v, struct hwalk *w, const char *note,
@@ -359,7 +359,12 @@ history_page(struct kt_verify *v, struct hwalk *w, const char *note,
 			    "version %" PRIu64 " at index %" PRIu64 ", but it "
 			    "was pinned at index %" PRIu64 " (two values for "
 			    "one version)", l->e.version, l->index, pl->index);
-		if (l->e.version > w->pin_version)
+		/* A version after the looked-up one was written since the
+		 * lookup's checkpoint (with a witness policy: not witnessed
+		 * yet). It is checked with the chain, not reported as a
+		 * change to the key this lookup shows or pins. */
+		if (l->e.version > w->pin_version &&
+		    l->e.version <= lk->leaf.e.version)
 			json_array_append_new(w->chain, leaf_summary(l));
 		w->prev_index = l->index;
 		w->prev_type = l->e.type;
@@ -374,7 +379,9 @@ history_page(struct kt_verify *v, struct hwalk *w, const char *note,
  * the stored one, or with a witness policy consistent with the stored
  * (witnessed) one for the first page and with the previous page's after
  * that, so that every page is a view of one tree. The history must reach
- * the looked-up version. Fills *chain with the versions after the pin.
+ * the looked-up version. Fills *chain with the versions after the pin, up
+ * to the looked-up one (later ones, written meanwhile, are checked but
+ * left for the next lookup).
  *
  * A malicious log must not keep the client paging for ever: a page is not
  * empty, its "next" must be the version after its last, and at most

@@ -25,7 +25,11 @@
  * truncated, oversized, nonjson, hide-label (lookups of L answer with the
  * previous version), hide-entries (entries of label L replaced), stall
  * (answers after 3 s), no-proofs (GET /v1/proof/inclusion fails),
- * next-stuck (a history page's "next" names its own first version).
+ * next-stuck (a history page's "next" names its own first version),
+ * history-fork (every history page comes from the next view, V + 1, at its
+ * latest size: the same entries for the label if the views agree on them,
+ * under the checkpoint of another tree), page-fork (the same for the pages
+ * after the first only).
  * Built on proto/ and libmicrohttpd only; never on logserver/.
  */
 #include <inttypes.h>
@@ -493,6 +497,15 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 			return error(c, 404, "no route");
 		memcpy(label, l, ll);
 		label[ll] = '\0';
+		if (hist && (strcmp(cl->mode, "history-fork") == 0 ||
+		    (strcmp(cl->mode, "page-fork") == 0 &&
+		    argu(c, "from", 1) > 1))) {
+			t = &views[(cl->view + 1) % NVIEWS];
+			size = t->n;
+			if (checkpoint_note(t, size, signer, note, sizeof(note))
+			    != 0)
+				return error(c, 500, "cannot sign");
+		}
 		i = find_label(t, size, label, strcmp(cl->mode, "hide-label")
 		    == 0 && strcmp(cl->label, label) == 0 ? 1 : 0);
 		if (i < 0)
