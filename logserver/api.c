@@ -1,5 +1,6 @@
 #include "api.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -21,8 +22,10 @@
 struct kt_api {
 	struct kt_store *store;
 	struct kt_limits limits;
+	/* Set at start: writes need a token (a tokens file was given). */
+	int auth_required;
 	/* Writers check tokens under tokens_lock (shared); a reload swaps
-	 * the set under it (exclusive). NULL: no tokens file. */
+	 * the set under it (exclusive). */
 	pthread_rwlock_t tokens_lock;
 	const struct kt_tokens *tokens;
 	int allow_anonymous_writes;
@@ -488,7 +491,8 @@ parse_query(const struct kt_api_req *req, struct qspec *q, size_t nq,
 		memset(s->value, 0, sizeof s->value);
 		n = pct_decode(p->value, strlen(p->value), 1, s->value,
 		    sizeof s->value - 1);
-		if (n < 0) {
+		/* A NUL (%00) would end the value early without a word. */
+		if (n < 0 || memchr(s->value, '\0', (size_t)n) != NULL) {
 			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
 			    "is badly percent-encoded or too long", s->name);
 			return 0;
@@ -533,6 +537,7 @@ kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
 	api->store = opts->store;
 	api->limits = *opts->limits;
 	api->tokens = opts->tokens;
+	api->auth_required = opts->tokens != NULL;
 	api->allow_anonymous_writes = opts->tokens == NULL &&
 	    opts->allow_anonymous_writes;
 	api->metrics = opts->metrics;
@@ -563,6 +568,7 @@ kt_api_free(struct kt_api *api)
 void
 kt_api_set_tokens(struct kt_api *api, const struct kt_tokens *tokens)
 {
+	assert(tokens != NULL && api->auth_required);
 	pthread_rwlock_wrlock(&api->tokens_lock);
 	api->tokens = tokens;
 	pthread_rwlock_unlock(&api->tokens_lock);
@@ -837,7 +843,7 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 	if (history) {
 		jb_lit(&b, ",");
 		what = "checkpoint";
-		if ((e = put_checkpoint(&b, r, &memo)) != KT_OK)
+		if ((e = put_checkpoint(&b, r, NULL)) != KT_OK)
 			goto fail;
 	}
 	if (!history) {
@@ -1304,8 +1310,7 @@ authorised(struct kt_api *api, const struct kt_api_req *req,
 	size_t len;
 	int ok;
 
-	/* A reload swaps the set but never to or from NULL. */
-	if (api->tokens == NULL) {
+	if (!api->auth_required) {
 		if (api->allow_anonymous_writes)
 			return 1;
 		resp_status_error(resp, 403, "writes are disabled: this "

@@ -49,6 +49,8 @@ kt_metrics_init(struct kt_metrics *m)
 	atomic_init(&m->proof_us_sum, 0);
 	atomic_init(&m->submit_us_sum, 0);
 	atomic_init(&m->busy_rejects, 0);
+	atomic_init(&m->tokens, -1);
+	atomic_init(&m->tokens_reload_ok, 1);
 }
 
 void
@@ -219,6 +221,16 @@ kt_metrics_render(struct kt_metrics *m, const struct kt_seq_stats *seq,
 	    "counter\nkt_busy_rejects_total %llu\n",
 	    (unsigned long long)atomic_load_explicit(&m->busy_rejects,
 	    memory_order_relaxed));
+	if (atomic_load(&m->tokens) >= 0) {
+		outf(&o, "# HELP kt_tokens Write tokens in force.\n"
+		    "# TYPE kt_tokens gauge\nkt_tokens %d\n",
+		    atomic_load(&m->tokens));
+		outf(&o, "# HELP kt_tokens_reload_ok 0 if the last reload "
+		    "(SIGHUP) of the tokens file failed and the previous "
+		    "tokens stay in force.\n# TYPE kt_tokens_reload_ok gauge\n"
+		    "kt_tokens_reload_ok %d\n",
+		    atomic_load(&m->tokens_reload_ok));
+	}
 	outf(&o, "# HELP kt_http_requests_total HTTP requests answered, by "
 	    "route and status.\n# TYPE kt_http_requests_total counter\n");
 	for (size_t r = 0; r < KT_ROUTE_COUNT; r++)

@@ -41,6 +41,10 @@ struct kt_metrics {
 	atomic_uint_fast64_t submit_hist[KT_METRICS_NLAT];
 	atomic_uint_fast64_t submit_us_sum;
 	atomic_uint_fast64_t busy_rejects;  /* 503 because the queue was full */
+	/* write tokens in force, and whether the last reload (SIGHUP) could
+	 * use the file; -1 tokens: no tokens file (not rendered) */
+	atomic_int tokens;
+	atomic_int tokens_reload_ok;
 };
 
 void kt_metrics_init(struct kt_metrics *m);

@@ -63,12 +63,13 @@ wc_log(void *ctx, int level, const char *msg)
 
 /*
  * SIGHUP: reads the tokens file again. A file that cannot be used keeps
- * the tokens in force (and says why); an empty one revokes them all. The
+ * the tokens in force (and says why, in the log and in
+ * kt_tokens_reload_ok); one without a token line revokes them all. The
  * key, the listen address and the limits are read at start only.
  */
 static void
 reload_tokens(const struct kt_config *c, struct kt_api *api,
-    struct kt_tokens **tokens)
+    struct kt_metrics *m, struct kt_tokens **tokens)
 {
 	struct kt_tokens *nt = NULL;
 	char err[512];
@@ -82,6 +83,7 @@ reload_tokens(const struct kt_config *c, struct kt_api *api,
 	}
 	e = kt_tokens_load(c->tokens, 1, &nt, err, sizeof err);
 	if (e != KT_OK) {
+		atomic_store(&m->tokens_reload_ok, 0);
 		kt_log(KT_LOG_ERROR, "tokens_reload_failed", "{s:s, s:i}",
 		    "error", err, "tokens_in_force",
 		    (int)kt_tokens_count(*tokens));
@@ -90,6 +92,8 @@ reload_tokens(const struct kt_config *c, struct kt_api *api,
 	kt_api_set_tokens(api, nt);
 	kt_tokens_free(*tokens);
 	*tokens = nt;
+	atomic_store(&m->tokens, (int)kt_tokens_count(nt));
+	atomic_store(&m->tokens_reload_ok, 1);
 	kt_log(KT_LOG_INFO, "tokens_reloaded", "{s:i}", "tokens",
 	    (int)kt_tokens_count(nt));
 }
@@ -141,7 +145,10 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 		goto out;
 	}
 	if (c->tokens[0] != '\0') {
-		e = kt_tokens_load(c->tokens, 0, &tokens, err, errlen);
+		/* No token line is allowed (every write is then refused)
+		 * so that a log whose tokens were all revoked by a reload
+		 * still starts; it is warned about below. */
+		e = kt_tokens_load(c->tokens, 1, &tokens, err, errlen);
 		if (e != KT_OK)
 			goto out;
 	}
@@ -183,6 +190,8 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 		}
 	}
 	kt_metrics_init(&metrics);
+	if (tokens != NULL)
+		atomic_store(&metrics.tokens, (int)kt_tokens_count(tokens));
 	{
 		struct kt_api_opts ao = {
 			.store = store,
@@ -239,6 +248,11 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 		if (tokens == NULL)
 			kt_log(KT_LOG_WARN, c->allow_anonymous_writes ?
 			    "anonymous_writes" : "writes_disabled", NULL);
+		else if (kt_tokens_count(tokens) == 0)
+			kt_log(KT_LOG_WARN, "no_tokens", "{s:s}", "hint",
+			    "the tokens file holds no token: every write is "
+			    "refused (401) until one is added and kt-logd gets "
+			    "SIGHUP");
 	}
 
 	for (;;) {
@@ -246,7 +260,7 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		reload_tokens(c, api, &tokens);
+		reload_tokens(c, api, &metrics, &tokens);
 	}
 	kt_log(KT_LOG_INFO, "stopping", "{s:s}", "signal",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");

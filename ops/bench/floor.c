@@ -16,7 +16,7 @@
  *   commit   as suspend, but the writer first appends one 200-byte record
  *            per request to an LMDB environment in DIR and commits durably
  *            (LMDB's default two syncs), once per hand-off batch: the
- *            least a durable log must do per write.
+ *            least a log stored in LMDB must do per write.
  *   parse    as batch, but answers the small body: jansson alone.
  *
  * Build: cc -O2 -o floor floor.c $(pkg-config --cflags --libs libmicrohttpd jansson lmdb) -lpthread
@@ -50,7 +50,7 @@ static const char checkpoint[] = "bench.example/log\\n4455239\\n"
     "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0xc=\\n\\n"
     "\\u2014 bench.example/log Az3gbFpqM1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8"
     "l9z0xcvbnmq1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0xcvbnm==\\n";
-static const char hash64[] = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0xc=";
+static const char hash64[] = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0xcA=";
 static const char entry64[] = "AAEAF3UxMjM0NTY3ODktMTIzNEBleGFtcGxlLmNvbQAA"
     "AAAAAAABAAAAAAAAAAAHZWQyNTUxOQAg1dqYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaP"
     "cHURo=";
@@ -93,7 +93,7 @@ writer(void *arg)
 	for (;;) {
 		while (queue == NULL && !stopping)
 			pthread_cond_wait(&cv, &mu);
-		if (stopping)
+		if (queue == NULL) /* stopping, and nothing left to resume */
 			break;
 		struct req *all = queue;
 		queue = NULL;
@@ -146,26 +146,23 @@ answer_batch(struct MHD_Connection *c, struct req *q)
 	json_t *root = json_loadb(q->body, q->len, 0, &err);
 	json_t *items = json_object_get(root, "entries");
 	size_t n = json_array_size(items);
-	char *out = malloc(64 + n * 2048), *p = out;
+	char *out, *p;
 
+	if (root == NULL)
+		return MHD_NO;
 	if (mode == PARSE) {
-		free(out);
-		out = NULL;
 		for (size_t i = 0; i < n; i++) {
 			json_t *o = json_array_get(items, i);
 			if (json_string_value(json_object_get(o, "label")) ==
 			    NULL)
 				break;
 		}
-	}
-	if (root == NULL || out == NULL) {
-		if (mode == PARSE && root != NULL) {
-			json_decref(root);
-			return queue_body(c, (char *)post_body,
-			    sizeof post_body - 1, MHD_RESPMEM_PERSISTENT);
-		}
 		json_decref(root);
-		free(out);
+		return queue_body(c, (char *)post_body, sizeof post_body - 1,
+		    MHD_RESPMEM_PERSISTENT);
+	}
+	if ((p = out = malloc(64 + n * 2048)) == NULL) {
+		json_decref(root);
 		return MHD_NO;
 	}
 	put(&p, "{\"results\":[");
