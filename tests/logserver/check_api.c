@@ -648,6 +648,7 @@ static const struct bad bads[] = {
 	{ "GET", "/v1/proof/consistency?old=1", NULL, 400, NULL },
 	{ "GET", "/v1/proof/consistency?old=1&new=999999", NULL, 400, NULL },
 	{ "GET", "/v1/proof/consistency?old=1&new=2x", NULL, 400, NULL },
+	{ "GET", "/v1/proof/consistency?old=0%00junk&new=1", NULL, 400, NULL },
 	{ "GET", "/v1/entries?start=2&end=1", NULL, 400, NULL },
 	{ "GET", "/v1/entries?start=0&end=0", NULL, 400, NULL },
 	{ "GET", "/v1/entries?start=0&end=999999", NULL, 400, NULL },
