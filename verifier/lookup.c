@@ -359,6 +359,16 @@ history_page(struct kt_verify *v, struct hwalk *w, const char *note,
 			    "version %" PRIu64 " at index %" PRIu64 ", but it "
 			    "was pinned at index %" PRIu64 " (two values for "
 			    "one version)", l->e.version, l->index, pl->index);
+		/* The looked-up version must be the very entry the lookup
+		 * showed (same index; same bytes is checked above), or the
+		 * log holds two values for it. */
+		if (l->e.version == lk->leaf.e.version &&
+		    l->index != lk->leaf.index)
+			return kt_vres(r, KT_VERIFY_FAILED, "key history puts "
+			    "version %" PRIu64 " at index %" PRIu64 ", but the "
+			    "lookup shows it at index %" PRIu64 " (two values for "
+			    "one version)", l->e.version, l->index,
+			    lk->leaf.index);
 		/* A version after the looked-up one was written since the
 		 * lookup's checkpoint (with a witness policy: not witnessed
 		 * yet). It is checked with the chain, not reported as a

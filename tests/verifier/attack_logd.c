@@ -29,7 +29,9 @@
  * history-fork (every history page comes from the next view, V + 1, at its
  * latest size: the same entries for the label if the views agree on them,
  * under the checkpoint of another tree), page-fork (the same for the pages
- * after the first only).
+ * after the first only), history-swap (lookups answer with the label's
+ * previous entry, and the history leaves that entry out: with two entries
+ * of one version, each view shows a different one).
  * Built on proto/ and libmicrohttpd only; never on logserver/.
  */
 #include <inttypes.h>
@@ -506,8 +508,11 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 			    != 0)
 				return error(c, 500, "cannot sign");
 		}
-		i = find_label(t, size, label, strcmp(cl->mode, "hide-label")
-		    == 0 && strcmp(cl->label, label) == 0 ? 1 : 0);
+		int swap = strcmp(cl->mode, "history-swap") == 0;
+		int64_t older = find_label(t, size, label, 1);
+		i = find_label(t, size, label, (swap && !hist) ||
+		    (strcmp(cl->mode, "hide-label") == 0 &&
+		    strcmp(cl->label, label) == 0) ? 1 : 0);
 		if (i < 0)
 			return error(c, 404, "label not found");
 		if (hist) {
@@ -515,7 +520,8 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 			uint64_t from = argu(c, "from", 1), n = 0, next = 0;
 			for (uint64_t j = 0; j <= (uint64_t)i; j++) {
 				struct kt_entry e;
-				if (kt_entry_decode(t->ent[j], t->elen[j], &e)
+				if ((swap && older >= 0 && j == (uint64_t)older) ||
+				    kt_entry_decode(t->ent[j], t->elen[j], &e)
 				    != KT_OK || e.label_len != ll ||
 				    memcmp(e.label, label, ll) != 0 ||
 				    ++n < from)

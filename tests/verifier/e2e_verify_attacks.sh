@@ -205,6 +205,15 @@ expect 4 "2 verified change" "history: pages of one version are all followed" pa
 ctl "client?name=pat&view=0&page=1&mode=next-stuck"
 expect 2 '"next" is not 2' "history: a \"next\" that does not move forward is refused" pat lookup paula
 
+# ---- two entries for one version: the lookup's must be the history's -----------
+q1=$(curl -sf "$U/ctl/add?view=0&label=quinn&key=$(uri "$K1")" | jq .index)
+init quill 0
+expect 0 "pinned on first use" "two values: pin quinn's first key" quill lookup quinn
+ctl "add?view=0&label=quinn&key=$(uri "$K2")"
+ctl "add?view=0&label=quinn&key=$(uri "$G")&version=2&prev=$q1"
+ctl "client?name=quill&view=0&mode=history-swap"
+expect 2 "two values for one version" "two values: history's version 2 is not the lookup's" quill lookup quinn
+
 # ---- garbage evidence files ----------------------------------------------------
 printf 'not json' > "$T/g1"; expect_ev 2 "not an evidence file" "evidence: not JSON" "$T/g1"
 printf '{"kt_evidence":1,"type":"fork","views":[]}' > "$T/g2"; expect_ev 2 "two views" "evidence: empty fork" "$T/g2"
