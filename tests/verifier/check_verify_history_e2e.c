@@ -1,17 +1,60 @@
 /*
- * check_verify_history_e2e.c: the real kt-verify against the real kt-logd
- * when a label's history is longer than one page. kt-logd runs with
- * page_size = 3 on a temporary folder and a free loopback port (the
- * harness of tests/logserver/e2e.h, which always stops it); a label gets
- * 8 versions, so GET /v1/keys/{label}/history answers in three pages
- * ("next": 4, then 7) and `kt-verify lookup` must follow them all.
- * Binaries: $KT_LOGD and $KT_VERIFY.
+ * check_verify_history_e2e.c: a key history longer than one page, with the
+ * real binaries.
+ *
+ * kt_verify_lookup_paged: kt-logd alone (page_size = 3, the harness of
+ * tests/logserver/e2e.h); a label gets 8 versions, so GET history answers
+ * in three pages ("next": 4, then 7), and `kt-verify lookup` must follow
+ * them all: exit 4 listing the 7 changes, then --accept exit 0.
+ *
+ * Under a witness policy,
+ * `kt-verify lookup` cannot accept a history page's checkpoint (the log's
+ * newest, not witnessed yet); it relates the first page's to the stored
+ * witnessed checkpoint and every later page's to the page before, so that
+ * all pages are views of one tree (verifier/lookup.c, verify_history).
+ *
+ * kt_verify_lookup_witnessed_pages: kt-logd (page_size = 3, the harness of
+ * tests/logserver/e2e.h) submits its checkpoints to two real kt-witness
+ * processes (quorum 2), and the client (policy: both, quorum 2) talks to
+ * it through a proxy in this test that makes one write before it forwards
+ * each history request, so that every page carries another, larger, not
+ * yet witnessed checkpoint. A label with 8 versions (three pages) must
+ * verify: exit 4 listing the 7 changes, then --accept exit 0. And when the
+ * label itself gets a ninth version while its pages are read, the lookup
+ * (which stands on the witnessed tree, latest version 8) must not report
+ * that unwitnessed version as a verified change.
+ *
+ * kt_verify_lookup_forked_pages: attack_logd (the test-only malicious log,
+ * holding the log key) answers the history with the label's true entries
+ * under the checkpoint of a forked tree of the same size, on a later page
+ * (mode page-fork) or from the first page on (mode history-fork), while a
+ * real kt-witness has cosigned the honest branch only. Every entry checks
+ * against its page; only relating the pages' checkpoints catches it: exit
+ * 3 with evidence that `kt-verify evidence` accepts offline, nothing
+ * pinned; the honest answer then still verifies (exit 4).
+ *
+ * Binaries: $KT_LOGD, $KT_VERIFY, $KT_WITNESS, $ATTACK_LOGD. Loopback and
+ * kernel-chosen ports only; every process started here is stopped here
+ * (SIGTERM, a bounded wait, SIGKILL; also at exit and, by PDEATHSIG, if
+ * this process dies).
  */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -23,50 +66,152 @@
 
 #define LABEL "alice@e2e.example"
 #define NVERSIONS 8
+#define PAGE 3
+#define NWIT 2
 
-static struct e2e_server S;
+/* ---- child processes ----------------------------------------------------- */
+
+#define MAX_CHILDREN 8
+static pid_t children[MAX_CHILDREN];
+static int atexit_set;
 
 static void
-setup(void)
+sleep_ms(unsigned ms)
 {
-	ck_assert_int_eq(e2e_setup(&S, "page_size = 3\n"), 0);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 static void
-teardown(void)
+kill_children(void)
 {
-	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
-	int st = e2e_stop(&S);
-	e2e_cleanup(&S);
-	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] > 0) {
+			kill(children[i], SIGKILL);
+			waitpid(children[i], NULL, 0);
+			children[i] = 0;
+		}
 }
 
-/* Runs $KT_VERIFY --state state --json args...; stdout (a JSON object) is
- * parsed into *out (NULL if it was not JSON). Returns the exit status. */
+static void
+track(pid_t pid)
+{
+	if (!atexit_set) {
+		atexit(kill_children);
+		atexit_set = 1;
+	}
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == 0) {
+			children[i] = pid;
+			return;
+		}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ck_abort_msg("too many children");
+}
+
+/* SIGTERM, up to 5 s, then SIGKILL. The exit status (0..255), 256 +
+ * signal if it was killed, or -1 if pid is not running. */
 static int
-kv(const char *state, const char *const *args, json_t **out)
+stop_child(pid_t pid)
 {
-	const char *argv[16];
-	char buf[1 << 16];
-	size_t n = 0, len = 0;
+	int st;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	for (int t = 0; t < 5000; t += 10) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			goto reaped;
+		sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) != pid)
+		st = -1;
+reaped:
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
+}
+
+/*
+ * Starts a server (argv[0] is its path), stderr appended to errlog, and
+ * reads its stdout until the first line (at most 10 s) into line. Returns
+ * the pid, or -1 (nothing left running) if no line came.
+ */
+static pid_t
+start_server(const char *const *argv, const char *errlog, char *line,
+    size_t cap)
+{
+	size_t n = 0;
+	int po[2], lfd;
+	pid_t pid;
+
+	line[0] = '\0';
+	if (pipe(po) != 0)
+		return -1;
+	lfd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(po[1], 1);
+		if (lfd >= 0)
+			dup2(lfd, 2);
+		close(po[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	track(pid);
+	close(po[1]);
+	if (lfd >= 0)
+		close(lfd);
+	while (n < cap - 1 && strchr(line, '\n') == NULL) {
+		struct pollfd pf = { po[0], POLLIN, 0 };
+		ssize_t r;
+
+		if (poll(&pf, 1, 10000) <= 0)
+			break;
+		if ((r = read(po[0], line + n, cap - 1 - n)) <= 0)
+			break;
+		n += (size_t)r;
+		line[n] = '\0';
+	}
+	close(po[0]);
+	if (strchr(line, '\n') == NULL) {
+		stop_child(pid);
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * Runs argv to completion (killed after 30 s), stdout into out (cap,
+ * NUL-terminated), stderr discarded. Returns the exit status, 256 if it
+ * did not exit normally.
+ */
+static int
+run(const char *const *argv, char *out, size_t cap)
+{
+	size_t len = 0;
 	int po[2], status;
 	ssize_t got;
 	pid_t pid;
 
-	argv[n++] = getenv("KT_VERIFY") ? getenv("KT_VERIFY") : "kt-verify";
-	argv[n++] = "--state";
-	argv[n++] = state;
-	argv[n++] = "--json";
-	for (size_t i = 0; args[i] != NULL && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	*out = NULL;
 	ck_assert_int_eq(pipe(po), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(30);
 		dup2(po[1], 1);
 		if (devnull >= 0)
 			dup2(devnull, 2);
@@ -75,31 +220,311 @@ kv(const char *state, const char *const *args, json_t **out)
 		_exit(127);
 	}
 	close(po[1]);
-	while (len < sizeof(buf) - 1 &&
-	    (got = read(po[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+	while (len < cap - 1 &&
+	    (got = read(po[0], out + len, cap - 1 - len)) > 0)
 		len += (size_t)got;
-	buf[len] = '\0';
+	out[len] = '\0';
 	close(po[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	*out = json_loads(buf, 0, NULL);
-	if (*out == NULL)
-		fprintf(stderr, "kt-verify %s: not JSON: %s\n", args[0], buf);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 256;
 }
 
+/* Runs $KT_VERIFY --state state --json args...; its JSON answer goes to
+ * *out (NULL if it was not JSON). Returns the exit status. */
+static int
+kv(const char *state, const char *const *args, json_t **out)
+{
+	const char *argv[24];
+	static char buf[1 << 16];
+	size_t n = 0;
+	int st;
+
+	argv[n++] = getenv("KT_VERIFY") ? getenv("KT_VERIFY") : "kt-verify";
+	argv[n++] = "--state";
+	argv[n++] = state;
+	argv[n++] = "--json";
+	for (size_t i = 0; args[i] != NULL && n < 23; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	st = run(argv, buf, sizeof(buf));
+	*out = json_loads(buf, 0, NULL);
+	if (*out == NULL)
+		fprintf(stderr, "kt-verify %s: not JSON: %s\n", args[0], buf);
+	return st;
+}
+
+/* The "message" of a kt-verify answer, for failure reports. */
+static const char *
+msg(const json_t *o)
+{
+	const char *m = json_string_value(json_object_get(o, "message"));
+
+	return m != NULL ? m : "(no message)";
+}
+
+/* ---- kt-witness ---------------------------------------------------------- */
+
+struct witness {
+	char vkey[KT_KEY_TEXT_MAX];
+	char url[64];
+	pid_t pid;
+};
+
+/* Makes witness i's key in dir and serves it for the log key logvkey. */
 static void
-publish(struct e2e_server *s, const uint8_t key[32])
+witness_start(struct witness *w, const char *dir, int i, const char *logvkey)
+{
+	const char *bin = getenv("KT_WITNESS") ? getenv("KT_WITNESS") :
+	    "kt-witness";
+	char name[32], key[300], data[300], errlog[300], out[1024], *p;
+	const char *keygen[] = { bin, "keygen", "--name", name, "--out", key,
+	    NULL };
+	const char *serve[] = { bin, "serve", "--data", data, "--key", key,
+	    "--listen", "127.0.0.1:0", "--log", logvkey, NULL };
+
+	snprintf(name, sizeof(name), "w%d.e2e.example", i);
+	snprintf(key, sizeof(key), "%.255s/w%d.key", dir, i);
+	snprintf(data, sizeof(data), "%.255s/w%d.data", dir, i);
+	snprintf(errlog, sizeof(errlog), "%.255s/w%d.log", dir, i);
+	ck_assert_int_eq(run(keygen, out, sizeof(out)), 0);
+	/* The verifier key is the last line. */
+	while ((p = strrchr(out, '\n')) != NULL && p[1] == '\0')
+		*p = '\0';
+	p = strrchr(out, '\n');
+	snprintf(w->vkey, sizeof(w->vkey), "%.*s", (int)sizeof(w->vkey) - 1,
+	    p != NULL ? p + 1 : out);
+	w->pid = start_server(serve, errlog, out, sizeof(out));
+	ck_assert_msg(w->pid > 0, "kt-witness did not start; see %s", errlog);
+	p = strstr(out, "listening on port ");
+	ck_assert_ptr_nonnull(p);
+	snprintf(w->url, sizeof(w->url), "http://127.0.0.1:%d",
+	    atoi(p + strlen("listening on port ")));
+}
+
+/* ---- a proxy that writes before each history page ------------------------ */
+
+/*
+ * One connection at a time (kt-verify asks one thing at a time), answered
+ * with "Connection: close". Before it forwards a GET of a key history it
+ * publishes a key for another label and waits for the log's answer (the
+ * write is then in the tree), so that the page carries a checkpoint larger
+ * than the one before. It records each history page's checkpoint size.
+ * Failures are counted, not asserted: this runs on its own thread.
+ */
+struct proxy {
+	struct e2e_server *log;
+	int fd;
+	char url[64];
+	pthread_t th;
+	atomic_int stop;
+	atomic_int failed;
+	pthread_mutex_t mu;
+	uint64_t sizes[32];    /* checkpoint size of each history page */
+	size_t nsizes;
+	unsigned writes;
+	/* When set: before the history page asked ?from=label_from, also a
+	 * new version of LABEL with label_key (once). */
+	atomic_uint label_from;
+	uint8_t label_key[32];
+};
+
+static struct proxy P;
+
+static int
+send_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A key for label, acknowledged by the log: 0, or the HTTP status. */
+static long
+publish(struct e2e_server *s, const char *label, const uint8_t key[32])
 {
 	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
 	char body[256];
 	struct e2e_resp r;
+	long st;
 
 	sodium_bin2base64(b64, sizeof(b64), key, 32,
 	    sodium_base64_VARIANT_ORIGINAL);
 	snprintf(body, sizeof(body), "{\"label\":\"%s\",\"key_type\":"
-	    "\"ed25519\",\"key\":\"%s\"}", LABEL, b64);
-	ck_assert_int_eq(e2e_post(s, "/v1/keys", body, &r), 200);
+	    "\"ed25519\",\"key\":\"%s\"}", label, b64);
+	st = e2e_post(s, "/v1/keys", body, &r);
 	e2e_resp_free(&r);
+	return st == 200 ? 0 : st;
+}
+
+/* The tree size of a checkpoint note (its second line), 0 if none. */
+static uint64_t
+note_size(const char *note)
+{
+	const char *nl = note != NULL ? strchr(note, '\n') : NULL;
+
+	return nl != NULL ? strtoull(nl + 1, NULL, 10) : 0;
+}
+
+static void
+proxy_serve(struct proxy *p, int c)
+{
+	char req[8192], path[4096], url[4200], head[512];
+	struct e2e_resp r;
+	size_t n = 0;
+	int hist, hl;
+
+	req[0] = '\0';
+	while (n < sizeof(req) - 1 && strstr(req, "\r\n\r\n") == NULL) {
+		struct pollfd pf = { c, POLLIN, 0 };
+		ssize_t got;
+
+		if (poll(&pf, 1, 5000) <= 0 ||
+		    (got = recv(c, req + n, sizeof(req) - 1 - n, 0)) <= 0)
+			break;
+		n += (size_t)got;
+		req[n] = '\0';
+	}
+	if (sscanf(req, "GET %4095s ", path) != 1) {
+		atomic_fetch_add(&p->failed, 1);
+		return;
+	}
+	hist = strstr(path, "/history") != NULL;
+	if (hist) {
+		uint8_t key[32];
+		char label[64];
+
+		randombytes_buf(key, sizeof(key));
+		snprintf(label, sizeof(label), "pad%u@e2e.example", p->writes++);
+		if (publish(p->log, label, key) != 0)
+			atomic_fetch_add(&p->failed, 1);
+		snprintf(label, sizeof(label), "?from=%u",
+		    atomic_load(&p->label_from));
+		if (atomic_load(&p->label_from) != 0 &&
+		    strstr(path, label) != NULL) {
+			if (publish(p->log, LABEL, p->label_key) != 0)
+				atomic_fetch_add(&p->failed, 1);
+			atomic_store(&p->label_from, 0);
+		}
+	}
+	snprintf(url, sizeof(url), "%s%s", p->log->url, path);
+	if (e2e_http(NULL, "GET", url, NULL, NULL, NULL, 0, &r) != 0) {
+		atomic_fetch_add(&p->failed, 1);
+		e2e_resp_free(&r);
+		return;
+	}
+	if (hist) {
+		json_t *o = json_loads(r.body, 0, NULL);
+
+		pthread_mutex_lock(&p->mu);
+		if (p->nsizes < sizeof(p->sizes) / sizeof(p->sizes[0]))
+			p->sizes[p->nsizes++] = note_size(json_string_value(
+			    json_object_get(o, "checkpoint")));
+		pthread_mutex_unlock(&p->mu);
+		json_decref(o);
+	}
+	hl = snprintf(head, sizeof(head), "HTTP/1.1 %ld Proxied\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n", r.status,
+	    r.ctype[0] ? r.ctype : "application/octet-stream", r.len);
+	if (send_all(c, head, (size_t)hl) != 0 ||
+	    send_all(c, r.body, r.len) != 0)
+		atomic_fetch_add(&p->failed, 1);
+	e2e_resp_free(&r);
+}
+
+static void *
+proxy_main(void *arg)
+{
+	struct proxy *p = arg;
+
+	while (!atomic_load(&p->stop)) {
+		struct pollfd pf = { p->fd, POLLIN, 0 };
+		int c;
+
+		if (poll(&pf, 1, 50) <= 0)
+			continue;
+		if ((c = accept(p->fd, NULL, NULL)) < 0)
+			continue;
+		proxy_serve(p, c);
+		close(c);
+	}
+	return NULL;
+}
+
+static void
+proxy_start(struct proxy *p, struct e2e_server *log)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	memset(p, 0, sizeof(*p));
+	p->log = log;
+	pthread_mutex_init(&p->mu, NULL);
+	p->fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(p->fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(p->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(p->fd, 8), 0);
+	ck_assert_int_eq(getsockname(p->fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(p->url, sizeof(p->url), "http://127.0.0.1:%u",
+	    (unsigned)ntohs(sa.sin_port));
+	ck_assert_int_eq(pthread_create(&p->th, NULL, proxy_main, p), 0);
+}
+
+static void
+proxy_stop(struct proxy *p)
+{
+	if (p->fd <= 0)
+		return;
+	atomic_store(&p->stop, 1);
+	pthread_join(p->th, NULL);
+	close(p->fd);
+	p->fd = 0;
+	pthread_mutex_destroy(&p->mu);
+}
+
+/* Copies the recorded page sizes out and forgets them. */
+static size_t
+proxy_take(struct proxy *p, uint64_t *sizes, size_t cap)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->nsizes < cap ? p->nsizes : cap;
+	memcpy(sizes, p->sizes, n * sizeof(*sizes));
+	p->nsizes = 0;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+/* ---- kt-logd alone: pages without a witness policy ------------------------ */
+
+static struct e2e_server plain;
+
+static void
+paged_setup(void)
+{
+	ck_assert_int_eq(e2e_setup(&plain, "page_size = 3\n"), 0);
+	ck_assert_int_eq(e2e_start(&plain, NULL), 0);
+}
+
+static void
+paged_teardown(void)
+{
+	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
+	int st = e2e_stop(&plain);
+	e2e_cleanup(&plain);
+	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
 }
 
 /* The "next" of GET history?from=from, or 0 when the answer has none. */
@@ -116,7 +541,7 @@ history_next(struct e2e_server *s, int from)
 	ck_assert_int_eq(e2e_get(s, path, &r), 200);
 	o = json_loads(r.body, 0, NULL);
 	ck_assert_ptr_nonnull(o);
-	ck_assert_uint_le(json_array_size(json_object_get(o, "versions")), 3);
+	ck_assert_uint_le(json_array_size(json_object_get(o, "versions")), PAGE);
 	next = json_integer_value(json_object_get(o, "next"));
 	json_decref(o);
 	e2e_resp_free(&r);
@@ -125,8 +550,8 @@ history_next(struct e2e_server *s, int from)
 
 START_TEST(test_lookup_paged_history)
 {
-	struct e2e_server *s = &S;
-	char state[sizeof(S.dir) + 8];
+	struct e2e_server *s = &plain;
+	char state[sizeof(plain.dir) + 8];
 	uint8_t key[NVERSIONS][32];
 	json_t *o, *ch;
 	const char *init[] = { "init", "--log", NULL, "--key", NULL, NULL };
@@ -142,14 +567,14 @@ START_TEST(test_lookup_paged_history)
 	/* Version 1 is pinned on first use. */
 	for (int i = 0; i < NVERSIONS; i++)
 		randombytes_buf(key[i], sizeof(key[i]));
-	publish(s, key[0]);
+	ck_assert_int_eq(publish(s, LABEL, key[0]), 0);
 	ck_assert_int_eq(kv(state, lookup, &o), 0);
 	ck_assert(json_is_true(json_object_get(o, "pinned")));
 	json_decref(o);
 
 	/* Seven rotations: the history no longer fits one page. */
 	for (int i = 1; i < NVERSIONS; i++)
-		publish(s, key[i]);
+		ck_assert_int_eq(publish(s, LABEL, key[i]), 0);
 	ck_assert_int_eq(history_next(s, 1), 4);
 	ck_assert_int_eq(history_next(s, 4), 7);
 	ck_assert_int_eq(history_next(s, 7), 0);
@@ -185,21 +610,456 @@ START_TEST(test_lookup_paged_history)
 }
 END_TEST
 
+/* ---- kt-logd with witnesses ---------------------------------------------- */
+
+static struct e2e_server S;
+static struct witness W[NWIT];
+
+static void
+logd_setup(void)
+{
+	char conf[2048];
+	size_t n;
+	FILE *f;
+
+	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
+	for (int i = 0; i < NWIT; i++)
+		witness_start(&W[i], S.dir, i, S.vkey);
+	/* Witness rounds every 100 ms: the test waits for the quorum. */
+	n = (size_t)snprintf(conf, sizeof(conf), "page_size = %d\n"
+	    "witness_interval = 100ms\nwitness_quorum = %d\n", PAGE, NWIT);
+	for (int i = 0; i < NWIT; i++)
+		n += (size_t)snprintf(conf + n, sizeof(conf) - n,
+		    "witness = %s=%s\n", W[i].url, W[i].vkey);
+	ck_assert_uint_lt(n, sizeof(conf));
+	f = fopen(S.conf, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(conf, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	proxy_start(&P, &S);
+}
+
+static void
+logd_teardown(void)
+{
+	int st, wst[NWIT];
+
+	proxy_stop(&P);
+	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
+	st = e2e_stop(&S);
+	for (int i = 0; i < NWIT; i++) {
+		wst[i] = stop_child(W[i].pid);
+		W[i].pid = 0;
+	}
+	e2e_cleanup(&S);
+	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
+	for (int i = 0; i < NWIT; i++)
+		ck_assert_msg(wst[i] == 0 || wst[i] == -1,
+		    "kt-witness %d exited with %d", i, wst[i]);
+}
+
+/* Waits (at most 10 s) until kt-logd's /checkpoint, which serves the
+ * newest checkpoint with its quorum, covers size entries. */
+static int
+wait_witnessed(struct e2e_server *s, uint64_t size)
+{
+	for (int t = 0; t < 10000; t += 20) {
+		struct e2e_resp r;
+		long st = e2e_get(s, "/checkpoint", &r);
+		uint64_t got = st == 200 ? note_size(r.body) : 0;
+
+		e2e_resp_free(&r);
+		if (got >= size)
+			return 0;
+		sleep_ms(20);
+	}
+	return -1;
+}
+
+/* The changes a lookup reported must be versions 2..last, key[1..]. */
+static void
+check_changes(const json_t *o, uint8_t key[][32], int last)
+{
+	const json_t *ch = json_object_get(o, "changes");
+
+	ck_assert_uint_eq(json_array_size(ch), (size_t)last - 1);
+	for (size_t i = 0; i < json_array_size(ch); i++) {
+		json_t *c = json_array_get(ch, i);
+		char b64[sodium_base64_ENCODED_LEN(32,
+		    sodium_base64_VARIANT_ORIGINAL)];
+
+		sodium_bin2base64(b64, sizeof(b64), key[i + 1], 32,
+		    sodium_base64_VARIANT_ORIGINAL);
+		ck_assert_int_eq(json_integer_value(json_object_get(c,
+		    "version")), (json_int_t)i + 2);
+		ck_assert_str_eq(json_string_value(json_object_get(c, "key")),
+		    b64);
+	}
+}
+
+START_TEST(test_witnessed_pages)
+{
+	char state[sizeof(S.dir) + 8], wq[8];
+	uint8_t key[NVERSIONS][32];
+	uint64_t sizes[32], wsize;
+	size_t n;
+	json_t *o;
+	const char *init[] = { "init", "--log", P.url, "--key", S.vkey,
+	    "--witness", W[0].vkey, "--witness", W[1].vkey, "--quorum", wq,
+	    NULL };
+	const char *lookup[] = { "lookup", LABEL, NULL };
+	const char *accept[] = { "lookup", LABEL, "--accept", NULL };
+	int st;
+
+	snprintf(state, sizeof(state), "%.255s/verify", S.dir);
+	snprintf(wq, sizeof(wq), "%d", NWIT);
+	ck_assert_int_eq(kv(state, init, &o), 0);
+	json_decref(o);
+	for (int i = 0; i < NVERSIONS; i++)
+		randombytes_buf(key[i], sizeof(key[i]));
+
+	/* Version 1, witnessed, is pinned on first use. */
+	ck_assert_int_eq(publish(&S, LABEL, key[0]), 0);
+	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	st = kv(state, lookup, &o);
+	ck_assert_msg(st == 0, "first lookup: exit %d: %s", st, msg(o));
+	ck_assert(json_is_true(json_object_get(o, "pinned")));
+	json_decref(o);
+
+	/* Seven rotations, witnessed: three pages of history. */
+	for (int i = 1; i < NVERSIONS; i++)
+		ck_assert_int_eq(publish(&S, LABEL, key[i]), 0);
+	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	(void)proxy_take(&P, sizes, 32);
+	st = kv(state, lookup, &o);
+	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "lookup: exit %d: %s", st,
+	    msg(o));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
+	    "entry"), "version")), NVERSIONS);
+	check_changes(o, key, NVERSIONS);
+	wsize = (uint64_t)json_integer_value(json_object_get(o,
+	    "witnessed_size"));
+	json_decref(o);
+
+	/* The client read three pages, each under its own checkpoint, all
+	 * past the witnessed one: none of them could have been accepted,
+	 * each had to be related to the one before. */
+	n = proxy_take(&P, sizes, 32);
+	ck_assert_uint_eq(n, (NVERSIONS + PAGE - 1) / PAGE);
+	ck_assert_uint_ne(wsize, 0);
+	ck_assert_uint_gt(sizes[0], wsize);
+	for (size_t i = 1; i < n; i++)
+		ck_assert_uint_gt(sizes[i], sizes[i - 1]);
+	ck_assert_int_eq(atomic_load(&P.failed), 0);
+
+	st = kv(state, accept, &o);
+	ck_assert_msg(st == 0, "accept: exit %d: %s", st, msg(o));
+	ck_assert(json_is_true(json_object_get(o, "pinned")));
+	check_changes(o, key, NVERSIONS);
+	json_decref(o);
+	st = kv(state, lookup, &o);
+	ck_assert_msg(st == 0, "lookup after accept: exit %d: %s", st, msg(o));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
+	    "entry"), "version")), NVERSIONS);
+	json_decref(o);
+	ck_assert_int_eq(atomic_load(&P.failed), 0);
+}
+END_TEST
+
+/*
+ * The label itself gets a new version while its history is read: the
+ * proxy publishes version NVERSIONS + 1 before the second page. The lookup
+ * stands on the witnessed checkpoint, where the latest version is
+ * NVERSIONS; the newer one (on the last page, under a checkpoint nobody
+ * witnessed) must not be reported as a verified change. Once witnessed it
+ * is.
+ */
+START_TEST(test_label_written_meanwhile)
+{
+	char state[sizeof(S.dir) + 8], wq[8];
+	uint8_t key[NVERSIONS + 1][32];
+	json_t *o;
+	const char *init[] = { "init", "--log", P.url, "--key", S.vkey,
+	    "--witness", W[0].vkey, "--witness", W[1].vkey, "--quorum", wq,
+	    NULL };
+	const char *lookup[] = { "lookup", LABEL, NULL };
+	const char *accept[] = { "lookup", LABEL, "--accept", NULL };
+	int st;
+
+	snprintf(state, sizeof(state), "%.255s/verify", S.dir);
+	snprintf(wq, sizeof(wq), "%d", NWIT);
+	ck_assert_int_eq(kv(state, init, &o), 0);
+	json_decref(o);
+	for (int i = 0; i <= NVERSIONS; i++)
+		randombytes_buf(key[i], sizeof(key[i]));
+	ck_assert_int_eq(publish(&S, LABEL, key[0]), 0);
+	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	st = kv(state, lookup, &o);
+	ck_assert_msg(st == 0, "first lookup: exit %d: %s", st, msg(o));
+	json_decref(o);
+	for (int i = 1; i < NVERSIONS; i++)
+		ck_assert_int_eq(publish(&S, LABEL, key[i]), 0);
+	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+
+	memcpy(P.label_key, key[NVERSIONS], sizeof(P.label_key));
+	atomic_store(&P.label_from, PAGE + 1);
+	st = kv(state, lookup, &o);
+	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "lookup: exit %d: %s", st,
+	    msg(o));
+	ck_assert_uint_eq(atomic_load(&P.label_from), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
+	    "entry"), "version")), NVERSIONS);
+	check_changes(o, key, NVERSIONS);
+	json_decref(o);
+
+	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	st = kv(state, accept, &o);
+	ck_assert_msg(st == 0, "accept: exit %d: %s", st, msg(o));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
+	    "entry"), "version")), NVERSIONS + 1);
+	check_changes(o, key, NVERSIONS + 1);
+	json_decref(o);
+	ck_assert_int_eq(atomic_load(&P.failed), 0);
+}
+END_TEST
+
+/* ---- attack_logd: pages of a forked tree --------------------------------- */
+
+static struct e2e_server T;    /* only its temporary folder is used */
+static pid_t attack_pid;
+static char attack_url[64], attack_vkey[KT_KEY_TEXT_MAX];
+static struct witness AW;
+
+static void
+attack_setup(void)
+{
+	const char *bin = getenv("ATTACK_LOGD") ? getenv("ATTACK_LOGD") :
+	    "attack_logd";
+	const char *argv[] = { bin, "--lifetime", "60", NULL };
+	char line[1024], errlog[300];
+	unsigned port = 0;
+
+	ck_assert_int_eq(e2e_setup(&T, NULL), 0);
+	snprintf(errlog, sizeof(errlog), "%.255s/attack.log", T.dir);
+	attack_pid = start_server(argv, errlog, line, sizeof(line));
+	ck_assert_msg(attack_pid > 0, "attack_logd did not start");
+	ck_assert_int_eq(sscanf(line, "%399s %u", attack_vkey, &port), 2);
+	snprintf(attack_url, sizeof(attack_url), "http://127.0.0.1:%u", port);
+	witness_start(&AW, T.dir, 0, attack_vkey);
+}
+
+static void
+attack_teardown(void)
+{
+	int ast = stop_child(attack_pid), wst = stop_child(AW.pid);
+
+	attack_pid = 0;
+	AW.pid = 0;
+	e2e_cleanup(&T);
+	ck_assert_msg(ast == 0 || ast == -1, "attack_logd exited with %d",
+	    ast);
+	ck_assert_msg(wst == 0 || wst == -1, "kt-witness exited with %d", wst);
+}
+
+/* GET attack_url + path (printf-style); the body must be a 200 answer.
+ * The caller frees r. */
+static void
+attack_get(struct e2e_resp *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+attack_get(struct e2e_resp *r, const char *fmt, ...)
+{
+	char url[4096];
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(url, sizeof(url), "%s", attack_url);
+	va_start(ap, fmt);
+	vsnprintf(url + n, sizeof(url) - n, fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(e2e_http(NULL, "GET", url, NULL, NULL, NULL, 0, r),
+	    0);
+	ck_assert_msg(r->status == 200, "GET %s: %ld %s", url, r->status,
+	    r->body);
+}
+
+static void
+attack_add(int view, const char *label)
+{
+	uint8_t key[32];
+	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+	char *esc;
+	struct e2e_resp r;
+
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2base64(b64, sizeof(b64), key, 32,
+	    sodium_base64_VARIANT_ORIGINAL);
+	esc = curl_easy_escape(NULL, b64, 0);
+	ck_assert_ptr_nonnull(esc);
+	attack_get(&r, "/ctl/add?view=%d&label=%s&key=%s", view, label, esc);
+	curl_free(esc);
+	e2e_resp_free(&r);
+}
+
+/*
+ * The witness cosigns client a's newest checkpoint (view 0), growing from
+ * old (0 the first time) with the log's consistency proof, and client a's
+ * /checkpoint then serves it with that cosignature only.
+ */
+static uint64_t
+attack_cosign(uint64_t old)
+{
+	struct e2e_resp r, cr;
+	const char *hdr[] = { "Content-Type: text/plain", NULL };
+	char body[8192], url[128], *esc;
+	uint64_t size;
+	size_t n;
+	json_t *o, *h;
+
+	attack_get(&r, "/ctl/cosig?name=a&clear=1");
+	e2e_resp_free(&r);
+	attack_get(&cr, "/c/a/checkpoint");
+	size = note_size(cr.body);
+	n = (size_t)snprintf(body, sizeof(body), "old %" PRIu64 "\n", old);
+	if (old > 0) {
+		attack_get(&r, "/c/a/v1/proof/consistency?old=%" PRIu64
+		    "&new=%" PRIu64, old, size);
+		o = json_loads(r.body, 0, NULL);
+		h = json_object_get(o, "hashes");
+		ck_assert(json_is_array(h));
+		for (size_t i = 0; i < json_array_size(h); i++)
+			n += (size_t)snprintf(body + n, sizeof(body) - n,
+			    "%s\n", json_string_value(json_array_get(h, i)));
+		json_decref(o);
+		e2e_resp_free(&r);
+	}
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "\n%s", cr.body);
+	ck_assert_uint_lt(n, sizeof(body));
+	e2e_resp_free(&cr);
+	snprintf(url, sizeof(url), "%s/add-checkpoint", AW.url);
+	ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, hdr, body, n, &r),
+	    0);
+	ck_assert_msg(r.status == 200, "add-checkpoint: %ld %s", r.status,
+	    r.body);
+	esc = curl_easy_escape(NULL, r.body, (int)r.len);
+	ck_assert_ptr_nonnull(esc);
+	e2e_resp_free(&r);
+	attack_get(&r, "/ctl/cosig?name=a&size=%" PRIu64 "&line=%s", size,
+	    esc);
+	curl_free(esc);
+	e2e_resp_free(&r);
+	return size;
+}
+
+START_TEST(test_forked_pages)
+{
+	static const char *const modes[] = { "page-fork", "history-fork" };
+	char state[sizeof(T.dir) + 8], nostate[sizeof(T.dir) + 16];
+	const char *init[] = { "init", "--log", NULL, "--key", attack_vkey,
+	    "--witness", AW.vkey, "--quorum", "1", NULL };
+	const char *lookup[] = { "lookup", "alice", NULL };
+	const char *evidence[] = { "evidence", NULL, "--key", attack_vkey,
+	    NULL };
+	char url[128], *ev;
+	struct e2e_resp r;
+	uint64_t size;
+	json_t *o;
+	int st;
+
+	snprintf(state, sizeof(state), "%.255s/verify", T.dir);
+	snprintf(nostate, sizeof(nostate), "%.255s/nostate", T.dir);
+	snprintf(url, sizeof(url), "%s/c/a", attack_url);
+	init[2] = url;
+
+	/* View 0, the honest branch: alice version 1 after four others,
+	 * witnessed and pinned. */
+	attack_get(&r, "/ctl/bulk?view=0&n=4&prefix=u");
+	e2e_resp_free(&r);
+	attack_add(0, "alice");
+	attack_get(&r, "/ctl/client?name=a&view=0&page=%d", PAGE);
+	e2e_resp_free(&r);
+	size = attack_cosign(0);
+	ck_assert_int_eq(kv(state, init, &o), 0);
+	json_decref(o);
+	st = kv(state, lookup, &o);
+	ck_assert_msg(st == 0, "first lookup: exit %d: %s", st, msg(o));
+	json_decref(o);
+
+	/* Seven more versions, then a fork after them: view 1 is view 0 but
+	 * for its last entry. Both trees hold the same alice entries; only
+	 * their roots differ. The witness cosigns view 0. */
+	for (int i = 1; i < NVERSIONS; i++)
+		attack_add(0, "alice");
+	attack_get(&r, "/ctl/fork?from=0&to=1");
+	e2e_resp_free(&r);
+	attack_add(0, "bob");
+	attack_add(1, "bob");
+	size = attack_cosign(size);
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		attack_get(&r, "/ctl/client?name=a&view=0&page=%d&mode=%s",
+		    PAGE, modes[m]);
+		e2e_resp_free(&r);
+		st = kv(state, lookup, &o);
+		ck_assert_msg(st == KT_VERIFY_ATTACK, "%s: exit %d: %s",
+		    modes[m], st, msg(o));
+		ck_assert_msg(strstr(msg(o), "two different trees") != NULL,
+		    "%s: %s", modes[m], msg(o));
+		ck_assert_ptr_null(json_object_get(o, "changes"));
+		ev = strdup(json_string_value(json_object_get(o, "evidence")) ?
+		    json_string_value(json_object_get(o, "evidence")) : "");
+		json_decref(o);
+		ck_assert_msg(ev[0] != '\0', "%s: no evidence file", modes[m]);
+		evidence[1] = ev;
+		st = kv(nostate, evidence, &o);
+		ck_assert_msg(st == 0, "%s: evidence: exit %d: %s", modes[m],
+		    st, msg(o));
+		json_decref(o);
+		free(ev);
+	}
+
+	/* Nothing was pinned: the honest answer shows the whole rotation. */
+	attack_get(&r, "/ctl/client?name=a&view=0&page=%d", PAGE);
+	e2e_resp_free(&r);
+	st = kv(state, lookup, &o);
+	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "honest: exit %d: %s", st,
+	    msg(o));
+	ck_assert_uint_eq(json_array_size(json_object_get(o, "changes")),
+	    NVERSIONS - 1);
+	ck_assert_uint_eq((uint64_t)json_integer_value(json_object_get(o,
+	    "witnessed_size")), size);
+	json_decref(o);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("verify_history_e2e");
-	TCase *tc = tcase_create("kt_verify_lookup_paged");
+	TCase *tp = tcase_create("kt_verify_lookup_paged");
+	TCase *tw = tcase_create("kt_verify_lookup_witnessed_pages");
+	TCase *ta = tcase_create("kt_verify_lookup_forked_pages");
 	SRunner *sr;
 	int failed;
 
 	if (sodium_init() < 0)
 		return 1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_lookup_paged_history);
-	tcase_set_timeout(tc, 120);
-	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tp, paged_setup, paged_teardown);
+	tcase_add_test(tp, test_lookup_paged_history);
+	tcase_set_timeout(tp, 60);
+	suite_add_tcase(s, tp);
+	tcase_add_checked_fixture(tw, logd_setup, logd_teardown);
+	tcase_add_test(tw, test_witnessed_pages);
+	tcase_add_test(tw, test_label_written_meanwhile);
+	tcase_set_timeout(tw, 60);
+	suite_add_tcase(s, tw);
+	tcase_add_checked_fixture(ta, attack_setup, attack_teardown);
+	tcase_add_test(ta, test_forked_pages);
+	tcase_set_timeout(ta, 60);
+	suite_add_tcase(s, ta);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
