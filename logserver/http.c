@@ -20,6 +20,7 @@ struct kt_http {
 	struct kt_limits limits;
 	uint16_t port;
 	atomic_int suspended;   /* writes parked, waiting for their commit */
+	MHD_socket quiesced;    /* listen socket after quiesce; closed at stop */
 };
 
 enum phase {
@@ -356,6 +357,7 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 		freeaddrinfo(ai);
 		return KT_ERR_NOMEM;
 	}
+	h->quiesced = MHD_INVALID_SOCKET;
 	h->api = o->api;
 	h->metrics = o->metrics;
 	h->limits = *o->limits;
@@ -400,9 +402,11 @@ kt_http_quiesce(struct kt_http *h)
 
 	if (h == NULL || h->d == NULL)
 		return;
+	/* The workers may still use the listen socket until the daemon is
+	 * stopped (libmicrohttpd's rule): close it only after that. */
 	fd = MHD_quiesce_daemon(h->d);
 	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+		h->quiesced = fd;
 }
 
 void
@@ -421,5 +425,7 @@ kt_http_stop(struct kt_http *h, unsigned wait_ms)
 		kt_log(KT_LOG_WARN, "stop_with_pending_writes", "{s:i}",
 		    "pending", atomic_load(&h->suspended));
 	MHD_stop_daemon(h->d);
+	if (h->quiesced != MHD_INVALID_SOCKET)
+		close(h->quiesced);
 	free(h);
 }
