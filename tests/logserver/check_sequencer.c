@@ -765,14 +765,15 @@ START_TEST(test_stats_and_growth)
 		rq[i] = pub(labels[i], "ed25519", k, 32);
 	}
 	for (int round = 0; round < 30; round++) {
-		/* 30 rounds of 10 submissions of 1..4 distinct labels */
+		/* 30 rounds of 10 submissions of 1..4 distinct labels, each
+		 * round a new key (the requests borrow k until answered, so
+		 * it changes only between rounds) */
+		memset(k, round, 32);
 		for (int i = 0; i < 10; i++) {
 			struct kt_seq_req r[4];
 
-			for (int j = 0; j < 4; j++) {
+			for (int j = 0; j < 4; j++)
 				r[j] = rq[(i * 4 + j) % 40];
-				memset(k, round, 32);
-			}
 			waiter_init(&w[i]);
 			ck_assert_int_eq(kt_seq_submit(q, r, 1 + (size_t)(i % 4),
 			    on_done, &w[i]), KT_OK);
