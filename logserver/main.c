@@ -39,9 +39,14 @@ static const char usage_keygen[] =
 
 static const char usage_token[] =
     "usage: kt-logd token\n"
+    "       kt-logd token --check FILE\n"
     "\n"
     "Prints a new random bearer token on line 1 (give it to the writer)\n"
-    "and on line 2 the line to add to the tokens file (sha256:<hex>).\n";
+    "and on line 2 the line to add to the tokens file (sha256:<hex>).\n"
+    "\n"
+    "--check FILE reads a tokens file as a reload (SIGHUP) would: exit 0\n"
+    "and the number of tokens if kt-logd would use it, else exit 1 and\n"
+    "why (run it before reloading, e.g. as the unit's ExecReload).\n";
 
 static const char usage_serve[] =
     "usage: kt-logd serve --data DIR --key KEYFILE --listen HOST:PORT\n"
@@ -142,6 +147,23 @@ cmd_token(int argc, char **argv)
 	if (wants_help(argc, argv)) {
 		fputs(usage_token, stdout);
 		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--check") == 0) {
+		struct kt_tokens *t = NULL;
+		char err[512];
+
+		if (argc != 3)
+			return usage_error(usage_token, "%s needs one FILE",
+			    "--check");
+		if (kt_tokens_load(argv[2], 1, &t, err, sizeof err) != KT_OK) {
+			fprintf(stderr, "kt-logd: %s\n", err);
+			return 1;
+		}
+		printf("%s: %zu token(s)%s\n", argv[2], kt_tokens_count(t),
+		    kt_tokens_count(t) == 0 ? " (every write would be "
+		    "refused)" : "");
+		kt_tokens_free(t);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (argc != 1)
 		return usage_error(usage_token, "unexpected argument '%s'",

@@ -153,6 +153,29 @@ START_TEST(test_token)
 		ck_assert_int_eq(sscanf(out, "%127s", tok2), 1);
 		ck_assert_str_ne(tok, tok2);
 	}
+	/* --check reads a tokens file as a reload would. */
+	{
+		const char *c[] = { "token", "--check", S.tokens, NULL };
+		const char *c2[] = { "token", "--check", NULL };
+		FILE *f = fopen(S.tokens, "w");
+		ck_assert(f != NULL);
+		fprintf(f, "# one\n%s\n", line);
+		ck_assert_int_eq(fclose(f), 0);
+		ck_assert_int_eq(chmod(S.tokens, 0600), 0);
+		ck_assert_int_eq(e2e_run(c, out, sizeof out, err, sizeof err), 0);
+		ck_assert(strstr(out, "1 token(s)") != NULL);
+		ck_assert_int_eq(chmod(S.tokens, 0666), 0);
+		ck_assert_int_eq(e2e_run(c, out, sizeof out, err, sizeof err), 1);
+		ck_assert(strstr(err, "writable by group or others") != NULL);
+		f = fopen(S.tokens, "w");
+		ck_assert(f != NULL);
+		fprintf(f, "sha256:nothex\n");
+		ck_assert_int_eq(fclose(f), 0);
+		ck_assert_int_eq(chmod(S.tokens, 0600), 0);
+		ck_assert_int_eq(e2e_run(c, out, sizeof out, err, sizeof err), 1);
+		ck_assert(strstr(err, ":1:") != NULL);
+		ck_assert_int_eq(e2e_run(c2, out, sizeof out, err, sizeof err), 2);
+	}
 }
 END_TEST
 
