@@ -847,7 +847,10 @@ kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
 	kt_err rc;
 
 	*out = NULL;
-	if (n < 1 || n > KT_WCLIENT_MAX)
+	/* A quorum these witnesses cannot meet is refused, never lowered:
+	 * it is a security setting. */
+	if (n < 1 || n > KT_WCLIENT_MAX ||
+	    (opts != NULL && opts->quorum > n))
 		return KT_ERR_RANGE;
 	if (src == NULL || src->latest == NULL || src->consistency == NULL)
 		return KT_ERR_MALFORMED;
@@ -885,8 +888,6 @@ kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
 		w->log = opts->log;
 		w->log_ctx = opts->log_ctx;
 	}
-	if (w->quorum > n)
-		w->quorum = (unsigned)n;
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->notified, 0);
 	if (pthread_mutex_init(&w->mu, NULL) != 0) {

@@ -109,7 +109,8 @@ struct kt_wclient_opts {
 	unsigned timeout_ms;          /* whole request; 0: 5000 */
 	/*
 	 * Cosignatures a NEWER checkpoint needs before it replaces the one
-	 * being served (0: 1). Set it to the clients' quorum so that
+	 * being served (0: 1; more than the witnesses: KT_ERR_RANGE). Set it
+	 * to the clients' quorum so that
 	 * kt_wclient_checkpoint never moves to a checkpoint they would refuse;
 	 * cosignatures arriving later for the served checkpoint are added.
 	 */

@@ -263,6 +263,13 @@ START_TEST(test_start_rejects)
 	ck_assert_ptr_null(w);
 	ck_assert_int_eq(kt_wclient_start(&w, c, KT_WCLIENT_MAX + 1, &src,
 	    NULL), KT_ERR_RANGE);
+	/* a quorum one witness cannot meet is refused, not lowered */
+	{
+		struct kt_wclient_opts o = test_opts(2);
+		ck_assert_int_eq(kt_wclient_start(&w, c, 1, &src, &o),
+		    KT_ERR_RANGE);
+		ck_assert_ptr_null(w);
+	}
 	/* the same key twice */
 	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, NULL),
 	    KT_ERR_MALFORMED);
