@@ -248,7 +248,10 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 		if (tokens == NULL)
 			kt_log(KT_LOG_WARN, c->allow_anonymous_writes ?
 			    "anonymous_writes" : "writes_disabled", NULL);
-		else if (kt_tokens_count(tokens) == 0)
+		if (c->nwitnesses == 0 && c->witness_quorum > 1)
+			kt_log(KT_LOG_WARN, "witness_quorum_unused", "{s:i}",
+			    "witness_quorum", (int)c->witness_quorum);
+		if (tokens != NULL && kt_tokens_count(tokens) == 0)
 			kt_log(KT_LOG_WARN, "no_tokens", "{s:s}", "hint",
 			    "the tokens file holds no token: every write is "
 			    "refused (401) until one is added and kt-logd gets "
