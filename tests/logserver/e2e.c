@@ -35,7 +35,7 @@ kill_live(void)
 		}
 }
 
-static void
+static int
 reg(pid_t p)
 {
 	if (!atexit_set) {
@@ -45,8 +45,9 @@ reg(pid_t p)
 	for (int i = 0; i < MAX_LIVE; i++)
 		if (live[i] == 0) {
 			live[i] = p;
-			return;
+			return 0;
 		}
+	return -1;
 }
 
 static void
@@ -273,8 +274,11 @@ e2e_start(struct e2e_server *s, const char *const *extra)
 	close(po[1]);
 	if (lfd >= 0)
 		close(lfd);
+	if (e2e_track(pid) != 0) { /* killed: no server left untracked */
+		close(po[0]);
+		return -1;
+	}
 	s->pid = pid;
-	reg(pid);
 	/* The start-up line: kt-logd: origin=.. vkey=.. listen=H:P size=N */
 	t0 = now_s();
 	line[0] = '\0';
@@ -314,26 +318,45 @@ e2e_start(struct e2e_server *s, const char *const *extra)
 }
 
 int
-e2e_stop(struct e2e_server *s)
+e2e_track(pid_t pid)
+{
+	if (reg(pid) == 0)
+		return 0;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+int
+e2e_stop_pid(pid_t pid, unsigned wait_s)
 {
 	int status;
 	double t0 = now_s();
 
-	if (s->pid <= 0)
+	if (pid <= 0)
 		return -1;
-	kill(s->pid, SIGTERM);
-	while (now_s() - t0 < 10) {
-		pid_t w = waitpid(s->pid, &status, WNOHANG);
-		if (w == s->pid) {
-			unreg(s->pid);
-			s->pid = 0;
+	kill(pid, SIGTERM);
+	while (now_s() - t0 < wait_s) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			unreg(pid);
 			return WIFEXITED(status) ? WEXITSTATUS(status) :
 			    256 + WTERMSIG(status);
 		}
 		sleep_ms(10);
 	}
-	e2e_kill9(s);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unreg(pid);
 	return 256 + SIGKILL;
+}
+
+int
+e2e_stop(struct e2e_server *s)
+{
+	int st = e2e_stop_pid(s->pid, 10);
+
+	s->pid = 0;
+	return st;
 }
 
 void

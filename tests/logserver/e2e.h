@@ -57,6 +57,15 @@ int e2e_start(struct e2e_server *s, const char *const *extra);
  * 256 + signal if killed by a signal, or -1 if it was not running. */
 int e2e_stop(struct e2e_server *s);
 
+/*
+ * For other processes a test starts (witnesses, test servers): e2e_track
+ * kills pid at exit unless it was stopped (0, or -1 when the registry is
+ * full: pid is then killed at once); e2e_stop_pid stops it like e2e_stop,
+ * waiting wait_s seconds before SIGKILL, with the same return values.
+ */
+int e2e_track(pid_t pid);
+int e2e_stop_pid(pid_t pid, unsigned wait_s);
+
 /* SIGKILL at once (crash simulation) and reap. */
 void e2e_kill9(struct e2e_server *s);
 

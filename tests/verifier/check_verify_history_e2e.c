@@ -69,11 +69,7 @@
 #define PAGE 3
 #define NWIT 2
 
-/* ---- child processes ----------------------------------------------------- */
-
-#define MAX_CHILDREN 8
-static pid_t children[MAX_CHILDREN];
-static int atexit_set;
+/* ---- child processes (tracked by the e2e harness) ----------------------- */
 
 static void
 sleep_ms(unsigned ms)
@@ -82,61 +78,6 @@ sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
-}
-
-static void
-kill_children(void)
-{
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] > 0) {
-			kill(children[i], SIGKILL);
-			waitpid(children[i], NULL, 0);
-			children[i] = 0;
-		}
-}
-
-static void
-track(pid_t pid)
-{
-	if (!atexit_set) {
-		atexit(kill_children);
-		atexit_set = 1;
-	}
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] == 0) {
-			children[i] = pid;
-			return;
-		}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	ck_abort_msg("too many children");
-}
-
-/* SIGTERM, up to 5 s, then SIGKILL. The exit status (0..255), 256 +
- * signal if it was killed, or -1 if pid is not running. */
-static int
-stop_child(pid_t pid)
-{
-	int st;
-
-	if (pid <= 0)
-		return -1;
-	kill(pid, SIGTERM);
-	for (int t = 0; t < 5000; t += 10) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			goto reaped;
-		sleep_ms(10);
-	}
-	kill(pid, SIGKILL);
-	if (waitpid(pid, &st, 0) != pid)
-		st = -1;
-reaped:
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] == pid)
-			children[i] = 0;
-	if (st == -1)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
 }
 
 /*
@@ -168,10 +109,13 @@ start_server(const char *const *argv, const char *errlog, char *line,
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	track(pid);
 	close(po[1]);
 	if (lfd >= 0)
 		close(lfd);
+	if (e2e_track(pid) != 0) {
+		close(po[0]);
+		return -1;
+	}
 	while (n < cap - 1 && strchr(line, '\n') == NULL) {
 		struct pollfd pf = { po[0], POLLIN, 0 };
 		ssize_t r;
@@ -185,7 +129,7 @@ start_server(const char *const *argv, const char *errlog, char *line,
 	}
 	close(po[0]);
 	if (strchr(line, '\n') == NULL) {
-		stop_child(pid);
+		e2e_stop_pid(pid, 5);
 		return -1;
 	}
 	return pid;
@@ -649,7 +593,7 @@ logd_teardown(void)
 	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
 	st = e2e_stop(&S);
 	for (int i = 0; i < NWIT; i++) {
-		wst[i] = stop_child(W[i].pid);
+		wst[i] = e2e_stop_pid(W[i].pid, 5);
 		W[i].pid = 0;
 	}
 	e2e_cleanup(&S);
@@ -852,7 +796,7 @@ attack_setup(void)
 static void
 attack_teardown(void)
 {
-	int ast = stop_child(attack_pid), wst = stop_child(AW.pid);
+	int ast = e2e_stop_pid(attack_pid, 5), wst = e2e_stop_pid(AW.pid, 5);
 
 	attack_pid = 0;
 	AW.pid = 0;
