@@ -34,8 +34,9 @@ void kt_token_line(const char *token, size_t len,
  * that is not sha256:<64 lowercase hex>, a comment or blank;
  * KT_ERR_NOT_FOUND if the file is missing or, unless allow_empty, holds no
  * token; KT_ERR_PERM if others may write it (they could add a token). On
- * error *out is NULL. (At start an empty file is a mistake; on a reload it
- * is how the last token is revoked.)
+ * error *out is NULL. kt-logd loads with allow_empty (at start, on a
+ * reload and for `token --check`): a file with no token line is how the
+ * last token is revoked, and every write is then refused.
  */
 KT_MUST_CHECK kt_err kt_tokens_load(const char *path, int allow_empty,
     struct kt_tokens **out, char *err, size_t errlen);
