@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "kt/err.h"
-#include "witness_client.h"
+#include "witness_client/witness_client.h"
 
 #define KT_CONFIG_PATH_MAX 4096
 

@@ -16,8 +16,8 @@
 #include "kt/entry.h"
 #include "kt/note.h"
 #include "sequencer.h"
-#include "store.h"
-#include "store_write.h"
+#include "store/store.h"
+#include "store/store_write.h"
 
 #define SEQ_DEFAULT_BATCH 4096
 #define SEQ_DEFAULT_QUEUE 65536

@@ -16,7 +16,7 @@
 #include "kt/merkle.h"
 #include "kt/note.h"
 #include "kt/entry.h"
-#include "store.h"
+#include "store/store.h"
 
 struct kt_seq;
 

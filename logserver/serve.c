@@ -8,15 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api.h"
-#include "http.h"
+#include "http/api.h"
+#include "http/http.h"
 #include "keyfile.h"
-#include "logjson.h"
+#include "log.h"
 #include "metrics.h"
 #include "sequencer.h"
-#include "store.h"
+#include "store/store.h"
 #include "token.h"
-#include "witness_client.h"
+#include "witness_client/witness_client.h"
 
 /* ---- the witness client reads the log through these (its own thread) -- */
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bloom.h"
-#include "recent.h"
+#include "store/bloom.h"
+#include "store/recent.h"
 
 /* Key number i: SHA-256 of its index, as the store's keys are hashes. */
 static void

@@ -19,8 +19,8 @@
 #include "kt/merkle.h"
 #include "kt/note.h"
 #include "sequencer.h"
-#include "store.h"
-#include "store_write.h"
+#include "store/store.h"
+#include "store/store_write.h"
 
 #define ORIGIN "example.com/kt-seq-test"
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "http/api.h"
 #include "config.h"
 #include "keyfile.h"
 #include "metrics.h"

@@ -23,8 +23,8 @@
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
-#include "store.h"
-#include "store_write.h"
+#include "store/store.h"
+#include "store/store_write.h"
 
 #define ORIGIN "example.com/kt-test"
 #define VKEY "example.com/kt-test+01234567+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="

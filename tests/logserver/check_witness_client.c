@@ -18,7 +18,7 @@
 #include "kt/checkpoint.h"
 #include "kt/note.h"
 #include "wclient_fake.h"
-#include "witness_client.h"
+#include "witness_client/witness_client.h"
 
 #define MAXW 6
 

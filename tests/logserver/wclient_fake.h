@@ -12,7 +12,7 @@
 
 #include "kt/merkle.h"
 #include "kt/note.h"
-#include "witness_client.h"
+#include "witness_client/witness_client.h"
 
 /* ---- in-memory log ------------------------------------------------------ */
 

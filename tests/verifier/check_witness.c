@@ -1,5 +1,5 @@
 /*
- * check_witness.c: units of the kt-witness logic (verifier/witness.c)
+ * check_witness.c: units of the kt-witness logic (verifier/witness/witness.c)
  * against C2SP tlog-witness: every status path, replays, old-size-0
  * discovery, consistency proofs from in-memory trees, restart, and
  * concurrent conflicting submissions (exactly one cosigned).

@@ -18,10 +18,10 @@
 
 #include "kt/entry.h"
 #include "kt/merkle.h"
-#include "bloom.h"
-#include "recent.h"
-#include "store.h"
-#include "store_write.h"
+#include "store/bloom.h"
+#include "store/recent.h"
+#include "store/store.h"
+#include "store/store_write.h"
 
 #define TILE_NODES 511
 #define TILE_BYTES (TILE_NODES * KT_HASH_LEN)

@@ -52,7 +52,7 @@
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
-#include "store_impl.h"
+#include "store/store_impl.h"
 
 /* Format 3 keys labels by SHA-256 and keeps recent index records in memory
  * (format 2 had a "leafrecent" database, format 1 neither). Older folders

@@ -1,5 +1,5 @@
 /*
- * kt_verify_main.c: the kt-verify command line, a thin layer over
+ * cli/main.c: the kt-verify command line, a thin layer over
  * libktverify. The only file of kt-verify that exits.
  */
 #include <errno.h>

@@ -7,7 +7,7 @@
  * its own handle. All network state is touched by the thread alone; the
  * mutex guards only what readers copy out (the served note, the counters).
  */
-#include "witness_client.h"
+#include "witness_client/witness_client.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>

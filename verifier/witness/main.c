@@ -1,5 +1,5 @@
 /*
- * kt_witness_main.c: the kt-witness command line, a thin layer over
+ * witness/main.c: the kt-witness command line, a thin layer over
  * witness.c (state and checks) and witness_http.c (the server).
  *
  *   kt-witness keygen --name NAME --out KEYFILE

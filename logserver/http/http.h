@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kt/err.h"
-#include "api.h"
+#include "http/api.h"
 #include "config.h"
 #include "metrics.h"
 

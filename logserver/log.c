@@ -1,4 +1,4 @@
-#include "logjson.h"
+#include "log.h"
 
 #include <jansson.h>
 #include <stdarg.h>

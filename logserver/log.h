@@ -1,5 +1,5 @@
 /*
- * logjson.h: kt-logd's structured log. One JSON object per line on stderr:
+ * log.h: kt-logd's structured log. One JSON object per line on stderr:
  *   {"ts":"2026-01-01T00:00:00.123Z","level":"info","event":"start",...}
  * Each line is written with a single write(2), so lines from several
  * threads never interleave. Secrets (keys, tokens) are never passed here.

@@ -1,4 +1,4 @@
-#include "http.h"
+#include "http/http.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "logjson.h"
+#include "log.h"
 
 struct kt_http {
 	struct MHD_Daemon *d;

@@ -1,4 +1,4 @@
-#include "api.h"
+#include "http/api.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -16,8 +16,8 @@
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
-#include "logjson.h"
-#include "witness_client.h"
+#include "log.h"
+#include "witness_client/witness_client.h"
 
 struct kt_api {
 	struct kt_store *store;

@@ -20,7 +20,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "sequencer.h"
-#include "store.h"
+#include "store/store.h"
 #include "token.h"
 
 #define KT_API_MAX_PARAMS 8

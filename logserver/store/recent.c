@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recent.h"
+#include "store/recent.h"
 
 #define NIL UINT32_MAX
 #define MIN_BUCKETS 1024u

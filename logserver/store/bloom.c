@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bloom.h"
+#include "store/bloom.h"
 #include "kt/bytes.h"
 
 #define BLOCK_WORDS 8                /* 512 bits, one cache line */

@@ -25,7 +25,7 @@
 
 #include "kt/err.h"
 #include "kt/merkle.h"
-#include "store.h"
+#include "store/store.h"
 
 struct kt_store_txn;
 
