@@ -114,3 +114,31 @@ bad:
 	memset(out, 0, sizeof(*out));
 	return KT_ERR_MALFORMED;
 }
+
+kt_err
+kt_signed_checkpoint_open(const char *note, size_t len,
+    const struct kt_verifier *log, struct kt_signed_checkpoint *out)
+{
+	struct kt_note n;
+	struct kt_checkpoint cp;
+	uint8_t ok = 0;
+	kt_err err;
+
+	err = kt_note_parse(note, len, &n);
+	if (err != KT_OK)
+		return err;
+	err = kt_note_verify(&n, log, 1, &ok, NULL);
+	if (err != KT_OK)
+		return err;
+	if (!ok)
+		return KT_ERR_VERIFY;
+	err = kt_checkpoint_parse(n.text, n.text_len, &cp);
+	if (err != KT_OK)
+		return err;
+	if (strcmp(cp.origin, log->name) != 0)
+		return KT_ERR_VERIFY;
+	out->note = note;
+	out->note_len = len;
+	out->cp = cp;
+	return KT_OK;
+}

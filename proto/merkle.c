@@ -51,10 +51,9 @@ kt_hash_empty(struct kt_hash *out)
 	crypto_hash_sha256(out->b, NULL, 0);
 }
 
-static int
-hash_eq(const struct kt_hash *a, const struct kt_hash *b)
+int
+kt_hash_eq(const struct kt_hash *a, const struct kt_hash *b)
 {
-	/* Roots are public, but a constant-time compare costs nothing here. */
 	return sodium_memcmp(a->b, b->b, KT_HASH_LEN) == 0;
 }
 
@@ -364,7 +363,7 @@ kt_merkle_verify_inclusion(const struct kt_hash *leaf, uint64_t index,
 		fn >>= 1;
 		sn >>= 1;
 	}
-	if (sn != 0 || !hash_eq(&r, root))
+	if (sn != 0 || !kt_hash_eq(&r, root))
 		return KT_ERR_VERIFY;
 	return KT_OK;
 }
@@ -392,7 +391,7 @@ kt_merkle_verify_consistency(uint64_t old, uint64_t new_size,
 		return n == 0 ? KT_OK : KT_ERR_VERIFY;
 	/* RFC 9162 §2.1.4.2 step 1: equal sizes need no proof, equal roots. */
 	if (old == new_size) {
-		if (n != 0 || !hash_eq(old_root, new_root))
+		if (n != 0 || !kt_hash_eq(old_root, new_root))
 			return KT_ERR_VERIFY;
 		return KT_OK;
 	}
@@ -443,7 +442,7 @@ kt_merkle_verify_consistency(uint64_t old, uint64_t new_size,
 		sn >>= 1;
 	}
 	/* Step 8. Evaluate both compares: no early exit on which root failed. */
-	if (sn != 0 || !(hash_eq(&fr, old_root) & hash_eq(&sr, new_root)))
+	if (sn != 0 || !(kt_hash_eq(&fr, old_root) & kt_hash_eq(&sr, new_root)))
 		return KT_ERR_VERIFY;
 	return KT_OK;
 }

@@ -126,6 +126,7 @@ struct bad_cp {
 };
 
 #define O "example.com/log\n"
+#define O_NAME "example.com/log"
 static const struct bad_cp bad_cps[] = {
 	{ "empty", "", KT_ERR_MALFORMED },
 	{ "origin only", O, KT_ERR_MALFORMED },
@@ -275,6 +276,70 @@ START_TEST(test_checkpoint_parse)
 }
 END_TEST
 
+/* ---- kt_signed_checkpoint_open ----------------------------------------- */
+
+/* A note over `text` signed by a log key named `name` from seed byte `sb`. */
+static void
+signed_note(const char *name, uint8_t sb, const char *text, char *buf,
+    size_t cap, size_t *len, struct kt_verifier *v)
+{
+	uint8_t seed[KT_SEED_LEN];
+	struct kt_signer *s = NULL;
+
+	memset(seed, sb, sizeof(seed));
+	ck_assert_int_eq(kt_signer_from_seed(name, KT_KEY_ED25519, seed, &s),
+	    KT_OK);
+	ck_assert_int_eq(kt_note_sign(s, text, strlen(text), buf, cap, len),
+	    KT_OK);
+	kt_signer_verifier(s, v);
+	kt_signer_free(s);
+}
+
+START_TEST(test_signed_checkpoint_open)
+{
+	const char *body = O "3\n" EMPTY_ROOT "\n";
+	char note[1024], other[1024];
+	size_t len, olen;
+	struct kt_verifier v, w;
+	struct kt_signed_checkpoint sc;
+
+	signed_note(O_NAME, 1, body, note, sizeof(note), &len, &v);
+	memset(&sc, 0x5a, sizeof(sc));
+	ck_assert_int_eq(kt_signed_checkpoint_open(note, len, &v, &sc),
+	    KT_OK);
+	ck_assert_ptr_eq(sc.note, note);
+	ck_assert_uint_eq(sc.note_len, len);
+	ck_assert_str_eq(sc.cp.origin, O_NAME);
+	ck_assert_uint_eq(sc.cp.size, 3);
+
+	/* Signed by another key of the same name: the log's signature line
+	 * is absent (its key ID differs). */
+	signed_note(O_NAME, 2, body, other, sizeof(other), &olen, &w);
+	ck_assert_int_eq(kt_signed_checkpoint_open(other, olen, &v, &sc),
+	    KT_ERR_UNKNOWN_KEY);
+	/* A flipped signature byte: the log's line is there but false. */
+	note[len - 3] = note[len - 3] == 'A' ? 'B' : 'A';
+	ck_assert_int_ne(kt_signed_checkpoint_open(note, len, &v, &sc),
+	    KT_OK);
+	/* Signed by the log key, but the body's origin is another log. */
+	signed_note(O_NAME, 1, "other.example/log\n3\n" EMPTY_ROOT "\n",
+	    other, sizeof(other), &olen, &w);
+	ck_assert_int_eq(kt_signed_checkpoint_open(other, olen, &v, &sc),
+	    KT_ERR_VERIFY);
+	/* Signed, but not a checkpoint. */
+	signed_note(O_NAME, 1, "hello\n", other, sizeof(other), &olen, &w);
+	ck_assert_int_eq(kt_signed_checkpoint_open(other, olen, &v, &sc),
+	    KT_ERR_MALFORMED);
+	/* Not a note at all, and every truncation of a good one. */
+	ck_assert_int_eq(kt_signed_checkpoint_open("x", 1, &v, &sc),
+	    KT_ERR_MALFORMED);
+	signed_note(O_NAME, 1, body, note, sizeof(note), &len, &v);
+	for (size_t i = 0; i < len; i++)
+		ck_assert_int_ne(kt_signed_checkpoint_open(note, i, &v, &sc),
+		    KT_OK);
+}
+END_TEST
+
 static Suite *
 checkpoint_suite(void)
 {
@@ -286,6 +351,9 @@ checkpoint_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kt_checkpoint_parse");
 	tcase_add_test(tc, test_checkpoint_parse);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kt_signed_checkpoint_open");
+	tcase_add_test(tc, test_signed_checkpoint_open);
 	suite_add_tcase(s, tc);
 	return s;
 }

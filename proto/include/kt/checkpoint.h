@@ -41,4 +41,34 @@ KT_MUST_CHECK kt_err kt_checkpoint_format(const struct kt_checkpoint *c,
 KT_MUST_CHECK kt_err kt_checkpoint_parse(const char *text, size_t len,
     struct kt_checkpoint *out);
 
+/*
+ * A checkpoint the log signed: the note exactly as received (borrowed, see
+ * below) and its parsed body. This one value travels wherever a signed
+ * checkpoint does, instead of a (note, length, parsed) triple.
+ *
+ * Only kt_signed_checkpoint_open makes one, so holding one means the log's
+ * key signed cp's body and cp.origin is the key's name. note[0..note_len)
+ * is borrowed: whoever fills the struct keeps those bytes alive and
+ * unchanged for as long as the value is used (copy both to keep it).
+ */
+struct kt_signed_checkpoint {
+	const char *note;
+	size_t note_len;
+	struct kt_checkpoint cp;
+};
+
+/*
+ * Verifies that note[0..len) is a signed note carrying a valid signature of
+ * the log key `log` (other signature lines, such as witness cosignatures,
+ * are ignored here) and that its text is a checkpoint whose origin is the
+ * key's name; fills *out, borrowing note.
+ *
+ * KT_ERR_MALFORMED (or KT_ERR_TOO_LARGE): not a signed note, or its text is
+ * not a checkpoint. KT_ERR_UNKNOWN_KEY: no signature line of the log key.
+ * KT_ERR_VERIFY: the log key's signature is invalid, or the origin is not
+ * the key's name. *out is unchanged on error.
+ */
+KT_MUST_CHECK kt_err kt_signed_checkpoint_open(const char *note, size_t len,
+    const struct kt_verifier *log, struct kt_signed_checkpoint *out);
+
 #endif /* KT_CHECKPOINT_H */
