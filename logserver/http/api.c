@@ -1,4 +1,5 @@
 #include "http/api.h"
+#include "http/internal.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -53,298 +54,6 @@ struct kt_api_write {
 	kt_api_wake_fn wake;
 	void *wake_arg;
 };
-
-/* ---- the status table ------------------------------------------------- */
-
-/* No default: a new kt_err must get a status here (compiler warns). */
-unsigned
-kt_api_status(kt_err e)
-{
-	switch (e) {
-	case KT_OK: return 200;
-	case KT_ERR_INCOMPLETE: return 400;
-	case KT_ERR_MALFORMED: return 400;
-	case KT_ERR_VERIFY: return 400;
-	case KT_ERR_UNKNOWN_KEY: return 400;
-	case KT_ERR_RANGE: return 400;
-	case KT_ERR_TOO_LARGE: return 413;
-	case KT_ERR_NOMEM: return 503;
-	case KT_ERR_NOT_FOUND: return 404;
-	case KT_ERR_EXISTS: return 409;
-	case KT_ERR_CONFLICT: return 409;
-	case KT_ERR_PERM: return 401;
-	case KT_ERR_IO: return 500;
-	case KT_ERR_NETWORK: return 502;
-	case KT_ERR_BUSY: return 503;
-	case KT_ERR_INTERNAL: return 500;
-	}
-	return 500;
-}
-
-/* ---- a small JSON writer (answers are built without a DOM: faster) ---- */
-
-struct jb {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-static int
-jb_reserve(struct jb *b, size_t n)
-{
-	if (b->failed)
-		return 0;
-	if (b->cap - b->len >= n)
-		return 1;
-	size_t ncap = b->cap ? b->cap : 512;
-	while (ncap - b->len < n)
-		ncap *= 2;
-	char *np = realloc(b->p, ncap);
-	if (np == NULL) {
-		b->failed = 1;
-		return 0;
-	}
-	b->p = np;
-	b->cap = ncap;
-	return 1;
-}
-
-static void
-jb_raw(struct jb *b, const char *s, size_t n)
-{
-	if (!jb_reserve(b, n + 1))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-jb_lit(struct jb *b, const char *s)
-{
-	jb_raw(b, s, strlen(s));
-}
-
-static void
-jb_u64(struct jb *b, uint64_t v)
-{
-	char t[24];
-	int n = snprintf(t, sizeof t, "%llu", (unsigned long long)v);
-	jb_raw(b, t, (size_t)n);
-}
-
-/* A JSON string. Input is valid UTF-8 (labels, notes, messages). */
-static void
-jb_str(struct jb *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (!jb_reserve(b, n * 6 + 3))
-		return;
-	char *o = b->p + b->len;
-	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			*o++ = '\\';
-			*o++ = (char)c;
-		} else if (c == '\n') {
-			*o++ = '\\';
-			*o++ = 'n';
-		} else if (c < 0x20 || c == 0x7f) {
-			*o++ = '\\';
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		} else {
-			*o++ = (char)c;
-		}
-	}
-	*o++ = '"';
-	*o = '\0';
-	b->len = (size_t)(o - b->p);
-}
-
-/*
- * Standard base64 with padding. Everything encoded here is public (entries,
- * hashes), so a plain table lookup is fine and several times faster than
- * libsodium's constant-time encoder, which showed in batch answers.
- */
-static size_t
-b64_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *o = out;
-	size_t i = 0;
-
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = tab[(v >> 6) & 63];
-		*o++ = tab[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = '=';
-		*o++ = '=';
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = tab[(v >> 6) & 63];
-		*o++ = '=';
-	}
-	return (size_t)(o - out);
-}
-
-static void
-jb_b64(struct jb *b, const uint8_t *bin, size_t n)
-{
-	size_t elen = (n + 2) / 3 * 4;
-
-	if (!jb_reserve(b, elen + 3))
-		return;
-	b->p[b->len++] = '"';
-	b->len += b64_encode(bin, n, b->p + b->len);
-	b->p[b->len++] = '"';
-	b->p[b->len] = '\0';
-}
-
-#define HASH_B64_LEN 44 /* base64 of KT_HASH_LEN bytes, padded */
-
-/*
- * What the results of one answer (a batch, a page of history) share, so
- * that each is written once: the checkpoint as JSON text, and the base64
- * of the last proof's hashes. Proofs of neighbouring leaves to one size
- * differ only below the level where their paths meet, so most hashes of
- * the next proof are copied instead of encoded again.
- */
-struct answer_memo {
-	struct jb cp;
-	struct kt_proof last;
-	char text[KT_MAX_PROOF][HASH_B64_LEN];
-};
-
-static void
-memo_init(struct answer_memo *m)
-{
-	m->cp = (struct jb){ 0 };
-	m->last.n = 0;
-}
-
-static void
-jb_proof(struct jb *b, const struct kt_proof *p, struct answer_memo *m)
-{
-	/* '[', each hash as ,"<44>" (at most 47 bytes), ']' and the NUL. */
-	if (!jb_reserve(b, 3 + p->n * (HASH_B64_LEN + 3)))
-		return;
-	b->p[b->len++] = '[';
-	for (size_t i = 0; i < p->n; i++) {
-		char *o = b->p + b->len;
-		if (i)
-			*o++ = ',';
-		*o++ = '"';
-		if (m == NULL) {
-			b64_encode(p->h[i].b, KT_HASH_LEN, o);
-		} else {
-			if (i >= m->last.n || memcmp(m->last.h[i].b,
-			    p->h[i].b, KT_HASH_LEN) != 0) {
-				b64_encode(p->h[i].b, KT_HASH_LEN, m->text[i]);
-				m->last.h[i] = p->h[i];
-			}
-			memcpy(o, m->text[i], HASH_B64_LEN);
-		}
-		o += HASH_B64_LEN;
-		*o++ = '"';
-		b->len = (size_t)(o - b->p);
-	}
-	if (m != NULL && m->last.n < p->n)
-		m->last.n = p->n;
-	b->p[b->len++] = ']';
-	b->p[b->len] = '\0';
-}
-
-/* ---- answers ---------------------------------------------------------- */
-
-static void
-resp_set(struct kt_api_resp *resp, unsigned status, const char *ctype,
-    char *body, size_t len)
-{
-	memset(resp, 0, sizeof *resp);
-	resp->status = status;
-	resp->content_type = ctype;
-	resp->body = body;
-	resp->len = len;
-	resp->cache_control = "no-store";
-}
-
-static void
-resp_jb(struct kt_api_resp *resp, struct jb *b)
-{
-	if (b->failed) {
-		free(b->p);
-		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
-		return;
-	}
-	resp_set(resp, 200, "application/json", b->p, b->len);
-}
-
-static void
-resp_status_error(struct kt_api_resp *resp, unsigned status,
-    const char *msg)
-{
-	struct jb b = { 0 };
-
-	jb_lit(&b, "{\"error\":");
-	jb_str(&b, msg, strlen(msg));
-	jb_lit(&b, "}\n");
-	if (b.failed) {
-		free(b.p);
-		/* Last resort: an empty body with the status. */
-		resp_set(resp, status, "application/json", NULL, 0);
-		return;
-	}
-	resp_set(resp, status, "application/json", b.p, b.len);
-}
-
-void
-kt_api_error(struct kt_api_resp *resp, kt_err e, const char *msg)
-{
-	resp_status_error(resp, kt_api_status(e), msg);
-	if (e == KT_ERR_BUSY || e == KT_ERR_NOMEM)
-		resp->retry_after = 1;
-	if (e == KT_ERR_PERM)
-		resp->www_authenticate = 1;
-}
-
-static void
-errorf(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	kt_api_error(resp, e, msg);
-}
-
-/* Errors from the store while answering a read: log, never leak detail. */
-static void
-store_error(struct kt_api_resp *resp, kt_err e, const char *what)
-{
-	kt_log(KT_LOG_ERROR, "store_error", "{s:s, s:s}", "op", what,
-	    "error", kt_strerror(e));
-	errorf(resp, e == KT_ERR_NOMEM ? KT_ERR_NOMEM : KT_ERR_INTERNAL,
-	    "internal error while reading the log (%s); retry later", what);
-}
 
 /* ---- small parsers ---------------------------------------------------- */
 
@@ -459,7 +168,7 @@ parse_query(const struct kt_api_req *req, struct qspec *q, size_t nq,
     struct kt_api_resp *resp)
 {
 	if (req->params_overflow) {
-		errorf(resp, KT_ERR_MALFORMED, "too many query parameters "
+		answer_error(resp, KT_ERR_MALFORMED, "too many query parameters "
 		    "(at most %d)", KT_API_MAX_PARAMS);
 		return 0;
 	}
@@ -472,18 +181,18 @@ parse_query(const struct kt_api_req *req, struct qspec *q, size_t nq,
 			if (strcmp(p->name, q[j].name) == 0)
 				s = &q[j];
 		if (s == NULL) {
-			errorf(resp, KT_ERR_MALFORMED, "unknown query parameter "
+			answer_error(resp, KT_ERR_MALFORMED, "unknown query parameter "
 			    "'%.64s'", p->name);
 			return 0;
 		}
 		if (s->seen) {
-			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
+			answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' "
 			    "given twice", s->name);
 			return 0;
 		}
 		s->seen = 1;
 		if (p->value == NULL || p->value[0] == '\0') {
-			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
+			answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' "
 			    "has no value", s->name);
 			return 0;
 		}
@@ -493,7 +202,7 @@ parse_query(const struct kt_api_req *req, struct qspec *q, size_t nq,
 		    sizeof s->value - 1);
 		/* A NUL (%00) would end the value early without a word. */
 		if (n < 0 || memchr(s->value, '\0', (size_t)n) != NULL) {
-			errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' "
+			answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' "
 			    "is badly percent-encoded or too long", s->name);
 			return 0;
 		}
@@ -505,12 +214,12 @@ static int
 query_u64(struct qspec *s, uint64_t *v, struct kt_api_resp *resp)
 {
 	if (!s->seen) {
-		errorf(resp, KT_ERR_MALFORMED, "missing query parameter '%s'",
+		answer_error(resp, KT_ERR_MALFORMED, "missing query parameter '%s'",
 		    s->name);
 		return 0;
 	}
 	if (!parse_u64(s->value, v)) {
-		errorf(resp, KT_ERR_MALFORMED, "query parameter '%s' must be "
+		answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' must be "
 		    "a decimal number without sign or leading zeros, got "
 		    "'%.40s'", s->name, s->value);
 		return 0;
@@ -655,11 +364,11 @@ timed_inclusion(struct kt_api *api, struct kt_store_read *r, uint64_t index,
  * Appends "entry", "leaf_hash" (if with_leaf) and "proof" fields for leaf
  * `index` in the tree of `size` leaves.
  */
-static kt_err put_checkpoint(struct jb *b, struct kt_store_read *r,
+static kt_err put_checkpoint(struct answer *b, struct kt_store_read *r,
     struct answer_memo *m);
 
 static kt_err
-put_entry_fields(struct kt_api *api, struct jb *b, struct kt_store_read *r,
+put_entry_fields(struct kt_api *api, struct answer *b, struct kt_store_read *r,
     uint64_t index, uint64_t size, int with_leaf, int with_cp,
     struct answer_memo *m, const char **what)
 {
@@ -673,19 +382,19 @@ put_entry_fields(struct kt_api *api, struct jb *b, struct kt_store_read *r,
 	e = kt_store_read_entry(r, index, &ent, &elen);
 	if (e != KT_OK)
 		return e;
-	jb_lit(b, "\"entry\":");
-	jb_b64(b, ent, elen);
+	answer_lit(b, "\"entry\":");
+	answer_b64(b, ent, elen);
 	if (with_leaf) {
 		*what = "leaf hash";
 		e = kt_store_read_leaf_hash(r, index, &leaf);
 		if (e != KT_OK)
 			return e;
-		jb_lit(b, ",\"leaf_hash\":");
-		jb_b64(b, leaf.b, KT_HASH_LEN);
+		answer_lit(b, ",\"leaf_hash\":");
+		answer_b64(b, leaf.b, KT_HASH_LEN);
 	}
 	if (with_cp) {
 		*what = "checkpoint";
-		jb_lit(b, ",");
+		answer_lit(b, ",");
 		if ((e = put_checkpoint(b, r, m)) != KT_OK)
 			return e;
 	}
@@ -693,40 +402,40 @@ put_entry_fields(struct kt_api *api, struct jb *b, struct kt_store_read *r,
 	e = timed_inclusion(api, r, index, size, &p);
 	if (e != KT_OK)
 		return e;
-	jb_lit(b, ",\"proof\":{\"index\":");
-	jb_u64(b, index);
-	jb_lit(b, ",\"size\":");
-	jb_u64(b, size);
-	jb_lit(b, ",\"hashes\":");
-	jb_proof(b, &p, m);
-	jb_lit(b, "}");
+	answer_lit(b, ",\"proof\":{\"index\":");
+	answer_u64(b, index);
+	answer_lit(b, ",\"size\":");
+	answer_u64(b, size);
+	answer_lit(b, ",\"hashes\":");
+	answer_path(b, &p, index, size, m);
+	answer_lit(b, "}");
 	return KT_OK;
 }
 
 /* The "checkpoint" field; with a memo, escaped once per answer. */
 static kt_err
-put_checkpoint(struct jb *b, struct kt_store_read *r, struct answer_memo *m)
+put_checkpoint(struct answer *b, struct kt_store_read *r, struct answer_memo *m)
 {
 	const char *note;
 	size_t len;
 	kt_err e;
 
 	if (m != NULL && m->cp.len != 0 && !m->cp.failed) {
-		jb_raw(b, m->cp.p, m->cp.len);
+		answer_raw(b, m->cp.p, m->cp.len);
 		return KT_OK;
 	}
 	if ((e = kt_store_read_checkpoint(r, &note, &len)) != KT_OK)
 		return e;
 	if (m == NULL) {
-		jb_lit(b, "\"checkpoint\":");
-		jb_str(b, note, len);
+		answer_lit(b, "\"checkpoint\":");
+		answer_str(b, note, len);
 		return KT_OK;
 	}
-	jb_lit(&m->cp, "\"checkpoint\":");
-	jb_str(&m->cp, note, len);
+	answer_lit(&m->cp, "\"checkpoint\":");
+	answer_str(&m->cp, note, len);
 	if (m->cp.failed)
 		return KT_ERR_NOMEM;
-	jb_raw(b, m->cp.p, m->cp.len);
+	answer_raw(b, m->cp.p, m->cp.len);
 	return KT_OK;
 }
 
@@ -760,7 +469,7 @@ begin(struct kt_api *api, struct kt_store_read **r, struct kt_api_resp *resp)
 {
 	kt_err e = kt_store_read_begin(api->store, r);
 	if (e != KT_OK)
-		store_error(resp, e, "snapshot");
+		answer_store_error(resp, e, "snapshot");
 	return e;
 }
 
@@ -772,25 +481,25 @@ path_label(const struct kt_api *api, const char *seg, size_t n, char *out,
 	long len;
 
 	if (memchr(seg, '/', n) != NULL) {
-		errorf(resp, KT_ERR_MALFORMED, "a label in the path must be "
+		answer_error(resp, KT_ERR_MALFORMED, "a label in the path must be "
 		    "one segment: percent-encode '/' as %%2F");
 		return 0;
 	}
 	len = pct_decode(seg, n, 0, out, KT_LABEL_MAX + 1);
 	if (len < 0) {
-		errorf(resp, KT_ERR_MALFORMED, "label in the path is badly "
+		answer_error(resp, KT_ERR_MALFORMED, "label in the path is badly "
 		    "percent-encoded (use %%XX for bytes outside "
 		    "[A-Za-z0-9-._~!$&'()*+,;=:@]) or longer than %d bytes",
 		    KT_LABEL_MAX);
 		return 0;
 	}
 	if ((size_t)len > api->limits.max_label) {
-		errorf(resp, KT_ERR_MALFORMED, "label is %ld bytes; at most "
+		answer_error(resp, KT_ERR_MALFORMED, "label is %ld bytes; at most "
 		    "%zu", len, api->limits.max_label);
 		return 0;
 	}
 	if (!kt_label_valid(out, (size_t)len)) {
-		errorf(resp, KT_ERR_MALFORMED, "label is not valid: it must "
+		answer_error(resp, KT_ERR_MALFORMED, "label is not valid: it must "
 		    "be 1..255 bytes of UTF-8 without control characters");
 		return 0;
 	}
@@ -812,10 +521,10 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 	uint64_t count = 0, size, idx, version, from = 1;
 	const char *what = "label";
 	struct answer_memo memo;
-	struct jb b = { 0 };
+	struct answer b = { 0 };
 	kt_err e;
 
-	memo_init(&memo);
+	answer_memo_init(&memo);
 	seglen = strlen(seg) - (history ? strlen("/history") : 0);
 	if (!path_label(api, seg, seglen, label, &llen, resp))
 		return;
@@ -824,7 +533,7 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 	if (q[0].seen && (!query_u64(&q[0], &from, resp)))
 		return;
 	if (q[0].seen && from == 0) {
-		errorf(resp, KT_ERR_MALFORMED, "'from' is a version: 1 or more");
+		answer_error(resp, KT_ERR_MALFORMED, "'from' is a version: 1 or more");
 		return;
 	}
 	if (begin(api, &r, resp) != KT_OK)
@@ -834,14 +543,14 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 	if (e != KT_OK)
 		goto fail;
 	if (count == 0) {
-		errorf(resp, KT_ERR_NOT_FOUND, "label '%.*s' has never been "
+		answer_error(resp, KT_ERR_NOT_FOUND, "label '%.*s' has never been "
 		    "published", (int)llen, label);
 		goto out;
 	}
-	jb_lit(&b, "{\"label\":");
-	jb_str(&b, label, llen);
+	answer_lit(&b, "{\"label\":");
+	answer_str(&b, label, llen);
 	if (history) {
-		jb_lit(&b, ",");
+		answer_lit(&b, ",");
 		what = "checkpoint";
 		if ((e = put_checkpoint(&b, r, NULL)) != KT_OK)
 			goto fail;
@@ -854,21 +563,21 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 		what = "entry";
 		if ((e = entry_version(r, idx, &version)) != KT_OK)
 			goto fail;
-		jb_lit(&b, ",\"version\":");
-		jb_u64(&b, version);
-		jb_lit(&b, ",\"index\":");
-		jb_u64(&b, idx);
-		jb_lit(&b, ",");
+		answer_lit(&b, ",\"version\":");
+		answer_u64(&b, version);
+		answer_lit(&b, ",\"index\":");
+		answer_u64(&b, idx);
+		answer_lit(&b, ",");
 		if ((e = put_entry_fields(api, &b, r, idx, size, 1, 1,
 		    NULL, &what)) != KT_OK)
 			goto fail;
-		jb_lit(&b, "}\n");
+		answer_lit(&b, "}\n");
 	} else {
 		uint64_t last = count;
 		if (from > count) {
 			free(b.p);
 			b.p = NULL;
-			errorf(resp, KT_ERR_RANGE, "'from' %llu is past the "
+			answer_error(resp, KT_ERR_RANGE, "'from' %llu is past the "
 			    "label's %llu versions", (unsigned long long)from,
 			    (unsigned long long)count);
 			goto out;
@@ -877,39 +586,39 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 		 * where to continue. */
 		if (last - from + 1 > api->limits.page_size)
 			last = from + api->limits.page_size - 1;
-		jb_lit(&b, ",\"versions\":[");
+		answer_lit(&b, ",\"versions\":[");
 		for (uint64_t v = from; v <= last; v++) {
 			what = "label index";
 			if ((e = kt_store_label_version(r, label, llen, v, &idx))
 			    != KT_OK)
 				goto fail;
 			if (v != from)
-				jb_lit(&b, ",");
-			jb_lit(&b, "{\"version\":");
-			jb_u64(&b, v);
-			jb_lit(&b, ",\"index\":");
-			jb_u64(&b, idx);
-			jb_lit(&b, ",");
+				answer_lit(&b, ",");
+			answer_lit(&b, "{\"version\":");
+			answer_u64(&b, v);
+			answer_lit(&b, ",\"index\":");
+			answer_u64(&b, idx);
+			answer_lit(&b, ",");
 			if ((e = put_entry_fields(api, &b, r, idx, size, 0, 0,
 			    &memo, &what)) != KT_OK)
 				goto fail;
-			jb_lit(&b, "}");
+			answer_lit(&b, "}");
 		}
-		jb_lit(&b, "]");
+		answer_lit(&b, "]");
 		if (last < count) {
-			jb_lit(&b, ",\"next\":");
-			jb_u64(&b, last + 1);
+			answer_lit(&b, ",\"next\":");
+			answer_u64(&b, last + 1);
 		}
-		jb_lit(&b, "}\n");
+		answer_lit(&b, "}\n");
 	}
-	resp_jb(resp, &b);
+	answer_json(resp, &b);
 	b.p = NULL;
 	goto out;
 fail:
-	store_error(resp, e, what);
+	answer_store_error(resp, e, what);
 out:
 	free(b.p);
-	free(memo.cp.p);
+	answer_memo_free(&memo);
 	read_end(r);
 }
 
@@ -934,7 +643,7 @@ get_checkpoint(struct kt_api *api, const struct kt_api_req *req,
 		if (body != NULL && kt_wclient_checkpoint(api->wclient, body,
 		    KT_NOTE_MAX, &len, NULL) == KT_OK) {
 			body[len] = '\0';
-			resp_set(resp, 200, "text/plain; charset=utf-8", body,
+			answer_set(resp, 200, "text/plain; charset=utf-8", body,
 			    len);
 			resp->cache_control = "no-cache";
 			return;
@@ -950,7 +659,7 @@ get_checkpoint(struct kt_api *api, const struct kt_api_req *req,
 		goto out;
 	}
 	if (e != KT_OK) {
-		store_error(resp, e, "checkpoint");
+		answer_store_error(resp, e, "checkpoint");
 		goto out;
 	}
 	body = malloc(len + 1);
@@ -960,7 +669,7 @@ get_checkpoint(struct kt_api *api, const struct kt_api_req *req,
 	}
 	memcpy(body, note, len);
 	body[len] = '\0';
-	resp_set(resp, 200, "text/plain; charset=utf-8", body, len);
+	answer_set(resp, 200, "text/plain; charset=utf-8", body, len);
 	/* tlog-tiles: clients may cache a checkpoint a few seconds at most. */
 	resp->cache_control = "no-cache";
 out:
@@ -971,23 +680,23 @@ out:
 
 /* A proof answer: {"<n1>": v1, "<n2>": v2, "hashes": [...]}. */
 static void
-answer_proof(struct kt_api_resp *resp, const char *n1, uint64_t v1,
+proof_answer(struct kt_api_resp *resp, const char *n1, uint64_t v1,
     const char *n2, uint64_t v2, const struct kt_proof *p)
 {
-	struct jb b = { 0 };
+	struct answer b = { 0 };
 
-	jb_lit(&b, "{\"");
-	jb_lit(&b, n1);
-	jb_lit(&b, "\":");
-	jb_u64(&b, v1);
-	jb_lit(&b, ",\"");
-	jb_lit(&b, n2);
-	jb_lit(&b, "\":");
-	jb_u64(&b, v2);
-	jb_lit(&b, ",\"hashes\":");
-	jb_proof(&b, p, NULL);
-	jb_lit(&b, "}\n");
-	resp_jb(resp, &b);
+	answer_lit(&b, "{\"");
+	answer_lit(&b, n1);
+	answer_lit(&b, "\":");
+	answer_u64(&b, v1);
+	answer_lit(&b, ",\"");
+	answer_lit(&b, n2);
+	answer_lit(&b, "\":");
+	answer_u64(&b, v2);
+	answer_lit(&b, ",\"hashes\":");
+	answer_proof(&b, p);
+	answer_lit(&b, "}\n");
+	answer_json(resp, &b);
 }
 
 static void
@@ -1029,7 +738,7 @@ get_inclusion(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	cur = kt_store_read_size(r);
 	if (size == 0 || size > cur) {
-		errorf(resp, KT_ERR_RANGE, "size %llu is not in 1..%llu (the "
+		answer_error(resp, KT_ERR_RANGE, "size %llu is not in 1..%llu (the "
 		    "current tree size)", (unsigned long long)size,
 		    (unsigned long long)cur);
 		goto out;
@@ -1042,11 +751,11 @@ get_inclusion(struct kt_api *api, const struct kt_api_req *req,
 			goto out;
 		}
 		if (e != KT_OK) {
-			store_error(resp, e, "leaf index");
+			answer_store_error(resp, e, "leaf index");
 			goto out;
 		}
 		if (index >= size) {
-			errorf(resp, KT_ERR_NOT_FOUND, "the entry with this leaf "
+			answer_error(resp, KT_ERR_NOT_FOUND, "the entry with this leaf "
 			    "hash is at index %llu, outside the tree of size "
 			    "%llu", (unsigned long long)index,
 			    (unsigned long long)size);
@@ -1054,16 +763,16 @@ get_inclusion(struct kt_api *api, const struct kt_api_req *req,
 		}
 	}
 	if (index >= size) {
-		errorf(resp, KT_ERR_RANGE, "index %llu is not below size %llu",
+		answer_error(resp, KT_ERR_RANGE, "index %llu is not below size %llu",
 		    (unsigned long long)index, (unsigned long long)size);
 		goto out;
 	}
 	e = timed_inclusion(api, r, index, size, &p);
 	if (e != KT_OK) {
-		store_error(resp, e, "inclusion proof");
+		answer_store_error(resp, e, "inclusion proof");
 		goto out;
 	}
-	answer_proof(resp, "index", index, "size", size, &p);
+	proof_answer(resp, "index", index, "size", size, &p);
 out:
 	read_end(r);
 }
@@ -1084,7 +793,7 @@ get_consistency(struct kt_api *api, const struct kt_api_req *req,
 	    !query_u64(&q[1], &nsize, resp))
 		return;
 	if (old > nsize) {
-		errorf(resp, KT_ERR_RANGE, "old (%llu) is larger than new "
+		answer_error(resp, KT_ERR_RANGE, "old (%llu) is larger than new "
 		    "(%llu)", (unsigned long long)old,
 		    (unsigned long long)nsize);
 		return;
@@ -1093,7 +802,7 @@ get_consistency(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	cur = kt_store_read_size(r);
 	if (nsize > cur) {
-		errorf(resp, KT_ERR_RANGE, "new (%llu) is larger than the "
+		answer_error(resp, KT_ERR_RANGE, "new (%llu) is larger than the "
 		    "current tree size (%llu)", (unsigned long long)nsize,
 		    (unsigned long long)cur);
 		goto out;
@@ -1102,10 +811,10 @@ get_consistency(struct kt_api *api, const struct kt_api_req *req,
 	e = kt_store_consistency(r, old, nsize, &p);
 	kt_metrics_proof_us(api->metrics, now_us() - t0);
 	if (e != KT_OK) {
-		store_error(resp, e, "consistency proof");
+		answer_store_error(resp, e, "consistency proof");
 		goto out;
 	}
-	answer_proof(resp, "old", old, "new", nsize, &p);
+	proof_answer(resp, "old", old, "new", nsize, &p);
 out:
 	read_end(r);
 }
@@ -1119,20 +828,20 @@ get_entries(struct kt_api *api, const struct kt_api_req *req,
 	struct qspec q[] = { { .name = "start" }, { .name = "end" } };
 	struct kt_store_read *r = NULL;
 	uint64_t start, end, cur;
-	struct jb b = { 0 };
+	struct answer b = { 0 };
 	kt_err e;
 
 	if (!parse_query(req, q, 2, resp) ||
 	    !query_u64(&q[0], &start, resp) || !query_u64(&q[1], &end, resp))
 		return;
 	if (start >= end) {
-		errorf(resp, KT_ERR_RANGE, "start (%llu) must be below end "
+		answer_error(resp, KT_ERR_RANGE, "start (%llu) must be below end "
 		    "(%llu); end is exclusive", (unsigned long long)start,
 		    (unsigned long long)end);
 		return;
 	}
 	if (end - start > api->limits.page_size) {
-		errorf(resp, KT_ERR_RANGE, "at most %zu entries per request "
+		answer_error(resp, KT_ERR_RANGE, "at most %zu entries per request "
 		    "(asked for %llu)", api->limits.page_size,
 		    (unsigned long long)(end - start));
 		return;
@@ -1141,28 +850,28 @@ get_entries(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	cur = kt_store_read_size(r);
 	if (end > cur) {
-		errorf(resp, KT_ERR_RANGE, "end (%llu) is past the tree size "
+		answer_error(resp, KT_ERR_RANGE, "end (%llu) is past the tree size "
 		    "(%llu)", (unsigned long long)end,
 		    (unsigned long long)cur);
 		goto out;
 	}
-	jb_reserve(&b, (size_t)(end - start) * 160 + 64);
-	jb_lit(&b, "{\"entries\":[");
+	answer_reserve(&b, (size_t)(end - start) * 160 + 64);
+	answer_lit(&b, "{\"entries\":[");
 	for (uint64_t i = start; i < end; i++) {
 		const uint8_t *ent;
 		size_t elen;
 		e = kt_store_read_entry(r, i, &ent, &elen);
 		if (e != KT_OK) {
 			free(b.p);
-			store_error(resp, e, "entry");
+			answer_store_error(resp, e, "entry");
 			goto out;
 		}
 		if (i != start)
-			jb_lit(&b, ",");
-		jb_b64(&b, ent, elen);
+			answer_lit(&b, ",");
+		answer_b64(&b, ent, elen);
 	}
-	jb_lit(&b, "]}\n");
-	resp_jb(resp, &b);
+	answer_lit(&b, "]}\n");
+	answer_json(resp, &b);
 out:
 	read_end(r);
 }
@@ -1201,15 +910,15 @@ get_tile(struct kt_api *api, const struct kt_api_req *req,
 		goto out;
 	e = kt_store_read_tile(r, &t, buf, cap, &len);
 	if (e == KT_ERR_NOT_FOUND) {
-		errorf(resp, KT_ERR_NOT_FOUND, "no such tile in the tree of "
+		answer_error(resp, KT_ERR_NOT_FOUND, "no such tile in the tree of "
 		    "size %llu", (unsigned long long)kt_store_read_size(r));
 		goto out;
 	}
 	if (e != KT_OK) {
-		store_error(resp, e, "tile");
+		answer_store_error(resp, e, "tile");
 		goto out;
 	}
-	resp_set(resp, 200, "application/octet-stream", (char *)buf, len);
+	answer_set(resp, 200, "application/octet-stream", (char *)buf, len);
 	buf = NULL;
 	/* tlog-tiles: a full tile never changes. A partial one is served for
 	 * every width up to the current one (each a prefix that never changes
@@ -1229,7 +938,7 @@ get_healthz(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
 {
 	struct kt_store_read *r = NULL;
-	struct jb b = { 0 };
+	struct answer b = { 0 };
 
 	int writable = kt_store_writable(api->store);
 
@@ -1237,13 +946,13 @@ get_healthz(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	/* Reads still work when writes have stopped, but the operator (and
 	 * a load balancer) must notice: 503. */
-	jb_lit(&b, writable ? "{\"status\":\"ok\",\"size\":" :
+	answer_lit(&b, writable ? "{\"status\":\"ok\",\"size\":" :
 	    "{\"status\":\"writes stopped\",\"error\":\"a sync of the data "
 	    "file failed after a commit; restart kt-logd\",\"size\":");
-	jb_u64(&b, kt_store_read_size(r));
-	jb_lit(&b, "}\n");
+	answer_u64(&b, kt_store_read_size(r));
+	answer_lit(&b, "}\n");
 	read_end(r);
-	resp_jb(resp, &b);
+	answer_json(resp, &b);
 	if (!writable)
 		resp->status = 503;
 }
@@ -1296,7 +1005,7 @@ get_metrics(struct kt_api *api, const struct kt_api_req *req,
 	}
 	if (api->wclient != NULL)
 		append_wclient_metrics(api->wclient, &body, &len);
-	resp_set(resp, 200, "text/plain; version=0.0.4; charset=utf-8", body,
+	answer_set(resp, 200, "text/plain; version=0.0.4; charset=utf-8", body,
 	    len);
 }
 
@@ -1313,7 +1022,7 @@ authorised(struct kt_api *api, const struct kt_api_req *req,
 	if (!api->auth_required) {
 		if (api->allow_anonymous_writes)
 			return 1;
-		resp_status_error(resp, 403, "writes are disabled: this "
+		answer_status(resp, 403, "writes are disabled: this "
 		    "server was started without a tokens file (--tokens)");
 		return 0;
 	}
@@ -1352,14 +1061,14 @@ parse_one(struct kt_api *api, json_t *o, const char *where,
 	int rc;
 
 	if (!json_is_object(o)) {
-		errorf(resp, KT_ERR_MALFORMED, "%sexpected a JSON object",
+		answer_error(resp, KT_ERR_MALFORMED, "%sexpected a JSON object",
 		    where);
 		return 0;
 	}
 	json_object_foreach(o, k, v) {
 		if (strcmp(k, "label") && strcmp(k, "key_type") &&
 		    strcmp(k, "key") && strcmp(k, "revoke")) {
-			errorf(resp, KT_ERR_MALFORMED, "%sunknown field "
+			answer_error(resp, KT_ERR_MALFORMED, "%sunknown field "
 			    "'%.64s' (expected label, key_type, key or revoke)",
 			    where, k);
 			return 0;
@@ -1370,31 +1079,31 @@ parse_one(struct kt_api *api, json_t *o, const char *where,
 	key = json_object_get(o, "key");
 	rv = json_object_get(o, "revoke");
 	if (label == NULL || !json_is_string(label)) {
-		errorf(resp, KT_ERR_MALFORMED, "%s'label' must be a string",
+		answer_error(resp, KT_ERR_MALFORMED, "%s'label' must be a string",
 		    where);
 		return 0;
 	}
 	q->label = json_string_value(label);
 	q->label_len = json_string_length(label);
 	if (q->label_len > api->limits.max_label) {
-		errorf(resp, KT_ERR_TOO_LARGE, "%slabel is %zu bytes; at most "
+		answer_error(resp, KT_ERR_TOO_LARGE, "%slabel is %zu bytes; at most "
 		    "%zu", where, q->label_len, api->limits.max_label);
 		return 0;
 	}
 	if (!kt_label_valid(q->label, q->label_len)) {
-		errorf(resp, KT_ERR_MALFORMED, "%slabel is not valid: it must "
+		answer_error(resp, KT_ERR_MALFORMED, "%slabel is not valid: it must "
 		    "be 1..255 bytes of UTF-8 without control characters",
 		    where);
 		return 0;
 	}
 	if (rv != NULL && !json_is_boolean(rv)) {
-		errorf(resp, KT_ERR_MALFORMED, "%s'revoke' must be true or "
+		answer_error(resp, KT_ERR_MALFORMED, "%s'revoke' must be true or "
 		    "false", where);
 		return 0;
 	}
 	if (rv != NULL && json_is_true(rv)) {
 		if (kt != NULL || key != NULL) {
-			errorf(resp, KT_ERR_MALFORMED, "%sa revocation takes "
+			answer_error(resp, KT_ERR_MALFORMED, "%sa revocation takes "
 			    "no 'key_type' or 'key'", where);
 			return 0;
 		}
@@ -1403,14 +1112,14 @@ parse_one(struct kt_api *api, json_t *o, const char *where,
 	}
 	if (kt == NULL || !json_is_string(kt) || key == NULL ||
 	    !json_is_string(key)) {
-		errorf(resp, KT_ERR_MALFORMED, "%s'key_type' and 'key' must be "
+		answer_error(resp, KT_ERR_MALFORMED, "%s'key_type' and 'key' must be "
 		    "strings (or give \"revoke\": true)", where);
 		return 0;
 	}
 	q->key_type = json_string_value(kt);
 	q->key_type_len = json_string_length(kt);
 	if (!kt_key_type_valid(q->key_type, q->key_type_len)) {
-		errorf(resp, KT_ERR_MALFORMED, "%skey_type must be 1..16 of "
+		answer_error(resp, KT_ERR_MALFORMED, "%skey_type must be 1..16 of "
 		    "[a-z0-9-], e.g. \"ed25519\"", where);
 		return 0;
 	}
@@ -1418,17 +1127,17 @@ parse_one(struct kt_api *api, json_t *o, const char *where,
 	    *arena, json_string_length(key) / 4 * 3 + 3, api->limits.max_key,
 	    &dl);
 	if (rc < 0) {
-		errorf(resp, KT_ERR_TOO_LARGE, "%skey is longer than %zu bytes",
+		answer_error(resp, KT_ERR_TOO_LARGE, "%skey is longer than %zu bytes",
 		    where, api->limits.max_key);
 		return 0;
 	}
 	if (rc == 0) {
-		errorf(resp, KT_ERR_MALFORMED, "%skey must be non-empty "
+		answer_error(resp, KT_ERR_MALFORMED, "%skey must be non-empty "
 		    "standard base64 with padding", where);
 		return 0;
 	}
 	if (kt_key_check(q->key_type, q->key_type_len, *arena, dl) != KT_OK) {
-		errorf(resp, KT_ERR_MALFORMED, "%skey does not fit key_type "
+		answer_error(resp, KT_ERR_MALFORMED, "%skey does not fit key_type "
 		    "'%s' (ed25519 and x25519: 32 bytes; p256: 65 bytes "
 		    "starting 0x04)", where, q->key_type);
 		return 0;
@@ -1454,7 +1163,7 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 		return;
 	if (req->content_type != NULL &&
 	    strncasecmp(req->content_type, "multipart/", 10) == 0) {
-		resp_status_error(resp, 415, "send the body as "
+		answer_status(resp, 415, "send the body as "
 		    "application/json, not multipart");
 		return;
 	}
@@ -1474,7 +1183,7 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 	w->json = json_loadb((const char *)req->body, req->body_len,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (w->json == NULL) {
-		errorf(resp, KT_ERR_MALFORMED, "body is not valid JSON: %s "
+		answer_error(resp, KT_ERR_MALFORMED, "body is not valid JSON: %s "
 		    "(line %d, column %d)", jerr.text, jerr.line, jerr.column);
 		goto fail;
 	}
@@ -1488,7 +1197,7 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 		json_t *v;
 		json_object_foreach(w->json, k, v) {
 			if (strcmp(k, "entries") != 0) {
-				errorf(resp, KT_ERR_MALFORMED, "unknown field "
+				answer_error(resp, KT_ERR_MALFORMED, "unknown field "
 				    "'%.64s' (expected entries)", k);
 				goto fail;
 			}
@@ -1506,7 +1215,7 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 			goto fail;
 		}
 		if (w->n > api->limits.max_batch) {
-			errorf(resp, KT_ERR_TOO_LARGE, "'entries' has %zu items; "
+			answer_error(resp, KT_ERR_TOO_LARGE, "'entries' has %zu items; "
 			    "at most %zu per batch", w->n,
 			    api->limits.max_batch);
 			goto fail;
@@ -1593,17 +1302,17 @@ kt_api_submit(struct kt_api *api, struct kt_api_write *w,
 }
 
 static void
-put_result(struct kt_api *api, struct jb *b, struct kt_store_read *r,
+put_result(struct kt_api *api, struct answer *b, struct kt_store_read *r,
     uint64_t size, const struct kt_seq_res *res, struct answer_memo *m,
     const char **what, kt_err *e)
 {
-	jb_lit(b, "{\"index\":");
-	jb_u64(b, res->index);
-	jb_lit(b, ",\"version\":");
-	jb_u64(b, res->version);
-	jb_lit(b, ",");
+	answer_lit(b, "{\"index\":");
+	answer_u64(b, res->index);
+	answer_lit(b, ",\"version\":");
+	answer_u64(b, res->version);
+	answer_lit(b, ",");
 	*e = put_entry_fields(api, b, r, res->index, size, 1, 1, m, what);
-	jb_lit(b, "}");
+	answer_lit(b, "}");
 }
 
 static const char *
@@ -1620,11 +1329,11 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 	struct kt_store_read *r = NULL;
 	const char *what = "snapshot";
 	struct answer_memo memo;
-	struct jb b = { 0 };
+	struct answer b = { 0 };
 	uint64_t size;
 	kt_err e = KT_OK;
 
-	memo_init(&memo);
+	answer_memo_init(&memo);
 	if (w->err == KT_ERR_BUSY) {
 		kt_api_error(resp, KT_ERR_BUSY, w->queued ? "the log is "
 		    "shutting down; retry later" : "the write queue is full "
@@ -1639,7 +1348,7 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 	if (w->err != KT_OK) {
 		kt_log(KT_LOG_ERROR, "write_failed", "{s:s, s:I}", "error",
 		    kt_strerror(w->err), "entries", (json_int_t)w->n);
-		errorf(resp, w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
+		answer_error(resp, w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
 		    "the write was not committed (%s); retry later (a repeated "
 		    "publish of the same key is idempotent)",
 		    kt_strerror(w->err));
@@ -1659,24 +1368,24 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 	}
 	/* About 1.2 KB per result (entry, leaf hash, checkpoint, proof):
 	 * reserve once instead of growing a megabyte answer by doubling. */
-	jb_reserve(&b, w->n * 1280 + 512);
+	answer_reserve(&b, w->n * 1280 + 512);
 	if (!w->batch) {
 		put_result(api, &b, r, size, &w->res[0], NULL, &what, &e);
 		if (e != KT_OK)
 			goto fail;
-		jb_lit(&b, "\n");
+		answer_lit(&b, "\n");
 	} else {
-		jb_lit(&b, "{\"results\":[");
+		answer_lit(&b, "{\"results\":[");
 		for (size_t i = 0; i < w->n; i++) {
 			if (i)
-				jb_lit(&b, ",");
+				answer_lit(&b, ",");
 			if (w->res[i].err != KT_OK) {
 				const char *m = result_message(w->res[i].err);
-				jb_lit(&b, "{\"error\":");
-				jb_str(&b, m, strlen(m));
-				jb_lit(&b, ",\"status\":");
-				jb_u64(&b, kt_api_status(w->res[i].err));
-				jb_lit(&b, "}");
+				answer_lit(&b, "{\"error\":");
+				answer_str(&b, m, strlen(m));
+				answer_lit(&b, ",\"status\":");
+				answer_u64(&b, kt_api_status(w->res[i].err));
+				answer_lit(&b, "}");
 				continue;
 			}
 			put_result(api, &b, r, size, &w->res[i], &memo, &what,
@@ -1684,16 +1393,16 @@ kt_api_finish(struct kt_api *api, struct kt_api_write *w,
 			if (e != KT_OK)
 				goto fail;
 		}
-		jb_lit(&b, "]}\n");
+		answer_lit(&b, "]}\n");
 	}
-	resp_jb(resp, &b);
+	answer_json(resp, &b);
 	b.p = NULL;
 	goto out;
 fail:
 	free(b.p);
-	store_error(resp, e, what);
+	answer_store_error(resp, e, what);
 out:
-	free(memo.cp.p);
+	answer_memo_free(&memo);
 	read_end(r);
 }
 
@@ -1730,7 +1439,7 @@ kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
 		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, resp, w);
 		return;
 	case KT_ROUTE_OTHER:
-		errorf(resp, KT_ERR_NOT_FOUND, "no such endpoint: %.100s "
+		answer_error(resp, KT_ERR_NOT_FOUND, "no such endpoint: %.100s "
 		    "(see docs/api.md)", req->path);
 		return;
 	default:
@@ -1754,7 +1463,7 @@ kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
 		}
 		break;
 	}
-	resp_status_error(resp, 405, kt_api_route_is_write(rt) ?
+	answer_status(resp, 405, kt_api_route_is_write(rt) ?
 	    "this endpoint takes POST" : "this endpoint takes GET or HEAD");
 	resp->allow = kt_api_route_is_write(rt) ? "POST" : "GET, HEAD";
 }

@@ -1,0 +1,128 @@
+/*
+ * internal.h: what the files behind http/api.h share, one block per file
+ * (the layout of OpenBSD httpd's private header). Only http/ includes it.
+ */
+#ifndef KT_LOGSERVER_HTTP_INTERNAL_H
+#define KT_LOGSERVER_HTTP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kt/err.h"
+#include "kt/merkle.h"
+#include "http/api.h"
+
+/* ---- answer.c: the JSON writer and the answers ------------------------ */
+
+/*
+ * A JSON text being written. Start from { 0 }. A failed allocation sets
+ * failed and turns every later write into a no-op, so a handler writes a
+ * whole answer and checks once, in answer_json.
+ */
+struct answer {
+	char *p;        /* NUL-terminated after every write */
+	size_t len, cap;
+	int failed;
+};
+
+#define ANSWER_HASH_B64 44 /* base64 of KT_HASH_LEN bytes, padded */
+
+/* The subtree of leaves [lo, hi) of the log's tree. */
+struct answer_node {
+	uint64_t lo, hi;
+};
+
+/*
+ * What the results of one answer (a batch, a page of history) share, so
+ * that each is written once: the checkpoint field as JSON text, and the
+ * base64 of the last proof's hashes with the subtree each stands for.
+ * Proofs of neighbouring leaves to one size differ only below the level
+ * where their paths meet, so most hashes of the next proof are copied
+ * instead of encoded again.
+ */
+struct answer_memo {
+	struct answer cp;
+	size_t n;
+	struct answer_node node[KT_MAX_PROOF];
+	char text[KT_MAX_PROOF][ANSWER_HASH_B64];
+};
+
+/* Makes room for n more bytes; 0 (and a->failed) if out of memory. */
+int answer_grow(struct answer *a, size_t n);
+
+/* The writers below are on every answer's path: the short ones inline. */
+static inline int
+answer_reserve(struct answer *a, size_t n)
+{
+	if (!a->failed && a->cap - a->len >= n)
+		return 1;
+	return answer_grow(a, n);
+}
+
+/* n bytes of JSON as they are. */
+static inline void
+answer_raw(struct answer *a, const char *s, size_t n)
+{
+	if (!answer_reserve(a, n + 1))
+		return;
+	memcpy(a->p + a->len, s, n);
+	a->len += n;
+	a->p[a->len] = '\0';
+}
+
+/* A NUL-terminated piece of JSON (usually a literal) as it is. */
+static inline void
+answer_lit(struct answer *a, const char *s)
+{
+	answer_raw(a, s, strlen(s));
+}
+
+/* A decimal number. */
+void answer_u64(struct answer *a, uint64_t v);
+
+/* A JSON string of s[0..n), valid UTF-8 (labels, notes, messages). */
+void answer_str(struct answer *a, const char *s, size_t n);
+
+/* A JSON string holding bin[0..n) in padded standard base64. */
+void answer_b64(struct answer *a, const uint8_t *bin, size_t n);
+
+/* A JSON array of p's hashes in base64. */
+void answer_proof(struct answer *a, const struct kt_proof *p);
+
+/*
+ * The same for p, the inclusion proof of leaf index in the tree of size
+ * leaves; with m (or NULL), hashes the last proof written with m shares
+ * are copied from it rather than encoded again.
+ */
+void answer_path(struct answer *a, const struct kt_proof *p, uint64_t index,
+    uint64_t size, struct answer_memo *m);
+
+/* Frees the text and resets a to { 0 }. */
+void answer_free(struct answer *a);
+
+void answer_memo_init(struct answer_memo *m);
+void answer_memo_free(struct answer_memo *m);
+
+/* Sets *resp to a 200-style answer: status, type, body (taken), no-store. */
+void answer_set(struct kt_api_resp *resp, unsigned status, const char *ctype,
+    char *body, size_t len);
+
+/* Hands a's text to *resp as a 200 JSON answer (a 503 if a failed); a is
+ * reset to { 0 } either way. */
+void answer_json(struct kt_api_resp *resp, struct answer *a);
+
+/* An error answer with an explicit status: {"error": msg}. */
+void answer_status(struct kt_api_resp *resp, unsigned status,
+    const char *msg);
+
+/* kt_api_error with a printf-style message (at most 511 bytes). */
+void answer_error(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A store error while answering: logged with its detail; the client gets a
+ * 500 (503 when out of memory) naming only the step, what. */
+void answer_store_error(struct kt_api_resp *resp, kt_err e,
+    const char *what);
+
+#endif /* KT_LOGSERVER_HTTP_INTERNAL_H */
