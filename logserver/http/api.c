@@ -65,174 +65,6 @@ now_us(void)
 	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Strict percent-decoding of n bytes into out (cap bytes). In a path
- * segment only RFC 3986 pchar may appear raw; in a query value also '/',
- * '?' and ' ' (MHD turned '+' into ' ' already). Returns the decoded length
- * or -1 for a bad escape, a forbidden raw byte or overflow.
- */
-static long
-pct_decode(const char *s, size_t n, int query, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (o >= cap)
-			return -1;
-		if (c == '%') {
-			int h, l;
-			if (i + 2 >= n)
-				return -1;
-			h = hexval((unsigned char)s[i + 1]);
-			l = hexval((unsigned char)s[i + 2]);
-			if (h < 0 || l < 0)
-				return -1;
-			out[o++] = (char)(h << 4 | l);
-			i += 2;
-			continue;
-		}
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@", c))
-			out[o++] = (char)c;
-		else if (query && (c == '/' || c == '?' || c == ' '))
-			out[o++] = (char)c;
-		else
-			return -1;
-	}
-	return (long)o;
-}
-
-/* Strict decimal: digits only, no sign, no leading zeros, no overflow. */
-static int
-parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (s == NULL || *s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return 0;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 1;
-}
-
-/*
- * Canonical standard base64 (with padding) into out (cap bytes), at most
- * maxlen decoded bytes. Returns 1 and the decoded length, 0 if not
- * non-empty canonical base64, -1 if longer than maxlen (a 413).
- */
-static int
-b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t maxlen,
-    size_t *outlen)
-{
-	kt_err e = kt_b64_decode(s, n, out, cap < maxlen ? cap : maxlen, outlen);
-
-	if (e == KT_ERR_TOO_LARGE)
-		return -1;
-	return e == KT_OK && *outlen > 0;
-}
-
-/* ---- query parameters ------------------------------------------------- */
-
-struct qspec {
-	const char *name;
-	int seen;
-	char value[128];     /* decoded, NUL-terminated */
-};
-
-/*
- * Checks the query against the allowed names: each at most once, with a
- * value, strictly percent-decoded. Fills q[i].value. 0 and an answer on
- * error.
- */
-static int
-parse_query(const struct kt_api_req *req, struct qspec *q, size_t nq,
-    struct kt_api_resp *resp)
-{
-	if (req->params_overflow) {
-		answer_error(resp, KT_ERR_MALFORMED, "too many query parameters "
-		    "(at most %d)", KT_API_MAX_PARAMS);
-		return 0;
-	}
-	for (size_t i = 0; i < req->nparams; i++) {
-		const struct kt_api_param *p = &req->params[i];
-		struct qspec *s = NULL;
-		long n;
-
-		for (size_t j = 0; j < nq; j++)
-			if (strcmp(p->name, q[j].name) == 0)
-				s = &q[j];
-		if (s == NULL) {
-			answer_error(resp, KT_ERR_MALFORMED, "unknown query parameter "
-			    "'%.64s'", p->name);
-			return 0;
-		}
-		if (s->seen) {
-			answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' "
-			    "given twice", s->name);
-			return 0;
-		}
-		s->seen = 1;
-		if (p->value == NULL || p->value[0] == '\0') {
-			answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' "
-			    "has no value", s->name);
-			return 0;
-		}
-		/* Decoded with room for the NUL: pct_decode writes none. */
-		memset(s->value, 0, sizeof s->value);
-		n = pct_decode(p->value, strlen(p->value), 1, s->value,
-		    sizeof s->value - 1);
-		/* A NUL (%00) would end the value early without a word. */
-		if (n < 0 || memchr(s->value, '\0', (size_t)n) != NULL) {
-			answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' "
-			    "is badly percent-encoded or too long", s->name);
-			return 0;
-		}
-	}
-	return 1;
-}
-
-static int
-query_u64(struct qspec *s, uint64_t *v, struct kt_api_resp *resp)
-{
-	if (!s->seen) {
-		answer_error(resp, KT_ERR_MALFORMED, "missing query parameter '%s'",
-		    s->name);
-		return 0;
-	}
-	if (!parse_u64(s->value, v)) {
-		answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' must be "
-		    "a decimal number without sign or leading zeros, got "
-		    "'%.40s'", s->name, s->value);
-		return 0;
-	}
-	return 1;
-}
-
-static int
-no_query(const struct kt_api_req *req, struct kt_api_resp *resp)
-{
-	return parse_query(req, NULL, 0, resp);
-}
-
 /* ---- api object ------------------------------------------------------- */
 
 kt_err
@@ -301,51 +133,6 @@ kt_api_detach_seq(struct kt_api *api)
 	api->seq = NULL;
 	pthread_rwlock_unlock(&api->seq_lock);
 	return seq;
-}
-
-/* ---- routing ---------------------------------------------------------- */
-
-static int
-has_prefix(const char *s, const char *p)
-{
-	return strncmp(s, p, strlen(p)) == 0;
-}
-
-enum kt_route
-kt_api_route(const char *path)
-{
-	if (strcmp(path, "/v1/keys") == 0)
-		return KT_ROUTE_KEYS_POST;
-	if (strcmp(path, "/v1/keys:batch") == 0)
-		return KT_ROUTE_KEYS_BATCH;
-	if (has_prefix(path, "/v1/keys/")) {
-		size_t n = strlen(path);
-		if (n > 8 && n >= 8 + 9 &&
-		    strcmp(path + n - 8, "/history") == 0)
-			return KT_ROUTE_KEY_HISTORY;
-		return KT_ROUTE_KEY_GET;
-	}
-	if (strcmp(path, "/checkpoint") == 0)
-		return KT_ROUTE_CHECKPOINT;
-	if (strcmp(path, "/v1/proof/inclusion") == 0)
-		return KT_ROUTE_PROOF_INCLUSION;
-	if (strcmp(path, "/v1/proof/consistency") == 0)
-		return KT_ROUTE_PROOF_CONSISTENCY;
-	if (strcmp(path, "/v1/entries") == 0)
-		return KT_ROUTE_ENTRIES;
-	if (has_prefix(path, "/tile/"))
-		return KT_ROUTE_TILE;
-	if (strcmp(path, "/healthz") == 0)
-		return KT_ROUTE_HEALTHZ;
-	if (strcmp(path, "/metrics") == 0)
-		return KT_ROUTE_METRICS;
-	return KT_ROUTE_OTHER;
-}
-
-int
-kt_api_route_is_write(enum kt_route r)
-{
-	return r == KT_ROUTE_KEYS_POST || r == KT_ROUTE_KEYS_BATCH;
 }
 
 /* ---- reads: shared pieces --------------------------------------------- */
@@ -473,40 +260,6 @@ begin(struct kt_api *api, struct kt_store_read **r, struct kt_api_resp *resp)
 	return e;
 }
 
-/* Decodes and validates a label path segment. */
-static int
-path_label(const struct kt_api *api, const char *seg, size_t n, char *out,
-    size_t *outlen, struct kt_api_resp *resp)
-{
-	long len;
-
-	if (memchr(seg, '/', n) != NULL) {
-		answer_error(resp, KT_ERR_MALFORMED, "a label in the path must be "
-		    "one segment: percent-encode '/' as %%2F");
-		return 0;
-	}
-	len = pct_decode(seg, n, 0, out, KT_LABEL_MAX + 1);
-	if (len < 0) {
-		answer_error(resp, KT_ERR_MALFORMED, "label in the path is badly "
-		    "percent-encoded (use %%XX for bytes outside "
-		    "[A-Za-z0-9-._~!$&'()*+,;=:@]) or longer than %d bytes",
-		    KT_LABEL_MAX);
-		return 0;
-	}
-	if ((size_t)len > api->limits.max_label) {
-		answer_error(resp, KT_ERR_MALFORMED, "label is %ld bytes; at most "
-		    "%zu", len, api->limits.max_label);
-		return 0;
-	}
-	if (!kt_label_valid(out, (size_t)len)) {
-		answer_error(resp, KT_ERR_MALFORMED, "label is not valid: it must "
-		    "be 1..255 bytes of UTF-8 without control characters");
-		return 0;
-	}
-	*outlen = (size_t)len;
-	return 1;
-}
-
 /* ---- GET /v1/keys/{label} and /history -------------------------------- */
 
 static void
@@ -517,7 +270,7 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 	size_t llen, seglen;
 	const char *seg = req->path + strlen("/v1/keys/");
 	struct kt_store_read *r = NULL;
-	struct qspec q[] = { { .name = "from" } };
+	struct request_param q[] = { { .name = "from" } };
 	uint64_t count = 0, size, idx, version, from = 1;
 	const char *what = "label";
 	struct answer_memo memo;
@@ -526,11 +279,12 @@ get_key(struct kt_api *api, const struct kt_api_req *req, int history,
 
 	answer_memo_init(&memo);
 	seglen = strlen(seg) - (history ? strlen("/history") : 0);
-	if (!path_label(api, seg, seglen, label, &llen, resp))
+	if (!request_label(seg, seglen, api->limits.max_label, label, &llen,
+	    resp))
 		return;
-	if (!parse_query(req, q, history ? 1 : 0, resp))
+	if (!request_query(req, q, history ? 1 : 0, resp))
 		return;
-	if (q[0].seen && (!query_u64(&q[0], &from, resp)))
+	if (q[0].seen && (!request_query_u64(&q[0], &from, resp)))
 		return;
 	if (q[0].seen && from == 0) {
 		answer_error(resp, KT_ERR_MALFORMED, "'from' is a version: 1 or more");
@@ -634,7 +388,7 @@ get_checkpoint(struct kt_api *api, const struct kt_api_req *req,
 	char *body;
 	kt_err e;
 
-	if (!no_query(req, resp))
+	if (!request_no_query(req, resp))
 		return;
 	/* With witnesses: the newest checkpoint that has its quorum of
 	 * cosignatures, or the log's own until there is one. */
@@ -703,7 +457,7 @@ static void
 get_inclusion(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
 {
-	struct qspec q[] = { { .name = "index" }, { .name = "size" },
+	struct request_param q[] = { { .name = "index" }, { .name = "size" },
 	    { .name = "leaf_hash" } };
 	struct kt_store_read *r = NULL;
 	uint64_t index = 0, size, cur;
@@ -711,21 +465,21 @@ get_inclusion(struct kt_api *api, const struct kt_api_req *req,
 	struct kt_proof p;
 	kt_err e;
 
-	if (!parse_query(req, q, 3, resp))
+	if (!request_query(req, q, 3, resp))
 		return;
 	if (q[0].seen == q[2].seen) {
 		kt_api_error(resp, KT_ERR_MALFORMED, "give exactly one of "
 		    "'index' or 'leaf_hash'");
 		return;
 	}
-	if (!query_u64(&q[1], &size, resp))
+	if (!request_query_u64(&q[1], &size, resp))
 		return;
-	if (q[0].seen && !query_u64(&q[0], &index, resp))
+	if (q[0].seen && !request_query_u64(&q[0], &index, resp))
 		return;
 	if (q[2].seen) {
 		uint8_t tmp[48];
 		size_t dl = 0;
-		if (b64_decode(q[2].value, strlen(q[2].value), tmp, sizeof tmp,
+		if (request_b64(q[2].value, strlen(q[2].value), tmp, sizeof tmp,
 		    KT_HASH_LEN, &dl) != 1 || dl != KT_HASH_LEN) {
 			kt_api_error(resp, KT_ERR_MALFORMED, "'leaf_hash' must "
 			    "be 32 bytes in standard base64 (percent-encode "
@@ -783,14 +537,14 @@ static void
 get_consistency(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
 {
-	struct qspec q[] = { { .name = "old" }, { .name = "new" } };
+	struct request_param q[] = { { .name = "old" }, { .name = "new" } };
 	struct kt_store_read *r = NULL;
 	uint64_t old, nsize, cur, t0;
 	struct kt_proof p;
 	kt_err e;
 
-	if (!parse_query(req, q, 2, resp) || !query_u64(&q[0], &old, resp) ||
-	    !query_u64(&q[1], &nsize, resp))
+	if (!request_query(req, q, 2, resp) || !request_query_u64(&q[0], &old, resp) ||
+	    !request_query_u64(&q[1], &nsize, resp))
 		return;
 	if (old > nsize) {
 		answer_error(resp, KT_ERR_RANGE, "old (%llu) is larger than new "
@@ -825,14 +579,14 @@ static void
 get_entries(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
 {
-	struct qspec q[] = { { .name = "start" }, { .name = "end" } };
+	struct request_param q[] = { { .name = "start" }, { .name = "end" } };
 	struct kt_store_read *r = NULL;
 	uint64_t start, end, cur;
 	struct answer b = { 0 };
 	kt_err e;
 
-	if (!parse_query(req, q, 2, resp) ||
-	    !query_u64(&q[0], &start, resp) || !query_u64(&q[1], &end, resp))
+	if (!request_query(req, q, 2, resp) ||
+	    !request_query_u64(&q[0], &start, resp) || !request_query_u64(&q[1], &end, resp))
 		return;
 	if (start >= end) {
 		answer_error(resp, KT_ERR_RANGE, "start (%llu) must be below end "
@@ -889,7 +643,7 @@ get_tile(struct kt_api *api, const struct kt_api_req *req,
 	size_t cap, len = 0;
 	kt_err e;
 
-	if (!no_query(req, resp))
+	if (!request_no_query(req, resp))
 		return;
 	if (strlen(path) > KT_TILE_PATH_MAX ||
 	    kt_tile_parse_path(path, strlen(path), &t) != KT_OK) {
@@ -942,7 +696,7 @@ get_healthz(struct kt_api *api, const struct kt_api_req *req,
 
 	int writable = kt_store_writable(api->store);
 
-	if (!no_query(req, resp) || begin(api, &r, resp) != KT_OK)
+	if (!request_no_query(req, resp) || begin(api, &r, resp) != KT_OK)
 		return;
 	/* Reads still work when writes have stopped, but the operator (and
 	 * a load balancer) must notice: 503. */
@@ -987,7 +741,7 @@ get_metrics(struct kt_api *api, const struct kt_api_req *req,
 	char *body;
 	size_t len;
 
-	if (!no_query(req, resp) || begin(api, &r, resp) != KT_OK)
+	if (!request_no_query(req, resp) || begin(api, &r, resp) != KT_OK)
 		return;
 	size = kt_store_read_size(r);
 	read_end(r);
@@ -1123,7 +877,7 @@ parse_one(struct kt_api *api, json_t *o, const char *where,
 		    "[a-z0-9-], e.g. \"ed25519\"", where);
 		return 0;
 	}
-	rc = b64_decode(json_string_value(key), json_string_length(key),
+	rc = request_b64(json_string_value(key), json_string_length(key),
 	    *arena, json_string_length(key) / 4 * 3 + 3, api->limits.max_key,
 	    &dl);
 	if (rc < 0) {
@@ -1159,7 +913,7 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 	uint8_t *arena;
 	char where[48] = "";
 
-	if (!no_query(req, resp) || !authorised(api, req, resp))
+	if (!request_no_query(req, resp) || !authorised(api, req, resp))
 		return;
 	if (req->content_type != NULL &&
 	    strncasecmp(req->content_type, "multipart/", 10) == 0) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kt/entry.h"
 #include "kt/err.h"
 #include "kt/merkle.h"
 #include "http/api.h"
@@ -124,5 +125,54 @@ void answer_error(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
  * 500 (503 when out of memory) naming only the step, what. */
 void answer_store_error(struct kt_api_resp *resp, kt_err e,
     const char *what);
+
+/* ---- route.c: the routing table --------------------------------------- */
+
+/* The methods a route takes, as an Allow header lists them. */
+const char *route_methods(enum kt_route r);
+
+/* 1 if the route takes this method (HEAD wherever GET). */
+int route_takes(enum kt_route r, const char *method);
+
+/* ---- request.c: decoding what the client sent ------------------------- */
+
+/* One query parameter an endpoint allows; set name, the rest { 0 }. */
+struct request_param {
+	const char *name;
+	int seen;
+	char value[128];     /* decoded, NUL-terminated */
+};
+
+/*
+ * Checks the query against the nq parameters in q: each at most once,
+ * with a value, strictly percent-decoded into q[i].value. 0 and an answer
+ * in *resp on anything else.
+ */
+int request_query(const struct kt_api_req *req, struct request_param *q,
+    size_t nq, struct kt_api_resp *resp);
+
+/* The same for an endpoint that takes no query. */
+int request_no_query(const struct kt_api_req *req, struct kt_api_resp *resp);
+
+/* q's value as a strict decimal (no sign, no leading zeros); 0 and an
+ * answer if it is missing or not one. */
+int request_query_u64(const struct request_param *q, uint64_t *v,
+    struct kt_api_resp *resp);
+
+/*
+ * Decodes the path segment seg[0..n) into a label in out (not
+ * NUL-terminated) of at most max_label bytes. 0 and an answer if it is not
+ * one segment, badly encoded, too long or not a valid label.
+ */
+int request_label(const char *seg, size_t n, size_t max_label,
+    char out[KT_LABEL_MAX + 1], size_t *outlen, struct kt_api_resp *resp);
+
+/*
+ * Canonical standard base64 (with padding) of s[0..n) into out (cap bytes),
+ * at most maxlen decoded bytes. 1 and the decoded length, 0 if it is not
+ * non-empty canonical base64, -1 if it is longer than maxlen (a 413).
+ */
+int request_b64(const char *s, size_t n, uint8_t *out, size_t cap,
+    size_t maxlen, size_t *outlen);
 
 #endif /* KT_LOGSERVER_HTTP_INTERNAL_H */
