@@ -5,6 +5,7 @@
 #ifndef KT_LOGSERVER_HTTP_INTERNAL_H
 #define KT_LOGSERVER_HTTP_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,6 +14,26 @@
 #include "kt/err.h"
 #include "kt/merkle.h"
 #include "http/api.h"
+
+/* ---- api.c: the api object -------------------------------------------- */
+
+struct kt_api {
+	struct kt_store *store;
+	struct kt_limits limits;
+	/* Set at start: writes need a token (a tokens file was given). */
+	int auth_required;
+	/* Writers check tokens under tokens_lock (shared); a reload swaps
+	 * the set under it (exclusive). */
+	pthread_rwlock_t tokens_lock;
+	const struct kt_tokens *tokens;
+	int allow_anonymous_writes;
+	struct kt_metrics *metrics;
+	struct kt_wclient *wclient;     /* NULL without witnesses */
+	/* Submitters hold it shared around kt_seq_submit; detaching takes it
+	 * exclusively, so no submit can touch a stopped sequencer. */
+	pthread_rwlock_t seq_lock;
+	struct kt_seq *seq;
+};
 
 /* ---- answer.c: the JSON writer and the answers ------------------------ */
 
@@ -174,5 +195,77 @@ int request_label(const char *seg, size_t n, size_t max_label,
  */
 int request_b64(const char *s, size_t n, uint8_t *out, size_t cap,
     size_t maxlen, size_t *outlen);
+
+/* ---- snapshot.c: what answers draw from a store snapshot -------------- */
+
+/* One store snapshot an answer is built from. */
+struct snapshot {
+	struct kt_store_read *r;    /* NULL when not open */
+	struct kt_metrics *metrics; /* proof timings go here */
+	uint64_t size;              /* the tree size it sees */
+	const char *what;           /* the step a store error came from */
+};
+
+/* Opens a snapshot of api's store. On failure answers (a store error
+ * naming "snapshot") and leaves s->r NULL. */
+KT_MUST_CHECK kt_err snapshot_begin(struct kt_api *api, struct snapshot *s,
+    struct kt_api_resp *resp);
+
+/* Closes s (accepts one that is not open). */
+void snapshot_end(struct snapshot *s);
+
+/* Answers e, a store error from the step s->what names. */
+void snapshot_error(const struct snapshot *s, struct kt_api_resp *resp,
+    kt_err e);
+
+/* Inclusion and consistency proofs, timed into the proof histogram. */
+KT_MUST_CHECK kt_err snapshot_inclusion(struct snapshot *s, uint64_t index,
+    uint64_t size, struct kt_proof *p);
+KT_MUST_CHECK kt_err snapshot_consistency(struct snapshot *s, uint64_t old,
+    uint64_t new_size, struct kt_proof *p);
+
+/* The version field of the entry at index (decoded from its bytes). */
+KT_MUST_CHECK kt_err snapshot_entry_version(struct snapshot *s,
+    uint64_t index, uint64_t *version);
+
+/* The "checkpoint" field; with a memo (or NULL), escaped once per answer. */
+KT_MUST_CHECK kt_err snapshot_put_checkpoint(struct snapshot *s,
+    struct answer *a, struct answer_memo *m);
+
+#define SNAPSHOT_LEAF_HASH 1u  /* snapshot_put_entry adds "leaf_hash" */
+#define SNAPSHOT_CHECKPOINT 2u /* snapshot_put_entry adds "checkpoint" */
+
+/*
+ * The fields of the entry at index: "entry", then "leaf_hash" and
+ * "checkpoint" as with asks, then "proof" (its inclusion in the tree of
+ * s->size leaves). m (or NULL) is the answer's memo.
+ */
+KT_MUST_CHECK kt_err snapshot_put_entry(struct snapshot *s, struct answer *a,
+    uint64_t index, unsigned with, struct answer_memo *m);
+
+/* ---- read_log.c, read_keys.c, read_ops.c: the read handlers ----------- */
+
+/*
+ * Each answers one GET (or HEAD) in *resp. api.c calls them after routing
+ * and the method check; each decodes its own query.
+ */
+void read_log_checkpoint(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_log_inclusion(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_log_consistency(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_log_entries(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_log_tile(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_keys_get(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_keys_history(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
 
 #endif /* KT_LOGSERVER_HTTP_INTERNAL_H */
