@@ -1,41 +1,13 @@
-#include "http/api.h"
-#include "http/internal.h"
-
+/*
+ * api.c: the api object and dispatch. A request is routed (route.c),
+ * its method checked, and handed to one handler: a read (read_*.c) answers
+ * at once; a write (write.c) is authorised, decoded and submitted, and
+ * answered after its commit.
+ */
 #include <assert.h>
-#include <jansson.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <time.h>
 
-#include "kt/b64.h"
-#include "kt/entry.h"
-#include "kt/merkle.h"
-#include "kt/tile.h"
-#include "log.h"
-#include "witness_client/witness_client.h"
-
-struct kt_api_write {
-	int batch;
-	size_t n;
-	json_t *json;              /* labels and key types borrow from it */
-	uint8_t *keys;             /* decoded keys, one arena */
-	struct kt_seq_req *reqs;
-	struct kt_seq_res *res;
-	kt_err err;                /* of the whole submission */
-	int queued;
-	uint64_t tree_size;
-	struct timespec t0;
-	struct kt_metrics *metrics;
-	struct kt_wclient *wclient;
-	kt_api_wake_fn wake;
-	void *wake_arg;
-};
+#include "http/internal.h"
 
 /* ---- api object ------------------------------------------------------- */
 
@@ -107,459 +79,46 @@ kt_api_detach_seq(struct kt_api *api)
 	return seq;
 }
 
-/* ---- writes: parse and validate --------------------------------------- */
-
-static int
-authorised(struct kt_api *api, const struct kt_api_req *req,
-    struct kt_api_resp *resp)
-{
-	const char *tok;
-	size_t len;
-	int ok;
-
-	if (!api->auth_required) {
-		if (api->allow_anonymous_writes)
-			return 1;
-		answer_status(resp, 403, "writes are disabled: this "
-		    "server was started without a tokens file (--tokens)");
-		return 0;
-	}
-	if (req->authorization == NULL) {
-		kt_api_error(resp, KT_ERR_PERM, "writes need an "
-		    "'Authorization: Bearer <token>' header");
-		return 0;
-	}
-	ok = kt_token_from_header(req->authorization, &tok, &len);
-	if (ok) {
-		pthread_rwlock_rdlock(&api->tokens_lock);
-		ok = kt_tokens_check(api->tokens, tok, len);
-		pthread_rwlock_unlock(&api->tokens_lock);
-	}
-	if (!ok) {
-		kt_api_error(resp, KT_ERR_PERM, "the bearer token is not "
-		    "valid for this log");
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * Validates one publication or revocation object into req (borrowing
- * strings from the json and writing the decoded key at *arena). `where`
- * prefixes messages ("" or "entries[3]: ").
- */
-static int
-parse_one(struct kt_api *api, json_t *o, const char *where,
-    struct kt_seq_req *q, uint8_t **arena, struct kt_api_resp *resp)
-{
-	json_t *label, *kt, *key, *rv;
-	const char *k;
-	json_t *v;
-	size_t dl = 0;
-	int rc;
-
-	if (!json_is_object(o)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%sexpected a JSON object",
-		    where);
-		return 0;
-	}
-	json_object_foreach(o, k, v) {
-		if (strcmp(k, "label") && strcmp(k, "key_type") &&
-		    strcmp(k, "key") && strcmp(k, "revoke")) {
-			answer_error(resp, KT_ERR_MALFORMED, "%sunknown field "
-			    "'%.64s' (expected label, key_type, key or revoke)",
-			    where, k);
-			return 0;
-		}
-	}
-	label = json_object_get(o, "label");
-	kt = json_object_get(o, "key_type");
-	key = json_object_get(o, "key");
-	rv = json_object_get(o, "revoke");
-	if (label == NULL || !json_is_string(label)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%s'label' must be a string",
-		    where);
-		return 0;
-	}
-	q->label = json_string_value(label);
-	q->label_len = json_string_length(label);
-	if (q->label_len > api->limits.max_label) {
-		answer_error(resp, KT_ERR_TOO_LARGE, "%slabel is %zu bytes; at most "
-		    "%zu", where, q->label_len, api->limits.max_label);
-		return 0;
-	}
-	if (!kt_label_valid(q->label, q->label_len)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%slabel is not valid: it must "
-		    "be 1..255 bytes of UTF-8 without control characters",
-		    where);
-		return 0;
-	}
-	if (rv != NULL && !json_is_boolean(rv)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%s'revoke' must be true or "
-		    "false", where);
-		return 0;
-	}
-	if (rv != NULL && json_is_true(rv)) {
-		if (kt != NULL || key != NULL) {
-			answer_error(resp, KT_ERR_MALFORMED, "%sa revocation takes "
-			    "no 'key_type' or 'key'", where);
-			return 0;
-		}
-		q->revoke = 1;
-		return 1;
-	}
-	if (kt == NULL || !json_is_string(kt) || key == NULL ||
-	    !json_is_string(key)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%s'key_type' and 'key' must be "
-		    "strings (or give \"revoke\": true)", where);
-		return 0;
-	}
-	q->key_type = json_string_value(kt);
-	q->key_type_len = json_string_length(kt);
-	if (!kt_key_type_valid(q->key_type, q->key_type_len)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%skey_type must be 1..16 of "
-		    "[a-z0-9-], e.g. \"ed25519\"", where);
-		return 0;
-	}
-	rc = request_b64(json_string_value(key), json_string_length(key),
-	    *arena, json_string_length(key) / 4 * 3 + 3, api->limits.max_key,
-	    &dl);
-	if (rc < 0) {
-		answer_error(resp, KT_ERR_TOO_LARGE, "%skey is longer than %zu bytes",
-		    where, api->limits.max_key);
-		return 0;
-	}
-	if (rc == 0) {
-		answer_error(resp, KT_ERR_MALFORMED, "%skey must be non-empty "
-		    "standard base64 with padding", where);
-		return 0;
-	}
-	if (kt_key_check(q->key_type, q->key_type_len, *arena, dl) != KT_OK) {
-		answer_error(resp, KT_ERR_MALFORMED, "%skey does not fit key_type "
-		    "'%s' (ed25519 and x25519: 32 bytes; p256: 65 bytes "
-		    "starting 0x04)", where, q->key_type);
-		return 0;
-	}
-	q->key = *arena;
-	q->key_len = dl;
-	*arena += dl;
-	return 1;
-}
-
-static void
-write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
-    struct kt_api_resp *resp, struct kt_api_write **wout)
-{
-	struct kt_api_write *w = NULL;
-	json_error_t jerr;
-	json_t *items = NULL;
-	size_t arena_len = 0;
-	uint8_t *arena;
-	char where[48] = "";
-
-	if (!request_no_query(req, resp) || !authorised(api, req, resp))
-		return;
-	if (req->content_type != NULL &&
-	    strncasecmp(req->content_type, "multipart/", 10) == 0) {
-		answer_status(resp, 415, "send the body as "
-		    "application/json, not multipart");
-		return;
-	}
-	w = calloc(1, sizeof *w);
-	if (w == NULL) {
-		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
-		return;
-	}
-	w->batch = batch;
-	w->metrics = api->metrics;
-	w->wclient = api->wclient;
-	if (req->body_len == 0) {
-		kt_api_error(resp, KT_ERR_MALFORMED, "empty body: send a JSON "
-		    "object");
-		goto fail;
-	}
-	w->json = json_loadb((const char *)req->body, req->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (w->json == NULL) {
-		answer_error(resp, KT_ERR_MALFORMED, "body is not valid JSON: %s "
-		    "(line %d, column %d)", jerr.text, jerr.line, jerr.column);
-		goto fail;
-	}
-	if (!json_is_object(w->json)) {
-		kt_api_error(resp, KT_ERR_MALFORMED, "body must be a JSON "
-		    "object");
-		goto fail;
-	}
-	if (batch) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(w->json, k, v) {
-			if (strcmp(k, "entries") != 0) {
-				answer_error(resp, KT_ERR_MALFORMED, "unknown field "
-				    "'%.64s' (expected entries)", k);
-				goto fail;
-			}
-		}
-		items = json_object_get(w->json, "entries");
-		if (!json_is_array(items)) {
-			kt_api_error(resp, KT_ERR_MALFORMED, "'entries' must be "
-			    "an array of publications or revocations");
-			goto fail;
-		}
-		w->n = json_array_size(items);
-		if (w->n == 0) {
-			kt_api_error(resp, KT_ERR_MALFORMED, "'entries' is "
-			    "empty");
-			goto fail;
-		}
-		if (w->n > api->limits.max_batch) {
-			answer_error(resp, KT_ERR_TOO_LARGE, "'entries' has %zu items; "
-			    "at most %zu per batch", w->n,
-			    api->limits.max_batch);
-			goto fail;
-		}
-	} else {
-		w->n = 1;
-	}
-	/* Decoded keys are shorter than their base64: one arena fits all. */
-	for (size_t i = 0; i < w->n; i++) {
-		json_t *o = batch ? json_array_get(items, i) : w->json;
-		json_t *key = json_is_object(o) ? json_object_get(o, "key") :
-		    NULL;
-		if (json_is_string(key))
-			arena_len += json_string_length(key) + 3;
-	}
-	w->reqs = calloc(w->n, sizeof *w->reqs);
-	w->res = calloc(w->n, sizeof *w->res);
-	w->keys = malloc(arena_len + 1);
-	if (w->reqs == NULL || w->res == NULL || w->keys == NULL) {
-		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
-		goto fail;
-	}
-	arena = w->keys;
-	for (size_t i = 0; i < w->n; i++) {
-		json_t *o = batch ? json_array_get(items, i) : w->json;
-		if (batch)
-			snprintf(where, sizeof where, "entries[%zu]: ", i);
-		if (!parse_one(api, o, where, &w->reqs[i], &arena, resp))
-			goto fail;
-	}
-	*wout = w;
-	return;
-fail:
-	kt_api_write_free(w);
-}
-
-/* ---- writes: submit, wake, answer ------------------------------------- */
-
-static void
-seq_done(void *arg, kt_err err, uint64_t tree_size,
-    const struct kt_seq_res *res, size_t n)
-{
-	struct kt_api_write *w = arg;
-	struct timespec t1;
-
-	w->err = err;
-	w->tree_size = tree_size;
-	if (err == KT_OK && res != NULL && n == w->n)
-		memcpy(w->res, res, n * sizeof *res);
-	else if (err == KT_OK)
-		w->err = KT_ERR_INTERNAL;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	kt_metrics_submit_us(w->metrics,
-	    (uint64_t)((t1.tv_sec - w->t0.tv_sec) * 1000000 +
-	    (t1.tv_nsec - w->t0.tv_nsec) / 1000));
-	if (err == KT_OK)
-		kt_wclient_notify(w->wclient); /* submit the new checkpoint */
-	/* Last touch of w on this thread: the waiter may free it at once. */
-	w->wake(w->wake_arg);
-}
-
-int
-kt_api_submit(struct kt_api *api, struct kt_api_write *w,
-    kt_api_wake_fn wake, void *arg)
-{
-	kt_err e = KT_ERR_BUSY;
-
-	w->wake = wake;
-	w->wake_arg = arg;
-	clock_gettime(CLOCK_MONOTONIC, &w->t0);
-	pthread_rwlock_rdlock(&api->seq_lock);
-	if (api->seq != NULL)
-		e = kt_seq_submit(api->seq, w->reqs, w->n, seq_done, w);
-	pthread_rwlock_unlock(&api->seq_lock);
-	if (e != KT_OK) {
-		if (e == KT_ERR_BUSY)
-			atomic_fetch_add_explicit(&api->metrics->busy_rejects,
-			    1, memory_order_relaxed);
-		w->err = e;
-		return 0;
-	}
-	w->queued = 1;
-	return 1;
-}
-
-/* One result of a write: {"index", "version", the entry's fields}. */
-static kt_err
-put_result(struct snapshot *s, struct answer *a, const struct kt_seq_res *res,
-    struct answer_memo *m)
-{
-	kt_err e;
-
-	answer_lit(a, "{\"index\":");
-	answer_u64(a, res->index);
-	answer_lit(a, ",\"version\":");
-	answer_u64(a, res->version);
-	answer_lit(a, ",");
-	e = snapshot_put_entry(s, a, res->index, SNAPSHOT_LEAF_HASH |
-	    SNAPSHOT_CHECKPOINT, m);
-	answer_lit(a, "}");
-	return e;
-}
-
-static const char *
-result_message(kt_err e)
-{
-	return e == KT_ERR_CONFLICT ? "the label has no live key to revoke" :
-	    kt_strerror(e);
-}
-
-void
-kt_api_finish(struct kt_api *api, struct kt_api_write *w,
-    struct kt_api_resp *resp)
-{
-	struct snapshot s = { 0 };
-	struct answer_memo memo;
-	struct answer b = { 0 };
-	kt_err e = KT_OK;
-
-	answer_memo_init(&memo);
-	if (w->err == KT_ERR_BUSY) {
-		kt_api_error(resp, KT_ERR_BUSY, w->queued ? "the log is "
-		    "shutting down; retry later" : "the write queue is full "
-		    "or the log is stopping; retry later");
-		return;
-	}
-	if (w->err == KT_ERR_NOMEM && !w->queued) {
-		/* Refused before it was queued: nothing was written. */
-		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
-		return;
-	}
-	if (w->err != KT_OK) {
-		kt_log(KT_LOG_ERROR, "write_failed", "{s:s, s:I}", "error",
-		    kt_strerror(w->err), "entries", (json_int_t)w->n);
-		answer_error(resp, w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
-		    "the write was not committed (%s); retry later (a repeated "
-		    "publish of the same key is idempotent)",
-		    kt_strerror(w->err));
-		return;
-	}
-	if (!w->batch && w->res[0].err != KT_OK) {
-		kt_api_error(resp, w->res[0].err,
-		    result_message(w->res[0].err));
-		return;
-	}
-	if (snapshot_begin(api, &s, resp) != KT_OK)
-		return;
-	if (s.size < w->tree_size) {
-		e = KT_ERR_INTERNAL;
-		goto fail;
-	}
-	/* About 1.2 KB per result (entry, leaf hash, checkpoint, proof):
-	 * reserve once instead of growing a megabyte answer by doubling. */
-	answer_reserve(&b, w->n * 1280 + 512);
-	if (!w->batch) {
-		if ((e = put_result(&s, &b, &w->res[0], NULL)) != KT_OK)
-			goto fail;
-		answer_lit(&b, "\n");
-	} else {
-		answer_lit(&b, "{\"results\":[");
-		for (size_t i = 0; i < w->n; i++) {
-			if (i)
-				answer_lit(&b, ",");
-			if (w->res[i].err != KT_OK) {
-				const char *m = result_message(w->res[i].err);
-				answer_lit(&b, "{\"error\":");
-				answer_str(&b, m, strlen(m));
-				answer_lit(&b, ",\"status\":");
-				answer_u64(&b, kt_api_status(w->res[i].err));
-				answer_lit(&b, "}");
-				continue;
-			}
-			if ((e = put_result(&s, &b, &w->res[i], &memo)) !=
-			    KT_OK)
-				goto fail;
-		}
-		answer_lit(&b, "]}\n");
-	}
-	answer_json(resp, &b);
-	goto out;
-fail:
-	snapshot_error(&s, resp, e);
-out:
-	answer_free(&b);
-	answer_memo_free(&memo);
-	snapshot_end(&s);
-}
-
-void
-kt_api_write_free(struct kt_api_write *w)
-{
-	if (w == NULL)
-		return;
-	json_decref(w->json);
-	free(w->keys);
-	free(w->reqs);
-	free(w->res);
-	free(w);
-}
-
 /* ---- dispatch --------------------------------------------------------- */
+
+typedef void (*read_fn)(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+
+static const read_fn readers[KT_ROUTE_COUNT] = {
+	[KT_ROUTE_KEY_GET] = read_keys_get,
+	[KT_ROUTE_KEY_HISTORY] = read_keys_history,
+	[KT_ROUTE_CHECKPOINT] = read_log_checkpoint,
+	[KT_ROUTE_PROOF_INCLUSION] = read_log_inclusion,
+	[KT_ROUTE_PROOF_CONSISTENCY] = read_log_consistency,
+	[KT_ROUTE_ENTRIES] = read_log_entries,
+	[KT_ROUTE_TILE] = read_log_tile,
+	[KT_ROUTE_HEALTHZ] = read_ops_healthz,
+	[KT_ROUTE_METRICS] = read_ops_metrics,
+};
 
 void
 kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp, struct kt_api_write **w, enum kt_route *route)
 {
-	int get = strcmp(req->method, "GET") == 0 ||
-	    strcmp(req->method, "HEAD") == 0;
-	int post = strcmp(req->method, "POST") == 0;
 	enum kt_route rt = kt_api_route(req->path);
 
 	*w = NULL;
 	*route = rt;
-	switch (rt) {
-	case KT_ROUTE_KEYS_POST:
-	case KT_ROUTE_KEYS_BATCH:
-		if (!post)
-			break;
-		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, resp, w);
+	if (rt == KT_ROUTE_OTHER ||
+	    (!kt_api_route_is_write(rt) && readers[rt] == NULL)) {
+		answer_error(resp, KT_ERR_NOT_FOUND, "no such endpoint: "
+		    "%.100s (see docs/api.md)", req->path);
 		return;
-	case KT_ROUTE_OTHER:
-		answer_error(resp, KT_ERR_NOT_FOUND, "no such endpoint: %.100s "
-		    "(see docs/api.md)", req->path);
-		return;
-	default:
-		if (!get)
-			break;
-		switch (rt) {
-		case KT_ROUTE_KEY_GET: read_keys_get(api, req, resp); return;
-		case KT_ROUTE_KEY_HISTORY: read_keys_history(api, req, resp); return;
-		case KT_ROUTE_CHECKPOINT: read_log_checkpoint(api, req, resp); return;
-		case KT_ROUTE_PROOF_INCLUSION:
-			read_log_inclusion(api, req, resp);
-			return;
-		case KT_ROUTE_PROOF_CONSISTENCY:
-			read_log_consistency(api, req, resp);
-			return;
-		case KT_ROUTE_ENTRIES: read_log_entries(api, req, resp); return;
-		case KT_ROUTE_TILE: read_log_tile(api, req, resp); return;
-		case KT_ROUTE_HEALTHZ: read_ops_healthz(api, req, resp); return;
-		case KT_ROUTE_METRICS: read_ops_metrics(api, req, resp); return;
-		default: break;
-		}
-		break;
 	}
-	answer_status(resp, 405, kt_api_route_is_write(rt) ?
-	    "this endpoint takes POST" : "this endpoint takes GET or HEAD");
-	resp->allow = kt_api_route_is_write(rt) ? "POST" : "GET, HEAD";
+	if (!route_takes(rt, req->method)) {
+		answer_status(resp, 405, kt_api_route_is_write(rt) ?
+		    "this endpoint takes POST" :
+		    "this endpoint takes GET or HEAD");
+		resp->allow = route_methods(rt);
+		return;
+	}
+	if (kt_api_route_is_write(rt))
+		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, resp, w);
+	else
+		readers[rt](api, req, resp);
 }

@@ -268,4 +268,13 @@ void read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
 void read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp);
 
+/* ---- write.c: the write handlers -------------------------------------- */
+
+/*
+ * POST /v1/keys (batch 0) or /v1/keys:batch (batch 1): authorises and
+ * decodes. Either answers in *resp, or sets *w to a valid pending write.
+ */
+void write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
+    struct kt_api_resp *resp, struct kt_api_write **w);
+
 #endif /* KT_LOGSERVER_HTTP_INTERNAL_H */
