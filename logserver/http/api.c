@@ -98,7 +98,8 @@ static const read_fn readers[KT_ROUTE_COUNT] = {
 
 void
 kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
-    struct kt_api_resp *resp, struct kt_api_write **w, enum kt_route *route)
+    const struct kt_api_waiter *wt, struct kt_api_resp *resp,
+    struct kt_api_write **w, enum kt_route *route)
 {
 	enum kt_route rt = kt_api_route(req->path);
 
@@ -118,7 +119,7 @@ kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	}
 	if (kt_api_route_is_write(rt))
-		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, resp, w);
+		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, wt, resp, w);
 	else
 		readers[rt](api, req, resp);
 }

@@ -1,14 +1,16 @@
 /*
  * api.h: kt-logd's HTTP API, independent of the HTTP library. http.c turns
- * each request into a kt_api_req and sends back the kt_api_resp; this file
- * routes, validates every input, builds the JSON and maps kt_err to HTTP
- * status codes in one table (kt_api_status).
+ * each request into a kt_api_req and sends back the kt_api_resp; behind
+ * this header a request goes one way: routed (route.c), decoded
+ * (request.c), authorised and acted on by one handler (read_*.c,
+ * write.c), answered (answer.c, which holds the one kt_err -> HTTP status
+ * table, kt_api_status).
  *
- * Writes are asynchronous: kt_api_handle returns a pending kt_api_write;
- * the caller parks the request (suspends the connection), then calls
- * kt_api_submit, whose wake callback runs on the sequencer's writer thread
- * once the batch is durable; the caller then builds the answer with
- * kt_api_finish on its own thread.
+ * Writes are asynchronous: kt_api_handle parks the caller (it suspends the
+ * connection) and queues the write; the sequencer's writer thread wakes
+ * the caller once the batch is durable, and the caller then answers with
+ * kt_api_finish on its own thread. A read or a refused write is answered
+ * by kt_api_handle itself.
  */
 #ifndef KT_LOGSERVER_API_H
 #define KT_LOGSERVER_API_H
@@ -86,36 +88,50 @@ void kt_api_set_seq(struct kt_api *api, struct kt_seq *seq);
  */
 struct kt_seq *kt_api_detach_seq(struct kt_api *api);
 
-/* The route a method and raw path map to (for metrics and early checks). */
+/* The route a raw path maps to (for metrics and early checks). */
 enum kt_route kt_api_route(const char *path);
 
 /* 1 if the route takes a request body (POST routes). */
 int kt_api_route_is_write(enum kt_route r);
 
 /*
- * Handles a request. Either fills *resp and sets *w = NULL, or (a valid,
- * authorised write) sets *w to a pending write and leaves *resp untouched.
+ * How a write waits for its commit. park(arg) is called once, on the
+ * caller's thread inside kt_api_handle, just before the write is queued.
+ * Then wake(arg) is called exactly once: from the sequencer's writer
+ * thread when the write is durable (or failed), or at once, still inside
+ * kt_api_handle, when it could not be queued (queue full, shutting down).
+ * Neither may block.
+ */
+struct kt_api_waiter {
+	void (*park)(void *arg);
+	void (*wake)(void *arg);
+	void *arg;
+};
+
+/*
+ * Handles a request: route, decode, authorise, act. A read, or any
+ * request refused on the way, is answered in *resp with *w = NULL. A
+ * valid, authorised write is parked and queued through wt instead: *w gets
+ * the pending write (set before park is called) and *resp is untouched;
+ * answer it with kt_api_finish after wake. wt is used only for writes.
  * *route gets the route for metrics.
  */
 void kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
-    struct kt_api_resp *resp, struct kt_api_write **w, enum kt_route *route);
-
-typedef void (*kt_api_wake_fn)(void *arg);
+    const struct kt_api_waiter *wt, struct kt_api_resp *resp,
+    struct kt_api_write **w, enum kt_route *route);
 
 /*
- * Submits a pending write. Returns 1 if queued: wake(arg) will be called
- * exactly once, from the writer thread, when it is durable (or failed).
- * Returns 0 if it could not be queued (queue full, shutting down): wake is
- * not called and kt_api_finish gives the 503.
+ * Answers a write after its wake (committed, refused or failed) and
+ * frees it.
  */
-int kt_api_submit(struct kt_api *api, struct kt_api_write *w,
-    kt_api_wake_fn wake, void *arg);
-
-/* Builds the answer of a write after wake (or after kt_api_submit gave 0). */
 void kt_api_finish(struct kt_api *api, struct kt_api_write *w,
     struct kt_api_resp *resp);
 
-/* Frees a pending write (accepts NULL). Not while it is queued. */
+/*
+ * Frees a write that will not be answered (its connection closed after
+ * wake). Accepts NULL. Never before wake: the writer thread may still
+ * use it.
+ */
 void kt_api_write_free(struct kt_api_write *w);
 
 /* An error answer: status from kt_api_status(e), {"error": msg}. */

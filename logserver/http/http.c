@@ -1,3 +1,9 @@
+/*
+ * http.c: kt-logd's libmicrohttpd server, the only file that includes
+ * microhttpd.h. The daemon, each request's state, buffering the body,
+ * suspending a write's connection until its commit, and turning a request
+ * into a kt_api_req and the kt_api_resp back into an HTTP answer.
+ */
 #include "http/http.h"
 
 #include <errno.h>
@@ -44,31 +50,16 @@ struct req {
 	struct kt_api_write *w;
 };
 
-struct params {
-	struct kt_api_param p[KT_API_MAX_PARAMS];
-	size_t n;
-	int overflow;
-};
-
-static enum MHD_Result
-collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+static void
+drop_body(struct req *q)
 {
-	struct params *ps = cls;
-
-	(void)kind;
-	if (ps->n == KT_API_MAX_PARAMS) {
-		ps->overflow = 1;
-		return MHD_NO;
-	}
-	ps->p[ps->n].name = key;
-	ps->p[ps->n].value = value;
-	ps->n++;
-	return MHD_YES;
+	free(q->body);
+	q->body = NULL;
+	q->len = q->cap = 0;
 }
 
 /*
- * Keep the path and query exactly as sent: api.c decodes them strictly
+ * Keep the path and query exactly as sent: request.c decodes them strictly
  * (MHD's own unescaping leaves bad escapes in place instead of refusing).
  */
 static size_t
@@ -144,13 +135,26 @@ reject_early(struct req *q, kt_err e, const char *msg)
 	return send_resp(q, &ar);
 }
 
+/* Parks a write until its commit (kt_api_waiter.park). */
+static void
+park(void *arg)
+{
+	struct req *q = arg;
+
+	atomic_store(&q->phase, PH_WAITING);
+	atomic_fetch_add(&q->h->suspended, 1);
+	MHD_suspend_connection(q->c);
+}
+
+/* Its commit is done, or it was refused (kt_api_waiter.wake). */
 static void
 wake(void *arg)
 {
 	struct req *q = arg;
 
-	/* Runs on the writer thread; q stays valid until the resumed
-	 * connection is answered or closed, which happens after this. */
+	/* Runs on the writer thread (or inside kt_api_handle when the write
+	 * was refused); q stays valid until the resumed connection is
+	 * answered or closed, which happens after this. */
 	atomic_store(&q->phase, PH_READY);
 	MHD_resume_connection(q->c);
 }
@@ -175,137 +179,179 @@ content_length_over(struct MHD_Connection *c, size_t max)
 }
 
 static enum MHD_Result
+reject_too_large(struct req *q)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof msg, "request body is larger than %zu bytes",
+	    q->h->limits.max_body);
+	return reject_early(q, KT_ERR_TOO_LARGE, msg);
+}
+
+/*
+ * The first call, with the headers only. Answering here would cost the
+ * keep-alive (libmicrohttpd 0.9.75), so only refuse bodies that announce
+ * they are too large.
+ */
+static enum MHD_Result
+begin_request(struct kt_http *h, struct MHD_Connection *c, const char *url,
+    void **ctx)
+{
+	struct req *q = calloc(1, sizeof *q);
+
+	if (q == NULL)
+		return MHD_NO;
+	q->h = h;
+	q->c = c;
+	q->route = kt_api_route(url);
+	*ctx = q;
+	if (content_length_over(c, h->limits.max_body))
+		return reject_too_large(q);
+	return MHD_YES;
+}
+
+/* Buffers n more bytes of the body, up to the limit. */
+static enum MHD_Result
+take_body(struct req *q, const char *upload, size_t n)
+{
+	size_t max = q->h->limits.max_body, ncap;
+	uint8_t *nb;
+
+	if (atomic_load(&q->phase) == PH_REJECTED)
+		return MHD_YES;
+	if (q->too_large) {
+		/* libmicrohttpd 0.9.75 cannot answer in the middle of an
+		 * upload: swallow a bounded amount so the 413 can be sent at
+		 * its end, and hang up on anything longer. */
+		q->discarded += n;
+		return q->discarded > 4 * max ? MHD_NO : MHD_YES;
+	}
+	if (n > max - q->len) {
+		q->too_large = 1;
+		q->discarded = q->len + n;
+		drop_body(q);
+		return MHD_YES;
+	}
+	if (q->len + n > q->cap) {
+		ncap = q->cap ? q->cap : 4096;
+		while (ncap < q->len + n)
+			ncap *= 2;
+		if (ncap > max)
+			ncap = max;
+		nb = realloc(q->body, ncap);
+		if (nb == NULL)
+			return MHD_NO;
+		q->body = nb;
+		q->cap = ncap;
+	}
+	memcpy(q->body + q->len, upload, n);
+	q->len += n;
+	return MHD_YES;
+}
+
+/* The query parameters, as sent (at most KT_API_MAX_PARAMS). */
+struct params {
+	struct kt_api_param p[KT_API_MAX_PARAMS];
+	size_t n;
+	int overflow;
+};
+
+static enum MHD_Result
+collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct params *ps = cls;
+
+	(void)kind;
+	if (ps->n == KT_API_MAX_PARAMS) {
+		ps->overflow = 1;
+		return MHD_NO;
+	}
+	ps->p[ps->n].name = key;
+	ps->p[ps->n].value = value;
+	ps->n++;
+	return MHD_YES;
+}
+
+/* The whole request is in: hand it to the api, answer or park. */
+static enum MHD_Result
+handle(struct req *q, const char *method, const char *url)
+{
+	struct params ps = { .n = 0 };
+	struct kt_api_req req = {
+		.method = method,
+		.path = url,
+		.params = ps.p,
+		.authorization = MHD_lookup_connection_value(q->c,
+		    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+		.content_type = MHD_lookup_connection_value(q->c,
+		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.body = q->body,
+		.body_len = q->len,
+	};
+	struct kt_api_waiter wt = { park, wake, q };
+	struct kt_api_resp ar;
+
+	if (q->too_large)
+		return reject_too_large(q);
+	MHD_get_connection_values(q->c, MHD_GET_ARGUMENT_KIND, collect_param,
+	    &ps);
+	req.nparams = ps.n;
+	req.params_overflow = ps.overflow;
+	kt_api_handle(q->h->api, &req, &wt, &ar, &q->w, &q->route);
+	if (q->w != NULL) {
+		/* Parked: the write holds what it needs of the body. */
+		drop_body(q);
+		return MHD_YES;
+	}
+	atomic_store(&q->phase, PH_ANSWERED);
+	return send_resp(q, &ar);
+}
+
+/* A parked write was woken: answer it. */
+static enum MHD_Result
+finish(struct req *q)
+{
+	struct kt_api_resp ar;
+
+	kt_api_finish(q->h->api, q->w, &ar);
+	q->w = NULL;
+	atomic_fetch_sub(&q->h->suspended, 1);
+	atomic_store(&q->phase, PH_ANSWERED);
+	return send_resp(q, &ar);
+}
+
+static enum MHD_Result
 handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **ctx)
 {
-	struct kt_http *h = cls;
 	struct req *q = *ctx;
-	struct kt_api_resp ar;
-	enum MHD_Result ret;
-	char msg[128];
+	size_t n = *upload_size;
 
 	(void)version;
-	if (q == NULL) {
-		/* First call: headers only. Answering here would cost the
-		 * keep-alive (libmicrohttpd 0.9.75), so only refuse bodies
-		 * that announce they are too large. */
-		q = calloc(1, sizeof *q);
-		if (q == NULL)
-			return MHD_NO;
-		q->h = h;
-		q->c = c;
-		q->route = kt_api_route(url);
-		*ctx = q;
-		if (content_length_over(c, h->limits.max_body)) {
-			snprintf(msg, sizeof msg, "request body is larger "
-			    "than %zu bytes", h->limits.max_body);
-			return reject_early(q, KT_ERR_TOO_LARGE, msg);
-		}
-		return MHD_YES;
-	}
-	if (*upload_size != 0) {
-		size_t n = *upload_size;
-
+	if (q == NULL)
+		return begin_request(cls, c, url, ctx);
+	if (n != 0) {
 		*upload_size = 0;
-		if (atomic_load(&q->phase) == PH_REJECTED)
-			return MHD_YES;
-		if (q->too_large) {
-			/* libmicrohttpd 0.9.75 cannot answer in the middle of
-			 * an upload: swallow a bounded amount so the 413 can be
-			 * sent at its end, and hang up on anything longer. */
-			q->discarded += n;
-			return q->discarded > 4 * h->limits.max_body ? MHD_NO :
-			    MHD_YES;
-		}
-		if (n > h->limits.max_body - q->len) {
-			q->too_large = 1;
-			q->discarded = q->len + n;
-			free(q->body);
-			q->body = NULL;
-			q->len = q->cap = 0;
-			return MHD_YES;
-		}
-		if (q->len + n > q->cap) {
-			size_t ncap = q->cap ? q->cap : 4096;
-			while (ncap < q->len + n)
-				ncap *= 2;
-			if (ncap > h->limits.max_body)
-				ncap = h->limits.max_body;
-			uint8_t *nb = realloc(q->body, ncap);
-			if (nb == NULL)
-				return MHD_NO;
-			q->body = nb;
-			q->cap = ncap;
-		}
-		memcpy(q->body + q->len, upload, n);
-		q->len += n;
-		return MHD_YES;
+		return take_body(q, upload, n);
 	}
-	if (q->too_large && atomic_load(&q->phase) == PH_NEW) {
-		snprintf(msg, sizeof msg, "request body is larger than %zu "
-		    "bytes", h->limits.max_body);
-		return reject_early(q, KT_ERR_TOO_LARGE, msg);
-	}
-
 	switch (atomic_load(&q->phase)) {
+	case PH_NEW:
+		return handle(q, method, url);
 	case PH_REJECTED:
 		return MHD_YES;
 	case PH_WAITING:
 		/* Not woken yet (spurious call): stay parked. */
 		return MHD_YES;
 	case PH_READY:
-		kt_api_finish(h->api, q->w, &ar);
-		kt_api_write_free(q->w);
-		q->w = NULL;
-		atomic_fetch_sub(&h->suspended, 1);
-		atomic_store(&q->phase, PH_ANSWERED);
-		return send_resp(q, &ar);
+		return finish(q);
 	case PH_ANSWERED:
 		/* Called again: the answer could not be queued (the daemon is
 		 * stopping). Never handle a request twice; drop the link. */
 		return MHD_NO;
-	case PH_NEW:
-		break;
 	}
-
-	struct params ps = { .n = 0 };
-	struct kt_api_req req = {
-		.method = method,
-		.path = url,
-		.authorization = MHD_lookup_connection_value(c,
-		    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-		.content_type = MHD_lookup_connection_value(c,
-		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-		.body = q->body,
-		.body_len = q->len,
-	};
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param,
-	    &ps);
-	req.params = ps.p;
-	req.nparams = ps.n;
-	req.params_overflow = ps.overflow;
-
-	kt_api_handle(h->api, &req, &ar, &q->w, &q->route);
-	if (q->w == NULL) {
-		atomic_store(&q->phase, PH_ANSWERED);
-		return send_resp(q, &ar);
-	}
-
-	/* Park first, then submit: the writer may wake us before
-	 * kt_api_submit even returns. */
-	free(q->body);
-	q->body = NULL;
-	q->len = q->cap = 0;
-	atomic_store(&q->phase, PH_WAITING);
-	atomic_fetch_add(&h->suspended, 1);
-	MHD_suspend_connection(c);
-	if (!kt_api_submit(h->api, q->w, wake, q)) {
-		atomic_store(&q->phase, PH_READY);
-		MHD_resume_connection(c);
-	}
-	ret = MHD_YES;
-	return ret;
+	return MHD_NO;
 }
 
 static void

@@ -271,10 +271,13 @@ void read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
 /* ---- write.c: the write handlers -------------------------------------- */
 
 /*
- * POST /v1/keys (batch 0) or /v1/keys:batch (batch 1): authorises and
- * decodes. Either answers in *resp, or sets *w to a valid pending write.
+ * POST /v1/keys (batch 0) or /v1/keys:batch (batch 1): authorises,
+ * decodes and validates the body, then parks and queues it through wt as
+ * kt_api_handle says. Either answers in *resp, or sets *w to the pending
+ * write.
  */
 void write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
-    struct kt_api_resp *resp, struct kt_api_write **w);
+    const struct kt_api_waiter *wt, struct kt_api_resp *resp,
+    struct kt_api_write **w);
 
 #endif /* KT_LOGSERVER_HTTP_INTERNAL_H */

@@ -24,13 +24,12 @@ struct kt_api_write {
 	struct kt_seq_req *reqs;
 	struct kt_seq_res *res;
 	kt_err err;                /* of the whole submission */
-	int queued;
+	int queued;                /* the sequencer took it */
 	uint64_t tree_size;
 	struct timespec t0;
 	struct kt_metrics *metrics;
 	struct kt_wclient *wclient;
-	kt_api_wake_fn wake;
-	void *wake_arg;
+	struct kt_api_waiter waiter;
 };
 
 /* ---- authorise -------------------------------------------------------- */
@@ -322,21 +321,6 @@ decode(struct kt_api *api, const struct kt_api_req *req, int batch,
 	return w;
 }
 
-void
-write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
-    struct kt_api_resp *resp, struct kt_api_write **w)
-{
-	if (!request_no_query(req, resp) || !authorised(api, req, resp))
-		return;
-	if (req->content_type != NULL &&
-	    strncasecmp(req->content_type, "multipart/", 10) == 0) {
-		answer_status(resp, 415, "send the body as application/json, "
-		    "not multipart");
-		return;
-	}
-	*w = decode(api, req, batch, resp);
-}
-
 /* ---- submit ----------------------------------------------------------- */
 
 static void
@@ -359,31 +343,54 @@ seq_done(void *arg, kt_err err, uint64_t tree_size,
 	if (err == KT_OK)
 		kt_wclient_notify(w->wclient); /* submit the new checkpoint */
 	/* Last touch of w on this thread: the waiter may free it at once. */
-	w->wake(w->wake_arg);
+	w->waiter.wake(w->waiter.arg);
 }
 
-int
-kt_api_submit(struct kt_api *api, struct kt_api_write *w,
-    kt_api_wake_fn wake, void *arg)
+/*
+ * Parks the caller and queues w. The waiter's wake follows exactly once:
+ * from seq_done, or here when the sequencer is detached or refuses.
+ */
+static void
+submit(struct kt_api *api, struct kt_api_write *w)
 {
 	kt_err e = KT_ERR_BUSY;
 
-	w->wake = wake;
-	w->wake_arg = arg;
+	w->waiter.park(w->waiter.arg);
 	clock_gettime(CLOCK_MONOTONIC, &w->t0);
+	/* Set before queueing: once queued, w belongs to the writer thread
+	 * until wake. */
+	w->queued = 1;
 	pthread_rwlock_rdlock(&api->seq_lock);
 	if (api->seq != NULL)
 		e = kt_seq_submit(api->seq, w->reqs, w->n, seq_done, w);
 	pthread_rwlock_unlock(&api->seq_lock);
-	if (e != KT_OK) {
-		if (e == KT_ERR_BUSY)
-			atomic_fetch_add_explicit(&api->metrics->busy_rejects,
-			    1, memory_order_relaxed);
-		w->err = e;
-		return 0;
+	if (e == KT_OK)
+		return;
+	if (e == KT_ERR_BUSY)
+		atomic_fetch_add_explicit(&api->metrics->busy_rejects, 1,
+		    memory_order_relaxed);
+	w->queued = 0;
+	w->err = e;
+	w->waiter.wake(w->waiter.arg);
+}
+
+void
+write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
+    const struct kt_api_waiter *wt, struct kt_api_resp *resp,
+    struct kt_api_write **w)
+{
+	if (!request_no_query(req, resp) || !authorised(api, req, resp))
+		return;
+	if (req->content_type != NULL &&
+	    strncasecmp(req->content_type, "multipart/", 10) == 0) {
+		answer_status(resp, 415, "send the body as application/json, "
+		    "not multipart");
+		return;
 	}
-	w->queued = 1;
-	return 1;
+	if ((*w = decode(api, req, batch, resp)) == NULL)
+		return;
+	(*w)->waiter = *wt;
+	submit(api, *w);
 }
 
 /* ---- answer ----------------------------------------------------------- */
@@ -482,14 +489,12 @@ void
 kt_api_finish(struct kt_api *api, struct kt_api_write *w,
     struct kt_api_resp *resp)
 {
-	struct snapshot s;
+	struct snapshot s = { 0 };
 	struct answer a = { 0 };
 	kt_err e;
 
-	if (refused(w, resp))
-		return;
-	if (snapshot_begin(api, &s, resp) != KT_OK)
-		return;
+	if (refused(w, resp) || snapshot_begin(api, &s, resp) != KT_OK)
+		goto out;
 	if (s.size < w->tree_size) {
 		e = KT_ERR_INTERNAL;
 		goto fail;
@@ -512,6 +517,7 @@ fail:
 out:
 	answer_free(&a);
 	snapshot_end(&s);
+	kt_api_write_free(w);
 }
 
 void
