@@ -26,7 +26,8 @@ struct kt_http {
 	struct kt_limits limits;
 	uint16_t port;
 	atomic_int suspended;   /* writes parked, waiting for their commit */
-	MHD_socket quiesced;    /* listen socket after quiesce; closed at stop */
+	MHD_socket quiesced;    /* listen socket after quiesce; closed at
+	                           stop */
 };
 
 enum phase {

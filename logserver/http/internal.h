@@ -1,6 +1,18 @@
 /*
  * internal.h: what the files behind http/api.h share, one block per file
  * (the layout of OpenBSD httpd's private header). Only http/ includes it.
+ *
+ * A request goes one way through them:
+ *   api.c        dispatch: route, method, then one handler
+ *   route.c      the routing table
+ *   read_log.c   checkpoint, proofs, entries, tiles
+ *   read_keys.c  key lookup and history
+ *   read_ops.c   healthz and metrics
+ *   write.c      authorise, decode the body, submit, answer after the commit
+ *   request.c    decoding: query parameters, path labels, numbers, base64
+ *   snapshot.c   what answers draw from a store snapshot
+ *   answer.c     the JSON writer, error answers, the kt_err -> status table
+ * Calls go down this list, never back up.
  */
 #ifndef KT_LOGSERVER_HTTP_INTERNAL_H
 #define KT_LOGSERVER_HTTP_INTERNAL_H
