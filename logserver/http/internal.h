@@ -135,6 +135,7 @@ void answer_path(struct answer *a, const struct kt_proof *p, uint64_t index,
 /* Frees the text and resets a to { 0 }. */
 void answer_free(struct answer *a);
 
+/* An empty memo, for one answer; answer_memo_free frees its text. */
 void answer_memo_init(struct answer_memo *m);
 void answer_memo_free(struct answer_memo *m);
 

@@ -13,50 +13,48 @@
  * path; with prefix, any path that starts with path (and, with suffix,
  * also ends with it after at least the prefix).
  */
+#define ROUTE(path, prefix, suffix, route) \
+	{ path, sizeof(path) - 1, prefix, suffix, route }
+
 static const struct {
 	const char *path;
+	size_t len;
 	int prefix;
 	const char *suffix;
 	enum kt_route route;
 } routes[] = {
-	{ "/v1/keys", 0, NULL, KT_ROUTE_KEYS_POST },
-	{ "/v1/keys:batch", 0, NULL, KT_ROUTE_KEYS_BATCH },
-	{ "/v1/keys/", 1, "/history", KT_ROUTE_KEY_HISTORY },
-	{ "/v1/keys/", 1, NULL, KT_ROUTE_KEY_GET },
-	{ "/checkpoint", 0, NULL, KT_ROUTE_CHECKPOINT },
-	{ "/v1/proof/inclusion", 0, NULL, KT_ROUTE_PROOF_INCLUSION },
-	{ "/v1/proof/consistency", 0, NULL, KT_ROUTE_PROOF_CONSISTENCY },
-	{ "/v1/entries", 0, NULL, KT_ROUTE_ENTRIES },
-	{ "/tile/", 1, NULL, KT_ROUTE_TILE },
-	{ "/healthz", 0, NULL, KT_ROUTE_HEALTHZ },
-	{ "/metrics", 0, NULL, KT_ROUTE_METRICS },
+	ROUTE("/v1/keys", 0, NULL, KT_ROUTE_KEYS_POST),
+	ROUTE("/v1/keys:batch", 0, NULL, KT_ROUTE_KEYS_BATCH),
+	ROUTE("/v1/keys/", 1, "/history", KT_ROUTE_KEY_HISTORY),
+	ROUTE("/v1/keys/", 1, NULL, KT_ROUTE_KEY_GET),
+	ROUTE("/checkpoint", 0, NULL, KT_ROUTE_CHECKPOINT),
+	ROUTE("/v1/proof/inclusion", 0, NULL, KT_ROUTE_PROOF_INCLUSION),
+	ROUTE("/v1/proof/consistency", 0, NULL, KT_ROUTE_PROOF_CONSISTENCY),
+	ROUTE("/v1/entries", 0, NULL, KT_ROUTE_ENTRIES),
+	ROUTE("/tile/", 1, NULL, KT_ROUTE_TILE),
+	ROUTE("/healthz", 0, NULL, KT_ROUTE_HEALTHZ),
+	ROUTE("/metrics", 0, NULL, KT_ROUTE_METRICS),
 };
-
-static int
-matches(const char *path, size_t n, const char *p, int prefix,
-    const char *suffix)
-{
-	size_t plen = strlen(p), slen;
-
-	if (!prefix)
-		return strcmp(path, p) == 0;
-	if (n < plen || memcmp(path, p, plen) != 0)
-		return 0;
-	if (suffix == NULL)
-		return 1;
-	slen = strlen(suffix);
-	return n >= plen + slen && strcmp(path + n - slen, suffix) == 0;
-}
 
 enum kt_route
 kt_api_route(const char *path)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(path), slen;
 
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-		if (matches(path, n, routes[i].path, routes[i].prefix,
-		    routes[i].suffix))
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		size_t len = routes[i].len;
+		const char *suffix = routes[i].suffix;
+
+		if (n < len || (!routes[i].prefix && n != len) ||
+		    memcmp(path, routes[i].path, len) != 0)
+			continue;
+		if (suffix == NULL)
 			return routes[i].route;
+		slen = strlen(suffix);
+		if (n >= len + slen &&
+		    memcmp(path + n - slen, suffix, slen) == 0)
+			return routes[i].route;
+	}
 	return KT_ROUTE_OTHER;
 }
 
