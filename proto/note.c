@@ -11,6 +11,7 @@
 #include "kt/b64.h"
 #include "kt/note.h"
 #include "note_internal.h"
+#include "text_internal.h"
 #include "utf8_internal.h"
 
 struct kt_signer {
@@ -31,53 +32,7 @@ static const char priv_prefix[] = "PRIVATE+KEY+";
 /* 4096 base64 characters decode to at most 3072 bytes. */
 #define SIG_BIN_MAX (KT_NOTE_SIG_B64_MAX / 4 * 3)
 
-/* ---- text helpers ------------------------------------------------------- */
-
-int
-kt_text_chars_ok(const char *p, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	size_t i = 0;
-
-	while (i < len) {
-		uint32_t cp;
-		size_t n;
-
-		if (u[i] < 0x80) {
-			/* Fast path for ASCII. */
-			if ((u[i] < 0x20 && u[i] != '\n') || u[i] == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		n = kt_utf8_next(u + i, len - i, &cp);
-		if (n == 0)
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
-int
-kt_next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (nl == NULL)
-		return 0;
-	*line = *p;
-	*len = (size_t)(nl - *p);
-	*p = nl + 1;
-	return 1;
-}
-
-int
-kt_note_text_valid(const char *t, size_t len)
-{
-	if (t == NULL || len < 2 || t[len - 1] != '\n' || t[len - 2] == '\n')
-		return 0;
-	return kt_text_chars_ok(t, len);
-}
+/* ---- key names ---------------------------------------------------------- */
 
 /* Unicode White_Space, as Go's unicode.IsSpace (the sumdb/note name rule). */
 static int
@@ -110,27 +65,6 @@ kt_key_name_valid(const char *name, size_t len)
 			return 0;
 		i += n;
 	}
-	return 1;
-}
-
-int
-kt_parse_u64(const char *p, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 20 || (p[0] == '0' && len > 1))
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return 0;
-		d = (unsigned)(p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return 0;
-		v = v * 10 + d;
-	}
-	*out = v;
 	return 1;
 }
 
@@ -485,7 +419,7 @@ kt_note_parse(const char *buf, size_t len, struct kt_note *out)
 	if (split == len)
 		return KT_ERR_MALFORMED;
 	/* Exactly one blank line: the text's own last line is not empty. */
-	if (!kt_note_text_valid(buf, split + 1))
+	if (!kt_text_note_valid(buf, split + 1))
 		return KT_ERR_MALFORMED;
 	sigs = buf + split + 2;
 	end = buf + len;
@@ -655,7 +589,7 @@ kt_note_sign(const struct kt_signer *s, const char *text, size_t text_len,
 	if (cap > 0)
 		buf[0] = '\0';
 	if (s == NULL || s->type != KT_KEY_ED25519 ||
-	    !kt_note_text_valid(text, text_len))
+	    !kt_text_note_valid(text, text_len))
 		return KT_ERR_MALFORMED;
 	/* The note as a whole must still parse: keep it within KT_NOTE_MAX. */
 	if (text_len > KT_NOTE_MAX || text_len + 1 >= cap)
