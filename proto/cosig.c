@@ -17,7 +17,7 @@
 
 #include "kt/bytes.h"
 #include "kt/note.h"
-#include "note_internal.h"
+#include "key_internal.h"
 #include "text_internal.h"
 
 /* "cosignature/v1\ntime " + 20 digits + "\n" */
