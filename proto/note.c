@@ -3,8 +3,6 @@
  * against known keys (Ed25519 note signatures here, cosignatures through
  * cosig.c) and signing. The keys themselves are key.c's.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -12,50 +10,8 @@
 #include "kt/b64.h"
 #include "kt/note.h"
 #include "key_internal.h"
+#include "note_sig_internal.h"
 #include "text_internal.h"
-
-/* The em dash U+2014 and a space: the prefix of every signature line. */
-static const char sig_prefix[] = "\xe2\x80\x94 ";
-#define SIG_PREFIX_LEN 4
-
-/* 4096 base64 characters decode to at most 3072 bytes. */
-#define SIG_BIN_MAX (KT_NOTE_SIG_B64_MAX / 4 * 3)
-
-/* ---- notes -------------------------------------------------------------- */
-
-/* Parses one signature line (without its '\n') into *sig. */
-static kt_err
-parse_sig_line(const char *line, size_t len, struct kt_note_sig *sig)
-{
-	uint8_t bin[SIG_BIN_MAX];
-	const char *sp;
-	size_t bin_len = 0;
-	kt_err err;
-
-	if (len < SIG_PREFIX_LEN || memcmp(line, sig_prefix, SIG_PREFIX_LEN))
-		return KT_ERR_MALFORMED;
-	line += SIG_PREFIX_LEN;
-	len -= SIG_PREFIX_LEN;
-	sp = memchr(line, ' ', len);
-	if (sp == NULL)
-		return KT_ERR_MALFORMED;
-	sig->name = line;
-	sig->name_len = (size_t)(sp - line);
-	if (!kt_key_name_valid(sig->name, sig->name_len))
-		return KT_ERR_MALFORMED;
-	sig->b64 = sp + 1;
-	sig->b64_len = len - sig->name_len - 1;
-	if (sig->b64_len > KT_NOTE_SIG_B64_MAX)
-		return KT_ERR_TOO_LARGE;
-	/* A second space (or any non-alphabet byte) fails the decode. */
-	err = kt_b64_decode(sig->b64, sig->b64_len, bin, sizeof(bin), &bin_len);
-	if (err != KT_OK)
-		return KT_ERR_MALFORMED;
-	if (bin_len <= KT_KEY_ID_LEN)
-		return KT_ERR_MALFORMED;
-	memcpy(sig->id, bin, KT_KEY_ID_LEN);
-	return KT_OK;
-}
 
 kt_err
 kt_note_parse(const char *buf, size_t len, struct kt_note *out)
@@ -103,7 +59,7 @@ kt_note_parse(const char *buf, size_t len, struct kt_note *out)
 			err = KT_ERR_TOO_LARGE;
 			goto fail;
 		}
-		err = parse_sig_line(p, (size_t)(nl - p), &out->sigs[out->nsigs]);
+		err = kt_note_sig_parse(p, (size_t)(nl - p), &out->sigs[out->nsigs]);
 		if (err != KT_OK)
 			goto fail;
 		out->nsigs++;
@@ -133,7 +89,7 @@ static int
 check_sig(const struct kt_note *note, const struct kt_note_sig *sig,
     const struct kt_verifier *v, uint64_t *time)
 {
-	uint8_t bin[SIG_BIN_MAX];
+	uint8_t bin[KT_NOTE_SIG_BIN_MAX];
 	size_t bin_len = 0;
 
 	*time = 0;
@@ -210,42 +166,6 @@ kt_note_open(const char *buf, size_t len, const struct kt_verifier *vs,
 		return err;
 	}
 	return kt_note_verify(out, vs, nv, ok, times);
-}
-
-kt_err
-kt_note_sig_line(const char *name, const uint8_t id[KT_KEY_ID_LEN],
-    const uint8_t *sig, size_t sig_len, char *buf, size_t cap,
-    size_t *out_len)
-{
-	uint8_t bin[SIG_BIN_MAX];
-	size_t name_len, b64_len, need;
-
-	if (cap > 0)
-		buf[0] = '\0';
-	if (name == NULL)
-		return KT_ERR_MALFORMED;
-	name_len = strnlen(name, KT_KEY_NAME_MAX + 1);
-	if (!kt_key_name_valid(name, name_len) || sig_len == 0 || sig == NULL)
-		return KT_ERR_MALFORMED;
-	if (sig_len > SIG_BIN_MAX - KT_KEY_ID_LEN)
-		return KT_ERR_TOO_LARGE;
-	memcpy(bin, id, KT_KEY_ID_LEN);
-	memcpy(bin + KT_KEY_ID_LEN, sig, sig_len);
-	b64_len = sodium_base64_encoded_len(KT_KEY_ID_LEN + sig_len,
-	    sodium_base64_VARIANT_ORIGINAL) - 1;
-	need = SIG_PREFIX_LEN + name_len + 1 + b64_len + 1;
-	if (need >= cap)
-		return KT_ERR_TOO_LARGE;
-	memcpy(buf, sig_prefix, SIG_PREFIX_LEN);
-	memcpy(buf + SIG_PREFIX_LEN, name, name_len);
-	buf[SIG_PREFIX_LEN + name_len] = ' ';
-	sodium_bin2base64(buf + SIG_PREFIX_LEN + name_len + 1, b64_len + 1, bin,
-	    KT_KEY_ID_LEN + sig_len, sodium_base64_VARIANT_ORIGINAL);
-	buf[need - 1] = '\n';
-	buf[need] = '\0';
-	if (out_len != NULL)
-		*out_len = need;
-	return KT_OK;
 }
 
 kt_err
