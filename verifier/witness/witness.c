@@ -258,8 +258,8 @@ parse_old(const char *b, size_t len, size_t *p, uint64_t *old, char *detail,
 	}
 	if (i == start || i >= len || b[i] != '\n' ||
 	    (b[start] == '0' && i - start > 1)) {
-		say(detail, cap, "the old size must be a decimal number without "
-		    "leading zeros, followed by a newline");
+		say(detail, cap, "the old size must be a decimal number "
+		    "without leading zeros, followed by a newline");
 		return KT_ERR_MALFORMED;
 	}
 	*p = i + 1;
@@ -299,8 +299,8 @@ parse_proof(const char *b, size_t len, size_t *p, struct request *rq,
 		if (nl == NULL || (size_t)(nl - (b + *p)) != HASH_B64_LEN ||
 		    kt_b64_decode(b + *p, HASH_B64_LEN, rq->proof[rq->np].b,
 		    KT_HASH_LEN, &bin_len) != KT_OK || bin_len != KT_HASH_LEN) {
-			say(detail, cap, "consistency proof line %zu is not one "
-			    "base64 SHA-256 hash", rq->np + 1);
+			say(detail, cap, "consistency proof line %zu is not "
+			    "one base64 SHA-256 hash", rq->np + 1);
 			return KT_ERR_MALFORMED;
 		}
 		rq->np++;
