@@ -54,11 +54,10 @@
 #include "kt/tile.h"
 #include "store/store_impl.h"
 
-/* Format 3 keys labels by SHA-256 and keeps recent index records in memory
- * (format 2 had a "leafrecent" database, format 1 neither). Older folders
- * are upgraded in place at open, in one transaction. */
+/* Format 3 keys labels by SHA-256 and keeps recent index records in memory.
+ * A folder of another format is refused at open: older ones are not
+ * upgraded (kt has no deployments that would need it). */
 #define STORE_FORMAT 3u
-#define STORE_FORMAT_OLDEST 1u
 static kt_err store_sync(struct kt_store *s, uint64_t size);
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -197,9 +196,11 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	MDB_txn *txn = NULL;
 	MDB_val v;
 	MDB_stat st;
-	int rc, fresh = 0, upgrade = 0;
+	int rc, fresh = 0;
 	kt_err e = KT_ERR_IO;
 	uint8_t fmt[4];
+	const uint8_t *p;
+	uint32_t found;
 
 	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0) {
@@ -240,15 +241,20 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 			e = KT_ERR_CONFLICT;
 			goto out;
 		}
-		fmt[0] = fmt[1] = fmt[2] = 0;
-		fmt[3] = (uint8_t)STORE_FORMAT;
-		if (memcmp(v.mv_data, fmt, 3) == 0 &&
-		    ((const uint8_t *)v.mv_data)[3] >= STORE_FORMAT_OLDEST &&
-		    ((const uint8_t *)v.mv_data)[3] < STORE_FORMAT)
-			upgrade = 1;
-		else if (memcmp(v.mv_data, fmt, 4) != 0) {
-			seterr(err, errlen, "%s has an unsupported kt store "
-			    "format", dir);
+		p = v.mv_data;
+		found = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+		if (found != STORE_FORMAT) {
+			if (found != 0 && found < STORE_FORMAT)
+				seterr(err, errlen, "%s holds kt store format %u; "
+				    "this kt-logd reads only format %u and does "
+				    "not upgrade older ones: start a new data "
+				    "folder", dir, (unsigned)found, STORE_FORMAT);
+			else
+				seterr(err, errlen, "%s has an unsupported kt "
+				    "store format (%u; this kt-logd reads "
+				    "format %u)", dir, (unsigned)found,
+				    STORE_FORMAT);
 			e = KT_ERR_CONFLICT;
 			goto out;
 		}
@@ -289,20 +295,6 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 			seterr(err, errlen, "%s: opening databases: %s", dir,
 			    mdb_strerror(rc));
 			e = rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
-			goto out;
-		}
-	}
-	if (upgrade) {
-		rc = kt_idx_upgrade(s, txn);
-		if (rc == 0) {
-			fmt[0] = fmt[1] = fmt[2] = 0;
-			fmt[3] = (uint8_t)STORE_FORMAT;
-			rc = meta_put(txn, s->meta, "format", fmt, 4);
-		}
-		if (rc != 0) {
-			seterr(err, errlen, "upgrading %s to store format %u: %s",
-			    dir, STORE_FORMAT, mdb_strerror(rc));
-			e = rc == MDB_MAP_FULL ? KT_ERR_BUSY : KT_ERR_IO;
 			goto out;
 		}
 	}
@@ -427,15 +419,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 			goto out;
 		}
 	}
-	for (int tries = 0;; tries++) {
-		e = init_dbs(s, dir, err, errlen);
-		if (e != KT_ERR_BUSY || tries >= MAX_RETRIES_RESIZED)
-			break;
-		/* The format upgrade filled the map: grow it (nothing else
-		 * is open yet) and run it again. */
-		if (gate_resize(s, s->mapsize * 2) != 0)
-			break;
-	}
+	e = init_dbs(s, dir, err, errlen);
 	if (e != KT_OK)
 		goto out;
 	e = kt_idx_load(s, err, errlen);

@@ -33,7 +33,8 @@ struct kt_store_read;
 /*
  * Opens (creating if empty) the store in folder dir for the log `origin`
  * whose verifier key string is `vkey`. A folder holding other files that is
- * not a kt data folder, or a kt folder of another origin or key, is refused
+ * not a kt data folder, or a kt folder of another origin, key or store
+ * format (an older one is not upgraded: start a new folder), is refused
  * (KT_ERR_CONFLICT) with a message in err. The map grows on MDB_MAP_FULL.
  * On error *out is NULL. Additive: KT_ERR_BUSY if another kt_store (this
  * or another process) has the folder open: one writer per folder.

@@ -194,8 +194,6 @@ kt_err kt_st_wfail(struct kt_store_txn *w, int rc, const char *what);
 /* Empty indexes in memory (no I/O); kt_idx_free frees them. */
 void kt_idx_init(struct kt_store *s);
 void kt_idx_free(struct kt_store *s);
-/* Inside init_dbs' transaction: formats 1 and 2 to 3. An LMDB code. */
-int kt_idx_upgrade(struct kt_store *s, MDB_txn *txn);
 /* At open: the waiting records and the label filter, from the database. */
 kt_err kt_idx_load(struct kt_store *s, char *err, size_t errlen);
 /* kt_store_write_append's two index steps: refuse a version that exists

@@ -56,70 +56,7 @@ label_key(uint8_t key[LABEL_KEY_LEN], const uint8_t lh[KT_HASH_LEN],
 	kt_put_be64(key + KT_HASH_LEN, version);
 }
 
-/* ---- open: upgrade, load ------------------------------------------------ */
-
-/*
- * Format 1 and 2 to 3, inside the open transaction: the label index is
- * re-keyed by SHA-256(label) from the entries, format 2's "leafrecent"
- * records move into leafhash, and every slice's watermark is the size
- * (all records are in LMDB). Returns an LMDB code.
- */
-int
-kt_idx_upgrade(struct kt_store *s, MDB_txn *txn)
-{
-	MDB_cursor *c = NULL;
-	MDB_dbi recent;
-	MDB_val key, val;
-	struct kt_entry e;
-	uint8_t lh[KT_HASH_LEN], lk[LABEL_KEY_LEN], sw[SWEPT_BYTES];
-	uint64_t size = 0;
-	int rc;
-
-	if ((rc = mdb_drop(txn, s->labels, 0)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		MDB_val k2 = { LABEL_KEY_LEN, lk }, v2 = { 8, key.mv_data };
-
-		if (key.mv_size != 8 ||
-		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		label_hash(e.label, e.label_len, lh);
-		label_key(lk, lh, e.version);
-		rc = mdb_put(txn, s->labels, &k2, &v2, MDB_NOOVERWRITE);
-		if (rc != 0)
-			break;
-		size++;
-	}
-	mdb_cursor_close(c);
-	c = NULL;
-	if (rc != MDB_NOTFOUND)
-		return rc;
-	rc = mdb_dbi_open(txn, "leafrecent", MDB_DUPSORT | MDB_DUPFIXED,
-	    &recent);
-	if (rc == 0) {
-		if ((rc = mdb_cursor_open(txn, recent, &c)) != 0)
-			return rc;
-		for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-			rc = mdb_put(txn, s->leafhash, &key, &val, 0);
-			if (rc != 0)
-				break;
-		}
-		mdb_cursor_close(c);
-		if (rc != MDB_NOTFOUND)
-			return rc;
-		rc = mdb_drop(txn, recent, 1);
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	for (unsigned i = 0; i < SLICES; i++)
-		kt_put_be64(sw + 8 * i, size);
-	return meta_put(txn, s->meta, "swept", sw, sizeof(sw));
-}
+/* ---- open: load --------------------------------------------------------- */
 
 /* A read-write lock that prefers the writer, so that a stream of readers
  * cannot hold the writer's (short, in-memory) updates off. */
