@@ -144,14 +144,14 @@ gate_resize(struct kt_store *s, size_t size)
  * else's folder: refuse rather than write a database into it.
  */
 static kt_err
-check_folder(const char *dir, int *has_db, char *err, size_t errlen)
+check_folder(const char *dir, char *err, size_t errlen)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
 	char other[256] = "";
+	int has_db = 0;
 
-	*has_db = 0;
 	if (stat(dir, &st) != 0) {
 		if (errno != ENOENT) {
 			seterr(err, errlen, "%s: %s", dir, strerror(errno));
@@ -176,12 +176,12 @@ check_folder(const char *dir, int *has_db, char *err, size_t errlen)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (strcmp(de->d_name, "data.mdb") == 0)
-			*has_db = 1;
+			has_db = 1;
 		else if (strcmp(de->d_name, "lock.mdb") != 0 && other[0] == 0)
 			snprintf(other, sizeof(other), "%s", de->d_name);
 	}
 	closedir(d);
-	if (!*has_db && other[0] != 0) {
+	if (!has_db && other[0] != 0) {
 		seterr(err, errlen, "%s is not a kt data folder (it holds \"%s\" "
 		    "and no kt database); use an empty or new folder", dir, other);
 		return KT_ERR_CONFLICT;
@@ -189,166 +189,200 @@ check_folder(const char *dir, int *has_db, char *err, size_t errlen)
 	return KT_OK;
 }
 
-/* Opens or creates the named databases and checks or writes the metadata. */
+/*
+ * Opens the "meta" database in txn. An environment without one is fresh
+ * (*fresh = 1; meta is created) if it is empty: just created, or a crash
+ * before the first commit. One with other data is not a kt log.
+ */
 static kt_err
-init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
+open_meta(struct kt_store *s, MDB_txn *txn, const char *dir, int *fresh,
+    char *err, size_t errlen)
 {
-	MDB_txn *txn = NULL;
-	MDB_val v;
+	MDB_dbi main_dbi;
 	MDB_stat st;
-	int rc, fresh = 0;
-	kt_err e = KT_ERR_IO;
-	uint8_t fmt[4];
-	const uint8_t *p;
-	uint32_t found;
+	int rc;
 
-	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-	if (rc != 0) {
-		seterr(err, errlen, "mdb_txn_begin: %s", mdb_strerror(rc));
-		goto out;
-	}
+	*fresh = 0;
 	rc = mdb_dbi_open(txn, "meta", 0, &s->meta);
 	if (rc == MDB_NOTFOUND) {
-		/* No metadata: fine only if the environment is empty (just
-		 * created, or a crash before the first commit). */
-		MDB_dbi main_dbi;
-
 		rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
 		if (rc == 0)
 			rc = mdb_stat(txn, main_dbi, &st);
 		if (rc == 0 && st.ms_entries != 0) {
 			seterr(err, errlen, "%s holds an LMDB database that is "
 			    "not a kt log (no kt metadata)", dir);
-			e = KT_ERR_CONFLICT;
-			goto out;
+			return KT_ERR_CONFLICT;
 		}
-		fresh = 1;
+		*fresh = 1;
 		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
+	}
+	if (rc == MDB_INCOMPATIBLE) {
+		seterr(err, errlen, "%s is not a kt data folder", dir);
+		return KT_ERR_CONFLICT;
 	}
 	if (rc != 0) {
 		seterr(err, errlen, "%s: opening metadata: %s", dir,
 		    mdb_strerror(rc));
-		if (rc == MDB_INCOMPATIBLE) {
-			seterr(err, errlen, "%s is not a kt data folder", dir);
-			e = KT_ERR_CONFLICT;
-		}
-		goto out;
+		return KT_ERR_IO;
 	}
-	if (!fresh) {
-		if (meta_get(txn, s->meta, "format", &v) != 0 || v.mv_size != 4) {
-			seterr(err, errlen, "%s is not a kt data folder (no "
-			    "format version)", dir);
-			e = KT_ERR_CONFLICT;
-			goto out;
-		}
-		p = v.mv_data;
-		found = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
-		if (found != STORE_FORMAT) {
-			if (found != 0 && found < STORE_FORMAT)
-				seterr(err, errlen, "%s holds kt store format %u; "
-				    "this kt-logd reads only format %u and does "
-				    "not upgrade older ones: start a new data "
-				    "folder", dir, (unsigned)found, STORE_FORMAT);
-			else
-				seterr(err, errlen, "%s has an unsupported kt "
-				    "store format (%u; this kt-logd reads "
-				    "format %u)", dir, (unsigned)found,
-				    STORE_FORMAT);
-			e = KT_ERR_CONFLICT;
-			goto out;
-		}
-		if (meta_get(txn, s->meta, "origin", &v) != 0) {
-			v.mv_size = 0;
-			v.mv_data = (void *)"";
-		}
-		if (!val_is(&v, s->origin)) {
-			seterr(err, errlen, "%s belongs to another log (origin "
-			    "\"%.*s\"), not \"%s\"", dir,
-			    (int)(v.mv_size > 255 ? 255 : v.mv_size),
-			    (const char *)v.mv_data, s->origin);
-			e = KT_ERR_CONFLICT;
-			goto out;
-		}
-		if (meta_get(txn, s->meta, "vkey", &v) != 0) {
-			v.mv_size = 0;
-			v.mv_data = (void *)"";
-		}
-		if (!val_is(&v, s->vkey)) {
-			seterr(err, errlen, "%s belongs to log \"%s\" under "
-			    "another key (%.*s), not %s", dir, s->origin,
-			    (int)(v.mv_size > 400 ? 400 : v.mv_size),
-			    (const char *)v.mv_data, s->vkey);
-			e = KT_ERR_CONFLICT;
-			goto out;
-		}
-	}
-	{
-		unsigned c = fresh ? MDB_CREATE : 0;
+	return KT_OK;
+}
 
-		if ((rc = mdb_dbi_open(txn, "entries", c, &s->entries)) != 0 ||
-		    (rc = mdb_dbi_open(txn, "tiles", c, &s->tiles)) != 0 ||
-		    (rc = mdb_dbi_open(txn, "labels", c, &s->labels)) != 0 ||
-		    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT |
-		    MDB_DUPFIXED, &s->leafhash)) != 0 ||
-		    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0) {
-			seterr(err, errlen, "%s: opening databases: %s", dir,
-			    mdb_strerror(rc));
-			e = rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
-			goto out;
-		}
+/*
+ * The folder's store format must be STORE_FORMAT. An older one is refused,
+ * not upgraded: the message names both formats and says to start a new
+ * folder.
+ */
+static kt_err
+check_format(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
+    size_t errlen)
+{
+	MDB_val v;
+	const uint8_t *p;
+	uint32_t found;
+
+	if (meta_get(txn, s->meta, "format", &v) != 0 || v.mv_size != 4) {
+		seterr(err, errlen, "%s is not a kt data folder (no format "
+		    "version)", dir);
+		return KT_ERR_CONFLICT;
 	}
-	if (fresh) {
-		fmt[0] = fmt[1] = fmt[2] = 0;
-		fmt[3] = (uint8_t)STORE_FORMAT;
-		if ((rc = meta_put(txn, s->meta, "format", fmt, 4)) != 0 ||
-		    (rc = meta_put(txn, s->meta, "origin", s->origin,
-		    strlen(s->origin))) != 0 ||
-		    (rc = meta_put(txn, s->meta, "vkey", s->vkey,
-		    strlen(s->vkey))) != 0) {
-			seterr(err, errlen, "writing metadata: %s",
-			    mdb_strerror(rc));
-			goto out;
-		}
+	p = v.mv_data;
+	found = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	if (found == STORE_FORMAT)
+		return KT_OK;
+	if (found != 0 && found < STORE_FORMAT)
+		seterr(err, errlen, "%s holds kt store format %u; this kt-logd "
+		    "reads only format %u and does not upgrade older ones: "
+		    "start a new data folder", dir, (unsigned)found,
+		    STORE_FORMAT);
+	else
+		seterr(err, errlen, "%s has an unsupported kt store format "
+		    "(%u; this kt-logd reads format %u)", dir, (unsigned)found,
+		    STORE_FORMAT);
+	return KT_ERR_CONFLICT;
+}
+
+/* The folder must belong to this log: the same origin and verifier key. */
+static kt_err
+check_owner(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
+    size_t errlen)
+{
+	MDB_val v;
+
+	if (meta_get(txn, s->meta, "origin", &v) != 0) {
+		v.mv_size = 0;
+		v.mv_data = (void *)"";
 	}
+	if (!val_is(&v, s->origin)) {
+		seterr(err, errlen, "%s belongs to another log (origin "
+		    "\"%.*s\"), not \"%s\"", dir,
+		    (int)(v.mv_size > 255 ? 255 : v.mv_size),
+		    (const char *)v.mv_data, s->origin);
+		return KT_ERR_CONFLICT;
+	}
+	if (meta_get(txn, s->meta, "vkey", &v) != 0) {
+		v.mv_size = 0;
+		v.mv_data = (void *)"";
+	}
+	if (!val_is(&v, s->vkey)) {
+		seterr(err, errlen, "%s belongs to log \"%s\" under another "
+		    "key (%.*s), not %s", dir, s->origin,
+		    (int)(v.mv_size > 400 ? 400 : v.mv_size),
+		    (const char *)v.mv_data, s->vkey);
+		return KT_ERR_CONFLICT;
+	}
+	return KT_OK;
+}
+
+/* Opens (in a fresh environment: creates) the data databases. */
+static kt_err
+open_tables(struct kt_store *s, MDB_txn *txn, int fresh, const char *dir,
+    char *err, size_t errlen)
+{
+	unsigned c = fresh ? MDB_CREATE : 0;
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "entries", c, &s->entries)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "tiles", c, &s->tiles)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "labels", c, &s->labels)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT |
+	    MDB_DUPFIXED, &s->leafhash)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0) {
+		seterr(err, errlen, "%s: opening databases: %s", dir,
+		    mdb_strerror(rc));
+		return rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
+	}
+	return KT_OK;
+}
+
+/* A fresh folder's metadata: format, origin, verifier key. */
+static kt_err
+write_meta(struct kt_store *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	uint8_t fmt[4] = { 0, 0, 0, (uint8_t)STORE_FORMAT };
+	int rc;
+
+	if ((rc = meta_put(txn, s->meta, "format", fmt, 4)) != 0 ||
+	    (rc = meta_put(txn, s->meta, "origin", s->origin,
+	    strlen(s->origin))) != 0 ||
+	    (rc = meta_put(txn, s->meta, "vkey", s->vkey,
+	    strlen(s->vkey))) != 0) {
+		seterr(err, errlen, "writing metadata: %s", mdb_strerror(rc));
+		return KT_ERR_IO;
+	}
+	return KT_OK;
+}
+
+/* Opens or creates the named databases and checks or writes the metadata,
+ * in one transaction. */
+static kt_err
+init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	int rc, fresh;
+	kt_err e;
+
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0) {
+		seterr(err, errlen, "mdb_txn_begin: %s", mdb_strerror(rc));
+		return KT_ERR_IO;
+	}
+	e = open_meta(s, txn, dir, &fresh, err, errlen);
+	if (e == KT_OK && !fresh)
+		e = check_format(s, txn, dir, err, errlen);
+	if (e == KT_OK && !fresh)
+		e = check_owner(s, txn, dir, err, errlen);
+	if (e == KT_OK)
+		e = open_tables(s, txn, fresh, dir, err, errlen);
+	if (e == KT_OK && fresh)
+		e = write_meta(s, txn, err, errlen);
+	if (e != KT_OK)
+		goto out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0) {
 		seterr(err, errlen, "mdb_txn_commit: %s", mdb_strerror(rc));
-		goto out;
+		e = KT_ERR_IO;
 	}
-	e = KT_OK;
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	return e;
 }
 
-kt_err
-kt_store_open_mapsize(struct kt_store **out, const char *dir,
-    const char *origin, const char *vkey, size_t mapsize, char *err,
-    size_t errlen)
+/* A store with no environment yet: locks, empty indexes, copies of origin
+ * and key, the writer's tiles. kt_store_close frees a partial one. */
+static kt_err
+store_new(struct kt_store **out, const char *origin, const char *vkey,
+    size_t mapsize)
 {
-	struct kt_store *s = NULL;
-	int has_db, rc;
-	kt_err e;
+	struct kt_store *s;
 
 	*out = NULL;
-	if (err != NULL && errlen > 0)
-		err[0] = 0;
-	if (dir == NULL || origin == NULL || vkey == NULL || origin[0] == 0 ||
-	    vkey[0] == 0 || strlen(origin) > 255 || strlen(vkey) > 400) {
-		seterr(err, errlen, "store: missing or oversized folder, origin "
-		    "or key");
-		return KT_ERR_RANGE;
-	}
-	e = check_folder(dir, &has_db, err, errlen);
-	if (e != KT_OK)
-		return e;
-	e = KT_ERR_NOMEM;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
-		goto out;
+		return KT_ERR_NOMEM;
 	s->lockfd = -1;
 	pthread_mutex_init(&s->gate, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
@@ -357,16 +391,29 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	s->origin = strdup(origin);
 	s->vkey = strdup(vkey);
 	s->wt = calloc(TILE_LEVELS, sizeof(*s->wt));
-	if (s->origin == NULL || s->vkey == NULL || s->wt == NULL)
-		goto out;
 	s->mapsize = mapsize ? mapsize : KT_STORE_MAPSIZE_DEFAULT;
-	e = KT_ERR_IO;
+	if (s->origin == NULL || s->vkey == NULL || s->wt == NULL) {
+		kt_store_close(s);
+		return KT_ERR_NOMEM;
+	}
+	*out = s;
+	return KT_OK;
+}
+
+/* Creates and opens the LMDB environment in dir; s->mapsize becomes the
+ * size LMDB uses (an existing environment keeps a larger one). */
+static kt_err
+env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	int rc;
+
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0) {
 		seterr(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
-		goto out;
+		return KT_ERR_IO;
 	}
 	/*
 	 * MDB_NOMETASYNC: a commit syncs its data pages, then writes its meta
@@ -380,62 +427,84 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	 * workers hand them on).
 	 */
 	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
+	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+		seterr(err, errlen, "%s is not a kt data folder (data.mdb is "
+		    "not a usable LMDB database)", dir);
+		return KT_ERR_CONFLICT;
+	}
 	if (rc != 0) {
 		seterr(err, errlen, "%s: mdb_env_open: %s", dir,
 		    mdb_strerror(rc));
-		if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
-			seterr(err, errlen, "%s is not a kt data folder "
-			    "(data.mdb is not a usable LMDB database)", dir);
-			e = KT_ERR_CONFLICT;
-		}
-		goto out;
+		return KT_ERR_IO;
 	}
-	{
-		MDB_envinfo info;
+	if (mdb_env_info(s->env, &info) == 0)
+		s->mapsize = info.me_mapsize;
+	return KT_OK;
+}
 
-		if (mdb_env_info(s->env, &info) == 0)
-			s->mapsize = info.me_mapsize;
-	}
-	(void)has_db;
-	/*
-	 * One kt-logd per folder: LMDB lets several processes write, but the
-	 * writer's in-memory tiles assume nobody else appends. An flock on
-	 * LMDB's own lock file (independent of LMDB's fcntl locks; mdb_copy
-	 * backups are unaffected) refuses a second server.
-	 */
-	{
-		char lp[4096];
+/*
+ * One kt-logd per folder: LMDB lets several processes write, but the
+ * writer's in-memory tiles assume nobody else appends. An flock on LMDB's
+ * own lock file (independent of LMDB's fcntl locks; mdb_copy backups are
+ * unaffected) refuses a second server.
+ */
+static kt_err
+lock_folder(struct kt_store *s, const char *dir, char *err, size_t errlen)
+{
+	char lp[4096];
 
-		snprintf(lp, sizeof(lp), "%s/lock.mdb", dir);
-		s->lockfd = open(lp, O_RDWR | O_CLOEXEC);
-		if (s->lockfd < 0) {
-			seterr(err, errlen, "%s: %s", lp, strerror(errno));
-			goto out;
-		}
-		if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-			seterr(err, errlen, "%s is in use by another kt-logd "
-			    "process", dir);
-			e = KT_ERR_BUSY;
-			goto out;
-		}
+	snprintf(lp, sizeof(lp), "%s/lock.mdb", dir);
+	s->lockfd = open(lp, O_RDWR | O_CLOEXEC);
+	if (s->lockfd < 0) {
+		seterr(err, errlen, "%s: %s", lp, strerror(errno));
+		return KT_ERR_IO;
 	}
-	e = init_dbs(s, dir, err, errlen);
-	if (e != KT_OK)
-		goto out;
-	e = kt_idx_load(s, err, errlen);
-	if (e != KT_OK)
-		goto out;
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		seterr(err, errlen, "%s is in use by another kt-logd process",
+		    dir);
+		return KT_ERR_BUSY;
+	}
+	return KT_OK;
+}
+
+kt_err
+kt_store_open_mapsize(struct kt_store **out, const char *dir,
+    const char *origin, const char *vkey, size_t mapsize, char *err,
+    size_t errlen)
+{
+	struct kt_store *s = NULL;
+	kt_err e;
+
+	*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = 0;
+	if (dir == NULL || origin == NULL || vkey == NULL || origin[0] == 0 ||
+	    vkey[0] == 0 || strlen(origin) > 255 || strlen(vkey) > 400) {
+		seterr(err, errlen, "store: missing or oversized folder, origin "
+		    "or key");
+		return KT_ERR_RANGE;
+	}
+	e = check_folder(dir, err, errlen);
+	if (e == KT_OK)
+		e = store_new(&s, origin, vkey, mapsize);
+	if (e == KT_OK)
+		e = env_open(s, dir, err, errlen);
+	if (e == KT_OK)
+		e = lock_folder(s, dir, err, errlen);
+	if (e == KT_OK)
+		e = init_dbs(s, dir, err, errlen);
+	if (e == KT_OK)
+		e = kt_idx_load(s, err, errlen);
 	/* Whatever a previous process committed is made durable before
 	 * anyone reads it. */
-	e = store_sync(s, UINT64_MAX);
-	if (e != KT_OK) {
+	if (e == KT_OK && store_sync(s, UINT64_MAX) != KT_OK) {
 		seterr(err, errlen, "%s: syncing data.mdb failed", dir);
-		goto out;
+		e = KT_ERR_IO;
 	}
-	*out = s;
-	s = NULL;
-	e = KT_OK;
-out:
+	if (e == KT_OK) {
+		*out = s;
+		return KT_OK;
+	}
 	if (e == KT_ERR_NOMEM)
 		seterr(err, errlen, "store: out of memory");
 	kt_store_close(s);
