@@ -1,7 +1,7 @@
 /*
- * store.h: kt-logd's LMDB storage. Only its implementation (store.c,
- * store_index.c, store_impl.h) includes lmdb.h. One LMDB environment in
- * the data folder holds:
+ * store.h: kt-logd's LMDB storage. Only its implementation (the store_*.c
+ * files and store_impl.h, which lists them) includes lmdb.h. One LMDB
+ * environment in the data folder holds:
  *   - entries by leaf index (the encoded kt entries),
  *   - hash tiles (tlog-tiles, height 8; kept so that any node needed by an
  *     inclusion or consistency proof, for any older size, is a read of a
@@ -11,7 +11,7 @@
  *   - signed checkpoints by tree size, and the latest,
  *   - metadata: format version, origin, log verifier key, index watermarks.
  * The index records of the newest entries wait in memory and reach LMDB a
- * key-space slice at a time (store.c explains why); lookups see both.
+ * key-space slice at a time (store_index.c explains why); lookups see both.
  *
  * Readers use read-only transactions (MDB_NOTLS) and never wait for the
  * writer's I/O (only, for microseconds, for its in-memory index updates).

@@ -236,7 +236,7 @@ latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN], uint64_t limit,
 	else if (rc == 0)
 		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
 	/* Versions of entries at or past limit (a snapshot that sees a
-	 * commit not yet durable, see store_sync) do not count. */
+	 * commit not yet durable, see kt_env_sync) do not count. */
 	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
 		if (key.mv_size != LABEL_KEY_LEN ||
 		    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
@@ -300,7 +300,7 @@ leaf_try(struct leafpick *p, uint64_t idx)
 
 	if (idx >= p->r->size)
 		return 0;
-	e = kt_st_read_node(p->r, 0, idx, &h);
+	e = kt_tiles_read_node(p->r, 0, idx, &h);
 	if (e != KT_OK) {
 		p->e = e;
 		return 1;
@@ -565,7 +565,7 @@ kt_store_write_latest(struct kt_store_txn *w, const char *label, size_t len,
 	rc = wlatest(w, w->last_lh, version, index);
 	if (rc != 0) {
 		w->last_valid = 0;
-		return kt_st_wfail(w, rc, "label lookup");
+		return wfail(w, rc, "label lookup");
 	}
 	/* kt_store_write_append of this label usually follows: keep it. */
 	w->last_version = *version;
@@ -644,7 +644,7 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 	qsort(s->sw, c.n, sizeof(*s->sw), sweeprec_cmp);
 	rc = mdb_cursor_open(w->txn, label ? s->labels : s->leafhash, &cur);
 	if (rc != 0)
-		return kt_st_wfail(w, rc, "mdb_cursor_open(sweep)");
+		return wfail(w, rc, "mdb_cursor_open(sweep)");
 	for (size_t i = 0; i < c.n; i++) {
 		key.mv_size = label ? LABEL_KEY_LEN : LEAF_KEY_LEN;
 		key.mv_data = s->sw[i].k;
@@ -653,7 +653,7 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		rc = mdb_cursor_put(cur, &key, &val, 0);
 		if (rc != 0) {
 			mdb_cursor_close(cur);
-			return kt_st_wfail(w, rc, label ? "mdb_put(label)" :
+			return wfail(w, rc, label ? "mdb_put(label)" :
 			    "mdb_put(leafhash)");
 		}
 		/* Every label in the database is in the filter (a commit
@@ -712,7 +712,7 @@ kt_idx_sweep(struct kt_store_txn *w)
 		kt_put_be64(buf + 8 * i, w->wm[i]);
 	rc = mdb_put(w->txn, s->meta, &key, &val, 0);
 	if (rc != 0)
-		return kt_st_wfail(w, rc, "mdb_put(swept)");
+		return wfail(w, rc, "mdb_put(swept)");
 	return KT_OK;
 }
 
@@ -772,8 +772,14 @@ kt_idx_unpublish(struct kt_store_txn *w)
 	kt_recent_drop_from(&s->mlab, w->size0);
 	kt_recent_drop_from(&s->mleaf, w->size0);
 	pthread_rwlock_unlock(&s->mlock);
-	kt_recent_drop_from(&s->tlab, 0);
-	kt_recent_drop_from(&s->tleaf, 0);
+	kt_idx_discard(w);
+}
+
+void
+kt_idx_discard(struct kt_store_txn *w)
+{
+	kt_recent_drop_from(&w->s->tlab, 0);
+	kt_recent_drop_from(&w->s->tleaf, 0);
 }
 
 void
@@ -823,7 +829,7 @@ kt_idx_check_version(struct kt_store_txn *w, const struct kt_entry *e)
 		    &w->last_index);
 		if (rc != 0) {
 			w->last_valid = 0;
-			return kt_st_wfail(w, rc, "label lookup");
+			return wfail(w, rc, "label lookup");
 		}
 		w->last_valid = 1;
 	}
