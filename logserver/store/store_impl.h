@@ -199,6 +199,19 @@ val_is(const MDB_val *v, const char *s)
 	return v->mv_size == n && memcmp(v->mv_data, s, n) == 0;
 }
 
+/* Hash equality (kt_hash_eq) for hashes held as bytes: the label hash at
+ * the start of a label-index key, a label hash. Copied first, as LMDB's
+ * bytes have no alignment or type. */
+static inline int
+hash_bytes_eq(const uint8_t *a, const uint8_t *b)
+{
+	struct kt_hash x, y;
+
+	memcpy(x.b, a, KT_HASH_LEN);
+	memcpy(y.b, b, KT_HASH_LEN);
+	return kt_hash_eq(&x, &y);
+}
+
 /* Records an LMDB failure on the write transaction (its message in werr)
  * and maps it: KT_ERR_BUSY for a full map, else KT_ERR_IO. */
 static inline kt_err

@@ -192,7 +192,7 @@ bloom_load(struct kt_store *s, char *err, size_t errlen)
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		if (have && memcmp(prev, key.mv_data, KT_HASH_LEN) == 0)
+		if (have && hash_bytes_eq(prev, key.mv_data))
 			continue;
 		memcpy(prev, key.mv_data, KT_HASH_LEN);
 		have = 1;
@@ -239,7 +239,7 @@ latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN], uint64_t limit,
 	 * commit not yet durable, see kt_env_sync) do not count. */
 	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
 		if (key.mv_size != LABEL_KEY_LEN ||
-		    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
+		    !hash_bytes_eq(key.mv_data, lh))
 			return 0;
 		if (val.mv_size != 8)
 			return MDB_CORRUPTED;
@@ -305,7 +305,7 @@ leaf_try(struct leafpick *p, uint64_t idx)
 		p->e = e;
 		return 1;
 	}
-	if (memcmp(h.b, p->want->b, KT_HASH_LEN) != 0)
+	if (!kt_hash_eq(&h, p->want))
 		return 0;
 	p->index = idx;
 	p->e = KT_OK;
@@ -658,8 +658,8 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		}
 		/* Every label in the database is in the filter (a commit
 		 * that then fails leaves a harmless extra "maybe"). */
-		if (label && (i == 0 || memcmp(s->sw[i].k, s->sw[i - 1].k,
-		    KT_HASH_LEN) != 0) && !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
+		if (label && (i == 0 || !hash_bytes_eq(s->sw[i].k,
+		    s->sw[i - 1].k)) && !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
 		    kt_bloom_add(&s->bloom, s->sw[i].k) != KT_OK) {
 			mdb_cursor_close(cur);
 			w->failed = 1;

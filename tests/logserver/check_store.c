@@ -274,7 +274,7 @@ check_all(struct kt_store *s, int all_pairs)
 	/* Root of every size, from stored tiles, = frontier root. */
 	for (uint64_t sz = 0; sz <= n; sz++) {
 		ck_assert_int_eq(kt_store_root(r, sz, &h), KT_OK);
-		ck_assert_msg(memcmp(&h, &M->root[sz], sizeof(h)) == 0,
+		ck_assert_msg(kt_hash_eq(&h, &M->root[sz]),
 		    "root of size %llu", (unsigned long long)sz);
 	}
 	ck_assert_int_eq(kt_store_root(r, n + 1, &h), KT_ERR_RANGE);
@@ -284,7 +284,7 @@ check_all(struct kt_store *s, int all_pairs)
 		ck_assert_uint_eq(len, M->enc_len[i]);
 		ck_assert_mem_eq(buf, M->enc[i], len);
 		ck_assert_int_eq(kt_store_read_leaf_hash(r, i, &h), KT_OK);
-		ck_assert_mem_eq(h.b, M->leaf[i].b, 32);
+		ck_assert(kt_hash_eq(&h, &M->leaf[i]));
 		ck_assert_int_eq(kt_store_find_leaf(r, &M->leaf[i], &idx), KT_OK);
 		ck_assert_uint_eq(idx, i);
 	}
@@ -387,11 +387,13 @@ check_tiles(struct kt_store *s)
 				ck_assert_uint_eq(len, w * 32u);
 				for (unsigned i = 0; i < w; i++) {
 					uint64_t lo = (ti * 256 + i) * span;
+					struct kt_hash got;
 
 					mth(lo, lo + span, &h);
-					ck_assert_msg(memcmp(buf + i * 32, h.b,
-					    32) == 0, "tile %u/%llu hash %u",
-					    level, (unsigned long long)ti, i);
+					memcpy(got.b, buf + i * 32, 32);
+					ck_assert_msg(kt_hash_eq(&got, &h),
+					    "tile %u/%llu hash %u", level,
+					    (unsigned long long)ti, i);
 				}
 				/* Entry bundles for the level-0 geometry. */
 				if (level != 0)
@@ -540,7 +542,7 @@ run_batches(uint64_t total, uint64_t batch, int all_pairs, int reopen_every)
 			ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
 			ck_assert_uint_eq(kt_store_read_size(r), done);
 			ck_assert_int_eq(kt_store_root(r, done, &h), KT_OK);
-			ck_assert_mem_eq(h.b, M->root[done].b, 32);
+			ck_assert(kt_hash_eq(&h, &M->root[done]));
 			kt_store_read_end(r);
 		}
 		if (reopen_every && ++nb % reopen_every == 0) {
