@@ -52,15 +52,6 @@ wc_consistency(void *ctx, uint64_t old, uint64_t new_size,
 	return e;
 }
 
-static void
-wc_log(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	kt_log(level == 0 ? KT_LOG_ERROR : level == 1 ? KT_LOG_WARN :
-	    KT_LOG_INFO, "witness", "{s:s}", "msg", msg);
-}
-
-
 /*
  * SIGHUP: reads the tokens file again. A file that cannot be used keeps
  * the tokens in force (and says why, in the log and in
@@ -179,7 +170,6 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 		struct kt_wclient_opts wo = {
 			.interval_ms = c->witness_interval_ms,
 			.quorum = c->witness_quorum,
-			.log = wc_log,
 		};
 		e = kt_wclient_start(&wc, c->witnesses, c->nwitnesses, &src,
 		    &wo);

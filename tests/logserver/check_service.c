@@ -345,6 +345,26 @@ START_TEST(test_kt_metrics_render)
 	ck_assert(strstr(out, "kt_batch_size_bucket{le=\"4\"} 2\n") != NULL);
 	ck_assert(strstr(out, "kt_commit_seconds_count 2\n") != NULL);
 	ck_assert(strstr(out, "kt_entries_appended_total 5\n") != NULL);
+	/* kt_metrics_body without a witness client renders the same */
+	{
+		struct kt_metrics_log log = { .seq = &st, .tree_size = 5,
+			.disk_bytes = 4096, .writable = 1 };
+		char *body;
+		size_t blen;
+
+		ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &body, &blen),
+		    KT_OK);
+		ck_assert_uint_eq(blen, len);
+		ck_assert_str_eq(body, out);
+		free(body);
+		/* no sequencer (stopping): its series are left out */
+		log.seq = NULL;
+		ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &body, &blen),
+		    KT_OK);
+		ck_assert(strstr(body, "kt_batch_size") == NULL);
+		ck_assert(strstr(body, "kt_tree_size 5\n") != NULL);
+		free(body);
+	}
 	free(out);
 }
 END_TEST
