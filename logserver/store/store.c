@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -56,22 +55,22 @@ check_folder(const char *dir, char *err, size_t errlen)
 
 	if (stat(dir, &st) != 0) {
 		if (errno != ENOENT) {
-			seterr(err, errlen, "%s: %s", dir, strerror(errno));
+			kt_msg(err, errlen, "%s: %s", dir, strerror(errno));
 			return KT_ERR_IO;
 		}
 		if (mkdir(dir, 0700) != 0) {
-			seterr(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+			kt_msg(err, errlen, "mkdir %s: %s", dir, strerror(errno));
 			return KT_ERR_IO;
 		}
 		return KT_OK;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "%s is not a folder", dir);
+		kt_msg(err, errlen, "%s is not a folder", dir);
 		return KT_ERR_CONFLICT;
 	}
 	d = opendir(dir);
 	if (d == NULL) {
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		kt_msg(err, errlen, "%s: %s", dir, strerror(errno));
 		return KT_ERR_IO;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -80,11 +79,11 @@ check_folder(const char *dir, char *err, size_t errlen)
 		if (strcmp(de->d_name, "data.mdb") == 0)
 			has_db = 1;
 		else if (strcmp(de->d_name, "lock.mdb") != 0 && other[0] == 0)
-			snprintf(other, sizeof(other), "%s", de->d_name);
+			kt_msg(other, sizeof(other), "%s", de->d_name);
 	}
 	closedir(d);
 	if (!has_db && other[0] != 0) {
-		seterr(err, errlen, "%s is not a kt data folder (it holds \"%s\" "
+		kt_msg(err, errlen, "%s is not a kt data folder (it holds \"%s\" "
 		    "and no kt database); use an empty or new folder", dir, other);
 		return KT_ERR_CONFLICT;
 	}
@@ -111,7 +110,7 @@ open_meta(struct kt_store *s, MDB_txn *txn, const char *dir, int *fresh,
 		if (rc == 0)
 			rc = mdb_stat(txn, main_dbi, &st);
 		if (rc == 0 && st.ms_entries != 0) {
-			seterr(err, errlen, "%s holds an LMDB database that is "
+			kt_msg(err, errlen, "%s holds an LMDB database that is "
 			    "not a kt log (no kt metadata)", dir);
 			return KT_ERR_CONFLICT;
 		}
@@ -119,11 +118,11 @@ open_meta(struct kt_store *s, MDB_txn *txn, const char *dir, int *fresh,
 		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
 	}
 	if (rc == MDB_INCOMPATIBLE) {
-		seterr(err, errlen, "%s is not a kt data folder", dir);
+		kt_msg(err, errlen, "%s is not a kt data folder", dir);
 		return KT_ERR_CONFLICT;
 	}
 	if (rc != 0) {
-		seterr(err, errlen, "%s: opening metadata: %s", dir,
+		kt_msg(err, errlen, "%s: opening metadata: %s", dir,
 		    mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
@@ -144,7 +143,7 @@ check_format(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 	uint32_t found;
 
 	if (meta_get(txn, s->meta, "format", &v) != 0 || v.mv_size != 4) {
-		seterr(err, errlen, "%s is not a kt data folder (no format "
+		kt_msg(err, errlen, "%s is not a kt data folder (no format "
 		    "version)", dir);
 		return KT_ERR_CONFLICT;
 	}
@@ -154,12 +153,12 @@ check_format(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 	if (found == STORE_FORMAT)
 		return KT_OK;
 	if (found != 0 && found < STORE_FORMAT)
-		seterr(err, errlen, "%s holds kt store format %u; this kt-logd "
+		kt_msg(err, errlen, "%s holds kt store format %u; this kt-logd "
 		    "reads only format %u and does not upgrade older ones: "
 		    "start a new data folder", dir, (unsigned)found,
 		    STORE_FORMAT);
 	else
-		seterr(err, errlen, "%s has an unsupported kt store format "
+		kt_msg(err, errlen, "%s has an unsupported kt store format "
 		    "(%u; this kt-logd reads format %u)", dir, (unsigned)found,
 		    STORE_FORMAT);
 	return KT_ERR_CONFLICT;
@@ -177,7 +176,7 @@ check_owner(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 		v.mv_data = (void *)"";
 	}
 	if (!val_is(&v, s->origin)) {
-		seterr(err, errlen, "%s belongs to another log (origin "
+		kt_msg(err, errlen, "%s belongs to another log (origin "
 		    "\"%.*s\"), not \"%s\"", dir,
 		    (int)(v.mv_size > 255 ? 255 : v.mv_size),
 		    (const char *)v.mv_data, s->origin);
@@ -188,7 +187,7 @@ check_owner(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 		v.mv_data = (void *)"";
 	}
 	if (!val_is(&v, s->vkey)) {
-		seterr(err, errlen, "%s belongs to log \"%s\" under another "
+		kt_msg(err, errlen, "%s belongs to log \"%s\" under another "
 		    "key (%.*s), not %s", dir, s->origin,
 		    (int)(v.mv_size > 400 ? 400 : v.mv_size),
 		    (const char *)v.mv_data, s->vkey);
@@ -211,7 +210,7 @@ open_tables(struct kt_store *s, MDB_txn *txn, int fresh, const char *dir,
 	    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT |
 	    MDB_DUPFIXED, &s->leafhash)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0) {
-		seterr(err, errlen, "%s: opening databases: %s", dir,
+		kt_msg(err, errlen, "%s: opening databases: %s", dir,
 		    mdb_strerror(rc));
 		return rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
 	}
@@ -230,7 +229,7 @@ write_meta(struct kt_store *s, MDB_txn *txn, char *err, size_t errlen)
 	    strlen(s->origin))) != 0 ||
 	    (rc = meta_put(txn, s->meta, "vkey", s->vkey,
 	    strlen(s->vkey))) != 0) {
-		seterr(err, errlen, "writing metadata: %s", mdb_strerror(rc));
+		kt_msg(err, errlen, "writing metadata: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	return KT_OK;
@@ -247,7 +246,7 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 
 	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0) {
-		seterr(err, errlen, "mdb_txn_begin: %s", mdb_strerror(rc));
+		kt_msg(err, errlen, "mdb_txn_begin: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	e = open_meta(s, txn, dir, &fresh, err, errlen);
@@ -264,7 +263,7 @@ init_dbs(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0) {
-		seterr(err, errlen, "mdb_txn_commit: %s", mdb_strerror(rc));
+		kt_msg(err, errlen, "mdb_txn_commit: %s", mdb_strerror(rc));
 		e = KT_ERR_IO;
 	}
 out:
@@ -314,7 +313,7 @@ env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0) {
-		seterr(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
+		kt_msg(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	/*
@@ -330,12 +329,12 @@ env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	 */
 	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
 	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
-		seterr(err, errlen, "%s is not a kt data folder (data.mdb is "
+		kt_msg(err, errlen, "%s is not a kt data folder (data.mdb is "
 		    "not a usable LMDB database)", dir);
 		return KT_ERR_CONFLICT;
 	}
 	if (rc != 0) {
-		seterr(err, errlen, "%s: mdb_env_open: %s", dir,
+		kt_msg(err, errlen, "%s: mdb_env_open: %s", dir,
 		    mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
@@ -355,14 +354,17 @@ lock_folder(struct kt_store *s, const char *dir, char *err, size_t errlen)
 {
 	char lp[4096];
 
-	snprintf(lp, sizeof(lp), "%s/lock.mdb", dir);
+	if (kt_fmt(lp, sizeof(lp), "%s/lock.mdb", dir) != KT_OK) {
+		kt_msg(err, errlen, "%s: folder path too long", dir);
+		return KT_ERR_RANGE;
+	}
 	s->lockfd = open(lp, O_RDWR | O_CLOEXEC);
 	if (s->lockfd < 0) {
-		seterr(err, errlen, "%s: %s", lp, strerror(errno));
+		kt_msg(err, errlen, "%s: %s", lp, strerror(errno));
 		return KT_ERR_IO;
 	}
 	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		seterr(err, errlen, "%s is in use by another kt-logd process",
+		kt_msg(err, errlen, "%s is in use by another kt-logd process",
 		    dir);
 		return KT_ERR_BUSY;
 	}
@@ -382,7 +384,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 		err[0] = 0;
 	if (dir == NULL || origin == NULL || vkey == NULL || origin[0] == 0 ||
 	    vkey[0] == 0 || strlen(origin) > 255 || strlen(vkey) > 400) {
-		seterr(err, errlen, "store: missing or oversized folder, origin "
+		kt_msg(err, errlen, "store: missing or oversized folder, origin "
 		    "or key");
 		return KT_ERR_RANGE;
 	}
@@ -400,7 +402,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	/* Whatever a previous process committed is made durable before
 	 * anyone reads it. */
 	if (e == KT_OK && kt_env_sync(s, UINT64_MAX) != KT_OK) {
-		seterr(err, errlen, "%s: syncing data.mdb failed", dir);
+		kt_msg(err, errlen, "%s: syncing data.mdb failed", dir);
 		e = KT_ERR_IO;
 	}
 	if (e == KT_OK) {
@@ -408,7 +410,7 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 		return KT_OK;
 	}
 	if (e == KT_ERR_NOMEM)
-		seterr(err, errlen, "store: out of memory");
+		kt_msg(err, errlen, "store: out of memory");
 	kt_store_close(s);
 	return e;
 }

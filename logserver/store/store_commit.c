@@ -12,7 +12,6 @@
  * the new checkpoint. A failure before LMDB's commit unpublishes the
  * records and rolls the writer's memory back to the last commit.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "kt/bytes.h"
@@ -42,7 +41,7 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 	 * not resize under it. */
 	rc = kt_env_begin(s, 0, &w->txn);
 	if (rc != 0) {
-		snprintf(s->werr, sizeof(s->werr), "mdb_txn_begin: %s",
+		kt_msg(s->werr, sizeof(s->werr), "mdb_txn_begin: %s",
 		    mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
@@ -58,7 +57,7 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 	if (rc != 0) {
 		mdb_txn_abort(w->txn);
 		kt_env_leave(s);
-		snprintf(s->werr, sizeof(s->werr), "mdb_cursor_open: %s",
+		kt_msg(s->werr, sizeof(s->werr), "mdb_cursor_open: %s",
 		    mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
@@ -206,7 +205,7 @@ commit_txn(struct kt_store_txn *w)
 		return KT_ERR_INTERNAL;
 	}
 	if (w->size != w->size0 && (!w->has_ckpt || w->ckpt_size != w->size)) {
-		snprintf(s->werr, sizeof(s->werr), "commit without a "
+		kt_msg(s->werr, sizeof(s->werr), "commit without a "
 		    "checkpoint for size %llu", (unsigned long long)w->size);
 		kt_store_write_abort(w);
 		return KT_ERR_INTERNAL;
@@ -225,20 +224,20 @@ commit_txn(struct kt_store_txn *w)
 	w->lcur = NULL;
 	e = kt_idx_publish(w);
 	if (e != KT_OK) {
-		snprintf(s->werr, sizeof(s->werr), "out of memory");
+		kt_msg(s->werr, sizeof(s->werr), "out of memory");
 		goto unpublish;
 	}
 	if (s->fail_commits > 0) {
 		/* As if mdb_txn_commit failed: after the records went public. */
 		s->fail_commits--;
-		snprintf(s->werr, sizeof(s->werr), "injected commit failure");
+		kt_msg(s->werr, sizeof(s->werr), "injected commit failure");
 		e = KT_ERR_IO;
 		goto unpublish;
 	}
 	rc = mdb_txn_commit(w->txn);
 	w->txn = NULL;
 	if (rc != 0) {
-		snprintf(s->werr, sizeof(s->werr), "mdb_txn_commit: %s",
+		kt_msg(s->werr, sizeof(s->werr), "mdb_txn_commit: %s",
 		    mdb_strerror(rc));
 		kt_idx_unpublish(w);
 		wfinish_failed(s, rc == MDB_MAP_FULL);
@@ -284,7 +283,7 @@ kt_store_write_commit(struct kt_store_txn *w)
 	}
 	if (e != KT_OK) {
 		s->broken = 1;
-		snprintf(s->werr, sizeof(s->werr), "fdatasync after a commit "
+		kt_msg(s->werr, sizeof(s->werr), "fdatasync after a commit "
 		    "failed: not acknowledged; the log takes no more writes "
 		    "until kt-logd is restarted");
 	}

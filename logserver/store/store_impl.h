@@ -27,14 +27,13 @@
 
 #include <lmdb.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "kt/entry.h"
+#include "kt/fmt.h"
 #include "kt/merkle.h"
 #include "store/bloom.h"
 #include "store/recent.h"
@@ -162,18 +161,6 @@ struct kt_store_read {
 
 /* ---- small helpers for every file ---------------------------------------- */
 
-static inline void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static inline int
 meta_put(MDB_txn *txn, MDB_dbi dbi, const char *k, const void *v, size_t len)
 {
@@ -218,7 +205,7 @@ static inline kt_err
 wfail(struct kt_store_txn *w, int rc, const char *what)
 {
 	w->failed = 1;
-	snprintf(w->s->werr, sizeof(w->s->werr), "%s: %s", what,
+	kt_msg(w->s->werr, sizeof(w->s->werr), "%s: %s", what,
 	    mdb_strerror(rc));
 	if (rc == MDB_MAP_FULL) {
 		w->full = 1;

@@ -162,7 +162,7 @@ mem_load(struct kt_store *s, char *err, size_t errlen)
 	ke = rc == 0 ? KT_OK : KT_ERR_IO;
 out:
 	if (ke != KT_OK)
-		seterr(err, errlen, "loading recent index records: %s",
+		kt_msg(err, errlen, "loading recent index records: %s",
 		    rc != 0 ? mdb_strerror(rc) : kt_strerror(ke));
 	if (c != NULL)
 		mdb_cursor_close(c);
@@ -203,7 +203,7 @@ bloom_load(struct kt_store *s, char *err, size_t errlen)
 	if (e == KT_OK && rc != MDB_NOTFOUND)
 		e = KT_ERR_IO;
 	if (e != KT_OK)
-		seterr(err, errlen, "loading the label filter: %s",
+		kt_msg(err, errlen, "loading the label filter: %s",
 		    rc != 0 && rc != MDB_NOTFOUND ? mdb_strerror(rc) :
 		    kt_strerror(e));
 	if (c != NULL)
@@ -635,7 +635,7 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		    collect_fn, &c);
 	if (c.nomem) {
 		w->failed = 1;
-		snprintf(s->werr, sizeof(s->werr), "out of memory");
+		kt_msg(s->werr, sizeof(s->werr), "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	*moved = c.n;
@@ -663,7 +663,7 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		    kt_bloom_add(&s->bloom, s->sw[i].k) != KT_OK) {
 			mdb_cursor_close(cur);
 			w->failed = 1;
-			snprintf(s->werr, sizeof(s->werr), "out of memory");
+			kt_msg(s->werr, sizeof(s->werr), "out of memory");
 			return KT_ERR_NOMEM;
 		}
 	}
@@ -844,7 +844,7 @@ kt_idx_add(struct kt_store_txn *w, uint64_t version,
 	if (kt_recent_add(&w->s->tlab, w->last_lh, version, index) != KT_OK ||
 	    kt_recent_add(&w->s->tleaf, leaf->b, 0, index) != KT_OK) {
 		w->failed = 1;
-		snprintf(w->s->werr, sizeof(w->s->werr), "out of memory");
+		kt_msg(w->s->werr, sizeof(w->s->werr), "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	w->last_version = version;

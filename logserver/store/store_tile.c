@@ -19,7 +19,6 @@
  * between transactions (it is also the tree's frontier), so a batch
  * writes each touched tile once, at commit.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "kt/bytes.h"
@@ -195,7 +194,7 @@ kt_tiles_load(struct kt_store *s, MDB_txn *txn)
 		}
 		e = kt_tiles_get(txn, s->tiles, L, t->index, &p);
 		if (e != KT_OK) {
-			snprintf(s->werr, sizeof(s->werr), "loading tile %u/%llu:"
+			kt_msg(s->werr, sizeof(s->werr), "loading tile %u/%llu:"
 			    " %s", L, (unsigned long long)t->index,
 			    kt_strerror(e));
 			return e == KT_ERR_NOT_FOUND ? KT_ERR_INTERNAL : e;
