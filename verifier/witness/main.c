@@ -6,7 +6,8 @@
  *   kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT
  *       --log VERIFIERKEY [--log VERIFIERKEY ...]
  *
- * Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ * Exit codes: 0 success, 1 runtime failure (output that could not be
+ * written counts), 2 usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -420,7 +421,10 @@ block_stop_signals(sigset_t *sigs)
 		fprintf(stderr, "kt-witness: pthread_sigmask failed\n");
 		return -1;
 	}
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		fprintf(stderr, "kt-witness: ignoring SIGPIPE failed\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -450,7 +454,12 @@ start_server(struct kt_witness *w, const struct serve_opts *o,
 	printf("kt-witness: witnessing %zu log key(s)\n", o->nlogs);
 	printf("kt-witness: listening on port %u\n",
 	    (unsigned)kt_witness_http_port(*http));
-	fflush(stdout);
+	/* Whoever started us may be waiting for the port: say it now. */
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "kt-witness: writing to standard output: %s\n",
+		    strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -494,8 +503,29 @@ out:
 	return ret;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The exit status once stdout and stderr are flushed: status, or 1 if it
+ * was 0 and a write to either failed (a full disk, a closed pipe). This is
+ * the one check of all the writes to them, which are not checked one by
+ * one (.clang-tidy says why): a stream's error indicator is sticky.
+ */
+static int
+finish_output(int status)
+{
+	int failed = 0;
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kt-witness: writing to standard output "
+		    "failed\n");
+		failed = 1;
+	}
+	if (fflush(stderr) != 0 || ferror(stderr))
+		failed = 1;
+	return failed && status == 0 ? 1 : status;
+}
+
+static int
+run(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
 		fprintf(stderr, "kt-witness: libsodium failed to initialise\n");
@@ -516,4 +546,10 @@ main(int argc, char **argv)
 	fprintf(stderr, "kt-witness: unknown command %s\n", argv[1]);
 	fputs(USAGE, stderr);
 	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	return finish_output(run(argc, argv));
 }

@@ -15,8 +15,6 @@
 #include "witness.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +24,7 @@
 #include "kt/b64.h"
 #include "kt/bytes.h"
 #include "kt/checkpoint.h"
+#include "kt/fmt.h"
 
 #define STATE_FORMAT 1
 #define STATE_HDR (1 + 8 + KT_HASH_LEN)
@@ -45,21 +44,6 @@ struct kt_witness {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-say(char *buf, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (buf == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, cap, fmt, ap);
-	va_end(ap);
-}
 
 static void
 origin_key(const char *origin, uint8_t out[KT_HASH_LEN])
@@ -81,26 +65,26 @@ kt_witness_open(const char *dir, const struct kt_signer *signer,
 
 	*out = NULL;
 	if (nlogs == 0 || nlogs > MAX_LOGS) {
-		say(detail, cap, "between 1 and %d log keys are needed",
+		kt_msg(detail, cap, "between 1 and %d log keys are needed",
 		    MAX_LOGS);
 		return KT_ERR_RANGE;
 	}
 	w = calloc(1, sizeof(*w) + nlogs * sizeof(w->logs[0]));
 	if (w == NULL) {
-		say(detail, cap, "out of memory");
+		kt_msg(detail, cap, "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	w->signer = signer;
 	kt_signer_verifier(signer, &w->self);
 	if (w->self.type != KT_KEY_COSIG) {
-		say(detail, cap, "the witness key is not a cosignature "
+		kt_msg(detail, cap, "the witness key is not a cosignature "
 		    "(type 0x04) key");
 		err = KT_ERR_MALFORMED;
 		goto out;
 	}
 	for (size_t i = 0; i < nlogs; i++) {
 		if (logs[i].type != KT_KEY_ED25519) {
-			say(detail, cap, "log key %s is not an Ed25519 "
+			kt_msg(detail, cap, "log key %s is not an Ed25519 "
 			    "(type 0x01) key", logs[i].name);
 			err = KT_ERR_MALFORMED;
 			goto out;
@@ -138,7 +122,7 @@ kt_witness_open(const char *dir, const struct kt_signer *signer,
 	return KT_OK;
 
 lmdb_fail:
-	say(detail, cap, "lmdb: %s: %s", dir, mdb_strerror(rc));
+	kt_msg(detail, cap, "lmdb: %s: %s", dir, mdb_strerror(rc));
 	err = rc == ENOMEM ? KT_ERR_NOMEM : KT_ERR_IO;
 out:
 	if (txn != NULL)
@@ -186,12 +170,12 @@ state_get(struct kt_witness *w, MDB_txn *txn, const uint8_t key[KT_HASH_LEN],
 	if (rc == MDB_NOTFOUND)
 		return KT_OK;
 	if (rc != 0) {
-		say(detail, cap, "lmdb: mdb_get: %s", mdb_strerror(rc));
+		kt_msg(detail, cap, "lmdb: mdb_get: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	p = v.mv_data;
 	if (v.mv_size < STATE_HDR || p[0] != STATE_FORMAT) {
-		say(detail, cap, "the witness state record is corrupt");
+		kt_msg(detail, cap, "the witness state record is corrupt");
 		return KT_ERR_IO;
 	}
 	st->found = 1;
@@ -243,14 +227,15 @@ parse_old(const char *b, size_t len, size_t *p, uint64_t *old, char *detail,
 	uint64_t v = 0;
 
 	if (len < 4 || memcmp(b, "old ", 4) != 0) {
-		say(detail, cap, "the body must start with \"old <size>\\n\"");
+		kt_msg(detail, cap,
+		    "the body must start with \"old <size>\\n\"");
 		return KT_ERR_MALFORMED;
 	}
 	while (i < len && b[i] >= '0' && b[i] <= '9') {
 		unsigned d = (unsigned)(b[i] - '0');
 
 		if (v > (UINT64_MAX - d) / 10) {
-			say(detail, cap, "the old size overflows 64 bits");
+			kt_msg(detail, cap, "the old size overflows 64 bits");
 			return KT_ERR_MALFORMED;
 		}
 		v = v * 10 + d;
@@ -258,7 +243,7 @@ parse_old(const char *b, size_t len, size_t *p, uint64_t *old, char *detail,
 	}
 	if (i == start || i >= len || b[i] != '\n' ||
 	    (b[start] == '0' && i - start > 1)) {
-		say(detail, cap, "the old size must be a decimal number "
+		kt_msg(detail, cap, "the old size must be a decimal number "
 		    "without leading zeros, followed by a newline");
 		return KT_ERR_MALFORMED;
 	}
@@ -281,7 +266,8 @@ parse_proof(const char *b, size_t len, size_t *p, struct request *rq,
 		size_t bin_len = 0;
 
 		if (*p >= len) {
-			say(detail, cap, "the body ends before the empty line "
+			kt_msg(detail, cap,
+			    "the body ends before the empty line "
 			    "that precedes the checkpoint");
 			return KT_ERR_MALFORMED;
 		}
@@ -290,7 +276,8 @@ parse_proof(const char *b, size_t len, size_t *p, struct request *rq,
 			return KT_OK;
 		}
 		if (rq->np == KT_WITNESS_MAX_PROOF) {
-			say(detail, cap, "more than %d consistency proof lines",
+			kt_msg(detail, cap,
+			    "more than %d consistency proof lines",
 			    KT_WITNESS_MAX_PROOF);
 			return KT_ERR_MALFORMED;
 		}
@@ -299,7 +286,7 @@ parse_proof(const char *b, size_t len, size_t *p, struct request *rq,
 		if (nl == NULL || (size_t)(nl - (b + *p)) != HASH_B64_LEN ||
 		    kt_b64_decode(b + *p, HASH_B64_LEN, rq->proof[rq->np].b,
 		    KT_HASH_LEN, &bin_len) != KT_OK || bin_len != KT_HASH_LEN) {
-			say(detail, cap, "consistency proof line %zu is not "
+			kt_msg(detail, cap, "consistency proof line %zu is not "
 			    "one base64 SHA-256 hash", rq->np + 1);
 			return KT_ERR_MALFORMED;
 		}
@@ -329,14 +316,14 @@ parse_request(const char *body, size_t len, struct request *rq, char *detail,
 	rq->note_buf_len = len - p;
 	err = kt_note_parse(rq->note_buf, rq->note_buf_len, &rq->note);
 	if (err != KT_OK) {
-		say(detail, cap, "the checkpoint is not a valid signed note "
+		kt_msg(detail, cap, "the checkpoint is not a valid signed note "
 		    "(C2SP signed-note): %s", kt_strerror(err));
 		return KT_ERR_MALFORMED;
 	}
 	err = kt_checkpoint_parse(rq->note.text, rq->note.text_len,
 	    &rq->claimed);
 	if (err != KT_OK) {
-		say(detail, cap, "the note is not a valid checkpoint "
+		kt_msg(detail, cap, "the note is not a valid checkpoint "
 		    "(C2SP tlog-checkpoint): %s", kt_strerror(err));
 		return KT_ERR_MALFORMED;
 	}
@@ -362,7 +349,7 @@ verify_log_signature(const struct kt_witness *w, struct request *rq,
 		if (strcmp(w->logs[i].name, origin) == 0)
 			rq->vs[rq->nv++] = w->logs[i];
 	if (rq->nv == 0) {
-		say(detail, cap, "this witness does not witness the log "
+		kt_msg(detail, cap, "this witness does not witness the log "
 		    "with origin \"%s\"", origin);
 		return KT_ERR_NOT_FOUND;
 	}
@@ -376,15 +363,16 @@ verify_log_signature(const struct kt_witness *w, struct request *rq,
 			continue;
 		}
 		if (err == KT_ERR_VERIFY) {
-			say(detail, cap, "a signature by a trusted key of log "
+			kt_msg(detail, cap,
+			    "a signature by a trusted key of log "
 			    "\"%s\" does not verify", origin);
 			return KT_ERR_PERM;
 		}
-		say(detail, cap, "verifying the note: %s", kt_strerror(err));
+		kt_msg(detail, cap, "verifying the note: %s", kt_strerror(err));
 		return KT_ERR_INTERNAL;
 	}
 	if (!any) {
-		say(detail, cap, "the checkpoint carries no signature by a "
+		kt_msg(detail, cap, "the checkpoint carries no signature by a "
 		    "trusted key of log \"%s\"", origin);
 		return KT_ERR_UNKNOWN_KEY;
 	}
@@ -396,7 +384,7 @@ static kt_err
 check_old_size(const struct request *rq, char *detail, size_t cap)
 {
 	if (rq->old > rq->sc.cp.size) {
-		say(detail, cap, "the old size %llu is larger than the "
+		kt_msg(detail, cap, "the old size %llu is larger than the "
 		    "checkpoint size %llu", (unsigned long long)rq->old,
 		    (unsigned long long)rq->sc.cp.size);
 		return KT_ERR_RANGE;
@@ -419,7 +407,7 @@ keep_note(struct request *rq, char *detail, size_t cap)
 	size_t n = note->text_len;
 
 	if (n + 1 > KT_WITNESS_NOTE_MAX) {
-		say(detail, cap, "the checkpoint note is too large");
+		kt_msg(detail, cap, "the checkpoint note is too large");
 		return KT_ERR_TOO_LARGE;
 	}
 	memcpy(buf, note->text, n);
@@ -436,7 +424,8 @@ keep_note(struct request *rq, char *detail, size_t cap)
 			    memcmp(s->id, rq->vs[j].id, KT_KEY_ID_LEN) != 0)
 				continue;
 			if (n + line > KT_WITNESS_NOTE_MAX) {
-				say(detail, cap, "the checkpoint note is too "
+				kt_msg(detail, cap,
+				    "the checkpoint note is too "
 				    "large");
 				return KT_ERR_TOO_LARGE;
 			}
@@ -468,13 +457,14 @@ check_consistency(const struct state *st, const struct request *rq,
 
 	kt_hash_empty(&empty);
 	if (cp->size == 0 && !kt_hash_eq(&cp->root, &empty)) {
-		say(detail, cap, "a checkpoint of size 0 must have the root "
+		kt_msg(detail, cap, "a checkpoint of size 0 must have the root "
 		    "of the empty tree, SHA-256(\"\")");
 		return KT_ERR_VERIFY;
 	}
 	if (rq->old == 0) {
 		if (rq->np != 0) {
-			say(detail, cap, "the consistency proof must be empty "
+			kt_msg(detail, cap,
+			    "the consistency proof must be empty "
 			    "when the old size is 0");
 			return KT_ERR_VERIFY;
 		}
@@ -485,13 +475,15 @@ check_consistency(const struct state *st, const struct request *rq,
 	/* old > 0 here, and old == st->size (else 409), so st->found. */
 	if (rq->old == cp->size) {
 		if (!kt_hash_eq(&st->root, &cp->root)) {
-			say(detail, cap, "the checkpoint has the size of the "
+			kt_msg(detail, cap,
+			    "the checkpoint has the size of the "
 			    "latest cosigned checkpoint but a different root: "
 			    "the log forked");
 			return KT_ERR_VERIFY;
 		}
 		if (rq->np != 0) {
-			say(detail, cap, "the consistency proof must be empty "
+			kt_msg(detail, cap,
+			    "the consistency proof must be empty "
 			    "when the old size equals the checkpoint size");
 			return KT_ERR_VERIFY;
 		}
@@ -499,7 +491,8 @@ check_consistency(const struct state *st, const struct request *rq,
 	}
 	if (kt_merkle_verify_consistency(rq->old, cp->size, rq->proof, rq->np,
 	    &st->root, &cp->root) != KT_OK) {
-		say(detail, cap, "the consistency proof from size %llu to %llu "
+		kt_msg(detail, cap,
+		    "the consistency proof from size %llu to %llu "
 		    "does not verify against the latest cosigned root",
 		    (unsigned long long)rq->old, (unsigned long long)cp->size);
 		return KT_ERR_VERIFY;
@@ -524,7 +517,7 @@ check_state(struct kt_witness *w, MDB_txn *txn, const struct request *rq,
 		return err;
 	if (rq->old != st.size) {
 		*latest_size = st.size;
-		say(detail, cap, "the old size %llu is not the size of the "
+		kt_msg(detail, cap, "the old size %llu is not the size of the "
 		    "latest checkpoint this witness cosigned for \"%s\", %llu",
 		    (unsigned long long)rq->old, rq->sc.cp.origin,
 		    (unsigned long long)st.size);
@@ -548,12 +541,12 @@ cosign(const struct kt_witness *w, struct request *rq, uint64_t now,
 	err = kt_cosig_sign(w->signer, rq->note.text, rq->note.text_len, now,
 	    ans->cosig, sizeof(ans->cosig), &line_len);
 	if (err != KT_OK) {
-		say(ans->detail, sizeof(ans->detail), "cosigning: %s",
+		kt_msg(ans->detail, sizeof(ans->detail), "cosigning: %s",
 		    kt_strerror(err));
 		return KT_ERR_INTERNAL;
 	}
 	if (rq->note_len + line_len > KT_WITNESS_NOTE_MAX) {
-		say(ans->detail, sizeof(ans->detail),
+		kt_msg(ans->detail, sizeof(ans->detail),
 		    "the checkpoint note is too large");
 		return KT_ERR_TOO_LARGE;
 	}
@@ -579,13 +572,14 @@ store(struct kt_witness *w, MDB_txn **txn, struct request *rq,
 	int rc;
 
 	if ((rc = mdb_put(*txn, w->dbi, &k, &v, 0)) != 0) {
-		say(detail, cap, "lmdb: mdb_put: %s", mdb_strerror(rc));
+		kt_msg(detail, cap, "lmdb: mdb_put: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	rc = mdb_txn_commit(*txn);
 	*txn = NULL;
 	if (rc != 0) {
-		say(detail, cap, "lmdb: mdb_txn_commit: %s", mdb_strerror(rc));
+		kt_msg(detail, cap,
+		    "lmdb: mdb_txn_commit: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	return KT_OK;
@@ -607,13 +601,13 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 	ans->latest_size = 0;
 	ans->detail[0] = '\0';
 	if (len > KT_WITNESS_BODY_MAX) {
-		say(detail, dcap, "the body exceeds %d bytes",
+		kt_msg(detail, dcap, "the body exceeds %d bytes",
 		    KT_WITNESS_BODY_MAX);
 		return KT_ERR_TOO_LARGE;
 	}
 	rq = malloc(sizeof(*rq));
 	if (rq == NULL) {
-		say(detail, dcap, "out of memory");
+		kt_msg(detail, dcap, "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	err = parse_request(body, len, rq, detail, dcap);
@@ -632,7 +626,8 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 	 * check and the update.
 	 */
 	if ((rc = mdb_txn_begin(w->env, NULL, 0, &txn)) != 0) {
-		say(detail, dcap, "lmdb: mdb_txn_begin: %s", mdb_strerror(rc));
+		kt_msg(detail, dcap,
+		    "lmdb: mdb_txn_begin: %s", mdb_strerror(rc));
 		err = KT_ERR_IO;
 		goto out;
 	}
