@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "kt/entry.h"
+#include "kt/fmt.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 #include "sequencer.h"
@@ -166,8 +167,8 @@ main(int argc, char **argv)
 	if (n == 0 || b == 0 || b > 65536 || optind != argc)
 		usage();
 	if (dir == NULL) {
-		snprintf(dirbuf, sizeof(dirbuf), "/tmp/kt-bench-XXXXXX");
-		if (mkdtemp(dirbuf) == NULL) {
+		if (kt_fmt(dirbuf, sizeof(dirbuf), "/tmp/kt-bench-XXXXXX") !=
+		    KT_OK || mkdtemp(dirbuf) == NULL) {
 			perror("mkdtemp");
 			return 1;
 		}
@@ -208,9 +209,11 @@ main(int argc, char **argv)
 		if (slot_wait(sl) != 0)
 			goto out;
 		for (size_t i = 0; i < m; i++) {
-			snprintf(sl->label[i], LABEL_LEN + 1,
+			/* Exactly LABEL_LEN characters, as label_len says. */
+			if (kt_fmt(sl->label[i], LABEL_LEN + 1,
 			    "user-%016llx@messaging.example.com",
-			    (unsigned long long)rnd(&seed));
+			    (unsigned long long)rnd(&seed)) != KT_OK)
+				goto out;
 			sl->key[i][0] = 4;
 			for (int j = 1; j < KEY_LEN; j += 8) {
 				uint64_t r = rnd(&seed);
@@ -263,7 +266,10 @@ main(int argc, char **argv)
 		kt_store_read_end(r);
 	}
 	bytes = kt_store_disk_bytes(s);
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (kt_fmt(path, sizeof(path), "%s/data.mdb", dir) != KT_OK) {
+		fprintf(stderr, "store_bench: %s: folder path too long\n", dir);
+		goto out;
+	}
 	if (stat(path, &st) != 0)
 		st.st_size = 0;
 	{

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "kt/fmt.h"
 #include "kt/merkle.h"
 
 #define NPROOFS 1024
@@ -128,8 +129,12 @@ populate(const char *url, const char *token, uint64_t n)
 
 	if (h == NULL || body == NULL)
 		return 1;
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	snprintf(full, sizeof(full), "%s/v1/keys:batch", url);
+	if (kt_fmt(auth, sizeof(auth), "Authorization: Bearer %s", token) !=
+	    KT_OK || kt_fmt(full, sizeof(full), "%s/v1/keys:batch", url) !=
+	    KT_OK) {
+		fprintf(stderr, "populate: token or URL too long\n");
+		return 1;
+	}
 	hd = curl_slist_append(hd, auth);
 	hd = curl_slist_append(hd, "Content-Type: application/json");
 	curl_easy_setopt(h, CURLOPT_URL, full);
