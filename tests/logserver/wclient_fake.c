@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "harness/proc.h"
 #include "kt/checkpoint.h"
 
 static void
@@ -578,19 +579,9 @@ fake_witness_stats(struct fake_witness *fw, struct fake_stats *out)
 unsigned
 fake_dead_port(void)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd;
+	unsigned port = proc_free_port();
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		die("socket");
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
-		die("bind");
-	close(fd); /* never listened: connections are refused */
-	return ntohs(sa.sin_port);
+	if (port == 0)
+		die("no free port");
+	return port;
 }

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/runner.h"
 #include "kt/note.h"
 
 /*
@@ -996,57 +997,27 @@ END_TEST
 
 /* ---- suite -------------------------------------------------------------- */
 
-static Suite *
-note_suite(void)
-{
-	Suite *s = suite_create("note");
-	struct {
-		const char *name;
-		const TTest *fn;
-	} cases[] = {
-		{ "kt_key_name_valid", test_key_name_valid },
-		{ "kt_signer_from_seed", test_signer_from_seed },
-		{ "kt_signer_parse", test_signer_parse },
-		{ "kt_signer_format", test_signer_format },
-		{ "kt_signer_free", test_signer_free },
-		{ "kt_signer_verifier", test_signer_verifier },
-		{ "kt_signer_name", test_signer_name },
-		{ "kt_verifier_parse", test_verifier_parse },
-		{ "kt_verifier_format", test_verifier_format },
-		{ "kt_note_parse", test_note_parse },
-		{ "kt_note_open", test_note_open },
-		{ "kt_note_sign", test_note_sign },
-		{ "kt_note_sig_line", test_note_sig_line },
-		{ "kt_cosig_sign", test_cosig_sign },
-		{ "kt_cosig_verify", test_cosig_verify },
-	};
-	TCase *tc;
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		tc = tcase_create(cases[i].name);
-		tcase_add_test(tc, cases[i].fn);
-		suite_add_tcase(s, tc);
-	}
-	tc = tcase_create("kt_note_verify");
-	tcase_add_test(tc, test_note_verify);
-	tcase_add_test(tc, test_note_verify_many);
-	tcase_add_test(tc, test_note_verify_mutations);
-	tcase_set_timeout(tc, 240);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("note");
 
-	if (sodium_init() < 0)
-		return 1;
-	sr = srunner_create(note_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "kt_key_name_valid", 0, test_key_name_valid, NULL);
+	kt_test_case(s, "kt_signer_from_seed", 0, test_signer_from_seed, NULL);
+	kt_test_case(s, "kt_signer_parse", 0, test_signer_parse, NULL);
+	kt_test_case(s, "kt_signer_format", 0, test_signer_format, NULL);
+	kt_test_case(s, "kt_signer_free", 0, test_signer_free, NULL);
+	kt_test_case(s, "kt_signer_verifier", 0, test_signer_verifier, NULL);
+	kt_test_case(s, "kt_signer_name", 0, test_signer_name, NULL);
+	kt_test_case(s, "kt_verifier_parse", 0, test_verifier_parse, NULL);
+	kt_test_case(s, "kt_verifier_format", 0, test_verifier_format, NULL);
+	kt_test_case(s, "kt_note_parse", 0, test_note_parse, NULL);
+	kt_test_case(s, "kt_note_open", 0, test_note_open, NULL);
+	kt_test_case(s, "kt_note_sign", 0, test_note_sign, NULL);
+	kt_test_case(s, "kt_note_sig_line", 0, test_note_sig_line, NULL);
+	kt_test_case(s, "kt_cosig_sign", 0, test_cosig_sign, NULL);
+	kt_test_case(s, "kt_cosig_verify", 0, test_cosig_verify, NULL);
+	kt_test_case(s, "kt_note_verify", 240, test_note_verify,
+	    test_note_verify_many, test_note_verify_mutations, NULL);
+	return kt_test_run(s);
 }

@@ -12,6 +12,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/runner.h"
 #include "kt/tlogproof.h"
 
 #define HDR "c2sp.org/tlog-proof@v1\n"
@@ -361,33 +362,12 @@ START_TEST(test_tlogproof_parse)
 }
 END_TEST
 
-static Suite *
-tlogproof_suite(void)
-{
-	Suite *s = suite_create("tlogproof");
-	TCase *tc;
-
-	tc = tcase_create("kt_tlogproof_format");
-	tcase_add_test(tc, test_tlogproof_format);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("kt_tlogproof_parse");
-	tcase_add_test(tc, test_tlogproof_parse);
-	tcase_set_timeout(tc, 120);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("tlogproof");
 
-	if (sodium_init() < 0)
-		return 1;
-	sr = srunner_create(tlogproof_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "kt_tlogproof_format", 0, test_tlogproof_format, NULL);
+	kt_test_case(s, "kt_tlogproof_parse", 120, test_tlogproof_parse, NULL);
+	return kt_test_run(s);
 }
