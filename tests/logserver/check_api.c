@@ -34,13 +34,23 @@ remember(const struct kt_checkpoint *cp)
 {
 	for (size_t i = 0; i < nseen; i++)
 		if (seen[i].size == cp->size) {
-			ck_assert_msg(memcmp(seen[i].root.b, cp->root.b, 32) == 0,
+			ck_assert_msg(kt_hash_eq(&seen[i].root, &cp->root),
 			    "two roots for size %llu",
 			    (unsigned long long)cp->size);
 			return;
 		}
 	if (nseen < MAX_CP)
 		seen[nseen++] = *cp;
+}
+
+/* Whether the KT_HASH_LEN bytes at p (an answer's raw bytes) are h. */
+static int
+bytes_are_hash(const void *p, const struct kt_hash *h)
+{
+	struct kt_hash got;
+
+	memcpy(got.b, p, KT_HASH_LEN);
+	return kt_hash_eq(&got, h);
 }
 
 static json_t *
@@ -102,7 +112,7 @@ check_result(json_t *o, const char *label, const char *key_b64,
 	}
 	kt_hash_leaf(ent, (size_t)el, &leaf);
 	ck_assert_int_eq(logd_b64(jstr(o, "leaf_hash"), lh, sizeof lh), 32);
-	ck_assert(memcmp(lh, leaf.b, 32) == 0);
+	ck_assert(bytes_are_hash(lh, &leaf));
 }
 
 static json_t *
@@ -179,7 +189,7 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 	}
 	kt_frontier_root(&f, &root);
 	ck_assert_uint_eq(f.size, cp->size);
-	ck_assert(memcmp(root.b, cp->root.b, 32) == 0);
+	ck_assert(kt_hash_eq(&root, &cp->root));
 
 	/* Level-0 tiles hold the leaf hashes; the level-1 tile's first hash
 	 * is the root of the first 256 leaves. */
@@ -194,8 +204,8 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 		if (t.width == 256)
 			ck_assert(strstr(r.cache, "immutable") != NULL);
 		for (unsigned i = 0; i < t.width; i++)
-			ck_assert(memcmp(r.body + i * 32,
-			    leaves[n * 256 + i].b, 32) == 0);
+			ck_assert(bytes_are_hash(r.body + i * 32,
+			    &leaves[n * 256 + i]));
 		http_resp_free(&r);
 		/* The entry bundle of the same tile. */
 		t.level = KT_TILE_LEVEL_ENTRIES;
@@ -209,8 +219,7 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 			    &off, &ent, &elen) == KT_OK) {
 				struct kt_hash h;
 				kt_hash_leaf(ent, elen, &h);
-				ck_assert(memcmp(h.b, leaves[n * 256 + k].b,
-				    32) == 0);
+				ck_assert(kt_hash_eq(&h, &leaves[n * 256 + k]));
 				k++;
 			}
 			ck_assert_uint_eq(k, t.width);
@@ -229,7 +238,7 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 		ck_assert_int_eq(kt_tile_path(&t, path + 1, sizeof path - 1),
 		    KT_OK);
 		ck_assert_int_eq(logd_get(&S, path, &r), 200);
-		ck_assert(memcmp(r.body, r256.b, 32) == 0);
+		ck_assert(bytes_are_hash(r.body, &r256));
 		http_resp_free(&r);
 	}
 	/* A tile past the tree, and a width that is not the current one. */

@@ -247,8 +247,8 @@ writes_then_stop(unsigned ms, int crash)
 			/* Every checkpoint seen is a prefix of this tree. */
 			while (c < ncps && cps[c].cp.size == f.size) {
 				kt_frontier_root(&f, &root);
-				ck_assert_msg(memcmp(root.b, cps[c].cp.root.b, 32)
-				    == 0, "checkpoint %llu is not a prefix",
+				ck_assert_msg(kt_hash_eq(&root, &cps[c].cp.root),
+				    "checkpoint %llu is not a prefix",
 				    (unsigned long long)cps[c].cp.size);
 				c++;
 			}
@@ -269,7 +269,7 @@ writes_then_stop(unsigned ms, int crash)
 	{
 		struct kt_hash root;
 		kt_frontier_root(&f, &root);
-		ck_assert(memcmp(root.b, last.root.b, 32) == 0);
+		ck_assert(kt_hash_eq(&root, &last.root));
 	}
 	/* The server's consistency proofs agree (every checkpoint seen, or
 	 * 400 of them spread evenly). */

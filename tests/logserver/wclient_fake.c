@@ -355,10 +355,10 @@ handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 	kt_hash_empty(&empty);
 	if (old == 0 && proof.n > 0)
 		st = 422;
-	else if (ck.size == 0 && memcmp(ck.root.b, empty.b, KT_HASH_LEN) != 0)
+	else if (ck.size == 0 && !kt_hash_eq(&ck.root, &empty))
 		st = 422;
 	else if (old == ck.size && fw->have_root &&
-	    (proof.n != 0 || memcmp(ck.root.b, fw->root.b, KT_HASH_LEN) != 0))
+	    (proof.n != 0 || !kt_hash_eq(&ck.root, &fw->root)))
 		st = 422;
 	else if (old > 0 && old < ck.size &&
 	    kt_merkle_verify_consistency(old, ck.size, proof.h, proof.n,

@@ -168,8 +168,12 @@ ref_inclusion(uint64_t m, uint64_t n, struct kt_proof *p)
 static int
 proof_eq(const struct kt_proof *a, const struct kt_proof *b)
 {
-	return a->n == b->n &&
-	    (a->n == 0 || memcmp(a->h, b->h, a->n * sizeof(a->h[0])) == 0);
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!kt_hash_eq(&a->h[i], &b->h[i]))
+			return 0;
+	return 1;
 }
 
 /*

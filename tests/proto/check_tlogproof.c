@@ -79,11 +79,14 @@ parse_copy(const char *t, size_t len, struct kt_tlogproof *out)
 static int
 same(const struct kt_tlogproof *a, const struct kt_tlogproof *b)
 {
+	if (a->proof.n != b->proof.n)
+		return 0;
+	for (size_t i = 0; i < a->proof.n; i++)
+		if (!kt_hash_eq(&a->proof.h[i], &b->proof.h[i]))
+			return 0;
 	return a->extra_len == b->extra_len &&
 	    memcmp(a->extra, b->extra, a->extra_len) == 0 &&
-	    a->index == b->index && a->proof.n == b->proof.n &&
-	    memcmp(a->proof.h, b->proof.h, a->proof.n * KT_HASH_LEN) == 0 &&
-	    a->note_len == b->note_len;
+	    a->index == b->index && a->note_len == b->note_len;
 }
 
 /* ---- kt_tlogproof_format ------------------------------------------------ */
