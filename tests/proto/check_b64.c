@@ -9,6 +9,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/exact.h"
 #include "harness/runner.h"
 #include "kt/b64.h"
 
@@ -19,12 +20,9 @@ static const char alphabet[] =
 static kt_err
 dec(const char *s, size_t len, uint8_t *out, size_t cap, size_t *out_len)
 {
-	char *c = malloc(len ? len : 1);
-	kt_err err;
+	char *c = exact_copy(s, len);
+	kt_err err = kt_b64_decode(c, len, out, cap, out_len);
 
-	ck_assert_ptr_nonnull(c);
-	memcpy(c, s, len);
-	err = kt_b64_decode(c, len, out, cap, out_len);
 	free(c);
 	return err;
 }

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/exact.h"
 #include "harness/runner.h"
 #include "kt/checkpoint.h"
 
@@ -32,11 +33,9 @@ fill(struct kt_checkpoint *c, const char *origin, uint64_t size, uint8_t seed,
 static kt_err
 parse_copy(const char *t, size_t len, struct kt_checkpoint *out)
 {
-	char *c = malloc(len ? len : 1);
-	kt_err err;
+	char *c = exact_copy(t, len);
+	kt_err err = kt_checkpoint_parse(c, len, out);
 
-	memcpy(c, t, len);
-	err = kt_checkpoint_parse(c, len, out);
 	free(c);
 	return err;
 }

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/exact.h"
 #include "harness/runner.h"
 #include "kt/note.h"
 
@@ -65,12 +66,9 @@ open_copy(const char *buf, size_t len, const struct kt_verifier *vs, size_t nv,
     uint8_t *ok, uint64_t *times)
 {
 	struct kt_note n;
-	char *c = malloc(len ? len : 1);
-	kt_err err;
+	char *c = exact_copy(buf, len);
+	kt_err err = kt_note_open(c, len, vs, nv, &n, ok, times);
 
-	ck_assert_ptr_nonnull(c);
-	memcpy(c, buf, len);
-	err = kt_note_open(c, len, vs, nv, &n, ok, times);
 	free(c);
 	return err;
 }
@@ -200,8 +198,7 @@ START_TEST(test_signer_parse)
 		for (size_t j = i + 1; j <= len; j++) {
 			if (i == 0 && j == len)
 				continue;
-			b = malloc(j - i);
-			memcpy(b, skey + i, j - i);
+			b = exact_copy(skey + i, j - i);
 			s = (struct kt_signer *)&s;
 			ck_assert_msg(kt_signer_parse(b, j - i, &s) != KT_OK,
 			    "substring %zu..%zu accepted", i, j);
@@ -209,8 +206,7 @@ START_TEST(test_signer_parse)
 			free(b);
 		}
 	}
-	b = malloc(len);
-	memcpy(b, skey, len);
+	b = exact_copy(skey, len);
 	for (size_t i = 0; i < len; i++) {
 		b[i]++;
 		ck_assert_msg(kt_signer_parse(b, len, &s) != KT_OK,
@@ -320,15 +316,13 @@ START_TEST(test_verifier_parse)
 		for (size_t j = i + 1; j <= len; j++) {
 			if (i == 0 && j == len)
 				continue;
-			b = malloc(j - i);
-			memcpy(b, vk + i, j - i);
+			b = exact_copy(vk + i, j - i);
 			ck_assert_msg(kt_verifier_parse(b, j - i, &v) != KT_OK,
 			    "substring %zu..%zu accepted", i, j);
 			free(b);
 		}
 	}
-	b = malloc(len);
-	memcpy(b, vk, len);
+	b = exact_copy(vk, len);
 	for (size_t i = 0; i < len; i++) {
 		b[i]++;
 		ck_assert_msg(kt_verifier_parse(b, len, &v) != KT_OK,
@@ -544,9 +538,8 @@ START_TEST(test_note_parse)
 
 	/* Every truncation is rejected without reading past the end. */
 	for (size_t i = 0; i < strlen(go_note); i++) {
-		char *c = malloc(i ? i : 1);
+		char *c = exact_copy(go_note, i);
 
-		memcpy(c, go_note, i);
 		ck_assert_msg(kt_note_parse(c, i, &n) != KT_OK,
 		    "truncation to %zu accepted", i);
 		free(c);

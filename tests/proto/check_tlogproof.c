@@ -12,6 +12,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/exact.h"
 #include "harness/runner.h"
 #include "kt/tlogproof.h"
 
@@ -66,11 +67,9 @@ mk_proof(struct kt_proof *p, size_t n, uint8_t seed)
 static kt_err
 parse_copy(const char *t, size_t len, struct kt_tlogproof *out)
 {
-	char *c = malloc(len ? len : 1);
-	kt_err err;
+	char *c = exact_copy(t, len);
+	kt_err err = kt_tlogproof_parse(c, len, out);
 
-	memcpy(c, t, len);
-	err = kt_tlogproof_parse(c, len, out);
 	free(c);
 	out->note = NULL;
 	return err;
@@ -322,11 +321,9 @@ START_TEST(test_tlogproof_parse)
 	/* Every truncation: rejected before the note starts; inside the
 	 * note, the proof text parses but the note no longer opens. */
 	for (size_t i = 0; i < l; i++) {
-		char *c = malloc(i ? i : 1);
-		kt_err err;
+		char *c = exact_copy(buf, i);
+		kt_err err = kt_tlogproof_parse(c, i, &u);
 
-		memcpy(c, buf, i);
-		err = kt_tlogproof_parse(c, i, &u);
 		if (i <= hl) {
 			ck_assert_msg(err != KT_OK, "truncation to %zu", i);
 		} else {
