@@ -8,6 +8,8 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+#include "kt/err.h"
+
 struct http_resp {
 	long status;            /* -1 on a transport error */
 	char *body;             /* NUL-terminated, free with http_resp_free */
@@ -43,6 +45,6 @@ long http_get(const char *url, struct http_resp *r);
 
 /* Asks GET url every 20 ms until the status is want, at most timeout_ms.
  * Returns 0 once it is, -1 if it never was. */
-int http_wait(const char *url, long want, unsigned timeout_ms);
+KT_MUST_CHECK int http_wait(const char *url, long want, unsigned timeout_ms);
 
 #endif /* KT_TESTS_HTTP_H */

@@ -16,6 +16,7 @@
 
 #include "harness/http.h"
 #include "kt/checkpoint.h"
+#include "kt/err.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 
@@ -33,7 +34,7 @@ struct logd {
 
 /* Makes the temp folder, a key (keygen) and a token (token). config_text
  * (or NULL) is written to the config file. Returns 0 or -1. */
-int logd_setup(struct logd *s, const char *config_text);
+KT_MUST_CHECK int logd_setup(struct logd *s, const char *config_text);
 
 /*
  * Starts kt-logd serve on s's folder. extra: NULL-terminated extra
@@ -41,7 +42,7 @@ int logd_setup(struct logd *s, const char *config_text);
  * start-up line and for /healthz. Returns 0, or -1 (the server is not
  * running then).
  */
-int logd_start(struct logd *s, const char *const *extra);
+KT_MUST_CHECK int logd_start(struct logd *s, const char *const *extra);
 
 /* SIGTERM, wait up to 10 s, then SIGKILL. Returns the exit status (0..255),
  * 256 + signal if killed by a signal, or -1 if it was not running. */
@@ -66,7 +67,7 @@ void logd_down(struct logd *s);
 /* Runs kt-logd with args (NULL-terminated), capturing stdout and stderr
  * (each up to cap bytes, NUL-terminated; either may be NULL). Killed after
  * 30 s. Returns the exit status, 256 + signal, or -1. */
-int logd_run(const char *const *args, char *out, size_t outcap, char *err,
+KT_MUST_CHECK int logd_run(const char *const *args, char *out, size_t outcap, char *err,
     size_t errcap);
 
 /* GET s->url + path; returns the status (or -1). */
@@ -79,7 +80,7 @@ long logd_post(struct logd *s, const char *path, const char *json,
 uint64_t logd_size(struct logd *s);
 
 /* Opens a note with the log's key and parses its checkpoint. 0 or -1. */
-int logd_open_checkpoint(const struct logd *s, const char *note,
+KT_MUST_CHECK int logd_open_checkpoint(const struct logd *s, const char *note,
     size_t len, struct kt_checkpoint *cp);
 
 /* Decodes standard base64; returns the length or -1. */
@@ -89,7 +90,7 @@ long logd_b64(const char *s, uint8_t *out, size_t cap);
  * Checks that proof {"index","size","hashes"} proves entry (base64) at
  * index in the checkpoint cp. Returns 0 or -1.
  */
-int logd_check_inclusion(const char *entry_b64, uint64_t index,
+KT_MUST_CHECK int logd_check_inclusion(const char *entry_b64, uint64_t index,
     json_t *proof, const struct kt_checkpoint *cp);
 
 #endif /* KT_TESTS_LOGD_H */

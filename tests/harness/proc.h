@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "kt/err.h"
+
 /* $env if it is set and not empty, else fallback: the path of a binary
  * under test (meson passes the built ones in the environment). */
 const char *proc_bin(const char *env, const char *fallback);
@@ -29,7 +31,7 @@ const char *proc_bin(const char *env, const char *fallback);
  * exit status (0..255), 256 + the signal that ended it, or -1 if it could
  * not be started.
  */
-int proc_run(const char *const *argv, char *out, size_t outcap, char *err,
+KT_MUST_CHECK int proc_run(const char *const *argv, char *out, size_t outcap, char *err,
     size_t errcap, unsigned timeout_s);
 
 /*
@@ -40,7 +42,7 @@ int proc_run(const char *const *argv, char *out, size_t outcap, char *err,
  * terminated). Returns the pid, or -1 (nothing left running) if the line
  * did not come.
  */
-pid_t proc_start(const char *const *argv, const char *errlog,
+KT_MUST_CHECK pid_t proc_start(const char *const *argv, const char *errlog,
     const char *ready, char *out, size_t cap, unsigned timeout_s);
 
 /*

@@ -7,18 +7,20 @@
 
 #include <stddef.h>
 
+#include "kt/err.h"
+
 /*
  * Makes a new empty folder $TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR),
  * mode 0700, and writes its path into buf (cap bytes). Returns 0, or -1
  * (nothing made) if it cannot.
  */
-int tmpdir_make(const char *prefix, char *buf, size_t cap);
+KT_MUST_CHECK int tmpdir_make(const char *prefix, char *buf, size_t cap);
 
 /* Removes path and everything below it, not following links. Returns 0
  * when path is gone (or was never there), -1 if something is left. */
 int tmpdir_remove(const char *path);
 
 /* Writes text to path (made or truncated) with mode. Returns 0 or -1. */
-int tmpdir_write_file(const char *path, const char *text, unsigned mode);
+KT_MUST_CHECK int tmpdir_write_file(const char *path, const char *text, unsigned mode);
 
 #endif /* KT_TESTS_TMPDIR_H */

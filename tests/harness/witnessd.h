@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include "kt/err.h"
 #include "kt/note.h"
 
 struct witnessd {
@@ -26,12 +27,12 @@ struct witnessd {
  * dir/name.key, dir/name.data (its state) and dir/name.log (its stderr).
  * Returns 0, or -1 (with a message on stderr).
  */
-int witnessd_keygen(struct witnessd *w, const char *bin, const char *dir,
+KT_MUST_CHECK int witnessd_keygen(struct witnessd *w, const char *bin, const char *dir,
     const char *name);
 
 /* Serves w's key for the log with verifier key logvkey. Returns 0, or -1
  * (nothing left running). */
-int witnessd_start(struct witnessd *w, const char *logvkey);
+KT_MUST_CHECK int witnessd_start(struct witnessd *w, const char *logvkey);
 
 /* Stops a running witness (SIGTERM, wait_s seconds, SIGKILL). Returns its
  * exit status as proc_stop does (-1 if it was not running). */
