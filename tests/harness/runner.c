@@ -3,9 +3,12 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <sodium.h>
+
+#include "harness/tmpdir.h"
 
 static int
 run(Suite *s, int in_process)
@@ -16,12 +19,15 @@ run(Suite *s, int in_process)
 	if (sodium_init() < 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	if (tmpdir_run_begin() != 0)
+		fprintf(stderr, "kt_test_run: no run folder; using $TMPDIR\n");
 	sr = srunner_create(s);
 	if (in_process)
 		srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	tmpdir_run_end();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

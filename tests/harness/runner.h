@@ -14,9 +14,10 @@
 #include <check.h>
 
 /*
- * Runs every test of s and frees it. Before: libsodium is initialised and
+ * Runs every test of s and frees it. Before: libsodium is initialised,
  * SIGPIPE ignored (a peer that went away fails a test; it does not end the
- * runner). Whether each test runs in a child process is Check's choice:
+ * runner) and the run's temporary folder made (tmpdir.h; removed after the
+ * last test). Whether each test runs in a child process is Check's choice:
  * CK_FORK from the environment (meson sets CK_FORK=no for some suites).
  * Returns the exit status for main: 0 when every test passed, 1 otherwise
  * (also when libsodium cannot start).

@@ -10,13 +10,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The folder of the current test run (empty outside one): new folders
+ * are made inside it, and it goes when the run ends. */
+static char base[256];
+
+int
+tmpdir_run_begin(void)
+{
+	char dir[sizeof(base)];
+
+	base[0] = '\0';
+	if (tmpdir_make("kt-test", dir, sizeof(dir)) != 0)
+		return -1;
+	memcpy(base, dir, sizeof(base));
+	return 0;
+}
+
+void
+tmpdir_run_end(void)
+{
+	if (base[0] == '\0')
+		return;
+	if (getenv("KT_E2E_KEEP") != NULL)
+		fprintf(stderr, "kept the test folders in %s\n", base);
+	else
+		(void)tmpdir_remove(base);
+	base[0] = '\0';
+}
+
 int
 tmpdir_make(const char *prefix, char *buf, size_t cap)
 {
 	const char *tmp = getenv("TMPDIR");
 	int n;
 
-	if (tmp == NULL || tmp[0] == '\0')
+	if (base[0] != '\0')
+		tmp = base;
+	else if (tmp == NULL || tmp[0] == '\0')
 		tmp = "/tmp";
 	n = snprintf(buf, cap, "%s/%s-XXXXXX", tmp, prefix);
 	if (n < 0 || (size_t)n >= cap || mkdtemp(buf) == NULL) {
