@@ -20,6 +20,9 @@
 
 #define MAX_CHILDREN 32
 static pid_t children[MAX_CHILDREN];
+/* Which process started each: a forked test inherits this table, and must
+ * not stop its parent's children when it exits. */
+static pid_t owner[MAX_CHILDREN];
 
 /* At exit nothing may be left: a failed check must not leave a server
  * holding a port or a folder. */
@@ -27,7 +30,7 @@ static void
 kill_all(void)
 {
 	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] > 0) {
+		if (children[i] > 0 && owner[i] == getpid()) {
 			kill(children[i], SIGKILL);
 			(void)waitpid(children[i], NULL, 0);
 			children[i] = 0;
@@ -117,6 +120,7 @@ spawn(const char *const *argv, int out_fd, int err_fd)
 		_exit(127);
 	}
 	*free_slot = pid;
+	owner[free_slot - children] = getpid();
 	return pid;
 }
 
@@ -180,7 +184,7 @@ void
 proc_stop_all(unsigned wait_s)
 {
 	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] > 0)
+		if (children[i] > 0 && owner[i] == getpid())
 			(void)proc_stop(children[i], wait_s);
 }
 

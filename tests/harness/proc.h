@@ -5,7 +5,7 @@
  * Every child is tracked from the moment it is forked: it gets SIGKILL if
  * the thread that started it dies (PR_SET_PDEATHSIG), proc_stop_all()
  * stops whatever a test left running (call it in a teardown), and anything
- * still running when the test process exits is killed then. A child
+ * still running when the process that started it exits is killed then. A child
  * starts with the default SIGPIPE action, as it would from a shell, and
  * inherits no descriptor of the test but the ones given to it.
  *
@@ -56,7 +56,8 @@ int proc_stop(pid_t pid, unsigned wait_s);
 /* SIGKILL at once (a crash), reaps pid and forgets it. */
 void proc_kill(pid_t pid);
 
-/* proc_stop(pid, wait_s) for every child still running. */
+/* proc_stop(pid, wait_s) for every child this process started that still
+ * runs (a forked test leaves its parent's children alone). */
 void proc_stop_all(unsigned wait_s);
 
 /*
