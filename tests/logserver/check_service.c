@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/runner.h"
+#include "harness/tmpdir.h"
 #include "http/api.h"
 #include "config.h"
 #include "keyfile.h"
@@ -25,16 +27,13 @@ static char err[1024];
 static void
 mkdir_tmp(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/kt-svc-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(tmpdir_make("kt-svc", dir, sizeof dir), 0);
 }
 
 static void
 rm_tmp(void)
 {
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(tmpdir_remove(dir), 0);
 }
 
 static void
@@ -671,30 +670,12 @@ int
 main(void)
 {
 	Suite *s = suite_create("kt-logd service");
-	TCase *tc = tcase_create("service");
-	SRunner *sr;
-	int failed;
 
-	if (sodium_init() < 0)
-		return 1;
-	tcase_add_test(tc, test_kt_config_set);
-	tcase_add_test(tc, test_kt_config_load);
-	tcase_add_test(tc, test_kt_config_check);
-	tcase_add_test(tc, test_kt_tokens);
-	tcase_add_test(tc, test_kt_keyfile);
-	tcase_add_test(tc, test_kt_metrics_render);
-	tcase_add_test(tc, test_kt_api_status);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("kt_log");
-	tcase_add_test(tc, test_kt_log_format);
-	tcase_add_test(tc, test_kt_log_escaping);
-	tcase_add_test(tc, test_kt_log_invalid_utf8);
-	tcase_add_test(tc, test_kt_log_long_values);
-	tcase_add_test(tc, test_kt_log_write);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "service", 0, test_kt_config_set, test_kt_config_load,
+	    test_kt_config_check, test_kt_tokens, test_kt_keyfile,
+	    test_kt_metrics_render, test_kt_api_status, NULL);
+	kt_test_case(s, "kt_log", 0, test_kt_log_format, test_kt_log_escaping,
+	    test_kt_log_invalid_utf8, test_kt_log_long_values,
+	    test_kt_log_write, NULL);
+	return kt_test_run(s);
 }

@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/runner.h"
+#include "harness/tmpdir.h"
+#include "harness/witnessd.h"
 #include "kt/checkpoint.h"
 #include "kt/note.h"
 #include "log.h"
@@ -1001,35 +1004,6 @@ END_TEST
 /* ---- against the real kt-witness ----------------------------------------- */
 
 #ifdef KT_WITNESS_EXE
-static int
-run_capture(char *const argv[], char *out, size_t cap)
-{
-	int pfd[2], status;
-	pid_t pid;
-	size_t len = 0;
-	ssize_t n;
-
-	if (pipe(pfd) != 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (len + 1 < cap && (n = read(pfd[0], out + len,
-	    cap - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(pfd[0]);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 START_TEST(test_real_witness)
 {
 	struct fake_log *log = fake_log_new("log.example/real");
@@ -1038,55 +1012,21 @@ START_TEST(test_real_witness)
 	struct kt_wclient_cfg c;
 	struct kt_verifier key;
 	struct kt_wclient *w = NULL;
-	char dir[] = "/tmp/kt-wclient-XXXXXX";
-	char keyfile[128], datadir[128], listen[64], url[64], logkey[512];
-	char out[4096], *last, *p;
+	struct witnessd wd;
+	char dir[256], url[64], logkey[512];
 	uint8_t want[1] = { 1 };
-	pid_t pid = -1;
-	int tries, rc;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(keyfile, sizeof(keyfile), "%s/witness.key", dir);
-	snprintf(datadir, sizeof(datadir), "%s/data", dir);
-	{
-		char *argv[] = { KT_WITNESS_EXE, "keygen", "--name",
-		    "real.witness", "--out", keyfile, NULL };
-
-		rc = run_capture(argv, out, sizeof(out));
-		ck_assert_msg(rc == 0, "kt-witness keygen: %d", rc);
-	}
-	/* the verifier key is the last stdout line */
-	while ((p = strrchr(out, '\n')) != NULL && p[1] == '\0')
-		*p = '\0';
-	last = strrchr(out, '\n');
-	last = last == NULL ? out : last + 1;
-	ck_assert_int_eq(kt_verifier_parse(last, strlen(last), &key), KT_OK);
+	ck_assert_int_eq(tmpdir_make("kt-wclient", dir, sizeof(dir)), 0);
+	ck_assert_int_eq(witnessd_keygen(&wd, KT_WITNESS_EXE, dir,
+	    "real.witness"), 0);
+	key = wd.v;
 	ck_assert_int_eq(kt_verifier_format(fake_log_key(log), logkey,
 	    sizeof(logkey)), KT_OK);
 	fake_log_append(log, 10);
 
-	/* A free port: retry serve on another if it fails to come up. */
-	for (tries = 0; tries < 5; tries++) {
-		unsigned port = fake_dead_port();
-
-		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-		snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
-		pid = fork();
-		if (pid == 0) {
-			char *argv[] = { KT_WITNESS_EXE, "serve", "--data",
-			    datadir, "--key", keyfile, "--listen", listen,
-			    "--log", logkey, NULL };
-
-			execv(argv[0], argv);
-			_exit(127);
-		}
-		ck_assert_int_gt(pid, 0);
-		sleep_ms(300);
-		if (waitpid(pid, &rc, WNOHANG) == 0)
-			break;
-		pid = -1;
-	}
-	ck_assert_int_gt(pid, 0);
+	/* On a port of its own choosing (127.0.0.1:0). */
+	ck_assert_int_eq(witnessd_start(&wd, logkey), 0);
+	snprintf(url, sizeof(url), "%s", wd.url);
 	cfg_for(&c, url, &key);
 	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 10,
@@ -1104,20 +1044,8 @@ START_TEST(test_real_witness)
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 40,
 	    5000), 0);
 	kt_wclient_stop(w);
-	kill(pid, SIGTERM);
-	for (tries = 0; tries < 200 && waitpid(pid, &rc, WNOHANG) == 0;
-	    tries++)
-		sleep_ms(10);
-	if (tries == 200) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &rc, 0);
-	}
-	{
-		char cmd[256];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		ck_assert_int_eq(system(cmd), 0);
-	}
+	(void)witnessd_stop(&wd, 2);
+	ck_assert_int_eq(tmpdir_remove(dir), 0);
 	fake_log_free(log);
 }
 END_TEST
@@ -1170,15 +1098,8 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN);
 	/* The client logs its witnesses' state changes: quiet unless asked. */
 	if (getenv("KT_TEST_VERBOSE") == NULL)
 		kt_log_set_fd(-1);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return kt_test_run(suite());
 }
