@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,10 @@ struct out {
 };
 
 static void
+outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2,
+    3)));
+
+static void
 outf(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
@@ -131,6 +136,30 @@ outf(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
+/* Appends n bytes of p as they are. */
+static void
+outn(struct out *o, const char *p, size_t n)
+{
+	size_t ncap;
+	char *np;
+
+	if (o->failed)
+		return;
+	if (n >= o->cap - o->len) {
+		ncap = o->cap * 2 + n;
+		np = realloc(o->p, ncap);
+		if (np == NULL) {
+			o->failed = 1;
+			return;
+		}
+		o->p = np;
+		o->cap = ncap;
+	}
+	memcpy(o->p + o->len, p, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
 static void
 hist_us(struct out *o, const char *name, const char *help,
     atomic_uint_fast64_t *hist, atomic_uint_fast64_t *sum)
@@ -152,107 +181,303 @@ hist_us(struct out *o, const char *name, const char *help,
 	    name, (unsigned long long)cum);
 }
 
+static void
+render_store(struct out *o, const struct kt_metrics_log *log)
+{
+	outf(o, "# HELP kt_tree_size Leaves in the latest checkpoint.\n"
+	    "# TYPE kt_tree_size gauge\nkt_tree_size %llu\n",
+	    (unsigned long long)log->tree_size);
+	outf(o, "# HELP kt_writable 1 while writes are accepted; 0 after a "
+	    "failed sync of the data file stopped them (restart kt-logd).\n"
+	    "# TYPE kt_writable gauge\nkt_writable %d\n",
+	    log->writable ? 1 : 0);
+	outf(o, "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
+	    "# TYPE kt_db_bytes gauge\nkt_db_bytes %llu\n",
+	    (unsigned long long)log->disk_bytes);
+}
+
+static void
+render_seq(struct out *o, const struct kt_seq_stats *seq)
+{
+	uint64_t cum = 0;
+
+	outf(o, "# HELP kt_entries_appended_total Entries appended since "
+	    "start.\n# TYPE kt_entries_appended_total counter\n"
+	    "kt_entries_appended_total %llu\n",
+	    (unsigned long long)seq->entries_appended);
+	outf(o, "# HELP kt_batch_size Entries per group commit (sum counts "
+	    "appended entries).\n# TYPE kt_batch_size histogram\n");
+	for (size_t i = 0; i < 16; i++) {
+		cum += seq->batch_size_hist[i];
+		if (i < 15)
+			outf(o, "kt_batch_size_bucket{le=\"%llu\"} %llu\n",
+			    1ull << i, (unsigned long long)cum);
+	}
+	outf(o, "kt_batch_size_bucket{le=\"+Inf\"} %llu\n"
+	    "kt_batch_size_sum %llu\nkt_batch_size_count %llu\n",
+	    (unsigned long long)cum,
+	    (unsigned long long)seq->entries_appended,
+	    (unsigned long long)seq->batches);
+	cum = 0;
+	outf(o, "# HELP kt_commit_seconds Time of one group commit "
+	    "(integrate, sign, durable commit).\n"
+	    "# TYPE kt_commit_seconds histogram\n");
+	for (size_t i = 0; i < 16; i++) {
+		cum += seq->commit_us_hist[i];
+		if (i < 15)
+			outf(o, "kt_commit_seconds_bucket{le=\"%g\"} %llu\n",
+			    50e-6 * (double)(1u << i),
+			    (unsigned long long)cum);
+	}
+	outf(o, "kt_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "kt_commit_seconds_sum %.6f\nkt_commit_seconds_count %llu\n",
+	    (unsigned long long)cum, (double)seq->commit_us_sum / 1e6,
+	    (unsigned long long)seq->batches);
+}
+
+static void
+render_writes(struct out *o, struct kt_metrics *m)
+{
+	outf(o, "# HELP kt_busy_rejects_total Writes refused with 503 "
+	    "because the queue was full.\n# TYPE kt_busy_rejects_total "
+	    "counter\nkt_busy_rejects_total %llu\n",
+	    (unsigned long long)atomic_load_explicit(&m->busy_rejects,
+	    memory_order_relaxed));
+	if (atomic_load(&m->tokens) < 0)
+		return;
+	outf(o, "# HELP kt_tokens Write tokens in force.\n"
+	    "# TYPE kt_tokens gauge\nkt_tokens %d\n", atomic_load(&m->tokens));
+	outf(o, "# HELP kt_tokens_reload_ok 0 if the last reload (SIGHUP) of "
+	    "the tokens file failed and the previous tokens stay in force.\n"
+	    "# TYPE kt_tokens_reload_ok gauge\nkt_tokens_reload_ok %d\n",
+	    atomic_load(&m->tokens_reload_ok));
+}
+
+static void
+render_requests(struct out *o, struct kt_metrics *m)
+{
+	uint64_t v;
+
+	outf(o, "# HELP kt_http_requests_total HTTP requests answered, by "
+	    "route and status.\n# TYPE kt_http_requests_total counter\n");
+	for (size_t r = 0; r < KT_ROUTE_COUNT; r++)
+		for (size_t s = 0; s < KT_METRICS_NSTATUS; s++) {
+			v = atomic_load_explicit(&m->requests[r][s],
+			    memory_order_relaxed);
+			if (v == 0)
+				continue;
+			if (s < KT_METRICS_NSTATUS - 1)
+				outf(o, "kt_http_requests_total{route=\"%s\","
+				    "status=\"%u\"} %llu\n", route_names[r],
+				    status_codes[s], (unsigned long long)v);
+			else
+				outf(o, "kt_http_requests_total{route=\"%s\","
+				    "status=\"other\"} %llu\n", route_names[r],
+				    (unsigned long long)v);
+		}
+}
+
+static void
+render_log(struct out *o, struct kt_metrics *m,
+    const struct kt_metrics_log *log)
+{
+	render_store(o, log);
+	if (log->seq != NULL)
+		render_seq(o, log->seq);
+	hist_us(o, "kt_proof_seconds", "Time to compute an inclusion or "
+	    "consistency proof.", m->proof_hist, &m->proof_us_sum);
+	hist_us(o, "kt_submit_seconds", "Time from submission to durable "
+	    "integration (HTTP writes).", m->submit_hist, &m->submit_us_sum);
+	render_writes(o, m);
+	render_requests(o, m);
+}
+
+/* ---- the witness client's series ---------------------------------------- */
+
+/* A label value: the text format escapes '\\', '"' and newline. */
+static void
+label_value(struct out *o, const char *v)
+{
+	size_t n;
+
+	for (;;) {
+		n = strcspn(v, "\\\"\n");
+		outn(o, v, n);
+		v += n;
+		if (*v == '\0')
+			return;
+		if (*v == '\n')
+			outn(o, "\\n", 2);
+		else if (*v == '"')
+			outn(o, "\\\"", 2);
+		else
+			outn(o, "\\\\", 2);
+		v++;
+	}
+}
+
+/* One witness series' line: name{witness="..",url=".."<extra>} value */
+static void
+witness_line(struct out *o, const char *name,
+    const struct kt_wclient_witness_stats *ws, const char *extra,
+    const char *value)
+{
+	outf(o, "%s{witness=\"", name);
+	label_value(o, ws->name);
+	outf(o, "\",url=\"");
+	label_value(o, ws->url);
+	outf(o, "\"%s} %s\n", extra, value);
+}
+
+static void
+render_wclient(struct out *o, const struct kt_wclient_stats *st)
+{
+	const struct kt_wclient_witness_stats *ws;
+	char v[32];
+	size_t i;
+
+	outf(o, "# HELP kt_witness_requests_total Checkpoint submissions to "
+	    "a witness, by outcome.\n"
+	    "# TYPE kt_witness_requests_total counter\n");
+	for (i = 0; i < st->n; i++) {
+		ws = &st->w[i];
+		snprintf(v, sizeof v, "%" PRIu64, ws->ok);
+		witness_line(o, "kt_witness_requests_total", ws,
+		    ",result=\"ok\"", v);
+		snprintf(v, sizeof v, "%" PRIu64, ws->fail);
+		witness_line(o, "kt_witness_requests_total", ws,
+		    ",result=\"fail\"", v);
+	}
+	outf(o, "# HELP kt_witness_conflicts_total 422 answers: the witness "
+	    "holds a checkpoint inconsistent with the log's.\n"
+	    "# TYPE kt_witness_conflicts_total counter\n");
+	for (i = 0; i < st->n; i++) {
+		snprintf(v, sizeof v, "%" PRIu64, st->w[i].conflicts);
+		witness_line(o, "kt_witness_conflicts_total", &st->w[i], "", v);
+	}
+	outf(o, "# HELP kt_witness_latency_seconds Duration of the last "
+	    "submission.\n# TYPE kt_witness_latency_seconds gauge\n");
+	for (i = 0; i < st->n; i++) {
+		snprintf(v, sizeof v, "%.3f",
+		    (double)st->w[i].latency_ms / 1000.0);
+		witness_line(o, "kt_witness_latency_seconds", &st->w[i], "", v);
+	}
+	outf(o, "# HELP kt_witness_size Tree size the witness last reported "
+	    "or cosigned.\n# TYPE kt_witness_size gauge\n");
+	for (i = 0; i < st->n; i++) {
+		snprintf(v, sizeof v, "%" PRIu64, st->w[i].size);
+		witness_line(o, "kt_witness_size", &st->w[i], "", v);
+	}
+	outf(o, "# HELP kt_witness_lag Log tree size minus the witness's "
+	    "size.\n# TYPE kt_witness_lag gauge\n");
+	for (i = 0; i < st->n; i++) {
+		snprintf(v, sizeof v, "%" PRId64, st->w[i].lag);
+		witness_line(o, "kt_witness_lag", &st->w[i], "", v);
+	}
+	outf(o, "# HELP kt_witness_up 1 if the last submission was "
+	    "cosigned.\n# TYPE kt_witness_up gauge\n");
+	for (i = 0; i < st->n; i++)
+		witness_line(o, "kt_witness_up", &st->w[i], "",
+		    st->w[i].up ? "1" : "0");
+	outf(o, "# HELP kt_witness_cosigned_size Tree size of the cosigned "
+	    "checkpoint served.\n# TYPE kt_witness_cosigned_size gauge\n"
+	    "kt_witness_cosigned_size %" PRIu64 "\n"
+	    "# HELP kt_witness_cosignatures Cosignatures on the checkpoint "
+	    "served.\n# TYPE kt_witness_cosignatures gauge\n"
+	    "kt_witness_cosignatures %zu\n", st->cosigned_size,
+	    st->cosignatures);
+}
+
+/* ---- the bodies --------------------------------------------------------- */
+
+static kt_err
+out_open(struct out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->p = malloc(8192);
+	if (o->p == NULL)
+		return KT_ERR_NOMEM;
+	o->cap = 8192;
+	o->p[0] = '\0';
+	return KT_OK;
+}
+
+/* Hands the text over (*out, *len) or frees it after a failure. */
+static kt_err
+out_close(struct out *o, char **out, size_t *len)
+{
+	if (o->failed) {
+		free(o->p);
+		return KT_ERR_NOMEM;
+	}
+	*out = o->p;
+	*len = o->len;
+	return KT_OK;
+}
+
+kt_err
+kt_metrics_body(struct kt_metrics *m, const struct kt_metrics_log *log,
+    struct kt_wclient *wc, char **out, size_t *len)
+{
+	struct kt_wclient_stats st;
+	struct out o;
+
+	*out = NULL;
+	*len = 0;
+	if (out_open(&o) != KT_OK)
+		return KT_ERR_NOMEM;
+	render_log(&o, m, log);
+	if (wc != NULL) {
+		kt_wclient_stats(wc, &st);
+		render_wclient(&o, &st);
+	}
+	return out_close(&o, out, len);
+}
+
 kt_err
 kt_metrics_render(struct kt_metrics *m, const struct kt_seq_stats *seq,
     uint64_t tree_size, uint64_t disk_bytes, int writable, char **out,
     size_t *len)
 {
-	struct out o = { .p = malloc(8192), .cap = 8192 };
+	struct kt_metrics_log log = {
+		.seq = seq,
+		.tree_size = tree_size,
+		.disk_bytes = disk_bytes,
+		.writable = writable,
+	};
 
-	*out = NULL;
-	*len = 0;
-	if (o.p == NULL)
-		return KT_ERR_NOMEM;
-	o.p[0] = '\0';
-	outf(&o, "# HELP kt_tree_size Leaves in the latest checkpoint.\n"
-	    "# TYPE kt_tree_size gauge\nkt_tree_size %llu\n",
-	    (unsigned long long)tree_size);
-	outf(&o, "# HELP kt_writable 1 while writes are accepted; 0 after a "
-	    "failed sync of the data file stopped them (restart kt-logd).\n"
-	    "# TYPE kt_writable gauge\nkt_writable %d\n", writable ? 1 : 0);
-	outf(&o, "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
-	    "# TYPE kt_db_bytes gauge\nkt_db_bytes %llu\n",
-	    (unsigned long long)disk_bytes);
-	if (seq != NULL) {
-		uint64_t cum = 0;
+	return kt_metrics_body(m, &log, NULL, out, len);
+}
 
-		outf(&o, "# HELP kt_entries_appended_total Entries appended "
-		    "since start.\n# TYPE kt_entries_appended_total counter\n"
-		    "kt_entries_appended_total %llu\n",
-		    (unsigned long long)seq->entries_appended);
-		outf(&o, "# HELP kt_batch_size Entries per group commit "
-		    "(sum counts appended entries).\n"
-		    "# TYPE kt_batch_size histogram\n");
-		for (size_t i = 0; i < 16; i++) {
-			cum += seq->batch_size_hist[i];
-			if (i < 15)
-				outf(&o, "kt_batch_size_bucket{le=\"%llu\"} "
-				    "%llu\n", 1ull << i,
-				    (unsigned long long)cum);
-		}
-		outf(&o, "kt_batch_size_bucket{le=\"+Inf\"} %llu\n"
-		    "kt_batch_size_sum %llu\nkt_batch_size_count %llu\n",
-		    (unsigned long long)cum,
-		    (unsigned long long)seq->entries_appended,
-		    (unsigned long long)seq->batches);
-		cum = 0;
-		outf(&o, "# HELP kt_commit_seconds Time of one group commit "
-		    "(integrate, sign, durable commit).\n"
-		    "# TYPE kt_commit_seconds histogram\n");
-		for (size_t i = 0; i < 16; i++) {
-			cum += seq->commit_us_hist[i];
-			if (i < 15)
-				outf(&o, "kt_commit_seconds_bucket{le=\"%g\"} "
-				    "%llu\n", 50e-6 * (double)(1u << i),
-				    (unsigned long long)cum);
-		}
-		outf(&o, "kt_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
-		    "kt_commit_seconds_sum %.6f\nkt_commit_seconds_count "
-		    "%llu\n", (unsigned long long)cum,
-		    (double)seq->commit_us_sum / 1e6,
-		    (unsigned long long)seq->batches);
+kt_err
+kt_wclient_metrics(struct kt_wclient *w, char *buf, size_t cap, size_t *len)
+{
+	struct kt_wclient_stats st;
+	char *text = NULL;
+	size_t n = 0;
+	struct out o;
+	kt_err rc;
+
+	if (w == NULL) {
+		if (cap > 0)
+			buf[0] = '\0';
+		if (len != NULL)
+			*len = 0;
+		return cap > 0 ? KT_OK : KT_ERR_TOO_LARGE;
 	}
-	hist_us(&o, "kt_proof_seconds", "Time to compute an inclusion or "
-	    "consistency proof.", m->proof_hist, &m->proof_us_sum);
-	hist_us(&o, "kt_submit_seconds", "Time from submission to durable "
-	    "integration (HTTP writes).", m->submit_hist, &m->submit_us_sum);
-	outf(&o, "# HELP kt_busy_rejects_total Writes refused with 503 "
-	    "because the queue was full.\n# TYPE kt_busy_rejects_total "
-	    "counter\nkt_busy_rejects_total %llu\n",
-	    (unsigned long long)atomic_load_explicit(&m->busy_rejects,
-	    memory_order_relaxed));
-	if (atomic_load(&m->tokens) >= 0) {
-		outf(&o, "# HELP kt_tokens Write tokens in force.\n"
-		    "# TYPE kt_tokens gauge\nkt_tokens %d\n",
-		    atomic_load(&m->tokens));
-		outf(&o, "# HELP kt_tokens_reload_ok 0 if the last reload "
-		    "(SIGHUP) of the tokens file failed and the previous "
-		    "tokens stay in force.\n# TYPE kt_tokens_reload_ok gauge\n"
-		    "kt_tokens_reload_ok %d\n",
-		    atomic_load(&m->tokens_reload_ok));
-	}
-	outf(&o, "# HELP kt_http_requests_total HTTP requests answered, by "
-	    "route and status.\n# TYPE kt_http_requests_total counter\n");
-	for (size_t r = 0; r < KT_ROUTE_COUNT; r++)
-		for (size_t s = 0; s < KT_METRICS_NSTATUS; s++) {
-			uint64_t v = atomic_load_explicit(&m->requests[r][s],
-			    memory_order_relaxed);
-			if (v == 0)
-				continue;
-			if (s < KT_METRICS_NSTATUS - 1)
-				outf(&o, "kt_http_requests_total{route=\"%s\","
-				    "status=\"%u\"} %llu\n", route_names[r],
-				    status_codes[s], (unsigned long long)v);
-			else
-				outf(&o, "kt_http_requests_total{route=\"%s\","
-				    "status=\"other\"} %llu\n", route_names[r],
-				    (unsigned long long)v);
-		}
-	if (o.failed) {
-		free(o.p);
+	if (out_open(&o) != KT_OK)
 		return KT_ERR_NOMEM;
-	}
-	*out = o.p;
-	*len = o.len;
-	return KT_OK;
+	kt_wclient_stats(w, &st);
+	render_wclient(&o, &st);
+	rc = out_close(&o, &text, &n);
+	if (rc != KT_OK)
+		return rc;
+	if (len != NULL)
+		*len = n;
+	if (n < cap)
+		memcpy(buf, text, n + 1);
+	else
+		rc = KT_ERR_TOO_LARGE;
+	free(text);
+	return rc;
 }

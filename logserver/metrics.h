@@ -1,5 +1,6 @@
 /*
- * metrics.h: kt-logd's counters and their Prometheus text rendering.
+ * metrics.h: kt-logd's counters and all of its Prometheus text: the log's
+ * own series and the witness client's (from kt_wclient_stats).
  * Counters are C11 atomics updated with relaxed ordering: HTTP workers and
  * the writer thread never take a lock to count.
  */
@@ -12,6 +13,7 @@
 
 #include "kt/err.h"
 #include "sequencer.h"
+#include "witness_client/witness_client.h"
 
 enum kt_route {
 	KT_ROUTE_KEYS_POST = 0,
@@ -60,13 +62,57 @@ void kt_metrics_submit_us(struct kt_metrics *m, uint64_t us);
 /* The route's name as used in the "route" label. */
 const char *kt_metrics_route_name(enum kt_route r);
 
+/* What the log reports at render time, besides the counters. */
+struct kt_metrics_log {
+	const struct kt_seq_stats *seq; /* NULL: no sequencer (stopping);
+					   its series are left out */
+	uint64_t tree_size;             /* leaves in the latest checkpoint */
+	uint64_t disk_bytes;            /* see kt_store_disk_bytes */
+	int writable;                   /* 0 once writes stopped (see
+					   kt_store_writable) */
+};
+
 /*
- * Renders everything in Prometheus text format 0.0.4 into a malloc'd
- * NUL-terminated buffer (*out, *len; free() it). seq may be NULL;
- * writable is 0 once writes stopped (see kt_store_writable).
+ * Renders the complete /metrics body, Prometheus text format 0.0.4, into a
+ * malloc'd NUL-terminated buffer (*out, *len; free() it): the log's series
+ * (kt_tree_size, kt_writable, kt_db_bytes, the sequencer's, kt_proof_seconds,
+ * kt_submit_seconds, kt_busy_rejects_total, kt_tokens and
+ * kt_tokens_reload_ok when there is a tokens file, kt_http_requests_total),
+ * then, when wc is not NULL, the witness client's, each labelled
+ * witness="<key name>",url="<url>" (escaped as the text format requires):
+ *   kt_witness_requests_total{...,result="ok"|"fail"}  counter
+ *   kt_witness_conflicts_total{...}   counter: 422 answers
+ *   kt_witness_latency_seconds{...}   gauge: the last request's duration
+ *   kt_witness_size{...}              gauge: the witness's tree size
+ *   kt_witness_lag{...}               gauge: log tree size - witness size
+ *   kt_witness_up{...}                gauge: 1 if the last one succeeded
+ *   kt_witness_cosigned_size, kt_witness_cosignatures  gauges: the served
+ *       cosigned checkpoint's tree size and cosignature count
+ * (see struct kt_wclient_witness_stats). KT_ERR_NOMEM; *out is then NULL.
+ */
+KT_MUST_CHECK kt_err kt_metrics_body(struct kt_metrics *m,
+    const struct kt_metrics_log *log, struct kt_wclient *wc, char **out,
+    size_t *len);
+
+/*
+ * The log's series alone: kt_metrics_body with wc NULL, in the argument
+ * form the HTTP layer's /metrics handler uses while it joins the two parts
+ * itself (with kt_wclient_metrics below).
  */
 KT_MUST_CHECK kt_err kt_metrics_render(struct kt_metrics *m,
     const struct kt_seq_stats *seq, uint64_t tree_size, uint64_t disk_bytes,
     int writable, char **out, size_t *len);
+
+/*
+ * The witness client's series alone (the part kt_metrics_body appends)
+ * into buf (cap bytes), NUL-terminated; *len (if non-NULL) gets its length.
+ * KT_ERR_TOO_LARGE if cap is too small: *len then gets the length needed
+ * (buf may be NULL when cap is 0, to ask; counters can grow a few digits
+ * between two calls, so allow some slack). KT_ERR_NOMEM. w may be NULL (no
+ * witnesses): writes "" (if cap > 0) and returns KT_OK. Kept for callers
+ * that join the two parts themselves; kt_metrics_body does both.
+ */
+KT_MUST_CHECK kt_err kt_wclient_metrics(struct kt_wclient *w, char *buf,
+    size_t cap, size_t *len);
 
 #endif /* KT_LOGSERVER_METRICS_H */

@@ -15,6 +15,7 @@
 #include "kt/checkpoint.h"
 #include "kt/entry.h"
 #include "kt/note.h"
+#include "log.h"
 #include "sequencer.h"
 #include "store/store.h"
 #include "store/store_write.h"
@@ -269,9 +270,12 @@ run_batch(struct kt_seq *q, struct sub *batch, size_t nreq)
 	if (e == KT_ERR_BUSY)
 		e = KT_ERR_IO;
 	if (e != KT_OK) {
-		fprintf(stderr, "{\"level\":\"error\",\"msg\":\"batch failed, "
-		    "not acknowledged\",\"error\":\"%s\",\"detail\":\"%s\"}\n",
-		    kt_strerror(e), kt_store_write_errmsg(q->s));
+		/* The detail may quote a path: the logger escapes it. */
+		KT_LOG(KT_LOG_ERROR, "batch_failed",
+		    kt_log_str("error", kt_strerror(e)),
+		    kt_log_str("detail", kt_store_write_errmsg(q->s)),
+		    kt_log_uint("entries", nreq),
+		    kt_log_str("msg", "batch failed, not acknowledged"));
 	} else {
 		us = mono_us() - t0;
 		atomic_fetch_add_explicit(&q->entries_appended, appended,

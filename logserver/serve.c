@@ -1,7 +1,6 @@
 #include "serve.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,14 +51,25 @@ wc_consistency(void *ctx, uint64_t old, uint64_t new_size,
 	return e;
 }
 
-static void
-wc_log(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	kt_log(level == 0 ? KT_LOG_ERROR : level == 1 ? KT_LOG_WARN :
-	    KT_LOG_INFO, "witness", "{s:s}", "msg", msg);
-}
+/* ---- the running server -------------------------------------------------- */
 
+/* What kt_serve starts, in the order it starts it; stop_all takes it down
+ * in the order that lets queued writes finish. */
+struct server {
+	const struct kt_config *c;
+	struct kt_metrics *metrics;
+	sigset_t sigs;              /* the signals only sigwait sees */
+	char host[256];
+	uint16_t port;
+	struct kt_signer *signer;
+	char vkey[KT_KEY_TEXT_MAX];
+	struct kt_tokens *tokens;   /* NULL: no tokens file */
+	struct kt_store *store;
+	struct kt_seq *seq;
+	struct kt_wclient *wc;      /* NULL: no witnesses */
+	struct kt_api *api;
+	struct kt_http *http;
+};
 
 /*
  * SIGHUP: reads the tokens file again. A file that cannot be used keeps
@@ -68,221 +78,280 @@ wc_log(void *ctx, int level, const char *msg)
  * key, the listen address and the limits are read at start only.
  */
 static void
-reload_tokens(const struct kt_config *c, struct kt_api *api,
-    struct kt_metrics *m, struct kt_tokens **tokens)
+reload_tokens(struct server *s)
 {
 	struct kt_tokens *nt = NULL;
 	char err[512];
 	kt_err e;
 
-	if (*tokens == NULL) {
-		kt_log(KT_LOG_WARN, "sighup_ignored", "{s:s}", "reason",
+	if (s->tokens == NULL) {
+		KT_LOG(KT_LOG_WARN, "sighup_ignored", kt_log_str("reason",
 		    "no tokens file to reload (the key and settings are read "
-		    "at start only)");
+		    "at start only)"));
 		return;
 	}
-	e = kt_tokens_load(c->tokens, 1, &nt, err, sizeof err);
+	e = kt_tokens_load(s->c->tokens, 1, &nt, err, sizeof err);
 	if (e != KT_OK) {
-		atomic_store(&m->tokens_reload_ok, 0);
-		kt_log(KT_LOG_ERROR, "tokens_reload_failed", "{s:s, s:i}",
-		    "error", err, "tokens_in_force",
-		    (int)kt_tokens_count(*tokens));
+		atomic_store(&s->metrics->tokens_reload_ok, 0);
+		KT_LOG(KT_LOG_ERROR, "tokens_reload_failed",
+		    kt_log_str("error", err), kt_log_int("tokens_in_force",
+		    (int64_t)kt_tokens_count(s->tokens)));
 		return;
 	}
-	kt_api_set_tokens(api, nt);
-	kt_tokens_free(*tokens);
-	*tokens = nt;
-	atomic_store(&m->tokens, (int)kt_tokens_count(nt));
-	atomic_store(&m->tokens_reload_ok, 1);
-	kt_log(KT_LOG_INFO, "tokens_reloaded", "{s:i}", "tokens",
-	    (int)kt_tokens_count(nt));
+	kt_api_set_tokens(s->api, nt);
+	kt_tokens_free(s->tokens);
+	s->tokens = nt;
+	atomic_store(&s->metrics->tokens, (int)kt_tokens_count(nt));
+	atomic_store(&s->metrics->tokens_reload_ok, 1);
+	KT_LOG(KT_LOG_INFO, "tokens_reloaded", kt_log_int("tokens",
+	    (int64_t)kt_tokens_count(nt)));
+}
+
+/* Blocks the stop signals before any thread starts, so every thread
+ * inherits the mask and only wait_for_signals sees them. */
+static void
+block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP); /* its default would kill the log */
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The listen address, the signer key and the tokens file. */
+static kt_err
+load_settings(struct server *s, char *err, size_t errlen)
+{
+	const struct kt_config *c = s->c;
+	struct kt_verifier v;
+	kt_err e;
+
+	e = kt_config_split_listen(c->listen, s->host, sizeof s->host,
+	    &s->port);
+	if (e != KT_OK) {
+		snprintf(err, errlen, "listen address '%s' is not HOST:PORT",
+		    c->listen);
+		return e;
+	}
+	e = kt_keyfile_load(c->key, &s->signer, err, errlen);
+	if (e != KT_OK)
+		return e;
+	kt_signer_verifier(s->signer, &v);
+	e = kt_verifier_format(&v, s->vkey, sizeof s->vkey);
+	if (e != KT_OK) {
+		snprintf(err, errlen, "cannot format the verifier key");
+		return e;
+	}
+	if (c->tokens[0] == '\0')
+		return KT_OK;
+	/* No token line is allowed (every write is then refused) so that a
+	 * log whose tokens were all revoked by a reload still starts; it is
+	 * warned about in announce. */
+	return kt_tokens_load(c->tokens, 1, &s->tokens, err, errlen);
+}
+
+static kt_err
+open_store(struct server *s, char *err, size_t errlen)
+{
+	if (mkdir(s->c->data, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", s->c->data, strerror(errno));
+		return KT_ERR_IO;
+	}
+	return kt_store_open(&s->store, s->c->data, kt_signer_name(s->signer),
+	    s->vkey, err, errlen);
+}
+
+static kt_err
+start_sequencer(struct server *s, char *err, size_t errlen)
+{
+	struct kt_seq_opts so = {
+		.max_batch = s->c->seq_max_batch,
+		.max_queue = s->c->seq_max_queue,
+	};
+	kt_err e = kt_seq_start(&s->seq, s->store, s->signer, &so);
+
+	if (e != KT_OK)
+		snprintf(err, errlen, "cannot start the sequencer: %s",
+		    kt_strerror(e));
+	return e;
+}
+
+/* Starts the witness client when witnesses are configured. */
+static kt_err
+start_witness_client(struct server *s, char *err, size_t errlen)
+{
+	const struct kt_config *c = s->c;
+	struct kt_wclient_source src = { wc_latest, wc_consistency,
+		s->store };
+	struct kt_wclient_opts wo = {
+		.interval_ms = c->witness_interval_ms,
+		.quorum = c->witness_quorum,
+	};
+	kt_err e;
+
+	if (c->nwitnesses == 0)
+		return KT_OK;
+	e = kt_wclient_start(&s->wc, c->witnesses, c->nwitnesses, &src, &wo);
+	if (e != KT_OK)
+		snprintf(err, errlen, "cannot start the witness client: %s",
+		    kt_strerror(e));
+	return e;
+}
+
+/* The metrics, the API over store, sequencer and witness client, and the
+ * HTTP server in front of it. */
+static kt_err
+start_http(struct server *s, char *err, size_t errlen)
+{
+	const struct kt_config *c = s->c;
+	struct kt_api_opts ao = {
+		.store = s->store,
+		.limits = &c->limits,
+		.tokens = s->tokens,
+		.allow_anonymous_writes = c->allow_anonymous_writes,
+		.metrics = s->metrics,
+		.wclient = s->wc,
+	};
+	struct kt_http_opts ho = {
+		.host = s->host,
+		.port = s->port,
+		.threads = c->threads,
+		.limits = &c->limits,
+		.metrics = s->metrics,
+	};
+	kt_err e;
+
+	kt_metrics_init(s->metrics);
+	if (s->tokens != NULL)
+		atomic_store(&s->metrics->tokens,
+		    (int)kt_tokens_count(s->tokens));
+	e = kt_api_new(&s->api, &ao);
+	if (e != KT_OK) {
+		snprintf(err, errlen, "out of memory");
+		return e;
+	}
+	kt_api_set_seq(s->api, s->seq);
+	ho.api = s->api;
+	return kt_http_start(&s->http, &ho, err, errlen);
+}
+
+/* The start-up line on out, and the start event with its warnings. */
+static kt_err
+announce(struct server *s, FILE *out, char *err, size_t errlen)
+{
+	const struct kt_config *c = s->c;
+	struct kt_store_read *r = NULL;
+	char listen[300];
+	uint64_t size;
+	kt_err e;
+
+	e = kt_store_read_begin(s->store, &r);
+	if (e != KT_OK) {
+		snprintf(err, errlen, "cannot read the store: %s",
+		    kt_strerror(e));
+		return e;
+	}
+	size = kt_store_read_size(r);
+	kt_store_read_end(r);
+	snprintf(listen, sizeof listen, strchr(s->host, ':') != NULL ?
+	    "[%s]:%u" : "%s:%u", s->host, (unsigned)kt_http_port(s->http));
+	fprintf(out, "kt-logd: origin=%s vkey=%s listen=%s size=%llu\n",
+	    kt_signer_name(s->signer), s->vkey, listen,
+	    (unsigned long long)size);
+	fflush(out);
+	KT_LOG(KT_LOG_INFO, "start",
+	    kt_log_str("origin", kt_signer_name(s->signer)),
+	    kt_log_str("vkey", s->vkey), kt_log_str("listen", listen),
+	    kt_log_uint("size", size), kt_log_bool("auth", s->tokens != NULL),
+	    kt_log_int("tokens", (int64_t)kt_tokens_count(s->tokens)));
+	if (s->tokens == NULL)
+		kt_log_write(KT_LOG_WARN, c->allow_anonymous_writes ?
+		    "anonymous_writes" : "writes_disabled", NULL, 0);
+	if (c->nwitnesses == 0 && c->witness_quorum > 1)
+		KT_LOG(KT_LOG_WARN, "witness_quorum_unused",
+		    kt_log_uint("witness_quorum", c->witness_quorum));
+	if (s->tokens != NULL && kt_tokens_count(s->tokens) == 0)
+		KT_LOG(KT_LOG_WARN, "no_tokens", kt_log_str("hint",
+		    "the tokens file holds no token: every write is refused "
+		    "(401) until one is added and kt-logd gets SIGHUP"));
+	return KT_OK;
+}
+
+/* Serves until SIGTERM or SIGINT, reloading the tokens on SIGHUP. */
+static void
+wait_for_signals(struct server *s)
+{
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(&s->sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload_tokens(s);
+	}
+	KT_LOG(KT_LOG_INFO, "stopping", kt_log_str("signal",
+	    sig == SIGINT ? "SIGINT" : "SIGTERM"));
+}
+
+/*
+ * Takes down whatever was started. Order matters: stop accepting; detach
+ * and stop the sequencer (it commits what is queued and wakes every parked
+ * write); let those writes be answered; only then stop HTTP and close the
+ * store.
+ */
+static void
+stop_all(struct server *s)
+{
+	kt_http_quiesce(s->http);
+	if (s->api != NULL)
+		s->seq = kt_api_detach_seq(s->api);
+	kt_seq_stop(s->seq);
+	kt_http_stop(s->http, 5000);
+	kt_wclient_stop(s->wc); /* its thread reads the store */
+	kt_api_free(s->api);
+	kt_store_close(s->store);
+	kt_tokens_free(s->tokens);
+	kt_signer_free(s->signer);
 }
 
 kt_err
 kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 {
-	struct kt_signer *signer = NULL;
-	struct kt_tokens *tokens = NULL;
-	struct kt_store *store = NULL;
-	struct kt_seq *seq = NULL;
-	struct kt_api *api = NULL;
-	struct kt_http *http = NULL;
-	struct kt_wclient *wc = NULL;
-	struct kt_store_read *r = NULL;
 	static struct kt_metrics metrics;
-	struct kt_verifier v;
-	char vkey[KT_KEY_TEXT_MAX], host[256];
-	uint16_t port;
-	uint64_t size = 0;
-	sigset_t sigs;
-	int sig = 0;
+	struct server s;
 	kt_err e;
 
+	memset(&s, 0, sizeof s);
+	s.c = c;
+	s.metrics = &metrics;
 	if (c->log_debug)
 		kt_log_set_level(KT_LOG_DEBUG);
-	/* Block the stop signals before any thread starts, so every thread
-	 * inherits the mask and only sigwait below sees them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP); /* its default would kill the log */
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	e = kt_config_split_listen(c->listen, host, sizeof host, &port);
-	if (e != KT_OK) {
-		snprintf(err, errlen, "listen address '%s' is not HOST:PORT",
-		    c->listen);
-		goto out;
-	}
-	e = kt_keyfile_load(c->key, &signer, err, errlen);
+	block_signals(&s.sigs);
+	e = load_settings(&s, err, errlen);
 	if (e != KT_OK)
 		goto out;
-	kt_signer_verifier(signer, &v);
-	e = kt_verifier_format(&v, vkey, sizeof vkey);
-	if (e != KT_OK) {
-		snprintf(err, errlen, "cannot format the verifier key");
-		goto out;
-	}
-	if (c->tokens[0] != '\0') {
-		/* No token line is allowed (every write is then refused)
-		 * so that a log whose tokens were all revoked by a reload
-		 * still starts; it is warned about below. */
-		e = kt_tokens_load(c->tokens, 1, &tokens, err, errlen);
-		if (e != KT_OK)
-			goto out;
-	}
-	if (mkdir(c->data, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", c->data, strerror(errno));
-		e = KT_ERR_IO;
-		goto out;
-	}
-	e = kt_store_open(&store, c->data, kt_signer_name(signer), vkey, err,
-	    errlen);
+	e = open_store(&s, err, errlen);
 	if (e != KT_OK)
 		goto out;
-	{
-		struct kt_seq_opts so = {
-			.max_batch = c->seq_max_batch,
-			.max_queue = c->seq_max_queue,
-		};
-		e = kt_seq_start(&seq, store, signer, &so);
-		if (e != KT_OK) {
-			snprintf(err, errlen, "cannot start the sequencer: %s",
-			    kt_strerror(e));
-			goto out;
-		}
-	}
-	if (c->nwitnesses > 0) {
-		struct kt_wclient_source src = { wc_latest, wc_consistency,
-			store };
-		struct kt_wclient_opts wo = {
-			.interval_ms = c->witness_interval_ms,
-			.quorum = c->witness_quorum,
-			.log = wc_log,
-		};
-		e = kt_wclient_start(&wc, c->witnesses, c->nwitnesses, &src,
-		    &wo);
-		if (e != KT_OK) {
-			snprintf(err, errlen, "cannot start the witness "
-			    "client: %s", kt_strerror(e));
-			goto out;
-		}
-	}
-	kt_metrics_init(&metrics);
-	if (tokens != NULL)
-		atomic_store(&metrics.tokens, (int)kt_tokens_count(tokens));
-	{
-		struct kt_api_opts ao = {
-			.store = store,
-			.limits = &c->limits,
-			.tokens = tokens,
-			.allow_anonymous_writes = c->allow_anonymous_writes,
-			.metrics = &metrics,
-			.wclient = wc,
-		};
-		e = kt_api_new(&api, &ao);
-		if (e != KT_OK) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
-	}
-	kt_api_set_seq(api, seq);
-	{
-		struct kt_http_opts ho = {
-			.host = host,
-			.port = port,
-			.threads = c->threads,
-			.limits = &c->limits,
-			.api = api,
-			.metrics = &metrics,
-		};
-		e = kt_http_start(&http, &ho, err, errlen);
-		if (e != KT_OK)
-			goto out;
-	}
-	e = kt_store_read_begin(store, &r);
-	if (e != KT_OK) {
-		snprintf(err, errlen, "cannot read the store: %s",
-		    kt_strerror(e));
+	e = start_sequencer(&s, err, errlen);
+	if (e != KT_OK)
 		goto out;
-	}
-	size = kt_store_read_size(r);
-	kt_store_read_end(r);
-	{
-		char listen[300];
-		if (strchr(host, ':') != NULL)
-			snprintf(listen, sizeof listen, "[%s]:%u", host,
-			    (unsigned)kt_http_port(http));
-		else
-			snprintf(listen, sizeof listen, "%s:%u", host,
-			    (unsigned)kt_http_port(http));
-		fprintf(out, "kt-logd: origin=%s vkey=%s listen=%s size=%llu\n",
-		    kt_signer_name(signer), vkey, listen,
-		    (unsigned long long)size);
-		fflush(out);
-		kt_log(KT_LOG_INFO, "start", "{s:s, s:s, s:s, s:I, s:b, s:i}",
-		    "origin", kt_signer_name(signer), "vkey", vkey, "listen",
-		    listen, "size", (json_int_t)size, "auth", tokens != NULL,
-		    "tokens", (int)kt_tokens_count(tokens));
-		if (tokens == NULL)
-			kt_log(KT_LOG_WARN, c->allow_anonymous_writes ?
-			    "anonymous_writes" : "writes_disabled", NULL);
-		if (c->nwitnesses == 0 && c->witness_quorum > 1)
-			kt_log(KT_LOG_WARN, "witness_quorum_unused", "{s:i}",
-			    "witness_quorum", (int)c->witness_quorum);
-		if (tokens != NULL && kt_tokens_count(tokens) == 0)
-			kt_log(KT_LOG_WARN, "no_tokens", "{s:s}", "hint",
-			    "the tokens file holds no token: every write is "
-			    "refused (401) until one is added and kt-logd gets "
-			    "SIGHUP");
-	}
-
-	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig != SIGHUP)
-			break;
-		reload_tokens(c, api, &metrics, &tokens);
-	}
-	kt_log(KT_LOG_INFO, "stopping", "{s:s}", "signal",
-	    sig == SIGINT ? "SIGINT" : "SIGTERM");
-	e = KT_OK;
+	e = start_witness_client(&s, err, errlen);
+	if (e != KT_OK)
+		goto out;
+	e = start_http(&s, err, errlen);
+	if (e != KT_OK)
+		goto out;
+	e = announce(&s, out, err, errlen);
+	if (e != KT_OK)
+		goto out;
+	wait_for_signals(&s);
 out:
-	/* Order matters: stop accepting; detach and stop the sequencer (it
-	 * commits what is queued and wakes every parked write); let those
-	 * writes be answered; only then stop HTTP and close the store. */
-	kt_http_quiesce(http);
-	if (api != NULL)
-		seq = kt_api_detach_seq(api);
-	kt_seq_stop(seq);
-	kt_http_stop(http, 5000);
-	kt_wclient_stop(wc); /* its thread reads the store */
-	kt_api_free(api);
-	kt_store_close(store);
-	kt_tokens_free(tokens);
-	kt_signer_free(signer);
+	stop_all(&s);
 	if (e == KT_OK)
-		kt_log(KT_LOG_INFO, "stopped", NULL);
+		kt_log_write(KT_LOG_INFO, "stopped", NULL, 0);
 	return e;
 }

@@ -10,9 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kt/merkle.h"
+
+/* SHA-256 hashes of the tokens in force: the tokens themselves are never
+ * stored. */
 struct kt_tokens {
 	size_t n;
-	uint8_t (*h)[crypto_hash_sha256_BYTES];
+	struct kt_hash *h;
 };
 
 void
@@ -47,53 +51,93 @@ is_lower_hex(const char *s, size_t n)
 	return 1;
 }
 
-kt_err
-kt_tokens_load(const char *path, int allow_empty, struct kt_tokens **out,
-    char *err, size_t errlen)
+/*
+ * Opens path for reading if it is a regular file that only its owner may
+ * write (whoever can write it can grant themselves write access).
+ */
+static kt_err
+open_private(const char *path, FILE **out, char *err, size_t errlen)
 {
-	struct kt_tokens *t = NULL;
 	struct stat st;
 	FILE *f = NULL;
-	int fd;
-	char line[256];
-	unsigned lineno = 0;
-	size_t cap = 0;
-	kt_err e = KT_OK;
+	int fd, saved;
 
 	*out = NULL;
 	/* O_NONBLOCK: a FIFO must not hang start-up; fstat refuses it. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0 && (f = fdopen(fd, "r")) == NULL) {
-		int saved = errno;
+		saved = errno;
 		close(fd);
 		errno = saved;
 	}
 	if (f == NULL) {
-		int saved = errno;
+		saved = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(saved));
 		return saved == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		e = KT_ERR_PERM;
-		goto out;
+		fclose(f);
+		return KT_ERR_PERM;
 	}
-	/* Whoever can write the file can grant themselves write access. */
 	if ((st.st_mode & 022) != 0) {
 		snprintf(err, errlen, "%s: writable by group or others (mode "
 		    "%04o); run chmod go-w %s", path,
 		    (unsigned)(st.st_mode & 07777), path);
-		e = KT_ERR_PERM;
-		goto out;
+		fclose(f);
+		return KT_ERR_PERM;
 	}
+	*out = f;
+	return KT_OK;
+}
+
+/* Adds the hash of a "sha256:<64 lowercase hex>" line (n bytes). */
+static kt_err
+add_line(struct kt_tokens *t, size_t *cap, const char *line, size_t n)
+{
+	size_t ncap;
+	void *nh;
+
+	if (n != KT_TOKEN_LINE_LEN || strncmp(line, "sha256:", 7) != 0 ||
+	    !is_lower_hex(line + 7, 64))
+		return KT_ERR_MALFORMED;
+	if (t->n == *cap) {
+		ncap = *cap ? *cap * 2 : 8;
+		nh = realloc(t->h, ncap * sizeof *t->h);
+		if (nh == NULL)
+			return KT_ERR_NOMEM;
+		t->h = nh;
+		*cap = ncap;
+	}
+	if (sodium_hex2bin(t->h[t->n].b, sizeof t->h[t->n].b, line + 7, 64,
+	    NULL, NULL, NULL) != 0)
+		return KT_ERR_MALFORMED;
+	t->n++;
+	return KT_OK;
+}
+
+kt_err
+kt_tokens_load(const char *path, int allow_empty, struct kt_tokens **out,
+    char *err, size_t errlen)
+{
+	struct kt_tokens *t = NULL;
+	FILE *f = NULL;
+	char line[256];
+	unsigned lineno = 0;
+	size_t cap = 0, n;
+	kt_err e;
+
+	*out = NULL;
+	e = open_private(path, &f, err, errlen);
+	if (e != KT_OK)
+		return e;
 	t = calloc(1, sizeof *t);
 	if (t == NULL) {
 		e = KT_ERR_NOMEM;
 		goto out;
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
-		size_t n = strlen(line);
-
+		n = strlen(line);
 		lineno++;
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
@@ -109,30 +153,13 @@ kt_tokens_load(const char *path, int allow_empty, struct kt_tokens **out,
 			line[--n] = '\0';
 		if (n == 0 || line[0] == '#')
 			continue;
-		if (n != KT_TOKEN_LINE_LEN || strncmp(line, "sha256:", 7) != 0 ||
-		    !is_lower_hex(line + 7, 64)) {
+		e = add_line(t, &cap, line, n);
+		if (e == KT_ERR_MALFORMED)
 			snprintf(err, errlen, "%s:%u: expected sha256:<64 "
 			    "lowercase hex> (the second line printed by "
 			    "kt-logd token)", path, lineno);
-			e = KT_ERR_MALFORMED;
+		if (e != KT_OK)
 			goto out;
-		}
-		if (t->n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			void *nh = realloc(t->h, ncap * sizeof *t->h);
-			if (nh == NULL) {
-				e = KT_ERR_NOMEM;
-				goto out;
-			}
-			t->h = nh;
-			cap = ncap;
-		}
-		if (sodium_hex2bin(t->h[t->n], crypto_hash_sha256_BYTES,
-		    line + 7, 64, NULL, NULL, NULL) != 0) {
-			e = KT_ERR_MALFORMED;
-			goto out;
-		}
-		t->n++;
 	}
 	if (t->n == 0 && !allow_empty) {
 		snprintf(err, errlen, "%s: holds no token line (sha256:<hex>); "
@@ -167,17 +194,18 @@ kt_tokens_count(const struct kt_tokens *t)
 int
 kt_tokens_check(const struct kt_tokens *t, const char *token, size_t len)
 {
-	uint8_t h[crypto_hash_sha256_BYTES];
+	struct kt_hash h;
 	int match = 0;
 
 	if (t == NULL || len == 0 || len > KT_TOKEN_MAX)
 		return 0;
 	/* Comparing hashes hides the token's length and content from timing;
-	 * every stored hash is compared so the time does not say which. */
-	crypto_hash_sha256(h, (const unsigned char *)token, len);
+	 * every stored hash is compared (in constant time) so the time does
+	 * not say which. */
+	crypto_hash_sha256(h.b, (const unsigned char *)token, len);
 	for (size_t i = 0; i < t->n; i++)
-		match |= sodium_memcmp(h, t->h[i], sizeof h) == 0;
-	sodium_memzero(h, sizeof h);
+		match |= kt_hash_eq(&h, &t->h[i]);
+	sodium_memzero(h.b, sizeof h.b);
 	return match;
 }
 

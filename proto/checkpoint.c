@@ -11,7 +11,7 @@
 
 #include "kt/b64.h"
 #include "kt/checkpoint.h"
-#include "note_internal.h"
+#include "text_internal.h"
 
 #define ROOT_B64_LEN 44 /* padded base64 of 32 bytes */
 
@@ -83,18 +83,18 @@ kt_checkpoint_parse(const char *text, size_t len, struct kt_checkpoint *out)
 		return KT_ERR_TOO_LARGE;
 	end = text + len;
 
-	if (!kt_next_line(&p, end, &line, &line_len) ||
+	if (!kt_text_next_line(&p, end, &line, &line_len) ||
 	    !kt_key_name_valid(line, line_len))
 		goto bad;
 	memcpy(out->origin, line, line_len);
 	out->origin[line_len] = '\0';
 
-	if (!kt_next_line(&p, end, &line, &line_len) ||
-	    !kt_parse_u64(line, line_len, &out->size))
+	if (!kt_text_next_line(&p, end, &line, &line_len) ||
+	    !kt_text_parse_u64(line, line_len, &out->size))
 		goto bad;
 
 	/* Exactly 44 characters, so 31 or 33 bytes can never slip through. */
-	if (!kt_next_line(&p, end, &line, &line_len) ||
+	if (!kt_text_next_line(&p, end, &line, &line_len) ||
 	    line_len != ROOT_B64_LEN ||
 	    kt_b64_decode(line, line_len, out->root.b, KT_HASH_LEN, &root_len)
 	    != KT_OK || root_len != KT_HASH_LEN)

@@ -17,7 +17,8 @@
 
 #include "kt/bytes.h"
 #include "kt/note.h"
-#include "note_internal.h"
+#include "key_internal.h"
+#include "text_internal.h"
 
 /* "cosignature/v1\ntime " + 20 digits + "\n" */
 #define COSIG_HDR_MAX 48
@@ -59,7 +60,7 @@ kt_cosig_sign(const struct kt_signer *s, const char *text, size_t text_len,
 
 	if (cap > 0)
 		buf[0] = '\0';
-	if (s == NULL || !kt_note_text_valid(text, text_len))
+	if (s == NULL || !kt_text_note_valid(text, text_len))
 		return KT_ERR_MALFORMED;
 	if (text_len > KT_NOTE_MAX)
 		return KT_ERR_TOO_LARGE;

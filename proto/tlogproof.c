@@ -16,7 +16,7 @@
 
 #include "kt/b64.h"
 #include "kt/tlogproof.h"
-#include "note_internal.h"
+#include "text_internal.h"
 
 static const char header[] = "c2sp.org/tlog-proof@v1\n";
 #define HEADER_LEN (sizeof(header) - 1)
@@ -111,7 +111,7 @@ kt_tlogproof_parse(const char *buf, size_t len, struct kt_tlogproof *out)
 		return KT_ERR_MALFORMED;
 	p += HEADER_LEN;
 
-	if (!kt_next_line(&p, end, &line, &line_len))
+	if (!kt_text_next_line(&p, end, &line, &line_len))
 		goto fail;
 	if (line_len >= 6 && memcmp(line, "extra ", 6) == 0) {
 		if (line_len - 6 > EXTRA_B64_MAX) {
@@ -127,15 +127,15 @@ kt_tlogproof_parse(const char *buf, size_t len, struct kt_tlogproof *out)
 		if (n == 0)
 			goto fail;
 		out->extra_len = n;
-		if (!kt_next_line(&p, end, &line, &line_len))
+		if (!kt_text_next_line(&p, end, &line, &line_len))
 			goto fail;
 	}
 	if (line_len < 6 || memcmp(line, "index ", 6) != 0 ||
-	    !kt_parse_u64(line + 6, line_len - 6, &out->index))
+	    !kt_text_parse_u64(line + 6, line_len - 6, &out->index))
 		goto fail;
 
 	for (;;) {
-		if (!kt_next_line(&p, end, &line, &line_len))
+		if (!kt_text_next_line(&p, end, &line, &line_len))
 			goto fail;
 		if (line_len == 0)
 			break;

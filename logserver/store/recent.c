@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt/merkle.h"
 #include "store/recent.h"
 
 #define NIL UINT32_MAX
@@ -21,6 +22,21 @@ bucket_of(const struct kt_recent *r, const uint8_t *key)
 	for (size_t i = 1; i < 5 && i < r->keylen; i++)
 		h = (h << 8) | key[i];
 	return (h * 2654435761u) & (r->nbucket - 1);
+}
+
+/* A whole hash (the label map's SHA-256 keys) is compared as a hash, with
+ * kt_hash_eq; a shorter key (the leaf map's first 8 bytes of a leaf hash)
+ * is only part of one, compared as bytes. */
+static int
+key_eq(const struct kt_recent *r, const uint8_t *a, const uint8_t *b)
+{
+	struct kt_hash x, y;
+
+	if (r->keylen != KT_HASH_LEN)
+		return memcmp(a, b, r->keylen) == 0;
+	memcpy(x.b, a, KT_HASH_LEN);
+	memcpy(y.b, b, KT_HASH_LEN);
+	return kt_hash_eq(&x, &y);
 }
 
 void
@@ -126,7 +142,7 @@ kt_recent_find(const struct kt_recent *r, const uint8_t *key,
 		return;
 	for (uint32_t i = r->bucket[bucket_of(r, key)]; i != NIL;
 	    i = r->pool[i].hnext) {
-		if (memcmp(r->pool[i].key, key, r->keylen) == 0 &&
+		if (key_eq(r, r->pool[i].key, key) &&
 		    fn(ctx, &r->pool[i]) != 0)
 			return;
 	}

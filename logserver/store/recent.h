@@ -2,7 +2,7 @@
  * recent.h: an in-memory multimap for the store's index records that are
  * not yet in LMDB: key (a hash, or the first bytes of one) -> (version,
  * leaf index). No I/O, no locking: the store decides who may read while
- * the writer changes it (store.c).
+ * the writer changes it (store_index.c).
  *
  * Records are grouped in 256 slices by their key's first byte. Within a
  * slice they are kept in the order they were added, which the store makes

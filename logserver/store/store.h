@@ -1,7 +1,7 @@
 /*
- * store.h: kt-logd's LMDB storage. Only its implementation (store.c,
- * store_index.c, store_impl.h) includes lmdb.h. One LMDB environment in
- * the data folder holds:
+ * store.h: kt-logd's LMDB storage. Only its implementation (the store_*.c
+ * files and store_impl.h, which lists them) includes lmdb.h. One LMDB
+ * environment in the data folder holds:
  *   - entries by leaf index (the encoded kt entries),
  *   - hash tiles (tlog-tiles, height 8; kept so that any node needed by an
  *     inclusion or consistency proof, for any older size, is a read of a
@@ -11,7 +11,7 @@
  *   - signed checkpoints by tree size, and the latest,
  *   - metadata: format version, origin, log verifier key, index watermarks.
  * The index records of the newest entries wait in memory and reach LMDB a
- * key-space slice at a time (store.c explains why); lookups see both.
+ * key-space slice at a time (store_index.c explains why); lookups see both.
  *
  * Readers use read-only transactions (MDB_NOTLS) and never wait for the
  * writer's I/O (only, for microseconds, for its in-memory index updates).
@@ -33,7 +33,8 @@ struct kt_store_read;
 /*
  * Opens (creating if empty) the store in folder dir for the log `origin`
  * whose verifier key string is `vkey`. A folder holding other files that is
- * not a kt data folder, or a kt folder of another origin or key, is refused
+ * not a kt data folder, or a kt folder of another origin, key or store
+ * format (an older one is not upgraded: start a new folder), is refused
  * (KT_ERR_CONFLICT) with a message in err. The map grows on MDB_MAP_FULL.
  * On error *out is NULL. Additive: KT_ERR_BUSY if another kt_store (this
  * or another process) has the folder open: one writer per folder.

@@ -1,22 +1,39 @@
 /*
- * store_impl.h: what the two halves of kt-logd's store share, private to
- * them: store.c (the LMDB environment, tiles, snapshots, commits) and
- * store_index.c (the label and leaf-hash indexes, whose newest records
- * wait in memory). The only files that include lmdb.h.
+ * store_impl.h: what the files of kt-logd's store share, private to them.
+ * They are the only files that include lmdb.h. One file per concern:
+ *
+ *   store.c         open and close: the folder, the environment, the
+ *                   metadata checks (format, origin, key)
+ *   store_commit.c  the one write transaction: begin, append, root,
+ *                   checkpoint, commit (then sync, then show) or abort
+ *   store_index.c   the label and leaf-hash indexes: lookups, the writer's
+ *                   new records, sweeps into LMDB, publishing to readers
+ *   store_read.c    read snapshots: checkpoint, entries, proofs, roots
+ *   store_tile.c    hash tiles: node reads for readers and the writer,
+ *                   tile and entry-bundle reads, the writer's right edge
+ *   store_env.c     what readers and the writer share on the environment:
+ *                   the gate for growing the map, sync and the durable size
+ *   recent.c, bloom.c  in-memory structures (no LMDB, call no store file)
+ *
+ * Who may call whom: a file calls only files listed below it, never one
+ * above, so no two files call each other (store.c may call every other
+ * file; store_env.c calls none). The blocks of private prototypes below
+ * follow the same order; store.c and store_commit.c have none (they only
+ * implement store.h and store_write.h). The static inline helpers here are
+ * for every file.
  */
 #ifndef KT_LOGSERVER_STORE_IMPL_H
 #define KT_LOGSERVER_STORE_IMPL_H
 
 #include <lmdb.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "kt/entry.h"
+#include "kt/fmt.h"
 #include "kt/merkle.h"
 #include "store/bloom.h"
 #include "store/recent.h"
@@ -114,7 +131,7 @@ struct kt_store {
 	uint64_t floor[SLICES];      /* memory holds every record >= floor */
 
 	/* Readers see checkpoints up to this size: the commits that are
-	 * durable (store_sync). */
+	 * durable (kt_env_sync). */
 	_Atomic uint64_t durable;
 
 	/* The right-edge hashes of the newest tree size any proof asked for,
@@ -142,19 +159,7 @@ struct kt_store_read {
 	struct kt_edge_cache edge;
 };
 
-/* ---- small helpers for both halves ------------------------------------- */
-
-static inline void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+/* ---- small helpers for every file ---------------------------------------- */
 
 static inline int
 meta_put(MDB_txn *txn, MDB_dbi dbi, const char *k, const void *v, size_t len)
@@ -181,33 +186,102 @@ val_is(const MDB_val *v, const char *s)
 	return v->mv_size == n && memcmp(v->mv_data, s, n) == 0;
 }
 
-/* ---- store.c ------------------------------------------------------------- */
+/* Hash equality (kt_hash_eq) for hashes held as bytes: the label hash at
+ * the start of a label-index key, a label hash. Copied first, as LMDB's
+ * bytes have no alignment or type. */
+static inline int
+hash_bytes_eq(const uint8_t *a, const uint8_t *b)
+{
+	struct kt_hash x, y;
 
-/* kt_node_fn over a read snapshot (ctx: struct kt_store_read *). */
-kt_err kt_st_read_node(void *ctx, unsigned level, uint64_t i,
-    struct kt_hash *out);
-/* Records an LMDB failure on the write transaction and maps it. */
-kt_err kt_st_wfail(struct kt_store_txn *w, int rc, const char *what);
+	memcpy(x.b, a, KT_HASH_LEN);
+	memcpy(y.b, b, KT_HASH_LEN);
+	return kt_hash_eq(&x, &y);
+}
 
-/* ---- store_index.c ------------------------------------------------------- */
+/* Records an LMDB failure on the write transaction (its message in werr)
+ * and maps it: KT_ERR_BUSY for a full map, else KT_ERR_IO. */
+static inline kt_err
+wfail(struct kt_store_txn *w, int rc, const char *what)
+{
+	w->failed = 1;
+	kt_msg(w->s->werr, sizeof(w->s->werr), "%s: %s", what,
+	    mdb_strerror(rc));
+	if (rc == MDB_MAP_FULL) {
+		w->full = 1;
+		return KT_ERR_BUSY;
+	}
+	return KT_ERR_IO;
+}
+
+/* ---- store_index.c (calls store_read.c, store_tile.c) -------------------- */
 
 /* Empty indexes in memory (no I/O); kt_idx_free frees them. */
 void kt_idx_init(struct kt_store *s);
 void kt_idx_free(struct kt_store *s);
-/* Inside init_dbs' transaction: formats 1 and 2 to 3. An LMDB code. */
-int kt_idx_upgrade(struct kt_store *s, MDB_txn *txn);
 /* At open: the waiting records and the label filter, from the database. */
-kt_err kt_idx_load(struct kt_store *s, char *err, size_t errlen);
+KT_MUST_CHECK kt_err kt_idx_load(struct kt_store *s, char *err, size_t errlen);
 /* kt_store_write_append's two index steps: refuse a version that exists
  * (KT_ERR_CONFLICT, nothing changed), then record the appended entry. */
-kt_err kt_idx_check_version(struct kt_store_txn *w,
+KT_MUST_CHECK kt_err kt_idx_check_version(struct kt_store_txn *w,
     const struct kt_entry *e);
-kt_err kt_idx_add(struct kt_store_txn *w, uint64_t version,
+KT_MUST_CHECK kt_err kt_idx_add(struct kt_store_txn *w, uint64_t version,
     const struct kt_hash *leaf, uint64_t index);
 /* At commit: sweeps (in the transaction), then, just before LMDB's
- * commit, publishes the records to readers; unpublish after a failure. */
-kt_err kt_idx_sweep(struct kt_store_txn *w);
-kt_err kt_idx_publish(struct kt_store_txn *w);
+ * commit, publishes the records to readers; unpublish after a failure
+ * (it also discards). At abort before publishing: discard, which drops
+ * the transaction's records (readers never saw them). */
+KT_MUST_CHECK kt_err kt_idx_sweep(struct kt_store_txn *w);
+KT_MUST_CHECK kt_err kt_idx_publish(struct kt_store_txn *w);
 void kt_idx_unpublish(struct kt_store_txn *w);
+void kt_idx_discard(struct kt_store_txn *w);
+
+/* ---- store_read.c (calls store_tile.c, store_env.c) ---------------------- */
+
+/* No private functions: store_index.c calls store.h's kt_store_read_entry. */
+
+/* ---- store_tile.c (calls no store file) ---------------------------------- */
+
+/* The stored tile n of tile level `level` (TILE_BYTES, borrowed from txn).
+ * KT_ERR_NOT_FOUND, KT_ERR_IO, KT_ERR_INTERNAL for a bad size. */
+KT_MUST_CHECK kt_err kt_tiles_get(MDB_txn *txn, MDB_dbi dbi, unsigned level,
+    uint64_t n, const uint8_t **p);
+/* kt_node_fn over a read snapshot (ctx: struct kt_store_read *): one tile
+ * read, cached per tile level, no hashing. */
+KT_MUST_CHECK kt_err kt_tiles_read_node(void *ctx, unsigned level,
+    uint64_t i, struct kt_hash *out);
+/* kt_node_fn for the writer (ctx: struct kt_store_txn *): the rightmost
+ * tile of each level from memory, full tiles from the transaction. */
+KT_MUST_CHECK kt_err kt_tiles_write_node(void *ctx, unsigned level,
+    uint64_t i, struct kt_hash *out);
+/* Loads the writer's state (size, rightmost tile of every level) from the
+ * committed database in txn. */
+KT_MUST_CHECK kt_err kt_tiles_load(struct kt_store *s, MDB_txn *txn);
+/* Appends a leaf hash to the writer's tiles (full tiles are written). */
+KT_MUST_CHECK kt_err kt_tiles_push(struct kt_store_txn *w,
+    const struct kt_hash *leaf);
+/* At commit: writes the partial tiles the transaction changed; once LMDB
+ * committed, kt_tiles_committed marks them clean. */
+KT_MUST_CHECK kt_err kt_tiles_flush(struct kt_store_txn *w);
+void kt_tiles_committed(struct kt_store *s);
+
+/* ---- store_env.c (calls no store file) ----------------------------------- */
+
+/*
+ * Begins a transaction (flags 0 or MDB_RDONLY) inside the resize gate,
+ * adopting a map size another process set (MDB_MAP_RESIZED) on the way.
+ * On success the caller is inside the gate until kt_env_leave, after its
+ * transaction ended; on failure it is not. Returns an LMDB code.
+ */
+KT_MUST_CHECK int kt_env_begin(struct kt_store *s, unsigned flags,
+    MDB_txn **txn);
+void kt_env_leave(struct kt_store *s);
+/* Sets the map size (0: adopt the size another process set) once no
+ * transaction is open in this process. Only the writer calls it, with no
+ * write transaction open. An LMDB code. */
+int kt_env_resize(struct kt_store *s, size_t size);
+/* Makes every commit so far durable (fdatasync of LMDB's data file), then
+ * lets readers see checkpoints up to size (UINT64_MAX: the last one). */
+KT_MUST_CHECK kt_err kt_env_sync(struct kt_store *s, uint64_t size);
 
 #endif /* KT_LOGSERVER_STORE_IMPL_H */

@@ -56,70 +56,7 @@ label_key(uint8_t key[LABEL_KEY_LEN], const uint8_t lh[KT_HASH_LEN],
 	kt_put_be64(key + KT_HASH_LEN, version);
 }
 
-/* ---- open: upgrade, load ------------------------------------------------ */
-
-/*
- * Format 1 and 2 to 3, inside the open transaction: the label index is
- * re-keyed by SHA-256(label) from the entries, format 2's "leafrecent"
- * records move into leafhash, and every slice's watermark is the size
- * (all records are in LMDB). Returns an LMDB code.
- */
-int
-kt_idx_upgrade(struct kt_store *s, MDB_txn *txn)
-{
-	MDB_cursor *c = NULL;
-	MDB_dbi recent;
-	MDB_val key, val;
-	struct kt_entry e;
-	uint8_t lh[KT_HASH_LEN], lk[LABEL_KEY_LEN], sw[SWEPT_BYTES];
-	uint64_t size = 0;
-	int rc;
-
-	if ((rc = mdb_drop(txn, s->labels, 0)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		MDB_val k2 = { LABEL_KEY_LEN, lk }, v2 = { 8, key.mv_data };
-
-		if (key.mv_size != 8 ||
-		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		label_hash(e.label, e.label_len, lh);
-		label_key(lk, lh, e.version);
-		rc = mdb_put(txn, s->labels, &k2, &v2, MDB_NOOVERWRITE);
-		if (rc != 0)
-			break;
-		size++;
-	}
-	mdb_cursor_close(c);
-	c = NULL;
-	if (rc != MDB_NOTFOUND)
-		return rc;
-	rc = mdb_dbi_open(txn, "leafrecent", MDB_DUPSORT | MDB_DUPFIXED,
-	    &recent);
-	if (rc == 0) {
-		if ((rc = mdb_cursor_open(txn, recent, &c)) != 0)
-			return rc;
-		for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-			rc = mdb_put(txn, s->leafhash, &key, &val, 0);
-			if (rc != 0)
-				break;
-		}
-		mdb_cursor_close(c);
-		if (rc != MDB_NOTFOUND)
-			return rc;
-		rc = mdb_drop(txn, recent, 1);
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	for (unsigned i = 0; i < SLICES; i++)
-		kt_put_be64(sw + 8 * i, size);
-	return meta_put(txn, s->meta, "swept", sw, sizeof(sw));
-}
+/* ---- open: load --------------------------------------------------------- */
 
 /* A read-write lock that prefers the writer, so that a stream of readers
  * cannot hold the writer's (short, in-memory) updates off. */
@@ -225,7 +162,7 @@ mem_load(struct kt_store *s, char *err, size_t errlen)
 	ke = rc == 0 ? KT_OK : KT_ERR_IO;
 out:
 	if (ke != KT_OK)
-		seterr(err, errlen, "loading recent index records: %s",
+		kt_msg(err, errlen, "loading recent index records: %s",
 		    rc != 0 ? mdb_strerror(rc) : kt_strerror(ke));
 	if (c != NULL)
 		mdb_cursor_close(c);
@@ -255,7 +192,7 @@ bloom_load(struct kt_store *s, char *err, size_t errlen)
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		if (have && memcmp(prev, key.mv_data, KT_HASH_LEN) == 0)
+		if (have && hash_bytes_eq(prev, key.mv_data))
 			continue;
 		memcpy(prev, key.mv_data, KT_HASH_LEN);
 		have = 1;
@@ -266,7 +203,7 @@ bloom_load(struct kt_store *s, char *err, size_t errlen)
 	if (e == KT_OK && rc != MDB_NOTFOUND)
 		e = KT_ERR_IO;
 	if (e != KT_OK)
-		seterr(err, errlen, "loading the label filter: %s",
+		kt_msg(err, errlen, "loading the label filter: %s",
 		    rc != 0 && rc != MDB_NOTFOUND ? mdb_strerror(rc) :
 		    kt_strerror(e));
 	if (c != NULL)
@@ -299,10 +236,10 @@ latest_version(MDB_cursor *c, const uint8_t lh[KT_HASH_LEN], uint64_t limit,
 	else if (rc == 0)
 		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
 	/* Versions of entries at or past limit (a snapshot that sees a
-	 * commit not yet durable, see store_sync) do not count. */
+	 * commit not yet durable, see kt_env_sync) do not count. */
 	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
 		if (key.mv_size != LABEL_KEY_LEN ||
-		    memcmp(key.mv_data, lh, KT_HASH_LEN) != 0)
+		    !hash_bytes_eq(key.mv_data, lh))
 			return 0;
 		if (val.mv_size != 8)
 			return MDB_CORRUPTED;
@@ -363,12 +300,12 @@ leaf_try(struct leafpick *p, uint64_t idx)
 
 	if (idx >= p->r->size)
 		return 0;
-	e = kt_st_read_node(p->r, 0, idx, &h);
+	e = kt_tiles_read_node(p->r, 0, idx, &h);
 	if (e != KT_OK) {
 		p->e = e;
 		return 1;
 	}
-	if (memcmp(h.b, p->want->b, KT_HASH_LEN) != 0)
+	if (!kt_hash_eq(&h, p->want))
 		return 0;
 	p->index = idx;
 	p->e = KT_OK;
@@ -628,7 +565,7 @@ kt_store_write_latest(struct kt_store_txn *w, const char *label, size_t len,
 	rc = wlatest(w, w->last_lh, version, index);
 	if (rc != 0) {
 		w->last_valid = 0;
-		return kt_st_wfail(w, rc, "label lookup");
+		return wfail(w, rc, "label lookup");
 	}
 	/* kt_store_write_append of this label usually follows: keep it. */
 	w->last_version = *version;
@@ -698,7 +635,7 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		    collect_fn, &c);
 	if (c.nomem) {
 		w->failed = 1;
-		snprintf(s->werr, sizeof(s->werr), "out of memory");
+		kt_msg(s->werr, sizeof(s->werr), "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	*moved = c.n;
@@ -707,7 +644,7 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 	qsort(s->sw, c.n, sizeof(*s->sw), sweeprec_cmp);
 	rc = mdb_cursor_open(w->txn, label ? s->labels : s->leafhash, &cur);
 	if (rc != 0)
-		return kt_st_wfail(w, rc, "mdb_cursor_open(sweep)");
+		return wfail(w, rc, "mdb_cursor_open(sweep)");
 	for (size_t i = 0; i < c.n; i++) {
 		key.mv_size = label ? LABEL_KEY_LEN : LEAF_KEY_LEN;
 		key.mv_data = s->sw[i].k;
@@ -716,17 +653,17 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		rc = mdb_cursor_put(cur, &key, &val, 0);
 		if (rc != 0) {
 			mdb_cursor_close(cur);
-			return kt_st_wfail(w, rc, label ? "mdb_put(label)" :
+			return wfail(w, rc, label ? "mdb_put(label)" :
 			    "mdb_put(leafhash)");
 		}
 		/* Every label in the database is in the filter (a commit
 		 * that then fails leaves a harmless extra "maybe"). */
-		if (label && (i == 0 || memcmp(s->sw[i].k, s->sw[i - 1].k,
-		    KT_HASH_LEN) != 0) && !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
+		if (label && (i == 0 || !hash_bytes_eq(s->sw[i].k,
+		    s->sw[i - 1].k)) && !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
 		    kt_bloom_add(&s->bloom, s->sw[i].k) != KT_OK) {
 			mdb_cursor_close(cur);
 			w->failed = 1;
-			snprintf(s->werr, sizeof(s->werr), "out of memory");
+			kt_msg(s->werr, sizeof(s->werr), "out of memory");
 			return KT_ERR_NOMEM;
 		}
 	}
@@ -775,7 +712,7 @@ kt_idx_sweep(struct kt_store_txn *w)
 		kt_put_be64(buf + 8 * i, w->wm[i]);
 	rc = mdb_put(w->txn, s->meta, &key, &val, 0);
 	if (rc != 0)
-		return kt_st_wfail(w, rc, "mdb_put(swept)");
+		return wfail(w, rc, "mdb_put(swept)");
 	return KT_OK;
 }
 
@@ -835,8 +772,14 @@ kt_idx_unpublish(struct kt_store_txn *w)
 	kt_recent_drop_from(&s->mlab, w->size0);
 	kt_recent_drop_from(&s->mleaf, w->size0);
 	pthread_rwlock_unlock(&s->mlock);
-	kt_recent_drop_from(&s->tlab, 0);
-	kt_recent_drop_from(&s->tleaf, 0);
+	kt_idx_discard(w);
+}
+
+void
+kt_idx_discard(struct kt_store_txn *w)
+{
+	kt_recent_drop_from(&w->s->tlab, 0);
+	kt_recent_drop_from(&w->s->tleaf, 0);
 }
 
 void
@@ -886,7 +829,7 @@ kt_idx_check_version(struct kt_store_txn *w, const struct kt_entry *e)
 		    &w->last_index);
 		if (rc != 0) {
 			w->last_valid = 0;
-			return kt_st_wfail(w, rc, "label lookup");
+			return wfail(w, rc, "label lookup");
 		}
 		w->last_valid = 1;
 	}
@@ -901,7 +844,7 @@ kt_idx_add(struct kt_store_txn *w, uint64_t version,
 	if (kt_recent_add(&w->s->tlab, w->last_lh, version, index) != KT_OK ||
 	    kt_recent_add(&w->s->tleaf, leaf->b, 0, index) != KT_OK) {
 		w->failed = 1;
-		snprintf(w->s->werr, sizeof(w->s->werr), "out of memory");
+		kt_msg(w->s->werr, sizeof(w->s->werr), "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	w->last_version = version;

@@ -2,14 +2,14 @@
  * witness_client.c: submits kt-logd's newest checkpoint to witnesses
  * (C2SP tlog-witness, client side) and keeps the newest cosigned one.
  *
- * One thread drives one libcurl multi handle. Each witness has one easy
- * handle and at most one request in flight, so a slow witness ties up only
- * its own handle. All network state is touched by the thread alone; the
- * mutex guards only what readers copy out (the served note, the counters).
+ * One thread runs the rounds: it polls the log, sends each witness the
+ * request the protocol wants (protocol.c makes the bytes, transport.c
+ * carries them), reads the answers and keeps the verified cosignatures. All network state is touched by the thread
+ * alone; the mutex guards only what readers copy out (the served note, the
+ * counters).
  */
 #include "witness_client/witness_client.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -19,15 +19,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "kt/checkpoint.h"
+#include "log.h"
+#include "witness_client/protocol.h"
+#include "witness_client/transport.h"
 
-#define RESP_MAX 16384          /* bytes of a witness's answer we read */
-#define INTERVAL_MAX_MS (24u * 3600u * 1000u)
-#define POLL_MAX_MS 1000        /* upper bound of one curl_multi_poll wait */
-#define B64_HASH_LEN 44         /* base64 of 32 bytes, padded */
-#define SIZE_TYPE "text/x.tlog.size"
+#define POLL_MAX_MS 1000        /* upper bound of one transport wait */
 
 /* ---- types -------------------------------------------------------------- */
 
@@ -62,21 +59,15 @@ enum why {
 
 struct witness {
 	struct kt_wclient *w;
-	size_t idx;
+	size_t idx;                 /* also its transport slot */
 	struct kt_wclient_cfg cfg;
 	char post_url[KT_WCLIENT_URL_MAX + 32];
-	char *labels;               /* escaped Prometheus labels */
-	CURL *easy;
-	struct curl_slist *hdrs;
 
 	/* thread only */
 	int busy;
 	struct cp *cp;              /* the checkpoint in flight */
 	int retried;                /* a 409 retry was made for cp */
-	char *body;
-	char resp[RESP_MAX];
-	size_t resp_len;
-	int resp_over;
+	char *body;                 /* the request in flight */
 	uint64_t size;              /* the witness's tree size, as we know it */
 	uint64_t done_gen;          /* gen of the last checkpoint it cosigned */
 	uint64_t done_ms;           /* when it did */
@@ -100,15 +91,12 @@ struct kt_wclient {
 	unsigned timeout_ms;
 	unsigned quorum;
 	unsigned refresh_ms;
-	kt_wclient_log_fn log;
-	void *log_ctx;
 
 	size_t n;
 	struct witness *ws;
-	CURLM *multi;
+	struct kt_wtransport *tr;
 	pthread_t thread;
 	int thread_started;
-	int curl_inited;
 	atomic_int stop;
 	atomic_int notified;
 
@@ -151,25 +139,6 @@ now_ms(void)
 }
 
 static void
-say(struct kt_wclient *w, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(struct kt_wclient *w, int level, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (w->log != NULL)
-		w->log(w->log_ctx, level, msg);
-	else
-		fprintf(stderr, "kt-logd: witness: %s\n", msg);
-}
-
-static void
 cp_unref(struct cp *c)
 {
 	size_t i;
@@ -187,113 +156,6 @@ cp_ref(struct cp *c)
 {
 	c->refs++;
 	return c;
-}
-
-/* Parses "<decimal>\n" exactly: no sign, no leading zeros, no overflow. */
-static int
-parse_size_body(const char *p, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len < 2 || len > 21 || p[len - 1] != '\n')
-		return -1;
-	if (p[0] == '0' && len != 2)
-		return -1;
-	for (i = 0; i + 1 < len; i++) {
-		unsigned d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		d = (unsigned)(p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* ---- parsing arguments -------------------------------------------------- */
-
-static kt_err
-parse_url(const char *p, size_t len, char *out)
-{
-	size_t i, skip;
-
-	if (len >= 7 && memcmp(p, "http://", 7) == 0)
-		skip = 7;
-	else if (len >= 8 && memcmp(p, "https://", 8) == 0)
-		skip = 8;
-	else
-		return KT_ERR_MALFORMED;
-	while (len > skip && p[len - 1] == '/')
-		len--;
-	if (len == skip)
-		return KT_ERR_MALFORMED;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] == 0x7f)
-			return KT_ERR_MALFORMED;
-	if (len >= KT_WCLIENT_URL_MAX)
-		return KT_ERR_TOO_LARGE;
-	memcpy(out, p, len);
-	out[len] = '\0';
-	return KT_OK;
-}
-
-kt_err
-kt_wclient_parse_spec(const char *spec, size_t len, struct kt_wclient_cfg *out)
-{
-	struct kt_verifier v;
-	kt_err rc;
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	/* The key's base64 may hold '=' padding and a URL may hold '=':
-	 * split at the first '=' that leaves a valid key on its right. */
-	for (i = 0; i < len; i++) {
-		if (spec[i] != '=')
-			continue;
-		if (kt_verifier_parse(spec + i + 1, len - i - 1, &v) != KT_OK)
-			continue;
-		if (v.type != KT_KEY_COSIG)
-			return KT_ERR_MALFORMED;
-		rc = parse_url(spec, i, out->url);
-		if (rc != KT_OK)
-			return rc;
-		out->key = v;
-		return KT_OK;
-	}
-	return KT_ERR_MALFORMED;
-}
-
-kt_err
-kt_wclient_parse_interval(const char *text, size_t len, unsigned *ms)
-{
-	uint64_t v = 0, mul;
-	size_t i = 0;
-
-	while (i < len && text[i] >= '0' && text[i] <= '9') {
-		if (i >= 9)
-			return KT_ERR_RANGE;
-		v = v * 10 + (uint64_t)(text[i] - '0');
-		i++;
-	}
-	if (i == 0)
-		return KT_ERR_MALFORMED;
-	if (len - i == 0 || (len - i == 1 && text[i] == 's'))
-		mul = 1000;
-	else if (len - i == 2 && memcmp(text + i, "ms", 2) == 0)
-		mul = 1;
-	else if (len - i == 1 && text[i] == 'm')
-		mul = 60000;
-	else
-		return KT_ERR_MALFORMED;
-	v *= mul;
-	if (v < 1 || v > INTERVAL_MAX_MS)
-		return KT_ERR_RANGE;
-	*ms = (unsigned)v;
-	return KT_OK;
 }
 
 /* ---- publishing --------------------------------------------------------- */
@@ -379,12 +241,15 @@ poll_source(struct kt_wclient *w)
 		return;
 	if (kt_note_parse(w->scratch, len, &note) != KT_OK ||
 	    kt_checkpoint_parse(note.text, note.text_len, &ck) != KT_OK) {
-		say(w, 0, "the log's latest checkpoint does not parse");
+		KT_LOG(KT_LOG_ERROR, "witness", kt_log_str("msg",
+		    "the log's latest checkpoint does not parse"));
 		return;
 	}
 	if (w->cur != NULL && ck.size < w->cur->size) {
-		say(w, 0, "the log's checkpoint went back from size %" PRIu64
-		    " to %" PRIu64 "; not submitted", w->cur->size, ck.size);
+		KT_LOG(KT_LOG_ERROR, "witness", kt_log_str("msg",
+		    "the log's checkpoint went back; not submitted"),
+		    kt_log_uint("from_size", w->cur->size),
+		    kt_log_uint("to_size", ck.size));
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -412,19 +277,21 @@ poll_source(struct kt_wclient *w)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static size_t
-on_data(char *p, size_t size, size_t nmemb, void *arg)
+static const char *
+why_name(enum why why)
 {
-	struct witness *ws = arg;
-	size_t n = size * nmemb;
-
-	if (n > RESP_MAX - ws->resp_len) {
-		ws->resp_over = 1;
-		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+	switch (why) {
+	case WHY_START: return "start";
+	case WHY_OK: return "ok";
+	case WHY_NETWORK: return "network";
+	case WHY_HTTP: return "http";
+	case WHY_SIZE: return "size";
+	case WHY_CONFLICT: return "conflict";
+	case WHY_INVALID: return "invalid";
+	case WHY_AHEAD: return "ahead";
+	case WHY_LOCAL: return "local";
 	}
-	memcpy(ws->resp + ws->resp_len, p, n);
-	ws->resp_len += n;
-	return n;
+	return "unknown";
 }
 
 /* Records the end of a submission for the metrics, logs state changes. */
@@ -456,8 +323,12 @@ finish(struct witness *ws, enum why why, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		say(w, why == WHY_OK ? 2 : why == WHY_CONFLICT ? 0 : 1,
-		    "%s (%s): %s", ws->cfg.key.name, ws->cfg.url, msg);
+		KT_LOG(why == WHY_OK ? KT_LOG_INFO : why == WHY_CONFLICT ?
+		    KT_LOG_ERROR : KT_LOG_WARN, "witness",
+		    kt_log_str("witness", ws->cfg.key.name),
+		    kt_log_str("url", ws->cfg.url),
+		    kt_log_str("state", why_name(why)),
+		    kt_log_str("msg", msg));
 	}
 	ws->why = why;
 	free(ws->body);
@@ -474,9 +345,7 @@ submit(struct witness *ws)
 	struct kt_wclient *w = ws->w;
 	struct cp *c = ws->cp;
 	struct kt_proof proof;
-	size_t i, off, cap;
-	char *body;
-	int n;
+	size_t len;
 
 	/* A witness last seen ahead of the log: ask again with old 0 (the
 	 * 409 answer gives its size), in case it was reset or restored. */
@@ -494,35 +363,15 @@ submit(struct witness *ws)
 		finish(ws, WHY_LOCAL, "consistency proof too long");
 		return;
 	}
-	/* C2SP tlog-witness: "old N", proof lines, empty line, checkpoint. */
-	cap = 32 + proof.n * (B64_HASH_LEN + 1) + 1 + c->note_len;
-	body = malloc(cap);
-	if (body == NULL) {
+	free(ws->body);
+	ws->body = kt_wproto_request(c->note, c->note_len, ws->size, &proof,
+	    &len);
+	if (ws->body == NULL) {
 		finish(ws, WHY_LOCAL, "out of memory");
 		return;
 	}
-	n = snprintf(body, cap, "old %" PRIu64 "\n", ws->size);
-	off = (size_t)n;
-	for (i = 0; i < proof.n; i++) {
-		sodium_bin2base64(body + off, B64_HASH_LEN + 1, proof.h[i].b,
-		    KT_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
-		off += B64_HASH_LEN;
-		body[off++] = '\n';
-	}
-	body[off++] = '\n';
-	memcpy(body + off, c->note, c->note_len);
-	off += c->note_len;
-	free(ws->body);
-	ws->body = body;
-	ws->resp_len = 0;
-	ws->resp_over = 0;
-	curl_easy_setopt(ws->easy, CURLOPT_POSTFIELDS, ws->body);
-	curl_easy_setopt(ws->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)off);
-	if (curl_multi_add_handle(w->multi, ws->easy) != CURLM_OK) {
-		finish(ws, WHY_LOCAL, "curl_multi_add_handle failed");
-		return;
-	}
+	if (kt_wtransport_send(w->tr, ws->idx, ws->body, len) != KT_OK)
+		finish(ws, WHY_LOCAL, "the request could not be started");
 }
 
 static void
@@ -536,65 +385,15 @@ start(struct witness *ws, struct cp *c, uint64_t now)
 	submit(ws);
 }
 
-/* A 200: the body must be cosignature lines by this witness's key over
- * exactly our checkpoint. Returns the verified line (malloc'd) or NULL. */
-static char *
-verify_cosig(struct witness *ws, struct cp *c)
-{
-	struct kt_note *note = NULL;
-	const struct kt_note_sig *sg;
-	char *buf = NULL, *line = NULL;
-	size_t i, len = c->note_len + ws->resp_len;
-	uint8_t ok = 0;
-	int n;
-
-	if (len > KT_NOTE_MAX)
-		goto out;
-	buf = malloc(len);
-	note = malloc(sizeof(*note));
-	if (buf == NULL || note == NULL)
-		goto out;
-	memcpy(buf, c->note, c->note_len);
-	memcpy(buf + c->note_len, ws->resp, ws->resp_len);
-	/* The answer appended to our note must give a valid note in which
-	 * the witness's key signed validly (kt_note_verify checks type 0x04
-	 * keys as tlog-cosignatures over the checkpoint text). */
-	if (kt_note_parse(buf, len, note) != KT_OK)
-		goto out;
-	if (kt_note_verify(note, &ws->cfg.key, 1, &ok, NULL) != KT_OK ||
-	    !ok)
-		goto out;
-	/* Keep only this witness's line; others in the answer are not ours
-	 * to vouch for. */
-	for (i = c->nsigs; i < note->nsigs; i++) {
-		sg = &note->sigs[i];
-		if (sg->name_len != strlen(ws->cfg.key.name) ||
-		    memcmp(sg->name, ws->cfg.key.name, sg->name_len) != 0 ||
-		    memcmp(sg->id, ws->cfg.key.id, KT_KEY_ID_LEN) != 0)
-			continue;
-		line = malloc(sg->name_len + sg->b64_len + 8);
-		if (line == NULL)
-			goto out;
-		n = snprintf(line, sg->name_len + sg->b64_len + 8,
-		    "\xe2\x80\x94 %.*s %.*s\n", (int)sg->name_len, sg->name,
-		    (int)sg->b64_len, sg->b64);
-		(void)n;
-		break;
-	}
-out:
-	free(note);
-	free(buf);
-	return line;
-}
-
 static void
-on_200(struct witness *ws)
+on_200(struct witness *ws, const struct kt_wtransport_done *d)
 {
 	struct kt_wclient *w = ws->w;
 	struct cp *c = ws->cp;
 	char *line;
 
-	line = verify_cosig(ws, c);
+	line = kt_wproto_cosig_line(c->note, c->note_len, c->nsigs,
+	    &ws->cfg.key, d->body, d->body_len);
 	if (line == NULL) {
 		finish(ws, WHY_INVALID, "200 without a valid cosignature by "
 		    "its key");
@@ -613,55 +412,50 @@ on_200(struct witness *ws)
 	cp_unref(c);
 }
 
+/* A 409: our "old" was not its size. Only the text/x.tlog.size answer
+ * carries a size (older spec versions sent 409 for conflicts too, without
+ * one). Retry once at once with the right size. */
 static void
-on_done(struct witness *ws, CURLcode res)
+on_409(struct witness *ws, const struct kt_wtransport_done *d)
 {
-	struct kt_wclient *w = ws->w;
-	long status = 0;
-	char *ctype = NULL;
 	uint64_t size;
-	size_t i;
 
-	curl_multi_remove_handle(w->multi, ws->easy);
-	if (res != CURLE_OK) {
-		finish(ws, WHY_NETWORK, "%s", ws->resp_over ?
-		    "answer too large" : curl_easy_strerror(res));
+	if (!kt_wproto_size(d->content_type, d->body, d->body_len, &size)) {
+		finish(ws, WHY_SIZE, "409 without a size");
 		return;
 	}
-	curl_easy_getinfo(ws->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(ws->easy, CURLINFO_CONTENT_TYPE, &ctype);
-	switch (status) {
+	ws->size = size;
+	if (size > ws->cp->size) {
+		/* It saw a bigger tree of this origin than we have: another
+		 * log instance, or we lost data. */
+		finish(ws, WHY_AHEAD, "409: the witness is at size %" PRIu64
+		    ", ahead of the log's %" PRIu64, size, ws->cp->size);
+		return;
+	}
+	if (ws->retried) {
+		finish(ws, WHY_SIZE, "409 again: witness at size %" PRIu64
+		    ", log at %" PRIu64, size, ws->cp->size);
+		return;
+	}
+	ws->retried = 1;
+	submit(ws);
+}
+
+static void
+on_done(struct witness *ws, const struct kt_wtransport_done *d)
+{
+	size_t i;
+
+	if (d->error != NULL) {
+		finish(ws, WHY_NETWORK, "%s", d->error);
+		return;
+	}
+	switch (d->status) {
 	case 200:
-		on_200(ws);
+		on_200(ws, d);
 		return;
 	case 409:
-		/* Our "old" was not its size. Only the text/x.tlog.size answer
-		 * carries a size (older spec versions sent 409 for conflicts
-		 * too, without one). Retry once at once with the right size. */
-		if (ctype == NULL ||
-		    strncmp(ctype, SIZE_TYPE, strlen(SIZE_TYPE)) != 0 ||
-		    (ctype[strlen(SIZE_TYPE)] != '\0' &&
-		    ctype[strlen(SIZE_TYPE)] != ';') ||
-		    parse_size_body(ws->resp, ws->resp_len, &size) != 0) {
-			finish(ws, WHY_SIZE, "409 without a size");
-			return;
-		}
-		ws->size = size;
-		if (size > ws->cp->size) {
-			/* It saw a bigger tree of this origin than we have:
-			 * another log instance, or we lost data. */
-			finish(ws, WHY_AHEAD, "409: the witness is at size %"
-			    PRIu64 ", ahead of the log's %" PRIu64, size,
-			    ws->cp->size);
-			return;
-		}
-		if (ws->retried) {
-			finish(ws, WHY_SIZE, "409 again: witness at size %"
-			    PRIu64 ", log at %" PRIu64, size, ws->cp->size);
-			return;
-		}
-		ws->retried = 1;
-		submit(ws);
+		on_409(ws, d);
 		return;
 	case 422:
 		finish(ws, WHY_CONFLICT, "422: the witness holds a checkpoint "
@@ -670,12 +464,12 @@ on_done(struct witness *ws, CURLcode res)
 		return;
 	default:
 		/* Quote the start of the error text: it says what to fix. */
-		for (i = 0; i < ws->resp_len && i < 120; i++)
-			if (ws->resp[i] == '\n' ||
-			    (unsigned char)ws->resp[i] < 0x20)
+		for (i = 0; i < d->body_len && i < 120; i++)
+			if (d->body[i] == '\n' ||
+			    (unsigned char)d->body[i] < 0x20)
 				break;
-		finish(ws, WHY_HTTP, "HTTP %ld: %.*s", status, (int)i,
-		    ws->resp);
+		finish(ws, WHY_HTTP, "HTTP %ld: %.*s", d->status, (int)i,
+		    d->body);
 		return;
 	}
 }
@@ -695,158 +489,80 @@ owes(const struct witness *ws, const struct cp *c, uint64_t now)
 	    now - ws->done_ms >= ws->w->refresh_ms;
 }
 
+/*
+ * Starts a round when one is due and some witness lacks the newest
+ * checkpoint (if none does, the next checkpoint, after an idle spell,
+ * starts a round at once), then sends the round's checkpoint to every idle
+ * witness that owes it. Returns how long the thread may sleep, at most
+ * wait ms.
+ */
+static uint64_t
+run_round(struct kt_wclient *w, uint64_t now, uint64_t wait)
+{
+	struct witness *ws;
+	size_t i;
+
+	for (i = 0; i < w->n && w->cur != NULL; i++)
+		if (owes(&w->ws[i], w->cur, now))
+			break;
+	if (w->cur != NULL && i < w->n) {
+		if (now >= w->next_round_ms) {
+			cp_unref(w->round_cp);
+			w->round_cp = cp_ref(w->cur);
+			w->round++;
+			w->next_round_ms = now + w->interval_ms;
+		}
+		if (w->next_round_ms - now < wait)
+			wait = w->next_round_ms - now;
+	}
+	for (i = 0; i < w->n && w->round_cp != NULL; i++) {
+		ws = &w->ws[i];
+		if (!ws->busy && ws->tried_round != w->round &&
+		    owes(ws, w->round_cp, now))
+			start(ws, w->round_cp, now);
+	}
+	return wait;
+}
+
 static void *
 run(void *arg)
 {
 	struct kt_wclient *w = arg;
-	struct witness *ws;
-	CURLMsg *msg;
-	char *priv;
+	struct kt_wtransport_done d;
 	uint64_t now, wait;
-	size_t i;
-	int running, left;
 
 	while (!atomic_load(&w->stop)) {
 		now = now_ms();
-		if (atomic_exchange(&w->notified, 0) || now >= w->next_poll_ms) {
+		if (atomic_exchange(&w->notified, 0) ||
+		    now >= w->next_poll_ms) {
 			poll_source(w);
 			now = now_ms();
 			w->next_poll_ms = now + w->interval_ms;
 		}
-		wait = w->next_poll_ms - now;
-		/* A new round when one is due and some witness lacks the
-		 * newest checkpoint; if none does, the next checkpoint (after
-		 * an idle spell) starts a round at once. */
-		for (i = 0; i < w->n && w->cur != NULL; i++)
-			if (owes(&w->ws[i], w->cur, now))
-				break;
-		if (w->cur != NULL && i < w->n) {
-			if (now >= w->next_round_ms) {
-				cp_unref(w->round_cp);
-				w->round_cp = cp_ref(w->cur);
-				w->round++;
-				w->next_round_ms = now + w->interval_ms;
-			}
-			if (w->next_round_ms - now < wait)
-				wait = w->next_round_ms - now;
-		}
-		for (i = 0; i < w->n && w->round_cp != NULL; i++) {
-			ws = &w->ws[i];
-			if (!ws->busy && ws->tried_round != w->round &&
-			    owes(ws, w->round_cp, now))
-				start(ws, w->round_cp, now);
-		}
-		curl_multi_perform(w->multi, &running);
-		while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			priv = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    &priv);
-			ws = (void *)priv;
-			if (ws != NULL)
-				on_done(ws, msg->data.result);
+		wait = run_round(w, now, w->next_poll_ms - now);
+		kt_wtransport_perform(w->tr);
+		while (kt_wtransport_next_done(w->tr, &d)) {
+			on_done(&w->ws[d.slot], &d);
 			/* it may owe this round a submission: loop at once */
 			wait = 0;
 		}
 		if (wait > POLL_MAX_MS)
 			wait = POLL_MAX_MS;
-		/* Returns early on socket activity, curl's own timers (a
-		 * handle just added by a 409 retry fires at once), and
-		 * curl_multi_wakeup from notify or stop. */
-		curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
+		/* Wakes early for the network, a 409 retry just sent, and
+		 * kt_wclient_notify or kt_wclient_stop. */
+		kt_wtransport_wait(w->tr, (unsigned)wait);
 	}
 	return NULL;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-/* Prometheus label values escape '\\', '"' and newline. */
-static char *
-make_labels(const struct kt_wclient_cfg *c)
-{
-	const char *parts[2] = { c->key.name, c->url };
-	const char *keys[2] = { "witness=\"", "\",url=\"" };
-	size_t cap = 32 + 2 * (strlen(c->key.name) + strlen(c->url));
-	size_t off = 0, k;
-	const char *p;
-	char *s;
-
-	s = malloc(cap);
-	if (s == NULL)
-		return NULL;
-	for (k = 0; k < 2; k++) {
-		off += (size_t)snprintf(s + off, cap - off, "%s", keys[k]);
-		for (p = parts[k]; *p != '\0'; p++) {
-			if (*p == '\\' || *p == '"') {
-				s[off++] = '\\';
-				s[off++] = *p;
-			} else if (*p == '\n') {
-				s[off++] = '\\';
-				s[off++] = 'n';
-			} else {
-				s[off++] = *p;
-			}
-		}
-	}
-	s[off++] = '"';
-	s[off] = '\0';
-	return s;
-}
-
 static kt_err
-setup_witness(struct kt_wclient *w, size_t i, const struct kt_wclient_cfg *c)
+check_witnesses(const struct kt_wclient_cfg *ws, size_t n,
+    const struct kt_wclient_source *src, const struct kt_wclient_opts *opts)
 {
-	struct witness *ws = &w->ws[i];
-
-	ws->w = w;
-	ws->idx = i;
-	ws->cfg = *c;
-	ws->cfg.url[KT_WCLIENT_URL_MAX - 1] = '\0';
-	snprintf(ws->post_url, sizeof(ws->post_url), "%s/add-checkpoint",
-	    ws->cfg.url);
-	ws->labels = make_labels(&ws->cfg);
-	ws->easy = curl_easy_init();
-	ws->hdrs = curl_slist_append(NULL,
-	    "Content-Type: text/plain; charset=utf-8");
-	if (ws->hdrs != NULL)
-		/* no "Expect: 100-continue" round trip for larger bodies */
-		ws->hdrs = curl_slist_append(ws->hdrs, "Expect:");
-	if (ws->labels == NULL || ws->easy == NULL || ws->hdrs == NULL)
-		return KT_ERR_NOMEM;
-	if (curl_easy_setopt(ws->easy, CURLOPT_URL, ws->post_url) != CURLE_OK ||
-#if LIBCURL_VERSION_NUM >= 0x075500
-	    curl_easy_setopt(ws->easy, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-#endif
-	    curl_easy_setopt(ws->easy, CURLOPT_HTTPHEADER, ws->hdrs) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_POST, 1L) != CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)w->connect_ms) != CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_TIMEOUT_MS,
-	    (long)w->timeout_ms) != CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_WRITEFUNCTION, on_data) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_WRITEDATA, ws) != CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_PRIVATE, ws) != CURLE_OK ||
-	    curl_easy_setopt(ws->easy, CURLOPT_USERAGENT, "kt-logd") !=
-	    CURLE_OK)
-		return KT_ERR_INTERNAL;
-	return KT_OK;
-}
-
-kt_err
-kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
-    size_t n, const struct kt_wclient_source *src,
-    const struct kt_wclient_opts *opts)
-{
-	struct kt_wclient *w = NULL;
 	size_t i, j;
-	kt_err rc;
 
-	*out = NULL;
 	/* A quorum these witnesses cannot meet is refused, never lowered:
 	 * it is a security setting. */
 	if (n < 1 || n > KT_WCLIENT_MAX ||
@@ -865,29 +581,70 @@ kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
 			    KT_KEY_ID_LEN) == 0)
 				return KT_ERR_MALFORMED;
 	}
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return KT_ERR_NOMEM;
-	w->src = *src;
+	return KT_OK;
+}
+
+static void
+apply_opts(struct kt_wclient *w, const struct kt_wclient_opts *opts)
+{
 	w->interval_ms = 1000;
 	w->connect_ms = 2000;
 	w->timeout_ms = 5000;
 	w->quorum = 1;
 	w->refresh_ms = 60000;
-	if (opts != NULL) {
-		if (opts->interval_ms != 0)
-			w->interval_ms = opts->interval_ms;
-		if (opts->connect_timeout_ms != 0)
-			w->connect_ms = opts->connect_timeout_ms;
-		if (opts->timeout_ms != 0)
-			w->timeout_ms = opts->timeout_ms;
-		if (opts->quorum != 0)
-			w->quorum = opts->quorum;
-		if (opts->refresh_ms != 0)
-			w->refresh_ms = opts->refresh_ms;
-		w->log = opts->log;
-		w->log_ctx = opts->log_ctx;
+	if (opts == NULL)
+		return;
+	if (opts->interval_ms != 0)
+		w->interval_ms = opts->interval_ms;
+	if (opts->connect_timeout_ms != 0)
+		w->connect_ms = opts->connect_timeout_ms;
+	if (opts->timeout_ms != 0)
+		w->timeout_ms = opts->timeout_ms;
+	if (opts->quorum != 0)
+		w->quorum = opts->quorum;
+	if (opts->refresh_ms != 0)
+		w->refresh_ms = opts->refresh_ms;
+}
+
+/* Copies the witnesses in and opens the transport with one slot each. */
+static kt_err
+setup_witnesses(struct kt_wclient *w, const struct kt_wclient_cfg *cfg)
+{
+	const char *urls[KT_WCLIENT_MAX];
+	struct witness *ws;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		ws = &w->ws[i];
+		ws->w = w;
+		ws->idx = i;
+		ws->cfg = cfg[i];
+		ws->cfg.url[KT_WCLIENT_URL_MAX - 1] = '\0';
+		snprintf(ws->post_url, sizeof(ws->post_url),
+		    "%s/add-checkpoint", ws->cfg.url);
+		urls[i] = ws->post_url;
 	}
+	return kt_wtransport_open(&w->tr, urls, w->n, w->connect_ms,
+	    w->timeout_ms);
+}
+
+kt_err
+kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
+    size_t n, const struct kt_wclient_source *src,
+    const struct kt_wclient_opts *opts)
+{
+	struct kt_wclient *w = NULL;
+	kt_err rc;
+
+	*out = NULL;
+	rc = check_witnesses(ws, n, src, opts);
+	if (rc != KT_OK)
+		return rc;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return KT_ERR_NOMEM;
+	w->src = *src;
+	apply_opts(w, opts);
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->notified, 0);
 	if (pthread_mutex_init(&w->mu, NULL) != 0) {
@@ -900,18 +657,9 @@ kt_wclient_start(struct kt_wclient **out, const struct kt_wclient_cfg *ws,
 	w->scratch = malloc(KT_NOTE_MAX + 1);
 	if (w->ws == NULL || w->scratch == NULL)
 		goto fail;
-	rc = KT_ERR_INTERNAL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	rc = setup_witnesses(w, ws);
+	if (rc != KT_OK)
 		goto fail;
-	w->curl_inited = 1;
-	w->multi = curl_multi_init();
-	if (w->multi == NULL)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		rc = setup_witness(w, i, &ws[i]);
-		if (rc != KT_OK)
-			goto fail;
-	}
 	rc = KT_ERR_INTERNAL;
 	if (pthread_create(&w->thread, NULL, run, w) != 0)
 		goto fail;
@@ -930,7 +678,7 @@ kt_wclient_notify(struct kt_wclient *w)
 		return;
 	/* Coalesce: one wake-up write per pending notification. */
 	if (atomic_exchange(&w->notified, 1) == 0)
-		curl_multi_wakeup(w->multi);
+		kt_wtransport_wakeup(w->tr);
 }
 
 kt_err
@@ -957,131 +705,55 @@ kt_wclient_checkpoint(struct kt_wclient *w, char *buf, size_t cap,
 	return rc;
 }
 
-/* Appends formatted text; counts what would be needed past cap. */
-static void
-app(char *buf, size_t cap, size_t *off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-app(char *buf, size_t cap, size_t *off, const char *fmt, ...)
+void
+kt_wclient_stats(struct kt_wclient *w, struct kt_wclient_stats *out)
 {
-	va_list ap;
-	int n;
+	struct kt_wclient_witness_stats *o;
+	const struct witness *ws;
+	size_t i;
 
-	va_start(ap, fmt);
-	if (*off < cap)
-		n = vsnprintf(buf + *off, cap - *off, fmt, ap);
-	else
-		n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off += (size_t)n;
-}
-
-kt_err
-kt_wclient_metrics(struct kt_wclient *w, char *buf, size_t cap, size_t *len)
-{
-	struct witness *ws;
-	size_t off = 0, i;
-	int64_t lag;
-
-	if (w == NULL) {
-		if (cap > 0)
-			buf[0] = '\0';
-		if (len != NULL)
-			*len = 0;
-		return cap > 0 ? KT_OK : KT_ERR_TOO_LARGE;
-	}
+	memset(out, 0, sizeof(*out));
+	if (w == NULL)
+		return;
 	pthread_mutex_lock(&w->mu);
-	app(buf, cap, &off,
-	    "# HELP kt_witness_requests_total Checkpoint submissions to a "
-	    "witness, by outcome.\n"
-	    "# TYPE kt_witness_requests_total counter\n");
+	out->n = w->n;
 	for (i = 0; i < w->n; i++) {
 		ws = &w->ws[i];
-		app(buf, cap, &off, "kt_witness_requests_total{%s,result=\"ok\"} "
-		    "%" PRIu64 "\n", ws->labels, ws->n_ok);
-		app(buf, cap, &off, "kt_witness_requests_total{%s,result="
-		    "\"fail\"} %" PRIu64 "\n", ws->labels, ws->n_fail);
+		o = &out->w[i];
+		o->name = ws->cfg.key.name;
+		o->url = ws->cfg.url;
+		o->ok = ws->n_ok;
+		o->fail = ws->n_fail;
+		o->conflicts = ws->n_conflict;
+		o->latency_ms = ws->latency_ms;
+		o->size = ws->known_size;
+		o->lag = w->have_log_size ?
+		    (int64_t)(w->log_size - ws->known_size) : 0;
+		o->up = ws->up;
 	}
-	app(buf, cap, &off,
-	    "# HELP kt_witness_conflicts_total 422 answers: the witness holds "
-	    "a checkpoint inconsistent with the log's.\n"
-	    "# TYPE kt_witness_conflicts_total counter\n");
-	for (i = 0; i < w->n; i++)
-		app(buf, cap, &off, "kt_witness_conflicts_total{%s} %" PRIu64
-		    "\n", w->ws[i].labels, w->ws[i].n_conflict);
-	app(buf, cap, &off,
-	    "# HELP kt_witness_latency_seconds Duration of the last "
-	    "submission.\n# TYPE kt_witness_latency_seconds gauge\n");
-	for (i = 0; i < w->n; i++)
-		app(buf, cap, &off, "kt_witness_latency_seconds{%s} %.3f\n",
-		    w->ws[i].labels, (double)w->ws[i].latency_ms / 1000.0);
-	app(buf, cap, &off,
-	    "# HELP kt_witness_size Tree size the witness last reported or "
-	    "cosigned.\n# TYPE kt_witness_size gauge\n");
-	for (i = 0; i < w->n; i++)
-		app(buf, cap, &off, "kt_witness_size{%s} %" PRIu64 "\n",
-		    w->ws[i].labels, w->ws[i].known_size);
-	app(buf, cap, &off,
-	    "# HELP kt_witness_lag Log tree size minus the witness's size.\n"
-	    "# TYPE kt_witness_lag gauge\n");
-	for (i = 0; i < w->n; i++) {
-		lag = w->have_log_size ?
-		    (int64_t)(w->log_size - w->ws[i].known_size) : 0;
-		app(buf, cap, &off, "kt_witness_lag{%s} %" PRId64 "\n",
-		    w->ws[i].labels, lag);
-	}
-	app(buf, cap, &off,
-	    "# HELP kt_witness_up 1 if the last submission was cosigned.\n"
-	    "# TYPE kt_witness_up gauge\n");
-	for (i = 0; i < w->n; i++)
-		app(buf, cap, &off, "kt_witness_up{%s} %d\n", w->ws[i].labels,
-		    w->ws[i].up);
-	app(buf, cap, &off,
-	    "# HELP kt_witness_cosigned_size Tree size of the cosigned "
-	    "checkpoint served.\n# TYPE kt_witness_cosigned_size gauge\n"
-	    "kt_witness_cosigned_size %" PRIu64 "\n"
-	    "# HELP kt_witness_cosignatures Cosignatures on the checkpoint "
-	    "served.\n# TYPE kt_witness_cosignatures gauge\n"
-	    "kt_witness_cosignatures %zu\n", w->pub_size, w->pub_ncosig);
+	out->cosigned_size = w->pub_size;
+	out->cosignatures = w->pub_ncosig;
 	pthread_mutex_unlock(&w->mu);
-	if (len != NULL)
-		*len = off;
-	if (off >= cap)
-		return KT_ERR_TOO_LARGE;
-	return KT_OK;
 }
 
 void
 kt_wclient_stop(struct kt_wclient *w)
 {
-	struct witness *ws;
 	size_t i;
 
 	if (w == NULL)
 		return;
 	if (w->thread_started) {
 		atomic_store(&w->stop, 1);
-		curl_multi_wakeup(w->multi);
+		kt_wtransport_wakeup(w->tr);
 		pthread_join(w->thread, NULL);
 	}
+	/* Abandons requests in flight before their bodies are freed. */
+	kt_wtransport_close(w->tr);
 	for (i = 0; w->ws != NULL && i < w->n; i++) {
-		ws = &w->ws[i];
-		if (ws->easy != NULL) {
-			if (ws->busy)
-				curl_multi_remove_handle(w->multi, ws->easy);
-			curl_easy_cleanup(ws->easy);
-		}
-		curl_slist_free_all(ws->hdrs);
-		free(ws->labels);
-		free(ws->body);
-		cp_unref(ws->cp);
+		free(w->ws[i].body);
+		cp_unref(w->ws[i].cp);
 	}
-	if (w->multi != NULL)
-		curl_multi_cleanup(w->multi);
-	if (w->curl_inited)
-		curl_global_cleanup();
 	cp_unref(w->cur);
 	cp_unref(w->round_cp);
 	cp_unref(w->served);

@@ -1,16 +1,18 @@
 /*
  * witness_client.h: kt-logd's witness client (C2SP tlog-witness, client
- * side). The only logserver file that includes curl/curl.h is
- * witness_client.c.
+ * side). Its files: parse.c (the "--witness" and interval values),
+ * protocol.c (the tlog-witness request and answer bytes), transport.c (the
+ * HTTP requests; the only logserver file that includes curl/curl.h) and
+ * witness_client.c (the rounds, the cosigned checkpoint).
  *
  * One thread submits the log's newest checkpoint to every configured witness
- * with POST <url>/add-checkpoint, all witnesses in parallel (libcurl multi),
- * tracks each witness's tree size so that it sends the right consistency
- * proof, follows 409 answers ("old" was not the witness's size: it learns the
- * size from the body and retries once at once), verifies every cosignature it
- * gets back against that witness's key, and keeps the newest checkpoint that
- * has enough cosignatures, with the cosignature lines appended after the
- * log's signature (still a valid C2SP signed note).
+ * with POST <url>/add-checkpoint, all witnesses in parallel, tracks each
+ * witness's tree size so that it sends the right consistency proof, follows
+ * 409 answers ("old" was not the witness's size: it learns the size from
+ * the body and retries once at once), verifies every cosignature it gets
+ * back against that witness's key, and keeps the newest checkpoint that has
+ * enough cosignatures, with the cosignature lines appended after the log's
+ * signature (still a valid C2SP signed note).
  *
  * Timing: the source is polled every interval_ms, and at once after
  * kt_wclient_notify. Submissions go in rounds, at most one round per
@@ -22,8 +24,11 @@
  * round. Every request has a connect and a total timeout and a response
  * size cap: a slow or dead witness delays only itself. The thread holds no
  * lock during I/O or while calling the source; readers
- * (kt_wclient_checkpoint, kt_wclient_metrics) take one mutex for a short
+ * (kt_wclient_checkpoint, kt_wclient_stats) take one mutex for a short
  * copy and never wait for the network.
+ *
+ * State changes (a witness starts or stops failing, a 422 that may reveal a
+ * split view) go to kt-logd's log (log.h) as "witness" events.
  */
 #ifndef KT_LOGSERVER_WITNESS_CLIENT_H
 #define KT_LOGSERVER_WITNESS_CLIENT_H
@@ -95,14 +100,6 @@ struct kt_wclient_source {
 	void *ctx;
 };
 
-/*
- * Optional log sink for state changes (a witness starts or stops failing,
- * a 422 that may reveal a split view). Called from the client's thread with
- * no lock held; msg is NUL-terminated, valid during the call. level 0 is an
- * error, 1 a warning, 2 information. NULL logs to stderr.
- */
-typedef void (*kt_wclient_log_fn)(void *ctx, int level, const char *msg);
-
 struct kt_wclient_opts {
 	unsigned interval_ms;         /* poll/submit interval; 0: 1000 */
 	unsigned connect_timeout_ms;  /* per request; 0: 2000 */
@@ -122,8 +119,6 @@ struct kt_wclient_opts {
 	 * age (kt-verify --max-age) keep accepting it.
 	 */
 	unsigned refresh_ms;
-	kt_wclient_log_fn log;
-	void *log_ctx;
 };
 
 /*
@@ -157,30 +152,39 @@ void kt_wclient_notify(struct kt_wclient *w);
 KT_MUST_CHECK kt_err kt_wclient_checkpoint(struct kt_wclient *w, char *buf,
     size_t cap, size_t *len, uint64_t *size);
 
+/* One witness's counters, as of one kt_wclient_stats call. */
+struct kt_wclient_witness_stats {
+	const char *name;     /* its key name; valid until kt_wclient_stop */
+	const char *url;      /* as configured; valid until kt_wclient_stop */
+	uint64_t ok;          /* submissions that ended in a verified
+				 cosignature */
+	uint64_t fail;        /* submissions that did not (network, timeout,
+				 HTTP error, invalid answer; a 409 followed
+				 by a retry counts once) */
+	uint64_t conflicts;   /* 422 answers: the witness holds a checkpoint
+				 inconsistent with ours (investigate) */
+	uint64_t latency_ms;  /* duration of the last submission */
+	uint64_t size;        /* the witness's tree size, as last reported or
+				 cosigned */
+	int64_t lag;          /* the log's tree size minus size (0 while the
+				 log's size is not known yet) */
+	int up;               /* 1 if the last submission was cosigned */
+};
+
+struct kt_wclient_stats {
+	size_t n;                 /* witnesses, in configuration order */
+	struct kt_wclient_witness_stats w[KT_WCLIENT_MAX];
+	uint64_t cosigned_size;   /* tree size of the cosigned checkpoint
+				     served (0: none yet) */
+	size_t cosignatures;      /* cosignatures on it */
+};
+
 /*
- * Writes per-witness metrics in Prometheus text format into buf (cap bytes;
- * about 1 KB per witness with short URLs), NUL-terminated; *len (if
- * non-NULL) gets its length. Labels: witness="<key name>", url="<url>",
- * escaped as the text format requires.
- *   kt_witness_requests_total{...,result="ok"|"fail"}  counter: submissions
- *       that ended in a verified cosignature, or did not (network, timeout,
- *       HTTP error, invalid answer; a 409 followed by a retry counts once)
- *   kt_witness_conflicts_total{...}      counter: 422 answers (the witness
- *       holds a checkpoint inconsistent with ours: investigate)
- *   kt_witness_latency_seconds{...}      gauge: duration of the last request
- *   kt_witness_size{...}                 gauge: witness's tree size as known
- *   kt_witness_lag{...}                  gauge: log tree size - witness size
- *   kt_witness_up{...}                   gauge: 1 if the last submission
- *       succeeded
- *   kt_witness_cosigned_size, kt_witness_cosignatures  gauges: the served
- *       cosigned checkpoint's tree size and cosignature count
- * KT_ERR_TOO_LARGE if cap is too small: *len then gets the length needed
- * (buf may be NULL when cap is 0, to ask; counters can grow a few digits
- * between two calls, so allow some slack). Thread-safe; a short mutex copy.
- * w may be NULL (no witnesses): writes "" (if cap > 0) and returns KT_OK.
+ * Copies the counters into *out (metrics.c renders them as Prometheus
+ * text). Thread-safe; a short mutex copy. w may be NULL (no witnesses):
+ * out->n is 0 and every value 0.
  */
-KT_MUST_CHECK kt_err kt_wclient_metrics(struct kt_wclient *w, char *buf,
-    size_t cap, size_t *len);
+void kt_wclient_stats(struct kt_wclient *w, struct kt_wclient_stats *out);
 
 /* Stops the thread (abandons requests in flight at once), frees. Accepts
  * NULL. Calls curl_global_cleanup. */

@@ -14,9 +14,10 @@
  *   ninja -C build logserver/store_bench
  *   build/logserver/store_bench -n 1000000 -b 4096 [-d DIR] [-k] [-p SECONDS]
  *
- * Without -d it works in a new folder under /tmp and removes it after
- * (-k keeps it). Labels come from a fixed seed: appending to a kept folder
- * needs another -s SEED, or every publication is an idempotent repeat.
+ * Without -d it works in a new folder under $TMPDIR (default /tmp) and
+ * removes it after (-k keeps it). Labels come from a fixed seed: appending
+ * to a kept folder needs another -s SEED, or every publication is an
+ * idempotent repeat.
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "kt/entry.h"
+#include "kt/fmt.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 #include "sequencer.h"
@@ -134,202 +136,290 @@ usage(void)
 	exit(2);
 }
 
-int
-main(int argc, char **argv)
-{
-	uint64_t n = 100000, b = 4096, seed = 42, done = 0, total = 0;
-	double proof_s = 2.0, t0, t1;
-	char dirbuf[64], err[256], vkey[KT_KEY_TEXT_MAX], path[600];
-	const char *dir = NULL;
-	int keep = 0, c, rc = 1;
-	struct kt_signer *signer = NULL;
-	struct kt_verifier v;
-	struct kt_store *s = NULL;
-	struct kt_seq *q = NULL;
-	struct kt_seq_opts o;
+/* One run: the options, then what it opened. */
+struct bench {
+	uint64_t n, b, seed;
+	double proof_s;
+	const char *dir;
+	int keep;
+	char dirbuf[4096];
+	struct kt_signer *signer;
+	struct kt_store *s;
+	struct kt_seq *q;
 	struct slot slots[INFLIGHT];
-	uint8_t sd[KT_SEED_LEN];
-	uint64_t bytes = 0, entry_bytes = 0;
-	struct stat st;
+	uint64_t total; /* the tree size after the appends */
+};
+
+static void
+parse_args(struct bench *bn, int argc, char **argv)
+{
+	int c;
 
 	while ((c = getopt(argc, argv, "n:b:d:kp:s:")) != -1) {
 		switch (c) {
-		case 'n': n = strtoull(optarg, NULL, 10); break;
-		case 'b': b = strtoull(optarg, NULL, 10); break;
-		case 'd': dir = optarg; break;
-		case 'k': keep = 1; break;
-		case 'p': proof_s = atof(optarg); break;
-		case 's': seed = strtoull(optarg, NULL, 10); break;
+		case 'n': bn->n = strtoull(optarg, NULL, 10); break;
+		case 'b': bn->b = strtoull(optarg, NULL, 10); break;
+		case 'd': bn->dir = optarg; break;
+		case 'k': bn->keep = 1; break;
+		case 'p': bn->proof_s = atof(optarg); break;
+		case 's': bn->seed = strtoull(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}
-	if (n == 0 || b == 0 || b > 65536 || optind != argc)
+	if (bn->n == 0 || bn->b == 0 || bn->b > 65536 || optind != argc)
 		usage();
-	if (dir == NULL) {
-		snprintf(dirbuf, sizeof(dirbuf), "/tmp/kt-bench-XXXXXX");
-		if (mkdtemp(dirbuf) == NULL) {
-			perror("mkdtemp");
-			return 1;
-		}
-		dir = dirbuf;
-	}
-	memset(sd, 0x33, sizeof(sd));
-	if (kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, sd, &signer) != KT_OK)
-		goto out;
-	kt_signer_verifier(signer, &v);
-	if (kt_verifier_format(&v, vkey, sizeof(vkey)) != KT_OK)
-		goto out;
-	if (kt_store_open(&s, dir, ORIGIN, vkey, err, sizeof(err)) != KT_OK) {
-		fprintf(stderr, "store_bench: %s\n", err);
-		goto out;
-	}
-	o.max_batch = b;
-	o.max_queue = b * (INFLIGHT + 1);
-	if (kt_seq_start(&q, s, signer, &o) != KT_OK)
-		goto out;
-	for (int i = 0; i < INFLIGHT; i++) {
-		pthread_mutex_init(&slots[i].mu, NULL);
-		pthread_cond_init(&slots[i].cv, NULL);
-		slots[i].busy = 0;
-		slots[i].err = KT_OK;
-		slots[i].rq = calloc(b, sizeof(*slots[i].rq));
-		slots[i].label = calloc(b, sizeof(*slots[i].label));
-		slots[i].key = calloc(b, sizeof(*slots[i].key));
-		if (!slots[i].rq || !slots[i].label || !slots[i].key)
-			goto out;
-	}
+}
 
-	/* ---- appends ---- */
-	t0 = now_s();
+/* A new folder under $TMPDIR (default /tmp) when -d gave none. */
+static int
+make_dir(struct bench *bn)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (bn->dir != NULL)
+		return 0;
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	if (kt_fmt(bn->dirbuf, sizeof(bn->dirbuf), "%s/kt-bench-XXXXXX",
+	    tmp) != KT_OK) {
+		fprintf(stderr, "store_bench: TMPDIR path too long\n");
+		return -1;
+	}
+	if (mkdtemp(bn->dirbuf) == NULL) {
+		perror("mkdtemp");
+		return -1;
+	}
+	bn->dir = bn->dirbuf;
+	return 0;
+}
+
+/* The folder, the log key, the store, the sequencer and the slots. */
+static int
+bench_open(struct bench *bn)
+{
+	uint8_t sd[KT_SEED_LEN];
+	char err[256], vkey[KT_KEY_TEXT_MAX];
+	struct kt_verifier v;
+	struct kt_seq_opts o;
+
+	if (make_dir(bn) != 0)
+		return -1;
+	memset(sd, 0x33, sizeof(sd));
+	if (kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, sd, &bn->signer) !=
+	    KT_OK)
+		return -1;
+	kt_signer_verifier(bn->signer, &v);
+	if (kt_verifier_format(&v, vkey, sizeof(vkey)) != KT_OK)
+		return -1;
+	if (kt_store_open(&bn->s, bn->dir, ORIGIN, vkey, err, sizeof(err)) !=
+	    KT_OK) {
+		fprintf(stderr, "store_bench: %s\n", err);
+		return -1;
+	}
+	o.max_batch = bn->b;
+	o.max_queue = bn->b * (INFLIGHT + 1);
+	if (kt_seq_start(&bn->q, bn->s, bn->signer, &o) != KT_OK)
+		return -1;
+	for (int i = 0; i < INFLIGHT; i++) {
+		struct slot *sl = &bn->slots[i];
+
+		pthread_mutex_init(&sl->mu, NULL);
+		pthread_cond_init(&sl->cv, NULL);
+		sl->busy = 0;
+		sl->err = KT_OK;
+		sl->rq = calloc(bn->b, sizeof(*sl->rq));
+		sl->label = calloc(bn->b, sizeof(*sl->label));
+		sl->key = calloc(bn->b, sizeof(*sl->key));
+		if (!sl->rq || !sl->label || !sl->key)
+			return -1;
+	}
+	return 0;
+}
+
+/* Fills sl with m requests for new random labels with p256 keys. */
+static int
+fill_slot(struct slot *sl, size_t m, uint64_t *seed)
+{
+	for (size_t i = 0; i < m; i++) {
+		/* Exactly LABEL_LEN characters, as label_len says. */
+		if (kt_fmt(sl->label[i], LABEL_LEN + 1,
+		    "user-%016llx@messaging.example.com",
+		    (unsigned long long)rnd(seed)) != KT_OK)
+			return -1;
+		sl->key[i][0] = 4;
+		for (int j = 1; j < KEY_LEN; j += 8) {
+			uint64_t r = rnd(seed);
+
+			memcpy(sl->key[i] + j, &r, KEY_LEN - j < 8 ?
+			    (size_t)(KEY_LEN - j) : 8);
+		}
+		memset(&sl->rq[i], 0, sizeof(sl->rq[i]));
+		sl->rq[i].label = sl->label[i];
+		sl->rq[i].label_len = LABEL_LEN;
+		sl->rq[i].key_type = "p256";
+		sl->rq[i].key_type_len = 4;
+		sl->rq[i].key = sl->key[i];
+		sl->rq[i].key_len = KEY_LEN;
+	}
+	return 0;
+}
+
+/*
+ * Appends n entries, INFLIGHT submissions of b at a time, and stops the
+ * sequencer once all are durable; *secs gets the time the appends took.
+ */
+static int
+append_all(struct bench *bn, double *secs)
+{
+	uint64_t done = 0, n = bn->n, b = bn->b;
+	struct kt_seq_stats sst;
+	double t0 = now_s();
+
 	for (uint64_t k = 0; done < n; k++) {
-		struct slot *sl = &slots[k % INFLIGHT];
+		struct slot *sl = &bn->slots[k % INFLIGHT];
 		size_t m = n - done < b ? (size_t)(n - done) : (size_t)b;
 
-		if (slot_wait(sl) != 0)
-			goto out;
-		for (size_t i = 0; i < m; i++) {
-			snprintf(sl->label[i], LABEL_LEN + 1,
-			    "user-%016llx@messaging.example.com",
-			    (unsigned long long)rnd(&seed));
-			sl->key[i][0] = 4;
-			for (int j = 1; j < KEY_LEN; j += 8) {
-				uint64_t r = rnd(&seed);
-
-				memcpy(sl->key[i] + j, &r, KEY_LEN - j < 8 ?
-				    (size_t)(KEY_LEN - j) : 8);
-			}
-			memset(&sl->rq[i], 0, sizeof(sl->rq[i]));
-			sl->rq[i].label = sl->label[i];
-			sl->rq[i].label_len = LABEL_LEN;
-			sl->rq[i].key_type = "p256";
-			sl->rq[i].key_type_len = 4;
-			sl->rq[i].key = sl->key[i];
-			sl->rq[i].key_len = KEY_LEN;
-		}
+		if (slot_wait(sl) != 0 || fill_slot(sl, m, &bn->seed) != 0)
+			return -1;
 		sl->busy = 1;
 		sl->n = m;
-		if (kt_seq_submit(q, sl->rq, m, on_done, sl) != KT_OK) {
+		if (kt_seq_submit(bn->q, sl->rq, m, on_done, sl) != KT_OK) {
 			fprintf(stderr, "store_bench: submit refused\n");
-			goto out;
+			return -1;
 		}
 		done += m;
 		if (done % (b * 256) < b)
 			fprintf(stderr, "  %llu entries, %.0f/s overall, "
 			    "%.0f B/entry\n", (unsigned long long)done,
 			    (double)done / (now_s() - t0),
-			    (double)kt_store_disk_bytes(s) / (double)done);
+			    (double)kt_store_disk_bytes(bn->s) / (double)done);
 	}
 	for (int i = 0; i < INFLIGHT; i++)
-		if (slot_wait(&slots[i]) != 0)
-			goto out;
-	t1 = now_s();
-	{
-		struct kt_seq_stats sst;
+		if (slot_wait(&bn->slots[i]) != 0)
+			return -1;
+	*secs = now_s() - t0;
+	kt_seq_stats(bn->q, &sst);
+	printf("batches %llu, mean integration+commit %.2f ms\n",
+	    (unsigned long long)sst.batches, sst.batches ?
+	    (double)sst.commit_us_sum / 1000.0 / (double)sst.batches : 0.0);
+	kt_seq_stop(bn->q);
+	bn->q = NULL;
+	return 0;
+}
 
-		kt_seq_stats(q, &sst);
-		printf("batches %llu, mean integration+commit %.2f ms\n",
-		    (unsigned long long)sst.batches, sst.batches ?
-		    (double)sst.commit_us_sum / 1000.0 / (double)sst.batches :
-		    0.0);
-	}
-	kt_seq_stop(q);
-	q = NULL;
-	{
-		struct kt_store_read *r;
+/* Prints the append rate, the entry size and the bytes per entry. */
+static int
+report_size(struct bench *bn, double secs)
+{
+	struct kt_store_read *r;
+	struct stat st;
+	const uint8_t *e;
+	char path[4200];
+	uint64_t bytes, entry_bytes = 0, n = bn->n;
+	size_t len;
 
-		if (kt_store_read_begin(s, &r) != KT_OK)
-			goto out;
-		total = kt_store_read_size(r);
-		kt_store_read_end(r);
+	if (kt_store_read_begin(bn->s, &r) != KT_OK)
+		return -1;
+	bn->total = kt_store_read_size(r);
+	kt_store_read_end(r);
+	bytes = kt_store_disk_bytes(bn->s);
+	if (kt_fmt(path, sizeof(path), "%s/data.mdb", bn->dir) != KT_OK) {
+		fprintf(stderr, "store_bench: %s: folder path too long\n",
+		    bn->dir);
+		return -1;
 	}
-	bytes = kt_store_disk_bytes(s);
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &st) != 0)
 		st.st_size = 0;
-	{
-		struct kt_store_read *r;
-		const uint8_t *e;
-		size_t len;
-
-		if (kt_store_read_begin(s, &r) != KT_OK)
-			goto out;
-		for (uint64_t i = 0; i < 1000 && i < n; i++) {
-			if (kt_store_read_entry(r, (i * 7919) % n, &e, &len) !=
-			    KT_OK) {
-				kt_store_read_end(r);
-				goto out;
-			}
-			entry_bytes += len;
+	if (kt_store_read_begin(bn->s, &r) != KT_OK)
+		return -1;
+	for (uint64_t i = 0; i < 1000 && i < n; i++) {
+		if (kt_store_read_entry(r, (i * 7919) % n, &e, &len) != KT_OK) {
+			kt_store_read_end(r);
+			return -1;
 		}
-		kt_store_read_end(r);
+		entry_bytes += len;
 	}
+	kt_store_read_end(r);
 	printf("entries %llu, batch %llu: %.0f entries/s (%.2f s)\n",
-	    (unsigned long long)n, (unsigned long long)b,
-	    (double)n / (t1 - t0), t1 - t0);
+	    (unsigned long long)n, (unsigned long long)bn->b,
+	    (double)n / secs, secs);
 	printf("entry size ~%.0f B; tree size %llu: DB %.1f B/entry in use, "
 	    "data.mdb %.1f B/entry\n", (double)entry_bytes /
-	    (double)(n < 1000 ? n : 1000), (unsigned long long)total,
-	    (double)bytes / (double)total, (double)st.st_size / (double)total);
+	    (double)(n < 1000 ? n : 1000), (unsigned long long)bn->total,
+	    (double)bytes / (double)bn->total,
+	    (double)st.st_size / (double)bn->total);
+	return 0;
+}
 
-	/* ---- inclusion proofs at size n, one snapshot each ---- */
-	{
-		size_t cap = 1 << 20, np = 0;
-		double *lat = malloc(cap * sizeof(double)), start, t;
-		uint64_t ps = 7;
+/* Inclusion proofs at the final size for proof_s seconds, one snapshot
+ * each, as an HTTP handler takes them. */
+static int
+measure_proofs(struct bench *bn)
+{
+	size_t cap = 1 << 20, np = 0;
+	double *lat = malloc(cap * sizeof(double)), start, t;
+	uint64_t ps = 7, total = bn->total;
 
-		if (lat == NULL)
-			goto out;
-		start = now_s();
-		do {
-			struct kt_store_read *r;
-			struct kt_proof p;
-			uint64_t idx = rnd(&ps) % total;
+	if (lat == NULL)
+		return -1;
+	start = now_s();
+	do {
+		struct kt_store_read *r;
+		struct kt_proof p;
+		uint64_t idx = rnd(&ps) % total;
 
-			t = now_s();
-			if (kt_store_read_begin(s, &r) != KT_OK ||
-			    kt_store_inclusion(r, idx, kt_store_read_size(r),
-			    &p) != KT_OK) {
-				fprintf(stderr, "store_bench: proof failed\n");
-				free(lat);
-				goto out;
-			}
-			kt_store_read_end(r);
-			if (np < cap)
-				lat[np++] = now_s() - t;
-		} while (now_s() - start < proof_s);
-		t = now_s() - start;
-		qsort(lat, np, sizeof(double), cmp_double);
-		printf("inclusion proofs at size %llu: %.0f/s (1 thread), "
-		    "p50 %.1f us, p99 %.1f us\n", (unsigned long long)total,
-		    (double)np / t, lat[np / 2] * 1e6, lat[np * 99 / 100] * 1e6);
-		free(lat);
+		t = now_s();
+		if (kt_store_read_begin(bn->s, &r) != KT_OK ||
+		    kt_store_inclusion(r, idx, kt_store_read_size(r), &p) !=
+		    KT_OK) {
+			fprintf(stderr, "store_bench: proof failed\n");
+			free(lat);
+			return -1;
+		}
+		kt_store_read_end(r);
+		if (np < cap)
+			lat[np++] = now_s() - t;
+	} while (now_s() - start < bn->proof_s);
+	t = now_s() - start;
+	qsort(lat, np, sizeof(double), cmp_double);
+	printf("inclusion proofs at size %llu: %.0f/s (1 thread), "
+	    "p50 %.1f us, p99 %.1f us\n", (unsigned long long)total,
+	    (double)np / t, lat[np / 2] * 1e6, lat[np * 99 / 100] * 1e6);
+	free(lat);
+	return 0;
+}
+
+static void
+bench_close(struct bench *bn)
+{
+	kt_seq_stop(bn->q); /* first: no callback may touch a slot after */
+	for (int i = 0; i < INFLIGHT; i++) {
+		free(bn->slots[i].rq);
+		free(bn->slots[i].label);
+		free(bn->slots[i].key);
 	}
-	rc = 0;
-out:
-	kt_seq_stop(q);
-	kt_store_close(s);
-	kt_signer_free(signer);
-	if (!keep && dir == dirbuf)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	kt_store_close(bn->s);
+	kt_signer_free(bn->signer);
+	if (!bn->keep && bn->dir == bn->dirbuf)
+		nftw(bn->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench bn;
+	double secs = 0;
+	int rc = 1;
+
+	memset(&bn, 0, sizeof(bn));
+	bn.n = 100000;
+	bn.b = 4096;
+	bn.seed = 42;
+	bn.proof_s = 2.0;
+	parse_args(&bn, argc, argv);
+	if (bench_open(&bn) == 0 && append_all(&bn, &secs) == 0 &&
+	    report_size(&bn, secs) == 0 && measure_proofs(&bn) == 0)
+		rc = 0;
+	bench_close(&bn);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "kt/fmt.h"
 #include "kt/merkle.h"
 
 #define NPROOFS 1024
@@ -125,11 +126,16 @@ populate(const char *url, const char *token, uint64_t n)
 	char auth[512], full[1024], *body = malloc(1000 * 160 + 64);
 	double t0 = now();
 	uint64_t done = 0;
+	int rc = 1;
 
 	if (h == NULL || body == NULL)
-		return 1;
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	snprintf(full, sizeof(full), "%s/v1/keys:batch", url);
+		goto out;
+	if (kt_fmt(auth, sizeof(auth), "Authorization: Bearer %s", token) !=
+	    KT_OK || kt_fmt(full, sizeof(full), "%s/v1/keys:batch", url) !=
+	    KT_OK) {
+		fprintf(stderr, "populate: token or URL too long\n");
+		goto out;
+	}
 	hd = curl_slist_append(hd, auth);
 	hd = curl_slist_append(hd, "Content-Type: application/json");
 	curl_easy_setopt(h, CURLOPT_URL, full);
@@ -158,19 +164,22 @@ populate(const char *url, const char *token, uint64_t n)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)o);
 		if (curl_easy_perform(h) != CURLE_OK)
-			return 1;
+			goto out;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		if (status != 200) {
 			fprintf(stderr, "batch: HTTP %ld\n", status);
-			return 1;
+			goto out;
 		}
 		done += m;
 	}
 	printf("populated %" PRIu64 " entries in %.1f s\n", n, now() - t0);
+	rc = 0;
+out:
 	curl_slist_free_all(hd);
-	curl_easy_cleanup(h);
+	if (h != NULL)
+		curl_easy_cleanup(h);
 	free(body);
-	return 0;
+	return rc;
 }
 
 int

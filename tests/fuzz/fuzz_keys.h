@@ -20,23 +20,38 @@ static struct kt_verifier fuzz_vs[2];
 static void
 fuzz_keys_init(void)
 {
+	static const struct {
+		const char *name;
+		uint8_t type, seed_byte;
+	} keys[2] = {
+		{ FUZZ_LOG_NAME, KT_KEY_ED25519, 0x01 },
+		{ FUZZ_WITNESS_NAME, KT_KEY_COSIG, 0x02 },
+	};
 	uint8_t seed[KT_SEED_LEN];
 	struct kt_signer *s = NULL;
 
 	if (sodium_init() < 0)
 		abort();
-	memset(seed, 0x01, sizeof(seed));
-	if (kt_signer_from_seed(FUZZ_LOG_NAME, KT_KEY_ED25519, seed, &s) !=
-	    KT_OK)
-		abort();
-	kt_signer_verifier(s, &fuzz_vs[0]);
-	kt_signer_free(s);
-	memset(seed, 0x02, sizeof(seed));
-	if (kt_signer_from_seed(FUZZ_WITNESS_NAME, KT_KEY_COSIG, seed, &s) !=
-	    KT_OK)
-		abort();
-	kt_signer_verifier(s, &fuzz_vs[1]);
-	kt_signer_free(s);
+	for (size_t i = 0; i < 2; i++) {
+		memset(seed, keys[i].seed_byte, sizeof(seed));
+		if (kt_signer_from_seed(keys[i].name, keys[i].type, seed, &s) !=
+		    KT_OK)
+			abort();
+		kt_signer_verifier(s, &fuzz_vs[i]);
+		kt_signer_free(s);
+	}
+}
+
+/* libFuzzer calls this once before the first input: the keys above. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_keys_init();
+	return 0;
 }
 
 #endif /* KT_FUZZ_KEYS_H */

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e2e.h"
+#include "harness/logd.h"
+#include "harness/runner.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
@@ -21,7 +22,7 @@
 #define KEY_B "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik="
 #define KEY_C "Bv8Hc8Yr7Jd4sQp5mXb4nK9zT3fW1aE6gL2hU0iR5o8="
 
-static struct e2e_server S;
+static struct logd S;
 
 /* Checkpoints seen by this client: size -> root. */
 #define MAX_CP 64
@@ -33,7 +34,7 @@ remember(const struct kt_checkpoint *cp)
 {
 	for (size_t i = 0; i < nseen; i++)
 		if (seen[i].size == cp->size) {
-			ck_assert_msg(memcmp(seen[i].root.b, cp->root.b, 32) == 0,
+			ck_assert_msg(kt_hash_eq(&seen[i].root, &cp->root),
 			    "two roots for size %llu",
 			    (unsigned long long)cp->size);
 			return;
@@ -42,8 +43,18 @@ remember(const struct kt_checkpoint *cp)
 		seen[nseen++] = *cp;
 }
 
+/* Whether the KT_HASH_LEN bytes at p (an answer's raw bytes) are h. */
+static int
+bytes_are_hash(const void *p, const struct kt_hash *h)
+{
+	struct kt_hash got;
+
+	memcpy(got.b, p, KT_HASH_LEN);
+	return kt_hash_eq(&got, h);
+}
+
 static json_t *
-parse(const struct e2e_resp *r)
+parse(const struct http_resp *r)
 {
 	json_error_t e;
 	json_t *j = json_loads(r->body, 0, &e);
@@ -80,19 +91,19 @@ check_result(json_t *o, const char *label, const char *key_b64,
 	long el;
 	uint64_t index = jint(o, "index");
 
-	ck_assert_int_eq(e2e_open_checkpoint(&S, note, strlen(note), cp), 0);
+	ck_assert_int_eq(logd_open_checkpoint(&S, note, strlen(note), cp), 0);
 	remember(cp);
 	ck_assert_uint_eq(jint(o, "version"), version);
-	ck_assert_int_eq(e2e_check_inclusion(jstr(o, "entry"), index,
+	ck_assert_int_eq(logd_check_inclusion(jstr(o, "entry"), index,
 	    json_object_get(o, "proof"), cp), 0);
-	el = e2e_b64(jstr(o, "entry"), ent, sizeof ent);
+	el = logd_b64(jstr(o, "entry"), ent, sizeof ent);
 	ck_assert_int_gt(el, 0);
 	ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e), KT_OK);
 	ck_assert_uint_eq(e.label_len, strlen(label));
 	ck_assert(memcmp(e.label, label, e.label_len) == 0);
 	ck_assert_uint_eq(e.version, version);
 	if (key_b64 != NULL) {
-		long kl = e2e_b64(key_b64, key, sizeof key);
+		long kl = logd_b64(key_b64, key, sizeof key);
 		ck_assert_int_eq(e.type, KT_ENTRY_KEY);
 		ck_assert_uint_eq(e.key_len, (size_t)kl);
 		ck_assert(memcmp(e.key, key, e.key_len) == 0);
@@ -100,15 +111,15 @@ check_result(json_t *o, const char *label, const char *key_b64,
 		ck_assert_int_eq(e.type, KT_ENTRY_REVOKE);
 	}
 	kt_hash_leaf(ent, (size_t)el, &leaf);
-	ck_assert_int_eq(e2e_b64(jstr(o, "leaf_hash"), lh, sizeof lh), 32);
-	ck_assert(memcmp(lh, leaf.b, 32) == 0);
+	ck_assert_int_eq(logd_b64(jstr(o, "leaf_hash"), lh, sizeof lh), 32);
+	ck_assert(bytes_are_hash(lh, &leaf));
 }
 
 static json_t *
 publish(const char *label, const char *key, long want)
 {
 	char body[1024];
-	struct e2e_resp r;
+	struct http_resp r;
 	json_t *j;
 
 	if (key)
@@ -117,9 +128,9 @@ publish(const char *label, const char *key, long want)
 	else
 		snprintf(body, sizeof body, "{\"label\":\"%s\",\"revoke\":true}",
 		    label);
-	ck_assert_int_eq(e2e_post(&S, "/v1/keys", body, &r), want);
+	ck_assert_int_eq(logd_post(&S, "/v1/keys", body, &r), want);
 	j = parse(&r);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	if (want != 200)
 		ck_assert(json_is_string(json_object_get(j, "error")));
 	return j;
@@ -129,17 +140,13 @@ static void
 setup(void)
 {
 	nseen = 0;
-	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	logd_up(&S, NULL);
 }
 
 static void
 teardown(void)
 {
-	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
-	int st = e2e_stop(&S);
-	e2e_cleanup(&S);
-	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
+	logd_down(&S);
 }
 
 /* Recomputes the root of entries [0, size) fetched with /v1/entries, and
@@ -152,7 +159,7 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 	struct kt_hash root;
 	uint64_t start = 0;
 	char path[128];
-	struct e2e_resp r;
+	struct http_resp r;
 
 	kt_frontier_init(&f);
 	while (start < size) {
@@ -160,14 +167,14 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 		json_t *j, *arr;
 		snprintf(path, sizeof path, "/v1/entries?start=%llu&end=%llu",
 		    (unsigned long long)start, (unsigned long long)end);
-		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
 		j = parse(&r);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 		arr = json_object_get(j, "entries");
 		ck_assert_uint_eq(json_array_size(arr), end - start);
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			uint8_t ent[KT_ENTRY_MAX];
-			long el = e2e_b64(json_string_value(json_array_get(arr,
+			long el = logd_b64(json_string_value(json_array_get(arr,
 			    i)), ent, sizeof ent);
 			struct kt_entry e;
 			ck_assert_int_gt(el, 0);
@@ -182,7 +189,7 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 	}
 	kt_frontier_root(&f, &root);
 	ck_assert_uint_eq(f.size, cp->size);
-	ck_assert(memcmp(root.b, cp->root.b, 32) == 0);
+	ck_assert(kt_hash_eq(&root, &cp->root));
 
 	/* Level-0 tiles hold the leaf hashes; the level-1 tile's first hash
 	 * is the root of the first 256 leaves. */
@@ -191,20 +198,20 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 		ck_assert_int_eq(kt_tile_path(&t, path + 1, sizeof path - 1),
 		    KT_OK);
 		path[0] = '/';
-		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
 		ck_assert_uint_eq(r.len, (size_t)t.width * 32);
 		ck_assert_str_eq(r.ctype, "application/octet-stream");
 		if (t.width == 256)
 			ck_assert(strstr(r.cache, "immutable") != NULL);
 		for (unsigned i = 0; i < t.width; i++)
-			ck_assert(memcmp(r.body + i * 32,
-			    leaves[n * 256 + i].b, 32) == 0);
-		e2e_resp_free(&r);
+			ck_assert(bytes_are_hash(r.body + i * 32,
+			    &leaves[n * 256 + i]));
+		http_resp_free(&r);
 		/* The entry bundle of the same tile. */
 		t.level = KT_TILE_LEVEL_ENTRIES;
 		ck_assert_int_eq(kt_tile_path(&t, path + 1, sizeof path - 1),
 		    KT_OK);
-		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
 		{
 			size_t off = 0, k = 0, elen;
 			const uint8_t *ent;
@@ -212,13 +219,12 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 			    &off, &ent, &elen) == KT_OK) {
 				struct kt_hash h;
 				kt_hash_leaf(ent, elen, &h);
-				ck_assert(memcmp(h.b, leaves[n * 256 + k].b,
-				    32) == 0);
+				ck_assert(kt_hash_eq(&h, &leaves[n * 256 + k]));
 				k++;
 			}
 			ck_assert_uint_eq(k, t.width);
 		}
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
 	if (size >= 256) {
 		struct kt_frontier f2;
@@ -231,22 +237,22 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 		struct kt_tile t = { 1, 0, kt_tile_width(size, 1, 0) };
 		ck_assert_int_eq(kt_tile_path(&t, path + 1, sizeof path - 1),
 		    KT_OK);
-		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
-		ck_assert(memcmp(r.body, r256.b, 32) == 0);
-		e2e_resp_free(&r);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
+		ck_assert(bytes_are_hash(r.body, &r256));
+		http_resp_free(&r);
 	}
 	/* A tile past the tree, and a width that is not the current one. */
 	snprintf(path, sizeof path, "/tile/0/%03llu",
 	    (unsigned long long)(size / 256 + 5));
-	ck_assert_int_eq(e2e_get(&S, path, &r), 404);
-	e2e_resp_free(&r);
+	ck_assert_int_eq(logd_get(&S, path, &r), 404);
+	http_resp_free(&r);
 	free(leaves);
 }
 
 START_TEST(test_publish_lookup_proofs)
 {
 	struct kt_checkpoint cp, cp2;
-	struct e2e_resp r;
+	struct http_resp r;
 	json_t *j, *res;
 	uint64_t size;
 	char body[65536], *p;
@@ -261,7 +267,7 @@ START_TEST(test_publish_lookup_proofs)
 	ck_assert_uint_eq(jint(j, "index"), 0);
 	ck_assert_uint_eq(cp.size, 1);
 	json_decref(j);
-	ck_assert_uint_eq(e2e_size(&S), 1);
+	ck_assert_uint_eq(logd_size(&S), 1);
 
 	/* Rotation: version 2 links to version 1. */
 	j = publish("alice@example.com", KEY_B, 200);
@@ -270,7 +276,7 @@ START_TEST(test_publish_lookup_proofs)
 	{
 		uint8_t ent[KT_ENTRY_MAX];
 		struct kt_entry e;
-		long el = e2e_b64(jstr(j, "entry"), ent, sizeof ent);
+		long el = logd_b64(jstr(j, "entry"), ent, sizeof ent);
 		ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e), KT_OK);
 		ck_assert_uint_eq(e.prev_index, 0);
 	}
@@ -283,9 +289,9 @@ START_TEST(test_publish_lookup_proofs)
 		    "\"ed25519\",\"key\":\"%s\"},", i, i % 2 ? KEY_A : KEY_B);
 	p += sprintf(p, "{\"label\":\"alice@example.com\",\"key_type\":"
 	    "\"ed25519\",\"key\":\"%s\"}]}", KEY_C);
-	ck_assert_int_eq(e2e_post(&S, "/v1/keys:batch", body, &r), 200);
+	ck_assert_int_eq(logd_post(&S, "/v1/keys:batch", body, &r), 200);
 	j = parse(&r);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	res = json_object_get(j, "results");
 	ck_assert_uint_eq(json_array_size(res), 300);
 	for (size_t i = 0; i < 300; i++) {
@@ -307,73 +313,73 @@ START_TEST(test_publish_lookup_proofs)
 	j = publish("alice@example.com", NULL, 200);
 	check_result(j, "alice@example.com", NULL, 4, &cp);
 	json_decref(j);
-	size = e2e_size(&S);
+	size = logd_size(&S);
 	ck_assert_uint_eq(size, 303);
 	j = publish("alice@example.com", NULL, 409);
 	json_decref(j);
 	j = publish("nobody@example.com", NULL, 409);
 	json_decref(j);
-	ck_assert_uint_eq(e2e_size(&S), size);
+	ck_assert_uint_eq(logd_size(&S), size);
 
 	/* Lookup and history. */
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/alice@example.com", &r), 200);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/alice@example.com", &r), 200);
 	j = parse(&r);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	check_result(j, "alice@example.com", NULL, 4, &cp);
 	ck_assert_str_eq(jstr(j, "label"), "alice@example.com");
 	ck_assert_uint_eq(jint(j, "index"), 302);
 	json_decref(j);
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/alice%40example.com/history",
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/alice%40example.com/history",
 	    &r), 200);
 	j = parse(&r);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	{
 		const char *note = jstr(j, "checkpoint");
 		json_t *vs = json_object_get(j, "versions");
 		static const uint64_t idx[] = { 0, 1, 301, 302 };
-		ck_assert_int_eq(e2e_open_checkpoint(&S, note, strlen(note),
+		ck_assert_int_eq(logd_open_checkpoint(&S, note, strlen(note),
 		    &cp), 0);
 		ck_assert_uint_eq(json_array_size(vs), 4);
 		for (size_t i = 0; i < 4; i++) {
 			json_t *v = json_array_get(vs, i);
 			ck_assert_uint_eq(jint(v, "version"), i + 1);
 			ck_assert_uint_eq(jint(v, "index"), idx[i]);
-			ck_assert_int_eq(e2e_check_inclusion(jstr(v, "entry"),
+			ck_assert_int_eq(logd_check_inclusion(jstr(v, "entry"),
 			    idx[i], json_object_get(v, "proof"), &cp), 0);
 		}
 	}
 	json_decref(j);
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/user7%40example.com", &r), 200);
-	e2e_resp_free(&r);
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/nobody@example.com", &r), 404);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/user7%40example.com", &r), 200);
+	http_resp_free(&r);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/nobody@example.com", &r), 404);
 	ck_assert(strstr(r.body, "\"error\"") != NULL);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 
 	/* A label that needs percent-encoding in the path. */
 	j = publish("a b/c+d\\u00e9", KEY_A, 200);
 	json_decref(j);
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/a%20b%2Fc+d%C3%A9", &r), 200);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/a%20b%2Fc+d%C3%A9", &r), 200);
 	j = parse(&r);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	ck_assert_str_eq(jstr(j, "label"), "a b/c+d\xc3\xa9");
 	json_decref(j);
-	size = e2e_size(&S);
+	size = logd_size(&S);
 
 	/* /checkpoint is the latest note, signed by the log. */
-	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &r), 200);
+	ck_assert_int_eq(logd_get(&S, "/checkpoint", &r), 200);
 	ck_assert(strncmp(r.ctype, "text/plain", 10) == 0);
-	ck_assert_int_eq(e2e_open_checkpoint(&S, r.body, r.len, &cp), 0);
+	ck_assert_int_eq(logd_open_checkpoint(&S, r.body, r.len, &cp), 0);
 	ck_assert_uint_eq(cp.size, size);
 	remember(&cp);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	{
-		struct e2e_resp h;
+		struct http_resp h;
 		char url[128];
 		snprintf(url, sizeof url, "%s/checkpoint", S.url);
-		ck_assert_int_eq(e2e_http(NULL, "HEAD", url, NULL, NULL, NULL, 0,
-		    &h), 0);
+		ck_assert_int_eq(http_request(NULL, "HEAD", url, NULL, NULL,
+		    NULL, 0, &h), 0);
 		ck_assert_int_eq(h.status, 200);
-		e2e_resp_free(&h);
+		http_resp_free(&h);
 	}
 
 	/* Inclusion proofs at older sizes, by index and by leaf hash, and
@@ -384,13 +390,13 @@ START_TEST(test_publish_lookup_proofs)
 			snprintf(path, sizeof path, "/v1/proof/inclusion?index="
 			    "%llu&size=%llu", (unsigned long long)i,
 			    (unsigned long long)seen[a].size);
-			ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+			ck_assert_int_eq(logd_get(&S, path, &r), 200);
 			j = parse(&r);
-			e2e_resp_free(&r);
+			http_resp_free(&r);
 			snprintf(path, sizeof path, "/v1/entries?start=%llu&end="
 			    "%llu", (unsigned long long)i,
 			    (unsigned long long)i + 1);
-			ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+			ck_assert_int_eq(logd_get(&S, path, &r), 200);
 			{
 				json_t *ej = parse(&r);
 				const char *eb = json_string_value(
@@ -399,8 +405,8 @@ START_TEST(test_publish_lookup_proofs)
 				uint8_t ent[KT_ENTRY_MAX];
 				struct kt_hash lh;
 				char b64[64], enc[128];
-				long el = e2e_b64(eb, ent, sizeof ent);
-				ck_assert_int_eq(e2e_check_inclusion(eb, i, j,
+				long el = logd_b64(eb, ent, sizeof ent);
+				ck_assert_int_eq(logd_check_inclusion(eb, i, j,
 				    &seen[a]), 0);
 				/* The same proof by leaf hash. */
 				kt_hash_leaf(ent, (size_t)el, &lh);
@@ -413,15 +419,15 @@ START_TEST(test_publish_lookup_proofs)
 					    *c == '=' ? sprintf(o, "%%3D") :
 					    sprintf(o, "%c", *c);
 				json_decref(ej);
-				e2e_resp_free(&r);
+				http_resp_free(&r);
 				snprintf(path, sizeof path, "/v1/proof/inclusion?"
 				    "leaf_hash=%s&size=%llu", enc,
 				    (unsigned long long)seen[a].size);
-				ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+				ck_assert_int_eq(logd_get(&S, path, &r), 200);
 				ej = parse(&r);
 				ck_assert(json_equal(ej, j));
 				json_decref(ej);
-				e2e_resp_free(&r);
+				http_resp_free(&r);
 			}
 			json_decref(j);
 		}
@@ -434,12 +440,12 @@ START_TEST(test_publish_lookup_proofs)
 			snprintf(path, sizeof path, "/v1/proof/consistency?old="
 			    "%llu&new=%llu", (unsigned long long)seen[a].size,
 			    (unsigned long long)seen[b].size);
-			ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+			ck_assert_int_eq(logd_get(&S, path, &r), 200);
 			j = parse(&r);
-			e2e_resp_free(&r);
+			http_resp_free(&r);
 			arr = json_object_get(j, "hashes");
 			for (size_t k = 0; k < json_array_size(arr); k++)
-				ck_assert_int_eq(e2e_b64(json_string_value(
+				ck_assert_int_eq(logd_b64(json_string_value(
 				    json_array_get(arr, k)), hs[k].b, 32), 32);
 			ck_assert_int_eq(kt_merkle_verify_consistency(
 			    seen[a].size, seen[b].size, hs,
@@ -453,7 +459,7 @@ START_TEST(test_publish_lookup_proofs)
 	check_entries_and_tiles(size, &cp);
 
 	/* Metrics count what happened. */
-	ck_assert_int_eq(e2e_get(&S, "/metrics", &r), 200);
+	ck_assert_int_eq(logd_get(&S, "/metrics", &r), 200);
 	{
 		char want[64];
 		snprintf(want, sizeof want, "kt_tree_size %llu\n",
@@ -467,7 +473,7 @@ START_TEST(test_publish_lookup_proofs)
 	ck_assert(strstr(r.body, "kt_commit_seconds_bucket") != NULL);
 	ck_assert(strstr(r.body, "kt_proof_seconds_count") != NULL);
 	ck_assert(strstr(r.body, "kt_batch_size_bucket") != NULL);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 }
 END_TEST
 
@@ -481,21 +487,21 @@ START_TEST(test_auth)
 	    "\"key_type\":\"ed25519\",\"key\":\"" KEY_A "\"}]}";
 	const char *tokens[] = { NULL, "wrong-token", "", NULL };
 	char url[128], url2[128];
-	struct e2e_resp r;
+	struct http_resp r;
 
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
 	snprintf(url2, sizeof url2, "%s/v1/keys:batch", S.url);
 	for (int i = 0; i < 3; i++) {
-		ck_assert_int_eq(e2e_http(NULL, "POST", url, tokens[i], NULL,
-		    body, strlen(body), &r), 0);
+		ck_assert_int_eq(http_request(NULL, "POST", url, tokens[i],
+		    NULL, body, strlen(body), &r), 0);
 		ck_assert_int_eq(r.status, 401);
 		ck_assert_str_eq(r.www_auth, "Bearer");
 		ck_assert(strstr(r.body, "\"error\"") != NULL);
-		e2e_resp_free(&r);
-		ck_assert_int_eq(e2e_http(NULL, "POST", url2, tokens[i], NULL,
-		    batch, strlen(batch), &r), 0);
+		http_resp_free(&r);
+		ck_assert_int_eq(http_request(NULL, "POST", url2, tokens[i],
+		    NULL, batch, strlen(batch), &r), 0);
 		ck_assert_int_eq(r.status, 401);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
 	{
 		/* Another scheme, and the token's hash instead of the token. */
@@ -508,24 +514,24 @@ START_TEST(test_auth)
 		line[strcspn(line, "\n")] = '\0';
 		snprintf(h1, sizeof h1, "Authorization: Basic %s", S.token);
 		snprintf(h2, sizeof h2, "Authorization: Bearer %s", line);
-		ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, hs1, body,
-		    strlen(body), &r), 0);
+		ck_assert_int_eq(http_request(NULL, "POST", url, NULL, hs1,
+		    body, strlen(body), &r), 0);
 		ck_assert_int_eq(r.status, 401);
-		e2e_resp_free(&r);
-		ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, hs2, body,
-		    strlen(body), &r), 0);
+		http_resp_free(&r);
+		ck_assert_int_eq(http_request(NULL, "POST", url, NULL, hs2,
+		    body, strlen(body), &r), 0);
 		ck_assert_int_eq(r.status, 401);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
-	ck_assert_uint_eq(e2e_size(&S), 0);
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/mallory", &r), 404);
-	e2e_resp_free(&r);
+	ck_assert_uint_eq(logd_size(&S), 0);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/mallory", &r), 404);
+	http_resp_free(&r);
 	/* The right token works. */
-	ck_assert_int_eq(e2e_http(NULL, "POST", url, S.token, NULL, body,
+	ck_assert_int_eq(http_request(NULL, "POST", url, S.token, NULL, body,
 	    strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	e2e_resp_free(&r);
-	ck_assert_uint_eq(e2e_size(&S), 1);
+	http_resp_free(&r);
+	ck_assert_uint_eq(logd_size(&S), 1);
 }
 END_TEST
 
@@ -670,7 +676,7 @@ static const struct bad bads[] = {
 
 START_TEST(test_malformed)
 {
-	struct e2e_resp r, cp0, cp1;
+	struct http_resp r, cp0, cp1;
 	char url[1024];
 	uint64_t size;
 	json_t *j;
@@ -680,16 +686,16 @@ START_TEST(test_malformed)
 	json_decref(j);
 	j = publish("bob", KEY_B, 200);
 	json_decref(j);
-	size = e2e_size(&S);
+	size = logd_size(&S);
 	ck_assert_uint_eq(size, 2);
-	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &cp0), 200);
+	ck_assert_int_eq(logd_get(&S, "/checkpoint", &cp0), 200);
 
 	ck_assert_uint_ge(sizeof bads / sizeof bads[0], 30);
 	for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
 		const struct bad *b = &bads[i];
 		const char *hdrs[] = { b->ctype, NULL };
 		snprintf(url, sizeof url, "%s%s", S.url, b->path);
-		ck_assert_int_eq(e2e_http(NULL, b->method, url, S.token,
+		ck_assert_int_eq(http_request(NULL, b->method, url, S.token,
 		    b->ctype ? hdrs : NULL, b->body,
 		    b->body ? strlen(b->body) : 0, &r), 0);
 		ck_assert_msg(r.status == b->status, "case %zu: %s %s: got %ld "
@@ -707,13 +713,13 @@ START_TEST(test_malformed)
 		}
 		if (b->status == 405)
 			ck_assert(r.allow[0] != '\0');
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
-	ck_assert_uint_eq(e2e_size(&S), size);
-	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &cp1), 200);
+	ck_assert_uint_eq(logd_size(&S), size);
+	ck_assert_int_eq(logd_get(&S, "/checkpoint", &cp1), 200);
 	ck_assert_str_eq(cp0.body, cp1.body);
-	e2e_resp_free(&cp0);
-	e2e_resp_free(&cp1);
+	http_resp_free(&cp0);
+	http_resp_free(&cp1);
 	/* Still serving normally. */
 	j = publish("carol", KEY_C, 200);
 	ck_assert_uint_eq(jint(j, "index"), 2);
@@ -725,7 +731,7 @@ END_TEST
 
 START_TEST(test_restart)
 {
-	struct e2e_resp r, cp0;
+	struct http_resp r, cp0;
 	struct kt_checkpoint cp;
 	char body[8192], *p;
 	json_t *j;
@@ -735,24 +741,24 @@ START_TEST(test_restart)
 		p += sprintf(p, "%s{\"label\":\"r%d\",\"key_type\":\"ed25519\","
 		    "\"key\":\"%s\"}", i ? "," : "", i, KEY_A);
 	sprintf(p, "]}");
-	ck_assert_int_eq(e2e_post(&S, "/v1/keys:batch", body, &r), 200);
-	e2e_resp_free(&r);
+	ck_assert_int_eq(logd_post(&S, "/v1/keys:batch", body, &r), 200);
+	http_resp_free(&r);
 	j = publish("r3", KEY_B, 200);
 	json_decref(j);
-	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &cp0), 200);
+	ck_assert_int_eq(logd_get(&S, "/checkpoint", &cp0), 200);
 
-	ck_assert_int_eq(e2e_stop(&S), 0);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	ck_assert_int_eq(logd_stop(&S), 0);
+	ck_assert_int_eq(logd_start(&S, NULL), 0);
 	ck_assert_uint_eq(S.startup_size, 21);
-	ck_assert_uint_eq(e2e_size(&S), 21);
-	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &r), 200);
+	ck_assert_uint_eq(logd_size(&S), 21);
+	ck_assert_int_eq(logd_get(&S, "/checkpoint", &r), 200);
 	ck_assert_str_eq(r.body, cp0.body);
-	e2e_resp_free(&r);
-	e2e_resp_free(&cp0);
+	http_resp_free(&r);
+	http_resp_free(&cp0);
 
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/r3", &r), 200);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/r3", &r), 200);
 	j = parse(&r);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	check_result(j, "r3", KEY_B, 2, &cp);
 	ck_assert_uint_eq(jint(j, "index"), 20);
 	json_decref(j);
@@ -764,55 +770,22 @@ START_TEST(test_restart)
 	j = publish("r4", KEY_A, 200);   /* idempotent across the restart */
 	ck_assert_uint_eq(jint(j, "index"), 4);
 	json_decref(j);
-	ck_assert_uint_eq(e2e_size(&S), 22);
+	ck_assert_uint_eq(logd_size(&S), 22);
 }
 END_TEST
-
-static Suite *
-api_suite(void)
-{
-	Suite *s = suite_create("kt-logd api");
-	TCase *tc;
-
-	tc = tcase_create("publish_lookup_proofs");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_publish_lookup_proofs);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("auth");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_auth);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("malformed");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_malformed);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("restart");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_restart);
-	suite_add_tcase(s, tc);
-	return s;
-}
 
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("kt-logd api");
 
-	if (sodium_init() < 0)
-		return 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sr = srunner_create(api_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	/* Each case on a fresh server. */
+	kt_test_fixture_case(s, "publish_lookup_proofs", 120, setup, teardown,
+	    test_publish_lookup_proofs, NULL);
+	kt_test_fixture_case(s, "auth", 60, setup, teardown, test_auth, NULL);
+	kt_test_fixture_case(s, "malformed", 60, setup, teardown,
+	    test_malformed, NULL);
+	kt_test_fixture_case(s, "restart", 60, setup, teardown, test_restart,
+	    NULL);
+	return kt_test_run(s);
 }

@@ -16,28 +16,33 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "e2e.h"
+#include "harness/logd.h"
+#include "harness/runner.h"
 
 #define KEY_A "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 #define PUBLISH "{\"label\":\"x\",\"key_type\":\"ed25519\",\"key\":\"" \
 	KEY_A "\"}"
 
-static struct e2e_server S;
+static struct logd S;
 static char out[8192], err[8192];
+
+/* kt-logd with args; its stdout and stderr in out and err. */
+static int
+run(const char *const *args)
+{
+	return logd_run(args, out, sizeof out, err, sizeof err);
+}
 
 static void
 setup(void)
 {
-	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
+	ck_assert_int_eq(logd_setup(&S, NULL), 0);
 }
 
 static void
 teardown(void)
 {
-	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
-	int st = e2e_stop(&S);
-	e2e_cleanup(&S);
-	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
+	logd_down(&S);
 }
 
 START_TEST(test_usage)
@@ -63,7 +68,7 @@ START_TEST(test_usage)
 		  "/nonexistent/conf", NULL },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int st = e2e_run(cases[i], out, sizeof out, err, sizeof err);
+		int st = run(cases[i]);
 		ck_assert_msg(st == 2, "case %zu: exit %d, stderr %s", i, st,
 		    err);
 		ck_assert_msg(strlen(err) > 10, "case %zu: no message", i);
@@ -74,8 +79,7 @@ START_TEST(test_usage)
 			{ "token", "--help", NULL }, { "serve", "--help", NULL },
 		};
 		for (size_t i = 0; i < 4; i++) {
-			ck_assert_int_eq(e2e_run(helps[i], out, sizeof out, err,
-			    sizeof err), 0);
+			ck_assert_int_eq(run(helps[i]), 0);
 			ck_assert(strstr(out, "usage") != NULL);
 		}
 	}
@@ -94,7 +98,7 @@ START_TEST(test_keygen)
 	{
 		const char *a[] = { "keygen", "--origin", "kt.example/x",
 		    "--out", path, NULL };
-		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 0);
+		ck_assert_int_eq(run(a), 0);
 	}
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
@@ -114,7 +118,7 @@ START_TEST(test_keygen)
 		const char *a[] = { "keygen", "--origin", "kt.example/y",
 		    "--out", path, NULL };
 		char now[512];
-		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert_int_eq(run(a), 1);
 		ck_assert(strstr(err, "overwrite") != NULL);
 		f = fopen(path, "r");
 		ck_assert(f != NULL && fgets(now, sizeof now, f) != NULL);
@@ -127,7 +131,7 @@ START_TEST(test_keygen)
 		const char *a[] = { "keygen", "--origin", "has space", "--out",
 		    p2, NULL };
 		snprintf(p2, sizeof p2, "%s/k3.key", S.dir);
-		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert_int_eq(run(a), 1);
 		ck_assert_int_ne(access(p2, F_OK), 0);
 	}
 }
@@ -139,7 +143,7 @@ START_TEST(test_token)
 	char tok[128], line[128], want[128];
 	uint8_t h[32];
 
-	ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 0);
+	ck_assert_int_eq(run(a), 0);
 	ck_assert_int_eq(sscanf(out, "%127s %127s", tok, line), 2);
 	ck_assert_uint_ge(strlen(tok), 32);
 	crypto_hash_sha256(h, (const uint8_t *)tok, strlen(tok));
@@ -149,7 +153,7 @@ START_TEST(test_token)
 	/* Two tokens differ. */
 	{
 		char tok2[128];
-		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 0);
+		ck_assert_int_eq(run(a), 0);
 		ck_assert_int_eq(sscanf(out, "%127s", tok2), 1);
 		ck_assert_str_ne(tok, tok2);
 	}
@@ -162,19 +166,19 @@ START_TEST(test_token)
 		fprintf(f, "# one\n%s\n", line);
 		ck_assert_int_eq(fclose(f), 0);
 		ck_assert_int_eq(chmod(S.tokens, 0600), 0);
-		ck_assert_int_eq(e2e_run(c, out, sizeof out, err, sizeof err), 0);
+		ck_assert_int_eq(run(c), 0);
 		ck_assert(strstr(out, "1 token(s)") != NULL);
 		ck_assert_int_eq(chmod(S.tokens, 0666), 0);
-		ck_assert_int_eq(e2e_run(c, out, sizeof out, err, sizeof err), 1);
+		ck_assert_int_eq(run(c), 1);
 		ck_assert(strstr(err, "writable by group or others") != NULL);
 		f = fopen(S.tokens, "w");
 		ck_assert(f != NULL);
 		fprintf(f, "sha256:nothex\n");
 		ck_assert_int_eq(fclose(f), 0);
 		ck_assert_int_eq(chmod(S.tokens, 0600), 0);
-		ck_assert_int_eq(e2e_run(c, out, sizeof out, err, sizeof err), 1);
+		ck_assert_int_eq(run(c), 1);
 		ck_assert(strstr(err, ":1:") != NULL);
-		ck_assert_int_eq(e2e_run(c2, out, sizeof out, err, sizeof err), 2);
+		ck_assert_int_eq(run(c2), 2);
 	}
 }
 END_TEST
@@ -188,7 +192,7 @@ serve_status(const char *const *extra)
 	for (size_t i = 0; extra[i] != NULL; i++)
 		a[n++] = extra[i];
 	a[n] = NULL;
-	return e2e_run(a, out, sizeof out, err, sizeof err);
+	return run(a);
 }
 
 START_TEST(test_serve_refusals)
@@ -205,7 +209,7 @@ START_TEST(test_serve_refusals)
 	{
 		const char *a[] = { "serve", "--data", S.data, "--key", S.key,
 		    "--listen", "0.0.0.0:0", "--allow-anonymous-writes", NULL };
-		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 2);
+		ck_assert_int_eq(run(a), 2);
 		ck_assert(strstr(err, "loopback") != NULL);
 	}
 	{
@@ -250,15 +254,15 @@ START_TEST(test_serve_refusals)
 	}
 	/* A folder of another log is refused. */
 	{
-		struct e2e_server other;
-		ck_assert_int_eq(e2e_start(&S, NULL), 0);
-		ck_assert_int_eq(e2e_stop(&S), 0);
-		ck_assert_int_eq(e2e_setup(&other, NULL), 0);
+		struct logd other;
+		ck_assert_int_eq(logd_start(&S, NULL), 0);
+		ck_assert_int_eq(logd_stop(&S), 0);
+		ck_assert_int_eq(logd_setup(&other, NULL), 0);
 		const char *a[] = { "serve", "--data", S.data, "--key", other.key,
 		    "--listen", "127.0.0.1:0", NULL };
-		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert_int_eq(run(a), 1);
 		ck_assert(strlen(err) > 10);
-		e2e_cleanup(&other);
+		logd_cleanup(&other);
 	}
 }
 END_TEST
@@ -278,7 +282,7 @@ START_TEST(test_serve_refuses_fifo)
 	{
 		const char *a[] = { "serve", "--data", S.data, "--key", fifo,
 		    "--listen", "127.0.0.1:0", "--tokens", S.tokens, NULL };
-		ck_assert_int_eq(e2e_run(a, out, sizeof out, err, sizeof err), 1);
+		ck_assert_int_eq(run(a), 1);
 		ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s",
 		    err);
 	}
@@ -293,44 +297,44 @@ END_TEST
 
 START_TEST(test_writes_without_tokens)
 {
-	struct e2e_resp r;
+	struct http_resp r;
 	char url[128];
 
 	/* No --tokens: writes are refused, reads work. */
 	{
 		const char *x[] = { NULL };
-		ck_assert_int_eq(e2e_start(&S, x), 0);
+		ck_assert_int_eq(logd_start(&S, x), 0);
 	}
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
-	ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, NULL, PUBLISH,
+	ck_assert_int_eq(http_request(NULL, "POST", url, NULL, NULL, PUBLISH,
 	    strlen(PUBLISH), &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert(strstr(r.body, "--tokens") != NULL);
-	e2e_resp_free(&r);
-	ck_assert_int_eq(e2e_http(NULL, "POST", url, "anything", NULL, PUBLISH,
-	    strlen(PUBLISH), &r), 0);
+	http_resp_free(&r);
+	ck_assert_int_eq(http_request(NULL, "POST", url, "anything", NULL,
+	    PUBLISH, strlen(PUBLISH), &r), 0);
 	ck_assert_int_eq(r.status, 403);
-	e2e_resp_free(&r);
-	ck_assert_uint_eq(e2e_size(&S), 0);
-	ck_assert_int_eq(e2e_stop(&S), 0);
+	http_resp_free(&r);
+	ck_assert_uint_eq(logd_size(&S), 0);
+	ck_assert_int_eq(logd_stop(&S), 0);
 
 	/* Explicit anonymous writes on loopback. */
 	{
 		const char *x[] = { "--allow-anonymous-writes", NULL };
-		ck_assert_int_eq(e2e_start(&S, x), 0);
+		ck_assert_int_eq(logd_start(&S, x), 0);
 	}
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
-	ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, NULL, PUBLISH,
+	ck_assert_int_eq(http_request(NULL, "POST", url, NULL, NULL, PUBLISH,
 	    strlen(PUBLISH), &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	e2e_resp_free(&r);
-	ck_assert_uint_eq(e2e_size(&S), 1);
+	http_resp_free(&r);
+	ck_assert_uint_eq(logd_size(&S), 1);
 	/* Without a tokens file SIGHUP reloads nothing, and must not kill
 	 * the log. */
 	kill(S.pid, SIGHUP);
-	ck_assert_uint_eq(e2e_size(&S), 1);
-	ck_assert_int_eq(e2e_get(&S, "/healthz", &r), 200);
-	e2e_resp_free(&r);
+	ck_assert_uint_eq(logd_size(&S), 1);
+	ck_assert_int_eq(logd_get(&S, "/healthz", &r), 200);
+	http_resp_free(&r);
 	/* SIGINT stops cleanly too. */
 	kill(S.pid, SIGINT);
 	{
@@ -371,15 +375,15 @@ END_TEST
 static long
 post_as(const char *token)
 {
-	struct e2e_resp r;
+	struct http_resp r;
 	char url[128];
 	long st;
 
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
-	ck_assert_int_eq(e2e_http(NULL, "POST", url, token, NULL, PUBLISH,
+	ck_assert_int_eq(http_request(NULL, "POST", url, token, NULL, PUBLISH,
 	    strlen(PUBLISH), &r), 0);
 	st = r.status;
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	return st;
 }
 
@@ -422,16 +426,16 @@ hup(void)
 static long
 metric(const char *name)
 {
-	struct e2e_resp r;
+	struct http_resp r;
 	char want[96];
 	const char *p;
 	long v = -1;
 
-	ck_assert_int_eq(e2e_get(&S, "/metrics", &r), 200);
+	ck_assert_int_eq(logd_get(&S, "/metrics", &r), 200);
 	snprintf(want, sizeof want, "\n%s ", name);
 	if ((p = strstr(r.body, want)) != NULL)
 		v = strtol(p + strlen(want), NULL, 10);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	return v;
 }
 
@@ -455,7 +459,7 @@ START_TEST(test_token_reload)
 	sodium_bin2hex(hex_a, sizeof hex_a, h, sizeof h);
 	crypto_hash_sha256(h, (const uint8_t *)tok_b, strlen(tok_b));
 	sodium_bin2hex(hex_b, sizeof hex_b, h, sizeof h);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	ck_assert_int_eq(logd_start(&S, NULL), 0);
 	ck_assert_int_eq(post_as(S.token), 200);
 	ck_assert_int_eq(post_as(tok_b), 401);
 	ck_assert_int_eq(metric("kt_tokens"), 1);
@@ -496,14 +500,14 @@ START_TEST(test_token_reload)
 	ck_assert_int_eq(metric("kt_tokens"), 0);
 	ck_assert_int_eq(metric("kt_tokens_reload_ok"), 1);
 	{
-		struct e2e_resp r;
-		ck_assert_int_eq(e2e_get(&S, "/healthz", &r), 200);
-		e2e_resp_free(&r);
+		struct http_resp r;
+		ck_assert_int_eq(logd_get(&S, "/healthz", &r), 200);
+		http_resp_free(&r);
 	}
 
 	/* Such a log still starts again (and warns), writes refused. */
-	ck_assert_int_eq(e2e_stop(&S), 0);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	ck_assert_int_eq(logd_stop(&S), 0);
+	ck_assert_int_eq(logd_start(&S, NULL), 0);
 	ck_assert_int_eq(post_as(tok_b), 401);
 	ck_assert_int_ge(log_events("no_tokens"), 1);
 	ck_assert_int_eq(log_events("tokens_reloaded"), 2);
@@ -514,27 +518,10 @@ int
 main(void)
 {
 	Suite *s = suite_create("kt-logd cli");
-	TCase *tc = tcase_create("cli");
-	SRunner *sr;
-	int failed;
 
-	if (sodium_init() < 0)
-		return 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_usage);
-	tcase_add_test(tc, test_keygen);
-	tcase_add_test(tc, test_token);
-	tcase_add_test(tc, test_serve_refusals);
-	tcase_add_test(tc, test_serve_refuses_fifo);
-	tcase_add_test(tc, test_writes_without_tokens);
-	tcase_add_test(tc, test_token_reload);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	kt_test_fixture_case(s, "cli", 60, setup, teardown, test_usage,
+	    test_keygen, test_token, test_serve_refusals,
+	    test_serve_refuses_fifo, test_writes_without_tokens,
+	    test_token_reload, NULL);
+	return kt_test_run(s);
 }

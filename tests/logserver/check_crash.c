@@ -20,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "e2e.h"
+#include "harness/logd.h"
+#include "harness/runner.h"
 #include "kt/entry.h"
 
 #define NTHREADS 4
@@ -36,7 +37,7 @@ struct cp_seen {
 	struct kt_checkpoint cp;
 };
 
-static struct e2e_server S;
+static struct logd S;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ack *acks;
 static size_t nacks, capacks;
@@ -69,7 +70,7 @@ record(json_t *o)
 
 	if (!json_is_string(e) || !json_is_string(cp))
 		return;
-	el = e2e_b64(json_string_value(e), ent, sizeof ent);
+	el = logd_b64(json_string_value(e), ent, sizeof ent);
 	if (el <= 0 || kt_entry_decode(ent, (size_t)el, &d) != KT_OK)
 		return;
 	pthread_mutex_lock(&mu);
@@ -107,7 +108,7 @@ writer(void *arg)
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
 	snprintf(urlb, sizeof urlb, "%s/v1/keys:batch", S.url);
 	for (unsigned i = 0; !atomic_load(&stop); i++) {
-		struct e2e_resp r;
+		struct http_resp r;
 		int batch = id == 0 && i % 2 == 1;
 		json_t *j;
 
@@ -127,9 +128,9 @@ writer(void *arg)
 			}
 			sprintf(p, "]}");
 		}
-		if (e2e_http(h, "POST", batch ? urlb : url, S.token, NULL, body,
-		    strlen(body), &r) != 0) {
-			e2e_resp_free(&r);
+		if (http_request(h, "POST", batch ? urlb : url, S.token, NULL,
+		    body, strlen(body), &r) != 0) {
+			http_resp_free(&r);
 			break;      /* the server is gone */
 		}
 		if (r.status == 200 && (j = json_loads(r.body, 0, NULL))) {
@@ -147,7 +148,7 @@ writer(void *arg)
 			    r.body);
 			atomic_fetch_add(&bad_answers, 1);
 		}
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
 	curl_easy_cleanup(h);
 	return NULL;
@@ -188,28 +189,27 @@ writes_then_stop(unsigned ms, int crash)
 	char **entries;
 	struct kt_frontier f;
 	struct kt_checkpoint last;
-	struct e2e_resp r;
+	struct http_resp r;
 	size_t c = 0;
 
 	reset();
-	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	logd_up(&S, NULL);
 	for (intptr_t i = 0; i < NTHREADS; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, writer,
 		    (void *)i), 0);
 	nanosleep(&ts, NULL);
 	if (crash)
-		e2e_kill9(&S);  /* mid-stream: writers are still posting */
+		logd_kill9(&S);  /* mid-stream: writers are still posting */
 	else
-		ck_assert_int_eq(e2e_stop(&S), 0);
+		ck_assert_int_eq(logd_stop(&S), 0);
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
 	ck_assert_int_eq(atomic_load(&bad_answers), 0);
 	ck_assert_uint_gt(nacks, 100);
 
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
-	size = e2e_size(&S);
+	ck_assert_int_eq(logd_start(&S, NULL), 0);
+	size = logd_size(&S);
 	for (size_t i = 0; i < nacks; i++)
 		if (acks[i].index > maxidx)
 			maxidx = acks[i].index;
@@ -219,7 +219,7 @@ writes_then_stop(unsigned ms, int crash)
 	entries = calloc(size, sizeof *entries);
 	kt_frontier_init(&f);
 	for (size_t i = 0; i < ncps; i++)
-		ck_assert_int_eq(e2e_open_checkpoint(&S, cps[i].note,
+		ck_assert_int_eq(logd_open_checkpoint(&S, cps[i].note,
 		    strlen(cps[i].note), &cps[i].cp), 0);
 	qsort(cps, ncps, sizeof *cps, cmp_cp);
 	while (c < ncps && cps[c].cp.size == 0)
@@ -230,15 +230,15 @@ writes_then_stop(unsigned ms, int crash)
 		json_t *j, *arr;
 		snprintf(path, sizeof path, "/v1/entries?start=%llu&end=%llu",
 		    (unsigned long long)start, (unsigned long long)end);
-		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
 		j = json_loads(r.body, 0, NULL);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 		arr = json_object_get(j, "entries");
 		ck_assert_uint_eq(json_array_size(arr), end - start);
 		for (size_t k = 0; k < end - start; k++) {
 			const char *b = json_string_value(json_array_get(arr, k));
 			uint8_t ent[KT_ENTRY_MAX];
-			long el = e2e_b64(b, ent, sizeof ent);
+			long el = logd_b64(b, ent, sizeof ent);
 			struct kt_hash leaf, root;
 			ck_assert_int_gt(el, 0);
 			entries[start + k] = strdup(b);
@@ -247,8 +247,8 @@ writes_then_stop(unsigned ms, int crash)
 			/* Every checkpoint seen is a prefix of this tree. */
 			while (c < ncps && cps[c].cp.size == f.size) {
 				kt_frontier_root(&f, &root);
-				ck_assert_msg(memcmp(root.b, cps[c].cp.root.b, 32)
-				    == 0, "checkpoint %llu is not a prefix",
+				ck_assert_msg(kt_hash_eq(&root, &cps[c].cp.root),
+				    "checkpoint %llu is not a prefix",
 				    (unsigned long long)cps[c].cp.size);
 				c++;
 			}
@@ -262,14 +262,14 @@ writes_then_stop(unsigned ms, int crash)
 		    "ack %zu: entry %llu changed", i,
 		    (unsigned long long)acks[i].index);
 	/* The restarted log's checkpoint is this tree. */
-	ck_assert_int_eq(e2e_get(&S, "/checkpoint", &r), 200);
-	ck_assert_int_eq(e2e_open_checkpoint(&S, r.body, r.len, &last), 0);
-	e2e_resp_free(&r);
+	ck_assert_int_eq(logd_get(&S, "/checkpoint", &r), 200);
+	ck_assert_int_eq(logd_open_checkpoint(&S, r.body, r.len, &last), 0);
+	http_resp_free(&r);
 	ck_assert_uint_eq(last.size, size);
 	{
 		struct kt_hash root;
 		kt_frontier_root(&f, &root);
-		ck_assert(memcmp(root.b, last.root.b, 32) == 0);
+		ck_assert(kt_hash_eq(&root, &last.root));
 	}
 	/* The server's consistency proofs agree (every checkpoint seen, or
 	 * 400 of them spread evenly). */
@@ -280,12 +280,12 @@ writes_then_stop(unsigned ms, int crash)
 		snprintf(path, sizeof path, "/v1/proof/consistency?old=%llu&new="
 		    "%llu", (unsigned long long)cps[i].cp.size,
 		    (unsigned long long)size);
-		ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
 		j = json_loads(r.body, 0, NULL);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 		arr = json_object_get(j, "hashes");
 		for (size_t k = 0; k < json_array_size(arr); k++)
-			ck_assert_int_eq(e2e_b64(json_string_value(
+			ck_assert_int_eq(logd_b64(json_string_value(
 			    json_array_get(arr, k)), hs[k].b, 32), 32);
 		ck_assert_int_eq(kt_merkle_verify_consistency(cps[i].cp.size,
 		    size, hs, json_array_size(arr), &cps[i].cp.root,
@@ -299,9 +299,9 @@ writes_then_stop(unsigned ms, int crash)
 		random_key(key, sizeof key);
 		snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
 		    "\"ed25519\",\"key\":\"%s\"}", acks[nacks - 1].label, key);
-		ck_assert_int_eq(e2e_post(&S, "/v1/keys", body, &r), 200);
+		ck_assert_int_eq(logd_post(&S, "/v1/keys", body, &r), 200);
 		j = json_loads(r.body, 0, NULL);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 		ck_assert_uint_eq((uint64_t)json_integer_value(json_object_get(j,
 		    "index")), size);
 		ck_assert_uint_gt((uint64_t)json_integer_value(json_object_get(j,
@@ -314,8 +314,8 @@ writes_then_stop(unsigned ms, int crash)
 	for (uint64_t i = 0; i < size; i++)
 		free(entries[i]);
 	free(entries);
-	ck_assert_int_eq(e2e_stop(&S), 0);
-	e2e_cleanup(&S);
+	ck_assert_int_eq(logd_stop(&S), 0);
+	logd_cleanup(&S);
 }
 
 START_TEST(test_kill9_during_writes)
@@ -335,23 +335,9 @@ int
 main(void)
 {
 	Suite *s = suite_create("kt-logd crash");
-	TCase *tc = tcase_create("kill9");
-	SRunner *sr;
-	int failed;
 
-	if (sodium_init() < 0)
-		return 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_kill9_during_writes);
-	tcase_add_test(tc, test_sigterm_during_writes);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
+	kt_test_case(s, "kill9", 120, test_kill9_during_writes,
+	    test_sigterm_during_writes, NULL);
 	/* Threads and a child process: run in this process. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	return kt_test_run_in_process(s);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/runner.h"
 #include "store/bloom.h"
 #include "store/recent.h"
 
@@ -181,23 +182,10 @@ END_TEST
 int
 main(void)
 {
-	Suite *su = suite_create("index_memory");
-	TCase *tc = tcase_create("bloom");
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("index_memory");
 
-	if (sodium_init() < 0)
-		return 1;
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_bloom_no_false_negatives);
-	suite_add_tcase(su, tc);
-	tc = tcase_create("recent");
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, test_recent_against_array, 0, 2);
-	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "bloom", 120, test_bloom_no_false_negatives, NULL);
+	tcase_add_loop_test(kt_test_case(s, "recent", 120, NULL),
+	    test_recent_against_array, 0, 2);
+	return kt_test_run(s);
 }

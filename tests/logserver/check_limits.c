@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "e2e.h"
+#include "harness/logd.h"
+#include "harness/proc.h"
+#include "harness/runner.h"
 
 #define KEY_A "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 #define KEY_B "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik="
@@ -36,40 +38,28 @@ static const char config[] =
     "seq_max_queue = 5\n"
     "threads = 2\n";
 
-static struct e2e_server S;
+static struct logd S;
 
 static void
 setup(void)
 {
-	ck_assert_int_eq(e2e_setup(&S, config), 0);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	logd_up(&S, config);
 }
 
 static void
 teardown(void)
 {
-	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
-	int st = e2e_stop(&S);
-	e2e_cleanup(&S);
-	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
-}
-
-static double
-now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	logd_down(&S);
 }
 
 static long
 post(const char *path, const char *body)
 {
-	struct e2e_resp r;
-	long st = e2e_post(&S, path, body, &r);
+	struct http_resp r;
+	long st = logd_post(&S, path, body, &r);
 	if (st != 200 && st > 0)
 		ck_assert_msg(strstr(r.body, "\"error\"") != NULL, "%s", r.body);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	return st;
 }
 
@@ -95,9 +85,9 @@ static long
 read_until_close(int fd, char *buf, size_t cap, double timeout)
 {
 	size_t len = 0;
-	double t0 = now_s();
+	double t0 = proc_now_s();
 
-	while (now_s() - t0 < timeout) {
+	while (proc_now_s() - t0 < timeout) {
 		struct pollfd pf = { fd, POLLIN, 0 };
 		if (poll(&pf, 1, 50) <= 0)
 			continue;
@@ -117,7 +107,7 @@ read_until_close(int fd, char *buf, size_t cap, double timeout)
 START_TEST(test_body_size)
 {
 	char body[8192], url[128];
-	struct e2e_resp r;
+	struct http_resp r;
 	int n;
 
 	/* Exactly the limit is fine (padded with JSON whitespace). */
@@ -131,11 +121,11 @@ START_TEST(test_body_size)
 	memmove(body + 1, body, 4097);
 	body[0] = ' ';
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
-	ck_assert_int_eq(e2e_http(NULL, "POST", url, S.token, NULL, body, 4097,
-	    &r), 0);
+	ck_assert_int_eq(http_request(NULL, "POST", url, S.token, NULL, body,
+	    4097, &r), 0);
 	ck_assert_int_eq(r.status, 413);
 	ck_assert(strstr(r.body, "4096") != NULL);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	/* A chunked upload without Content-Length is cut off at the limit. */
 	{
 		int fd = connect_local();
@@ -157,7 +147,7 @@ START_TEST(test_body_size)
 		    resp);
 		close(fd);
 	}
-	ck_assert_uint_eq(e2e_size(&S), 1);
+	ck_assert_uint_eq(logd_size(&S), 1);
 }
 END_TEST
 
@@ -178,10 +168,10 @@ START_TEST(test_batch_label_key_sizes)
 
 	batch_body(body, 6, "b");
 	ck_assert_int_eq(post("/v1/keys:batch", body), 413);
-	ck_assert_uint_eq(e2e_size(&S), 0);
+	ck_assert_uint_eq(logd_size(&S), 0);
 	batch_body(body, 5, "b");
 	ck_assert_int_eq(post("/v1/keys:batch", body), 200);
-	ck_assert_uint_eq(e2e_size(&S), 5);
+	ck_assert_uint_eq(logd_size(&S), 5);
 
 	memset(label, 'l', 33);
 	label[33] = '\0';
@@ -189,17 +179,17 @@ START_TEST(test_batch_label_key_sizes)
 	    "\"ed25519\",\"key\":\"%s\"}", label, KEY_A);
 	ck_assert_int_eq(post("/v1/keys", body), 413);
 	{
-		struct e2e_resp r;
+		struct http_resp r;
 		char path[128];
 		snprintf(path, sizeof path, "/v1/keys/%s", label);
-		ck_assert_int_eq(e2e_get(&S, path, &r), 400);
-		e2e_resp_free(&r);
+		ck_assert_int_eq(logd_get(&S, path, &r), 400);
+		http_resp_free(&r);
 	}
 	label[32] = '\0';
 	snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
 	    "\"ed25519\",\"key\":\"%s\"}", label, KEY_A);
 	ck_assert_int_eq(post("/v1/keys", body), 200);
-	ck_assert_uint_eq(e2e_size(&S), 6);
+	ck_assert_uint_eq(logd_size(&S), 6);
 
 	memset(raw, 7, sizeof raw);
 	sodium_bin2base64(key, sizeof key, raw, 65,
@@ -212,14 +202,14 @@ START_TEST(test_batch_label_key_sizes)
 	snprintf(body, sizeof body, "{\"label\":\"k\",\"key_type\":\"other\","
 	    "\"key\":\"%s\"}", key);
 	ck_assert_int_eq(post("/v1/keys", body), 200);
-	ck_assert_uint_eq(e2e_size(&S), 7);
+	ck_assert_uint_eq(logd_size(&S), 7);
 }
 END_TEST
 
 START_TEST(test_page_size)
 {
 	char body[512], path[128];
-	struct e2e_resp r;
+	struct http_resp r;
 	json_t *j;
 
 	/* 12 versions of one label. */
@@ -228,34 +218,34 @@ START_TEST(test_page_size)
 		    "\"ed25519\",\"key\":\"%s\"}", i % 2 ? KEY_B : KEY_A);
 		ck_assert_int_eq(post("/v1/keys", body), 200);
 	}
-	ck_assert_int_eq(e2e_get(&S, "/v1/entries?start=0&end=11", &r), 400);
+	ck_assert_int_eq(logd_get(&S, "/v1/entries?start=0&end=11", &r), 400);
 	ck_assert(strstr(r.body, "10") != NULL);
-	e2e_resp_free(&r);
-	ck_assert_int_eq(e2e_get(&S, "/v1/entries?start=2&end=12", &r), 200);
+	http_resp_free(&r);
+	ck_assert_int_eq(logd_get(&S, "/v1/entries?start=2&end=12", &r), 200);
 	j = json_loads(r.body, 0, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "entries")), 10);
 	json_decref(j);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/rot/history", &r), 200);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/rot/history", &r), 200);
 	j = json_loads(r.body, 0, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "versions")), 10);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "next")), 11);
 	json_decref(j);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	snprintf(path, sizeof path, "/v1/keys/rot/history?from=11");
-	ck_assert_int_eq(e2e_get(&S, path, &r), 200);
+	ck_assert_int_eq(logd_get(&S, path, &r), 200);
 	j = json_loads(r.body, 0, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "versions")), 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
 	    json_object_get(j, "versions"), 0), "version")), 11);
 	ck_assert_ptr_null(json_object_get(j, "next"));
 	json_decref(j);
-	e2e_resp_free(&r);
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/rot/history?from=13", &r), 400);
-	e2e_resp_free(&r);
-	ck_assert_int_eq(e2e_get(&S, "/v1/keys/rot/history?from=0", &r), 400);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/rot/history?from=13", &r), 400);
+	http_resp_free(&r);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/rot/history?from=0", &r), 400);
+	http_resp_free(&r);
 }
 END_TEST
 
@@ -283,30 +273,31 @@ START_TEST(test_connections_and_timeout)
 		close(held[i]);
 	close(extra);
 	{
-		struct e2e_resp r;
-		t0 = now_s();
-		while (e2e_get(&S, "/healthz", &r) != 200 && now_s() - t0 < 5) {
-			e2e_resp_free(&r);
+		struct http_resp r;
+		t0 = proc_now_s();
+		while (logd_get(&S, "/healthz", &r) != 200 &&
+		    proc_now_s() - t0 < 5) {
+			http_resp_free(&r);
 			usleep(50 * 1000);
 		}
 		ck_assert_int_eq(r.status, 200);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
 	/* An idle connection is closed after connection_timeout (2 s). */
 	extra = connect_local();
-	t0 = now_s();
+	t0 = proc_now_s();
 	n = read_until_close(extra, buf, sizeof buf, 6);
 	ck_assert_int_eq(n, 0);
-	ck_assert_msg(now_s() - t0 >= 1.5 && now_s() - t0 <= 5.5,
-	    "closed after %.2f s", now_s() - t0);
+	ck_assert_msg(proc_now_s() - t0 >= 1.5 && proc_now_s() - t0 <= 5.5,
+	    "closed after %.2f s", proc_now_s() - t0);
 	close(extra);
 	/* So is one that sends half a request and stalls. */
 	extra = connect_local();
 	ck_assert_int_eq(send(extra, "GET /heal", 9, MSG_NOSIGNAL), 9);
-	t0 = now_s();
+	t0 = proc_now_s();
 	n = read_until_close(extra, buf, sizeof buf, 6);
 	ck_assert_int_ge(n, 0);
-	ck_assert(now_s() - t0 <= 5.5);
+	ck_assert(proc_now_s() - t0 <= 5.5);
 	close(extra);
 }
 END_TEST
@@ -324,16 +315,16 @@ burst_one(void *arg)
 {
 	struct burst *b = arg;
 	char body[2048], url[128], prefix[32];
-	struct e2e_resp r;
+	struct http_resp r;
 
 	snprintf(prefix, sizeof prefix, "q%d-%d-", b->round, b->id);
 	batch_body(body, 5, prefix);
 	snprintf(url, sizeof url, "%s/v1/keys:batch", S.url);
-	e2e_http(NULL, "POST", url, S.token, NULL, body, strlen(body), &r);
+	http_request(NULL, "POST", url, S.token, NULL, body, strlen(body), &r);
 	b->status = r.status;
 	if (r.status == 503)
 		b->retry_after = strstr(r.body, "retry") != NULL;
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	return NULL;
 }
 
@@ -363,14 +354,14 @@ START_TEST(test_queue_full)
 	}
 	ck_assert_int_gt(busy, 0);
 	/* Exactly the accepted batches are in the log. */
-	ck_assert_uint_eq(e2e_size(&S), (uint64_t)ok * 5);
+	ck_assert_uint_eq(logd_size(&S), (uint64_t)ok * 5);
 	{
-		struct e2e_resp r;
-		ck_assert_int_eq(e2e_get(&S, "/metrics", &r), 200);
+		struct http_resp r;
+		ck_assert_int_eq(logd_get(&S, "/metrics", &r), 200);
 		ck_assert(strstr(r.body, "kt_busy_rejects_total 0\n") == NULL);
 		ck_assert(strstr(r.body, "route=\"keys_batch\",status=\"503\"")
 		    != NULL);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
 }
 END_TEST
@@ -379,25 +370,9 @@ int
 main(void)
 {
 	Suite *s = suite_create("kt-logd limits");
-	TCase *tc = tcase_create("limits");
-	SRunner *sr;
-	int failed;
 
-	if (sodium_init() < 0)
-		return 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, test_body_size);
-	tcase_add_test(tc, test_batch_label_key_sizes);
-	tcase_add_test(tc, test_page_size);
-	tcase_add_test(tc, test_connections_and_timeout);
-	tcase_add_test(tc, test_queue_full);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	kt_test_fixture_case(s, "limits", 90, setup, teardown, test_body_size,
+	    test_batch_label_key_sizes, test_page_size,
+	    test_connections_and_timeout, test_queue_full, NULL);
+	return kt_test_run(s);
 }

@@ -4,9 +4,7 @@
  * conflicts, batch limits, concurrent submitters, shutdown draining, and
  * signed checkpoints that verify and match the store's root.
  */
-#define _XOPEN_SOURCE 700
 #include <check.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/runner.h"
+#include "harness/tmpdir.h"
 #include "kt/checkpoint.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
@@ -24,27 +24,17 @@
 
 #define ORIGIN "example.com/kt-seq-test"
 
-static char tmpdir[64];
+static char tmpdir[256];
 static struct kt_signer *signer;
 static struct kt_verifier verifier;
 static char vkey[KT_KEY_TEXT_MAX];
-
-static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static void
 setup(void)
 {
 	uint8_t seed[KT_SEED_LEN];
 
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kt-seq-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ck_assert_int_eq(tmpdir_make("kt-seq", tmpdir, sizeof(tmpdir)), 0);
 	for (int i = 0; i < KT_SEED_LEN; i++)
 		seed[i] = (uint8_t)(7 * i + 1);
 	ck_assert_int_eq(kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, seed,
@@ -59,7 +49,7 @@ teardown(void)
 {
 	kt_signer_free(signer);
 	signer = NULL;
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_remove(tmpdir);
 }
 
 static struct kt_store *
@@ -887,51 +877,22 @@ START_TEST(test_failed_commit_acknowledges_nothing)
 }
 END_TEST
 
-static Suite *
-seq_suite(void)
-{
-	Suite *su = suite_create("sequencer");
-	TCase *tc;
-
-	tc = tcase_create("kt_seq_submit");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_publish_versions_links);
-	tcase_add_test(tc, test_revocations);
-	tcase_add_test(tc, test_one_submission_one_checkpoint);
-	tcase_add_test(tc, test_concurrent_submitters);
-	tcase_add_test(tc, test_failed_commit_acknowledges_nothing);
-	suite_add_tcase(su, tc);
-
-	tc = tcase_create("kt_seq_start");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_wrong_signer);
-	tcase_add_test(tc, test_empty_log_has_checkpoint);
-	tcase_add_test(tc, test_restart_continues);
-	suite_add_tcase(su, tc);
-
-	tc = tcase_create("kt_seq_stop");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_queue_full_and_drain);
-	suite_add_tcase(su, tc);
-
-	tc = tcase_create("kt_seq_stats");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_stats_and_growth);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(seq_suite());
-	int failed;
+	Suite *s = suite_create("sequencer");
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	/* Each test on a fresh store. */
+	kt_test_fixture_case(s, "kt_seq_submit", 120, setup, teardown,
+	    test_publish_versions_links, test_revocations,
+	    test_one_submission_one_checkpoint, test_concurrent_submitters,
+	    test_failed_commit_acknowledges_nothing, NULL);
+	kt_test_fixture_case(s, "kt_seq_start", 0, setup, teardown,
+	    test_wrong_signer, test_empty_log_has_checkpoint,
+	    test_restart_continues, NULL);
+	kt_test_fixture_case(s, "kt_seq_stop", 60, setup, teardown,
+	    test_queue_full_and_drain, NULL);
+	kt_test_fixture_case(s, "kt_seq_stats", 120, setup, teardown,
+	    test_stats_and_growth, NULL);
+	return kt_test_run(s);
 }

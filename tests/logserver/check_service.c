@@ -1,9 +1,10 @@
 /*
  * check_service.c: units of kt-logd's service layer that need no server:
  * config parsing and checks, bearer tokens, the key file, metrics
- * rendering and the kt_err -> HTTP status table.
+ * rendering, the kt_err -> HTTP status table and the logger's lines.
  */
 #include <check.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/runner.h"
+#include "harness/tmpdir.h"
 #include "http/api.h"
 #include "config.h"
 #include "keyfile.h"
+#include "log.h"
 #include "metrics.h"
 #include "token.h"
 
@@ -23,16 +27,13 @@ static char err[1024];
 static void
 mkdir_tmp(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/kt-svc-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(tmpdir_make("kt-svc", dir, sizeof dir), 0);
 }
 
 static void
 rm_tmp(void)
 {
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(tmpdir_remove(dir), 0);
 }
 
 static void
@@ -343,6 +344,26 @@ START_TEST(test_kt_metrics_render)
 	ck_assert(strstr(out, "kt_batch_size_bucket{le=\"4\"} 2\n") != NULL);
 	ck_assert(strstr(out, "kt_commit_seconds_count 2\n") != NULL);
 	ck_assert(strstr(out, "kt_entries_appended_total 5\n") != NULL);
+	/* kt_metrics_body without a witness client renders the same */
+	{
+		struct kt_metrics_log log = { .seq = &st, .tree_size = 5,
+			.disk_bytes = 4096, .writable = 1 };
+		char *body;
+		size_t blen;
+
+		ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &body, &blen),
+		    KT_OK);
+		ck_assert_uint_eq(blen, len);
+		ck_assert_str_eq(body, out);
+		free(body);
+		/* no sequencer (stopping): its series are left out */
+		log.seq = NULL;
+		ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &body, &blen),
+		    KT_OK);
+		ck_assert(strstr(body, "kt_batch_size") == NULL);
+		ck_assert(strstr(body, "kt_tree_size 5\n") != NULL);
+		free(body);
+	}
 	free(out);
 }
 END_TEST
@@ -370,27 +391,291 @@ START_TEST(test_kt_api_status)
 }
 END_TEST
 
+
+/* ---- the logger --------------------------------------------------------- */
+
+/* The line kt_log_format makes (fixed timestamp "T"), NUL-terminated. */
+static size_t
+fmt_line(char line[KT_LOG_LINE_MAX + 1], enum kt_log_level level,
+    const char *event, const struct kt_log_field *f, size_t n)
+{
+	size_t len = kt_log_format(line, "T", level, event, f, n);
+
+	ck_assert_uint_le(len, KT_LOG_LINE_MAX);
+	line[len] = '\0';
+	return len;
+}
+
+/* The line parsed as JSON: it must be one object and end in a newline. */
+static json_t *
+parse_line(const char *line, size_t len)
+{
+	json_error_t e;
+	json_t *j;
+
+	ck_assert_uint_gt(len, 0);
+	ck_assert_int_eq(line[len - 1], '\n');
+	ck_assert_ptr_null(memchr(line, '\n', len - 1));
+	j = json_loadb(line, len, 0, &e);
+	ck_assert_msg(j != NULL, "not JSON (%s): %s", e.text, line);
+	ck_assert(json_is_object(j));
+	return j;
+}
+
+static const char *
+str_of(json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	ck_assert_msg(json_is_string(v), "no string %s", key);
+	return json_string_value(v);
+}
+
+START_TEST(test_kt_log_format)
+{
+	char line[KT_LOG_LINE_MAX + 1];
+	struct kt_log_field f[] = {
+		kt_log_str("s", "v"),
+		kt_log_int("i", -3),
+		kt_log_uint("u", UINT64_MAX),
+		kt_log_bool("b", 7),
+		kt_log_bool("f", 0),
+		kt_log_str("n", NULL),
+		kt_log_strn("part", "abcdef", 3),
+	};
+
+	fmt_line(line, KT_LOG_WARN, "start", f, sizeof f / sizeof f[0]);
+	ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"warn\",\"event\":"
+	    "\"start\",\"s\":\"v\",\"i\":-3,\"u\":18446744073709551615,"
+	    "\"b\":true,\"f\":false,\"n\":null,\"part\":\"abc\"}\n");
+	fmt_line(line, KT_LOG_DEBUG, "stopped", NULL, 0);
+	ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"debug\",\"event\":"
+	    "\"stopped\"}\n");
+	/* fields never override the line's own keys */
+	{
+		struct kt_log_field r[] = {
+			kt_log_str("ts", "forged"),
+			kt_log_str("level", "error"),
+			kt_log_str("event", "other"),
+			kt_log_int("x", 1),
+		};
+
+		fmt_line(line, KT_LOG_ERROR, "e", r, 4);
+		ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"error\","
+		    "\"event\":\"e\",\"x\":1}\n");
+	}
+}
+END_TEST
+
+/* Quotes, backslashes and every control character are escaped, in values,
+ * keys and the event name: no value can end the line or add a field. */
+START_TEST(test_kt_log_escaping)
+{
+	char line[KT_LOG_LINE_MAX + 1], all[32];
+	size_t len, i;
+	json_t *j;
+	struct kt_log_field f[3];
+
+	f[0] = kt_log_str("v", "a\"b\\c\n\r\t\b\f\x01\x1f\x7f/z");
+	f[1] = kt_log_str("k\"\n", "x\",\"forged\":\"1");
+	f[2] = kt_log_strn("nul", "a\0b", 3);
+	fmt_line(line, KT_LOG_INFO, "ev\"il\n", f, 3);
+	ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"info\",\"event\":"
+	    "\"ev\\\"il\\n\",\"v\":\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f"
+	    "\\u007f/z\",\"k\\\"\\n\":\"x\\\",\\\"forged\\\":\\\"1\","
+	    "\"nul\":\"a\\u0000b\"}\n");
+	/* every control character round-trips through a JSON parser */
+	for (i = 0; i < 31; i++)
+		all[i] = (char)(i + 1);
+	all[31] = '\0';
+	f[0] = kt_log_str("all", all);
+	len = fmt_line(line, KT_LOG_INFO, "e", f, 1);
+	j = parse_line(line, len);
+	ck_assert_str_eq(str_of(j, "all"), all);
+	ck_assert_ptr_null(json_object_get(j, "forged"));
+	json_decref(j);
+}
+END_TEST
+
+/* Bytes that are not UTF-8 become U+FFFD, one per byte; valid UTF-8
+ * (2, 3 and 4 bytes) is kept as it is. */
+START_TEST(test_kt_log_invalid_utf8)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "a\xff" "b", "a\\ufffdb" },
+		{ "\x80", "\\ufffd" },                      /* continuation */
+		{ "\xc0\xaf", "\\ufffd\\ufffd" },            /* overlong '/' */
+		{ "\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd" }, /* overlong */
+		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" }, /* surrogate */
+		{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" },
+		{ "\xf5\x80", "\\ufffd\\ufffd" },            /* > U+10FFFF */
+		{ "x\xe2\x82", "x\\ufffd\\ufffd" },          /* cut short */
+		{ "\xc3(", "\\ufffd(" },                     /* not continued */
+	};
+	char line[KT_LOG_LINE_MAX + 1], want[256];
+	struct kt_log_field f;
+	size_t i, len;
+	json_t *j;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		f = kt_log_str("v", cases[i].in);
+		len = fmt_line(line, KT_LOG_INFO, "e", &f, 1);
+		snprintf(want, sizeof want, "{\"ts\":\"T\",\"level\":\"info\","
+		    "\"event\":\"e\",\"v\":\"%s\"}\n", cases[i].want);
+		ck_assert_msg(strcmp(line, want) == 0, "case %zu: %s", i,
+		    line);
+		j = parse_line(line, len); /* jansson refuses bad UTF-8 */
+		json_decref(j);
+	}
+	/* in the event name and in keys too */
+	f = kt_log_str("k\xff", "v");
+	len = fmt_line(line, KT_LOG_INFO, "e\xfe", &f, 1);
+	j = parse_line(line, len);
+	ck_assert_str_eq(str_of(j, "event"), "e\xef\xbf\xbd");
+	ck_assert_str_eq(str_of(j, "k\xef\xbf\xbd"), "v");
+	json_decref(j);
+}
+END_TEST
+
+/* A long value is cut at a character boundary (never inside an escape or
+ * a UTF-8 sequence) and ends in U+2026; too many fields are left out and
+ * the line says so. A line never exceeds KT_LOG_LINE_MAX. */
+START_TEST(test_kt_log_long_values)
+{
+	static const char *const units[] = { "a", "\xc3\xa9", "\x01",
+	    "\xe2\x82\xac", "\"", "\xff" };
+	char line[KT_LOG_LINE_MAX + 1], *big;
+	struct kt_log_field f[12];
+	size_t u, i, len, n, vlen;
+	const char *v;
+	json_t *j;
+
+	big = malloc(20000);
+	ck_assert_ptr_nonnull(big);
+	for (u = 0; u < sizeof units / sizeof units[0]; u++) {
+		for (n = 0; n + strlen(units[u]) < 20000; )
+			for (i = 0; units[u][i] != '\0'; i++)
+				big[n++] = units[u][i];
+		big[n] = '\0';
+		f[0] = kt_log_str("big", big);
+		f[1] = kt_log_int("after", 1);
+		len = fmt_line(line, KT_LOG_INFO, "e", f, 2);
+		j = parse_line(line, len);
+		v = str_of(j, "big");
+		vlen = strlen(v);
+		ck_assert_uint_ge(vlen, 3);
+		ck_assert_str_eq(v + vlen - 3, "\xe2\x80\xa6");
+		/* the escaped value, quotes aside, fits KT_LOG_VALUE_MAX */
+		ck_assert_ptr_nonnull(strstr(line, "\"big\":\""));
+		ck_assert_uint_le(strstr(line, ",\"after\":") -
+		    (strstr(line, "\"big\":\"") + 7) - 1, KT_LOG_VALUE_MAX);
+		ck_assert_int_eq(json_integer_value(json_object_get(j,
+		    "after")), 1);
+		ck_assert_ptr_null(json_object_get(j, "truncated"));
+		json_decref(j);
+	}
+	/* exactly KT_LOG_VALUE_MAX bytes: kept whole */
+	memset(big, 'b', KT_LOG_VALUE_MAX);
+	big[KT_LOG_VALUE_MAX] = '\0';
+	f[0] = kt_log_str("v", big);
+	len = fmt_line(line, KT_LOG_INFO, "e", f, 1);
+	j = parse_line(line, len);
+	ck_assert_str_eq(str_of(j, "v"), big);
+	json_decref(j);
+	/* twelve long fields cannot all fit one line */
+	memset(big, 'c', 1500);
+	big[1500] = '\0';
+	for (i = 0; i < 12; i++)
+		f[i] = kt_log_str(i % 2 ? "odd" : "even", big);
+	len = fmt_line(line, KT_LOG_INFO, "e", f, 12);
+	ck_assert_uint_le(len, KT_LOG_LINE_MAX);
+	j = parse_line(line, len);
+	ck_assert(json_is_true(json_object_get(j, "truncated")));
+	ck_assert_ptr_nonnull(json_object_get(j, "even"));
+	json_decref(j);
+	free(big);
+}
+END_TEST
+
+/* Reads what the logger wrote into the pipe (one line per call). */
+static size_t
+read_line(int fd, char *buf, size_t cap)
+{
+	ssize_t n = read(fd, buf, cap - 1);
+
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+/* The logger's own writes: one line per call, level filter, the
+ * pack-format form with its supported subset. */
+START_TEST(test_kt_log_write)
+{
+	char buf[KT_LOG_LINE_MAX + 1];
+	int p[2];
+	size_t len;
+	json_t *j;
+
+	ck_assert_int_eq(pipe(p), 0);
+	kt_log_set_fd(p[1]);
+	kt_log_set_level(KT_LOG_INFO);
+	ck_assert_int_eq(kt_log_enabled(KT_LOG_DEBUG), 0);
+	ck_assert_int_eq(kt_log_enabled(KT_LOG_WARN), 1);
+	KT_LOG(KT_LOG_DEBUG, "dropped", kt_log_int("x", 1));
+	KT_LOG(KT_LOG_INFO, "tokens_reloaded", kt_log_int("tokens", 2));
+	len = read_line(p[0], buf, sizeof buf);
+	j = parse_line(buf, len);
+	ck_assert_str_eq(str_of(j, "event"), "tokens_reloaded");
+	ck_assert_str_eq(str_of(j, "level"), "info");
+	ck_assert_uint_eq(strlen(str_of(j, "ts")), 24);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "tokens")), 2);
+	json_decref(j);
+
+	kt_log(KT_LOG_ERROR, "store_error", "{s:s, s:i, s:I, s:b}", "op",
+	    "read\xff", "n", -4, "big", (long long)1 << 40, "ok", 1);
+	len = read_line(p[0], buf, sizeof buf);
+	j = parse_line(buf, len);
+	ck_assert_str_eq(str_of(j, "op"), "read\xef\xbf\xbd");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "n")), -4);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "big")),
+	    (json_int_t)1 << 40);
+	ck_assert(json_is_true(json_object_get(j, "ok")));
+	json_decref(j);
+
+	kt_log(KT_LOG_WARN, "odd", "{s:o}", "x", NULL);
+	len = read_line(p[0], buf, sizeof buf);
+	j = parse_line(buf, len);
+	ck_assert_str_eq(str_of(j, "event"), "odd");
+	ck_assert_str_eq(str_of(j, "log_error"), "unsupported fields format");
+	json_decref(j);
+
+	kt_log(KT_LOG_WARN, "plain", NULL);
+	len = read_line(p[0], buf, sizeof buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\"event\":\"plain\"}\n"));
+
+	kt_log_set_fd(-1);
+	ck_assert_int_eq(kt_log_enabled(KT_LOG_ERROR), 0);
+	kt_log_set_fd(2);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("kt-logd service");
-	TCase *tc = tcase_create("service");
-	SRunner *sr;
-	int failed;
 
-	if (sodium_init() < 0)
-		return 1;
-	tcase_add_test(tc, test_kt_config_set);
-	tcase_add_test(tc, test_kt_config_load);
-	tcase_add_test(tc, test_kt_config_check);
-	tcase_add_test(tc, test_kt_tokens);
-	tcase_add_test(tc, test_kt_keyfile);
-	tcase_add_test(tc, test_kt_metrics_render);
-	tcase_add_test(tc, test_kt_api_status);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "service", 0, test_kt_config_set, test_kt_config_load,
+	    test_kt_config_check, test_kt_tokens, test_kt_keyfile,
+	    test_kt_metrics_render, test_kt_api_status, NULL);
+	kt_test_case(s, "kt_log", 0, test_kt_log_format, test_kt_log_escaping,
+	    test_kt_log_invalid_utf8, test_kt_log_long_values,
+	    test_kt_log_write, NULL);
+	return kt_test_run(s);
 }

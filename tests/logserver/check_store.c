@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/runner.h"
 #include "kt/bytes.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
@@ -274,7 +275,7 @@ check_all(struct kt_store *s, int all_pairs)
 	/* Root of every size, from stored tiles, = frontier root. */
 	for (uint64_t sz = 0; sz <= n; sz++) {
 		ck_assert_int_eq(kt_store_root(r, sz, &h), KT_OK);
-		ck_assert_msg(memcmp(&h, &M->root[sz], sizeof(h)) == 0,
+		ck_assert_msg(kt_hash_eq(&h, &M->root[sz]),
 		    "root of size %llu", (unsigned long long)sz);
 	}
 	ck_assert_int_eq(kt_store_root(r, n + 1, &h), KT_ERR_RANGE);
@@ -284,7 +285,7 @@ check_all(struct kt_store *s, int all_pairs)
 		ck_assert_uint_eq(len, M->enc_len[i]);
 		ck_assert_mem_eq(buf, M->enc[i], len);
 		ck_assert_int_eq(kt_store_read_leaf_hash(r, i, &h), KT_OK);
-		ck_assert_mem_eq(h.b, M->leaf[i].b, 32);
+		ck_assert(kt_hash_eq(&h, &M->leaf[i]));
 		ck_assert_int_eq(kt_store_find_leaf(r, &M->leaf[i], &idx), KT_OK);
 		ck_assert_uint_eq(idx, i);
 	}
@@ -387,11 +388,13 @@ check_tiles(struct kt_store *s)
 				ck_assert_uint_eq(len, w * 32u);
 				for (unsigned i = 0; i < w; i++) {
 					uint64_t lo = (ti * 256 + i) * span;
+					struct kt_hash got;
 
 					mth(lo, lo + span, &h);
-					ck_assert_msg(memcmp(buf + i * 32, h.b,
-					    32) == 0, "tile %u/%llu hash %u",
-					    level, (unsigned long long)ti, i);
+					memcpy(got.b, buf + i * 32, 32);
+					ck_assert_msg(kt_hash_eq(&got, &h),
+					    "tile %u/%llu hash %u", level,
+					    (unsigned long long)ti, i);
 				}
 				/* Entry bundles for the level-0 geometry. */
 				if (level != 0)
@@ -540,7 +543,7 @@ run_batches(uint64_t total, uint64_t batch, int all_pairs, int reopen_every)
 			ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
 			ck_assert_uint_eq(kt_store_read_size(r), done);
 			ck_assert_int_eq(kt_store_root(r, done, &h), KT_OK);
-			ck_assert_mem_eq(h.b, M->root[done].b, 32);
+			ck_assert(kt_hash_eq(&h, &M->root[done]));
 			kt_store_read_end(r);
 		}
 		if (reopen_every && ++nb % reopen_every == 0) {
@@ -867,93 +870,78 @@ START_TEST(test_indexes_across_sweeps)
 }
 END_TEST
 
-/*
- * Rewrites a (format 3) test folder the way store format 2 kept it: labels
- * keyed label || 0x00 || be64(version), every leaf record in LMDB (those of
- * entries >= recent_from in "leafrecent"), no watermarks. Raw LMDB, as an
- * old kt-logd would have left it.
- */
+/* Sets the store format recorded in a (closed) test folder, as a kt-logd
+ * of that format would have left it. Raw LMDB. */
 static void
-make_format2(uint64_t n, uint64_t recent_from)
+set_format(uint32_t format)
 {
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi meta, labels, leafhash, recent;
-	MDB_val k, v;
-	uint8_t fmt[4] = { 0, 0, 0, 2 }, lk[300], ik[8];
-	struct kt_entry e;
+	MDB_dbi meta;
+	MDB_val k = { 6, "format" }, v;
+	uint8_t fmt[4];
 
+	fmt[0] = (uint8_t)(format >> 24);
+	fmt[1] = (uint8_t)(format >> 16);
+	fmt[2] = (uint8_t)(format >> 8);
+	fmt[3] = (uint8_t)format;
+	v.mv_size = sizeof(fmt);
+	v.mv_data = fmt;
 	ck_assert_int_eq(mdb_env_create(&env), 0);
 	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
-	ck_assert_int_eq(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
 	ck_assert_int_eq(mdb_env_open(env, tmpdir, 0, 0600), 0);
 	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, "labels", 0, &labels), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, "leafhash", MDB_DUPSORT |
-	    MDB_DUPFIXED, &leafhash), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, "leafrecent", MDB_CREATE |
-	    MDB_DUPSORT | MDB_DUPFIXED, &recent), 0);
-	ck_assert_int_eq(mdb_drop(txn, labels, 0), 0);
-	for (uint64_t i = 0; i < n; i++) {
-		ck_assert_int_eq(kt_entry_decode(M->enc[i], M->enc_len[i], &e),
-		    KT_OK);
-		memcpy(lk, e.label, e.label_len);
-		lk[e.label_len] = 0;
-		kt_put_be64(lk + e.label_len + 1, e.version);
-		kt_put_be64(ik, i);
-		k.mv_size = e.label_len + 9;
-		k.mv_data = lk;
-		v.mv_size = 8;
-		v.mv_data = ik;
-		ck_assert_int_eq(mdb_put(txn, labels, &k, &v, 0), 0);
-		/* The leaf record: in leafhash or leafrecent, not both. */
-		k.mv_size = 8;
-		k.mv_data = M->leaf[i].b;
-		(void)mdb_del(txn, leafhash, &k, &v);
-		ck_assert_int_eq(mdb_put(txn, i < recent_from ? leafhash :
-		    recent, &k, &v, 0), 0);
-	}
-	k.mv_size = 5;
-	k.mv_data = "swept";
-	ck_assert_int_eq(mdb_del(txn, meta, &k, NULL), 0);
-	k.mv_size = 6;
-	k.mv_data = "format";
-	v.mv_size = 4;
-	v.mv_data = fmt;
 	ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
 	ck_assert_int_eq(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 }
 
-/* A format-2 folder is upgraded at open: labels re-keyed, leafrecent
- * folded into leafhash; everything is found, and appends go on. */
-START_TEST(test_upgrade_from_format2)
+/*
+ * A folder of an older store format (1 or 2) is refused with a message
+ * naming the format found and the one read, and saying to start a new
+ * folder; an unknown format is refused too. Nothing is changed: back at
+ * format 3 the same folder opens with its entries.
+ */
+START_TEST(test_open_refuses_other_format)
 {
-	struct kt_store *s;
+	struct kt_store *s = NULL;
 	struct kt_store_read *r;
+	char err[256];
 
 	model_init();
-	for (uint64_t i = 0; i < 3100; i++)
+	for (uint64_t i = 0; i < 300; i++)
 		model_make(i);
 	s = open_store();
-	for (uint64_t b = 0; b < 30; b++)
-		append_range(s, b * 100, b * 100 + 100);
+	append_range(s, 0, 300);
 	kt_store_close(s);
-	make_format2(3000, 2200);
+	for (uint32_t f = 1; f <= 2; f++) {
+		char want[32];
+
+		set_format(f);
+		s = NULL;
+		ck_assert_int_eq(kt_store_open(&s, tmpdir, ORIGIN, VKEY, err,
+		    sizeof(err)), KT_ERR_CONFLICT);
+		ck_assert_ptr_null(s);
+		snprintf(want, sizeof(want), "store format %u;", (unsigned)f);
+		ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+		ck_assert_msg(strstr(err, "reads only format 3") != NULL, "%s",
+		    err);
+		ck_assert_msg(strstr(err, "start a new data folder") != NULL,
+		    "%s", err);
+	}
+	set_format(4);
+	ck_assert_int_eq(kt_store_open(&s, tmpdir, ORIGIN, VKEY, err,
+	    sizeof(err)), KT_ERR_CONFLICT);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "unsupported kt store format (4;") != NULL,
+	    "%s", err);
+	set_format(3);
 	s = open_store();
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
-	ck_assert_uint_eq(kt_store_read_size(r), 3000);
+	ck_assert_uint_eq(kt_store_read_size(r), 300);
 	check_indexes(r);
 	kt_store_read_end(r);
-	append_range(s, 3000, 3100);
-	kt_store_close(s);
-	s = open_store();
-	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
-	ck_assert_uint_eq(kt_store_read_size(r), 3100);
-	check_indexes(r);
-	kt_store_read_end(r);
-	check_all(s, 0);
 	kt_store_close(s);
 	model_free();
 }
@@ -1246,6 +1234,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_open_fresh_and_reopen);
 	tcase_add_test(tc, test_open_refuses);
+	tcase_add_test(tc, test_open_refuses_other_format);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("kt_store_proofs");
@@ -1267,7 +1256,6 @@ store_suite(void)
 	tcase_add_test(tc, test_snapshot_isolation);
 	tcase_add_test(tc, test_leaf_lookup_across_sweeps);
 	tcase_add_test(tc, test_indexes_across_sweeps);
-	tcase_add_test(tc, test_upgrade_from_format2);
 	tcase_add_test(tc, test_failed_sync_stops_writes);
 	tcase_add_test(tc, test_random_workload);
 	tcase_add_test(tc, test_map_growth);
@@ -1278,11 +1266,5 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return kt_test_run(store_suite());
 }

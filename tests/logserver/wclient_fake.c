@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "harness/proc.h"
 #include "kt/checkpoint.h"
 
 static void
@@ -354,10 +355,10 @@ handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 	kt_hash_empty(&empty);
 	if (old == 0 && proof.n > 0)
 		st = 422;
-	else if (ck.size == 0 && memcmp(ck.root.b, empty.b, KT_HASH_LEN) != 0)
+	else if (ck.size == 0 && !kt_hash_eq(&ck.root, &empty))
 		st = 422;
 	else if (old == ck.size && fw->have_root &&
-	    (proof.n != 0 || memcmp(ck.root.b, fw->root.b, KT_HASH_LEN) != 0))
+	    (proof.n != 0 || !kt_hash_eq(&ck.root, &fw->root)))
 		st = 422;
 	else if (old > 0 && old < ck.size &&
 	    kt_merkle_verify_consistency(old, ck.size, proof.h, proof.n,
@@ -578,19 +579,9 @@ fake_witness_stats(struct fake_witness *fw, struct fake_stats *out)
 unsigned
 fake_dead_port(void)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd;
+	unsigned port = proc_free_port();
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		die("socket");
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
-		die("bind");
-	close(fd); /* never listened: connections are refused */
-	return ntohs(sa.sin_port);
+	if (port == 0)
+		die("no free port");
+	return port;
 }

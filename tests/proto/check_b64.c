@@ -9,6 +9,8 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/exact.h"
+#include "harness/runner.h"
 #include "kt/b64.h"
 
 static const char alphabet[] =
@@ -18,12 +20,9 @@ static const char alphabet[] =
 static kt_err
 dec(const char *s, size_t len, uint8_t *out, size_t cap, size_t *out_len)
 {
-	char *c = malloc(len ? len : 1);
-	kt_err err;
+	char *c = exact_copy(s, len);
+	kt_err err = kt_b64_decode(c, len, out, cap, out_len);
 
-	ck_assert_ptr_nonnull(c);
-	memcpy(c, s, len);
-	err = kt_b64_decode(c, len, out, cap, out_len);
 	free(c);
 	return err;
 }
@@ -358,45 +357,18 @@ START_TEST(test_decode_cap)
 }
 END_TEST
 
-static Suite *
-b64_suite(void)
-{
-	Suite *s = suite_create("b64");
-	TCase *tc;
-
-	tc = tcase_create("KT_B64_LEN");
-	tcase_add_test(tc, test_b64_len);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("kt_b64_encode");
-	tcase_add_test(tc, test_encode_rfc4648);
-	tcase_add_test(tc, test_encode_matches_libsodium);
-	tcase_add_test(tc, test_encode_cap);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("kt_b64_decode");
-	tcase_add_test(tc, test_decode_round_trip);
-	tcase_add_test(tc, test_decode_rfc4648);
-	tcase_add_test(tc, test_decode_non_canonical);
-	tcase_add_test(tc, test_decode_bad_padding);
-	tcase_add_test(tc, test_decode_bad_length);
-	tcase_add_test(tc, test_decode_alphabet);
-	tcase_add_test(tc, test_decode_whitespace);
-	tcase_add_test(tc, test_decode_urlsafe);
-	tcase_add_test(tc, test_decode_cap);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("b64");
 
-	if (sodium_init() < 0)
-		return 1;
-	sr = srunner_create(b64_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "KT_B64_LEN", 0, test_b64_len, NULL);
+	kt_test_case(s, "kt_b64_encode", 0, test_encode_rfc4648,
+	    test_encode_matches_libsodium, test_encode_cap, NULL);
+	kt_test_case(s, "kt_b64_decode", 0, test_decode_round_trip,
+	    test_decode_rfc4648, test_decode_non_canonical,
+	    test_decode_bad_padding, test_decode_bad_length,
+	    test_decode_alphabet, test_decode_whitespace, test_decode_urlsafe,
+	    test_decode_cap, NULL);
+	return kt_test_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include <check.h>
 
+#include "harness/runner.h"
 #include "kt/bytes.h"
 
 START_TEST(test_be64)
@@ -57,19 +58,8 @@ int
 main(void)
 {
 	Suite *s = suite_create("bytes");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("kt_put_be64/kt_get_be64");
-	tcase_add_test(tc, test_be64);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("kt_put_be16/kt_get_be16");
-	tcase_add_test(tc, test_be16);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "kt_put_be64/kt_get_be64", 0, test_be64, NULL);
+	kt_test_case(s, "kt_put_be16/kt_get_be16", 0, test_be16, NULL);
+	return kt_test_run(s);
 }

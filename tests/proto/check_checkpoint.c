@@ -9,6 +9,8 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/exact.h"
+#include "harness/runner.h"
 #include "kt/checkpoint.h"
 
 /* Base64 of SHA-256("") = e3b0c442...b855, the empty tree's root (RFC 9162). */
@@ -31,11 +33,9 @@ fill(struct kt_checkpoint *c, const char *origin, uint64_t size, uint8_t seed,
 static kt_err
 parse_copy(const char *t, size_t len, struct kt_checkpoint *out)
 {
-	char *c = malloc(len ? len : 1);
-	kt_err err;
+	char *c = exact_copy(t, len);
+	kt_err err = kt_checkpoint_parse(c, len, out);
 
-	memcpy(c, t, len);
-	err = kt_checkpoint_parse(c, len, out);
 	free(c);
 	return err;
 }
@@ -340,35 +340,15 @@ START_TEST(test_signed_checkpoint_open)
 }
 END_TEST
 
-static Suite *
-checkpoint_suite(void)
-{
-	Suite *s = suite_create("checkpoint");
-	TCase *tc;
-
-	tc = tcase_create("kt_checkpoint_format");
-	tcase_add_test(tc, test_checkpoint_format);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("kt_checkpoint_parse");
-	tcase_add_test(tc, test_checkpoint_parse);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("kt_signed_checkpoint_open");
-	tcase_add_test(tc, test_signed_checkpoint_open);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("checkpoint");
 
-	if (sodium_init() < 0)
-		return 1;
-	sr = srunner_create(checkpoint_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "kt_checkpoint_format", 0, test_checkpoint_format,
+	    NULL);
+	kt_test_case(s, "kt_checkpoint_parse", 0, test_checkpoint_parse, NULL);
+	kt_test_case(s, "kt_signed_checkpoint_open", 0,
+	    test_signed_checkpoint_open, NULL);
+	return kt_test_run(s);
 }

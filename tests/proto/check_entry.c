@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/runner.h"
 #include "kt/entry.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -736,60 +737,22 @@ START_TEST(test_decode_key_lengths)
 }
 END_TEST
 
-static Suite *
-entry_suite(void)
-{
-	Suite *s = suite_create("entry");
-	TCase *tc;
-
-	tc = tcase_create("kt_label_valid");
-	tcase_add_test(tc, test_label_valid);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_key_type_valid");
-	tcase_add_test(tc, test_key_type_valid);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_key_check");
-	tcase_add_test(tc, test_key_check);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_entry_encoded_len");
-	tcase_add_test(tc, test_encoded_len);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_entry_encode");
-	tcase_add_test(tc, test_encode_readme);
-	tcase_add_test(tc, test_readme_quotes_examples);
-	tcase_add_test(tc, test_encode_roundtrip);
-	tcase_add_test(tc, test_encode_max);
-	tcase_add_test(tc, test_encode_short_buffer);
-	tcase_add_test(tc, test_encode_invalid);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_entry_decode");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_decode_bad_table);
-	tcase_add_test(tc, test_decode_bad_hex);
-	tcase_add_test(tc, test_decode_truncate_extend);
-	tcase_add_test(tc, test_decode_mutations);
-	tcase_add_test(tc, test_decode_key_lengths);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("entry");
 
-	if (sodium_init() < 0)
-		return 1;
 	init_keys();
-	sr = srunner_create(entry_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "kt_label_valid", 0, test_label_valid, NULL);
+	kt_test_case(s, "kt_key_type_valid", 0, test_key_type_valid, NULL);
+	kt_test_case(s, "kt_key_check", 0, test_key_check, NULL);
+	kt_test_case(s, "kt_entry_encoded_len", 0, test_encoded_len, NULL);
+	kt_test_case(s, "kt_entry_encode", 0, test_encode_readme,
+	    test_readme_quotes_examples, test_encode_roundtrip,
+	    test_encode_max, test_encode_short_buffer, test_encode_invalid,
+	    NULL);
+	kt_test_case(s, "kt_entry_decode", 120, test_decode_bad_table,
+	    test_decode_bad_hex, test_decode_truncate_extend,
+	    test_decode_mutations, test_decode_key_lengths, NULL);
+	return kt_test_run(s);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "harness/runner.h"
 #include "kt/merkle.h"
 
 #define NLEAVES 1024u/* leaves in the in-memory tree */
@@ -167,8 +168,12 @@ ref_inclusion(uint64_t m, uint64_t n, struct kt_proof *p)
 static int
 proof_eq(const struct kt_proof *a, const struct kt_proof *b)
 {
-	return a->n == b->n &&
-	    (a->n == 0 || memcmp(a->h, b->h, a->n * sizeof(a->h[0])) == 0);
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!kt_hash_eq(&a->h[i], &b->h[i]))
+			return 0;
+	return 1;
 }
 
 /*
@@ -1305,25 +1310,17 @@ END_TEST
 static void
 add(Suite *s, const char *name, const TTest *t)
 {
-	TCase *tc = tcase_create(name);
+	TCase *tc = kt_test_case(s, name, 300, t, NULL);
 
 	tcase_add_unchecked_fixture(tc, setup_tree, NULL);
 	tcase_add_unchecked_fixture(tc, setup_uniform, NULL);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, t);
-	suite_add_tcase(s, tc);
 }
 
 int
 main(void)
 {
-	Suite *s;
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("merkle");
 
-	if (sodium_init() < 0)
-		return 1;
-	s = suite_create("merkle");
 	add(s, "kt_hash_leaf", test_hash_leaf);
 	add(s, "kt_hash_node", test_hash_node);
 	add(s, "kt_hash_empty", test_hash_empty);
@@ -1338,9 +1335,5 @@ main(void)
 	add(s, "kt_merkle_verify_inclusion", test_merkle_verify_inclusion);
 	add(s, "kt_merkle_verify_consistency", test_merkle_verify_consistency);
 	add(s, "public_vectors", test_vectors);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return kt_test_run(s);
 }

@@ -9,6 +9,8 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/exact.h"
+#include "harness/runner.h"
 #include "kt/note.h"
 
 /*
@@ -64,12 +66,9 @@ open_copy(const char *buf, size_t len, const struct kt_verifier *vs, size_t nv,
     uint8_t *ok, uint64_t *times)
 {
 	struct kt_note n;
-	char *c = malloc(len ? len : 1);
-	kt_err err;
+	char *c = exact_copy(buf, len);
+	kt_err err = kt_note_open(c, len, vs, nv, &n, ok, times);
 
-	ck_assert_ptr_nonnull(c);
-	memcpy(c, buf, len);
-	err = kt_note_open(c, len, vs, nv, &n, ok, times);
 	free(c);
 	return err;
 }
@@ -199,8 +198,7 @@ START_TEST(test_signer_parse)
 		for (size_t j = i + 1; j <= len; j++) {
 			if (i == 0 && j == len)
 				continue;
-			b = malloc(j - i);
-			memcpy(b, skey + i, j - i);
+			b = exact_copy(skey + i, j - i);
 			s = (struct kt_signer *)&s;
 			ck_assert_msg(kt_signer_parse(b, j - i, &s) != KT_OK,
 			    "substring %zu..%zu accepted", i, j);
@@ -208,8 +206,7 @@ START_TEST(test_signer_parse)
 			free(b);
 		}
 	}
-	b = malloc(len);
-	memcpy(b, skey, len);
+	b = exact_copy(skey, len);
 	for (size_t i = 0; i < len; i++) {
 		b[i]++;
 		ck_assert_msg(kt_signer_parse(b, len, &s) != KT_OK,
@@ -319,15 +316,13 @@ START_TEST(test_verifier_parse)
 		for (size_t j = i + 1; j <= len; j++) {
 			if (i == 0 && j == len)
 				continue;
-			b = malloc(j - i);
-			memcpy(b, vk + i, j - i);
+			b = exact_copy(vk + i, j - i);
 			ck_assert_msg(kt_verifier_parse(b, j - i, &v) != KT_OK,
 			    "substring %zu..%zu accepted", i, j);
 			free(b);
 		}
 	}
-	b = malloc(len);
-	memcpy(b, vk, len);
+	b = exact_copy(vk, len);
 	for (size_t i = 0; i < len; i++) {
 		b[i]++;
 		ck_assert_msg(kt_verifier_parse(b, len, &v) != KT_OK,
@@ -543,9 +538,8 @@ START_TEST(test_note_parse)
 
 	/* Every truncation is rejected without reading past the end. */
 	for (size_t i = 0; i < strlen(go_note); i++) {
-		char *c = malloc(i ? i : 1);
+		char *c = exact_copy(go_note, i);
 
-		memcpy(c, go_note, i);
 		ck_assert_msg(kt_note_parse(c, i, &n) != KT_OK,
 		    "truncation to %zu accepted", i);
 		free(c);
@@ -996,57 +990,27 @@ END_TEST
 
 /* ---- suite -------------------------------------------------------------- */
 
-static Suite *
-note_suite(void)
-{
-	Suite *s = suite_create("note");
-	struct {
-		const char *name;
-		const TTest *fn;
-	} cases[] = {
-		{ "kt_key_name_valid", test_key_name_valid },
-		{ "kt_signer_from_seed", test_signer_from_seed },
-		{ "kt_signer_parse", test_signer_parse },
-		{ "kt_signer_format", test_signer_format },
-		{ "kt_signer_free", test_signer_free },
-		{ "kt_signer_verifier", test_signer_verifier },
-		{ "kt_signer_name", test_signer_name },
-		{ "kt_verifier_parse", test_verifier_parse },
-		{ "kt_verifier_format", test_verifier_format },
-		{ "kt_note_parse", test_note_parse },
-		{ "kt_note_open", test_note_open },
-		{ "kt_note_sign", test_note_sign },
-		{ "kt_note_sig_line", test_note_sig_line },
-		{ "kt_cosig_sign", test_cosig_sign },
-		{ "kt_cosig_verify", test_cosig_verify },
-	};
-	TCase *tc;
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		tc = tcase_create(cases[i].name);
-		tcase_add_test(tc, cases[i].fn);
-		suite_add_tcase(s, tc);
-	}
-	tc = tcase_create("kt_note_verify");
-	tcase_add_test(tc, test_note_verify);
-	tcase_add_test(tc, test_note_verify_many);
-	tcase_add_test(tc, test_note_verify_mutations);
-	tcase_set_timeout(tc, 240);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("note");
 
-	if (sodium_init() < 0)
-		return 1;
-	sr = srunner_create(note_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "kt_key_name_valid", 0, test_key_name_valid, NULL);
+	kt_test_case(s, "kt_signer_from_seed", 0, test_signer_from_seed, NULL);
+	kt_test_case(s, "kt_signer_parse", 0, test_signer_parse, NULL);
+	kt_test_case(s, "kt_signer_format", 0, test_signer_format, NULL);
+	kt_test_case(s, "kt_signer_free", 0, test_signer_free, NULL);
+	kt_test_case(s, "kt_signer_verifier", 0, test_signer_verifier, NULL);
+	kt_test_case(s, "kt_signer_name", 0, test_signer_name, NULL);
+	kt_test_case(s, "kt_verifier_parse", 0, test_verifier_parse, NULL);
+	kt_test_case(s, "kt_verifier_format", 0, test_verifier_format, NULL);
+	kt_test_case(s, "kt_note_parse", 0, test_note_parse, NULL);
+	kt_test_case(s, "kt_note_open", 0, test_note_open, NULL);
+	kt_test_case(s, "kt_note_sign", 0, test_note_sign, NULL);
+	kt_test_case(s, "kt_note_sig_line", 0, test_note_sig_line, NULL);
+	kt_test_case(s, "kt_cosig_sign", 0, test_cosig_sign, NULL);
+	kt_test_case(s, "kt_cosig_verify", 0, test_cosig_verify, NULL);
+	kt_test_case(s, "kt_note_verify", 240, test_note_verify,
+	    test_note_verify_many, test_note_verify_mutations, NULL);
+	return kt_test_run(s);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/runner.h"
 #include "kt/tile.h"
 
 /* ---- kt_tile_path -------------------------------------------------------- */
@@ -604,58 +605,21 @@ START_TEST(test_bundle_truncations)
 }
 END_TEST
 
-static Suite *
-tile_suite(void)
-{
-	Suite *s = suite_create("tile");
-	TCase *tc;
-
-	tc = tcase_create("kt_tile_path");
-	tcase_add_test(tc, test_path_examples);
-	tcase_add_test(tc, test_path_invalid);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_tile_parse_path");
-	tcase_add_test(tc, test_parse_roundtrip);
-	tcase_add_test(tc, test_parse_bad);
-	tcase_add_test(tc, test_parse_good);
-	tcase_add_test(tc, test_parse_prefixes);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_tile_width");
-	tcase_add_test(tc, test_width_70000);
-	tcase_add_test(tc, test_width_boundaries);
-	tcase_add_test(tc, test_width_sums);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_tile_subtree");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_subtree_all);
-	tcase_add_test(tc, test_subtree_edges);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_bundle_append");
-	tcase_add_test(tc, test_bundle_append);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kt_bundle_next");
-	tcase_add_test(tc, test_bundle_roundtrip);
-	tcase_add_test(tc, test_bundle_truncations);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	Suite *s = suite_create("tile");
 
-	if (sodium_init() < 0)
-		return 1;
-	sr = srunner_create(tile_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	kt_test_case(s, "kt_tile_path", 0, test_path_examples,
+	    test_path_invalid, NULL);
+	kt_test_case(s, "kt_tile_parse_path", 0, test_parse_roundtrip,
+	    test_parse_bad, test_parse_good, test_parse_prefixes, NULL);
+	kt_test_case(s, "kt_tile_width", 0, test_width_70000,
+	    test_width_boundaries, test_width_sums, NULL);
+	kt_test_case(s, "kt_tile_subtree", 60, test_subtree_all,
+	    test_subtree_edges, NULL);
+	kt_test_case(s, "kt_bundle_append", 0, test_bundle_append, NULL);
+	kt_test_case(s, "kt_bundle_next", 0, test_bundle_roundtrip,
+	    test_bundle_truncations, NULL);
+	return kt_test_run(s);
 }

@@ -1,9 +1,11 @@
 /*
  * attack_logd.c: a TEST-ONLY malicious kt log server.
  *
- * It holds the log's real signing key and speaks kt-logd's read API, so the
- * attacks in issue 4 are mounted for real: everything it signs is validly
- * signed, and kt-verify (the real binary) must still catch it.
+ * It holds the log's real signing key and speaks kt-logd's read API, so
+ * attacks on a client (split views, forks, rollbacks, ghost and
+ * substituted keys, hidden entries, tampered answers) are mounted for
+ * real: everything it signs is validly signed, and kt-verify (the real
+ * binary) must still catch it.
  *
  *   attack_logd --origin ORIGIN [--lifetime SECONDS]
  *     prints "<verifier key> <port>" on stdout, then serves 127.0.0.1:port.

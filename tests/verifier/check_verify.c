@@ -16,6 +16,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "harness/runner.h"
 #include "kt/tlogproof.h"
 #include "verify_internal.h"
 
@@ -1117,11 +1118,5 @@ verify_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(verify_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return kt_test_run(verify_suite());
 }

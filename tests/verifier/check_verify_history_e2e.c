@@ -2,8 +2,8 @@
  * check_verify_history_e2e.c: a key history longer than one page, with the
  * real binaries.
  *
- * kt_verify_lookup_paged: kt-logd alone (page_size = 3, the harness of
- * tests/logserver/e2e.h); a label gets 8 versions, so GET history answers
+ * kt_verify_lookup_paged: kt-logd alone (page_size = 3, started by
+ * tests/harness/logd.h); a label gets 8 versions, so GET history answers
  * in three pages ("next": 4, then 7), and `kt-verify lookup` must follow
  * them all: exit 4 listing the 7 changes, then --accept exit 0.
  *
@@ -13,16 +13,16 @@
  * witnessed checkpoint and every later page's to the page before, so that
  * all pages are views of one tree (verifier/lib/lookup.c, verify_history).
  *
- * kt_verify_lookup_witnessed_pages: kt-logd (page_size = 3, the harness of
- * tests/logserver/e2e.h) submits its checkpoints to two real kt-witness
- * processes (quorum 2), and the client (policy: both, quorum 2) talks to
- * it through a proxy in this test that makes one write before it forwards
- * each history request, so that every page carries another, larger, not
- * yet witnessed checkpoint. A label with 8 versions (three pages) must
- * verify: exit 4 listing the 7 changes, then --accept exit 0. And when the
- * label itself gets a ninth version while its pages are read, the lookup
- * (which stands on the witnessed tree, latest version 8) must not report
- * that unwitnessed version as a verified change.
+ * kt_verify_lookup_witnessed_pages: kt-logd (page_size = 3) submits its
+ * checkpoints to two real kt-witness processes (quorum 2), and the client
+ * (policy: both, quorum 2) talks to it through a proxy in this test that
+ * makes one write before it forwards each history request, so that every
+ * page carries another, larger, not yet witnessed checkpoint. A label
+ * with 8 versions (three pages) must verify: exit 4 listing the 7
+ * changes, then --accept exit 0. And when the label itself gets a ninth
+ * version while its pages are read, the lookup (which stands on the
+ * witnessed tree, latest version 8) must not report that unwitnessed
+ * version as a verified change.
  *
  * kt_verify_lookup_forked_pages: attack_logd (the test-only malicious log,
  * holding the log key) answers the history with the label's true entries
@@ -34,27 +34,22 @@
  * pinned; the honest answer then still verifies (exit 4).
  *
  * Binaries: $KT_LOGD, $KT_VERIFY, $KT_WITNESS, $ATTACK_LOGD. Loopback and
- * kernel-chosen ports only; every process started here is stopped here
- * (SIGTERM, a bounded wait, SIGKILL; also at exit and, by PDEATHSIG, if
- * this process dies).
+ * kernel-chosen ports only; every process is started and stopped by the
+ * harness (tests/harness/proc.h: SIGTERM, a bounded wait, SIGKILL; also at
+ * exit and, by PDEATHSIG, if this process dies).
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -62,116 +57,16 @@
 #include <sodium.h>
 
 #include "kt/verify.h"
-#include "../logserver/e2e.h"
+#include "harness/logd.h"
+#include "harness/proc.h"
+#include "harness/runner.h"
+#include "harness/tmpdir.h"
+#include "harness/witnessd.h"
 
 #define LABEL "alice@e2e.example"
 #define NVERSIONS 8
 #define PAGE 3
 #define NWIT 2
-
-/* ---- child processes (tracked by the e2e harness) ----------------------- */
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/*
- * Starts a server (argv[0] is its path), stderr appended to errlog, and
- * reads its stdout until the first line (at most 10 s) into line. Returns
- * the pid, or -1 (nothing left running) if no line came.
- */
-static pid_t
-start_server(const char *const *argv, const char *errlog, char *line,
-    size_t cap)
-{
-	size_t n = 0;
-	int po[2], lfd;
-	pid_t pid;
-
-	line[0] = '\0';
-	if (pipe(po) != 0)
-		return -1;
-	lfd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(po[1], 1);
-		if (lfd >= 0)
-			dup2(lfd, 2);
-		close(po[0]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	if (lfd >= 0)
-		close(lfd);
-	if (e2e_track(pid) != 0) {
-		close(po[0]);
-		return -1;
-	}
-	while (n < cap - 1 && strchr(line, '\n') == NULL) {
-		struct pollfd pf = { po[0], POLLIN, 0 };
-		ssize_t r;
-
-		if (poll(&pf, 1, 10000) <= 0)
-			break;
-		if ((r = read(po[0], line + n, cap - 1 - n)) <= 0)
-			break;
-		n += (size_t)r;
-		line[n] = '\0';
-	}
-	close(po[0]);
-	if (strchr(line, '\n') == NULL) {
-		e2e_stop_pid(pid, 5);
-		return -1;
-	}
-	return pid;
-}
-
-/*
- * Runs argv to completion (killed after 30 s), stdout into out (cap,
- * NUL-terminated), stderr discarded. Returns the exit status, 256 if it
- * did not exit normally.
- */
-static int
-run(const char *const *argv, char *out, size_t cap)
-{
-	size_t len = 0;
-	int po[2], status;
-	ssize_t got;
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(po), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		alarm(30);
-		dup2(po[1], 1);
-		if (devnull >= 0)
-			dup2(devnull, 2);
-		close(po[0]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	while (len < cap - 1 &&
-	    (got = read(po[0], out + len, cap - 1 - len)) > 0)
-		len += (size_t)got;
-	out[len] = '\0';
-	close(po[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 256;
-}
 
 /* Runs $KT_VERIFY --state state --json args...; its JSON answer goes to
  * *out (NULL if it was not JSON). Returns the exit status. */
@@ -183,14 +78,14 @@ kv(const char *state, const char *const *args, json_t **out)
 	size_t n = 0;
 	int st;
 
-	argv[n++] = getenv("KT_VERIFY") ? getenv("KT_VERIFY") : "kt-verify";
+	argv[n++] = proc_bin("KT_VERIFY", "kt-verify");
 	argv[n++] = "--state";
 	argv[n++] = state;
 	argv[n++] = "--json";
 	for (size_t i = 0; args[i] != NULL && n < 23; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	st = run(argv, buf, sizeof(buf));
+	st = proc_run(argv, buf, sizeof(buf), NULL, 0, 30);
 	*out = json_loads(buf, 0, NULL);
 	if (*out == NULL)
 		fprintf(stderr, "kt-verify %s: not JSON: %s\n", args[0], buf);
@@ -208,41 +103,17 @@ msg(const json_t *o)
 
 /* ---- kt-witness ---------------------------------------------------------- */
 
-struct witness {
-	char vkey[KT_KEY_TEXT_MAX];
-	char url[64];
-	pid_t pid;
-};
-
 /* Makes witness i's key in dir and serves it for the log key logvkey. */
 static void
-witness_start(struct witness *w, const char *dir, int i, const char *logvkey)
+witness_start(struct witnessd *w, const char *dir, int i, const char *logvkey)
 {
-	const char *bin = getenv("KT_WITNESS") ? getenv("KT_WITNESS") :
-	    "kt-witness";
-	char name[32], key[300], data[300], errlog[300], out[1024], *p;
-	const char *keygen[] = { bin, "keygen", "--name", name, "--out", key,
-	    NULL };
-	const char *serve[] = { bin, "serve", "--data", data, "--key", key,
-	    "--listen", "127.0.0.1:0", "--log", logvkey, NULL };
+	char name[32];
 
 	snprintf(name, sizeof(name), "w%d.e2e.example", i);
-	snprintf(key, sizeof(key), "%.255s/w%d.key", dir, i);
-	snprintf(data, sizeof(data), "%.255s/w%d.data", dir, i);
-	snprintf(errlog, sizeof(errlog), "%.255s/w%d.log", dir, i);
-	ck_assert_int_eq(run(keygen, out, sizeof(out)), 0);
-	/* The verifier key is the last line. */
-	while ((p = strrchr(out, '\n')) != NULL && p[1] == '\0')
-		*p = '\0';
-	p = strrchr(out, '\n');
-	snprintf(w->vkey, sizeof(w->vkey), "%.*s", (int)sizeof(w->vkey) - 1,
-	    p != NULL ? p + 1 : out);
-	w->pid = start_server(serve, errlog, out, sizeof(out));
-	ck_assert_msg(w->pid > 0, "kt-witness did not start; see %s", errlog);
-	p = strstr(out, "listening on port ");
-	ck_assert_ptr_nonnull(p);
-	snprintf(w->url, sizeof(w->url), "http://127.0.0.1:%d",
-	    atoi(p + strlen("listening on port ")));
+	ck_assert_int_eq(witnessd_keygen(w, proc_bin("KT_WITNESS",
+	    "kt-witness"), dir, name), 0);
+	ck_assert_msg(witnessd_start(w, logvkey) == 0,
+	    "kt-witness did not start; see %s", w->log);
 }
 
 /* ---- a proxy that writes before each history page ------------------------ */
@@ -256,7 +127,7 @@ witness_start(struct witness *w, const char *dir, int i, const char *logvkey)
  * Failures are counted, not asserted: this runs on its own thread.
  */
 struct proxy {
-	struct e2e_server *log;
+	struct logd *log;
 	int fd;
 	char url[64];
 	pthread_t th;
@@ -292,19 +163,19 @@ send_all(int fd, const char *p, size_t len)
 
 /* A key for label, acknowledged by the log: 0, or the HTTP status. */
 static long
-publish(struct e2e_server *s, const char *label, const uint8_t key[32])
+publish(struct logd *s, const char *label, const uint8_t key[32])
 {
 	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
 	char body[256];
-	struct e2e_resp r;
+	struct http_resp r;
 	long st;
 
 	sodium_bin2base64(b64, sizeof(b64), key, 32,
 	    sodium_base64_VARIANT_ORIGINAL);
 	snprintf(body, sizeof(body), "{\"label\":\"%s\",\"key_type\":"
 	    "\"ed25519\",\"key\":\"%s\"}", label, b64);
-	st = e2e_post(s, "/v1/keys", body, &r);
-	e2e_resp_free(&r);
+	st = logd_post(s, "/v1/keys", body, &r);
+	http_resp_free(&r);
 	return st == 200 ? 0 : st;
 }
 
@@ -321,7 +192,7 @@ static void
 proxy_serve(struct proxy *p, int c)
 {
 	char req[8192], path[4096], url[4200], head[512];
-	struct e2e_resp r;
+	struct http_resp r;
 	size_t n = 0;
 	int hist, hl;
 
@@ -359,9 +230,9 @@ proxy_serve(struct proxy *p, int c)
 		}
 	}
 	snprintf(url, sizeof(url), "%s%s", p->log->url, path);
-	if (e2e_http(NULL, "GET", url, NULL, NULL, NULL, 0, &r) != 0) {
+	if (http_request(NULL, "GET", url, NULL, NULL, NULL, 0, &r) != 0) {
 		atomic_fetch_add(&p->failed, 1);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 		return;
 	}
 	if (hist) {
@@ -381,7 +252,7 @@ proxy_serve(struct proxy *p, int c)
 	if (send_all(c, head, (size_t)hl) != 0 ||
 	    send_all(c, r.body, r.len) != 0)
 		atomic_fetch_add(&p->failed, 1);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 }
 
 static void *
@@ -404,7 +275,7 @@ proxy_main(void *arg)
 }
 
 static void
-proxy_start(struct proxy *p, struct e2e_server *log)
+proxy_start(struct proxy *p, struct logd *log)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -453,51 +324,68 @@ proxy_take(struct proxy *p, uint64_t *sizes, size_t cap)
 
 /* ---- kt-logd alone: pages without a witness policy ------------------------ */
 
-static struct e2e_server plain;
+static struct logd plain;
 
 static void
 paged_setup(void)
 {
-	ck_assert_int_eq(e2e_setup(&plain, "page_size = 3\n"), 0);
-	ck_assert_int_eq(e2e_start(&plain, NULL), 0);
+	logd_up(&plain, "page_size = 3\n");
 }
 
 static void
 paged_teardown(void)
 {
-	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
-	int st = e2e_stop(&plain);
-	e2e_cleanup(&plain);
-	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
+	logd_down(&plain);
 }
 
 /* The "next" of GET history?from=from, or 0 when the answer has none. */
 static json_int_t
-history_next(struct e2e_server *s, int from)
+history_next(struct logd *s, int from)
 {
 	char path[128];
-	struct e2e_resp r;
+	struct http_resp r;
 	json_t *o;
 	json_int_t next;
 
 	snprintf(path, sizeof(path), "/v1/keys/alice%%40e2e.example/history"
 	    "?from=%d", from);
-	ck_assert_int_eq(e2e_get(s, path, &r), 200);
+	ck_assert_int_eq(logd_get(s, path, &r), 200);
 	o = json_loads(r.body, 0, NULL);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_uint_le(json_array_size(json_object_get(o, "versions")), PAGE);
 	next = json_integer_value(json_object_get(o, "next"));
 	json_decref(o);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	return next;
+}
+
+/* The changes a lookup reported must be versions 2..last, key[1..]. */
+static void
+check_changes(const json_t *o, uint8_t key[][32], int last)
+{
+	const json_t *ch = json_object_get(o, "changes");
+
+	ck_assert_uint_eq(json_array_size(ch), (size_t)last - 1);
+	for (size_t i = 0; i < json_array_size(ch); i++) {
+		json_t *c = json_array_get(ch, i);
+		char b64[sodium_base64_ENCODED_LEN(32,
+		    sodium_base64_VARIANT_ORIGINAL)];
+
+		sodium_bin2base64(b64, sizeof(b64), key[i + 1], 32,
+		    sodium_base64_VARIANT_ORIGINAL);
+		ck_assert_int_eq(json_integer_value(json_object_get(c,
+		    "version")), (json_int_t)i + 2);
+		ck_assert_str_eq(json_string_value(json_object_get(c, "key")),
+		    b64);
+	}
 }
 
 START_TEST(test_lookup_paged_history)
 {
-	struct e2e_server *s = &plain;
+	struct logd *s = &plain;
 	char state[sizeof(plain.dir) + 8];
 	uint8_t key[NVERSIONS][32];
-	json_t *o, *ch;
+	json_t *o;
 	const char *init[] = { "init", "--log", NULL, "--key", NULL, NULL };
 	const char *lookup[] = { "lookup", LABEL, NULL };
 	const char *accept[] = { "lookup", LABEL, "--accept", NULL };
@@ -526,20 +414,7 @@ START_TEST(test_lookup_paged_history)
 	ck_assert_int_eq(kv(state, lookup, &o), KT_VERIFY_KEY_CHANGED);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
 	    "entry"), "version")), NVERSIONS);
-	ch = json_object_get(o, "changes");
-	ck_assert_uint_eq(json_array_size(ch), NVERSIONS - 1);
-	for (size_t i = 0; i < json_array_size(ch); i++) {
-		json_t *c = json_array_get(ch, i);
-		char b64[sodium_base64_ENCODED_LEN(32,
-		    sodium_base64_VARIANT_ORIGINAL)];
-
-		sodium_bin2base64(b64, sizeof(b64), key[i + 1], 32,
-		    sodium_base64_VARIANT_ORIGINAL);
-		ck_assert_int_eq(json_integer_value(json_object_get(c,
-		    "version")), (json_int_t)i + 2);
-		ck_assert_str_eq(json_string_value(json_object_get(c, "key")),
-		    b64);
-	}
+	check_changes(o, key, NVERSIONS);
 	json_decref(o);
 
 	ck_assert_int_eq(kv(state, accept, &o), 0);
@@ -556,17 +431,16 @@ END_TEST
 
 /* ---- kt-logd with witnesses ---------------------------------------------- */
 
-static struct e2e_server S;
-static struct witness W[NWIT];
+static struct logd S;
+static struct witnessd W[NWIT];
 
 static void
-logd_setup(void)
+witnessed_setup(void)
 {
 	char conf[2048];
 	size_t n;
-	FILE *f;
 
-	ck_assert_int_eq(e2e_setup(&S, NULL), 0);
+	ck_assert_int_eq(logd_setup(&S, NULL), 0);
 	for (int i = 0; i < NWIT; i++)
 		witness_start(&W[i], S.dir, i, S.vkey);
 	/* Witness rounds every 100 ms: the test waits for the quorum. */
@@ -576,27 +450,22 @@ logd_setup(void)
 		n += (size_t)snprintf(conf + n, sizeof(conf) - n,
 		    "witness = %s=%s\n", W[i].url, W[i].vkey);
 	ck_assert_uint_lt(n, sizeof(conf));
-	f = fopen(S.conf, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(conf, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(e2e_start(&S, NULL), 0);
+	ck_assert_int_eq(tmpdir_write_file(S.conf, conf, 0600), 0);
+	ck_assert_int_eq(logd_start(&S, NULL), 0);
 	proxy_start(&P, &S);
 }
 
 static void
-logd_teardown(void)
+witnessed_teardown(void)
 {
 	int st, wst[NWIT];
 
 	proxy_stop(&P);
 	/* A clean stop (SIGTERM: exit 0) also means no sanitizer report. */
-	st = e2e_stop(&S);
-	for (int i = 0; i < NWIT; i++) {
-		wst[i] = e2e_stop_pid(W[i].pid, 5);
-		W[i].pid = 0;
-	}
-	e2e_cleanup(&S);
+	st = logd_stop(&S);
+	for (int i = 0; i < NWIT; i++)
+		wst[i] = witnessd_stop(&W[i], 5);
+	logd_cleanup(&S);
 	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
 	for (int i = 0; i < NWIT; i++)
 		ck_assert_msg(wst[i] == 0 || wst[i] == -1,
@@ -606,75 +475,77 @@ logd_teardown(void)
 /* Waits (at most 10 s) until kt-logd's /checkpoint, which serves the
  * newest checkpoint with its quorum, covers size entries. */
 static int
-wait_witnessed(struct e2e_server *s, uint64_t size)
+wait_witnessed(struct logd *s, uint64_t size)
 {
 	for (int t = 0; t < 10000; t += 20) {
-		struct e2e_resp r;
-		long st = e2e_get(s, "/checkpoint", &r);
+		struct http_resp r;
+		long st = logd_get(s, "/checkpoint", &r);
 		uint64_t got = st == 200 ? note_size(r.body) : 0;
 
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 		if (got >= size)
 			return 0;
-		sleep_ms(20);
+		proc_sleep_ms(20);
 	}
 	return -1;
 }
 
-/* The changes a lookup reported must be versions 2..last, key[1..]. */
+/*
+ * kt-verify init in a state folder under S.dir (written to state, cap
+ * bytes) against the proxy, with both witnesses and quorum NWIT; nkeys
+ * random keys; version 1 (key[0]) published, witnessed and pinned by a
+ * first lookup.
+ */
 static void
-check_changes(const json_t *o, uint8_t key[][32], int last)
+witnessed_init(char *state, size_t cap, uint8_t key[][32], int nkeys)
 {
-	const json_t *ch = json_object_get(o, "changes");
-
-	ck_assert_uint_eq(json_array_size(ch), (size_t)last - 1);
-	for (size_t i = 0; i < json_array_size(ch); i++) {
-		json_t *c = json_array_get(ch, i);
-		char b64[sodium_base64_ENCODED_LEN(32,
-		    sodium_base64_VARIANT_ORIGINAL)];
-
-		sodium_bin2base64(b64, sizeof(b64), key[i + 1], 32,
-		    sodium_base64_VARIANT_ORIGINAL);
-		ck_assert_int_eq(json_integer_value(json_object_get(c,
-		    "version")), (json_int_t)i + 2);
-		ck_assert_str_eq(json_string_value(json_object_get(c, "key")),
-		    b64);
-	}
-}
-
-START_TEST(test_witnessed_pages)
-{
-	char state[sizeof(S.dir) + 8], wq[8];
-	uint8_t key[NVERSIONS][32];
-	uint64_t sizes[32], wsize;
-	size_t n;
+	char wq[8];
 	json_t *o;
 	const char *init[] = { "init", "--log", P.url, "--key", S.vkey,
 	    "--witness", W[0].vkey, "--witness", W[1].vkey, "--quorum", wq,
 	    NULL };
 	const char *lookup[] = { "lookup", LABEL, NULL };
-	const char *accept[] = { "lookup", LABEL, "--accept", NULL };
 	int st;
 
-	snprintf(state, sizeof(state), "%.255s/verify", S.dir);
+	snprintf(state, cap, "%.255s/verify", S.dir);
 	snprintf(wq, sizeof(wq), "%d", NWIT);
 	ck_assert_int_eq(kv(state, init, &o), 0);
 	json_decref(o);
-	for (int i = 0; i < NVERSIONS; i++)
+	for (int i = 0; i < nkeys; i++)
 		randombytes_buf(key[i], sizeof(key[i]));
-
-	/* Version 1, witnessed, is pinned on first use. */
 	ck_assert_int_eq(publish(&S, LABEL, key[0]), 0);
-	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	ck_assert_int_eq(wait_witnessed(&S, logd_size(&S)), 0);
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == 0, "first lookup: exit %d: %s", st, msg(o));
 	ck_assert(json_is_true(json_object_get(o, "pinned")));
 	json_decref(o);
+}
 
-	/* Seven rotations, witnessed: three pages of history. */
+/* Versions 2..NVERSIONS (key[1..]) published, and witnessed. */
+static void
+rotate_witnessed(uint8_t key[][32])
+{
 	for (int i = 1; i < NVERSIONS; i++)
 		ck_assert_int_eq(publish(&S, LABEL, key[i]), 0);
-	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	ck_assert_int_eq(wait_witnessed(&S, logd_size(&S)), 0);
+}
+
+START_TEST(test_witnessed_pages)
+{
+	char state[sizeof(S.dir) + 8];
+	uint8_t key[NVERSIONS][32];
+	uint64_t sizes[32], wsize;
+	size_t n;
+	json_t *o;
+	const char *lookup[] = { "lookup", LABEL, NULL };
+	const char *accept[] = { "lookup", LABEL, "--accept", NULL };
+	int st;
+
+	/* Version 1, witnessed, is pinned on first use. */
+	witnessed_init(state, sizeof(state), key, NVERSIONS);
+
+	/* Seven rotations, witnessed: three pages of history. */
+	rotate_witnessed(key);
 	(void)proxy_take(&P, sizes, 32);
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "lookup: exit %d: %s", st,
@@ -721,30 +592,15 @@ END_TEST
  */
 START_TEST(test_label_written_meanwhile)
 {
-	char state[sizeof(S.dir) + 8], wq[8];
+	char state[sizeof(S.dir) + 8];
 	uint8_t key[NVERSIONS + 1][32];
 	json_t *o;
-	const char *init[] = { "init", "--log", P.url, "--key", S.vkey,
-	    "--witness", W[0].vkey, "--witness", W[1].vkey, "--quorum", wq,
-	    NULL };
 	const char *lookup[] = { "lookup", LABEL, NULL };
 	const char *accept[] = { "lookup", LABEL, "--accept", NULL };
 	int st;
 
-	snprintf(state, sizeof(state), "%.255s/verify", S.dir);
-	snprintf(wq, sizeof(wq), "%d", NWIT);
-	ck_assert_int_eq(kv(state, init, &o), 0);
-	json_decref(o);
-	for (int i = 0; i <= NVERSIONS; i++)
-		randombytes_buf(key[i], sizeof(key[i]));
-	ck_assert_int_eq(publish(&S, LABEL, key[0]), 0);
-	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
-	st = kv(state, lookup, &o);
-	ck_assert_msg(st == 0, "first lookup: exit %d: %s", st, msg(o));
-	json_decref(o);
-	for (int i = 1; i < NVERSIONS; i++)
-		ck_assert_int_eq(publish(&S, LABEL, key[i]), 0);
-	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	witnessed_init(state, sizeof(state), key, NVERSIONS + 1);
+	rotate_witnessed(key);
 
 	memcpy(P.label_key, key[NVERSIONS], sizeof(P.label_key));
 	atomic_store(&P.label_from, PAGE + 1);
@@ -757,7 +613,7 @@ START_TEST(test_label_written_meanwhile)
 	check_changes(o, key, NVERSIONS);
 	json_decref(o);
 
-	ck_assert_int_eq(wait_witnessed(&S, e2e_size(&S)), 0);
+	ck_assert_int_eq(wait_witnessed(&S, logd_size(&S)), 0);
 	st = kv(state, accept, &o);
 	ck_assert_msg(st == 0, "accept: exit %d: %s", st, msg(o));
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
@@ -770,37 +626,36 @@ END_TEST
 
 /* ---- attack_logd: pages of a forked tree --------------------------------- */
 
-static struct e2e_server T;    /* only its temporary folder is used */
+static char tdir[256];
 static pid_t attack_pid;
 static char attack_url[64], attack_vkey[KT_KEY_TEXT_MAX];
-static struct witness AW;
+static struct witnessd AW;
 
 static void
 attack_setup(void)
 {
-	const char *bin = getenv("ATTACK_LOGD") ? getenv("ATTACK_LOGD") :
-	    "attack_logd";
-	const char *argv[] = { bin, "--lifetime", "60", NULL };
+	const char *argv[] = { proc_bin("ATTACK_LOGD", "attack_logd"),
+	    "--lifetime", "60", NULL };
 	char line[1024], errlog[300];
 	unsigned port = 0;
 
-	ck_assert_int_eq(e2e_setup(&T, NULL), 0);
-	snprintf(errlog, sizeof(errlog), "%.255s/attack.log", T.dir);
-	attack_pid = start_server(argv, errlog, line, sizeof(line));
+	ck_assert_int_eq(tmpdir_make("kt-e2e", tdir, sizeof(tdir)), 0);
+	snprintf(errlog, sizeof(errlog), "%.255s/attack.log", tdir);
+	/* Its first line: the log's verifier key and its port. */
+	attack_pid = proc_start(argv, errlog, NULL, line, sizeof(line), 10);
 	ck_assert_msg(attack_pid > 0, "attack_logd did not start");
 	ck_assert_int_eq(sscanf(line, "%399s %u", attack_vkey, &port), 2);
 	snprintf(attack_url, sizeof(attack_url), "http://127.0.0.1:%u", port);
-	witness_start(&AW, T.dir, 0, attack_vkey);
+	witness_start(&AW, tdir, 0, attack_vkey);
 }
 
 static void
 attack_teardown(void)
 {
-	int ast = e2e_stop_pid(attack_pid, 5), wst = e2e_stop_pid(AW.pid, 5);
+	int ast = proc_stop(attack_pid, 5), wst = witnessd_stop(&AW, 5);
 
 	attack_pid = 0;
-	AW.pid = 0;
-	e2e_cleanup(&T);
+	(void)tmpdir_remove(tdir);
 	ck_assert_msg(ast == 0 || ast == -1, "attack_logd exited with %d",
 	    ast);
 	ck_assert_msg(wst == 0 || wst == -1, "kt-witness exited with %d", wst);
@@ -809,11 +664,11 @@ attack_teardown(void)
 /* GET attack_url + path (printf-style); the body must be a 200 answer.
  * The caller frees r. */
 static void
-attack_get(struct e2e_resp *r, const char *fmt, ...)
+attack_get(struct http_resp *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-attack_get(struct e2e_resp *r, const char *fmt, ...)
+attack_get(struct http_resp *r, const char *fmt, ...)
 {
 	char url[4096];
 	size_t n;
@@ -823,7 +678,7 @@ attack_get(struct e2e_resp *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(url + n, sizeof(url) - n, fmt, ap);
 	va_end(ap);
-	ck_assert_int_eq(e2e_http(NULL, "GET", url, NULL, NULL, NULL, 0, r),
+	ck_assert_int_eq(http_request(NULL, "GET", url, NULL, NULL, NULL, 0, r),
 	    0);
 	ck_assert_msg(r->status == 200, "GET %s: %ld %s", url, r->status,
 	    r->body);
@@ -835,7 +690,7 @@ attack_add(int view, const char *label)
 	uint8_t key[32];
 	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
 	char *esc;
-	struct e2e_resp r;
+	struct http_resp r;
 
 	randombytes_buf(key, sizeof(key));
 	sodium_bin2base64(b64, sizeof(b64), key, 32,
@@ -844,7 +699,7 @@ attack_add(int view, const char *label)
 	ck_assert_ptr_nonnull(esc);
 	attack_get(&r, "/ctl/add?view=%d&label=%s&key=%s", view, label, esc);
 	curl_free(esc);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 }
 
 /*
@@ -855,7 +710,7 @@ attack_add(int view, const char *label)
 static uint64_t
 attack_cosign(uint64_t old)
 {
-	struct e2e_resp r, cr;
+	struct http_resp r, cr;
 	const char *hdr[] = { "Content-Type: text/plain", NULL };
 	char body[8192], url[128], *esc;
 	uint64_t size;
@@ -863,7 +718,7 @@ attack_cosign(uint64_t old)
 	json_t *o, *h;
 
 	attack_get(&r, "/ctl/cosig?name=a&clear=1");
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	attack_get(&cr, "/c/a/checkpoint");
 	size = note_size(cr.body);
 	n = (size_t)snprintf(body, sizeof(body), "old %" PRIu64 "\n", old);
@@ -877,53 +732,53 @@ attack_cosign(uint64_t old)
 			n += (size_t)snprintf(body + n, sizeof(body) - n,
 			    "%s\n", json_string_value(json_array_get(h, i)));
 		json_decref(o);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 	}
 	n += (size_t)snprintf(body + n, sizeof(body) - n, "\n%s", cr.body);
 	ck_assert_uint_lt(n, sizeof(body));
-	e2e_resp_free(&cr);
+	http_resp_free(&cr);
 	snprintf(url, sizeof(url), "%s/add-checkpoint", AW.url);
-	ck_assert_int_eq(e2e_http(NULL, "POST", url, NULL, hdr, body, n, &r),
-	    0);
+	ck_assert_int_eq(http_request(NULL, "POST", url, NULL, hdr, body, n,
+	    &r), 0);
 	ck_assert_msg(r.status == 200, "add-checkpoint: %ld %s", r.status,
 	    r.body);
 	esc = curl_easy_escape(NULL, r.body, (int)r.len);
 	ck_assert_ptr_nonnull(esc);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	attack_get(&r, "/ctl/cosig?name=a&size=%" PRIu64 "&line=%s", size,
 	    esc);
 	curl_free(esc);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	return size;
 }
 
 START_TEST(test_forked_pages)
 {
 	static const char *const modes[] = { "page-fork", "history-fork" };
-	char state[sizeof(T.dir) + 8], nostate[sizeof(T.dir) + 16];
+	char state[sizeof(tdir) + 8], nostate[sizeof(tdir) + 16];
 	const char *init[] = { "init", "--log", NULL, "--key", attack_vkey,
 	    "--witness", AW.vkey, "--quorum", "1", NULL };
 	const char *lookup[] = { "lookup", "alice", NULL };
 	const char *evidence[] = { "evidence", NULL, "--key", attack_vkey,
 	    NULL };
 	char url[128], *ev;
-	struct e2e_resp r;
+	struct http_resp r;
 	uint64_t size;
 	json_t *o;
 	int st;
 
-	snprintf(state, sizeof(state), "%.255s/verify", T.dir);
-	snprintf(nostate, sizeof(nostate), "%.255s/nostate", T.dir);
+	snprintf(state, sizeof(state), "%.255s/verify", tdir);
+	snprintf(nostate, sizeof(nostate), "%.255s/nostate", tdir);
 	snprintf(url, sizeof(url), "%s/c/a", attack_url);
 	init[2] = url;
 
 	/* View 0, the honest branch: alice version 1 after four others,
 	 * witnessed and pinned. */
 	attack_get(&r, "/ctl/bulk?view=0&n=4&prefix=u");
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	attack_add(0, "alice");
 	attack_get(&r, "/ctl/client?name=a&view=0&page=%d", PAGE);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	size = attack_cosign(0);
 	ck_assert_int_eq(kv(state, init, &o), 0);
 	json_decref(o);
@@ -937,7 +792,7 @@ START_TEST(test_forked_pages)
 	for (int i = 1; i < NVERSIONS; i++)
 		attack_add(0, "alice");
 	attack_get(&r, "/ctl/fork?from=0&to=1");
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	attack_add(0, "bob");
 	attack_add(1, "bob");
 	size = attack_cosign(size);
@@ -945,7 +800,7 @@ START_TEST(test_forked_pages)
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		attack_get(&r, "/ctl/client?name=a&view=0&page=%d&mode=%s",
 		    PAGE, modes[m]);
-		e2e_resp_free(&r);
+		http_resp_free(&r);
 		st = kv(state, lookup, &o);
 		ck_assert_msg(st == KT_VERIFY_ATTACK, "%s: exit %d: %s",
 		    modes[m], st, msg(o));
@@ -966,7 +821,7 @@ START_TEST(test_forked_pages)
 
 	/* Nothing was pinned: the honest answer shows the whole rotation. */
 	attack_get(&r, "/ctl/client?name=a&view=0&page=%d", PAGE);
-	e2e_resp_free(&r);
+	http_resp_free(&r);
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "honest: exit %d: %s", st,
 	    msg(o));
@@ -982,32 +837,13 @@ int
 main(void)
 {
 	Suite *s = suite_create("verify_history_e2e");
-	TCase *tp = tcase_create("kt_verify_lookup_paged");
-	TCase *tw = tcase_create("kt_verify_lookup_witnessed_pages");
-	TCase *ta = tcase_create("kt_verify_lookup_forked_pages");
-	SRunner *sr;
-	int failed;
 
-	if (sodium_init() < 0)
-		return 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tcase_add_checked_fixture(tp, paged_setup, paged_teardown);
-	tcase_add_test(tp, test_lookup_paged_history);
-	tcase_set_timeout(tp, 60);
-	suite_add_tcase(s, tp);
-	tcase_add_checked_fixture(tw, logd_setup, logd_teardown);
-	tcase_add_test(tw, test_witnessed_pages);
-	tcase_add_test(tw, test_label_written_meanwhile);
-	tcase_set_timeout(tw, 60);
-	suite_add_tcase(s, tw);
-	tcase_add_checked_fixture(ta, attack_setup, attack_teardown);
-	tcase_add_test(ta, test_forked_pages);
-	tcase_set_timeout(ta, 60);
-	suite_add_tcase(s, ta);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	kt_test_fixture_case(s, "kt_verify_lookup_paged", 60, paged_setup,
+	    paged_teardown, test_lookup_paged_history, NULL);
+	kt_test_fixture_case(s, "kt_verify_lookup_witnessed_pages", 60,
+	    witnessed_setup, witnessed_teardown, test_witnessed_pages,
+	    test_label_written_meanwhile, NULL);
+	kt_test_fixture_case(s, "kt_verify_lookup_forked_pages", 60,
+	    attack_setup, attack_teardown, test_forked_pages, NULL);
+	return kt_test_run(s);
 }

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "harness/runner.h"
 #include "witness.h"
 #include "witness_testlib.h"
 
@@ -961,11 +962,5 @@ witness_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(witness_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return kt_test_run(witness_suite());
 }

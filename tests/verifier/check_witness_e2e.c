@@ -11,9 +11,6 @@
  */
 #include <check.h>
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -21,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "harness/http.h"
+#include "harness/proc.h"
+#include "harness/runner.h"
 #include "witness.h"
 #include "witness_testlib.h"
 
@@ -41,146 +40,17 @@ static struct kt_verifier wv, lv;
 static struct kt_signer *logk;
 static struct wt_tree ta, tb; /* tb forks from ta at leaf FORK */
 
-/* ---- processes ---------------------------------------------------------- */
-
-#define MAX_CHILDREN 32
-static pid_t children[MAX_CHILDREN];
-
-static void
-track(pid_t pid)
-{
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] == 0) {
-			children[i] = pid;
-			return;
-		}
-	ck_abort_msg("too many children");
-}
-
-static void
-untrack(pid_t pid)
-{
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] == pid)
-			children[i] = 0;
-}
-
-/* Waits up to ms for pid; returns its wait status or -1 on timeout. */
-static int
-wait_for(pid_t pid, int ms)
-{
-	int st;
-
-	for (int t = 0; t < ms; t += 5) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid) {
-			untrack(pid);
-			return st;
-		}
-		if (r < 0 && errno != EINTR) {
-			untrack(pid);
-			return -1;
-		}
-		usleep(5000);
-	}
-	return -1;
-}
-
-static void
-kill_hard(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	(void)wait_for(pid, 5000);
-}
-
-/* Stops every child still running: used on every exit path. */
-static void
-reap_all(void)
-{
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] > 0) {
-			pid_t pid = children[i];
-
-			kill(pid, SIGTERM);
-			if (wait_for(pid, 3000) == -1)
-				kill_hard(pid);
-			children[i] = 0;
-		}
-}
+/* ---- processes (tests/harness/proc.h: tracked, always stopped) --------- */
 
 /*
  * Runs bin with args (NULL-terminated), capturing stdout into out (cap,
  * NUL-terminated) and stderr into err (may be NULL). Returns the exit
- * status, or -1 if it did not exit within 10 s.
+ * status (256 + signal if killed: it did not exit within 10 s).
  */
 static int
 run(char *const args[], char *out, size_t cap, char *err, size_t ecap)
 {
-	int po[2], pe[2], st;
-	size_t n = 0, en = 0;
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(po), 0);
-	ck_assert_int_eq(pipe(pe), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		execv(bin, args);
-		_exit(127);
-	}
-	track(pid);
-	close(po[1]);
-	close(pe[1]);
-	for (;;) {
-		struct pollfd p[2] = { { po[0], POLLIN, 0 },
-		    { pe[0], POLLIN, 0 } };
-		int open_fds = 0;
-
-		if (poll(p, 2, 10000) <= 0)
-			break;
-		if (p[0].revents) {
-			ssize_t r = read(po[0], out + n, cap - 1 - n);
-
-			if (r > 0)
-				n += (size_t)r;
-			else
-				po[0] = -po[0] - 1;
-		}
-		if (p[1].revents) {
-			char tmp[4096];
-			ssize_t r = read(pe[0], tmp, sizeof(tmp));
-
-			if (r > 0 && err != NULL) {
-				size_t c = (size_t)r;
-
-				if (c > ecap - 1 - en)
-					c = ecap - 1 - en;
-				memcpy(err + en, tmp, c);
-				en += c;
-			} else if (r <= 0) {
-				pe[0] = -pe[0] - 1;
-			}
-		}
-		open_fds = (po[0] >= 0) + (pe[0] >= 0);
-		if (open_fds == 0 || n == cap - 1)
-			break;
-	}
-	close(po[0] >= 0 ? po[0] : -po[0] - 1);
-	close(pe[0] >= 0 ? pe[0] : -pe[0] - 1);
-	out[n] = '\0';
-	if (err != NULL)
-		err[en] = '\0';
-	st = wait_for(pid, 10000);
-	if (st == -1) {
-		kill_hard(pid);
-		return -1;
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return proc_run((const char *const *)args, out, cap, err, ecap, 10);
 }
 
 /*
@@ -190,49 +60,18 @@ run(char *const args[], char *out, size_t cap, char *err, size_t ecap)
 static pid_t
 start_server(uint16_t *port)
 {
-	char *args[] = { (char *)bin, "serve", "--data", statedir, "--key",
+	const char *args[] = { bin, "serve", "--data", statedir, "--key",
 	    keyfile, "--listen", "127.0.0.1:0", "--log", lkey, NULL };
 	char buf[4096];
-	size_t n = 0;
-	int po[2], lfd;
+	const char *l;
 	pid_t pid;
 
-	ck_assert_int_eq(pipe(po), 0);
-	lfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	ck_assert_int_ge(lfd, 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(lfd, 2);
-		close(po[0]);
-		execv(bin, args);
-		_exit(127);
-	}
-	track(pid);
-	close(po[1]);
-	close(lfd);
-	*port = 0;
-	while (n < sizeof(buf) - 1) {
-		struct pollfd p = { po[0], POLLIN, 0 };
-		const char *l;
-		ssize_t r;
-
-		if (poll(&p, 1, 10000) <= 0)
-			break;
-		r = read(po[0], buf + n, sizeof(buf) - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		buf[n] = '\0';
-		l = strstr(buf, "listening on port ");
-		if (l != NULL && strchr(l, '\n') != NULL) {
-			*port = (uint16_t)atoi(l + 18);
-			break;
-		}
-	}
-	close(po[0]);
-	ck_assert_msg(*port != 0, "kt-witness did not start: %s", buf);
+	pid = proc_start(args, logfile, "listening on port ", buf, sizeof(buf),
+	    10);
+	l = strstr(buf, "listening on port ");
+	ck_assert_msg(pid > 0 && l != NULL, "kt-witness did not start: %s",
+	    buf);
+	*port = (uint16_t)atoi(l + 18);
 	return pid;
 }
 
@@ -240,16 +79,10 @@ start_server(uint16_t *port)
 static void
 stop_server(pid_t pid)
 {
-	int st;
+	int st = proc_stop(pid, 5);
 
-	kill(pid, SIGTERM);
-	st = wait_for(pid, 5000);
-	if (st == -1) {
-		kill_hard(pid);
-		ck_abort_msg("kt-witness did not stop on SIGTERM");
-	}
-	ck_assert(WIFEXITED(st));
-	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	ck_assert_msg(st == 0, "kt-witness stopped with %d on SIGTERM (%d: "
+	    "killed after 5 s)", st, 256 + SIGKILL);
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -365,7 +198,7 @@ setup(void)
 static void
 teardown(void)
 {
-	reap_all();
+	proc_stop_all(3);
 	kt_signer_free(logk);
 	logk = NULL;
 	wt_tree_free(&ta);
@@ -696,7 +529,7 @@ START_TEST(test_kill9_forked_log)
 			usleep(5000);
 		usleep((useconds_t)(rand_r(&seed) % 200000));
 		atomic_store(&cur_port, 0);
-		kill_hard(pid);
+		proc_kill(pid);
 	}
 	atomic_store(&stop_flag, 1);
 	for (int i = 0; i < 2; i++)
@@ -769,22 +602,11 @@ e2e_suite(void)
 int
 main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	if (argc < 2) {
 		fprintf(stderr, "usage: check_witness_e2e KT-WITNESS-BINARY\n");
 		return 2;
 	}
 	bin = argv[1];
-	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	atexit(reap_all);
-	sr = srunner_create(e2e_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	reap_all();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	http_init(); /* before the threads that drive libcurl */
+	return kt_test_run(e2e_suite());
 }

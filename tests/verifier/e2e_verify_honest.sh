@@ -1,67 +1,32 @@
 #!/bin/bash
 # e2e_verify_honest.sh KT_VERIFY KT_LOGD ATTACK_LOGD
 #
-# Issue 4 scenario 7, the honest path, against the real kt-logd: a log of
-# more than 10,000 entries; publish, rotate, revoke, look up, monitor,
-# audit, proof; no false alarm (no exit 3, no evidence file). If kt-logd
-# does not start, the same path runs against attack_logd in honest mode
-# and the test says so.
+# The honest path against the real kt-logd: a log of more than 10,000
+# entries; publish, rotate, revoke, look up, monitor, audit, proof; no
+# false alarm (no exit 3, no evidence file). If kt-logd does not start,
+# the same path runs against attack_logd in honest mode and the test says
+# so.
 set -u
 KV=$1
 LOGD=${2:-}
 AD=${3:-}
-T=$(mktemp -d /tmp/kt-verify-honest.XXXXXX)
-PID=
-fails=0
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../harness/e2e.sh"
+e2e_init kt-verify-honest
 
 N=${KT_E2E_ENTRIES:-10000}
 server=none
-if [ -x "$LOGD" ]; then
-	"$LOGD" keygen --origin e2e.example/kt --out "$T/key" > "$T/kg" 2>&1 &&
-	VK=$(tail -1 "$T/kg") &&
-	"$LOGD" token > "$T/tok" &&
-	TOKEN=$(sed -n 1p "$T/tok") && sed -n 2p "$T/tok" > "$T/tokens" &&
-	for _ in 1 2 3 4 5; do
-		PORT=$((20000 + RANDOM % 40000))
-		"$LOGD" serve --data "$T/data" --key "$T/key" \
-			--listen 127.0.0.1:$PORT --tokens "$T/tokens" \
-			> "$T/logd.out" 2> "$T/logd.err" &
-		PID=$!
-		for _ in $(seq 50); do
-			curl -s "http://127.0.0.1:$PORT/healthz" > /dev/null && break
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$PID" 2>/dev/null; then server=kt-logd; break; fi
-		wait "$PID" 2>/dev/null; PID=
-	done
+if [ -x "$LOGD" ] && logd_keys "$LOGD" e2e.example/kt && start_logd "$LOGD"; then
+	server=kt-logd
 fi
 if [ "$server" = none ]; then
 	echo "NOTE: kt-logd did not start; running against attack_logd (honest mode)"
-	"$AD" --lifetime 240 > "$T/ad.out" &
-	PID=$!
-	for _ in $(seq 50); do [ -s "$T/ad.out" ] && break; sleep 0.1; done
-	read -r VK PORT < "$T/ad.out" || { echo "no server"; exit 1; }
-	curl -sf "http://127.0.0.1:$PORT/ctl/client?name=all&view=0" > /dev/null
-	U=http://127.0.0.1:$PORT/c/all
+	start_attack_logd "$AD"
+	curl -sf "$U/ctl/client?name=all&view=0" > /dev/null
+	U=$U/c/all
 	server=attack_logd
-else
-	U=http://127.0.0.1:$PORT
 fi
 echo "server: $server at $U"
 
-uri() { printf %s "$1" | jq -sRr @uri; }
-key() { head -c32 /dev/urandom | base64; }
 publish() { # LABEL KEY | LABEL --revoke
 	if [ "$server" = kt-logd ]; then
 		if [ "$2" = --revoke ]; then body="{\"label\":\"$1\",\"revoke\":true}"
@@ -84,17 +49,6 @@ bulk() { # N PREFIX: N new labels, 1000 per batch
 		done
 	else
 		curl -sf "http://127.0.0.1:$PORT/ctl/bulk?view=0&n=$1&prefix=$2" > /dev/null
-	fi
-}
-kv() { local n=$1; shift; "$KV" --state "$T/$n" "$@" > "$T/out" 2>&1; }
-expect() {
-	local want=$1 pat=$2 what=$3; shift 3
-	kv "$@"; local got=$?
-	if [ "$got" != "$want" ] || ! grep -qE -- "$pat" "$T/out"; then
-		echo "FAIL: $what: exit $got (want $want), output:"; cat "$T/out"
-		fails=$((fails + 1))
-	else
-		echo "ok: $what (exit $got)"
 	fi
 }
 

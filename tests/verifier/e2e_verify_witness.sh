@@ -1,7 +1,8 @@
 #!/bin/bash
 # e2e_verify_witness.sh KT_VERIFY ATTACK_LOGD KT_WITNESS
 #
-# Issue 5, kt-verify side, on loopback with three real kt-witness processes:
+# kt-verify's witness policy, on loopback with three real kt-witness
+# processes:
 #  (a) a forked log (attack_logd holds the log key) gets at most one branch
 #      cosigned; a kt-verify client with quorum 2 accepts the cosigned
 #      branch and refuses the other for lack of quorum (exit 2; exit 3 with
@@ -11,75 +12,25 @@
 #  (b) gossip between two monitors that saw different branches (and with a
 #      witness) produces evidence that `kt-verify evidence` accepts; a
 #      consistent larger view advances the stored one.
-# Every process started here is stopped here (trap), each with a lifetime.
+# Every process is started and stopped by ../harness/e2e.sh.
 set -u
 KV=$1
 AD=$2
 KW=$3
-T=$(mktemp -d /tmp/kt-verify-witness.XXXXXX)
-PIDS=()
-fails=0
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-"$AD" --lifetime 240 > "$T/ad.out" &
-PIDS+=($!)
-for _ in $(seq 50); do [ -s "$T/ad.out" ] && break; sleep 0.1; done
-read -r VK PORT < "$T/ad.out" || { echo "attack_logd did not start"; exit 1; }
-U=http://127.0.0.1:$PORT
+. "$(dirname "$0")/../harness/e2e.sh"
+e2e_init kt-verify-witness
+start_attack_logd "$AD"
 
 # ---- three witnesses ----------------------------------------------------------
-WK=(); WU=()
-for i in 1 2 3; do
-	"$KW" keygen --name "w$i.test" --out "$T/w$i.key" > "$T/kg$i.out" ||
-		{ echo "keygen $i failed"; exit 1; }
-	WK+=("$(tail -1 "$T/kg$i.out")")
-	timeout 240 "$KW" serve --data "$T/wd$i" --key "$T/w$i.key" \
-		--listen 127.0.0.1:0 --log "$VK" > "$T/w$i.out" 2>&1 &
-	PIDS+=($!)
-done
-for i in 1 2 3; do
-	for _ in $(seq 50); do
-		grep -q "listening on port" "$T/w$i.out" && break; sleep 0.1
-	done
-	p=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$T/w$i.out")
-	[ -n "$p" ] || { echo "witness $i did not start"; cat "$T/w$i.out"; exit 1; }
-	WU+=("http://127.0.0.1:$p")
-done
+start_witnesses "$KW" 3 "$VK" test
 WOPTS=(--witness "${WK[0]}" --witness "${WK[1]}" --witness "${WK[2]}")
 
-ctl() { curl -sf "$U/ctl/$1" > /dev/null || { echo "ctl $1 failed"; exit 1; }; }
-uri() { printf %s "$1" | jq -sRr @uri; }
-key() { head -c32 /dev/urandom | base64; }
-kv() { local n=$1; shift; "$KV" --state "$T/$n" "$@" > "$T/out" 2>&1; }
-check() { # check WANT_CODE GOT_CODE PATTERN WHAT
-	if [ "$2" != "$1" ] || ! grep -qE -- "$3" "$T/out"; then
-		echo "FAIL: $4: exit $2 (want $1), output:"; cat "$T/out"
-		fails=$((fails + 1))
-	else
-		echo "ok: $4 (exit $2)"
-	fi
-}
-expect() { # expect CODE PATTERN WHAT NAME ARGS...
-	local want=$1 pat=$2 what=$3; shift 3
-	kv "$@"; check "$want" $? "$pat" "$what"
-}
-evfile() { sed -n 's/^evidence: //p' "$T/out" | head -1; }
-expect_ev() { # expect_ev CODE PATTERN WHAT FILE
-	"$KV" --state "$T/nostate" evidence "$4" --key "$VK" > "$T/out" 2>&1
-	check "$1" $? "$2" "$3"
-}
 # submit WITNESS_URL OLD NOTEFILE: prints the HTTP status; body in $T/resp
 submit() {
 	{ printf 'old %s\n\n' "$2"; cat "$3"; } > "$T/body"
 	curl -s -o "$T/resp" -w '%{http_code}' --max-time 10 \
 		--data-binary @"$T/body" "$1/add-checkpoint"
 }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # ---- a forked log: view 0 (branch A) and view 1 (branch B), same size ------
 K1=$(key); K2=$(key); G=$(key)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # e2e_verify_witness_logd.sh KT_VERIFY KT_LOGD KT_WITNESS
 #
-# Issue 5 end to end with the real servers: kt-logd with three kt-witness
+# Witnessing end to end with the real servers: kt-logd with three kt-witness
 # processes (--witness-quorum 2), a kt-verify client with quorum 2.
 # Publish, wait for the witnessed checkpoint, lookup OK; kill one witness:
 # writes go on, new checkpoints still get two cosignatures, lookups (and a
@@ -17,64 +17,16 @@ if ! "$LOGD" serve --help 2>&1 | grep -q -- "--witness"; then
 	echo "SKIP: kt-logd serve has no --witness option yet; the kt-logd + 3 kt-witness e2e did not run"
 	exit 77
 fi
-T=$(mktemp -d /tmp/kt-verify-wlogd.XXXXXX)
-PIDS=()
-fails=0
-stop() { # stop PID: SIGTERM, bounded wait, then SIGKILL
-	kill "$1" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-cleanup() {
-	for p in "${PIDS[@]}"; do stop "$p"; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/../harness/e2e.sh"
+e2e_init kt-verify-wlogd
 
-"$LOGD" keygen --origin e2e.example/wkt --out "$T/key" > "$T/kg" 2>&1 ||
-	{ echo "keygen failed"; cat "$T/kg"; exit 1; }
-VK=$(tail -1 "$T/kg")
-"$LOGD" token > "$T/tok" || exit 1
-TOKEN=$(sed -n 1p "$T/tok"); sed -n 2p "$T/tok" > "$T/tokens"
+logd_keys "$LOGD" e2e.example/wkt || { echo "keygen failed"; cat "$T/kg"; exit 1; }
+start_witnesses "$KW" 3 "$VK" e2e
+start_logd "$LOGD" \
+	--witness "${WU[0]}=${WK[0]}" --witness "${WU[1]}=${WK[1]}" \
+	--witness "${WU[2]}=${WK[2]}" --witness-interval 1s \
+	--witness-quorum 2 || { echo "kt-logd did not start"; cat "$T/logd.out.err"; exit 1; }
 
-WK=(); WU=(); WPID=()
-for i in 1 2 3; do
-	"$KW" keygen --name "w$i.e2e" --out "$T/w$i.key" > "$T/wkg$i" || exit 1
-	WK+=("$(tail -1 "$T/wkg$i")")
-	timeout 300 "$KW" serve --data "$T/wd$i" --key "$T/w$i.key" \
-		--listen 127.0.0.1:0 --log "$VK" > "$T/w$i.out" 2>&1 &
-	PIDS+=($!); WPID+=($!)
-done
-for i in 1 2 3; do
-	for _ in $(seq 50); do grep -q "listening on port" "$T/w$i.out" && break; sleep 0.1; done
-	p=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$T/w$i.out")
-	[ -n "$p" ] || { echo "witness $i did not start"; exit 1; }
-	WU+=("http://127.0.0.1:$p")
-done
-
-LPID=
-for _ in 1 2 3 4 5; do
-	PORT=$((20000 + RANDOM % 40000))
-	timeout 300 "$LOGD" serve --data "$T/data" --key "$T/key" \
-		--listen 127.0.0.1:$PORT --tokens "$T/tokens" \
-		--witness "${WU[0]}=${WK[0]}" --witness "${WU[1]}=${WK[1]}" \
-		--witness "${WU[2]}=${WK[2]}" --witness-interval 1s \
-		--witness-quorum 2 > "$T/logd.out" 2> "$T/logd.err" &
-	LPID=$!
-	for _ in $(seq 50); do
-		curl -s "http://127.0.0.1:$PORT/healthz" > /dev/null && break
-		kill -0 "$LPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$LPID" 2>/dev/null; then PIDS+=($LPID); break; fi
-	wait "$LPID" 2>/dev/null; LPID=
-done
-[ -n "$LPID" ] || { echo "kt-logd did not start"; cat "$T/logd.err"; exit 1; }
-U=http://127.0.0.1:$PORT
-
-key() { head -c32 /dev/urandom | base64; }
 publish() { # LABEL KEY: must be acknowledged within 3 s
 	local t0=$SECONDS
 	curl -sf --max-time 3 -H "Authorization: Bearer $TOKEN" \
@@ -82,6 +34,7 @@ publish() { # LABEL KEY: must be acknowledged within 3 s
 		"$U/v1/keys" > /dev/null || fail "publish $1 was not acknowledged in 3 s"
 	[ $((SECONDS - t0)) -le 3 ] || fail "publish $1 took $((SECONDS - t0)) s"
 }
+# kv ARGS...: kt-verify with the one client's state; output in $T/out
 kv() { "$KV" --state "$T/c" "$@" > "$T/out" 2>&1; }
 # until_ok SECONDS ARGS...: retry a kt-verify command until exit 0
 until_ok() {
@@ -111,7 +64,7 @@ until_ok 20 lookup alice@e2e.example && echo "ok: lookup verified against a chec
 n=$(cosigs); [ "$n" -ge 2 ] && echo "ok: $n cosignatures" || fail "only $n cosignatures"
 
 # one witness dies; writes go on and checkpoints still reach the quorum
-stop "${WPID[2]}"
+e2e_stop "${WPID[2]}"
 echo "witness 3 stopped"
 size0=$(curl -sf "$U/checkpoint" | sed -n 2p)
 for i in $(seq 1 5); do publish "after$i@e2e.example" "$(key)"; done
@@ -135,7 +88,7 @@ kv gossip --peer "${WU[0]}" --peer "${WU[1]}" && echo "ok: gossip with live witn
 	{ fail "gossip"; cat "$T/out"; }
 # a second witness dies: below quorum, writes still go on; new entries
 # are not yet witnessed (exit 6), older ones still verify
-stop "${WPID[1]}"
+e2e_stop "${WPID[1]}"
 echo "witness 2 stopped"
 publish carol@e2e.example "$(key)"
 sleep 2.5 # two witness rounds: the lone witness cosigns, no quorum

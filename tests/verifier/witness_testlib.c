@@ -1,13 +1,13 @@
 /* witness_testlib.c: see witness_testlib.h. */
-#define _XOPEN_SOURCE 700
 #include "witness_testlib.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
+
+#include "harness/tmpdir.h"
 
 static void
 die(const char *what)
@@ -203,17 +203,8 @@ wt_note_checkpoint(const char *note, size_t len, struct kt_checkpoint *cp)
 	return 0;
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void
 wt_rmrf(const char *dir)
 {
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_remove(dir);
 }

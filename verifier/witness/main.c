@@ -6,7 +6,8 @@
  *   kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT
  *       --log VERIFIERKEY [--log VERIFIERKEY ...]
  *
- * Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ * Exit codes: 0 success, 1 runtime failure (output that could not be
+ * written counts), 2 usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -287,25 +288,51 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
-static int
-cmd_serve(int argc, char **argv)
-{
-	const char *data = NULL, *keypath = NULL, *listen_s = NULL;
-	struct kt_verifier *logs = NULL;
-	size_t nlogs = 0;
-	struct kt_signer *signer = NULL;
-	struct kt_witness *w = NULL;
-	struct kt_witness_http *http = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sslen = 0;
-	struct kt_verifier self;
-	char vkey[KT_KEY_TEXT_MAX], detail[256];
-	sigset_t sigs;
-	int sig = 0, ret = 1, missing = 0;
-	kt_err err;
+/* The options of `kt-witness serve`. */
+struct serve_opts {
+	const char *data;
+	const char *keypath;
+	const char *listen_s;
+	struct sockaddr_storage ss;    /* listen_s, resolved */
+	socklen_t sslen;
+	struct kt_verifier *logs;      /* MAX_LOG_KEYS entries, calloc'd */
+	size_t nlogs;
+};
 
-	logs = calloc(MAX_LOG_KEYS, sizeof(*logs));
-	if (logs == NULL) {
+/* serve_args: the arguments are fine, go on serving. */
+#define SERVE_GO_ON (-1)
+
+/* Adds one --log key to o. SERVE_GO_ON, or EXIT_USAGE with a message. */
+static int
+add_log_key(struct serve_opts *o, const char *val)
+{
+	if (o->nlogs == MAX_LOG_KEYS) {
+		fprintf(stderr, "kt-witness: at most %d --log keys\n",
+		    MAX_LOG_KEYS);
+		return EXIT_USAGE;
+	}
+	if (kt_verifier_parse(val, strlen(val), &o->logs[o->nlogs]) != KT_OK ||
+	    o->logs[o->nlogs].type != KT_KEY_ED25519) {
+		fprintf(stderr, "kt-witness: --log %s: not an Ed25519 note "
+		    "verifier key (name+hexid+base64)\n", val);
+		return EXIT_USAGE;
+	}
+	o->nlogs++;
+	return SERVE_GO_ON;
+}
+
+/*
+ * Parses serve's arguments into *o (which the caller zeroes, and whose
+ * o->logs it frees). SERVE_GO_ON when all are present and valid; else the
+ * exit status: 0 after --help, EXIT_USAGE, or 1 (out of memory).
+ */
+static int
+serve_args(int argc, char **argv, struct serve_opts *o)
+{
+	int missing = 0;
+
+	o->logs = calloc(MAX_LOG_KEYS, sizeof(*o->logs));
+	if (o->logs == NULL) {
 		fprintf(stderr, "kt-witness: out of memory\n");
 		return 1;
 	}
@@ -314,110 +341,191 @@ cmd_serve(int argc, char **argv)
 
 		if (is_help(argv[i])) {
 			fputs(SERVE_USAGE, stdout);
-			ret = 0;
-			goto out;
+			return 0;
 		}
 		if ((val = opt(argc, argv, &i, "--data", &missing)) != NULL)
-			data = val;
+			o->data = val;
 		else if ((val = opt(argc, argv, &i, "--key", &missing)) !=
 		    NULL)
-			keypath = val;
+			o->keypath = val;
 		else if ((val = opt(argc, argv, &i, "--listen", &missing)) !=
 		    NULL)
-			listen_s = val;
+			o->listen_s = val;
 		else if ((val = opt(argc, argv, &i, "--log", &missing)) !=
 		    NULL) {
-			if (nlogs == MAX_LOG_KEYS) {
-				fprintf(stderr, "kt-witness: at most %d "
-				    "--log keys\n", MAX_LOG_KEYS);
-				ret = EXIT_USAGE;
-				goto out;
-			}
-			if (kt_verifier_parse(val, strlen(val),
-			    &logs[nlogs]) != KT_OK ||
-			    logs[nlogs].type != KT_KEY_ED25519) {
-				fprintf(stderr, "kt-witness: --log %s: not an "
-				    "Ed25519 note verifier key "
-				    "(name+hexid+base64)\n", val);
-				ret = EXIT_USAGE;
-				goto out;
-			}
-			nlogs++;
+			int ret = add_log_key(o, val);
+
+			if (ret != SERVE_GO_ON)
+				return ret;
 		} else {
 			fprintf(stderr, "kt-witness serve: %s: %s\n",
 			    missing ? "missing value for" : "unknown argument",
 			    argv[i]);
 			fputs(SERVE_USAGE, stderr);
-			ret = EXIT_USAGE;
-			goto out;
+			return EXIT_USAGE;
 		}
 	}
-	if (data == NULL || keypath == NULL || listen_s == NULL ||
-	    nlogs == 0) {
+	if (o->data == NULL || o->keypath == NULL || o->listen_s == NULL ||
+	    o->nlogs == 0) {
 		fputs(SERVE_USAGE, stderr);
-		ret = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
-	if (parse_listen(listen_s, &ss, &sslen) != 0) {
+	if (parse_listen(o->listen_s, &o->ss, &o->sslen) != 0) {
 		fprintf(stderr, "kt-witness: --listen %s: expected HOST:PORT "
-		    "with a numeric port\n", listen_s);
-		ret = EXIT_USAGE;
-		goto out;
+		    "with a numeric port\n", o->listen_s);
+		return EXIT_USAGE;
 	}
+	return SERVE_GO_ON;
+}
+
+/* The state directory, created (0700) if missing. 0, or -1 with a message. */
+static int
+make_data_dir(const char *data)
+{
 	if (mkdir(data, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "kt-witness: %s: %s\n", data, strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (load_key(keypath, &signer) != 0)
-		goto out;
-	err = kt_witness_open(data, signer, logs, nlogs, &w, detail,
+	return 0;
+}
+
+/* Opens the witness state in o->data. 0, or -1 with a message. */
+static int
+open_state(const struct serve_opts *o, const struct kt_signer *signer,
+    struct kt_witness **w)
+{
+	char detail[256];
+	kt_err err;
+
+	err = kt_witness_open(o->data, signer, o->logs, o->nlogs, w, detail,
 	    sizeof(detail));
 	if (err != KT_OK) {
 		fprintf(stderr, "kt-witness: %s\n", detail);
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	/* Block the stop signals before any thread starts, so only
-	 * sigwait below sees them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0) {
+/*
+ * Blocks the stop signals (and SIGHUP) before any thread starts, so only
+ * wait_for_stop's sigwait sees them; ignores SIGPIPE from closed sockets.
+ */
+static int
+block_stop_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, sigs, NULL) != 0) {
 		fprintf(stderr, "kt-witness: pthread_sigmask failed\n");
-		goto out;
+		return -1;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	err = kt_witness_http_start(w, (const struct sockaddr *)&ss, sslen,
-	    stderr, &http, detail, sizeof(detail));
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		fprintf(stderr, "kt-witness: ignoring SIGPIPE failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Starts the HTTP server and prints the witness key, the number of log
+ * keys and the port on stdout. 0, or -1 with a message.
+ */
+static int
+start_server(struct kt_witness *w, const struct serve_opts *o,
+    struct kt_witness_http **http)
+{
+	struct kt_verifier self;
+	char vkey[KT_KEY_TEXT_MAX], detail[256];
+	kt_err err;
+
+	err = kt_witness_http_start(w, (const struct sockaddr *)&o->ss,
+	    o->sslen, stderr, http, detail, sizeof(detail));
 	if (err != KT_OK) {
-		fprintf(stderr, "kt-witness: --listen %s: %s\n", listen_s,
+		fprintf(stderr, "kt-witness: --listen %s: %s\n", o->listen_s,
 		    detail);
-		goto out;
+		return -1;
 	}
 	kt_witness_verifier(w, &self);
 	if (kt_verifier_format(&self, vkey, sizeof(vkey)) != KT_OK)
 		vkey[0] = '\0';
 	printf("kt-witness: witness key %s\n", vkey);
-	printf("kt-witness: witnessing %zu log key(s)\n", nlogs);
+	printf("kt-witness: witnessing %zu log key(s)\n", o->nlogs);
 	printf("kt-witness: listening on port %u\n",
-	    (unsigned)kt_witness_http_port(http));
-	fflush(stdout);
+	    (unsigned)kt_witness_http_port(*http));
+	/* Whoever started us may be waiting for the port: say it now. */
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "kt-witness: writing to standard output: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
-	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
-		; /* nothing to reload: keep serving */
+/* Serves until SIGINT or SIGTERM; SIGHUP has nothing to reload. */
+static void
+wait_for_stop(const sigset_t *sigs)
+{
+	int sig = 0;
+
+	while (sigwait(sigs, &sig) == 0 && sig == SIGHUP)
+		; /* keep serving */
 	fprintf(stderr, "kt-witness: signal %d, stopping\n", sig);
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	struct serve_opts o;
+	struct kt_signer *signer = NULL;
+	struct kt_witness *w = NULL;
+	struct kt_witness_http *http = NULL;
+	sigset_t sigs;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	ret = serve_args(argc, argv, &o);
+	if (ret != SERVE_GO_ON)
+		goto out;
+	ret = 1;
+	if (make_data_dir(o.data) != 0 || load_key(o.keypath, &signer) != 0 ||
+	    open_state(&o, signer, &w) != 0 || block_stop_signals(&sigs) != 0 ||
+	    start_server(w, &o, &http) != 0)
+		goto out;
+	wait_for_stop(&sigs);
 	ret = 0;
 out:
 	kt_witness_http_stop(http);
 	kt_witness_close(w);
 	kt_signer_free(signer);
-	free(logs);
+	free(o.logs);
 	return ret;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The exit status once stdout and stderr are flushed: status, or 1 if it
+ * was 0 and a write to either failed (a full disk, a closed pipe). This is
+ * the one check of all the writes to them, which are not checked one by
+ * one (.clang-tidy says why): a stream's error indicator is sticky.
+ */
+static int
+finish_output(int status)
+{
+	int failed = 0;
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kt-witness: writing to standard output "
+		    "failed\n");
+		failed = 1;
+	}
+	if (fflush(stderr) != 0 || ferror(stderr))
+		failed = 1;
+	return failed && status == 0 ? 1 : status;
+}
+
+static int
+run(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
 		fprintf(stderr, "kt-witness: libsodium failed to initialise\n");
@@ -438,4 +546,10 @@ main(int argc, char **argv)
 	fprintf(stderr, "kt-witness: unknown command %s\n", argv[1]);
 	fputs(USAGE, stderr);
 	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	return finish_output(run(argc, argv));
 }

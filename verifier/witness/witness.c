@@ -15,8 +15,6 @@
 #include "witness.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +24,7 @@
 #include "kt/b64.h"
 #include "kt/bytes.h"
 #include "kt/checkpoint.h"
+#include "kt/fmt.h"
 
 #define STATE_FORMAT 1
 #define STATE_HDR (1 + 8 + KT_HASH_LEN)
@@ -45,21 +44,6 @@ struct kt_witness {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-say(char *buf, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (buf == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, cap, fmt, ap);
-	va_end(ap);
-}
 
 static void
 origin_key(const char *origin, uint8_t out[KT_HASH_LEN])
@@ -81,26 +65,26 @@ kt_witness_open(const char *dir, const struct kt_signer *signer,
 
 	*out = NULL;
 	if (nlogs == 0 || nlogs > MAX_LOGS) {
-		say(detail, cap, "between 1 and %d log keys are needed",
+		kt_msg(detail, cap, "between 1 and %d log keys are needed",
 		    MAX_LOGS);
 		return KT_ERR_RANGE;
 	}
 	w = calloc(1, sizeof(*w) + nlogs * sizeof(w->logs[0]));
 	if (w == NULL) {
-		say(detail, cap, "out of memory");
+		kt_msg(detail, cap, "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	w->signer = signer;
 	kt_signer_verifier(signer, &w->self);
 	if (w->self.type != KT_KEY_COSIG) {
-		say(detail, cap, "the witness key is not a cosignature "
+		kt_msg(detail, cap, "the witness key is not a cosignature "
 		    "(type 0x04) key");
 		err = KT_ERR_MALFORMED;
 		goto out;
 	}
 	for (size_t i = 0; i < nlogs; i++) {
 		if (logs[i].type != KT_KEY_ED25519) {
-			say(detail, cap, "log key %s is not an Ed25519 "
+			kt_msg(detail, cap, "log key %s is not an Ed25519 "
 			    "(type 0x01) key", logs[i].name);
 			err = KT_ERR_MALFORMED;
 			goto out;
@@ -138,7 +122,7 @@ kt_witness_open(const char *dir, const struct kt_signer *signer,
 	return KT_OK;
 
 lmdb_fail:
-	say(detail, cap, "lmdb: %s: %s", dir, mdb_strerror(rc));
+	kt_msg(detail, cap, "lmdb: %s: %s", dir, mdb_strerror(rc));
 	err = rc == ENOMEM ? KT_ERR_NOMEM : KT_ERR_IO;
 out:
 	if (txn != NULL)
@@ -161,79 +145,6 @@ void
 kt_witness_verifier(const struct kt_witness *w, struct kt_verifier *out)
 {
 	*out = w->self;
-}
-
-/* ---- request body ------------------------------------------------------- */
-
-/*
- * C2SP tlog-witness request body: "old <N>\n", 0..63 lines of one base64
- * hash each, "\n", then the signed checkpoint. Sets *note_off to where the
- * note starts. Strict: no leading zeros, canonical base64, nothing skipped.
- */
-static kt_err
-parse_body(const char *b, size_t len, uint64_t *old, struct kt_hash *proof,
-    size_t *np, size_t *note_off, char *detail, size_t cap)
-{
-	size_t p = 4, start;
-	uint64_t v = 0;
-
-	if (len < 4 || memcmp(b, "old ", 4) != 0) {
-		say(detail, cap, "the body must start with \"old <size>\\n\"");
-		return KT_ERR_MALFORMED;
-	}
-	start = p;
-	while (p < len && b[p] >= '0' && b[p] <= '9') {
-		unsigned d = (unsigned)(b[p] - '0');
-
-		if (v > (UINT64_MAX - d) / 10) {
-			say(detail, cap, "the old size overflows 64 bits");
-			return KT_ERR_MALFORMED;
-		}
-		v = v * 10 + d;
-		p++;
-	}
-	if (p == start || p >= len || b[p] != '\n' ||
-	    (b[start] == '0' && p - start > 1)) {
-		say(detail, cap, "the old size must be a decimal number without "
-		    "leading zeros, followed by a newline");
-		return KT_ERR_MALFORMED;
-	}
-	p++;
-	*old = v;
-
-	*np = 0;
-	for (;;) {
-		const char *nl;
-		size_t bin_len = 0;
-
-		if (p >= len) {
-			say(detail, cap, "the body ends before the empty line "
-			    "that precedes the checkpoint");
-			return KT_ERR_MALFORMED;
-		}
-		if (b[p] == '\n') {
-			p++;
-			break;
-		}
-		if (*np == KT_WITNESS_MAX_PROOF) {
-			say(detail, cap, "more than %d consistency proof lines",
-			    KT_WITNESS_MAX_PROOF);
-			return KT_ERR_MALFORMED;
-		}
-		nl = memchr(b + p, '\n', len - p);
-		/* A SHA-256 hash is exactly 44 base64 characters. */
-		if (nl == NULL || (size_t)(nl - (b + p)) != HASH_B64_LEN ||
-		    kt_b64_decode(b + p, HASH_B64_LEN, proof[*np].b,
-		    KT_HASH_LEN, &bin_len) != KT_OK || bin_len != KT_HASH_LEN) {
-			say(detail, cap, "consistency proof line %zu is not one "
-			    "base64 SHA-256 hash", *np + 1);
-			return KT_ERR_MALFORMED;
-		}
-		(*np)++;
-		p += HASH_B64_LEN + 1;
-	}
-	*note_off = p;
-	return KT_OK;
 }
 
 /* ---- state records ------------------------------------------------------ */
@@ -259,12 +170,12 @@ state_get(struct kt_witness *w, MDB_txn *txn, const uint8_t key[KT_HASH_LEN],
 	if (rc == MDB_NOTFOUND)
 		return KT_OK;
 	if (rc != 0) {
-		say(detail, cap, "lmdb: mdb_get: %s", mdb_strerror(rc));
+		kt_msg(detail, cap, "lmdb: mdb_get: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	p = v.mv_data;
 	if (v.mv_size < STATE_HDR || p[0] != STATE_FORMAT) {
-		say(detail, cap, "the witness state record is corrupt");
+		kt_msg(detail, cap, "the witness state record is corrupt");
 		return KT_ERR_IO;
 	}
 	st->found = 1;
@@ -275,73 +186,285 @@ state_get(struct kt_witness *w, MDB_txn *txn, const uint8_t key[KT_HASH_LEN],
 	return KT_OK;
 }
 
-/* ---- add-checkpoint ----------------------------------------------------- */
+/* ---- add-checkpoint: one request -------------------------------------- */
 
 /*
- * The note to keep for gossip: text, blank line, the signature lines of the
- * trusted log keys that verified (one per key; unknown lines are dropped, so
- * a submitter cannot make us store junk), then room for our cosignature.
+ * One add-checkpoint request as it goes through the steps below. Tens of KB
+ * (the note, the record to store): allocated once, off the stacks of HTTP
+ * worker threads.
+ */
+struct request {
+	/* From the body (parse_request). */
+	uint64_t old;
+	struct kt_hash proof[KT_WITNESS_MAX_PROOF];
+	size_t np;
+	const char *note_buf;         /* the signed checkpoint, in the body */
+	size_t note_buf_len;
+	struct kt_note note;          /* note_buf parsed; borrows from it */
+	struct kt_checkpoint claimed; /* its body, before any signature check */
+	/* From the log's signature (verify_log_signature). */
+	struct kt_verifier vs[MAX_KEYS_PER_ORIGIN]; /* the origin's keys */
+	uint8_t ok[MAX_KEYS_PER_ORIGIN];            /* which of them signed */
+	size_t nv;
+	struct kt_signed_checkpoint sc; /* what the log signed */
+	/* The state record to store (keep_note, cosign). */
+	uint8_t key[KT_HASH_LEN];     /* SHA-256(origin) */
+	size_t note_len;              /* the kept note, at record + STATE_HDR */
+	size_t cosig_len;             /* our line, after the kept note */
+	uint8_t record[STATE_HDR + KT_WITNESS_NOTE_MAX];
+};
+
+/*
+ * "old <N>\n": a decimal without leading zeros. Sets *p past the newline.
+ * Strict, as the rest of the body.
  */
 static kt_err
-build_note(const struct kt_note *note, const struct kt_verifier *vs,
-    const uint8_t *ok, size_t nv, char *buf, size_t cap, size_t *out_len)
+parse_old(const char *b, size_t len, size_t *p, uint64_t *old, char *detail,
+    size_t cap)
 {
-	size_t n = 0;
-	uint8_t used[MAX_KEYS_PER_ORIGIN] = { 0 };
+	const size_t start = 4;
+	size_t i = start;
+	uint64_t v = 0;
 
-	if (note->text_len + 1 > cap)
+	if (len < 4 || memcmp(b, "old ", 4) != 0) {
+		kt_msg(detail, cap,
+		    "the body must start with \"old <size>\\n\"");
+		return KT_ERR_MALFORMED;
+	}
+	while (i < len && b[i] >= '0' && b[i] <= '9') {
+		unsigned d = (unsigned)(b[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10) {
+			kt_msg(detail, cap, "the old size overflows 64 bits");
+			return KT_ERR_MALFORMED;
+		}
+		v = v * 10 + d;
+		i++;
+	}
+	if (i == start || i >= len || b[i] != '\n' ||
+	    (b[start] == '0' && i - start > 1)) {
+		kt_msg(detail, cap, "the old size must be a decimal number "
+		    "without leading zeros, followed by a newline");
+		return KT_ERR_MALFORMED;
+	}
+	*p = i + 1;
+	*old = v;
+	return KT_OK;
+}
+
+/*
+ * 0..63 lines of one base64 hash each, then "\n". Reads from b[*p], and
+ * sets *p past the empty line, where the note starts.
+ */
+static kt_err
+parse_proof(const char *b, size_t len, size_t *p, struct request *rq,
+    char *detail, size_t cap)
+{
+	rq->np = 0;
+	for (;;) {
+		const char *nl;
+		size_t bin_len = 0;
+
+		if (*p >= len) {
+			kt_msg(detail, cap,
+			    "the body ends before the empty line "
+			    "that precedes the checkpoint");
+			return KT_ERR_MALFORMED;
+		}
+		if (b[*p] == '\n') {
+			(*p)++;
+			return KT_OK;
+		}
+		if (rq->np == KT_WITNESS_MAX_PROOF) {
+			kt_msg(detail, cap,
+			    "more than %d consistency proof lines",
+			    KT_WITNESS_MAX_PROOF);
+			return KT_ERR_MALFORMED;
+		}
+		nl = memchr(b + *p, '\n', len - *p);
+		/* A SHA-256 hash is exactly 44 base64 characters. */
+		if (nl == NULL || (size_t)(nl - (b + *p)) != HASH_B64_LEN ||
+		    kt_b64_decode(b + *p, HASH_B64_LEN, rq->proof[rq->np].b,
+		    KT_HASH_LEN, &bin_len) != KT_OK || bin_len != KT_HASH_LEN) {
+			kt_msg(detail, cap, "consistency proof line %zu is not "
+			    "one base64 SHA-256 hash", rq->np + 1);
+			return KT_ERR_MALFORMED;
+		}
+		rq->np++;
+		*p += HASH_B64_LEN + 1;
+	}
+}
+
+/*
+ * Step 1. C2SP tlog-witness request body: "old <N>\n", 0..63 lines of one
+ * base64 hash each, "\n", then the signed checkpoint, which must be a
+ * signed note whose text is a checkpoint. Nothing is verified yet.
+ */
+static kt_err
+parse_request(const char *body, size_t len, struct request *rq, char *detail,
+    size_t cap)
+{
+	size_t p = 0;
+	kt_err err;
+
+	err = parse_old(body, len, &p, &rq->old, detail, cap);
+	if (err == KT_OK)
+		err = parse_proof(body, len, &p, rq, detail, cap);
+	if (err != KT_OK)
+		return err;
+	rq->note_buf = body + p;
+	rq->note_buf_len = len - p;
+	err = kt_note_parse(rq->note_buf, rq->note_buf_len, &rq->note);
+	if (err != KT_OK) {
+		kt_msg(detail, cap, "the checkpoint is not a valid signed note "
+		    "(C2SP signed-note): %s", kt_strerror(err));
+		return KT_ERR_MALFORMED;
+	}
+	err = kt_checkpoint_parse(rq->note.text, rq->note.text_len,
+	    &rq->claimed);
+	if (err != KT_OK) {
+		kt_msg(detail, cap, "the note is not a valid checkpoint "
+		    "(C2SP tlog-checkpoint): %s", kt_strerror(err));
+		return KT_ERR_MALFORMED;
+	}
+	return KT_OK;
+}
+
+/*
+ * Step 2. The origin must be a witnessed log (404), and its trusted keys
+ * must have signed, none of them falsely (403). Each key of the origin is
+ * tried with kt_signed_checkpoint_open: a false signature by any of them
+ * refuses the note (C2SP signed-note), one valid signature is enough, and
+ * rq->ok records which keys signed, for the note we keep.
+ */
+static kt_err
+verify_log_signature(const struct kt_witness *w, struct request *rq,
+    char *detail, size_t cap)
+{
+	const char *origin = rq->claimed.origin;
+	int any = 0;
+
+	rq->nv = 0;
+	for (size_t i = 0; i < w->nlogs && rq->nv < MAX_KEYS_PER_ORIGIN; i++)
+		if (strcmp(w->logs[i].name, origin) == 0)
+			rq->vs[rq->nv++] = w->logs[i];
+	if (rq->nv == 0) {
+		kt_msg(detail, cap, "this witness does not witness the log "
+		    "with origin \"%s\"", origin);
+		return KT_ERR_NOT_FOUND;
+	}
+	for (size_t j = 0; j < rq->nv; j++) {
+		kt_err err = kt_signed_checkpoint_open(rq->note_buf,
+		    rq->note_buf_len, &rq->vs[j], &rq->sc);
+
+		rq->ok[j] = err == KT_OK;
+		if (err == KT_OK || err == KT_ERR_UNKNOWN_KEY) {
+			any |= err == KT_OK;
+			continue;
+		}
+		if (err == KT_ERR_VERIFY) {
+			kt_msg(detail, cap,
+			    "a signature by a trusted key of log "
+			    "\"%s\" does not verify", origin);
+			return KT_ERR_PERM;
+		}
+		kt_msg(detail, cap, "verifying the note: %s", kt_strerror(err));
+		return KT_ERR_INTERNAL;
+	}
+	if (!any) {
+		kt_msg(detail, cap, "the checkpoint carries no signature by a "
+		    "trusted key of log \"%s\"", origin);
+		return KT_ERR_UNKNOWN_KEY;
+	}
+	return KT_OK;
+}
+
+/* Step 3. The old size may not exceed the signed size (400). */
+static kt_err
+check_old_size(const struct request *rq, char *detail, size_t cap)
+{
+	if (rq->old > rq->sc.cp.size) {
+		kt_msg(detail, cap, "the old size %llu is larger than the "
+		    "checkpoint size %llu", (unsigned long long)rq->old,
+		    (unsigned long long)rq->sc.cp.size);
+		return KT_ERR_RANGE;
+	}
+	return KT_OK;
+}
+
+/*
+ * Step 4. The note to keep for gossip, written after the record's header:
+ * text, blank line, the signature lines of the trusted log keys that
+ * verified (one per key; unknown lines are dropped, so a submitter cannot
+ * make us store junk). Room is left for our cosignature.
+ */
+static kt_err
+keep_note(struct request *rq, char *detail, size_t cap)
+{
+	const struct kt_note *note = &rq->note;
+	char *buf = (char *)rq->record + STATE_HDR;
+	uint8_t used[MAX_KEYS_PER_ORIGIN] = { 0 };
+	size_t n = note->text_len;
+
+	if (n + 1 > KT_WITNESS_NOTE_MAX) {
+		kt_msg(detail, cap, "the checkpoint note is too large");
 		return KT_ERR_TOO_LARGE;
-	memcpy(buf, note->text, note->text_len);
-	n = note->text_len;
+	}
+	memcpy(buf, note->text, n);
 	buf[n++] = '\n';
 	for (size_t i = 0; i < note->nsigs; i++) {
 		const struct kt_note_sig *s = &note->sigs[i];
 
-		for (size_t j = 0; j < nv; j++) {
+		for (size_t j = 0; j < rq->nv; j++) {
 			size_t line = 4 + s->name_len + 1 + s->b64_len + 1;
 
-			if (!ok[j] || used[j] ||
-			    s->name_len != strlen(vs[j].name) ||
-			    memcmp(s->name, vs[j].name, s->name_len) != 0 ||
-			    memcmp(s->id, vs[j].id, KT_KEY_ID_LEN) != 0)
+			if (!rq->ok[j] || used[j] ||
+			    s->name_len != strlen(rq->vs[j].name) ||
+			    memcmp(s->name, rq->vs[j].name, s->name_len) != 0 ||
+			    memcmp(s->id, rq->vs[j].id, KT_KEY_ID_LEN) != 0)
 				continue;
-			if (n + line > cap)
+			if (n + line > KT_WITNESS_NOTE_MAX) {
+				kt_msg(detail, cap,
+				    "the checkpoint note is too "
+				    "large");
 				return KT_ERR_TOO_LARGE;
+			}
 			memcpy(buf + n, "\xe2\x80\x94 ", 4);
-			n += 4;
-			memcpy(buf + n, s->name, s->name_len);
-			n += s->name_len;
-			buf[n++] = ' ';
-			memcpy(buf + n, s->b64, s->b64_len);
-			n += s->b64_len;
-			buf[n++] = '\n';
+			memcpy(buf + n + 4, s->name, s->name_len);
+			buf[n + 4 + s->name_len] = ' ';
+			memcpy(buf + n + 5 + s->name_len, s->b64, s->b64_len);
+			n += line;
+			buf[n - 1] = '\n';
 			used[j] = 1;
 			break;
 		}
 	}
-	*out_len = n;
+	rq->note_len = n;
+	origin_key(rq->sc.cp.origin, rq->key);
 	return KT_OK;
 }
 
-/* Checks the submitted checkpoint against the stored state (tlog-witness
- * rules after the 409 test). KT_OK or KT_ERR_VERIFY with a detail. */
+/*
+ * For step 5: checks the signed checkpoint against the stored state
+ * (tlog-witness rules after the 409 test). KT_OK or KT_ERR_VERIFY.
+ */
 static kt_err
-check_consistency(const struct state *st, uint64_t old,
-    const struct kt_checkpoint *cp, const struct kt_hash *proof, size_t np,
+check_consistency(const struct state *st, const struct request *rq,
     char *detail, size_t cap)
 {
+	const struct kt_checkpoint *cp = &rq->sc.cp;
 	struct kt_hash empty;
 
 	kt_hash_empty(&empty);
-	if (cp->size == 0 && sodium_memcmp(cp->root.b, empty.b,
-	    KT_HASH_LEN) != 0) {
-		say(detail, cap, "a checkpoint of size 0 must have the root "
+	if (cp->size == 0 && !kt_hash_eq(&cp->root, &empty)) {
+		kt_msg(detail, cap, "a checkpoint of size 0 must have the root "
 		    "of the empty tree, SHA-256(\"\")");
 		return KT_ERR_VERIFY;
 	}
-	if (old == 0) {
-		if (np != 0) {
-			say(detail, cap, "the consistency proof must be empty "
+	if (rq->old == 0) {
+		if (rq->np != 0) {
+			kt_msg(detail, cap,
+			    "the consistency proof must be empty "
 			    "when the old size is 0");
 			return KT_ERR_VERIFY;
 		}
@@ -350,26 +473,114 @@ check_consistency(const struct state *st, uint64_t old,
 		return KT_OK;
 	}
 	/* old > 0 here, and old == st->size (else 409), so st->found. */
-	if (old == cp->size) {
-		if (sodium_memcmp(st->root.b, cp->root.b, KT_HASH_LEN) != 0) {
-			say(detail, cap, "the checkpoint has the size of the "
+	if (rq->old == cp->size) {
+		if (!kt_hash_eq(&st->root, &cp->root)) {
+			kt_msg(detail, cap,
+			    "the checkpoint has the size of the "
 			    "latest cosigned checkpoint but a different root: "
 			    "the log forked");
 			return KT_ERR_VERIFY;
 		}
-		if (np != 0) {
-			say(detail, cap, "the consistency proof must be empty "
+		if (rq->np != 0) {
+			kt_msg(detail, cap,
+			    "the consistency proof must be empty "
 			    "when the old size equals the checkpoint size");
 			return KT_ERR_VERIFY;
 		}
 		return KT_OK;
 	}
-	if (kt_merkle_verify_consistency(old, cp->size, proof, np, &st->root,
-	    &cp->root) != KT_OK) {
-		say(detail, cap, "the consistency proof from size %llu to %llu "
+	if (kt_merkle_verify_consistency(rq->old, cp->size, rq->proof, rq->np,
+	    &st->root, &cp->root) != KT_OK) {
+		kt_msg(detail, cap,
+		    "the consistency proof from size %llu to %llu "
 		    "does not verify against the latest cosigned root",
-		    (unsigned long long)old, (unsigned long long)cp->size);
+		    (unsigned long long)rq->old, (unsigned long long)cp->size);
 		return KT_ERR_VERIFY;
+	}
+	return KT_OK;
+}
+
+/*
+ * Step 5, inside the write transaction. The old size must be the size of
+ * the latest cosigned checkpoint (409, with that size in *latest_size),
+ * and the new checkpoint consistent with it (422).
+ */
+static kt_err
+check_state(struct kt_witness *w, MDB_txn *txn, const struct request *rq,
+    uint64_t *latest_size, char *detail, size_t cap)
+{
+	struct state st;
+	kt_err err;
+
+	err = state_get(w, txn, rq->key, &st, detail, cap);
+	if (err != KT_OK)
+		return err;
+	if (rq->old != st.size) {
+		*latest_size = st.size;
+		kt_msg(detail, cap, "the old size %llu is not the size of the "
+		    "latest checkpoint this witness cosigned for \"%s\", %llu",
+		    (unsigned long long)rq->old, rq->sc.cp.origin,
+		    (unsigned long long)st.size);
+		return KT_ERR_CONFLICT;
+	}
+	return check_consistency(&st, rq, detail, cap);
+}
+
+/*
+ * Step 6. Cosigns the checkpoint text at `now` into ans->cosig (not yet
+ * handed out: ans->cosig_len stays 0) and completes the record: header,
+ * kept note, our cosignature line.
+ */
+static kt_err
+cosign(const struct kt_witness *w, struct request *rq, uint64_t now,
+    struct kt_witness_answer *ans)
+{
+	size_t line_len = 0;
+	kt_err err;
+
+	err = kt_cosig_sign(w->signer, rq->note.text, rq->note.text_len, now,
+	    ans->cosig, sizeof(ans->cosig), &line_len);
+	if (err != KT_OK) {
+		kt_msg(ans->detail, sizeof(ans->detail), "cosigning: %s",
+		    kt_strerror(err));
+		return KT_ERR_INTERNAL;
+	}
+	if (rq->note_len + line_len > KT_WITNESS_NOTE_MAX) {
+		kt_msg(ans->detail, sizeof(ans->detail),
+		    "the checkpoint note is too large");
+		return KT_ERR_TOO_LARGE;
+	}
+	memcpy(rq->record + STATE_HDR + rq->note_len, ans->cosig, line_len);
+	rq->cosig_len = line_len;
+	rq->record[0] = STATE_FORMAT;
+	kt_put_be64(rq->record + 1, rq->sc.cp.size);
+	memcpy(rq->record + 9, rq->sc.cp.root.b, KT_HASH_LEN);
+	return KT_OK;
+}
+
+/*
+ * Step 7. Writes the record and commits the transaction, which LMDB syncs
+ * to disk. Once the commit is tried, *txn is NULL (LMDB has freed it);
+ * if the write fails before, *txn is left for the caller to abort.
+ */
+static kt_err
+store(struct kt_witness *w, MDB_txn **txn, struct request *rq,
+    char *detail, size_t cap)
+{
+	MDB_val k = { KT_HASH_LEN, rq->key };
+	MDB_val v = { STATE_HDR + rq->note_len + rq->cosig_len, rq->record };
+	int rc;
+
+	if ((rc = mdb_put(*txn, w->dbi, &k, &v, 0)) != 0) {
+		kt_msg(detail, cap, "lmdb: mdb_put: %s", mdb_strerror(rc));
+		return KT_ERR_IO;
+	}
+	rc = mdb_txn_commit(*txn);
+	*txn = NULL;
+	if (rc != 0) {
+		kt_msg(detail, cap,
+		    "lmdb: mdb_txn_commit: %s", mdb_strerror(rc));
+		return KT_ERR_IO;
 	}
 	return KT_OK;
 }
@@ -378,19 +589,10 @@ kt_err
 kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
     uint64_t now, struct kt_witness_answer *ans)
 {
-	struct kt_hash proof[KT_WITNESS_MAX_PROOF];
-	struct kt_note *note = NULL;
-	struct kt_checkpoint *cp = NULL;
-	struct kt_verifier vs[MAX_KEYS_PER_ORIGIN];
-	uint8_t ok[MAX_KEYS_PER_ORIGIN];
-	uint8_t key[KT_HASH_LEN];
-	uint8_t *val = NULL;
+	struct request *rq = NULL;
 	char *detail = ans->detail;
 	const size_t dcap = sizeof(ans->detail);
-	size_t np = 0, note_off = 0, nv = 0, note_len = 0, line_len = 0;
-	uint64_t old = 0;
 	MDB_txn *txn = NULL;
-	struct state st;
 	kt_err err;
 	int rc;
 
@@ -398,83 +600,25 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 	ans->cosig_len = 0;
 	ans->latest_size = 0;
 	ans->detail[0] = '\0';
-
 	if (len > KT_WITNESS_BODY_MAX) {
-		say(detail, dcap, "the body exceeds %d bytes",
+		kt_msg(detail, dcap, "the body exceeds %d bytes",
 		    KT_WITNESS_BODY_MAX);
 		return KT_ERR_TOO_LARGE;
 	}
-	err = parse_body(body, len, &old, proof, &np, &note_off, detail, dcap);
+	rq = malloc(sizeof(*rq));
+	if (rq == NULL) {
+		kt_msg(detail, dcap, "out of memory");
+		return KT_ERR_NOMEM;
+	}
+	err = parse_request(body, len, rq, detail, dcap);
+	if (err == KT_OK)
+		err = verify_log_signature(w, rq, detail, dcap);
+	if (err == KT_OK)
+		err = check_old_size(rq, detail, dcap);
+	if (err == KT_OK)
+		err = keep_note(rq, detail, dcap);
 	if (err != KT_OK)
-		return err;
-
-	/* kt_note and kt_checkpoint are a few KB each: keep them off the
-	 * stacks of HTTP worker threads. */
-	note = malloc(sizeof(*note));
-	cp = malloc(sizeof(*cp));
-	/* The stored record: header, note, our cosignature line. */
-	val = malloc(STATE_HDR + KT_WITNESS_NOTE_MAX);
-	if (note == NULL || cp == NULL || val == NULL) {
-		say(detail, dcap, "out of memory");
-		err = KT_ERR_NOMEM;
 		goto out;
-	}
-	err = kt_note_parse(body + note_off, len - note_off, note);
-	if (err != KT_OK) {
-		say(detail, dcap, "the checkpoint is not a valid signed note "
-		    "(C2SP signed-note): %s", kt_strerror(err));
-		err = KT_ERR_MALFORMED;
-		goto out;
-	}
-	err = kt_checkpoint_parse(note->text, note->text_len, cp);
-	if (err != KT_OK) {
-		say(detail, dcap, "the note is not a valid checkpoint "
-		    "(C2SP tlog-checkpoint): %s", kt_strerror(err));
-		err = KT_ERR_MALFORMED;
-		goto out;
-	}
-
-	for (size_t i = 0; i < w->nlogs && nv < MAX_KEYS_PER_ORIGIN; i++)
-		if (strcmp(w->logs[i].name, cp->origin) == 0)
-			vs[nv++] = w->logs[i];
-	if (nv == 0) {
-		say(detail, dcap, "this witness does not witness the log "
-		    "with origin \"%s\"", cp->origin);
-		err = KT_ERR_NOT_FOUND;
-		goto out;
-	}
-	err = kt_note_verify(note, vs, nv, ok, NULL);
-	if (err == KT_ERR_UNKNOWN_KEY) {
-		say(detail, dcap, "the checkpoint carries no signature by a "
-		    "trusted key of log \"%s\"", cp->origin);
-		goto out;
-	}
-	if (err == KT_ERR_VERIFY) {
-		say(detail, dcap, "a signature by a trusted key of log \"%s\" "
-		    "does not verify", cp->origin);
-		err = KT_ERR_PERM;
-		goto out;
-	}
-	if (err != KT_OK) {
-		say(detail, dcap, "verifying the note: %s", kt_strerror(err));
-		err = KT_ERR_INTERNAL;
-		goto out;
-	}
-	if (old > cp->size) {
-		say(detail, dcap, "the old size %llu is larger than the "
-		    "checkpoint size %llu", (unsigned long long)old,
-		    (unsigned long long)cp->size);
-		err = KT_ERR_RANGE;
-		goto out;
-	}
-	err = build_note(note, vs, ok, nv, (char *)val + STATE_HDR,
-	    KT_WITNESS_NOTE_MAX, &note_len);
-	if (err != KT_OK) {
-		say(detail, dcap, "the checkpoint note is too large");
-		goto out;
-	}
-	origin_key(cp->origin, key);
-
 	/*
 	 * The critical section: read the latest state, check, cosign, write
 	 * and commit in one write transaction. LMDB serialises writers (a
@@ -482,63 +626,19 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 	 * check and the update.
 	 */
 	if ((rc = mdb_txn_begin(w->env, NULL, 0, &txn)) != 0) {
-		say(detail, dcap, "lmdb: mdb_txn_begin: %s", mdb_strerror(rc));
+		kt_msg(detail, dcap,
+		    "lmdb: mdb_txn_begin: %s", mdb_strerror(rc));
 		err = KT_ERR_IO;
 		goto out;
 	}
-	err = state_get(w, txn, key, &st, detail, dcap);
-	if (err != KT_OK)
-		goto out;
-	if (old != st.size) {
-		ans->latest_size = st.size;
-		say(detail, dcap, "the old size %llu is not the size of the "
-		    "latest checkpoint this witness cosigned for \"%s\", %llu",
-		    (unsigned long long)old, cp->origin,
-		    (unsigned long long)st.size);
-		err = KT_ERR_CONFLICT;
-		goto out;
-	}
-	err = check_consistency(&st, old, cp, proof, np, detail, dcap);
-	if (err != KT_OK)
-		goto out;
-
-	err = kt_cosig_sign(w->signer, note->text, note->text_len, now,
-	    ans->cosig, sizeof(ans->cosig), &line_len);
-	if (err != KT_OK) {
-		say(detail, dcap, "cosigning: %s", kt_strerror(err));
-		err = KT_ERR_INTERNAL;
-		goto out;
-	}
-	if (note_len + line_len > KT_WITNESS_NOTE_MAX) {
-		say(detail, dcap, "the checkpoint note is too large");
-		err = KT_ERR_TOO_LARGE;
-		goto out;
-	}
-	memcpy(val + STATE_HDR + note_len, ans->cosig, line_len);
-	val[0] = STATE_FORMAT;
-	kt_put_be64(val + 1, cp->size);
-	memcpy(val + 9, cp->root.b, KT_HASH_LEN);
-	{
-		MDB_val k = { KT_HASH_LEN, key };
-		MDB_val v = { STATE_HDR + note_len + line_len, val };
-
-		if ((rc = mdb_put(txn, w->dbi, &k, &v, 0)) != 0) {
-			say(detail, dcap, "lmdb: mdb_put: %s",
-			    mdb_strerror(rc));
-			err = KT_ERR_IO;
-			goto out;
-		}
-	}
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0) {
-		say(detail, dcap, "lmdb: mdb_txn_commit: %s", mdb_strerror(rc));
-		err = KT_ERR_IO;
-		goto out;
-	}
+	err = check_state(w, txn, rq, &ans->latest_size, detail, dcap);
+	if (err == KT_OK)
+		err = cosign(w, rq, now, ans);
+	if (err == KT_OK)
+		err = store(w, &txn, rq, detail, dcap);
 	/* Committed and synced: only now may the cosignature leave. */
-	ans->cosig_len = line_len;
-	err = KT_OK;
+	if (err == KT_OK)
+		ans->cosig_len = rq->cosig_len;
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
@@ -546,9 +646,7 @@ out:
 		ans->cosig[0] = '\0';
 		ans->cosig_len = 0;
 	}
-	free(val);
-	free(cp);
-	free(note);
+	free(rq);
 	return err;
 }
 

@@ -13,6 +13,8 @@
 
 #include <microhttpd.h>
 
+#include "kt/fmt.h"
+
 #define MAX_CONNECTIONS 128
 #define CONNECTION_TIMEOUT_S 30
 
@@ -284,8 +286,7 @@ kt_witness_http_start(struct kt_witness *w, const struct sockaddr *addr,
 	(void)addrlen;
 	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
-		if (detail != NULL && cap > 0)
-			snprintf(detail, cap, "out of memory");
+		kt_msg(detail, cap, "out of memory");
 		return KT_ERR_NOMEM;
 	}
 	h->w = w;
@@ -299,9 +300,8 @@ kt_witness_http_start(struct kt_witness *w, const struct sockaddr *addr,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)NULL,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
-		if (detail != NULL && cap > 0)
-			snprintf(detail, cap, "cannot start the HTTP server "
-			    "(address in use or not available?)");
+		kt_msg(detail, cap, "cannot start the HTTP server "
+		    "(address in use or not available?)");
 		free(h);
 		return KT_ERR_NETWORK;
 	}

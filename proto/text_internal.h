@@ -1,16 +1,13 @@
 /*
- * note_internal.h: helpers shared by note.c, cosig.c, checkpoint.c and
- * tlogproof.c. Private to proto/: not part of the public contract.
- * All are defined in note.c.
+ * text_internal.h: the text rules shared by proto/'s line-based formats
+ * (signed notes, checkpoints, tlog-proof). Private to proto/: not part of
+ * the public contract. Defined in text.c, which calls only utf8.c.
  */
-#ifndef KT_NOTE_INTERNAL_H
-#define KT_NOTE_INTERNAL_H
+#ifndef KT_TEXT_INTERNAL_H
+#define KT_TEXT_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "kt/err.h"
-#include "kt/note.h"
 
 /*
  * 1 when p[0..len) is well-formed UTF-8 (no overlongs, surrogates or code
@@ -24,20 +21,16 @@ int kt_text_chars_ok(const char *p, size_t len);
  * and its last line is not empty (otherwise the blank line that separates
  * text from signatures would be ambiguous).
  */
-int kt_note_text_valid(const char *t, size_t len);
+int kt_text_note_valid(const char *t, size_t len);
 
 /*
  * The next line of [*p, end) without its '\n' in *line, *len, and *p moved
  * past the '\n'; 0 (nothing changed) if there is no '\n'. *p <= end.
  */
-int kt_next_line(const char **p, const char *end, const char **line,
+int kt_text_next_line(const char **p, const char *end, const char **line,
     size_t *len);
 
 /* A decimal uint64 without sign or leading zeros (but "0"). 1 if valid. */
-int kt_parse_u64(const char *p, size_t len, uint64_t *out);
+int kt_text_parse_u64(const char *p, size_t len, uint64_t *out);
 
-/* Ed25519 signature of msg with s's secret key, whatever s's type. */
-void kt_signer_sign_raw(const struct kt_signer *s, const uint8_t *msg,
-    size_t len, uint8_t sig[KT_SIG_LEN]);
-
-#endif /* KT_NOTE_INTERNAL_H */
+#endif /* KT_TEXT_INTERNAL_H */

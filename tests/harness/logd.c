@@ -1,0 +1,273 @@
+/* logd.c: see logd.h. */
+#include "harness/logd.h"
+
+#include <check.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/proc.h"
+#include "harness/tmpdir.h"
+
+#define LISTEN_AT " listen=127.0.0.1:"
+
+int
+logd_run(const char *const *args, char *out, size_t outcap, char *err,
+    size_t errcap)
+{
+	const char *argv[32];
+	size_t n = 0;
+
+	argv[n++] = proc_bin("KT_LOGD", "kt-logd");
+	for (; args[n - 1] != NULL && n < 31; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	return proc_run(argv, out, outcap, err, errcap, 30);
+}
+
+/* keygen: the key file, and the verifier key it prints last. */
+static int
+make_key(struct logd *s)
+{
+	const char *a[] = { "keygen", "--origin", s->origin, "--out", s->key,
+	    NULL };
+	char out[2048], err[2048];
+
+	if (logd_run(a, out, sizeof out, err, sizeof err) != 0) {
+		fprintf(stderr, "keygen failed: %s\n", err);
+		return -1;
+	}
+	snprintf(s->vkey, sizeof s->vkey, "%.399s", proc_last_line(out));
+	if (kt_verifier_parse(s->vkey, strlen(s->vkey), &s->v) != KT_OK) {
+		fprintf(stderr, "bad verifier key '%s'\n", s->vkey);
+		return -1;
+	}
+	return 0;
+}
+
+/* token: the token for s->token, its hash line into the tokens file. */
+static int
+make_token(struct logd *s)
+{
+	const char *a[] = { "token", NULL };
+	char out[2048], line2[128];
+
+	if (logd_run(a, out, sizeof out, NULL, 0) != 0 ||
+	    sscanf(out, "%127s %126s", s->token, line2) != 2)
+		return -1;
+	strcat(line2, "\n");
+	return tmpdir_write_file(s->tokens, line2, 0600);
+}
+
+int
+logd_setup(struct logd *s, const char *config_text)
+{
+	static unsigned seq;
+
+	memset(s, 0, sizeof *s);
+	if (tmpdir_make("kt-e2e", s->dir, sizeof s->dir) != 0)
+		return -1;
+	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
+	snprintf(s->key, sizeof s->key, "%s/log.key", s->dir);
+	snprintf(s->tokens, sizeof s->tokens, "%s/tokens", s->dir);
+	snprintf(s->conf, sizeof s->conf, "%s/kt-logd.conf", s->dir);
+	snprintf(s->log, sizeof s->log, "%s/stderr.log", s->dir);
+	snprintf(s->origin, sizeof s->origin, "e2e.example/log%u-%d", seq++,
+	    (int)getpid());
+	if (make_key(s) != 0 || make_token(s) != 0)
+		return -1;
+	return tmpdir_write_file(s->conf, config_text ? config_text : "",
+	    0600);
+}
+
+int
+logd_start(struct logd *s, const char *const *extra)
+{
+	const char *argv[32];
+	char line[1024], url[128];
+	size_t n = 0;
+	const char *p;
+
+	argv[n++] = proc_bin("KT_LOGD", "kt-logd");
+	argv[n++] = "serve";
+	argv[n++] = "--data";
+	argv[n++] = s->data;
+	argv[n++] = "--key";
+	argv[n++] = s->key;
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	if (extra == NULL) {
+		argv[n++] = "--tokens";
+		argv[n++] = s->tokens;
+		argv[n++] = "--config";
+		argv[n++] = s->conf;
+	} else {
+		for (size_t i = 0; extra[i] != NULL && n < 30; i++)
+			argv[n++] = extra[i];
+	}
+	argv[n] = NULL;
+	/* The start-up line: kt-logd: origin=.. vkey=.. listen=H:P size=N */
+	s->pid = proc_start(argv, s->log, NULL, line, sizeof line, 20);
+	p = strstr(line, LISTEN_AT);
+	if (s->pid <= 0 || p == NULL || strstr(line, s->vkey) == NULL) {
+		fprintf(stderr, "kt-logd did not start (line '%s'); see %s\n",
+		    line, s->log);
+		logd_kill9(s);
+		return -1;
+	}
+	snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d",
+	    atoi(p + strlen(LISTEN_AT)));
+	p = strstr(line, " size=");
+	s->startup_size = p ? (unsigned)atoi(p + 6) : 0;
+	snprintf(url, sizeof url, "%s/healthz", s->url);
+	if (http_wait(url, 200, 20000) != 0) {
+		logd_kill9(s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+logd_stop(struct logd *s)
+{
+	int st = proc_stop(s->pid, 10);
+
+	s->pid = 0;
+	return st;
+}
+
+void
+logd_kill9(struct logd *s)
+{
+	if (s->pid > 0)
+		proc_kill(s->pid);
+	s->pid = 0;
+}
+
+void
+logd_cleanup(struct logd *s)
+{
+	if (s->pid > 0)
+		logd_stop(s);
+	if (s->dir[0] != '\0' && getenv("KT_E2E_KEEP") == NULL)
+		(void)tmpdir_remove(s->dir);
+	s->dir[0] = '\0';
+}
+
+void
+logd_up(struct logd *s, const char *config_text)
+{
+	ck_assert_int_eq(logd_setup(s, config_text), 0);
+	ck_assert_int_eq(logd_start(s, NULL), 0);
+}
+
+void
+logd_down(struct logd *s)
+{
+	int st = logd_stop(s);
+
+	logd_cleanup(s);
+	ck_assert_msg(st == 0 || st == -1, "kt-logd exited with %d", st);
+}
+
+/* ---- asking it ---------------------------------------------------------- */
+
+long
+logd_get(struct logd *s, const char *path, struct http_resp *r)
+{
+	char url[4096];
+
+	snprintf(url, sizeof url, "%s%s", s->url, path);
+	return http_get(url, r);
+}
+
+long
+logd_post(struct logd *s, const char *path, const char *json,
+    struct http_resp *r)
+{
+	char url[4096];
+
+	snprintf(url, sizeof url, "%s%s", s->url, path);
+	(void)http_request(NULL, "POST", url, s->token, NULL, json,
+	    strlen(json), r);
+	return r->status;
+}
+
+uint64_t
+logd_size(struct logd *s)
+{
+	struct http_resp r;
+	uint64_t size = UINT64_MAX;
+	json_t *j;
+
+	if (logd_get(s, "/healthz", &r) == 200 &&
+	    (j = json_loads(r.body, 0, NULL)) != NULL) {
+		json_t *v = json_object_get(j, "size");
+
+		if (json_is_integer(v))
+			size = (uint64_t)json_integer_value(v);
+		json_decref(j);
+	}
+	http_resp_free(&r);
+	return size;
+}
+
+/* ---- checking its answers ----------------------------------------------- */
+
+int
+logd_open_checkpoint(const struct logd *s, const char *note, size_t len,
+    struct kt_checkpoint *cp)
+{
+	struct kt_note n;
+	uint8_t ok[1];
+
+	if (kt_note_open(note, len, &s->v, 1, &n, ok, NULL) != KT_OK || !ok[0])
+		return -1;
+	if (kt_checkpoint_parse(n.text, n.text_len, cp) != KT_OK)
+		return -1;
+	if (strcmp(cp->origin, s->origin) != 0)
+		return -1;
+	return 0;
+}
+
+long
+logd_b64(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (sodium_base642bin(out, cap, s, strlen(s), NULL, &n, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0)
+		return -1;
+	return (long)n;
+}
+
+int
+logd_check_inclusion(const char *entry_b64, uint64_t index, json_t *proof,
+    const struct kt_checkpoint *cp)
+{
+	uint8_t ent[8192];
+	struct kt_hash leaf, hs[KT_MAX_PROOF];
+	json_t *hashes = json_object_get(proof, "hashes");
+	long el = logd_b64(entry_b64, ent, sizeof ent);
+	size_t n;
+
+	if (el < 0 || !json_is_array(hashes))
+		return -1;
+	if ((uint64_t)json_integer_value(json_object_get(proof, "index")) !=
+	    index || (uint64_t)json_integer_value(json_object_get(proof,
+	    "size")) != cp->size)
+		return -1;
+	n = json_array_size(hashes);
+	if (n > KT_MAX_PROOF)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (logd_b64(json_string_value(json_array_get(hashes, i)),
+		    hs[i].b, KT_HASH_LEN) != KT_HASH_LEN)
+			return -1;
+	kt_hash_leaf(ent, (size_t)el, &leaf);
+	return kt_merkle_verify_inclusion(&leaf, index, cp->size, hs, n,
+	    &cp->root) == KT_OK ? 0 : -1;
+}
