@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt/fmt.h"
 #include "http/internal.h"
 #include "log.h"
 
@@ -329,7 +330,7 @@ answer_error(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	kt_vmsg(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	kt_api_error(resp, e, msg);
 }

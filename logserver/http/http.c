@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kt/fmt.h"
 #include "log.h"
 
 struct kt_http {
@@ -77,7 +78,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	char msg[512];
 
 	(void)cls;
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	kt_vmsg(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
 	kt_log(KT_LOG_WARN, "http", "{s:s}", "message", msg);
 }
@@ -114,10 +115,9 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 	if (ar->www_authenticate)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer");
-	if (ar->retry_after > 0) {
-		snprintf(ra, sizeof ra, "%d", ar->retry_after);
+	if (ar->retry_after > 0 &&
+	    kt_fmt(ra, sizeof ra, "%d", ar->retry_after) == KT_OK)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-	}
 	ret = MHD_queue_response(q->c, ar->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -184,7 +184,7 @@ reject_too_large(struct req *q)
 {
 	char msg[128];
 
-	snprintf(msg, sizeof msg, "request body is larger than %zu bytes",
+	kt_msg(msg, sizeof msg, "request body is larger than %zu bytes",
 	    q->h->limits.max_body);
 	return reject_early(q, KT_ERR_TOO_LARGE, msg);
 }
@@ -392,10 +392,15 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(portstr, sizeof portstr, "%u", (unsigned)o->port);
+	if (kt_fmt(portstr, sizeof portstr, "%u", (unsigned)o->port) !=
+	    KT_OK) {
+		kt_msg(err, errlen, "port %u does not fit its buffer",
+		    (unsigned)o->port);
+		return KT_ERR_INTERNAL;
+	}
 	rc = getaddrinfo(o->host, portstr, &hints, &ai);
 	if (rc != 0) {
-		snprintf(err, errlen, "listen address '%s': %s", o->host,
+		kt_msg(err, errlen, "listen address '%s': %s", o->host,
 		    gai_strerror(rc));
 		return KT_ERR_MALFORMED;
 	}
@@ -424,7 +429,7 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	    MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (h->d == NULL) {
-		snprintf(err, errlen, "cannot listen on %s:%u (address in use, "
+		kt_msg(err, errlen, "cannot listen on %s:%u (address in use, "
 		    "not local, or no permission)", o->host,
 		    (unsigned)o->port);
 		free(h);

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "kt/fmt.h"
 #include "http/internal.h"
 #include "log.h"
 #include "witness_client/witness_client.h"
@@ -291,7 +292,7 @@ decode_entries(struct kt_api *api, struct kt_api_write *w, json_t *items,
 	for (size_t i = 0; i < w->n; i++) {
 		json_t *o = w->batch ? json_array_get(items, i) : w->json;
 		if (w->batch)
-			snprintf(where, sizeof where, "entries[%zu]: ", i);
+			kt_msg(where, sizeof where, "entries[%zu]: ", i);
 		if (!parse_one(api, o, where, &w->reqs[i], &arena, resp))
 			return 0;
 	}
