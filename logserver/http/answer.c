@@ -338,8 +338,8 @@ answer_error(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
 void
 answer_store_error(struct kt_api_resp *resp, kt_err e, const char *what)
 {
-	kt_log(KT_LOG_ERROR, "store_error", "{s:s, s:s}", "op", what,
-	    "error", kt_strerror(e));
+	KT_LOG(KT_LOG_ERROR, "store_error", kt_log_str("op", what),
+	    kt_log_str("error", kt_strerror(e)));
 	answer_error(resp, e == KT_ERR_NOMEM ? KT_ERR_NOMEM : KT_ERR_INTERNAL,
 	    "internal error while reading the log (%s); retry later", what);
 }

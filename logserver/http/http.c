@@ -79,8 +79,8 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 	(void)cls;
 	kt_vmsg(msg, sizeof msg, fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	kt_log(KT_LOG_WARN, "http", "{s:s}", "message", msg);
+	msg[strcspn(msg, "\n")] = '\0'; /* libmicrohttpd ends its lines */
+	KT_LOG(KT_LOG_WARN, "http", kt_log_str("message", msg));
 }
 
 static enum MHD_Result
@@ -91,9 +91,9 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 	char ra[16];
 
 	kt_metrics_request(q->h->metrics, q->route, ar->status);
-	kt_log(ar->status >= 500 ? KT_LOG_WARN : KT_LOG_DEBUG, "request",
-	    "{s:s, s:i}", "route", kt_metrics_route_name(q->route), "status",
-	    (int)ar->status);
+	KT_LOG(ar->status >= 500 ? KT_LOG_WARN : KT_LOG_DEBUG, "request",
+	    kt_log_str("route", kt_metrics_route_name(q->route)),
+	    kt_log_uint("status", ar->status));
 	r = MHD_create_response_from_buffer(ar->len, ar->body,
 	    MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
@@ -474,8 +474,8 @@ kt_http_stop(struct kt_http *h, unsigned wait_ms)
 	    waited < wait_ms; waited += 10)
 		nanosleep(&ts, NULL);
 	if (atomic_load(&h->suspended) > 0)
-		kt_log(KT_LOG_WARN, "stop_with_pending_writes", "{s:i}",
-		    "pending", atomic_load(&h->suspended));
+		KT_LOG(KT_LOG_WARN, "stop_with_pending_writes",
+		    kt_log_int("pending", atomic_load(&h->suspended)));
 	MHD_stop_daemon(h->d);
 	if (h->quiesced != MHD_INVALID_SOCKET)
 		close(h->quiesced);

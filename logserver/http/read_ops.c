@@ -32,50 +32,13 @@ read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
 		resp->status = 503;
 }
 
-/* Appends the witness client's series to a rendered metrics body. */
-static void
-append_wclient_metrics(struct kt_wclient *wc, char **body, size_t *len)
-{
-	size_t need = 0, wlen = 0;
-	char *nb;
-
-	/* cap 0 only measures; counters may grow between the two calls */
-	if (kt_wclient_metrics(wc, NULL, 0, &need) != KT_ERR_TOO_LARGE)
-		return;
-	need += 256;
-	nb = realloc(*body, *len + need + 1);
-	if (nb == NULL)
-		return;
-	*body = nb;
-	if (kt_wclient_metrics(wc, nb + *len, need, &wlen) == KT_OK)
-		*len += wlen;
-	nb[*len] = '\0';
-}
-
-/*
- * The Prometheus text: kt-logd's own series, then the witness client's.
- * The one place /metrics calls into the code that writes them.
- */
-static kt_err
-metrics_text(struct kt_api *api, const struct kt_seq_stats *st,
-    uint64_t size, char **body, size_t *len)
-{
-	kt_err e;
-
-	e = kt_metrics_render(api->metrics, st, size,
-	    kt_store_disk_bytes(api->store), kt_store_writable(api->store),
-	    body, len);
-	if (e == KT_OK && api->wclient != NULL)
-		append_wclient_metrics(api->wclient, body, len);
-	return e;
-}
-
 void
 read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
 {
 	struct snapshot s;
 	struct kt_seq_stats st, *stp = NULL;
+	struct kt_metrics_log log;
 	uint64_t size;
 	char *body;
 	size_t len;
@@ -91,7 +54,12 @@ read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
 		stp = &st;
 	}
 	pthread_rwlock_unlock(&api->seq_lock);
-	if (metrics_text(api, stp, size, &body, &len) != KT_OK) {
+	log.seq = stp;
+	log.tree_size = size;
+	log.disk_bytes = kt_store_disk_bytes(api->store);
+	log.writable = kt_store_writable(api->store);
+	if (kt_metrics_body(api->metrics, &log, api->wclient, &body, &len) !=
+	    KT_OK) {
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
 		return;
 	}

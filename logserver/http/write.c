@@ -423,8 +423,9 @@ refused(const struct kt_api_write *w, struct kt_api_resp *resp)
 		return 1;
 	}
 	if (w->err != KT_OK) {
-		kt_log(KT_LOG_ERROR, "write_failed", "{s:s, s:I}", "error",
-		    kt_strerror(w->err), "entries", (json_int_t)w->n);
+		KT_LOG(KT_LOG_ERROR, "write_failed",
+		    kt_log_str("error", kt_strerror(w->err)),
+		    kt_log_uint("entries", w->n));
 		answer_error(resp, w->err == KT_ERR_IO ? KT_ERR_IO :
 		    KT_ERR_INTERNAL, "the write was not committed (%s); retry "
 		    "later (a repeated publish of the same key is idempotent)",
