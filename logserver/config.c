@@ -7,12 +7,17 @@
 #include <string.h>
 
 #include "kt/entry.h"
+#include "kt/fmt.h"
 
 void
 kt_config_defaults(struct kt_config *c)
 {
+	static const char listen[] = "127.0.0.1:8080";
+
+	_Static_assert(sizeof listen <= sizeof c->listen,
+	    "the default listen address fits its field");
 	memset(c, 0, sizeof *c);
-	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
+	memcpy(c->listen, listen, sizeof listen);
 	c->threads = 2;
 	c->seq_max_batch = 4096;
 	c->seq_max_queue = 65536;
@@ -134,13 +139,13 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 	/* "witness" repeats: each one appends a witness. */
 	if (strcmp(name, "witness") == 0) {
 		if (c->nwitnesses == KT_WCLIENT_MAX) {
-			snprintf(err, errlen, "witness: at most %d witnesses",
+			kt_msg(err, errlen, "witness: at most %d witnesses",
 			    KT_WCLIENT_MAX);
 			return KT_ERR_RANGE;
 		}
 		if (kt_wclient_parse_spec(value, strlen(value),
 		    &c->witnesses[c->nwitnesses]) != KT_OK) {
-			snprintf(err, errlen, "witness: '%s' is not "
+			kt_msg(err, errlen, "witness: '%s' is not "
 			    "URL=VERIFIERKEY (an http(s) URL and a cosignature "
 			    "verifier key, type 0x04)", value);
 			return KT_ERR_MALFORMED;
@@ -151,7 +156,7 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 	if (strcmp(name, "witness_interval") == 0) {
 		if (kt_wclient_parse_interval(value, strlen(value),
 		    &c->witness_interval_ms) != KT_OK) {
-			snprintf(err, errlen, "witness_interval: '%s' is not a "
+			kt_msg(err, errlen, "witness_interval: '%s' is not a "
 			    "duration like 500ms, 1s or 2m", value);
 			return KT_ERR_MALFORMED;
 		}
@@ -161,7 +166,7 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 		if (strcmp(settings[i].name, name) == 0)
 			st = &settings[i];
 	if (st == NULL) {
-		snprintf(err, errlen, "unknown setting '%s'", name);
+		kt_msg(err, errlen, "unknown setting '%s'", name);
 		return KT_ERR_NOT_FOUND;
 	}
 	switch (st->kind) {
@@ -184,15 +189,15 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 	}
 	if (e != KT_OK) {
 		if (st->kind == K_SIZE || st->kind == K_UINT)
-			snprintf(err, errlen, "%s: '%s' is not a whole number "
+			kt_msg(err, errlen, "%s: '%s' is not a whole number "
 			    "in %llu..%llu (%s)", name, value,
 			    (unsigned long long)st->lo,
 			    (unsigned long long)st->hi, st->help);
 		else if (st->kind == K_BOOL)
-			snprintf(err, errlen, "%s: '%s' is not true or false",
+			kt_msg(err, errlen, "%s: '%s' is not true or false",
 			    name, value);
 		else
-			snprintf(err, errlen, "%s: bad value (empty or too long)",
+			kt_msg(err, errlen, "%s: bad value (empty or too long)",
 			    name);
 	}
 	return e;
@@ -223,15 +228,16 @@ kt_config_load(struct kt_config *c, const char *path, char *err,
 
 	f = fopen(path, "r");
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return errno == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
+		e = errno == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
+		kt_msg(err, errlen, "%s: %s", path, strerror(errno));
+		return e;
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
 		char *s, *eq, *name, *value;
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path,
+			kt_msg(err, errlen, "%s:%u: line too long", path,
 			    lineno);
 			e = KT_ERR_TOO_LARGE;
 			goto out;
@@ -241,7 +247,7 @@ kt_config_load(struct kt_config *c, const char *path, char *err,
 			continue;
 		eq = strchr(s, '=');
 		if (eq == NULL) {
-			snprintf(err, errlen, "%s:%u: expected 'name = value'",
+			kt_msg(err, errlen, "%s:%u: expected 'name = value'",
 			    path, lineno);
 			e = KT_ERR_MALFORMED;
 			goto out;
@@ -251,16 +257,16 @@ kt_config_load(struct kt_config *c, const char *path, char *err,
 		value = trim(eq + 1);
 		e = kt_config_set(c, name, value, msg, sizeof msg);
 		if (e != KT_OK) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			kt_msg(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto out;
 		}
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
+		kt_msg(err, errlen, "%s: read error", path);
 		e = KT_ERR_IO;
 	}
 out:
-	fclose(f);
+	(void)fclose(f); /* read-only, data already read */
 	return e;
 }
 
@@ -319,45 +325,45 @@ kt_config_check(const struct kt_config *c, char *err, size_t errlen)
 	uint16_t port;
 
 	if (c->data[0] == '\0') {
-		snprintf(err, errlen, "no data folder: give --data DIR");
+		kt_msg(err, errlen, "no data folder: give --data DIR");
 		return KT_ERR_MALFORMED;
 	}
 	if (c->key[0] == '\0') {
-		snprintf(err, errlen, "no key file: give --key KEYFILE");
+		kt_msg(err, errlen, "no key file: give --key KEYFILE");
 		return KT_ERR_MALFORMED;
 	}
 	if (kt_config_split_listen(c->listen, host, sizeof host, &port) !=
 	    KT_OK) {
-		snprintf(err, errlen, "listen address '%s' is not HOST:PORT "
+		kt_msg(err, errlen, "listen address '%s' is not HOST:PORT "
 		    "(or [IPv6]:PORT)", c->listen);
 		return KT_ERR_MALFORMED;
 	}
 	if (c->allow_anonymous_writes && c->tokens[0] != '\0') {
-		snprintf(err, errlen, "--allow-anonymous-writes and --tokens "
+		kt_msg(err, errlen, "--allow-anonymous-writes and --tokens "
 		    "exclude each other");
 		return KT_ERR_MALFORMED;
 	}
 	/* Anonymous writes on a reachable address would let anyone rewrite
 	 * every user's key history: refuse rather than warn. */
 	if (c->allow_anonymous_writes && !kt_config_host_is_loopback(host)) {
-		snprintf(err, errlen, "--allow-anonymous-writes is only allowed "
+		kt_msg(err, errlen, "--allow-anonymous-writes is only allowed "
 		    "on a loopback address (127.0.0.1, ::1), not '%s'", host);
 		return KT_ERR_PERM;
 	}
 	if (c->seq_max_batch < c->limits.max_batch) {
-		snprintf(err, errlen, "seq_max_batch (%zu) must be at least "
+		kt_msg(err, errlen, "seq_max_batch (%zu) must be at least "
 		    "max_batch (%zu)", c->seq_max_batch, c->limits.max_batch);
 		return KT_ERR_RANGE;
 	}
 	if (c->seq_max_queue < c->seq_max_batch) {
-		snprintf(err, errlen, "seq_max_queue (%zu) must be at least "
+		kt_msg(err, errlen, "seq_max_queue (%zu) must be at least "
 		    "seq_max_batch (%zu)", c->seq_max_queue, c->seq_max_batch);
 		return KT_ERR_RANGE;
 	}
 	/* A quorum no set of these witnesses can meet would leave
 	 * /checkpoint on the log's own signature for ever. */
 	if (c->nwitnesses > 0 && c->witness_quorum > c->nwitnesses) {
-		snprintf(err, errlen, "witness_quorum (%u) is more than the %zu "
+		kt_msg(err, errlen, "witness_quorum (%u) is more than the %zu "
 		    "witness(es) given", (unsigned)c->witness_quorum,
 		    (size_t)c->nwitnesses);
 		return KT_ERR_RANGE;

@@ -3,10 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "kt/fmt.h"
 
 /* Key text plus a newline, with room to spare for a malformed file. */
 #define KEYFILE_MAX (KT_KEY_TEXT_MAX + 2)
@@ -39,7 +40,7 @@ kt_keyfile_generate(const char *origin, const char *path,
 	kt_err e;
 
 	if (!kt_key_name_valid(origin, strlen(origin))) {
-		snprintf(err, errlen, "origin '%s' is not a valid key name "
+		kt_msg(err, errlen, "origin '%s' is not a valid key name "
 		    "(non-empty, no spaces, no '+', at most %d bytes)", origin,
 		    KT_KEY_NAME_MAX);
 		return KT_ERR_MALFORMED;
@@ -47,26 +48,26 @@ kt_keyfile_generate(const char *origin, const char *path,
 	seed = sodium_malloc(KT_SEED_LEN);
 	text = sodium_malloc(KEYFILE_MAX);
 	if (seed == NULL || text == NULL) {
-		snprintf(err, errlen, "out of memory");
+		kt_msg(err, errlen, "out of memory");
 		e = KT_ERR_NOMEM;
 		goto out;
 	}
 	randombytes_buf(seed, KT_SEED_LEN);
 	e = kt_signer_from_seed(origin, KT_KEY_ED25519, seed, &s);
 	if (e != KT_OK) {
-		snprintf(err, errlen, "cannot make a key: %s", kt_strerror(e));
+		kt_msg(err, errlen, "cannot make a key: %s", kt_strerror(e));
 		goto out;
 	}
 	e = kt_signer_format(s, text, KEYFILE_MAX - 1);
 	if (e != KT_OK) {
-		snprintf(err, errlen, "cannot format the key: %s",
+		kt_msg(err, errlen, "cannot format the key: %s",
 		    kt_strerror(e));
 		goto out;
 	}
 	kt_signer_verifier(s, &v);
 	e = kt_verifier_format(&v, vkey, KT_KEY_TEXT_MAX);
 	if (e != KT_OK) {
-		snprintf(err, errlen, "cannot format the verifier key: %s",
+		kt_msg(err, errlen, "cannot format the verifier key: %s",
 		    kt_strerror(e));
 		goto out;
 	}
@@ -74,7 +75,7 @@ kt_keyfile_generate(const char *origin, const char *path,
 	    0600);
 	if (fd < 0) {
 		e = errno == EEXIST ? KT_ERR_EXISTS : KT_ERR_IO;
-		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+		kt_msg(err, errlen, "%s: %s%s", path, strerror(errno),
 		    errno == EEXIST ? " (refusing to overwrite a key)" : "");
 		goto out;
 	}
@@ -87,7 +88,7 @@ kt_keyfile_generate(const char *origin, const char *path,
 	if (e == KT_OK && fsync(fd) != 0)
 		e = KT_ERR_IO;
 	if (e != KT_OK)
-		snprintf(err, errlen, "%s: write failed: %s", path,
+		kt_msg(err, errlen, "%s: write failed: %s", path,
 		    strerror(errno));
 out:
 	if (fd >= 0)
@@ -117,17 +118,17 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		kt_msg(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		kt_msg(err, errlen, "%s: not a regular file", path);
 		e = KT_ERR_PERM;
 		goto out;
 	}
 	/* A signing key readable by others lets them forge checkpoints. */
 	if ((st.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%s: mode %04o gives group or others "
+		kt_msg(err, errlen, "%s: mode %04o gives group or others "
 		    "access to the signing key; run chmod 600 %s", path,
 		    (unsigned)(st.st_mode & 07777), path);
 		e = KT_ERR_PERM;
@@ -135,7 +136,7 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 	}
 	text = sodium_malloc(KEYFILE_MAX);
 	if (text == NULL) {
-		snprintf(err, errlen, "out of memory");
+		kt_msg(err, errlen, "out of memory");
 		e = KT_ERR_NOMEM;
 		goto out;
 	}
@@ -144,7 +145,7 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			kt_msg(err, errlen, "%s: %s", path, strerror(errno));
 			e = KT_ERR_IO;
 			goto out;
 		}
@@ -152,7 +153,7 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 			break;
 		len += (size_t)r;
 		if (len == KEYFILE_MAX) {
-			snprintf(err, errlen, "%s: too long for a key file",
+			kt_msg(err, errlen, "%s: too long for a key file",
 			    path);
 			e = KT_ERR_MALFORMED;
 			goto out;
@@ -160,7 +161,7 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 	}
 	e = kt_signer_parse(text, len, out);
 	if (e != KT_OK)
-		snprintf(err, errlen, "%s: not a signer key (expected one "
+		kt_msg(err, errlen, "%s: not a signer key (expected one "
 		    "PRIVATE+KEY+... line, as written by kt-logd keygen)", path);
 out:
 	if (fd >= 0)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kt/fmt.h"
 #include "kt/merkle.h"
 
 /* SHA-256 hashes of the tokens in force: the tokens themselves are never
@@ -72,19 +73,19 @@ open_private(const char *path, FILE **out, char *err, size_t errlen)
 	}
 	if (f == NULL) {
 		saved = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		kt_msg(err, errlen, "%s: %s", path, strerror(saved));
 		return saved == ENOENT ? KT_ERR_NOT_FOUND : KT_ERR_IO;
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		fclose(f);
+		kt_msg(err, errlen, "%s: not a regular file", path);
+		(void)fclose(f); /* read-only, nothing read */
 		return KT_ERR_PERM;
 	}
 	if ((st.st_mode & 022) != 0) {
-		snprintf(err, errlen, "%s: writable by group or others (mode "
+		kt_msg(err, errlen, "%s: writable by group or others (mode "
 		    "%04o); run chmod go-w %s", path,
 		    (unsigned)(st.st_mode & 07777), path);
-		fclose(f);
+		(void)fclose(f); /* read-only, nothing read */
 		return KT_ERR_PERM;
 	}
 	*out = f;
@@ -142,7 +143,7 @@ kt_tokens_load(const char *path, int allow_empty, struct kt_tokens **out,
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		else if (!feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path,
+			kt_msg(err, errlen, "%s:%u: line too long", path,
 			    lineno);
 			e = KT_ERR_MALFORMED;
 			goto out;
@@ -155,19 +156,19 @@ kt_tokens_load(const char *path, int allow_empty, struct kt_tokens **out,
 			continue;
 		e = add_line(t, &cap, line, n);
 		if (e == KT_ERR_MALFORMED)
-			snprintf(err, errlen, "%s:%u: expected sha256:<64 "
+			kt_msg(err, errlen, "%s:%u: expected sha256:<64 "
 			    "lowercase hex> (the second line printed by "
 			    "kt-logd token)", path, lineno);
 		if (e != KT_OK)
 			goto out;
 	}
 	if (t->n == 0 && !allow_empty) {
-		snprintf(err, errlen, "%s: holds no token line (sha256:<hex>); "
+		kt_msg(err, errlen, "%s: holds no token line (sha256:<hex>); "
 		    "make one with kt-logd token", path);
 		e = KT_ERR_NOT_FOUND;
 	}
 out:
-	fclose(f);
+	(void)fclose(f); /* read-only, data already read */
 	if (e != KT_OK) {
 		kt_tokens_free(t);
 		t = NULL;
