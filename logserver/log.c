@@ -8,9 +8,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kt/fmt.h"
 
 #define FORMAT_FIELDS_MAX 16    /* fields one kt_log format may name */
 #define TAIL_TRUNCATED ",\"truncated\":true}\n"
@@ -197,7 +198,7 @@ static void
 put_field(struct line *l, const struct kt_log_field *f)
 {
 	char num[24];
-	int k = 0;
+	kt_err e = KT_ERR_INTERNAL;
 
 	put(l, ",", 1);
 	put_string(l, f->key, strlen(f->key));
@@ -210,19 +211,21 @@ put_field(struct line *l, const struct kt_log_field *f)
 			put_string(l, f->s, f->len);
 		return;
 	case KT_LOG_T_INT:
-		k = snprintf(num, sizeof num, "%" PRId64, f->i);
+		e = kt_fmt(num, sizeof num, "%" PRId64, f->i);
 		break;
 	case KT_LOG_T_UINT:
-		k = snprintf(num, sizeof num, "%" PRIu64, f->u);
+		e = kt_fmt(num, sizeof num, "%" PRIu64, f->u);
 		break;
 	case KT_LOG_T_BOOL:
-		k = snprintf(num, sizeof num, "%s", f->i ? "true" : "false");
+		e = kt_fmt(num, sizeof num, "%s", f->i ? "true" : "false");
 		break;
 	}
-	if (k <= 0 || (size_t)k >= sizeof num)
-		put(l, "null", 4); /* a type no constructor makes */
+	/* num holds any 64-bit number, so only a type no constructor makes
+	 * fails here. */
+	if (e != KT_OK)
+		put(l, "null", 4);
 	else
-		put(l, num, (size_t)k);
+		put(l, num, strlen(num));
 }
 
 /* The line's own keys: a field never overrides them. */
@@ -276,20 +279,25 @@ kt_log_format(char buf[KT_LOG_LINE_MAX], const char *ts,
 	return l.len;
 }
 
-/* The wall clock as 2026-01-01T00:00:00.123Z. */
+/* The wall clock as 2026-01-01T00:00:00.123Z; "" if the clock cannot be
+ * read (the line is still worth writing without its time). */
 static void
 timestamp(char ts[32])
 {
 	struct timespec now;
 	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	/* The modulos bound every field, so the text always fits. */
-	snprintf(ts, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	ts[0] = '\0';
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    gmtime_r(&now.tv_sec, &tm) == NULL)
+		return;
+	/* The modulos bound every field, so the text always fits; were it
+	 * cut, the line would go out without a time rather than a wrong one. */
+	if (kt_fmt(ts, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 	    (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
 	    tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-	    tm.tm_sec % 100, (int)(now.tv_nsec / 1000000) % 1000);
+	    tm.tm_sec % 100, (int)(now.tv_nsec / 1000000) % 1000) != KT_OK)
+		ts[0] = '\0';
 }
 
 void

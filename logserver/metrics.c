@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt/fmt.h"
+
 static const unsigned status_codes[KT_METRICS_NSTATUS - 1] = {
 	200, 304, 400, 401, 403, 404, 405, 409, 413, 415, 500, 503,
 };
@@ -102,59 +104,76 @@ struct out {
 	int failed;
 };
 
+/* Makes room for n more bytes and a NUL; 0, or -1 (o failed) without
+ * memory. */
+static int
+grow(struct out *o, size_t n)
+{
+	size_t ncap;
+	char *np;
+
+	if (n < o->cap - o->len)
+		return 0;
+	ncap = o->cap * 2 + n;
+	np = realloc(o->p, ncap);
+	if (np == NULL) {
+		o->failed = 1;
+		return -1;
+	}
+	o->p = np;
+	o->cap = ncap;
+	return 0;
+}
+
+/* Appends the formatted text, growing the buffer until it fits whole: a
+ * metrics body is never cut. A format that fails (vsnprintf < 0) fails o
+ * as a failed allocation does. */
 static void
-outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2,
-    3)));
+voutf(struct out *o, const char *fmt, va_list ap) KT_PRINTF(2, 0);
 
 static void
-outf(struct out *o, const char *fmt, ...)
+voutf(struct out *o, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list aq;
 	int n;
 
 	if (o->failed)
 		return;
 	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-		va_end(ap);
+		va_copy(aq, ap);
+		n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, aq);
+		va_end(aq);
 		if (n < 0) {
 			o->failed = 1;
 			return;
 		}
 		if ((size_t)n < o->cap - o->len)
 			break;
-		size_t ncap = o->cap * 2 + (size_t)n;
-		char *np = realloc(o->p, ncap);
-		if (np == NULL) {
-			o->failed = 1;
+		if (grow(o, (size_t)n) != 0)
 			return;
-		}
-		o->p = np;
-		o->cap = ncap;
 	}
 	o->len += (size_t)n;
+}
+
+static void
+outf(struct out *o, const char *fmt, ...) KT_PRINTF(2, 3);
+
+static void
+outf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	voutf(o, fmt, ap);
+	va_end(ap);
 }
 
 /* Appends n bytes of p as they are. */
 static void
 outn(struct out *o, const char *p, size_t n)
 {
-	size_t ncap;
-	char *np;
-
-	if (o->failed)
+	if (o->failed || grow(o, n) != 0)
 		return;
-	if (n >= o->cap - o->len) {
-		ncap = o->cap * 2 + n;
-		np = realloc(o->p, ncap);
-		if (np == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->p = np;
-		o->cap = ncap;
-	}
 	memcpy(o->p + o->len, p, n);
 	o->len += n;
 	o->p[o->len] = '\0';
@@ -316,24 +335,35 @@ label_value(struct out *o, const char *v)
 	}
 }
 
-/* One witness series' line: name{witness="..",url=".."<extra>} value */
+/* One witness series' line: name{witness="..",url=".."<extra>} value,
+ * the value formatted from fmt and what follows it. */
 static void
 witness_line(struct out *o, const char *name,
     const struct kt_wclient_witness_stats *ws, const char *extra,
-    const char *value)
+    const char *fmt, ...) KT_PRINTF(5, 6);
+
+static void
+witness_line(struct out *o, const char *name,
+    const struct kt_wclient_witness_stats *ws, const char *extra,
+    const char *fmt, ...)
 {
+	va_list ap;
+
 	outf(o, "%s{witness=\"", name);
 	label_value(o, ws->name);
 	outf(o, "\",url=\"");
 	label_value(o, ws->url);
-	outf(o, "\"%s} %s\n", extra, value);
+	outf(o, "\"%s} ", extra);
+	va_start(ap, fmt);
+	voutf(o, fmt, ap);
+	va_end(ap);
+	outn(o, "\n", 1);
 }
 
 static void
 render_wclient(struct out *o, const struct kt_wclient_stats *st)
 {
 	const struct kt_wclient_witness_stats *ws;
-	char v[32];
 	size_t i;
 
 	outf(o, "# HELP kt_witness_requests_total Checkpoint submissions to "
@@ -341,44 +371,37 @@ render_wclient(struct out *o, const struct kt_wclient_stats *st)
 	    "# TYPE kt_witness_requests_total counter\n");
 	for (i = 0; i < st->n; i++) {
 		ws = &st->w[i];
-		snprintf(v, sizeof v, "%" PRIu64, ws->ok);
 		witness_line(o, "kt_witness_requests_total", ws,
-		    ",result=\"ok\"", v);
-		snprintf(v, sizeof v, "%" PRIu64, ws->fail);
+		    ",result=\"ok\"", "%" PRIu64, ws->ok);
 		witness_line(o, "kt_witness_requests_total", ws,
-		    ",result=\"fail\"", v);
+		    ",result=\"fail\"", "%" PRIu64, ws->fail);
 	}
 	outf(o, "# HELP kt_witness_conflicts_total 422 answers: the witness "
 	    "holds a checkpoint inconsistent with the log's.\n"
 	    "# TYPE kt_witness_conflicts_total counter\n");
-	for (i = 0; i < st->n; i++) {
-		snprintf(v, sizeof v, "%" PRIu64, st->w[i].conflicts);
-		witness_line(o, "kt_witness_conflicts_total", &st->w[i], "", v);
-	}
+	for (i = 0; i < st->n; i++)
+		witness_line(o, "kt_witness_conflicts_total", &st->w[i], "",
+		    "%" PRIu64, st->w[i].conflicts);
 	outf(o, "# HELP kt_witness_latency_seconds Duration of the last "
 	    "submission.\n# TYPE kt_witness_latency_seconds gauge\n");
-	for (i = 0; i < st->n; i++) {
-		snprintf(v, sizeof v, "%.3f",
-		    (double)st->w[i].latency_ms / 1000.0);
-		witness_line(o, "kt_witness_latency_seconds", &st->w[i], "", v);
-	}
+	for (i = 0; i < st->n; i++)
+		witness_line(o, "kt_witness_latency_seconds", &st->w[i], "",
+		    "%.3f", (double)st->w[i].latency_ms / 1000.0);
 	outf(o, "# HELP kt_witness_size Tree size the witness last reported "
 	    "or cosigned.\n# TYPE kt_witness_size gauge\n");
-	for (i = 0; i < st->n; i++) {
-		snprintf(v, sizeof v, "%" PRIu64, st->w[i].size);
-		witness_line(o, "kt_witness_size", &st->w[i], "", v);
-	}
+	for (i = 0; i < st->n; i++)
+		witness_line(o, "kt_witness_size", &st->w[i], "", "%" PRIu64,
+		    st->w[i].size);
 	outf(o, "# HELP kt_witness_lag Log tree size minus the witness's "
 	    "size.\n# TYPE kt_witness_lag gauge\n");
-	for (i = 0; i < st->n; i++) {
-		snprintf(v, sizeof v, "%" PRId64, st->w[i].lag);
-		witness_line(o, "kt_witness_lag", &st->w[i], "", v);
-	}
+	for (i = 0; i < st->n; i++)
+		witness_line(o, "kt_witness_lag", &st->w[i], "", "%" PRId64,
+		    st->w[i].lag);
 	outf(o, "# HELP kt_witness_up 1 if the last submission was "
 	    "cosigned.\n# TYPE kt_witness_up gauge\n");
 	for (i = 0; i < st->n; i++)
-		witness_line(o, "kt_witness_up", &st->w[i], "",
-		    st->w[i].up ? "1" : "0");
+		witness_line(o, "kt_witness_up", &st->w[i], "", "%d",
+		    st->w[i].up ? 1 : 0);
 	outf(o, "# HELP kt_witness_cosigned_size Tree size of the cosigned "
 	    "checkpoint served.\n# TYPE kt_witness_cosigned_size gauge\n"
 	    "kt_witness_cosigned_size %" PRIu64 "\n"

@@ -7,13 +7,13 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "kt/checkpoint.h"
 #include "kt/entry.h"
+#include "kt/fmt.h"
 #include "kt/note.h"
 #include "log.h"
 #include "sequencer.h"
@@ -197,7 +197,10 @@ sign_checkpoint(struct kt_seq *q, struct kt_store_txn *w)
 	kt_err e;
 
 	memset(&c, 0, sizeof(c));
-	snprintf(c.origin, sizeof(c.origin), "%s", kt_store_origin(q->s));
+	/* The store takes only origins a checkpoint can carry. */
+	if (kt_fmt(c.origin, sizeof(c.origin), "%s", kt_store_origin(q->s)) !=
+	    KT_OK)
+		return KT_ERR_INTERNAL;
 	c.size = kt_store_write_size(w);
 	e = kt_store_write_root(w, &c.root);
 	if (e != KT_OK)

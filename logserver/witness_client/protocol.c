@@ -4,11 +4,12 @@
 #include "witness_client/protocol.h"
 
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
+
+#include "kt/fmt.h"
 
 #define B64_HASH_LEN 44         /* base64 of 32 bytes, padded */
 #define SIZE_TYPE "text/x.tlog.size"
@@ -20,12 +21,15 @@ kt_wproto_request(const char *note, size_t note_len, uint64_t old,
 	size_t i, off, cap = 32 + proof->n * (B64_HASH_LEN + 1) + 1 +
 	    note_len;
 	char *body = malloc(cap);
-	int n;
 
 	if (body == NULL)
 		return NULL;
-	n = snprintf(body, cap, "old %" PRIu64 "\n", old);
-	off = (size_t)n;
+	/* cap's first 32 bytes hold any "old <uint64>\n" (25 at most). */
+	if (kt_fmt(body, cap, "old %" PRIu64 "\n", old) != KT_OK) {
+		free(body);
+		return NULL;
+	}
+	off = strlen(body);
 	for (i = 0; i < proof->n; i++) {
 		sodium_bin2base64(body + off, B64_HASH_LEN + 1, proof->h[i].b,
 		    KT_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
@@ -84,7 +88,6 @@ kt_wproto_cosig_line(const char *note, size_t note_len, size_t nsigs,
 	char *buf = NULL, *line = NULL;
 	size_t i, len = note_len + resp_len;
 	uint8_t ok = 0;
-	int n;
 
 	if (len > KT_NOTE_MAX)
 		goto out;
@@ -109,13 +112,17 @@ kt_wproto_cosig_line(const char *note, size_t note_len, size_t nsigs,
 		    memcmp(sg->name, key->name, sg->name_len) != 0 ||
 		    memcmp(sg->id, key->id, KT_KEY_ID_LEN) != 0)
 			continue;
+		/* Room for the dash (3 bytes), two spaces, the newline and
+		 * the NUL. */
 		line = malloc(sg->name_len + sg->b64_len + 8);
 		if (line == NULL)
 			goto out;
-		n = snprintf(line, sg->name_len + sg->b64_len + 8,
+		if (kt_fmt(line, sg->name_len + sg->b64_len + 8,
 		    "\xe2\x80\x94 %.*s %.*s\n", (int)sg->name_len, sg->name,
-		    (int)sg->b64_len, sg->b64);
-		(void)n;
+		    (int)sg->b64_len, sg->b64) != KT_OK) {
+			free(line);
+			line = NULL;
+		}
 		break;
 	}
 out:

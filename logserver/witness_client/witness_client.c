@@ -14,12 +14,12 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "kt/checkpoint.h"
+#include "kt/fmt.h"
 #include "log.h"
 #include "witness_client/protocol.h"
 #include "witness_client/transport.h"
@@ -297,7 +297,7 @@ why_name(enum why why)
 /* Records the end of a submission for the metrics, logs state changes. */
 static void
 finish(struct witness *ws, enum why why, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    KT_PRINTF(3, 4);
 
 static void
 finish(struct witness *ws, enum why why, const char *fmt, ...)
@@ -321,7 +321,7 @@ finish(struct witness *ws, enum why why, const char *fmt, ...)
 
 	if (why != ws->why) {
 		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
+		kt_vmsg(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
 		KT_LOG(why == WHY_OK ? KT_LOG_INFO : why == WHY_CONFLICT ?
 		    KT_LOG_ERROR : KT_LOG_WARN, "witness",
@@ -620,8 +620,10 @@ setup_witnesses(struct kt_wclient *w, const struct kt_wclient_cfg *cfg)
 		ws->idx = i;
 		ws->cfg = cfg[i];
 		ws->cfg.url[KT_WCLIENT_URL_MAX - 1] = '\0';
-		snprintf(ws->post_url, sizeof(ws->post_url),
-		    "%s/add-checkpoint", ws->cfg.url);
+		/* post_url has room for the longest URL and the suffix. */
+		if (kt_fmt(ws->post_url, sizeof(ws->post_url),
+		    "%s/add-checkpoint", ws->cfg.url) != KT_OK)
+			return KT_ERR_INTERNAL;
 		urls[i] = ws->post_url;
 	}
 	return kt_wtransport_open(&w->tr, urls, w->n, w->connect_ms,
