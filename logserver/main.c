@@ -247,8 +247,30 @@ cmd_serve(int argc, char **argv)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The exit status once stdout and stderr are flushed: status, or 1 if it
+ * was 0 and a write to either failed (a full disk, a closed pipe). This is
+ * the one check of all the writes to them, which are not checked one by
+ * one (.clang-tidy says why): a stream's error indicator is sticky. Each
+ * program kt installs has its own copy: kt-logd shares no library with
+ * kt-verify and kt-witness that could hold it, and proto/ does no I/O.
+ */
+static int
+finish_output(int status)
+{
+	int failed = 0;
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kt-logd: writing to standard output failed\n");
+		failed = 1;
+	}
+	if (fflush(stderr) != 0 || ferror(stderr))
+		failed = 1;
+	return failed && status == 0 ? 1 : status;
+}
+
+static int
+run(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
 		fprintf(stderr, "kt-logd: libsodium failed to initialise\n");
@@ -272,4 +294,10 @@ main(int argc, char **argv)
 	fprintf(stderr, "kt-logd: unknown command '%s'\n%s", argv[1],
 	    usage_main);
 	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	return finish_output(run(argc, argv));
 }

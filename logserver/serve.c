@@ -10,6 +10,7 @@
 #include "http/api.h"
 #include "http/http.h"
 #include "keyfile.h"
+#include "kt/fmt.h"
 #include "log.h"
 #include "metrics.h"
 #include "sequencer.h"
@@ -108,16 +109,29 @@ reload_tokens(struct server *s)
 }
 
 /* Blocks the stop signals before any thread starts, so every thread
- * inherits the mask and only wait_for_signals sees them. */
-static void
-block_signals(sigset_t *sigs)
+ * inherits the mask and only wait_for_signals sees them; ignores SIGPIPE
+ * from closed sockets. */
+static kt_err
+block_signals(sigset_t *sigs, char *err, size_t errlen)
 {
+	int rc;
+
 	sigemptyset(sigs);
 	sigaddset(sigs, SIGTERM);
 	sigaddset(sigs, SIGINT);
 	sigaddset(sigs, SIGHUP); /* its default would kill the log */
-	pthread_sigmask(SIG_BLOCK, sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	rc = pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	if (rc != 0) {
+		kt_msg(err, errlen, "cannot block the stop signals: %s",
+		    strerror(rc));
+		return KT_ERR_INTERNAL;
+	}
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		kt_msg(err, errlen, "cannot ignore SIGPIPE: %s",
+		    strerror(errno));
+		return KT_ERR_INTERNAL;
+	}
+	return KT_OK;
 }
 
 /* The listen address, the signer key and the tokens file. */
@@ -131,7 +145,7 @@ load_settings(struct server *s, char *err, size_t errlen)
 	e = kt_config_split_listen(c->listen, s->host, sizeof s->host,
 	    &s->port);
 	if (e != KT_OK) {
-		snprintf(err, errlen, "listen address '%s' is not HOST:PORT",
+		kt_msg(err, errlen, "listen address '%s' is not HOST:PORT",
 		    c->listen);
 		return e;
 	}
@@ -141,7 +155,7 @@ load_settings(struct server *s, char *err, size_t errlen)
 	kt_signer_verifier(s->signer, &v);
 	e = kt_verifier_format(&v, s->vkey, sizeof s->vkey);
 	if (e != KT_OK) {
-		snprintf(err, errlen, "cannot format the verifier key");
+		kt_msg(err, errlen, "cannot format the verifier key");
 		return e;
 	}
 	if (c->tokens[0] == '\0')
@@ -156,7 +170,7 @@ static kt_err
 open_store(struct server *s, char *err, size_t errlen)
 {
 	if (mkdir(s->c->data, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", s->c->data, strerror(errno));
+		kt_msg(err, errlen, "%s: %s", s->c->data, strerror(errno));
 		return KT_ERR_IO;
 	}
 	return kt_store_open(&s->store, s->c->data, kt_signer_name(s->signer),
@@ -173,7 +187,7 @@ start_sequencer(struct server *s, char *err, size_t errlen)
 	kt_err e = kt_seq_start(&s->seq, s->store, s->signer, &so);
 
 	if (e != KT_OK)
-		snprintf(err, errlen, "cannot start the sequencer: %s",
+		kt_msg(err, errlen, "cannot start the sequencer: %s",
 		    kt_strerror(e));
 	return e;
 }
@@ -195,7 +209,7 @@ start_witness_client(struct server *s, char *err, size_t errlen)
 		return KT_OK;
 	e = kt_wclient_start(&s->wc, c->witnesses, c->nwitnesses, &src, &wo);
 	if (e != KT_OK)
-		snprintf(err, errlen, "cannot start the witness client: %s",
+		kt_msg(err, errlen, "cannot start the witness client: %s",
 		    kt_strerror(e));
 	return e;
 }
@@ -229,7 +243,7 @@ start_http(struct server *s, char *err, size_t errlen)
 		    (int)kt_tokens_count(s->tokens));
 	e = kt_api_new(&s->api, &ao);
 	if (e != KT_OK) {
-		snprintf(err, errlen, "out of memory");
+		kt_msg(err, errlen, "out of memory");
 		return e;
 	}
 	kt_api_set_seq(s->api, s->seq);
@@ -249,18 +263,30 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 
 	e = kt_store_read_begin(s->store, &r);
 	if (e != KT_OK) {
-		snprintf(err, errlen, "cannot read the store: %s",
+		kt_msg(err, errlen, "cannot read the store: %s",
 		    kt_strerror(e));
 		return e;
 	}
 	size = kt_store_read_size(r);
 	kt_store_read_end(r);
-	snprintf(listen, sizeof listen, strchr(s->host, ':') != NULL ?
-	    "[%s]:%u" : "%s:%u", s->host, (unsigned)kt_http_port(s->http));
+	/* listen has room for any host of s->host's size, brackets and a
+	 * port. */
+	if (kt_fmt(listen, sizeof listen, strchr(s->host, ':') != NULL ?
+	    "[%s]:%u" : "%s:%u", s->host,
+	    (unsigned)kt_http_port(s->http)) != KT_OK) {
+		kt_msg(err, errlen, "cannot format the listen address");
+		return KT_ERR_INTERNAL;
+	}
 	fprintf(out, "kt-logd: origin=%s vkey=%s listen=%s size=%llu\n",
 	    kt_signer_name(s->signer), s->vkey, listen,
 	    (unsigned long long)size);
-	fflush(out);
+	/* Whoever started kt-logd may be waiting for this line (it holds
+	 * the port): a line that cannot be written stops the start. */
+	if (fflush(out) != 0) {
+		kt_msg(err, errlen, "writing the start line: %s",
+		    strerror(errno));
+		return KT_ERR_IO;
+	}
 	KT_LOG(KT_LOG_INFO, "start",
 	    kt_log_str("origin", kt_signer_name(s->signer)),
 	    kt_log_str("vkey", s->vkey), kt_log_str("listen", listen),
@@ -329,7 +355,9 @@ kt_serve(const struct kt_config *c, FILE *out, char *err, size_t errlen)
 	s.metrics = &metrics;
 	if (c->log_debug)
 		kt_log_set_level(KT_LOG_DEBUG);
-	block_signals(&s.sigs);
+	e = block_signals(&s.sigs, err, errlen);
+	if (e != KT_OK)
+		goto out;
 	e = load_settings(&s, err, errlen);
 	if (e != KT_OK)
 		goto out;
