@@ -7,13 +7,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kt/fmt.h"
 
-#define FORMAT_FIELDS_MAX 16    /* fields one kt_log format may name */
 #define TAIL_TRUNCATED ",\"truncated\":true}\n"
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, marks a cut value */
 
@@ -315,70 +313,4 @@ kt_log_write(enum kt_log_level level, const char *event,
 	 * failing write has nowhere left to be reported. */
 	while (write(log_fd, buf, len) < 0 && errno == EINTR)
 		continue;
-}
-
-/* ---- the pack-format form ----------------------------------------------- */
-
-static const char *
-skip_separators(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',' ||
-	    *p == ':')
-		p++;
-	return p;
-}
-
-/*
- * Reads the fields a format "{s:X, ...}" names from ap into f (cap
- * entries). Returns their count, or -1 for a format outside the subset
- * kt_log documents.
- */
-static int
-fields_from_format(const char *fmt, va_list *ap, struct kt_log_field *f,
-    size_t cap)
-{
-	const char *p = skip_separators(fmt), *key;
-	size_t n = 0;
-
-	if (*p++ != '{')
-		return -1;
-	for (;;) {
-		p = skip_separators(p);
-		if (*p == '}')
-			return *skip_separators(p + 1) == '\0' ? (int)n : -1;
-		if (*p != 's' || n == cap)
-			return -1;
-		p = skip_separators(p + 1);
-		key = va_arg(*ap, const char *);
-		switch (*p++) {
-		case 's': f[n] = kt_log_str(key, va_arg(*ap, const char *));
-			break;
-		case 'i': f[n] = kt_log_int(key, va_arg(*ap, int)); break;
-		case 'I': f[n] = kt_log_int(key, va_arg(*ap, long long)); break;
-		case 'b': f[n] = kt_log_bool(key, va_arg(*ap, int)); break;
-		default: return -1;
-		}
-		n++;
-	}
-}
-
-void
-kt_log(enum kt_log_level level, const char *event, const char *fmt, ...)
-{
-	struct kt_log_field f[FORMAT_FIELDS_MAX];
-	va_list ap;
-	int n = 0;
-
-	if (!kt_log_enabled(level))
-		return;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		n = fields_from_format(fmt, &ap, f, FORMAT_FIELDS_MAX);
-		va_end(ap);
-	}
-	if (n < 0) {
-		f[0] = kt_log_str("log_error", "unsupported fields format");
-		n = 1;
-	}
-	kt_log_write(level, event, f, (size_t)n);
 }

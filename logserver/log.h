@@ -133,16 +133,4 @@ void kt_log_write(enum kt_log_level level, const char *event,
 			    sizeof(struct kt_log_field));		\
 	} while (0)
 
-/*
- * The same line with fields given as a jansson-style pack format for an
- * object, e.g.
- *   kt_log(KT_LOG_INFO, "start", "{s:s, s:I}", "origin", o, "size", n);
- * Keys are "s" (const char *); values "s" (const char *), "i" (int),
- * "I" (long long, jansson's json_int_t) or "b" (int, a boolean). fmt may be
- * NULL for no fields. A format outside that subset logs the event with a
- * "log_error" field instead of the fields. Prefer KT_LOG: its fields are
- * checked by the compiler.
- */
-void kt_log(enum kt_log_level level, const char *event, const char *fmt, ...);
-
 #endif /* KT_LOGSERVER_LOG_H */

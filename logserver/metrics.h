@@ -94,25 +94,4 @@ KT_MUST_CHECK kt_err kt_metrics_body(struct kt_metrics *m,
     const struct kt_metrics_log *log, struct kt_wclient *wc, char **out,
     size_t *len);
 
-/*
- * The log's series alone: kt_metrics_body with wc NULL, in the argument
- * form the HTTP layer's /metrics handler uses while it joins the two parts
- * itself (with kt_wclient_metrics below).
- */
-KT_MUST_CHECK kt_err kt_metrics_render(struct kt_metrics *m,
-    const struct kt_seq_stats *seq, uint64_t tree_size, uint64_t disk_bytes,
-    int writable, char **out, size_t *len);
-
-/*
- * The witness client's series alone (the part kt_metrics_body appends)
- * into buf (cap bytes), NUL-terminated; *len (if non-NULL) gets its length.
- * KT_ERR_TOO_LARGE if cap is too small: *len then gets the length needed
- * (buf may be NULL when cap is 0, to ask; counters can grow a few digits
- * between two calls, so allow some slack). KT_ERR_NOMEM. w may be NULL (no
- * witnesses): writes "" (if cap > 0) and returns KT_OK. Kept for callers
- * that join the two parts themselves; kt_metrics_body does both.
- */
-KT_MUST_CHECK kt_err kt_wclient_metrics(struct kt_wclient *w, char *buf,
-    size_t cap, size_t *len);
-
 #endif /* KT_LOGSERVER_METRICS_H */

@@ -351,10 +351,6 @@ START_TEST(test_start_rejects)
 		ck_assert_uint_eq(ws.n, 0);
 		ck_assert_uint_eq(ws.cosigned_size, 0);
 		ck_assert_uint_eq(ws.cosignatures, 0);
-		ck_assert_int_eq(kt_wclient_metrics(NULL, buf, sizeof(buf),
-		    &len), KT_OK);
-		ck_assert_uint_eq(len, 0);
-		ck_assert_str_eq(buf, "");
 		kt_wclient_notify(NULL);
 		kt_wclient_stop(NULL);
 	}
@@ -887,7 +883,7 @@ START_TEST(test_stats)
 	struct kt_metrics_log kl = { .tree_size = 7, .writable = 1 };
 	char url[64], deadurl[64], m[KT_NOTE_MAX], p[512], *body = NULL;
 	uint8_t want[2] = { 1, 0 };
-	size_t len = 0, need = 0;
+	size_t len = 0;
 
 	fake_log_append(log, 3);
 	fw = fake_witness_start("quote\"back\\slash", fake_log_key(log),
@@ -980,21 +976,6 @@ START_TEST(test_stats)
 	ck_assert_ptr_null(strstr(body, "kt_witness"));
 	free(body);
 
-	/* The witness client's part alone, in a caller's buffer. */
-	ck_assert_int_eq(kt_wclient_metrics(w, m, sizeof(m), &len), KT_OK);
-	ck_assert_uint_eq(strlen(m), len);
-	ck_assert_ptr_eq(strstr(m, "# HELP kt_witness_requests_total"), m);
-
-	/* A short buffer: KT_ERR_TOO_LARGE and the size needed. */
-	ck_assert_int_eq(kt_wclient_metrics(w, m, 100, &need),
-	    KT_ERR_TOO_LARGE);
-	ck_assert_uint_ge(need, len - 64);
-	/* asking the size with no buffer */
-	need = 0;
-	ck_assert_int_eq(kt_wclient_metrics(w, NULL, 0, &need),
-	    KT_ERR_TOO_LARGE);
-	ck_assert_uint_ge(need, len - 64);
-	ck_assert_uint_le(need, len + 64);
 	kt_wclient_stop(w);
 	fake_witness_stop(fw);
 	fake_log_free(log);
