@@ -229,7 +229,7 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 	json_object_set_new(r->info, "revocations", json_integer(
 	    (json_int_t)au.revocations));
 	json_object_set_new(r->info, "seconds", json_real(secs));
-	if (sodium_memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0) {
+	if (!kt_hash_eq(&root, &cp.root)) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
 		    "do not hash to its signed root of size %" PRIu64 ": it is "
 		    "hiding, adding or altering entries", cp.size);

@@ -210,10 +210,10 @@ try_frontier(struct kt_verify *v, const json_t *rec, const char *b_note,
 		b2--;
 	}
 	kt_frontier_root(&fr, &root);
-	if (memcmp(root.b, x.root.b, KT_HASH_LEN) != 0)
+	if (!kt_hash_eq(&root, &x.root))
 		return -1;
 	if (x.size == b->size) {
-		if (memcmp(x.root.b, b->root.b, KT_HASH_LEN) == 0)
+		if (kt_hash_eq(&x.root, &b->root))
 			return -1;
 		return write_fork(v, json_string_value(jn),
 		    json_string_length(jn), NULL, b_note, b_len, NULL, why,
@@ -245,7 +245,7 @@ try_frontier(struct kt_verify *v, const json_t *rec, const char *b_note,
 			return -1; /* the server will not show us b's tree */
 		}
 		fold_right(&l->leaf_hash, l->proof.proof.h, (unsigned)k, &node);
-		if (memcmp(node.b, fr.h[k].b, KT_HASH_LEN) != 0) {
+		if (!kt_hash_eq(&node, &fr.h[k])) {
 			char how[256];
 			snprintf(how, sizeof(how), "the two signed trees hold "
 			    "different hashes for leaves [%" PRIu64 ", %" PRIu64
@@ -319,7 +319,7 @@ try_leaf(struct kt_verify *v, const json_t *rec, const char *b_note,
 		st = -1;
 		goto out;
 	}
-	if (memcmp(theirs->leaf_hash.b, mine->leaf_hash.b, KT_HASH_LEN) == 0) {
+	if (kt_hash_eq(&theirs->leaf_hash, &mine->leaf_hash)) {
 		st = -1;
 		goto out;
 	}
@@ -350,7 +350,7 @@ fork_proof(struct kt_verify *v, const char *a_note, size_t a_len,
 	int probes = 0, st = -1;
 
 	if (a->size == b->size &&
-	    memcmp(a->root.b, b->root.b, KT_HASH_LEN) != 0)
+	    !kt_hash_eq(&a->root, &b->root))
 		return write_fork(v, a_note, a_len, NULL, b_note, b_len, NULL,
 		    why, "two signed checkpoints of the same size with "
 		    "different roots", r);
@@ -484,7 +484,7 @@ prefix_root(uint64_t m, uint64_t n, const struct kt_proof *p,
 		fn >>= 1;
 		sn >>= 1;
 	}
-	if (sn != 0 || memcmp(sr.b, n_root->b, KT_HASH_LEN) != 0 ||
+	if (sn != 0 || !kt_hash_eq(&sr, n_root) ||
 	    kt_merkle_verify_consistency(m, n, p->h, p->n, &fr, n_root)
 	    != KT_OK)
 		return -1;
@@ -503,7 +503,7 @@ kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
 	char how[200];
 
 	if (prefix_root(a->size, b->size, p, &b->root, &x) != 0 ||
-	    memcmp(x.b, a->root.b, KT_HASH_LEN) == 0)
+	    kt_hash_eq(&x, &a->root))
 		return -1;
 	claim = json_pack("{s:I,s:o,s:o}", "prefix_size", (json_int_t)a->size,
 	    "prefix_root", kt_vb64_json(x.b, KT_HASH_LEN), "hashes",
@@ -645,7 +645,7 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 			snprintf(d, dlen, "bad leaf_hash");
 			return KT_ERR_MALFORMED;
 		}
-		if (je != NULL && memcmp(h.b, l->leaf_hash.b, KT_HASH_LEN)) {
+		if (je != NULL && !kt_hash_eq(&h, &l->leaf_hash)) {
 			snprintf(d, dlen, "leaf_hash is not the entry's hash");
 			return KT_ERR_VERIFY;
 		}
@@ -701,7 +701,7 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 					return KT_ERR_MALFORMED;
 				}
 		kt_frontier_root(&fr, &root);
-		if (memcmp(root.b, cp->root.b, KT_HASH_LEN) != 0) {
+		if (!kt_hash_eq(&root, &cp->root)) {
 			snprintf(d, dlen, "frontier does not hash to the "
 			    "signed root");
 			return KT_ERR_VERIFY;
@@ -765,7 +765,7 @@ verify_prefix_claim(const json_t *cl, const struct kt_checkpoint *l,
 	    != KT_OK)
 		return fail(r, "%s", "fork evidence: the prefix claim's "
 		    "consistency proof does not reach the signed root");
-	if (memcmp(x.b, s->root.b, KT_HASH_LEN) == 0)
+	if (kt_hash_eq(&x, &s->root))
 		return fail(r, "%s", "fork evidence proves nothing: the prefix "
 		    "root is the smaller view's signed root (consistent)");
 	return kt_vres(r, KT_VERIFY_OK, "PROVEN: the log signed a tree of "
@@ -804,7 +804,7 @@ verify_fork(const json_t *ev, const struct kt_verifier *vk,
 			return fail(r, "fork evidence: %s", d);
 	}
 	if (cp[0].size == cp[1].size) {
-		if (memcmp(cp[0].root.b, cp[1].root.b, KT_HASH_LEN) != 0)
+		if (!kt_hash_eq(&cp[0].root, &cp[1].root))
 			return kt_vres(r, KT_VERIFY_OK, "PROVEN: the log signed "
 			    "two different trees of size %" PRIu64 " (a fork)",
 			    cp[0].size);
@@ -816,7 +816,7 @@ verify_fork(const json_t *ev, const struct kt_verifier *vk,
 	if (c[0].level != c[1].level || c[0].start != c[1].start)
 		return fail(r, "%s", "fork evidence: the two claims are about "
 		    "different subtrees");
-	if (memcmp(c[0].node.b, c[1].node.b, KT_HASH_LEN) == 0)
+	if (kt_hash_eq(&c[0].node, &c[1].node))
 		return fail(r, "%s", "fork evidence proves nothing: both trees "
 		    "agree on the claimed subtree");
 	return kt_vres(r, KT_VERIFY_OK, "PROVEN: the log signed a tree of "

@@ -243,8 +243,7 @@ kt_verify_gossip(struct kt_verify *v, const char *const *peers,
 	for (size_t i = 0; i < nv; i++)
 		for (size_t j = i + 1; j < nv; j++)
 			if (vw[i].cp.size == vw[j].cp.size &&
-			    memcmp(vw[i].cp.root.b, vw[j].cp.root.b,
-			    KT_HASH_LEN) != 0) {
+			    !kt_hash_eq(&vw[i].cp.root, &vw[j].cp.root)) {
 				char why[256];
 				snprintf(why, sizeof(why), "views from %s and "
 				    "%s: the log signed two different trees "

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "kt/tlogproof.h"
 #include "verify_internal.h"
 
@@ -94,8 +92,7 @@ witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 		st = kt_verify_fetch_leaf(v, lk->leaf.index, &w, l, r);
 		if (st != KT_VERIFY_OK)
 			goto out;
-		if (memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN)
-		    != 0) {
+		if (!kt_hash_eq(&l->leaf_hash, &lk->leaf.leaf_hash)) {
 			st = kt_evidence_fork_leaves(v, lk->note, lk->note_len,
 			    &lk->leaf, wnote, wlen, l, "the lookup answer and "
 			    "the witnessed tree hold different entries at one "
@@ -341,12 +338,12 @@ history_page(struct kt_verify *v, struct hwalk *w, const char *note,
 		/* The same index in two signed trees with different bytes
 		 * is a fork we can prove. */
 		if (l->index == lk->leaf.index &&
-		    memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN))
+		    !kt_hash_eq(&l->leaf_hash, &lk->leaf.leaf_hash))
 			return kt_evidence_fork_leaves(v, lk->note, lk->note_len,
 			    &lk->leaf, note, note_len, l, "history and lookup "
 			    "disagree on an entry", r);
 		if (w->pin_version != 0 && l->index == pl->index &&
-		    memcmp(l->leaf_hash.b, pl->leaf_hash.b, KT_HASH_LEN)) {
+		    !kt_hash_eq(&l->leaf_hash, &pl->leaf_hash)) {
 			const char *pn = json_string_value(json_object_get(
 			    w->pin, "checkpoint"));
 			if (pn != NULL)

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "verify_internal.h"
 
 #define STATE_MONITOR "monitor.json"
@@ -176,7 +174,7 @@ load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
 			goto corrupt;
 	}
 	kt_frontier_root(f, &root);
-	if (memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0)
+	if (!kt_hash_eq(&root, &cp.root))
 		goto corrupt;
 	return KT_VERIFY_OK;
 corrupt:
@@ -469,7 +467,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	json_object_set_new(r->info, "to", json_integer((json_int_t)cp.size));
 	json_object_set_new(r->info, "seconds", json_real(secs));
 	json_object_set_new(r->info, "versions", json_incref(m.seen));
-	if (sodium_memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0) {
+	if (!kt_hash_eq(&root, &cp.root)) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
 		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
 		    "root: it is hiding, adding or altering entries",

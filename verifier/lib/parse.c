@@ -154,7 +154,7 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 			    "base64 32-byte hash");
 			return KT_ERR_MALFORMED;
 		}
-		if (memcmp(h.b, out->leaf_hash.b, KT_HASH_LEN) != 0) {
+		if (!kt_hash_eq(&h, &out->leaf_hash)) {
 			snprintf(detail, dlen, "leaf_hash is not the hash of "
 			    "the entry bytes");
 			return KT_ERR_VERIFY;

@@ -17,8 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "verify_internal.h"
 
 uint64_t

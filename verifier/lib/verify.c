@@ -513,7 +513,7 @@ kt_verify_relate(struct kt_verify *v, const char *a_note, size_t a_len,
 	int bad, st;
 
 	if (a->size == b->size) {
-		if (sodium_memcmp(a->root.b, b->root.b, KT_HASH_LEN) == 0)
+		if (kt_hash_eq(&a->root, &b->root))
 			return KT_VERIFY_OK;
 		return kt_evidence_fork(v, "fork", a_note, a_len, a, b_note,
 		    b_len, b, "the log signed two different trees of the same "
@@ -554,7 +554,7 @@ kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
 		 * with another root proves a fork whoever cosigned it. */
 		if (st == KT_VERIFY_FAILED && q.valid < v->quorum &&
 		    v->have_cp && nc.size == v->cp.size &&
-		    sodium_memcmp(nc.root.b, v->cp.root.b, KT_HASH_LEN) != 0)
+		    !kt_hash_eq(&nc.root, &v->cp.root))
 			return kt_evidence_fork(v, "fork", v->cp_note,
 			    v->cp_note_len, &v->cp, note, len, &nc, "the log "
 			    "signed two different trees of the same size (the "
@@ -571,7 +571,7 @@ kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
 	}
 	cp_info(r->info, "stored_checkpoint", &v->cp);
 	if (nc.size == v->cp.size) {
-		if (sodium_memcmp(nc.root.b, v->cp.root.b, KT_HASH_LEN) == 0) {
+		if (kt_hash_eq(&nc.root, &v->cp.root)) {
 			/* Same tree: keep the copy with the fresher witnessed
 			 * time, so `view` publishes it and staleness is
 			 * measured from it. */
