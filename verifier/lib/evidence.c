@@ -89,8 +89,9 @@ kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 	utc_now(ts, sizeof(ts), "%Y%m%dT%H%M%SZ");
 	snprintf(name, sizeof(name), "%s-%s-%08x.json", type, ts,
 	    randombytes_random());
-	if ((size_t)snprintf(edir, sizeof(edir), "%s/evidence", v->dir) >=
-	    sizeof(edir) || (mkdir(edir, 0700) != 0 && errno != EEXIST)) {
+	if ((size_t)snprintf(edir, sizeof(edir), "%s/%s", v->dir,
+	    KT_VSTATE_EVIDENCE) >= sizeof(edir) ||
+	    (mkdir(edir, 0700) != 0 && errno != EEXIST)) {
 		r->status = KT_VERIFY_ERROR;
 		snprintf(r->msg + strlen(r->msg), sizeof(r->msg) -
 		    strlen(r->msg), " (and the evidence file could not be "
@@ -358,7 +359,7 @@ fork_proof(struct kt_verify *v, const char *a_note, size_t a_len,
 	/* Look through what this client kept for a node both trees commit
 	 * to with different values. Failures here are not errors: they only
 	 * mean this material cannot prove the fork. */
-	if (kt_vstate_load_json(v->dir, "material.json", &mon, d, sizeof(d))
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_MATERIAL, &mon, d, sizeof(d))
 	    == KT_OK && json_object_size(mon) > 0) {
 		st = try_frontier(v, mon, b_note, b_len, b, why, r, &probes);
 		if (st >= 0)
@@ -366,7 +367,7 @@ fork_proof(struct kt_verify *v, const char *a_note, size_t a_len,
 	}
 	json_decref(mon);
 	mon = NULL;
-	if (kt_vstate_load_json(v->dir, "monitor.json", &mon, d, sizeof(d))
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d, sizeof(d))
 	    == KT_OK) {
 		json_object_foreach(json_object_get(mon, "labels"), key, rec) {
 			st = try_frontier(v, rec, b_note, b_len, b, why, r,
@@ -375,7 +376,7 @@ fork_proof(struct kt_verify *v, const char *a_note, size_t a_len,
 				goto out;
 		}
 	}
-	if (kt_vstate_load_json(v->dir, "pins.json", &pins, d, sizeof(d))
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d))
 	    == KT_OK) {
 		json_object_foreach(json_object_get(pins, "labels"), key, rec) {
 			st = try_leaf(v, rec, b_note, b_len, b, why, r,

@@ -11,8 +11,6 @@
 #include "kt/tlogproof.h"
 #include "verify_internal.h"
 
-#define STATE_PINS "pins.json"
-
 static void
 iso_ms(uint64_t ms, char *buf, size_t cap)
 {
@@ -252,7 +250,7 @@ save_pin(struct kt_verify *v, json_t *pins, const char *label,
 		json_object_set_new(pins, "labels", labels);
 	}
 	json_object_set_new(labels, label, pin_json(lk));
-	if (kt_vstate_save_json(v->dir, STATE_PINS, pins, d, sizeof(d))
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_PINS, pins, d, sizeof(d))
 	    != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	return KT_VERIFY_OK;
@@ -530,7 +528,7 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
-	if (kt_vstate_load_json(v->dir, STATE_PINS, &pins, d, sizeof(d))
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d))
 	    != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	lk = malloc(sizeof(*lk));

@@ -18,7 +18,6 @@
 
 #include "verify_internal.h"
 
-#define STATE_MONITOR "monitor.json"
 #define MAX_GHOST_EVIDENCE 16
 
 int
@@ -137,7 +136,7 @@ kt_vmaterial_save(struct kt_verify *v, const char *note, size_t note_len,
 
 	if (o == NULL)
 		return KT_ERR_NOMEM;
-	e = kt_vstate_save_json(v->dir, "material.json", o, d, sizeof(d));
+	e = kt_vstate_save_json(v->dir, KT_VSTATE_MATERIAL, o, d, sizeof(d));
 	json_decref(o);
 	return e;
 }
@@ -179,7 +178,8 @@ load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
 	return KT_VERIFY_OK;
 corrupt:
 	return kt_vres(r, KT_VERIFY_ERROR, "state file %s/%s is corrupt (bad "
-	    "monitoring cursor); refusing to continue", v->dir, STATE_MONITOR);
+	    "monitoring cursor); refusing to continue", v->dir,
+	    KT_VSTATE_MONITOR);
 }
 
 /* ---- proving a ghost without the server's help ------------------------------ */
@@ -388,7 +388,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	if (!kt_label_valid(label, strlen(label)))
 		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
 		    label);
-	if (kt_vstate_load_json(v->dir, STATE_MONITOR, &mon, d, sizeof(d))
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d, sizeof(d))
 	    != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	labels = json_object_get(mon, "labels");
@@ -437,7 +437,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 			    m.keys[i], KT_KEY_MAX, &m.key_lens[i]) != KT_OK) {
 				st = kt_vres(r, KT_VERIFY_ERROR, "state file "
 				    "%s/%s is corrupt (expected keys)", v->dir,
-				    STATE_MONITOR);
+				    KT_VSTATE_MONITOR);
 				goto out;
 			}
 		}
@@ -545,7 +545,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	json_object_set_new(rec, "checkpoint", json_stringn(note, note_len));
 	json_object_set_new(rec, "frontier", frontier_json(f));
 	json_object_set_new(rec, "expected", keys_json(&m));
-	if (kt_vstate_save_json(v->dir, STATE_MONITOR, mon, d, sizeof(d))
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d))
 	    != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 		goto out;

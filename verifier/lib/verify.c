@@ -16,9 +16,6 @@
 
 #include "verify_internal.h"
 
-#define STATE_CONFIG "config.json"
-#define STATE_CHECKPOINT "checkpoint"
-
 /* ---- handle ------------------------------------------------------------ */
 
 kt_err
@@ -118,7 +115,7 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	json_t *c = NULL, *jl, *jk;
 	kt_err e;
 
-	e = kt_vstate_load_json(v->dir, STATE_CONFIG, &c, err, errlen);
+	e = kt_vstate_load_json(v->dir, KT_VSTATE_CONFIG, &c, err, errlen);
 	if (e != KT_OK)
 		return e;
 	if (json_object_size(c) == 0) {
@@ -132,7 +129,8 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	    kt_verifier_parse(json_string_value(jk), json_string_length(jk),
 	    &v->vk) != KT_OK || v->vk.type != KT_KEY_ED25519) {
 		snprintf(err, errlen, "state file %s/%s is corrupt (bad \"log\" "
-		    "or \"key\"); refusing to continue", v->dir, STATE_CONFIG);
+		    "or \"key\"); refusing to continue", v->dir,
+		    KT_VSTATE_CONFIG);
 		json_decref(c);
 		return KT_ERR_MALFORMED;
 	}
@@ -142,7 +140,7 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	if (load_policy(v, c) != 0) {
 		snprintf(err, errlen, "state file %s/%s is corrupt (bad "
 		    "\"witnesses\", \"quorum\" or \"max_age\"); refusing "
-		    "to continue", v->dir, STATE_CONFIG);
+		    "to continue", v->dir, KT_VSTATE_CONFIG);
 		json_decref(c);
 		return KT_ERR_MALFORMED;
 	}
@@ -158,7 +156,7 @@ load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
 	char d[256];
 	kt_err e;
 
-	e = kt_vstate_read(v->dir, STATE_CHECKPOINT, KT_NOTE_MAX, &b, err,
+	e = kt_vstate_read(v->dir, KT_VSTATE_CHECKPOINT, KT_NOTE_MAX, &b, err,
 	    errlen);
 	if (e == KT_ERR_NOT_FOUND)
 		return KT_OK;
@@ -169,7 +167,7 @@ load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
 	if (!v->have_config || kt_vcheck_checkpoint(b.p, b.len, &v->vk,
 	    &v->cp, d, sizeof(d)) != KT_OK) {
 		snprintf(err, errlen, "state file %s/%s is corrupt (%s); "
-		    "refusing to continue", v->dir, STATE_CHECKPOINT,
+		    "refusing to continue", v->dir, KT_VSTATE_CHECKPOINT,
 		    v->have_config ? d : "no configuration");
 		kt_buf_free(&b);
 		return KT_ERR_MALFORMED;
@@ -215,7 +213,7 @@ kt_verify_open(const char *dir, int create, struct kt_verify **out,
 	v->connect_s = 10;
 	v->total_s = 60;
 	snprintf(v->dir, sizeof(v->dir), "%s", dir);
-	snprintf(lock, sizeof(lock), "%s/lock", dir);
+	snprintf(lock, sizeof(lock), "%s/%s", dir, KT_VSTATE_LOCK);
 	/* One kt-verify at a time per state folder: two concurrent
 	 * read-modify-write cycles could lose a pin or cursor. */
 	v->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -318,7 +316,7 @@ save_config(struct kt_verify *v, const char *url, const char *vkey,
 		json_object_set_new(c, "max_age", json_integer((json_int_t)
 		    (pol->max_age ? pol->max_age : KT_VERIFY_MAX_AGE_DEFAULT)));
 	}
-	if (kt_vstate_save_json(v->dir, STATE_CONFIG, c, d, sizeof(d))
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_CONFIG, c, d, sizeof(d))
 	    != KT_OK) {
 		json_decref(c);
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
@@ -419,7 +417,7 @@ store_checkpoint(struct kt_verify *v, const char *note, size_t len,
 	char d[256];
 	char *copy;
 
-	if (kt_vstate_write(v->dir, STATE_CHECKPOINT, note, len, d,
+	if (kt_vstate_write(v->dir, KT_VSTATE_CHECKPOINT, note, len, d,
 	    sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	copy = malloc(len + 1);

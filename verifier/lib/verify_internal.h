@@ -59,6 +59,23 @@ KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
 
 /* ---- state.c: atomic files in the state folder ------------------------- */
 /*
+ * The state folder's files (docs/verify.md, "State"), named here only:
+ *   config.json    log URL, log key, origin, witness policy
+ *   checkpoint     the newest verified signed checkpoint (note text)
+ *   pins.json      per label: the pinned key and its verified leaf
+ *   monitor.json   per label: expected keys and the monitoring cursor
+ *   material.json  the last checkpoint whose whole tree was recomputed
+ *   evidence/      evidence files
+ *   lock           held (flock) while a handle is open
+ */
+#define KT_VSTATE_CONFIG "config.json"
+#define KT_VSTATE_CHECKPOINT "checkpoint"
+#define KT_VSTATE_PINS "pins.json"
+#define KT_VSTATE_MONITOR "monitor.json"
+#define KT_VSTATE_MATERIAL "material.json"
+#define KT_VSTATE_EVIDENCE "evidence"
+#define KT_VSTATE_LOCK "lock"
+/*
  * Writes data to dir/name atomically: a temporary file in dir, fsync,
  * rename over name, fsync of dir. A crash leaves the old or the new file.
  */
