@@ -931,26 +931,26 @@ START_TEST(test_quorum_policy)
 	/* one cosignature of the two needed: refused, nothing stored */
 	n1 = note_of(t, 6, signer);
 	cosign(n1, n1, w[0], 1000);
-	ck_assert_int_eq(kt_verify_accept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(kt_vaccept(v, n1, strlen(n1), &cp, &r),
 	    KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "quorum is 2"));
 	ck_assert(!v->have_cp);
 	/* two: accepted on first use; witnessed at the 2nd newest time */
 	cosign(n1, n1, w[1], 2000);
-	ck_assert_int_eq(kt_verify_accept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(kt_vaccept(v, n1, strlen(n1), &cp, &r),
 	    KT_VERIFY_OK);
 	ck_assert(v->have_cp);
 	ck_assert_uint_eq(v->seen_witnessed, 1000);
 	/* staleness with an injected clock; only status 0 turns into 5 */
 	kt_verify_set_now(v, 1000 + 3600);
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
 	o = json_object_get(r.info, "witnesses");
 	ck_assert(json_is_false(json_object_get(o, "stale")));
 	kt_verify_set_now(v, 1000 + 3601);
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_KEY_CHANGED),
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_KEY_CHANGED),
 	    KT_VERIFY_KEY_CHANGED);
 	r.msg[0] = '\0';
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_OK), KT_VERIFY_STALE);
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_STALE);
 	ck_assert_int_eq(r.status, KT_VERIFY_STALE);
 	ck_assert_ptr_nonnull(strstr(r.msg, "STALE"));
 	o = json_object_get(r.info, "witnesses");
@@ -959,20 +959,20 @@ START_TEST(test_quorum_policy)
 	    "age_seconds")), 3601);
 	/* a cosignature from the future is not stale */
 	kt_verify_set_now(v, 10);
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
 
 	/* the same tree freshly cosigned replaces the stored copy */
 	n2 = note_of(t, 6, signer);
 	cosign(n2, n2, w[2], 5000);
 	cosign(n2, n2, w[0], 6000);
-	ck_assert_int_eq(kt_verify_accept(v, n2, strlen(n2), &cp, &r),
+	ck_assert_int_eq(kt_vaccept(v, n2, strlen(n2), &cp, &r),
 	    KT_VERIFY_OK);
 	ck_assert_uint_eq(v->seen_witnessed, 5000);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
 	    sizeof(err)), KT_OK);
 	ck_assert_str_eq(b.p, n2);
 	/* ... but an older cosigned copy does not */
-	ck_assert_int_eq(kt_verify_accept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(kt_vaccept(v, n1, strlen(n1), &cp, &r),
 	    KT_VERIFY_OK);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
 	    sizeof(err)), KT_OK);
@@ -982,7 +982,7 @@ START_TEST(test_quorum_policy)
 	fork = note_of(t, 6, signer);
 	cosign(fork, fork, w[0], 7000);
 	cosign(fork, n3, w[1], 7000); /* w2's signature over another text */
-	ck_assert_int_eq(kt_verify_accept(v, fork, strlen(fork), &cp, &r),
+	ck_assert_int_eq(kt_vaccept(v, fork, strlen(fork), &cp, &r),
 	    KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "does not verify"));
 	free(fork);
@@ -993,7 +993,7 @@ START_TEST(test_quorum_policy)
 	add(t2, "forked", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x99, 1000);
 	fork = note_of(t2, 6, signer);
 	cosign(fork, fork, w[2], 8000);
-	ck_assert_int_eq(kt_verify_accept(v, fork, strlen(fork), &cp, &r),
+	ck_assert_int_eq(kt_vaccept(v, fork, strlen(fork), &cp, &r),
 	    KT_VERIFY_ATTACK);
 	ck_assert_str_ne(r.evidence, "");
 	ck_assert_int_eq(kt_vstate_read("/", r.evidence + 1, KT_NOTE_MAX * 4,

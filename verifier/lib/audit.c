@@ -210,11 +210,11 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 		goto out;
 	}
 	kt_frontier_init(f);
-	if ((st = kt_verify_fetch_checkpoint(v, note, &note_len, &cp, r))
+	if ((st = kt_vaccept_fetch(v, note, &note_len, &cp, r))
 	    != KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_verify_scan(v, 0, cp.size, f, audit_entry, &au, r))
+	if ((st = kt_vlog_scan(v, 0, cp.size, f, audit_entry, &au, r))
 	    != KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -251,10 +251,10 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 		for (int i = 0; i < n; i++) {
 			struct kt_vresult tmp;
 			kt_vresult_init(&tmp);
-			if (kt_verify_fetch_leaf(v, idx[i], &cp, l, &tmp)
+			if (kt_vlog_leaf(v, idx[i], &cp, l, &tmp)
 			    == KT_VERIFY_OK)
 				json_array_append_new(ents,
-				    kt_evidence_leaf_json(l));
+				    kt_vleaf_json(l));
 			kt_vresult_free(&tmp);
 		}
 		ev = json_pack("{s:s,s:b,s:s,s:s,s:s%,s:o}", "type",
@@ -280,5 +280,5 @@ out:
 	free(f);
 	free(note);
 	free(l);
-	return kt_vstale(v, r, st);
+	return kt_vquorum_stale(v, r, st);
 }

@@ -270,7 +270,7 @@ kt_verify_gossip(struct kt_verify *v, const char *const *peers,
 			dup |= vw[j].cp.size == vw[i].cp.size;
 		if (dup)
 			continue; /* same size, same root: same tree */
-		st = kt_verify_relate(v, vw[i].note.p, vw[i].note.len,
+		st = kt_vrelate(v, vw[i].note.p, vw[i].note.len,
 		    &vw[i].cp, vw[ref].note.p, vw[ref].note.len, &vw[ref].cp,
 		    r);
 		if (st == KT_VERIFY_ATTACK || (st == KT_VERIFY_ERROR &&
@@ -307,7 +307,7 @@ kt_verify_gossip(struct kt_verify *v, const char *const *peers,
 		struct kt_checkpoint acc;
 
 		kt_vresult_init(&tmp);
-		st = kt_verify_accept(v, vw[ref].note.p, vw[ref].note.len, &acc,
+		st = kt_vaccept(v, vw[ref].note.p, vw[ref].note.len, &acc,
 		    &tmp);
 		if (st == KT_VERIFY_ATTACK) {
 			kt_vres(r, st, "%s", tmp.msg);
@@ -344,7 +344,7 @@ kt_verify_gossip(struct kt_verify *v, const char *const *peers,
 	else if (nerr > 0)
 		st = kt_vres(r, KT_VERIFY_ERROR, "%s; but %zu peer(s) were "
 		    "unreachable", d, nerr);
-	st = kt_vstale(v, r, st);
+	st = kt_vquorum_stale(v, r, st);
 out:
 	for (size_t i = 0; i <= npeers; i++)
 		kt_buf_free(&vw[i].note);

@@ -67,10 +67,10 @@ witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
-	if ((st = kt_verify_fetch_checkpoint(v, wnote, &wlen, &w, r))
+	if ((st = kt_vaccept_fetch(v, wnote, &wlen, &w, r))
 	    != KT_VERIFY_OK)
 		goto out;
-	if ((st = kt_verify_relate(v, wnote, wlen, &w, lk->note, lk->note_len,
+	if ((st = kt_vrelate(v, wnote, wlen, &w, lk->note, lk->note_len,
 	    cp, r)) != KT_VERIFY_OK)
 		goto out;
 	json_object_set_new(r->info, "witnessed_size", json_integer(
@@ -87,7 +87,7 @@ witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 	}
 	if (w.size != cp->size) {
 		/* The same entry bytes, proven into W. */
-		st = kt_verify_fetch_leaf(v, lk->leaf.index, &w, l, r);
+		st = kt_vlog_leaf(v, lk->leaf.index, &w, l, r);
 		if (st != KT_VERIFY_OK)
 			goto out;
 		if (!kt_hash_eq(&l->leaf_hash, &lk->leaf.leaf_hash)) {
@@ -129,7 +129,7 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 	if (!kt_label_valid(label, strlen(label)))
 		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
 		    label);
-	if (kt_verify_fetcher(v, &f, r) != KT_OK)
+	if (kt_vlog_fetcher(v, &f, r) != KT_OK)
 		return r->status;
 	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "label too long");
@@ -179,7 +179,7 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 		    "unlogged-key", "provable", 0, "summary", "a key served "
 		    "with an inclusion proof that does not verify", "label",
 		    label, "checkpoint", lk->note, lk->note_len, "leaf",
-		    kt_evidence_leaf_json(&lk->leaf));
+		    kt_vleaf_json(&lk->leaf));
 		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: the key served for \"%s\" "
 		    "is NOT in the log: %s (unlogged key substitution); do not "
 		    "use it", label, d);
@@ -188,7 +188,7 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 		goto out;
 	}
 	if (v->nwit == 0) {
-		st = kt_verify_accept(v, lk->note, lk->note_len, cp, r);
+		st = kt_vaccept(v, lk->note, lk->note_len, cp, r);
 		goto out;
 	}
 	st = witnessed_leaf(v, label, lk, cp, r);
@@ -206,7 +206,7 @@ pin_json(const struct kt_vlookup *lk)
 	json_t *p = json_pack("{s:I,s:I,s:s%,s:o}", "version",
 	    (json_int_t)e->version, "index", (json_int_t)lk->leaf.index,
 	    "checkpoint", lk->note, lk->note_len,
-	    "leaf", kt_evidence_leaf_json(&lk->leaf));
+	    "leaf", kt_vleaf_json(&lk->leaf));
 
 	if (e->type == KT_ENTRY_KEY) {
 		json_object_set_new(p, "key_type", json_stringn(e->key_type,
@@ -411,7 +411,7 @@ verify_history(struct kt_verify *v, const char *label, const json_t *pin,
 	kt_err e;
 	int st;
 
-	if (kt_verify_fetcher(v, &f, r) != KT_OK)
+	if (kt_vlog_fetcher(v, &f, r) != KT_OK)
 		return r->status;
 	l = malloc(sizeof(*l));
 	pl = calloc(1, sizeof(*pl));
@@ -475,7 +475,7 @@ verify_history(struct kt_verify *v, const char *label, const json_t *pin,
 		if (v->nwit > 0) {
 			/* The page's checkpoint is the log's newest, maybe not
 			 * witnessed: it is related, not stored. */
-			st = kt_verify_relate(v, pnote, pnote_len, &pcp,
+			st = kt_vrelate(v, pnote, pnote_len, &pcp,
 			    json_string_value(jc), json_string_length(jc), &cp,
 			    r);
 			json_decref(pjc);
@@ -485,7 +485,7 @@ verify_history(struct kt_verify *v, const char *label, const json_t *pin,
 			pcp = cp;
 		} else {
 			struct kt_checkpoint acc;
-			st = kt_verify_accept(v, json_string_value(jc),
+			st = kt_vaccept(v, json_string_value(jc),
 			    json_string_length(jc), &acc, r);
 		}
 		if (st != KT_VERIFY_OK)
@@ -591,7 +591,7 @@ out:
 	json_decref(chain);
 	json_decref(pins);
 	free(lk);
-	return kt_vstale(v, r, st);
+	return kt_vquorum_stale(v, r, st);
 }
 
 int
@@ -645,5 +645,5 @@ kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
 out:
 	free(lk);
 	free(buf);
-	return kt_vstale(v, r, st);
+	return kt_vquorum_stale(v, r, st);
 }

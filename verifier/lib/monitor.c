@@ -20,126 +20,7 @@
 
 #define MAX_GHOST_EVIDENCE 16
 
-int
-kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
-    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r)
-{
-	struct kt_fetch *fe;
-	struct kt_buf body = {0};
-	uint8_t *entry = NULL;
-	json_t *o = NULL;
-	char d[512], path[128];
-	uint64_t s = start;
-	long status;
-	kt_err e;
-	int st = KT_VERIFY_OK;
-
-	if (f->size != start)
-		return kt_vres(r, KT_VERIFY_ERROR, "internal: frontier size");
-	if (kt_verify_fetcher(v, &fe, r) != KT_OK)
-		return r->status;
-	entry = malloc(KT_ENTRY_MAX);
-	if (entry == NULL)
-		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-	while (s < end) {
-		uint64_t want = end - s < KT_PAGE ? end - s : KT_PAGE;
-		json_t *a;
-		size_t n;
-
-		snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64
-		    "&end=%" PRIu64, s, s + want);
-		e = kt_fetch_get(fe, path, KT_CAP_ENTRIES, &body, &status, d,
-		    sizeof(d));
-		if (e != KT_OK) {
-			st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-			    KT_VERIFY_FAILED, "%s", d);
-			goto out;
-		}
-		if (status != 200) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld",
-			    path, status);
-			goto out;
-		}
-		json_decref(o);
-		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d))
-		    != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "entries %" PRIu64
-			    ": %s", s, d);
-			goto out;
-		}
-		a = json_object_get(o, "entries");
-		n = json_array_size(a);
-		/* A page may be shorter than asked (the server's page limit)
-		 * but never empty or longer. */
-		if (!json_is_array(a) || n == 0 || n > want) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "entries from %"
-			    PRIu64 ": the log returned %zu entries for %" PRIu64
-			    " asked", s, n, want);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			json_t *j = json_array_get(a, i);
-			struct kt_entry ent;
-			struct kt_hash h;
-			size_t len;
-
-			if (!json_is_string(j) ||
-			    kt_b64_decode(json_string_value(j),
-			    json_string_length(j), entry, KT_ENTRY_MAX, &len)
-			    != KT_OK ||
-			    kt_entry_decode(entry, len, &ent) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_FAILED, "entry %"
-				    PRIu64 " is not a well-formed kt entry",
-				    s + i);
-				goto out;
-			}
-			kt_hash_leaf(entry, len, &h);
-			if (kt_frontier_append(f, &h) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_FAILED, "tree full");
-				goto out;
-			}
-			if (cb != NULL && (st = cb(ctx, s + i, entry, len, &ent,
-			    r)) != KT_VERIFY_OK)
-				goto out;
-		}
-		s += n;
-	}
-out:
-	json_decref(o);
-	kt_buf_free(&body);
-	free(entry);
-	return st;
-}
-
 /* ---- cursor (de)serialisation --------------------------------------------- */
-
-static json_t *
-frontier_json(const struct kt_frontier *f)
-{
-	json_t *a = json_array();
-
-	for (int b = 63; b >= 0; b--)
-		if (f->size >> b & 1)
-			json_array_append_new(a, kt_vb64_json(f->h[b].b,
-			    KT_HASH_LEN));
-	return a;
-}
-
-kt_err
-kt_vmaterial_save(struct kt_verify *v, const char *note, size_t note_len,
-    const struct kt_frontier *f)
-{
-	json_t *o = json_pack("{s:s%,s:o}", "checkpoint", note, note_len,
-	    "frontier", frontier_json(f));
-	char d[256];
-	kt_err e;
-
-	if (o == NULL)
-		return KT_ERR_NOMEM;
-	e = kt_vstate_save_json(v->dir, KT_VSTATE_MATERIAL, o, d, sizeof(d));
-	json_decref(o);
-	return e;
-}
 
 /* Restores a cursor: its checkpoint must verify and its frontier fold to
  * that checkpoint's root, else the state file is corrupt. */
@@ -278,7 +159,7 @@ local_proofs(struct kt_verify *v, const struct kt_frontier *f0,
 		goto out;
 	*f = *f0;
 	kt_vresult_init(&tmp);
-	if (kt_verify_scan(v, lo.c, cp->size, f, local_entry, &lo, &tmp)
+	if (kt_vlog_scan(v, lo.c, cp->size, f, local_entry, &lo, &tmp)
 	    != KT_VERIFY_OK) {
 		kt_vresult_free(&tmp);
 		for (size_t i = 0; i < nwant; i++)
@@ -446,7 +327,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		goto out;
 	from = f->size;
 	f0 = *f;
-	if ((st = kt_verify_fetch_checkpoint(v, note, &note_len, &cp, r))
+	if ((st = kt_vaccept_fetch(v, note, &note_len, &cp, r))
 	    != KT_VERIFY_OK)
 		goto out;
 	if (cp.size < from) {
@@ -455,7 +336,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_verify_scan(v, from, cp.size, f, mon_entry, &m, r))
+	if ((st = kt_vlog_scan(v, from, cp.size, f, mon_entry, &m, r))
 	    != KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -495,7 +376,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 			int fst;
 
 			kt_vresult_init(&tmp);
-			fst = kt_verify_fetch_leaf(v, m.ghosts[i], &cp, l, &tmp);
+			fst = kt_vlog_leaf(v, m.ghosts[i], &cp, l, &tmp);
 			if (fst != KT_VERIFY_OK && local == NULL &&
 			    (local = calloc(nev, sizeof(*local))) != NULL)
 				local_proofs(v, &f0, &cp, m.ghosts, nev, local);
@@ -514,7 +395,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 			    note_len);
 			if (fst == KT_VERIFY_OK)
 				json_object_set_new(ev, "leaf",
-				    kt_evidence_leaf_json(l));
+				    kt_vleaf_json(l));
 			else
 				json_object_set_new(ev, "leaf", json_pack(
 				    "{s:I}", "index", (json_int_t)m.ghosts[i]));
@@ -543,7 +424,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	}
 	/* Clean pass: only now does the cursor move. */
 	json_object_set_new(rec, "checkpoint", json_stringn(note, note_len));
-	json_object_set_new(rec, "frontier", frontier_json(f));
+	json_object_set_new(rec, "frontier", kt_vfrontier_json(f));
 	json_object_set_new(rec, "expected", keys_json(&m));
 	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d))
 	    != KT_OK) {
@@ -562,5 +443,5 @@ out:
 	free(m.key_lens);
 	free(f);
 	free(note);
-	return kt_vstale(v, r, st);
+	return kt_vquorum_stale(v, r, st);
 }

@@ -20,7 +20,7 @@
 #include "verify_internal.h"
 
 uint64_t
-kt_verify_now(const struct kt_verify *v)
+kt_vquorum_now(const struct kt_verify *v)
 {
 	time_t t;
 
@@ -143,10 +143,10 @@ kt_vquorum_check(struct kt_verify *v, const char *note, size_t len,
 }
 
 int
-kt_vstale(struct kt_verify *v, struct kt_vresult *r, int status)
+kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r, int status)
 {
 	json_t *o = json_object_get(r->info, "witnesses");
-	uint64_t now = kt_verify_now(v), age;
+	uint64_t now = kt_vquorum_now(v), age;
 	char ts[32];
 	size_t n;
 
@@ -172,44 +172,4 @@ kt_vstale(struct kt_verify *v, struct kt_vresult *r, int status)
 	    "log may be freezing this client's view", ts, age, v->max_age);
 	r->status = KT_VERIFY_STALE;
 	return KT_VERIFY_STALE;
-}
-
-/* ---- view: this client's signed checkpoint, for other monitors ---------- */
-
-int
-kt_verify_view(struct kt_verify *v, const char *out_path,
-    struct kt_vresult *r)
-{
-	char dir[KT_VERIFY_PATH_MAX], d[512];
-	const char *slash, *name;
-	int st;
-
-	if ((st = kt_verify_need_config(v, r)) != 0)
-		return st;
-	if (!v->have_cp)
-		return kt_vres(r, KT_VERIFY_ERROR, "no stored checkpoint yet "
-		    "(run kt-verify checkpoint)");
-	slash = strrchr(out_path, '/');
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-		name = out_path;
-	} else if (slash == out_path) {
-		snprintf(dir, sizeof(dir), "/");
-		name = slash + 1;
-	} else {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out_path),
-		    out_path);
-		name = slash + 1;
-	}
-	if (name[0] == '\0')
-		return kt_vres(r, KT_VERIFY_ERROR, "--out names a folder");
-	if (kt_vstate_write(dir, name, v->cp_note, v->cp_note_len, d,
-	    sizeof(d)) != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	json_object_set_new(r->info, "out", json_string(out_path));
-	json_object_set_new(r->info, "size", json_integer(
-	    (json_int_t)v->cp.size));
-	return kt_vres(r, KT_VERIFY_OK, "wrote this client's view (signed "
-	    "checkpoint of tree size %" PRIu64 ") to %s", v->cp.size,
-	    out_path);
 }

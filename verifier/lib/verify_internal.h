@@ -1,6 +1,34 @@
 /*
  * verify_internal.h: private interfaces between libktverify's files.
  * Not installed; tests link the static library and may use these.
+ *
+ * The files in layers, bottom to top. A file calls functions only of the
+ * files listed before it here, never of a file after it, so there is no
+ * call cycle between files (tests/verifier/check_verify_layering.sh checks
+ * this order):
+ *
+ *   util.c            buffers, strict base64, JSON forms of hashes,
+ *                     frontiers and leaves, key fingerprints
+ *   result.c          struct kt_vresult: outcome, message, evidence, details
+ *   fetch.c           HTTP GET, the only file that includes curl/curl.h
+ *   state.c           the state folder's files, written atomically
+ *   parse.c           the log's JSON responses (untrusted) to structs
+ *   check.c           signed checkpoints, inclusion proofs, subtrees: no I/O
+ *   quorum.c          witness cosignatures, quorum and staleness
+ *   handle.c          the kt_verify handle, its configuration, `init`
+ *   logread.c         verified reads from the log: consistency proofs, one
+ *                     leaf, ranges of entries
+ *   evidence_write.c  evidence files, written when an attack is found
+ *   accept.c          accepting a signed checkpoint; relating two of them
+ *   view.c            commands `checkpoint` and `view`
+ *   lookup.c          commands `lookup` and `proof`
+ *   monitor.c         command `monitor`
+ *   audit.c           command `audit`
+ *   gossip.c          command `gossip`
+ *   evidence_check.c  `evidence`, the offline check: parse.c and check.c
+ *                     only, nothing that does I/O
+ *
+ * Prototypes below are grouped per file in that order.
  */
 #ifndef KT_VERIFY_INTERNAL_H
 #define KT_VERIFY_INTERNAL_H
@@ -31,15 +59,81 @@
 #define KT_HISTORY_MAX 100000
 #define KT_URL_MAX 1024
 
-/* ---- growable byte buffer ---------------------------------------------- */
+/* ---- types shared by every layer ---------------------------------------- */
+
+/* A growable byte buffer. */
 struct kt_buf {
 	char *p;     /* always NUL-terminated when non-NULL */
 	size_t len;
 	size_t cap;
 };
-void kt_buf_free(struct kt_buf *b);
 
-/* ---- fetch.c: the only file that includes curl/curl.h ------------------ */
+struct kt_vproof {
+	uint64_t index;
+	uint64_t size;
+	struct kt_proof proof;
+};
+
+/* One entry with its inclusion proof and checkpoint, as the log served it. */
+struct kt_vleaf {
+	uint64_t version;       /* from JSON, cross-checked with the entry */
+	uint64_t index;
+	uint8_t entry[KT_ENTRY_MAX];
+	size_t entry_len;
+	struct kt_entry e;      /* decoded; borrows from entry[] */
+	struct kt_hash leaf_hash;
+	struct kt_vproof proof;
+};
+
+/* ---- the handle -------------------------------------------------------- */
+struct kt_verify {
+	char dir[KT_VERIFY_PATH_MAX];
+	int lockfd;
+	int have_config;
+	char url[KT_URL_MAX];
+	struct kt_verifier vk;
+	char vkey_text[KT_KEY_TEXT_MAX];
+	long connect_s, total_s;
+	struct kt_fetch *fetch;
+	/* the newest checkpoint verified (state file "checkpoint") */
+	int have_cp;
+	char *cp_note;
+	size_t cp_note_len;
+	struct kt_checkpoint cp;
+	/* witness policy (config.json "witnesses", "quorum", "max_age") */
+	size_t nwit;
+	struct kt_verifier wit[KT_VERIFY_WITNESS_MAX];
+	unsigned quorum;
+	uint64_t max_age;
+	uint64_t now;          /* injected clock (tests); 0 = time(NULL) */
+	/* the witnessed time of the checkpoint accepted in this run (0: none);
+	 * kt_vstale compares it with max_age at the end of a command */
+	uint64_t seen_witnessed;
+};
+
+/* ---- util.c ------------------------------------------------------------ */
+void kt_buf_free(struct kt_buf *b);
+/* Standard base64 (padded, canonical) of p[0..len) as a new json string,
+ * NULL when out of memory. Strict decoding is kt_b64_decode (kt/b64.h). */
+json_t *kt_vb64_json(const uint8_t *p, size_t len);
+/* Exactly 44 characters of canonical base64 that decode to one hash. */
+KT_MUST_CHECK kt_err kt_vb64_hash(const char *s, size_t slen,
+    struct kt_hash *out);
+/* A JSON array of the hashes h[0..n), base64. */
+json_t *kt_vhashes_json(const struct kt_hash *h, size_t n);
+/* A frontier as JSON: one base64 hash per set bit of its size, highest
+ * first (the form of monitor.json, material.json and frontier claims). */
+json_t *kt_vfrontier_json(const struct kt_frontier *f);
+/* A leaf as JSON {"index","entry","leaf_hash","hashes"} (pins, evidence). */
+json_t *kt_vleaf_json(const struct kt_vleaf *l);
+/* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */
+void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
+
+/* ---- result.c ---------------------------------------------------------- */
+int kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- fetch.c ------------------------------------------------------------ */
 struct kt_fetch;
 KT_MUST_CHECK kt_err kt_fetch_open(const char *base_url, long connect_s,
     long total_s, struct kt_fetch **out);
@@ -57,7 +151,7 @@ KT_MUST_CHECK kt_err kt_fetch_get(struct kt_fetch *f, const char *path,
 KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
     size_t cap);
 
-/* ---- state.c: atomic files in the state folder ------------------------- */
+/* ---- state.c ------------------------------------------------------------ */
 /*
  * The state folder's files (docs/verify.md, "State"), named here only:
  *   config.json    log URL, log key, origin, witness policy
@@ -90,68 +184,18 @@ KT_MUST_CHECK kt_err kt_vstate_load_json(const char *dir, const char *name,
     json_t **out, char *detail, size_t dlen);
 KT_MUST_CHECK kt_err kt_vstate_save_json(const char *dir, const char *name,
     const json_t *obj, char *detail, size_t dlen);
+/*
+ * Saves material.json: a signed checkpoint and the frontier of its tree
+ * recomputed from every entry (monitor, audit). Kept so a later fork can be
+ * proven (evidence_write.c), whatever else the pass found. Failure is
+ * ignored by callers: it only costs the ability to prove a future fork.
+ */
+KT_MUST_CHECK kt_err kt_vmaterial_save(struct kt_verify *v, const char *note,
+    size_t note_len, const struct kt_frontier *f);
 
-/* ---- the handle -------------------------------------------------------- */
-struct kt_verify {
-	char dir[KT_VERIFY_PATH_MAX];
-	int lockfd;
-	int have_config;
-	char url[KT_URL_MAX];
-	struct kt_verifier vk;
-	char vkey_text[KT_KEY_TEXT_MAX];
-	long connect_s, total_s;
-	struct kt_fetch *fetch;
-	/* the newest checkpoint verified (state file "checkpoint") */
-	int have_cp;
-	char *cp_note;
-	size_t cp_note_len;
-	struct kt_checkpoint cp;
-	/* witness policy (config.json "witnesses", "quorum", "max_age") */
-	size_t nwit;
-	struct kt_verifier wit[KT_VERIFY_WITNESS_MAX];
-	unsigned quorum;
-	uint64_t max_age;
-	uint64_t now;          /* injected clock (tests); 0 = time(NULL) */
-	/* the witnessed time of the checkpoint accepted in this run (0: none);
-	 * kt_vstale compares it with max_age at the end of a command */
-	uint64_t seen_witnessed;
-};
-
-/* ---- util.c ------------------------------------------------------------ */
-int kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Standard base64 (padded, canonical) of p[0..len) as a new json string,
- * NULL when out of memory. Strict decoding is kt_b64_decode (kt/b64.h). */
-json_t *kt_vb64_json(const uint8_t *p, size_t len);
-/* Exactly 44 characters of canonical base64 that decode to one hash. */
-KT_MUST_CHECK kt_err kt_vb64_hash(const char *s, size_t slen,
-    struct kt_hash *out);
-/* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */
-void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
-/* Lazily opens v->fetch. */
-KT_MUST_CHECK kt_err kt_verify_fetcher(struct kt_verify *v,
-    struct kt_fetch **out, struct kt_vresult *r);
-/* Requires a configured state; sets r (status 1) otherwise. */
-int kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
-
-/* ---- parse.c: untrusted responses -------------------------------------- */
-struct kt_vproof {
-	uint64_t index;
-	uint64_t size;
-	struct kt_proof proof;
-};
-
-/* One entry with its inclusion proof and checkpoint, as the log served it. */
-struct kt_vleaf {
-	uint64_t version;       /* from JSON, cross-checked with the entry */
-	uint64_t index;
-	uint8_t entry[KT_ENTRY_MAX];
-	size_t entry_len;
-	struct kt_entry e;      /* decoded; borrows from entry[] */
-	struct kt_hash leaf_hash;
-	struct kt_vproof proof;
-};
-
+/* ---- parse.c ------------------------------------------------------------ */
+/* A GET /v1/keys/{label} answer: its leaf and its (not yet verified)
+ * checkpoint note. */
 struct kt_vlookup {
 	struct kt_vleaf leaf;
 	char note[KT_NOTE_MAX + 1];
@@ -181,6 +225,8 @@ KT_MUST_CHECK kt_err kt_vparse_leaf(const json_t *o, int need_proof,
 /* GET /v1/keys/{label} body → lookup; checks the label matches. */
 KT_MUST_CHECK kt_err kt_vparse_lookup(const char *body, size_t len,
     const char *label, struct kt_vlookup *out, char *detail, size_t dlen);
+
+/* ---- check.c ------------------------------------------------------------ */
 /*
  * Verifies a signed checkpoint note against the log key and origin:
  * kt_note_open with only vk, then kt_checkpoint_parse, origin == vk name.
@@ -193,37 +239,18 @@ KT_MUST_CHECK kt_err kt_vcheck_checkpoint(const char *note, size_t len,
 KT_MUST_CHECK kt_err kt_vcheck_inclusion(const struct kt_vleaf *l,
     const struct kt_checkpoint *cp, char *detail, size_t dlen);
 
-/* ---- verify.c: accepting checkpoints ----------------------------------- */
-/*
- * The heart of the client: the log presented signed checkpoint `note`.
- * Verify it (signature, origin), then relate it to the stored checkpoint:
- * first use stores it; a larger tree needs a consistency proof from the
- * server; equal size needs an equal root; a smaller tree is a rollback.
- * Attacks write evidence and give KT_VERIFY_ATTACK. On KT_VERIFY_OK the
- * checkpoint is stored (if newer) and *out holds it parsed.
- */
-int kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
-    struct kt_checkpoint *out, struct kt_vresult *r);
-/* GET /checkpoint then kt_verify_accept. note_out (KT_NOTE_MAX+1) gets it. */
-int kt_verify_fetch_checkpoint(struct kt_verify *v, char *note_out,
-    size_t *note_len, struct kt_checkpoint *out, struct kt_vresult *r);
-/* Fetches entry `index` and its inclusion proof to cp, verified. */
-int kt_verify_fetch_leaf(struct kt_verify *v, uint64_t index,
-    const struct kt_checkpoint *cp, struct kt_vleaf *out,
-    struct kt_vresult *r);
+/* RFC 9162 inclusion proof length for (index, size), index < size. */
+size_t kt_inclusion_len(uint64_t index, uint64_t size);
+/* Where the perfect subtree of bit k of a tree of `size` leaves starts: bits
+ * k..0 of size cleared. */
+uint64_t kt_vsubtree_start(uint64_t size, unsigned k);
+/* The value of the level-k node on leaf's path: a proof p of that leaf
+ * whose first k steps are all right siblings (a multiple of 2^k, subtree
+ * inside the tree), folded. Sound only after the whole proof verified. */
+void kt_vsubtree_node(const struct kt_hash *leaf, const struct kt_hash *p,
+    unsigned k, struct kt_hash *out);
 
-/*
- * Checks that two log-verified checkpoints a and b can both be views of one
- * append-only log, with a consistency proof from the log (smaller to
- * larger); nothing is stored. OK; ATTACK (evidence written: same size with
- * other roots, or a failing proof); FAILED when the log gives no usable
- * proof (the caller decides); ERROR for network trouble.
- */
-int kt_verify_relate(struct kt_verify *v, const char *a_note, size_t a_len,
-    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
-    const struct kt_checkpoint *b, struct kt_vresult *r);
-
-/* ---- quorum.c: witness cosignatures ------------------------------------ */
+/* ---- quorum.c ----------------------------------------------------------- */
 struct kt_vquorum {
 	size_t valid;        /* configured witnesses with a valid cosignature */
 	uint64_t witnessed;  /* the quorum-th newest cosignature time when
@@ -241,7 +268,7 @@ KT_MUST_CHECK kt_err kt_vquorum_count(const char *note, size_t len,
     const struct kt_verifier *vk, const struct kt_verifier *wit, size_t nwit,
     unsigned quorum, struct kt_vquorum *q, char *detail, size_t dlen);
 /* The current time (v->now if injected). */
-uint64_t kt_verify_now(const struct kt_verify *v);
+uint64_t kt_vquorum_now(const struct kt_verify *v);
 /*
  * Checks note against v's witness policy (nothing to do without one):
  * KT_VERIFY_OK and v->seen_witnessed set, or KT_VERIFY_FAILED (too few or
@@ -251,9 +278,30 @@ int kt_vquorum_check(struct kt_verify *v, const char *note, size_t len,
     struct kt_vquorum *q, struct kt_vresult *r);
 /* End of a command: turns KT_VERIFY_OK into KT_VERIFY_STALE when the
  * checkpoint accepted in this run was witnessed longer than max_age ago. */
-int kt_vstale(struct kt_verify *v, struct kt_vresult *r, int status);
+int kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r,
+    int status);
 
-/* ---- entries paging (monitor.c) ---------------------------------------- */
+/* ---- handle.c ----------------------------------------------------------- */
+/* Requires a configured state; sets r (status 1) otherwise. */
+int kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
+
+/* ---- logread.c ---------------------------------------------------------- */
+/* Lazily opens v->fetch. */
+KT_MUST_CHECK kt_err kt_vlog_fetcher(struct kt_verify *v,
+    struct kt_fetch **out, struct kt_vresult *r);
+/*
+ * GET the log's consistency proof from size a to size b (a < b) and verify
+ * it between the roots. KT_VERIFY_OK; KT_VERIFY_ATTACK-worthy failure is
+ * reported as *bad = 1 with OK returned; FAILED when no usable proof was
+ * given; ERROR on network trouble.
+ */
+int kt_vlog_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
+    const struct kt_checkpoint *b, int *bad, struct kt_proof *proof_out,
+    struct kt_vresult *r);
+/* Fetches entry `index` and its inclusion proof to cp, verified. */
+int kt_vlog_leaf(struct kt_verify *v, uint64_t index,
+    const struct kt_checkpoint *cp, struct kt_vleaf *out,
+    struct kt_vresult *r);
 typedef int (*kt_entry_cb)(void *ctx, uint64_t index, const uint8_t *entry,
     size_t len, const struct kt_entry *e, struct kt_vresult *r);
 /*
@@ -261,25 +309,14 @@ typedef int (*kt_entry_cb)(void *ctx, uint64_t index, const uint8_t *entry,
  * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. Returns a
  * status. The caller compares f's root with the checkpoint.
  */
-int kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
+int kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
     struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
 
-/*
- * Saves "material.json": a signed checkpoint and the frontier of its tree
- * recomputed from every entry (monitor, audit). Kept so a later fork can be
- * proven (evidence.c), whatever else the pass found. Failure is ignored by
- * callers: it only costs the ability to prove a future fork.
- */
-KT_MUST_CHECK kt_err kt_vmaterial_save(struct kt_verify *v, const char *note,
-    size_t note_len, const struct kt_frontier *f);
-
-/* ---- evidence.c -------------------------------------------------------- */
+/* ---- evidence_write.c --------------------------------------------------- */
 /* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
  * fills r->evidence. Returns KT_VERIFY_ATTACK, or KT_VERIFY_ERROR if the
  * file could not be written. */
 int kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r);
-/* A leaf claim object {"index","entry","hashes"} for evidence. */
-json_t *kt_evidence_leaf_json(const struct kt_vleaf *l);
 /*
  * Two verified checkpoints a (stored or earlier) and b (newly presented)
  * that cannot both be honest. Builds the strongest evidence available:
@@ -291,7 +328,6 @@ int kt_evidence_fork(struct kt_verify *v, const char *kind,
     const char *a_note, size_t a_len, const struct kt_checkpoint *a,
     const char *b_note, size_t b_len, const struct kt_checkpoint *b,
     const char *why, struct kt_vresult *r);
-
 /* As kt_evidence_fork, a (smaller) and b related by the failing
  * consistency proof p (may be NULL): tries a prefix claim from p after
  * the material and before the record. */
@@ -305,7 +341,6 @@ int kt_evidence_fork_provable(struct kt_verify *v, const char *a_note,
     size_t a_len, const struct kt_checkpoint *a, const char *b_note,
     size_t b_len, const struct kt_checkpoint *b, const char *why,
     struct kt_vresult *r);
-
 /*
  * a (smaller) and b (larger) are signed; p is a consistency proof from
  * a's size to b's that reaches b's root from a prefix root other than a's
@@ -316,7 +351,6 @@ int kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
     size_t a_len, const struct kt_checkpoint *a, const char *b_note,
     size_t b_len, const struct kt_checkpoint *b, const struct kt_proof *p,
     const char *why, struct kt_vresult *r);
-
 /*
  * Two signed checkpoints whose verified inclusion proofs put different
  * entries at the same index: a provable fork. Writes it.
@@ -324,7 +358,30 @@ int kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
 int kt_evidence_fork_leaves(struct kt_verify *v, const char *a_note,
     size_t a_len, const struct kt_vleaf *a, const char *b_note, size_t b_len,
     const struct kt_vleaf *b, const char *why, struct kt_vresult *r);
-/* RFC 9162 inclusion proof length for (index, size), index < size. */
-size_t kt_inclusion_len(uint64_t index, uint64_t size);
+
+/* ---- accept.c ----------------------------------------------------------- */
+/*
+ * The heart of the client: the log presented signed checkpoint `note`.
+ * Verify it (signature, origin), then relate it to the stored checkpoint:
+ * first use stores it; a larger tree needs a consistency proof from the
+ * server; equal size needs an equal root; a smaller tree is a rollback.
+ * Attacks write evidence and give KT_VERIFY_ATTACK. On KT_VERIFY_OK the
+ * checkpoint is stored (if newer) and *out holds it parsed.
+ */
+int kt_vaccept(struct kt_verify *v, const char *note, size_t len,
+    struct kt_checkpoint *out, struct kt_vresult *r);
+/* GET /checkpoint then kt_vaccept. note_out (KT_NOTE_MAX+1) gets it. */
+int kt_vaccept_fetch(struct kt_verify *v, char *note_out,
+    size_t *note_len, struct kt_checkpoint *out, struct kt_vresult *r);
+/*
+ * Checks that two log-verified checkpoints a and b can both be views of one
+ * append-only log, with a consistency proof from the log (smaller to
+ * larger); nothing is stored. OK; ATTACK (evidence written: same size with
+ * other roots, or a failing proof); FAILED when the log gives no usable
+ * proof (the caller decides); ERROR for network trouble.
+ */
+int kt_vrelate(struct kt_verify *v, const char *a_note, size_t a_len,
+    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
+    const struct kt_checkpoint *b, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_INTERNAL_H */

@@ -1,0 +1,75 @@
+/*
+ * view.c: `checkpoint` (fetch, verify and store the log's newest
+ * checkpoint) and `view` (publish the stored one for other monitors).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "verify_internal.h"
+
+int
+kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r)
+{
+	struct kt_checkpoint cp;
+	uint64_t before;
+	int had, st;
+
+	if ((st = kt_verify_need_config(v, r)) != 0)
+		return st;
+	had = v->have_cp;
+	before = v->cp.size;
+	st = kt_vaccept_fetch(v, NULL, NULL, &cp, r);
+	if (st != KT_VERIFY_OK)
+		return st;
+	if (!had)
+		kt_vres(r, KT_VERIFY_OK, "first checkpoint verified and "
+		    "stored: tree size %" PRIu64 " (signature%s checked; "
+		    "nothing earlier to be consistent with)", cp.size,
+		    v->nwit > 0 ? " and witness quorum" : "");
+	else if (cp.size == before)
+		kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size "
+		    "%" PRIu64 ", unchanged", cp.size);
+	else
+		kt_vres(r, KT_VERIFY_OK, "checkpoint verified: tree size %"
+		    PRIu64 " -> %" PRIu64 ", consistent", before, cp.size);
+	return kt_vquorum_stale(v, r, KT_VERIFY_OK);
+}
+
+int
+kt_verify_view(struct kt_verify *v, const char *out_path,
+    struct kt_vresult *r)
+{
+	char dir[KT_VERIFY_PATH_MAX], d[512];
+	const char *slash, *name;
+	int st;
+
+	if ((st = kt_verify_need_config(v, r)) != 0)
+		return st;
+	if (!v->have_cp)
+		return kt_vres(r, KT_VERIFY_ERROR, "no stored checkpoint yet "
+		    "(run kt-verify checkpoint)");
+	slash = strrchr(out_path, '/');
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		name = out_path;
+	} else if (slash == out_path) {
+		snprintf(dir, sizeof(dir), "/");
+		name = slash + 1;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out_path),
+		    out_path);
+		name = slash + 1;
+	}
+	if (name[0] == '\0')
+		return kt_vres(r, KT_VERIFY_ERROR, "--out names a folder");
+	if (kt_vstate_write(dir, name, v->cp_note, v->cp_note_len, d,
+	    sizeof(d)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	json_object_set_new(r->info, "out", json_string(out_path));
+	json_object_set_new(r->info, "size", json_integer(
+	    (json_int_t)v->cp.size));
+	return kt_vres(r, KT_VERIFY_OK, "wrote this client's view (signed "
+	    "checkpoint of tree size %" PRIu64 ") to %s", v->cp.size,
+	    out_path);
+}
