@@ -403,13 +403,14 @@ parse_obj(json_t *o)
 	struct kt_vlookup *lk = malloc(sizeof(*lk));
 	char *s = json_dumps(o, JSON_COMPACT), d[512];
 	kt_err e = kt_vparse_lookup(s, strlen(s), "alice", lk, d, sizeof(d));
-	struct kt_checkpoint cp;
+	struct kt_signed_checkpoint sc;
 
 	if (e == KT_OK) {
-		e = kt_vcheck_checkpoint(lk->note, lk->note_len, &vk, &cp, d,
+		e = kt_vcheck_checkpoint(lk->note, lk->note_len, &vk, &sc, d,
 		    sizeof(d));
 		if (e == KT_OK)
-			e = kt_vcheck_inclusion(&lk->leaf, &cp, d, sizeof(d));
+			e = kt_vcheck_inclusion(&lk->leaf, &sc.cp, d,
+			    sizeof(d));
 	}
 	free(s);
 	free(lk);
@@ -794,15 +795,40 @@ cosign(char *note, const char *text_of, struct kt_signer *w, uint64_t t)
 	strcat(note, line);
 }
 
+/* A witness policy of wit[0..nwit) and quorum. */
+static struct kt_vwitnesses *
+policy(const struct kt_verifier *wit, size_t nwit, unsigned quorum)
+{
+	static struct kt_vwitnesses w;
+
+	memset(&w, 0, sizeof(w));
+	memcpy(w.keys, wit, nwit * sizeof(*wit));
+	w.n = nwit;
+	w.quorum = quorum;
+	return &w;
+}
+
 static size_t
 count(const char *note, const struct kt_verifier *wit, size_t nwit,
     unsigned quorum, struct kt_vquorum *q)
 {
 	char d[256];
 
-	ck_assert_int_eq(kt_vquorum_count(note, strlen(note), &vk, wit, nwit,
-	    quorum, q, d, sizeof(d)), KT_OK);
+	ck_assert_int_eq(kt_vquorum_count(note, strlen(note), &vk,
+	    policy(wit, nwit, quorum), q, d, sizeof(d)), KT_OK);
 	return q->valid;
+}
+
+/* kt_vaccept of a note the log signed, opened as kt_vaccept_fetch does. */
+static int
+accept_note(struct kt_verify *v, const char *note, struct kt_vresult *r)
+{
+	struct kt_signed_checkpoint sc;
+	char d[256];
+
+	ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk, &sc, d,
+	    sizeof(d)), KT_OK);
+	return kt_vaccept(v, &sc, r);
 }
 
 START_TEST(test_quorum_count)
@@ -852,8 +878,8 @@ START_TEST(test_quorum_count)
 	forged = note_of(t, 5, signer);
 	cosign(forged, note, w[0], 100);
 	cosign(forged, other_note, w[1], 100);
-	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk, wv, 3,
-	    2, &q, d, sizeof(d)), KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk,
+	    policy(wv, 3, 2), &q, d, sizeof(d)), KT_ERR_VERIFY);
 	ck_assert_uint_eq(q.valid, 0);
 	/* ... but the same line by an unconfigured key is ignored */
 	ck_assert_uint_eq(count(forged, wv, 1, 1, &q), 1);
@@ -862,10 +888,10 @@ START_TEST(test_quorum_count)
 	forged = note_of(t, 5, other);
 	cosign(forged, forged, w[0], 100);
 	cosign(forged, forged, w[1], 100);
-	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk, wv, 3,
-	    2, &q, d, sizeof(d)), KT_ERR_VERIFY);
-	ck_assert_int_eq(kt_vquorum_count("junk", 4, &vk, wv, 3, 2, &q, d,
-	    sizeof(d)), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk,
+	    policy(wv, 3, 2), &q, d, sizeof(d)), KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_vquorum_count("junk", 4, &vk, policy(wv, 3, 2),
+	    &q, d, sizeof(d)), KT_ERR_MALFORMED);
 	for (int i = 0; i < 4; i++)
 		kt_signer_free(w[i]);
 	free(note);
@@ -885,7 +911,6 @@ START_TEST(test_quorum_policy)
 	struct tree *t = calloc(1, sizeof(*t)), *t2 = calloc(1, sizeof(*t2));
 	struct kt_verify *v = NULL;
 	struct kt_vresult r;
-	struct kt_checkpoint cp;
 	struct kt_vpolicy pol;
 	struct kt_buf b = {0};
 	json_t *o;
@@ -923,23 +948,23 @@ START_TEST(test_quorum_policy)
 	kt_verify_close(v);
 	/* the policy survives a reopen */
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)), KT_OK);
-	ck_assert_uint_eq(v->nwit, 3);
-	ck_assert_uint_eq(v->quorum, 2);
-	ck_assert_uint_eq(v->max_age, 3600);
+	ck_assert_uint_eq(v->wit.n, 3);
+	ck_assert_uint_eq(v->wit.quorum, 2);
+	ck_assert_uint_eq(v->wit.max_age, 3600);
 
 	fill(t, 6);
 	/* one cosignature of the two needed: refused, nothing stored */
 	n1 = note_of(t, 6, signer);
 	cosign(n1, n1, w[0], 1000);
-	ck_assert_int_eq(kt_vaccept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n1, &r),
 	    KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "quorum is 2"));
-	ck_assert(!v->have_cp);
+	ck_assert(!v->have_stored);
 	/* two: accepted on first use; witnessed at the 2nd newest time */
 	cosign(n1, n1, w[1], 2000);
-	ck_assert_int_eq(kt_vaccept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n1, &r),
 	    KT_VERIFY_OK);
-	ck_assert(v->have_cp);
+	ck_assert(v->have_stored);
 	ck_assert_uint_eq(v->seen_witnessed, 1000);
 	/* staleness with an injected clock; only status 0 turns into 5 */
 	kt_verify_set_now(v, 1000 + 3600);
@@ -965,14 +990,14 @@ START_TEST(test_quorum_policy)
 	n2 = note_of(t, 6, signer);
 	cosign(n2, n2, w[2], 5000);
 	cosign(n2, n2, w[0], 6000);
-	ck_assert_int_eq(kt_vaccept(v, n2, strlen(n2), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n2, &r),
 	    KT_VERIFY_OK);
 	ck_assert_uint_eq(v->seen_witnessed, 5000);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
 	    sizeof(err)), KT_OK);
 	ck_assert_str_eq(b.p, n2);
 	/* ... but an older cosigned copy does not */
-	ck_assert_int_eq(kt_vaccept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n1, &r),
 	    KT_VERIFY_OK);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
 	    sizeof(err)), KT_OK);
@@ -982,7 +1007,7 @@ START_TEST(test_quorum_policy)
 	fork = note_of(t, 6, signer);
 	cosign(fork, fork, w[0], 7000);
 	cosign(fork, n3, w[1], 7000); /* w2's signature over another text */
-	ck_assert_int_eq(kt_vaccept(v, fork, strlen(fork), &cp, &r),
+	ck_assert_int_eq(accept_note(v, fork, &r),
 	    KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "does not verify"));
 	free(fork);
@@ -993,7 +1018,7 @@ START_TEST(test_quorum_policy)
 	add(t2, "forked", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x99, 1000);
 	fork = note_of(t2, 6, signer);
 	cosign(fork, fork, w[2], 8000);
-	ck_assert_int_eq(kt_vaccept(v, fork, strlen(fork), &cp, &r),
+	ck_assert_int_eq(accept_note(v, fork, &r),
 	    KT_VERIFY_ATTACK);
 	ck_assert_str_ne(r.evidence, "");
 	ck_assert_int_eq(kt_vstate_read("/", r.evidence + 1, KT_NOTE_MAX * 4,

@@ -9,11 +9,16 @@
 
 #include "verify_internal.h"
 
-kt_err
-kt_vcheck_checkpoint(const char *note, size_t len,
-    const struct kt_verifier *vk, struct kt_checkpoint *out, char *detail,
-    size_t dlen)
+/*
+ * Why note does not open as a checkpoint signed by vk: the same steps as
+ * kt_signed_checkpoint_open, one at a time, so the detail names the one
+ * that failed.
+ */
+static kt_err
+explain_checkpoint(const char *note, size_t len, const struct kt_verifier *vk,
+    char *detail, size_t dlen)
 {
+	struct kt_checkpoint cp;
 	struct kt_note n;
 	uint8_t ok = 0;
 	kt_err err;
@@ -29,17 +34,28 @@ kt_vcheck_checkpoint(const char *note, size_t len,
 		    "key %s (%s)", vk->name, kt_strerror(err));
 		return KT_ERR_VERIFY;
 	}
-	if (kt_checkpoint_parse(n.text, n.text_len, out) != KT_OK) {
+	if (kt_checkpoint_parse(n.text, n.text_len, &cp) != KT_OK) {
 		snprintf(detail, dlen, "signed note is not a well-formed "
 		    "checkpoint");
 		return KT_ERR_MALFORMED;
 	}
-	if (strcmp(out->origin, vk->name) != 0) {
+	if (strcmp(cp.origin, vk->name) != 0) {
 		snprintf(detail, dlen, "checkpoint origin \"%s\" is not the "
-		    "log's \"%s\"", out->origin, vk->name);
+		    "log's \"%s\"", cp.origin, vk->name);
 		return KT_ERR_VERIFY;
 	}
-	return KT_OK;
+	snprintf(detail, dlen, "checkpoint does not verify");
+	return KT_ERR_VERIFY;
+}
+
+kt_err
+kt_vcheck_checkpoint(const char *note, size_t len,
+    const struct kt_verifier *vk, struct kt_signed_checkpoint *out,
+    char *detail, size_t dlen)
+{
+	if (kt_signed_checkpoint_open(note, len, vk, out) == KT_OK)
+		return KT_OK;
+	return explain_checkpoint(note, len, vk, detail, dlen);
 }
 
 kt_err

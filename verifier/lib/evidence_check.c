@@ -28,48 +28,23 @@ fail(struct kt_vresult *r, const char *fmt, const char *detail)
 	return kt_vres(r, KT_VERIFY_FAILED, fmt, detail);
 }
 
-static kt_err
-json_hash(const json_t *j, struct kt_hash *out)
-{
-	if (!json_is_string(j))
-		return KT_ERR_MALFORMED;
-	return kt_vb64_hash(json_string_value(j), json_string_length(j), out);
-}
-
-static kt_err
-json_hashes(const json_t *a, struct kt_proof *out)
-{
-	if (!json_is_array(a) || json_array_size(a) > KT_MAX_PROOF)
-		return KT_ERR_MALFORMED;
-	out->n = json_array_size(a);
-	for (size_t i = 0; i < out->n; i++)
-		if (json_hash(json_array_get(a, i), &out->h[i]) != KT_OK)
-			return KT_ERR_MALFORMED;
-	return KT_OK;
-}
-
-static kt_err
-json_u64(const json_t *o, const char *k, uint64_t *out)
-{
-	json_t *j = json_object_get(o, k);
-
-	if (!json_is_integer(j) || json_integer_value(j) < 0)
-		return KT_ERR_MALFORMED;
-	*out = (uint64_t)json_integer_value(j);
-	return KT_OK;
-}
-
 /* A signed checkpoint from an evidence file. */
 static kt_err
 ev_checkpoint(const json_t *j, const struct kt_verifier *vk,
     struct kt_checkpoint *cp, char *d, size_t dlen)
 {
+	struct kt_signed_checkpoint sc;
+	kt_err e;
+
 	if (!json_is_string(j) || json_string_length(j) > KT_NOTE_MAX) {
 		snprintf(d, dlen, "a checkpoint is missing or not a string");
 		return KT_ERR_MALFORMED;
 	}
-	return kt_vcheck_checkpoint(json_string_value(j), json_string_length(j),
-	    vk, cp, d, dlen);
+	if ((e = kt_vcheck_checkpoint(json_string_value(j),
+	    json_string_length(j), vk, &sc, d, dlen)) != KT_OK)
+		return e;
+	*cp = sc.cp;
+	return KT_OK;
 }
 
 /* A leaf with its inclusion proof against cp; entry bytes optional when a
@@ -82,8 +57,8 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 	json_t *jh = json_object_get(o, "leaf_hash");
 
 	memset(l, 0, sizeof(*l));
-	if (!json_is_object(o) || json_u64(o, "index", &l->index) != KT_OK ||
-	    json_hashes(json_object_get(o, "hashes"), &l->proof.proof)
+	if (!json_is_object(o) || kt_vparse_u64(o, "index", &l->index) != KT_OK ||
+	    kt_vparse_hashes(json_object_get(o, "hashes"), &l->proof.proof)
 	    != KT_OK) {
 		snprintf(d, dlen, "a leaf record lacks index or hashes");
 		return KT_ERR_MALFORMED;
@@ -104,7 +79,7 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 	}
 	if (jh != NULL) {
 		struct kt_hash h;
-		if (json_hash(jh, &h) != KT_OK) {
+		if (kt_vparse_hash(jh, &h) != KT_OK) {
 			snprintf(d, dlen, "bad leaf_hash");
 			return KT_ERR_MALFORMED;
 		}
@@ -130,8 +105,8 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 	uint64_t level;
 	json_t *jf = json_object_get(o, "frontier");
 
-	if (!json_is_object(o) || json_u64(o, "level", &level) != KT_OK ||
-	    level > 63 || json_u64(o, "index", &c->start) != KT_OK) {
+	if (!json_is_object(o) || kt_vparse_u64(o, "level", &level) != KT_OK ||
+	    level > 63 || kt_vparse_u64(o, "index", &c->start) != KT_OK) {
 		snprintf(d, dlen, "a claim lacks level or index");
 		return KT_ERR_MALFORMED;
 	}
@@ -146,23 +121,9 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 	if (jf != NULL) {
 		struct kt_frontier fr;
 		struct kt_hash root;
-		size_t i = 0;
 
-		memset(&fr, 0, sizeof(fr));
-		fr.size = cp->size;
-		if (!json_is_array(jf) || json_array_size(jf) !=
-		    (size_t)__builtin_popcountll(cp->size)) {
-			snprintf(d, dlen, "frontier must hold one hash per set "
-			    "bit of the tree size");
+		if (kt_vparse_frontier(jf, cp->size, &fr, d, dlen) != KT_OK)
 			return KT_ERR_MALFORMED;
-		}
-		for (int b = 63; b >= 0; b--)
-			if (cp->size >> b & 1)
-				if (json_hash(json_array_get(jf, i++),
-				    &fr.h[b]) != KT_OK) {
-					snprintf(d, dlen, "bad frontier hash");
-					return KT_ERR_MALFORMED;
-				}
 		kt_frontier_root(&fr, &root);
 		if (!kt_hash_eq(&root, &cp->root)) {
 			snprintf(d, dlen, "frontier does not hash to the "
@@ -216,9 +177,9 @@ verify_prefix_claim(const json_t *cl, const struct kt_checkpoint *l,
 	if (other_claim)
 		return fail(r, "%s", "fork evidence: a prefix claim stands "
 		    "alone (the other view's claim must be null)");
-	if (json_u64(cl, "prefix_size", &m) != KT_OK ||
-	    json_hash(json_object_get(cl, "prefix_root"), &x) != KT_OK ||
-	    json_hashes(json_object_get(cl, "hashes"), &p) != KT_OK)
+	if (kt_vparse_u64(cl, "prefix_size", &m) != KT_OK ||
+	    kt_vparse_hash(json_object_get(cl, "prefix_root"), &x) != KT_OK ||
+	    kt_vparse_hashes(json_object_get(cl, "hashes"), &p) != KT_OK)
 		return fail(r, "%s", "fork evidence: a prefix claim needs "
 		    "prefix_size, prefix_root and hashes");
 	if (m != s->size || m == 0 || m >= l->size)
@@ -426,7 +387,7 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
     struct kt_vresult *r)
 {
 	struct kt_tlogproof *tp = malloc(sizeof(*tp));
-	struct kt_checkpoint cp;
+	struct kt_signed_checkpoint sc;
 	struct kt_vleaf *l = malloc(sizeof(*l));
 	char d[512], fp[48];
 	int st;
@@ -439,7 +400,7 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 		st = fail(r, "%s", "not a well-formed C2SP tlog-proof");
 		goto out;
 	}
-	if (kt_vcheck_checkpoint(tp->note, tp->note_len, vk, &cp, d, sizeof(d))
+	if (kt_vcheck_checkpoint(tp->note, tp->note_len, vk, &sc, d, sizeof(d))
 	    != KT_OK) {
 		st = fail(r, "tlog-proof: %s", d);
 		goto out;
@@ -459,9 +420,9 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 	kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
 	l->index = tp->index;
 	l->proof.index = tp->index;
-	l->proof.size = cp.size;
+	l->proof.size = sc.cp.size;
 	l->proof.proof = tp->proof;
-	if (kt_vcheck_inclusion(l, &cp, d, sizeof(d)) != KT_OK) {
+	if (kt_vcheck_inclusion(l, &sc.cp, d, sizeof(d)) != KT_OK) {
 		st = fail(r, "tlog-proof: %s", d);
 		goto out;
 	}
@@ -479,7 +440,7 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 	    "version %" PRIu64 " key %s is entry %" PRIu64 " of the log's "
 	    "signed tree of size %" PRIu64 " (proves inclusion, not "
 	    "misbehaviour)", (int)l->e.label_len, l->e.label, l->e.version,
-	    fp, l->index, cp.size);
+	    fp, l->index, sc.cp.size);
 out:
 	free(tp);
 	free(l);

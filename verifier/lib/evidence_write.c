@@ -31,14 +31,9 @@
 #include "verify_internal.h"
 
 #define FORK_MAX_PROBES 16 /* records tried when looking for a fork proof */
+#define HOW_MAX 256        /* what a fork proof shows, for the message */
 
-/* ---- JSON helpers --------------------------------------------------------- */
-
-static json_t *
-note_json(const char *note, size_t len)
-{
-	return json_stringn(note, len);
-}
+/* ---- writing ------------------------------------------------------------- */
 
 static void
 utc_now(char *buf, size_t cap, const char *fmt)
@@ -50,10 +45,11 @@ utc_now(char *buf, size_t cap, const char *fmt)
 	strftime(buf, cap, fmt, &tm);
 }
 
-/* ---- writing -------------------------------------------------------------- */
-
-int
-kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
+/* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
+ * fills r->evidence. Returns KT_VERIFY_ATTACK, or KT_VERIFY_ERROR if the
+ * file could not be written. */
+static int
+write_file(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 {
 	char edir[KT_VERIFY_PATH_MAX], name[128], ts[32], d[512];
 	const char *type = json_string_value(json_object_get(ev, "type"));
@@ -99,7 +95,36 @@ kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 	return KT_VERIFY_ATTACK;
 }
 
-/* ---- looking for a provable fork ------------------------------------------ */
+/* Writes ev and releases it. */
+static int
+write_ev(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
+{
+	int st = write_file(v, ev, r);
+
+	json_decref(ev);
+	return st;
+}
+
+/* ---- fork evidence --------------------------------------------------------- */
+
+static json_t *
+note_json(const struct kt_signed_checkpoint *sc)
+{
+	return json_stringn(sc->note, sc->note_len);
+}
+
+/* A provable fork: two signed views and their claims (NULL: null). */
+static json_t *
+fork_json(const struct kt_signed_checkpoint *a, json_t *a_claim,
+    const struct kt_signed_checkpoint *b, json_t *b_claim, const char *how)
+{
+	return json_pack("{s:s,s:b,s:s,s:[{s:o,s:o},{s:o,s:o}]}",
+	    "type", "fork", "provable", 1, "summary", how, "views",
+	    "checkpoint", note_json(a),
+	    "claim", a_claim ? a_claim : json_null(),
+	    "checkpoint", note_json(b),
+	    "claim", b_claim ? b_claim : json_null());
+}
 
 static json_t *
 frontier_claim(const struct kt_frontier *fr, unsigned k)
@@ -118,298 +143,154 @@ leaf_claim(const struct kt_vleaf *l, unsigned k)
 	return c;
 }
 
+/* Writes proven fork evidence ev (released) with its message. */
 static int
-write_fork(struct kt_verify *v, const char *a_note, size_t a_len,
-    json_t *a_claim, const char *b_note, size_t b_len, json_t *b_claim,
-    const char *why, const char *how, struct kt_vresult *r)
+write_proven(struct kt_verify *v, json_t *ev, const char *why,
+    const char *how, struct kt_vresult *r)
 {
-	json_t *ev = json_pack("{s:s,s:b,s:s,s:[{s:o,s:o},{s:o,s:o}]}",
-	    "type", "fork", "provable", 1, "summary", how, "views",
-	    "checkpoint", note_json(a_note, a_len),
-	    "claim", a_claim ? a_claim : json_null(),
-	    "checkpoint", note_json(b_note, b_len),
-	    "claim", b_claim ? b_claim : json_null());
-	int st;
-
 	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %s; proven: %s", why, how);
-	st = kt_evidence_write(v, ev, r);
-	json_decref(ev);
-	return st;
+	return write_ev(v, ev, r);
 }
 
+/*
+ * The searches below look through what this client kept for a node that
+ * the material's signed tree and b's tree both commit to, with different
+ * values. Each returns the fork evidence (how says what it shows) or NULL
+ * when its material proves nothing; failures are not errors, they only
+ * mean this material cannot prove the fork. probes bounds the requests.
+ */
+
 /* Frontier material: a monitor cursor's checkpoint and the perfect
- * subtrees of that tree, recomputed from every entry. */
-static int
-try_frontier(struct kt_verify *v, const json_t *rec, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const char *why,
-    struct kt_vresult *r, int *probes)
+ * subtrees of that tree, recomputed from every entry. Each subtree is
+ * compared with b's tree through the leaf that starts it. */
+static json_t *
+try_frontier(struct kt_verify *v, const json_t *rec,
+    const struct kt_signed_checkpoint *b, int *probes, char how[HOW_MAX])
 {
-	json_t *jn = json_object_get(rec, "checkpoint");
-	json_t *jf = json_object_get(rec, "frontier");
-	struct kt_checkpoint x;
+	json_t *jn = json_object_get(rec, "checkpoint"), *ev = NULL;
+	struct kt_signed_checkpoint x;
 	struct kt_frontier fr;
-	struct kt_hash root;
+	struct kt_vleaf *l = NULL;
+	struct kt_hash root, node;
 	char d[256];
 
-	if (!json_is_string(jn) || !json_is_array(jf) ||
-	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
-	    &v->vk, &x, d, sizeof(d)) != KT_OK)
-		return -1;
-	memset(&fr, 0, sizeof(fr));
-	fr.size = x.size;
-	for (size_t i = 0, b2 = 64; i < json_array_size(jf); i++) {
-		json_t *h = json_array_get(jf, i);
-		while (b2 > 0 && !(x.size >> (b2 - 1) & 1))
-			b2--;
-		if (b2 == 0 || !json_is_string(h) ||
-		    kt_vb64_hash(json_string_value(h), json_string_length(h),
-		    &fr.h[b2 - 1]) != KT_OK)
-			return -1;
-		b2--;
-	}
+	if (!json_is_string(jn) || kt_vcheck_checkpoint(json_string_value(jn),
+	    json_string_length(jn), &v->vk, &x, d, sizeof(d)) != KT_OK ||
+	    kt_vparse_frontier(json_object_get(rec, "frontier"), x.cp.size,
+	    &fr, d, sizeof(d)) != KT_OK)
+		return NULL;
 	kt_frontier_root(&fr, &root);
-	if (!kt_hash_eq(&root, &x.root))
-		return -1;
-	if (x.size == b->size) {
-		if (kt_hash_eq(&x.root, &b->root))
-			return -1;
-		return write_fork(v, json_string_value(jn),
-		    json_string_length(jn), NULL, b_note, b_len, NULL, why,
-		    "two signed checkpoints of the same size with different "
-		    "roots", r);
+	if (!kt_hash_eq(&root, &x.cp.root) || x.cp.size > b->cp.size)
+		return NULL;
+	if (x.cp.size == b->cp.size) {
+		if (kt_hash_eq(&x.cp.root, &b->cp.root))
+			return NULL;
+		snprintf(how, HOW_MAX, "two signed checkpoints of the same "
+		    "size with different roots");
+		return fork_json(&x, NULL, b, NULL, how);
 	}
-	if (x.size > b->size)
-		return -1;
-	for (int k = 63; k >= 0; k--) {
-		struct kt_vresult tmp;
-		struct kt_vleaf *l;
-		struct kt_hash node;
-		uint64_t a;
-		int st;
+	if ((l = malloc(sizeof(*l))) == NULL)
+		return NULL;
+	for (int k = 63; k >= 0 && ev == NULL; k--) {
+		uint64_t a = kt_vsubtree_start(x.cp.size, (unsigned)k);
 
-		if (!(x.size >> k & 1))
+		if (!(x.cp.size >> k & 1))
 			continue;
-		if (++*probes > 64 + FORK_MAX_PROBES)
-			return -1;
-		a = kt_vsubtree_start(x.size, (unsigned)k);
-		l = malloc(sizeof(*l));
-		if (l == NULL)
-			return -1;
-		kt_vresult_init(&tmp);
-		st = kt_vlog_leaf(v, a, b, l, &tmp);
-		kt_vresult_free(&tmp);
-		if (st != KT_VERIFY_OK || l->proof.proof.n < (size_t)k) {
-			free(l);
-			return -1; /* the server will not show us b's tree */
-		}
-		kt_vsubtree_node(&l->leaf_hash, l->proof.proof.h, (unsigned)k, &node);
-		if (!kt_hash_eq(&node, &fr.h[k])) {
-			char how[256];
-			snprintf(how, sizeof(how), "the two signed trees hold "
-			    "different hashes for leaves [%" PRIu64 ", %" PRIu64
-			    ")", a, a + (UINT64_C(1) << k));
-			st = write_fork(v, json_string_value(jn),
-			    json_string_length(jn),
-			    frontier_claim(&fr, (unsigned)k), b_note, b_len,
-			    leaf_claim(l, (unsigned)k), why, how, r);
-			free(l);
-			return st;
-		}
-		free(l);
+		/* A server that will not show us b's tree ends the search. */
+		if (++*probes > 64 + FORK_MAX_PROBES ||
+		    kt_vlog_leaf(v, a, &b->cp, l, NULL) != KT_VERIFY_OK ||
+		    l->proof.proof.n < (size_t)k)
+			break;
+		kt_vsubtree_node(&l->leaf_hash, l->proof.proof.h, (unsigned)k,
+		    &node);
+		if (kt_hash_eq(&node, &fr.h[k]))
+			continue;
+		snprintf(how, HOW_MAX, "the two signed trees hold different "
+		    "hashes for leaves [%" PRIu64 ", %" PRIu64 ")", a,
+		    a + (UINT64_C(1) << k));
+		ev = fork_json(&x, frontier_claim(&fr, (unsigned)k), b,
+		    leaf_claim(l, (unsigned)k), how);
 	}
-	return -1;
+	free(l);
+	return ev;
 }
 
 /* Leaf material: a pinned entry with its inclusion proof to a signed
  * checkpoint; ask b's tree for the same index. */
-static int
-try_leaf(struct kt_verify *v, const json_t *rec, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const char *why,
-    struct kt_vresult *r, int *probes)
+static json_t *
+try_leaf(struct kt_verify *v, const json_t *rec,
+    const struct kt_signed_checkpoint *b, int *probes, char how[HOW_MAX])
 {
-	json_t *jn = json_object_get(rec, "checkpoint");
-	json_t *jl = json_object_get(rec, "leaf");
-	struct kt_checkpoint x;
+	json_t *jn = json_object_get(rec, "checkpoint"), *ev = NULL;
+	struct kt_signed_checkpoint x;
 	struct kt_vleaf *mine = NULL, *theirs = NULL;
-	struct kt_vresult tmp;
 	char d[256];
-	int st = -1;
 
-	if (!json_is_string(jn) || !json_is_object(jl) ||
-	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
-	    &v->vk, &x, d, sizeof(d)) != KT_OK)
-		return -1;
-	mine = calloc(1, sizeof(*mine));
-	theirs = calloc(1, sizeof(*theirs));
-	if (mine == NULL || theirs == NULL)
+	if (!json_is_string(jn) || kt_vcheck_checkpoint(json_string_value(jn),
+	    json_string_length(jn), &v->vk, &x, d, sizeof(d)) != KT_OK)
+		return NULL;
+	mine = malloc(sizeof(*mine));
+	theirs = malloc(sizeof(*theirs));
+	if (mine == NULL || theirs == NULL ||
+	    kt_vparse_stored_leaf(json_object_get(rec, "leaf"), mine)
+	    != KT_OK)
 		goto out;
-	{
-		json_t *je = json_object_get(jl, "entry");
-		json_t *ji = json_object_get(jl, "index");
-		json_t *jh = json_object_get(jl, "hashes");
-		if (!json_is_string(je) || !json_is_integer(ji) ||
-		    json_integer_value(ji) < 0 || !json_is_array(jh) ||
-		    json_array_size(jh) > KT_MAX_PROOF ||
-		    kt_b64_decode(json_string_value(je), json_string_length(je),
-		    mine->entry, sizeof(mine->entry), &mine->entry_len) != KT_OK)
-			goto out;
-		mine->index = (uint64_t)json_integer_value(ji);
-		mine->proof.index = mine->index;
-		mine->proof.size = x.size;
-		mine->proof.proof.n = json_array_size(jh);
-		for (size_t i = 0; i < mine->proof.proof.n; i++) {
-			json_t *h = json_array_get(jh, i);
-			if (!json_is_string(h) || kt_vb64_hash(
-			    json_string_value(h), json_string_length(h),
-			    &mine->proof.proof.h[i]) != KT_OK)
-				goto out;
-		}
-		kt_hash_leaf(mine->entry, mine->entry_len, &mine->leaf_hash);
-		if (kt_vcheck_inclusion(mine, &x, d, sizeof(d)) != KT_OK)
-			goto out;
-	}
-	if (mine->index >= b->size || ++*probes > 64 + FORK_MAX_PROBES)
+	mine->proof.size = x.cp.size;
+	if (kt_vcheck_inclusion(mine, &x.cp, d, sizeof(d)) != KT_OK ||
+	    mine->index >= b->cp.size || ++*probes > 64 + FORK_MAX_PROBES ||
+	    kt_vlog_leaf(v, mine->index, &b->cp, theirs, NULL)
+	    != KT_VERIFY_OK ||
+	    kt_hash_eq(&theirs->leaf_hash, &mine->leaf_hash))
 		goto out;
-	kt_vresult_init(&tmp);
-	st = kt_vlog_leaf(v, mine->index, b, theirs, &tmp);
-	kt_vresult_free(&tmp);
-	if (st != KT_VERIFY_OK) {
-		st = -1;
-		goto out;
-	}
-	if (kt_hash_eq(&theirs->leaf_hash, &mine->leaf_hash)) {
-		st = -1;
-		goto out;
-	}
-	{
-		char how[160];
-		snprintf(how, sizeof(how), "the two signed trees hold "
-		    "different entries at index %" PRIu64, mine->index);
-		st = write_fork(v, json_string_value(jn),
-		    json_string_length(jn), leaf_claim(mine, 0), b_note, b_len,
-		    leaf_claim(theirs, 0), why, how, r);
-	}
+	snprintf(how, HOW_MAX, "the two signed trees hold different entries "
+	    "at index %" PRIu64, mine->index);
+	ev = fork_json(&x, leaf_claim(mine, 0), b, leaf_claim(theirs, 0), how);
 out:
 	free(mine);
 	free(theirs);
-	return st;
+	return ev;
 }
 
-/* Same-size fork, else the material search; -1 when nothing proves it. */
-static int
-fork_proof(struct kt_verify *v, const char *a_note, size_t a_len,
-    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
-    const struct kt_checkpoint *b, const char *why, struct kt_vresult *r)
+/* Every record of this client's material in turn: material.json, the
+ * monitor cursors, the pinned leaves. */
+static json_t *
+search_material(struct kt_verify *v, const struct kt_signed_checkpoint *b,
+    char how[HOW_MAX])
 {
-	json_t *mon = NULL, *pins = NULL;
+	json_t *mat = NULL, *mon = NULL, *pins = NULL, *rec, *ev = NULL;
 	const char *key;
-	json_t *rec;
 	char d[512];
-	int probes = 0, st = -1;
+	int probes = 0;
 
-	if (a->size == b->size &&
-	    !kt_hash_eq(&a->root, &b->root))
-		return write_fork(v, a_note, a_len, NULL, b_note, b_len, NULL,
-		    why, "two signed checkpoints of the same size with "
-		    "different roots", r);
-
-	/* Look through what this client kept for a node both trees commit
-	 * to with different values. Failures here are not errors: they only
-	 * mean this material cannot prove the fork. */
-	if (kt_vstate_load_json(v->dir, KT_VSTATE_MATERIAL, &mon, d, sizeof(d))
-	    == KT_OK && json_object_size(mon) > 0) {
-		st = try_frontier(v, mon, b_note, b_len, b, why, r, &probes);
-		if (st >= 0)
-			goto out;
-	}
-	json_decref(mon);
-	mon = NULL;
-	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d, sizeof(d))
-	    == KT_OK) {
-		json_object_foreach(json_object_get(mon, "labels"), key, rec) {
-			st = try_frontier(v, rec, b_note, b_len, b, why, r,
-			    &probes);
-			if (st >= 0)
-				goto out;
-		}
-	}
-	if (kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d))
-	    == KT_OK) {
-		json_object_foreach(json_object_get(pins, "labels"), key, rec) {
-			st = try_leaf(v, rec, b_note, b_len, b, why, r,
-			    &probes);
-			if (st >= 0)
-				goto out;
-		}
-	}
-	st = -1;
-out:
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_MATERIAL, &mat, d,
+	    sizeof(d)) == KT_OK && json_object_size(mat) > 0)
+		ev = try_frontier(v, mat, b, &probes, how);
+	if (ev == NULL && kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon,
+	    d, sizeof(d)) == KT_OK)
+		json_object_foreach(json_object_get(mon, "labels"), key, rec)
+			if ((ev = try_frontier(v, rec, b, &probes, how))
+			    != NULL)
+				break;
+	if (ev == NULL && kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins,
+	    d, sizeof(d)) == KT_OK)
+		json_object_foreach(json_object_get(pins, "labels"), key, rec)
+			if ((ev = try_leaf(v, rec, b, &probes, how)) != NULL)
+				break;
+	json_decref(mat);
 	json_decref(mon);
 	json_decref(pins);
-	return st;
-}
-
-int
-kt_evidence_fork_provable(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const char *why,
-    struct kt_vresult *r)
-{
-	return fork_proof(v, a_note, a_len, a, b_note, b_len, b, why, r);
-}
-
-int
-kt_evidence_fork(struct kt_verify *v, const char *kind, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const char *why,
-    struct kt_vresult *r)
-{
-	return kt_evidence_fork_proof(v, kind, a_note, a_len, a, b_note, b_len,
-	    b, NULL, why, r);
-}
-
-int
-kt_evidence_fork_proof(struct kt_verify *v, const char *kind,
-    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
-    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
-    const struct kt_proof *p, const char *why, struct kt_vresult *r)
-{
-	json_t *ev;
-	int st;
-
-	/* The material pins the differing entries (most telling); a failing
-	 * consistency proof that still reaches b's root binds b's prefix
-	 * (no further requests); else a record. */
-	st = fork_proof(v, a_note, a_len, a, b_note, b_len, b, why, r);
-	if (st >= 0)
-		return st;
-	if (p != NULL && (st = kt_evidence_fork_prefix(v, a_note, a_len, a,
-	    b_note, b_len, b, p, why, r)) >= 0)
-		return st;
-	/* Not provable to a third party: keep the record anyway (exit 3 is
-	 * always with a file) and say what it does and does not show. */
-	ev = json_pack("{s:s,s:b,s:s,s:[{s:o},{s:o}]}", "type",
-	    strcmp(kind, "rollback") == 0 ? "rollback" : "inconsistent",
-	    "provable", 0, "summary", why, "views",
-	    "checkpoint", note_json(a_note, a_len),
-	    "checkpoint", note_json(b_note, b_len));
-	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %s (stored tree size %" PRIu64
-	    ", presented %" PRIu64 "); the record holds both signed "
-	    "checkpoints but no fork proof", why, a->size, b->size);
-	st = kt_evidence_write(v, ev, r);
-	json_decref(ev);
-	return st;
+	return ev;
 }
 
 /*
  * The root of the size-m prefix that a consistency proof from m to n binds
  * into the tree with root n_root (RFC 9162 §2.1.4.2 run without the old
- * root, which the proof itself holds unless m is a power of two). -1 when
- * it cannot be computed or the proof does not reach n_root. The result is
- * re-checked with the library's verifier, so a bug here cannot produce an
- * unsound claim.
+ * root, which the proof itself holds unless m is a power of two).
+ * KT_ERR_VERIFY when it cannot be computed or the proof does not reach
+ * n_root. The result is re-checked with the library's verifier, so a bug
+ * here cannot produce an unsound claim.
  */
-static int
+static kt_err
 prefix_root(uint64_t m, uint64_t n, const struct kt_proof *p,
     const struct kt_hash *n_root, struct kt_hash *out)
 {
@@ -417,7 +298,7 @@ prefix_root(uint64_t m, uint64_t n, const struct kt_proof *p,
 	uint64_t fn, sn;
 
 	if (m == 0 || m >= n || (m & (m - 1)) == 0 || p->n == 0)
-		return -1;
+		return KT_ERR_VERIFY;
 	fn = m - 1;
 	sn = n - 1;
 	while (fn & 1) {
@@ -427,7 +308,7 @@ prefix_root(uint64_t m, uint64_t n, const struct kt_proof *p,
 	fr = sr = p->h[0];
 	for (size_t i = 1; i < p->n; i++) {
 		if (sn == 0)
-			return -1;
+			return KT_ERR_VERIFY;
 		if ((fn & 1) || fn == sn) {
 			kt_hash_node(&p->h[i], &fr, &fr);
 			kt_hash_node(&p->h[i], &sr, &sr);
@@ -445,44 +326,144 @@ prefix_root(uint64_t m, uint64_t n, const struct kt_proof *p,
 	if (sn != 0 || !kt_hash_eq(&sr, n_root) ||
 	    kt_merkle_verify_consistency(m, n, p->h, p->n, &fr, n_root)
 	    != KT_OK)
-		return -1;
+		return KT_ERR_VERIFY;
 	*out = fr;
-	return 0;
+	return KT_OK;
 }
 
-int
-kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const struct kt_proof *p,
-    const char *why, struct kt_vresult *r)
+/* a (smaller) and b (larger) are signed; p is a consistency proof from a's
+ * size to b's. A prefix claim when p reaches b's root from a prefix root
+ * other than a's root (docs/verify.md); NULL when it does not. */
+static json_t *
+prefix_fork(const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const struct kt_proof *p,
+    char how[HOW_MAX])
 {
 	struct kt_hash x;
 	json_t *claim;
-	char how[200];
 
-	if (prefix_root(a->size, b->size, p, &b->root, &x) != 0 ||
-	    kt_hash_eq(&x, &a->root))
-		return -1;
-	claim = json_pack("{s:I,s:o,s:o}", "prefix_size", (json_int_t)a->size,
-	    "prefix_root", kt_vb64_json(x.b, KT_HASH_LEN), "hashes",
-	    kt_vhashes_json(p->h, p->n));
-	snprintf(how, sizeof(how), "the signed tree of size %" PRIu64 " has, "
-	    "by a consistency proof to its root, a prefix of size %" PRIu64
+	if (prefix_root(a->cp.size, b->cp.size, p, &b->cp.root, &x) != KT_OK ||
+	    kt_hash_eq(&x, &a->cp.root))
+		return NULL;
+	claim = json_pack("{s:I,s:o,s:o}", "prefix_size",
+	    (json_int_t)a->cp.size, "prefix_root", kt_vb64_json(x.b,
+	    KT_HASH_LEN), "hashes", kt_vhashes_json(p->h, p->n));
+	snprintf(how, HOW_MAX, "the signed tree of size %" PRIu64 " has, by "
+	    "a consistency proof to its root, a prefix of size %" PRIu64
 	    " whose root is not the one the log signed for that size",
-	    b->size, a->size);
-	return write_fork(v, a_note, a_len, NULL, b_note, b_len, claim, why,
-	    how, r);
+	    b->cp.size, a->cp.size);
+	return fork_json(a, NULL, b, claim, how);
+}
+
+/*
+ * The strongest proof that a and b are not one log: the same size with
+ * other roots; the material, which names the differing entries (most
+ * telling); a prefix claim from the failing proof p (no further requests).
+ * NULL when none applies.
+ */
+static json_t *
+provable_fork(struct kt_verify *v, const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const struct kt_proof *p,
+    char how[HOW_MAX])
+{
+	json_t *ev;
+
+	if (a->cp.size == b->cp.size && !kt_hash_eq(&a->cp.root, &b->cp.root)) {
+		snprintf(how, HOW_MAX, "two signed checkpoints of the same "
+		    "size with different roots");
+		return fork_json(a, NULL, b, NULL, how);
+	}
+	if ((ev = search_material(v, b, how)) != NULL)
+		return ev;
+	return p != NULL ? prefix_fork(a, b, p, how) : NULL;
 }
 
 int
-kt_evidence_fork_leaves(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_vleaf *a, const char *b_note, size_t b_len,
-    const struct kt_vleaf *b, const char *why, struct kt_vresult *r)
+kt_evidence_fork(struct kt_verify *v, const char *kind,
+    const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const struct kt_proof *p,
+    const char *why, struct kt_vresult *r)
 {
-	char how[160];
+	char how[HOW_MAX];
+	json_t *ev = provable_fork(v, a, b, p, how);
+
+	if (ev != NULL)
+		return write_proven(v, ev, why, how, r);
+	/* Not provable to a third party: keep the record anyway (exit 3 is
+	 * always with a file) and say what it does and does not show. */
+	ev = json_pack("{s:s,s:b,s:s,s:[{s:o},{s:o}]}", "type",
+	    strcmp(kind, "rollback") == 0 ? "rollback" : "inconsistent",
+	    "provable", 0, "summary", why, "views",
+	    "checkpoint", note_json(a), "checkpoint", note_json(b));
+	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %s (stored tree size %" PRIu64
+	    ", presented %" PRIu64 "); the record holds both signed "
+	    "checkpoints but no fork proof", why, a->cp.size, b->cp.size);
+	return write_ev(v, ev, r);
+}
+
+int
+kt_evidence_fork_provable(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const char *why,
+    struct kt_vresult *r)
+{
+	char how[HOW_MAX];
+	json_t *ev = provable_fork(v, a, b, NULL, how);
+
+	if (ev == NULL)
+		return KT_VERIFY_FAILED;
+	return write_proven(v, ev, why, how, r);
+}
+
+int
+kt_evidence_fork_leaves(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a, const struct kt_vleaf *al,
+    const struct kt_signed_checkpoint *b, const struct kt_vleaf *bl,
+    const char *why, struct kt_vresult *r)
+{
+	char how[HOW_MAX];
 
 	snprintf(how, sizeof(how), "the two signed trees hold different "
-	    "entries at index %" PRIu64, a->index);
-	return write_fork(v, a_note, a_len, leaf_claim(a, 0), b_note, b_len,
-	    leaf_claim(b, 0), why, how, r);
+	    "entries at index %" PRIu64, al->index);
+	return write_proven(v, fork_json(a, leaf_claim(al, 0), b,
+	    leaf_claim(bl, 0), how), why, how, r);
+}
+
+/* ---- what a command found ------------------------------------------------- */
+
+int
+kt_evidence_unlogged(struct kt_verify *v, const char *label,
+    const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
+    struct kt_vresult *r)
+{
+	return write_ev(v, json_pack("{s:s,s:b,s:s,s:s,s:o,s:o}", "type",
+	    "unlogged-key", "provable", 0, "summary", "a key served with an "
+	    "inclusion proof that does not verify", "label", label,
+	    "checkpoint", note_json(sc), "leaf", kt_vleaf_json(l)), r);
+}
+
+int
+kt_evidence_ghost(struct kt_verify *v, const char *label,
+    const json_t *expected, const struct kt_signed_checkpoint *sc,
+    const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r)
+{
+	json_t *ev = json_pack("{s:s,s:b,s:s,s:s,s:O,s:o}", "type",
+	    "ghost-key", "provable", l != NULL, "summary", "a key logged for "
+	    "the label that its owner did not publish", "label", label,
+	    "expected_keys", expected, "checkpoint", note_json(sc));
+
+	json_object_set_new(ev, "leaf", l != NULL ? kt_vleaf_json(l) :
+	    json_pack("{s:I}", "index", (json_int_t)index));
+	return write_ev(v, ev, r);
+}
+
+int
+kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
+    const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
+    struct kt_vresult *r)
+{
+	return write_ev(v, json_pack("{s:s,s:b,s:s,s:s,s:o,s:o}", "type",
+	    "bad-entries", "provable", provable, "summary", "logged entries "
+	    "that break the log's rules", "rule", rule, "checkpoint",
+	    note_json(sc), "entries", entries), r);
 }

@@ -59,29 +59,31 @@ mkdir_p(const char *dir, char *err, size_t errlen)
 	return KT_OK;
 }
 
-/* Parses witness keys into wit[]: cosignature keys, distinct. -1 if bad. */
-static int
+/* Parses witness keys into wit[]: cosignature keys, distinct.
+ * KT_ERR_MALFORMED if one is not. */
+static kt_err
 parse_witnesses(const char *const *keys, size_t n, struct kt_verifier *wit)
 {
 	if (n > KT_VERIFY_WITNESS_MAX)
-		return -1;
+		return KT_ERR_MALFORMED;
 	for (size_t i = 0; i < n; i++) {
 		if (kt_verifier_parse(keys[i], strlen(keys[i]), &wit[i])
 		    != KT_OK || wit[i].type != KT_KEY_COSIG)
-			return -1;
+			return KT_ERR_MALFORMED;
 		/* One key counted twice would let one witness make a
 		 * quorum of two. */
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(wit[j].pub, wit[i].pub, KT_PUBKEY_LEN) == 0
 			    || (strcmp(wit[j].name, wit[i].name) == 0 &&
 			    memcmp(wit[j].id, wit[i].id, KT_KEY_ID_LEN) == 0))
-				return -1;
+				return KT_ERR_MALFORMED;
 	}
-	return 0;
+	return KT_OK;
 }
 
-/* config.json's optional witness policy. -1 if present but bad. */
-static int
+/* config.json's optional witness policy into v->wit. KT_ERR_MALFORMED if
+ * present but bad. */
+static kt_err
 load_policy(struct kt_verify *v, const json_t *c)
 {
 	json_t *jw = json_object_get(c, "witnesses");
@@ -91,23 +93,23 @@ load_policy(struct kt_verify *v, const json_t *c)
 	size_t n;
 
 	if (jw == NULL && jq == NULL && ja == NULL)
-		return 0;
+		return KT_OK;
 	if (!json_is_array(jw) || (n = json_array_size(jw)) == 0 ||
 	    n > KT_VERIFY_WITNESS_MAX || !json_is_integer(jq) ||
 	    json_integer_value(jq) < 1 || (size_t)json_integer_value(jq) > n ||
 	    !json_is_integer(ja) || json_integer_value(ja) < 1)
-		return -1;
+		return KT_ERR_MALFORMED;
 	for (size_t i = 0; i < n; i++) {
 		keys[i] = json_string_value(json_array_get(jw, i));
 		if (keys[i] == NULL)
-			return -1;
+			return KT_ERR_MALFORMED;
 	}
-	if (parse_witnesses(keys, n, v->wit) != 0)
-		return -1;
-	v->nwit = n;
-	v->quorum = (unsigned)json_integer_value(jq);
-	v->max_age = (uint64_t)json_integer_value(ja);
-	return 0;
+	if (parse_witnesses(keys, n, v->wit.keys) != KT_OK)
+		return KT_ERR_MALFORMED;
+	v->wit.n = n;
+	v->wit.quorum = (unsigned)json_integer_value(jq);
+	v->wit.max_age = (uint64_t)json_integer_value(ja);
+	return KT_OK;
 }
 
 static kt_err
@@ -138,7 +140,7 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	snprintf(v->url, sizeof(v->url), "%s", json_string_value(jl));
 	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s",
 	    json_string_value(jk));
-	if (load_policy(v, c) != 0) {
+	if (load_policy(v, c) != KT_OK) {
 		snprintf(err, errlen, "state file %s/%s is corrupt (bad "
 		    "\"witnesses\", \"quorum\" or \"max_age\"); refusing "
 		    "to continue", v->dir, KT_VSTATE_CONFIG);
@@ -166,16 +168,15 @@ load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
 	/* The stored checkpoint is re-verified: a tampered or torn state
 	 * file must not become the new trust anchor. */
 	if (!v->have_config || kt_vcheck_checkpoint(b.p, b.len, &v->vk,
-	    &v->cp, d, sizeof(d)) != KT_OK) {
+	    &v->stored, d, sizeof(d)) != KT_OK) {
 		snprintf(err, errlen, "state file %s/%s is corrupt (%s); "
 		    "refusing to continue", v->dir, KT_VSTATE_CHECKPOINT,
 		    v->have_config ? d : "no configuration");
 		kt_buf_free(&b);
 		return KT_ERR_MALFORMED;
 	}
-	v->cp_note = b.p;
-	v->cp_note_len = b.len;
-	v->have_cp = 1;
+	v->stored_buf = b.p;
+	v->have_stored = 1;
 	return KT_OK;
 }
 
@@ -241,7 +242,7 @@ kt_verify_close(struct kt_verify *v)
 	kt_fetch_close(v->fetch);
 	if (v->lockfd >= 0)
 		close(v->lockfd);
-	free(v->cp_note);
+	free(v->stored_buf);
 	free(v);
 }
 
@@ -304,7 +305,7 @@ save_config(struct kt_verify *v, const char *url, const char *vkey,
 		json_decref(c);
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	}
-	if (load_policy(v, c) != 0) {
+	if (load_policy(v, c) != KT_OK) {
 		json_decref(c);
 		return kt_vres(r, KT_VERIFY_ERROR, "internal: bad policy");
 	}
@@ -331,7 +332,7 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 	if (pol != NULL && (pol->nwitnesses > KT_VERIFY_WITNESS_MAX ||
 	    (haspol && (pol->quorum < 1 || pol->quorum > pol->nwitnesses)) ||
 	    (!haspol && pol->quorum != 0) ||
-	    parse_witnesses(pol->witnesses, pol->nwitnesses, wit) != 0))
+	    parse_witnesses(pol->witnesses, pol->nwitnesses, wit) != KT_OK))
 		return kt_vres(r, KT_VERIFY_ERROR, "bad witness policy: each "
 		    "--witness must be a distinct cosignature verifier key "
 		    "(type 0x04, from kt-witness keygen), at most %d, and "
@@ -360,7 +361,7 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 			return st;
 		return kt_vres(r, KT_VERIFY_OK, "witness policy of %s set: "
 		    "quorum %u of %zu witnesses, max age %" PRIu64 " s",
-		    v->dir, v->quorum, v->nwit, v->max_age);
+		    v->dir, v->wit.quorum, v->wit.n, v->wit.max_age);
 	}
 	if ((st = save_config(v, u, vkey, &vk, pol, r)) != 0)
 		return st;
@@ -375,7 +376,7 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 		return kt_vres(r, KT_VERIFY_OK, "initialised %s for log %s "
 		    "(origin %s); checkpoints need %u of %zu witness "
 		    "cosignatures, max age %" PRIu64 " s", v->dir, u, vk.name,
-		    v->quorum, v->nwit, v->max_age);
+		    v->wit.quorum, v->wit.n, v->wit.max_age);
 	return kt_vres(r, KT_VERIFY_OK, "initialised %s for log %s (origin "
 	    "%s)", v->dir, u, vk.name);
 }

@@ -10,7 +10,7 @@
 
 #include "verify_internal.h"
 
-kt_err
+int
 kt_vlog_fetcher(struct kt_verify *v, struct kt_fetch **out,
     struct kt_vresult *r)
 {
@@ -18,14 +18,12 @@ kt_vlog_fetcher(struct kt_verify *v, struct kt_fetch **out,
 
 	if (v->fetch == NULL) {
 		e = kt_fetch_open(v->url, v->connect_s, v->total_s, &v->fetch);
-		if (e != KT_OK) {
-			kt_vres(r, KT_VERIFY_ERROR, "HTTP client: %s",
+		if (e != KT_OK)
+			return kt_vres(r, KT_VERIFY_ERROR, "HTTP client: %s",
 			    kt_strerror(e));
-			return e;
-		}
 	}
 	*out = v->fetch;
-	return KT_OK;
+	return KT_VERIFY_OK;
 }
 
 int
@@ -43,8 +41,8 @@ kt_vlog_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
 	int st;
 
 	*bad = 0;
-	if (kt_vlog_fetcher(v, &f, r) != KT_OK)
-		return r->status;
+	if ((st = kt_vlog_fetcher(v, &f, r)) != KT_VERIFY_OK)
+		return st;
 	snprintf(path, sizeof(path), "/v1/proof/consistency?old=%" PRIu64
 	    "&new=%" PRIu64, a->size, b->size);
 	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
@@ -92,8 +90,8 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	kt_err e;
 	int st;
 
-	if (kt_vlog_fetcher(v, &f, r) != KT_OK)
-		return r->status;
+	if ((st = kt_vlog_fetcher(v, &f, r)) != KT_VERIFY_OK)
+		return st;
 	snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&end=%"
 	    PRIu64, index, index + 1);
 	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
@@ -167,8 +165,8 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 
 	if (f->size != start)
 		return kt_vres(r, KT_VERIFY_ERROR, "internal: frontier size");
-	if (kt_vlog_fetcher(v, &fe, r) != KT_OK)
-		return r->status;
+	if ((st = kt_vlog_fetcher(v, &fe, r)) != KT_VERIFY_OK)
+		return st;
 	entry = malloc(KT_ENTRY_MAX);
 	if (entry == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");

@@ -29,35 +29,21 @@ load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
     struct kt_vresult *r)
 {
 	json_t *jn = json_object_get(rec, "checkpoint");
-	json_t *jf = json_object_get(rec, "frontier");
-	struct kt_checkpoint cp;
+	struct kt_signed_checkpoint sc;
 	struct kt_hash root;
 	char d[256];
-	size_t i = 0;
 
 	kt_frontier_init(f);
 	if (jn == NULL || json_is_null(jn))
 		return KT_VERIFY_OK; /* never ran: start at 0 */
-	if (!json_is_string(jn) || !json_is_array(jf) ||
-	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
-	    &v->vk, &cp, d, sizeof(d)) != KT_OK ||
-	    json_array_size(jf) != (size_t)__builtin_popcountll(cp.size))
-		goto corrupt;
-	f->size = cp.size;
-	for (int b = 63; b >= 0; b--) {
-		json_t *h = json_array_get(jf, i);
-		if (!(cp.size >> b & 1))
-			continue;
-		i++;
-		if (!json_is_string(h) || kt_vb64_hash(json_string_value(h),
-		    json_string_length(h), &f->h[b]) != KT_OK)
-			goto corrupt;
+	if (json_is_string(jn) && kt_vcheck_checkpoint(json_string_value(jn),
+	    json_string_length(jn), &v->vk, &sc, d, sizeof(d)) == KT_OK &&
+	    kt_vparse_frontier(json_object_get(rec, "frontier"), sc.cp.size,
+	    f, d, sizeof(d)) == KT_OK) {
+		kt_frontier_root(f, &root);
+		if (kt_hash_eq(&root, &sc.cp.root))
+			return KT_VERIFY_OK;
 	}
-	kt_frontier_root(f, &root);
-	if (!kt_hash_eq(&root, &cp.root))
-		goto corrupt;
-	return KT_VERIFY_OK;
-corrupt:
 	return kt_vres(r, KT_VERIFY_ERROR, "state file %s/%s is corrupt (bad "
 	    "monitoring cursor); refusing to continue", v->dir,
 	    KT_VSTATE_MONITOR);
@@ -142,7 +128,6 @@ local_proofs(struct kt_verify *v, const struct kt_frontier *f0,
 {
 	struct local lo;
 	struct kt_frontier *f = malloc(sizeof(*f));
-	struct kt_vresult tmp;
 	char d[256];
 
 	memset(&lo, 0, sizeof(lo));
@@ -158,15 +143,12 @@ local_proofs(struct kt_verify *v, const struct kt_frontier *f0,
 	    (lo.leaves = malloc(lo.n * sizeof(*lo.leaves))) == NULL)
 		goto out;
 	*f = *f0;
-	kt_vresult_init(&tmp);
-	if (kt_vlog_scan(v, lo.c, cp->size, f, local_entry, &lo, &tmp)
+	if (kt_vlog_scan(v, lo.c, cp->size, f, local_entry, &lo, NULL)
 	    != KT_VERIFY_OK) {
-		kt_vresult_free(&tmp);
 		for (size_t i = 0; i < nwant; i++)
 			got[i].entry_len = 0;
 		goto out;
 	}
-	kt_vresult_free(&tmp);
 	for (size_t i = 0; i < nwant; i++) {
 		struct kt_vleaf *l = &got[i];
 		if (l->entry_len == 0 || kt_entry_decode(l->entry,
@@ -253,11 +235,12 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 {
 	json_t *mon = NULL, *labels, *rec, *jx;
 	struct kt_frontier *f = NULL, f0;
-	struct kt_checkpoint cp;
+	struct kt_signed_checkpoint sc;
+	const struct kt_checkpoint *cp = &sc.cp;
+	struct kt_buf note = {0};
 	struct kt_hash root;
 	struct mon m;
-	char *note = NULL, d[512];
-	size_t note_len = 0;
+	char d[512];
 	uint64_t from;
 	struct timespec t0, t1;
 	double secs;
@@ -296,9 +279,8 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	m.keys = malloc(m.nkeys * sizeof(*m.keys));
 	m.key_lens = calloc(m.nkeys, sizeof(*m.key_lens));
 	f = malloc(sizeof(*f));
-	note = malloc(KT_NOTE_MAX + 1);
 	m.seen = json_array();
-	if (m.keys == NULL || m.key_lens == NULL || f == NULL || note == NULL) {
+	if (m.keys == NULL || m.key_lens == NULL || f == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
@@ -327,16 +309,15 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		goto out;
 	from = f->size;
 	f0 = *f;
-	if ((st = kt_vaccept_fetch(v, note, &note_len, &cp, r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vaccept_fetch(v, &note, &sc, r)) != KT_VERIFY_OK)
 		goto out;
-	if (cp.size < from) {
+	if (cp->size < from) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "checkpoint size %" PRIu64
-		    " is below the monitoring cursor %" PRIu64, cp.size, from);
+		    " is below the monitoring cursor %" PRIu64, cp->size, from);
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_vlog_scan(v, from, cp.size, f, mon_entry, &m, r))
+	if ((st = kt_vlog_scan(v, from, cp->size, f, mon_entry, &m, r))
 	    != KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -345,17 +326,17 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	kt_frontier_root(f, &root);
 	json_object_set_new(r->info, "label", json_string(label));
 	json_object_set_new(r->info, "from", json_integer((json_int_t)from));
-	json_object_set_new(r->info, "to", json_integer((json_int_t)cp.size));
+	json_object_set_new(r->info, "to", json_integer((json_int_t)cp->size));
 	json_object_set_new(r->info, "seconds", json_real(secs));
 	json_object_set_new(r->info, "versions", json_incref(m.seen));
-	if (!kt_hash_eq(&root, &cp.root)) {
+	if (!kt_hash_eq(&root, &cp->root)) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
 		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
 		    "root: it is hiding, adding or altering entries",
-		    from, cp.size);
+		    from, cp->size);
 		goto out;
 	}
-	if (kt_vmaterial_save(v, note, note_len, f) != KT_OK)
+	if (kt_vmaterial_save(v->dir, &sc, f) != KT_OK)
 		json_object_set_new(r->info, "material_saved", json_false());
 	if (m.nghosts > 0) {
 		json_t *files = json_array();
@@ -371,15 +352,13 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		struct kt_vleaf *local = NULL;
 
 		for (size_t i = 0; l != NULL && i < nev; i++) {
-			struct kt_vresult tmp;
-			json_t *ev;
+			json_t *keys;
 			int fst;
 
-			kt_vresult_init(&tmp);
-			fst = kt_vlog_leaf(v, m.ghosts[i], &cp, l, &tmp);
+			fst = kt_vlog_leaf(v, m.ghosts[i], cp, l, NULL);
 			if (fst != KT_VERIFY_OK && local == NULL &&
 			    (local = calloc(nev, sizeof(*local))) != NULL)
-				local_proofs(v, &f0, &cp, m.ghosts, nev, local);
+				local_proofs(v, &f0, cp, m.ghosts, nev, local);
 			if (fst != KT_VERIFY_OK && local != NULL &&
 			    local[i].entry_len > 0) {
 				*l = local[i];
@@ -387,21 +366,10 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 				fst = kt_entry_decode(l->entry, l->entry_len,
 				    &l->e) == KT_OK ? KT_VERIFY_OK : fst;
 			}
-			ev = json_pack("{s:s,s:b,s:s,s:s,s:o,s:s%}", "type",
-			    "ghost-key", "provable", fst == KT_VERIFY_OK,
-			    "summary", "a key logged for the label that its "
-			    "owner did not publish", "label", label,
-			    "expected_keys", keys_json(&m), "checkpoint", note,
-			    note_len);
-			if (fst == KT_VERIFY_OK)
-				json_object_set_new(ev, "leaf",
-				    kt_vleaf_json(l));
-			else
-				json_object_set_new(ev, "leaf", json_pack(
-				    "{s:I}", "index", (json_int_t)m.ghosts[i]));
-			kt_vresult_free(&tmp);
-			wst = kt_evidence_write(v, ev, r);
-			json_decref(ev);
+			keys = keys_json(&m);
+			wst = kt_evidence_ghost(v, label, keys, &sc,
+			    fst == KT_VERIFY_OK ? l : NULL, m.ghosts[i], r);
+			json_decref(keys);
 			if (wst != KT_VERIFY_ATTACK)
 				break;
 			json_array_append_new(files, json_string(r->evidence));
@@ -414,7 +382,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		json_object_set_new(r->info, "evidence_files", files);
 		if (first[0] != '\0')
 			snprintf(r->evidence, sizeof(r->evidence), "%s", first);
-		if (wst != KT_VERIFY_ATTACK)
+		if ((st = wst) != KT_VERIFY_ATTACK)
 			goto out;
 		st = kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
 		    "carry a key its owner did not publish (first at index %"
@@ -423,7 +391,8 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		goto out;
 	}
 	/* Clean pass: only now does the cursor move. */
-	json_object_set_new(rec, "checkpoint", json_stringn(note, note_len));
+	json_object_set_new(rec, "checkpoint", json_stringn(sc.note,
+	    sc.note_len));
 	json_object_set_new(rec, "frontier", kt_vfrontier_json(f));
 	json_object_set_new(rec, "expected", keys_json(&m));
 	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d))
@@ -433,8 +402,8 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	}
 	st = kt_vres(r, KT_VERIFY_OK, "%s: checked entries %" PRIu64 "..%"
 	    PRIu64 " against the signed root (%.0f entries/s); %zu version(s) "
-	    "of the label seen, every key expected", label, from, cp.size,
-	    secs > 0 ? (double)(cp.size - from) / secs : 0.0,
+	    "of the label seen, every key expected", label, from, cp->size,
+	    secs > 0 ? (double)(cp->size - from) / secs : 0.0,
 	    json_array_size(m.seen));
 out:
 	json_decref(m.seen);
@@ -442,6 +411,6 @@ out:
 	free(m.keys);
 	free(m.key_lens);
 	free(f);
-	free(note);
+	kt_buf_free(&note);
 	return kt_vquorum_stale(v, r, st);
 }

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "verify_internal.h"
 
@@ -30,8 +31,26 @@ kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (r == NULL)
+		return status;
 	va_start(ap, fmt);
 	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	r->status = status;
+	return status;
+}
+
+int
+kt_vres_append(struct kt_vresult *r, int status, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (r == NULL)
+		return status;
+	n = strlen(r->msg);
+	va_start(ap, fmt);
+	vsnprintf(r->msg + n, sizeof(r->msg) - n, fmt, ap);
 	va_end(ap);
 	r->status = status;
 	return status;

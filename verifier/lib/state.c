@@ -197,17 +197,17 @@ kt_vstate_save_json(const char *dir, const char *name, const json_t *obj,
 }
 
 kt_err
-kt_vmaterial_save(struct kt_verify *v, const char *note, size_t note_len,
+kt_vmaterial_save(const char *dir, const struct kt_signed_checkpoint *sc,
     const struct kt_frontier *f)
 {
-	json_t *o = json_pack("{s:s%,s:o}", "checkpoint", note, note_len,
-	    "frontier", kt_vfrontier_json(f));
+	json_t *o = json_pack("{s:s%,s:o}", "checkpoint", sc->note,
+	    sc->note_len, "frontier", kt_vfrontier_json(f));
 	char d[256];
 	kt_err e;
 
 	if (o == NULL)
 		return KT_ERR_NOMEM;
-	e = kt_vstate_save_json(v->dir, KT_VSTATE_MATERIAL, o, d, sizeof(d));
+	e = kt_vstate_save_json(dir, KT_VSTATE_MATERIAL, o, d, sizeof(d));
 	json_decref(o);
 	return e;
 }

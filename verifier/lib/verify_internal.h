@@ -85,7 +85,15 @@ struct kt_vleaf {
 	struct kt_vproof proof;
 };
 
-/* ---- the handle -------------------------------------------------------- */
+/* A witness policy (config.json "witnesses", "quorum", "max_age"). */
+struct kt_vwitnesses {
+	size_t n;                 /* 0: no policy */
+	struct kt_verifier keys[KT_VERIFY_WITNESS_MAX];
+	unsigned quorum;
+	uint64_t max_age;         /* seconds */
+};
+
+/* The handle (handle.c opens it; every file above reads its fields). */
 struct kt_verify {
 	char dir[KT_VERIFY_PATH_MAX];
 	int lockfd;
@@ -95,19 +103,15 @@ struct kt_verify {
 	char vkey_text[KT_KEY_TEXT_MAX];
 	long connect_s, total_s;
 	struct kt_fetch *fetch;
-	/* the newest checkpoint verified (state file "checkpoint") */
-	int have_cp;
-	char *cp_note;
-	size_t cp_note_len;
-	struct kt_checkpoint cp;
-	/* witness policy (config.json "witnesses", "quorum", "max_age") */
-	size_t nwit;
-	struct kt_verifier wit[KT_VERIFY_WITNESS_MAX];
-	unsigned quorum;
-	uint64_t max_age;
+	/* the newest checkpoint verified (state file "checkpoint"); its note
+	 * is stored_buf, owned by the handle */
+	int have_stored;
+	char *stored_buf;
+	struct kt_signed_checkpoint stored;
+	struct kt_vwitnesses wit;
 	uint64_t now;          /* injected clock (tests); 0 = time(NULL) */
 	/* the witnessed time of the checkpoint accepted in this run (0: none);
-	 * kt_vstale compares it with max_age at the end of a command */
+	 * kt_vquorum_stale compares it with max_age at the end of a command */
 	uint64_t seen_witnessed;
 };
 
@@ -130,7 +134,13 @@ json_t *kt_vleaf_json(const struct kt_vleaf *l);
 void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
 
 /* ---- result.c ---------------------------------------------------------- */
+/* Sets r's status and message and returns the status. r may be NULL: a
+ * probe whose failure only means "cannot tell", so there is nothing to
+ * report; the status is returned all the same. */
 int kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* As kt_vres, but appends to r's message. */
+int kt_vres_append(struct kt_vresult *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- fetch.c ------------------------------------------------------------ */
@@ -190,8 +200,8 @@ KT_MUST_CHECK kt_err kt_vstate_save_json(const char *dir, const char *name,
  * proven (evidence_write.c), whatever else the pass found. Failure is
  * ignored by callers: it only costs the ability to prove a future fork.
  */
-KT_MUST_CHECK kt_err kt_vmaterial_save(struct kt_verify *v, const char *note,
-    size_t note_len, const struct kt_frontier *f);
+KT_MUST_CHECK kt_err kt_vmaterial_save(const char *dir,
+    const struct kt_signed_checkpoint *sc, const struct kt_frontier *f);
 
 /* ---- parse.c ------------------------------------------------------------ */
 /* A GET /v1/keys/{label} answer: its leaf and its (not yet verified)
@@ -225,16 +235,40 @@ KT_MUST_CHECK kt_err kt_vparse_leaf(const json_t *o, int need_proof,
 /* GET /v1/keys/{label} body → lookup; checks the label matches. */
 KT_MUST_CHECK kt_err kt_vparse_lookup(const char *body, size_t len,
     const char *label, struct kt_vlookup *out, char *detail, size_t dlen);
+/* Pieces of JSON records (state files, evidence): a non-negative integer
+ * field; a base64 hash; an array of at most KT_MAX_PROOF of them.
+ * KT_ERR_MALFORMED otherwise. */
+KT_MUST_CHECK kt_err kt_vparse_u64(const json_t *o, const char *key,
+    uint64_t *out);
+KT_MUST_CHECK kt_err kt_vparse_hash(const json_t *j, struct kt_hash *out);
+KT_MUST_CHECK kt_err kt_vparse_hashes(const json_t *a, struct kt_proof *out);
+/*
+ * A frontier of a tree of `size` leaves stored as JSON (kt_vfrontier_json):
+ * exactly one hash per set bit of size, highest first. Its root is not
+ * checked here. KT_ERR_MALFORMED with detail.
+ */
+KT_MUST_CHECK kt_err kt_vparse_frontier(const json_t *a, uint64_t size,
+    struct kt_frontier *out, char *detail, size_t dlen);
+/*
+ * A leaf stored by this client (kt_vleaf_json, as pins.json keeps it):
+ * "index", "entry" (which must decode), "hashes". Fills the leaf, its hash
+ * and its proof's index and hashes; the proof's size is the caller's (the
+ * tree it was verified in), and so is checking it. KT_ERR_MALFORMED.
+ */
+KT_MUST_CHECK kt_err kt_vparse_stored_leaf(const json_t *o,
+    struct kt_vleaf *out);
 
 /* ---- check.c ------------------------------------------------------------ */
 /*
- * Verifies a signed checkpoint note against the log key and origin:
- * kt_note_open with only vk, then kt_checkpoint_parse, origin == vk name.
- * KT_ERR_VERIFY (bad or missing signature, wrong origin), KT_ERR_MALFORMED.
+ * Opens note[0..len) as a checkpoint signed by the log key vk, with vk's
+ * name as origin (kt_signed_checkpoint_open; *out borrows note). On failure
+ * detail says which part failed: KT_ERR_MALFORMED (not a signed note, or
+ * not a checkpoint), KT_ERR_VERIFY (no valid signature by vk, or another
+ * origin).
  */
 KT_MUST_CHECK kt_err kt_vcheck_checkpoint(const char *note, size_t len,
-    const struct kt_verifier *vk, struct kt_checkpoint *out, char *detail,
-    size_t dlen);
+    const struct kt_verifier *vk, struct kt_signed_checkpoint *out,
+    char *detail, size_t dlen);
 /* Inclusion of leaf against cp (proof size must equal cp->size). */
 KT_MUST_CHECK kt_err kt_vcheck_inclusion(const struct kt_vleaf *l,
     const struct kt_checkpoint *cp, char *detail, size_t dlen);
@@ -258,24 +292,25 @@ struct kt_vquorum {
 	uint64_t newest;     /* newest valid cosignature time */
 };
 /*
- * Counts valid cosignatures on a signed checkpoint note by witnesses
- * wit[0..nwit), after the log's signature (vk) verified. Cosignatures by
- * unknown keys are ignored; one that names a configured witness and does
- * not verify is KT_ERR_VERIFY (C2SP signed-note: reject a note where a
- * known key's signature fails). No I/O, no clock.
+ * Counts valid cosignatures on a signed checkpoint note by the witnesses
+ * of w, after the log's signature (vk) verified. Cosignatures by unknown
+ * keys are ignored; one that names a configured witness and does not
+ * verify is KT_ERR_VERIFY (C2SP signed-note: reject a note where a known
+ * key's signature fails). No I/O, no clock.
  */
 KT_MUST_CHECK kt_err kt_vquorum_count(const char *note, size_t len,
-    const struct kt_verifier *vk, const struct kt_verifier *wit, size_t nwit,
-    unsigned quorum, struct kt_vquorum *q, char *detail, size_t dlen);
+    const struct kt_verifier *vk, const struct kt_vwitnesses *w,
+    struct kt_vquorum *q, char *detail, size_t dlen);
 /* The current time (v->now if injected). */
 uint64_t kt_vquorum_now(const struct kt_verify *v);
 /*
- * Checks note against v's witness policy (nothing to do without one):
+ * Checks sc against v's witness policy (nothing to do without one):
  * KT_VERIFY_OK and v->seen_witnessed set, or KT_VERIFY_FAILED (too few or
  * a bad cosignature). Adds a "witnesses" object to r->info.
  */
-int kt_vquorum_check(struct kt_verify *v, const char *note, size_t len,
-    struct kt_vquorum *q, struct kt_vresult *r);
+int kt_vquorum_check(struct kt_verify *v,
+    const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
+    struct kt_vresult *r);
 /* End of a command: turns KT_VERIFY_OK into KT_VERIFY_STALE when the
  * checkpoint accepted in this run was witnessed longer than max_age ago. */
 int kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r,
@@ -286,9 +321,9 @@ int kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r,
 int kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
 
 /* ---- logread.c ---------------------------------------------------------- */
-/* Lazily opens v->fetch. */
-KT_MUST_CHECK kt_err kt_vlog_fetcher(struct kt_verify *v,
-    struct kt_fetch **out, struct kt_vresult *r);
+/* Lazily opens v->fetch: KT_VERIFY_OK, or KT_VERIFY_ERROR. */
+int kt_vlog_fetcher(struct kt_verify *v, struct kt_fetch **out,
+    struct kt_vresult *r);
 /*
  * GET the log's consistency proof from size a to size b (a < b) and verify
  * it between the roots. KT_VERIFY_OK; KT_VERIFY_ATTACK-worthy failure is
@@ -298,7 +333,8 @@ KT_MUST_CHECK kt_err kt_vlog_fetcher(struct kt_verify *v,
 int kt_vlog_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
     const struct kt_checkpoint *b, int *bad, struct kt_proof *proof_out,
     struct kt_vresult *r);
-/* Fetches entry `index` and its inclusion proof to cp, verified. */
+/* Fetches entry `index` and its inclusion proof to cp, verified. r may be
+ * NULL (a probe). */
 int kt_vlog_leaf(struct kt_verify *v, uint64_t index,
     const struct kt_checkpoint *cp, struct kt_vleaf *out,
     struct kt_vresult *r);
@@ -313,75 +349,84 @@ int kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
     struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
 
 /* ---- evidence_write.c --------------------------------------------------- */
-/* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
- * fills r->evidence. Returns KT_VERIFY_ATTACK, or KT_VERIFY_ERROR if the
- * file could not be written. */
-int kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r);
 /*
- * Two verified checkpoints a (stored or earlier) and b (newly presented)
- * that cannot both be honest. Builds the strongest evidence available:
+ * Each function writes one evidence file (docs/verify.md, "Evidence
+ * files") under the state folder's evidence/ and sets r->evidence and
+ * "evidence" in r->info: KT_VERIFY_ATTACK. KT_VERIFY_ERROR when the file
+ * could not be written, with the reason appended to r's message. The fork
+ * functions set r's message to what the file proves; the others keep the
+ * caller's, which says what was found.
+ */
+/*
+ * Two signed checkpoints a (stored or earlier) and b (newly presented)
+ * that cannot both be honest. Writes the strongest evidence available:
  * equal sizes with different roots; a node that differs (from a monitor
- * frontier or a pinned leaf, checked against b via the server); else a
- * record of what was seen, marked as not provable. Writes it.
+ * frontier or a pinned leaf, checked against b via the server); a prefix
+ * claim from p, a consistency proof from a (smaller) to b that failed (p
+ * may be NULL); else a record of what was seen (type "rollback" when
+ * `kind` is "rollback", else "inconsistent"), marked as not provable.
  */
 int kt_evidence_fork(struct kt_verify *v, const char *kind,
-    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
-    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
+    const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const struct kt_proof *p,
     const char *why, struct kt_vresult *r);
-/* As kt_evidence_fork, a (smaller) and b related by the failing
- * consistency proof p (may be NULL): tries a prefix claim from p after
- * the material and before the record. */
-int kt_evidence_fork_proof(struct kt_verify *v, const char *kind,
-    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
-    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
-    const struct kt_proof *p, const char *why, struct kt_vresult *r);
-/* As kt_evidence_fork but writes only provable fork evidence; -1 (nothing
- * written, r untouched) when this client's material proves nothing. */
-int kt_evidence_fork_provable(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const char *why,
+/* As kt_evidence_fork but writes only provable fork evidence: none when
+ * this client's material proves nothing, then KT_VERIFY_FAILED with r
+ * untouched (the fork stays unproven). */
+int kt_evidence_fork_provable(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const char *why,
     struct kt_vresult *r);
-/*
- * a (smaller) and b (larger) are signed; p is a consistency proof from
- * a's size to b's that reaches b's root from a prefix root other than a's
- * root: writes a provable fork with a prefix claim (docs/verify.md). -1
- * (nothing written) when p does not give that.
- */
-int kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const struct kt_proof *p,
-    const char *why, struct kt_vresult *r);
 /*
  * Two signed checkpoints whose verified inclusion proofs put different
  * entries at the same index: a provable fork. Writes it.
  */
-int kt_evidence_fork_leaves(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_vleaf *a, const char *b_note, size_t b_len,
-    const struct kt_vleaf *b, const char *why, struct kt_vresult *r);
+int kt_evidence_fork_leaves(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a, const struct kt_vleaf *al,
+    const struct kt_signed_checkpoint *b, const struct kt_vleaf *bl,
+    const char *why, struct kt_vresult *r);
+/* "unlogged-key": the leaf l served for label with sc, whose inclusion
+ * proof does not verify. A record, not proof. */
+int kt_evidence_unlogged(struct kt_verify *v, const char *label,
+    const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
+    struct kt_vresult *r);
+/* "ghost-key": the entry at `index` of sc's tree binds label to a key not
+ * among `expected` (a JSON array of base64 keys, the owner's statement).
+ * l is that entry proven into sc, or NULL when no proof could be had (the
+ * file then says it is not provable). */
+int kt_evidence_ghost(struct kt_verify *v, const char *label,
+    const json_t *expected, const struct kt_signed_checkpoint *sc,
+    const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r);
+/* "bad-entries": entries (a JSON array of leaves proven into sc, stolen)
+ * break `rule`; provable when every entry the rule needs is there. */
+int kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
+    const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
+    struct kt_vresult *r);
 
 /* ---- accept.c ----------------------------------------------------------- */
 /*
- * The heart of the client: the log presented signed checkpoint `note`.
- * Verify it (signature, origin), then relate it to the stored checkpoint:
- * first use stores it; a larger tree needs a consistency proof from the
- * server; equal size needs an equal root; a smaller tree is a rollback.
- * Attacks write evidence and give KT_VERIFY_ATTACK. On KT_VERIFY_OK the
- * checkpoint is stored (if newer) and *out holds it parsed.
+ * The heart of the client: the log presented the signed checkpoint sc
+ * (opened with the log key). Relate it to the stored checkpoint: first use
+ * stores it; a larger tree needs a consistency proof from the server;
+ * equal size needs an equal root; a smaller tree is a rollback. With a
+ * witness policy it needs the quorum first. Attacks write evidence and
+ * give KT_VERIFY_ATTACK. On KT_VERIFY_OK the checkpoint is stored (if
+ * newer or more freshly witnessed).
  */
-int kt_vaccept(struct kt_verify *v, const char *note, size_t len,
-    struct kt_checkpoint *out, struct kt_vresult *r);
-/* GET /checkpoint then kt_vaccept. note_out (KT_NOTE_MAX+1) gets it. */
-int kt_vaccept_fetch(struct kt_verify *v, char *note_out,
-    size_t *note_len, struct kt_checkpoint *out, struct kt_vresult *r);
+int kt_vaccept(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
+    struct kt_vresult *r);
+/* GET /checkpoint, open it, then kt_vaccept. note gets the body; *out
+ * borrows it. */
+int kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
+    struct kt_signed_checkpoint *out, struct kt_vresult *r);
 /*
- * Checks that two log-verified checkpoints a and b can both be views of one
+ * Checks that two signed checkpoints a and b can both be views of one
  * append-only log, with a consistency proof from the log (smaller to
  * larger); nothing is stored. OK; ATTACK (evidence written: same size with
  * other roots, or a failing proof); FAILED when the log gives no usable
  * proof (the caller decides); ERROR for network trouble.
  */
-int kt_vrelate(struct kt_verify *v, const char *a_note, size_t a_len,
-    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
-    const struct kt_checkpoint *b, struct kt_vresult *r);
+int kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_INTERNAL_H */
