@@ -976,7 +976,7 @@ START_TEST(test_quorum_policy)
 	    KT_VERIFY_KEY_CHANGED);
 	r.msg[0] = '\0';
 	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_STALE);
-	ck_assert_int_eq(r.status, KT_VERIFY_STALE);
+	ck_assert_int_eq(r.outcome, KT_VERIFY_STALE);
 	ck_assert_ptr_nonnull(strstr(r.msg, "STALE"));
 	o = json_object_get(r.info, "witnesses");
 	ck_assert(json_is_true(json_object_get(o, "stale")));

@@ -145,11 +145,52 @@ cmd_usage(const char *cmd, FILE *to)
 	return 0;
 }
 
+/* The exit status of each outcome (docs/verify.md, "Exit statuses"). No
+ * default: a new outcome must be given its status here. */
+static int
+exit_status(enum kt_verify_outcome o)
+{
+	switch (o) {
+	case KT_VERIFY_OK:
+		return 0;
+	case KT_VERIFY_ERROR:
+		return 1;
+	case KT_VERIFY_FAILED:
+		return 2;
+	case KT_VERIFY_ATTACK:
+		return 3;
+	case KT_VERIFY_KEY_CHANGED:
+		return 4;
+	case KT_VERIFY_STALE:
+		return 5;
+	case KT_VERIFY_UNWITNESSED:
+		return 6;
+	}
+	return 1;
+}
+
+/* Whether an outcome is news (stdout) rather than trouble (stderr). */
+static int
+to_stdout(enum kt_verify_outcome o)
+{
+	switch (o) {
+	case KT_VERIFY_OK:
+	case KT_VERIFY_KEY_CHANGED:
+	case KT_VERIFY_STALE:
+	case KT_VERIFY_UNWITNESSED:
+		return 1;
+	case KT_VERIFY_ERROR:
+	case KT_VERIFY_FAILED:
+	case KT_VERIFY_ATTACK:
+		return 0;
+	}
+	return 0;
+}
+
 static void
 print_human(const char *cmd, const struct kt_vresult *r)
 {
-	FILE *to = (r->status == 0 || r->status == 4 || r->status == 5 ||
-	    r->status == 6) ? stdout : stderr;
+	FILE *to = to_stdout(r->outcome) ? stdout : stderr;
 	json_t *a;
 	size_t i;
 	json_t *x;
@@ -225,7 +266,8 @@ print_json(const struct kt_vresult *r)
 
 	if (o == NULL)
 		o = json_object();
-	json_object_set_new(o, "status", json_integer(r->status));
+	json_object_set_new(o, "status", json_integer(exit_status(
+	    r->outcome)));
 	json_object_set_new(o, "message", json_string(r->msg));
 	if (r->evidence[0] != '\0')
 		json_object_set_new(o, "evidence", json_string(r->evidence));
@@ -331,6 +373,7 @@ main(int argc, char **argv)
 	char dir[4096], err[1024], *endp;
 	struct kt_verify *v = NULL;
 	struct kt_vresult r;
+	enum kt_verify_outcome o;
 	kt_err e;
 
 	memset(keys, 0, sizeof(keys));
@@ -492,7 +535,7 @@ main(int argc, char **argv)
 			    strerror(errno));
 			goto done;
 		}
-		rc = kt_verify_evidence(buf, len, &vk, &r);
+		o = kt_verify_evidence(buf, len, &vk, &r);
 		free(buf);
 		goto print;
 	}
@@ -508,22 +551,23 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0) {
 		struct kt_vpolicy pol = { witnesses, nwit, (unsigned)quorum,
 		    max_age };
-		rc = kt_verify_init_policy(v, log, key, &pol, &r);
+		o = kt_verify_init_policy(v, log, key, &pol, &r);
 	} else if (strcmp(cmd, "gossip") == 0)
-		rc = kt_verify_gossip(v, peers, npeers, &r);
+		o = kt_verify_gossip(v, peers, npeers, &r);
 	else if (strcmp(cmd, "view") == 0)
-		rc = kt_verify_view(v, out, &r);
+		o = kt_verify_view(v, out, &r);
 	else if (strcmp(cmd, "checkpoint") == 0)
-		rc = kt_verify_checkpoint(v, &r);
+		o = kt_verify_checkpoint(v, &r);
 	else if (strcmp(cmd, "lookup") == 0)
-		rc = kt_verify_lookup(v, pos, accept, &r);
+		o = kt_verify_lookup(v, pos, accept, &r);
 	else if (strcmp(cmd, "monitor") == 0)
-		rc = kt_verify_monitor(v, pos, keys, nkeys, &r);
+		o = kt_verify_monitor(v, pos, keys, nkeys, &r);
 	else if (strcmp(cmd, "audit") == 0)
-		rc = kt_verify_audit(v, &r);
+		o = kt_verify_audit(v, &r);
 	else
-		rc = kt_verify_proof(v, pos, out, &r);
+		o = kt_verify_proof(v, pos, out, &r);
 print:
+	rc = exit_status(o);
 	if (json)
 		print_json(&r);
 	else

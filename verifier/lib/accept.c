@@ -24,7 +24,7 @@ cp_info(json_t *o, const char *key, const struct kt_checkpoint *cp)
 }
 
 /* Stores sc as the newest checkpoint (state file and handle). */
-static int
+static enum kt_verify_outcome
 store_checkpoint(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
     struct kt_vresult *r)
 {
@@ -47,13 +47,32 @@ store_checkpoint(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 	return KT_VERIFY_OK;
 }
 
-int
+/*
+ * The log's consistency proof from a to b (a smaller): KT_VERIFY_OK when it
+ * verifies between their roots; the evidence the failing proof allows
+ * (why says what failed); or why no usable proof was had.
+ */
+static enum kt_verify_outcome
+consistent(struct kt_verify *v, const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const char *why,
+    struct kt_vresult *r)
+{
+	struct kt_proof p;
+	enum kt_verify_outcome st;
+
+	if ((st = kt_vlog_consistency(v, a->cp.size, b->cp.size, &p, r))
+	    != KT_VERIFY_OK)
+		return st;
+	if (kt_merkle_verify_consistency(a->cp.size, b->cp.size, p.h, p.n,
+	    &a->cp.root, &b->cp.root) == KT_OK)
+		return KT_VERIFY_OK;
+	return kt_evidence_fork(v, "fork", a, b, &p, why, r);
+}
+
+enum kt_verify_outcome
 kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, struct kt_vresult *r)
 {
-	struct kt_proof proof;
-	int bad, st;
-
 	if (a->cp.size == b->cp.size) {
 		if (kt_hash_eq(&a->cp.root, &b->cp.root))
 			return KT_VERIFY_OK;
@@ -62,14 +81,8 @@ kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
 	}
 	if (a->cp.size > b->cp.size)
 		return kt_vrelate(v, b, a, r);
-	if ((st = kt_vlog_consistency(v, &a->cp, &b->cp, &bad, &proof, r))
-	    != KT_VERIFY_OK)
-		return st;
-	if (bad)
-		return kt_evidence_fork(v, "fork", a, b, &proof, "the "
-		    "consistency proof between two signed checkpoints does not "
-		    "verify (fork or rewritten history)", r);
-	return KT_VERIFY_OK;
+	return consistent(v, a, b, "the consistency proof between two signed "
+	    "checkpoints does not verify (fork or rewritten history)", r);
 }
 
 /*
@@ -77,7 +90,7 @@ kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
  * witnessed time (q: the new copy's), so `view` publishes it and staleness
  * is measured from it.
  */
-static int
+static enum kt_verify_outcome
 same_tree(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
     const struct kt_vquorum *q, struct kt_vresult *r)
 {
@@ -91,14 +104,13 @@ same_tree(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 	return KT_VERIFY_OK;
 }
 
-int
+enum kt_verify_outcome
 kt_vaccept(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
     struct kt_vresult *r)
 {
 	const struct kt_checkpoint *nc = &sc->cp, *sp = &v->stored.cp;
 	struct kt_vquorum q;
-	struct kt_proof proof;
-	int bad, st;
+	enum kt_verify_outcome st;
 
 	cp_info(r->info, "checkpoint", nc);
 	/* With a witness policy, a checkpoint the witnesses did not see is
@@ -129,33 +141,24 @@ kt_vaccept(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 		return kt_evidence_fork(v, "rollback", &v->stored, sc, NULL,
 		    "the log served a smaller tree than one it signed before "
 		    "(rollback)", r);
-	if ((st = kt_vlog_consistency(v, sp, nc, &bad, &proof, r))
-	    != KT_VERIFY_OK)
+	if ((st = consistent(v, &v->stored, sc, "the consistency proof from "
+	    "the stored checkpoint to the new one does not verify (fork or "
+	    "rewritten history)", r)) != KT_VERIFY_OK)
 		return st;
-	if (bad)
-		return kt_evidence_fork(v, "fork", &v->stored, sc, &proof,
-		    "the consistency proof from the stored checkpoint to the "
-		    "new one does not verify (fork or rewritten history)", r);
 	return store_checkpoint(v, sc, r);
 }
 
-int
+enum kt_verify_outcome
 kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
     struct kt_signed_checkpoint *out, struct kt_vresult *r)
 {
-	struct kt_fetch *f;
 	char d[512];
 	long status;
-	kt_err e;
-	int st;
+	enum kt_verify_outcome st;
 
-	if ((st = kt_vlog_fetcher(v, &f, r)) != KT_VERIFY_OK)
+	if ((st = kt_vlog_get(v, "/checkpoint", KT_CAP_CHECKPOINT, note,
+	    &status, "", r)) != KT_VERIFY_OK)
 		return st;
-	e = kt_fetch_get(f, "/checkpoint", KT_CAP_CHECKPOINT, note, &status,
-	    d, sizeof(d));
-	if (e != KT_OK)
-		return kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-		    KT_VERIFY_FAILED, "%s", d);
 	if (status != 200)
 		return kt_vres(r, KT_VERIFY_ERROR, "GET /checkpoint: HTTP %ld",
 		    status);

@@ -57,14 +57,15 @@ label_hash(const struct audit *au, const char *l, size_t n)
 	return x;
 }
 
-static int
+/* Doubles the table (from 1024 slots). KT_ERR_NOMEM. */
+static kt_err
 grow(struct audit *au)
 {
 	size_t n = au->nslots ? au->nslots * 2 : 1024;
 	struct slot *ns = calloc(n, sizeof(*ns));
 
 	if (ns == NULL)
-		return -1;
+		return KT_ERR_NOMEM;
 	for (size_t i = 0; i < au->nslots; i++) {
 		struct slot *s = &au->slots[i];
 		size_t j;
@@ -78,7 +79,7 @@ grow(struct audit *au)
 	free(au->slots);
 	au->slots = ns;
 	au->nslots = n;
-	return 0;
+	return KT_OK;
 }
 
 static struct slot *
@@ -86,7 +87,7 @@ find(struct audit *au, const char *l, size_t n, int *fresh)
 {
 	size_t j;
 
-	if ((au->used + 1) * 4 > au->nslots * 3 && grow(au) != 0)
+	if ((au->used + 1) * 4 > au->nslots * 3 && grow(au) != KT_OK)
 		return NULL;
 	j = label_hash(au, l, n) & (au->nslots - 1);
 	for (;;) {
@@ -144,7 +145,7 @@ bad_link(struct audit *au, uint64_t i, uint64_t p)
 		violate(au, "prev-link", i, p, 0);
 }
 
-static int
+static enum kt_verify_outcome
 audit_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
     const struct kt_entry *e, struct kt_vresult *r)
 {
@@ -185,7 +186,7 @@ audit_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
 	return KT_VERIFY_OK;
 }
 
-int
+enum kt_verify_outcome
 kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 {
 	struct audit au;
@@ -197,14 +198,14 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 	struct kt_vleaf *l = NULL;
 	struct timespec t0, t1;
 	double secs;
-	int st;
+	enum kt_verify_outcome st;
 
 	memset(&au, 0, sizeof(au));
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
 	randombytes_buf(au.hkey, sizeof(au.hkey));
 	f = malloc(sizeof(*f));
-	if (f == NULL || grow(&au) != 0) {
+	if (f == NULL || grow(&au) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}

@@ -22,7 +22,7 @@ struct claim {
 	struct kt_hash node;
 };
 
-static int
+static enum kt_verify_outcome
 fail(struct kt_vresult *r, const char *fmt, const char *detail)
 {
 	return kt_vres(r, KT_VERIFY_FAILED, fmt, detail);
@@ -166,7 +166,7 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
  * SHA-256 collision); if it is not S's signed root, the log signed two
  * trees that cannot be one append-only history.
  */
-static int
+static enum kt_verify_outcome
 verify_prefix_claim(const json_t *cl, const struct kt_checkpoint *l,
     const struct kt_checkpoint *s, int other_claim, struct kt_vresult *r)
 {
@@ -198,7 +198,7 @@ verify_prefix_claim(const json_t *cl, const struct kt_checkpoint *l,
 	    " it also signed (a fork)", l->size, m, s->size);
 }
 
-static int
+static enum kt_verify_outcome
 verify_fork(const json_t *ev, const struct kt_verifier *vk,
     struct kt_vresult *r)
 {
@@ -250,7 +250,7 @@ verify_fork(const json_t *ev, const struct kt_verifier *vk,
 	    cp[1].size, c[0].start, c[0].start + (UINT64_C(1) << c[0].level));
 }
 
-static int
+static enum kt_verify_outcome
 verify_ghost(const json_t *ev, const struct kt_verifier *vk,
     struct kt_vresult *r)
 {
@@ -259,7 +259,7 @@ verify_ghost(const json_t *ev, const struct kt_verifier *vk,
 	struct kt_checkpoint cp;
 	struct kt_vleaf *l = NULL;
 	char d[512], fp[48];
-	int st;
+	enum kt_verify_outcome st;
 
 	if (!json_is_string(jl) || !json_is_array(jx))
 		return fail(r, "%s", "ghost-key evidence needs label and "
@@ -314,7 +314,7 @@ out:
 }
 
 /* The audit rules a pair (or one) of logged entries can break. */
-static int
+static enum kt_verify_outcome
 verify_bad_entries(const json_t *ev, const struct kt_verifier *vk,
     struct kt_vresult *r)
 {
@@ -324,7 +324,8 @@ verify_bad_entries(const json_t *ev, const struct kt_verifier *vk,
 	struct kt_vleaf *l = NULL;
 	char d[512];
 	size_t n;
-	int st, bad = 0;
+	enum kt_verify_outcome st;
+	int bad = 0;
 
 	if (rule == NULL || !json_is_array(je) || (n = json_array_size(je)) < 1
 	    || n > 2)
@@ -382,7 +383,7 @@ out:
 	return st;
 }
 
-static int
+static enum kt_verify_outcome
 verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
     struct kt_vresult *r)
 {
@@ -390,7 +391,7 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 	struct kt_signed_checkpoint sc;
 	struct kt_vleaf *l = malloc(sizeof(*l));
 	char d[512], fp[48];
-	int st;
+	enum kt_verify_outcome st;
 
 	if (tp == NULL || l == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
@@ -447,15 +448,65 @@ out:
 	return st;
 }
 
-int
+/* A rollback or inconsistent record: check what can be checked (the
+ * signatures), then say why it is not proof. */
+static enum kt_verify_outcome
+verify_record(const json_t *ev, const char *type,
+    const struct kt_verifier *vk, struct kt_vresult *r)
+{
+	json_t *views = json_object_get(ev, "views");
+	struct kt_checkpoint cp;
+	char d[512];
+
+	for (size_t i = 0; i < json_array_size(views); i++)
+		if (ev_checkpoint(json_object_get(json_array_get(views, i),
+		    "checkpoint"), vk, &cp, d, sizeof(d)) != KT_OK)
+			return kt_vres(r, KT_VERIFY_FAILED, "%s evidence: %s",
+			    type, d);
+	return fail(r, "%s", "NOT PROVEN: the record holds checkpoints "
+	    "validly signed by the log, but signed checkpoints of different "
+	    "sizes (or a failing consistency proof) do not show misbehaviour "
+	    "to a third party; it documents what this client was shown");
+}
+
+/* An evidence file of a known format: by its type. */
+static enum kt_verify_outcome
+verify_typed(const json_t *ev, const struct kt_verifier *vk,
+    struct kt_vresult *r)
+{
+	const char *type = json_string_value(json_object_get(ev, "type"));
+
+	if (json_integer_value(json_object_get(ev, "kt_evidence")) != 1 ||
+	    !json_is_integer(json_object_get(ev, "kt_evidence")))
+		return fail(r, "%s", "not a kt evidence file (kt_evidence != "
+		    "1)");
+	if (type == NULL)
+		return fail(r, "%s", "evidence has no type");
+	if (strcmp(type, "fork") == 0)
+		return verify_fork(ev, vk, r);
+	if (strcmp(type, "ghost-key") == 0)
+		return verify_ghost(ev, vk, r);
+	if (strcmp(type, "bad-entries") == 0)
+		return verify_bad_entries(ev, vk, r);
+	if (strcmp(type, "unlogged-key") == 0)
+		/* A proof that fails proves nothing: anyone can write one. */
+		return fail(r, "%s", "NOT PROVEN: an unlogged-key record shows "
+		    "what a server sent (a key with an inclusion proof that "
+		    "does not verify); responses are not signed, so a third "
+		    "party cannot tell who made it");
+	if (strcmp(type, "rollback") == 0 || strcmp(type, "inconsistent") == 0)
+		return verify_record(ev, type, vk, r);
+	return fail(r, "unknown evidence type \"%s\"", type);
+}
+
+enum kt_verify_outcome
 kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
     struct kt_vresult *r)
 {
 	static const char tlog_magic[] = "c2sp.org/tlog-proof@v1\n";
 	json_t *ev = NULL;
 	json_error_t je;
-	const char *type;
-	int st;
+	enum kt_verify_outcome st;
 
 	if (len >= sizeof(tlog_magic) - 1 &&
 	    memcmp(buf, tlog_magic, sizeof(tlog_magic) - 1) == 0)
@@ -466,48 +517,7 @@ kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
 		return fail(r, "not an evidence file: %s", ev == NULL ?
 		    je.text : "not a JSON object");
 	}
-	if (json_integer_value(json_object_get(ev, "kt_evidence")) != 1 ||
-	    !json_is_integer(json_object_get(ev, "kt_evidence"))) {
-		st = fail(r, "%s", "not a kt evidence file (kt_evidence != 1)");
-		goto out;
-	}
-	type = json_string_value(json_object_get(ev, "type"));
-	if (type == NULL)
-		st = fail(r, "%s", "evidence has no type");
-	else if (strcmp(type, "fork") == 0)
-		st = verify_fork(ev, vk, r);
-	else if (strcmp(type, "ghost-key") == 0)
-		st = verify_ghost(ev, vk, r);
-	else if (strcmp(type, "bad-entries") == 0)
-		st = verify_bad_entries(ev, vk, r);
-	else if (strcmp(type, "unlogged-key") == 0)
-		/* A proof that fails proves nothing: anyone can write one. */
-		st = fail(r, "%s", "NOT PROVEN: an unlogged-key record shows "
-		    "what a server sent (a key with an inclusion proof that "
-		    "does not verify); responses are not signed, so a third "
-		    "party cannot tell who made it");
-	else if (strcmp(type, "rollback") == 0 ||
-	    strcmp(type, "inconsistent") == 0) {
-		/* Check what can be checked, then say why it is not proof. */
-		json_t *views = json_object_get(ev, "views");
-		struct kt_checkpoint cp;
-		char d[512];
-		st = -1;
-		for (size_t i = 0; i < json_array_size(views) && st < 0; i++)
-			if (ev_checkpoint(json_object_get(json_array_get(views,
-			    i), "checkpoint"), vk, &cp, d, sizeof(d)) != KT_OK)
-				st = kt_vres(r, KT_VERIFY_FAILED, "%s evidence: "
-				    "%s", type, d);
-		if (st < 0)
-			st = fail(r, "%s", "NOT PROVEN: the record holds "
-			    "checkpoints validly signed by the log, but "
-			    "signed checkpoints of different sizes (or a "
-			    "failing consistency proof) do not show "
-			    "misbehaviour to a third party; it documents what "
-			    "this client was shown");
-	} else
-		st = fail(r, "unknown evidence type \"%s\"", type);
-out:
+	st = verify_typed(ev, vk, r);
 	json_decref(ev);
 	return st;
 }

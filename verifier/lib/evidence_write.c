@@ -48,7 +48,7 @@ utc_now(char *buf, size_t cap, const char *fmt)
 /* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
  * fills r->evidence. Returns KT_VERIFY_ATTACK, or KT_VERIFY_ERROR if the
  * file could not be written. */
-static int
+static enum kt_verify_outcome
 write_file(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 {
 	char edir[KT_VERIFY_PATH_MAX], name[128], ts[32], d[512];
@@ -68,38 +68,29 @@ write_file(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 	    randombytes_random());
 	if ((size_t)snprintf(edir, sizeof(edir), "%s/%s", v->dir,
 	    KT_VSTATE_EVIDENCE) >= sizeof(edir) ||
-	    (mkdir(edir, 0700) != 0 && errno != EEXIST)) {
-		r->status = KT_VERIFY_ERROR;
-		snprintf(r->msg + strlen(r->msg), sizeof(r->msg) -
-		    strlen(r->msg), " (and the evidence file could not be "
-		    "written: %s)", strerror(errno));
-		return KT_VERIFY_ERROR;
-	}
+	    (mkdir(edir, 0700) != 0 && errno != EEXIST))
+		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+		    "file could not be written: %s)", strerror(errno));
 	s = json_dumps(ev, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 	e = kt_vstate_write(edir, name, s, strlen(s), d, sizeof(d));
 	free(s);
-	if (e != KT_OK) {
-		r->status = KT_VERIFY_ERROR;
-		snprintf(r->msg + strlen(r->msg), sizeof(r->msg) -
-		    strlen(r->msg), " (and the evidence file could not be "
-		    "written: %s)", d);
-		return KT_VERIFY_ERROR;
-	}
+	if (e != KT_OK)
+		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+		    "file could not be written: %s)", d);
 	if ((size_t)snprintf(r->evidence, sizeof(r->evidence), "%s/%s", edir,
 	    name) >= sizeof(r->evidence))
 		r->evidence[0] = '\0'; /* cannot happen: dir is bounded */
 	json_object_set_new(r->info, "evidence", json_string(r->evidence));
-	r->status = KT_VERIFY_ATTACK;
-	return KT_VERIFY_ATTACK;
+	return kt_vres_outcome(r, KT_VERIFY_ATTACK);
 }
 
 /* Writes ev and releases it. */
-static int
+static enum kt_verify_outcome
 write_ev(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 {
-	int st = write_file(v, ev, r);
+	enum kt_verify_outcome st = write_file(v, ev, r);
 
 	json_decref(ev);
 	return st;
@@ -144,7 +135,7 @@ leaf_claim(const struct kt_vleaf *l, unsigned k)
 }
 
 /* Writes proven fork evidence ev (released) with its message. */
-static int
+static enum kt_verify_outcome
 write_proven(struct kt_verify *v, json_t *ev, const char *why,
     const char *how, struct kt_vresult *r)
 {
@@ -378,7 +369,7 @@ provable_fork(struct kt_verify *v, const struct kt_signed_checkpoint *a,
 	return p != NULL ? prefix_fork(a, b, p, how) : NULL;
 }
 
-int
+enum kt_verify_outcome
 kt_evidence_fork(struct kt_verify *v, const char *kind,
     const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, const struct kt_proof *p,
@@ -401,7 +392,7 @@ kt_evidence_fork(struct kt_verify *v, const char *kind,
 	return write_ev(v, ev, r);
 }
 
-int
+enum kt_verify_outcome
 kt_evidence_fork_provable(struct kt_verify *v,
     const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, const char *why,
@@ -415,7 +406,7 @@ kt_evidence_fork_provable(struct kt_verify *v,
 	return write_proven(v, ev, why, how, r);
 }
 
-int
+enum kt_verify_outcome
 kt_evidence_fork_leaves(struct kt_verify *v,
     const struct kt_signed_checkpoint *a, const struct kt_vleaf *al,
     const struct kt_signed_checkpoint *b, const struct kt_vleaf *bl,
@@ -431,7 +422,7 @@ kt_evidence_fork_leaves(struct kt_verify *v,
 
 /* ---- what a command found ------------------------------------------------- */
 
-int
+enum kt_verify_outcome
 kt_evidence_unlogged(struct kt_verify *v, const char *label,
     const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
     struct kt_vresult *r)
@@ -442,7 +433,7 @@ kt_evidence_unlogged(struct kt_verify *v, const char *label,
 	    "checkpoint", note_json(sc), "leaf", kt_vleaf_json(l)), r);
 }
 
-int
+enum kt_verify_outcome
 kt_evidence_ghost(struct kt_verify *v, const char *label,
     const json_t *expected, const struct kt_signed_checkpoint *sc,
     const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r)
@@ -457,7 +448,7 @@ kt_evidence_ghost(struct kt_verify *v, const char *label,
 	return write_ev(v, ev, r);
 }
 
-int
+enum kt_verify_outcome
 kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
     const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
     struct kt_vresult *r)

@@ -134,7 +134,7 @@ fetch_peer_url(struct kt_verify *v, const char *url, struct kt_buf *out,
  * judge); KT_VERIFY_FAILED when what it gave is not a checkpoint the log
  * signed. Neither failure says anything about the log. d says why.
  */
-static int
+static enum kt_verify_outcome
 read_view(struct kt_verify *v, const char *p, struct view *x, char *d,
     size_t dlen)
 {
@@ -197,7 +197,7 @@ collect_views(struct kt_verify *v, struct gossip *g,
 
 	for (size_t i = 0; i < npeers; i++) {
 		struct view *x = &g->vw[g->nv];
-		int st = read_view(v, peers[i], x, d, sizeof(d));
+		enum kt_verify_outcome st = read_view(v, peers[i], x, d, sizeof(d));
 
 		if (st == KT_VERIFY_OK) {
 			json_array_append_new(g->peers, view_json(v, x));
@@ -219,7 +219,7 @@ collect_views(struct kt_verify *v, struct gossip *g,
 
 /* 2. Two views of the same size with different roots: a fork proven on
  * the spot, no log needed. KT_VERIFY_OK when there are none. */
-static int
+static enum kt_verify_outcome
 same_size_forks(struct kt_verify *v, const struct gossip *g,
     struct kt_vresult *r)
 {
@@ -246,14 +246,14 @@ same_size_forks(struct kt_verify *v, const struct gossip *g,
  * file only when this client's material proves it. KT_VERIFY_OK when
  * every view is related; KT_VERIFY_FAILED when some could not be.
  */
-static int
+static enum kt_verify_outcome
 relate_to_largest(struct kt_verify *v, struct gossip *g,
     struct kt_vresult *r)
 {
 	const struct view *vw = g->vw, *big;
 	char why[256], d[KT_VERIFY_MSG_MAX];
 	size_t nunchecked = 0;
-	int st;
+	enum kt_verify_outcome st;
 
 	for (size_t i = 1; i < g->nv; i++)
 		if (vw[i].sc.cp.size > vw[g->ref].sc.cp.size)
@@ -302,11 +302,11 @@ relate_to_largest(struct kt_verify *v, struct gossip *g,
  * details kt_vaccept adds about the one checkpoint are dropped: "peers"
  * lists every view.
  */
-static int
+static enum kt_verify_outcome
 adopt_largest(struct kt_verify *v, const struct gossip *g,
     struct kt_vresult *r)
 {
-	int st = kt_vaccept(v, &g->vw[g->ref].sc, r);
+	enum kt_verify_outcome st = kt_vaccept(v, &g->vw[g->ref].sc, r);
 
 	json_object_del(r->info, "checkpoint");
 	json_object_del(r->info, "stored_checkpoint");
@@ -323,7 +323,7 @@ adopt_largest(struct kt_verify *v, const struct gossip *g,
 }
 
 /* The stored view as the first of g->vw. */
-static int
+static enum kt_verify_outcome
 stored_view(struct kt_verify *v, struct gossip *g, struct kt_vresult *r)
 {
 	struct view *x = &g->vw[0];
@@ -340,13 +340,13 @@ stored_view(struct kt_verify *v, struct gossip *g, struct kt_vresult *r)
 	return KT_VERIFY_OK;
 }
 
-static int
+static enum kt_verify_outcome
 gossip_run(struct kt_verify *v, struct gossip *g, const char *const *peers,
     size_t npeers, struct kt_vresult *r)
 {
 	uint64_t before = v->have_stored ? v->stored.cp.size : 0;
 	const struct view *big;
-	int st;
+	enum kt_verify_outcome st;
 
 	if (v->have_stored && (st = stored_view(v, g, r)) != KT_VERIFY_OK)
 		return st;
@@ -381,12 +381,12 @@ gossip_run(struct kt_verify *v, struct gossip *g, const char *const *peers,
 	return kt_vquorum_stale(v, r, st);
 }
 
-int
+enum kt_verify_outcome
 kt_verify_gossip(struct kt_verify *v, const char *const *peers,
     size_t npeers, struct kt_vresult *r)
 {
 	struct gossip g = { 0 };
-	int st;
+	enum kt_verify_outcome st;
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;

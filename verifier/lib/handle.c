@@ -259,7 +259,7 @@ kt_verify_log_key(const struct kt_verify *v)
 	return v->have_config ? &v->vk : NULL;
 }
 
-int
+enum kt_verify_outcome
 kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r)
 {
 	if (!v->have_config)
@@ -271,14 +271,14 @@ kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r)
 
 /* ---- init ----------------------------------------------------------------- */
 
-int
+enum kt_verify_outcome
 kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
     struct kt_vresult *r)
 {
 	return kt_verify_init_policy(v, url, vkey, NULL, r);
 }
 
-static int
+static enum kt_verify_outcome
 save_config(struct kt_verify *v, const char *url, const char *vkey,
     const struct kt_verifier *vk, const struct kt_vpolicy *pol,
     struct kt_vresult *r)
@@ -313,14 +313,15 @@ save_config(struct kt_verify *v, const char *url, const char *vkey,
 	return KT_VERIFY_OK;
 }
 
-int
+enum kt_verify_outcome
 kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
     const struct kt_vpolicy *pol, struct kt_vresult *r)
 {
 	struct kt_verifier vk, wit[KT_VERIFY_WITNESS_MAX];
 	char u[KT_URL_MAX];
 	size_t n;
-	int st, haspol = pol != NULL && pol->nwitnesses > 0;
+	enum kt_verify_outcome st;
+	int haspol = pol != NULL && pol->nwitnesses > 0;
 
 	if (kt_verifier_parse(vkey, strlen(vkey), &vk) != KT_OK ||
 	    vk.type != KT_KEY_ED25519)

@@ -10,66 +10,69 @@
 
 #include "verify_internal.h"
 
-int
-kt_vlog_fetcher(struct kt_verify *v, struct kt_fetch **out,
-    struct kt_vresult *r)
+/* Lazily opens v->fetch. */
+static enum kt_verify_outcome
+fetcher(struct kt_verify *v, struct kt_vresult *r)
 {
 	kt_err e;
 
-	if (v->fetch == NULL) {
-		e = kt_fetch_open(v->url, v->connect_s, v->total_s, &v->fetch);
-		if (e != KT_OK)
-			return kt_vres(r, KT_VERIFY_ERROR, "HTTP client: %s",
-			    kt_strerror(e));
-	}
-	*out = v->fetch;
+	if (v->fetch != NULL)
+		return KT_VERIFY_OK;
+	e = kt_fetch_open(v->url, v->connect_s, v->total_s, &v->fetch);
+	if (e != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "HTTP client: %s",
+		    kt_strerror(e));
 	return KT_VERIFY_OK;
 }
 
-int
-kt_vlog_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
-    const struct kt_checkpoint *b, int *bad, struct kt_proof *proof_out,
+enum kt_verify_outcome
+kt_vlog_get(struct kt_verify *v, const char *path, size_t cap,
+    struct kt_buf *body, long *status, const char *what,
     struct kt_vresult *r)
 {
-	struct kt_fetch *f;
+	enum kt_verify_outcome st;
+	char d[512];
+	kt_err e;
+
+	if ((st = fetcher(v, r)) != KT_VERIFY_OK)
+		return st;
+	e = kt_fetch_get(v->fetch, path, cap, body, status, d, sizeof(d));
+	if (e == KT_OK)
+		return KT_VERIFY_OK;
+	/* A log we cannot reach has said nothing; a log whose answer is
+	 * unusable (larger than any honest one) has failed. */
+	return kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
+	    KT_VERIFY_FAILED, "%s%s", what, d);
+}
+
+enum kt_verify_outcome
+kt_vlog_consistency(struct kt_verify *v, uint64_t old, uint64_t new_size,
+    struct kt_proof *out, struct kt_vresult *r)
+{
 	struct kt_buf body = {0};
-	struct kt_proof proof;
 	json_t *o = NULL;
 	char d[512], path[128];
 	long status;
-	kt_err e;
-	int st;
+	enum kt_verify_outcome st;
 
-	*bad = 0;
-	if ((st = kt_vlog_fetcher(v, &f, r)) != KT_VERIFY_OK)
-		return st;
 	snprintf(path, sizeof(path), "/v1/proof/consistency?old=%" PRIu64
-	    "&new=%" PRIu64, a->size, b->size);
-	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
-	if (e == KT_ERR_NETWORK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	    "&new=%" PRIu64, old, new_size);
+	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, "", r))
+	    != KT_VERIFY_OK)
 		goto out;
-	}
-	if (e != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "%s", d);
-		goto out;
-	}
 	if (status != 200) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "the log did not give a "
 		    "consistency proof from size %" PRIu64 " to %" PRIu64
 		    " (HTTP %ld): the new checkpoint is not accepted",
-		    a->size, b->size, status);
+		    old, new_size, status);
 		goto out;
 	}
 	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK ||
-	    (e = kt_vparse_consistency(o, a->size, b->size, &proof, d,
-	    sizeof(d))) != KT_OK) {
+	    kt_vparse_consistency(o, old, new_size, out, d, sizeof(d))
+	    != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "consistency proof: %s", d);
 		goto out;
 	}
-	*bad = kt_merkle_verify_consistency(a->size, b->size, proof.h,
-	    proof.n, &a->root, &b->root) != KT_OK;
-	*proof_out = proof;
 	st = KT_VERIFY_OK;
 out:
 	json_decref(o);
@@ -77,28 +80,25 @@ out:
 	return st;
 }
 
-int
+enum kt_verify_outcome
 kt_vlog_leaf(struct kt_verify *v, uint64_t index,
     const struct kt_checkpoint *cp, struct kt_vleaf *out,
     struct kt_vresult *r)
 {
-	struct kt_fetch *f;
 	struct kt_buf body = {0};
 	json_t *o = NULL, *a, *j;
-	char d[512], path[160];
+	char d[512], path[160], what[64];
 	long status;
-	kt_err e;
-	int st;
+	enum kt_verify_outcome st;
 
-	if ((st = kt_vlog_fetcher(v, &f, r)) != KT_VERIFY_OK)
-		return st;
 	snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&end=%"
 	    PRIu64, index, index + 1);
-	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
-	if (e != KT_OK || status != 200) {
-		st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-		    KT_VERIFY_FAILED, "GET entry %" PRIu64 ": %s", index,
-		    e != KT_OK ? d : "HTTP error");
+	snprintf(what, sizeof(what), "GET entry %" PRIu64 ": ", index);
+	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
+	    != KT_VERIFY_OK)
+		goto out;
+	if (status != 200) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
 		goto out;
 	}
 	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK) {
@@ -123,11 +123,13 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	o = NULL;
 	snprintf(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64
 	    "&size=%" PRIu64, index, cp->size);
-	e = kt_fetch_get(f, path, KT_CAP_PROOF, &body, &status, d, sizeof(d));
-	if (e != KT_OK || status != 200) {
-		st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-		    KT_VERIFY_FAILED, "GET inclusion proof %" PRIu64 ": %s",
-		    index, e != KT_OK ? d : "HTTP error");
+	snprintf(what, sizeof(what), "GET inclusion proof %" PRIu64 ": ",
+	    index);
+	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
+	    != KT_VERIFY_OK)
+		goto out;
+	if (status != 200) {
+		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
 		goto out;
 	}
 	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK ||
@@ -149,24 +151,20 @@ out:
 	return st;
 }
 
-int
+enum kt_verify_outcome
 kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
     struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r)
 {
-	struct kt_fetch *fe;
 	struct kt_buf body = {0};
 	uint8_t *entry = NULL;
 	json_t *o = NULL;
 	char d[512], path[128];
 	uint64_t s = start;
 	long status;
-	kt_err e;
-	int st = KT_VERIFY_OK;
+	enum kt_verify_outcome st = KT_VERIFY_OK;
 
 	if (f->size != start)
 		return kt_vres(r, KT_VERIFY_ERROR, "internal: frontier size");
-	if ((st = kt_vlog_fetcher(v, &fe, r)) != KT_VERIFY_OK)
-		return st;
 	entry = malloc(KT_ENTRY_MAX);
 	if (entry == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
@@ -177,13 +175,9 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 
 		snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64
 		    "&end=%" PRIu64, s, s + want);
-		e = kt_fetch_get(fe, path, KT_CAP_ENTRIES, &body, &status, d,
-		    sizeof(d));
-		if (e != KT_OK) {
-			st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-			    KT_VERIFY_FAILED, "%s", d);
+		if ((st = kt_vlog_get(v, path, KT_CAP_ENTRIES, &body, &status,
+		    "", r)) != KT_VERIFY_OK)
 			goto out;
-		}
 		if (status != 200) {
 			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld",
 			    path, status);

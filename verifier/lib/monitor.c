@@ -24,7 +24,7 @@
 
 /* Restores a cursor: its checkpoint must verify and its frontier fold to
  * that checkpoint's root, else the state file is corrupt. */
-static int
+static enum kt_verify_outcome
 load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
     struct kt_vresult *r)
 {
@@ -70,7 +70,7 @@ struct local {
 	struct kt_vleaf *got;
 };
 
-static int
+static enum kt_verify_outcome
 local_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
     const struct kt_entry *e, struct kt_vresult *r)
 {
@@ -184,7 +184,7 @@ struct mon {
 	size_t nghosts;         /* may exceed MAX_GHOST_EVIDENCE */
 };
 
-static int
+static enum kt_verify_outcome
 mon_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
     const struct kt_entry *e, struct kt_vresult *r)
 {
@@ -229,7 +229,7 @@ keys_json(const struct mon *m)
 	return a;
 }
 
-int
+enum kt_verify_outcome
 kt_verify_monitor(struct kt_verify *v, const char *label,
     const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
 {
@@ -244,7 +244,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	uint64_t from;
 	struct timespec t0, t1;
 	double secs;
-	int st;
+	enum kt_verify_outcome st;
 
 	memset(&m, 0, sizeof(m));
 	if ((st = kt_verify_need_config(v, r)) != 0)
@@ -344,7 +344,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		size_t nev = m.nghosts < MAX_GHOST_EVIDENCE ? m.nghosts :
 		    MAX_GHOST_EVIDENCE;
 		char first[KT_VERIFY_PATH_MAX] = "";
-		int wst = KT_VERIFY_ATTACK;
+		enum kt_verify_outcome wst = KT_VERIFY_ATTACK;
 
 		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
 		    "carry a key its owner did not publish", m.nghosts, label);
@@ -353,7 +353,7 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 
 		for (size_t i = 0; l != NULL && i < nev; i++) {
 			json_t *keys;
-			int fst;
+			enum kt_verify_outcome fst;
 
 			fst = kt_vlog_leaf(v, m.ghosts[i], cp, l, NULL);
 			if (fst != KT_VERIFY_OK && local == NULL &&

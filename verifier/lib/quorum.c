@@ -112,7 +112,7 @@ iso_time(uint64_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int
+enum kt_verify_outcome
 kt_vquorum_check(struct kt_verify *v,
     const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
     struct kt_vresult *r)
@@ -144,13 +144,13 @@ kt_vquorum_check(struct kt_verify *v,
 	return KT_VERIFY_OK;
 }
 
-int
-kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r, int status)
+enum kt_verify_outcome
+kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r,
+    enum kt_verify_outcome status)
 {
 	json_t *o = json_object_get(r->info, "witnesses");
 	uint64_t now = kt_vquorum_now(v), age;
 	char ts[32];
-	size_t n;
 
 	if (v->wit.n == 0 || v->seen_witnessed == 0)
 		return status;
@@ -168,10 +168,7 @@ kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r, int status)
 	json_object_set_new(o, "stale", json_boolean(age > v->wit.max_age));
 	if (age <= v->wit.max_age || status != KT_VERIFY_OK)
 		return status;
-	n = strlen(r->msg);
-	snprintf(r->msg + n, sizeof(r->msg) - n, "; STALE: the checkpoint was "
+	return kt_vres_append(r, KT_VERIFY_STALE, "; STALE: the checkpoint was "
 	    "last witnessed at %s, %" PRIu64 " s ago (max %" PRIu64 " s): the "
 	    "log may be freezing this client's view", ts, age, v->wit.max_age);
-	r->status = KT_VERIFY_STALE;
-	return KT_VERIFY_STALE;
 }

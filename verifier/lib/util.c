@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -75,6 +76,37 @@ kt_vleaf_json(const struct kt_vleaf *l)
 	    "entry", kt_vb64_json(l->entry, l->entry_len),
 	    "leaf_hash", kt_vb64_json(l->leaf_hash.b, KT_HASH_LEN),
 	    "hashes", kt_vhashes_json(l->proof.proof.h, l->proof.proof.n));
+}
+
+static void
+iso_ms(uint64_t ms, char *buf, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *
+kt_vleaf_summary(const struct kt_vleaf *l)
+{
+	char ts[32], fp[48];
+	json_t *o;
+
+	iso_ms(l->e.timestamp_ms, ts, sizeof(ts));
+	o = json_pack("{s:I,s:I,s:s,s:s}", "version", (json_int_t)l->e.version,
+	    "index", (json_int_t)l->index, "timestamp", ts, "type",
+	    l->e.type == KT_ENTRY_KEY ? "key" : "revocation");
+	if (l->e.type == KT_ENTRY_KEY) {
+		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
+		json_object_set_new(o, "key_type", json_stringn(l->e.key_type,
+		    l->e.key_type_len));
+		json_object_set_new(o, "key", kt_vb64_json(l->e.key,
+		    l->e.key_len));
+		json_object_set_new(o, "fingerprint", json_string(fp));
+	}
+	return o;
 }
 
 void

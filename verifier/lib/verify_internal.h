@@ -21,6 +21,7 @@
  *   evidence_write.c  evidence files, written when an attack is found
  *   accept.c          accepting a signed checkpoint; relating two of them
  *   view.c            commands `checkpoint` and `view`
+ *   history.c         a label's key history, verified page by page
  *   lookup.c          commands `lookup` and `proof`
  *   monitor.c         command `monitor`
  *   audit.c           command `audit`
@@ -130,18 +131,38 @@ json_t *kt_vhashes_json(const struct kt_hash *h, size_t n);
 json_t *kt_vfrontier_json(const struct kt_frontier *f);
 /* A leaf as JSON {"index","entry","leaf_hash","hashes"} (pins, evidence). */
 json_t *kt_vleaf_json(const struct kt_vleaf *l);
+/* What a leaf says, for humans and --json: version, index, timestamp, type
+ * and for a key its type, bytes and fingerprint. */
+json_t *kt_vleaf_summary(const struct kt_vleaf *l);
 /* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */
 void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
 
 /* ---- result.c ---------------------------------------------------------- */
-/* Sets r's status and message and returns the status. r may be NULL: a
- * probe whose failure only means "cannot tell", so there is nothing to
- * report; the status is returned all the same. */
-int kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
+/*
+ * The one rule for outcomes inside the library: a function that decides
+ * one returns it (enum kt_verify_outcome), and sets the same outcome with
+ * its message in r through these functions, the only writers of
+ * r->outcome and r->msg. Helpers that only parse or check bytes (parse.c,
+ * check.c, kt_vquorum_count, state.c, fetch.c) return a kt_err and a
+ * detail instead, which their caller turns into an outcome: what a log or
+ * peer sent that does not parse or verify is KT_VERIFY_FAILED, local
+ * state and files KT_VERIFY_ERROR, and HTTP-client errors are translated
+ * in kt_vlog_get only.
+ *
+ * r may be NULL in all three: a probe whose failure only means "cannot
+ * tell", with nothing to report; the outcome is returned all the same.
+ */
+/* Sets r's outcome and message; returns the outcome. */
+enum kt_verify_outcome kt_vres(struct kt_vresult *r,
+    enum kt_verify_outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* As kt_vres, but appends to r's message. */
-int kt_vres_append(struct kt_vresult *r, int status, const char *fmt, ...)
+enum kt_verify_outcome kt_vres_append(struct kt_vresult *r,
+    enum kt_verify_outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets only r's outcome: its message already says it. */
+enum kt_verify_outcome kt_vres_outcome(struct kt_vresult *r,
+    enum kt_verify_outcome outcome);
 
 /* ---- fetch.c ------------------------------------------------------------ */
 struct kt_fetch;
@@ -308,45 +329,58 @@ uint64_t kt_vquorum_now(const struct kt_verify *v);
  * KT_VERIFY_OK and v->seen_witnessed set, or KT_VERIFY_FAILED (too few or
  * a bad cosignature). Adds a "witnesses" object to r->info.
  */
-int kt_vquorum_check(struct kt_verify *v,
+enum kt_verify_outcome kt_vquorum_check(struct kt_verify *v,
     const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
     struct kt_vresult *r);
 /* End of a command: turns KT_VERIFY_OK into KT_VERIFY_STALE when the
  * checkpoint accepted in this run was witnessed longer than max_age ago. */
-int kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r,
-    int status);
+enum kt_verify_outcome kt_vquorum_stale(struct kt_verify *v,
+    struct kt_vresult *r, enum kt_verify_outcome status);
 
 /* ---- handle.c ----------------------------------------------------------- */
 /* Requires a configured state; sets r (status 1) otherwise. */
-int kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
+enum kt_verify_outcome kt_verify_need_config(struct kt_verify *v,
+    struct kt_vresult *r);
 
 /* ---- logread.c ---------------------------------------------------------- */
-/* Lazily opens v->fetch: KT_VERIFY_OK, or KT_VERIFY_ERROR. */
-int kt_vlog_fetcher(struct kt_verify *v, struct kt_fetch **out,
+/*
+ * GET path from the log into body (replaced), at most cap bytes:
+ * KT_VERIFY_OK with *status set to the HTTP status, whatever it is (the
+ * caller judges it). The one place where the HTTP client's errors become
+ * outcomes: a network failure or timeout is KT_VERIFY_ERROR (the log said
+ * nothing), anything else (an answer over cap) KT_VERIFY_FAILED. The
+ * message is `what` (a prefix such as "key history: ", or "") and the
+ * detail.
+ */
+enum kt_verify_outcome kt_vlog_get(struct kt_verify *v, const char *path,
+    size_t cap, struct kt_buf *body, long *status, const char *what,
     struct kt_vresult *r);
 /*
- * GET the log's consistency proof from size a to size b (a < b) and verify
- * it between the roots. KT_VERIFY_OK; KT_VERIFY_ATTACK-worthy failure is
- * reported as *bad = 1 with OK returned; FAILED when no usable proof was
- * given; ERROR on network trouble.
+ * GET the log's consistency proof from size old to new_size and parse it
+ * into out: KT_VERIFY_OK (the caller verifies it between the roots);
+ * KT_VERIFY_FAILED when the log gives no usable proof; KT_VERIFY_ERROR on
+ * network trouble.
  */
-int kt_vlog_consistency(struct kt_verify *v, const struct kt_checkpoint *a,
-    const struct kt_checkpoint *b, int *bad, struct kt_proof *proof_out,
+enum kt_verify_outcome kt_vlog_consistency(struct kt_verify *v,
+    uint64_t old, uint64_t new_size, struct kt_proof *out,
     struct kt_vresult *r);
 /* Fetches entry `index` and its inclusion proof to cp, verified. r may be
  * NULL (a probe). */
-int kt_vlog_leaf(struct kt_verify *v, uint64_t index,
+enum kt_verify_outcome kt_vlog_leaf(struct kt_verify *v, uint64_t index,
     const struct kt_checkpoint *cp, struct kt_vleaf *out,
     struct kt_vresult *r);
-typedef int (*kt_entry_cb)(void *ctx, uint64_t index, const uint8_t *entry,
-    size_t len, const struct kt_entry *e, struct kt_vresult *r);
+/* Called for each entry of a scan; anything but KT_VERIFY_OK ends it. */
+typedef enum kt_verify_outcome (*kt_entry_cb)(void *ctx, uint64_t index,
+    const uint8_t *entry, size_t len, const struct kt_entry *e,
+    struct kt_vresult *r);
 /*
  * Reads entries [start, end) from /v1/entries, decodes each (a bad entry is
- * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. Returns a
- * status. The caller compares f's root with the checkpoint.
+ * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. The caller
+ * compares f's root with the checkpoint. r may be NULL (a probe).
  */
-int kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
-    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
+enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v, uint64_t start,
+    uint64_t end, struct kt_frontier *f, kt_entry_cb cb, void *ctx,
+    struct kt_vresult *r);
 
 /* ---- evidence_write.c --------------------------------------------------- */
 /*
@@ -366,14 +400,14 @@ int kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
  * may be NULL); else a record of what was seen (type "rollback" when
  * `kind` is "rollback", else "inconsistent"), marked as not provable.
  */
-int kt_evidence_fork(struct kt_verify *v, const char *kind,
+enum kt_verify_outcome kt_evidence_fork(struct kt_verify *v, const char *kind,
     const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, const struct kt_proof *p,
     const char *why, struct kt_vresult *r);
 /* As kt_evidence_fork but writes only provable fork evidence: none when
  * this client's material proves nothing, then KT_VERIFY_FAILED with r
  * untouched (the fork stays unproven). */
-int kt_evidence_fork_provable(struct kt_verify *v,
+enum kt_verify_outcome kt_evidence_fork_provable(struct kt_verify *v,
     const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, const char *why,
     struct kt_vresult *r);
@@ -381,27 +415,27 @@ int kt_evidence_fork_provable(struct kt_verify *v,
  * Two signed checkpoints whose verified inclusion proofs put different
  * entries at the same index: a provable fork. Writes it.
  */
-int kt_evidence_fork_leaves(struct kt_verify *v,
+enum kt_verify_outcome kt_evidence_fork_leaves(struct kt_verify *v,
     const struct kt_signed_checkpoint *a, const struct kt_vleaf *al,
     const struct kt_signed_checkpoint *b, const struct kt_vleaf *bl,
     const char *why, struct kt_vresult *r);
 /* "unlogged-key": the leaf l served for label with sc, whose inclusion
  * proof does not verify. A record, not proof. */
-int kt_evidence_unlogged(struct kt_verify *v, const char *label,
-    const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
-    struct kt_vresult *r);
+enum kt_verify_outcome kt_evidence_unlogged(struct kt_verify *v,
+    const char *label, const struct kt_signed_checkpoint *sc,
+    const struct kt_vleaf *l, struct kt_vresult *r);
 /* "ghost-key": the entry at `index` of sc's tree binds label to a key not
  * among `expected` (a JSON array of base64 keys, the owner's statement).
  * l is that entry proven into sc, or NULL when no proof could be had (the
  * file then says it is not provable). */
-int kt_evidence_ghost(struct kt_verify *v, const char *label,
+enum kt_verify_outcome kt_evidence_ghost(struct kt_verify *v, const char *label,
     const json_t *expected, const struct kt_signed_checkpoint *sc,
     const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r);
 /* "bad-entries": entries (a JSON array of leaves proven into sc, stolen)
  * break `rule`; provable when every entry the rule needs is there. */
-int kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
-    const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
-    struct kt_vresult *r);
+enum kt_verify_outcome kt_evidence_bad_entries(struct kt_verify *v,
+    const char *rule, const struct kt_signed_checkpoint *sc, json_t *entries,
+    int provable, struct kt_vresult *r);
 
 /* ---- accept.c ----------------------------------------------------------- */
 /*
@@ -413,12 +447,13 @@ int kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
  * give KT_VERIFY_ATTACK. On KT_VERIFY_OK the checkpoint is stored (if
  * newer or more freshly witnessed).
  */
-int kt_vaccept(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
-    struct kt_vresult *r);
+enum kt_verify_outcome kt_vaccept(struct kt_verify *v,
+    const struct kt_signed_checkpoint *sc, struct kt_vresult *r);
 /* GET /checkpoint, open it, then kt_vaccept. note gets the body; *out
  * borrows it. */
-int kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
-    struct kt_signed_checkpoint *out, struct kt_vresult *r);
+enum kt_verify_outcome kt_vaccept_fetch(struct kt_verify *v,
+    struct kt_buf *note, struct kt_signed_checkpoint *out,
+    struct kt_vresult *r);
 /*
  * Checks that two signed checkpoints a and b can both be views of one
  * append-only log, with a consistency proof from the log (smaller to
@@ -426,7 +461,29 @@ int kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
  * other roots, or a failing proof); FAILED when the log gives no usable
  * proof (the caller decides); ERROR for network trouble.
  */
-int kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
-    const struct kt_signed_checkpoint *b, struct kt_vresult *r);
+enum kt_verify_outcome kt_vrelate(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
+    struct kt_vresult *r);
+
+/* ---- history.c ---------------------------------------------------------- */
+/* A lookup answer as verified: its leaf and the signed checkpoint the leaf
+ * is proven into (sc borrows lk.note: never copy the struct). */
+struct kt_vanswer {
+	struct kt_vlookup lk;
+	struct kt_signed_checkpoint sc;
+};
+/*
+ * Verifies label's whole key history page by page (GET
+ * /v1/keys/{label}/history, "next" continuing with ?from=V), each version
+ * against its page's signed checkpoint and each page's checkpoint related
+ * like any checkpoint seen. The history must agree with the answer a and
+ * with the pin (pins.json's record for label, or NULL), and reach a's
+ * version. Appends to chain (a JSON array) a kt_vleaf_summary of each
+ * version after the pin up to a's (later ones, written meanwhile, are
+ * checked but left for the next lookup).
+ */
+enum kt_verify_outcome kt_vhistory_verify(struct kt_verify *v,
+    const char *label, const json_t *pin, const struct kt_vanswer *a,
+    json_t *chain, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_INTERNAL_H */

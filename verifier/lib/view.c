@@ -8,13 +8,14 @@
 
 #include "verify_internal.h"
 
-int
+enum kt_verify_outcome
 kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r)
 {
 	struct kt_signed_checkpoint sc;
 	struct kt_buf note = {0};
 	uint64_t before, size;
-	int had, st;
+	enum kt_verify_outcome st;
+	int had;
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
@@ -39,13 +40,13 @@ kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r)
 	return kt_vquorum_stale(v, r, KT_VERIFY_OK);
 }
 
-int
+enum kt_verify_outcome
 kt_verify_view(struct kt_verify *v, const char *out_path,
     struct kt_vresult *r)
 {
 	char dir[KT_VERIFY_PATH_MAX], d[512];
 	const char *slash, *name;
-	int st;
+	enum kt_verify_outcome st;
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
