@@ -182,6 +182,12 @@ struct mon {
 	json_t *seen;           /* versions of the label seen */
 	uint64_t ghosts[MAX_GHOST_EVIDENCE];
 	size_t nghosts;         /* may exceed MAX_GHOST_EVIDENCE */
+	/* the pass: from the cursor's frontier f0 to the checkpoint sc */
+	struct kt_frontier f0;
+	struct kt_frontier *f;  /* f0 extended with every new entry */
+	struct kt_buf note;
+	struct kt_signed_checkpoint sc;  /* borrows note */
+	double secs;            /* reading and hashing the new entries */
 };
 
 static enum kt_verify_outcome
@@ -229,33 +235,12 @@ keys_json(const struct mon *m)
 	return a;
 }
 
-enum kt_verify_outcome
-kt_verify_monitor(struct kt_verify *v, const char *label,
-    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
+/* label's record in monitor.json (an object), made when missing. */
+static json_t *
+monitor_record(json_t *mon, const char *label)
 {
-	json_t *mon = NULL, *labels, *rec, *jx;
-	struct kt_frontier *f = NULL, f0;
-	struct kt_signed_checkpoint sc;
-	const struct kt_checkpoint *cp = &sc.cp;
-	struct kt_buf note = {0};
-	struct kt_hash root;
-	struct mon m;
-	char d[512];
-	uint64_t from;
-	struct timespec t0, t1;
-	double secs;
-	enum kt_verify_outcome st;
+	json_t *labels = json_object_get(mon, "labels"), *rec;
 
-	memset(&m, 0, sizeof(m));
-	if ((st = kt_verify_need_config(v, r)) != 0)
-		return st;
-	if (!kt_label_valid(label, strlen(label)))
-		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
-		    label);
-	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d, sizeof(d))
-	    != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	labels = json_object_get(mon, "labels");
 	if (labels == NULL) {
 		labels = json_object();
 		json_object_set_new(mon, "labels", labels);
@@ -265,152 +250,217 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		rec = json_object();
 		json_object_set_new(labels, label, rec);
 	}
-	m.label = label;
-	m.label_len = strlen(label);
-	/* The owner's statement of the keys they published: from the
-	 * command line (and then remembered), else as remembered. */
-	jx = json_object_get(rec, "expected");
-	m.nkeys = nexpect > 0 ? nexpect : json_array_size(jx);
-	if (m.nkeys == 0) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "no expected keys for %s: give "
-		    "--expect-b64 KEY or --expect FILE", label);
-		goto out;
-	}
-	m.keys = malloc(m.nkeys * sizeof(*m.keys));
-	m.key_lens = calloc(m.nkeys, sizeof(*m.key_lens));
-	f = malloc(sizeof(*f));
-	m.seen = json_array();
-	if (m.keys == NULL || m.key_lens == NULL || f == NULL) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < m.nkeys; i++) {
-		if (nexpect > 0) {
-			if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX) {
-				st = kt_vres(r, KT_VERIFY_ERROR, "expected key "
-				    "%zu has a bad length", i + 1);
-				goto out;
-			}
-			memcpy(m.keys[i], expect[i].key, expect[i].len);
-			m.key_lens[i] = expect[i].len;
-		} else {
-			json_t *j = json_array_get(jx, i);
+	return rec;
+}
+
+/* The owner's statement of the keys they published: from the command
+ * line (and then remembered), else as remembered in rec. */
+static enum kt_verify_outcome
+load_expected(struct kt_verify *v, struct mon *m, const json_t *rec,
+    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
+{
+	json_t *jx = json_object_get(rec, "expected");
+
+	m->nkeys = nexpect > 0 ? nexpect : json_array_size(jx);
+	if (m->nkeys == 0)
+		return kt_vres(r, KT_VERIFY_ERROR, "no expected keys for %s: "
+		    "give --expect-b64 KEY or --expect FILE", m->label);
+	m->keys = malloc(m->nkeys * sizeof(*m->keys));
+	m->key_lens = calloc(m->nkeys, sizeof(*m->key_lens));
+	if (m->keys == NULL || m->key_lens == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	for (size_t i = 0; i < m->nkeys; i++) {
+		json_t *j = json_array_get(jx, i);
+
+		if (nexpect == 0) {
 			if (!json_is_string(j) || kt_b64_decode(
 			    json_string_value(j), json_string_length(j),
-			    m.keys[i], KT_KEY_MAX, &m.key_lens[i]) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_ERROR, "state file "
+			    m->keys[i], KT_KEY_MAX, &m->key_lens[i]) != KT_OK)
+				return kt_vres(r, KT_VERIFY_ERROR, "state file "
 				    "%s/%s is corrupt (expected keys)", v->dir,
 				    KT_VSTATE_MONITOR);
-				goto out;
-			}
+			continue;
 		}
+		if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX)
+			return kt_vres(r, KT_VERIFY_ERROR, "expected key %zu "
+			    "has a bad length", i + 1);
+		memcpy(m->keys[i], expect[i].key, expect[i].len);
+		m->key_lens[i] = expect[i].len;
 	}
-	if ((st = load_cursor(v, rec, f, r)) != KT_VERIFY_OK)
-		goto out;
-	from = f->size;
-	f0 = *f;
-	if ((st = kt_vaccept_fetch(v, &note, &sc, r)) != KT_VERIFY_OK)
-		goto out;
-	if (cp->size < from) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "checkpoint size %" PRIu64
+	return KT_VERIFY_OK;
+}
+
+/*
+ * The log's checkpoint (accepted as any checkpoint is), then every entry
+ * after the cursor read into m->f: the result must be the signed root.
+ * The tree's material is saved whatever the entries show.
+ */
+static enum kt_verify_outcome
+check_new(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
+{
+	const struct kt_checkpoint *cp = &m->sc.cp;
+	uint64_t from = m->f0.size;
+	struct timespec t0, t1;
+	struct kt_hash root;
+	enum kt_verify_outcome st;
+
+	if ((st = kt_vaccept_fetch(v, &m->note, &m->sc, r)) != KT_VERIFY_OK)
+		return st;
+	if (cp->size < from)
+		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint size %" PRIu64
 		    " is below the monitoring cursor %" PRIu64, cp->size, from);
-		goto out;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_vlog_scan(v, from, cp->size, f, mon_entry, &m, r))
+	if ((st = kt_vlog_scan(v, from, cp->size, m->f, mon_entry, m, r))
 	    != KT_VERIFY_OK)
-		goto out;
+		return st;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	m->secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	kt_frontier_root(f, &root);
-	json_object_set_new(r->info, "label", json_string(label));
+	kt_frontier_root(m->f, &root);
+	json_object_set_new(r->info, "label", json_string(m->label));
 	json_object_set_new(r->info, "from", json_integer((json_int_t)from));
 	json_object_set_new(r->info, "to", json_integer((json_int_t)cp->size));
-	json_object_set_new(r->info, "seconds", json_real(secs));
-	json_object_set_new(r->info, "versions", json_incref(m.seen));
-	if (!kt_hash_eq(&root, &cp->root)) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
+	json_object_set_new(r->info, "seconds", json_real(m->secs));
+	json_object_set_new(r->info, "versions", json_incref(m->seen));
+	if (!kt_hash_eq(&root, &cp->root))
+		return kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
 		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
 		    "root: it is hiding, adding or altering entries",
 		    from, cp->size);
-		goto out;
-	}
-	if (kt_vmaterial_save(v->dir, &sc, f) != KT_OK)
+	if (kt_vmaterial_save(v->dir, &m->sc, m->f) != KT_OK)
 		json_object_set_new(r->info, "material_saved", json_false());
-	if (m.nghosts > 0) {
-		json_t *files = json_array();
-		struct kt_vleaf *l = malloc(sizeof(*l));
-		size_t nev = m.nghosts < MAX_GHOST_EVIDENCE ? m.nghosts :
-		    MAX_GHOST_EVIDENCE;
-		char first[KT_VERIFY_PATH_MAX] = "";
-		enum kt_verify_outcome wst = KT_VERIFY_ATTACK;
+	return KT_VERIFY_OK;
+}
 
-		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
-		    "carry a key its owner did not publish", m.nghosts, label);
+/*
+ * Ghost i's entry with its inclusion proof to the checkpoint, into l: from
+ * the log, else built here (local_proofs, once for every ghost, into
+ * *local). KT_VERIFY_OK when l holds it.
+ */
+static enum kt_verify_outcome
+prove_ghost(struct kt_verify *v, const struct mon *m, size_t i,
+    struct kt_vleaf *l, struct kt_vleaf **local)
+{
+	size_t nev = m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts :
+	    MAX_GHOST_EVIDENCE;
 
-		struct kt_vleaf *local = NULL;
+	if (kt_vlog_leaf(v, m->ghosts[i], &m->sc.cp, l, NULL) == KT_VERIFY_OK)
+		return KT_VERIFY_OK;
+	if (*local == NULL && (*local = calloc(nev, sizeof(**local))) != NULL)
+		local_proofs(v, &m->f0, &m->sc.cp, m->ghosts, nev, *local);
+	if (*local == NULL || (*local)[i].entry_len == 0)
+		return KT_VERIFY_FAILED;
+	*l = (*local)[i];
+	l->e.label = NULL; /* pointed into local[i]: decoded again */
+	return kt_entry_decode(l->entry, l->entry_len, &l->e) == KT_OK ?
+	    KT_VERIFY_OK : KT_VERIFY_FAILED;
+}
 
-		for (size_t i = 0; l != NULL && i < nev; i++) {
-			json_t *keys;
-			enum kt_verify_outcome fst;
+/* One ghost-key evidence file per unexpected key (at most
+ * MAX_GHOST_EVIDENCE); the cursor stays. */
+static enum kt_verify_outcome
+report_ghosts(struct kt_verify *v, const struct mon *m, struct kt_vresult *r)
+{
+	size_t nev = m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts :
+	    MAX_GHOST_EVIDENCE;
+	struct kt_vleaf *l = malloc(sizeof(*l)), *local = NULL;
+	json_t *files = json_array(), *keys = keys_json(m);
+	char first[KT_VERIFY_PATH_MAX] = "";
+	enum kt_verify_outcome st = KT_VERIFY_ATTACK;
 
-			fst = kt_vlog_leaf(v, m.ghosts[i], cp, l, NULL);
-			if (fst != KT_VERIFY_OK && local == NULL &&
-			    (local = calloc(nev, sizeof(*local))) != NULL)
-				local_proofs(v, &f0, cp, m.ghosts, nev, local);
-			if (fst != KT_VERIFY_OK && local != NULL &&
-			    local[i].entry_len > 0) {
-				*l = local[i];
-				l->e.label = NULL; /* re-decoded below */
-				fst = kt_entry_decode(l->entry, l->entry_len,
-				    &l->e) == KT_OK ? KT_VERIFY_OK : fst;
-			}
-			keys = keys_json(&m);
-			wst = kt_evidence_ghost(v, label, keys, &sc,
-			    fst == KT_VERIFY_OK ? l : NULL, m.ghosts[i], r);
-			json_decref(keys);
-			if (wst != KT_VERIFY_ATTACK)
-				break;
-			json_array_append_new(files, json_string(r->evidence));
-			if (first[0] == '\0')
-				snprintf(first, sizeof(first), "%s",
-				    r->evidence);
-		}
-		free(l);
-		free(local);
-		json_object_set_new(r->info, "evidence_files", files);
-		if (first[0] != '\0')
-			snprintf(r->evidence, sizeof(r->evidence), "%s", first);
-		if ((st = wst) != KT_VERIFY_ATTACK)
-			goto out;
-		st = kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
-		    "carry a key its owner did not publish (first at index %"
-		    PRIu64 "); cursor not advanced", m.nghosts, label,
-		    m.ghosts[0]);
-		goto out;
+	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s carry a "
+	    "key its owner did not publish", m->nghosts, m->label);
+	for (size_t i = 0; l != NULL && i < nev; i++) {
+		int proven = prove_ghost(v, m, i, l, &local) == KT_VERIFY_OK;
+
+		st = kt_evidence_ghost(v, m->label, keys, &m->sc,
+		    proven ? l : NULL, m->ghosts[i], r);
+		if (st != KT_VERIFY_ATTACK)
+			break;
+		json_array_append_new(files, json_string(r->evidence));
+		if (first[0] == '\0')
+			snprintf(first, sizeof(first), "%s", r->evidence);
 	}
-	/* Clean pass: only now does the cursor move. */
-	json_object_set_new(rec, "checkpoint", json_stringn(sc.note,
-	    sc.note_len));
-	json_object_set_new(rec, "frontier", kt_vfrontier_json(f));
-	json_object_set_new(rec, "expected", keys_json(&m));
+	free(l);
+	free(local);
+	json_decref(keys);
+	json_object_set_new(r->info, "evidence_files", files);
+	/* The first file is the one named as the evidence. */
+	if (first[0] != '\0')
+		snprintf(r->evidence, sizeof(r->evidence), "%s", first);
+	if (st != KT_VERIFY_ATTACK)
+		return st;
+	return kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
+	    "carry a key its owner did not publish (first at index %" PRIu64
+	    "); cursor not advanced", m->nghosts, m->label, m->ghosts[0]);
+}
+
+/* A clean pass: only now does the cursor move. */
+static enum kt_verify_outcome
+advance_cursor(struct kt_verify *v, const struct mon *m, const json_t *mon,
+    json_t *rec, struct kt_vresult *r)
+{
+	uint64_t from = m->f0.size, to = m->sc.cp.size;
+	char d[512];
+
+	json_object_set_new(rec, "checkpoint", json_stringn(m->sc.note,
+	    m->sc.note_len));
+	json_object_set_new(rec, "frontier", kt_vfrontier_json(m->f));
+	json_object_set_new(rec, "expected", keys_json(m));
 	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d))
-	    != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	return kt_vres(r, KT_VERIFY_OK, "%s: checked entries %" PRIu64 "..%"
+	    PRIu64 " against the signed root (%.0f entries/s); %zu version(s) "
+	    "of the label seen, every key expected", m->label, from, to,
+	    m->secs > 0 ? (double)(to - from) / m->secs : 0.0,
+	    json_array_size(m->seen));
+}
+
+enum kt_verify_outcome
+kt_verify_monitor(struct kt_verify *v, const char *label,
+    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
+{
+	json_t *mon = NULL, *rec;
+	struct mon m;
+	char d[512];
+	enum kt_verify_outcome st;
+
+	memset(&m, 0, sizeof(m));
+	if ((st = kt_verify_need_config(v, r)) != KT_VERIFY_OK)
+		return st;
+	if (!kt_label_valid(label, strlen(label)))
+		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
+		    label);
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d, sizeof(d))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	rec = monitor_record(mon, label);
+	m.label = label;
+	m.label_len = strlen(label);
+	m.f = malloc(sizeof(*m.f));
+	m.seen = json_array();
+	if (m.f == NULL || m.seen == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
-	st = kt_vres(r, KT_VERIFY_OK, "%s: checked entries %" PRIu64 "..%"
-	    PRIu64 " against the signed root (%.0f entries/s); %zu version(s) "
-	    "of the label seen, every key expected", label, from, cp->size,
-	    secs > 0 ? (double)(cp->size - from) / secs : 0.0,
-	    json_array_size(m.seen));
+	if ((st = load_expected(v, &m, rec, expect, nexpect, r))
+	    != KT_VERIFY_OK || (st = load_cursor(v, rec, m.f, r))
+	    != KT_VERIFY_OK)
+		goto out;
+	m.f0 = *m.f;
+	if ((st = check_new(v, &m, r)) != KT_VERIFY_OK)
+		goto out;
+	if (m.nghosts > 0)
+		st = report_ghosts(v, &m, r);
+	else
+		st = advance_cursor(v, &m, mon, rec, r);
 out:
 	json_decref(m.seen);
 	json_decref(mon);
 	free(m.keys);
 	free(m.key_lens);
-	free(f);
-	kt_buf_free(&note);
+	free(m.f);
+	kt_buf_free(&m.note);
 	return kt_vquorum_stale(v, r, st);
 }
