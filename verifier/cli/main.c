@@ -21,8 +21,10 @@ run_command(const struct command *c, const struct args *a)
 	int rc;
 
 	if (!(c->flags & KT_CMD_OFFLINE)) {
-		if (kt_verify_open(a->state, (c->flags & KT_CMD_CREATE) != 0, &v,
-		    err, sizeof(err)) != KT_OK) {
+		int create = (c->flags & KT_CMD_CREATE) != 0;
+
+		if (kt_verify_open(a->state, create, &v, err, sizeof(err))
+		    != KT_OK) {
 			fprintf(stderr, "kt-verify: %s\n", err);
 			return 1;
 		}

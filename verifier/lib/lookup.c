@@ -286,7 +286,7 @@ kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
 {
 	struct kt_vanswer *a = NULL;
 	char *buf = NULL, dir[KT_VERIFY_PATH_MAX], d[512];
-	const char *slash, *name;
+	const char *name;
 	size_t len = 0;
 	enum kt_verify_outcome st;
 
@@ -306,17 +306,7 @@ kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
 		st = kt_vres(r, KT_VERIFY_ERROR, "cannot format the tlog-proof");
 		goto out;
 	}
-	slash = strrchr(out_path, '/');
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-		name = out_path;
-	} else {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out_path),
-		    slash == out_path ? "/" : out_path);
-		if (slash == out_path)
-			snprintf(dir, sizeof(dir), "/");
-		name = slash + 1;
-	}
+	kt_vstate_split(out_path, dir, &name);
 	if (kt_vstate_write(dir, name, buf, len, d, sizeof(d)) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 		goto out;

@@ -45,7 +45,7 @@ kt_verify_view(struct kt_verify *v, const char *out_path,
     struct kt_vresult *r)
 {
 	char dir[KT_VERIFY_PATH_MAX], d[512];
-	const char *slash, *name;
+	const char *name;
 	enum kt_verify_outcome st;
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
@@ -53,18 +53,7 @@ kt_verify_view(struct kt_verify *v, const char *out_path,
 	if (!v->have_stored)
 		return kt_vres(r, KT_VERIFY_ERROR, "no stored checkpoint yet "
 		    "(run kt-verify checkpoint)");
-	slash = strrchr(out_path, '/');
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-		name = out_path;
-	} else if (slash == out_path) {
-		snprintf(dir, sizeof(dir), "/");
-		name = slash + 1;
-	} else {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out_path),
-		    out_path);
-		name = slash + 1;
-	}
+	kt_vstate_split(out_path, dir, &name);
 	if (name[0] == '\0')
 		return kt_vres(r, KT_VERIFY_ERROR, "--out names a folder");
 	if (kt_vstate_write(dir, name, v->stored.note, v->stored.note_len, d,
