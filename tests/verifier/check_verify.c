@@ -519,6 +519,44 @@ START_TEST(test_vparse_lookup)
 		free(s);
 		free(lk);
 	}
+	/* The signed checkpoint alone: each refusal says which step failed
+	 * (kt_signed_checkpoint_open first, then the steps one by one). */
+	{
+		struct kt_signed_checkpoint sc;
+		struct kt_checkpoint c;
+		char text[KT_CHECKPOINT_TEXT_MAX], d[512];
+		char *n = malloc(KT_NOTE_MAX);
+		size_t tl;
+
+		ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk,
+		    &sc, d, sizeof(d)), KT_OK);
+		ck_assert_ptr_eq(sc.note, note);
+		ck_assert_uint_eq(sc.cp.size, t->n);
+		ck_assert_int_eq(kt_vcheck_checkpoint("x\n", 2, &vk, &sc, d,
+		    sizeof(d)), KT_ERR_MALFORMED);
+		ck_assert_ptr_nonnull(strstr(d, "not a well-formed signed"));
+		s = note_of(t, t->n, other);
+		ck_assert_int_eq(kt_vcheck_checkpoint(s, strlen(s), &vk, &sc, d,
+		    sizeof(d)), KT_ERR_VERIFY);
+		ck_assert_ptr_nonnull(strstr(d, "not signed by the log key"));
+		free(s);
+		ck_assert_int_eq(kt_note_sign(signer, "not a checkpoint\n", 17,
+		    n, KT_NOTE_MAX, NULL), KT_OK);
+		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
+		    sizeof(d)), KT_ERR_MALFORMED);
+		ck_assert_ptr_nonnull(strstr(d, "not a well-formed checkpoint"));
+		memset(&c, 0, sizeof(c));
+		snprintf(c.origin, sizeof(c.origin), "other.example/log");
+		c.size = 1;
+		ck_assert_int_eq(kt_checkpoint_format(&c, text, sizeof(text),
+		    &tl), KT_OK);
+		ck_assert_int_eq(kt_note_sign(signer, text, tl, n, KT_NOTE_MAX,
+		    NULL), KT_OK);
+		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
+		    sizeof(d)), KT_ERR_VERIFY);
+		ck_assert_ptr_nonnull(strstr(d, "is not the log's"));
+		free(n);
+	}
 	json_decref(good);
 	free(note);
 	free(t);
@@ -578,6 +616,36 @@ START_TEST(test_verify_evidence_fork)
 	    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
 	    "checkpoint", na, "claim", ca, "checkpoint", nb, "claim", cb)),
 	    KT_VERIFY_OK);
+	/* a frontier claim on a's subtree [4, 6) (bit 1 of size 6) against
+	 * b's leaf claim on it: proven; a frontier of the wrong length, or
+	 * one that does not fold to a's signed root: refused */
+	{
+		struct kt_frontier fr;
+		json_t *fc;
+
+		kt_frontier_init(&fr);
+		for (size_t i = 0; i < 6; i++)
+			ck_assert_int_eq(kt_frontier_append(&fr, &a->leaf[i]),
+			    KT_OK);
+		fc = json_pack("{s:i,s:i,s:o}", "level", 1, "index", 4,
+		    "frontier", kt_vfrontier_json(&fr));
+		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
+		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
+		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
+		    cb)), KT_VERIFY_OK);
+		json_array_remove(json_object_get(fc, "frontier"), 0);
+		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
+		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
+		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
+		    cb)), KT_VERIFY_FAILED);
+		json_array_insert_new(json_object_get(fc, "frontier"), 0,
+		    kt_vb64_json(a->leaf[0].b, KT_HASH_LEN));
+		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
+		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
+		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
+		    cb)), KT_VERIFY_FAILED);
+		json_decref(fc);
+	}
 	/* a claim about a subtree sticking out of the tree: refused */
 	json_object_set_new(ca, "level", json_integer(2));
 	json_object_set_new(cb, "level", json_integer(2));
