@@ -7,8 +7,8 @@
  * history"): per label, versions 1, 2, 3… each linking to the previous
  * version's index; after a revocation only a new key; timestamps never go
  * backwards. The first broken rule is turned into evidence that needs only
- * the one or two entries involved, with inclusion proofs (evidence.c checks
- * the same rule offline).
+ * the one or two entries involved, with inclusion proofs (evidence_check.c
+ * checks the same rule offline).
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * frontier and requires the result to equal the newly verified signed
  * root: the log cannot leave an entry out, add one or alter one without
  * the root changing. The frontier also lets this client prove a fork later
- * (evidence.c).
+ * (evidence_write.c).
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -333,17 +333,17 @@ uint64_t kt_vquorum_now(const struct kt_verify *v);
  * KT_VERIFY_OK and v->seen_witnessed set, or KT_VERIFY_FAILED (too few or
  * a bad cosignature). Adds a "witnesses" object to r->info.
  */
-enum kt_verify_outcome kt_vquorum_check(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_check(struct kt_verify *v,
     const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
     struct kt_vresult *r);
 /* End of a command: turns KT_VERIFY_OK into KT_VERIFY_STALE when the
  * checkpoint accepted in this run was witnessed longer than max_age ago. */
-enum kt_verify_outcome kt_vquorum_stale(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_stale(struct kt_verify *v,
     struct kt_vresult *r, enum kt_verify_outcome status);
 
 /* ---- handle.c ----------------------------------------------------------- */
-/* Requires a configured state; sets r (status 1) otherwise. */
-enum kt_verify_outcome kt_verify_need_config(struct kt_verify *v,
+/* Requires a configured state: KT_VERIFY_OK, or KT_VERIFY_ERROR. */
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_need_config(struct kt_verify *v,
     struct kt_vresult *r);
 
 /* ---- logread.c ---------------------------------------------------------- */
@@ -356,22 +356,22 @@ enum kt_verify_outcome kt_verify_need_config(struct kt_verify *v,
  * message is `what` (a prefix such as "key history: ", or "") and the
  * detail.
  */
-enum kt_verify_outcome kt_vlog_get(struct kt_verify *v, const char *path,
-    size_t cap, struct kt_buf *body, long *status, const char *what,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_get(struct kt_verify *v,
+    const char *path, size_t cap, struct kt_buf *body, long *status,
+    const char *what, struct kt_vresult *r);
 /*
  * GET the log's consistency proof from size old to new_size and parse it
  * into out: KT_VERIFY_OK (the caller verifies it between the roots);
  * KT_VERIFY_FAILED when the log gives no usable proof; KT_VERIFY_ERROR on
  * network trouble.
  */
-enum kt_verify_outcome kt_vlog_consistency(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_consistency(struct kt_verify *v,
     uint64_t old, uint64_t new_size, struct kt_proof *out,
     struct kt_vresult *r);
 /* Fetches entry `index` and its inclusion proof to cp, verified. r may be
  * NULL (a probe). */
-enum kt_verify_outcome kt_vlog_leaf(struct kt_verify *v, uint64_t index,
-    const struct kt_checkpoint *cp, struct kt_vleaf *out,
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_leaf(struct kt_verify *v,
+    uint64_t index, const struct kt_checkpoint *cp, struct kt_vleaf *out,
     struct kt_vresult *r);
 /* Called for each entry of a scan; anything but KT_VERIFY_OK ends it. */
 typedef enum kt_verify_outcome (*kt_entry_cb)(void *ctx, uint64_t index,
@@ -382,9 +382,9 @@ typedef enum kt_verify_outcome (*kt_entry_cb)(void *ctx, uint64_t index,
  * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. The caller
  * compares f's root with the checkpoint. r may be NULL (a probe).
  */
-enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v, uint64_t start,
-    uint64_t end, struct kt_frontier *f, kt_entry_cb cb, void *ctx,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v,
+    uint64_t start, uint64_t end, struct kt_frontier *f, kt_entry_cb cb,
+    void *ctx, struct kt_vresult *r);
 
 /* ---- evidence_write.c --------------------------------------------------- */
 /*
@@ -404,42 +404,44 @@ enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v, uint64_t start,
  * may be NULL); else a record of what was seen (type "rollback" when
  * `kind` is "rollback", else "inconsistent"), marked as not provable.
  */
-enum kt_verify_outcome kt_evidence_fork(struct kt_verify *v, const char *kind,
-    const struct kt_signed_checkpoint *a,
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork(struct kt_verify *v,
+    const char *kind, const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, const struct kt_proof *p,
     const char *why, struct kt_vresult *r);
 /* As kt_evidence_fork but writes only provable fork evidence: none when
  * this client's material proves nothing, then KT_VERIFY_FAILED with r
  * untouched (the fork stays unproven). */
-enum kt_verify_outcome kt_evidence_fork_provable(struct kt_verify *v,
-    const struct kt_signed_checkpoint *a,
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork_provable(
+    struct kt_verify *v, const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, const char *why,
     struct kt_vresult *r);
 /*
  * Two signed checkpoints whose verified inclusion proofs put different
  * entries at the same index: a provable fork. Writes it.
  */
-enum kt_verify_outcome kt_evidence_fork_leaves(struct kt_verify *v,
-    const struct kt_signed_checkpoint *a, const struct kt_vleaf *al,
-    const struct kt_signed_checkpoint *b, const struct kt_vleaf *bl,
-    const char *why, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork_leaves(
+    struct kt_verify *v, const struct kt_signed_checkpoint *a,
+    const struct kt_vleaf *al, const struct kt_signed_checkpoint *b,
+    const struct kt_vleaf *bl, const char *why, struct kt_vresult *r);
 /* "unlogged-key": the leaf l served for label with sc, whose inclusion
  * proof does not verify. A record, not proof. */
-enum kt_verify_outcome kt_evidence_unlogged(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_unlogged(struct kt_verify *v,
     const char *label, const struct kt_signed_checkpoint *sc,
     const struct kt_vleaf *l, struct kt_vresult *r);
 /* "ghost-key": the entry at `index` of sc's tree binds label to a key not
  * among `expected` (a JSON array of base64 keys, the owner's statement).
  * l is that entry proven into sc, or NULL when no proof could be had (the
  * file then says it is not provable). */
-enum kt_verify_outcome kt_evidence_ghost(struct kt_verify *v, const char *label,
-    const json_t *expected, const struct kt_signed_checkpoint *sc,
-    const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_ghost(struct kt_verify *v,
+    const char *label, const json_t *expected,
+    const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
+    uint64_t index, struct kt_vresult *r);
 /* "bad-entries": entries (a JSON array of leaves proven into sc, stolen)
  * break `rule`; provable when every entry the rule needs is there. */
-enum kt_verify_outcome kt_evidence_bad_entries(struct kt_verify *v,
-    const char *rule, const struct kt_signed_checkpoint *sc, json_t *entries,
-    int provable, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_bad_entries(
+    struct kt_verify *v, const char *rule,
+    const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
+    struct kt_vresult *r);
 
 /* ---- accept.c ----------------------------------------------------------- */
 /*
@@ -451,11 +453,11 @@ enum kt_verify_outcome kt_evidence_bad_entries(struct kt_verify *v,
  * give KT_VERIFY_ATTACK. On KT_VERIFY_OK the checkpoint is stored (if
  * newer or more freshly witnessed).
  */
-enum kt_verify_outcome kt_vaccept(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_vaccept(struct kt_verify *v,
     const struct kt_signed_checkpoint *sc, struct kt_vresult *r);
 /* GET /checkpoint, open it, then kt_vaccept. note gets the body; *out
  * borrows it. */
-enum kt_verify_outcome kt_vaccept_fetch(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_vaccept_fetch(struct kt_verify *v,
     struct kt_buf *note, struct kt_signed_checkpoint *out,
     struct kt_vresult *r);
 /*
@@ -465,7 +467,7 @@ enum kt_verify_outcome kt_vaccept_fetch(struct kt_verify *v,
  * other roots, or a failing proof); FAILED when the log gives no usable
  * proof (the caller decides); ERROR for network trouble.
  */
-enum kt_verify_outcome kt_vrelate(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_vrelate(struct kt_verify *v,
     const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
     struct kt_vresult *r);
 
@@ -486,7 +488,7 @@ struct kt_vanswer {
  * version after the pin up to a's (later ones, written meanwhile, are
  * checked but left for the next lookup).
  */
-enum kt_verify_outcome kt_vhistory_verify(struct kt_verify *v,
+KT_MUST_CHECK enum kt_verify_outcome kt_vhistory_verify(struct kt_verify *v,
     const char *label, const json_t *pin, const struct kt_vanswer *a,
     json_t *chain, struct kt_vresult *r);
 
