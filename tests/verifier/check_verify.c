@@ -404,13 +404,14 @@ parse_obj(json_t *o)
 	struct kt_vlookup *lk = malloc(sizeof(*lk));
 	char *s = json_dumps(o, JSON_COMPACT), d[512];
 	kt_err e = kt_vparse_lookup(s, strlen(s), "alice", lk, d, sizeof(d));
-	struct kt_checkpoint cp;
+	struct kt_signed_checkpoint sc;
 
 	if (e == KT_OK) {
-		e = kt_vcheck_checkpoint(lk->note, lk->note_len, &vk, &cp, d,
+		e = kt_vcheck_checkpoint(lk->note, lk->note_len, &vk, &sc, d,
 		    sizeof(d));
 		if (e == KT_OK)
-			e = kt_vcheck_inclusion(&lk->leaf, &cp, d, sizeof(d));
+			e = kt_vcheck_inclusion(&lk->leaf, &sc.cp, d,
+			    sizeof(d));
 	}
 	free(s);
 	free(lk);
@@ -519,6 +520,44 @@ START_TEST(test_vparse_lookup)
 		free(s);
 		free(lk);
 	}
+	/* The signed checkpoint alone: each refusal says which step failed
+	 * (kt_signed_checkpoint_open first, then the steps one by one). */
+	{
+		struct kt_signed_checkpoint sc;
+		struct kt_checkpoint c;
+		char text[KT_CHECKPOINT_TEXT_MAX], d[512];
+		char *n = malloc(KT_NOTE_MAX);
+		size_t tl;
+
+		ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk,
+		    &sc, d, sizeof(d)), KT_OK);
+		ck_assert_ptr_eq(sc.note, note);
+		ck_assert_uint_eq(sc.cp.size, t->n);
+		ck_assert_int_eq(kt_vcheck_checkpoint("x\n", 2, &vk, &sc, d,
+		    sizeof(d)), KT_ERR_MALFORMED);
+		ck_assert_ptr_nonnull(strstr(d, "not a well-formed signed"));
+		s = note_of(t, t->n, other);
+		ck_assert_int_eq(kt_vcheck_checkpoint(s, strlen(s), &vk, &sc, d,
+		    sizeof(d)), KT_ERR_VERIFY);
+		ck_assert_ptr_nonnull(strstr(d, "not signed by the log key"));
+		free(s);
+		ck_assert_int_eq(kt_note_sign(signer, "not a checkpoint\n", 17,
+		    n, KT_NOTE_MAX, NULL), KT_OK);
+		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
+		    sizeof(d)), KT_ERR_MALFORMED);
+		ck_assert_ptr_nonnull(strstr(d, "not a well-formed checkpoint"));
+		memset(&c, 0, sizeof(c));
+		snprintf(c.origin, sizeof(c.origin), "other.example/log");
+		c.size = 1;
+		ck_assert_int_eq(kt_checkpoint_format(&c, text, sizeof(text),
+		    &tl), KT_OK);
+		ck_assert_int_eq(kt_note_sign(signer, text, tl, n, KT_NOTE_MAX,
+		    NULL), KT_OK);
+		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
+		    sizeof(d)), KT_ERR_VERIFY);
+		ck_assert_ptr_nonnull(strstr(d, "is not the log's"));
+		free(n);
+	}
 	json_decref(good);
 	free(note);
 	free(t);
@@ -578,6 +617,36 @@ START_TEST(test_verify_evidence_fork)
 	    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
 	    "checkpoint", na, "claim", ca, "checkpoint", nb, "claim", cb)),
 	    KT_VERIFY_OK);
+	/* a frontier claim on a's subtree [4, 6) (bit 1 of size 6) against
+	 * b's leaf claim on it: proven; a frontier of the wrong length, or
+	 * one that does not fold to a's signed root: refused */
+	{
+		struct kt_frontier fr;
+		json_t *fc;
+
+		kt_frontier_init(&fr);
+		for (size_t i = 0; i < 6; i++)
+			ck_assert_int_eq(kt_frontier_append(&fr, &a->leaf[i]),
+			    KT_OK);
+		fc = json_pack("{s:i,s:i,s:o}", "level", 1, "index", 4,
+		    "frontier", kt_vfrontier_json(&fr));
+		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
+		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
+		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
+		    cb)), KT_VERIFY_OK);
+		json_array_remove(json_object_get(fc, "frontier"), 0);
+		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
+		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
+		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
+		    cb)), KT_VERIFY_FAILED);
+		json_array_insert_new(json_object_get(fc, "frontier"), 0,
+		    kt_vb64_json(a->leaf[0].b, KT_HASH_LEN));
+		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
+		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
+		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
+		    cb)), KT_VERIFY_FAILED);
+		json_decref(fc);
+	}
 	/* a claim about a subtree sticking out of the tree: refused */
 	json_object_set_new(ca, "level", json_integer(2));
 	json_object_set_new(cb, "level", json_integer(2));
@@ -795,15 +864,40 @@ cosign(char *note, const char *text_of, struct kt_signer *w, uint64_t t)
 	strcat(note, line);
 }
 
+/* A witness policy of wit[0..nwit) and quorum. */
+static struct kt_vwitnesses *
+policy(const struct kt_verifier *wit, size_t nwit, unsigned quorum)
+{
+	static struct kt_vwitnesses w;
+
+	memset(&w, 0, sizeof(w));
+	memcpy(w.keys, wit, nwit * sizeof(*wit));
+	w.n = nwit;
+	w.quorum = quorum;
+	return &w;
+}
+
 static size_t
 count(const char *note, const struct kt_verifier *wit, size_t nwit,
     unsigned quorum, struct kt_vquorum *q)
 {
 	char d[256];
 
-	ck_assert_int_eq(kt_vquorum_count(note, strlen(note), &vk, wit, nwit,
-	    quorum, q, d, sizeof(d)), KT_OK);
+	ck_assert_int_eq(kt_vquorum_count(note, strlen(note), &vk,
+	    policy(wit, nwit, quorum), q, d, sizeof(d)), KT_OK);
 	return q->valid;
+}
+
+/* kt_vaccept of a note the log signed, opened as kt_vaccept_fetch does. */
+static int
+accept_note(struct kt_verify *v, const char *note, struct kt_vresult *r)
+{
+	struct kt_signed_checkpoint sc;
+	char d[256];
+
+	ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk, &sc, d,
+	    sizeof(d)), KT_OK);
+	return kt_vaccept(v, &sc, r);
 }
 
 START_TEST(test_quorum_count)
@@ -853,8 +947,8 @@ START_TEST(test_quorum_count)
 	forged = note_of(t, 5, signer);
 	cosign(forged, note, w[0], 100);
 	cosign(forged, other_note, w[1], 100);
-	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk, wv, 3,
-	    2, &q, d, sizeof(d)), KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk,
+	    policy(wv, 3, 2), &q, d, sizeof(d)), KT_ERR_VERIFY);
 	ck_assert_uint_eq(q.valid, 0);
 	/* ... but the same line by an unconfigured key is ignored */
 	ck_assert_uint_eq(count(forged, wv, 1, 1, &q), 1);
@@ -863,10 +957,10 @@ START_TEST(test_quorum_count)
 	forged = note_of(t, 5, other);
 	cosign(forged, forged, w[0], 100);
 	cosign(forged, forged, w[1], 100);
-	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk, wv, 3,
-	    2, &q, d, sizeof(d)), KT_ERR_VERIFY);
-	ck_assert_int_eq(kt_vquorum_count("junk", 4, &vk, wv, 3, 2, &q, d,
-	    sizeof(d)), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk,
+	    policy(wv, 3, 2), &q, d, sizeof(d)), KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_vquorum_count("junk", 4, &vk, policy(wv, 3, 2),
+	    &q, d, sizeof(d)), KT_ERR_MALFORMED);
 	for (int i = 0; i < 4; i++)
 		kt_signer_free(w[i]);
 	free(note);
@@ -886,7 +980,6 @@ START_TEST(test_quorum_policy)
 	struct tree *t = calloc(1, sizeof(*t)), *t2 = calloc(1, sizeof(*t2));
 	struct kt_verify *v = NULL;
 	struct kt_vresult r;
-	struct kt_checkpoint cp;
 	struct kt_vpolicy pol;
 	struct kt_buf b = {0};
 	json_t *o;
@@ -924,35 +1017,35 @@ START_TEST(test_quorum_policy)
 	kt_verify_close(v);
 	/* the policy survives a reopen */
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)), KT_OK);
-	ck_assert_uint_eq(v->nwit, 3);
-	ck_assert_uint_eq(v->quorum, 2);
-	ck_assert_uint_eq(v->max_age, 3600);
+	ck_assert_uint_eq(v->wit.n, 3);
+	ck_assert_uint_eq(v->wit.quorum, 2);
+	ck_assert_uint_eq(v->wit.max_age, 3600);
 
 	fill(t, 6);
 	/* one cosignature of the two needed: refused, nothing stored */
 	n1 = note_of(t, 6, signer);
 	cosign(n1, n1, w[0], 1000);
-	ck_assert_int_eq(kt_verify_accept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n1, &r),
 	    KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "quorum is 2"));
-	ck_assert(!v->have_cp);
+	ck_assert(!v->have_stored);
 	/* two: accepted on first use; witnessed at the 2nd newest time */
 	cosign(n1, n1, w[1], 2000);
-	ck_assert_int_eq(kt_verify_accept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n1, &r),
 	    KT_VERIFY_OK);
-	ck_assert(v->have_cp);
+	ck_assert(v->have_stored);
 	ck_assert_uint_eq(v->seen_witnessed, 1000);
 	/* staleness with an injected clock; only status 0 turns into 5 */
 	kt_verify_set_now(v, 1000 + 3600);
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
 	o = json_object_get(r.info, "witnesses");
 	ck_assert(json_is_false(json_object_get(o, "stale")));
 	kt_verify_set_now(v, 1000 + 3601);
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_KEY_CHANGED),
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_KEY_CHANGED),
 	    KT_VERIFY_KEY_CHANGED);
 	r.msg[0] = '\0';
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_OK), KT_VERIFY_STALE);
-	ck_assert_int_eq(r.status, KT_VERIFY_STALE);
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_STALE);
+	ck_assert_int_eq(r.outcome, KT_VERIFY_STALE);
 	ck_assert_ptr_nonnull(strstr(r.msg, "STALE"));
 	o = json_object_get(r.info, "witnesses");
 	ck_assert(json_is_true(json_object_get(o, "stale")));
@@ -960,20 +1053,20 @@ START_TEST(test_quorum_policy)
 	    "age_seconds")), 3601);
 	/* a cosignature from the future is not stale */
 	kt_verify_set_now(v, 10);
-	ck_assert_int_eq(kt_vstale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
 
 	/* the same tree freshly cosigned replaces the stored copy */
 	n2 = note_of(t, 6, signer);
 	cosign(n2, n2, w[2], 5000);
 	cosign(n2, n2, w[0], 6000);
-	ck_assert_int_eq(kt_verify_accept(v, n2, strlen(n2), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n2, &r),
 	    KT_VERIFY_OK);
 	ck_assert_uint_eq(v->seen_witnessed, 5000);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
 	    sizeof(err)), KT_OK);
 	ck_assert_str_eq(b.p, n2);
 	/* ... but an older cosigned copy does not */
-	ck_assert_int_eq(kt_verify_accept(v, n1, strlen(n1), &cp, &r),
+	ck_assert_int_eq(accept_note(v, n1, &r),
 	    KT_VERIFY_OK);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
 	    sizeof(err)), KT_OK);
@@ -983,7 +1076,7 @@ START_TEST(test_quorum_policy)
 	fork = note_of(t, 6, signer);
 	cosign(fork, fork, w[0], 7000);
 	cosign(fork, n3, w[1], 7000); /* w2's signature over another text */
-	ck_assert_int_eq(kt_verify_accept(v, fork, strlen(fork), &cp, &r),
+	ck_assert_int_eq(accept_note(v, fork, &r),
 	    KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "does not verify"));
 	free(fork);
@@ -994,7 +1087,7 @@ START_TEST(test_quorum_policy)
 	add(t2, "forked", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x99, 1000);
 	fork = note_of(t2, 6, signer);
 	cosign(fork, fork, w[2], 8000);
-	ck_assert_int_eq(kt_verify_accept(v, fork, strlen(fork), &cp, &r),
+	ck_assert_int_eq(accept_note(v, fork, &r),
 	    KT_VERIFY_ATTACK);
 	ck_assert_str_ne(r.evidence, "");
 	ck_assert_int_eq(kt_vstate_read("/", r.evidence + 1, KT_NOTE_MAX * 4,

@@ -11,7 +11,7 @@
  * `kt-verify lookup` cannot accept a history page's checkpoint (the log's
  * newest, not witnessed yet); it relates the first page's to the stored
  * witnessed checkpoint and every later page's to the page before, so that
- * all pages are views of one tree (verifier/lib/lookup.c, verify_history).
+ * all pages are views of one tree (verifier/lib/history.c).
  *
  * kt_verify_lookup_witnessed_pages: kt-logd (page_size = 3) submits its
  * checkpoints to two real kt-witness processes (quorum 2), and the client

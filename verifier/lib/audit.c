@@ -7,8 +7,8 @@
  * history"): per label, versions 1, 2, 3… each linking to the previous
  * version's index; after a revocation only a new key; timestamps never go
  * backwards. The first broken rule is turned into evidence that needs only
- * the one or two entries involved, with inclusion proofs (evidence.c checks
- * the same rule offline).
+ * the one or two entries involved, with inclusion proofs (evidence_check.c
+ * checks the same rule offline).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,14 +57,15 @@ label_hash(const struct audit *au, const char *l, size_t n)
 	return x;
 }
 
-static int
+/* Doubles the table (from 1024 slots). KT_ERR_NOMEM. */
+static kt_err
 grow(struct audit *au)
 {
 	size_t n = au->nslots ? au->nslots * 2 : 1024;
 	struct slot *ns = calloc(n, sizeof(*ns));
 
 	if (ns == NULL)
-		return -1;
+		return KT_ERR_NOMEM;
 	for (size_t i = 0; i < au->nslots; i++) {
 		struct slot *s = &au->slots[i];
 		size_t j;
@@ -78,7 +79,7 @@ grow(struct audit *au)
 	free(au->slots);
 	au->slots = ns;
 	au->nslots = n;
-	return 0;
+	return KT_OK;
 }
 
 static struct slot *
@@ -86,7 +87,7 @@ find(struct audit *au, const char *l, size_t n, int *fresh)
 {
 	size_t j;
 
-	if ((au->used + 1) * 4 > au->nslots * 3 && grow(au) != 0)
+	if ((au->used + 1) * 4 > au->nslots * 3 && grow(au) != KT_OK)
 		return NULL;
 	j = label_hash(au, l, n) & (au->nslots - 1);
 	for (;;) {
@@ -144,7 +145,7 @@ bad_link(struct audit *au, uint64_t i, uint64_t p)
 		violate(au, "prev-link", i, p, 0);
 }
 
-static int
+static enum kt_verify_outcome
 audit_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
     const struct kt_entry *e, struct kt_vresult *r)
 {
@@ -185,36 +186,34 @@ audit_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
 	return KT_VERIFY_OK;
 }
 
-int
+enum kt_verify_outcome
 kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 {
 	struct audit au;
 	struct kt_frontier *f = NULL;
-	struct kt_checkpoint cp;
+	struct kt_signed_checkpoint sc;
+	const struct kt_checkpoint *cp = &sc.cp;
+	struct kt_buf note = {0};
 	struct kt_hash root;
 	struct kt_vleaf *l = NULL;
 	struct timespec t0, t1;
-	char *note = NULL;
-	size_t note_len = 0;
 	double secs;
-	int st;
+	enum kt_verify_outcome st;
 
 	memset(&au, 0, sizeof(au));
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
 	randombytes_buf(au.hkey, sizeof(au.hkey));
 	f = malloc(sizeof(*f));
-	note = malloc(KT_NOTE_MAX + 1);
-	if (f == NULL || note == NULL || grow(&au) != 0) {
+	if (f == NULL || grow(&au) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
 	kt_frontier_init(f);
-	if ((st = kt_verify_fetch_checkpoint(v, note, &note_len, &cp, r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vaccept_fetch(v, &note, &sc, r)) != KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_verify_scan(v, 0, cp.size, f, audit_entry, &au, r))
+	if ((st = kt_vlog_scan(v, 0, cp->size, f, audit_entry, &au, r))
 	    != KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -222,23 +221,23 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	kt_frontier_root(f, &root);
 	json_object_set_new(r->info, "entries", json_integer(
-	    (json_int_t)cp.size));
+	    (json_int_t)cp->size));
 	json_object_set_new(r->info, "labels", json_integer(
 	    (json_int_t)au.used));
 	json_object_set_new(r->info, "keys", json_integer((json_int_t)au.keys));
 	json_object_set_new(r->info, "revocations", json_integer(
 	    (json_int_t)au.revocations));
 	json_object_set_new(r->info, "seconds", json_real(secs));
-	if (sodium_memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0) {
+	if (!kt_hash_eq(&root, &cp->root)) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
 		    "do not hash to its signed root of size %" PRIu64 ": it is "
-		    "hiding, adding or altering entries", cp.size);
+		    "hiding, adding or altering entries", cp->size);
 		goto out;
 	}
-	if (kt_vmaterial_save(v, note, note_len, f) != KT_OK)
+	if (kt_vmaterial_save(v->dir, &sc, f) != KT_OK)
 		json_object_set_new(r->info, "material_saved", json_false());
 	if (au.violations > 0) {
-		json_t *ev, *ents = json_array();
+		json_t *ents = json_array();
 		int n = au.single ? 1 : 2;
 		uint64_t idx[2] = { au.a, au.b };
 
@@ -248,37 +247,26 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 			st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 			goto out;
 		}
-		for (int i = 0; i < n; i++) {
-			struct kt_vresult tmp;
-			kt_vresult_init(&tmp);
-			if (kt_verify_fetch_leaf(v, idx[i], &cp, l, &tmp)
-			    == KT_VERIFY_OK)
-				json_array_append_new(ents,
-				    kt_evidence_leaf_json(l));
-			kt_vresult_free(&tmp);
-		}
-		ev = json_pack("{s:s,s:b,s:s,s:s,s:s%,s:o}", "type",
-		    "bad-entries", "provable", (int)json_array_size(ents) == n,
-		    "summary", "logged entries that break the log's rules",
-		    "rule", au.rule, "checkpoint", note, note_len,
-		    "entries", ents);
+		for (int i = 0; i < n; i++)
+			if (kt_vlog_leaf(v, idx[i], cp, l, NULL) == KT_VERIFY_OK)
+				json_array_append_new(ents, kt_vleaf_json(l));
 		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: the log breaks rule \"%s\" "
 		    "at entry %" PRIu64 " (%" PRIu64 " violation(s) in %" PRIu64
 		    " entries)", au.rule, au.single || au.b < au.a ? au.a :
-		    au.b, au.violations, cp.size);
-		st = kt_evidence_write(v, ev, r);
-		json_decref(ev);
+		    au.b, au.violations, cp->size);
+		st = kt_evidence_bad_entries(v, au.rule, &sc, ents,
+		    (int)json_array_size(ents) == n, r);
 		goto out;
 	}
 	st = kt_vres(r, KT_VERIFY_OK, "audit: %" PRIu64 " entries replayed in "
 	    "%.2f s (%.0f/s); tree equals the signed root; %zu labels, every "
-	    "version chain, revocation and timestamp in order", cp.size, secs,
-	    secs > 0 ? (double)cp.size / secs : 0.0, au.used);
+	    "version chain, revocation and timestamp in order", cp->size, secs,
+	    secs > 0 ? (double)cp->size / secs : 0.0, au.used);
 out:
 	free(au.slots);
 	free(au.arena);
 	free(f);
-	free(note);
+	kt_buf_free(&note);
 	free(l);
-	return kt_vstale(v, r, st);
+	return kt_vquorum_stale(v, r, st);
 }

@@ -1,50 +1,15 @@
 /*
- * lookup.c: `lookup LABEL` (with pinning and verified key history) and
- * `proof LABEL --out FILE` (a C2SP tlog-proof for the latest entry).
+ * lookup.c: `lookup LABEL` (with pinning; the key history it checks on a
+ * change is history.c) and `proof LABEL --out FILE` (a C2SP tlog-proof for
+ * the latest entry).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <sodium.h>
 
 #include "kt/tlogproof.h"
 #include "verify_internal.h"
-
-#define STATE_PINS "pins.json"
-
-static void
-iso_ms(uint64_t ms, char *buf, size_t cap)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static json_t *
-leaf_summary(const struct kt_vleaf *l)
-{
-	char ts[32], fp[48];
-	json_t *o;
-
-	iso_ms(l->e.timestamp_ms, ts, sizeof(ts));
-	o = json_pack("{s:I,s:I,s:s,s:s}", "version", (json_int_t)l->e.version,
-	    "index", (json_int_t)l->index, "timestamp", ts, "type",
-	    l->e.type == KT_ENTRY_KEY ? "key" : "revocation");
-	if (l->e.type == KT_ENTRY_KEY) {
-		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
-		json_object_set_new(o, "key_type", json_stringn(l->e.key_type,
-		    l->e.key_type_len));
-		json_object_set_new(o, "key", kt_vb64_json(l->e.key,
-		    l->e.key_len));
-		json_object_set_new(o, "fingerprint", json_string(fp));
-	}
-	return o;
-}
 
 /*
  * With a witness policy the lookup answer's own checkpoint (the log's
@@ -52,65 +17,58 @@ leaf_summary(const struct kt_vleaf *l)
  * witnessed checkpoint W from /checkpoint (quorum checked, consistent with
  * the stored one) must be consistent with the answer's checkpoint, and
  * the entry must be inside W, proven by an inclusion proof to W's size.
- * An entry past W is KT_VERIFY_UNWITNESSED. On OK, lk carries W and the
- * proof to W (so pins and tlog-proofs hold witnessed material).
+ * An entry past W is KT_VERIFY_UNWITNESSED. On OK, the answer carries W and
+ * the proof to W (so pins and tlog-proofs hold witnessed material).
  */
-static int
-witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
-    struct kt_checkpoint *cp, struct kt_vresult *r)
+static enum kt_verify_outcome
+witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vanswer *a,
+    struct kt_vresult *r)
 {
-	struct kt_checkpoint w;
+	struct kt_signed_checkpoint w;
+	struct kt_buf wnote = {0};
 	struct kt_vleaf *l = NULL;
-	char *wnote = NULL;
-	size_t wlen = 0;
-	int st;
+	enum kt_verify_outcome st;
 
-	wnote = malloc(KT_NOTE_MAX + 1);
-	l = malloc(sizeof(*l));
-	if (wnote == NULL || l == NULL) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-		goto out;
-	}
-	if ((st = kt_verify_fetch_checkpoint(v, wnote, &wlen, &w, r))
-	    != KT_VERIFY_OK)
-		goto out;
-	if ((st = kt_verify_relate(v, wnote, wlen, &w, lk->note, lk->note_len,
-	    cp, r)) != KT_VERIFY_OK)
+	if ((l = malloc(sizeof(*l))) == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	if ((st = kt_vaccept_fetch(v, &wnote, &w, r)) != KT_VERIFY_OK ||
+	    (st = kt_vrelate(v, &w, &a->sc, r)) != KT_VERIFY_OK)
 		goto out;
 	json_object_set_new(r->info, "witnessed_size", json_integer(
-	    (json_int_t)w.size));
-	if (lk->leaf.index >= w.size) {
+	    (json_int_t)w.cp.size));
+	if (a->lk.leaf.index >= w.cp.size) {
 		json_object_set_new(r->info, "not_yet_witnessed", json_true());
 		st = kt_vres(r, KT_VERIFY_UNWITNESSED, "NOT YET WITNESSED: the "
 		    "latest entry of \"%s\" (version %" PRIu64 ", index %"
 		    PRIu64 ") is newer than the newest witnessed checkpoint "
 		    "(tree size %" PRIu64 "); do not rely on it yet, retry "
 		    "after the log's next witness round", label,
-		    lk->leaf.e.version, lk->leaf.index, w.size);
+		    a->lk.leaf.e.version, a->lk.leaf.index, w.cp.size);
 		goto out;
 	}
-	if (w.size != cp->size) {
+	if (w.cp.size != a->sc.cp.size) {
 		/* The same entry bytes, proven into W. */
-		st = kt_verify_fetch_leaf(v, lk->leaf.index, &w, l, r);
+		st = kt_vlog_leaf(v, a->lk.leaf.index, &w.cp, l, r);
 		if (st != KT_VERIFY_OK)
 			goto out;
-		if (memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN)
-		    != 0) {
-			st = kt_evidence_fork_leaves(v, lk->note, lk->note_len,
-			    &lk->leaf, wnote, wlen, l, "the lookup answer and "
-			    "the witnessed tree hold different entries at one "
-			    "index", r);
+		if (!kt_hash_eq(&l->leaf_hash, &a->lk.leaf.leaf_hash)) {
+			st = kt_evidence_fork_leaves(v, &a->sc, &a->lk.leaf, &w,
+			    l, "the lookup answer and the witnessed tree hold "
+			    "different entries at one index", r);
 			goto out;
 		}
-		lk->leaf.proof = l->proof;
+		a->lk.leaf.proof = l->proof;
 	}
-	memcpy(lk->note, wnote, wlen);
-	lk->note[wlen] = '\0';
-	lk->note_len = wlen;
-	*cp = w;
+	/* W, copied into the answer: the same bytes, so still what the log
+	 * signed. */
+	memcpy(a->lk.note, w.note, w.note_len);
+	a->lk.note[w.note_len] = '\0';
+	a->lk.note_len = w.note_len;
+	a->sc = w;
+	a->sc.note = a->lk.note;
 	st = KT_VERIFY_OK;
 out:
-	free(wnote);
+	kt_buf_free(&wnote);
 	free(l);
 	return st;
 }
@@ -120,31 +78,26 @@ out:
  * entry decoding, label, leaf hash, proof index and size, inclusion in the
  * signed checkpoint, and that checkpoint's consistency with the stored one.
  */
-static int
-fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
-    struct kt_checkpoint *cp, struct kt_vresult *r)
+static enum kt_verify_outcome
+fetch_verified(struct kt_verify *v, const char *label, struct kt_vanswer *a,
+    struct kt_vresult *r)
 {
-	struct kt_fetch *f;
+	struct kt_vlookup *lk = &a->lk;
+	const struct kt_checkpoint *cp = &a->sc.cp;
 	struct kt_buf body = {0};
 	char d[512], esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 32];
 	long status;
-	kt_err e;
-	int st;
+	enum kt_verify_outcome st;
 
 	if (!kt_label_valid(label, strlen(label)))
 		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
 		    label);
-	if (kt_verify_fetcher(v, &f, r) != KT_OK)
-		return r->status;
 	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "label too long");
 	snprintf(path, sizeof(path), "/v1/keys/%s", esc);
-	e = kt_fetch_get(f, path, KT_CAP_LOOKUP, &body, &status, d, sizeof(d));
-	if (e != KT_OK) {
-		st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-		    KT_VERIFY_FAILED, "%s", d);
+	if ((st = kt_vlog_get(v, path, KT_CAP_LOOKUP, &body, &status, "", r))
+	    != KT_VERIFY_OK)
 		goto out;
-	}
 	if (status == 404) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "the log says label \"%s\" "
 		    "has no entry (absence cannot be verified)", label);
@@ -155,14 +108,9 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 		    status);
 		goto out;
 	}
-	if ((e = kt_vparse_lookup(body.p, body.len, label, lk, d, sizeof(d)))
-	    != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "lookup response rejected: %s",
-		    d);
-		goto out;
-	}
-	if (kt_vcheck_checkpoint(lk->note, lk->note_len, &v->vk, cp, d,
-	    sizeof(d)) != KT_OK) {
+	if (kt_vparse_lookup(body.p, body.len, label, lk, d, sizeof(d))
+	    != KT_OK || kt_vcheck_checkpoint(lk->note, lk->note_len, &v->vk,
+	    &a->sc, d, sizeof(d)) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "lookup response rejected: %s",
 		    d);
 		goto out;
@@ -180,23 +128,16 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vlookup *lk,
 		 * checkpoint, a well-formed entry for this label whose hash
 		 * matches, a proof of the right shape; only the path does not
 		 * reach the root. That is a key that is not in the log. */
-		json_t *ev = json_pack("{s:s,s:b,s:s,s:s,s:s%,s:o}", "type",
-		    "unlogged-key", "provable", 0, "summary", "a key served "
-		    "with an inclusion proof that does not verify", "label",
-		    label, "checkpoint", lk->note, lk->note_len, "leaf",
-		    kt_evidence_leaf_json(&lk->leaf));
 		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: the key served for \"%s\" "
 		    "is NOT in the log: %s (unlogged key substitution); do not "
 		    "use it", label, d);
-		st = kt_evidence_write(v, ev, r);
-		json_decref(ev);
+		st = kt_evidence_unlogged(v, label, &a->sc, &lk->leaf, r);
 		goto out;
 	}
-	if (v->nwit == 0) {
-		st = kt_verify_accept(v, lk->note, lk->note_len, cp, r);
-		goto out;
-	}
-	st = witnessed_leaf(v, label, lk, cp, r);
+	if (v->wit.n == 0)
+		st = kt_vaccept(v, &a->sc, r);
+	else
+		st = witnessed_leaf(v, label, a, r);
 out:
 	kt_buf_free(&body);
 	return st;
@@ -205,13 +146,13 @@ out:
 /* ---- pins ---------------------------------------------------------------- */
 
 static json_t *
-pin_json(const struct kt_vlookup *lk)
+pin_json(const struct kt_vanswer *a)
 {
-	const struct kt_entry *e = &lk->leaf.e;
+	const struct kt_entry *e = &a->lk.leaf.e;
 	json_t *p = json_pack("{s:I,s:I,s:s%,s:o}", "version",
-	    (json_int_t)e->version, "index", (json_int_t)lk->leaf.index,
-	    "checkpoint", lk->note, lk->note_len,
-	    "leaf", kt_evidence_leaf_json(&lk->leaf));
+	    (json_int_t)e->version, "index", (json_int_t)a->lk.leaf.index,
+	    "checkpoint", a->sc.note, a->sc.note_len,
+	    "leaf", kt_vleaf_json(&a->lk.leaf));
 
 	if (e->type == KT_ENTRY_KEY) {
 		json_object_set_new(p, "key_type", json_stringn(e->key_type,
@@ -243,9 +184,9 @@ pin_matches(const json_t *pin, const struct kt_entry *e)
 	    n == e->key_len && memcmp(k, e->key, n) == 0;
 }
 
-static int
+static enum kt_verify_outcome
 save_pin(struct kt_verify *v, json_t *pins, const char *label,
-    const struct kt_vlookup *lk, struct kt_vresult *r)
+    const struct kt_vanswer *a, struct kt_vresult *r)
 {
 	json_t *labels = json_object_get(pins, "labels");
 	char d[512];
@@ -254,298 +195,38 @@ save_pin(struct kt_verify *v, json_t *pins, const char *label,
 		labels = json_object();
 		json_object_set_new(pins, "labels", labels);
 	}
-	json_object_set_new(labels, label, pin_json(lk));
-	if (kt_vstate_save_json(v->dir, STATE_PINS, pins, d, sizeof(d))
+	json_object_set_new(labels, label, pin_json(a));
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_PINS, pins, d, sizeof(d))
 	    != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	return KT_VERIFY_OK;
 }
 
-/* The pinned leaf, re-read from the state (it was verified when pinned). */
-static int
-pinned_leaf(const json_t *pin, struct kt_vleaf *l)
-{
-	json_t *jl = json_object_get(pin, "leaf");
-	json_t *je = json_object_get(jl, "entry");
-	json_t *ji = json_object_get(jl, "index");
-	json_t *jh = json_object_get(jl, "hashes");
-
-	if (!json_is_string(je) || !json_is_integer(ji) || !json_is_array(jh)
-	    || json_array_size(jh) > KT_MAX_PROOF ||
-	    kt_b64_decode(json_string_value(je), json_string_length(je),
-	    l->entry, sizeof(l->entry), &l->entry_len) != KT_OK ||
-	    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK)
-		return -1;
-	l->index = (uint64_t)json_integer_value(ji);
-	l->proof.index = l->index;
-	l->proof.proof.n = json_array_size(jh);
-	for (size_t i = 0; i < l->proof.proof.n; i++) {
-		json_t *h = json_array_get(jh, i);
-		if (!json_is_string(h) || kt_vb64_hash(json_string_value(h),
-		    json_string_length(h), &l->proof.proof.h[i]) != KT_OK)
-			return -1;
-	}
-	kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
-	return 0;
-}
-
-/* ---- key history --------------------------------------------------------- */
-
-/* Where the walk through the pages of a label's history stands. */
-struct hwalk {
-	const char *label;
-	const json_t *pin;
-	const struct kt_vleaf *pl;    /* the pinned leaf, when pin_version */
-	uint64_t pin_version;         /* 0: no usable pin */
-	const struct kt_vlookup *lk;
-	json_t *chain;
-	uint64_t ver;                 /* the next version expected, from 1 */
-	uint64_t prev_index;          /* KT_NO_PREV before version 1 */
-	uint8_t prev_type;
-	struct kt_vleaf *l;           /* scratch: one version */
-};
-
-/*
- * Verifies one page of the history, the versions jv, each against the
- * page's own signed checkpoint (note, cp): decoding, label, versions
- * w->ver, w->ver + 1, … with previous-version links, inclusion, agreement
- * with the pinned and the looked-up leaf. Appends the versions after the
- * pin, up to the looked-up one, to w->chain and moves w past the page.
- */
-static int
-history_page(struct kt_verify *v, struct hwalk *w, const char *note,
-    size_t note_len, const struct kt_checkpoint *cp, const json_t *jv,
-    struct kt_vresult *r)
-{
-	const struct kt_vlookup *lk = w->lk;
-	const struct kt_vleaf *pl = w->pl;
-	struct kt_vleaf *l = w->l;
-	char d[512];
-
-	for (size_t i = 0; i < json_array_size(jv); i++, w->ver++) {
-		if (kt_vparse_leaf(json_array_get(jv, i), 1, l, d, sizeof(d))
-		    != KT_OK || kt_vcheck_inclusion(l, cp, d, sizeof(d))
-		    != KT_OK)
-			return kt_vres(r, KT_VERIFY_FAILED, "key history, "
-			    "version %" PRIu64 ": %s", w->ver, d);
-		if (l->e.label_len != strlen(w->label) ||
-		    memcmp(l->e.label, w->label, l->e.label_len) != 0 ||
-		    l->e.version != w->ver || l->e.prev_index != w->prev_index ||
-		    (w->ver > 1 && l->index <= w->prev_index) ||
-		    (w->prev_type == KT_ENTRY_REVOKE &&
-		    l->e.type == KT_ENTRY_REVOKE))
-			return kt_vres(r, KT_VERIFY_FAILED, "key history: "
-			    "version %" PRIu64 " (index %" PRIu64 ") breaks the "
-			    "chain (label, version order, previous link or "
-			    "revocation rule)", w->ver, l->index);
-		/* The same index in two signed trees with different bytes
-		 * is a fork we can prove. */
-		if (l->index == lk->leaf.index &&
-		    memcmp(l->leaf_hash.b, lk->leaf.leaf_hash.b, KT_HASH_LEN))
-			return kt_evidence_fork_leaves(v, lk->note, lk->note_len,
-			    &lk->leaf, note, note_len, l, "history and lookup "
-			    "disagree on an entry", r);
-		if (w->pin_version != 0 && l->index == pl->index &&
-		    memcmp(l->leaf_hash.b, pl->leaf_hash.b, KT_HASH_LEN)) {
-			const char *pn = json_string_value(json_object_get(
-			    w->pin, "checkpoint"));
-			if (pn != NULL)
-				return kt_evidence_fork_leaves(v, pn, strlen(pn),
-				    pl, note, note_len, l, "the log rewrote the "
-				    "pinned version of the label", r);
-		}
-		if (w->pin_version == l->e.version && l->index != pl->index)
-			return kt_vres(r, KT_VERIFY_FAILED, "key history puts "
-			    "version %" PRIu64 " at index %" PRIu64 ", but it "
-			    "was pinned at index %" PRIu64 " (two values for "
-			    "one version)", l->e.version, l->index, pl->index);
-		/* The looked-up version must be the very entry the lookup
-		 * showed (same index; same bytes is checked above), or the
-		 * log holds two values for it. */
-		if (l->e.version == lk->leaf.e.version &&
-		    l->index != lk->leaf.index)
-			return kt_vres(r, KT_VERIFY_FAILED, "key history puts "
-			    "version %" PRIu64 " at index %" PRIu64 ", but the "
-			    "lookup shows it at index %" PRIu64 " (two values for "
-			    "one version)", l->e.version, l->index,
-			    lk->leaf.index);
-		/* A version after the looked-up one was written since the
-		 * lookup's checkpoint (with a witness policy: not witnessed
-		 * yet). It is checked with the chain, not reported as a
-		 * change to the key this lookup shows or pins. */
-		if (l->e.version > w->pin_version &&
-		    l->e.version <= lk->leaf.e.version)
-			json_array_append_new(w->chain, leaf_summary(l));
-		w->prev_index = l->index;
-		w->prev_type = l->e.type;
-	}
-	return KT_VERIFY_OK;
-}
-
-/*
- * GET history, page by page ("next": V continues with ?from=V), and verify
- * every version (history_page) against the checkpoint of its page. Each
- * page's checkpoint is related like any checkpoint seen: accepted against
- * the stored one, or with a witness policy consistent with the stored
- * (witnessed) one for the first page and with the previous page's after
- * that, so that every page is a view of one tree. The history must reach
- * the looked-up version. Fills *chain with the versions after the pin, up
- * to the looked-up one (later ones, written meanwhile, are checked but
- * left for the next lookup).
- *
- * A malicious log must not keep the client paging for ever: a page is not
- * empty, its "next" must be the version after its last, and at most
- * KT_HISTORY_MAX versions are read. Each page is freed before the next is
- * fetched; what grows is *chain.
- */
-static int
-verify_history(struct kt_verify *v, const char *label, const json_t *pin,
-    const struct kt_vlookup *lk, json_t *chain, struct kt_vresult *r)
-{
-	struct hwalk w = { .label = label, .pin = pin, .lk = lk,
-	    .chain = chain, .ver = 1, .prev_index = KT_NO_PREV };
-	struct kt_fetch *f;
-	struct kt_buf body = {0};
-	struct kt_checkpoint cp, pcp = v->cp;
-	struct kt_vleaf *l = NULL, *pl = NULL;
-	json_t *o = NULL, *pjc = NULL, *jc, *jv, *jn;
-	const char *pnote = v->cp_note;
-	size_t pnote_len = v->cp_note_len;
-	char d[512], esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 64];
-	long status;
-	kt_err e;
-	int st;
-
-	if (kt_verify_fetcher(v, &f, r) != KT_OK)
-		return r->status;
-	l = malloc(sizeof(*l));
-	pl = calloc(1, sizeof(*pl));
-	if (l == NULL || pl == NULL) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-		goto out;
-	}
-	w.l = l;
-	w.pl = pl;
-	if (pin != NULL && pinned_leaf(pin, pl) == 0)
-		w.pin_version = pl->e.version;
-	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "label too long");
-		goto out;
-	}
-	for (;;) {
-		if (w.ver == 1)
-			snprintf(path, sizeof(path), "/v1/keys/%s/history", esc);
-		else
-			snprintf(path, sizeof(path), "/v1/keys/%s/history?from=%"
-			    PRIu64, esc, w.ver);
-		e = kt_fetch_get(f, path, KT_CAP_HISTORY, &body, &status, d,
-		    sizeof(d));
-		if (e != KT_OK || status != 200) {
-			st = kt_vres(r, e == KT_ERR_NETWORK || e == KT_OK ?
-			    KT_VERIFY_ERROR : KT_VERIFY_FAILED, "key history: %s",
-			    e != KT_OK ? d : "HTTP error");
-			goto out;
-		}
-		json_decref(o);
-		o = NULL;
-		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d))
-		    != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
-			goto out;
-		}
-		jc = json_object_get(o, "checkpoint");
-		jv = json_object_get(o, "versions");
-		jn = json_object_get(o, "next");
-		if (!json_is_string(jc) || !json_is_array(jv) ||
-		    json_array_size(jv) == 0) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history: missing "
-			    "checkpoint or versions");
-			goto out;
-		}
-		if (json_array_size(jv) > KT_HISTORY_MAX - (w.ver - 1)) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history: more "
-			    "than %d versions, more than this client checks",
-			    KT_HISTORY_MAX);
-			goto out;
-		}
-		if (kt_vcheck_checkpoint(json_string_value(jc),
-		    json_string_length(jc), &v->vk, &cp, d, sizeof(d))
-		    != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history: %s", d);
-			goto out;
-		}
-		if ((st = history_page(v, &w, json_string_value(jc),
-		    json_string_length(jc), &cp, jv, r)) != KT_VERIFY_OK)
-			goto out;
-		if (v->nwit > 0) {
-			/* The page's checkpoint is the log's newest, maybe not
-			 * witnessed: it is related, not stored. */
-			st = kt_verify_relate(v, pnote, pnote_len, &pcp,
-			    json_string_value(jc), json_string_length(jc), &cp,
-			    r);
-			json_decref(pjc);
-			pjc = json_incref(jc);
-			pnote = json_string_value(pjc);
-			pnote_len = json_string_length(pjc);
-			pcp = cp;
-		} else {
-			struct kt_checkpoint acc;
-			st = kt_verify_accept(v, json_string_value(jc),
-			    json_string_length(jc), &acc, r);
-		}
-		if (st != KT_VERIFY_OK)
-			goto out;
-		if (jn == NULL)
-			break;
-		if (!json_is_integer(jn) || json_integer_value(jn) < 0 ||
-		    (uint64_t)json_integer_value(jn) != w.ver) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history: \"next\" "
-			    "is not %" PRIu64 ", the version after the page",
-			    w.ver);
-			goto out;
-		}
-	}
-	if (w.prev_index < lk->leaf.index || w.ver - 1 < lk->leaf.e.version) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "key history ends before "
-		    "the looked-up version %" PRIu64, lk->leaf.e.version);
-		goto out;
-	}
-	st = KT_VERIFY_OK;
-out:
-	json_decref(pjc);
-	json_decref(o);
-	kt_buf_free(&body);
-	free(l);
-	free(pl);
-	return st;
-}
-
-int
+enum kt_verify_outcome
 kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
     struct kt_vresult *r)
 {
-	struct kt_vlookup *lk = NULL;
-	struct kt_checkpoint cp;
+	struct kt_vanswer *a = NULL;
 	json_t *pins = NULL, *pin, *chain = NULL;
 	char d[512], fp[48], desc[KT_KEY_TYPE_MAX + 80];
 	const struct kt_entry *e;
-	int st;
+	enum kt_verify_outcome st;
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
-	if (kt_vstate_load_json(v->dir, STATE_PINS, &pins, d, sizeof(d))
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d))
 	    != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	lk = malloc(sizeof(*lk));
-	if (lk == NULL) {
+	a = malloc(sizeof(*a));
+	if (a == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
-	if ((st = fetch_verified(v, label, lk, &cp, r)) != KT_VERIFY_OK)
+	if ((st = fetch_verified(v, label, a, r)) != KT_VERIFY_OK)
 		goto out;
-	e = &lk->leaf.e;
+	e = &a->lk.leaf.e;
 	json_object_set_new(r->info, "label", json_string(label));
-	json_object_set_new(r->info, "entry", leaf_summary(&lk->leaf));
+	json_object_set_new(r->info, "entry", kt_vleaf_summary(&a->lk.leaf));
 	if (e->type == KT_ENTRY_KEY) {
 		kt_key_fingerprint(e->key, e->key_len, fp);
 		snprintf(desc, sizeof(desc), "%.*s key %s",
@@ -557,29 +238,29 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 
 	pin = json_object_get(json_object_get(pins, "labels"), label);
 	if (pin == NULL) {
-		if ((st = save_pin(v, pins, label, lk, r)) != 0)
+		if ((st = save_pin(v, pins, label, a, r)) != 0)
 			goto out;
 		json_object_set_new(r->info, "pinned", json_true());
 		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s "
 		    "(verified in tree size %" PRIu64 "; pinned on first use)",
-		    label, e->version, desc, cp.size);
+		    label, e->version, desc, a->sc.cp.size);
 		goto out;
 	}
 	if (pin_matches(pin, e)) {
 		/* Same key: refresh the stored proof material only. */
-		if ((st = save_pin(v, pins, label, lk, r)) != 0)
+		if ((st = save_pin(v, pins, label, a, r)) != 0)
 			goto out;
 		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s "
 		    "(verified in tree size %" PRIu64 "; matches the pinned "
-		    "state)", label, e->version, desc, cp.size);
+		    "state)", label, e->version, desc, a->sc.cp.size);
 		goto out;
 	}
 	chain = json_array();
-	if ((st = verify_history(v, label, pin, lk, chain, r)) != 0)
+	if ((st = kt_vhistory_verify(v, label, pin, a, chain, r)) != 0)
 		goto out;
 	json_object_set_new(r->info, "changes", json_incref(chain));
 	if (accept) {
-		if ((st = save_pin(v, pins, label, lk, r)) != 0)
+		if ((st = save_pin(v, pins, label, a, r)) != 0)
 			goto out;
 		json_object_set_new(r->info, "pinned", json_true());
 		st = kt_vres(r, KT_VERIFY_OK, "%s: key changed to version %"
@@ -595,60 +276,49 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 out:
 	json_decref(chain);
 	json_decref(pins);
-	free(lk);
-	return kt_vstale(v, r, st);
+	free(a);
+	return kt_vquorum_stale(v, r, st);
 }
 
-int
+enum kt_verify_outcome
 kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
     struct kt_vresult *r)
 {
-	struct kt_vlookup *lk = NULL;
-	struct kt_checkpoint cp;
+	struct kt_vanswer *a = NULL;
 	char *buf = NULL, dir[KT_VERIFY_PATH_MAX], d[512];
-	const char *slash, *name;
+	const char *name;
 	size_t len = 0;
-	int st;
+	enum kt_verify_outcome st;
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
-	lk = malloc(sizeof(*lk));
+	a = malloc(sizeof(*a));
 	buf = malloc(KT_TLOGPROOF_MAX);
-	if (lk == NULL || buf == NULL) {
+	if (a == NULL || buf == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
-	if ((st = fetch_verified(v, label, lk, &cp, r)) != KT_VERIFY_OK)
+	if ((st = fetch_verified(v, label, a, r)) != KT_VERIFY_OK)
 		goto out;
-	if (kt_tlogproof_format(lk->leaf.entry, lk->leaf.entry_len,
-	    lk->leaf.index, &lk->leaf.proof.proof, lk->note, lk->note_len, buf,
-	    KT_TLOGPROOF_MAX, &len) != KT_OK) {
+	if (kt_tlogproof_format(a->lk.leaf.entry, a->lk.leaf.entry_len,
+	    a->lk.leaf.index, &a->lk.leaf.proof.proof, a->sc.note,
+	    a->sc.note_len, buf, KT_TLOGPROOF_MAX, &len) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "cannot format the tlog-proof");
 		goto out;
 	}
-	slash = strrchr(out_path, '/');
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-		name = out_path;
-	} else {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out_path),
-		    slash == out_path ? "/" : out_path);
-		if (slash == out_path)
-			snprintf(dir, sizeof(dir), "/");
-		name = slash + 1;
-	}
+	kt_vstate_split(out_path, dir, &name);
 	if (kt_vstate_write(dir, name, buf, len, d, sizeof(d)) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 		goto out;
 	}
 	json_object_set_new(r->info, "out", json_string(out_path));
 	json_object_set_new(r->info, "index", json_integer(
-	    (json_int_t)lk->leaf.index));
+	    (json_int_t)a->lk.leaf.index));
 	st = kt_vres(r, KT_VERIFY_OK, "wrote tlog-proof of %s version %"
 	    PRIu64 " (index %" PRIu64 ", tree size %" PRIu64 ") to %s", label,
-	    lk->leaf.e.version, lk->leaf.index, cp.size, out_path);
+	    a->lk.leaf.e.version, a->lk.leaf.index, a->sc.cp.size, out_path);
 out:
-	free(lk);
+	free(a);
 	free(buf);
-	return kt_vstale(v, r, st);
+	return kt_vquorum_stale(v, r, st);
 }

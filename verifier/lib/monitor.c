@@ -8,7 +8,7 @@
  * frontier and requires the result to equal the newly verified signed
  * root: the log cannot leave an entry out, add one or alter one without
  * the root changing. The frontier also lets this client prove a fork later
- * (evidence.c).
+ * (evidence_write.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,172 +16,37 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "verify_internal.h"
 
-#define STATE_MONITOR "monitor.json"
 #define MAX_GHOST_EVIDENCE 16
-
-int
-kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
-    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r)
-{
-	struct kt_fetch *fe;
-	struct kt_buf body = {0};
-	uint8_t *entry = NULL;
-	json_t *o = NULL;
-	char d[512], path[128];
-	uint64_t s = start;
-	long status;
-	kt_err e;
-	int st = KT_VERIFY_OK;
-
-	if (f->size != start)
-		return kt_vres(r, KT_VERIFY_ERROR, "internal: frontier size");
-	if (kt_verify_fetcher(v, &fe, r) != KT_OK)
-		return r->status;
-	entry = malloc(KT_ENTRY_MAX);
-	if (entry == NULL)
-		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-	while (s < end) {
-		uint64_t want = end - s < KT_PAGE ? end - s : KT_PAGE;
-		json_t *a;
-		size_t n;
-
-		snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64
-		    "&end=%" PRIu64, s, s + want);
-		e = kt_fetch_get(fe, path, KT_CAP_ENTRIES, &body, &status, d,
-		    sizeof(d));
-		if (e != KT_OK) {
-			st = kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-			    KT_VERIFY_FAILED, "%s", d);
-			goto out;
-		}
-		if (status != 200) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld",
-			    path, status);
-			goto out;
-		}
-		json_decref(o);
-		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d))
-		    != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "entries %" PRIu64
-			    ": %s", s, d);
-			goto out;
-		}
-		a = json_object_get(o, "entries");
-		n = json_array_size(a);
-		/* A page may be shorter than asked (the server's page limit)
-		 * but never empty or longer. */
-		if (!json_is_array(a) || n == 0 || n > want) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "entries from %"
-			    PRIu64 ": the log returned %zu entries for %" PRIu64
-			    " asked", s, n, want);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			json_t *j = json_array_get(a, i);
-			struct kt_entry ent;
-			struct kt_hash h;
-			size_t len;
-
-			if (!json_is_string(j) ||
-			    kt_b64_decode(json_string_value(j),
-			    json_string_length(j), entry, KT_ENTRY_MAX, &len)
-			    != KT_OK ||
-			    kt_entry_decode(entry, len, &ent) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_FAILED, "entry %"
-				    PRIu64 " is not a well-formed kt entry",
-				    s + i);
-				goto out;
-			}
-			kt_hash_leaf(entry, len, &h);
-			if (kt_frontier_append(f, &h) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_FAILED, "tree full");
-				goto out;
-			}
-			if (cb != NULL && (st = cb(ctx, s + i, entry, len, &ent,
-			    r)) != KT_VERIFY_OK)
-				goto out;
-		}
-		s += n;
-	}
-out:
-	json_decref(o);
-	kt_buf_free(&body);
-	free(entry);
-	return st;
-}
 
 /* ---- cursor (de)serialisation --------------------------------------------- */
 
-static json_t *
-frontier_json(const struct kt_frontier *f)
-{
-	json_t *a = json_array();
-
-	for (int b = 63; b >= 0; b--)
-		if (f->size >> b & 1)
-			json_array_append_new(a, kt_vb64_json(f->h[b].b,
-			    KT_HASH_LEN));
-	return a;
-}
-
-kt_err
-kt_vmaterial_save(struct kt_verify *v, const char *note, size_t note_len,
-    const struct kt_frontier *f)
-{
-	json_t *o = json_pack("{s:s%,s:o}", "checkpoint", note, note_len,
-	    "frontier", frontier_json(f));
-	char d[256];
-	kt_err e;
-
-	if (o == NULL)
-		return KT_ERR_NOMEM;
-	e = kt_vstate_save_json(v->dir, "material.json", o, d, sizeof(d));
-	json_decref(o);
-	return e;
-}
-
 /* Restores a cursor: its checkpoint must verify and its frontier fold to
  * that checkpoint's root, else the state file is corrupt. */
-static int
+static enum kt_verify_outcome
 load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
     struct kt_vresult *r)
 {
 	json_t *jn = json_object_get(rec, "checkpoint");
-	json_t *jf = json_object_get(rec, "frontier");
-	struct kt_checkpoint cp;
+	struct kt_signed_checkpoint sc;
 	struct kt_hash root;
 	char d[256];
-	size_t i = 0;
 
 	kt_frontier_init(f);
 	if (jn == NULL || json_is_null(jn))
 		return KT_VERIFY_OK; /* never ran: start at 0 */
-	if (!json_is_string(jn) || !json_is_array(jf) ||
-	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
-	    &v->vk, &cp, d, sizeof(d)) != KT_OK ||
-	    json_array_size(jf) != (size_t)__builtin_popcountll(cp.size))
-		goto corrupt;
-	f->size = cp.size;
-	for (int b = 63; b >= 0; b--) {
-		json_t *h = json_array_get(jf, i);
-		if (!(cp.size >> b & 1))
-			continue;
-		i++;
-		if (!json_is_string(h) || kt_vb64_hash(json_string_value(h),
-		    json_string_length(h), &f->h[b]) != KT_OK)
-			goto corrupt;
+	if (json_is_string(jn) && kt_vcheck_checkpoint(json_string_value(jn),
+	    json_string_length(jn), &v->vk, &sc, d, sizeof(d)) == KT_OK &&
+	    kt_vparse_frontier(json_object_get(rec, "frontier"), sc.cp.size,
+	    f, d, sizeof(d)) == KT_OK) {
+		kt_frontier_root(f, &root);
+		if (kt_hash_eq(&root, &sc.cp.root))
+			return KT_VERIFY_OK;
 	}
-	kt_frontier_root(f, &root);
-	if (memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0)
-		goto corrupt;
-	return KT_VERIFY_OK;
-corrupt:
 	return kt_vres(r, KT_VERIFY_ERROR, "state file %s/%s is corrupt (bad "
-	    "monitoring cursor); refusing to continue", v->dir, STATE_MONITOR);
+	    "monitoring cursor); refusing to continue", v->dir,
+	    KT_VSTATE_MONITOR);
 }
 
 /* ---- proving a ghost without the server's help ------------------------------ */
@@ -205,7 +70,7 @@ struct local {
 	struct kt_vleaf *got;
 };
 
-static int
+static enum kt_verify_outcome
 local_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
     const struct kt_entry *e, struct kt_vresult *r)
 {
@@ -263,7 +128,6 @@ local_proofs(struct kt_verify *v, const struct kt_frontier *f0,
 {
 	struct local lo;
 	struct kt_frontier *f = malloc(sizeof(*f));
-	struct kt_vresult tmp;
 	char d[256];
 
 	memset(&lo, 0, sizeof(lo));
@@ -279,15 +143,12 @@ local_proofs(struct kt_verify *v, const struct kt_frontier *f0,
 	    (lo.leaves = malloc(lo.n * sizeof(*lo.leaves))) == NULL)
 		goto out;
 	*f = *f0;
-	kt_vresult_init(&tmp);
-	if (kt_verify_scan(v, lo.c, cp->size, f, local_entry, &lo, &tmp)
+	if (kt_vlog_scan(v, lo.c, cp->size, f, local_entry, &lo, NULL)
 	    != KT_VERIFY_OK) {
-		kt_vresult_free(&tmp);
 		for (size_t i = 0; i < nwant; i++)
 			got[i].entry_len = 0;
 		goto out;
 	}
-	kt_vresult_free(&tmp);
 	for (size_t i = 0; i < nwant; i++) {
 		struct kt_vleaf *l = &got[i];
 		if (l->entry_len == 0 || kt_entry_decode(l->entry,
@@ -321,9 +182,15 @@ struct mon {
 	json_t *seen;           /* versions of the label seen */
 	uint64_t ghosts[MAX_GHOST_EVIDENCE];
 	size_t nghosts;         /* may exceed MAX_GHOST_EVIDENCE */
+	/* the pass: from the cursor's frontier f0 to the checkpoint sc */
+	struct kt_frontier f0;
+	struct kt_frontier *f;  /* f0 extended with every new entry */
+	struct kt_buf note;
+	struct kt_signed_checkpoint sc;  /* borrows note */
+	double secs;            /* reading and hashing the new entries */
 };
 
-static int
+static enum kt_verify_outcome
 mon_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
     const struct kt_entry *e, struct kt_vresult *r)
 {
@@ -368,32 +235,12 @@ keys_json(const struct mon *m)
 	return a;
 }
 
-int
-kt_verify_monitor(struct kt_verify *v, const char *label,
-    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
+/* label's record in monitor.json (an object), made when missing. */
+static json_t *
+monitor_record(json_t *mon, const char *label)
 {
-	json_t *mon = NULL, *labels, *rec, *jx;
-	struct kt_frontier *f = NULL, f0;
-	struct kt_checkpoint cp;
-	struct kt_hash root;
-	struct mon m;
-	char *note = NULL, d[512];
-	size_t note_len = 0;
-	uint64_t from;
-	struct timespec t0, t1;
-	double secs;
-	int st;
+	json_t *labels = json_object_get(mon, "labels"), *rec;
 
-	memset(&m, 0, sizeof(m));
-	if ((st = kt_verify_need_config(v, r)) != 0)
-		return st;
-	if (!kt_label_valid(label, strlen(label)))
-		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
-		    label);
-	if (kt_vstate_load_json(v->dir, STATE_MONITOR, &mon, d, sizeof(d))
-	    != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	labels = json_object_get(mon, "labels");
 	if (labels == NULL) {
 		labels = json_object();
 		json_object_set_new(mon, "labels", labels);
@@ -403,166 +250,217 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		rec = json_object();
 		json_object_set_new(labels, label, rec);
 	}
+	return rec;
+}
+
+/* The owner's statement of the keys they published: from the command
+ * line (and then remembered), else as remembered in rec. */
+static enum kt_verify_outcome
+load_expected(struct kt_verify *v, struct mon *m, const json_t *rec,
+    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
+{
+	json_t *jx = json_object_get(rec, "expected");
+
+	m->nkeys = nexpect > 0 ? nexpect : json_array_size(jx);
+	if (m->nkeys == 0)
+		return kt_vres(r, KT_VERIFY_ERROR, "no expected keys for %s: "
+		    "give --expect-b64 KEY or --expect FILE", m->label);
+	m->keys = malloc(m->nkeys * sizeof(*m->keys));
+	m->key_lens = calloc(m->nkeys, sizeof(*m->key_lens));
+	if (m->keys == NULL || m->key_lens == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	for (size_t i = 0; i < m->nkeys; i++) {
+		json_t *j = json_array_get(jx, i);
+
+		if (nexpect == 0) {
+			if (!json_is_string(j) || kt_b64_decode(
+			    json_string_value(j), json_string_length(j),
+			    m->keys[i], KT_KEY_MAX, &m->key_lens[i]) != KT_OK)
+				return kt_vres(r, KT_VERIFY_ERROR, "state file "
+				    "%s/%s is corrupt (expected keys)", v->dir,
+				    KT_VSTATE_MONITOR);
+			continue;
+		}
+		if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX)
+			return kt_vres(r, KT_VERIFY_ERROR, "expected key %zu "
+			    "has a bad length", i + 1);
+		memcpy(m->keys[i], expect[i].key, expect[i].len);
+		m->key_lens[i] = expect[i].len;
+	}
+	return KT_VERIFY_OK;
+}
+
+/*
+ * The log's checkpoint (accepted as any checkpoint is), then every entry
+ * after the cursor read into m->f: the result must be the signed root.
+ * The tree's material is saved whatever the entries show.
+ */
+static enum kt_verify_outcome
+check_new(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
+{
+	const struct kt_checkpoint *cp = &m->sc.cp;
+	uint64_t from = m->f0.size;
+	struct timespec t0, t1;
+	struct kt_hash root;
+	enum kt_verify_outcome st;
+
+	if ((st = kt_vaccept_fetch(v, &m->note, &m->sc, r)) != KT_VERIFY_OK)
+		return st;
+	if (cp->size < from)
+		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint size %" PRIu64
+		    " is below the monitoring cursor %" PRIu64, cp->size, from);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((st = kt_vlog_scan(v, from, cp->size, m->f, mon_entry, m, r))
+	    != KT_VERIFY_OK)
+		return st;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m->secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	kt_frontier_root(m->f, &root);
+	json_object_set_new(r->info, "label", json_string(m->label));
+	json_object_set_new(r->info, "from", json_integer((json_int_t)from));
+	json_object_set_new(r->info, "to", json_integer((json_int_t)cp->size));
+	json_object_set_new(r->info, "seconds", json_real(m->secs));
+	json_object_set_new(r->info, "versions", json_incref(m->seen));
+	if (!kt_hash_eq(&root, &cp->root))
+		return kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
+		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
+		    "root: it is hiding, adding or altering entries",
+		    from, cp->size);
+	if (kt_vmaterial_save(v->dir, &m->sc, m->f) != KT_OK)
+		json_object_set_new(r->info, "material_saved", json_false());
+	return KT_VERIFY_OK;
+}
+
+/*
+ * Ghost i's entry with its inclusion proof to the checkpoint, into l: from
+ * the log, else built here (local_proofs, once for every ghost, into
+ * *local). KT_VERIFY_OK when l holds it.
+ */
+static enum kt_verify_outcome
+prove_ghost(struct kt_verify *v, const struct mon *m, size_t i,
+    struct kt_vleaf *l, struct kt_vleaf **local)
+{
+	size_t nev = m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts :
+	    MAX_GHOST_EVIDENCE;
+
+	if (kt_vlog_leaf(v, m->ghosts[i], &m->sc.cp, l, NULL) == KT_VERIFY_OK)
+		return KT_VERIFY_OK;
+	if (*local == NULL && (*local = calloc(nev, sizeof(**local))) != NULL)
+		local_proofs(v, &m->f0, &m->sc.cp, m->ghosts, nev, *local);
+	if (*local == NULL || (*local)[i].entry_len == 0)
+		return KT_VERIFY_FAILED;
+	*l = (*local)[i];
+	l->e.label = NULL; /* pointed into local[i]: decoded again */
+	return kt_entry_decode(l->entry, l->entry_len, &l->e) == KT_OK ?
+	    KT_VERIFY_OK : KT_VERIFY_FAILED;
+}
+
+/* One ghost-key evidence file per unexpected key (at most
+ * MAX_GHOST_EVIDENCE); the cursor stays. */
+static enum kt_verify_outcome
+report_ghosts(struct kt_verify *v, const struct mon *m, struct kt_vresult *r)
+{
+	size_t nev = m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts :
+	    MAX_GHOST_EVIDENCE;
+	struct kt_vleaf *l = malloc(sizeof(*l)), *local = NULL;
+	json_t *files = json_array(), *keys = keys_json(m);
+	char first[KT_VERIFY_PATH_MAX] = "";
+	enum kt_verify_outcome st = KT_VERIFY_ATTACK;
+
+	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s carry a "
+	    "key its owner did not publish", m->nghosts, m->label);
+	for (size_t i = 0; l != NULL && i < nev; i++) {
+		int proven = prove_ghost(v, m, i, l, &local) == KT_VERIFY_OK;
+
+		st = kt_evidence_ghost(v, m->label, keys, &m->sc,
+		    proven ? l : NULL, m->ghosts[i], r);
+		if (st != KT_VERIFY_ATTACK)
+			break;
+		json_array_append_new(files, json_string(r->evidence));
+		if (first[0] == '\0')
+			snprintf(first, sizeof(first), "%s", r->evidence);
+	}
+	free(l);
+	free(local);
+	json_decref(keys);
+	json_object_set_new(r->info, "evidence_files", files);
+	/* The first file is the one named as the evidence. */
+	if (first[0] != '\0')
+		snprintf(r->evidence, sizeof(r->evidence), "%s", first);
+	if (st != KT_VERIFY_ATTACK)
+		return st;
+	return kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
+	    "carry a key its owner did not publish (first at index %" PRIu64
+	    "); cursor not advanced", m->nghosts, m->label, m->ghosts[0]);
+}
+
+/* A clean pass: only now does the cursor move. */
+static enum kt_verify_outcome
+advance_cursor(struct kt_verify *v, const struct mon *m, const json_t *mon,
+    json_t *rec, struct kt_vresult *r)
+{
+	uint64_t from = m->f0.size, to = m->sc.cp.size;
+	char d[512];
+
+	json_object_set_new(rec, "checkpoint", json_stringn(m->sc.note,
+	    m->sc.note_len));
+	json_object_set_new(rec, "frontier", kt_vfrontier_json(m->f));
+	json_object_set_new(rec, "expected", keys_json(m));
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	return kt_vres(r, KT_VERIFY_OK, "%s: checked entries %" PRIu64 "..%"
+	    PRIu64 " against the signed root (%.0f entries/s); %zu version(s) "
+	    "of the label seen, every key expected", m->label, from, to,
+	    m->secs > 0 ? (double)(to - from) / m->secs : 0.0,
+	    json_array_size(m->seen));
+}
+
+enum kt_verify_outcome
+kt_verify_monitor(struct kt_verify *v, const char *label,
+    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
+{
+	json_t *mon = NULL, *rec;
+	struct mon m;
+	char d[512];
+	enum kt_verify_outcome st;
+
+	memset(&m, 0, sizeof(m));
+	if ((st = kt_verify_need_config(v, r)) != KT_VERIFY_OK)
+		return st;
+	if (!kt_label_valid(label, strlen(label)))
+		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
+		    label);
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d, sizeof(d))
+	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
+	rec = monitor_record(mon, label);
 	m.label = label;
 	m.label_len = strlen(label);
-	/* The owner's statement of the keys they published: from the
-	 * command line (and then remembered), else as remembered. */
-	jx = json_object_get(rec, "expected");
-	m.nkeys = nexpect > 0 ? nexpect : json_array_size(jx);
-	if (m.nkeys == 0) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "no expected keys for %s: give "
-		    "--expect-b64 KEY or --expect FILE", label);
-		goto out;
-	}
-	m.keys = malloc(m.nkeys * sizeof(*m.keys));
-	m.key_lens = calloc(m.nkeys, sizeof(*m.key_lens));
-	f = malloc(sizeof(*f));
-	note = malloc(KT_NOTE_MAX + 1);
+	m.f = malloc(sizeof(*m.f));
 	m.seen = json_array();
-	if (m.keys == NULL || m.key_lens == NULL || f == NULL || note == NULL) {
+	if (m.f == NULL || m.seen == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < m.nkeys; i++) {
-		if (nexpect > 0) {
-			if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX) {
-				st = kt_vres(r, KT_VERIFY_ERROR, "expected key "
-				    "%zu has a bad length", i + 1);
-				goto out;
-			}
-			memcpy(m.keys[i], expect[i].key, expect[i].len);
-			m.key_lens[i] = expect[i].len;
-		} else {
-			json_t *j = json_array_get(jx, i);
-			if (!json_is_string(j) || kt_b64_decode(
-			    json_string_value(j), json_string_length(j),
-			    m.keys[i], KT_KEY_MAX, &m.key_lens[i]) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_ERROR, "state file "
-				    "%s/%s is corrupt (expected keys)", v->dir,
-				    STATE_MONITOR);
-				goto out;
-			}
-		}
-	}
-	if ((st = load_cursor(v, rec, f, r)) != KT_VERIFY_OK)
-		goto out;
-	from = f->size;
-	f0 = *f;
-	if ((st = kt_verify_fetch_checkpoint(v, note, &note_len, &cp, r))
+	if ((st = load_expected(v, &m, rec, expect, nexpect, r))
+	    != KT_VERIFY_OK || (st = load_cursor(v, rec, m.f, r))
 	    != KT_VERIFY_OK)
 		goto out;
-	if (cp.size < from) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "checkpoint size %" PRIu64
-		    " is below the monitoring cursor %" PRIu64, cp.size, from);
+	m.f0 = *m.f;
+	if ((st = check_new(v, &m, r)) != KT_VERIFY_OK)
 		goto out;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_verify_scan(v, from, cp.size, f, mon_entry, &m, r))
-	    != KT_VERIFY_OK)
-		goto out;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	kt_frontier_root(f, &root);
-	json_object_set_new(r->info, "label", json_string(label));
-	json_object_set_new(r->info, "from", json_integer((json_int_t)from));
-	json_object_set_new(r->info, "to", json_integer((json_int_t)cp.size));
-	json_object_set_new(r->info, "seconds", json_real(secs));
-	json_object_set_new(r->info, "versions", json_incref(m.seen));
-	if (sodium_memcmp(root.b, cp.root.b, KT_HASH_LEN) != 0) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
-		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
-		    "root: it is hiding, adding or altering entries",
-		    from, cp.size);
-		goto out;
-	}
-	if (kt_vmaterial_save(v, note, note_len, f) != KT_OK)
-		json_object_set_new(r->info, "material_saved", json_false());
-	if (m.nghosts > 0) {
-		json_t *files = json_array();
-		struct kt_vleaf *l = malloc(sizeof(*l));
-		size_t nev = m.nghosts < MAX_GHOST_EVIDENCE ? m.nghosts :
-		    MAX_GHOST_EVIDENCE;
-		char first[KT_VERIFY_PATH_MAX] = "";
-		int wst = KT_VERIFY_ATTACK;
-
-		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
-		    "carry a key its owner did not publish", m.nghosts, label);
-
-		struct kt_vleaf *local = NULL;
-
-		for (size_t i = 0; l != NULL && i < nev; i++) {
-			struct kt_vresult tmp;
-			json_t *ev;
-			int fst;
-
-			kt_vresult_init(&tmp);
-			fst = kt_verify_fetch_leaf(v, m.ghosts[i], &cp, l, &tmp);
-			if (fst != KT_VERIFY_OK && local == NULL &&
-			    (local = calloc(nev, sizeof(*local))) != NULL)
-				local_proofs(v, &f0, &cp, m.ghosts, nev, local);
-			if (fst != KT_VERIFY_OK && local != NULL &&
-			    local[i].entry_len > 0) {
-				*l = local[i];
-				l->e.label = NULL; /* re-decoded below */
-				fst = kt_entry_decode(l->entry, l->entry_len,
-				    &l->e) == KT_OK ? KT_VERIFY_OK : fst;
-			}
-			ev = json_pack("{s:s,s:b,s:s,s:s,s:o,s:s%}", "type",
-			    "ghost-key", "provable", fst == KT_VERIFY_OK,
-			    "summary", "a key logged for the label that its "
-			    "owner did not publish", "label", label,
-			    "expected_keys", keys_json(&m), "checkpoint", note,
-			    note_len);
-			if (fst == KT_VERIFY_OK)
-				json_object_set_new(ev, "leaf",
-				    kt_evidence_leaf_json(l));
-			else
-				json_object_set_new(ev, "leaf", json_pack(
-				    "{s:I}", "index", (json_int_t)m.ghosts[i]));
-			kt_vresult_free(&tmp);
-			wst = kt_evidence_write(v, ev, r);
-			json_decref(ev);
-			if (wst != KT_VERIFY_ATTACK)
-				break;
-			json_array_append_new(files, json_string(r->evidence));
-			if (first[0] == '\0')
-				snprintf(first, sizeof(first), "%s",
-				    r->evidence);
-		}
-		free(l);
-		free(local);
-		json_object_set_new(r->info, "evidence_files", files);
-		if (first[0] != '\0')
-			snprintf(r->evidence, sizeof(r->evidence), "%s", first);
-		if (wst != KT_VERIFY_ATTACK)
-			goto out;
-		st = kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
-		    "carry a key its owner did not publish (first at index %"
-		    PRIu64 "); cursor not advanced", m.nghosts, label,
-		    m.ghosts[0]);
-		goto out;
-	}
-	/* Clean pass: only now does the cursor move. */
-	json_object_set_new(rec, "checkpoint", json_stringn(note, note_len));
-	json_object_set_new(rec, "frontier", frontier_json(f));
-	json_object_set_new(rec, "expected", keys_json(&m));
-	if (kt_vstate_save_json(v->dir, STATE_MONITOR, mon, d, sizeof(d))
-	    != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-		goto out;
-	}
-	st = kt_vres(r, KT_VERIFY_OK, "%s: checked entries %" PRIu64 "..%"
-	    PRIu64 " against the signed root (%.0f entries/s); %zu version(s) "
-	    "of the label seen, every key expected", label, from, cp.size,
-	    secs > 0 ? (double)(cp.size - from) / secs : 0.0,
-	    json_array_size(m.seen));
+	if (m.nghosts > 0)
+		st = report_ghosts(v, &m, r);
+	else
+		st = advance_cursor(v, &m, mon, rec, r);
 out:
 	json_decref(m.seen);
 	json_decref(mon);
 	free(m.keys);
 	free(m.key_lens);
-	free(f);
-	free(note);
-	return kt_vstale(v, r, st);
+	free(m.f);
+	kt_buf_free(&m.note);
+	return kt_vquorum_stale(v, r, st);
 }

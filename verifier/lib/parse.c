@@ -1,5 +1,7 @@
 /*
- * parse.c: the log's JSON responses, as untrusted input.
+ * parse.c: the log's JSON responses, as untrusted input; and the records
+ * this client keeps (frontiers, leaves) and evidence files carry, read
+ * back with the same strictness.
  *
  * Every field is type checked, every integer must be a non-negative JSON
  * integer, every base64 field is decoded strictly with its exact length
@@ -38,14 +40,11 @@ static kt_err
 get_u64(const json_t *o, const char *key, uint64_t *out, char *detail,
     size_t dlen)
 {
-	json_t *j = json_object_get(o, key);
-
-	if (!json_is_integer(j) || json_integer_value(j) < 0) {
+	if (kt_vparse_u64(o, key, out) != KT_OK) {
 		snprintf(detail, dlen, "field \"%s\" is not a non-negative "
 		    "integer", key);
 		return KT_ERR_MALFORMED;
 	}
-	*out = (uint64_t)json_integer_value(j);
 	return KT_OK;
 }
 
@@ -67,9 +66,7 @@ get_hashes(const json_t *o, const char *key, struct kt_proof *out,
 		return KT_ERR_MALFORMED;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_t *h = json_array_get(a, i);
-		if (!json_is_string(h) || kt_vb64_hash(json_string_value(h),
-		    json_string_length(h), &out->h[i]) != KT_OK) {
+		if (kt_vparse_hash(json_array_get(a, i), &out->h[i]) != KT_OK) {
 			snprintf(detail, dlen, "%s[%zu] is not a base64 "
 			    "32-byte hash", key, i);
 			return KT_ERR_MALFORMED;
@@ -154,7 +151,7 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 			    "base64 32-byte hash");
 			return KT_ERR_MALFORMED;
 		}
-		if (memcmp(h.b, out->leaf_hash.b, KT_HASH_LEN) != 0) {
+		if (!kt_hash_eq(&h, &out->leaf_hash)) {
 			snprintf(detail, dlen, "leaf_hash is not the hash of "
 			    "the entry bytes");
 			return KT_ERR_VERIFY;
@@ -223,57 +220,79 @@ out:
 	return err;
 }
 
-kt_err
-kt_vcheck_checkpoint(const char *note, size_t len,
-    const struct kt_verifier *vk, struct kt_checkpoint *out, char *detail,
-    size_t dlen)
-{
-	struct kt_note n;
-	uint8_t ok = 0;
-	kt_err err;
+/* ---- records of this client and of evidence files ------------------------- */
 
-	err = kt_note_open(note, len, vk, 1, &n, &ok, NULL);
-	if (err == KT_ERR_MALFORMED || err == KT_ERR_TOO_LARGE) {
-		snprintf(detail, dlen, "checkpoint is not a well-formed "
-		    "signed note");
+kt_err
+kt_vparse_u64(const json_t *o, const char *key, uint64_t *out)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return KT_ERR_MALFORMED;
+	*out = (uint64_t)json_integer_value(j);
+	return KT_OK;
+}
+
+kt_err
+kt_vparse_hash(const json_t *j, struct kt_hash *out)
+{
+	if (!json_is_string(j))
+		return KT_ERR_MALFORMED;
+	return kt_vb64_hash(json_string_value(j), json_string_length(j), out);
+}
+
+kt_err
+kt_vparse_hashes(const json_t *a, struct kt_proof *out)
+{
+	if (!json_is_array(a) || json_array_size(a) > KT_MAX_PROOF)
+		return KT_ERR_MALFORMED;
+	out->n = json_array_size(a);
+	for (size_t i = 0; i < out->n; i++)
+		if (kt_vparse_hash(json_array_get(a, i), &out->h[i]) != KT_OK)
+			return KT_ERR_MALFORMED;
+	return KT_OK;
+}
+
+kt_err
+kt_vparse_frontier(const json_t *a, uint64_t size, struct kt_frontier *out,
+    char *detail, size_t dlen)
+{
+	size_t i = 0;
+
+	kt_frontier_init(out);
+	out->size = size;
+	if (!json_is_array(a) || json_array_size(a) !=
+	    (size_t)__builtin_popcountll(size)) {
+		snprintf(detail, dlen, "frontier must hold one hash per set "
+		    "bit of the tree size");
 		return KT_ERR_MALFORMED;
 	}
-	if (err != KT_OK || !ok) {
-		snprintf(detail, dlen, "checkpoint is not signed by the log "
-		    "key %s (%s)", vk->name, kt_strerror(err));
-		return KT_ERR_VERIFY;
-	}
-	if (kt_checkpoint_parse(n.text, n.text_len, out) != KT_OK) {
-		snprintf(detail, dlen, "signed note is not a well-formed "
-		    "checkpoint");
-		return KT_ERR_MALFORMED;
-	}
-	if (strcmp(out->origin, vk->name) != 0) {
-		snprintf(detail, dlen, "checkpoint origin \"%s\" is not the "
-		    "log's \"%s\"", out->origin, vk->name);
-		return KT_ERR_VERIFY;
+	for (int b = 63; b >= 0; b--) {
+		if (!(size >> b & 1))
+			continue;
+		if (kt_vparse_hash(json_array_get(a, i++), &out->h[b])
+		    != KT_OK) {
+			snprintf(detail, dlen, "bad frontier hash");
+			return KT_ERR_MALFORMED;
+		}
 	}
 	return KT_OK;
 }
 
 kt_err
-kt_vcheck_inclusion(const struct kt_vleaf *l, const struct kt_checkpoint *cp,
-    char *detail, size_t dlen)
+kt_vparse_stored_leaf(const json_t *o, struct kt_vleaf *out)
 {
-	if (l->proof.size != cp->size) {
-		snprintf(detail, dlen, "inclusion proof is for tree size "
-		    "%llu, checkpoint has %llu",
-		    (unsigned long long)l->proof.size,
-		    (unsigned long long)cp->size);
-		return KT_ERR_VERIFY;
-	}
-	if (kt_merkle_verify_inclusion(&l->leaf_hash, l->index, cp->size,
-	    l->proof.proof.h, l->proof.proof.n, &cp->root) != KT_OK) {
-		snprintf(detail, dlen, "inclusion proof of index %llu does "
-		    "not verify against the signed root of size %llu",
-		    (unsigned long long)l->index,
-		    (unsigned long long)cp->size);
-		return KT_ERR_VERIFY;
-	}
+	json_t *je = json_object_get(o, "entry");
+
+	if (!json_is_object(o) || kt_vparse_u64(o, "index", &out->index)
+	    != KT_OK || kt_vparse_hashes(json_object_get(o, "hashes"),
+	    &out->proof.proof) != KT_OK || !json_is_string(je) ||
+	    kt_b64_decode(json_string_value(je), json_string_length(je),
+	    out->entry, sizeof(out->entry), &out->entry_len) != KT_OK ||
+	    kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK)
+		return KT_ERR_MALFORMED;
+	out->version = out->e.version;
+	out->proof.index = out->index;
+	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
 	return KT_OK;
 }

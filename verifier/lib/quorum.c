@@ -17,12 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "verify_internal.h"
 
 uint64_t
-kt_verify_now(const struct kt_verify *v)
+kt_vquorum_now(const struct kt_verify *v)
 {
 	time_t t;
 
@@ -40,9 +38,10 @@ kt_verify_set_now(struct kt_verify *v, uint64_t now)
 
 kt_err
 kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
-    const struct kt_verifier *wit, size_t nwit, unsigned quorum,
-    struct kt_vquorum *q, char *detail, size_t dlen)
+    const struct kt_vwitnesses *w, struct kt_vquorum *q, char *detail,
+    size_t dlen)
 {
+	size_t nwit = w->n;
 	struct kt_verifier *vs = NULL;
 	struct kt_note *n = NULL;
 	uint8_t ok[1 + KT_VERIFY_WITNESS_MAX];
@@ -59,7 +58,7 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 		goto out;
 	}
 	vs[0] = *vk;
-	memcpy(vs + 1, wit, nwit * sizeof(*vs));
+	memcpy(vs + 1, w->keys, nwit * sizeof(*vs));
 	e = kt_note_open(note, len, vs, 1 + nwit, n, ok, times);
 	if (e == KT_ERR_MALFORMED || e == KT_ERR_TOO_LARGE) {
 		snprintf(detail, dlen, "checkpoint is not a well-formed signed "
@@ -93,8 +92,8 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 		}
 	if (q->valid > 0) {
 		q->newest = got[0];
-		q->witnessed = quorum >= 1 && q->valid >= quorum ?
-		    got[quorum - 1] : got[0];
+		q->witnessed = w->quorum >= 1 && q->valid >= w->quorum ?
+		    got[w->quorum - 1] : got[0];
 	}
 	e = KT_OK;
 out:
@@ -113,46 +112,47 @@ iso_time(uint64_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int
-kt_vquorum_check(struct kt_verify *v, const char *note, size_t len,
-    struct kt_vquorum *q, struct kt_vresult *r)
+enum kt_verify_outcome
+kt_vquorum_check(struct kt_verify *v,
+    const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
+    struct kt_vresult *r)
 {
 	char d[256], ts[32];
 	json_t *o;
 
 	memset(q, 0, sizeof(*q));
-	if (v->nwit == 0)
+	if (v->wit.n == 0)
 		return KT_VERIFY_OK;
-	if (kt_vquorum_count(note, len, &v->vk, v->wit, v->nwit, v->quorum, q,
-	    d, sizeof(d)) != KT_OK)
+	if (kt_vquorum_count(sc->note, sc->note_len, &v->vk, &v->wit, q, d,
+	    sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint rejected: %s",
 		    d);
 	o = json_pack("{s:I,s:I}", "cosignatures", (json_int_t)q->valid,
-	    "quorum", (json_int_t)v->quorum);
+	    "quorum", (json_int_t)v->wit.quorum);
 	if (q->valid > 0) {
 		iso_time(q->witnessed, ts, sizeof(ts));
 		json_object_set_new(o, "witnessed", json_string(ts));
 	}
 	json_object_set_new(r->info, "witnesses", o);
-	if (q->valid < v->quorum)
+	if (q->valid < v->wit.quorum)
 		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint rejected: it "
 		    "carries %zu valid cosignature(s) from the %zu configured "
 		    "witnesses, the quorum is %u (a checkpoint the witnesses "
-		    "did not see may be a split view)", q->valid, v->nwit,
-		    v->quorum);
+		    "did not see may be a split view)", q->valid, v->wit.n,
+		    v->wit.quorum);
 	v->seen_witnessed = q->witnessed;
 	return KT_VERIFY_OK;
 }
 
-int
-kt_vstale(struct kt_verify *v, struct kt_vresult *r, int status)
+enum kt_verify_outcome
+kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r,
+    enum kt_verify_outcome status)
 {
 	json_t *o = json_object_get(r->info, "witnesses");
-	uint64_t now = kt_verify_now(v), age;
+	uint64_t now = kt_vquorum_now(v), age;
 	char ts[32];
-	size_t n;
 
-	if (v->nwit == 0 || v->seen_witnessed == 0)
+	if (v->wit.n == 0 || v->seen_witnessed == 0)
 		return status;
 	/* A cosignature from the future (clock skew) is not stale. */
 	age = now > v->seen_witnessed ? now - v->seen_witnessed : 0;
@@ -164,54 +164,11 @@ kt_vstale(struct kt_verify *v, struct kt_vresult *r, int status)
 	json_object_set_new(o, "witnessed", json_string(ts));
 	json_object_set_new(o, "age_seconds", json_integer((json_int_t)age));
 	json_object_set_new(o, "max_age_seconds",
-	    json_integer((json_int_t)v->max_age));
-	json_object_set_new(o, "stale", json_boolean(age > v->max_age));
-	if (age <= v->max_age || status != KT_VERIFY_OK)
+	    json_integer((json_int_t)v->wit.max_age));
+	json_object_set_new(o, "stale", json_boolean(age > v->wit.max_age));
+	if (age <= v->wit.max_age || status != KT_VERIFY_OK)
 		return status;
-	n = strlen(r->msg);
-	snprintf(r->msg + n, sizeof(r->msg) - n, "; STALE: the checkpoint was "
+	return kt_vres_append(r, KT_VERIFY_STALE, "; STALE: the checkpoint was "
 	    "last witnessed at %s, %" PRIu64 " s ago (max %" PRIu64 " s): the "
-	    "log may be freezing this client's view", ts, age, v->max_age);
-	r->status = KT_VERIFY_STALE;
-	return KT_VERIFY_STALE;
-}
-
-/* ---- view: this client's signed checkpoint, for other monitors ---------- */
-
-int
-kt_verify_view(struct kt_verify *v, const char *out_path,
-    struct kt_vresult *r)
-{
-	char dir[KT_VERIFY_PATH_MAX], d[512];
-	const char *slash, *name;
-	int st;
-
-	if ((st = kt_verify_need_config(v, r)) != 0)
-		return st;
-	if (!v->have_cp)
-		return kt_vres(r, KT_VERIFY_ERROR, "no stored checkpoint yet "
-		    "(run kt-verify checkpoint)");
-	slash = strrchr(out_path, '/');
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-		name = out_path;
-	} else if (slash == out_path) {
-		snprintf(dir, sizeof(dir), "/");
-		name = slash + 1;
-	} else {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out_path),
-		    out_path);
-		name = slash + 1;
-	}
-	if (name[0] == '\0')
-		return kt_vres(r, KT_VERIFY_ERROR, "--out names a folder");
-	if (kt_vstate_write(dir, name, v->cp_note, v->cp_note_len, d,
-	    sizeof(d)) != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	json_object_set_new(r->info, "out", json_string(out_path));
-	json_object_set_new(r->info, "size", json_integer(
-	    (json_int_t)v->cp.size));
-	return kt_vres(r, KT_VERIFY_OK, "wrote this client's view (signed "
-	    "checkpoint of tree size %" PRIu64 ") to %s", v->cp.size,
-	    out_path);
+	    "log may be freezing this client's view", ts, age, v->wit.max_age);
 }

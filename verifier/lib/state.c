@@ -195,3 +195,38 @@ kt_vstate_save_json(const char *dir, const char *name, const json_t *obj,
 	free(s);
 	return err;
 }
+
+void
+kt_vstate_split(const char *path, char dir[KT_VERIFY_PATH_MAX],
+    const char **name)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, KT_VERIFY_PATH_MAX, ".");
+		*name = path;
+	} else if (slash == path) {
+		snprintf(dir, KT_VERIFY_PATH_MAX, "/");
+		*name = slash + 1;
+	} else {
+		snprintf(dir, KT_VERIFY_PATH_MAX, "%.*s", (int)(slash - path),
+		    path);
+		*name = slash + 1;
+	}
+}
+
+kt_err
+kt_vmaterial_save(const char *dir, const struct kt_signed_checkpoint *sc,
+    const struct kt_frontier *f)
+{
+	json_t *o = json_pack("{s:s%,s:o}", "checkpoint", sc->note,
+	    sc->note_len, "frontier", kt_vfrontier_json(f));
+	char d[256];
+	kt_err e;
+
+	if (o == NULL)
+		return KT_ERR_NOMEM;
+	e = kt_vstate_save_json(dir, KT_VSTATE_MATERIAL, o, d, sizeof(d));
+	json_decref(o);
+	return e;
+}

@@ -1,10 +1,11 @@
 /*
- * util.c: results, strict base64, fingerprints, buffers.
+ * util.c: buffers, strict base64, the JSON forms of hashes, frontiers and
+ * leaves (shared by the state files and evidence), key fingerprints.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -18,36 +19,6 @@ kt_buf_free(struct kt_buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
-}
-
-void
-kt_vresult_init(struct kt_vresult *r)
-{
-	r->status = KT_VERIFY_OK;
-	r->msg[0] = '\0';
-	r->evidence[0] = '\0';
-	r->info = json_object();
-}
-
-void
-kt_vresult_free(struct kt_vresult *r)
-{
-	if (r == NULL)
-		return;
-	json_decref(r->info);
-	r->info = NULL;
-}
-
-int
-kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
-	va_end(ap);
-	r->status = status;
-	return status;
 }
 
 json_t *
@@ -74,6 +45,68 @@ kt_vb64_hash(const char *s, size_t slen, struct kt_hash *out)
 	    n != KT_HASH_LEN)
 		return KT_ERR_MALFORMED;
 	return KT_OK;
+}
+
+json_t *
+kt_vhashes_json(const struct kt_hash *h, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, kt_vb64_json(h[i].b, KT_HASH_LEN));
+	return a;
+}
+
+json_t *
+kt_vfrontier_json(const struct kt_frontier *f)
+{
+	json_t *a = json_array();
+
+	for (int b = 63; b >= 0; b--)
+		if (f->size >> b & 1)
+			json_array_append_new(a, kt_vb64_json(f->h[b].b,
+			    KT_HASH_LEN));
+	return a;
+}
+
+json_t *
+kt_vleaf_json(const struct kt_vleaf *l)
+{
+	return json_pack("{s:I,s:o,s:o,s:o}", "index", (json_int_t)l->index,
+	    "entry", kt_vb64_json(l->entry, l->entry_len),
+	    "leaf_hash", kt_vb64_json(l->leaf_hash.b, KT_HASH_LEN),
+	    "hashes", kt_vhashes_json(l->proof.proof.h, l->proof.proof.n));
+}
+
+static void
+iso_ms(uint64_t ms, char *buf, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *
+kt_vleaf_summary(const struct kt_vleaf *l)
+{
+	char ts[32], fp[48];
+	json_t *o;
+
+	iso_ms(l->e.timestamp_ms, ts, sizeof(ts));
+	o = json_pack("{s:I,s:I,s:s,s:s}", "version", (json_int_t)l->e.version,
+	    "index", (json_int_t)l->index, "timestamp", ts, "type",
+	    l->e.type == KT_ENTRY_KEY ? "key" : "revocation");
+	if (l->e.type == KT_ENTRY_KEY) {
+		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
+		json_object_set_new(o, "key_type", json_stringn(l->e.key_type,
+		    l->e.key_type_len));
+		json_object_set_new(o, "key", kt_vb64_json(l->e.key,
+		    l->e.key_len));
+		json_object_set_new(o, "fingerprint", json_string(fp));
+	}
+	return o;
 }
 
 void

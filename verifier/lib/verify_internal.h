@@ -1,6 +1,35 @@
 /*
  * verify_internal.h: private interfaces between libktverify's files.
  * Not installed; tests link the static library and may use these.
+ *
+ * The files in layers, bottom to top. A file calls functions only of the
+ * files listed before it here, never of a file after it, so there is no
+ * call cycle between files (tests/verifier/check_verify_layering.sh checks
+ * this order):
+ *
+ *   util.c            buffers, strict base64, JSON forms of hashes,
+ *                     frontiers and leaves, key fingerprints
+ *   result.c          struct kt_vresult: outcome, message, evidence, details
+ *   fetch.c           HTTP GET, the only file that includes curl/curl.h
+ *   state.c           the state folder's files, written atomically
+ *   parse.c           the log's JSON responses (untrusted) to structs
+ *   check.c           signed checkpoints, inclusion proofs, subtrees: no I/O
+ *   quorum.c          witness cosignatures, quorum and staleness
+ *   handle.c          the kt_verify handle, its configuration, `init`
+ *   logread.c         verified reads from the log: consistency proofs, one
+ *                     leaf, ranges of entries
+ *   evidence_write.c  evidence files, written when an attack is found
+ *   accept.c          accepting a signed checkpoint; relating two of them
+ *   view.c            commands `checkpoint` and `view`
+ *   history.c         a label's key history, verified page by page
+ *   lookup.c          commands `lookup` and `proof`
+ *   monitor.c         command `monitor`
+ *   audit.c           command `audit`
+ *   gossip.c          command `gossip`
+ *   evidence_check.c  `evidence`, the offline check: parse.c and check.c
+ *                     only, nothing that does I/O
+ *
+ * Prototypes below are grouped per file in that order.
  */
 #ifndef KT_VERIFY_INTERNAL_H
 #define KT_VERIFY_INTERNAL_H
@@ -31,93 +60,15 @@
 #define KT_HISTORY_MAX 100000
 #define KT_URL_MAX 1024
 
-/* ---- growable byte buffer ---------------------------------------------- */
+/* ---- types shared by every layer ---------------------------------------- */
+
+/* A growable byte buffer. */
 struct kt_buf {
 	char *p;     /* always NUL-terminated when non-NULL */
 	size_t len;
 	size_t cap;
 };
-void kt_buf_free(struct kt_buf *b);
 
-/* ---- fetch.c: the only file that includes curl/curl.h ------------------ */
-struct kt_fetch;
-KT_MUST_CHECK kt_err kt_fetch_open(const char *base_url, long connect_s,
-    long total_s, struct kt_fetch **out);
-void kt_fetch_close(struct kt_fetch *f);
-/*
- * GET base_url + path (path starts with '/'). At most `cap` body bytes are
- * accepted: a longer body is KT_ERR_TOO_LARGE. *status gets the HTTP status
- * (any status is KT_OK here; callers judge it). KT_ERR_NETWORK with a
- * detail on connection failure or timeout. body is replaced.
- */
-KT_MUST_CHECK kt_err kt_fetch_get(struct kt_fetch *f, const char *path,
-    size_t cap, struct kt_buf *body, long *status, char *detail,
-    size_t dlen);
-/* Percent-encodes s[0..len) for a URL path segment into buf. */
-KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
-    size_t cap);
-
-/* ---- state.c: atomic files in the state folder ------------------------- */
-/*
- * Writes data to dir/name atomically: a temporary file in dir, fsync,
- * rename over name, fsync of dir. A crash leaves the old or the new file.
- */
-KT_MUST_CHECK kt_err kt_vstate_write(const char *dir, const char *name,
-    const void *data, size_t len, char *detail, size_t dlen);
-/* Reads dir/name (at most cap bytes). KT_ERR_NOT_FOUND if absent. */
-KT_MUST_CHECK kt_err kt_vstate_read(const char *dir, const char *name,
-    size_t cap, struct kt_buf *out, char *detail, size_t dlen);
-/* Loads dir/name as a JSON object; absent gives an empty object. A file
- * that is not a JSON object is KT_ERR_MALFORMED ("state file ... corrupt"). */
-KT_MUST_CHECK kt_err kt_vstate_load_json(const char *dir, const char *name,
-    json_t **out, char *detail, size_t dlen);
-KT_MUST_CHECK kt_err kt_vstate_save_json(const char *dir, const char *name,
-    const json_t *obj, char *detail, size_t dlen);
-
-/* ---- the handle -------------------------------------------------------- */
-struct kt_verify {
-	char dir[KT_VERIFY_PATH_MAX];
-	int lockfd;
-	int have_config;
-	char url[KT_URL_MAX];
-	struct kt_verifier vk;
-	char vkey_text[KT_KEY_TEXT_MAX];
-	long connect_s, total_s;
-	struct kt_fetch *fetch;
-	/* the newest checkpoint verified (state file "checkpoint") */
-	int have_cp;
-	char *cp_note;
-	size_t cp_note_len;
-	struct kt_checkpoint cp;
-	/* witness policy (config.json "witnesses", "quorum", "max_age") */
-	size_t nwit;
-	struct kt_verifier wit[KT_VERIFY_WITNESS_MAX];
-	unsigned quorum;
-	uint64_t max_age;
-	uint64_t now;          /* injected clock (tests); 0 = time(NULL) */
-	/* the witnessed time of the checkpoint accepted in this run (0: none);
-	 * kt_vstale compares it with max_age at the end of a command */
-	uint64_t seen_witnessed;
-};
-
-/* ---- util.c ------------------------------------------------------------ */
-int kt_vres(struct kt_vresult *r, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Standard base64 (padded, canonical) of p[0..len) as a new json string,
- * NULL when out of memory. Strict decoding is kt_b64_decode (kt/b64.h). */
-json_t *kt_vb64_json(const uint8_t *p, size_t len);
-/* Exactly 44 characters of canonical base64 that decode to one hash. */
-KT_MUST_CHECK kt_err kt_vb64_hash(const char *s, size_t slen,
-    struct kt_hash *out);
-/* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */
-void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
-/* Lazily opens v->fetch. */
-KT_MUST_CHECK kt_err kt_verify_fetcher(struct kt_verify *v,
-    struct kt_fetch **out, struct kt_vresult *r);
-/* Requires a configured state; sets r (status 1) otherwise. */
-int kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
-
-/* ---- parse.c: untrusted responses -------------------------------------- */
 struct kt_vproof {
 	uint64_t index;
 	uint64_t size;
@@ -135,6 +86,151 @@ struct kt_vleaf {
 	struct kt_vproof proof;
 };
 
+/* A witness policy (config.json "witnesses", "quorum", "max_age"). */
+struct kt_vwitnesses {
+	size_t n;                 /* 0: no policy */
+	struct kt_verifier keys[KT_VERIFY_WITNESS_MAX];
+	unsigned quorum;
+	uint64_t max_age;         /* seconds */
+};
+
+/* The handle (handle.c opens it; every file above reads its fields). */
+struct kt_verify {
+	char dir[KT_VERIFY_PATH_MAX];
+	int lockfd;
+	int have_config;
+	char url[KT_URL_MAX];
+	struct kt_verifier vk;
+	char vkey_text[KT_KEY_TEXT_MAX];
+	long connect_s, total_s;
+	struct kt_fetch *fetch;
+	/* the newest checkpoint verified (state file "checkpoint"); its note
+	 * is stored_buf, owned by the handle */
+	int have_stored;
+	char *stored_buf;
+	struct kt_signed_checkpoint stored;
+	struct kt_vwitnesses wit;
+	uint64_t now;          /* injected clock (tests); 0 = time(NULL) */
+	/* the witnessed time of the checkpoint accepted in this run (0: none);
+	 * kt_vquorum_stale compares it with max_age at the end of a command */
+	uint64_t seen_witnessed;
+};
+
+/* ---- util.c ------------------------------------------------------------ */
+void kt_buf_free(struct kt_buf *b);
+/* Standard base64 (padded, canonical) of p[0..len) as a new json string,
+ * NULL when out of memory. Strict decoding is kt_b64_decode (kt/b64.h). */
+json_t *kt_vb64_json(const uint8_t *p, size_t len);
+/* Exactly 44 characters of canonical base64 that decode to one hash. */
+KT_MUST_CHECK kt_err kt_vb64_hash(const char *s, size_t slen,
+    struct kt_hash *out);
+/* A JSON array of the hashes h[0..n), base64. */
+json_t *kt_vhashes_json(const struct kt_hash *h, size_t n);
+/* A frontier as JSON: one base64 hash per set bit of its size, highest
+ * first (the form of monitor.json, material.json and frontier claims). */
+json_t *kt_vfrontier_json(const struct kt_frontier *f);
+/* A leaf as JSON {"index","entry","leaf_hash","hashes"} (pins, evidence). */
+json_t *kt_vleaf_json(const struct kt_vleaf *l);
+/* What a leaf says, for humans and --json: version, index, timestamp, type
+ * and for a key its type, bytes and fingerprint. */
+json_t *kt_vleaf_summary(const struct kt_vleaf *l);
+/* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */
+void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
+
+/* ---- result.c ---------------------------------------------------------- */
+/*
+ * The one rule for outcomes inside the library: a function that decides
+ * one returns it (enum kt_verify_outcome), and sets the same outcome with
+ * its message in r through these functions, the only writers of
+ * r->outcome and r->msg. Helpers that only parse or check bytes (parse.c,
+ * check.c, kt_vquorum_count, state.c, fetch.c) return a kt_err and a
+ * detail instead, which their caller turns into an outcome: what a log or
+ * peer sent that does not parse or verify is KT_VERIFY_FAILED, local
+ * state and files KT_VERIFY_ERROR, and HTTP-client errors are translated
+ * in kt_vlog_get only.
+ *
+ * r may be NULL in all three: a probe whose failure only means "cannot
+ * tell", with nothing to report; the outcome is returned all the same.
+ */
+/* Sets r's outcome and message; returns the outcome. */
+enum kt_verify_outcome kt_vres(struct kt_vresult *r,
+    enum kt_verify_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* As kt_vres, but appends to r's message. */
+enum kt_verify_outcome kt_vres_append(struct kt_vresult *r,
+    enum kt_verify_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets only r's outcome: its message already says it. */
+enum kt_verify_outcome kt_vres_outcome(struct kt_vresult *r,
+    enum kt_verify_outcome outcome);
+
+/* ---- fetch.c ------------------------------------------------------------ */
+struct kt_fetch;
+KT_MUST_CHECK kt_err kt_fetch_open(const char *base_url, long connect_s,
+    long total_s, struct kt_fetch **out);
+void kt_fetch_close(struct kt_fetch *f);
+/*
+ * GET base_url + path (path starts with '/'). At most `cap` body bytes are
+ * accepted: a longer body is KT_ERR_TOO_LARGE. *status gets the HTTP status
+ * (any status is KT_OK here; callers judge it). KT_ERR_NETWORK with a
+ * detail on connection failure or timeout. body is replaced.
+ */
+KT_MUST_CHECK kt_err kt_fetch_get(struct kt_fetch *f, const char *path,
+    size_t cap, struct kt_buf *body, long *status, char *detail,
+    size_t dlen);
+/* Percent-encodes s[0..len) for a URL path segment into buf. */
+KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
+    size_t cap);
+
+/* ---- state.c ------------------------------------------------------------ */
+/*
+ * The state folder's files (docs/verify.md, "State"), named here only:
+ *   config.json    log URL, log key, origin, witness policy
+ *   checkpoint     the newest verified signed checkpoint (note text)
+ *   pins.json      per label: the pinned key and its verified leaf
+ *   monitor.json   per label: expected keys and the monitoring cursor
+ *   material.json  the last checkpoint whose whole tree was recomputed
+ *   evidence/      evidence files
+ *   lock           held (flock) while a handle is open
+ */
+#define KT_VSTATE_CONFIG "config.json"
+#define KT_VSTATE_CHECKPOINT "checkpoint"
+#define KT_VSTATE_PINS "pins.json"
+#define KT_VSTATE_MONITOR "monitor.json"
+#define KT_VSTATE_MATERIAL "material.json"
+#define KT_VSTATE_EVIDENCE "evidence"
+#define KT_VSTATE_LOCK "lock"
+/*
+ * Writes data to dir/name atomically: a temporary file in dir, fsync,
+ * rename over name, fsync of dir. A crash leaves the old or the new file.
+ */
+KT_MUST_CHECK kt_err kt_vstate_write(const char *dir, const char *name,
+    const void *data, size_t len, char *detail, size_t dlen);
+/* Reads dir/name (at most cap bytes). KT_ERR_NOT_FOUND if absent. */
+KT_MUST_CHECK kt_err kt_vstate_read(const char *dir, const char *name,
+    size_t cap, struct kt_buf *out, char *detail, size_t dlen);
+/* Loads dir/name as a JSON object; absent gives an empty object. A file
+ * that is not a JSON object is KT_ERR_MALFORMED ("state file ... corrupt"). */
+KT_MUST_CHECK kt_err kt_vstate_load_json(const char *dir, const char *name,
+    json_t **out, char *detail, size_t dlen);
+KT_MUST_CHECK kt_err kt_vstate_save_json(const char *dir, const char *name,
+    const json_t *obj, char *detail, size_t dlen);
+/* path split into its folder ("." or "/" when it names none) and its file
+ * name, which is empty when path ends in '/'. For kt_vstate_write. */
+void kt_vstate_split(const char *path, char dir[KT_VERIFY_PATH_MAX],
+    const char **name);
+/*
+ * Saves material.json: a signed checkpoint and the frontier of its tree
+ * recomputed from every entry (monitor, audit). Kept so a later fork can be
+ * proven (evidence_write.c), whatever else the pass found. Failure is
+ * ignored by callers: it only costs the ability to prove a future fork.
+ */
+KT_MUST_CHECK kt_err kt_vmaterial_save(const char *dir,
+    const struct kt_signed_checkpoint *sc, const struct kt_frontier *f);
+
+/* ---- parse.c ------------------------------------------------------------ */
+/* A GET /v1/keys/{label} answer: its leaf and its (not yet verified)
+ * checkpoint note. */
 struct kt_vlookup {
 	struct kt_vleaf leaf;
 	char note[KT_NOTE_MAX + 1];
@@ -164,49 +260,56 @@ KT_MUST_CHECK kt_err kt_vparse_leaf(const json_t *o, int need_proof,
 /* GET /v1/keys/{label} body → lookup; checks the label matches. */
 KT_MUST_CHECK kt_err kt_vparse_lookup(const char *body, size_t len,
     const char *label, struct kt_vlookup *out, char *detail, size_t dlen);
+/* Pieces of JSON records (state files, evidence): a non-negative integer
+ * field; a base64 hash; an array of at most KT_MAX_PROOF of them.
+ * KT_ERR_MALFORMED otherwise. */
+KT_MUST_CHECK kt_err kt_vparse_u64(const json_t *o, const char *key,
+    uint64_t *out);
+KT_MUST_CHECK kt_err kt_vparse_hash(const json_t *j, struct kt_hash *out);
+KT_MUST_CHECK kt_err kt_vparse_hashes(const json_t *a, struct kt_proof *out);
 /*
- * Verifies a signed checkpoint note against the log key and origin:
- * kt_note_open with only vk, then kt_checkpoint_parse, origin == vk name.
- * KT_ERR_VERIFY (bad or missing signature, wrong origin), KT_ERR_MALFORMED.
+ * A frontier of a tree of `size` leaves stored as JSON (kt_vfrontier_json):
+ * exactly one hash per set bit of size, highest first. Its root is not
+ * checked here. KT_ERR_MALFORMED with detail.
+ */
+KT_MUST_CHECK kt_err kt_vparse_frontier(const json_t *a, uint64_t size,
+    struct kt_frontier *out, char *detail, size_t dlen);
+/*
+ * A leaf stored by this client (kt_vleaf_json, as pins.json keeps it):
+ * "index", "entry" (which must decode), "hashes". Fills the leaf, its hash
+ * and its proof's index and hashes; the proof's size is the caller's (the
+ * tree it was verified in), and so is checking it. KT_ERR_MALFORMED.
+ */
+KT_MUST_CHECK kt_err kt_vparse_stored_leaf(const json_t *o,
+    struct kt_vleaf *out);
+
+/* ---- check.c ------------------------------------------------------------ */
+/*
+ * Opens note[0..len) as a checkpoint signed by the log key vk, with vk's
+ * name as origin (kt_signed_checkpoint_open; *out borrows note). On failure
+ * detail says which part failed: KT_ERR_MALFORMED (not a signed note, or
+ * not a checkpoint), KT_ERR_VERIFY (no valid signature by vk, or another
+ * origin).
  */
 KT_MUST_CHECK kt_err kt_vcheck_checkpoint(const char *note, size_t len,
-    const struct kt_verifier *vk, struct kt_checkpoint *out, char *detail,
-    size_t dlen);
+    const struct kt_verifier *vk, struct kt_signed_checkpoint *out,
+    char *detail, size_t dlen);
 /* Inclusion of leaf against cp (proof size must equal cp->size). */
 KT_MUST_CHECK kt_err kt_vcheck_inclusion(const struct kt_vleaf *l,
     const struct kt_checkpoint *cp, char *detail, size_t dlen);
 
-/* ---- verify.c: accepting checkpoints ----------------------------------- */
-/*
- * The heart of the client: the log presented signed checkpoint `note`.
- * Verify it (signature, origin), then relate it to the stored checkpoint:
- * first use stores it; a larger tree needs a consistency proof from the
- * server; equal size needs an equal root; a smaller tree is a rollback.
- * Attacks write evidence and give KT_VERIFY_ATTACK. On KT_VERIFY_OK the
- * checkpoint is stored (if newer) and *out holds it parsed.
- */
-int kt_verify_accept(struct kt_verify *v, const char *note, size_t len,
-    struct kt_checkpoint *out, struct kt_vresult *r);
-/* GET /checkpoint then kt_verify_accept. note_out (KT_NOTE_MAX+1) gets it. */
-int kt_verify_fetch_checkpoint(struct kt_verify *v, char *note_out,
-    size_t *note_len, struct kt_checkpoint *out, struct kt_vresult *r);
-/* Fetches entry `index` and its inclusion proof to cp, verified. */
-int kt_verify_fetch_leaf(struct kt_verify *v, uint64_t index,
-    const struct kt_checkpoint *cp, struct kt_vleaf *out,
-    struct kt_vresult *r);
+/* RFC 9162 inclusion proof length for (index, size), index < size. */
+size_t kt_inclusion_len(uint64_t index, uint64_t size);
+/* Where the perfect subtree of bit k of a tree of `size` leaves starts: bits
+ * k..0 of size cleared. */
+uint64_t kt_vsubtree_start(uint64_t size, unsigned k);
+/* The value of the level-k node on leaf's path: a proof p of that leaf
+ * whose first k steps are all right siblings (a multiple of 2^k, subtree
+ * inside the tree), folded. Sound only after the whole proof verified. */
+void kt_vsubtree_node(const struct kt_hash *leaf, const struct kt_hash *p,
+    unsigned k, struct kt_hash *out);
 
-/*
- * Checks that two log-verified checkpoints a and b can both be views of one
- * append-only log, with a consistency proof from the log (smaller to
- * larger); nothing is stored. OK; ATTACK (evidence written: same size with
- * other roots, or a failing proof); FAILED when the log gives no usable
- * proof (the caller decides); ERROR for network trouble.
- */
-int kt_verify_relate(struct kt_verify *v, const char *a_note, size_t a_len,
-    const struct kt_checkpoint *a, const char *b_note, size_t b_len,
-    const struct kt_checkpoint *b, struct kt_vresult *r);
-
-/* ---- quorum.c: witness cosignatures ------------------------------------ */
+/* ---- quorum.c ----------------------------------------------------------- */
 struct kt_vquorum {
 	size_t valid;        /* configured witnesses with a valid cosignature */
 	uint64_t witnessed;  /* the quorum-th newest cosignature time when
@@ -214,100 +317,179 @@ struct kt_vquorum {
 	uint64_t newest;     /* newest valid cosignature time */
 };
 /*
- * Counts valid cosignatures on a signed checkpoint note by witnesses
- * wit[0..nwit), after the log's signature (vk) verified. Cosignatures by
- * unknown keys are ignored; one that names a configured witness and does
- * not verify is KT_ERR_VERIFY (C2SP signed-note: reject a note where a
- * known key's signature fails). No I/O, no clock.
+ * Counts valid cosignatures on a signed checkpoint note by the witnesses
+ * of w, after the log's signature (vk) verified. Cosignatures by unknown
+ * keys are ignored; one that names a configured witness and does not
+ * verify is KT_ERR_VERIFY (C2SP signed-note: reject a note where a known
+ * key's signature fails). No I/O, no clock.
  */
 KT_MUST_CHECK kt_err kt_vquorum_count(const char *note, size_t len,
-    const struct kt_verifier *vk, const struct kt_verifier *wit, size_t nwit,
-    unsigned quorum, struct kt_vquorum *q, char *detail, size_t dlen);
+    const struct kt_verifier *vk, const struct kt_vwitnesses *w,
+    struct kt_vquorum *q, char *detail, size_t dlen);
 /* The current time (v->now if injected). */
-uint64_t kt_verify_now(const struct kt_verify *v);
+uint64_t kt_vquorum_now(const struct kt_verify *v);
 /*
- * Checks note against v's witness policy (nothing to do without one):
+ * Checks sc against v's witness policy (nothing to do without one):
  * KT_VERIFY_OK and v->seen_witnessed set, or KT_VERIFY_FAILED (too few or
  * a bad cosignature). Adds a "witnesses" object to r->info.
  */
-int kt_vquorum_check(struct kt_verify *v, const char *note, size_t len,
-    struct kt_vquorum *q, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_check(struct kt_verify *v,
+    const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
+    struct kt_vresult *r);
 /* End of a command: turns KT_VERIFY_OK into KT_VERIFY_STALE when the
  * checkpoint accepted in this run was witnessed longer than max_age ago. */
-int kt_vstale(struct kt_verify *v, struct kt_vresult *r, int status);
+KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_stale(struct kt_verify *v,
+    struct kt_vresult *r, enum kt_verify_outcome status);
 
-/* ---- entries paging (monitor.c) ---------------------------------------- */
-typedef int (*kt_entry_cb)(void *ctx, uint64_t index, const uint8_t *entry,
-    size_t len, const struct kt_entry *e, struct kt_vresult *r);
-/*
- * Reads entries [start, end) from /v1/entries, decodes each (a bad entry is
- * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. Returns a
- * status. The caller compares f's root with the checkpoint.
- */
-int kt_verify_scan(struct kt_verify *v, uint64_t start, uint64_t end,
-    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
-
-/*
- * Saves "material.json": a signed checkpoint and the frontier of its tree
- * recomputed from every entry (monitor, audit). Kept so a later fork can be
- * proven (evidence.c), whatever else the pass found. Failure is ignored by
- * callers: it only costs the ability to prove a future fork.
- */
-KT_MUST_CHECK kt_err kt_vmaterial_save(struct kt_verify *v, const char *note,
-    size_t note_len, const struct kt_frontier *f);
-
-/* ---- evidence.c -------------------------------------------------------- */
-/* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
- * fills r->evidence. Returns KT_VERIFY_ATTACK, or KT_VERIFY_ERROR if the
- * file could not be written. */
-int kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r);
-/* A leaf claim object {"index","entry","hashes"} for evidence. */
-json_t *kt_evidence_leaf_json(const struct kt_vleaf *l);
-/*
- * Two verified checkpoints a (stored or earlier) and b (newly presented)
- * that cannot both be honest. Builds the strongest evidence available:
- * equal sizes with different roots; a node that differs (from a monitor
- * frontier or a pinned leaf, checked against b via the server); else a
- * record of what was seen, marked as not provable. Writes it.
- */
-int kt_evidence_fork(struct kt_verify *v, const char *kind,
-    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
-    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
-    const char *why, struct kt_vresult *r);
-
-/* As kt_evidence_fork, a (smaller) and b related by the failing
- * consistency proof p (may be NULL): tries a prefix claim from p after
- * the material and before the record. */
-int kt_evidence_fork_proof(struct kt_verify *v, const char *kind,
-    const char *a_note, size_t a_len, const struct kt_checkpoint *a,
-    const char *b_note, size_t b_len, const struct kt_checkpoint *b,
-    const struct kt_proof *p, const char *why, struct kt_vresult *r);
-/* As kt_evidence_fork but writes only provable fork evidence; -1 (nothing
- * written, r untouched) when this client's material proves nothing. */
-int kt_evidence_fork_provable(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const char *why,
+/* ---- handle.c ----------------------------------------------------------- */
+/* Requires a configured state: KT_VERIFY_OK, or KT_VERIFY_ERROR. */
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_need_config(struct kt_verify *v,
     struct kt_vresult *r);
 
+/* ---- logread.c ---------------------------------------------------------- */
 /*
- * a (smaller) and b (larger) are signed; p is a consistency proof from
- * a's size to b's that reaches b's root from a prefix root other than a's
- * root: writes a provable fork with a prefix claim (docs/verify.md). -1
- * (nothing written) when p does not give that.
+ * GET path from the log into body (replaced), at most cap bytes:
+ * KT_VERIFY_OK with *status set to the HTTP status, whatever it is (the
+ * caller judges it). The one place where the HTTP client's errors become
+ * outcomes: a network failure or timeout is KT_VERIFY_ERROR (the log said
+ * nothing), anything else (an answer over cap) KT_VERIFY_FAILED. The
+ * message is `what` (a prefix such as "key history: ", or "") and the
+ * detail.
  */
-int kt_evidence_fork_prefix(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_checkpoint *a, const char *b_note,
-    size_t b_len, const struct kt_checkpoint *b, const struct kt_proof *p,
-    const char *why, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_get(struct kt_verify *v,
+    const char *path, size_t cap, struct kt_buf *body, long *status,
+    const char *what, struct kt_vresult *r);
+/*
+ * GET the log's consistency proof from size old to new_size and parse it
+ * into out: KT_VERIFY_OK (the caller verifies it between the roots);
+ * KT_VERIFY_FAILED when the log gives no usable proof; KT_VERIFY_ERROR on
+ * network trouble.
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_consistency(struct kt_verify *v,
+    uint64_t old, uint64_t new_size, struct kt_proof *out,
+    struct kt_vresult *r);
+/* Fetches entry `index` and its inclusion proof to cp, verified. r may be
+ * NULL (a probe). */
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_leaf(struct kt_verify *v,
+    uint64_t index, const struct kt_checkpoint *cp, struct kt_vleaf *out,
+    struct kt_vresult *r);
+/* Called for each entry of a scan; anything but KT_VERIFY_OK ends it. */
+typedef enum kt_verify_outcome (*kt_entry_cb)(void *ctx, uint64_t index,
+    const uint8_t *entry, size_t len, const struct kt_entry *e,
+    struct kt_vresult *r);
+/*
+ * Reads entries [start, end) from /v1/entries, decodes each (a bad entry is
+ * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. The caller
+ * compares f's root with the checkpoint. r may be NULL (a probe).
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v,
+    uint64_t start, uint64_t end, struct kt_frontier *f, kt_entry_cb cb,
+    void *ctx, struct kt_vresult *r);
 
+/* ---- evidence_write.c --------------------------------------------------- */
+/*
+ * Each function writes one evidence file (docs/verify.md, "Evidence
+ * files") under the state folder's evidence/ and sets r->evidence and
+ * "evidence" in r->info: KT_VERIFY_ATTACK. KT_VERIFY_ERROR when the file
+ * could not be written, with the reason appended to r's message. The fork
+ * functions set r's message to what the file proves; the others keep the
+ * caller's, which says what was found.
+ */
+/*
+ * Two signed checkpoints a (stored or earlier) and b (newly presented)
+ * that cannot both be honest. Writes the strongest evidence available:
+ * equal sizes with different roots; a node that differs (from a monitor
+ * frontier or a pinned leaf, checked against b via the server); a prefix
+ * claim from p, a consistency proof from a (smaller) to b that failed (p
+ * may be NULL); else a record of what was seen (type "rollback" when
+ * `kind` is "rollback", else "inconsistent"), marked as not provable.
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork(struct kt_verify *v,
+    const char *kind, const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const struct kt_proof *p,
+    const char *why, struct kt_vresult *r);
+/* As kt_evidence_fork but writes only provable fork evidence: none when
+ * this client's material proves nothing, then KT_VERIFY_FAILED with r
+ * untouched (the fork stays unproven). */
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork_provable(
+    struct kt_verify *v, const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, const char *why,
+    struct kt_vresult *r);
 /*
  * Two signed checkpoints whose verified inclusion proofs put different
  * entries at the same index: a provable fork. Writes it.
  */
-int kt_evidence_fork_leaves(struct kt_verify *v, const char *a_note,
-    size_t a_len, const struct kt_vleaf *a, const char *b_note, size_t b_len,
-    const struct kt_vleaf *b, const char *why, struct kt_vresult *r);
-/* RFC 9162 inclusion proof length for (index, size), index < size. */
-size_t kt_inclusion_len(uint64_t index, uint64_t size);
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork_leaves(
+    struct kt_verify *v, const struct kt_signed_checkpoint *a,
+    const struct kt_vleaf *al, const struct kt_signed_checkpoint *b,
+    const struct kt_vleaf *bl, const char *why, struct kt_vresult *r);
+/* "unlogged-key": the leaf l served for label with sc, whose inclusion
+ * proof does not verify. A record, not proof. */
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_unlogged(struct kt_verify *v,
+    const char *label, const struct kt_signed_checkpoint *sc,
+    const struct kt_vleaf *l, struct kt_vresult *r);
+/* "ghost-key": the entry at `index` of sc's tree binds label to a key not
+ * among `expected` (a JSON array of base64 keys, the owner's statement).
+ * l is that entry proven into sc, or NULL when no proof could be had (the
+ * file then says it is not provable). */
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_ghost(struct kt_verify *v,
+    const char *label, const json_t *expected,
+    const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
+    uint64_t index, struct kt_vresult *r);
+/* "bad-entries": entries (a JSON array of leaves proven into sc, stolen)
+ * break `rule`; provable when every entry the rule needs is there. */
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_bad_entries(
+    struct kt_verify *v, const char *rule,
+    const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
+    struct kt_vresult *r);
+
+/* ---- accept.c ----------------------------------------------------------- */
+/*
+ * The heart of the client: the log presented the signed checkpoint sc
+ * (opened with the log key). Relate it to the stored checkpoint: first use
+ * stores it; a larger tree needs a consistency proof from the server;
+ * equal size needs an equal root; a smaller tree is a rollback. With a
+ * witness policy it needs the quorum first. Attacks write evidence and
+ * give KT_VERIFY_ATTACK. On KT_VERIFY_OK the checkpoint is stored (if
+ * newer or more freshly witnessed).
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_vaccept(struct kt_verify *v,
+    const struct kt_signed_checkpoint *sc, struct kt_vresult *r);
+/* GET /checkpoint, open it, then kt_vaccept. note gets the body; *out
+ * borrows it. */
+KT_MUST_CHECK enum kt_verify_outcome kt_vaccept_fetch(struct kt_verify *v,
+    struct kt_buf *note, struct kt_signed_checkpoint *out,
+    struct kt_vresult *r);
+/*
+ * Checks that two signed checkpoints a and b can both be views of one
+ * append-only log, with a consistency proof from the log (smaller to
+ * larger); nothing is stored. OK; ATTACK (evidence written: same size with
+ * other roots, or a failing proof); FAILED when the log gives no usable
+ * proof (the caller decides); ERROR for network trouble.
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_vrelate(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
+    struct kt_vresult *r);
+
+/* ---- history.c ---------------------------------------------------------- */
+/* A lookup answer as verified: its leaf and the signed checkpoint the leaf
+ * is proven into (sc borrows lk.note: never copy the struct). */
+struct kt_vanswer {
+	struct kt_vlookup lk;
+	struct kt_signed_checkpoint sc;
+};
+/*
+ * Verifies label's whole key history page by page (GET
+ * /v1/keys/{label}/history, "next" continuing with ?from=V), each version
+ * against its page's signed checkpoint and each page's checkpoint related
+ * like any checkpoint seen. The history must agree with the answer a and
+ * with the pin (pins.json's record for label, or NULL), and reach a's
+ * version. Appends to chain (a JSON array) a kt_vleaf_summary of each
+ * version after the pin up to a's (later ones, written meanwhile, are
+ * checked but left for the next lookup).
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_vhistory_verify(struct kt_verify *v,
+    const char *label, const json_t *pin, const struct kt_vanswer *a,
+    json_t *chain, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_INTERNAL_H */

@@ -7,12 +7,13 @@
  * the newest checkpoint this client verified) before anything is believed
  * or stored. State lives in one folder written atomically (see state.c).
  *
- * The command functions return an exit status (KT_VERIFY_*), the contract
- * kt-verify documents for scripts, and fill a kt_vresult with a one-line
- * message, the path of any evidence file written and a JSON object of
- * details. Statuses rather than kt_err because one command can end in
- * several distinct verdicts (verified, lying server, provable attack, key
- * rotation) that an app must tell apart.
+ * The command functions return an outcome (enum kt_verify_outcome), whose
+ * values are the exit statuses kt-verify documents for scripts, and fill a
+ * struct kt_vresult with the same outcome, a one-line message, the path of
+ * any evidence file written and a JSON object of details. Outcomes rather
+ * than kt_err because one command can end in several distinct verdicts
+ * (verified, lying server, provable attack, key rotation) that an app must
+ * tell apart.
  */
 #ifndef KT_VERIFY_H
 #define KT_VERIFY_H
@@ -25,16 +26,22 @@
 #include "kt/err.h"
 #include "kt/note.h"
 
-/* Exit statuses (docs/verify.md). */
-#define KT_VERIFY_OK 0          /* verified */
-#define KT_VERIFY_ERROR 1       /* usage, I/O or network error */
-#define KT_VERIFY_FAILED 2      /* a response or file failed verification */
-#define KT_VERIFY_ATTACK 3      /* attack detected; evidence file written */
-#define KT_VERIFY_KEY_CHANGED 4 /* a verified key rotation since the pin */
-#define KT_VERIFY_STALE 5       /* verified, but the witnessed checkpoint is
-                                   older than the configured max age */
-#define KT_VERIFY_UNWITNESSED 6 /* lookup: the label's latest entry is newer
-                                   than the newest witnessed checkpoint */
+/*
+ * How a command ended. Each value is the exit status docs/verify.md
+ * documents for it ("Exit statuses"), so the numbers are part of the
+ * contract and never change.
+ */
+enum kt_verify_outcome {
+	KT_VERIFY_OK = 0,          /* verified */
+	KT_VERIFY_ERROR = 1,       /* usage, I/O or network error */
+	KT_VERIFY_FAILED = 2,      /* a response or file failed verification */
+	KT_VERIFY_ATTACK = 3,      /* attack detected; evidence file written */
+	KT_VERIFY_KEY_CHANGED = 4, /* a verified key rotation since the pin */
+	KT_VERIFY_STALE = 5,       /* verified, but the witnessed checkpoint is
+	                              older than the configured max age */
+	KT_VERIFY_UNWITNESSED = 6  /* lookup: the label's latest entry is newer
+	                              than the newest witnessed checkpoint */
+};
 
 #define KT_VERIFY_WITNESS_MAX 32             /* witnesses in a policy */
 #define KT_VERIFY_MAX_AGE_DEFAULT (24 * 3600) /* seconds */
@@ -43,14 +50,15 @@
 #define KT_VERIFY_MSG_MAX 1024
 #define KT_VERIFY_PATH_MAX 4096
 
+/* The outcome of a command with what it has to say. */
 struct kt_vresult {
-	int status;
+	enum kt_verify_outcome outcome;    /* what the command returned */
 	char msg[KT_VERIFY_MSG_MAX];       /* one line, for humans */
 	char evidence[KT_VERIFY_PATH_MAX]; /* evidence file written, or "" */
 	json_t *info;                      /* details (owned; an object) */
 };
 
-/* Sets r to status 0, empty message, a new empty info object. */
+/* Sets r to KT_VERIFY_OK, empty message, a new empty info object. */
 void kt_vresult_init(struct kt_vresult *r);
 /* Releases r->info. Accepts a zeroed r. */
 void kt_vresult_free(struct kt_vresult *r);
@@ -85,10 +93,11 @@ void kt_verify_close(struct kt_verify *v);
 /* Per-request timeouts in seconds (defaults 10 and 60). */
 void kt_verify_set_timeouts(struct kt_verify *v, long connect_s, long total_s);
 
-/* The commands (docs/verify.md). Each returns r->status. */
-int kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
-    struct kt_vresult *r);
-int kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r);
+/* The commands (docs/verify.md). Each returns r->outcome. */
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_init(struct kt_verify *v,
+    const char *url, const char *vkey, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_checkpoint(
+    struct kt_verify *v, struct kt_vresult *r);
 
 /*
  * Witness policy for init: checkpoints are then accepted only when signed
@@ -106,27 +115,30 @@ struct kt_vpolicy {
 };
 /* kt_verify_init with a witness policy. On an already initialised state
  * for the same log and key, a non-empty policy replaces the stored one. */
-int kt_verify_init_policy(struct kt_verify *v, const char *url,
-    const char *vkey, const struct kt_vpolicy *pol, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_init_policy(
+    struct kt_verify *v, const char *url, const char *vkey,
+    const struct kt_vpolicy *pol, struct kt_vresult *r);
 /*
  * Compares signed checkpoints from peers (witness GET URLs, or files and
  * file:// URLs holding a checkpoint, e.g. written by kt_verify_view) with
  * the stored one and each other (docs/verify.md, "gossip").
  */
-int kt_verify_gossip(struct kt_verify *v, const char *const *peers,
-    size_t npeers, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_gossip(struct kt_verify *v,
+    const char *const *peers, size_t npeers, struct kt_vresult *r);
 /* Writes the stored signed checkpoint (this client's view) to out_path. */
-int kt_verify_view(struct kt_verify *v, const char *out_path,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_view(struct kt_verify *v,
+    const char *out_path, struct kt_vresult *r);
 /* Tests: the Unix time used for staleness (0 = the real clock). */
 void kt_verify_set_now(struct kt_verify *v, uint64_t now);
-int kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_lookup(struct kt_verify *v,
+    const char *label, int accept, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_monitor(struct kt_verify *v,
+    const char *label, const struct kt_vkey *expect, size_t nexpect,
     struct kt_vresult *r);
-int kt_verify_monitor(struct kt_verify *v, const char *label,
-    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r);
-int kt_verify_audit(struct kt_verify *v, struct kt_vresult *r);
-int kt_verify_proof(struct kt_verify *v, const char *label,
-    const char *out_path, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_audit(struct kt_verify *v,
+    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_proof(struct kt_verify *v,
+    const char *label, const char *out_path, struct kt_vresult *r);
 
 /*
  * The log verifier key configured in v's state, or NULL if v has none.
@@ -142,7 +154,7 @@ const struct kt_verifier *kt_verify_log_key(const struct kt_verify *v);
  * KT_VERIFY_FAILED when it is forged, malformed or proves nothing; r->msg
  * says which check decided. No I/O.
  */
-int kt_verify_evidence(const char *buf, size_t len,
-    const struct kt_verifier *vk, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_verify_evidence(const char *buf,
+    size_t len, const struct kt_verifier *vk, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_H */

@@ -1,0 +1,265 @@
+/*
+ * commands.c: kt-verify's command table. One function per subcommand,
+ * each a call into libktverify with the arguments it takes, and what each
+ * command accepts on the command line (docs/verify.md, "Commands").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- one function per subcommand ---------------------------------------- */
+
+static int
+cmd_init(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	struct kt_vpolicy pol = { a->witnesses, a->nwit, (unsigned)a->quorum,
+	    a->max_age };
+
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_init_policy(v,
+	    a->log, a->key, &pol, r));
+}
+
+static int
+cmd_checkpoint(struct kt_verify *v, const struct args *a,
+    struct kt_vresult *r)
+{
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_checkpoint(v, r));
+}
+
+static int
+cmd_lookup(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_lookup(v, a->pos,
+	    a->accept, r));
+}
+
+static int
+cmd_monitor(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_monitor(v, a->pos,
+	    a->keys, a->nkeys, r));
+}
+
+static int
+cmd_audit(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_audit(v, r));
+}
+
+static int
+cmd_proof(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_proof(v, a->pos,
+	    a->out, r));
+}
+
+static int
+cmd_gossip(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_gossip(v, a->peers,
+	    a->npeers, r));
+}
+
+static int
+cmd_view(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	return kt_cli_report(a->cmd, a->json, r, kt_verify_view(v, a->out, r));
+}
+
+/* The log key for `evidence`: --key, else the state's (*opened, when it
+ * had to be opened). KT_ERR_* after saying why (exit 1). */
+static kt_err
+evidence_key(const struct args *a, struct kt_verify **opened,
+    struct kt_verifier *vk)
+{
+	char err[1024];
+	kt_err e;
+
+	if (a->key != NULL) {
+		if (kt_verifier_parse(a->key, strlen(a->key), vk) != KT_OK ||
+		    vk->type != KT_KEY_ED25519) {
+			kt_cli_usage("--key is not an Ed25519 verifier key");
+			return KT_ERR_MALFORMED;
+		}
+		return KT_OK;
+	}
+	e = kt_verify_open(a->state, 0, opened, err, sizeof(err));
+	if (e != KT_OK || kt_verify_log_key(*opened) == NULL) {
+		fprintf(stderr, "kt-verify: %s\n", e != KT_OK ? err :
+		    "no --key and no configured log key");
+		return e != KT_OK ? e : KT_ERR_NOT_FOUND;
+	}
+	*vk = *kt_verify_log_key(*opened);
+	return KT_OK;
+}
+
+/* Offline: only the log's key, from --key or the state. */
+static int
+cmd_evidence(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
+{
+	struct kt_verify *opened = NULL;
+	struct kt_verifier vk;
+	char *buf = NULL;
+	size_t len;
+	int rc = 1;
+
+	(void)v;
+	if (evidence_key(a, &opened, &vk) != KT_OK)
+		goto out;
+	if (kt_cli_read_file(a->pos, KT_CLI_EVIDENCE_MAX, &buf, &len)
+	    != KT_OK) {
+		fprintf(stderr, "kt-verify: %s: %s\n", a->pos,
+		    strerror(errno));
+		goto out;
+	}
+	rc = kt_cli_report(a->cmd, a->json, r, kt_verify_evidence(buf, len,
+	    &vk, r));
+out:
+	free(buf);
+	kt_verify_close(opened);
+	return rc;
+}
+
+/* ---- what each command accepts ------------------------------------------ */
+
+static int
+init_ok(const struct args *a)
+{
+	return a->log != NULL && a->key != NULL && a->pos == NULL &&
+	    (a->nwit > 0) == (a->quorum > 0) &&
+	    !(a->max_age > 0 && a->nwit == 0) && a->quorum <= (long)a->nwit;
+}
+
+static int
+no_arg(const struct args *a)
+{
+	return a->pos == NULL;
+}
+
+static int
+one_arg(const struct args *a)
+{
+	return a->pos != NULL;
+}
+
+static int
+monitor_ok(const struct args *a)
+{
+	/* An --expect file without a key is a mistake, not an empty list. */
+	return a->pos != NULL && !(a->nkeys == 0 && a->expect_file != NULL);
+}
+
+static int
+proof_ok(const struct args *a)
+{
+	return a->pos != NULL && a->out != NULL;
+}
+
+static int
+gossip_ok(const struct args *a)
+{
+	return a->npeers > 0 && a->pos == NULL;
+}
+
+static int
+view_ok(const struct args *a)
+{
+	return a->out != NULL && a->pos == NULL;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static const struct command commands[] = {
+	{ "init", cmd_init, init_ok, KT_CMD_CREATE | KT_CMD_POLICY,
+	    "kt-verify init --log URL --key VERIFIERKEY [--witness KEY "
+	    "[--witness KEY...]\n    --quorum K [--max-age DURATION]]\n"
+	    "Stores the log URL and its signed-note verifier key (the log's\n"
+	    "origin is the key name) in the state folder. Offline. With\n"
+	    "--witness (cosignature verifier keys from kt-witness keygen) and\n"
+	    "--quorum K, checkpoints are accepted only when cosigned by at least\n"
+	    "K of them; a checkpoint witnessed longer ago than --max-age\n"
+	    "(default 24h; s, m, h, d suffixes) makes commands exit 5 (stale).\n"
+	    "Re-running init for the same log and key replaces the policy.\n" },
+	{ "gossip", cmd_gossip, gossip_ok, KT_CMD_PEERS,
+	    "kt-verify gossip --peer URL|FILE [--peer ...]\n"
+	    "Fetches checkpoints from peers: a witness (http://host:port, or its\n"
+	    "full GET /<hex sha256(origin)>/checkpoint URL) or another\n"
+	    "monitor's published view (a file, file:// URL, or http URL with a\n"
+	    "path). Each must be signed by the log. Views of one size with\n"
+	    "different roots, or that the log cannot prove consistent, are a\n"
+	    "fork (exit 3, evidence written). A larger consistent view advances\n"
+	    "the stored one (if it meets the witness quorum).\n" },
+	{ "view", cmd_view, view_ok, 0,
+	    "kt-verify view --out FILE\n"
+	    "Writes the stored signed checkpoint (with its cosignatures) to FILE\n"
+	    "for other monitors' gossip.\n" },
+	{ "checkpoint", cmd_checkpoint, no_arg, 0,
+	    "kt-verify checkpoint\n"
+	    "Fetches /checkpoint, verifies the log's signature and origin and a\n"
+	    "consistency proof from the stored checkpoint, then stores it. A\n"
+	    "smaller tree, the same size with another root or a failing\n"
+	    "consistency proof is an attack (exit 3, evidence written).\n" },
+	{ "lookup", cmd_lookup, one_arg, 0,
+	    "kt-verify lookup LABEL [--accept]\n"
+	    "Fetches LABEL's latest entry and verifies entry, label, inclusion\n"
+	    "proof, checkpoint signature and consistency. Pins the key on first\n"
+	    "use; a different key than pinned shows the verified history and\n"
+	    "exits 4; --accept pins the new key (exit 0).\n" },
+	{ "monitor", cmd_monitor, monitor_ok, 0,
+	    "kt-verify monitor LABEL --expect-b64 KEY [...] | "
+	    "--expect FILE\n"
+	    "Reads every entry since the cursor, checks they hash to the signed\n"
+	    "root and reports every version of LABEL whose key is not expected\n"
+	    "(exit 3, evidence written). FILE: one base64 key per line, '#'\n"
+	    "comments. Expected keys are remembered for later runs.\n" },
+	{ "audit", cmd_audit, no_arg, 0,
+	    "kt-verify audit\n"
+	    "Replays every entry from 0: tree equals the signed root, version\n"
+	    "chains 1,2,3... with previous links, nothing but a new key after a\n"
+	    "revocation, non-decreasing timestamps.\n" },
+	{ "evidence", cmd_evidence, one_arg, KT_CMD_OFFLINE,
+	    "kt-verify evidence FILE [--key VERIFIERKEY]\n"
+	    "Verifies an evidence file (or a C2SP tlog-proof) offline with only\n"
+	    "the log's key: exit 0 when it proves its claim, 2 when it is\n"
+	    "forged, malformed or proves nothing.\n" },
+	{ "proof", cmd_proof, proof_ok, 0,
+	    "kt-verify proof LABEL --out FILE\n"
+	    "Verifies LABEL's latest entry and writes a C2SP tlog-proof with the\n"
+	    "entry bytes in its extra line.\n" },
+};
+
+const struct command *
+kt_cli_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int
+kt_cli_args_fit(const struct command *c, const struct args *a)
+{
+	unsigned flags = c != NULL ? c->flags : 0;
+
+	if (!(flags & KT_CMD_POLICY) && (a->nwit > 0 || a->quorum > 0 ||
+	    a->max_age > 0))
+		return 0;
+	if (!(flags & KT_CMD_PEERS) && a->npeers > 0)
+		return 0;
+	return c == NULL || c->args_ok(a);
+}
+
+void
+kt_cli_help(const char *cmd, FILE *to)
+{
+	const struct command *c = kt_cli_command(cmd);
+
+	if (c != NULL)
+		fputs(c->help, to);
+	else
+		kt_cli_usage_text(to);
+}
