@@ -404,7 +404,7 @@ START_TEST(test_publish_lookup_proofs)
 				    "entries"), 0));
 				uint8_t ent[KT_ENTRY_MAX];
 				struct kt_hash lh;
-				char b64[64], enc[128];
+				char b64[64], enc[128] = "";
 				long el = logd_b64(eb, ent, sizeof ent);
 				ck_assert_int_eq(logd_check_inclusion(eb, i, j,
 				    &seen[a]), 0);

@@ -53,8 +53,12 @@ record_cp(const char *note)
 		if (strcmp(cps[i].note, note) == 0)
 			return;
 	if (ncps == capcps) {
+		void *n;
+
 		capcps = capcps ? capcps * 2 : 256;
-		cps = realloc(cps, capcps * sizeof *cps);
+		n = realloc(cps, capcps * sizeof *cps);
+		ck_assert_ptr_nonnull(n);
+		cps = n;
 	}
 	cps[ncps++].note = strdup(note);
 }
@@ -75,8 +79,12 @@ record(json_t *o)
 		return;
 	pthread_mutex_lock(&mu);
 	if (nacks == capacks) {
+		void *n;
+
 		capacks = capacks ? capacks * 2 : 4096;
-		acks = realloc(acks, capacks * sizeof *acks);
+		n = realloc(acks, capacks * sizeof *acks);
+		ck_assert_ptr_nonnull(n);
+		acks = n;
 	}
 	acks[nacks].index = (uint64_t)json_integer_value(json_object_get(o,
 	    "index"));
