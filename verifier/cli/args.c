@@ -327,18 +327,18 @@ kt_cli_read_file(const char *path, size_t cap, char **out, size_t *len)
 		return KT_ERR_IO;
 	b = malloc(cap + 1);
 	if (b == NULL) {
-		fclose(fp);
+		(void)fclose(fp); /* read-only: nothing to lose */
 		return KT_ERR_NOMEM;
 	}
 	n = fread(b, 1, cap + 1, fp);
 	if (ferror(fp) || n > cap) {
 		if (!ferror(fp))
 			errno = EFBIG;
-		fclose(fp);
+		(void)fclose(fp); /* read-only: nothing to lose */
 		free(b);
 		return KT_ERR_IO;
 	}
-	fclose(fp);
+	(void)fclose(fp); /* read-only, data already read */
 	b[n] = '\0';
 	*out = b;
 	*len = n;

@@ -72,6 +72,31 @@ run(struct args *a)
 	return run_command(c, a);
 }
 
+/*
+ * The exit status once stdout and stderr are flushed: status, or 1 if it
+ * was 0 and a write to either failed (a full disk, a closed pipe), so a
+ * script reading kt-verify's stdout never takes a cut answer for a whole
+ * one. This is the one check of all the writes to them, which are not
+ * checked one by one (.clang-tidy says why): a stream's error indicator
+ * is sticky. Each program kt installs has its own copy: kt-verify shares
+ * no library with kt-logd and kt-witness that could hold it, and proto/
+ * does no I/O.
+ */
+static int
+finish_output(int status)
+{
+	int failed = 0;
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kt-verify: writing to standard output "
+		    "failed\n");
+		failed = 1;
+	}
+	if (fflush(stderr) != 0 || ferror(stderr))
+		failed = 1;
+	return failed && status == 0 ? 1 : status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -79,9 +104,9 @@ main(int argc, char **argv)
 	int rc = 1;
 
 	if (sodium_init() < 0)
-		return 1;
+		return finish_output(1);
 	if (kt_cli_parse(argc, argv, &a) == KT_OK)
 		rc = run(&a);
 	kt_cli_args_free(&a);
-	return rc;
+	return finish_output(rc);
 }
