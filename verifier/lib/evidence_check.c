@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt/fmt.h"
 #include "kt/tlogproof.h"
 #include "verify_internal.h"
 
@@ -37,7 +38,7 @@ ev_checkpoint(const json_t *j, const struct kt_verifier *vk,
 	kt_err e;
 
 	if (!json_is_string(j) || json_string_length(j) > KT_NOTE_MAX) {
-		snprintf(d, dlen, "a checkpoint is missing or not a string");
+		kt_msg(d, dlen, "a checkpoint is missing or not a string");
 		return KT_ERR_MALFORMED;
 	}
 	if ((e = kt_vcheck_checkpoint(json_string_value(j),
@@ -60,7 +61,7 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 	if (!json_is_object(o) || kt_vparse_u64(o, "index", &l->index) != KT_OK ||
 	    kt_vparse_hashes(json_object_get(o, "hashes"), &l->proof.proof)
 	    != KT_OK) {
-		snprintf(d, dlen, "a leaf record lacks index or hashes");
+		kt_msg(d, dlen, "a leaf record lacks index or hashes");
 		return KT_ERR_MALFORMED;
 	}
 	if (je != NULL) {
@@ -68,28 +69,28 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 		    json_string_length(je), l->entry, sizeof(l->entry),
 		    &l->entry_len) != KT_OK ||
 		    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK) {
-			snprintf(d, dlen, "entry at index %" PRIu64 " is not a "
+			kt_msg(d, dlen, "entry at index %" PRIu64 " is not a "
 			    "well-formed kt entry", l->index);
 			return KT_ERR_MALFORMED;
 		}
 		kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
 	} else if (need_entry) {
-		snprintf(d, dlen, "entry bytes missing");
+		kt_msg(d, dlen, "entry bytes missing");
 		return KT_ERR_MALFORMED;
 	}
 	if (jh != NULL) {
 		struct kt_hash h;
 		if (kt_vparse_hash(jh, &h) != KT_OK) {
-			snprintf(d, dlen, "bad leaf_hash");
+			kt_msg(d, dlen, "bad leaf_hash");
 			return KT_ERR_MALFORMED;
 		}
 		if (je != NULL && !kt_hash_eq(&h, &l->leaf_hash)) {
-			snprintf(d, dlen, "leaf_hash is not the entry's hash");
+			kt_msg(d, dlen, "leaf_hash is not the entry's hash");
 			return KT_ERR_VERIFY;
 		}
 		l->leaf_hash = h;
 	} else if (je == NULL) {
-		snprintf(d, dlen, "neither entry nor leaf_hash given");
+		kt_msg(d, dlen, "neither entry nor leaf_hash given");
 		return KT_ERR_MALFORMED;
 	}
 	l->proof.index = l->index;
@@ -107,14 +108,14 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 
 	if (!json_is_object(o) || kt_vparse_u64(o, "level", &level) != KT_OK ||
 	    level > 63 || kt_vparse_u64(o, "index", &c->start) != KT_OK) {
-		snprintf(d, dlen, "a claim lacks level or index");
+		kt_msg(d, dlen, "a claim lacks level or index");
 		return KT_ERR_MALFORMED;
 	}
 	c->level = (unsigned)level;
 	if (c->start & ((UINT64_C(1) << c->level) - 1) ||
 	    c->start > cp->size ||
 	    (UINT64_C(1) << c->level) > cp->size - c->start) {
-		snprintf(d, dlen, "claimed subtree is not a perfect subtree "
+		kt_msg(d, dlen, "claimed subtree is not a perfect subtree "
 		    "inside its tree");
 		return KT_ERR_VERIFY;
 	}
@@ -126,13 +127,13 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 			return KT_ERR_MALFORMED;
 		kt_frontier_root(&fr, &root);
 		if (!kt_hash_eq(&root, &cp->root)) {
-			snprintf(d, dlen, "frontier does not hash to the "
+			kt_msg(d, dlen, "frontier does not hash to the "
 			    "signed root");
 			return KT_ERR_VERIFY;
 		}
 		if (!(cp->size >> c->level & 1) ||
 		    kt_vsubtree_start(cp->size, c->level) != c->start) {
-			snprintf(d, dlen, "claimed subtree is not in the "
+			kt_msg(d, dlen, "claimed subtree is not in the "
 			    "frontier");
 			return KT_ERR_VERIFY;
 		}
@@ -147,7 +148,7 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 		e = ev_leaf(o, cp, l, 0, d, dlen);
 		if (e == KT_OK && (l->index != c->start ||
 		    l->proof.proof.n < c->level)) {
-			snprintf(d, dlen, "leaf claim is not for the first "
+			kt_msg(d, dlen, "leaf claim is not for the first "
 			    "leaf of its subtree");
 			e = KT_ERR_VERIFY;
 		}

@@ -28,6 +28,7 @@
 
 #include <sodium.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 #define FORK_MAX_PROBES 16 /* records tried when looking for a fork proof */
@@ -176,7 +177,7 @@ try_frontier(struct kt_verify *v, const json_t *rec,
 	if (x.cp.size == b->cp.size) {
 		if (kt_hash_eq(&x.cp.root, &b->cp.root))
 			return NULL;
-		snprintf(how, HOW_MAX, "two signed checkpoints of the same "
+		kt_msg(how, HOW_MAX, "two signed checkpoints of the same "
 		    "size with different roots");
 		return fork_json(&x, NULL, b, NULL, how);
 	}
@@ -196,7 +197,7 @@ try_frontier(struct kt_verify *v, const json_t *rec,
 		    &node);
 		if (kt_hash_eq(&node, &fr.h[k]))
 			continue;
-		snprintf(how, HOW_MAX, "the two signed trees hold different "
+		kt_msg(how, HOW_MAX, "the two signed trees hold different "
 		    "hashes for leaves [%" PRIu64 ", %" PRIu64 ")", a,
 		    a + (UINT64_C(1) << k));
 		ev = fork_json(&x, frontier_claim(&fr, (unsigned)k), b,
@@ -233,7 +234,7 @@ try_leaf(struct kt_verify *v, const json_t *rec,
 	    != KT_VERIFY_OK ||
 	    kt_hash_eq(&theirs->leaf_hash, &mine->leaf_hash))
 		goto out;
-	snprintf(how, HOW_MAX, "the two signed trees hold different entries "
+	kt_msg(how, HOW_MAX, "the two signed trees hold different entries "
 	    "at index %" PRIu64, mine->index);
 	ev = fork_json(&x, leaf_claim(mine, 0), b, leaf_claim(theirs, 0), how);
 out:
@@ -339,7 +340,7 @@ prefix_fork(const struct kt_signed_checkpoint *a,
 	claim = json_pack("{s:I,s:o,s:o}", "prefix_size",
 	    (json_int_t)a->cp.size, "prefix_root", kt_vb64_json(x.b,
 	    KT_HASH_LEN), "hashes", kt_vhashes_json(p->h, p->n));
-	snprintf(how, HOW_MAX, "the signed tree of size %" PRIu64 " has, by "
+	kt_msg(how, HOW_MAX, "the signed tree of size %" PRIu64 " has, by "
 	    "a consistency proof to its root, a prefix of size %" PRIu64
 	    " whose root is not the one the log signed for that size",
 	    b->cp.size, a->cp.size);
@@ -360,7 +361,7 @@ provable_fork(struct kt_verify *v, const struct kt_signed_checkpoint *a,
 	json_t *ev;
 
 	if (a->cp.size == b->cp.size && !kt_hash_eq(&a->cp.root, &b->cp.root)) {
-		snprintf(how, HOW_MAX, "two signed checkpoints of the same "
+		kt_msg(how, HOW_MAX, "two signed checkpoints of the same "
 		    "size with different roots");
 		return fork_json(a, NULL, b, NULL, how);
 	}
@@ -414,7 +415,7 @@ kt_evidence_fork_leaves(struct kt_verify *v,
 {
 	char how[HOW_MAX];
 
-	snprintf(how, sizeof(how), "the two signed trees hold different "
+	kt_msg(how, sizeof(how), "the two signed trees hold different "
 	    "entries at index %" PRIu64, al->index);
 	return write_proven(v, fork_json(a, leaf_claim(al, 0), b,
 	    leaf_claim(bl, 0), how), why, how, r);

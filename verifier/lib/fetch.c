@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 struct kt_fetch {
@@ -132,7 +133,7 @@ kt_fetch_get(struct kt_fetch *f, const char *path, size_t cap,
 		body->p[0] = '\0';
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", f->base, path) >=
 	    sizeof(url)) {
-		snprintf(detail, dlen, "URL too long");
+		kt_msg(detail, dlen, "URL too long");
 		return KT_ERR_TOO_LARGE;
 	}
 	f->body = body;
@@ -142,19 +143,19 @@ kt_fetch_get(struct kt_fetch *f, const char *path, size_t cap,
 	    (rc = curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)cap)) != CURLE_OK) {
 		f->body = NULL;
-		snprintf(detail, dlen, "GET %s: %s", path,
+		kt_msg(detail, dlen, "GET %s: %s", path,
 		    curl_easy_strerror(rc));
 		return KT_ERR_INTERNAL;
 	}
 	rc = curl_easy_perform(f->h);
 	f->body = NULL;
 	if (f->over || rc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(detail, dlen, "GET %s: response larger than %zu bytes",
+		kt_msg(detail, dlen, "GET %s: response larger than %zu bytes",
 		    path, cap);
 		return KT_ERR_TOO_LARGE;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(detail, dlen, "GET %s: %s", path,
+		kt_msg(detail, dlen, "GET %s: %s", path,
 		    curl_easy_strerror(rc));
 		return KT_ERR_NETWORK;
 	}

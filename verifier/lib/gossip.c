@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 struct view {
@@ -43,12 +44,12 @@ read_peer_file(const char *path, struct kt_buf *out, char *d, size_t dlen)
 	size_t n;
 
 	if (fp == NULL) {
-		snprintf(d, dlen, "%s: %s", path, strerror(errno));
+		kt_msg(d, dlen, "%s: %s", path, strerror(errno));
 		return KT_ERR_IO;
 	}
 	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > KT_NOTE_MAX) {
-		snprintf(d, dlen, "%s: not a regular file of at most %d bytes",
+		kt_msg(d, dlen, "%s: not a regular file of at most %d bytes",
 		    path, KT_NOTE_MAX);
 		fclose(fp);
 		return KT_ERR_IO;
@@ -57,13 +58,13 @@ read_peer_file(const char *path, struct kt_buf *out, char *d, size_t dlen)
 	out->p = malloc(out->cap);
 	if (out->p == NULL) {
 		fclose(fp);
-		snprintf(d, dlen, "out of memory");
+		kt_msg(d, dlen, "out of memory");
 		return KT_ERR_IO;
 	}
 	n = fread(out->p, 1, (size_t)st.st_size, fp);
 	fclose(fp);
 	if (n != (size_t)st.st_size) {
-		snprintf(d, dlen, "%s: short read", path);
+		kt_msg(d, dlen, "%s: short read", path);
 		kt_buf_free(out);
 		return KT_ERR_IO;
 	}
@@ -91,7 +92,7 @@ fetch_peer_url(struct kt_verify *v, const char *url, struct kt_buf *out,
 	kt_err e;
 
 	if (host == NULL || strlen(url) >= sizeof(base)) {
-		snprintf(d, dlen, "%s: bad URL", url);
+		kt_msg(d, dlen, "%s: bad URL", url);
 		return KT_ERR_MALFORMED;
 	}
 	p = strchr(host + 3, '/');
@@ -113,15 +114,15 @@ fetch_peer_url(struct kt_verify *v, const char *url, struct kt_buf *out,
 		snprintf(path + o, sizeof(path) - o, "/checkpoint");
 	}
 	if (kt_fetch_open(base, v->connect_s, v->total_s, &f) != KT_OK) {
-		snprintf(d, dlen, "%s: HTTP client failed", url);
+		kt_msg(d, dlen, "%s: HTTP client failed", url);
 		return KT_ERR_INTERNAL;
 	}
 	e = kt_fetch_get(f, path, KT_CAP_CHECKPOINT, out, &status, d, dlen);
 	if (e == KT_OK && status != 200) {
-		snprintf(d, dlen, "%s%s: HTTP %ld", base, path, status);
+		kt_msg(d, dlen, "%s%s: HTTP %ld", base, path, status);
 		e = KT_ERR_NETWORK;
 	} else if (e == KT_OK && out->len > KT_NOTE_MAX) {
-		snprintf(d, dlen, "%s: checkpoint too large", url);
+		kt_msg(d, dlen, "%s: checkpoint too large", url);
 		e = KT_ERR_TOO_LARGE;
 	}
 	kt_fetch_close(f);
@@ -231,7 +232,7 @@ same_size_forks(struct kt_verify *v, const struct gossip *g,
 			if (vw[i].sc.cp.size != vw[j].sc.cp.size ||
 			    kt_hash_eq(&vw[i].sc.cp.root, &vw[j].sc.cp.root))
 				continue;
-			snprintf(why, sizeof(why), "views from %s and %s: the "
+			kt_msg(why, sizeof(why), "views from %s and %s: the "
 			    "log signed two different trees of size %" PRIu64,
 			    vw[i].from, vw[j].from, vw[i].sc.cp.size);
 			return kt_evidence_fork(v, "fork", &vw[i].sc, &vw[j].sc,
@@ -274,7 +275,7 @@ relate_to_largest(struct kt_verify *v, struct gossip *g,
 		if (st == KT_VERIFY_ATTACK)
 			return st;
 		if (st == KT_VERIFY_FAILED) {
-			snprintf(why, sizeof(why), "the log refuses a "
+			kt_msg(why, sizeof(why), "the log refuses a "
 			    "consistency proof between the views from %s "
 			    "(size %" PRIu64 ") and %s (size %" PRIu64 ")",
 			    vw[i].from, vw[i].sc.cp.size, big->from,
@@ -289,7 +290,7 @@ relate_to_largest(struct kt_verify *v, struct gossip *g,
 	}
 	if (nunchecked == 0)
 		return KT_VERIFY_OK;
-	snprintf(d, sizeof(d), "%s", r->msg);
+	kt_msg(d, sizeof(d), "%s", r->msg);
 	return kt_vres(r, KT_VERIFY_FAILED, "gossip: %zu view(s) could not be "
 	    "related to the largest (tree size %" PRIu64 "): the log gave no "
 	    "usable consistency proof (%s)", nunchecked, big->sc.cp.size, d);

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 /* ---- handle --------------------------------------------------------------- */
@@ -46,14 +47,14 @@ mkdir_p(const char *dir, char *err, size_t errlen)
 			continue;
 		*p = '\0';
 		if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "mkdir %s: %s", tmp,
+			kt_msg(err, errlen, "mkdir %s: %s", tmp,
 			    strerror(errno));
 			return KT_ERR_IO;
 		}
 		*p = '/';
 	}
 	if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "mkdir %s: %s", tmp, strerror(errno));
+		kt_msg(err, errlen, "mkdir %s: %s", tmp, strerror(errno));
 		return KT_ERR_IO;
 	}
 	return KT_OK;
@@ -131,7 +132,7 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	    !json_is_string(jk) ||
 	    kt_verifier_parse(json_string_value(jk), json_string_length(jk),
 	    &v->vk) != KT_OK || v->vk.type != KT_KEY_ED25519) {
-		snprintf(err, errlen, "state file %s/%s is corrupt (bad \"log\" "
+		kt_msg(err, errlen, "state file %s/%s is corrupt (bad \"log\" "
 		    "or \"key\"); refusing to continue", v->dir,
 		    KT_VSTATE_CONFIG);
 		json_decref(c);
@@ -141,7 +142,7 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s",
 	    json_string_value(jk));
 	if (load_policy(v, c) != KT_OK) {
-		snprintf(err, errlen, "state file %s/%s is corrupt (bad "
+		kt_msg(err, errlen, "state file %s/%s is corrupt (bad "
 		    "\"witnesses\", \"quorum\" or \"max_age\"); refusing "
 		    "to continue", v->dir, KT_VSTATE_CONFIG);
 		json_decref(c);
@@ -169,7 +170,7 @@ load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
 	 * file must not become the new trust anchor. */
 	if (!v->have_config || kt_vcheck_checkpoint(b.p, b.len, &v->vk,
 	    &v->stored, d, sizeof(d)) != KT_OK) {
-		snprintf(err, errlen, "state file %s/%s is corrupt (%s); "
+		kt_msg(err, errlen, "state file %s/%s is corrupt (%s); "
 		    "refusing to continue", v->dir, KT_VSTATE_CHECKPOINT,
 		    v->have_config ? d : "no configuration");
 		kt_buf_free(&b);
@@ -191,19 +192,19 @@ kt_verify_open(const char *dir, int create, struct kt_verify **out,
 
 	*out = NULL;
 	if (strlen(dir) == 0 || strlen(dir) >= KT_VERIFY_PATH_MAX - 64) {
-		snprintf(err, errlen, "bad state folder path");
+		kt_msg(err, errlen, "bad state folder path");
 		return KT_ERR_RANGE;
 	}
 	if (stat(dir, &st) != 0) {
 		if (!create) {
-			snprintf(err, errlen, "state folder %s does not exist "
+			kt_msg(err, errlen, "state folder %s does not exist "
 			    "(run kt-verify init)", dir);
 			return KT_ERR_NOT_FOUND;
 		}
 		if ((e = mkdir_p(dir, err, errlen)) != KT_OK)
 			return e;
 	} else if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a folder", dir);
+		kt_msg(err, errlen, "%s is not a folder", dir);
 		return KT_ERR_IO;
 	}
 	if (sodium_init() < 0)
@@ -220,7 +221,7 @@ kt_verify_open(const char *dir, int create, struct kt_verify **out,
 	 * read-modify-write cycles could lose a pin or cursor. */
 	v->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (v->lockfd < 0 || flock(v->lockfd, LOCK_EX) != 0) {
-		snprintf(err, errlen, "lock %s: %s", lock, strerror(errno));
+		kt_msg(err, errlen, "lock %s: %s", lock, strerror(errno));
 		e = KT_ERR_IO;
 		goto fail;
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 /* Lazily opens v->fetch. */
@@ -93,7 +94,7 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 
 	snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&end=%"
 	    PRIu64, index, index + 1);
-	snprintf(what, sizeof(what), "GET entry %" PRIu64 ": ", index);
+	kt_msg(what, sizeof(what), "GET entry %" PRIu64 ": ", index);
 	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
 	    != KT_VERIFY_OK)
 		goto out;
@@ -123,7 +124,7 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	o = NULL;
 	snprintf(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64
 	    "&size=%" PRIu64, index, cp->size);
-	snprintf(what, sizeof(what), "GET inclusion proof %" PRIu64 ": ",
+	kt_msg(what, sizeof(what), "GET inclusion proof %" PRIu64 ": ",
 	    index);
 	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
 	    != KT_VERIFY_OK)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 kt_err
@@ -24,12 +25,12 @@ kt_vparse_object(const char *body, size_t len, json_t **out, char *detail,
 	*out = NULL;
 	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL) {
-		snprintf(detail, dlen, "response is not JSON: %s", je.text);
+		kt_msg(detail, dlen, "response is not JSON: %s", je.text);
 		return KT_ERR_MALFORMED;
 	}
 	if (!json_is_object(o)) {
 		json_decref(o);
-		snprintf(detail, dlen, "response is not a JSON object");
+		kt_msg(detail, dlen, "response is not a JSON object");
 		return KT_ERR_MALFORMED;
 	}
 	*out = o;
@@ -41,7 +42,7 @@ get_u64(const json_t *o, const char *key, uint64_t *out, char *detail,
     size_t dlen)
 {
 	if (kt_vparse_u64(o, key, out) != KT_OK) {
-		snprintf(detail, dlen, "field \"%s\" is not a non-negative "
+		kt_msg(detail, dlen, "field \"%s\" is not a non-negative "
 		    "integer", key);
 		return KT_ERR_MALFORMED;
 	}
@@ -56,18 +57,18 @@ get_hashes(const json_t *o, const char *key, struct kt_proof *out,
 	size_t n;
 
 	if (!json_is_array(a)) {
-		snprintf(detail, dlen, "field \"%s\" is not an array", key);
+		kt_msg(detail, dlen, "field \"%s\" is not an array", key);
 		return KT_ERR_MALFORMED;
 	}
 	n = json_array_size(a);
 	if (n > KT_MAX_PROOF) {
-		snprintf(detail, dlen, "field \"%s\" has %zu hashes, more than "
+		kt_msg(detail, dlen, "field \"%s\" has %zu hashes, more than "
 		    "%d", key, n, KT_MAX_PROOF);
 		return KT_ERR_MALFORMED;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (kt_vparse_hash(json_array_get(a, i), &out->h[i]) != KT_OK) {
-			snprintf(detail, dlen, "%s[%zu] is not a base64 "
+			kt_msg(detail, dlen, "%s[%zu] is not a base64 "
 			    "32-byte hash", key, i);
 			return KT_ERR_MALFORMED;
 		}
@@ -83,7 +84,7 @@ kt_vparse_proof(const json_t *o, struct kt_vproof *out, char *detail,
 	kt_err err;
 
 	if (!json_is_object(o)) {
-		snprintf(detail, dlen, "proof is not a JSON object");
+		kt_msg(detail, dlen, "proof is not a JSON object");
 		return KT_ERR_MALFORMED;
 	}
 	if ((err = get_u64(o, "index", &out->index, detail, dlen)) != KT_OK ||
@@ -105,7 +106,7 @@ kt_vparse_consistency(const json_t *o, uint64_t old, uint64_t new_size,
 	    (err = get_hashes(o, "hashes", out, detail, dlen)) != KT_OK)
 		return err;
 	if (a != old || b != new_size) {
-		snprintf(detail, dlen, "consistency proof is for %llu->%llu, "
+		kt_msg(detail, dlen, "consistency proof is for %llu->%llu, "
 		    "asked %llu->%llu", (unsigned long long)a,
 		    (unsigned long long)b, (unsigned long long)old,
 		    (unsigned long long)new_size);
@@ -124,7 +125,7 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 	kt_err err;
 
 	if (!json_is_object(o)) {
-		snprintf(detail, dlen, "entry record is not a JSON object");
+		kt_msg(detail, dlen, "entry record is not a JSON object");
 		return KT_ERR_MALFORMED;
 	}
 	if ((err = get_u64(o, "index", &out->index, detail, dlen)) != KT_OK ||
@@ -133,12 +134,12 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 	if (!json_is_string(je) || kt_b64_decode(json_string_value(je),
 	    json_string_length(je), out->entry, sizeof(out->entry),
 	    &out->entry_len) != KT_OK) {
-		snprintf(detail, dlen, "field \"entry\" is not base64 of at "
+		kt_msg(detail, dlen, "field \"entry\" is not base64 of at "
 		    "most %d bytes", KT_ENTRY_MAX);
 		return KT_ERR_MALFORMED;
 	}
 	if (kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {
-		snprintf(detail, dlen, "entry at index %llu does not decode "
+		kt_msg(detail, dlen, "entry at index %llu does not decode "
 		    "as a kt entry", (unsigned long long)out->index);
 		return KT_ERR_MALFORMED;
 	}
@@ -147,18 +148,18 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 		struct kt_hash h;
 		if (!json_is_string(jl) || kt_vb64_hash(json_string_value(jl),
 		    json_string_length(jl), &h) != KT_OK) {
-			snprintf(detail, dlen, "field \"leaf_hash\" is not a "
+			kt_msg(detail, dlen, "field \"leaf_hash\" is not a "
 			    "base64 32-byte hash");
 			return KT_ERR_MALFORMED;
 		}
 		if (!kt_hash_eq(&h, &out->leaf_hash)) {
-			snprintf(detail, dlen, "leaf_hash is not the hash of "
+			kt_msg(detail, dlen, "leaf_hash is not the hash of "
 			    "the entry bytes");
 			return KT_ERR_VERIFY;
 		}
 	}
 	if (out->e.version != out->version) {
-		snprintf(detail, dlen, "entry says version %llu, response "
+		kt_msg(detail, dlen, "entry says version %llu, response "
 		    "says %llu", (unsigned long long)out->e.version,
 		    (unsigned long long)out->version);
 		return KT_ERR_VERIFY;
@@ -168,7 +169,7 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 	if ((err = kt_vparse_proof(jp, &out->proof, detail, dlen)) != KT_OK)
 		return err;
 	if (out->proof.index != out->index) {
-		snprintf(detail, dlen, "proof is for index %llu, entry is at "
+		kt_msg(detail, dlen, "proof is for index %llu, entry is at "
 		    "%llu", (unsigned long long)out->proof.index,
 		    (unsigned long long)out->index);
 		return KT_ERR_VERIFY;
@@ -190,13 +191,13 @@ kt_vparse_lookup(const char *body, size_t len, const char *label,
 	jc = json_object_get(o, "checkpoint");
 	if (!json_is_string(jl) || json_string_length(jl) != llen ||
 	    memcmp(json_string_value(jl), label, llen) != 0) {
-		snprintf(detail, dlen, "response is not for label \"%s\"",
+		kt_msg(detail, dlen, "response is not for label \"%s\"",
 		    label);
 		err = KT_ERR_VERIFY;
 		goto out;
 	}
 	if (!json_is_string(jc) || json_string_length(jc) > KT_NOTE_MAX) {
-		snprintf(detail, dlen, "field \"checkpoint\" is not a string "
+		kt_msg(detail, dlen, "field \"checkpoint\" is not a string "
 		    "of at most %d bytes", KT_NOTE_MAX);
 		err = KT_ERR_MALFORMED;
 		goto out;
@@ -207,7 +208,7 @@ kt_vparse_lookup(const char *body, size_t len, const char *label,
 	 * what the log signed. */
 	if (out->leaf.e.label_len != llen ||
 	    memcmp(out->leaf.e.label, label, llen) != 0) {
-		snprintf(detail, dlen, "entry at index %llu is for another "
+		kt_msg(detail, dlen, "entry at index %llu is for another "
 		    "label", (unsigned long long)out->leaf.index);
 		err = KT_ERR_VERIFY;
 		goto out;
@@ -263,7 +264,7 @@ kt_vparse_frontier(const json_t *a, uint64_t size, struct kt_frontier *out,
 	out->size = size;
 	if (!json_is_array(a) || json_array_size(a) !=
 	    (size_t)__builtin_popcountll(size)) {
-		snprintf(detail, dlen, "frontier must hold one hash per set "
+		kt_msg(detail, dlen, "frontier must hold one hash per set "
 		    "bit of the tree size");
 		return KT_ERR_MALFORMED;
 	}
@@ -272,7 +273,7 @@ kt_vparse_frontier(const json_t *a, uint64_t size, struct kt_frontier *out,
 			continue;
 		if (kt_vparse_hash(json_array_get(a, i++), &out->h[b])
 		    != KT_OK) {
-			snprintf(detail, dlen, "bad frontier hash");
+			kt_msg(detail, dlen, "bad frontier hash");
 			return KT_ERR_MALFORMED;
 		}
 	}

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 uint64_t
@@ -61,7 +62,7 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 	memcpy(vs + 1, w->keys, nwit * sizeof(*vs));
 	e = kt_note_open(note, len, vs, 1 + nwit, n, ok, times);
 	if (e == KT_ERR_MALFORMED || e == KT_ERR_TOO_LARGE) {
-		snprintf(detail, dlen, "checkpoint is not a well-formed signed "
+		kt_msg(detail, dlen, "checkpoint is not a well-formed signed "
 		    "note");
 		e = KT_ERR_MALFORMED;
 		goto out;
@@ -70,12 +71,12 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 		/* A line names the log or a configured witness (name and key
 		 * ID) and its signature fails: forged, or damaged in transit;
 		 * either way the note is not what those keys signed. */
-		snprintf(detail, dlen, "a signature line by the log or a "
+		kt_msg(detail, dlen, "a signature line by the log or a "
 		    "configured witness does not verify");
 		goto out;
 	}
 	if (e != KT_OK || !ok[0]) {
-		snprintf(detail, dlen, "checkpoint is not signed by the log key "
+		kt_msg(detail, dlen, "checkpoint is not signed by the log key "
 		    "%s", vk->name);
 		e = KT_ERR_VERIFY;
 		goto out;

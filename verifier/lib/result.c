@@ -3,9 +3,9 @@
  * "Exit outcomees"), with its message, evidence path and details.
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 void
@@ -35,7 +35,7 @@ kt_vres(struct kt_vresult *r, enum kt_verify_outcome outcome,
 	if (r == NULL)
 		return outcome;
 	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	kt_vmsg(r->msg, sizeof(r->msg), fmt, ap);
 	va_end(ap);
 	r->outcome = outcome;
 	return outcome;
@@ -52,7 +52,7 @@ kt_vres_append(struct kt_vresult *r, enum kt_verify_outcome outcome,
 		return outcome;
 	n = strlen(r->msg);
 	va_start(ap, fmt);
-	vsnprintf(r->msg + n, sizeof(r->msg) - n, fmt, ap);
+	kt_vmsg(r->msg + n, sizeof(r->msg) - n, fmt, ap);
 	va_end(ap);
 	r->outcome = outcome;
 	return outcome;

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 #define STATE_FILE_MAX (64 * 1024 * 1024)
@@ -41,12 +42,12 @@ kt_vstate_write(const char *dir, const char *name, const void *data,
 	if (path_join(path, sizeof(path), dir, name) != KT_OK ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%08x", path,
 	    (long)getpid(), randombytes_random()) >= sizeof(tmp)) {
-		snprintf(detail, dlen, "state path too long");
+		kt_msg(detail, dlen, "state path too long");
 		return KT_ERR_TOO_LARGE;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(detail, dlen, "create %s: %s", tmp, strerror(errno));
+		kt_msg(detail, dlen, "create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	while (len > 0) {
@@ -54,7 +55,7 @@ kt_vstate_write(const char *dir, const char *name, const void *data,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(detail, dlen, "write %s: %s", tmp,
+			kt_msg(detail, dlen, "write %s: %s", tmp,
 			    strerror(errno));
 			goto out;
 		}
@@ -62,23 +63,23 @@ kt_vstate_write(const char *dir, const char *name, const void *data,
 		len -= (size_t)n;
 	}
 	if (fsync(fd) != 0) {
-		snprintf(detail, dlen, "fsync %s: %s", tmp, strerror(errno));
+		kt_msg(detail, dlen, "fsync %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		snprintf(detail, dlen, "close %s: %s", tmp, strerror(errno));
+		kt_msg(detail, dlen, "close %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) != 0) {
-		snprintf(detail, dlen, "rename %s: %s", path, strerror(errno));
+		kt_msg(detail, dlen, "rename %s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* The rename is durable only once the directory is synced. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) != 0) {
-		snprintf(detail, dlen, "fsync %s: %s", dir, strerror(errno));
+		kt_msg(detail, dlen, "fsync %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	err = KT_OK;
@@ -103,7 +104,7 @@ kt_vstate_read(const char *dir, const char *name, size_t cap,
 
 	kt_buf_free(out);
 	if (path_join(path, sizeof(path), dir, name) != KT_OK) {
-		snprintf(detail, dlen, "state path too long");
+		kt_msg(detail, dlen, "state path too long");
 		return KT_ERR_TOO_LARGE;
 	}
 	/* O_NONBLOCK: a FIFO planted as a state file must not hang us
@@ -112,15 +113,15 @@ kt_vstate_read(const char *dir, const char *name, size_t cap,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return KT_ERR_NOT_FOUND;
-		snprintf(detail, dlen, "open %s: %s", path, strerror(errno));
+		kt_msg(detail, dlen, "open %s: %s", path, strerror(errno));
 		return KT_ERR_IO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(detail, dlen, "%s: not a regular file", path);
+		kt_msg(detail, dlen, "%s: not a regular file", path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > cap) {
-		snprintf(detail, dlen, "state file %s is corrupt: %lld bytes, "
+		kt_msg(detail, dlen, "state file %s is corrupt: %lld bytes, "
 		    "more than %zu", path, (long long)st.st_size, cap);
 		err = KT_ERR_MALFORMED;
 		goto out;
@@ -137,7 +138,7 @@ kt_vstate_read(const char *dir, const char *name, size_t cap,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(detail, dlen, "read %s: %s", path,
+			kt_msg(detail, dlen, "read %s: %s", path,
 			    n == 0 ? "short read" : strerror(errno));
 			goto out;
 		}
@@ -171,7 +172,7 @@ kt_vstate_load_json(const char *dir, const char *name, json_t **out,
 	*out = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, &je);
 	kt_buf_free(&b);
 	if (*out == NULL || !json_is_object(*out)) {
-		snprintf(detail, dlen, "state file %s/%s is corrupt (%s); "
+		kt_msg(detail, dlen, "state file %s/%s is corrupt (%s); "
 		    "refusing to continue: moving it away resets what this "
 		    "client trusts", dir, name,
 		    *out == NULL ? je.text : "not a JSON object");
