@@ -392,6 +392,7 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 	struct kt_signed_checkpoint sc;
 	struct kt_vleaf *l = malloc(sizeof(*l));
 	char d[512], fp[48];
+	const char *shown = "(revocation)";
 	enum kt_verify_outcome st;
 
 	if (tp == NULL || l == NULL) {
@@ -428,10 +429,10 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 		st = fail(r, "tlog-proof: %s", d);
 		goto out;
 	}
-	if (l->e.type == KT_ENTRY_KEY)
+	if (l->e.type == KT_ENTRY_KEY) {
 		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
-	else
-		snprintf(fp, sizeof(fp), "(revocation)");
+		shown = fp;
+	}
 	json_object_set_new(r->info, "label",
 	    json_stringn(l->e.label, l->e.label_len));
 	json_object_set_new(r->info, "version", json_integer(
@@ -442,7 +443,7 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 	    "version %" PRIu64 " key %s is entry %" PRIu64 " of the log's "
 	    "signed tree of size %" PRIu64 " (proves inclusion, not "
 	    "misbehaviour)", (int)l->e.label_len, l->e.label, l->e.version,
-	    fp, l->index, sc.cp.size);
+	    shown, l->index, sc.cp.size);
 out:
 	free(tp);
 	free(l);

@@ -36,14 +36,18 @@
 
 /* ---- writing ------------------------------------------------------------- */
 
-static void
+/* The current UTC time in fmt (strftime), into buf. KT_ERR_INTERNAL if
+ * the clock cannot be read or the time does not fit. */
+static kt_err
 utc_now(char *buf, size_t cap, const char *fmt)
 {
 	time_t t = time(NULL);
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, cap, fmt, &tm);
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, cap, fmt, &tm) == 0)
+		return KT_ERR_INTERNAL;
+	return KT_OK;
 }
 
 /* Writes ev (sets "kt_evidence", "type" must be set) under dir/evidence/;
@@ -53,23 +57,30 @@ static enum kt_verify_outcome
 write_file(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 {
 	char edir[KT_VERIFY_PATH_MAX], name[128], ts[32], d[512];
+	char stamp[32];
 	const char *type = json_string_value(json_object_get(ev, "type"));
 	char *s;
 	kt_err e;
 
 	if (type == NULL)
 		type = "evidence";
-	utc_now(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ");
+	if (utc_now(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ") != KT_OK ||
+	    utc_now(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ") != KT_OK)
+		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+		    "file could not be written: the clock cannot be read)");
+	/* type is one of this file's names; edir is bounded as v->dir is */
+	if (kt_fmt(name, sizeof(name), "%s-%s-%08x.json", type, stamp,
+	    randombytes_random()) != KT_OK ||
+	    kt_fmt(edir, sizeof(edir), "%s/%s", v->dir, KT_VSTATE_EVIDENCE)
+	    != KT_OK)
+		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+		    "file could not be written: internal: its path is too "
+		    "long)");
 	json_object_set_new(ev, "kt_evidence", json_integer(1));
 	json_object_set_new(ev, "origin", json_string(v->vk.name));
 	json_object_set_new(ev, "log", json_string(v->url));
 	json_object_set_new(ev, "detected", json_string(ts));
-	utc_now(ts, sizeof(ts), "%Y%m%dT%H%M%SZ");
-	snprintf(name, sizeof(name), "%s-%s-%08x.json", type, ts,
-	    randombytes_random());
-	if ((size_t)snprintf(edir, sizeof(edir), "%s/%s", v->dir,
-	    KT_VSTATE_EVIDENCE) >= sizeof(edir) ||
-	    (mkdir(edir, 0700) != 0 && errno != EEXIST))
+	if (mkdir(edir, 0700) != 0 && errno != EEXIST)
 		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
 		    "file could not be written: %s)", strerror(errno));
 	s = json_dumps(ev, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -80,9 +91,12 @@ write_file(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 	if (e != KT_OK)
 		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
 		    "file could not be written: %s)", d);
-	if ((size_t)snprintf(r->evidence, sizeof(r->evidence), "%s/%s", edir,
-	    name) >= sizeof(r->evidence))
-		r->evidence[0] = '\0'; /* cannot happen: dir is bounded */
+	if (kt_fmt(r->evidence, sizeof(r->evidence), "%s/%s", edir, name)
+	    != KT_OK)
+		/* cannot happen: kt_vstate_write has just joined the same
+		 * path into a buffer of this size */
+		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+		    "file's path is too long to report)");
 	json_object_set_new(r->info, "evidence", json_string(r->evidence));
 	return kt_vres_outcome(r, KT_VERIFY_ATTACK);
 }

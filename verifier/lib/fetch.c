@@ -84,7 +84,10 @@ kt_fetch_open(const char *base_url, long connect_s, long total_s,
 		free(f);
 		return KT_ERR_NOMEM;
 	}
-	snprintf(f->base, sizeof(f->base), "%s", base_url);
+	if (kt_fmt(f->base, sizeof(f->base), "%s", base_url) != KT_OK) {
+		kt_fetch_close(f); /* cannot happen: length checked above */
+		return KT_ERR_INTERNAL;
+	}
 	/*
 	 * Each option is a defence against a hostile log (no redirects, no
 	 * file:// or other schemes, bounded time, no decompression bomb): a
@@ -131,8 +134,7 @@ kt_fetch_get(struct kt_fetch *f, const char *path, size_t cap,
 	body->len = 0;
 	if (body->p != NULL)
 		body->p[0] = '\0';
-	if ((size_t)snprintf(url, sizeof(url), "%s%s", f->base, path) >=
-	    sizeof(url)) {
+	if (kt_fmt(url, sizeof(url), "%s%s", f->base, path) != KT_OK) {
 		kt_msg(detail, dlen, "URL too long");
 		return KT_ERR_TOO_LARGE;
 	}

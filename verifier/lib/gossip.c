@@ -51,18 +51,18 @@ read_peer_file(const char *path, struct kt_buf *out, char *d, size_t dlen)
 	    st.st_size > KT_NOTE_MAX) {
 		kt_msg(d, dlen, "%s: not a regular file of at most %d bytes",
 		    path, KT_NOTE_MAX);
-		fclose(fp);
+		(void)fclose(fp); /* read-only: nothing to lose */
 		return KT_ERR_IO;
 	}
 	out->cap = (size_t)st.st_size + 1;
 	out->p = malloc(out->cap);
 	if (out->p == NULL) {
-		fclose(fp);
+		(void)fclose(fp); /* read-only: nothing to lose */
 		kt_msg(d, dlen, "out of memory");
 		return KT_ERR_IO;
 	}
 	n = fread(out->p, 1, (size_t)st.st_size, fp);
-	fclose(fp);
+	(void)fclose(fp); /* read-only, data already read */
 	if (n != (size_t)st.st_size) {
 		kt_msg(d, dlen, "%s: short read", path);
 		kt_buf_free(out);
@@ -86,7 +86,7 @@ fetch_peer_url(struct kt_verify *v, const char *url, struct kt_buf *out,
 {
 	struct kt_fetch *f = NULL;
 	const char *host = strstr(url, "://"), *p;
-	char base[KT_URL_MAX], path[96];
+	char base[KT_URL_MAX], path[96], hex[crypto_hash_sha256_BYTES * 2 + 1];
 	uint8_t h[crypto_hash_sha256_BYTES];
 	long status = 0;
 	kt_err e;
@@ -96,22 +96,20 @@ fetch_peer_url(struct kt_verify *v, const char *url, struct kt_buf *out,
 		return KT_ERR_MALFORMED;
 	}
 	p = strchr(host + 3, '/');
-	snprintf(base, sizeof(base), "%s", url);
 	path[0] = '\0';
-	if (p == NULL || strcmp(p, "/") == 0) {
-		static const char hex[] = "0123456789abcdef";
-		size_t o = 1;
-
+	e = kt_fmt(base, sizeof(base), "%s", url);
+	if (e == KT_OK && (p == NULL || strcmp(p, "/") == 0)) {
 		if (p != NULL)
 			base[p - url] = '\0';
 		crypto_hash_sha256(h, (const uint8_t *)v->vk.name,
 		    strlen(v->vk.name));
-		path[0] = '/';
-		for (size_t i = 0; i < sizeof(h); i++) {
-			path[o++] = hex[h[i] >> 4];
-			path[o++] = hex[h[i] & 15];
-		}
-		snprintf(path + o, sizeof(path) - o, "/checkpoint");
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		e = kt_fmt(path, sizeof(path), "/%s/checkpoint", hex);
+	}
+	if (e != KT_OK) {
+		/* cannot happen: url's length is checked, path's is fixed */
+		kt_msg(d, dlen, "%s: internal: URL too long", url);
+		return KT_ERR_INTERNAL;
 	}
 	if (kt_fetch_open(base, v->connect_s, v->total_s, &f) != KT_OK) {
 		kt_msg(d, dlen, "%s: HTTP client failed", url);

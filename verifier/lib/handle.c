@@ -25,15 +25,12 @@ kt_verify_default_dir(char *buf, size_t cap)
 {
 	const char *x = getenv("XDG_STATE_HOME");
 	const char *h = getenv("HOME");
-	int n;
 
 	if (x != NULL && x[0] == '/')
-		n = snprintf(buf, cap, "%s/kt-verify", x);
-	else if (h != NULL && h[0] != '\0')
-		n = snprintf(buf, cap, "%s/.local/state/kt-verify", h);
-	else
-		return KT_ERR_NOT_FOUND;
-	return (n < 0 || (size_t)n >= cap) ? KT_ERR_TOO_LARGE : KT_OK;
+		return kt_fmt(buf, cap, "%s/kt-verify", x);
+	if (h != NULL && h[0] != '\0')
+		return kt_fmt(buf, cap, "%s/.local/state/kt-verify", h);
+	return KT_ERR_NOT_FOUND;
 }
 
 static kt_err
@@ -41,7 +38,10 @@ mkdir_p(const char *dir, char *err, size_t errlen)
 {
 	char tmp[KT_VERIFY_PATH_MAX];
 
-	snprintf(tmp, sizeof(tmp), "%s", dir);
+	if (kt_fmt(tmp, sizeof(tmp), "%s", dir) != KT_OK) {
+		kt_msg(err, errlen, "state folder path too long");
+		return KT_ERR_RANGE;
+	}
 	for (char *p = tmp + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -128,8 +128,11 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	}
 	jl = json_object_get(c, "log");
 	jk = json_object_get(c, "key");
-	if (!json_is_string(jl) || json_string_length(jl) >= KT_URL_MAX ||
-	    !json_is_string(jk) ||
+	if (!json_is_string(jl) || !json_is_string(jk) ||
+	    kt_fmt(v->url, sizeof(v->url), "%s", json_string_value(jl))
+	    != KT_OK ||
+	    kt_fmt(v->vkey_text, sizeof(v->vkey_text), "%s",
+	    json_string_value(jk)) != KT_OK ||
 	    kt_verifier_parse(json_string_value(jk), json_string_length(jk),
 	    &v->vk) != KT_OK || v->vk.type != KT_KEY_ED25519) {
 		kt_msg(err, errlen, "state file %s/%s is corrupt (bad \"log\" "
@@ -138,9 +141,6 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 		json_decref(c);
 		return KT_ERR_MALFORMED;
 	}
-	snprintf(v->url, sizeof(v->url), "%s", json_string_value(jl));
-	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s",
-	    json_string_value(jk));
 	if (load_policy(v, c) != KT_OK) {
 		kt_msg(err, errlen, "state file %s/%s is corrupt (bad "
 		    "\"witnesses\", \"quorum\" or \"max_age\"); refusing "
@@ -215,8 +215,14 @@ kt_verify_open(const char *dir, int create, struct kt_verify **out,
 	v->lockfd = -1;
 	v->connect_s = 10;
 	v->total_s = 60;
-	snprintf(v->dir, sizeof(v->dir), "%s", dir);
-	snprintf(lock, sizeof(lock), "%s/%s", dir, KT_VSTATE_LOCK);
+	if (kt_fmt(v->dir, sizeof(v->dir), "%s", dir) != KT_OK ||
+	    kt_fmt(lock, sizeof(lock), "%s/%s", dir, KT_VSTATE_LOCK)
+	    != KT_OK) {
+		/* cannot happen: dir's length is checked above */
+		kt_msg(err, errlen, "state folder path too long");
+		e = KT_ERR_RANGE;
+		goto fail;
+	}
 	/* One kt-verify at a time per state folder: two concurrent
 	 * read-modify-write cycles could lose a pin or cursor. */
 	v->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -343,6 +349,8 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 	n = strlen(url);
 	if (n >= sizeof(u) - 1)
 		return kt_vres(r, KT_VERIFY_ERROR, "--log URL too long");
+	if (strlen(vkey) >= sizeof(v->vkey_text))
+		return kt_vres(r, KT_VERIFY_ERROR, "--key too long");
 	memcpy(u, url, n + 1);
 	while (n > 0 && u[n - 1] == '/')
 		u[--n] = '\0';
@@ -367,9 +375,13 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 	}
 	if ((st = save_config(v, u, vkey, &vk, pol, r)) != 0)
 		return st;
+	/* Both lengths are checked above, before the configuration was
+	 * saved. */
+	if (kt_fmt(v->url, sizeof(v->url), "%s", u) != KT_OK ||
+	    kt_fmt(v->vkey_text, sizeof(v->vkey_text), "%s", vkey) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "internal: --log or --key "
+		    "too long");
 	v->vk = vk;
-	snprintf(v->url, sizeof(v->url), "%s", u);
-	snprintf(v->vkey_text, sizeof(v->vkey_text), "%s", vkey);
 	v->have_config = 1;
 	json_object_set_new(r->info, "log", json_string(u));
 	json_object_set_new(r->info, "origin", json_string(vk.name));

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 /* Where the walk through the pages of a label's history stands. */
@@ -159,12 +160,19 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	json_t *jc, *jv;
 	long status;
 	enum kt_verify_outcome st;
+	kt_err e;
 
 	if (w->ver == 1)
-		snprintf(path, sizeof(path), "/v1/keys/%s/history", w->esc);
+		e = kt_fmt(path, sizeof(path), "/v1/keys/%s/history", w->esc);
 	else
-		snprintf(path, sizeof(path), "/v1/keys/%s/history?from=%"
+		e = kt_fmt(path, sizeof(path), "/v1/keys/%s/history?from=%"
 		    PRIu64, w->esc, w->ver);
+	if (e != KT_OK) {
+		/* path holds any escaped label: cannot happen */
+		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+		    "long");
+		goto out;
+	}
 	json_decref(*o);
 	*o = NULL;
 	if ((st = kt_vlog_get(v, path, KT_CAP_HISTORY, &body, &status,

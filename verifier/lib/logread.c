@@ -56,8 +56,12 @@ kt_vlog_consistency(struct kt_verify *v, uint64_t old, uint64_t new_size,
 	long status;
 	enum kt_verify_outcome st;
 
-	snprintf(path, sizeof(path), "/v1/proof/consistency?old=%" PRIu64
-	    "&new=%" PRIu64, old, new_size);
+	if (kt_fmt(path, sizeof(path), "/v1/proof/consistency?old=%" PRIu64
+	    "&new=%" PRIu64, old, new_size) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+		    "long");
+		goto out;
+	}
 	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, "", r))
 	    != KT_VERIFY_OK)
 		goto out;
@@ -92,8 +96,12 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	long status;
 	enum kt_verify_outcome st;
 
-	snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&end=%"
-	    PRIu64, index, index + 1);
+	if (kt_fmt(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&end=%"
+	    PRIu64, index, index + 1) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+		    "long");
+		goto out;
+	}
 	kt_msg(what, sizeof(what), "GET entry %" PRIu64 ": ", index);
 	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
 	    != KT_VERIFY_OK)
@@ -122,8 +130,12 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
 	json_decref(o);
 	o = NULL;
-	snprintf(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64
-	    "&size=%" PRIu64, index, cp->size);
+	if (kt_fmt(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64
+	    "&size=%" PRIu64, index, cp->size) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+		    "long");
+		goto out;
+	}
 	kt_msg(what, sizeof(what), "GET inclusion proof %" PRIu64 ": ",
 	    index);
 	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
@@ -174,8 +186,12 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 		json_t *a;
 		size_t n;
 
-		snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64
-		    "&end=%" PRIu64, s, s + want);
+		if (kt_fmt(path, sizeof(path), "/v1/entries?start=%" PRIu64
+		    "&end=%" PRIu64, s, s + want) != KT_OK) {
+			st = kt_vres(r, KT_VERIFY_ERROR, "internal: request "
+			    "path too long");
+			goto out;
+		}
 		if ((st = kt_vlog_get(v, path, KT_CAP_ENTRIES, &body, &status,
 		    "", r)) != KT_VERIFY_OK)
 			goto out;

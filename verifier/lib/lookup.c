@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kt/tlogproof.h"
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 /*
@@ -94,7 +95,9 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vanswer *a,
 		    label);
 	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "label too long");
-	snprintf(path, sizeof(path), "/v1/keys/%s", esc);
+	if (kt_fmt(path, sizeof(path), "/v1/keys/%s", esc) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+		    "long"); /* path holds any escaped label */
 	if ((st = kt_vlog_get(v, path, KT_CAP_LOOKUP, &body, &status, "", r))
 	    != KT_VERIFY_OK)
 		goto out;
@@ -229,11 +232,10 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 	json_object_set_new(r->info, "entry", kt_vleaf_summary(&a->lk.leaf));
 	if (e->type == KT_ENTRY_KEY) {
 		kt_key_fingerprint(e->key, e->key_len, fp);
-		snprintf(desc, sizeof(desc), "%.*s key %s",
+		kt_msg(desc, sizeof(desc), "%.*s key %s",
 		    (int)e->key_type_len, e->key_type, fp);
 	} else {
-		snprintf(fp, sizeof(fp), "(revoked)");
-		snprintf(desc, sizeof(desc), "REVOKED (no key)");
+		kt_msg(desc, sizeof(desc), "REVOKED (no key)");
 	}
 
 	pin = json_object_get(json_object_get(pins, "labels"), label);
@@ -306,7 +308,10 @@ kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
 		st = kt_vres(r, KT_VERIFY_ERROR, "cannot format the tlog-proof");
 		goto out;
 	}
-	kt_vstate_split(out_path, dir, &name);
+	if (kt_vstate_split(out_path, dir, &name) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "--out path too long");
+		goto out;
+	}
 	if (kt_vstate_write(dir, name, buf, len, d, sizeof(d)) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 		goto out;

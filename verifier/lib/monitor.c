@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kt/fmt.h"
 #include "verify_internal.h"
 
 #define MAX_GHOST_EVIDENCE 16
@@ -197,6 +198,7 @@ mon_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
 	struct mon *m = ctx;
 	int expected = 0;
 	char fp[48];
+	const char *shown = "(revocation)";
 
 	(void)entry;
 	(void)len;
@@ -209,13 +211,13 @@ mon_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
 			expected = m->key_lens[i] == e->key_len &&
 			    memcmp(m->keys[i], e->key, e->key_len) == 0;
 		kt_key_fingerprint(e->key, e->key_len, fp);
+		shown = fp;
 	} else {
 		expected = 1; /* revocations are reported, not alarmed on */
-		snprintf(fp, sizeof(fp), "(revocation)");
 	}
 	json_array_append_new(m->seen, json_pack("{s:I,s:I,s:s,s:b}",
 	    "version", (json_int_t)e->version, "index", (json_int_t)index,
-	    "fingerprint", fp, "expected", expected));
+	    "fingerprint", shown, "expected", expected));
 	if (!expected) {
 		if (m->nghosts < MAX_GHOST_EVIDENCE)
 			m->ghosts[m->nghosts] = index;
@@ -378,16 +380,23 @@ report_ghosts(struct kt_verify *v, const struct mon *m, struct kt_vresult *r)
 		if (st != KT_VERIFY_ATTACK)
 			break;
 		json_array_append_new(files, json_string(r->evidence));
-		if (first[0] == '\0')
-			snprintf(first, sizeof(first), "%s", r->evidence);
+		/* first is as large as r->evidence: cannot fail */
+		if (first[0] == '\0' && kt_fmt(first, sizeof(first), "%s",
+		    r->evidence) != KT_OK) {
+			st = kt_vres(r, KT_VERIFY_ERROR, "internal: evidence "
+			    "path too long");
+			break;
+		}
 	}
 	free(l);
 	free(local);
 	json_decref(keys);
 	json_object_set_new(r->info, "evidence_files", files);
 	/* The first file is the one named as the evidence. */
-	if (first[0] != '\0')
-		snprintf(r->evidence, sizeof(r->evidence), "%s", first);
+	if (first[0] != '\0' && kt_fmt(r->evidence, sizeof(r->evidence),
+	    "%s", first) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "internal: evidence path "
+		    "too long");
 	if (st != KT_VERIFY_ATTACK)
 		return st;
 	return kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "

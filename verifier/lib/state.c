@@ -25,9 +25,7 @@
 static kt_err
 path_join(char *buf, size_t cap, const char *dir, const char *name)
 {
-	if ((size_t)snprintf(buf, cap, "%s/%s", dir, name) >= cap)
-		return KT_ERR_TOO_LARGE;
-	return KT_OK;
+	return kt_fmt(buf, cap, "%s/%s", dir, name);
 }
 
 kt_err
@@ -40,8 +38,8 @@ kt_vstate_write(const char *dir, const char *name, const void *data,
 	kt_err err = KT_ERR_IO;
 
 	if (path_join(path, sizeof(path), dir, name) != KT_OK ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%08x", path,
-	    (long)getpid(), randombytes_random()) >= sizeof(tmp)) {
+	    kt_fmt(tmp, sizeof(tmp), "%s.tmp.%ld.%08x", path, (long)getpid(),
+	    randombytes_random()) != KT_OK) {
 		kt_msg(detail, dlen, "state path too long");
 		return KT_ERR_TOO_LARGE;
 	}
@@ -197,23 +195,24 @@ kt_vstate_save_json(const char *dir, const char *name, const json_t *obj,
 	return err;
 }
 
-void
+kt_err
 kt_vstate_split(const char *path, char dir[KT_VERIFY_PATH_MAX],
     const char **name)
 {
 	const char *slash = strrchr(path, '/');
 
-	if (slash == NULL) {
-		snprintf(dir, KT_VERIFY_PATH_MAX, ".");
-		*name = path;
-	} else if (slash == path) {
-		snprintf(dir, KT_VERIFY_PATH_MAX, "/");
-		*name = slash + 1;
-	} else {
-		snprintf(dir, KT_VERIFY_PATH_MAX, "%.*s", (int)(slash - path),
-		    path);
-		*name = slash + 1;
+	*name = slash == NULL ? path : slash + 1;
+	if (slash == NULL)
+		return kt_fmt(dir, KT_VERIFY_PATH_MAX, ".");
+	if (slash == path)
+		return kt_fmt(dir, KT_VERIFY_PATH_MAX, "/");
+	/* Checked first, so the length fits the int that %.*s takes. */
+	if ((size_t)(slash - path) >= KT_VERIFY_PATH_MAX) {
+		dir[0] = '\0';
+		return KT_ERR_TOO_LARGE;
 	}
+	return kt_fmt(dir, KT_VERIFY_PATH_MAX, "%.*s", (int)(slash - path),
+	    path);
 }
 
 kt_err

@@ -216,9 +216,11 @@ KT_MUST_CHECK kt_err kt_vstate_load_json(const char *dir, const char *name,
 KT_MUST_CHECK kt_err kt_vstate_save_json(const char *dir, const char *name,
     const json_t *obj, char *detail, size_t dlen);
 /* path split into its folder ("." or "/" when it names none) and its file
- * name, which is empty when path ends in '/'. For kt_vstate_write. */
-void kt_vstate_split(const char *path, char dir[KT_VERIFY_PATH_MAX],
-    const char **name);
+ * name, which is empty when path ends in '/'. For kt_vstate_write.
+ * KT_ERR_TOO_LARGE when the folder is KT_VERIFY_PATH_MAX bytes or longer
+ * (dir is then ""). */
+KT_MUST_CHECK kt_err kt_vstate_split(const char *path,
+    char dir[KT_VERIFY_PATH_MAX], const char **name);
 /*
  * Saves material.json: a signed checkpoint and the frontier of its tree
  * recomputed from every entry (monitor, audit). Kept so a later fork can be

@@ -53,7 +53,8 @@ kt_verify_view(struct kt_verify *v, const char *out_path,
 	if (!v->have_stored)
 		return kt_vres(r, KT_VERIFY_ERROR, "no stored checkpoint yet "
 		    "(run kt-verify checkpoint)");
-	kt_vstate_split(out_path, dir, &name);
+	if (kt_vstate_split(out_path, dir, &name) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "--out path too long");
 	if (name[0] == '\0')
 		return kt_vres(r, KT_VERIFY_ERROR, "--out names a folder");
 	if (kt_vstate_write(dir, name, v->stored.note, v->stored.note_len, d,
