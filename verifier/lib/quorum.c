@@ -103,14 +103,17 @@ out:
 	return e;
 }
 
+/* t (seconds since the epoch) as an ISO 8601 UTC time, or "" when it
+ * has none (a year past the C library's range, from a witness's clock). */
 static void
 iso_time(uint64_t t, char *buf, size_t cap)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
 }
 
 enum kt_verify_outcome

@@ -78,14 +78,17 @@ kt_vleaf_json(const struct kt_vleaf *l)
 	    "hashes", kt_vhashes_json(l->proof.proof.h, l->proof.proof.n));
 }
 
+/* ms (milliseconds since the epoch) as an ISO 8601 UTC time, or "" when
+ * it has none (a year past the C library's range). */
 static void
 iso_ms(uint64_t ms, char *buf, size_t cap)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
 }
 
 json_t *
