@@ -1,6 +1,6 @@
 /*
  * result.c: struct kt_vresult, the outcome of a command (docs/verify.md,
- * "Exit outcomees"), with its message, evidence path and details.
+ * "Exit statuses"), with its message, evidence path and details.
  */
 #include <stdarg.h>
 #include <string.h>
