@@ -99,7 +99,12 @@ reload_tokens(struct server *s)
 		    (int64_t)kt_tokens_count(s->tokens)));
 		return;
 	}
-	kt_api_set_tokens(s->api, nt);
+	if (kt_api_set_tokens(s->api, nt) != KT_OK) {
+		/* s->tokens != NULL above, so the api checks tokens: this
+		 * cannot happen, but a new set it refused is not in force. */
+		kt_tokens_free(nt);
+		return;
+	}
 	kt_tokens_free(s->tokens);
 	s->tokens = nt;
 	atomic_store(&s->metrics->tokens, (int)kt_tokens_count(nt));

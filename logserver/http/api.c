@@ -4,7 +4,6 @@
  * at once; a write (write.c) is authorised, decoded and submitted, and
  * answered after its commit.
  */
-#include <assert.h>
 #include <stdlib.h>
 
 #include "http/internal.h"
@@ -50,13 +49,15 @@ kt_api_free(struct kt_api *api)
 	free(api);
 }
 
-void
+kt_err
 kt_api_set_tokens(struct kt_api *api, const struct kt_tokens *tokens)
 {
-	assert(tokens != NULL && api->auth_required);
+	if (tokens == NULL || !api->auth_required)
+		return KT_ERR_RANGE;
 	pthread_rwlock_wrlock(&api->tokens_lock);
 	api->tokens = tokens;
 	pthread_rwlock_unlock(&api->tokens_lock);
+	return KT_OK;
 }
 
 void

@@ -72,11 +72,13 @@ KT_MUST_CHECK kt_err kt_api_new(struct kt_api **out,
 void kt_api_free(struct kt_api *api);
 
 /*
- * Replaces the write tokens (a reload; tokens must not be NULL, and the api
- * must have been made with tokens). On return no request uses the old set
- * any more: the caller may free it.
+ * Replaces the write tokens (a reload). On return no request uses the old
+ * set any more: the caller may free it. KT_ERR_RANGE (nothing replaced)
+ * when tokens is NULL or the api was made without tokens: a log that
+ * started with open writes does not start checking tokens on a reload.
  */
-void kt_api_set_tokens(struct kt_api *api, const struct kt_tokens *tokens);
+KT_MUST_CHECK kt_err kt_api_set_tokens(struct kt_api *api,
+    const struct kt_tokens *tokens);
 
 /* Attaches the sequencer writes go to (before serving). */
 void kt_api_set_seq(struct kt_api *api, struct kt_seq *seq);

@@ -154,8 +154,10 @@ check_format(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 		return KT_OK;
 	if (found != 0 && found < STORE_FORMAT)
 		kt_msg(err, errlen, "%s holds kt store format %u; this kt-logd "
-		    "reads only format %u and does not upgrade older ones: "
-		    "start a new data folder", dir, (unsigned)found,
+		    "reads only format %u and does not upgrade older ones "
+		    "(kt has no release yet): a new folder is a new log, "
+		    "with a new origin and key that clients pin again with "
+		    "kt-verify init", dir, (unsigned)found,
 		    STORE_FORMAT);
 	else
 		kt_msg(err, errlen, "%s has an unsupported kt store format "

@@ -927,7 +927,7 @@ START_TEST(test_open_refuses_other_format)
 		ck_assert_msg(strstr(err, want) != NULL, "%s", err);
 		ck_assert_msg(strstr(err, "reads only format 3") != NULL, "%s",
 		    err);
-		ck_assert_msg(strstr(err, "start a new data folder") != NULL,
+		ck_assert_msg(strstr(err, "a new folder is a new log") != NULL,
 		    "%s", err);
 	}
 	set_format(4);

@@ -867,8 +867,7 @@ END_TEST
 /* ---- kt_wclient_stats --------------------------------------------------- */
 
 /* The counters of a good and a dead witness, as values (kt_wclient_stats)
- * and as the Prometheus text metrics.c makes of them (kt_metrics_body, and
- * kt_wclient_metrics for the witness client's part alone). */
+ * and as the Prometheus text metrics.c makes of them (kt_metrics_body). */
 START_TEST(test_stats)
 {
 	struct fake_log *log = fake_log_new("log.example/metrics");

@@ -37,12 +37,12 @@ only lmdb.h 'logserver/store/*' 'verifier/witness/witness.c'
 only microhttpd.h 'logserver/http/http.c' 'verifier/witness/witness_http.c'
 only curl/curl.h 'logserver/witness_client/transport.c' 'verifier/lib/fetch.c'
 
-# Only the programs' main files end the process.
-for f in $(grep -rlE '\b(exit|_exit|abort)[[:space:]]*\(' "$root/logserver" "$root/verifier" --include='*.c'); do
+# Only the programs' main files end the process (assert aborts too).
+for f in $(grep -rlE '\b(exit|_exit|abort|assert)[[:space:]]*\(' "$root/logserver" "$root/verifier" --include='*.c'); do
 	rel=${f#"$root"/}
 	case $rel in
-	logserver/main.c | verifier/cli/* | verifier/witness/main.c) ;;
-	*) grep -nE '\b(exit|_exit|abort)[[:space:]]*\(' "$f" | grep -vE '^\s*[0-9]+:\s*(/\*|\*)' >/dev/null &&
+	logserver/main.c | verifier/cli/main.c | verifier/witness/main.c) ;;
+	*) grep -nE '\b(exit|_exit|abort|assert)[[:space:]]*\(' "$f" | grep -vE '^\s*[0-9]+:\s*(/\*|\*)' >/dev/null &&
 		fail "$rel ends the process (only a program's main may)" ;;
 	esac
 done

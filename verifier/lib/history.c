@@ -36,8 +36,10 @@ struct hwalk {
 	uint8_t prev_type;
 	struct kt_vleaf *l;           /* scratch: one version */
 	/* with a witness policy, the checkpoint each page is related to:
-	 * the stored (witnessed) one, then the page before (held by prev_jc) */
+	 * the stored (witnessed) one, its note copied into stored_note so the
+	 * walk owns it, then the page before (its note held by prev_jc) */
 	struct kt_signed_checkpoint prev;
+	char *stored_note;
 	json_t *prev_jc;
 };
 
@@ -274,7 +276,15 @@ kt_vhistory_verify(struct kt_verify *v, const char *label,
 	w->chain = chain;
 	w->ver = 1;
 	w->prev_index = KT_NO_PREV;
-	w->prev = v->stored;
+	if (v->wit.n > 0 && v->stored.note != NULL) {
+		if ((w->stored_note = malloc(v->stored.note_len)) == NULL) {
+			st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+			goto out;
+		}
+		memcpy(w->stored_note, v->stored.note, v->stored.note_len);
+		w->prev = v->stored;
+		w->prev.note = w->stored_note;
+	}
 	if (pin != NULL && kt_vparse_stored_leaf(json_object_get(pin, "leaf"),
 	    w->pl) == KT_OK)
 		w->pin_version = w->pl->e.version;
@@ -291,6 +301,7 @@ kt_vhistory_verify(struct kt_verify *v, const char *label,
 out:
 	if (w != NULL) {
 		json_decref(w->prev_jc);
+		free(w->stored_note);
 		free(w->l);
 		free(w->pl);
 	}

@@ -147,7 +147,7 @@ void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
  * detail instead, which their caller turns into an outcome: what a log or
  * peer sent that does not parse or verify is KT_VERIFY_FAILED, local
  * state and files KT_VERIFY_ERROR, and HTTP-client errors are translated
- * in kt_vlog_get only.
+ * in kt_vlog_get for the log and in gossip.c for peers.
  *
  * r may be NULL in all three: a probe whose failure only means "cannot
  * tell", with nothing to report; the outcome is returned all the same.
