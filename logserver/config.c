@@ -85,45 +85,45 @@ enum kind { K_PATH, K_SIZE, K_UINT, K_BOOL };
 struct setting {
 	const char *name;
 	enum kind kind;
-	size_t off;        /* offset in struct kt_config */
-	size_t cap;        /* K_PATH: buffer size */
-	uint64_t lo, hi;   /* K_SIZE, K_UINT bounds */
+	size_t off;      /* offset in struct kt_config */
+	size_t cap;      /* K_PATH: buffer size */
+	uint64_t lo, hi; /* K_SIZE, K_UINT bounds */
 	const char *help;
 };
 
 #define OFF(f) offsetof(struct kt_config, f)
 static const struct setting settings[] = {
 	{ "data", K_PATH, OFF(data), KT_CONFIG_PATH_MAX, 0, 0,
-	  "data folder (LMDB environment)" },
+	    "data folder (LMDB environment)" },
 	{ "key", K_PATH, OFF(key), KT_CONFIG_PATH_MAX, 0, 0,
-	  "signer key file (mode 0600)" },
+	    "signer key file (mode 0600)" },
 	{ "tokens", K_PATH, OFF(tokens), KT_CONFIG_PATH_MAX, 0, 0,
-	  "bearer tokens file (sha256:<hex> lines)" },
+	    "bearer tokens file (sha256:<hex> lines)" },
 	{ "listen", K_PATH, OFF(listen), 256, 0, 0, "HOST:PORT" },
-	{ "allow_anonymous_writes", K_BOOL, OFF(allow_anonymous_writes), 0,
-	  0, 0, "accept writes without a token (loopback only)" },
+	{ "allow_anonymous_writes", K_BOOL, OFF(allow_anonymous_writes), 0, 0,
+	    0, "accept writes without a token (loopback only)" },
 	{ "threads", K_UINT, OFF(threads), 0, 1, 64, "HTTP worker threads" },
 	{ "seq_max_batch", K_SIZE, OFF(seq_max_batch), 0, 1, 1u << 20,
-	  "entries per commit" },
+	    "entries per commit" },
 	{ "seq_max_queue", K_SIZE, OFF(seq_max_queue), 0, 1, 1u << 24,
-	  "entries queued before 503" },
+	    "entries queued before 503" },
 	{ "log_debug", K_BOOL, OFF(log_debug), 0, 0, 0, "debug log lines" },
 	{ "max_body", K_SIZE, OFF(limits.max_body), 0, 64, 1u << 30,
-	  "bytes in a request body" },
+	    "bytes in a request body" },
 	{ "max_batch", K_SIZE, OFF(limits.max_batch), 0, 1, 1u << 20,
-	  "entries in one batch request" },
+	    "entries in one batch request" },
 	{ "max_label", K_SIZE, OFF(limits.max_label), 0, 1, KT_LABEL_MAX,
-	  "bytes in a label" },
+	    "bytes in a label" },
 	{ "max_key", K_SIZE, OFF(limits.max_key), 0, 1, KT_KEY_MAX,
-	  "bytes in a key" },
-	{ "max_connections", K_UINT, OFF(limits.max_connections), 0, 1,
-	  100000, "open HTTP connections" },
+	    "bytes in a key" },
+	{ "max_connections", K_UINT, OFF(limits.max_connections), 0, 1, 100000,
+	    "open HTTP connections" },
 	{ "connection_timeout", K_UINT, OFF(limits.conn_timeout), 0, 1, 86400,
-	  "seconds before an idle connection is closed" },
+	    "seconds before an idle connection is closed" },
 	{ "page_size", K_SIZE, OFF(limits.page_size), 0, 1, 100000,
-	  "entries in one GET /v1/entries page" },
+	    "entries in one GET /v1/entries page" },
 	{ "witness_quorum", K_UINT, OFF(witness_quorum), 0, 1, KT_WCLIENT_MAX,
-	  "cosignatures a newer checkpoint needs before /checkpoint serves it" },
+	    "cosignatures a newer checkpoint needs before /checkpoint serves it" },
 };
 #undef OFF
 
@@ -144,10 +144,12 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 			return KT_ERR_RANGE;
 		}
 		if (kt_wclient_parse_spec(value, strlen(value),
-		    &c->witnesses[c->nwitnesses]) != KT_OK) {
-			kt_msg(err, errlen, "witness: '%s' is not "
+		        &c->witnesses[c->nwitnesses]) != KT_OK) {
+			kt_msg(err, errlen,
+			    "witness: '%s' is not "
 			    "URL=VERIFIERKEY (an http(s) URL and a cosignature "
-			    "verifier key, type 0x04)", value);
+			    "verifier key, type 0x04)",
+			    value);
 			return KT_ERR_MALFORMED;
 		}
 		c->nwitnesses++;
@@ -155,9 +157,11 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 	}
 	if (strcmp(name, "witness_interval") == 0) {
 		if (kt_wclient_parse_interval(value, strlen(value),
-		    &c->witness_interval_ms) != KT_OK) {
-			kt_msg(err, errlen, "witness_interval: '%s' is not a "
-			    "duration like 500ms, 1s or 2m", value);
+		        &c->witness_interval_ms) != KT_OK) {
+			kt_msg(err, errlen,
+			    "witness_interval: '%s' is not a "
+			    "duration like 500ms, 1s or 2m",
+			    value);
 			return KT_ERR_MALFORMED;
 		}
 		return KT_OK;
@@ -189,9 +193,10 @@ kt_config_set(struct kt_config *c, const char *name, const char *value,
 	}
 	if (e != KT_OK) {
 		if (st->kind == K_SIZE || st->kind == K_UINT)
-			kt_msg(err, errlen, "%s: '%s' is not a whole number "
-			    "in %llu..%llu (%s)", name, value,
-			    (unsigned long long)st->lo,
+			kt_msg(err, errlen,
+			    "%s: '%s' is not a whole number "
+			    "in %llu..%llu (%s)",
+			    name, value, (unsigned long long)st->lo,
 			    (unsigned long long)st->hi, st->help);
 		else if (st->kind == K_BOOL)
 			kt_msg(err, errlen, "%s: '%s' is not true or false",
@@ -211,15 +216,15 @@ trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\n' || end[-1] == '\r'))
+	while (end > s &&
+	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+	        end[-1] == '\r'))
 		*--end = '\0';
 	return s;
 }
 
 kt_err
-kt_config_load(struct kt_config *c, const char *path, char *err,
-    size_t errlen)
+kt_config_load(struct kt_config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = NULL;
 	char line[KT_CONFIG_PATH_MAX + 128], msg[256];
@@ -334,38 +339,48 @@ kt_config_check(const struct kt_config *c, char *err, size_t errlen)
 	}
 	if (kt_config_split_listen(c->listen, host, sizeof host, &port) !=
 	    KT_OK) {
-		kt_msg(err, errlen, "listen address '%s' is not HOST:PORT "
-		    "(or [IPv6]:PORT)", c->listen);
+		kt_msg(err, errlen,
+		    "listen address '%s' is not HOST:PORT "
+		    "(or [IPv6]:PORT)",
+		    c->listen);
 		return KT_ERR_MALFORMED;
 	}
 	if (c->allow_anonymous_writes && c->tokens[0] != '\0') {
-		kt_msg(err, errlen, "--allow-anonymous-writes and --tokens "
+		kt_msg(err, errlen,
+		    "--allow-anonymous-writes and --tokens "
 		    "exclude each other");
 		return KT_ERR_MALFORMED;
 	}
 	/* Anonymous writes on a reachable address would let anyone rewrite
 	 * every user's key history: refuse rather than warn. */
 	if (c->allow_anonymous_writes && !kt_config_host_is_loopback(host)) {
-		kt_msg(err, errlen, "--allow-anonymous-writes is only allowed "
-		    "on a loopback address (127.0.0.1, ::1), not '%s'", host);
+		kt_msg(err, errlen,
+		    "--allow-anonymous-writes is only allowed "
+		    "on a loopback address (127.0.0.1, ::1), not '%s'",
+		    host);
 		return KT_ERR_PERM;
 	}
 	if (c->seq_max_batch < c->limits.max_batch) {
-		kt_msg(err, errlen, "seq_max_batch (%zu) must be at least "
-		    "max_batch (%zu)", c->seq_max_batch, c->limits.max_batch);
+		kt_msg(err, errlen,
+		    "seq_max_batch (%zu) must be at least "
+		    "max_batch (%zu)",
+		    c->seq_max_batch, c->limits.max_batch);
 		return KT_ERR_RANGE;
 	}
 	if (c->seq_max_queue < c->seq_max_batch) {
-		kt_msg(err, errlen, "seq_max_queue (%zu) must be at least "
-		    "seq_max_batch (%zu)", c->seq_max_queue, c->seq_max_batch);
+		kt_msg(err, errlen,
+		    "seq_max_queue (%zu) must be at least "
+		    "seq_max_batch (%zu)",
+		    c->seq_max_queue, c->seq_max_batch);
 		return KT_ERR_RANGE;
 	}
 	/* A quorum no set of these witnesses can meet would leave
 	 * /checkpoint on the log's own signature for ever. */
 	if (c->nwitnesses > 0 && c->witness_quorum > c->nwitnesses) {
-		kt_msg(err, errlen, "witness_quorum (%u) is more than the %zu "
-		    "witness(es) given", (unsigned)c->witness_quorum,
-		    (size_t)c->nwitnesses);
+		kt_msg(err, errlen,
+		    "witness_quorum (%u) is more than the %zu "
+		    "witness(es) given",
+		    (unsigned)c->witness_quorum, (size_t)c->nwitnesses);
 		return KT_ERR_RANGE;
 	}
 	return KT_OK;

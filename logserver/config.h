@@ -28,20 +28,21 @@ struct kt_limits {
 };
 
 struct kt_config {
-	char data[KT_CONFIG_PATH_MAX];    /* data folder */
-	char key[KT_CONFIG_PATH_MAX];     /* signer key file */
-	char tokens[KT_CONFIG_PATH_MAX];  /* tokens file, "" for none */
-	char listen[256];                 /* HOST:PORT, [v6]:PORT */
-	int allow_anonymous_writes;       /* only on a loopback listen address */
-	unsigned threads;                 /* HTTP worker threads */
-	size_t seq_max_batch;             /* entries per commit */
-	size_t seq_max_queue;             /* entries queued before 503 */
+	char data[KT_CONFIG_PATH_MAX];   /* data folder */
+	char key[KT_CONFIG_PATH_MAX];    /* signer key file */
+	char tokens[KT_CONFIG_PATH_MAX]; /* tokens file, "" for none */
+	char listen[256];                /* HOST:PORT, [v6]:PORT */
+	int allow_anonymous_writes;      /* only on a loopback listen address */
+	unsigned threads;                /* HTTP worker threads */
+	size_t seq_max_batch;            /* entries per commit */
+	size_t seq_max_queue;            /* entries queued before 503 */
 	int log_debug;
 	struct kt_limits limits;
-	struct kt_wclient_cfg witnesses[KT_WCLIENT_MAX]; /* --witness, repeatable */
+	struct kt_wclient_cfg
+	    witnesses[KT_WCLIENT_MAX]; /* --witness, repeatable */
 	size_t nwitnesses;
-	unsigned witness_interval_ms;     /* default 1000 */
-	unsigned witness_quorum;          /* default 1 */
+	unsigned witness_interval_ms; /* default 1000 */
+	unsigned witness_quorum;      /* default 1 */
 };
 
 /* Fills c with the defaults. */

@@ -40,9 +40,10 @@ kt_keyfile_generate(const char *origin, const char *path,
 	kt_err e;
 
 	if (!kt_key_name_valid(origin, strlen(origin))) {
-		kt_msg(err, errlen, "origin '%s' is not a valid key name "
-		    "(non-empty, no spaces, no '+', at most %d bytes)", origin,
-		    KT_KEY_NAME_MAX);
+		kt_msg(err, errlen,
+		    "origin '%s' is not a valid key name "
+		    "(non-empty, no spaces, no '+', at most %d bytes)",
+		    origin, KT_KEY_NAME_MAX);
 		return KT_ERR_MALFORMED;
 	}
 	seed = sodium_malloc(KT_SEED_LEN);
@@ -96,7 +97,7 @@ out:
 	if (e != KT_OK && created)
 		unlink(path);
 	kt_signer_free(s);
-	sodium_free(seed);   /* sodium_free wipes before freeing */
+	sodium_free(seed); /* sodium_free wipes before freeing */
 	sodium_free(text);
 	return e;
 }
@@ -128,9 +129,10 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 	}
 	/* A signing key readable by others lets them forge checkpoints. */
 	if ((st.st_mode & 077) != 0) {
-		kt_msg(err, errlen, "%s: mode %04o gives group or others "
-		    "access to the signing key; run chmod 600 %s", path,
-		    (unsigned)(st.st_mode & 07777), path);
+		kt_msg(err, errlen,
+		    "%s: mode %04o gives group or others "
+		    "access to the signing key; run chmod 600 %s",
+		    path, (unsigned)(st.st_mode & 07777), path);
 		e = KT_ERR_PERM;
 		goto out;
 	}
@@ -161,8 +163,10 @@ kt_keyfile_load(const char *path, struct kt_signer **out, char *err,
 	}
 	e = kt_signer_parse(text, len, out);
 	if (e != KT_OK)
-		kt_msg(err, errlen, "%s: not a signer key (expected one "
-		    "PRIVATE+KEY+... line, as written by kt-logd keygen)", path);
+		kt_msg(err, errlen,
+		    "%s: not a signer key (expected one "
+		    "PRIVATE+KEY+... line, as written by kt-logd keygen)",
+		    path);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -40,10 +40,14 @@ static const char *
 level_name(enum kt_log_level l)
 {
 	switch (l) {
-	case KT_LOG_DEBUG: return "debug";
-	case KT_LOG_INFO: return "info";
-	case KT_LOG_WARN: return "warn";
-	case KT_LOG_ERROR: return "error";
+	case KT_LOG_DEBUG:
+		return "debug";
+	case KT_LOG_INFO:
+		return "info";
+	case KT_LOG_WARN:
+		return "warn";
+	case KT_LOG_ERROR:
+		return "error";
 	}
 	return "info";
 }
@@ -112,14 +116,29 @@ escape_char(const unsigned char *p, size_t n, char out[8], size_t *used)
 	}
 	out[0] = '\\';
 	switch (p[0]) {
-	case '"': out[1] = '"'; return 2;
-	case '\\': out[1] = '\\'; return 2;
-	case '\n': out[1] = 'n'; return 2;
-	case '\r': out[1] = 'r'; return 2;
-	case '\t': out[1] = 't'; return 2;
-	case '\b': out[1] = 'b'; return 2;
-	case '\f': out[1] = 'f'; return 2;
-	default: break;
+	case '"':
+		out[1] = '"';
+		return 2;
+	case '\\':
+		out[1] = '\\';
+		return 2;
+	case '\n':
+		out[1] = 'n';
+		return 2;
+	case '\r':
+		out[1] = 'r';
+		return 2;
+	case '\t':
+		out[1] = 't';
+		return 2;
+	case '\b':
+		out[1] = 'b';
+		return 2;
+	case '\f':
+		out[1] = 'f';
+		return 2;
+	default:
+		break;
 	}
 	if (p[0] < 0x20 || p[0] == 0x7f) {
 		memcpy(out, "\\u00", 4);
@@ -151,8 +170,8 @@ escaped_len(const char *s, size_t len, size_t limit)
 struct line {
 	char *b;
 	size_t len;
-	size_t cap;     /* bytes fields may use: the tail stays free */
-	int full;       /* something did not fit */
+	size_t cap; /* bytes fields may use: the tail stays free */
+	int full;   /* something did not fit */
 };
 
 static void
@@ -292,9 +311,9 @@ timestamp(char ts[32])
 	/* The modulos bound every field, so the text always fits; were it
 	 * cut, the line would go out without a time rather than a wrong one. */
 	if (kt_fmt(ts, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
-	    tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-	    tm.tm_sec % 100, (int)(now.tv_nsec / 1000000) % 1000) != KT_OK)
+	        (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+	        tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+	        tm.tm_sec % 100, (int)(now.tv_nsec / 1000000) % 1000) != KT_OK)
 		ts[0] = '\0';
 }
 

@@ -27,7 +27,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#define KT_LOG_LINE_MAX 4096  /* bytes in one line with its newline
+#define KT_LOG_LINE_MAX \
+	4096                  /* bytes in one line with its newline
 				 (PIPE_BUF: one write to a pipe stays whole) */
 #define KT_LOG_VALUE_MAX 1024 /* bytes of one escaped string value */
 
@@ -47,7 +48,7 @@ enum kt_log_type {
 
 /* One field of a line. Make them with the constructors below. */
 struct kt_log_field {
-	const char *key;          /* NUL-terminated */
+	const char *key; /* NUL-terminated */
 	enum kt_log_type type;
 	const char *s;
 	size_t len;
@@ -58,7 +59,9 @@ struct kt_log_field {
 static inline struct kt_log_field
 kt_log_strn(const char *key, const char *s, size_t len)
 {
-	struct kt_log_field f = { .key = key, .type = KT_LOG_T_STR, .s = s,
+	struct kt_log_field f = { .key = key,
+		.type = KT_LOG_T_STR,
+		.s = s,
 		.len = len };
 	return f;
 }
@@ -86,7 +89,8 @@ kt_log_uint(const char *key, uint64_t u)
 static inline struct kt_log_field
 kt_log_bool(const char *key, int b)
 {
-	struct kt_log_field f = { .key = key, .type = KT_LOG_T_BOOL,
+	struct kt_log_field f = { .key = key,
+		.type = KT_LOG_T_BOOL,
 		.i = b != 0 };
 	return f;
 }
@@ -123,14 +127,14 @@ void kt_log_write(enum kt_log_level level, const char *event,
  * The fields are not even built when the level is filtered out. A line
  * without fields: kt_log_write(level, event, NULL, 0).
  */
-#define KT_LOG(level, event, ...)					\
-	do {								\
-		if (kt_log_enabled(level))				\
-			kt_log_write((level), (event),			\
+#define KT_LOG(level, event, ...) \
+	do { \
+		if (kt_log_enabled(level)) \
+			kt_log_write((level), (event), \
 			    (const struct kt_log_field[]){ __VA_ARGS__ }, \
-			    sizeof((const struct kt_log_field[]){	\
-			    __VA_ARGS__ }) /				\
-			    sizeof(struct kt_log_field));		\
+			    sizeof((const struct kt_log_field[]){ \
+			        __VA_ARGS__ }) / \
+			        sizeof(struct kt_log_field)); \
 	} while (0)
 
 #endif /* KT_LOGSERVER_LOG_H */

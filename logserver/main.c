@@ -90,7 +90,8 @@ static int
 wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return 1;
 	return 0;
 }
@@ -115,21 +116,27 @@ cmd_keygen(int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'o': origin = optarg; break;
-		case 'f': path = optarg; break;
+		case 'o':
+			origin = optarg;
+			break;
+		case 'f':
+			path = optarg;
+			break;
 		default:
-			return usage_error(usage_keygen, "unknown or incomplete "
-			    "option '%s'", argv[optind - 1]);
+			return usage_error(usage_keygen,
+			    "unknown or incomplete "
+			    "option '%s'",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
 		return usage_error(usage_keygen, "unexpected argument '%s'",
 		    argv[optind]);
 	if (origin == NULL || path == NULL)
-		return usage_error(usage_keygen, "%s", "--origin and --out are "
+		return usage_error(usage_keygen, "%s",
+		    "--origin and --out are "
 		    "required");
-	if (kt_keyfile_generate(origin, path, vkey, err, sizeof err) !=
-	    KT_OK) {
+	if (kt_keyfile_generate(origin, path, vkey, err, sizeof err) != KT_OK) {
 		fprintf(stderr, "kt-logd keygen: %s\n", err);
 		return 1;
 	}
@@ -161,7 +168,8 @@ cmd_token(int argc, char **argv)
 		}
 		printf("%s: %zu token(s)%s\n", argv[2], kt_tokens_count(t),
 		    kt_tokens_count(t) == 0 ? " (every write would be "
-		    "refused)" : "");
+		                              "refused)"
+		                            : "");
 		kt_tokens_free(t);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
@@ -207,22 +215,45 @@ cmd_serve(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char *name = NULL;
 		switch (ch) {
-		case 'd': name = "data"; break;
-		case 'k': name = "key"; break;
-		case 'l': name = "listen"; break;
-		case 't': name = "tokens"; break;
-		case 'n': name = "threads"; break;
-		case 'a': name = "allow_anonymous_writes"; break;
-		case 'W': name = "witness"; break;
-		case 'I': name = "witness_interval"; break;
-		case 'Q': name = "witness_quorum"; break;
-		case 'c': config = optarg; continue;
+		case 'd':
+			name = "data";
+			break;
+		case 'k':
+			name = "key";
+			break;
+		case 'l':
+			name = "listen";
+			break;
+		case 't':
+			name = "tokens";
+			break;
+		case 'n':
+			name = "threads";
+			break;
+		case 'a':
+			name = "allow_anonymous_writes";
+			break;
+		case 'W':
+			name = "witness";
+			break;
+		case 'I':
+			name = "witness_interval";
+			break;
+		case 'Q':
+			name = "witness_quorum";
+			break;
+		case 'c':
+			config = optarg;
+			continue;
 		default:
-			return usage_error(usage_serve, "unknown or incomplete "
-			    "option '%s'", argv[optind - 1]);
+			return usage_error(usage_serve,
+			    "unknown or incomplete "
+			    "option '%s'",
+			    argv[optind - 1]);
 		}
 		if (nset == sizeof names / sizeof names[0])
-			return usage_error(usage_serve, "%s", "too many options");
+			return usage_error(usage_serve, "%s",
+			    "too many options");
 		names[nset] = name;
 		values[nset] = ch == 'a' ? "true" : optarg;
 		nset++;

@@ -9,13 +9,37 @@
 #include "kt/fmt.h"
 
 static const unsigned status_codes[KT_METRICS_NSTATUS - 1] = {
-	200, 304, 400, 401, 403, 404, 405, 409, 413, 415, 500, 503,
+	200,
+	304,
+	400,
+	401,
+	403,
+	404,
+	405,
+	409,
+	413,
+	415,
+	500,
+	503,
 };
 
 /* Upper bounds of the latency buckets, microseconds (last is +Inf). */
 static const uint64_t lat_us[KT_METRICS_NLAT - 1] = {
-	10, 25, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 7500, 10000,
-	20000, 50000, 250000,
+	10,
+	25,
+	50,
+	100,
+	250,
+	500,
+	1000,
+	2000,
+	3000,
+	5000,
+	7500,
+	10000,
+	20000,
+	50000,
+	250000,
 };
 
 static const char *const route_names[KT_ROUTE_COUNT] = {
@@ -128,8 +152,7 @@ grow(struct out *o, size_t n)
 /* Appends the formatted text, growing the buffer until it fits whole: a
  * metrics body is never cut. A format that fails (vsnprintf < 0) fails o
  * as a failed allocation does. */
-static void
-voutf(struct out *o, const char *fmt, va_list ap) KT_PRINTF(2, 0);
+static void voutf(struct out *o, const char *fmt, va_list ap) KT_PRINTF(2, 0);
 
 static void
 voutf(struct out *o, const char *fmt, va_list ap)
@@ -155,8 +178,7 @@ voutf(struct out *o, const char *fmt, va_list ap)
 	o->len += (size_t)n;
 }
 
-static void
-outf(struct out *o, const char *fmt, ...) KT_PRINTF(2, 3);
+static void outf(struct out *o, const char *fmt, ...) KT_PRINTF(2, 3);
 
 static void
 outf(struct out *o, const char *fmt, ...)
@@ -196,21 +218,24 @@ hist_us(struct out *o, const char *name, const char *help,
 			    (unsigned long long)cum);
 	}
 	outf(o, "%s_sum %.6f\n%s_count %llu\n", name,
-	    (double)atomic_load_explicit(sum, memory_order_relaxed) / 1e6,
-	    name, (unsigned long long)cum);
+	    (double)atomic_load_explicit(sum, memory_order_relaxed) / 1e6, name,
+	    (unsigned long long)cum);
 }
 
 static void
 render_store(struct out *o, const struct kt_metrics_log *log)
 {
-	outf(o, "# HELP kt_tree_size Leaves in the latest checkpoint.\n"
+	outf(o,
+	    "# HELP kt_tree_size Leaves in the latest checkpoint.\n"
 	    "# TYPE kt_tree_size gauge\nkt_tree_size %llu\n",
 	    (unsigned long long)log->tree_size);
-	outf(o, "# HELP kt_writable 1 while writes are accepted; 0 after a "
+	outf(o,
+	    "# HELP kt_writable 1 while writes are accepted; 0 after a "
 	    "failed sync of the data file stopped them (restart kt-logd).\n"
 	    "# TYPE kt_writable gauge\nkt_writable %d\n",
 	    log->writable ? 1 : 0);
-	outf(o, "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
+	outf(o,
+	    "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
 	    "# TYPE kt_db_bytes gauge\nkt_db_bytes %llu\n",
 	    (unsigned long long)log->disk_bytes);
 }
@@ -220,11 +245,13 @@ render_seq(struct out *o, const struct kt_seq_stats *seq)
 {
 	uint64_t cum = 0;
 
-	outf(o, "# HELP kt_entries_appended_total Entries appended since "
+	outf(o,
+	    "# HELP kt_entries_appended_total Entries appended since "
 	    "start.\n# TYPE kt_entries_appended_total counter\n"
 	    "kt_entries_appended_total %llu\n",
 	    (unsigned long long)seq->entries_appended);
-	outf(o, "# HELP kt_batch_size Entries per group commit (sum counts "
+	outf(o,
+	    "# HELP kt_batch_size Entries per group commit (sum counts "
 	    "appended entries).\n# TYPE kt_batch_size histogram\n");
 	for (size_t i = 0; i < 16; i++) {
 		cum += seq->batch_size_hist[i];
@@ -232,23 +259,24 @@ render_seq(struct out *o, const struct kt_seq_stats *seq)
 			outf(o, "kt_batch_size_bucket{le=\"%llu\"} %llu\n",
 			    1ull << i, (unsigned long long)cum);
 	}
-	outf(o, "kt_batch_size_bucket{le=\"+Inf\"} %llu\n"
+	outf(o,
+	    "kt_batch_size_bucket{le=\"+Inf\"} %llu\n"
 	    "kt_batch_size_sum %llu\nkt_batch_size_count %llu\n",
-	    (unsigned long long)cum,
-	    (unsigned long long)seq->entries_appended,
+	    (unsigned long long)cum, (unsigned long long)seq->entries_appended,
 	    (unsigned long long)seq->batches);
 	cum = 0;
-	outf(o, "# HELP kt_commit_seconds Time of one group commit "
+	outf(o,
+	    "# HELP kt_commit_seconds Time of one group commit "
 	    "(integrate, sign, durable commit).\n"
 	    "# TYPE kt_commit_seconds histogram\n");
 	for (size_t i = 0; i < 16; i++) {
 		cum += seq->commit_us_hist[i];
 		if (i < 15)
 			outf(o, "kt_commit_seconds_bucket{le=\"%g\"} %llu\n",
-			    50e-6 * (double)(1u << i),
-			    (unsigned long long)cum);
+			    50e-6 * (double)(1u << i), (unsigned long long)cum);
 	}
-	outf(o, "kt_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+	outf(o,
+	    "kt_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
 	    "kt_commit_seconds_sum %.6f\nkt_commit_seconds_count %llu\n",
 	    (unsigned long long)cum, (double)seq->commit_us_sum / 1e6,
 	    (unsigned long long)seq->batches);
@@ -257,16 +285,20 @@ render_seq(struct out *o, const struct kt_seq_stats *seq)
 static void
 render_writes(struct out *o, struct kt_metrics *m)
 {
-	outf(o, "# HELP kt_busy_rejects_total Writes refused with 503 "
+	outf(o,
+	    "# HELP kt_busy_rejects_total Writes refused with 503 "
 	    "because the queue was full.\n# TYPE kt_busy_rejects_total "
 	    "counter\nkt_busy_rejects_total %llu\n",
 	    (unsigned long long)atomic_load_explicit(&m->busy_rejects,
-	    memory_order_relaxed));
+	        memory_order_relaxed));
 	if (atomic_load(&m->tokens) < 0)
 		return;
-	outf(o, "# HELP kt_tokens Write tokens in force.\n"
-	    "# TYPE kt_tokens gauge\nkt_tokens %d\n", atomic_load(&m->tokens));
-	outf(o, "# HELP kt_tokens_reload_ok 0 if the last reload (SIGHUP) of "
+	outf(o,
+	    "# HELP kt_tokens Write tokens in force.\n"
+	    "# TYPE kt_tokens gauge\nkt_tokens %d\n",
+	    atomic_load(&m->tokens));
+	outf(o,
+	    "# HELP kt_tokens_reload_ok 0 if the last reload (SIGHUP) of "
 	    "the tokens file failed and the previous tokens stay in force.\n"
 	    "# TYPE kt_tokens_reload_ok gauge\nkt_tokens_reload_ok %d\n",
 	    atomic_load(&m->tokens_reload_ok));
@@ -277,7 +309,8 @@ render_requests(struct out *o, struct kt_metrics *m)
 {
 	uint64_t v;
 
-	outf(o, "# HELP kt_http_requests_total HTTP requests answered, by "
+	outf(o,
+	    "# HELP kt_http_requests_total HTTP requests answered, by "
 	    "route and status.\n# TYPE kt_http_requests_total counter\n");
 	for (size_t r = 0; r < KT_ROUTE_COUNT; r++)
 		for (size_t s = 0; s < KT_METRICS_NSTATUS; s++) {
@@ -286,13 +319,16 @@ render_requests(struct out *o, struct kt_metrics *m)
 			if (v == 0)
 				continue;
 			if (s < KT_METRICS_NSTATUS - 1)
-				outf(o, "kt_http_requests_total{route=\"%s\","
-				    "status=\"%u\"} %llu\n", route_names[r],
-				    status_codes[s], (unsigned long long)v);
-			else
-				outf(o, "kt_http_requests_total{route=\"%s\","
-				    "status=\"other\"} %llu\n", route_names[r],
+				outf(o,
+				    "kt_http_requests_total{route=\"%s\","
+				    "status=\"%u\"} %llu\n",
+				    route_names[r], status_codes[s],
 				    (unsigned long long)v);
+			else
+				outf(o,
+				    "kt_http_requests_total{route=\"%s\","
+				    "status=\"other\"} %llu\n",
+				    route_names[r], (unsigned long long)v);
 		}
 }
 
@@ -303,10 +339,14 @@ render_log(struct out *o, struct kt_metrics *m,
 	render_store(o, log);
 	if (log->seq != NULL)
 		render_seq(o, log->seq);
-	hist_us(o, "kt_proof_seconds", "Time to compute an inclusion or "
-	    "consistency proof.", m->proof_hist, &m->proof_us_sum);
-	hist_us(o, "kt_submit_seconds", "Time from submission to durable "
-	    "integration (HTTP writes).", m->submit_hist, &m->submit_us_sum);
+	hist_us(o, "kt_proof_seconds",
+	    "Time to compute an inclusion or "
+	    "consistency proof.",
+	    m->proof_hist, &m->proof_us_sum);
+	hist_us(o, "kt_submit_seconds",
+	    "Time from submission to durable "
+	    "integration (HTTP writes).",
+	    m->submit_hist, &m->submit_us_sum);
 	render_writes(o, m);
 	render_requests(o, m);
 }
@@ -337,8 +377,7 @@ label_value(struct out *o, const char *v)
 
 /* One witness series' line: name{witness="..",url=".."<extra>} value,
  * the value formatted from fmt and what follows it. */
-static void
-witness_line(struct out *o, const char *name,
+static void witness_line(struct out *o, const char *name,
     const struct kt_wclient_witness_stats *ws, const char *extra,
     const char *fmt, ...) KT_PRINTF(5, 6);
 
@@ -366,7 +405,8 @@ render_wclient(struct out *o, const struct kt_wclient_stats *st)
 	const struct kt_wclient_witness_stats *ws;
 	size_t i;
 
-	outf(o, "# HELP kt_witness_requests_total Checkpoint submissions to "
+	outf(o,
+	    "# HELP kt_witness_requests_total Checkpoint submissions to "
 	    "a witness, by outcome.\n"
 	    "# TYPE kt_witness_requests_total counter\n");
 	for (i = 0; i < st->n; i++) {
@@ -376,39 +416,45 @@ render_wclient(struct out *o, const struct kt_wclient_stats *st)
 		witness_line(o, "kt_witness_requests_total", ws,
 		    ",result=\"fail\"", "%" PRIu64, ws->fail);
 	}
-	outf(o, "# HELP kt_witness_conflicts_total 422 answers: the witness "
+	outf(o,
+	    "# HELP kt_witness_conflicts_total 422 answers: the witness "
 	    "holds a checkpoint inconsistent with the log's.\n"
 	    "# TYPE kt_witness_conflicts_total counter\n");
 	for (i = 0; i < st->n; i++)
 		witness_line(o, "kt_witness_conflicts_total", &st->w[i], "",
 		    "%" PRIu64, st->w[i].conflicts);
-	outf(o, "# HELP kt_witness_latency_seconds Duration of the last "
+	outf(o,
+	    "# HELP kt_witness_latency_seconds Duration of the last "
 	    "submission.\n# TYPE kt_witness_latency_seconds gauge\n");
 	for (i = 0; i < st->n; i++)
 		witness_line(o, "kt_witness_latency_seconds", &st->w[i], "",
 		    "%.3f", (double)st->w[i].latency_ms / 1000.0);
-	outf(o, "# HELP kt_witness_size Tree size the witness last reported "
+	outf(o,
+	    "# HELP kt_witness_size Tree size the witness last reported "
 	    "or cosigned.\n# TYPE kt_witness_size gauge\n");
 	for (i = 0; i < st->n; i++)
 		witness_line(o, "kt_witness_size", &st->w[i], "", "%" PRIu64,
 		    st->w[i].size);
-	outf(o, "# HELP kt_witness_lag Log tree size minus the witness's "
+	outf(o,
+	    "# HELP kt_witness_lag Log tree size minus the witness's "
 	    "size.\n# TYPE kt_witness_lag gauge\n");
 	for (i = 0; i < st->n; i++)
 		witness_line(o, "kt_witness_lag", &st->w[i], "", "%" PRId64,
 		    st->w[i].lag);
-	outf(o, "# HELP kt_witness_up 1 if the last submission was "
+	outf(o,
+	    "# HELP kt_witness_up 1 if the last submission was "
 	    "cosigned.\n# TYPE kt_witness_up gauge\n");
 	for (i = 0; i < st->n; i++)
 		witness_line(o, "kt_witness_up", &st->w[i], "", "%d",
 		    st->w[i].up ? 1 : 0);
-	outf(o, "# HELP kt_witness_cosigned_size Tree size of the cosigned "
+	outf(o,
+	    "# HELP kt_witness_cosigned_size Tree size of the cosigned "
 	    "checkpoint served.\n# TYPE kt_witness_cosigned_size gauge\n"
 	    "kt_witness_cosigned_size %" PRIu64 "\n"
 	    "# HELP kt_witness_cosignatures Cosignatures on the checkpoint "
 	    "served.\n# TYPE kt_witness_cosignatures gauge\n"
-	    "kt_witness_cosignatures %zu\n", st->cosigned_size,
-	    st->cosignatures);
+	    "kt_witness_cosignatures %zu\n",
+	    st->cosigned_size, st->cosignatures);
 }
 
 /* ---- the bodies --------------------------------------------------------- */

@@ -42,7 +42,7 @@ struct kt_metrics {
 	/* submission to durable integration, as the HTTP layer sees it */
 	atomic_uint_fast64_t submit_hist[KT_METRICS_NLAT];
 	atomic_uint_fast64_t submit_us_sum;
-	atomic_uint_fast64_t busy_rejects;  /* 503 because the queue was full */
+	atomic_uint_fast64_t busy_rejects; /* 503 because the queue was full */
 	/* write tokens in force, and whether the last reload (SIGHUP) could
 	 * use the file; -1 tokens: no tokens file (not rendered) */
 	atomic_int tokens;
@@ -52,8 +52,8 @@ struct kt_metrics {
 void kt_metrics_init(struct kt_metrics *m);
 
 /* Counts one answered request. */
-void kt_metrics_request(struct kt_metrics *m, enum kt_route route,
-    unsigned status);
+void
+kt_metrics_request(struct kt_metrics *m, enum kt_route route, unsigned status);
 
 /* Records one proof generation / one submission, in microseconds. */
 void kt_metrics_proof_us(struct kt_metrics *m, uint64_t us);

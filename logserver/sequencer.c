@@ -31,7 +31,7 @@ struct sub {
 	kt_seq_done_fn done;
 	void *arg;
 	size_t n;
-	struct kt_seq_req *reqs;  /* copied array; strings borrowed */
+	struct kt_seq_req *reqs; /* copied array; strings borrowed */
 	struct kt_seq_res *res;
 };
 
@@ -44,11 +44,11 @@ struct kt_seq {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct sub *head, *tail;
-	size_t queued;             /* entries queued */
+	size_t queued; /* entries queued */
 	int stopping;
 	pthread_t thread;
 
-	uint64_t last_ts;          /* writer only: timestamps never decrease */
+	uint64_t last_ts; /* writer only: timestamps never decrease */
 
 	_Atomic uint64_t entries_appended;
 	_Atomic uint64_t batches;
@@ -284,7 +284,8 @@ run_batch(struct kt_seq *q, struct sub *batch, size_t nreq)
 		atomic_fetch_add_explicit(&q->entries_appended, appended,
 		    memory_order_relaxed);
 		atomic_fetch_add_explicit(&q->batches, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&q->batch_size_hist[size_bucket(nreq)],
+		atomic_fetch_add_explicit(&q->batch_size_hist[size_bucket(
+		                              nreq)],
 		    1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&q->commit_us_hist[us_bucket(us)], 1,
 		    memory_order_relaxed);
@@ -326,7 +327,8 @@ writer(void *arg)
 		 * submissions only (one always fits: n <= max_batch). */
 		batch = last = q->head;
 		n = batch->n;
-		while (last->next != NULL && n + last->next->n <= q->max_batch) {
+		while (
+		    last->next != NULL && n + last->next->n <= q->max_batch) {
 			last = last->next;
 			n += last->n;
 		}
@@ -437,10 +439,10 @@ kt_seq_start(struct kt_seq **out, struct kt_store *s,
 		return KT_ERR_NOMEM;
 	q->s = s;
 	q->signer = signer;
-	q->max_batch = opts != NULL && opts->max_batch ? opts->max_batch :
-	    SEQ_DEFAULT_BATCH;
-	q->max_queue = opts != NULL && opts->max_queue ? opts->max_queue :
-	    SEQ_DEFAULT_QUEUE;
+	q->max_batch = opts != NULL && opts->max_batch ? opts->max_batch
+	                                               : SEQ_DEFAULT_BATCH;
+	q->max_queue = opts != NULL && opts->max_queue ? opts->max_queue
+	                                               : SEQ_DEFAULT_QUEUE;
 	if (q->max_queue < q->max_batch)
 		q->max_queue = q->max_batch;
 	e = load_last_ts(q);
@@ -519,15 +521,17 @@ kt_seq_stats(const struct kt_seq *q, struct kt_seq_stats *out)
 {
 	struct kt_seq *m = (struct kt_seq *)q; /* atomics: loads only */
 
-	out->entries_appended = atomic_load_explicit(&m->entries_appended,
-	    memory_order_relaxed);
+	out->entries_appended =
+	    atomic_load_explicit(&m->entries_appended, memory_order_relaxed);
 	out->batches = atomic_load_explicit(&m->batches, memory_order_relaxed);
 	for (unsigned i = 0; i < 16; i++) {
-		out->batch_size_hist[i] = atomic_load_explicit(
-		    &m->batch_size_hist[i], memory_order_relaxed);
-		out->commit_us_hist[i] = atomic_load_explicit(
-		    &m->commit_us_hist[i], memory_order_relaxed);
+		out->batch_size_hist[i] =
+		    atomic_load_explicit(&m->batch_size_hist[i],
+		        memory_order_relaxed);
+		out->commit_us_hist[i] =
+		    atomic_load_explicit(&m->commit_us_hist[i],
+		        memory_order_relaxed);
 	}
-	out->commit_us_sum = atomic_load_explicit(&m->commit_us_sum,
-	    memory_order_relaxed);
+	out->commit_us_sum =
+	    atomic_load_explicit(&m->commit_us_sum, memory_order_relaxed);
 }

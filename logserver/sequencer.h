@@ -35,11 +35,11 @@ struct kt_seq_req {
 
 /* One result, in the order of the requests. */
 struct kt_seq_res {
-	kt_err err;          /* KT_OK, KT_ERR_CONFLICT (revoke with no live key) */
-	uint64_t index;      /* leaf index of the entry (new, or existing when
+	kt_err err;     /* KT_OK, KT_ERR_CONFLICT (revoke with no live key) */
+	uint64_t index; /* leaf index of the entry (new, or existing when
 	                        the publish was idempotent) */
 	uint64_t version;
-	int appended;        /* 0 if idempotent: nothing was appended */
+	int appended; /* 0 if idempotent: nothing was appended */
 };
 
 /*
@@ -54,8 +54,9 @@ typedef void (*kt_seq_done_fn)(void *arg, kt_err err, uint64_t tree_size,
     const struct kt_seq_res *res, size_t n);
 
 struct kt_seq_opts {
-	size_t max_batch;      /* entries per transaction (default 4096) */
-	size_t max_queue;      /* entries queued before KT_ERR_BUSY (default 65536) */
+	size_t max_batch; /* entries per transaction (default 4096) */
+	size_t
+	    max_queue; /* entries queued before KT_ERR_BUSY (default 65536) */
 };
 
 /* Starts the writer thread. s and signer must outlive the sequencer.
@@ -86,9 +87,9 @@ void kt_seq_stop(struct kt_seq *q);
 struct kt_seq_stats {
 	uint64_t entries_appended;
 	uint64_t batches;
-	uint64_t batch_size_hist[16];   /* batch sizes in buckets of powers of 2:
+	uint64_t batch_size_hist[16]; /* batch sizes in buckets of powers of 2:
 	                                   [0] = 1, [1] = 2, [2] = 3..4, ... */
-	uint64_t commit_us_hist[16];    /* commit latency, buckets 2^k*50 us */
+	uint64_t commit_us_hist[16];  /* commit latency, buckets 2^k*50 us */
 	uint64_t commit_us_sum;
 };
 void kt_seq_stats(const struct kt_seq *q, struct kt_seq_stats *out);

@@ -39,8 +39,7 @@ wc_latest(void *ctx, char *buf, size_t cap, size_t *len)
 }
 
 static kt_err
-wc_consistency(void *ctx, uint64_t old, uint64_t new_size,
-    struct kt_proof *out)
+wc_consistency(void *ctx, uint64_t old, uint64_t new_size, struct kt_proof *out)
 {
 	struct kt_store_read *r = NULL;
 	kt_err e = kt_store_read_begin(ctx, &r);
@@ -59,15 +58,15 @@ wc_consistency(void *ctx, uint64_t old, uint64_t new_size,
 struct server {
 	const struct kt_config *c;
 	struct kt_metrics *metrics;
-	sigset_t sigs;              /* the signals only sigwait sees */
+	sigset_t sigs; /* the signals only sigwait sees */
 	char host[256];
 	uint16_t port;
 	struct kt_signer *signer;
 	char vkey[KT_KEY_TEXT_MAX];
-	struct kt_tokens *tokens;   /* NULL: no tokens file */
+	struct kt_tokens *tokens; /* NULL: no tokens file */
 	struct kt_store *store;
 	struct kt_seq *seq;
-	struct kt_wclient *wc;      /* NULL: no witnesses */
+	struct kt_wclient *wc; /* NULL: no witnesses */
 	struct kt_api *api;
 	struct kt_http *http;
 };
@@ -86,17 +85,19 @@ reload_tokens(struct server *s)
 	kt_err e;
 
 	if (s->tokens == NULL) {
-		KT_LOG(KT_LOG_WARN, "sighup_ignored", kt_log_str("reason",
-		    "no tokens file to reload (the key and settings are read "
-		    "at start only)"));
+		KT_LOG(KT_LOG_WARN, "sighup_ignored",
+		    kt_log_str("reason",
+		        "no tokens file to reload (the key and settings are read "
+		        "at start only)"));
 		return;
 	}
 	e = kt_tokens_load(s->c->tokens, 1, &nt, err, sizeof err);
 	if (e != KT_OK) {
 		atomic_store(&s->metrics->tokens_reload_ok, 0);
 		KT_LOG(KT_LOG_ERROR, "tokens_reload_failed",
-		    kt_log_str("error", err), kt_log_int("tokens_in_force",
-		    (int64_t)kt_tokens_count(s->tokens)));
+		    kt_log_str("error", err),
+		    kt_log_int("tokens_in_force",
+		        (int64_t)kt_tokens_count(s->tokens)));
 		return;
 	}
 	if (kt_api_set_tokens(s->api, nt) != KT_OK) {
@@ -109,8 +110,8 @@ reload_tokens(struct server *s)
 	s->tokens = nt;
 	atomic_store(&s->metrics->tokens, (int)kt_tokens_count(nt));
 	atomic_store(&s->metrics->tokens_reload_ok, 1);
-	KT_LOG(KT_LOG_INFO, "tokens_reloaded", kt_log_int("tokens",
-	    (int64_t)kt_tokens_count(nt)));
+	KT_LOG(KT_LOG_INFO, "tokens_reloaded",
+	    kt_log_int("tokens", (int64_t)kt_tokens_count(nt)));
 }
 
 /* Blocks the stop signals before any thread starts, so every thread
@@ -202,8 +203,7 @@ static kt_err
 start_witness_client(struct server *s, char *err, size_t errlen)
 {
 	const struct kt_config *c = s->c;
-	struct kt_wclient_source src = { wc_latest, wc_consistency,
-		s->store };
+	struct kt_wclient_source src = { wc_latest, wc_consistency, s->store };
 	struct kt_wclient_opts wo = {
 		.interval_ms = c->witness_interval_ms,
 		.quorum = c->witness_quorum,
@@ -276,9 +276,9 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 	kt_store_read_end(r);
 	/* listen has room for any host of s->host's size, brackets and a
 	 * port. */
-	if (kt_fmt(listen, sizeof listen, strchr(s->host, ':') != NULL ?
-	    "[%s]:%u" : "%s:%u", s->host,
-	    (unsigned)kt_http_port(s->http)) != KT_OK) {
+	if (kt_fmt(listen, sizeof listen,
+	        strchr(s->host, ':') != NULL ? "[%s]:%u" : "%s:%u", s->host,
+	        (unsigned)kt_http_port(s->http)) != KT_OK) {
 		kt_msg(err, errlen, "cannot format the listen address");
 		return KT_ERR_INTERNAL;
 	}
@@ -298,15 +298,18 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 	    kt_log_uint("size", size), kt_log_bool("auth", s->tokens != NULL),
 	    kt_log_int("tokens", (int64_t)kt_tokens_count(s->tokens)));
 	if (s->tokens == NULL)
-		kt_log_write(KT_LOG_WARN, c->allow_anonymous_writes ?
-		    "anonymous_writes" : "writes_disabled", NULL, 0);
+		kt_log_write(KT_LOG_WARN,
+		    c->allow_anonymous_writes ? "anonymous_writes"
+		                              : "writes_disabled",
+		    NULL, 0);
 	if (c->nwitnesses == 0 && c->witness_quorum > 1)
 		KT_LOG(KT_LOG_WARN, "witness_quorum_unused",
 		    kt_log_uint("witness_quorum", c->witness_quorum));
 	if (s->tokens != NULL && kt_tokens_count(s->tokens) == 0)
-		KT_LOG(KT_LOG_WARN, "no_tokens", kt_log_str("hint",
-		    "the tokens file holds no token: every write is refused "
-		    "(401) until one is added and kt-logd gets SIGHUP"));
+		KT_LOG(KT_LOG_WARN, "no_tokens",
+		    kt_log_str("hint",
+		        "the tokens file holds no token: every write is refused "
+		        "(401) until one is added and kt-logd gets SIGHUP"));
 	return KT_OK;
 }
 
@@ -323,8 +326,8 @@ wait_for_signals(struct server *s)
 			break;
 		reload_tokens(s);
 	}
-	KT_LOG(KT_LOG_INFO, "stopping", kt_log_str("signal",
-	    sig == SIGINT ? "SIGINT" : "SIGTERM"));
+	KT_LOG(KT_LOG_INFO, "stopping",
+	    kt_log_str("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
 }
 
 /*

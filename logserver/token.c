@@ -47,7 +47,7 @@ is_lower_hex(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -82,9 +82,10 @@ open_private(const char *path, FILE **out, char *err, size_t errlen)
 		return KT_ERR_PERM;
 	}
 	if ((st.st_mode & 022) != 0) {
-		kt_msg(err, errlen, "%s: writable by group or others (mode "
-		    "%04o); run chmod go-w %s", path,
-		    (unsigned)(st.st_mode & 07777), path);
+		kt_msg(err, errlen,
+		    "%s: writable by group or others (mode "
+		    "%04o); run chmod go-w %s",
+		    path, (unsigned)(st.st_mode & 07777), path);
 		(void)fclose(f); /* read-only, nothing read */
 		return KT_ERR_PERM;
 	}
@@ -111,7 +112,7 @@ add_line(struct kt_tokens *t, size_t *cap, const char *line, size_t n)
 		*cap = ncap;
 	}
 	if (sodium_hex2bin(t->h[t->n].b, sizeof t->h[t->n].b, line + 7, 64,
-	    NULL, NULL, NULL) != 0)
+	        NULL, NULL, NULL) != 0)
 		return KT_ERR_MALFORMED;
 	t->n++;
 	return KT_OK;
@@ -156,15 +157,19 @@ kt_tokens_load(const char *path, int allow_empty, struct kt_tokens **out,
 			continue;
 		e = add_line(t, &cap, line, n);
 		if (e == KT_ERR_MALFORMED)
-			kt_msg(err, errlen, "%s:%u: expected sha256:<64 "
+			kt_msg(err, errlen,
+			    "%s:%u: expected sha256:<64 "
 			    "lowercase hex> (the second line printed by "
-			    "kt-logd token)", path, lineno);
+			    "kt-logd token)",
+			    path, lineno);
 		if (e != KT_OK)
 			goto out;
 	}
 	if (t->n == 0 && !allow_empty) {
-		kt_msg(err, errlen, "%s: holds no token line (sha256:<hex>); "
-		    "make one with kt-logd token", path);
+		kt_msg(err, errlen,
+		    "%s: holds no token line (sha256:<hex>); "
+		    "make one with kt-logd token",
+		    path);
 		e = KT_ERR_NOT_FOUND;
 	}
 out:

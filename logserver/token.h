@@ -12,9 +12,9 @@
 
 #include "kt/err.h"
 
-#define KT_TOKEN_LEN 43       /* base64url of 32 random bytes, no padding */
-#define KT_TOKEN_LINE_LEN 71  /* "sha256:" + 64 hex */
-#define KT_TOKEN_MAX 512      /* longest token accepted in a header */
+#define KT_TOKEN_LEN 43      /* base64url of 32 random bytes, no padding */
+#define KT_TOKEN_LINE_LEN 71 /* "sha256:" + 64 hex */
+#define KT_TOKEN_MAX 512     /* longest token accepted in a header */
 
 struct kt_tokens;
 
@@ -22,12 +22,12 @@ struct kt_tokens;
  * Makes a new random token (NUL-terminated, KT_TOKEN_LEN chars) and its
  * tokens-file line (NUL-terminated, KT_TOKEN_LINE_LEN chars).
  */
-void kt_token_new(char token[KT_TOKEN_LEN + 1],
-    char line[KT_TOKEN_LINE_LEN + 1]);
+void
+kt_token_new(char token[KT_TOKEN_LEN + 1], char line[KT_TOKEN_LINE_LEN + 1]);
 
 /* The tokens-file line for a given token. */
-void kt_token_line(const char *token, size_t len,
-    char line[KT_TOKEN_LINE_LEN + 1]);
+void
+kt_token_line(const char *token, size_t len, char line[KT_TOKEN_LINE_LEN + 1]);
 
 /*
  * Loads a tokens file. KT_ERR_MALFORMED (with file:line in err) for a line

@@ -36,8 +36,8 @@ b64_value(unsigned char c)
 
 	return (GE(x, 'A') & LE(x, 'Z') & (x - 'A')) |
 	    (GE(x, 'a') & LE(x, 'z') & (x - ('a' - 26))) |
-	    (GE(x, '0') & LE(x, '9') & (x + (52 - '0'))) |
-	    (EQ(x, '+') & 62u) | (EQ(x, '/') & 63u);
+	    (GE(x, '0') & LE(x, '9') & (x + (52 - '0'))) | (EQ(x, '+') & 62u) |
+	    (EQ(x, '/') & 63u);
 }
 
 kt_err
@@ -72,8 +72,8 @@ kt_b64_decode(const char *b64, size_t len, uint8_t *out, size_t cap,
 		return KT_ERR_MALFORMED;
 	/* ignore = NULL: no whitespace or other characters are skipped. */
 	if (sodium_base642bin(out, cap, b64, len, NULL, &bin_len, &end,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + len ||
-	    bin_len != len / 4 * 3 - pad)
+	        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    end != b64 + len || bin_len != len / 4 * 3 - pad)
 		return KT_ERR_MALFORMED;
 	/*
 	 * Canonical (RFC 4648 §3.5): the bits of the last data character that

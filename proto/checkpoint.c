@@ -96,8 +96,9 @@ kt_checkpoint_parse(const char *text, size_t len, struct kt_checkpoint *out)
 	/* Exactly 44 characters, so 31 or 33 bytes can never slip through. */
 	if (!kt_text_next_line(&p, end, &line, &line_len) ||
 	    line_len != ROOT_B64_LEN ||
-	    kt_b64_decode(line, line_len, out->root.b, KT_HASH_LEN, &root_len)
-	    != KT_OK || root_len != KT_HASH_LEN)
+	    kt_b64_decode(line, line_len, out->root.b, KT_HASH_LEN,
+	        &root_len) != KT_OK ||
+	    root_len != KT_HASH_LEN)
 		goto bad;
 
 	/* The rest: extension lines, kept verbatim. */

@@ -103,7 +103,7 @@ kt_cosig_verify(const struct kt_verifier *v, const char *text, size_t text_len,
 	if (err != KT_OK)
 		goto out;
 	if (crypto_sign_verify_detached(sig + KT_KEY_ID_LEN + 8, msg, msg_len,
-	    v->pub) != 0) {
+	        v->pub) != 0) {
 		err = KT_ERR_VERIFY;
 		goto out;
 	}

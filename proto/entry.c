@@ -56,7 +56,7 @@ kt_key_type_valid(const char *key_type, size_t len)
 		char c = key_type[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-'))
+		        c == '-'))
 			return 0;
 	}
 	return 1;
@@ -77,7 +77,8 @@ type_is(const char *key_type, size_t len, const char *name)
 static size_t
 fixed_key_len(const char *key_type, size_t len)
 {
-	if (type_is(key_type, len, "ed25519") || type_is(key_type, len, "x25519"))
+	if (type_is(key_type, len, "ed25519") ||
+	    type_is(key_type, len, "x25519"))
 		return 32;
 	if (type_is(key_type, len, "p256"))
 		return 65;
@@ -130,7 +131,7 @@ entry_valid(const struct kt_entry *e)
 		return 0;
 	if (e->type == KT_ENTRY_KEY)
 		return kt_key_check(e->key_type, e->key_type_len, e->key,
-		    e->key_len) == KT_OK;
+		           e->key_len) == KT_OK;
 	/* A revocation carries no key: refuse a caller who thinks it does
 	 * rather than silently dropping the bytes. */
 	return e->key_type_len == 0 && e->key_len == 0;
@@ -299,7 +300,7 @@ kt_entry_decode(const uint8_t *buf, size_t len, struct kt_entry *out)
 		if (!get_bytes(&r, e.key_len, &e.key))
 			return KT_ERR_INCOMPLETE;
 		if (kt_key_check(e.key_type, e.key_type_len, e.key,
-		    e.key_len) != KT_OK)
+		        e.key_len) != KT_OK)
 			return KT_ERR_MALFORMED;
 	}
 

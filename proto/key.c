@@ -32,9 +32,20 @@ static int
 is_space(uint32_t cp)
 {
 	switch (cp) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-	case 0x85: case 0xa0: case 0x1680: case 0x2028: case 0x2029:
-	case 0x202f: case 0x205f: case 0x3000:
+	case '\t':
+	case '\n':
+	case '\v':
+	case '\f':
+	case '\r':
+	case ' ':
+	case 0x85:
+	case 0xa0:
+	case 0x1680:
+	case 0x2028:
+	case 0x2029:
+	case 0x202f:
+	case 0x205f:
+	case 0x3000:
 		return 1;
 	default:
 		return cp >= 0x2000 && cp <= 0x200a;
@@ -183,10 +194,12 @@ parse_hex_id(const char *p, size_t len, uint8_t id[KT_KEY_ID_LEN])
 	if (len != 2 * KT_KEY_ID_LEN)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		        (p[i] >= 'a' && p[i] <= 'f')))
 			return 0;
 	return sodium_hex2bin(id, KT_KEY_ID_LEN, p, len, NULL, &bin_len,
-	    NULL) == 0 && bin_len == KT_KEY_ID_LEN;
+	           NULL) == 0 &&
+	    bin_len == KT_KEY_ID_LEN;
 }
 
 /*
@@ -194,8 +207,8 @@ parse_hex_id(const char *p, size_t len, uint8_t id[KT_KEY_ID_LEN])
  * The base64 alphabet has '+', so only the first two '+' separate fields.
  */
 static int
-split_key(const char *p, size_t len, size_t *name_len, uint8_t id[KT_KEY_ID_LEN],
-    const char **b64, size_t *b64_len)
+split_key(const char *p, size_t len, size_t *name_len,
+    uint8_t id[KT_KEY_ID_LEN], const char **b64, size_t *b64_len)
 {
 	const char *plus1, *plus2;
 
@@ -330,7 +343,8 @@ kt_verifier_format(const struct kt_verifier *v, char *buf, size_t cap)
 
 	if (cap > 0)
 		buf[0] = '\0';
-	if (!kt_key_name_valid(v->name, name_len) || !kt_key_sig_type_valid(v->type))
+	if (!kt_key_name_valid(v->name, name_len) ||
+	    !kt_key_sig_type_valid(v->type))
 		return KT_ERR_MALFORMED;
 	key[0] = v->type;
 	memcpy(key + 1, v->pub, KT_PUBKEY_LEN);

@@ -59,7 +59,8 @@ kt_note_parse(const char *buf, size_t len, struct kt_note *out)
 			err = KT_ERR_TOO_LARGE;
 			goto fail;
 		}
-		err = kt_note_sig_parse(p, (size_t)(nl - p), &out->sigs[out->nsigs]);
+		err = kt_note_sig_parse(p, (size_t)(nl - p),
+		    &out->sigs[out->nsigs]);
 		if (err != KT_OK)
 			goto fail;
 		out->nsigs++;
@@ -93,18 +94,19 @@ check_sig(const struct kt_note *note, const struct kt_note_sig *sig,
 	size_t bin_len = 0;
 
 	*time = 0;
-	if (kt_b64_decode(sig->b64, sig->b64_len, bin, sizeof(bin), &bin_len)
-	    != KT_OK)
+	if (kt_b64_decode(sig->b64, sig->b64_len, bin, sizeof(bin), &bin_len) !=
+	    KT_OK)
 		return 0;
 	switch (v->type) {
 	case KT_KEY_ED25519:
 		return bin_len == KT_KEY_ID_LEN + KT_SIG_LEN &&
 		    crypto_sign_verify_detached(bin + KT_KEY_ID_LEN,
-		    (const uint8_t *)note->text, note->text_len, v->pub) == 0;
+		        (const uint8_t *)note->text, note->text_len,
+		        v->pub) == 0;
 	case KT_KEY_COSIG:
 		return bin_len == KT_COSIG_LEN &&
-		    kt_cosig_verify(v, note->text, note->text_len, bin, time)
-		    == KT_OK;
+		    kt_cosig_verify(v, note->text, note->text_len, bin, time) ==
+		    KT_OK;
 	default:
 		return 0;
 	}

@@ -51,8 +51,7 @@ kt_note_sig_parse(const char *line, size_t len, struct kt_note_sig *sig)
 
 kt_err
 kt_note_sig_line(const char *name, const uint8_t id[KT_KEY_ID_LEN],
-    const uint8_t *sig, size_t sig_len, char *buf, size_t cap,
-    size_t *out_len)
+    const uint8_t *sig, size_t sig_len, char *buf, size_t cap, size_t *out_len)
 {
 	uint8_t bin[KT_NOTE_SIG_BIN_MAX];
 	size_t name_len, b64_len, need;
@@ -69,7 +68,8 @@ kt_note_sig_line(const char *name, const uint8_t id[KT_KEY_ID_LEN],
 	memcpy(bin, id, KT_KEY_ID_LEN);
 	memcpy(bin + KT_KEY_ID_LEN, sig, sig_len);
 	b64_len = sodium_base64_encoded_len(KT_KEY_ID_LEN + sig_len,
-	    sodium_base64_VARIANT_ORIGINAL) - 1;
+	              sodium_base64_VARIANT_ORIGINAL) -
+	    1;
 	need = SIG_PREFIX_LEN + name_len + 1 + b64_len + 1;
 	if (need >= cap)
 		return KT_ERR_TOO_LARGE;

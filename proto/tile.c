@@ -65,7 +65,8 @@ kt_tile_path(const struct kt_tile *t, char *buf, size_t cap)
 			return KT_ERR_TOO_LARGE;
 	} else {
 		n = utoa(t->level, num);
-		if (!put(buf, cap, &off, num, n) || !put(buf, cap, &off, "/", 1))
+		if (!put(buf, cap, &off, num, n) ||
+		    !put(buf, cap, &off, "/", 1))
 			return KT_ERR_TOO_LARGE;
 	}
 
@@ -94,7 +95,8 @@ kt_tile_path(const struct kt_tile *t, char *buf, size_t cap)
 
 	if (t->width < KT_TILE_WIDTH) {
 		n = utoa(t->width, num);
-		if (!put(buf, cap, &off, ".p/", 3) || !put(buf, cap, &off, num, n))
+		if (!put(buf, cap, &off, ".p/", 3) ||
+		    !put(buf, cap, &off, num, n))
 			return KT_ERR_TOO_LARGE;
 	}
 	buf[off] = '\0';
@@ -112,8 +114,7 @@ is_digit(char c)
  * at most 3 digits. Advances *i.
  */
 static int
-small_decimal(const char *s, size_t len, size_t *i, unsigned max,
-    unsigned *out)
+small_decimal(const char *s, size_t len, size_t *i, unsigned max, unsigned *out)
 {
 	size_t start = *i;
 	unsigned v = 0;
@@ -168,8 +169,8 @@ kt_tile_parse_path(const char *path, size_t len, struct kt_tile *out)
 			x = 1;
 			i++;
 		}
-		if (len - i < 3 || !is_digit(path[i]) || !is_digit(path[i + 1]) ||
-		    !is_digit(path[i + 2]))
+		if (len - i < 3 || !is_digit(path[i]) ||
+		    !is_digit(path[i + 1]) || !is_digit(path[i + 2]))
 			return KT_ERR_MALFORMED;
 		g = (unsigned)(path[i] - '0') * 100 +
 		    (unsigned)(path[i + 1] - '0') * 10 +

@@ -38,8 +38,8 @@ put(char *buf, size_t cap, size_t *off, const void *p, size_t n)
 
 kt_err
 kt_tlogproof_format(const uint8_t *extra, size_t extra_len, uint64_t index,
-    const struct kt_proof *proof, const char *note, size_t note_len,
-    char *buf, size_t cap, size_t *out_len)
+    const struct kt_proof *proof, const char *note, size_t note_len, char *buf,
+    size_t cap, size_t *out_len)
 {
 	char b64[EXTRA_B64_MAX + 1];
 	char line[32];
@@ -145,7 +145,8 @@ kt_tlogproof_parse(const char *buf, size_t len, struct kt_tlogproof *out)
 		}
 		if (line_len != HASH_B64_LEN ||
 		    kt_b64_decode(line, line_len, out->proof.h[out->proof.n].b,
-		    KT_HASH_LEN, &n) != KT_OK || n != KT_HASH_LEN)
+		        KT_HASH_LEN, &n) != KT_OK ||
+		    n != KT_HASH_LEN)
 			goto fail;
 		out->proof.n++;
 	}

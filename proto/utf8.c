@@ -45,4 +45,3 @@ kt_utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
 	}
 	return len;
 }
-

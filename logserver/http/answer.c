@@ -20,22 +20,38 @@ unsigned
 kt_api_status(kt_err e)
 {
 	switch (e) {
-	case KT_OK: return 200;
-	case KT_ERR_INCOMPLETE: return 400;
-	case KT_ERR_MALFORMED: return 400;
-	case KT_ERR_VERIFY: return 400;
-	case KT_ERR_UNKNOWN_KEY: return 400;
-	case KT_ERR_RANGE: return 400;
-	case KT_ERR_TOO_LARGE: return 413;
-	case KT_ERR_NOMEM: return 503;
-	case KT_ERR_NOT_FOUND: return 404;
-	case KT_ERR_EXISTS: return 409;
-	case KT_ERR_CONFLICT: return 409;
-	case KT_ERR_PERM: return 401;
-	case KT_ERR_IO: return 500;
-	case KT_ERR_NETWORK: return 502;
-	case KT_ERR_BUSY: return 503;
-	case KT_ERR_INTERNAL: return 500;
+	case KT_OK:
+		return 200;
+	case KT_ERR_INCOMPLETE:
+		return 400;
+	case KT_ERR_MALFORMED:
+		return 400;
+	case KT_ERR_VERIFY:
+		return 400;
+	case KT_ERR_UNKNOWN_KEY:
+		return 400;
+	case KT_ERR_RANGE:
+		return 400;
+	case KT_ERR_TOO_LARGE:
+		return 413;
+	case KT_ERR_NOMEM:
+		return 503;
+	case KT_ERR_NOT_FOUND:
+		return 404;
+	case KT_ERR_EXISTS:
+		return 409;
+	case KT_ERR_CONFLICT:
+		return 409;
+	case KT_ERR_PERM:
+		return 401;
+	case KT_ERR_IO:
+		return 500;
+	case KT_ERR_NETWORK:
+		return 502;
+	case KT_ERR_BUSY:
+		return 503;
+	case KT_ERR_INTERNAL:
+		return 500;
 	}
 	return 500;
 }
@@ -201,8 +217,7 @@ answer_proof(struct answer *a, const struct kt_proof *p)
  * ends with the hash of the half that does not hold m. Returns how many.
  */
 static size_t
-path_nodes(uint64_t index, uint64_t size,
-    struct answer_node out[KT_MAX_PROOF])
+path_nodes(uint64_t index, uint64_t size, struct answer_node out[KT_MAX_PROOF])
 {
 	struct answer_node down[KT_MAX_PROOF];
 	uint64_t lo = 0, hi = size, k;

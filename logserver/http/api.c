@@ -22,8 +22,8 @@ kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
 	api->limits = *opts->limits;
 	api->tokens = opts->tokens;
 	api->auth_required = opts->tokens != NULL;
-	api->allow_anonymous_writes = opts->tokens == NULL &&
-	    opts->allow_anonymous_writes;
+	api->allow_anonymous_writes =
+	    opts->tokens == NULL && opts->allow_anonymous_writes;
 	api->metrics = opts->metrics;
 	api->wclient = opts->wclient;
 	if (pthread_rwlock_init(&api->seq_lock, NULL) != 0) {
@@ -108,14 +108,17 @@ kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
 	*route = rt;
 	if (rt == KT_ROUTE_OTHER ||
 	    (!kt_api_route_is_write(rt) && readers[rt] == NULL)) {
-		answer_error(resp, KT_ERR_NOT_FOUND, "no such endpoint: "
-		    "%.100s (see docs/api.md)", req->path);
+		answer_error(resp, KT_ERR_NOT_FOUND,
+		    "no such endpoint: "
+		    "%.100s (see docs/api.md)",
+		    req->path);
 		return;
 	}
 	if (!route_takes(rt, req->method)) {
-		answer_status(resp, 405, kt_api_route_is_write(rt) ?
-		    "this endpoint takes POST" :
-		    "this endpoint takes GET or HEAD");
+		answer_status(resp, 405,
+		    kt_api_route_is_write(rt)
+		        ? "this endpoint takes POST"
+		        : "this endpoint takes GET or HEAD");
 		resp->allow = route_methods(rt);
 		return;
 	}

@@ -31,13 +31,13 @@ struct kt_api;
 struct kt_api_write;
 
 struct kt_api_param {
-	const char *name;   /* raw, as sent (not percent-decoded) */
-	const char *value;  /* raw ('+' already turned into ' '), or NULL */
+	const char *name;  /* raw, as sent (not percent-decoded) */
+	const char *value; /* raw ('+' already turned into ' '), or NULL */
 };
 
 struct kt_api_req {
 	const char *method;
-	const char *path;          /* raw path, not percent-decoded */
+	const char *path; /* raw path, not percent-decoded */
 	const struct kt_api_param *params;
 	size_t nparams;
 	int params_overflow;       /* more than KT_API_MAX_PARAMS were sent */
@@ -49,22 +49,22 @@ struct kt_api_req {
 
 struct kt_api_resp {
 	unsigned status;
-	const char *content_type;   /* static string */
-	const char *cache_control;  /* static string or NULL */
-	const char *allow;          /* for 405: static string, else NULL */
-	int www_authenticate;       /* 401: add WWW-Authenticate: Bearer */
-	int retry_after;            /* 503: seconds, else 0 */
-	char *body;                 /* malloc'd; the caller frees it */
+	const char *content_type;  /* static string */
+	const char *cache_control; /* static string or NULL */
+	const char *allow;         /* for 405: static string, else NULL */
+	int www_authenticate;      /* 401: add WWW-Authenticate: Bearer */
+	int retry_after;           /* 503: seconds, else 0 */
+	char *body;                /* malloc'd; the caller frees it */
 	size_t len;
 };
 
 struct kt_api_opts {
-	struct kt_store *store;          /* must outlive the api */
-	const struct kt_limits *limits;  /* copied */
-	const struct kt_tokens *tokens;  /* NULL: no tokens file */
-	int allow_anonymous_writes;      /* only when tokens is NULL */
-	struct kt_metrics *metrics;      /* must outlive the api */
-	struct kt_wclient *wclient;      /* NULL: no witnesses; outlives api */
+	struct kt_store *store;         /* must outlive the api */
+	const struct kt_limits *limits; /* copied */
+	const struct kt_tokens *tokens; /* NULL: no tokens file */
+	int allow_anonymous_writes;     /* only when tokens is NULL */
+	struct kt_metrics *metrics;     /* must outlive the api */
+	struct kt_wclient *wclient;     /* NULL: no witnesses; outlives api */
 };
 
 KT_MUST_CHECK kt_err kt_api_new(struct kt_api **out,

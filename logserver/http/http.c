@@ -26,17 +26,17 @@ struct kt_http {
 	struct kt_metrics *metrics;
 	struct kt_limits limits;
 	uint16_t port;
-	atomic_int suspended;   /* writes parked, waiting for their commit */
-	MHD_socket quiesced;    /* listen socket after quiesce; closed at
+	atomic_int suspended; /* writes parked, waiting for their commit */
+	MHD_socket quiesced;  /* listen socket after quiesce; closed at
 	                           stop */
 };
 
 enum phase {
-	PH_NEW = 0,      /* headers seen, maybe reading a body */
-	PH_REJECTED,     /* an answer was queued early; drop the rest */
-	PH_WAITING,      /* suspended until the sequencer wakes us */
-	PH_READY,        /* woken (or submission refused): answer now */
-	PH_ANSWERED,     /* the answer was handed to MHD */
+	PH_NEW = 0,  /* headers seen, maybe reading a body */
+	PH_REJECTED, /* an answer was queued early; drop the rest */
+	PH_WAITING,  /* suspended until the sequencer wakes us */
+	PH_READY,    /* woken (or submission refused): answer now */
+	PH_ANSWERED, /* the answer was handed to MHD */
 };
 
 /* One request's state (MHD's per-request context pointer). */
@@ -47,7 +47,7 @@ struct req {
 	enum kt_route route;
 	uint8_t *body;
 	size_t len, cap;
-	int too_large;          /* body passed the limit: answer 413 */
+	int too_large; /* body passed the limit: answer 413 */
 	size_t discarded;
 	struct kt_api_write *w;
 };
@@ -392,8 +392,7 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (kt_fmt(portstr, sizeof portstr, "%u", (unsigned)o->port) !=
-	    KT_OK) {
+	if (kt_fmt(portstr, sizeof portstr, "%u", (unsigned)o->port) != KT_OK) {
 		kt_msg(err, errlen, "port %u does not fit its buffer",
 		    (unsigned)o->port);
 		return KT_ERR_INTERNAL;
@@ -419,19 +418,19 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, o->port, NULL, NULL, handler, h,
-	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->limits->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->limits->conn_timeout,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)h,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, (void *)NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)o->limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)o->limits->conn_timeout, MHD_OPTION_NOTIFY_COMPLETED,
+	    completed, (void *)h, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
+	    (void *)NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)NULL,
 	    MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (h->d == NULL) {
-		kt_msg(err, errlen, "cannot listen on %s:%u (address in use, "
-		    "not local, or no permission)", o->host,
-		    (unsigned)o->port);
+		kt_msg(err, errlen,
+		    "cannot listen on %s:%u (address in use, "
+		    "not local, or no permission)",
+		    o->host, (unsigned)o->port);
 		free(h);
 		return KT_ERR_IO;
 	}
@@ -470,8 +469,8 @@ kt_http_stop(struct kt_http *h, unsigned wait_ms)
 		return;
 	/* Stopping the daemon with suspended connections is undefined in
 	 * libmicrohttpd: let every woken write be answered first. */
-	for (unsigned waited = 0; atomic_load(&h->suspended) > 0 &&
-	    waited < wait_ms; waited += 10)
+	for (unsigned waited = 0;
+	     atomic_load(&h->suspended) > 0 && waited < wait_ms; waited += 10)
 		nanosleep(&ts, NULL);
 	if (atomic_load(&h->suspended) > 0)
 		KT_LOG(KT_LOG_WARN, "stop_with_pending_writes",

@@ -40,7 +40,7 @@ struct kt_api {
 	const struct kt_tokens *tokens;
 	int allow_anonymous_writes;
 	struct kt_metrics *metrics;
-	struct kt_wclient *wclient;     /* NULL without witnesses */
+	struct kt_wclient *wclient; /* NULL without witnesses */
 	/* Submitters hold it shared around kt_seq_submit; detaching takes it
 	 * exclusively, so no submit can touch a stopped sequencer. */
 	pthread_rwlock_t seq_lock;
@@ -55,7 +55,7 @@ struct kt_api {
  * whole answer and checks once, in answer_json.
  */
 struct answer {
-	char *p;        /* NUL-terminated after every write */
+	char *p; /* NUL-terminated after every write */
 	size_t len, cap;
 	int failed;
 };
@@ -148,8 +148,7 @@ void answer_set(struct kt_api_resp *resp, unsigned status, const char *ctype,
 void answer_json(struct kt_api_resp *resp, struct answer *a);
 
 /* An error answer with an explicit status: {"error": msg}. */
-void answer_status(struct kt_api_resp *resp, unsigned status,
-    const char *msg);
+void answer_status(struct kt_api_resp *resp, unsigned status, const char *msg);
 
 /* kt_api_error with a printf-style message (at most 511 bytes). */
 void answer_error(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
@@ -157,8 +156,7 @@ void answer_error(struct kt_api_resp *resp, kt_err e, const char *fmt, ...)
 
 /* A store error while answering: logged with its detail; the client gets a
  * 500 (503 when out of memory) naming only the step, what. */
-void answer_store_error(struct kt_api_resp *resp, kt_err e,
-    const char *what);
+void answer_store_error(struct kt_api_resp *resp, kt_err e, const char *what);
 
 /* ---- route.c: the routing table --------------------------------------- */
 
@@ -174,7 +172,7 @@ int route_takes(enum kt_route r, const char *method);
 struct request_param {
 	const char *name;
 	int seen;
-	char value[128];     /* decoded, NUL-terminated */
+	char value[128]; /* decoded, NUL-terminated */
 };
 
 /*
@@ -228,8 +226,8 @@ KT_MUST_CHECK kt_err snapshot_begin(struct kt_api *api, struct snapshot *s,
 void snapshot_end(struct snapshot *s);
 
 /* Answers e, a store error from the step s->what names. */
-void snapshot_error(const struct snapshot *s, struct kt_api_resp *resp,
-    kt_err e);
+void
+snapshot_error(const struct snapshot *s, struct kt_api_resp *resp, kt_err e);
 
 /* Inclusion and consistency proofs, timed into the proof histogram. */
 KT_MUST_CHECK kt_err snapshot_inclusion(struct snapshot *s, uint64_t index,
@@ -238,8 +236,8 @@ KT_MUST_CHECK kt_err snapshot_consistency(struct snapshot *s, uint64_t old,
     uint64_t new_size, struct kt_proof *p);
 
 /* The version field of the entry at index (decoded from its bytes). */
-KT_MUST_CHECK kt_err snapshot_entry_version(struct snapshot *s,
-    uint64_t index, uint64_t *version);
+KT_MUST_CHECK kt_err snapshot_entry_version(struct snapshot *s, uint64_t index,
+    uint64_t *version);
 
 /* The "checkpoint" field; with a memo (or NULL), escaped once per answer. */
 KT_MUST_CHECK kt_err snapshot_put_checkpoint(struct snapshot *s,

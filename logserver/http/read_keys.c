@@ -11,14 +11,14 @@
 struct key {
 	char label[KT_LABEL_MAX + 1];
 	size_t len;
-	uint64_t count;      /* versions published */
+	uint64_t count; /* versions published */
 	struct snapshot s;
 };
 
 /* Decodes the label of "/v1/keys/<label>" followed by suffix_len bytes. */
 static int
-key_label(struct kt_api *api, const struct kt_api_req *req,
-    size_t suffix_len, struct key *k, struct kt_api_resp *resp)
+key_label(struct kt_api *api, const struct kt_api_req *req, size_t suffix_len,
+    struct key *k, struct kt_api_resp *resp)
 {
 	const char *seg = req->path + strlen("/v1/keys/");
 
@@ -43,8 +43,10 @@ key_find(struct kt_api *api, struct key *k, struct kt_api_resp *resp)
 		return 0;
 	}
 	if (k->count == 0) {
-		answer_error(resp, KT_ERR_NOT_FOUND, "label '%.*s' has never "
-		    "been published", (int)k->len, k->label);
+		answer_error(resp, KT_ERR_NOT_FOUND,
+		    "label '%.*s' has never "
+		    "been published",
+		    (int)k->len, k->label);
 		return 0;
 	}
 	return 1;
@@ -59,14 +61,14 @@ read_keys_get(struct kt_api *api, const struct kt_api_req *req,
 	uint64_t idx, version;
 	kt_err e;
 
-	if (!key_label(api, req, 0, &k, resp) ||
-	    !request_no_query(req, resp) || !key_find(api, &k, resp))
+	if (!key_label(api, req, 0, &k, resp) || !request_no_query(req, resp) ||
+	    !key_find(api, &k, resp))
 		goto out;
 	answer_lit(&a, "{\"label\":");
 	answer_str(&a, k.label, k.len);
 	k.s.what = "label index";
 	if ((e = kt_store_label_version(k.s.r, k.label, k.len, k.count,
-	    &idx)) != KT_OK)
+	         &idx)) != KT_OK)
 		goto fail;
 	if ((e = snapshot_entry_version(&k.s, idx, &version)) != KT_OK)
 		goto fail;
@@ -75,8 +77,8 @@ read_keys_get(struct kt_api *api, const struct kt_api_req *req,
 	answer_lit(&a, ",\"index\":");
 	answer_u64(&a, idx);
 	answer_lit(&a, ",");
-	if ((e = snapshot_put_entry(&k.s, &a, idx, SNAPSHOT_LEAF_HASH |
-	    SNAPSHOT_CHECKPOINT, NULL)) != KT_OK)
+	if ((e = snapshot_put_entry(&k.s, &a, idx,
+	         SNAPSHOT_LEAF_HASH | SNAPSHOT_CHECKPOINT, NULL)) != KT_OK)
 		goto fail;
 	answer_lit(&a, "}\n");
 	answer_json(resp, &a);
@@ -101,7 +103,8 @@ history_from(const struct kt_api_req *req, uint64_t *from,
 	if (q[0].seen && !request_query_u64(&q[0], from, resp))
 		return 0;
 	if (q[0].seen && *from == 0) {
-		answer_error(resp, KT_ERR_MALFORMED, "'from' is a version: 1 "
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "'from' is a version: 1 "
 		    "or more");
 		return 0;
 	}
@@ -110,8 +113,7 @@ history_from(const struct kt_api_req *req, uint64_t *from,
 
 /* Versions from..last of the label, each with its proof. */
 static kt_err
-history_versions(struct key *k, struct answer *a, uint64_t from,
-    uint64_t last)
+history_versions(struct key *k, struct answer *a, uint64_t from, uint64_t last)
 {
 	struct answer_memo memo;
 	uint64_t idx;
@@ -122,7 +124,7 @@ history_versions(struct key *k, struct answer *a, uint64_t from,
 	for (uint64_t v = from; v <= last; v++) {
 		k->s.what = "label index";
 		if ((e = kt_store_label_version(k->s.r, k->label, k->len, v,
-		    &idx)) != KT_OK)
+		         &idx)) != KT_OK)
 			break;
 		if (v != from)
 			answer_lit(a, ",");
@@ -158,9 +160,10 @@ read_keys_history(struct kt_api *api, const struct kt_api_req *req,
 	if ((e = snapshot_put_checkpoint(&k.s, &a, NULL)) != KT_OK)
 		goto fail;
 	if (from > k.count) {
-		answer_error(resp, KT_ERR_RANGE, "'from' %llu is past the "
-		    "label's %llu versions", (unsigned long long)from,
-		    (unsigned long long)k.count);
+		answer_error(resp, KT_ERR_RANGE,
+		    "'from' %llu is past the "
+		    "label's %llu versions",
+		    (unsigned long long)from, (unsigned long long)k.count);
 		goto out;
 	}
 	/* Bounded answers: at most a page of versions; "next" says where to

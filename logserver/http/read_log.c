@@ -24,8 +24,9 @@ cosigned_checkpoint(struct kt_api *api, struct kt_api_resp *resp)
 	if (api->wclient == NULL)
 		return 0;
 	body = malloc(KT_NOTE_MAX + 1);
-	if (body == NULL || kt_wclient_checkpoint(api->wclient, body,
-	    KT_NOTE_MAX, &len, NULL) != KT_OK) {
+	if (body == NULL ||
+	    kt_wclient_checkpoint(api->wclient, body, KT_NOTE_MAX, &len,
+	        NULL) != KT_OK) {
 		free(body);
 		return 0;
 	}
@@ -55,7 +56,8 @@ read_log_checkpoint(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	e = kt_store_read_checkpoint(s.r, &note, &len);
 	if (e == KT_ERR_NOT_FOUND) {
-		kt_api_error(resp, KT_ERR_NOT_FOUND, "the log has no "
+		kt_api_error(resp, KT_ERR_NOT_FOUND,
+		    "the log has no "
 		    "checkpoint yet");
 		goto out;
 	}
@@ -109,7 +111,8 @@ leaf_index(struct snapshot *s, const struct kt_hash *leaf, uint64_t size,
 	kt_err e = kt_store_find_leaf(s->r, leaf, index);
 
 	if (e == KT_ERR_NOT_FOUND) {
-		kt_api_error(resp, KT_ERR_NOT_FOUND, "no entry has this leaf "
+		kt_api_error(resp, KT_ERR_NOT_FOUND,
+		    "no entry has this leaf "
 		    "hash");
 		return 0;
 	}
@@ -118,7 +121,8 @@ leaf_index(struct snapshot *s, const struct kt_hash *leaf, uint64_t size,
 		return 0;
 	}
 	if (*index >= size) {
-		answer_error(resp, KT_ERR_NOT_FOUND, "the entry with this "
+		answer_error(resp, KT_ERR_NOT_FOUND,
+		    "the entry with this "
 		    "leaf hash is at index %llu, outside the tree of size %llu",
 		    (unsigned long long)*index, (unsigned long long)size);
 		return 0;
@@ -128,19 +132,19 @@ leaf_index(struct snapshot *s, const struct kt_hash *leaf, uint64_t size,
 
 /* The query of an inclusion proof: size, and index or leaf_hash. */
 static int
-inclusion_query(const struct kt_api_req *req, uint64_t *index,
-    uint64_t *size, struct kt_hash *leaf, int *by_leaf,
-    struct kt_api_resp *resp)
+inclusion_query(const struct kt_api_req *req, uint64_t *index, uint64_t *size,
+    struct kt_hash *leaf, int *by_leaf, struct kt_api_resp *resp)
 {
 	struct request_param q[] = { { .name = "index" }, { .name = "size" },
-	    { .name = "leaf_hash" } };
+		{ .name = "leaf_hash" } };
 	uint8_t tmp[48];
 	size_t dl = 0;
 
 	if (!request_query(req, q, 3, resp))
 		return 0;
 	if (q[0].seen == q[2].seen) {
-		kt_api_error(resp, KT_ERR_MALFORMED, "give exactly one of "
+		kt_api_error(resp, KT_ERR_MALFORMED,
+		    "give exactly one of "
 		    "'index' or 'leaf_hash'");
 		return 0;
 	}
@@ -152,8 +156,10 @@ inclusion_query(const struct kt_api_req *req, uint64_t *index,
 	if (!*by_leaf)
 		return 1;
 	if (request_b64(q[2].value, strlen(q[2].value), tmp, sizeof tmp,
-	    KT_HASH_LEN, &dl) != 1 || dl != KT_HASH_LEN) {
-		kt_api_error(resp, KT_ERR_MALFORMED, "'leaf_hash' must be 32 "
+	        KT_HASH_LEN, &dl) != 1 ||
+	    dl != KT_HASH_LEN) {
+		kt_api_error(resp, KT_ERR_MALFORMED,
+		    "'leaf_hash' must be 32 "
 		    "bytes in standard base64 (percent-encode '+' as %2B, '/' "
 		    "as %2F, '=' as %3D)");
 		return 0;
@@ -178,17 +184,19 @@ read_log_inclusion(struct kt_api *api, const struct kt_api_req *req,
 	if (snapshot_begin(api, &s, resp) != KT_OK)
 		return;
 	if (size == 0 || size > s.size) {
-		answer_error(resp, KT_ERR_RANGE, "size %llu is not in 1..%llu "
-		    "(the current tree size)", (unsigned long long)size,
-		    (unsigned long long)s.size);
+		answer_error(resp, KT_ERR_RANGE,
+		    "size %llu is not in 1..%llu "
+		    "(the current tree size)",
+		    (unsigned long long)size, (unsigned long long)s.size);
 		goto out;
 	}
 	if (by_leaf && !leaf_index(&s, &leaf, size, &index, resp))
 		goto out;
 	if (index >= size) {
-		answer_error(resp, KT_ERR_RANGE, "index %llu is not below size "
-		    "%llu", (unsigned long long)index,
-		    (unsigned long long)size);
+		answer_error(resp, KT_ERR_RANGE,
+		    "index %llu is not below size "
+		    "%llu",
+		    (unsigned long long)index, (unsigned long long)size);
 		goto out;
 	}
 	if ((e = snapshot_inclusion(&s, index, size, &p)) != KT_OK) {
@@ -215,17 +223,19 @@ read_log_consistency(struct kt_api *api, const struct kt_api_req *req,
 	    !request_query_u64(&q[1], &nsize, resp))
 		return;
 	if (old > nsize) {
-		answer_error(resp, KT_ERR_RANGE, "old (%llu) is larger than "
-		    "new (%llu)", (unsigned long long)old,
-		    (unsigned long long)nsize);
+		answer_error(resp, KT_ERR_RANGE,
+		    "old (%llu) is larger than "
+		    "new (%llu)",
+		    (unsigned long long)old, (unsigned long long)nsize);
 		return;
 	}
 	if (snapshot_begin(api, &s, resp) != KT_OK)
 		return;
 	if (nsize > s.size) {
-		answer_error(resp, KT_ERR_RANGE, "new (%llu) is larger than "
-		    "the current tree size (%llu)", (unsigned long long)nsize,
-		    (unsigned long long)s.size);
+		answer_error(resp, KT_ERR_RANGE,
+		    "new (%llu) is larger than "
+		    "the current tree size (%llu)",
+		    (unsigned long long)nsize, (unsigned long long)s.size);
 		goto out;
 	}
 	if ((e = snapshot_consistency(&s, old, nsize, &p)) != KT_OK) {
@@ -242,8 +252,8 @@ out:
 /* The query of a page of entries: start and end (exclusive), at most a
  * page apart. */
 static int
-entries_query(struct kt_api *api, const struct kt_api_req *req,
-    uint64_t *start, uint64_t *end, struct kt_api_resp *resp)
+entries_query(struct kt_api *api, const struct kt_api_req *req, uint64_t *start,
+    uint64_t *end, struct kt_api_resp *resp)
 {
 	struct request_param q[] = { { .name = "start" }, { .name = "end" } };
 
@@ -252,15 +262,17 @@ entries_query(struct kt_api *api, const struct kt_api_req *req,
 	    !request_query_u64(&q[1], end, resp))
 		return 0;
 	if (*start >= *end) {
-		answer_error(resp, KT_ERR_RANGE, "start (%llu) must be below "
-		    "end (%llu); end is exclusive", (unsigned long long)*start,
-		    (unsigned long long)*end);
+		answer_error(resp, KT_ERR_RANGE,
+		    "start (%llu) must be below "
+		    "end (%llu); end is exclusive",
+		    (unsigned long long)*start, (unsigned long long)*end);
 		return 0;
 	}
 	if (*end - *start > api->limits.page_size) {
-		answer_error(resp, KT_ERR_RANGE, "at most %zu entries per "
-		    "request (asked for %llu)", api->limits.page_size,
-		    (unsigned long long)(*end - *start));
+		answer_error(resp, KT_ERR_RANGE,
+		    "at most %zu entries per "
+		    "request (asked for %llu)",
+		    api->limits.page_size, (unsigned long long)(*end - *start));
 		return 0;
 	}
 	return 1;
@@ -282,9 +294,10 @@ read_log_entries(struct kt_api *api, const struct kt_api_req *req,
 	if (snapshot_begin(api, &s, resp) != KT_OK)
 		return;
 	if (end > s.size) {
-		answer_error(resp, KT_ERR_RANGE, "end (%llu) is past the tree "
-		    "size (%llu)", (unsigned long long)end,
-		    (unsigned long long)s.size);
+		answer_error(resp, KT_ERR_RANGE,
+		    "end (%llu) is past the tree "
+		    "size (%llu)",
+		    (unsigned long long)end, (unsigned long long)s.size);
 		goto out;
 	}
 	answer_reserve(&a, (size_t)(end - start) * 160 + 64);
@@ -323,14 +336,15 @@ read_log_tile(struct kt_api *api, const struct kt_api_req *req,
 		return;
 	if (strlen(path) > KT_TILE_PATH_MAX ||
 	    kt_tile_parse_path(path, strlen(path), &t) != KT_OK) {
-		kt_api_error(resp, KT_ERR_NOT_FOUND, "not a tlog-tiles path: "
+		kt_api_error(resp, KT_ERR_NOT_FOUND,
+		    "not a tlog-tiles path: "
 		    "tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], N in "
 		    "3-digit groups (x001/234)");
 		return;
 	}
-	cap = t.level == KT_TILE_LEVEL_ENTRIES ?
-	    (size_t)t.width * (2 + KT_ENTRY_MAX) :
-	    (size_t)t.width * KT_HASH_LEN;
+	cap = t.level == KT_TILE_LEVEL_ENTRIES
+	    ? (size_t)t.width * (2 + KT_ENTRY_MAX)
+	    : (size_t)t.width * KT_HASH_LEN;
 	buf = malloc(cap);
 	if (buf == NULL) {
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
@@ -340,8 +354,10 @@ read_log_tile(struct kt_api *api, const struct kt_api_req *req,
 		goto out;
 	e = kt_store_read_tile(s.r, &t, buf, cap, &len);
 	if (e == KT_ERR_NOT_FOUND) {
-		answer_error(resp, KT_ERR_NOT_FOUND, "no such tile in the tree "
-		    "of size %llu", (unsigned long long)s.size);
+		answer_error(resp, KT_ERR_NOT_FOUND,
+		    "no such tile in the tree "
+		    "of size %llu",
+		    (unsigned long long)s.size);
 		goto out;
 	}
 	if (e != KT_OK) {
@@ -354,8 +370,9 @@ read_log_tile(struct kt_api *api, const struct kt_api_req *req,
 	 * every width up to the current one (each a prefix that never changes
 	 * either); no-cache keeps caches simple while partial tiles may be
 	 * dropped once the full tile exists. */
-	resp->cache_control = t.width == KT_TILE_WIDTH ?
-	    "public, max-age=31536000, immutable" : "no-cache";
+	resp->cache_control = t.width == KT_TILE_WIDTH
+	    ? "public, max-age=31536000, immutable"
+	    : "no-cache";
 out:
 	free(buf);
 	snapshot_end(&s);

@@ -16,14 +16,16 @@ read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
 	struct answer a = { 0 };
 	int writable = kt_store_writable(api->store);
 
-	if (!request_no_query(req, resp) || snapshot_begin(api, &s, resp) !=
-	    KT_OK)
+	if (!request_no_query(req, resp) ||
+	    snapshot_begin(api, &s, resp) != KT_OK)
 		return;
 	/* Reads still work when writes have stopped, but the operator (and
 	 * a load balancer) must notice: 503. */
-	answer_lit(&a, writable ? "{\"status\":\"ok\",\"size\":" :
-	    "{\"status\":\"writes stopped\",\"error\":\"a sync of the data "
-	    "file failed after a commit; restart kt-logd\",\"size\":");
+	answer_lit(&a,
+	    writable
+	        ? "{\"status\":\"ok\",\"size\":"
+	        : "{\"status\":\"writes stopped\",\"error\":\"a sync of the data "
+	          "file failed after a commit; restart kt-logd\",\"size\":");
 	answer_u64(&a, s.size);
 	answer_lit(&a, "}\n");
 	snapshot_end(&s);
@@ -43,8 +45,8 @@ read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
 	char *body;
 	size_t len;
 
-	if (!request_no_query(req, resp) || snapshot_begin(api, &s, resp) !=
-	    KT_OK)
+	if (!request_no_query(req, resp) ||
+	    snapshot_begin(api, &s, resp) != KT_OK)
 		return;
 	size = s.size;
 	snapshot_end(&s);

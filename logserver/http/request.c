@@ -86,8 +86,8 @@ int
 request_b64(const char *s, size_t n, uint8_t *out, size_t cap, size_t maxlen,
     size_t *outlen)
 {
-	kt_err e = kt_b64_decode(s, n, out, cap < maxlen ? cap : maxlen,
-	    outlen);
+	kt_err e =
+	    kt_b64_decode(s, n, out, cap < maxlen ? cap : maxlen, outlen);
 
 	if (e == KT_ERR_TOO_LARGE)
 		return -1;
@@ -97,12 +97,14 @@ request_b64(const char *s, size_t n, uint8_t *out, size_t cap, size_t maxlen,
 /* ---- query parameters ------------------------------------------------- */
 
 int
-request_query(const struct kt_api_req *req, struct request_param *q,
-    size_t nq, struct kt_api_resp *resp)
+request_query(const struct kt_api_req *req, struct request_param *q, size_t nq,
+    struct kt_api_resp *resp)
 {
 	if (req->params_overflow) {
-		answer_error(resp, KT_ERR_MALFORMED, "too many query "
-		    "parameters (at most %d)", KT_API_MAX_PARAMS);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "too many query "
+		    "parameters (at most %d)",
+		    KT_API_MAX_PARAMS);
 		return 0;
 	}
 	for (size_t i = 0; i < req->nparams; i++) {
@@ -114,19 +116,25 @@ request_query(const struct kt_api_req *req, struct request_param *q,
 			if (strcmp(p->name, q[j].name) == 0)
 				s = &q[j];
 		if (s == NULL) {
-			answer_error(resp, KT_ERR_MALFORMED, "unknown query "
-			    "parameter '%.64s'", p->name);
+			answer_error(resp, KT_ERR_MALFORMED,
+			    "unknown query "
+			    "parameter '%.64s'",
+			    p->name);
 			return 0;
 		}
 		if (s->seen) {
-			answer_error(resp, KT_ERR_MALFORMED, "query parameter "
-			    "'%s' given twice", s->name);
+			answer_error(resp, KT_ERR_MALFORMED,
+			    "query parameter "
+			    "'%s' given twice",
+			    s->name);
 			return 0;
 		}
 		s->seen = 1;
 		if (p->value == NULL || p->value[0] == '\0') {
-			answer_error(resp, KT_ERR_MALFORMED, "query parameter "
-			    "'%s' has no value", s->name);
+			answer_error(resp, KT_ERR_MALFORMED,
+			    "query parameter "
+			    "'%s' has no value",
+			    s->name);
 			return 0;
 		}
 		/* Decoded with room for the NUL: pct_decode writes none. */
@@ -135,7 +143,8 @@ request_query(const struct kt_api_req *req, struct request_param *q,
 		    sizeof s->value - 1);
 		/* A NUL (%00) would end the value early without a word. */
 		if (n < 0 || memchr(s->value, '\0', (size_t)n) != NULL) {
-			answer_error(resp, KT_ERR_MALFORMED, "query parameter "
+			answer_error(resp, KT_ERR_MALFORMED,
+			    "query parameter "
 			    "'%s' is badly percent-encoded or too long",
 			    s->name);
 			return 0;
@@ -155,14 +164,18 @@ request_query_u64(const struct request_param *q, uint64_t *v,
     struct kt_api_resp *resp)
 {
 	if (!q->seen) {
-		answer_error(resp, KT_ERR_MALFORMED, "missing query parameter "
-		    "'%s'", q->name);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "missing query parameter "
+		    "'%s'",
+		    q->name);
 		return 0;
 	}
 	if (!parse_u64(q->value, v)) {
-		answer_error(resp, KT_ERR_MALFORMED, "query parameter '%s' "
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "query parameter '%s' "
 		    "must be a decimal number without sign or leading zeros, "
-		    "got '%.40s'", q->name, q->value);
+		    "got '%.40s'",
+		    q->name, q->value);
 		return 0;
 	}
 	return 1;
@@ -177,25 +190,30 @@ request_label(const char *seg, size_t n, size_t max_label,
 	long len;
 
 	if (memchr(seg, '/', n) != NULL) {
-		answer_error(resp, KT_ERR_MALFORMED, "a label in the path must "
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "a label in the path must "
 		    "be one segment: percent-encode '/' as %%2F");
 		return 0;
 	}
 	len = pct_decode(seg, n, 0, out, KT_LABEL_MAX + 1);
 	if (len < 0) {
-		answer_error(resp, KT_ERR_MALFORMED, "label in the path is "
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "label in the path is "
 		    "badly percent-encoded (use %%XX for bytes outside "
 		    "[A-Za-z0-9-._~!$&'()*+,;=:@]) or longer than %d bytes",
 		    KT_LABEL_MAX);
 		return 0;
 	}
 	if ((size_t)len > max_label) {
-		answer_error(resp, KT_ERR_MALFORMED, "label is %ld bytes; at "
-		    "most %zu", len, max_label);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "label is %ld bytes; at "
+		    "most %zu",
+		    len, max_label);
 		return 0;
 	}
 	if (!kt_label_valid(out, (size_t)len)) {
-		answer_error(resp, KT_ERR_MALFORMED, "label is not valid: it "
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "label is not valid: it "
 		    "must be 1..255 bytes of UTF-8 without control characters");
 		return 0;
 	}

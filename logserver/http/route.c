@@ -13,8 +13,10 @@
  * path; with prefix, any path that starts with path (and, with suffix,
  * also ends with it after at least the prefix).
  */
+/* clang-format off */
 #define ROUTE(path, prefix, suffix, route) \
 	{ path, sizeof(path) - 1, prefix, suffix, route }
+/* clang-format on */
 
 static const struct {
 	const char *path;

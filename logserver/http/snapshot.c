@@ -20,8 +20,7 @@ now_us(void)
 }
 
 kt_err
-snapshot_begin(struct kt_api *api, struct snapshot *s,
-    struct kt_api_resp *resp)
+snapshot_begin(struct kt_api *api, struct snapshot *s, struct kt_api_resp *resp)
 {
 	kt_err e;
 

@@ -20,12 +20,12 @@
 struct kt_api_write {
 	int batch;
 	size_t n;
-	json_t *json;              /* labels and key types borrow from it */
-	uint8_t *keys;             /* decoded keys, one arena */
+	json_t *json;  /* labels and key types borrow from it */
+	uint8_t *keys; /* decoded keys, one arena */
 	struct kt_seq_req *reqs;
 	struct kt_seq_res *res;
-	kt_err err;                /* of the whole submission */
-	int queued;                /* the sequencer took it */
+	kt_err err; /* of the whole submission */
+	int queued; /* the sequencer took it */
 	uint64_t tree_size;
 	struct timespec t0;
 	struct kt_metrics *metrics;
@@ -46,12 +46,14 @@ authorised(struct kt_api *api, const struct kt_api_req *req,
 	if (!api->auth_required) {
 		if (api->allow_anonymous_writes)
 			return 1;
-		answer_status(resp, 403, "writes are disabled: this server was "
+		answer_status(resp, 403,
+		    "writes are disabled: this server was "
 		    "started without a tokens file (--tokens)");
 		return 0;
 	}
 	if (req->authorization == NULL) {
-		kt_api_error(resp, KT_ERR_PERM, "writes need an "
+		kt_api_error(resp, KT_ERR_PERM,
+		    "writes need an "
 		    "'Authorization: Bearer <token>' header");
 		return 0;
 	}
@@ -62,7 +64,8 @@ authorised(struct kt_api *api, const struct kt_api_req *req,
 		pthread_rwlock_unlock(&api->tokens_lock);
 	}
 	if (!ok) {
-		kt_api_error(resp, KT_ERR_PERM, "the bearer token is not valid "
+		kt_api_error(resp, KT_ERR_PERM,
+		    "the bearer token is not valid "
 		    "for this log");
 		return 0;
 	}
@@ -83,10 +86,12 @@ known_fields(json_t *o, const char *where, struct kt_api_resp *resp)
 		    where);
 		return 0;
 	}
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		if (strcmp(k, "label") && strcmp(k, "key_type") &&
 		    strcmp(k, "key") && strcmp(k, "revoke")) {
-			answer_error(resp, KT_ERR_MALFORMED, "%sunknown field "
+			answer_error(resp, KT_ERR_MALFORMED,
+			    "%sunknown field "
 			    "'%.64s' (expected label, key_type, key or revoke)",
 			    where, k);
 			return 0;
@@ -100,19 +105,24 @@ parse_label(struct kt_api *api, json_t *label, const char *where,
     struct kt_seq_req *q, struct kt_api_resp *resp)
 {
 	if (label == NULL || !json_is_string(label)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%s'label' must be a "
-		    "string", where);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "%s'label' must be a "
+		    "string",
+		    where);
 		return 0;
 	}
 	q->label = json_string_value(label);
 	q->label_len = json_string_length(label);
 	if (q->label_len > api->limits.max_label) {
-		answer_error(resp, KT_ERR_TOO_LARGE, "%slabel is %zu bytes; at "
-		    "most %zu", where, q->label_len, api->limits.max_label);
+		answer_error(resp, KT_ERR_TOO_LARGE,
+		    "%slabel is %zu bytes; at "
+		    "most %zu",
+		    where, q->label_len, api->limits.max_label);
 		return 0;
 	}
 	if (!kt_label_valid(q->label, q->label_len)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%slabel is not valid: it "
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "%slabel is not valid: it "
 		    "must be 1..255 bytes of UTF-8 without control characters",
 		    where);
 		return 0;
@@ -130,34 +140,44 @@ parse_key(struct kt_api *api, json_t *kt, json_t *key, const char *where,
 
 	if (kt == NULL || !json_is_string(kt) || key == NULL ||
 	    !json_is_string(key)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%s'key_type' and 'key' "
-		    "must be strings (or give \"revoke\": true)", where);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "%s'key_type' and 'key' "
+		    "must be strings (or give \"revoke\": true)",
+		    where);
 		return 0;
 	}
 	q->key_type = json_string_value(kt);
 	q->key_type_len = json_string_length(kt);
 	if (!kt_key_type_valid(q->key_type, q->key_type_len)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%skey_type must be 1..16 "
-		    "of [a-z0-9-], e.g. \"ed25519\"", where);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "%skey_type must be 1..16 "
+		    "of [a-z0-9-], e.g. \"ed25519\"",
+		    where);
 		return 0;
 	}
-	rc = request_b64(json_string_value(key), json_string_length(key),
-	    *arena, json_string_length(key) / 4 * 3 + 3, api->limits.max_key,
-	    &dl);
+	rc =
+	    request_b64(json_string_value(key), json_string_length(key), *arena,
+	        json_string_length(key) / 4 * 3 + 3, api->limits.max_key, &dl);
 	if (rc < 0) {
-		answer_error(resp, KT_ERR_TOO_LARGE, "%skey is longer than %zu "
-		    "bytes", where, api->limits.max_key);
+		answer_error(resp, KT_ERR_TOO_LARGE,
+		    "%skey is longer than %zu "
+		    "bytes",
+		    where, api->limits.max_key);
 		return 0;
 	}
 	if (rc == 0) {
-		answer_error(resp, KT_ERR_MALFORMED, "%skey must be non-empty "
-		    "standard base64 with padding", where);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "%skey must be non-empty "
+		    "standard base64 with padding",
+		    where);
 		return 0;
 	}
 	if (kt_key_check(q->key_type, q->key_type_len, *arena, dl) != KT_OK) {
-		answer_error(resp, KT_ERR_MALFORMED, "%skey does not fit "
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "%skey does not fit "
 		    "key_type '%s' (ed25519 and x25519: 32 bytes; p256: 65 "
-		    "bytes starting 0x04)", where, q->key_type);
+		    "bytes starting 0x04)",
+		    where, q->key_type);
 		return 0;
 	}
 	q->key = *arena;
@@ -184,14 +204,18 @@ parse_one(struct kt_api *api, json_t *o, const char *where,
 	key = json_object_get(o, "key");
 	rv = json_object_get(o, "revoke");
 	if (rv != NULL && !json_is_boolean(rv)) {
-		answer_error(resp, KT_ERR_MALFORMED, "%s'revoke' must be true "
-		    "or false", where);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "%s'revoke' must be true "
+		    "or false",
+		    where);
 		return 0;
 	}
 	if (rv != NULL && json_is_true(rv)) {
 		if (kt != NULL || key != NULL) {
-			answer_error(resp, KT_ERR_MALFORMED, "%sa revocation "
-			    "takes no 'key_type' or 'key'", where);
+			answer_error(resp, KT_ERR_MALFORMED,
+			    "%sa revocation "
+			    "takes no 'key_type' or 'key'",
+			    where);
 			return 0;
 		}
 		q->revoke = 1;
@@ -208,16 +232,20 @@ batch_items(struct kt_api *api, struct kt_api_write *w, json_t **items,
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(w->json, k, v) {
+	json_object_foreach(w->json, k, v)
+	{
 		if (strcmp(k, "entries") != 0) {
-			answer_error(resp, KT_ERR_MALFORMED, "unknown field "
-			    "'%.64s' (expected entries)", k);
+			answer_error(resp, KT_ERR_MALFORMED,
+			    "unknown field "
+			    "'%.64s' (expected entries)",
+			    k);
 			return 0;
 		}
 	}
 	*items = json_object_get(w->json, "entries");
 	if (!json_is_array(*items)) {
-		kt_api_error(resp, KT_ERR_MALFORMED, "'entries' must be an "
+		kt_api_error(resp, KT_ERR_MALFORMED,
+		    "'entries' must be an "
 		    "array of publications or revocations");
 		return 0;
 	}
@@ -227,8 +255,10 @@ batch_items(struct kt_api *api, struct kt_api_write *w, json_t **items,
 		return 0;
 	}
 	if (w->n > api->limits.max_batch) {
-		answer_error(resp, KT_ERR_TOO_LARGE, "'entries' has %zu items; "
-		    "at most %zu per batch", w->n, api->limits.max_batch);
+		answer_error(resp, KT_ERR_TOO_LARGE,
+		    "'entries' has %zu items; "
+		    "at most %zu per batch",
+		    w->n, api->limits.max_batch);
 		return 0;
 	}
 	return 1;
@@ -242,20 +272,23 @@ decode_body(struct kt_api *api, const struct kt_api_req *req,
 	json_error_t jerr;
 
 	if (req->body_len == 0) {
-		kt_api_error(resp, KT_ERR_MALFORMED, "empty body: send a JSON "
+		kt_api_error(resp, KT_ERR_MALFORMED,
+		    "empty body: send a JSON "
 		    "object");
 		return 0;
 	}
 	w->json = json_loadb((const char *)req->body, req->body_len,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (w->json == NULL) {
-		answer_error(resp, KT_ERR_MALFORMED, "body is not valid JSON: "
-		    "%s (line %d, column %d)", jerr.text, jerr.line,
-		    jerr.column);
+		answer_error(resp, KT_ERR_MALFORMED,
+		    "body is not valid JSON: "
+		    "%s (line %d, column %d)",
+		    jerr.text, jerr.line, jerr.column);
 		return 0;
 	}
 	if (!json_is_object(w->json)) {
-		kt_api_error(resp, KT_ERR_MALFORMED, "body must be a JSON "
+		kt_api_error(resp, KT_ERR_MALFORMED,
+		    "body must be a JSON "
 		    "object");
 		return 0;
 	}
@@ -276,8 +309,8 @@ decode_entries(struct kt_api *api, struct kt_api_write *w, json_t *items,
 	/* Decoded keys are shorter than their base64: one arena fits all. */
 	for (size_t i = 0; i < w->n; i++) {
 		json_t *o = w->batch ? json_array_get(items, i) : w->json;
-		json_t *key = json_is_object(o) ? json_object_get(o, "key") :
-		    NULL;
+		json_t *key =
+		    json_is_object(o) ? json_object_get(o, "key") : NULL;
 		if (json_is_string(key))
 			arena_len += json_string_length(key) + 3;
 	}
@@ -340,7 +373,7 @@ seq_done(void *arg, kt_err err, uint64_t tree_size,
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	kt_metrics_submit_us(w->metrics,
 	    (uint64_t)((t1.tv_sec - w->t0.tv_sec) * 1000000 +
-	    (t1.tv_nsec - w->t0.tv_nsec) / 1000));
+	        (t1.tv_nsec - w->t0.tv_nsec) / 1000));
 	if (err == KT_OK)
 		kt_wclient_notify(w->wclient); /* submit the new checkpoint */
 	/* Last touch of w on this thread: the waiter may free it at once. */
@@ -384,7 +417,8 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 		return;
 	if (req->content_type != NULL &&
 	    strncasecmp(req->content_type, "multipart/", 10) == 0) {
-		answer_status(resp, 415, "send the body as application/json, "
+		answer_status(resp, 415,
+		    "send the body as application/json, "
 		    "not multipart");
 		return;
 	}
@@ -399,8 +433,8 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
 static const char *
 result_message(kt_err e)
 {
-	return e == KT_ERR_CONFLICT ? "the label has no live key to revoke" :
-	    kt_strerror(e);
+	return e == KT_ERR_CONFLICT ? "the label has no live key to revoke"
+	                            : kt_strerror(e);
 }
 
 /*
@@ -412,9 +446,11 @@ static int
 refused(const struct kt_api_write *w, struct kt_api_resp *resp)
 {
 	if (w->err == KT_ERR_BUSY) {
-		kt_api_error(resp, KT_ERR_BUSY, w->queued ? "the log is "
-		    "shutting down; retry later" : "the write queue is full "
-		    "or the log is stopping; retry later");
+		kt_api_error(resp, KT_ERR_BUSY,
+		    w->queued ? "the log is "
+		                "shutting down; retry later"
+		              : "the write queue is full "
+		                "or the log is stopping; retry later");
 		return 1;
 	}
 	if (w->err == KT_ERR_NOMEM && !w->queued) {
@@ -426,8 +462,9 @@ refused(const struct kt_api_write *w, struct kt_api_resp *resp)
 		KT_LOG(KT_LOG_ERROR, "write_failed",
 		    kt_log_str("error", kt_strerror(w->err)),
 		    kt_log_uint("entries", w->n));
-		answer_error(resp, w->err == KT_ERR_IO ? KT_ERR_IO :
-		    KT_ERR_INTERNAL, "the write was not committed (%s); retry "
+		answer_error(resp,
+		    w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
+		    "the write was not committed (%s); retry "
 		    "later (a repeated publish of the same key is idempotent)",
 		    kt_strerror(w->err));
 		return 1;
@@ -452,16 +489,15 @@ put_result(struct snapshot *s, struct answer *a, const struct kt_seq_res *res,
 	answer_lit(a, ",\"version\":");
 	answer_u64(a, res->version);
 	answer_lit(a, ",");
-	e = snapshot_put_entry(s, a, res->index, SNAPSHOT_LEAF_HASH |
-	    SNAPSHOT_CHECKPOINT, m);
+	e = snapshot_put_entry(s, a, res->index,
+	    SNAPSHOT_LEAF_HASH | SNAPSHOT_CHECKPOINT, m);
 	answer_lit(a, "}");
 	return e;
 }
 
 /* A batch's answer: {"results": [...]}, each a result or an error. */
 static kt_err
-put_results(struct snapshot *s, struct answer *a,
-    const struct kt_api_write *w)
+put_results(struct snapshot *s, struct answer *a, const struct kt_api_write *w)
 {
 	struct answer_memo memo;
 	kt_err e = KT_OK;

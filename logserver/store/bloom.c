@@ -10,14 +10,14 @@
 #include "store/bloom.h"
 #include "kt/bytes.h"
 
-#define BLOCK_WORDS 8                /* 512 bits, one cache line */
+#define BLOCK_WORDS 8 /* 512 bits, one cache line */
 #define BITS_PER_KEY 10
 #define FIRST_CAP ((uint64_t)1 << 20)
 
 struct kt_bloom_part {
-	uint64_t *bits;     /* nblocks * BLOCK_WORDS words */
+	uint64_t *bits; /* nblocks * BLOCK_WORDS words */
 	uint64_t nblocks;
-	uint64_t cap;       /* keys before the next part is started */
+	uint64_t cap; /* keys before the next part is started */
 	uint64_t count;
 };
 
@@ -47,7 +47,7 @@ block_of(const struct kt_bloom_part *p, const uint8_t key[KT_HASH_LEN])
 static unsigned
 pos_of(const uint8_t key[KT_HASH_LEN], unsigned k)
 {
-	unsigned bit = 9 * k;   /* within key[16..31], 72 of 128 bits */
+	unsigned bit = 9 * k; /* within key[16..31], 72 of 128 bits */
 	unsigned v = ((unsigned)key[16 + bit / 8] << 8) | key[17 + bit / 8];
 
 	return (v >> (7 - bit % 8)) & 511;
@@ -59,10 +59,10 @@ kt_bloom_add(struct kt_bloom *b, const uint8_t key[KT_HASH_LEN])
 	struct kt_bloom_part *p;
 	uint64_t *blk;
 
-	if (b->nparts == 0 || b->parts[b->nparts - 1].count >=
-	    b->parts[b->nparts - 1].cap) {
-		uint64_t cap = b->nparts ? b->parts[b->nparts - 1].cap * 2 :
-		    FIRST_CAP;
+	if (b->nparts == 0 ||
+	    b->parts[b->nparts - 1].count >= b->parts[b->nparts - 1].cap) {
+		uint64_t cap =
+		    b->nparts ? b->parts[b->nparts - 1].cap * 2 : FIRST_CAP;
 		uint64_t nblocks = cap * BITS_PER_KEY / (BLOCK_WORDS * 64);
 		struct kt_bloom_part *np;
 		uint64_t *bits;

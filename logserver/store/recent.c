@@ -43,8 +43,9 @@ void
 kt_recent_init(struct kt_recent *r, size_t keylen)
 {
 	memset(r, 0, sizeof(*r));
-	r->keylen = keylen == 0 || keylen > KT_RECENT_KEY_MAX ?
-	    KT_RECENT_KEY_MAX : keylen;
+	r->keylen = keylen == 0 || keylen > KT_RECENT_KEY_MAX
+	    ? KT_RECENT_KEY_MAX
+	    : keylen;
 	r->freelist = NIL;
 	for (unsigned s = 0; s < KT_RECENT_SLICES; s++)
 		r->head[s] = r->tail[s] = NIL;
@@ -135,15 +136,14 @@ kt_recent_add(struct kt_recent *r, const uint8_t *key, uint64_t version,
 }
 
 void
-kt_recent_find(const struct kt_recent *r, const uint8_t *key,
-    kt_recent_fn fn, void *ctx)
+kt_recent_find(const struct kt_recent *r, const uint8_t *key, kt_recent_fn fn,
+    void *ctx)
 {
 	if (r->count == 0)
 		return;
 	for (uint32_t i = r->bucket[bucket_of(r, key)]; i != NIL;
-	    i = r->pool[i].hnext) {
-		if (key_eq(r, r->pool[i].key, key) &&
-		    fn(ctx, &r->pool[i]) != 0)
+	     i = r->pool[i].hnext) {
+		if (key_eq(r, r->pool[i].key, key) && fn(ctx, &r->pool[i]) != 0)
 			return;
 	}
 }

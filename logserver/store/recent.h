@@ -21,21 +21,21 @@
 #define KT_RECENT_KEY_MAX 32
 
 struct kt_recent {
-	size_t keylen;          /* bytes of key compared, 1..KT_RECENT_KEY_MAX */
+	size_t keylen; /* bytes of key compared, 1..KT_RECENT_KEY_MAX */
 	struct kt_recent_node *pool;
-	uint32_t cap;           /* nodes in pool */
-	uint32_t used;          /* nodes ever handed out (free ones reused) */
+	uint32_t cap;  /* nodes in pool */
+	uint32_t used; /* nodes ever handed out (free ones reused) */
 	uint32_t freelist;
-	uint32_t *bucket;       /* chain heads, nbucket a power of two */
+	uint32_t *bucket; /* chain heads, nbucket a power of two */
 	uint32_t nbucket;
 	uint32_t head[KT_RECENT_SLICES], tail[KT_RECENT_SLICES];
-	size_t count;           /* live records */
+	size_t count; /* live records */
 };
 
 /* One record; the iteration callbacks see these. */
 struct kt_recent_node {
-	uint32_t hnext;         /* next in the hash chain */
-	uint32_t snext;         /* next in the slice, in order of addition */
+	uint32_t hnext; /* next in the hash chain */
+	uint32_t snext; /* next in the slice, in order of addition */
 	uint64_t index;
 	uint64_t version;
 	uint8_t key[KT_RECENT_KEY_MAX];
@@ -65,8 +65,8 @@ void kt_recent_slice(const struct kt_recent *r, unsigned slice, uint64_t from,
 
 /* Removes the records of one slice with index < below (a prefix of it);
  * returns how many. */
-size_t kt_recent_drop_below(struct kt_recent *r, unsigned slice,
-    uint64_t below);
+size_t
+kt_recent_drop_below(struct kt_recent *r, unsigned slice, uint64_t below);
 
 /* Removes every record with index >= from (a suffix of every slice). */
 void kt_recent_drop_from(struct kt_recent *r, uint64_t from);

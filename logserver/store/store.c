@@ -59,7 +59,8 @@ check_folder(const char *dir, char *err, size_t errlen)
 			return KT_ERR_IO;
 		}
 		if (mkdir(dir, 0700) != 0) {
-			kt_msg(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+			kt_msg(err, errlen, "mkdir %s: %s", dir,
+			    strerror(errno));
 			return KT_ERR_IO;
 		}
 		return KT_OK;
@@ -74,7 +75,8 @@ check_folder(const char *dir, char *err, size_t errlen)
 		return KT_ERR_IO;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (strcmp(de->d_name, "data.mdb") == 0)
 			has_db = 1;
@@ -83,8 +85,10 @@ check_folder(const char *dir, char *err, size_t errlen)
 	}
 	closedir(d);
 	if (!has_db && other[0] != 0) {
-		kt_msg(err, errlen, "%s is not a kt data folder (it holds \"%s\" "
-		    "and no kt database); use an empty or new folder", dir, other);
+		kt_msg(err, errlen,
+		    "%s is not a kt data folder (it holds \"%s\" "
+		    "and no kt database); use an empty or new folder",
+		    dir, other);
 		return KT_ERR_CONFLICT;
 	}
 	return KT_OK;
@@ -110,8 +114,10 @@ open_meta(struct kt_store *s, MDB_txn *txn, const char *dir, int *fresh,
 		if (rc == 0)
 			rc = mdb_stat(txn, main_dbi, &st);
 		if (rc == 0 && st.ms_entries != 0) {
-			kt_msg(err, errlen, "%s holds an LMDB database that is "
-			    "not a kt log (no kt metadata)", dir);
+			kt_msg(err, errlen,
+			    "%s holds an LMDB database that is "
+			    "not a kt log (no kt metadata)",
+			    dir);
 			return KT_ERR_CONFLICT;
 		}
 		*fresh = 1;
@@ -143,8 +149,10 @@ check_format(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 	uint32_t found;
 
 	if (meta_get(txn, s->meta, "format", &v) != 0 || v.mv_size != 4) {
-		kt_msg(err, errlen, "%s is not a kt data folder (no format "
-		    "version)", dir);
+		kt_msg(err, errlen,
+		    "%s is not a kt data folder (no format "
+		    "version)",
+		    dir);
 		return KT_ERR_CONFLICT;
 	}
 	p = v.mv_data;
@@ -153,16 +161,18 @@ check_format(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 	if (found == STORE_FORMAT)
 		return KT_OK;
 	if (found != 0 && found < STORE_FORMAT)
-		kt_msg(err, errlen, "%s holds kt store format %u; this kt-logd "
+		kt_msg(err, errlen,
+		    "%s holds kt store format %u; this kt-logd "
 		    "reads only format %u and does not upgrade older ones "
 		    "(kt has no release yet): a new folder is a new log, "
 		    "with a new origin and key that clients pin again with "
-		    "kt-verify init", dir, (unsigned)found,
-		    STORE_FORMAT);
+		    "kt-verify init",
+		    dir, (unsigned)found, STORE_FORMAT);
 	else
-		kt_msg(err, errlen, "%s has an unsupported kt store format "
-		    "(%u; this kt-logd reads format %u)", dir, (unsigned)found,
-		    STORE_FORMAT);
+		kt_msg(err, errlen,
+		    "%s has an unsupported kt store format "
+		    "(%u; this kt-logd reads format %u)",
+		    dir, (unsigned)found, STORE_FORMAT);
 	return KT_ERR_CONFLICT;
 }
 
@@ -178,9 +188,10 @@ check_owner(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 		v.mv_data = (void *)"";
 	}
 	if (!val_is(&v, s->origin)) {
-		kt_msg(err, errlen, "%s belongs to another log (origin "
-		    "\"%.*s\"), not \"%s\"", dir,
-		    (int)(v.mv_size > 255 ? 255 : v.mv_size),
+		kt_msg(err, errlen,
+		    "%s belongs to another log (origin "
+		    "\"%.*s\"), not \"%s\"",
+		    dir, (int)(v.mv_size > 255 ? 255 : v.mv_size),
 		    (const char *)v.mv_data, s->origin);
 		return KT_ERR_CONFLICT;
 	}
@@ -189,9 +200,10 @@ check_owner(struct kt_store *s, MDB_txn *txn, const char *dir, char *err,
 		v.mv_data = (void *)"";
 	}
 	if (!val_is(&v, s->vkey)) {
-		kt_msg(err, errlen, "%s belongs to log \"%s\" under another "
-		    "key (%.*s), not %s", dir, s->origin,
-		    (int)(v.mv_size > 400 ? 400 : v.mv_size),
+		kt_msg(err, errlen,
+		    "%s belongs to log \"%s\" under another "
+		    "key (%.*s), not %s",
+		    dir, s->origin, (int)(v.mv_size > 400 ? 400 : v.mv_size),
 		    (const char *)v.mv_data, s->vkey);
 		return KT_ERR_CONFLICT;
 	}
@@ -209,8 +221,8 @@ open_tables(struct kt_store *s, MDB_txn *txn, int fresh, const char *dir,
 	if ((rc = mdb_dbi_open(txn, "entries", c, &s->entries)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "tiles", c, &s->tiles)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "labels", c, &s->labels)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT |
-	    MDB_DUPFIXED, &s->leafhash)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT | MDB_DUPFIXED,
+	         &s->leafhash)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0) {
 		kt_msg(err, errlen, "%s: opening databases: %s", dir,
 		    mdb_strerror(rc));
@@ -228,9 +240,9 @@ write_meta(struct kt_store *s, MDB_txn *txn, char *err, size_t errlen)
 
 	if ((rc = meta_put(txn, s->meta, "format", fmt, 4)) != 0 ||
 	    (rc = meta_put(txn, s->meta, "origin", s->origin,
-	    strlen(s->origin))) != 0 ||
-	    (rc = meta_put(txn, s->meta, "vkey", s->vkey,
-	    strlen(s->vkey))) != 0) {
+	         strlen(s->origin))) != 0 ||
+	    (rc = meta_put(txn, s->meta, "vkey", s->vkey, strlen(s->vkey))) !=
+	        0) {
 		kt_msg(err, errlen, "writing metadata: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
@@ -331,8 +343,10 @@ env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	 */
 	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
 	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
-		kt_msg(err, errlen, "%s is not a kt data folder (data.mdb is "
-		    "not a usable LMDB database)", dir);
+		kt_msg(err, errlen,
+		    "%s is not a kt data folder (data.mdb is "
+		    "not a usable LMDB database)",
+		    dir);
 		return KT_ERR_CONFLICT;
 	}
 	if (rc != 0) {
@@ -386,7 +400,8 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 		err[0] = 0;
 	if (dir == NULL || origin == NULL || vkey == NULL || origin[0] == 0 ||
 	    vkey[0] == 0 || strlen(origin) > 255 || strlen(vkey) > 400) {
-		kt_msg(err, errlen, "store: missing or oversized folder, origin "
+		kt_msg(err, errlen,
+		    "store: missing or oversized folder, origin "
 		    "or key");
 		return KT_ERR_RANGE;
 	}

@@ -85,10 +85,10 @@ KT_MUST_CHECK kt_err kt_store_label_version(struct kt_store_read *r,
     const char *label, size_t len, uint64_t version, uint64_t *index);
 
 /* Proofs and roots for any size up to kt_store_read_size. */
-KT_MUST_CHECK kt_err kt_store_inclusion(struct kt_store_read *r,
-    uint64_t index, uint64_t size, struct kt_proof *out);
-KT_MUST_CHECK kt_err kt_store_consistency(struct kt_store_read *r,
-    uint64_t old, uint64_t new_size, struct kt_proof *out);
+KT_MUST_CHECK kt_err kt_store_inclusion(struct kt_store_read *r, uint64_t index,
+    uint64_t size, struct kt_proof *out);
+KT_MUST_CHECK kt_err kt_store_consistency(struct kt_store_read *r, uint64_t old,
+    uint64_t new_size, struct kt_proof *out);
 KT_MUST_CHECK kt_err kt_store_root(struct kt_store_read *r, uint64_t size,
     struct kt_hash *out);
 

@@ -98,8 +98,8 @@ kt_store_write_entry(struct kt_store_txn *w, uint64_t index,
 }
 
 kt_err
-kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry,
-    size_t len, uint64_t *index)
+kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry, size_t len,
+    uint64_t *index)
 {
 	struct kt_entry e;
 	struct kt_hash h;
@@ -149,8 +149,7 @@ kt_store_write_root(struct kt_store_txn *w, struct kt_hash *root)
 }
 
 kt_err
-kt_store_write_checkpoint(struct kt_store_txn *w, const char *note,
-    size_t len)
+kt_store_write_checkpoint(struct kt_store_txn *w, const char *note, size_t len)
 {
 	uint8_t k[8];
 	MDB_val key = { 8, k }, val = { len, (void *)note };
@@ -205,8 +204,10 @@ commit_txn(struct kt_store_txn *w)
 		return KT_ERR_INTERNAL;
 	}
 	if (w->size != w->size0 && (!w->has_ckpt || w->ckpt_size != w->size)) {
-		kt_msg(s->werr, sizeof(s->werr), "commit without a "
-		    "checkpoint for size %llu", (unsigned long long)w->size);
+		kt_msg(s->werr, sizeof(s->werr),
+		    "commit without a "
+		    "checkpoint for size %llu",
+		    (unsigned long long)w->size);
 		kt_store_write_abort(w);
 		return KT_ERR_INTERNAL;
 	}
@@ -283,7 +284,8 @@ kt_store_write_commit(struct kt_store_txn *w)
 	}
 	if (e != KT_OK) {
 		s->broken = 1;
-		kt_msg(s->werr, sizeof(s->werr), "fdatasync after a commit "
+		kt_msg(s->werr, sizeof(s->werr),
+		    "fdatasync after a commit "
 		    "failed: not acknowledged; the log takes no more writes "
 		    "until kt-logd is restarted");
 	}

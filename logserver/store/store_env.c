@@ -94,8 +94,9 @@ mark_durable(struct kt_store *s, uint64_t size)
 {
 	uint64_t d = atomic_load_explicit(&s->durable, memory_order_relaxed);
 
-	while (size > d && !atomic_compare_exchange_weak_explicit(&s->durable,
-	    &d, size, memory_order_release, memory_order_relaxed))
+	while (size > d &&
+	    !atomic_compare_exchange_weak_explicit(&s->durable, &d, size,
+	        memory_order_release, memory_order_relaxed))
 		;
 }
 
@@ -123,8 +124,8 @@ kt_env_sync(struct kt_store *s, uint64_t size)
 			rc = mdb_cursor_open(txn, s->ckpts, &c);
 		if (rc == 0)
 			rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
-		size = rc == 0 && key.mv_size == 8 ? kt_get_be64(key.mv_data) :
-		    0;
+		size =
+		    rc == 0 && key.mv_size == 8 ? kt_get_be64(key.mv_data) : 0;
 		if (c != NULL)
 			mdb_cursor_close(c);
 		if (txn != NULL)

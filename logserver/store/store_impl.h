@@ -60,9 +60,9 @@
 #define ROW(k) (512u - (512u >> (k)))
 
 struct wtile {
-	uint64_t index;   /* tile index N of the level's rightmost tile */
-	unsigned width;   /* hashes filled in its row 0 (0..255) */
-	int dirty;        /* changed since the last commit */
+	uint64_t index; /* tile index N of the level's rightmost tile */
+	unsigned width; /* hashes filled in its row 0 (0..255) */
+	int dirty;      /* changed since the last commit */
 	struct kt_hash n[TILE_NODES];
 };
 
@@ -75,12 +75,12 @@ struct sweeprec {
 struct kt_store_txn {
 	struct kt_store *s;
 	MDB_txn *txn;
-	MDB_cursor *lcur;  /* labels, kept open for the transaction */
-	uint64_t wm[SLICES];       /* watermarks, as this transaction moves them */
-	uint64_t old_wm[SLICES];   /* ... and before, for slices it swept */
+	MDB_cursor *lcur;    /* labels, kept open for the transaction */
+	uint64_t wm[SLICES]; /* watermarks, as this transaction moves them */
+	uint64_t old_wm[SLICES]; /* ... and before, for slices it swept */
 	uint8_t swept[SLICES];
-	uint64_t pending;  /* entries whose label record is not in LMDB */
-	unsigned slice0;   /* s->next_slice at begin */
+	uint64_t pending; /* entries whose label record is not in LMDB */
+	unsigned slice0;  /* s->next_slice at begin */
 	/* the label of the last kt_store_write_latest, its hash and latest
 	 * version: the append that usually follows needs them again */
 	char last_label[KT_LABEL_MAX];
@@ -88,12 +88,12 @@ struct kt_store_txn {
 	uint8_t last_lh[KT_HASH_LEN];
 	uint64_t last_version, last_index;
 	int last_valid;
-	uint64_t size0;    /* size at begin */
+	uint64_t size0; /* size at begin */
 	uint64_t size;
 	uint64_t ckpt_size;
 	int has_ckpt;
 	int failed;
-	int full;          /* failed with MDB_MAP_FULL */
+	int full; /* failed with MDB_MAP_FULL */
 };
 
 struct kt_store {
@@ -112,23 +112,23 @@ struct kt_store {
 	/* writer state: touched by the one writer thread only */
 	int wloaded;
 	int wopen;
-	uint64_t wsize;              /* committed entries */
-	struct wtile *wt;            /* [TILE_LEVELS] */
+	uint64_t wsize;   /* committed entries */
+	struct wtile *wt; /* [TILE_LEVELS] */
 	struct kt_store_txn w;
-	struct sweeprec *sw;         /* scratch for sweeps */
+	struct sweeprec *sw; /* scratch for sweeps */
 	size_t sw_cap;
-	unsigned next_slice;         /* next slice to sweep */
-	uint64_t wm[SLICES];         /* committed watermarks */
-	uint64_t pending;            /* committed entries not yet swept */
+	unsigned next_slice;          /* next slice to sweep */
+	uint64_t wm[SLICES];          /* committed watermarks */
+	uint64_t pending;             /* committed entries not yet swept */
 	struct kt_recent tlab, tleaf; /* this transaction's new records */
-	struct kt_bloom bloom;       /* label hashes in the labels database */
+	struct kt_bloom bloom;        /* label hashes in the labels database */
 
 	/* Index records not yet in LMDB, shared with readers under mlock:
 	 * the writer changes them (never across I/O), readers only look. */
 	pthread_rwlock_t mlock;
-	struct kt_recent mlab;       /* SHA-256(label) -> (version, index) */
-	struct kt_recent mleaf;      /* leaf hash[0..8) -> index */
-	uint64_t floor[SLICES];      /* memory holds every record >= floor */
+	struct kt_recent mlab;  /* SHA-256(label) -> (version, index) */
+	struct kt_recent mleaf; /* leaf hash[0..8) -> index */
+	uint64_t floor[SLICES]; /* memory holds every record >= floor */
 
 	/* Readers see checkpoints up to this size: the commits that are
 	 * durable (kt_env_sync). */
@@ -139,10 +139,10 @@ struct kt_store {
 	pthread_mutex_t edge_mu;
 	struct kt_edge_cache edge;
 	char werr[160];
-	unsigned fail_commits;       /* test hook */
-	unsigned fail_syncs;         /* test hook */
-	_Atomic int broken;          /* a sync after a commit failed */
-	int lockfd;                  /* flock: one server per folder */
+	unsigned fail_commits; /* test hook */
+	unsigned fail_syncs;   /* test hook */
+	_Atomic int broken;    /* a sync after a commit failed */
+	int lockfd;            /* flock: one server per folder */
 };
 
 struct kt_store_read {
@@ -248,12 +248,12 @@ KT_MUST_CHECK kt_err kt_tiles_get(MDB_txn *txn, MDB_dbi dbi, unsigned level,
     uint64_t n, const uint8_t **p);
 /* kt_node_fn over a read snapshot (ctx: struct kt_store_read *): one tile
  * read, cached per tile level, no hashing. */
-KT_MUST_CHECK kt_err kt_tiles_read_node(void *ctx, unsigned level,
-    uint64_t i, struct kt_hash *out);
+KT_MUST_CHECK kt_err kt_tiles_read_node(void *ctx, unsigned level, uint64_t i,
+    struct kt_hash *out);
 /* kt_node_fn for the writer (ctx: struct kt_store_txn *): the rightmost
  * tile of each level from memory, full tiles from the transaction. */
-KT_MUST_CHECK kt_err kt_tiles_write_node(void *ctx, unsigned level,
-    uint64_t i, struct kt_hash *out);
+KT_MUST_CHECK kt_err kt_tiles_write_node(void *ctx, unsigned level, uint64_t i,
+    struct kt_hash *out);
 /* Loads the writer's state (size, rightmost tile of every level) from the
  * committed database in txn. */
 KT_MUST_CHECK kt_err kt_tiles_load(struct kt_store *s, MDB_txn *txn);
@@ -273,8 +273,8 @@ void kt_tiles_committed(struct kt_store *s);
  * On success the caller is inside the gate until kt_env_leave, after its
  * transaction ended; on failure it is not. Returns an LMDB code.
  */
-KT_MUST_CHECK int kt_env_begin(struct kt_store *s, unsigned flags,
-    MDB_txn **txn);
+KT_MUST_CHECK int
+kt_env_begin(struct kt_store *s, unsigned flags, MDB_txn **txn);
 void kt_env_leave(struct kt_store *s);
 /* Sets the map size (0: adopt the size another process set) once no
  * transaction is open in this process. Only the writer calls it, with no

@@ -79,8 +79,7 @@ mlock_init(pthread_rwlock_t *l)
 /* Watermark i of a transaction: i = 0..SLICES-1 into wm[0..n). All 0
  * before the first sweep. An LMDB code (MDB_CORRUPTED for a bad value). */
 static int
-read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first, uint64_t *wm,
-    unsigned n)
+read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first, uint64_t *wm, unsigned n)
 {
 	MDB_val v;
 	int rc = meta_get(txn, meta, "swept", &v);
@@ -94,8 +93,8 @@ read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first, uint64_t *wm,
 	if (v.mv_size != SWEPT_BYTES)
 		return MDB_CORRUPTED;
 	for (unsigned i = 0; i < n; i++)
-		wm[i] = kt_get_be64((const uint8_t *)v.mv_data +
-		    8 * (first + i));
+		wm[i] =
+		    kt_get_be64((const uint8_t *)v.mv_data + 8 * (first + i));
 	return 0;
 }
 
@@ -136,7 +135,7 @@ mem_load(struct kt_store *s, char *err, size_t errlen)
 	key.mv_size = 8;
 	key.mv_data = k;
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		if (key.mv_size != 8 ||
 		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
 			rc = MDB_CORRUPTED;
@@ -187,7 +186,7 @@ bloom_load(struct kt_store *s, char *err, size_t errlen)
 	if (rc == 0)
 		rc = mdb_cursor_open(txn, s->labels, &c);
 	for (rc = rc == 0 ? mdb_cursor_get(c, &key, &val, MDB_FIRST) : rc;
-	    rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+	     rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		if (key.mv_size != LABEL_KEY_LEN) {
 			rc = MDB_CORRUPTED;
 			break;
@@ -204,8 +203,8 @@ bloom_load(struct kt_store *s, char *err, size_t errlen)
 		e = KT_ERR_IO;
 	if (e != KT_OK)
 		kt_msg(err, errlen, "loading the label filter: %s",
-		    rc != 0 && rc != MDB_NOTFOUND ? mdb_strerror(rc) :
-		    kt_strerror(e));
+		    rc != 0 && rc != MDB_NOTFOUND ? mdb_strerror(rc)
+		                                  : kt_strerror(e));
 	if (c != NULL)
 		mdb_cursor_close(c);
 	if (txn != NULL)
@@ -289,7 +288,7 @@ struct leafpick {
 	struct kt_store_read *r;
 	const struct kt_hash *want;
 	uint64_t index;
-	kt_err e;      /* KT_ERR_NOT_FOUND until found */
+	kt_err e; /* KT_ERR_NOT_FOUND until found */
 };
 
 static int
@@ -499,15 +498,16 @@ kt_store_label_count(struct kt_store_read *r, const char *label, size_t len,
 }
 
 kt_err
-kt_store_label_version(struct kt_store_read *r, const char *label,
-    size_t len, uint64_t version, uint64_t *index)
+kt_store_label_version(struct kt_store_read *r, const char *label, size_t len,
+    uint64_t version, uint64_t *index)
 {
 	struct pick p;
 	kt_err e;
 
 	if (version == 0)
-		return label == NULL || len == 0 || len > KT_LABEL_MAX ?
-		    KT_ERR_RANGE : KT_ERR_NOT_FOUND;
+		return label == NULL || len == 0 || len > KT_LABEL_MAX
+		    ? KT_ERR_RANGE
+		    : KT_ERR_NOT_FOUND;
 	e = find_label(r, label, len, version, &p);
 	if (e != KT_OK)
 		return e;
@@ -584,7 +584,7 @@ sweeprec_cmp(const void *a, const void *b)
 struct collect {
 	struct kt_store_txn *w;
 	size_t n;
-	int label;    /* label records (key lh || version), else leaf ones */
+	int label; /* label records (key lh || version), else leaf ones */
 	int nomem;
 };
 
@@ -653,13 +653,14 @@ sweep_db(struct kt_store_txn *w, unsigned slice, int label, size_t *moved)
 		rc = mdb_cursor_put(cur, &key, &val, 0);
 		if (rc != 0) {
 			mdb_cursor_close(cur);
-			return wfail(w, rc, label ? "mdb_put(label)" :
-			    "mdb_put(leafhash)");
+			return wfail(w, rc,
+			    label ? "mdb_put(label)" : "mdb_put(leafhash)");
 		}
 		/* Every label in the database is in the filter (a commit
 		 * that then fails leaves a harmless extra "maybe"). */
-		if (label && (i == 0 || !hash_bytes_eq(s->sw[i].k,
-		    s->sw[i - 1].k)) && !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
+		if (label &&
+		    (i == 0 || !hash_bytes_eq(s->sw[i].k, s->sw[i - 1].k)) &&
+		    !kt_bloom_maybe(&s->bloom, s->sw[i].k) &&
 		    kt_bloom_add(&s->bloom, s->sw[i].k) != KT_OK) {
 			mdb_cursor_close(cur);
 			w->failed = 1;
@@ -722,7 +723,7 @@ merge_recent(struct kt_recent *to, struct kt_recent *from)
 {
 	for (unsigned sl = 0; sl < SLICES; sl++) {
 		for (uint32_t i = from->head[sl]; i != UINT32_MAX;
-		    i = from->pool[i].snext) {
+		     i = from->pool[i].snext) {
 			const struct kt_recent_node *n = &from->pool[i];
 
 			if (kt_recent_add(to, n->key, n->version, n->index) !=
@@ -825,8 +826,7 @@ kt_idx_check_version(struct kt_store_txn *w, const struct kt_entry *e)
 		label_hash(e->label, e->label_len, w->last_lh);
 		memcpy(w->last_label, e->label, e->label_len);
 		w->last_label_len = e->label_len;
-		rc = wlatest(w, w->last_lh, &w->last_version,
-		    &w->last_index);
+		rc = wlatest(w, w->last_lh, &w->last_version, &w->last_index);
 		if (rc != 0) {
 			w->last_valid = 0;
 			return wfail(w, rc, "label lookup");
@@ -837,8 +837,8 @@ kt_idx_check_version(struct kt_store_txn *w, const struct kt_entry *e)
 }
 
 kt_err
-kt_idx_add(struct kt_store_txn *w, uint64_t version,
-    const struct kt_hash *leaf, uint64_t index)
+kt_idx_add(struct kt_store_txn *w, uint64_t version, const struct kt_hash *leaf,
+    uint64_t index)
 {
 	/* The label is the one kt_idx_check_version just saw. */
 	if (kt_recent_add(&w->s->tlab, w->last_lh, version, index) != KT_OK ||

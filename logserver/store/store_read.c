@@ -40,15 +40,15 @@ kt_store_read_begin(struct kt_store *s, struct kt_store_read **out)
 		 * or the last before it. */
 		uint8_t k[8];
 
-		kt_put_be64(k, atomic_load_explicit(&s->durable,
-		    memory_order_acquire));
+		kt_put_be64(k,
+		    atomic_load_explicit(&s->durable, memory_order_acquire));
 		key.mv_size = 8;
 		key.mv_data = k;
 		rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
 		if (rc == MDB_NOTFOUND)
 			rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
-		else if (rc == 0 && (key.mv_size != 8 ||
-		    memcmp(key.mv_data, k, 8) != 0))
+		else if (rc == 0 &&
+		    (key.mv_size != 8 || memcmp(key.mv_data, k, 8) != 0))
 			rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
 		mdb_cursor_close(c);
 	}
@@ -158,8 +158,8 @@ kt_store_inclusion(struct kt_store_read *r, uint64_t index, uint64_t size,
 }
 
 kt_err
-kt_store_consistency(struct kt_store_read *r, uint64_t old,
-    uint64_t new_size, struct kt_proof *out)
+kt_store_consistency(struct kt_store_read *r, uint64_t old, uint64_t new_size,
+    struct kt_proof *out)
 {
 	if (new_size > r->size || old > new_size)
 		return KT_ERR_RANGE;

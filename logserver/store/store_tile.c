@@ -101,8 +101,10 @@ kt_tiles_read_node(void *ctx, unsigned level, uint64_t i, struct kt_hash *out)
 		}
 		r->cache_n[L] = n;
 	}
-	memcpy(out->b, r->cache_p[L] + (size_t)(ROW(k) +
-	    (i & ((256u >> k) - 1))) * KT_HASH_LEN, KT_HASH_LEN);
+	memcpy(out->b,
+	    r->cache_p[L] +
+	        (size_t)(ROW(k) + (i & ((256u >> k) - 1))) * KT_HASH_LEN,
+	    KT_HASH_LEN);
 	return KT_OK;
 }
 
@@ -194,9 +196,10 @@ kt_tiles_load(struct kt_store *s, MDB_txn *txn)
 		}
 		e = kt_tiles_get(txn, s->tiles, L, t->index, &p);
 		if (e != KT_OK) {
-			kt_msg(s->werr, sizeof(s->werr), "loading tile %u/%llu:"
-			    " %s", L, (unsigned long long)t->index,
-			    kt_strerror(e));
+			kt_msg(s->werr, sizeof(s->werr),
+			    "loading tile %u/%llu:"
+			    " %s",
+			    L, (unsigned long long)t->index, kt_strerror(e));
 			return e == KT_ERR_NOT_FOUND ? KT_ERR_INTERNAL : e;
 		}
 		memcpy(t->n, p, TILE_BYTES);

@@ -11,15 +11,14 @@
 
 #include "kt/fmt.h"
 
-#define B64_HASH_LEN 44         /* base64 of 32 bytes, padded */
+#define B64_HASH_LEN 44 /* base64 of 32 bytes, padded */
 #define SIZE_TYPE "text/x.tlog.size"
 
 char *
 kt_wproto_request(const char *note, size_t note_len, uint64_t old,
     const struct kt_proof *proof, size_t *len)
 {
-	size_t i, off, cap = 32 + proof->n * (B64_HASH_LEN + 1) + 1 +
-	    note_len;
+	size_t i, off, cap = 32 + proof->n * (B64_HASH_LEN + 1) + 1 + note_len;
 	char *body = malloc(cap);
 
 	if (body == NULL)
@@ -118,8 +117,8 @@ kt_wproto_cosig_line(const char *note, size_t note_len, size_t nsigs,
 		if (line == NULL)
 			goto out;
 		if (kt_fmt(line, sg->name_len + sg->b64_len + 8,
-		    "\xe2\x80\x94 %.*s %.*s\n", (int)sg->name_len, sg->name,
-		    (int)sg->b64_len, sg->b64) != KT_OK) {
+		        "\xe2\x80\x94 %.*s %.*s\n", (int)sg->name_len, sg->name,
+		        (int)sg->b64_len, sg->b64) != KT_OK) {
 			free(line);
 			line = NULL;
 		}

@@ -19,7 +19,7 @@ struct slot {
 
 struct kt_wtransport {
 	CURLM *multi;
-	struct curl_slist *hdrs;    /* shared by every slot */
+	struct curl_slist *hdrs; /* shared by every slot */
 	int curl_inited;
 	size_t n;
 	struct slot *slots;
@@ -55,15 +55,15 @@ setup_slot(struct kt_wtransport *t, size_t i, const char *url,
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
 #if LIBCURL_VERSION_NUM >= 0x075500
 	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
+	        CURLE_OK ||
 #endif
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->hdrs) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)connect_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms) !=
+	        CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms) !=
-	    CURLE_OK ||
+	        CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK ||
@@ -96,8 +96,8 @@ kt_wtransport_open(struct kt_wtransport **out, const char *const *urls,
 	if (t->multi == NULL)
 		goto fail;
 	rc = KT_ERR_NOMEM;
-	t->hdrs = curl_slist_append(NULL,
-	    "Content-Type: text/plain; charset=utf-8");
+	t->hdrs =
+	    curl_slist_append(NULL, "Content-Type: text/plain; charset=utf-8");
 	if (t->hdrs != NULL)
 		/* no "Expect: 100-continue" round trip for larger bodies */
 		t->hdrs = curl_slist_append(t->hdrs, "Expect:");
@@ -127,7 +127,7 @@ kt_wtransport_send(struct kt_wtransport *t, size_t slot, const char *body,
 	s->resp_over = 0;
 	if (curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)len) != CURLE_OK ||
+	        (curl_off_t)len) != CURLE_OK ||
 	    curl_multi_add_handle(t->multi, s->easy) != CURLM_OK)
 		return KT_ERR_INTERNAL;
 	s->busy = 1;
@@ -143,8 +143,7 @@ kt_wtransport_perform(struct kt_wtransport *t)
 }
 
 int
-kt_wtransport_next_done(struct kt_wtransport *t,
-    struct kt_wtransport_done *out)
+kt_wtransport_next_done(struct kt_wtransport *t, struct kt_wtransport_done *out)
 {
 	struct slot *s;
 	CURLMsg *msg;
@@ -168,8 +167,8 @@ kt_wtransport_next_done(struct kt_wtransport *t,
 		out->body = s->resp;
 		out->body_len = s->resp_len;
 		if (res != CURLE_OK) {
-			out->error = s->resp_over ? "answer too large" :
-			    curl_easy_strerror(res);
+			out->error = s->resp_over ? "answer too large"
+			                          : curl_easy_strerror(res);
 			return 1;
 		}
 		ctype = NULL;

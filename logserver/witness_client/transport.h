@@ -48,8 +48,8 @@ KT_MUST_CHECK kt_err kt_wtransport_open(struct kt_wtransport **out,
  * kt_wtransport_next_done. KT_ERR_BUSY (the slot has a request in flight),
  * KT_ERR_INTERNAL (libcurl refused).
  */
-KT_MUST_CHECK kt_err kt_wtransport_send(struct kt_wtransport *t,
-    size_t slot, const char *body, size_t len);
+KT_MUST_CHECK kt_err kt_wtransport_send(struct kt_wtransport *t, size_t slot,
+    const char *body, size_t len);
 
 /* Moves every transfer on as far as it can without waiting. */
 void kt_wtransport_perform(struct kt_wtransport *t);

@@ -24,7 +24,7 @@
 #include "witness_client/protocol.h"
 #include "witness_client/transport.h"
 
-#define POLL_MAX_MS 1000        /* upper bound of one transport wait */
+#define POLL_MAX_MS 1000 /* upper bound of one transport wait */
 
 /* ---- types -------------------------------------------------------------- */
 
@@ -35,11 +35,11 @@
  */
 struct cp {
 	unsigned refs;
-	uint64_t gen;               /* 1, 2, ... in order of appearance */
+	uint64_t gen; /* 1, 2, ... in order of appearance */
 	uint64_t size;
-	char *note;                 /* the log's signed note, NUL-terminated */
+	char *note; /* the log's signed note, NUL-terminated */
 	size_t note_len;
-	size_t nsigs;               /* signature lines in note */
+	size_t nsigs; /* signature lines in note */
 	size_t ncosig;
 	char *lines[KT_WCLIENT_MAX]; /* verified line per witness, or NULL */
 };
@@ -50,28 +50,28 @@ enum why {
 	WHY_OK,
 	WHY_NETWORK,
 	WHY_HTTP,
-	WHY_SIZE,      /* 409 we could not act on */
-	WHY_CONFLICT,  /* 422 */
-	WHY_INVALID,   /* 200 without a valid cosignature */
-	WHY_AHEAD,     /* witness size above the log's */
-	WHY_LOCAL,     /* our side: proof, memory */
+	WHY_SIZE,     /* 409 we could not act on */
+	WHY_CONFLICT, /* 422 */
+	WHY_INVALID,  /* 200 without a valid cosignature */
+	WHY_AHEAD,    /* witness size above the log's */
+	WHY_LOCAL,    /* our side: proof, memory */
 };
 
 struct witness {
 	struct kt_wclient *w;
-	size_t idx;                 /* also its transport slot */
+	size_t idx; /* also its transport slot */
 	struct kt_wclient_cfg cfg;
 	char post_url[KT_WCLIENT_URL_MAX + 32];
 
 	/* thread only */
 	int busy;
-	struct cp *cp;              /* the checkpoint in flight */
-	int retried;                /* a 409 retry was made for cp */
-	char *body;                 /* the request in flight */
-	uint64_t size;              /* the witness's tree size, as we know it */
-	uint64_t done_gen;          /* gen of the last checkpoint it cosigned */
-	uint64_t done_ms;           /* when it did */
-	uint64_t tried_round;       /* last round it was sent a submission in */
+	struct cp *cp;        /* the checkpoint in flight */
+	int retried;          /* a 409 retry was made for cp */
+	char *body;           /* the request in flight */
+	uint64_t size;        /* the witness's tree size, as we know it */
+	uint64_t done_gen;    /* gen of the last checkpoint it cosigned */
+	uint64_t done_ms;     /* when it did */
+	uint64_t tried_round; /* last round it was sent a submission in */
 	uint64_t started_ms;
 	enum why why;
 
@@ -101,10 +101,10 @@ struct kt_wclient {
 	atomic_int notified;
 
 	/* thread only */
-	struct cp *cur;             /* newest checkpoint from the source */
-	struct cp *served;          /* the one published */
+	struct cp *cur;    /* newest checkpoint from the source */
+	struct cp *served; /* the one published */
 	uint64_t gens;
-	char *scratch;              /* KT_NOTE_MAX + 1 bytes */
+	char *scratch; /* KT_NOTE_MAX + 1 bytes */
 	uint64_t next_poll_ms;
 	/*
 	 * Rounds keep the witnesses on the same checkpoint, so that their
@@ -119,7 +119,7 @@ struct kt_wclient {
 
 	/* under mu */
 	pthread_mutex_t mu;
-	char *pub;                  /* served note with cosignatures, or NULL */
+	char *pub; /* served note with cosignatures, or NULL */
 	size_t pub_len;
 	uint64_t pub_size;
 	size_t pub_ncosig;
@@ -214,8 +214,9 @@ consider(struct kt_wclient *w, struct cp *c)
 	}
 	if (c->ncosig < w->quorum)
 		return;
-	if (s != NULL && (c->size < s->size ||
-	    (c->size == s->size && c->ncosig <= s->ncosig)))
+	if (s != NULL &&
+	    (c->size < s->size ||
+	        (c->size == s->size && c->ncosig <= s->ncosig)))
 		return;
 	cp_unref(s);
 	w->served = cp_ref(c);
@@ -241,13 +242,15 @@ poll_source(struct kt_wclient *w)
 		return;
 	if (kt_note_parse(w->scratch, len, &note) != KT_OK ||
 	    kt_checkpoint_parse(note.text, note.text_len, &ck) != KT_OK) {
-		KT_LOG(KT_LOG_ERROR, "witness", kt_log_str("msg",
-		    "the log's latest checkpoint does not parse"));
+		KT_LOG(KT_LOG_ERROR, "witness",
+		    kt_log_str("msg",
+		        "the log's latest checkpoint does not parse"));
 		return;
 	}
 	if (w->cur != NULL && ck.size < w->cur->size) {
-		KT_LOG(KT_LOG_ERROR, "witness", kt_log_str("msg",
-		    "the log's checkpoint went back; not submitted"),
+		KT_LOG(KT_LOG_ERROR, "witness",
+		    kt_log_str("msg",
+		        "the log's checkpoint went back; not submitted"),
 		    kt_log_uint("from_size", w->cur->size),
 		    kt_log_uint("to_size", ck.size));
 		return;
@@ -281,23 +284,31 @@ static const char *
 why_name(enum why why)
 {
 	switch (why) {
-	case WHY_START: return "start";
-	case WHY_OK: return "ok";
-	case WHY_NETWORK: return "network";
-	case WHY_HTTP: return "http";
-	case WHY_SIZE: return "size";
-	case WHY_CONFLICT: return "conflict";
-	case WHY_INVALID: return "invalid";
-	case WHY_AHEAD: return "ahead";
-	case WHY_LOCAL: return "local";
+	case WHY_START:
+		return "start";
+	case WHY_OK:
+		return "ok";
+	case WHY_NETWORK:
+		return "network";
+	case WHY_HTTP:
+		return "http";
+	case WHY_SIZE:
+		return "size";
+	case WHY_CONFLICT:
+		return "conflict";
+	case WHY_INVALID:
+		return "invalid";
+	case WHY_AHEAD:
+		return "ahead";
+	case WHY_LOCAL:
+		return "local";
 	}
 	return "unknown";
 }
 
 /* Records the end of a submission for the metrics, logs state changes. */
 static void
-finish(struct witness *ws, enum why why, const char *fmt, ...)
-    KT_PRINTF(3, 4);
+finish(struct witness *ws, enum why why, const char *fmt, ...) KT_PRINTF(3, 4);
 
 static void
 finish(struct witness *ws, enum why why, const char *fmt, ...)
@@ -323,12 +334,12 @@ finish(struct witness *ws, enum why why, const char *fmt, ...)
 		va_start(ap, fmt);
 		kt_vmsg(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		KT_LOG(why == WHY_OK ? KT_LOG_INFO : why == WHY_CONFLICT ?
-		    KT_LOG_ERROR : KT_LOG_WARN, "witness",
-		    kt_log_str("witness", ws->cfg.key.name),
+		KT_LOG(why == WHY_OK          ? KT_LOG_INFO
+		        : why == WHY_CONFLICT ? KT_LOG_ERROR
+		                              : KT_LOG_WARN,
+		    "witness", kt_log_str("witness", ws->cfg.key.name),
 		    kt_log_str("url", ws->cfg.url),
-		    kt_log_str("state", why_name(why)),
-		    kt_log_str("msg", msg));
+		    kt_log_str("state", why_name(why)), kt_log_str("msg", msg));
 	}
 	ws->why = why;
 	free(ws->body);
@@ -354,9 +365,10 @@ submit(struct witness *ws)
 	proof.n = 0;
 	if (ws->size > 0 && ws->size < c->size &&
 	    w->src.consistency(w->src.ctx, ws->size, c->size, &proof) !=
-	    KT_OK) {
-		finish(ws, WHY_LOCAL, "no consistency proof from %" PRIu64
-		    " to %" PRIu64, ws->size, c->size);
+	        KT_OK) {
+		finish(ws, WHY_LOCAL,
+		    "no consistency proof from %" PRIu64 " to %" PRIu64,
+		    ws->size, c->size);
 		return;
 	}
 	if (proof.n > KT_MAX_PROOF) {
@@ -364,8 +376,8 @@ submit(struct witness *ws)
 		return;
 	}
 	free(ws->body);
-	ws->body = kt_wproto_request(c->note, c->note_len, ws->size, &proof,
-	    &len);
+	ws->body =
+	    kt_wproto_request(c->note, c->note_len, ws->size, &proof, &len);
 	if (ws->body == NULL) {
 		finish(ws, WHY_LOCAL, "out of memory");
 		return;
@@ -395,7 +407,8 @@ on_200(struct witness *ws, const struct kt_wtransport_done *d)
 	line = kt_wproto_cosig_line(c->note, c->note_len, c->nsigs,
 	    &ws->cfg.key, d->body, d->body_len);
 	if (line == NULL) {
-		finish(ws, WHY_INVALID, "200 without a valid cosignature by "
+		finish(ws, WHY_INVALID,
+		    "200 without a valid cosignature by "
 		    "its key");
 		return;
 	}
@@ -428,13 +441,16 @@ on_409(struct witness *ws, const struct kt_wtransport_done *d)
 	if (size > ws->cp->size) {
 		/* It saw a bigger tree of this origin than we have: another
 		 * log instance, or we lost data. */
-		finish(ws, WHY_AHEAD, "409: the witness is at size %" PRIu64
-		    ", ahead of the log's %" PRIu64, size, ws->cp->size);
+		finish(ws, WHY_AHEAD,
+		    "409: the witness is at size %" PRIu64
+		    ", ahead of the log's %" PRIu64,
+		    size, ws->cp->size);
 		return;
 	}
 	if (ws->retried) {
-		finish(ws, WHY_SIZE, "409 again: witness at size %" PRIu64
-		    ", log at %" PRIu64, size, ws->cp->size);
+		finish(ws, WHY_SIZE,
+		    "409 again: witness at size %" PRIu64 ", log at %" PRIu64,
+		    size, ws->cp->size);
 		return;
 	}
 	ws->retried = 1;
@@ -458,7 +474,8 @@ on_done(struct witness *ws, const struct kt_wtransport_done *d)
 		on_409(ws, d);
 		return;
 	case 422:
-		finish(ws, WHY_CONFLICT, "422: the witness holds a checkpoint "
+		finish(ws, WHY_CONFLICT,
+		    "422: the witness holds a checkpoint "
 		    "inconsistent with size %" PRIu64 " (split view?)",
 		    ws->cp->size);
 		return;
@@ -485,8 +502,7 @@ on_done(struct witness *ws, const struct kt_wtransport_done *d)
 static int
 owes(const struct witness *ws, const struct cp *c, uint64_t now)
 {
-	return ws->done_gen != c->gen ||
-	    now - ws->done_ms >= ws->w->refresh_ms;
+	return ws->done_gen != c->gen || now - ws->done_ms >= ws->w->refresh_ms;
 }
 
 /*
@@ -565,8 +581,7 @@ check_witnesses(const struct kt_wclient_cfg *ws, size_t n,
 
 	/* A quorum these witnesses cannot meet is refused, never lowered:
 	 * it is a security setting. */
-	if (n < 1 || n > KT_WCLIENT_MAX ||
-	    (opts != NULL && opts->quorum > n))
+	if (n < 1 || n > KT_WCLIENT_MAX || (opts != NULL && opts->quorum > n))
 		return KT_ERR_RANGE;
 	if (src == NULL || src->latest == NULL || src->consistency == NULL)
 		return KT_ERR_MALFORMED;
@@ -577,8 +592,8 @@ check_witnesses(const struct kt_wclient_cfg *ws, size_t n,
 		 * key in a note. */
 		for (j = 0; j < i; j++)
 			if (strcmp(ws[i].key.name, ws[j].key.name) == 0 &&
-			    memcmp(ws[i].key.id, ws[j].key.id,
-			    KT_KEY_ID_LEN) == 0)
+			    memcmp(ws[i].key.id, ws[j].key.id, KT_KEY_ID_LEN) ==
+			        0)
 				return KT_ERR_MALFORMED;
 	}
 	return KT_OK;
@@ -622,7 +637,7 @@ setup_witnesses(struct kt_wclient *w, const struct kt_wclient_cfg *cfg)
 		ws->cfg.url[KT_WCLIENT_URL_MAX - 1] = '\0';
 		/* post_url has room for the longest URL and the suffix. */
 		if (kt_fmt(ws->post_url, sizeof(ws->post_url),
-		    "%s/add-checkpoint", ws->cfg.url) != KT_OK)
+		        "%s/add-checkpoint", ws->cfg.url) != KT_OK)
 			return KT_ERR_INTERNAL;
 		urls[i] = ws->post_url;
 	}
@@ -684,8 +699,8 @@ kt_wclient_notify(struct kt_wclient *w)
 }
 
 kt_err
-kt_wclient_checkpoint(struct kt_wclient *w, char *buf, size_t cap,
-    size_t *len, uint64_t *size)
+kt_wclient_checkpoint(struct kt_wclient *w, char *buf, size_t cap, size_t *len,
+    uint64_t *size)
 {
 	kt_err rc = KT_OK;
 
@@ -729,8 +744,9 @@ kt_wclient_stats(struct kt_wclient *w, struct kt_wclient_stats *out)
 		o->conflicts = ws->n_conflict;
 		o->latency_ms = ws->latency_ms;
 		o->size = ws->known_size;
-		o->lag = w->have_log_size ?
-		    (int64_t)(w->log_size - ws->known_size) : 0;
+		o->lag = w->have_log_size
+		    ? (int64_t)(w->log_size - ws->known_size)
+		    : 0;
 		o->up = ws->up;
 	}
 	out->cosigned_size = w->pub_size;

@@ -40,8 +40,8 @@
 #include "kt/merkle.h"
 #include "kt/note.h"
 
-#define KT_WCLIENT_MAX 32        /* witnesses per log (note holds 64 sigs) */
-#define KT_WCLIENT_URL_MAX 1024  /* bytes in a witness URL, with its NUL */
+#define KT_WCLIENT_MAX 32       /* witnesses per log (note holds 64 sigs) */
+#define KT_WCLIENT_URL_MAX 1024 /* bytes in a witness URL, with its NUL */
 
 struct kt_wclient;
 
@@ -89,8 +89,8 @@ KT_MUST_CHECK kt_err kt_wclient_parse_interval(const char *text, size_t len,
  * new_size (old <= new_size <= the size of a note `latest` returned; old may
  * be 0 or equal new_size, giving an empty proof).
  */
-typedef kt_err (*kt_wclient_latest_fn)(void *ctx, char *buf, size_t cap,
-    size_t *len);
+typedef kt_err (
+    *kt_wclient_latest_fn)(void *ctx, char *buf, size_t cap, size_t *len);
 typedef kt_err (*kt_wclient_consistency_fn)(void *ctx, uint64_t old,
     uint64_t new_size, struct kt_proof *out);
 
@@ -101,9 +101,9 @@ struct kt_wclient_source {
 };
 
 struct kt_wclient_opts {
-	unsigned interval_ms;         /* poll/submit interval; 0: 1000 */
-	unsigned connect_timeout_ms;  /* per request; 0: 2000 */
-	unsigned timeout_ms;          /* whole request; 0: 5000 */
+	unsigned interval_ms;        /* poll/submit interval; 0: 1000 */
+	unsigned connect_timeout_ms; /* per request; 0: 2000 */
+	unsigned timeout_ms;         /* whole request; 0: 5000 */
 	/*
 	 * Cosignatures a NEWER checkpoint needs before it replaces the one
 	 * being served (0: 1; more than the witnesses: KT_ERR_RANGE). Set it
@@ -154,29 +154,29 @@ KT_MUST_CHECK kt_err kt_wclient_checkpoint(struct kt_wclient *w, char *buf,
 
 /* One witness's counters, as of one kt_wclient_stats call. */
 struct kt_wclient_witness_stats {
-	const char *name;     /* its key name; valid until kt_wclient_stop */
-	const char *url;      /* as configured; valid until kt_wclient_stop */
-	uint64_t ok;          /* submissions that ended in a verified
+	const char *name;    /* its key name; valid until kt_wclient_stop */
+	const char *url;     /* as configured; valid until kt_wclient_stop */
+	uint64_t ok;         /* submissions that ended in a verified
 				 cosignature */
-	uint64_t fail;        /* submissions that did not (network, timeout,
+	uint64_t fail;       /* submissions that did not (network, timeout,
 				 HTTP error, invalid answer; a 409 followed
 				 by a retry counts once) */
-	uint64_t conflicts;   /* 422 answers: the witness holds a checkpoint
+	uint64_t conflicts;  /* 422 answers: the witness holds a checkpoint
 				 inconsistent with ours (investigate) */
-	uint64_t latency_ms;  /* duration of the last submission */
-	uint64_t size;        /* the witness's tree size, as last reported or
+	uint64_t latency_ms; /* duration of the last submission */
+	uint64_t size;       /* the witness's tree size, as last reported or
 				 cosigned */
-	int64_t lag;          /* the log's tree size minus size (0 while the
+	int64_t lag;         /* the log's tree size minus size (0 while the
 				 log's size is not known yet) */
-	int up;               /* 1 if the last submission was cosigned */
+	int up;              /* 1 if the last submission was cosigned */
 };
 
 struct kt_wclient_stats {
-	size_t n;                 /* witnesses, in configuration order */
+	size_t n; /* witnesses, in configuration order */
 	struct kt_wclient_witness_stats w[KT_WCLIENT_MAX];
-	uint64_t cosigned_size;   /* tree size of the cosigned checkpoint
+	uint64_t cosigned_size; /* tree size of the cosigned checkpoint
 				     served (0: none yet) */
-	size_t cosignatures;      /* cosignatures on it */
+	size_t cosignatures;    /* cosignatures on it */
 };
 
 /*

@@ -46,12 +46,14 @@ struct req {
 };
 
 static const char post_body[] = "{\"index\":123456,\"version\":1}";
-static const char checkpoint[] = "bench.example/log\\n4455239\\n"
+static const char checkpoint[] =
+    "bench.example/log\\n4455239\\n"
     "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0xc=\\n\\n"
     "\\u2014 bench.example/log Az3gbFpqM1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8"
     "l9z0xcvbnmq1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0xcvbnm==\\n";
 static const char hash64[] = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0xcA=";
-static const char entry64[] = "AAEAF3UxMjM0NTY3ODktMTIzNEBleGFtcGxlLmNvbQAA"
+static const char entry64[] =
+    "AAEAF3UxMjM0NTY3ODktMTIzNEBleGFtcGxlLmNvbQAA"
     "AAAAAAABAAAAAAAAAAAHZWQyNTUxOQAg1dqYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaP"
     "cHURo=";
 
@@ -120,8 +122,8 @@ static enum MHD_Result
 queue_body(struct MHD_Connection *c, char *body, size_t len,
     enum MHD_ResponseMemoryMode mode)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body,
-	    mode);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, body, mode);
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "application/json");
@@ -179,8 +181,10 @@ answer_batch(struct MHD_Connection *c, struct req *q)
 		put(&p, hash64);
 		put(&p, "\",\"checkpoint\":\"");
 		put(&p, checkpoint);
-		p += sprintf(p, "\",\"proof\":{\"index\":%zu,\"size\":%zu,"
-		    "\"hashes\":[", 4455239 + i, (size_t)4456239);
+		p += sprintf(p,
+		    "\",\"proof\":{\"index\":%zu,\"size\":%zu,"
+		    "\"hashes\":[",
+		    4455239 + i, (size_t)4456239);
 		for (int h = 0; h < 21; h++) {
 			put(&p, h ? ",\"" : "\"");
 			put(&p, hash64);
@@ -200,7 +204,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 {
 	int batch = mode == BATCH || mode == PARSE;
 	struct req *q = *state;
-	(void)cls; (void)url; (void)version;
+	(void)cls;
+	(void)url;
+	(void)version;
 
 	if (strcmp(method, "POST") != 0)
 		return MHD_NO;
@@ -244,7 +250,9 @@ completed(void *cls, struct MHD_Connection *c, void **state,
     enum MHD_RequestTerminationCode toe)
 {
 	struct req *q = *state;
-	(void)cls; (void)c; (void)toe;
+	(void)cls;
+	(void)c;
+	(void)toe;
 
 	if (q != NULL) {
 		free(q->body);
@@ -267,7 +275,8 @@ main(int argc, char **argv)
 	else if (argc == 3 && strcmp(argv[1], "parse") == 0)
 		mode = PARSE;
 	else {
-		fprintf(stderr, "usage: floor suspend|batch|parse PORT | "
+		fprintf(stderr,
+		    "usage: floor suspend|batch|parse PORT | "
 		    "floor commit PORT DIR\n");
 		return 2;
 	}
@@ -299,12 +308,13 @@ main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL); /* the threads inherit it */
 	if (pthread_create(&w, NULL, writer, NULL) != 0)
 		return 1;
-	struct MHD_Daemon *d = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME, (uint16_t)port, NULL, NULL, handler,
-	    NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE, 2,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, NULL, MHD_OPTION_END);
+	struct MHD_Daemon *d =
+	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	            MHD_ALLOW_SUSPEND_RESUME,
+	        (uint16_t)port, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR,
+	        &sa, MHD_OPTION_THREAD_POOL_SIZE, 2,
+	        MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_NOTIFY_COMPLETED,
+	        completed, NULL, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "floor: cannot start on 127.0.0.1:%d\n", port);
 		return 1;

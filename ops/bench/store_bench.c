@@ -74,8 +74,8 @@ rnd(uint64_t *s)
 }
 
 static void
-on_done(void *arg, kt_err err, uint64_t tree_size,
-    const struct kt_seq_res *res, size_t n)
+on_done(void *arg, kt_err err, uint64_t tree_size, const struct kt_seq_res *res,
+    size_t n)
 {
 	struct slot *sl = arg;
 
@@ -131,7 +131,8 @@ cmp_double(const void *a, const void *b)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: store_bench [-n entries] [-b batch] [-d dir] "
+	fprintf(stderr,
+	    "usage: store_bench [-n entries] [-b batch] [-d dir] "
 	    "[-k] [-p proof_seconds] [-s seed]\n");
 	exit(2);
 }
@@ -157,13 +158,26 @@ parse_args(struct bench *bn, int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "n:b:d:kp:s:")) != -1) {
 		switch (c) {
-		case 'n': bn->n = strtoull(optarg, NULL, 10); break;
-		case 'b': bn->b = strtoull(optarg, NULL, 10); break;
-		case 'd': bn->dir = optarg; break;
-		case 'k': bn->keep = 1; break;
-		case 'p': bn->proof_s = atof(optarg); break;
-		case 's': bn->seed = strtoull(optarg, NULL, 10); break;
-		default: usage();
+		case 'n':
+			bn->n = strtoull(optarg, NULL, 10);
+			break;
+		case 'b':
+			bn->b = strtoull(optarg, NULL, 10);
+			break;
+		case 'd':
+			bn->dir = optarg;
+			break;
+		case 'k':
+			bn->keep = 1;
+			break;
+		case 'p':
+			bn->proof_s = atof(optarg);
+			break;
+		case 's':
+			bn->seed = strtoull(optarg, NULL, 10);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (bn->n == 0 || bn->b == 0 || bn->b > 65536 || optind != argc)
@@ -180,8 +194,8 @@ make_dir(struct bench *bn)
 		return 0;
 	if (tmp == NULL || tmp[0] == '\0')
 		tmp = "/tmp";
-	if (kt_fmt(bn->dirbuf, sizeof(bn->dirbuf), "%s/kt-bench-XXXXXX",
-	    tmp) != KT_OK) {
+	if (kt_fmt(bn->dirbuf, sizeof(bn->dirbuf), "%s/kt-bench-XXXXXX", tmp) !=
+	    KT_OK) {
 		fprintf(stderr, "store_bench: TMPDIR path too long\n");
 		return -1;
 	}
@@ -243,15 +257,15 @@ fill_slot(struct slot *sl, size_t m, uint64_t *seed)
 	for (size_t i = 0; i < m; i++) {
 		/* Exactly LABEL_LEN characters, as label_len says. */
 		if (kt_fmt(sl->label[i], LABEL_LEN + 1,
-		    "user-%016llx@messaging.example.com",
-		    (unsigned long long)rnd(seed)) != KT_OK)
+		        "user-%016llx@messaging.example.com",
+		        (unsigned long long)rnd(seed)) != KT_OK)
 			return -1;
 		sl->key[i][0] = 4;
 		for (int j = 1; j < KEY_LEN; j += 8) {
 			uint64_t r = rnd(seed);
 
-			memcpy(sl->key[i] + j, &r, KEY_LEN - j < 8 ?
-			    (size_t)(KEY_LEN - j) : 8);
+			memcpy(sl->key[i] + j, &r,
+			    KEY_LEN - j < 8 ? (size_t)(KEY_LEN - j) : 8);
 		}
 		memset(&sl->rq[i], 0, sizeof(sl->rq[i]));
 		sl->rq[i].label = sl->label[i];
@@ -289,8 +303,10 @@ append_all(struct bench *bn, double *secs)
 		}
 		done += m;
 		if (done % (b * 256) < b)
-			fprintf(stderr, "  %llu entries, %.0f/s overall, "
-			    "%.0f B/entry\n", (unsigned long long)done,
+			fprintf(stderr,
+			    "  %llu entries, %.0f/s overall, "
+			    "%.0f B/entry\n",
+			    (unsigned long long)done,
 			    (double)done / (now_s() - t0),
 			    (double)kt_store_disk_bytes(bn->s) / (double)done);
 	}
@@ -300,8 +316,10 @@ append_all(struct bench *bn, double *secs)
 	*secs = now_s() - t0;
 	kt_seq_stats(bn->q, &sst);
 	printf("batches %llu, mean integration+commit %.2f ms\n",
-	    (unsigned long long)sst.batches, sst.batches ?
-	    (double)sst.commit_us_sum / 1000.0 / (double)sst.batches : 0.0);
+	    (unsigned long long)sst.batches,
+	    sst.batches
+	        ? (double)sst.commit_us_sum / 1000.0 / (double)sst.batches
+	        : 0.0);
 	kt_seq_stop(bn->q);
 	bn->q = NULL;
 	return 0;
@@ -341,12 +359,12 @@ report_size(struct bench *bn, double secs)
 	}
 	kt_store_read_end(r);
 	printf("entries %llu, batch %llu: %.0f entries/s (%.2f s)\n",
-	    (unsigned long long)n, (unsigned long long)bn->b,
-	    (double)n / secs, secs);
+	    (unsigned long long)n, (unsigned long long)bn->b, (double)n / secs,
+	    secs);
 	printf("entry size ~%.0f B; tree size %llu: DB %.1f B/entry in use, "
-	    "data.mdb %.1f B/entry\n", (double)entry_bytes /
-	    (double)(n < 1000 ? n : 1000), (unsigned long long)bn->total,
-	    (double)bytes / (double)bn->total,
+	       "data.mdb %.1f B/entry\n",
+	    (double)entry_bytes / (double)(n < 1000 ? n : 1000),
+	    (unsigned long long)bn->total, (double)bytes / (double)bn->total,
 	    (double)st.st_size / (double)bn->total);
 	return 0;
 }
@@ -371,7 +389,7 @@ measure_proofs(struct bench *bn)
 		t = now_s();
 		if (kt_store_read_begin(bn->s, &r) != KT_OK ||
 		    kt_store_inclusion(r, idx, kt_store_read_size(r), &p) !=
-		    KT_OK) {
+		        KT_OK) {
 			fprintf(stderr, "store_bench: proof failed\n");
 			free(lat);
 			return -1;
@@ -383,8 +401,9 @@ measure_proofs(struct bench *bn)
 	t = now_s() - start;
 	qsort(lat, np, sizeof(double), cmp_double);
 	printf("inclusion proofs at size %llu: %.0f/s (1 thread), "
-	    "p50 %.1f us, p99 %.1f us\n", (unsigned long long)total,
-	    (double)np / t, lat[np / 2] * 1e6, lat[np * 99 / 100] * 1e6);
+	       "p50 %.1f us, p99 %.1f us\n",
+	    (unsigned long long)total, (double)np / t, lat[np / 2] * 1e6,
+	    lat[np * 99 / 100] * 1e6);
 	free(lat);
 	return 0;
 }

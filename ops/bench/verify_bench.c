@@ -82,10 +82,11 @@ bench_proofs(uint64_t size)
 		return 1;
 	for (int i = 0; i < NPROOFS; i++) {
 		idx[i] = ((uint64_t)randombytes_random() << 32 |
-		    randombytes_random()) % size;
+		             randombytes_random()) %
+		    size;
 		if (synthetic(NULL, 0, idx[i], &leaf[i]) != KT_OK ||
 		    kt_merkle_inclusion_proof(synthetic, NULL, idx[i], size,
-		    &p[i]) != KT_OK)
+		        &p[i]) != KT_OK)
 			return 1;
 		fold(&leaf[i], idx[i], size - 1, &p[i], &root[i]);
 		total_len += p[i].n;
@@ -94,15 +95,15 @@ bench_proofs(uint64_t size)
 	do {
 		for (int i = 0; i < NPROOFS; i++, n++)
 			if (kt_merkle_verify_inclusion(&leaf[i], idx[i], size,
-			    p[i].h, p[i].n, &root[i]) != KT_OK) {
+			        p[i].h, p[i].n, &root[i]) != KT_OK) {
 				fprintf(stderr, "proof %d failed\n", i);
 				return 1;
 			}
 		t1 = now();
 	} while (t1 - t0 < 3.0);
 	printf("inclusion proof verification: tree size %" PRIu64 ", %.1f "
-	    "hashes per proof: %.0f verifications/s on one core\n", size,
-	    (double)total_len / NPROOFS, (double)n / (t1 - t0));
+	       "hashes per proof: %.0f verifications/s on one core\n",
+	    size, (double)total_len / NPROOFS, (double)n / (t1 - t0));
 	free(p);
 	free(leaf);
 	free(root);
@@ -131,8 +132,8 @@ populate(const char *url, const char *token, uint64_t n)
 	if (h == NULL || body == NULL)
 		goto out;
 	if (kt_fmt(auth, sizeof(auth), "Authorization: Bearer %s", token) !=
-	    KT_OK || kt_fmt(full, sizeof(full), "%s/v1/keys:batch", url) !=
-	    KT_OK) {
+	        KT_OK ||
+	    kt_fmt(full, sizeof(full), "%s/v1/keys:batch", url) != KT_OK) {
 		fprintf(stderr, "populate: token or URL too long\n");
 		goto out;
 	}
@@ -156,9 +157,11 @@ populate(const char *url, const char *token, uint64_t n)
 			memcpy(key, &x, sizeof(x));
 			sodium_bin2base64(b64, sizeof(b64), key, sizeof(key),
 			    sodium_base64_VARIANT_ORIGINAL);
-			o += (size_t)sprintf(body + o, "%s{\"label\":\"bench%"
-			    PRIu64 "@kt.example\",\"key_type\":\"ed25519\","
-			    "\"key\":\"%s\"}", i ? "," : "", x, b64);
+			o += (size_t)sprintf(body + o,
+			    "%s{\"label\":\"bench%" PRIu64
+			    "@kt.example\",\"key_type\":\"ed25519\","
+			    "\"key\":\"%s\"}",
+			    i ? "," : "", x, b64);
 		}
 		o += (size_t)sprintf(body + o, "]}");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -188,11 +191,12 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	if (argc >= 2 && strcmp(argv[1], "proofs") == 0)
-		return bench_proofs(argc > 2 ? strtoull(argv[2], NULL, 10) :
-		    10000000);
+		return bench_proofs(
+		    argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000);
 	if (argc == 5 && strcmp(argv[1], "populate") == 0)
 		return populate(argv[2], argv[3], strtoull(argv[4], NULL, 10));
-	fprintf(stderr, "usage: verify_bench proofs [SIZE] | populate URL "
+	fprintf(stderr,
+	    "usage: verify_bench proofs [SIZE] | populate URL "
 	    "TOKEN N\n");
 	return 2;
 }

@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(re, data, size) != 0)
 		abort();
 	/* Every proper prefix of a valid entry needs more bytes. */
-	if (size > 0 && kt_entry_decode(data, size - 1, &e) != KT_ERR_INCOMPLETE)
+	if (size > 0 &&
+	    kt_entry_decode(data, size - 1, &e) != KT_ERR_INCOMPLETE)
 		abort();
 	return 0;
 }

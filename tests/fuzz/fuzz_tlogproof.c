@@ -32,8 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    p.note < in || p.note + p.note_len > in + size)
 		abort();
 	if (kt_tlogproof_format(p.extra_len ? p.extra : NULL, p.extra_len,
-	    p.index, &p.proof, p.note, p.note_len, buf, sizeof(buf), &n) !=
-	    KT_OK)
+	        p.index, &p.proof, p.note, p.note_len, buf, sizeof(buf),
+	        &n) != KT_OK)
 		abort();
 	if (n != size || memcmp(buf, data, size) != 0)
 		abort();

@@ -124,9 +124,9 @@ set_method(CURL *h, const char *method, const char *token,
 }
 
 int
-http_request(CURL *h, const char *method, const char *url,
-    const char *token, const char *const *headers, const void *body,
-    size_t len, struct http_resp *r)
+http_request(CURL *h, const char *method, const char *url, const char *token,
+    const char *const *headers, const void *body, size_t len,
+    struct http_resp *r)
 {
 	struct curl_slist *hl;
 	struct sink k = { 0 };

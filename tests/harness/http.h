@@ -11,13 +11,13 @@
 #include "kt/err.h"
 
 struct http_resp {
-	long status;            /* -1 on a transport error */
-	char *body;             /* NUL-terminated, free with http_resp_free */
+	long status; /* -1 on a transport error */
+	char *body;  /* NUL-terminated, free with http_resp_free */
 	size_t len;
-	char ctype[128];        /* Content-Type */
-	char cache[128];        /* Cache-Control */
-	char allow[64];         /* Allow */
-	char www_auth[64];      /* WWW-Authenticate */
+	char ctype[128];   /* Content-Type */
+	char cache[128];   /* Cache-Control */
+	char allow[64];    /* Allow */
+	char www_auth[64]; /* WWW-Authenticate */
 };
 
 /* libcurl's global set-up, once (the requests below call it; a test that
@@ -35,8 +35,8 @@ void http_init(void);
  * must be freed.
  */
 int http_request(CURL *h, const char *method, const char *url,
-    const char *token, const char *const *headers, const void *body,
-    size_t len, struct http_resp *r);
+    const char *token, const char *const *headers, const void *body, size_t len,
+    struct http_resp *r);
 
 void http_resp_free(struct http_resp *r);
 

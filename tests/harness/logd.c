@@ -33,7 +33,7 @@ static int
 make_key(struct logd *s)
 {
 	const char *a[] = { "keygen", "--origin", s->origin, "--out", s->key,
-	    NULL };
+		NULL };
 	char out[2048], err[2048];
 
 	if (logd_run(a, out, sizeof out, err, sizeof err) != 0) {
@@ -79,8 +79,7 @@ logd_setup(struct logd *s, const char *config_text)
 	    (int)getpid());
 	if (make_key(s) != 0 || make_token(s) != 0)
 		return -1;
-	return tmpdir_write_file(s->conf, config_text ? config_text : "",
-	    0600);
+	return tmpdir_write_file(s->conf, config_text ? config_text : "", 0600);
 }
 
 int
@@ -239,7 +238,7 @@ logd_b64(const char *s, uint8_t *out, size_t cap)
 	size_t n = 0;
 
 	if (sodium_base642bin(out, cap, s, strlen(s), NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0)
+	        sodium_base64_VARIANT_ORIGINAL) != 0)
 		return -1;
 	return (long)n;
 }
@@ -257,17 +256,20 @@ logd_check_inclusion(const char *entry_b64, uint64_t index, json_t *proof,
 	if (el < 0 || !json_is_array(hashes))
 		return -1;
 	if ((uint64_t)json_integer_value(json_object_get(proof, "index")) !=
-	    index || (uint64_t)json_integer_value(json_object_get(proof,
-	    "size")) != cp->size)
+	        index ||
+	    (uint64_t)json_integer_value(json_object_get(proof, "size")) !=
+	        cp->size)
 		return -1;
 	n = json_array_size(hashes);
 	if (n > KT_MAX_PROOF)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (logd_b64(json_string_value(json_array_get(hashes, i)),
-		    hs[i].b, KT_HASH_LEN) != KT_HASH_LEN)
+		        hs[i].b, KT_HASH_LEN) != KT_HASH_LEN)
 			return -1;
 	kt_hash_leaf(ent, (size_t)el, &leaf);
 	return kt_merkle_verify_inclusion(&leaf, index, cp->size, hs, n,
-	    &cp->root) == KT_OK ? 0 : -1;
+	           &cp->root) == KT_OK
+	    ? 0
+	    : -1;
 }

@@ -21,15 +21,15 @@
 #include "kt/note.h"
 
 struct logd {
-	char dir[256];            /* temp folder, removed by logd_cleanup */
+	char dir[256]; /* temp folder, removed by logd_cleanup */
 	char data[300], key[300], tokens[300], conf[300], log[300];
 	char origin[64];
 	char vkey[KT_KEY_TEXT_MAX];
 	struct kt_verifier v;
-	char token[128];          /* a valid bearer token */
-	char url[64];             /* http://127.0.0.1:PORT */
-	pid_t pid;                /* 0 when not running */
-	unsigned startup_size;    /* size printed on the start-up line */
+	char token[128];       /* a valid bearer token */
+	char url[64];          /* http://127.0.0.1:PORT */
+	pid_t pid;             /* 0 when not running */
+	unsigned startup_size; /* size printed on the start-up line */
 };
 
 /* Makes the temp folder, a key (keygen) and a token (token). config_text
@@ -67,8 +67,8 @@ void logd_down(struct logd *s);
 /* Runs kt-logd with args (NULL-terminated), capturing stdout and stderr
  * (each up to cap bytes, NUL-terminated; either may be NULL). Killed after
  * 30 s. Returns the exit status, 256 + signal, or -1. */
-KT_MUST_CHECK int logd_run(const char *const *args, char *out, size_t outcap, char *err,
-    size_t errcap);
+KT_MUST_CHECK int logd_run(const char *const *args, char *out, size_t outcap,
+    char *err, size_t errcap);
 
 /* GET s->url + path; returns the status (or -1). */
 long logd_get(struct logd *s, const char *path, struct http_resp *r);

@@ -127,8 +127,7 @@ spawn(const char *const *argv, int out_fd, int err_fd)
 static int
 exit_code(int status)
 {
-	return WIFEXITED(status) ? WEXITSTATUS(status) :
-	    256 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 256 + WTERMSIG(status);
 }
 
 /* Waits for pid until deadline: its exit code, -1 if it is not a child,
@@ -191,7 +190,7 @@ proc_stop_all(unsigned wait_s)
 /* ---- running to completion --------------------------------------------- */
 
 struct sink {
-	char *buf;      /* NULL: dropped */
+	char *buf; /* NULL: dropped */
 	size_t cap, len;
 };
 
@@ -281,8 +280,9 @@ has_line(const char *buf, const char *ready)
 	const char *line = buf, *nl;
 
 	while ((nl = strchr(line, '\n')) != NULL) {
-		if (ready == NULL || memmem(line, (size_t)(nl - line), ready,
-		    strlen(ready)) != NULL)
+		if (ready == NULL ||
+		    memmem(line, (size_t)(nl - line), ready, strlen(ready)) !=
+		        NULL)
 			return 1;
 		line = nl + 1;
 	}

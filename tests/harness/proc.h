@@ -31,8 +31,8 @@ const char *proc_bin(const char *env, const char *fallback);
  * exit status (0..255), 256 + the signal that ended it, or -1 if it could
  * not be started.
  */
-KT_MUST_CHECK int proc_run(const char *const *argv, char *out, size_t outcap, char *err,
-    size_t errcap, unsigned timeout_s);
+KT_MUST_CHECK int proc_run(const char *const *argv, char *out, size_t outcap,
+    char *err, size_t errcap, unsigned timeout_s);
 
 /*
  * Starts argv as a server. Its stderr is appended to errlog (NULL: the

@@ -40,7 +40,6 @@ TCase *kt_test_case(Suite *s, const char *name, double timeout_s, ...)
 /* The same, with setup and teardown run before and after each test (a
  * checked fixture: in the test's own process). */
 TCase *kt_test_fixture_case(Suite *s, const char *name, double timeout_s,
-    void (*setup)(void), void (*teardown)(void), ...)
-    __attribute__((sentinel));
+    void (*setup)(void), void (*teardown)(void), ...) __attribute__((sentinel));
 
 #endif /* KT_TESTS_RUNNER_H */

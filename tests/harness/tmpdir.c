@@ -58,8 +58,7 @@ tmpdir_make(const char *prefix, char *buf, size_t cap)
 }
 
 static int
-remove_one(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
+remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
 	(void)flag;
@@ -83,8 +82,8 @@ int
 tmpdir_write_file(const char *path, const char *text, unsigned mode)
 {
 	size_t n = strlen(text);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    (mode_t)mode);
+	int fd =
+	    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
 
 	if (fd < 0)
 		return -1;

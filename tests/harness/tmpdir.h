@@ -31,6 +31,7 @@ void tmpdir_run_end(void);
 int tmpdir_remove(const char *path);
 
 /* Writes text to path (made or truncated) with mode. Returns 0 or -1. */
-KT_MUST_CHECK int tmpdir_write_file(const char *path, const char *text, unsigned mode);
+KT_MUST_CHECK int
+tmpdir_write_file(const char *path, const char *text, unsigned mode);
 
 #endif /* KT_TESTS_TMPDIR_H */

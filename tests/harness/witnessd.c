@@ -14,7 +14,7 @@ witnessd_keygen(struct witnessd *w, const char *bin, const char *dir,
     const char *name)
 {
 	const char *argv[] = { bin, "keygen", "--name", name, "--out", w->key,
-	    NULL };
+		NULL };
 	char out[2048], err[2048];
 	int st;
 
@@ -41,7 +41,7 @@ int
 witnessd_start(struct witnessd *w, const char *logvkey)
 {
 	const char *argv[] = { w->bin, "serve", "--data", w->data, "--key",
-	    w->key, "--listen", "127.0.0.1:0", "--log", logvkey, NULL };
+		w->key, "--listen", "127.0.0.1:0", "--log", logvkey, NULL };
 	char out[2048];
 	const char *p;
 

@@ -13,13 +13,13 @@
 #include "kt/note.h"
 
 struct witnessd {
-	const char *bin;          /* the kt-witness binary */
-	char key[300], data[300], log[300];   /* files in the test's folder */
-	char vkey[KT_KEY_TEXT_MAX];           /* its verifier key */
+	const char *bin;                    /* the kt-witness binary */
+	char key[300], data[300], log[300]; /* files in the test's folder */
+	char vkey[KT_KEY_TEXT_MAX];         /* its verifier key */
 	struct kt_verifier v;
-	char url[64];             /* http://127.0.0.1:PORT while serving */
+	char url[64]; /* http://127.0.0.1:PORT while serving */
 	unsigned port;
-	pid_t pid;                /* 0 when not running */
+	pid_t pid; /* 0 when not running */
 };
 
 /*
@@ -27,8 +27,8 @@ struct witnessd {
  * dir/name.key, dir/name.data (its state) and dir/name.log (its stderr).
  * Returns 0, or -1 (with a message on stderr).
  */
-KT_MUST_CHECK int witnessd_keygen(struct witnessd *w, const char *bin, const char *dir,
-    const char *name);
+KT_MUST_CHECK int witnessd_keygen(struct witnessd *w, const char *bin,
+    const char *dir, const char *name);
 
 /* Serves w's key for the log with verifier key logvkey. Returns 0, or -1
  * (nothing left running). */

@@ -95,7 +95,8 @@ check_result(json_t *o, const char *label, const char *key_b64,
 	remember(cp);
 	ck_assert_uint_eq(jint(o, "version"), version);
 	ck_assert_int_eq(logd_check_inclusion(jstr(o, "entry"), index,
-	    json_object_get(o, "proof"), cp), 0);
+	                     json_object_get(o, "proof"), cp),
+	    0);
 	el = logd_b64(jstr(o, "entry"), ent, sizeof ent);
 	ck_assert_int_gt(el, 0);
 	ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e), KT_OK);
@@ -123,11 +124,13 @@ publish(const char *label, const char *key, long want)
 	json_t *j;
 
 	if (key)
-		snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
-		    "\"ed25519\",\"key\":\"%s\"}", label, key);
+		snprintf(body, sizeof body,
+		    "{\"label\":\"%s\",\"key_type\":"
+		    "\"ed25519\",\"key\":\"%s\"}",
+		    label, key);
 	else
-		snprintf(body, sizeof body, "{\"label\":\"%s\",\"revoke\":true}",
-		    label);
+		snprintf(body, sizeof body,
+		    "{\"label\":\"%s\",\"revoke\":true}", label);
 	ck_assert_int_eq(logd_post(&S, "/v1/keys", body, &r), want);
 	j = parse(&r);
 	http_resp_free(&r);
@@ -174,15 +177,17 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 		ck_assert_uint_eq(json_array_size(arr), end - start);
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			uint8_t ent[KT_ENTRY_MAX];
-			long el = logd_b64(json_string_value(json_array_get(arr,
-			    i)), ent, sizeof ent);
+			long el =
+			    logd_b64(json_string_value(json_array_get(arr, i)),
+			        ent, sizeof ent);
 			struct kt_entry e;
 			ck_assert_int_gt(el, 0);
 			ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e),
 			    KT_OK);
 			kt_hash_leaf(ent, (size_t)el, &leaves[start + i]);
 			ck_assert_int_eq(kt_frontier_append(&f,
-			    &leaves[start + i]), KT_OK);
+			                     &leaves[start + i]),
+			    KT_OK);
 		}
 		json_decref(j);
 		start = end;
@@ -216,7 +221,7 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 			size_t off = 0, k = 0, elen;
 			const uint8_t *ent;
 			while (kt_bundle_next((const uint8_t *)r.body, r.len,
-			    &off, &ent, &elen) == KT_OK) {
+			           &off, &ent, &elen) == KT_OK) {
 				struct kt_hash h;
 				kt_hash_leaf(ent, elen, &h);
 				ck_assert(kt_hash_eq(&h, &leaves[n * 256 + k]));
@@ -285,10 +290,14 @@ START_TEST(test_publish_lookup_proofs)
 	/* A batch of 300: one checkpoint for all, consecutive indexes. */
 	p = body + sprintf(body, "{\"entries\":[");
 	for (int i = 0; i < 299; i++)
-		p += sprintf(p, "{\"label\":\"user%d@example.com\",\"key_type\":"
-		    "\"ed25519\",\"key\":\"%s\"},", i, i % 2 ? KEY_A : KEY_B);
-	p += sprintf(p, "{\"label\":\"alice@example.com\",\"key_type\":"
-	    "\"ed25519\",\"key\":\"%s\"}]}", KEY_C);
+		p += sprintf(p,
+		    "{\"label\":\"user%d@example.com\",\"key_type\":"
+		    "\"ed25519\",\"key\":\"%s\"},",
+		    i, i % 2 ? KEY_A : KEY_B);
+	p += sprintf(p,
+	    "{\"label\":\"alice@example.com\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"%s\"}]}",
+	    KEY_C);
 	ck_assert_int_eq(logd_post(&S, "/v1/keys:batch", body, &r), 200);
 	j = parse(&r);
 	http_resp_free(&r);
@@ -330,7 +339,8 @@ START_TEST(test_publish_lookup_proofs)
 	ck_assert_uint_eq(jint(j, "index"), 302);
 	json_decref(j);
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/alice%40example.com/history",
-	    &r), 200);
+	                     &r),
+	    200);
 	j = parse(&r);
 	http_resp_free(&r);
 	{
@@ -338,14 +348,17 @@ START_TEST(test_publish_lookup_proofs)
 		json_t *vs = json_object_get(j, "versions");
 		static const uint64_t idx[] = { 0, 1, 301, 302 };
 		ck_assert_int_eq(logd_open_checkpoint(&S, note, strlen(note),
-		    &cp), 0);
+		                     &cp),
+		    0);
 		ck_assert_uint_eq(json_array_size(vs), 4);
 		for (size_t i = 0; i < 4; i++) {
 			json_t *v = json_array_get(vs, i);
 			ck_assert_uint_eq(jint(v, "version"), i + 1);
 			ck_assert_uint_eq(jint(v, "index"), idx[i]);
 			ck_assert_int_eq(logd_check_inclusion(jstr(v, "entry"),
-			    idx[i], json_object_get(v, "proof"), &cp), 0);
+			                     idx[i],
+			                     json_object_get(v, "proof"), &cp),
+			    0);
 		}
 	}
 	json_decref(j);
@@ -377,7 +390,8 @@ START_TEST(test_publish_lookup_proofs)
 		char url[128];
 		snprintf(url, sizeof url, "%s/checkpoint", S.url);
 		ck_assert_int_eq(http_request(NULL, "HEAD", url, NULL, NULL,
-		    NULL, 0, &h), 0);
+		                     NULL, 0, &h),
+		    0);
 		ck_assert_int_eq(h.status, 200);
 		http_resp_free(&h);
 	}
@@ -387,42 +401,48 @@ START_TEST(test_publish_lookup_proofs)
 	for (size_t a = 0; a < nseen; a++) {
 		for (uint64_t i = 0; i < seen[a].size; i += 37) {
 			char path[256];
-			snprintf(path, sizeof path, "/v1/proof/inclusion?index="
-			    "%llu&size=%llu", (unsigned long long)i,
+			snprintf(path, sizeof path,
+			    "/v1/proof/inclusion?index="
+			    "%llu&size=%llu",
+			    (unsigned long long)i,
 			    (unsigned long long)seen[a].size);
 			ck_assert_int_eq(logd_get(&S, path, &r), 200);
 			j = parse(&r);
 			http_resp_free(&r);
-			snprintf(path, sizeof path, "/v1/entries?start=%llu&end="
-			    "%llu", (unsigned long long)i,
-			    (unsigned long long)i + 1);
+			snprintf(path, sizeof path,
+			    "/v1/entries?start=%llu&end="
+			    "%llu",
+			    (unsigned long long)i, (unsigned long long)i + 1);
 			ck_assert_int_eq(logd_get(&S, path, &r), 200);
 			{
 				json_t *ej = parse(&r);
 				const char *eb = json_string_value(
 				    json_array_get(json_object_get(ej,
-				    "entries"), 0));
+				                       "entries"),
+				        0));
 				uint8_t ent[KT_ENTRY_MAX];
 				struct kt_hash lh;
 				char b64[64], enc[128] = "";
 				long el = logd_b64(eb, ent, sizeof ent);
 				ck_assert_int_eq(logd_check_inclusion(eb, i, j,
-				    &seen[a]), 0);
+				                     &seen[a]),
+				    0);
 				/* The same proof by leaf hash. */
 				kt_hash_leaf(ent, (size_t)el, &lh);
 				sodium_bin2base64(b64, sizeof b64, lh.b, 32,
 				    sodium_base64_VARIANT_ORIGINAL);
 				char *o = enc;
 				for (char *c = b64; *c; c++)
-					o += *c == '+' ? sprintf(o, "%%2B") :
-					    *c == '/' ? sprintf(o, "%%2F") :
-					    *c == '=' ? sprintf(o, "%%3D") :
-					    sprintf(o, "%c", *c);
+					o += *c == '+'  ? sprintf(o, "%%2B")
+					    : *c == '/' ? sprintf(o, "%%2F")
+					    : *c == '=' ? sprintf(o, "%%3D")
+					                : sprintf(o, "%c", *c);
 				json_decref(ej);
 				http_resp_free(&r);
-				snprintf(path, sizeof path, "/v1/proof/inclusion?"
-				    "leaf_hash=%s&size=%llu", enc,
-				    (unsigned long long)seen[a].size);
+				snprintf(path, sizeof path,
+				    "/v1/proof/inclusion?"
+				    "leaf_hash=%s&size=%llu",
+				    enc, (unsigned long long)seen[a].size);
 				ck_assert_int_eq(logd_get(&S, path, &r), 200);
 				ej = parse(&r);
 				ck_assert(json_equal(ej, j));
@@ -437,20 +457,27 @@ START_TEST(test_publish_lookup_proofs)
 			json_t *arr;
 			if (seen[a].size > seen[b].size)
 				continue;
-			snprintf(path, sizeof path, "/v1/proof/consistency?old="
-			    "%llu&new=%llu", (unsigned long long)seen[a].size,
+			snprintf(path, sizeof path,
+			    "/v1/proof/consistency?old="
+			    "%llu&new=%llu",
+			    (unsigned long long)seen[a].size,
 			    (unsigned long long)seen[b].size);
 			ck_assert_int_eq(logd_get(&S, path, &r), 200);
 			j = parse(&r);
 			http_resp_free(&r);
 			arr = json_object_get(j, "hashes");
 			for (size_t k = 0; k < json_array_size(arr); k++)
-				ck_assert_int_eq(logd_b64(json_string_value(
-				    json_array_get(arr, k)), hs[k].b, 32), 32);
-			ck_assert_int_eq(kt_merkle_verify_consistency(
-			    seen[a].size, seen[b].size, hs,
-			    json_array_size(arr), &seen[a].root,
-			    &seen[b].root), KT_OK);
+				ck_assert_int_eq(
+				    logd_b64(json_string_value(
+				                 json_array_get(arr, k)),
+				        hs[k].b, 32),
+				    32);
+			ck_assert_int_eq(kt_merkle_verify_consistency(seen[a]
+			                                                  .size,
+			                     seen[b].size, hs,
+			                     json_array_size(arr),
+			                     &seen[a].root, &seen[b].root),
+			    KT_OK);
 			json_decref(j);
 		}
 	}
@@ -466,10 +493,12 @@ START_TEST(test_publish_lookup_proofs)
 		    (unsigned long long)size);
 		ck_assert_msg(strstr(r.body, want) != NULL, "%s", r.body);
 	}
-	ck_assert(strstr(r.body, "kt_http_requests_total{route=\"keys_post\","
-	    "status=\"200\"}") != NULL);
-	ck_assert(strstr(r.body, "kt_http_requests_total{route=\"keys_post\","
-	    "status=\"409\"} 2") != NULL);
+	ck_assert(strstr(r.body,
+	              "kt_http_requests_total{route=\"keys_post\","
+	              "status=\"200\"}") != NULL);
+	ck_assert(strstr(r.body,
+	              "kt_http_requests_total{route=\"keys_post\","
+	              "status=\"409\"} 2") != NULL);
 	ck_assert(strstr(r.body, "kt_commit_seconds_bucket") != NULL);
 	ck_assert(strstr(r.body, "kt_proof_seconds_count") != NULL);
 	ck_assert(strstr(r.body, "kt_batch_size_bucket") != NULL);
@@ -482,8 +511,9 @@ END_TEST
 START_TEST(test_auth)
 {
 	static const char body[] = "{\"label\":\"mallory\",\"key_type\":"
-	    "\"ed25519\",\"key\":\"" KEY_A "\"}";
-	static const char batch[] = "{\"entries\":[{\"label\":\"mallory\","
+	                           "\"ed25519\",\"key\":\"" KEY_A "\"}";
+	static const char batch[] =
+	    "{\"entries\":[{\"label\":\"mallory\","
 	    "\"key_type\":\"ed25519\",\"key\":\"" KEY_A "\"}]}";
 	const char *tokens[] = { NULL, "wrong-token", "", NULL };
 	char url[128], url2[128];
@@ -493,13 +523,15 @@ START_TEST(test_auth)
 	snprintf(url2, sizeof url2, "%s/v1/keys:batch", S.url);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(http_request(NULL, "POST", url, tokens[i],
-		    NULL, body, strlen(body), &r), 0);
+		                     NULL, body, strlen(body), &r),
+		    0);
 		ck_assert_int_eq(r.status, 401);
 		ck_assert_str_eq(r.www_auth, "Bearer");
 		ck_assert(strstr(r.body, "\"error\"") != NULL);
 		http_resp_free(&r);
 		ck_assert_int_eq(http_request(NULL, "POST", url2, tokens[i],
-		    NULL, batch, strlen(batch), &r), 0);
+		                     NULL, batch, strlen(batch), &r),
+		    0);
 		ck_assert_int_eq(r.status, 401);
 		http_resp_free(&r);
 	}
@@ -515,11 +547,13 @@ START_TEST(test_auth)
 		snprintf(h1, sizeof h1, "Authorization: Basic %s", S.token);
 		snprintf(h2, sizeof h2, "Authorization: Bearer %s", line);
 		ck_assert_int_eq(http_request(NULL, "POST", url, NULL, hs1,
-		    body, strlen(body), &r), 0);
+		                     body, strlen(body), &r),
+		    0);
 		ck_assert_int_eq(r.status, 401);
 		http_resp_free(&r);
 		ck_assert_int_eq(http_request(NULL, "POST", url, NULL, hs2,
-		    body, strlen(body), &r), 0);
+		                     body, strlen(body), &r),
+		    0);
 		ck_assert_int_eq(r.status, 401);
 		http_resp_free(&r);
 	}
@@ -528,7 +562,8 @@ START_TEST(test_auth)
 	http_resp_free(&r);
 	/* The right token works. */
 	ck_assert_int_eq(http_request(NULL, "POST", url, S.token, NULL, body,
-	    strlen(body), &r), 0);
+	                     strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	http_resp_free(&r);
 	ck_assert_uint_eq(logd_size(&S), 1);
@@ -540,9 +575,9 @@ END_TEST
 struct bad {
 	const char *method;
 	const char *path;
-	const char *body;      /* NULL: none */
+	const char *body; /* NULL: none */
 	long status;
-	const char *ctype;     /* NULL: application/json for POST */
+	const char *ctype; /* NULL: application/json for POST */
 };
 
 #define PUB(l, t, k) "{\"label\":" l ",\"key_type\":" t ",\"key\":" k "}"
@@ -556,59 +591,72 @@ static const struct bad bads[] = {
 	{ "POST", "/v1/keys", "{}", 400, NULL },
 	{ "POST", "/v1/keys", "{\"label\":\"x\"", 400, NULL },
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", KA) " trailing", 400,
-	  NULL },
-	{ "POST", "/v1/keys", "{\"label\":\"x\",\"label\":\"y\","
-	  "\"key_type\":\"ed25519\",\"key\":" KA "}", 400, NULL },
-	{ "POST", "/v1/keys", "{\"label\":\"\xc3\x28\",\"key_type\":"
-	  "\"ed25519\",\"key\":" KA "}", 400, NULL },
+	    NULL },
+	{ "POST", "/v1/keys",
+	    "{\"label\":\"x\",\"label\":\"y\","
+	    "\"key_type\":\"ed25519\",\"key\":" KA "}",
+	    400, NULL },
+	{ "POST", "/v1/keys",
+	    "{\"label\":\"\xc3\x28\",\"key_type\":"
+	    "\"ed25519\",\"key\":" KA "}",
+	    400, NULL },
 	/* wrong types */
 	{ "POST", "/v1/keys", PUB("42", "\"ed25519\"", KA), 400, NULL },
 	{ "POST", "/v1/keys", PUB("\"x\"", "7", KA), 400, NULL },
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "[1,2]"), 400, NULL },
 	{ "POST", "/v1/keys", "{\"label\":\"x\",\"revoke\":\"yes\"}", 400,
-	  NULL },
-	{ "POST", "/v1/keys", "{\"label\":\"x\",\"revoke\":true,\"key\":" KA
-	  "}", 400, NULL },
+	    NULL },
+	{ "POST", "/v1/keys",
+	    "{\"label\":\"x\",\"revoke\":true,\"key\":" KA "}", 400, NULL },
 	{ "POST", "/v1/keys", "{\"label\":\"x\",\"key\":" KA "}", 400, NULL },
-	{ "POST", "/v1/keys", "{\"label\":\"x\",\"key_type\":\"ed25519\","
-	  "\"key\":" KA ",\"extra\":1}", 400, NULL },
+	{ "POST", "/v1/keys",
+	    "{\"label\":\"x\",\"key_type\":\"ed25519\","
+	    "\"key\":" KA ",\"extra\":1}",
+	    400, NULL },
 	/* bad base64 and keys */
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "\"!!!!\""), 400,
-	  NULL },
-	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"",
-	  "\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo\""), 400, NULL },
-	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"",
-	  "\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURp=\""), 400, NULL },
+	    NULL },
+	{ "POST", "/v1/keys",
+	    PUB("\"x\"", "\"ed25519\"",
+	        "\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo\""),
+	    400, NULL },
+	{ "POST", "/v1/keys",
+	    PUB("\"x\"", "\"ed25519\"",
+	        "\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURp=\""),
+	    400, NULL },
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "\"AAAA\""), 400,
-	  NULL },
+	    NULL },
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", "\"\""), 400, NULL },
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"Ed25519\"", KA), 400, NULL },
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"abcdefghijklmnopq\"", KA), 400,
-	  NULL },
+	    NULL },
 	/* bad labels */
 	{ "POST", "/v1/keys", PUB("\"\"", "\"ed25519\"", KA), 400, NULL },
 	{ "POST", "/v1/keys", PUB("\"a\\u0001b\"", "\"ed25519\"", KA), 400,
-	  NULL },
+	    NULL },
 	{ "POST", "/v1/keys", PUB("\"a\\u0000b\"", "\"ed25519\"", KA), 400,
-	  NULL },
+	    NULL },
 	{ "POST", "/v1/keys", PUB("\"a\\u007fb\"", "\"ed25519\"", KA), 400,
-	  NULL },
+	    NULL },
 	/* conflicts */
-	{ "POST", "/v1/keys", "{\"label\":\"never-published\","
-	  "\"revoke\":true}", 409, NULL },
+	{ "POST", "/v1/keys",
+	    "{\"label\":\"never-published\","
+	    "\"revoke\":true}",
+	    409, NULL },
 	/* batches */
 	{ "POST", "/v1/keys:batch", "{\"entries\":{}}", 400, NULL },
 	{ "POST", "/v1/keys:batch", "{\"entries\":[]}", 400, NULL },
 	{ "POST", "/v1/keys:batch", "{\"items\":[]}", 400, NULL },
-	{ "POST", "/v1/keys:batch", "{\"entries\":[" PUB("\"ok1\"",
-	  "\"ed25519\"", KA) "," PUB("\"ok2\"", "\"ed25519\"", "\"bad\"") "]}",
-	  400, NULL },
+	{ "POST", "/v1/keys:batch",
+	    "{\"entries\":[" PUB("\"ok1\"", "\"ed25519\"",
+	        KA) "," PUB("\"ok2\"", "\"ed25519\"", "\"bad\"") "]}",
+	    400, NULL },
 	{ "POST", "/v1/keys:batch", "{\"entries\":[1]}", 400, NULL },
 	/* content type and query on a write */
 	{ "POST", "/v1/keys", PUB("\"x\"", "\"ed25519\"", KA), 415,
-	  "Content-Type: multipart/form-data; boundary=x" },
+	    "Content-Type: multipart/form-data; boundary=x" },
 	{ "POST", "/v1/keys?debug=1", PUB("\"x\"", "\"ed25519\"", KA), 400,
-	  NULL },
+	    NULL },
 	/* wrong methods */
 	{ "GET", "/v1/keys", NULL, 405, NULL },
 	{ "GET", "/v1/keys:batch", NULL, 405, NULL },
@@ -638,14 +686,16 @@ static const struct bad bads[] = {
 	{ "GET", "/v1/proof/inclusion?index=5&size=2", NULL, 400, NULL },
 	{ "GET", "/v1/proof/inclusion?index=0&size=999999", NULL, 400, NULL },
 	{ "GET", "/v1/proof/inclusion?index=0&size=0", NULL, 400, NULL },
-	{ "GET", "/v1/proof/inclusion?index=99999999999999999999&size=1",
-	  NULL, 400, NULL },
-	{ "GET", "/v1/proof/inclusion?index=0&size=1&leaf_hash=AAAA", NULL,
-	  400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=99999999999999999999&size=1", NULL,
+	    400, NULL },
+	{ "GET", "/v1/proof/inclusion?index=0&size=1&leaf_hash=AAAA", NULL, 400,
+	    NULL },
 	{ "GET", "/v1/proof/inclusion?leaf_hash=notbase64&size=1", NULL, 400,
-	  NULL },
-	{ "GET", "/v1/proof/inclusion?leaf_hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	  "AAAAAAAAAAAAAAA%3D&size=1", NULL, 404, NULL },
+	    NULL },
+	{ "GET",
+	    "/v1/proof/inclusion?leaf_hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAA%3D&size=1",
+	    NULL, 404, NULL },
 	{ "GET", "/v1/proof/inclusion?index=0&size=1&size=1", NULL, 400, NULL },
 	{ "GET", "/v1/proof/inclusion?index=0&size=1&x=1", NULL, 400, NULL },
 	{ "GET", "/v1/proof/inclusion?index=&size=1", NULL, 400, NULL },
@@ -662,7 +712,7 @@ static const struct bad bads[] = {
 	{ "GET", "/v1/entries?start=abc&end=1", NULL, 400, NULL },
 	{ "GET", "/v1/entries?start=0&start=0&end=1", NULL, 400, NULL },
 	{ "GET", "/v1/entries?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", NULL, 400,
-	  NULL },
+	    NULL },
 	{ "GET", "/checkpoint?x=1", NULL, 400, NULL },
 	{ "GET", "/v1/keys/alice?from=1", NULL, 400, NULL },
 	/* tiles */
@@ -696,19 +746,22 @@ START_TEST(test_malformed)
 		const char *hdrs[] = { b->ctype, NULL };
 		snprintf(url, sizeof url, "%s%s", S.url, b->path);
 		ck_assert_int_eq(http_request(NULL, b->method, url, S.token,
-		    b->ctype ? hdrs : NULL, b->body,
-		    b->body ? strlen(b->body) : 0, &r), 0);
-		ck_assert_msg(r.status == b->status, "case %zu: %s %s: got %ld "
-		    "want %ld (%s)", i, b->method, b->path, r.status, b->status,
-		    r.body);
+		                     b->ctype ? hdrs : NULL, b->body,
+		                     b->body ? strlen(b->body) : 0, &r),
+		    0);
+		ck_assert_msg(r.status == b->status,
+		    "case %zu: %s %s: got %ld "
+		    "want %ld (%s)",
+		    i, b->method, b->path, r.status, b->status, r.body);
 		/* Every error says what was wrong, in JSON. */
 		if (strcmp(b->method, "HEAD") != 0) {
 			json_t *e = json_loads(r.body, 0, NULL);
-			ck_assert_msg(e != NULL && json_is_string(
-			    json_object_get(e, "error")), "case %zu: body %s",
-			    i, r.body);
+			ck_assert_msg(e != NULL &&
+			        json_is_string(json_object_get(e, "error")),
+			    "case %zu: body %s", i, r.body);
 			ck_assert_uint_gt(strlen(json_string_value(
-			    json_object_get(e, "error"))), 5);
+			                      json_object_get(e, "error"))),
+			    5);
 			json_decref(e);
 		}
 		if (b->status == 405)
@@ -738,8 +791,10 @@ START_TEST(test_restart)
 
 	p = body + sprintf(body, "{\"entries\":[");
 	for (int i = 0; i < 20; i++)
-		p += sprintf(p, "%s{\"label\":\"r%d\",\"key_type\":\"ed25519\","
-		    "\"key\":\"%s\"}", i ? "," : "", i, KEY_A);
+		p += sprintf(p,
+		    "%s{\"label\":\"r%d\",\"key_type\":\"ed25519\","
+		    "\"key\":\"%s\"}",
+		    i ? "," : "", i, KEY_A);
 	sprintf(p, "]}");
 	ck_assert_int_eq(logd_post(&S, "/v1/keys:batch", body, &r), 200);
 	http_resp_free(&r);
@@ -767,7 +822,7 @@ START_TEST(test_restart)
 	check_result(j, "r3", KEY_C, 3, &cp);
 	ck_assert_uint_eq(jint(j, "index"), 21);
 	json_decref(j);
-	j = publish("r4", KEY_A, 200);   /* idempotent across the restart */
+	j = publish("r4", KEY_A, 200); /* idempotent across the restart */
 	ck_assert_uint_eq(jint(j, "index"), 4);
 	json_decref(j);
 	ck_assert_uint_eq(logd_size(&S), 22);

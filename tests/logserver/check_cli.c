@@ -20,8 +20,8 @@
 #include "harness/runner.h"
 
 #define KEY_A "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
-#define PUBLISH "{\"label\":\"x\",\"key_type\":\"ed25519\",\"key\":\"" \
-	KEY_A "\"}"
+#define PUBLISH \
+	"{\"label\":\"x\",\"key_type\":\"ed25519\",\"key\":\"" KEY_A "\"}"
 
 static struct logd S;
 static char out[8192], err[8192];
@@ -62,10 +62,11 @@ START_TEST(test_usage)
 		{ "serve", "--key", "k", NULL },
 		{ "serve", "--data", "d", NULL },
 		{ "serve", "--data", "d", "--key", "k", "--listen", "nocolon",
-		  NULL },
-		{ "serve", "--data", "d", "--key", "k", "--threads", "0", NULL },
+		    NULL },
+		{ "serve", "--data", "d", "--key", "k", "--threads", "0",
+		    NULL },
 		{ "serve", "--data", "d", "--key", "k", "--config",
-		  "/nonexistent/conf", NULL },
+		    "/nonexistent/conf", NULL },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int st = run(cases[i]);
@@ -75,8 +76,10 @@ START_TEST(test_usage)
 	}
 	{
 		static const char *const helps[][3] = {
-			{ "--help", NULL }, { "keygen", "--help", NULL },
-			{ "token", "--help", NULL }, { "serve", "--help", NULL },
+			{ "--help", NULL },
+			{ "keygen", "--help", NULL },
+			{ "token", "--help", NULL },
+			{ "serve", "--help", NULL },
 		};
 		for (size_t i = 0; i < 4; i++) {
 			ck_assert_int_eq(run(helps[i]), 0);
@@ -97,7 +100,7 @@ START_TEST(test_keygen)
 	snprintf(path, sizeof path, "%s/k2.key", S.dir);
 	{
 		const char *a[] = { "keygen", "--origin", "kt.example/x",
-		    "--out", path, NULL };
+			"--out", path, NULL };
 		ck_assert_int_eq(run(a), 0);
 	}
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -116,7 +119,7 @@ START_TEST(test_keygen)
 	/* Refuses to overwrite. */
 	{
 		const char *a[] = { "keygen", "--origin", "kt.example/y",
-		    "--out", path, NULL };
+			"--out", path, NULL };
 		char now[512];
 		ck_assert_int_eq(run(a), 1);
 		ck_assert(strstr(err, "overwrite") != NULL);
@@ -129,7 +132,7 @@ START_TEST(test_keygen)
 	{
 		char p2[400];
 		const char *a[] = { "keygen", "--origin", "has space", "--out",
-		    p2, NULL };
+			p2, NULL };
 		snprintf(p2, sizeof p2, "%s/k3.key", S.dir);
 		ck_assert_int_eq(run(a), 1);
 		ck_assert_int_ne(access(p2, F_OK), 0);
@@ -187,7 +190,7 @@ static int
 serve_status(const char *const *extra)
 {
 	const char *a[24] = { "serve", "--data", S.data, "--key", S.key,
-	    "--listen", "127.0.0.1:0" };
+		"--listen", "127.0.0.1:0" };
 	size_t n = 7;
 	for (size_t i = 0; extra[i] != NULL; i++)
 		a[n++] = extra[i];
@@ -208,13 +211,14 @@ START_TEST(test_serve_refusals)
 	/* Anonymous writes only on loopback, and not with tokens. */
 	{
 		const char *a[] = { "serve", "--data", S.data, "--key", S.key,
-		    "--listen", "0.0.0.0:0", "--allow-anonymous-writes", NULL };
+			"--listen", "0.0.0.0:0", "--allow-anonymous-writes",
+			NULL };
 		ck_assert_int_eq(run(a), 2);
 		ck_assert(strstr(err, "loopback") != NULL);
 	}
 	{
 		const char *x[] = { "--tokens", S.tokens,
-		    "--allow-anonymous-writes", NULL };
+			"--allow-anonymous-writes", NULL };
 		ck_assert_int_eq(serve_status(x), 2);
 	}
 	/* A bad config value names the setting. */
@@ -258,8 +262,8 @@ START_TEST(test_serve_refusals)
 		ck_assert_int_eq(logd_start(&S, NULL), 0);
 		ck_assert_int_eq(logd_stop(&S), 0);
 		ck_assert_int_eq(logd_setup(&other, NULL), 0);
-		const char *a[] = { "serve", "--data", S.data, "--key", other.key,
-		    "--listen", "127.0.0.1:0", NULL };
+		const char *a[] = { "serve", "--data", S.data, "--key",
+			other.key, "--listen", "127.0.0.1:0", NULL };
 		ck_assert_int_eq(run(a), 1);
 		ck_assert(strlen(err) > 10);
 		logd_cleanup(&other);
@@ -281,7 +285,7 @@ START_TEST(test_serve_refuses_fifo)
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
 	{
 		const char *a[] = { "serve", "--data", S.data, "--key", fifo,
-		    "--listen", "127.0.0.1:0", "--tokens", S.tokens, NULL };
+			"--listen", "127.0.0.1:0", "--tokens", S.tokens, NULL };
 		ck_assert_int_eq(run(a), 1);
 		ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s",
 		    err);
@@ -307,12 +311,14 @@ START_TEST(test_writes_without_tokens)
 	}
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
 	ck_assert_int_eq(http_request(NULL, "POST", url, NULL, NULL, PUBLISH,
-	    strlen(PUBLISH), &r), 0);
+	                     strlen(PUBLISH), &r),
+	    0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert(strstr(r.body, "--tokens") != NULL);
 	http_resp_free(&r);
 	ck_assert_int_eq(http_request(NULL, "POST", url, "anything", NULL,
-	    PUBLISH, strlen(PUBLISH), &r), 0);
+	                     PUBLISH, strlen(PUBLISH), &r),
+	    0);
 	ck_assert_int_eq(r.status, 403);
 	http_resp_free(&r);
 	ck_assert_uint_eq(logd_size(&S), 0);
@@ -325,7 +331,8 @@ START_TEST(test_writes_without_tokens)
 	}
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
 	ck_assert_int_eq(http_request(NULL, "POST", url, NULL, NULL, PUBLISH,
-	    strlen(PUBLISH), &r), 0);
+	                     strlen(PUBLISH), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	http_resp_free(&r);
 	ck_assert_uint_eq(logd_size(&S), 1);
@@ -354,11 +361,13 @@ START_TEST(test_writes_without_tokens)
 			ck_assert_msg(j != NULL, "not JSON: %s", line);
 			ck_assert(json_is_string(json_object_get(j, "event")));
 			ck_assert(json_is_string(json_object_get(j, "ts")));
-			if (strcmp(json_string_value(json_object_get(j,
-			    "event")), "stopped") == 0)
+			if (strcmp(json_string_value(
+			               json_object_get(j, "event")),
+			        "stopped") == 0)
 				stopped = 1;
-			if (strcmp(json_string_value(json_object_get(j,
-			    "event")), "sighup_ignored") == 0)
+			if (strcmp(json_string_value(
+			               json_object_get(j, "event")),
+			        "sighup_ignored") == 0)
 				hup = 1;
 			ck_assert(strstr(line, "PRIVATE") == NULL);
 			json_decref(j);
@@ -381,7 +390,8 @@ post_as(const char *token)
 
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
 	ck_assert_int_eq(http_request(NULL, "POST", url, token, NULL, PUBLISH,
-	    strlen(PUBLISH), &r), 0);
+	                     strlen(PUBLISH), &r),
+	    0);
 	st = r.status;
 	http_resp_free(&r);
 	return st;
@@ -409,13 +419,14 @@ log_events(const char *event)
 static void
 hup(void)
 {
-	int before = log_events("tokens_reloaded") +
-	    log_events("tokens_reload_failed");
+	int before =
+	    log_events("tokens_reloaded") + log_events("tokens_reload_failed");
 
 	kill(S.pid, SIGHUP);
 	for (int i = 0; i < 500; i++) {
 		if (log_events("tokens_reloaded") +
-		    log_events("tokens_reload_failed") > before)
+		        log_events("tokens_reload_failed") >
+		    before)
 			return;
 		usleep(20000);
 	}

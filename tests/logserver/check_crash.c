@@ -28,7 +28,7 @@
 
 struct ack {
 	uint64_t index, version;
-	char *entry;          /* base64 as answered */
+	char *entry; /* base64 as answered */
 	char *label;
 };
 
@@ -86,10 +86,10 @@ record(json_t *o)
 		ck_assert_ptr_nonnull(n);
 		acks = n;
 	}
-	acks[nacks].index = (uint64_t)json_integer_value(json_object_get(o,
-	    "index"));
-	acks[nacks].version = (uint64_t)json_integer_value(json_object_get(o,
-	    "version"));
+	acks[nacks].index =
+	    (uint64_t)json_integer_value(json_object_get(o, "index"));
+	acks[nacks].version =
+	    (uint64_t)json_integer_value(json_object_get(o, "version"));
 	acks[nacks].entry = strdup(json_string_value(e));
 	acks[nacks].label = strndup(d.label, d.label_len);
 	nacks++;
@@ -123,28 +123,31 @@ writer(void *arg)
 		if (!batch) {
 			/* Labels repeat, so versions and links grow too. */
 			random_key(key, sizeof key);
-			snprintf(body, sizeof body, "{\"label\":\"w%d-%u\","
-			    "\"key_type\":\"ed25519\",\"key\":\"%s\"}", id,
-			    i % 40, key);
+			snprintf(body, sizeof body,
+			    "{\"label\":\"w%d-%u\","
+			    "\"key_type\":\"ed25519\",\"key\":\"%s\"}",
+			    id, i % 40, key);
 		} else {
 			char *p = body + sprintf(body, "{\"entries\":[");
 			for (int k = 0; k < 20; k++) {
 				random_key(key, sizeof key);
-				p += sprintf(p, "%s{\"label\":\"b%u-%d\","
+				p += sprintf(p,
+				    "%s{\"label\":\"b%u-%d\","
 				    "\"key_type\":\"ed25519\",\"key\":\"%s\"}",
 				    k ? "," : "", i % 7, k, key);
 			}
 			sprintf(p, "]}");
 		}
 		if (http_request(h, "POST", batch ? urlb : url, S.token, NULL,
-		    body, strlen(body), &r) != 0) {
+		        body, strlen(body), &r) != 0) {
 			http_resp_free(&r);
-			break;      /* the server is gone */
+			break; /* the server is gone */
 		}
 		if (r.status == 200 && (j = json_loads(r.body, 0, NULL))) {
 			if (batch) {
 				json_t *res = json_object_get(j, "results");
-				for (size_t k = 0; k < json_array_size(res); k++)
+				for (size_t k = 0; k < json_array_size(res);
+				     k++)
 					record(json_array_get(res, k));
 			} else {
 				record(j);
@@ -204,10 +207,11 @@ writes_then_stop(unsigned ms, int crash)
 	logd_up(&S, NULL);
 	for (intptr_t i = 0; i < NTHREADS; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, writer,
-		    (void *)i), 0);
+		                     (void *)i),
+		    0);
 	nanosleep(&ts, NULL);
 	if (crash)
-		logd_kill9(&S);  /* mid-stream: writers are still posting */
+		logd_kill9(&S); /* mid-stream: writers are still posting */
 	else
 		ck_assert_int_eq(logd_stop(&S), 0);
 	atomic_store(&stop, 1);
@@ -228,7 +232,8 @@ writes_then_stop(unsigned ms, int crash)
 	kt_frontier_init(&f);
 	for (size_t i = 0; i < ncps; i++)
 		ck_assert_int_eq(logd_open_checkpoint(&S, cps[i].note,
-		    strlen(cps[i].note), &cps[i].cp), 0);
+		                     strlen(cps[i].note), &cps[i].cp),
+		    0);
 	qsort(cps, ncps, sizeof *cps, cmp_cp);
 	while (c < ncps && cps[c].cp.size == 0)
 		c++;
@@ -244,7 +249,8 @@ writes_then_stop(unsigned ms, int crash)
 		arr = json_object_get(j, "entries");
 		ck_assert_uint_eq(json_array_size(arr), end - start);
 		for (size_t k = 0; k < end - start; k++) {
-			const char *b = json_string_value(json_array_get(arr, k));
+			const char *b =
+			    json_string_value(json_array_get(arr, k));
 			uint8_t ent[KT_ENTRY_MAX];
 			long el = logd_b64(b, ent, sizeof ent);
 			struct kt_hash leaf, root;
@@ -255,7 +261,8 @@ writes_then_stop(unsigned ms, int crash)
 			/* Every checkpoint seen is a prefix of this tree. */
 			while (c < ncps && cps[c].cp.size == f.size) {
 				kt_frontier_root(&f, &root);
-				ck_assert_msg(kt_hash_eq(&root, &cps[c].cp.root),
+				ck_assert_msg(kt_hash_eq(&root,
+				                  &cps[c].cp.root),
 				    "checkpoint %llu is not a prefix",
 				    (unsigned long long)cps[c].cp.size);
 				c++;
@@ -266,7 +273,8 @@ writes_then_stop(unsigned ms, int crash)
 	ck_assert_uint_eq(c, ncps);
 	/* Every acknowledged entry at its acknowledged index. */
 	for (size_t i = 0; i < nacks; i++)
-		ck_assert_msg(strcmp(entries[acks[i].index], acks[i].entry) == 0,
+		ck_assert_msg(strcmp(entries[acks[i].index], acks[i].entry) ==
+		        0,
 		    "ack %zu: entry %llu changed", i,
 		    (unsigned long long)acks[i].index);
 	/* The restarted log's checkpoint is this tree. */
@@ -285,8 +293,10 @@ writes_then_stop(unsigned ms, int crash)
 		char path[128];
 		struct kt_hash hs[KT_MAX_PROOF];
 		json_t *j, *arr;
-		snprintf(path, sizeof path, "/v1/proof/consistency?old=%llu&new="
-		    "%llu", (unsigned long long)cps[i].cp.size,
+		snprintf(path, sizeof path,
+		    "/v1/proof/consistency?old=%llu&new="
+		    "%llu",
+		    (unsigned long long)cps[i].cp.size,
 		    (unsigned long long)size);
 		ck_assert_int_eq(logd_get(&S, path, &r), 200);
 		j = json_loads(r.body, 0, NULL);
@@ -294,10 +304,13 @@ writes_then_stop(unsigned ms, int crash)
 		arr = json_object_get(j, "hashes");
 		for (size_t k = 0; k < json_array_size(arr); k++)
 			ck_assert_int_eq(logd_b64(json_string_value(
-			    json_array_get(arr, k)), hs[k].b, 32), 32);
+			                              json_array_get(arr, k)),
+			                     hs[k].b, 32),
+			    32);
 		ck_assert_int_eq(kt_merkle_verify_consistency(cps[i].cp.size,
-		    size, hs, json_array_size(arr), &cps[i].cp.root,
-		    &last.root), KT_OK);
+		                     size, hs, json_array_size(arr),
+		                     &cps[i].cp.root, &last.root),
+		    KT_OK);
 		json_decref(j);
 	}
 	/* Versions continue after the crash. */
@@ -305,20 +318,26 @@ writes_then_stop(unsigned ms, int crash)
 		char body[256], key[64];
 		json_t *j;
 		random_key(key, sizeof key);
-		snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
-		    "\"ed25519\",\"key\":\"%s\"}", acks[nacks - 1].label, key);
+		snprintf(body, sizeof body,
+		    "{\"label\":\"%s\",\"key_type\":"
+		    "\"ed25519\",\"key\":\"%s\"}",
+		    acks[nacks - 1].label, key);
 		ck_assert_int_eq(logd_post(&S, "/v1/keys", body, &r), 200);
 		j = json_loads(r.body, 0, NULL);
 		http_resp_free(&r);
-		ck_assert_uint_eq((uint64_t)json_integer_value(json_object_get(j,
-		    "index")), size);
-		ck_assert_uint_gt((uint64_t)json_integer_value(json_object_get(j,
-		    "version")), acks[nacks - 1].version);
+		ck_assert_uint_eq((uint64_t)json_integer_value(
+		                      json_object_get(j, "index")),
+		    size);
+		ck_assert_uint_gt((uint64_t)json_integer_value(
+		                      json_object_get(j, "version")),
+		    acks[nacks - 1].version);
 		json_decref(j);
 	}
-	fprintf(stderr, "%s: %zu acknowledged entries, %zu checkpoints "
-	    "seen, tree size %llu after restart\n", crash ? "kill -9" :
-	    "SIGTERM", nacks, ncps, (unsigned long long)size);
+	fprintf(stderr,
+	    "%s: %zu acknowledged entries, %zu checkpoints "
+	    "seen, tree size %llu after restart\n",
+	    crash ? "kill -9" : "SIGTERM", nacks, ncps,
+	    (unsigned long long)size);
 	for (uint64_t i = 0; i < size; i++)
 		free(entries[i]);
 	free(entries);
@@ -337,7 +356,6 @@ START_TEST(test_sigterm_during_writes)
 	writes_then_stop(600, 0);
 }
 END_TEST
-
 
 int
 main(void)

@@ -95,8 +95,8 @@ ref_find(const uint8_t *key, size_t keylen, int slice, uint64_t from,
 	for (size_t i = 0; i < RN; i++) {
 		if (!R[i].live)
 			continue;
-		if (slice >= 0 ? (R[i].key[0] != slice || R[i].index < from) :
-		    memcmp(R[i].key, key, keylen) != 0)
+		if (slice >= 0 ? (R[i].key[0] != slice || R[i].index < from)
+		               : memcmp(R[i].key, key, keylen) != 0)
 			continue;
 		s->n++;
 		s->sum += R[i].index * 31 + R[i].version;
@@ -141,7 +141,8 @@ START_TEST(test_recent_against_array)
 		R[i].index = i;
 		R[i].live = 1;
 		ck_assert_int_eq(kt_recent_add(&r, R[i].key, R[i].version,
-		    R[i].index), KT_OK);
+		                     R[i].index),
+		    KT_OK);
 	}
 	ck_assert_uint_eq(r.count, RN);
 	check_same(&r, keylen);
@@ -150,7 +151,8 @@ START_TEST(test_recent_against_array)
 		size_t want = 0, got;
 
 		for (size_t i = 0; i < RN; i++)
-			if (R[i].live && R[i].key[0] == sl && R[i].index < 6000) {
+			if (R[i].live && R[i].key[0] == sl &&
+			    R[i].index < 6000) {
 				R[i].live = 0;
 				want++;
 			}
@@ -166,7 +168,8 @@ START_TEST(test_recent_against_array)
 	check_same(&r, keylen);
 	for (size_t i = 15000; i < RN; i++) {
 		ck_assert_int_eq(kt_recent_add(&r, R[i].key, R[i].version,
-		    R[i].index), KT_OK);
+		                     R[i].index),
+		    KT_OK);
 		R[i].live = 1;
 	}
 	for (size_t i = 0; i < RN; i++)

@@ -25,18 +25,17 @@
 #define KEY_A "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 #define KEY_B "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik="
 
-static const char config[] =
-    "# small limits for the test\n"
-    "max_body = 4096\n"
-    "max_batch = 5\n"
-    "max_label = 32\n"
-    "max_key = 64\n"
-    "page_size = 10\n"
-    "max_connections = 8\n"
-    "connection_timeout = 2\n"
-    "seq_max_batch = 5\n"
-    "seq_max_queue = 5\n"
-    "threads = 2\n";
+static const char config[] = "# small limits for the test\n"
+                             "max_body = 4096\n"
+                             "max_batch = 5\n"
+                             "max_label = 32\n"
+                             "max_key = 64\n"
+                             "page_size = 10\n"
+                             "max_connections = 8\n"
+                             "connection_timeout = 2\n"
+                             "seq_max_batch = 5\n"
+                             "seq_max_queue = 5\n"
+                             "threads = 2\n";
 
 static struct logd S;
 
@@ -58,7 +57,8 @@ post(const char *path, const char *body)
 	struct http_resp r;
 	long st = logd_post(&S, path, body, &r);
 	if (st != 200 && st > 0)
-		ck_assert_msg(strstr(r.body, "\"error\"") != NULL, "%s", r.body);
+		ck_assert_msg(strstr(r.body, "\"error\"") != NULL, "%s",
+		    r.body);
 	http_resp_free(&r);
 	return st;
 }
@@ -111,8 +111,10 @@ START_TEST(test_body_size)
 	int n;
 
 	/* Exactly the limit is fine (padded with JSON whitespace). */
-	n = snprintf(body, sizeof body, "{\"label\":\"pad\",\"key_type\":"
-	    "\"ed25519\",\"key\":\"%s\"", KEY_A);
+	n = snprintf(body, sizeof body,
+	    "{\"label\":\"pad\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"%s\"",
+	    KEY_A);
 	memset(body + n, ' ', 4095 - (size_t)n);
 	body[4095] = '}';
 	body[4096] = '\0';
@@ -122,7 +124,8 @@ START_TEST(test_body_size)
 	body[0] = ' ';
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
 	ck_assert_int_eq(http_request(NULL, "POST", url, S.token, NULL, body,
-	    4097, &r), 0);
+	                     4097, &r),
+	    0);
 	ck_assert_int_eq(r.status, 413);
 	ck_assert(strstr(r.body, "4096") != NULL);
 	http_resp_free(&r);
@@ -130,9 +133,11 @@ START_TEST(test_body_size)
 	{
 		int fd = connect_local();
 		char req[512], chunk[1100], resp[4096];
-		int k = snprintf(req, sizeof req, "POST /v1/keys HTTP/1.1\r\n"
+		int k = snprintf(req, sizeof req,
+		    "POST /v1/keys HTTP/1.1\r\n"
 		    "Host: x\r\nAuthorization: Bearer %s\r\n"
-		    "Transfer-Encoding: chunked\r\n\r\n", S.token);
+		    "Transfer-Encoding: chunked\r\n\r\n",
+		    S.token);
 		ck_assert_int_eq(send(fd, req, (size_t)k, MSG_NOSIGNAL), k);
 		memset(chunk, ' ', sizeof chunk);
 		k = snprintf(chunk, sizeof chunk, "400\r\n");
@@ -156,8 +161,10 @@ batch_body(char *buf, int n, const char *prefix)
 {
 	char *p = buf + sprintf(buf, "{\"entries\":[");
 	for (int i = 0; i < n; i++)
-		p += sprintf(p, "%s{\"label\":\"%s%d\",\"key_type\":\"ed25519\","
-		    "\"key\":\"%s\"}", i ? "," : "", prefix, i, KEY_A);
+		p += sprintf(p,
+		    "%s{\"label\":\"%s%d\",\"key_type\":\"ed25519\","
+		    "\"key\":\"%s\"}",
+		    i ? "," : "", prefix, i, KEY_A);
 	sprintf(p, "]}");
 }
 
@@ -175,8 +182,10 @@ START_TEST(test_batch_label_key_sizes)
 
 	memset(label, 'l', 33);
 	label[33] = '\0';
-	snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
-	    "\"ed25519\",\"key\":\"%s\"}", label, KEY_A);
+	snprintf(body, sizeof body,
+	    "{\"label\":\"%s\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"%s\"}",
+	    label, KEY_A);
 	ck_assert_int_eq(post("/v1/keys", body), 413);
 	{
 		struct http_resp r;
@@ -186,21 +195,27 @@ START_TEST(test_batch_label_key_sizes)
 		http_resp_free(&r);
 	}
 	label[32] = '\0';
-	snprintf(body, sizeof body, "{\"label\":\"%s\",\"key_type\":"
-	    "\"ed25519\",\"key\":\"%s\"}", label, KEY_A);
+	snprintf(body, sizeof body,
+	    "{\"label\":\"%s\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"%s\"}",
+	    label, KEY_A);
 	ck_assert_int_eq(post("/v1/keys", body), 200);
 	ck_assert_uint_eq(logd_size(&S), 6);
 
 	memset(raw, 7, sizeof raw);
 	sodium_bin2base64(key, sizeof key, raw, 65,
 	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(body, sizeof body, "{\"label\":\"k\",\"key_type\":\"other\","
-	    "\"key\":\"%s\"}", key);
+	snprintf(body, sizeof body,
+	    "{\"label\":\"k\",\"key_type\":\"other\","
+	    "\"key\":\"%s\"}",
+	    key);
 	ck_assert_int_eq(post("/v1/keys", body), 413);
 	sodium_bin2base64(key, sizeof key, raw, 64,
 	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(body, sizeof body, "{\"label\":\"k\",\"key_type\":\"other\","
-	    "\"key\":\"%s\"}", key);
+	snprintf(body, sizeof body,
+	    "{\"label\":\"k\",\"key_type\":\"other\","
+	    "\"key\":\"%s\"}",
+	    key);
 	ck_assert_int_eq(post("/v1/keys", body), 200);
 	ck_assert_uint_eq(logd_size(&S), 7);
 }
@@ -214,8 +229,10 @@ START_TEST(test_page_size)
 
 	/* 12 versions of one label. */
 	for (int i = 0; i < 12; i++) {
-		snprintf(body, sizeof body, "{\"label\":\"rot\",\"key_type\":"
-		    "\"ed25519\",\"key\":\"%s\"}", i % 2 ? KEY_B : KEY_A);
+		snprintf(body, sizeof body,
+		    "{\"label\":\"rot\",\"key_type\":"
+		    "\"ed25519\",\"key\":\"%s\"}",
+		    i % 2 ? KEY_B : KEY_A);
 		ck_assert_int_eq(post("/v1/keys", body), 200);
 	}
 	ck_assert_int_eq(logd_get(&S, "/v1/entries?start=0&end=11", &r), 400);
@@ -237,8 +254,12 @@ START_TEST(test_page_size)
 	ck_assert_int_eq(logd_get(&S, path, &r), 200);
 	j = json_loads(r.body, 0, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "versions")), 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
-	    json_object_get(j, "versions"), 0), "version")), 11);
+	ck_assert_int_eq(json_integer_value(
+	                     json_object_get(json_array_get(json_object_get(j,
+	                                                        "versions"),
+	                                         0),
+	                         "version")),
+	    11);
 	ck_assert_ptr_null(json_object_get(j, "next"));
 	json_decref(j);
 	http_resp_free(&r);
@@ -256,7 +277,7 @@ START_TEST(test_connections_and_timeout)
 	double t0;
 	long n;
 	static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n"
-	    "Connection: close\r\n\r\n";
+	                          "Connection: close\r\n\r\n";
 
 	/* With 8 connections open, a 9th is not served... */
 	for (int i = 0; i < 8; i++)
@@ -338,7 +359,8 @@ START_TEST(test_queue_full)
 		for (int i = 0; i < 6; i++) {
 			b[i] = (struct burst){ .id = i, .round = round };
 			ck_assert_int_eq(pthread_create(&th[i], NULL, burst_one,
-			    &b[i]), 0);
+			                     &b[i]),
+			    0);
 		}
 		for (int i = 0; i < 6; i++) {
 			pthread_join(th[i], NULL);
@@ -359,8 +381,8 @@ START_TEST(test_queue_full)
 		struct http_resp r;
 		ck_assert_int_eq(logd_get(&S, "/metrics", &r), 200);
 		ck_assert(strstr(r.body, "kt_busy_rejects_total 0\n") == NULL);
-		ck_assert(strstr(r.body, "route=\"keys_batch\",status=\"503\"")
-		    != NULL);
+		ck_assert(strstr(r.body,
+		              "route=\"keys_batch\",status=\"503\"") != NULL);
 		http_resp_free(&r);
 	}
 }

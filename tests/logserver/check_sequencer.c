@@ -38,7 +38,8 @@ setup(void)
 	for (int i = 0; i < KT_SEED_LEN; i++)
 		seed[i] = (uint8_t)(7 * i + 1);
 	ck_assert_int_eq(kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, seed,
-	    &signer), KT_OK);
+	                     &signer),
+	    KT_OK);
 	kt_signer_verifier(signer, &verifier);
 	ck_assert_int_eq(kt_verifier_format(&verifier, vkey, sizeof(vkey)),
 	    KT_OK);
@@ -59,7 +60,8 @@ open_store(size_t mapsize)
 	char err[256];
 
 	ck_assert_msg(kt_store_open_mapsize(&s, tmpdir, ORIGIN, vkey, mapsize,
-	    err, sizeof(err)) == KT_OK, "open: %s", err);
+	                  err, sizeof(err)) == KT_OK,
+	    "open: %s", err);
 	return s;
 }
 
@@ -97,8 +99,8 @@ waiter_init(struct waiter *w)
 }
 
 static void
-on_done(void *arg, kt_err err, uint64_t tree_size,
-    const struct kt_seq_res *res, size_t n)
+on_done(void *arg, kt_err err, uint64_t tree_size, const struct kt_seq_res *res,
+    size_t n)
 {
 	struct waiter *w = arg;
 
@@ -184,8 +186,8 @@ check_checkpoint(struct kt_store *s)
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
 	size = kt_store_read_size(r);
 	ck_assert_int_eq(kt_store_read_checkpoint(r, &txt, &len), KT_OK);
-	ck_assert_int_eq(kt_note_open(txt, len, &verifier, 1, &note, &ok,
-	    NULL), KT_OK);
+	ck_assert_int_eq(kt_note_open(txt, len, &verifier, 1, &note, &ok, NULL),
+	    KT_OK);
 	ck_assert_int_eq(ok, 1);
 	ck_assert_int_eq(kt_checkpoint_parse(note.text, note.text_len, &c),
 	    KT_OK);
@@ -242,7 +244,8 @@ START_TEST(test_publish_versions_links)
 		read_entry(s, idx[i], buf, &len, &e);
 		ck_assert_int_eq(e.type, KT_ENTRY_KEY);
 		ck_assert_uint_eq(e.version, (uint64_t)i + 1);
-		ck_assert_uint_eq(e.prev_index, i == 0 ? KT_NO_PREV : idx[i - 1]);
+		ck_assert_uint_eq(e.prev_index,
+		    i == 0 ? KT_NO_PREV : idx[i - 1]);
 		ck_assert_uint_eq(e.label_len, 17);
 		ck_assert_mem_eq(e.label, "alice@example.com", 17);
 		ck_assert_mem_eq(e.key, k[i], 32);
@@ -352,11 +355,11 @@ START_TEST(test_one_submission_one_checkpoint)
 	memset(k2, 2, 32);
 	/* Requests of one submission see each other, in order. */
 	rq[0] = pub("x@example.com", "ed25519", k1, 32);
-	rq[1] = pub("x@example.com", "ed25519", k1, 32);   /* idempotent */
-	rq[2] = rev("y@example.com");                       /* conflict */
-	rq[3] = pub("x@example.com", "ed25519", k2, 32);   /* version 2 */
-	rq[4] = rev("x@example.com");                       /* version 3 */
-	rq[5] = pub("y@example.com", "p256", k1, 32);       /* bad key */
+	rq[1] = pub("x@example.com", "ed25519", k1, 32); /* idempotent */
+	rq[2] = rev("y@example.com");                    /* conflict */
+	rq[3] = pub("x@example.com", "ed25519", k2, 32); /* version 2 */
+	rq[4] = rev("x@example.com");                    /* version 3 */
+	rq[5] = pub("y@example.com", "p256", k1, 32);    /* bad key */
 	submit_wait(q, rq, 6, &w);
 	ck_assert_int_eq(w.err, KT_OK);
 	ck_assert_int_eq(w.res[0].err, KT_OK);
@@ -426,7 +429,8 @@ START_TEST(test_wrong_signer)
 
 	memset(seed, 9, sizeof(seed));
 	ck_assert_int_eq(kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, seed,
-	    &other), KT_OK);
+	                     &other),
+	    KT_OK);
 	ck_assert_int_eq(kt_seq_start(&q, s, other, NULL), KT_ERR_CONFLICT);
 	ck_assert_ptr_null(q);
 	kt_signer_free(other);
@@ -481,8 +485,8 @@ START_TEST(test_queue_full_and_drain)
 		ck_assert_int_eq(w[i].err, KT_OK);
 		ck_assert_int_eq(w[i].res[0].appended, 1);
 		/* max_batch 4: each batch's checkpoint is at most 4 later. */
-		ck_assert_uint_eq(w[i].tree_size, 1 + (i < 8 ? 4 *
-		    (uint64_t)(i / 4 + 1) : 10));
+		ck_assert_uint_eq(w[i].tree_size,
+		    1 + (i < 8 ? 4 * (uint64_t)(i / 4 + 1) : 10));
 	}
 	ck_assert_uint_eq(check_checkpoint(s), 11);
 	kt_store_close(s);
@@ -558,8 +562,8 @@ submitter(void *arg)
 				t->rq[j] = pub(label_names[li], "ed25519",
 				    t->key[j], 32);
 		}
-		while (kt_seq_submit(c->q, t->rq, n, on_tdone, t) ==
-		    KT_ERR_BUSY)
+		while (
+		    kt_seq_submit(c->q, t->rq, n, on_tdone, t) == KT_ERR_BUSY)
 			usleep(100);
 	}
 	return NULL;
@@ -587,7 +591,8 @@ START_TEST(test_concurrent_submitters)
 		ctx[i].subs = calloc(PER_THREAD, sizeof(struct tsub));
 		ck_assert_ptr_nonnull(ctx[i].subs);
 		ck_assert_int_eq(pthread_create(&th[i], NULL, submitter,
-		    &ctx[i]), 0);
+		                     &ctx[i]),
+		    0);
 	}
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
@@ -631,15 +636,18 @@ START_TEST(test_concurrent_submitters)
 				ck_assert_uint_lt(res->index, t->tree_size);
 				appended += res->appended ? 1 : 0;
 				ck_assert_int_eq(kt_store_read_entry(r,
-				    res->index, &buf, &len), KT_OK);
+				                     res->index, &buf, &len),
+				    KT_OK);
 				ck_assert_int_eq(kt_entry_decode(buf, len, &e),
 				    KT_OK);
 				ck_assert_uint_eq(e.version, res->version);
-				ck_assert_uint_eq(e.label_len, t->rq[k].label_len);
+				ck_assert_uint_eq(e.label_len,
+				    t->rq[k].label_len);
 				ck_assert_mem_eq(e.label, t->rq[k].label,
 				    e.label_len);
-				ck_assert_int_eq(e.type, t->rq[k].revoke ?
-				    KT_ENTRY_REVOKE : KT_ENTRY_KEY);
+				ck_assert_int_eq(e.type,
+				    t->rq[k].revoke ? KT_ENTRY_REVOKE
+				                    : KT_ENTRY_KEY);
 				if (!t->rq[k].revoke)
 					ck_assert_mem_eq(e.key, t->key[k], 32);
 			}
@@ -666,12 +674,14 @@ START_TEST(test_concurrent_submitters)
 			ck_assert_uint_eq(e.prev_index, KT_NO_PREV);
 		} else {
 			ck_assert_int_eq(kt_store_label_version(r, e.label,
-			    e.label_len, count[li], &vidx), KT_OK);
+			                     e.label_len, count[li], &vidx),
+			    KT_OK);
 			ck_assert_uint_eq(e.prev_index, vidx);
 		}
 		count[li]++;
 		ck_assert_int_eq(kt_store_label_version(r, e.label, e.label_len,
-		    e.version, &vidx), KT_OK);
+		                     e.version, &vidx),
+		    KT_OK);
 		ck_assert_uint_eq(vidx, i);
 	}
 	kt_store_read_end(r);
@@ -765,8 +775,10 @@ START_TEST(test_stats_and_growth)
 			for (int j = 0; j < 4; j++)
 				r[j] = rq[(i * 4 + j) % 40];
 			waiter_init(&w[i]);
-			ck_assert_int_eq(kt_seq_submit(q, r, 1 + (size_t)(i % 4),
-			    on_done, &w[i]), KT_OK);
+			ck_assert_int_eq(kt_seq_submit(q, r,
+			                     1 + (size_t)(i % 4), on_done,
+			                     &w[i]),
+			    KT_OK);
 		}
 		for (int i = 0; i < 10; i++) {
 			waiter_wait(&w[i]);

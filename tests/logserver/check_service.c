@@ -64,22 +64,25 @@ START_TEST(test_kt_config_set)
 	    KT_ERR_RANGE);
 	ck_assert_int_eq(kt_config_set(&c, "max_batch", "-1", err, sizeof err),
 	    KT_ERR_MALFORMED);
-	ck_assert_int_eq(kt_config_set(&c, "max_batch", "1e3", err,
-	    sizeof err), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_config_set(&c, "max_batch", "1e3", err, sizeof err),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_config_set(&c, "max_batch",
-	    "99999999999999999999999", err, sizeof err), KT_ERR_RANGE);
+	                     "99999999999999999999999", err, sizeof err),
+	    KT_ERR_RANGE);
 	ck_assert(strstr(err, "max_batch") != NULL);
-	ck_assert_int_eq(kt_config_set(&c, "max_label", "256", err,
-	    sizeof err), KT_ERR_RANGE);
+	ck_assert_int_eq(kt_config_set(&c, "max_label", "256", err, sizeof err),
+	    KT_ERR_RANGE);
 	ck_assert_int_eq(kt_config_set(&c, "max_key", "4097", err, sizeof err),
 	    KT_ERR_RANGE);
 	ck_assert_int_eq(kt_config_set(&c, "nope", "1", err, sizeof err),
 	    KT_ERR_NOT_FOUND);
-	ck_assert_int_eq(kt_config_set(&c, "allow_anonymous_writes", "yes",
-	    err, sizeof err), KT_OK);
+	ck_assert_int_eq(kt_config_set(&c, "allow_anonymous_writes", "yes", err,
+	                     sizeof err),
+	    KT_OK);
 	ck_assert_int_eq(c.allow_anonymous_writes, 1);
 	ck_assert_int_eq(kt_config_set(&c, "allow_anonymous_writes", "maybe",
-	    err, sizeof err), KT_ERR_MALFORMED);
+	                     err, sizeof err),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_config_set(&c, "data", "", err, sizeof err),
 	    KT_ERR_MALFORMED);
 }
@@ -92,8 +95,10 @@ START_TEST(test_kt_config_load)
 
 	mkdir_tmp();
 	kt_config_defaults(&c);
-	write_file("a.conf", "# comment\n\n  page_size = 7  \nlisten=[::1]:0\n"
-	    "data = /x y/z\n", 0600, path, sizeof path);
+	write_file("a.conf",
+	    "# comment\n\n  page_size = 7  \nlisten=[::1]:0\n"
+	    "data = /x y/z\n",
+	    0600, path, sizeof path);
 	ck_assert_int_eq(kt_config_load(&c, path, err, sizeof err), KT_OK);
 	ck_assert_uint_eq(c.limits.page_size, 7);
 	ck_assert_str_eq(c.listen, "[::1]:0");
@@ -131,8 +136,7 @@ START_TEST(test_kt_config_load)
 		ck_assert_uint_eq(c.seq_max_queue, d.seq_max_queue);
 		ck_assert_uint_eq(c.threads, d.threads);
 		ck_assert_uint_eq(c.witness_quorum, d.witness_quorum);
-		ck_assert_uint_eq(c.witness_interval_ms,
-		    d.witness_interval_ms);
+		ck_assert_uint_eq(c.witness_interval_ms, d.witness_interval_ms);
 		ck_assert_uint_eq(c.nwitnesses, 0);
 	}
 }
@@ -145,22 +149,28 @@ START_TEST(test_kt_config_check)
 	uint16_t port;
 
 	ck_assert_int_eq(kt_config_split_listen("127.0.0.1:8080", host,
-	    sizeof host, &port), KT_OK);
+	                     sizeof host, &port),
+	    KT_OK);
 	ck_assert_str_eq(host, "127.0.0.1");
 	ck_assert_uint_eq(port, 8080);
 	ck_assert_int_eq(kt_config_split_listen("[::1]:0", host, sizeof host,
-	    &port), KT_OK);
+	                     &port),
+	    KT_OK);
 	ck_assert_str_eq(host, "::1");
 	ck_assert_int_eq(kt_config_split_listen("::1:80", host, sizeof host,
-	    &port), KT_ERR_MALFORMED);
-	ck_assert_int_eq(kt_config_split_listen("h:", host, sizeof host,
-	    &port), KT_ERR_MALFORMED);
+	                     &port),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_config_split_listen("h:", host, sizeof host, &port),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_config_split_listen(":80", host, sizeof host,
-	    &port), KT_ERR_MALFORMED);
+	                     &port),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_config_split_listen("h:65536", host, sizeof host,
-	    &port), KT_ERR_MALFORMED);
+	                     &port),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_config_split_listen("[::1]80", host, sizeof host,
-	    &port), KT_ERR_MALFORMED);
+	                     &port),
+	    KT_ERR_MALFORMED);
 	ck_assert(kt_config_host_is_loopback("127.0.0.1"));
 	ck_assert(kt_config_host_is_loopback("127.5.6.7"));
 	ck_assert(kt_config_host_is_loopback("::1"));
@@ -171,7 +181,7 @@ START_TEST(test_kt_config_check)
 
 	kt_config_defaults(&c);
 	ck_assert_int_eq(kt_config_check(&c, err, sizeof err),
-	    KT_ERR_MALFORMED);   /* no data folder */
+	    KT_ERR_MALFORMED); /* no data folder */
 	strcpy(c.data, "/d");
 	strcpy(c.key, "/k");
 	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_OK);
@@ -193,9 +203,12 @@ START_TEST(test_kt_config_check)
 	strcpy(c.key, "/k");
 	c.witness_quorum = 2;
 	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_OK);
-	ck_assert_int_eq(kt_config_set(&c, "witness", "http://127.0.0.1:1="
-	    "w1.example+085eb085+BMcKtUoJAcRjLZcRyaEd40IZJ96W6RXqNWdRaIzTRgiX",
-	    err, sizeof err), KT_OK);
+	ck_assert_int_eq(
+	    kt_config_set(&c, "witness",
+	        "http://127.0.0.1:1="
+	        "w1.example+085eb085+BMcKtUoJAcRjLZcRyaEd40IZJ96W6RXqNWdRaIzTRgiX",
+	        err, sizeof err),
+	    KT_OK);
 	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_ERR_RANGE);
 	ck_assert(strstr(err, "witness_quorum (2)") != NULL);
 	c.witness_quorum = 1;
@@ -271,11 +284,13 @@ START_TEST(test_kt_keyfile)
 	mkdir_tmp();
 	snprintf(path, sizeof path, "%s/k", dir);
 	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey, err,
-	    sizeof err), KT_OK);
+	                     sizeof err),
+	    KT_OK);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
-	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey2,
-	    err, sizeof err), KT_ERR_EXISTS);
+	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey2, err,
+	                     sizeof err),
+	    KT_ERR_EXISTS);
 	ck_assert_int_eq(kt_keyfile_load(path, &s, err, sizeof err), KT_OK);
 	ck_assert_str_eq(kt_signer_name(s), "kt.example/log");
 	kt_signer_verifier(s, &v);
@@ -295,7 +310,8 @@ START_TEST(test_kt_keyfile)
 	ck_assert_int_eq(kt_keyfile_load(path, &s, err, sizeof err),
 	    KT_ERR_NOT_FOUND);
 	ck_assert_int_eq(kt_keyfile_generate("bad origin", path, vkey, err,
-	    sizeof err), KT_ERR_MALFORMED);
+	                     sizeof err),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_ne(access(path, F_OK), 0);
 	rm_tmp();
 }
@@ -332,26 +348,31 @@ START_TEST(test_kt_metrics_body)
 	ck_assert(strstr(out, "kt_tree_size 5\n") != NULL);
 	ck_assert(strstr(out, "kt_writable 1\n") != NULL);
 	ck_assert(strstr(out, "kt_db_bytes 4096\n") != NULL);
-	ck_assert(strstr(out, "kt_http_requests_total{route=\"keys_post\","
-	    "status=\"200\"} 2\n") != NULL);
-	ck_assert(strstr(out, "kt_http_requests_total{route=\"tile\","
-	    "status=\"404\"} 1\n") != NULL);
-	ck_assert(strstr(out, "kt_http_requests_total{route=\"tile\","
-	    "status=\"other\"} 1\n") != NULL);
-	ck_assert(strstr(out, "kt_proof_seconds_bucket{le=\"1e-05\"} 1\n") !=
-	    NULL);
-	ck_assert(strstr(out, "kt_proof_seconds_bucket{le=\"0.0005\"} 2\n") !=
-	    NULL);
-	ck_assert(strstr(out, "kt_proof_seconds_bucket{le=\"+Inf\"} 3\n") !=
-	    NULL);
+	ck_assert(strstr(out,
+	              "kt_http_requests_total{route=\"keys_post\","
+	              "status=\"200\"} 2\n") != NULL);
+	ck_assert(strstr(out,
+	              "kt_http_requests_total{route=\"tile\","
+	              "status=\"404\"} 1\n") != NULL);
+	ck_assert(strstr(out,
+	              "kt_http_requests_total{route=\"tile\","
+	              "status=\"other\"} 1\n") != NULL);
+	ck_assert(
+	    strstr(out, "kt_proof_seconds_bucket{le=\"1e-05\"} 1\n") != NULL);
+	ck_assert(
+	    strstr(out, "kt_proof_seconds_bucket{le=\"0.0005\"} 2\n") != NULL);
+	ck_assert(
+	    strstr(out, "kt_proof_seconds_bucket{le=\"+Inf\"} 3\n") != NULL);
 	ck_assert(strstr(out, "kt_batch_size_bucket{le=\"2\"} 1\n") != NULL);
 	ck_assert(strstr(out, "kt_batch_size_bucket{le=\"4\"} 2\n") != NULL);
 	ck_assert(strstr(out, "kt_commit_seconds_count 2\n") != NULL);
 	ck_assert(strstr(out, "kt_entries_appended_total 5\n") != NULL);
 	/* kt_metrics_body without a witness client renders the same */
 	{
-		struct kt_metrics_log log = { .seq = &st, .tree_size = 5,
-			.disk_bytes = 4096, .writable = 1 };
+		struct kt_metrics_log log = { .seq = &st,
+			.tree_size = 5,
+			.disk_bytes = 4096,
+			.writable = 1 };
 		char *body;
 		size_t blen;
 
@@ -394,7 +415,6 @@ START_TEST(test_kt_api_status)
 	ck_assert_int_eq(kt_api_route("/checkpoint/"), KT_ROUTE_OTHER);
 }
 END_TEST
-
 
 /* ---- the logger --------------------------------------------------------- */
 
@@ -449,11 +469,13 @@ START_TEST(test_kt_log_format)
 	};
 
 	fmt_line(line, KT_LOG_WARN, "start", f, sizeof f / sizeof f[0]);
-	ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"warn\",\"event\":"
+	ck_assert_str_eq(line,
+	    "{\"ts\":\"T\",\"level\":\"warn\",\"event\":"
 	    "\"start\",\"s\":\"v\",\"i\":-3,\"u\":18446744073709551615,"
 	    "\"b\":true,\"f\":false,\"n\":null,\"part\":\"abc\"}\n");
 	fmt_line(line, KT_LOG_DEBUG, "stopped", NULL, 0);
-	ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"debug\",\"event\":"
+	ck_assert_str_eq(line,
+	    "{\"ts\":\"T\",\"level\":\"debug\",\"event\":"
 	    "\"stopped\"}\n");
 	/* fields never override the line's own keys */
 	{
@@ -465,7 +487,8 @@ START_TEST(test_kt_log_format)
 		};
 
 		fmt_line(line, KT_LOG_ERROR, "e", r, 4);
-		ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"error\","
+		ck_assert_str_eq(line,
+		    "{\"ts\":\"T\",\"level\":\"error\","
 		    "\"event\":\"e\",\"x\":1}\n");
 	}
 }
@@ -484,7 +507,8 @@ START_TEST(test_kt_log_escaping)
 	f[1] = kt_log_str("k\"\n", "x\",\"forged\":\"1");
 	f[2] = kt_log_strn("nul", "a\0b", 3);
 	fmt_line(line, KT_LOG_INFO, "ev\"il\n", f, 3);
-	ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"info\",\"event\":"
+	ck_assert_str_eq(line,
+	    "{\"ts\":\"T\",\"level\":\"info\",\"event\":"
 	    "\"ev\\\"il\\n\",\"v\":\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f"
 	    "\\u007f/z\",\"k\\\"\\n\":\"x\\\",\\\"forged\\\":\\\"1\","
 	    "\"nul\":\"a\\u0000b\"}\n");
@@ -509,16 +533,18 @@ START_TEST(test_kt_log_invalid_utf8)
 		const char *in, *want;
 	} cases[] = {
 		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
-		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
-		{ "a\xff" "b", "a\\ufffdb" },
-		{ "\x80", "\\ufffd" },                      /* continuation */
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "a\xff"
+		  "b",
+		    "a\\ufffdb" },
+		{ "\x80", "\\ufffd" },                       /* continuation */
 		{ "\xc0\xaf", "\\ufffd\\ufffd" },            /* overlong '/' */
 		{ "\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd" }, /* overlong */
 		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" }, /* surrogate */
 		{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" },
-		{ "\xf5\x80", "\\ufffd\\ufffd" },            /* > U+10FFFF */
-		{ "x\xe2\x82", "x\\ufffd\\ufffd" },          /* cut short */
-		{ "\xc3(", "\\ufffd(" },                     /* not continued */
+		{ "\xf5\x80", "\\ufffd\\ufffd" },   /* > U+10FFFF */
+		{ "x\xe2\x82", "x\\ufffd\\ufffd" }, /* cut short */
+		{ "\xc3(", "\\ufffd(" },            /* not continued */
 	};
 	char line[KT_LOG_LINE_MAX + 1], want[256];
 	struct kt_log_field f;
@@ -528,10 +554,11 @@ START_TEST(test_kt_log_invalid_utf8)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		f = kt_log_str("v", cases[i].in);
 		len = fmt_line(line, KT_LOG_INFO, "e", &f, 1);
-		snprintf(want, sizeof want, "{\"ts\":\"T\",\"level\":\"info\","
-		    "\"event\":\"e\",\"v\":\"%s\"}\n", cases[i].want);
-		ck_assert_msg(strcmp(line, want) == 0, "case %zu: %s", i,
-		    line);
+		snprintf(want, sizeof want,
+		    "{\"ts\":\"T\",\"level\":\"info\","
+		    "\"event\":\"e\",\"v\":\"%s\"}\n",
+		    cases[i].want);
+		ck_assert_msg(strcmp(line, want) == 0, "case %zu: %s", i, line);
 		j = parse_line(line, len); /* jansson refuses bad UTF-8 */
 		json_decref(j);
 	}
@@ -551,7 +578,7 @@ END_TEST
 START_TEST(test_kt_log_long_values)
 {
 	static const char *const units[] = { "a", "\xc3\xa9", "\x01",
-	    "\xe2\x82\xac", "\"", "\xff" };
+		"\xe2\x82\xac", "\"", "\xff" };
 	char line[KT_LOG_LINE_MAX + 1], *big;
 	struct kt_log_field f[12];
 	size_t u, i, len, n, vlen;
@@ -561,7 +588,7 @@ START_TEST(test_kt_log_long_values)
 	big = malloc(20000);
 	ck_assert_ptr_nonnull(big);
 	for (u = 0; u < sizeof units / sizeof units[0]; u++) {
-		for (n = 0; n + strlen(units[u]) < 20000; )
+		for (n = 0; n + strlen(units[u]) < 20000;)
 			for (i = 0; units[u][i] != '\0'; i++)
 				big[n++] = units[u][i];
 		big[n] = '\0';
@@ -576,9 +603,11 @@ START_TEST(test_kt_log_long_values)
 		/* the escaped value, quotes aside, fits KT_LOG_VALUE_MAX */
 		ck_assert_ptr_nonnull(strstr(line, "\"big\":\""));
 		ck_assert_uint_le(strstr(line, ",\"after\":") -
-		    (strstr(line, "\"big\":\"") + 7) - 1, KT_LOG_VALUE_MAX);
-		ck_assert_int_eq(json_integer_value(json_object_get(j,
-		    "after")), 1);
+		        (strstr(line, "\"big\":\"") + 7) - 1,
+		    KT_LOG_VALUE_MAX);
+		ck_assert_int_eq(json_integer_value(
+		                     json_object_get(j, "after")),
+		    1);
 		ck_assert_ptr_null(json_object_get(j, "truncated"));
 		json_decref(j);
 	}

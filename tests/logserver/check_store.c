@@ -28,7 +28,8 @@
 #include "store/store_write.h"
 
 #define ORIGIN "example.com/kt-test"
-#define VKEY "example.com/kt-test+01234567+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+#define VKEY \
+	"example.com/kt-test+01234567+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
 #define MAXN 4096
 
 /* ---- temp folders --------------------------------------------------------- */
@@ -62,7 +63,7 @@ tmp_teardown(void)
 struct model {
 	uint64_t n;
 	struct kt_hash leaf[MAXN];
-	struct kt_hash root[MAXN + 1];    /* root of every size */
+	struct kt_hash root[MAXN + 1]; /* root of every size */
 	uint8_t enc[MAXN][200];
 	size_t enc_len[MAXN];
 	uint64_t label_count[97];
@@ -111,8 +112,8 @@ model_make(uint64_t i)
 	for (int b = 0; b < 32; b++)
 		key[b] = (uint8_t)(i * 31 + (uint64_t)b);
 	memset(&e, 0, sizeof(e));
-	e.type = (M->label_count[li] > 0 && i % 11 == 0) ? KT_ENTRY_REVOKE :
-	    KT_ENTRY_KEY;
+	e.type = (M->label_count[li] > 0 && i % 11 == 0) ? KT_ENTRY_REVOKE
+	                                                 : KT_ENTRY_KEY;
 	e.timestamp_ms = 1700000000000ull + i;
 	e.label = label;
 	e.label_len = strlen(label);
@@ -125,7 +126,8 @@ model_make(uint64_t i)
 		e.key_len = 32;
 	}
 	ck_assert_int_eq(kt_entry_encode(&e, M->enc[i], sizeof(M->enc[i]),
-	    &M->enc_len[i]), KT_OK);
+	                     &M->enc_len[i]),
+	    KT_OK);
 	M->label_count[li]++;
 	M->label_last[li] = i;
 	kt_hash_leaf(M->enc[i], M->enc_len[i], &M->leaf[i]);
@@ -144,8 +146,8 @@ model_levels(void)
 	for (int l = 1; l < 13; l++) {
 		M->lv_n[l] = M->lv_n[l - 1] / 2;
 		for (uint64_t i = 0; i < M->lv_n[l]; i++)
-			kt_hash_node(&M->lv[l - 1][2 * i], &M->lv[l - 1][2 * i + 1],
-			    &M->lv[l][i]);
+			kt_hash_node(&M->lv[l - 1][2 * i],
+			    &M->lv[l - 1][2 * i + 1], &M->lv[l][i]);
 	}
 }
 
@@ -186,7 +188,8 @@ open_store(void)
 	char err[256];
 
 	ck_assert_msg(kt_store_open(&s, tmpdir, ORIGIN, VKEY, err,
-	    sizeof(err)) == KT_OK, "open: %s", err);
+	                  sizeof(err)) == KT_OK,
+	    "open: %s", err);
 	return s;
 }
 
@@ -238,11 +241,13 @@ check_proofs_at(struct kt_store_read *r, uint64_t size, uint64_t index)
 
 	ck_assert_int_eq(kt_store_inclusion(r, index, size, &p), KT_OK);
 	ck_assert_int_eq(kt_merkle_inclusion_proof(mem_node, NULL, index, size,
-	    &q), KT_OK);
+	                     &q),
+	    KT_OK);
 	ck_assert_uint_eq(p.n, q.n);
 	ck_assert_mem_eq(p.h, q.h, p.n * sizeof(p.h[0]));
 	ck_assert_int_eq(kt_merkle_verify_inclusion(&M->leaf[index], index,
-	    size, p.h, p.n, &M->root[size]), KT_OK);
+	                     size, p.h, p.n, &M->root[size]),
+	    KT_OK);
 }
 
 static void
@@ -252,11 +257,13 @@ check_consistency(struct kt_store_read *r, uint64_t old, uint64_t new_size)
 
 	ck_assert_int_eq(kt_store_consistency(r, old, new_size, &p), KT_OK);
 	ck_assert_int_eq(kt_merkle_consistency_proof(mem_node, NULL, old,
-	    new_size, &q), KT_OK);
+	                     new_size, &q),
+	    KT_OK);
 	ck_assert_uint_eq(p.n, q.n);
 	ck_assert_mem_eq(p.h, q.h, p.n * sizeof(p.h[0]));
 	ck_assert_int_eq(kt_merkle_verify_consistency(old, new_size, p.h, p.n,
-	    &M->root[old], &M->root[new_size]), KT_OK);
+	                     &M->root[old], &M->root[new_size]),
+	    KT_OK);
 }
 
 /* Everything the store says at its current size agrees with the model. */
@@ -275,8 +282,8 @@ check_all(struct kt_store *s, int all_pairs)
 	/* Root of every size, from stored tiles, = frontier root. */
 	for (uint64_t sz = 0; sz <= n; sz++) {
 		ck_assert_int_eq(kt_store_root(r, sz, &h), KT_OK);
-		ck_assert_msg(kt_hash_eq(&h, &M->root[sz]),
-		    "root of size %llu", (unsigned long long)sz);
+		ck_assert_msg(kt_hash_eq(&h, &M->root[sz]), "root of size %llu",
+		    (unsigned long long)sz);
 	}
 	ck_assert_int_eq(kt_store_root(r, n + 1, &h), KT_ERR_RANGE);
 	/* Entries, leaf hashes, leaf lookup. */
@@ -286,7 +293,8 @@ check_all(struct kt_store *s, int all_pairs)
 		ck_assert_mem_eq(buf, M->enc[i], len);
 		ck_assert_int_eq(kt_store_read_leaf_hash(r, i, &h), KT_OK);
 		ck_assert(kt_hash_eq(&h, &M->leaf[i]));
-		ck_assert_int_eq(kt_store_find_leaf(r, &M->leaf[i], &idx), KT_OK);
+		ck_assert_int_eq(kt_store_find_leaf(r, &M->leaf[i], &idx),
+		    KT_OK);
 		ck_assert_uint_eq(idx, i);
 	}
 	ck_assert_int_eq(kt_store_read_entry(r, n, &buf, &len),
@@ -299,17 +307,21 @@ check_all(struct kt_store *s, int all_pairs)
 
 		snprintf(label, sizeof(label), "user-%u@example.com", li);
 		ck_assert_int_eq(kt_store_label_count(r, label, strlen(label),
-		    &cnt), KT_OK);
+		                     &cnt),
+		    KT_OK);
 		ck_assert_uint_eq(cnt, M->label_count[li]);
 		if (cnt > 0) {
 			ck_assert_int_eq(kt_store_label_version(r, label,
-			    strlen(label), cnt, &idx), KT_OK);
+			                     strlen(label), cnt, &idx),
+			    KT_OK);
 			ck_assert_uint_eq(idx, M->label_last[li]);
 		}
-		ck_assert_int_eq(kt_store_label_version(r, label,
-		    strlen(label), cnt + 1, &idx), KT_ERR_NOT_FOUND);
-		ck_assert_int_eq(kt_store_label_version(r, label,
-		    strlen(label), 0, &idx), KT_ERR_NOT_FOUND);
+		ck_assert_int_eq(kt_store_label_version(r, label, strlen(label),
+		                     cnt + 1, &idx),
+		    KT_ERR_NOT_FOUND);
+		ck_assert_int_eq(kt_store_label_version(r, label, strlen(label),
+		                     0, &idx),
+		    KT_ERR_NOT_FOUND);
 	}
 	ck_assert_int_eq(kt_store_label_count(r, "user-1@example.co", 17, &cnt),
 	    KT_OK);
@@ -367,16 +379,18 @@ check_tiles(struct kt_store *s)
 		uint64_t nh = n / span; /* hashes at this level */
 
 		for (uint64_t ti = 0; ti <= nh / 256 + 1; ti++) {
-			unsigned have = nh >= (ti + 1) * 256 ? 256 :
-			    nh > ti * 256 ? (unsigned)(nh - ti * 256) : 0;
+			unsigned have = nh >= (ti + 1) * 256 ? 256
+			    : nh > ti * 256 ? (unsigned)(nh - ti * 256)
+			                    : 0;
 
 			for (unsigned w = 1; w <= 256; w++) {
 				t.level = level;
 				t.index = ti;
 				t.width = w;
 				if (w > have) {
-					ck_assert_int_eq(kt_store_read_tile(r, &t,
-					    buf, sizeof(buf), &len),
+					ck_assert_int_eq(kt_store_read_tile(r,
+					                     &t, buf,
+					                     sizeof(buf), &len),
 					    KT_ERR_NOT_FOUND);
 					continue;
 				}
@@ -384,7 +398,8 @@ check_tiles(struct kt_store *s)
 				if (!(w == have || w == 1 || w % 51 == 0))
 					continue;
 				ck_assert_int_eq(kt_store_read_tile(r, &t, buf,
-				    sizeof(buf), &len), KT_OK);
+				                     sizeof(buf), &len),
+				    KT_OK);
 				ck_assert_uint_eq(len, w * 32u);
 				for (unsigned i = 0; i < w; i++) {
 					uint64_t lo = (ti * 256 + i) * span;
@@ -401,21 +416,25 @@ check_tiles(struct kt_store *s)
 					continue;
 				t.level = KT_TILE_LEVEL_ENTRIES;
 				ck_assert_int_eq(kt_store_read_tile(r, &t, buf,
-				    sizeof(buf), &len), KT_OK);
+				                     sizeof(buf), &len),
+				    KT_OK);
 				off = 0;
 				for (unsigned i = 0; i < w; i++) {
 					const uint8_t *ent;
 					size_t el;
 					uint64_t k = ti * 256 + i;
 
-					ck_assert_int_eq(kt_bundle_next(buf, len,
-					    &off, &ent, &el), KT_OK);
+					ck_assert_int_eq(kt_bundle_next(buf,
+					                     len, &off, &ent,
+					                     &el),
+					    KT_OK);
 					ck_assert_uint_eq(el, M->enc_len[k]);
 					ck_assert_mem_eq(ent, M->enc[k], el);
 				}
 				ck_assert_uint_eq(off, len);
 				ck_assert_int_eq(kt_store_read_tile(r, &t, buf,
-				    10, &len), KT_ERR_TOO_LARGE);
+				                     10, &len),
+				    KT_ERR_TOO_LARGE);
 			}
 		}
 	}
@@ -461,12 +480,15 @@ START_TEST(test_open_refuses)
 
 	kt_store_close(open_store());
 	ck_assert_int_eq(kt_store_open(&s, tmpdir, "other.example/log", VKEY,
-	    err, sizeof(err)), KT_ERR_CONFLICT);
+	                     err, sizeof(err)),
+	    KT_ERR_CONFLICT);
 	ck_assert_ptr_null(s);
 	ck_assert_ptr_nonnull(strstr(err, "other.example/log"));
-	ck_assert_int_eq(kt_store_open(&s, tmpdir, ORIGIN,
-	    ORIGIN "+89abcdef+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
-	    err, sizeof(err)), KT_ERR_CONFLICT);
+	ck_assert_int_eq(
+	    kt_store_open(&s, tmpdir, ORIGIN,
+	        ORIGIN "+89abcdef+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+	        err, sizeof(err)),
+	    KT_ERR_CONFLICT);
 	ck_assert_ptr_null(s);
 	ck_assert_ptr_nonnull(strstr(err, "another key"));
 
@@ -480,12 +502,14 @@ START_TEST(test_open_refuses)
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/other", tmpdir);
 	ck_assert_int_eq(kt_store_open(&s, path, ORIGIN, VKEY, err,
-	    sizeof(err)), KT_ERR_CONFLICT);
+	                     sizeof(err)),
+	    KT_ERR_CONFLICT);
 	ck_assert_ptr_nonnull(strstr(err, "not a kt data folder"));
 	/* A plain file where the folder should be. */
 	snprintf(path, sizeof(path), "%s/other/notes.txt", tmpdir);
 	ck_assert_int_eq(kt_store_open(&s, path, ORIGIN, VKEY, err,
-	    sizeof(err)), KT_ERR_CONFLICT);
+	                     sizeof(err)),
+	    KT_ERR_CONFLICT);
 	/* A data.mdb that is not LMDB. */
 	snprintf(path, sizeof(path), "%s/junk", tmpdir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
@@ -497,19 +521,22 @@ START_TEST(test_open_refuses)
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/junk", tmpdir);
 	ck_assert_int_eq(kt_store_open(&s, path, ORIGIN, VKEY, err,
-	    sizeof(err)), KT_ERR_CONFLICT);
+	                     sizeof(err)),
+	    KT_ERR_CONFLICT);
 	ck_assert_ptr_null(s);
 	/* A missing folder is created. */
 	snprintf(path, sizeof(path), "%s/new/", tmpdir);
 	ck_assert_int_eq(kt_store_open(&s, path, ORIGIN, VKEY, err,
-	    sizeof(err)), KT_OK);
+	                     sizeof(err)),
+	    KT_OK);
 	kt_store_close(s);
 	/* The right origin and key still open, but only once at a time. */
 	{
 		struct kt_store *a = open_store(), *b = NULL;
 
 		ck_assert_int_eq(kt_store_open(&b, tmpdir, ORIGIN, VKEY, err,
-		    sizeof(err)), KT_ERR_BUSY);
+		                     sizeof(err)),
+		    KT_ERR_BUSY);
 		ck_assert_ptr_null(b);
 		ck_assert_ptr_nonnull(strstr(err, "in use"));
 		kt_store_close(a);
@@ -616,13 +643,15 @@ START_TEST(test_write_abort_rolls_back)
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
 	for (uint64_t i = 300; i < 600; i++)
 		ck_assert_int_eq(kt_store_write_append(w, M->enc[i],
-		    M->enc_len[i], &idx), KT_OK);
+		                     M->enc_len[i], &idx),
+		    KT_OK);
 	kt_store_write_abort(w);
 	/* A commit without a checkpoint is refused and rolled back. */
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
 	ck_assert_uint_eq(kt_store_write_size(w), 300);
 	ck_assert_int_eq(kt_store_write_append(w, M->enc[300], M->enc_len[300],
-	    &idx), KT_OK);
+	                     &idx),
+	    KT_OK);
 	ck_assert_int_eq(kt_store_write_commit(w), KT_ERR_INTERNAL);
 	/* Only one write transaction at a time. */
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
@@ -633,9 +662,11 @@ START_TEST(test_write_abort_rolls_back)
 	}
 	/* A version that exists is a conflict and leaves the txn usable. */
 	ck_assert_int_eq(kt_store_write_append(w, M->enc[0], M->enc_len[0],
-	    &idx), KT_ERR_CONFLICT);
+	                     &idx),
+	    KT_ERR_CONFLICT);
 	ck_assert_int_eq(kt_store_write_append(w, (const uint8_t *)"x", 1,
-	    &idx), KT_ERR_MALFORMED);
+	                     &idx),
+	    KT_ERR_MALFORMED);
 	kt_store_write_abort(w);
 	append_range(s, 300, 700);
 	check_all(s, 0);
@@ -658,19 +689,23 @@ START_TEST(test_write_latest_sees_batch)
 		model_make(i);
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
 	ck_assert_int_eq(kt_store_write_latest(w, "user-5@example.com", 18,
-	    &ver, &idx), KT_OK);
+	                     &ver, &idx),
+	    KT_OK);
 	ck_assert_uint_eq(ver, 0);
 	ck_assert_uint_eq(idx, KT_NO_PREV);
 	for (i = 0; i < 300; i++)
 		ck_assert_int_eq(kt_store_write_append(w, M->enc[i],
-		    M->enc_len[i], &idx), KT_OK);
+		                     M->enc_len[i], &idx),
+		    KT_OK);
 	ck_assert_int_eq(kt_store_write_latest(w, "user-5@example.com", 18,
-	    &ver, &idx), KT_OK);
+	                     &ver, &idx),
+	    KT_OK);
 	ck_assert_uint_eq(ver, M->label_count[5]);
 	ck_assert_uint_eq(idx, M->label_last[5]);
 	/* "user-5@example.co" is a prefix of other labels, never published. */
-	ck_assert_int_eq(kt_store_write_latest(w, "user-5@example.co", 17,
-	    &ver, &idx), KT_OK);
+	ck_assert_int_eq(kt_store_write_latest(w, "user-5@example.co", 17, &ver,
+	                     &idx),
+	    KT_OK);
 	ck_assert_uint_eq(ver, 0);
 	ck_assert_int_eq(kt_store_write_entry(w, 299, &buf, &len), KT_OK);
 	ck_assert_mem_eq(buf, M->enc[299], len);
@@ -745,11 +780,13 @@ START_TEST(test_leaf_lookup_across_sweeps)
 		ck_assert_uint_eq(idx, i);
 		if (i < 1000) {
 			ck_assert_int_eq(kt_store_find_leaf(old, &M->leaf[i],
-			    &idx), KT_OK);
+			                     &idx),
+			    KT_OK);
 			ck_assert_uint_eq(idx, i);
 		} else {
 			ck_assert_int_eq(kt_store_find_leaf(old, &M->leaf[i],
-			    &idx), KT_ERR_NOT_FOUND);
+			                     &idx),
+			    KT_ERR_NOT_FOUND);
 		}
 	}
 	memset(&h, 0xa5, sizeof(h));
@@ -790,7 +827,8 @@ check_indexes(struct kt_store_read *r)
 
 		snprintf(label, sizeof(label), "user-%u@example.com", li);
 		ck_assert_int_eq(kt_store_label_count(r, label, strlen(label),
-		    &count), KT_OK);
+		                     &count),
+		    KT_OK);
 		ck_assert_uint_eq(count, want);
 		for (uint64_t v = 1; v <= want + 1; v++) {
 			kt_err e = kt_store_label_version(r, label,
@@ -854,11 +892,13 @@ START_TEST(test_indexes_across_sweeps)
 	/* The writer sees the same, and refuses an existing version. */
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
 	ck_assert_int_eq(kt_store_write_latest(w, "user-7@example.com", 18,
-	    &ver, &idx), KT_OK);
+	                     &ver, &idx),
+	    KT_OK);
 	ck_assert_uint_eq(ver, M->label_count[7]);
 	ck_assert_uint_eq(idx, M->label_last[7]);
 	ck_assert_int_eq(kt_store_write_append(w, M->enc[MAXN - 1],
-	    M->enc_len[MAXN - 1], &idx), KT_ERR_CONFLICT);
+	                     M->enc_len[MAXN - 1], &idx),
+	    KT_ERR_CONFLICT);
 	kt_store_write_abort(w);
 	kt_store_close(s);
 	s = open_store();
@@ -921,7 +961,8 @@ START_TEST(test_open_refuses_other_format)
 		set_format(f);
 		s = NULL;
 		ck_assert_int_eq(kt_store_open(&s, tmpdir, ORIGIN, VKEY, err,
-		    sizeof(err)), KT_ERR_CONFLICT);
+		                     sizeof(err)),
+		    KT_ERR_CONFLICT);
 		ck_assert_ptr_null(s);
 		snprintf(want, sizeof(want), "store format %u;", (unsigned)f);
 		ck_assert_msg(strstr(err, want) != NULL, "%s", err);
@@ -932,7 +973,8 @@ START_TEST(test_open_refuses_other_format)
 	}
 	set_format(4);
 	ck_assert_int_eq(kt_store_open(&s, tmpdir, ORIGIN, VKEY, err,
-	    sizeof(err)), KT_ERR_CONFLICT);
+	                     sizeof(err)),
+	    KT_ERR_CONFLICT);
 	ck_assert_ptr_null(s);
 	ck_assert_msg(strstr(err, "unsupported kt store format (4;") != NULL,
 	    "%s", err);
@@ -968,7 +1010,8 @@ START_TEST(test_failed_sync_stops_writes)
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
 	for (uint64_t i = 1200; i < 1300; i++)
 		ck_assert_int_eq(kt_store_write_append(w, M->enc[i],
-		    M->enc_len[i], &idx), KT_OK);
+		                     M->enc_len[i], &idx),
+		    KT_OK);
 	ck_assert_int_eq(kt_store_write_checkpoint(w, "c\n", 2), KT_OK);
 	ck_assert_int_eq(kt_store_write_commit(w), KT_ERR_IO);
 	ck_assert_ptr_nonnull(strstr(kt_store_write_errmsg(s), "fdatasync"));
@@ -1047,7 +1090,8 @@ rw_make(struct rw *m, uint64_t i)
 	e.key = key;
 	e.key_len = 32;
 	ck_assert_int_eq(kt_entry_encode(&e, m->enc[i], sizeof(m->enc[i]),
-	    &m->len[i]), KT_OK);
+	                     &m->len[i]),
+	    KT_OK);
 	kt_hash_leaf(m->enc[i], m->len[i], &m->leaf[i]);
 	m->label_of[i] = li;
 	m->version_of[i] = e.version;
@@ -1075,12 +1119,14 @@ rw_check(struct rw *m, struct kt_store_read *r, uint64_t made)
 	for (uint32_t li = 0; li < RW_LABELS; li += 7) {
 		snprintf(label, sizeof(label), "rw-%u@example.org", li);
 		bad += kt_store_label_count(r, label, strlen(label), &cnt) !=
-		    KT_OK || cnt != want[li];
+		        KT_OK ||
+		    cnt != want[li];
 		for (uint64_t v = 1; v <= want[li]; v++)
 			bad += kt_store_label_version(r, label, strlen(label),
-			    v, &idx) != KT_OK || idx != where[li][v];
+			           v, &idx) != KT_OK ||
+			    idx != where[li][v];
 		bad += kt_store_label_version(r, label, strlen(label),
-		    want[li] + 1, &idx) != KT_ERR_NOT_FOUND;
+		           want[li] + 1, &idx) != KT_ERR_NOT_FOUND;
 	}
 	for (uint64_t i = 0; i < made; i += 13) {
 		kt_err e = kt_store_find_leaf(r, &m->leaf[i], &idx);
@@ -1129,11 +1175,13 @@ START_TEST(test_random_workload)
 		ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
 		for (uint64_t i = size; i < size + b; i++)
 			ck_assert_int_eq(kt_store_write_append(w, m->enc[i],
-			    m->len[i], &idx), KT_OK);
+			                     m->len[i], &idx),
+			    KT_OK);
 		snprintf(note, sizeof(note), "rw %llu\n",
 		    (unsigned long long)(size + b));
 		ck_assert_int_eq(kt_store_write_checkpoint(w, note,
-		    strlen(note)), KT_OK);
+		                     strlen(note)),
+		    KT_OK);
 		if (kt_store_write_commit(w) != KT_OK) {
 			ck_assert_uint_lt(r, 4);
 			continue; /* retried with the same entries */
@@ -1206,7 +1254,8 @@ START_TEST(test_map_growth)
 	model_init();
 	/* 256 KiB: full after a few dozen entries, then doubles repeatedly. */
 	ck_assert_int_eq(kt_store_open_mapsize(&s, tmpdir, ORIGIN, VKEY,
-	    256 * 1024, err, sizeof(err)), KT_OK);
+	                     256 * 1024, err, sizeof(err)),
+	    KT_OK);
 	m0 = kt_store_mapsize(s);
 	for (uint64_t i = 0; i < 3000; i++)
 		model_make(i);
@@ -1217,7 +1266,8 @@ START_TEST(test_map_growth)
 	kt_store_close(s);
 	/* Reopen with the small size: LMDB keeps the grown one. */
 	ck_assert_int_eq(kt_store_open_mapsize(&s, tmpdir, ORIGIN, VKEY,
-	    256 * 1024, err, sizeof(err)), KT_OK);
+	                     256 * 1024, err, sizeof(err)),
+	    KT_OK);
 	check_all(s, 0);
 	kt_store_close(s);
 	model_free();

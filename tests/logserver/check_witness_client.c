@@ -154,9 +154,11 @@ START_TEST(test_parse_spec)
 
 	memset(seed, 7, sizeof(seed));
 	ck_assert_int_eq(kt_signer_from_seed("w1.example", KT_KEY_COSIG, seed,
-	    &s), KT_OK);
+	                     &s),
+	    KT_OK);
 	ck_assert_int_eq(kt_signer_from_seed("log.example", KT_KEY_ED25519,
-	    seed, &l), KT_OK);
+	                     seed, &l),
+	    KT_OK);
 	kt_signer_verifier(s, &v);
 	kt_signer_verifier(l, &lv);
 	ck_assert_int_eq(kt_verifier_format(&v, key, sizeof(key)), KT_OK);
@@ -260,14 +262,17 @@ START_TEST(test_wproto_request)
 	proof.n = 2;
 	memset(proof.h[0].b, 0, KT_HASH_LEN);
 	memset(proof.h[1].b, 0xff, KT_HASH_LEN);
-	body = kt_wproto_request(note, 5, 18446744073709551615ull, &proof,
-	    &len);
+	body =
+	    kt_wproto_request(note, 5, 18446744073709551615ull, &proof, &len);
 	ck_assert_ptr_nonnull(body);
-	ck_assert_uint_eq(len, strlen("old 18446744073709551615\n") +
-	    2 * 45 + 1 + 5);
-	ck_assert_int_eq(memcmp(body, "old 18446744073709551615\n"
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
-	    "//////////////////////////////////////////8=\n\nnote\n", len),
+	ck_assert_uint_eq(len,
+	    strlen("old 18446744073709551615\n") + 2 * 45 + 1 + 5);
+	ck_assert_int_eq(
+	    memcmp(body,
+	        "old 18446744073709551615\n"
+	        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	        "//////////////////////////////////////////8=\n\nnote\n",
+	        len),
 	    0);
 	free(body);
 }
@@ -298,8 +303,8 @@ START_TEST(test_wproto_size)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		size = 7;
 		ck_assert_msg(kt_wproto_size(cases[i].ctype, cases[i].body,
-		    strlen(cases[i].body), &size) == cases[i].ok, "case %zu",
-		    i);
+		                  strlen(cases[i].body), &size) == cases[i].ok,
+		    "case %zu", i);
 		if (cases[i].ok)
 			ck_assert_uint_eq(size, cases[i].size);
 	}
@@ -322,7 +327,8 @@ START_TEST(test_start_rejects)
 	ck_assert_int_eq(kt_wclient_start(&w, c, 0, &src, NULL), KT_ERR_RANGE);
 	ck_assert_ptr_null(w);
 	ck_assert_int_eq(kt_wclient_start(&w, c, KT_WCLIENT_MAX + 1, &src,
-	    NULL), KT_ERR_RANGE);
+	                     NULL),
+	    KT_ERR_RANGE);
 	/* a quorum one witness cannot meet is refused, not lowered */
 	{
 		struct kt_wclient_opts o = test_opts(2);
@@ -345,7 +351,8 @@ START_TEST(test_start_rejects)
 		size_t len = 99;
 
 		ck_assert_int_eq(kt_wclient_checkpoint(NULL, buf, sizeof(buf),
-		    &len, NULL), KT_ERR_NOT_FOUND);
+		                     &len, NULL),
+		    KT_ERR_NOT_FOUND);
 		memset(&ws, 0xff, sizeof(ws));
 		kt_wclient_stats(NULL, &ws);
 		ck_assert_uint_eq(ws.n, 0);
@@ -388,27 +395,29 @@ START_TEST(test_cosigned)
 	}
 	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
 	sleep_ms(250);
-	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len,
-	    NULL), KT_ERR_NOT_FOUND);
+	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len, NULL),
+	    KT_ERR_NOT_FOUND);
 
 	fake_log_append(log, 0); /* the empty tree's checkpoint */
 	kt_wclient_notify(w);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 0,
-	    3000), 0);
+	                     3000),
+	    0);
 
 	for (step = 1; step <= 6; step++) {
 		fake_log_append(log, (size_t)(step * 7 - 3));
 		kt_wclient_notify(w);
 		ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2,
-		    want, fake_log_size(log), 3000), 0);
+		                     want, fake_log_size(log), 3000),
+		    0);
 	}
 	/* The served note is the log's note plus exactly two lines. */
 	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 2, got, &nsigs),
 	    fake_log_size(log));
 	ck_assert_uint_eq(nsigs, 3);
 	fake_log_note(log, lognote, sizeof(lognote), &lnlen);
-	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len,
-	    NULL), KT_OK);
+	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len, NULL),
+	    KT_OK);
 	ck_assert_uint_gt(len, lnlen);
 	ck_assert_mem_eq(buf, lognote, lnlen);
 	/* too small a buffer */
@@ -454,7 +463,8 @@ START_TEST(test_idle_refresh)
 	fake_log_append(log, 5);
 	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want,
-	    fake_log_size(log), 3000), 0);
+	                     fake_log_size(log), 3000),
+	    0);
 	sleep_ms(1500);
 	fake_witness_stats(fw, &st);
 	/* about 5 refreshes in 1.5 s; leave room for a loaded machine */
@@ -521,7 +531,8 @@ START_TEST(test_busy_log)
 	}
 	/* once the log stops, the last checkpoint gets cosigned */
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 3, want,
-	    fake_log_size(log), 2000), 0);
+	                     fake_log_size(log), 2000),
+	    0);
 	kt_wclient_stop(w);
 	for (i = 0; i < 3; i++)
 		fake_witness_stop(fw[i]);
@@ -592,8 +603,9 @@ START_TEST(test_422_conflict)
 	fake_log_append(log, 20);
 	memset(bogus.b, 0xab, sizeof(bogus.b));
 	for (i = 0; i < 2; i++) {
-		fw[i] = fake_witness_start(i == 0 ? "forked.example" :
-		    "good.example", fake_log_key(log), FAKE_OK, 0);
+		fw[i] = fake_witness_start(i == 0 ? "forked.example"
+		                                  : "good.example",
+		    fake_log_key(log), FAKE_OK, 0);
 		fake_witness_url(fw[i], url, sizeof(url));
 		cfg_for(&c[i], url, fake_witness_key(fw[i]));
 		keys[i] = *fake_witness_key(fw[i]);
@@ -601,7 +613,8 @@ START_TEST(test_422_conflict)
 	fake_witness_set_state(fw[0], 13, &bogus);
 	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 20,
-	    3000), 0);
+	                     3000),
+	    0);
 	sleep_ms(300);
 	ck_assert_uint_eq(served(w, fake_log_key(log), keys, 2, got, NULL), 20);
 	ck_assert_int_eq(got[0], 0);
@@ -643,8 +656,7 @@ START_TEST(test_witness_ahead)
 
 	fake_log_append(log, 20);
 	memset(root.b, 1, sizeof(root.b));
-	fw = fake_witness_start("ahead.example", fake_log_key(log), FAKE_OK,
-	    0);
+	fw = fake_witness_start("ahead.example", fake_log_key(log), FAKE_OK, 0);
 	fake_witness_set_state(fw, 50, &root);
 	fake_witness_url(fw, url, sizeof(url));
 	cfg_for(&c, url, fake_witness_key(fw));
@@ -657,8 +669,8 @@ START_TEST(test_witness_ahead)
 	/* one 409 per round: no retry with old 50 > 20 */
 	ck_assert_uint_ge(st.n409, 2);
 	ck_assert_uint_eq(st.requests, st.n409);
-	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len,
-	    NULL), KT_ERR_NOT_FOUND);
+	ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf), &len, NULL),
+	    KT_ERR_NOT_FOUND);
 	/* (the fake answers 409 text/x.tlog.size "50\n") */
 	kt_wclient_stats(w, &ws);
 	ck_assert_uint_eq(ws.w[0].size, 50);
@@ -703,7 +715,8 @@ START_TEST(test_409_without_size)
 	kt_wclient_stop(w);
 	fake_witness_stats(fw, &st);
 	/* one request per 100 ms round: no immediate retries */
-	ck_assert_uint_le(st.requests, (unsigned)((now_us() - t0) / 100000) + 2);
+	ck_assert_uint_le(st.requests,
+	    (unsigned)((now_us() - t0) / 100000) + 2);
 	fake_witness_stop(fw);
 	fake_log_free(log);
 }
@@ -723,9 +736,9 @@ START_TEST(test_invalid_cosig)
 	struct kt_wclient *w = NULL;
 	struct fake_stats st;
 	enum fake_mode modes[4] = { FAKE_BADSIG, FAKE_GARBAGE, FAKE_HUGE,
-	    FAKE_OK };
-	const char *names[4] = { "bad.example", "junk.example",
-	    "huge.example", "ok.example" };
+		FAKE_OK };
+	const char *names[4] = { "bad.example", "junk.example", "huge.example",
+		"ok.example" };
 	struct kt_wclient_stats ws;
 	char url[64];
 	uint8_t want[4] = { 0, 0, 0, 1 }, got[4];
@@ -742,7 +755,8 @@ START_TEST(test_invalid_cosig)
 	}
 	ck_assert_int_eq(kt_wclient_start(&w, c, 4, &src, &o), KT_OK);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 4, want, 5,
-	    3000), 0);
+	                     3000),
+	    0);
 	/* let the bad ones answer a few times */
 	t0 = now_us();
 	do {
@@ -830,7 +844,8 @@ START_TEST(test_dead_and_slow)
 	while (now_us() - t0 < 300000) {
 		t = now_us();
 		ck_assert_int_eq(kt_wclient_checkpoint(w, buf, sizeof(buf),
-		    &len, NULL), KT_OK);
+		                     &len, NULL),
+		    KT_OK);
 		t = now_us() - t;
 		if (t > worst)
 			worst = t;
@@ -859,8 +874,10 @@ START_TEST(test_dead_and_slow)
 	for (i = 0; i < 3; i++)
 		fake_witness_stop(fw[i]);
 	fake_log_free(log);
-	fprintf(stderr, "dead_and_slow: reader worst %" PRIu64 " us over %d "
-	    "calls; stop took %" PRIu64 " us\n", worst, calls, t);
+	fprintf(stderr,
+	    "dead_and_slow: reader worst %" PRIu64 " us over %d "
+	    "calls; stop took %" PRIu64 " us\n",
+	    worst, calls, t);
 }
 END_TEST
 
@@ -902,11 +919,13 @@ START_TEST(test_stats)
 	cfg_for(&c[1], deadurl, &keys[1]);
 	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 3,
-	    3000), 0);
+	                     3000),
+	    0);
 	fake_log_append(log, 4);
 	kt_wclient_notify(w);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 7,
-	    3000), 0);
+	                     3000),
+	    0);
 	sleep_ms(250); /* a few failures for the dead one */
 
 	kt_wclient_stats(w, &ws);
@@ -939,35 +958,53 @@ START_TEST(test_stats)
 	memcpy(m, body, len + 1);
 	free(body);
 	/* label values are escaped */
-	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
-	    "\"quote\\\"back\\\\slash\",url=\"%s\",result=\"ok\"} ", url);
+	snprintf(p, sizeof(p),
+	    "kt_witness_requests_total{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\",result=\"ok\"} ",
+	    url);
 	ck_assert_uint_ge(metric(m, p), 2);
-	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
-	    "\"quote\\\"back\\\\slash\",url=\"%s\",result=\"fail\"} ", url);
+	snprintf(p, sizeof(p),
+	    "kt_witness_requests_total{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\",result=\"fail\"} ",
+	    url);
 	ck_assert_uint_eq(metric(m, p), 0);
-	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
-	    "\"dead.example\",url=\"%s\",result=\"fail\"} ", deadurl);
+	snprintf(p, sizeof(p),
+	    "kt_witness_requests_total{witness="
+	    "\"dead.example\",url=\"%s\",result=\"fail\"} ",
+	    deadurl);
 	ck_assert_uint_ge(metric(m, p), 2);
-	snprintf(p, sizeof(p), "kt_witness_requests_total{witness="
-	    "\"dead.example\",url=\"%s\",result=\"ok\"} ", deadurl);
+	snprintf(p, sizeof(p),
+	    "kt_witness_requests_total{witness="
+	    "\"dead.example\",url=\"%s\",result=\"ok\"} ",
+	    deadurl);
 	ck_assert_uint_eq(metric(m, p), 0);
-	snprintf(p, sizeof(p), "kt_witness_size{witness=\"dead.example\","
-	    "url=\"%s\"} ", deadurl);
+	snprintf(p, sizeof(p),
+	    "kt_witness_size{witness=\"dead.example\","
+	    "url=\"%s\"} ",
+	    deadurl);
 	ck_assert_uint_eq(metric(m, p), 0);
-	snprintf(p, sizeof(p), "kt_witness_lag{witness=\"dead.example\","
-	    "url=\"%s\"} ", deadurl);
+	snprintf(p, sizeof(p),
+	    "kt_witness_lag{witness=\"dead.example\","
+	    "url=\"%s\"} ",
+	    deadurl);
 	ck_assert_uint_eq(metric(m, p), 7);
-	snprintf(p, sizeof(p), "kt_witness_lag{witness="
-	    "\"quote\\\"back\\\\slash\",url=\"%s\"} ", url);
+	snprintf(p, sizeof(p),
+	    "kt_witness_lag{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\"} ",
+	    url);
 	ck_assert_uint_eq(metric(m, p), 0);
-	snprintf(p, sizeof(p), "kt_witness_up{witness="
-	    "\"quote\\\"back\\\\slash\",url=\"%s\"} ", url);
+	snprintf(p, sizeof(p),
+	    "kt_witness_up{witness="
+	    "\"quote\\\"back\\\\slash\",url=\"%s\"} ",
+	    url);
 	ck_assert_uint_eq(metric(m, p), 1);
 	ck_assert_uint_eq(metric(m, "\nkt_witness_cosigned_size "), 7);
 	ck_assert_uint_eq(metric(m, "\nkt_witness_cosignatures "), 1);
-	ck_assert_ptr_nonnull(strstr(m, "# TYPE kt_witness_latency_seconds "
+	ck_assert_ptr_nonnull(strstr(m,
+	    "# TYPE kt_witness_latency_seconds "
 	    "gauge\n"));
-	ck_assert_ptr_nonnull(strstr(m, "# TYPE kt_witness_requests_total "
+	ck_assert_ptr_nonnull(strstr(m,
+	    "# TYPE kt_witness_requests_total "
 	    "counter\n"));
 
 	/* Without a witness client: no witness series. */
@@ -998,10 +1035,12 @@ START_TEST(test_real_witness)
 
 	ck_assert_int_eq(tmpdir_make("kt-wclient", dir, sizeof(dir)), 0);
 	ck_assert_int_eq(witnessd_keygen(&wd, KT_WITNESS_EXE, dir,
-	    "real.witness"), 0);
+	                     "real.witness"),
+	    0);
 	key = wd.v;
 	ck_assert_int_eq(kt_verifier_format(fake_log_key(log), logkey,
-	    sizeof(logkey)), KT_OK);
+	                     sizeof(logkey)),
+	    KT_OK);
 	fake_log_append(log, 10);
 
 	/* On a port of its own choosing (127.0.0.1:0). */
@@ -1010,11 +1049,13 @@ START_TEST(test_real_witness)
 	cfg_for(&c, url, &key);
 	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 10,
-	    5000), 0);
+	                     5000),
+	    0);
 	fake_log_append(log, 25);
 	kt_wclient_notify(w);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 35,
-	    5000), 0);
+	                     5000),
+	    0);
 	kt_wclient_stop(w);
 
 	/* A fresh client (size 0 again) against the witness at 35 finds
@@ -1022,7 +1063,8 @@ START_TEST(test_real_witness)
 	fake_log_append(log, 5);
 	ck_assert_int_eq(kt_wclient_start(&w, &c, 1, &src, &o), KT_OK);
 	ck_assert_int_ge(wait_served(w, fake_log_key(log), &key, 1, want, 40,
-	    5000), 0);
+	                     5000),
+	    0);
 	kt_wclient_stop(w);
 	(void)witnessd_stop(&wd, 2);
 	ck_assert_int_eq(tmpdir_remove(dir), 0);

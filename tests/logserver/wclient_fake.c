@@ -123,7 +123,7 @@ fake_log_append(struct fake_log *l, size_t n)
 	if (kt_merkle_root(node, l, l->size, &ck.root) != KT_OK ||
 	    kt_checkpoint_format(&ck, text, sizeof(text), &tlen) != KT_OK ||
 	    kt_note_sign(l->signer, text, tlen, l->note, sizeof(l->note),
-	    &l->note_len) != KT_OK)
+	        &l->note_len) != KT_OK)
 		die("signing a checkpoint");
 	pthread_mutex_unlock(&l->mu);
 }
@@ -173,8 +173,8 @@ fake_log_consistency(struct fake_log *l, uint64_t old, uint64_t n,
 	kt_err rc;
 
 	pthread_mutex_lock(&l->mu);
-	rc = n > l->size ? KT_ERR_RANGE :
-	    kt_merkle_consistency_proof(node, l, old, n, out);
+	rc = n > l->size ? KT_ERR_RANGE
+	                 : kt_merkle_consistency_proof(node, l, old, n, out);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
 }
@@ -259,13 +259,26 @@ count(struct fake_witness *fw, unsigned status)
 {
 	pthread_mutex_lock(&fw->mu);
 	switch (status) {
-	case 200: fw->st.n200++; break;
-	case 400: fw->st.n400++; break;
-	case 403: fw->st.n403++; break;
-	case 404: fw->st.n404++; break;
-	case 409: fw->st.n409++; break;
-	case 422: fw->st.n422++; break;
-	default: break;
+	case 200:
+		fw->st.n200++;
+		break;
+	case 400:
+		fw->st.n400++;
+		break;
+	case 403:
+		fw->st.n403++;
+		break;
+	case 404:
+		fw->st.n404++;
+		break;
+	case 409:
+		fw->st.n409++;
+		break;
+	case 422:
+		fw->st.n422++;
+		break;
+	default:
+		break;
 	}
 	pthread_mutex_unlock(&fw->mu);
 }
@@ -298,8 +311,8 @@ parse_body(const char *p, size_t len, uint64_t *old, struct kt_proof *proof,
 			break;
 		}
 		if (proof->n >= 63 || (size_t)(nl - p) != 44 ||
-		    sodium_base642bin(proof->h[proof->n].b, KT_HASH_LEN, p,
-		    44, NULL, &bl, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    sodium_base642bin(proof->h[proof->n].b, KT_HASH_LEN, p, 44,
+		        NULL, &bl, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    bl != KT_HASH_LEN)
 			return 400;
 		proof->n++;
@@ -331,8 +344,8 @@ handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 	st = parse_body(u->buf, u->len, &old, &proof, &nb, &nlen);
 	if (st != 0)
 		return count(fw, st), reply(c, st, "text/plain", "bad body\n");
-	if (kt_note_open(nb, nlen, &fw->logkey, 1, &note, &ok, NULL) !=
-	    KT_OK || !ok)
+	if (kt_note_open(nb, nlen, &fw->logkey, 1, &note, &ok, NULL) != KT_OK ||
+	    !ok)
 		return count(fw, 403), reply(c, 403, "text/plain", "sig\n");
 	if (kt_checkpoint_parse(note.text, note.text_len, &ck) != KT_OK)
 		return count(fw, 400), reply(c, 400, "text/plain", "ckpt\n");
@@ -362,7 +375,7 @@ handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 		st = 422;
 	else if (old > 0 && old < ck.size &&
 	    kt_merkle_verify_consistency(old, ck.size, proof.h, proof.n,
-	    &fw->root, &ck.root) != KT_OK)
+	        &fw->root, &ck.root) != KT_OK)
 		st = 422;
 	if (st == 422) {
 		fw->st.n422++;
@@ -418,8 +431,8 @@ handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 		memcpy(text + llen - 1, "x\n", 2);
 		llen++;
 	}
-	rc = kt_cosig_sign(fw->signer, text, llen, (uint64_t)time(NULL),
-	    line, sizeof(line), NULL);
+	rc = kt_cosig_sign(fw->signer, text, llen, (uint64_t)time(NULL), line,
+	    sizeof(line), NULL);
 	if (rc != KT_OK)
 		return reply(c, 500, "text/plain", "cosign\n");
 	count(fw, 200);
@@ -499,8 +512,7 @@ fake_witness_start(const char *name, const struct kt_verifier *logkey,
 	fw->slow_ms = slow_ms;
 	fw->logkey = *logkey;
 	randombytes_buf(seed, sizeof(seed));
-	if (kt_signer_from_seed(name, KT_KEY_COSIG, seed, &fw->signer) !=
-	    KT_OK)
+	if (kt_signer_from_seed(name, KT_KEY_COSIG, seed, &fw->signer) != KT_OK)
 		die("kt_signer_from_seed");
 	kt_signer_verifier(fw->signer, &fw->key);
 	{
@@ -513,10 +525,11 @@ fake_witness_start(const char *name, const struct kt_verifier *logkey,
 		/* A thread per connection, so a sleeping answer does not
 		 * stall the daemon. */
 		fw->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		    MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, on_request,
-		    fw, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_done, fw,
-		    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+		        MHD_USE_THREAD_PER_CONNECTION,
+		    0, NULL, NULL, on_request, fw, MHD_OPTION_SOCK_ADDR,
+		    (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+		    on_done, fw, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+		    MHD_OPTION_END);
 	}
 	if (fw->d == NULL)
 		die("MHD_start_daemon");

@@ -45,12 +45,12 @@ struct kt_wclient_source fake_log_source(struct fake_log *l);
 /* ---- fake witness ------------------------------------------------------- */
 
 enum fake_mode {
-	FAKE_OK,        /* behaves like a witness */
-	FAKE_SLOW,      /* checks, then sleeps slow_ms before answering */
-	FAKE_BADSIG,    /* 200 with a well-formed line whose signature fails */
-	FAKE_GARBAGE,   /* 200 with a body that is not cosignature lines */
-	FAKE_HUGE,      /* 200 with a 1 MB body */
-	FAKE_OLD409,    /* 409 text/plain for every request (older spec's
+	FAKE_OK,      /* behaves like a witness */
+	FAKE_SLOW,    /* checks, then sleeps slow_ms before answering */
+	FAKE_BADSIG,  /* 200 with a well-formed line whose signature fails */
+	FAKE_GARBAGE, /* 200 with a body that is not cosignature lines */
+	FAKE_HUGE,    /* 200 with a 1 MB body */
+	FAKE_OLD409,  /* 409 text/plain for every request (older spec's
 			   conflict answer, carries no size) */
 };
 
@@ -58,8 +58,8 @@ struct fake_witness;
 
 struct fake_stats {
 	unsigned requests, n200, n400, n403, n404, n409, n422;
-	unsigned sleeping;  /* requests now inside the FAKE_SLOW sleep */
-	uint64_t size;      /* the witness's size for the log */
+	unsigned sleeping; /* requests now inside the FAKE_SLOW sleep */
+	uint64_t size;     /* the witness's size for the log */
 };
 
 /* Starts a witness named name (a fresh cosignature key) for the log whose

@@ -44,8 +44,9 @@ START_TEST(test_b64_len)
 	ck_assert_uint_eq(KT_B64_LEN(4), 8);
 	ck_assert_uint_eq(KT_B64_LEN(32), 44);
 	for (size_t n = 0; n < 1000; n++)
-		ck_assert_uint_eq(KT_B64_LEN(n) + 1, sodium_base64_encoded_len(n,
-		    sodium_base64_VARIANT_ORIGINAL));
+		ck_assert_uint_eq(KT_B64_LEN(n) + 1,
+		    sodium_base64_encoded_len(n,
+		        sodium_base64_VARIANT_ORIGINAL));
 }
 END_TEST
 
@@ -54,9 +55,15 @@ END_TEST
 START_TEST(test_encode_rfc4648)
 {
 	/* RFC 4648 §10. */
-	static const struct { const char *in, *out; } v[] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
 		{ "foobar", "Zm9vYmFy" },
 	};
 	char buf[16];
@@ -64,7 +71,8 @@ START_TEST(test_encode_rfc4648)
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		ck_assert_int_eq(kt_b64_encode((const uint8_t *)v[i].in,
-		    strlen(v[i].in), buf, sizeof(buf), &n), KT_OK);
+		                     strlen(v[i].in), buf, sizeof(buf), &n),
+		    KT_OK);
 		ck_assert_str_eq(buf, v[i].out);
 		ck_assert_uint_eq(n, strlen(v[i].out));
 	}
@@ -112,7 +120,8 @@ START_TEST(test_encode_cap)
 	ck_assert_str_eq(buf, "AQIDBAUGBw==");
 	/* A length whose encoding cannot be counted in size_t. */
 	ck_assert_int_eq(kt_b64_encode(in, SIZE_MAX / 4 * 3 + 1, buf,
-	    sizeof(buf), NULL), KT_ERR_TOO_LARGE);
+	                     sizeof(buf), NULL),
+	    KT_ERR_TOO_LARGE);
 }
 END_TEST
 
@@ -134,7 +143,8 @@ START_TEST(test_decode_round_trip)
 		ck_assert_uint_eq(out_len, len);
 		ck_assert(memcmp(in, out, len) == 0);
 		memset(out, 0, sizeof(out));
-		ck_assert_int_eq(dec(txt, n, out, sizeof(out), &out_len), KT_OK);
+		ck_assert_int_eq(dec(txt, n, out, sizeof(out), &out_len),
+		    KT_OK);
 		ck_assert_uint_eq(out_len, len);
 		ck_assert(memcmp(in, out, len) == 0);
 		/* One byte short of the output. */
@@ -179,25 +189,29 @@ START_TEST(test_decode_non_canonical)
 		s[1] = alphabet[v];
 		n = 99;
 		if ((v & 0xf) == 0) {
-			ck_assert_int_eq(dec_str(s, out, sizeof(out), &n), KT_OK);
+			ck_assert_int_eq(dec_str(s, out, sizeof(out), &n),
+			    KT_OK);
 			ck_assert_uint_eq(n, 1);
 			ck_assert_uint_eq(out[0], (16u << 2) | (v >> 4));
 			ok2++;
 		} else {
 			ck_assert_msg(dec_str(s, out, sizeof(out), &n) ==
-			    KT_ERR_MALFORMED, "accepted %s", s);
+			        KT_ERR_MALFORMED,
+			    "accepted %s", s);
 			ck_assert_uint_eq(n, 0);
 		}
 		/* Two bytes: "AAA?=" after a full group. */
 		memcpy(s, "AAAAAA?=", 9);
 		s[6] = alphabet[v];
 		if ((v & 0x3) == 0) {
-			ck_assert_int_eq(dec_str(s, out, sizeof(out), &n), KT_OK);
+			ck_assert_int_eq(dec_str(s, out, sizeof(out), &n),
+			    KT_OK);
 			ck_assert_uint_eq(n, 5);
 			ok1++;
 		} else {
 			ck_assert_msg(dec_str(s, out, sizeof(out), &n) ==
-			    KT_ERR_MALFORMED, "accepted %s", s);
+			        KT_ERR_MALFORMED,
+			    "accepted %s", s);
 		}
 	}
 	ck_assert_uint_eq(ok2, 4);
@@ -208,10 +222,25 @@ END_TEST
 START_TEST(test_decode_bad_padding)
 {
 	static const char *bad[] = {
-		"====", "A===", "AA=A", "A=AA", "=AAA", "AAA==AAA", "AA==AAAA",
-		"AA==AA==", "AAAA====", "AAA=AAA=", "AA=\0", "AAAA=",
+		"====",
+		"A===",
+		"AA=A",
+		"A=AA",
+		"=AAA",
+		"AAA==AAA",
+		"AA==AAAA",
+		"AA==AA==",
+		"AAAA====",
+		"AAA=AAA=",
+		"AA=\0",
+		"AAAA=",
 		/* Padding that the data does not need, or too little of it. */
-		"AAA==", "AA", "AAA", "AA=", "AAAA==", "AAAAA===",
+		"AAA==",
+		"AA",
+		"AAA",
+		"AA=",
+		"AAAA==",
+		"AAAAA===",
 	};
 	uint8_t out[16];
 	size_t n;
@@ -220,7 +249,8 @@ START_TEST(test_decode_bad_padding)
 		size_t len = i == 10 ? 4 : strlen(bad[i]);
 
 		ck_assert_msg(dec(bad[i], len, out, sizeof(out), &n) ==
-		    KT_ERR_MALFORMED, "accepted \"%s\"", bad[i]);
+		        KT_ERR_MALFORMED,
+		    "accepted \"%s\"", bad[i]);
 	}
 }
 END_TEST
@@ -259,18 +289,20 @@ START_TEST(test_decode_alphabet)
 			memcpy(s, "AAAAAAAA", 9);
 			s[pos] = (char)c;
 			if (in_alpha) {
-				ck_assert_int_eq(dec(s, 8, out, sizeof(out), &n),
+				ck_assert_int_eq(dec(s, 8, out, sizeof(out),
+				                     &n),
 				    KT_OK);
 				accepted++;
 			} else if (c == '=' && pos == 7) {
 				/* "AAAAAAA=": 5 zero bytes, canonical. */
-				ck_assert_int_eq(dec(s, 8, out, sizeof(out), &n),
+				ck_assert_int_eq(dec(s, 8, out, sizeof(out),
+				                     &n),
 				    KT_OK);
 				ck_assert_uint_eq(n, 5);
 			} else {
 				ck_assert_msg(dec(s, 8, out, sizeof(out), &n) ==
-				    KT_ERR_MALFORMED, "accepted byte %u at %zu",
-				    c, pos);
+				        KT_ERR_MALFORMED,
+				    "accepted byte %u at %zu", c, pos);
 			}
 		}
 	}
@@ -281,15 +313,23 @@ END_TEST
 START_TEST(test_decode_whitespace)
 {
 	static const char *bad[] = {
-		"Zm9v Yg==", "Zm9v\nYg==", "Zm9vYg==\n", " Zm9vYg=", "Zm9v\tYg=",
-		"Zm9vYg=\r", "Zm9v\r\nYg==", "Zm9vYg= ", "Zm\n9v",
+		"Zm9v Yg==",
+		"Zm9v\nYg==",
+		"Zm9vYg==\n",
+		" Zm9vYg=",
+		"Zm9v\tYg=",
+		"Zm9vYg=\r",
+		"Zm9v\r\nYg==",
+		"Zm9vYg= ",
+		"Zm\n9v",
 	};
 	uint8_t out[16];
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(dec_str(bad[i], out, sizeof(out), &n) ==
-		    KT_ERR_MALFORMED, "accepted \"%s\"", bad[i]);
+		        KT_ERR_MALFORMED,
+		    "accepted \"%s\"", bad[i]);
 }
 END_TEST
 
@@ -343,8 +383,9 @@ START_TEST(test_decode_cap)
 
 		ck_assert(in != NULL && back != NULL && txt != NULL);
 		randombytes_buf(in, len);
-		ck_assert_int_eq(kt_b64_encode(in, len, txt, KT_B64_LEN(len) + 1,
-		    &tl), KT_OK);
+		ck_assert_int_eq(kt_b64_encode(in, len, txt,
+		                     KT_B64_LEN(len) + 1, &tl),
+		    KT_OK);
 		ck_assert_int_eq(kt_b64_decode(txt, tl, back, len, &n), KT_OK);
 		ck_assert_uint_eq(n, len);
 		ck_assert(memcmp(in, back, len) == 0);

@@ -13,7 +13,7 @@ START_TEST(test_be64)
 {
 	uint8_t b[10];
 	static const uint8_t want[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
-	    0xcd, 0xef };
+		0xcd, 0xef };
 
 	memset(b, 0xee, sizeof(b));
 	kt_put_be64(b + 1, 0x0123456789abcdefu);

@@ -48,8 +48,9 @@ START_TEST(test_checkpoint_format)
 	char buf[KT_CHECKPOINT_TEXT_MAX];
 	size_t l = 0;
 	const uint64_t sizes[] = { 0, 1, 9, 10, 255, 256, 1000000,
-	    UINT64_MAX - 1, UINT64_MAX };
-	const char *exts[] = { "", "ext\n", "a b c\nsecond line \xe2\x80\x94 ok\n" };
+		UINT64_MAX - 1, UINT64_MAX };
+	const char *exts[] = { "", "ext\n",
+		"a b c\nsecond line \xe2\x80\x94 ok\n" };
 
 	/* Empty tree: the exact expected text. */
 	fill(&c, "example.com/log", 0, 0, "");
@@ -69,8 +70,10 @@ START_TEST(test_checkpoint_format)
 			fill(&c, "log.example/x", sizes[i], (uint8_t)(i + j),
 			    exts[j]);
 			ck_assert_int_eq(kt_checkpoint_format(&c, buf,
-			    sizeof(buf), &l), KT_OK);
-			ck_assert_int_eq(kt_checkpoint_parse(buf, l, &d), KT_OK);
+			                     sizeof(buf), &l),
+			    KT_OK);
+			ck_assert_int_eq(kt_checkpoint_parse(buf, l, &d),
+			    KT_OK);
 			ck_assert_mem_eq(&c, &d, sizeof(c));
 		}
 	}
@@ -78,11 +81,12 @@ START_TEST(test_checkpoint_format)
 		char want[64];
 
 		fill(&c, "o", UINT64_MAX, 0, "");
-		ck_assert_int_eq(kt_checkpoint_format(&c, buf, sizeof(buf),
-		    &l), KT_OK);
+		ck_assert_int_eq(kt_checkpoint_format(&c, buf, sizeof(buf), &l),
+		    KT_OK);
 		snprintf(want, sizeof(want), "o\n%" PRIu64 "\n", UINT64_MAX);
 		ck_assert_int_eq(strncmp(buf, want, strlen(want)), 0);
-		ck_assert_int_eq(strncmp(buf, "o\n18446744073709551615\n", 23), 0);
+		ck_assert_int_eq(strncmp(buf, "o\n18446744073709551615\n", 23),
+		    0);
 	}
 
 	/* Errors. */
@@ -95,7 +99,7 @@ START_TEST(test_checkpoint_format)
 	fill(&c, "a+b", 1, 0, "");
 	ck_assert_int_eq(kt_checkpoint_format(&c, buf, sizeof(buf), &l),
 	    KT_ERR_MALFORMED);
-	memset(c.origin, 'a', sizeof(c.origin));   /* no NUL */
+	memset(c.origin, 'a', sizeof(c.origin)); /* no NUL */
 	ck_assert_int_eq(kt_checkpoint_format(&c, buf, sizeof(buf), &l),
 	    KT_ERR_MALFORMED);
 	fill(&c, "o", 1, 0, "no newline");
@@ -133,7 +137,8 @@ static const struct bad_cp bad_cps[] = {
 	{ "no root", O "5\n", KT_ERR_MALFORMED },
 	{ "missing final newline", O "5\n" EMPTY_ROOT, KT_ERR_MALFORMED },
 	{ "leading zeros", O "05\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
-	{ "zero with leading zero", O "00\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
+	{ "zero with leading zero", O "00\n" EMPTY_ROOT "\n",
+	    KT_ERR_MALFORMED },
 	{ "plus sign", O "+5\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
 	{ "minus sign", O "-1\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
 	{ "space before size", O " 5\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
@@ -141,39 +146,57 @@ static const struct bad_cp bad_cps[] = {
 	{ "hex size", O "0x5\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
 	{ "empty size", O "\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
 	{ "size 2^64", O "18446744073709551616\n" EMPTY_ROOT "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "size 10^20", O "100000000000000000000\n" EMPTY_ROOT "\n",
-	  KT_ERR_MALFORMED },
-	{ "root 31 bytes", O "5\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuA==\n", KT_ERR_MALFORMED },
-	{ "root 33 bytes", O "5\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFVV\n", KT_ERR_MALFORMED },
-	{ "root 30 bytes", O "5\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hS\n", KT_ERR_MALFORMED },
-	{ "root non-canonical", O "5\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=\n", KT_ERR_MALFORMED },
-	{ "root unpadded", O "5\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\n", KT_ERR_MALFORMED },
-	{ "root url-safe", O "5\n"
-	  "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=\n", KT_ERR_MALFORMED },
-	{ "root with space", O "5\n"
-	  " 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", KT_ERR_MALFORMED },
-	{ "root in hex", O "5\n"
-	  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
+	{ "root 31 bytes",
+	    O "5\n"
+	      "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuA==\n",
+	    KT_ERR_MALFORMED },
+	{ "root 33 bytes",
+	    O "5\n"
+	      "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFVV\n",
+	    KT_ERR_MALFORMED },
+	{ "root 30 bytes",
+	    O "5\n"
+	      "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hS\n",
+	    KT_ERR_MALFORMED },
+	{ "root non-canonical",
+	    O "5\n"
+	      "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=\n",
+	    KT_ERR_MALFORMED },
+	{ "root unpadded",
+	    O "5\n"
+	      "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\n",
+	    KT_ERR_MALFORMED },
+	{ "root url-safe",
+	    O "5\n"
+	      "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+	    KT_ERR_MALFORMED },
+	{ "root with space",
+	    O "5\n"
+	      " 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+	    KT_ERR_MALFORMED },
+	{ "root in hex",
+	    O
+	    "5\n"
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+	    KT_ERR_MALFORMED },
 	{ "empty extension line", O "5\n" EMPTY_ROOT "\n\n", KT_ERR_MALFORMED },
 	{ "empty line between extensions", O "5\n" EMPTY_ROOT "\na\n\nb\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "extension without newline", O "5\n" EMPTY_ROOT "\next",
-	  KT_ERR_MALFORMED },
-	{ "extension with tab", O "5\n" EMPTY_ROOT "\na\tb\n", KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
+	{ "extension with tab", O "5\n" EMPTY_ROOT "\na\tb\n",
+	    KT_ERR_MALFORMED },
 	{ "extension with bad UTF-8", O "5\n" EMPTY_ROOT "\na\xff\n",
-	  KT_ERR_MALFORMED },
-	{ "CRLF", "example.com/log\r\n5\r\n" EMPTY_ROOT "\r\n", KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
+	{ "CRLF", "example.com/log\r\n5\r\n" EMPTY_ROOT "\r\n",
+	    KT_ERR_MALFORMED },
 	{ "origin with space", "example.com log\n5\n" EMPTY_ROOT "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "origin with plus", "example.com+log\n5\n" EMPTY_ROOT "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "empty origin", "\n5\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
 	{ "blank first line", "\n" O "5\n" EMPTY_ROOT "\n", KT_ERR_MALFORMED },
 };
@@ -194,7 +217,8 @@ START_TEST(test_checkpoint_parse)
 
 	/* Extension lines are kept verbatim. */
 	{
-		const char *t = O "0\n" EMPTY_ROOT "\nfoo bar\n\xe2\x80\x94 x\n";
+		const char *t =
+		    O "0\n" EMPTY_ROOT "\nfoo bar\n\xe2\x80\x94 x\n";
 
 		ck_assert_int_eq(kt_checkpoint_parse(t, strlen(t), &c), KT_OK);
 		ck_assert_uint_eq(c.size, 0);
@@ -242,17 +266,20 @@ START_TEST(test_checkpoint_parse)
 		memset(big + hl, 'e', KT_CHECKPOINT_EXT_MAX + 1);
 		big[hl + KT_CHECKPOINT_EXT_MAX - 1] = '\n';
 		ck_assert_int_eq(kt_checkpoint_parse(big,
-		    hl + KT_CHECKPOINT_EXT_MAX, &c), KT_OK);
+		                     hl + KT_CHECKPOINT_EXT_MAX, &c),
+		    KT_OK);
 		ck_assert_uint_eq(c.ext_len, KT_CHECKPOINT_EXT_MAX);
 		big[hl + KT_CHECKPOINT_EXT_MAX - 1] = 'e';
 		big[hl + KT_CHECKPOINT_EXT_MAX] = '\n';
 		ck_assert_int_eq(kt_checkpoint_parse(big,
-		    hl + KT_CHECKPOINT_EXT_MAX + 1, &c), KT_ERR_TOO_LARGE);
+		                     hl + KT_CHECKPOINT_EXT_MAX + 1, &c),
+		    KT_ERR_TOO_LARGE);
 		ck_assert_uint_eq(c.ext_len, 0);
 	}
 	memset(big, 'a', KT_CHECKPOINT_TEXT_MAX + 1);
 	ck_assert_int_eq(kt_checkpoint_parse(big, KT_CHECKPOINT_TEXT_MAX + 1,
-	    &c), KT_ERR_TOO_LARGE);
+	                     &c),
+	    KT_ERR_TOO_LARGE);
 
 	/* Every truncation of a checkpoint without extensions is rejected. */
 	for (size_t i = 0; i < strlen(ok); i++)
@@ -305,8 +332,7 @@ START_TEST(test_signed_checkpoint_open)
 
 	signed_note(O_NAME, 1, body, note, sizeof(note), &len, &v);
 	memset(&sc, 0x5a, sizeof(sc));
-	ck_assert_int_eq(kt_signed_checkpoint_open(note, len, &v, &sc),
-	    KT_OK);
+	ck_assert_int_eq(kt_signed_checkpoint_open(note, len, &v, &sc), KT_OK);
 	ck_assert_ptr_eq(sc.note, note);
 	ck_assert_uint_eq(sc.note_len, len);
 	ck_assert_str_eq(sc.cp.origin, O_NAME);
@@ -319,11 +345,10 @@ START_TEST(test_signed_checkpoint_open)
 	    KT_ERR_UNKNOWN_KEY);
 	/* A flipped signature byte: the log's line is there but false. */
 	note[len - 3] = note[len - 3] == 'A' ? 'B' : 'A';
-	ck_assert_int_ne(kt_signed_checkpoint_open(note, len, &v, &sc),
-	    KT_OK);
+	ck_assert_int_ne(kt_signed_checkpoint_open(note, len, &v, &sc), KT_OK);
 	/* Signed by the log key, but the body's origin is another log. */
-	signed_note(O_NAME, 1, "other.example/log\n3\n" EMPTY_ROOT "\n",
-	    other, sizeof(other), &olen, &w);
+	signed_note(O_NAME, 1, "other.example/log\n3\n" EMPTY_ROOT "\n", other,
+	    sizeof(other), &olen, &w);
 	ck_assert_int_eq(kt_signed_checkpoint_open(other, olen, &v, &sc),
 	    KT_ERR_VERIFY);
 	/* Signed, but not a checkpoint. */

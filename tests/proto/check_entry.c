@@ -112,9 +112,9 @@ leaf_hash_hex(const uint8_t *b, size_t n, char out[65])
  * invalid encoding field by field. kt/key NULL means a revocation layout.
  */
 static size_t
-raw(uint8_t type, uint64_t ts, const char *label, size_t llen,
-    uint64_t ver, uint64_t prev, const char *kt, size_t ktlen,
-    const uint8_t *key, size_t klen, uint8_t *out)
+raw(uint8_t type, uint64_t ts, const char *label, size_t llen, uint64_t ver,
+    uint64_t prev, const char *kt, size_t ktlen, const uint8_t *key,
+    size_t klen, uint8_t *out)
 {
 	size_t n = 0;
 	int i;
@@ -166,17 +166,47 @@ valid_entries(struct kt_entry *es)
 START_TEST(test_label_valid)
 {
 	static const char *good[] = {
-		"a", "alice@example.com", "with space", "~", "\xc2\xa0",
-		"\xc3\xa9", "\xe2\x82\xac", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
-		"\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80",
+		"a",
+		"alice@example.com",
+		"with space",
+		"~",
+		"\xc2\xa0",
+		"\xc3\xa9",
+		"\xe2\x82\xac",
+		"\xef\xbf\xbf",
+		"\xf0\x90\x80\x80",
+		"\xf4\x8f\xbf\xbf",
+		"\xed\x9f\xbf",
+		"\xee\x80\x80",
 	};
 	static const char *bad[] = {
-		"\x01", "a\nb", "\t", "\x1f", "\x7f", "\xc2\x80", "\xc2\x85",
-		"\xc2\x9f", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf",
-		"\xe0\x9f\xbf", "\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf",
-		"\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80",
-		"\xf5\x80\x80\x80", "\xff", "\xfe", "\x80", "\xbf", "\xe2\x82",
-		"\xc3", "\xf0\x9f\x94", "a\xc3(", "\xe2(\xac",
+		"\x01",
+		"a\nb",
+		"\t",
+		"\x1f",
+		"\x7f",
+		"\xc2\x80",
+		"\xc2\x85",
+		"\xc2\x9f",
+		"\xc0\xaf",
+		"\xc1\xbf",
+		"\xe0\x80\xaf",
+		"\xe0\x9f\xbf",
+		"\xf0\x80\x80\xaf",
+		"\xf0\x8f\xbf\xbf",
+		"\xed\xa0\x80",
+		"\xed\xbf\xbf",
+		"\xf4\x90\x80\x80",
+		"\xf5\x80\x80\x80",
+		"\xff",
+		"\xfe",
+		"\x80",
+		"\xbf",
+		"\xe2\x82",
+		"\xc3",
+		"\xf0\x9f\x94",
+		"a\xc3(",
+		"\xe2(\xac",
 	};
 	char longl[KT_LABEL_MAX + 2];
 	size_t i;
@@ -232,8 +262,7 @@ START_TEST(test_key_check)
 	ck_assert_int_eq(kt_key_check("x25519", 6, k, 32), KT_OK);
 	ck_assert_int_eq(kt_key_check("p256", 4, k, 65), KT_OK);
 	ck_assert_int_eq(kt_key_check("opaque", 6, k, 1), KT_OK);
-	ck_assert_int_eq(kt_key_check("opaque", 6, big_key, KT_KEY_MAX),
-	    KT_OK);
+	ck_assert_int_eq(kt_key_check("opaque", 6, big_key, KT_KEY_MAX), KT_OK);
 	ck_assert_int_eq(kt_key_check("ed25519", 7, k, 31), KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_key_check("ed25519", 7, k, 33), KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_key_check("x25519", 6, k, 31), KT_ERR_MALFORMED);
@@ -292,15 +321,26 @@ END_TEST
  * README: these strings are copied there.
  */
 #define README_KEY_HEX \
-	"01" "0000018bcfe56800" "11" "616c696365406578616d706c652e636f6d" \
-	"0000000000000001" "ffffffffffffffff" "07" "65643235353139" \
-	"0020" "000102030405060708090a0b0c0d0e0f" \
+	"01" \
+	"0000018bcfe56800" \
+	"11" \
+	"616c696365406578616d706c652e636f6d" \
+	"0000000000000001" \
+	"ffffffffffffffff" \
+	"07" \
+	"65643235353139" \
+	"0020" \
+	"000102030405060708090a0b0c0d0e0f" \
 	"101112131415161718191a1b1c1d1e1f"
 #define README_KEY_LEAF \
 	"9c104ba178d325df714cdab7e3bf34f9c1dae2be5f982d9d18e90036fcaa846d"
 #define README_REVOKE_HEX \
-	"02" "0000018bcfe65260" "11" "616c696365406578616d706c652e636f6d" \
-	"0000000000000003" "0000000000000029"
+	"02" \
+	"0000018bcfe65260" \
+	"11" \
+	"616c696365406578616d706c652e636f6d" \
+	"0000000000000003" \
+	"0000000000000029"
 #define README_REVOKE_LEAF \
 	"5f23872cef66b0e96c0cba7fd5cb60f1bcc72a6867ec0979e2d6ba412d76e819"
 
@@ -349,11 +389,14 @@ START_TEST(test_readme_quotes_examples)
 	ck_assert_uint_gt(strlen(self), strlen(tail));
 	ck_assert_str_eq(self + plen, tail);
 	ck_assert_int_lt(snprintf(path, sizeof(path), "%.*sproto/README.md",
-	    (int)plen, self), (int)sizeof(path));
+	                     (int)plen, self),
+	    (int)sizeof(path));
 	f = fopen(path, "r");
 	if (f == NULL) {
-		fprintf(stderr, "check_entry: %s not found from here; README "
-		    "example check skipped\n", path);
+		fprintf(stderr,
+		    "check_entry: %s not found from here; README "
+		    "example check skipped\n",
+		    path);
 		return;
 	}
 	n = fread(text, 1, sizeof(text) - 1, f);
@@ -422,7 +465,8 @@ START_TEST(test_encode_short_buffer)
 
 	for (i = 0; i < ne; i++) {
 		ck_assert_int_eq(kt_entry_encode(&es[i], ref, sizeof(ref),
-		    &full), KT_OK);
+		                     &full),
+		    KT_OK);
 		for (cap = 0; cap < full; cap++) {
 			memset(buf, 0xee, sizeof(buf));
 			ck_assert_int_eq(kt_entry_encode(&es[i], buf, cap, &n),
@@ -446,21 +490,23 @@ START_TEST(test_encode_invalid)
 	struct kt_entry rbase = revoke_entry("bob", 2, 0);
 	size_t n;
 
-#define BAD(stmt)                                                        \
-	do {                                                             \
-		e = base;                                                \
-		stmt;                                                    \
+#define BAD(stmt) \
+	do { \
+		e = base; \
+		stmt; \
 		ck_assert_int_eq(kt_entry_encode(&e, buf, sizeof(buf), &n), \
-		    KT_ERR_MALFORMED);                                   \
-		ck_assert_uint_eq(kt_entry_encoded_len(&e), 0);          \
+		    KT_ERR_MALFORMED); \
+		ck_assert_uint_eq(kt_entry_encoded_len(&e), 0); \
 	} while (0)
 
 	BAD(e.type = 0);
 	BAD(e.type = 3);
 	BAD(e.label_len = 0);
 	BAD(e.label = NULL);
-	BAD(e.label = "b\x01" "b");
-	BAD(e.label = "b\xc0\xaf" "b");
+	BAD(e.label = "b\x01"
+	              "b");
+	BAD(e.label = "b\xc0\xaf"
+	              "b");
 	BAD(e.version = 0);
 	BAD(e.prev_index = 0);
 	BAD((e.version = 2, e.prev_index = KT_NO_PREV));
@@ -493,7 +539,7 @@ struct bad_case {
 	const char *label;
 	size_t llen;
 	uint64_t ver, prev;
-	const char *kt;   /* NULL: revocation layout */
+	const char *kt; /* NULL: revocation layout */
 	size_t ktlen;
 	const uint8_t *key;
 	size_t klen;
@@ -530,8 +576,8 @@ START_TEST(test_decode_bad_table)
 		    "ed25519", 7, ed_key, 32, KT_ERR_MALFORMED },
 		{ "label cut UTF-8", 1, "ab\xe2\x82", 4, 1, KT_NO_PREV,
 		    "ed25519", 7, ed_key, 32, KT_ERR_MALFORMED },
-		{ "version 0", 1, "bob", 3, 0, KT_NO_PREV, "ed25519", 7,
-		    ed_key, 32, KT_ERR_MALFORMED },
+		{ "version 0", 1, "bob", 3, 0, KT_NO_PREV, "ed25519", 7, ed_key,
+		    32, KT_ERR_MALFORMED },
 		{ "v1 with prev", 1, "bob", 3, 1, 0, "ed25519", 7, ed_key, 32,
 		    KT_ERR_MALFORMED },
 		{ "v2 without prev", 1, "bob", 3, 2, KT_NO_PREV, "ed25519", 7,
@@ -600,28 +646,38 @@ START_TEST(test_decode_bad_hex)
 		{ "01000000000000000000", KT_ERR_MALFORMED },
 		/* key type length 17: MALFORMED before its bytes arrive */
 		{ "010000000000000000016100000000000000010000000000000000"
-		  "11", KT_ERR_MALFORMED },
+		  "11",
+		    KT_ERR_MALFORMED },
 		{ "01000000000000000001610000000000000001ffffffffffffffff"
-		  "11", KT_ERR_MALFORMED },
+		  "11",
+		    KT_ERR_MALFORMED },
 		/* key length 0x1001 (4097) */
 		{ "01000000000000000001610000000000000001ffffffffffffffff"
-		  "016d1001", KT_ERR_MALFORMED },
+		  "016d1001",
+		    KT_ERR_MALFORMED },
 		/* ed25519 with key length 33 announced, bytes absent */
 		{ "01000000000000000001610000000000000001ffffffffffffffff"
-		  "0765643235353139" "0021", KT_ERR_MALFORMED },
+		  "0765643235353139"
+		  "0021",
+		    KT_ERR_MALFORMED },
 		/* ed25519 with key length 32 announced, bytes absent */
 		{ "01000000000000000001610000000000000001ffffffffffffffff"
-		  "0765643235353139" "0020", KT_ERR_INCOMPLETE },
+		  "0765643235353139"
+		  "0020",
+		    KT_ERR_INCOMPLETE },
 		/* opaque key of 1 byte: valid, then one trailing byte */
 		{ "01000000000000000001610000000000000001ffffffffffffffff"
-		  "016d0001aa", KT_OK },
+		  "016d0001aa",
+		    KT_OK },
 		{ "01000000000000000001610000000000000001ffffffffffffffff"
-		  "016d0001aa00", KT_ERR_MALFORMED },
+		  "016d0001aa00",
+		    KT_ERR_MALFORMED },
 		/* revocation with trailing key fields */
 		{ "020000000000000000016100000000000000020000000000000000"
-		  "016d0001aa", KT_ERR_MALFORMED },
+		  "016d0001aa",
+		    KT_ERR_MALFORMED },
 		{ "020000000000000000016100000000000000020000000000000000",
-		  KT_OK },
+		    KT_OK },
 	};
 	uint8_t buf[256];
 	struct kt_entry d;
@@ -629,7 +685,8 @@ START_TEST(test_decode_bad_hex)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_int_eq(sodium_hex2bin(buf, sizeof(buf), cases[i].hex,
-		    strlen(cases[i].hex), NULL, &n, NULL), 0);
+		                     strlen(cases[i].hex), NULL, &n, NULL),
+		    0);
 		ck_assert_msg(kt_entry_decode(buf, n, &d) == cases[i].want,
 		    "hex case %zu", i);
 	}
@@ -650,14 +707,16 @@ START_TEST(test_decode_truncate_extend)
 		    KT_OK);
 		for (k = 0; k < n; k++)
 			ck_assert_msg(kt_entry_decode(buf, k, &d) ==
-			    KT_ERR_INCOMPLETE, "entry %zu prefix %zu", i, k);
+			        KT_ERR_INCOMPLETE,
+			    "entry %zu prefix %zu", i, k);
 		for (k = 1; k <= 16; k++) {
 			unsigned v;
 
 			for (v = 0; v < 256; v += 51) {
 				memset(buf + n, (int)v, k);
 				ck_assert_msg(kt_entry_decode(buf, n + k, &d) ==
-				    KT_ERR_MALFORMED, "entry %zu ext %zu", i, k);
+				        KT_ERR_MALFORMED,
+				    "entry %zu ext %zu", i, k);
 			}
 		}
 	}
@@ -692,13 +751,14 @@ START_TEST(test_decode_mutations)
 				err = kt_entry_decode(buf, n, &d);
 				if (err != KT_OK) {
 					ck_assert_msg(err == KT_ERR_MALFORMED ||
-					    err == KT_ERR_INCOMPLETE,
+					        err == KT_ERR_INCOMPLETE,
 					    "entry %zu pos %zu", i, pos);
 					continue;
 				}
 				accepted++;
 				ck_assert_int_eq(kt_entry_encode(&d, re,
-				    sizeof(re), &rn), KT_OK);
+				                     sizeof(re), &rn),
+				    KT_OK);
 				ck_assert_uint_eq(rn, n);
 				ck_assert_mem_eq(re, buf, n);
 			}
@@ -748,9 +808,8 @@ main(void)
 	kt_test_case(s, "kt_key_check", 0, test_key_check, NULL);
 	kt_test_case(s, "kt_entry_encoded_len", 0, test_encoded_len, NULL);
 	kt_test_case(s, "kt_entry_encode", 0, test_encode_readme,
-	    test_readme_quotes_examples, test_encode_roundtrip,
-	    test_encode_max, test_encode_short_buffer, test_encode_invalid,
-	    NULL);
+	    test_readme_quotes_examples, test_encode_roundtrip, test_encode_max,
+	    test_encode_short_buffer, test_encode_invalid, NULL);
 	kt_test_case(s, "kt_entry_decode", 120, test_decode_bad_table,
 	    test_decode_bad_hex, test_decode_truncate_extend,
 	    test_decode_mutations, test_decode_key_lengths, NULL);

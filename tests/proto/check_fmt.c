@@ -11,12 +11,12 @@
 
 /* A wide character the "C" locale cannot encode: %ls of it is an encoding
  * error (EILSEQ), the one way to make snprintf itself fail cheaply. */
-static const wchar_t unencodable[] = {0x263a, 0};
+static const wchar_t unencodable[] = { 0x263a, 0 };
 
-static kt_err vfmt_through(char *buf, size_t cap, const char *fmt, ...)
-    KT_PRINTF(3, 4);
-static void vmsg_through(char *buf, size_t cap, const char *fmt, ...)
-    KT_PRINTF(3, 4);
+static kt_err
+vfmt_through(char *buf, size_t cap, const char *fmt, ...) KT_PRINTF(3, 4);
+static void
+vmsg_through(char *buf, size_t cap, const char *fmt, ...) KT_PRINTF(3, 4);
 
 /* kt_vfmt and kt_vmsg, reached the way a function with a format of its own
  * reaches them. */
@@ -83,7 +83,7 @@ START_TEST(test_fmt_format_error)
 
 	memset(buf, 'x', sizeof(buf));
 	ck_assert_int_eq(kt_fmt(buf, sizeof(buf), "a%lsb", unencodable),
-	                 KT_ERR_TOO_LARGE);
+	    KT_ERR_TOO_LARGE);
 	ck_assert_str_eq(buf, "");
 }
 END_TEST
@@ -93,13 +93,13 @@ START_TEST(test_vfmt)
 	char buf[8];
 
 	ck_assert_int_eq(vfmt_through(buf, sizeof(buf), "%d-%d", 12, 34),
-	                 KT_OK);
+	    KT_OK);
 	ck_assert_str_eq(buf, "12-34");
 	ck_assert_int_eq(vfmt_through(buf, 5, "%d-%d", 12, 34),
-	                 KT_ERR_TOO_LARGE);
+	    KT_ERR_TOO_LARGE);
 	ck_assert_str_eq(buf, "");
 	ck_assert_int_eq(vfmt_through(buf, sizeof(buf), "%ls", unencodable),
-	                 KT_ERR_TOO_LARGE);
+	    KT_ERR_TOO_LARGE);
 	ck_assert_str_eq(buf, "");
 }
 END_TEST

@@ -19,21 +19,21 @@
 #include "harness/runner.h"
 #include "kt/merkle.h"
 
-#define NLEAVES 1024u/* leaves in the in-memory tree */
-#define NLEVELS 11   /* 2^10 = NLEAVES */
-#define MAXN 72      /* exhaustive proof generation/verification bound */
-#define MUTN 32      /* exhaustive mutation bound (keeps the run short) */
+#define NLEAVES 1024u /* leaves in the in-memory tree */
+#define NLEVELS 11    /* 2^10 = NLEAVES */
+#define MAXN 72       /* exhaustive proof generation/verification bound */
+#define MUTN 32       /* exhaustive mutation bound (keeps the run short) */
 
 /*
  * ck_assert_* records a checkpoint on every success, which dominates the
  * million-case mutation loops; this only calls into Check on failure.
  */
-#define CHECK_ERR(expr, want)                                                \
-	do {                                                                 \
-		kt_err got_ = (expr), want_ = (want);                        \
-		if (got_ != want_)                                           \
+#define CHECK_ERR(expr, want) \
+	do { \
+		kt_err got_ = (expr), want_ = (want); \
+		if (got_ != want_) \
 			ck_abort_msg("line %d: %s gave %d, want %d", __LINE__, \
-			    #expr, (int)got_, (int)want_);                   \
+			    #expr, (int)got_, (int)want_); \
 	} while (0)
 
 /* ---- independent reference ------------------------------------------- */
@@ -181,7 +181,13 @@ proof_eq(const struct kt_proof *a, const struct kt_proof *b)
  * tree behind ../shared/vectors/merkle), then filler entries "kt-<i>".
  */
 static const char *rfc_entries_hex[8] = {
-	"", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+	"",
+	"00",
+	"10",
+	"2021",
+	"3031",
+	"40414243",
+	"5051525354555657",
 	"606162636465666768696a6b6c6d6e6f",
 };
 
@@ -191,7 +197,8 @@ hex_hash(const char *hex, struct kt_hash *out)
 	size_t len = 0;
 
 	ck_assert_int_eq(sodium_hex2bin(out->b, KT_HASH_LEN, hex, strlen(hex),
-	    NULL, &len, NULL), 0);
+	                     NULL, &len, NULL),
+	    0);
 	ck_assert_uint_eq(len, KT_HASH_LEN);
 }
 
@@ -207,8 +214,10 @@ setup_tree(void)
 
 		if (i < 8) {
 			ck_assert_int_eq(sodium_hex2bin(buf, sizeof(buf),
-			    rfc_entries_hex[i], strlen(rfc_entries_hex[i]),
-			    NULL, &len, NULL), 0);
+			                     rfc_entries_hex[i],
+			                     strlen(rfc_entries_hex[i]), NULL,
+			                     &len, NULL),
+			    0);
 		} else {
 			len = (size_t)snprintf((char *)buf, sizeof(buf),
 			    "kt-%u", i);
@@ -225,10 +234,10 @@ setup_tree(void)
 /* ---- node sources ------------------------------------------------------ */
 
 struct memsrc {
-	uint64_t size;     /* proto may only ask inside [0, size) */
+	uint64_t size; /* proto may only ask inside [0, size) */
 	unsigned calls;
-	unsigned fail_at;  /* fail call number fail_at (1-based); 0: never */
-	int outside;       /* set if asked for a subtree beyond size */
+	unsigned fail_at; /* fail call number fail_at (1-based); 0: never */
+	int outside;      /* set if asked for a subtree beyond size */
 };
 
 static kt_err
@@ -496,14 +505,15 @@ START_TEST(test_merkle_root)
 	/* 64-bit sizes: at most 64 calls, all inside the tree. */
 	{
 		uint64_t sizes[] = { UINT64_MAX, UINT64_MAX - 1,
-		    (uint64_t)1 << 63, ((uint64_t)1 << 63) + 1 };
+			(uint64_t)1 << 63, ((uint64_t)1 << 63) + 1 };
 		size_t i;
 
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			struct bigsrc s = { .size = sizes[i] };
 
 			ck_assert_int_eq(kt_merkle_root(big_node, &s, sizes[i],
-			    &h), KT_OK);
+			                     &h),
+			    KT_OK);
 			ck_assert_int_eq(s.outside, 0);
 			ck_assert_uint_eq(s.calls,
 			    (unsigned)__builtin_popcountll(sizes[i]));
@@ -526,7 +536,8 @@ START_TEST(test_merkle_inclusion_proof)
 			struct memsrc s = { .size = n };
 
 			ck_assert_int_eq(kt_merkle_inclusion_proof(mem_node, &s,
-			    i, n, &p), KT_OK);
+			                     i, n, &p),
+			    KT_OK);
 			ck_assert_int_eq(s.outside, 0);
 			ref_inclusion(i, n, &want);
 			ck_assert(proof_eq(&p, &want));
@@ -537,14 +548,16 @@ START_TEST(test_merkle_inclusion_proof)
 			ck_assert_uint_le(s.calls, p.n + 6);
 			if ((n & (n - 1)) == 0)
 				ck_assert_uint_eq(s.calls, p.n);
-			CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-			    i, n, p.h, p.n, &root), KT_OK);
+			CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n,
+			              p.h, p.n, &root),
+			    KT_OK);
 		}
 		for (i = n; i < n + 3; i++) {
 			struct memsrc s = { .size = n };
 
 			ck_assert_int_eq(kt_merkle_inclusion_proof(mem_node, &s,
-			    i, n, &p), KT_ERR_RANGE);
+			                     i, n, &p),
+			    KT_ERR_RANGE);
 			ck_assert_uint_eq(s.calls, 0);
 		}
 	}
@@ -553,41 +566,49 @@ START_TEST(test_merkle_inclusion_proof)
 		struct memsrc s = { .size = 21, .fail_at = (unsigned)i };
 
 		ck_assert_int_eq(kt_merkle_inclusion_proof(mem_node, &s, 4, 21,
-		    &p), KT_ERR_IO);
+		                     &p),
+		    KT_ERR_IO);
 	}
 	/* 64-bit sizes: bounded length, in range, and verifying. */
 	{
 		uint64_t sizes[] = { UINT64_MAX, UINT64_MAX - 1,
-		    (uint64_t)1 << 63, ((uint64_t)1 << 63) + 1,
-		    0x123456789abcdefULL };
+			(uint64_t)1 << 63, ((uint64_t)1 << 63) + 1,
+			0x123456789abcdefULL };
 		size_t k;
 
 		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 			uint64_t idx[] = { 0, 1, sizes[k] / 2, sizes[k] - 2,
-			    sizes[k] - 1, 0x5555555555555555ULL % sizes[k] };
+				sizes[k] - 1,
+				0x5555555555555555ULL % sizes[k] };
 			struct bigsrc rs = { .size = sizes[k] };
 			size_t j;
 
-			ck_assert_int_eq(kt_merkle_root(big_node, &rs,
-			    sizes[k], &root), KT_OK);
+			ck_assert_int_eq(kt_merkle_root(big_node, &rs, sizes[k],
+			                     &root),
+			    KT_OK);
 			for (j = 0; j < sizeof(idx) / sizeof(idx[0]); j++) {
 				struct bigsrc s = { .size = sizes[k] };
 
-				ck_assert_int_eq(kt_merkle_inclusion_proof(
-				    big_node, &s, idx[j], sizes[k], &p), KT_OK);
+				ck_assert_int_eq(
+				    kt_merkle_inclusion_proof(big_node, &s,
+				        idx[j], sizes[k], &p),
+				    KT_OK);
 				ck_assert_int_eq(s.outside, 0);
 				ck_assert_uint_le(p.n, KT_MAX_PROOF);
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &uniform[0], idx[j], sizes[k], p.h, p.n,
-				    &root), KT_OK);
+				CHECK_ERR(kt_merkle_verify_inclusion(&uniform
+				                                         [0],
+				              idx[j], sizes[k], p.h, p.n,
+				              &root),
+				    KT_OK);
 			}
 		}
 		/* The longest inclusion proof is exactly 64 hashes. */
 		{
 			struct bigsrc s = { .size = UINT64_MAX };
 
-			ck_assert_int_eq(kt_merkle_inclusion_proof(big_node,
-			    &s, 0, UINT64_MAX, &p), KT_OK);
+			ck_assert_int_eq(kt_merkle_inclusion_proof(big_node, &s,
+			                     0, UINT64_MAX, &p),
+			    KT_OK);
 			ck_assert_uint_eq(p.n, 64);
 		}
 	}
@@ -605,8 +626,9 @@ flip_inclusion(const struct kt_hash *leaf, uint64_t i, uint64_t n,
 	for (j = 0; j < p->n; j++)
 		for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
 			p->h[j].b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-			CHECK_ERR(kt_merkle_verify_inclusion(leaf, i, n,
-			    p->h, p->n, root), KT_ERR_VERIFY);
+			CHECK_ERR(kt_merkle_verify_inclusion(leaf, i, n, p->h,
+			              p->n, root),
+			    KT_ERR_VERIFY);
 			p->h[j].b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		}
 }
@@ -633,15 +655,20 @@ START_TEST(test_merkle_inclusion_proof_cached)
 				uint64_t j = (i * 7 + (uint64_t)pass) % n;
 
 				ck_assert_int_eq(kt_merkle_inclusion_proof(
-				    mem_node, &s, j, n, &want), KT_OK);
-				ck_assert_int_eq(kt_merkle_inclusion_proof_cached(
-				    mem_node, &t, &c, j, n, &p), KT_OK);
+				                     mem_node, &s, j, n, &want),
+				    KT_OK);
+				ck_assert_int_eq(
+				    kt_merkle_inclusion_proof_cached(mem_node,
+				        &t, &c, j, n, &p),
+				    KT_OK);
 				ck_assert(proof_eq(&p, &want));
 				ck_assert_uint_le(t.calls, s.calls);
 				/* The same proof again: nothing composed. */
 				t.calls = 0;
-				ck_assert_int_eq(kt_merkle_inclusion_proof_cached(
-				    mem_node, &t, &c, j, n, &p), KT_OK);
+				ck_assert_int_eq(
+				    kt_merkle_inclusion_proof_cached(mem_node,
+				        &t, &c, j, n, &p),
+				    KT_OK);
 				ck_assert(proof_eq(&p, &want));
 				ck_assert_uint_le(t.calls, want.n);
 			}
@@ -649,10 +676,14 @@ START_TEST(test_merkle_inclusion_proof_cached)
 			if (n > 2) {
 				struct memsrc u = { .size = n - 1 };
 
-				ck_assert_int_eq(kt_merkle_inclusion_proof_cached(
-				    mem_node, &u, &c, 0, n - 1, &p), KT_OK);
-				ck_assert_int_eq(kt_merkle_inclusion_proof(
-				    mem_node, &u, 0, n - 1, &want), KT_OK);
+				ck_assert_int_eq(
+				    kt_merkle_inclusion_proof_cached(mem_node,
+				        &u, &c, 0, n - 1, &p),
+				    KT_OK);
+				ck_assert_int_eq(
+				    kt_merkle_inclusion_proof(mem_node, &u, 0,
+				        n - 1, &want),
+				    KT_OK);
 				ck_assert(proof_eq(&p, &want));
 			}
 		}
@@ -663,11 +694,13 @@ START_TEST(test_merkle_inclusion_proof_cached)
 		struct memsrc s = { .size = 21, .fail_at = (unsigned)i };
 
 		ck_assert_int_eq(kt_merkle_inclusion_proof_cached(mem_node, &s,
-		    &c, 4, 21, &p), KT_ERR_IO);
+		                     &c, 4, 21, &p),
+		    KT_ERR_IO);
 	}
 	ck_assert_uint_eq(c.have, 0);
 	ck_assert_int_eq(kt_merkle_inclusion_proof_cached(mem_node, NULL, NULL,
-	    3, 2, &p), KT_ERR_RANGE);
+	                     3, 2, &p),
+	    KT_ERR_RANGE);
 }
 END_TEST
 
@@ -684,25 +717,27 @@ START_TEST(test_merkle_verify_inclusion)
 		root_of(n, &root);
 		for (i = 0; i < n; i++) {
 			gen_inclusion(i, n, &p);
-			CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-			    i, n, p.h, p.n, &root), KT_OK);
+			CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n,
+			              p.h, p.n, &root),
+			    KT_OK);
 			flip_inclusion(&leaves[i], i, n, &p, &root);
 			/* Every bit of the leaf and of the root. */
 			for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
 				h = leaves[i];
 				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_inclusion(&h,
-				    i, n, p.h, p.n, &root), KT_ERR_VERIFY);
+				CHECK_ERR(kt_merkle_verify_inclusion(&h, i, n,
+				              p.h, p.n, &root),
+				    KT_ERR_VERIFY);
 				h = root;
 				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &leaves[i], i, n, p.h, p.n, &h),
+				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
+				              i, n, p.h, p.n, &h),
 				    KT_ERR_VERIFY);
 			}
 			/* Every truncation. */
 			for (k = 0; k < p.n; k++)
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &leaves[i], i, n, p.h, k, &root),
+				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
+				              i, n, p.h, k, &root),
 				    KT_ERR_VERIFY);
 			/* Extensions: one hash appended or prepended. */
 			for (k = 0; k <= p.n; k++) {
@@ -711,21 +746,21 @@ START_TEST(test_merkle_verify_inclusion)
 
 				q = p;
 				q.h[q.n++] = *add;
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &leaves[i], i, n, q.h, q.n, &root),
+				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
+				              i, n, q.h, q.n, &root),
 				    KT_ERR_VERIFY);
 				q.h[0] = *add;
 				memcpy(&q.h[1], p.h, p.n * sizeof(p.h[0]));
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &leaves[i], i, n, q.h, q.n, &root),
+				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
+				              i, n, q.h, q.n, &root),
 				    KT_ERR_VERIFY);
 			}
 			/* Wrong index: the same leaf claimed elsewhere. */
 			for (j = 0; j < n + 3; j++) {
 				if (j == i)
 					continue;
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &leaves[i], j, n, p.h, p.n, &root),
+				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
+				              j, n, p.h, p.n, &root),
 				    j < n ? KT_ERR_VERIFY : KT_ERR_RANGE);
 			}
 			/*
@@ -741,18 +776,19 @@ START_TEST(test_merkle_verify_inclusion)
 				root_of(s2, &r2);
 				if (i >= s2) {
 					CHECK_ERR(kt_merkle_verify_inclusion(
-					    &leaves[i], i, s2, p.h, p.n, &r2),
+					              &leaves[i], i, s2, p.h,
+					              p.n, &r2),
 					    KT_ERR_RANGE);
 					continue;
 				}
 				ref_inclusion(i, s2, &other);
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &leaves[i], i, s2, p.h, p.n, &r2),
-				    proof_eq(&p, &other) ? KT_OK :
-				    KT_ERR_VERIFY);
+				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
+				              i, s2, p.h, p.n, &r2),
+				    proof_eq(&p, &other) ? KT_OK
+				                         : KT_ERR_VERIFY);
 				/* And the wrong root for the right size. */
-				CHECK_ERR(kt_merkle_verify_inclusion(
-				    &leaves[i], i, n, p.h, p.n, &r2),
+				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
+				              i, n, p.h, p.n, &r2),
 				    KT_ERR_VERIFY);
 			}
 		}
@@ -760,21 +796,26 @@ START_TEST(test_merkle_verify_inclusion)
 	/* Malformed arguments. */
 	root_of(8, &root);
 	gen_inclusion(3, 8, &p);
-	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], 8, 8, p.h,
-	    p.n, &root), KT_ERR_RANGE);
-	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], 0, 0, p.h,
-	    0, &root), KT_ERR_RANGE);
-	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3],
-	    UINT64_MAX, UINT64_MAX, p.h, 0, &root), KT_ERR_RANGE);
+	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], 8, 8, p.h, p.n, &root),
+	    KT_ERR_RANGE);
+	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], 0, 0, p.h, 0, &root),
+	    KT_ERR_RANGE);
+	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], UINT64_MAX, UINT64_MAX,
+	              p.h, 0, &root),
+	    KT_ERR_RANGE);
 	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], 3, 8, p.h,
-	    KT_MAX_PROOF + 1, &root), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], 3, 8, p.h,
-	    SIZE_MAX, &root), KT_ERR_VERIFY);
+	              KT_MAX_PROOF + 1, &root),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[3], 3, 8, p.h, SIZE_MAX,
+	              &root),
+	    KT_ERR_VERIFY);
 	/* Size 1: the leaf is the root, the proof is empty. */
 	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[0], 0, 1, NULL, 0,
-	    &leaves[0]), KT_OK);
+	              &leaves[0]),
+	    KT_OK);
 	CHECK_ERR(kt_merkle_verify_inclusion(&leaves[0], 0, 1, p.h, 1,
-	    &leaves[0]), KT_ERR_VERIFY);
+	              &leaves[0]),
+	    KT_ERR_VERIFY);
 }
 END_TEST
 
@@ -794,21 +835,24 @@ START_TEST(test_merkle_consistency_proof)
 
 			root_of(m, &r1);
 			ck_assert_int_eq(kt_merkle_consistency_proof(mem_node,
-			    &s, m, n, &p), KT_OK);
+			                     &s, m, n, &p),
+			    KT_OK);
 			ck_assert_int_eq(s.outside, 0);
 			ref_consistency(m, n, &want);
 			ck_assert(proof_eq(&p, &want));
 			ck_assert_uint_le(s.calls, p.n + 6);
 			if (m == 0 || m == n)
 				ck_assert_uint_eq(s.calls, 0);
-			CHECK_ERR(kt_merkle_verify_consistency(m, n, p.h,
-			    p.n, &r1, &r2), KT_OK);
+			CHECK_ERR(kt_merkle_verify_consistency(m, n, p.h, p.n,
+			              &r1, &r2),
+			    KT_OK);
 		}
 		{
 			struct memsrc s = { .size = n };
 
 			ck_assert_int_eq(kt_merkle_consistency_proof(mem_node,
-			    &s, n + 1, n, &p), KT_ERR_RANGE);
+			                     &s, n + 1, n, &p),
+			    KT_ERR_RANGE);
 			ck_assert_uint_eq(s.calls, 0);
 		}
 	}
@@ -833,12 +877,14 @@ START_TEST(test_merkle_consistency_proof)
 		struct memsrc s = { .size = 7, .fail_at = k };
 
 		ck_assert_int_eq(kt_merkle_consistency_proof(mem_node, &s, 3, 7,
-		    &p), KT_ERR_IO);
+		                     &p),
+		    KT_ERR_IO);
 	}
 	/* 64-bit sizes. */
 	{
 		uint64_t pairs[][2] = {
-			{ 1, UINT64_MAX }, { 2, UINT64_MAX },
+			{ 1, UINT64_MAX },
+			{ 2, UINT64_MAX },
 			{ UINT64_MAX - 1, UINT64_MAX },
 			{ (uint64_t)1 << 63, UINT64_MAX },
 			{ ((uint64_t)1 << 63) - 1, (uint64_t)1 << 63 },
@@ -855,14 +901,17 @@ START_TEST(test_merkle_consistency_proof)
 			struct bigsrc rs2 = { .size = pairs[j][1] };
 
 			ck_assert_int_eq(kt_merkle_root(big_node, &rs1,
-			    pairs[j][0], &r1), KT_OK);
+			                     pairs[j][0], &r1),
+			    KT_OK);
 			ck_assert_int_eq(kt_merkle_root(big_node, &rs2,
-			    pairs[j][1], &r2), KT_OK);
+			                     pairs[j][1], &r2),
+			    KT_OK);
 			ck_assert_int_eq(kt_merkle_consistency_proof(big_node,
-			    &s, pairs[j][0], pairs[j][1], &p), KT_OK);
+			                     &s, pairs[j][0], pairs[j][1], &p),
+			    KT_OK);
 			ck_assert_int_eq(s.outside, 0);
-			CHECK_ERR(kt_merkle_verify_consistency(
-			    pairs[j][0], pairs[j][1], p.h, p.n, &r1, &r2),
+			CHECK_ERR(kt_merkle_verify_consistency(pairs[j][0],
+			              pairs[j][1], p.h, p.n, &r1, &r2),
 			    KT_OK);
 		}
 	}
@@ -874,11 +923,13 @@ START_TEST(test_merkle_consistency_proof)
 		struct bigsrc s = { .size = UINT64_MAX };
 
 		ck_assert_int_eq(kt_merkle_consistency_proof(big_node, &s, 3,
-		    UINT64_MAX, &p), KT_ERR_TOO_LARGE);
+		                     UINT64_MAX, &p),
+		    KT_ERR_TOO_LARGE);
 		ck_assert_uint_eq(s.calls, 0);
 		s.calls = 0;
 		ck_assert_int_eq(kt_merkle_consistency_proof(big_node, &s, 3,
-		    ((uint64_t)1 << 63) + 1, &p), KT_ERR_TOO_LARGE);
+		                     ((uint64_t)1 << 63) + 1, &p),
+		    KT_ERR_TOO_LARGE);
 		ck_assert_uint_eq(s.calls, 0);
 	}
 }
@@ -898,16 +949,17 @@ START_TEST(test_merkle_verify_consistency)
 		for (m = 0; m <= n; m++) {
 			root_of(m, &r1);
 			gen_consistency(m, n, &p);
-			CHECK_ERR(kt_merkle_verify_consistency(m, n, p.h,
-			    p.n, &r1, &r2), KT_OK);
+			CHECK_ERR(kt_merkle_verify_consistency(m, n, p.h, p.n,
+			              &r1, &r2),
+			    KT_OK);
 			/* Every bit of every proof hash. */
 			for (j = 0; j < p.n; j++)
 				for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
 					p.h[j].b[bit / 8] ^=
 					    (uint8_t)(1u << (bit % 8));
-					CHECK_ERR(
-					    kt_merkle_verify_consistency(m, n,
-					    p.h, p.n, &r1, &r2), KT_ERR_VERIFY);
+					CHECK_ERR(kt_merkle_verify_consistency(
+					              m, n, p.h, p.n, &r1, &r2),
+					    KT_ERR_VERIFY);
 					p.h[j].b[bit / 8] ^=
 					    (uint8_t)(1u << (bit % 8));
 				}
@@ -920,21 +972,24 @@ START_TEST(test_merkle_verify_consistency)
 
 				h = r1;
 				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_consistency(m,
-				    n, p.h, p.n, &h, &r2), want);
+				CHECK_ERR(kt_merkle_verify_consistency(m, n,
+				              p.h, p.n, &h, &r2),
+				    want);
 				h = r2;
 				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_consistency(m,
-				    n, p.h, p.n, &r1, &h), want);
+				CHECK_ERR(kt_merkle_verify_consistency(m, n,
+				              p.h, p.n, &r1, &h),
+				    want);
 			}
 			if (m != n)
-				CHECK_ERR(kt_merkle_verify_consistency(m,
-				    n, p.h, p.n, &r2, &r1),
+				CHECK_ERR(kt_merkle_verify_consistency(m, n,
+				              p.h, p.n, &r2, &r1),
 				    m == 0 ? KT_OK : KT_ERR_VERIFY);
 			/* Every truncation. */
 			for (k = 0; k < p.n; k++)
-				CHECK_ERR(kt_merkle_verify_consistency(m,
-				    n, p.h, k, &r1, &r2), KT_ERR_VERIFY);
+				CHECK_ERR(kt_merkle_verify_consistency(m, n,
+				              p.h, k, &r1, &r2),
+				    KT_ERR_VERIFY);
 			/* Extensions, including any proof for 0 or m == n. */
 			for (k = 0; k <= p.n; k++) {
 				const struct kt_hash *add =
@@ -942,17 +997,20 @@ START_TEST(test_merkle_verify_consistency)
 
 				q = p;
 				q.h[q.n++] = *add;
-				CHECK_ERR(kt_merkle_verify_consistency(m,
-				    n, q.h, q.n, &r1, &r2), KT_ERR_VERIFY);
+				CHECK_ERR(kt_merkle_verify_consistency(m, n,
+				              q.h, q.n, &r1, &r2),
+				    KT_ERR_VERIFY);
 				q.h[0] = *add;
 				memcpy(&q.h[1], p.h, p.n * sizeof(p.h[0]));
-				CHECK_ERR(kt_merkle_verify_consistency(m,
-				    n, q.h, q.n, &r1, &r2), KT_ERR_VERIFY);
+				CHECK_ERR(kt_merkle_verify_consistency(m, n,
+				              q.h, q.n, &r1, &r2),
+				    KT_ERR_VERIFY);
 			}
 			q = p;
 			q.h[q.n++] = r1; /* the old root itself, appended */
-			CHECK_ERR(kt_merkle_verify_consistency(m, n, q.h,
-			    q.n, &r1, &r2), KT_ERR_VERIFY);
+			CHECK_ERR(kt_merkle_verify_consistency(m, n, q.h, q.n,
+			              &r1, &r2),
+			    KT_ERR_VERIFY);
 			/*
 			 * Wrong old or new size, with that size's real root:
 			 * passes exactly when the RFC proof for the claimed
@@ -968,24 +1026,26 @@ START_TEST(test_merkle_verify_consistency)
 						want = KT_ERR_RANGE;
 					} else {
 						ref_consistency(x, n, &other);
-						want = proof_eq(&p, &other) ?
-						    KT_OK : KT_ERR_VERIFY;
+						want = proof_eq(&p, &other)
+						    ? KT_OK
+						    : KT_ERR_VERIFY;
 					}
-					CHECK_ERR(
-					    kt_merkle_verify_consistency(x, n,
-					    p.h, p.n, &rx, &r2), want);
+					CHECK_ERR(kt_merkle_verify_consistency(
+					              x, n, p.h, p.n, &rx, &r2),
+					    want);
 				}
 				if (x != n) {
 					if (x < m) {
 						want = KT_ERR_RANGE;
 					} else {
 						ref_consistency(m, x, &other);
-						want = proof_eq(&p, &other) ?
-						    KT_OK : KT_ERR_VERIFY;
+						want = proof_eq(&p, &other)
+						    ? KT_OK
+						    : KT_ERR_VERIFY;
 					}
-					CHECK_ERR(
-					    kt_merkle_verify_consistency(m, x,
-					    p.h, p.n, &r1, &rx), want);
+					CHECK_ERR(kt_merkle_verify_consistency(
+					              m, x, p.h, p.n, &r1, &rx),
+					    want);
 				}
 			}
 		}
@@ -994,32 +1054,33 @@ START_TEST(test_merkle_verify_consistency)
 	root_of(3, &r1);
 	root_of(7, &r2);
 	gen_consistency(3, 7, &p);
-	CHECK_ERR(kt_merkle_verify_consistency(7, 3, p.h, p.n, &r2,
-	    &r1), KT_ERR_RANGE);
-	CHECK_ERR(kt_merkle_verify_consistency(1, 0, NULL, 0, &r1,
-	    &r1), KT_ERR_RANGE);
-	CHECK_ERR(kt_merkle_verify_consistency(3, 7, p.h,
-	    KT_MAX_PROOF + 1, &r1, &r2), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_consistency(3, 7, p.h, SIZE_MAX,
-	    &r1, &r2), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_consistency(3, 7, NULL, 0, &r1,
-	    &r2), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_consistency(0, 7, NULL, 0, NULL,
-	    NULL), KT_OK);
-	CHECK_ERR(kt_merkle_verify_consistency(0, 0, NULL, 0, NULL,
-	    NULL), KT_OK);
-	CHECK_ERR(kt_merkle_verify_consistency(0, 7, p.h, 1, NULL,
-	    NULL), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_consistency(0, 0, p.h, 1, &r1,
-	    &r1), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_consistency(3, 3, NULL, 0, &r1,
-	    &r1), KT_OK);
-	CHECK_ERR(kt_merkle_verify_consistency(3, 3, p.h, 1, &r1,
-	    &r1), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_consistency(3, 3, NULL, 0, &r1,
-	    &r2), KT_ERR_VERIFY);
-	CHECK_ERR(kt_merkle_verify_consistency(UINT64_MAX, UINT64_MAX,
-	    NULL, 0, &r1, &r1), KT_OK);
+	CHECK_ERR(kt_merkle_verify_consistency(7, 3, p.h, p.n, &r2, &r1),
+	    KT_ERR_RANGE);
+	CHECK_ERR(kt_merkle_verify_consistency(1, 0, NULL, 0, &r1, &r1),
+	    KT_ERR_RANGE);
+	CHECK_ERR(kt_merkle_verify_consistency(3, 7, p.h, KT_MAX_PROOF + 1, &r1,
+	              &r2),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_consistency(3, 7, p.h, SIZE_MAX, &r1, &r2),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_consistency(3, 7, NULL, 0, &r1, &r2),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_consistency(0, 7, NULL, 0, NULL, NULL),
+	    KT_OK);
+	CHECK_ERR(kt_merkle_verify_consistency(0, 0, NULL, 0, NULL, NULL),
+	    KT_OK);
+	CHECK_ERR(kt_merkle_verify_consistency(0, 7, p.h, 1, NULL, NULL),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_consistency(0, 0, p.h, 1, &r1, &r1),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_consistency(3, 3, NULL, 0, &r1, &r1), KT_OK);
+	CHECK_ERR(kt_merkle_verify_consistency(3, 3, p.h, 1, &r1, &r1),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_consistency(3, 3, NULL, 0, &r1, &r2),
+	    KT_ERR_VERIFY);
+	CHECK_ERR(kt_merkle_verify_consistency(UINT64_MAX, UINT64_MAX, NULL, 0,
+	              &r1, &r1),
+	    KT_OK);
 }
 END_TEST
 
@@ -1037,18 +1098,21 @@ static struct {
 	int seen;
 } differs[] = {
 	{ "consistency/additional/sizes-are-equal-zero-and-proof-is-empty.json",
-	    0, "old size 0 + empty proof is consistent (C2SP tlog-witness)", 0 },
+	    0, "old size 0 + empty proof is consistent (C2SP tlog-witness)",
+	    0 },
 	{ "consistency/additional/sizes-are-equal-zero-but-roots-are-not.json",
 	    0, "old size 0 + empty proof is consistent; roots not read", 0 },
 	{ "consistency/additional/roots-do-not-match-and-sizes-are-zero.json",
 	    0, "old size 0 + empty proof is consistent; roots not read", 0 },
 	{ "consistency/additional/size1-is-zero-and-does-not-equal-size2.json",
 	    0, "old size 0 + empty proof is consistent; roots not read", 0 },
-	{ "consistency/additional/size1-is-zero-and-size2-is-not-zero.json",
-	    0, "old size 0 + empty proof is consistent; roots not read", 0 },
+	{ "consistency/additional/size1-is-zero-and-size2-is-not-zero.json", 0,
+	    "old size 0 + empty proof is consistent; roots not read", 0 },
 	{ "consistency/additional/sizes-are-equal-one-and-proof-is-empty.json",
-	    1, "12-byte roots: kt hashes are 32 bytes, rejected as malformed "
-	    "before verification", 0 },
+	    1,
+	    "12-byte roots: kt hashes are 32 bytes, rejected as malformed "
+	    "before verification",
+	    0 },
 };
 #define NDIFFERS (sizeof(differs) / sizeof(differs[0]))
 
@@ -1071,8 +1135,8 @@ b64_hash(json_t *v, struct kt_hash *out)
 	if (!json_is_string(v))
 		return 0;
 	s = json_string_value(v);
-	if (sodium_base642bin(buf, sizeof(buf), s, strlen(s), NULL, &len,
-	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+	if (sodium_base642bin(buf, sizeof(buf), s, strlen(s), NULL, &len, NULL,
+	        sodium_base64_VARIANT_ORIGINAL) != 0)
 		return 0;
 	if (len != KT_HASH_LEN)
 		return 0;
@@ -1203,21 +1267,24 @@ run_vector(const char *file, int is_inclusion)
 
 		ok = ok && b64_hash(json_object_get(o, "leafHash"), &a) &&
 		    b64_hash(json_object_get(o, "root"), &b);
-		got = !ok || kt_merkle_verify_inclusion(&a, idx, size, p.h,
-		    p.n, &b) != KT_OK;
+		got = !ok ||
+		    kt_merkle_verify_inclusion(&a, idx, size, p.h, p.n, &b) !=
+		        KT_OK;
 	} else {
 		uint64_t s1 = json_u64(o, &nu, "size1");
 		uint64_t s2 = json_u64(o, &nu, "size2");
 
 		/* From size 0 kt reads no root, so none needs decoding. */
 		if (s1 == 0) {
-			got = !ok || kt_merkle_verify_consistency(0, s2, p.h,
-			    p.n, NULL, NULL) != KT_OK;
+			got = !ok ||
+			    kt_merkle_verify_consistency(0, s2, p.h, p.n, NULL,
+			        NULL) != KT_OK;
 		} else {
 			ok = ok && b64_hash(json_object_get(o, "root1"), &a) &&
 			    b64_hash(json_object_get(o, "root2"), &b);
-			got = !ok || kt_merkle_verify_consistency(s1, s2, p.h,
-			    p.n, &a, &b) != KT_OK;
+			got = !ok ||
+			    kt_merkle_verify_consistency(s1, s2, p.h, p.n, &a,
+			        &b) != KT_OK;
 		}
 	}
 	{
@@ -1240,9 +1307,10 @@ run_vector(const char *file, int is_inclusion)
 			    "%s: kt gave %d, documented %d (%s)", rel, got,
 			    differs[listed].err, differs[listed].why);
 		} else {
-			ck_assert_msg(got == want, "%s (%s): kt gave err=%d, "
-			    "want err=%d", rel,
-			    json_string_value(json_object_get(o, "desc")),
+			ck_assert_msg(got == want,
+			    "%s (%s): kt gave err=%d, "
+			    "want err=%d",
+			    rel, json_string_value(json_object_get(o, "desc")),
 			    got, want);
 		}
 	}
@@ -1265,7 +1333,8 @@ walk(const char *dir, int is_inclusion, struct vstats *st)
 		if (e->d_name[0] == '.')
 			continue;
 		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir,
-		    e->d_name), (int)sizeof(path));
+		                     e->d_name),
+		    (int)sizeof(path));
 		ck_assert_int_eq(stat(path, &sb), 0);
 		if (S_ISDIR(sb.st_mode)) {
 			walk(path, is_inclusion, st);

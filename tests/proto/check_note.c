@@ -19,18 +19,26 @@
  * "Example") and its tests (note_test.go: TestNewVerifier, TestNewSigner,
  * TestSign, TestOpen). Data only; no code was taken.
  */
-#define GO_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
-#define GO_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-#define GO_ENOCH_VKEY "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-#define GO_TEXT "If you think cryptography is the answer to your problem,\n" \
+#define GO_SKEY \
+	"PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+#define GO_VKEY \
+	"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+#define GO_ENOCH_VKEY \
+	"EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
+#define GO_TEXT \
+	"If you think cryptography is the answer to your problem,\n" \
 	"then you don't know what your problem is.\n"
-#define GO_PETER_B64 "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+#define GO_PETER_B64 \
+	"x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
 #define GO_PETER_SIG "\xe2\x80\x94 PeterNeumann " GO_PETER_B64 "\n"
-#define GO_ENOCH_SIG "\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+#define GO_ENOCH_SIG \
+	"\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
 /* Go's TestNewVerifier: wrong key length and unknown algorithm, each with
  * an adjusted (correct) key hash, must still be rejected. */
-#define GO_BAD_VKEY_LEN "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
-#define GO_BAD_VKEY_ALG "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+#define GO_BAD_VKEY_LEN \
+	"PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
+#define GO_BAD_VKEY_ALG \
+	"PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 
 #define EM "\xe2\x80\x94"
 
@@ -81,7 +89,7 @@ START_TEST(test_key_name_valid)
 
 	ck_assert(kt_key_name_valid("PeterNeumann", 12));
 	ck_assert(kt_key_name_valid("example.com/log", 15));
-	ck_assert(kt_key_name_valid("caf\xc3\xa9", 5));      /* UTF-8 é */
+	ck_assert(kt_key_name_valid("caf\xc3\xa9", 5)); /* UTF-8 é */
 	ck_assert(!kt_key_name_valid("", 0));
 	ck_assert(!kt_key_name_valid("a b", 3));
 	ck_assert(!kt_key_name_valid("a+b", 3));
@@ -89,13 +97,19 @@ START_TEST(test_key_name_valid)
 	ck_assert(!kt_key_name_valid("a\nb", 3));
 	ck_assert(!kt_key_name_valid("a\x7f", 2));
 	ck_assert(!kt_key_name_valid("a\0b", 3));
-	ck_assert(!kt_key_name_valid("a\xc2\xa0" "b", 4));   /* NBSP */
-	ck_assert(!kt_key_name_valid("a\xe3\x80\x80" "b", 5)); /* U+3000 */
-	ck_assert(!kt_key_name_valid("a\xe2\x80\x8a" "b", 5)); /* U+200A */
+	ck_assert(!kt_key_name_valid("a\xc2\xa0"
+	                             "b",
+	    4)); /* NBSP */
+	ck_assert(!kt_key_name_valid("a\xe3\x80\x80"
+	                             "b",
+	    5)); /* U+3000 */
+	ck_assert(!kt_key_name_valid("a\xe2\x80\x8a"
+	                             "b",
+	    5)); /* U+200A */
 	ck_assert(!kt_key_name_valid("a\xff", 2));
-	ck_assert(!kt_key_name_valid("a\xc0\xaf", 3));       /* overlong '/' */
-	ck_assert(!kt_key_name_valid("a\xed\xa0\x80", 4));   /* surrogate */
-	ck_assert(!kt_key_name_valid("a\xe2\x80", 3));       /* truncated */
+	ck_assert(!kt_key_name_valid("a\xc0\xaf", 3));     /* overlong '/' */
+	ck_assert(!kt_key_name_valid("a\xed\xa0\x80", 4)); /* surrogate */
+	ck_assert(!kt_key_name_valid("a\xe2\x80", 3));     /* truncated */
 	memset(longname, 'a', sizeof(longname));
 	ck_assert(kt_key_name_valid(longname, KT_KEY_NAME_MAX));
 	ck_assert(!kt_key_name_valid(longname, KT_KEY_NAME_MAX + 1));
@@ -106,7 +120,7 @@ END_TEST
 
 START_TEST(test_signer_from_seed)
 {
-	uint8_t seed[KT_SEED_LEN] = {0};
+	uint8_t seed[KT_SEED_LEN] = { 0 };
 	struct kt_signer *s = (struct kt_signer *)&s;
 	struct kt_verifier v;
 	uint8_t h[crypto_hash_sha256_BYTES];
@@ -119,7 +133,8 @@ START_TEST(test_signer_from_seed)
 		uint8_t type = t ? KT_KEY_COSIG : KT_KEY_ED25519;
 
 		ck_assert_int_eq(kt_signer_from_seed("log.example/x", type,
-		    seed, &s), KT_OK);
+		                     seed, &s),
+		    KT_OK);
 		kt_signer_verifier(s, &v);
 		ck_assert_uint_eq(v.type, type);
 		n = 0;
@@ -216,9 +231,11 @@ START_TEST(test_signer_parse)
 	free(b);
 
 	/* Uppercase hex is not the canonical form. */
-	ck_assert_int_eq(kt_signer_parse(
-	    "PRIVATE+KEY+PeterNeumann+C74F20A3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
-	    len, &s), KT_ERR_MALFORMED);
+	ck_assert_int_eq(
+	    kt_signer_parse(
+	        "PRIVATE+KEY+PeterNeumann+C74F20A3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+	        len, &s),
+	    KT_ERR_MALFORMED);
 }
 END_TEST
 
@@ -241,7 +258,8 @@ START_TEST(test_signer_format)
 	/* Round trip of a cosignature (type 0x04) signer. */
 	s = mk_signer("witness.example/w1", KT_KEY_COSIG, 7);
 	ck_assert_int_eq(kt_signer_format(s, buf, sizeof(buf)), KT_OK);
-	ck_assert_int_eq(strncmp(buf, "PRIVATE+KEY+witness.example/w1+", 31), 0);
+	ck_assert_int_eq(strncmp(buf, "PRIVATE+KEY+witness.example/w1+", 31),
+	    0);
 	ck_assert_int_eq(kt_signer_parse(buf, strlen(buf), &s2), KT_OK);
 	kt_signer_verifier(s, &v1);
 	kt_signer_verifier(s2, &v2);
@@ -307,9 +325,11 @@ START_TEST(test_verifier_parse)
 	ck_assert_mem_eq(v.id, "\xaf\x0c\xfe\x78", 4);
 
 	ck_assert_int_eq(kt_verifier_parse(GO_BAD_VKEY_LEN,
-	    strlen(GO_BAD_VKEY_LEN), &v), KT_ERR_MALFORMED);
+	                     strlen(GO_BAD_VKEY_LEN), &v),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_verifier_parse(GO_BAD_VKEY_ALG,
-	    strlen(GO_BAD_VKEY_ALG), &v), KT_ERR_MALFORMED);
+	                     strlen(GO_BAD_VKEY_ALG), &v),
+	    KT_ERR_MALFORMED);
 
 	/* Go's TestNewVerifier manglings. */
 	for (size_t i = 0; i <= len; i++) {
@@ -332,12 +352,16 @@ START_TEST(test_verifier_parse)
 	free(b);
 
 	/* Wrong ID, non-canonical base64, too long. */
-	ck_assert_int_eq(kt_verifier_parse(
-	    "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-	    len, &v), KT_ERR_MALFORMED);
-	ck_assert_int_eq(kt_verifier_parse(
-	    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TX",
-	    len, &v), KT_ERR_MALFORMED);
+	ck_assert_int_eq(
+	    kt_verifier_parse(
+	        "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+	        len, &v),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(
+	    kt_verifier_parse(
+	        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TX",
+	        len, &v),
+	    KT_ERR_MALFORMED);
 	b = malloc(KT_KEY_TEXT_MAX + 10);
 	memset(b, 'a', KT_KEY_TEXT_MAX + 10);
 	ck_assert_int_eq(kt_verifier_parse(b, KT_KEY_TEXT_MAX + 10, &v),
@@ -387,66 +411,84 @@ static const struct bad_note bad_notes[] = {
 	{ "text only", GO_TEXT, KT_ERR_MALFORMED },
 	{ "no signature lines", GO_TEXT "\n", KT_ERR_MALFORMED },
 	{ "missing final newline", GO_TEXT "\n" EM " PeterNeumann " SIGB64,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "no blank line", GO_TEXT GO_PETER_SIG, KT_ERR_MALFORMED },
 	{ "two blank lines", GO_TEXT "\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
 	{ "empty text", "\n" GO_PETER_SIG, KT_ERR_MALFORMED },
 	{ "text is one empty line", "\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
 	{ "two ASCII hyphens", GO_TEXT "\n-- PeterNeumann " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "hyphen instead of em dash", GO_TEXT "\n- PeterNeumann " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "en dash", GO_TEXT "\n\xe2\x80\x93 PeterNeumann " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "no space after dash", GO_TEXT "\n" EM "PeterNeumann " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "empty name", GO_TEXT "\n" EM "  " SIGB64 "\n", KT_ERR_MALFORMED },
 	{ "double space", GO_TEXT "\n" EM " PeterNeumann  " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "tab separator", GO_TEXT "\n" EM " PeterNeumann\t" SIGB64 "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "trailing space", GO_TEXT "\n" EM " PeterNeumann " SIGB64 " \n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "no base64", GO_TEXT "\n" EM " PeterNeumann\n", KT_ERR_MALFORMED },
-	{ "empty base64", GO_TEXT "\n" EM " PeterNeumann \n", KT_ERR_MALFORMED },
+	{ "empty base64", GO_TEXT "\n" EM " PeterNeumann \n",
+	    KT_ERR_MALFORMED },
 	{ "name with space", GO_TEXT "\n" EM " Bad Name " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "name with plus", GO_TEXT "\n" EM " Peter+Neumann " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
-	{ "name with NBSP", GO_TEXT "\n" EM " Peter\xc2\xa0Neumann " SIGB64 "\n",
-	  KT_ERR_MALFORMED },
-	{ "CR in text", "If you think\r\nso.\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
+	{ "name with NBSP",
+	    GO_TEXT "\n" EM " Peter\xc2\xa0Neumann " SIGB64 "\n",
+	    KT_ERR_MALFORMED },
+	{ "CR in text", "If you think\r\nso.\n\n" GO_PETER_SIG,
+	    KT_ERR_MALFORMED },
 	{ "CRLF signature line", GO_TEXT "\n" EM " PeterNeumann " SIGB64 "\r\n",
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "tab in text", "a\tb\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
-	{ "DEL in text", "a\x7f" "b\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
+	{ "DEL in text",
+	    "a\x7f"
+	    "b\n\n" GO_PETER_SIG,
+	    KT_ERR_MALFORMED },
 	{ "control char", "\x01" GO_TEXT "\n" GO_PETER_SIG, KT_ERR_MALFORMED },
 	{ "invalid UTF-8 0xff", "\xff" GO_TEXT "\n" GO_PETER_SIG,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "overlong UTF-8", "a\xc0\xaf\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
 	{ "UTF-16 surrogate", "a\xed\xa0\x80\n\n" GO_PETER_SIG,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "beyond U+10FFFF", "a\xf4\x90\x80\x80\n\n" GO_PETER_SIG,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "truncated UTF-8", "a\xe2\x80\n\n" GO_PETER_SIG, KT_ERR_MALFORMED },
-	{ "bad base64 char", GO_TEXT "\n" EM " PeterNeumann x08go/ZJ!uBS9UG/"
-	  "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
-	  "yyBwJnAM=\n", KT_ERR_MALFORMED },
-	{ "base64 without padding", GO_TEXT "\n" EM " PeterNeumann x08go/ZJkuBS9U"
-	  "G/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
-	  "yyBwJnAM\n", KT_ERR_MALFORMED },
-	{ "non-canonical base64", GO_TEXT "\n" EM " PeterNeumann x08go/ZJkuBS9UG"
-	  "/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
-	  "yyBwJnAN=\n", KT_ERR_MALFORMED },
-	{ "url-safe base64", GO_TEXT "\n" EM " PeterNeumann x08go_ZJkuBS9UG"
-	  "_SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
-	  "yyBwJnAM=\n", KT_ERR_MALFORMED },
-	{ "signature of only a key ID", GO_TEXT "\n" EM " PeterNeumann AAAAAA==\n",
-	  KT_ERR_MALFORMED },
-	{ "line after signatures", GO_TEXT "\n" GO_PETER_SIG "Unexpected line.\n",
-	  KT_ERR_MALFORMED },
+	{ "bad base64 char",
+	    GO_TEXT
+	    "\n" EM " PeterNeumann x08go/ZJ!uBS9UG/"
+	    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	    "yyBwJnAM=\n",
+	    KT_ERR_MALFORMED },
+	{ "base64 without padding",
+	    GO_TEXT
+	    "\n" EM " PeterNeumann x08go/ZJkuBS9U"
+	    "G/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	    "yyBwJnAM\n",
+	    KT_ERR_MALFORMED },
+	{ "non-canonical base64",
+	    GO_TEXT
+	    "\n" EM " PeterNeumann x08go/ZJkuBS9UG"
+	    "/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	    "yyBwJnAN=\n",
+	    KT_ERR_MALFORMED },
+	{ "url-safe base64",
+	    GO_TEXT
+	    "\n" EM " PeterNeumann x08go_ZJkuBS9UG"
+	    "_SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+	    "yyBwJnAM=\n",
+	    KT_ERR_MALFORMED },
+	{ "signature of only a key ID",
+	    GO_TEXT "\n" EM " PeterNeumann AAAAAA==\n", KT_ERR_MALFORMED },
+	{ "line after signatures",
+	    GO_TEXT "\n" GO_PETER_SIG "Unexpected line.\n", KT_ERR_MALFORMED },
 	{ "Go: bad name, no newline", GO_TEXT "\n" EM " Bad Name " SIGB64,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 };
 
 START_TEST(test_note_parse)
@@ -598,13 +640,15 @@ START_TEST(test_note_verify)
 	/* Known name and key ID but another public key: a bad signature. */
 	vs[2] = vs[0];
 	vs[2].pub[0] ^= 1;
-	ck_assert_int_eq(kt_note_verify(&n, vs + 2, 1, ok, NULL), KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_note_verify(&n, vs + 2, 1, ok, NULL),
+	    KT_ERR_VERIFY);
 	ck_assert_uint_eq(ok[0], 0);
 	ck_assert_int_eq(kt_note_verify(&n, vs, 3, ok, NULL), KT_ERR_VERIFY);
 
 	/* Go's TestOpen "invalid signature": ABCD spliced into Peter's. */
 	{
-		const char *bad = GO_TEXT "\n" EM " PeterNeumann x08go/ZJkuBS9UG/"
+		const char *bad = GO_TEXT
+		    "\n" EM " PeterNeumann x08go/ZJkuBS9UG/"
 		    "SffcvIAQxVBtiFupLLr8pAcElZInNIABCDuGUgYN1FFYC2pZSNXgKvqfqdngo"
 		    "tpRZb6KE6RyyBwJnAM=\n";
 
@@ -619,11 +663,12 @@ START_TEST(test_note_verify)
 	/* Known key, signature of the wrong length (id || 63 bytes). */
 	{
 		char line[256], note[512];
-		uint8_t sig[63] = {0};
+		uint8_t sig[63] = { 0 };
 		size_t l;
 
 		ck_assert_int_eq(kt_note_sig_line("PeterNeumann", vs[0].id, sig,
-		    sizeof(sig), line, sizeof(line), &l), KT_OK);
+		                     sizeof(sig), line, sizeof(line), &l),
+		    KT_OK);
 		snprintf(note, sizeof(note), "%s\n%s", GO_TEXT, line);
 		ck_assert_int_eq(kt_note_parse(note, strlen(note), &n), KT_OK);
 		ck_assert_int_eq(kt_note_verify(&n, vs, 1, ok, NULL),
@@ -641,7 +686,7 @@ START_TEST(test_note_verify_many)
 	uint8_t ok[NS];
 	uint64_t times[NS];
 	const char *text = "example.com/log\n42\n"
-	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+	                   "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
 	size_t tl = strlen(text), o;
 	char *note = malloc(KT_NOTE_MAX);
 	struct kt_note n;
@@ -663,15 +708,17 @@ START_TEST(test_note_verify_many)
 
 			/* Take the signature line from a one-signature note. */
 			ck_assert_int_eq(kt_note_sign(s[i], text, tl, tmp,
-			    KT_NOTE_MAX, &l), KT_OK);
+			                     KT_NOTE_MAX, &l),
+			    KT_OK);
 			ck_assert_int_eq(kt_note_parse(tmp, l, &one), KT_OK);
 			l -= tl + 1;
 			memcpy(note + o, tmp + tl + 1, l);
 			free(tmp);
 		} else {
 			ck_assert_int_eq(kt_cosig_sign(s[i], text, tl,
-			    1700000000u + (uint64_t)i, note + o, KT_NOTE_MAX - o,
-			    &l), KT_OK);
+			                     1700000000u + (uint64_t)i,
+			                     note + o, KT_NOTE_MAX - o, &l),
+			    KT_OK);
 		}
 		o += l;
 	}
@@ -681,7 +728,8 @@ START_TEST(test_note_verify_many)
 		char *tmp = malloc(KT_NOTE_MAX);
 		size_t l = 0;
 
-		ck_assert_int_eq(kt_note_sign(u, text, tl, tmp, KT_NOTE_MAX, &l),
+		ck_assert_int_eq(kt_note_sign(u, text, tl, tmp, KT_NOTE_MAX,
+		                     &l),
 		    KT_OK);
 		memcpy(note + o, tmp + tl + 1, l - tl - 1);
 		o += l - tl - 1;
@@ -718,7 +766,8 @@ START_TEST(test_note_verify_mutations)
 			if ((char)x == orig)
 				continue;
 			b[i] = (char)x;
-			ck_assert_msg(open_copy(b, len, &v, 1, NULL, NULL) != KT_OK,
+			ck_assert_msg(open_copy(b, len, &v, 1, NULL, NULL) !=
+			        KT_OK,
 			    "byte %zu = 0x%02x accepted", i, x);
 			tried++;
 		}
@@ -766,14 +815,17 @@ START_TEST(test_note_sign)
 	 * published note byte for byte (Go's TestSign). */
 	ck_assert_int_eq(kt_signer_parse(GO_SKEY, strlen(GO_SKEY), &s), KT_OK);
 	ck_assert_int_eq(kt_note_sign(s, GO_TEXT, strlen(GO_TEXT), buf,
-	    sizeof(buf), &l), KT_OK);
+	                     sizeof(buf), &l),
+	    KT_OK);
 	ck_assert_uint_eq(l, strlen(go_note));
 	ck_assert_str_eq(buf, go_note);
 	/* Exactly enough room for the NUL, and one byte less. */
 	ck_assert_int_eq(kt_note_sign(s, GO_TEXT, strlen(GO_TEXT), buf, l + 1,
-	    NULL), KT_OK);
+	                     NULL),
+	    KT_OK);
 	ck_assert_int_eq(kt_note_sign(s, GO_TEXT, strlen(GO_TEXT), buf, l,
-	    NULL), KT_ERR_TOO_LARGE);
+	                     NULL),
+	    KT_ERR_TOO_LARGE);
 
 	/* Bad texts (Go: "abc" without a newline is malformed). */
 	ck_assert_int_eq(kt_note_sign(s, "abc", 3, buf, sizeof(buf), &l),
@@ -793,7 +845,8 @@ START_TEST(test_note_sign)
 	/* A cosignature key cannot sign plain notes. */
 	c = mk_signer("w", KT_KEY_COSIG, 1);
 	ck_assert_int_eq(kt_note_sign(c, GO_TEXT, strlen(GO_TEXT), buf,
-	    sizeof(buf), &l), KT_ERR_MALFORMED);
+	                     sizeof(buf), &l),
+	    KT_ERR_MALFORMED);
 	kt_signer_free(c);
 }
 END_TEST
@@ -811,25 +864,32 @@ START_TEST(test_note_sig_line)
 
 	/* Rebuild Go's signature line from its decoded bytes. */
 	ck_assert_int_eq(sodium_base642bin(dec, sizeof(dec), GO_PETER_B64,
-	    strlen(GO_PETER_B64), NULL, &dl, NULL,
-	    sodium_base64_VARIANT_ORIGINAL), 0);
+	                     strlen(GO_PETER_B64), NULL, &dl, NULL,
+	                     sodium_base64_VARIANT_ORIGINAL),
+	    0);
 	ck_assert_uint_eq(dl, 68);
 	memcpy(sig, dec + 4, 64);
 	ck_assert_int_eq(kt_note_sig_line("PeterNeumann", id, sig, 64, buf,
-	    sizeof(buf), &l), KT_OK);
+	                     sizeof(buf), &l),
+	    KT_OK);
 	ck_assert_str_eq(buf, GO_PETER_SIG);
 	ck_assert_uint_eq(l, strlen(GO_PETER_SIG));
 	ck_assert_int_eq(kt_note_sig_line("PeterNeumann", id, sig, 64, buf, l,
-	    NULL), KT_ERR_TOO_LARGE);
+	                     NULL),
+	    KT_ERR_TOO_LARGE);
 	ck_assert_int_eq(kt_note_sig_line("Peter Neumann", id, sig, 64, buf,
-	    sizeof(buf), NULL), KT_ERR_MALFORMED);
+	                     sizeof(buf), NULL),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_note_sig_line("", id, sig, 64, buf, sizeof(buf),
-	    NULL), KT_ERR_MALFORMED);
+	                     NULL),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_note_sig_line("a", id, sig, 0, buf, sizeof(buf),
-	    NULL), KT_ERR_MALFORMED);
+	                     NULL),
+	    KT_ERR_MALFORMED);
 	/* One byte after the ID is the smallest the parser accepts. */
 	ck_assert_int_eq(kt_note_sig_line("a", id, sig, 1, buf, sizeof(buf),
-	    &l), KT_OK);
+	                     &l),
+	    KT_OK);
 	ck_assert_str_eq(buf, EM " a x08go/Y=\n");
 }
 END_TEST
@@ -837,7 +897,7 @@ END_TEST
 /* ---- kt_cosig_sign ------------------------------------------------------ */
 
 static const char cp_text[] = "example.com/log\n7\n"
-    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+                              "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
 
 START_TEST(test_cosig_sign)
 {
@@ -851,7 +911,8 @@ START_TEST(test_cosig_sign)
 
 	kt_signer_verifier(w, &v);
 	ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, ts, line, sizeof(line),
-	    &l), KT_OK);
+	                     &l),
+	    KT_OK);
 	ck_assert_uint_eq(l, strlen(line));
 	ck_assert_int_eq(strncmp(line, EM " witness.example/w ", 22), 0);
 	ck_assert_int_eq(line[l - 1], '\n');
@@ -859,30 +920,36 @@ START_TEST(test_cosig_sign)
 	/* Check the C2SP tlog-cosignature layout independently: 76 bytes of
 	 * id || u64be time || Ed25519 over "cosignature/v1\ntime T\n" text. */
 	b64 = line + 22;
-	ck_assert_int_eq(sodium_base642bin(dec, sizeof(dec), b64,
-	    l - 22 - 1, NULL, &dl, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_int_eq(sodium_base642bin(dec, sizeof(dec), b64, l - 22 - 1,
+	                     NULL, &dl, NULL, sodium_base64_VARIANT_ORIGINAL),
+	    0);
 	ck_assert_uint_eq(dl, KT_COSIG_LEN);
 	ck_assert_mem_eq(dec, v.id, 4);
 	ck_assert_mem_eq(dec + 4, "\x00\x00\x00\x00\x67\x4b\x7b\x40", 8);
-	ml = (size_t)snprintf(msg, sizeof(msg), "cosignature/v1\ntime %" PRIu64
-	    "\n%s", ts, cp_text);
+	ml = (size_t)snprintf(msg, sizeof(msg),
+	    "cosignature/v1\ntime %" PRIu64 "\n%s", ts, cp_text);
 	ck_assert_int_eq(crypto_sign_verify_detached(dec + 12,
-	    (const uint8_t *)msg, ml, v.pub), 0);
+	                     (const uint8_t *)msg, ml, v.pub),
+	    0);
 	/* Not a plain signature over the text. */
 	ck_assert_int_ne(crypto_sign_verify_detached(dec + 12,
-	    (const uint8_t *)cp_text, tl, v.pub), 0);
+	                     (const uint8_t *)cp_text, tl, v.pub),
+	    0);
 
 	/* Errors. */
 	ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, ts, line, l, NULL),
 	    KT_ERR_TOO_LARGE);
 	ck_assert_int_eq(kt_cosig_sign(w, "abc", 3, ts, line, sizeof(line),
-	    NULL), KT_ERR_MALFORMED);
+	                     NULL),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_cosig_sign(w, "a\0\n", 3, ts, line, sizeof(line),
-	    NULL), KT_ERR_MALFORMED);
+	                     NULL),
+	    KT_ERR_MALFORMED);
 	kt_signer_free(w);
 	w = mk_signer("log", KT_KEY_ED25519, 11);
 	ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, ts, line, sizeof(line),
-	    NULL), KT_ERR_MALFORMED);
+	                     NULL),
+	    KT_ERR_MALFORMED);
 	kt_signer_free(w);
 }
 END_TEST
@@ -897,18 +964,21 @@ cosig_bytes(struct kt_signer *w, uint64_t ts, uint8_t out[KT_COSIG_LEN])
 	const char *sp;
 
 	ck_assert_int_eq(kt_cosig_sign(w, cp_text, strlen(cp_text), ts, line,
-	    sizeof(line), &l), KT_OK);
+	                     sizeof(line), &l),
+	    KT_OK);
 	sp = strchr(line + 4, ' ');
 	ck_assert_int_eq(sodium_base642bin(out, KT_COSIG_LEN, sp + 1,
-	    (size_t)(line + l - 1 - (sp + 1)), NULL, &dl, NULL,
-	    sodium_base64_VARIANT_ORIGINAL), 0);
+	                     (size_t)(line + l - 1 - (sp + 1)), NULL, &dl, NULL,
+	                     sodium_base64_VARIANT_ORIGINAL),
+	    0);
 	ck_assert_uint_eq(dl, KT_COSIG_LEN);
 }
 
 START_TEST(test_cosig_verify)
 {
 	struct kt_signer *w = mk_signer("w1", KT_KEY_COSIG, 21);
-	struct kt_signer *log = mk_signer("example.com/log", KT_KEY_ED25519, 22);
+	struct kt_signer *log =
+	    mk_signer("example.com/log", KT_KEY_ED25519, 22);
 	struct kt_verifier v, lv, vs[2];
 	uint8_t sig[KT_COSIG_LEN];
 	uint64_t t = 1, stamps[] = { 0, 1, 1733000000, UINT64_MAX };
@@ -961,26 +1031,31 @@ START_TEST(test_cosig_verify)
 		uint64_t times[2];
 
 		ck_assert_int_eq(kt_note_sign(log, cp_text, tl, note,
-		    sizeof(note), &l), KT_OK);
+		                     sizeof(note), &l),
+		    KT_OK);
 		ck_assert_int_eq(kt_cosig_sign(w, cp_text, tl, 1733000000, line,
-		    sizeof(line), &cl), KT_OK);
+		                     sizeof(line), &cl),
+		    KT_OK);
 		memcpy(note + l, line, cl + 1);
 		vs[0] = lv;
 		vs[1] = v;
 		ck_assert_int_eq(kt_note_open(note, l + cl, vs, 2, &n, ok,
-		    times), KT_OK);
+		                     times),
+		    KT_OK);
 		ck_assert_uint_eq(ok[0], 1);
 		ck_assert_uint_eq(ok[1], 1);
 		ck_assert_uint_eq(times[0], 0);
 		ck_assert_uint_eq(times[1], 1733000000);
 		/* Only the witness known: still fine. */
 		ck_assert_int_eq(kt_note_open(note, l + cl, vs + 1, 1, &n, ok,
-		    times), KT_OK);
+		                     times),
+		    KT_OK);
 		ck_assert_uint_eq(times[0], 1733000000);
 		/* A cosignature line is bound to its text. */
 		note[0] = 'E';
 		ck_assert_int_eq(kt_note_open(note, l + cl, vs + 1, 1, &n, ok,
-		    times), KT_ERR_VERIFY);
+		                     times),
+		    KT_ERR_VERIFY);
 		ck_assert_uint_eq(times[0], 0);
 	}
 	kt_signer_free(w);

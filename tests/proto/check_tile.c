@@ -43,8 +43,7 @@ START_TEST(test_path_examples)
 	path_is(0, 1000, 256, "tile/0/x001/000");
 	path_is(63, 1000000, 256, "tile/63/x001/x000/000");
 	path_is(10, 1001001, 256, "tile/10/x001/x001/001");
-	path_is(0, UINT64_MAX, 256,
-	    "tile/0/x018/x446/x744/x073/x709/x551/615");
+	path_is(0, UINT64_MAX, 256, "tile/0/x018/x446/x744/x073/x709/x551/615");
 }
 END_TEST
 
@@ -93,9 +92,26 @@ lcg(uint64_t *s)
 START_TEST(test_parse_roundtrip)
 {
 	static const uint64_t ns[] = {
-		0, 1, 9, 10, 99, 100, 999, 1000, 1001, 9999, 10000, 999999,
-		1000000, 1000001, 1234067, 999999999, 1000000000,
-		UINT64_MAX / 1000, UINT64_MAX - 1, UINT64_MAX,
+		0,
+		1,
+		9,
+		10,
+		99,
+		100,
+		999,
+		1000,
+		1001,
+		9999,
+		10000,
+		999999,
+		1000000,
+		1000001,
+		1234067,
+		999999999,
+		1000000000,
+		UINT64_MAX / 1000,
+		UINT64_MAX - 1,
+		UINT64_MAX,
 	};
 	static const unsigned levels[] = { 0, 1, 2, 7, 9, 10, 63,
 		KT_TILE_LEVEL_ENTRIES };
@@ -109,14 +125,16 @@ START_TEST(test_parse_roundtrip)
 	for (a = 0; a < sizeof(ns) / sizeof(ns[0]); a++)
 		for (b = 0; b < sizeof(levels) / sizeof(levels[0]); b++)
 			for (c = 0; c < sizeof(widths) / sizeof(widths[0]);
-			    c++) {
+			     c++) {
 				t.level = levels[b];
 				t.index = ns[a];
 				t.width = widths[c];
 				ck_assert_int_eq(kt_tile_path(&t, buf,
-				    sizeof(buf)), KT_OK);
+				                     sizeof(buf)),
+				    KT_OK);
 				ck_assert_int_eq(kt_tile_parse_path(buf,
-				    strlen(buf), &p), KT_OK);
+				                     strlen(buf), &p),
+				    KT_OK);
 				ck_assert_uint_eq(p.level, t.level);
 				ck_assert_uint_eq(p.index, t.index);
 				ck_assert_uint_eq(p.width, t.width);
@@ -150,22 +168,22 @@ START_TEST(test_parse_bad)
 		"tile/0/",
 		"/tile/0/000",
 		"tiles/0/000",
-		"tile/00/000",            /* leading zero in L */
+		"tile/00/000", /* leading zero in L */
 		"tile/01/000",
-		"tile/64/000",            /* L > 63 */
+		"tile/64/000", /* L > 63 */
 		"tile/100/000",
 		"tile/-1/000",
 		"tile/+1/000",
 		"tile/a/000",
-		"tile/0/00",              /* short group */
-		"tile/0/0000",            /* long group */
+		"tile/0/00",   /* short group */
+		"tile/0/0000", /* long group */
 		"tile/0/1",
-		"tile/0/x000/001",        /* non-canonical leading group */
+		"tile/0/x000/001", /* non-canonical leading group */
 		"tile/0/x000/x001/001",
-		"tile/0/x001",            /* 'x' on the last group */
+		"tile/0/x001", /* 'x' on the last group */
 		"tile/0/x001/x234",
-		"tile/0/001/234",         /* missing 'x' on a leading group */
-		"tile/0/x001/234/",       /* trailing slash */
+		"tile/0/001/234",   /* missing 'x' on a leading group */
+		"tile/0/x001/234/", /* trailing slash */
 		"tile/0/000/",
 		"tile/0/x001//234",
 		"tile/0/xx001/234",
@@ -174,9 +192,9 @@ START_TEST(test_parse_bad)
 		"tile/0/x018/x446/x744/x073/x709/x551/616", /* > UINT64_MAX */
 		"tile/0/x099/x999/x999/x999/x999/x999/999",
 		"tile/0/000.p/",
-		"tile/0/000.p/0",         /* width 0 */
-		"tile/0/000.p/256",       /* width 256 is the full tile */
-		"tile/0/000.p/05",        /* leading zero in W */
+		"tile/0/000.p/0",   /* width 0 */
+		"tile/0/000.p/256", /* width 256 is the full tile */
+		"tile/0/000.p/05",  /* leading zero in W */
 		"tile/0/000.p/1000",
 		"tile/0/000.p/1/",
 		"tile/0/000.p/1x",
@@ -202,7 +220,8 @@ START_TEST(test_parse_bad)
 	ck_assert_uint_ge(sizeof(bad) / sizeof(bad[0]), 15);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(kt_tile_parse_path(bad[i], strlen(bad[i]), &t) ==
-		    KT_ERR_MALFORMED, "bad path '%s'", bad[i]);
+		        KT_ERR_MALFORMED,
+		    "bad path '%s'", bad[i]);
 	/* An embedded NUL inside the given length is not part of a path. */
 	ck_assert_int_eq(kt_tile_parse_path("tile/0/000\0", 11, &t),
 	    KT_ERR_MALFORMED);
@@ -224,7 +243,8 @@ START_TEST(test_parse_good)
 	ck_assert_uint_eq(t.index, 1234067);
 	ck_assert_uint_eq(t.width, 256);
 	ck_assert_int_eq(kt_tile_parse_path("tile/entries/x001/x234/067.p/5",
-	    30, &t), KT_OK);
+	                     30, &t),
+	    KT_OK);
 	ck_assert_uint_eq(t.level, KT_TILE_LEVEL_ENTRIES);
 	ck_assert_uint_eq(t.index, 1234067);
 	ck_assert_uint_eq(t.width, 5);
@@ -239,8 +259,10 @@ START_TEST(test_parse_good)
 	ck_assert_uint_eq(t.level, 1);
 	ck_assert_uint_eq(t.index, 17);
 	ck_assert_uint_eq(t.width, 99);
-	ck_assert_int_eq(kt_tile_parse_path(
-	    "tile/0/x018/x446/x744/x073/x709/x551/615", 40, &t), KT_OK);
+	ck_assert_int_eq(
+	    kt_tile_parse_path("tile/0/x018/x446/x744/x073/x709/x551/615", 40,
+	        &t),
+	    KT_OK);
 	ck_assert_uint_eq(t.index, UINT64_MAX);
 }
 END_TEST
@@ -332,7 +354,8 @@ START_TEST(test_width_boundaries)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ck_assert_msg(kt_tile_width(cases[i].size, cases[i].level,
-		    cases[i].index) == cases[i].want, "width case %zu", i);
+		                  cases[i].index) == cases[i].want,
+		    "width case %zu", i);
 }
 END_TEST
 
@@ -349,10 +372,11 @@ START_TEST(test_width_sums)
 			unsigned w;
 
 			for (n = 0; (w = kt_tile_width(size, level, n)) != 0;
-			    n++) {
+			     n++) {
 				if (w != 256)
-					ck_assert_uint_eq(
-					    kt_tile_width(size, level, n + 1), 0);
+					ck_assert_uint_eq(kt_tile_width(size,
+					                      level, n + 1),
+					    0);
 				sum += w;
 			}
 			ck_assert_uint_eq(sum, want);
@@ -411,8 +435,8 @@ fill_row(void)
 
 START_TEST(test_subtree_all)
 {
-	static const unsigned widths[] = { 1, 2, 3, 4, 7, 8, 100, 127, 128,
-		129, 255, 256 };
+	static const unsigned widths[] = { 1, 2, 3, 4, 7, 8, 100, 127, 128, 129,
+		255, 256 };
 	struct kt_hash got, want;
 	size_t w;
 	unsigned sub, idx;
@@ -424,8 +448,8 @@ START_TEST(test_subtree_all)
 		for (sub = 0; sub <= KT_TILE_HEIGHT; sub++) {
 			for (idx = 0; idx <= 256; idx++) {
 				int fits = ((idx + 1) << sub) <= width;
-				kt_err err = kt_tile_subtree(row, width, sub,
-				    idx, &got);
+				kt_err err =
+				    kt_tile_subtree(row, width, sub, idx, &got);
 
 				if (!fits) {
 					ck_assert_int_eq(err, KT_ERR_RANGE);
@@ -462,8 +486,7 @@ START_TEST(test_subtree_edges)
 	ck_assert_int_eq(kt_tile_subtree(row, 256, 9, 0, &got), KT_ERR_RANGE);
 	ck_assert_int_eq(kt_tile_subtree(row, 257, 0, 0, &got), KT_ERR_RANGE);
 	ck_assert_int_eq(kt_tile_subtree(row, 0, 0, 0, &got), KT_ERR_RANGE);
-	ck_assert_int_eq(kt_tile_subtree(row, 256, 0, 256, &got),
-	    KT_ERR_RANGE);
+	ck_assert_int_eq(kt_tile_subtree(row, 256, 0, 256, &got), KT_ERR_RANGE);
 	ck_assert_int_eq(kt_tile_subtree(row, 256, 8, UINT32_MAX, &got),
 	    KT_ERR_RANGE);
 	ck_assert_int_eq(kt_tile_subtree(row, 256, 0, UINT32_MAX, &got),
@@ -496,8 +519,7 @@ START_TEST(test_bundle_append)
 	size_t off = 0, cap;
 	const uint8_t e[3] = { 0xaa, 0xbb, 0xcc };
 
-	ck_assert_int_eq(kt_bundle_append(buf, sizeof(buf), &off, e, 3),
-	    KT_OK);
+	ck_assert_int_eq(kt_bundle_append(buf, sizeof(buf), &off, e, 3), KT_OK);
 	ck_assert_uint_eq(off, 5);
 	ck_assert_uint_eq(buf[0], 0x00);
 	ck_assert_uint_eq(buf[1], 0x03);
@@ -543,7 +565,8 @@ START_TEST(test_bundle_roundtrip)
 
 	len = build_bundle(buf, sizeof(buf), lens, n);
 	for (i = 0; i < n; i++) {
-		ck_assert_int_eq(kt_bundle_next(buf, len, &off, &e, &el), KT_OK);
+		ck_assert_int_eq(kt_bundle_next(buf, len, &off, &e, &el),
+		    KT_OK);
 		ck_assert_uint_eq(el, lens[i]);
 		if (el != 0)
 			ck_assert_mem_eq(e, big, el);
@@ -554,8 +577,7 @@ START_TEST(test_bundle_roundtrip)
 	ck_assert_int_eq(kt_bundle_next(buf, len, &off, &e, &el),
 	    KT_ERR_NOT_FOUND);
 	off = len + 1;
-	ck_assert_int_eq(kt_bundle_next(buf, len, &off, &e, &el),
-	    KT_ERR_RANGE);
+	ck_assert_int_eq(kt_bundle_next(buf, len, &off, &e, &el), KT_ERR_RANGE);
 	off = 0;
 	ck_assert_int_eq(kt_bundle_next(NULL, 0, &off, &e, &el),
 	    KT_ERR_NOT_FOUND);
@@ -591,16 +613,16 @@ START_TEST(test_bundle_truncations)
 			if (bounds[i] == cut)
 				at_bound = 1;
 		}
-		while ((err = kt_bundle_next(buf, cut, &off, &e, &el)) ==
-		    KT_OK) {
+		while (
+		    (err = kt_bundle_next(buf, cut, &off, &e, &el)) == KT_OK) {
 			ck_assert_uint_eq(el, lens[got]);
 			ck_assert(e + el <= buf + cut);
 			got++;
 		}
 		ck_assert_uint_eq(got, whole);
 		ck_assert_uint_eq(off, bounds[whole]);
-		ck_assert_int_eq(err, at_bound ? KT_ERR_NOT_FOUND :
-		    KT_ERR_INCOMPLETE);
+		ck_assert_int_eq(err,
+		    at_bound ? KT_ERR_NOT_FOUND : KT_ERR_INCOMPLETE);
 	}
 }
 END_TEST

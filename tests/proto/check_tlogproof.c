@@ -26,14 +26,16 @@ static const char cp_text[] = "example.com/log\n12\n" HE "\n";
 static size_t
 signed_note(char *buf, size_t cap)
 {
-	uint8_t seed[KT_SEED_LEN] = {0};
+	uint8_t seed[KT_SEED_LEN] = { 0 };
 	struct kt_signer *s = NULL;
 	size_t l = 0;
 
 	ck_assert_int_eq(kt_signer_from_seed("example.com/log", KT_KEY_ED25519,
-	    seed, &s), KT_OK);
+	                     seed, &s),
+	    KT_OK);
 	ck_assert_int_eq(kt_note_sign(s, cp_text, strlen(cp_text), buf, cap,
-	    &l), KT_OK);
+	                     &l),
+	    KT_OK);
 	kt_signer_free(s);
 	return l;
 }
@@ -41,12 +43,13 @@ signed_note(char *buf, size_t cap)
 static struct kt_verifier
 note_verifier(void)
 {
-	uint8_t seed[KT_SEED_LEN] = {0};
+	uint8_t seed[KT_SEED_LEN] = { 0 };
 	struct kt_signer *s = NULL;
 	struct kt_verifier v;
 
 	ck_assert_int_eq(kt_signer_from_seed("example.com/log", KT_KEY_ED25519,
-	    seed, &s), KT_OK);
+	                     seed, &s),
+	    KT_OK);
 	kt_signer_verifier(s, &v);
 	kt_signer_free(s);
 	return v;
@@ -107,20 +110,25 @@ START_TEST(test_tlogproof_format)
 	memset(p.h[0].b, 0, KT_HASH_LEN);
 	crypto_hash_sha256(p.h[1].b, NULL, 0);
 	ck_assert_int_eq(kt_tlogproof_format(extra, 3, 5, &p, "n\n", 2, buf,
-	    KT_TLOGPROOF_MAX, &l), KT_OK);
+	                     KT_TLOGPROOF_MAX, &l),
+	    KT_OK);
 	ck_assert_str_eq(buf, HDR "extra AQID\nindex 5\n" H0 "\n" HE "\n\nn\n");
 	ck_assert_uint_eq(l, strlen(buf));
 	ck_assert_int_eq(kt_tlogproof_format(extra, 3, 5, &p, "n\n", 2, buf,
-	    l + 1, NULL), KT_OK);
-	ck_assert_int_eq(kt_tlogproof_format(extra, 3, 5, &p, "n\n", 2, buf,
-	    l, NULL), KT_ERR_TOO_LARGE);
+	                     l + 1, NULL),
+	    KT_OK);
+	ck_assert_int_eq(kt_tlogproof_format(extra, 3, 5, &p, "n\n", 2, buf, l,
+	                     NULL),
+	    KT_ERR_TOO_LARGE);
 	ck_assert_str_eq(buf, "");
 	/* No extra line when extra is NULL or empty. */
 	ck_assert_int_eq(kt_tlogproof_format(NULL, 3, 0, &p, "n\n", 2, buf,
-	    KT_TLOGPROOF_MAX, &l), KT_OK);
+	                     KT_TLOGPROOF_MAX, &l),
+	    KT_OK);
 	ck_assert_str_eq(buf, HDR "index 0\n" H0 "\n" HE "\n\nn\n");
 	ck_assert_int_eq(kt_tlogproof_format(extra, 0, 0, &p, "n\n", 2, buf,
-	    KT_TLOGPROOF_MAX, &l), KT_OK);
+	                     KT_TLOGPROOF_MAX, &l),
+	    KT_OK);
 	ck_assert_str_eq(buf, HDR "index 0\n" H0 "\n" HE "\n\nn\n");
 
 	/* Round trips. */
@@ -131,8 +139,10 @@ START_TEST(test_tlogproof_format)
 			for (size_t k = 0; k < el; k++)
 				big[k] = (uint8_t)(k * 7 + j);
 			mk_proof(&p, ns[i], (uint8_t)(i + j));
-			ck_assert_int_eq(kt_tlogproof_format(big, el, idx[j], &p,
-			    note, nl, buf, KT_TLOGPROOF_MAX, &l), KT_OK);
+			ck_assert_int_eq(kt_tlogproof_format(big, el, idx[j],
+			                     &p, note, nl, buf,
+			                     KT_TLOGPROOF_MAX, &l),
+			    KT_OK);
 			ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
 			ck_assert_uint_eq(t.extra_len, el);
 			ck_assert_mem_eq(t.extra, big, el);
@@ -148,23 +158,29 @@ START_TEST(test_tlogproof_format)
 	memset(big, 0xa5, sizeof(big));
 	mk_proof(&p, 63, 9);
 	ck_assert_int_eq(kt_tlogproof_format(big, KT_ENTRY_MAX, UINT64_MAX, &p,
-	    note, nl, buf, KT_TLOGPROOF_MAX, &l), KT_OK);
+	                     note, nl, buf, KT_TLOGPROOF_MAX, &l),
+	    KT_OK);
 	ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
 	ck_assert_uint_eq(t.extra_len, KT_ENTRY_MAX);
 
 	/* Errors. */
 	ck_assert_int_eq(kt_tlogproof_format(big, KT_ENTRY_MAX + 1, 0, &p, note,
-	    nl, buf, KT_TLOGPROOF_MAX, &l), KT_ERR_TOO_LARGE);
+	                     nl, buf, KT_TLOGPROOF_MAX, &l),
+	    KT_ERR_TOO_LARGE);
 	mk_proof(&p, 64, 0);
 	ck_assert_int_eq(kt_tlogproof_format(NULL, 0, 0, &p, note, nl, buf,
-	    KT_TLOGPROOF_MAX, &l), KT_ERR_MALFORMED);
+	                     KT_TLOGPROOF_MAX, &l),
+	    KT_ERR_MALFORMED);
 	mk_proof(&p, 1, 0);
 	ck_assert_int_eq(kt_tlogproof_format(NULL, 0, 0, &p, note, 0, buf,
-	    KT_TLOGPROOF_MAX, &l), KT_ERR_MALFORMED);
+	                     KT_TLOGPROOF_MAX, &l),
+	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_tlogproof_format(NULL, 0, 0, &p, buf,
-	    KT_NOTE_MAX + 1, buf, KT_TLOGPROOF_MAX, &l), KT_ERR_TOO_LARGE);
+	                     KT_NOTE_MAX + 1, buf, KT_TLOGPROOF_MAX, &l),
+	    KT_ERR_TOO_LARGE);
 	ck_assert_int_eq(kt_tlogproof_format(NULL, 0, 0, &p, note, nl, buf, 0,
-	    &l), KT_ERR_TOO_LARGE);
+	                     &l),
+	    KT_ERR_TOO_LARGE);
 	free(buf);
 }
 END_TEST
@@ -182,13 +198,13 @@ static const struct bad_proof bad_proofs[] = {
 	{ "empty", "", KT_ERR_MALFORMED },
 	{ "header only", HDR, KT_ERR_MALFORMED },
 	{ "wrong version", "c2sp.org/tlog-proof@v2\nindex 0\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "header CRLF", "c2sp.org/tlog-proof@v1\r\nindex 0\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "header leading space", " c2sp.org/tlog-proof@v1\nindex 0\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "header uppercase", "C2SP.org/tlog-proof@v1\nindex 0\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "no index", HDR "\n" NOTE, KT_ERR_MALFORMED },
 	{ "index empty", HDR "index \n\n" NOTE, KT_ERR_MALFORMED },
 	{ "index leading zero", HDR "index 05\n\n" NOTE, KT_ERR_MALFORMED },
@@ -196,35 +212,42 @@ static const struct bad_proof bad_proofs[] = {
 	{ "index two spaces", HDR "index  5\n\n" NOTE, KT_ERR_MALFORMED },
 	{ "index trailing space", HDR "index 5 \n\n" NOTE, KT_ERR_MALFORMED },
 	{ "index 2^64", HDR "index 18446744073709551616\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "index tab", HDR "index\t5\n\n" NOTE, KT_ERR_MALFORMED },
 	{ "extra empty", HDR "extra \nindex 0\n\n" NOTE, KT_ERR_MALFORMED },
-	{ "extra no space", HDR "extraAQID\nindex 0\n\n" NOTE, KT_ERR_MALFORMED },
+	{ "extra no space", HDR "extraAQID\nindex 0\n\n" NOTE,
+	    KT_ERR_MALFORMED },
 	{ "extra bad base64", HDR "extra AQI!\nindex 0\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "extra non-canonical", HDR "extra AQJ=\nindex 0\n\n" NOTE,
-	  KT_ERR_MALFORMED },
-	{ "extra unpadded", HDR "extra AQ\nindex 0\n\n" NOTE, KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
+	{ "extra unpadded", HDR "extra AQ\nindex 0\n\n" NOTE,
+	    KT_ERR_MALFORMED },
 	{ "extra after index", HDR "index 0\nextra AQID\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "two extra lines", HDR "extra AQID\nextra AQID\nindex 0\n\n" NOTE,
-	  KT_ERR_MALFORMED },
-	{ "hash 31 bytes", HDR "index 0\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuA==\n\n" NOTE,
-	  KT_ERR_MALFORMED },
-	{ "hash 33 bytes", HDR "index 0\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFVV\n\n" NOTE,
-	  KT_ERR_MALFORMED },
-	{ "hash non-canonical", HDR "index 0\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=\n\n" NOTE,
-	  KT_ERR_MALFORMED },
-	{ "hash unpadded", HDR "index 0\n"
-	  "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
+	{ "hash 31 bytes",
+	    HDR "index 0\n"
+	        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuA==\n\n" NOTE,
+	    KT_ERR_MALFORMED },
+	{ "hash 33 bytes",
+	    HDR "index 0\n"
+	        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFVV\n\n" NOTE,
+	    KT_ERR_MALFORMED },
+	{ "hash non-canonical",
+	    HDR "index 0\n"
+	        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=\n\n" NOTE,
+	    KT_ERR_MALFORMED },
+	{ "hash unpadded",
+	    HDR "index 0\n"
+	        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\n\n" NOTE,
+	    KT_ERR_MALFORMED },
 	{ "hash with trailing space", HDR "index 0\n" HE " \n\n" NOTE,
-	  KT_ERR_MALFORMED },
+	    KT_ERR_MALFORMED },
 	{ "no blank line", HDR "index 0\n" HE "\n", KT_ERR_MALFORMED },
-	{ "no blank line, note follows", HDR "index 0\n" NOTE, KT_ERR_MALFORMED },
+	{ "no blank line, note follows", HDR "index 0\n" NOTE,
+	    KT_ERR_MALFORMED },
 	{ "empty note", HDR "index 0\n" HE "\n\n", KT_ERR_MALFORMED },
 	{ "index without newline", HDR "index 0", KT_ERR_MALFORMED },
 };
@@ -240,7 +263,8 @@ START_TEST(test_tlogproof_parse)
 	size_t nl = signed_note(note, sizeof(note)), l = 0, hl;
 	const uint8_t extra[5] = { 9, 8, 7, 6, 5 };
 
-	for (size_t i = 0; i < sizeof(bad_proofs) / sizeof(bad_proofs[0]); i++) {
+	for (size_t i = 0; i < sizeof(bad_proofs) / sizeof(bad_proofs[0]);
+	     i++) {
 		const struct bad_proof *b = &bad_proofs[i];
 		kt_err err = parse_copy(b->text, strlen(b->text), &t);
 
@@ -251,7 +275,8 @@ START_TEST(test_tlogproof_parse)
 	}
 	/* The smallest valid proof. */
 	ck_assert_int_eq(parse_copy(HDR "index 0\n\n" NOTE,
-	    strlen(HDR "index 0\n\n" NOTE), &t), KT_OK);
+	                     strlen(HDR "index 0\n\n" NOTE), &t),
+	    KT_OK);
 	ck_assert_uint_eq(t.proof.n, 0);
 	ck_assert_uint_eq(t.note_len, strlen(NOTE));
 
@@ -263,13 +288,15 @@ START_TEST(test_tlogproof_parse)
 		for (int i = 0; i < 64; i++, o += 45)
 			memcpy(buf + o, HE "\n", 45);
 		memcpy(buf + o - 45, "\n" NOTE, strlen(NOTE) + 1);
-		ck_assert_int_eq(kt_tlogproof_parse(buf, o - 45 +
-		    strlen(NOTE) + 1, &t), KT_OK);
+		ck_assert_int_eq(kt_tlogproof_parse(buf,
+		                     o - 45 + strlen(NOTE) + 1, &t),
+		    KT_OK);
 		ck_assert_uint_eq(t.proof.n, 63);
 		memcpy(buf + o - 45, HE "\n", 45);
 		memcpy(buf + o, "\n" NOTE, strlen(NOTE) + 1);
 		ck_assert_int_eq(kt_tlogproof_parse(buf, o + strlen(NOTE) + 1,
-		    &t), KT_ERR_TOO_LARGE);
+		                     &t),
+		    KT_ERR_TOO_LARGE);
 		ck_assert_uint_eq(t.proof.n, 0);
 	}
 	/* An extra of KT_ENTRY_MAX + 1 bytes is too large. */
@@ -283,7 +310,8 @@ START_TEST(test_tlogproof_parse)
 		o += strlen(buf + o);
 		memcpy(buf + o, "\nindex 0\n\n" NOTE, strlen(NOTE) + 10);
 		ck_assert_int_eq(kt_tlogproof_parse(buf, o + strlen(NOTE) + 10,
-		    &t), KT_ERR_TOO_LARGE);
+		                     &t),
+		    KT_ERR_TOO_LARGE);
 		/* ... by a base64 line longer than any KT_ENTRY_MAX encoding. */
 		o = strlen(HDR "extra ");
 		sodium_bin2base64(buf + o, KT_TLOGPROOF_MAX - o, big,
@@ -291,7 +319,8 @@ START_TEST(test_tlogproof_parse)
 		o += strlen(buf + o);
 		memcpy(buf + o, "\nindex 0\n\n" NOTE, strlen(NOTE) + 10);
 		ck_assert_int_eq(kt_tlogproof_parse(buf, o + strlen(NOTE) + 10,
-		    &t), KT_ERR_TOO_LARGE);
+		                     &t),
+		    KT_ERR_TOO_LARGE);
 		free(big);
 	}
 	/* The note is bounded by KT_NOTE_MAX, the whole by KT_TLOGPROOF_MAX. */
@@ -303,18 +332,22 @@ START_TEST(test_tlogproof_parse)
 		ck_assert_int_eq(kt_tlogproof_parse(buf, o + KT_NOTE_MAX, &t),
 		    KT_OK);
 		ck_assert_int_eq(kt_tlogproof_parse(buf, o + KT_NOTE_MAX + 1,
-		    &t), KT_ERR_TOO_LARGE);
+		                     &t),
+		    KT_ERR_TOO_LARGE);
 		ck_assert_int_eq(kt_tlogproof_parse(buf, KT_TLOGPROOF_MAX + 1,
-		    &t), KT_ERR_TOO_LARGE);
+		                     &t),
+		    KT_ERR_TOO_LARGE);
 	}
 
 	/* A real proof: its note opens with the log's key. */
 	mk_proof(&p, 4, 3);
 	ck_assert_int_eq(kt_tlogproof_format(extra, sizeof(extra), 11, &p, note,
-	    nl, buf, KT_TLOGPROOF_MAX, &l), KT_OK);
+	                     nl, buf, KT_TLOGPROOF_MAX, &l),
+	    KT_OK);
 	ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
 	ck_assert_int_eq(kt_note_open(t.note, t.note_len, &v, 1, &n, NULL,
-	    NULL), KT_OK);
+	                     NULL),
+	    KT_OK);
 	ck_assert_mem_eq(n.text, cp_text, n.text_len);
 	hl = l - nl;
 
@@ -329,7 +362,8 @@ START_TEST(test_tlogproof_parse)
 		} else {
 			ck_assert_int_eq(err, KT_OK);
 			ck_assert_int_ne(kt_note_open(u.note, u.note_len, &v, 1,
-			    &n, NULL, NULL), KT_OK);
+			                     &n, NULL, NULL),
+			    KT_OK);
 		}
 		free(c);
 	}
@@ -352,8 +386,10 @@ START_TEST(test_tlogproof_parse)
 				    "byte %zu = 0x%02x unnoticed", i, x);
 			} else {
 				ck_assert_int_eq(err, KT_OK);
-				ck_assert_int_ne(kt_note_open(u.note, u.note_len,
-				    &v, 1, &n, NULL, NULL), KT_OK);
+				ck_assert_int_ne(kt_note_open(u.note,
+				                     u.note_len, &v, 1, &n,
+				                     NULL, NULL),
+				    KT_OK);
 			}
 		}
 		buf[i] = orig;

@@ -70,12 +70,12 @@ struct tree {
 struct client {
 	char name[32];
 	int view;
-	uint64_t size;        /* 0 = the view's latest */
+	uint64_t size; /* 0 = the view's latest */
 	char mode[32];
 	char label[KT_LABEL_MAX + 1];
-	uint64_t page;        /* history versions per answer; 0 = all */
-	uint64_t cosig_size;  /* 0 = no witnessed checkpoint configured */
-	char cosig[1024];     /* cosignature lines for /checkpoint */
+	uint64_t page;       /* history versions per answer; 0 = all */
+	uint64_t cosig_size; /* 0 = no witnessed checkpoint configured */
+	char cosig[1024];    /* cosignature lines for /checkpoint */
 };
 
 static struct tree views[NVIEWS];
@@ -92,7 +92,8 @@ push_hash(struct tree *t, unsigned l, const struct kt_hash *h)
 {
 	if (t->lvl_n[l] == t->lvl_cap[l]) {
 		t->lvl_cap[l] = t->lvl_cap[l] ? t->lvl_cap[l] * 2 : 64;
-		t->lvl[l] = realloc(t->lvl[l], t->lvl_cap[l] * sizeof(**t->lvl));
+		t->lvl[l] =
+		    realloc(t->lvl[l], t->lvl_cap[l] * sizeof(**t->lvl));
 		if (t->lvl[l] == NULL)
 			abort();
 	}
@@ -161,8 +162,8 @@ node_fn(void *ctx, unsigned level, uint64_t index, struct kt_hash *out)
 }
 
 static int
-checkpoint_note(struct tree *t, uint64_t size, struct kt_signer *s,
-    char *buf, size_t cap)
+checkpoint_note(struct tree *t, uint64_t size, struct kt_signer *s, char *buf,
+    size_t cap)
 {
 	struct kt_checkpoint c;
 	char text[KT_CHECKPOINT_TEXT_MAX];
@@ -183,12 +184,12 @@ checkpoint_note(struct tree *t, uint64_t size, struct kt_signer *s,
 static json_t *
 b64(const uint8_t *p, size_t n)
 {
-	char *s = malloc(sodium_base64_ENCODED_LEN(n,
-	    sodium_base64_VARIANT_ORIGINAL));
+	char *s = malloc(
+	    sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL));
 	json_t *j;
 
-	sodium_bin2base64(s, sodium_base64_ENCODED_LEN(n,
-	    sodium_base64_VARIANT_ORIGINAL), p, n,
+	sodium_bin2base64(s,
+	    sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), p, n,
 	    sodium_base64_VARIANT_ORIGINAL);
 	j = json_string(s);
 	free(s);
@@ -308,9 +309,12 @@ ctl(struct MHD_Connection *c, const char *what)
 		int64_t p;
 		int revoke = arg(c, "revoke") != NULL;
 
-		if (label == NULL || (!revoke && (key == NULL ||
-		    sodium_base642bin(kb, sizeof(kb), key, strlen(key), NULL,
-		    &kl, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)))
+		if (label == NULL ||
+		    (!revoke &&
+		        (key == NULL ||
+		            sodium_base642bin(kb, sizeof(kb), key, strlen(key),
+		                NULL, &kl, NULL,
+		                sodium_base64_VARIANT_ORIGINAL) != 0)))
 			return error(c, 400, "label and key needed");
 		memset(&e, 0, sizeof(e));
 		p = find_label(t, t->n, label, 0);
@@ -320,8 +324,8 @@ ctl(struct MHD_Connection *c, const char *what)
 		e.label_len = strlen(label);
 		e.version = 1;
 		e.prev_index = KT_NO_PREV;
-		if (p >= 0 && kt_entry_decode(t->ent[p], t->elen[p], &prev)
-		    == KT_OK) {
+		if (p >= 0 &&
+		    kt_entry_decode(t->ent[p], t->elen[p], &prev) == KT_OK) {
 			e.version = prev.version + 1;
 			e.prev_index = (uint64_t)p;
 		}
@@ -336,8 +340,9 @@ ctl(struct MHD_Connection *c, const char *what)
 		if (kt_entry_encode(&e, buf, sizeof(buf), &len) != KT_OK)
 			return error(c, 400, "entry does not encode");
 		tree_append(t, buf, len);
-		return reply_json(c, 200, json_pack("{s:I,s:I}", "index",
-		    (json_int_t)(t->n - 1), "version", (json_int_t)e.version),
+		return reply_json(c, 200,
+		    json_pack("{s:I,s:I}", "index", (json_int_t)(t->n - 1),
+		        "version", (json_int_t)e.version),
 		    NULL);
 	}
 	if (strcmp(what, "bulk") == 0) {
@@ -349,18 +354,18 @@ ctl(struct MHD_Connection *c, const char *what)
 
 		for (uint64_t i = 0; i < n; i++) {
 			struct kt_entry e = { KT_ENTRY_KEY,
-			    (uint64_t)time(NULL) * 1000, label, 0, 1,
-			    KT_NO_PREV, "ed25519", 7, key, 32 };
+				(uint64_t)time(NULL) * 1000, label, 0, 1,
+				KT_NO_PREV, "ed25519", 7, key, 32 };
 			snprintf(label, sizeof(label), "%s%" PRIu64, pre, i);
 			e.label_len = strlen(label);
 			randombytes_buf(key, sizeof(key));
-			if (kt_entry_encode(&e, buf, sizeof(buf), &len)
-			    != KT_OK)
+			if (kt_entry_encode(&e, buf, sizeof(buf), &len) !=
+			    KT_OK)
 				return error(c, 500, "encode");
 			tree_append(t, buf, len);
 		}
-		return reply_json(c, 200, json_pack("{s:I}", "size",
-		    (json_int_t)t->n), NULL);
+		return reply_json(c, 200,
+		    json_pack("{s:I}", "size", (json_int_t)t->n), NULL);
 	}
 	if (strcmp(what, "fork") == 0) {
 		struct tree *from = &views[argu(c, "from", 0) % NVIEWS];
@@ -368,8 +373,8 @@ ctl(struct MHD_Connection *c, const char *what)
 		if (from == to)
 			return error(c, 400, "same view");
 		tree_copy(to, from);
-		return reply_json(c, 200, json_pack("{s:I}", "size",
-		    (json_int_t)to->n), NULL);
+		return reply_json(c, 200,
+		    json_pack("{s:I}", "size", (json_int_t)to->n), NULL);
 	}
 	if (strcmp(what, "client") == 0) {
 		const char *name = arg(c, "name");
@@ -389,10 +394,10 @@ ctl(struct MHD_Connection *c, const char *what)
 		cl->view = (int)(argu(c, "view", 0) % NVIEWS);
 		cl->size = argu(c, "size", 0);
 		cl->page = argu(c, "page", 0);
-		snprintf(cl->mode, sizeof(cl->mode), "%s", arg(c, "mode") ?
-		    arg(c, "mode") : "honest");
-		snprintf(cl->label, sizeof(cl->label), "%s", arg(c, "label") ?
-		    arg(c, "label") : "");
+		snprintf(cl->mode, sizeof(cl->mode), "%s",
+		    arg(c, "mode") ? arg(c, "mode") : "honest");
+		snprintf(cl->label, sizeof(cl->label), "%s",
+		    arg(c, "label") ? arg(c, "label") : "");
 		return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
 	}
 	if (strcmp(what, "cosig") == 0) {
@@ -408,8 +413,8 @@ ctl(struct MHD_Connection *c, const char *what)
 		if (arg(c, "clear") != NULL) {
 			cl->cosig_size = 0;
 			cl->cosig[0] = '\0';
-			return reply_json(c, 200, json_pack("{s:s}", "ok",
-			    name), NULL);
+			return reply_json(c, 200,
+			    json_pack("{s:s}", "ok", name), NULL);
 		}
 		n = strlen(cl->cosig);
 		if (line == NULL || n + strlen(line) + 2 > sizeof(cl->cosig))
@@ -474,13 +479,13 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 	if (strcmp(cl->mode, "stall") == 0)
 		sleep(3); /* longer than the client's --timeout in the test */
 	if (checkpoint_note(t, size, sig_other ? other : signer, note,
-	    sizeof(note)) != 0)
+	        sizeof(note)) != 0)
 		return error(c, 500, "cannot sign");
 	if (strcmp(path, "/checkpoint") == 0 && cl->cosig_size > 0 &&
 	    cl->cosig_size <= t->n) {
 		char wn[KT_NOTE_MAX + sizeof(cl->cosig)];
-		if (checkpoint_note(t, cl->cosig_size, signer, wn, KT_NOTE_MAX)
-		    != 0)
+		if (checkpoint_note(t, cl->cosig_size, signer, wn,
+		        KT_NOTE_MAX) != 0)
 			return error(c, 500, "cannot sign");
 		strcat(wn, cl->cosig);
 		return reply(c, 200, "text/plain; charset=utf-8", wn,
@@ -501,20 +506,24 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 			return error(c, 404, "no route");
 		memcpy(label, l, ll);
 		label[ll] = '\0';
-		if (hist && (strcmp(cl->mode, "history-fork") == 0 ||
-		    (strcmp(cl->mode, "page-fork") == 0 &&
-		    argu(c, "from", 1) > 1))) {
+		if (hist &&
+		    (strcmp(cl->mode, "history-fork") == 0 ||
+		        (strcmp(cl->mode, "page-fork") == 0 &&
+		            argu(c, "from", 1) > 1))) {
 			t = &views[(cl->view + 1) % NVIEWS];
 			size = t->n;
-			if (checkpoint_note(t, size, signer, note, sizeof(note))
-			    != 0)
+			if (checkpoint_note(t, size, signer, note,
+			        sizeof(note)) != 0)
 				return error(c, 500, "cannot sign");
 		}
 		int swap = strcmp(cl->mode, "history-swap") == 0;
 		int64_t older = find_label(t, size, label, 1);
-		i = find_label(t, size, label, (swap && !hist) ||
-		    (strcmp(cl->mode, "hide-label") == 0 &&
-		    strcmp(cl->label, label) == 0) ? 1 : 0);
+		i = find_label(t, size, label,
+		    (swap && !hist) ||
+		            (strcmp(cl->mode, "hide-label") == 0 &&
+		                strcmp(cl->label, label) == 0)
+		        ? 1
+		        : 0);
 		if (i < 0)
 			return error(c, 404, "label not found");
 		if (hist) {
@@ -522,9 +531,11 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 			uint64_t from = argu(c, "from", 1), n = 0, next = 0;
 			for (uint64_t j = 0; j <= (uint64_t)i; j++) {
 				struct kt_entry e;
-				if ((swap && older >= 0 && j == (uint64_t)older) ||
-				    kt_entry_decode(t->ent[j], t->elen[j], &e)
-				    != KT_OK || e.label_len != ll ||
+				if ((swap && older >= 0 &&
+				        j == (uint64_t)older) ||
+				    kt_entry_decode(t->ent[j], t->elen[j],
+				        &e) != KT_OK ||
+				    e.label_len != ll ||
 				    memcmp(e.label, label, ll) != 0 ||
 				    ++n < from)
 					continue;
@@ -532,15 +543,18 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 					next = n;
 					break;
 				}
-				json_array_append_new(vs, leaf_json(t, j, size,
-				    cl));
+				json_array_append_new(vs,
+				    leaf_json(t, j, size, cl));
 			}
 			o = json_pack("{s:s,s:s,s:o}", "label", label,
 			    "checkpoint", note, "versions", vs);
 			if (next != 0)
-				json_object_set_new(o, "next", json_integer(
-				    (json_int_t)(strcmp(cl->mode, "next-stuck")
-				    == 0 ? from : next)));
+				json_object_set_new(o, "next",
+				    json_integer(
+				        (json_int_t)(strcmp(cl->mode,
+				                         "next-stuck") == 0
+				                ? from
+				                : next)));
 			return reply_json(c, 200, o, cl);
 		}
 		o = leaf_json(t, (uint64_t)i, size, cl);
@@ -562,15 +576,18 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 		uint64_t a = argu(c, "old", 0), b = argu(c, "new", 0);
 		struct kt_proof p;
 		json_t *h = json_array();
-		if (b > t->n || a > b || kt_merkle_consistency_proof(node_fn,
-		    t, a, b, &p) != KT_OK) {
+		if (b > t->n || a > b ||
+		    kt_merkle_consistency_proof(node_fn, t, a, b, &p) !=
+		        KT_OK) {
 			json_decref(h);
 			return error(c, 400, "bad sizes");
 		}
 		for (size_t k = 0; k < p.n; k++)
 			json_array_append_new(h, b64(p.h[k].b, KT_HASH_LEN));
-		return reply_json(c, 200, json_pack("{s:I,s:I,s:o}", "old",
-		    (json_int_t)a, "new", (json_int_t)b, "hashes", h), NULL);
+		return reply_json(c, 200,
+		    json_pack("{s:I,s:I,s:o}", "old", (json_int_t)a, "new",
+		        (json_int_t)b, "hashes", h),
+		    NULL);
 	}
 	if (strcmp(path, "/v1/entries") == 0) {
 		uint64_t s = argu(c, "start", 0), e = argu(c, "end", 0);
@@ -584,16 +601,18 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 		for (uint64_t i = s; i < e; i++) {
 			struct kt_entry en;
 			if (strcmp(cl->mode, "hide-entries") == 0 &&
-			    kt_entry_decode(t->ent[i], t->elen[i], &en)
-			    == KT_OK && en.label_len == strlen(cl->label) &&
+			    kt_entry_decode(t->ent[i], t->elen[i], &en) ==
+			        KT_OK &&
+			    en.label_len == strlen(cl->label) &&
 			    memcmp(en.label, cl->label, en.label_len) == 0 &&
 			    en.version > 1)
 				/* serve the previous version in its place */
-				json_array_append_new(a, b64(t->ent[
-				    en.prev_index], t->elen[en.prev_index]));
+				json_array_append_new(a,
+				    b64(t->ent[en.prev_index],
+				        t->elen[en.prev_index]));
 			else
-				json_array_append_new(a, b64(t->ent[i],
-				    t->elen[i]));
+				json_array_append_new(a,
+				    b64(t->ent[i], t->elen[i]));
 		}
 		return reply_json(c, 200, json_pack("{s:o}", "entries", a),
 		    NULL);
@@ -602,9 +621,8 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 }
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_len, void **con_cls)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_len, void **con_cls)
 {
 	(void)cls;
 	(void)version;
@@ -621,8 +639,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			return error(c, 404, "no route");
 		for (size_t i = 0; i < nclients; i++)
 			if (strlen(clients[i].name) == (size_t)(rest - name) &&
-			    memcmp(clients[i].name, name, (size_t)(rest - name))
-			    == 0)
+			    memcmp(clients[i].name, name,
+			        (size_t)(rest - name)) == 0)
 				return api(c, &clients[i], rest);
 		return error(c, 404, "unknown client");
 	}
@@ -672,10 +690,10 @@ main(int argc, char **argv)
 		sa.sin_port = 0;
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		    MHD_OPTION_END);
+		        MHD_USE_ERROR_LOG,
+		    0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR,
+		    (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned)30, MHD_OPTION_END);
 	}
 	if (d == NULL) {
 		fprintf(stderr, "attack_logd: cannot listen\n");

@@ -58,7 +58,7 @@ mkentry(uint8_t *buf, const char *label, uint8_t type, uint64_t version,
 {
 	uint8_t key[32];
 	struct kt_entry e = { type, ts, label, strlen(label), version, prev,
-	    NULL, 0, NULL, 0 };
+		NULL, 0, NULL, 0 };
 	size_t len = 0;
 
 	memset(key, keybyte, sizeof(key));
@@ -76,8 +76,8 @@ static void
 add(struct tree *t, const char *label, uint8_t type, uint64_t version,
     uint64_t prev, uint8_t keybyte, uint64_t ts)
 {
-	t->elen[t->n] = mkentry(t->ent[t->n], label, type, version, prev,
-	    keybyte, ts);
+	t->elen[t->n] =
+	    mkentry(t->ent[t->n], label, type, version, prev, keybyte, ts);
 	kt_hash_leaf(t->ent[t->n], t->elen[t->n], &t->leaf[t->n]);
 	t->n++;
 }
@@ -143,10 +143,12 @@ setup(void)
 	ck_assert_int_ge(sodium_init(), 0);
 	memset(seed, 7, sizeof(seed));
 	ck_assert_int_eq(kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, seed,
-	    &signer), KT_OK);
+	                     &signer),
+	    KT_OK);
 	memset(seed, 8, sizeof(seed));
 	ck_assert_int_eq(kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, seed,
-	    &other), KT_OK);
+	                     &other),
+	    KT_OK);
 	kt_signer_verifier(signer, &vk);
 	kt_signer_verifier(other, &vk_other);
 }
@@ -204,23 +206,27 @@ status_ev(json_t *ev)
 START_TEST(test_vstate_write)
 {
 	char *d = tmpdir(), detail[256];
-	struct kt_buf b = {0};
+	struct kt_buf b = { 0 };
 	DIR *dir;
 	struct dirent *de;
 	int files = 0;
 
 	ck_assert_int_eq(kt_vstate_read(d, "x", 100, &b, detail,
-	    sizeof(detail)), KT_ERR_NOT_FOUND);
+	                     sizeof(detail)),
+	    KT_ERR_NOT_FOUND);
 	ck_assert_int_eq(kt_vstate_write(d, "x", "one", 3, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 	ck_assert_int_eq(kt_vstate_write(d, "x", "second", 6, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 	ck_assert_int_eq(kt_vstate_read(d, "x", 100, &b, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 	ck_assert_str_eq(b.p, "second");
 	/* Over the cap: a state file that large is corrupt, not truncated. */
-	ck_assert_int_eq(kt_vstate_read(d, "x", 3, &b, detail,
-	    sizeof(detail)), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_vstate_read(d, "x", 3, &b, detail, sizeof(detail)),
+	    KT_ERR_MALFORMED);
 	/* No temporary file is left behind. */
 	dir = opendir(d);
 	while ((de = readdir(dir)) != NULL)
@@ -232,7 +238,8 @@ START_TEST(test_vstate_write)
 	ck_assert_int_eq(files, 1);
 	/* A folder that cannot be written is an error, not a silent loss. */
 	ck_assert_int_eq(kt_vstate_write("/nonexistent/dir", "x", "1", 1,
-	    detail, sizeof(detail)), KT_ERR_IO);
+	                     detail, sizeof(detail)),
+	    KT_ERR_IO);
 	kt_buf_free(&b);
 	rmrf(d);
 	free(d);
@@ -246,29 +253,31 @@ START_TEST(test_vstate_write_crash)
 	enum { LEN = 256 * 1024 };
 	char *d = tmpdir(), detail[256];
 	char *a = malloc(LEN), *b = malloc(LEN);
-	struct kt_buf got = {0};
+	struct kt_buf got = { 0 };
 
 	memset(a, 'A', LEN);
 	memset(b, 'B', LEN);
 	ck_assert_int_eq(kt_vstate_write(d, "f", a, LEN, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 	for (int round = 0; round < 5; round++) {
 		pid_t pid = fork();
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
 			for (int i = 0;; i++)
 				if (kt_vstate_write(d, "f", i & 1 ? a : b, LEN,
-				    detail, sizeof(detail)) != KT_OK)
+				        detail, sizeof(detail)) != KT_OK)
 					_exit(1);
 		}
 		usleep(20000 + 15000 * round);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		ck_assert_int_eq(kt_vstate_read(d, "f", LEN, &got, detail,
-		    sizeof(detail)), KT_OK);
+		                     sizeof(detail)),
+		    KT_OK);
 		ck_assert_uint_eq(got.len, LEN);
-		ck_assert(memcmp(got.p, a, LEN) == 0 ||
-		    memcmp(got.p, b, LEN) == 0);
+		ck_assert(
+		    memcmp(got.p, a, LEN) == 0 || memcmp(got.p, b, LEN) == 0);
 		kt_buf_free(&got);
 	}
 	free(a);
@@ -281,19 +290,22 @@ END_TEST
 START_TEST(test_vstate_load_json)
 {
 	static const char *bad[] = { "{", "[1,2]", "\"s\"", "{\"a\":1,\"a\":2}",
-	    "\x01\x02", "{} trailing", "" };
+		"\x01\x02", "{} trailing", "" };
 	char *d = tmpdir(), detail[512];
 	json_t *o = NULL;
 
 	ck_assert_int_eq(kt_vstate_load_json(d, "absent.json", &o, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 	ck_assert_int_eq(json_object_size(o), 0);
 	json_decref(o);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_int_eq(kt_vstate_write(d, "s.json", bad[i],
-		    strlen(bad[i]), detail, sizeof(detail)), KT_OK);
+		                     strlen(bad[i]), detail, sizeof(detail)),
+		    KT_OK);
 		ck_assert_int_eq(kt_vstate_load_json(d, "s.json", &o, detail,
-		    sizeof(detail)), KT_ERR_MALFORMED);
+		                     sizeof(detail)),
+		    KT_ERR_MALFORMED);
 		ck_assert_ptr_null(o);
 		ck_assert_ptr_nonnull(strstr(detail, "corrupt"));
 	}
@@ -304,8 +316,9 @@ START_TEST(test_vstate_load_json)
 
 		snprintf(fifo, sizeof(fifo), "%s/fifo.json", d);
 		ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-		ck_assert_int_eq(kt_vstate_load_json(d, "fifo.json", &o,
-		    detail, sizeof(detail)), KT_ERR_IO);
+		ck_assert_int_eq(kt_vstate_load_json(d, "fifo.json", &o, detail,
+		                     sizeof(detail)),
+		    KT_ERR_IO);
 		ck_assert_ptr_null(o);
 		ck_assert_ptr_nonnull(strstr(detail, "not a regular file"));
 		unlink(fifo);
@@ -342,28 +355,33 @@ START_TEST(test_verify_open)
 	fill(t, 3);
 	note = note_of(t, 3, signer);
 	ck_assert_int_eq(kt_vstate_write(d, "checkpoint", note, strlen(note),
-	    detail, sizeof(detail)), KT_OK);
+	                     detail, sizeof(detail)),
+	    KT_OK);
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)), KT_OK);
 	kt_verify_close(v);
 	free(note);
 	note = note_of(t, 3, other);
 	ck_assert_int_eq(kt_vstate_write(d, "checkpoint", note, strlen(note),
-	    detail, sizeof(detail)), KT_OK);
+	                     detail, sizeof(detail)),
+	    KT_OK);
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)),
 	    KT_ERR_MALFORMED);
 	ck_assert_ptr_null(v);
 	ck_assert_ptr_nonnull(strstr(err, "corrupt"));
 	ck_assert_int_eq(kt_vstate_write(d, "checkpoint", "x\n", 2, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)),
 	    KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_vstate_write(d, "config.json", "{\"log\":1}", 9,
-	    detail, sizeof(detail)), KT_OK);
+	                     detail, sizeof(detail)),
+	    KT_OK);
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)),
 	    KT_ERR_MALFORMED);
 	ck_assert_ptr_nonnull(strstr(err, "corrupt"));
 	ck_assert_int_eq(kt_verify_open("/nonexistent/kt", 0, &v, err,
-	    sizeof(err)), KT_ERR_NOT_FOUND);
+	                     sizeof(err)),
+	    KT_ERR_NOT_FOUND);
 	free(note);
 	free(t);
 	rmrf(d);
@@ -386,13 +404,12 @@ good_lookup(struct tree *t, char **note_out)
 	note = note_of(t, t->n, signer);
 	rec = leaf_rec(t, 5, t->n);
 	kt_hash_leaf(t->ent[5], t->elen[5], &h);
-	o = json_pack("{s:s,s:i,s:i,s:O,s:o,s:s,s:{s:i,s:I,s:O}}",
-	    "label", "alice", "version", 1, "index", 5,
-	    "entry", json_object_get(rec, "entry"),
-	    "leaf_hash", kt_vb64_json(h.b, KT_HASH_LEN),
-	    "checkpoint", note,
-	    "proof", "index", 5, "size", (json_int_t)t->n,
-	    "hashes", json_object_get(rec, "hashes"));
+	o = json_pack("{s:s,s:i,s:i,s:O,s:o,s:s,s:{s:i,s:I,s:O}}", "label",
+	    "alice", "version", 1, "index", 5, "entry",
+	    json_object_get(rec, "entry"), "leaf_hash",
+	    kt_vb64_json(h.b, KT_HASH_LEN), "checkpoint", note, "proof",
+	    "index", 5, "size", (json_int_t)t->n, "hashes",
+	    json_object_get(rec, "hashes"));
 	json_decref(rec);
 	*note_out = note;
 	return o;
@@ -509,14 +526,17 @@ START_TEST(test_vparse_lookup)
 		struct kt_vlookup *lk = malloc(sizeof(*lk));
 		char d[512];
 		const char *bad[] = { "", "null", "[]", "<html>",
-		    "{\"label\":\"alice\",\"label\":\"alice\"}" };
+			"{\"label\":\"alice\",\"label\":\"alice\"}" };
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 			ck_assert_int_ne(kt_vparse_lookup(bad[i],
-			    strlen(bad[i]), "alice", lk, d, sizeof(d)), KT_OK);
+			                     strlen(bad[i]), "alice", lk, d,
+			                     sizeof(d)),
+			    KT_OK);
 		s = json_dumps(good, JSON_COMPACT);
 		for (size_t len = 0; len < strlen(s); len++)
 			ck_assert_int_ne(kt_vparse_lookup(s, len, "alice", lk,
-			    d, sizeof(d)), KT_OK);
+			                     d, sizeof(d)),
+			    KT_OK);
 		free(s);
 		free(lk);
 	}
@@ -530,31 +550,40 @@ START_TEST(test_vparse_lookup)
 		size_t tl;
 
 		ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk,
-		    &sc, d, sizeof(d)), KT_OK);
+		                     &sc, d, sizeof(d)),
+		    KT_OK);
 		ck_assert_ptr_eq(sc.note, note);
 		ck_assert_uint_eq(sc.cp.size, t->n);
 		ck_assert_int_eq(kt_vcheck_checkpoint("x\n", 2, &vk, &sc, d,
-		    sizeof(d)), KT_ERR_MALFORMED);
+		                     sizeof(d)),
+		    KT_ERR_MALFORMED);
 		ck_assert_ptr_nonnull(strstr(d, "not a well-formed signed"));
 		s = note_of(t, t->n, other);
 		ck_assert_int_eq(kt_vcheck_checkpoint(s, strlen(s), &vk, &sc, d,
-		    sizeof(d)), KT_ERR_VERIFY);
+		                     sizeof(d)),
+		    KT_ERR_VERIFY);
 		ck_assert_ptr_nonnull(strstr(d, "not signed by the log key"));
 		free(s);
 		ck_assert_int_eq(kt_note_sign(signer, "not a checkpoint\n", 17,
-		    n, KT_NOTE_MAX, NULL), KT_OK);
+		                     n, KT_NOTE_MAX, NULL),
+		    KT_OK);
 		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
-		    sizeof(d)), KT_ERR_MALFORMED);
-		ck_assert_ptr_nonnull(strstr(d, "not a well-formed checkpoint"));
+		                     sizeof(d)),
+		    KT_ERR_MALFORMED);
+		ck_assert_ptr_nonnull(
+		    strstr(d, "not a well-formed checkpoint"));
 		memset(&c, 0, sizeof(c));
 		snprintf(c.origin, sizeof(c.origin), "other.example/log");
 		c.size = 1;
 		ck_assert_int_eq(kt_checkpoint_format(&c, text, sizeof(text),
-		    &tl), KT_OK);
+		                     &tl),
+		    KT_OK);
 		ck_assert_int_eq(kt_note_sign(signer, text, tl, n, KT_NOTE_MAX,
-		    NULL), KT_OK);
+		                     NULL),
+		    KT_OK);
 		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
-		    sizeof(d)), KT_ERR_VERIFY);
+		                     sizeof(d)),
+		    KT_ERR_VERIFY);
 		ck_assert_ptr_nonnull(strstr(d, "is not the log's"));
 		free(n);
 	}
@@ -585,37 +614,45 @@ START_TEST(test_verify_evidence_fork)
 
 	/* same size, different roots: proven */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	    "kt_evidence", 1, "type", "fork", "views", "checkpoint", na,
-	    "checkpoint", nb)), KT_VERIFY_OK);
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na, "checkpoint", nb)),
+	    KT_VERIFY_OK);
 	/* the same checkpoint twice: nothing */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	    "kt_evidence", 1, "type", "fork", "views", "checkpoint", na,
-	    "checkpoint", na)), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na, "checkpoint", na)),
+	    KT_VERIFY_FAILED);
 	/* one checkpoint signed by another key: forged */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	    "kt_evidence", 1, "type", "fork", "views", "checkpoint", na2,
-	    "checkpoint", nb)), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na2, "checkpoint", nb)),
+	    KT_VERIFY_FAILED);
 	free(nb);
 	nb = note_of(b, 8, signer);
 	/* different sizes, no claims: a smaller tree proves nothing */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	    "kt_evidence", 1, "type", "fork", "views", "checkpoint", na,
-	    "checkpoint", nb)), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na, "checkpoint", nb)),
+	    KT_VERIFY_FAILED);
 	/* leaf claims at index 4 in size 6 and size 8: proven */
 	ca = leaf_rec(a, 4, 6);
 	cb = leaf_rec(b, 4, 8);
 	json_object_set_new(ca, "level", json_integer(0));
 	json_object_set_new(cb, "level", json_integer(0));
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-	    "checkpoint", na, "claim", ca, "checkpoint", nb, "claim", cb)),
+	                                     "{s:s,s:O}]}",
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
+	                     "claim", cb)),
 	    KT_VERIFY_OK);
 	/* level-1 claims on subtree [4, 6): proven */
 	json_object_set_new(ca, "level", json_integer(1));
 	json_object_set_new(cb, "level", json_integer(1));
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-	    "checkpoint", na, "claim", ca, "checkpoint", nb, "claim", cb)),
+	                                     "{s:s,s:O}]}",
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
+	                     "claim", cb)),
 	    KT_VERIFY_OK);
 	/* a frontier claim on a's subtree [4, 6) (bit 1 of size 6) against
 	 * b's leaf claim on it: proven; a frontier of the wrong length, or
@@ -631,28 +668,36 @@ START_TEST(test_verify_evidence_fork)
 		fc = json_pack("{s:i,s:i,s:o}", "level", 1, "index", 4,
 		    "frontier", kt_vfrontier_json(&fr));
 		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
-		    cb)), KT_VERIFY_OK);
+		                                     "{s:s,s:O}]}",
+		                     "kt_evidence", 1, "type", "fork", "views",
+		                     "checkpoint", na, "claim", fc,
+		                     "checkpoint", nb, "claim", cb)),
+		    KT_VERIFY_OK);
 		json_array_remove(json_object_get(fc, "frontier"), 0);
 		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
-		    cb)), KT_VERIFY_FAILED);
+		                                     "{s:s,s:O}]}",
+		                     "kt_evidence", 1, "type", "fork", "views",
+		                     "checkpoint", na, "claim", fc,
+		                     "checkpoint", nb, "claim", cb)),
+		    KT_VERIFY_FAILED);
 		json_array_insert_new(json_object_get(fc, "frontier"), 0,
 		    kt_vb64_json(a->leaf[0].b, KT_HASH_LEN));
 		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-		    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-		    "checkpoint", na, "claim", fc, "checkpoint", nb, "claim",
-		    cb)), KT_VERIFY_FAILED);
+		                                     "{s:s,s:O}]}",
+		                     "kt_evidence", 1, "type", "fork", "views",
+		                     "checkpoint", na, "claim", fc,
+		                     "checkpoint", nb, "claim", cb)),
+		    KT_VERIFY_FAILED);
 		json_decref(fc);
 	}
 	/* a claim about a subtree sticking out of the tree: refused */
 	json_object_set_new(ca, "level", json_integer(2));
 	json_object_set_new(cb, "level", json_integer(2));
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-	    "checkpoint", na, "claim", ca, "checkpoint", nb, "claim", cb)),
+	                                     "{s:s,s:O}]}",
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
+	                     "claim", cb)),
 	    KT_VERIFY_FAILED);
 	json_decref(ca);
 	json_decref(cb);
@@ -662,13 +707,17 @@ START_TEST(test_verify_evidence_fork)
 	json_object_set_new(ca, "level", json_integer(0));
 	json_object_set_new(cb, "level", json_integer(0));
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-	    "checkpoint", na, "claim", ca, "checkpoint", nb, "claim", cb)),
+	                                     "{s:s,s:O}]}",
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
+	                     "claim", cb)),
 	    KT_VERIFY_FAILED);
 	/* a claim whose proof is for the other tree: does not verify */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	    "{s:s,s:O}]}", "kt_evidence", 1, "type", "fork", "views",
-	    "checkpoint", nb, "claim", ca, "checkpoint", na, "claim", cb)),
+	                                     "{s:s,s:O}]}",
+	                     "kt_evidence", 1, "type", "fork", "views",
+	                     "checkpoint", nb, "claim", ca, "checkpoint", na,
+	                     "claim", cb)),
 	    KT_VERIFY_FAILED);
 	json_decref(ca);
 	json_decref(cb);
@@ -692,67 +741,80 @@ START_TEST(test_verify_evidence_other)
 	memset(k11, 0x11, 32);
 	memset(kff, 0xff, 32);
 	fill(t, 3);
-	add(t, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 2000);  /* 3 */
-	add(t, "alice", KT_ENTRY_KEY, 2, 3, 0xff, 2000);           /* 4 */
-	add(t, "z", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x01, 1500);      /* 5 */
+	add(t, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 2000); /* 3 */
+	add(t, "alice", KT_ENTRY_KEY, 2, 3, 0xff, 2000);          /* 4 */
+	add(t, "z", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x01, 1500);     /* 5 */
 	note = note_of(t, 6, signer);
 
 	/* ghost key: proven; with the key expected, or another label: not */
 	leaf = leaf_rec(t, 4, 6);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o],s:s,s:O}",
-	    "kt_evidence", 1, "type", "ghost-key", "label", "alice",
-	    "expected_keys", kt_vb64_json(k11, 32), "checkpoint", note,
-	    "leaf", leaf)), KT_VERIFY_OK);
+	                     "kt_evidence", 1, "type", "ghost-key", "label",
+	                     "alice", "expected_keys", kt_vb64_json(k11, 32),
+	                     "checkpoint", note, "leaf", leaf)),
+	    KT_VERIFY_OK);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o,o],s:s,s:O}",
-	    "kt_evidence", 1, "type", "ghost-key", "label", "alice",
-	    "expected_keys", kt_vb64_json(k11, 32), kt_vb64_json(kff, 32),
-	    "checkpoint", note, "leaf", leaf)), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "ghost-key", "label",
+	                     "alice", "expected_keys", kt_vb64_json(k11, 32),
+	                     kt_vb64_json(kff, 32), "checkpoint", note, "leaf",
+	                     leaf)),
+	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o],s:s,s:O}",
-	    "kt_evidence", 1, "type", "ghost-key", "label", "bob",
-	    "expected_keys", kt_vb64_json(k11, 32), "checkpoint", note,
-	    "leaf", leaf)), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "ghost-key", "label",
+	                     "bob", "expected_keys", kt_vb64_json(k11, 32),
+	                     "checkpoint", note, "leaf", leaf)),
+	    KT_VERIFY_FAILED);
 	json_object_set_new(leaf, "index", json_integer(3));
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o],s:s,s:O}",
-	    "kt_evidence", 1, "type", "ghost-key", "label", "alice",
-	    "expected_keys", kt_vb64_json(k11, 32), "checkpoint", note,
-	    "leaf", leaf)), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "ghost-key", "label",
+	                     "alice", "expected_keys", kt_vb64_json(k11, 32),
+	                     "checkpoint", note, "leaf", leaf)),
+	    KT_VERIFY_FAILED);
 	json_decref(leaf);
 
 	/* bad entries: timestamp 4 -> 5 goes back: proven; 3 -> 4 does not */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
-	    "kt_evidence", 1, "type", "bad-entries", "rule", "timestamp",
-	    "checkpoint", note, "entries", leaf_rec(t, 4, 6),
-	    leaf_rec(t, 5, 6))), KT_VERIFY_OK);
+	                     "kt_evidence", 1, "type", "bad-entries", "rule",
+	                     "timestamp", "checkpoint", note, "entries",
+	                     leaf_rec(t, 4, 6), leaf_rec(t, 5, 6))),
+	    KT_VERIFY_OK);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
-	    "kt_evidence", 1, "type", "bad-entries", "rule", "timestamp",
-	    "checkpoint", note, "entries", leaf_rec(t, 3, 6),
-	    leaf_rec(t, 4, 6))), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "bad-entries", "rule",
+	                     "timestamp", "checkpoint", note, "entries",
+	                     leaf_rec(t, 3, 6), leaf_rec(t, 4, 6))),
+	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
-	    "kt_evidence", 1, "type", "bad-entries", "rule", "prev-link",
-	    "checkpoint", note, "entries", leaf_rec(t, 4, 6),
-	    leaf_rec(t, 3, 6))), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "bad-entries", "rule",
+	                     "prev-link", "checkpoint", note, "entries",
+	                     leaf_rec(t, 4, 6), leaf_rec(t, 3, 6))),
+	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
-	    "kt_evidence", 1, "type", "bad-entries", "rule", "whatever",
-	    "checkpoint", note, "entries", leaf_rec(t, 4, 6),
-	    leaf_rec(t, 5, 6))), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "bad-entries", "rule",
+	                     "whatever", "checkpoint", note, "entries",
+	                     leaf_rec(t, 4, 6), leaf_rec(t, 5, 6))),
+	    KT_VERIFY_FAILED);
 
 	/* records that are not proof */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	    "kt_evidence", 1, "type", "rollback", "views", "checkpoint", note,
-	    "checkpoint", note)), KT_VERIFY_FAILED);
+	                     "kt_evidence", 1, "type", "rollback", "views",
+	                     "checkpoint", note, "checkpoint", note)),
+	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s}", "kt_evidence", 1,
-	    "type", "unlogged-key")), KT_VERIFY_FAILED);
+	                     "type", "unlogged-key")),
+	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_of("{\"type\":\"fork\"}"), KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_of("not json"), KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_of(""), KT_VERIFY_FAILED);
 
 	/* tlog-proof: valid, then with a changed index */
 	ck_assert_int_eq(kt_merkle_inclusion_proof(node, t, 4, 6, &p), KT_OK);
-	ck_assert_int_eq(kt_tlogproof_format(t->ent[4], t->elen[4], 4, &p,
-	    note, strlen(note), tp, KT_TLOGPROOF_MAX, &len), KT_OK);
+	ck_assert_int_eq(kt_tlogproof_format(t->ent[4], t->elen[4], 4, &p, note,
+	                     strlen(note), tp, KT_TLOGPROOF_MAX, &len),
+	    KT_OK);
 	ck_assert_int_eq(status_of(tp), KT_VERIFY_OK);
-	ck_assert_int_eq(kt_tlogproof_format(t->ent[4], t->elen[4], 3, &p,
-	    note, strlen(note), tp, KT_TLOGPROOF_MAX, &len), KT_OK);
+	ck_assert_int_eq(kt_tlogproof_format(t->ent[4], t->elen[4], 3, &p, note,
+	                     strlen(note), tp, KT_TLOGPROOF_MAX, &len),
+	    KT_OK);
 	ck_assert_int_eq(status_of(tp), KT_VERIFY_FAILED);
 	free(tp);
 	free(note);
@@ -771,7 +833,8 @@ START_TEST(test_inclusion_len)
 	for (uint64_t size = 1; size <= 64; size++)
 		for (uint64_t i = 0; i < size; i++) {
 			ck_assert_int_eq(kt_merkle_inclusion_proof(node, t, i,
-			    size, &p), KT_OK);
+			                     size, &p),
+			    KT_OK);
 			ck_assert_uint_eq(kt_inclusion_len(i, size), p.n);
 		}
 	free(t);
@@ -785,7 +848,7 @@ END_TEST
 START_TEST(test_fetch_protocols)
 {
 	struct kt_fetch *f = NULL;
-	struct kt_buf body = {0};
+	struct kt_buf body = { 0 };
 	char detail[256], long_url[KT_URL_MAX + 8];
 	long status = -1;
 	char path[] = "/tmp/kt-fetch-XXXXXX";
@@ -796,7 +859,8 @@ START_TEST(test_fetch_protocols)
 	close(fd);
 	ck_assert_int_eq(kt_fetch_open("file://", 2, 5, &f), KT_OK);
 	ck_assert_int_eq(kt_fetch_get(f, path, 1024, &body, &status, detail,
-	    sizeof(detail)), KT_ERR_NETWORK);
+	                     sizeof(detail)),
+	    KT_ERR_NETWORK);
 	ck_assert_uint_eq(body.len, 0);
 	ck_assert(body.p == NULL || strstr(body.p, "secret") == NULL);
 	kt_fetch_close(f);
@@ -815,20 +879,15 @@ START_TEST(test_vb64_decode)
 	uint8_t out[64];
 	size_t n;
 
-	ck_assert_int_eq(kt_b64_decode("AAEC", 4, out, sizeof(out), &n),
-	    KT_OK);
+	ck_assert_int_eq(kt_b64_decode("AAEC", 4, out, sizeof(out), &n), KT_OK);
 	ck_assert_uint_eq(n, 3);
-	ck_assert_int_eq(kt_b64_decode("AQ==", 4, out, sizeof(out), &n),
-	    KT_OK);
+	ck_assert_int_eq(kt_b64_decode("AQ==", 4, out, sizeof(out), &n), KT_OK);
 	/* non-zero padding bits: a second spelling of the same byte */
-	ck_assert_int_ne(kt_b64_decode("AR==", 4, out, sizeof(out), &n),
-	    KT_OK);
-	ck_assert_int_ne(kt_b64_decode("AQ", 2, out, sizeof(out), &n),
-	    KT_OK);
+	ck_assert_int_ne(kt_b64_decode("AR==", 4, out, sizeof(out), &n), KT_OK);
+	ck_assert_int_ne(kt_b64_decode("AQ", 2, out, sizeof(out), &n), KT_OK);
 	ck_assert_int_ne(kt_b64_decode("AQ=\n", 4, out, sizeof(out), &n),
 	    KT_OK);
-	ck_assert_int_ne(kt_b64_decode("A-_B", 4, out, sizeof(out), &n),
-	    KT_OK);
+	ck_assert_int_ne(kt_b64_decode("A-_B", 4, out, sizeof(out), &n), KT_OK);
 	ck_assert_int_ne(kt_b64_decode("AAECAwQF", 8, out, 5, &n), KT_OK);
 }
 END_TEST
@@ -859,7 +918,8 @@ cosign(char *note, const char *text_of, struct kt_signer *w, uint64_t t)
 
 	ck_assert_ptr_nonnull(end);
 	ck_assert_int_eq(kt_cosig_sign(w, text_of, (size_t)(end - text_of) + 1,
-	    t, line, sizeof(line), &n), KT_OK);
+	                     t, line, sizeof(line), &n),
+	    KT_OK);
 	ck_assert_uint_lt(strlen(note) + n, KT_NOTE_MAX);
 	strcat(note, line);
 }
@@ -884,7 +944,8 @@ count(const char *note, const struct kt_verifier *wit, size_t nwit,
 	char d[256];
 
 	ck_assert_int_eq(kt_vquorum_count(note, strlen(note), &vk,
-	    policy(wit, nwit, quorum), q, d, sizeof(d)), KT_OK);
+	                     policy(wit, nwit, quorum), q, d, sizeof(d)),
+	    KT_OK);
 	return q->valid;
 }
 
@@ -896,7 +957,8 @@ accept_note(struct kt_verify *v, const char *note, struct kt_vresult *r)
 	char d[256];
 
 	ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk, &sc, d,
-	    sizeof(d)), KT_OK);
+	                     sizeof(d)),
+	    KT_OK);
 	return kt_vaccept(v, &sc, r);
 }
 
@@ -948,7 +1010,8 @@ START_TEST(test_quorum_count)
 	cosign(forged, note, w[0], 100);
 	cosign(forged, other_note, w[1], 100);
 	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk,
-	    policy(wv, 3, 2), &q, d, sizeof(d)), KT_ERR_VERIFY);
+	                     policy(wv, 3, 2), &q, d, sizeof(d)),
+	    KT_ERR_VERIFY);
 	ck_assert_uint_eq(q.valid, 0);
 	/* ... but the same line by an unconfigured key is ignored */
 	ck_assert_uint_eq(count(forged, wv, 1, 1, &q), 1);
@@ -958,9 +1021,11 @@ START_TEST(test_quorum_count)
 	cosign(forged, forged, w[0], 100);
 	cosign(forged, forged, w[1], 100);
 	ck_assert_int_eq(kt_vquorum_count(forged, strlen(forged), &vk,
-	    policy(wv, 3, 2), &q, d, sizeof(d)), KT_ERR_VERIFY);
-	ck_assert_int_eq(kt_vquorum_count("junk", 4, &vk, policy(wv, 3, 2),
-	    &q, d, sizeof(d)), KT_ERR_MALFORMED);
+	                     policy(wv, 3, 2), &q, d, sizeof(d)),
+	    KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_vquorum_count("junk", 4, &vk, policy(wv, 3, 2), &q,
+	                     d, sizeof(d)),
+	    KT_ERR_MALFORMED);
 	for (int i = 0; i < 4; i++)
 		kt_signer_free(w[i]);
 	free(note);
@@ -981,7 +1046,7 @@ START_TEST(test_quorum_policy)
 	struct kt_verify *v = NULL;
 	struct kt_vresult r;
 	struct kt_vpolicy pol;
-	struct kt_buf b = {0};
+	struct kt_buf b = { 0 };
 	json_t *o;
 
 	w[0] = cosigner("w1.example", 0x31, &wv[0]);
@@ -989,7 +1054,8 @@ START_TEST(test_quorum_policy)
 	w[2] = cosigner("w3.example", 0x33, &wv[2]);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(kt_verifier_format(&wv[i], wk[i],
-		    sizeof(wk[i])), KT_OK);
+		                     sizeof(wk[i])),
+		    KT_OK);
 		keys[i] = wk[i];
 	}
 	ck_assert_int_eq(kt_verifier_format(&vk, vkey, sizeof(vkey)), KT_OK);
@@ -999,21 +1065,26 @@ START_TEST(test_quorum_policy)
 	 * a log (0x01) key as a witness */
 	pol = (struct kt_vpolicy){ keys, 3, 0, 0 };
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	    &pol, &r), KT_VERIFY_ERROR);
+	                     &pol, &r),
+	    KT_VERIFY_ERROR);
 	pol.quorum = 4;
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	    &pol, &r), KT_VERIFY_ERROR);
+	                     &pol, &r),
+	    KT_VERIFY_ERROR);
 	keys[3] = wk[0];
 	pol = (struct kt_vpolicy){ keys, 4, 2, 0 };
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	    &pol, &r), KT_VERIFY_ERROR);
+	                     &pol, &r),
+	    KT_VERIFY_ERROR);
 	keys[3] = vkey;
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	    &pol, &r), KT_VERIFY_ERROR);
+	                     &pol, &r),
+	    KT_VERIFY_ERROR);
 	ck_assert(!v->have_config);
 	pol = (struct kt_vpolicy){ keys, 3, 2, 3600 };
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	    &pol, &r), KT_VERIFY_OK);
+	                     &pol, &r),
+	    KT_VERIFY_OK);
 	kt_verify_close(v);
 	/* the policy survives a reopen */
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)), KT_OK);
@@ -1025,14 +1096,12 @@ START_TEST(test_quorum_policy)
 	/* one cosignature of the two needed: refused, nothing stored */
 	n1 = note_of(t, 6, signer);
 	cosign(n1, n1, w[0], 1000);
-	ck_assert_int_eq(accept_note(v, n1, &r),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(accept_note(v, n1, &r), KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "quorum is 2"));
 	ck_assert(!v->have_stored);
 	/* two: accepted on first use; witnessed at the 2nd newest time */
 	cosign(n1, n1, w[1], 2000);
-	ck_assert_int_eq(accept_note(v, n1, &r),
-	    KT_VERIFY_OK);
+	ck_assert_int_eq(accept_note(v, n1, &r), KT_VERIFY_OK);
 	ck_assert(v->have_stored);
 	ck_assert_uint_eq(v->seen_witnessed, 1000);
 	/* staleness with an injected clock; only status 0 turns into 5 */
@@ -1044,13 +1113,14 @@ START_TEST(test_quorum_policy)
 	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_KEY_CHANGED),
 	    KT_VERIFY_KEY_CHANGED);
 	r.msg[0] = '\0';
-	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_STALE);
+	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK),
+	    KT_VERIFY_STALE);
 	ck_assert_int_eq(r.outcome, KT_VERIFY_STALE);
 	ck_assert_ptr_nonnull(strstr(r.msg, "STALE"));
 	o = json_object_get(r.info, "witnesses");
 	ck_assert(json_is_true(json_object_get(o, "stale")));
-	ck_assert_int_eq(json_integer_value(json_object_get(o,
-	    "age_seconds")), 3601);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "age_seconds")),
+	    3601);
 	/* a cosignature from the future is not stale */
 	kt_verify_set_now(v, 10);
 	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
@@ -1059,25 +1129,24 @@ START_TEST(test_quorum_policy)
 	n2 = note_of(t, 6, signer);
 	cosign(n2, n2, w[2], 5000);
 	cosign(n2, n2, w[0], 6000);
-	ck_assert_int_eq(accept_note(v, n2, &r),
-	    KT_VERIFY_OK);
+	ck_assert_int_eq(accept_note(v, n2, &r), KT_VERIFY_OK);
 	ck_assert_uint_eq(v->seen_witnessed, 5000);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
-	    sizeof(err)), KT_OK);
+	                     sizeof(err)),
+	    KT_OK);
 	ck_assert_str_eq(b.p, n2);
 	/* ... but an older cosigned copy does not */
-	ck_assert_int_eq(accept_note(v, n1, &r),
-	    KT_VERIFY_OK);
+	ck_assert_int_eq(accept_note(v, n1, &r), KT_VERIFY_OK);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
-	    sizeof(err)), KT_OK);
+	                     sizeof(err)),
+	    KT_OK);
 	ck_assert_str_eq(b.p, n2);
 	/* a bad cosignature by a configured witness is refused */
 	n3 = note_of(t, 5, signer);
 	fork = note_of(t, 6, signer);
 	cosign(fork, fork, w[0], 7000);
 	cosign(fork, n3, w[1], 7000); /* w2's signature over another text */
-	ck_assert_int_eq(accept_note(v, fork, &r),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(accept_note(v, fork, &r), KT_VERIFY_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.msg, "does not verify"));
 	free(fork);
 
@@ -1087,14 +1156,15 @@ START_TEST(test_quorum_policy)
 	add(t2, "forked", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x99, 1000);
 	fork = note_of(t2, 6, signer);
 	cosign(fork, fork, w[2], 8000);
-	ck_assert_int_eq(accept_note(v, fork, &r),
-	    KT_VERIFY_ATTACK);
+	ck_assert_int_eq(accept_note(v, fork, &r), KT_VERIFY_ATTACK);
 	ck_assert_str_ne(r.evidence, "");
 	ck_assert_int_eq(kt_vstate_read("/", r.evidence + 1, KT_NOTE_MAX * 4,
-	    &b, err, sizeof(err)), KT_OK);
+	                     &b, err, sizeof(err)),
+	    KT_OK);
 	ck_assert_int_eq(status_of(b.p), KT_VERIFY_OK);
 	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
-	    sizeof(err)), KT_OK);
+	                     sizeof(err)),
+	    KT_OK);
 	ck_assert_str_eq(b.p, n2);
 
 	kt_buf_free(&b);
@@ -1144,8 +1214,7 @@ START_TEST(test_verify_evidence_prefix)
 	nb6 = note_of(b, 6, signer);
 	ck_assert_int_eq(kt_merkle_root(node, a, 6, &ra), KT_OK);
 	ck_assert_int_eq(kt_merkle_root(node, b, 6, &rb6), KT_OK);
-	ck_assert_int_eq(kt_merkle_consistency_proof(node, b, 6, 9, &p),
-	    KT_OK);
+	ck_assert_int_eq(kt_merkle_consistency_proof(node, b, 6, 9, &p), KT_OK);
 	/* b's own proof binds b's prefix root, which is not a's: proven */
 	ck_assert_int_eq(status_ev(prefix_ev(na, nb, 6, &rb6, &p)),
 	    KT_VERIFY_OK);
@@ -1182,7 +1251,10 @@ static Suite *
 verify_suite(void)
 {
 	Suite *s = suite_create("verify");
-	struct { const char *name; const TTest *t; } tcs[] = {
+	struct {
+		const char *name;
+		const TTest *t;
+	} tcs[] = {
 		{ "kt_vstate_write", test_vstate_write },
 		{ "kt_vstate_write_crash", test_vstate_write_crash },
 		{ "kt_vstate_load_json", test_vstate_load_json },

@@ -110,8 +110,9 @@ witness_start(struct witnessd *w, const char *dir, int i, const char *logvkey)
 	char name[32];
 
 	snprintf(name, sizeof(name), "w%d.e2e.example", i);
-	ck_assert_int_eq(witnessd_keygen(w, proc_bin("KT_WITNESS",
-	    "kt-witness"), dir, name), 0);
+	ck_assert_int_eq(witnessd_keygen(w,
+	                     proc_bin("KT_WITNESS", "kt-witness"), dir, name),
+	    0);
 	ck_assert_msg(witnessd_start(w, logvkey) == 0,
 	    "kt-witness did not start; see %s", w->log);
 }
@@ -134,7 +135,7 @@ struct proxy {
 	atomic_int stop;
 	atomic_int failed;
 	pthread_mutex_t mu;
-	uint64_t sizes[32];    /* checkpoint size of each history page */
+	uint64_t sizes[32]; /* checkpoint size of each history page */
 	size_t nsizes;
 	unsigned writes;
 	/* When set: before the history page asked ?from=label_from, also a
@@ -172,8 +173,10 @@ publish(struct logd *s, const char *label, const uint8_t key[32])
 
 	sodium_bin2base64(b64, sizeof(b64), key, 32,
 	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(body, sizeof(body), "{\"label\":\"%s\",\"key_type\":"
-	    "\"ed25519\",\"key\":\"%s\"}", label, b64);
+	snprintf(body, sizeof(body),
+	    "{\"label\":\"%s\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"%s\"}",
+	    label, b64);
 	st = logd_post(s, "/v1/keys", body, &r);
 	http_resp_free(&r);
 	return st == 200 ? 0 : st;
@@ -217,7 +220,8 @@ proxy_serve(struct proxy *p, int c)
 		char label[64];
 
 		randombytes_buf(key, sizeof(key));
-		snprintf(label, sizeof(label), "pad%u@e2e.example", p->writes++);
+		snprintf(label, sizeof(label), "pad%u@e2e.example",
+		    p->writes++);
 		if (publish(p->log, label, key) != 0)
 			atomic_fetch_add(&p->failed, 1);
 		snprintf(label, sizeof(label), "?from=%u",
@@ -245,10 +249,11 @@ proxy_serve(struct proxy *p, int c)
 		pthread_mutex_unlock(&p->mu);
 		json_decref(o);
 	}
-	hl = snprintf(head, sizeof(head), "HTTP/1.1 %ld Proxied\r\n"
+	hl = snprintf(head, sizeof(head),
+	    "HTTP/1.1 %ld Proxied\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n", r.status,
-	    r.ctype[0] ? r.ctype : "application/octet-stream", r.len);
+	    "Connection: close\r\n\r\n",
+	    r.status, r.ctype[0] ? r.ctype : "application/octet-stream", r.len);
 	if (send_all(c, head, (size_t)hl) != 0 ||
 	    send_all(c, r.body, r.len) != 0)
 		atomic_fetch_add(&p->failed, 1);
@@ -347,12 +352,15 @@ history_next(struct logd *s, int from)
 	json_t *o;
 	json_int_t next;
 
-	snprintf(path, sizeof(path), "/v1/keys/alice%%40e2e.example/history"
-	    "?from=%d", from);
+	snprintf(path, sizeof(path),
+	    "/v1/keys/alice%%40e2e.example/history"
+	    "?from=%d",
+	    from);
 	ck_assert_int_eq(logd_get(s, path, &r), 200);
 	o = json_loads(r.body, 0, NULL);
 	ck_assert_ptr_nonnull(o);
-	ck_assert_uint_le(json_array_size(json_object_get(o, "versions")), PAGE);
+	ck_assert_uint_le(json_array_size(json_object_get(o, "versions")),
+	    PAGE);
 	next = json_integer_value(json_object_get(o, "next"));
 	json_decref(o);
 	http_resp_free(&r);
@@ -373,8 +381,9 @@ check_changes(const json_t *o, uint8_t key[][32], int last)
 
 		sodium_bin2base64(b64, sizeof(b64), key[i + 1], 32,
 		    sodium_base64_VARIANT_ORIGINAL);
-		ck_assert_int_eq(json_integer_value(json_object_get(c,
-		    "version")), (json_int_t)i + 2);
+		ck_assert_int_eq(json_integer_value(
+		                     json_object_get(c, "version")),
+		    (json_int_t)i + 2);
 		ck_assert_str_eq(json_string_value(json_object_get(c, "key")),
 		    b64);
 	}
@@ -412,8 +421,10 @@ START_TEST(test_lookup_paged_history)
 	ck_assert_int_eq(history_next(s, 7), 0);
 
 	ck_assert_int_eq(kv(state, lookup, &o), KT_VERIFY_KEY_CHANGED);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
-	    "entry"), "version")), NVERSIONS);
+	ck_assert_int_eq(json_integer_value(
+	                     json_object_get(json_object_get(o, "entry"),
+	                         "version")),
+	    NVERSIONS);
 	check_changes(o, key, NVERSIONS);
 	json_decref(o);
 
@@ -423,8 +434,10 @@ START_TEST(test_lookup_paged_history)
 	    NVERSIONS - 1);
 	json_decref(o);
 	ck_assert_int_eq(kv(state, lookup, &o), 0);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
-	    "entry"), "version")), NVERSIONS);
+	ck_assert_int_eq(json_integer_value(
+	                     json_object_get(json_object_get(o, "entry"),
+	                         "version")),
+	    NVERSIONS);
 	json_decref(o);
 }
 END_TEST
@@ -444,8 +457,10 @@ witnessed_setup(void)
 	for (int i = 0; i < NWIT; i++)
 		witness_start(&W[i], S.dir, i, S.vkey);
 	/* Witness rounds every 100 ms: the test waits for the quorum. */
-	n = (size_t)snprintf(conf, sizeof(conf), "page_size = %d\n"
-	    "witness_interval = 100ms\nwitness_quorum = %d\n", PAGE, NWIT);
+	n = (size_t)snprintf(conf, sizeof(conf),
+	    "page_size = %d\n"
+	    "witness_interval = 100ms\nwitness_quorum = %d\n",
+	    PAGE, NWIT);
 	for (int i = 0; i < NWIT; i++)
 		n += (size_t)snprintf(conf + n, sizeof(conf) - n,
 		    "witness = %s=%s\n", W[i].url, W[i].vkey);
@@ -502,8 +517,8 @@ witnessed_init(char *state, size_t cap, uint8_t key[][32], int nkeys)
 	char wq[8];
 	json_t *o;
 	const char *init[] = { "init", "--log", P.url, "--key", S.vkey,
-	    "--witness", W[0].vkey, "--witness", W[1].vkey, "--quorum", wq,
-	    NULL };
+		"--witness", W[0].vkey, "--witness", W[1].vkey, "--quorum", wq,
+		NULL };
 	const char *lookup[] = { "lookup", LABEL, NULL };
 	int st;
 
@@ -550,11 +565,13 @@ START_TEST(test_witnessed_pages)
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "lookup: exit %d: %s", st,
 	    msg(o));
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
-	    "entry"), "version")), NVERSIONS);
+	ck_assert_int_eq(json_integer_value(
+	                     json_object_get(json_object_get(o, "entry"),
+	                         "version")),
+	    NVERSIONS);
 	check_changes(o, key, NVERSIONS);
-	wsize = (uint64_t)json_integer_value(json_object_get(o,
-	    "witnessed_size"));
+	wsize =
+	    (uint64_t)json_integer_value(json_object_get(o, "witnessed_size"));
 	json_decref(o);
 
 	/* The client read three pages, each under its own checkpoint, all
@@ -575,8 +592,10 @@ START_TEST(test_witnessed_pages)
 	json_decref(o);
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == 0, "lookup after accept: exit %d: %s", st, msg(o));
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
-	    "entry"), "version")), NVERSIONS);
+	ck_assert_int_eq(json_integer_value(
+	                     json_object_get(json_object_get(o, "entry"),
+	                         "version")),
+	    NVERSIONS);
 	json_decref(o);
 	ck_assert_int_eq(atomic_load(&P.failed), 0);
 }
@@ -608,16 +627,20 @@ START_TEST(test_label_written_meanwhile)
 	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "lookup: exit %d: %s", st,
 	    msg(o));
 	ck_assert_uint_eq(atomic_load(&P.label_from), 0);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
-	    "entry"), "version")), NVERSIONS);
+	ck_assert_int_eq(json_integer_value(
+	                     json_object_get(json_object_get(o, "entry"),
+	                         "version")),
+	    NVERSIONS);
 	check_changes(o, key, NVERSIONS);
 	json_decref(o);
 
 	ck_assert_int_eq(wait_witnessed(&S, logd_size(&S)), 0);
 	st = kv(state, accept, &o);
 	ck_assert_msg(st == 0, "accept: exit %d: %s", st, msg(o));
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o,
-	    "entry"), "version")), NVERSIONS + 1);
+	ck_assert_int_eq(json_integer_value(
+	                     json_object_get(json_object_get(o, "entry"),
+	                         "version")),
+	    NVERSIONS + 1);
 	check_changes(o, key, NVERSIONS + 1);
 	json_decref(o);
 	ck_assert_int_eq(atomic_load(&P.failed), 0);
@@ -635,7 +658,7 @@ static void
 attack_setup(void)
 {
 	const char *argv[] = { proc_bin("ATTACK_LOGD", "attack_logd"),
-	    "--lifetime", "60", NULL };
+		"--lifetime", "60", NULL };
 	char line[1024], errlog[300];
 	unsigned port = 0;
 
@@ -656,15 +679,13 @@ attack_teardown(void)
 
 	attack_pid = 0;
 	(void)tmpdir_remove(tdir);
-	ck_assert_msg(ast == 0 || ast == -1, "attack_logd exited with %d",
-	    ast);
+	ck_assert_msg(ast == 0 || ast == -1, "attack_logd exited with %d", ast);
 	ck_assert_msg(wst == 0 || wst == -1, "kt-witness exited with %d", wst);
 }
 
 /* GET attack_url + path (printf-style); the body must be a 200 answer.
  * The caller frees r. */
-static void
-attack_get(struct http_resp *r, const char *fmt, ...)
+static void attack_get(struct http_resp *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -723,8 +744,9 @@ attack_cosign(uint64_t old)
 	size = note_size(cr.body);
 	n = (size_t)snprintf(body, sizeof(body), "old %" PRIu64 "\n", old);
 	if (old > 0) {
-		attack_get(&r, "/c/a/v1/proof/consistency?old=%" PRIu64
-		    "&new=%" PRIu64, old, size);
+		attack_get(&r,
+		    "/c/a/v1/proof/consistency?old=%" PRIu64 "&new=%" PRIu64,
+		    old, size);
 		o = json_loads(r.body, 0, NULL);
 		h = json_object_get(o, "hashes");
 		ck_assert(json_is_array(h));
@@ -739,14 +761,14 @@ attack_cosign(uint64_t old)
 	http_resp_free(&cr);
 	snprintf(url, sizeof(url), "%s/add-checkpoint", AW.url);
 	ck_assert_int_eq(http_request(NULL, "POST", url, NULL, hdr, body, n,
-	    &r), 0);
+	                     &r),
+	    0);
 	ck_assert_msg(r.status == 200, "add-checkpoint: %ld %s", r.status,
 	    r.body);
 	esc = curl_easy_escape(NULL, r.body, (int)r.len);
 	ck_assert_ptr_nonnull(esc);
 	http_resp_free(&r);
-	attack_get(&r, "/ctl/cosig?name=a&size=%" PRIu64 "&line=%s", size,
-	    esc);
+	attack_get(&r, "/ctl/cosig?name=a&size=%" PRIu64 "&line=%s", size, esc);
 	curl_free(esc);
 	http_resp_free(&r);
 	return size;
@@ -757,10 +779,10 @@ START_TEST(test_forked_pages)
 	static const char *const modes[] = { "page-fork", "history-fork" };
 	char state[sizeof(tdir) + 8], nostate[sizeof(tdir) + 16];
 	const char *init[] = { "init", "--log", NULL, "--key", attack_vkey,
-	    "--witness", AW.vkey, "--quorum", "1", NULL };
+		"--witness", AW.vkey, "--quorum", "1", NULL };
 	const char *lookup[] = { "lookup", "alice", NULL };
 	const char *evidence[] = { "evidence", NULL, "--key", attack_vkey,
-	    NULL };
+		NULL };
 	char url[128], *ev;
 	struct http_resp r;
 	uint64_t size;
@@ -807,8 +829,9 @@ START_TEST(test_forked_pages)
 		ck_assert_msg(strstr(msg(o), "two different trees") != NULL,
 		    "%s: %s", modes[m], msg(o));
 		ck_assert_ptr_null(json_object_get(o, "changes"));
-		ev = strdup(json_string_value(json_object_get(o, "evidence")) ?
-		    json_string_value(json_object_get(o, "evidence")) : "");
+		ev = strdup(json_string_value(json_object_get(o, "evidence"))
+		        ? json_string_value(json_object_get(o, "evidence"))
+		        : "");
 		json_decref(o);
 		ck_assert_msg(ev[0] != '\0', "%s: no evidence file", modes[m]);
 		evidence[1] = ev;
@@ -827,8 +850,9 @@ START_TEST(test_forked_pages)
 	    msg(o));
 	ck_assert_uint_eq(json_array_size(json_object_get(o, "changes")),
 	    NVERSIONS - 1);
-	ck_assert_uint_eq((uint64_t)json_integer_value(json_object_get(o,
-	    "witnessed_size")), size);
+	ck_assert_uint_eq((uint64_t)json_integer_value(
+	                      json_object_get(o, "witnessed_size")),
+	    size);
 	json_decref(o);
 }
 END_TEST

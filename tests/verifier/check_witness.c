@@ -42,7 +42,8 @@ open_witness(void)
 	kt_signer_verifier(log_a2, &logs[1]);
 	kt_signer_verifier(log_b, &logs[2]);
 	ck_assert_int_eq(kt_witness_open(dir, wit, logs, 3, &w, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 }
 
 static void
@@ -113,19 +114,23 @@ START_TEST(test_open_rejects)
 
 	kt_signer_verifier(log_a, &logs[0]);
 	ck_assert_int_eq(kt_witness_open(dir, wit, logs, 0, &w2, detail,
-	    sizeof(detail)), KT_ERR_RANGE);
+	                     sizeof(detail)),
+	    KT_ERR_RANGE);
 	ck_assert_ptr_null(w2);
 	/* A note-signing key cannot be a witness key... */
 	ck_assert_int_eq(kt_witness_open(dir, log_a, logs, 1, &w2, detail,
-	    sizeof(detail)), KT_ERR_MALFORMED);
+	                     sizeof(detail)),
+	    KT_ERR_MALFORMED);
 	ck_assert_ptr_null(w2);
 	/* ...and a cosignature key is not a log key. */
 	logs[0] = wit_v;
 	ck_assert_int_eq(kt_witness_open(dir, wit, logs, 1, &w2, detail,
-	    sizeof(detail)), KT_ERR_MALFORMED);
+	                     sizeof(detail)),
+	    KT_ERR_MALFORMED);
 	kt_signer_verifier(log_a, &logs[0]);
 	ck_assert_int_eq(kt_witness_open("/nonexistent/kt-witness", wit, logs,
-	    1, &w2, detail, sizeof(detail)), KT_ERR_IO);
+	                     1, &w2, detail, sizeof(detail)),
+	    KT_ERR_IO);
 	ck_assert_ptr_null(w2);
 	ck_assert_ptr_nonnull(strstr(detail, "lmdb"));
 }
@@ -144,15 +149,15 @@ START_TEST(test_first_checkpoint)
 	ck_assert_uint_eq(ans.cosig_len, strlen(ans.cosig));
 	/* One tlog-cosignature line by the witness key, at NOW. */
 	ck_assert_int_eq(memcmp(ans.cosig, "\xe2\x80\x94 witness.example/w1 ",
-	    4 + 19), 0);
+	                     4 + 19),
+	    0);
 	ck_assert_int_eq(ans.cosig[ans.cosig_len - 1], '\n');
-	ck_assert(wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len,
-	    &ts));
+	ck_assert(wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len, &ts));
 	ck_assert_uint_eq(ts, NOW);
 	/* Not over any other checkpoint. */
 	nl = wt_checkpoint_note(log_a, &ta, 6, note, sizeof(note));
-	ck_assert(!wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len,
-	    NULL));
+	ck_assert(
+	    !wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len, NULL));
 	ck_assert_uint_eq(probe_a(), 5);
 }
 END_TEST
@@ -195,8 +200,7 @@ START_TEST(test_replay_same_checkpoint)
 	nl = wt_checkpoint_note(log_a, &ta, 10, note, sizeof(note));
 	len = wt_body(10, NULL, note, nl, body, sizeof(body));
 	ck_assert_int_eq(submit(len, NOW + 60), KT_OK);
-	ck_assert(wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len,
-	    &ts));
+	ck_assert(wt_cosig_ok(&wit_v, note, nl, ans.cosig, ans.cosig_len, &ts));
 	ck_assert_uint_eq(ts, NOW + 60);
 	ck_assert_uint_eq(probe_a(), 10);
 }
@@ -328,8 +332,8 @@ START_TEST(test_proof_line_high_byte)
 
 	cosign_a(0, old);
 	for (uint64_t size = 2; size <= 64 && tried < 3; size++) {
-		size_t len = wt_body_for(log_a, &ta, old, size, body,
-		    sizeof(body));
+		size_t len =
+		    wt_body_for(log_a, &ta, old, size, body, sizeof(body));
 		char *proof = (char *)memchr(body, '\n', len) + 1;
 		char *end = strstr(proof, "\n\n");
 		char *slash;
@@ -376,7 +380,8 @@ START_TEST(test_too_large)
 {
 	memset(body, 'a', sizeof(body));
 	ck_assert_int_eq(kt_witness_add_checkpoint(w, body,
-	    KT_WITNESS_BODY_MAX + 1, NOW, &ans), KT_ERR_TOO_LARGE);
+	                     KT_WITNESS_BODY_MAX + 1, NOW, &ans),
+	    KT_ERR_TOO_LARGE);
 }
 END_TEST
 
@@ -384,8 +389,8 @@ END_TEST
 
 START_TEST(test_unknown_origin)
 {
-	struct kt_signer *other = wt_signer("example.com/other",
-	    KT_KEY_ED25519, 0xc1);
+	struct kt_signer *other =
+	    wt_signer("example.com/other", KT_KEY_ED25519, 0xc1);
 	size_t len = wt_body_for(other, &ta, 0, 3, body, sizeof(body));
 
 	ck_assert_int_eq(submit(len, NOW), KT_ERR_NOT_FOUND);
@@ -409,16 +414,18 @@ START_TEST(test_untrusted_signature)
 		size_t tl, ll, n;
 
 		wt_root(&ta, 3, &root);
-		tl = wt_checkpoint_text(ORIGIN_A, 3, &root, text,
-		    sizeof(text));
+		tl = wt_checkpoint_text(ORIGIN_A, 3, &root, text, sizeof(text));
 		ck_assert_int_eq(kt_cosig_sign(wit, text, tl, NOW, line,
-		    sizeof(line), &ll), KT_OK);
+		                     sizeof(line), &ll),
+		    KT_OK);
 		n = (size_t)snprintf(body, sizeof(body), "old 0\n\n%s\n%s",
 		    text, line);
 		ck_assert_int_eq(submit(n, NOW), KT_ERR_UNKNOWN_KEY);
 	}
 	ck_assert_int_eq(submit(wt_body_for(log_a, &ta, 0, 3, body,
-	    sizeof(body)), NOW), KT_OK);
+	                            sizeof(body)),
+	                     NOW),
+	    KT_OK);
 }
 END_TEST
 
@@ -463,8 +470,7 @@ START_TEST(test_bad_known_signature)
 			char saved = sig[i];
 
 			sig[i] = saved == 'A' ? 'B' : 'A';
-			ck_assert_msg(submit(len, NOW) != KT_OK, "sig[%zu]",
-			    i);
+			ck_assert_msg(submit(len, NOW) != KT_OK, "sig[%zu]", i);
 			sig[i] = saved;
 		}
 	}
@@ -476,8 +482,8 @@ END_TEST
 START_TEST(test_unknown_lines_ignored)
 {
 	char note[4096], junk[8192], got[KT_WITNESS_NOTE_MAX];
-	struct kt_signer *other = wt_signer("example.com/other",
-	    KT_KEY_ED25519, 0xc1);
+	struct kt_signer *other =
+	    wt_signer("example.com/other", KT_KEY_ED25519, 0xc1);
 	uint8_t hash[KT_HASH_LEN];
 	size_t nl, ol, len, gl;
 	const char *osig;
@@ -494,7 +500,8 @@ START_TEST(test_unknown_lines_ignored)
 	ck_assert_int_eq(submit(len, NOW), KT_OK);
 	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
 	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	    &gl), KT_OK);
+	                     &gl),
+	    KT_OK);
 	ck_assert_uint_eq(gl, nl + ans.cosig_len);
 	ck_assert_int_eq(memcmp(got, note, nl), 0);
 	ck_assert_int_eq(memcmp(got + nl, ans.cosig, ans.cosig_len), 0);
@@ -570,8 +577,8 @@ START_TEST(test_fork_refused)
 	{
 		char note[4096];
 		struct kt_proof p;
-		size_t nl = wt_checkpoint_note(log_a, &ta, 8, note,
-		    sizeof(note));
+		size_t nl =
+		    wt_checkpoint_note(log_a, &ta, 8, note, sizeof(note));
 
 		wt_proof(&ta, 4, 8, &p);
 		len = wt_body(8, &p, note, nl, body, sizeof(body));
@@ -610,16 +617,16 @@ START_TEST(test_size_zero)
 	/* A size-0 checkpoint must carry H(""). */
 	wt_root(&ta, 1, &root);
 	tl = wt_checkpoint_text(ORIGIN_A, 0, &root, text, sizeof(text));
-	ck_assert_int_eq(kt_note_sign(log_a, text, tl, note, sizeof(note),
-	    &nl), KT_OK);
+	ck_assert_int_eq(kt_note_sign(log_a, text, tl, note, sizeof(note), &nl),
+	    KT_OK);
 	len = wt_body(0, NULL, note, nl, body, sizeof(body));
 	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
 	ck_assert_ptr_nonnull(strstr(ans.detail, "empty tree"));
 
 	kt_hash_empty(&root);
 	tl = wt_checkpoint_text(ORIGIN_A, 0, &root, text, sizeof(text));
-	ck_assert_int_eq(kt_note_sign(log_a, text, tl, note, sizeof(note),
-	    &nl), KT_OK);
+	ck_assert_int_eq(kt_note_sign(log_a, text, tl, note, sizeof(note), &nl),
+	    KT_OK);
 	len = wt_body(0, NULL, note, nl, body, sizeof(body));
 	ck_assert_int_eq(submit(len, NOW), KT_OK);
 	/* Again (replay of size 0) and then growth from 0. */
@@ -645,11 +652,13 @@ START_TEST(test_get_checkpoint)
 
 	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
 	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	    &gl), KT_ERR_NOT_FOUND);
+	                     &gl),
+	    KT_ERR_NOT_FOUND);
 	ck_assert_uint_eq(gl, 0);
 	cosign_a(0, 11);
 	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	    &gl), KT_OK);
+	                     &gl),
+	    KT_OK);
 	ck_assert_uint_eq(strlen(got), gl);
 	/* Verifies with the log key and the witness key. */
 	kt_signer_verifier(log_a, &vs[0]);
@@ -663,11 +672,13 @@ START_TEST(test_get_checkpoint)
 	wt_root(&ta, 11, &root);
 	ck_assert_int_eq(memcmp(cp.root.b, root.b, KT_HASH_LEN), 0);
 	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, small,
-	    sizeof(small), &gl), KT_ERR_TOO_LARGE);
+	                     sizeof(small), &gl),
+	    KT_ERR_TOO_LARGE);
 	/* Another origin: nothing yet. */
 	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_B, strlen(ORIGIN_B));
 	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	    &gl), KT_ERR_NOT_FOUND);
+	                     &gl),
+	    KT_ERR_NOT_FOUND);
 }
 END_TEST
 
@@ -771,8 +782,7 @@ run_race(struct racer *rs, size_t n)
 		rs[i].start = &start;
 		rs[i].len = wt_body_for(log_a, rs[i].t, rs[i].old, rs[i].size,
 		    rs[i].body, sizeof(rs[i].body));
-		ck_assert_int_eq(pthread_create(&th[i], NULL, race, &rs[i]),
-		    0);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, race, &rs[i]), 0);
 	}
 	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
@@ -783,14 +793,15 @@ run_race(struct racer *rs, size_t n)
 			win = i;
 		} else {
 			ck_assert_msg(rs[i].err == KT_ERR_CONFLICT ||
-			    rs[i].err == KT_ERR_VERIFY, "racer %zu: %s", i,
-			    rs[i].ans.detail);
+			        rs[i].err == KT_ERR_VERIFY,
+			    "racer %zu: %s", i, rs[i].ans.detail);
 		}
 	}
 	ck_assert_uint_eq(winners, 1);
 	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
 	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	    &gl), KT_OK);
+	                     &gl),
+	    KT_OK);
 	ck_assert_int_eq(wt_note_checkpoint(got, gl, &cp), 0);
 	wt_root(rs[win].t, rs[win].size, &root);
 	ck_assert_uint_eq(cp.size, rs[win].size);
@@ -850,10 +861,10 @@ END_TEST
  */
 START_TEST(test_doc_example)
 {
-	struct kt_signer *dlog = wt_signer("example.com/kt-log",
-	    KT_KEY_ED25519, 0x11);
-	struct kt_signer *dwit = wt_signer("witness.example/w1",
-	    KT_KEY_COSIG, 0x22);
+	struct kt_signer *dlog =
+	    wt_signer("example.com/kt-log", KT_KEY_ED25519, 0x11);
+	struct kt_signer *dwit =
+	    wt_signer("witness.example/w1", KT_KEY_COSIG, 0x22);
 	struct kt_verifier lv, wv;
 	struct kt_witness *dw = NULL;
 	struct wt_tree t;
@@ -867,7 +878,8 @@ START_TEST(test_doc_example)
 	kt_signer_verifier(dlog, &lv);
 	kt_signer_verifier(dwit, &wv);
 	ck_assert_int_eq(kt_witness_open(ddir, dwit, &lv, 1, &dw, detail,
-	    sizeof(detail)), KT_OK);
+	                     sizeof(detail)),
+	    KT_OK);
 	wt_tree_init(&t, 3, 1, 3);
 	nl = wt_checkpoint_note(dlog, &t, 3, note, sizeof(note));
 	len = wt_body(0, NULL, note, nl, body, sizeof(body));
@@ -882,9 +894,11 @@ START_TEST(test_doc_example)
 	 * deterministic). Both signatures were also checked with Python's
 	 * `cryptography` Ed25519, independently of proto.
 	 */
-	ck_assert_str_eq(lk, "example.com/kt-log+16933aa5+"
+	ck_assert_str_eq(lk,
+	    "example.com/kt-log+16933aa5+"
 	    "AdBKsjJ0K7SrOhNovUYV5ObQIkq3GgFrr4UgozLJd4c3");
-	ck_assert_str_eq(wk, "witness.example/w1+e0cd2864+"
+	ck_assert_str_eq(wk,
+	    "witness.example/w1+e0cd2864+"
 	    "BKCapfR6Z1mAL/lV+NwtKhSlyZ0jvpf4ZBJ/+Tg0VaTw");
 	ck_assert_str_eq(full,
 	    "example.com/kt-log\n"
@@ -900,9 +914,10 @@ START_TEST(test_doc_example)
 		FILE *f = fopen(out, "w");
 
 		ck_assert_ptr_nonnull(f);
-		fprintf(f, "log key: %s\nwitness key: %s\nbody:\n%s\n"
-		    "response:\n%s\ncosigned:\n%s", lk, wk, body, ans.cosig,
-		    full);
+		fprintf(f,
+		    "log key: %s\nwitness key: %s\nbody:\n%s\n"
+		    "response:\n%s\ncosigned:\n%s",
+		    lk, wk, body, ans.cosig, full);
 		fclose(f);
 	}
 	wt_tree_free(&t);
@@ -918,13 +933,14 @@ witness_suite(void)
 	Suite *s = suite_create("witness");
 	TCase *tc;
 
-#define TC(name, ...) do { \
-	tc = tcase_create(name); \
-	tcase_add_checked_fixture(tc, setup, teardown); \
-	tcase_set_timeout(tc, 120); \
-	__VA_ARGS__ \
-	suite_add_tcase(s, tc); \
-} while (0)
+#define TC(name, ...) \
+	do { \
+		tc = tcase_create(name); \
+		tcase_add_checked_fixture(tc, setup, teardown); \
+		tcase_set_timeout(tc, 120); \
+		__VA_ARGS__ \
+		suite_add_tcase(s, tc); \
+	} while (0)
 
 	TC("kt_witness_open", tcase_add_test(tc, test_open_rejects););
 	TC("kt_witness_add_checkpoint",
@@ -952,8 +968,7 @@ witness_suite(void)
 	TC("kt_witness_parse_get_path",
 	    tcase_add_test(tc, test_parse_get_path););
 	TC("restart", tcase_add_test(tc, test_restart_keeps_state););
-	TC("concurrency",
-	    tcase_add_test(tc, test_concurrent_conflicting);
+	TC("concurrency", tcase_add_test(tc, test_concurrent_conflicting);
 	    tcase_add_test(tc, test_concurrent_many););
 #undef TC
 	return s;

@@ -61,7 +61,7 @@ static pid_t
 start_server(uint16_t *port)
 {
 	const char *args[] = { bin, "serve", "--data", statedir, "--key",
-	    keyfile, "--listen", "127.0.0.1:0", "--log", lkey, NULL };
+		keyfile, "--listen", "127.0.0.1:0", "--log", lkey, NULL };
 	char buf[4096];
 	const char *l;
 	pid_t pid;
@@ -81,8 +81,10 @@ stop_server(pid_t pid)
 {
 	int st = proc_stop(pid, 5);
 
-	ck_assert_msg(st == 0, "kt-witness stopped with %d on SIGTERM (%d: "
-	    "killed after 5 s)", st, 256 + SIGKILL);
+	ck_assert_msg(st == 0,
+	    "kt-witness stopped with %d on SIGTERM (%d: "
+	    "killed after 5 s)",
+	    st, 256 + SIGKILL);
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -139,7 +141,8 @@ http(const char *method, uint16_t port, const char *path, const char *body,
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) ==
-		    CURLE_OK && type != NULL)
+		        CURLE_OK &&
+		    type != NULL)
 			snprintf(r->type, sizeof(r->type), "%s", type);
 	}
 	curl_easy_cleanup(c);
@@ -166,7 +169,7 @@ setup(void)
 	char out[4096];
 	char *nl;
 	char *args[] = { (char *)bin, "keygen", "--name", "witness.example/e2e",
-	    "--out", keyfile, NULL };
+		"--out", keyfile, NULL };
 
 	ck_assert_int_ge(sodium_init(), 0);
 	snprintf(dir, sizeof(dir), "/tmp/kt-witness-e2e-XXXXXX");
@@ -213,24 +216,25 @@ START_TEST(test_cli)
 	char out[8192], err[8192];
 	struct stat sb;
 	char *again[] = { (char *)bin, "keygen", "--name", "x", "--out",
-	    keyfile, NULL };
+		keyfile, NULL };
 	char *help[] = { (char *)bin, "--help", NULL };
 	char *khelp[] = { (char *)bin, "keygen", "--help", NULL };
 	char *shelp[] = { (char *)bin, "serve", "--help", NULL };
 	char *none[] = { (char *)bin, NULL };
 	char *bogus[] = { (char *)bin, "frobnicate", NULL };
 	char *kbad[] = { (char *)bin, "keygen", "--name", "a b", "--out",
-	    "/nonexistent/k", NULL };
+		"/nonexistent/k", NULL };
 	char *kmiss[] = { (char *)bin, "keygen", "--name", NULL };
 	char *smiss[] = { (char *)bin, "serve", "--data", statedir, NULL };
 	char *sbadlog[] = { (char *)bin, "serve", "--data", statedir, "--key",
-	    keyfile, "--listen", "127.0.0.1:0", "--log", "nonsense", NULL };
+		keyfile, "--listen", "127.0.0.1:0", "--log", "nonsense", NULL };
 	char *sbadlisten[] = { (char *)bin, "serve", "--data", statedir,
-	    "--key", keyfile, "--listen", "127.0.0.1", "--log", lkey, NULL };
+		"--key", keyfile, "--listen", "127.0.0.1", "--log", lkey,
+		NULL };
 	char *switness[] = { (char *)bin, "serve", "--data", statedir, "--key",
-	    keyfile, "--listen", "127.0.0.1:0", "--log", wkey, NULL };
+		keyfile, "--listen", "127.0.0.1:0", "--log", wkey, NULL };
 	char *sopen[] = { (char *)bin, "serve", "--data", statedir, "--key",
-	    keyfile, "--listen", "127.0.0.1:0", "--log", lkey, NULL };
+		keyfile, "--listen", "127.0.0.1:0", "--log", lkey, NULL };
 
 	/* keygen wrote a 0600 PRIVATE+KEY file, and never overwrites it. */
 	ck_assert_int_eq(stat(keyfile, &sb), 0);
@@ -321,7 +325,8 @@ START_TEST(test_http_statuses)
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "larger"));
 	ck_assert_int_eq(http("POST", port, "/add-checkpoint", "old x\n\n", 7,
-	    &r), 0);
+	                     &r),
+	    0);
 	ck_assert_int_eq(r.status, 400);
 
 	/* 404: an unknown origin. 403: the right origin, a wrong key. */
@@ -346,7 +351,8 @@ START_TEST(test_http_statuses)
 		ck_assert_ptr_nonnull(huge);
 		memset(huge, 'a', big);
 		ck_assert_int_eq(http("POST", port, "/add-checkpoint", huge,
-		    big, &r), 0);
+		                     big, &r),
+		    0);
 		ck_assert_int_eq(r.status, 413);
 		free(huge);
 	}
@@ -358,8 +364,10 @@ START_TEST(test_http_statuses)
 	ck_assert_int_eq(r.status, 404);
 
 	/* Gossip: the latest cosigned checkpoint, with both signatures. */
-	ck_assert_int_eq(http("GET", port, origin_path(ORIGIN, path,
-	    sizeof(path)), NULL, 0, &r), 0);
+	ck_assert_int_eq(http("GET", port,
+	                     origin_path(ORIGIN, path, sizeof(path)), NULL, 0,
+	                     &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	{
 		static struct kt_note n;
@@ -368,13 +376,17 @@ START_TEST(test_http_statuses)
 		struct kt_checkpoint cp;
 
 		ck_assert_int_eq(kt_note_open(r.body, r.len, vs, 2, &n, ok,
-		    NULL), KT_OK);
+		                     NULL),
+		    KT_OK);
 		ck_assert(ok[0] && ok[1]);
 		ck_assert_int_eq(wt_note_checkpoint(r.body, r.len, &cp), 0);
 		ck_assert_uint_eq(cp.size, 12);
 	}
-	ck_assert_int_eq(http("GET", port, origin_path("example.com/other",
-	    path, sizeof(path)), NULL, 0, &r), 0);
+	ck_assert_int_eq(http("GET", port,
+	                     origin_path("example.com/other", path,
+	                         sizeof(path)),
+	                     NULL, 0, &r),
+	    0);
 	ck_assert_int_eq(r.status, 404);
 
 	/* Keep-alive (tlog-witness: witnesses SHOULD support it): a second
@@ -471,8 +483,8 @@ submit_loop(void *arg)
 		}
 		atomic_fetch_add(&n_answers, 1);
 		if (r->status == 200) {
-			int ok = wt_cosig_ok(&wv, note, nl, r->body, r->len,
-			    NULL);
+			int ok =
+			    wt_cosig_ok(&wv, note, nl, r->body, r->len, NULL);
 
 			pthread_mutex_lock(&rec_mu);
 			if (!ok)
@@ -514,7 +526,8 @@ START_TEST(test_kill9_forked_log)
 	atomic_store(&cur_port, 0);
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, submit_loop,
-		    &subs[i]), 0);
+		                     &subs[i]),
+		    0);
 	/* Kill the witness with SIGKILL at random moments while both
 	 * branches of the forked log are being submitted. */
 	for (int round = 0; round < 8; round++) {
@@ -524,8 +537,8 @@ START_TEST(test_kill9_forked_log)
 		atomic_store(&cur_port, port);
 		/* Let the stream get going (a loaded machine or valgrind can
 		 * be slow), then kill at a random moment. */
-		for (int t = 0; t < 2000 && atomic_load(&n_answers) < before
-		    + 2; t++)
+		for (int t = 0;
+		     t < 2000 && atomic_load(&n_answers) < before + 2; t++)
 			usleep(5000);
 		usleep((useconds_t)(rand_r(&seed) % 200000));
 		atomic_store(&cur_port, 0);
@@ -535,7 +548,8 @@ START_TEST(test_kill9_forked_log)
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
 
-	fprintf(stderr, "kill -9 stream: branch A cosigned %u (max %llu), "
+	fprintf(stderr,
+	    "kill -9 stream: branch A cosigned %u (max %llu), "
 	    "branch B cosigned %u (max %llu), refused %u + %u\n",
 	    n_cosigned[0], (unsigned long long)max_cosigned[0], n_cosigned[1],
 	    (unsigned long long)max_cosigned[1], n_refused[0], n_refused[1]);
@@ -550,8 +564,10 @@ START_TEST(test_kill9_forked_log)
 	/* Every cosignature handed out survived: the state is at least as
 	 * new as the largest one, on the winning branch. */
 	pid = start_server(&port);
-	ck_assert_int_eq(http("GET", port, origin_path(ORIGIN, path,
-	    sizeof(path)), NULL, 0, &r), 0);
+	ck_assert_int_eq(http("GET", port,
+	                     origin_path(ORIGIN, path, sizeof(path)), NULL, 0,
+	                     &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(kt_note_open(r.body, r.len, vs, 2, &n, ok, NULL),
 	    KT_OK);
@@ -564,8 +580,8 @@ START_TEST(test_kill9_forked_log)
 	 * the state can be on a branch whose reply was lost). */
 	wt_root(&ta, cp.size, &root);
 	if (memcmp(root.b, cp.root.b, KT_HASH_LEN) == 0) {
-		ck_assert_uint_le(max_cosigned[1], cp.size > FORK ? FORK :
-		    cp.size);
+		ck_assert_uint_le(max_cosigned[1],
+		    cp.size > FORK ? FORK : cp.size);
 	} else {
 		wt_root(&tb, cp.size, &root);
 		ck_assert_int_eq(memcmp(root.b, cp.root.b, KT_HASH_LEN), 0);

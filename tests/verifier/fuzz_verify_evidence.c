@@ -15,7 +15,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct kt_verifier vk = { "fuzz.example/log",
-	    KT_KEY_ED25519, { 1, 2, 3, 4 }, { 0 } };
+		KT_KEY_ED25519, { 1, 2, 3, 4 }, { 0 } };
 	struct kt_vresult r;
 
 	kt_vresult_init(&r);

@@ -16,14 +16,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct kt_vlookup lk;
 	static const struct kt_verifier vk = { "fuzz.example/log",
-	    KT_KEY_ED25519, { 1, 2, 3, 4 }, { 0 } };
+		KT_KEY_ED25519, { 1, 2, 3, 4 }, { 0 } };
 	struct kt_signed_checkpoint sc;
 	char d[512];
 
 	if (kt_vparse_lookup((const char *)data, size, "alice", &lk, d,
-	    sizeof(d)) == KT_OK &&
+	        sizeof(d)) == KT_OK &&
 	    kt_vcheck_checkpoint(lk.note, lk.note_len, &vk, &sc, d,
-	    sizeof(d)) == KT_OK)
+	        sizeof(d)) == KT_OK)
 		(void)kt_vcheck_inclusion(&lk.leaf, &sc.cp, d, sizeof(d));
 	return 0;
 }

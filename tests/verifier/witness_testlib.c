@@ -71,8 +71,8 @@ void
 wt_proof(const struct wt_tree *t, uint64_t old, uint64_t new_size,
     struct kt_proof *p)
 {
-	if (kt_merkle_consistency_proof(wt_node, (void *)t, old, new_size,
-	    p) != KT_OK)
+	if (kt_merkle_consistency_proof(wt_node, (void *)t, old, new_size, p) !=
+	    KT_OK)
 		die("kt_merkle_consistency_proof");
 }
 
@@ -155,8 +155,8 @@ wt_body(uint64_t old, const struct kt_proof *p, const char *note,
 }
 
 size_t
-wt_body_for(const struct kt_signer *log, const struct wt_tree *t,
-    uint64_t old, uint64_t size, char *buf, size_t cap)
+wt_body_for(const struct kt_signer *log, const struct wt_tree *t, uint64_t old,
+    uint64_t size, char *buf, size_t cap)
 {
 	char note[4096];
 	struct kt_proof p;
@@ -183,7 +183,8 @@ wt_cosig_ok(const struct kt_verifier *wv, const char *note, size_t note_len,
 	memcpy(buf, note, note_len);
 	memcpy(buf + note_len, cosig, cosig_len);
 	if (kt_note_open(buf, note_len + cosig_len, wv, 1, &n, &ok, &t) ==
-	    KT_OK && ok == 1) {
+	        KT_OK &&
+	    ok == 1) {
 		if (timestamp != NULL)
 			*timestamp = t;
 		ret = 1;

@@ -62,9 +62,8 @@ size_t wt_body_for(const struct kt_signer *log, const struct wt_tree *t,
  * Checks that cosig (a signature line) is a valid cosignature by witness
  * key wv over note's text. Returns 1 and sets *timestamp if so, else 0.
  */
-int wt_cosig_ok(const struct kt_verifier *wv, const char *note,
-    size_t note_len, const char *cosig, size_t cosig_len,
-    uint64_t *timestamp);
+int wt_cosig_ok(const struct kt_verifier *wv, const char *note, size_t note_len,
+    const char *cosig, size_t cosig_len, uint64_t *timestamp);
 
 /* The checkpoint (size, root) of a note, or -1 if it does not parse. */
 int wt_note_checkpoint(const char *note, size_t len, struct kt_checkpoint *cp);

@@ -16,35 +16,35 @@
 #define EXPECT_FILE_MAX (1 << 20)
 
 static const char usage_text[] =
-"usage: kt-verify [--state DIR] [--json] [--timeout SECONDS] COMMAND ...\n"
-"\n"
-"commands:\n"
-"  init --log URL --key VERIFIERKEY [--witness WITNESSKEY ... --quorum K\n"
-"       [--max-age DURATION]]        configure the log to check (and the\n"
-"                                     witnesses whose cosignatures it needs)\n"
-"  checkpoint                         fetch, verify and store the newest\n"
-"                                     checkpoint (consistency-checked)\n"
-"  lookup LABEL [--accept]            verified key lookup with pinning\n"
-"  monitor LABEL --expect-b64 KEY [--expect-b64 KEY...] | --expect FILE\n"
-"                                     owner's check of every new entry\n"
-"  audit                              full replay of the log from 0\n"
-"  evidence FILE [--key VERIFIERKEY]  check an evidence or tlog-proof\n"
-"                                     file offline\n"
-"  proof LABEL --out FILE             write a C2SP tlog-proof\n"
-"  gossip --peer URL|FILE [--peer ...] compare this view with witnesses'\n"
-"                                     and other monitors' checkpoints\n"
-"  view --out FILE                    publish this client's view (its\n"
-"                                     stored signed checkpoint)\n"
-"\n"
-"--state DIR defaults to $XDG_STATE_HOME/kt-verify (else\n"
-"~/.local/state/kt-verify).\n"
-"\n"
-"exit status: 0 verified; 1 usage, I/O or network error; 2 verification\n"
-"failed (the server or network is broken or lying); 3 attack detected\n"
-"(evidence file written, path printed); 4 key changed (lookup); 5 verified\n"
-"but stale (witnessed longer ago than --max-age); 6 not yet witnessed\n"
-"(lookup: the latest entry is newer than the witnessed checkpoint).\n"
-"See docs/verify.md.\n";
+    "usage: kt-verify [--state DIR] [--json] [--timeout SECONDS] COMMAND ...\n"
+    "\n"
+    "commands:\n"
+    "  init --log URL --key VERIFIERKEY [--witness WITNESSKEY ... --quorum K\n"
+    "       [--max-age DURATION]]        configure the log to check (and the\n"
+    "                                     witnesses whose cosignatures it needs)\n"
+    "  checkpoint                         fetch, verify and store the newest\n"
+    "                                     checkpoint (consistency-checked)\n"
+    "  lookup LABEL [--accept]            verified key lookup with pinning\n"
+    "  monitor LABEL --expect-b64 KEY [--expect-b64 KEY...] | --expect FILE\n"
+    "                                     owner's check of every new entry\n"
+    "  audit                              full replay of the log from 0\n"
+    "  evidence FILE [--key VERIFIERKEY]  check an evidence or tlog-proof\n"
+    "                                     file offline\n"
+    "  proof LABEL --out FILE             write a C2SP tlog-proof\n"
+    "  gossip --peer URL|FILE [--peer ...] compare this view with witnesses'\n"
+    "                                     and other monitors' checkpoints\n"
+    "  view --out FILE                    publish this client's view (its\n"
+    "                                     stored signed checkpoint)\n"
+    "\n"
+    "--state DIR defaults to $XDG_STATE_HOME/kt-verify (else\n"
+    "~/.local/state/kt-verify).\n"
+    "\n"
+    "exit status: 0 verified; 1 usage, I/O or network error; 2 verification\n"
+    "failed (the server or network is broken or lying); 3 attack detected\n"
+    "(evidence file written, path printed); 4 key changed (lookup); 5 verified\n"
+    "but stale (witnessed longer ago than --max-age); 6 not yet witnessed\n"
+    "(lookup: the latest entry is newer than the witnessed checkpoint).\n"
+    "See docs/verify.md.\n";
 
 void
 kt_cli_usage_text(FILE *to)
@@ -204,8 +204,7 @@ opt_quorum(struct args *a, const char *val)
 	char *end;
 
 	a->quorum = strtol(val, &end, 10);
-	if (*end != '\0' || a->quorum < 1 ||
-	    a->quorum > KT_VERIFY_WITNESS_MAX)
+	if (*end != '\0' || a->quorum < 1 || a->quorum > KT_VERIFY_WITNESS_MAX)
 		return bad("bad --quorum");
 	return KT_OK;
 }
@@ -228,8 +227,8 @@ opt_expect(struct args *a, const char *val)
 static kt_err
 opt_expect_b64(struct args *a, const char *val)
 {
-	if (a->nkeys >= KT_CLI_EXPECT_MAX || decode_key(val, strlen(val),
-	    &a->keys[a->nkeys]) != KT_OK)
+	if (a->nkeys >= KT_CLI_EXPECT_MAX ||
+	    decode_key(val, strlen(val), &a->keys[a->nkeys]) != KT_OK)
 		return bad("--expect-b64 needs a base64 key");
 	a->nkeys++;
 	return KT_OK;
@@ -351,24 +350,25 @@ kt_cli_load_expect(struct args *a)
 	char *buf = NULL, *line, *save = NULL;
 	size_t len;
 
-	if (kt_cli_read_file(a->expect_file, EXPECT_FILE_MAX, &buf, &len)
-	    != KT_OK) {
+	if (kt_cli_read_file(a->expect_file, EXPECT_FILE_MAX, &buf, &len) !=
+	    KT_OK) {
 		fprintf(stderr, "kt-verify: %s: %s\n", a->expect_file,
 		    strerror(errno));
 		return KT_ERR_IO;
 	}
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	     line = strtok_r(NULL, "\n", &save)) {
 		size_t l = strlen(line);
-		while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == ' ' ||
-		    line[l - 1] == '\t'))
+		while (l > 0 &&
+		    (line[l - 1] == '\r' || line[l - 1] == ' ' ||
+		        line[l - 1] == '\t'))
 			line[--l] = '\0';
 		while (*line == ' ' || *line == '\t')
 			line++, l--;
 		if (l == 0 || line[0] == '#')
 			continue;
-		if (a->nkeys >= KT_CLI_EXPECT_MAX || decode_key(line, l,
-		    &a->keys[a->nkeys]) != KT_OK) {
+		if (a->nkeys >= KT_CLI_EXPECT_MAX ||
+		    decode_key(line, l, &a->keys[a->nkeys]) != KT_OK) {
 			fprintf(stderr, "kt-verify: %s: bad key line \"%s\"\n",
 			    a->expect_file, line);
 			free(buf);

@@ -15,24 +15,24 @@
 #include "kt/err.h"
 #include "kt/verify.h"
 
-#define KT_CLI_EXPECT_MAX 256          /* expected keys for `monitor` */
+#define KT_CLI_EXPECT_MAX 256 /* expected keys for `monitor` */
 #define KT_CLI_EVIDENCE_MAX (16 * 1024 * 1024)
 
 /* The command line, as given. Strings borrow argv. */
 struct args {
-	const char *cmd;       /* the command, or NULL */
-	const char *pos;       /* its one positional argument, or NULL */
-	const char *state;     /* --state, or the default folder (dir) */
+	const char *cmd;   /* the command, or NULL */
+	const char *pos;   /* its one positional argument, or NULL */
+	const char *state; /* --state, or the default folder (dir) */
 	const char *log, *key, *out, *expect_file;
-	struct kt_vkey keys[KT_CLI_EXPECT_MAX];  /* --expect-b64 (owned) */
+	struct kt_vkey keys[KT_CLI_EXPECT_MAX]; /* --expect-b64 (owned) */
 	size_t nkeys;
 	const char *witnesses[KT_VERIFY_WITNESS_MAX];
 	size_t nwit;
 	const char *peers[KT_VERIFY_PEERS_MAX];
 	size_t npeers;
 	long quorum;
-	uint64_t max_age;      /* seconds; 0: not given */
-	long timeout;          /* seconds; 0: not given */
+	uint64_t max_age; /* seconds; 0: not given */
+	long timeout;     /* seconds; 0: not given */
 	int json, accept, help;
 	char dir[KT_VERIFY_PATH_MAX];
 };
@@ -50,8 +50,8 @@ void kt_cli_args_free(struct args *a);
 KT_MUST_CHECK kt_err kt_cli_load_expect(struct args *a);
 /* Reads path whole into a new NUL-terminated buffer; a file over cap
  * bytes is KT_ERR_TOO_LARGE. KT_ERR_IO with errno set. */
-KT_MUST_CHECK kt_err kt_cli_read_file(const char *path, size_t cap,
-    char **out, size_t *len);
+KT_MUST_CHECK kt_err kt_cli_read_file(const char *path, size_t cap, char **out,
+    size_t *len);
 /* Prints "kt-verify: msg" (if msg) and the usage to stderr; returns 1. */
 int kt_cli_usage(const char *msg);
 /* The general usage text. */
@@ -77,13 +77,13 @@ struct command {
 	int (*run)(struct kt_verify *v, const struct args *a,
 	    struct kt_vresult *r);
 	int (*args_ok)(const struct args *a);
-	unsigned flags;        /* KT_CMD_* */
+	unsigned flags; /* KT_CMD_* */
 	const char *help;
 };
-#define KT_CMD_CREATE 1u   /* makes the state folder if missing (init) */
-#define KT_CMD_OFFLINE 2u  /* opens no state folder itself (evidence) */
-#define KT_CMD_POLICY 4u   /* takes --witness, --quorum, --max-age */
-#define KT_CMD_PEERS 8u    /* takes --peer */
+#define KT_CMD_CREATE 1u  /* makes the state folder if missing (init) */
+#define KT_CMD_OFFLINE 2u /* opens no state folder itself (evidence) */
+#define KT_CMD_POLICY 4u  /* takes --witness, --quorum, --max-age */
+#define KT_CMD_PEERS 8u   /* takes --peer */
 
 /* The command called name, or NULL. */
 const struct command *kt_cli_command(const char *name);

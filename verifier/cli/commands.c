@@ -16,15 +16,14 @@ static int
 cmd_init(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 {
 	struct kt_vpolicy pol = { a->witnesses, a->nwit, (unsigned)a->quorum,
-	    a->max_age };
+		a->max_age };
 
-	return kt_cli_report(a->cmd, a->json, r, kt_verify_init_policy(v,
-	    a->log, a->key, &pol, r));
+	return kt_cli_report(a->cmd, a->json, r,
+	    kt_verify_init_policy(v, a->log, a->key, &pol, r));
 }
 
 static int
-cmd_checkpoint(struct kt_verify *v, const struct args *a,
-    struct kt_vresult *r)
+cmd_checkpoint(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 {
 	return kt_cli_report(a->cmd, a->json, r, kt_verify_checkpoint(v, r));
 }
@@ -32,15 +31,15 @@ cmd_checkpoint(struct kt_verify *v, const struct args *a,
 static int
 cmd_lookup(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 {
-	return kt_cli_report(a->cmd, a->json, r, kt_verify_lookup(v, a->pos,
-	    a->accept, r));
+	return kt_cli_report(a->cmd, a->json, r,
+	    kt_verify_lookup(v, a->pos, a->accept, r));
 }
 
 static int
 cmd_monitor(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 {
-	return kt_cli_report(a->cmd, a->json, r, kt_verify_monitor(v, a->pos,
-	    a->keys, a->nkeys, r));
+	return kt_cli_report(a->cmd, a->json, r,
+	    kt_verify_monitor(v, a->pos, a->keys, a->nkeys, r));
 }
 
 static int
@@ -52,15 +51,15 @@ cmd_audit(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 static int
 cmd_proof(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 {
-	return kt_cli_report(a->cmd, a->json, r, kt_verify_proof(v, a->pos,
-	    a->out, r));
+	return kt_cli_report(a->cmd, a->json, r,
+	    kt_verify_proof(v, a->pos, a->out, r));
 }
 
 static int
 cmd_gossip(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 {
-	return kt_cli_report(a->cmd, a->json, r, kt_verify_gossip(v, a->peers,
-	    a->npeers, r));
+	return kt_cli_report(a->cmd, a->json, r,
+	    kt_verify_gossip(v, a->peers, a->npeers, r));
 }
 
 static int
@@ -88,8 +87,8 @@ evidence_key(const struct args *a, struct kt_verify **opened,
 	}
 	e = kt_verify_open(a->state, 0, opened, err, sizeof(err));
 	if (e != KT_OK || kt_verify_log_key(*opened) == NULL) {
-		fprintf(stderr, "kt-verify: %s\n", e != KT_OK ? err :
-		    "no --key and no configured log key");
+		fprintf(stderr, "kt-verify: %s\n",
+		    e != KT_OK ? err : "no --key and no configured log key");
 		return e != KT_OK ? e : KT_ERR_NOT_FOUND;
 	}
 	*vk = *kt_verify_log_key(*opened);
@@ -109,14 +108,13 @@ cmd_evidence(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 	(void)v;
 	if (evidence_key(a, &opened, &vk) != KT_OK)
 		goto out;
-	if (kt_cli_read_file(a->pos, KT_CLI_EVIDENCE_MAX, &buf, &len)
-	    != KT_OK) {
-		fprintf(stderr, "kt-verify: %s: %s\n", a->pos,
-		    strerror(errno));
+	if (kt_cli_read_file(a->pos, KT_CLI_EVIDENCE_MAX, &buf, &len) !=
+	    KT_OK) {
+		fprintf(stderr, "kt-verify: %s: %s\n", a->pos, strerror(errno));
 		goto out;
 	}
-	rc = kt_cli_report(a->cmd, a->json, r, kt_verify_evidence(buf, len,
-	    &vk, r));
+	rc = kt_cli_report(a->cmd, a->json, r,
+	    kt_verify_evidence(buf, len, &vk, r));
 out:
 	free(buf);
 	kt_verify_close(opened);
@@ -245,8 +243,8 @@ kt_cli_args_fit(const struct command *c, const struct args *a)
 {
 	unsigned flags = c != NULL ? c->flags : 0;
 
-	if (!(flags & KT_CMD_POLICY) && (a->nwit > 0 || a->quorum > 0 ||
-	    a->max_age > 0))
+	if (!(flags & KT_CMD_POLICY) &&
+	    (a->nwit > 0 || a->quorum > 0 || a->max_age > 0))
 		return 0;
 	if (!(flags & KT_CMD_PEERS) && a->npeers > 0)
 		return 0;

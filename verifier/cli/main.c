@@ -23,14 +23,14 @@ run_command(const struct command *c, const struct args *a)
 	if (!(c->flags & KT_CMD_OFFLINE)) {
 		int create = (c->flags & KT_CMD_CREATE) != 0;
 
-		if (kt_verify_open(a->state, create, &v, err, sizeof(err))
-		    != KT_OK) {
+		if (kt_verify_open(a->state, create, &v, err, sizeof(err)) !=
+		    KT_OK) {
 			fprintf(stderr, "kt-verify: %s\n", err);
 			return 1;
 		}
 		if (a->timeout > 0)
-			kt_verify_set_timeouts(v, a->timeout < 10 ? a->timeout :
-			    10, a->timeout);
+			kt_verify_set_timeouts(v,
+			    a->timeout < 10 ? a->timeout : 10, a->timeout);
 	}
 	kt_vresult_init(&r);
 	rc = c->run(v, a, &r);
@@ -66,7 +66,7 @@ run(struct args *a)
 	if (a->state == NULL) {
 		if (kt_verify_default_dir(a->dir, sizeof(a->dir)) != KT_OK)
 			return kt_cli_usage("no --state and neither "
-			    "XDG_STATE_HOME nor HOME is set");
+			                    "XDG_STATE_HOME nor HOME is set");
 		a->state = a->dir;
 	}
 	return run_command(c, a);
@@ -88,7 +88,8 @@ finish_output(int status)
 	int failed = 0;
 
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "kt-verify: writing to standard output "
+		fprintf(stderr,
+		    "kt-verify: writing to standard output "
 		    "failed\n");
 		failed = 1;
 	}

@@ -75,8 +75,8 @@ print_changes(FILE *to, const json_t *a)
 		fprintf(to, "  version %lld  index %lld  %s  %s %s\n",
 		    int_of(x, "version"), int_of(x, "index"),
 		    str_of(x, "timestamp"), str_of(x, "type"),
-		    json_object_get(x, "fingerprint") ?
-		    str_of(x, "fingerprint") : "");
+		    json_object_get(x, "fingerprint") ? str_of(x, "fingerprint")
+		                                      : "");
 	}
 }
 
@@ -90,8 +90,9 @@ print_versions(FILE *to, const json_t *a)
 		fprintf(to, "  version %lld  index %lld  %s  %s\n",
 		    int_of(x, "version"), int_of(x, "index"),
 		    str_of(x, "fingerprint"),
-		    json_is_true(json_object_get(x, "expected")) ?
-		    "expected" : "NOT EXPECTED");
+		    json_is_true(json_object_get(x, "expected"))
+		        ? "expected"
+		        : "NOT EXPECTED");
 	}
 }
 
@@ -104,9 +105,10 @@ print_peers(FILE *to, const json_t *a)
 		const json_t *c = json_object_get(x, "cosignatures");
 
 		if (json_object_get(x, "size") != NULL && json_is_integer(c))
-			fprintf(to, "  %s: tree size %lld, %lld valid "
-			    "cosignature(s)\n", str_of(x, "peer"),
-			    int_of(x, "size"),
+			fprintf(to,
+			    "  %s: tree size %lld, %lld valid "
+			    "cosignature(s)\n",
+			    str_of(x, "peer"), int_of(x, "size"),
 			    (long long)json_integer_value(c));
 		else if (json_object_get(x, "size") != NULL)
 			fprintf(to, "  %s: tree size %lld\n", str_of(x, "peer"),

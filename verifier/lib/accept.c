@@ -19,8 +19,8 @@ cp_info(json_t *o, const char *key, const struct kt_checkpoint *cp)
 
 	sodium_bin2base64(root, sizeof(root), cp->root.b, KT_HASH_LEN,
 	    sodium_base64_VARIANT_ORIGINAL);
-	json_object_set_new(o, key, json_pack("{s:I,s:s}", "size",
-	    (json_int_t)cp->size, "root", root));
+	json_object_set_new(o, key,
+	    json_pack("{s:I,s:s}", "size", (json_int_t)cp->size, "root", root));
 }
 
 /* Stores sc as the newest checkpoint (state file and handle). */
@@ -32,7 +32,7 @@ store_checkpoint(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 	char *copy;
 
 	if (kt_vstate_write(v->dir, KT_VSTATE_CHECKPOINT, sc->note,
-	    sc->note_len, d, sizeof(d)) != KT_OK)
+	        sc->note_len, d, sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	copy = malloc(sc->note_len + 1);
 	if (copy == NULL)
@@ -54,17 +54,16 @@ store_checkpoint(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
  */
 static enum kt_verify_outcome
 consistent(struct kt_verify *v, const struct kt_signed_checkpoint *a,
-    const struct kt_signed_checkpoint *b, const char *why,
-    struct kt_vresult *r)
+    const struct kt_signed_checkpoint *b, const char *why, struct kt_vresult *r)
 {
 	struct kt_proof p;
 	enum kt_verify_outcome st;
 
-	if ((st = kt_vlog_consistency(v, a->cp.size, b->cp.size, &p, r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vlog_consistency(v, a->cp.size, b->cp.size, &p, r)) !=
+	    KT_VERIFY_OK)
 		return st;
 	if (kt_merkle_verify_consistency(a->cp.size, b->cp.size, p.h, p.n,
-	    &a->cp.root, &b->cp.root) == KT_OK)
+	        &a->cp.root, &b->cp.root) == KT_OK)
 		return KT_VERIFY_OK;
 	return kt_evidence_fork(v, "fork", a, b, &p, why, r);
 }
@@ -76,13 +75,17 @@ kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
 	if (a->cp.size == b->cp.size) {
 		if (kt_hash_eq(&a->cp.root, &b->cp.root))
 			return KT_VERIFY_OK;
-		return kt_evidence_fork(v, "fork", a, b, NULL, "the log signed "
-		    "two different trees of the same size", r);
+		return kt_evidence_fork(v, "fork", a, b, NULL,
+		    "the log signed "
+		    "two different trees of the same size",
+		    r);
 	}
 	if (a->cp.size > b->cp.size)
 		return kt_vrelate(v, b, a, r);
-	return consistent(v, a, b, "the consistency proof between two signed "
-	    "checkpoints does not verify (fork or rewritten history)", r);
+	return consistent(v, a, b,
+	    "the consistency proof between two signed "
+	    "checkpoints does not verify (fork or rewritten history)",
+	    r);
 }
 
 /*
@@ -97,9 +100,10 @@ same_tree(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 	struct kt_vquorum sq;
 	char d[256];
 
-	if (v->wit.n > 0 && (kt_vquorum_count(v->stored.note,
-	    v->stored.note_len, &v->vk, &v->wit, &sq, d, sizeof(d)) != KT_OK ||
-	    sq.valid < v->wit.quorum || sq.witnessed < q->witnessed))
+	if (v->wit.n > 0 &&
+	    (kt_vquorum_count(v->stored.note, v->stored.note_len, &v->vk,
+	         &v->wit, &sq, d, sizeof(d)) != KT_OK ||
+	        sq.valid < v->wit.quorum || sq.witnessed < q->witnessed))
 		return store_checkpoint(v, sc, r);
 	return KT_VERIFY_OK;
 }
@@ -123,7 +127,8 @@ kt_vaccept(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 		    !kt_hash_eq(&nc->root, &sp->root))
 			return kt_evidence_fork(v, "fork", &v->stored, sc, NULL,
 			    "the log signed two different trees of the same "
-			    "size (the new one lacks the witness quorum)", r);
+			    "size (the new one lacks the witness quorum)",
+			    r);
 		return st;
 	}
 	/* Trust on first use, after the signature: there is nothing yet to
@@ -134,16 +139,21 @@ kt_vaccept(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 	if (nc->size == sp->size) {
 		if (kt_hash_eq(&nc->root, &sp->root))
 			return same_tree(v, sc, &q, r);
-		return kt_evidence_fork(v, "fork", &v->stored, sc, NULL, "the "
-		    "log signed two different trees of the same size", r);
+		return kt_evidence_fork(v, "fork", &v->stored, sc, NULL,
+		    "the "
+		    "log signed two different trees of the same size",
+		    r);
 	}
 	if (nc->size < sp->size)
 		return kt_evidence_fork(v, "rollback", &v->stored, sc, NULL,
 		    "the log served a smaller tree than one it signed before "
-		    "(rollback)", r);
-	if ((st = consistent(v, &v->stored, sc, "the consistency proof from "
-	    "the stored checkpoint to the new one does not verify (fork or "
-	    "rewritten history)", r)) != KT_VERIFY_OK)
+		    "(rollback)",
+		    r);
+	if ((st = consistent(v, &v->stored, sc,
+	         "the consistency proof from "
+	         "the stored checkpoint to the new one does not verify (fork or "
+	         "rewritten history)",
+	         r)) != KT_VERIFY_OK)
 		return st;
 	return store_checkpoint(v, sc, r);
 }
@@ -157,7 +167,7 @@ kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
 	enum kt_verify_outcome st;
 
 	if ((st = kt_vlog_get(v, "/checkpoint", KT_CAP_CHECKPOINT, note,
-	    &status, "", r)) != KT_VERIFY_OK)
+	         &status, "", r)) != KT_VERIFY_OK)
 		return st;
 	if (status != 200)
 		return kt_vres(r, KT_VERIFY_ERROR, "GET /checkpoint: HTTP %ld",
@@ -165,7 +175,7 @@ kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
 	if (note->len > KT_NOTE_MAX)
 		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint too large");
 	if (kt_vcheck_checkpoint(note->p, note->len, &v->vk, out, d,
-	    sizeof(d)) != KT_OK)
+	        sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_FAILED, "%s", d);
 	return kt_vaccept(v, out, r);
 }

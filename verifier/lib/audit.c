@@ -26,7 +26,7 @@
 struct slot {
 	uint64_t last_version; /* 0 = empty slot */
 	uint64_t last_index;
-	uint32_t off;           /* label bytes in the arena */
+	uint32_t off; /* label bytes in the arena */
 	uint8_t len;
 	uint8_t last_type;
 };
@@ -41,8 +41,8 @@ struct audit {
 	uint64_t revocations, keys;
 	/* first violation */
 	const char *rule;
-	uint64_t a, b;          /* entries for the evidence, in rule order */
-	int single;             /* only entry a is needed */
+	uint64_t a, b; /* entries for the evidence, in rule order */
+	int single;    /* only entry a is needed */
 	uint64_t violations;
 };
 
@@ -94,8 +94,8 @@ find(struct audit *au, const char *l, size_t n, int *fresh)
 		struct slot *s = &au->slots[j];
 		if (s->last_version == 0) {
 			if (au->arena_len + n > au->arena_cap) {
-				size_t c = au->arena_cap ? au->arena_cap * 2 :
-				    1 << 20;
+				size_t c =
+				    au->arena_cap ? au->arena_cap * 2 : 1 << 20;
 				char *na;
 				while (c < au->arena_len + n)
 					c *= 2;
@@ -124,8 +124,7 @@ find(struct audit *au, const char *l, size_t n, int *fresh)
 }
 
 static void
-violate(struct audit *au, const char *rule, uint64_t a, uint64_t b,
-    int single)
+violate(struct audit *au, const char *rule, uint64_t a, uint64_t b, int single)
 {
 	if (au->violations++ > 0)
 		return;
@@ -193,7 +192,7 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 	struct kt_frontier *f = NULL;
 	struct kt_signed_checkpoint sc;
 	const struct kt_checkpoint *cp = &sc.cp;
-	struct kt_buf note = {0};
+	struct kt_buf note = { 0 };
 	struct kt_hash root;
 	struct kt_vleaf *l = NULL;
 	struct timespec t0, t1;
@@ -213,25 +212,27 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 	if ((st = kt_vaccept_fetch(v, &note, &sc, r)) != KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_vlog_scan(v, 0, cp->size, f, audit_entry, &au, r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vlog_scan(v, 0, cp->size, f, audit_entry, &au, r)) !=
+	    KT_VERIFY_OK)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	kt_frontier_root(f, &root);
-	json_object_set_new(r->info, "entries", json_integer(
-	    (json_int_t)cp->size));
-	json_object_set_new(r->info, "labels", json_integer(
-	    (json_int_t)au.used));
+	json_object_set_new(r->info, "entries",
+	    json_integer((json_int_t)cp->size));
+	json_object_set_new(r->info, "labels",
+	    json_integer((json_int_t)au.used));
 	json_object_set_new(r->info, "keys", json_integer((json_int_t)au.keys));
-	json_object_set_new(r->info, "revocations", json_integer(
-	    (json_int_t)au.revocations));
+	json_object_set_new(r->info, "revocations",
+	    json_integer((json_int_t)au.revocations));
 	json_object_set_new(r->info, "seconds", json_real(secs));
 	if (!kt_hash_eq(&root, &cp->root)) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
+		st = kt_vres(r, KT_VERIFY_FAILED,
+		    "the entries the log served "
 		    "do not hash to its signed root of size %" PRIu64 ": it is "
-		    "hiding, adding or altering entries", cp->size);
+		    "hiding, adding or altering entries",
+		    cp->size);
 		goto out;
 	}
 	if (kt_vmaterial_save(v->dir, &sc, f) != KT_OK)
@@ -248,20 +249,24 @@ kt_verify_audit(struct kt_verify *v, struct kt_vresult *r)
 			goto out;
 		}
 		for (int i = 0; i < n; i++)
-			if (kt_vlog_leaf(v, idx[i], cp, l, NULL) == KT_VERIFY_OK)
+			if (kt_vlog_leaf(v, idx[i], cp, l, NULL) ==
+			    KT_VERIFY_OK)
 				json_array_append_new(ents, kt_vleaf_json(l));
-		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: the log breaks rule \"%s\" "
+		kt_vres(r, KT_VERIFY_ATTACK,
+		    "ATTACK: the log breaks rule \"%s\" "
 		    "at entry %" PRIu64 " (%" PRIu64 " violation(s) in %" PRIu64
-		    " entries)", au.rule, au.single || au.b < au.a ? au.a :
-		    au.b, au.violations, cp->size);
+		    " entries)",
+		    au.rule, au.single || au.b < au.a ? au.a : au.b,
+		    au.violations, cp->size);
 		st = kt_evidence_bad_entries(v, au.rule, &sc, ents,
 		    (int)json_array_size(ents) == n, r);
 		goto out;
 	}
-	st = kt_vres(r, KT_VERIFY_OK, "audit: %" PRIu64 " entries replayed in "
+	st = kt_vres(r, KT_VERIFY_OK,
+	    "audit: %" PRIu64 " entries replayed in "
 	    "%.2f s (%.0f/s); tree equals the signed root; %zu labels, every "
-	    "version chain, revocation and timestamp in order", cp->size, secs,
-	    secs > 0 ? (double)cp->size / secs : 0.0, au.used);
+	    "version chain, revocation and timestamp in order",
+	    cp->size, secs, secs > 0 ? (double)cp->size / secs : 0.0, au.used);
 out:
 	free(au.slots);
 	free(au.arena);

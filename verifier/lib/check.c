@@ -26,23 +26,29 @@ explain_checkpoint(const char *note, size_t len, const struct kt_verifier *vk,
 
 	err = kt_note_open(note, len, vk, 1, &n, &ok, NULL);
 	if (err == KT_ERR_MALFORMED || err == KT_ERR_TOO_LARGE) {
-		kt_msg(detail, dlen, "checkpoint is not a well-formed "
+		kt_msg(detail, dlen,
+		    "checkpoint is not a well-formed "
 		    "signed note");
 		return KT_ERR_MALFORMED;
 	}
 	if (err != KT_OK || !ok) {
-		kt_msg(detail, dlen, "checkpoint is not signed by the log "
-		    "key %s (%s)", vk->name, kt_strerror(err));
+		kt_msg(detail, dlen,
+		    "checkpoint is not signed by the log "
+		    "key %s (%s)",
+		    vk->name, kt_strerror(err));
 		return KT_ERR_VERIFY;
 	}
 	if (kt_checkpoint_parse(n.text, n.text_len, &cp) != KT_OK) {
-		kt_msg(detail, dlen, "signed note is not a well-formed "
+		kt_msg(detail, dlen,
+		    "signed note is not a well-formed "
 		    "checkpoint");
 		return KT_ERR_MALFORMED;
 	}
 	if (strcmp(cp.origin, vk->name) != 0) {
-		kt_msg(detail, dlen, "checkpoint origin \"%s\" is not the "
-		    "log's \"%s\"", cp.origin, vk->name);
+		kt_msg(detail, dlen,
+		    "checkpoint origin \"%s\" is not the "
+		    "log's \"%s\"",
+		    cp.origin, vk->name);
 		return KT_ERR_VERIFY;
 	}
 	kt_msg(detail, dlen, "checkpoint does not verify");
@@ -50,9 +56,8 @@ explain_checkpoint(const char *note, size_t len, const struct kt_verifier *vk,
 }
 
 kt_err
-kt_vcheck_checkpoint(const char *note, size_t len,
-    const struct kt_verifier *vk, struct kt_signed_checkpoint *out,
-    char *detail, size_t dlen)
+kt_vcheck_checkpoint(const char *note, size_t len, const struct kt_verifier *vk,
+    struct kt_signed_checkpoint *out, char *detail, size_t dlen)
 {
 	if (kt_signed_checkpoint_open(note, len, vk, out) == KT_OK)
 		return KT_OK;
@@ -64,18 +69,19 @@ kt_vcheck_inclusion(const struct kt_vleaf *l, const struct kt_checkpoint *cp,
     char *detail, size_t dlen)
 {
 	if (l->proof.size != cp->size) {
-		kt_msg(detail, dlen, "inclusion proof is for tree size "
+		kt_msg(detail, dlen,
+		    "inclusion proof is for tree size "
 		    "%llu, checkpoint has %llu",
 		    (unsigned long long)l->proof.size,
 		    (unsigned long long)cp->size);
 		return KT_ERR_VERIFY;
 	}
 	if (kt_merkle_verify_inclusion(&l->leaf_hash, l->index, cp->size,
-	    l->proof.proof.h, l->proof.proof.n, &cp->root) != KT_OK) {
-		kt_msg(detail, dlen, "inclusion proof of index %llu does "
+	        l->proof.proof.h, l->proof.proof.n, &cp->root) != KT_OK) {
+		kt_msg(detail, dlen,
+		    "inclusion proof of index %llu does "
 		    "not verify against the signed root of size %llu",
-		    (unsigned long long)l->index,
-		    (unsigned long long)cp->size);
+		    (unsigned long long)l->index, (unsigned long long)cp->size);
 		return KT_ERR_VERIFY;
 	}
 	return KT_OK;

@@ -42,7 +42,7 @@ ev_checkpoint(const json_t *j, const struct kt_verifier *vk,
 		return KT_ERR_MALFORMED;
 	}
 	if ((e = kt_vcheck_checkpoint(json_string_value(j),
-	    json_string_length(j), vk, &sc, d, dlen)) != KT_OK)
+	         json_string_length(j), vk, &sc, d, dlen)) != KT_OK)
 		return e;
 	*cp = sc.cp;
 	return KT_OK;
@@ -58,19 +58,22 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 	json_t *jh = json_object_get(o, "leaf_hash");
 
 	memset(l, 0, sizeof(*l));
-	if (!json_is_object(o) || kt_vparse_u64(o, "index", &l->index) != KT_OK ||
-	    kt_vparse_hashes(json_object_get(o, "hashes"), &l->proof.proof)
-	    != KT_OK) {
+	if (!json_is_object(o) ||
+	    kt_vparse_u64(o, "index", &l->index) != KT_OK ||
+	    kt_vparse_hashes(json_object_get(o, "hashes"), &l->proof.proof) !=
+	        KT_OK) {
 		kt_msg(d, dlen, "a leaf record lacks index or hashes");
 		return KT_ERR_MALFORMED;
 	}
 	if (je != NULL) {
-		if (!json_is_string(je) || kt_b64_decode(json_string_value(je),
-		    json_string_length(je), l->entry, sizeof(l->entry),
-		    &l->entry_len) != KT_OK ||
+		if (!json_is_string(je) ||
+		    kt_b64_decode(json_string_value(je), json_string_length(je),
+		        l->entry, sizeof(l->entry), &l->entry_len) != KT_OK ||
 		    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK) {
-			kt_msg(d, dlen, "entry at index %" PRIu64 " is not a "
-			    "well-formed kt entry", l->index);
+			kt_msg(d, dlen,
+			    "entry at index %" PRIu64 " is not a "
+			    "well-formed kt entry",
+			    l->index);
 			return KT_ERR_MALFORMED;
 		}
 		kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
@@ -112,10 +115,10 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 		return KT_ERR_MALFORMED;
 	}
 	c->level = (unsigned)level;
-	if (c->start & ((UINT64_C(1) << c->level) - 1) ||
-	    c->start > cp->size ||
+	if (c->start & ((UINT64_C(1) << c->level) - 1) || c->start > cp->size ||
 	    (UINT64_C(1) << c->level) > cp->size - c->start) {
-		kt_msg(d, dlen, "claimed subtree is not a perfect subtree "
+		kt_msg(d, dlen,
+		    "claimed subtree is not a perfect subtree "
 		    "inside its tree");
 		return KT_ERR_VERIFY;
 	}
@@ -127,13 +130,15 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 			return KT_ERR_MALFORMED;
 		kt_frontier_root(&fr, &root);
 		if (!kt_hash_eq(&root, &cp->root)) {
-			kt_msg(d, dlen, "frontier does not hash to the "
+			kt_msg(d, dlen,
+			    "frontier does not hash to the "
 			    "signed root");
 			return KT_ERR_VERIFY;
 		}
 		if (!(cp->size >> c->level & 1) ||
 		    kt_vsubtree_start(cp->size, c->level) != c->start) {
-			kt_msg(d, dlen, "claimed subtree is not in the "
+			kt_msg(d, dlen,
+			    "claimed subtree is not in the "
 			    "frontier");
 			return KT_ERR_VERIFY;
 		}
@@ -146,15 +151,16 @@ ev_claim(const json_t *o, const struct kt_checkpoint *cp, struct claim *c,
 		if (l == NULL)
 			return KT_ERR_NOMEM;
 		e = ev_leaf(o, cp, l, 0, d, dlen);
-		if (e == KT_OK && (l->index != c->start ||
-		    l->proof.proof.n < c->level)) {
-			kt_msg(d, dlen, "leaf claim is not for the first "
+		if (e == KT_OK &&
+		    (l->index != c->start || l->proof.proof.n < c->level)) {
+			kt_msg(d, dlen,
+			    "leaf claim is not for the first "
 			    "leaf of its subtree");
 			e = KT_ERR_VERIFY;
 		}
 		if (e == KT_OK)
-			kt_vsubtree_node(&l->leaf_hash, l->proof.proof.h, c->level,
-			    &c->node);
+			kt_vsubtree_node(&l->leaf_hash, l->proof.proof.h,
+			    c->level, &c->node);
 		free(l);
 		return e;
 	}
@@ -176,27 +182,34 @@ verify_prefix_claim(const json_t *cl, const struct kt_checkpoint *l,
 	uint64_t m;
 
 	if (other_claim)
-		return fail(r, "%s", "fork evidence: a prefix claim stands "
+		return fail(r, "%s",
+		    "fork evidence: a prefix claim stands "
 		    "alone (the other view's claim must be null)");
 	if (kt_vparse_u64(cl, "prefix_size", &m) != KT_OK ||
 	    kt_vparse_hash(json_object_get(cl, "prefix_root"), &x) != KT_OK ||
 	    kt_vparse_hashes(json_object_get(cl, "hashes"), &p) != KT_OK)
-		return fail(r, "%s", "fork evidence: a prefix claim needs "
+		return fail(r, "%s",
+		    "fork evidence: a prefix claim needs "
 		    "prefix_size, prefix_root and hashes");
 	if (m != s->size || m == 0 || m >= l->size)
-		return fail(r, "%s", "fork evidence: the prefix claim must be "
+		return fail(r, "%s",
+		    "fork evidence: the prefix claim must be "
 		    "for the other (smaller, non-empty) view's size");
-	if (kt_merkle_verify_consistency(m, l->size, p.h, p.n, &x, &l->root)
-	    != KT_OK)
-		return fail(r, "%s", "fork evidence: the prefix claim's "
+	if (kt_merkle_verify_consistency(m, l->size, p.h, p.n, &x, &l->root) !=
+	    KT_OK)
+		return fail(r, "%s",
+		    "fork evidence: the prefix claim's "
 		    "consistency proof does not reach the signed root");
 	if (kt_hash_eq(&x, &s->root))
-		return fail(r, "%s", "fork evidence proves nothing: the prefix "
+		return fail(r, "%s",
+		    "fork evidence proves nothing: the prefix "
 		    "root is the smaller view's signed root (consistent)");
-	return kt_vres(r, KT_VERIFY_OK, "PROVEN: the log signed a tree of "
+	return kt_vres(r, KT_VERIFY_OK,
+	    "PROVEN: the log signed a tree of "
 	    "size %" PRIu64 " whose first %" PRIu64 " leaves (bound by a "
 	    "consistency proof to its root) are not the tree of size %" PRIu64
-	    " it also signed (a fork)", l->size, m, s->size);
+	    " it also signed (a fork)",
+	    l->size, m, s->size);
 }
 
 static enum kt_verify_outcome
@@ -215,7 +228,7 @@ verify_fork(const json_t *ev, const struct kt_verifier *vk,
 		json_t *vw = json_array_get(views, i);
 		json_t *cl = json_object_get(vw, "claim");
 		if (ev_checkpoint(json_object_get(vw, "checkpoint"), vk, &cp[i],
-		    d, sizeof(d)) != KT_OK)
+		        d, sizeof(d)) != KT_OK)
 			return fail(r, "fork evidence: %s", d);
 		have[i] = cl != NULL && !json_is_null(cl);
 	}
@@ -224,31 +237,37 @@ verify_fork(const json_t *ev, const struct kt_verifier *vk,
 		if (have[i] && json_object_get(cl, "prefix_size") != NULL)
 			return verify_prefix_claim(cl, &cp[i], &cp[1 - i],
 			    have[1 - i], r);
-		if (have[i] && ev_claim(cl, &cp[i], &c[i], d, sizeof(d))
-		    != KT_OK)
+		if (have[i] &&
+		    ev_claim(cl, &cp[i], &c[i], d, sizeof(d)) != KT_OK)
 			return fail(r, "fork evidence: %s", d);
 	}
 	if (cp[0].size == cp[1].size) {
 		if (!kt_hash_eq(&cp[0].root, &cp[1].root))
-			return kt_vres(r, KT_VERIFY_OK, "PROVEN: the log signed "
+			return kt_vres(r, KT_VERIFY_OK,
+			    "PROVEN: the log signed "
 			    "two different trees of size %" PRIu64 " (a fork)",
 			    cp[0].size);
 	}
 	if (!have[0] || !have[1])
-		return fail(r, "%s", "fork evidence proves nothing: the "
+		return fail(r, "%s",
+		    "fork evidence proves nothing: the "
 		    "checkpoints differ in size and no subtree claims are "
 		    "given (a smaller tree alone is no misbehaviour)");
 	if (c[0].level != c[1].level || c[0].start != c[1].start)
-		return fail(r, "%s", "fork evidence: the two claims are about "
+		return fail(r, "%s",
+		    "fork evidence: the two claims are about "
 		    "different subtrees");
 	if (kt_hash_eq(&c[0].node, &c[1].node))
-		return fail(r, "%s", "fork evidence proves nothing: both trees "
+		return fail(r, "%s",
+		    "fork evidence proves nothing: both trees "
 		    "agree on the claimed subtree");
-	return kt_vres(r, KT_VERIFY_OK, "PROVEN: the log signed a tree of "
+	return kt_vres(r, KT_VERIFY_OK,
+	    "PROVEN: the log signed a tree of "
 	    "size %" PRIu64 " and one of size %" PRIu64 " that hold different "
 	    "hashes for leaves [%" PRIu64 ", %" PRIu64 "): they cannot both "
-	    "be versions of one append-only log (a fork)", cp[0].size,
-	    cp[1].size, c[0].start, c[0].start + (UINT64_C(1) << c[0].level));
+	    "be versions of one append-only log (a fork)",
+	    cp[0].size, cp[1].size, c[0].start,
+	    c[0].start + (UINT64_C(1) << c[0].level));
 }
 
 static enum kt_verify_outcome
@@ -263,52 +282,59 @@ verify_ghost(const json_t *ev, const struct kt_verifier *vk,
 	enum kt_verify_outcome st;
 
 	if (!json_is_string(jl) || !json_is_array(jx))
-		return fail(r, "%s", "ghost-key evidence needs label and "
+		return fail(r, "%s",
+		    "ghost-key evidence needs label and "
 		    "expected_keys");
 	if (ev_checkpoint(json_object_get(ev, "checkpoint"), vk, &cp, d,
-	    sizeof(d)) != KT_OK)
+	        sizeof(d)) != KT_OK)
 		return fail(r, "ghost-key evidence: %s", d);
 	l = malloc(sizeof(*l));
 	if (l == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-	if (ev_leaf(json_object_get(ev, "leaf"), &cp, l, 1, d, sizeof(d))
-	    != KT_OK) {
+	if (ev_leaf(json_object_get(ev, "leaf"), &cp, l, 1, d, sizeof(d)) !=
+	    KT_OK) {
 		st = fail(r, "ghost-key evidence: %s", d);
 		goto out;
 	}
 	if (l->e.label_len != json_string_length(jl) ||
 	    memcmp(l->e.label, json_string_value(jl), l->e.label_len) != 0) {
-		st = fail(r, "%s", "ghost-key evidence: the entry is for "
+		st = fail(r, "%s",
+		    "ghost-key evidence: the entry is for "
 		    "another label");
 		goto out;
 	}
 	if (l->e.type != KT_ENTRY_KEY) {
-		st = fail(r, "%s", "ghost-key evidence: the entry is not a key");
+		st =
+		    fail(r, "%s", "ghost-key evidence: the entry is not a key");
 		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(jx); i++) {
 		uint8_t k[KT_KEY_MAX];
 		size_t n;
 		json_t *j = json_array_get(jx, i);
-		if (!json_is_string(j) || kt_b64_decode(json_string_value(j),
-		    json_string_length(j), k, sizeof(k), &n) != KT_OK) {
-			st = fail(r, "%s", "ghost-key evidence: bad expected key");
+		if (!json_is_string(j) ||
+		    kt_b64_decode(json_string_value(j), json_string_length(j),
+		        k, sizeof(k), &n) != KT_OK) {
+			st = fail(r, "%s",
+			    "ghost-key evidence: bad expected key");
 			goto out;
 		}
 		if (n == l->e.key_len && memcmp(k, l->e.key, n) == 0) {
-			st = fail(r, "%s", "ghost-key evidence proves nothing: "
+			st = fail(r, "%s",
+			    "ghost-key evidence proves nothing: "
 			    "the logged key is one of the expected keys");
 			goto out;
 		}
 	}
 	kt_key_fingerprint(l->e.key, l->e.key_len, fp);
-	st = kt_vres(r, KT_VERIFY_OK, "PROVEN: the log's signed tree of size "
+	st = kt_vres(r, KT_VERIFY_OK,
+	    "PROVEN: the log's signed tree of size "
 	    "%" PRIu64 " holds, at index %" PRIu64 ", version %" PRIu64 " of "
 	    "label \"%.*s\" with %.*s key %s, which is not among the %zu "
 	    "keys its owner states they published (that last part is the "
-	    "owner's statement)", cp.size, l->index, l->e.version,
-	    (int)l->e.label_len, l->e.label, (int)l->e.key_type_len,
-	    l->e.key_type, fp, json_array_size(jx));
+	    "owner's statement)",
+	    cp.size, l->index, l->e.version, (int)l->e.label_len, l->e.label,
+	    (int)l->e.key_type_len, l->e.key_type, fp, json_array_size(jx));
 out:
 	free(l);
 	return st;
@@ -328,24 +354,26 @@ verify_bad_entries(const json_t *ev, const struct kt_verifier *vk,
 	enum kt_verify_outcome st;
 	int bad = 0;
 
-	if (rule == NULL || !json_is_array(je) || (n = json_array_size(je)) < 1
-	    || n > 2)
-		return fail(r, "%s", "bad-entries evidence needs a rule and one "
+	if (rule == NULL || !json_is_array(je) ||
+	    (n = json_array_size(je)) < 1 || n > 2)
+		return fail(r, "%s",
+		    "bad-entries evidence needs a rule and one "
 		    "or two entries");
 	if (ev_checkpoint(json_object_get(ev, "checkpoint"), vk, &cp, d,
-	    sizeof(d)) != KT_OK)
+	        sizeof(d)) != KT_OK)
 		return fail(r, "bad-entries evidence: %s", d);
 	l = calloc(2, sizeof(*l));
 	if (l == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		if (ev_leaf(json_array_get(je, i), &cp, &l[i], 1, d, sizeof(d))
-		    != KT_OK) {
+		if (ev_leaf(json_array_get(je, i), &cp, &l[i], 1, d,
+		        sizeof(d)) != KT_OK) {
 			st = fail(r, "bad-entries evidence: %s", d);
 			goto out;
 		}
-#define SAME_LABEL(a, b) ((a).e.label_len == (b).e.label_len && \
-	memcmp((a).e.label, (b).e.label, (a).e.label_len) == 0)
+#define SAME_LABEL(a, b) \
+	((a).e.label_len == (b).e.label_len && \
+	    memcmp((a).e.label, (b).e.label, (a).e.label_len) == 0)
 	if (strcmp(rule, "prev-link") == 0) {
 		/* entries[0] links to entries[1] (or to itself or later) */
 		if (n == 1)
@@ -354,8 +382,9 @@ verify_bad_entries(const json_t *ev, const struct kt_verifier *vk,
 		else
 			bad = l[0].e.version >= 2 &&
 			    l[0].e.prev_index == l[1].index &&
-			    !(SAME_LABEL(l[0], l[1]) && l[1].index < l[0].index
-			    && l[1].e.version == l[0].e.version - 1);
+			    !(SAME_LABEL(l[0], l[1]) &&
+			        l[1].index < l[0].index &&
+			        l[1].e.version == l[0].e.version - 1);
 	} else if (strcmp(rule, "version-order") == 0) {
 		bad = n == 2 && l[0].index < l[1].index &&
 		    SAME_LABEL(l[0], l[1]) && l[1].e.version <= l[0].e.version;
@@ -372,13 +401,17 @@ verify_bad_entries(const json_t *ev, const struct kt_verifier *vk,
 	}
 #undef SAME_LABEL
 	if (!bad) {
-		st = fail(r, "bad-entries evidence proves nothing: the entries "
-		    "do not break rule \"%s\"", rule);
+		st = fail(r,
+		    "bad-entries evidence proves nothing: the entries "
+		    "do not break rule \"%s\"",
+		    rule);
 		goto out;
 	}
-	st = kt_vres(r, KT_VERIFY_OK, "PROVEN: the log's signed tree of size %"
-	    PRIu64 " holds entries (index %" PRIu64 "%s) that break rule "
-	    "\"%s\"", cp.size, l[0].index, n == 2 ? " and another" : "", rule);
+	st = kt_vres(r, KT_VERIFY_OK,
+	    "PROVEN: the log's signed tree of size %" PRIu64
+	    " holds entries (index %" PRIu64 "%s) that break rule "
+	    "\"%s\"",
+	    cp.size, l[0].index, n == 2 ? " and another" : "", rule);
 out:
 	free(l);
 	return st;
@@ -403,14 +436,15 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 		st = fail(r, "%s", "not a well-formed C2SP tlog-proof");
 		goto out;
 	}
-	if (kt_vcheck_checkpoint(tp->note, tp->note_len, vk, &sc, d, sizeof(d))
-	    != KT_OK) {
+	if (kt_vcheck_checkpoint(tp->note, tp->note_len, vk, &sc, d,
+	        sizeof(d)) != KT_OK) {
 		st = fail(r, "tlog-proof: %s", d);
 		goto out;
 	}
-	if (tp->extra_len == 0 || kt_entry_decode(tp->extra, tp->extra_len,
-	    &l->e) != KT_OK) {
-		st = fail(r, "%s", "tlog-proof: the extra line does not hold "
+	if (tp->extra_len == 0 ||
+	    kt_entry_decode(tp->extra, tp->extra_len, &l->e) != KT_OK) {
+		st = fail(r, "%s",
+		    "tlog-proof: the extra line does not hold "
 		    "a kt entry");
 		goto out;
 	}
@@ -435,15 +469,17 @@ verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
 	}
 	json_object_set_new(r->info, "label",
 	    json_stringn(l->e.label, l->e.label_len));
-	json_object_set_new(r->info, "version", json_integer(
-	    (json_int_t)l->e.version));
-	json_object_set_new(r->info, "index", json_integer(
-	    (json_int_t)l->index));
-	st = kt_vres(r, KT_VERIFY_OK, "VALID inclusion proof: label \"%.*s\" "
+	json_object_set_new(r->info, "version",
+	    json_integer((json_int_t)l->e.version));
+	json_object_set_new(r->info, "index",
+	    json_integer((json_int_t)l->index));
+	st = kt_vres(r, KT_VERIFY_OK,
+	    "VALID inclusion proof: label \"%.*s\" "
 	    "version %" PRIu64 " key %s is entry %" PRIu64 " of the log's "
 	    "signed tree of size %" PRIu64 " (proves inclusion, not "
-	    "misbehaviour)", (int)l->e.label_len, l->e.label, l->e.version,
-	    shown, l->index, sc.cp.size);
+	    "misbehaviour)",
+	    (int)l->e.label_len, l->e.label, l->e.version, shown, l->index,
+	    sc.cp.size);
 out:
 	free(tp);
 	free(l);
@@ -453,8 +489,8 @@ out:
 /* A rollback or inconsistent record: check what can be checked (the
  * signatures), then say why it is not proof. */
 static enum kt_verify_outcome
-verify_record(const json_t *ev, const char *type,
-    const struct kt_verifier *vk, struct kt_vresult *r)
+verify_record(const json_t *ev, const char *type, const struct kt_verifier *vk,
+    struct kt_vresult *r)
 {
 	json_t *views = json_object_get(ev, "views");
 	struct kt_checkpoint cp;
@@ -462,10 +498,12 @@ verify_record(const json_t *ev, const char *type,
 
 	for (size_t i = 0; i < json_array_size(views); i++)
 		if (ev_checkpoint(json_object_get(json_array_get(views, i),
-		    "checkpoint"), vk, &cp, d, sizeof(d)) != KT_OK)
+		                      "checkpoint"),
+		        vk, &cp, d, sizeof(d)) != KT_OK)
 			return kt_vres(r, KT_VERIFY_FAILED, "%s evidence: %s",
 			    type, d);
-	return fail(r, "%s", "NOT PROVEN: the record holds checkpoints "
+	return fail(r, "%s",
+	    "NOT PROVEN: the record holds checkpoints "
 	    "validly signed by the log, but signed checkpoints of different "
 	    "sizes (or a failing consistency proof) do not show misbehaviour "
 	    "to a third party; it documents what this client was shown");
@@ -480,7 +518,8 @@ verify_typed(const json_t *ev, const struct kt_verifier *vk,
 
 	if (json_integer_value(json_object_get(ev, "kt_evidence")) != 1 ||
 	    !json_is_integer(json_object_get(ev, "kt_evidence")))
-		return fail(r, "%s", "not a kt evidence file (kt_evidence != "
+		return fail(r, "%s",
+		    "not a kt evidence file (kt_evidence != "
 		    "1)");
 	if (type == NULL)
 		return fail(r, "%s", "evidence has no type");
@@ -492,7 +531,8 @@ verify_typed(const json_t *ev, const struct kt_verifier *vk,
 		return verify_bad_entries(ev, vk, r);
 	if (strcmp(type, "unlogged-key") == 0)
 		/* A proof that fails proves nothing: anyone can write one. */
-		return fail(r, "%s", "NOT PROVEN: an unlogged-key record shows "
+		return fail(r, "%s",
+		    "NOT PROVEN: an unlogged-key record shows "
 		    "what a server sent (a key with an inclusion proof that "
 		    "does not verify); responses are not signed, so a third "
 		    "party cannot tell who made it");
@@ -516,8 +556,8 @@ kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
 	ev = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (ev == NULL || !json_is_object(ev)) {
 		json_decref(ev);
-		return fail(r, "not an evidence file: %s", ev == NULL ?
-		    je.text : "not a JSON object");
+		return fail(r, "not an evidence file: %s",
+		    ev == NULL ? je.text : "not a JSON object");
 	}
 	st = verify_typed(ev, vk, r);
 	json_decref(ev);

@@ -66,14 +66,16 @@ write_file(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 		type = "evidence";
 	if (utc_now(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ") != KT_OK ||
 	    utc_now(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ") != KT_OK)
-		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+		return kt_vres_append(r, KT_VERIFY_ERROR,
+		    " (and the evidence "
 		    "file could not be written: the clock cannot be read)");
 	/* type is one of this file's names; edir is bounded as v->dir is */
 	if (kt_fmt(name, sizeof(name), "%s-%s-%08x.json", type, stamp,
-	    randombytes_random()) != KT_OK ||
-	    kt_fmt(edir, sizeof(edir), "%s/%s", v->dir, KT_VSTATE_EVIDENCE)
-	    != KT_OK)
-		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+	        randombytes_random()) != KT_OK ||
+	    kt_fmt(edir, sizeof(edir), "%s/%s", v->dir, KT_VSTATE_EVIDENCE) !=
+	        KT_OK)
+		return kt_vres_append(r, KT_VERIFY_ERROR,
+		    " (and the evidence "
 		    "file could not be written: internal: its path is too "
 		    "long)");
 	json_object_set_new(ev, "kt_evidence", json_integer(1));
@@ -81,21 +83,26 @@ write_file(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 	json_object_set_new(ev, "log", json_string(v->url));
 	json_object_set_new(ev, "detected", json_string(ts));
 	if (mkdir(edir, 0700) != 0 && errno != EEXIST)
-		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
-		    "file could not be written: %s)", strerror(errno));
+		return kt_vres_append(r, KT_VERIFY_ERROR,
+		    " (and the evidence "
+		    "file could not be written: %s)",
+		    strerror(errno));
 	s = json_dumps(ev, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 	e = kt_vstate_write(edir, name, s, strlen(s), d, sizeof(d));
 	free(s);
 	if (e != KT_OK)
-		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
-		    "file could not be written: %s)", d);
-	if (kt_fmt(r->evidence, sizeof(r->evidence), "%s/%s", edir, name)
-	    != KT_OK)
+		return kt_vres_append(r, KT_VERIFY_ERROR,
+		    " (and the evidence "
+		    "file could not be written: %s)",
+		    d);
+	if (kt_fmt(r->evidence, sizeof(r->evidence), "%s/%s", edir, name) !=
+	    KT_OK)
 		/* cannot happen: kt_vstate_write has just joined the same
 		 * path into a buffer of this size */
-		return kt_vres_append(r, KT_VERIFY_ERROR, " (and the evidence "
+		return kt_vres_append(r, KT_VERIFY_ERROR,
+		    " (and the evidence "
 		    "file's path is too long to report)");
 	json_object_set_new(r->info, "evidence", json_string(r->evidence));
 	return kt_vres_outcome(r, KT_VERIFY_ATTACK);
@@ -124,12 +131,11 @@ static json_t *
 fork_json(const struct kt_signed_checkpoint *a, json_t *a_claim,
     const struct kt_signed_checkpoint *b, json_t *b_claim, const char *how)
 {
-	return json_pack("{s:s,s:b,s:s,s:[{s:o,s:o},{s:o,s:o}]}",
-	    "type", "fork", "provable", 1, "summary", how, "views",
-	    "checkpoint", note_json(a),
-	    "claim", a_claim ? a_claim : json_null(),
-	    "checkpoint", note_json(b),
-	    "claim", b_claim ? b_claim : json_null());
+	return json_pack("{s:s,s:b,s:s,s:[{s:o,s:o},{s:o,s:o}]}", "type",
+	    "fork", "provable", 1, "summary", how, "views", "checkpoint",
+	    note_json(a), "claim", a_claim ? a_claim : json_null(),
+	    "checkpoint", note_json(b), "claim",
+	    b_claim ? b_claim : json_null());
 }
 
 static json_t *
@@ -151,8 +157,8 @@ leaf_claim(const struct kt_vleaf *l, unsigned k)
 
 /* Writes proven fork evidence ev (released) with its message. */
 static enum kt_verify_outcome
-write_proven(struct kt_verify *v, json_t *ev, const char *why,
-    const char *how, struct kt_vresult *r)
+write_proven(struct kt_verify *v, json_t *ev, const char *why, const char *how,
+    struct kt_vresult *r)
 {
 	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %s; proven: %s", why, how);
 	return write_ev(v, ev, r);
@@ -180,10 +186,11 @@ try_frontier(struct kt_verify *v, const json_t *rec,
 	struct kt_hash root, node;
 	char d[256];
 
-	if (!json_is_string(jn) || kt_vcheck_checkpoint(json_string_value(jn),
-	    json_string_length(jn), &v->vk, &x, d, sizeof(d)) != KT_OK ||
-	    kt_vparse_frontier(json_object_get(rec, "frontier"), x.cp.size,
-	    &fr, d, sizeof(d)) != KT_OK)
+	if (!json_is_string(jn) ||
+	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
+	        &v->vk, &x, d, sizeof(d)) != KT_OK ||
+	    kt_vparse_frontier(json_object_get(rec, "frontier"), x.cp.size, &fr,
+	        d, sizeof(d)) != KT_OK)
 		return NULL;
 	kt_frontier_root(&fr, &root);
 	if (!kt_hash_eq(&root, &x.cp.root) || x.cp.size > b->cp.size)
@@ -191,7 +198,8 @@ try_frontier(struct kt_verify *v, const json_t *rec,
 	if (x.cp.size == b->cp.size) {
 		if (kt_hash_eq(&x.cp.root, &b->cp.root))
 			return NULL;
-		kt_msg(how, HOW_MAX, "two signed checkpoints of the same "
+		kt_msg(how, HOW_MAX,
+		    "two signed checkpoints of the same "
 		    "size with different roots");
 		return fork_json(&x, NULL, b, NULL, how);
 	}
@@ -211,9 +219,10 @@ try_frontier(struct kt_verify *v, const json_t *rec,
 		    &node);
 		if (kt_hash_eq(&node, &fr.h[k]))
 			continue;
-		kt_msg(how, HOW_MAX, "the two signed trees hold different "
-		    "hashes for leaves [%" PRIu64 ", %" PRIu64 ")", a,
-		    a + (UINT64_C(1) << k));
+		kt_msg(how, HOW_MAX,
+		    "the two signed trees hold different "
+		    "hashes for leaves [%" PRIu64 ", %" PRIu64 ")",
+		    a, a + (UINT64_C(1) << k));
 		ev = fork_json(&x, frontier_claim(&fr, (unsigned)k), b,
 		    leaf_claim(l, (unsigned)k), how);
 	}
@@ -232,24 +241,26 @@ try_leaf(struct kt_verify *v, const json_t *rec,
 	struct kt_vleaf *mine = NULL, *theirs = NULL;
 	char d[256];
 
-	if (!json_is_string(jn) || kt_vcheck_checkpoint(json_string_value(jn),
-	    json_string_length(jn), &v->vk, &x, d, sizeof(d)) != KT_OK)
+	if (!json_is_string(jn) ||
+	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
+	        &v->vk, &x, d, sizeof(d)) != KT_OK)
 		return NULL;
 	mine = malloc(sizeof(*mine));
 	theirs = malloc(sizeof(*theirs));
 	if (mine == NULL || theirs == NULL ||
-	    kt_vparse_stored_leaf(json_object_get(rec, "leaf"), mine)
-	    != KT_OK)
+	    kt_vparse_stored_leaf(json_object_get(rec, "leaf"), mine) != KT_OK)
 		goto out;
 	mine->proof.size = x.cp.size;
 	if (kt_vcheck_inclusion(mine, &x.cp, d, sizeof(d)) != KT_OK ||
 	    mine->index >= b->cp.size || ++*probes > 64 + FORK_MAX_PROBES ||
-	    kt_vlog_leaf(v, mine->index, &b->cp, theirs, NULL)
-	    != KT_VERIFY_OK ||
+	    kt_vlog_leaf(v, mine->index, &b->cp, theirs, NULL) !=
+	        KT_VERIFY_OK ||
 	    kt_hash_eq(&theirs->leaf_hash, &mine->leaf_hash))
 		goto out;
-	kt_msg(how, HOW_MAX, "the two signed trees hold different entries "
-	    "at index %" PRIu64, mine->index);
+	kt_msg(how, HOW_MAX,
+	    "the two signed trees hold different entries "
+	    "at index %" PRIu64,
+	    mine->index);
 	ev = fork_json(&x, leaf_claim(mine, 0), b, leaf_claim(theirs, 0), how);
 out:
 	free(mine);
@@ -269,19 +280,21 @@ search_material(struct kt_verify *v, const struct kt_signed_checkpoint *b,
 	int probes = 0;
 
 	if (kt_vstate_load_json(v->dir, KT_VSTATE_MATERIAL, &mat, d,
-	    sizeof(d)) == KT_OK && json_object_size(mat) > 0)
+	        sizeof(d)) == KT_OK &&
+	    json_object_size(mat) > 0)
 		ev = try_frontier(v, mat, b, &probes, how);
-	if (ev == NULL && kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon,
-	    d, sizeof(d)) == KT_OK)
-		json_object_foreach(json_object_get(mon, "labels"), key, rec)
-			if ((ev = try_frontier(v, rec, b, &probes, how))
-			    != NULL)
-				break;
-	if (ev == NULL && kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins,
-	    d, sizeof(d)) == KT_OK)
-		json_object_foreach(json_object_get(pins, "labels"), key, rec)
-			if ((ev = try_leaf(v, rec, b, &probes, how)) != NULL)
-				break;
+	if (ev == NULL &&
+	    kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d,
+	        sizeof(d)) == KT_OK)
+		json_object_foreach(json_object_get(mon, "labels"), key,
+		    rec) if ((ev = try_frontier(v, rec, b, &probes, how)) !=
+		    NULL) break;
+	if (ev == NULL &&
+	    kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d)) ==
+	        KT_OK)
+		json_object_foreach(json_object_get(pins, "labels"), key,
+		    rec) if ((ev = try_leaf(v, rec, b, &probes, how)) !=
+		    NULL) break;
 	json_decref(mat);
 	json_decref(mon);
 	json_decref(pins);
@@ -330,8 +343,8 @@ prefix_root(uint64_t m, uint64_t n, const struct kt_proof *p,
 		sn >>= 1;
 	}
 	if (sn != 0 || !kt_hash_eq(&sr, n_root) ||
-	    kt_merkle_verify_consistency(m, n, p->h, p->n, &fr, n_root)
-	    != KT_OK)
+	    kt_merkle_verify_consistency(m, n, p->h, p->n, &fr, n_root) !=
+	        KT_OK)
 		return KT_ERR_VERIFY;
 	*out = fr;
 	return KT_OK;
@@ -351,10 +364,12 @@ prefix_fork(const struct kt_signed_checkpoint *a,
 	if (prefix_root(a->cp.size, b->cp.size, p, &b->cp.root, &x) != KT_OK ||
 	    kt_hash_eq(&x, &a->cp.root))
 		return NULL;
-	claim = json_pack("{s:I,s:o,s:o}", "prefix_size",
-	    (json_int_t)a->cp.size, "prefix_root", kt_vb64_json(x.b,
-	    KT_HASH_LEN), "hashes", kt_vhashes_json(p->h, p->n));
-	kt_msg(how, HOW_MAX, "the signed tree of size %" PRIu64 " has, by "
+	claim =
+	    json_pack("{s:I,s:o,s:o}", "prefix_size", (json_int_t)a->cp.size,
+	        "prefix_root", kt_vb64_json(x.b, KT_HASH_LEN), "hashes",
+	        kt_vhashes_json(p->h, p->n));
+	kt_msg(how, HOW_MAX,
+	    "the signed tree of size %" PRIu64 " has, by "
 	    "a consistency proof to its root, a prefix of size %" PRIu64
 	    " whose root is not the one the log signed for that size",
 	    b->cp.size, a->cp.size);
@@ -375,7 +390,8 @@ provable_fork(struct kt_verify *v, const struct kt_signed_checkpoint *a,
 	json_t *ev;
 
 	if (a->cp.size == b->cp.size && !kt_hash_eq(&a->cp.root, &b->cp.root)) {
-		kt_msg(how, HOW_MAX, "two signed checkpoints of the same "
+		kt_msg(how, HOW_MAX,
+		    "two signed checkpoints of the same "
 		    "size with different roots");
 		return fork_json(a, NULL, b, NULL, how);
 	}
@@ -386,9 +402,8 @@ provable_fork(struct kt_verify *v, const struct kt_signed_checkpoint *a,
 
 enum kt_verify_outcome
 kt_evidence_fork(struct kt_verify *v, const char *kind,
-    const struct kt_signed_checkpoint *a,
-    const struct kt_signed_checkpoint *b, const struct kt_proof *p,
-    const char *why, struct kt_vresult *r)
+    const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
+    const struct kt_proof *p, const char *why, struct kt_vresult *r)
 {
 	char how[HOW_MAX];
 	json_t *ev = provable_fork(v, a, b, p, how);
@@ -399,19 +414,20 @@ kt_evidence_fork(struct kt_verify *v, const char *kind,
 	 * always with a file) and say what it does and does not show. */
 	ev = json_pack("{s:s,s:b,s:s,s:[{s:o},{s:o}]}", "type",
 	    strcmp(kind, "rollback") == 0 ? "rollback" : "inconsistent",
-	    "provable", 0, "summary", why, "views",
-	    "checkpoint", note_json(a), "checkpoint", note_json(b));
-	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %s (stored tree size %" PRIu64
-	    ", presented %" PRIu64 "); the record holds both signed "
-	    "checkpoints but no fork proof", why, a->cp.size, b->cp.size);
+	    "provable", 0, "summary", why, "views", "checkpoint", note_json(a),
+	    "checkpoint", note_json(b));
+	kt_vres(r, KT_VERIFY_ATTACK,
+	    "ATTACK: %s (stored tree size %" PRIu64 ", presented %" PRIu64
+	    "); the record holds both signed "
+	    "checkpoints but no fork proof",
+	    why, a->cp.size, b->cp.size);
 	return write_ev(v, ev, r);
 }
 
 enum kt_verify_outcome
 kt_evidence_fork_provable(struct kt_verify *v,
-    const struct kt_signed_checkpoint *a,
-    const struct kt_signed_checkpoint *b, const char *why,
-    struct kt_vresult *r)
+    const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
+    const char *why, struct kt_vresult *r)
 {
 	char how[HOW_MAX];
 	json_t *ev = provable_fork(v, a, b, NULL, how);
@@ -429,10 +445,13 @@ kt_evidence_fork_leaves(struct kt_verify *v,
 {
 	char how[HOW_MAX];
 
-	kt_msg(how, sizeof(how), "the two signed trees hold different "
-	    "entries at index %" PRIu64, al->index);
-	return write_proven(v, fork_json(a, leaf_claim(al, 0), b,
-	    leaf_claim(bl, 0), how), why, how, r);
+	kt_msg(how, sizeof(how),
+	    "the two signed trees hold different "
+	    "entries at index %" PRIu64,
+	    al->index);
+	return write_proven(v,
+	    fork_json(a, leaf_claim(al, 0), b, leaf_claim(bl, 0), how), why,
+	    how, r);
 }
 
 /* ---- what a command found ------------------------------------------------- */
@@ -442,10 +461,14 @@ kt_evidence_unlogged(struct kt_verify *v, const char *label,
     const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
     struct kt_vresult *r)
 {
-	return write_ev(v, json_pack("{s:s,s:b,s:s,s:s,s:o,s:o}", "type",
-	    "unlogged-key", "provable", 0, "summary", "a key served with an "
-	    "inclusion proof that does not verify", "label", label,
-	    "checkpoint", note_json(sc), "leaf", kt_vleaf_json(l)), r);
+	return write_ev(v,
+	    json_pack("{s:s,s:b,s:s,s:s,s:o,s:o}", "type", "unlogged-key",
+	        "provable", 0, "summary",
+	        "a key served with an "
+	        "inclusion proof that does not verify",
+	        "label", label, "checkpoint", note_json(sc), "leaf",
+	        kt_vleaf_json(l)),
+	    r);
 }
 
 enum kt_verify_outcome
@@ -453,13 +476,16 @@ kt_evidence_ghost(struct kt_verify *v, const char *label,
     const json_t *expected, const struct kt_signed_checkpoint *sc,
     const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r)
 {
-	json_t *ev = json_pack("{s:s,s:b,s:s,s:s,s:O,s:o}", "type",
-	    "ghost-key", "provable", l != NULL, "summary", "a key logged for "
-	    "the label that its owner did not publish", "label", label,
-	    "expected_keys", expected, "checkpoint", note_json(sc));
+	json_t *ev = json_pack("{s:s,s:b,s:s,s:s,s:O,s:o}", "type", "ghost-key",
+	    "provable", l != NULL, "summary",
+	    "a key logged for "
+	    "the label that its owner did not publish",
+	    "label", label, "expected_keys", expected, "checkpoint",
+	    note_json(sc));
 
-	json_object_set_new(ev, "leaf", l != NULL ? kt_vleaf_json(l) :
-	    json_pack("{s:I}", "index", (json_int_t)index));
+	json_object_set_new(ev, "leaf",
+	    l != NULL ? kt_vleaf_json(l)
+	              : json_pack("{s:I}", "index", (json_int_t)index));
 	return write_ev(v, ev, r);
 }
 
@@ -468,8 +494,11 @@ kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
     const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
     struct kt_vresult *r)
 {
-	return write_ev(v, json_pack("{s:s,s:b,s:s,s:s,s:o,s:o}", "type",
-	    "bad-entries", "provable", provable, "summary", "logged entries "
-	    "that break the log's rules", "rule", rule, "checkpoint",
-	    note_json(sc), "entries", entries), r);
+	return write_ev(v,
+	    json_pack("{s:s,s:b,s:s,s:s,s:o,s:o}", "type", "bad-entries",
+	        "provable", provable, "summary",
+	        "logged entries "
+	        "that break the log's rules",
+	        "rule", rule, "checkpoint", note_json(sc), "entries", entries),
+	    r);
 }

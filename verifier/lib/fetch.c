@@ -93,17 +93,18 @@ kt_fetch_open(const char *base_url, long connect_s, long total_s,
 	 * file:// or other schemes, bounded time, no decompression bomb): a
 	 * libcurl that refuses one must not leave us running without it.
 	 */
-	if (curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+	if (curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, on_data) !=
+	        CURLE_OK ||
 	    curl_easy_setopt(f->h, CURLOPT_WRITEDATA, f) != CURLE_OK ||
-	    curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT, connect_s)
-	    != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT, connect_s) !=
+	        CURLE_OK ||
 	    curl_easy_setopt(f->h, CURLOPT_TIMEOUT, total_s) != CURLE_OK ||
 	    curl_easy_setopt(f->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(f->h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(f->h, CURLOPT_PROTOCOLS_STR, "http,https")
-	    != CURLE_OK ||
-	    curl_easy_setopt(f->h, CURLOPT_USERAGENT, "kt-verify/0.1")
-	    != CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	        CURLE_OK ||
+	    curl_easy_setopt(f->h, CURLOPT_USERAGENT, "kt-verify/0.1") !=
+	        CURLE_OK ||
 	    /* No transparent decompression: a small gzip body could expand
 	     * past the cap before the write callback sees it counted. */
 	    curl_easy_setopt(f->h, CURLOPT_ACCEPT_ENCODING, NULL) != CURLE_OK) {
@@ -143,7 +144,7 @@ kt_fetch_get(struct kt_fetch *f, const char *path, size_t cap,
 	f->over = 0;
 	if ((rc = curl_easy_setopt(f->h, CURLOPT_URL, url)) != CURLE_OK ||
 	    (rc = curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)cap)) != CURLE_OK) {
+	         (curl_off_t)cap)) != CURLE_OK) {
 		f->body = NULL;
 		kt_msg(detail, dlen, "GET %s: %s", path,
 		    curl_easy_strerror(rc));
@@ -183,8 +184,8 @@ kt_fetch_escape(const char *s, size_t len, char *buf, size_t cap)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-		    c == '~';
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~';
 		if (o + (plain ? 1 : 3) + 1 > cap)
 			return KT_ERR_TOO_LARGE;
 		if (plain) {

@@ -29,9 +29,9 @@
 #include "verify_internal.h"
 
 struct view {
-	const char *from;    /* "stored" or the peer string */
+	const char *from; /* "stored" or the peer string */
 	struct kt_buf note;
-	struct kt_signed_checkpoint sc;  /* borrows note */
+	struct kt_signed_checkpoint sc; /* borrows note */
 };
 
 /* Reads a view file (at most KT_NOTE_MAX bytes, a regular file).
@@ -145,13 +145,14 @@ read_view(struct kt_verify *v, const char *p, struct view *x, char *d,
 	else
 		e = read_peer_file(strncmp(p, "file://", 7) == 0 ? p + 7 : p,
 		    &x->note, d, dlen);
-	if (e == KT_OK && kt_vcheck_checkpoint(x->note.p, x->note.len,
-	    &v->vk, &x->sc, d, dlen) != KT_OK)
+	if (e == KT_OK &&
+	    kt_vcheck_checkpoint(x->note.p, x->note.len, &v->vk, &x->sc, d,
+	        dlen) != KT_OK)
 		e = KT_ERR_VERIFY;
 	if (e == KT_OK)
 		return KT_VERIFY_OK;
-	return e == KT_ERR_NETWORK || x->note.p == NULL ? KT_VERIFY_ERROR :
-	    KT_VERIFY_FAILED;
+	return e == KT_ERR_NETWORK || x->note.p == NULL ? KT_VERIFY_ERROR
+	                                                : KT_VERIFY_FAILED;
 }
 
 static json_t *
@@ -168,7 +169,7 @@ view_json(struct kt_verify *v, const struct view *x)
 	/* Informative only: fork evidence rests on the log's signature. */
 	if (v->wit.n > 0) {
 		if (kt_vquorum_count(x->note.p, x->note.len, &v->vk, &v->wit,
-		    &q, d, sizeof(d)) == KT_OK)
+		        &q, d, sizeof(d)) == KT_OK)
 			json_object_set_new(o, "cosignatures",
 			    json_integer((json_int_t)q.valid));
 		else
@@ -182,21 +183,22 @@ view_json(struct kt_verify *v, const struct view *x)
 struct gossip {
 	struct view *vw;
 	size_t nv, ref;
-	size_t nerr, nbad;  /* peers unreachable; views not signed by the log */
-	json_t *peers;      /* r->info's "peers" list */
+	size_t nerr, nbad; /* peers unreachable; views not signed by the log */
+	json_t *peers;     /* r->info's "peers" list */
 };
 
 /* 1. Every peer view that carries the log's signature joins g->vw; the
  * others are listed and counted. */
 static void
-collect_views(struct kt_verify *v, struct gossip *g,
-    const char *const *peers, size_t npeers)
+collect_views(struct kt_verify *v, struct gossip *g, const char *const *peers,
+    size_t npeers)
 {
 	char d[2 * KT_VERIFY_MSG_MAX];
 
 	for (size_t i = 0; i < npeers; i++) {
 		struct view *x = &g->vw[g->nv];
-		enum kt_verify_outcome st = read_view(v, peers[i], x, d, sizeof(d));
+		enum kt_verify_outcome st =
+		    read_view(v, peers[i], x, d, sizeof(d));
 
 		if (st == KT_VERIFY_OK) {
 			json_array_append_new(g->peers, view_json(v, x));
@@ -205,9 +207,10 @@ collect_views(struct kt_verify *v, struct gossip *g,
 		}
 		/* Unreachable peers are an error (exit 1); a view that is
 		 * not signed by the log is a failed verification (exit 2). */
-		json_array_append_new(g->peers, json_pack("{s:s,s:s,s:s}",
-		    "peer", peers[i], "status", st == KT_VERIFY_ERROR ?
-		    "unreachable" : "invalid", "message", d));
+		json_array_append_new(g->peers,
+		    json_pack("{s:s,s:s,s:s}", "peer", peers[i], "status",
+		        st == KT_VERIFY_ERROR ? "unreachable" : "invalid",
+		        "message", d));
 		if (st == KT_VERIFY_ERROR)
 			g->nerr++;
 		else
@@ -230,7 +233,8 @@ same_size_forks(struct kt_verify *v, const struct gossip *g,
 			if (vw[i].sc.cp.size != vw[j].sc.cp.size ||
 			    kt_hash_eq(&vw[i].sc.cp.root, &vw[j].sc.cp.root))
 				continue;
-			kt_msg(why, sizeof(why), "views from %s and %s: the "
+			kt_msg(why, sizeof(why),
+			    "views from %s and %s: the "
 			    "log signed two different trees of size %" PRIu64,
 			    vw[i].from, vw[j].from, vw[i].sc.cp.size);
 			return kt_evidence_fork(v, "fork", &vw[i].sc, &vw[j].sc,
@@ -246,8 +250,7 @@ same_size_forks(struct kt_verify *v, const struct gossip *g,
  * every view is related; KT_VERIFY_FAILED when some could not be.
  */
 static enum kt_verify_outcome
-relate_to_largest(struct kt_verify *v, struct gossip *g,
-    struct kt_vresult *r)
+relate_to_largest(struct kt_verify *v, struct gossip *g, struct kt_vresult *r)
 {
 	const struct view *vw = g->vw, *big;
 	char why[256], d[KT_VERIFY_MSG_MAX];
@@ -258,8 +261,8 @@ relate_to_largest(struct kt_verify *v, struct gossip *g,
 		if (vw[i].sc.cp.size > vw[g->ref].sc.cp.size)
 			g->ref = i;
 	big = &vw[g->ref];
-	json_object_set_new(r->info, "largest", json_integer(
-	    (json_int_t)big->sc.cp.size));
+	json_object_set_new(r->info, "largest",
+	    json_integer((json_int_t)big->sc.cp.size));
 	for (size_t i = 0; i < g->nv; i++) {
 		int dup = 0;
 
@@ -273,7 +276,8 @@ relate_to_largest(struct kt_verify *v, struct gossip *g,
 		if (st == KT_VERIFY_ATTACK)
 			return st;
 		if (st == KT_VERIFY_FAILED) {
-			kt_msg(why, sizeof(why), "the log refuses a "
+			kt_msg(why, sizeof(why),
+			    "the log refuses a "
 			    "consistency proof between the views from %s "
 			    "(size %" PRIu64 ") and %s (size %" PRIu64 ")",
 			    vw[i].from, vw[i].sc.cp.size, big->from,
@@ -289,9 +293,11 @@ relate_to_largest(struct kt_verify *v, struct gossip *g,
 	if (nunchecked == 0)
 		return KT_VERIFY_OK;
 	kt_msg(d, sizeof(d), "%s", r->msg);
-	return kt_vres(r, KT_VERIFY_FAILED, "gossip: %zu view(s) could not be "
+	return kt_vres(r, KT_VERIFY_FAILED,
+	    "gossip: %zu view(s) could not be "
 	    "related to the largest (tree size %" PRIu64 "): the log gave no "
-	    "usable consistency proof (%s)", nunchecked, big->sc.cp.size, d);
+	    "usable consistency proof (%s)",
+	    nunchecked, big->sc.cp.size, d);
 }
 
 /*
@@ -302,8 +308,7 @@ relate_to_largest(struct kt_verify *v, struct gossip *g,
  * lists every view.
  */
 static enum kt_verify_outcome
-adopt_largest(struct kt_verify *v, const struct gossip *g,
-    struct kt_vresult *r)
+adopt_largest(struct kt_verify *v, const struct gossip *g, struct kt_vresult *r)
 {
 	enum kt_verify_outcome st = kt_vaccept(v, &g->vw[g->ref].sc, r);
 
@@ -313,8 +318,8 @@ adopt_largest(struct kt_verify *v, const struct gossip *g,
 		json_object_del(r->info, "witnesses");
 		return st;
 	}
-	json_object_set_new(r->info, "adopted", json_boolean(st ==
-	    KT_VERIFY_OK));
+	json_object_set_new(r->info, "adopted",
+	    json_boolean(st == KT_VERIFY_OK));
 	if (st != KT_VERIFY_OK)
 		json_object_set_new(r->info, "not_adopted",
 		    json_string(r->msg));
@@ -353,7 +358,8 @@ gossip_run(struct kt_verify *v, struct gossip *g, const char *const *peers,
 	if (g->nv == (v->have_stored ? 1u : 0u))
 		return kt_vres(r, g->nbad ? KT_VERIFY_FAILED : KT_VERIFY_ERROR,
 		    "gossip: no usable peer view (%zu unreachable, %zu not "
-		    "signed by the log)", g->nerr, g->nbad);
+		    "signed by the log)",
+		    g->nerr, g->nbad);
 	if ((st = same_size_forks(v, g, r)) != KT_VERIFY_OK ||
 	    (st = relate_to_largest(v, g, r)) != KT_VERIFY_OK)
 		return st;
@@ -362,27 +368,35 @@ gossip_run(struct kt_verify *v, struct gossip *g, const char *const *peers,
 	    (st = adopt_largest(v, g, r)) != KT_VERIFY_OK)
 		return st;
 	if (v->have_stored && v->stored.cp.size > before)
-		st = kt_vres(r, KT_VERIFY_OK, "gossip: %zu view(s) consistent "
-		    "with tree size %" PRIu64 "; stored view advanced from %"
-		    PRIu64 " to %" PRIu64, g->nv, big->sc.cp.size, before,
-		    v->stored.cp.size);
+		st = kt_vres(r, KT_VERIFY_OK,
+		    "gossip: %zu view(s) consistent "
+		    "with tree size %" PRIu64
+		    "; stored view advanced from %" PRIu64 " to %" PRIu64,
+		    g->nv, big->sc.cp.size, before, v->stored.cp.size);
 	else
-		st = kt_vres(r, KT_VERIFY_OK, "gossip: %zu view(s) consistent "
-		    "with tree size %" PRIu64 "%s", g->nv, big->sc.cp.size,
-		    json_is_false(json_object_get(r->info, "adopted")) ?
-		    " (the larger view was not adopted: see not_adopted)" : "");
+		st = kt_vres(r, KT_VERIFY_OK,
+		    "gossip: %zu view(s) consistent "
+		    "with tree size %" PRIu64 "%s",
+		    g->nv, big->sc.cp.size,
+		    json_is_false(json_object_get(r->info, "adopted"))
+		        ? " (the larger view was not adopted: see not_adopted)"
+		        : "");
 	if (g->nbad > 0)
-		st = kt_vres_append(r, KT_VERIFY_FAILED, "; but %zu peer "
-		    "view(s) are not signed by the log", g->nbad);
+		st = kt_vres_append(r, KT_VERIFY_FAILED,
+		    "; but %zu peer "
+		    "view(s) are not signed by the log",
+		    g->nbad);
 	else if (g->nerr > 0)
-		st = kt_vres_append(r, KT_VERIFY_ERROR, "; but %zu peer(s) "
-		    "were unreachable", g->nerr);
+		st = kt_vres_append(r, KT_VERIFY_ERROR,
+		    "; but %zu peer(s) "
+		    "were unreachable",
+		    g->nerr);
 	return kt_vquorum_stale(v, r, st);
 }
 
 enum kt_verify_outcome
-kt_verify_gossip(struct kt_verify *v, const char *const *peers,
-    size_t npeers, struct kt_vresult *r)
+kt_verify_gossip(struct kt_verify *v, const char *const *peers, size_t npeers,
+    struct kt_vresult *r)
 {
 	struct gossip g = { 0 };
 	enum kt_verify_outcome st;
@@ -390,8 +404,10 @@ kt_verify_gossip(struct kt_verify *v, const char *const *peers,
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
 	if (npeers == 0 || npeers > KT_VERIFY_PEERS_MAX)
-		return kt_vres(r, KT_VERIFY_ERROR, "gossip needs 1 to %d "
-		    "--peer", KT_VERIFY_PEERS_MAX);
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "gossip needs 1 to %d "
+		    "--peer",
+		    KT_VERIFY_PEERS_MAX);
 	g.vw = calloc(npeers + 1, sizeof(*g.vw));
 	g.peers = json_array();
 	if (g.vw == NULL || g.peers == NULL) {

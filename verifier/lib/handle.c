@@ -68,15 +68,18 @@ parse_witnesses(const char *const *keys, size_t n, struct kt_verifier *wit)
 	if (n > KT_VERIFY_WITNESS_MAX)
 		return KT_ERR_MALFORMED;
 	for (size_t i = 0; i < n; i++) {
-		if (kt_verifier_parse(keys[i], strlen(keys[i]), &wit[i])
-		    != KT_OK || wit[i].type != KT_KEY_COSIG)
+		if (kt_verifier_parse(keys[i], strlen(keys[i]), &wit[i]) !=
+		        KT_OK ||
+		    wit[i].type != KT_KEY_COSIG)
 			return KT_ERR_MALFORMED;
 		/* One key counted twice would let one witness make a
 		 * quorum of two. */
 		for (size_t j = 0; j < i; j++)
-			if (memcmp(wit[j].pub, wit[i].pub, KT_PUBKEY_LEN) == 0
-			    || (strcmp(wit[j].name, wit[i].name) == 0 &&
-			    memcmp(wit[j].id, wit[i].id, KT_KEY_ID_LEN) == 0))
+			if (memcmp(wit[j].pub, wit[i].pub, KT_PUBKEY_LEN) ==
+			        0 ||
+			    (strcmp(wit[j].name, wit[i].name) == 0 &&
+			        memcmp(wit[j].id, wit[i].id, KT_KEY_ID_LEN) ==
+			            0))
 				return KT_ERR_MALFORMED;
 	}
 	return KT_OK;
@@ -129,22 +132,26 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 	jl = json_object_get(c, "log");
 	jk = json_object_get(c, "key");
 	if (!json_is_string(jl) || !json_is_string(jk) ||
-	    kt_fmt(v->url, sizeof(v->url), "%s", json_string_value(jl))
-	    != KT_OK ||
+	    kt_fmt(v->url, sizeof(v->url), "%s", json_string_value(jl)) !=
+	        KT_OK ||
 	    kt_fmt(v->vkey_text, sizeof(v->vkey_text), "%s",
-	    json_string_value(jk)) != KT_OK ||
+	        json_string_value(jk)) != KT_OK ||
 	    kt_verifier_parse(json_string_value(jk), json_string_length(jk),
-	    &v->vk) != KT_OK || v->vk.type != KT_KEY_ED25519) {
-		kt_msg(err, errlen, "state file %s/%s is corrupt (bad \"log\" "
-		    "or \"key\"); refusing to continue", v->dir,
-		    KT_VSTATE_CONFIG);
+	        &v->vk) != KT_OK ||
+	    v->vk.type != KT_KEY_ED25519) {
+		kt_msg(err, errlen,
+		    "state file %s/%s is corrupt (bad \"log\" "
+		    "or \"key\"); refusing to continue",
+		    v->dir, KT_VSTATE_CONFIG);
 		json_decref(c);
 		return KT_ERR_MALFORMED;
 	}
 	if (load_policy(v, c) != KT_OK) {
-		kt_msg(err, errlen, "state file %s/%s is corrupt (bad "
+		kt_msg(err, errlen,
+		    "state file %s/%s is corrupt (bad "
 		    "\"witnesses\", \"quorum\" or \"max_age\"); refusing "
-		    "to continue", v->dir, KT_VSTATE_CONFIG);
+		    "to continue",
+		    v->dir, KT_VSTATE_CONFIG);
 		json_decref(c);
 		return KT_ERR_MALFORMED;
 	}
@@ -156,7 +163,7 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 static kt_err
 load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
 {
-	struct kt_buf b = {0};
+	struct kt_buf b = { 0 };
 	char d[256];
 	kt_err e;
 
@@ -168,10 +175,13 @@ load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
 		return e;
 	/* The stored checkpoint is re-verified: a tampered or torn state
 	 * file must not become the new trust anchor. */
-	if (!v->have_config || kt_vcheck_checkpoint(b.p, b.len, &v->vk,
-	    &v->stored, d, sizeof(d)) != KT_OK) {
-		kt_msg(err, errlen, "state file %s/%s is corrupt (%s); "
-		    "refusing to continue", v->dir, KT_VSTATE_CHECKPOINT,
+	if (!v->have_config ||
+	    kt_vcheck_checkpoint(b.p, b.len, &v->vk, &v->stored, d,
+	        sizeof(d)) != KT_OK) {
+		kt_msg(err, errlen,
+		    "state file %s/%s is corrupt (%s); "
+		    "refusing to continue",
+		    v->dir, KT_VSTATE_CHECKPOINT,
 		    v->have_config ? d : "no configuration");
 		kt_buf_free(&b);
 		return KT_ERR_MALFORMED;
@@ -182,8 +192,8 @@ load_checkpoint(struct kt_verify *v, char *err, size_t errlen)
 }
 
 kt_err
-kt_verify_open(const char *dir, int create, struct kt_verify **out,
-    char *err, size_t errlen)
+kt_verify_open(const char *dir, int create, struct kt_verify **out, char *err,
+    size_t errlen)
 {
 	struct kt_verify *v = NULL;
 	char lock[KT_VERIFY_PATH_MAX + 8];
@@ -197,8 +207,10 @@ kt_verify_open(const char *dir, int create, struct kt_verify **out,
 	}
 	if (stat(dir, &st) != 0) {
 		if (!create) {
-			kt_msg(err, errlen, "state folder %s does not exist "
-			    "(run kt-verify init)", dir);
+			kt_msg(err, errlen,
+			    "state folder %s does not exist "
+			    "(run kt-verify init)",
+			    dir);
 			return KT_ERR_NOT_FOUND;
 		}
 		if ((e = mkdir_p(dir, err, errlen)) != KT_OK)
@@ -216,8 +228,7 @@ kt_verify_open(const char *dir, int create, struct kt_verify **out,
 	v->connect_s = 10;
 	v->total_s = 60;
 	if (kt_fmt(v->dir, sizeof(v->dir), "%s", dir) != KT_OK ||
-	    kt_fmt(lock, sizeof(lock), "%s/%s", dir, KT_VSTATE_LOCK)
-	    != KT_OK) {
+	    kt_fmt(lock, sizeof(lock), "%s/%s", dir, KT_VSTATE_LOCK) != KT_OK) {
 		/* cannot happen: dir's length is checked above */
 		kt_msg(err, errlen, "state folder path too long");
 		e = KT_ERR_RANGE;
@@ -270,7 +281,8 @@ enum kt_verify_outcome
 kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r)
 {
 	if (!v->have_config)
-		return kt_vres(r, KT_VERIFY_ERROR, "state folder %s is not "
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "state folder %s is not "
 		    "initialised: run kt-verify init --log URL --key KEY",
 		    v->dir);
 	return KT_VERIFY_OK;
@@ -300,15 +312,17 @@ save_config(struct kt_verify *v, const char *url, const char *vkey,
 	if (pol != NULL && pol->nwitnesses > 0) {
 		a = json_array();
 		for (size_t i = 0; i < pol->nwitnesses; i++)
-			json_array_append_new(a, json_string(
-			    pol->witnesses[i]));
+			json_array_append_new(a,
+			    json_string(pol->witnesses[i]));
 		json_object_set_new(c, "witnesses", a);
 		json_object_set_new(c, "quorum", json_integer(pol->quorum));
-		json_object_set_new(c, "max_age", json_integer((json_int_t)
-		    (pol->max_age ? pol->max_age : KT_VERIFY_MAX_AGE_DEFAULT)));
+		json_object_set_new(c, "max_age",
+		    json_integer((json_int_t)(pol->max_age
+		            ? pol->max_age
+		            : KT_VERIFY_MAX_AGE_DEFAULT)));
 	}
-	if (kt_vstate_save_json(v->dir, KT_VSTATE_CONFIG, c, d, sizeof(d))
-	    != KT_OK) {
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_CONFIG, c, d, sizeof(d)) !=
+	    KT_OK) {
 		json_decref(c);
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	}
@@ -332,16 +346,21 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 
 	if (kt_verifier_parse(vkey, strlen(vkey), &vk) != KT_OK ||
 	    vk.type != KT_KEY_ED25519)
-		return kt_vres(r, KT_VERIFY_ERROR, "--key is not an Ed25519 "
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "--key is not an Ed25519 "
 		    "signed-note verifier key (name+hexid+base64)");
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return kt_vres(r, KT_VERIFY_ERROR, "--log must be an http:// "
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "--log must be an http:// "
 		    "or https:// URL");
-	if (pol != NULL && (pol->nwitnesses > KT_VERIFY_WITNESS_MAX ||
-	    (haspol && (pol->quorum < 1 || pol->quorum > pol->nwitnesses)) ||
-	    (!haspol && pol->quorum != 0) ||
-	    parse_witnesses(pol->witnesses, pol->nwitnesses, wit) != KT_OK))
-		return kt_vres(r, KT_VERIFY_ERROR, "bad witness policy: each "
+	if (pol != NULL &&
+	    (pol->nwitnesses > KT_VERIFY_WITNESS_MAX ||
+	        (haspol &&
+	            (pol->quorum < 1 || pol->quorum > pol->nwitnesses)) ||
+	        (!haspol && pol->quorum != 0) ||
+	        parse_witnesses(pol->witnesses, pol->nwitnesses, wit) != KT_OK))
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "bad witness policy: each "
 		    "--witness must be a distinct cosignature verifier key "
 		    "(type 0x04, from kt-witness keygen), at most %d, and "
 		    "--quorum between 1 and their number",
@@ -359,17 +378,22 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 			/* Re-pointing a state at another log or key would
 			 * silently drop every guarantee the stored checkpoint
 			 * gives. */
-			return kt_vres(r, KT_VERIFY_ERROR, "state folder %s is "
+			return kt_vres(r, KT_VERIFY_ERROR,
+			    "state folder %s is "
 			    "already initialised for %s with another log or "
-			    "key; use another --state", v->dir, v->url);
+			    "key; use another --state",
+			    v->dir, v->url);
 		if (!haspol)
-			return kt_vres(r, KT_VERIFY_OK, "already initialised "
-			    "for %s", u);
+			return kt_vres(r, KT_VERIFY_OK,
+			    "already initialised "
+			    "for %s",
+			    u);
 		/* Same log: the stored checkpoint stays the anchor; only
 		 * the acceptance rule for later ones changes. */
 		if ((st = save_config(v, u, vkey, &vk, pol, r)) != 0)
 			return st;
-		return kt_vres(r, KT_VERIFY_OK, "witness policy of %s set: "
+		return kt_vres(r, KT_VERIFY_OK,
+		    "witness policy of %s set: "
 		    "quorum %u of %zu witnesses, max age %" PRIu64 " s",
 		    v->dir, v->wit.quorum, v->wit.n, v->wit.max_age);
 	}
@@ -379,7 +403,8 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 	 * saved. */
 	if (kt_fmt(v->url, sizeof(v->url), "%s", u) != KT_OK ||
 	    kt_fmt(v->vkey_text, sizeof(v->vkey_text), "%s", vkey) != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR, "internal: --log or --key "
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: --log or --key "
 		    "too long");
 	v->vk = vk;
 	v->have_config = 1;
@@ -387,10 +412,14 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 	json_object_set_new(r->info, "origin", json_string(vk.name));
 	json_object_set_new(r->info, "state", json_string(v->dir));
 	if (haspol)
-		return kt_vres(r, KT_VERIFY_OK, "initialised %s for log %s "
+		return kt_vres(r, KT_VERIFY_OK,
+		    "initialised %s for log %s "
 		    "(origin %s); checkpoints need %u of %zu witness "
-		    "cosignatures, max age %" PRIu64 " s", v->dir, u, vk.name,
-		    v->wit.quorum, v->wit.n, v->wit.max_age);
-	return kt_vres(r, KT_VERIFY_OK, "initialised %s for log %s (origin "
-	    "%s)", v->dir, u, vk.name);
+		    "cosignatures, max age %" PRIu64 " s",
+		    v->dir, u, vk.name, v->wit.quorum, v->wit.n,
+		    v->wit.max_age);
+	return kt_vres(r, KT_VERIFY_OK,
+	    "initialised %s for log %s (origin "
+	    "%s)",
+	    v->dir, u, vk.name);
 }

@@ -27,14 +27,14 @@ struct hwalk {
 	const char *label;
 	char esc[KT_LABEL_MAX * 3 + 1]; /* label, escaped for a path */
 	const json_t *pin;
-	struct kt_vleaf *pl;          /* the pinned leaf, when pin_version */
-	uint64_t pin_version;         /* 0: no usable pin */
-	const struct kt_vanswer *a;   /* the lookup answer */
+	struct kt_vleaf *pl;        /* the pinned leaf, when pin_version */
+	uint64_t pin_version;       /* 0: no usable pin */
+	const struct kt_vanswer *a; /* the lookup answer */
 	json_t *chain;
-	uint64_t ver;                 /* the next version expected, from 1 */
-	uint64_t prev_index;          /* KT_NO_PREV before version 1 */
+	uint64_t ver;        /* the next version expected, from 1 */
+	uint64_t prev_index; /* KT_NO_PREV before version 1 */
 	uint8_t prev_type;
-	struct kt_vleaf *l;           /* scratch: one version */
+	struct kt_vleaf *l; /* scratch: one version */
 	/* with a witness policy, the checkpoint each page is related to:
 	 * the stored (witnessed) one, its note copied into stored_note so the
 	 * walk owns it, then the page before (its note held by prev_jc) */
@@ -65,10 +65,13 @@ same_leaves(struct kt_verify *v, const struct hwalk *w,
 	/* The pin's checkpoint was verified when it was pinned; a state file
 	 * in which it no longer opens proves nothing. */
 	pn = json_object_get(w->pin, "checkpoint");
-	if (json_is_string(pn) && kt_vcheck_checkpoint(json_string_value(pn),
-	    json_string_length(pn), &v->vk, &psc, d, sizeof(d)) == KT_OK)
-		return kt_evidence_fork_leaves(v, &psc, pl, page, l, "the log "
-		    "rewrote the pinned version of the label", r);
+	if (json_is_string(pn) &&
+	    kt_vcheck_checkpoint(json_string_value(pn), json_string_length(pn),
+	        &v->vk, &psc, d, sizeof(d)) == KT_OK)
+		return kt_evidence_fork_leaves(v, &psc, pl, page, l,
+		    "the log "
+		    "rewrote the pinned version of the label",
+		    r);
 	return KT_VERIFY_OK;
 }
 
@@ -90,23 +93,26 @@ check_version(struct kt_verify *v, struct hwalk *w,
 	    l->e.version != w->ver || l->e.prev_index != w->prev_index ||
 	    (w->ver > 1 && l->index <= w->prev_index) ||
 	    (w->prev_type == KT_ENTRY_REVOKE && l->e.type == KT_ENTRY_REVOKE))
-		return kt_vres(r, KT_VERIFY_FAILED, "key history: version %"
-		    PRIu64 " (index %" PRIu64 ") breaks the chain (label, "
-		    "version order, previous link or revocation rule)", w->ver,
-		    l->index);
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history: version %" PRIu64 " (index %" PRIu64
+		    ") breaks the chain (label, "
+		    "version order, previous link or revocation rule)",
+		    w->ver, l->index);
 	if ((st = same_leaves(v, w, page, l, r)) != KT_VERIFY_OK)
 		return st;
 	if (w->pin_version == l->e.version && l->index != pl->index)
-		return kt_vres(r, KT_VERIFY_FAILED, "key history puts version %"
-		    PRIu64 " at index %" PRIu64 ", but it was pinned at index %"
-		    PRIu64 " (two values for one version)", l->e.version,
-		    l->index, pl->index);
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history puts version %" PRIu64 " at index %" PRIu64
+		    ", but it was pinned at index %" PRIu64
+		    " (two values for one version)",
+		    l->e.version, l->index, pl->index);
 	/* The looked-up version must be the very entry the lookup showed
 	 * (same index; same bytes is checked above), or the log holds two
 	 * values for it. */
 	if (l->e.version == ll->e.version && l->index != ll->index)
-		return kt_vres(r, KT_VERIFY_FAILED, "key history puts version %"
-		    PRIu64 " at index %" PRIu64 ", but the lookup shows it at "
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history puts version %" PRIu64 " at index %" PRIu64
+		    ", but the lookup shows it at "
 		    "index %" PRIu64 " (two values for one version)",
 		    l->e.version, l->index, ll->index);
 	return KT_VERIFY_OK;
@@ -128,11 +134,13 @@ check_page(struct kt_verify *v, struct hwalk *w,
 	char d[512];
 
 	for (size_t i = 0; i < json_array_size(jv); i++, w->ver++) {
-		if (kt_vparse_leaf(json_array_get(jv, i), 1, l, d, sizeof(d))
-		    != KT_OK || kt_vcheck_inclusion(l, &page->cp, d,
-		    sizeof(d)) != KT_OK)
-			return kt_vres(r, KT_VERIFY_FAILED, "key history, "
-			    "version %" PRIu64 ": %s", w->ver, d);
+		if (kt_vparse_leaf(json_array_get(jv, i), 1, l, d, sizeof(d)) !=
+		        KT_OK ||
+		    kt_vcheck_inclusion(l, &page->cp, d, sizeof(d)) != KT_OK)
+			return kt_vres(r, KT_VERIFY_FAILED,
+			    "key history, "
+			    "version %" PRIu64 ": %s",
+			    w->ver, d);
 		if ((st = check_version(v, w, page, l, r)) != KT_VERIFY_OK)
 			return st;
 		/* A version after the looked-up one was written since the
@@ -157,7 +165,7 @@ static enum kt_verify_outcome
 get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
     struct kt_signed_checkpoint *page, struct kt_vresult *r)
 {
-	struct kt_buf body = {0};
+	struct kt_buf body = { 0 };
 	char d[512], path[KT_LABEL_MAX * 3 + 64];
 	json_t *jc, *jv;
 	long status;
@@ -167,18 +175,19 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	if (w->ver == 1)
 		e = kt_fmt(path, sizeof(path), "/v1/keys/%s/history", w->esc);
 	else
-		e = kt_fmt(path, sizeof(path), "/v1/keys/%s/history?from=%"
-		    PRIu64, w->esc, w->ver);
+		e = kt_fmt(path, sizeof(path),
+		    "/v1/keys/%s/history?from=%" PRIu64, w->esc, w->ver);
 	if (e != KT_OK) {
 		/* path holds any escaped label: cannot happen */
-		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+		st = kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: request path too "
 		    "long");
 		goto out;
 	}
 	json_decref(*o);
 	*o = NULL;
 	if ((st = kt_vlog_get(v, path, KT_CAP_HISTORY, &body, &status,
-	    "key history: ", r)) != KT_VERIFY_OK)
+	         "key history: ", r)) != KT_VERIFY_OK)
 		goto out;
 	if (status != 200) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "key history: HTTP error");
@@ -195,10 +204,13 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	    json_array_size(jv) == 0)
 		kt_vres(r, st, "key history: missing checkpoint or versions");
 	else if (json_array_size(jv) > KT_HISTORY_MAX - (w->ver - 1))
-		kt_vres(r, st, "key history: more than %d versions, more than "
-		    "this client checks", KT_HISTORY_MAX);
+		kt_vres(r, st,
+		    "key history: more than %d versions, more than "
+		    "this client checks",
+		    KT_HISTORY_MAX);
 	else if (kt_vcheck_checkpoint(json_string_value(jc),
-	    json_string_length(jc), &v->vk, page, d, sizeof(d)) != KT_OK)
+	             json_string_length(jc), &v->vk, page, d,
+	             sizeof(d)) != KT_OK)
 		kt_vres(r, st, "key history: %s", d);
 	else
 		st = KT_VERIFY_OK;
@@ -238,17 +250,19 @@ walk(struct kt_verify *v, struct hwalk *w, struct kt_vresult *r)
 
 	for (;;) {
 		if ((st = get_page(v, w, &o, &page, r)) != KT_VERIFY_OK ||
-		    (st = check_page(v, w, &page, json_object_get(o,
-		    "versions"), r)) != KT_VERIFY_OK ||
+		    (st = check_page(v, w, &page,
+		         json_object_get(o, "versions"), r)) != KT_VERIFY_OK ||
 		    (st = relate_page(v, w, o, &page, r)) != KT_VERIFY_OK)
 			break;
 		if ((jn = json_object_get(o, "next")) == NULL)
 			break;
 		if (!json_is_integer(jn) || json_integer_value(jn) < 0 ||
 		    (uint64_t)json_integer_value(jn) != w->ver) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "key history: "
+			st = kt_vres(r, KT_VERIFY_FAILED,
+			    "key history: "
 			    "\"next\" is not %" PRIu64 ", the version after "
-			    "the page", w->ver);
+			    "the page",
+			    w->ver);
 			break;
 		}
 	}
@@ -257,9 +271,8 @@ walk(struct kt_verify *v, struct hwalk *w, struct kt_vresult *r)
 }
 
 enum kt_verify_outcome
-kt_vhistory_verify(struct kt_verify *v, const char *label,
-    const json_t *pin, const struct kt_vanswer *a, json_t *chain,
-    struct kt_vresult *r)
+kt_vhistory_verify(struct kt_verify *v, const char *label, const json_t *pin,
+    const struct kt_vanswer *a, json_t *chain, struct kt_vresult *r)
 {
 	const struct kt_vleaf *ll = &a->lk.leaf;
 	struct hwalk *w = calloc(1, sizeof(*w));
@@ -285,19 +298,21 @@ kt_vhistory_verify(struct kt_verify *v, const char *label,
 		w->prev = v->stored;
 		w->prev.note = w->stored_note;
 	}
-	if (pin != NULL && kt_vparse_stored_leaf(json_object_get(pin, "leaf"),
-	    w->pl) == KT_OK)
+	if (pin != NULL &&
+	    kt_vparse_stored_leaf(json_object_get(pin, "leaf"), w->pl) == KT_OK)
 		w->pin_version = w->pl->e.version;
-	if (kt_fetch_escape(label, strlen(label), w->esc, sizeof(w->esc))
-	    != KT_OK) {
+	if (kt_fetch_escape(label, strlen(label), w->esc, sizeof(w->esc)) !=
+	    KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "label too long");
 		goto out;
 	}
 	if ((st = walk(v, w, r)) != KT_VERIFY_OK)
 		goto out;
 	if (w->prev_index < ll->index || w->ver - 1 < ll->e.version)
-		st = kt_vres(r, KT_VERIFY_FAILED, "key history ends before the "
-		    "looked-up version %" PRIu64, ll->e.version);
+		st = kt_vres(r, KT_VERIFY_FAILED,
+		    "key history ends before the "
+		    "looked-up version %" PRIu64,
+		    ll->e.version);
 out:
 	if (w != NULL) {
 		json_decref(w->prev_jc);

@@ -28,8 +28,7 @@ fetcher(struct kt_verify *v, struct kt_vresult *r)
 
 enum kt_verify_outcome
 kt_vlog_get(struct kt_verify *v, const char *path, size_t cap,
-    struct kt_buf *body, long *status, const char *what,
-    struct kt_vresult *r)
+    struct kt_buf *body, long *status, const char *what, struct kt_vresult *r)
 {
 	enum kt_verify_outcome st;
 	char d[512];
@@ -42,39 +41,43 @@ kt_vlog_get(struct kt_verify *v, const char *path, size_t cap,
 		return KT_VERIFY_OK;
 	/* A log we cannot reach has said nothing; a log whose answer is
 	 * unusable (larger than any honest one) has failed. */
-	return kt_vres(r, e == KT_ERR_NETWORK ? KT_VERIFY_ERROR :
-	    KT_VERIFY_FAILED, "%s%s", what, d);
+	return kt_vres(r,
+	    e == KT_ERR_NETWORK ? KT_VERIFY_ERROR : KT_VERIFY_FAILED, "%s%s",
+	    what, d);
 }
 
 enum kt_verify_outcome
 kt_vlog_consistency(struct kt_verify *v, uint64_t old, uint64_t new_size,
     struct kt_proof *out, struct kt_vresult *r)
 {
-	struct kt_buf body = {0};
+	struct kt_buf body = { 0 };
 	json_t *o = NULL;
 	char d[512], path[128];
 	long status;
 	enum kt_verify_outcome st;
 
-	if (kt_fmt(path, sizeof(path), "/v1/proof/consistency?old=%" PRIu64
-	    "&new=%" PRIu64, old, new_size) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+	if (kt_fmt(path, sizeof(path),
+	        "/v1/proof/consistency?old=%" PRIu64 "&new=%" PRIu64, old,
+	        new_size) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: request path too "
 		    "long");
 		goto out;
 	}
-	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, "", r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, "", r)) !=
+	    KT_VERIFY_OK)
 		goto out;
 	if (status != 200) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "the log did not give a "
+		st = kt_vres(r, KT_VERIFY_FAILED,
+		    "the log did not give a "
 		    "consistency proof from size %" PRIu64 " to %" PRIu64
 		    " (HTTP %ld): the new checkpoint is not accepted",
 		    old, new_size, status);
 		goto out;
 	}
 	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK ||
-	    kt_vparse_consistency(o, old, new_size, out, d, sizeof(d))
-	    != KT_OK) {
+	    kt_vparse_consistency(o, old, new_size, out, d, sizeof(d)) !=
+	        KT_OK) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "consistency proof: %s", d);
 		goto out;
 	}
@@ -87,24 +90,25 @@ out:
 
 enum kt_verify_outcome
 kt_vlog_leaf(struct kt_verify *v, uint64_t index,
-    const struct kt_checkpoint *cp, struct kt_vleaf *out,
-    struct kt_vresult *r)
+    const struct kt_checkpoint *cp, struct kt_vleaf *out, struct kt_vresult *r)
 {
-	struct kt_buf body = {0};
+	struct kt_buf body = { 0 };
 	json_t *o = NULL, *a, *j;
 	char d[512], path[160], what[64];
 	long status;
 	enum kt_verify_outcome st;
 
-	if (kt_fmt(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&end=%"
-	    PRIu64, index, index + 1) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+	if (kt_fmt(path, sizeof(path),
+	        "/v1/entries?start=%" PRIu64 "&end=%" PRIu64, index,
+	        index + 1) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: request path too "
 		    "long");
 		goto out;
 	}
 	kt_msg(what, sizeof(what), "GET entry %" PRIu64 ": ", index);
-	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what,
+	         r)) != KT_VERIFY_OK)
 		goto out;
 	if (status != 200) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
@@ -117,12 +121,14 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	a = json_object_get(o, "entries");
 	j = json_array_get(a, 0);
 	if (!json_is_array(a) || json_array_size(a) != 1 ||
-	    !json_is_string(j) || kt_b64_decode(json_string_value(j),
-	    json_string_length(j), out->entry, sizeof(out->entry),
-	    &out->entry_len) != KT_OK ||
+	    !json_is_string(j) ||
+	    kt_b64_decode(json_string_value(j), json_string_length(j),
+	        out->entry, sizeof(out->entry), &out->entry_len) != KT_OK ||
 	    kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "entry %" PRIu64 ": not one "
-		    "well-formed entry", index);
+		st = kt_vres(r, KT_VERIFY_FAILED,
+		    "entry %" PRIu64 ": not one "
+		    "well-formed entry",
+		    index);
 		goto out;
 	}
 	out->index = index;
@@ -130,16 +136,17 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
 	json_decref(o);
 	o = NULL;
-	if (kt_fmt(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64
-	    "&size=%" PRIu64, index, cp->size) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+	if (kt_fmt(path, sizeof(path),
+	        "/v1/proof/inclusion?index=%" PRIu64 "&size=%" PRIu64, index,
+	        cp->size) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: request path too "
 		    "long");
 		goto out;
 	}
-	kt_msg(what, sizeof(what), "GET inclusion proof %" PRIu64 ": ",
-	    index);
-	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what, r))
-	    != KT_VERIFY_OK)
+	kt_msg(what, sizeof(what), "GET inclusion proof %" PRIu64 ": ", index);
+	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what,
+	         r)) != KT_VERIFY_OK)
 		goto out;
 	if (status != 200) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
@@ -152,9 +159,11 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	}
 	if (out->proof.index != index ||
 	    kt_vcheck_inclusion(out, cp, d, sizeof(d)) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "entry %" PRIu64 ": %s",
-		    index, out->proof.index != index ? "proof for another "
-		    "index" : d);
+		st =
+		    kt_vres(r, KT_VERIFY_FAILED, "entry %" PRIu64 ": %s", index,
+		        out->proof.index != index ? "proof for another "
+		                                    "index"
+		                                  : d);
 		goto out;
 	}
 	st = KT_VERIFY_OK;
@@ -168,7 +177,7 @@ enum kt_verify_outcome
 kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
     struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r)
 {
-	struct kt_buf body = {0};
+	struct kt_buf body = { 0 };
 	uint8_t *entry = NULL;
 	json_t *o = NULL;
 	char d[512], path[128];
@@ -186,14 +195,16 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 		json_t *a;
 		size_t n;
 
-		if (kt_fmt(path, sizeof(path), "/v1/entries?start=%" PRIu64
-		    "&end=%" PRIu64, s, s + want) != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "internal: request "
+		if (kt_fmt(path, sizeof(path),
+		        "/v1/entries?start=%" PRIu64 "&end=%" PRIu64, s,
+		        s + want) != KT_OK) {
+			st = kt_vres(r, KT_VERIFY_ERROR,
+			    "internal: request "
 			    "path too long");
 			goto out;
 		}
 		if ((st = kt_vlog_get(v, path, KT_CAP_ENTRIES, &body, &status,
-		    "", r)) != KT_VERIFY_OK)
+		         "", r)) != KT_VERIFY_OK)
 			goto out;
 		if (status != 200) {
 			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld",
@@ -201,10 +212,10 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 			goto out;
 		}
 		json_decref(o);
-		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d))
-		    != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "entries %" PRIu64
-			    ": %s", s, d);
+		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) !=
+		    KT_OK) {
+			st = kt_vres(r, KT_VERIFY_FAILED,
+			    "entries %" PRIu64 ": %s", s, d);
 			goto out;
 		}
 		a = json_object_get(o, "entries");
@@ -212,9 +223,11 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 		/* A page may be shorter than asked (the server's page limit)
 		 * but never empty or longer. */
 		if (!json_is_array(a) || n == 0 || n > want) {
-			st = kt_vres(r, KT_VERIFY_FAILED, "entries from %"
-			    PRIu64 ": the log returned %zu entries for %" PRIu64
-			    " asked", s, n, want);
+			st = kt_vres(r, KT_VERIFY_FAILED,
+			    "entries from %" PRIu64
+			    ": the log returned %zu entries for %" PRIu64
+			    " asked",
+			    s, n, want);
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -225,11 +238,12 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 
 			if (!json_is_string(j) ||
 			    kt_b64_decode(json_string_value(j),
-			    json_string_length(j), entry, KT_ENTRY_MAX, &len)
-			    != KT_OK ||
+			        json_string_length(j), entry, KT_ENTRY_MAX,
+			        &len) != KT_OK ||
 			    kt_entry_decode(entry, len, &ent) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_FAILED, "entry %"
-				    PRIu64 " is not a well-formed kt entry",
+				st = kt_vres(r, KT_VERIFY_FAILED,
+				    "entry %" PRIu64
+				    " is not a well-formed kt entry",
 				    s + i);
 				goto out;
 			}
@@ -238,8 +252,9 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 				st = kt_vres(r, KT_VERIFY_FAILED, "tree full");
 				goto out;
 			}
-			if (cb != NULL && (st = cb(ctx, s + i, entry, len, &ent,
-			    r)) != KT_VERIFY_OK)
+			if (cb != NULL &&
+			    (st = cb(ctx, s + i, entry, len, &ent, r)) !=
+			        KT_VERIFY_OK)
 				goto out;
 		}
 		s += n;

@@ -26,7 +26,7 @@ witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vanswer *a,
     struct kt_vresult *r)
 {
 	struct kt_signed_checkpoint w;
-	struct kt_buf wnote = {0};
+	struct kt_buf wnote = { 0 };
 	struct kt_vleaf *l = NULL;
 	enum kt_verify_outcome st;
 
@@ -35,16 +35,18 @@ witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vanswer *a,
 	if ((st = kt_vaccept_fetch(v, &wnote, &w, r)) != KT_VERIFY_OK ||
 	    (st = kt_vrelate(v, &w, &a->sc, r)) != KT_VERIFY_OK)
 		goto out;
-	json_object_set_new(r->info, "witnessed_size", json_integer(
-	    (json_int_t)w.cp.size));
+	json_object_set_new(r->info, "witnessed_size",
+	    json_integer((json_int_t)w.cp.size));
 	if (a->lk.leaf.index >= w.cp.size) {
 		json_object_set_new(r->info, "not_yet_witnessed", json_true());
-		st = kt_vres(r, KT_VERIFY_UNWITNESSED, "NOT YET WITNESSED: the "
-		    "latest entry of \"%s\" (version %" PRIu64 ", index %"
-		    PRIu64 ") is newer than the newest witnessed checkpoint "
+		st = kt_vres(r, KT_VERIFY_UNWITNESSED,
+		    "NOT YET WITNESSED: the "
+		    "latest entry of \"%s\" (version %" PRIu64
+		    ", index %" PRIu64
+		    ") is newer than the newest witnessed checkpoint "
 		    "(tree size %" PRIu64 "); do not rely on it yet, retry "
-		    "after the log's next witness round", label,
-		    a->lk.leaf.e.version, a->lk.leaf.index, w.cp.size);
+		    "after the log's next witness round",
+		    label, a->lk.leaf.e.version, a->lk.leaf.index, w.cp.size);
 		goto out;
 	}
 	if (w.cp.size != a->sc.cp.size) {
@@ -54,8 +56,10 @@ witnessed_leaf(struct kt_verify *v, const char *label, struct kt_vanswer *a,
 			goto out;
 		if (!kt_hash_eq(&l->leaf_hash, &a->lk.leaf.leaf_hash)) {
 			st = kt_evidence_fork_leaves(v, &a->sc, &a->lk.leaf, &w,
-			    l, "the lookup answer and the witnessed tree hold "
-			    "different entries at one index", r);
+			    l,
+			    "the lookup answer and the witnessed tree hold "
+			    "different entries at one index",
+			    r);
 			goto out;
 		}
 		a->lk.leaf.proof = l->proof;
@@ -85,25 +89,28 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vanswer *a,
 {
 	struct kt_vlookup *lk = &a->lk;
 	const struct kt_checkpoint *cp = &a->sc.cp;
-	struct kt_buf body = {0};
+	struct kt_buf body = { 0 };
 	char d[512], esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 32];
 	long status;
 	enum kt_verify_outcome st;
 
 	if (!kt_label_valid(label, strlen(label)))
-		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
-		    label);
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "\"%s\" is not a valid label", label);
 	if (kt_fetch_escape(label, strlen(label), esc, sizeof(esc)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "label too long");
 	if (kt_fmt(path, sizeof(path), "/v1/keys/%s", esc) != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR, "internal: request path too "
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: request path too "
 		    "long"); /* path holds any escaped label */
-	if ((st = kt_vlog_get(v, path, KT_CAP_LOOKUP, &body, &status, "", r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vlog_get(v, path, KT_CAP_LOOKUP, &body, &status, "", r)) !=
+	    KT_VERIFY_OK)
 		goto out;
 	if (status == 404) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "the log says label \"%s\" "
-		    "has no entry (absence cannot be verified)", label);
+		st = kt_vres(r, KT_VERIFY_ERROR,
+		    "the log says label \"%s\" "
+		    "has no entry (absence cannot be verified)",
+		    label);
 		goto out;
 	}
 	if (status != 200) {
@@ -111,19 +118,22 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vanswer *a,
 		    status);
 		goto out;
 	}
-	if (kt_vparse_lookup(body.p, body.len, label, lk, d, sizeof(d))
-	    != KT_OK || kt_vcheck_checkpoint(lk->note, lk->note_len, &v->vk,
-	    &a->sc, d, sizeof(d)) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "lookup response rejected: %s",
-		    d);
+	if (kt_vparse_lookup(body.p, body.len, label, lk, d, sizeof(d)) !=
+	        KT_OK ||
+	    kt_vcheck_checkpoint(lk->note, lk->note_len, &v->vk, &a->sc, d,
+	        sizeof(d)) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_FAILED,
+		    "lookup response rejected: %s", d);
 		goto out;
 	}
 	if (lk->leaf.proof.size != cp->size || lk->leaf.index >= cp->size ||
-	    lk->leaf.proof.proof.n != kt_inclusion_len(lk->leaf.index,
-	    cp->size)) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "lookup response rejected: "
+	    lk->leaf.proof.proof.n !=
+	        kt_inclusion_len(lk->leaf.index, cp->size)) {
+		st = kt_vres(r, KT_VERIFY_FAILED,
+		    "lookup response rejected: "
 		    "the proof is not shaped for index %" PRIu64 " in tree "
-		    "size %" PRIu64, lk->leaf.index, cp->size);
+		    "size %" PRIu64,
+		    lk->leaf.index, cp->size);
 		goto out;
 	}
 	if (kt_vcheck_inclusion(&lk->leaf, cp, d, sizeof(d)) != KT_OK) {
@@ -131,9 +141,11 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vanswer *a,
 		 * checkpoint, a well-formed entry for this label whose hash
 		 * matches, a proof of the right shape; only the path does not
 		 * reach the root. That is a key that is not in the log. */
-		kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: the key served for \"%s\" "
+		kt_vres(r, KT_VERIFY_ATTACK,
+		    "ATTACK: the key served for \"%s\" "
 		    "is NOT in the log: %s (unlogged key substitution); do not "
-		    "use it", label, d);
+		    "use it",
+		    label, d);
 		st = kt_evidence_unlogged(v, label, &a->sc, &lk->leaf, r);
 		goto out;
 	}
@@ -152,14 +164,14 @@ static json_t *
 pin_json(const struct kt_vanswer *a)
 {
 	const struct kt_entry *e = &a->lk.leaf.e;
-	json_t *p = json_pack("{s:I,s:I,s:s%,s:o}", "version",
-	    (json_int_t)e->version, "index", (json_int_t)a->lk.leaf.index,
-	    "checkpoint", a->sc.note, a->sc.note_len,
-	    "leaf", kt_vleaf_json(&a->lk.leaf));
+	json_t *p =
+	    json_pack("{s:I,s:I,s:s%,s:o}", "version", (json_int_t)e->version,
+	        "index", (json_int_t)a->lk.leaf.index, "checkpoint", a->sc.note,
+	        a->sc.note_len, "leaf", kt_vleaf_json(&a->lk.leaf));
 
 	if (e->type == KT_ENTRY_KEY) {
-		json_object_set_new(p, "key_type", json_stringn(e->key_type,
-		    e->key_type_len));
+		json_object_set_new(p, "key_type",
+		    json_stringn(e->key_type, e->key_type_len));
 		json_object_set_new(p, "key", kt_vb64_json(e->key, e->key_len));
 	} else {
 		json_object_set_new(p, "revoked", json_true());
@@ -180,11 +192,11 @@ pin_matches(const json_t *pin, const struct kt_entry *e)
 		return json_is_true(json_object_get(pin, "revoked"));
 	if (kt == NULL || !json_is_string(jk) ||
 	    kt_b64_decode(json_string_value(jk), json_string_length(jk), k,
-	    sizeof(k), &n) != KT_OK)
+	        sizeof(k), &n) != KT_OK)
 		return 0;
 	return strlen(kt) == e->key_type_len &&
-	    memcmp(kt, e->key_type, e->key_type_len) == 0 &&
-	    n == e->key_len && memcmp(k, e->key, n) == 0;
+	    memcmp(kt, e->key_type, e->key_type_len) == 0 && n == e->key_len &&
+	    memcmp(k, e->key, n) == 0;
 }
 
 static enum kt_verify_outcome
@@ -199,8 +211,8 @@ save_pin(struct kt_verify *v, json_t *pins, const char *label,
 		json_object_set_new(pins, "labels", labels);
 	}
 	json_object_set_new(labels, label, pin_json(a));
-	if (kt_vstate_save_json(v->dir, KT_VSTATE_PINS, pins, d, sizeof(d))
-	    != KT_OK)
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_PINS, pins, d, sizeof(d)) !=
+	    KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	return KT_VERIFY_OK;
 }
@@ -217,8 +229,8 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
-	if (kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d))
-	    != KT_OK)
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d)) !=
+	    KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	a = malloc(sizeof(*a));
 	if (a == NULL) {
@@ -232,8 +244,8 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 	json_object_set_new(r->info, "entry", kt_vleaf_summary(&a->lk.leaf));
 	if (e->type == KT_ENTRY_KEY) {
 		kt_key_fingerprint(e->key, e->key_len, fp);
-		kt_msg(desc, sizeof(desc), "%.*s key %s",
-		    (int)e->key_type_len, e->key_type, fp);
+		kt_msg(desc, sizeof(desc), "%.*s key %s", (int)e->key_type_len,
+		    e->key_type, fp);
 	} else {
 		kt_msg(desc, sizeof(desc), "REVOKED (no key)");
 	}
@@ -243,7 +255,8 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 		if ((st = save_pin(v, pins, label, a, r)) != 0)
 			goto out;
 		json_object_set_new(r->info, "pinned", json_true());
-		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s "
+		st = kt_vres(r, KT_VERIFY_OK,
+		    "%s: version %" PRIu64 ", %s "
 		    "(verified in tree size %" PRIu64 "; pinned on first use)",
 		    label, e->version, desc, a->sc.cp.size);
 		goto out;
@@ -252,9 +265,11 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 		/* Same key: refresh the stored proof material only. */
 		if ((st = save_pin(v, pins, label, a, r)) != 0)
 			goto out;
-		st = kt_vres(r, KT_VERIFY_OK, "%s: version %" PRIu64 ", %s "
+		st = kt_vres(r, KT_VERIFY_OK,
+		    "%s: version %" PRIu64 ", %s "
 		    "(verified in tree size %" PRIu64 "; matches the pinned "
-		    "state)", label, e->version, desc, a->sc.cp.size);
+		    "state)",
+		    label, e->version, desc, a->sc.cp.size);
 		goto out;
 	}
 	chain = json_array();
@@ -265,15 +280,17 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 		if ((st = save_pin(v, pins, label, a, r)) != 0)
 			goto out;
 		json_object_set_new(r->info, "pinned", json_true());
-		st = kt_vres(r, KT_VERIFY_OK, "%s: key changed to version %"
-		    PRIu64 ", %s; %zu verified change(s); new key pinned",
+		st = kt_vres(r, KT_VERIFY_OK,
+		    "%s: key changed to version %" PRIu64
+		    ", %s; %zu verified change(s); new key pinned",
 		    label, e->version, desc, json_array_size(chain));
 		goto out;
 	}
-	st = kt_vres(r, KT_VERIFY_KEY_CHANGED, "KEY CHANGED for %s: now "
+	st = kt_vres(r, KT_VERIFY_KEY_CHANGED,
+	    "KEY CHANGED for %s: now "
 	    "version %" PRIu64 ", %s (%zu verified change(s) since the pinned "
-	    "version %" PRId64 "); run with --accept to pin it", label,
-	    e->version, desc, json_array_size(chain),
+	    "version %" PRId64 "); run with --accept to pin it",
+	    label, e->version, desc, json_array_size(chain),
 	    (int64_t)json_integer_value(json_object_get(pin, "version")));
 out:
 	json_decref(chain);
@@ -303,9 +320,10 @@ kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
 	if ((st = fetch_verified(v, label, a, r)) != KT_VERIFY_OK)
 		goto out;
 	if (kt_tlogproof_format(a->lk.leaf.entry, a->lk.leaf.entry_len,
-	    a->lk.leaf.index, &a->lk.leaf.proof.proof, a->sc.note,
-	    a->sc.note_len, buf, KT_TLOGPROOF_MAX, &len) != KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "cannot format the tlog-proof");
+	        a->lk.leaf.index, &a->lk.leaf.proof.proof, a->sc.note,
+	        a->sc.note_len, buf, KT_TLOGPROOF_MAX, &len) != KT_OK) {
+		st =
+		    kt_vres(r, KT_VERIFY_ERROR, "cannot format the tlog-proof");
 		goto out;
 	}
 	if (kt_vstate_split(out_path, dir, &name) != KT_OK) {
@@ -317,11 +335,13 @@ kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
 		goto out;
 	}
 	json_object_set_new(r->info, "out", json_string(out_path));
-	json_object_set_new(r->info, "index", json_integer(
-	    (json_int_t)a->lk.leaf.index));
-	st = kt_vres(r, KT_VERIFY_OK, "wrote tlog-proof of %s version %"
-	    PRIu64 " (index %" PRIu64 ", tree size %" PRIu64 ") to %s", label,
-	    a->lk.leaf.e.version, a->lk.leaf.index, a->sc.cp.size, out_path);
+	json_object_set_new(r->info, "index",
+	    json_integer((json_int_t)a->lk.leaf.index));
+	st = kt_vres(r, KT_VERIFY_OK,
+	    "wrote tlog-proof of %s version %" PRIu64 " (index %" PRIu64
+	    ", tree size %" PRIu64 ") to %s",
+	    label, a->lk.leaf.e.version, a->lk.leaf.index, a->sc.cp.size,
+	    out_path);
 out:
 	free(a);
 	free(buf);

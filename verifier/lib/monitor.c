@@ -37,17 +37,19 @@ load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
 	kt_frontier_init(f);
 	if (jn == NULL || json_is_null(jn))
 		return KT_VERIFY_OK; /* never ran: start at 0 */
-	if (json_is_string(jn) && kt_vcheck_checkpoint(json_string_value(jn),
-	    json_string_length(jn), &v->vk, &sc, d, sizeof(d)) == KT_OK &&
-	    kt_vparse_frontier(json_object_get(rec, "frontier"), sc.cp.size,
-	    f, d, sizeof(d)) == KT_OK) {
+	if (json_is_string(jn) &&
+	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
+	        &v->vk, &sc, d, sizeof(d)) == KT_OK &&
+	    kt_vparse_frontier(json_object_get(rec, "frontier"), sc.cp.size, f,
+	        d, sizeof(d)) == KT_OK) {
 		kt_frontier_root(f, &root);
 		if (kt_hash_eq(&root, &sc.cp.root))
 			return KT_VERIFY_OK;
 	}
-	return kt_vres(r, KT_VERIFY_ERROR, "state file %s/%s is corrupt (bad "
-	    "monitoring cursor); refusing to continue", v->dir,
-	    KT_VSTATE_MONITOR);
+	return kt_vres(r, KT_VERIFY_ERROR,
+	    "state file %s/%s is corrupt (bad "
+	    "monitoring cursor); refusing to continue",
+	    v->dir, KT_VSTATE_MONITOR);
 }
 
 /* ---- proving a ghost without the server's help ------------------------------ */
@@ -62,11 +64,11 @@ load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
 #define LOCAL_MAX_LEAVES (UINT64_C(1) << 23) /* 256 MiB of leaf hashes */
 
 struct local {
-	uint64_t c;              /* the cursor: first leaf kept */
-	struct kt_frontier f0;   /* the cursor's frontier */
-	struct kt_hash *leaves;  /* leaves [c, c + n) */
+	uint64_t c;             /* the cursor: first leaf kept */
+	struct kt_frontier f0;  /* the cursor's frontier */
+	struct kt_hash *leaves; /* leaves [c, c + n) */
 	uint64_t n;
-	const uint64_t *want;    /* ghost indices whose bytes to keep */
+	const uint64_t *want; /* ghost indices whose bytes to keep */
 	size_t nwant;
 	struct kt_vleaf *got;
 };
@@ -144,18 +146,18 @@ local_proofs(struct kt_verify *v, const struct kt_frontier *f0,
 	    (lo.leaves = malloc(lo.n * sizeof(*lo.leaves))) == NULL)
 		goto out;
 	*f = *f0;
-	if (kt_vlog_scan(v, lo.c, cp->size, f, local_entry, &lo, NULL)
-	    != KT_VERIFY_OK) {
+	if (kt_vlog_scan(v, lo.c, cp->size, f, local_entry, &lo, NULL) !=
+	    KT_VERIFY_OK) {
 		for (size_t i = 0; i < nwant; i++)
 			got[i].entry_len = 0;
 		goto out;
 	}
 	for (size_t i = 0; i < nwant; i++) {
 		struct kt_vleaf *l = &got[i];
-		if (l->entry_len == 0 || kt_entry_decode(l->entry,
-		    l->entry_len, &l->e) != KT_OK ||
+		if (l->entry_len == 0 ||
+		    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK ||
 		    kt_merkle_inclusion_proof(local_node, &lo, want[i],
-		    cp->size, &l->proof.proof) != KT_OK) {
+		        cp->size, &l->proof.proof) != KT_OK) {
 			l->entry_len = 0;
 			continue;
 		}
@@ -180,15 +182,15 @@ struct mon {
 	uint8_t (*keys)[KT_KEY_MAX];
 	size_t *key_lens;
 	size_t nkeys;
-	json_t *seen;           /* versions of the label seen */
+	json_t *seen; /* versions of the label seen */
 	uint64_t ghosts[MAX_GHOST_EVIDENCE];
-	size_t nghosts;         /* may exceed MAX_GHOST_EVIDENCE */
+	size_t nghosts; /* may exceed MAX_GHOST_EVIDENCE */
 	/* the pass: from the cursor's frontier f0 to the checkpoint sc */
 	struct kt_frontier f0;
-	struct kt_frontier *f;  /* f0 extended with every new entry */
+	struct kt_frontier *f; /* f0 extended with every new entry */
 	struct kt_buf note;
-	struct kt_signed_checkpoint sc;  /* borrows note */
-	double secs;            /* reading and hashing the new entries */
+	struct kt_signed_checkpoint sc; /* borrows note */
+	double secs; /* reading and hashing the new entries */
 };
 
 static enum kt_verify_outcome
@@ -215,9 +217,10 @@ mon_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
 	} else {
 		expected = 1; /* revocations are reported, not alarmed on */
 	}
-	json_array_append_new(m->seen, json_pack("{s:I,s:I,s:s,s:b}",
-	    "version", (json_int_t)e->version, "index", (json_int_t)index,
-	    "fingerprint", shown, "expected", expected));
+	json_array_append_new(m->seen,
+	    json_pack("{s:I,s:I,s:s,s:b}", "version", (json_int_t)e->version,
+	        "index", (json_int_t)index, "fingerprint", shown, "expected",
+	        expected));
 	if (!expected) {
 		if (m->nghosts < MAX_GHOST_EVIDENCE)
 			m->ghosts[m->nghosts] = index;
@@ -232,8 +235,8 @@ keys_json(const struct mon *m)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < m->nkeys; i++)
-		json_array_append_new(a, kt_vb64_json(m->keys[i],
-		    m->key_lens[i]));
+		json_array_append_new(a,
+		    kt_vb64_json(m->keys[i], m->key_lens[i]));
 	return a;
 }
 
@@ -265,8 +268,10 @@ load_expected(struct kt_verify *v, struct mon *m, const json_t *rec,
 
 	m->nkeys = nexpect > 0 ? nexpect : json_array_size(jx);
 	if (m->nkeys == 0)
-		return kt_vres(r, KT_VERIFY_ERROR, "no expected keys for %s: "
-		    "give --expect-b64 KEY or --expect FILE", m->label);
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "no expected keys for %s: "
+		    "give --expect-b64 KEY or --expect FILE",
+		    m->label);
 	m->keys = malloc(m->nkeys * sizeof(*m->keys));
 	m->key_lens = calloc(m->nkeys, sizeof(*m->key_lens));
 	if (m->keys == NULL || m->key_lens == NULL)
@@ -275,17 +280,21 @@ load_expected(struct kt_verify *v, struct mon *m, const json_t *rec,
 		json_t *j = json_array_get(jx, i);
 
 		if (nexpect == 0) {
-			if (!json_is_string(j) || kt_b64_decode(
-			    json_string_value(j), json_string_length(j),
-			    m->keys[i], KT_KEY_MAX, &m->key_lens[i]) != KT_OK)
-				return kt_vres(r, KT_VERIFY_ERROR, "state file "
-				    "%s/%s is corrupt (expected keys)", v->dir,
-				    KT_VSTATE_MONITOR);
+			if (!json_is_string(j) ||
+			    kt_b64_decode(json_string_value(j),
+			        json_string_length(j), m->keys[i], KT_KEY_MAX,
+			        &m->key_lens[i]) != KT_OK)
+				return kt_vres(r, KT_VERIFY_ERROR,
+				    "state file "
+				    "%s/%s is corrupt (expected keys)",
+				    v->dir, KT_VSTATE_MONITOR);
 			continue;
 		}
 		if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX)
-			return kt_vres(r, KT_VERIFY_ERROR, "expected key %zu "
-			    "has a bad length", i + 1);
+			return kt_vres(r, KT_VERIFY_ERROR,
+			    "expected key %zu "
+			    "has a bad length",
+			    i + 1);
 		memcpy(m->keys[i], expect[i].key, expect[i].len);
 		m->key_lens[i] = expect[i].len;
 	}
@@ -309,11 +318,13 @@ check_new(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
 	if ((st = kt_vaccept_fetch(v, &m->note, &m->sc, r)) != KT_VERIFY_OK)
 		return st;
 	if (cp->size < from)
-		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint size %" PRIu64
-		    " is below the monitoring cursor %" PRIu64, cp->size, from);
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "checkpoint size %" PRIu64
+		    " is below the monitoring cursor %" PRIu64,
+		    cp->size, from);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_vlog_scan(v, from, cp->size, m->f, mon_entry, m, r))
-	    != KT_VERIFY_OK)
+	if ((st = kt_vlog_scan(v, from, cp->size, m->f, mon_entry, m, r)) !=
+	    KT_VERIFY_OK)
 		return st;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	m->secs = (double)(t1.tv_sec - t0.tv_sec) +
@@ -325,7 +336,8 @@ check_new(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
 	json_object_set_new(r->info, "seconds", json_real(m->secs));
 	json_object_set_new(r->info, "versions", json_incref(m->seen));
 	if (!kt_hash_eq(&root, &cp->root))
-		return kt_vres(r, KT_VERIFY_FAILED, "the entries the log served "
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "the entries the log served "
 		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
 		    "root: it is hiding, adding or altering entries",
 		    from, cp->size);
@@ -343,8 +355,8 @@ static enum kt_verify_outcome
 prove_ghost(struct kt_verify *v, const struct mon *m, size_t i,
     struct kt_vleaf *l, struct kt_vleaf **local)
 {
-	size_t nev = m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts :
-	    MAX_GHOST_EVIDENCE;
+	size_t nev =
+	    m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts : MAX_GHOST_EVIDENCE;
 
 	if (kt_vlog_leaf(v, m->ghosts[i], &m->sc.cp, l, NULL) == KT_VERIFY_OK)
 		return KT_VERIFY_OK;
@@ -354,8 +366,9 @@ prove_ghost(struct kt_verify *v, const struct mon *m, size_t i,
 		return KT_VERIFY_FAILED;
 	*l = (*local)[i];
 	l->e.label = NULL; /* pointed into local[i]: decoded again */
-	return kt_entry_decode(l->entry, l->entry_len, &l->e) == KT_OK ?
-	    KT_VERIFY_OK : KT_VERIFY_FAILED;
+	return kt_entry_decode(l->entry, l->entry_len, &l->e) == KT_OK
+	    ? KT_VERIFY_OK
+	    : KT_VERIFY_FAILED;
 }
 
 /* One ghost-key evidence file per unexpected key (at most
@@ -363,15 +376,17 @@ prove_ghost(struct kt_verify *v, const struct mon *m, size_t i,
 static enum kt_verify_outcome
 report_ghosts(struct kt_verify *v, const struct mon *m, struct kt_vresult *r)
 {
-	size_t nev = m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts :
-	    MAX_GHOST_EVIDENCE;
+	size_t nev =
+	    m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts : MAX_GHOST_EVIDENCE;
 	struct kt_vleaf *l = malloc(sizeof(*l)), *local = NULL;
 	json_t *files = json_array(), *keys = keys_json(m);
 	char first[KT_VERIFY_PATH_MAX] = "";
 	enum kt_verify_outcome st = KT_VERIFY_ATTACK;
 
-	kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s carry a "
-	    "key its owner did not publish", m->nghosts, m->label);
+	kt_vres(r, KT_VERIFY_ATTACK,
+	    "ATTACK: %zu version(s) of %s carry a "
+	    "key its owner did not publish",
+	    m->nghosts, m->label);
 	for (size_t i = 0; l != NULL && i < nev; i++) {
 		int proven = prove_ghost(v, m, i, l, &local) == KT_VERIFY_OK;
 
@@ -381,9 +396,10 @@ report_ghosts(struct kt_verify *v, const struct mon *m, struct kt_vresult *r)
 			break;
 		json_array_append_new(files, json_string(r->evidence));
 		/* first is as large as r->evidence: cannot fail */
-		if (first[0] == '\0' && kt_fmt(first, sizeof(first), "%s",
-		    r->evidence) != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "internal: evidence "
+		if (first[0] == '\0' &&
+		    kt_fmt(first, sizeof(first), "%s", r->evidence) != KT_OK) {
+			st = kt_vres(r, KT_VERIFY_ERROR,
+			    "internal: evidence "
 			    "path too long");
 			break;
 		}
@@ -393,15 +409,18 @@ report_ghosts(struct kt_verify *v, const struct mon *m, struct kt_vresult *r)
 	json_decref(keys);
 	json_object_set_new(r->info, "evidence_files", files);
 	/* The first file is the one named as the evidence. */
-	if (first[0] != '\0' && kt_fmt(r->evidence, sizeof(r->evidence),
-	    "%s", first) != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR, "internal: evidence path "
+	if (first[0] != '\0' &&
+	    kt_fmt(r->evidence, sizeof(r->evidence), "%s", first) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: evidence path "
 		    "too long");
 	if (st != KT_VERIFY_ATTACK)
 		return st;
-	return kt_vres(r, KT_VERIFY_ATTACK, "ATTACK: %zu version(s) of %s "
+	return kt_vres(r, KT_VERIFY_ATTACK,
+	    "ATTACK: %zu version(s) of %s "
 	    "carry a key its owner did not publish (first at index %" PRIu64
-	    "); cursor not advanced", m->nghosts, m->label, m->ghosts[0]);
+	    "); cursor not advanced",
+	    m->nghosts, m->label, m->ghosts[0]);
 }
 
 /* A clean pass: only now does the cursor move. */
@@ -412,16 +431,18 @@ advance_cursor(struct kt_verify *v, const struct mon *m, const json_t *mon,
 	uint64_t from = m->f0.size, to = m->sc.cp.size;
 	char d[512];
 
-	json_object_set_new(rec, "checkpoint", json_stringn(m->sc.note,
-	    m->sc.note_len));
+	json_object_set_new(rec, "checkpoint",
+	    json_stringn(m->sc.note, m->sc.note_len));
 	json_object_set_new(rec, "frontier", kt_vfrontier_json(m->f));
 	json_object_set_new(rec, "expected", keys_json(m));
-	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d))
-	    != KT_OK)
+	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d)) !=
+	    KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	return kt_vres(r, KT_VERIFY_OK, "%s: checked entries %" PRIu64 "..%"
-	    PRIu64 " against the signed root (%.0f entries/s); %zu version(s) "
-	    "of the label seen, every key expected", m->label, from, to,
+	return kt_vres(r, KT_VERIFY_OK,
+	    "%s: checked entries %" PRIu64 "..%" PRIu64
+	    " against the signed root (%.0f entries/s); %zu version(s) "
+	    "of the label seen, every key expected",
+	    m->label, from, to,
 	    m->secs > 0 ? (double)(to - from) / m->secs : 0.0,
 	    json_array_size(m->seen));
 }
@@ -439,10 +460,10 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 	if ((st = kt_verify_need_config(v, r)) != KT_VERIFY_OK)
 		return st;
 	if (!kt_label_valid(label, strlen(label)))
-		return kt_vres(r, KT_VERIFY_ERROR, "\"%s\" is not a valid label",
-		    label);
-	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d, sizeof(d))
-	    != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "\"%s\" is not a valid label", label);
+	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d,
+	        sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	rec = monitor_record(mon, label);
 	m.label = label;
@@ -453,9 +474,9 @@ kt_verify_monitor(struct kt_verify *v, const char *label,
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
-	if ((st = load_expected(v, &m, rec, expect, nexpect, r))
-	    != KT_VERIFY_OK || (st = load_cursor(v, rec, m.f, r))
-	    != KT_VERIFY_OK)
+	if ((st = load_expected(v, &m, rec, expect, nexpect, r)) !=
+	        KT_VERIFY_OK ||
+	    (st = load_cursor(v, rec, m.f, r)) != KT_VERIFY_OK)
 		goto out;
 	m.f0 = *m.f;
 	if ((st = check_new(v, &m, r)) != KT_VERIFY_OK)

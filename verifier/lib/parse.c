@@ -42,16 +42,18 @@ get_u64(const json_t *o, const char *key, uint64_t *out, char *detail,
     size_t dlen)
 {
 	if (kt_vparse_u64(o, key, out) != KT_OK) {
-		kt_msg(detail, dlen, "field \"%s\" is not a non-negative "
-		    "integer", key);
+		kt_msg(detail, dlen,
+		    "field \"%s\" is not a non-negative "
+		    "integer",
+		    key);
 		return KT_ERR_MALFORMED;
 	}
 	return KT_OK;
 }
 
 static kt_err
-get_hashes(const json_t *o, const char *key, struct kt_proof *out,
-    char *detail, size_t dlen)
+get_hashes(const json_t *o, const char *key, struct kt_proof *out, char *detail,
+    size_t dlen)
 {
 	json_t *a = json_object_get(o, key);
 	size_t n;
@@ -62,14 +64,18 @@ get_hashes(const json_t *o, const char *key, struct kt_proof *out,
 	}
 	n = json_array_size(a);
 	if (n > KT_MAX_PROOF) {
-		kt_msg(detail, dlen, "field \"%s\" has %zu hashes, more than "
-		    "%d", key, n, KT_MAX_PROOF);
+		kt_msg(detail, dlen,
+		    "field \"%s\" has %zu hashes, more than "
+		    "%d",
+		    key, n, KT_MAX_PROOF);
 		return KT_ERR_MALFORMED;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (kt_vparse_hash(json_array_get(a, i), &out->h[i]) != KT_OK) {
-			kt_msg(detail, dlen, "%s[%zu] is not a base64 "
-			    "32-byte hash", key, i);
+			kt_msg(detail, dlen,
+			    "%s[%zu] is not a base64 "
+			    "32-byte hash",
+			    key, i);
 			return KT_ERR_MALFORMED;
 		}
 	}
@@ -106,10 +112,11 @@ kt_vparse_consistency(const json_t *o, uint64_t old, uint64_t new_size,
 	    (err = get_hashes(o, "hashes", out, detail, dlen)) != KT_OK)
 		return err;
 	if (a != old || b != new_size) {
-		kt_msg(detail, dlen, "consistency proof is for %llu->%llu, "
-		    "asked %llu->%llu", (unsigned long long)a,
-		    (unsigned long long)b, (unsigned long long)old,
-		    (unsigned long long)new_size);
+		kt_msg(detail, dlen,
+		    "consistency proof is for %llu->%llu, "
+		    "asked %llu->%llu",
+		    (unsigned long long)a, (unsigned long long)b,
+		    (unsigned long long)old, (unsigned long long)new_size);
 		return KT_ERR_VERIFY;
 	}
 	return KT_OK;
@@ -131,36 +138,45 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 	if ((err = get_u64(o, "index", &out->index, detail, dlen)) != KT_OK ||
 	    (err = get_u64(o, "version", &out->version, detail, dlen)) != KT_OK)
 		return err;
-	if (!json_is_string(je) || kt_b64_decode(json_string_value(je),
-	    json_string_length(je), out->entry, sizeof(out->entry),
-	    &out->entry_len) != KT_OK) {
-		kt_msg(detail, dlen, "field \"entry\" is not base64 of at "
-		    "most %d bytes", KT_ENTRY_MAX);
+	if (!json_is_string(je) ||
+	    kt_b64_decode(json_string_value(je), json_string_length(je),
+	        out->entry, sizeof(out->entry), &out->entry_len) != KT_OK) {
+		kt_msg(detail, dlen,
+		    "field \"entry\" is not base64 of at "
+		    "most %d bytes",
+		    KT_ENTRY_MAX);
 		return KT_ERR_MALFORMED;
 	}
 	if (kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {
-		kt_msg(detail, dlen, "entry at index %llu does not decode "
-		    "as a kt entry", (unsigned long long)out->index);
+		kt_msg(detail, dlen,
+		    "entry at index %llu does not decode "
+		    "as a kt entry",
+		    (unsigned long long)out->index);
 		return KT_ERR_MALFORMED;
 	}
 	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
 	if (jl != NULL) {
 		struct kt_hash h;
-		if (!json_is_string(jl) || kt_vb64_hash(json_string_value(jl),
-		    json_string_length(jl), &h) != KT_OK) {
-			kt_msg(detail, dlen, "field \"leaf_hash\" is not a "
+		if (!json_is_string(jl) ||
+		    kt_vb64_hash(json_string_value(jl), json_string_length(jl),
+		        &h) != KT_OK) {
+			kt_msg(detail, dlen,
+			    "field \"leaf_hash\" is not a "
 			    "base64 32-byte hash");
 			return KT_ERR_MALFORMED;
 		}
 		if (!kt_hash_eq(&h, &out->leaf_hash)) {
-			kt_msg(detail, dlen, "leaf_hash is not the hash of "
+			kt_msg(detail, dlen,
+			    "leaf_hash is not the hash of "
 			    "the entry bytes");
 			return KT_ERR_VERIFY;
 		}
 	}
 	if (out->e.version != out->version) {
-		kt_msg(detail, dlen, "entry says version %llu, response "
-		    "says %llu", (unsigned long long)out->e.version,
+		kt_msg(detail, dlen,
+		    "entry says version %llu, response "
+		    "says %llu",
+		    (unsigned long long)out->e.version,
 		    (unsigned long long)out->version);
 		return KT_ERR_VERIFY;
 	}
@@ -169,8 +185,10 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 	if ((err = kt_vparse_proof(jp, &out->proof, detail, dlen)) != KT_OK)
 		return err;
 	if (out->proof.index != out->index) {
-		kt_msg(detail, dlen, "proof is for index %llu, entry is at "
-		    "%llu", (unsigned long long)out->proof.index,
+		kt_msg(detail, dlen,
+		    "proof is for index %llu, entry is at "
+		    "%llu",
+		    (unsigned long long)out->proof.index,
 		    (unsigned long long)out->index);
 		return KT_ERR_VERIFY;
 	}
@@ -191,14 +209,15 @@ kt_vparse_lookup(const char *body, size_t len, const char *label,
 	jc = json_object_get(o, "checkpoint");
 	if (!json_is_string(jl) || json_string_length(jl) != llen ||
 	    memcmp(json_string_value(jl), label, llen) != 0) {
-		kt_msg(detail, dlen, "response is not for label \"%s\"",
-		    label);
+		kt_msg(detail, dlen, "response is not for label \"%s\"", label);
 		err = KT_ERR_VERIFY;
 		goto out;
 	}
 	if (!json_is_string(jc) || json_string_length(jc) > KT_NOTE_MAX) {
-		kt_msg(detail, dlen, "field \"checkpoint\" is not a string "
-		    "of at most %d bytes", KT_NOTE_MAX);
+		kt_msg(detail, dlen,
+		    "field \"checkpoint\" is not a string "
+		    "of at most %d bytes",
+		    KT_NOTE_MAX);
 		err = KT_ERR_MALFORMED;
 		goto out;
 	}
@@ -208,8 +227,10 @@ kt_vparse_lookup(const char *body, size_t len, const char *label,
 	 * what the log signed. */
 	if (out->leaf.e.label_len != llen ||
 	    memcmp(out->leaf.e.label, label, llen) != 0) {
-		kt_msg(detail, dlen, "entry at index %llu is for another "
-		    "label", (unsigned long long)out->leaf.index);
+		kt_msg(detail, dlen,
+		    "entry at index %llu is for another "
+		    "label",
+		    (unsigned long long)out->leaf.index);
 		err = KT_ERR_VERIFY;
 		goto out;
 	}
@@ -262,17 +283,18 @@ kt_vparse_frontier(const json_t *a, uint64_t size, struct kt_frontier *out,
 
 	kt_frontier_init(out);
 	out->size = size;
-	if (!json_is_array(a) || json_array_size(a) !=
-	    (size_t)__builtin_popcountll(size)) {
-		kt_msg(detail, dlen, "frontier must hold one hash per set "
+	if (!json_is_array(a) ||
+	    json_array_size(a) != (size_t)__builtin_popcountll(size)) {
+		kt_msg(detail, dlen,
+		    "frontier must hold one hash per set "
 		    "bit of the tree size");
 		return KT_ERR_MALFORMED;
 	}
 	for (int b = 63; b >= 0; b--) {
 		if (!(size >> b & 1))
 			continue;
-		if (kt_vparse_hash(json_array_get(a, i++), &out->h[b])
-		    != KT_OK) {
+		if (kt_vparse_hash(json_array_get(a, i++), &out->h[b]) !=
+		    KT_OK) {
 			kt_msg(detail, dlen, "bad frontier hash");
 			return KT_ERR_MALFORMED;
 		}
@@ -285,11 +307,13 @@ kt_vparse_stored_leaf(const json_t *o, struct kt_vleaf *out)
 {
 	json_t *je = json_object_get(o, "entry");
 
-	if (!json_is_object(o) || kt_vparse_u64(o, "index", &out->index)
-	    != KT_OK || kt_vparse_hashes(json_object_get(o, "hashes"),
-	    &out->proof.proof) != KT_OK || !json_is_string(je) ||
+	if (!json_is_object(o) ||
+	    kt_vparse_u64(o, "index", &out->index) != KT_OK ||
+	    kt_vparse_hashes(json_object_get(o, "hashes"), &out->proof.proof) !=
+	        KT_OK ||
+	    !json_is_string(je) ||
 	    kt_b64_decode(json_string_value(je), json_string_length(je),
-	    out->entry, sizeof(out->entry), &out->entry_len) != KT_OK ||
+	        out->entry, sizeof(out->entry), &out->entry_len) != KT_OK ||
 	    kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK)
 		return KT_ERR_MALFORMED;
 	out->version = out->e.version;

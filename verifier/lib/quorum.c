@@ -62,7 +62,8 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 	memcpy(vs + 1, w->keys, nwit * sizeof(*vs));
 	e = kt_note_open(note, len, vs, 1 + nwit, n, ok, times);
 	if (e == KT_ERR_MALFORMED || e == KT_ERR_TOO_LARGE) {
-		kt_msg(detail, dlen, "checkpoint is not a well-formed signed "
+		kt_msg(detail, dlen,
+		    "checkpoint is not a well-formed signed "
 		    "note");
 		e = KT_ERR_MALFORMED;
 		goto out;
@@ -71,13 +72,16 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 		/* A line names the log or a configured witness (name and key
 		 * ID) and its signature fails: forged, or damaged in transit;
 		 * either way the note is not what those keys signed. */
-		kt_msg(detail, dlen, "a signature line by the log or a "
+		kt_msg(detail, dlen,
+		    "a signature line by the log or a "
 		    "configured witness does not verify");
 		goto out;
 	}
 	if (e != KT_OK || !ok[0]) {
-		kt_msg(detail, dlen, "checkpoint is not signed by the log key "
-		    "%s", vk->name);
+		kt_msg(detail, dlen,
+		    "checkpoint is not signed by the log key "
+		    "%s",
+		    vk->name);
 		e = KT_ERR_VERIFY;
 		goto out;
 	}
@@ -93,8 +97,9 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 		}
 	if (q->valid > 0) {
 		q->newest = got[0];
-		q->witnessed = w->quorum >= 1 && q->valid >= w->quorum ?
-		    got[w->quorum - 1] : got[0];
+		q->witnessed = w->quorum >= 1 && q->valid >= w->quorum
+		    ? got[w->quorum - 1]
+		    : got[0];
 	}
 	e = KT_OK;
 out:
@@ -117,9 +122,8 @@ iso_time(uint64_t t, char *buf, size_t cap)
 }
 
 enum kt_verify_outcome
-kt_vquorum_check(struct kt_verify *v,
-    const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
-    struct kt_vresult *r)
+kt_vquorum_check(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
+    struct kt_vquorum *q, struct kt_vresult *r)
 {
 	char d[256], ts[32];
 	json_t *o;
@@ -128,7 +132,7 @@ kt_vquorum_check(struct kt_verify *v,
 	if (v->wit.n == 0)
 		return KT_VERIFY_OK;
 	if (kt_vquorum_count(sc->note, sc->note_len, &v->vk, &v->wit, q, d,
-	    sizeof(d)) != KT_OK)
+	        sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint rejected: %s",
 		    d);
 	o = json_pack("{s:I,s:I}", "cosignatures", (json_int_t)q->valid,
@@ -139,11 +143,12 @@ kt_vquorum_check(struct kt_verify *v,
 	}
 	json_object_set_new(r->info, "witnesses", o);
 	if (q->valid < v->wit.quorum)
-		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint rejected: it "
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "checkpoint rejected: it "
 		    "carries %zu valid cosignature(s) from the %zu configured "
 		    "witnesses, the quorum is %u (a checkpoint the witnesses "
-		    "did not see may be a split view)", q->valid, v->wit.n,
-		    v->wit.quorum);
+		    "did not see may be a split view)",
+		    q->valid, v->wit.n, v->wit.quorum);
 	v->seen_witnessed = q->witnessed;
 	return KT_VERIFY_OK;
 }
@@ -172,7 +177,9 @@ kt_vquorum_stale(struct kt_verify *v, struct kt_vresult *r,
 	json_object_set_new(o, "stale", json_boolean(age > v->wit.max_age));
 	if (age <= v->wit.max_age || status != KT_VERIFY_OK)
 		return status;
-	return kt_vres_append(r, KT_VERIFY_STALE, "; STALE: the checkpoint was "
+	return kt_vres_append(r, KT_VERIFY_STALE,
+	    "; STALE: the checkpoint was "
 	    "last witnessed at %s, %" PRIu64 " s ago (max %" PRIu64 " s): the "
-	    "log may be freezing this client's view", ts, age, v->wit.max_age);
+	    "log may be freezing this client's view",
+	    ts, age, v->wit.max_age);
 }

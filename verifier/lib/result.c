@@ -27,8 +27,8 @@ kt_vresult_free(struct kt_vresult *r)
 }
 
 enum kt_verify_outcome
-kt_vres(struct kt_vresult *r, enum kt_verify_outcome outcome,
-    const char *fmt, ...)
+kt_vres(struct kt_vresult *r, enum kt_verify_outcome outcome, const char *fmt,
+    ...)
 {
 	va_list ap;
 

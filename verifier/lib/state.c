@@ -29,8 +29,8 @@ path_join(char *buf, size_t cap, const char *dir, const char *name)
 }
 
 kt_err
-kt_vstate_write(const char *dir, const char *name, const void *data,
-    size_t len, char *detail, size_t dlen)
+kt_vstate_write(const char *dir, const char *name, const void *data, size_t len,
+    char *detail, size_t dlen)
 {
 	char path[KT_VERIFY_PATH_MAX], tmp[KT_VERIFY_PATH_MAX + 32];
 	const uint8_t *p = data;
@@ -39,7 +39,7 @@ kt_vstate_write(const char *dir, const char *name, const void *data,
 
 	if (path_join(path, sizeof(path), dir, name) != KT_OK ||
 	    kt_fmt(tmp, sizeof(tmp), "%s.tmp.%ld.%08x", path, (long)getpid(),
-	    randombytes_random()) != KT_OK) {
+	        randombytes_random()) != KT_OK) {
 		kt_msg(detail, dlen, "state path too long");
 		return KT_ERR_TOO_LARGE;
 	}
@@ -119,8 +119,10 @@ kt_vstate_read(const char *dir, const char *name, size_t cap,
 		goto out;
 	}
 	if ((uint64_t)st.st_size > cap) {
-		kt_msg(detail, dlen, "state file %s is corrupt: %lld bytes, "
-		    "more than %zu", path, (long long)st.st_size, cap);
+		kt_msg(detail, dlen,
+		    "state file %s is corrupt: %lld bytes, "
+		    "more than %zu",
+		    path, (long long)st.st_size, cap);
 		err = KT_ERR_MALFORMED;
 		goto out;
 	}
@@ -131,8 +133,8 @@ kt_vstate_read(const char *dir, const char *name, size_t cap,
 		goto out;
 	}
 	while (out->len < (size_t)st.st_size) {
-		ssize_t n = read(fd, out->p + out->len,
-		    (size_t)st.st_size - out->len);
+		ssize_t n =
+		    read(fd, out->p + out->len, (size_t)st.st_size - out->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -155,7 +157,7 @@ kt_err
 kt_vstate_load_json(const char *dir, const char *name, json_t **out,
     char *detail, size_t dlen)
 {
-	struct kt_buf b = {0};
+	struct kt_buf b = { 0 };
 	json_error_t je;
 	kt_err err;
 
@@ -170,10 +172,11 @@ kt_vstate_load_json(const char *dir, const char *name, json_t **out,
 	*out = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, &je);
 	kt_buf_free(&b);
 	if (*out == NULL || !json_is_object(*out)) {
-		kt_msg(detail, dlen, "state file %s/%s is corrupt (%s); "
+		kt_msg(detail, dlen,
+		    "state file %s/%s is corrupt (%s); "
 		    "refusing to continue: moving it away resets what this "
-		    "client trusts", dir, name,
-		    *out == NULL ? je.text : "not a JSON object");
+		    "client trusts",
+		    dir, name, *out == NULL ? je.text : "not a JSON object");
 		json_decref(*out);
 		*out = NULL;
 		return KT_ERR_MALFORMED;

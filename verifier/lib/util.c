@@ -64,8 +64,8 @@ kt_vfrontier_json(const struct kt_frontier *f)
 
 	for (int b = 63; b >= 0; b--)
 		if (f->size >> b & 1)
-			json_array_append_new(a, kt_vb64_json(f->h[b].b,
-			    KT_HASH_LEN));
+			json_array_append_new(a,
+			    kt_vb64_json(f->h[b].b, KT_HASH_LEN));
 	return a;
 }
 
@@ -73,9 +73,9 @@ json_t *
 kt_vleaf_json(const struct kt_vleaf *l)
 {
 	return json_pack("{s:I,s:o,s:o,s:o}", "index", (json_int_t)l->index,
-	    "entry", kt_vb64_json(l->entry, l->entry_len),
-	    "leaf_hash", kt_vb64_json(l->leaf_hash.b, KT_HASH_LEN),
-	    "hashes", kt_vhashes_json(l->proof.proof.h, l->proof.proof.n));
+	    "entry", kt_vb64_json(l->entry, l->entry_len), "leaf_hash",
+	    kt_vb64_json(l->leaf_hash.b, KT_HASH_LEN), "hashes",
+	    kt_vhashes_json(l->proof.proof.h, l->proof.proof.n));
 }
 
 /* ms (milliseconds since the epoch) as an ISO 8601 UTC time, or "" when
@@ -103,10 +103,10 @@ kt_vleaf_summary(const struct kt_vleaf *l)
 	    l->e.type == KT_ENTRY_KEY ? "key" : "revocation");
 	if (l->e.type == KT_ENTRY_KEY) {
 		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
-		json_object_set_new(o, "key_type", json_stringn(l->e.key_type,
-		    l->e.key_type_len));
-		json_object_set_new(o, "key", kt_vb64_json(l->e.key,
-		    l->e.key_len));
+		json_object_set_new(o, "key_type",
+		    json_stringn(l->e.key_type, l->e.key_type_len));
+		json_object_set_new(o, "key",
+		    kt_vb64_json(l->e.key, l->e.key_len));
 		json_object_set_new(o, "fingerprint", json_string(fp));
 	}
 	return o;

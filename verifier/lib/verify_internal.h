@@ -54,7 +54,7 @@
 #define KT_CAP_LOOKUP (KT_NOTE_MAX + 64 * 1024)
 #define KT_CAP_HISTORY (32 * 1024 * 1024)
 #define KT_CAP_ENTRIES (16 * 1024 * 1024)
-#define KT_PAGE 1000            /* entries asked for per /v1/entries page */
+#define KT_PAGE 1000 /* entries asked for per /v1/entries page */
 /* Versions of one label's history checked, over all its pages: a hundred
  * pages of kt-logd's default page_size. A longer history is refused. */
 #define KT_HISTORY_MAX 100000
@@ -64,7 +64,7 @@
 
 /* A growable byte buffer. */
 struct kt_buf {
-	char *p;     /* always NUL-terminated when non-NULL */
+	char *p; /* always NUL-terminated when non-NULL */
 	size_t len;
 	size_t cap;
 };
@@ -77,21 +77,21 @@ struct kt_vproof {
 
 /* One entry with its inclusion proof and checkpoint, as the log served it. */
 struct kt_vleaf {
-	uint64_t version;       /* from JSON, cross-checked with the entry */
+	uint64_t version; /* from JSON, cross-checked with the entry */
 	uint64_t index;
 	uint8_t entry[KT_ENTRY_MAX];
 	size_t entry_len;
-	struct kt_entry e;      /* decoded; borrows from entry[] */
+	struct kt_entry e; /* decoded; borrows from entry[] */
 	struct kt_hash leaf_hash;
 	struct kt_vproof proof;
 };
 
 /* A witness policy (config.json "witnesses", "quorum", "max_age"). */
 struct kt_vwitnesses {
-	size_t n;                 /* 0: no policy */
+	size_t n; /* 0: no policy */
 	struct kt_verifier keys[KT_VERIFY_WITNESS_MAX];
 	unsigned quorum;
-	uint64_t max_age;         /* seconds */
+	uint64_t max_age; /* seconds */
 };
 
 /* The handle (handle.c opens it; every file above reads its fields). */
@@ -110,7 +110,7 @@ struct kt_verify {
 	char *stored_buf;
 	struct kt_signed_checkpoint stored;
 	struct kt_vwitnesses wit;
-	uint64_t now;          /* injected clock (tests); 0 = time(NULL) */
+	uint64_t now; /* injected clock (tests); 0 = time(NULL) */
 	/* the witnessed time of the checkpoint accepted in this run (0: none);
 	 * kt_vquorum_stale compares it with max_age at the end of a command */
 	uint64_t seen_witnessed;
@@ -153,16 +153,16 @@ void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
  * tell", with nothing to report; the outcome is returned all the same.
  */
 /* Sets r's outcome and message; returns the outcome. */
-enum kt_verify_outcome kt_vres(struct kt_vresult *r,
-    enum kt_verify_outcome outcome, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+enum kt_verify_outcome
+kt_vres(struct kt_vresult *r, enum kt_verify_outcome outcome, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 /* As kt_vres, but appends to r's message. */
-enum kt_verify_outcome kt_vres_append(struct kt_vresult *r,
-    enum kt_verify_outcome outcome, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+enum kt_verify_outcome
+kt_vres_append(struct kt_vresult *r, enum kt_verify_outcome outcome,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Sets only r's outcome: its message already says it. */
-enum kt_verify_outcome kt_vres_outcome(struct kt_vresult *r,
-    enum kt_verify_outcome outcome);
+enum kt_verify_outcome
+kt_vres_outcome(struct kt_vresult *r, enum kt_verify_outcome outcome);
 
 /* ---- fetch.c ------------------------------------------------------------ */
 struct kt_fetch;
@@ -176,8 +176,7 @@ void kt_fetch_close(struct kt_fetch *f);
  * detail on connection failure or timeout. body is replaced.
  */
 KT_MUST_CHECK kt_err kt_fetch_get(struct kt_fetch *f, const char *path,
-    size_t cap, struct kt_buf *body, long *status, char *detail,
-    size_t dlen);
+    size_t cap, struct kt_buf *body, long *status, char *detail, size_t dlen);
 /* Percent-encodes s[0..len) for a URL path segment into buf. */
 KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
     size_t cap);
@@ -313,10 +312,10 @@ void kt_vsubtree_node(const struct kt_hash *leaf, const struct kt_hash *p,
 
 /* ---- quorum.c ----------------------------------------------------------- */
 struct kt_vquorum {
-	size_t valid;        /* configured witnesses with a valid cosignature */
-	uint64_t witnessed;  /* the quorum-th newest cosignature time when
+	size_t valid;       /* configured witnesses with a valid cosignature */
+	uint64_t witnessed; /* the quorum-th newest cosignature time when
 	                        valid >= quorum, else the newest (0: none) */
-	uint64_t newest;     /* newest valid cosignature time */
+	uint64_t newest;    /* newest valid cosignature time */
 };
 /*
  * Counts valid cosignatures on a signed checkpoint note by the witnesses
@@ -335,9 +334,9 @@ uint64_t kt_vquorum_now(const struct kt_verify *v);
  * KT_VERIFY_OK and v->seen_witnessed set, or KT_VERIFY_FAILED (too few or
  * a bad cosignature). Adds a "witnesses" object to r->info.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_check(struct kt_verify *v,
-    const struct kt_signed_checkpoint *sc, struct kt_vquorum *q,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vquorum_check(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
+    struct kt_vquorum *q, struct kt_vresult *r);
 /* End of a command: turns KT_VERIFY_OK into KT_VERIFY_STALE when the
  * checkpoint accepted in this run was witnessed longer than max_age ago. */
 KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_stale(struct kt_verify *v,
@@ -345,8 +344,8 @@ KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_stale(struct kt_verify *v,
 
 /* ---- handle.c ----------------------------------------------------------- */
 /* Requires a configured state: KT_VERIFY_OK, or KT_VERIFY_ERROR. */
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_need_config(struct kt_verify *v,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
 
 /* ---- logread.c ---------------------------------------------------------- */
 /*
@@ -358,23 +357,23 @@ KT_MUST_CHECK enum kt_verify_outcome kt_verify_need_config(struct kt_verify *v,
  * message is `what` (a prefix such as "key history: ", or "") and the
  * detail.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_vlog_get(struct kt_verify *v,
-    const char *path, size_t cap, struct kt_buf *body, long *status,
-    const char *what, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vlog_get(struct kt_verify *v, const char *path, size_t cap,
+    struct kt_buf *body, long *status, const char *what, struct kt_vresult *r);
 /*
  * GET the log's consistency proof from size old to new_size and parse it
  * into out: KT_VERIFY_OK (the caller verifies it between the roots);
  * KT_VERIFY_FAILED when the log gives no usable proof; KT_VERIFY_ERROR on
  * network trouble.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_vlog_consistency(struct kt_verify *v,
-    uint64_t old, uint64_t new_size, struct kt_proof *out,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vlog_consistency(struct kt_verify *v, uint64_t old, uint64_t new_size,
+    struct kt_proof *out, struct kt_vresult *r);
 /* Fetches entry `index` and its inclusion proof to cp, verified. r may be
  * NULL (a probe). */
-KT_MUST_CHECK enum kt_verify_outcome kt_vlog_leaf(struct kt_verify *v,
-    uint64_t index, const struct kt_checkpoint *cp, struct kt_vleaf *out,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vlog_leaf(struct kt_verify *v, uint64_t index,
+    const struct kt_checkpoint *cp, struct kt_vleaf *out, struct kt_vresult *r);
 /* Called for each entry of a scan; anything but KT_VERIFY_OK ends it. */
 typedef enum kt_verify_outcome (*kt_entry_cb)(void *ctx, uint64_t index,
     const uint8_t *entry, size_t len, const struct kt_entry *e,
@@ -384,9 +383,9 @@ typedef enum kt_verify_outcome (*kt_entry_cb)(void *ctx, uint64_t index,
  * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. The caller
  * compares f's root with the checkpoint. r may be NULL (a probe).
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v,
-    uint64_t start, uint64_t end, struct kt_frontier *f, kt_entry_cb cb,
-    void *ctx, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
+    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
 
 /* ---- evidence_write.c --------------------------------------------------- */
 /*
@@ -406,25 +405,26 @@ KT_MUST_CHECK enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v,
  * may be NULL); else a record of what was seen (type "rollback" when
  * `kind` is "rollback", else "inconsistent"), marked as not provable.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork(struct kt_verify *v,
-    const char *kind, const struct kt_signed_checkpoint *a,
-    const struct kt_signed_checkpoint *b, const struct kt_proof *p,
-    const char *why, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_fork(struct kt_verify *v, const char *kind,
+    const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
+    const struct kt_proof *p, const char *why, struct kt_vresult *r);
 /* As kt_evidence_fork but writes only provable fork evidence: none when
  * this client's material proves nothing, then KT_VERIFY_FAILED with r
  * untouched (the fork stays unproven). */
-KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork_provable(
-    struct kt_verify *v, const struct kt_signed_checkpoint *a,
-    const struct kt_signed_checkpoint *b, const char *why,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_fork_provable(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
+    const char *why, struct kt_vresult *r);
 /*
  * Two signed checkpoints whose verified inclusion proofs put different
  * entries at the same index: a provable fork. Writes it.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_evidence_fork_leaves(
-    struct kt_verify *v, const struct kt_signed_checkpoint *a,
-    const struct kt_vleaf *al, const struct kt_signed_checkpoint *b,
-    const struct kt_vleaf *bl, const char *why, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_fork_leaves(struct kt_verify *v,
+    const struct kt_signed_checkpoint *a, const struct kt_vleaf *al,
+    const struct kt_signed_checkpoint *b, const struct kt_vleaf *bl,
+    const char *why, struct kt_vresult *r);
 /* "unlogged-key": the leaf l served for label with sc, whose inclusion
  * proof does not verify. A record, not proof. */
 KT_MUST_CHECK enum kt_verify_outcome kt_evidence_unlogged(struct kt_verify *v,
@@ -434,14 +434,14 @@ KT_MUST_CHECK enum kt_verify_outcome kt_evidence_unlogged(struct kt_verify *v,
  * among `expected` (a JSON array of base64 keys, the owner's statement).
  * l is that entry proven into sc, or NULL when no proof could be had (the
  * file then says it is not provable). */
-KT_MUST_CHECK enum kt_verify_outcome kt_evidence_ghost(struct kt_verify *v,
-    const char *label, const json_t *expected,
-    const struct kt_signed_checkpoint *sc, const struct kt_vleaf *l,
-    uint64_t index, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_ghost(struct kt_verify *v, const char *label,
+    const json_t *expected, const struct kt_signed_checkpoint *sc,
+    const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r);
 /* "bad-entries": entries (a JSON array of leaves proven into sc, stolen)
  * break `rule`; provable when every entry the rule needs is there. */
-KT_MUST_CHECK enum kt_verify_outcome kt_evidence_bad_entries(
-    struct kt_verify *v, const char *rule,
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
     const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
     struct kt_vresult *r);
 
@@ -459,9 +459,9 @@ KT_MUST_CHECK enum kt_verify_outcome kt_vaccept(struct kt_verify *v,
     const struct kt_signed_checkpoint *sc, struct kt_vresult *r);
 /* GET /checkpoint, open it, then kt_vaccept. note gets the body; *out
  * borrows it. */
-KT_MUST_CHECK enum kt_verify_outcome kt_vaccept_fetch(struct kt_verify *v,
-    struct kt_buf *note, struct kt_signed_checkpoint *out,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
+    struct kt_signed_checkpoint *out, struct kt_vresult *r);
 /*
  * Checks that two signed checkpoints a and b can both be views of one
  * append-only log, with a consistency proof from the log (smaller to
@@ -469,9 +469,9 @@ KT_MUST_CHECK enum kt_verify_outcome kt_vaccept_fetch(struct kt_verify *v,
  * other roots, or a failing proof); FAILED when the log gives no usable
  * proof (the caller decides); ERROR for network trouble.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_vrelate(struct kt_verify *v,
-    const struct kt_signed_checkpoint *a, const struct kt_signed_checkpoint *b,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
+    const struct kt_signed_checkpoint *b, struct kt_vresult *r);
 
 /* ---- history.c ---------------------------------------------------------- */
 /* A lookup answer as verified: its leaf and the signed checkpoint the leaf
@@ -490,8 +490,8 @@ struct kt_vanswer {
  * version after the pin up to a's (later ones, written meanwhile, are
  * checked but left for the next lookup).
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_vhistory_verify(struct kt_verify *v,
-    const char *label, const json_t *pin, const struct kt_vanswer *a,
-    json_t *chain, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vhistory_verify(struct kt_verify *v, const char *label, const json_t *pin,
+    const struct kt_vanswer *a, json_t *chain, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_INTERNAL_H */

@@ -127,8 +127,7 @@ cmd_keygen(int argc, char **argv)
 		}
 		if ((val = opt(argc, argv, &i, "--name", &missing)) != NULL)
 			name = val;
-		else if ((val = opt(argc, argv, &i, "--out", &missing)) !=
-		    NULL)
+		else if ((val = opt(argc, argv, &i, "--out", &missing)) != NULL)
 			outpath = val;
 		else {
 			fprintf(stderr, "kt-witness keygen: %s: %s\n",
@@ -143,8 +142,10 @@ cmd_keygen(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!kt_key_name_valid(name, strlen(name))) {
-		fprintf(stderr, "kt-witness keygen: invalid key name \"%s\" "
-		    "(non-empty, no spaces or '+')\n", name);
+		fprintf(stderr,
+		    "kt-witness keygen: invalid key name \"%s\" "
+		    "(non-empty, no spaces or '+')\n",
+		    name);
 		return EXIT_USAGE;
 	}
 
@@ -166,13 +167,14 @@ cmd_keygen(int argc, char **argv)
 	}
 	kt_signer_verifier(s, &v);
 	if (kt_verifier_format(&v, vkey, sizeof(vkey)) != KT_OK) {
-		fprintf(stderr, "kt-witness keygen: formatting the verifier "
+		fprintf(stderr,
+		    "kt-witness keygen: formatting the verifier "
 		    "key failed\n");
 		goto out;
 	}
 	/* O_EXCL: never overwrite a key; 0600: nobody else may read it. */
-	fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (fd < 0) {
 		fprintf(stderr, "kt-witness keygen: %s: %s\n", outpath,
 		    strerror(errno));
@@ -180,8 +182,8 @@ cmd_keygen(int argc, char **argv)
 	}
 	strcat(text, "\n");
 	if (write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
-		fprintf(stderr, "kt-witness keygen: writing %s: %s\n",
-		    outpath, strerror(errno));
+		fprintf(stderr, "kt-witness keygen: writing %s: %s\n", outpath,
+		    strerror(errno));
 		(void)unlink(outpath);
 		goto out;
 	}
@@ -221,7 +223,8 @@ load_key(const char *path, struct kt_signer **out)
 		goto out;
 	}
 	if ((sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		fprintf(stderr, "kt-witness: %s: key file is accessible by "
+		fprintf(stderr,
+		    "kt-witness: %s: key file is accessible by "
 		    "group or others (mode %03o): run chmod 600 on it\n",
 		    path, (unsigned)(sb.st_mode & 0777));
 		goto out;
@@ -233,14 +236,16 @@ load_key(const char *path, struct kt_signer **out)
 	}
 	n = read(fd, buf, KT_KEY_TEXT_MAX + 1);
 	if (n < 0 || n > KT_KEY_TEXT_MAX) {
-		fprintf(stderr, "kt-witness: %s: %s\n", path, n < 0 ?
-		    strerror(errno) : "too large for a key file");
+		fprintf(stderr, "kt-witness: %s: %s\n", path,
+		    n < 0 ? strerror(errno) : "too large for a key file");
 		goto out;
 	}
 	err = kt_signer_parse(buf, (size_t)n, out);
 	if (err != KT_OK) {
-		fprintf(stderr, "kt-witness: %s: not a signer key "
-		    "(PRIVATE+KEY+...): %s\n", path, kt_strerror(err));
+		fprintf(stderr,
+		    "kt-witness: %s: not a signer key "
+		    "(PRIVATE+KEY+...): %s\n",
+		    path, kt_strerror(err));
 		goto out;
 	}
 	ret = 0;
@@ -293,9 +298,9 @@ struct serve_opts {
 	const char *data;
 	const char *keypath;
 	const char *listen_s;
-	struct sockaddr_storage ss;    /* listen_s, resolved */
+	struct sockaddr_storage ss; /* listen_s, resolved */
 	socklen_t sslen;
-	struct kt_verifier *logs;      /* MAX_LOG_KEYS entries, calloc'd */
+	struct kt_verifier *logs; /* MAX_LOG_KEYS entries, calloc'd */
 	size_t nlogs;
 };
 
@@ -313,8 +318,10 @@ add_log_key(struct serve_opts *o, const char *val)
 	}
 	if (kt_verifier_parse(val, strlen(val), &o->logs[o->nlogs]) != KT_OK ||
 	    o->logs[o->nlogs].type != KT_KEY_ED25519) {
-		fprintf(stderr, "kt-witness: --log %s: not an Ed25519 note "
-		    "verifier key (name+hexid+base64)\n", val);
+		fprintf(stderr,
+		    "kt-witness: --log %s: not an Ed25519 note "
+		    "verifier key (name+hexid+base64)\n",
+		    val);
 		return EXIT_USAGE;
 	}
 	o->nlogs++;
@@ -345,8 +352,7 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 		}
 		if ((val = opt(argc, argv, &i, "--data", &missing)) != NULL)
 			o->data = val;
-		else if ((val = opt(argc, argv, &i, "--key", &missing)) !=
-		    NULL)
+		else if ((val = opt(argc, argv, &i, "--key", &missing)) != NULL)
 			o->keypath = val;
 		else if ((val = opt(argc, argv, &i, "--listen", &missing)) !=
 		    NULL)
@@ -371,8 +377,10 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 		return EXIT_USAGE;
 	}
 	if (parse_listen(o->listen_s, &o->ss, &o->sslen) != 0) {
-		fprintf(stderr, "kt-witness: --listen %s: expected HOST:PORT "
-		    "with a numeric port\n", o->listen_s);
+		fprintf(stderr,
+		    "kt-witness: --listen %s: expected HOST:PORT "
+		    "with a numeric port\n",
+		    o->listen_s);
 		return EXIT_USAGE;
 	}
 	return SERVE_GO_ON;
@@ -515,7 +523,8 @@ finish_output(int status)
 	int failed = 0;
 
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "kt-witness: writing to standard output "
+		fprintf(stderr,
+		    "kt-witness: writing to standard output "
 		    "failed\n");
 		failed = 1;
 	}

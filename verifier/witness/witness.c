@@ -29,7 +29,7 @@
 #define STATE_FORMAT 1
 #define STATE_HDR (1 + 8 + KT_HASH_LEN)
 #define HASH_B64_LEN KT_B64_LEN(KT_HASH_LEN) /* 44 */
-#define MAX_LOGS 256          /* trusted log keys on one witness */
+#define MAX_LOGS 256 /* trusted log keys on one witness */
 #define MAX_KEYS_PER_ORIGIN 16
 /* Sparse on disk; one record is at most ~70 KB, so this holds thousands. */
 #define MAP_SIZE ((size_t)1 << 30)
@@ -37,10 +37,10 @@
 struct kt_witness {
 	MDB_env *env;
 	MDB_dbi dbi;
-	const struct kt_signer *signer;  /* borrowed */
+	const struct kt_signer *signer; /* borrowed */
 	struct kt_verifier self;
 	size_t nlogs;
-	struct kt_verifier logs[];       /* flexible: nlogs entries */
+	struct kt_verifier logs[]; /* flexible: nlogs entries */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -77,15 +77,18 @@ kt_witness_open(const char *dir, const struct kt_signer *signer,
 	w->signer = signer;
 	kt_signer_verifier(signer, &w->self);
 	if (w->self.type != KT_KEY_COSIG) {
-		kt_msg(detail, cap, "the witness key is not a cosignature "
+		kt_msg(detail, cap,
+		    "the witness key is not a cosignature "
 		    "(type 0x04) key");
 		err = KT_ERR_MALFORMED;
 		goto out;
 	}
 	for (size_t i = 0; i < nlogs; i++) {
 		if (logs[i].type != KT_KEY_ED25519) {
-			kt_msg(detail, cap, "log key %s is not an Ed25519 "
-			    "(type 0x01) key", logs[i].name);
+			kt_msg(detail, cap,
+			    "log key %s is not an Ed25519 "
+			    "(type 0x01) key",
+			    logs[i].name);
 			err = KT_ERR_MALFORMED;
 			goto out;
 		}
@@ -153,7 +156,7 @@ struct state {
 	int found;
 	uint64_t size;
 	struct kt_hash root;
-	const char *note;   /* borrows from the LMDB transaction */
+	const char *note; /* borrows from the LMDB transaction */
 	size_t note_len;
 };
 
@@ -198,7 +201,7 @@ struct request {
 	uint64_t old;
 	struct kt_hash proof[KT_WITNESS_MAX_PROOF];
 	size_t np;
-	const char *note_buf;         /* the signed checkpoint, in the body */
+	const char *note_buf; /* the signed checkpoint, in the body */
 	size_t note_buf_len;
 	struct kt_note note;          /* note_buf parsed; borrows from it */
 	struct kt_checkpoint claimed; /* its body, before any signature check */
@@ -208,9 +211,9 @@ struct request {
 	size_t nv;
 	struct kt_signed_checkpoint sc; /* what the log signed */
 	/* The state record to store (keep_note, cosign). */
-	uint8_t key[KT_HASH_LEN];     /* SHA-256(origin) */
-	size_t note_len;              /* the kept note, at record + STATE_HDR */
-	size_t cosig_len;             /* our line, after the kept note */
+	uint8_t key[KT_HASH_LEN]; /* SHA-256(origin) */
+	size_t note_len;          /* the kept note, at record + STATE_HDR */
+	size_t cosig_len;         /* our line, after the kept note */
 	uint8_t record[STATE_HDR + KT_WITNESS_NOTE_MAX];
 };
 
@@ -243,7 +246,8 @@ parse_old(const char *b, size_t len, size_t *p, uint64_t *old, char *detail,
 	}
 	if (i == start || i >= len || b[i] != '\n' ||
 	    (b[start] == '0' && i - start > 1)) {
-		kt_msg(detail, cap, "the old size must be a decimal number "
+		kt_msg(detail, cap,
+		    "the old size must be a decimal number "
 		    "without leading zeros, followed by a newline");
 		return KT_ERR_MALFORMED;
 	}
@@ -285,9 +289,12 @@ parse_proof(const char *b, size_t len, size_t *p, struct request *rq,
 		/* A SHA-256 hash is exactly 44 base64 characters. */
 		if (nl == NULL || (size_t)(nl - (b + *p)) != HASH_B64_LEN ||
 		    kt_b64_decode(b + *p, HASH_B64_LEN, rq->proof[rq->np].b,
-		    KT_HASH_LEN, &bin_len) != KT_OK || bin_len != KT_HASH_LEN) {
-			kt_msg(detail, cap, "consistency proof line %zu is not "
-			    "one base64 SHA-256 hash", rq->np + 1);
+		        KT_HASH_LEN, &bin_len) != KT_OK ||
+		    bin_len != KT_HASH_LEN) {
+			kt_msg(detail, cap,
+			    "consistency proof line %zu is not "
+			    "one base64 SHA-256 hash",
+			    rq->np + 1);
 			return KT_ERR_MALFORMED;
 		}
 		rq->np++;
@@ -316,15 +323,19 @@ parse_request(const char *body, size_t len, struct request *rq, char *detail,
 	rq->note_buf_len = len - p;
 	err = kt_note_parse(rq->note_buf, rq->note_buf_len, &rq->note);
 	if (err != KT_OK) {
-		kt_msg(detail, cap, "the checkpoint is not a valid signed note "
-		    "(C2SP signed-note): %s", kt_strerror(err));
+		kt_msg(detail, cap,
+		    "the checkpoint is not a valid signed note "
+		    "(C2SP signed-note): %s",
+		    kt_strerror(err));
 		return KT_ERR_MALFORMED;
 	}
-	err = kt_checkpoint_parse(rq->note.text, rq->note.text_len,
-	    &rq->claimed);
+	err =
+	    kt_checkpoint_parse(rq->note.text, rq->note.text_len, &rq->claimed);
 	if (err != KT_OK) {
-		kt_msg(detail, cap, "the note is not a valid checkpoint "
-		    "(C2SP tlog-checkpoint): %s", kt_strerror(err));
+		kt_msg(detail, cap,
+		    "the note is not a valid checkpoint "
+		    "(C2SP tlog-checkpoint): %s",
+		    kt_strerror(err));
 		return KT_ERR_MALFORMED;
 	}
 	return KT_OK;
@@ -349,8 +360,10 @@ verify_log_signature(const struct kt_witness *w, struct request *rq,
 		if (strcmp(w->logs[i].name, origin) == 0)
 			rq->vs[rq->nv++] = w->logs[i];
 	if (rq->nv == 0) {
-		kt_msg(detail, cap, "this witness does not witness the log "
-		    "with origin \"%s\"", origin);
+		kt_msg(detail, cap,
+		    "this witness does not witness the log "
+		    "with origin \"%s\"",
+		    origin);
 		return KT_ERR_NOT_FOUND;
 	}
 	for (size_t j = 0; j < rq->nv; j++) {
@@ -365,15 +378,18 @@ verify_log_signature(const struct kt_witness *w, struct request *rq,
 		if (err == KT_ERR_VERIFY) {
 			kt_msg(detail, cap,
 			    "a signature by a trusted key of log "
-			    "\"%s\" does not verify", origin);
+			    "\"%s\" does not verify",
+			    origin);
 			return KT_ERR_PERM;
 		}
 		kt_msg(detail, cap, "verifying the note: %s", kt_strerror(err));
 		return KT_ERR_INTERNAL;
 	}
 	if (!any) {
-		kt_msg(detail, cap, "the checkpoint carries no signature by a "
-		    "trusted key of log \"%s\"", origin);
+		kt_msg(detail, cap,
+		    "the checkpoint carries no signature by a "
+		    "trusted key of log \"%s\"",
+		    origin);
 		return KT_ERR_UNKNOWN_KEY;
 	}
 	return KT_OK;
@@ -384,8 +400,10 @@ static kt_err
 check_old_size(const struct request *rq, char *detail, size_t cap)
 {
 	if (rq->old > rq->sc.cp.size) {
-		kt_msg(detail, cap, "the old size %llu is larger than the "
-		    "checkpoint size %llu", (unsigned long long)rq->old,
+		kt_msg(detail, cap,
+		    "the old size %llu is larger than the "
+		    "checkpoint size %llu",
+		    (unsigned long long)rq->old,
 		    (unsigned long long)rq->sc.cp.size);
 		return KT_ERR_RANGE;
 	}
@@ -457,7 +475,8 @@ check_consistency(const struct state *st, const struct request *rq,
 
 	kt_hash_empty(&empty);
 	if (cp->size == 0 && !kt_hash_eq(&cp->root, &empty)) {
-		kt_msg(detail, cap, "a checkpoint of size 0 must have the root "
+		kt_msg(detail, cap,
+		    "a checkpoint of size 0 must have the root "
 		    "of the empty tree, SHA-256(\"\")");
 		return KT_ERR_VERIFY;
 	}
@@ -490,7 +509,7 @@ check_consistency(const struct state *st, const struct request *rq,
 		return KT_OK;
 	}
 	if (kt_merkle_verify_consistency(rq->old, cp->size, rq->proof, rq->np,
-	    &st->root, &cp->root) != KT_OK) {
+	        &st->root, &cp->root) != KT_OK) {
 		kt_msg(detail, cap,
 		    "the consistency proof from size %llu to %llu "
 		    "does not verify against the latest cosigned root",
@@ -517,7 +536,8 @@ check_state(struct kt_witness *w, MDB_txn *txn, const struct request *rq,
 		return err;
 	if (rq->old != st.size) {
 		*latest_size = st.size;
-		kt_msg(detail, cap, "the old size %llu is not the size of the "
+		kt_msg(detail, cap,
+		    "the old size %llu is not the size of the "
 		    "latest checkpoint this witness cosigned for \"%s\", %llu",
 		    (unsigned long long)rq->old, rq->sc.cp.origin,
 		    (unsigned long long)st.size);
@@ -564,8 +584,8 @@ cosign(const struct kt_witness *w, struct request *rq, uint64_t now,
  * if the write fails before, *txn is left for the caller to abort.
  */
 static kt_err
-store(struct kt_witness *w, MDB_txn **txn, struct request *rq,
-    char *detail, size_t cap)
+store(struct kt_witness *w, MDB_txn **txn, struct request *rq, char *detail,
+    size_t cap)
 {
 	MDB_val k = { KT_HASH_LEN, rq->key };
 	MDB_val v = { STATE_HDR + rq->note_len + rq->cosig_len, rq->record };
@@ -578,8 +598,8 @@ store(struct kt_witness *w, MDB_txn **txn, struct request *rq,
 	rc = mdb_txn_commit(*txn);
 	*txn = NULL;
 	if (rc != 0) {
-		kt_msg(detail, cap,
-		    "lmdb: mdb_txn_commit: %s", mdb_strerror(rc));
+		kt_msg(detail, cap, "lmdb: mdb_txn_commit: %s",
+		    mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
 	return KT_OK;
@@ -626,8 +646,8 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 	 * check and the update.
 	 */
 	if ((rc = mdb_txn_begin(w->env, NULL, 0, &txn)) != 0) {
-		kt_msg(detail, dcap,
-		    "lmdb: mdb_txn_begin: %s", mdb_strerror(rc));
+		kt_msg(detail, dcap, "lmdb: mdb_txn_begin: %s",
+		    mdb_strerror(rc));
 		err = KT_ERR_IO;
 		goto out;
 	}
@@ -698,10 +718,10 @@ kt_witness_parse_get_path(const char *path, size_t len,
 	/* Lowercase only: one canonical URL per log. */
 	for (size_t i = 0; i < hexlen; i++)
 		if (!((path[i] >= '0' && path[i] <= '9') ||
-		    (path[i] >= 'a' && path[i] <= 'f')))
+		        (path[i] >= 'a' && path[i] <= 'f')))
 			return KT_ERR_MALFORMED;
 	if (sodium_hex2bin(origin_hash, KT_HASH_LEN, path, hexlen, NULL, NULL,
-	    NULL) != 0)
+	        NULL) != 0)
 		return KT_ERR_MALFORMED;
 	return KT_OK;
 }

@@ -100,8 +100,7 @@ struct kt_witness_answer {
  * ans->detail explains every error.
  */
 KT_MUST_CHECK kt_err kt_witness_add_checkpoint(struct kt_witness *w,
-    const char *body, size_t len, uint64_t now,
-    struct kt_witness_answer *ans);
+    const char *body, size_t len, uint64_t now, struct kt_witness_answer *ans);
 
 /*
  * The latest cosigned note of the log whose origin hashes to `origin_hash`

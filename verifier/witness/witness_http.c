@@ -45,22 +45,38 @@ static unsigned
 http_status(kt_err e)
 {
 	switch (e) {
-	case KT_OK: return MHD_HTTP_OK;
-	case KT_ERR_INCOMPLETE: return MHD_HTTP_BAD_REQUEST;
-	case KT_ERR_MALFORMED: return MHD_HTTP_BAD_REQUEST;
-	case KT_ERR_RANGE: return MHD_HTTP_BAD_REQUEST;
-	case KT_ERR_UNKNOWN_KEY: return MHD_HTTP_FORBIDDEN;
-	case KT_ERR_PERM: return MHD_HTTP_FORBIDDEN;
-	case KT_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
-	case KT_ERR_CONFLICT: return MHD_HTTP_CONFLICT;
-	case KT_ERR_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
-	case KT_ERR_VERIFY: return MHD_HTTP_UNPROCESSABLE_CONTENT;
-	case KT_ERR_BUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
-	case KT_ERR_EXISTS: return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	case KT_ERR_NOMEM: return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	case KT_ERR_IO: return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	case KT_ERR_NETWORK: return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	case KT_ERR_INTERNAL: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	case KT_OK:
+		return MHD_HTTP_OK;
+	case KT_ERR_INCOMPLETE:
+		return MHD_HTTP_BAD_REQUEST;
+	case KT_ERR_MALFORMED:
+		return MHD_HTTP_BAD_REQUEST;
+	case KT_ERR_RANGE:
+		return MHD_HTTP_BAD_REQUEST;
+	case KT_ERR_UNKNOWN_KEY:
+		return MHD_HTTP_FORBIDDEN;
+	case KT_ERR_PERM:
+		return MHD_HTTP_FORBIDDEN;
+	case KT_ERR_NOT_FOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case KT_ERR_CONFLICT:
+		return MHD_HTTP_CONFLICT;
+	case KT_ERR_TOO_LARGE:
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	case KT_ERR_VERIFY:
+		return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case KT_ERR_BUSY:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case KT_ERR_EXISTS:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	case KT_ERR_NOMEM:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	case KT_ERR_IO:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	case KT_ERR_NETWORK:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	case KT_ERR_INTERNAL:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
@@ -77,11 +93,12 @@ reply(struct MHD_Connection *c, unsigned status, const char *type,
 	if (r == NULL)
 		return MHD_NO;
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) !=
-	    MHD_YES ||
-	    (allow != NULL && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
-	    allow) != MHD_YES) ||
+	        MHD_YES ||
+	    (allow != NULL &&
+	        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) !=
+	            MHD_YES) ||
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-store") != MHD_YES) {
+	        "no-store") != MHD_YES) {
 		MHD_destroy_response(r);
 		return MHD_NO;
 	}
@@ -130,8 +147,8 @@ add_checkpoint(struct kt_witness_http *h, struct MHD_Connection *c,
 		int n = snprintf(size, sizeof(size), "%llu\n",
 		    (unsigned long long)ans->latest_size);
 
-		ret = reply(c, status, "text/x.tlog.size", size, (size_t)n,
-		    NULL);
+		ret =
+		    reply(c, status, "text/x.tlog.size", size, (size_t)n, NULL);
 	} else {
 		if (h->log != NULL)
 			fprintf(h->log, "kt-witness: add-checkpoint: %u: %s\n",
@@ -162,7 +179,8 @@ get_checkpoint(struct kt_witness_http *h, struct MHD_Connection *c,
 	if (err == KT_OK)
 		ret = reply(c, MHD_HTTP_OK, TEXT, buf, len, NULL);
 	else if (err == KT_ERR_NOT_FOUND)
-		ret = reply_text(c, MHD_HTTP_NOT_FOUND, "this witness has "
+		ret = reply_text(c, MHD_HTTP_NOT_FOUND,
+		    "this witness has "
 		    "cosigned no checkpoint for that origin hash");
 	else
 		ret = reply_text(c, http_status(err), kt_strerror(err));
@@ -173,9 +191,9 @@ get_checkpoint(struct kt_witness_http *h, struct MHD_Connection *c,
 /* ---- dispatch ----------------------------------------------------------- */
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload_data,
-    size_t *upload_data_size, void **req_cls)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size,
+    void **req_cls)
 {
 	struct kt_witness_http *h = cls;
 	struct upload *u = *req_cls;
@@ -193,10 +211,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			const char *cl = MHD_lookup_connection_value(c,
 			    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-			if (cl != NULL && strtoull(cl, NULL, 10) >
-			    KT_WITNESS_BODY_MAX)
-				return reply_text(c,
-				    MHD_HTTP_CONTENT_TOO_LARGE,
+			if (cl != NULL &&
+			    strtoull(cl, NULL, 10) > KT_WITNESS_BODY_MAX)
+				return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is too large for a checkpoint");
 			u = calloc(1, sizeof(*u));
 			if (u == NULL)
@@ -232,8 +249,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		}
 		return add_checkpoint(h, c, u);
 	}
-	if (url[0] == '/' && kt_witness_parse_get_path(url + 1,
-	    strlen(url + 1), hash) == KT_OK) {
+	if (url[0] == '/' &&
+	    kt_witness_parse_get_path(url + 1, strlen(url + 1), hash) ==
+	        KT_OK) {
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 			return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT,
@@ -250,7 +268,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		}
 		return get_checkpoint(h, c, hash);
 	}
-	return reply_text(c, MHD_HTTP_NOT_FOUND, "no such endpoint: use "
+	return reply_text(c, MHD_HTTP_NOT_FOUND,
+	    "no such endpoint: use "
 	    "POST /add-checkpoint or GET /<hex SHA-256 of origin>/checkpoint");
 }
 
@@ -274,8 +293,8 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 
 kt_err
 kt_witness_http_start(struct kt_witness *w, const struct sockaddr *addr,
-    socklen_t addrlen, FILE *log, struct kt_witness_http **out,
-    char *detail, size_t cap)
+    socklen_t addrlen, FILE *log, struct kt_witness_http **out, char *detail,
+    size_t cap)
 {
 	struct kt_witness_http *h;
 	const union MHD_DaemonInfo *info;
@@ -294,13 +313,13 @@ kt_witness_http_start(struct kt_witness *w, const struct sockaddr *addr,
 	if (addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
-	    MHD_OPTION_SOCK_ADDR, addr,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)NULL,
-	    MHD_OPTION_END);
+	    MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+	    completed, (void *)NULL, MHD_OPTION_END);
 	if (h->d == NULL) {
-		kt_msg(detail, cap, "cannot start the HTTP server "
+		kt_msg(detail, cap,
+		    "cannot start the HTTP server "
 		    "(address in use or not available?)");
 		free(h);
 		return KT_ERR_NETWORK;

@@ -13,15 +13,15 @@
 #include "kt/merkle.h"
 #include "kt/note.h"
 
-#define KT_CHECKPOINT_EXT_MAX 1024   /* bytes of extension lines kept */
-#define KT_CHECKPOINT_TEXT_MAX 2048  /* a formatted checkpoint body */
+#define KT_CHECKPOINT_EXT_MAX 1024  /* bytes of extension lines kept */
+#define KT_CHECKPOINT_TEXT_MAX 2048 /* a formatted checkpoint body */
 
 struct kt_checkpoint {
 	char origin[KT_KEY_NAME_MAX + 1]; /* NUL-terminated */
 	uint64_t size;
 	struct kt_hash root;
-	size_t ext_len;                    /* extension lines, each with '\n' */
-	char ext[KT_CHECKPOINT_EXT_MAX];   /* not NUL-terminated */
+	size_t ext_len;                  /* extension lines, each with '\n' */
+	char ext[KT_CHECKPOINT_EXT_MAX]; /* not NUL-terminated */
 };
 
 /*

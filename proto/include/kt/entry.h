@@ -44,9 +44,9 @@ struct kt_entry {
 	size_t label_len;
 	uint64_t version;
 	uint64_t prev_index;
-	const char *key_type;     /* KT_ENTRY_KEY only */
+	const char *key_type; /* KT_ENTRY_KEY only */
 	size_t key_type_len;
-	const uint8_t *key;       /* KT_ENTRY_KEY only */
+	const uint8_t *key; /* KT_ENTRY_KEY only */
 	size_t key_len;
 };
 

@@ -16,21 +16,21 @@
 
 typedef enum {
 	KT_OK = 0,
-	KT_ERR_INCOMPLETE,   /* input ended early: more bytes could make it parse */
-	KT_ERR_MALFORMED,    /* input can never parse: syntax, encoding, lengths */
-	KT_ERR_VERIFY,       /* parsed, but a proof, hash or signature is false */
-	KT_ERR_UNKNOWN_KEY,  /* a note carries no signature by any known key */
-	KT_ERR_RANGE,        /* an argument is out of range (index >= size, old > new) */
-	KT_ERR_TOO_LARGE,    /* input or output exceeds a fixed bound or the buffer */
-	KT_ERR_NOMEM,        /* allocation failed */
-	KT_ERR_NOT_FOUND,    /* no such label, entry, tile or file */
-	KT_ERR_EXISTS,       /* refused to overwrite something that exists */
-	KT_ERR_CONFLICT,     /* request contradicts current state (e.g. nothing to revoke) */
-	KT_ERR_PERM,         /* not authorised, or unsafe file permissions */
-	KT_ERR_IO,           /* file, disk or database failure */
-	KT_ERR_NETWORK,      /* connection, timeout or HTTP failure talking to a peer */
-	KT_ERR_BUSY,         /* temporarily unable: queue full, shutting down */
-	KT_ERR_INTERNAL,     /* a bug: an invariant did not hold */
+	KT_ERR_INCOMPLETE, /* input ended early: more bytes could make it parse */
+	KT_ERR_MALFORMED, /* input can never parse: syntax, encoding, lengths */
+	KT_ERR_VERIFY,    /* parsed, but a proof, hash or signature is false */
+	KT_ERR_UNKNOWN_KEY, /* a note carries no signature by any known key */
+	KT_ERR_RANGE, /* an argument is out of range (index >= size, old > new) */
+	KT_ERR_TOO_LARGE, /* input or output exceeds a fixed bound or the buffer */
+	KT_ERR_NOMEM,     /* allocation failed */
+	KT_ERR_NOT_FOUND, /* no such label, entry, tile or file */
+	KT_ERR_EXISTS,    /* refused to overwrite something that exists */
+	KT_ERR_CONFLICT, /* request contradicts current state (e.g. nothing to revoke) */
+	KT_ERR_PERM,    /* not authorised, or unsafe file permissions */
+	KT_ERR_IO,      /* file, disk or database failure */
+	KT_ERR_NETWORK, /* connection, timeout or HTTP failure talking to a peer */
+	KT_ERR_BUSY,    /* temporarily unable: queue full, shutting down */
+	KT_ERR_INTERNAL, /* a bug: an invariant did not hold */
 } kt_err;
 
 /* A static, human-readable description of e. Never NULL. */

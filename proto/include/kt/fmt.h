@@ -70,7 +70,7 @@ void kt_msg(char *buf, size_t cap, const char *fmt, ...) KT_PRINTF(3, 4);
 
 /* kt_msg with a va_list, for functions that take a format of their own.
  * ap is used up as vsnprintf uses it; va_end stays the caller's. */
-void kt_vmsg(char *buf, size_t cap, const char *fmt, va_list ap)
-    KT_PRINTF(3, 0);
+void
+kt_vmsg(char *buf, size_t cap, const char *fmt, va_list ap) KT_PRINTF(3, 0);
 
 #endif /* KT_FMT_H */

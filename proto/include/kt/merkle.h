@@ -108,15 +108,15 @@ KT_MUST_CHECK kt_err kt_merkle_inclusion_proof(kt_node_fn fn, void *ctx,
  */
 struct kt_edge_cache {
 	uint64_t size;
-	uint64_t have;            /* bit i: h[i] is the level-i edge hash */
+	uint64_t have; /* bit i: h[i] is the level-i edge hash */
 	struct kt_hash h[64];
 };
 
 void kt_edge_cache_init(struct kt_edge_cache *c);
 
 /* kt_merkle_inclusion_proof, reusing and filling c (which may be NULL). */
-KT_MUST_CHECK kt_err kt_merkle_inclusion_proof_cached(kt_node_fn fn,
-    void *ctx, struct kt_edge_cache *c, uint64_t index, uint64_t size,
+KT_MUST_CHECK kt_err kt_merkle_inclusion_proof_cached(kt_node_fn fn, void *ctx,
+    struct kt_edge_cache *c, uint64_t index, uint64_t size,
     struct kt_proof *out);
 
 /*

@@ -24,17 +24,18 @@
 #define KT_KEY_ED25519 0x01
 #define KT_KEY_COSIG 0x04
 
-#define KT_KEY_NAME_MAX 255   /* bytes in a key name (and a log origin) */
+#define KT_KEY_NAME_MAX 255 /* bytes in a key name (and a log origin) */
 #define KT_KEY_ID_LEN 4
 #define KT_PUBKEY_LEN 32
 #define KT_SEED_LEN 32
 #define KT_SIG_LEN 64
-#define KT_COSIG_LEN 76       /* key ID (4) || timestamp (8) || signature (64) */
-#define KT_KEY_TEXT_MAX 400   /* any key string, with its NUL */
+#define KT_COSIG_LEN 76     /* key ID (4) || timestamp (8) || signature (64) */
+#define KT_KEY_TEXT_MAX 400 /* any key string, with its NUL */
 
-#define KT_NOTE_MAX 65536     /* bytes in a whole note (text + signatures) */
-#define KT_NOTE_MAX_SIGS 64   /* signature lines accepted (spec: at least 16) */
-#define KT_NOTE_SIG_B64_MAX 4096 /* base64 bytes in one signature (unknown types) */
+#define KT_NOTE_MAX 65536   /* bytes in a whole note (text + signatures) */
+#define KT_NOTE_MAX_SIGS 64 /* signature lines accepted (spec: at least 16) */
+#define KT_NOTE_SIG_B64_MAX \
+	4096 /* base64 bytes in one signature (unknown types) */
 
 struct kt_verifier {
 	char name[KT_KEY_NAME_MAX + 1]; /* NUL-terminated */
@@ -98,15 +99,16 @@ KT_MUST_CHECK kt_err kt_verifier_format(const struct kt_verifier *v, char *buf,
 /* ---- notes -------------------------------------------------------------- */
 
 struct kt_note_sig {
-	const char *name;   /* points into the parsed buffer, not NUL-terminated */
+	const char
+	    *name; /* points into the parsed buffer, not NUL-terminated */
 	size_t name_len;
-	const char *b64;    /* the base64 signature field, not decoded */
+	const char *b64; /* the base64 signature field, not decoded */
 	size_t b64_len;
 	uint8_t id[KT_KEY_ID_LEN]; /* the first 4 decoded bytes */
 };
 
 struct kt_note {
-	const char *text;   /* the signed text, including its final newline */
+	const char *text; /* the signed text, including its final newline */
 	size_t text_len;
 	size_t nsigs;
 	struct kt_note_sig sigs[KT_NOTE_MAX_SIGS];
@@ -143,8 +145,8 @@ KT_MUST_CHECK kt_err kt_note_verify(const struct kt_note *note,
 
 /* kt_note_parse then kt_note_verify. */
 KT_MUST_CHECK kt_err kt_note_open(const char *buf, size_t len,
-    const struct kt_verifier *vs, size_t nv, struct kt_note *out,
-    uint8_t *ok, uint64_t *times);
+    const struct kt_verifier *vs, size_t nv, struct kt_note *out, uint8_t *ok,
+    uint64_t *times);
 
 /*
  * Signs `text` (which must be valid note text: non-empty, newline-terminated,

@@ -19,9 +19,9 @@
 #define KT_TILE_PATH_MAX 96
 
 struct kt_tile {
-	unsigned level;   /* 0..63, or KT_TILE_LEVEL_ENTRIES */
-	uint64_t index;   /* N */
-	unsigned width;   /* 1..256; 256 means full (no .p/ suffix) */
+	unsigned level; /* 0..63, or KT_TILE_LEVEL_ENTRIES */
+	uint64_t index; /* N */
+	unsigned width; /* 1..256; 256 means full (no .p/ suffix) */
 };
 
 /* Path "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]", N written in
@@ -61,7 +61,7 @@ KT_MUST_CHECK kt_err kt_bundle_append(uint8_t *buf, size_t cap, size_t *off,
 /* Reads the next entry at *off of bundle buf[0..len). *entry borrows from buf.
  * KT_ERR_NOT_FOUND at the end; KT_ERR_INCOMPLETE on truncation (*off is
  * advanced only on KT_OK); KT_ERR_RANGE if *off > len. */
-KT_MUST_CHECK kt_err kt_bundle_next(const uint8_t *buf, size_t len,
-    size_t *off, const uint8_t **entry, size_t *entry_len);
+KT_MUST_CHECK kt_err kt_bundle_next(const uint8_t *buf, size_t len, size_t *off,
+    const uint8_t **entry, size_t *entry_len);
 
 #endif /* KT_TILE_H */

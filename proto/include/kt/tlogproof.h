@@ -22,11 +22,11 @@
 #define KT_TLOGPROOF_MAX (KT_NOTE_MAX + 16384)
 
 struct kt_tlogproof {
-	size_t extra_len;                /* 0 when there is no extra line */
+	size_t extra_len; /* 0 when there is no extra line */
 	uint8_t extra[KT_ENTRY_MAX];
 	uint64_t index;
 	struct kt_proof proof;
-	const char *note;                /* borrows from the parsed buffer */
+	const char *note; /* borrows from the parsed buffer */
 	size_t note_len;
 };
 

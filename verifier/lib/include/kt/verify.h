@@ -43,9 +43,9 @@ enum kt_verify_outcome {
 	                              than the newest witnessed checkpoint */
 };
 
-#define KT_VERIFY_WITNESS_MAX 32             /* witnesses in a policy */
+#define KT_VERIFY_WITNESS_MAX 32              /* witnesses in a policy */
 #define KT_VERIFY_MAX_AGE_DEFAULT (24 * 3600) /* seconds */
-#define KT_VERIFY_PEERS_MAX 16               /* peers per gossip run */
+#define KT_VERIFY_PEERS_MAX 16                /* peers per gossip run */
 
 #define KT_VERIFY_MSG_MAX 1024
 #define KT_VERIFY_PATH_MAX 4096
@@ -96,8 +96,8 @@ void kt_verify_set_timeouts(struct kt_verify *v, long connect_s, long total_s);
 /* The commands (docs/verify.md). Each returns r->outcome. */
 KT_MUST_CHECK enum kt_verify_outcome kt_verify_init(struct kt_verify *v,
     const char *url, const char *vkey, struct kt_vresult *r);
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_checkpoint(
-    struct kt_verify *v, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r);
 
 /*
  * Witness policy for init: checkpoints are then accepted only when signed
@@ -115,8 +115,8 @@ struct kt_vpolicy {
 };
 /* kt_verify_init with a witness policy. On an already initialised state
  * for the same log and key, a non-empty policy replaces the stored one. */
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_init_policy(
-    struct kt_verify *v, const char *url, const char *vkey,
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
     const struct kt_vpolicy *pol, struct kt_vresult *r);
 /*
  * Compares signed checkpoints from peers (witness GET URLs, or files and
@@ -126,17 +126,17 @@ KT_MUST_CHECK enum kt_verify_outcome kt_verify_init_policy(
 KT_MUST_CHECK enum kt_verify_outcome kt_verify_gossip(struct kt_verify *v,
     const char *const *peers, size_t npeers, struct kt_vresult *r);
 /* Writes the stored signed checkpoint (this client's view) to out_path. */
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_view(struct kt_verify *v,
-    const char *out_path, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_view(struct kt_verify *v, const char *out_path, struct kt_vresult *r);
 /* Tests: the Unix time used for staleness (0 = the real clock). */
 void kt_verify_set_now(struct kt_verify *v, uint64_t now);
 KT_MUST_CHECK enum kt_verify_outcome kt_verify_lookup(struct kt_verify *v,
     const char *label, int accept, struct kt_vresult *r);
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_monitor(struct kt_verify *v,
-    const char *label, const struct kt_vkey *expect, size_t nexpect,
-    struct kt_vresult *r);
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_audit(struct kt_verify *v,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_monitor(struct kt_verify *v, const char *label,
+    const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_audit(struct kt_verify *v, struct kt_vresult *r);
 KT_MUST_CHECK enum kt_verify_outcome kt_verify_proof(struct kt_verify *v,
     const char *label, const char *out_path, struct kt_vresult *r);
 
