@@ -6,6 +6,7 @@
  * takes a value takes the next word, whatever it looks like.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,27 +161,6 @@ opt_timeout(struct args *a, const char *val)
 }
 
 static kt_err
-opt_log(struct args *a, const char *val)
-{
-	a->log = val;
-	return KT_OK;
-}
-
-static kt_err
-opt_key(struct args *a, const char *val)
-{
-	a->key = val;
-	return KT_OK;
-}
-
-static kt_err
-opt_out(struct args *a, const char *val)
-{
-	a->out = val;
-	return KT_OK;
-}
-
-static kt_err
 opt_witness(struct args *a, const char *val)
 {
 	if (a->nwit >= KT_VERIFY_WITNESS_MAX)
@@ -218,13 +198,6 @@ opt_max_age(struct args *a, const char *val)
 }
 
 static kt_err
-opt_expect(struct args *a, const char *val)
-{
-	a->expect_file = val;
-	return KT_OK;
-}
-
-static kt_err
 opt_expect_b64(struct args *a, const char *val)
 {
 	if (a->nkeys >= KT_CLI_EXPECT_MAX ||
@@ -234,26 +207,33 @@ opt_expect_b64(struct args *a, const char *val)
 	return KT_OK;
 }
 
+/*
+ * The options. An option whose value is only kept (set NULL) stores it in
+ * the const char * field at offset `field` of struct args.
+ */
+#define KEEP(f) NULL, offsetof(struct args, f)
+#define CALL(fn) fn, 0
 static const struct {
 	const char *name;
 	int takes_value;
 	opt_fn set;
+	size_t field;
 } options[] = {
-	{ "--help", 0, opt_help },
-	{ "-h", 0, opt_help },
-	{ "--json", 0, opt_json },
-	{ "--accept", 0, opt_accept },
-	{ "--state", 1, opt_state },
-	{ "--timeout", 1, opt_timeout },
-	{ "--log", 1, opt_log },
-	{ "--key", 1, opt_key },
-	{ "--out", 1, opt_out },
-	{ "--witness", 1, opt_witness },
-	{ "--peer", 1, opt_peer },
-	{ "--quorum", 1, opt_quorum },
-	{ "--max-age", 1, opt_max_age },
-	{ "--expect", 1, opt_expect },
-	{ "--expect-b64", 1, opt_expect_b64 },
+	{ "--help", 0, CALL(opt_help) },
+	{ "-h", 0, CALL(opt_help) },
+	{ "--json", 0, CALL(opt_json) },
+	{ "--accept", 0, CALL(opt_accept) },
+	{ "--state", 1, CALL(opt_state) },
+	{ "--timeout", 1, CALL(opt_timeout) },
+	{ "--log", 1, KEEP(log) },
+	{ "--key", 1, KEEP(key) },
+	{ "--out", 1, KEEP(out) },
+	{ "--witness", 1, CALL(opt_witness) },
+	{ "--peer", 1, CALL(opt_peer) },
+	{ "--quorum", 1, CALL(opt_quorum) },
+	{ "--max-age", 1, CALL(opt_max_age) },
+	{ "--expect", 1, KEEP(expect_file) },
+	{ "--expect-b64", 1, CALL(opt_expect_b64) },
 };
 
 /* argv[*i], a word that is not an option: the command, then its
@@ -284,6 +264,11 @@ word(struct args *a, int argc, char **argv, int *i)
 			return options[k].set(a, NULL);
 		if (*i + 1 >= argc)
 			return bad("option needs a value");
+		if (options[k].set == NULL) {
+			*(const char **)(void *)((char *)a + options[k].field) =
+			    argv[++*i];
+			return KT_OK;
+		}
 		return options[k].set(a, argv[++*i]);
 	}
 	if (w[0] == '-' && w[1] != '\0') {
