@@ -1,6 +1,6 @@
 /*
  * store.c: opening and closing kt-logd's store: the data folder, the LMDB
- * environment and the checks of its metadata. store_impl.h lists the
+ * environment and the checks of its metadata. store/internal.h lists the
  * other files of the store and who may call whom.
  *
  * Layout of the one environment in the data folder (named databases):
@@ -30,7 +30,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "store/store_impl.h"
+#include "store/internal.h"
 
 /* Format 3 keys labels by SHA-256 and keeps recent index records in memory.
  * A folder of another format is refused at open: older ones are not

@@ -1,6 +1,6 @@
 /*
  * store.h: kt-logd's LMDB storage. Only its implementation (the store_*.c
- * files and store_impl.h, which lists them) includes lmdb.h. One LMDB
+ * files and store/internal.h, which lists them) includes lmdb.h. One LMDB
  * environment in the data folder holds:
  *   - entries by leaf index (the encoded kt entries),
  *   - hash tiles (tlog-tiles, height 8; kept so that any node needed by an

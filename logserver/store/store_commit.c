@@ -17,7 +17,7 @@
 #include "kt/bytes.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
-#include "store/store_impl.h"
+#include "store/internal.h"
 
 /* ---- begin, appends, checkpoint ------------------------------------------ */
 

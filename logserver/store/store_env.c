@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "kt/bytes.h"
-#include "store/store_impl.h"
+#include "store/internal.h"
 
 /* ---- resize gate --------------------------------------------------------- */
 

@@ -37,7 +37,7 @@
 
 #include "kt/bytes.h"
 #include "kt/entry.h"
-#include "store/store_impl.h"
+#include "store/internal.h"
 
 /* The label index's key prefix: SHA-256 of the label (its first byte is
  * the slice). */

@@ -14,7 +14,7 @@
 
 #include "kt/bytes.h"
 #include "kt/merkle.h"
-#include "store/store_impl.h"
+#include "store/internal.h"
 
 kt_err
 kt_store_read_begin(struct kt_store *s, struct kt_store_read **out)

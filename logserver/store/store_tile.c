@@ -24,7 +24,7 @@
 #include "kt/bytes.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
-#include "store/store_impl.h"
+#include "store/internal.h"
 
 /* ---- tile geometry and lookups (read or write transaction) --------------- */
 

@@ -1,5 +1,5 @@
 /*
- * store_impl.h: what the files of kt-logd's store share, private to them.
+ * store/internal.h: what the files of kt-logd's store share, private to them.
  * They are the only files that include lmdb.h. One file per concern:
  *
  *   store.c         open and close: the folder, the environment, the
@@ -22,8 +22,8 @@
  * implement store.h and store_write.h). The static inline helpers here are
  * for every file.
  */
-#ifndef KT_LOGSERVER_STORE_IMPL_H
-#define KT_LOGSERVER_STORE_IMPL_H
+#ifndef KT_LOGSERVER_STORE_INTERNAL_H
+#define KT_LOGSERVER_STORE_INTERNAL_H
 
 #include <lmdb.h>
 #include <pthread.h>
@@ -284,4 +284,4 @@ int kt_env_resize(struct kt_store *s, size_t size);
  * lets readers see checkpoints up to size (UINT64_MAX: the last one). */
 KT_MUST_CHECK kt_err kt_env_sync(struct kt_store *s, uint64_t size);
 
-#endif /* KT_LOGSERVER_STORE_IMPL_H */
+#endif /* KT_LOGSERVER_STORE_INTERNAL_H */
