@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kt/fmt.h"
+#include "kt/json.h"
 
 #define TAIL_TRUNCATED ",\"truncated\":true}\n"
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, marks a cut value */
@@ -54,112 +55,16 @@ level_name(enum kt_log_level l)
 
 /* ---- escaping ----------------------------------------------------------- */
 
-/*
- * Length of the valid UTF-8 sequence at p (n > 0 bytes left), or 0 if p
- * does not start one. RFC 3629 section 4: no overlong forms (C0, C1,
- * E0 80..9F, F0 80..8F), no surrogates (ED A0..BF), nothing above
- * U+10FFFF (F4 90.., F5..FF).
- */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/*
- * Writes the JSON text for the character at p (n > 0 bytes left) into out
- * and returns its length (at most 6); *used gets the input bytes it stands
- * for. A byte that starts no valid UTF-8 sequence stands for itself alone
- * and becomes U+FFFD.
- */
-static size_t
-escape_char(const unsigned char *p, size_t n, char out[8], size_t *used)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t k = utf8_len(p, n);
-
-	*used = k != 0 ? k : 1;
-	if (k == 0) {
-		memcpy(out, "\\ufffd", 6);
-		return 6;
-	}
-	if (k > 1) {
-		memcpy(out, p, k);
-		return k;
-	}
-	out[0] = '\\';
-	switch (p[0]) {
-	case '"':
-		out[1] = '"';
-		return 2;
-	case '\\':
-		out[1] = '\\';
-		return 2;
-	case '\n':
-		out[1] = 'n';
-		return 2;
-	case '\r':
-		out[1] = 'r';
-		return 2;
-	case '\t':
-		out[1] = 't';
-		return 2;
-	case '\b':
-		out[1] = 'b';
-		return 2;
-	case '\f':
-		out[1] = 'f';
-		return 2;
-	default:
-		break;
-	}
-	if (p[0] < 0x20 || p[0] == 0x7f) {
-		memcpy(out, "\\u00", 4);
-		out[4] = hex[p[0] >> 4];
-		out[5] = hex[p[0] & 0xf];
-		return 6;
-	}
-	out[0] = (char)p[0];
-	return 1;
-}
-
 /* Bytes s takes once escaped, counted no further than just past limit. */
 static size_t
 escaped_len(const char *s, size_t len, size_t limit)
 {
 	size_t i = 0, out = 0, used;
-	char tmp[8];
+	char tmp[KT_JSON_CHAR_MAX];
 
 	while (i < len && out <= limit) {
-		out += escape_char((const unsigned char *)s + i, len - i, tmp,
-		    &used);
+		out += kt_json_escape_char((const unsigned char *)s + i,
+		    len - i, tmp, &used);
 		i += used;
 	}
 	return out;
@@ -192,14 +97,14 @@ put_string(struct line *l, const char *s, size_t len)
 {
 	size_t i = 0, out = 0, room = KT_LOG_VALUE_MAX, n, used;
 	int cut = escaped_len(s, len, KT_LOG_VALUE_MAX) > KT_LOG_VALUE_MAX;
-	char tmp[8];
+	char tmp[KT_JSON_CHAR_MAX];
 
 	if (cut)
 		room -= sizeof ELLIPSIS - 1;
 	put(l, "\"", 1);
 	while (i < len) {
-		n = escape_char((const unsigned char *)s + i, len - i, tmp,
-		    &used);
+		n = kt_json_escape_char((const unsigned char *)s + i, len - i,
+		    tmp, &used);
 		if (out + n > room)
 			break;
 		put(l, tmp, n);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kt/fmt.h"
+#include "kt/json.h"
 #include "http/internal.h"
 #include "log.h"
 
@@ -93,32 +94,13 @@ answer_u64(struct answer *a, uint64_t v)
 void
 answer_str(struct answer *a, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	char *o;
 
-	if (!answer_reserve(a, n * 6 + 3))
+	if (!answer_reserve(a, n * KT_JSON_CHAR_MAX + 3))
 		return;
 	o = a->p + a->len;
 	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			*o++ = '\\';
-			*o++ = (char)c;
-		} else if (c == '\n') {
-			*o++ = '\\';
-			*o++ = 'n';
-		} else if (c < 0x20 || c == 0x7f) {
-			*o++ = '\\';
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		} else {
-			*o++ = (char)c;
-		}
-	}
+	o += kt_json_escape(s, n, o);
 	*o++ = '"';
 	*o = '\0';
 	a->len = (size_t)(o - a->p);

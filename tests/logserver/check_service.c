@@ -416,6 +416,26 @@ START_TEST(test_kt_api_status)
 }
 END_TEST
 
+/* An error answer is valid JSON whatever bytes its message holds: the 404
+ * for a path echoes the path as the client sent it. */
+START_TEST(test_kt_api_error_json)
+{
+	struct kt_api_resp r;
+	json_t *j;
+	json_error_t err;
+
+	memset(&r, 0, sizeof r);
+	kt_api_error(&r, KT_ERR_NOT_FOUND, "no such endpoint: /x\xff\xfe\"\n");
+	ck_assert_uint_eq(r.status, 404);
+	j = json_loadb(r.body, r.len, 0, &err);
+	ck_assert_msg(j != NULL, "%s", err.text);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "error")),
+	    "no such endpoint: /x\xef\xbf\xbd\xef\xbf\xbd\"\n");
+	json_decref(j);
+	free(r.body);
+}
+END_TEST
+
 /* ---- the logger --------------------------------------------------------- */
 
 /* The line kt_log_format makes (fixed timestamp "T"), NUL-terminated. */
@@ -700,7 +720,8 @@ main(void)
 
 	kt_test_case(s, "service", 0, test_kt_config_set, test_kt_config_load,
 	    test_kt_config_check, test_kt_tokens, test_kt_keyfile,
-	    test_kt_metrics_body, test_kt_api_status, NULL);
+	    test_kt_metrics_body, test_kt_api_status, test_kt_api_error_json,
+	    NULL);
 	kt_test_case(s, "kt_log", 0, test_kt_log_format, test_kt_log_escaping,
 	    test_kt_log_invalid_utf8, test_kt_log_long_values,
 	    test_kt_log_write, NULL);
