@@ -254,15 +254,14 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 	free(leaves);
 }
 
-START_TEST(test_publish_lookup_proofs)
+/* First publication, then idempotent republish, then a rotation whose
+ * version 2 links to version 1. */
+static void
+step_publish_and_rotate(void)
 {
-	struct kt_checkpoint cp, cp2;
-	struct http_resp r;
-	json_t *j, *res;
-	uint64_t size;
-	char body[65536], *p;
+	struct kt_checkpoint cp;
+	json_t *j;
 
-	/* First publication, then idempotent republish. */
 	j = publish("alice@example.com", KEY_A, 200);
 	check_result(j, "alice@example.com", KEY_A, 1, &cp);
 	ck_assert_uint_eq(jint(j, "index"), 0);
@@ -274,7 +273,6 @@ START_TEST(test_publish_lookup_proofs)
 	json_decref(j);
 	ck_assert_uint_eq(logd_size(&S), 1);
 
-	/* Rotation: version 2 links to version 1. */
 	j = publish("alice@example.com", KEY_B, 200);
 	check_result(j, "alice@example.com", KEY_B, 2, &cp);
 	ck_assert_uint_eq(jint(j, "index"), 1);
@@ -286,8 +284,18 @@ START_TEST(test_publish_lookup_proofs)
 		ck_assert_uint_eq(e.prev_index, 0);
 	}
 	json_decref(j);
+}
 
-	/* A batch of 300: one checkpoint for all, consecutive indexes. */
+/* A batch of 300: one checkpoint for all, consecutive indexes. */
+static void
+step_batch(void)
+{
+	static char body[65536];
+	struct kt_checkpoint cp2;
+	struct http_resp r;
+	json_t *j, *res;
+	char *p;
+
 	p = body + sprintf(body, "{\"entries\":[");
 	for (int i = 0; i < 299; i++)
 		p += sprintf(p,
@@ -317,8 +325,16 @@ START_TEST(test_publish_lookup_proofs)
 	}
 	ck_assert_uint_eq(cp2.size, 302);
 	json_decref(j);
+}
 
-	/* Revocation, and revoking again is a conflict. */
+/* Revocation, and revoking again is a conflict. */
+static void
+step_revoke(void)
+{
+	struct kt_checkpoint cp;
+	uint64_t size;
+	json_t *j;
+
 	j = publish("alice@example.com", NULL, 200);
 	check_result(j, "alice@example.com", NULL, 4, &cp);
 	json_decref(j);
@@ -329,8 +345,18 @@ START_TEST(test_publish_lookup_proofs)
 	j = publish("nobody@example.com", NULL, 409);
 	json_decref(j);
 	ck_assert_uint_eq(logd_size(&S), size);
+}
 
-	/* Lookup and history. */
+/* Lookup and history of alice, lookup of others. */
+static void
+step_lookup_history(void)
+{
+	static const uint64_t idx[] = { 0, 1, 301, 302 };
+	struct kt_checkpoint cp;
+	struct http_resp r;
+	const char *note;
+	json_t *j, *vs;
+
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/alice@example.com", &r), 200);
 	j = parse(&r);
 	http_resp_free(&r);
@@ -343,23 +369,17 @@ START_TEST(test_publish_lookup_proofs)
 	    200);
 	j = parse(&r);
 	http_resp_free(&r);
-	{
-		const char *note = jstr(j, "checkpoint");
-		json_t *vs = json_object_get(j, "versions");
-		static const uint64_t idx[] = { 0, 1, 301, 302 };
-		ck_assert_int_eq(logd_open_checkpoint(&S, note, strlen(note),
-		                     &cp),
+	note = jstr(j, "checkpoint");
+	vs = json_object_get(j, "versions");
+	ck_assert_int_eq(logd_open_checkpoint(&S, note, strlen(note), &cp), 0);
+	ck_assert_uint_eq(json_array_size(vs), 4);
+	for (size_t i = 0; i < 4; i++) {
+		json_t *v = json_array_get(vs, i);
+		ck_assert_uint_eq(jint(v, "version"), i + 1);
+		ck_assert_uint_eq(jint(v, "index"), idx[i]);
+		ck_assert_int_eq(logd_check_inclusion(jstr(v, "entry"), idx[i],
+		                     json_object_get(v, "proof"), &cp),
 		    0);
-		ck_assert_uint_eq(json_array_size(vs), 4);
-		for (size_t i = 0; i < 4; i++) {
-			json_t *v = json_array_get(vs, i);
-			ck_assert_uint_eq(jint(v, "version"), i + 1);
-			ck_assert_uint_eq(jint(v, "index"), idx[i]);
-			ck_assert_int_eq(logd_check_inclusion(jstr(v, "entry"),
-			                     idx[i],
-			                     json_object_get(v, "proof"), &cp),
-			    0);
-		}
 	}
 	json_decref(j);
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/user7%40example.com", &r), 200);
@@ -367,8 +387,15 @@ START_TEST(test_publish_lookup_proofs)
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/nobody@example.com", &r), 404);
 	ck_assert(strstr(r.body, "\"error\"") != NULL);
 	http_resp_free(&r);
+}
 
-	/* A label that needs percent-encoding in the path. */
+/* A label that needs percent-encoding in the path. */
+static void
+step_percent_label(void)
+{
+	struct http_resp r;
+	json_t *j;
+
 	j = publish("a b/c+d\\u00e9", KEY_A, 200);
 	json_decref(j);
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/a%20b%2Fc+d%C3%A9", &r), 200);
@@ -376,123 +403,143 @@ START_TEST(test_publish_lookup_proofs)
 	http_resp_free(&r);
 	ck_assert_str_eq(jstr(j, "label"), "a b/c+d\xc3\xa9");
 	json_decref(j);
-	size = logd_size(&S);
+}
 
-	/* /checkpoint is the latest note, signed by the log. */
+/* /checkpoint is the latest note (of the given size), signed by the log;
+ * HEAD answers too. */
+static void
+step_checkpoint(uint64_t size, struct kt_checkpoint *cp)
+{
+	struct http_resp r, h;
+	char url[128];
+
 	ck_assert_int_eq(logd_get(&S, "/checkpoint", &r), 200);
 	ck_assert(strncmp(r.ctype, "text/plain", 10) == 0);
-	ck_assert_int_eq(logd_open_checkpoint(&S, r.body, r.len, &cp), 0);
-	ck_assert_uint_eq(cp.size, size);
-	remember(&cp);
+	ck_assert_int_eq(logd_open_checkpoint(&S, r.body, r.len, cp), 0);
+	ck_assert_uint_eq(cp->size, size);
+	remember(cp);
 	http_resp_free(&r);
-	{
-		struct http_resp h;
-		char url[128];
-		snprintf(url, sizeof url, "%s/checkpoint", S.url);
-		ck_assert_int_eq(http_request(NULL, "HEAD", url, NULL, NULL,
-		                     NULL, 0, &h),
-		    0);
-		ck_assert_int_eq(h.status, 200);
-		http_resp_free(&h);
-	}
+	snprintf(url, sizeof url, "%s/checkpoint", S.url);
+	ck_assert_int_eq(http_request(NULL, "HEAD", url, NULL, NULL, NULL, 0,
+	                     &h),
+	    0);
+	ck_assert_int_eq(h.status, 200);
+	http_resp_free(&h);
+}
 
-	/* Inclusion proofs at older sizes, by index and by leaf hash, and
-	 * consistency between every two checkpoints seen. */
+/* The inclusion proof of leaf i in checkpoint cp, fetched by index, checks
+ * against the entry from /v1/entries; fetched by leaf hash it is the same
+ * proof. */
+static void
+check_inclusion_by_index_and_leaf(uint64_t i, const struct kt_checkpoint *cp)
+{
+	struct http_resp r;
+	char path[256];
+	json_t *j, *ej;
+	const char *eb;
+	uint8_t ent[KT_ENTRY_MAX];
+	struct kt_hash lh;
+	char b64[64], enc[128] = "";
+	char *o = enc;
+	long el;
+
+	snprintf(path, sizeof path,
+	    "/v1/proof/inclusion?index="
+	    "%llu&size=%llu",
+	    (unsigned long long)i, (unsigned long long)cp->size);
+	ck_assert_int_eq(logd_get(&S, path, &r), 200);
+	j = parse(&r);
+	http_resp_free(&r);
+	snprintf(path, sizeof path,
+	    "/v1/entries?start=%llu&end="
+	    "%llu",
+	    (unsigned long long)i, (unsigned long long)i + 1);
+	ck_assert_int_eq(logd_get(&S, path, &r), 200);
+	ej = parse(&r);
+	eb = json_string_value(
+	    json_array_get(json_object_get(ej, "entries"), 0));
+	el = logd_b64(eb, ent, sizeof ent);
+	ck_assert_int_eq(logd_check_inclusion(eb, i, j, cp), 0);
+	/* The same proof by leaf hash. */
+	kt_hash_leaf(ent, (size_t)el, &lh);
+	sodium_bin2base64(b64, sizeof b64, lh.b, 32,
+	    sodium_base64_VARIANT_ORIGINAL);
+	for (char *c = b64; *c; c++)
+		o += *c == '+'  ? sprintf(o, "%%2B")
+		    : *c == '/' ? sprintf(o, "%%2F")
+		    : *c == '=' ? sprintf(o, "%%3D")
+		                : sprintf(o, "%c", *c);
+	json_decref(ej);
+	http_resp_free(&r);
+	snprintf(path, sizeof path,
+	    "/v1/proof/inclusion?"
+	    "leaf_hash=%s&size=%llu",
+	    enc, (unsigned long long)cp->size);
+	ck_assert_int_eq(logd_get(&S, path, &r), 200);
+	ej = parse(&r);
+	ck_assert(json_equal(ej, j));
+	json_decref(ej);
+	http_resp_free(&r);
+	json_decref(j);
+}
+
+/* The consistency proof from checkpoint a to checkpoint b verifies. */
+static void
+check_consistency_between(const struct kt_checkpoint *a,
+    const struct kt_checkpoint *b)
+{
+	struct kt_hash hs[KT_MAX_PROOF];
+	struct http_resp r;
+	char path[128];
+	json_t *j, *arr;
+
+	snprintf(path, sizeof path,
+	    "/v1/proof/consistency?old="
+	    "%llu&new=%llu",
+	    (unsigned long long)a->size, (unsigned long long)b->size);
+	ck_assert_int_eq(logd_get(&S, path, &r), 200);
+	j = parse(&r);
+	http_resp_free(&r);
+	arr = json_object_get(j, "hashes");
+	for (size_t k = 0; k < json_array_size(arr); k++)
+		ck_assert_int_eq(logd_b64(json_string_value(
+		                              json_array_get(arr, k)),
+		                     hs[k].b, 32),
+		    32);
+	ck_assert_int_eq(kt_merkle_verify_consistency(a->size, b->size, hs,
+	                     json_array_size(arr), &a->root, &b->root),
+	    KT_OK);
+	json_decref(j);
+}
+
+/* Inclusion proofs at older sizes, by index and by leaf hash, and
+ * consistency between every two checkpoints seen. */
+static void
+step_proofs_between_seen(void)
+{
 	for (size_t a = 0; a < nseen; a++) {
-		for (uint64_t i = 0; i < seen[a].size; i += 37) {
-			char path[256];
-			snprintf(path, sizeof path,
-			    "/v1/proof/inclusion?index="
-			    "%llu&size=%llu",
-			    (unsigned long long)i,
-			    (unsigned long long)seen[a].size);
-			ck_assert_int_eq(logd_get(&S, path, &r), 200);
-			j = parse(&r);
-			http_resp_free(&r);
-			snprintf(path, sizeof path,
-			    "/v1/entries?start=%llu&end="
-			    "%llu",
-			    (unsigned long long)i, (unsigned long long)i + 1);
-			ck_assert_int_eq(logd_get(&S, path, &r), 200);
-			{
-				json_t *ej = parse(&r);
-				const char *eb = json_string_value(
-				    json_array_get(json_object_get(ej,
-				                       "entries"),
-				        0));
-				uint8_t ent[KT_ENTRY_MAX];
-				struct kt_hash lh;
-				char b64[64], enc[128] = "";
-				long el = logd_b64(eb, ent, sizeof ent);
-				ck_assert_int_eq(logd_check_inclusion(eb, i, j,
-				                     &seen[a]),
-				    0);
-				/* The same proof by leaf hash. */
-				kt_hash_leaf(ent, (size_t)el, &lh);
-				sodium_bin2base64(b64, sizeof b64, lh.b, 32,
-				    sodium_base64_VARIANT_ORIGINAL);
-				char *o = enc;
-				for (char *c = b64; *c; c++)
-					o += *c == '+'  ? sprintf(o, "%%2B")
-					    : *c == '/' ? sprintf(o, "%%2F")
-					    : *c == '=' ? sprintf(o, "%%3D")
-					                : sprintf(o, "%c", *c);
-				json_decref(ej);
-				http_resp_free(&r);
-				snprintf(path, sizeof path,
-				    "/v1/proof/inclusion?"
-				    "leaf_hash=%s&size=%llu",
-				    enc, (unsigned long long)seen[a].size);
-				ck_assert_int_eq(logd_get(&S, path, &r), 200);
-				ej = parse(&r);
-				ck_assert(json_equal(ej, j));
-				json_decref(ej);
-				http_resp_free(&r);
-			}
-			json_decref(j);
-		}
+		for (uint64_t i = 0; i < seen[a].size; i += 37)
+			check_inclusion_by_index_and_leaf(i, &seen[a]);
 		for (size_t b = 0; b < nseen; b++) {
-			char path[128];
-			struct kt_hash hs[KT_MAX_PROOF];
-			json_t *arr;
 			if (seen[a].size > seen[b].size)
 				continue;
-			snprintf(path, sizeof path,
-			    "/v1/proof/consistency?old="
-			    "%llu&new=%llu",
-			    (unsigned long long)seen[a].size,
-			    (unsigned long long)seen[b].size);
-			ck_assert_int_eq(logd_get(&S, path, &r), 200);
-			j = parse(&r);
-			http_resp_free(&r);
-			arr = json_object_get(j, "hashes");
-			for (size_t k = 0; k < json_array_size(arr); k++)
-				ck_assert_int_eq(
-				    logd_b64(json_string_value(
-				                 json_array_get(arr, k)),
-				        hs[k].b, 32),
-				    32);
-			ck_assert_int_eq(kt_merkle_verify_consistency(seen[a]
-			                                                  .size,
-			                     seen[b].size, hs,
-			                     json_array_size(arr),
-			                     &seen[a].root, &seen[b].root),
-			    KT_OK);
-			json_decref(j);
+			check_consistency_between(&seen[a], &seen[b]);
 		}
 	}
 	ck_assert_uint_ge(nseen, 4);
+}
 
-	check_entries_and_tiles(size, &cp);
+/* Metrics count what happened. */
+static void
+step_metrics(uint64_t size)
+{
+	struct http_resp r;
+	char want[64];
 
-	/* Metrics count what happened. */
 	ck_assert_int_eq(logd_get(&S, "/metrics", &r), 200);
-	{
-		char want[64];
-		snprintf(want, sizeof want, "kt_tree_size %llu\n",
-		    (unsigned long long)size);
-		ck_assert_msg(strstr(r.body, want) != NULL, "%s", r.body);
-	}
+	snprintf(want, sizeof want, "kt_tree_size %llu\n",
+	    (unsigned long long)size);
+	ck_assert_msg(strstr(r.body, want) != NULL, "%s", r.body);
 	ck_assert(strstr(r.body,
 	              "kt_http_requests_total{route=\"keys_post\","
 	              "status=\"200\"}") != NULL);
@@ -503,6 +550,23 @@ START_TEST(test_publish_lookup_proofs)
 	ck_assert(strstr(r.body, "kt_proof_seconds_count") != NULL);
 	ck_assert(strstr(r.body, "kt_batch_size_bucket") != NULL);
 	http_resp_free(&r);
+}
+
+START_TEST(test_publish_lookup_proofs)
+{
+	struct kt_checkpoint cp;
+	uint64_t size;
+
+	step_publish_and_rotate();
+	step_batch();
+	step_revoke();
+	step_lookup_history();
+	step_percent_label();
+	size = logd_size(&S);
+	step_checkpoint(size, &cp);
+	step_proofs_between_seen();
+	check_entries_and_tiles(size, &cp);
+	step_metrics(size);
 }
 END_TEST
 
