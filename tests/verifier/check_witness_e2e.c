@@ -270,18 +270,16 @@ END_TEST
 
 /* ---- the protocol over the wire ----------------------------------------- */
 
-START_TEST(test_http_statuses)
+/* add-checkpoint answers 200 for the first checkpoint, 409 with the size,
+ * 200 with a consistency proof, 422 for a fork, 400 for nonsense. */
+static void
+check_add_checkpoint_statuses(uint16_t port)
 {
 	static char body[WT_BODY_MAX];
-	char note[4096], path[160];
+	char note[4096];
 	struct resp r;
-	uint16_t port;
-	pid_t pid;
 	size_t nl, len;
 	uint64_t ts = 0;
-	struct kt_signer *other;
-
-	pid = start_server(&port);
 
 	/* 200: the first checkpoint, old 0. */
 	nl = wt_checkpoint_note(logk, &ta, 5, note, sizeof(note));
@@ -328,6 +326,17 @@ START_TEST(test_http_statuses)
 	                     &r),
 	    0);
 	ck_assert_int_eq(r.status, 400);
+}
+
+/* 404 for an unknown origin, 403 for a wrong key, 413 for a huge body,
+ * 405 for a wrong method and 404 for an unknown path. */
+static void
+check_refusal_statuses(uint16_t port)
+{
+	static char body[WT_BODY_MAX];
+	struct resp r;
+	size_t len;
+	struct kt_signer *other;
 
 	/* 404: an unknown origin. 403: the right origin, a wrong key. */
 	other = wt_signer("example.com/other", KT_KEY_ED25519, 0x01);
@@ -362,69 +371,92 @@ START_TEST(test_http_statuses)
 	ck_assert_int_eq(r.status, 405);
 	ck_assert_int_eq(http("GET", port, "/nothing", NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 404);
+}
 
-	/* Gossip: the latest cosigned checkpoint, with both signatures. */
+/* Gossip: the latest cosigned checkpoint (size 12), with both signatures;
+ * an unknown origin is 404. */
+static void
+check_gossip(uint16_t port)
+{
+	static struct kt_note n;
+	struct kt_verifier vs[2] = { lv, wv };
+	uint8_t ok[2];
+	struct kt_checkpoint cp;
+	char path[160];
+	struct resp r;
+
 	ck_assert_int_eq(http("GET", port,
 	                     origin_path(ORIGIN, path, sizeof(path)), NULL, 0,
 	                     &r),
 	    0);
 	ck_assert_int_eq(r.status, 200);
-	{
-		static struct kt_note n;
-		struct kt_verifier vs[2] = { lv, wv };
-		uint8_t ok[2];
-		struct kt_checkpoint cp;
-
-		ck_assert_int_eq(kt_note_open(r.body, r.len, vs, 2, &n, ok,
-		                     NULL),
-		    KT_OK);
-		ck_assert(ok[0] && ok[1]);
-		ck_assert_int_eq(wt_note_checkpoint(r.body, r.len, &cp), 0);
-		ck_assert_uint_eq(cp.size, 12);
-	}
+	ck_assert_int_eq(kt_note_open(r.body, r.len, vs, 2, &n, ok, NULL),
+	    KT_OK);
+	ck_assert(ok[0] && ok[1]);
+	ck_assert_int_eq(wt_note_checkpoint(r.body, r.len, &cp), 0);
+	ck_assert_uint_eq(cp.size, 12);
 	ck_assert_int_eq(http("GET", port,
 	                     origin_path("example.com/other", path,
 	                         sizeof(path)),
 	                     NULL, 0, &r),
 	    0);
 	ck_assert_int_eq(r.status, 404);
+}
 
-	/* Keep-alive (tlog-witness: witnesses SHOULD support it): a second
-	 * GET and a POST reuse the first connection. */
-	{
-		CURL *c = curl_easy_init();
-		struct resp kr;
-		char url[256];
-		long conns = -1, code = 0;
+/* Keep-alive (tlog-witness: witnesses SHOULD support it): a second GET and
+ * a POST reuse the first connection. */
+static void
+check_keep_alive(uint16_t port)
+{
+	static char body[WT_BODY_MAX];
+	CURL *c = curl_easy_init();
+	struct resp kr;
+	char url[256], path[160];
+	long conns = -1, code = 0;
+	size_t len;
 
-		ck_assert_ptr_nonnull(c);
-		snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port,
-		    origin_path(ORIGIN, path, sizeof(path)));
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &kr);
-		for (int i = 0; i < 3; i++) {
-			memset(&kr, 0, sizeof(kr));
-			if (i == 2) {
-				snprintf(url, sizeof(url),
-				    "http://127.0.0.1:%u/add-checkpoint", port);
-				len = wt_body_for(logk, &ta, 12, 12, body,
-				    sizeof(body));
-				curl_easy_setopt(c, CURLOPT_URL, url);
-				curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-				curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				    (curl_off_t)len);
-			}
-			ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-			ck_assert_int_eq(code, 200);
-			curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns);
-			ck_assert_int_eq(conns, i == 0 ? 1 : 0);
+	ck_assert_ptr_nonnull(c);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port,
+	    origin_path(ORIGIN, path, sizeof(path)));
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &kr);
+	for (int i = 0; i < 3; i++) {
+		memset(&kr, 0, sizeof(kr));
+		if (i == 2) {
+			snprintf(url, sizeof(url),
+			    "http://127.0.0.1:%u/add-checkpoint", port);
+			len =
+			    wt_body_for(logk, &ta, 12, 12, body, sizeof(body));
+			curl_easy_setopt(c, CURLOPT_URL, url);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)len);
 		}
-		curl_easy_cleanup(c);
+		ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		ck_assert_int_eq(code, 200);
+		curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns);
+		ck_assert_int_eq(conns, i == 0 ? 1 : 0);
 	}
+	curl_easy_cleanup(c);
+}
+
+START_TEST(test_http_statuses)
+{
+	static char body[WT_BODY_MAX];
+	struct resp r;
+	uint16_t port;
+	pid_t pid;
+	size_t len;
+
+	pid = start_server(&port);
+	check_add_checkpoint_statuses(port);
+	check_refusal_statuses(port);
+	check_gossip(port);
+	check_keep_alive(port);
 
 	/* A graceful stop and a restart keep the state. */
 	stop_server(pid);
