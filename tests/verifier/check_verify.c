@@ -435,6 +435,77 @@ parse_obj(json_t *o)
 	return e;
 }
 
+/* Lookup responses that are not JSON, not an object, have duplicate keys,
+ * or are any truncation of the good one, are refused. */
+static void
+check_unparseable_lookups(json_t *good)
+{
+	char *s;
+	struct kt_vlookup *lk = malloc(sizeof(*lk));
+	char d[512];
+	const char *bad[] = { "", "null", "[]", "<html>",
+		"{\"label\":\"alice\",\"label\":\"alice\"}" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_ne(kt_vparse_lookup(bad[i], strlen(bad[i]),
+		                     "alice", lk, d, sizeof(d)),
+		    KT_OK);
+	s = json_dumps(good, JSON_COMPACT);
+	for (size_t len = 0; len < strlen(s); len++)
+		ck_assert_int_ne(kt_vparse_lookup(s, len, "alice", lk, d,
+		                     sizeof(d)),
+		    KT_OK);
+	free(s);
+	free(lk);
+}
+
+/* The signed checkpoint note (of tree t) alone: each refusal says which
+ * step failed (kt_signed_checkpoint_open first, then the steps one by one). */
+static void
+check_checkpoint_steps(struct tree *t, const char *note)
+{
+	char *s;
+	struct kt_signed_checkpoint sc;
+	struct kt_checkpoint c;
+	char text[KT_CHECKPOINT_TEXT_MAX], d[512];
+	char *n = malloc(KT_NOTE_MAX);
+	size_t tl;
+
+	ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk, &sc, d,
+	                     sizeof(d)),
+	    KT_OK);
+	ck_assert_ptr_eq(sc.note, note);
+	ck_assert_uint_eq(sc.cp.size, t->n);
+	ck_assert_int_eq(kt_vcheck_checkpoint("x\n", 2, &vk, &sc, d, sizeof(d)),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(d, "not a well-formed signed"));
+	s = note_of(t, t->n, other);
+	ck_assert_int_eq(kt_vcheck_checkpoint(s, strlen(s), &vk, &sc, d,
+	                     sizeof(d)),
+	    KT_ERR_VERIFY);
+	ck_assert_ptr_nonnull(strstr(d, "not signed by the log key"));
+	free(s);
+	ck_assert_int_eq(kt_note_sign(signer, "not a checkpoint\n", 17, n,
+	                     KT_NOTE_MAX, NULL),
+	    KT_OK);
+	ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
+	                     sizeof(d)),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(d, "not a well-formed checkpoint"));
+	memset(&c, 0, sizeof(c));
+	snprintf(c.origin, sizeof(c.origin), "other.example/log");
+	c.size = 1;
+	ck_assert_int_eq(kt_checkpoint_format(&c, text, sizeof(text), &tl),
+	    KT_OK);
+	ck_assert_int_eq(kt_note_sign(signer, text, tl, n, KT_NOTE_MAX, NULL),
+	    KT_OK);
+	ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
+	                     sizeof(d)),
+	    KT_ERR_VERIFY);
+	ck_assert_ptr_nonnull(strstr(d, "is not the log's"));
+	free(n);
+}
+
 START_TEST(test_vparse_lookup)
 {
 	struct tree *t = calloc(1, sizeof(*t));
@@ -521,72 +592,8 @@ START_TEST(test_vparse_lookup)
 		json_decref(o);
 		json_decref(table[i].value);
 	}
-	/* not JSON, not an object, duplicate keys, and every truncation */
-	{
-		struct kt_vlookup *lk = malloc(sizeof(*lk));
-		char d[512];
-		const char *bad[] = { "", "null", "[]", "<html>",
-			"{\"label\":\"alice\",\"label\":\"alice\"}" };
-		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			ck_assert_int_ne(kt_vparse_lookup(bad[i],
-			                     strlen(bad[i]), "alice", lk, d,
-			                     sizeof(d)),
-			    KT_OK);
-		s = json_dumps(good, JSON_COMPACT);
-		for (size_t len = 0; len < strlen(s); len++)
-			ck_assert_int_ne(kt_vparse_lookup(s, len, "alice", lk,
-			                     d, sizeof(d)),
-			    KT_OK);
-		free(s);
-		free(lk);
-	}
-	/* The signed checkpoint alone: each refusal says which step failed
-	 * (kt_signed_checkpoint_open first, then the steps one by one). */
-	{
-		struct kt_signed_checkpoint sc;
-		struct kt_checkpoint c;
-		char text[KT_CHECKPOINT_TEXT_MAX], d[512];
-		char *n = malloc(KT_NOTE_MAX);
-		size_t tl;
-
-		ck_assert_int_eq(kt_vcheck_checkpoint(note, strlen(note), &vk,
-		                     &sc, d, sizeof(d)),
-		    KT_OK);
-		ck_assert_ptr_eq(sc.note, note);
-		ck_assert_uint_eq(sc.cp.size, t->n);
-		ck_assert_int_eq(kt_vcheck_checkpoint("x\n", 2, &vk, &sc, d,
-		                     sizeof(d)),
-		    KT_ERR_MALFORMED);
-		ck_assert_ptr_nonnull(strstr(d, "not a well-formed signed"));
-		s = note_of(t, t->n, other);
-		ck_assert_int_eq(kt_vcheck_checkpoint(s, strlen(s), &vk, &sc, d,
-		                     sizeof(d)),
-		    KT_ERR_VERIFY);
-		ck_assert_ptr_nonnull(strstr(d, "not signed by the log key"));
-		free(s);
-		ck_assert_int_eq(kt_note_sign(signer, "not a checkpoint\n", 17,
-		                     n, KT_NOTE_MAX, NULL),
-		    KT_OK);
-		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
-		                     sizeof(d)),
-		    KT_ERR_MALFORMED);
-		ck_assert_ptr_nonnull(
-		    strstr(d, "not a well-formed checkpoint"));
-		memset(&c, 0, sizeof(c));
-		snprintf(c.origin, sizeof(c.origin), "other.example/log");
-		c.size = 1;
-		ck_assert_int_eq(kt_checkpoint_format(&c, text, sizeof(text),
-		                     &tl),
-		    KT_OK);
-		ck_assert_int_eq(kt_note_sign(signer, text, tl, n, KT_NOTE_MAX,
-		                     NULL),
-		    KT_OK);
-		ck_assert_int_eq(kt_vcheck_checkpoint(n, strlen(n), &vk, &sc, d,
-		                     sizeof(d)),
-		    KT_ERR_VERIFY);
-		ck_assert_ptr_nonnull(strstr(d, "is not the log's"));
-		free(n);
-	}
+	check_unparseable_lookups(good);
+	check_checkpoint_steps(t, note);
 	json_decref(good);
 	free(note);
 	free(t);
@@ -594,6 +601,47 @@ START_TEST(test_vparse_lookup)
 END_TEST
 
 /* ---- evidence accept / reject table ------------------------------------------ */
+
+/* The status of fork evidence from two checkpoint notes without claims. */
+static int
+fork_views(const char *n1, const char *n2)
+{
+	return status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}", "kt_evidence",
+	    1, "type", "fork", "views", "checkpoint", n1, "checkpoint", n2));
+}
+
+/* The status of fork evidence from two checkpoint notes with a claim
+ * each (the claims are not consumed). */
+static int
+fork_claims(const char *n1, json_t *c1, const char *n2, json_t *c2)
+{
+	return status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},{s:s,s:O}]}",
+	    "kt_evidence", 1, "type", "fork", "views", "checkpoint", n1,
+	    "claim", c1, "checkpoint", n2, "claim", c2));
+}
+
+/* A frontier claim on a's subtree [4, 6) (bit 1 of size 6) against
+ * b's leaf claim on it: proven; a frontier of the wrong length, or
+ * one that does not fold to a's signed root: refused */
+static void
+check_frontier_claim(struct tree *a, const char *na, const char *nb, json_t *cb)
+{
+	struct kt_frontier fr;
+	json_t *fc;
+
+	kt_frontier_init(&fr);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_int_eq(kt_frontier_append(&fr, &a->leaf[i]), KT_OK);
+	fc = json_pack("{s:i,s:i,s:o}", "level", 1, "index", 4, "frontier",
+	    kt_vfrontier_json(&fr));
+	ck_assert_int_eq(fork_claims(na, fc, nb, cb), KT_VERIFY_OK);
+	json_array_remove(json_object_get(fc, "frontier"), 0);
+	ck_assert_int_eq(fork_claims(na, fc, nb, cb), KT_VERIFY_FAILED);
+	json_array_insert_new(json_object_get(fc, "frontier"), 0,
+	    kt_vb64_json(a->leaf[0].b, KT_HASH_LEN));
+	ck_assert_int_eq(fork_claims(na, fc, nb, cb), KT_VERIFY_FAILED);
+	json_decref(fc);
+}
 
 START_TEST(test_verify_evidence_fork)
 {
@@ -613,92 +661,30 @@ START_TEST(test_verify_evidence_fork)
 	nb = note_of(b, 6, signer);
 
 	/* same size, different roots: proven */
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na, "checkpoint", nb)),
-	    KT_VERIFY_OK);
+	ck_assert_int_eq(fork_views(na, nb), KT_VERIFY_OK);
 	/* the same checkpoint twice: nothing */
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na, "checkpoint", na)),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(fork_views(na, na), KT_VERIFY_FAILED);
 	/* one checkpoint signed by another key: forged */
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na2, "checkpoint", nb)),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(fork_views(na2, nb), KT_VERIFY_FAILED);
 	free(nb);
 	nb = note_of(b, 8, signer);
 	/* different sizes, no claims: a smaller tree proves nothing */
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s},{s:s}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na, "checkpoint", nb)),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(fork_views(na, nb), KT_VERIFY_FAILED);
 	/* leaf claims at index 4 in size 6 and size 8: proven */
 	ca = leaf_rec(a, 4, 6);
 	cb = leaf_rec(b, 4, 8);
 	json_object_set_new(ca, "level", json_integer(0));
 	json_object_set_new(cb, "level", json_integer(0));
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	                                     "{s:s,s:O}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
-	                     "claim", cb)),
-	    KT_VERIFY_OK);
+	ck_assert_int_eq(fork_claims(na, ca, nb, cb), KT_VERIFY_OK);
 	/* level-1 claims on subtree [4, 6): proven */
 	json_object_set_new(ca, "level", json_integer(1));
 	json_object_set_new(cb, "level", json_integer(1));
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	                                     "{s:s,s:O}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
-	                     "claim", cb)),
-	    KT_VERIFY_OK);
-	/* a frontier claim on a's subtree [4, 6) (bit 1 of size 6) against
-	 * b's leaf claim on it: proven; a frontier of the wrong length, or
-	 * one that does not fold to a's signed root: refused */
-	{
-		struct kt_frontier fr;
-		json_t *fc;
-
-		kt_frontier_init(&fr);
-		for (size_t i = 0; i < 6; i++)
-			ck_assert_int_eq(kt_frontier_append(&fr, &a->leaf[i]),
-			    KT_OK);
-		fc = json_pack("{s:i,s:i,s:o}", "level", 1, "index", 4,
-		    "frontier", kt_vfrontier_json(&fr));
-		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-		                                     "{s:s,s:O}]}",
-		                     "kt_evidence", 1, "type", "fork", "views",
-		                     "checkpoint", na, "claim", fc,
-		                     "checkpoint", nb, "claim", cb)),
-		    KT_VERIFY_OK);
-		json_array_remove(json_object_get(fc, "frontier"), 0);
-		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-		                                     "{s:s,s:O}]}",
-		                     "kt_evidence", 1, "type", "fork", "views",
-		                     "checkpoint", na, "claim", fc,
-		                     "checkpoint", nb, "claim", cb)),
-		    KT_VERIFY_FAILED);
-		json_array_insert_new(json_object_get(fc, "frontier"), 0,
-		    kt_vb64_json(a->leaf[0].b, KT_HASH_LEN));
-		ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-		                                     "{s:s,s:O}]}",
-		                     "kt_evidence", 1, "type", "fork", "views",
-		                     "checkpoint", na, "claim", fc,
-		                     "checkpoint", nb, "claim", cb)),
-		    KT_VERIFY_FAILED);
-		json_decref(fc);
-	}
+	ck_assert_int_eq(fork_claims(na, ca, nb, cb), KT_VERIFY_OK);
+	check_frontier_claim(a, na, nb, cb);
 	/* a claim about a subtree sticking out of the tree: refused */
 	json_object_set_new(ca, "level", json_integer(2));
 	json_object_set_new(cb, "level", json_integer(2));
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	                                     "{s:s,s:O}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
-	                     "claim", cb)),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(fork_claims(na, ca, nb, cb), KT_VERIFY_FAILED);
 	json_decref(ca);
 	json_decref(cb);
 	/* both claims on the same (shared) leaf 2: they agree, nothing */
@@ -706,19 +692,9 @@ START_TEST(test_verify_evidence_fork)
 	cb = leaf_rec(b, 2, 8);
 	json_object_set_new(ca, "level", json_integer(0));
 	json_object_set_new(cb, "level", json_integer(0));
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	                                     "{s:s,s:O}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", na, "claim", ca, "checkpoint", nb,
-	                     "claim", cb)),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(fork_claims(na, ca, nb, cb), KT_VERIFY_FAILED);
 	/* a claim whose proof is for the other tree: does not verify */
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:[{s:s,s:O},"
-	                                     "{s:s,s:O}]}",
-	                     "kt_evidence", 1, "type", "fork", "views",
-	                     "checkpoint", nb, "claim", ca, "checkpoint", na,
-	                     "claim", cb)),
-	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(fork_claims(nb, ca, na, cb), KT_VERIFY_FAILED);
 	json_decref(ca);
 	json_decref(cb);
 	free(na);
@@ -1035,6 +1011,67 @@ START_TEST(test_quorum_count)
 }
 END_TEST
 
+/* kt_verify_init_policy refuses bad policies (quorum 0 or above the
+ * count, a repeated witness, a log (0x01) key as a witness) and stores
+ * none of them, then accepts keys[0..2] with quorum 2 and max age 3600.
+ * keys has room for 4; wk0 is keys[0]'s text, vkey the log key's. */
+static void
+check_policies(struct kt_verify *v, const char **keys, const char *wk0,
+    const char *vkey, struct kt_vresult *r)
+{
+	struct kt_vpolicy pol;
+
+	pol = (struct kt_vpolicy){ keys, 3, 0, 0 };
+	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
+	                     &pol, r),
+	    KT_VERIFY_ERROR);
+	pol.quorum = 4;
+	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
+	                     &pol, r),
+	    KT_VERIFY_ERROR);
+	keys[3] = wk0;
+	pol = (struct kt_vpolicy){ keys, 4, 2, 0 };
+	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
+	                     &pol, r),
+	    KT_VERIFY_ERROR);
+	keys[3] = vkey;
+	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
+	                     &pol, r),
+	    KT_VERIFY_ERROR);
+	ck_assert(!v->have_config);
+	pol = (struct kt_vpolicy){ keys, 3, 2, 3600 };
+	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
+	                     &pol, r),
+	    KT_VERIFY_OK);
+}
+
+/* Staleness of the stored checkpoint (witnessed at 1000, max age 3600)
+ * with an injected clock; only status 0 turns into 5. */
+static void
+check_staleness(struct kt_verify *v, struct kt_vresult *r)
+{
+	json_t *o;
+
+	kt_verify_set_now(v, 1000 + 3600);
+	ck_assert_int_eq(kt_vquorum_stale(v, r, KT_VERIFY_OK), KT_VERIFY_OK);
+	o = json_object_get(r->info, "witnesses");
+	ck_assert(json_is_false(json_object_get(o, "stale")));
+	kt_verify_set_now(v, 1000 + 3601);
+	ck_assert_int_eq(kt_vquorum_stale(v, r, KT_VERIFY_KEY_CHANGED),
+	    KT_VERIFY_KEY_CHANGED);
+	r->msg[0] = '\0';
+	ck_assert_int_eq(kt_vquorum_stale(v, r, KT_VERIFY_OK), KT_VERIFY_STALE);
+	ck_assert_int_eq(r->outcome, KT_VERIFY_STALE);
+	ck_assert_ptr_nonnull(strstr(r->msg, "STALE"));
+	o = json_object_get(r->info, "witnesses");
+	ck_assert(json_is_true(json_object_get(o, "stale")));
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "age_seconds")),
+	    3601);
+	/* a cosignature from the future is not stale */
+	kt_verify_set_now(v, 10);
+	ck_assert_int_eq(kt_vquorum_stale(v, r, KT_VERIFY_OK), KT_VERIFY_OK);
+}
+
 START_TEST(test_quorum_policy)
 {
 	struct kt_signer *w[3];
@@ -1045,9 +1082,7 @@ START_TEST(test_quorum_policy)
 	struct tree *t = calloc(1, sizeof(*t)), *t2 = calloc(1, sizeof(*t2));
 	struct kt_verify *v = NULL;
 	struct kt_vresult r;
-	struct kt_vpolicy pol;
 	struct kt_buf b = { 0 };
-	json_t *o;
 
 	w[0] = cosigner("w1.example", 0x31, &wv[0]);
 	w[1] = cosigner("w2.example", 0x32, &wv[1]);
@@ -1061,30 +1096,7 @@ START_TEST(test_quorum_policy)
 	ck_assert_int_eq(kt_verifier_format(&vk, vkey, sizeof(vkey)), KT_OK);
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)), KT_OK);
 	kt_vresult_init(&r);
-	/* bad policies: quorum 0 or above the count, a repeated witness,
-	 * a log (0x01) key as a witness */
-	pol = (struct kt_vpolicy){ keys, 3, 0, 0 };
-	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, &r),
-	    KT_VERIFY_ERROR);
-	pol.quorum = 4;
-	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, &r),
-	    KT_VERIFY_ERROR);
-	keys[3] = wk[0];
-	pol = (struct kt_vpolicy){ keys, 4, 2, 0 };
-	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, &r),
-	    KT_VERIFY_ERROR);
-	keys[3] = vkey;
-	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, &r),
-	    KT_VERIFY_ERROR);
-	ck_assert(!v->have_config);
-	pol = (struct kt_vpolicy){ keys, 3, 2, 3600 };
-	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, &r),
-	    KT_VERIFY_OK);
+	check_policies(v, keys, wk[0], vkey, &r);
 	kt_verify_close(v);
 	/* the policy survives a reopen */
 	ck_assert_int_eq(kt_verify_open(d, 0, &v, err, sizeof(err)), KT_OK);
@@ -1104,26 +1116,7 @@ START_TEST(test_quorum_policy)
 	ck_assert_int_eq(accept_note(v, n1, &r), KT_VERIFY_OK);
 	ck_assert(v->have_stored);
 	ck_assert_uint_eq(v->seen_witnessed, 1000);
-	/* staleness with an injected clock; only status 0 turns into 5 */
-	kt_verify_set_now(v, 1000 + 3600);
-	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
-	o = json_object_get(r.info, "witnesses");
-	ck_assert(json_is_false(json_object_get(o, "stale")));
-	kt_verify_set_now(v, 1000 + 3601);
-	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_KEY_CHANGED),
-	    KT_VERIFY_KEY_CHANGED);
-	r.msg[0] = '\0';
-	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK),
-	    KT_VERIFY_STALE);
-	ck_assert_int_eq(r.outcome, KT_VERIFY_STALE);
-	ck_assert_ptr_nonnull(strstr(r.msg, "STALE"));
-	o = json_object_get(r.info, "witnesses");
-	ck_assert(json_is_true(json_object_get(o, "stale")));
-	ck_assert_int_eq(json_integer_value(json_object_get(o, "age_seconds")),
-	    3601);
-	/* a cosignature from the future is not stale */
-	kt_verify_set_now(v, 10);
-	ck_assert_int_eq(kt_vquorum_stale(v, &r, KT_VERIFY_OK), KT_VERIFY_OK);
+	check_staleness(v, &r);
 
 	/* the same tree freshly cosigned replaces the stored copy */
 	n2 = note_of(t, 6, signer);
