@@ -186,22 +186,16 @@ reset(void)
 }
 
 /*
- * Runs the writers for `ms` milliseconds, then stops the server: kill -9
- * (crash) or SIGTERM (clean stop, which must exit 0 after committing and
- * answering what was queued). Then restarts it and checks everything that
- * was acknowledged.
+ * Starts kt-logd and NTHREADS writers, lets them run for `ms` milliseconds,
+ * then stops the server: kill -9 (crash) or SIGTERM (clean stop, which must
+ * exit 0). Joins the writers; every answer they saw was expected and more
+ * than 100 entries were acknowledged.
  */
 static void
-writes_then_stop(unsigned ms, int crash)
+run_writers_then_stop(unsigned ms, int crash)
 {
 	pthread_t th[NTHREADS];
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	uint64_t size, maxidx = 0;
-	char **entries;
-	struct kt_frontier f;
-	struct kt_checkpoint last;
-	struct http_resp r;
-	size_t c = 0;
 
 	reset();
 	logd_up(&S, NULL);
@@ -219,17 +213,21 @@ writes_then_stop(unsigned ms, int crash)
 		pthread_join(th[i], NULL);
 	ck_assert_int_eq(atomic_load(&bad_answers), 0);
 	ck_assert_uint_gt(nacks, 100);
+}
 
-	ck_assert_int_eq(logd_start(&S, NULL), 0);
-	size = logd_size(&S);
-	for (size_t i = 0; i < nacks; i++)
-		if (acks[i].index > maxidx)
-			maxidx = acks[i].index;
-	ck_assert_uint_gt(size, maxidx);
+/*
+ * Fetches all `size` entries of the restarted log, folding their leaf hashes
+ * into f, and checks that every checkpoint seen (opened and sorted here) is
+ * a prefix of that tree. Returns the entries (base64, each malloc'd).
+ */
+static char **
+fetch_tree(uint64_t size, struct kt_frontier *f)
+{
+	struct http_resp r;
+	size_t c = 0;
+	char **entries = calloc(size, sizeof *entries);
 
-	/* All entries, and the tree they make. */
-	entries = calloc(size, sizeof *entries);
-	kt_frontier_init(&f);
+	kt_frontier_init(f);
 	for (size_t i = 0; i < ncps; i++)
 		ck_assert_int_eq(logd_open_checkpoint(&S, cps[i].note,
 		                     strlen(cps[i].note), &cps[i].cp),
@@ -257,10 +255,10 @@ writes_then_stop(unsigned ms, int crash)
 			ck_assert_int_gt(el, 0);
 			entries[start + k] = strdup(b);
 			kt_hash_leaf(ent, (size_t)el, &leaf);
-			ck_assert_int_eq(kt_frontier_append(&f, &leaf), KT_OK);
+			ck_assert_int_eq(kt_frontier_append(f, &leaf), KT_OK);
 			/* Every checkpoint seen is a prefix of this tree. */
-			while (c < ncps && cps[c].cp.size == f.size) {
-				kt_frontier_root(&f, &root);
+			while (c < ncps && cps[c].cp.size == f->size) {
+				kt_frontier_root(f, &root);
 				ck_assert_msg(kt_hash_eq(&root,
 				                  &cps[c].cp.root),
 				    "checkpoint %llu is not a prefix",
@@ -271,24 +269,17 @@ writes_then_stop(unsigned ms, int crash)
 		json_decref(j);
 	}
 	ck_assert_uint_eq(c, ncps);
-	/* Every acknowledged entry at its acknowledged index. */
-	for (size_t i = 0; i < nacks; i++)
-		ck_assert_msg(strcmp(entries[acks[i].index], acks[i].entry) ==
-		        0,
-		    "ack %zu: entry %llu changed", i,
-		    (unsigned long long)acks[i].index);
-	/* The restarted log's checkpoint is this tree. */
-	ck_assert_int_eq(logd_get(&S, "/checkpoint", &r), 200);
-	ck_assert_int_eq(logd_open_checkpoint(&S, r.body, r.len, &last), 0);
-	http_resp_free(&r);
-	ck_assert_uint_eq(last.size, size);
-	{
-		struct kt_hash root;
-		kt_frontier_root(&f, &root);
-		ck_assert(kt_hash_eq(&root, &last.root));
-	}
-	/* The server's consistency proofs agree (every checkpoint seen, or
-	 * 400 of them spread evenly). */
+	return entries;
+}
+
+/* The server's consistency proofs from the checkpoints seen to `last` (of
+ * the given size) agree (every checkpoint seen, or 400 of them spread
+ * evenly). */
+static void
+check_consistency_to(uint64_t size, const struct kt_checkpoint *last)
+{
+	struct http_resp r;
+
 	for (size_t i = 0; i < ncps; i += ncps / 400 + 1) {
 		char path[128];
 		struct kt_hash hs[KT_MAX_PROOF];
@@ -309,30 +300,82 @@ writes_then_stop(unsigned ms, int crash)
 			    32);
 		ck_assert_int_eq(kt_merkle_verify_consistency(cps[i].cp.size,
 		                     size, hs, json_array_size(arr),
-		                     &cps[i].cp.root, &last.root),
+		                     &cps[i].cp.root, &last->root),
 		    KT_OK);
 		json_decref(j);
 	}
-	/* Versions continue after the crash. */
+}
+
+/* Versions continue after the restart: a new key for the last acknowledged
+ * label lands at index `size` with a higher version. */
+static void
+check_versions_continue(uint64_t size)
+{
+	struct http_resp r;
+	char body[256], key[64];
+	json_t *j;
+
+	random_key(key, sizeof key);
+	snprintf(body, sizeof body,
+	    "{\"label\":\"%s\",\"key_type\":"
+	    "\"ed25519\",\"key\":\"%s\"}",
+	    acks[nacks - 1].label, key);
+	ck_assert_int_eq(logd_post(&S, "/v1/keys", body, &r), 200);
+	j = json_loads(r.body, 0, NULL);
+	http_resp_free(&r);
+	ck_assert_uint_eq((uint64_t)json_integer_value(
+	                      json_object_get(j, "index")),
+	    size);
+	ck_assert_uint_gt((uint64_t)json_integer_value(
+	                      json_object_get(j, "version")),
+	    acks[nacks - 1].version);
+	json_decref(j);
+}
+
+/*
+ * Runs the writers for `ms` milliseconds, then stops the server: kill -9
+ * (crash) or SIGTERM (clean stop, which must exit 0 after committing and
+ * answering what was queued). Then restarts it and checks everything that
+ * was acknowledged.
+ */
+static void
+writes_then_stop(unsigned ms, int crash)
+{
+	uint64_t size, maxidx = 0;
+	char **entries;
+	struct kt_frontier f;
+	struct kt_checkpoint last;
+	struct http_resp r;
+
+	run_writers_then_stop(ms, crash);
+
+	ck_assert_int_eq(logd_start(&S, NULL), 0);
+	size = logd_size(&S);
+	for (size_t i = 0; i < nacks; i++)
+		if (acks[i].index > maxidx)
+			maxidx = acks[i].index;
+	ck_assert_uint_gt(size, maxidx);
+
+	/* All entries, and the tree they make. */
+	entries = fetch_tree(size, &f);
+	/* Every acknowledged entry at its acknowledged index. */
+	for (size_t i = 0; i < nacks; i++)
+		ck_assert_msg(strcmp(entries[acks[i].index], acks[i].entry) ==
+		        0,
+		    "ack %zu: entry %llu changed", i,
+		    (unsigned long long)acks[i].index);
+	/* The restarted log's checkpoint is this tree. */
+	ck_assert_int_eq(logd_get(&S, "/checkpoint", &r), 200);
+	ck_assert_int_eq(logd_open_checkpoint(&S, r.body, r.len, &last), 0);
+	http_resp_free(&r);
+	ck_assert_uint_eq(last.size, size);
 	{
-		char body[256], key[64];
-		json_t *j;
-		random_key(key, sizeof key);
-		snprintf(body, sizeof body,
-		    "{\"label\":\"%s\",\"key_type\":"
-		    "\"ed25519\",\"key\":\"%s\"}",
-		    acks[nacks - 1].label, key);
-		ck_assert_int_eq(logd_post(&S, "/v1/keys", body, &r), 200);
-		j = json_loads(r.body, 0, NULL);
-		http_resp_free(&r);
-		ck_assert_uint_eq((uint64_t)json_integer_value(
-		                      json_object_get(j, "index")),
-		    size);
-		ck_assert_uint_gt((uint64_t)json_integer_value(
-		                      json_object_get(j, "version")),
-		    acks[nacks - 1].version);
-		json_decref(j);
+		struct kt_hash root;
+		kt_frontier_root(&f, &root);
+		ck_assert(kt_hash_eq(&root, &last.root));
 	}
+	check_consistency_to(size, &last);
+	check_versions_continue(size);
 	fprintf(stderr,
 	    "%s: %zu acknowledged entries, %zu checkpoints "
 	    "seen, tree size %llu after restart\n",
