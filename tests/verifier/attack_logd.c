@@ -295,135 +295,163 @@ find_label(struct tree *t, uint64_t size, const char *label, int skip)
 
 /* ---- control ----------------------------------------------------------- */
 
+/* Appends one entry (a key, or a revocation with ?revoke) for ?label to
+ * view t; version and prev_index follow the label's latest entry unless
+ * ?version or ?prev say otherwise. */
+static enum MHD_Result
+ctl_add(struct MHD_Connection *c, struct tree *t)
+{
+	const char *label = arg(c, "label"), *key = arg(c, "key");
+	const char *kt = arg(c, "key_type");
+	uint8_t kb[KT_KEY_MAX], buf[KT_ENTRY_MAX];
+	size_t kl = 0, len;
+	struct kt_entry e, prev;
+	int64_t p;
+	int revoke = arg(c, "revoke") != NULL;
+
+	if (label == NULL ||
+	    (!revoke &&
+	        (key == NULL ||
+	            sodium_base642bin(kb, sizeof(kb), key, strlen(key), NULL,
+	                &kl, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)))
+		return error(c, 400, "label and key needed");
+	memset(&e, 0, sizeof(e));
+	p = find_label(t, t->n, label, 0);
+	e.type = revoke ? KT_ENTRY_REVOKE : KT_ENTRY_KEY;
+	e.timestamp_ms = argu(c, "ts", (uint64_t)time(NULL) * 1000);
+	e.label = label;
+	e.label_len = strlen(label);
+	e.version = 1;
+	e.prev_index = KT_NO_PREV;
+	if (p >= 0 && kt_entry_decode(t->ent[p], t->elen[p], &prev) == KT_OK) {
+		e.version = prev.version + 1;
+		e.prev_index = (uint64_t)p;
+	}
+	e.version = argu(c, "version", e.version);
+	e.prev_index = argu(c, "prev", e.prev_index);
+	if (!revoke) {
+		e.key_type = kt ? kt : "ed25519";
+		e.key_type_len = strlen(e.key_type);
+		e.key = kb;
+		e.key_len = kl;
+	}
+	if (kt_entry_encode(&e, buf, sizeof(buf), &len) != KT_OK)
+		return error(c, 400, "entry does not encode");
+	tree_append(t, buf, len);
+	return reply_json(c, 200,
+	    json_pack("{s:I,s:I}", "index", (json_int_t)(t->n - 1), "version",
+	        (json_int_t)e.version),
+	    NULL);
+}
+
+/* Appends ?n fresh keys labelled ?prefix0, ?prefix1, ... to view t. */
+static enum MHD_Result
+ctl_bulk(struct MHD_Connection *c, struct tree *t)
+{
+	uint64_t n = argu(c, "n", 0);
+	const char *pre = arg(c, "prefix") ? arg(c, "prefix") : "u";
+	uint8_t key[32], buf[KT_ENTRY_MAX];
+	char label[128];
+	size_t len;
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct kt_entry e = { KT_ENTRY_KEY, (uint64_t)time(NULL) * 1000,
+			label, 0, 1, KT_NO_PREV, "ed25519", 7, key, 32 };
+		snprintf(label, sizeof(label), "%s%" PRIu64, pre, i);
+		e.label_len = strlen(label);
+		randombytes_buf(key, sizeof(key));
+		if (kt_entry_encode(&e, buf, sizeof(buf), &len) != KT_OK)
+			return error(c, 500, "encode");
+		tree_append(t, buf, len);
+	}
+	return reply_json(c, 200, json_pack("{s:I}", "size", (json_int_t)t->n),
+	    NULL);
+}
+
+/* Copies view ?from over view ?to. */
+static enum MHD_Result
+ctl_fork(struct MHD_Connection *c)
+{
+	struct tree *from = &views[argu(c, "from", 0) % NVIEWS];
+	struct tree *to = &views[argu(c, "to", 1) % NVIEWS];
+	if (from == to)
+		return error(c, 400, "same view");
+	tree_copy(to, from);
+	return reply_json(c, 200, json_pack("{s:I}", "size", (json_int_t)to->n),
+	    NULL);
+}
+
+/* Creates or updates client ?name: its view, size, page and mode. */
+static enum MHD_Result
+ctl_client(struct MHD_Connection *c)
+{
+	const char *name = arg(c, "name");
+	struct client *cl = NULL;
+
+	if (name == NULL || strlen(name) >= sizeof(cl->name))
+		return error(c, 400, "name");
+	for (size_t i = 0; i < nclients; i++)
+		if (strcmp(clients[i].name, name) == 0)
+			cl = &clients[i];
+	if (cl == NULL) {
+		if (nclients == NCLIENTS)
+			return error(c, 400, "too many clients");
+		cl = &clients[nclients++];
+		snprintf(cl->name, sizeof(cl->name), "%s", name);
+	}
+	cl->view = (int)(argu(c, "view", 0) % NVIEWS);
+	cl->size = argu(c, "size", 0);
+	cl->page = argu(c, "page", 0);
+	snprintf(cl->mode, sizeof(cl->mode), "%s",
+	    arg(c, "mode") ? arg(c, "mode") : "honest");
+	snprintf(cl->label, sizeof(cl->label), "%s",
+	    arg(c, "label") ? arg(c, "label") : "");
+	return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
+}
+
+/* Adds a cosignature line to what client ?name serves on /checkpoint
+ * (for the checkpoint of ?size), or clears them with ?clear. */
+static enum MHD_Result
+ctl_cosig(struct MHD_Connection *c)
+{
+	const char *name = arg(c, "name"), *line = arg(c, "line");
+	struct client *cl = NULL;
+	size_t n;
+
+	for (size_t i = 0; name != NULL && i < nclients; i++)
+		if (strcmp(clients[i].name, name) == 0)
+			cl = &clients[i];
+	if (cl == NULL)
+		return error(c, 400, "unknown client");
+	if (arg(c, "clear") != NULL) {
+		cl->cosig_size = 0;
+		cl->cosig[0] = '\0';
+		return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
+	}
+	n = strlen(cl->cosig);
+	if (line == NULL || n + strlen(line) + 2 > sizeof(cl->cosig))
+		return error(c, 400, "line needed (or too many)");
+	cl->cosig_size = argu(c, "size", 0);
+	snprintf(cl->cosig + n, sizeof(cl->cosig) - n, "%s%s", line,
+	    line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+	return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
+}
+
 static enum MHD_Result
 ctl(struct MHD_Connection *c, const char *what)
 {
 	struct tree *t = &views[argu(c, "view", 0) % NVIEWS];
 
-	if (strcmp(what, "add") == 0) {
-		const char *label = arg(c, "label"), *key = arg(c, "key");
-		const char *kt = arg(c, "key_type");
-		uint8_t kb[KT_KEY_MAX], buf[KT_ENTRY_MAX];
-		size_t kl = 0, len;
-		struct kt_entry e, prev;
-		int64_t p;
-		int revoke = arg(c, "revoke") != NULL;
-
-		if (label == NULL ||
-		    (!revoke &&
-		        (key == NULL ||
-		            sodium_base642bin(kb, sizeof(kb), key, strlen(key),
-		                NULL, &kl, NULL,
-		                sodium_base64_VARIANT_ORIGINAL) != 0)))
-			return error(c, 400, "label and key needed");
-		memset(&e, 0, sizeof(e));
-		p = find_label(t, t->n, label, 0);
-		e.type = revoke ? KT_ENTRY_REVOKE : KT_ENTRY_KEY;
-		e.timestamp_ms = argu(c, "ts", (uint64_t)time(NULL) * 1000);
-		e.label = label;
-		e.label_len = strlen(label);
-		e.version = 1;
-		e.prev_index = KT_NO_PREV;
-		if (p >= 0 &&
-		    kt_entry_decode(t->ent[p], t->elen[p], &prev) == KT_OK) {
-			e.version = prev.version + 1;
-			e.prev_index = (uint64_t)p;
-		}
-		e.version = argu(c, "version", e.version);
-		e.prev_index = argu(c, "prev", e.prev_index);
-		if (!revoke) {
-			e.key_type = kt ? kt : "ed25519";
-			e.key_type_len = strlen(e.key_type);
-			e.key = kb;
-			e.key_len = kl;
-		}
-		if (kt_entry_encode(&e, buf, sizeof(buf), &len) != KT_OK)
-			return error(c, 400, "entry does not encode");
-		tree_append(t, buf, len);
-		return reply_json(c, 200,
-		    json_pack("{s:I,s:I}", "index", (json_int_t)(t->n - 1),
-		        "version", (json_int_t)e.version),
-		    NULL);
-	}
-	if (strcmp(what, "bulk") == 0) {
-		uint64_t n = argu(c, "n", 0);
-		const char *pre = arg(c, "prefix") ? arg(c, "prefix") : "u";
-		uint8_t key[32], buf[KT_ENTRY_MAX];
-		char label[128];
-		size_t len;
-
-		for (uint64_t i = 0; i < n; i++) {
-			struct kt_entry e = { KT_ENTRY_KEY,
-				(uint64_t)time(NULL) * 1000, label, 0, 1,
-				KT_NO_PREV, "ed25519", 7, key, 32 };
-			snprintf(label, sizeof(label), "%s%" PRIu64, pre, i);
-			e.label_len = strlen(label);
-			randombytes_buf(key, sizeof(key));
-			if (kt_entry_encode(&e, buf, sizeof(buf), &len) !=
-			    KT_OK)
-				return error(c, 500, "encode");
-			tree_append(t, buf, len);
-		}
-		return reply_json(c, 200,
-		    json_pack("{s:I}", "size", (json_int_t)t->n), NULL);
-	}
-	if (strcmp(what, "fork") == 0) {
-		struct tree *from = &views[argu(c, "from", 0) % NVIEWS];
-		struct tree *to = &views[argu(c, "to", 1) % NVIEWS];
-		if (from == to)
-			return error(c, 400, "same view");
-		tree_copy(to, from);
-		return reply_json(c, 200,
-		    json_pack("{s:I}", "size", (json_int_t)to->n), NULL);
-	}
-	if (strcmp(what, "client") == 0) {
-		const char *name = arg(c, "name");
-		struct client *cl = NULL;
-
-		if (name == NULL || strlen(name) >= sizeof(cl->name))
-			return error(c, 400, "name");
-		for (size_t i = 0; i < nclients; i++)
-			if (strcmp(clients[i].name, name) == 0)
-				cl = &clients[i];
-		if (cl == NULL) {
-			if (nclients == NCLIENTS)
-				return error(c, 400, "too many clients");
-			cl = &clients[nclients++];
-			snprintf(cl->name, sizeof(cl->name), "%s", name);
-		}
-		cl->view = (int)(argu(c, "view", 0) % NVIEWS);
-		cl->size = argu(c, "size", 0);
-		cl->page = argu(c, "page", 0);
-		snprintf(cl->mode, sizeof(cl->mode), "%s",
-		    arg(c, "mode") ? arg(c, "mode") : "honest");
-		snprintf(cl->label, sizeof(cl->label), "%s",
-		    arg(c, "label") ? arg(c, "label") : "");
-		return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
-	}
-	if (strcmp(what, "cosig") == 0) {
-		const char *name = arg(c, "name"), *line = arg(c, "line");
-		struct client *cl = NULL;
-		size_t n;
-
-		for (size_t i = 0; name != NULL && i < nclients; i++)
-			if (strcmp(clients[i].name, name) == 0)
-				cl = &clients[i];
-		if (cl == NULL)
-			return error(c, 400, "unknown client");
-		if (arg(c, "clear") != NULL) {
-			cl->cosig_size = 0;
-			cl->cosig[0] = '\0';
-			return reply_json(c, 200,
-			    json_pack("{s:s}", "ok", name), NULL);
-		}
-		n = strlen(cl->cosig);
-		if (line == NULL || n + strlen(line) + 2 > sizeof(cl->cosig))
-			return error(c, 400, "line needed (or too many)");
-		cl->cosig_size = argu(c, "size", 0);
-		snprintf(cl->cosig + n, sizeof(cl->cosig) - n, "%s%s", line,
-		    line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
-		return reply_json(c, 200, json_pack("{s:s}", "ok", name), NULL);
-	}
+	if (strcmp(what, "add") == 0)
+		return ctl_add(c, t);
+	if (strcmp(what, "bulk") == 0)
+		return ctl_bulk(c, t);
+	if (strcmp(what, "fork") == 0)
+		return ctl_fork(c);
+	if (strcmp(what, "client") == 0)
+		return ctl_client(c);
+	if (strcmp(what, "cosig") == 0)
+		return ctl_cosig(c);
 	return error(c, 404, "no such control");
 }
 
@@ -468,6 +496,138 @@ leaf_json(struct tree *t, uint64_t i, uint64_t size, const struct client *cl)
 	return o;
 }
 
+/* The history of label (its latest version at index i among the first
+ * size entries of view t) as client cl sees it, under checkpoint note:
+ * versions from ?from, pages of cl->page, and the client's lies
+ * (history-swap drops the version before the latest, next-stuck repeats
+ * the page). */
+static enum MHD_Result
+api_history(struct MHD_Connection *c, const struct client *cl, struct tree *t,
+    uint64_t size, const char *note, const char *label, int64_t i)
+{
+	size_t ll = strlen(label);
+	int swap = strcmp(cl->mode, "history-swap") == 0;
+	int64_t older = find_label(t, size, label, 1);
+	json_t *o, *vs = json_array();
+	uint64_t from = argu(c, "from", 1), n = 0, next = 0;
+
+	for (uint64_t j = 0; j <= (uint64_t)i; j++) {
+		struct kt_entry e;
+		if ((swap && older >= 0 && j == (uint64_t)older) ||
+		    kt_entry_decode(t->ent[j], t->elen[j], &e) != KT_OK ||
+		    e.label_len != ll || memcmp(e.label, label, ll) != 0 ||
+		    ++n < from)
+			continue;
+		if (cl->page != 0 && n >= from + cl->page) {
+			next = n;
+			break;
+		}
+		json_array_append_new(vs, leaf_json(t, j, size, cl));
+	}
+	o = json_pack("{s:s,s:s,s:o}", "label", label, "checkpoint", note,
+	    "versions", vs);
+	if (next != 0)
+		json_object_set_new(o, "next",
+		    json_integer(
+		        (json_int_t)(strcmp(cl->mode, "next-stuck") == 0
+		                ? from
+		                : next)));
+	return reply_json(c, 200, o, cl);
+}
+
+/* GET /v1/keys/<label>[/history] for client cl, from view t at size,
+ * under checkpoint note (KT_NOTE_MAX bytes; history-fork and page-fork
+ * re-sign it for the other view). */
+static enum MHD_Result
+api_keys(struct MHD_Connection *c, struct client *cl, struct tree *t,
+    uint64_t size, char *note, const char *path)
+{
+	char label[KT_LABEL_MAX + 1];
+	const char *l = path + 9, *slash = strchr(l, '/');
+	size_t ll = slash ? (size_t)(slash - l) : strlen(l);
+	int64_t i;
+	int hist = slash != NULL && strcmp(slash, "/history") == 0;
+	json_t *o;
+
+	if (ll == 0 || ll > KT_LABEL_MAX || (slash && !hist))
+		return error(c, 404, "no route");
+	memcpy(label, l, ll);
+	label[ll] = '\0';
+	if (hist &&
+	    (strcmp(cl->mode, "history-fork") == 0 ||
+	        (strcmp(cl->mode, "page-fork") == 0 &&
+	            argu(c, "from", 1) > 1))) {
+		t = &views[(cl->view + 1) % NVIEWS];
+		size = t->n;
+		if (checkpoint_note(t, size, signer, note, KT_NOTE_MAX) != 0)
+			return error(c, 500, "cannot sign");
+	}
+	int swap = strcmp(cl->mode, "history-swap") == 0;
+	i = find_label(t, size, label,
+	    (swap && !hist) ||
+	            (strcmp(cl->mode, "hide-label") == 0 &&
+	                strcmp(cl->label, label) == 0)
+	        ? 1
+	        : 0);
+	if (i < 0)
+		return error(c, 404, "label not found");
+	if (hist)
+		return api_history(c, cl, t, size, note, label, i);
+	o = leaf_json(t, (uint64_t)i, size, cl);
+	json_object_set_new(o, "label", json_string(label));
+	json_object_set_new(o, "checkpoint", json_string(note));
+	return reply_json(c, 200, o, cl);
+}
+
+/* GET /v1/proof/consistency?old&new from view t. */
+static enum MHD_Result
+api_consistency(struct MHD_Connection *c, struct tree *t)
+{
+	uint64_t a = argu(c, "old", 0), b = argu(c, "new", 0);
+	struct kt_proof p;
+	json_t *h = json_array();
+	if (b > t->n || a > b ||
+	    kt_merkle_consistency_proof(node_fn, t, a, b, &p) != KT_OK) {
+		json_decref(h);
+		return error(c, 400, "bad sizes");
+	}
+	for (size_t k = 0; k < p.n; k++)
+		json_array_append_new(h, b64(p.h[k].b, KT_HASH_LEN));
+	return reply_json(c, 200,
+	    json_pack("{s:I,s:I,s:o}", "old", (json_int_t)a, "new",
+	        (json_int_t)b, "hashes", h),
+	    NULL);
+}
+
+/* GET /v1/entries?start&end from view t (hide-entries serves a label's
+ * previous version in place of the newer ones). */
+static enum MHD_Result
+api_entries(struct MHD_Connection *c, const struct client *cl, struct tree *t)
+{
+	uint64_t s = argu(c, "start", 0), e = argu(c, "end", 0);
+	json_t *a = json_array();
+	if (e > t->n)
+		e = t->n;
+	if (s >= e || e - s > PAGE) {
+		json_decref(a);
+		return error(c, 400, "bad range");
+	}
+	for (uint64_t i = s; i < e; i++) {
+		struct kt_entry en;
+		if (strcmp(cl->mode, "hide-entries") == 0 &&
+		    kt_entry_decode(t->ent[i], t->elen[i], &en) == KT_OK &&
+		    en.label_len == strlen(cl->label) &&
+		    memcmp(en.label, cl->label, en.label_len) == 0 &&
+		    en.version > 1)
+			/* serve the previous version in its place */
+			json_array_append_new(a,
+			    b64(t->ent[en.prev_index], t->elen[en.prev_index]));
+		else
+			json_array_append_new(a, b64(t->ent[i], t->elen[i]));
+	}
+	return reply_json(c, 200, json_pack("{s:o}", "entries", a), NULL);
+}
+
 static enum MHD_Result
 api(struct MHD_Connection *c, struct client *cl, const char *path)
 {
@@ -494,74 +654,8 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 	if (strcmp(path, "/checkpoint") == 0)
 		return reply(c, 200, "text/plain; charset=utf-8", note,
 		    strlen(note));
-	if (strncmp(path, "/v1/keys/", 9) == 0) {
-		char label[KT_LABEL_MAX + 1];
-		const char *l = path + 9, *slash = strchr(l, '/');
-		size_t ll = slash ? (size_t)(slash - l) : strlen(l);
-		int64_t i;
-		int hist = slash != NULL && strcmp(slash, "/history") == 0;
-		json_t *o;
-
-		if (ll == 0 || ll > KT_LABEL_MAX || (slash && !hist))
-			return error(c, 404, "no route");
-		memcpy(label, l, ll);
-		label[ll] = '\0';
-		if (hist &&
-		    (strcmp(cl->mode, "history-fork") == 0 ||
-		        (strcmp(cl->mode, "page-fork") == 0 &&
-		            argu(c, "from", 1) > 1))) {
-			t = &views[(cl->view + 1) % NVIEWS];
-			size = t->n;
-			if (checkpoint_note(t, size, signer, note,
-			        sizeof(note)) != 0)
-				return error(c, 500, "cannot sign");
-		}
-		int swap = strcmp(cl->mode, "history-swap") == 0;
-		int64_t older = find_label(t, size, label, 1);
-		i = find_label(t, size, label,
-		    (swap && !hist) ||
-		            (strcmp(cl->mode, "hide-label") == 0 &&
-		                strcmp(cl->label, label) == 0)
-		        ? 1
-		        : 0);
-		if (i < 0)
-			return error(c, 404, "label not found");
-		if (hist) {
-			json_t *vs = json_array();
-			uint64_t from = argu(c, "from", 1), n = 0, next = 0;
-			for (uint64_t j = 0; j <= (uint64_t)i; j++) {
-				struct kt_entry e;
-				if ((swap && older >= 0 &&
-				        j == (uint64_t)older) ||
-				    kt_entry_decode(t->ent[j], t->elen[j],
-				        &e) != KT_OK ||
-				    e.label_len != ll ||
-				    memcmp(e.label, label, ll) != 0 ||
-				    ++n < from)
-					continue;
-				if (cl->page != 0 && n >= from + cl->page) {
-					next = n;
-					break;
-				}
-				json_array_append_new(vs,
-				    leaf_json(t, j, size, cl));
-			}
-			o = json_pack("{s:s,s:s,s:o}", "label", label,
-			    "checkpoint", note, "versions", vs);
-			if (next != 0)
-				json_object_set_new(o, "next",
-				    json_integer(
-				        (json_int_t)(strcmp(cl->mode,
-				                         "next-stuck") == 0
-				                ? from
-				                : next)));
-			return reply_json(c, 200, o, cl);
-		}
-		o = leaf_json(t, (uint64_t)i, size, cl);
-		json_object_set_new(o, "label", json_string(label));
-		json_object_set_new(o, "checkpoint", json_string(note));
-		return reply_json(c, 200, o, cl);
-	}
+	if (strncmp(path, "/v1/keys/", 9) == 0)
+		return api_keys(c, cl, t, size, note, path);
 	if (strcmp(path, "/v1/proof/inclusion") == 0 &&
 	    strcmp(cl->mode, "no-proofs") == 0)
 		return error(c, 503, "no proofs today");
@@ -572,51 +666,10 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 			return error(c, 400, "bad index or size");
 		return reply_json(c, 200, p, NULL);
 	}
-	if (strcmp(path, "/v1/proof/consistency") == 0) {
-		uint64_t a = argu(c, "old", 0), b = argu(c, "new", 0);
-		struct kt_proof p;
-		json_t *h = json_array();
-		if (b > t->n || a > b ||
-		    kt_merkle_consistency_proof(node_fn, t, a, b, &p) !=
-		        KT_OK) {
-			json_decref(h);
-			return error(c, 400, "bad sizes");
-		}
-		for (size_t k = 0; k < p.n; k++)
-			json_array_append_new(h, b64(p.h[k].b, KT_HASH_LEN));
-		return reply_json(c, 200,
-		    json_pack("{s:I,s:I,s:o}", "old", (json_int_t)a, "new",
-		        (json_int_t)b, "hashes", h),
-		    NULL);
-	}
-	if (strcmp(path, "/v1/entries") == 0) {
-		uint64_t s = argu(c, "start", 0), e = argu(c, "end", 0);
-		json_t *a = json_array();
-		if (e > t->n)
-			e = t->n;
-		if (s >= e || e - s > PAGE) {
-			json_decref(a);
-			return error(c, 400, "bad range");
-		}
-		for (uint64_t i = s; i < e; i++) {
-			struct kt_entry en;
-			if (strcmp(cl->mode, "hide-entries") == 0 &&
-			    kt_entry_decode(t->ent[i], t->elen[i], &en) ==
-			        KT_OK &&
-			    en.label_len == strlen(cl->label) &&
-			    memcmp(en.label, cl->label, en.label_len) == 0 &&
-			    en.version > 1)
-				/* serve the previous version in its place */
-				json_array_append_new(a,
-				    b64(t->ent[en.prev_index],
-				        t->elen[en.prev_index]));
-			else
-				json_array_append_new(a,
-				    b64(t->ent[i], t->elen[i]));
-		}
-		return reply_json(c, 200, json_pack("{s:o}", "entries", a),
-		    NULL);
-	}
+	if (strcmp(path, "/v1/proof/consistency") == 0)
+		return api_consistency(c, t);
+	if (strcmp(path, "/v1/entries") == 0)
+		return api_entries(c, cl, t);
 	return error(c, 404, "no route");
 }
 
