@@ -935,122 +935,121 @@ START_TEST(test_merkle_consistency_proof)
 }
 END_TEST
 
-START_TEST(test_merkle_verify_consistency)
+/* Every single-bit change to a valid consistency proof p from m to n (or
+ * to either root), every truncation and every extension is rejected. */
+static void
+mutate_consistency(uint64_t m, uint64_t n, struct kt_proof *p,
+    const struct kt_hash *r1, const struct kt_hash *r2)
 {
-	struct kt_proof p, q, other;
-	struct kt_hash r1, r2, h, extra;
-	uint64_t m, n, x;
+	struct kt_proof q;
+	struct kt_hash h, extra;
 	size_t k, j;
 	unsigned bit;
 
 	memset(&extra, 0x42, sizeof(extra));
-	for (n = 0; n <= MUTN; n++) {
-		root_of(n, &r2);
-		for (m = 0; m <= n; m++) {
-			root_of(m, &r1);
-			gen_consistency(m, n, &p);
-			CHECK_ERR(kt_merkle_verify_consistency(m, n, p.h, p.n,
-			              &r1, &r2),
-			    KT_OK);
-			/* Every bit of every proof hash. */
-			for (j = 0; j < p.n; j++)
-				for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
-					p.h[j].b[bit / 8] ^=
-					    (uint8_t)(1u << (bit % 8));
-					CHECK_ERR(kt_merkle_verify_consistency(
-					              m, n, p.h, p.n, &r1, &r2),
-					    KT_ERR_VERIFY);
-					p.h[j].b[bit / 8] ^=
-					    (uint8_t)(1u << (bit % 8));
-				}
-			/*
-			 * Every bit of either root. From size 0 no root is
-			 * read (kt's semantics), so there anything goes.
-			 */
-			for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
-				kt_err want = m == 0 ? KT_OK : KT_ERR_VERIFY;
-
-				h = r1;
-				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_consistency(m, n,
-				              p.h, p.n, &h, &r2),
-				    want);
-				h = r2;
-				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_consistency(m, n,
-				              p.h, p.n, &r1, &h),
-				    want);
-			}
-			if (m != n)
-				CHECK_ERR(kt_merkle_verify_consistency(m, n,
-				              p.h, p.n, &r2, &r1),
-				    m == 0 ? KT_OK : KT_ERR_VERIFY);
-			/* Every truncation. */
-			for (k = 0; k < p.n; k++)
-				CHECK_ERR(kt_merkle_verify_consistency(m, n,
-				              p.h, k, &r1, &r2),
-				    KT_ERR_VERIFY);
-			/* Extensions, including any proof for 0 or m == n. */
-			for (k = 0; k <= p.n; k++) {
-				const struct kt_hash *add =
-				    k < p.n ? &p.h[k] : &extra;
-
-				q = p;
-				q.h[q.n++] = *add;
-				CHECK_ERR(kt_merkle_verify_consistency(m, n,
-				              q.h, q.n, &r1, &r2),
-				    KT_ERR_VERIFY);
-				q.h[0] = *add;
-				memcpy(&q.h[1], p.h, p.n * sizeof(p.h[0]));
-				CHECK_ERR(kt_merkle_verify_consistency(m, n,
-				              q.h, q.n, &r1, &r2),
-				    KT_ERR_VERIFY);
-			}
-			q = p;
-			q.h[q.n++] = r1; /* the old root itself, appended */
-			CHECK_ERR(kt_merkle_verify_consistency(m, n, q.h, q.n,
-			              &r1, &r2),
+	/* Every bit of every proof hash. */
+	for (j = 0; j < p->n; j++)
+		for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
+			p->h[j].b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			CHECK_ERR(kt_merkle_verify_consistency(m, n, p->h, p->n,
+			              r1, r2),
 			    KT_ERR_VERIFY);
-			/*
-			 * Wrong old or new size, with that size's real root:
-			 * passes exactly when the RFC proof for the claimed
-			 * sizes is the same hashes.
-			 */
-			for (x = 0; x <= 2 * MUTN; x++) {
-				struct kt_hash rx;
-				kt_err want;
+			p->h[j].b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		}
+	/*
+	 * Every bit of either root. From size 0 no root is
+	 * read (kt's semantics), so there anything goes.
+	 */
+	for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
+		kt_err want = m == 0 ? KT_OK : KT_ERR_VERIFY;
 
-				root_of(x, &rx);
-				if (x != m) {
-					if (x > n) {
-						want = KT_ERR_RANGE;
-					} else {
-						ref_consistency(x, n, &other);
-						want = proof_eq(&p, &other)
-						    ? KT_OK
-						    : KT_ERR_VERIFY;
-					}
-					CHECK_ERR(kt_merkle_verify_consistency(
-					              x, n, p.h, p.n, &rx, &r2),
-					    want);
-				}
-				if (x != n) {
-					if (x < m) {
-						want = KT_ERR_RANGE;
-					} else {
-						ref_consistency(m, x, &other);
-						want = proof_eq(&p, &other)
-						    ? KT_OK
-						    : KT_ERR_VERIFY;
-					}
-					CHECK_ERR(kt_merkle_verify_consistency(
-					              m, x, p.h, p.n, &r1, &rx),
-					    want);
-				}
+		h = *r1;
+		h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		CHECK_ERR(kt_merkle_verify_consistency(m, n, p->h, p->n, &h,
+		              r2),
+		    want);
+		h = *r2;
+		h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		CHECK_ERR(kt_merkle_verify_consistency(m, n, p->h, p->n, r1,
+		              &h),
+		    want);
+	}
+	if (m != n)
+		CHECK_ERR(kt_merkle_verify_consistency(m, n, p->h, p->n, r2,
+		              r1),
+		    m == 0 ? KT_OK : KT_ERR_VERIFY);
+	/* Every truncation. */
+	for (k = 0; k < p->n; k++)
+		CHECK_ERR(kt_merkle_verify_consistency(m, n, p->h, k, r1, r2),
+		    KT_ERR_VERIFY);
+	/* Extensions, including any proof for 0 or m == n. */
+	for (k = 0; k <= p->n; k++) {
+		const struct kt_hash *add = k < p->n ? &p->h[k] : &extra;
+
+		q = *p;
+		q.h[q.n++] = *add;
+		CHECK_ERR(kt_merkle_verify_consistency(m, n, q.h, q.n, r1, r2),
+		    KT_ERR_VERIFY);
+		q.h[0] = *add;
+		memcpy(&q.h[1], p->h, p->n * sizeof(p->h[0]));
+		CHECK_ERR(kt_merkle_verify_consistency(m, n, q.h, q.n, r1, r2),
+		    KT_ERR_VERIFY);
+	}
+	q = *p;
+	q.h[q.n++] = *r1; /* the old root itself, appended */
+	CHECK_ERR(kt_merkle_verify_consistency(m, n, q.h, q.n, r1, r2),
+	    KT_ERR_VERIFY);
+}
+
+/* The valid consistency proof p from m to n, presented for a wrong old
+ * or new size with that size's real root, passes exactly when the RFC
+ * proof for the claimed sizes is the same hashes. */
+static void
+consistency_wrong_sizes(uint64_t m, uint64_t n, const struct kt_proof *p,
+    const struct kt_hash *r1, const struct kt_hash *r2)
+{
+	struct kt_proof other;
+	uint64_t x;
+
+	for (x = 0; x <= 2 * MUTN; x++) {
+		struct kt_hash rx;
+		kt_err want;
+
+		root_of(x, &rx);
+		if (x != m) {
+			if (x > n) {
+				want = KT_ERR_RANGE;
+			} else {
+				ref_consistency(x, n, &other);
+				want =
+				    proof_eq(p, &other) ? KT_OK : KT_ERR_VERIFY;
 			}
+			CHECK_ERR(kt_merkle_verify_consistency(x, n, p->h, p->n,
+			              &rx, r2),
+			    want);
+		}
+		if (x != n) {
+			if (x < m) {
+				want = KT_ERR_RANGE;
+			} else {
+				ref_consistency(m, x, &other);
+				want =
+				    proof_eq(p, &other) ? KT_OK : KT_ERR_VERIFY;
+			}
+			CHECK_ERR(kt_merkle_verify_consistency(m, x, p->h, p->n,
+			              r1, &rx),
+			    want);
 		}
 	}
-	/* Malformed arguments and kt's size-0 semantics. */
+}
+
+/* Malformed arguments and kt's size-0 semantics. */
+static void
+consistency_bad_args(void)
+{
+	struct kt_proof p;
+	struct kt_hash r1, r2;
+
 	root_of(3, &r1);
 	root_of(7, &r2);
 	gen_consistency(3, 7, &p);
@@ -1081,6 +1080,27 @@ START_TEST(test_merkle_verify_consistency)
 	CHECK_ERR(kt_merkle_verify_consistency(UINT64_MAX, UINT64_MAX, NULL, 0,
 	              &r1, &r1),
 	    KT_OK);
+}
+
+START_TEST(test_merkle_verify_consistency)
+{
+	struct kt_proof p;
+	struct kt_hash r1, r2;
+	uint64_t m, n;
+
+	for (n = 0; n <= MUTN; n++) {
+		root_of(n, &r2);
+		for (m = 0; m <= n; m++) {
+			root_of(m, &r1);
+			gen_consistency(m, n, &p);
+			CHECK_ERR(kt_merkle_verify_consistency(m, n, p.h, p.n,
+			              &r1, &r2),
+			    KT_OK);
+			mutate_consistency(m, n, &p, &r1, &r2);
+			consistency_wrong_sizes(m, n, &p, &r1, &r2);
+		}
+	}
+	consistency_bad_args();
 }
 END_TEST
 
