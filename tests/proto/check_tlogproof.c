@@ -93,19 +93,18 @@ same(const struct kt_tlogproof *a, const struct kt_tlogproof *b)
 
 /* ---- kt_tlogproof_format ------------------------------------------------ */
 
-START_TEST(test_tlogproof_format)
-{
-	static struct kt_tlogproof t;
-	struct kt_proof p;
-	char *buf = malloc(KT_TLOGPROOF_MAX + 1);
-	char note[1024];
-	size_t nl = signed_note(note, sizeof(note)), l = 0;
-	const uint8_t extra[3] = { 1, 2, 3 };
-	const size_t ns[] = { 0, 1, 2, 17, 63 };
-	const uint64_t idx[] = { 0, 1, 255, UINT64_MAX };
-	static uint8_t big[KT_ENTRY_MAX + 1];
+/* Big extras for the round trips and the size limits. */
+static uint8_t big[KT_ENTRY_MAX + 1];
 
-	/* The exact text. */
+/* The exact text kt_tlogproof_format writes, and its buffer limits; buf
+ * holds KT_TLOGPROOF_MAX bytes. */
+static void
+format_exact_text(char *buf)
+{
+	struct kt_proof p;
+	size_t l = 0;
+	const uint8_t extra[3] = { 1, 2, 3 };
+
 	mk_proof(&p, 2, 0);
 	memset(p.h[0].b, 0, KT_HASH_LEN);
 	crypto_hash_sha256(p.h[1].b, NULL, 0);
@@ -130,8 +129,20 @@ START_TEST(test_tlogproof_format)
 	                     KT_TLOGPROOF_MAX, &l),
 	    KT_OK);
 	ck_assert_str_eq(buf, HDR "index 0\n" H0 "\n" HE "\n\nn\n");
+}
 
-	/* Round trips. */
+/* Proofs of several lengths, indexes and extras round-trip through
+ * kt_tlogproof_parse, up to the largest extra (KT_ENTRY_MAX bytes); buf
+ * holds KT_TLOGPROOF_MAX bytes. */
+static void
+format_round_trips(char *buf, const char *note, size_t nl)
+{
+	static struct kt_tlogproof t;
+	struct kt_proof p;
+	size_t l = 0;
+	const size_t ns[] = { 0, 1, 2, 17, 63 };
+	const uint64_t idx[] = { 0, 1, 255, UINT64_MAX };
+
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		for (size_t j = 0; j < sizeof(idx) / sizeof(idx[0]); j++) {
 			size_t el = (i + j) % 3 == 0 ? 0 : 1 + i * 100 + j;
@@ -162,8 +173,18 @@ START_TEST(test_tlogproof_format)
 	    KT_OK);
 	ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
 	ck_assert_uint_eq(t.extra_len, KT_ENTRY_MAX);
+}
 
-	/* Errors. */
+/* kt_tlogproof_format refuses an extra, proof, note or buffer out of
+ * bounds; buf holds KT_TLOGPROOF_MAX bytes. */
+static void
+format_errors(char *buf, const char *note, size_t nl)
+{
+	struct kt_proof p;
+	size_t l = 0;
+
+	memset(big, 0xa5, sizeof(big));
+	mk_proof(&p, 63, 9);
 	ck_assert_int_eq(kt_tlogproof_format(big, KT_ENTRY_MAX + 1, 0, &p, note,
 	                     nl, buf, KT_TLOGPROOF_MAX, &l),
 	    KT_ERR_TOO_LARGE);
@@ -181,6 +202,17 @@ START_TEST(test_tlogproof_format)
 	ck_assert_int_eq(kt_tlogproof_format(NULL, 0, 0, &p, note, nl, buf, 0,
 	                     &l),
 	    KT_ERR_TOO_LARGE);
+}
+
+START_TEST(test_tlogproof_format)
+{
+	char *buf = malloc(KT_TLOGPROOF_MAX + 1);
+	char note[1024];
+	size_t nl = signed_note(note, sizeof(note));
+
+	format_exact_text(buf);
+	format_round_trips(buf, note, nl);
+	format_errors(buf, note, nl);
 	free(buf);
 }
 END_TEST
