@@ -569,6 +569,96 @@ submitter(void *arg)
 	return NULL;
 }
 
+/* Every request of submission t got a result consistent with the entry it
+ * names in snapshot r (a conflict only for a revocation). Returns how many
+ * of them appended an entry. */
+static uint64_t
+check_sub_results(struct kt_store_read *r, const struct tsub *t)
+{
+	uint64_t appended = 0;
+
+	for (size_t k = 0; k < t->n; k++) {
+		const struct kt_seq_res *res = &t->res[k];
+		const uint8_t *buf;
+		size_t len;
+		struct kt_entry e;
+
+		if (res->err == KT_ERR_CONFLICT) {
+			ck_assert(t->rq[k].revoke);
+			continue;
+		}
+		ck_assert_int_eq(res->err, KT_OK);
+		ck_assert_uint_lt(res->index, t->tree_size);
+		appended += res->appended ? 1 : 0;
+		ck_assert_int_eq(kt_store_read_entry(r, res->index, &buf, &len),
+		    KT_OK);
+		ck_assert_int_eq(kt_entry_decode(buf, len, &e), KT_OK);
+		ck_assert_uint_eq(e.version, res->version);
+		ck_assert_uint_eq(e.label_len, t->rq[k].label_len);
+		ck_assert_mem_eq(e.label, t->rq[k].label, e.label_len);
+		ck_assert_int_eq(e.type,
+		    t->rq[k].revoke ? KT_ENTRY_REVOKE : KT_ENTRY_KEY);
+		if (!t->rq[k].revoke)
+			ck_assert_mem_eq(e.key, t->key[k], 32);
+	}
+	return appended;
+}
+
+/* Versions 1..count per label with previous links; timestamps never
+ * decrease (entries [0, size) of snapshot r). */
+static void
+check_versions_and_links(struct kt_store_read *r, uint64_t size)
+{
+	uint64_t count[NLABELS] = { 0 }, last_ts = 0;
+
+	for (uint64_t i = 0; i < size; i++) {
+		const uint8_t *buf;
+		size_t len;
+		struct kt_entry e;
+		unsigned li;
+		uint64_t vidx;
+
+		ck_assert_int_eq(kt_store_read_entry(r, i, &buf, &len), KT_OK);
+		ck_assert_int_eq(kt_entry_decode(buf, len, &e), KT_OK);
+		ck_assert_uint_ge(e.timestamp_ms, last_ts);
+		last_ts = e.timestamp_ms;
+		ck_assert_int_eq(sscanf(e.label, "user%u@", &li), 1);
+		ck_assert_uint_lt(li, NLABELS);
+		ck_assert_uint_eq(e.version, count[li] + 1);
+		if (count[li] == 0) {
+			ck_assert_uint_eq(e.prev_index, KT_NO_PREV);
+		} else {
+			ck_assert_int_eq(kt_store_label_version(r, e.label,
+			                     e.label_len, count[li], &vidx),
+			    KT_OK);
+			ck_assert_uint_eq(e.prev_index, vidx);
+		}
+		count[li]++;
+		ck_assert_int_eq(kt_store_label_version(r, e.label, e.label_len,
+		                     e.version, &vidx),
+		    KT_OK);
+		ck_assert_uint_eq(vidx, i);
+	}
+}
+
+/* Batches never exceed max_batch: consecutive committed sizes seen by
+ * callbacks (sizes, sorted here) differ by at most MAX_BATCH. */
+static void
+check_batch_spacing(uint64_t *sizes, size_t nsizes)
+{
+	for (size_t i = 1; i < nsizes; i++) {
+		for (size_t j = i; j > 0 && sizes[j - 1] > sizes[j]; j--) {
+			uint64_t x = sizes[j];
+
+			sizes[j] = sizes[j - 1];
+			sizes[j - 1] = x;
+		}
+	}
+	for (size_t i = 1; i < nsizes; i++)
+		ck_assert_uint_le(sizes[i] - sizes[i - 1], MAX_BATCH);
+	ck_assert_uint_le(sizes[0], MAX_BATCH);
+}
+
 START_TEST(test_concurrent_submitters)
 {
 	struct kt_store *s = open_store(0);
@@ -579,7 +669,6 @@ START_TEST(test_concurrent_submitters)
 	struct kt_store_read *r;
 	uint64_t size, appended = 0, *sizes;
 	size_t nsizes = 0;
-	uint64_t count[NLABELS] = { 0 }, last_ts = 0;
 
 	cb_total = 0;
 	for (int i = 0; i < NLABELS; i++)
@@ -622,82 +711,13 @@ START_TEST(test_concurrent_submitters)
 			ck_assert_int_eq(t->err, KT_OK);
 			ck_assert_uint_le(t->tree_size, size);
 			sizes[nsizes++] = t->tree_size;
-			for (size_t k = 0; k < t->n; k++) {
-				const struct kt_seq_res *res = &t->res[k];
-				const uint8_t *buf;
-				size_t len;
-				struct kt_entry e;
-
-				if (res->err == KT_ERR_CONFLICT) {
-					ck_assert(t->rq[k].revoke);
-					continue;
-				}
-				ck_assert_int_eq(res->err, KT_OK);
-				ck_assert_uint_lt(res->index, t->tree_size);
-				appended += res->appended ? 1 : 0;
-				ck_assert_int_eq(kt_store_read_entry(r,
-				                     res->index, &buf, &len),
-				    KT_OK);
-				ck_assert_int_eq(kt_entry_decode(buf, len, &e),
-				    KT_OK);
-				ck_assert_uint_eq(e.version, res->version);
-				ck_assert_uint_eq(e.label_len,
-				    t->rq[k].label_len);
-				ck_assert_mem_eq(e.label, t->rq[k].label,
-				    e.label_len);
-				ck_assert_int_eq(e.type,
-				    t->rq[k].revoke ? KT_ENTRY_REVOKE
-				                    : KT_ENTRY_KEY);
-				if (!t->rq[k].revoke)
-					ck_assert_mem_eq(e.key, t->key[k], 32);
-			}
+			appended += check_sub_results(r, t);
 		}
 	}
 	ck_assert_uint_eq(appended, size);
-	/* Versions 1..count per label with previous links; timestamps never
-	 * decrease. */
-	for (uint64_t i = 0; i < size; i++) {
-		const uint8_t *buf;
-		size_t len;
-		struct kt_entry e;
-		unsigned li;
-		uint64_t vidx;
-
-		ck_assert_int_eq(kt_store_read_entry(r, i, &buf, &len), KT_OK);
-		ck_assert_int_eq(kt_entry_decode(buf, len, &e), KT_OK);
-		ck_assert_uint_ge(e.timestamp_ms, last_ts);
-		last_ts = e.timestamp_ms;
-		ck_assert_int_eq(sscanf(e.label, "user%u@", &li), 1);
-		ck_assert_uint_lt(li, NLABELS);
-		ck_assert_uint_eq(e.version, count[li] + 1);
-		if (count[li] == 0) {
-			ck_assert_uint_eq(e.prev_index, KT_NO_PREV);
-		} else {
-			ck_assert_int_eq(kt_store_label_version(r, e.label,
-			                     e.label_len, count[li], &vidx),
-			    KT_OK);
-			ck_assert_uint_eq(e.prev_index, vidx);
-		}
-		count[li]++;
-		ck_assert_int_eq(kt_store_label_version(r, e.label, e.label_len,
-		                     e.version, &vidx),
-		    KT_OK);
-		ck_assert_uint_eq(vidx, i);
-	}
+	check_versions_and_links(r, size);
 	kt_store_read_end(r);
-	/* Batches never exceed max_batch: consecutive committed sizes seen by
-	 * callbacks differ by at most MAX_BATCH. */
-	for (size_t i = 1; i < nsizes; i++) {
-		for (size_t j = i; j > 0 && sizes[j - 1] > sizes[j]; j--) {
-			uint64_t x = sizes[j];
-
-			sizes[j] = sizes[j - 1];
-			sizes[j - 1] = x;
-		}
-	}
-	for (size_t i = 1; i < nsizes; i++)
-		ck_assert_uint_le(sizes[i] - sizes[i - 1], MAX_BATCH);
-	ck_assert_uint_le(sizes[0], MAX_BATCH);
+	check_batch_spacing(sizes, nsizes);
 	ck_assert_uint_eq(st.entries_appended, size);
 	free(sizes);
 	for (int i = 0; i < NTHREADS; i++)
