@@ -885,48 +885,12 @@ END_TEST
 
 /* The counters of a good and a dead witness, as values (kt_wclient_stats)
  * and as the Prometheus text metrics.c makes of them (kt_metrics_body). */
-START_TEST(test_stats)
+/* kt_wclient_stats of client w after test_stats's rounds: the good witness
+ * (at url) cosigned size 7, the dead one only failed. */
+static void
+check_stats_values(struct kt_wclient *w, const char *url)
 {
-	struct fake_log *log = fake_log_new("log.example/metrics");
-	struct kt_wclient_source src = fake_log_source(log);
-	struct kt_wclient_opts o = test_opts(1);
-	struct fake_witness *fw;
-	struct kt_wclient_cfg c[2];
-	struct kt_verifier keys[2];
-	struct kt_wclient *w = NULL;
 	struct kt_wclient_stats ws;
-	static struct kt_metrics km;
-	struct kt_metrics_log kl = { .tree_size = 7, .writable = 1 };
-	char url[64], deadurl[64], m[KT_NOTE_MAX], p[512], *body = NULL;
-	uint8_t want[2] = { 1, 0 };
-	size_t len = 0;
-
-	fake_log_append(log, 3);
-	fw = fake_witness_start("quote\"back\\slash", fake_log_key(log),
-	    FAKE_OK, 0);
-	fake_witness_url(fw, url, sizeof(url));
-	cfg_for(&c[0], url, fake_witness_key(fw));
-	keys[0] = *fake_witness_key(fw);
-	{
-		struct fake_witness *dead = fake_witness_start("dead.example",
-		    fake_log_key(log), FAKE_OK, 0);
-
-		keys[1] = *fake_witness_key(dead);
-		fake_witness_stop(dead);
-	}
-	snprintf(deadurl, sizeof(deadurl), "http://127.0.0.1:%u",
-	    fake_dead_port());
-	cfg_for(&c[1], deadurl, &keys[1]);
-	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
-	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 3,
-	                     3000),
-	    0);
-	fake_log_append(log, 4);
-	kt_wclient_notify(w);
-	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 7,
-	                     3000),
-	    0);
-	sleep_ms(250); /* a few failures for the dead one */
 
 	kt_wclient_stats(w, &ws);
 	ck_assert_uint_eq(ws.n, 2);
@@ -945,19 +909,16 @@ START_TEST(test_stats)
 	ck_assert_int_eq(ws.w[1].up, 0);
 	ck_assert_uint_eq(ws.cosigned_size, 7);
 	ck_assert_uint_eq(ws.cosignatures, 1);
+}
 
-	/* The whole /metrics body: the log's series, then the witnesses'. */
-	kt_metrics_init(&km);
-	ck_assert_int_eq(kt_metrics_body(&km, &kl, w, &body, &len), KT_OK);
-	ck_assert_uint_eq(strlen(body), len);
-	ck_assert_uint_eq(metric(body, "\nkt_tree_size "), 7);
-	ck_assert_ptr_nonnull(strstr(body, "kt_http_requests_total"));
-	ck_assert(strstr(body, "kt_http_requests_total") <
-	    strstr(body, "kt_witness_requests_total"));
-	ck_assert_uint_lt(len, sizeof(m));
-	memcpy(m, body, len + 1);
-	free(body);
-	/* label values are escaped */
+/* The witness series in the /metrics body m after test_stats's rounds:
+ * label values are escaped, the good witness (at url) counts successes,
+ * the dead one (at deadurl) failures and lag. */
+static void
+check_witness_metrics(const char *m, const char *url, const char *deadurl)
+{
+	char p[512];
+
 	snprintf(p, sizeof(p),
 	    "kt_witness_requests_total{witness="
 	    "\"quote\\\"back\\\\slash\",url=\"%s\",result=\"ok\"} ",
@@ -1006,6 +967,64 @@ START_TEST(test_stats)
 	ck_assert_ptr_nonnull(strstr(m,
 	    "# TYPE kt_witness_requests_total "
 	    "counter\n"));
+}
+
+START_TEST(test_stats)
+{
+	struct fake_log *log = fake_log_new("log.example/metrics");
+	struct kt_wclient_source src = fake_log_source(log);
+	struct kt_wclient_opts o = test_opts(1);
+	struct fake_witness *fw;
+	struct kt_wclient_cfg c[2];
+	struct kt_verifier keys[2];
+	struct kt_wclient *w = NULL;
+	static struct kt_metrics km;
+	struct kt_metrics_log kl = { .tree_size = 7, .writable = 1 };
+	char url[64], deadurl[64], m[KT_NOTE_MAX], *body = NULL;
+	uint8_t want[2] = { 1, 0 };
+	size_t len = 0;
+
+	fake_log_append(log, 3);
+	fw = fake_witness_start("quote\"back\\slash", fake_log_key(log),
+	    FAKE_OK, 0);
+	fake_witness_url(fw, url, sizeof(url));
+	cfg_for(&c[0], url, fake_witness_key(fw));
+	keys[0] = *fake_witness_key(fw);
+	{
+		struct fake_witness *dead = fake_witness_start("dead.example",
+		    fake_log_key(log), FAKE_OK, 0);
+
+		keys[1] = *fake_witness_key(dead);
+		fake_witness_stop(dead);
+	}
+	snprintf(deadurl, sizeof(deadurl), "http://127.0.0.1:%u",
+	    fake_dead_port());
+	cfg_for(&c[1], deadurl, &keys[1]);
+	ck_assert_int_eq(kt_wclient_start(&w, c, 2, &src, &o), KT_OK);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 3,
+	                     3000),
+	    0);
+	fake_log_append(log, 4);
+	kt_wclient_notify(w);
+	ck_assert_int_ge(wait_served(w, fake_log_key(log), keys, 2, want, 7,
+	                     3000),
+	    0);
+	sleep_ms(250); /* a few failures for the dead one */
+
+	check_stats_values(w, url);
+
+	/* The whole /metrics body: the log's series, then the witnesses'. */
+	kt_metrics_init(&km);
+	ck_assert_int_eq(kt_metrics_body(&km, &kl, w, &body, &len), KT_OK);
+	ck_assert_uint_eq(strlen(body), len);
+	ck_assert_uint_eq(metric(body, "\nkt_tree_size "), 7);
+	ck_assert_ptr_nonnull(strstr(body, "kt_http_requests_total"));
+	ck_assert(strstr(body, "kt_http_requests_total") <
+	    strstr(body, "kt_witness_requests_total"));
+	ck_assert_uint_lt(len, sizeof(m));
+	memcpy(m, body, len + 1);
+	free(body);
+	check_witness_metrics(m, url, deadurl);
 
 	/* Without a witness client: no witness series. */
 	ck_assert_int_eq(kt_metrics_body(&km, &kl, NULL, &body, &len), KT_OK);
