@@ -284,33 +284,13 @@ static const struct bad_proof bad_proofs[] = {
 	{ "index without newline", HDR "index 0", KT_ERR_MALFORMED },
 };
 
-START_TEST(test_tlogproof_parse)
+/* The bounds of kt_tlogproof_parse: 63 hash lines, an extra of
+ * KT_ENTRY_MAX bytes, a note of KT_NOTE_MAX bytes and a whole of
+ * KT_TLOGPROOF_MAX bytes; buf holds KT_TLOGPROOF_MAX + 2 bytes. */
+static void
+parse_size_limits(char *buf)
 {
-	static struct kt_tlogproof t, u;
-	struct kt_proof p;
-	struct kt_verifier v = note_verifier();
-	struct kt_note n;
-	char note[1024];
-	char *buf = malloc(KT_TLOGPROOF_MAX + 2);
-	size_t nl = signed_note(note, sizeof(note)), l = 0, hl;
-	const uint8_t extra[5] = { 9, 8, 7, 6, 5 };
-
-	for (size_t i = 0; i < sizeof(bad_proofs) / sizeof(bad_proofs[0]);
-	     i++) {
-		const struct bad_proof *b = &bad_proofs[i];
-		kt_err err = parse_copy(b->text, strlen(b->text), &t);
-
-		ck_assert_msg(err == b->want, "%s: got %d want %d", b->what,
-		    err, b->want);
-		ck_assert_uint_eq(t.proof.n, 0);
-		ck_assert_uint_eq(t.extra_len, 0);
-	}
-	/* The smallest valid proof. */
-	ck_assert_int_eq(parse_copy(HDR "index 0\n\n" NOTE,
-	                     strlen(HDR "index 0\n\n" NOTE), &t),
-	    KT_OK);
-	ck_assert_uint_eq(t.proof.n, 0);
-	ck_assert_uint_eq(t.note_len, strlen(NOTE));
+	static struct kt_tlogproof t;
 
 	/* 63 hash lines parse, 64 are too many. */
 	{
@@ -370,18 +350,17 @@ START_TEST(test_tlogproof_parse)
 		                     &t),
 		    KT_ERR_TOO_LARGE);
 	}
+}
 
-	/* A real proof: its note opens with the log's key. */
-	mk_proof(&p, 4, 3);
-	ck_assert_int_eq(kt_tlogproof_format(extra, sizeof(extra), 11, &p, note,
-	                     nl, buf, KT_TLOGPROOF_MAX, &l),
-	    KT_OK);
-	ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
-	ck_assert_int_eq(kt_note_open(t.note, t.note_len, &v, 1, &n, NULL,
-	                     NULL),
-	    KT_OK);
-	ck_assert_mem_eq(n.text, cp_text, n.text_len);
-	hl = l - nl;
+/* buf holds a valid proof t of l bytes whose note (at hl) opens with v:
+ * every truncation and every single-byte change is noticed. buf is
+ * restored before returning. */
+static void
+parse_mutations(char *buf, size_t l, size_t hl, const struct kt_tlogproof *t,
+    const struct kt_verifier *v)
+{
+	static struct kt_tlogproof u;
+	struct kt_note n;
 
 	/* Every truncation: rejected before the note starts; inside the
 	 * note, the proof text parses but the note no longer opens. */
@@ -393,7 +372,7 @@ START_TEST(test_tlogproof_parse)
 			ck_assert_msg(err != KT_OK, "truncation to %zu", i);
 		} else {
 			ck_assert_int_eq(err, KT_OK);
-			ck_assert_int_ne(kt_note_open(u.note, u.note_len, &v, 1,
+			ck_assert_int_ne(kt_note_open(u.note, u.note_len, v, 1,
 			                     &n, NULL, NULL),
 			    KT_OK);
 		}
@@ -414,18 +393,63 @@ START_TEST(test_tlogproof_parse)
 			buf[i] = (char)x;
 			err = kt_tlogproof_parse(buf, l, &u);
 			if (i < hl) {
-				ck_assert_msg(err != KT_OK || !same(&t, &u),
+				ck_assert_msg(err != KT_OK || !same(t, &u),
 				    "byte %zu = 0x%02x unnoticed", i, x);
 			} else {
 				ck_assert_int_eq(err, KT_OK);
 				ck_assert_int_ne(kt_note_open(u.note,
-				                     u.note_len, &v, 1, &n,
-				                     NULL, NULL),
+				                     u.note_len, v, 1, &n, NULL,
+				                     NULL),
 				    KT_OK);
 			}
 		}
 		buf[i] = orig;
 	}
+}
+
+START_TEST(test_tlogproof_parse)
+{
+	static struct kt_tlogproof t;
+	struct kt_proof p;
+	struct kt_verifier v = note_verifier();
+	struct kt_note n;
+	char note[1024];
+	char *buf = malloc(KT_TLOGPROOF_MAX + 2);
+	size_t nl = signed_note(note, sizeof(note)), l = 0, hl;
+	const uint8_t extra[5] = { 9, 8, 7, 6, 5 };
+
+	for (size_t i = 0; i < sizeof(bad_proofs) / sizeof(bad_proofs[0]);
+	     i++) {
+		const struct bad_proof *b = &bad_proofs[i];
+		kt_err err = parse_copy(b->text, strlen(b->text), &t);
+
+		ck_assert_msg(err == b->want, "%s: got %d want %d", b->what,
+		    err, b->want);
+		ck_assert_uint_eq(t.proof.n, 0);
+		ck_assert_uint_eq(t.extra_len, 0);
+	}
+	/* The smallest valid proof. */
+	ck_assert_int_eq(parse_copy(HDR "index 0\n\n" NOTE,
+	                     strlen(HDR "index 0\n\n" NOTE), &t),
+	    KT_OK);
+	ck_assert_uint_eq(t.proof.n, 0);
+	ck_assert_uint_eq(t.note_len, strlen(NOTE));
+
+	parse_size_limits(buf);
+
+	/* A real proof: its note opens with the log's key. */
+	mk_proof(&p, 4, 3);
+	ck_assert_int_eq(kt_tlogproof_format(extra, sizeof(extra), 11, &p, note,
+	                     nl, buf, KT_TLOGPROOF_MAX, &l),
+	    KT_OK);
+	ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
+	ck_assert_int_eq(kt_note_open(t.note, t.note_len, &v, 1, &n, NULL,
+	                     NULL),
+	    KT_OK);
+	ck_assert_mem_eq(n.text, cp_text, n.text_len);
+	hl = l - nl;
+
+	parse_mutations(buf, l, hl, &t, &v);
 	free(buf);
 }
 END_TEST
