@@ -524,6 +524,49 @@ END_TEST
 
 /* ---- inclusion proofs ------------------------------------------------- */
 
+/* 64-bit sizes: inclusion proofs of bounded length, in range, and
+ * verifying; the longest is exactly 64 hashes. */
+static void
+inclusion_big_sizes(void)
+{
+	struct kt_proof p;
+	struct kt_hash root;
+	uint64_t sizes[] = { UINT64_MAX, UINT64_MAX - 1, (uint64_t)1 << 63,
+		((uint64_t)1 << 63) + 1, 0x123456789abcdefULL };
+	size_t k;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint64_t idx[] = { 0, 1, sizes[k] / 2, sizes[k] - 2,
+			sizes[k] - 1, 0x5555555555555555ULL % sizes[k] };
+		struct bigsrc rs = { .size = sizes[k] };
+		size_t j;
+
+		ck_assert_int_eq(kt_merkle_root(big_node, &rs, sizes[k], &root),
+		    KT_OK);
+		for (j = 0; j < sizeof(idx) / sizeof(idx[0]); j++) {
+			struct bigsrc s = { .size = sizes[k] };
+
+			ck_assert_int_eq(kt_merkle_inclusion_proof(big_node, &s,
+			                     idx[j], sizes[k], &p),
+			    KT_OK);
+			ck_assert_int_eq(s.outside, 0);
+			ck_assert_uint_le(p.n, KT_MAX_PROOF);
+			CHECK_ERR(kt_merkle_verify_inclusion(&uniform[0],
+			              idx[j], sizes[k], p.h, p.n, &root),
+			    KT_OK);
+		}
+	}
+	/* The longest inclusion proof is exactly 64 hashes. */
+	{
+		struct bigsrc s = { .size = UINT64_MAX };
+
+		ck_assert_int_eq(kt_merkle_inclusion_proof(big_node, &s, 0,
+		                     UINT64_MAX, &p),
+		    KT_OK);
+		ck_assert_uint_eq(p.n, 64);
+	}
+}
+
 START_TEST(test_merkle_inclusion_proof)
 {
 	struct kt_proof p, want;
@@ -569,49 +612,7 @@ START_TEST(test_merkle_inclusion_proof)
 		                     &p),
 		    KT_ERR_IO);
 	}
-	/* 64-bit sizes: bounded length, in range, and verifying. */
-	{
-		uint64_t sizes[] = { UINT64_MAX, UINT64_MAX - 1,
-			(uint64_t)1 << 63, ((uint64_t)1 << 63) + 1,
-			0x123456789abcdefULL };
-		size_t k;
-
-		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-			uint64_t idx[] = { 0, 1, sizes[k] / 2, sizes[k] - 2,
-				sizes[k] - 1,
-				0x5555555555555555ULL % sizes[k] };
-			struct bigsrc rs = { .size = sizes[k] };
-			size_t j;
-
-			ck_assert_int_eq(kt_merkle_root(big_node, &rs, sizes[k],
-			                     &root),
-			    KT_OK);
-			for (j = 0; j < sizeof(idx) / sizeof(idx[0]); j++) {
-				struct bigsrc s = { .size = sizes[k] };
-
-				ck_assert_int_eq(
-				    kt_merkle_inclusion_proof(big_node, &s,
-				        idx[j], sizes[k], &p),
-				    KT_OK);
-				ck_assert_int_eq(s.outside, 0);
-				ck_assert_uint_le(p.n, KT_MAX_PROOF);
-				CHECK_ERR(kt_merkle_verify_inclusion(&uniform
-				                                         [0],
-				              idx[j], sizes[k], p.h, p.n,
-				              &root),
-				    KT_OK);
-			}
-		}
-		/* The longest inclusion proof is exactly 64 hashes. */
-		{
-			struct bigsrc s = { .size = UINT64_MAX };
-
-			ck_assert_int_eq(kt_merkle_inclusion_proof(big_node, &s,
-			                     0, UINT64_MAX, &p),
-			    KT_OK);
-			ck_assert_uint_eq(p.n, 64);
-		}
-	}
+	inclusion_big_sizes();
 }
 END_TEST
 
@@ -704,15 +705,106 @@ START_TEST(test_merkle_inclusion_proof_cached)
 }
 END_TEST
 
-START_TEST(test_merkle_verify_inclusion)
+/* Every single-bit change to the valid inclusion proof p of leaf i in
+ * size n (or to the leaf or the root), every truncation and every
+ * extension is rejected. */
+static void
+mutate_inclusion(uint64_t i, uint64_t n, struct kt_proof *p,
+    const struct kt_hash *root)
 {
-	struct kt_proof p, q, other;
-	struct kt_hash root, h, extra;
-	uint64_t n, i, j, s2;
+	struct kt_proof q;
+	struct kt_hash h, extra;
 	size_t k;
 	unsigned bit;
 
 	memset(&extra, 0x42, sizeof(extra));
+	flip_inclusion(&leaves[i], i, n, p, root);
+	/* Every bit of the leaf and of the root. */
+	for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
+		h = leaves[i];
+		h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		CHECK_ERR(kt_merkle_verify_inclusion(&h, i, n, p->h, p->n,
+		              root),
+		    KT_ERR_VERIFY);
+		h = *root;
+		h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n, p->h,
+		              p->n, &h),
+		    KT_ERR_VERIFY);
+	}
+	/* Every truncation. */
+	for (k = 0; k < p->n; k++)
+		CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n, p->h, k,
+		              root),
+		    KT_ERR_VERIFY);
+	/* Extensions: one hash appended or prepended. */
+	for (k = 0; k <= p->n; k++) {
+		const struct kt_hash *add = k < p->n ? &p->h[k] : &extra;
+
+		q = *p;
+		q.h[q.n++] = *add;
+		CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n, q.h, q.n,
+		              root),
+		    KT_ERR_VERIFY);
+		q.h[0] = *add;
+		memcpy(&q.h[1], p->h, p->n * sizeof(p->h[0]));
+		CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n, q.h, q.n,
+		              root),
+		    KT_ERR_VERIFY);
+	}
+}
+
+/* The valid inclusion proof p of leaf i in size n, claimed for another
+ * index or another size, passes only where RFC 9162 says it must. */
+static void
+inclusion_wrong_index_and_size(uint64_t i, uint64_t n, const struct kt_proof *p,
+    const struct kt_hash *root)
+{
+	struct kt_proof other;
+	uint64_t j, s2;
+
+	/* Wrong index: the same leaf claimed elsewhere. */
+	for (j = 0; j < n + 3; j++) {
+		if (j == i)
+			continue;
+		CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], j, n, p->h,
+		              p->n, root),
+		    j < n ? KT_ERR_VERIFY : KT_ERR_RANGE);
+	}
+	/*
+	 * Wrong size, with that size's real root. RFC 9162
+	 * proofs do not bind the size on their own: they pass
+	 * exactly when PATH(i, D[s2]) happens to be the same.
+	 */
+	for (s2 = 0; s2 <= 2 * MUTN; s2++) {
+		struct kt_hash r2;
+
+		if (s2 == n)
+			continue;
+		root_of(s2, &r2);
+		if (i >= s2) {
+			CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, s2,
+			              p->h, p->n, &r2),
+			    KT_ERR_RANGE);
+			continue;
+		}
+		ref_inclusion(i, s2, &other);
+		CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, s2, p->h,
+		              p->n, &r2),
+		    proof_eq(p, &other) ? KT_OK : KT_ERR_VERIFY);
+		/* And the wrong root for the right size. */
+		CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n, p->h,
+		              p->n, &r2),
+		    KT_ERR_VERIFY);
+	}
+}
+
+START_TEST(test_merkle_verify_inclusion)
+{
+	struct kt_proof p;
+	struct kt_hash root;
+	uint64_t n, i;
+
 	for (n = 1; n <= MUTN; n++) {
 		root_of(n, &root);
 		for (i = 0; i < n; i++) {
@@ -720,77 +812,8 @@ START_TEST(test_merkle_verify_inclusion)
 			CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i], i, n,
 			              p.h, p.n, &root),
 			    KT_OK);
-			flip_inclusion(&leaves[i], i, n, &p, &root);
-			/* Every bit of the leaf and of the root. */
-			for (bit = 0; bit < 8 * KT_HASH_LEN; bit++) {
-				h = leaves[i];
-				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_inclusion(&h, i, n,
-				              p.h, p.n, &root),
-				    KT_ERR_VERIFY);
-				h = root;
-				h.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-				              i, n, p.h, p.n, &h),
-				    KT_ERR_VERIFY);
-			}
-			/* Every truncation. */
-			for (k = 0; k < p.n; k++)
-				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-				              i, n, p.h, k, &root),
-				    KT_ERR_VERIFY);
-			/* Extensions: one hash appended or prepended. */
-			for (k = 0; k <= p.n; k++) {
-				const struct kt_hash *add =
-				    k < p.n ? &p.h[k] : &extra;
-
-				q = p;
-				q.h[q.n++] = *add;
-				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-				              i, n, q.h, q.n, &root),
-				    KT_ERR_VERIFY);
-				q.h[0] = *add;
-				memcpy(&q.h[1], p.h, p.n * sizeof(p.h[0]));
-				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-				              i, n, q.h, q.n, &root),
-				    KT_ERR_VERIFY);
-			}
-			/* Wrong index: the same leaf claimed elsewhere. */
-			for (j = 0; j < n + 3; j++) {
-				if (j == i)
-					continue;
-				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-				              j, n, p.h, p.n, &root),
-				    j < n ? KT_ERR_VERIFY : KT_ERR_RANGE);
-			}
-			/*
-			 * Wrong size, with that size's real root. RFC 9162
-			 * proofs do not bind the size on their own: they pass
-			 * exactly when PATH(i, D[s2]) happens to be the same.
-			 */
-			for (s2 = 0; s2 <= 2 * MUTN; s2++) {
-				struct kt_hash r2;
-
-				if (s2 == n)
-					continue;
-				root_of(s2, &r2);
-				if (i >= s2) {
-					CHECK_ERR(kt_merkle_verify_inclusion(
-					              &leaves[i], i, s2, p.h,
-					              p.n, &r2),
-					    KT_ERR_RANGE);
-					continue;
-				}
-				ref_inclusion(i, s2, &other);
-				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-				              i, s2, p.h, p.n, &r2),
-				    proof_eq(&p, &other) ? KT_OK
-				                         : KT_ERR_VERIFY);
-				/* And the wrong root for the right size. */
-				CHECK_ERR(kt_merkle_verify_inclusion(&leaves[i],
-				              i, n, p.h, p.n, &r2),
-				    KT_ERR_VERIFY);
-			}
+			mutate_inclusion(i, n, &p, &root);
+			inclusion_wrong_index_and_size(i, n, &p, &root);
 		}
 	}
 	/* Malformed arguments. */
@@ -820,6 +843,64 @@ START_TEST(test_merkle_verify_inclusion)
 END_TEST
 
 /* ---- consistency proofs ----------------------------------------------- */
+
+/* 64-bit sizes: consistency proofs in range and verifying, except the one
+ * case RFC 9162 needs 65 hashes. */
+static void
+consistency_big_sizes(void)
+{
+	struct kt_proof p;
+	struct kt_hash r1, r2;
+	uint64_t pairs[][2] = {
+		{ 1, UINT64_MAX },
+		{ 2, UINT64_MAX },
+		{ UINT64_MAX - 1, UINT64_MAX },
+		{ (uint64_t)1 << 63, UINT64_MAX },
+		{ ((uint64_t)1 << 63) - 1, (uint64_t)1 << 63 },
+		{ 0x123456789abcdefULL, 0x7edcba9876543210ULL },
+		{ 6, ((uint64_t)1 << 63) },
+		{ 4, ((uint64_t)1 << 63) + 1 },
+		{ 3, (uint64_t)1 << 63 },
+	};
+	size_t j;
+
+	for (j = 0; j < sizeof(pairs) / sizeof(pairs[0]); j++) {
+		struct bigsrc s = { .size = pairs[j][1] };
+		struct bigsrc rs1 = { .size = pairs[j][0] };
+		struct bigsrc rs2 = { .size = pairs[j][1] };
+
+		ck_assert_int_eq(kt_merkle_root(big_node, &rs1, pairs[j][0],
+		                     &r1),
+		    KT_OK);
+		ck_assert_int_eq(kt_merkle_root(big_node, &rs2, pairs[j][1],
+		                     &r2),
+		    KT_OK);
+		ck_assert_int_eq(kt_merkle_consistency_proof(big_node, &s,
+		                     pairs[j][0], pairs[j][1], &p),
+		    KT_OK);
+		ck_assert_int_eq(s.outside, 0);
+		CHECK_ERR(kt_merkle_verify_consistency(pairs[j][0], pairs[j][1],
+		              p.h, p.n, &r1, &r2),
+		    KT_OK);
+	}
+	/*
+	 * The one case RFC 9162 needs 65 hashes (odd old, new_size > 2^63):
+	 * refused before asking fn for anything.
+	 */
+	{
+		struct bigsrc s = { .size = UINT64_MAX };
+
+		ck_assert_int_eq(kt_merkle_consistency_proof(big_node, &s, 3,
+		                     UINT64_MAX, &p),
+		    KT_ERR_TOO_LARGE);
+		ck_assert_uint_eq(s.calls, 0);
+		s.calls = 0;
+		ck_assert_int_eq(kt_merkle_consistency_proof(big_node, &s, 3,
+		                     ((uint64_t)1 << 63) + 1, &p),
+		    KT_ERR_TOO_LARGE);
+		ck_assert_uint_eq(s.calls, 0);
+	}
+}
 
 START_TEST(test_merkle_consistency_proof)
 {
@@ -880,58 +961,7 @@ START_TEST(test_merkle_consistency_proof)
 		                     &p),
 		    KT_ERR_IO);
 	}
-	/* 64-bit sizes. */
-	{
-		uint64_t pairs[][2] = {
-			{ 1, UINT64_MAX },
-			{ 2, UINT64_MAX },
-			{ UINT64_MAX - 1, UINT64_MAX },
-			{ (uint64_t)1 << 63, UINT64_MAX },
-			{ ((uint64_t)1 << 63) - 1, (uint64_t)1 << 63 },
-			{ 0x123456789abcdefULL, 0x7edcba9876543210ULL },
-			{ 6, ((uint64_t)1 << 63) },
-			{ 4, ((uint64_t)1 << 63) + 1 },
-			{ 3, (uint64_t)1 << 63 },
-		};
-		size_t j;
-
-		for (j = 0; j < sizeof(pairs) / sizeof(pairs[0]); j++) {
-			struct bigsrc s = { .size = pairs[j][1] };
-			struct bigsrc rs1 = { .size = pairs[j][0] };
-			struct bigsrc rs2 = { .size = pairs[j][1] };
-
-			ck_assert_int_eq(kt_merkle_root(big_node, &rs1,
-			                     pairs[j][0], &r1),
-			    KT_OK);
-			ck_assert_int_eq(kt_merkle_root(big_node, &rs2,
-			                     pairs[j][1], &r2),
-			    KT_OK);
-			ck_assert_int_eq(kt_merkle_consistency_proof(big_node,
-			                     &s, pairs[j][0], pairs[j][1], &p),
-			    KT_OK);
-			ck_assert_int_eq(s.outside, 0);
-			CHECK_ERR(kt_merkle_verify_consistency(pairs[j][0],
-			              pairs[j][1], p.h, p.n, &r1, &r2),
-			    KT_OK);
-		}
-	}
-	/*
-	 * The one case RFC 9162 needs 65 hashes (odd old, new_size > 2^63):
-	 * refused before asking fn for anything.
-	 */
-	{
-		struct bigsrc s = { .size = UINT64_MAX };
-
-		ck_assert_int_eq(kt_merkle_consistency_proof(big_node, &s, 3,
-		                     UINT64_MAX, &p),
-		    KT_ERR_TOO_LARGE);
-		ck_assert_uint_eq(s.calls, 0);
-		s.calls = 0;
-		ck_assert_int_eq(kt_merkle_consistency_proof(big_node, &s, 3,
-		                     ((uint64_t)1 << 63) + 1, &p),
-		    KT_ERR_TOO_LARGE);
-		ck_assert_uint_eq(s.calls, 0);
-	}
+	consistency_big_sizes();
 }
 END_TEST
 
