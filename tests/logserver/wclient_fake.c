@@ -324,6 +324,48 @@ parse_body(const char *p, size_t len, uint64_t *old, struct kt_proof *proof,
 	return 0;
 }
 
+/* FAKE_SLOW: waits fw->slow_ms before answering (counted in
+ * st.sleeping meanwhile), or less if the witness is stopping. */
+static void
+slow_wait(struct fake_witness *fw)
+{
+	unsigned waited = 0;
+
+	pthread_mutex_lock(&fw->mu);
+	fw->st.sleeping++;
+	pthread_mutex_unlock(&fw->mu);
+	while (waited < fw->slow_ms && !atomic_load(&fw->stopping)) {
+		usleep(10000);
+		waited += 10;
+	}
+	pthread_mutex_lock(&fw->mu);
+	fw->st.sleeping--;
+	pthread_mutex_unlock(&fw->mu);
+}
+
+/* FAKE_HUGE: answers 200 with a 1 MiB body of 'A's. */
+static enum MHD_Result
+reply_huge(struct fake_witness *fw, struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *big = malloc(1u << 20);
+
+	if (big == NULL)
+		return MHD_NO;
+	memset(big, 'A', 1u << 20);
+	count(fw, 200);
+	r = MHD_create_response_from_buffer(1u << 20, big,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(big);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 {
@@ -387,43 +429,14 @@ handle(struct fake_witness *fw, struct MHD_Connection *c, struct upload *u)
 	fw->have_root = 1;
 	pthread_mutex_unlock(&fw->mu);
 
-	if (fw->mode == FAKE_SLOW) {
-		unsigned waited = 0;
-
-		pthread_mutex_lock(&fw->mu);
-		fw->st.sleeping++;
-		pthread_mutex_unlock(&fw->mu);
-		while (waited < fw->slow_ms && !atomic_load(&fw->stopping)) {
-			usleep(10000);
-			waited += 10;
-		}
-		pthread_mutex_lock(&fw->mu);
-		fw->st.sleeping--;
-		pthread_mutex_unlock(&fw->mu);
-	}
+	if (fw->mode == FAKE_SLOW)
+		slow_wait(fw);
 	if (fw->mode == FAKE_GARBAGE) {
 		count(fw, 200);
 		return reply(c, 200, "text/plain", "thanks\n");
 	}
-	if (fw->mode == FAKE_HUGE) {
-		struct MHD_Response *r;
-		enum MHD_Result ret;
-		char *big = malloc(1u << 20);
-
-		if (big == NULL)
-			return MHD_NO;
-		memset(big, 'A', 1u << 20);
-		count(fw, 200);
-		r = MHD_create_response_from_buffer(1u << 20, big,
-		    MHD_RESPMEM_MUST_FREE);
-		if (r == NULL) {
-			free(big);
-			return MHD_NO;
-		}
-		ret = MHD_queue_response(c, 200, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
+	if (fw->mode == FAKE_HUGE)
+		return reply_huge(fw, c);
 	memcpy(text, note.text, note.text_len);
 	llen = note.text_len;
 	if (fw->mode == FAKE_BADSIG) {
