@@ -1141,14 +1141,11 @@ rw_check(struct rw *m, struct kt_store_read *r, uint64_t made)
 	free(want);
 }
 
-START_TEST(test_random_workload)
+/* The random workload's model: RW_N entries made by rw_make. */
+static struct rw *
+rw_new(void)
 {
 	struct rw *m = calloc(1, sizeof(*m));
-	struct kt_store *s;
-	struct kt_store_read *held[3] = { NULL, NULL, NULL };
-	struct kt_store_txn *w;
-	uint64_t size = 0, idx;
-	unsigned failures = 0, reopens = 0;
 
 	ck_assert_ptr_nonnull(m);
 	m->enc = calloc(RW_N, sizeof(*m->enc));
@@ -1159,10 +1156,78 @@ START_TEST(test_random_workload)
 	ck_assert(m->enc && m->len && m->leaf && m->label_of && m->version_of);
 	for (uint64_t i = 0; i < RW_N; i++)
 		rw_make(m, i);
+	return m;
+}
+
+static void
+rw_free(struct rw *m)
+{
+	free(m->enc);
+	free(m->len);
+	free(m->leaf);
+	free(m->label_of);
+	free(m->version_of);
+	free(m);
+}
+
+/* Appends the model's entries [size, size + b) and a checkpoint note in
+ * one write transaction; returns what the commit returned. */
+static kt_err
+rw_commit(struct kt_store *s, const struct rw *m, uint64_t size, uint64_t b)
+{
+	struct kt_store_txn *w;
+	uint64_t idx;
+	char note[48];
+
+	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
+	for (uint64_t i = size; i < size + b; i++)
+		ck_assert_int_eq(kt_store_write_append(w, m->enc[i], m->len[i],
+		                     &idx),
+		    KT_OK);
+	snprintf(note, sizeof(note), "rw %llu\n",
+	    (unsigned long long)(size + b));
+	ck_assert_int_eq(kt_store_write_checkpoint(w, note, strlen(note)),
+	    KT_OK);
+	return kt_store_write_commit(w);
+}
+
+/* Checks every held snapshot against the model (the log now has `size`
+ * entries) and ends it. */
+static void
+rw_release_held(struct rw *m, struct kt_store_read *held[3], uint64_t size)
+{
+	for (unsigned k = 0; k < 3; k++) {
+		if (held[k] != NULL) {
+			rw_check(m, held[k], size);
+			kt_store_read_end(held[k]);
+			held[k] = NULL;
+		}
+	}
+}
+
+/* The newest snapshot of s holds all RW_N entries of the model. */
+static void
+rw_check_latest(struct rw *m, struct kt_store *s)
+{
+	struct kt_store_read *r;
+
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_uint_eq(kt_store_read_size(r), RW_N);
+	rw_check(m, r, RW_N);
+	kt_store_read_end(r);
+}
+
+START_TEST(test_random_workload)
+{
+	struct rw *m = rw_new();
+	struct kt_store *s;
+	struct kt_store_read *held[3] = { NULL, NULL, NULL };
+	uint64_t size = 0;
+	unsigned failures = 0, reopens = 0;
+
 	s = open_store();
 	while (size < RW_N) {
 		uint64_t b = 1 + rw_rand() % 120;
-		char note[48];
 		unsigned r = (unsigned)(rw_rand() % 100);
 
 		if (b > RW_N - size)
@@ -1172,17 +1237,7 @@ START_TEST(test_random_workload)
 			kt_store_test_fail_commits(s, 1);
 			failures++;
 		}
-		ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
-		for (uint64_t i = size; i < size + b; i++)
-			ck_assert_int_eq(kt_store_write_append(w, m->enc[i],
-			                     m->len[i], &idx),
-			    KT_OK);
-		snprintf(note, sizeof(note), "rw %llu\n",
-		    (unsigned long long)(size + b));
-		ck_assert_int_eq(kt_store_write_checkpoint(w, note,
-		                     strlen(note)),
-		    KT_OK);
-		if (kt_store_write_commit(w) != KT_OK) {
+		if (rw_commit(s, m, size, b) != KT_OK) {
 			ck_assert_uint_lt(r, 4);
 			continue; /* retried with the same entries */
 		}
@@ -1198,50 +1253,21 @@ START_TEST(test_random_workload)
 			ck_assert_int_eq(kt_store_read_begin(s, &held[k]),
 			    KT_OK);
 		} else if (r == 8 || r == 9) {
-			for (unsigned k = 0; k < 3; k++) {
-				if (held[k] != NULL) {
-					rw_check(m, held[k], size);
-					kt_store_read_end(held[k]);
-					held[k] = NULL;
-				}
-			}
+			rw_release_held(m, held, size);
 			kt_store_close(s);
 			s = open_store();
 			reopens++;
 		}
 	}
-	for (unsigned k = 0; k < 3; k++) {
-		if (held[k] != NULL) {
-			rw_check(m, held[k], size);
-			kt_store_read_end(held[k]);
-		}
-	}
-	{
-		struct kt_store_read *r;
-
-		ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
-		ck_assert_uint_eq(kt_store_read_size(r), RW_N);
-		rw_check(m, r, RW_N);
-		kt_store_read_end(r);
-	}
+	rw_release_held(m, held, size);
+	rw_check_latest(m, s);
 	kt_store_close(s);
 	s = open_store();
-	{
-		struct kt_store_read *r;
-
-		ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
-		rw_check(m, r, RW_N);
-		kt_store_read_end(r);
-	}
+	rw_check_latest(m, s);
 	kt_store_close(s);
 	ck_assert_uint_gt(failures, 10);
 	ck_assert_uint_gt(reopens, 2);
-	free(m->enc);
-	free(m->len);
-	free(m->leaf);
-	free(m->label_of);
-	free(m->version_of);
-	free(m);
+	rw_free(m);
 }
 END_TEST
 
