@@ -1072,6 +1072,45 @@ check_staleness(struct kt_verify *v, struct kt_vresult *r)
 	ck_assert_int_eq(kt_vquorum_stale(v, r, KT_VERIFY_OK), KT_VERIFY_OK);
 }
 
+/* The verifier's stored checkpoint (in state directory d) is want. */
+static void
+stored_note_is(const char *d, const char *want)
+{
+	struct kt_buf b = { 0 };
+	char err[512];
+
+	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
+	                     sizeof(err)),
+	    KT_OK);
+	ck_assert_str_eq(b.p, want);
+	kt_buf_free(&b);
+}
+
+/* The other branch t2, same size 6 as the stored n2 (in d): a fork proven
+ * even without its quorum (one cosignature by w); the evidence checks
+ * offline and n2 stays stored. */
+static void
+check_other_branch(struct kt_verify *v, const char *d, struct kt_signer *w,
+    struct tree *t2, const char *n2, struct kt_vresult *r)
+{
+	struct kt_buf b = { 0 };
+	char err[512], *fork;
+
+	fill(t2, 5);
+	add(t2, "forked", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x99, 1000);
+	fork = note_of(t2, 6, signer);
+	cosign(fork, fork, w, 8000);
+	ck_assert_int_eq(accept_note(v, fork, r), KT_VERIFY_ATTACK);
+	ck_assert_str_ne(r->evidence, "");
+	ck_assert_int_eq(kt_vstate_read("/", r->evidence + 1, KT_NOTE_MAX * 4,
+	                     &b, err, sizeof(err)),
+	    KT_OK);
+	ck_assert_int_eq(status_of(b.p), KT_VERIFY_OK);
+	stored_note_is(d, n2);
+	free(fork);
+	kt_buf_free(&b);
+}
+
 START_TEST(test_quorum_policy)
 {
 	struct kt_signer *w[3];
@@ -1082,7 +1121,6 @@ START_TEST(test_quorum_policy)
 	struct tree *t = calloc(1, sizeof(*t)), *t2 = calloc(1, sizeof(*t2));
 	struct kt_verify *v = NULL;
 	struct kt_vresult r;
-	struct kt_buf b = { 0 };
 
 	w[0] = cosigner("w1.example", 0x31, &wv[0]);
 	w[1] = cosigner("w2.example", 0x32, &wv[1]);
@@ -1124,16 +1162,10 @@ START_TEST(test_quorum_policy)
 	cosign(n2, n2, w[0], 6000);
 	ck_assert_int_eq(accept_note(v, n2, &r), KT_VERIFY_OK);
 	ck_assert_uint_eq(v->seen_witnessed, 5000);
-	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
-	                     sizeof(err)),
-	    KT_OK);
-	ck_assert_str_eq(b.p, n2);
+	stored_note_is(d, n2);
 	/* ... but an older cosigned copy does not */
 	ck_assert_int_eq(accept_note(v, n1, &r), KT_VERIFY_OK);
-	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
-	                     sizeof(err)),
-	    KT_OK);
-	ck_assert_str_eq(b.p, n2);
+	stored_note_is(d, n2);
 	/* a bad cosignature by a configured witness is refused */
 	n3 = note_of(t, 5, signer);
 	fork = note_of(t, 6, signer);
@@ -1143,24 +1175,8 @@ START_TEST(test_quorum_policy)
 	ck_assert_ptr_nonnull(strstr(r.msg, "does not verify"));
 	free(fork);
 
-	/* the other branch, same size: a fork proven even without its
-	 * quorum; the evidence checks offline */
-	fill(t2, 5);
-	add(t2, "forked", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x99, 1000);
-	fork = note_of(t2, 6, signer);
-	cosign(fork, fork, w[2], 8000);
-	ck_assert_int_eq(accept_note(v, fork, &r), KT_VERIFY_ATTACK);
-	ck_assert_str_ne(r.evidence, "");
-	ck_assert_int_eq(kt_vstate_read("/", r.evidence + 1, KT_NOTE_MAX * 4,
-	                     &b, err, sizeof(err)),
-	    KT_OK);
-	ck_assert_int_eq(status_of(b.p), KT_VERIFY_OK);
-	ck_assert_int_eq(kt_vstate_read(d, "checkpoint", KT_NOTE_MAX, &b, err,
-	                     sizeof(err)),
-	    KT_OK);
-	ck_assert_str_eq(b.p, n2);
+	check_other_branch(v, d, w[2], t2, n2, &r);
 
-	kt_buf_free(&b);
 	kt_vresult_free(&r);
 	kt_verify_close(v);
 	for (int i = 0; i < 3; i++)
@@ -1168,7 +1184,6 @@ START_TEST(test_quorum_policy)
 	free(n1);
 	free(n2);
 	free(n3);
-	free(fork);
 	free(t);
 	free(t2);
 	rmrf(d);
