@@ -1,11 +1,13 @@
 /*
  * check_witness.c: units of the kt-witness logic (verifier/witness/witness.c)
- * against C2SP tlog-witness: every status path, replays, old-size-0
- * discovery, consistency proofs from in-memory trees, restart, and
- * concurrent conflicting submissions (exactly one cosigned).
+ * against C2SP tlog-witness: opening, then every status path of
+ * add-checkpoint, replays, old-size-0 discovery, consistency proofs from
+ * in-memory trees, and the documented example. Serving, restart and
+ * concurrency are check_witness_state.c.
  *
  * Test checkpoints are signed with proto; consistency proofs come from
- * kt_merkle_consistency_proof over a wt_tree.
+ * kt_merkle_consistency_proof over a wt_tree (the fixture is
+ * witness_fixture.h).
  */
 #include <check.h>
 #include <pthread.h>
@@ -18,91 +20,8 @@
 
 #include "harness/runner.h"
 #include "witness.h"
+#include "witness_fixture.h"
 #include "witness_testlib.h"
-
-#define ORIGIN_A "example.com/log-a"
-#define ORIGIN_B "example.com/log-b"
-#define NOW 1764115200u /* 2025-11-26T00:00:00Z */
-
-static char dir[64];
-static struct kt_signer *log_a, *log_a2, *log_b, *wit;
-static struct kt_verifier wit_v;
-static struct kt_witness *w;
-static struct wt_tree ta, tb; /* tb forks from ta at leaf 5 */
-static struct kt_witness_answer ans;
-static char body[WT_BODY_MAX];
-
-static void
-open_witness(void)
-{
-	struct kt_verifier logs[3];
-	char detail[256];
-
-	kt_signer_verifier(log_a, &logs[0]);
-	kt_signer_verifier(log_a2, &logs[1]);
-	kt_signer_verifier(log_b, &logs[2]);
-	ck_assert_int_eq(kt_witness_open(dir, wit, logs, 3, &w, detail,
-	                     sizeof(detail)),
-	    KT_OK);
-}
-
-static void
-setup(void)
-{
-	ck_assert_int_ge(sodium_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/kt-witness-check-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	log_a = wt_signer(ORIGIN_A, KT_KEY_ED25519, 0xa1);
-	log_a2 = wt_signer(ORIGIN_A, KT_KEY_ED25519, 0xa2); /* rotated key */
-	log_b = wt_signer(ORIGIN_B, KT_KEY_ED25519, 0xb1);
-	wit = wt_signer("witness.example/w1", KT_KEY_COSIG, 0x77);
-	kt_signer_verifier(wit, &wit_v);
-	wt_tree_init(&ta, 64, 1, 64);
-	wt_tree_init(&tb, 64, 2, 5);
-	open_witness();
-}
-
-static void
-teardown(void)
-{
-	kt_witness_close(w);
-	w = NULL;
-	kt_signer_free(log_a);
-	kt_signer_free(log_a2);
-	kt_signer_free(log_b);
-	kt_signer_free(wit);
-	wt_tree_free(&ta);
-	wt_tree_free(&tb);
-	wt_rmrf(dir);
-}
-
-/* Submits body[0..len) and returns the code. */
-static kt_err
-submit(size_t len, uint64_t now)
-{
-	return kt_witness_add_checkpoint(w, body, len, now, &ans);
-}
-
-/* Grows log A's witnessed state to `size` from `old` and asserts 200. */
-static void
-cosign_a(uint64_t old, uint64_t size)
-{
-	size_t len = wt_body_for(log_a, &ta, old, size, body, sizeof(body));
-
-	ck_assert_msg(submit(len, NOW) == KT_OK, "%s", ans.detail);
-}
-
-/* The witness's latest size for log A, learnt with an old-0 probe (409),
- * or 0 if the probe is accepted... which only a fresh witness does. */
-static uint64_t
-probe_a(void)
-{
-	size_t len = wt_body_for(log_a, &ta, 0, 64, body, sizeof(body));
-	kt_err err = submit(len, NOW);
-
-	ck_assert_int_eq(err, KT_ERR_CONFLICT);
-	return ans.latest_size;
-}
 
 /* ---- kt_witness_open ---------------------------------------------------- */
 
@@ -636,223 +555,6 @@ START_TEST(test_size_zero)
 }
 END_TEST
 
-/* ---- kt_witness_get_checkpoint ------------------------------------------ */
-
-START_TEST(test_get_checkpoint)
-{
-	char got[KT_WITNESS_NOTE_MAX], small[16];
-	uint8_t hash[KT_HASH_LEN];
-	struct kt_verifier vs[2];
-	uint8_t ok[2];
-	uint64_t times[2];
-	static struct kt_note n;
-	struct kt_checkpoint cp;
-	struct kt_hash root;
-	size_t gl = 1;
-
-	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
-	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	                     &gl),
-	    KT_ERR_NOT_FOUND);
-	ck_assert_uint_eq(gl, 0);
-	cosign_a(0, 11);
-	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	                     &gl),
-	    KT_OK);
-	ck_assert_uint_eq(strlen(got), gl);
-	/* Verifies with the log key and the witness key. */
-	kt_signer_verifier(log_a, &vs[0]);
-	vs[1] = wit_v;
-	ck_assert_int_eq(kt_note_open(got, gl, vs, 2, &n, ok, times), KT_OK);
-	ck_assert_int_eq(ok[0], 1);
-	ck_assert_int_eq(ok[1], 1);
-	ck_assert_uint_eq(times[1], NOW);
-	ck_assert_int_eq(wt_note_checkpoint(got, gl, &cp), 0);
-	ck_assert_uint_eq(cp.size, 11);
-	wt_root(&ta, 11, &root);
-	ck_assert_int_eq(memcmp(cp.root.b, root.b, KT_HASH_LEN), 0);
-	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, small,
-	                     sizeof(small), &gl),
-	    KT_ERR_TOO_LARGE);
-	/* Another origin: nothing yet. */
-	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_B, strlen(ORIGIN_B));
-	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	                     &gl),
-	    KT_ERR_NOT_FOUND);
-}
-END_TEST
-
-/* ---- kt_witness_parse_get_path ------------------------------------------ */
-
-START_TEST(test_parse_get_path)
-{
-	char path[128], hex[2 * KT_HASH_LEN + 1];
-	uint8_t hash[KT_HASH_LEN], got[KT_HASH_LEN];
-
-	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
-	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
-	snprintf(path, sizeof(path), "%s/checkpoint", hex);
-	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
-	    KT_OK);
-	ck_assert_int_eq(memcmp(got, hash, KT_HASH_LEN), 0);
-	/* Every truncation fails. */
-	for (size_t i = 0; i < strlen(path); i++)
-		ck_assert_int_eq(kt_witness_parse_get_path(path, i, got),
-		    KT_ERR_MALFORMED);
-	/* Uppercase hex, a non-hex character, a wrong suffix. */
-	path[0] = 'A';
-	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
-	    KT_ERR_MALFORMED);
-	path[0] = 'g';
-	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
-	    KT_ERR_MALFORMED);
-	snprintf(path, sizeof(path), "%s/checkpoinx", hex);
-	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
-	    KT_ERR_MALFORMED);
-	snprintf(path, sizeof(path), "%s/checkpoint/", hex);
-	ck_assert_int_eq(kt_witness_parse_get_path(path, strlen(path), got),
-	    KT_ERR_MALFORMED);
-}
-END_TEST
-
-/* ---- restart ------------------------------------------------------------ */
-
-START_TEST(test_restart_keeps_state)
-{
-	size_t len;
-
-	cosign_a(0, 21);
-	len = wt_body_for(log_b, &tb, 0, 6, body, sizeof(body));
-	ck_assert_int_eq(submit(len, NOW), KT_OK);
-	kt_witness_close(w);
-	w = NULL;
-	open_witness();
-	ck_assert_uint_eq(probe_a(), 21);
-	len = wt_body_for(log_b, &tb, 0, 9, body, sizeof(body));
-	ck_assert_int_eq(submit(len, NOW), KT_ERR_CONFLICT);
-	ck_assert_uint_eq(ans.latest_size, 6);
-	/* The fork is still refused after the restart. */
-	len = wt_body_for(log_a, &tb, 21, 30, body, sizeof(body));
-	ck_assert_int_eq(submit(len, NOW), KT_ERR_VERIFY);
-	cosign_a(21, 30);
-}
-END_TEST
-
-/* ---- concurrency -------------------------------------------------------- */
-
-struct racer {
-	pthread_barrier_t *start;
-	const struct wt_tree *t;
-	uint64_t old, size;
-	char body[8192];
-	size_t len;
-	kt_err err;
-	struct kt_witness_answer ans;
-};
-
-static void *
-race(void *arg)
-{
-	struct racer *r = arg;
-
-	pthread_barrier_wait(r->start);
-	r->err = kt_witness_add_checkpoint(w, r->body, r->len, NOW, &r->ans);
-	return NULL;
-}
-
-/*
- * Two (or more) threads submit checkpoints that cannot both be cosigned,
- * released together by a barrier: exactly one is cosigned, and the stored
- * state is the winner's.
- */
-static void
-run_race(struct racer *rs, size_t n)
-{
-	pthread_t th[8];
-	pthread_barrier_t start;
-	size_t winners = 0, win = 0;
-	uint8_t hash[KT_HASH_LEN];
-	char got[KT_WITNESS_NOTE_MAX];
-	struct kt_checkpoint cp;
-	struct kt_hash root;
-	size_t gl;
-
-	ck_assert_int_eq(pthread_barrier_init(&start, NULL, (unsigned)n), 0);
-	for (size_t i = 0; i < n; i++) {
-		rs[i].start = &start;
-		rs[i].len = wt_body_for(log_a, rs[i].t, rs[i].old, rs[i].size,
-		    rs[i].body, sizeof(rs[i].body));
-		ck_assert_int_eq(pthread_create(&th[i], NULL, race, &rs[i]), 0);
-	}
-	for (size_t i = 0; i < n; i++)
-		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
-	pthread_barrier_destroy(&start);
-	for (size_t i = 0; i < n; i++) {
-		if (rs[i].err == KT_OK) {
-			winners++;
-			win = i;
-		} else {
-			ck_assert_msg(rs[i].err == KT_ERR_CONFLICT ||
-			        rs[i].err == KT_ERR_VERIFY,
-			    "racer %zu: %s", i, rs[i].ans.detail);
-		}
-	}
-	ck_assert_uint_eq(winners, 1);
-	crypto_hash_sha256(hash, (const uint8_t *)ORIGIN_A, strlen(ORIGIN_A));
-	ck_assert_int_eq(kt_witness_get_checkpoint(w, hash, got, sizeof(got),
-	                     &gl),
-	    KT_OK);
-	ck_assert_int_eq(wt_note_checkpoint(got, gl, &cp), 0);
-	wt_root(rs[win].t, rs[win].size, &root);
-	ck_assert_uint_eq(cp.size, rs[win].size);
-	ck_assert_int_eq(memcmp(cp.root.b, root.b, KT_HASH_LEN), 0);
-}
-
-START_TEST(test_concurrent_conflicting)
-{
-	for (int round = 0; round < 25; round++) {
-		struct racer rs[2];
-
-		memset(rs, 0, sizeof(rs));
-		kt_witness_close(w);
-		w = NULL;
-		wt_rmrf(dir);
-		ck_assert_int_eq(mkdir(dir, 0700), 0);
-		open_witness();
-		cosign_a(0, 4);
-		/* Same size, two branches, both from the witness's size. */
-		rs[0].t = &ta;
-		rs[1].t = &tb;
-		rs[0].old = rs[1].old = 4;
-		rs[0].size = rs[1].size = 8 + (uint64_t)(round % 5);
-		run_race(rs, 2);
-	}
-}
-END_TEST
-
-START_TEST(test_concurrent_many)
-{
-	/* Eight racers from a fresh state, mixed branches and sizes, old 0:
-	 * the first commit makes every other old size stale. */
-	for (int round = 0; round < 10; round++) {
-		struct racer rs[8];
-
-		memset(rs, 0, sizeof(rs));
-		kt_witness_close(w);
-		w = NULL;
-		wt_rmrf(dir);
-		ck_assert_int_eq(mkdir(dir, 0700), 0);
-		open_witness();
-		for (size_t i = 0; i < 8; i++) {
-			rs[i].t = i % 2 ? &tb : &ta;
-			rs[i].old = 0;
-			rs[i].size = 6 + i;
-		}
-		run_race(rs, 8);
-	}
-}
-END_TEST
-
 /* ---- the documented example --------------------------------------------- */
 
 /*
@@ -963,13 +665,6 @@ witness_suite(void)
 	    tcase_add_test(tc, test_old_zero_with_proof);
 	    tcase_add_test(tc, test_size_zero);
 	    tcase_add_test(tc, test_doc_example););
-	TC("kt_witness_get_checkpoint",
-	    tcase_add_test(tc, test_get_checkpoint););
-	TC("kt_witness_parse_get_path",
-	    tcase_add_test(tc, test_parse_get_path););
-	TC("restart", tcase_add_test(tc, test_restart_keeps_state););
-	TC("concurrency", tcase_add_test(tc, test_concurrent_conflicting);
-	    tcase_add_test(tc, test_concurrent_many););
 #undef TC
 	return s;
 }
