@@ -88,6 +88,21 @@ out:
 	return st;
 }
 
+/* GET path from the log (a proof-sized answer) that must answer 200;
+ * what prefixes the message when it does not. */
+static enum kt_verify_outcome
+get_ok(struct kt_verify *v, const char *path, const char *what,
+    struct kt_buf *body, struct kt_vresult *r)
+{
+	enum kt_verify_outcome st;
+	long status;
+
+	st = kt_vlog_get(v, path, KT_CAP_PROOF, body, &status, what, r);
+	if (st == KT_VERIFY_OK && status != 200)
+		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
+	return st;
+}
+
 enum kt_verify_outcome
 kt_vlog_leaf(struct kt_verify *v, uint64_t index,
     const struct kt_checkpoint *cp, struct kt_vleaf *out, struct kt_vresult *r)
@@ -95,7 +110,6 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	struct kt_buf body = { 0 };
 	json_t *o = NULL, *a, *j;
 	char d[512], path[160], what[64];
-	long status;
 	enum kt_verify_outcome st;
 
 	if (kt_fmt(path, sizeof(path),
@@ -107,13 +121,8 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 		goto out;
 	}
 	kt_msg(what, sizeof(what), "GET entry %" PRIu64 ": ", index);
-	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what,
-	         r)) != KT_VERIFY_OK)
+	if ((st = get_ok(v, path, what, &body, r)) != KT_VERIFY_OK)
 		goto out;
-	if (status != 200) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
-		goto out;
-	}
 	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "%s", d);
 		goto out;
@@ -145,13 +154,8 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 		goto out;
 	}
 	kt_msg(what, sizeof(what), "GET inclusion proof %" PRIu64 ": ", index);
-	if ((st = kt_vlog_get(v, path, KT_CAP_PROOF, &body, &status, what,
-	         r)) != KT_VERIFY_OK)
+	if ((st = get_ok(v, path, what, &body, r)) != KT_VERIFY_OK)
 		goto out;
-	if (status != 200) {
-		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
-		goto out;
-	}
 	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK ||
 	    kt_vparse_proof(o, &out->proof, d, sizeof(d)) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_FAILED, "inclusion proof: %s", d);
