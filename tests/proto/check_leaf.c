@@ -445,7 +445,7 @@ START_TEST(test_leaf_hashes_distinct)
 }
 END_TEST
 
-/* ---- invariant refusals --------------------------------------------------- */
+/* ---- invariant refusals -------------------------------------------------- */
 
 /* Writes an update's layout with no validation. */
 static void
@@ -612,7 +612,7 @@ START_TEST(test_head_wrong_kind)
 }
 END_TEST
 
-/* ---- prefixes, extensions, bit flips, byte values ------------------------- */
+/* ---- prefixes, extensions, bit flips, byte values ------------------------ */
 
 /* Every proper prefix is INCOMPLETE; every extension is MALFORMED. */
 static void
@@ -767,7 +767,7 @@ START_TEST(test_head_byte_values)
 }
 END_TEST
 
-/* ---- kt_leaf_kind --------------------------------------------------------- */
+/* ---- kt_leaf_kind -------------------------------------------------------- */
 
 START_TEST(test_leaf_kind)
 {
