@@ -57,10 +57,11 @@ enum kt_label_kind {
  *   KT_ERR_TOO_LARGE  len > KT_LABEL_INPUT_MAX;
  *   KT_ERR_MALFORMED  any rule of proto/README.md "Labels" is broken;
  *   KT_ERR_NOMEM      libidn2 or ICU could not allocate;
- *   KT_ERR_INTERNAL   ICU failed in a way its inputs cannot explain (its
- *                     data missing): a broken installation, not a label.
- * On any error out is "" and *out_len 0; *kind is left alone. kind and why
- * may be NULL; out and out_len may not.
+ *   KT_ERR_INTERNAL   ICU's data is missing, or the libidn2 loaded at run
+ *                     time is older than 2.3.3: a broken installation, not
+ *                     a label.
+ * On KT_OK *why is NULL. On any error out is "" and *out_len 0; *kind is
+ * left alone. kind and why may be NULL; out and out_len may not.
  */
 KT_MUST_CHECK kt_err kt_label_canonical(const char *in, size_t len,
     char out[KT_CANON_MAX + 1], size_t *out_len, enum kt_label_kind *kind,
