@@ -23,7 +23,7 @@ static const char header[] = "c2sp.org/tlog-proof@v1\n";
 #define HASH_B64_LEN 44
 /* C2SP tlog-proof: at most 63 inclusion proof lines. */
 #define PROOF_LINES_MAX 63
-#define EXTRA_B64_MAX ((KT_ENTRY_MAX + 2) / 3 * 4)
+#define EXTRA_B64_MAX ((KT_TLOGPROOF_EXTRA_MAX + 2) / 3 * 4)
 
 /* Appends n bytes to buf at *off, failing if the NUL would not fit. */
 static int
@@ -54,7 +54,7 @@ kt_tlogproof_format(const uint8_t *extra, size_t extra_len, uint64_t index,
 		return KT_ERR_MALFORMED;
 	if (extra == NULL)
 		extra_len = 0;
-	if (extra_len > KT_ENTRY_MAX || note_len > KT_NOTE_MAX)
+	if (extra_len > KT_TLOGPROOF_EXTRA_MAX || note_len > KT_NOTE_MAX)
 		return KT_ERR_TOO_LARGE;
 	if (proof->n > PROOF_LINES_MAX)
 		return KT_ERR_MALFORMED;

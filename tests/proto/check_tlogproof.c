@@ -94,7 +94,7 @@ same(const struct kt_tlogproof *a, const struct kt_tlogproof *b)
 /* ---- kt_tlogproof_format ------------------------------------------------ */
 
 /* Big extras for the round trips and the size limits. */
-static uint8_t big[KT_ENTRY_MAX + 1];
+static uint8_t big[KT_TLOGPROOF_EXTRA_MAX + 1];
 
 /* The exact text kt_tlogproof_format writes, and its buffer limits; buf
  * holds KT_TLOGPROOF_MAX bytes. */
@@ -132,7 +132,7 @@ format_exact_text(char *buf)
 }
 
 /* Proofs of several lengths, indexes and extras round-trip through
- * kt_tlogproof_parse, up to the largest extra (KT_ENTRY_MAX bytes); buf
+ * kt_tlogproof_parse, up to the largest extra (KT_TLOGPROOF_EXTRA_MAX bytes); buf
  * holds KT_TLOGPROOF_MAX bytes. */
 static void
 format_round_trips(char *buf, const char *note, size_t nl)
@@ -165,14 +165,14 @@ format_round_trips(char *buf, const char *note, size_t nl)
 			ck_assert_mem_eq(t.note, note, nl);
 		}
 	}
-	/* The largest extra (KT_ENTRY_MAX bytes) round-trips. */
+	/* The largest extra (KT_TLOGPROOF_EXTRA_MAX bytes) round-trips. */
 	memset(big, 0xa5, sizeof(big));
 	mk_proof(&p, 63, 9);
-	ck_assert_int_eq(kt_tlogproof_format(big, KT_ENTRY_MAX, UINT64_MAX, &p,
+	ck_assert_int_eq(kt_tlogproof_format(big, KT_TLOGPROOF_EXTRA_MAX, UINT64_MAX, &p,
 	                     note, nl, buf, KT_TLOGPROOF_MAX, &l),
 	    KT_OK);
 	ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
-	ck_assert_uint_eq(t.extra_len, KT_ENTRY_MAX);
+	ck_assert_uint_eq(t.extra_len, KT_TLOGPROOF_EXTRA_MAX);
 }
 
 /* kt_tlogproof_format refuses an extra, proof, note or buffer out of
@@ -185,7 +185,7 @@ format_errors(char *buf, const char *note, size_t nl)
 
 	memset(big, 0xa5, sizeof(big));
 	mk_proof(&p, 63, 9);
-	ck_assert_int_eq(kt_tlogproof_format(big, KT_ENTRY_MAX + 1, 0, &p, note,
+	ck_assert_int_eq(kt_tlogproof_format(big, KT_TLOGPROOF_EXTRA_MAX + 1, 0, &p, note,
 	                     nl, buf, KT_TLOGPROOF_MAX, &l),
 	    KT_ERR_TOO_LARGE);
 	mk_proof(&p, 64, 0);
@@ -285,7 +285,7 @@ static const struct bad_proof bad_proofs[] = {
 };
 
 /* The bounds of kt_tlogproof_parse: 63 hash lines, an extra of
- * KT_ENTRY_MAX bytes, a note of KT_NOTE_MAX bytes and a whole of
+ * KT_TLOGPROOF_EXTRA_MAX bytes, a note of KT_NOTE_MAX bytes and a whole of
  * KT_TLOGPROOF_MAX bytes; buf holds KT_TLOGPROOF_MAX + 2 bytes. */
 static void
 parse_size_limits(char *buf)
@@ -311,23 +311,23 @@ parse_size_limits(char *buf)
 		    KT_ERR_TOO_LARGE);
 		ck_assert_uint_eq(t.proof.n, 0);
 	}
-	/* An extra of KT_ENTRY_MAX + 1 bytes is too large. */
+	/* An extra of KT_TLOGPROOF_EXTRA_MAX + 1 bytes is too large. */
 	{
-		uint8_t *big = calloc(1, KT_ENTRY_MAX + 3);
+		uint8_t *big = calloc(1, KT_TLOGPROOF_EXTRA_MAX + 3);
 		size_t o = strlen(HDR "extra ");
 
 		memcpy(buf, HDR "extra ", o);
 		sodium_bin2base64(buf + o, KT_TLOGPROOF_MAX - o, big,
-		    KT_ENTRY_MAX + 1, sodium_base64_VARIANT_ORIGINAL);
+		    KT_TLOGPROOF_EXTRA_MAX + 1, sodium_base64_VARIANT_ORIGINAL);
 		o += strlen(buf + o);
 		memcpy(buf + o, "\nindex 0\n\n" NOTE, strlen(NOTE) + 10);
 		ck_assert_int_eq(kt_tlogproof_parse(buf, o + strlen(NOTE) + 10,
 		                     &t),
 		    KT_ERR_TOO_LARGE);
-		/* ... by a base64 line longer than any KT_ENTRY_MAX encoding. */
+		/* ... by a base64 line longer than any KT_TLOGPROOF_EXTRA_MAX encoding. */
 		o = strlen(HDR "extra ");
 		sodium_bin2base64(buf + o, KT_TLOGPROOF_MAX - o, big,
-		    KT_ENTRY_MAX + 3, sodium_base64_VARIANT_ORIGINAL);
+		    KT_TLOGPROOF_EXTRA_MAX + 3, sodium_base64_VARIANT_ORIGINAL);
 		o += strlen(buf + o);
 		memcpy(buf + o, "\nindex 0\n\n" NOTE, strlen(NOTE) + 10);
 		ck_assert_int_eq(kt_tlogproof_parse(buf, o + strlen(NOTE) + 10,
