@@ -452,10 +452,11 @@ kt_map_apply(const struct kt_map_reader *r, const struct kt_hash *old_root,
     const struct kt_map_update *u, size_t n, const struct kt_map_writer *w,
     struct kt_map_result *res)
 {
-	struct batch b = { r, w, { NULL, 0, 0 }, res };
+	struct batch b = { r, w, { NULL, 0, 0 }, NULL };
 	kt_err err;
 
 	memset(res, 0, sizeof(*res));
+	b.res = res;
 	err = run(&b, old_root, u, n);
 	free(b.t.s);
 	return err;
@@ -493,11 +494,12 @@ kt_map_apply_proofs(const struct kt_hash *old_root,
     const struct kt_map_proof *p, size_t np, const struct kt_map_update *u,
     size_t n, struct kt_map_result *res)
 {
-	struct batch b = { NULL, NULL, { NULL, 0, 0 }, res };
+	struct batch b = { NULL, NULL, { NULL, 0, 0 }, NULL };
 	size_t i;
 	kt_err err = KT_OK;
 
 	memset(res, 0, sizeof(*res));
+	b.res = res;
 	for (i = 0; i < np && err == KT_OK; i++) {
 		/* A proof is checked along its own leaf's path. */
 		if (p[i].has_leaf &&

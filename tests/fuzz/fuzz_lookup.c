@@ -26,14 +26,14 @@ check_verify(const struct kt_lookup_proof *p)
 	static const uint8_t zero[sizeof(struct kt_lookup_result)];
 	struct kt_lookup_result r;
 	struct kt_checkpoint cp;
-	uint8_t pk[KT_VRF_PUBLIC_LEN], one[32] = {1};
+	uint8_t pk[KT_VRF_PUBLIC_LEN], one[32] = { 1 };
 
 	crypto_scalarmult_ristretto255_base(pk, one);
 	memset(&cp, 0, sizeof(cp));
 	cp.size = p->head.log_size + 1;
 	memset(cp.root.b, 0x5a, sizeof(cp.root.b));
 	if (kt_lookup_verify(p, pk, &cp, p->label, p->label_len, &r) !=
-		KT_ERR_VERIFY ||
+	        KT_ERR_VERIFY ||
 	    memcmp(&r, zero, sizeof(r)) != 0)
 		abort();
 }
@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_verify(&p);
 	} else if (err != KT_ERR_MALFORMED && err != KT_ERR_TOO_LARGE &&
-		   err != KT_ERR_NOMEM) {
+	    err != KT_ERR_NOMEM) {
 		abort();
 	}
 	return 0;

@@ -33,8 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (kt_map_proof_len(&p) != size ||
-	    kt_map_proof_encode(&p, re, sizeof(re), &n) != KT_OK ||
-	    n != size || memcmp(re, data, size) != 0)
+	    kt_map_proof_encode(&p, re, sizeof(re), &n) != KT_OK || n != size ||
+	    memcmp(re, data, size) != 0)
 		abort();
 	if (kt_map_proof_decode(data, size - 1, &p) != KT_ERR_INCOMPLETE)
 		abort();

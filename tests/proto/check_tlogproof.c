@@ -168,8 +168,9 @@ format_round_trips(char *buf, const char *note, size_t nl)
 	/* The largest extra (KT_TLOGPROOF_EXTRA_MAX bytes) round-trips. */
 	memset(big, 0xa5, sizeof(big));
 	mk_proof(&p, 63, 9);
-	ck_assert_int_eq(kt_tlogproof_format(big, KT_TLOGPROOF_EXTRA_MAX, UINT64_MAX, &p,
-	                     note, nl, buf, KT_TLOGPROOF_MAX, &l),
+	ck_assert_int_eq(kt_tlogproof_format(big, KT_TLOGPROOF_EXTRA_MAX,
+	                     UINT64_MAX, &p, note, nl, buf, KT_TLOGPROOF_MAX,
+	                     &l),
 	    KT_OK);
 	ck_assert_int_eq(kt_tlogproof_parse(buf, l, &t), KT_OK);
 	ck_assert_uint_eq(t.extra_len, KT_TLOGPROOF_EXTRA_MAX);
@@ -185,8 +186,8 @@ format_errors(char *buf, const char *note, size_t nl)
 
 	memset(big, 0xa5, sizeof(big));
 	mk_proof(&p, 63, 9);
-	ck_assert_int_eq(kt_tlogproof_format(big, KT_TLOGPROOF_EXTRA_MAX + 1, 0, &p, note,
-	                     nl, buf, KT_TLOGPROOF_MAX, &l),
+	ck_assert_int_eq(kt_tlogproof_format(big, KT_TLOGPROOF_EXTRA_MAX + 1, 0,
+	                     &p, note, nl, buf, KT_TLOGPROOF_MAX, &l),
 	    KT_ERR_TOO_LARGE);
 	mk_proof(&p, 64, 0);
 	ck_assert_int_eq(kt_tlogproof_format(NULL, 0, 0, &p, note, nl, buf,
