@@ -285,6 +285,38 @@ take_proof(struct in *in, struct kt_proof *pr)
 	return KT_OK;
 }
 
+/*
+ * A fixed-size leaf (map head or update) decoded with its own decoder,
+ * which checks field by field: a leaf cut short is MALFORMED as soon as a
+ * field it holds breaks a rule, else INCOMPLETE.
+ */
+static kt_err
+take_leaf(struct in *in, size_t n, const uint8_t **b,
+    kt_err (*decode)(const uint8_t *, size_t, void *), void *out)
+{
+	size_t rest = in->len - in->off;
+
+	if (rest < n)
+		return decode(in->p + in->off, rest, out) == KT_ERR_MALFORMED
+		    ? KT_ERR_MALFORMED
+		    : KT_ERR_INCOMPLETE;
+	if (take(in, n, b) != KT_OK)
+		return KT_ERR_INTERNAL;
+	return decode(*b, n, out);
+}
+
+static kt_err
+decode_head(const uint8_t *b, size_t n, void *out)
+{
+	return kt_map_head_decode(b, n, out);
+}
+
+static kt_err
+decode_update_leaf(const uint8_t *b, size_t n, void *out)
+{
+	return kt_update_decode(b, n, out);
+}
+
 /* The map proof is self-delimiting: find its length, then decode it. */
 static kt_err
 take_map_proof(struct in *in, struct kt_map_proof *mp)
@@ -308,6 +340,8 @@ take_map_proof(struct in *in, struct kt_map_proof *mp)
 	return kt_map_proof_decode(s, len, mp);
 }
 
+static const uint8_t key_probe[KT_KEY_MAX] = { 0x04 };
+
 static kt_err
 take_value(struct in *in, struct kt_lookup_proof *out)
 {
@@ -317,8 +351,9 @@ take_value(struct in *in, struct kt_lookup_proof *out)
 	if ((err = take(in, 1, &b)) != KT_OK)
 		return err;
 	out->kind = b[0];
+	/* A revocation revokes an earlier version: never version 1. */
 	if (out->kind == KT_VALUE_REVOKE)
-		return KT_OK;
+		return out->update.version >= 2 ? KT_OK : KT_ERR_MALFORMED;
 	if (out->kind != KT_VALUE_KEY)
 		return KT_ERR_MALFORMED;
 	if ((err = take(in, 1, &b)) != KT_OK)
@@ -329,10 +364,16 @@ take_value(struct in *in, struct kt_lookup_proof *out)
 	if ((err = take(in, out->key_type_len, &b)) != KT_OK)
 		return err;
 	memcpy(out->key_type, b, out->key_type_len);
+	if (!kt_key_type_valid(out->key_type, out->key_type_len))
+		return KT_ERR_MALFORMED;
 	if ((err = take(in, 2, &b)) != KT_OK)
 		return err;
 	out->key_len = kt_get_be16(b);
-	if (out->key_len == 0 || out->key_len > KT_KEY_MAX)
+	/* The length the type fixes, checked before the key's bytes arrive
+	 * (the probe's first byte is what a p256 key must start with). */
+	if (out->key_len == 0 || out->key_len > KT_KEY_MAX ||
+	    kt_key_check(out->key_type, out->key_type_len, key_probe,
+	        out->key_len) != KT_OK)
 		return KT_ERR_MALFORMED;
 	if ((err = take(in, out->key_len, &b)) != KT_OK)
 		return err;
@@ -348,8 +389,8 @@ decode_update(struct in *in, struct kt_lookup_proof *out)
 	struct kt_hash c;
 	kt_err err;
 
-	if ((err = take(in, KT_UPDATE_LEN, &b)) != KT_OK ||
-	    (err = kt_update_decode(b, KT_UPDATE_LEN, &out->update)) != KT_OK ||
+	if ((err = take_leaf(in, KT_UPDATE_LEN, &b, decode_update_leaf,
+	         &out->update)) != KT_OK ||
 	    (err = take_proof(in, &out->update_proof)) != KT_OK ||
 	    (err = take(in, KT_OPENING_LEN, &b)) != KT_OK)
 		return err;
@@ -392,9 +433,8 @@ decode(struct in *in, struct kt_lookup_proof *out)
 	if ((err = take(in, KT_VRF_PROOF_LEN, &b)) != KT_OK)
 		return err;
 	memcpy(out->vrf_proof, b, KT_VRF_PROOF_LEN);
-	if ((err = take(in, KT_MAP_HEAD_LEN, &b)) != KT_OK ||
-	    (err = kt_map_head_decode(b, KT_MAP_HEAD_LEN, &out->head)) !=
-	        KT_OK ||
+	if ((err = take_leaf(in, KT_MAP_HEAD_LEN, &b, decode_head,
+	         &out->head)) != KT_OK ||
 	    (err = take_proof(in, &out->head_proof)) != KT_OK ||
 	    (err = take_map_proof(in, &out->map)) != KT_OK)
 		return err;

@@ -473,6 +473,41 @@ codec_round(const char *name)
 	}
 }
 
+/*
+ * A field that breaks its rule is MALFORMED as soon as it is read, even
+ * when the input ends right after it: inside the map head, the update and
+ * the value, as in the leaf codecs.
+ */
+START_TEST(test_lookup_decode_malformed_first)
+{
+	static struct kt_lookup_proof p, q;
+	static uint8_t buf[KT_LOOKUP_MAX], m[KT_LOOKUP_MAX];
+	size_t len, head;
+
+	populate();
+	answer("alice@example.com", &p);
+	ck_assert_int_eq(kt_lookup_encode(&p, buf, sizeof(buf), &len), KT_OK);
+	head = 2 + p.label_len + KT_VRF_PROOF_LEN;
+	/* Map head log_size 2^64-1, cut just after it. */
+	memcpy(m, buf, len);
+	memset(m + head + 41, 0xff, 8);
+	ck_assert_int_eq(kt_lookup_decode(m, head + 49, &q), KT_ERR_MALFORMED);
+	/* A key type that is not [a-z0-9-], cut just after it. */
+	memcpy(m, buf, len);
+	m[len - 41] = 'E';
+	ck_assert_int_eq(kt_lookup_decode(m, len - 34, &q), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_lookup_decode(buf, len - 34, &q),
+	    KT_ERR_INCOMPLETE);
+	/* An ed25519 key of 33 bytes, cut just after the length. */
+	memcpy(m, buf, len);
+	m[len - 33] = 33;
+	ck_assert_int_eq(kt_lookup_decode(m, len - 32, &q), KT_ERR_MALFORMED);
+	ck_assert_int_eq(kt_lookup_decode(buf, len - 32, &q),
+	    KT_ERR_INCOMPLETE);
+	dir_close();
+}
+END_TEST
+
 START_TEST(test_lookup_codec)
 {
 	populate();
@@ -547,7 +582,8 @@ lookup_suite(void)
 
 	kt_test_case(s, "kt_lookup_verify", 60, test_lookup_verify_honest,
 	    test_lookup_verify_lies, test_lookup_verify_absence, NULL);
-	kt_test_case(s, "kt_lookup_decode", 300, test_lookup_codec, NULL);
+	kt_test_case(s, "kt_lookup_decode", 300, test_lookup_codec,
+	    test_lookup_decode_malformed_first, NULL);
 	kt_test_case(s, "kt_lookup_tlogproof", 60, test_lookup_tlogproof, NULL);
 	return s;
 }
