@@ -24,7 +24,7 @@ static const char usage_main[] =
     "usage: kt-logd <command> [options]\n"
     "\n"
     "commands:\n"
-    "  keygen   make the log's signing key\n"
+    "  keygen   make the log's signing key and VRF key\n"
     "  token    make a bearer token for writes\n"
     "  serve    run the log\n"
     "\n"
@@ -34,8 +34,10 @@ static const char usage_keygen[] =
     "usage: kt-logd keygen --origin ORIGIN --out KEYFILE\n"
     "\n"
     "Writes a new Ed25519 signer key for the log ORIGIN (e.g.\n"
-    "kt.example.com/log) to KEYFILE with mode 0600 (never overwrites) and\n"
-    "prints the verifier key, which clients need, as the last line.\n";
+    "kt.example.com/log) to KEYFILE and a new VRF key (c2sp.org/vrf-r255,\n"
+    "which hides labels) to KEYFILE.vrf, both with mode 0600 (never\n"
+    "overwrites). Prints the VRF public key and, as the last line, the\n"
+    "verifier key: clients pin both.\n";
 
 static const char usage_token[] =
     "usage: kt-logd token\n"
@@ -56,7 +58,8 @@ static const char usage_serve[] =
     "                     [--witness-quorum K]\n"
     "\n"
     "  --data DIR        data folder (created if missing)\n"
-    "  --key KEYFILE     signer key from 'kt-logd keygen' (mode 0600)\n"
+    "  --key KEYFILE     signer key from 'kt-logd keygen' (mode 0600); its\n"
+    "                    VRF key is read from KEYFILE.vrf\n"
     "  --listen H:P      address to listen on (default 127.0.0.1:8080);\n"
     "                    port 0 picks a free port\n"
     "  --tokens FILE     sha256:<hex> lines; writes need one of the tokens\n"
@@ -106,7 +109,7 @@ cmd_keygen(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *origin = NULL, *path = NULL;
-	char vkey[KT_KEY_TEXT_MAX], err[512];
+	char vkey[KT_KEY_TEXT_MAX], vrf[KT_VRF_PUBLIC_B64_LEN], err[512];
 	int ch;
 
 	if (wants_help(argc, argv)) {
@@ -136,12 +139,15 @@ cmd_keygen(int argc, char **argv)
 		return usage_error(usage_keygen, "%s",
 		    "--origin and --out are "
 		    "required");
-	if (kt_keyfile_generate(origin, path, vkey, err, sizeof err) != KT_OK) {
+	if (kt_keyfile_generate(origin, path, vkey, vrf, err, sizeof err) !=
+	    KT_OK) {
 		fprintf(stderr, "kt-logd keygen: %s\n", err);
 		return 1;
 	}
-	printf("wrote the signer key for %s to %s (keep it secret)\n", origin,
-	    path);
+	printf("wrote the signer key for %s to %s and its VRF key to %s%s "
+	       "(keep both secret)\n",
+	    origin, path, path, KT_VRF_KEYFILE_SUFFIX);
+	printf("VRF public key: %s\n", vrf);
 	printf("%s\n", vkey);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -54,6 +54,7 @@ static const char *const route_names[KT_ROUTE_COUNT] = {
 	[KT_ROUTE_TILE] = "tile",
 	[KT_ROUTE_HEALTHZ] = "healthz",
 	[KT_ROUTE_METRICS] = "metrics",
+	[KT_ROUTE_LOG] = "log",
 	[KT_ROUTE_OTHER] = "other",
 };
 

@@ -10,6 +10,7 @@
 #include "http/api.h"
 #include "http/http.h"
 #include "keyfile.h"
+#include "kt/b64.h"
 #include "kt/fmt.h"
 #include "log.h"
 #include "metrics.h"
@@ -63,6 +64,8 @@ struct server {
 	uint16_t port;
 	struct kt_signer *signer;
 	char vkey[KT_KEY_TEXT_MAX];
+	struct kt_vrf_key *vrf;
+	char vrf_pub[KT_VRF_PUBLIC_B64_LEN];
 	struct kt_tokens *tokens; /* NULL: no tokens file */
 	struct kt_store *store;
 	struct kt_seq *seq;
@@ -145,6 +148,7 @@ static kt_err
 load_settings(struct server *s, char *err, size_t errlen)
 {
 	const struct kt_config *c = s->c;
+	uint8_t pk[KT_VRF_PUBLIC_LEN];
 	struct kt_verifier v;
 	kt_err e;
 
@@ -162,6 +166,16 @@ load_settings(struct server *s, char *err, size_t errlen)
 	e = kt_verifier_format(&v, s->vkey, sizeof s->vkey);
 	if (e != KT_OK) {
 		kt_msg(err, errlen, "cannot format the verifier key");
+		return e;
+	}
+	e = kt_keyfile_load_vrf(c->key, kt_signer_name(s->signer), &s->vrf, err,
+	    errlen);
+	if (e != KT_OK)
+		return e;
+	kt_vrf_public(s->vrf, pk);
+	e = kt_b64_encode(pk, sizeof pk, s->vrf_pub, sizeof s->vrf_pub, NULL);
+	if (e != KT_OK) {
+		kt_msg(err, errlen, "cannot format the VRF public key");
 		return e;
 	}
 	if (c->tokens[0] == '\0')
@@ -225,6 +239,7 @@ static kt_err
 start_http(struct server *s, char *err, size_t errlen)
 {
 	const struct kt_config *c = s->c;
+	uint8_t vrf_public[KT_VRF_PUBLIC_LEN];
 	struct kt_api_opts ao = {
 		.store = s->store,
 		.limits = &c->limits,
@@ -232,7 +247,12 @@ start_http(struct server *s, char *err, size_t errlen)
 		.allow_anonymous_writes = c->allow_anonymous_writes,
 		.metrics = s->metrics,
 		.wclient = s->wc,
+		.origin = kt_signer_name(s->signer),
+		.vkey = s->vkey,
+		.vrf_public = vrf_public,
 	};
+
+	kt_vrf_public(s->vrf, vrf_public);
 	struct kt_http_opts ho = {
 		.host = s->host,
 		.port = s->port,
@@ -282,8 +302,8 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 		kt_msg(err, errlen, "cannot format the listen address");
 		return KT_ERR_INTERNAL;
 	}
-	fprintf(out, "kt-logd: origin=%s vkey=%s listen=%s size=%llu\n",
-	    kt_signer_name(s->signer), s->vkey, listen,
+	fprintf(out, "kt-logd: origin=%s vkey=%s vrf=%s listen=%s size=%llu\n",
+	    kt_signer_name(s->signer), s->vkey, s->vrf_pub, listen,
 	    (unsigned long long)size);
 	/* Whoever started kt-logd may be waiting for this line (it holds
 	 * the port): a line that cannot be written stops the start. */
@@ -294,8 +314,9 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 	}
 	KT_LOG(KT_LOG_INFO, "start",
 	    kt_log_str("origin", kt_signer_name(s->signer)),
-	    kt_log_str("vkey", s->vkey), kt_log_str("listen", listen),
-	    kt_log_uint("size", size), kt_log_bool("auth", s->tokens != NULL),
+	    kt_log_str("vkey", s->vkey), kt_log_str("vrf", s->vrf_pub),
+	    kt_log_str("listen", listen), kt_log_uint("size", size),
+	    kt_log_bool("auth", s->tokens != NULL),
 	    kt_log_int("tokens", (int64_t)kt_tokens_count(s->tokens)));
 	if (s->tokens == NULL)
 		kt_log_write(KT_LOG_WARN,
@@ -349,6 +370,7 @@ stop_all(struct server *s)
 	kt_store_close(s->store);
 	kt_tokens_free(s->tokens);
 	kt_signer_free(s->signer);
+	kt_vrf_key_free(s->vrf);
 }
 
 kt_err

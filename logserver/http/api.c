@@ -5,6 +5,9 @@
  * answered after its commit.
  */
 #include <stdlib.h>
+#include <string.h>
+
+#include "kt/fmt.h"
 
 #include "http/internal.h"
 
@@ -26,6 +29,17 @@ kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
 	    opts->tokens == NULL && opts->allow_anonymous_writes;
 	api->metrics = opts->metrics;
 	api->wclient = opts->wclient;
+	if (opts->origin != NULL &&
+	    (kt_fmt(api->origin, sizeof api->origin, "%s", opts->origin) !=
+	            KT_OK ||
+	        kt_fmt(api->vkey, sizeof api->vkey, "%s", opts->vkey) !=
+	            KT_OK)) {
+		free(api);
+		return KT_ERR_TOO_LARGE;
+	}
+	if (opts->vrf_public != NULL)
+		memcpy(api->vrf_public, opts->vrf_public,
+		    sizeof api->vrf_public);
 	if (pthread_rwlock_init(&api->seq_lock, NULL) != 0) {
 		free(api);
 		return KT_ERR_NOMEM;
@@ -95,6 +109,7 @@ static const read_fn readers[KT_ROUTE_COUNT] = {
 	[KT_ROUTE_TILE] = read_log_tile,
 	[KT_ROUTE_HEALTHZ] = read_ops_healthz,
 	[KT_ROUTE_METRICS] = read_ops_metrics,
+	[KT_ROUTE_LOG] = read_ops_log,
 };
 
 void

@@ -65,6 +65,10 @@ struct kt_api_opts {
 	int allow_anonymous_writes;     /* only when tokens is NULL */
 	struct kt_metrics *metrics;     /* must outlive the api */
 	struct kt_wclient *wclient;     /* NULL: no witnesses; outlives api */
+	/* The log's public identity, answered by GET /v1/log (copied). */
+	const char *origin;
+	const char *vkey;          /* signed-note verifier key */
+	const uint8_t *vrf_public; /* KT_VRF_PUBLIC_LEN bytes */
 };
 
 KT_MUST_CHECK kt_err kt_api_new(struct kt_api **out,

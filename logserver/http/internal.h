@@ -25,6 +25,8 @@
 #include "kt/entry.h"
 #include "kt/err.h"
 #include "kt/merkle.h"
+#include "kt/note.h"
+#include "kt/vrf.h"
 #include "http/api.h"
 
 /* ---- api.c: the api object -------------------------------------------- */
@@ -41,6 +43,9 @@ struct kt_api {
 	int allow_anonymous_writes;
 	struct kt_metrics *metrics;
 	struct kt_wclient *wclient; /* NULL without witnesses */
+	char origin[KT_KEY_NAME_MAX + 1];
+	char vkey[KT_KEY_TEXT_MAX];
+	uint8_t vrf_public[KT_VRF_PUBLIC_LEN];
 	/* Submitters hold it shared around kt_seq_submit; detaching takes it
 	 * exclusively, so no submit can touch a stopped sequencer. */
 	pthread_rwlock_t seq_lock;
@@ -275,6 +280,8 @@ void read_keys_get(struct kt_api *api, const struct kt_api_req *req,
 void read_keys_history(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp);
 void read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_ops_log(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp);
 void read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp);

@@ -34,6 +34,26 @@ read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
 		resp->status = 503;
 }
 
+/* The log's public identity: what a client pins at init (from a source
+ * it trusts; this answer lets it compare). */
+void
+read_ops_log(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp)
+{
+	struct answer a = { 0 };
+
+	if (!request_no_query(req, resp))
+		return;
+	answer_lit(&a, "{\"origin\":");
+	answer_str(&a, api->origin, strlen(api->origin));
+	answer_lit(&a, ",\"verifier_key\":");
+	answer_str(&a, api->vkey, strlen(api->vkey));
+	answer_lit(&a, ",\"vrf_public_key\":");
+	answer_b64(&a, api->vrf_public, sizeof api->vrf_public);
+	answer_lit(&a, "}\n");
+	answer_json(resp, &a);
+}
+
 void
 read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)

@@ -36,6 +36,7 @@ static const struct {
 	ROUTE("/tile/", 1, NULL, KT_ROUTE_TILE),
 	ROUTE("/healthz", 0, NULL, KT_ROUTE_HEALTHZ),
 	ROUTE("/metrics", 0, NULL, KT_ROUTE_METRICS),
+	ROUTE("/v1/log", 0, NULL, KT_ROUTE_LOG),
 };
 
 enum kt_route

@@ -16,9 +16,11 @@
 #include "api_testlib.h"
 #include "harness/logd.h"
 #include "harness/runner.h"
+#include "kt/b64.h"
 #include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
+#include "kt/vrf.h"
 
 /* Recomputes the root of entries [0, size) fetched with /v1/entries, and
  * checks tiles against them. */
@@ -273,6 +275,50 @@ step_percent_label(void)
 	json_decref(j);
 }
 
+/*
+ * /v1/log is the log's public identity: its origin, the verifier key
+ * keygen printed, and the public key of the VRF key in <key>.vrf
+ * (recomputed here from the file's secret).
+ */
+static void
+step_log_identity(void)
+{
+	struct http_resp r;
+	struct kt_vrf_key *k = NULL;
+	uint8_t pk[KT_VRF_PUBLIC_LEN], got[KT_VRF_PUBLIC_LEN], sk[64];
+	char path[320], line[256], *b64;
+	size_t n = 0;
+	json_t *j;
+	FILE *f;
+
+	ck_assert_int_eq(logd_get(&S, "/v1/log", &r), 200);
+	j = parse(&r);
+	http_resp_free(&r);
+	ck_assert_str_eq(jstr(j, "origin"), S.origin);
+	ck_assert_str_eq(jstr(j, "verifier_key"), S.vkey);
+	b64 = (char *)jstr(j, "vrf_public_key");
+	ck_assert_int_eq(kt_b64_decode(b64, strlen(b64), got, sizeof got, &n),
+	    KT_OK);
+	ck_assert_uint_eq(n, KT_VRF_PUBLIC_LEN);
+	snprintf(path, sizeof path, "%s.vrf", S.key);
+	f = fopen(path, "r");
+	ck_assert(f != NULL && fgets(line, sizeof line, f) != NULL);
+	fclose(f);
+	/* PRIVATE+VRF-R255+<origin>+<base64> (the base64 may hold '+') */
+	ck_assert(strncmp(line, "PRIVATE+VRF-R255+", 17) == 0);
+	b64 = line + 17 + strlen(S.origin) + 1;
+	ck_assert_int_eq(kt_b64_decode(b64, 44, sk, sizeof sk, &n), KT_OK);
+	ck_assert_int_eq(kt_vrf_key_from_secret(sk, &k), KT_OK);
+	kt_vrf_public(k, pk);
+	kt_vrf_key_free(k);
+	sodium_memzero(sk, sizeof sk);
+	ck_assert_mem_eq(got, pk, sizeof pk);
+	json_decref(j);
+	/* No query, no other method. */
+	ck_assert_int_eq(logd_get(&S, "/v1/log?x=1", &r), 400);
+	http_resp_free(&r);
+}
+
 /* /checkpoint is the latest note (of the given size), signed by the log;
  * HEAD answers too. */
 static void
@@ -425,6 +471,7 @@ START_TEST(test_publish_lookup_proofs)
 	struct kt_checkpoint cp;
 	uint64_t size;
 
+	step_log_identity();
 	step_publish_and_rotate();
 	step_batch();
 	step_revoke();

@@ -109,6 +109,20 @@ START_TEST(test_keygen)
 	ck_assert(f != NULL && fgets(before, sizeof before, f) != NULL);
 	fclose(f);
 	ck_assert(strncmp(before, "PRIVATE+KEY+kt.example/x+", 25) == 0);
+	/* The VRF key beside it, private too, named for the same log. */
+	{
+		char vpath[420], vline[256];
+
+		snprintf(vpath, sizeof vpath, "%s.vrf", path);
+		ck_assert_int_eq(stat(vpath, &st), 0);
+		ck_assert_int_eq(st.st_mode & 0777, 0600);
+		f = fopen(vpath, "r");
+		ck_assert(f != NULL && fgets(vline, sizeof vline, f) != NULL);
+		fclose(f);
+		ck_assert(
+		    strncmp(vline, "PRIVATE+VRF-R255+kt.example/x+", 30) == 0);
+		ck_assert(strstr(out, "VRF public key: ") != NULL);
+	}
 	/* The verifier key is the last stdout line and is never the secret. */
 	out[strlen(out) - 1] = '\0';
 	last = strrchr(out, '\n');

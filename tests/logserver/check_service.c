@@ -14,6 +14,7 @@
 
 #include "harness/runner.h"
 #include "harness/tmpdir.h"
+#include "kt/b64.h"
 #include "http/api.h"
 #include "config.h"
 #include "keyfile.h"
@@ -276,20 +277,27 @@ END_TEST
 
 START_TEST(test_kt_keyfile)
 {
-	char path[400], vkey[KT_KEY_TEXT_MAX], vkey2[KT_KEY_TEXT_MAX];
+	char path[400], vpath[420], vkey[KT_KEY_TEXT_MAX],
+	    vkey2[KT_KEY_TEXT_MAX];
+	char pub[KT_VRF_PUBLIC_B64_LEN], pub2[KT_VRF_PUBLIC_B64_LEN];
+	uint8_t pk[KT_VRF_PUBLIC_LEN];
 	struct kt_signer *s = NULL;
+	struct kt_vrf_key *k = NULL;
 	struct kt_verifier v;
 	struct stat st;
 
 	mkdir_tmp();
 	snprintf(path, sizeof path, "%s/k", dir);
-	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey, err,
-	                     sizeof err),
+	snprintf(vpath, sizeof vpath, "%s/k.vrf", dir);
+	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey, pub,
+	                     err, sizeof err),
 	    KT_OK);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
-	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey2, err,
-	                     sizeof err),
+	ck_assert_int_eq(stat(vpath, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey2,
+	                     pub2, err, sizeof err),
 	    KT_ERR_EXISTS);
 	ck_assert_int_eq(kt_keyfile_load(path, &s, err, sizeof err), KT_OK);
 	ck_assert_str_eq(kt_signer_name(s), "kt.example/log");
@@ -298,6 +306,48 @@ START_TEST(test_kt_keyfile)
 	ck_assert_str_eq(vkey, vkey2);
 	kt_signer_free(s);
 	s = NULL;
+
+	/* The VRF key: its public key is the one keygen printed. */
+	ck_assert_int_eq(kt_keyfile_load_vrf(path, "kt.example/log", &k, err,
+	                     sizeof err),
+	    KT_OK);
+	kt_vrf_public(k, pk);
+	ck_assert_int_eq(kt_b64_encode(pk, sizeof pk, pub2, sizeof pub2, NULL),
+	    KT_OK);
+	ck_assert_str_eq(pub, pub2);
+	kt_vrf_key_free(k);
+	k = NULL;
+	/* Another log's VRF key, a readable one, a missing one. */
+	ck_assert_int_eq(kt_keyfile_load_vrf(path, "other.example/log", &k, err,
+	                     sizeof err),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_null(k);
+	ck_assert_int_eq(chmod(vpath, 0640), 0);
+	ck_assert_int_eq(kt_keyfile_load_vrf(path, "kt.example/log", &k, err,
+	                     sizeof err),
+	    KT_ERR_PERM);
+	ck_assert_ptr_nonnull(strstr(err, "VRF key"));
+	ck_assert_int_eq(unlink(vpath), 0);
+	ck_assert_int_eq(kt_keyfile_load_vrf(path, "kt.example/log", &k, err,
+	                     sizeof err),
+	    KT_ERR_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(err, "make a new log"));
+	/* A scalar the VRF refuses (zero), and a truncated line. */
+	write_file("k.vrf",
+	    "PRIVATE+VRF-R255+kt.example/log+"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	    0600, vpath, sizeof vpath);
+	ck_assert_int_eq(kt_keyfile_load_vrf(path, "kt.example/log", &k, err,
+	                     sizeof err),
+	    KT_ERR_MALFORMED);
+	ck_assert_int_eq(unlink(vpath), 0);
+	write_file("k.vrf", "PRIVATE+VRF-R255+kt.example/log+AAAA\n", 0600,
+	    vpath, sizeof vpath);
+	ck_assert_int_eq(kt_keyfile_load_vrf(path, "kt.example/log", &k, err,
+	                     sizeof err),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_null(k);
+
 	ck_assert_int_eq(chmod(path, 0604), 0);
 	ck_assert_int_eq(kt_keyfile_load(path, &s, err, sizeof err),
 	    KT_ERR_PERM);
@@ -309,9 +359,16 @@ START_TEST(test_kt_keyfile)
 	snprintf(path, sizeof path, "%s/none", dir);
 	ck_assert_int_eq(kt_keyfile_load(path, &s, err, sizeof err),
 	    KT_ERR_NOT_FOUND);
-	ck_assert_int_eq(kt_keyfile_generate("bad origin", path, vkey, err,
+	ck_assert_int_eq(kt_keyfile_generate("bad origin", path, vkey, pub, err,
 	                     sizeof err),
 	    KT_ERR_MALFORMED);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	/* Both files or neither: an existing .vrf stops keygen first. */
+	snprintf(path, sizeof path, "%s/half", dir);
+	write_file("half.vrf", "x\n", 0600, vpath, sizeof vpath);
+	ck_assert_int_eq(kt_keyfile_generate("kt.example/log", path, vkey, pub,
+	                     err, sizeof err),
+	    KT_ERR_EXISTS);
 	ck_assert_int_ne(access(path, F_OK), 0);
 	rm_tmp();
 }
