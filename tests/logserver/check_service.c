@@ -132,6 +132,11 @@ START_TEST(test_kt_config_load)
 		ck_assert_uint_eq(c.limits.max_body, d.limits.max_body);
 		ck_assert_uint_eq(c.limits.max_batch, d.limits.max_batch);
 		ck_assert_uint_eq(c.limits.page_size, d.limits.page_size);
+		ck_assert_uint_eq(c.limits.max_buffered, d.limits.max_buffered);
+		ck_assert_uint_eq(c.limits.max_per_ip, d.limits.max_per_ip);
+		ck_assert_uint_eq(c.limits.request_timeout,
+		    d.limits.request_timeout);
+		ck_assert_uint_eq(c.max_db_size, d.max_db_size);
 		ck_assert_uint_eq(c.seq_max_batch, d.seq_max_batch);
 		ck_assert_uint_eq(c.seq_max_queue, d.seq_max_queue);
 		ck_assert_uint_eq(c.threads, d.threads);
