@@ -495,10 +495,21 @@ refused(const struct kt_api_write *w, struct kt_api_resp *resp)
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
 		return 1;
 	}
+	if (w->err == KT_ERR_FULL) {
+		/* The sequencer logged it (once for many). */
+		kt_api_error(resp, KT_ERR_FULL,
+		    "no space left: the log's disk or its size limit "
+		    "(max_db_size) is full, nothing was written; retry later "
+		    "(a repeated publish of the same key is idempotent)");
+		return 1;
+	}
 	if (w->err != KT_OK) {
-		KT_LOG(KT_LOG_ERROR, "write_failed",
-		    kt_log_str("error", kt_strerror(w->err)),
-		    kt_log_uint("entries", w->n));
+		/* A queued write's failure was logged by the sequencer, once
+		 * for its whole batch. */
+		if (!w->queued)
+			KT_LOG(KT_LOG_ERROR, "write_failed",
+			    kt_log_str("error", kt_strerror(w->err)),
+			    kt_log_uint("entries", w->n));
 		answer_error(resp,
 		    w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
 		    "the write was not committed (%s); retry "

@@ -348,10 +348,14 @@ START_TEST(test_kt_metrics_body)
 	log.tree_size = 5;
 	log.disk_bytes = 4096;
 	log.writable = 1;
+	log.no_space = 0;
+	st.failed_batches = 3;
 	ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &out, &len), KT_OK);
 	ck_assert_uint_eq(strlen(out), len);
 	ck_assert(strstr(out, "kt_tree_size 5\n") != NULL);
 	ck_assert(strstr(out, "kt_writable 1\n") != NULL);
+	ck_assert(strstr(out, "kt_no_space 0\n") != NULL);
+	ck_assert(strstr(out, "kt_failed_batches_total 3\n") != NULL);
 	ck_assert(strstr(out, "kt_db_bytes 4096\n") != NULL);
 	ck_assert(strstr(out,
 	              "kt_http_requests_total{route=\"keys_post\","
