@@ -205,6 +205,14 @@ hash_bytes_eq(const uint8_t *a, const uint8_t *b)
 }
 
 /*
+ * 1 if the filesystem of the data file has (almost) no space left. LMDB
+ * 0.9 reports a short write(2), which is what a write that fills the disk
+ * returns, as EIO: a failed commit with the disk full after it was most
+ * likely for lack of space.
+ */
+int kt_env_disk_full(struct kt_store *s);
+
+/*
  * Maps an LMDB failure of a write for lack of space: a full map that may
  * still grow is KT_ERR_BUSY (grow and retry: w->full); one at max_bytes,
  * or a full disk (ENOSPC, EDQUOT: what a failed write(2) returns, which
@@ -220,7 +228,8 @@ wspace(struct kt_store_txn *w, int rc)
 		w->full = 1;
 		if (s->max_bytes == 0 || s->mapsize < s->max_bytes)
 			return KT_ERR_BUSY;
-	} else if (rc != ENOSPC && rc != EDQUOT) {
+	} else if (rc != ENOSPC && rc != EDQUOT &&
+	    !(rc == EIO && kt_env_disk_full(s))) {
 		return KT_ERR_IO;
 	}
 	atomic_store(&s->nospace, 1);
