@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -39,7 +40,6 @@ struct guard {
 	struct guard_conn *head; /* every open connection */
 	unsigned n;
 	struct guard_conn **old; /* scratch for the room cut (max_conns) */
-	_Atomic uint64_t deadline_cuts, room_cuts;
 };
 
 static uint64_t
@@ -166,10 +166,8 @@ sweep(struct guard *g)
 		if (st == ST_CUT)
 			continue;
 		if ((st == ST_READING || st == ST_SENDING) &&
-		    age >= g->o.deadline_ms && cut(c, st)) {
-			atomic_fetch_add(&g->deadline_cuts, 1);
+		    age >= g->o.deadline_ms && cut(c, st))
 			continue;
-		}
 		live++;
 		if (st == ST_READING && age >= g->o.grace_ms &&
 		    nold < g->o.max_conns)
@@ -182,10 +180,8 @@ sweep(struct guard *g)
 	 * idle keep-alives, never a request being handled or answered). */
 	qsort(g->old, nold, sizeof *g->old, older_first);
 	for (unsigned i = 0; i < nold && live > high; i++)
-		if (cut(g->old[i], ST_READING)) {
-			atomic_fetch_add(&g->room_cuts, 1);
+		if (cut(g->old[i], ST_READING))
 			live--;
-		}
 }
 
 static void *
@@ -263,14 +259,4 @@ guard_stop(struct guard *g)
 	pthread_mutex_destroy(&g->mu);
 	free(g->old);
 	free(g);
-}
-
-void
-guard_stats(struct guard *g, struct guard_stats *st)
-{
-	pthread_mutex_lock(&g->mu);
-	st->open = g->n;
-	pthread_mutex_unlock(&g->mu);
-	st->deadline_cuts = atomic_load(&g->deadline_cuts);
-	st->room_cuts = atomic_load(&g->room_cuts);
 }

@@ -17,8 +17,6 @@
 #ifndef KT_LOGSERVER_HTTP_GUARD_H
 #define KT_LOGSERVER_HTTP_GUARD_H
 
-#include <stdint.h>
-
 #include "kt/err.h"
 
 struct guard;
@@ -67,12 +65,5 @@ void guard_answer_queued(struct guard_conn *c);
 /* The answer was sent: waiting for (or reading) the next request on the
  * connection; the deadline starts again now. */
 void guard_answer_sent(struct guard_conn *c);
-
-/* Connections open now, and how many the guard has cut since the start:
- * for their deadline, and to keep room. */
-struct guard_stats {
-	uint64_t open, deadline_cuts, room_cuts;
-};
-void guard_stats(struct guard *g, struct guard_stats *st);
 
 #endif /* KT_LOGSERVER_HTTP_GUARD_H */
