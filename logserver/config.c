@@ -27,7 +27,14 @@ kt_config_defaults(struct kt_config *c)
 	c->limits.max_label = KT_LABEL_MAX;
 	c->limits.max_key = KT_KEY_MAX;
 	c->limits.max_connections = 1024;
+	/* A quarter of the connections: one address cannot take them all,
+	 * and a proxy in front (one address for everyone) still gets many
+	 * (set it to max_connections behind one). */
+	c->limits.max_per_ip = 256;
 	c->limits.conn_timeout = 30;
+	c->limits.request_timeout = 30;
+	/* Eight largest bodies at once, or hundreds of usual batches. */
+	c->limits.max_buffered = 64u << 20;
 	c->limits.page_size = 1000;
 	c->witness_interval_ms = 1000;
 	c->witness_quorum = 1;
@@ -118,8 +125,16 @@ static const struct setting settings[] = {
 	    "bytes in a key" },
 	{ "max_connections", K_UINT, OFF(limits.max_connections), 0, 1, 100000,
 	    "open HTTP connections" },
+	{ "max_connections_per_ip", K_UINT, OFF(limits.max_per_ip), 0, 1,
+	    100000, "open HTTP connections from one address" },
 	{ "connection_timeout", K_UINT, OFF(limits.conn_timeout), 0, 1, 86400,
 	    "seconds before an idle connection is closed" },
+	{ "request_timeout", K_UINT, OFF(limits.request_timeout), 0, 1, 86400,
+	    "seconds to read a whole request, or to send its answer" },
+	{ "max_buffered", K_SIZE, OFF(limits.max_buffered), 0, 64, 1ull << 40,
+	    "request body bytes held at once, all connections together" },
+	{ "max_db_size", K_SIZE, OFF(max_db_size), 0, 0, 1ull << 50,
+	    "bytes the data file may grow to (0: no limit)" },
 	{ "page_size", K_SIZE, OFF(limits.page_size), 0, 1, 100000,
 	    "entries in one GET /v1/entries page" },
 	{ "witness_quorum", K_UINT, OFF(witness_quorum), 0, 1, KT_WCLIENT_MAX,
@@ -365,6 +380,13 @@ kt_config_check(const struct kt_config *c, char *err, size_t errlen)
 		    "seq_max_batch (%zu) must be at least "
 		    "max_batch (%zu)",
 		    c->seq_max_batch, c->limits.max_batch);
+		return KT_ERR_RANGE;
+	}
+	if (c->limits.max_buffered < c->limits.max_body) {
+		kt_msg(err, errlen,
+		    "max_buffered (%zu) must be at least "
+		    "max_body (%zu)",
+		    c->limits.max_buffered, c->limits.max_body);
 		return KT_ERR_RANGE;
 	}
 	if (c->seq_max_queue < c->seq_max_batch) {

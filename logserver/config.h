@@ -23,7 +23,12 @@ struct kt_limits {
 	size_t max_label;         /* bytes in a label, <= KT_LABEL_MAX */
 	size_t max_key;           /* bytes in a decoded key, <= KT_KEY_MAX */
 	unsigned max_connections; /* open HTTP connections */
+	unsigned max_per_ip;      /* open connections from one address */
 	unsigned conn_timeout;    /* seconds of inactivity before closing */
+	unsigned request_timeout; /* seconds to read a request, or to send
+	                               its answer, however busy the client */
+	size_t max_buffered;      /* request body bytes held at once, all
+	                               connections together (503 beyond) */
 	size_t page_size;         /* entries in one GET /v1/entries */
 };
 
@@ -36,6 +41,8 @@ struct kt_config {
 	unsigned threads;                /* HTTP worker threads */
 	size_t seq_max_batch;            /* entries per commit */
 	size_t seq_max_queue;            /* entries queued before 503 */
+	size_t max_db_size;              /* bytes the store may grow to; 0:
+	                                    no limit but the disk's */
 	int log_debug;
 	struct kt_limits limits;
 	struct kt_wclient_cfg

@@ -231,10 +231,17 @@ render_store(struct out *o, const struct kt_metrics_log *log)
 	    "# TYPE kt_tree_size gauge\nkt_tree_size %llu\n",
 	    (unsigned long long)log->tree_size);
 	outf(o,
-	    "# HELP kt_writable 1 while writes are accepted; 0 after a "
-	    "failed sync of the data file stopped them (restart kt-logd).\n"
+	    "# HELP kt_writable 1 while writes are accepted; 0 while commits "
+	    "fail for lack of space (back to 1 by itself with the next "
+	    "commit that succeeds), or after a failed sync of the data file "
+	    "stopped them (restart kt-logd).\n"
 	    "# TYPE kt_writable gauge\nkt_writable %d\n",
 	    log->writable ? 1 : 0);
+	outf(o,
+	    "# HELP kt_no_space 1 while commits fail for lack of space (a "
+	    "full disk, or the data file at max_db_size).\n"
+	    "# TYPE kt_no_space gauge\nkt_no_space %d\n",
+	    log->no_space ? 1 : 0);
 	outf(o,
 	    "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
 	    "# TYPE kt_db_bytes gauge\nkt_db_bytes %llu\n",
@@ -251,6 +258,12 @@ render_seq(struct out *o, const struct kt_seq_stats *seq)
 	    "start.\n# TYPE kt_entries_appended_total counter\n"
 	    "kt_entries_appended_total %llu\n",
 	    (unsigned long long)seq->entries_appended);
+	outf(o,
+	    "# HELP kt_failed_batches_total Group commits that failed "
+	    "(nothing of them written or acknowledged).\n"
+	    "# TYPE kt_failed_batches_total counter\n"
+	    "kt_failed_batches_total %llu\n",
+	    (unsigned long long)seq->failed_batches);
 	outf(o,
 	    "# HELP kt_batch_size Entries per group commit (sum counts "
 	    "appended entries).\n# TYPE kt_batch_size histogram\n");

@@ -69,8 +69,10 @@ struct kt_metrics_log {
 					   its series are left out */
 	uint64_t tree_size;             /* leaves in the latest checkpoint */
 	uint64_t disk_bytes;            /* see kt_store_disk_bytes */
-	int writable;                   /* 0 once writes stopped (see
-					   kt_store_writable) */
+	int writable;                   /* 0 while writes fail (see
+					   kt_store_write_state) */
+	int no_space;                   /* 1 while commits fail for lack
+					   of space (KT_ERR_FULL) */
 };
 
 /*

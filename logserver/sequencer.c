@@ -24,6 +24,9 @@
 #define SEQ_DEFAULT_QUEUE 65536
 /* A batch that keeps hitting a full map after growing is an I/O error. */
 #define SEQ_MAX_GROW_RETRIES 24
+
+/* At most one log line about failing batches per this many µs. */
+#define SEQ_FAIL_LOG_US (10u * 1000000u)
 #define NOTE_CAP (KT_CHECKPOINT_TEXT_MAX + 512)
 
 struct sub {
@@ -55,6 +58,13 @@ struct kt_seq {
 	_Atomic uint64_t batch_size_hist[16];
 	_Atomic uint64_t commit_us_hist[16];
 	_Atomic uint64_t commit_us_sum;
+	_Atomic uint64_t failed_batches;
+
+	/* writer only: failed batches are logged at most once per
+	 * SEQ_FAIL_LOG_US (a full disk fails every batch) */
+	uint64_t fail_logged_us;
+	uint64_t fail_unlogged;
+	int failing;
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -259,6 +269,34 @@ fail:
 	return e;
 }
 
+/*
+ * One line for a failed batch, unless one was written in the last
+ * SEQ_FAIL_LOG_US: then it is only counted, and the next line says how
+ * many went unlogged (a full disk fails every batch, and each would
+ * otherwise log).
+ */
+static void
+log_failure(struct kt_seq *q, kt_err e, size_t nreq)
+{
+	uint64_t now = mono_us();
+
+	atomic_fetch_add_explicit(&q->failed_batches, 1, memory_order_relaxed);
+	if (q->failing && now - q->fail_logged_us < SEQ_FAIL_LOG_US) {
+		q->fail_unlogged++;
+		return;
+	}
+	/* The detail may quote a path: the logger escapes it. */
+	KT_LOG(KT_LOG_ERROR, "batch_failed",
+	    kt_log_str("error", kt_strerror(e)),
+	    kt_log_str("detail", kt_store_write_errmsg(q->s)),
+	    kt_log_uint("entries", nreq),
+	    kt_log_uint("failed_batches_not_logged", q->fail_unlogged),
+	    kt_log_str("msg", "batch failed, not acknowledged"));
+	q->failing = 1;
+	q->fail_logged_us = now;
+	q->fail_unlogged = 0;
+}
+
 static void
 run_batch(struct kt_seq *q, struct sub *batch, size_t nreq)
 {
@@ -273,13 +311,15 @@ run_batch(struct kt_seq *q, struct sub *batch, size_t nreq)
 	if (e == KT_ERR_BUSY)
 		e = KT_ERR_IO;
 	if (e != KT_OK) {
-		/* The detail may quote a path: the logger escapes it. */
-		KT_LOG(KT_LOG_ERROR, "batch_failed",
-		    kt_log_str("error", kt_strerror(e)),
-		    kt_log_str("detail", kt_store_write_errmsg(q->s)),
-		    kt_log_uint("entries", nreq),
-		    kt_log_str("msg", "batch failed, not acknowledged"));
+		log_failure(q, e, nreq);
 	} else {
+		if (q->failing) {
+			KT_LOG(KT_LOG_INFO, "writes_resumed",
+			    kt_log_uint("failed_batches_not_logged",
+			        q->fail_unlogged));
+			q->failing = 0;
+			q->fail_unlogged = 0;
+		}
 		us = mono_us() - t0;
 		atomic_fetch_add_explicit(&q->entries_appended, appended,
 		    memory_order_relaxed);
@@ -534,4 +574,6 @@ kt_seq_stats(const struct kt_seq *q, struct kt_seq_stats *out)
 	}
 	out->commit_us_sum =
 	    atomic_load_explicit(&m->commit_us_sum, memory_order_relaxed);
+	out->failed_batches =
+	    atomic_load_explicit(&m->failed_batches, memory_order_relaxed);
 }

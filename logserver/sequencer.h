@@ -91,6 +91,7 @@ struct kt_seq_stats {
 	                                   [0] = 1, [1] = 2, [2] = 3..4, ... */
 	uint64_t commit_us_hist[16];  /* commit latency, buckets 2^k*50 us */
 	uint64_t commit_us_sum;
+	uint64_t failed_batches; /* not committed: I/O error, no space */
 };
 void kt_seq_stats(const struct kt_seq *q, struct kt_seq_stats *out);
 

@@ -189,12 +189,17 @@ load_settings(struct server *s, char *err, size_t errlen)
 static kt_err
 open_store(struct server *s, char *err, size_t errlen)
 {
+	kt_err e;
+
 	if (mkdir(s->c->data, 0700) != 0 && errno != EEXIST) {
 		kt_msg(err, errlen, "%s: %s", s->c->data, strerror(errno));
 		return KT_ERR_IO;
 	}
-	return kt_store_open(&s->store, s->c->data, kt_signer_name(s->signer),
+	e = kt_store_open(&s->store, s->c->data, kt_signer_name(s->signer),
 	    s->vkey, err, errlen);
+	if (e == KT_OK)
+		kt_store_set_max_bytes(s->store, s->c->max_db_size);
+	return e;
 }
 
 static kt_err

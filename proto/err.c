@@ -35,6 +35,8 @@ kt_strerror(kt_err e)
 		return "network error";
 	case KT_ERR_BUSY:
 		return "busy";
+	case KT_ERR_FULL:
+		return "no space left (disk or size limit full)";
 	case KT_ERR_INTERNAL:
 		return "internal error";
 	}

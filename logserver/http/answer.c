@@ -51,6 +51,8 @@ kt_api_status(kt_err e)
 		return 502;
 	case KT_ERR_BUSY:
 		return 503;
+	case KT_ERR_FULL:
+		return 503;
 	case KT_ERR_INTERNAL:
 		return 500;
 	}
@@ -316,6 +318,9 @@ kt_api_error(struct kt_api_resp *resp, kt_err e, const char *msg)
 	answer_status(resp, kt_api_status(e), msg);
 	if (e == KT_ERR_BUSY || e == KT_ERR_NOMEM)
 		resp->retry_after = 1;
+	/* Space comes back when an operator makes it: not in a second. */
+	if (e == KT_ERR_FULL)
+		resp->retry_after = 10;
 	if (e == KT_ERR_PERM)
 		resp->www_authenticate = 1;
 }

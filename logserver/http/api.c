@@ -112,6 +112,55 @@ static const read_fn readers[KT_ROUTE_COUNT] = {
 	[KT_ROUTE_LOG] = read_ops_log,
 };
 
+/* 1 if some handler takes req's path and method; else 0 and an answer. */
+static int
+routed(const struct kt_api_req *req, enum kt_route rt, struct kt_api_resp *resp)
+{
+	if (rt == KT_ROUTE_OTHER ||
+	    (!kt_api_route_is_write(rt) && readers[rt] == NULL)) {
+		answer_error(resp, KT_ERR_NOT_FOUND,
+		    "no such endpoint: "
+		    "%.100s (see docs/api.md)",
+		    req->path);
+		return 0;
+	}
+	if (!route_takes(rt, req->method)) {
+		answer_status(resp, 405,
+		    kt_api_route_is_write(rt)
+		        ? "this endpoint takes POST"
+		        : "this endpoint takes GET or HEAD");
+		resp->allow = route_methods(rt);
+		return 0;
+	}
+	return 1;
+}
+
+int
+kt_api_admit(struct kt_api *api, const struct kt_api_req *req,
+    int body_announced, struct kt_api_resp *resp)
+{
+	enum kt_route rt = kt_api_route(req->path);
+	struct kt_api_resp ignored = { 0 };
+
+	if (!routed(req, rt, body_announced ? resp : &ignored)) {
+		/* Without a body, kt_api_handle answers it as usual (and the
+		 * connection may be kept). */
+		if (!body_announced)
+			free(ignored.body);
+		return !body_announced;
+	}
+	if (kt_api_route_is_write(rt))
+		return write_authorised(api, req, resp);
+	if (body_announced) {
+		answer_error(resp, KT_ERR_TOO_LARGE,
+		    "%.100s takes no request "
+		    "body; send the request without one",
+		    req->path);
+		return 0;
+	}
+	return 1;
+}
+
 void
 kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
     const struct kt_api_waiter *wt, struct kt_api_resp *resp,
@@ -121,22 +170,8 @@ kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
 
 	*w = NULL;
 	*route = rt;
-	if (rt == KT_ROUTE_OTHER ||
-	    (!kt_api_route_is_write(rt) && readers[rt] == NULL)) {
-		answer_error(resp, KT_ERR_NOT_FOUND,
-		    "no such endpoint: "
-		    "%.100s (see docs/api.md)",
-		    req->path);
+	if (!routed(req, rt, resp))
 		return;
-	}
-	if (!route_takes(rt, req->method)) {
-		answer_status(resp, 405,
-		    kt_api_route_is_write(rt)
-		        ? "this endpoint takes POST"
-		        : "this endpoint takes GET or HEAD");
-		resp->allow = route_methods(rt);
-		return;
-	}
 	if (kt_api_route_is_write(rt))
 		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, wt, resp, w);
 	else

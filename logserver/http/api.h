@@ -115,6 +115,20 @@ struct kt_api_waiter {
 };
 
 /*
+ * Decides from the headers alone, before any body is read, whether a
+ * request may go on: req has no body yet, and body_announced says whether
+ * the headers announce one (a Content-Length above 0, or a
+ * Transfer-Encoding). Returns 1 to go on (read the body, then
+ * kt_api_handle), or 0 with an answer in *resp to send at once, after
+ * which the body is not read: a write without a valid token (401, 403),
+ * or an announced body on a request that will never take it (413 on a
+ * route that takes none; 404, 405 for no route or a wrong method). So
+ * nobody can make the server hold a body it would not use.
+ */
+int kt_api_admit(struct kt_api *api, const struct kt_api_req *req,
+    int body_announced, struct kt_api_resp *resp);
+
+/*
  * Handles a request: route, decode, authorise, act. A read, or any
  * request refused on the way, is answered in *resp with *w = NULL. A
  * valid, authorised write is parked and queued through wt instead: *w gets

@@ -1,8 +1,10 @@
 /*
  * http.c: kt-logd's libmicrohttpd server, the only file that includes
- * microhttpd.h. The daemon, each request's state, buffering the body,
+ * microhttpd.h. The daemon, each request's state, what is decided from the
+ * headers (framing, admission, the body budget), buffering the body,
  * suspending a write's connection until its commit, and turning a request
- * into a kt_api_req and the kt_api_resp back into an HTTP answer.
+ * into a kt_api_req and the kt_api_resp back into an HTTP answer. The
+ * connection guard (guard.c) watches every connection's deadlines.
  */
 #include "http/http.h"
 
@@ -13,22 +15,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kt/fmt.h"
+#include "http/guard.h"
 #include "log.h"
+
+/* How often the guard looks at the connections, and how long a new one
+ * is safe from being cut to make room (a client that sends its request
+ * at once needs milliseconds). */
+#define GUARD_TICK_MS 100
+#define GUARD_GRACE_MS 1000
 
 struct kt_http {
 	struct MHD_Daemon *d;
 	struct kt_api *api;
 	struct kt_metrics *metrics;
 	struct kt_limits limits;
+	struct guard *guard;
 	uint16_t port;
 	atomic_int suspended; /* writes parked, waiting for their commit */
 	MHD_socket quiesced;  /* listen socket after quiesce; closed at
 	                           stop */
+	/* Body bytes counted against limits.max_buffered: a write's
+	 * announced body from its headers until it is answered. */
+	_Atomic size_t buffered;
 };
 
 enum phase {
@@ -49,6 +63,9 @@ struct req {
 	size_t len, cap;
 	int too_large; /* body passed the limit: answer 413 */
 	size_t discarded;
+	size_t reserved; /* of h->buffered, given back when answered */
+	int chunked;     /* no Content-Length: reserved as it comes */
+	struct guard_conn *gc;
 	struct kt_api_write *w;
 };
 
@@ -58,6 +75,31 @@ drop_body(struct req *q)
 	free(q->body);
 	q->body = NULL;
 	q->len = q->cap = 0;
+}
+
+/* ---- the body budget -------------------------------------------------- */
+
+/* Counts n more bytes of q's body against max_buffered; 0 if they do not
+ * fit (nothing counted then). */
+static int
+reserve(struct req *q, size_t n)
+{
+	struct kt_http *h = q->h;
+	size_t cur = atomic_load(&h->buffered);
+
+	do {
+		if (n > h->limits.max_buffered - cur)
+			return 0;
+	} while (!atomic_compare_exchange_weak(&h->buffered, &cur, cur + n));
+	q->reserved += n;
+	return 1;
+}
+
+static void
+release(struct req *q)
+{
+	atomic_fetch_sub(&q->h->buffered, q->reserved);
+	q->reserved = 0;
 }
 
 /*
@@ -91,8 +133,11 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 	char ra[16];
 
 	kt_metrics_request(q->h->metrics, q->route, ar->status);
-	KT_LOG(ar->status >= 500 ? KT_LOG_WARN : KT_LOG_DEBUG, "request",
-	    kt_log_str("route", kt_metrics_route_name(q->route)),
+	/* A 503 (busy, out of room, disk full) comes in floods and says
+	 * what the metrics and /healthz already say: debug only. */
+	KT_LOG(ar->status >= 500 && ar->status != 503 ? KT_LOG_WARN
+	                                              : KT_LOG_DEBUG,
+	    "request", kt_log_str("route", kt_metrics_route_name(q->route)),
 	    kt_log_uint("status", ar->status));
 	r = MHD_create_response_from_buffer(ar->len, ar->body,
 	    MHD_RESPMEM_MUST_FREE);
@@ -120,20 +165,28 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
 	ret = MHD_queue_response(q->c, ar->status, r);
 	MHD_destroy_response(r);
+	if (ret == MHD_YES)
+		guard_answer_queued(q->gc);
 	return ret;
 }
 
-/* Answers and drops the rest of the request. On the first call (before
- * the body is read) MHD then closes the connection rather than read an
- * upload nobody wants. */
+/* Answers ar and drops the rest of the request. On the first call
+ * (before the body is read) MHD then closes the connection rather than
+ * read an upload nobody wants. */
+static enum MHD_Result
+reject_with(struct req *q, struct kt_api_resp *ar)
+{
+	atomic_store(&q->phase, PH_REJECTED);
+	return send_resp(q, ar);
+}
+
 static enum MHD_Result
 reject_early(struct req *q, kt_err e, const char *msg)
 {
 	struct kt_api_resp ar;
 
 	kt_api_error(&ar, e, msg);
-	atomic_store(&q->phase, PH_REJECTED);
-	return send_resp(q, &ar);
+	return reject_with(q, &ar);
 }
 
 /* Parks a write until its commit (kt_api_waiter.park). */
@@ -160,13 +213,72 @@ wake(void *arg)
 	MHD_resume_connection(q->c);
 }
 
+/* ---- the headers ------------------------------------------------------ */
+
+/* What the framing headers say (RFC 9112 sections 3.2 and 6). */
+struct framing {
+	unsigned cl, te, host;
+	const char *cl0, *te0;
+	int cl_differ;
+};
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->cl++ == 0)
+			f->cl0 = value;
+		else if (strcmp(value, f->cl0) != 0)
+			f->cl_differ = 1;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		if (f->te++ == 0)
+			f->te0 = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		f->host++;
+	}
+	return MHD_YES;
+}
+
+/*
+ * NULL if the request's framing is unambiguous, else why not. A proxy in
+ * front may read an ambiguous request differently (where its body ends,
+ * which host it is for), which is how requests are smuggled past it:
+ * refused, and the connection closed. libmicrohttpd 0.9.75 itself takes
+ * the first of two Content-Lengths, lets Transfer-Encoding override
+ * Content-Length and accepts HTTP/1.1 without Host.
+ */
+static const char *
+ambiguous(struct MHD_Connection *c, const char *version, int *chunked)
+{
+	struct framing f = { 0 };
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	*chunked = f.te > 0;
+	if (f.cl_differ)
+		return "two different Content-Length headers";
+	if (f.cl > 0 && f.te > 0)
+		return "both Content-Length and Transfer-Encoding";
+	if (f.te > 1 || (f.te == 1 && strcasecmp(f.te0, "chunked") != 0))
+		return "a Transfer-Encoding other than one 'chunked'";
+	if (f.host > 1)
+		return "more than one Host header";
+	if (f.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+		return "an HTTP/1.1 request without a Host header";
+	return NULL;
+}
+
 static int
-content_length_over(struct MHD_Connection *c, size_t max)
+content_length_over(struct MHD_Connection *c, size_t max, size_t *len)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long v = 0;
 
+	*len = 0;
 	if (cl == NULL)
 		return 0;
 	for (const char *p = cl; *p; p++) {
@@ -176,6 +288,7 @@ content_length_over(struct MHD_Connection *c, size_t max)
 			return 1;
 		v = v * 10 + (unsigned long long)(*p - '0');
 	}
+	*len = (size_t)v;
 	return v > (unsigned long long)max;
 }
 
@@ -189,25 +302,62 @@ reject_too_large(struct req *q)
 	return reject_early(q, KT_ERR_TOO_LARGE, msg);
 }
 
+static enum MHD_Result
+reject_no_room(struct req *q)
+{
+	struct kt_api_resp ar;
+	char msg[200];
+
+	kt_msg(msg, sizeof msg,
+	    "the server is holding as many request bodies as it "
+	    "takes at once (max_buffered, %zu bytes); retry later",
+	    q->h->limits.max_buffered);
+	kt_api_error(&ar, KT_ERR_BUSY, msg);
+	ar.retry_after = 2;
+	return reject_with(q, &ar);
+}
+
 /*
- * The first call, with the headers only. Answering here would cost the
- * keep-alive (libmicrohttpd 0.9.75), so only refuse bodies that announce
- * they are too large.
+ * The first call, with the headers only: everything that can be decided
+ * before the body is, so that no body is read for nothing (framing,
+ * size, token, a body where none is taken, room in the budget).
+ * Otherwise answering here would cost the keep-alive (libmicrohttpd
+ * 0.9.75), so a request that is fine so far is answered at its end.
  */
 static enum MHD_Result
 begin_request(struct kt_http *h, struct MHD_Connection *c, const char *url,
-    void **ctx)
+    const char *method, const char *version, void **ctx)
 {
 	struct req *q = calloc(1, sizeof *q);
+	const union MHD_ConnectionInfo *ci;
+	struct kt_api_req req = { .method = method, .path = url };
+	struct kt_api_resp ar;
+	const char *why;
+	char msg[160];
+	size_t cl;
 
 	if (q == NULL)
 		return MHD_NO;
 	q->h = h;
 	q->c = c;
 	q->route = kt_api_route(url);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	q->gc = ci != NULL ? ci->socket_context : NULL;
 	*ctx = q;
-	if (content_length_over(c, h->limits.max_body))
+	if ((why = ambiguous(c, version, &q->chunked)) != NULL) {
+		kt_msg(msg, sizeof msg, "ambiguous request: %s", why);
+		return reject_early(q, KT_ERR_MALFORMED, msg);
+	}
+	if (content_length_over(c, h->limits.max_body, &cl))
 		return reject_too_large(q);
+	req.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!kt_api_admit(h->api, &req, cl > 0 || q->chunked, &ar))
+		return reject_with(q, &ar);
+	/* Admitted with a body: a write. Its announced length counts from
+	 * now; a chunked one is counted as it comes (take_body). */
+	if (cl > 0 && !reserve(q, cl))
+		return reject_no_room(q);
 	return MHD_YES;
 }
 
@@ -227,6 +377,11 @@ take_body(struct req *q, const char *upload, size_t n)
 		q->discarded += n;
 		return q->discarded > 4 * max ? MHD_NO : MHD_YES;
 	}
+	/* A chunked body is counted against max_buffered as it comes; out
+	 * of room in the middle of it, libmicrohttpd cannot answer: hang up
+	 * (the client sees a reset and may retry). */
+	if (q->chunked && n <= max - q->len && !reserve(q, n))
+		return MHD_NO;
 	if (n > max - q->len) {
 		q->too_large = 1;
 		q->discarded = q->len + n;
@@ -293,6 +448,9 @@ handle(struct req *q, const char *method, const char *url)
 	struct kt_api_waiter wt = { park, wake, q };
 	struct kt_api_resp ar;
 
+	/* Cut by the guard while the last bytes came in: do not act on it. */
+	if (!guard_request_read(q->gc))
+		return MHD_NO;
 	if (q->too_large)
 		return reject_too_large(q);
 	MHD_get_connection_values(q->c, MHD_GET_ARGUMENT_KIND, collect_param,
@@ -330,9 +488,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct req *q = *ctx;
 	size_t n = *upload_size;
 
-	(void)version;
 	if (q == NULL)
-		return begin_request(cls, c, url, ctx);
+		return begin_request(cls, c, url, method, version, ctx);
 	if (n != 0) {
 		*upload_size = 0;
 		return take_body(q, upload, n);
@@ -371,9 +528,32 @@ completed(void *cls, struct MHD_Connection *c, void **ctx,
 		atomic_fetch_sub(&q->h->suspended, 1);
 		kt_api_write_free(q->w);
 	}
+	release(q);
+	/* On a kept connection, the next request's deadline starts now. */
+	guard_answer_sent(q->gc);
 	free(q->body);
 	free(q);
 	*ctx = NULL;
+}
+
+/* The guard watches every connection from its start to its close. */
+static void
+connection_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct kt_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_ctx =
+		    ci != NULL ? guard_open(h->guard, ci->connect_fd) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* libmicrohttpd closes the socket after this returns. */
+		guard_close(h->guard, *socket_ctx);
+		*socket_ctx = NULL;
+	}
 }
 
 kt_err
@@ -385,6 +565,7 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	char portstr[8];
 	unsigned flags;
 	const union MHD_DaemonInfo *info;
+	struct guard_opts gopts;
 	int rc;
 
 	*out = NULL;
@@ -413,6 +594,20 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	h->metrics = o->metrics;
 	h->limits = *o->limits;
 	atomic_init(&h->suspended, 0);
+	atomic_init(&h->buffered, 0);
+	gopts = (struct guard_opts){
+		.max_conns = o->limits->max_connections,
+		.deadline_ms = o->limits->request_timeout * 1000u,
+		.reserve = o->limits->max_connections / 8,
+		.grace_ms = GUARD_GRACE_MS,
+		.tick_ms = GUARD_TICK_MS,
+	};
+	if (guard_start(&h->guard, &gopts) != KT_OK) {
+		kt_msg(err, errlen, "cannot start the connection guard");
+		freeaddrinfo(ai);
+		free(h);
+		return KT_ERR_NOMEM;
+	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
@@ -420,17 +615,20 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	h->d = MHD_start_daemon(flags, o->port, NULL, NULL, handler, h,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)o->limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)o->limits->conn_timeout, MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, (void *)h, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
-	    (void *)NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)NULL,
-	    MHD_OPTION_END);
+	    (unsigned)o->limits->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->limits->max_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->limits->conn_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)h,
+	    MHD_OPTION_NOTIFY_CONNECTION, connection_event, (void *)h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, (void *)NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)NULL, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (h->d == NULL) {
 		kt_msg(err, errlen,
 		    "cannot listen on %s:%u (address in use, "
 		    "not local, or no permission)",
 		    o->host, (unsigned)o->port);
+		guard_stop(h->guard);
 		free(h);
 		return KT_ERR_IO;
 	}
@@ -476,6 +674,7 @@ kt_http_stop(struct kt_http *h, unsigned wait_ms)
 		KT_LOG(KT_LOG_WARN, "stop_with_pending_writes",
 		    kt_log_int("pending", atomic_load(&h->suspended)));
 	MHD_stop_daemon(h->d);
+	guard_stop(h->guard); /* every connection is closed now */
 	if (h->quiesced != MHD_INVALID_SOCKET)
 		close(h->quiesced);
 	free(h);

@@ -289,6 +289,14 @@ void read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
 /* ---- write.c: the write handlers -------------------------------------- */
 
 /*
+ * 1 if req may write: its bearer token is valid (or anonymous writes are
+ * on). Else 0 and the answer (401, or 403 when writes are disabled). Needs
+ * only the headers: kt_api_admit calls it before any body is read.
+ */
+int write_authorised(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+
+/*
  * POST /v1/keys (batch 0) or /v1/keys:batch (batch 1): authorises,
  * decodes and validates the body, then parks and queues it through wt as
  * kt_api_handle says. Either answers in *resp, or sets *w to the pending

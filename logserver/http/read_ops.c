@@ -14,24 +14,35 @@ read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
 {
 	struct snapshot s;
 	struct answer a = { 0 };
-	int writable = kt_store_writable(api->store);
+	kt_err state = kt_store_write_state(api->store);
 
 	if (!request_no_query(req, resp) ||
 	    snapshot_begin(api, &s, resp) != KT_OK)
 		return;
-	/* Reads still work when writes have stopped, but the operator (and
-	 * a load balancer) must notice: 503. */
-	answer_lit(&a,
-	    writable
-	        ? "{\"status\":\"ok\",\"size\":"
-	        : "{\"status\":\"writes stopped\",\"error\":\"a sync of the data "
-	          "file failed after a commit; restart kt-logd\",\"size\":");
+	/* Reads still work when writes fail, but the operator (and a load
+	 * balancer) must notice: 503, naming why. */
+	if (state == KT_OK)
+		answer_lit(&a, "{\"status\":\"ok\",\"size\":");
+	else if (state == KT_ERR_FULL)
+		answer_lit(&a,
+		    "{\"status\":\"writes failing\",\"error\":\"no space "
+		    "left: the disk or the size limit (max_db_size) is full, "
+		    "so commits fail; free space or raise the limit, and "
+		    "writes resume with the next commit that succeeds\","
+		    "\"size\":");
+	else
+		answer_lit(&a,
+		    "{\"status\":\"writes stopped\",\"error\":\"a sync of "
+		    "the data file failed after a commit; restart "
+		    "kt-logd\",\"size\":");
 	answer_u64(&a, s.size);
 	answer_lit(&a, "}\n");
 	snapshot_end(&s);
 	answer_json(resp, &a);
-	if (!writable)
+	if (state != KT_OK && resp->status == 200) {
 		resp->status = 503;
+		resp->retry_after = state == KT_ERR_FULL ? 10 : 0;
+	}
 }
 
 /* The log's public identity: what a client pins at init (from a source
@@ -80,6 +91,7 @@ read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
 	log.tree_size = size;
 	log.disk_bytes = kt_store_disk_bytes(api->store);
 	log.writable = kt_store_writable(api->store);
+	log.no_space = kt_store_write_state(api->store) == KT_ERR_FULL;
 	if (kt_metrics_body(api->metrics, &log, api->wclient, &body, &len) !=
 	    KT_OK) {
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");

@@ -35,8 +35,8 @@ struct kt_api_write {
 
 /* ---- authorise -------------------------------------------------------- */
 
-static int
-authorised(struct kt_api *api, const struct kt_api_req *req,
+int
+write_authorised(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp)
 {
 	const char *tok;
@@ -264,17 +264,54 @@ batch_items(struct kt_api *api, struct kt_api_write *w, json_t **items,
 	return 1;
 }
 
+/*
+ * An upper bound on the JSON values (object keys included) in p[0..n),
+ * without parsing: one more per ',', ':', '[' or '{' outside strings.
+ */
+static size_t
+json_values_max(const uint8_t *p, size_t n)
+{
+	size_t count = 1;
+	int in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_str = 0;
+		} else if (p[i] == '"') {
+			in_str = 1;
+		} else if (p[i] == ',' || p[i] == ':' || p[i] == '[' ||
+		    p[i] == '{') {
+			count++;
+		}
+	}
+	return count;
+}
+
 /* The body as JSON into w->json, and w->n; *items gets a batch's array. */
 static int
 decode_body(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_write *w, json_t **items, struct kt_api_resp *resp)
 {
+	/* A batch item is an object of at most 4 fields: 9 values. */
+	size_t max_values = (w->batch ? api->limits.max_batch : 1) * 16 + 16;
 	json_error_t jerr;
 
 	if (req->body_len == 0) {
 		kt_api_error(resp, KT_ERR_MALFORMED,
 		    "empty body: send a JSON "
 		    "object");
+		return 0;
+	}
+	/* jansson spends ~40 bytes on each value: a body of a million tiny
+	 * values ("[1,1,1,...") would cost 40 times its size. */
+	if (json_values_max(req->body, req->body_len) > max_values) {
+		answer_error(resp, KT_ERR_TOO_LARGE,
+		    "body holds more JSON values than %zu (what a %s of "
+		    "valid entries needs at most); refused before parsing",
+		    max_values, w->batch ? "batch" : "publication");
 		return 0;
 	}
 	w->json = json_loadb((const char *)req->body, req->body_len,
@@ -413,7 +450,7 @@ write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
     const struct kt_api_waiter *wt, struct kt_api_resp *resp,
     struct kt_api_write **w)
 {
-	if (!request_no_query(req, resp) || !authorised(api, req, resp))
+	if (!request_no_query(req, resp) || !write_authorised(api, req, resp))
 		return;
 	if (req->content_type != NULL &&
 	    strncasecmp(req->content_type, "multipart/", 10) == 0) {
@@ -458,10 +495,21 @@ refused(const struct kt_api_write *w, struct kt_api_resp *resp)
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
 		return 1;
 	}
+	if (w->err == KT_ERR_FULL) {
+		/* The sequencer logged it (once for many). */
+		kt_api_error(resp, KT_ERR_FULL,
+		    "no space left: the log's disk or its size limit "
+		    "(max_db_size) is full, nothing was written; retry later "
+		    "(a repeated publish of the same key is idempotent)");
+		return 1;
+	}
 	if (w->err != KT_OK) {
-		KT_LOG(KT_LOG_ERROR, "write_failed",
-		    kt_log_str("error", kt_strerror(w->err)),
-		    kt_log_uint("entries", w->n));
+		/* A queued write's failure was logged by the sequencer, once
+		 * for its whole batch. */
+		if (!w->queued)
+			KT_LOG(KT_LOG_ERROR, "write_failed",
+			    kt_log_str("error", kt_strerror(w->err)),
+			    kt_log_uint("entries", w->n));
 		answer_error(resp,
 		    w->err == KT_ERR_IO ? KT_ERR_IO : KT_ERR_INTERNAL,
 		    "the write was not committed (%s); retry "

@@ -25,6 +25,7 @@
 #ifndef KT_LOGSERVER_STORE_INTERNAL_H
 #define KT_LOGSERVER_STORE_INTERNAL_H
 
+#include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -142,7 +143,11 @@ struct kt_store {
 	unsigned fail_commits; /* test hook */
 	unsigned fail_syncs;   /* test hook */
 	_Atomic int broken;    /* a sync after a commit failed */
-	int lockfd;            /* flock: one server per folder */
+	/* The last commit found no space (a full disk, or the map at
+	 * max_bytes); the next commit that stores something clears it. */
+	_Atomic int nospace;
+	uint64_t max_bytes; /* the map never grows past it; 0: no limit */
+	int lockfd;         /* flock: one server per folder */
 };
 
 struct kt_store_read {
@@ -199,19 +204,47 @@ hash_bytes_eq(const uint8_t *a, const uint8_t *b)
 	return kt_hash_eq(&x, &y);
 }
 
+/*
+ * 1 if the filesystem of the data file has (almost) no space left. LMDB
+ * 0.9 reports a short write(2), which is what a write that fills the disk
+ * returns, as EIO: a failed commit with the disk full after it was most
+ * likely for lack of space.
+ */
+int kt_env_disk_full(struct kt_store *s);
+
+/*
+ * Maps an LMDB failure of a write for lack of space: a full map that may
+ * still grow is KT_ERR_BUSY (grow and retry: w->full); one at max_bytes,
+ * or a full disk (ENOSPC, EDQUOT: what a failed write(2) returns, which
+ * LMDB passes on), is KT_ERR_FULL and marks the store out of space. Any
+ * other code is KT_ERR_IO.
+ */
+static inline kt_err
+wspace(struct kt_store_txn *w, int rc)
+{
+	struct kt_store *s = w->s;
+
+	if (rc == MDB_MAP_FULL) {
+		w->full = 1;
+		if (s->max_bytes == 0 || s->mapsize < s->max_bytes)
+			return KT_ERR_BUSY;
+	} else if (rc != ENOSPC && rc != EDQUOT &&
+	    !(rc == EIO && kt_env_disk_full(s))) {
+		return KT_ERR_IO;
+	}
+	atomic_store(&s->nospace, 1);
+	return KT_ERR_FULL;
+}
+
 /* Records an LMDB failure on the write transaction (its message in werr)
- * and maps it: KT_ERR_BUSY for a full map, else KT_ERR_IO. */
+ * and maps it as wspace does. */
 static inline kt_err
 wfail(struct kt_store_txn *w, int rc, const char *what)
 {
 	w->failed = 1;
 	kt_msg(w->s->werr, sizeof(w->s->werr), "%s: %s", what,
 	    mdb_strerror(rc));
-	if (rc == MDB_MAP_FULL) {
-		w->full = 1;
-		return KT_ERR_BUSY;
-	}
-	return KT_ERR_IO;
+	return wspace(w, rc);
 }
 
 /* ---- store_index.c (calls store_read.c, store_tile.c) -------------------- */

@@ -481,8 +481,28 @@ kt_store_mapsize(const struct kt_store *s)
 int
 kt_store_writable(const struct kt_store *s)
 {
-	return !atomic_load_explicit(&((struct kt_store *)s)->broken,
-	    memory_order_relaxed);
+	return kt_store_write_state(s) == KT_OK;
+}
+
+kt_err
+kt_store_write_state(const struct kt_store *s)
+{
+	struct kt_store *m = (struct kt_store *)s;
+
+	if (atomic_load_explicit(&m->broken, memory_order_relaxed))
+		return KT_ERR_IO;
+	if (atomic_load_explicit(&m->nospace, memory_order_relaxed))
+		return KT_ERR_FULL;
+	return KT_OK;
+}
+
+void
+kt_store_set_max_bytes(struct kt_store *s, uint64_t max)
+{
+	s->max_bytes = max;
+	/* A smaller map now; LMDB keeps it no smaller than the data. */
+	if (max != 0 && s->mapsize > max)
+		(void)kt_env_resize(s, (size_t)max);
 }
 
 uint64_t

@@ -105,9 +105,26 @@ KT_MUST_CHECK kt_err kt_store_root(struct kt_store_read *r, uint64_t size,
 KT_MUST_CHECK kt_err kt_store_read_tile(struct kt_store_read *r,
     const struct kt_tile *t, uint8_t *buf, size_t cap, size_t *len);
 
-/* 0 once a sync of the data file has failed after a commit: the store
- * then takes no more writes until it is reopened (reads go on). */
+/*
+ * Whether writes work now: KT_OK; KT_ERR_FULL while commits fail for lack
+ * of space (a full disk, or the size limit of kt_store_set_max_bytes):
+ * the next commit that stores something clears it, so writes resume by
+ * themselves once there is space; KT_ERR_IO once a sync of the data file
+ * has failed after a commit: no more writes until the store is reopened
+ * (reads go on either way).
+ */
+kt_err kt_store_write_state(const struct kt_store *s);
+
+/* 1 if kt_store_write_state is KT_OK. */
 int kt_store_writable(const struct kt_store *s);
+
+/*
+ * Caps the data file at max bytes (0: no cap but the disk's): the map
+ * grows no further, and a commit that needs more fails with KT_ERR_FULL.
+ * A data file already larger keeps its size as the cap. Call before the
+ * first write, with no transaction open.
+ */
+void kt_store_set_max_bytes(struct kt_store *s, uint64_t max);
 
 /* Bytes the environment uses on disk (for metrics and the benchmark). */
 uint64_t kt_store_disk_bytes(struct kt_store *s);

@@ -186,6 +186,8 @@ wfinish_failed(struct kt_store *s, int full)
 	if (full) {
 		size_t next = s->mapsize * 2;
 
+		if (s->max_bytes != 0 && next > s->max_bytes)
+			next = (size_t)s->max_bytes;
 		if (next > s->mapsize)
 			(void)kt_env_resize(s, next);
 	}
@@ -241,9 +243,13 @@ commit_txn(struct kt_store_txn *w)
 		kt_msg(s->werr, sizeof(s->werr), "mdb_txn_commit: %s",
 		    mdb_strerror(rc));
 		kt_idx_unpublish(w);
-		wfinish_failed(s, rc == MDB_MAP_FULL);
-		return rc == MDB_MAP_FULL ? KT_ERR_BUSY : KT_ERR_IO;
+		e = wspace(w, rc);
+		wfinish_failed(s, e == KT_ERR_BUSY);
+		return e;
 	}
+	/* Something was stored: there was space after all. */
+	if (w->size != w->size0)
+		atomic_store(&s->nospace, 0);
 	kt_tiles_committed(s);
 	memcpy(s->wm, w->wm, sizeof(s->wm));
 	s->pending = w->pending;

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "kt/bytes.h"
@@ -84,6 +85,23 @@ kt_env_begin(struct kt_store *s, unsigned flags, MDB_txn **txn)
 	if (rc != 0)
 		kt_env_leave(s);
 	return rc;
+}
+
+/* ---- space ---------------------------------------------------------------- */
+
+/* Less than this left for the server's user counts as full: a short write
+ * leaves less than one page, and a commit needs many. */
+#define DISK_FULL_BYTES (1u << 20)
+
+int
+kt_env_disk_full(struct kt_store *s)
+{
+	mdb_filehandle_t fd;
+	struct statvfs st;
+
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstatvfs(fd, &st) != 0)
+		return 0;
+	return (uint64_t)st.f_bavail * st.f_frsize < DISK_FULL_BYTES;
 }
 
 /* ---- durability ---------------------------------------------------------- */

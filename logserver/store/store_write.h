@@ -15,7 +15,8 @@
  * Any call returning an error leaves the transaction failed: the caller must
  * end it with kt_store_write_abort (commit refuses it). KT_ERR_BUSY means the
  * LMDB map was full: kt_store_write_abort grows it (doubling) and the caller
- * retries the whole batch in a new transaction.
+ * retries the whole batch in a new transaction. KT_ERR_FULL means there is
+ * no space (the disk, or the map at its cap): retrying now fails again.
  */
 #ifndef KT_LOGSERVER_STORE_WRITE_H
 #define KT_LOGSERVER_STORE_WRITE_H

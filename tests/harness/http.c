@@ -88,6 +88,8 @@ on_header(char *data, size_t sz, size_t nm, void *arg)
 	header_value(data, n, "Allow", r->allow, sizeof r->allow);
 	header_value(data, n, "WWW-Authenticate", r->www_auth,
 	    sizeof r->www_auth);
+	header_value(data, n, "Retry-After", r->retry_after,
+	    sizeof r->retry_after);
 	return n;
 }
 

@@ -14,10 +14,11 @@ struct http_resp {
 	long status; /* -1 on a transport error */
 	char *body;  /* NUL-terminated, free with http_resp_free */
 	size_t len;
-	char ctype[128];   /* Content-Type */
-	char cache[128];   /* Cache-Control */
-	char allow[64];    /* Allow */
-	char www_auth[64]; /* WWW-Authenticate */
+	char ctype[128];      /* Content-Type */
+	char cache[128];      /* Cache-Control */
+	char allow[64];       /* Allow */
+	char www_auth[64];    /* WWW-Authenticate */
+	char retry_after[16]; /* Retry-After */
 };
 
 /* libcurl's global set-up, once (the requests below call it; a test that

@@ -133,6 +133,11 @@ START_TEST(test_kt_config_load)
 		ck_assert_uint_eq(c.limits.max_body, d.limits.max_body);
 		ck_assert_uint_eq(c.limits.max_batch, d.limits.max_batch);
 		ck_assert_uint_eq(c.limits.page_size, d.limits.page_size);
+		ck_assert_uint_eq(c.limits.max_buffered, d.limits.max_buffered);
+		ck_assert_uint_eq(c.limits.max_per_ip, d.limits.max_per_ip);
+		ck_assert_uint_eq(c.limits.request_timeout,
+		    d.limits.request_timeout);
+		ck_assert_uint_eq(c.max_db_size, d.max_db_size);
 		ck_assert_uint_eq(c.seq_max_batch, d.seq_max_batch);
 		ck_assert_uint_eq(c.seq_max_queue, d.seq_max_queue);
 		ck_assert_uint_eq(c.threads, d.threads);
@@ -400,10 +405,14 @@ START_TEST(test_kt_metrics_body)
 	log.tree_size = 5;
 	log.disk_bytes = 4096;
 	log.writable = 1;
+	log.no_space = 0;
+	st.failed_batches = 3;
 	ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &out, &len), KT_OK);
 	ck_assert_uint_eq(strlen(out), len);
 	ck_assert(strstr(out, "kt_tree_size 5\n") != NULL);
 	ck_assert(strstr(out, "kt_writable 1\n") != NULL);
+	ck_assert(strstr(out, "kt_no_space 0\n") != NULL);
+	ck_assert(strstr(out, "kt_failed_batches_total 3\n") != NULL);
 	ck_assert(strstr(out, "kt_db_bytes 4096\n") != NULL);
 	ck_assert(strstr(out,
 	              "kt_http_requests_total{route=\"keys_post\","

@@ -30,6 +30,7 @@ typedef enum {
 	KT_ERR_IO,      /* file, disk or database failure */
 	KT_ERR_NETWORK, /* connection, timeout or HTTP failure talking to a peer */
 	KT_ERR_BUSY,    /* temporarily unable: queue full, shutting down */
+	KT_ERR_FULL, /* no space: the disk or a configured size limit is full */
 	KT_ERR_INTERNAL, /* a bug: an invariant did not hold */
 } kt_err;
 
