@@ -388,9 +388,26 @@ writes_then_stop(unsigned ms, int crash)
 	logd_cleanup(&S);
 }
 
+/* Rounds of kill -9, each on a fresh log: 1 here, $KT_CRASH_ROUNDS in
+ * the long run (ops/stress). */
+static unsigned
+crash_rounds(void)
+{
+	const char *env = getenv("KT_CRASH_ROUNDS");
+	unsigned long n = env != NULL ? strtoul(env, NULL, 10) : 1;
+
+	return n >= 1 && n <= 1000 ? (unsigned)n : 1;
+}
+
 START_TEST(test_kill9_during_writes)
 {
-	writes_then_stop(1200, 1);
+	unsigned n = crash_rounds();
+
+	for (unsigned i = 0; i < n; i++) {
+		if (n > 1)
+			fprintf(stderr, "kill -9 round %u of %u\n", i + 1, n);
+		writes_then_stop(1200, 1);
+	}
 }
 END_TEST
 
@@ -405,8 +422,8 @@ main(void)
 {
 	Suite *s = suite_create("kt-logd crash");
 
-	kt_test_case(s, "kill9", 120, test_kill9_during_writes,
-	    test_sigterm_during_writes, NULL);
+	kt_test_case(s, "kill9", 120.0 + 30.0 * crash_rounds(),
+	    test_kill9_during_writes, test_sigterm_during_writes, NULL);
 	/* Threads and a child process: run in this process. */
 	return kt_test_run_in_process(s);
 }
