@@ -14,6 +14,7 @@
 #include "kt/bytes.h"
 #include "kt/commit.h"
 #include "kt/entry.h"
+#include "sha256_internal.h"
 
 /* The commitment's domain-separation byte (proto/README.md's table). */
 #define COMMIT_PREFIX 0x05
@@ -38,10 +39,10 @@ inputs_valid(const char *label, size_t label_len, uint64_t version,
 }
 
 static void
-absorb(crypto_hash_sha256_state *st, const void *p, size_t n)
+absorb(struct kt_sha256 *st, const void *p, size_t n)
 {
 	if (n > 0)
-		crypto_hash_sha256_update(st, p, n);
+		kt_sha256_update(st, p, n);
 }
 
 kt_err
@@ -49,13 +50,13 @@ kt_commit(const uint8_t opening[KT_OPENING_LEN], const char *label,
     size_t label_len, uint64_t version, const struct kt_value *v,
     struct kt_hash *out)
 {
-	crypto_hash_sha256_state st;
+	struct kt_sha256 st;
 	uint8_t b[8];
 
 	if (opening == NULL || out == NULL ||
 	    !inputs_valid(label, label_len, version, v))
 		return KT_ERR_MALFORMED;
-	crypto_hash_sha256_init(&st);
+	kt_sha256_init(&st);
 	b[0] = COMMIT_PREFIX;
 	absorb(&st, b, 1);
 	absorb(&st, opening, KT_OPENING_LEN);
@@ -71,7 +72,7 @@ kt_commit(const uint8_t opening[KT_OPENING_LEN], const char *label,
 	kt_put_be16(b, (uint16_t)v->key_len);
 	absorb(&st, b, 2);
 	absorb(&st, v->key, v->key_len);
-	crypto_hash_sha256_final(&st, out->b);
+	kt_sha256_final(&st, out->b);
 	/* The state has held the opening, which stays secret until the
 	 * server reveals it (and is gone for good after an erasure). */
 	sodium_memzero(&st, sizeof(st));

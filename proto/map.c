@@ -12,11 +12,11 @@
  * the index at every split), so a path cannot end at a leaf that sits on
  * another index's branch: the prefix confusion CONIKS once had.
  */
-#include <sodium.h>
 #include <string.h>
 
 #include "kt/bytes.h"
 #include "kt/map.h"
+#include "sha256_internal.h"
 
 #define DOM_LEAF 0x02
 #define DOM_NODE 0x03
@@ -41,7 +41,7 @@ kt_map_leaf_hash(const struct kt_map_leaf *l, struct kt_hash *out)
 	kt_put_be64(buf + 33, l->version);
 	kt_put_be64(buf + 41, l->update_index);
 	memcpy(buf + 49, l->chain.b, KT_HASH_LEN);
-	crypto_hash_sha256(out->b, buf, sizeof(buf));
+	kt_sha256(out->b, buf, sizeof(buf));
 }
 
 static void
@@ -54,7 +54,7 @@ interior_hash(uint8_t bit, const struct kt_hash *left,
 	buf[1] = bit;
 	memcpy(buf + 2, left->b, KT_HASH_LEN);
 	memcpy(buf + 2 + KT_HASH_LEN, right->b, KT_HASH_LEN);
-	crypto_hash_sha256(out->b, buf, sizeof(buf));
+	kt_sha256(out->b, buf, sizeof(buf));
 }
 
 void
@@ -71,7 +71,7 @@ kt_map_empty_root(struct kt_hash *out)
 {
 	uint8_t d = DOM_EMPTY;
 
-	crypto_hash_sha256(out->b, &d, 1);
+	kt_sha256(out->b, &d, 1);
 }
 
 void
@@ -86,7 +86,7 @@ kt_map_chain_next(const struct kt_hash *prev,
 	else
 		memset(buf + 1, 0, KT_HASH_LEN);
 	memcpy(buf + 1 + KT_HASH_LEN, update_leaf_hash->b, KT_HASH_LEN);
-	crypto_hash_sha256(out->b, buf, sizeof(buf));
+	kt_sha256(out->b, buf, sizeof(buf));
 }
 
 /* ---- proofs -------------------------------------------------------------- */

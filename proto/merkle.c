@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "kt/merkle.h"
+#include "sha256_internal.h"
 
 /* ---- hashing ---------------------------------------------------------- */
 
@@ -18,13 +19,13 @@ void
 kt_hash_leaf(const uint8_t *data, size_t len, struct kt_hash *out)
 {
 	static const uint8_t prefix = 0x00; /* RFC 9162 §2.1.1 leaf prefix */
-	crypto_hash_sha256_state st;
+	struct kt_sha256 st;
 
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
+	kt_sha256_init(&st);
+	kt_sha256_update(&st, &prefix, 1);
 	if (len > 0)
-		crypto_hash_sha256_update(&st, data, len);
-	crypto_hash_sha256_final(&st, out->b);
+		kt_sha256_update(&st, data, len);
+	kt_sha256_final(&st, out->b);
 }
 
 void
@@ -32,23 +33,23 @@ kt_hash_node(const struct kt_hash *l, const struct kt_hash *r,
     struct kt_hash *out)
 {
 	static const uint8_t prefix = 0x01; /* RFC 9162 §2.1.1 node prefix */
-	crypto_hash_sha256_state st;
+	struct kt_sha256 st;
 
 	/*
 	 * The state absorbs l and r before final() writes out, so out may
 	 * alias either input without a temporary copy.
 	 */
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	crypto_hash_sha256_update(&st, l->b, KT_HASH_LEN);
-	crypto_hash_sha256_update(&st, r->b, KT_HASH_LEN);
-	crypto_hash_sha256_final(&st, out->b);
+	kt_sha256_init(&st);
+	kt_sha256_update(&st, &prefix, 1);
+	kt_sha256_update(&st, l->b, KT_HASH_LEN);
+	kt_sha256_update(&st, r->b, KT_HASH_LEN);
+	kt_sha256_final(&st, out->b);
 }
 
 void
 kt_hash_empty(struct kt_hash *out)
 {
-	crypto_hash_sha256(out->b, NULL, 0);
+	kt_sha256(out->b, NULL, 0);
 }
 
 int
