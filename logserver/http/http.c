@@ -4,7 +4,8 @@
  * headers (framing, admission, the body budget), buffering the body,
  * suspending a write's connection until its commit, and turning a request
  * into a kt_api_req and the kt_api_resp back into an HTTP answer. The
- * connection guard (guard.c) watches every connection's deadlines.
+ * connection guard (libktguard, guard/) watches every connection's
+ * deadlines.
  */
 #include "http/http.h"
 
@@ -21,7 +22,7 @@
 #include <unistd.h>
 
 #include "kt/fmt.h"
-#include "http/guard.h"
+#include "kt/guard.h"
 #include "log.h"
 
 /* How often the guard looks at the connections, and how long a new one
@@ -35,7 +36,7 @@ struct kt_http {
 	struct kt_api *api;
 	struct kt_metrics *metrics;
 	struct kt_limits limits;
-	struct guard *guard;
+	struct kt_guard *guard;
 	uint16_t port;
 	atomic_int suspended; /* writes parked, waiting for their commit */
 	MHD_socket quiesced;  /* listen socket after quiesce; closed at
@@ -65,7 +66,7 @@ struct req {
 	size_t discarded;
 	size_t reserved; /* of h->buffered, given back when answered */
 	int chunked;     /* no Content-Length: reserved as it comes */
-	struct guard_conn *gc;
+	struct kt_guard_conn *gc;
 	struct kt_api_write *w;
 };
 
@@ -166,7 +167,7 @@ send_resp(struct req *q, struct kt_api_resp *ar)
 	ret = MHD_queue_response(q->c, ar->status, r);
 	MHD_destroy_response(r);
 	if (ret == MHD_YES)
-		guard_answer_queued(q->gc);
+		kt_guard_answer_queued(q->gc);
 	return ret;
 }
 
@@ -449,7 +450,7 @@ handle(struct req *q, const char *method, const char *url)
 	struct kt_api_resp ar;
 
 	/* Cut by the guard while the last bytes came in: do not act on it. */
-	if (!guard_request_read(q->gc))
+	if (!kt_guard_request_read(q->gc))
 		return MHD_NO;
 	if (q->too_large)
 		return reject_too_large(q);
@@ -530,7 +531,7 @@ completed(void *cls, struct MHD_Connection *c, void **ctx,
 	}
 	release(q);
 	/* On a kept connection, the next request's deadline starts now. */
-	guard_answer_sent(q->gc);
+	kt_guard_answer_sent(q->gc);
 	free(q->body);
 	free(q);
 	*ctx = NULL;
@@ -548,10 +549,10 @@ connection_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		*socket_ctx =
-		    ci != NULL ? guard_open(h->guard, ci->connect_fd) : NULL;
+		    ci != NULL ? kt_guard_open(h->guard, ci->connect_fd) : NULL;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		/* libmicrohttpd closes the socket after this returns. */
-		guard_close(h->guard, *socket_ctx);
+		kt_guard_close(h->guard, *socket_ctx);
 		*socket_ctx = NULL;
 	}
 }
@@ -565,7 +566,7 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	char portstr[8];
 	unsigned flags;
 	const union MHD_DaemonInfo *info;
-	struct guard_opts gopts;
+	struct kt_guard_opts gopts;
 	int rc;
 
 	*out = NULL;
@@ -595,14 +596,14 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 	h->limits = *o->limits;
 	atomic_init(&h->suspended, 0);
 	atomic_init(&h->buffered, 0);
-	gopts = (struct guard_opts){
+	gopts = (struct kt_guard_opts){
 		.max_conns = o->limits->max_connections,
 		.deadline_ms = o->limits->request_timeout * 1000u,
 		.reserve = o->limits->max_connections / 8,
 		.grace_ms = GUARD_GRACE_MS,
 		.tick_ms = GUARD_TICK_MS,
 	};
-	if (guard_start(&h->guard, &gopts) != KT_OK) {
+	if (kt_guard_start(&h->guard, &gopts) != KT_OK) {
 		kt_msg(err, errlen, "cannot start the connection guard");
 		freeaddrinfo(ai);
 		free(h);
@@ -628,7 +629,7 @@ kt_http_start(struct kt_http **out, const struct kt_http_opts *o, char *err,
 		    "cannot listen on %s:%u (address in use, "
 		    "not local, or no permission)",
 		    o->host, (unsigned)o->port);
-		guard_stop(h->guard);
+		kt_guard_stop(h->guard);
 		free(h);
 		return KT_ERR_IO;
 	}
@@ -674,7 +675,7 @@ kt_http_stop(struct kt_http *h, unsigned wait_ms)
 		KT_LOG(KT_LOG_WARN, "stop_with_pending_writes",
 		    kt_log_int("pending", atomic_load(&h->suspended)));
 	MHD_stop_daemon(h->d);
-	guard_stop(h->guard); /* every connection is closed now */
+	kt_guard_stop(h->guard); /* every connection is closed now */
 	if (h->quiesced != MHD_INVALID_SOCKET)
 		close(h->quiesced);
 	free(h);

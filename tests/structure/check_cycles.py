@@ -73,8 +73,8 @@ def unit_cycles(path):
 def include_cycles(root):
     files = subprocess.run(['git', '-C', root, 'ls-files', '*.c', '*.h'],
                            capture_output=True, text=True, check=True).stdout.split()
-    roots = ['proto/include', 'verifier/lib/include', 'verifier/lib',
-             'logserver', 'verifier/witness']
+    roots = ['proto/include', 'guard/include', 'verifier/lib/include',
+             'verifier/lib', 'logserver', 'verifier/witness']
     graph = {}
     for f in files:
         if not f.endswith('.h'): continue

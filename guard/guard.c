@@ -2,12 +2,12 @@
  * guard.c: see guard.h. One thread wakes every tick, walks the open
  * connections under the mutex and cuts those past their deadline, then,
  * if the server is nearly full, the ones that have waited longest for a
- * whole request. The mutex is also what makes the cut safe: guard_close
- * takes it, and the server closes a descriptor only after guard_close,
+ * whole request. The mutex is also what makes the cut safe: kt_guard_close
+ * takes it, and the server closes a descriptor only after kt_guard_close,
  * so a descriptor the guard shuts down is always the connection it means
  * (never a number already reused for another).
  */
-#include "http/guard.h"
+#include "kt/guard.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,22 +24,22 @@ enum state {
 	ST_CUT,      /* shut down by the guard */
 };
 
-struct guard_conn {
-	struct guard_conn *prev, *next;
+struct kt_guard_conn {
+	struct kt_guard_conn *prev, *next;
 	int fd;
 	atomic_int state;
 	_Atomic uint64_t since; /* ms on the monotonic clock */
 };
 
-struct guard {
-	struct guard_opts o;
+struct kt_guard {
+	struct kt_guard_opts o;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th;
 	int stopping;
-	struct guard_conn *head; /* every open connection */
+	struct kt_guard_conn *head; /* every open connection */
 	unsigned n;
-	struct guard_conn **old; /* scratch for the room cut (max_conns) */
+	struct kt_guard_conn **old; /* scratch for the room cut (max_conns) */
 };
 
 static uint64_t
@@ -53,10 +53,10 @@ now_ms(void)
 
 /* ---- the connection's side -------------------------------------------- */
 
-struct guard_conn *
-guard_open(struct guard *g, int fd)
+struct kt_guard_conn *
+kt_guard_open(struct kt_guard *g, int fd)
 {
-	struct guard_conn *c;
+	struct kt_guard_conn *c;
 
 	if (g == NULL || (c = calloc(1, sizeof *c)) == NULL)
 		return NULL;
@@ -74,7 +74,7 @@ guard_open(struct guard *g, int fd)
 }
 
 void
-guard_close(struct guard *g, struct guard_conn *c)
+kt_guard_close(struct kt_guard *g, struct kt_guard_conn *c)
 {
 	if (g == NULL || c == NULL)
 		return;
@@ -92,7 +92,7 @@ guard_close(struct guard *g, struct guard_conn *c)
 
 /* Moves c to state to unless the guard has cut it. */
 static int
-move(struct guard_conn *c, int to)
+move(struct kt_guard_conn *c, int to)
 {
 	int st = atomic_load(&c->state);
 
@@ -103,13 +103,13 @@ move(struct guard_conn *c, int to)
 }
 
 int
-guard_request_read(struct guard_conn *c)
+kt_guard_request_read(struct kt_guard_conn *c)
 {
 	return c == NULL || move(c, ST_HANDLING);
 }
 
 void
-guard_answer_queued(struct guard_conn *c)
+kt_guard_answer_queued(struct kt_guard_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -120,7 +120,7 @@ guard_answer_queued(struct guard_conn *c)
 }
 
 void
-guard_answer_sent(struct guard_conn *c)
+kt_guard_answer_sent(struct kt_guard_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -132,7 +132,7 @@ guard_answer_sent(struct guard_conn *c)
 
 /* Cuts c if it is still in state st. Under g->mu. */
 static int
-cut(struct guard_conn *c, int st)
+cut(struct kt_guard_conn *c, int st)
 {
 	if (!atomic_compare_exchange_strong(&c->state, &st, ST_CUT))
 		return 0;
@@ -145,20 +145,20 @@ cut(struct guard_conn *c, int st)
 static int
 older_first(const void *a, const void *b)
 {
-	uint64_t x = atomic_load(&(*(struct guard_conn *const *)a)->since);
-	uint64_t y = atomic_load(&(*(struct guard_conn *const *)b)->since);
+	uint64_t x = atomic_load(&(*(struct kt_guard_conn *const *)a)->since);
+	uint64_t y = atomic_load(&(*(struct kt_guard_conn *const *)b)->since);
 
 	return x < y ? -1 : x > y;
 }
 
 /* One look at every connection. Under g->mu. */
 static void
-sweep(struct guard *g)
+sweep(struct kt_guard *g)
 {
 	uint64_t now = now_ms();
 	unsigned live = 0, nold = 0, high = g->o.max_conns - g->o.reserve;
 
-	for (struct guard_conn *c = g->head; c != NULL; c = c->next) {
+	for (struct kt_guard_conn *c = g->head; c != NULL; c = c->next) {
 		int st = atomic_load(&c->state);
 		uint64_t since = atomic_load(&c->since);
 		uint64_t age = now > since ? now - since : 0;
@@ -187,7 +187,7 @@ sweep(struct guard *g)
 static void *
 run(void *arg)
 {
-	struct guard *g = arg;
+	struct kt_guard *g = arg;
 	struct timespec ts;
 
 	pthread_mutex_lock(&g->mu);
@@ -207,9 +207,9 @@ run(void *arg)
 }
 
 kt_err
-guard_start(struct guard **out, const struct guard_opts *o)
+kt_guard_start(struct kt_guard **out, const struct kt_guard_opts *o)
 {
-	struct guard *g;
+	struct kt_guard *g;
 	pthread_condattr_t ca;
 
 	*out = NULL;
@@ -240,7 +240,7 @@ guard_start(struct guard **out, const struct guard_opts *o)
 }
 
 void
-guard_stop(struct guard *g)
+kt_guard_stop(struct kt_guard *g)
 {
 	if (g == NULL)
 		return;
@@ -251,7 +251,7 @@ guard_stop(struct guard *g)
 	pthread_join(g->th, NULL);
 	/* Connections the server never reported closed (it should have). */
 	while (g->head != NULL) {
-		struct guard_conn *c = g->head;
+		struct kt_guard_conn *c = g->head;
 		g->head = c->next;
 		free(c);
 	}
