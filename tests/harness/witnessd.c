@@ -40,11 +40,29 @@ witnessd_keygen(struct witnessd *w, const char *bin, const char *dir,
 int
 witnessd_start(struct witnessd *w, const char *logvkey)
 {
-	const char *argv[] = { w->bin, "serve", "--data", w->data, "--key",
-		w->key, "--listen", "127.0.0.1:0", "--log", logvkey, NULL };
+	return witnessd_start_with(w, logvkey, NULL);
+}
+
+int
+witnessd_start_with(struct witnessd *w, const char *logvkey,
+    const char *const *extra)
+{
+	const char *argv[10 + WITNESSD_EXTRA_MAX + 1] = { w->bin, "serve",
+		"--data", w->data, "--key", w->key, "--listen", "127.0.0.1:0",
+		"--log", logvkey };
+	size_t n = 10;
 	char out[2048];
 	const char *p;
 
+	for (; extra != NULL && extra[n - 10] != NULL; n++) {
+		if (n - 10 == WITNESSD_EXTRA_MAX) {
+			fprintf(stderr, "witnessd: more than %d options\n",
+			    WITNESSD_EXTRA_MAX);
+			return -1;
+		}
+		argv[n] = extra[n - 10];
+	}
+	argv[n] = NULL;
 	w->pid = proc_start(argv, w->log, LISTENING, out, sizeof(out), 20);
 	p = strstr(out, LISTENING);
 	if (w->pid <= 0 || p == NULL) {

@@ -34,6 +34,13 @@ KT_MUST_CHECK int witnessd_keygen(struct witnessd *w, const char *bin,
  * (nothing left running). */
 KT_MUST_CHECK int witnessd_start(struct witnessd *w, const char *logvkey);
 
+/* The same with more `serve` options (extra: NULL-terminated, at most
+ * WITNESSD_EXTRA_MAX of them; NULL for none), such as
+ * { "--request-timeout", "3", NULL }. */
+#define WITNESSD_EXTRA_MAX 16
+KT_MUST_CHECK int witnessd_start_with(struct witnessd *w, const char *logvkey,
+    const char *const *extra);
+
 /* Stops a running witness (SIGTERM, wait_s seconds, SIGKILL). Returns its
  * exit status as proc_stop does (-1 if it was not running). */
 int witnessd_stop(struct witnessd *w, unsigned wait_s);
