@@ -4,7 +4,7 @@
  *
  *   kt-witness keygen --name NAME --out KEYFILE
  *   kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT
- *       --log VERIFIERKEY [--log VERIFIERKEY ...]
+ *       --log VERIFIERKEY [--log VERIFIERKEY ...] [connection limits]
  *
  * Exit codes: 0 success, 1 runtime failure (output that could not be
  * written counts), 2 usage error.
@@ -29,10 +29,16 @@
 #define EXIT_USAGE 2
 #define MAX_LOG_KEYS 256
 
+/* The bounds of serve's connection options: one thread per connection,
+ * and a timeout of at most a day. */
+#define MAX_CONNECTIONS_MAX 10000
+#define TIMEOUT_MAX 86400
+
 static const char USAGE[] =
     "usage: kt-witness keygen --name NAME --out KEYFILE\n"
     "       kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT\n"
     "                        --log VERIFIERKEY [--log VERIFIERKEY ...]\n"
+    "                        [connection limits: see serve --help]\n"
     "       kt-witness COMMAND --help\n";
 
 static const char KEYGEN_USAGE[] =
@@ -46,6 +52,9 @@ static const char KEYGEN_USAGE[] =
 static const char SERVE_USAGE[] =
     "usage: kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT\n"
     "                        --log VERIFIERKEY [--log VERIFIERKEY ...]\n"
+    "                        [--max-connections N]\n"
+    "                        [--max-connections-per-ip N]\n"
+    "                        [--connection-timeout S] [--request-timeout S]\n"
     "\n"
     "Serves C2SP tlog-witness: POST /add-checkpoint, and\n"
     "GET /<hex SHA-256(origin)>/checkpoint for the latest cosigned\n"
@@ -57,7 +66,28 @@ static const char SERVE_USAGE[] =
     "                      a free port (printed on stdout)\n"
     "  --log VERIFIERKEY   a trusted log key (Ed25519 note verifier key);\n"
     "                      the log's origin is the key's name\n"
+    "Connection limits (optional):\n"
+    "  --max-connections N         open at once, one thread each (default\n"
+    "                              128, at most 10000); above 7/8 of it the\n"
+    "                              ones waiting longest for a whole request\n"
+    "                              are closed to make room\n"
+    "  --max-connections-per-ip N  open at once from one address (default\n"
+    "                              32); behind a proxy, set it to\n"
+    "                              --max-connections\n"
+    "  --connection-timeout S      seconds idle before a connection is\n"
+    "                              closed (default 30, at most 86400)\n"
+    "  --request-timeout S         seconds to read a whole request, or to\n"
+    "                              send an answer, however busy the client\n"
+    "                              keeps the connection (default 30, at\n"
+    "                              most 86400)\n"
     "Stops cleanly on SIGINT or SIGTERM.\n";
+
+/* The numbers in the text above. */
+_Static_assert(KT_WITNESS_HTTP_MAX_CONNECTIONS == 128 &&
+        MAX_CONNECTIONS_MAX == 10000 && KT_WITNESS_HTTP_MAX_PER_IP == 32 &&
+        KT_WITNESS_HTTP_CONN_TIMEOUT == 30 &&
+        KT_WITNESS_HTTP_REQUEST_TIMEOUT == 30 && TIMEOUT_MAX == 86400,
+    "serve --help states the defaults and bounds");
 
 /* Returns the value of option `name` at argv[*i] ("--name V" or
  * "--name=V"), advancing *i; NULL if argv[*i] is not that option. Sets
@@ -302,6 +332,7 @@ struct serve_opts {
 	socklen_t sslen;
 	struct kt_verifier *logs; /* MAX_LOG_KEYS entries, calloc'd */
 	size_t nlogs;
+	struct kt_witness_http_limits limits;
 };
 
 /* serve_args: the arguments are fine, go on serving. */
@@ -328,6 +359,61 @@ add_log_key(struct serve_opts *o, const char *val)
 	return SERVE_GO_ON;
 }
 
+/* A number of option name within [lo, hi] into *out. SERVE_GO_ON, or
+ * EXIT_USAGE with a message. */
+static int
+limit_arg(const char *name, const char *val, unsigned lo, unsigned hi,
+    unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (val[0] < '0' || val[0] > '9' || *end != '\0' || errno != 0 ||
+	    v < lo || v > hi) {
+		fprintf(stderr,
+		    "kt-witness: %s %s: expected a whole number from %u "
+		    "to %u\n",
+		    name, val, lo, hi);
+		return EXIT_USAGE;
+	}
+	*out = (unsigned)v;
+	return SERVE_GO_ON;
+}
+
+/* One of the connection limits at argv[*i], into o->limits: SERVE_GO_ON,
+ * EXIT_USAGE with a message, or 0 if argv[*i] is none of them (*missing
+ * set if it is one without its value). */
+static int
+limits_arg(int argc, char **argv, int *i, struct serve_opts *o, int *missing)
+{
+	const struct {
+		const char *name;
+		unsigned *field;
+		unsigned max;
+	} opts[] = {
+		{ "--max-connections", &o->limits.max_connections,
+		    MAX_CONNECTIONS_MAX },
+		{ "--max-connections-per-ip", &o->limits.max_per_ip,
+		    MAX_CONNECTIONS_MAX },
+		{ "--connection-timeout", &o->limits.conn_timeout,
+		    TIMEOUT_MAX },
+		{ "--request-timeout", &o->limits.request_timeout,
+		    TIMEOUT_MAX },
+	};
+
+	for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]) && !*missing;
+	     k++) {
+		const char *val = opt(argc, argv, i, opts[k].name, missing);
+
+		if (val != NULL)
+			return limit_arg(opts[k].name, val, 1, opts[k].max,
+			    opts[k].field);
+	}
+	return 0;
+}
+
 /*
  * Parses serve's arguments into *o (which the caller zeroes, and whose
  * o->logs it frees). SERVE_GO_ON when all are present and valid; else the
@@ -343,8 +429,15 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 		fprintf(stderr, "kt-witness: out of memory\n");
 		return 1;
 	}
+	o->limits = (struct kt_witness_http_limits){
+		.max_connections = KT_WITNESS_HTTP_MAX_CONNECTIONS,
+		.max_per_ip = KT_WITNESS_HTTP_MAX_PER_IP,
+		.conn_timeout = KT_WITNESS_HTTP_CONN_TIMEOUT,
+		.request_timeout = KT_WITNESS_HTTP_REQUEST_TIMEOUT,
+	};
 	for (int i = 1; i < argc; i++) {
 		const char *val;
+		int ret;
 
 		if (is_help(argv[i])) {
 			fputs(SERVE_USAGE, stdout);
@@ -359,8 +452,11 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 			o->listen_s = val;
 		else if ((val = opt(argc, argv, &i, "--log", &missing)) !=
 		    NULL) {
-			int ret = add_log_key(o, val);
-
+			ret = add_log_key(o, val);
+			if (ret != SERVE_GO_ON)
+				return ret;
+		} else if ((ret = limits_arg(argc, argv, &i, o, &missing)) !=
+		    0) {
 			if (ret != SERVE_GO_ON)
 				return ret;
 		} else {
@@ -449,7 +545,7 @@ start_server(struct kt_witness *w, const struct serve_opts *o,
 	kt_err err;
 
 	err = kt_witness_http_start(w, (const struct sockaddr *)&o->ss,
-	    o->sslen, stderr, http, detail, sizeof(detail));
+	    o->sslen, &o->limits, stderr, http, detail, sizeof(detail));
 	if (err != KT_OK) {
 		fprintf(stderr, "kt-witness: --listen %s: %s\n", o->listen_s,
 		    detail);

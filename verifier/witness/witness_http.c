@@ -3,10 +3,14 @@
  *
  * Thread per connection: an add-checkpoint request waits for LMDB's writer
  * lock and an fsync, and must not stall the other connections while it does.
- * The number of connections is bounded, and so is every request body.
+ * The number of connections is bounded, in all and per address, and so is
+ * every request body. libmicrohttpd's timeout is one of inactivity only, so
+ * the connection guard (libktguard, shared with kt-logd) adds an absolute
+ * deadline for each request and keeps room for new clients.
  */
 #include "witness_http.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,13 +18,18 @@
 #include <microhttpd.h>
 
 #include "kt/fmt.h"
+#include "kt/guard.h"
 
-#define MAX_CONNECTIONS 128
-#define CONNECTION_TIMEOUT_S 30
+/* How often the guard looks at the connections, and how long a new one
+ * is safe from being cut to make room (a client that sends its request
+ * at once needs milliseconds). */
+#define GUARD_TICK_MS 100
+#define GUARD_GRACE_MS 1000
 
 struct kt_witness_http {
 	struct MHD_Daemon *d;
 	struct kt_witness *w;
+	struct kt_guard *guard;
 	FILE *log;
 	uint16_t port;
 };
@@ -83,6 +92,16 @@ http_status(kt_err e)
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* The guard's record of connection c (NULL: unguarded). */
+static struct kt_guard_conn *
+guarded(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *type,
     const char *body, size_t len, const char *allow)
@@ -106,6 +125,8 @@ reply(struct MHD_Connection *c, unsigned status, const char *type,
 	}
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
+	if (ret == MHD_YES)
+		kt_guard_answer_queued(guarded(c));
 	return ret;
 }
 
@@ -249,6 +270,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
+		/* Cut by the guard while the last bytes came in: do not
+		 * act on it. */
+		if (!kt_guard_request_read(guarded(c)))
+			return MHD_NO;
 		return add_checkpoint(h, c, u);
 	}
 	if (url[0] == '/' &&
@@ -268,6 +293,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			*upload_data_size = 0; /* a body is not ours: skip it */
 			return MHD_YES;
 		}
+		if (!kt_guard_request_read(guarded(c)))
+			return MHD_NO;
 		return get_checkpoint(h, c, hash);
 	}
 	return reply_text(c, MHD_HTTP_NOT_FOUND,
@@ -282,8 +309,9 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct upload *u = *req_cls;
 
 	(void)cls;
-	(void)c;
 	(void)code;
+	/* On a kept connection, the next request's deadline starts now. */
+	kt_guard_answer_sent(guarded(c));
 	if (u != NULL && *req_cls != (void *)&get_marker) {
 		free(u->buf);
 		free(u);
@@ -291,20 +319,58 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	}
 }
 
+/* The guard watches every connection from its start to its close. */
+static void
+connection_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct kt_witness_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_ctx =
+		    ci != NULL ? kt_guard_open(h->guard, ci->connect_fd) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* libmicrohttpd closes the socket after this returns (at the
+		 * end of the connection's thread). */
+		kt_guard_close(h->guard, *socket_ctx);
+		*socket_ctx = NULL;
+	}
+}
+
 /* ---- start / stop ------------------------------------------------------- */
 
 kt_err
 kt_witness_http_start(struct kt_witness *w, const struct sockaddr *addr,
-    socklen_t addrlen, FILE *log, struct kt_witness_http **out, char *detail,
-    size_t cap)
+    socklen_t addrlen, const struct kt_witness_http_limits *limits, FILE *log,
+    struct kt_witness_http **out, char *detail, size_t cap)
 {
+	static const struct kt_witness_http_limits defaults = {
+		.max_connections = KT_WITNESS_HTTP_MAX_CONNECTIONS,
+		.max_per_ip = KT_WITNESS_HTTP_MAX_PER_IP,
+		.conn_timeout = KT_WITNESS_HTTP_CONN_TIMEOUT,
+		.request_timeout = KT_WITNESS_HTTP_REQUEST_TIMEOUT,
+	};
+	const struct kt_witness_http_limits *l =
+	    limits != NULL ? limits : &defaults;
 	struct kt_witness_http *h;
 	const union MHD_DaemonInfo *info;
+	struct kt_guard_opts gopts;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+	kt_err err;
 
 	*out = NULL;
 	(void)addrlen;
+	if (l->max_connections == 0 || l->max_per_ip == 0 ||
+	    l->conn_timeout == 0 || l->request_timeout == 0 ||
+	    l->request_timeout > UINT_MAX / 1000) {
+		kt_msg(detail, cap,
+		    "a connection limit or timeout is 0 or too large");
+		return KT_ERR_RANGE;
+	}
 	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		kt_msg(detail, cap, "out of memory");
@@ -312,17 +378,34 @@ kt_witness_http_start(struct kt_witness *w, const struct sockaddr *addr,
 	}
 	h->w = w;
 	h->log = log;
+	gopts = (struct kt_guard_opts){
+		.max_conns = l->max_connections,
+		.deadline_ms = l->request_timeout * 1000u,
+		.reserve = l->max_connections / 8,
+		.grace_ms = GUARD_GRACE_MS,
+		.tick_ms = GUARD_TICK_MS,
+	};
+	err = kt_guard_start(&h->guard, &gopts);
+	if (err != KT_OK) {
+		kt_msg(detail, cap, "cannot start the connection guard: %s",
+		    kt_strerror(err));
+		free(h);
+		return err;
+	}
 	if (addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
 	    MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, (void *)NULL, MHD_OPTION_END);
+	    l->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    l->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, l->conn_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, connection_event, (void *)h,
+	    MHD_OPTION_END);
 	if (h->d == NULL) {
 		kt_msg(detail, cap,
 		    "cannot start the HTTP server "
 		    "(address in use or not available?)");
+		kt_guard_stop(h->guard);
 		free(h);
 		return KT_ERR_NETWORK;
 	}
@@ -344,5 +427,6 @@ kt_witness_http_stop(struct kt_witness_http *h)
 	if (h == NULL)
 		return;
 	MHD_stop_daemon(h->d);
+	kt_guard_stop(h->guard); /* every connection is closed now */
 	free(h);
 }
