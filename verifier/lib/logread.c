@@ -211,8 +211,8 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 		         "", r)) != KT_VERIFY_OK)
 			goto out;
 		if (status != 200) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld",
-			    path, status);
+			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s%s: HTTP %ld",
+			    v->url, path, status);
 			goto out;
 		}
 		json_decref(o);
