@@ -81,6 +81,10 @@ expect 0 "consistent|unchanged" "7: checkpoint" bob checkpoint
 expect 0 "wrote tlog-proof" "7: proof" bob proof alice@e2e.example --out "$T/alice.proof"
 expect 0 "VALID inclusion proof" "7: evidence accepts the tlog-proof" bob evidence "$T/alice.proof"
 expect 0 "--state" "7: --help" bob --help
+expect 0 "--log URL and --key VERIFIERKEY are required" \
+	"7: init --help says which flags are required" bob init --help
+expect 0 "global options: --state DIR" \
+	"7: a command's --help names the global options" bob lookup --help
 # A client set up with a key that is not this log's (another log's key of
 # the same origin): exit 2, and the message points at the key given at
 # init rather than at a lying server.

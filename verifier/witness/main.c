@@ -50,6 +50,8 @@ static const char SERVE_USAGE[] =
     "Serves C2SP tlog-witness: POST /add-checkpoint, and\n"
     "GET /<hex SHA-256(origin)>/checkpoint for the latest cosigned\n"
     "checkpoint of a log.\n"
+    "\n"
+    "required, all four (--log once per log this witness cosigns for):\n"
     "  --data DIR          state directory (LMDB), created if missing\n"
     "  --key KEYFILE       witness signer key from 'kt-witness keygen';\n"
     "                      must not be accessible by group or others\n"
@@ -57,6 +59,7 @@ static const char SERVE_USAGE[] =
     "                      a free port (printed on stdout)\n"
     "  --log VERIFIERKEY   a trusted log key (Ed25519 note verifier key);\n"
     "                      the log's origin is the key's name\n"
+    "\n"
     "Stops cleanly on SIGINT or SIGTERM.\n";
 
 /* Returns the value of option `name` at argv[*i] ("--name V" or
