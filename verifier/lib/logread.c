@@ -99,7 +99,8 @@ get_ok(struct kt_verify *v, const char *path, const char *what,
 
 	st = kt_vlog_get(v, path, KT_CAP_PROOF, body, &status, what, r);
 	if (st == KT_VERIFY_OK && status != 200)
-		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
+		st = kt_vres(r, KT_VERIFY_FAILED, "%sGET %s%s: HTTP %ld", what,
+		    v->url, path, status);
 	return st;
 }
 
