@@ -4,8 +4,10 @@
  *
  *   kt-logd keygen --origin ORIGIN --out KEYFILE
  *   kt-logd token
- *   kt-logd serve --data DIR --key KEYFILE --listen HOST:PORT
- *                 [--tokens FILE] [--config FILE] [--allow-anonymous-writes]
+ *   kt-logd serve --data DIR --key KEYFILE [--listen HOST:PORT]
+ *                 [--tokens FILE] [--config FILE] [--threads N]
+ *                 [--allow-anonymous-writes] [--witness URL=VKEY ...]
+ *                 [--witness-interval D] [--witness-quorum K]
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -51,18 +53,19 @@ static const char usage_token[] =
     "why (run it before reloading, e.g. as the unit's ExecReload).\n";
 
 static const char usage_serve[] =
-    "usage: kt-logd serve --data DIR --key KEYFILE --listen HOST:PORT\n"
-    "                     [--tokens FILE] [--config FILE]\n"
-    "                     [--threads N] [--allow-anonymous-writes]\n"
-    "                     [--witness URL=VKEY ...] [--witness-interval D]\n"
-    "                     [--witness-quorum K]\n"
+    "usage: kt-logd serve --data DIR --key KEYFILE [options]\n"
     "\n"
+    "required (here, or as data and key in the config file):\n"
     "  --data DIR        data folder (created if missing)\n"
     "  --key KEYFILE     signer key from 'kt-logd keygen' (mode 0600); its\n"
     "                    VRF key is read from KEYFILE.vrf\n"
+    "\n"
+    "optional:\n"
     "  --listen H:P      address to listen on (default 127.0.0.1:8080);\n"
     "                    port 0 picks a free port\n"
     "  --tokens FILE     sha256:<hex> lines; writes need one of the tokens\n"
+    "                    (without it, and without --allow-anonymous-writes,\n"
+    "                    every write is refused with 403)\n"
     "  --config FILE     settings and limits (see kt-logd.conf.example);\n"
     "                    flags given on the command line win\n"
     "  --threads N       HTTP worker threads (default 2)\n"
@@ -76,9 +79,8 @@ static const char usage_serve[] =
     "  --witness-quorum K  cosignatures a newer checkpoint needs before\n"
     "                    /checkpoint serves it (default 1)\n"
     "\n"
-    "Without --tokens (and without --allow-anonymous-writes) writes are\n"
-    "refused with 403. Stops on SIGTERM or SIGINT after committing what is\n"
-    "queued.\n";
+    "Prints one start-up line once it listens. Stops on SIGTERM or SIGINT\n"
+    "after committing what is queued.\n";
 
 static int
 usage_error(const char *usage, const char *fmt, const char *arg)

@@ -1,4 +1,4 @@
-# e2e.sh: sourced by the end-to-end scripts of kt-verify (bash). The shell
+# e2e.sh: sourced by the end-to-end shell scripts (bash). The shell
 # side of the harness in proc.c: every server is started on 127.0.0.1:0
 # (it picks a free port and says which on its start-up line), inside the
 # script's temporary folder $T, with a lifetime (timeout 300), and is

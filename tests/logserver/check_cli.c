@@ -86,6 +86,31 @@ START_TEST(test_usage)
 			ck_assert(strstr(out, "usage") != NULL);
 		}
 	}
+	{
+		/* serve --help says which flags are required and which are
+		 * optional: each optional flag first appears under
+		 * "optional", not in the synopsis line as if required. */
+		static const char *const help[] = { "serve", "--help", NULL };
+		static const char *const required[] = { "--data", "--key" };
+		static const char *const optional[] = { "--listen", "--tokens",
+			"--config", "--threads", "--allow-anonymous-writes",
+			"--witness", "--witness-interval", "--witness-quorum" };
+		const char *req, *opt;
+
+		ck_assert_int_eq(run(help), 0);
+		req = strstr(out, "\nrequired");
+		opt = strstr(out, "\noptional");
+		ck_assert_msg(req != NULL && opt != NULL && req < opt,
+		    "no required and optional sections: %s", out);
+		for (size_t i = 0; i < 2; i++) {
+			const char *p = strstr(req, required[i]);
+			ck_assert_msg(p != NULL && p < opt, "%s not required",
+			    required[i]);
+		}
+		for (size_t i = 0; i < 8; i++)
+			ck_assert_msg(strstr(out, optional[i]) > opt,
+			    "%s not under optional", optional[i]);
+	}
 }
 END_TEST
 

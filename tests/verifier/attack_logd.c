@@ -23,7 +23,9 @@
  *        size S with the cosignature line L appended (repeat to add more;
  *        &clear=1 drops them): lookups keep embedding the newest, not yet
  *        witnessed checkpoint, as kt-logd does with witnesses configured
- * Modes: honest, badsig, unlogged, tamper-entry, proof-index, proof-size,
+ * Modes: honest, badsig (checkpoints signed by another key of the same
+ * name), forgedsig (the log key's signature line with one byte changed),
+ * unlogged, tamper-entry, proof-index, proof-size,
  * truncated, oversized, nonjson, hide-label (lookups of L answer with the
  * previous version), hide-entries (entries of label L replaced), stall
  * (answers after 3 s), no-proofs (GET /v1/proof/inclusion fails),
@@ -641,6 +643,12 @@ api(struct MHD_Connection *c, struct client *cl, const char *path)
 	if (checkpoint_note(t, size, sig_other ? other : signer, note,
 	        sizeof(note)) != 0)
 		return error(c, 500, "cannot sign");
+	if (strcmp(cl->mode, "forgedsig") == 0) {
+		/* Inside the signature's base64, clear of the key ID at its
+		 * start and the padding at its end: still canonical. */
+		size_t nl = strlen(note);
+		note[nl - 10] = note[nl - 10] == 'A' ? 'B' : 'A';
+	}
 	if (strcmp(path, "/checkpoint") == 0 && cl->cosig_size > 0 &&
 	    cl->cosig_size <= t->n) {
 		char wn[KT_NOTE_MAX + sizeof(cl->cosig)];

@@ -297,11 +297,27 @@ check_checkpoint_steps(struct tree *t, const char *note)
 	ck_assert_int_eq(kt_vcheck_checkpoint("x\n", 2, &vk, &sc, d, sizeof(d)),
 	    KT_ERR_MALFORMED);
 	ck_assert_ptr_nonnull(strstr(d, "not a well-formed signed"));
+	/* No line of the log key (another key of the same name): the
+	 * client was most likely given another log's key; it is told to
+	 * check the key given at init. */
 	s = note_of(t, t->n, other);
 	ck_assert_int_eq(kt_vcheck_checkpoint(s, strlen(s), &vk, &sc, d,
 	                     sizeof(d)),
-	    KT_ERR_VERIFY);
+	    KT_ERR_UNKNOWN_KEY);
 	ck_assert_ptr_nonnull(strstr(d, "not signed by the log key"));
+	ck_assert_ptr_nonnull(strstr(d, "kt-verify init --key"));
+	free(s);
+	/* The log key's own line with one signature byte changed: forged or
+	 * damaged on the way, not a wrong key. The change is in the middle
+	 * of the base64 (the last characters carry padding), so it stays
+	 * canonical. */
+	s = note_of(t, t->n, signer);
+	tl = strlen(s);
+	s[tl - 10] = s[tl - 10] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(kt_vcheck_checkpoint(s, tl, &vk, &sc, d, sizeof(d)),
+	    KT_ERR_VERIFY);
+	ck_assert_ptr_nonnull(strstr(d, "does not verify"));
+	ck_assert_ptr_null(strstr(d, "init --key"));
 	free(s);
 	ck_assert_int_eq(kt_note_sign(signer, "not a checkpoint\n", 17, n,
 	                     KT_NOTE_MAX, NULL),

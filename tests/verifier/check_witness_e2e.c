@@ -248,6 +248,8 @@ START_TEST(test_cli)
 	ck_assert_ptr_nonnull(strstr(out, "keygen"));
 	ck_assert_int_eq(run(shelp, out, sizeof(out), NULL, 0), 0);
 	ck_assert_ptr_nonnull(strstr(out, "--listen"));
+	/* which flags are required: all of them, said in words */
+	ck_assert_ptr_nonnull(strstr(out, "required, all four"));
 	ck_assert_int_eq(run(none, out, sizeof(out), NULL, 0), 2);
 	ck_assert_int_eq(run(bogus, out, sizeof(out), NULL, 0), 2);
 	ck_assert_int_eq(run(kbad, out, sizeof(out), NULL, 0), 2);

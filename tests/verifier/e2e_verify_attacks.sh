@@ -41,7 +41,8 @@ cp "$T/bob6/checkpoint" "$T/cp.before"
 for m in tamper-entry:"leaf_hash is not the hash" \
 	 proof-index:"proof is for index" \
 	 proof-size:"proof is for tree size|not shaped" \
-	 badsig:"not signed by the log key" \
+	 badsig:"not signed by the log key.*check the key given with 'kt-verify init --key'" \
+	 forgedsig:"signature line of the log key .* does not verify: the note was forged" \
 	 truncated:"not JSON" \
 	 oversized:"larger than" \
 	 nonjson:"not JSON"; do
@@ -50,12 +51,27 @@ for m in tamper-entry:"leaf_hash is not the hash" \
 	expect 2 "$pat" "6: $mode rejected" bob6 lookup alice
 done
 ctl "client?name=bob6&view=0&mode=badsig"
-expect 2 "not signed by the log key" "6: checkpoint signed by another key" bob6 checkpoint
+expect 2 "not signed by the log key.*check the key given with 'kt-verify init --key'" \
+	"6: checkpoint signed by another key: check the key given at init" bob6 checkpoint
+ctl "client?name=bob6&view=0&mode=forgedsig"
+expect 2 "does not verify: the note was forged" \
+	"6: a forged signature of the log key is a lie, not a wrong key" bob6 checkpoint
+grep -q "init --key" "$T/out" &&
+	fail "6: a forged signature is blamed on the key given at init"
 cmp -s "$T/cp.before" "$T/bob6/checkpoint" ||
 	{ echo "FAIL: 6: stored checkpoint changed"; fails=$((fails+1)); }
 ctl "client?name=bob6&view=0&mode=stall"
 expect 1 "[Tt]imeout" "6: a stalling server times out" bob6 --timeout 1 lookup alice
 ctl "client?name=bob6&view=0"
+# A log that cannot be reached, or answers an error, is named by its URL
+# (a URL mistyped at init shows in the message). Port 1 of loopback has no
+# listener.
+kv net6 init --log http://127.0.0.1:1 --key "$VK" > /dev/null
+expect 1 "GET http://127\.0\.0\.1:1/checkpoint: " \
+	"6: an unreachable log is named by its URL" net6 checkpoint
+kv net6b init --log "$U/nowhere" --key "$VK" > /dev/null
+expect 1 "GET $U/nowhere/checkpoint: HTTP 404" \
+	"6: an HTTP error names the URL" net6b checkpoint
 
 # ---- 4. rollback to an older checkpoint --------------------------------------
 init carl 0

@@ -81,6 +81,21 @@ expect 0 "consistent|unchanged" "7: checkpoint" bob checkpoint
 expect 0 "wrote tlog-proof" "7: proof" bob proof alice@e2e.example --out "$T/alice.proof"
 expect 0 "VALID inclusion proof" "7: evidence accepts the tlog-proof" bob evidence "$T/alice.proof"
 expect 0 "--state" "7: --help" bob --help
+expect 0 "--log URL and --key VERIFIERKEY are required" \
+	"7: init --help says which flags are required" bob init --help
+expect 0 "global options: --state DIR" \
+	"7: a command's --help names the global options" bob lookup --help
+# A client set up with a key that is not this log's (another log's key of
+# the same origin): exit 2, and the message points at the key given at
+# init rather than at a lying server.
+if [ "$server" = kt-logd ]; then
+	"$LOGD" keygen --origin e2e.example/kt --out "$T/key2" > "$T/kg2" &&
+		kv wrongkey init --log "$U" --key "$(tail -1 "$T/kg2")" ||
+		{ cat "$T/out"; exit 1; }
+	expect 2 "not signed by the log key .*check the key given with 'kt-verify init --key'" \
+		"7: a key that is not the log's: check the key given at init" \
+		wrongkey lookup alice@e2e.example
+fi
 kv bob --json lookup alice@e2e.example
 [ "$(jq -r .status "$T/out")" = 0 ] || { echo "FAIL: --json"; cat "$T/out"; fails=$((fails+1)); }
 for s in bob alice aud; do

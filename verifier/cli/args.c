@@ -41,10 +41,12 @@ static const char usage_text[] =
     "~/.local/state/kt-verify).\n"
     "\n"
     "exit status: 0 verified; 1 usage, I/O or network error; 2 verification\n"
-    "failed (the server or network is broken or lying); 3 attack detected\n"
-    "(evidence file written, path printed); 4 key changed (lookup); 5 verified\n"
-    "but stale (witnessed longer ago than --max-age); 6 not yet witnessed\n"
-    "(lookup: the latest entry is newer than the witnessed checkpoint).\n"
+    "failed (the server or network is broken or lying, or, when the message\n"
+    "says so, the key or URL given at init is not this log's); 3 attack\n"
+    "detected (evidence file written, path printed); 4 key changed (lookup);\n"
+    "5 verified but stale (witnessed longer ago than --max-age); 6 not yet\n"
+    "witnessed (lookup: the latest entry is newer than the witnessed\n"
+    "checkpoint).\n"
     "See docs/verify.md.\n";
 
 void

@@ -175,11 +175,15 @@ static const struct command commands[] = {
 	    "kt-verify init --log URL --key VERIFIERKEY [--witness KEY "
 	    "[--witness KEY...]\n    --quorum K [--max-age DURATION]]\n"
 	    "Stores the log URL and its signed-note verifier key (the log's\n"
-	    "origin is the key name) in the state folder. Offline. With\n"
-	    "--witness (cosignature verifier keys from kt-witness keygen) and\n"
-	    "--quorum K, checkpoints are accepted only when cosigned by at least\n"
-	    "K of them; a checkpoint witnessed longer ago than --max-age\n"
-	    "(default 24h; s, m, h, d suffixes) makes commands exit 5 (stale).\n"
+	    "origin is the key name) in the state folder. Offline.\n"
+	    "--log URL and --key VERIFIERKEY are required: the log's http(s)\n"
+	    "address and the verifier key its operator published (the last\n"
+	    "line of 'kt-logd keygen'; ops/run keeps it in kt-data/log.pub).\n"
+	    "The rest is optional: with --witness (cosignature verifier keys\n"
+	    "from kt-witness keygen) and --quorum K (both or neither),\n"
+	    "checkpoints are accepted only when cosigned by at least K of\n"
+	    "them; a checkpoint witnessed longer ago than --max-age (default\n"
+	    "24h; s, m, h, d suffixes) makes commands exit 5 (stale).\n"
 	    "Re-running init for the same log and key replaces the policy.\n" },
 	{ "gossip", cmd_gossip, gossip_ok, KT_CMD_PEERS,
 	    "kt-verify gossip --peer URL|FILE [--peer ...]\n"
@@ -256,8 +260,13 @@ kt_cli_help(const char *cmd, FILE *to)
 {
 	const struct command *c = kt_cli_command(cmd);
 
-	if (c != NULL)
+	if (c != NULL) {
 		fputs(c->help, to);
-	else
+		/* A command's help alone would hide where its state lives. */
+		fputs("global options: --state DIR, --json, --timeout SECONDS "
+		      "(kt-verify --help)\n",
+		    to);
+	} else {
 		kt_cli_usage_text(to);
+	}
 }

@@ -170,8 +170,8 @@ kt_vaccept_fetch(struct kt_verify *v, struct kt_buf *note,
 	         &status, "", r)) != KT_VERIFY_OK)
 		return st;
 	if (status != 200)
-		return kt_vres(r, KT_VERIFY_ERROR, "GET /checkpoint: HTTP %ld",
-		    status);
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "GET %s/checkpoint: HTTP %ld", v->url, status);
 	if (note->len > KT_NOTE_MAX)
 		return kt_vres(r, KT_VERIFY_FAILED, "checkpoint too large");
 	if (kt_vcheck_checkpoint(note->p, note->len, &v->vk, out, d,

@@ -10,10 +10,30 @@
 #include "kt/fmt.h"
 #include "verify_internal.h"
 
+void
+kt_vcheck_unsigned(const struct kt_note *n, const struct kt_verifier *vk,
+    char *detail, size_t dlen)
+{
+	const struct kt_note_sig *s = &n->sigs[0];
+
+	/* A note that parsed has at least one signature line; its name is a
+	 * valid key name (no spaces or control characters), safe to show. */
+	kt_msg(detail, dlen,
+	    "checkpoint is not signed by the log key %s+%02x%02x%02x%02x "
+	    "(it is signed by %.*s+%02x%02x%02x%02x): most likely the key or "
+	    "the URL given at init is not this log's; check the key given "
+	    "with 'kt-verify init --key' and the URL given with --log",
+	    vk->name, vk->id[0], vk->id[1], vk->id[2], vk->id[3],
+	    (int)(s->name_len > 100 ? 100 : s->name_len), s->name, s->id[0],
+	    s->id[1], s->id[2], s->id[3]);
+}
+
 /*
  * Why note does not open as a checkpoint signed by vk: the same steps as
  * kt_signed_checkpoint_open, one at a time, so the detail names the one
- * that failed.
+ * that failed. No line of vk's at all is most likely a client set up with
+ * another log's key or URL; a line of vk's that does not verify is a
+ * forgery or damage on the way: different advice, so different details.
  */
 static kt_err
 explain_checkpoint(const char *note, size_t len, const struct kt_verifier *vk,
@@ -31,11 +51,16 @@ explain_checkpoint(const char *note, size_t len, const struct kt_verifier *vk,
 		    "signed note");
 		return KT_ERR_MALFORMED;
 	}
+	if (err == KT_ERR_UNKNOWN_KEY) {
+		kt_vcheck_unsigned(&n, vk, detail, dlen);
+		return KT_ERR_UNKNOWN_KEY;
+	}
 	if (err != KT_OK || !ok) {
 		kt_msg(detail, dlen,
-		    "checkpoint is not signed by the log "
-		    "key %s (%s)",
-		    vk->name, kt_strerror(err));
+		    "checkpoint has a signature line of the log key %s that "
+		    "does not verify: the note was forged or altered after the "
+		    "log signed it",
+		    vk->name);
 		return KT_ERR_VERIFY;
 	}
 	if (kt_checkpoint_parse(n.text, n.text_len, &cp) != KT_OK) {

@@ -142,24 +142,24 @@ kt_fetch_get(struct kt_fetch *f, const char *path, size_t cap,
 	f->body = body;
 	f->cap = cap;
 	f->over = 0;
+	/* The details name the whole URL: a log that cannot be reached is
+	 * most often a URL mistyped at init, and the URL shows it. */
 	if ((rc = curl_easy_setopt(f->h, CURLOPT_URL, url)) != CURLE_OK ||
 	    (rc = curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE,
 	         (curl_off_t)cap)) != CURLE_OK) {
 		f->body = NULL;
-		kt_msg(detail, dlen, "GET %s: %s", path,
-		    curl_easy_strerror(rc));
+		kt_msg(detail, dlen, "GET %s: %s", url, curl_easy_strerror(rc));
 		return KT_ERR_INTERNAL;
 	}
 	rc = curl_easy_perform(f->h);
 	f->body = NULL;
 	if (f->over || rc == CURLE_FILESIZE_EXCEEDED) {
 		kt_msg(detail, dlen, "GET %s: response larger than %zu bytes",
-		    path, cap);
+		    url, cap);
 		return KT_ERR_TOO_LARGE;
 	}
 	if (rc != CURLE_OK) {
-		kt_msg(detail, dlen, "GET %s: %s", path,
-		    curl_easy_strerror(rc));
+		kt_msg(detail, dlen, "GET %s: %s", url, curl_easy_strerror(rc));
 		return KT_ERR_NETWORK;
 	}
 	curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, status);

@@ -190,7 +190,8 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	         "key history: ", r)) != KT_VERIFY_OK)
 		goto out;
 	if (status != 200) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "key history: HTTP error");
+		st = kt_vres(r, KT_VERIFY_ERROR,
+		    "key history: GET %s%s: HTTP %ld", v->url, path, status);
 		goto out;
 	}
 	st = KT_VERIFY_FAILED;

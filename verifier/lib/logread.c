@@ -99,7 +99,8 @@ get_ok(struct kt_verify *v, const char *path, const char *what,
 
 	st = kt_vlog_get(v, path, KT_CAP_PROOF, body, &status, what, r);
 	if (st == KT_VERIFY_OK && status != 200)
-		st = kt_vres(r, KT_VERIFY_FAILED, "%sHTTP error", what);
+		st = kt_vres(r, KT_VERIFY_FAILED, "%sGET %s%s: HTTP %ld", what,
+		    v->url, path, status);
 	return st;
 }
 
@@ -211,8 +212,8 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 		         "", r)) != KT_VERIFY_OK)
 			goto out;
 		if (status != 200) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld",
-			    path, status);
+			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s%s: HTTP %ld",
+			    v->url, path, status);
 			goto out;
 		}
 		json_decref(o);

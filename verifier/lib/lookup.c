@@ -114,8 +114,8 @@ fetch_verified(struct kt_verify *v, const char *label, struct kt_vanswer *a,
 		goto out;
 	}
 	if (status != 200) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "GET %s: HTTP %ld", path,
-		    status);
+		st = kt_vres(r, KT_VERIFY_ERROR, "GET %s%s: HTTP %ld", v->url,
+		    path, status);
 		goto out;
 	}
 	if (kt_vparse_lookup(body.p, body.len, label, lk, d, sizeof(d)) !=

@@ -78,11 +78,9 @@ kt_vquorum_count(const char *note, size_t len, const struct kt_verifier *vk,
 		goto out;
 	}
 	if (e != KT_OK || !ok[0]) {
-		kt_msg(detail, dlen,
-		    "checkpoint is not signed by the log key "
-		    "%s",
-		    vk->name);
-		e = KT_ERR_VERIFY;
+		/* No line of the log key (witnesses' lines may be there). */
+		kt_vcheck_unsigned(n, vk, detail, dlen);
+		e = KT_ERR_UNKNOWN_KEY;
 		goto out;
 	}
 	for (size_t i = 0; i < nwit; i++)

@@ -289,11 +289,20 @@ KT_MUST_CHECK kt_err kt_vparse_stored_leaf(const json_t *o,
  * Opens note[0..len) as a checkpoint signed by the log key vk, with vk's
  * name as origin (kt_signed_checkpoint_open; *out borrows note). On failure
  * detail says which part failed: KT_ERR_MALFORMED (not a signed note, or
- * not a checkpoint), KT_ERR_VERIFY (no valid signature by vk, or another
- * origin).
+ * not a checkpoint), KT_ERR_UNKNOWN_KEY (no signature line of vk: the
+ * detail says to check the key and URL given at init, as
+ * kt_vcheck_unsigned), KT_ERR_VERIFY (a signature line of vk that does
+ * not verify, or another origin).
  */
 KT_MUST_CHECK kt_err kt_vcheck_checkpoint(const char *note, size_t len,
     const struct kt_verifier *vk, struct kt_signed_checkpoint *out,
+    char *detail, size_t dlen);
+/*
+ * The detail for a parsed note n with no signature line of the log key vk:
+ * names vk and the note's first signer (name and key ID) and says to check
+ * the key and URL given at init, the usual cause.
+ */
+void kt_vcheck_unsigned(const struct kt_note *n, const struct kt_verifier *vk,
     char *detail, size_t dlen);
 /* Inclusion of leaf against cp (proof size must equal cp->size). */
 KT_MUST_CHECK kt_err kt_vcheck_inclusion(const struct kt_vleaf *l,
@@ -322,7 +331,8 @@ struct kt_vquorum {
  * of w, after the log's signature (vk) verified. Cosignatures by unknown
  * keys are ignored; one that names a configured witness and does not
  * verify is KT_ERR_VERIFY (C2SP signed-note: reject a note where a known
- * key's signature fails). No I/O, no clock.
+ * key's signature fails); no line of vk is KT_ERR_UNKNOWN_KEY (detail as
+ * kt_vcheck_unsigned). No I/O, no clock.
  */
 KT_MUST_CHECK kt_err kt_vquorum_count(const char *note, size_t len,
     const struct kt_verifier *vk, const struct kt_vwitnesses *w,
