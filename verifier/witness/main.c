@@ -83,6 +83,7 @@ static const char SERVE_USAGE[] =
     "                              send an answer, however busy the client\n"
     "                              keeps the connection (default 30, at\n"
     "                              most 86400)\n"
+    "\n"
     "Stops cleanly on SIGINT or SIGTERM.\n";
 
 /* The numbers in the text above. */
