@@ -240,7 +240,9 @@ flood_step(struct flooder *f, short revents)
 			n = f->hlen - f->sent;
 		} else {
 			size_t off = f->sent - f->hlen;
-			p = flood_bytes(off, &n) + off % n;
+			/* n is set by flood_bytes: call it before using n. */
+			p = flood_bytes(off, &n);
+			p += off % n;
 			n -= off % n;
 			if (n > f->total - off)
 				n = f->total - off;
