@@ -31,6 +31,12 @@ struct kt_guard_conn {
 	_Atomic uint64_t since; /* ms on the monotonic clock */
 };
 
+/* A connection waiting for a whole request, as one sweep saw it. */
+struct waiting {
+	struct kt_guard_conn *c;
+	uint64_t since;
+};
+
 struct kt_guard {
 	struct kt_guard_opts o;
 	pthread_mutex_t mu;
@@ -39,7 +45,7 @@ struct kt_guard {
 	int stopping;
 	struct kt_guard_conn *head; /* every open connection */
 	unsigned n;
-	struct kt_guard_conn **old; /* scratch for the room cut (max_conns) */
+	struct waiting *old; /* scratch for the room cut (max_conns) */
 };
 
 static uint64_t
@@ -142,11 +148,12 @@ cut(struct kt_guard_conn *c, int st)
 	return 1;
 }
 
+/* Sorts on the times the sweep copied, which no other thread changes. */
 static int
 older_first(const void *a, const void *b)
 {
-	uint64_t x = atomic_load(&(*(struct kt_guard_conn *const *)a)->since);
-	uint64_t y = atomic_load(&(*(struct kt_guard_conn *const *)b)->since);
+	uint64_t x = ((const struct waiting *)a)->since;
+	uint64_t y = ((const struct waiting *)b)->since;
 
 	return x < y ? -1 : x > y;
 }
@@ -170,8 +177,10 @@ sweep(struct kt_guard *g)
 			continue;
 		live++;
 		if (st == ST_READING && age >= g->o.grace_ms &&
-		    nold < g->o.max_conns)
-			g->old[nold++] = c;
+		    nold < g->o.max_conns) {
+			g->old[nold].c = c;
+			g->old[nold++].since = since;
+		}
 	}
 	if (live <= high || nold == 0)
 		return;
@@ -179,9 +188,14 @@ sweep(struct kt_guard *g)
 	 * waited longest without sending a whole request (slow senders and
 	 * idle keep-alives, never a request being handled or answered). */
 	qsort(g->old, nold, sizeof *g->old, older_first);
-	for (unsigned i = 0; i < nold && live > high; i++)
-		if (cut(g->old[i], ST_READING))
+	for (unsigned i = 0; i < nold && live > high; i++) {
+		/* Still the same wait: a connection that has finished a
+		 * request since the sweep (a fresh since) is not cut. */
+		if (atomic_load(&g->old[i].c->since) != g->old[i].since)
+			continue;
+		if (cut(g->old[i].c, ST_READING))
 			live--;
+	}
 }
 
 static void *

@@ -97,6 +97,10 @@ struct kt_store_txn {
 	int full; /* failed with MDB_MAP_FULL */
 };
 
+/* Why commits fail for lack of space (struct kt_store.nospace). */
+#define KT_NOSPACE_DISK 1 /* the file system is full */
+#define KT_NOSPACE_CAP 2  /* the data file reached max_db_size */
+
 struct kt_store {
 	MDB_env *env;
 	MDB_dbi meta, entries, tiles, labels, leafhash, ckpts;
@@ -145,7 +149,7 @@ struct kt_store {
 	_Atomic int broken;    /* a sync after a commit failed */
 	/* The last commit found no space (a full disk, or the map at
 	 * max_bytes); the next commit that stores something clears it. */
-	_Atomic int nospace;
+	_Atomic int nospace; /* 0, KT_NOSPACE_DISK or KT_NOSPACE_CAP */
 	uint64_t max_bytes; /* the map never grows past it; 0: no limit */
 	int lockfd;         /* flock: one server per folder */
 };
@@ -211,6 +215,9 @@ hash_bytes_eq(const uint8_t *a, const uint8_t *b)
  * likely for lack of space.
  */
 int kt_env_disk_full(struct kt_store *s);
+/* 1 when the data file's file system has room again for writes (well
+ * above what kt_env_disk_full counts as full). */
+int kt_env_disk_room(struct kt_store *s);
 
 /*
  * Maps an LMDB failure of a write for lack of space: a full map that may
@@ -232,7 +239,8 @@ wspace(struct kt_store_txn *w, int rc)
 	    !(rc == EIO && kt_env_disk_full(s))) {
 		return KT_ERR_IO;
 	}
-	atomic_store(&s->nospace, 1);
+	atomic_store(&s->nospace, rc == MDB_MAP_FULL ? KT_NOSPACE_CAP
+						      : KT_NOSPACE_DISK);
 	return KT_ERR_FULL;
 }
 

@@ -491,9 +491,19 @@ kt_store_write_state(const struct kt_store *s)
 
 	if (atomic_load_explicit(&m->broken, memory_order_relaxed))
 		return KT_ERR_IO;
-	if (atomic_load_explicit(&m->nospace, memory_order_relaxed))
-		return KT_ERR_FULL;
-	return KT_OK;
+	switch (atomic_load_explicit(&m->nospace, memory_order_relaxed)) {
+	case 0:
+		return KT_OK;
+	case KT_NOSPACE_DISK:
+		/* No write may come to clear it (a load balancer that saw
+		 * /healthz fail sends none): look at the disk itself. */
+		if (!kt_env_disk_room(m))
+			return KT_ERR_FULL;
+		atomic_store(&m->nospace, 0);
+		return KT_OK;
+	default:
+		return KT_ERR_FULL; /* max_db_size: the next commit that fits */
+	}
 }
 
 void

@@ -41,8 +41,18 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 	 * not resize under it. */
 	rc = kt_env_begin(s, 0, &w->txn);
 	if (rc != 0) {
-		kt_msg(s->werr, sizeof(s->werr), "mdb_txn_begin: %s",
-		    mdb_strerror(rc));
+		kt_msg(s->werr, sizeof(s->werr), "mdb_txn_begin: %s%s",
+		    mdb_strerror(rc),
+		    rc == MDB_PANIC ? " (LMDB could not write its meta page; "
+				      "restart kt-logd)"
+				    : "");
+		/* After a failed meta-page write (a full copy-on-write file
+		 * system) LMDB refuses every transaction until the
+		 * environment is reopened: not a state that space clears. */
+		if (rc == MDB_PANIC) {
+			s->broken = 1;
+			atomic_store(&s->nospace, 0);
+		}
 		return KT_ERR_IO;
 	}
 	if (!s->wloaded) {

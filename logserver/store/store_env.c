@@ -104,6 +104,21 @@ kt_env_disk_full(struct kt_store *s)
 	return (uint64_t)st.f_bavail * st.f_frsize < DISK_FULL_BYTES;
 }
 
+/* Free space that counts as room again: a few batches' worth, so that a
+ * disk on the edge does not flap between full and not. */
+#define DISK_ROOM_BYTES (64u << 20)
+
+int
+kt_env_disk_room(struct kt_store *s)
+{
+	mdb_filehandle_t fd;
+	struct statvfs st;
+
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstatvfs(fd, &st) != 0)
+		return 0;
+	return (uint64_t)st.f_bavail * st.f_frsize >= DISK_ROOM_BYTES;
+}
+
 /* ---- durability ---------------------------------------------------------- */
 
 /* Readers may now see checkpoints up to size (it only grows). */
