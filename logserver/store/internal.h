@@ -150,8 +150,8 @@ struct kt_store {
 	/* The last commit found no space (a full disk, or the map at
 	 * max_bytes); the next commit that stores something clears it. */
 	_Atomic int nospace; /* 0, KT_NOSPACE_DISK or KT_NOSPACE_CAP */
-	uint64_t max_bytes; /* the map never grows past it; 0: no limit */
-	int lockfd;         /* flock: one server per folder */
+	uint64_t max_bytes;  /* the map never grows past it; 0: no limit */
+	int lockfd;          /* flock: one server per folder */
 };
 
 struct kt_store_read {
@@ -239,8 +239,8 @@ wspace(struct kt_store_txn *w, int rc)
 	    !(rc == EIO && kt_env_disk_full(s))) {
 		return KT_ERR_IO;
 	}
-	atomic_store(&s->nospace, rc == MDB_MAP_FULL ? KT_NOSPACE_CAP
-						      : KT_NOSPACE_DISK);
+	atomic_store(&s->nospace,
+	    rc == MDB_MAP_FULL ? KT_NOSPACE_CAP : KT_NOSPACE_DISK);
 	return KT_ERR_FULL;
 }
 

@@ -44,8 +44,8 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 		kt_msg(s->werr, sizeof(s->werr), "mdb_txn_begin: %s%s",
 		    mdb_strerror(rc),
 		    rc == MDB_PANIC ? " (LMDB could not write its meta page; "
-				      "restart kt-logd)"
-				    : "");
+		                      "restart kt-logd)"
+		                    : "");
 		/* After a failed meta-page write (a full copy-on-write file
 		 * system) LMDB refuses every transaction until the
 		 * environment is reopened: not a state that space clears. */
