@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kt/label.h"
 #include "kt/b64.h"
 #include "kt/entry.h"
 #include "http/internal.h"
@@ -187,7 +188,10 @@ int
 request_label(const char *seg, size_t n, size_t max_label,
     char out[KT_LABEL_MAX + 1], size_t *outlen, struct kt_api_resp *resp)
 {
+	char raw[KT_LABEL_INPUT_MAX + 1];
+	const char *why = NULL;
 	long len;
+	kt_err e;
 
 	if (memchr(seg, '/', n) != NULL) {
 		answer_error(resp, KT_ERR_MALFORMED,
@@ -195,28 +199,29 @@ request_label(const char *seg, size_t n, size_t max_label,
 		    "be one segment: percent-encode '/' as %%2F");
 		return 0;
 	}
-	len = pct_decode(seg, n, 0, out, KT_LABEL_MAX + 1);
+	len = pct_decode(seg, n, 0, raw, sizeof raw - 1);
+	if (len >= 0)
+		raw[len] = '\0';
 	if (len < 0) {
 		answer_error(resp, KT_ERR_MALFORMED,
 		    "label in the path is "
 		    "badly percent-encoded (use %%XX for bytes outside "
 		    "[A-Za-z0-9-._~!$&'()*+,;=:@]) or longer than %d bytes",
-		    KT_LABEL_MAX);
+		    KT_LABEL_INPUT_MAX);
 		return 0;
 	}
-	if ((size_t)len > max_label) {
+	/* The label as the log holds it: its canonical form, so that
+	 * Alice@Example.COM finds alice@example.com. */
+	e = kt_label_canonical(raw, (size_t)len, out, outlen, NULL, &why);
+	if (e == KT_OK && *outlen > max_label) {
+		e = KT_ERR_MALFORMED;
+		why = "longer than the log's max_label";
+	}
+	if (e != KT_OK) {
 		answer_error(resp, KT_ERR_MALFORMED,
-		    "label is %ld bytes; at "
-		    "most %zu",
-		    len, max_label);
+		    "label '%.64s' is refused: %s", raw,
+		    why != NULL ? why : kt_strerror(e));
 		return 0;
 	}
-	if (!kt_label_valid(out, (size_t)len)) {
-		answer_error(resp, KT_ERR_MALFORMED,
-		    "label is not valid: it "
-		    "must be 1..255 bytes of UTF-8 without control characters");
-		return 0;
-	}
-	*outlen = (size_t)len;
 	return 1;
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "kt/label.h"
 #include "kt/fmt.h"
 #include "http/internal.h"
 #include "log.h"
@@ -100,10 +101,20 @@ known_fields(json_t *o, const char *where, struct kt_api_resp *resp)
 	return 1;
 }
 
+/*
+ * The label in its canonical form (proto/README.md, "Labels"), written at
+ * *arena (which moves past it): two strings a person reads as the same
+ * name are one label, and a label that cannot be made canonical (mixed
+ * scripts, invisible characters, ...) is refused with the rule it breaks.
+ */
 static int
 parse_label(struct kt_api *api, json_t *label, const char *where,
-    struct kt_seq_req *q, struct kt_api_resp *resp)
+    struct kt_seq_req *q, uint8_t **arena, struct kt_api_resp *resp)
 {
+	const char *in, *why = NULL;
+	size_t len;
+	kt_err e;
+
 	if (label == NULL || !json_is_string(label)) {
 		answer_error(resp, KT_ERR_MALFORMED,
 		    "%s'label' must be a "
@@ -111,22 +122,23 @@ parse_label(struct kt_api *api, json_t *label, const char *where,
 		    where);
 		return 0;
 	}
-	q->label = json_string_value(label);
-	q->label_len = json_string_length(label);
-	if (q->label_len > api->limits.max_label) {
-		answer_error(resp, KT_ERR_TOO_LARGE,
-		    "%slabel is %zu bytes; at "
-		    "most %zu",
-		    where, q->label_len, api->limits.max_label);
+	in = json_string_value(label);
+	len = json_string_length(label);
+	e = kt_label_canonical(in, len, (char *)*arena, &q->label_len, NULL,
+	    &why);
+	if (e == KT_OK && q->label_len > api->limits.max_label) {
+		e = KT_ERR_TOO_LARGE;
+		why = "longer than the log's max_label";
+	}
+	if (e != KT_OK) {
+		answer_error(resp,
+		    e == KT_ERR_TOO_LARGE ? KT_ERR_TOO_LARGE : KT_ERR_MALFORMED,
+		    "%slabel '%.64s' is refused: %s", where, in,
+		    why != NULL ? why : kt_strerror(e));
 		return 0;
 	}
-	if (!kt_label_valid(q->label, q->label_len)) {
-		answer_error(resp, KT_ERR_MALFORMED,
-		    "%slabel is not valid: it "
-		    "must be 1..255 bytes of UTF-8 without control characters",
-		    where);
-		return 0;
-	}
+	q->label = (const char *)*arena;
+	*arena += q->label_len + 1;
 	return 1;
 }
 
@@ -198,7 +210,8 @@ parse_one(struct kt_api *api, json_t *o, const char *where,
 	json_t *kt, *key, *rv;
 
 	if (!known_fields(o, where, resp) ||
-	    !parse_label(api, json_object_get(o, "label"), where, q, resp))
+	    !parse_label(api, json_object_get(o, "label"), where, q, arena,
+	        resp))
 		return 0;
 	kt = json_object_get(o, "key_type");
 	key = json_object_get(o, "key");
@@ -343,13 +356,15 @@ decode_entries(struct kt_api *api, struct kt_api_write *w, json_t *items,
 	uint8_t *arena;
 	char where[48] = "";
 
-	/* Decoded keys are shorter than their base64: one arena fits all. */
+	/* Decoded keys are shorter than their base64, canonical labels at
+	 * most KT_CANON_MAX bytes: one arena fits all. */
 	for (size_t i = 0; i < w->n; i++) {
 		json_t *o = w->batch ? json_array_get(items, i) : w->json;
 		json_t *key =
 		    json_is_object(o) ? json_object_get(o, "key") : NULL;
 		if (json_is_string(key))
 			arena_len += json_string_length(key) + 3;
+		arena_len += KT_CANON_MAX + 1;
 	}
 	w->reqs = calloc(w->n, sizeof *w->reqs);
 	w->res = calloc(w->n, sizeof *w->res);

@@ -259,20 +259,44 @@ step_lookup_history(void)
 	http_resp_free(&r);
 }
 
-/* A label that needs percent-encoding in the path. */
+/*
+ * Labels are canonical (proto/README.md, "Labels"): a publication under
+ * another spelling of a name is the same label, in the log and in the
+ * path; a label that cannot be made canonical is refused with its rule.
+ */
 static void
-step_percent_label(void)
+step_canonical_labels(void)
 {
 	struct http_resp r;
 	json_t *j;
 
-	j = publish("a b/c+d\\u00e9", KEY_A, 200);
+	j = publish("Carol@Example.COM", KEY_A, 200);
 	json_decref(j);
-	ck_assert_int_eq(logd_get(&S, "/v1/keys/a%20b%2Fc+d%C3%A9", &r), 200);
+	j = publish("+1 (555) 010-9999", KEY_A, 200);
+	json_decref(j);
+	/* The path is percent-decoded, then canonicalised. */
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/CAROL%40example.com", &r), 200);
 	j = parse(&r);
 	http_resp_free(&r);
-	ck_assert_str_eq(jstr(j, "label"), "a b/c+d\xc3\xa9");
+	ck_assert_str_eq(jstr(j, "label"), "carol@example.com");
+	ck_assert_uint_eq(json_integer_value(json_object_get(j, "version")), 1);
 	json_decref(j);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/%2B1-555-010-9999", &r), 200);
+	j = parse(&r);
+	http_resp_free(&r);
+	ck_assert_str_eq(jstr(j, "label"), "+15550109999");
+	json_decref(j);
+	/* Refused: a Cyrillic a among Latin letters, a zero-width space,
+	 * a space; in writes and in paths alike. */
+	j = publish("\\u0430lice@example.com", KEY_A, 400);
+	ck_assert_ptr_nonnull(strstr(jstr(j, "error"), "refused"));
+	json_decref(j);
+	j = publish("ali\\u200bce@example.com", KEY_A, 400);
+	json_decref(j);
+	j = publish("a b", KEY_A, 400);
+	json_decref(j);
+	ck_assert_int_eq(logd_get(&S, "/v1/keys/a%20b", &r), 400);
+	http_resp_free(&r);
 }
 
 /*
@@ -476,7 +500,7 @@ START_TEST(test_publish_lookup_proofs)
 	step_batch();
 	step_revoke();
 	step_lookup_history();
-	step_percent_label();
+	step_canonical_labels();
 	size = logd_size(&S);
 	step_checkpoint(size, &cp);
 	step_proofs_between_seen();

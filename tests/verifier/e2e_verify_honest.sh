@@ -61,6 +61,9 @@ publish alice@e2e.example "$K1"
 expect 0 "pinned on first use" "7: bob looks up alice" bob lookup alice@e2e.example
 expect 0 "every key expected" "7: alice monitors (>= $N entries)" alice monitor alice@e2e.example --expect-b64 "$K1"
 expect 0 "matches the pinned state" "7: lookup again" bob lookup alice@e2e.example
+# Another spelling of the same name is the same label; a confusable is refused.
+expect 0 "matches the pinned state" "7: lookup as Alice@E2E.Example" bob lookup Alice@E2E.Example
+expect 1 "not a label kt accepts" "7: a Cyrillic a is refused" bob lookup "$(printf '\320\260lice@e2e.example')"
 publish alice@e2e.example "$K2"
 expect 4 "KEY CHANGED" "7: rotation is shown as a key change" bob lookup alice@e2e.example
 grep -q "version 2" "$T/out" || { echo "FAIL: 7: chain not shown"; fails=$((fails+1)); }

@@ -148,3 +148,18 @@ kt_vsubtree_node(const struct kt_hash *leaf, const struct kt_hash *p,
 	for (unsigned j = 0; j < k; j++)
 		kt_hash_node(out, &p[j], out);
 }
+
+kt_err
+kt_vcheck_label(const char *in, char out[KT_CANON_MAX + 1], char *detail,
+    size_t cap)
+{
+	const char *why = NULL;
+	size_t n = 0;
+	kt_err e;
+
+	e = kt_label_canonical(in, strlen(in), out, &n, NULL, &why);
+	if (e != KT_OK)
+		kt_msg(detail, cap, "\"%.64s\" is not a label kt accepts: %s",
+		    in, why != NULL ? why : kt_strerror(e));
+	return e;
+}

@@ -218,9 +218,10 @@ save_pin(struct kt_verify *v, json_t *pins, const char *label,
 }
 
 enum kt_verify_outcome
-kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
+kt_verify_lookup(struct kt_verify *v, const char *typed, int accept,
     struct kt_vresult *r)
 {
+	char label[KT_CANON_MAX + 1], ld[256];
 	struct kt_vanswer *a = NULL;
 	json_t *pins = NULL, *pin, *chain = NULL;
 	char d[512], fp[48], desc[KT_KEY_TYPE_MAX + 80];
@@ -229,6 +230,8 @@ kt_verify_lookup(struct kt_verify *v, const char *label, int accept,
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
+	if (kt_vcheck_label(typed, label, ld, sizeof(ld)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", ld);
 	if (kt_vstate_load_json(v->dir, KT_VSTATE_PINS, &pins, d, sizeof(d)) !=
 	    KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
@@ -300,17 +303,20 @@ out:
 }
 
 enum kt_verify_outcome
-kt_verify_proof(struct kt_verify *v, const char *label, const char *out_path,
+kt_verify_proof(struct kt_verify *v, const char *typed, const char *out_path,
     struct kt_vresult *r)
 {
 	struct kt_vanswer *a = NULL;
 	char *buf = NULL, dir[KT_VERIFY_PATH_MAX], d[512];
+	char label[KT_CANON_MAX + 1];
 	const char *name;
 	size_t len = 0;
 	enum kt_verify_outcome st;
 
 	if ((st = kt_verify_need_config(v, r)) != 0)
 		return st;
+	if (kt_vcheck_label(typed, label, d, sizeof(d)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	a = malloc(sizeof(*a));
 	buf = malloc(KT_TLOGPROOF_MAX);
 	if (a == NULL || buf == NULL) {

@@ -448,20 +448,19 @@ advance_cursor(struct kt_verify *v, const struct mon *m, const json_t *mon,
 }
 
 enum kt_verify_outcome
-kt_verify_monitor(struct kt_verify *v, const char *label,
+kt_verify_monitor(struct kt_verify *v, const char *typed,
     const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
 {
 	json_t *mon = NULL, *rec;
 	struct mon m;
-	char d[512];
+	char d[512], label[KT_CANON_MAX + 1];
 	enum kt_verify_outcome st;
 
 	memset(&m, 0, sizeof(m));
 	if ((st = kt_verify_need_config(v, r)) != KT_VERIFY_OK)
 		return st;
-	if (!kt_label_valid(label, strlen(label)))
-		return kt_vres(r, KT_VERIFY_ERROR,
-		    "\"%s\" is not a valid label", label);
+	if (kt_vcheck_label(typed, label, d, sizeof(d)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	if (kt_vstate_load_json(v->dir, KT_VSTATE_MONITOR, &mon, d,
 	        sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);

@@ -40,6 +40,7 @@
 
 #include <jansson.h>
 
+#include "kt/label.h"
 #include "kt/b64.h"
 #include "kt/checkpoint.h"
 #include "kt/entry.h"
@@ -285,6 +286,15 @@ KT_MUST_CHECK kt_err kt_vparse_stored_leaf(const json_t *o,
     struct kt_vleaf *out);
 
 /* ---- check.c ------------------------------------------------------------ */
+
+/*
+ * The label a person typed, in the canonical form the log holds
+ * (proto/README.md, "Labels"): KT_OK, or KT_ERR_MALFORMED with the rule it
+ * breaks in detail. Lookups, proofs and monitors ask for this form, so
+ * Alice@Example.COM is alice@example.com and a confusable is refused.
+ */
+KT_MUST_CHECK kt_err kt_vcheck_label(const char *in, char out[KT_CANON_MAX + 1],
+    char *detail, size_t cap);
 /*
  * Opens note[0..len) as a checkpoint signed by the log key vk, with vk's
  * name as origin (kt_signed_checkpoint_open; *out borrows note). On failure
