@@ -196,7 +196,7 @@ START_TEST(test_slowloris)
 		trickle(one, 16);
 		trickle(many, 120);
 		proc_sleep_ms(250);
-		if (proc_now_s() - t0 > 1 + probes * 1.5) {
+		if (proc_now_s() - t0 > 1.5 + probes * 1.5) {
 			char src[32];
 			double l;
 			snprintf(src, sizeof src, "127.0.3.%d", probes + 1);
