@@ -33,6 +33,14 @@ kt_err kt_label_domain_canonical(const char *in, size_t len,
     char out[KT_LABEL_DOMAIN_MAX + 1], size_t *out_len, const char **why);
 
 /*
+ * The same without the fast path for a domain that is canonical already
+ * (lower-case LDH labels, no A-label), which kt_label_domain_canonical
+ * answers without libidn2 and ICU: the tests check the two always agree.
+ */
+kt_err kt_label_domain_canonical_full(const char *in, size_t len,
+    char out[KT_LABEL_DOMAIN_MAX + 1], size_t *out_len, const char **why);
+
+/*
  * The Unicode form of a canonical domain: each xn-- label decoded (RFC
  * 3492), the others copied. out (cap bytes) gets it NUL-terminated, *out_len
  * bytes. KT_ERR_MALFORMED if an A-label does not decode, KT_ERR_TOO_LARGE

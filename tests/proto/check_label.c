@@ -21,6 +21,7 @@
 #include "harness/exact.h"
 #include "harness/runner.h"
 #include "kt/label.h"
+#include "../../proto/label_internal.h"
 
 /* Canonicalises a heap copy of exactly len bytes, so ASan sees any
  * over-read. */
@@ -701,6 +702,52 @@ START_TEST(test_cost)
 }
 END_TEST
 
+/*
+ * The fast path for domains that are canonical already must answer exactly
+ * as the full path (libidn2, then ICU): the same bytes, or both a refusal.
+ * Random domains over lower-case letters, digits, '-' and '.', with now and
+ * then an "xn--" label, an upper-case letter or a long label.
+ */
+START_TEST(test_domain_fast_path)
+{
+	static const char alpha[] = "abcxyz0129-.";
+	char in[80], a[KT_LABEL_DOMAIN_MAX + 1], b[KT_LABEL_DOMAIN_MAX + 1];
+	const char *wa = NULL, *wb = NULL;
+	uint64_t seed = 12345;
+	size_t na, nb, fast = 0;
+
+	for (int round = 0; round < 200000; round++) {
+		size_t len;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		len = 1 + (size_t)(seed >> 59) % 24;
+		if (round % 500 == 0)
+			len = 64 + (size_t)(seed >> 40) % 12;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 6364136223846793005ULL +
+			    1442695040888963407ULL;
+			in[i] = alpha[(seed >> 33) % (sizeof(alpha) - 1)];
+		}
+		if (round % 7 == 0 && len > 6)
+			memcpy(in + (seed >> 20) % (len - 5), "xn--", 4);
+		if (round % 11 == 0)
+			in[(seed >> 10) % len] = 'Q';
+		in[len] = '\0';
+		kt_err ea = kt_label_domain_canonical(in, len, a, &na, &wa);
+		kt_err eb =
+		    kt_label_domain_canonical_full(in, len, b, &nb, &wb);
+
+		ck_assert_msg(ea == eb, "%s: fast %d, full %d", in, ea, eb);
+		if (ea == KT_OK) {
+			ck_assert_uint_eq(na, nb);
+			ck_assert_str_eq(a, b);
+			fast++;
+		}
+	}
+	ck_assert_uint_gt(fast, 1000); /* the comparison saw accepted ones */
+}
+END_TEST
+
 int
 main(void)
 {
@@ -712,5 +759,7 @@ main(void)
 	kt_test_case(s, "kt_label_is_canonical", 0, test_is_canonical, NULL);
 	kt_test_case(s, "kt_label_kind_name", 0, test_kind_name, NULL);
 	kt_test_case(s, "kt_label_skeleton", 0, test_skeleton, NULL);
+	kt_test_case(s, "kt_label_domain_canonical", 300, test_domain_fast_path,
+	    NULL);
 	return kt_test_run(s);
 }
