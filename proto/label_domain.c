@@ -130,7 +130,8 @@ label_refusal(const char *l, size_t n)
 }
 
 /*
- * The structure of a's A-label form (n bytes): what libidn2 leaves to its
+ * The structure of a's A-label form (n bytes, not necessarily
+ * NUL-terminated): what libidn2 leaves to its
  * caller (empty labels, a final dot, STD3) and kt's own rules (two labels
  * at least, a last label that is not all digits). NULL if it holds.
  */
@@ -152,7 +153,10 @@ ldh_check(const char *a, size_t n)
 		if (why != NULL)
 			return why;
 		labels++;
-		digits = strspn(a + start, "0123456789") == i - start;
+		/* Bounded by the label: a need not be NUL-terminated. */
+		digits = 1;
+		for (size_t k = start; k < i; k++)
+			digits &= a[k] >= '0' && a[k] <= '9';
 		start = i + 1;
 	}
 	if (labels < 2)
