@@ -13,6 +13,14 @@
  *   leafhash    first 8 bytes of the leaf hash -> u64 BE leaf index (DUPSORT)
  *   checkpoints u64 BE tree size -> signed checkpoint note; the last is the
  *               latest, and its size is the snapshot's tree size
+ *   vrf         SHA-256(label) -> the label's 80-byte VRF proof
+ *   values      u64 BE update leaf index -> what its commitment hides
+ *               (opening and value) and the label's chain before it
+ *   map         stratum root hash -> one stratum of the directory map
+ *               (store_map.c)
+ *   mapgc       u64 BE map head leaf index -> the hashes of the strata its
+ *               batch superseded, deleted once that map falls out of the
+ *               retention window (store_map.c)
  *
  * The label and leaf-hash indexes are store_index.c's: their newest
  * records wait in memory and reach LMDB a key-space slice at a time; meta
@@ -32,10 +40,11 @@
 
 #include "store/internal.h"
 
-/* Format 3 keys labels by SHA-256 and keeps recent index records in memory.
- * A folder of another format is refused at open: older ones are not
- * upgraded (kt has no deployments that would need it). */
-#define STORE_FORMAT 3u
+/* Format 4 is the verifiable key directory's: update and map head leaves,
+ * the map's strata, VRF proofs and commitment openings. A folder of another
+ * format is refused at open: older ones are not upgraded (kt has no
+ * deployments that would need it). */
+#define STORE_FORMAT 4u
 
 /* ---- open / close -------------------------------------------------------- */
 
@@ -223,7 +232,11 @@ open_tables(struct kt_store *s, MDB_txn *txn, int fresh, const char *dir,
 	    (rc = mdb_dbi_open(txn, "labels", c, &s->labels)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "leafhash", c | MDB_DUPSORT | MDB_DUPFIXED,
 	         &s->leafhash)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0) {
+	    (rc = mdb_dbi_open(txn, "checkpoints", c, &s->ckpts)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "vrf", c, &s->vrf)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "values", c, &s->values)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "map", c, &s->map)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "mapgc", c, &s->mapgc)) != 0) {
 		kt_msg(err, errlen, "%s: opening databases: %s", dir,
 		    mdb_strerror(rc));
 		return rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
@@ -324,7 +337,7 @@ env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 12)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0) {
 		kt_msg(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
