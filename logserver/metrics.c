@@ -55,6 +55,9 @@ static const char *const route_names[KT_ROUTE_COUNT] = {
 	[KT_ROUTE_HEALTHZ] = "healthz",
 	[KT_ROUTE_METRICS] = "metrics",
 	[KT_ROUTE_LOG] = "log",
+	[KT_ROUTE_KEY_ERASE] = "key_erase",
+	[KT_ROUTE_MAP_PATH] = "map_path",
+	[KT_ROUTE_MAP_AUDIT] = "map_audit",
 	[KT_ROUTE_OTHER] = "other",
 };
 

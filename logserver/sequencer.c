@@ -1,27 +1,35 @@
 /*
- * sequencer.c: group commit. One writer thread integrates everything queued
- * (up to max_batch entries, never splitting a submission) in ONE write
- * transaction, signs one checkpoint for it, commits durably, and only then
- * answers every submitter. There is no timer: while one batch commits, the
+ * sequencer.c: group commit of the key directory. One writer thread
+ * integrates everything queued (up to max_batch entries, never splitting a
+ * submission) in ONE write transaction: update leaves with their values,
+ * the map's step, one map head, one checkpoint; it commits durably, and
+ * only then answers every submitter. There is no timer: while one batch commits, the
  * next one accumulates, so batches grow with the load by themselves.
  */
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "kt/checkpoint.h"
+#include "kt/commit.h"
 #include "kt/entry.h"
 #include "kt/fmt.h"
+#include "kt/label.h"
+#include "kt/leaf.h"
+#include "kt/map.h"
 #include "kt/note.h"
 #include "log.h"
 #include "sequencer.h"
 #include "store/store.h"
+#include "store/store_map.h"
 #include "store/store_write.h"
 
 #define SEQ_DEFAULT_BATCH 4096
 #define SEQ_DEFAULT_QUEUE 65536
+#define SEQ_DEFAULT_RETENTION_MS (600u * 1000u)
 /* A batch that keeps hitting a full map after growing is an I/O error. */
 #define SEQ_MAX_GROW_RETRIES 24
 
@@ -38,6 +46,18 @@ struct sub {
 	struct kt_seq_res *res;
 };
 
+/* The map's state at the last commit, and what a batch makes of it. */
+struct mapstate {
+	struct kt_hash root;
+	uint64_t head;   /* leaf index of the last map head */
+	uint64_t labels; /* label_count */
+	uint64_t ts;     /* its timestamp */
+};
+
+struct headtime {
+	uint64_t head, ts;
+};
+
 struct kt_seq {
 	struct kt_store *s;
 	const struct kt_signer *signer;
@@ -51,7 +71,7 @@ struct kt_seq {
 	int stopping;
 	pthread_t thread;
 
-	uint64_t last_ts; /* writer only: timestamps never decrease */
+	uint64_t retention_ms;
 
 	_Atomic uint64_t entries_appended;
 	_Atomic uint64_t batches;
@@ -59,6 +79,18 @@ struct kt_seq {
 	_Atomic uint64_t commit_us_hist[16];
 	_Atomic uint64_t commit_us_sum;
 	_Atomic uint64_t failed_batches;
+	_Atomic uint64_t labels;
+	_Atomic uint64_t map_us_sum;
+
+	/* writer only: the map at the last commit, the batch's map updates,
+	 * scratch values, and the map heads committed since start (oldest
+	 * first) with their times, for pruning */
+	struct mapstate map;
+	struct kt_map_update *ups;
+	size_t nups, ups_cap;
+	struct kt_store_value cur, scratch;
+	struct headtime *ring;
+	size_t ring_head, ring_len, ring_cap;
 
 	/* writer only: failed batches are logged at most once per
 	 * SEQ_FAIL_LOG_US (a full disk fails every batch) */
@@ -109,91 +141,242 @@ us_bucket(uint64_t us)
 	return k;
 }
 
-/* ---- integration of one batch ------------------------------------------- */
+/* ---- retention of older maps -------------------------------------------- */
 
 /*
- * Applies one request in the open transaction: the label's latest entry
+ * A batch with map head X records the strata it superseded under X
+ * (store_map.h): deleting them makes the maps of heads before X unreadable.
+ * The map before X was current until X's time, so it is kept until
+ * X's time + retention: the prune bound is 1 + the newest head committed at
+ * least retention_ms before now. The heads live in a ring (oldest first);
+ * it starts empty at each start, so heads from before a restart are pruned
+ * with the first one after it that is old enough.
+ */
+static uint64_t
+prune_bound(const struct kt_seq *q, uint64_t now)
+{
+	uint64_t before = 0;
+
+	for (size_t i = 0; i < q->ring_len; i++) {
+		const struct headtime *h =
+		    &q->ring[(q->ring_head + i) % q->ring_cap];
+
+		if (h->ts + q->retention_ms > now)
+			break;
+		before = h->head + 1;
+	}
+	return before;
+}
+
+static kt_err
+prune(struct kt_seq *q, struct kt_store_txn *w, uint64_t now)
+{
+	uint64_t before = prune_bound(q, now);
+
+	return before == 0 ? KT_OK : kt_store_map_prune(w, before);
+}
+
+/* After the commit: drops the pruned heads from the ring, adds the new. */
+static void
+prune_committed(struct kt_seq *q, uint64_t head, uint64_t now)
+{
+	while (q->ring_len > 0 &&
+	    q->ring[q->ring_head].ts + q->retention_ms <= now) {
+		q->ring_head = (q->ring_head + 1) % q->ring_cap;
+		q->ring_len--;
+	}
+	if (q->ring_len == q->ring_cap) {
+		size_t cap = q->ring_cap ? q->ring_cap * 2 : 1024;
+		struct headtime *r = malloc(cap * sizeof(*r));
+
+		if (r == NULL)
+			return; /* this head is pruned later, with a newer one */
+		for (size_t i = 0; i < q->ring_len; i++)
+			r[i] = q->ring[(q->ring_head + i) % q->ring_cap];
+		free(q->ring);
+		q->ring = r;
+		q->ring_cap = cap;
+		q->ring_head = 0;
+	}
+	q->ring[(q->ring_head + q->ring_len) % q->ring_cap] =
+	    (struct headtime){ head, now };
+	q->ring_len++;
+}
+
+/* ---- integration of one batch ------------------------------------------- */
+
+/* The label's chain after its update at leaf index `at` whose value is v. */
+static kt_err
+chain_at(struct kt_store_txn *w, uint64_t at, const struct kt_store_value *v,
+    struct kt_hash *out)
+{
+	struct kt_update u;
+	struct kt_hash lh;
+	const uint8_t *buf;
+	size_t len;
+	kt_err e;
+
+	e = kt_store_write_entry(w, at, &buf, &len);
+	if (e != KT_OK)
+		return e;
+	if (kt_update_decode(buf, len, &u) != KT_OK)
+		return KT_ERR_INTERNAL;
+	kt_update_leaf_hash(&u, &lh);
+	kt_map_chain_next(u.version == 1 ? NULL : &v->prev_chain, &lh, out);
+	return KT_OK;
+}
+
+/* The update and value of version ver + 1 for rq, appended. */
+static kt_err
+append_update(struct kt_seq *q, struct kt_store_txn *w,
+    const struct kt_seq_req *rq, uint64_t ver, uint64_t prev,
+    const struct kt_store_value *cur, struct kt_seq_res *res)
+{
+	struct kt_store_value *nv = &q->scratch;
+	struct kt_value val;
+	struct kt_update u;
+	struct kt_map_update *mu;
+	uint8_t leaf[KT_UPDATE_LEN];
+	kt_err e;
+
+	memset(nv, 0, sizeof(*nv));
+	if (ver > 0) {
+		e = chain_at(w, prev, cur, &nv->prev_chain);
+		if (e != KT_OK)
+			return e;
+	}
+	randombytes_buf(nv->opening, sizeof(nv->opening));
+	nv->kind = rq->op == KT_SEQ_REVOKE ? KT_VALUE_REVOKE : KT_VALUE_KEY;
+	if (nv->kind == KT_VALUE_KEY) {
+		memcpy(nv->key_type, rq->key_type, rq->key_type_len);
+		nv->key_type_len = rq->key_type_len;
+		memcpy(nv->key, rq->key, rq->key_len);
+		nv->key_len = rq->key_len;
+	}
+	val.kind = nv->kind;
+	val.key_type = nv->key_type;
+	val.key_type_len = nv->key_type_len;
+	val.key = nv->key;
+	val.key_len = nv->key_len;
+	u.index = rq->index;
+	u.version = ver + 1;
+	u.prev_index = ver > 0 ? prev : KT_NO_PREV;
+	if (kt_commit(nv->opening, rq->label, rq->label_len, u.version, &val,
+	        &u.commitment) != KT_OK ||
+	    kt_update_encode(&u, leaf) != KT_OK) {
+		/* The caller promised valid fields; refuse just this one. */
+		res->err = KT_ERR_MALFORMED;
+		return KT_OK;
+	}
+	e = kt_store_write_append(w, leaf, sizeof(leaf), &res->index);
+	if (e == KT_OK)
+		e = kt_store_write_value(w, res->index, nv);
+	if (e == KT_OK && u.version == 1)
+		e = kt_store_write_vrf(w, rq->label, rq->label_len,
+		    rq->vrf_proof);
+	if (e != KT_OK)
+		return e;
+	if (q->nups == q->ups_cap)
+		return KT_ERR_INTERNAL; /* sized for max_batch */
+	mu = &q->ups[q->nups++];
+	mu->index = u.index;
+	mu->version = u.version;
+	mu->prev_index = ver > 0 ? prev : KT_MAP_NO_PREV;
+	mu->log_index = res->index;
+	kt_update_leaf_hash(&u, &mu->leaf_hash);
+	res->version = u.version;
+	res->appended = 1;
+	return KT_OK;
+}
+
+/* Drops the openings of every version before the latest (at `latest`). */
+static kt_err
+erase_retired(struct kt_store_txn *w, uint64_t latest, struct kt_seq_res *res)
+{
+	struct kt_update u;
+	const uint8_t *buf;
+	size_t len;
+	uint64_t at = latest;
+	int erased;
+	kt_err e;
+
+	for (;;) {
+		e = kt_store_write_entry(w, at, &buf, &len);
+		if (e != KT_OK)
+			return e;
+		if (kt_update_decode(buf, len, &u) != KT_OK)
+			return KT_ERR_INTERNAL;
+		if (u.version == 1)
+			return KT_OK;
+		at = u.prev_index;
+		e = kt_store_write_erase(w, at, &erased);
+		if (e != KT_OK)
+			return e;
+		res->erased += (uint64_t)erased;
+	}
+}
+
+/*
+ * Applies one request in the open transaction: the label's latest update
  * decides (the transaction sees earlier requests of the same batch).
  */
 static kt_err
 apply(struct kt_seq *q, struct kt_store_txn *w, const struct kt_seq_req *rq,
     struct kt_seq_res *res)
 {
+	struct kt_store_value *cur = &q->cur;
 	uint64_t ver, prev;
-	const uint8_t *old;
-	size_t old_len, len;
-	struct kt_entry cur, e;
-	uint8_t buf[KT_ENTRY_MAX];
-	uint64_t ts;
 	int live = 0;
 	kt_err err;
 
 	memset(res, 0, sizeof(*res));
 	res->err = KT_OK;
-	err = kt_store_write_latest(w, rq->label, rq->label_len, &ver, &prev);
-	if (err == KT_ERR_RANGE) {
+	if (rq->label == NULL || rq->label_len == 0 ||
+	    rq->label_len > KT_CANON_MAX || rq->vrf_proof == NULL ||
+	    (rq->op == KT_SEQ_PUBLISH &&
+	        (rq->key_type_len > KT_KEY_TYPE_MAX ||
+	            rq->key_len > KT_KEY_MAX))) {
 		res->err = KT_ERR_MALFORMED;
 		return KT_OK;
 	}
+	err = kt_store_write_latest(w, &rq->index, &ver, &prev);
 	if (err != KT_OK)
 		return err;
 	if (ver > 0) {
-		err = kt_store_write_entry(w, prev, &old, &old_len);
+		err = kt_store_write_get_value(w, prev, cur);
 		if (err != KT_OK)
-			return err;
-		if (kt_entry_decode(old, old_len, &cur) != KT_OK)
-			return KT_ERR_INTERNAL;
-		live = cur.type == KT_ENTRY_KEY;
+			return err == KT_ERR_NOT_FOUND ? KT_ERR_INTERNAL : err;
+		live = !cur->erased && cur->kind == KT_VALUE_KEY;
 	}
-	memset(&e, 0, sizeof(e));
-	if (rq->revoke) {
+	switch (rq->op) {
+	case KT_SEQ_ERASE:
+		if (ver == 0) {
+			res->err = KT_ERR_NOT_FOUND;
+			return KT_OK;
+		}
+		res->index = prev;
+		res->version = ver;
+		return erase_retired(w, prev, res);
+	case KT_SEQ_REVOKE:
 		if (!live) {
 			/* Nothing to revoke (never published, or revoked). */
 			res->err = KT_ERR_CONFLICT;
 			return KT_OK;
 		}
-		e.type = KT_ENTRY_REVOKE;
-	} else {
-		if (live && cur.key_type_len == rq->key_type_len &&
-		    cur.key_len == rq->key_len &&
-		    memcmp(cur.key_type, rq->key_type, rq->key_type_len) == 0 &&
-		    memcmp(cur.key, rq->key, rq->key_len) == 0) {
+		break;
+	default:
+		if (live && cur->key_type_len == rq->key_type_len &&
+		    cur->key_len == rq->key_len &&
+		    memcmp(cur->key_type, rq->key_type, rq->key_type_len) ==
+		        0 &&
+		    memcmp(cur->key, rq->key, rq->key_len) == 0) {
 			/* Re-publishing the current key: idempotent. */
 			res->index = prev;
 			res->version = ver;
-			res->appended = 0;
 			return KT_OK;
 		}
-		e.type = KT_ENTRY_KEY;
-		e.key_type = rq->key_type;
-		e.key_type_len = rq->key_type_len;
-		e.key = rq->key;
-		e.key_len = rq->key_len;
 	}
-	ts = now_ms();
-	if (ts < q->last_ts)
-		ts = q->last_ts;
-	e.timestamp_ms = ts;
-	e.label = rq->label;
-	e.label_len = rq->label_len;
-	e.version = ver + 1;
-	e.prev_index = ver > 0 ? prev : KT_NO_PREV;
-	if (kt_entry_encode(&e, buf, sizeof(buf), &len) != KT_OK) {
-		/* The caller promised valid fields; refuse just this one. */
-		res->err = KT_ERR_MALFORMED;
-		return KT_OK;
-	}
-	err = kt_store_write_append(w, buf, len, &res->index);
-	if (err == KT_ERR_MALFORMED || err == KT_ERR_CONFLICT) {
-		res->err = err;
-		return KT_OK;
-	}
-	if (err != KT_OK)
-		return err;
-	q->last_ts = ts;
-	res->version = e.version;
-	res->appended = 1;
-	return KT_OK;
+	return append_update(q, w, rq, ver, prev, cur, res);
 }
 
 /* Signs and stores the checkpoint for the transaction's size. */
@@ -226,6 +409,60 @@ sign_checkpoint(struct kt_seq *q, struct kt_store_txn *w)
 }
 
 /*
+ * Closes a batch: the map's step over the batch's updates, the map head
+ * leaf after them, the checkpoint at that size, and the pruning of maps
+ * older than the retention. *next is the map after the batch.
+ */
+static kt_err
+close_batch(struct kt_seq *q, struct kt_store_txn *w, struct mapstate *next)
+{
+	struct kt_map_result mr;
+	struct kt_map_head h;
+	uint8_t leaf[KT_MAP_HEAD_LEN];
+	uint64_t at, t0 = mono_us();
+	kt_err e;
+
+	memset(&mr, 0, sizeof(mr));
+	at = kt_store_write_size(w);
+	if (q->nups > 0) {
+		e = kt_store_map_apply(w, &q->map.root, q->ups, q->nups, at,
+		    &mr);
+		if (e == KT_ERR_VERIFY) {
+			/* Our own updates broke a map rule: a bug. */
+			KT_LOG(KT_LOG_ERROR, "map_refused",
+			    kt_log_str("why", mr.why != NULL ? mr.why : ""));
+			return KT_ERR_INTERNAL;
+		}
+		if (e != KT_OK)
+			return e;
+	} else {
+		kt_map_empty_root(&mr.root);
+	}
+	atomic_fetch_add_explicit(&q->map_us_sum, mono_us() - t0,
+	    memory_order_relaxed);
+	h.root = mr.root;
+	h.timestamp_ms = now_ms();
+	if (h.timestamp_ms < q->map.ts)
+		h.timestamp_ms = q->map.ts; /* never back in time */
+	h.log_size = at;
+	h.prev_head = at == 0 ? KT_NO_PREV : q->map.head;
+	h.label_count = q->map.labels + mr.inserted;
+	if (kt_map_head_encode(&h, leaf) != KT_OK)
+		return KT_ERR_INTERNAL;
+	e = kt_store_write_append(w, leaf, sizeof(leaf), &next->head);
+	if (e == KT_OK)
+		e = sign_checkpoint(q, w);
+	if (e == KT_OK)
+		e = prune(q, w, h.timestamp_ms);
+	if (e != KT_OK)
+		return e;
+	next->root = h.root;
+	next->labels = h.label_count;
+	next->ts = h.timestamp_ms;
+	return KT_OK;
+}
+
+/*
  * One write transaction for the whole batch. On KT_ERR_BUSY (map full,
  * grown meanwhile) the caller retries from scratch: nothing of the failed
  * attempt is kept, in the database or in memory.
@@ -235,10 +472,10 @@ integrate(struct kt_seq *q, struct sub *batch, uint64_t *tree_size,
     size_t *appended)
 {
 	struct kt_store_txn *w = NULL;
-	uint64_t ts0 = q->last_ts;
-	size_t nappended = 0;
+	struct mapstate next = q->map;
 	kt_err e;
 
+	q->nups = 0;
 	e = kt_store_write_begin(q->s, &w);
 	if (e != KT_OK)
 		return e;
@@ -247,12 +484,12 @@ integrate(struct kt_seq *q, struct sub *batch, uint64_t *tree_size,
 			e = apply(q, w, &b->reqs[i], &b->res[i]);
 			if (e != KT_OK)
 				goto fail;
-			nappended += b->res[i].appended ? 1 : 0;
 		}
 	}
-	/* Nothing appended (all idempotent or refused): no new checkpoint. */
-	if (nappended > 0) {
-		e = sign_checkpoint(q, w);
+	/* Nothing appended (all idempotent, refused or erasures): no new
+	 * map head, no new checkpoint. */
+	if (q->nups > 0) {
+		e = close_batch(q, w, &next);
 		if (e != KT_OK)
 			goto fail;
 	}
@@ -261,11 +498,14 @@ integrate(struct kt_seq *q, struct sub *batch, uint64_t *tree_size,
 	w = NULL;
 	if (e != KT_OK)
 		goto fail;
-	*appended = nappended;
+	if (q->nups > 0)
+		prune_committed(q, next.head, next.ts);
+	q->map = next;
+	atomic_store_explicit(&q->labels, next.labels, memory_order_relaxed);
+	*appended = q->nups;
 	return KT_OK;
 fail:
 	kt_store_write_abort(w);
-	q->last_ts = ts0;
 	return e;
 }
 
@@ -387,64 +627,72 @@ writer(void *arg)
 
 /* ---- public ------------------------------------------------------------- */
 
-/* The newest entry's timestamp, so that a restart under a clock that went
- * back still never decreases timestamps. */
+/*
+ * The map at the last commit, from the store's last leaf, which is a map
+ * head (every commit that appends ends with one). *empty = 1 for a store
+ * with no leaf at all.
+ */
 static kt_err
-load_last_ts(struct kt_seq *q)
+load_map(struct kt_seq *q, int *empty)
 {
 	struct kt_store_read *r = NULL;
-	struct kt_entry e;
+	struct kt_map_head h;
 	const uint8_t *buf;
 	size_t len;
 	uint64_t size;
 	kt_err err;
 
+	*empty = 0;
 	err = kt_store_read_begin(q->s, &r);
 	if (err != KT_OK)
 		return err;
 	size = kt_store_read_size(r);
-	if (size > 0) {
+	if (size == 0) {
+		*empty = 1;
+	} else {
 		err = kt_store_read_entry(r, size - 1, &buf, &len);
-		if (err == KT_OK && kt_entry_decode(buf, len, &e) == KT_OK)
-			q->last_ts = e.timestamp_ms;
+		if (err == KT_OK && kt_map_head_decode(buf, len, &h) != KT_OK)
+			err = KT_ERR_INTERNAL;
+		if (err == KT_OK) {
+			q->map.root = h.root;
+			q->map.head = size - 1;
+			q->map.labels = h.label_count;
+			q->map.ts = h.timestamp_ms;
+		}
 	}
 	kt_store_read_end(r);
 	return err;
 }
 
 /*
- * The log always has a checkpoint: a store with none (a new, empty log)
- * gets a signed size-0 checkpoint (root = SHA-256 of the empty string),
- * committed durably before any submission, so GET /checkpoint never 404s
- * and clients can start against an empty log.
+ * A new log (no leaf, no checkpoint) gets the empty map's head as leaf 0
+ * and a signed size-1 checkpoint, committed durably before any
+ * submission: GET /checkpoint never 404s, and every checkpoint, the first
+ * included, ends with a map head that lookups and absence proofs use.
  */
 static kt_err
-ensure_checkpoint(struct kt_seq *q)
+ensure_head(struct kt_seq *q)
 {
-	struct kt_store_read *r = NULL;
 	struct kt_store_txn *w = NULL;
-	const char *note;
-	size_t len;
+	struct mapstate next;
 	unsigned tries = 0;
+	int empty;
 	kt_err e;
 
-	e = kt_store_read_begin(q->s, &r);
-	if (e != KT_OK)
-		return e;
-	e = kt_store_read_checkpoint(r, &note, &len);
-	kt_store_read_end(r);
-	if (e != KT_ERR_NOT_FOUND)
+	e = load_map(q, &empty);
+	if (e != KT_OK || !empty)
 		return e;
 	do {
 		e = kt_store_write_begin(q->s, &w);
 		if (e != KT_OK)
 			return e;
 		if (kt_store_write_size(w) != 0) {
-			/* Entries without a checkpoint: never written so. */
 			kt_store_write_abort(w);
 			return KT_ERR_INTERNAL;
 		}
-		e = sign_checkpoint(q, w);
+		q->nups = 0;
+		memset(&q->map, 0, sizeof(q->map));
+		e = close_batch(q, w, &next);
 		if (e != KT_OK) {
 			kt_store_write_abort(w);
 			if (e != KT_ERR_BUSY)
@@ -453,6 +701,8 @@ ensure_checkpoint(struct kt_seq *q)
 		}
 		e = kt_store_write_commit(w);
 	} while (e == KT_ERR_BUSY && ++tries < SEQ_MAX_GROW_RETRIES);
+	if (e == KT_OK)
+		q->map = next;
 	return e == KT_ERR_BUSY ? KT_ERR_IO : e;
 }
 
@@ -485,18 +735,24 @@ kt_seq_start(struct kt_seq **out, struct kt_store *s,
 	                                               : SEQ_DEFAULT_QUEUE;
 	if (q->max_queue < q->max_batch)
 		q->max_queue = q->max_batch;
-	e = load_last_ts(q);
-	if (e == KT_OK)
-		e = ensure_checkpoint(q);
+	q->retention_ms = opts != NULL && opts->map_retention_ms
+	    ? opts->map_retention_ms
+	    : SEQ_DEFAULT_RETENTION_MS;
+	q->ups_cap = q->max_batch;
+	q->ups = calloc(q->ups_cap, sizeof(*q->ups));
+	e = q->ups == NULL ? KT_ERR_NOMEM : ensure_head(q);
 	if (e != KT_OK) {
+		free(q->ups);
 		free(q);
 		return e;
 	}
+	atomic_store(&q->labels, q->map.labels);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	if (pthread_create(&q->thread, NULL, writer, q) != 0) {
 		pthread_mutex_destroy(&q->mu);
 		pthread_cond_destroy(&q->cv);
+		free(q->ups);
 		free(q);
 		return KT_ERR_NOMEM;
 	}
@@ -553,6 +809,10 @@ kt_seq_stop(struct kt_seq *q)
 	pthread_join(q->thread, NULL);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
+	sodium_memzero(&q->cur, sizeof(q->cur));
+	sodium_memzero(&q->scratch, sizeof(q->scratch));
+	free(q->ring);
+	free(q->ups);
 	free(q);
 }
 
@@ -576,4 +836,7 @@ kt_seq_stats(const struct kt_seq *q, struct kt_seq_stats *out)
 	    atomic_load_explicit(&m->commit_us_sum, memory_order_relaxed);
 	out->failed_batches =
 	    atomic_load_explicit(&m->failed_batches, memory_order_relaxed);
+	out->labels = atomic_load_explicit(&m->labels, memory_order_relaxed);
+	out->map_us_sum =
+	    atomic_load_explicit(&m->map_us_sum, memory_order_relaxed);
 }

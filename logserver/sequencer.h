@@ -1,10 +1,14 @@
 /*
- * sequencer.h: group commit. One writer thread; submissions queue; whenever
- * the writer is free it takes everything queued (up to max_batch entries)
- * and integrates it in ONE write transaction: assigns indexes, versions and
- * previous-version links, updates tiles and indexes, signs and stores the
- * new checkpoint, commits durably, and only then calls every submitter's
- * callback. No timer: batches grow by themselves under load.
+ * sequencer.h: group commit of the key directory. One writer thread;
+ * submissions queue; whenever the writer is free it takes everything queued
+ * (up to max_batch requests) and integrates it in ONE write transaction:
+ * for each publication or revocation it draws an opening, commits to the
+ * value and appends an update leaf (version, link to the label's previous
+ * update); then it applies the batch to the map, appends one map head leaf,
+ * signs the checkpoint at that size, commits durably, and only then calls
+ * every submitter's callback. Every checkpoint's last leaf is a map head: a
+ * new log starts with the empty map's head (size 1). No timer: batches grow
+ * by themselves under load.
  */
 #ifndef KT_LOGSERVER_SEQUENCER_H
 #define KT_LOGSERVER_SEQUENCER_H
@@ -16,17 +20,31 @@
 #include "kt/merkle.h"
 #include "kt/note.h"
 #include "kt/entry.h"
+#include "kt/vrf.h"
 #include "store/store.h"
 
 struct kt_seq;
 
-/* One request: publish (revoke = 0) or revoke. Fields borrow from the
- * caller until the callback has run. label, key_type and key must already
- * be validated (kt_label_valid, kt_key_check). */
+/* What a request asks. */
+enum kt_seq_op {
+	KT_SEQ_PUBLISH = 0, /* a new key (idempotent if it is the latest) */
+	KT_SEQ_REVOKE,      /* a revocation of the live key */
+	KT_SEQ_ERASE        /* drop the openings of the retired versions */
+};
+
+/*
+ * One request. Fields borrow from the caller until the callback has run.
+ * label is canonical (kt_label_canonical); vrf_proof is the log's VRF proof
+ * for it and index the first 32 bytes of its output (the submitter proves
+ * or reads them, so the writer never runs the VRF); key_type and key (for a
+ * publication) pass kt_key_check.
+ */
 struct kt_seq_req {
+	enum kt_seq_op op;
 	const char *label;
 	size_t label_len;
-	int revoke;
+	const uint8_t *vrf_proof; /* KT_VRF_PROOF_LEN bytes */
+	struct kt_hash index;
 	const char *key_type;
 	size_t key_type_len;
 	const uint8_t *key;
@@ -35,18 +53,21 @@ struct kt_seq_req {
 
 /* One result, in the order of the requests. */
 struct kt_seq_res {
-	kt_err err;     /* KT_OK, KT_ERR_CONFLICT (revoke with no live key) */
-	uint64_t index; /* leaf index of the entry (new, or existing when
-	                        the publish was idempotent) */
+	kt_err err;     /* KT_OK; KT_ERR_CONFLICT: a revocation with no live
+	                   key; KT_ERR_NOT_FOUND: erasure of an unknown label */
+	uint64_t index; /* leaf index of the update (new, or the latest when
+	                   the publish was idempotent or an erasure) */
 	uint64_t version;
-	int appended; /* 0 if idempotent: nothing was appended */
+	int appended;    /* 0 if idempotent: nothing was appended */
+	uint64_t erased; /* KT_SEQ_ERASE: openings dropped */
 };
 
 /*
  * Called once per submission from the writer thread, after the commit that
  * made its entries durable (or with err != KT_OK and nothing written: I/O
- * failure, shutting down). tree_size is the size of the checkpoint that was
- * committed with them. res[0..n) borrow until the callback returns. Must not
+ * failure, shutting down). tree_size is the size of the newest checkpoint
+ * at that commit (its last leaf is the batch's map head, or the previous
+ * one when the batch appended nothing). res[0..n) borrow until the callback returns. Must not
  * block: copy what is needed and wake the waiter (e.g. resume the HTTP
  * connection).
  */
@@ -57,13 +78,18 @@ struct kt_seq_opts {
 	size_t max_batch; /* entries per transaction (default 4096) */
 	size_t
 	    max_queue; /* entries queued before KT_ERR_BUSY (default 65536) */
+	/* Older maps stay readable (lookups at an older checkpoint, audit
+	 * paths) for this many ms after a newer map head replaced them
+	 * (default 600000: ten minutes); then their strata are deleted. */
+	uint64_t map_retention_ms;
 };
 
 /* Starts the writer thread. s and signer must outlive the sequencer.
  * KT_ERR_CONFLICT if the signer's verifier key or name is not the store's
- * (its checkpoints would not verify). Additive: a store without any
- * checkpoint (a new log) first gets a signed, durably committed size-0
- * checkpoint, so the log always has one. */
+ * (its checkpoints would not verify). A store without any checkpoint (a
+ * new log) first gets the empty map's head and a signed, durably committed
+ * size-1 checkpoint, so the log always has one. KT_ERR_INTERNAL if the
+ * store's last leaf is not a map head (not a folder kt-logd wrote). */
 KT_MUST_CHECK kt_err kt_seq_start(struct kt_seq **out, struct kt_store *s,
     const struct kt_signer *signer, const struct kt_seq_opts *opts);
 
@@ -92,6 +118,8 @@ struct kt_seq_stats {
 	uint64_t commit_us_hist[16];  /* commit latency, buckets 2^k*50 us */
 	uint64_t commit_us_sum;
 	uint64_t failed_batches; /* not committed: I/O error, no space */
+	uint64_t labels;         /* in the map at the last commit */
+	uint64_t map_us_sum;     /* time in the map's batch step */
 };
 void kt_seq_stats(const struct kt_seq *q, struct kt_seq_stats *out);
 

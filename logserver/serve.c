@@ -255,6 +255,7 @@ start_http(struct server *s, char *err, size_t errlen)
 		.origin = kt_signer_name(s->signer),
 		.vkey = s->vkey,
 		.vrf_public = vrf_public,
+		.vrf = s->vrf,
 	};
 
 	kt_vrf_public(s->vrf, vrf_public);

@@ -40,6 +40,7 @@ kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
 	if (opts->vrf_public != NULL)
 		memcpy(api->vrf_public, opts->vrf_public,
 		    sizeof api->vrf_public);
+	api->vrf = opts->vrf;
 	if (pthread_rwlock_init(&api->seq_lock, NULL) != 0) {
 		free(api);
 		return KT_ERR_NOMEM;
@@ -110,6 +111,8 @@ static const read_fn readers[KT_ROUTE_COUNT] = {
 	[KT_ROUTE_HEALTHZ] = read_ops_healthz,
 	[KT_ROUTE_METRICS] = read_ops_metrics,
 	[KT_ROUTE_LOG] = read_ops_log,
+	[KT_ROUTE_MAP_PATH] = read_map_path,
+	[KT_ROUTE_MAP_AUDIT] = read_map_audit,
 };
 
 /* 1 if some handler takes req's path and method; else 0 and an answer. */
@@ -126,7 +129,8 @@ routed(const struct kt_api_req *req, enum kt_route rt, struct kt_api_resp *resp)
 	}
 	if (!route_takes(rt, req->method)) {
 		answer_status(resp, 405,
-		    kt_api_route_is_write(rt)
+		    rt == KT_ROUTE_KEY_ERASE ? "this endpoint takes DELETE"
+		    : kt_api_route_is_write(rt)
 		        ? "this endpoint takes POST"
 		        : "this endpoint takes GET or HEAD");
 		resp->allow = route_methods(rt);
@@ -172,7 +176,9 @@ kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
 	*route = rt;
 	if (!routed(req, rt, resp))
 		return;
-	if (kt_api_route_is_write(rt))
+	if (rt == KT_ROUTE_KEY_ERASE)
+		write_erase(api, req, wt, resp, w);
+	else if (kt_api_route_is_write(rt))
 		write_post(api, req, rt == KT_ROUTE_KEYS_BATCH, wt, resp, w);
 	else
 		readers[rt](api, req, resp);

@@ -69,6 +69,9 @@ struct kt_api_opts {
 	const char *origin;
 	const char *vkey;          /* signed-note verifier key */
 	const uint8_t *vrf_public; /* KT_VRF_PUBLIC_LEN bytes */
+	/* The VRF key: lookups of new labels and writes prove with it.
+	 * Borrowed: must outlive the api. */
+	const struct kt_vrf_key *vrf;
 };
 
 KT_MUST_CHECK kt_err kt_api_new(struct kt_api **out,

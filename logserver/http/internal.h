@@ -24,6 +24,8 @@
 
 #include "kt/entry.h"
 #include "kt/err.h"
+#include "kt/leaf.h"
+#include "kt/lookup.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 #include "kt/vrf.h"
@@ -46,6 +48,7 @@ struct kt_api {
 	char origin[KT_KEY_NAME_MAX + 1];
 	char vkey[KT_KEY_TEXT_MAX];
 	uint8_t vrf_public[KT_VRF_PUBLIC_LEN];
+	const struct kt_vrf_key *vrf;
 	/* Submitters hold it shared around kt_seq_submit; detaching takes it
 	 * exclusively, so no submit can touch a stopped sequencer. */
 	pthread_rwlock_t seq_lock;
@@ -259,6 +262,43 @@ KT_MUST_CHECK kt_err snapshot_put_checkpoint(struct snapshot *s,
 KT_MUST_CHECK kt_err snapshot_put_entry(struct snapshot *s, struct answer *a,
     uint64_t index, unsigned with, struct answer_memo *m);
 
+/* ---- bundle.c: the key directory's proofs from a snapshot ------------- */
+
+/*
+ * The VRF proof of a canonical label and its map index (the output's first
+ * 32 bytes): the proof kept for the label, or for a label never published
+ * a fresh one made with api's VRF key (about 130 µs).
+ */
+KT_MUST_CHECK kt_err bundle_vrf(struct kt_api *api, struct snapshot *s,
+    const char *label, size_t len, uint8_t proof[KT_VRF_PROOF_LEN],
+    struct kt_hash *index);
+
+/* The map head that ends the checkpoint of `size` leaves. KT_ERR_RANGE if
+ * size is 0, past the snapshot, or not a size whose last leaf is one. */
+KT_MUST_CHECK kt_err bundle_head(struct snapshot *s, uint64_t size,
+    struct kt_map_head *h);
+
+/*
+ * The lookup proof of a label (its VRF proof and map index given) at the
+ * checkpoint of `size` leaves: present with the latest version, or absent.
+ * KT_ERR_RANGE as bundle_head; KT_ERR_EXISTS when that map is older than
+ * the retention (its strata were deleted): bundle_error answers 410.
+ */
+KT_MUST_CHECK kt_err bundle_lookup(struct snapshot *s, const char *label,
+    size_t len, const uint8_t vrf[KT_VRF_PROOF_LEN],
+    const struct kt_hash *index, uint64_t size, struct kt_lookup_proof *p);
+
+/* The fields of a lookup answer: label, map_index, vrf_proof, present,
+ * (version, update_index, key_type and key or revoked), head_index,
+ * head_timestamp_ms, lookup_proof (proto's encoding, base64). */
+KT_MUST_CHECK kt_err bundle_put_lookup(struct answer *a,
+    const struct kt_lookup_proof *p, const struct kt_hash *index);
+
+/* Answers an error of the calls above (410 for a map no longer kept, 400
+ * for a size that is not a checkpoint, else as snapshot_error). */
+void bundle_error(struct snapshot *s, struct kt_api_resp *resp, kt_err e,
+    uint64_t size);
+
 /* ---- read_log.c, read_keys.c, read_ops.c: the read handlers ----------- */
 
 /*
@@ -278,6 +318,10 @@ void read_log_tile(struct kt_api *api, const struct kt_api_req *req,
 void read_keys_get(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp);
 void read_keys_history(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_map_path(struct kt_api *api, const struct kt_api_req *req,
+    struct kt_api_resp *resp);
+void read_map_audit(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp);
 void read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
     struct kt_api_resp *resp);
@@ -303,6 +347,12 @@ int write_authorised(struct kt_api *api, const struct kt_api_req *req,
  * write.
  */
 void write_post(struct kt_api *api, const struct kt_api_req *req, int batch,
+    const struct kt_api_waiter *wt, struct kt_api_resp *resp,
+    struct kt_api_write **w);
+
+/* DELETE /v1/keys/<label>/openings: as write_post, for an erasure of the
+ * label's retired versions' openings. */
+void write_erase(struct kt_api *api, const struct kt_api_req *req,
     const struct kt_api_waiter *wt, struct kt_api_resp *resp,
     struct kt_api_write **w);
 

@@ -28,6 +28,9 @@ static const struct {
 	ROUTE("/v1/keys", 0, NULL, KT_ROUTE_KEYS_POST),
 	ROUTE("/v1/keys:batch", 0, NULL, KT_ROUTE_KEYS_BATCH),
 	ROUTE("/v1/keys/", 1, "/history", KT_ROUTE_KEY_HISTORY),
+	ROUTE("/v1/keys/", 1, "/openings", KT_ROUTE_KEY_ERASE),
+	ROUTE("/v1/map/audit/", 1, NULL, KT_ROUTE_MAP_AUDIT),
+	ROUTE("/v1/map/", 1, NULL, KT_ROUTE_MAP_PATH),
 	ROUTE("/v1/keys/", 1, NULL, KT_ROUTE_KEY_GET),
 	ROUTE("/checkpoint", 0, NULL, KT_ROUTE_CHECKPOINT),
 	ROUTE("/v1/proof/inclusion", 0, NULL, KT_ROUTE_PROOF_INCLUSION),
@@ -64,18 +67,23 @@ kt_api_route(const char *path)
 int
 kt_api_route_is_write(enum kt_route r)
 {
-	return r == KT_ROUTE_KEYS_POST || r == KT_ROUTE_KEYS_BATCH;
+	return r == KT_ROUTE_KEYS_POST || r == KT_ROUTE_KEYS_BATCH ||
+	    r == KT_ROUTE_KEY_ERASE;
 }
 
 const char *
 route_methods(enum kt_route r)
 {
+	if (r == KT_ROUTE_KEY_ERASE)
+		return "DELETE";
 	return kt_api_route_is_write(r) ? "POST" : "GET, HEAD";
 }
 
 int
 route_takes(enum kt_route r, const char *method)
 {
+	if (r == KT_ROUTE_KEY_ERASE)
+		return strcmp(method, "DELETE") == 0;
 	if (kt_api_route_is_write(r))
 		return strcmp(method, "POST") == 0;
 	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;

@@ -11,6 +11,8 @@
  *   store_read.c    read snapshots: checkpoint, entries, proofs, roots
  *   store_tile.c    hash tiles: node reads for readers and the writer,
  *                   tile and entry-bundle reads, the writer's right edge
+ *   store_values.c  the directory's private side: VRF proofs by label,
+ *                   openings and values by update (reads and writes)
  *   store_env.c     what readers and the writer share on the environment:
  *                   the gate for growing the map, sync and the durable size
  *   recent.c, bloom.c  in-memory structures (no LMDB, call no store file)
@@ -82,10 +84,8 @@ struct kt_store_txn {
 	uint8_t swept[SLICES];
 	uint64_t pending; /* entries whose label record is not in LMDB */
 	unsigned slice0;  /* s->next_slice at begin */
-	/* the label of the last kt_store_write_latest, its hash and latest
+	/* the map index of the last kt_store_write_latest and its latest
 	 * version: the append that usually follows needs them again */
-	char last_label[KT_LABEL_MAX];
-	size_t last_label_len;
 	uint8_t last_lh[KT_HASH_LEN];
 	uint64_t last_version, last_index;
 	int last_valid;
@@ -263,11 +263,15 @@ void kt_idx_init(struct kt_store *s);
 void kt_idx_free(struct kt_store *s);
 /* At open: the waiting records and the label filter, from the database. */
 KT_MUST_CHECK kt_err kt_idx_load(struct kt_store *s, char *err, size_t errlen);
-/* kt_store_write_append's two index steps: refuse a version that exists
- * (KT_ERR_CONFLICT, nothing changed), then record the appended entry. */
+/* kt_store_write_append's two index steps for an update: refuse a version
+ * that exists for its map index (KT_ERR_CONFLICT, nothing changed), then
+ * record the appended update (label and leaf-hash records). A map head gets
+ * only its leaf-hash record (kt_idx_add_leaf). */
 KT_MUST_CHECK kt_err kt_idx_check_version(struct kt_store_txn *w,
-    const struct kt_entry *e);
+    const struct kt_hash *mi, uint64_t version);
 KT_MUST_CHECK kt_err kt_idx_add(struct kt_store_txn *w, uint64_t version,
+    const struct kt_hash *leaf, uint64_t index);
+KT_MUST_CHECK kt_err kt_idx_add_leaf(struct kt_store_txn *w,
     const struct kt_hash *leaf, uint64_t index);
 /* At commit: sweeps (in the transaction), then, just before LMDB's
  * commit, publishes the records to readers; unpublish after a failure

@@ -2,14 +2,17 @@
  * store.h: kt-logd's LMDB storage. Only its implementation (the store_*.c
  * files and store/internal.h, which lists them) includes lmdb.h. One LMDB
  * environment in the data folder holds:
- *   - entries by leaf index (the encoded kt entries),
+ *   - leaves by leaf index (update and map head leaves, kt/leaf.h),
  *   - hash tiles (tlog-tiles, height 8; kept so that any node needed by an
  *     inclusion or consistency proof, for any older size, is a read of a
  *     handful of tiles, and appends rewrite O(1) amortised hashes),
- *   - a label index (SHA-256(label) -> leaf indexes of its versions),
+ *   - a label index (map index -> leaf indexes of its updates),
  *   - a leaf-hash index (leaf hash -> leaf index),
  *   - signed checkpoints by tree size, and the latest,
- *   - metadata: format version, origin, log verifier key, index watermarks.
+ *   - metadata: format version, origin, log verifier key, index watermarks,
+ *   - the directory's private side: each label's VRF proof, each update's
+ *     opening and value (store_values.c), and the map's strata
+ *     (store_map.h).
  * The index records of the newest entries wait in memory and reach LMDB a
  * key-space slice at a time (store_index.c explains why); lookups see both.
  *
@@ -23,9 +26,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kt/commit.h"
+#include "kt/entry.h"
 #include "kt/err.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
+#include "kt/vrf.h"
 
 struct kt_store;
 struct kt_store_read;
@@ -65,6 +71,11 @@ uint64_t kt_store_read_size(const struct kt_store_read *r);
 KT_MUST_CHECK kt_err kt_store_read_checkpoint(struct kt_store_read *r,
     const char **note, size_t *len);
 
+/* The signed checkpoint stored for tree size `size` (<= the snapshot's):
+ * every size a batch committed at. KT_ERR_NOT_FOUND for any other size.
+ * Borrowed until kt_store_read_end. */
+KT_MUST_CHECK kt_err kt_store_read_checkpoint_at(struct kt_store_read *r,
+    uint64_t size, const char **note, size_t *len);
 /* Encoded entry at index. Borrowed until kt_store_read_end. */
 KT_MUST_CHECK kt_err kt_store_read_entry(struct kt_store_read *r,
     uint64_t index, const uint8_t **buf, size_t *len);
@@ -77,12 +88,36 @@ KT_MUST_CHECK kt_err kt_store_read_leaf_hash(struct kt_store_read *r,
 KT_MUST_CHECK kt_err kt_store_find_leaf(struct kt_store_read *r,
     const struct kt_hash *leaf_hash, uint64_t *index);
 
-/* Number of versions of a label (0 if never published), and the leaf index
- * of version v (1-based; KT_ERR_NOT_FOUND if v is not 1..count). */
+/* Number of versions of the label with map index mi (0 if never
+ * published), and the leaf index of its update of version v (1-based;
+ * KT_ERR_NOT_FOUND if v is not 1..count). */
 KT_MUST_CHECK kt_err kt_store_label_count(struct kt_store_read *r,
-    const char *label, size_t len, uint64_t *count);
+    const struct kt_hash *mi, uint64_t *count);
 KT_MUST_CHECK kt_err kt_store_label_version(struct kt_store_read *r,
-    const char *label, size_t len, uint64_t version, uint64_t *index);
+    const struct kt_hash *mi, uint64_t version, uint64_t *index);
+
+/* ---- the directory's private side (store_values.c) ---------------------- */
+
+/* What an update's commitment hides, and the label's chain before it. */
+struct kt_store_value {
+	struct kt_hash prev_chain; /* zero for version 1 */
+	int erased;                /* only prev_chain is left */
+	uint8_t opening[KT_OPENING_LEN];
+	uint8_t kind; /* KT_VALUE_KEY or KT_VALUE_REVOKE */
+	char key_type[KT_KEY_TYPE_MAX];
+	size_t key_type_len;
+	uint8_t key[KT_KEY_MAX];
+	size_t key_len;
+};
+
+/* The value of the update at leaf index `index` (KT_ERR_NOT_FOUND past the
+ * snapshot's size or for a leaf that is not an update). */
+KT_MUST_CHECK kt_err kt_store_read_value(struct kt_store_read *r,
+    uint64_t index, struct kt_store_value *out);
+/* The VRF proof kept for a canonical label (KT_ERR_NOT_FOUND for a label
+ * never published; KT_ERR_RANGE for an empty or oversized label). */
+KT_MUST_CHECK kt_err kt_store_read_vrf(struct kt_store_read *r,
+    const char *label, size_t len, uint8_t proof[KT_VRF_PROOF_LEN]);
 
 /* Proofs and roots for any size up to kt_store_read_size. */
 KT_MUST_CHECK kt_err kt_store_inclusion(struct kt_store_read *r, uint64_t index,

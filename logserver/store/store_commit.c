@@ -16,6 +16,7 @@
 
 #include "kt/bytes.h"
 #include "kt/entry.h"
+#include "kt/leaf.h"
 #include "kt/merkle.h"
 #include "store/internal.h"
 
@@ -111,25 +112,34 @@ kt_err
 kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry, size_t len,
     uint64_t *index)
 {
-	struct kt_entry e;
+	struct kt_update u;
+	struct kt_map_head mh;
 	struct kt_hash h;
-	uint8_t ik[8];
+	uint8_t ik[8], kind;
 	MDB_val key, val;
 	int rc;
 	kt_err ke;
 
 	if (w->failed)
 		return KT_ERR_INTERNAL;
-	if (kt_entry_decode(entry, len, &e) != KT_OK)
+	if (kt_leaf_kind(entry, len, &kind) != KT_OK ||
+	    (kind == KT_LEAF_UPDATE ? kt_update_decode(entry, len, &u)
+	                            : kt_map_head_decode(entry, len, &mh)) !=
+	        KT_OK)
 		return KT_ERR_MALFORMED;
 	if (w->size == UINT64_MAX)
 		return KT_ERR_RANGE;
+	/* A map head says which leaf it is. */
+	if (kind == KT_LEAF_MAP_HEAD && mh.log_size != w->size)
+		return KT_ERR_MALFORMED;
 	kt_put_be64(ik, w->size);
 	/* A version that exists is refused before anything is written, so
 	 * the transaction stays usable. */
-	ke = kt_idx_check_version(w, &e);
-	if (ke != KT_OK)
-		return ke;
+	if (kind == KT_LEAF_UPDATE) {
+		ke = kt_idx_check_version(w, &u.index, u.version);
+		if (ke != KT_OK)
+			return ke;
+	}
 	key.mv_size = 8;
 	key.mv_data = ik;
 	val.mv_size = len;
@@ -138,7 +148,8 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry, size_t len,
 	if (rc != 0)
 		return wfail(w, rc, "mdb_put(entry)");
 	kt_hash_leaf(entry, len, &h);
-	ke = kt_idx_add(w, e.version, &h, w->size);
+	ke = kind == KT_LEAF_UPDATE ? kt_idx_add(w, u.version, &h, w->size)
+	                            : kt_idx_add_leaf(w, &h, w->size);
 	if (ke != KT_OK)
 		return ke;
 	ke = kt_tiles_push(w, &h);

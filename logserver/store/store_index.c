@@ -1,13 +1,16 @@
 /*
- * store_index.c: the store's two indexes, label -> versions (keyed by
- * SHA-256(label) || u64 BE version -> u64 BE leaf index) and leaf hash ->
- * index (8 bytes of the hash -> u64 BE leaf index, DUPSORT).
+ * store_index.c: the store's two indexes, label -> versions (keyed by the
+ * label's map index, VRF(label), || u64 BE version -> u64 BE leaf index of
+ * the update) and leaf hash -> index (8 bytes of the hash -> u64 BE leaf
+ * index, DUPSORT). The map index is what an update leaf carries, so the
+ * index never needs the label itself, and the writer keeps a label's
+ * versions apart from the map (whose leaf holds only the latest).
  *
  * Both take random keys: written straight into B-trees, every new entry
  * would dirty about one 4 KiB page of each (copied, written and synced at
  * every commit). So they are written late and in bulk. Index records are
- * split into 256 slices by the first byte of their key (the label's
- * SHA-256, the leaf hash), and each slice has a watermark W[s] (meta
+ * split into 256 slices by the first byte of their key (the map index,
+ * the leaf hash), and each slice has a watermark W[s] (meta
  * "swept"): the records of entries below W[s] are in LMDB, those of newer
  * entries are only in memory (recent.c), rebuilt at open from the entries
  * themselves (which are appended in order, so a commit writes them on a
@@ -31,21 +34,13 @@
  * new labels the descent of the label B-tree. ops/bench/store_bench.md has
  * the measurements behind all this.
  */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kt/bytes.h"
 #include "kt/entry.h"
+#include "kt/leaf.h"
 #include "store/internal.h"
-
-/* The label index's key prefix: SHA-256 of the label (its first byte is
- * the slice). */
-static void
-label_hash(const char *label, size_t len, uint8_t lh[KT_HASH_LEN])
-{
-	crypto_hash_sha256(lh, (const unsigned char *)label, len);
-}
 
 /* lh || be64(version) */
 static void
@@ -109,9 +104,9 @@ mem_load(struct kt_store *s, char *err, size_t errlen)
 	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val key, val;
-	struct kt_entry e;
+	struct kt_update u;
 	struct kt_hash h;
-	uint8_t lh[KT_HASH_LEN], k[8];
+	uint8_t kind, k[8];
 	uint64_t from = UINT64_MAX, i;
 	int rc;
 	kt_err ke = KT_ERR_IO;
@@ -137,14 +132,16 @@ mem_load(struct kt_store *s, char *err, size_t errlen)
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		if (key.mv_size != 8 ||
-		    kt_entry_decode(val.mv_data, val.mv_size, &e) != KT_OK) {
+		    kt_leaf_kind(val.mv_data, val.mv_size, &kind) != KT_OK ||
+		    (kind == KT_LEAF_UPDATE &&
+		        kt_update_decode(val.mv_data, val.mv_size, &u) !=
+		            KT_OK)) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
 		i = kt_get_be64(key.mv_data);
-		label_hash(e.label, e.label_len, lh);
-		if (i >= s->wm[lh[0]]) {
-			ke = kt_recent_add(&s->mlab, lh, e.version, i);
+		if (kind == KT_LEAF_UPDATE && i >= s->wm[u.index.b[0]]) {
+			ke = kt_recent_add(&s->mlab, u.index.b, u.version, i);
 			if (ke != KT_OK)
 				goto out;
 			s->pending++;
@@ -415,25 +412,30 @@ done:
 	return p.e;
 }
 
-/* Reads entries [from, to) of the snapshot for versions of a label: the
- * rare path when memory moved on (mem_lookup). */
+/* Reads entries [from, to) of the snapshot for updates of a map index:
+ * the rare path when memory moved on (mem_lookup). */
 static kt_err
 scan_label(struct kt_store_read *r, uint64_t from, uint64_t to,
-    const char *label, size_t len, struct pick *p)
+    const struct kt_hash *index, struct pick *p)
 {
-	struct kt_entry e;
+	struct kt_update u;
 	const uint8_t *buf;
 	size_t n;
+	uint8_t kind;
 	kt_err ke;
 
 	for (uint64_t i = from; i < to; i++) {
 		ke = kt_store_read_entry(r, i, &buf, &n);
 		if (ke != KT_OK)
 			return ke;
-		if (kt_entry_decode(buf, n, &e) != KT_OK)
+		if (kt_leaf_kind(buf, n, &kind) != KT_OK)
 			return KT_ERR_INTERNAL;
-		if (e.label_len == len && memcmp(e.label, label, len) == 0)
-			pick_take(p, e.version, i);
+		if (kind != KT_LEAF_UPDATE)
+			continue;
+		if (kt_update_decode(buf, n, &u) != KT_OK)
+			return KT_ERR_INTERNAL;
+		if (kt_hash_eq(&u.index, index))
+			pick_take(p, u.version, i);
 	}
 	return KT_OK;
 }
@@ -441,11 +443,11 @@ scan_label(struct kt_store_read *r, uint64_t from, uint64_t to,
 /* The latest version (want 0) or version `want` of a label in the
  * snapshot: its index in LMDB, then memory. */
 static kt_err
-find_label(struct kt_store_read *r, const char *label, size_t len,
-    uint64_t want, struct pick *p)
+find_label(struct kt_store_read *r, const struct kt_hash *index, uint64_t want,
+    struct pick *p)
 {
 	MDB_cursor *c = NULL;
-	uint8_t lh[KT_HASH_LEN];
+	const uint8_t *lh = index->b;
 	uint64_t from, to, v, idx;
 	int rc;
 	kt_err e;
@@ -453,9 +455,6 @@ find_label(struct kt_store_read *r, const char *label, size_t len,
 	memset(p, 0, sizeof(*p));
 	p->limit = r->size;
 	p->want = want;
-	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
-		return KT_ERR_RANGE;
-	label_hash(label, len, lh);
 	if (want == 0) {
 		if (mdb_cursor_open(r->txn, r->s->labels, &c) != 0)
 			return KT_ERR_IO;
@@ -482,33 +481,31 @@ find_label(struct kt_store_read *r, const char *label, size_t len,
 	}
 	e = mem_lookup(r, &r->s->mlab, lh, pick_fn, p, &from, &to);
 	if (e == KT_OK && from < to)
-		e = scan_label(r, from, to, label, len, p);
+		e = scan_label(r, from, to, index, p);
 	return e;
 }
 
 kt_err
-kt_store_label_count(struct kt_store_read *r, const char *label, size_t len,
+kt_store_label_count(struct kt_store_read *r, const struct kt_hash *index,
     uint64_t *count)
 {
 	struct pick p;
-	kt_err e = find_label(r, label, len, 0, &p);
+	kt_err e = find_label(r, index, 0, &p);
 
 	*count = e == KT_OK ? p.version : 0;
 	return e;
 }
 
 kt_err
-kt_store_label_version(struct kt_store_read *r, const char *label, size_t len,
+kt_store_label_version(struct kt_store_read *r, const struct kt_hash *mi,
     uint64_t version, uint64_t *index)
 {
 	struct pick p;
 	kt_err e;
 
 	if (version == 0)
-		return label == NULL || len == 0 || len > KT_LABEL_MAX
-		    ? KT_ERR_RANGE
-		    : KT_ERR_NOT_FOUND;
-	e = find_label(r, label, len, version, &p);
+		return KT_ERR_NOT_FOUND;
+	e = find_label(r, mi, version, &p);
 	if (e != KT_OK)
 		return e;
 	if (!p.found)
@@ -548,7 +545,7 @@ wlatest(struct kt_store_txn *w, const uint8_t lh[KT_HASH_LEN],
 }
 
 kt_err
-kt_store_write_latest(struct kt_store_txn *w, const char *label, size_t len,
+kt_store_write_latest(struct kt_store_txn *w, const struct kt_hash *mi,
     uint64_t *version, uint64_t *index)
 {
 	int rc;
@@ -557,11 +554,7 @@ kt_store_write_latest(struct kt_store_txn *w, const char *label, size_t len,
 	*index = KT_NO_PREV;
 	if (w->failed)
 		return KT_ERR_INTERNAL;
-	if (label == NULL || len == 0 || len > KT_LABEL_MAX)
-		return KT_ERR_RANGE;
-	label_hash(label, len, w->last_lh);
-	memcpy(w->last_label, label, len);
-	w->last_label_len = len;
+	memcpy(w->last_lh, mi->b, KT_HASH_LEN);
 	rc = wlatest(w, w->last_lh, version, index);
 	if (rc != 0) {
 		w->last_valid = 0;
@@ -817,15 +810,13 @@ kt_idx_load(struct kt_store *s, char *err, size_t errlen)
 }
 
 kt_err
-kt_idx_check_version(struct kt_store_txn *w, const struct kt_entry *e)
+kt_idx_check_version(struct kt_store_txn *w, const struct kt_hash *mi,
+    uint64_t version)
 {
 	int rc;
 
-	if (!w->last_valid || e->label_len != w->last_label_len ||
-	    memcmp(e->label, w->last_label, e->label_len) != 0) {
-		label_hash(e->label, e->label_len, w->last_lh);
-		memcpy(w->last_label, e->label, e->label_len);
-		w->last_label_len = e->label_len;
+	if (!w->last_valid || !hash_bytes_eq(w->last_lh, mi->b)) {
+		memcpy(w->last_lh, mi->b, KT_HASH_LEN);
 		rc = wlatest(w, w->last_lh, &w->last_version, &w->last_index);
 		if (rc != 0) {
 			w->last_valid = 0;
@@ -833,7 +824,7 @@ kt_idx_check_version(struct kt_store_txn *w, const struct kt_entry *e)
 		}
 		w->last_valid = 1;
 	}
-	return e->version <= w->last_version ? KT_ERR_CONFLICT : KT_OK;
+	return version <= w->last_version ? KT_ERR_CONFLICT : KT_OK;
 }
 
 kt_err
@@ -850,5 +841,17 @@ kt_idx_add(struct kt_store_txn *w, uint64_t version, const struct kt_hash *leaf,
 	w->last_version = version;
 	w->last_index = index;
 	w->pending++;
+	return KT_OK;
+}
+
+kt_err
+kt_idx_add_leaf(struct kt_store_txn *w, const struct kt_hash *leaf,
+    uint64_t index)
+{
+	if (kt_recent_add(&w->s->tleaf, leaf->b, 0, index) != KT_OK) {
+		w->failed = 1;
+		kt_msg(w->s->werr, sizeof(w->s->werr), "out of memory");
+		return KT_ERR_NOMEM;
+	}
 	return KT_OK;
 }

@@ -92,6 +92,29 @@ kt_store_read_checkpoint(struct kt_store_read *r, const char **note,
 }
 
 kt_err
+kt_store_read_checkpoint_at(struct kt_store_read *r, uint64_t size,
+    const char **note, size_t *len)
+{
+	uint8_t k[8];
+	MDB_val key = { 8, k }, val;
+	int rc;
+
+	if (size == r->size)
+		return kt_store_read_checkpoint(r, note, len);
+	if (size > r->size)
+		return KT_ERR_NOT_FOUND;
+	kt_put_be64(k, size);
+	rc = mdb_get(r->txn, r->s->ckpts, &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return KT_ERR_NOT_FOUND;
+	if (rc != 0)
+		return KT_ERR_IO;
+	*note = val.mv_data;
+	*len = val.mv_size;
+	return KT_OK;
+}
+
+kt_err
 kt_store_read_entry(struct kt_store_read *r, uint64_t index,
     const uint8_t **buf, size_t *len)
 {

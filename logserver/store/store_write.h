@@ -63,12 +63,12 @@ KT_MUST_CHECK kt_err kt_store_write_begin(struct kt_store *s,
 uint64_t kt_store_write_size(const struct kt_store_txn *w);
 
 /*
- * The latest version of a label and its leaf index, seeing this
- * transaction's appends. *version = 0 (and *index = KT_NO_PREV) if the label
- * was never published.
+ * The latest version of the label with map index mi and the leaf index of
+ * its update, seeing this transaction's appends. *version = 0 (and *index =
+ * KT_NO_PREV) if the label was never published.
  */
 KT_MUST_CHECK kt_err kt_store_write_latest(struct kt_store_txn *w,
-    const char *label, size_t len, uint64_t *version, uint64_t *index);
+    const struct kt_hash *mi, uint64_t *version, uint64_t *index);
 
 /* Encoded entry at index (also one appended in this transaction). Borrowed
  * until the next write call on w. KT_ERR_NOT_FOUND past the end. */
@@ -76,13 +76,35 @@ KT_MUST_CHECK kt_err kt_store_write_entry(struct kt_store_txn *w,
     uint64_t index, const uint8_t **buf, size_t *len);
 
 /*
- * Appends one encoded entry as leaf number kt_store_write_size(w) (returned
- * in *index): stores it, its leaf hash, the label index (label, version) and
- * the hash tiles. The entry is decoded and must be valid; its version must
- * not exist yet for its label (KT_ERR_CONFLICT otherwise).
+ * Appends one encoded leaf (an update or a map head, kt/leaf.h) as leaf
+ * number kt_store_write_size(w) (returned in *index): stores it, its leaf
+ * hash, for an update the label index (map index, version), and the hash
+ * tiles. The leaf is decoded and must be valid (KT_ERR_MALFORMED); an
+ * update's version must not exist yet for its map index (KT_ERR_CONFLICT),
+ * a map head's log_size must be its own leaf index (KT_ERR_MALFORMED).
  */
 KT_MUST_CHECK kt_err kt_store_write_append(struct kt_store_txn *w,
     const uint8_t *entry, size_t len, uint64_t *index);
+
+/*
+ * The directory's private side (store_values.c). kt_store_write_value
+ * stores the value of the update just appended at `index` (updates' values
+ * go in leaf order); kt_store_write_get_value reads one back (this
+ * transaction's included). kt_store_write_erase drops the opening and value
+ * of the update at index, keeping its prev_chain (*erased = 1 if there was
+ * something to drop). kt_store_write_vrf keeps a label's VRF proof,
+ * kt_store_write_get_vrf reads it (KT_ERR_NOT_FOUND).
+ */
+KT_MUST_CHECK kt_err kt_store_write_value(struct kt_store_txn *w,
+    uint64_t index, const struct kt_store_value *v);
+KT_MUST_CHECK kt_err kt_store_write_get_value(struct kt_store_txn *w,
+    uint64_t index, struct kt_store_value *out);
+KT_MUST_CHECK kt_err kt_store_write_erase(struct kt_store_txn *w,
+    uint64_t index, int *erased);
+KT_MUST_CHECK kt_err kt_store_write_vrf(struct kt_store_txn *w,
+    const char *label, size_t len, const uint8_t proof[KT_VRF_PROOF_LEN]);
+KT_MUST_CHECK kt_err kt_store_write_get_vrf(struct kt_store_txn *w,
+    const char *label, size_t len, uint8_t proof[KT_VRF_PROOF_LEN]);
 
 /* The root of the tree of kt_store_write_size(w) leaves. */
 KT_MUST_CHECK kt_err kt_store_write_root(struct kt_store_txn *w,
