@@ -1,0 +1,636 @@
+/*
+ * store_map.c: the directory map in LMDB as strata (store_map.h,
+ * strata.h): the batch step, pruning, proofs, statistics.
+ *
+ * A batch runs proto's kt_map_apply over a reader that loads whole strata
+ * (each read once per batch: every node of a loaded stratum goes into the
+ * batch's node table, with its hash) and a writer that adds the batch's new
+ * nodes to the same table. Then the new map is packed from its root: a
+ * node in the table (new, or an old node of a loaded stratum) is packed
+ * into new strata by the band rule; a node not in the table is the root of
+ * a stored stratum, which is reused as an exit. Why that holds: proto
+ * builds new nodes only on the paths it walked, and the old nodes a new
+ * node points to are nodes it read (in the table) or children of nodes it
+ * read, kept under a new parent with the same split bit: inline children
+ * of a loaded stratum are in the table, and the others were exits before
+ * and stay exits (same parent band).
+ *
+ * A loaded stratum is superseded when the new map no longer reaches its
+ * root as an exit: neither the packing nor an unchanged loaded stratum
+ * above it points to it. The strata a batch did not load are all still
+ * reached (their parent stratum is unchanged, or was loaded and repacked
+ * with the same exit). Superseded strata are listed in mapgc under the
+ * batch's map head index and deleted by kt_store_map_prune.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kt/bytes.h"
+#include "kt/map.h"
+#include "store/internal.h"
+#include "store/store_map.h"
+#include "store/strata.h"
+
+/* ---- stratum records ----------------------------------------------------- */
+
+/* Reads and decodes the stratum keyed by h; KT_ERR_NOT_FOUND, KT_ERR_VERIFY
+ * for one that does not decode or hash to its key, or *rc for LMDB. */
+static kt_err
+get_stratum(MDB_txn *txn, MDB_dbi dbi, const struct kt_hash *h,
+    struct stratum *out, int *rc)
+{
+	MDB_val key = { KT_HASH_LEN, (void *)h->b }, val;
+
+	*rc = mdb_get(txn, dbi, &key, &val);
+	if (*rc == MDB_NOTFOUND)
+		return KT_ERR_NOT_FOUND;
+	if (*rc != 0)
+		return KT_ERR_IO;
+	if (kt_strata_decode(val.mv_data, val.mv_size, out) != KT_OK ||
+	    out->node[0].kind == SN_EXIT || !kt_hash_eq(&out->node[0].h, h))
+		return KT_ERR_VERIFY;
+	return KT_OK;
+}
+
+/* ---- the batch's node table ---------------------------------------------- */
+
+struct ent {
+	struct kt_hash h;
+	struct kt_map_node n;
+	int32_t st;   /* the loaded stratum it came from; -1: a new node */
+	uint8_t root; /* the root of that stratum */
+};
+
+struct loaded {
+	struct kt_hash h;
+	int reached; /* 0 superseded, 1 reached, 2 its exits marked too */
+};
+
+struct batch {
+	struct kt_store_txn *w;
+	struct ent *v; /* nodes */
+	size_t len, vcap;
+	uint32_t *slot; /* 0: empty; else a position in v, plus one */
+	size_t cap;     /* power of two */
+	struct loaded *ld;
+	size_t nld, ldcap;
+	struct kt_hash *todo; /* nodes that start a new stratum */
+	size_t ntodo, todocap;
+	struct stratum *scratch;
+	uint8_t buf[STRATA_MAX_BYTES];
+};
+
+static size_t
+slot_of(const struct batch *b, const struct kt_hash *h)
+{
+	uint64_t k;
+	size_t i;
+
+	memcpy(&k, h->b, sizeof(k)); /* node hashes are uniform */
+	for (i = (size_t)k & (b->cap - 1);; i = (i + 1) & (b->cap - 1))
+		if (b->slot[i] == 0 ||
+		    memcmp(b->v[b->slot[i] - 1].h.b, h->b, KT_HASH_LEN) == 0)
+			return i;
+}
+
+static struct ent *
+tab_get(const struct batch *b, const struct kt_hash *h)
+{
+	size_t i;
+
+	if (b->cap == 0)
+		return NULL;
+	i = slot_of(b, h);
+	return b->slot[i] ? &b->v[b->slot[i] - 1] : NULL;
+}
+
+static kt_err
+grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return KT_OK;
+	while (n < need)
+		n *= 2;
+	if ((q = realloc(*p, n * size)) == NULL)
+		return KT_ERR_NOMEM;
+	*p = q;
+	*cap = n;
+	return KT_OK;
+}
+
+static kt_err
+tab_rehash(struct batch *b)
+{
+	size_t cap = b->cap ? b->cap * 2 : 4096, i;
+	uint32_t *s = calloc(cap, sizeof(*s));
+
+	if (s == NULL)
+		return KT_ERR_NOMEM;
+	free(b->slot);
+	b->slot = s;
+	b->cap = cap;
+	for (i = 0; i < b->len; i++)
+		b->slot[slot_of(b, &b->v[i].h)] = (uint32_t)(i + 1);
+	return KT_OK;
+}
+
+/* Adds a node (a hash already there is kept as it is). */
+static kt_err
+tab_put(struct batch *b, const struct kt_hash *h, const struct kt_map_node *n,
+    int32_t st, int root)
+{
+	size_t i;
+	kt_err err;
+
+	if ((b->len + 1) * 2 > b->cap && (err = tab_rehash(b)) != KT_OK)
+		return err;
+	if (b->len >= UINT32_MAX - 1)
+		return KT_ERR_NOMEM;
+	i = slot_of(b, h);
+	if (b->slot[i] != 0)
+		return KT_OK;
+	err = grow((void **)&b->v, &b->vcap, b->len + 1, sizeof(*b->v));
+	if (err != KT_OK)
+		return err;
+	b->v[b->len].h = *h;
+	b->v[b->len].n = *n;
+	b->v[b->len].st = st;
+	b->v[b->len].root = (uint8_t)root;
+	b->slot[i] = (uint32_t)++b->len;
+	return KT_OK;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	free(b->v);
+	free(b->slot);
+	free(b->ld);
+	free(b->todo);
+	free(b->scratch);
+	free(b);
+}
+
+/* ---- reading the old map, receiving the new nodes ------------------------ */
+
+/* Loads the stratum keyed by h into the table. */
+static kt_err
+load(struct batch *b, const struct kt_hash *h)
+{
+	struct kt_store_txn *w = b->w;
+	struct kt_map_node node;
+	int32_t id = (int32_t)b->nld;
+	size_t i;
+	int rc;
+	kt_err err;
+
+	err = get_stratum(w->txn, w->s->map, h, b->scratch, &rc);
+	if (err == KT_ERR_IO)
+		return wfail(w, rc, "mdb_get(map)");
+	if (err != KT_OK)
+		return err;
+	err = grow((void **)&b->ld, &b->ldcap, b->nld + 1, sizeof(*b->ld));
+	if (err != KT_OK)
+		return err;
+	b->ld[b->nld].h = *h;
+	b->ld[b->nld].reached = 0;
+	b->nld++;
+	for (i = 0; i < b->scratch->n; i++) {
+		if (b->scratch->node[i].kind == SN_EXIT)
+			continue;
+		kt_strata_node(b->scratch, i, &node);
+		err = tab_put(b, &b->scratch->node[i].h, &node, id, i == 0);
+		if (err != KT_OK)
+			return err;
+	}
+	return KT_OK;
+}
+
+static kt_err
+read_batch(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
+    unsigned depth, struct kt_map_node *out)
+{
+	struct batch *b = ctx;
+	struct ent *e = tab_get(b, h);
+	kt_err err;
+
+	(void)index;
+	(void)depth;
+	if (e == NULL) {
+		/* proto reads a node after its parent: a node not in the
+		 * table is the root of a stratum not loaded yet. */
+		if ((err = load(b, h)) != KT_OK)
+			return err;
+		e = tab_get(b, h);
+	}
+	*out = e->n;
+	return KT_OK;
+}
+
+static kt_err
+write_batch(void *ctx, const struct kt_hash *h, const struct kt_map_node *n)
+{
+	return tab_put(ctx, h, n, -1, 0);
+}
+
+/* ---- packing the new map into strata ------------------------------------- */
+
+static kt_err
+push_todo(struct batch *b, const struct kt_hash *h)
+{
+	kt_err err = grow((void **)&b->todo, &b->todocap, b->ntodo + 1,
+	    sizeof(*b->todo));
+
+	if (err == KT_OK)
+		b->todo[b->ntodo++] = *h;
+	return err;
+}
+
+/* Appends the node *h of a stratum of band `band` (-1: h is its root). */
+static kt_err
+emit(struct batch *b, size_t *len, const struct kt_hash *h, int band)
+{
+	const struct ent *e = tab_get(b, h);
+	struct kt_hash c0, c1;
+	kt_err err;
+
+	if (e == NULL) { /* a stored stratum's root, unchanged */
+		kt_strata_put_exit(b->buf, len, h);
+		return KT_OK;
+	}
+	if (e->n.is_leaf) {
+		kt_strata_put_leaf(b->buf, len, &e->n.leaf);
+		return KT_OK;
+	}
+	if (band >= 0 && (int)strata_band(e->n.bit) != band) {
+		kt_strata_put_exit(b->buf, len, h);
+		if (e->root) {
+			b->ld[e->st].reached = 1; /* reused as it is */
+			return KT_OK;
+		}
+		return push_todo(b, h);
+	}
+	band = (int)strata_band(e->n.bit);
+	kt_strata_put_interior(b->buf, len, e->n.bit);
+	c0 = e->n.child[0];
+	c1 = e->n.child[1];
+	if ((err = emit(b, len, &c0, band)) != KT_OK)
+		return err;
+	return emit(b, len, &c1, band);
+}
+
+/* Writes the stratum rooted at *root and the new strata below it. */
+static kt_err
+pack(struct batch *b, const struct kt_hash *root)
+{
+	MDB_val key, val;
+	struct kt_hash h;
+	size_t len;
+	int rc;
+	kt_err err;
+
+	if ((err = push_todo(b, root)) != KT_OK)
+		return err;
+	while (b->ntodo > 0) {
+		h = b->todo[--b->ntodo];
+		len = 0;
+		if ((err = emit(b, &len, &h, -1)) != KT_OK)
+			return err;
+		key.mv_size = KT_HASH_LEN;
+		key.mv_data = h.b;
+		val.mv_size = len;
+		val.mv_data = b->buf;
+		rc = mdb_put(b->w->txn, b->w->s->map, &key, &val, 0);
+		if (rc != 0)
+			return wfail(b->w, rc, "mdb_put(map)");
+	}
+	return KT_OK;
+}
+
+/* Marks the loaded strata that loaded stratum `st`, unchanged, points to:
+ * its nodes are in the table; an exit to a loaded stratum is a table
+ * entry of another stratum. */
+static void mark_node(struct batch *b, const struct kt_hash *h, int32_t st);
+
+static void
+mark(struct batch *b, int32_t st)
+{
+	if (b->ld[st].reached == 2)
+		return;
+	b->ld[st].reached = 2;
+	mark_node(b, &b->ld[st].h, st);
+}
+
+static void
+mark_node(struct batch *b, const struct kt_hash *h, int32_t st)
+{
+	const struct ent *e = tab_get(b, h);
+
+	if (e == NULL || e->st < 0)
+		return; /* a stratum not loaded */
+	if (e->st != st) {
+		if (e->root)
+			mark(b, e->st);
+		return;
+	}
+	if (!e->n.is_leaf) {
+		struct kt_hash c0 = e->n.child[0], c1 = e->n.child[1];
+
+		mark_node(b, &c0, st);
+		mark_node(b, &c1, st);
+	}
+}
+
+/* Lists the superseded loaded strata under head_index. */
+static kt_err
+record_gc(struct batch *b, uint64_t head_index)
+{
+	uint8_t k[8];
+	MDB_val key = { 8, k }, val;
+	size_t i, n = 0;
+	uint8_t *p;
+	int rc;
+
+	for (i = 0; i < b->nld; i++)
+		if (b->ld[i].reached == 1)
+			mark(b, (int32_t)i);
+	for (i = 0; i < b->nld; i++)
+		n += b->ld[i].reached == 0;
+	if (n == 0)
+		return KT_OK;
+	if ((p = malloc(n * KT_HASH_LEN)) == NULL)
+		return KT_ERR_NOMEM;
+	for (i = 0, n = 0; i < b->nld; i++)
+		if (b->ld[i].reached == 0)
+			memcpy(p + KT_HASH_LEN * n++, b->ld[i].h.b,
+			    KT_HASH_LEN);
+	kt_put_be64(k, head_index);
+	val.mv_size = n * KT_HASH_LEN;
+	val.mv_data = p;
+	rc = mdb_put(b->w->txn, b->w->s->mapgc, &key, &val, 0);
+	free(p);
+	return rc == 0 ? KT_OK : wfail(b->w, rc, "mdb_put(mapgc)");
+}
+
+kt_err
+kt_store_map_apply(struct kt_store_txn *w, const struct kt_hash *old_root,
+    const struct kt_map_update *u, size_t n, uint64_t head_index,
+    struct kt_map_result *res)
+{
+	struct batch *b;
+	struct kt_map_reader r;
+	struct kt_map_writer wr;
+	kt_err err;
+
+	memset(res, 0, sizeof(*res));
+	if (w->failed)
+		return KT_ERR_INTERNAL;
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->scratch = malloc(sizeof(*b->scratch))) == NULL) {
+		free(b);
+		return KT_ERR_NOMEM;
+	}
+	b->w = w;
+	r.read = read_batch;
+	r.ctx = b;
+	wr.write = write_batch;
+	wr.ctx = b;
+	err = kt_map_apply(&r, old_root, u, n, &wr, res);
+	if (err == KT_OK && !kt_hash_eq(&res->root, old_root))
+		err = pack(b, &res->root);
+	if (err == KT_OK)
+		err = record_gc(b, head_index);
+	batch_free(b);
+	return err;
+}
+
+/* ---- pruning ------------------------------------------------------------- */
+
+kt_err
+kt_store_map_prune(struct kt_store_txn *w, uint64_t before)
+{
+	MDB_cursor *c = NULL;
+	MDB_val key, val, mk;
+	uint8_t *copy = NULL;
+	size_t i, n;
+	int rc;
+	kt_err err = KT_OK;
+
+	if (w->failed)
+		return KT_ERR_INTERNAL;
+	if ((rc = mdb_cursor_open(w->txn, w->s->mapgc, &c)) != 0)
+		return wfail(w, rc, "mdb_cursor_open(mapgc)");
+	while ((rc = mdb_cursor_get(c, &key, &val, MDB_FIRST)) == 0) {
+		if (key.mv_size != 8 || kt_get_be64(key.mv_data) >= before)
+			break;
+		/* Copied: deleting from `map` may reuse the pages val is in. */
+		n = val.mv_size / KT_HASH_LEN;
+		free(copy);
+		if ((copy = malloc(val.mv_size + 1)) == NULL) {
+			err = KT_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(copy, val.mv_data, val.mv_size);
+		if ((rc = mdb_cursor_del(c, 0)) != 0) {
+			err = wfail(w, rc, "mdb_cursor_del(mapgc)");
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			mk.mv_size = KT_HASH_LEN;
+			mk.mv_data = copy + i * KT_HASH_LEN;
+			rc = mdb_del(w->txn, w->s->map, &mk, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND) {
+				err = wfail(w, rc, "mdb_del(map)");
+				goto out;
+			}
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		err = wfail(w, rc, "mdb_cursor_get(mapgc)");
+out:
+	free(copy);
+	mdb_cursor_close(c);
+	return err;
+}
+
+/* ---- proofs -------------------------------------------------------------- */
+
+/*
+ * kt_map_prove reads a path from the root down: the reader keeps the
+ * stratum it is in and the node it returned last, so the next node (a
+ * child of that one) is found by comparing two hashes. An exit loads the
+ * next stratum (decoding hashes each of its nodes once).
+ */
+struct preader {
+	struct kt_store_txn *w; /* NULL: a snapshot */
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	struct stratum *st;
+	size_t last;
+	int have;
+};
+
+static kt_err
+read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
+    unsigned depth, struct kt_map_node *out)
+{
+	struct preader *p = ctx;
+	const struct snode *n;
+	size_t i;
+	int rc, d;
+	kt_err err;
+
+	(void)depth;
+	if (p->have) {
+		n = &p->st->node[p->last];
+		if (n->kind == SN_INTERIOR) {
+			d = kt_map_bit(index, n->bit);
+			i = kt_hash_eq(&p->st->node[n->c[d]].h, h) ? n->c[d]
+			    : kt_hash_eq(&p->st->node[n->c[!d]].h, h)
+			    ? n->c[!d]
+			    : p->st->n;
+			if (i < p->st->n && p->st->node[i].kind != SN_EXIT)
+				goto found;
+		}
+		/* Another pattern: any node of this stratum. */
+		for (i = 0; i < p->st->n; i++)
+			if (p->st->node[i].kind != SN_EXIT &&
+			    kt_hash_eq(&p->st->node[i].h, h))
+				goto found;
+	}
+	p->have = 0;
+	err = get_stratum(p->txn, p->dbi, h, p->st, &rc);
+	if (err == KT_ERR_IO && p->w != NULL)
+		return wfail(p->w, rc, "mdb_get(map)");
+	if (err != KT_OK)
+		return err;
+	p->have = 1;
+	i = 0;
+found:
+	p->last = i;
+	kt_strata_node(p->st, i, out);
+	return KT_OK;
+}
+
+static kt_err
+prove(struct preader *p, const struct kt_hash *root,
+    const struct kt_hash *index, struct kt_map_proof *out)
+{
+	struct kt_map_reader r = { read_path, p };
+	kt_err err;
+
+	if ((p->st = malloc(sizeof(*p->st))) == NULL)
+		return KT_ERR_NOMEM;
+	err = kt_map_prove(&r, root, index, out);
+	free(p->st);
+	return err;
+}
+
+kt_err
+kt_store_map_prove(struct kt_store_read *r, const struct kt_hash *root,
+    const struct kt_hash *index, struct kt_map_proof *out)
+{
+	struct preader p = { NULL, r->txn, r->s->map, NULL, 0, 0 };
+
+	return prove(&p, root, index, out);
+}
+
+kt_err
+kt_store_map_prove_w(struct kt_store_txn *w, const struct kt_hash *root,
+    const struct kt_hash *index, struct kt_map_proof *out)
+{
+	struct preader p = { w, w->txn, w->s->map, NULL, 0, 0 };
+
+	if (w->failed)
+		return KT_ERR_INTERNAL;
+	return prove(&p, root, index, out);
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+static uint64_t
+db_bytes(const MDB_stat *st)
+{
+	return (uint64_t)(st->ms_branch_pages + st->ms_leaf_pages +
+	           st->ms_overflow_pages) *
+	    st->ms_psize;
+}
+
+kt_err
+kt_store_map_stats(struct kt_store_read *r, struct kt_store_map_stats *out)
+{
+	MDB_stat st;
+
+	memset(out, 0, sizeof(*out));
+	if (mdb_stat(r->txn, r->s->map, &st) != 0)
+		return KT_ERR_IO;
+	out->records = st.ms_entries;
+	out->bytes = db_bytes(&st);
+	if (mdb_stat(r->txn, r->s->mapgc, &st) != 0)
+		return KT_ERR_IO;
+	out->gc_records = st.ms_entries;
+	out->gc_bytes = db_bytes(&st);
+	return KT_OK;
+}
+
+static void
+scan_one(const struct stratum *st, struct kt_store_map_scan *out)
+{
+	unsigned children = 0;
+	size_t i;
+
+	out->interior += st->interior;
+	for (i = 0; i < st->n; i++) {
+		out->leaves += st->node[i].kind == SN_LEAF;
+		children += st->node[i].kind != SN_INTERIOR;
+	}
+	if (st->interior > out->max_interior)
+		out->max_interior = st->interior;
+	if (children > out->max_children)
+		out->max_children = children;
+}
+
+kt_err
+kt_store_map_scan(struct kt_store_read *r, struct kt_store_map_scan *out)
+{
+	struct stratum *st = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val key, val;
+	struct kt_hash h;
+	int rc;
+	kt_err err = KT_OK;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return KT_ERR_NOMEM;
+	if (mdb_cursor_open(r->txn, r->s->map, &c) != 0) {
+		free(st);
+		return KT_ERR_IO;
+	}
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		if (key.mv_size != KT_HASH_LEN) {
+			err = KT_ERR_MALFORMED;
+			break;
+		}
+		memcpy(h.b, key.mv_data, KT_HASH_LEN);
+		if ((err = kt_strata_decode(val.mv_data, val.mv_size, st)) !=
+		    KT_OK)
+			break;
+		if (!kt_hash_eq(&st->node[0].h, &h)) {
+			err = KT_ERR_VERIFY;
+			break;
+		}
+		out->records++;
+		out->value_bytes += val.mv_size;
+		scan_one(st, out);
+	}
+	if (err == KT_OK && rc != MDB_NOTFOUND)
+		err = KT_ERR_IO;
+	mdb_cursor_close(c);
+	free(st);
+	return err;
+}

@@ -1,0 +1,85 @@
+/*
+ * store_map.h: the directory map in kt-logd's store, private to the store,
+ * the sequencer, and their tests and benchmark.
+ *
+ * The map (kt/map.h) is kept as strata (strata.h): one `map` record per
+ * stratum, keyed by the hash of its root node. Each batch is copy-on-write:
+ * it writes new strata for the paths it changes and reuses every stratum it
+ * does not change, so every older map root stays readable until pruned.
+ * The strata a batch replaced are listed in `mapgc` under the log index of
+ * the batch's map head (u64 BE -> their root hashes, 32 bytes each);
+ * kt_store_map_prune deletes them once no retained map needs them.
+ */
+#ifndef KT_LOGSERVER_STORE_MAP_H
+#define KT_LOGSERVER_STORE_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kt/err.h"
+#include "kt/map.h"
+#include "store/store.h"
+#include "store/store_write.h"
+
+/*
+ * In the one write transaction: applies updates u[0..n) (log order) to the
+ * map with root *old_root (kt_map_empty_root for the first batch), stores
+ * the new strata, and records the strata it superseded under head_index
+ * (the log index the batch's map head takes). res as kt_map_apply's:
+ * KT_ERR_VERIFY with res->why for a batch that breaks the map's rules
+ * (nothing stored: the caller aborts anyway). KT_ERR_NOT_FOUND if the old
+ * root's strata are not stored, KT_ERR_VERIFY for a stored stratum that
+ * does not hash to its key, KT_ERR_NOMEM; a failed LMDB write is KT_ERR_BUSY
+ * (a full map: abort, which grows it, and retry), KT_ERR_FULL or KT_ERR_IO,
+ * and leaves the transaction failed.
+ */
+KT_MUST_CHECK kt_err kt_store_map_apply(struct kt_store_txn *w,
+    const struct kt_hash *old_root, const struct kt_map_update *u, size_t n,
+    uint64_t head_index, struct kt_map_result *res);
+
+/* In the write transaction: deletes the strata superseded by batches whose
+ * map head index is < before, and their mapgc records. Maps of heads >=
+ * before stay readable. LMDB failures as for kt_store_map_apply. */
+KT_MUST_CHECK kt_err kt_store_map_prune(struct kt_store_txn *w,
+    uint64_t before);
+
+/*
+ * The proof for index in the map whose root is *root, in a read snapshot
+ * (kt_store_map_prove) or in the write transaction (_w: sees its own
+ * batch). KT_ERR_NOT_FOUND when the root's strata are not (or no longer)
+ * stored; KT_ERR_VERIFY for a stored stratum that is corrupt; KT_ERR_IO,
+ * KT_ERR_NOMEM. The empty map's root needs no strata.
+ */
+KT_MUST_CHECK kt_err kt_store_map_prove(struct kt_store_read *r,
+    const struct kt_hash *root, const struct kt_hash *index,
+    struct kt_map_proof *out);
+KT_MUST_CHECK kt_err kt_store_map_prove_w(struct kt_store_txn *w,
+    const struct kt_hash *root, const struct kt_hash *index,
+    struct kt_map_proof *out);
+
+struct kt_store_map_stats {
+	uint64_t records; /* strata in `map` */
+	uint64_t bytes;   /* pages of `map` (branch, leaf, overflow) * size */
+	uint64_t gc_records, gc_bytes; /* the same for `mapgc` */
+};
+
+/* mdb_stat of the map's databases in a read snapshot. KT_ERR_IO. */
+KT_MUST_CHECK kt_err kt_store_map_stats(struct kt_store_read *r,
+    struct kt_store_map_stats *out);
+
+struct kt_store_map_scan {
+	uint64_t records;
+	uint64_t value_bytes;  /* sum of the records' lengths */
+	uint64_t interior;     /* interior nodes in all strata */
+	uint64_t leaves;       /* leaves in all strata */
+	unsigned max_interior; /* the most interior nodes in one stratum */
+	unsigned max_children; /* the most leaves + exits in one stratum */
+};
+
+/* Decodes every stored stratum (a test and benchmark check: each must
+ * decode and hash to its key). KT_ERR_VERIFY, KT_ERR_MALFORMED for a bad
+ * one, KT_ERR_IO, KT_ERR_NOMEM. */
+KT_MUST_CHECK kt_err kt_store_map_scan(struct kt_store_read *r,
+    struct kt_store_map_scan *out);
+
+#endif /* KT_LOGSERVER_STORE_MAP_H */
