@@ -243,10 +243,6 @@ KT_MUST_CHECK kt_err snapshot_inclusion(struct snapshot *s, uint64_t index,
 KT_MUST_CHECK kt_err snapshot_consistency(struct snapshot *s, uint64_t old,
     uint64_t new_size, struct kt_proof *p);
 
-/* The version field of the entry at index (decoded from its bytes). */
-KT_MUST_CHECK kt_err snapshot_entry_version(struct snapshot *s, uint64_t index,
-    uint64_t *version);
-
 /* The "checkpoint" field; with a memo (or NULL), escaped once per answer. */
 KT_MUST_CHECK kt_err snapshot_put_checkpoint(struct snapshot *s,
     struct answer *a, struct answer_memo *m);

@@ -1,13 +1,12 @@
 /*
  * snapshot.c: what read and write answers draw from one store snapshot:
  * the fields of a logged entry (the entry, its leaf hash, the checkpoint,
- * its inclusion proof), an entry's version, and proofs timed for
+ * its inclusion proof) and proofs timed for
  * /metrics. Each step names itself in s->what, so the handler that gets a
  * store error answers it once, saying which step failed.
  */
 #include <time.h>
 
-#include "kt/entry.h"
 #include "http/internal.h"
 
 static uint64_t
@@ -73,25 +72,6 @@ snapshot_consistency(struct snapshot *s, uint64_t old, uint64_t new_size,
 	e = kt_store_consistency(s->r, old, new_size, p);
 	kt_metrics_proof_us(s->metrics, now_us() - t0);
 	return e;
-}
-
-kt_err
-snapshot_entry_version(struct snapshot *s, uint64_t index, uint64_t *version)
-{
-	const uint8_t *ent;
-	size_t elen;
-	struct kt_entry e;
-	kt_err err;
-
-	s->what = "entry";
-	err = kt_store_read_entry(s->r, index, &ent, &elen);
-	if (err != KT_OK)
-		return err;
-	err = kt_entry_decode(ent, elen, &e);
-	if (err != KT_OK)
-		return KT_ERR_INTERNAL;
-	*version = e.version;
-	return KT_OK;
 }
 
 kt_err
