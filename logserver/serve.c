@@ -208,6 +208,7 @@ start_sequencer(struct server *s, char *err, size_t errlen)
 	struct kt_seq_opts so = {
 		.max_batch = s->c->seq_max_batch,
 		.max_queue = s->c->seq_max_queue,
+		.map_retention_ms = (uint64_t)s->c->map_retention * 1000,
 	};
 	kt_err e = kt_seq_start(&s->seq, s->store, s->signer, &so);
 
