@@ -368,9 +368,10 @@ against_pin(struct kt_verify *v, const char *label, json_t *pins,
 		json_object_set_new(r->info, "pinned", json_true());
 		st = kt_vres(r, KT_VERIFY_OK,
 		    "%s: %s version %" PRIu64 ", %s; %zu verified change(s); "
-		    "pinned",
+		    "%s pinned",
 		    label, accept ? "key changed to" : "same value at", ver,
-		    desc, json_array_size(list));
+		    desc, json_array_size(list),
+		    accept ? "new key" : "version");
 		goto out;
 	}
 	st = kt_vres(r, KT_VERIFY_KEY_CHANGED,
