@@ -125,6 +125,23 @@ START_TEST(test_verify_evidence_fork)
 }
 END_TEST
 
+/* A ghost-key file for alice's version 2 (leaf 4 of t), its commitment
+ * opened with keybyte's opening and key kb, the keys in `expected`. */
+static int
+ghost_ev(const char *note, json_t *leaf, const char *label, uint8_t kb,
+    json_t *expected)
+{
+	uint8_t op[KT_OPENING_LEN], key[32];
+
+	mkopening(0xff, op);
+	memset(key, kb, sizeof(key));
+	return status_ev(json_pack("{s:i,s:s,s:s,s:o,s:s,s:O,s:i,s:o,s:s,s:o}",
+	    "kt_evidence", 1, "type", "ghost-key", "label", label,
+	    "expected_keys", expected, "checkpoint", note, "leaf", leaf,
+	    "version", 2, "opening", kt_vb64_json(op, sizeof(op)), "key_type",
+	    "ed25519", "key", kt_vb64_json(key, sizeof(key))));
+}
+
 START_TEST(test_verify_evidence_other)
 {
 	struct tree *t = calloc(1, sizeof(*t));
@@ -137,57 +154,67 @@ START_TEST(test_verify_evidence_other)
 	memset(k11, 0x11, 32);
 	memset(kff, 0xff, 32);
 	fill(t, 3);
-	add(t, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 2000); /* 3 */
-	add(t, "alice", KT_ENTRY_KEY, 2, 3, 0xff, 2000);          /* 4 */
-	add(t, "z", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x01, 1500);     /* 5 */
-	note = note_of(t, 6, signer);
+	add(t, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 0); /* 3 */
+	add(t, "alice", KT_ENTRY_KEY, 2, 3, 0xff, 0);          /* 4 */
+	addhead(t, 5, 2000);                                   /* 5 */
+	addhead(t, 6, 1500);                                   /* 6 */
+	addhead(t, 3, 2500);                                   /* 7 */
+	note = note_of(t, 8, signer);
 
-	/* ghost key: proven; with the key expected, or another label: not */
-	leaf = leaf_rec(t, 4, 6);
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o],s:s,s:O}",
-	                     "kt_evidence", 1, "type", "ghost-key", "label",
-	                     "alice", "expected_keys", kt_vb64_json(k11, 32),
-	                     "checkpoint", note, "leaf", leaf)),
+	/* ghost key: the commitment opens to kff, not expected: proven;
+	 * with kff expected, another label, another key stated or another
+	 * index: not */
+	leaf = leaf_rec(t, 4, 8);
+	ck_assert_int_eq(ghost_ev(note, leaf, "alice", 0xff,
+	                     json_pack("[o]", kt_vb64_json(k11, 32))),
 	    KT_VERIFY_OK);
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o,o],s:s,s:O}",
-	                     "kt_evidence", 1, "type", "ghost-key", "label",
-	                     "alice", "expected_keys", kt_vb64_json(k11, 32),
-	                     kt_vb64_json(kff, 32), "checkpoint", note, "leaf",
-	                     leaf)),
+	ck_assert_int_eq(ghost_ev(note, leaf, "alice", 0xff,
+	                     json_pack("[o,o]", kt_vb64_json(k11, 32),
+	                         kt_vb64_json(kff, 32))),
 	    KT_VERIFY_FAILED);
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o],s:s,s:O}",
-	                     "kt_evidence", 1, "type", "ghost-key", "label",
-	                     "bob", "expected_keys", kt_vb64_json(k11, 32),
-	                     "checkpoint", note, "leaf", leaf)),
+	ck_assert_int_eq(ghost_ev(note, leaf, "bob", 0xff,
+	                     json_pack("[o]", kt_vb64_json(k11, 32))),
+	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(ghost_ev(note, leaf, "alice", 0x22,
+	                     json_pack("[o]", kt_vb64_json(k11, 32))),
 	    KT_VERIFY_FAILED);
 	json_object_set_new(leaf, "index", json_integer(3));
-	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:[o],s:s,s:O}",
-	                     "kt_evidence", 1, "type", "ghost-key", "label",
-	                     "alice", "expected_keys", kt_vb64_json(k11, 32),
-	                     "checkpoint", note, "leaf", leaf)),
+	ck_assert_int_eq(ghost_ev(note, leaf, "alice", 0xff,
+	                     json_pack("[o]", kt_vb64_json(k11, 32))),
 	    KT_VERIFY_FAILED);
 	json_decref(leaf);
 
-	/* bad entries: timestamp 4 -> 5 goes back: proven; 3 -> 4 does not */
+	/* bad entries: map head times 5 -> 6 go back: proven; 6 -> 7 and
+	 * two updates do not; map head 7 says log_size 3: proven, 5 not */
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
 	                     "kt_evidence", 1, "type", "bad-entries", "rule",
 	                     "timestamp", "checkpoint", note, "entries",
-	                     leaf_rec(t, 4, 6), leaf_rec(t, 5, 6))),
+	                     leaf_rec(t, 5, 8), leaf_rec(t, 6, 8))),
 	    KT_VERIFY_OK);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
 	                     "kt_evidence", 1, "type", "bad-entries", "rule",
 	                     "timestamp", "checkpoint", note, "entries",
-	                     leaf_rec(t, 3, 6), leaf_rec(t, 4, 6))),
+	                     leaf_rec(t, 6, 8), leaf_rec(t, 7, 8))),
 	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
 	                     "kt_evidence", 1, "type", "bad-entries", "rule",
-	                     "prev-link", "checkpoint", note, "entries",
-	                     leaf_rec(t, 4, 6), leaf_rec(t, 3, 6))),
+	                     "timestamp", "checkpoint", note, "entries",
+	                     leaf_rec(t, 3, 8), leaf_rec(t, 4, 8))),
+	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o]}",
+	                     "kt_evidence", 1, "type", "bad-entries", "rule",
+	                     "log-size", "checkpoint", note, "entries",
+	                     leaf_rec(t, 7, 8))),
+	    KT_VERIFY_OK);
+	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o]}",
+	                     "kt_evidence", 1, "type", "bad-entries", "rule",
+	                     "log-size", "checkpoint", note, "entries",
+	                     leaf_rec(t, 5, 8))),
 	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_ev(json_pack("{s:i,s:s,s:s,s:s,s:[o,o]}",
 	                     "kt_evidence", 1, "type", "bad-entries", "rule",
 	                     "whatever", "checkpoint", note, "entries",
-	                     leaf_rec(t, 4, 6), leaf_rec(t, 5, 6))),
+	                     leaf_rec(t, 5, 8), leaf_rec(t, 6, 8))),
 	    KT_VERIFY_FAILED);
 
 	/* records that are not proof */
@@ -202,13 +229,11 @@ START_TEST(test_verify_evidence_other)
 	ck_assert_int_eq(status_of("not json"), KT_VERIFY_FAILED);
 	ck_assert_int_eq(status_of(""), KT_VERIFY_FAILED);
 
-	/* tlog-proof: valid, then with a changed index */
-	ck_assert_int_eq(kt_merkle_inclusion_proof(node, t, 4, 6, &p), KT_OK);
+	/* a tlog-proof of a bare leaf (no lookup proof in its extra line) is
+	 * not a kt lookup tlog-proof (valid lookup tlog-proofs are checked
+	 * against the real kt-logd in e2e_verify_honest.sh) */
+	ck_assert_int_eq(kt_merkle_inclusion_proof(node, t, 4, 8, &p), KT_OK);
 	ck_assert_int_eq(kt_tlogproof_format(t->ent[4], t->elen[4], 4, &p, note,
-	                     strlen(note), tp, KT_TLOGPROOF_MAX, &len),
-	    KT_OK);
-	ck_assert_int_eq(status_of(tp), KT_VERIFY_OK);
-	ck_assert_int_eq(kt_tlogproof_format(t->ent[4], t->elen[4], 3, &p, note,
 	                     strlen(note), tp, KT_TLOGPROOF_MAX, &len),
 	    KT_OK);
 	ck_assert_int_eq(status_of(tp), KT_VERIFY_FAILED);

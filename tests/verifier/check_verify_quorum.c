@@ -178,25 +178,25 @@ check_policies(struct kt_verify *v, const char **keys, const char *wk0,
 
 	pol = (struct kt_vpolicy){ keys, 3, 0, 0 };
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, r),
+	                     NULL, &pol, r),
 	    KT_VERIFY_ERROR);
 	pol.quorum = 4;
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, r),
+	                     NULL, &pol, r),
 	    KT_VERIFY_ERROR);
 	keys[3] = wk0;
 	pol = (struct kt_vpolicy){ keys, 4, 2, 0 };
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, r),
+	                     NULL, &pol, r),
 	    KT_VERIFY_ERROR);
 	keys[3] = vkey;
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, r),
+	                     NULL, &pol, r),
 	    KT_VERIFY_ERROR);
 	ck_assert(!v->have_config);
 	pol = (struct kt_vpolicy){ keys, 3, 2, 3600 };
 	ck_assert_int_eq(kt_verify_init_policy(v, "http://127.0.0.1:1", vkey,
-	                     &pol, r),
+	                     NULL, &pol, r),
 	    KT_VERIFY_OK);
 }
 

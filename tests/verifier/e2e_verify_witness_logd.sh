@@ -54,8 +54,10 @@ cosigs() { # number of valid cosignatures kt-verify counted (--json)
 	"$KV" --state "$T/c" --json checkpoint | jq -r '.witnesses.cosignatures // 0'
 }
 
-kv init --log "$U" --key "$VK" --witness "${WK[0]}" --witness "${WK[1]}" \
-	--witness "${WK[2]}" --quorum 2 || { cat "$T/out"; exit 1; }
+VRF=$(curl -sf "$U/v1/log" | jq -r .vrf_public_key)
+kv init --log "$U" --key "$VK" --vrf-key "$VRF" --witness "${WK[0]}" \
+	--witness "${WK[1]}" --witness "${WK[2]}" --quorum 2 ||
+	{ cat "$T/out"; exit 1; }
 K1=$(key); K2=$(key)
 publish alice@e2e.example "$K1"
 publish pad1@e2e.example "$(key)"

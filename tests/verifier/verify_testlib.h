@@ -29,10 +29,16 @@ struct tree {
 /* The kt node source over a struct tree (ctx): perfect subtrees hashed
  * from the leaves on every call. */
 kt_err node(void *ctx, unsigned level, uint64_t index, struct kt_hash *out);
-/* Encodes an entry into buf (128 bytes), the key 32 bytes of keybyte;
- * returns its length. */
+/* Encodes an update leaf into buf (128 bytes): index SHA-256(label), the
+ * commitment to (label, version, an ed25519 key of 32 bytes of keybyte, or
+ * a revocation) under mkopening(keybyte); returns its length. ts is
+ * unused (updates carry no time). */
 size_t mkentry(uint8_t *buf, const char *label, uint8_t type, uint64_t version,
     uint64_t prev, uint8_t keybyte, uint64_t ts);
+/* The opening mkentry commits with for keybyte. */
+void mkopening(uint8_t keybyte, uint8_t op[KT_OPENING_LEN]);
+/* Appends a map head (empty map's root) with log_size and time ts. */
+void addhead(struct tree *t, uint64_t log_size, uint64_t ts);
 /* Appends that entry to t. */
 void add(struct tree *t, const char *label, uint8_t type, uint64_t version,
     uint64_t prev, uint8_t keybyte, uint64_t ts);

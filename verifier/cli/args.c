@@ -20,18 +20,23 @@ static const char usage_text[] =
     "usage: kt-verify [--state DIR] [--json] [--timeout SECONDS] COMMAND ...\n"
     "\n"
     "commands:\n"
-    "  init --log URL --key VERIFIERKEY [--witness WITNESSKEY ... --quorum K\n"
-    "       [--max-age DURATION]]        configure the log to check (and the\n"
-    "                                     witnesses whose cosignatures it needs)\n"
+    "  init --log URL --key VERIFIERKEY --vrf-key VRFKEY [--witness WITNESSKEY\n"
+    "       ... --quorum K [--max-age DURATION]]\n"
+    "                                     configure the log to check (its VRF\n"
+    "                                     key, and the witnesses whose\n"
+    "                                     cosignatures it needs)\n"
     "  checkpoint                         fetch, verify and store the newest\n"
     "                                     checkpoint (consistency-checked)\n"
-    "  lookup LABEL [--accept]            verified key lookup with pinning\n"
+    "  lookup LABEL [--accept]            verified lookup (latest version or\n"
+    "                                     absence) with pinning\n"
     "  monitor LABEL --expect-b64 KEY [--expect-b64 KEY...] | --expect FILE\n"
-    "                                     owner's check of every new entry\n"
-    "  audit                              full replay of the log from 0\n"
-    "  evidence FILE [--key VERIFIERKEY]  check an evidence or tlog-proof\n"
+    "                                     owner's check of the label's map\n"
+    "                                     path and every new version\n"
+    "  audit                              full replay of the log and its map\n"
+    "  evidence FILE [--key VERIFIERKEY] [--vrf-key VRFKEY]\n"
+    "                                     check an evidence or tlog-proof\n"
     "                                     file offline\n"
-    "  proof LABEL --out FILE             write a C2SP tlog-proof\n"
+    "  proof LABEL --out FILE             write a C2SP tlog-proof of a lookup\n"
     "  gossip --peer URL|FILE [--peer ...] compare this view with witnesses'\n"
     "                                     and other monitors' checkpoints\n"
     "  view --out FILE                    publish this client's view (its\n"
@@ -45,8 +50,10 @@ static const char usage_text[] =
     "says so, the key or URL given at init is not this log's); 3 attack\n"
     "detected (evidence file written, path printed); 4 key changed (lookup);\n"
     "5 verified but stale (witnessed longer ago than --max-age); 6 not yet\n"
-    "witnessed (lookup: the latest entry is newer than the witnessed\n"
-    "checkpoint).\n"
+    "witnessed (lookup: the latest version is newer than the witnessed\n"
+    "checkpoint); 7 absent (lookup: the label's absence is verified).\n"
+    "A lookup or monitor that sees fewer versions than this client verified\n"
+    "before (a DOWNGRADE) exits 2.\n"
     "See docs/verify.md.\n";
 
 void
@@ -229,6 +236,7 @@ static const struct {
 	{ "--timeout", 1, CALL(opt_timeout) },
 	{ "--log", 1, KEEP(log) },
 	{ "--key", 1, KEEP(key) },
+	{ "--vrf-key", 1, KEEP(vrf_key) },
 	{ "--out", 1, KEEP(out) },
 	{ "--witness", 1, CALL(opt_witness) },
 	{ "--peer", 1, CALL(opt_peer) },

@@ -23,7 +23,7 @@ struct args {
 	const char *cmd;   /* the command, or NULL */
 	const char *pos;   /* its one positional argument, or NULL */
 	const char *state; /* --state, or the default folder (dir) */
-	const char *log, *key, *out, *expect_file;
+	const char *log, *key, *vrf_key, *out, *expect_file;
 	struct kt_vkey keys[KT_CLI_EXPECT_MAX]; /* --expect-b64 (owned) */
 	size_t nkeys;
 	const char *witnesses[KT_VERIFY_WITNESS_MAX];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt/b64.h"
 #include "cli.h"
 
 /* ---- one function per subcommand ---------------------------------------- */
@@ -19,7 +20,7 @@ cmd_init(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 		a->max_age };
 
 	return kt_cli_report(a->cmd, a->json, r,
-	    kt_verify_init_policy(v, a->log, a->key, &pol, r));
+	    kt_verify_init_policy(v, a->log, a->key, a->vrf_key, &pol, r));
 }
 
 static int
@@ -68,6 +69,27 @@ cmd_view(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 	return kt_cli_report(a->cmd, a->json, r, kt_verify_view(v, a->out, r));
 }
 
+/* --vrf-key for `evidence` into pk; *have 0 when not given. */
+static kt_err
+evidence_vrf(const struct args *a, uint8_t pk[KT_VERIFY_VRF_LEN], int *have)
+{
+	uint8_t buf[KT_VERIFY_VRF_LEN + 3];
+	size_t n;
+
+	*have = 0;
+	if (a->vrf_key == NULL)
+		return KT_OK;
+	if (kt_b64_decode(a->vrf_key, strlen(a->vrf_key), buf, sizeof(buf),
+	        &n) != KT_OK ||
+	    n != KT_VERIFY_VRF_LEN) {
+		kt_cli_usage("--vrf-key is not base64 of a 32-byte VRF key");
+		return KT_ERR_MALFORMED;
+	}
+	memcpy(pk, buf, KT_VERIFY_VRF_LEN);
+	*have = 1;
+	return KT_OK;
+}
+
 /* The log key for `evidence`: --key, else the state's (*opened, when it
  * had to be opened). KT_ERR_* after saying why (exit 1). */
 static kt_err
@@ -101,20 +123,30 @@ cmd_evidence(struct kt_verify *v, const struct args *a, struct kt_vresult *r)
 {
 	struct kt_verify *opened = NULL;
 	struct kt_verifier vk;
-	char *buf = NULL;
+	uint8_t vrf[KT_VERIFY_VRF_LEN];
+	const uint8_t *vrf_pk = NULL;
+	char *buf = NULL, err[1024];
 	size_t len;
-	int rc = 1;
+	int rc = 1, have_vrf;
 
 	(void)v;
-	if (evidence_key(a, &opened, &vk) != KT_OK)
+	if (evidence_vrf(a, vrf, &have_vrf) != KT_OK ||
+	    evidence_key(a, &opened, &vk) != KT_OK)
 		goto out;
+	if (have_vrf)
+		vrf_pk = vrf;
+	else if (opened != NULL)
+		vrf_pk = kt_verify_vrf_key(opened);
+	else if (kt_verify_open(a->state, 0, &opened, err, sizeof(err)) ==
+	    KT_OK)
+		vrf_pk = kt_verify_vrf_key(opened); /* NULL: none pinned */
 	if (kt_cli_read_file(a->pos, KT_CLI_EVIDENCE_MAX, &buf, &len) !=
 	    KT_OK) {
 		fprintf(stderr, "kt-verify: %s: %s\n", a->pos, strerror(errno));
 		goto out;
 	}
 	rc = kt_cli_report(a->cmd, a->json, r,
-	    kt_verify_evidence(buf, len, &vk, r));
+	    kt_verify_evidence(buf, len, &vk, vrf_pk, r));
 out:
 	free(buf);
 	kt_verify_close(opened);
@@ -127,7 +159,7 @@ static int
 init_ok(const struct args *a)
 {
 	return a->log != NULL && a->key != NULL && a->pos == NULL &&
-	    (a->nwit > 0) == (a->quorum > 0) &&
+	    a->out == NULL && (a->nwit > 0) == (a->quorum > 0) &&
 	    !(a->max_age > 0 && a->nwit == 0) && a->quorum <= (long)a->nwit;
 }
 
@@ -172,13 +204,20 @@ view_ok(const struct args *a)
 
 static const struct command commands[] = {
 	{ "init", cmd_init, init_ok, KT_CMD_CREATE | KT_CMD_POLICY,
-	    "kt-verify init --log URL --key VERIFIERKEY [--witness KEY "
-	    "[--witness KEY...]\n    --quorum K [--max-age DURATION]]\n"
-	    "Stores the log URL and its signed-note verifier key (the log's\n"
-	    "origin is the key name) in the state folder. Offline.\n"
+	    "kt-verify init --log URL --key VERIFIERKEY --vrf-key VRFKEY\n"
+	    "    [--witness KEY [--witness KEY...] --quorum K "
+	    "[--max-age DURATION]]\n"
+	    "Stores the log URL, its signed-note verifier key (the log's\n"
+	    "origin is the key name) and its VRF public key in the state\n"
+	    "folder. Offline.\n"
 	    "--log URL and --key VERIFIERKEY are required: the log's http(s)\n"
 	    "address and the verifier key its operator published (the last\n"
 	    "line of 'kt-logd keygen'; ops/run keeps it in kt-data/log.pub).\n"
+	    "--vrf-key VRFKEY (base64; vrf_public_key of GET /v1/log, as the\n"
+	    "operator published it) is what lookups, monitor and proof check\n"
+	    "label indexes with: they refuse to run until an init gives it\n"
+	    "(re-run init with it on an initialised state to add it). It is\n"
+	    "never taken from the log unasked.\n"
 	    "The rest is optional: with --witness (cosignature verifier keys\n"
 	    "from kt-witness keygen) and --quorum K (both or neither),\n"
 	    "checkpoints are accepted only when cosigned by at least K of\n"
@@ -206,31 +245,45 @@ static const struct command commands[] = {
 	    "consistency proof is an attack (exit 3, evidence written).\n" },
 	{ "lookup", cmd_lookup, one_arg, 0,
 	    "kt-verify lookup LABEL [--accept]\n"
-	    "Fetches LABEL's latest entry and verifies entry, label, inclusion\n"
-	    "proof, checkpoint signature and consistency. Pins the key on first\n"
-	    "use; a different key than pinned shows the verified history and\n"
-	    "exits 4; --accept pins the new key (exit 0).\n" },
+	    "Fetches LABEL's lookup proof and verifies it (kt_lookup_verify:\n"
+	    "VRF proof under the pinned VRF key, map head = the checkpoint's\n"
+	    "last leaf, map path, latest update, chain, commitment) against the\n"
+	    "signed checkpoint, itself consistent with the stored one (and\n"
+	    "witnessed, with a policy). Prints key, version, checkpoint.\n"
+	    "Pins the key on first use; a later version with another key shows\n"
+	    "the verified history since the pin and exits 4; --accept pins it.\n"
+	    "A verified absence (never published) exits 7. A version lower than\n"
+	    "one verified before, or an absence after a version, is a\n"
+	    "DOWNGRADE (exit 2).\n" },
 	{ "monitor", cmd_monitor, monitor_ok, 0,
 	    "kt-verify monitor LABEL --expect-b64 KEY [...] | "
 	    "--expect FILE\n"
-	    "Reads every entry since the cursor, checks they hash to the signed\n"
-	    "root and reports every version of LABEL whose key is not expected\n"
-	    "(exit 3, evidence written). FILE: one base64 key per line, '#'\n"
-	    "comments. Expected keys are remembered for later runs.\n" },
+	    "Fetches LABEL's map path at the accepted checkpoint (one request\n"
+	    "when nothing changed) and, when it shows new versions, the\n"
+	    "history since the last check: each update proven in the log, the\n"
+	    "chain link by link up to the map's, each commitment opened. Keys\n"
+	    "must come in the order listed (a retired key coming back is not\n"
+	    "expected); one that is not is a ghost (exit 3, evidence written).\n"
+	    "FILE: one base64 key per line, '#' comments. Expected keys are\n"
+	    "remembered for later runs. Prints the bytes fetched.\n" },
 	{ "audit", cmd_audit, no_arg, 0,
 	    "kt-verify audit\n"
-	    "Replays every entry from 0: tree equals the signed root, version\n"
-	    "chains 1,2,3... with previous links, nothing but a new key after a\n"
-	    "revocation, non-decreasing timestamps.\n" },
+	    "Replays every leaf from 0: tree equals the signed root; the map\n"
+	    "rebuilt in memory from the updates (kt_map_apply: versions 1,2,3\n"
+	    "with links) equals every map head's root; map heads' log_size,\n"
+	    "prev_head links, label counts, non-decreasing times; the\n"
+	    "checkpoint ends at a map head. Keeps the map in memory.\n" },
 	{ "evidence", cmd_evidence, one_arg, KT_CMD_OFFLINE,
-	    "kt-verify evidence FILE [--key VERIFIERKEY]\n"
-	    "Verifies an evidence file (or a C2SP tlog-proof) offline with only\n"
-	    "the log's key: exit 0 when it proves its claim, 2 when it is\n"
-	    "forged, malformed or proves nothing.\n" },
+	    "kt-verify evidence FILE [--key VERIFIERKEY] [--vrf-key VRFKEY]\n"
+	    "Verifies an evidence file (or a lookup's C2SP tlog-proof, which\n"
+	    "also needs the VRF key) offline with only the log's keys (from\n"
+	    "the options or the state): exit 0 when it proves its claim, 2\n"
+	    "when it is forged, malformed or proves nothing.\n" },
 	{ "proof", cmd_proof, proof_ok, 0,
 	    "kt-verify proof LABEL --out FILE\n"
-	    "Verifies LABEL's latest entry and writes a C2SP tlog-proof with the\n"
-	    "entry bytes in its extra line.\n" },
+	    "Verifies LABEL's lookup and writes it as a C2SP tlog-proof (the\n"
+	    "map head's inclusion proof, the rest of the lookup proof in its\n"
+	    "extra line).\n" },
 };
 
 const struct command *

@@ -30,6 +30,8 @@ kt_cli_exit_status(enum kt_verify_outcome o)
 		return 5;
 	case KT_VERIFY_UNWITNESSED:
 		return 6;
+	case KT_VERIFY_ABSENT:
+		return 7;
 	}
 	return 1;
 }
@@ -43,6 +45,7 @@ to_stdout(enum kt_verify_outcome o)
 	case KT_VERIFY_KEY_CHANGED:
 	case KT_VERIFY_STALE:
 	case KT_VERIFY_UNWITNESSED:
+	case KT_VERIFY_ABSENT:
 		return 1;
 	case KT_VERIFY_ERROR:
 	case KT_VERIFY_FAILED:
@@ -72,9 +75,8 @@ print_changes(FILE *to, const json_t *a)
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		const json_t *x = json_array_get(a, i);
 
-		fprintf(to, "  version %lld  index %lld  %s  %s %s\n",
-		    int_of(x, "version"), int_of(x, "index"),
-		    str_of(x, "timestamp"), str_of(x, "type"),
+		fprintf(to, "  version %lld  index %lld  %s %s\n",
+		    int_of(x, "version"), int_of(x, "index"), str_of(x, "type"),
 		    json_object_get(x, "fingerprint") ? str_of(x, "fingerprint")
 		                                      : "");
 	}
@@ -89,7 +91,8 @@ print_versions(FILE *to, const json_t *a)
 
 		fprintf(to, "  version %lld  index %lld  %s  %s\n",
 		    int_of(x, "version"), int_of(x, "index"),
-		    str_of(x, "fingerprint"),
+		    json_object_get(x, "fingerprint") ? str_of(x, "fingerprint")
+		                                      : str_of(x, "type"),
 		    json_is_true(json_object_get(x, "expected"))
 		        ? "expected"
 		        : "NOT EXPECTED");

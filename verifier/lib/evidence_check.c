@@ -69,14 +69,13 @@ ev_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 		if (!json_is_string(je) ||
 		    kt_b64_decode(json_string_value(je), json_string_length(je),
 		        l->entry, sizeof(l->entry), &l->entry_len) != KT_OK ||
-		    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK) {
+		    kt_vleaf_decode(l) != KT_OK) {
 			kt_msg(d, dlen,
-			    "entry at index %" PRIu64 " is not a "
-			    "well-formed kt entry",
+			    "entry at index %" PRIu64 " is not an update "
+			    "or map head leaf",
 			    l->index);
 			return KT_ERR_MALFORMED;
 		}
-		kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
 	} else if (need_entry) {
 		kt_msg(d, dlen, "entry bytes missing");
 		return KT_ERR_MALFORMED;
@@ -270,6 +269,25 @@ verify_fork(const json_t *ev, const struct kt_verifier *vk,
 	    c[0].start + (UINT64_C(1) << c[0].level));
 }
 
+/* The value a ghost-key file states: a key (key_type, key into buf). */
+static kt_err
+ev_value(const json_t *ev, uint8_t *buf, size_t cap, struct kt_value *val)
+{
+	json_t *jt = json_object_get(ev, "key_type");
+	json_t *jk = json_object_get(ev, "key");
+
+	memset(val, 0, sizeof(*val));
+	if (!json_is_string(jt) || !json_is_string(jk) ||
+	    kt_b64_decode(json_string_value(jk), json_string_length(jk), buf,
+	        cap, &val->key_len) != KT_OK)
+		return KT_ERR_MALFORMED;
+	val->kind = KT_VALUE_KEY;
+	val->key_type = json_string_value(jt);
+	val->key_type_len = json_string_length(jt);
+	val->key = buf;
+	return KT_OK;
+}
+
 static enum kt_verify_outcome
 verify_ghost(const json_t *ev, const struct kt_verifier *vk,
     struct kt_vresult *r)
@@ -278,6 +296,8 @@ verify_ghost(const json_t *ev, const struct kt_verifier *vk,
 	json_t *jx = json_object_get(ev, "expected_keys");
 	struct kt_checkpoint cp;
 	struct kt_vleaf *l = NULL;
+	struct kt_value val;
+	uint8_t *key = NULL, op[KT_OPENING_LEN];
 	char d[512], fp[48];
 	enum kt_verify_outcome st;
 
@@ -289,23 +309,30 @@ verify_ghost(const json_t *ev, const struct kt_verifier *vk,
 	        sizeof(d)) != KT_OK)
 		return fail(r, "ghost-key evidence: %s", d);
 	l = malloc(sizeof(*l));
-	if (l == NULL)
-		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	key = malloc(KT_KEY_MAX);
+	if (l == NULL || key == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
 	if (ev_leaf(json_object_get(ev, "leaf"), &cp, l, 1, d, sizeof(d)) !=
 	    KT_OK) {
 		st = fail(r, "ghost-key evidence: %s", d);
 		goto out;
 	}
-	if (l->e.label_len != json_string_length(jl) ||
-	    memcmp(l->e.label, json_string_value(jl), l->e.label_len) != 0) {
+	if (l->kind != KT_LEAF_UPDATE) {
 		st = fail(r, "%s",
-		    "ghost-key evidence: the entry is for "
-		    "another label");
+		    "ghost-key evidence: the leaf is not an update");
 		goto out;
 	}
-	if (l->e.type != KT_ENTRY_KEY) {
-		st =
-		    fail(r, "%s", "ghost-key evidence: the entry is not a key");
+	/* The commitment binds label, version and key: opened here, it
+	 * shows the log logged that key for that label. */
+	if (kt_vparse_b64n(ev, "opening", op, sizeof(op)) != KT_OK ||
+	    ev_value(ev, key, KT_KEY_MAX, &val) != KT_OK ||
+	    kt_commit_verify(op, json_string_value(jl), json_string_length(jl),
+	        l->u.version, &val, &l->u.commitment) != KT_OK) {
+		st = fail(r, "%s",
+		    "ghost-key evidence: the update's commitment does not "
+		    "open to the stated label, version and key");
 		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(jx); i++) {
@@ -319,24 +346,25 @@ verify_ghost(const json_t *ev, const struct kt_verifier *vk,
 			    "ghost-key evidence: bad expected key");
 			goto out;
 		}
-		if (n == l->e.key_len && memcmp(k, l->e.key, n) == 0) {
+		if (n == val.key_len && memcmp(k, val.key, n) == 0) {
 			st = fail(r, "%s",
 			    "ghost-key evidence proves nothing: "
 			    "the logged key is one of the expected keys");
 			goto out;
 		}
 	}
-	kt_key_fingerprint(l->e.key, l->e.key_len, fp);
+	kt_key_fingerprint(val.key, val.key_len, fp);
 	st = kt_vres(r, KT_VERIFY_OK,
 	    "PROVEN: the log's signed tree of size "
 	    "%" PRIu64 " holds, at index %" PRIu64 ", version %" PRIu64 " of "
-	    "label \"%.*s\" with %.*s key %s, which is not among the %zu "
-	    "keys its owner states they published (that last part is the "
+	    "label \"%s\" committed to %.*s key %s, which is not among the "
+	    "%zu keys its owner states they published (that last part is the "
 	    "owner's statement)",
-	    cp.size, l->index, l->e.version, (int)l->e.label_len, l->e.label,
-	    (int)l->e.key_type_len, l->e.key_type, fp, json_array_size(jx));
+	    cp.size, l->index, l->u.version, json_string_value(jl),
+	    (int)val.key_type_len, val.key_type, fp, json_array_size(jx));
 out:
 	free(l);
+	free(key);
 	return st;
 }
 
@@ -371,35 +399,24 @@ verify_bad_entries(const json_t *ev, const struct kt_verifier *vk,
 			st = fail(r, "bad-entries evidence: %s", d);
 			goto out;
 		}
-#define SAME_LABEL(a, b) \
-	((a).e.label_len == (b).e.label_len && \
-	    memcmp((a).e.label, (b).e.label, (a).e.label_len) == 0)
-	if (strcmp(rule, "prev-link") == 0) {
-		/* entries[0] links to entries[1] (or to itself or later) */
-		if (n == 1)
-			bad = l[0].e.version >= 2 &&
-			    l[0].e.prev_index >= l[0].index;
-		else
-			bad = l[0].e.version >= 2 &&
-			    l[0].e.prev_index == l[1].index &&
-			    !(SAME_LABEL(l[0], l[1]) &&
-			        l[1].index < l[0].index &&
-			        l[1].e.version == l[0].e.version - 1);
-	} else if (strcmp(rule, "version-order") == 0) {
-		bad = n == 2 && l[0].index < l[1].index &&
-		    SAME_LABEL(l[0], l[1]) && l[1].e.version <= l[0].e.version;
-	} else if (strcmp(rule, "revoke-after-revoke") == 0) {
-		bad = n == 2 && l[1].e.type == KT_ENTRY_REVOKE &&
-		    l[0].e.type == KT_ENTRY_REVOKE && SAME_LABEL(l[0], l[1]) &&
-		    l[1].e.prev_index == l[0].index;
+#define HEAD(x) ((x).kind == KT_LEAF_MAP_HEAD)
+	if (strcmp(rule, "log-size") == 0) {
+		/* a map head's log_size is its own leaf index */
+		bad = n == 1 && HEAD(l[0]) && l[0].h.log_size != l[0].index;
 	} else if (strcmp(rule, "timestamp") == 0) {
-		bad = n == 2 && l[1].index == l[0].index + 1 &&
-		    l[1].e.timestamp_ms < l[0].e.timestamp_ms;
+		/* map heads' times never run backwards */
+		bad = n == 2 && HEAD(l[0]) && HEAD(l[1]) &&
+		    l[0].index < l[1].index &&
+		    l[1].h.timestamp_ms < l[0].h.timestamp_ms;
+	} else if (strcmp(rule, "head-link") == 0) {
+		/* a map head links to a leaf that is not a map head */
+		bad = n == 2 && HEAD(l[0]) && !HEAD(l[1]) &&
+		    l[0].h.prev_head == l[1].index;
 	} else {
 		st = fail(r, "bad-entries evidence: unknown rule \"%s\"", rule);
 		goto out;
 	}
-#undef SAME_LABEL
+#undef HEAD
 	if (!bad) {
 		st = fail(r,
 		    "bad-entries evidence proves nothing: the entries "
@@ -417,72 +434,69 @@ out:
 	return st;
 }
 
+/* A lookup as a C2SP tlog-proof (kt_lookup_tlogproof_format): its
+ * checkpoint signed by the log, its lookup proof verified against it and
+ * the VRF key. */
 static enum kt_verify_outcome
 verify_tlogproof(const char *buf, size_t len, const struct kt_verifier *vk,
-    struct kt_vresult *r)
+    const uint8_t *vrf_pk, struct kt_vresult *r)
 {
-	struct kt_tlogproof *tp = malloc(sizeof(*tp));
+	struct kt_lookup_proof *p = malloc(sizeof(*p));
+	struct kt_lookup_result res;
 	struct kt_signed_checkpoint sc;
-	struct kt_vleaf *l = malloc(sizeof(*l));
+	const char *note;
+	size_t note_len;
 	char d[512], fp[48];
-	const char *shown = "(revocation)";
 	enum kt_verify_outcome st;
 
-	if (tp == NULL || l == NULL) {
+	if (p == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
-	if (kt_tlogproof_parse(buf, len, tp) != KT_OK) {
-		st = fail(r, "%s", "not a well-formed C2SP tlog-proof");
+	if (kt_lookup_tlogproof_parse(buf, len, p, &note, &note_len) != KT_OK) {
+		st = fail(r, "%s", "not a well-formed kt lookup tlog-proof");
 		goto out;
 	}
-	if (kt_vcheck_checkpoint(tp->note, tp->note_len, vk, &sc, d,
-	        sizeof(d)) != KT_OK) {
-		st = fail(r, "tlog-proof: %s", d);
-		goto out;
-	}
-	if (tp->extra_len == 0 ||
-	    kt_entry_decode(tp->extra, tp->extra_len, &l->e) != KT_OK) {
+	if (vrf_pk == NULL) {
 		st = fail(r, "%s",
-		    "tlog-proof: the extra line does not hold "
-		    "a kt entry");
+		    "tlog-proof: checking a lookup needs the log's VRF key "
+		    "(--vrf-key, or a state folder that pins it)");
 		goto out;
 	}
-	memcpy(l->entry, tp->extra, tp->extra_len);
-	l->entry_len = tp->extra_len;
-	if (kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK) {
-		st = fail(r, "%s", "tlog-proof: bad entry");
-		goto out;
-	}
-	kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
-	l->index = tp->index;
-	l->proof.index = tp->index;
-	l->proof.size = sc.cp.size;
-	l->proof.proof = tp->proof;
-	if (kt_vcheck_inclusion(l, &sc.cp, d, sizeof(d)) != KT_OK) {
+	if (kt_vcheck_checkpoint(note, note_len, vk, &sc, d, sizeof(d)) !=
+	    KT_OK) {
 		st = fail(r, "tlog-proof: %s", d);
 		goto out;
 	}
-	if (l->e.type == KT_ENTRY_KEY) {
-		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
-		shown = fp;
+	if (kt_lookup_verify(p, vrf_pk, &sc.cp, p->label, p->label_len, &res) !=
+	    KT_OK) {
+		st = fail(r, "%s",
+		    "tlog-proof: the lookup proof does not verify against its "
+		    "checkpoint and the VRF key");
+		goto out;
 	}
-	json_object_set_new(r->info, "label",
-	    json_stringn(l->e.label, l->e.label_len));
+	json_object_set_new(r->info, "label", json_string(p->label));
+	json_object_set_new(r->info, "present", json_boolean(res.present));
+	if (!res.present) {
+		st = kt_vres(r, KT_VERIFY_OK,
+		    "VALID lookup proof: label \"%s\" has no version in the "
+		    "log's signed tree of size %" PRIu64,
+		    p->label, sc.cp.size);
+		goto out;
+	}
 	json_object_set_new(r->info, "version",
-	    json_integer((json_int_t)l->e.version));
-	json_object_set_new(r->info, "index",
-	    json_integer((json_int_t)l->index));
+	    json_integer((json_int_t)res.leaf.version));
+	if (res.revoked)
+		kt_msg(fp, sizeof(fp), "(revocation)");
+	else
+		kt_key_fingerprint(res.key, res.key_len, fp);
 	st = kt_vres(r, KT_VERIFY_OK,
-	    "VALID inclusion proof: label \"%.*s\" "
-	    "version %" PRIu64 " key %s is entry %" PRIu64 " of the log's "
-	    "signed tree of size %" PRIu64 " (proves inclusion, not "
-	    "misbehaviour)",
-	    (int)l->e.label_len, l->e.label, l->e.version, shown, l->index,
-	    sc.cp.size);
+	    "VALID lookup proof: label \"%s\" version %" PRIu64
+	    " key %s is the latest in the log's signed tree of size %" PRIu64
+	    " (proves the latest version, not misbehaviour)",
+	    p->label, res.leaf.version, fp, sc.cp.size);
 out:
-	free(tp);
-	free(l);
+	free(p);
 	return st;
 }
 
@@ -543,7 +557,7 @@ verify_typed(const json_t *ev, const struct kt_verifier *vk,
 
 enum kt_verify_outcome
 kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
-    struct kt_vresult *r)
+    const uint8_t *vrf_pk, struct kt_vresult *r)
 {
 	static const char tlog_magic[] = "c2sp.org/tlog-proof@v1\n";
 	json_t *ev = NULL;
@@ -552,7 +566,7 @@ kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
 
 	if (len >= sizeof(tlog_magic) - 1 &&
 	    memcmp(buf, tlog_magic, sizeof(tlog_magic) - 1) == 0)
-		return verify_tlogproof(buf, len, vk, r);
+		return verify_tlogproof(buf, len, vk, vrf_pk, r);
 	ev = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (ev == NULL || !json_is_object(ev)) {
 		json_decref(ev);

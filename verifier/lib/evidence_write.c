@@ -474,18 +474,24 @@ kt_evidence_unlogged(struct kt_verify *v, const char *label,
 enum kt_verify_outcome
 kt_evidence_ghost(struct kt_verify *v, const char *label,
     const json_t *expected, const struct kt_signed_checkpoint *sc,
-    const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r)
+    const struct kt_vleaf *l, const uint8_t opening[KT_OPENING_LEN],
+    const struct kt_value *val, struct kt_vresult *r)
 {
-	json_t *ev = json_pack("{s:s,s:b,s:s,s:s,s:O,s:o}", "type", "ghost-key",
-	    "provable", l != NULL, "summary",
-	    "a key logged for "
-	    "the label that its owner did not publish",
+	json_t *ev = json_pack("{s:s,s:b,s:s,s:s,s:O,s:o,s:o,s:I,s:o}", "type",
+	    "ghost-key", "provable", 1, "summary",
+	    "an update logged for the label whose commitment opens to a key "
+	    "its owner did not publish",
 	    "label", label, "expected_keys", expected, "checkpoint",
-	    note_json(sc));
+	    note_json(sc), "leaf", kt_vleaf_json(l), "version",
+	    (json_int_t)l->u.version, "opening",
+	    kt_vb64_json(opening, KT_OPENING_LEN));
 
-	json_object_set_new(ev, "leaf",
-	    l != NULL ? kt_vleaf_json(l)
-	              : json_pack("{s:I}", "index", (json_int_t)index));
+	if (ev != NULL && val->kind == KT_VALUE_KEY) {
+		json_object_set_new(ev, "key_type",
+		    json_stringn(val->key_type, val->key_type_len));
+		json_object_set_new(ev, "key",
+		    kt_vb64_json(val->key, val->key_len));
+	}
 	return write_ev(v, ev, r);
 }
 

@@ -146,6 +146,19 @@ load_config(struct kt_verify *v, char *err, size_t errlen)
 		json_decref(c);
 		return KT_ERR_MALFORMED;
 	}
+	if (json_object_get(c, "vrf_key") != NULL) {
+		if (kt_vparse_b64n(c, "vrf_key", v->vrf_pk,
+		        KT_VRF_PUBLIC_LEN) != KT_OK ||
+		    kt_vrf_public_check(v->vrf_pk) != KT_OK) {
+			kt_msg(err, errlen,
+			    "state file %s/%s is corrupt (bad "
+			    "\"vrf_key\"); refusing to continue",
+			    v->dir, KT_VSTATE_CONFIG);
+			json_decref(c);
+			return KT_ERR_MALFORMED;
+		}
+		v->have_vrf = 1;
+	}
 	if (load_policy(v, c) != KT_OK) {
 		kt_msg(err, errlen,
 		    "state file %s/%s is corrupt (bad "
@@ -277,14 +290,39 @@ kt_verify_log_key(const struct kt_verify *v)
 	return v->have_config ? &v->vk : NULL;
 }
 
+const uint8_t *
+kt_verify_vrf_key(const struct kt_verify *v)
+{
+	return v->have_vrf ? v->vrf_pk : NULL;
+}
+
 enum kt_verify_outcome
 kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r)
 {
 	if (!v->have_config)
 		return kt_vres(r, KT_VERIFY_ERROR,
 		    "state folder %s is not "
-		    "initialised: run kt-verify init --log URL --key KEY",
+		    "initialised: run kt-verify init --log URL --key KEY "
+		    "--vrf-key VRFKEY",
 		    v->dir);
+	return KT_VERIFY_OK;
+}
+
+enum kt_verify_outcome
+kt_verify_need_vrf(struct kt_verify *v, struct kt_vresult *r)
+{
+	enum kt_verify_outcome st;
+
+	if ((st = kt_verify_need_config(v, r)) != KT_VERIFY_OK)
+		return st;
+	/* Never taken from the log unasked: a log that chose the key its
+	 * clients check lookups with could prove anything. */
+	if (!v->have_vrf)
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "state folder %s has no VRF key: run kt-verify init "
+		    "--log %s --key KEY --vrf-key VRFKEY (vrf_public_key of "
+		    "GET /v1/log, as the log's operator published it)",
+		    v->dir, v->url);
 	return KT_VERIFY_OK;
 }
 
@@ -292,9 +330,24 @@ kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r)
 
 enum kt_verify_outcome
 kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
-    struct kt_vresult *r)
+    const char *vrf_key, struct kt_vresult *r)
 {
-	return kt_verify_init_policy(v, url, vkey, NULL, r);
+	return kt_verify_init_policy(v, url, vkey, vrf_key, NULL, r);
+}
+
+/* --vrf-key's base64 into pk, checked (kt_vrf_public_check). */
+static kt_err
+parse_vrf_key(const char *b64, uint8_t pk[KT_VRF_PUBLIC_LEN])
+{
+	uint8_t buf[KT_VRF_PUBLIC_LEN + 3];
+	size_t n;
+
+	if (strlen(b64) != KT_B64_LEN(KT_VRF_PUBLIC_LEN) ||
+	    kt_b64_decode(b64, strlen(b64), buf, sizeof(buf), &n) != KT_OK ||
+	    n != KT_VRF_PUBLIC_LEN)
+		return KT_ERR_MALFORMED;
+	memcpy(pk, buf, KT_VRF_PUBLIC_LEN);
+	return kt_vrf_public_check(pk);
 }
 
 static enum kt_verify_outcome
@@ -309,6 +362,23 @@ save_config(struct kt_verify *v, const char *url, const char *vkey,
 	    vkey, "origin", vk->name);
 	if (c == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	if (v->have_vrf)
+		json_object_set_new(c, "vrf_key",
+		    kt_vb64_json(v->vrf_pk, KT_VRF_PUBLIC_LEN));
+	if (pol == NULL && v->wit.n > 0) {
+		/* Keep the stored witness policy. */
+		a = json_array();
+		for (size_t i = 0; i < v->wit.n; i++) {
+			char t[KT_KEY_TEXT_MAX];
+			if (kt_verifier_format(&v->wit.keys[i], t, sizeof(t)) ==
+			    KT_OK)
+				json_array_append_new(a, json_string(t));
+		}
+		json_object_set_new(c, "witnesses", a);
+		json_object_set_new(c, "quorum", json_integer(v->wit.quorum));
+		json_object_set_new(c, "max_age",
+		    json_integer((json_int_t)v->wit.max_age));
+	}
 	if (pol != NULL && pol->nwitnesses > 0) {
 		a = json_array();
 		for (size_t i = 0; i < pol->nwitnesses; i++)
@@ -336,9 +406,10 @@ save_config(struct kt_verify *v, const char *url, const char *vkey,
 
 enum kt_verify_outcome
 kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
-    const struct kt_vpolicy *pol, struct kt_vresult *r)
+    const char *vrf_key, const struct kt_vpolicy *pol, struct kt_vresult *r)
 {
 	struct kt_verifier vk, wit[KT_VERIFY_WITNESS_MAX];
+	uint8_t vrf[KT_VRF_PUBLIC_LEN];
 	char u[KT_URL_MAX];
 	size_t n;
 	enum kt_verify_outcome st;
@@ -349,6 +420,10 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 		return kt_vres(r, KT_VERIFY_ERROR,
 		    "--key is not an Ed25519 "
 		    "signed-note verifier key (name+hexid+base64)");
+	if (vrf_key != NULL && parse_vrf_key(vrf_key, vrf) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "--vrf-key is not a VRF public key (base64 of 32 bytes, a "
+		    "valid ristretto255 point: vrf_public_key of GET /v1/log)");
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return kt_vres(r, KT_VERIFY_ERROR,
 		    "--log must be an http:// "
@@ -383,6 +458,24 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 			    "already initialised for %s with another log or "
 			    "key; use another --state",
 			    v->dir, v->url);
+		if (vrf_key != NULL && v->have_vrf &&
+		    sodium_memcmp(vrf, v->vrf_pk, KT_VRF_PUBLIC_LEN) != 0)
+			/* A new VRF key is a new log (map.md). */
+			return kt_vres(r, KT_VERIFY_ERROR,
+			    "state folder %s already pins another VRF key for "
+			    "%s; a log with a new VRF key is a new log: use "
+			    "another --state",
+			    v->dir, v->url);
+		if (vrf_key != NULL && !v->have_vrf) {
+			memcpy(v->vrf_pk, vrf, KT_VRF_PUBLIC_LEN);
+			v->have_vrf = 1;
+			if ((st = save_config(v, u, vkey, &vk,
+			         haspol ? pol : NULL, r)) != 0)
+				return st;
+			if (!haspol)
+				return kt_vres(r, KT_VERIFY_OK,
+				    "VRF key of %s pinned", u);
+		}
 		if (!haspol)
 			return kt_vres(r, KT_VERIFY_OK,
 			    "already initialised "
@@ -396,6 +489,10 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 		    "witness policy of %s set: "
 		    "quorum %u of %zu witnesses, max age %" PRIu64 " s",
 		    v->dir, v->wit.quorum, v->wit.n, v->wit.max_age);
+	}
+	if (vrf_key != NULL) {
+		memcpy(v->vrf_pk, vrf, KT_VRF_PUBLIC_LEN);
+		v->have_vrf = 1;
 	}
 	if ((st = save_config(v, u, vkey, &vk, pol, r)) != 0)
 		return st;
@@ -411,6 +508,7 @@ kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
 	json_object_set_new(r->info, "log", json_string(u));
 	json_object_set_new(r->info, "origin", json_string(vk.name));
 	json_object_set_new(r->info, "state", json_string(v->dir));
+	json_object_set_new(r->info, "vrf_key", json_boolean(v->have_vrf));
 	if (haspol)
 		return kt_vres(r, KT_VERIFY_OK,
 		    "initialised %s for log %s "

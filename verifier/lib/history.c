@@ -1,18 +1,22 @@
 /*
- * history.c: a label's key history, verified page by page. `lookup` walks
- * it when the key changed since the pin (exit 4), to list every verified
- * change and to prove a rewritten pin.
+ * history.c: a label's key history, verified page by page. `monitor` walks
+ * it when the map shows versions the owner has not checked yet; `lookup`
+ * when the key changed since the pin (exit 4), to list every verified
+ * change.
  *
- * GET /v1/keys/{label}/history answers one page: the versions from ?from=V
- * on, with the log's signed checkpoint they are proven into and "next"
- * when more follow. Every version is checked against its own page's
- * checkpoint; every page's checkpoint is related like any checkpoint seen,
- * so that all pages are views of one tree.
+ * GET /v1/keys/{label}/history answers one page: the label's VRF proof and
+ * map index, the log's signed checkpoint, and the versions from ?from=V
+ * on, each with its update leaf, inclusion proof, the chain before it and
+ * its opening and value, with "next" when more follow. Every version is
+ * checked against its page's checkpoint; every page's checkpoint is
+ * related like any checkpoint seen, so that all pages are views of one
+ * tree. The chain (kt_map_chain_next) is rebuilt link by link from the
+ * update leaves themselves: the "prev_chain" the log sends is only
+ * compared, never believed.
  *
  * A malicious log must not keep the client paging for ever: a page is not
  * empty, its "next" must be the version after its last, and at most
- * KT_HISTORY_MAX versions are read. Each page is freed before the next is
- * fetched; what grows is the chain of changes.
+ * KT_HISTORY_MAX versions are read.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,145 +26,147 @@
 #include "kt/fmt.h"
 #include "verify_internal.h"
 
-/* Where the walk through the pages of a label's history stands. */
+/* Where the walk through the pages stands. */
 struct hwalk {
 	const char *label;
 	char esc[KT_LABEL_MAX * 3 + 1]; /* label, escaped for a path */
-	const json_t *pin;
-	struct kt_vleaf *pl;        /* the pinned leaf, when pin_version */
-	uint64_t pin_version;       /* 0: no usable pin */
-	const struct kt_vanswer *a; /* the lookup answer */
-	json_t *chain;
-	uint64_t ver;        /* the next version expected, from 1 */
-	uint64_t prev_index; /* KT_NO_PREV before version 1 */
-	uint8_t prev_type;
-	struct kt_vleaf *l; /* scratch: one version */
-	/* with a witness policy, the checkpoint each page is related to:
-	 * the stored (witnessed) one, its note copied into stored_note so the
-	 * walk owns it, then the page before (its note held by prev_jc) */
-	struct kt_signed_checkpoint prev;
-	char *stored_note;
-	json_t *prev_jc;
+	int have_index;
+	struct kt_hash index; /* VRF(label), verified on the first page */
+	uint64_t ver;         /* the next version expected */
+	uint64_t prev_index;  /* the previous version's leaf, or KT_NO_PREV */
+	struct kt_hash chain; /* after version ver - 1 */
+	uint64_t read;        /* versions read, for the bound */
+	struct kt_vleaf *l;   /* scratch: one version */
+	uint8_t key[KT_KEY_MAX];
+	kt_version_cb cb;
+	void *ctx;
 };
 
-/* A leaf of the history (l) at the same index as the pinned leaf or the
- * looked-up one, in another signed tree (page): the same bytes, or a fork
- * this client can prove. */
+/* The page's label, VRF proof and map index: the index must be VRF(label)
+ * under the pinned key, the same on every page. */
 static enum kt_verify_outcome
-same_leaves(struct kt_verify *v, const struct hwalk *w,
-    const struct kt_signed_checkpoint *page, const struct kt_vleaf *l,
+check_index(struct kt_verify *v, struct hwalk *w, const json_t *o,
     struct kt_vresult *r)
 {
-	const struct kt_vleaf *pl = w->pl, *ll = &w->a->lk.leaf;
-	struct kt_signed_checkpoint psc;
-	json_t *pn;
-	char d[512];
+	json_t *jl = json_object_get(o, "label");
+	uint8_t pi[KT_VRF_PROOF_LEN], beta[KT_VRF_OUTPUT_LEN];
+	struct kt_hash idx;
 
-	if (l->index == ll->index && !kt_hash_eq(&l->leaf_hash, &ll->leaf_hash))
-		return kt_evidence_fork_leaves(v, &w->a->sc, ll, page, l,
-		    "history and lookup disagree on an entry", r);
-	if (w->pin_version == 0 || l->index != pl->index ||
-	    kt_hash_eq(&l->leaf_hash, &pl->leaf_hash))
+	if (!json_is_string(jl) ||
+	    strcmp(json_string_value(jl), w->label) != 0 ||
+	    kt_vparse_b64n(o, "map_index", idx.b, KT_HASH_LEN) != KT_OK)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history: not for label \"%s\", or no map_index",
+		    w->label);
+	if (w->have_index)
+		return kt_hash_eq(&idx, &w->index)
+		    ? KT_VERIFY_OK
+		    : kt_vres(r, KT_VERIFY_FAILED,
+		          "key history: a page names another map index");
+	if (kt_vparse_b64n(o, "vrf_proof", pi, sizeof(pi)) != KT_OK ||
+	    kt_vrf_verify(v->vrf_pk, (const uint8_t *)w->label,
+	        strlen(w->label), pi, beta) != KT_OK ||
+	    memcmp(beta, idx.b, KT_HASH_LEN) != 0)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history: the VRF proof of \"%s\" does not verify "
+		    "under the pinned VRF key, or is not for its map index",
+		    w->label);
+	w->index = idx;
+	w->have_index = 1;
+	return KT_VERIFY_OK;
+}
+
+/* One version's value into ver: erased, a revocation or a key, whose
+ * commitment must open to what the log served. */
+static enum kt_verify_outcome
+check_value(struct hwalk *w, const json_t *o, struct kt_vversion *ver,
+    struct kt_vresult *r)
+{
+	json_t *jt = json_object_get(o, "key_type");
+	json_t *jk = json_object_get(o, "key");
+	const struct kt_update *u = &w->l->u;
+
+	memset(&ver->val, 0, sizeof(ver->val));
+	ver->erased = json_is_true(json_object_get(o, "erased"));
+	if (ver->erased)
 		return KT_VERIFY_OK;
-	/* The pin's checkpoint was verified when it was pinned; a state file
-	 * in which it no longer opens proves nothing. */
-	pn = json_object_get(w->pin, "checkpoint");
-	if (json_is_string(pn) &&
-	    kt_vcheck_checkpoint(json_string_value(pn), json_string_length(pn),
-	        &v->vk, &psc, d, sizeof(d)) == KT_OK)
-		return kt_evidence_fork_leaves(v, &psc, pl, page, l,
-		    "the log "
-		    "rewrote the pinned version of the label",
-		    r);
+	if (kt_vparse_b64n(o, "opening", ver->opening, KT_OPENING_LEN) != KT_OK)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history, version %" PRIu64 ": no opening", u->version);
+	if (json_is_true(json_object_get(o, "revoked"))) {
+		ver->val.kind = KT_VALUE_REVOKE;
+	} else if (json_is_string(jt) && json_is_string(jk) &&
+	    kt_b64_decode(json_string_value(jk), json_string_length(jk), w->key,
+	        sizeof(w->key), &ver->val.key_len) == KT_OK) {
+		ver->val.kind = KT_VALUE_KEY;
+		ver->val.key_type = json_string_value(jt);
+		ver->val.key_type_len = json_string_length(jt);
+		ver->val.key = w->key;
+	} else {
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history, version %" PRIu64
+		    ": neither a key, a revocation nor erased",
+		    u->version);
+	}
+	if (kt_commit_verify(ver->opening, w->label, strlen(w->label),
+	        u->version, &ver->val, &u->commitment) != KT_OK)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history, version %" PRIu64 " (index %" PRIu64
+		    "): its commitment does not open to the value the log "
+		    "served",
+		    u->version, w->l->index);
 	return KT_VERIFY_OK;
 }
 
-/*
- * One version l, at w->ver: its label, version, previous-version link and
- * the revocation rule; then one value per version, as the pin and the
- * lookup saw it.
- */
+/* One version of a page, checked against the page's checkpoint. */
 static enum kt_verify_outcome
-check_version(struct kt_verify *v, struct hwalk *w,
-    const struct kt_signed_checkpoint *page, const struct kt_vleaf *l,
-    struct kt_vresult *r)
-{
-	const struct kt_vleaf *pl = w->pl, *ll = &w->a->lk.leaf;
-	enum kt_verify_outcome st;
-
-	if (l->e.label_len != strlen(w->label) ||
-	    memcmp(l->e.label, w->label, l->e.label_len) != 0 ||
-	    l->e.version != w->ver || l->e.prev_index != w->prev_index ||
-	    (w->ver > 1 && l->index <= w->prev_index) ||
-	    (w->prev_type == KT_ENTRY_REVOKE && l->e.type == KT_ENTRY_REVOKE))
-		return kt_vres(r, KT_VERIFY_FAILED,
-		    "key history: version %" PRIu64 " (index %" PRIu64
-		    ") breaks the chain (label, "
-		    "version order, previous link or revocation rule)",
-		    w->ver, l->index);
-	if ((st = same_leaves(v, w, page, l, r)) != KT_VERIFY_OK)
-		return st;
-	if (w->pin_version == l->e.version && l->index != pl->index)
-		return kt_vres(r, KT_VERIFY_FAILED,
-		    "key history puts version %" PRIu64 " at index %" PRIu64
-		    ", but it was pinned at index %" PRIu64
-		    " (two values for one version)",
-		    l->e.version, l->index, pl->index);
-	/* The looked-up version must be the very entry the lookup showed
-	 * (same index; same bytes is checked above), or the log holds two
-	 * values for it. */
-	if (l->e.version == ll->e.version && l->index != ll->index)
-		return kt_vres(r, KT_VERIFY_FAILED,
-		    "key history puts version %" PRIu64 " at index %" PRIu64
-		    ", but the lookup shows it at "
-		    "index %" PRIu64 " (two values for one version)",
-		    l->e.version, l->index, ll->index);
-	return KT_VERIFY_OK;
-}
-
-/*
- * Verifies one page of the history, the versions jv, each against the
- * page's own signed checkpoint: decoding, inclusion, then check_version.
- * Appends the versions after the pin, up to the looked-up one, to
- * w->chain and moves w past the page.
- */
-static enum kt_verify_outcome
-check_page(struct kt_verify *v, struct hwalk *w,
-    const struct kt_signed_checkpoint *page, const json_t *jv,
-    struct kt_vresult *r)
+check_version(struct hwalk *w, const struct kt_signed_checkpoint *page,
+    const json_t *o, struct kt_vresult *r)
 {
 	struct kt_vleaf *l = w->l;
+	struct kt_vversion ver;
+	struct kt_hash pc;
 	enum kt_verify_outcome st;
 	char d[512];
 
-	for (size_t i = 0; i < json_array_size(jv); i++, w->ver++) {
-		if (kt_vparse_leaf(json_array_get(jv, i), 1, l, d, sizeof(d)) !=
-		        KT_OK ||
-		    kt_vcheck_inclusion(l, &page->cp, d, sizeof(d)) != KT_OK)
-			return kt_vres(r, KT_VERIFY_FAILED,
-			    "key history, "
-			    "version %" PRIu64 ": %s",
-			    w->ver, d);
-		if ((st = check_version(v, w, page, l, r)) != KT_VERIFY_OK)
-			return st;
-		/* A version after the looked-up one was written since the
-		 * lookup's checkpoint (with a witness policy: not witnessed
-		 * yet). It is checked with the chain, not reported as a
-		 * change to the key this lookup shows or pins. */
-		if (l->e.version > w->pin_version &&
-		    l->e.version <= w->a->lk.leaf.e.version)
-			json_array_append_new(w->chain, kt_vleaf_summary(l));
-		w->prev_index = l->index;
-		w->prev_type = l->e.type;
-	}
+	if (kt_vparse_leaf(o, 1, l, d, sizeof(d)) != KT_OK ||
+	    kt_vcheck_inclusion(l, &page->cp, d, sizeof(d)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history, version %" PRIu64 ": %s", w->ver, d);
+	if (l->kind != KT_LEAF_UPDATE || l->u.version != w->ver ||
+	    !kt_hash_eq(&l->u.index, &w->index) ||
+	    l->u.prev_index != w->prev_index ||
+	    (w->prev_index != KT_NO_PREV && l->index <= w->prev_index))
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history: version %" PRIu64 " (index %" PRIu64
+		    ") breaks the chain (not an update of this label's index, "
+		    "version order or previous link)",
+		    w->ver, l->index);
+	if (w->ver > 1 &&
+	    (kt_vparse_b64n(o, "prev_chain", pc.b, KT_HASH_LEN) != KT_OK ||
+	        !kt_hash_eq(&pc, &w->chain)))
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "key history: version %" PRIu64
+		    " names a previous chain other than the one its updates "
+		    "make",
+		    w->ver);
+	memset(&ver, 0, sizeof(ver));
+	if ((st = check_value(w, o, &ver, r)) != KT_VERIFY_OK)
+		return st;
+	kt_map_chain_next(w->ver == 1 ? NULL : &w->chain, &l->leaf_hash,
+	    &w->chain);
+	ver.l = l;
+	ver.chain = w->chain;
+	ver.sc = page;
+	if (w->cb != NULL && (st = w->cb(w->ctx, &ver, r)) != KT_VERIFY_OK)
+		return st;
+	w->prev_index = l->index;
+	w->ver++;
 	return KT_VERIFY_OK;
 }
 
-/*
- * GETs the page from version w->ver into *o (replaced) and opens its
- * checkpoint into page (borrowing *o): the page's shape, the bound on
- * versions, the log's signature.
- */
+/* GETs the page from w->ver into *o (replaced) and opens its checkpoint
+ * into page (borrowing *o). */
 static enum kt_verify_outcome
 get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
     struct kt_signed_checkpoint *page, struct kt_vresult *r)
@@ -170,27 +176,19 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	json_t *jc, *jv;
 	long status;
 	enum kt_verify_outcome st;
-	kt_err e;
 
-	if (w->ver == 1)
-		e = kt_fmt(path, sizeof(path), "/v1/keys/%s/history", w->esc);
-	else
-		e = kt_fmt(path, sizeof(path),
-		    "/v1/keys/%s/history?from=%" PRIu64, w->esc, w->ver);
-	if (e != KT_OK) {
-		/* path holds any escaped label: cannot happen */
-		st = kt_vres(r, KT_VERIFY_ERROR,
-		    "internal: request path too "
-		    "long");
-		goto out;
-	}
 	json_decref(*o);
 	*o = NULL;
+	if (kt_fmt(path, sizeof(path), "/v1/keys/%s/history?from=%" PRIu64,
+	        w->esc, w->ver) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "internal: request path too long");
 	if ((st = kt_vlog_get(v, path, KT_CAP_HISTORY, &body, &status,
 	         "key history: ", r)) != KT_VERIFY_OK)
 		goto out;
 	if (status != 200) {
-		st = kt_vres(r, KT_VERIFY_ERROR,
+		st = kt_vres(r,
+		    status == 404 ? KT_VERIFY_FAILED : KT_VERIFY_ERROR,
 		    "key history: GET %s%s: HTTP %ld", v->url, path, status);
 		goto out;
 	}
@@ -204,7 +202,7 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	if (!json_is_string(jc) || !json_is_array(jv) ||
 	    json_array_size(jv) == 0)
 		kt_vres(r, st, "key history: missing checkpoint or versions");
-	else if (json_array_size(jv) > KT_HISTORY_MAX - (w->ver - 1))
+	else if (json_array_size(jv) > KT_HISTORY_MAX - w->read)
 		kt_vres(r, st,
 		    "key history: more than %d versions, more than "
 		    "this client checks",
@@ -220,88 +218,66 @@ out:
 	return st;
 }
 
-/*
- * A page's checkpoint, like any checkpoint seen: accepted against the
- * stored one; with a witness policy (it is the log's newest, maybe not
- * witnessed) related, not stored, to the stored one for the first page
- * and to the page before after that.
- */
-static enum kt_verify_outcome
-relate_page(struct kt_verify *v, struct hwalk *w, json_t *o,
-    const struct kt_signed_checkpoint *page, struct kt_vresult *r)
-{
-	enum kt_verify_outcome st;
-
-	if (v->wit.n == 0)
-		return kt_vaccept(v, page, r);
-	st = kt_vrelate(v, &w->prev, page, r);
-	json_decref(w->prev_jc);
-	w->prev_jc = json_incref(json_object_get(o, "checkpoint"));
-	w->prev = *page;
-	return st;
-}
-
 /* Every page in turn, until one has no "next". */
 static enum kt_verify_outcome
 walk(struct kt_verify *v, struct hwalk *w, struct kt_vresult *r)
 {
 	struct kt_signed_checkpoint page;
 	enum kt_verify_outcome st;
-	json_t *o = NULL, *jn;
+	json_t *o = NULL, *jn, *jv;
 
 	for (;;) {
 		if ((st = get_page(v, w, &o, &page, r)) != KT_VERIFY_OK ||
-		    (st = check_page(v, w, &page,
-		         json_object_get(o, "versions"), r)) != KT_VERIFY_OK ||
-		    (st = relate_page(v, w, o, &page, r)) != KT_VERIFY_OK)
+		    (st = check_index(v, w, o, r)) != KT_VERIFY_OK)
 			break;
+		/* The page's checkpoint, like any checkpoint seen; with a
+		 * witness policy (it may not be witnessed yet) related to the
+		 * stored one, not stored. */
+		st = v->wit.n == 0 || !v->have_stored
+		    ? kt_vaccept(v, &page, r)
+		    : kt_vrelate(v, &v->stored, &page, r);
+		if (st != KT_VERIFY_OK)
+			break;
+		jv = json_object_get(o, "versions");
+		for (size_t i = 0; i < json_array_size(jv); i++, w->read++)
+			if ((st = check_version(w, &page, json_array_get(jv, i),
+			         r)) != KT_VERIFY_OK)
+				goto out;
 		if ((jn = json_object_get(o, "next")) == NULL)
 			break;
 		if (!json_is_integer(jn) || json_integer_value(jn) < 0 ||
 		    (uint64_t)json_integer_value(jn) != w->ver) {
 			st = kt_vres(r, KT_VERIFY_FAILED,
-			    "key history: "
-			    "\"next\" is not %" PRIu64 ", the version after "
-			    "the page",
+			    "key history: \"next\" is not %" PRIu64
+			    ", the version after the page",
 			    w->ver);
 			break;
 		}
 	}
+out:
 	json_decref(o);
 	return st;
 }
 
 enum kt_verify_outcome
-kt_vhistory_verify(struct kt_verify *v, const char *label, const json_t *pin,
-    const struct kt_vanswer *a, json_t *chain, struct kt_vresult *r)
+kt_vhistory_walk(struct kt_verify *v, const char *label, uint64_t from,
+    const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
+    void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r)
 {
-	const struct kt_vleaf *ll = &a->lk.leaf;
 	struct hwalk *w = calloc(1, sizeof(*w));
 	enum kt_verify_outcome st;
 
-	if (w == NULL || (w->l = malloc(sizeof(*w->l))) == NULL ||
-	    (w->pl = calloc(1, sizeof(*w->pl))) == NULL) {
+	if (w == NULL || (w->l = calloc(1, sizeof(*w->l))) == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
 	w->label = label;
-	w->pin = pin;
-	w->a = a;
-	w->chain = chain;
-	w->ver = 1;
-	w->prev_index = KT_NO_PREV;
-	if (v->wit.n > 0 && v->stored.note != NULL) {
-		if ((w->stored_note = malloc(v->stored.note_len)) == NULL) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-			goto out;
-		}
-		memcpy(w->stored_note, v->stored.note, v->stored.note_len);
-		w->prev = v->stored;
-		w->prev.note = w->stored_note;
-	}
-	if (pin != NULL &&
-	    kt_vparse_stored_leaf(json_object_get(pin, "leaf"), w->pl) == KT_OK)
-		w->pin_version = w->pl->e.version;
+	w->ver = from;
+	w->prev_index = from == 1 ? KT_NO_PREV : prev_index;
+	if (from > 1)
+		w->chain = *prev_chain;
+	w->cb = cb;
+	w->ctx = ctx;
 	if (kt_fetch_escape(label, strlen(label), w->esc, sizeof(w->esc)) !=
 	    KT_OK) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "label too long");
@@ -309,18 +285,11 @@ kt_vhistory_verify(struct kt_verify *v, const char *label, const json_t *pin,
 	}
 	if ((st = walk(v, w, r)) != KT_VERIFY_OK)
 		goto out;
-	if (w->prev_index < ll->index || w->ver - 1 < ll->e.version)
-		st = kt_vres(r, KT_VERIFY_FAILED,
-		    "key history ends before the "
-		    "looked-up version %" PRIu64,
-		    ll->e.version);
+	*last = w->chain;
+	*nver = w->ver - 1;
 out:
-	if (w != NULL) {
-		json_decref(w->prev_jc);
-		free(w->stored_note);
+	if (w != NULL)
 		free(w->l);
-		free(w->pl);
-	}
 	free(w);
 	return st;
 }

@@ -37,8 +37,10 @@ kt_vlog_get(struct kt_verify *v, const char *path, size_t cap,
 	if ((st = fetcher(v, r)) != KT_VERIFY_OK)
 		return st;
 	e = kt_fetch_get(v->fetch, path, cap, body, status, d, sizeof(d));
-	if (e == KT_OK)
+	if (e == KT_OK) {
+		v->bytes_in += body->len;
 		return KT_VERIFY_OK;
+	}
 	/* A log we cannot reach has said nothing; a log whose answer is
 	 * unusable (larger than any honest one) has failed. */
 	return kt_vres(r,
@@ -134,16 +136,14 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 	    !json_is_string(j) ||
 	    kt_b64_decode(json_string_value(j), json_string_length(j),
 	        out->entry, sizeof(out->entry), &out->entry_len) != KT_OK ||
-	    kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {
+	    kt_vleaf_decode(out) != KT_OK) {
 		st = kt_vres(r, KT_VERIFY_FAILED,
 		    "entry %" PRIu64 ": not one "
-		    "well-formed entry",
+		    "update or map head leaf",
 		    index);
 		goto out;
 	}
 	out->index = index;
-	out->version = out->e.version;
-	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
 	json_decref(o);
 	o = NULL;
 	if (kt_fmt(path, sizeof(path),
@@ -183,7 +183,7 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
     struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r)
 {
 	struct kt_buf body = { 0 };
-	uint8_t *entry = NULL;
+	struct kt_vleaf *l = NULL;
 	json_t *o = NULL;
 	char d[512], path[128];
 	uint64_t s = start;
@@ -192,8 +192,8 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 
 	if (f->size != start)
 		return kt_vres(r, KT_VERIFY_ERROR, "internal: frontier size");
-	entry = malloc(KT_ENTRY_MAX);
-	if (entry == NULL)
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 	while (s < end) {
 		uint64_t want = end - s < KT_PAGE ? end - s : KT_PAGE;
@@ -237,29 +237,24 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 		}
 		for (size_t i = 0; i < n; i++) {
 			json_t *j = json_array_get(a, i);
-			struct kt_entry ent;
-			struct kt_hash h;
-			size_t len;
 
 			if (!json_is_string(j) ||
 			    kt_b64_decode(json_string_value(j),
-			        json_string_length(j), entry, KT_ENTRY_MAX,
-			        &len) != KT_OK ||
-			    kt_entry_decode(entry, len, &ent) != KT_OK) {
+			        json_string_length(j), l->entry,
+			        sizeof(l->entry), &l->entry_len) != KT_OK ||
+			    kt_vleaf_decode(l) != KT_OK) {
 				st = kt_vres(r, KT_VERIFY_FAILED,
 				    "entry %" PRIu64
-				    " is not a well-formed kt entry",
+				    " is not an update or map head leaf",
 				    s + i);
 				goto out;
 			}
-			kt_hash_leaf(entry, len, &h);
-			if (kt_frontier_append(f, &h) != KT_OK) {
+			l->index = s + i;
+			if (kt_frontier_append(f, &l->leaf_hash) != KT_OK) {
 				st = kt_vres(r, KT_VERIFY_FAILED, "tree full");
 				goto out;
 			}
-			if (cb != NULL &&
-			    (st = cb(ctx, s + i, entry, len, &ent, r)) !=
-			        KT_VERIFY_OK)
+			if (cb != NULL && (st = cb(ctx, l, r)) != KT_VERIFY_OK)
 				goto out;
 		}
 		s += n;
@@ -267,6 +262,6 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 out:
 	json_decref(o);
 	kt_buf_free(&body);
-	free(entry);
+	free(l);
 	return st;
 }

@@ -1,244 +1,62 @@
 /*
- * monitor.c: reading entries page by page (shared with audit) and the key
- * owner's `monitor LABEL` check.
+ * monitor.c: the key owner's `monitor LABEL` check, in O(log n) bytes when
+ * nothing changed (map.md, "Owner monitoring").
  *
- * The monitor keeps, per label, a cursor: the signed checkpoint it last
- * checked cleanly and the compact frontier of that tree (one hash per set
- * bit of its size). It reads every entry after the cursor, extends the
- * frontier and requires the result to equal the newly verified signed
- * root: the log cannot leave an entry out, add one or alter one without
- * the root changing. The frontier also lets this client prove a fork later
- * (evidence_write.c).
+ * The monitor keeps, per label, its map index (VRF(label), verified once),
+ * the newest version it checked, that version's update leaf index and the
+ * chain over every update up to it. Each run accepts the log's checkpoint
+ * (as any command does) and fetches the index's map path at that
+ * checkpoint (GET /v1/map/<hex index>): the map head, proven to be the
+ * checkpoint's last leaf, and the path from its root to the index. When
+ * the map shows the version and chain kept, nothing changed: done. When it
+ * shows more, the history from the next version is walked (history.c:
+ * inclusion, chain link by link, commitments opened) and each key compared
+ * with the owner's list in order; the walk must arrive exactly at the
+ * map's version, update and chain, so no version can be hidden from the
+ * owner while the map, which lookups are proven against, shows it.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kt/fmt.h"
 #include "verify_internal.h"
 
 #define MAX_GHOST_EVIDENCE 16
 
-/* ---- cursor (de)serialisation --------------------------------------------- */
-
-/* Restores a cursor: its checkpoint must verify and its frontier fold to
- * that checkpoint's root, else the state file is corrupt. */
-static enum kt_verify_outcome
-load_cursor(struct kt_verify *v, const json_t *rec, struct kt_frontier *f,
-    struct kt_vresult *r)
-{
-	json_t *jn = json_object_get(rec, "checkpoint");
-	struct kt_signed_checkpoint sc;
-	struct kt_hash root;
-	char d[256];
-
-	kt_frontier_init(f);
-	if (jn == NULL || json_is_null(jn))
-		return KT_VERIFY_OK; /* never ran: start at 0 */
-	if (json_is_string(jn) &&
-	    kt_vcheck_checkpoint(json_string_value(jn), json_string_length(jn),
-	        &v->vk, &sc, d, sizeof(d)) == KT_OK &&
-	    kt_vparse_frontier(json_object_get(rec, "frontier"), sc.cp.size, f,
-	        d, sizeof(d)) == KT_OK) {
-		kt_frontier_root(f, &root);
-		if (kt_hash_eq(&root, &sc.cp.root))
-			return KT_VERIFY_OK;
-	}
-	return kt_vres(r, KT_VERIFY_ERROR,
-	    "state file %s/%s is corrupt (bad "
-	    "monitoring cursor); refusing to continue",
-	    v->dir, KT_VSTATE_MONITOR);
-}
-
-/* ---- proving a ghost without the server's help ------------------------------ */
-
-/*
- * If the log will not give an inclusion proof for a ghost entry, build it
- * here: every left sibling on the path of a leaf at or after the cursor is
- * either one of the cursor frontier's subtrees or made of leaves after the
- * cursor (which a second read provides), so the proof needs nothing the
- * log can withhold once it has served the entries.
- */
-#define LOCAL_MAX_LEAVES (UINT64_C(1) << 23) /* 256 MiB of leaf hashes */
-
-struct local {
-	uint64_t c;             /* the cursor: first leaf kept */
-	struct kt_frontier f0;  /* the cursor's frontier */
-	struct kt_hash *leaves; /* leaves [c, c + n) */
-	uint64_t n;
-	const uint64_t *want; /* ghost indices whose bytes to keep */
-	size_t nwant;
-	struct kt_vleaf *got;
+/* The state of one label's monitoring, as kept in monitor.json. */
+struct cursor {
+	int have_index;
+	struct kt_hash index;
+	uint64_t version; /* 0: nothing checked yet */
+	uint64_t update_index;
+	struct kt_hash chain;
+	uint64_t pos; /* expected keys used so far (the next may not be
+	                 earlier in the list: a retired key stays retired) */
 };
-
-static enum kt_verify_outcome
-local_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
-    const struct kt_entry *e, struct kt_vresult *r)
-{
-	struct local *lo = ctx;
-
-	(void)e;
-	(void)r;
-	kt_hash_leaf(entry, len, &lo->leaves[index - lo->c]);
-	for (size_t i = 0; i < lo->nwant; i++)
-		if (lo->want[i] == index) {
-			memcpy(lo->got[i].entry, entry, len);
-			lo->got[i].entry_len = len;
-		}
-	return KT_VERIFY_OK;
-}
-
-static kt_err
-local_node(void *ctx, unsigned level, uint64_t index, struct kt_hash *out)
-{
-	struct local *lo = ctx;
-	struct kt_hash l, rt;
-	uint64_t a, b;
-
-	if (level >= 63)
-		return KT_ERR_RANGE;
-	a = index << level;
-	b = a + (UINT64_C(1) << level);
-	if (b <= lo->c) {
-		if ((lo->c >> level & 1) &&
-		    a == (lo->c & ~((UINT64_C(2) << level) - 1))) {
-			*out = lo->f0.h[level];
-			return KT_OK;
-		}
-		return KT_ERR_RANGE; /* inside a frontier subtree: unknown */
-	}
-	if (level == 0) {
-		if (a - lo->c >= lo->n)
-			return KT_ERR_RANGE;
-		*out = lo->leaves[a - lo->c];
-		return KT_OK;
-	}
-	if (local_node(ctx, level - 1, 2 * index, &l) != KT_OK ||
-	    local_node(ctx, level - 1, 2 * index + 1, &rt) != KT_OK)
-		return KT_ERR_RANGE;
-	kt_hash_node(&l, &rt, out);
-	return KT_OK;
-}
-
-/* Fills got[i] (entry, decoded, leaf hash, proof to cp) for want[i]; a
- * leaf it cannot prove keeps entry_len 0. */
-static void
-local_proofs(struct kt_verify *v, const struct kt_frontier *f0,
-    const struct kt_checkpoint *cp, const uint64_t *want, size_t nwant,
-    struct kt_vleaf *got)
-{
-	struct local lo;
-	struct kt_frontier *f = malloc(sizeof(*f));
-	char d[256];
-
-	memset(&lo, 0, sizeof(lo));
-	lo.c = f0->size;
-	lo.f0 = *f0;
-	lo.n = cp->size - f0->size;
-	lo.want = want;
-	lo.nwant = nwant;
-	lo.got = got;
-	for (size_t i = 0; i < nwant; i++)
-		got[i].entry_len = 0;
-	if (f == NULL || lo.n > LOCAL_MAX_LEAVES ||
-	    (lo.leaves = malloc(lo.n * sizeof(*lo.leaves))) == NULL)
-		goto out;
-	*f = *f0;
-	if (kt_vlog_scan(v, lo.c, cp->size, f, local_entry, &lo, NULL) !=
-	    KT_VERIFY_OK) {
-		for (size_t i = 0; i < nwant; i++)
-			got[i].entry_len = 0;
-		goto out;
-	}
-	for (size_t i = 0; i < nwant; i++) {
-		struct kt_vleaf *l = &got[i];
-		if (l->entry_len == 0 ||
-		    kt_entry_decode(l->entry, l->entry_len, &l->e) != KT_OK ||
-		    kt_merkle_inclusion_proof(local_node, &lo, want[i],
-		        cp->size, &l->proof.proof) != KT_OK) {
-			l->entry_len = 0;
-			continue;
-		}
-		l->index = want[i];
-		l->version = l->e.version;
-		l->proof.index = want[i];
-		l->proof.size = cp->size;
-		kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
-		if (kt_vcheck_inclusion(l, cp, d, sizeof(d)) != KT_OK)
-			l->entry_len = 0; /* the served entries changed */
-	}
-out:
-	free(lo.leaves);
-	free(f);
-}
-
-/* ---- monitor ---------------------------------------------------------------- */
 
 struct mon {
 	const char *label;
-	size_t label_len;
 	uint8_t (*keys)[KT_KEY_MAX];
 	size_t *key_lens;
 	size_t nkeys;
-	json_t *seen; /* versions of the label seen */
-	uint64_t ghosts[MAX_GHOST_EVIDENCE];
-	size_t nghosts; /* may exceed MAX_GHOST_EVIDENCE */
-	/* the pass: from the cursor's frontier f0 to the checkpoint sc */
-	struct kt_frontier f0;
-	struct kt_frontier *f; /* f0 extended with every new entry */
+	json_t *expected; /* keys as JSON, for the state and evidence */
+	json_t *seen;     /* versions checked in this run */
+	struct cursor c;  /* as loaded */
+	/* the map at the accepted checkpoint */
 	struct kt_buf note;
 	struct kt_signed_checkpoint sc; /* borrows note */
-	double secs; /* reading and hashing the new entries */
+	int present;
+	struct kt_map_leaf ml;
+	/* the walk */
+	uint64_t pos;
+	size_t nghosts;
+	json_t *files;
+	enum kt_verify_outcome ev_st; /* KT_VERIFY_ERROR if a file failed */
 };
 
-static enum kt_verify_outcome
-mon_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len,
-    const struct kt_entry *e, struct kt_vresult *r)
-{
-	struct mon *m = ctx;
-	int expected = 0;
-	char fp[48];
-	const char *shown = "(revocation)";
-
-	(void)entry;
-	(void)len;
-	(void)r;
-	if (e->label_len != m->label_len ||
-	    memcmp(e->label, m->label, m->label_len) != 0)
-		return KT_VERIFY_OK;
-	if (e->type == KT_ENTRY_KEY) {
-		for (size_t i = 0; i < m->nkeys && !expected; i++)
-			expected = m->key_lens[i] == e->key_len &&
-			    memcmp(m->keys[i], e->key, e->key_len) == 0;
-		kt_key_fingerprint(e->key, e->key_len, fp);
-		shown = fp;
-	} else {
-		expected = 1; /* revocations are reported, not alarmed on */
-	}
-	json_array_append_new(m->seen,
-	    json_pack("{s:I,s:I,s:s,s:b}", "version", (json_int_t)e->version,
-	        "index", (json_int_t)index, "fingerprint", shown, "expected",
-	        expected));
-	if (!expected) {
-		if (m->nghosts < MAX_GHOST_EVIDENCE)
-			m->ghosts[m->nghosts] = index;
-		m->nghosts++;
-	}
-	return KT_VERIFY_OK;
-}
-
-static json_t *
-keys_json(const struct mon *m)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < m->nkeys; i++)
-		json_array_append_new(a,
-		    kt_vb64_json(m->keys[i], m->key_lens[i]));
-	return a;
-}
+/* ---- state ------------------------------------------------------------------ */
 
 /* label's record in monitor.json (an object), made when missing. */
 static json_t *
@@ -258,8 +76,31 @@ monitor_record(json_t *mon, const char *label)
 	return rec;
 }
 
-/* The owner's statement of the keys they published: from the command
- * line (and then remembered), else as remembered in rec. */
+static enum kt_verify_outcome
+load_cursor(struct kt_verify *v, const json_t *rec, struct cursor *c,
+    struct kt_vresult *r)
+{
+	memset(c, 0, sizeof(*c));
+	if (json_object_get(rec, "index") == NULL)
+		return KT_VERIFY_OK;
+	if (kt_vparse_hash(json_object_get(rec, "index"), &c->index) != KT_OK ||
+	    kt_vparse_u64(rec, "version", &c->version) != KT_OK ||
+	    kt_vparse_u64(rec, "pos", &c->pos) != KT_OK ||
+	    (c->version > 0 &&
+	        (kt_vparse_u64(rec, "update_index", &c->update_index) !=
+	                KT_OK ||
+	            kt_vparse_hash(json_object_get(rec, "chain"), &c->chain) !=
+	                KT_OK)))
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "state file %s/%s is corrupt (bad monitoring cursor); "
+		    "refusing to continue",
+		    v->dir, KT_VSTATE_MONITOR);
+	c->have_index = 1;
+	return KT_VERIFY_OK;
+}
+
+/* The owner's statement of the keys they published, in order: from the
+ * command line (and then remembered), else as remembered in rec. */
 static enum kt_verify_outcome
 load_expected(struct kt_verify *v, struct mon *m, const json_t *rec,
     const struct kt_vkey *expect, size_t nexpect, struct kt_vresult *r)
@@ -269,12 +110,13 @@ load_expected(struct kt_verify *v, struct mon *m, const json_t *rec,
 	m->nkeys = nexpect > 0 ? nexpect : json_array_size(jx);
 	if (m->nkeys == 0)
 		return kt_vres(r, KT_VERIFY_ERROR,
-		    "no expected keys for %s: "
-		    "give --expect-b64 KEY or --expect FILE",
+		    "no expected keys for %s: give --expect-b64 KEY or "
+		    "--expect FILE",
 		    m->label);
 	m->keys = malloc(m->nkeys * sizeof(*m->keys));
 	m->key_lens = calloc(m->nkeys, sizeof(*m->key_lens));
-	if (m->keys == NULL || m->key_lens == NULL)
+	m->expected = json_array();
+	if (m->keys == NULL || m->key_lens == NULL || m->expected == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 	for (size_t i = 0; i < m->nkeys; i++) {
 		json_t *j = json_array_get(jx, i);
@@ -285,166 +127,325 @@ load_expected(struct kt_verify *v, struct mon *m, const json_t *rec,
 			        json_string_length(j), m->keys[i], KT_KEY_MAX,
 			        &m->key_lens[i]) != KT_OK)
 				return kt_vres(r, KT_VERIFY_ERROR,
-				    "state file "
-				    "%s/%s is corrupt (expected keys)",
+				    "state file %s/%s is corrupt (expected "
+				    "keys)",
 				    v->dir, KT_VSTATE_MONITOR);
-			continue;
+		} else {
+			if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX)
+				return kt_vres(r, KT_VERIFY_ERROR,
+				    "expected key %zu has a bad length", i + 1);
+			memcpy(m->keys[i], expect[i].key, expect[i].len);
+			m->key_lens[i] = expect[i].len;
 		}
-		if (expect[i].len == 0 || expect[i].len > KT_KEY_MAX)
-			return kt_vres(r, KT_VERIFY_ERROR,
-			    "expected key %zu "
-			    "has a bad length",
-			    i + 1);
-		memcpy(m->keys[i], expect[i].key, expect[i].len);
-		m->key_lens[i] = expect[i].len;
+		json_array_append_new(m->expected,
+		    kt_vb64_json(m->keys[i], m->key_lens[i]));
 	}
 	return KT_VERIFY_OK;
 }
 
-/*
- * The log's checkpoint (accepted as any checkpoint is), then every entry
- * after the cursor read into m->f: the result must be the signed root.
- * The tree's material is saved whatever the entries show.
- */
+/* ---- the map index and path -------------------------------------------------- */
+
+/* VRF(label), from the VRF proof of a lookup answer at the accepted size,
+ * verified under the pinned key: the label's index for its lifetime. */
+static enum kt_verify_outcome
+find_index(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
+{
+	struct kt_buf body = { 0 };
+	struct kt_vlookup *lk = malloc(sizeof(*lk));
+	char esc[KT_LABEL_MAX * 3 + 1], path[KT_LABEL_MAX * 3 + 64], d[512];
+	uint8_t beta[KT_VRF_OUTPUT_LEN];
+	long status;
+	enum kt_verify_outcome st;
+
+	if (lk == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	if (kt_fetch_escape(m->label, strlen(m->label), esc, sizeof(esc)) !=
+	        KT_OK ||
+	    kt_fmt(path, sizeof(path), "/v1/keys/%s?checkpoint_size=%" PRIu64,
+	        esc, m->sc.cp.size) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "label too long");
+		goto out;
+	}
+	if ((st = kt_vlog_get(v, path, KT_CAP_LOOKUP, &body, &status,
+	         "map index: ", r)) != KT_VERIFY_OK)
+		goto out;
+	st = KT_VERIFY_FAILED;
+	if (status != 200 && status != 404)
+		kt_vres(r, KT_VERIFY_ERROR, "GET %s%s: HTTP %ld", v->url, path,
+		    status);
+	else if (kt_vparse_lookup(body.p, body.len, status, m->label, lk, d,
+	             sizeof(d)) != KT_OK)
+		kt_vres(r, st, "map index: %s", d);
+	else if (kt_vrf_verify(v->vrf_pk, (const uint8_t *)m->label,
+	             strlen(m->label), lk->p.vrf_proof, beta) != KT_OK)
+		kt_vres(r, st,
+		    "the VRF proof of \"%s\" does not verify under the pinned "
+		    "VRF key",
+		    m->label);
+	else
+		st = KT_VERIFY_OK;
+	if (st == KT_VERIFY_OK) {
+		memcpy(m->c.index.b, beta, KT_HASH_LEN);
+		m->c.have_index = 1;
+	}
+out:
+	kt_buf_free(&body);
+	free(lk);
+	return st;
+}
+
+/* The "head" of a map answer: the map head leaf, proven to be the last
+ * leaf of the accepted checkpoint. */
+static enum kt_verify_outcome
+check_head(const struct mon *m, const json_t *jh, struct kt_vleaf *l,
+    struct kt_vresult *r)
+{
+	const struct kt_checkpoint *cp = &m->sc.cp;
+	char d[512];
+
+	if (kt_vparse_leaf(jh, 1, l, d, sizeof(d)) != KT_OK ||
+	    kt_vcheck_inclusion(l, cp, d, sizeof(d)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_FAILED, "map path: head: %s", d);
+	if (l->kind != KT_LEAF_MAP_HEAD || l->index != cp->size - 1 ||
+	    l->h.log_size != l->index)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "map path: the head is not a map head at the checkpoint's "
+		    "last leaf (%" PRIu64 ")",
+		    cp->size - 1);
+	return KT_VERIFY_OK;
+}
+
+/* GET /v1/map/<index>?checkpoint_size=S, verified: m->present, m->ml. */
+static enum kt_verify_outcome
+map_path(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct kt_buf body = { 0 };
+	struct kt_vleaf *l = malloc(sizeof(*l));
+	struct kt_map_proof *p = malloc(sizeof(*p));
+	uint8_t *buf = malloc(KT_MAP_PROOF_MAX);
+	char path[2 * KT_HASH_LEN + 64], hx[2 * KT_HASH_LEN + 1], d[512];
+	json_t *o = NULL, *jp;
+	struct kt_hash idx;
+	uint64_t size;
+	size_t n;
+	long status;
+	enum kt_verify_outcome st;
+
+	if (l == NULL || p == NULL || buf == NULL) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < KT_HASH_LEN; i++) {
+		hx[2 * i] = hex[m->c.index.b[i] >> 4];
+		hx[2 * i + 1] = hex[m->c.index.b[i] & 15];
+	}
+	hx[2 * KT_HASH_LEN] = '\0';
+	if (kt_fmt(path, sizeof(path), "/v1/map/%s?checkpoint_size=%" PRIu64,
+	        hx, m->sc.cp.size) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "internal: path too long");
+		goto out;
+	}
+	if ((st = kt_vlog_get(v, path, KT_CAP_MAP, &body, &status,
+	         "map path: ", r)) != KT_VERIFY_OK)
+		goto out;
+	if (status != 200) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "GET %s%s: HTTP %ld", v->url,
+		    path, status);
+		goto out;
+	}
+	st = KT_VERIFY_FAILED;
+	if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) != KT_OK) {
+		kt_vres(r, st, "map path: %s", d);
+		goto out;
+	}
+	jp = json_object_get(o, "map_proof");
+	if (kt_vparse_b64n(o, "map_index", idx.b, KT_HASH_LEN) != KT_OK ||
+	    !kt_hash_eq(&idx, &m->c.index) ||
+	    kt_vparse_u64(o, "checkpoint_size", &size) != KT_OK ||
+	    size != m->sc.cp.size) {
+		kt_vres(r, st,
+		    "map path: not for this label's index at tree size "
+		    "%" PRIu64,
+		    m->sc.cp.size);
+		goto out;
+	}
+	if ((st = check_head(m, json_object_get(o, "head"), l, r)) !=
+	    KT_VERIFY_OK)
+		goto out;
+	st = KT_VERIFY_FAILED;
+	if (!json_is_string(jp) ||
+	    kt_b64_decode(json_string_value(jp), json_string_length(jp), buf,
+	        KT_MAP_PROOF_MAX, &n) != KT_OK ||
+	    kt_map_proof_decode(buf, n, p) != KT_OK ||
+	    kt_map_verify(&l->h.root, &m->c.index, p, &m->present) != KT_OK) {
+		kt_vres(r, st,
+		    "map path: the path does not verify against the root of "
+		    "map head %" PRIu64,
+		    l->index);
+		goto out;
+	}
+	if (m->present)
+		m->ml = p->leaf;
+	st = KT_VERIFY_OK;
+out:
+	json_decref(o);
+	kt_buf_free(&body);
+	free(l);
+	free(p);
+	free(buf);
+	return st;
+}
+
+/* ---- the new versions -------------------------------------------------------- */
+
+/* A version whose key is not the owner's next: evidence, at most
+ * MAX_GHOST_EVIDENCE files. */
+static void
+ghost(struct kt_verify *v, struct mon *m, const struct kt_vversion *ver,
+    struct kt_vresult *r)
+{
+	if (m->nghosts++ >= MAX_GHOST_EVIDENCE || m->ev_st != KT_VERIFY_ATTACK)
+		return;
+	m->ev_st = kt_evidence_ghost(v, m->label, m->expected, ver->sc, ver->l,
+	    ver->opening, &ver->val, r);
+	if (m->ev_st == KT_VERIFY_ATTACK)
+		json_array_append_new(m->files, json_string(r->evidence));
+}
+
+struct walkctx {
+	struct kt_verify *v;
+	struct mon *m;
+	int reached;
+	struct kt_hash chain_at;
+	uint64_t index_at;
+};
+
+static enum kt_verify_outcome
+version_cb(void *ctx, const struct kt_vversion *ver, struct kt_vresult *r)
+{
+	struct walkctx *w = ctx;
+	struct mon *m = w->m;
+	const struct kt_value *val = &ver->val;
+	uint64_t vn = ver->l->u.version;
+	size_t k;
+	int expected = 1;
+	char fp[48];
+	const char *shown = "(revocation)";
+
+	if (vn > m->ml.version)
+		return KT_VERIFY_OK; /* written since the checkpoint */
+	if (vn == m->ml.version) {
+		w->reached = 1;
+		w->chain_at = ver->chain;
+		w->index_at = ver->l->index;
+	}
+	if (ver->erased)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "version %" PRIu64 " of %s was erased before this client "
+		    "checked it: its key cannot be compared",
+		    vn, m->label);
+	if (val->kind == KT_VALUE_KEY) {
+		/* The next expected key at or after the last one used: an
+		 * earlier (retired) key coming back is a ghost too. */
+		for (k = m->pos > 0 ? m->pos - 1 : 0; k < m->nkeys; k++)
+			if (m->key_lens[k] == val->key_len &&
+			    memcmp(m->keys[k], val->key, val->key_len) == 0)
+				break;
+		expected = k < m->nkeys;
+		if (expected)
+			m->pos = k + 1;
+		kt_key_fingerprint(val->key, val->key_len, fp);
+		shown = fp;
+	}
+	json_array_append_new(m->seen,
+	    json_pack("{s:I,s:I,s:s,s:b}", "version", (json_int_t)vn, "index",
+	        (json_int_t)ver->l->index, "fingerprint", shown, "expected",
+	        expected));
+	if (!expected)
+		ghost(w->v, m, ver, r);
+	return KT_VERIFY_OK;
+}
+
+/* Versions c.version + 1 .. ml.version from the history, checked. */
 static enum kt_verify_outcome
 check_new(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
 {
-	const struct kt_checkpoint *cp = &m->sc.cp;
-	uint64_t from = m->f0.size;
-	struct timespec t0, t1;
-	struct kt_hash root;
+	struct walkctx w = { v, m, 0, { { 0 } }, 0 };
+	struct kt_hash last;
+	uint64_t n;
 	enum kt_verify_outcome st;
 
-	if ((st = kt_vaccept_fetch(v, &m->note, &m->sc, r)) != KT_VERIFY_OK)
+	m->pos = m->c.pos;
+	st = kt_vhistory_walk(v, m->label, m->c.version + 1, &m->c.chain,
+	    m->c.update_index, version_cb, &w, &last, &n, r);
+	if (st != KT_VERIFY_OK)
 		return st;
-	if (cp->size < from)
+	if (!w.reached || !kt_hash_eq(&w.chain_at, &m->ml.chain) ||
+	    w.index_at != m->ml.update_index)
 		return kt_vres(r, KT_VERIFY_FAILED,
-		    "checkpoint size %" PRIu64
-		    " is below the monitoring cursor %" PRIu64,
-		    cp->size, from);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = kt_vlog_scan(v, from, cp->size, m->f, mon_entry, m, r)) !=
-	    KT_VERIFY_OK)
-		return st;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	m->secs = (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	kt_frontier_root(m->f, &root);
-	json_object_set_new(r->info, "label", json_string(m->label));
-	json_object_set_new(r->info, "from", json_integer((json_int_t)from));
-	json_object_set_new(r->info, "to", json_integer((json_int_t)cp->size));
-	json_object_set_new(r->info, "seconds", json_real(m->secs));
-	json_object_set_new(r->info, "versions", json_incref(m->seen));
-	if (!kt_hash_eq(&root, &cp->root))
-		return kt_vres(r, KT_VERIFY_FAILED,
-		    "the entries the log served "
-		    "for [%" PRIu64 ", %" PRIu64 ") do not hash to its signed "
-		    "root: it is hiding, adding or altering entries",
-		    from, cp->size);
-	if (kt_vmaterial_save(v->dir, &m->sc, m->f) != KT_OK)
-		json_object_set_new(r->info, "material_saved", json_false());
+		    "the history of %s does not arrive at the map's version "
+		    "%" PRIu64 " (update %" PRIu64 ") and chain: the log "
+		    "hides or rewrites versions",
+		    m->label, m->ml.version, m->ml.update_index);
 	return KT_VERIFY_OK;
 }
 
-/*
- * Ghost i's entry with its inclusion proof to the checkpoint, into l: from
- * the log, else built here (local_proofs, once for every ghost, into
- * *local). KT_VERIFY_OK when l holds it.
- */
-static enum kt_verify_outcome
-prove_ghost(struct kt_verify *v, const struct mon *m, size_t i,
-    struct kt_vleaf *l, struct kt_vleaf **local)
-{
-	size_t nev =
-	    m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts : MAX_GHOST_EVIDENCE;
-
-	if (kt_vlog_leaf(v, m->ghosts[i], &m->sc.cp, l, NULL) == KT_VERIFY_OK)
-		return KT_VERIFY_OK;
-	if (*local == NULL && (*local = calloc(nev, sizeof(**local))) != NULL)
-		local_proofs(v, &m->f0, &m->sc.cp, m->ghosts, nev, *local);
-	if (*local == NULL || (*local)[i].entry_len == 0)
-		return KT_VERIFY_FAILED;
-	*l = (*local)[i];
-	l->e.label = NULL; /* pointed into local[i]: decoded again */
-	return kt_entry_decode(l->entry, l->entry_len, &l->e) == KT_OK
-	    ? KT_VERIFY_OK
-	    : KT_VERIFY_FAILED;
-}
-
-/* One ghost-key evidence file per unexpected key (at most
- * MAX_GHOST_EVIDENCE); the cursor stays. */
-static enum kt_verify_outcome
-report_ghosts(struct kt_verify *v, const struct mon *m, struct kt_vresult *r)
-{
-	size_t nev =
-	    m->nghosts < MAX_GHOST_EVIDENCE ? m->nghosts : MAX_GHOST_EVIDENCE;
-	struct kt_vleaf *l = malloc(sizeof(*l)), *local = NULL;
-	json_t *files = json_array(), *keys = keys_json(m);
-	char first[KT_VERIFY_PATH_MAX] = "";
-	enum kt_verify_outcome st = KT_VERIFY_ATTACK;
-
-	kt_vres(r, KT_VERIFY_ATTACK,
-	    "ATTACK: %zu version(s) of %s carry a "
-	    "key its owner did not publish",
-	    m->nghosts, m->label);
-	for (size_t i = 0; l != NULL && i < nev; i++) {
-		int proven = prove_ghost(v, m, i, l, &local) == KT_VERIFY_OK;
-
-		st = kt_evidence_ghost(v, m->label, keys, &m->sc,
-		    proven ? l : NULL, m->ghosts[i], r);
-		if (st != KT_VERIFY_ATTACK)
-			break;
-		json_array_append_new(files, json_string(r->evidence));
-		/* first is as large as r->evidence: cannot fail */
-		if (first[0] == '\0' &&
-		    kt_fmt(first, sizeof(first), "%s", r->evidence) != KT_OK) {
-			st = kt_vres(r, KT_VERIFY_ERROR,
-			    "internal: evidence "
-			    "path too long");
-			break;
-		}
-	}
-	free(l);
-	free(local);
-	json_decref(keys);
-	json_object_set_new(r->info, "evidence_files", files);
-	/* The first file is the one named as the evidence. */
-	if (first[0] != '\0' &&
-	    kt_fmt(r->evidence, sizeof(r->evidence), "%s", first) != KT_OK)
-		return kt_vres(r, KT_VERIFY_ERROR,
-		    "internal: evidence path "
-		    "too long");
-	if (st != KT_VERIFY_ATTACK)
-		return st;
-	return kt_vres(r, KT_VERIFY_ATTACK,
-	    "ATTACK: %zu version(s) of %s "
-	    "carry a key its owner did not publish (first at index %" PRIu64
-	    "); cursor not advanced",
-	    m->nghosts, m->label, m->ghosts[0]);
-}
+/* ---- monitor ------------------------------------------------------------------ */
 
 /* A clean pass: only now does the cursor move. */
 static enum kt_verify_outcome
-advance_cursor(struct kt_verify *v, const struct mon *m, const json_t *mon,
-    json_t *rec, struct kt_vresult *r)
+save_cursor(struct kt_verify *v, struct mon *m, const json_t *mon, json_t *rec,
+    struct kt_vresult *r)
 {
-	uint64_t from = m->f0.size, to = m->sc.cp.size;
 	char d[512];
 
-	json_object_set_new(rec, "checkpoint",
-	    json_stringn(m->sc.note, m->sc.note_len));
-	json_object_set_new(rec, "frontier", kt_vfrontier_json(m->f));
-	json_object_set_new(rec, "expected", keys_json(m));
+	json_object_set_new(rec, "index",
+	    kt_vb64_json(m->c.index.b, KT_HASH_LEN));
+	json_object_set_new(rec, "version",
+	    json_integer((json_int_t)(m->present ? m->ml.version : 0)));
+	if (m->present) {
+		json_object_set_new(rec, "update_index",
+		    json_integer((json_int_t)m->ml.update_index));
+		json_object_set_new(rec, "chain",
+		    kt_vb64_json(m->ml.chain.b, KT_HASH_LEN));
+	}
+	json_object_set_new(rec, "pos", json_integer((json_int_t)m->pos));
+	json_object_set_new(rec, "checkpoint_size",
+	    json_integer((json_int_t)m->sc.cp.size));
+	json_object_set_new(rec, "expected", json_incref(m->expected));
 	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d)) !=
 	    KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
-	return kt_vres(r, KT_VERIFY_OK,
-	    "%s: checked entries %" PRIu64 "..%" PRIu64
-	    " against the signed root (%.0f entries/s); %zu version(s) "
-	    "of the label seen, every key expected",
-	    m->label, from, to,
-	    m->secs > 0 ? (double)(to - from) / m->secs : 0.0,
-	    json_array_size(m->seen));
+	return KT_VERIFY_OK;
+}
+
+/* The map's version against the cursor, then the versions in between. */
+static enum kt_verify_outcome
+compare(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
+{
+	uint64_t ver = m->present ? m->ml.version : 0;
+
+	if (ver < m->c.version)
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "DOWNGRADE: the map at tree size %" PRIu64 " shows %" PRIu64
+		    " version(s) of %s, but this client checked %" PRIu64
+		    " before",
+		    m->sc.cp.size, ver, m->label, m->c.version);
+	if (ver == m->c.version) {
+		if (ver > 0 &&
+		    (!kt_hash_eq(&m->ml.chain, &m->c.chain) ||
+		        m->ml.update_index != m->c.update_index))
+			return kt_vres(r, KT_VERIFY_FAILED,
+			    "the map at tree size %" PRIu64 " shows version "
+			    "%" PRIu64 " of %s with another update or chain "
+			    "than this client checked: the log rewrote its "
+			    "history",
+			    m->sc.cp.size, ver, m->label);
+		m->pos = m->c.pos;
+		return KT_VERIFY_OK;
+	}
+	return check_new(v, m, r);
 }
 
 enum kt_verify_outcome
@@ -457,7 +458,8 @@ kt_verify_monitor(struct kt_verify *v, const char *typed,
 	enum kt_verify_outcome st;
 
 	memset(&m, 0, sizeof(m));
-	if ((st = kt_verify_need_config(v, r)) != KT_VERIFY_OK)
+	m.ev_st = KT_VERIFY_ATTACK;
+	if ((st = kt_verify_need_vrf(v, r)) != KT_VERIFY_OK)
 		return st;
 	if (kt_vcheck_label(typed, label, d, sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
@@ -466,30 +468,65 @@ kt_verify_monitor(struct kt_verify *v, const char *typed,
 		return kt_vres(r, KT_VERIFY_ERROR, "%s", d);
 	rec = monitor_record(mon, label);
 	m.label = label;
-	m.label_len = strlen(label);
-	m.f = malloc(sizeof(*m.f));
 	m.seen = json_array();
-	if (m.f == NULL || m.seen == NULL) {
+	m.files = json_array();
+	if (m.seen == NULL || m.files == NULL) {
 		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
 		goto out;
 	}
+	v->bytes_in = 0;
 	if ((st = load_expected(v, &m, rec, expect, nexpect, r)) !=
 	        KT_VERIFY_OK ||
-	    (st = load_cursor(v, rec, m.f, r)) != KT_VERIFY_OK)
+	    (st = load_cursor(v, rec, &m.c, r)) != KT_VERIFY_OK ||
+	    (st = kt_vaccept_fetch(v, &m.note, &m.sc, r)) != KT_VERIFY_OK ||
+	    (!m.c.have_index && (st = find_index(v, &m, r)) != KT_VERIFY_OK) ||
+	    (st = map_path(v, &m, r)) != KT_VERIFY_OK ||
+	    (st = compare(v, &m, r)) != KT_VERIFY_OK)
 		goto out;
-	m.f0 = *m.f;
-	if ((st = check_new(v, &m, r)) != KT_VERIFY_OK)
+	json_object_set_new(r->info, "label", json_string(label));
+	json_object_set_new(r->info, "checkpoint_size",
+	    json_integer((json_int_t)m.sc.cp.size));
+	json_object_set_new(r->info, "version",
+	    json_integer((json_int_t)(m.present ? m.ml.version : 0)));
+	json_object_set_new(r->info, "versions", json_incref(m.seen));
+	json_object_set_new(r->info, "bytes",
+	    json_integer((json_int_t)v->bytes_in));
+	if (m.nghosts > 0) {
+		json_object_set_new(r->info, "evidence_files",
+		    json_incref(m.files));
+		if (m.ev_st != KT_VERIFY_ATTACK) {
+			st = m.ev_st;
+			goto out;
+		}
+		if (json_array_size(m.files) > 0 &&
+		    kt_fmt(r->evidence, sizeof(r->evidence), "%s",
+		        json_string_value(json_array_get(m.files, 0))) != KT_OK)
+			r->evidence[0] = '\0';
+		st = kt_vres(r, KT_VERIFY_ATTACK,
+		    "ATTACK: %zu version(s) of %s carry a key its owner did "
+		    "not publish (or a retired key again); cursor not "
+		    "advanced",
+		    m.nghosts, label);
 		goto out;
-	if (m.nghosts > 0)
-		st = report_ghosts(v, &m, r);
-	else
-		st = advance_cursor(v, &m, mon, rec, r);
+	}
+	if ((st = save_cursor(v, &m, mon, rec, r)) != KT_VERIFY_OK)
+		goto out;
+	st = kt_vres(r, KT_VERIFY_OK,
+	    "%s: %s at tree size %" PRIu64 " (%zu new version(s) checked); "
+	    "every key expected; %" PRIu64 " bytes fetched",
+	    label,
+	    !m.present                        ? "never published"
+	        : json_array_size(m.seen) > 0 ? "checked up to its latest "
+	                                        "version"
+	                                      : "unchanged",
+	    m.sc.cp.size, json_array_size(m.seen), v->bytes_in);
 out:
 	json_decref(m.seen);
+	json_decref(m.files);
+	json_decref(m.expected);
 	json_decref(mon);
 	free(m.keys);
 	free(m.key_lens);
-	free(m.f);
 	kt_buf_free(&m.note);
 	return kt_vquorum_stale(v, r, st);
 }

@@ -10,6 +10,7 @@
  * are checked here so the command code never sees an inconsistent leaf.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kt/fmt.h"
@@ -129,6 +130,7 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 	json_t *je = json_object_get(o, "entry");
 	json_t *jl = json_object_get(o, "leaf_hash");
 	json_t *jp = json_object_get(o, "proof");
+	uint64_t version = 0;
 	kt_err err;
 
 	if (!json_is_object(o)) {
@@ -136,25 +138,19 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 		return KT_ERR_MALFORMED;
 	}
 	if ((err = get_u64(o, "index", &out->index, detail, dlen)) != KT_OK ||
-	    (err = get_u64(o, "version", &out->version, detail, dlen)) != KT_OK)
+	    (json_object_get(o, "version") != NULL &&
+	        (err = get_u64(o, "version", &version, detail, dlen)) != KT_OK))
 		return err;
 	if (!json_is_string(je) ||
 	    kt_b64_decode(json_string_value(je), json_string_length(je),
-	        out->entry, sizeof(out->entry), &out->entry_len) != KT_OK) {
+	        out->entry, sizeof(out->entry), &out->entry_len) != KT_OK ||
+	    kt_vleaf_decode(out) != KT_OK) {
 		kt_msg(detail, dlen,
-		    "field \"entry\" is not base64 of at "
-		    "most %d bytes",
-		    KT_ENTRY_MAX);
-		return KT_ERR_MALFORMED;
-	}
-	if (kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK) {
-		kt_msg(detail, dlen,
-		    "entry at index %llu does not decode "
-		    "as a kt entry",
+		    "field \"entry\" at index %llu is not base64 of an "
+		    "update or map head leaf",
 		    (unsigned long long)out->index);
 		return KT_ERR_MALFORMED;
 	}
-	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
 	if (jl != NULL) {
 		struct kt_hash h;
 		if (!json_is_string(jl) ||
@@ -172,12 +168,12 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 			return KT_ERR_VERIFY;
 		}
 	}
-	if (out->e.version != out->version) {
+	if (json_object_get(o, "version") != NULL &&
+	    (out->kind != KT_LEAF_UPDATE || out->version != version)) {
 		kt_msg(detail, dlen,
-		    "entry says version %llu, response "
-		    "says %llu",
-		    (unsigned long long)out->e.version,
-		    (unsigned long long)out->version);
+		    "leaf %llu is not an update of version %llu",
+		    (unsigned long long)out->index,
+		    (unsigned long long)version);
 		return KT_ERR_VERIFY;
 	}
 	if (!need_proof)
@@ -196,24 +192,49 @@ kt_vparse_leaf(const json_t *o, int need_proof, struct kt_vleaf *out,
 }
 
 kt_err
-kt_vparse_lookup(const char *body, size_t len, const char *label,
+kt_vparse_b64n(const json_t *o, const char *key, uint8_t *out, size_t n)
+{
+	json_t *j = json_object_get(o, key);
+	uint8_t buf[512];
+	size_t got;
+
+	if (!json_is_string(j) || n > sizeof(buf) ||
+	    json_string_length(j) != KT_B64_LEN(n) ||
+	    kt_b64_decode(json_string_value(j), json_string_length(j), buf,
+	        sizeof(buf), &got) != KT_OK ||
+	    got != n)
+		return KT_ERR_MALFORMED;
+	memcpy(out, buf, n);
+	return KT_OK;
+}
+
+kt_err
+kt_vparse_lookup(const char *body, size_t len, long status, const char *label,
     struct kt_vlookup *out, char *detail, size_t dlen)
 {
-	json_t *o = NULL, *jl, *jc;
-	size_t llen = strlen(label);
+	json_t *o = NULL, *jl, *jc, *jp;
+	size_t llen = strlen(label), n;
+	uint8_t *buf = NULL;
 	kt_err err;
 
 	if ((err = kt_vparse_object(body, len, &o, detail, dlen)) != KT_OK)
 		return err;
 	jl = json_object_get(o, "label");
 	jc = json_object_get(o, "checkpoint");
+	jp = json_object_get(o, "lookup_proof");
+	out->http_present = status == 200;
+	out->note_len = 0;
 	if (!json_is_string(jl) || json_string_length(jl) != llen ||
 	    memcmp(json_string_value(jl), label, llen) != 0) {
 		kt_msg(detail, dlen, "response is not for label \"%s\"", label);
 		err = KT_ERR_VERIFY;
 		goto out;
 	}
-	if (!json_is_string(jc) || json_string_length(jc) > KT_NOTE_MAX) {
+	if ((err = get_u64(o, "checkpoint_size", &out->checkpoint_size, detail,
+	         dlen)) != KT_OK)
+		goto out;
+	if (jc != NULL &&
+	    (!json_is_string(jc) || json_string_length(jc) > KT_NOTE_MAX)) {
 		kt_msg(detail, dlen,
 		    "field \"checkpoint\" is not a string "
 		    "of at most %d bytes",
@@ -221,23 +242,35 @@ kt_vparse_lookup(const char *body, size_t len, const char *label,
 		err = KT_ERR_MALFORMED;
 		goto out;
 	}
-	if ((err = kt_vparse_leaf(o, 1, &out->leaf, detail, dlen)) != KT_OK)
+	err = KT_ERR_MALFORMED;
+	if ((buf = malloc(KT_LOOKUP_MAX)) == NULL) {
+		err = KT_ERR_NOMEM;
 		goto out;
-	/* The entry's own label decides, not the JSON field: the bytes are
-	 * what the log signed. */
-	if (out->leaf.e.label_len != llen ||
-	    memcmp(out->leaf.e.label, label, llen) != 0) {
+	}
+	if (!json_is_string(jp) ||
+	    kt_b64_decode(json_string_value(jp), json_string_length(jp), buf,
+	        KT_LOOKUP_MAX, &n) != KT_OK ||
+	    kt_lookup_decode(buf, n, &out->p) != KT_OK) {
 		kt_msg(detail, dlen,
-		    "entry at index %llu is for another "
-		    "label",
-		    (unsigned long long)out->leaf.index);
+		    "field \"lookup_proof\" is not base64 of a "
+		    "well-formed lookup proof");
+		goto out;
+	}
+	if (out->p.present != out->http_present) {
+		kt_msg(detail, dlen,
+		    "HTTP %ld, but the lookup proof claims the label is %s",
+		    status, out->p.present ? "present" : "absent");
 		err = KT_ERR_VERIFY;
 		goto out;
 	}
-	out->note_len = json_string_length(jc);
-	memcpy(out->note, json_string_value(jc), out->note_len);
-	out->note[out->note_len] = '\0';
+	if (jc != NULL) {
+		out->note_len = json_string_length(jc);
+		memcpy(out->note, json_string_value(jc), out->note_len);
+		out->note[out->note_len] = '\0';
+	}
+	err = KT_OK;
 out:
+	free(buf);
 	json_decref(o);
 	return err;
 }
@@ -314,10 +347,8 @@ kt_vparse_stored_leaf(const json_t *o, struct kt_vleaf *out)
 	    !json_is_string(je) ||
 	    kt_b64_decode(json_string_value(je), json_string_length(je),
 	        out->entry, sizeof(out->entry), &out->entry_len) != KT_OK ||
-	    kt_entry_decode(out->entry, out->entry_len, &out->e) != KT_OK)
+	    kt_vleaf_decode(out) != KT_OK)
 		return KT_ERR_MALFORMED;
-	out->version = out->e.version;
 	out->proof.index = out->index;
-	kt_hash_leaf(out->entry, out->entry_len, &out->leaf_hash);
 	return KT_OK;
 }

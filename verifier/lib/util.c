@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -78,35 +77,40 @@ kt_vleaf_json(const struct kt_vleaf *l)
 	    kt_vhashes_json(l->proof.proof.h, l->proof.proof.n));
 }
 
-/* ms (milliseconds since the epoch) as an ISO 8601 UTC time, or "" when
- * it has none (a year past the C library's range). */
-static void
-iso_ms(uint64_t ms, char *buf, size_t cap)
+kt_err
+kt_vleaf_decode(struct kt_vleaf *l)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		buf[0] = '\0';
+	if (kt_leaf_kind(l->entry, l->entry_len, &l->kind) != KT_OK)
+		return KT_ERR_MALFORMED;
+	if (l->kind == KT_LEAF_UPDATE) {
+		if (kt_update_decode(l->entry, l->entry_len, &l->u) != KT_OK)
+			return KT_ERR_MALFORMED;
+		l->version = l->u.version;
+	} else {
+		if (kt_map_head_decode(l->entry, l->entry_len, &l->h) != KT_OK)
+			return KT_ERR_MALFORMED;
+		l->version = 0;
+	}
+	kt_hash_leaf(l->entry, l->entry_len, &l->leaf_hash);
+	return KT_OK;
 }
 
 json_t *
-kt_vleaf_summary(const struct kt_vleaf *l)
+kt_vversion_summary(uint64_t version, uint64_t index, const struct kt_value *v)
 {
-	char ts[32], fp[48];
+	char fp[48];
 	json_t *o;
 
-	iso_ms(l->e.timestamp_ms, ts, sizeof(ts));
-	o = json_pack("{s:I,s:I,s:s,s:s}", "version", (json_int_t)l->e.version,
-	    "index", (json_int_t)l->index, "timestamp", ts, "type",
-	    l->e.type == KT_ENTRY_KEY ? "key" : "revocation");
-	if (l->e.type == KT_ENTRY_KEY) {
-		kt_key_fingerprint(l->e.key, l->e.key_len, fp);
+	o = json_pack("{s:I,s:I,s:s}", "version", (json_int_t)version, "index",
+	    (json_int_t)index, "type",
+	    v == NULL                     ? "erased"
+	        : v->kind == KT_VALUE_KEY ? "key"
+	                                  : "revocation");
+	if (o != NULL && v != NULL && v->kind == KT_VALUE_KEY) {
+		kt_key_fingerprint(v->key, v->key_len, fp);
 		json_object_set_new(o, "key_type",
-		    json_stringn(l->e.key_type, l->e.key_type_len));
-		json_object_set_new(o, "key",
-		    kt_vb64_json(l->e.key, l->e.key_len));
+		    json_stringn(v->key_type, v->key_type_len));
+		json_object_set_new(o, "key", kt_vb64_json(v->key, v->key_len));
 		json_object_set_new(o, "fingerprint", json_string(fp));
 	}
 	return o;

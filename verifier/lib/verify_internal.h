@@ -22,9 +22,10 @@
  *   accept.c          accepting a signed checkpoint; relating two of them
  *   view.c            commands `checkpoint` and `view`
  *   history.c         a label's key history, verified page by page
- *   lookup.c          commands `lookup` and `proof`
- *   monitor.c         command `monitor`
- *   audit.c           command `audit`
+ *                     (update leaves, chain, commitment openings)
+ *   lookup.c          commands `lookup` and `proof` (lookup proofs)
+ *   monitor.c         command `monitor` (map path, then the history)
+ *   audit.c           command `audit` (replays the map)
  *   gossip.c          command `gossip`
  *   evidence_check.c  `evidence`, the offline check: parse.c and check.c
  *                     only, nothing that does I/O
@@ -43,16 +44,22 @@
 #include "kt/label.h"
 #include "kt/b64.h"
 #include "kt/checkpoint.h"
+#include "kt/commit.h"
 #include "kt/entry.h"
 #include "kt/err.h"
+#include "kt/leaf.h"
+#include "kt/lookup.h"
+#include "kt/map.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 #include "kt/verify.h"
+#include "kt/vrf.h"
 
 /* ---- response size caps (bytes) ---------------------------------------- */
 #define KT_CAP_CHECKPOINT (KT_NOTE_MAX + 1)
 #define KT_CAP_PROOF (64 * 1024)
 #define KT_CAP_LOOKUP (KT_NOTE_MAX + 64 * 1024)
+#define KT_CAP_MAP (KT_NOTE_MAX + 2 * 1024 * 1024)
 #define KT_CAP_HISTORY (32 * 1024 * 1024)
 #define KT_CAP_ENTRIES (16 * 1024 * 1024)
 #define KT_PAGE 1000 /* entries asked for per /v1/entries page */
@@ -76,13 +83,22 @@ struct kt_vproof {
 	struct kt_proof proof;
 };
 
-/* One entry with its inclusion proof and checkpoint, as the log served it. */
+/* The largest leaf of the directory's log (an update). */
+#define KT_VLEAF_MAX KT_UPDATE_LEN
+
+/*
+ * One leaf of the log (an update or a map head, proto's kt/leaf.h) with
+ * its inclusion proof, as the log served it. kt_vleaf_decode fills kind,
+ * u or h, version and leaf_hash from entry[].
+ */
 struct kt_vleaf {
-	uint64_t version; /* from JSON, cross-checked with the entry */
+	uint64_t version; /* an update's version; 0 for a map head */
 	uint64_t index;
-	uint8_t entry[KT_ENTRY_MAX];
+	uint8_t entry[KT_VLEAF_MAX];
 	size_t entry_len;
-	struct kt_entry e; /* decoded; borrows from entry[] */
+	uint8_t kind;         /* KT_LEAF_UPDATE or KT_LEAF_MAP_HEAD */
+	struct kt_update u;   /* kind KT_LEAF_UPDATE */
+	struct kt_map_head h; /* kind KT_LEAF_MAP_HEAD */
 	struct kt_hash leaf_hash;
 	struct kt_vproof proof;
 };
@@ -103,6 +119,9 @@ struct kt_verify {
 	char url[KT_URL_MAX];
 	struct kt_verifier vk;
 	char vkey_text[KT_KEY_TEXT_MAX];
+	/* the log's VRF public key (config.json "vrf_key"), pinned at init */
+	int have_vrf;
+	uint8_t vrf_pk[KT_VRF_PUBLIC_LEN];
 	long connect_s, total_s;
 	struct kt_fetch *fetch;
 	/* the newest checkpoint verified (state file "checkpoint"); its note
@@ -115,6 +134,7 @@ struct kt_verify {
 	/* the witnessed time of the checkpoint accepted in this run (0: none);
 	 * kt_vquorum_stale compares it with max_age at the end of a command */
 	uint64_t seen_witnessed;
+	uint64_t bytes_in; /* response bytes read from the log (kt_vlog_get) */
 };
 
 /* ---- util.c ------------------------------------------------------------ */
@@ -132,9 +152,17 @@ json_t *kt_vhashes_json(const struct kt_hash *h, size_t n);
 json_t *kt_vfrontier_json(const struct kt_frontier *f);
 /* A leaf as JSON {"index","entry","leaf_hash","hashes"} (pins, evidence). */
 json_t *kt_vleaf_json(const struct kt_vleaf *l);
-/* What a leaf says, for humans and --json: version, index, timestamp, type
- * and for a key its type, bytes and fingerprint. */
-json_t *kt_vleaf_summary(const struct kt_vleaf *l);
+/*
+ * Decodes l->entry[0..entry_len) as a directory leaf: fills kind, u or h,
+ * version and leaf_hash. KT_ERR_MALFORMED when it is neither an update
+ * nor a map head (the old entry types 0x01 and 0x02 included).
+ */
+KT_MUST_CHECK kt_err kt_vleaf_decode(struct kt_vleaf *l);
+/* What a verified version says, for humans and --json: version, index,
+ * and the value (key type, bytes and fingerprint, or a revocation, or
+ * "erased" when v is NULL). */
+json_t *
+kt_vversion_summary(uint64_t version, uint64_t index, const struct kt_value *v);
 /* Key fingerprint: hex SHA-256 of the key bytes, first 16 bytes, grouped. */
 void kt_key_fingerprint(const uint8_t *key, size_t len, char out[48]);
 
@@ -231,10 +259,12 @@ KT_MUST_CHECK kt_err kt_vmaterial_save(const char *dir,
     const struct kt_signed_checkpoint *sc, const struct kt_frontier *f);
 
 /* ---- parse.c ------------------------------------------------------------ */
-/* A GET /v1/keys/{label} answer: its leaf and its (not yet verified)
- * checkpoint note. */
+/* A GET /v1/keys/{label} answer: its decoded (not yet verified) lookup
+ * proof and the checkpoint note it came with (note_len 0: none). */
 struct kt_vlookup {
-	struct kt_vleaf leaf;
+	int http_present; /* the status said present (200) or absent (404) */
+	uint64_t checkpoint_size;
+	struct kt_lookup_proof p;
 	char note[KT_NOTE_MAX + 1];
 	size_t note_len;
 };
@@ -252,16 +282,21 @@ KT_MUST_CHECK kt_err kt_vparse_proof(const json_t *o, struct kt_vproof *out,
 KT_MUST_CHECK kt_err kt_vparse_consistency(const json_t *o, uint64_t old,
     uint64_t new_size, struct kt_proof *out, char *detail, size_t dlen);
 /*
- * A leaf object with "entry" (base64, decoded strictly), "index",
+ * A leaf object with "entry" (base64, decoded strictly), "index", optional
  * "version", optional "leaf_hash" (must equal H(0x00||entry)), "proof".
- * The entry must decode; its version must equal "version"; the proof's
- * index must equal "index". Label is not checked here.
+ * The entry must decode as a directory leaf; an update's version must
+ * equal "version" when given; the proof's index must equal "index".
  */
 KT_MUST_CHECK kt_err kt_vparse_leaf(const json_t *o, int need_proof,
     struct kt_vleaf *out, char *detail, size_t dlen);
-/* GET /v1/keys/{label} body → lookup; checks the label matches. */
-KT_MUST_CHECK kt_err kt_vparse_lookup(const char *body, size_t len,
+/* A GET /v1/keys/{label} body (status 200 or 404) into out: the label
+ * field must be label, "lookup_proof" must decode (kt_lookup_decode) and
+ * claim what the status says. Verification is the caller's. */
+KT_MUST_CHECK kt_err kt_vparse_lookup(const char *body, size_t len, long status,
     const char *label, struct kt_vlookup *out, char *detail, size_t dlen);
+/* A base64 field holding exactly n bytes into out. */
+KT_MUST_CHECK kt_err kt_vparse_b64n(const json_t *o, const char *key,
+    uint8_t *out, size_t n);
 /* Pieces of JSON records (state files, evidence): a non-negative integer
  * field; a base64 hash; an array of at most KT_MAX_PROOF of them.
  * KT_ERR_MALFORMED otherwise. */
@@ -366,6 +401,9 @@ KT_MUST_CHECK enum kt_verify_outcome kt_vquorum_stale(struct kt_verify *v,
 /* Requires a configured state: KT_VERIFY_OK, or KT_VERIFY_ERROR. */
 KT_MUST_CHECK enum kt_verify_outcome
 kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
+/* As kt_verify_need_config, and a pinned VRF key (init --vrf-key). */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_need_vrf(struct kt_verify *v, struct kt_vresult *r);
 
 /* ---- logread.c ---------------------------------------------------------- */
 /*
@@ -394,14 +432,15 @@ kt_vlog_consistency(struct kt_verify *v, uint64_t old, uint64_t new_size,
 KT_MUST_CHECK enum kt_verify_outcome
 kt_vlog_leaf(struct kt_verify *v, uint64_t index,
     const struct kt_checkpoint *cp, struct kt_vleaf *out, struct kt_vresult *r);
-/* Called for each entry of a scan; anything but KT_VERIFY_OK ends it. */
-typedef enum kt_verify_outcome (*kt_entry_cb)(void *ctx, uint64_t index,
-    const uint8_t *entry, size_t len, const struct kt_entry *e,
-    struct kt_vresult *r);
+/* Called for each leaf of a scan (l->index set, no proof); anything but
+ * KT_VERIFY_OK ends it. */
+typedef enum kt_verify_outcome (
+    *kt_entry_cb)(void *ctx, const struct kt_vleaf *l, struct kt_vresult *r);
 /*
- * Reads entries [start, end) from /v1/entries, decodes each (a bad entry is
- * KT_VERIFY_FAILED), appends its leaf hash to f and calls cb. The caller
- * compares f's root with the checkpoint. r may be NULL (a probe).
+ * Reads leaves [start, end) from /v1/entries, decodes each (one that is
+ * not a directory leaf is KT_VERIFY_FAILED), appends its leaf hash to f
+ * and calls cb. The caller compares f's root with the checkpoint. r may be
+ * NULL (a probe).
  */
 KT_MUST_CHECK enum kt_verify_outcome
 kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
@@ -450,14 +489,15 @@ kt_evidence_fork_leaves(struct kt_verify *v,
 KT_MUST_CHECK enum kt_verify_outcome kt_evidence_unlogged(struct kt_verify *v,
     const char *label, const struct kt_signed_checkpoint *sc,
     const struct kt_vleaf *l, struct kt_vresult *r);
-/* "ghost-key": the entry at `index` of sc's tree binds label to a key not
- * among `expected` (a JSON array of base64 keys, the owner's statement).
- * l is that entry proven into sc, or NULL when no proof could be had (the
- * file then says it is not provable). */
+/* "ghost-key": the update leaf l, proven into sc, commits (under
+ * `opening`) to version l->version of label with the key value `val`, which
+ * is not among `expected` (a JSON array of base64 keys, the owner's
+ * statement). */
 KT_MUST_CHECK enum kt_verify_outcome
 kt_evidence_ghost(struct kt_verify *v, const char *label,
     const json_t *expected, const struct kt_signed_checkpoint *sc,
-    const struct kt_vleaf *l, uint64_t index, struct kt_vresult *r);
+    const struct kt_vleaf *l, const uint8_t opening[KT_OPENING_LEN],
+    const struct kt_value *val, struct kt_vresult *r);
 /* "bad-entries": entries (a JSON array of leaves proven into sc, stolen)
  * break `rule`; provable when every entry the rule needs is there. */
 KT_MUST_CHECK enum kt_verify_outcome
@@ -494,24 +534,35 @@ kt_vrelate(struct kt_verify *v, const struct kt_signed_checkpoint *a,
     const struct kt_signed_checkpoint *b, struct kt_vresult *r);
 
 /* ---- history.c ---------------------------------------------------------- */
-/* A lookup answer as verified: its leaf and the signed checkpoint the leaf
- * is proven into (sc borrows lk.note: never copy the struct). */
-struct kt_vanswer {
-	struct kt_vlookup lk;
-	struct kt_signed_checkpoint sc;
+/* One version of a label as the history walk verified it: its update leaf
+ * (proven into the page's checkpoint), the chain after it, and its value
+ * (erased: the log dropped the opening; no value then). */
+struct kt_vversion {
+	const struct kt_vleaf *l;
+	struct kt_hash chain;
+	int erased;
+	struct kt_value val; /* borrows the page: valid during the callback */
+	uint8_t opening[KT_OPENING_LEN];
+	const struct kt_signed_checkpoint *sc; /* the page's checkpoint */
 };
+/* Called for each verified version, oldest first; anything but
+ * KT_VERIFY_OK ends the walk with that outcome. */
+typedef enum kt_verify_outcome (*kt_version_cb)(void *ctx,
+    const struct kt_vversion *ver, struct kt_vresult *r);
 /*
- * Verifies label's whole key history page by page (GET
- * /v1/keys/{label}/history, "next" continuing with ?from=V), each version
- * against its page's signed checkpoint and each page's checkpoint related
- * like any checkpoint seen. The history must agree with the answer a and
- * with the pin (pins.json's record for label, or NULL), and reach a's
- * version. Appends to chain (a JSON array) a kt_vleaf_summary of each
- * version after the pin up to a's (later ones, written meanwhile, are
- * checked but left for the next lookup).
+ * Walks label's history (GET /v1/keys/{label}/history, "next" continuing
+ * with ?from=V) from version `from` (>= 1; prev_chain is the chain after
+ * version from - 1, ignored for 1): every version's update leaf is proven
+ * into its page's signed checkpoint (each page's checkpoint accepted, or
+ * with a witness policy related to the stored one), its index is the
+ * label's (VRF-verified map_index), versions step by one, links point to
+ * the version before, the chain is extended link by link and every
+ * commitment opens to the value served. *last gets the chain after the
+ * last version and *nver the last version (from - 1 when none).
  */
 KT_MUST_CHECK enum kt_verify_outcome
-kt_vhistory_verify(struct kt_verify *v, const char *label, const json_t *pin,
-    const struct kt_vanswer *a, json_t *chain, struct kt_vresult *r);
+kt_vhistory_walk(struct kt_verify *v, const char *label, uint64_t from,
+    const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
+    void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_INTERNAL_H */

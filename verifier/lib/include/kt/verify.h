@@ -39,14 +39,17 @@ enum kt_verify_outcome {
 	KT_VERIFY_KEY_CHANGED = 4, /* a verified key rotation since the pin */
 	KT_VERIFY_STALE = 5,       /* verified, but the witnessed checkpoint is
 	                              older than the configured max age */
-	KT_VERIFY_UNWITNESSED = 6  /* lookup: the label's latest entry is newer
+	KT_VERIFY_UNWITNESSED = 6, /* lookup: the label's latest entry is newer
 	                              than the newest witnessed checkpoint */
+	KT_VERIFY_ABSENT = 7       /* lookup: the label's absence is verified
+	                              (it has never been published) */
 };
 
 #define KT_VERIFY_WITNESS_MAX 32              /* witnesses in a policy */
 #define KT_VERIFY_MAX_AGE_DEFAULT (24 * 3600) /* seconds */
 #define KT_VERIFY_PEERS_MAX 16                /* peers per gossip run */
 
+#define KT_VERIFY_VRF_LEN 32 /* a VRF public key (KT_VRF_PUBLIC_LEN) */
 #define KT_VERIFY_MSG_MAX 1024
 #define KT_VERIFY_PATH_MAX 4096
 
@@ -93,9 +96,19 @@ void kt_verify_close(struct kt_verify *v);
 /* Per-request timeouts in seconds (defaults 10 and 60). */
 void kt_verify_set_timeouts(struct kt_verify *v, long connect_s, long total_s);
 
-/* The commands (docs/verify.md). Each returns r->outcome. */
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_init(struct kt_verify *v,
-    const char *url, const char *vkey, struct kt_vresult *r);
+/*
+ * The commands (docs/verify.md). Each returns r->outcome.
+ *
+ * init: url and vkey (the log's signed-note verifier key) are required;
+ * vrf_key (base64 of the log's VRF public key, vrf_public_key of GET
+ * /v1/log) may be NULL, and then lookup, monitor and audit refuse to run
+ * until an init gives it. It is checked (kt_vrf_public_check) and never
+ * taken from the log. On a state already initialised for the same log and
+ * key, a vrf_key is pinned if none is, and refused if another one is.
+ */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_init(struct kt_verify *v, const char *url, const char *vkey,
+    const char *vrf_key, struct kt_vresult *r);
 KT_MUST_CHECK enum kt_verify_outcome
 kt_verify_checkpoint(struct kt_verify *v, struct kt_vresult *r);
 
@@ -117,7 +130,7 @@ struct kt_vpolicy {
  * for the same log and key, a non-empty policy replaces the stored one. */
 KT_MUST_CHECK enum kt_verify_outcome
 kt_verify_init_policy(struct kt_verify *v, const char *url, const char *vkey,
-    const struct kt_vpolicy *pol, struct kt_vresult *r);
+    const char *vrf_key, const struct kt_vpolicy *pol, struct kt_vresult *r);
 /*
  * Compares signed checkpoints from peers (witness GET URLs, or files and
  * file:// URLs holding a checkpoint, e.g. written by kt_verify_view) with
@@ -147,14 +160,23 @@ KT_MUST_CHECK enum kt_verify_outcome kt_verify_proof(struct kt_verify *v,
 const struct kt_verifier *kt_verify_log_key(const struct kt_verify *v);
 
 /*
- * Verifies an evidence file (kt evidence JSON, or a C2SP tlog-proof) held in
- * buf[0..len) offline, with only the log's verifier key vk. Status
- * KT_VERIFY_OK only when the file proves what it claims (for evidence:
- * misbehaviour by the log; for a tlog-proof: that its entry is in the log),
- * KT_VERIFY_FAILED when it is forged, malformed or proves nothing; r->msg
- * says which check decided. No I/O.
+ * The log VRF public key pinned in v's state (32 bytes), or NULL if none.
+ * Valid while v lives.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_evidence(const char *buf,
-    size_t len, const struct kt_verifier *vk, struct kt_vresult *r);
+const uint8_t *kt_verify_vrf_key(const struct kt_verify *v);
+
+/*
+ * Verifies an evidence file (kt evidence JSON, or a C2SP tlog-proof of a
+ * lookup) held in buf[0..len) offline, with only the log's verifier key vk
+ * and, for a tlog-proof, its VRF public key vrf_pk (32 bytes; may be NULL,
+ * and then a tlog-proof is refused). Status KT_VERIFY_OK only when the file
+ * proves what it claims (for evidence: misbehaviour by the log; for a
+ * tlog-proof: the label's latest version, or its absence, at a signed
+ * checkpoint), KT_VERIFY_FAILED when it is forged, malformed or proves
+ * nothing; r->msg says which check decided. No I/O.
+ */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
+    const uint8_t *vrf_pk, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_H */
