@@ -17,6 +17,7 @@
 #include "harness/http.h"
 #include "kt/checkpoint.h"
 #include "kt/err.h"
+#include "kt/lookup.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 
@@ -30,6 +31,9 @@ struct logd {
 	char url[64];          /* http://127.0.0.1:PORT */
 	pid_t pid;             /* 0 when not running */
 	unsigned startup_size; /* size printed on the start-up line */
+	/* The VRF public key from GET /v1/log, read by logd_start. */
+	uint8_t vrf_pk[KT_VRF_PUBLIC_LEN];
+	int have_vrf_pk;
 };
 
 /* Makes the temp folder, a key (keygen) and a token (token). config_text
@@ -92,5 +96,17 @@ long logd_b64(const char *s, uint8_t *out, size_t cap);
  */
 KT_MUST_CHECK int logd_check_inclusion(const char *entry_b64, uint64_t index,
     json_t *proof, const struct kt_checkpoint *cp);
+
+/*
+ * Checks a lookup proof (base64 of kt_lookup_encode, as the log answers
+ * it in "lookup_proof") for label against cp (opened by the caller) and the
+ * VRF public key /v1/log gave at start: decodes it into *p and verifies it
+ * with kt_lookup_verify into *res (which borrows from *p). label is
+ * canonicalised first, so any spelling the log accepts will do. Returns 0,
+ * or -1 (with the reason on stderr).
+ */
+KT_MUST_CHECK int logd_check_lookup(const struct logd *s, const char *proof_b64,
+    const char *label, const struct kt_checkpoint *cp,
+    struct kt_lookup_proof *p, struct kt_lookup_result *res);
 
 #endif /* KT_TESTS_LOGD_H */
