@@ -147,8 +147,16 @@ read_map_path(struct kt_api *api, const struct kt_api_req *req,
 	answer_memo_init(&memo);
 	if (!map_index(req, &index, resp) || !request_query(req, q, 2, resp) ||
 	    (q[0].seen && !request_query_u64(&q[0], &size, resp)) ||
-	    (q[1].seen && !request_query_u64(&q[1], &since, resp)) ||
-	    snapshot_begin(api, &s, resp) != KT_OK)
+	    (q[1].seen && !request_query_u64(&q[1], &since, resp)))
+		goto out;
+	if (q[0].seen && size == 0) {
+		/* 0 would otherwise mean "the current size" below. */
+		answer_error(resp, KT_ERR_RANGE,
+		    "checkpoint_size 0 is not a checkpoint of this log (a log "
+		    "starts at size 1)");
+		goto out;
+	}
+	if (snapshot_begin(api, &s, resp) != KT_OK)
 		goto out;
 	if (size == 0)
 		size = s.size;
@@ -254,8 +262,8 @@ read_map_audit(struct kt_api *api, const struct kt_api_req *req,
 	if (!request_query_u64(&none, &at, resp) ||
 	    snapshot_begin(api, &s, resp) != KT_OK)
 		goto out;
-	if ((e = bundle_head(&s, at + 1, &h)) != KT_OK || h.prev_head ==
-	        KT_NO_PREV) {
+	if ((e = bundle_head(&s, at + 1, &h)) != KT_OK ||
+	    h.prev_head == KT_NO_PREV) {
 		answer_error(resp, KT_ERR_RANGE,
 		    "leaf %llu is not a map head closing a batch (map heads "
 		    "are the last leaf of every checkpoint after the first)",
