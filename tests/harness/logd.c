@@ -233,6 +233,42 @@ logd_size(struct logd *s)
 	return size;
 }
 
+uint64_t
+logd_count_updates(struct logd *s, uint64_t size)
+{
+	uint64_t n = 0;
+
+	for (uint64_t start = 0; start < size; start += 1000) {
+		uint64_t end = start + 1000 < size ? start + 1000 : size;
+		struct http_resp r;
+		char path[128];
+		json_t *j = NULL, *arr;
+		int ok;
+
+		snprintf(path, sizeof path, "/v1/entries?start=%llu&end=%llu",
+		    (unsigned long long)start, (unsigned long long)end);
+		ok = logd_get(s, path, &r) == 200 &&
+		    (j = json_loads(r.body, 0, NULL)) != NULL;
+		http_resp_free(&r);
+		arr = json_object_get(j, "entries");
+		if (!ok || json_array_size(arr) != end - start) {
+			json_decref(j);
+			return UINT64_MAX;
+		}
+		for (size_t i = 0; i < end - start; i++) {
+			uint8_t leaf[128];
+			const char *b =
+			    json_string_value(json_array_get(arr, i));
+
+			if (b != NULL && logd_b64(b, leaf, sizeof leaf) > 0 &&
+			    leaf[0] == 0x03)
+				n++;
+		}
+		json_decref(j);
+	}
+	return n;
+}
+
 /* ---- checking its answers ----------------------------------------------- */
 
 int
@@ -332,4 +368,35 @@ logd_check_lookup(const struct logd *s, const char *proof_b64,
 out:
 	free(buf);
 	return rc;
+}
+
+long
+logd_lookup(const struct logd *s, const char *label, struct kt_checkpoint *cp,
+    struct kt_lookup_proof *p, struct kt_lookup_result *res)
+{
+	struct http_resp r;
+	char url[1024];
+	json_t *j = NULL, *note, *proof;
+	long st;
+
+	snprintf(url, sizeof url, "%s/v1/keys/%s", s->url, label);
+	st = http_get(url, &r);
+	if ((st == 200 || st == 404) &&
+	    (j = json_loads(r.body, 0, NULL)) != NULL &&
+	    json_is_string(note = json_object_get(j, "checkpoint")) &&
+	    json_is_string(proof = json_object_get(j, "lookup_proof")) &&
+	    logd_open_checkpoint(s, json_string_value(note),
+	        json_string_length(note), cp) == 0 &&
+	    logd_check_lookup(s, json_string_value(proof), label, cp, p, res) ==
+	        0 &&
+	    res->present == (st == 200)) {
+		json_decref(j);
+		http_resp_free(&r);
+		return st;
+	}
+	fprintf(stderr, "lookup of %s: status %ld, not verified: %.200s\n",
+	    label, st, r.body != NULL ? r.body : "");
+	json_decref(j);
+	http_resp_free(&r);
+	return -1;
 }
