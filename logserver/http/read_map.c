@@ -80,14 +80,15 @@ put_head(struct snapshot *s, struct answer *a, uint64_t size,
 	answer_lit(a, "\"head\":{\"index\":");
 	answer_u64(a, size - 1);
 	answer_lit(a, ",");
-	return snapshot_put_entry(s, a, size - 1, 0, m);
+	return snapshot_put_entry_at(s, a, size - 1, size, 0, m);
 }
 
 /* The update leaves of the index after version `since`, up to the map
- * leaf's version, following links back from the latest. */
+ * leaf's version, following links back from the latest; their proofs to
+ * the checkpoint of size leaves. */
 static kt_err
 put_since(struct snapshot *s, struct answer *a, const struct kt_map_leaf *l,
-    uint64_t since, struct answer_memo *m)
+    uint64_t since, uint64_t size, struct answer_memo *m)
 {
 	uint64_t at[SINCE_MAX], idx = l->update_index, n = 0, v = l->version;
 	struct kt_update u;
@@ -116,7 +117,8 @@ put_since(struct snapshot *s, struct answer *a, const struct kt_map_leaf *l,
 		answer_lit(a, ",\"index\":");
 		answer_u64(a, at[i]);
 		answer_lit(a, ",");
-		if ((e = snapshot_put_entry(s, a, at[i], 0, m)) != KT_OK)
+		if ((e = snapshot_put_entry_at(s, a, at[i], size, 0, m)) !=
+		    KT_OK)
 			return e;
 		answer_lit(a, "}");
 	}
@@ -193,7 +195,7 @@ read_map_path(struct kt_api *api, const struct kt_api_req *req,
 	if ((e = put_map_proof(&a, p)) != KT_OK)
 		goto fail;
 	if (present && q[1].seen &&
-	    (e = put_since(&s, &a, &p->leaf, since, &memo)) != KT_OK)
+	    (e = put_since(&s, &a, &p->leaf, since, size, &memo)) != KT_OK)
 		goto fail;
 	if (size == s.size) {
 		answer_lit(&a, ",");
