@@ -20,6 +20,7 @@ kt_config_defaults(struct kt_config *c)
 	memcpy(c->listen, listen, sizeof listen);
 	c->threads = 2;
 	c->seq_max_batch = 4096;
+	c->map_retention = 600;
 	c->seq_max_queue = 65536;
 	/* A batch of 1000 publications of 4 KiB keys is about 5.5 MB of JSON. */
 	c->limits.max_body = 8u << 20;
@@ -114,6 +115,9 @@ static const struct setting settings[] = {
 	    "entries per commit" },
 	{ "seq_max_queue", K_SIZE, OFF(seq_max_queue), 0, 1, 1u << 24,
 	    "entries queued before 503" },
+	{ "map_retention", K_UINT, OFF(map_retention), 0, 1, 30 * 86400,
+	    "seconds an older map stays readable (lookups at an older "
+	    "checkpoint_size, audit paths)" },
 	{ "log_debug", K_BOOL, OFF(log_debug), 0, 0, 0, "debug log lines" },
 	{ "max_body", K_SIZE, OFF(limits.max_body), 0, 64, 1u << 30,
 	    "bytes in a request body" },

@@ -41,6 +41,7 @@ struct kt_config {
 	unsigned threads;                /* HTTP worker threads */
 	size_t seq_max_batch;            /* entries per commit */
 	size_t seq_max_queue;            /* entries queued before 503 */
+	unsigned map_retention;          /* seconds older maps stay readable */
 	size_t max_db_size;              /* bytes the store may grow to; 0:
 	                                    no limit but the disk's */
 	int log_debug;

@@ -268,6 +268,16 @@ render_seq(struct out *o, const struct kt_seq_stats *seq)
 	    "kt_failed_batches_total %llu\n",
 	    (unsigned long long)seq->failed_batches);
 	outf(o,
+	    "# HELP kt_labels Labels in the key directory's map.\n"
+	    "# TYPE kt_labels gauge\nkt_labels %llu\n",
+	    (unsigned long long)seq->labels);
+	outf(o,
+	    "# HELP kt_map_seconds_total Time in the map's batch step (the "
+	    "part of kt_commit_seconds that updates the map).\n"
+	    "# TYPE kt_map_seconds_total counter\n"
+	    "kt_map_seconds_total %.6f\n",
+	    (double)seq->map_us_sum / 1e6);
+	outf(o,
 	    "# HELP kt_batch_size Entries per group commit (sum counts "
 	    "appended entries).\n# TYPE kt_batch_size histogram\n");
 	for (size_t i = 0; i < 16; i++) {

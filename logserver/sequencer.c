@@ -88,6 +88,7 @@ struct kt_seq {
 	struct mapstate map;
 	struct kt_map_update *ups;
 	size_t nups, ups_cap;
+	uint8_t *openings; /* ups_cap of them, drawn for each batch */
 	struct kt_store_value cur, scratch;
 	struct headtime *ring;
 	size_t ring_head, ring_len, ring_cap;
@@ -245,7 +246,10 @@ append_update(struct kt_seq *q, struct kt_store_txn *w,
 		if (e != KT_OK)
 			return e;
 	}
-	randombytes_buf(nv->opening, sizeof(nv->opening));
+	if (q->nups == q->ups_cap)
+		return KT_ERR_INTERNAL; /* sized for max_batch */
+	memcpy(nv->opening, q->openings + (size_t)q->nups * KT_OPENING_LEN,
+	    KT_OPENING_LEN);
 	nv->kind = rq->op == KT_SEQ_REVOKE ? KT_VALUE_REVOKE : KT_VALUE_KEY;
 	if (nv->kind == KT_VALUE_KEY) {
 		memcpy(nv->key_type, rq->key_type, rq->key_type_len);
@@ -276,8 +280,6 @@ append_update(struct kt_seq *q, struct kt_store_txn *w,
 		    rq->vrf_proof);
 	if (e != KT_OK)
 		return e;
-	if (q->nups == q->ups_cap)
-		return KT_ERR_INTERNAL; /* sized for max_batch */
 	mu = &q->ups[q->nups++];
 	mu->index = u.index;
 	mu->version = u.version;
@@ -463,6 +465,28 @@ close_batch(struct kt_seq *q, struct kt_store_txn *w, struct mapstate *next)
 }
 
 /*
+ * The openings of a batch's updates, one 32-byte opening per request: one
+ * system call for a fresh 32-byte seed, expanded by libsodium's ChaCha20
+ * (randombytes_buf_deterministic), instead of one getrandom(2) per update.
+ * Each batch draws a new seed, so openings stay unpredictable and are never
+ * reused, even when a failed batch is retried.
+ */
+static void
+draw_openings(struct kt_seq *q, const struct sub *batch)
+{
+	uint8_t seed[randombytes_SEEDBYTES];
+	size_t n = 0;
+
+	for (const struct sub *b = batch; b != NULL; b = b->next)
+		n += b->n;
+	if (n > q->ups_cap)
+		n = q->ups_cap;
+	randombytes_buf(seed, sizeof(seed));
+	randombytes_buf_deterministic(q->openings, n * KT_OPENING_LEN, seed);
+	sodium_memzero(seed, sizeof(seed));
+}
+
+/*
  * One write transaction for the whole batch. On KT_ERR_BUSY (map full,
  * grown meanwhile) the caller retries from scratch: nothing of the failed
  * attempt is kept, in the database or in memory.
@@ -476,6 +500,7 @@ integrate(struct kt_seq *q, struct sub *batch, uint64_t *tree_size,
 	kt_err e;
 
 	q->nups = 0;
+	draw_openings(q, batch);
 	e = kt_store_write_begin(q->s, &w);
 	if (e != KT_OK)
 		return e;
@@ -740,9 +765,13 @@ kt_seq_start(struct kt_seq **out, struct kt_store *s,
 	    : SEQ_DEFAULT_RETENTION_MS;
 	q->ups_cap = q->max_batch;
 	q->ups = calloc(q->ups_cap, sizeof(*q->ups));
-	e = q->ups == NULL ? KT_ERR_NOMEM : ensure_head(q);
+	q->openings = sodium_malloc(q->ups_cap * KT_OPENING_LEN);
+	e = q->ups == NULL || q->openings == NULL ? KT_ERR_NOMEM
+	                                          : ensure_head(q);
 	if (e != KT_OK) {
 		free(q->ups);
+		if (q->openings != NULL)
+			sodium_free(q->openings);
 		free(q);
 		return e;
 	}
@@ -753,6 +782,7 @@ kt_seq_start(struct kt_seq **out, struct kt_store *s,
 		pthread_mutex_destroy(&q->mu);
 		pthread_cond_destroy(&q->cv);
 		free(q->ups);
+		sodium_free(q->openings);
 		free(q);
 		return KT_ERR_NOMEM;
 	}
@@ -813,6 +843,7 @@ kt_seq_stop(struct kt_seq *q)
 	sodium_memzero(&q->scratch, sizeof(q->scratch));
 	free(q->ring);
 	free(q->ups);
+	sodium_free(q->openings); /* wipes them */
 	free(q);
 }
 

@@ -208,6 +208,7 @@ start_sequencer(struct server *s, char *err, size_t errlen)
 	struct kt_seq_opts so = {
 		.max_batch = s->c->seq_max_batch,
 		.max_queue = s->c->seq_max_queue,
+		.map_retention_ms = (uint64_t)s->c->map_retention * 1000,
 	};
 	kt_err e = kt_seq_start(&s->seq, s->store, s->signer, &so);
 
@@ -311,6 +312,9 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 	fprintf(out, "kt-logd: origin=%s vkey=%s vrf=%s listen=%s size=%llu\n",
 	    kt_signer_name(s->signer), s->vkey, s->vrf_pub, listen,
 	    (unsigned long long)size);
+	/* The log's whole public identity, as a client pins it. */
+	fprintf(out, "kt-logd: identity: --key '%s' --vrf-key %s\n", s->vkey,
+	    s->vrf_pub);
 	/* Whoever started kt-logd may be waiting for this line (it holds
 	 * the port): a line that cannot be written stops the start. */
 	if (fflush(out) != 0) {

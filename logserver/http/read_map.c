@@ -214,14 +214,21 @@ out:
 	snapshot_end(&s);
 }
 
-/* The distinct map indexes of the updates in leaves [from, to). */
+static int
+hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, KT_HASH_LEN);
+}
+
+/* The distinct map indexes of the updates in leaves [from, to), sorted
+ * (a label's several versions in one batch: its path once). */
 static kt_err
 audit_indexes(struct snapshot *s, uint64_t from, uint64_t to,
     struct kt_hash *idx, size_t *n)
 {
 	struct kt_update u;
 	const uint8_t *buf;
-	size_t len, k = 0;
+	size_t len, k = 0, j = 0;
 	kt_err e;
 
 	s->what = "update";
@@ -230,14 +237,13 @@ audit_indexes(struct snapshot *s, uint64_t from, uint64_t to,
 			return e;
 		if (kt_update_decode(buf, len, &u) != KT_OK)
 			return KT_ERR_INTERNAL;
-		/* A label's versions in one batch: its path once. */
-		size_t j = 0;
-		while (j < k && !kt_hash_eq(&idx[j], &u.index))
-			j++;
-		if (j == k)
-			idx[k++] = u.index;
+		idx[k++] = u.index;
 	}
-	*n = k;
+	qsort(idx, k, sizeof(*idx), hash_cmp);
+	for (size_t i = 0; i < k; i++)
+		if (j == 0 || !kt_hash_eq(&idx[j - 1], &idx[i]))
+			idx[j++] = idx[i];
+	*n = j;
 	return KT_OK;
 }
 

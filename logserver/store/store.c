@@ -528,6 +528,43 @@ kt_store_set_max_bytes(struct kt_store *s, uint64_t max)
 		(void)kt_env_resize(s, (size_t)max);
 }
 
+/* Pages in use by one database, in bytes. */
+static uint64_t
+db_bytes(MDB_txn *txn, MDB_dbi dbi, unsigned psize)
+{
+	MDB_stat st;
+
+	if (mdb_stat(txn, dbi, &st) != 0)
+		return 0;
+	return ((uint64_t)st.ms_branch_pages + st.ms_leaf_pages +
+	           st.ms_overflow_pages) *
+	    psize;
+}
+
+kt_err
+kt_store_live_bytes(struct kt_store_read *r, struct kt_store_bytes *out)
+{
+	struct kt_store *s = r->s;
+	MDB_stat st;
+	unsigned ps;
+
+	memset(out, 0, sizeof(*out));
+	if (mdb_env_stat(s->env, &st) != 0)
+		return KT_ERR_IO;
+	ps = st.ms_psize;
+	out->leaves = db_bytes(r->txn, s->entries, ps);
+	out->tiles = db_bytes(r->txn, s->tiles, ps);
+	out->indexes = db_bytes(r->txn, s->labels, ps) +
+	    db_bytes(r->txn, s->leafhash, ps);
+	out->checkpoints = db_bytes(r->txn, s->ckpts, ps);
+	out->vrf = db_bytes(r->txn, s->vrf, ps);
+	out->values = db_bytes(r->txn, s->values, ps);
+	out->map = db_bytes(r->txn, s->map, ps) + db_bytes(r->txn, s->mapgc, ps);
+	out->total = out->leaves + out->tiles + out->indexes +
+	    out->checkpoints + out->vrf + out->values + out->map;
+	return KT_OK;
+}
+
 uint64_t
 kt_store_disk_bytes(struct kt_store *s)
 {

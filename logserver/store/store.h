@@ -161,6 +161,15 @@ int kt_store_writable(const struct kt_store *s);
  */
 void kt_store_set_max_bytes(struct kt_store *s, uint64_t max);
 
+/* Bytes of LMDB pages each part of the store holds in a snapshot (pages
+ * freed by deletions and not yet reused are in none: the data file's size,
+ * kt_store_disk_bytes, is a high-water mark). */
+struct kt_store_bytes {
+	uint64_t leaves, tiles, indexes, checkpoints, vrf, values, map, total;
+};
+KT_MUST_CHECK kt_err kt_store_live_bytes(struct kt_store_read *r,
+    struct kt_store_bytes *out);
+
 /* Bytes the environment uses on disk (for metrics and the benchmark). */
 uint64_t kt_store_disk_bytes(struct kt_store *s);
 

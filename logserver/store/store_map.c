@@ -87,6 +87,8 @@ slot_of(const struct batch *b, const struct kt_hash *h)
 	size_t i;
 
 	memcpy(&k, h->b, sizeof(k)); /* node hashes are uniform */
+	/* memcmp, not kt_hash_eq: a probe of public node hashes, not a
+	 * verification (proto hashes every node it reads). */
 	for (i = (size_t)k & (b->cap - 1);; i = (i + 1) & (b->cap - 1))
 		if (b->slot[i] == 0 ||
 		    memcmp(b->v[b->slot[i] - 1].h.b, h->b, KT_HASH_LEN) == 0)

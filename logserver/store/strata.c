@@ -96,7 +96,6 @@ parse(struct dec *d, int last, int band, uint16_t *at)
 		return 0;
 	*at = (uint16_t)d->s->n;
 	n = &d->s->node[d->s->n++];
-	memset(n, 0, sizeof(*n));
 	tag = d->p[d->off++];
 	n->kind = tag;
 	switch (tag) {

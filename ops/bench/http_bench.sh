@@ -9,13 +9,17 @@
 # bench/post.lua), KT_BUILD (default build), KT_BENCH_DURATION (seconds per
 # wrk run, default 10), KT_BENCH_ROUNDS (default 3), KT_BENCH_CONNS (64).
 #
-# Phases per round, each run against kt-logd and then the ceiling:
-#   post    single-key POST /v1/keys with shared/bench/post.lua (its labels
-#           repeat across wrk threads and rounds; repeats are idempotent
-#           no-ops for kt-logd, so the appended entries/s are shown too)
-#   unique  single-key POST /v1/keys, every label new (http_post.lua): the
-#           durable-append figure
-#   batch   POST /v1/keys:batch, 1000 entries each (http_batch.lua)
+# First KT_BENCH_LABELS (20000) labels are published, and the VRF prove
+# rate of both cores is measured (proto_bench vrf twice at once). Phases
+# per round, beside their references in the same round:
+#   rotate  single-key POST /v1/keys giving a published label a new key
+#           (http_rotate.lua), beside the floor commit server
+#   unique  single-key POST /v1/keys, every label new (http_post.lua): a
+#           VRF prove each, beside the floor and the VRF rate
+#   brot    POST /v1/keys:batch rotating 1000 published labels
+#   batch   POST /v1/keys:batch of 1000 new labels
+#   lookup  GET /v1/keys/<published label> (http_lookup.lua): a lookup
+#           proof each, beside the ceiling's GET
 #   proof   GET /v1/proof/inclusion for random leaves (http_proof.lua)
 # Beside the ceiling, two floor servers (ops/bench/floor.c) show what the
 # issue's write API costs before any kt code runs, in the same rounds:
@@ -135,47 +139,84 @@ run_wrk() { # out, script, url, [args...]
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
 
 : >"$work/res"
+# The labels rotations and lookups use: r0..r(N-1)@example.com, published
+# once in batches of 1000 before the rounds.
+nseed=${KT_BENCH_LABELS:-20000}
+echo "publishing $nseed labels ..." >&2
+i=0
+while [ "$i" -lt "$nseed" ]; do
+	awk -v a="$i" -v n="$nseed" 'BEGIN { b = a + 1000; if (b > n) b = n
+		printf "{\"entries\":["
+		for (j = a; j < b; j++)
+			printf "%s{\"label\":\"r%d@example.com\",\"key_type\":\"ed25519\",\"key\":\"%042dA=\"}", (j > a ? "," : ""), j, j
+		printf "]}" }' >"$work/seed.json"
+	curl -sf -o /dev/null -H 'Content-Type: application/json' \
+		--data-binary @"$work/seed.json" "$kt/v1/keys:batch" ||
+		{ echo "http_bench: seeding failed" >&2; exit 1; }
+	i=$((i + 1000))
+done
+
+# The VRF prove rate of the 2 cores, in the same run: proto_bench's
+# one-core figure measured on both cores at once, summed.
+ninja -C "$build" proto/proto_bench >/dev/null
+pb=$build/proto/proto_bench
+vrf2=0
+if [ -x "$pb" ]; then
+	"$pb" vrf >"$work/vrf1" 2>&1 & v1=$!
+	"$pb" vrf >"$work/vrf2" 2>&1 & v2=$!
+	wait "$v1" "$v2" || true
+	vrf2=$(sed -n 's/.*prove \([0-9]*\)\/s.*/\1/p' "$work/vrf1" "$work/vrf2" |
+		awk '{ s += $1 } END { printf "%.0f", s }')
+fi
+
 for r in $(seq 1 "$rounds"); do
 	echo "round $r/$rounds ..." >&2
 	a0=$(metric kt_entries_appended_total)
-	run_wrk "$work/kt_post" "$shared/bench/post.lua" "$kt/v1/keys"
+	run_wrk "$work/kt_rot" "$bench/http_rotate.lua" "$kt/v1/keys" "$nseed"
 	a1=$(metric kt_entries_appended_total)
-	run_wrk "$work/ce_post" "$shared/bench/post.lua" "$ceil/v1/keys"
+	run_wrk "$work/fl_uniq" "$bench/http_post.lua" "$fc/v1/keys"
 	u0=$(metric kt_entries_appended_total)
 	run_wrk "$work/kt_uniq" "$bench/http_post.lua" "$kt/v1/keys"
 	u1=$(metric kt_entries_appended_total)
 	run_wrk "$work/ce_uniq" "$bench/http_post.lua" "$ceil/v1/keys"
-	run_wrk "$work/fl_uniq" "$bench/http_post.lua" "$fc/v1/keys"
+	run_wrk "$work/kt_brot" "$bench/http_batch.lua" "$kt/v1/keys:batch" 1000 "$nseed"
 	run_wrk "$work/kt_batch" "$bench/http_batch.lua" "$kt/v1/keys:batch"
 	run_wrk "$work/ce_batch" "$bench/http_batch.lua" "$ceil/v1/keys:batch"
 	run_wrk "$work/fl_batch" "$bench/http_batch.lua" "$fb/v1/keys:batch"
+	run_wrk "$work/kt_look" "$bench/http_lookup.lua" "$kt" "$nseed"
+	run_wrk "$work/ce_look" "$bench/http_lookup.lua" "$ceil" "$nseed"
 	n=$(size)
 	run_wrk "$work/kt_proof" "$bench/http_proof.lua" "$kt" "$n"
 	run_wrk "$work/ce_proof" "$bench/http_proof.lua" "$ceil" "$n"
 	{
-		echo "kt_post $(rps "$work/kt_post")"
-		echo "kt_appended $(awk -v a="$a0" -v b="$a1" -v d="$dur" 'BEGIN { printf "%.0f", (b - a) / d }')"
-		echo "ce_post $(rps "$work/ce_post")"
+		echo "kt_rot $(rps "$work/kt_rot")"
+		echo "kt_rot_appended $(awk -v a="$a0" -v b="$a1" -v d="$dur" 'BEGIN { printf "%.0f", (b - a) / d }')"
 		echo "kt_uniq $(rps "$work/kt_uniq")"
 		echo "kt_uniq_appended $(awk -v a="$u0" -v b="$u1" -v d="$dur" 'BEGIN { printf "%.0f", (b - a) / d }')"
 		echo "ce_uniq $(rps "$work/ce_uniq")"
 		echo "fl_uniq $(rps "$work/fl_uniq")"
 		echo "fl_batch $(rps "$work/fl_batch")"
+		echo "kt_brot $(rps "$work/kt_brot")"
 		echo "kt_batch $(rps "$work/kt_batch")"
 		echo "ce_batch $(rps "$work/ce_batch")"
+		echo "kt_look $(rps "$work/kt_look")"
+		echo "ce_look $(rps "$work/ce_look")"
+		echo "kt_look_p50 $(awk '$1 == "Latency" { print $2 }' "$work/kt_look")"
 		echo "kt_proof $(rps "$work/kt_proof")"
 		echo "ce_proof $(rps "$work/ce_proof")"
 	} >>"$work/res"
 done
 
 med() { awk -v k="$1" '$1 == k { print $2 }' "$work/res" | median; }
-kt_post=$(med kt_post); ce_post=$(med ce_post)
+kt_rot=$(med kt_rot); rot_appended=$(med kt_rot_appended)
+kt_brot=$(med kt_brot)
 kt_batch=$(med kt_batch); ce_batch=$(med ce_batch)
+kt_look=$(med kt_look); ce_look=$(med ce_look)
 kt_proof=$(med kt_proof); ce_proof=$(med ce_proof)
-appended=$(med kt_appended)
 kt_uniq=$(med kt_uniq); ce_uniq=$(med ce_uniq)
 fl_uniq=$(med fl_uniq); fl_batch=$(med fl_batch)
 uniq_appended=$(med kt_uniq_appended)
+lower=$(awk -v a="$fl_uniq" -v b="$vrf2" 'BEGIN { print (b > 0 && b < a) ? b : a }')
 
 # Latency at half the peak rate of durable single-key appends.
 half=$(awk -v p="$kt_uniq" 'BEGIN { printf "%d", p / 2 }')
@@ -202,23 +243,27 @@ srv_p99=$(paste "$work/h0" "$work/h1" | awk '
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 cat <<REPORT
-kt-logd HTTP benchmark: medians of $rounds rounds, wrk -t2 -c$conns -d${dur}s,
-kt-logd and the ceiling (shared/bench/ceiling.c, pool of 2) on the same
+kt-logd HTTP benchmark (key directory): medians of $rounds rounds,
+wrk -t2 -c$conns -d${dur}s, $nseed labels published first; kt-logd, the
+ceiling (shared/bench/ceiling.c, pool of 2) and the floors on the same
 $(nproc) cores as wrk. Machine: $cpu.
+VRF prove rate of the 2 cores (proto_bench vrf on both at once): $vrf2/s
 
-                                 kt-logd      ceiling   kt/ceiling   target
-single-key POST, post.lua (req/s) $(printf '%8.0f %12.0f %12s' "$kt_post" "$ce_post" "$(ratio "$kt_post" "$ce_post")")
-  of which appended entries/s    $(printf '%9.0f' "$appended")   (post.lua repeats labels: repeats are idempotent)
-single-key POST, new labels      $(printf '%9.0f %12.0f %12s' "$kt_uniq" "$ce_uniq" "$(ratio "$kt_uniq" "$ce_uniq")")   >= 0.40
+                                  kt-logd    reference   ratio   target
+rotations, single-key (req/s)    $(printf '%9.0f %12.0f %7s' "$kt_rot" "$fl_uniq" "$(ratio "$kt_rot" "$fl_uniq")")   >= 0.85 x floor commit
+  appended entries/s             $(printf '%9.0f' "$rot_appended")
+new labels, single-key (req/s)   $(printf '%9.0f %12.0f %7s' "$kt_uniq" "$lower" "$(ratio "$kt_uniq" "$lower")")   >= 0.8 x min(floor, VRF)
   appended entries/s             $(printf '%9.0f' "$uniq_appended")
-batch POST, 1000 entries (req/s) $(printf '%9.1f %12.1f %12s' "$kt_batch" "$ce_batch" "$(ratio "$kt_batch" "$ce_batch")")
-  entries/s                      $(printf '%9.0f' "$(awk -v b="$kt_batch" 'BEGIN { print b * 1000 }')")                             >= 300000
-floors (ops/bench/floor.c), the least the write API costs here:
-  suspend + durable LMDB commit  $(printf '%9.0f %12s %12s' "$fl_uniq" "" "$(ratio "$fl_uniq" "$ce_uniq")")   (kt/floor $(ratio "$kt_uniq" "$fl_uniq"))
-  batch parse + answer, entries/s $(printf '%8.0f %12s %12s' "$(awk -v b="$fl_batch" 'BEGIN { print b * 1000 }')" "" "")   (kt/floor $(ratio "$kt_batch" "$fl_batch"))
-inclusion proofs GET (req/s)     $(printf '%9.0f %12.0f %12s' "$kt_proof" "$ce_proof" "$(ratio "$kt_proof" "$ce_proof")")   >= 0.50
-latency at half the peak write rate (target rate $half/s, pause ${pause} ms per connection):
-  achieved $paced_rps req/s; wrk p50 $paced_p50, p99 ${paced_p99} ms (target p99 <= 20 ms)
+batches of 1000, rotations/s     $(printf '%9.0f' "$(awk -v b="$kt_brot" 'BEGIN { print b * 1000 }')")                          >= 150000
+batches of 1000, new labels/s    $(printf '%9.0f %12.0f %7s' "$(awk -v b="$kt_batch" 'BEGIN { print b * 1000 }')" "$vrf2" "$(ratio "$(awk -v b="$kt_batch" 'BEGIN { print b * 1000 }')" "$vrf2")")   >= 0.8 x VRF
+lookups GET (req/s)              $(printf '%9.0f %12.0f %7s' "$kt_look" "$ce_look" "$(ratio "$kt_look" "$ce_look")")   >= 0.5 x ceiling
+  mean latency                   $(med kt_look_p50)
+inclusion proofs GET (req/s)     $(printf '%9.0f %12.0f %7s' "$kt_proof" "$ce_proof" "$(ratio "$kt_proof" "$ce_proof")")
+references in the same run:
+  floor commit (suspend + durable LMDB commit) $(printf '%9.0f' "$fl_uniq") req/s; ceiling POST $(printf '%.0f' "$ce_uniq") req/s
+  floor batch (parse + answer) $(printf '%.0f' "$(awk -v b="$fl_batch" 'BEGIN { print b * 1000 }')") entries/s; ceiling batch $(printf '%.1f' "$ce_batch") req/s
+latency at half the peak new-label rate (target rate $half/s, pause ${pause} ms per connection):
+  achieved $paced_rps req/s; wrk p50 $paced_p50, p99 ${paced_p99} ms
   server-side submission->integration p99 <= ${srv_p99} s (kt_submit_seconds bucket)
 final tree size $(size); data folder $(du -sh "$work/db" | cut -f1)
 REPORT

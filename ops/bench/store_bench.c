@@ -1,15 +1,21 @@
 /*
  * store_bench: kt-logd's storage and group commit, without HTTP.
  *
- * Appends N entries through the real sequencer (one submission of B
- * requests per batch, two in flight, durable commits, a signed checkpoint
- * per batch) into a fresh store, then reports:
- *   - appended entries/s,
- *   - DB bytes per entry (pages in use, and the data.mdb file),
- *   - inclusion-proof generation rate and latency at that size (each proof
- *     in its own read snapshot, as an HTTP handler would do it).
+ * Publishes N new labels through the real sequencer (one submission of B
+ * requests per batch, two in flight, durable commits: B update leaves, the
+ * map's step, one map head and a signed checkpoint per batch) into a fresh
+ * store, then reports:
+ *   - published labels/s (the submitting thread proves each label's VRF
+ *     while the sequencer commits the other submission; its share is
+ *     printed),
+ *   - DB bytes per label (pages in use, and the data.mdb file), and the
+ *     map's strata,
+ *   - inclusion-proof and map-proof generation rates and latencies at that
+ *     size (each proof in its own read snapshot, as an HTTP handler would
+ *     do it).
  *
- * Entries are ~140 bytes: a fresh random label of 43 bytes, a p256 key.
+ * Each request: a fresh random label of 43 bytes, a p256 key (65 bytes);
+ * the log gets an 81-byte update leaf for it.
  *
  *   ninja -C build logserver/store_bench
  *   build/logserver/store_bench -n 1000000 -b 4096 [-d DIR] [-k] [-p SECONDS]
@@ -29,12 +35,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "kt/entry.h"
 #include "kt/fmt.h"
+#include "kt/leaf.h"
+#include "kt/map.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
+#include "kt/vrf.h"
 #include "sequencer.h"
 #include "store/store.h"
+#include "store/store_map.h"
 #include "store/store_write.h"
 
 #define ORIGIN "bench.example.com/kt"
@@ -51,6 +63,7 @@ struct slot {
 	struct kt_seq_req *rq;
 	char (*label)[LABEL_LEN + 1];
 	uint8_t (*key)[KEY_LEN];
+	uint8_t (*vrf)[KT_VRF_PROOF_LEN];
 };
 
 static double
@@ -145,6 +158,10 @@ struct bench {
 	int keep;
 	char dirbuf[4096];
 	struct kt_signer *signer;
+	struct kt_vrf_key *vrf;
+	double vrf_s; /* time the submitting thread spent proving */
+	struct kt_hash sample[1024]; /* map indexes of some published labels */
+	size_t nsample;
 	struct kt_store *s;
 	struct kt_seq *q;
 	struct slot slots[INFLIGHT];
@@ -222,6 +239,11 @@ bench_open(struct bench *bn)
 	if (kt_signer_from_seed(ORIGIN, KT_KEY_ED25519, sd, &bn->signer) !=
 	    KT_OK)
 		return -1;
+	/* A fixed VRF key: any canonical scalar will do. */
+	memset(sd, 0, sizeof(sd));
+	sd[0] = 0x35;
+	if (kt_vrf_key_from_secret(sd, &bn->vrf) != KT_OK)
+		return -1;
 	kt_signer_verifier(bn->signer, &v);
 	if (kt_verifier_format(&v, vkey, sizeof(vkey)) != KT_OK)
 		return -1;
@@ -230,6 +252,7 @@ bench_open(struct bench *bn)
 		fprintf(stderr, "store_bench: %s\n", err);
 		return -1;
 	}
+	memset(&o, 0, sizeof(o));
 	o.max_batch = bn->b;
 	o.max_queue = bn->b * (INFLIGHT + 1);
 	if (kt_seq_start(&bn->q, bn->s, bn->signer, &o) != KT_OK)
@@ -244,37 +267,52 @@ bench_open(struct bench *bn)
 		sl->rq = calloc(bn->b, sizeof(*sl->rq));
 		sl->label = calloc(bn->b, sizeof(*sl->label));
 		sl->key = calloc(bn->b, sizeof(*sl->key));
-		if (!sl->rq || !sl->label || !sl->key)
+		sl->vrf = calloc(bn->b, sizeof(*sl->vrf));
+		if (!sl->rq || !sl->label || !sl->key || !sl->vrf)
 			return -1;
 	}
 	return 0;
 }
 
-/* Fills sl with m requests for new random labels with p256 keys. */
+/* Fills sl with m requests for new random labels with p256 keys, each
+ * with its VRF proof and map index. */
 static int
-fill_slot(struct slot *sl, size_t m, uint64_t *seed)
+fill_slot(struct bench *bn, struct slot *sl, size_t m)
 {
+	uint8_t beta[KT_VRF_OUTPUT_LEN];
+	double t0 = now_s();
+
 	for (size_t i = 0; i < m; i++) {
 		/* Exactly LABEL_LEN characters, as label_len says. */
 		if (kt_fmt(sl->label[i], LABEL_LEN + 1,
 		        "user-%016llx@messaging.example.com",
-		        (unsigned long long)rnd(seed)) != KT_OK)
+		        (unsigned long long)rnd(&bn->seed)) != KT_OK)
 			return -1;
 		sl->key[i][0] = 4;
 		for (int j = 1; j < KEY_LEN; j += 8) {
-			uint64_t r = rnd(seed);
+			uint64_t r = rnd(&bn->seed);
 
 			memcpy(sl->key[i] + j, &r,
 			    KEY_LEN - j < 8 ? (size_t)(KEY_LEN - j) : 8);
 		}
 		memset(&sl->rq[i], 0, sizeof(sl->rq[i]));
+		if (kt_vrf_prove(bn->vrf, (const uint8_t *)sl->label[i],
+		        LABEL_LEN, sl->vrf[i]) != KT_OK ||
+		    kt_vrf_proof_to_hash(sl->vrf[i], beta) != KT_OK)
+			return -1;
+		memcpy(sl->rq[i].index.b, beta, KT_HASH_LEN);
+		if (bn->nsample < 1024 && rnd(&bn->seed) % 64 == 0)
+			bn->sample[bn->nsample++] = sl->rq[i].index;
+		sl->rq[i].op = KT_SEQ_PUBLISH;
 		sl->rq[i].label = sl->label[i];
 		sl->rq[i].label_len = LABEL_LEN;
+		sl->rq[i].vrf_proof = sl->vrf[i];
 		sl->rq[i].key_type = "p256";
 		sl->rq[i].key_type_len = 4;
 		sl->rq[i].key = sl->key[i];
 		sl->rq[i].key_len = KEY_LEN;
 	}
+	bn->vrf_s += now_s() - t0;
 	return 0;
 }
 
@@ -293,7 +331,7 @@ append_all(struct bench *bn, double *secs)
 		struct slot *sl = &bn->slots[k % INFLIGHT];
 		size_t m = n - done < b ? (size_t)(n - done) : (size_t)b;
 
-		if (slot_wait(sl) != 0 || fill_slot(sl, m, &bn->seed) != 0)
+		if (slot_wait(sl) != 0 || fill_slot(bn, sl, m) != 0)
 			return -1;
 		sl->busy = 1;
 		sl->n = m;
@@ -315,11 +353,15 @@ append_all(struct bench *bn, double *secs)
 			return -1;
 	*secs = now_s() - t0;
 	kt_seq_stats(bn->q, &sst);
-	printf("batches %llu, mean integration+commit %.2f ms\n",
+	printf("batches %llu, mean integration+commit %.2f ms (map step "
+	       "%.2f ms); VRF proving %.2f s on the submitting thread\n",
 	    (unsigned long long)sst.batches,
 	    sst.batches
 	        ? (double)sst.commit_us_sum / 1000.0 / (double)sst.batches
-	        : 0.0);
+	        : 0.0,
+	    sst.batches ? (double)sst.map_us_sum / 1000.0 / (double)sst.batches
+	                : 0.0,
+	    bn->vrf_s);
 	kt_seq_stop(bn->q);
 	bn->q = NULL;
 	return 0;
@@ -330,6 +372,7 @@ static int
 report_size(struct bench *bn, double secs)
 {
 	struct kt_store_read *r;
+	struct kt_store_map_stats ms;
 	struct stat st;
 	const uint8_t *e;
 	char path[4200];
@@ -358,14 +401,24 @@ report_size(struct bench *bn, double secs)
 		entry_bytes += len;
 	}
 	kt_store_read_end(r);
-	printf("entries %llu, batch %llu: %.0f entries/s (%.2f s)\n",
+	printf("labels %llu, batch %llu: %.0f labels/s (%.2f s)\n",
 	    (unsigned long long)n, (unsigned long long)bn->b, (double)n / secs,
 	    secs);
-	printf("entry size ~%.0f B; tree size %llu: DB %.1f B/entry in use, "
-	       "data.mdb %.1f B/entry\n",
+	printf("leaf size ~%.0f B; tree size %llu: DB %.1f B/label in use, "
+	       "data.mdb %.1f B/label\n",
 	    (double)entry_bytes / (double)(n < 1000 ? n : 1000),
-	    (unsigned long long)bn->total, (double)bytes / (double)bn->total,
-	    (double)st.st_size / (double)bn->total);
+	    (unsigned long long)bn->total, (double)bytes / (double)n,
+	    (double)st.st_size / (double)n);
+	if (kt_store_read_begin(bn->s, &r) != KT_OK)
+		return -1;
+	if (kt_store_map_stats(r, &ms) != KT_OK) {
+		kt_store_read_end(r);
+		return -1;
+	}
+	kt_store_read_end(r);
+	printf("map: %llu strata, %.1f B/label (mapgc %llu records)\n",
+	    (unsigned long long)ms.records, (double)ms.bytes / (double)n,
+	    (unsigned long long)ms.gc_records);
 	return 0;
 }
 
@@ -408,6 +461,70 @@ measure_proofs(struct bench *bn)
 	return 0;
 }
 
+/* Map proofs at the latest map head for proof_s seconds, one snapshot
+ * each: published labels' indexes (present) and random ones (absent). */
+static int
+measure_map_proofs(struct bench *bn)
+{
+	static struct kt_map_proof mp;
+	size_t cap = 1 << 20, np = 0;
+	double *lat = malloc(cap * sizeof(double)), start, t;
+	uint64_t ps = 11, depth = 0;
+
+	if (lat == NULL || bn->nsample == 0) {
+		free(lat);
+		return lat == NULL ? -1 : 0;
+	}
+	start = now_s();
+	do {
+		struct kt_store_read *r;
+		struct kt_map_head h;
+		struct kt_hash idx;
+		const uint8_t *buf;
+		size_t len;
+		int present;
+		kt_err e;
+
+		if (np % 2 == 0) {
+			idx = bn->sample[rnd(&ps) % bn->nsample];
+		} else {
+			for (int j = 0; j < 32; j += 8) {
+				uint64_t x = rnd(&ps);
+
+				memcpy(idx.b + j, &x, 8);
+			}
+		}
+		t = now_s();
+		if (kt_store_read_begin(bn->s, &r) != KT_OK)
+			break;
+		e = kt_store_read_entry(r, kt_store_read_size(r) - 1, &buf,
+		    &len);
+		if (e == KT_OK && kt_map_head_decode(buf, len, &h) != KT_OK)
+			e = KT_ERR_INTERNAL;
+		if (e == KT_OK)
+			e = kt_store_map_prove(r, &h.root, &idx, &mp);
+		kt_store_read_end(r);
+		if (e != KT_OK ||
+		    kt_map_verify(&h.root, &idx, &mp, &present) != KT_OK ||
+		    present != (np % 2 == 0)) {
+			fprintf(stderr, "store_bench: map proof failed\n");
+			free(lat);
+			return -1;
+		}
+		depth += mp.n;
+		if (np < cap)
+			lat[np++] = now_s() - t;
+	} while (now_s() - start < bn->proof_s);
+	t = now_s() - start;
+	qsort(lat, np, sizeof(double), cmp_double);
+	printf("map proofs: %.0f/s (1 thread), p50 %.1f us, p99 %.1f us, "
+	       "%.1f steps\n",
+	    (double)np / t, lat[np / 2] * 1e6, lat[np * 99 / 100] * 1e6,
+	    (double)depth / (double)np);
+	free(lat);
+	return 0;
+}
+
 static void
 bench_close(struct bench *bn)
 {
@@ -416,7 +533,9 @@ bench_close(struct bench *bn)
 		free(bn->slots[i].rq);
 		free(bn->slots[i].label);
 		free(bn->slots[i].key);
+		free(bn->slots[i].vrf);
 	}
+	kt_vrf_key_free(bn->vrf);
 	kt_store_close(bn->s);
 	kt_signer_free(bn->signer);
 	if (!bn->keep && bn->dir == bn->dirbuf)
@@ -437,7 +556,8 @@ main(int argc, char **argv)
 	bn.proof_s = 2.0;
 	parse_args(&bn, argc, argv);
 	if (bench_open(&bn) == 0 && append_all(&bn, &secs) == 0 &&
-	    report_size(&bn, secs) == 0 && measure_proofs(&bn) == 0)
+	    report_size(&bn, secs) == 0 && measure_proofs(&bn) == 0 &&
+	    measure_map_proofs(&bn) == 0)
 		rc = 0;
 	bench_close(&bn);
 	return rc;

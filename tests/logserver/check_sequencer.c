@@ -1,8 +1,9 @@
 /*
  * check_sequencer.c: group commit over a real store in a fresh temporary
- * folder: versions and previous links, idempotence, revocations and
- * conflicts, batch limits, shutdown draining, restarts, failed commits, and
- * signed checkpoints that verify and match the store's root. Concurrent
+ * folder: update leaves with versions, previous links and commitments that
+ * open to the value, one map head per batch, idempotence, revocations and
+ * conflicts, erasure, batch limits, shutdown draining, restarts, failed
+ * commits, and signed checkpoints that verify and match the store's root. Concurrent
  * submitters and readers are check_sequencer_concurrent.c.
  */
 #include <check.h>
@@ -16,26 +17,65 @@
 #include "harness/runner.h"
 #include "harness/tmpdir.h"
 #include "kt/checkpoint.h"
-#include "kt/entry.h"
+#include "kt/commit.h"
+#include "kt/leaf.h"
+#include "kt/map.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
-#include "sequencer.h"
-#include "store/store.h"
 #include "seq_testlib.h"
+#include "sequencer.h"
 #include "store/store.h"
 #include "store/store_write.h"
 
+/* The update at index is version `version` of label, links to prev, and
+ * its commitment opens (with the stored opening) to the key, or to a
+ * revocation when key is NULL. */
+static void
+check_update(struct kt_store *s, uint64_t index, const char *label,
+    uint64_t version, uint64_t prev, const char *key_type, const uint8_t *key,
+    size_t key_len)
+{
+	struct kt_update u;
+	struct kt_store_value v;
+	struct kt_value val;
+
+	read_update(s, index, &u);
+	read_value(s, index, &v);
+	ck_assert_mem_eq(u.index.b, label_vrf(label)->index.b, KT_HASH_LEN);
+	ck_assert_uint_eq(u.version, version);
+	ck_assert_uint_eq(u.prev_index, prev);
+	ck_assert_int_eq(v.erased, 0);
+	memset(&val, 0, sizeof(val));
+	val.kind = key != NULL ? KT_VALUE_KEY : KT_VALUE_REVOKE;
+	ck_assert_uint_eq(v.kind, val.kind);
+	if (key != NULL) {
+		val.key_type = key_type;
+		val.key_type_len = strlen(key_type);
+		val.key = key;
+		val.key_len = key_len;
+		ck_assert_uint_eq(v.key_len, key_len);
+		ck_assert_mem_eq(v.key, key, key_len);
+	}
+	ck_assert_int_eq(kt_commit_verify(v.opening, label, strlen(label),
+	                     version, &val, &u.commitment),
+	    KT_OK);
+}
+
 /* ---- kt_seq_submit -------------------------------------------------------- */
 
+/*
+ * A new log is its empty map's head (leaf 0); each batch then appends its
+ * updates and one map head, so alice's i-th version is leaf 2i + 1 and the
+ * batch's checkpoint has size 2i + 3.
+ */
 START_TEST(test_publish_versions_links)
 {
 	struct kt_store *s = open_store(0);
 	struct kt_seq *q = start(s, 0, 0);
 	struct waiter w;
 	struct kt_seq_req rq;
-	struct kt_entry e;
-	uint8_t k[3][32], buf[KT_ENTRY_MAX];
-	size_t len;
+	struct kt_map_head h;
+	uint8_t k[3][32];
 	uint64_t idx[3];
 
 	for (int i = 0; i < 3; i++)
@@ -47,21 +87,17 @@ START_TEST(test_publish_versions_links)
 		ck_assert_int_eq(w.res[0].err, KT_OK);
 		ck_assert_int_eq(w.res[0].appended, 1);
 		ck_assert_uint_eq(w.res[0].version, (uint64_t)i + 1);
-		ck_assert_uint_eq(w.res[0].index, (uint64_t)i);
-		ck_assert_uint_eq(w.tree_size, (uint64_t)i + 1);
+		ck_assert_uint_eq(w.res[0].index, 2 * (uint64_t)i + 1);
+		ck_assert_uint_eq(w.tree_size, 2 * (uint64_t)i + 3);
 		idx[i] = w.res[0].index;
-		ck_assert_uint_eq(check_checkpoint(s), (uint64_t)i + 1);
+		ck_assert_uint_eq(check_checkpoint(s), w.tree_size);
+		read_head(s, w.tree_size - 1, &h);
+		ck_assert_uint_eq(h.prev_head, w.tree_size - 3);
+		ck_assert_uint_eq(h.label_count, 1);
 	}
-	for (int i = 0; i < 3; i++) {
-		read_entry(s, idx[i], buf, &len, &e);
-		ck_assert_int_eq(e.type, KT_ENTRY_KEY);
-		ck_assert_uint_eq(e.version, (uint64_t)i + 1);
-		ck_assert_uint_eq(e.prev_index,
-		    i == 0 ? KT_NO_PREV : idx[i - 1]);
-		ck_assert_uint_eq(e.label_len, 17);
-		ck_assert_mem_eq(e.label, "alice@example.com", 17);
-		ck_assert_mem_eq(e.key, k[i], 32);
-	}
+	for (int i = 0; i < 3; i++)
+		check_update(s, idx[i], "alice@example.com", (uint64_t)i + 1,
+		    i == 0 ? KT_NO_PREV : idx[i - 1], "ed25519", k[i], 32);
 	/* Idempotent: the current key again appends nothing, no checkpoint. */
 	{
 		struct kt_store_read *r;
@@ -81,9 +117,9 @@ START_TEST(test_publish_versions_links)
 		ck_assert_int_eq(w.res[0].appended, 0);
 		ck_assert_uint_eq(w.res[0].index, idx[2]);
 		ck_assert_uint_eq(w.res[0].version, 3);
-		ck_assert_uint_eq(w.tree_size, 3);
+		ck_assert_uint_eq(w.tree_size, 7);
 		ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
-		ck_assert_uint_eq(kt_store_read_size(r), 3);
+		ck_assert_uint_eq(kt_store_read_size(r), 7);
 		ck_assert_int_eq(kt_store_read_checkpoint(r, &n1, &l1), KT_OK);
 		ck_assert_uint_eq(l1, l0);
 		ck_assert_mem_eq(n1, saved, l0);
@@ -99,6 +135,8 @@ START_TEST(test_publish_versions_links)
 	submit_wait(q, &rq, 1, &w);
 	ck_assert_int_eq(w.res[0].appended, 1);
 	ck_assert_uint_eq(w.res[0].version, 5);
+	check_update(s, w.res[0].index, "alice@example.com", 5, 7, "x25519",
+	    k[0], 32);
 	kt_seq_stop(q);
 	check_checkpoint(s);
 	kt_store_close(s);
@@ -111,9 +149,7 @@ START_TEST(test_revocations)
 	struct kt_seq *q = start(s, 0, 0);
 	struct waiter w;
 	struct kt_seq_req rq;
-	struct kt_entry e;
-	uint8_t k[32], buf[KT_ENTRY_MAX];
-	size_t len;
+	uint8_t k[32];
 
 	memset(k, 0x42, sizeof(k));
 	/* Never published: 409-style conflict, nothing appended. */
@@ -122,35 +158,30 @@ START_TEST(test_revocations)
 	ck_assert_int_eq(w.err, KT_OK);
 	ck_assert_int_eq(w.res[0].err, KT_ERR_CONFLICT);
 	ck_assert_int_eq(w.res[0].appended, 0);
-	ck_assert_uint_eq(w.tree_size, 0);
+	ck_assert_uint_eq(w.tree_size, 1);
 	rq = pub("bob@example.com", "ed25519", k, 32);
 	submit_wait(q, &rq, 1, &w);
-	ck_assert_uint_eq(w.res[0].index, 0);
+	ck_assert_uint_eq(w.res[0].index, 1);
 	rq = rev("bob@example.com");
 	submit_wait(q, &rq, 1, &w);
 	ck_assert_int_eq(w.res[0].err, KT_OK);
 	ck_assert_int_eq(w.res[0].appended, 1);
 	ck_assert_uint_eq(w.res[0].version, 2);
-	ck_assert_uint_eq(w.res[0].index, 1);
-	read_entry(s, 1, buf, &len, &e);
-	ck_assert_int_eq(e.type, KT_ENTRY_REVOKE);
-	ck_assert_uint_eq(e.prev_index, 0);
-	ck_assert_uint_eq(e.version, 2);
+	ck_assert_uint_eq(w.res[0].index, 3);
+	check_update(s, 3, "bob@example.com", 2, 1, NULL, NULL, 0);
 	/* Already revoked: conflict again. */
 	rq = rev("bob@example.com");
 	submit_wait(q, &rq, 1, &w);
 	ck_assert_int_eq(w.res[0].err, KT_ERR_CONFLICT);
-	ck_assert_uint_eq(w.tree_size, 2);
+	ck_assert_uint_eq(w.tree_size, 5);
 	/* The revoked key published again is live again (not idempotent). */
 	rq = pub("bob@example.com", "ed25519", k, 32);
 	submit_wait(q, &rq, 1, &w);
 	ck_assert_int_eq(w.res[0].appended, 1);
 	ck_assert_uint_eq(w.res[0].version, 3);
-	read_entry(s, 2, buf, &len, &e);
-	ck_assert_int_eq(e.type, KT_ENTRY_KEY);
-	ck_assert_uint_eq(e.prev_index, 1);
+	check_update(s, 5, "bob@example.com", 3, 3, "ed25519", k, 32);
 	kt_seq_stop(q);
-	ck_assert_uint_eq(check_checkpoint(s), 3);
+	ck_assert_uint_eq(check_checkpoint(s), 7);
 	kt_store_close(s);
 }
 END_TEST
@@ -161,6 +192,7 @@ START_TEST(test_one_submission_one_checkpoint)
 	struct kt_seq *q = start(s, 0, 0);
 	struct waiter w;
 	struct kt_seq_req rq[6];
+	struct kt_map_head h;
 	uint8_t k1[32], k2[32];
 
 	memset(k1, 1, 32);
@@ -175,20 +207,26 @@ START_TEST(test_one_submission_one_checkpoint)
 	submit_wait(q, rq, 6, &w);
 	ck_assert_int_eq(w.err, KT_OK);
 	ck_assert_int_eq(w.res[0].err, KT_OK);
-	ck_assert_uint_eq(w.res[0].index, 0);
+	ck_assert_uint_eq(w.res[0].index, 1);
 	ck_assert_int_eq(w.res[1].err, KT_OK);
 	ck_assert_int_eq(w.res[1].appended, 0);
-	ck_assert_uint_eq(w.res[1].index, 0);
+	ck_assert_uint_eq(w.res[1].index, 1);
 	ck_assert_uint_eq(w.res[1].version, 1);
 	ck_assert_int_eq(w.res[2].err, KT_ERR_CONFLICT);
 	ck_assert_uint_eq(w.res[3].version, 2);
-	ck_assert_uint_eq(w.res[3].index, 1);
+	ck_assert_uint_eq(w.res[3].index, 2);
 	ck_assert_uint_eq(w.res[4].version, 3);
-	ck_assert_uint_eq(w.res[4].index, 2);
+	ck_assert_uint_eq(w.res[4].index, 3);
 	ck_assert_int_eq(w.res[5].err, KT_ERR_MALFORMED);
 	ck_assert_int_eq(w.res[5].appended, 0);
-	ck_assert_uint_eq(w.tree_size, 3);
-	ck_assert_uint_eq(check_checkpoint(s), 3);
+	/* Three updates and one map head for the whole submission. */
+	ck_assert_uint_eq(w.tree_size, 5);
+	ck_assert_uint_eq(check_checkpoint(s), 5);
+	read_head(s, 4, &h);
+	ck_assert_uint_eq(h.prev_head, 0);
+	ck_assert_uint_eq(h.label_count, 1);
+	check_update(s, 2, "x@example.com", 2, 1, "ed25519", k2, 32);
+	check_update(s, 3, "x@example.com", 3, 2, NULL, NULL, 0);
 	/* Out of range submissions are refused without a callback. */
 	ck_assert_int_eq(kt_seq_submit(q, rq, 0, on_done, &w), KT_ERR_RANGE);
 	kt_seq_stop(q);
@@ -196,35 +234,101 @@ START_TEST(test_one_submission_one_checkpoint)
 }
 END_TEST
 
-/* A new log gets a signed size-0 checkpoint at start, exactly once. */
+/*
+ * Erasure drops the openings and values of every version before the
+ * latest, keeps their chain links, appends nothing; an unknown label is
+ * KT_ERR_NOT_FOUND; a second erasure finds nothing left to drop.
+ */
+START_TEST(test_erase)
+{
+	struct kt_store *s = open_store(0);
+	struct kt_seq *q = start(s, 0, 0);
+	struct waiter w;
+	struct kt_seq_req rq[4];
+	struct kt_store_value v[3];
+	uint8_t k[3][32];
+	uint64_t size;
+
+	for (int i = 0; i < 3; i++)
+		memset(k[i], 0x30 + i, 32);
+	rq[0] = erase_req("erin@example.com");
+	submit_wait(q, rq, 1, &w);
+	ck_assert_int_eq(w.err, KT_OK);
+	ck_assert_int_eq(w.res[0].err, KT_ERR_NOT_FOUND);
+	ck_assert_uint_eq(w.tree_size, 1);
+	for (int i = 0; i < 3; i++)
+		rq[i] = pub("erin@example.com", "ed25519", k[i], 32);
+	rq[3] = rev("erin@example.com");
+	submit_wait(q, rq, 4, &w);
+	ck_assert_uint_eq(w.tree_size, 6); /* updates 1..4, head 5 */
+	for (int i = 0; i < 3; i++)
+		read_value(s, (uint64_t)i + 1, &v[i]);
+	size = check_checkpoint(s);
+	rq[0] = erase_req("erin@example.com");
+	submit_wait(q, rq, 1, &w);
+	ck_assert_int_eq(w.res[0].err, KT_OK);
+	ck_assert_uint_eq(w.res[0].erased, 3);
+	ck_assert_uint_eq(w.res[0].version, 4);
+	ck_assert_uint_eq(w.res[0].index, 4);
+	ck_assert_int_eq(w.res[0].appended, 0);
+	ck_assert_uint_eq(check_checkpoint(s), size);
+	for (int i = 0; i < 3; i++) {
+		struct kt_store_value e;
+
+		read_value(s, (uint64_t)i + 1, &e);
+		ck_assert_int_eq(e.erased, 1);
+		ck_assert_uint_eq(e.key_len, 0);
+		ck_assert_mem_eq(e.prev_chain.b, v[i].prev_chain.b,
+		    KT_HASH_LEN);
+	}
+	check_update(s, 4, "erin@example.com", 4, 3, NULL, NULL, 0);
+	rq[0] = erase_req("erin@example.com");
+	submit_wait(q, rq, 1, &w);
+	ck_assert_int_eq(w.res[0].err, KT_OK);
+	ck_assert_uint_eq(w.res[0].erased, 0);
+	/* A new version after the erasure links to the erased chain. */
+	rq[0] = pub("erin@example.com", "ed25519", k[0], 32);
+	submit_wait(q, rq, 1, &w);
+	ck_assert_uint_eq(w.res[0].version, 5);
+	check_update(s, w.res[0].index, "erin@example.com", 5, 4, "ed25519",
+	    k[0], 32);
+	kt_seq_stop(q);
+	kt_store_close(s);
+}
+END_TEST
+
+/* A new log gets its empty map's head and a signed size-1 checkpoint at
+ * start, exactly once. */
 START_TEST(test_empty_log_has_checkpoint)
 {
 	struct kt_store *s = open_store(0);
 	struct kt_seq *q = start(s, 0, 0);
 	struct kt_store_read *r;
+	struct kt_map_head h;
 	struct kt_hash empty;
 	const char *txt;
 	size_t len;
 	char first[1024];
 
 	kt_seq_stop(q);
-	ck_assert_uint_eq(check_checkpoint(s), 0);
+	ck_assert_uint_eq(check_checkpoint(s), 1);
+	read_head(s, 0, &h);
+	kt_map_empty_root(&empty);
+	ck_assert_mem_eq(h.root.b, empty.b, KT_HASH_LEN);
+	ck_assert_uint_eq(h.log_size, 0);
+	ck_assert_uint_eq(h.prev_head, KT_NO_PREV);
+	ck_assert_uint_eq(h.label_count, 0);
+	ck_assert_uint_gt(h.timestamp_ms, 1600000000000ull);
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
 	ck_assert_int_eq(kt_store_read_checkpoint(r, &txt, &len), KT_OK);
 	ck_assert_uint_lt(len, sizeof(first));
 	memcpy(first, txt, len);
-	ck_assert_int_eq(kt_store_root(r, 0, &empty), KT_OK);
 	kt_store_read_end(r);
-	{
-		struct kt_hash h;
-
-		kt_hash_empty(&h);
-		ck_assert_mem_eq(h.b, empty.b, KT_HASH_LEN);
-	}
-	/* A restart keeps it (no second size-0 checkpoint is signed). */
+	/* A restart keeps it (no second head, no second checkpoint). */
 	q = start(s, 0, 0);
 	kt_seq_stop(q);
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_uint_eq(kt_store_read_size(r), 1);
 	ck_assert_int_eq(kt_store_read_checkpoint(r, &txt, &len), KT_OK);
 	ck_assert_mem_eq(txt, first, len);
 	kt_store_read_end(r);
@@ -292,15 +396,15 @@ START_TEST(test_queue_full_and_drain)
 	pthread_cond_broadcast(&first.cv);
 	pthread_mutex_unlock(&first.mu);
 	kt_seq_stop(q);
+	/* Size 3 after the first; max_batch 4: batches of 4, 4 and 2
+	 * updates, each with its map head. */
 	for (int i = 0; i < queued; i++) {
 		ck_assert_int_eq(w[i].calls, 1);
 		ck_assert_int_eq(w[i].err, KT_OK);
 		ck_assert_int_eq(w[i].res[0].appended, 1);
-		/* max_batch 4: each batch's checkpoint is at most 4 later. */
-		ck_assert_uint_eq(w[i].tree_size,
-		    1 + (i < 8 ? 4 * (uint64_t)(i / 4 + 1) : 10));
+		ck_assert_uint_eq(w[i].tree_size, i < 4 ? 8 : i < 8 ? 13 : 16);
 	}
-	ck_assert_uint_eq(check_checkpoint(s), 11);
+	ck_assert_uint_eq(check_checkpoint(s), 16);
 	kt_store_close(s);
 }
 END_TEST
@@ -311,10 +415,8 @@ START_TEST(test_restart_continues)
 	struct kt_seq *q = start(s, 0, 0);
 	struct waiter w;
 	struct kt_seq_req rq;
+	struct kt_map_head h;
 	uint8_t k[32];
-	struct kt_entry e;
-	uint8_t buf[KT_ENTRY_MAX];
-	size_t len;
 	uint64_t ts0;
 
 	memset(k, 1, 32);
@@ -322,8 +424,9 @@ START_TEST(test_restart_continues)
 	submit_wait(q, &rq, 1, &w);
 	kt_seq_stop(q);
 	kt_store_close(s);
-	read_entry(s = open_store(0), 0, buf, &len, &e);
-	ts0 = e.timestamp_ms;
+	s = open_store(0);
+	read_head(s, 2, &h);
+	ts0 = h.timestamp_ms;
 	q = start(s, 0, 0);
 	submit_wait(q, &rq, 1, &w);
 	ck_assert_int_eq(w.res[0].appended, 0);
@@ -331,12 +434,15 @@ START_TEST(test_restart_continues)
 	submit_wait(q, &rq, 1, &w);
 	ck_assert_int_eq(w.res[0].appended, 1);
 	ck_assert_uint_eq(w.res[0].version, 2);
-	ck_assert_uint_eq(w.res[0].index, 1);
+	ck_assert_uint_eq(w.res[0].index, 3);
 	kt_seq_stop(q);
-	read_entry(s, 1, buf, &len, &e);
-	ck_assert_uint_ge(e.timestamp_ms, ts0);
-	ck_assert_uint_eq(e.prev_index, 0);
-	ck_assert_uint_eq(check_checkpoint(s), 2);
+	check_update(s, 3, "carol@example.com", 2, 1, "ed25519", k, 32);
+	/* The head after the restart continues the chain of heads. */
+	read_head(s, 4, &h);
+	ck_assert_uint_ge(h.timestamp_ms, ts0);
+	ck_assert_uint_eq(h.prev_head, 2);
+	ck_assert_uint_eq(h.label_count, 1);
+	ck_assert_uint_eq(check_checkpoint(s), 5);
 	kt_store_close(s);
 }
 END_TEST
@@ -347,11 +453,9 @@ START_TEST(test_failed_commit_acknowledges_nothing)
 	struct kt_seq *q = start(s, 0, 0);
 	struct waiter w;
 	struct kt_seq_req rq[300];
+	struct kt_update u;
 	char labels[300][32];
 	uint8_t k[32];
-	struct kt_entry e;
-	uint8_t buf[KT_ENTRY_MAX];
-	size_t len;
 
 	memset(k, 5, 32);
 	for (int i = 0; i < 300; i++) {
@@ -359,29 +463,32 @@ START_TEST(test_failed_commit_acknowledges_nothing)
 		rq[i] = pub(labels[i], "ed25519", k, 32);
 	}
 	submit_wait(q, rq, 10, &w);
-	ck_assert_uint_eq(w.tree_size, 10);
+	ck_assert_uint_eq(w.tree_size, 12);
 	/* A batch that crosses a tile boundary fails to commit: every
 	 * submitter hears so, nothing is written... */
 	kt_store_test_fail_commits(s, 1);
 	submit_wait(q, rq + 10, 290, &w);
 	ck_assert_int_eq(w.err, KT_ERR_IO);
 	ck_assert_int_eq(w.res[0].err, KT_ERR_IO);
-	ck_assert_uint_eq(check_checkpoint(s), 10);
-	/* ... and the writer's in-memory tiles were rolled back: the retry
-	 * gets the same indexes and a checkpoint whose root is the store's. */
+	ck_assert_uint_eq(w.tree_size, 0);
+	ck_assert_uint_eq(check_checkpoint(s), 12);
+	/* ... and the writer's in-memory tiles and map were rolled back: the
+	 * retry gets the same indexes and a checkpoint whose root is the
+	 * store's. */
 	submit_wait(q, rq + 10, 290, &w);
 	ck_assert_int_eq(w.err, KT_OK);
-	ck_assert_uint_eq(w.tree_size, 300);
-	ck_assert_uint_eq(w.res[0].index, 10);
+	ck_assert_uint_eq(w.tree_size, 303);
+	ck_assert_uint_eq(w.res[0].index, 12);
 	ck_assert_uint_eq(w.res[0].version, 1);
-	ck_assert_uint_eq(check_checkpoint(s), 300);
-	read_entry(s, 299, buf, &len, &e);
-	ck_assert_mem_eq(e.label, "f299@example.com", e.label_len);
+	ck_assert_uint_eq(check_checkpoint(s), 303);
+	read_update(s, 301, &u);
+	ck_assert_mem_eq(u.index.b, label_vrf("f299@example.com")->index.b,
+	    KT_HASH_LEN);
 	kt_seq_stop(q);
 	kt_store_close(s);
 	/* And after a reopen, the store still agrees with its checkpoint. */
 	s = open_store(0);
-	ck_assert_uint_eq(check_checkpoint(s), 300);
+	ck_assert_uint_eq(check_checkpoint(s), 303);
 	kt_store_close(s);
 }
 END_TEST
@@ -394,7 +501,7 @@ main(void)
 	/* Each test on a fresh store. */
 	kt_test_fixture_case(s, "kt_seq_submit", 120, setup, teardown,
 	    test_publish_versions_links, test_revocations,
-	    test_one_submission_one_checkpoint,
+	    test_one_submission_one_checkpoint, test_erase,
 	    test_failed_commit_acknowledges_nothing, NULL);
 	kt_test_fixture_case(s, "kt_seq_start", 0, setup, teardown,
 	    test_wrong_signer, test_empty_log_has_checkpoint,

@@ -1,7 +1,8 @@
 /*
  * check_sequencer_concurrent.c: group commit over a real store in a fresh
  * temporary folder under concurrency: many submitters at once (versions,
- * links and batch limits hold), and readers proving while the map grows.
+ * links, commitments, map heads and batch limits hold), and readers
+ * proving (tree and directory map) while the LMDB map grows.
  */
 #include <check.h>
 #include <pthread.h>
@@ -14,13 +15,15 @@
 #include "harness/runner.h"
 #include "harness/tmpdir.h"
 #include "kt/checkpoint.h"
-#include "kt/entry.h"
+#include "kt/commit.h"
+#include "kt/leaf.h"
+#include "kt/map.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
+#include "seq_testlib.h"
 #include "sequencer.h"
 #include "store/store.h"
-#include "seq_testlib.h"
-#include "store/store.h"
+#include "store/store_map.h"
 #include "store/store_write.h"
 
 /* ---- concurrent submitters --------------------------------------------------- */
@@ -99,9 +102,10 @@ submitter(void *arg)
 	return NULL;
 }
 
-/* Every request of submission t got a result consistent with the entry it
- * names in snapshot r (a conflict only for a revocation). Returns how many
- * of them appended an entry. */
+/* Every request of submission t got a result consistent with the update
+ * it names in snapshot r: the label's map index, the version, and a
+ * commitment that opens to the request's value (a conflict only for a
+ * revocation). Returns how many of them appended an update. */
 static uint64_t
 check_sub_results(struct kt_store_read *r, const struct tsub *t)
 {
@@ -109,12 +113,15 @@ check_sub_results(struct kt_store_read *r, const struct tsub *t)
 
 	for (size_t k = 0; k < t->n; k++) {
 		const struct kt_seq_res *res = &t->res[k];
+		const struct kt_seq_req *rq = &t->rq[k];
 		const uint8_t *buf;
 		size_t len;
-		struct kt_entry e;
+		struct kt_update u;
+		struct kt_store_value v;
+		struct kt_value val;
 
 		if (res->err == KT_ERR_CONFLICT) {
-			ck_assert(t->rq[k].revoke);
+			ck_assert(rq->op == KT_SEQ_REVOKE);
 			continue;
 		}
 		ck_assert_int_eq(res->err, KT_OK);
@@ -122,57 +129,95 @@ check_sub_results(struct kt_store_read *r, const struct tsub *t)
 		appended += res->appended ? 1 : 0;
 		ck_assert_int_eq(kt_store_read_entry(r, res->index, &buf, &len),
 		    KT_OK);
-		ck_assert_int_eq(kt_entry_decode(buf, len, &e), KT_OK);
-		ck_assert_uint_eq(e.version, res->version);
-		ck_assert_uint_eq(e.label_len, t->rq[k].label_len);
-		ck_assert_mem_eq(e.label, t->rq[k].label, e.label_len);
-		ck_assert_int_eq(e.type,
-		    t->rq[k].revoke ? KT_ENTRY_REVOKE : KT_ENTRY_KEY);
-		if (!t->rq[k].revoke)
-			ck_assert_mem_eq(e.key, t->key[k], 32);
+		ck_assert_int_eq(kt_update_decode(buf, len, &u), KT_OK);
+		ck_assert_uint_eq(u.version, res->version);
+		ck_assert(kt_hash_eq(&u.index, &rq->index));
+		ck_assert_int_eq(kt_store_read_value(r, res->index, &v), KT_OK);
+		memset(&val, 0, sizeof(val));
+		val.kind =
+		    rq->op == KT_SEQ_REVOKE ? KT_VALUE_REVOKE : KT_VALUE_KEY;
+		ck_assert_uint_eq(v.kind, val.kind);
+		if (val.kind == KT_VALUE_KEY) {
+			val.key_type = rq->key_type;
+			val.key_type_len = rq->key_type_len;
+			val.key = t->key[k];
+			val.key_len = 32;
+		}
+		ck_assert_int_eq(kt_commit_verify(v.opening, rq->label,
+		                     rq->label_len, u.version, &val,
+		                     &u.commitment),
+		    KT_OK);
 	}
 	return appended;
 }
 
-/* Versions 1..count per label with previous links; timestamps never
- * decrease (entries [0, size) of snapshot r). */
-static void
+/* The label number whose map index is mi. */
+static unsigned
+label_of(const struct kt_hash *mi)
+{
+	for (unsigned li = 0; li < NLABELS; li++)
+		if (kt_hash_eq(&label_vrf(label_names[li])->index, mi))
+			return li;
+	ck_abort_msg("an update for no label of the test");
+	return 0;
+}
+
+/* Leaves [0, size) of snapshot r: each label's updates carry versions
+ * 1..count with previous links; map heads link to the previous head,
+ * their timestamps never decrease, and each follows at least one update.
+ * Returns the number of updates. */
+static uint64_t
 check_versions_and_links(struct kt_store_read *r, uint64_t size)
 {
-	uint64_t count[NLABELS] = { 0 }, last_ts = 0;
+	uint64_t count[NLABELS] = { 0 }, last_ts = 0, last_head = KT_NO_PREV;
+	uint64_t updates = 0;
+	int since_head = 0;
 
 	for (uint64_t i = 0; i < size; i++) {
 		const uint8_t *buf;
 		size_t len;
-		struct kt_entry e;
+		struct kt_update u;
+		struct kt_map_head h;
 		unsigned li;
 		uint64_t vidx;
 
 		ck_assert_int_eq(kt_store_read_entry(r, i, &buf, &len), KT_OK);
-		ck_assert_int_eq(kt_entry_decode(buf, len, &e), KT_OK);
-		ck_assert_uint_ge(e.timestamp_ms, last_ts);
-		last_ts = e.timestamp_ms;
-		ck_assert_int_eq(sscanf(e.label, "user%u@", &li), 1);
-		ck_assert_uint_lt(li, NLABELS);
-		ck_assert_uint_eq(e.version, count[li] + 1);
+		if (kt_map_head_decode(buf, len, &h) == KT_OK) {
+			ck_assert_uint_ge(h.timestamp_ms, last_ts);
+			ck_assert_uint_eq(h.log_size, i);
+			ck_assert_uint_eq(h.prev_head, last_head);
+			ck_assert(i == 0 || since_head > 0);
+			last_ts = h.timestamp_ms;
+			last_head = i;
+			since_head = 0;
+			continue;
+		}
+		ck_assert_int_eq(kt_update_decode(buf, len, &u), KT_OK);
+		since_head++;
+		updates++;
+		li = label_of(&u.index);
+		ck_assert_uint_eq(u.version, count[li] + 1);
 		if (count[li] == 0) {
-			ck_assert_uint_eq(e.prev_index, KT_NO_PREV);
+			ck_assert_uint_eq(u.prev_index, KT_NO_PREV);
 		} else {
-			ck_assert_int_eq(kt_store_label_version(r, e.label,
-			                     e.label_len, count[li], &vidx),
+			ck_assert_int_eq(kt_store_label_version(r, &u.index,
+			                     count[li], &vidx),
 			    KT_OK);
-			ck_assert_uint_eq(e.prev_index, vidx);
+			ck_assert_uint_eq(u.prev_index, vidx);
 		}
 		count[li]++;
-		ck_assert_int_eq(kt_store_label_version(r, e.label, e.label_len,
-		                     e.version, &vidx),
+		ck_assert_int_eq(kt_store_label_version(r, &u.index, u.version,
+		                     &vidx),
 		    KT_OK);
 		ck_assert_uint_eq(vidx, i);
 	}
+	ck_assert_uint_eq(last_head, size - 1);
+	return updates;
 }
 
 /* Batches never exceed max_batch: consecutive committed sizes seen by
- * callbacks (sizes, sorted here) differ by at most MAX_BATCH. */
+ * callbacks (sizes, sorted here) differ by at most MAX_BATCH updates and
+ * one map head. */
 static void
 check_batch_spacing(uint64_t *sizes, size_t nsizes)
 {
@@ -185,8 +230,8 @@ check_batch_spacing(uint64_t *sizes, size_t nsizes)
 		}
 	}
 	for (size_t i = 1; i < nsizes; i++)
-		ck_assert_uint_le(sizes[i] - sizes[i - 1], MAX_BATCH);
-	ck_assert_uint_le(sizes[0], MAX_BATCH);
+		ck_assert_uint_le(sizes[i] - sizes[i - 1], MAX_BATCH + 1);
+	ck_assert_uint_le(sizes[0], 1 + MAX_BATCH + 1);
 }
 
 START_TEST(test_concurrent_submitters)
@@ -201,9 +246,12 @@ START_TEST(test_concurrent_submitters)
 	size_t nsizes = 0;
 
 	cb_total = 0;
-	for (int i = 0; i < NLABELS; i++)
+	/* Proved here, so that submitters find them ready. */
+	for (int i = 0; i < NLABELS; i++) {
 		snprintf(label_names[i], sizeof(label_names[i]),
 		    "user%d@example.org", i);
+		(void)label_vrf(label_names[i]);
+	}
 	for (int i = 0; i < NTHREADS; i++) {
 		ctx[i].q = q;
 		ctx[i].id = i;
@@ -244,11 +292,10 @@ START_TEST(test_concurrent_submitters)
 			appended += check_sub_results(r, t);
 		}
 	}
-	ck_assert_uint_eq(appended, size);
-	check_versions_and_links(r, size);
+	ck_assert_uint_eq(check_versions_and_links(r, size), appended);
 	kt_store_read_end(r);
 	check_batch_spacing(sizes, nsizes);
-	ck_assert_uint_eq(st.entries_appended, size);
+	ck_assert_uint_eq(st.entries_appended, appended);
 	free(sizes);
 	for (int i = 0; i < NTHREADS; i++)
 		free(ctx[i].subs);
@@ -260,10 +307,28 @@ END_TEST
 /* Readers that keep taking snapshots and proving while the map grows. */
 struct rctx {
 	struct kt_store *s;
+	struct kt_hash index; /* a label's map index to prove */
 	int stop;
 	uint64_t reads;
 	int bad;
 };
+
+/* The map of the snapshot's last map head proves index (present or
+ * absent) against its root. */
+static int
+map_proves(struct kt_store_read *r, uint64_t n, const struct kt_hash *index)
+{
+	struct kt_map_proof mp;
+	struct kt_map_head h;
+	const uint8_t *buf;
+	size_t len;
+	int present;
+
+	return kt_store_read_entry(r, n - 1, &buf, &len) == KT_OK &&
+	    kt_map_head_decode(buf, len, &h) == KT_OK &&
+	    kt_store_map_prove(r, &h.root, index, &mp) == KT_OK &&
+	    kt_map_verify(&h.root, index, &mp, &present) == KT_OK;
+}
 
 static void *
 reader(void *arg)
@@ -282,7 +347,8 @@ reader(void *arg)
 		}
 		n = kt_store_read_size(r);
 		if (kt_store_root(r, n, &h) != KT_OK ||
-		    (n > 0 && kt_store_inclusion(r, n / 2, n, &p) != KT_OK))
+		    (n > 0 && kt_store_inclusion(r, n / 2, n, &p) != KT_OK) ||
+		    (n > 0 && !map_proves(r, n, &c->index)))
 			__atomic_add_fetch(&c->bad, 1, __ATOMIC_SEQ_CST);
 		kt_store_read_end(r);
 		__atomic_add_fetch(&c->reads, 1, __ATOMIC_SEQ_CST);
@@ -307,6 +373,7 @@ START_TEST(test_stats_and_growth)
 
 	memset(&rc, 0, sizeof(rc));
 	rc.s = s;
+	rc.index = label_vrf("grow7@example.com")->index;
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_create(&rth[i], NULL, reader, &rc), 0);
 	memset(k, 3, 32);
@@ -343,7 +410,9 @@ START_TEST(test_stats_and_growth)
 	kt_seq_stats(q, &st);
 	ck_assert_uint_gt(kt_store_mapsize(s), m0);
 	ck_assert_uint_gt(st.batches, 0);
-	ck_assert_uint_eq(st.entries_appended, check_checkpoint(s));
+	/* Every batch appended its updates and one map head. */
+	ck_assert_uint_eq(st.entries_appended + st.batches + 1,
+	    check_checkpoint(s));
 	for (int i = 0; i < 16; i++) {
 		nb += st.batch_size_hist[i];
 		sum += st.commit_us_hist[i];

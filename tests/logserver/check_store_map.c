@@ -34,6 +34,7 @@ struct fx {
 	uint64_t heads[MAXB];
 	size_t nb;
 	uint64_t pruned_before; /* heads below it are pruned */
+	unsigned grown;         /* batches retried after the map grew */
 };
 
 static void
@@ -132,7 +133,8 @@ prove_err(struct fx *f, const struct kt_hash *root, const struct kt_hash *idx)
 }
 
 /* Applies one batch in its own transaction, prunes to keep KEEP older
- * maps, commits; checks the root against the reference. */
+ * maps, commits (again from the start when the LMDB map was full and has
+ * grown, as the sequencer does); checks the root against the reference. */
 static void
 run_batch(struct fx *f, size_t ins, size_t upd)
 {
@@ -143,28 +145,37 @@ run_batch(struct fx *f, size_t ins, size_t upd)
 	struct kt_hash want;
 	uint64_t head;
 	size_t n, i;
+	kt_err e;
 
 	ck_assert_uint_lt(f->nb, MAXB);
 	u = make_batch(f, ins, upd, &n);
 	head = f->log_size++;
-	ck_assert_int_eq(kt_store_write_begin(f->s, &w), KT_OK);
-	ck_assert_int_eq(kt_store_map_apply(w, &f->root, u, n, head, &res),
-	    KT_OK);
+	do {
+		ck_assert_int_eq(kt_store_write_begin(f->s, &w), KT_OK);
+		e = kt_store_map_apply(w, &f->root, u, n, head, &res);
+		if (e == KT_OK && f->nb >= KEEP)
+			e = kt_store_map_prune(w, f->heads[f->nb - KEEP]);
+		if (e == KT_OK) {
+			/* The transaction sees its own strata. */
+			ck_assert_int_eq(kt_store_map_prove_w(w, &res.root,
+			                     &u[0].index, &p),
+			    KT_OK);
+			ck_assert_int_eq(kt_map_verify(&res.root, &u[0].index,
+			                     &p, NULL),
+			    KT_OK);
+			e = kt_store_write_commit(w);
+		} else {
+			kt_store_write_abort(w);
+		}
+		f->grown += e == KT_ERR_BUSY;
+	} while (e == KT_ERR_BUSY);
+	ck_assert_int_eq(e, KT_OK);
 	for (i = 0; i < n; i++)
 		ref_update(&f->ref, &u[i]);
 	ref_root(&f->ref, &want);
 	ck_assert_mem_eq(res.root.b, want.b, KT_HASH_LEN);
-	/* The transaction sees its own strata. */
-	ck_assert_int_eq(kt_store_map_prove_w(w, &res.root, &u[0].index, &p),
-	    KT_OK);
-	ck_assert_int_eq(kt_map_verify(&res.root, &u[0].index, &p, NULL),
-	    KT_OK);
-	if (f->nb >= KEEP) {
+	if (f->nb >= KEEP)
 		f->pruned_before = f->heads[f->nb - KEEP];
-		ck_assert_int_eq(kt_store_map_prune(w, f->pruned_before),
-		    KT_OK);
-	}
-	ck_assert_int_eq(kt_store_write_commit(w), KT_OK);
 	f->root = res.root;
 	f->roots[f->nb] = res.root;
 	f->heads[f->nb] = head;
@@ -330,6 +341,29 @@ START_TEST(test_reopen_continues)
 }
 END_TEST
 
+START_TEST(test_full_map_grows)
+{
+	struct fx f;
+	char err[256];
+	size_t b;
+
+	fx_init(&f, 0x5eed0600);
+	kt_store_close(f.s);
+	/* A fresh folder with a tiny map: batches fill it and are retried. */
+	tmp_teardown();
+	tmp_setup();
+	ck_assert_msg(kt_store_open_mapsize(&f.s, tmpdir, ORIGIN, VKEY,
+	                  64 * 1024, err, sizeof(err)) == KT_OK,
+	    "open: %s", err);
+	for (b = 0; b < 8; b++)
+		run_batch(&f, 150, 50);
+	ck_assert_uint_gt(f.grown, 0);
+	check_maps(&f, 10);
+	check_all_current(&f);
+	fx_free(&f);
+}
+END_TEST
+
 /* ---- kt_store_map_prune -------------------------------------------------- */
 
 START_TEST(test_prune_keeps_current)
@@ -396,6 +430,7 @@ store_map_suite(void)
 	tcase_add_test(tc, test_bad_batch_stores_nothing);
 	tcase_add_test(tc, test_failed_commit_keeps_map);
 	tcase_add_test(tc, test_reopen_continues);
+	tcase_add_test(tc, test_full_map_grows);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("kt_store_map_prune");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);

@@ -13,7 +13,7 @@
 
 #include "harness/runner.h"
 #include "kt/bytes.h"
-#include "kt/entry.h"
+#include "kt/leaf.h"
 #include "kt/merkle.h"
 #include "store/store.h"
 #include "store/store_write.h"
@@ -75,30 +75,28 @@ START_TEST(test_write_latest_sees_batch)
 	uint64_t ver, idx, i;
 	const uint8_t *buf;
 	size_t len;
+	char label[32];
+	struct kt_hash mi;
 
 	model_init();
 	s = open_store();
 	for (i = 0; i < 300; i++)
 		model_make(i);
+	model_label(5, label, sizeof(label), &mi);
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
-	ck_assert_int_eq(kt_store_write_latest(w, "user-5@example.com", 18,
-	                     &ver, &idx),
-	    KT_OK);
+	ck_assert_int_eq(kt_store_write_latest(w, &mi, &ver, &idx), KT_OK);
 	ck_assert_uint_eq(ver, 0);
 	ck_assert_uint_eq(idx, KT_NO_PREV);
 	for (i = 0; i < 300; i++)
 		ck_assert_int_eq(kt_store_write_append(w, M->enc[i],
 		                     M->enc_len[i], &idx),
 		    KT_OK);
-	ck_assert_int_eq(kt_store_write_latest(w, "user-5@example.com", 18,
-	                     &ver, &idx),
-	    KT_OK);
+	ck_assert_int_eq(kt_store_write_latest(w, &mi, &ver, &idx), KT_OK);
 	ck_assert_uint_eq(ver, M->label_count[5]);
 	ck_assert_uint_eq(idx, M->label_last[5]);
 	/* "user-5@example.co" is a prefix of other labels, never published. */
-	ck_assert_int_eq(kt_store_write_latest(w, "user-5@example.co", 17, &ver,
-	                     &idx),
-	    KT_OK);
+	test_index("user-5@example.co", &mi);
+	ck_assert_int_eq(kt_store_write_latest(w, &mi, &ver, &idx), KT_OK);
 	ck_assert_uint_eq(ver, 0);
 	ck_assert_int_eq(kt_store_write_entry(w, 299, &buf, &len), KT_OK);
 	ck_assert_mem_eq(buf, M->enc[299], len);
@@ -216,6 +214,8 @@ START_TEST(test_indexes_across_sweeps)
 	struct kt_store_read *old1, *old2, *r;
 	struct kt_store_txn *w;
 	uint64_t ver, idx;
+	char label[32];
+	struct kt_hash mi;
 
 	model_init();
 	s = open_store();
@@ -238,9 +238,8 @@ START_TEST(test_indexes_across_sweeps)
 	kt_store_read_end(r);
 	/* The writer sees the same, and refuses an existing version. */
 	ck_assert_int_eq(kt_store_write_begin(s, &w), KT_OK);
-	ck_assert_int_eq(kt_store_write_latest(w, "user-7@example.com", 18,
-	                     &ver, &idx),
-	    KT_OK);
+	model_label(7, label, sizeof(label), &mi);
+	ck_assert_int_eq(kt_store_write_latest(w, &mi, &ver, &idx), KT_OK);
 	ck_assert_uint_eq(ver, M->label_count[7]);
 	ck_assert_uint_eq(idx, M->label_last[7]);
 	ck_assert_int_eq(kt_store_write_append(w, M->enc[MAXN - 1],
@@ -314,7 +313,7 @@ END_TEST
 #define RW_LABELS 3000
 
 struct rw {
-	uint8_t (*enc)[160];
+	uint8_t (*enc)[KT_UPDATE_LEN];
 	size_t *len;
 	struct kt_hash *leaf;
 	uint32_t *label_of;        /* entry -> label number */
@@ -338,31 +337,22 @@ static void
 rw_make(struct rw *m, uint64_t i)
 {
 	char label[48];
-	uint8_t key[32];
-	struct kt_entry e;
+	struct kt_update u;
 	uint32_t li = (uint32_t)(rw_rand() % RW_LABELS);
 
 	snprintf(label, sizeof(label), "rw-%u@example.org", li);
-	memset(key, (int)(i & 0xff), sizeof(key));
-	kt_put_be64(key, i);
-	memset(&e, 0, sizeof(e));
-	e.type = KT_ENTRY_KEY;
-	e.timestamp_ms = 1700000000000ull + i;
-	e.label = label;
-	e.label_len = strlen(label);
-	e.version = ++m->count[li];
-	e.prev_index = e.version > 1 ? m->last[li] : KT_NO_PREV;
+	memset(&u, 0, sizeof(u));
+	test_index(label, &u.index);
+	u.version = ++m->count[li];
+	u.prev_index = u.version > 1 ? m->last[li] : KT_NO_PREV;
 	m->last[li] = i;
-	e.key_type = "ed25519";
-	e.key_type_len = 7;
-	e.key = key;
-	e.key_len = 32;
-	ck_assert_int_eq(kt_entry_encode(&e, m->enc[i], sizeof(m->enc[i]),
-	                     &m->len[i]),
-	    KT_OK);
+	memset(u.commitment.b, (int)(i & 0xff), KT_HASH_LEN);
+	kt_put_be64(u.commitment.b, i);
+	ck_assert_int_eq(kt_update_encode(&u, m->enc[i]), KT_OK);
+	m->len[i] = KT_UPDATE_LEN;
 	kt_hash_leaf(m->enc[i], m->len[i], &m->leaf[i]);
 	m->label_of[i] = li;
-	m->version_of[i] = e.version;
+	m->version_of[i] = u.version;
 }
 
 /* Checks a snapshot: for a sample of labels, the count and every version;
@@ -385,16 +375,18 @@ rw_check(struct rw *m, struct kt_store_read *r, uint64_t made)
 	for (uint64_t i = 0; i < n; i++)
 		where[m->label_of[i]][m->version_of[i]] = i;
 	for (uint32_t li = 0; li < RW_LABELS; li += 7) {
+		struct kt_hash mi;
+
 		snprintf(label, sizeof(label), "rw-%u@example.org", li);
-		bad += kt_store_label_count(r, label, strlen(label), &cnt) !=
-		        KT_OK ||
+		test_index(label, &mi);
+		bad += kt_store_label_count(r, &mi, &cnt) != KT_OK ||
 		    cnt != want[li];
 		for (uint64_t v = 1; v <= want[li]; v++)
-			bad += kt_store_label_version(r, label, strlen(label),
-			           v, &idx) != KT_OK ||
+			bad +=
+			    kt_store_label_version(r, &mi, v, &idx) != KT_OK ||
 			    idx != where[li][v];
-		bad += kt_store_label_version(r, label, strlen(label),
-		           want[li] + 1, &idx) != KT_ERR_NOT_FOUND;
+		bad += kt_store_label_version(r, &mi, want[li] + 1, &idx) !=
+		    KT_ERR_NOT_FOUND;
 	}
 	for (uint64_t i = 0; i < made; i += 13) {
 		kt_err e = kt_store_find_leaf(r, &m->leaf[i], &idx);

@@ -1,14 +1,17 @@
 /*
- * seq_testlib.c: the fixture and helpers shared by the check_sequencer*.c
- * suites (seq_testlib.h).
+ * seq_testlib.c: the fixture and helpers shared by the sequencer suites
+ * (seq_testlib.h).
  */
 #include "seq_testlib.h"
 
 #include <check.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness/tmpdir.h"
 #include "kt/checkpoint.h"
+#include "kt/label.h"
 #include "kt/merkle.h"
 #include "store/store_write.h"
 
@@ -16,11 +19,60 @@ char tmpdir[256];
 struct kt_signer *signer;
 struct kt_verifier verifier;
 char vkey[KT_KEY_TEXT_MAX];
+struct kt_vrf_key *vrf;
+uint8_t vrf_pk[KT_VRF_PUBLIC_LEN];
+
+/* ---- VRF proofs of labels, proved once ----------------------------------- */
+
+#define VRF_SLOTS 16384 /* labels per test, at most (open addressing) */
+
+struct vrf_slot {
+	char label[KT_CANON_MAX + 1];
+	struct label_vrf v;
+};
+
+static struct vrf_slot *vrf_table;
+static size_t vrf_used;
+static pthread_mutex_t vrf_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const struct label_vrf *
+label_vrf(const char *label)
+{
+	size_t len = strlen(label), i;
+	uint8_t beta[KT_VRF_OUTPUT_LEN], h[8];
+	struct vrf_slot *sl;
+
+	ck_assert_uint_gt(len, 0);
+	ck_assert_uint_le(len, KT_CANON_MAX);
+	crypto_generichash(h, sizeof(h), (const uint8_t *)label, len, NULL, 0);
+	pthread_mutex_lock(&vrf_mu);
+	for (i = (((size_t)h[0] << 8) | h[1]) % VRF_SLOTS;;
+	     i = (i + 1) % VRF_SLOTS) {
+		sl = &vrf_table[i];
+		if (sl->label[0] == '\0' || strcmp(sl->label, label) == 0)
+			break;
+	}
+	if (sl->label[0] == '\0') {
+		ck_assert_uint_lt(++vrf_used, VRF_SLOTS / 2);
+		ck_assert_int_eq(kt_vrf_prove(vrf, (const uint8_t *)label, len,
+		                     sl->v.proof),
+		    KT_OK);
+		ck_assert_int_eq(kt_vrf_verify(vrf_pk, (const uint8_t *)label,
+		                     len, sl->v.proof, beta),
+		    KT_OK);
+		memcpy(sl->v.index.b, beta, KT_HASH_LEN);
+		memcpy(sl->label, label, len + 1);
+	}
+	pthread_mutex_unlock(&vrf_mu);
+	return &sl->v;
+}
+
+/* ---- fixture ------------------------------------------------------------- */
 
 void
 setup(void)
 {
-	uint8_t seed[KT_SEED_LEN];
+	uint8_t seed[KT_SEED_LEN], sk[KT_VRF_SECRET_LEN];
 
 	ck_assert_int_eq(tmpdir_make("kt-seq", tmpdir, sizeof(tmpdir)), 0);
 	for (int i = 0; i < KT_SEED_LEN; i++)
@@ -31,6 +83,13 @@ setup(void)
 	kt_signer_verifier(signer, &verifier);
 	ck_assert_int_eq(kt_verifier_format(&verifier, vkey, sizeof(vkey)),
 	    KT_OK);
+	crypto_core_ristretto255_scalar_random(sk);
+	ck_assert_int_eq(kt_vrf_key_from_secret(sk, &vrf), KT_OK);
+	sodium_memzero(sk, sizeof(sk));
+	kt_vrf_public(vrf, vrf_pk);
+	vrf_table = calloc(VRF_SLOTS, sizeof(*vrf_table));
+	ck_assert_ptr_nonnull(vrf_table);
+	vrf_used = 0;
 }
 
 void
@@ -38,6 +97,10 @@ teardown(void)
 {
 	kt_signer_free(signer);
 	signer = NULL;
+	kt_vrf_key_free(vrf);
+	vrf = NULL;
+	free(vrf_table);
+	vrf_table = NULL;
 	(void)tmpdir_remove(tmpdir);
 }
 
@@ -54,14 +117,26 @@ open_store(size_t mapsize)
 }
 
 struct kt_seq *
-start(struct kt_store *s, size_t max_batch, size_t max_queue)
+start_opts(struct kt_store *s, const struct kt_seq_opts *o)
 {
 	struct kt_seq *q = NULL;
-	struct kt_seq_opts o = { max_batch, max_queue };
 
-	ck_assert_int_eq(kt_seq_start(&q, s, signer, &o), KT_OK);
+	ck_assert_int_eq(kt_seq_start(&q, s, signer, o), KT_OK);
 	return q;
 }
+
+struct kt_seq *
+start(struct kt_store *s, size_t max_batch, size_t max_queue)
+{
+	struct kt_seq_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.max_batch = max_batch;
+	o.max_queue = max_queue;
+	return start_opts(s, &o);
+}
+
+/* ---- the waiter ---------------------------------------------------------- */
 
 void
 waiter_init(struct waiter *w)
@@ -103,14 +178,28 @@ waiter_wait(struct waiter *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
-struct kt_seq_req
-pub(const char *label, const char *key_type, const uint8_t *key, size_t len)
+/* ---- requests ------------------------------------------------------------ */
+
+static struct kt_seq_req
+req(enum kt_seq_op op, const char *label)
 {
+	const struct label_vrf *v = label_vrf(label);
 	struct kt_seq_req r;
 
 	memset(&r, 0, sizeof(r));
+	r.op = op;
 	r.label = label;
 	r.label_len = strlen(label);
+	r.vrf_proof = v->proof;
+	r.index = v->index;
+	return r;
+}
+
+struct kt_seq_req
+pub(const char *label, const char *key_type, const uint8_t *key, size_t len)
+{
+	struct kt_seq_req r = req(KT_SEQ_PUBLISH, label);
+
 	r.key_type = key_type;
 	r.key_type_len = strlen(key_type);
 	r.key = key;
@@ -121,13 +210,13 @@ pub(const char *label, const char *key_type, const uint8_t *key, size_t len)
 struct kt_seq_req
 rev(const char *label)
 {
-	struct kt_seq_req r;
+	return req(KT_SEQ_REVOKE, label);
+}
 
-	memset(&r, 0, sizeof(r));
-	r.label = label;
-	r.label_len = strlen(label);
-	r.revoke = 1;
-	return r;
+struct kt_seq_req
+erase_req(const char *label)
+{
+	return req(KT_SEQ_ERASE, label);
 }
 
 /* Submits reqs as one submission and waits for its callback. */
@@ -142,46 +231,82 @@ submit_wait(struct kt_seq *q, const struct kt_seq_req *reqs, size_t n,
 	ck_assert_uint_eq(w->n, n);
 }
 
-/* The store's latest checkpoint verifies under the log key and commits to
- * the store's own root of its size; returns that size. */
+/* ---- checks of the store ------------------------------------------------- */
+
+void
+open_checkpoint(const char *txt, size_t len, struct kt_checkpoint *c)
+{
+	struct kt_note note;
+	uint8_t ok = 0;
+
+	ck_assert_int_eq(kt_note_open(txt, len, &verifier, 1, &note, &ok, NULL),
+	    KT_OK);
+	ck_assert_int_eq(ok, 1);
+	ck_assert_int_eq(kt_checkpoint_parse(note.text, note.text_len, c),
+	    KT_OK);
+	ck_assert_str_eq(c->origin, ORIGIN);
+}
+
 uint64_t
 check_checkpoint(struct kt_store *s)
 {
 	struct kt_store_read *r;
-	struct kt_note note;
 	struct kt_checkpoint c;
+	struct kt_map_head h;
 	struct kt_hash root;
+	const uint8_t *buf;
 	const char *txt;
 	size_t len;
-	uint8_t ok = 0;
 	uint64_t size;
 
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
 	size = kt_store_read_size(r);
 	ck_assert_int_eq(kt_store_read_checkpoint(r, &txt, &len), KT_OK);
-	ck_assert_int_eq(kt_note_open(txt, len, &verifier, 1, &note, &ok, NULL),
-	    KT_OK);
-	ck_assert_int_eq(ok, 1);
-	ck_assert_int_eq(kt_checkpoint_parse(note.text, note.text_len, &c),
-	    KT_OK);
-	ck_assert_str_eq(c.origin, ORIGIN);
+	open_checkpoint(txt, len, &c);
 	ck_assert_uint_eq(c.size, size);
 	ck_assert_int_eq(kt_store_root(r, size, &root), KT_OK);
 	ck_assert_mem_eq(root.b, c.root.b, KT_HASH_LEN);
+	/* Every checkpoint ends with a map head. */
+	ck_assert_uint_gt(size, 0);
+	ck_assert_int_eq(kt_store_read_entry(r, size - 1, &buf, &len), KT_OK);
+	ck_assert_int_eq(kt_map_head_decode(buf, len, &h), KT_OK);
+	ck_assert_uint_eq(h.log_size, size - 1);
 	kt_store_read_end(r);
 	return size;
 }
 
 void
-read_entry(struct kt_store *s, uint64_t index, uint8_t *buf, size_t *len,
-    struct kt_entry *e)
+read_update(struct kt_store *s, uint64_t index, struct kt_update *u)
 {
 	struct kt_store_read *r;
 	const uint8_t *p;
+	size_t len;
 
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
-	ck_assert_int_eq(kt_store_read_entry(r, index, &p, len), KT_OK);
-	memcpy(buf, p, *len);
+	ck_assert_int_eq(kt_store_read_entry(r, index, &p, &len), KT_OK);
+	ck_assert_int_eq(kt_update_decode(p, len, u), KT_OK);
 	kt_store_read_end(r);
-	ck_assert_int_eq(kt_entry_decode(buf, *len, e), KT_OK);
+}
+
+void
+read_head(struct kt_store *s, uint64_t index, struct kt_map_head *h)
+{
+	struct kt_store_read *r;
+	const uint8_t *p;
+	size_t len;
+
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_int_eq(kt_store_read_entry(r, index, &p, &len), KT_OK);
+	ck_assert_int_eq(kt_map_head_decode(p, len, h), KT_OK);
+	kt_store_read_end(r);
+}
+
+void
+read_value(struct kt_store *s, uint64_t index, struct kt_store_value *v)
+{
+	struct kt_store_read *r;
+
+	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
+	ck_assert_int_eq(kt_store_read_value(r, index, v), KT_OK);
+	kt_store_read_end(r);
 }

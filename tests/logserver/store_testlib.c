@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kt/entry.h"
+#include <sodium.h>
+
+#include "kt/bytes.h"
+#include "kt/leaf.h"
 #include "store/store_write.h"
 
 /* ---- temp folders --------------------------------------------------------- */
@@ -67,36 +70,39 @@ model_free(void)
 	M = NULL;
 }
 
-/* Builds entry number i of the model: label "user-<i % 97>", next version. */
+void
+test_index(const char *label, struct kt_hash *out)
+{
+	crypto_hash_sha256(out->b, (const unsigned char *)label, strlen(label));
+}
+
+void
+model_label(unsigned li, char *buf, size_t cap, struct kt_hash *index)
+{
+	snprintf(buf, cap, "user-%u@example.com", li);
+	test_index(buf, index);
+}
+
+/* Builds leaf number i of the model: an update of label "user-<i % 97>",
+ * its next version, linked to its previous update, with a commitment drawn
+ * from i (the store never opens it). */
 void
 model_make(uint64_t i)
 {
 	char label[32];
-	uint8_t key[32];
-	struct kt_entry e;
+	uint8_t c[8];
+	struct kt_update u;
 	unsigned li = (unsigned)(i % 97);
 
 	ck_assert_uint_lt(i, MAXN);
-	snprintf(label, sizeof(label), "user-%u@example.com", li);
-	for (int b = 0; b < 32; b++)
-		key[b] = (uint8_t)(i * 31 + (uint64_t)b);
-	memset(&e, 0, sizeof(e));
-	e.type = (M->label_count[li] > 0 && i % 11 == 0) ? KT_ENTRY_REVOKE
-	                                                 : KT_ENTRY_KEY;
-	e.timestamp_ms = 1700000000000ull + i;
-	e.label = label;
-	e.label_len = strlen(label);
-	e.version = M->label_count[li] + 1;
-	e.prev_index = M->label_count[li] ? M->label_last[li] : KT_NO_PREV;
-	if (e.type == KT_ENTRY_KEY) {
-		e.key_type = "ed25519";
-		e.key_type_len = 7;
-		e.key = key;
-		e.key_len = 32;
-	}
-	ck_assert_int_eq(kt_entry_encode(&e, M->enc[i], sizeof(M->enc[i]),
-	                     &M->enc_len[i]),
-	    KT_OK);
+	memset(&u, 0, sizeof(u));
+	model_label(li, label, sizeof(label), &u.index);
+	u.version = M->label_count[li] + 1;
+	u.prev_index = M->label_count[li] ? M->label_last[li] : KT_NO_PREV;
+	kt_put_be64(c, i);
+	crypto_hash_sha256(u.commitment.b, c, sizeof(c));
+	ck_assert_int_eq(kt_update_encode(&u, M->enc[i]), KT_OK);
+	M->enc_len[i] = KT_UPDATE_LEN;
 	M->label_count[li]++;
 	M->label_last[li] = i;
 	kt_hash_leaf(M->enc[i], M->enc_len[i], &M->leaf[i]);
@@ -129,8 +135,6 @@ mem_node(void *ctx, unsigned level, uint64_t i, struct kt_hash *out)
 	*out = M->lv[level][i];
 	return KT_OK;
 }
-
-/* RFC 9162 §2.1.1 MTH, naively recursive (k = largest power of 2 < n). */
 
 struct kt_store *
 open_store(void)
@@ -252,30 +256,27 @@ check_all(struct kt_store *s, int all_pairs)
 	    KT_ERR_NOT_FOUND);
 	memset(&h, 0x5a, sizeof(h));
 	ck_assert_int_eq(kt_store_find_leaf(r, &h, &idx), KT_ERR_NOT_FOUND);
-	/* Labels. */
+	/* Labels, by map index. */
 	for (unsigned li = 0; li < 97; li++) {
 		char label[32];
+		struct kt_hash mi;
 
-		snprintf(label, sizeof(label), "user-%u@example.com", li);
-		ck_assert_int_eq(kt_store_label_count(r, label, strlen(label),
-		                     &cnt),
-		    KT_OK);
+		model_label(li, label, sizeof(label), &mi);
+		ck_assert_int_eq(kt_store_label_count(r, &mi, &cnt), KT_OK);
 		ck_assert_uint_eq(cnt, M->label_count[li]);
 		if (cnt > 0) {
-			ck_assert_int_eq(kt_store_label_version(r, label,
-			                     strlen(label), cnt, &idx),
+			ck_assert_int_eq(kt_store_label_version(r, &mi, cnt,
+			                     &idx),
 			    KT_OK);
 			ck_assert_uint_eq(idx, M->label_last[li]);
 		}
-		ck_assert_int_eq(kt_store_label_version(r, label, strlen(label),
-		                     cnt + 1, &idx),
+		ck_assert_int_eq(kt_store_label_version(r, &mi, cnt + 1, &idx),
 		    KT_ERR_NOT_FOUND);
-		ck_assert_int_eq(kt_store_label_version(r, label, strlen(label),
-		                     0, &idx),
+		ck_assert_int_eq(kt_store_label_version(r, &mi, 0, &idx),
 		    KT_ERR_NOT_FOUND);
 	}
-	ck_assert_int_eq(kt_store_label_count(r, "user-1@example.co", 17, &cnt),
-	    KT_OK);
+	test_index("user-1@example.co", &h);
+	ck_assert_int_eq(kt_store_label_count(r, &h, &cnt), KT_OK);
 	ck_assert_uint_eq(cnt, 0);
 	/* Inclusion proofs: all pairs up to 300 (if asked), sampled above. */
 	for (uint64_t sz = 1; sz <= n; sz++) {
@@ -324,15 +325,13 @@ check_indexes(struct kt_store_read *r)
 
 	for (unsigned li = 0; li < 97; li++) {
 		uint64_t want = n > li ? (n - li + 96) / 97 : 0;
+		struct kt_hash mi;
 
-		snprintf(label, sizeof(label), "user-%u@example.com", li);
-		ck_assert_int_eq(kt_store_label_count(r, label, strlen(label),
-		                     &count),
-		    KT_OK);
+		model_label(li, label, sizeof(label), &mi);
+		ck_assert_int_eq(kt_store_label_count(r, &mi, &count), KT_OK);
 		ck_assert_uint_eq(count, want);
 		for (uint64_t v = 1; v <= want + 1; v++) {
-			kt_err e = kt_store_label_version(r, label,
-			    strlen(label), v, &idx);
+			kt_err e = kt_store_label_version(r, &mi, v, &idx);
 
 			if (v > want) {
 				ck_assert_int_eq(e, KT_ERR_NOT_FOUND);

@@ -2,8 +2,8 @@
  * store_testlib.h: the reference model and store helpers shared by the
  * check_store*.c suites.
  *
- * Reference model: leaf hashes kept in memory; roots of every size from
- * kt_frontier (appended one leaf at a time); proofs from proto's generator
+ * Reference model: update leaves (kt/leaf.h) and their hashes kept in
+ * memory; roots of every size from kt_frontier (appended one leaf at a time); proofs from proto's generator
  * over an in-memory node function (every perfect subtree hashed naively from
  * the leaves), and each store proof also verified against the frontier's
  * root. Each test case uses a fresh temporary folder, removed afterwards.
@@ -50,7 +50,14 @@ extern struct model *M;
 void model_init(void);
 /* Frees M. */
 void model_free(void);
-/* Builds entry number i of the model: label "user-<i % 97>", next version. */
+/* The map index the store tests give a label: SHA-256 of its bytes (the
+ * store takes any 32 bytes; the sequencer's are VRF outputs). */
+void test_index(const char *label, struct kt_hash *out);
+/* Label number li of the model, "user-<li>@example.com", into buf, and its
+ * map index. */
+void model_label(unsigned li, char *buf, size_t cap, struct kt_hash *index);
+/* Builds leaf number i of the model: an update (kt/leaf.h) of label
+ * "user-<i % 97>", its next version, linked to its previous update. */
 void model_make(uint64_t i);
 
 /* Opens the store in tmpdir (asserting it opens). */
