@@ -236,22 +236,29 @@ logd_size(struct logd *s)
 uint64_t
 logd_count_updates(struct logd *s, uint64_t size)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, page = 1000;
 
-	for (uint64_t start = 0; start < size; start += 1000) {
-		uint64_t end = start + 1000 < size ? start + 1000 : size;
+	for (uint64_t start = 0; start < size;) {
+		uint64_t end = start + page < size ? start + page : size;
 		struct http_resp r;
 		char path[128];
 		json_t *j = NULL, *arr;
-		int ok;
+		long st;
 
 		snprintf(path, sizeof path, "/v1/entries?start=%llu&end=%llu",
 		    (unsigned long long)start, (unsigned long long)end);
-		ok = logd_get(s, path, &r) == 200 &&
-		    (j = json_loads(r.body, 0, NULL)) != NULL;
+		st = logd_get(s, path, &r);
+		if (st == 400 && page > 1) {
+			/* A log with a smaller page_size: smaller pages. */
+			http_resp_free(&r);
+			page = page > 10 ? page / 10 : 1;
+			continue;
+		}
+		if (st == 200)
+			j = json_loads(r.body, 0, NULL);
 		http_resp_free(&r);
 		arr = json_object_get(j, "entries");
-		if (!ok || json_array_size(arr) != end - start) {
+		if (json_array_size(arr) != end - start) {
 			json_decref(j);
 			return UINT64_MAX;
 		}
@@ -265,6 +272,7 @@ logd_count_updates(struct logd *s, uint64_t size)
 				n++;
 		}
 		json_decref(j);
+		start = end;
 	}
 	return n;
 }
