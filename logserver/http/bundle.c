@@ -13,6 +13,10 @@
 #include "kt/lookup.h"
 #include "store/store_map.h"
 
+/* The step bundle_update names when the value it needs was erased; told
+ * apart by address. */
+static const char ERASED_VALUE[] = "erased value";
+
 kt_err
 bundle_vrf(struct kt_api *api, struct snapshot *s, const char *label,
     size_t len, uint8_t proof[KT_VRF_PROOF_LEN], struct kt_hash *index)
@@ -48,8 +52,7 @@ bundle_head(struct snapshot *s, uint64_t size, struct kt_map_head *h)
 	e = kt_store_read_entry(s->r, size - 1, &buf, &len);
 	if (e != KT_OK)
 		return e;
-	return kt_map_head_decode(buf, len, h) == KT_OK ? KT_OK
-	                                                  : KT_ERR_RANGE;
+	return kt_map_head_decode(buf, len, h) == KT_OK ? KT_OK : KT_ERR_RANGE;
 }
 
 /* The present label's latest update, its proof and secrets into p. */
@@ -73,8 +76,13 @@ bundle_update(struct snapshot *s, uint64_t size, struct kt_lookup_proof *p)
 		return e;
 	s->what = "value";
 	e = kt_store_read_value(s->r, p->map.leaf.update_index, &v);
-	if (e == KT_OK && v.erased)
-		e = KT_ERR_INTERNAL; /* only retired versions are erased */
+	if (e == KT_OK && v.erased) {
+		/* Only retired versions are erased, but at an older checkpoint
+		 * an erased version can be the latest: that lookup can no
+		 * longer be made (bundle_error answers 410 for it). */
+		s->what = ERASED_VALUE;
+		return KT_ERR_EXISTS;
+	}
 	if (e != KT_OK)
 		return e == KT_ERR_NOT_FOUND ? KT_ERR_INTERNAL : e;
 	memcpy(p->opening, v.opening, KT_OPENING_LEN);
@@ -166,6 +174,13 @@ void
 bundle_error(struct snapshot *s, struct kt_api_resp *resp, kt_err e,
     uint64_t size)
 {
+	if (e == KT_ERR_EXISTS && s->what == ERASED_VALUE) {
+		answer_status(resp, 410,
+		    "at this checkpoint size the label's latest version is one "
+		    "whose opening was erased (DELETE /v1/keys/<label>/"
+		    "openings): ask at a newer checkpoint");
+		return;
+	}
 	if (e == KT_ERR_EXISTS) {
 		answer_status(resp, 410,
 		    "the map at this checkpoint size is older than the log "

@@ -257,6 +257,10 @@ KT_MUST_CHECK kt_err snapshot_put_checkpoint(struct snapshot *s,
  */
 KT_MUST_CHECK kt_err snapshot_put_entry(struct snapshot *s, struct answer *a,
     uint64_t index, unsigned with, struct answer_memo *m);
+/* As snapshot_put_entry, with "proof" to the tree of size leaves
+ * (index < size <= s->size): the checkpoint an answer is made at. */
+KT_MUST_CHECK kt_err snapshot_put_entry_at(struct snapshot *s, struct answer *a,
+    uint64_t index, uint64_t size, unsigned with, struct answer_memo *m);
 
 /* ---- bundle.c: the key directory's proofs from a snapshot ------------- */
 

@@ -64,6 +64,13 @@ lookup_query(const struct kt_api_req *req, uint64_t *size, int *tlogproof,
 		return 0;
 	if (q[0].seen && !request_query_u64(&q[0], size, resp))
 		return 0;
+	if (q[0].seen && *size == 0) {
+		/* 0 would otherwise mean "the current size" below. */
+		answer_error(resp, KT_ERR_RANGE,
+		    "checkpoint_size 0 is not a checkpoint of this log (a log "
+		    "starts at size 1)");
+		return 0;
+	}
 	if (q[1].seen) {
 		if (strcmp(q[1].value, "tlog-proof") == 0) {
 			*tlogproof = 1;

@@ -80,14 +80,15 @@ put_head(struct snapshot *s, struct answer *a, uint64_t size,
 	answer_lit(a, "\"head\":{\"index\":");
 	answer_u64(a, size - 1);
 	answer_lit(a, ",");
-	return snapshot_put_entry(s, a, size - 1, 0, m);
+	return snapshot_put_entry_at(s, a, size - 1, size, 0, m);
 }
 
 /* The update leaves of the index after version `since`, up to the map
- * leaf's version, following links back from the latest. */
+ * leaf's version, following links back from the latest; their proofs to
+ * the checkpoint of size leaves. */
 static kt_err
 put_since(struct snapshot *s, struct answer *a, const struct kt_map_leaf *l,
-    uint64_t since, struct answer_memo *m)
+    uint64_t since, uint64_t size, struct answer_memo *m)
 {
 	uint64_t at[SINCE_MAX], idx = l->update_index, n = 0, v = l->version;
 	struct kt_update u;
@@ -116,7 +117,8 @@ put_since(struct snapshot *s, struct answer *a, const struct kt_map_leaf *l,
 		answer_lit(a, ",\"index\":");
 		answer_u64(a, at[i]);
 		answer_lit(a, ",");
-		if ((e = snapshot_put_entry(s, a, at[i], 0, m)) != KT_OK)
+		if ((e = snapshot_put_entry_at(s, a, at[i], size, 0, m)) !=
+		    KT_OK)
 			return e;
 		answer_lit(a, "}");
 	}
@@ -147,8 +149,16 @@ read_map_path(struct kt_api *api, const struct kt_api_req *req,
 	answer_memo_init(&memo);
 	if (!map_index(req, &index, resp) || !request_query(req, q, 2, resp) ||
 	    (q[0].seen && !request_query_u64(&q[0], &size, resp)) ||
-	    (q[1].seen && !request_query_u64(&q[1], &since, resp)) ||
-	    snapshot_begin(api, &s, resp) != KT_OK)
+	    (q[1].seen && !request_query_u64(&q[1], &since, resp)))
+		goto out;
+	if (q[0].seen && size == 0) {
+		/* 0 would otherwise mean "the current size" below. */
+		answer_error(resp, KT_ERR_RANGE,
+		    "checkpoint_size 0 is not a checkpoint of this log (a log "
+		    "starts at size 1)");
+		goto out;
+	}
+	if (snapshot_begin(api, &s, resp) != KT_OK)
 		goto out;
 	if (size == 0)
 		size = s.size;
@@ -185,7 +195,7 @@ read_map_path(struct kt_api *api, const struct kt_api_req *req,
 	if ((e = put_map_proof(&a, p)) != KT_OK)
 		goto fail;
 	if (present && q[1].seen &&
-	    (e = put_since(&s, &a, &p->leaf, since, &memo)) != KT_OK)
+	    (e = put_since(&s, &a, &p->leaf, since, size, &memo)) != KT_OK)
 		goto fail;
 	if (size == s.size) {
 		answer_lit(&a, ",");
@@ -260,8 +270,8 @@ read_map_audit(struct kt_api *api, const struct kt_api_req *req,
 	if (!request_query_u64(&none, &at, resp) ||
 	    snapshot_begin(api, &s, resp) != KT_OK)
 		goto out;
-	if ((e = bundle_head(&s, at + 1, &h)) != KT_OK || h.prev_head ==
-	        KT_NO_PREV) {
+	if ((e = bundle_head(&s, at + 1, &h)) != KT_OK ||
+	    h.prev_head == KT_NO_PREV) {
 		answer_error(resp, KT_ERR_RANGE,
 		    "leaf %llu is not a map head closing a batch (map heads "
 		    "are the last leaf of every checkpoint after the first)",

@@ -106,6 +106,13 @@ kt_err
 snapshot_put_entry(struct snapshot *s, struct answer *a, uint64_t index,
     unsigned with, struct answer_memo *m)
 {
+	return snapshot_put_entry_at(s, a, index, s->size, with, m);
+}
+
+kt_err
+snapshot_put_entry_at(struct snapshot *s, struct answer *a, uint64_t index,
+    uint64_t size, unsigned with, struct answer_memo *m)
+{
 	const uint8_t *ent;
 	size_t elen;
 	struct kt_hash leaf;
@@ -131,14 +138,14 @@ snapshot_put_entry(struct snapshot *s, struct answer *a, uint64_t index,
 		if ((e = snapshot_put_checkpoint(s, a, m)) != KT_OK)
 			return e;
 	}
-	if ((e = snapshot_inclusion(s, index, s->size, &p)) != KT_OK)
+	if ((e = snapshot_inclusion(s, index, size, &p)) != KT_OK)
 		return e;
 	answer_lit(a, ",\"proof\":{\"index\":");
 	answer_u64(a, index);
 	answer_lit(a, ",\"size\":");
-	answer_u64(a, s->size);
+	answer_u64(a, size);
 	answer_lit(a, ",\"hashes\":");
-	answer_path(a, &p, index, s->size, m);
+	answer_path(a, &p, index, size, m);
 	answer_lit(a, "}");
 	return KT_OK;
 }

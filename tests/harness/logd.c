@@ -82,6 +82,24 @@ logd_setup(struct logd *s, const char *config_text)
 	return tmpdir_write_file(s->conf, config_text ? config_text : "", 0600);
 }
 
+/* The VRF public key from /v1/log into s (have_vrf_pk says if it came). */
+static void
+read_vrf_pk(struct logd *s)
+{
+	struct http_resp r;
+	json_t *j = NULL, *v;
+
+	s->have_vrf_pk = 0;
+	if (logd_get(s, "/v1/log", &r) == 200 &&
+	    (j = json_loads(r.body, 0, NULL)) != NULL &&
+	    json_is_string(v = json_object_get(j, "vrf_public_key")) &&
+	    logd_b64(json_string_value(v), s->vrf_pk, sizeof s->vrf_pk) ==
+	        KT_VRF_PUBLIC_LEN)
+		s->have_vrf_pk = 1;
+	json_decref(j);
+	http_resp_free(&r);
+}
+
 int
 logd_start(struct logd *s, const char *const *extra)
 {
@@ -126,6 +144,7 @@ logd_start(struct logd *s, const char *const *extra)
 		logd_kill9(s);
 		return -1;
 	}
+	read_vrf_pk(s);
 	return 0;
 }
 
@@ -214,6 +233,50 @@ logd_size(struct logd *s)
 	return size;
 }
 
+uint64_t
+logd_count_updates(struct logd *s, uint64_t size)
+{
+	uint64_t n = 0, page = 1000;
+
+	for (uint64_t start = 0; start < size;) {
+		uint64_t end = start + page < size ? start + page : size;
+		struct http_resp r;
+		char path[128];
+		json_t *j = NULL, *arr;
+		long st;
+
+		snprintf(path, sizeof path, "/v1/entries?start=%llu&end=%llu",
+		    (unsigned long long)start, (unsigned long long)end);
+		st = logd_get(s, path, &r);
+		if (st == 400 && page > 1) {
+			/* A log with a smaller page_size: smaller pages. */
+			http_resp_free(&r);
+			page = page > 10 ? page / 10 : 1;
+			continue;
+		}
+		if (st == 200)
+			j = json_loads(r.body, 0, NULL);
+		http_resp_free(&r);
+		arr = json_object_get(j, "entries");
+		if (json_array_size(arr) != end - start) {
+			json_decref(j);
+			return UINT64_MAX;
+		}
+		for (size_t i = 0; i < end - start; i++) {
+			uint8_t leaf[128];
+			const char *b =
+			    json_string_value(json_array_get(arr, i));
+
+			if (b != NULL && logd_b64(b, leaf, sizeof leaf) > 0 &&
+			    leaf[0] == 0x03)
+				n++;
+		}
+		json_decref(j);
+		start = end;
+	}
+	return n;
+}
+
 /* ---- checking its answers ----------------------------------------------- */
 
 int
@@ -272,4 +335,76 @@ logd_check_inclusion(const char *entry_b64, uint64_t index, json_t *proof,
 	           &cp->root) == KT_OK
 	    ? 0
 	    : -1;
+}
+
+int
+logd_check_lookup(const struct logd *s, const char *proof_b64,
+    const char *label, const struct kt_checkpoint *cp,
+    struct kt_lookup_proof *p, struct kt_lookup_result *res)
+{
+	char canon[KT_CANON_MAX + 1];
+	size_t clen = 0, cap = 4 * KT_LOOKUP_MAX / 3 + 8;
+	uint8_t *buf = malloc(cap);
+	long n;
+	kt_err e;
+	int rc = -1;
+
+	if (buf == NULL || proof_b64 == NULL || !s->have_vrf_pk) {
+		fprintf(stderr, "lookup: no proof or no VRF key\n");
+		goto out;
+	}
+	if (kt_label_canonical(label, strlen(label), canon, &clen, NULL,
+	        NULL) != KT_OK) {
+		fprintf(stderr, "lookup: label '%s' is not canonical\n", label);
+		goto out;
+	}
+	if ((n = logd_b64(proof_b64, buf, cap)) < 0) {
+		fprintf(stderr, "lookup: lookup_proof is not base64\n");
+		goto out;
+	}
+	if ((e = kt_lookup_decode(buf, (size_t)n, p)) != KT_OK) {
+		fprintf(stderr, "lookup: decode: %s\n", kt_strerror(e));
+		goto out;
+	}
+	if ((e = kt_lookup_verify(p, s->vrf_pk, cp, canon, clen, res)) !=
+	    KT_OK) {
+		fprintf(stderr, "lookup of '%s' at size %llu: %s\n", canon,
+		    (unsigned long long)cp->size, kt_strerror(e));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+long
+logd_lookup(const struct logd *s, const char *label, struct kt_checkpoint *cp,
+    struct kt_lookup_proof *p, struct kt_lookup_result *res)
+{
+	struct http_resp r;
+	char url[1024];
+	json_t *j = NULL, *note, *proof;
+	long st;
+
+	snprintf(url, sizeof url, "%s/v1/keys/%s", s->url, label);
+	st = http_get(url, &r);
+	if ((st == 200 || st == 404) &&
+	    (j = json_loads(r.body, 0, NULL)) != NULL &&
+	    json_is_string(note = json_object_get(j, "checkpoint")) &&
+	    json_is_string(proof = json_object_get(j, "lookup_proof")) &&
+	    logd_open_checkpoint(s, json_string_value(note),
+	        json_string_length(note), cp) == 0 &&
+	    logd_check_lookup(s, json_string_value(proof), label, cp, p, res) ==
+	        0 &&
+	    res->present == (st == 200)) {
+		json_decref(j);
+		http_resp_free(&r);
+		return st;
+	}
+	fprintf(stderr, "lookup of %s: status %ld, not verified: %.200s\n",
+	    label, st, r.body != NULL ? r.body : "");
+	json_decref(j);
+	http_resp_free(&r);
+	return -1;
 }

@@ -17,6 +17,7 @@
 #include "harness/http.h"
 #include "kt/checkpoint.h"
 #include "kt/err.h"
+#include "kt/lookup.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 
@@ -30,6 +31,9 @@ struct logd {
 	char url[64];          /* http://127.0.0.1:PORT */
 	pid_t pid;             /* 0 when not running */
 	unsigned startup_size; /* size printed on the start-up line */
+	/* The VRF public key from GET /v1/log, read by logd_start. */
+	uint8_t vrf_pk[KT_VRF_PUBLIC_LEN];
+	int have_vrf_pk;
 };
 
 /* Makes the temp folder, a key (keygen) and a token (token). config_text
@@ -79,6 +83,12 @@ long logd_post(struct logd *s, const char *path, const char *json,
 /* The current tree size from /healthz, or UINT64_MAX on failure. */
 uint64_t logd_size(struct logd *s);
 
+/* The number of update leaves (kind 0x03) in the log's first `size`
+ * leaves, read with /v1/entries; UINT64_MAX on failure. A write that
+ * appends n updates adds n + 1 leaves or fewer (its map head may close
+ * other writes' updates too), so tests count updates, not leaves. */
+uint64_t logd_count_updates(struct logd *s, uint64_t size);
+
 /* Opens a note with the log's key and parses its checkpoint. 0 or -1. */
 KT_MUST_CHECK int logd_open_checkpoint(const struct logd *s, const char *note,
     size_t len, struct kt_checkpoint *cp);
@@ -92,5 +102,28 @@ long logd_b64(const char *s, uint8_t *out, size_t cap);
  */
 KT_MUST_CHECK int logd_check_inclusion(const char *entry_b64, uint64_t index,
     json_t *proof, const struct kt_checkpoint *cp);
+
+/*
+ * Checks a lookup proof (base64 of kt_lookup_encode, as the log answers
+ * it in "lookup_proof") for label against cp (opened by the caller) and the
+ * VRF public key /v1/log gave at start: decodes it into *p and verifies it
+ * with kt_lookup_verify into *res (which borrows from *p). label is
+ * canonicalised first, so any spelling the log accepts will do. Returns 0,
+ * or -1 (with the reason on stderr).
+ */
+KT_MUST_CHECK int logd_check_lookup(const struct logd *s, const char *proof_b64,
+    const char *label, const struct kt_checkpoint *cp,
+    struct kt_lookup_proof *p, struct kt_lookup_result *res);
+
+/*
+ * GET /v1/keys/<label> (label as a path segment: the caller escapes it)
+ * and checks the answer: its checkpoint opens with the log's key into *cp,
+ * and its lookup proof verifies for label (logd_check_lookup) into *p and
+ * *res. Returns the HTTP status (200 present, 404 absent) when all of it
+ * verifies, -1 otherwise.
+ */
+KT_MUST_CHECK long
+logd_lookup(const struct logd *s, const char *label, struct kt_checkpoint *cp,
+    struct kt_lookup_proof *p, struct kt_lookup_result *res);
 
 #endif /* KT_TESTS_LOGD_H */

@@ -17,10 +17,33 @@
 #include "harness/logd.h"
 #include "harness/runner.h"
 #include "kt/b64.h"
-#include "kt/entry.h"
+#include "kt/leaf.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
 #include "kt/vrf.h"
+
+/* A leaf of the log: an update or a map head, valid; leaf 0 and the last
+ * leaf of the tree are map heads. */
+static void
+check_leaf(const uint8_t *ent, size_t len, uint64_t i, uint64_t size)
+{
+	struct kt_update u;
+	struct kt_map_head h;
+	uint8_t kind = 0;
+
+	ck_assert_int_eq(kt_leaf_kind(ent, len, &kind), KT_OK);
+	if (kind == KT_LEAF_UPDATE) {
+		ck_assert_int_eq(kt_update_decode(ent, len, &u), KT_OK);
+		ck_assert(i != 0 && i != size - 1);
+		return;
+	}
+	ck_assert_int_eq(kt_map_head_decode(ent, len, &h), KT_OK);
+	ck_assert_uint_eq(h.log_size, i);
+	if (i == 0)
+		ck_assert_uint_eq(h.prev_head, KT_NO_PREV);
+	else
+		ck_assert_uint_lt(h.prev_head, i);
+}
 
 /* Recomputes the root of entries [0, size) fetched with /v1/entries, and
  * checks tiles against them. */
@@ -46,14 +69,12 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 		arr = json_object_get(j, "entries");
 		ck_assert_uint_eq(json_array_size(arr), end - start);
 		for (size_t i = 0; i < json_array_size(arr); i++) {
-			uint8_t ent[KT_ENTRY_MAX];
+			uint8_t ent[KT_UPDATE_LEN + 1];
 			long el =
 			    logd_b64(json_string_value(json_array_get(arr, i)),
 			        ent, sizeof ent);
-			struct kt_entry e;
 			ck_assert_int_gt(el, 0);
-			ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e),
-			    KT_OK);
+			check_leaf(ent, (size_t)el, start + i, size);
 			kt_hash_leaf(ent, (size_t)el, &leaves[start + i]);
 			ck_assert_int_eq(kt_frontier_append(&f,
 			                     &leaves[start + i]),
@@ -124,39 +145,42 @@ check_entries_and_tiles(uint64_t size, const struct kt_checkpoint *cp)
 	free(leaves);
 }
 
-/* First publication, then idempotent republish, then a rotation whose
- * version 2 links to version 1. */
+/* First publication (leaf 1: leaf 0 is the empty map's head), then an
+ * idempotent republish (nothing appended), then a rotation whose version 2
+ * links to version 1. Each write adds its update and a map head. */
 static void
 step_publish_and_rotate(void)
 {
 	struct kt_checkpoint cp;
+	struct kt_update u;
 	json_t *j;
 
-	j = publish("alice@example.com", KEY_A, 200);
-	check_result(j, "alice@example.com", KEY_A, 1, &cp);
-	ck_assert_uint_eq(jint(j, "index"), 0);
-	json_decref(j);
-	j = publish("alice@example.com", KEY_A, 200);
-	check_result(j, "alice@example.com", KEY_A, 1, &cp);
-	ck_assert_uint_eq(jint(j, "index"), 0);
-	ck_assert_uint_eq(cp.size, 1);
-	json_decref(j);
 	ck_assert_uint_eq(logd_size(&S), 1);
+	j = publish("alice@example.com", KEY_A, 200);
+	check_result(j, "alice@example.com", KEY_A, 1, &cp, &u);
+	ck_assert_uint_eq(jint(j, "index"), 1);
+	ck_assert(jbool(j, "appended"));
+	ck_assert_uint_eq(cp.size, 3);
+	ck_assert_uint_eq(u.prev_index, KT_NO_PREV);
+	json_decref(j);
+	j = publish("alice@example.com", KEY_A, 200);
+	check_result(j, "alice@example.com", KEY_A, 1, &cp, NULL);
+	ck_assert_uint_eq(jint(j, "index"), 1);
+	ck_assert(!jbool(j, "appended"));
+	ck_assert_uint_eq(cp.size, 3);
+	json_decref(j);
+	ck_assert_uint_eq(logd_size(&S), 3);
 
 	j = publish("alice@example.com", KEY_B, 200);
-	check_result(j, "alice@example.com", KEY_B, 2, &cp);
-	ck_assert_uint_eq(jint(j, "index"), 1);
-	{
-		uint8_t ent[KT_ENTRY_MAX];
-		struct kt_entry e;
-		long el = logd_b64(jstr(j, "entry"), ent, sizeof ent);
-		ck_assert_int_eq(kt_entry_decode(ent, (size_t)el, &e), KT_OK);
-		ck_assert_uint_eq(e.prev_index, 0);
-	}
+	check_result(j, "alice@example.com", KEY_B, 2, &cp, &u);
+	ck_assert_uint_eq(jint(j, "index"), 3);
+	ck_assert_uint_eq(u.prev_index, 1);
+	ck_assert_uint_eq(cp.size, 5);
 	json_decref(j);
 }
 
-/* A batch of 300: one checkpoint for all, consecutive indexes. */
+/* A batch of 300 with ?proofs=full: one checkpoint for all, consecutive
+ * indexes, and every result's lookup proof verifies at it. */
 static void
 step_batch(void)
 {
@@ -176,24 +200,38 @@ step_batch(void)
 	    "{\"label\":\"alice@example.com\",\"key_type\":"
 	    "\"ed25519\",\"key\":\"%s\"}]}",
 	    KEY_C);
-	ck_assert_int_eq(logd_post(&S, "/v1/keys:batch", body, &r), 200);
+	ck_assert_int_eq(logd_post(&S, "/v1/keys:batch?proofs=full", body, &r),
+	    200);
 	j = parse(&r);
 	http_resp_free(&r);
+	open_cp(j, &cp2);
+	ck_assert_uint_eq(cp2.size, 306);
 	res = json_object_get(j, "results");
 	ck_assert_uint_eq(json_array_size(res), 300);
 	for (size_t i = 0; i < 300; i++) {
 		json_t *o = json_array_get(res, i);
 		char label[64];
+		int alice = i == 299;
 		snprintf(label, sizeof label, "user%zu@example.com", i);
-		if (i < 299)
-			check_result(o, label, i % 2 ? KEY_A : KEY_B, 1, &cp2);
-		else
-			check_result(o, "alice@example.com", KEY_C, 3, &cp2);
-		ck_assert_uint_eq(jint(o, "index"), 2 + i);
-		ck_assert_str_eq(jstr(o, "checkpoint"),
-		    jstr(json_array_get(res, 0), "checkpoint"));
+		ck_assert_uint_eq(jint(o, "index"), 5 + i);
+		ck_assert_uint_eq(jint(o, "version"), alice ? 3 : 1);
+		ck_assert(jbool(o, "appended"));
+		ck_assert_ptr_null(json_object_get(o, "checkpoint"));
+		/* The compact "lookup_proof" of ?proofs=full. */
+		{
+			struct kt_lookup_proof *lp = malloc(sizeof *lp);
+			struct kt_lookup_result lr;
+			ck_assert_int_eq(logd_check_lookup(&S,
+			                     jstr(o, "lookup_proof"),
+			                     alice ? "alice@example.com"
+			                           : label,
+			                     &cp2, lp, &lr),
+			    0);
+			ck_assert_uint_eq(lr.leaf.version, alice ? 3 : 1);
+			ck_assert_uint_eq(lr.leaf.update_index, 5 + i);
+			free(lp);
+		}
 	}
-	ck_assert_uint_eq(cp2.size, 302);
 	json_decref(j);
 }
 
@@ -206,10 +244,11 @@ step_revoke(void)
 	json_t *j;
 
 	j = publish("alice@example.com", NULL, 200);
-	check_result(j, "alice@example.com", NULL, 4, &cp);
+	check_result(j, "alice@example.com", NULL, 4, &cp, NULL);
+	ck_assert_uint_eq(jint(j, "index"), 306);
 	json_decref(j);
 	size = logd_size(&S);
-	ck_assert_uint_eq(size, 303);
+	ck_assert_uint_eq(size, 308);
 	j = publish("alice@example.com", NULL, 409);
 	json_decref(j);
 	j = publish("nobody@example.com", NULL, 409);
@@ -221,42 +260,45 @@ step_revoke(void)
 static void
 step_lookup_history(void)
 {
-	static const uint64_t idx[] = { 0, 1, 301, 302 };
+	static const uint64_t idx[] = { 1, 3, 304, 306 };
 	struct kt_checkpoint cp;
+	struct kt_hash chain;
 	struct http_resp r;
-	const char *note;
 	json_t *j, *vs;
 
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/alice@example.com", &r), 200);
 	j = parse(&r);
 	http_resp_free(&r);
-	check_result(j, "alice@example.com", NULL, 4, &cp);
+	open_cp(j, &cp);
+	check_lookup(j, &cp, "alice@example.com", NULL, 4, NULL);
 	ck_assert_str_eq(jstr(j, "label"), "alice@example.com");
-	ck_assert_uint_eq(jint(j, "index"), 302);
+	ck_assert_uint_eq(jint(j, "update_index"), 306);
 	json_decref(j);
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/alice%40example.com/history",
 	                     &r),
 	    200);
 	j = parse(&r);
 	http_resp_free(&r);
-	note = jstr(j, "checkpoint");
+	ck_assert_uint_eq(check_history(j, "alice@example.com", 1, &chain), 4);
 	vs = json_object_get(j, "versions");
-	ck_assert_int_eq(logd_open_checkpoint(&S, note, strlen(note), &cp), 0);
-	ck_assert_uint_eq(json_array_size(vs), 4);
-	for (size_t i = 0; i < 4; i++) {
-		json_t *v = json_array_get(vs, i);
-		ck_assert_uint_eq(jint(v, "version"), i + 1);
-		ck_assert_uint_eq(jint(v, "index"), idx[i]);
-		ck_assert_int_eq(logd_check_inclusion(jstr(v, "entry"), idx[i],
-		                     json_object_get(v, "proof"), &cp),
-		    0);
-	}
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(jint(json_array_get(vs, i), "index"), idx[i]);
+	ck_assert(jbool(json_array_get(vs, 3), "revoked"));
 	json_decref(j);
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/user7%40example.com", &r), 200);
+	j = parse(&r);
 	http_resp_free(&r);
+	open_cp(j, &cp);
+	check_lookup(j, &cp, "user7@example.com", KEY_A, 1, NULL);
+	json_decref(j);
+	/* Absent: 404, and the body proves it. */
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/nobody@example.com", &r), 404);
-	ck_assert(strstr(r.body, "\"error\"") != NULL);
+	j = parse(&r);
 	http_resp_free(&r);
+	ck_assert(json_is_string(json_object_get(j, "error")));
+	open_cp(j, &cp);
+	check_lookup(j, &cp, "nobody@example.com", NULL, 0, NULL);
+	json_decref(j);
 }
 
 /*
@@ -270,9 +312,13 @@ step_canonical_labels(void)
 	struct http_resp r;
 	json_t *j;
 
+	struct kt_checkpoint cp;
+
 	j = publish("Carol@Example.COM", KEY_A, 200);
+	check_result(j, "carol@example.com", KEY_A, 1, &cp, NULL);
 	json_decref(j);
 	j = publish("+1 (555) 010-9999", KEY_A, 200);
+	check_result(j, "+15550109999", KEY_A, 1, &cp, NULL);
 	json_decref(j);
 	/* The path is percent-decoded, then canonicalised. */
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/CAROL%40example.com", &r), 200);
@@ -375,7 +421,7 @@ check_inclusion_by_index_and_leaf(uint64_t i, const struct kt_checkpoint *cp)
 	char path[256];
 	json_t *j, *ej;
 	const char *eb;
-	uint8_t ent[KT_ENTRY_MAX];
+	uint8_t ent[KT_UPDATE_LEN + 1];
 	struct kt_hash lh;
 	char b64[64], enc[128] = "";
 	char *o = enc;
@@ -518,6 +564,8 @@ START_TEST(test_restart)
 	char body[8192], *p;
 	json_t *j;
 
+	/* r0..r19 at leaves 1..20, their map head at 21; r3's version 2 at
+	 * 22, its map head at 23. */
 	p = body + sprintf(body, "{\"entries\":[");
 	for (int i = 0; i < 20; i++)
 		p += sprintf(p,
@@ -533,8 +581,8 @@ START_TEST(test_restart)
 
 	ck_assert_int_eq(logd_stop(&S), 0);
 	ck_assert_int_eq(logd_start(&S, NULL), 0);
-	ck_assert_uint_eq(S.startup_size, 21);
-	ck_assert_uint_eq(logd_size(&S), 21);
+	ck_assert_uint_eq(S.startup_size, 24);
+	ck_assert_uint_eq(logd_size(&S), 24);
 	ck_assert_int_eq(logd_get(&S, "/checkpoint", &r), 200);
 	ck_assert_str_eq(r.body, cp0.body);
 	http_resp_free(&r);
@@ -543,18 +591,20 @@ START_TEST(test_restart)
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/r3", &r), 200);
 	j = parse(&r);
 	http_resp_free(&r);
-	check_result(j, "r3", KEY_B, 2, &cp);
-	ck_assert_uint_eq(jint(j, "index"), 20);
+	open_cp(j, &cp);
+	check_lookup(j, &cp, "r3", KEY_B, 2, NULL);
+	ck_assert_uint_eq(jint(j, "update_index"), 22);
 	json_decref(j);
 	/* Appends continue where they were; versions too. */
 	j = publish("r3", KEY_C, 200);
-	check_result(j, "r3", KEY_C, 3, &cp);
-	ck_assert_uint_eq(jint(j, "index"), 21);
+	check_result(j, "r3", KEY_C, 3, &cp, NULL);
+	ck_assert_uint_eq(jint(j, "index"), 24);
 	json_decref(j);
 	j = publish("r4", KEY_A, 200); /* idempotent across the restart */
-	ck_assert_uint_eq(jint(j, "index"), 4);
+	ck_assert_uint_eq(jint(j, "index"), 5);
+	ck_assert(!jbool(j, "appended"));
 	json_decref(j);
-	ck_assert_uint_eq(logd_size(&S), 22);
+	ck_assert_uint_eq(logd_size(&S), 26);
 }
 END_TEST
 

@@ -68,7 +68,7 @@ START_TEST(test_auth)
 		ck_assert_int_eq(r.status, 401);
 		http_resp_free(&r);
 	}
-	ck_assert_uint_eq(logd_size(&S), 0);
+	ck_assert_uint_eq(logd_size(&S), 1);
 	ck_assert_int_eq(logd_get(&S, "/v1/keys/mallory", &r), 404);
 	http_resp_free(&r);
 	/* The right token works. */
@@ -77,7 +77,24 @@ START_TEST(test_auth)
 	    0);
 	ck_assert_int_eq(r.status, 200);
 	http_resp_free(&r);
-	ck_assert_uint_eq(logd_size(&S), 1);
+	ck_assert_uint_eq(logd_size(&S), 3);
+	/* Erasure is a write: it needs the token too. */
+	snprintf(url, sizeof url, "%s/v1/keys/mallory/openings", S.url);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(http_request(NULL, "DELETE", url, tokens[i],
+		                     NULL, NULL, 0, &r),
+		    0);
+		ck_assert_int_eq(r.status, 401);
+		ck_assert_str_eq(r.www_auth, "Bearer");
+		ck_assert(strstr(r.body, "\"error\"") != NULL);
+		http_resp_free(&r);
+	}
+	ck_assert_int_eq(http_request(NULL, "DELETE", url, S.token, NULL, NULL,
+	                     0, &r),
+	    0);
+	ck_assert_int_eq(r.status, 200);
+	http_resp_free(&r);
+	ck_assert_uint_eq(logd_size(&S), 3);
 }
 END_TEST
 
@@ -93,6 +110,7 @@ struct bad {
 
 #define PUB(l, t, k) "{\"label\":" l ",\"key_type\":" t ",\"key\":" k "}"
 #define KA "\"" KEY_A "\""
+#define HEX63 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"
 
 static const struct bad bads[] = {
 	/* JSON syntax and shape */
@@ -226,6 +244,69 @@ static const struct bad bads[] = {
 	    NULL },
 	{ "GET", "/checkpoint?x=1", NULL, 400, NULL },
 	{ "GET", "/v1/keys/alice?from=1", NULL, 400, NULL },
+	/* lookups at a size: not a number, 0, an update's size (leaf 1 is
+	 * alice's update), past the tree; formats */
+	{ "GET", "/v1/keys/alice?checkpoint_size=abc", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?checkpoint_size=-1", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?checkpoint_size=0", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?checkpoint_size=2", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?checkpoint_size=4", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?checkpoint_size=999", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?checkpoint_size=3&checkpoint_size=3", NULL,
+	    400, NULL },
+	{ "GET", "/v1/keys/alice?format=xml", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?format=", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice?format=tlog-proof&checkpoint_size=3", NULL,
+	    400, NULL },
+	{ "GET", "/v1/keys/alice/history?from=0", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice/history?from=x", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice/history?from=9", NULL, 400, NULL },
+	{ "GET", "/v1/keys/alice/history?since=1", NULL, 400, NULL },
+	/* map paths: the index is 64 lowercase hex digits */
+	{ "GET", "/v1/map/", NULL, 400, NULL },
+	{ "GET", "/v1/map/zz", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63, NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "00", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "g", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "A", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "0?checkpoint_size=2", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "0?checkpoint_size=0", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "0?checkpoint_size=999", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "0?since=x", NULL, 400, NULL },
+	{ "GET", "/v1/map/" HEX63 "0?x=1", NULL, 400, NULL },
+	/* audits: of a map head closing a batch only */
+	{ "GET", "/v1/map/audit/", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/abc", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/0", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/1", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/3", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/5", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/18446744073709551615", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/99999999999999999999", NULL, 400, NULL },
+	{ "GET", "/v1/map/audit/2?x=1", NULL, 400, NULL },
+	/* batch options */
+	{ "POST", "/v1/keys:batch?proofs=bogus",
+	    "{\"entries\":[" PUB("\"ok1\"", "\"ed25519\"", KA) "]}", 400,
+	    NULL },
+	{ "POST", "/v1/keys:batch?proofs=",
+	    "{\"entries\":[" PUB("\"ok1\"", "\"ed25519\"", KA) "]}", 400,
+	    NULL },
+	{ "POST", "/v1/keys:batch?proofs=full&proofs=full",
+	    "{\"entries\":[" PUB("\"ok1\"", "\"ed25519\"", KA) "]}", 400,
+	    NULL },
+	/* erasure: a label never published; a body or a query is refused */
+	{ "DELETE", "/v1/keys/never-published/openings", NULL, 404, NULL },
+	{ "DELETE", "/v1/keys/%ZZ/openings", NULL, 400, NULL },
+	{ "DELETE", "/v1/keys/alice/openings?all=1", NULL, 400, NULL },
+	/* the new routes' wrong methods */
+	{ "GET", "/v1/keys/alice/openings", NULL, 405, NULL },
+	{ "POST", "/v1/keys/alice/openings", "{}", 405, NULL },
+	{ "PUT", "/v1/keys/alice/openings", "{}", 405, NULL },
+	{ "POST", "/v1/keys/alice/history", "{}", 405, NULL },
+	{ "DELETE", "/v1/keys/alice/history", NULL, 405, NULL },
+	{ "POST", "/v1/map/" HEX63 "0", "{}", 405, NULL },
+	{ "DELETE", "/v1/map/audit/2", NULL, 405, NULL },
+	{ "POST", "/v1/log", "{}", 405, NULL },
 	/* tiles */
 	{ "GET", "/tile/0/1000", NULL, 404, NULL },
 	{ "GET", "/tile/0/x001/000", NULL, 404, NULL },
@@ -248,7 +329,7 @@ START_TEST(test_malformed)
 	j = publish("bob", KEY_B, 200);
 	json_decref(j);
 	size = logd_size(&S);
-	ck_assert_uint_eq(size, 2);
+	ck_assert_uint_eq(size, 5);
 	ck_assert_int_eq(logd_get(&S, "/checkpoint", &cp0), 200);
 
 	ck_assert_uint_ge(sizeof bads / sizeof bads[0], 30);
@@ -277,6 +358,8 @@ START_TEST(test_malformed)
 		}
 		if (b->status == 405)
 			ck_assert(r.allow[0] != '\0');
+		if (b->status == 405 && strstr(b->path, "/openings") != NULL)
+			ck_assert_str_eq(r.allow, "DELETE");
 		http_resp_free(&r);
 	}
 	ck_assert_uint_eq(logd_size(&S), size);
@@ -286,7 +369,7 @@ START_TEST(test_malformed)
 	http_resp_free(&cp1);
 	/* Still serving normally. */
 	j = publish("carol", KEY_C, 200);
-	ck_assert_uint_eq(jint(j, "index"), 2);
+	ck_assert_uint_eq(jint(j, "index"), 5);
 	json_decref(j);
 }
 END_TEST

@@ -2,12 +2,17 @@
  * check_crash.c: kill -9 during a stream of concurrent writes. Several
  * threads publish single keys and batches over keep-alive connections and
  * record every acknowledged answer; the server is killed with SIGKILL
- * mid-stream and restarted on the same folder. Then every acknowledged
- * entry must be present, byte for byte, at its acknowledged index; the
- * tree recomputed from all entries must match the new checkpoint; and
- * every checkpoint any client saw must be a prefix of it (recomputed
- * roots, and the server's consistency proofs). The same after a SIGTERM
- * in mid-stream, which must also exit 0.
+ * mid-stream and restarted on the same folder. Every acknowledgement's
+ * lookup proof verifies at its checkpoint when it comes (kt_lookup_verify).
+ * After the restart every acknowledged update leaf must be present, byte
+ * for byte, at its acknowledged index; every label's lookup must PROVE
+ * (kt_lookup_verify at the new checkpoint) a version at least the last
+ * acknowledged one (the same key when equal), and its history must carry
+ * every acknowledged version at its index with a commitment that opens to
+ * the acknowledged key; the tree recomputed from all leaves must match the
+ * new checkpoint; and every checkpoint any client saw must be a prefix of
+ * it (recomputed roots, and the server's consistency proofs). The same
+ * after a SIGTERM in mid-stream, which must also exit 0.
  */
 #include <check.h>
 #include <jansson.h>
@@ -20,16 +25,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_testlib.h"
 #include "harness/logd.h"
 #include "harness/runner.h"
-#include "kt/entry.h"
+#include "kt/leaf.h"
+#include "kt/lookup.h"
 
 #define NTHREADS 4
 
 struct ack {
 	uint64_t index, version;
-	char *entry; /* base64 as answered */
+	char *entry; /* base64 of the update leaf its lookup proof proved */
 	char *label;
+	char key[64]; /* base64 */
 };
 
 struct cp_seen {
@@ -37,7 +45,6 @@ struct cp_seen {
 	struct kt_checkpoint cp;
 };
 
-static struct logd S;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ack *acks;
 static size_t nacks, capacks;
@@ -63,20 +70,53 @@ record_cp(const char *note)
 	cps[ncps++].note = strdup(note);
 }
 
+/* A bad acknowledgement: counted (Check cannot fail from a thread). */
 static void
-record(json_t *o)
+bad(const char *what, const char *label)
 {
-	json_t *e = json_object_get(o, "entry");
-	json_t *cp = json_object_get(o, "checkpoint");
-	uint8_t ent[KT_ENTRY_MAX];
-	struct kt_entry d;
-	long el;
+	fprintf(stderr, "bad acknowledgement of %s: %s\n", label, what);
+	atomic_fetch_add(&bad_answers, 1);
+}
 
-	if (!json_is_string(e) || !json_is_string(cp))
-		return;
-	el = logd_b64(json_string_value(e), ent, sizeof ent);
-	if (el <= 0 || kt_entry_decode(ent, (size_t)el, &d) != KT_OK)
-		return;
+/*
+ * Records one acknowledged write o (a single answer, or a batch result
+ * with ?proofs=full) of key for label, after checking its lookup proof
+ * (proof_b64) at its checkpoint (note): it proves this version, at this
+ * index, with this key.
+ */
+static void
+record(json_t *o, const char *label, const char *key, const char *note,
+    const char *proof_b64)
+{
+	struct kt_lookup_proof *p = malloc(sizeof *p);
+	struct kt_lookup_result res;
+	struct kt_checkpoint cp;
+	uint8_t leaf[KT_UPDATE_LEN], k[64];
+	char b64[160];
+	uint64_t index =
+	    (uint64_t)json_integer_value(json_object_get(o, "index"));
+	uint64_t version =
+	    (uint64_t)json_integer_value(json_object_get(o, "version"));
+	long kl = logd_b64(key, k, sizeof k);
+
+	if (p == NULL || note == NULL || proof_b64 == NULL) {
+		bad("no checkpoint or lookup proof", label);
+		goto out;
+	}
+	if (logd_open_checkpoint(&S, note, strlen(note), &cp) != 0 ||
+	    logd_check_lookup(&S, proof_b64, label, &cp, p, &res) != 0) {
+		bad("its lookup proof does not verify", label);
+		goto out;
+	}
+	if (res.leaf.version != version || res.leaf.update_index != index ||
+	    res.revoked || kl != 32 || res.key_len != 32 ||
+	    memcmp(res.key, k, 32) != 0 ||
+	    kt_update_encode(&p->update, leaf) != KT_OK) {
+		bad("its lookup proves another version or key", label);
+		goto out;
+	}
+	sodium_bin2base64(b64, sizeof b64, leaf, sizeof leaf,
+	    sodium_base64_VARIANT_ORIGINAL);
 	pthread_mutex_lock(&mu);
 	if (nacks == capacks) {
 		void *n;
@@ -86,15 +126,48 @@ record(json_t *o)
 		ck_assert_ptr_nonnull(n);
 		acks = n;
 	}
-	acks[nacks].index =
-	    (uint64_t)json_integer_value(json_object_get(o, "index"));
-	acks[nacks].version =
-	    (uint64_t)json_integer_value(json_object_get(o, "version"));
-	acks[nacks].entry = strdup(json_string_value(e));
-	acks[nacks].label = strndup(d.label, d.label_len);
+	acks[nacks].index = index;
+	acks[nacks].version = version;
+	acks[nacks].entry = strdup(b64);
+	acks[nacks].label = strdup(label);
+	snprintf(acks[nacks].key, sizeof acks[nacks].key, "%s", key);
 	nacks++;
-	record_cp(json_string_value(cp));
+	record_cp(note);
 	pthread_mutex_unlock(&mu);
+out:
+	free(p);
+}
+
+/* The acknowledged answer r of a write (batch or not) of labels[i],
+ * keys[i], recorded. */
+static void
+record_answer(const struct http_resp *r, int batch, char labels[][32],
+    char keys[][64])
+{
+	json_t *j = json_loads(r->body, 0, NULL), *res, *o;
+	const char *note;
+
+	if (j == NULL) {
+		bad("not JSON", labels[0]);
+		return;
+	}
+	note = json_string_value(json_object_get(j, "checkpoint"));
+	if (!batch) {
+		o = json_object_get(j, "lookup");
+		record(j, labels[0], keys[0], note,
+		    json_string_value(json_object_get(o, "lookup_proof")));
+	} else {
+		res = json_object_get(j, "results");
+		if (json_array_size(res) != 20)
+			bad("not 20 results", labels[0]);
+		for (size_t k = 0; k < json_array_size(res) && k < 20; k++) {
+			o = json_array_get(res, k);
+			record(o, labels[k], keys[k], note,
+			    json_string_value(
+			        json_object_get(o, "lookup_proof")));
+		}
+	}
+	json_decref(j);
 }
 
 static void
@@ -111,30 +184,34 @@ writer(void *arg)
 {
 	int id = (int)(intptr_t)arg;
 	CURL *h = curl_easy_init();
-	char url[128], urlb[128], body[16384], key[64];
+	char url[128], urlb[128], body[16384];
+	char labels[20][32], keys[20][64];
 
 	snprintf(url, sizeof url, "%s/v1/keys", S.url);
-	snprintf(urlb, sizeof urlb, "%s/v1/keys:batch", S.url);
+	snprintf(urlb, sizeof urlb, "%s/v1/keys:batch?proofs=full", S.url);
 	for (unsigned i = 0; !atomic_load(&stop); i++) {
 		struct http_resp r;
 		int batch = id == 0 && i % 2 == 1;
-		json_t *j;
 
 		if (!batch) {
 			/* Labels repeat, so versions and links grow too. */
-			random_key(key, sizeof key);
+			random_key(keys[0], sizeof keys[0]);
+			snprintf(labels[0], sizeof labels[0], "w%d-%u", id,
+			    i % 40);
 			snprintf(body, sizeof body,
-			    "{\"label\":\"w%d-%u\","
+			    "{\"label\":\"%s\","
 			    "\"key_type\":\"ed25519\",\"key\":\"%s\"}",
-			    id, i % 40, key);
+			    labels[0], keys[0]);
 		} else {
 			char *p = body + sprintf(body, "{\"entries\":[");
 			for (int k = 0; k < 20; k++) {
-				random_key(key, sizeof key);
+				random_key(keys[k], sizeof keys[k]);
+				snprintf(labels[k], sizeof labels[k], "b%u-%d",
+				    i % 7, k);
 				p += sprintf(p,
-				    "%s{\"label\":\"b%u-%d\","
+				    "%s{\"label\":\"%s\","
 				    "\"key_type\":\"ed25519\",\"key\":\"%s\"}",
-				    k ? "," : "", i % 7, k, key);
+				    k ? "," : "", labels[k], keys[k]);
 			}
 			sprintf(p, "]}");
 		}
@@ -143,16 +220,8 @@ writer(void *arg)
 			http_resp_free(&r);
 			break; /* the server is gone */
 		}
-		if (r.status == 200 && (j = json_loads(r.body, 0, NULL))) {
-			if (batch) {
-				json_t *res = json_object_get(j, "results");
-				for (size_t k = 0; k < json_array_size(res);
-				     k++)
-					record(json_array_get(res, k));
-			} else {
-				record(j);
-			}
-			json_decref(j);
+		if (r.status == 200) {
+			record_answer(&r, batch, labels, keys);
 		} else if (r.status != 503) {
 			/* Check cannot fail from this thread: count it. */
 			fprintf(stderr, "unexpected status %ld: %s\n", r.status,
@@ -249,7 +318,7 @@ fetch_tree(uint64_t size, struct kt_frontier *f)
 		for (size_t k = 0; k < end - start; k++) {
 			const char *b =
 			    json_string_value(json_array_get(arr, k));
-			uint8_t ent[KT_ENTRY_MAX];
+			uint8_t ent[KT_UPDATE_LEN + 1];
 			long el = logd_b64(b, ent, sizeof ent);
 			struct kt_hash leaf, root;
 			ck_assert_int_gt(el, 0);
@@ -304,6 +373,80 @@ check_consistency_to(uint64_t size, const struct kt_checkpoint *last)
 		    KT_OK);
 		json_decref(j);
 	}
+}
+
+static int
+cmp_ack(const void *a, const void *b)
+{
+	const struct ack *x = a, *y = b;
+	int c = strcmp(x->label, y->label);
+
+	if (c != 0)
+		return c;
+	return x->version < y->version ? -1 : x->version > y->version;
+}
+
+/*
+ * Every acknowledged label's lookup at the restarted log's checkpoint
+ * proves (kt_lookup_verify) its last acknowledged version or a later one
+ * (a write the crash cut off before its answer may have committed); its
+ * history (chain, inclusion, commitments: check_history) holds every
+ * acknowledged version at its index, opening to the acknowledged key.
+ * Sorts acks by label and version.
+ */
+static void
+check_labels_prove(void)
+{
+	struct kt_lookup_proof *p = malloc(sizeof *p);
+	size_t labels = 0;
+
+	ck_assert_ptr_nonnull(p);
+	qsort(acks, nacks, sizeof *acks, cmp_ack);
+	for (size_t i = 0; i < nacks;) {
+		size_t end = i;
+		const struct ack *last;
+		struct kt_lookup_result res;
+		struct kt_checkpoint cp;
+		struct http_resp r;
+		char path[128];
+		json_t *j, *vs;
+
+		while (
+		    end < nacks && strcmp(acks[end].label, acks[i].label) == 0)
+			end++;
+		last = &acks[end - 1];
+		snprintf(path, sizeof path, "/v1/keys/%s", last->label);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
+		j = parse(&r);
+		http_resp_free(&r);
+		open_cp(j, &cp);
+		ck_assert_int_eq(logd_check_lookup(&S, jstr(j, "lookup_proof"),
+		                     last->label, &cp, p, &res),
+		    0);
+		ck_assert_uint_ge(res.leaf.version, last->version);
+		if (res.leaf.version == last->version) {
+			ck_assert_uint_eq(res.leaf.update_index, last->index);
+			ck_assert_str_eq(jstr(j, "key"), last->key);
+		}
+		json_decref(j);
+		snprintf(path, sizeof path, "/v1/keys/%s/history", last->label);
+		ck_assert_int_eq(logd_get(&S, path, &r), 200);
+		j = parse(&r);
+		http_resp_free(&r);
+		ck_assert_uint_eq(check_history(j, last->label, 1, NULL),
+		    res.leaf.version);
+		vs = json_object_get(j, "versions");
+		for (size_t k = i; k < end; k++) {
+			json_t *v = json_array_get(vs, acks[k].version - 1);
+			ck_assert_uint_eq(jint(v, "index"), acks[k].index);
+			ck_assert_str_eq(jstr(v, "key"), acks[k].key);
+		}
+		json_decref(j);
+		labels++;
+		i = end;
+	}
+	ck_assert_uint_gt(labels, 10);
+	free(p);
 }
 
 /* Versions continue after the restart: a new key for the last acknowledged
@@ -375,6 +518,7 @@ writes_then_stop(unsigned ms, int crash)
 		ck_assert(kt_hash_eq(&root, &last.root));
 	}
 	check_consistency_to(size, &last);
+	check_labels_prove();
 	check_versions_continue(size);
 	fprintf(stderr,
 	    "%s: %zu acknowledged entries, %zu checkpoints "

@@ -152,7 +152,7 @@ START_TEST(test_body_size)
 		    resp);
 		close(fd);
 	}
-	ck_assert_uint_eq(logd_size(&S), 1);
+	ck_assert_uint_eq(logd_size(&S), 3);
 }
 END_TEST
 
@@ -175,10 +175,10 @@ START_TEST(test_batch_label_key_sizes)
 
 	batch_body(body, 6, "b");
 	ck_assert_int_eq(post("/v1/keys:batch", body), 413);
-	ck_assert_uint_eq(logd_size(&S), 0);
+	ck_assert_uint_eq(logd_size(&S), 1);
 	batch_body(body, 5, "b");
 	ck_assert_int_eq(post("/v1/keys:batch", body), 200);
-	ck_assert_uint_eq(logd_size(&S), 5);
+	ck_assert_uint_eq(logd_size(&S), 7); /* 5 updates and a map head */
 
 	memset(label, 'l', 33);
 	label[33] = '\0';
@@ -200,7 +200,7 @@ START_TEST(test_batch_label_key_sizes)
 	    "\"ed25519\",\"key\":\"%s\"}",
 	    label, KEY_A);
 	ck_assert_int_eq(post("/v1/keys", body), 200);
-	ck_assert_uint_eq(logd_size(&S), 6);
+	ck_assert_uint_eq(logd_size(&S), 9);
 
 	memset(raw, 7, sizeof raw);
 	sodium_bin2base64(key, sizeof key, raw, 65,
@@ -217,7 +217,7 @@ START_TEST(test_batch_label_key_sizes)
 	    "\"key\":\"%s\"}",
 	    key);
 	ck_assert_int_eq(post("/v1/keys", body), 200);
-	ck_assert_uint_eq(logd_size(&S), 7);
+	ck_assert_uint_eq(logd_size(&S), 11);
 }
 END_TEST
 
@@ -368,8 +368,10 @@ START_TEST(test_queue_full)
 		}
 	}
 	ck_assert_int_gt(busy, 0);
-	/* Exactly the accepted batches are in the log. */
-	ck_assert_uint_eq(logd_size(&S), (uint64_t)ok * 5);
+	/* Exactly the accepted batches are in the log (the sequencer may
+	 * close several under one map head: count the updates). */
+	ck_assert_uint_eq(logd_count_updates(&S, logd_size(&S)),
+	    (uint64_t)ok * 5);
 	{
 		struct http_resp r;
 		ck_assert_int_eq(logd_get(&S, "/metrics", &r), 200);

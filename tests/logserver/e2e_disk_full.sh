@@ -56,7 +56,16 @@ for i in $(seq 20); do batch "x$i" > /dev/null; done
 lines=$(grep -c '"batch_failed"' "$T/logd.out.err")
 [ "$lines" -le 2 ] || fail "$lines batch_failed lines for 21 failed writes"
 size=$(curl -s "$U/healthz" | sed -n 's/.*"size":\([0-9]*\).*/\1/p')
-[ "$size" = "$acked" ] || fail "size $size, acknowledged $acked"
+# One client: each acknowledged batch is its 20 updates and one map head,
+# after the empty map's head (leaf 0); a refused batch left nothing.
+want=$((1 + acked / 20 * 21))
+[ "$size" = "$want" ] || fail "size $size, acknowledged $acked ($want leaves)"
+st=$(curl -s -o "$T/look" -w '%{http_code}' "$U/v1/keys/b$((acked / 20 - 1))-20")
+[ "$st" = 200 ] && grep -q '"present":true' "$T/look" ||
+	fail "the last acknowledged label: $st $(head -c 300 "$T/look")"
+st=$(curl -s -o "$T/look" -w '%{http_code}' "$U/v1/keys/b$((acked / 20))-1")
+[ "$st" = 404 ] && grep -q '"present":false' "$T/look" ||
+	fail "a refused label: $st $(head -c 300 "$T/look")"
 
 # Room again (as freeing space would): /healthz is 200 before any write
 # comes (a load balancer that took the log out sends none), the next write

@@ -9,8 +9,10 @@
 # first block sets them). The one change made to a block: the documented
 # address 127.0.0.1:8080 becomes the port ops/run got. Each block must
 # exit 0 (set -e, pipefail) and every curl in it must get a 2xx: each
-# example shows a success. Blocks that are not meant to run are fenced
-# as ```text in the docs.
+# example shows a success, unless the block says otherwise with a line
+# "# expect HTTP 404" (an absence that the answer proves is an example
+# too). Blocks that are not meant to run are fenced as ```text in the
+# docs.
 set -u
 SRC=$1
 BUILD=$2
@@ -76,7 +78,12 @@ check_blocks() { # FILE PREFIX [SECTION]
 	for f in $(extract "$@"); do
 		ran=$((ran + 1))
 		run_block "$f"; rc=$?
-		bad=$(sed -n 's/^kt-docs-status //p' "$T/err" | grep -v '^2' | head -1)
+		# A block may expect other statuses: a line "# expect HTTP 404".
+		ok='^2'
+		for st in $(sed -n 's/^# expect HTTP \([0-9]\{3\}\).*/\1/p' "$f"); do
+			ok="$ok|^$st\$"
+		done
+		bad=$(sed -n 's/^kt-docs-status //p' "$T/err" | grep -Ev "$ok" | head -1)
 		if [ "$rc" = 0 ] && [ -z "$bad" ]; then
 			echo "ok: $(basename "$f")"
 		else

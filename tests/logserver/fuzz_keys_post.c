@@ -23,12 +23,14 @@
 #include "config.h"
 #include "http/api.h"
 #include "metrics.h"
+#include "kt/vrf.h"
 #include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct kt_api *api;
 static struct kt_store *store;
+static struct kt_vrf_key *vrf_key;
 static struct kt_metrics metrics;
 static struct kt_config cfg;
 static char dir[] = "/tmp/kt-fuzz-keys.XXXXXX";
@@ -39,6 +41,7 @@ cleanup(void)
 	char cmd[sizeof(dir) + 16];
 
 	kt_api_free(api);
+	kt_vrf_key_free(vrf_key);
 	kt_store_close(store);
 	/* The store's files (LMDB and kt's own) go with the folder. */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -51,7 +54,8 @@ setup(void)
 {
 	char vkey[KT_KEY_TEXT_MAX], err[256];
 	struct kt_api_opts o;
-	static const uint8_t vrf[32] = { 1 };
+	static const uint8_t sk[KT_VRF_SECRET_LEN] = { 1 };
+	static uint8_t vrf[KT_VRF_PUBLIC_LEN];
 
 	fuzz_keys_init();
 	kt_config_defaults(&cfg);
@@ -68,7 +72,13 @@ setup(void)
 	o.metrics = &metrics;
 	o.origin = FUZZ_LOG_NAME;
 	o.vkey = vkey;
+	/* A real VRF key, so that valid writes get as far as the sequencer
+	 * (none here: 503) instead of failing at the VRF proof. */
+	if (kt_vrf_key_from_secret(sk, &vrf_key) != KT_OK)
+		abort();
+	kt_vrf_public(vrf_key, vrf);
 	o.vrf_public = vrf;
+	o.vrf = vrf_key;
 	if (kt_api_new(&api, &o) != KT_OK)
 		abort();
 	atexit(cleanup);
