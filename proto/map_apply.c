@@ -41,7 +41,8 @@ slot_of(const struct table *t, const struct kt_hash *h)
 	/* memcmp, not kt_hash_eq: node hashes are public, and a table probe
 	 * compares many of them (constant time cost 15% of the batch step). */
 	for (i = (size_t)k & (t->cap - 1);; i = (i + 1) & (t->cap - 1))
-		if (!t->s[i].used || memcmp(t->s[i].h.b, h->b, KT_HASH_LEN) == 0)
+		if (!t->s[i].used ||
+		    memcmp(t->s[i].h.b, h->b, KT_HASH_LEN) == 0)
 			return i;
 }
 

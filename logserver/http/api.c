@@ -130,7 +130,7 @@ routed(const struct kt_api_req *req, enum kt_route rt, struct kt_api_resp *resp)
 	if (!route_takes(rt, req->method)) {
 		answer_status(resp, 405,
 		    rt == KT_ROUTE_KEY_ERASE ? "this endpoint takes DELETE"
-		    : kt_api_route_is_write(rt)
+		        : kt_api_route_is_write(rt)
 		        ? "this endpoint takes POST"
 		        : "this endpoint takes GET or HEAD");
 		resp->allow = route_methods(rt);

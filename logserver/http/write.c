@@ -437,7 +437,8 @@ decode(struct kt_api *api, const struct kt_api_req *req, int batch,
 	w->metrics = api->metrics;
 	w->wclient = api->wclient;
 	if (!decode_body(api, req, w, &items, resp) ||
-	    !decode_entries(api, w, items, resp) || !prove_labels(api, w, resp)) {
+	    !decode_entries(api, w, items, resp) ||
+	    !prove_labels(api, w, resp)) {
 		kt_api_write_free(w);
 		return NULL;
 	}
@@ -560,8 +561,8 @@ write_erase(struct kt_api *api, const struct kt_api_req *req,
 		w->vrf = calloc(1, sizeof *w->vrf);
 		w->keys = malloc(KT_LABEL_MAX + 1);
 	}
-	if (w == NULL || w->reqs == NULL || w->res == NULL ||
-	    w->vrf == NULL || w->keys == NULL) {
+	if (w == NULL || w->reqs == NULL || w->res == NULL || w->vrf == NULL ||
+	    w->keys == NULL) {
 		kt_api_write_free(w);
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");
 		return;
@@ -656,8 +657,7 @@ put_checkpoint_at(struct snapshot *s, struct answer *a, uint64_t size)
 	kt_err e;
 
 	s->what = "checkpoint";
-	if ((e = kt_store_read_checkpoint_at(s->r, size, &note, &len)) !=
-	    KT_OK)
+	if ((e = kt_store_read_checkpoint_at(s->r, size, &note, &len)) != KT_OK)
 		return e;
 	answer_lit(a, "\"checkpoint_size\":");
 	answer_u64(a, size);

@@ -554,12 +554,13 @@ kt_store_live_bytes(struct kt_store_read *r, struct kt_store_bytes *out)
 	ps = st.ms_psize;
 	out->leaves = db_bytes(r->txn, s->entries, ps);
 	out->tiles = db_bytes(r->txn, s->tiles, ps);
-	out->indexes = db_bytes(r->txn, s->labels, ps) +
-	    db_bytes(r->txn, s->leafhash, ps);
+	out->indexes =
+	    db_bytes(r->txn, s->labels, ps) + db_bytes(r->txn, s->leafhash, ps);
 	out->checkpoints = db_bytes(r->txn, s->ckpts, ps);
 	out->vrf = db_bytes(r->txn, s->vrf, ps);
 	out->values = db_bytes(r->txn, s->values, ps);
-	out->map = db_bytes(r->txn, s->map, ps) + db_bytes(r->txn, s->mapgc, ps);
+	out->map =
+	    db_bytes(r->txn, s->map, ps) + db_bytes(r->txn, s->mapgc, ps);
 	out->total = out->leaves + out->tiles + out->indexes +
 	    out->checkpoints + out->vrf + out->values + out->map;
 	return KT_OK;

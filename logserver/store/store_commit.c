@@ -123,9 +123,9 @@ kt_store_write_append(struct kt_store_txn *w, const uint8_t *entry, size_t len,
 	if (w->failed)
 		return KT_ERR_INTERNAL;
 	if (kt_leaf_kind(entry, len, &kind) != KT_OK ||
-	    (kind == KT_LEAF_UPDATE ? kt_update_decode(entry, len, &u)
-	                            : kt_map_head_decode(entry, len, &mh)) !=
-	        KT_OK)
+	    (kind == KT_LEAF_UPDATE
+	            ? kt_update_decode(entry, len, &u)
+	            : kt_map_head_decode(entry, len, &mh)) != KT_OK)
 		return KT_ERR_MALFORMED;
 	if (w->size == UINT64_MAX)
 		return KT_ERR_RANGE;

@@ -200,7 +200,7 @@ kt_store_write_vrf(struct kt_store_txn *w, const char *label, size_t len,
 {
 	uint8_t k[KT_HASH_LEN];
 	MDB_val key = { KT_HASH_LEN, k },
-		val = { KT_VRF_PROOF_LEN, (void *)proof };
+	        val = { KT_VRF_PROOF_LEN, (void *)proof };
 	int rc;
 
 	if (w->failed)

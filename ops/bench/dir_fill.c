@@ -167,8 +167,7 @@ report_size(struct kt_store *s, uint64_t labels, const char *dir)
 	printf("  map: %llu strata, %llu bytes = %.0f B/label; mapgc %llu "
 	       "bytes\n",
 	    (unsigned long long)ms.records, (unsigned long long)ms.bytes,
-	    (double)ms.bytes / (double)labels,
-	    (unsigned long long)ms.gc_bytes);
+	    (double)ms.bytes / (double)labels, (unsigned long long)ms.gc_bytes);
 	if (kt_store_live_bytes(r, &b) != KT_OK)
 		abort();
 	printf("  pages in use, B/label: total %.0f = leaves %.0f + tiles %.0f "
@@ -190,8 +189,8 @@ main(int argc, char **argv)
 	struct kt_vrf_key *vrf = NULL;
 	struct kt_store *s = NULL;
 	struct kt_seq *q = NULL;
-	struct waiter w = { PTHREAD_MUTEX_INITIALIZER,
-		PTHREAD_COND_INITIALIZER, 0, 0 };
+	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+		0, 0 };
 	struct kt_verifier v;
 	struct kt_seq_opts so = { 0 };
 	struct label *l;

@@ -713,7 +713,7 @@ has(const void *hay, size_t hl, const void *needle, size_t nlen)
 static uint8_t *
 fetch_bundles(const struct leaves *lv, size_t *out_len)
 {
-	uint8_t *all = NULL;
+	uint8_t *all = NULL, *grown;
 	size_t len = 0;
 
 	for (uint64_t t = 0; t * 256 < lv->n; t++) {
@@ -735,7 +735,9 @@ fetch_bundles(const struct leaves *lv, size_t *out_len)
 			k++;
 		}
 		ck_assert_uint_eq(k, tile.width);
-		all = realloc(all, len + r.len);
+		grown = realloc(all, len + r.len);
+		ck_assert_ptr_nonnull(grown);
+		all = grown;
 		memcpy(all + len, r.body, r.len);
 		len += r.len;
 		http_resp_free(&r);
