@@ -52,14 +52,24 @@ case $h in *'"writes failing"'*'no space left'*' 503') ;; *) fail "healthz: $h" 
 m=$(curl -s "$U/metrics")
 grep -q '^kt_writable 0$' <<< "$m" || fail "kt_writable is not 0"
 grep -q '^kt_no_space 1$' <<< "$m" || fail "kt_no_space is not 1"
-for i in $(seq 20); do batch "x$i" > /dev/null; done
+# More writes on the full disk. One may still fit, in pages LMDB freed
+# (copy-on-write leaves some free in the file): it is acknowledged, and
+# counted, like any other.
+failed=1 xacked=0
+for i in $(seq 20); do
+	if [ "$(batch "x$i")" = 200 ]; then
+		xacked=$((xacked + 20))
+	else
+		failed=$((failed + 1))
+	fi
+done
 lines=$(grep -c '"batch_failed"' "$T/logd.out.err")
-[ "$lines" -le 2 ] || fail "$lines batch_failed lines for 21 failed writes"
+[ "$lines" -le 2 ] || fail "$lines batch_failed lines for $failed failed writes"
 size=$(curl -s "$U/healthz" | sed -n 's/.*"size":\([0-9]*\).*/\1/p')
 # One client: each acknowledged batch is its 20 updates and one map head,
 # after the empty map's head (leaf 0); a refused batch left nothing.
-want=$((1 + acked / 20 * 21))
-[ "$size" = "$want" ] || fail "size $size, acknowledged $acked ($want leaves)"
+want=$((1 + (acked + xacked) / 20 * 21))
+[ "$size" = "$want" ] || fail "size $size, acknowledged $((acked + xacked)) ($want leaves)"
 st=$(curl -s -o "$T/look" -w '%{http_code}' "$U/v1/keys/b$((acked / 20 - 1))-20")
 [ "$st" = 200 ] && grep -q '"present":true' "$T/look" ||
 	fail "the last acknowledged label: $st $(head -c 300 "$T/look")"
