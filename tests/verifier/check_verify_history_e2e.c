@@ -24,14 +24,17 @@
  * witnessed tree, latest version 8) must not report that unwitnessed
  * version as a verified change.
  *
- * kt_verify_lookup_forked_pages: attack_logd (the test-only malicious log,
- * holding the log key) answers the history with the label's true entries
- * under the checkpoint of a forked tree of the same size, on a later page
- * (mode page-fork) or from the first page on (mode history-fork), while a
- * real kt-witness has cosigned the honest branch only. Every entry checks
+ * kt_verify_lookup_forked_pages: attack_logd (the test-only malicious key
+ * directory, holding the log key and the VRF key) answers the history with
+ * the label's true versions (update leaves, openings, chain) under the
+ * checkpoint of a forked tree of the same size, on a later page (mode
+ * page-fork) or from the first page on (mode history-fork), while a real
+ * kt-witness has cosigned the honest branch only. Every version checks
  * against its page; only relating the pages' checkpoints catches it: exit
  * 3 with evidence that `kt-verify evidence` accepts offline, nothing
  * pinned; the honest answer then still verifies (exit 4).
+ *
+ * Every client pins the log's VRF key at init, from GET /v1/log.
  *
  * Binaries: $KT_LOGD, $KT_VERIFY, $KT_WITNESS, $ATTACK_LOGD. Loopback and
  * kernel-chosen ports only; every process is started and stopped by the
@@ -99,6 +102,30 @@ msg(const json_t *o)
 	const char *m = json_string_value(json_object_get(o, "message"));
 
 	return m != NULL ? m : "(no message)";
+}
+
+/* The log's VRF public key from GET base/v1/log into out (the client pins
+ * it at init, as its operator would publish it). */
+static void
+vrf_key(const char *base, char *out, size_t cap)
+{
+	char url[300];
+	struct http_resp r;
+	json_t *o;
+	const char *k;
+
+	snprintf(url, sizeof(url), "%s/v1/log", base);
+	ck_assert_int_eq(http_request(NULL, "GET", url, NULL, NULL, NULL, 0,
+	                     &r),
+	    0);
+	ck_assert_msg(r.status == 200, "GET %s: %ld", url, r.status);
+	o = json_loads(r.body, 0, NULL);
+	k = json_string_value(json_object_get(o, "vrf_public_key"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_lt(strlen(k), cap);
+	snprintf(out, cap, "%s", k);
+	json_decref(o);
+	http_resp_free(&r);
 }
 
 /* ---- kt-witness ---------------------------------------------------------- */
@@ -395,13 +422,16 @@ START_TEST(test_lookup_paged_history)
 	char state[sizeof(plain.dir) + 8];
 	uint8_t key[NVERSIONS][32];
 	json_t *o;
-	const char *init[] = { "init", "--log", NULL, "--key", NULL, NULL };
+	char vrf[64];
+	const char *init[] = { "init", "--log", NULL, "--key", NULL,
+		"--vrf-key", vrf, NULL };
 	const char *lookup[] = { "lookup", LABEL, NULL };
 	const char *accept[] = { "lookup", LABEL, "--accept", NULL };
 
 	snprintf(state, sizeof(state), "%.255s/verify", s->dir);
 	init[2] = s->url;
 	init[4] = s->vkey;
+	vrf_key(s->url, vrf, sizeof(vrf));
 	ck_assert_int_eq(kv(state, init, &o), 0);
 	json_decref(o);
 
@@ -421,9 +451,7 @@ START_TEST(test_lookup_paged_history)
 	ck_assert_int_eq(history_next(s, 7), 0);
 
 	ck_assert_int_eq(kv(state, lookup, &o), KT_VERIFY_KEY_CHANGED);
-	ck_assert_int_eq(json_integer_value(
-	                     json_object_get(json_object_get(o, "entry"),
-	                         "version")),
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
 	    NVERSIONS);
 	check_changes(o, key, NVERSIONS);
 	json_decref(o);
@@ -434,9 +462,7 @@ START_TEST(test_lookup_paged_history)
 	    NVERSIONS - 1);
 	json_decref(o);
 	ck_assert_int_eq(kv(state, lookup, &o), 0);
-	ck_assert_int_eq(json_integer_value(
-	                     json_object_get(json_object_get(o, "entry"),
-	                         "version")),
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
 	    NVERSIONS);
 	json_decref(o);
 }
@@ -514,16 +540,17 @@ wait_witnessed(struct logd *s, uint64_t size)
 static void
 witnessed_init(char *state, size_t cap, uint8_t key[][32], int nkeys)
 {
-	char wq[8];
+	char wq[8], vrf[64];
 	json_t *o;
 	const char *init[] = { "init", "--log", P.url, "--key", S.vkey,
-		"--witness", W[0].vkey, "--witness", W[1].vkey, "--quorum", wq,
-		NULL };
+		"--vrf-key", vrf, "--witness", W[0].vkey, "--witness",
+		W[1].vkey, "--quorum", wq, NULL };
 	const char *lookup[] = { "lookup", LABEL, NULL };
 	int st;
 
 	snprintf(state, cap, "%.255s/verify", S.dir);
 	snprintf(wq, sizeof(wq), "%d", NWIT);
+	vrf_key(S.url, vrf, sizeof(vrf));
 	ck_assert_int_eq(kv(state, init, &o), 0);
 	json_decref(o);
 	for (int i = 0; i < nkeys; i++)
@@ -565,9 +592,7 @@ START_TEST(test_witnessed_pages)
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "lookup: exit %d: %s", st,
 	    msg(o));
-	ck_assert_int_eq(json_integer_value(
-	                     json_object_get(json_object_get(o, "entry"),
-	                         "version")),
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
 	    NVERSIONS);
 	check_changes(o, key, NVERSIONS);
 	wsize =
@@ -592,9 +617,7 @@ START_TEST(test_witnessed_pages)
 	json_decref(o);
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == 0, "lookup after accept: exit %d: %s", st, msg(o));
-	ck_assert_int_eq(json_integer_value(
-	                     json_object_get(json_object_get(o, "entry"),
-	                         "version")),
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
 	    NVERSIONS);
 	json_decref(o);
 	ck_assert_int_eq(atomic_load(&P.failed), 0);
@@ -622,14 +645,14 @@ START_TEST(test_label_written_meanwhile)
 	rotate_witnessed(key);
 
 	memcpy(P.label_key, key[NVERSIONS], sizeof(P.label_key));
-	atomic_store(&P.label_from, PAGE + 1);
+	/* The walk starts after the pinned version 1: pages from 2, then
+	 * from 2 + PAGE. */
+	atomic_store(&P.label_from, 2 + PAGE);
 	st = kv(state, lookup, &o);
 	ck_assert_msg(st == KT_VERIFY_KEY_CHANGED, "lookup: exit %d: %s", st,
 	    msg(o));
 	ck_assert_uint_eq(atomic_load(&P.label_from), 0);
-	ck_assert_int_eq(json_integer_value(
-	                     json_object_get(json_object_get(o, "entry"),
-	                         "version")),
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
 	    NVERSIONS);
 	check_changes(o, key, NVERSIONS);
 	json_decref(o);
@@ -637,9 +660,7 @@ START_TEST(test_label_written_meanwhile)
 	ck_assert_int_eq(wait_witnessed(&S, logd_size(&S)), 0);
 	st = kv(state, accept, &o);
 	ck_assert_msg(st == 0, "accept: exit %d: %s", st, msg(o));
-	ck_assert_int_eq(json_integer_value(
-	                     json_object_get(json_object_get(o, "entry"),
-	                         "version")),
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
 	    NVERSIONS + 1);
 	check_changes(o, key, NVERSIONS + 1);
 	json_decref(o);
@@ -777,9 +798,9 @@ attack_cosign(uint64_t old)
 START_TEST(test_forked_pages)
 {
 	static const char *const modes[] = { "page-fork", "history-fork" };
-	char state[sizeof(tdir) + 8], nostate[sizeof(tdir) + 16];
+	char state[sizeof(tdir) + 8], nostate[sizeof(tdir) + 16], vrf[64];
 	const char *init[] = { "init", "--log", NULL, "--key", attack_vkey,
-		"--witness", AW.vkey, "--quorum", "1", NULL };
+		"--vrf-key", vrf, "--witness", AW.vkey, "--quorum", "1", NULL };
 	const char *lookup[] = { "lookup", "alice", NULL };
 	const char *evidence[] = { "evidence", NULL, "--key", attack_vkey,
 		NULL };
@@ -793,6 +814,7 @@ START_TEST(test_forked_pages)
 	snprintf(nostate, sizeof(nostate), "%.255s/nostate", tdir);
 	snprintf(url, sizeof(url), "%s/c/a", attack_url);
 	init[2] = url;
+	vrf_key(attack_url, vrf, sizeof(vrf));
 
 	/* View 0, the honest branch: alice version 1 after four others,
 	 * witnessed and pinned. */

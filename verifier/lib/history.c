@@ -186,9 +186,13 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	if ((st = kt_vlog_get(v, path, KT_CAP_HISTORY, &body, &status,
 	         "key history: ", r)) != KT_VERIFY_OK)
 		goto out;
+	/* Every version asked for is one the verified map (or lookup)
+	 * shows: "no such label" (404) or "no such version" (400) is a
+	 * lie, not a network error. */
 	if (status != 200) {
 		st = kt_vres(r,
-		    status == 404 ? KT_VERIFY_FAILED : KT_VERIFY_ERROR,
+		    status == 404 || status == 400 ? KT_VERIFY_FAILED
+		                                   : KT_VERIFY_ERROR,
 		    "key history: GET %s%s: HTTP %ld", v->url, path, status);
 		goto out;
 	}
