@@ -444,9 +444,13 @@ view_lookup(struct view *v, const struct dir_keys *k, const char *label,
 	memcpy(p->opening, d->opening, KT_OPENING_LEN);
 	p->prev_chain = d->prev_chain;
 	p->kind = d->vkind;
-	memcpy(p->key_type, d->key_type, d->key_type_len);
+	/* A revocation has no key type or key (NULL: memcpy may not take
+	 * it, even for 0 bytes). */
+	if (d->key_type_len > 0)
+		memcpy(p->key_type, d->key_type, d->key_type_len);
 	p->key_type_len = d->key_type_len;
-	memcpy(p->key, d->key, d->key_len);
+	if (d->key_len > 0)
+		memcpy(p->key, d->key, d->key_len);
 	p->key_len = d->key_len;
 	return 0;
 }

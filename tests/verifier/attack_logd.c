@@ -437,9 +437,11 @@ previous_update(struct req *q, struct kt_lookup_proof *p, uint64_t size)
 	memcpy(p->opening, d->opening, KT_OPENING_LEN);
 	p->prev_chain = d->prev_chain;
 	p->kind = d->vkind;
-	memcpy(p->key_type, d->key_type, d->key_type_len);
+	if (d->key_type_len > 0) /* a revocation's are NULL */
+		memcpy(p->key_type, d->key_type, d->key_type_len);
 	p->key_type_len = d->key_type_len;
-	memcpy(p->key, d->key, d->key_len);
+	if (d->key_len > 0)
+		memcpy(p->key, d->key, d->key_len);
 	p->key_len = d->key_len;
 }
 
