@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt/entry.h"
+#include "kt/commit.h"
 #include "kt/fmt.h"
+#include "kt/label.h"
 
 void
 kt_config_defaults(struct kt_config *c)

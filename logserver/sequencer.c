@@ -15,7 +15,6 @@
 
 #include "kt/checkpoint.h"
 #include "kt/commit.h"
-#include "kt/entry.h"
 #include "kt/fmt.h"
 #include "kt/label.h"
 #include "kt/leaf.h"

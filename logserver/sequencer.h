@@ -19,7 +19,6 @@
 #include "kt/err.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
-#include "kt/entry.h"
 #include "kt/vrf.h"
 #include "store/store.h"
 

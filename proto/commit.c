@@ -13,7 +13,7 @@
 
 #include "kt/bytes.h"
 #include "kt/commit.h"
-#include "kt/entry.h"
+#include "kt/label.h"
 #include "sha256_internal.h"
 
 /* The commitment's domain-separation byte (proto/README.md's table). */

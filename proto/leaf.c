@@ -2,13 +2,13 @@
  * leaf.c: the update and map head leaf codecs (kt/leaf.h; byte layout and
  * worked examples in proto/README.md, "Update and map head leaves").
  *
- * Decoding follows entry.c: fields are read in order; for each one we first
- * ask whether its bytes are there (KT_ERR_INCOMPLETE if not) and only then
- * whether it is valid (KT_ERR_MALFORMED). Every proper prefix of a valid
- * leaf is therefore INCOMPLETE, and anything else that fails is MALFORMED.
- * Encode and decode share one validity rule per kind, and both layouts are
- * fixed-width with nothing optional, so an accepted leaf re-encodes to
- * exactly its bytes: one value, one leaf hash.
+ * Decoding is picohttpparser-style: fields are read in order; for each one
+ * we first ask whether its bytes are there (KT_ERR_INCOMPLETE if not) and
+ * only then whether it is valid (KT_ERR_MALFORMED). Every proper prefix of
+ * a valid leaf is therefore INCOMPLETE, and anything else that fails is
+ * MALFORMED. Encode and decode share one validity rule per kind, and both
+ * layouts are fixed-width with nothing optional, so an accepted leaf
+ * re-encodes to exactly its bytes: one value, one leaf hash.
  */
 #include <string.h>
 

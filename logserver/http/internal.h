@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kt/entry.h"
 #include "kt/err.h"
+#include "kt/label.h"
 #include "kt/leaf.h"
 #include "kt/lookup.h"
 #include "kt/merkle.h"

@@ -342,8 +342,10 @@ read_log_tile(struct kt_api *api, const struct kt_api_req *req,
 		    "3-digit groups (x001/234)");
 		return;
 	}
+	/* A bundle entry is a u16 length and a leaf; an update is the
+	 * larger leaf. */
 	cap = t.level == KT_TILE_LEVEL_ENTRIES
-	    ? (size_t)t.width * (2 + KT_ENTRY_MAX)
+	    ? (size_t)t.width * (2 + KT_UPDATE_LEN)
 	    : (size_t)t.width * KT_HASH_LEN;
 	buf = malloc(cap);
 	if (buf == NULL) {

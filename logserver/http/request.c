@@ -11,7 +11,6 @@
 
 #include "kt/label.h"
 #include "kt/b64.h"
-#include "kt/entry.h"
 #include "http/internal.h"
 
 static int

@@ -35,7 +35,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kt/entry.h"
 #include "kt/fmt.h"
 #include "kt/merkle.h"
 #include "store/bloom.h"

@@ -27,7 +27,6 @@
 #include <stdint.h>
 
 #include "kt/commit.h"
-#include "kt/entry.h"
 #include "kt/err.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
@@ -135,7 +134,8 @@ KT_MUST_CHECK kt_err kt_store_root(struct kt_store_read *r, uint64_t size,
  * or be a prefix of a now-full tile). Additive: any width up to the current
  * one is served (every prefix was the tile at an older, checkpointed size).
  * KT_ERR_RANGE for width 0 or > 256 or a level past 63, KT_ERR_TOO_LARGE
- * if cap is short (a full bundle can need 256 * (2 + KT_ENTRY_MAX) bytes).
+ * if cap is short (a full bundle can need 256 * (2 + KT_UPDATE_LEN) bytes:
+ * an update is the larger leaf).
  */
 KT_MUST_CHECK kt_err kt_store_read_tile(struct kt_store_read *r,
     const struct kt_tile *t, uint8_t *buf, size_t cap, size_t *len);

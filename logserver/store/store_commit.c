@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "kt/bytes.h"
-#include "kt/entry.h"
 #include "kt/leaf.h"
 #include "kt/merkle.h"
 #include "store/internal.h"

@@ -38,7 +38,6 @@
 #include <string.h>
 
 #include "kt/bytes.h"
-#include "kt/entry.h"
 #include "kt/leaf.h"
 #include "store/internal.h"
 

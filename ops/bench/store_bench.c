@@ -37,7 +37,6 @@
 
 #include <sodium.h>
 
-#include "kt/entry.h"
 #include "kt/fmt.h"
 #include "kt/leaf.h"
 #include "kt/map.h"

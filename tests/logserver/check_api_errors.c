@@ -13,7 +13,6 @@
 #include "api_testlib.h"
 #include "harness/logd.h"
 #include "harness/runner.h"
-#include "kt/entry.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
 

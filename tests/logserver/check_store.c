@@ -20,7 +20,7 @@
 
 #include "harness/runner.h"
 #include "kt/bytes.h"
-#include "kt/entry.h"
+#include "kt/leaf.h"
 #include "kt/merkle.h"
 #include "kt/tile.h"
 #include "store/store.h"
@@ -54,7 +54,7 @@ mth(uint64_t lo, uint64_t hi, struct kt_hash *out)
 static void
 check_tiles(struct kt_store *s)
 {
-	static uint8_t buf[256 * (KT_ENTRY_MAX + 2)];
+	static uint8_t buf[256 * (KT_UPDATE_LEN + 2)];
 	struct kt_store_read *r;
 	struct kt_tile t;
 	struct kt_hash h;

@@ -24,7 +24,7 @@
 
 #include "harness/runner.h"
 #include "kt/commit.h"
-#include "kt/entry.h"
+#include "kt/label.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -796,10 +796,11 @@ START_TEST(test_leaf_kind)
 	ck_assert_uint_eq(kind, KT_LEAF_MAP_HEAD);
 	/* Only the first byte is read: a cut leaf still has a kind. */
 	ck_assert_int_eq(kt_leaf_kind(buf, 2, &kind), KT_OK);
-	/* The old entry format's types are not directory leaves. */
-	buf[0] = KT_ENTRY_KEY;
+	/* The plain log's leaf types (0x01 key binding, 0x02 revocation) are
+	 * not directory leaves. */
+	buf[0] = 0x01;
 	ck_assert_int_eq(kt_leaf_kind(buf, 1, &kind), KT_ERR_MALFORMED);
-	buf[0] = KT_ENTRY_REVOKE;
+	buf[0] = 0x02;
 	ck_assert_int_eq(kt_leaf_kind(buf, 1, &kind), KT_ERR_MALFORMED);
 	ck_assert_int_eq(kt_leaf_kind(buf, 0, &kind), KT_ERR_INCOMPLETE);
 	ck_assert_int_eq(kt_leaf_kind(NULL, 0, &kind), KT_ERR_INCOMPLETE);

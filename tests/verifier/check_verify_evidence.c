@@ -72,8 +72,8 @@ START_TEST(test_verify_evidence_fork)
 	/* a and b share leaves 0..3, then differ at index 4 */
 	fill(a, 4);
 	*b = *a;
-	add(a, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 2000);
-	add(b, "carol", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x22, 2000);
+	add(a, "alice", KT_VALUE_KEY, 1, KT_NO_PREV, 0x11, 2000);
+	add(b, "carol", KT_VALUE_KEY, 1, KT_NO_PREV, 0x22, 2000);
 	fill(a, 1);
 	fill(b, 3);
 	na = note_of(a, 6, signer);
@@ -154,8 +154,8 @@ START_TEST(test_verify_evidence_other)
 	memset(k11, 0x11, 32);
 	memset(kff, 0xff, 32);
 	fill(t, 3);
-	add(t, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 0); /* 3 */
-	add(t, "alice", KT_ENTRY_KEY, 2, 3, 0xff, 0);          /* 4 */
+	add(t, "alice", KT_VALUE_KEY, 1, KT_NO_PREV, 0x11, 0); /* 3 */
+	add(t, "alice", KT_VALUE_KEY, 2, 3, 0xff, 0);          /* 4 */
 	addhead(t, 5, 2000);                                   /* 5 */
 	addhead(t, 6, 1500);                                   /* 6 */
 	addhead(t, 3, 2500);                                   /* 7 */
@@ -265,8 +265,8 @@ START_TEST(test_verify_evidence_prefix)
 
 	fill(a, 4);
 	*b = *a;
-	add(a, "alice", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x11, 2000);
-	add(b, "carol", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x22, 2000);
+	add(a, "alice", KT_VALUE_KEY, 1, KT_NO_PREV, 0x11, 2000);
+	add(b, "carol", KT_VALUE_KEY, 1, KT_NO_PREV, 0x22, 2000);
 	fill(a, 1);
 	fill(b, 4);
 	na = note_of(a, 6, signer);

@@ -252,7 +252,7 @@ check_other_branch(struct kt_verify *v, const char *d, struct kt_signer *w,
 	char err[512], *fork;
 
 	fill(t2, 5);
-	add(t2, "forked", KT_ENTRY_KEY, 1, KT_NO_PREV, 0x99, 1000);
+	add(t2, "forked", KT_VALUE_KEY, 1, KT_NO_PREV, 0x99, 1000);
 	fork = note_of(t2, 6, signer);
 	cosign(fork, fork, w, 8000);
 	ck_assert_int_eq(accept_note(v, fork, r), KT_VERIFY_ATTACK);

@@ -46,7 +46,7 @@ mkentry(uint8_t *buf, const char *label, uint8_t type, uint64_t version,
 	(void)ts; /* updates carry no time; map heads do (mkhead) */
 	memset(key, keybyte, sizeof(key));
 	mkopening(keybyte, op);
-	if (type == KT_ENTRY_KEY) {
+	if (type == KT_VALUE_KEY) {
 		val.kind = KT_VALUE_KEY;
 		val.key_type = "ed25519";
 		val.key_type_len = 7;
@@ -105,7 +105,7 @@ fill(struct tree *t, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(l, sizeof(l), "f%zu", t->n);
-		add(t, l, KT_ENTRY_KEY, 1, KT_NO_PREV, (uint8_t)t->n, 1000);
+		add(t, l, KT_VALUE_KEY, 1, KT_NO_PREV, (uint8_t)t->n, 1000);
 	}
 }
 

@@ -45,7 +45,6 @@
 #include "kt/b64.h"
 #include "kt/checkpoint.h"
 #include "kt/commit.h"
-#include "kt/entry.h"
 #include "kt/err.h"
 #include "kt/leaf.h"
 #include "kt/lookup.h"

@@ -27,13 +27,17 @@
 
 #define KT_OPENING_LEN 32
 
-/* The value kinds, as KT_ENTRY_KEY and KT_ENTRY_REVOKE in kt/entry.h. */
+/* The value kinds: a key binding, or the revocation of the label's key. */
 #define KT_VALUE_KEY 1
 #define KT_VALUE_REVOKE 2
 
+/* Bounds on a key binding's key type and key (kt_key_check). */
+#define KT_KEY_TYPE_MAX 16
+#define KT_KEY_MAX 4096
+
 /*
  * A committed value. Pointers borrow from the caller for the duration of
- * the call. KT_VALUE_KEY: key_type and key obey kt_key_check (kt/entry.h).
+ * the call. KT_VALUE_KEY: key_type and key obey kt_key_check.
  * KT_VALUE_REVOKE: key_type_len and key_len are 0 (the pointers are not
  * read).
  */
@@ -67,5 +71,17 @@ KT_MUST_CHECK kt_err kt_commit(const uint8_t opening[KT_OPENING_LEN],
 KT_MUST_CHECK kt_err kt_commit_verify(const uint8_t opening[KT_OPENING_LEN],
     const char *label, size_t label_len, uint64_t version,
     const struct kt_value *v, const struct kt_hash *c);
+
+/* 1 if key_type is valid: 1..KT_KEY_TYPE_MAX bytes of [a-z0-9-]. */
+int kt_key_type_valid(const char *key_type, size_t len);
+
+/*
+ * Checks a key against its type: ed25519 and x25519 need 32 bytes, p256 65
+ * bytes starting 0x04 (uncompressed SEC1, 0x04 || X || Y); other types
+ * 1..KT_KEY_MAX opaque bytes. KT_OK, or KT_ERR_MALFORMED for an invalid
+ * key type, key NULL, or a key breaking its type's rule.
+ */
+KT_MUST_CHECK kt_err kt_key_check(const char *key_type, size_t type_len,
+    const uint8_t *key, size_t key_len);
 
 #endif /* KT_COMMIT_H */

@@ -35,6 +35,9 @@ enum kt_label_kind {
 #define KT_LABEL_INPUT_MAX 1024
 /* Room for any canonical label (the longest is a 254-byte e-mail). */
 #define KT_CANON_MAX 255
+/* The longest label a commitment can hold (its length is one byte,
+ * proto/README.md "Commitments"); kt-logd's max_label may set less. */
+#define KT_LABEL_MAX 255
 /*
  * The Unicode version kt's rule is pinned to: a code point unassigned in
  * it is refused, whatever a newer library knows, so that a newer build can

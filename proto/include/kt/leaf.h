@@ -21,8 +21,9 @@
  *                            KT_NO_PREV for the first, else < log_size
  *   u64 label_count          labels in the map, <= log_size
  *
- * The kind bytes continue kt/entry.h's leaf types (0x01 key binding, 0x02
- * revocation), so a leaf of any format says which it is by its first byte.
+ * The kind bytes follow the leaf types of kt's earlier plain log (0x01 key
+ * binding, 0x02 revocation), which are refused: a leaf says by its first
+ * byte which format it is.
  * Leaf hashes are RFC 9162's: SHA-256(0x00 || leaf bytes).
  */
 #ifndef KT_LEAF_H
@@ -31,7 +32,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kt/entry.h"
 #include "kt/err.h"
 #include "kt/merkle.h"
 
@@ -40,6 +40,10 @@
 
 #define KT_UPDATE_LEN 81   /* 1 + 32 + 8 + 8 + 32 */
 #define KT_MAP_HEAD_LEN 65 /* 1 + 32 + 8 + 8 + 8 + 8 */
+
+/* The prev_index of a label's first update, the prev_head of the first map
+ * head: there is no earlier leaf. */
+#define KT_NO_PREV UINT64_MAX
 
 /* One label's new version. index and commitment are any 32 bytes. */
 struct kt_update {

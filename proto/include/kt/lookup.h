@@ -25,7 +25,6 @@
 
 #include "kt/checkpoint.h"
 #include "kt/commit.h"
-#include "kt/entry.h"
 #include "kt/err.h"
 #include "kt/label.h"
 #include "kt/leaf.h"

@@ -2,7 +2,7 @@
  * kt/tlogproof.h: C2SP tlog-proof, a self-contained offline inclusion proof.
  *
  *   c2sp.org/tlog-proof@v1\n
- *   [extra <base64>\n]          kt puts the entry (or lookup proof) here
+ *   [extra <base64>\n]          kt puts a lookup proof here (kt/lookup.h)
  *   index <N>\n
  *   <base64 hash>\n ...         the inclusion proof, RFC order (0..63 lines)
  *   \n
@@ -16,7 +16,6 @@
 
 #include "kt/err.h"
 #include "kt/merkle.h"
-#include "kt/entry.h"
 #include "kt/note.h"
 
 /* The largest extra line kt reads or writes: a lookup proof (kt/lookup.h). */
