@@ -226,15 +226,21 @@ next_leaf(struct batch *b, const struct group *g, const struct kt_map_leaf *old,
 	return emit(b, &n, &it->h);
 }
 
+/* The first bit in which a and b differ (KT_MAP_BITS if none): a byte at
+ * a time, then the bit within the byte (bit 0 is the byte's top bit). */
 static int
 first_diff(const struct kt_hash *a, const struct kt_hash *b)
 {
-	unsigned i;
+	unsigned i, x;
+	int bit = 0;
 
-	for (i = 0; i < KT_MAP_BITS; i++)
-		if (kt_map_bit(a, i) != kt_map_bit(b, i))
-			return (int)i;
-	return KT_MAP_BITS;
+	for (i = 0; i < KT_HASH_LEN && a->b[i] == b->b[i]; i++)
+		;
+	if (i == KT_HASH_LEN)
+		return KT_MAP_BITS;
+	for (x = (unsigned)(a->b[i] ^ b->b[i]); !(x & 0x80u); x <<= 1)
+		bit++;
+	return (int)(i * 8) + bit;
 }
 
 /*
