@@ -6,8 +6,10 @@
  *           that a lookup or a later version never pays for a VRF prove
  *           again (the map index is the proof's output)
  *   values  u64 BE update leaf index -> the update's secrets:
+ *             u8  flags        VALUE_CHAIN: prev_chain follows (absent:
+ *                              zero, as for every version 1); VALUE_ERASED:
+ *                              nothing after prev_chain
  *             32  prev_chain   the label's chain before this version
- *                              (zero for version 1)
  *             32  opening      the commitment's opening
  *             u8  kind         KT_VALUE_KEY or KT_VALUE_REVOKE
  *             u8  T, T bytes   key type
@@ -26,7 +28,10 @@
 #include "kt/label.h"
 #include "store/internal.h"
 
-#define VALUE_HEAD (KT_HASH_LEN + KT_OPENING_LEN)
+#define VALUE_CHAIN 1u
+#define VALUE_ERASED 2u
+#define VALUE_MAX \
+	(1 + KT_HASH_LEN + KT_OPENING_LEN + 4 + KT_KEY_TYPE_MAX + KT_KEY_MAX)
 
 static void
 label_key(const char *label, size_t len, uint8_t k[KT_HASH_LEN])
@@ -43,18 +48,25 @@ value_decode(const MDB_val *v, struct kt_store_value *out)
 	size_t n = v->mv_size, t, k;
 
 	memset(out, 0, sizeof(*out));
-	if (n < KT_HASH_LEN)
+	if (n < 1 || (p[0] & ~(VALUE_CHAIN | VALUE_ERASED)) != 0)
 		return KT_ERR_INTERNAL;
-	memcpy(out->prev_chain.b, p, KT_HASH_LEN);
-	if (n == KT_HASH_LEN) {
-		out->erased = 1;
-		return KT_OK;
+	out->erased = (p[0] & VALUE_ERASED) != 0;
+	if (p[0] & VALUE_CHAIN) {
+		if (n < 1 + KT_HASH_LEN)
+			return KT_ERR_INTERNAL;
+		memcpy(out->prev_chain.b, p + 1, KT_HASH_LEN);
+		p += KT_HASH_LEN;
+		n -= KT_HASH_LEN;
 	}
-	if (n < VALUE_HEAD + 2)
+	p++;
+	n--;
+	if (out->erased)
+		return n == 0 ? KT_OK : KT_ERR_INTERNAL;
+	if (n < KT_OPENING_LEN + 2)
 		return KT_ERR_INTERNAL;
-	memcpy(out->opening, p + KT_HASH_LEN, KT_OPENING_LEN);
-	p += VALUE_HEAD;
-	n -= VALUE_HEAD;
+	memcpy(out->opening, p, KT_OPENING_LEN);
+	p += KT_OPENING_LEN;
+	n -= KT_OPENING_LEN;
 	out->kind = p[0];
 	t = p[1];
 	if (t > KT_KEY_TYPE_MAX || n < 2 + t + 2)
@@ -127,13 +139,29 @@ kt_store_read_vrf(struct kt_store_read *r, const char *label, size_t len,
 
 /* ---- writes -------------------------------------------------------------- */
 
+/* The flags byte and prev_chain (left out when zero) at buf; returns the
+ * byte after them. */
+static uint8_t *
+put_chain(uint8_t *buf, const struct kt_hash *chain, unsigned flags)
+{
+	static const struct kt_hash zero;
+
+	if (memcmp(chain->b, zero.b, KT_HASH_LEN) == 0) {
+		buf[0] = (uint8_t)flags;
+		return buf + 1;
+	}
+	buf[0] = (uint8_t)(flags | VALUE_CHAIN);
+	memcpy(buf + 1, chain->b, KT_HASH_LEN);
+	return buf + 1 + KT_HASH_LEN;
+}
+
 kt_err
 kt_store_write_value(struct kt_store_txn *w, uint64_t index,
     const struct kt_store_value *v)
 {
-	uint8_t buf[VALUE_HEAD + 4 + KT_KEY_TYPE_MAX + KT_KEY_MAX], k[8];
+	uint8_t buf[VALUE_MAX], k[8];
 	MDB_val key = { 8, k }, val = { 0, buf };
-	uint8_t *p = buf + VALUE_HEAD;
+	uint8_t *p;
 	int rc;
 
 	if (w->failed)
@@ -141,14 +169,15 @@ kt_store_write_value(struct kt_store_txn *w, uint64_t index,
 	if (v->erased || v->key_type_len > KT_KEY_TYPE_MAX ||
 	    v->key_len > KT_KEY_MAX)
 		return KT_ERR_RANGE;
-	memcpy(buf, v->prev_chain.b, KT_HASH_LEN);
-	memcpy(buf + KT_HASH_LEN, v->opening, KT_OPENING_LEN);
+	p = put_chain(buf, &v->prev_chain, 0);
+	memcpy(p, v->opening, KT_OPENING_LEN);
+	p += KT_OPENING_LEN;
 	p[0] = v->kind;
 	p[1] = (uint8_t)v->key_type_len;
 	memcpy(p + 2, v->key_type, v->key_type_len);
 	kt_put_be16(p + 2 + v->key_type_len, (uint16_t)v->key_len);
 	memcpy(p + 4 + v->key_type_len, v->key, v->key_len);
-	val.mv_size = VALUE_HEAD + 4 + v->key_type_len + v->key_len;
+	val.mv_size = (size_t)(p - buf) + 4 + v->key_type_len + v->key_len;
 	kt_put_be64(k, index);
 	rc = mdb_put(w->txn, w->s->values, &key, &val, MDB_APPEND);
 	if (rc != 0)
@@ -174,8 +203,8 @@ kt_err
 kt_store_write_erase(struct kt_store_txn *w, uint64_t index, int *erased)
 {
 	struct kt_store_value v;
-	uint8_t k[8];
-	MDB_val key = { 8, k }, val;
+	uint8_t k[8], buf[1 + KT_HASH_LEN];
+	MDB_val key = { 8, k }, val = { 0, buf };
 	int rc;
 	kt_err e;
 
@@ -184,8 +213,8 @@ kt_store_write_erase(struct kt_store_txn *w, uint64_t index, int *erased)
 	if (e != KT_OK || v.erased)
 		return e;
 	kt_put_be64(k, index);
-	val.mv_size = KT_HASH_LEN;
-	val.mv_data = v.prev_chain.b;
+	val.mv_size =
+	    (size_t)(put_chain(buf, &v.prev_chain, VALUE_ERASED) - buf);
 	rc = mdb_put(w->txn, w->s->values, &key, &val, 0);
 	sodium_memzero(&v, sizeof(v));
 	if (rc != 0)
