@@ -79,7 +79,8 @@ static const char usage_serve[] =
     "  --witness-quorum K  cosignatures a newer checkpoint needs before\n"
     "                    /checkpoint serves it (default 1)\n"
     "\n"
-    "Prints one start-up line once it listens. Stops on SIGTERM or SIGINT\n"
+    "Prints two start-up lines once it listens (the second is the log's\n"
+    "identity as kt-verify init takes it). Stops on SIGTERM or SIGINT\n"
     "after committing what is queued.\n";
 
 static int
