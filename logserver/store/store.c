@@ -16,11 +16,14 @@
  *   vrf         SHA-256(label) -> the label's 80-byte VRF proof
  *   values      u64 BE update leaf index -> what its commitment hides
  *               (opening and value) and the label's chain before it
- *   map         stratum root hash -> one stratum of the directory map
+ *   map         u64 BE stratum sequence number -> one stratum of the
+ *               directory map, appended in sequence (store_map.c)
+ *   mapgc       u64 BE map head leaf index -> the root its batch replaced
+ *               and the sequence numbers of the strata it superseded,
+ *               deleted once that map falls out of the retention window
  *               (store_map.c)
- *   mapgc       u64 BE map head leaf index -> the hashes of the strata its
- *               batch superseded, deleted once that map falls out of the
- *               retention window (store_map.c)
+ *   maproots    map root hash -> u64 BE sequence number of its root
+ *               stratum, for every retained map (store_map.c)
  *
  * The label and leaf-hash indexes are store_index.c's: their newest
  * records wait in memory and reach LMDB a key-space slice at a time; meta
@@ -236,7 +239,8 @@ open_tables(struct kt_store *s, MDB_txn *txn, int fresh, const char *dir,
 	    (rc = mdb_dbi_open(txn, "vrf", c, &s->vrf)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "values", c, &s->values)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "map", c, &s->map)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "mapgc", c, &s->mapgc)) != 0) {
+	    (rc = mdb_dbi_open(txn, "mapgc", c, &s->mapgc)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "maproots", c, &s->maproots)) != 0) {
 		kt_msg(err, errlen, "%s: opening databases: %s", dir,
 		    mdb_strerror(rc));
 		return rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
@@ -560,7 +564,8 @@ kt_store_live_bytes(struct kt_store_read *r, struct kt_store_bytes *out)
 	out->vrf = db_bytes(r->txn, s->vrf, ps);
 	out->values = db_bytes(r->txn, s->values, ps);
 	out->map =
-	    db_bytes(r->txn, s->map, ps) + db_bytes(r->txn, s->mapgc, ps);
+	    db_bytes(r->txn, s->map, ps) + db_bytes(r->txn, s->mapgc, ps) +
+	    db_bytes(r->txn, s->maproots, ps);
 	out->total = out->leaves + out->tiles + out->indexes +
 	    out->checkpoints + out->vrf + out->values + out->map;
 	return KT_OK;

@@ -4,11 +4,12 @@
  *
  * A batch runs proto's kt_map_apply over a reader that loads whole strata
  * (each read once per batch: every node of a loaded stratum goes into the
- * batch's node table, with its hash) and a writer that adds the batch's new
- * nodes to the same table. Then the new map is packed from its root: a
- * node in the table (new, or an old node of a loaded stratum) is packed
- * into new strata by the band rule; a node not in the table is the root of
- * a stored stratum, which is reused as an exit. Why that holds: proto
+ * batch's node table, with its hash, and every exit as an exit entry: a
+ * hash and the sequence number of a stratum not loaded) and a writer that
+ * adds the batch's new nodes to the same table. Then the new map is packed
+ * from its root: a node in the table (new, or an old node of a loaded
+ * stratum) is packed into new strata by the band rule; an exit entry is
+ * the root of a stored stratum, which is reused as an exit. Why that holds: proto
  * builds new nodes only on the paths it walked, and the old nodes a new
  * node points to are nodes it read (in the table) or children of nodes it
  * read, kept under a new parent with the same split bit: inline children
@@ -40,14 +41,17 @@ hash_same(const struct kt_hash *a, const struct kt_hash *b)
 
 /* ---- stratum records ----------------------------------------------------- */
 
-/* Reads and decodes the stratum keyed by h; KT_ERR_NOT_FOUND, KT_ERR_VERIFY
- * for one that does not decode or hash to its key, or *rc for LMDB. */
+/* Reads and decodes the stratum stored under seq, whose root must hash to
+ * *h; KT_ERR_NOT_FOUND, KT_ERR_VERIFY for one that does not decode or hash
+ * to *h, or KT_ERR_IO with *rc for LMDB. */
 static kt_err
-get_stratum(MDB_txn *txn, MDB_dbi dbi, const struct kt_hash *h,
+get_stratum(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, const struct kt_hash *h,
     struct stratum *out, int *rc)
 {
-	MDB_val key = { KT_HASH_LEN, (void *)h->b }, val;
+	uint8_t k[8];
+	MDB_val key = { 8, k }, val;
 
+	kt_put_be64(k, seq);
 	*rc = mdb_get(txn, dbi, &key, &val);
 	if (*rc == MDB_NOTFOUND)
 		return KT_ERR_NOT_FOUND;
@@ -59,17 +63,41 @@ get_stratum(MDB_txn *txn, MDB_dbi dbi, const struct kt_hash *h,
 	return KT_OK;
 }
 
+/* The sequence number of the root stratum of the retained map *root:
+ * KT_ERR_NOT_FOUND, or KT_ERR_IO with *rc. */
+static kt_err
+get_root(MDB_txn *txn, MDB_dbi dbi, const struct kt_hash *root, uint64_t *seq,
+    int *rc)
+{
+	MDB_val key = { KT_HASH_LEN, (void *)root->b }, val;
+
+	*rc = mdb_get(txn, dbi, &key, &val);
+	if (*rc == MDB_NOTFOUND)
+		return KT_ERR_NOT_FOUND;
+	if (*rc != 0)
+		return KT_ERR_IO;
+	if (val.mv_size != 8)
+		return KT_ERR_VERIFY;
+	*seq = kt_get_be64(val.mv_data);
+	return KT_OK;
+}
+
 /* ---- the batch's node table ---------------------------------------------- */
 
+/* A node of the batch, or (exit) only the hash and sequence number of a
+ * stored stratum's root that a loaded stratum points to, not loaded yet. */
 struct ent {
 	struct kt_hash h;
 	struct kt_map_node n;
-	int32_t st;   /* the loaded stratum it came from; -1: a new node */
+	uint64_t seq; /* exit, or a new stratum's root once packed */
+	int32_t st;   /* the loaded stratum it came from; -1: new, or exit */
 	uint8_t root; /* the root of that stratum */
+	uint8_t exit; /* only h and seq are known */
 };
 
 struct loaded {
 	struct kt_hash h;
+	uint64_t seq;
 	int reached; /* 0 superseded, 1 reached, 2 its exits marked too */
 };
 
@@ -84,6 +112,7 @@ struct batch {
 	struct kt_hash *todo; /* nodes that start a new stratum */
 	size_t ntodo, todocap;
 	struct stratum *scratch;
+	uint64_t next; /* the next stratum's sequence number */
 	uint8_t buf[STRATA_MAX_BYTES];
 };
 
@@ -146,11 +175,14 @@ tab_rehash(struct batch *b)
 	return KT_OK;
 }
 
-/* Adds a node (a hash already there is kept as it is). */
+/* Adds a node (n; NULL: an exit to the stratum stored under seq). A hash
+ * already there is kept as it is, but a node replaces an exit (the stratum
+ * it pointed to is loaded). */
 static kt_err
 tab_put(struct batch *b, const struct kt_hash *h, const struct kt_map_node *n,
-    int32_t st, int root)
+    int32_t st, int root, uint64_t seq)
 {
+	struct ent *e;
 	size_t i;
 	kt_err err;
 
@@ -159,16 +191,25 @@ tab_put(struct batch *b, const struct kt_hash *h, const struct kt_map_node *n,
 	if (b->len >= UINT32_MAX - 1)
 		return KT_ERR_NOMEM;
 	i = slot_of(b, h);
-	if (b->slot[i] != 0)
-		return KT_OK;
-	err = grow((void **)&b->v, &b->vcap, b->len + 1, sizeof(*b->v));
-	if (err != KT_OK)
-		return err;
-	b->v[b->len].h = *h;
-	b->v[b->len].n = *n;
-	b->v[b->len].st = st;
-	b->v[b->len].root = (uint8_t)root;
-	b->slot[i] = (uint32_t)++b->len;
+	if (b->slot[i] != 0) {
+		e = &b->v[b->slot[i] - 1];
+		if (!e->exit || n == NULL)
+			return KT_OK;
+	} else {
+		err = grow((void **)&b->v, &b->vcap, b->len + 1, sizeof(*b->v));
+		if (err != KT_OK)
+			return err;
+		e = &b->v[b->len];
+		b->slot[i] = (uint32_t)++b->len;
+	}
+	memset(e, 0, sizeof(*e));
+	e->h = *h;
+	if (n != NULL)
+		e->n = *n;
+	e->seq = seq;
+	e->st = st;
+	e->root = (uint8_t)root;
+	e->exit = n == NULL;
 	return KT_OK;
 }
 
@@ -185,18 +226,20 @@ batch_free(struct batch *b)
 
 /* ---- reading the old map, receiving the new nodes ------------------------ */
 
-/* Loads the stratum keyed by h into the table. */
+/* Loads the stratum rooted at *h, stored under seq, into the table: its
+ * nodes, and its exits as exit entries. */
 static kt_err
-load(struct batch *b, const struct kt_hash *h)
+load(struct batch *b, const struct kt_hash *h, uint64_t seq)
 {
 	struct kt_store_txn *w = b->w;
+	const struct snode *sn;
 	struct kt_map_node node;
 	int32_t id = (int32_t)b->nld;
 	size_t i;
 	int rc;
 	kt_err err;
 
-	err = get_stratum(w->txn, w->s->map, h, b->scratch, &rc);
+	err = get_stratum(w->txn, w->s->map, seq, h, b->scratch, &rc);
 	if (err == KT_ERR_IO)
 		return wfail(w, rc, "mdb_get(map)");
 	if (err != KT_OK)
@@ -205,13 +248,17 @@ load(struct batch *b, const struct kt_hash *h)
 	if (err != KT_OK)
 		return err;
 	b->ld[b->nld].h = *h;
+	b->ld[b->nld].seq = seq;
 	b->ld[b->nld].reached = 0;
 	b->nld++;
 	for (i = 0; i < b->scratch->n; i++) {
-		if (b->scratch->node[i].kind == SN_EXIT)
-			continue;
-		kt_strata_node(b->scratch, i, &node);
-		err = tab_put(b, &b->scratch->node[i].h, &node, id, i == 0);
+		sn = &b->scratch->node[i];
+		if (sn->kind == SN_EXIT) {
+			err = tab_put(b, &sn->h, NULL, -1, 0, sn->seq);
+		} else {
+			kt_strata_node(b->scratch, i, &node);
+			err = tab_put(b, &sn->h, &node, id, i == 0, seq);
+		}
 		if (err != KT_OK)
 			return err;
 	}
@@ -228,10 +275,13 @@ read_batch(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 
 	(void)index;
 	(void)depth;
-	if (e == NULL) {
-		/* proto reads a node after its parent: a node not in the
-		 * table is the root of a stratum not loaded yet. */
-		if ((err = load(b, h)) != KT_OK)
+	/* proto reads a node after its parent: every node it reads is in
+	 * the table, as a node or (a stratum not loaded yet) as an exit; the
+	 * old root was put there as an exit. */
+	if (e == NULL)
+		return KT_ERR_NOT_FOUND;
+	if (e->exit) {
+		if ((err = load(b, h, e->seq)) != KT_OK)
 			return err;
 		e = tab_get(b, h);
 	}
@@ -242,81 +292,140 @@ read_batch(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 static kt_err
 write_batch(void *ctx, const struct kt_hash *h, const struct kt_map_node *n)
 {
-	return tab_put(ctx, h, n, -1, 0);
+	return tab_put(ctx, h, n, -1, 0, 0);
 }
 
 /* ---- packing the new map into strata ------------------------------------- */
 
-static kt_err
-push_todo(struct batch *b, const struct kt_hash *h)
-{
-	kt_err err = grow((void **)&b->todo, &b->todocap, b->ntodo + 1,
-	    sizeof(*b->todo));
+/*
+ * The new strata are written children first, so a parent's exits can hold
+ * their sequence numbers: a batch's strata take consecutive numbers after
+ * the last one stored and are put with MDB_APPEND, one sequential run of
+ * fresh pages (no page of an older stratum is touched).
+ */
+static kt_err pack_one(struct batch *b, struct ent *e);
 
-	if (err == KT_OK)
-		b->todo[b->ntodo++] = *h;
-	return err;
+/* Packs the new strata below node *h of a stratum of band `band` (-1: h is
+ * its root) before the stratum itself. */
+static kt_err
+prep(struct batch *b, const struct kt_hash *h, int band)
+{
+	struct ent *e = tab_get(b, h);
+	struct kt_hash c0, c1;
+	kt_err err;
+
+	if (e == NULL)
+		return KT_ERR_INTERNAL; /* neither read nor written */
+	if (e->exit || e->n.is_leaf)
+		return KT_OK;
+	if (band >= 0 && (int)strata_band(e->n.bit) != band)
+		return e->root ? KT_OK : pack_one(b, e);
+	band = (int)strata_band(e->n.bit);
+	c0 = e->n.child[0];
+	c1 = e->n.child[1];
+	if ((err = prep(b, &c0, band)) != KT_OK)
+		return err;
+	return prep(b, &c1, band);
 }
 
-/* Appends the node *h of a stratum of band `band` (-1: h is its root). */
-static kt_err
+/* Appends the node *h of a stratum of band `band` (-1: h is its root); the
+ * new strata below it are packed (prep). */
+static void
 emit(struct batch *b, size_t *len, const struct kt_hash *h, int band)
 {
 	const struct ent *e = tab_get(b, h);
 	struct kt_hash c0, c1;
-	kt_err err;
 
-	if (e == NULL) { /* a stored stratum's root, unchanged */
-		kt_strata_put_exit(b->buf, len, h);
-		return KT_OK;
+	if (e->exit) { /* a stored stratum's root, unchanged */
+		kt_strata_put_exit(b->buf, len, h, e->seq);
+		return;
 	}
 	if (e->n.is_leaf) {
 		kt_strata_put_leaf(b->buf, len, &e->n.leaf);
-		return KT_OK;
+		return;
 	}
 	if (band >= 0 && (int)strata_band(e->n.bit) != band) {
-		kt_strata_put_exit(b->buf, len, h);
 		if (e->root) {
 			b->ld[e->st].reached = 1; /* reused as it is */
-			return KT_OK;
+			kt_strata_put_exit(b->buf, len, h, b->ld[e->st].seq);
+		} else {
+			kt_strata_put_exit(b->buf, len, h, e->seq);
 		}
-		return push_todo(b, h);
+		return;
 	}
 	band = (int)strata_band(e->n.bit);
 	kt_strata_put_interior(b->buf, len, e->n.bit);
 	c0 = e->n.child[0];
 	c1 = e->n.child[1];
-	if ((err = emit(b, len, &c0, band)) != KT_OK)
-		return err;
-	return emit(b, len, &c1, band);
+	emit(b, len, &c0, band);
+	emit(b, len, &c1, band);
 }
 
-/* Writes the stratum rooted at *root and the new strata below it. */
+/* Writes the new stratum rooted at e (after the new strata below it) under
+ * the next sequence number, which e->seq becomes. The table does not grow
+ * while packing, so e stays valid. */
 static kt_err
-pack(struct batch *b, const struct kt_hash *root)
+pack_one(struct batch *b, struct ent *e)
 {
-	MDB_val key, val;
-	struct kt_hash h;
-	size_t len;
+	uint8_t k[8];
+	MDB_val key = { 8, k }, val;
+	size_t len = 0;
 	int rc;
 	kt_err err;
 
-	if ((err = push_todo(b, root)) != KT_OK)
+	if ((err = prep(b, &e->h, -1)) != KT_OK)
 		return err;
-	while (b->ntodo > 0) {
-		h = b->todo[--b->ntodo];
-		len = 0;
-		if ((err = emit(b, &len, &h, -1)) != KT_OK)
+	emit(b, &len, &e->h, -1);
+	e->seq = b->next++;
+	kt_put_be64(k, e->seq);
+	val.mv_size = len;
+	val.mv_data = b->buf;
+	rc = mdb_put(b->w->txn, b->w->s->map, &key, &val, MDB_APPEND);
+	return rc == 0 ? KT_OK : wfail(b->w, rc, "mdb_put(map)");
+}
+
+/* Writes the new map's strata and its maproots record; *seq becomes the
+ * root stratum's sequence number. */
+static kt_err
+pack(struct batch *b, const struct kt_hash *root, uint64_t *seq)
+{
+	struct kt_store_txn *w = b->w;
+	MDB_cursor *c = NULL;
+	MDB_val key, val;
+	struct ent *e = tab_get(b, root);
+	uint8_t k[8];
+	int rc;
+	kt_err err;
+
+	if (e == NULL || e->exit)
+		return KT_ERR_INTERNAL;
+	if ((rc = mdb_cursor_open(w->txn, w->s->map, &c)) != 0)
+		return wfail(w, rc, "mdb_cursor_open(map)");
+	rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		b->next = 1;
+	else if (rc != 0)
+		return wfail(w, rc, "mdb_cursor_get(map)");
+	else if (key.mv_size != 8)
+		return KT_ERR_VERIFY;
+	else
+		b->next = kt_get_be64(key.mv_data) + 1;
+	if (e->root) { /* an old stratum's root: reused as it is */
+		b->ld[e->st].reached = 1;
+		*seq = b->ld[e->st].seq;
+	} else {
+		if ((err = pack_one(b, e)) != KT_OK)
 			return err;
-		key.mv_size = KT_HASH_LEN;
-		key.mv_data = h.b;
-		val.mv_size = len;
-		val.mv_data = b->buf;
-		rc = mdb_put(b->w->txn, b->w->s->map, &key, &val, 0);
-		if (rc != 0)
-			return wfail(b->w, rc, "mdb_put(map)");
+		*seq = e->seq;
 	}
-	return KT_OK;
+	kt_put_be64(k, *seq);
+	key.mv_size = KT_HASH_LEN;
+	key.mv_data = (void *)root->b;
+	val.mv_size = 8;
+	val.mv_data = k;
+	rc = mdb_put(w->txn, w->s->maproots, &key, &val, 0);
+	return rc == 0 ? KT_OK : wfail(w, rc, "mdb_put(maproots)");
 }
 
 /* Marks the loaded strata that loaded stratum `st`, unchanged, points to:
@@ -353,9 +462,10 @@ mark_node(struct batch *b, const struct kt_hash *h, int32_t st)
 	}
 }
 
-/* Lists the superseded loaded strata under head_index. */
+/* Lists the old root and the superseded loaded strata under head_index:
+ * old_root[32] || n * u64 BE sequence number. */
 static kt_err
-record_gc(struct batch *b, uint64_t head_index)
+record_gc(struct batch *b, const struct kt_hash *old_root, uint64_t head_index)
 {
 	uint8_t k[8];
 	MDB_val key = { 8, k }, val;
@@ -368,16 +478,14 @@ record_gc(struct batch *b, uint64_t head_index)
 			mark(b, (int32_t)i);
 	for (i = 0; i < b->nld; i++)
 		n += b->ld[i].reached == 0;
-	if (n == 0)
-		return KT_OK;
-	if ((p = malloc(n * KT_HASH_LEN)) == NULL)
+	if ((p = malloc(KT_HASH_LEN + n * 8)) == NULL)
 		return KT_ERR_NOMEM;
+	memcpy(p, old_root->b, KT_HASH_LEN);
 	for (i = 0, n = 0; i < b->nld; i++)
 		if (b->ld[i].reached == 0)
-			memcpy(p + KT_HASH_LEN * n++, b->ld[i].h.b,
-			    KT_HASH_LEN);
+			kt_put_be64(p + KT_HASH_LEN + 8 * n++, b->ld[i].seq);
 	kt_put_be64(k, head_index);
-	val.mv_size = n * KT_HASH_LEN;
+	val.mv_size = KT_HASH_LEN + n * 8;
 	val.mv_data = p;
 	rc = mdb_put(b->w->txn, b->w->s->mapgc, &key, &val, 0);
 	free(p);
@@ -392,6 +500,8 @@ kt_store_map_apply(struct kt_store_txn *w, const struct kt_hash *old_root,
 	struct batch *b;
 	struct kt_map_reader r;
 	struct kt_map_writer wr;
+	uint64_t seq;
+	int rc;
 	kt_err err;
 
 	memset(res, 0, sizeof(*res));
@@ -407,24 +517,59 @@ kt_store_map_apply(struct kt_store_txn *w, const struct kt_hash *old_root,
 	r.ctx = b;
 	wr.write = write_batch;
 	wr.ctx = b;
-	err = kt_map_apply(&r, old_root, u, n, &wr, res);
-	if (err == KT_OK && !kt_hash_eq(&res->root, old_root))
-		err = pack(b, &res->root);
+	/* The old root's stratum, as an exit the first read loads (the
+	 * empty map's root has none: proto reads no node of it). */
+	err = get_root(w->txn, w->s->maproots, old_root, &seq, &rc);
 	if (err == KT_OK)
-		err = record_gc(b, head_index);
+		err = tab_put(b, old_root, NULL, -1, 0, seq);
+	else if (err == KT_ERR_NOT_FOUND)
+		err = KT_OK;
+	else if (err == KT_ERR_IO)
+		err = wfail(w, rc, "mdb_get(maproots)");
+	if (err == KT_OK)
+		err = kt_map_apply(&r, old_root, u, n, &wr, res);
+	if (err == KT_OK && !kt_hash_eq(&res->root, old_root)) {
+		err = pack(b, &res->root, &seq);
+		if (err == KT_OK)
+			err = record_gc(b, old_root, head_index);
+	}
 	batch_free(b);
 	return err;
 }
 
 /* ---- pruning ------------------------------------------------------------- */
 
+/* Deletes one mapgc record's strata (copied out of LMDB: deleting from
+ * `map` may reuse the pages the record was in) and its old root. */
+static kt_err
+prune_one(struct kt_store_txn *w, const uint8_t *p, size_t len)
+{
+	MDB_val mk;
+	size_t i;
+	int rc;
+
+	mk.mv_size = KT_HASH_LEN;
+	mk.mv_data = (void *)p;
+	rc = mdb_del(w->txn, w->s->maproots, &mk, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return wfail(w, rc, "mdb_del(maproots)");
+	for (i = KT_HASH_LEN; i + 8 <= len; i += 8) {
+		mk.mv_size = 8;
+		mk.mv_data = (void *)(p + i);
+		rc = mdb_del(w->txn, w->s->map, &mk, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return wfail(w, rc, "mdb_del(map)");
+	}
+	return KT_OK;
+}
+
 kt_err
 kt_store_map_prune(struct kt_store_txn *w, uint64_t before)
 {
 	MDB_cursor *c = NULL;
-	MDB_val key, val, mk;
+	MDB_val key, val;
 	uint8_t *copy = NULL;
-	size_t i, n;
+	size_t len;
 	int rc;
 	kt_err err = KT_OK;
 
@@ -435,27 +580,23 @@ kt_store_map_prune(struct kt_store_txn *w, uint64_t before)
 	while ((rc = mdb_cursor_get(c, &key, &val, MDB_FIRST)) == 0) {
 		if (key.mv_size != 8 || kt_get_be64(key.mv_data) >= before)
 			break;
-		/* Copied: deleting from `map` may reuse the pages val is in. */
-		n = val.mv_size / KT_HASH_LEN;
+		len = val.mv_size;
+		if (len < KT_HASH_LEN || (len - KT_HASH_LEN) % 8 != 0) {
+			err = KT_ERR_VERIFY;
+			goto out;
+		}
 		free(copy);
-		if ((copy = malloc(val.mv_size + 1)) == NULL) {
+		if ((copy = malloc(len)) == NULL) {
 			err = KT_ERR_NOMEM;
 			goto out;
 		}
-		memcpy(copy, val.mv_data, val.mv_size);
+		memcpy(copy, val.mv_data, len);
 		if ((rc = mdb_cursor_del(c, 0)) != 0) {
 			err = wfail(w, rc, "mdb_cursor_del(mapgc)");
 			goto out;
 		}
-		for (i = 0; i < n; i++) {
-			mk.mv_size = KT_HASH_LEN;
-			mk.mv_data = copy + i * KT_HASH_LEN;
-			rc = mdb_del(w->txn, w->s->map, &mk, NULL);
-			if (rc != 0 && rc != MDB_NOTFOUND) {
-				err = wfail(w, rc, "mdb_del(map)");
-				goto out;
-			}
-		}
+		if ((err = prune_one(w, copy, len)) != KT_OK)
+			goto out;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		err = wfail(w, rc, "mdb_cursor_get(mapgc)");
@@ -471,12 +612,15 @@ out:
  * kt_map_prove reads a path from the root down: the reader keeps the
  * stratum it is in and the node it returned last, so the next node (a
  * child of that one) is found by comparing two hashes. An exit loads the
- * next stratum (decoding hashes each of its nodes once).
+ * next stratum by the sequence number it holds (decoding hashes each of
+ * its nodes once); the root's comes from maproots.
  */
 struct preader {
 	struct kt_store_txn *w; /* NULL: a snapshot */
 	MDB_txn *txn;
 	MDB_dbi dbi;
+	struct kt_hash root;
+	uint64_t root_seq;
 	struct stratum *st;
 	size_t last;
 	int have;
@@ -488,6 +632,7 @@ read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 {
 	struct preader *p = ctx;
 	const struct snode *n;
+	uint64_t seq;
 	size_t i;
 	int rc, d;
 	kt_err err;
@@ -495,6 +640,7 @@ read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 	(void)depth;
 	/* memcmp, not kt_hash_eq: node hashes are public, and the scan below
 	 * compares many (constant time was 8% of a lookup's profile). */
+	i = p->have ? p->st->n : 0;
 	if (p->have) {
 		n = &p->st->node[p->last];
 		if (n->kind == SN_INTERIOR) {
@@ -502,20 +648,23 @@ read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 			i = hash_same(&p->st->node[n->c[d]].h, h)    ? n->c[d]
 			    : hash_same(&p->st->node[n->c[!d]].h, h) ? n->c[!d]
 			                                             : p->st->n;
-			if (i < p->st->n && p->st->node[i].kind != SN_EXIT)
-				goto found;
-			if (i < p->st->n)
-				goto load; /* a child in its own stratum */
 		}
 		/* Another pattern: any node of this stratum. */
-		for (i = 0; i < p->st->n; i++)
-			if (p->st->node[i].kind != SN_EXIT &&
-			    hash_same(&p->st->node[i].h, h))
-				goto found;
+		if (i == p->st->n)
+			for (i = 0; i < p->st->n; i++)
+				if (hash_same(&p->st->node[i].h, h))
+					break;
+		if (i < p->st->n && p->st->node[i].kind != SN_EXIT)
+			goto found;
 	}
-load:
+	if (p->have && i < p->st->n)
+		seq = p->st->node[i].seq; /* an exit */
+	else if (hash_same(h, &p->root))
+		seq = p->root_seq;
+	else
+		return KT_ERR_NOT_FOUND;
 	p->have = 0;
-	err = get_stratum(p->txn, p->dbi, h, p->st, &rc);
+	err = get_stratum(p->txn, p->dbi, seq, h, p->st, &rc);
 	if (err == KT_ERR_IO && p->w != NULL)
 		return wfail(p->w, rc, "mdb_get(map)");
 	if (err != KT_OK)
@@ -529,12 +678,23 @@ found:
 }
 
 static kt_err
-prove(struct preader *p, const struct kt_hash *root,
+prove(struct preader *p, MDB_dbi roots, const struct kt_hash *root,
     const struct kt_hash *index, struct kt_map_proof *out)
 {
 	struct kt_map_reader r = { read_path, p };
+	struct kt_hash empty;
+	int rc;
 	kt_err err;
 
+	p->root = *root;
+	kt_map_empty_root(&empty);
+	if (!hash_same(root, &empty)) {
+		err = get_root(p->txn, roots, root, &p->root_seq, &rc);
+		if (err == KT_ERR_IO && p->w != NULL)
+			return wfail(p->w, rc, "mdb_get(maproots)");
+		if (err != KT_OK)
+			return err;
+	}
 	if ((p->st = malloc(sizeof(*p->st))) == NULL)
 		return KT_ERR_NOMEM;
 	err = kt_map_prove(&r, root, index, out);
@@ -546,20 +706,25 @@ kt_err
 kt_store_map_prove(struct kt_store_read *r, const struct kt_hash *root,
     const struct kt_hash *index, struct kt_map_proof *out)
 {
-	struct preader p = { NULL, r->txn, r->s->map, NULL, 0, 0 };
+	struct preader p = { 0 };
 
-	return prove(&p, root, index, out);
+	p.txn = r->txn;
+	p.dbi = r->s->map;
+	return prove(&p, r->s->maproots, root, index, out);
 }
 
 kt_err
 kt_store_map_prove_w(struct kt_store_txn *w, const struct kt_hash *root,
     const struct kt_hash *index, struct kt_map_proof *out)
 {
-	struct preader p = { w, w->txn, w->s->map, NULL, 0, 0 };
+	struct preader p = { 0 };
 
 	if (w->failed)
 		return KT_ERR_INTERNAL;
-	return prove(&p, root, index, out);
+	p.w = w;
+	p.txn = w->txn;
+	p.dbi = w->s->map;
+	return prove(&p, w->s->maproots, root, index, out);
 }
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -586,17 +751,25 @@ kt_store_map_stats(struct kt_store_read *r, struct kt_store_map_stats *out)
 		return KT_ERR_IO;
 	out->gc_records = st.ms_entries;
 	out->gc_bytes = db_bytes(&st);
+	if (mdb_stat(r->txn, r->s->maproots, &st) != 0)
+		return KT_ERR_IO;
+	out->gc_records += st.ms_entries;
+	out->gc_bytes += db_bytes(&st);
 	return KT_OK;
 }
 
-static void
-scan_one(const struct stratum *st, struct kt_store_map_scan *out)
+/* Counts one stratum stored under seq; 0 if an exit does not point to an
+ * earlier sequence number (children are written before parents). */
+static int
+scan_one(const struct stratum *st, uint64_t seq, struct kt_store_map_scan *out)
 {
 	unsigned children = 0;
 	size_t i;
 
 	out->interior += st->interior;
 	for (i = 0; i < st->n; i++) {
+		if (st->node[i].kind == SN_EXIT && st->node[i].seq >= seq)
+			return 0;
 		out->leaves += st->node[i].kind == SN_LEAF;
 		children += st->node[i].kind != SN_INTERIOR;
 	}
@@ -604,6 +777,7 @@ scan_one(const struct stratum *st, struct kt_store_map_scan *out)
 		out->max_interior = st->interior;
 	if (children > out->max_children)
 		out->max_children = children;
+	return 1;
 }
 
 kt_err
@@ -612,7 +786,6 @@ kt_store_map_scan(struct kt_store_read *r, struct kt_store_map_scan *out)
 	struct stratum *st = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val key, val;
-	struct kt_hash h;
 	int rc;
 	kt_err err = KT_OK;
 
@@ -625,21 +798,19 @@ kt_store_map_scan(struct kt_store_read *r, struct kt_store_map_scan *out)
 	}
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != KT_HASH_LEN) {
+		if (key.mv_size != 8) {
 			err = KT_ERR_MALFORMED;
 			break;
 		}
-		memcpy(h.b, key.mv_data, KT_HASH_LEN);
 		if ((err = kt_strata_decode(val.mv_data, val.mv_size, st)) !=
 		    KT_OK)
 			break;
-		if (!kt_hash_eq(&st->node[0].h, &h)) {
+		if (!scan_one(st, kt_get_be64(key.mv_data), out)) {
 			err = KT_ERR_VERIFY;
 			break;
 		}
 		out->records++;
 		out->value_bytes += val.mv_size;
-		scan_one(st, out);
 	}
 	if (err == KT_OK && rc != MDB_NOTFOUND)
 		err = KT_ERR_IO;

@@ -3,12 +3,25 @@
  * the sequencer, and their tests and benchmark.
  *
  * The map (kt/map.h) is kept as strata (strata.h): one `map` record per
- * stratum, keyed by the hash of its root node. Each batch is copy-on-write:
- * it writes new strata for the paths it changes and reuses every stratum it
- * does not change, so every older map root stays readable until pruned.
- * The strata a batch replaced are listed in `mapgc` under the log index of
- * the batch's map head (u64 BE -> their root hashes, 32 bytes each);
- * kt_store_map_prune deletes them once no retained map needs them.
+ * stratum, keyed by its sequence number (u64 BE), numbered in the order
+ * they are written. Each batch is copy-on-write: it writes new strata for
+ * the paths it changes, children before parents, under the next sequence
+ * numbers after the last one stored (MDB_APPEND: one sequential run of
+ * fresh pages per batch), and reuses every stratum it does not change, so
+ * every older map root stays readable until pruned. An exit holds its
+ * child's hash and sequence number, so readers need no index by hash;
+ * `maproots` maps each retained map's root hash to its root stratum's
+ * sequence number. The old root and the strata a batch replaced are listed
+ * in `mapgc` under the log index of the batch's map head (u64 BE -> old
+ * root[32] || their sequence numbers, u64 BE each); kt_store_map_prune
+ * deletes them once no retained map needs them.
+ *
+ * Not done yet: the prune deletes superseded strata one by one, which
+ * dirties a random page of `map` per stratum as before (only the writes are
+ * sequential now). The next step marks them dead instead and compacts the
+ * oldest range of sequence numbers once it is mostly dead: re-appending
+ * its strata that the current map still uses, then deleting the whole
+ * range with one cursor sweep.
  */
 #ifndef KT_LOGSERVER_STORE_MAP_H
 #define KT_LOGSERVER_STORE_MAP_H
@@ -38,8 +51,10 @@ KT_MUST_CHECK kt_err kt_store_map_apply(struct kt_store_txn *w,
     uint64_t head_index, struct kt_map_result *res);
 
 /* In the write transaction: deletes the strata superseded by batches whose
- * map head index is < before, and their mapgc records. Maps of heads >=
- * before stay readable. LMDB failures as for kt_store_map_apply. */
+ * map head index is < before, the maproots records of the maps they
+ * replaced, and their mapgc records. Maps of heads >= before stay readable;
+ * older ones are KT_ERR_NOT_FOUND to kt_store_map_prove. KT_ERR_VERIFY for
+ * a malformed mapgc record; LMDB failures as for kt_store_map_apply. */
 KT_MUST_CHECK kt_err kt_store_map_prune(struct kt_store_txn *w,
     uint64_t before);
 
@@ -60,7 +75,7 @@ KT_MUST_CHECK kt_err kt_store_map_prove_w(struct kt_store_txn *w,
 struct kt_store_map_stats {
 	uint64_t records; /* strata in `map` */
 	uint64_t bytes;   /* pages of `map` (branch, leaf, overflow) * size */
-	uint64_t gc_records, gc_bytes; /* the same for `mapgc` */
+	uint64_t gc_records, gc_bytes; /* the same for mapgc and maproots */
 };
 
 /* mdb_stat of the map's databases in a read snapshot. KT_ERR_IO. */
@@ -77,8 +92,8 @@ struct kt_store_map_scan {
 };
 
 /* Decodes every stored stratum (a test and benchmark check: each must
- * decode and hash to its key). KT_ERR_VERIFY, KT_ERR_MALFORMED for a bad
- * one, KT_ERR_IO, KT_ERR_NOMEM. */
+ * decode, and its exits point to earlier sequence numbers). KT_ERR_VERIFY,
+ * KT_ERR_MALFORMED for a bad one, KT_ERR_IO, KT_ERR_NOMEM. */
 KT_MUST_CHECK kt_err kt_store_map_scan(struct kt_store_read *r,
     struct kt_store_map_scan *out);
 

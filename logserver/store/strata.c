@@ -45,11 +45,13 @@ kt_strata_put_leaf(uint8_t *buf, size_t *len, const struct kt_map_leaf *l)
 }
 
 void
-kt_strata_put_exit(uint8_t *buf, size_t *len, const struct kt_hash *h)
+kt_strata_put_exit(uint8_t *buf, size_t *len, const struct kt_hash *h,
+    uint64_t seq)
 {
 	buf[(*len)++] = SN_EXIT;
 	memcpy(buf + *len, h->b, KT_HASH_LEN);
 	*len += KT_HASH_LEN;
+	*len += put_uv(buf + *len, seq);
 }
 
 /* ---- decoding ------------------------------------------------------------ */
@@ -127,7 +129,7 @@ parse(struct dec *d, int last, int band, uint16_t *at)
 			return 0;
 		memcpy(n->h.b, d->p + d->off, KT_HASH_LEN);
 		d->off += KT_HASH_LEN;
-		return 1;
+		return get_uv(d, &n->seq);
 	default:
 		return 0;
 	}

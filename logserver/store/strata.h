@@ -8,7 +8,9 @@
  * A stratum holds its root, every interior node below it in the root's
  * band that is reached through interior nodes of that band, and the leaves
  * that are their children. A child interior node of a higher band is an
- * exit: the 32-byte hash of the root of another stratum. Bits grow strictly
+ * exit: the 32-byte hash of the root of another stratum and that stratum's
+ * sequence number (its key in the store, store_map.h), so a reader follows
+ * sequence numbers and the store needs no index by hash. Bits grow strictly
  * along a path, so a stratum is at most STRATA_B interior levels deep: at
  * most 2^B - 1 interior nodes and 2^B children. A map whose root is a leaf
  * is one stratum holding that leaf.
@@ -21,7 +23,8 @@
  *                            child, then its right child
  *   0x01 index[32] uv version uv update_index chain[32]
  *                            leaf (uv: unsigned LEB128, at most 10 bytes)
- *   0x02 hash[32]            exit: the root of another stratum
+ *   0x02 hash[32] uv seq     exit: the root of another stratum, and the
+ *                            sequence number it is stored under
  *
  * The first node is the stratum's root and is never an exit.
  */
@@ -41,7 +44,7 @@
 #endif
 #define STRATA_MAX_INTERIOR ((1u << STRATA_B) - 1)
 #define STRATA_MAX_NODES (2u * STRATA_MAX_INTERIOR + 1)
-#define STRATA_LEAF_MAX (1 + 32 + 10 + 10 + 32)
+#define STRATA_LEAF_MAX (1 + 32 + 10 + 10 + 32) /* > an exit's 1 + 32 + 10 */
 #define STRATA_MAX_BYTES \
 	(2 * STRATA_MAX_INTERIOR + (STRATA_MAX_INTERIOR + 1) * STRATA_LEAF_MAX)
 
@@ -61,6 +64,7 @@ struct snode {
 	uint8_t kind;  /* SN_* */
 	uint8_t bit;   /* interior */
 	uint16_t c[2]; /* interior: the children's positions in the stratum */
+	uint64_t seq;  /* exit: the child stratum's sequence number */
 	struct kt_map_leaf leaf; /* leaf */
 };
 
@@ -88,6 +92,7 @@ void kt_strata_node(const struct stratum *s, size_t i, struct kt_map_node *out);
  * STRATA_MAX_BYTES by the band rule). */
 void kt_strata_put_interior(uint8_t *buf, size_t *len, uint8_t bit);
 void kt_strata_put_leaf(uint8_t *buf, size_t *len, const struct kt_map_leaf *l);
-void kt_strata_put_exit(uint8_t *buf, size_t *len, const struct kt_hash *h);
+void kt_strata_put_exit(uint8_t *buf, size_t *len, const struct kt_hash *h,
+    uint64_t seq);
 
 #endif /* KT_LOGSERVER_STORE_STRATA_H */
