@@ -740,7 +740,10 @@ db_bytes(const MDB_stat *st)
 kt_err
 kt_store_map_stats(struct kt_store_read *r, struct kt_store_map_stats *out)
 {
+	MDB_cursor *c;
+	MDB_val key, val;
 	MDB_stat st;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (mdb_stat(r->txn, r->s->map, &st) != 0)
@@ -755,6 +758,14 @@ kt_store_map_stats(struct kt_store_read *r, struct kt_store_map_stats *out)
 		return KT_ERR_IO;
 	out->gc_records += st.ms_entries;
 	out->gc_bytes += db_bytes(&st);
+	if (mdb_cursor_open(r->txn, r->s->map, &c) != 0)
+		return KT_ERR_IO;
+	rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 && key.mv_size == 8)
+		out->last_seq = kt_get_be64(key.mv_data);
+	else if (rc != MDB_NOTFOUND)
+		return KT_ERR_IO;
 	return KT_OK;
 }
 

@@ -76,6 +76,7 @@ struct kt_store_map_stats {
 	uint64_t records; /* strata in `map` */
 	uint64_t bytes;   /* pages of `map` (branch, leaf, overflow) * size */
 	uint64_t gc_records, gc_bytes; /* the same for mapgc and maproots */
+	uint64_t last_seq; /* the highest stratum sequence number; 0: none */
 };
 
 /* mdb_stat of the map's databases in a read snapshot. KT_ERR_IO. */
