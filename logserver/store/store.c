@@ -43,11 +43,11 @@
 
 #include "store/internal.h"
 
-/* Format 4 is the verifiable key directory's: update and map head leaves,
- * the map's strata, VRF proofs and commitment openings. A folder of another
- * format is refused at open: older ones are not upgraded (kt has no
- * deployments that would need it). */
-#define STORE_FORMAT 4u
+/* Format 5 is the verifiable key directory's: update and map head leaves,
+ * the map's strata appended in sequence (4 keyed them by hash), VRF proofs
+ * and commitment openings. A folder of another format is refused at open:
+ * older ones are not upgraded (kt has no deployments that would need it). */
+#define STORE_FORMAT 5u
 
 /* ---- open / close -------------------------------------------------------- */
 
@@ -563,9 +563,8 @@ kt_store_live_bytes(struct kt_store_read *r, struct kt_store_bytes *out)
 	out->checkpoints = db_bytes(r->txn, s->ckpts, ps);
 	out->vrf = db_bytes(r->txn, s->vrf, ps);
 	out->values = db_bytes(r->txn, s->values, ps);
-	out->map =
-	    db_bytes(r->txn, s->map, ps) + db_bytes(r->txn, s->mapgc, ps) +
-	    db_bytes(r->txn, s->maproots, ps);
+	out->map = db_bytes(r->txn, s->map, ps) +
+	    db_bytes(r->txn, s->mapgc, ps) + db_bytes(r->txn, s->maproots, ps);
 	out->total = out->leaves + out->tiles + out->indexes +
 	    out->checkpoints + out->vrf + out->values + out->map;
 	return KT_OK;
