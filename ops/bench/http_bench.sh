@@ -47,6 +47,9 @@ build=${KT_BUILD:-build}
 dur=${KT_BENCH_DURATION:-10}
 rounds=${KT_BENCH_ROUNDS:-3}
 conns=${KT_BENCH_CONNS:-64}
+# Batch phases: fewer connections. 64 batches of 1000 new labels in flight
+# need ~10 s of VRF proving before the first answer (past wrk's timeout).
+bconns=${KT_BENCH_BATCH_CONNS:-8}
 bench=$root/ops/bench
 
 command -v wrk >/dev/null || { echo "http_bench: wrk missing (ops/deps --bench)" >&2; exit 1; }
@@ -133,7 +136,9 @@ metric() { curl -s "$kt/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 size() { curl -s "$kt/healthz" | sed -n 's/.*"size":\([0-9]*\).*/\1/p'; }
 run_wrk() { # out, script, url, [args...]
 	out=$1 script=$2 url=$3; shift 3
-	timeout $((dur + 30)) wrk -t2 -c"$conns" -d"${dur}s" --timeout 10s \
+	c=$conns
+	case $out in *batch|*brot) c=$bconns ;; esac
+	timeout $((dur + 30)) wrk -t2 -c"$c" -d"${dur}s" --timeout 10s \
 		-s "$script" "$url" -- "$@" >"$out" 2>&1 || true
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
@@ -244,7 +249,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 cat <<REPORT
 kt-logd HTTP benchmark (key directory): medians of $rounds rounds,
-wrk -t2 -c$conns -d${dur}s, $nseed labels published first; kt-logd, the
+wrk -t2 -c$conns -d${dur}s (batch phases -c$bconns), $nseed labels published first; kt-logd, the
 ceiling (shared/bench/ceiling.c, pool of 2) and the floors on the same
 $(nproc) cores as wrk. Machine: $cpu.
 VRF prove rate of the 2 cores (proto_bench vrf on both at once): $vrf2/s
