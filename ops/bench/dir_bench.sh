@@ -37,17 +37,6 @@ trap 'exit 130' INT TERM
 ninja -C "$build" logserver/kt-logd logserver/dir_fill >/dev/null
 logd=$build/logserver/kt-logd
 "$logd" keygen --origin bench.example/dir --out "$work/key" >/dev/null
-cat >"$work/lookup.lua" <<'EOF'
-local n = 10000
-function init(args)
-  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-  if args[1] then n = tonumber(args[1]) end
-end
-request = function()
-  return wrk.format("GET", string.format("/v1/keys/r%d@example.com",
-    math.random(0, n - 1)))
-end
-EOF
 
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 echo "key directory at several sizes; $(nproc) cores, $cpu"
@@ -73,7 +62,7 @@ for n in $sizes; do
 	absent=$(curl -s "$url/v1/keys/nobody@example.com" |
 		sed -n 's/.*"lookup_proof":"\([^"]*\)".*/\1/p' | base64 -d | wc -c)
 	timeout $((dur + 30)) wrk -t2 -c"$conns" -d"${dur}s" --latency \
-		-s "$work/lookup.lua" "$url" -- "$real" >"$work/wrk" 2>&1 || true
+		-s ops/bench/http_lookup.lua "$url" -- "$real" >"$work/wrk" 2>&1 || true
 	rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk")
 	p50=$(awk '$1 == "50%" { print $2 }' "$work/wrk")
 	p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk")
