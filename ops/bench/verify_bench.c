@@ -5,11 +5,23 @@
  *                                     second on one core (default 10^7)
  *   verify_bench populate URL TOKEN N publish N keys to a kt-logd with
  *                                     POST /v1/keys:batch, 1000 per batch
+ *   verify_bench lookups VKEY VRFKEY FILE...
+ *                                     lookup proof verifications per
+ *                                     second on one core, beside the
+ *                                     vrf-r255 verifications of the same
+ *                                     proofs' VRF parts alone
  *
  * The proofs are for random leaves of a tree of TREE_SIZE leaves whose
  * perfect subtrees are synthetic (a hash of their coordinates), so a 10^7
  * tree needs no 10^7 leaf hashes; each proof's root is folded once before
  * timing, and every timed verification must succeed.
+ *
+ * `lookups` reads answers of GET /v1/keys/<label> saved in FILEs (each
+ * with its checkpoint), opens each checkpoint with the log key VKEY once,
+ * then times kt_lookup_verify over all of them (what a client does per
+ * lookup once it holds the checkpoint) and kt_vrf_verify of the same VRF
+ * proofs alone, alternating rounds of about a second each, and prints the
+ * medians and their ratio. Every timed verification must succeed.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,10 +30,15 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <sodium.h>
 
+#include "kt/b64.h"
+#include "kt/checkpoint.h"
 #include "kt/fmt.h"
+#include "kt/lookup.h"
 #include "kt/merkle.h"
+#include "kt/note.h"
 
 #define NPROOFS 1024
 
@@ -185,6 +202,136 @@ out:
 	return rc;
 }
 
+/* ---- lookups ------------------------------------------------------------- */
+
+#define MAXLOOKUPS 256
+#define ROUNDS 5
+
+struct saved {
+	struct kt_lookup_proof p;
+	char *note; /* the answer's checkpoint note, kept for cp */
+	struct kt_signed_checkpoint sc;
+};
+
+/* One saved answer: its checkpoint opened with the log key, its proof
+ * decoded. 0 on success. */
+static int
+load_answer(const char *path, const struct kt_verifier *log, struct saved *a)
+{
+	json_error_t je;
+	json_t *o = json_load_file(path, 0, &je);
+	const char *note, *lp;
+	uint8_t *buf = NULL;
+	size_t n;
+	int rc = 1;
+
+	if (o == NULL ||
+	    (note = json_string_value(json_object_get(o, "checkpoint"))) ==
+	        NULL ||
+	    (lp = json_string_value(json_object_get(o, "lookup_proof"))) ==
+	        NULL) {
+		fprintf(stderr, "%s: no checkpoint or lookup_proof\n", path);
+		goto out;
+	}
+	if ((a->note = strdup(note)) == NULL ||
+	    (buf = malloc(KT_LOOKUP_MAX)) == NULL)
+		goto out;
+	if (kt_signed_checkpoint_open(a->note, strlen(a->note), log, &a->sc) !=
+	        KT_OK ||
+	    kt_b64_decode(lp, strlen(lp), buf, KT_LOOKUP_MAX, &n) != KT_OK ||
+	    kt_lookup_decode(buf, n, &a->p) != KT_OK) {
+		fprintf(stderr, "%s: checkpoint or proof does not open\n",
+		    path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	json_decref(o);
+	return rc;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Verifications per second of all n answers, repeated for about a second:
+ * the whole lookup proof (vrf_only 0) or only its VRF proof. -1 if one
+ * fails. */
+static double
+lookup_round(const struct saved *a, size_t n, const uint8_t *vrf_pk,
+    int vrf_only)
+{
+	struct kt_lookup_result res;
+	uint8_t beta[KT_VRF_OUTPUT_LEN];
+	double t0 = now(), t;
+	uint64_t count = 0;
+
+	do {
+		for (size_t i = 0; i < n; i++) {
+			const struct kt_lookup_proof *p = &a[i].p;
+			kt_err e = vrf_only
+			    ? kt_vrf_verify(vrf_pk,
+			          (const uint8_t *)p->label, p->label_len,
+			          p->vrf_proof, beta)
+			    : kt_lookup_verify(p, vrf_pk, &a[i].sc.cp,
+			          p->label, p->label_len, &res);
+			if (e != KT_OK)
+				return -1;
+		}
+		count += n;
+		t = now() - t0;
+	} while (t < 1.0);
+	return (double)count / t;
+}
+
+static int
+bench_lookups(const char *vkey, const char *vrf_b64, char **files, size_t n)
+{
+	static struct saved a[MAXLOOKUPS];
+	struct kt_verifier log;
+	uint8_t vrf_pk[KT_VRF_PUBLIC_LEN];
+	double lk[ROUNDS], vrf[ROUNDS];
+	size_t len, i, present = 0;
+
+	if (n == 0 || n > MAXLOOKUPS ||
+	    kt_verifier_parse(vkey, strlen(vkey), &log) != KT_OK ||
+	    kt_b64_decode(vrf_b64, strlen(vrf_b64), vrf_pk, sizeof(vrf_pk),
+	        &len) != KT_OK ||
+	    len != sizeof(vrf_pk)) {
+		fprintf(stderr, "lookups: bad log key, VRF key or file count "
+		                "(1..256)\n");
+		return 2;
+	}
+	for (i = 0; i < n; i++) {
+		if (load_answer(files[i], &log, &a[i]) != 0)
+			return 1;
+		present += a[i].p.present != 0;
+	}
+	for (i = 0; i < ROUNDS; i++) {
+		lk[i] = lookup_round(a, n, vrf_pk, 0);
+		vrf[i] = lookup_round(a, n, vrf_pk, 1);
+		if (lk[i] < 0 || vrf[i] < 0) {
+			fprintf(stderr, "lookups: a proof did not verify\n");
+			return 1;
+		}
+	}
+	qsort(lk, ROUNDS, sizeof(double), cmp_double);
+	qsort(vrf, ROUNDS, sizeof(double), cmp_double);
+	printf("lookup proof verifications: %.0f/s on one core (%zu answers, "
+	       "%zu present; median of %d rounds)\n",
+	    lk[ROUNDS / 2], n, present, ROUNDS);
+	printf("vrf-r255 verifications alone: %.0f/s; lookup/vrf = %.2f\n",
+	    vrf[ROUNDS / 2], lk[ROUNDS / 2] / vrf[ROUNDS / 2]);
+	for (i = 0; i < n; i++)
+		free(a[i].note);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -195,8 +342,11 @@ main(int argc, char **argv)
 		    argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000);
 	if (argc == 5 && strcmp(argv[1], "populate") == 0)
 		return populate(argv[2], argv[3], strtoull(argv[4], NULL, 10));
+	if (argc >= 5 && strcmp(argv[1], "lookups") == 0)
+		return bench_lookups(argv[2], argv[3], argv + 4,
+		    (size_t)(argc - 4));
 	fprintf(stderr,
 	    "usage: verify_bench proofs [SIZE] | populate URL "
-	    "TOKEN N\n");
+	    "TOKEN N | lookups VKEY VRFKEY FILE...\n");
 	return 2;
 }
