@@ -275,11 +275,10 @@ lookup_round(const struct saved *a, size_t n, const uint8_t *vrf_pk,
 		for (size_t i = 0; i < n; i++) {
 			const struct kt_lookup_proof *p = &a[i].p;
 			kt_err e = vrf_only
-			    ? kt_vrf_verify(vrf_pk,
-			          (const uint8_t *)p->label, p->label_len,
-			          p->vrf_proof, beta)
-			    : kt_lookup_verify(p, vrf_pk, &a[i].sc.cp,
-			          p->label, p->label_len, &res);
+			    ? kt_vrf_verify(vrf_pk, (const uint8_t *)p->label,
+			          p->label_len, p->vrf_proof, beta)
+			    : kt_lookup_verify(p, vrf_pk, &a[i].sc.cp, p->label,
+			          p->label_len, &res);
 			if (e != KT_OK)
 				return -1;
 		}
@@ -303,8 +302,9 @@ bench_lookups(const char *vkey, const char *vrf_b64, char **files, size_t n)
 	    kt_b64_decode(vrf_b64, strlen(vrf_b64), vrf_pk, sizeof(vrf_pk),
 	        &len) != KT_OK ||
 	    len != sizeof(vrf_pk)) {
-		fprintf(stderr, "lookups: bad log key, VRF key or file count "
-		                "(1..256)\n");
+		fprintf(stderr,
+		    "lookups: bad log key, VRF key or file count "
+		    "(1..256)\n");
 		return 2;
 	}
 	for (i = 0; i < n; i++) {
