@@ -32,13 +32,6 @@
 #include "store/store_map.h"
 #include "store/strata.h"
 
-/* Equality of two public node hashes (not secrets: memcmp is enough). */
-static int
-hash_same(const struct kt_hash *a, const struct kt_hash *b)
-{
-	return memcmp(a->b, b->b, KT_HASH_LEN) == 0;
-}
-
 /* ---- stratum records ----------------------------------------------------- */
 
 /* Reads and decodes the stratum stored under seq, whose root must hash to
@@ -123,11 +116,8 @@ slot_of(const struct batch *b, const struct kt_hash *h)
 	size_t i;
 
 	memcpy(&k, h->b, sizeof(k)); /* node hashes are uniform */
-	/* memcmp, not kt_hash_eq: a probe of public node hashes, not a
-	 * verification (proto hashes every node it reads). */
 	for (i = (size_t)k & (b->cap - 1);; i = (i + 1) & (b->cap - 1))
-		if (b->slot[i] == 0 ||
-		    memcmp(b->v[b->slot[i] - 1].h.b, h->b, KT_HASH_LEN) == 0)
+		if (b->slot[i] == 0 || kt_hash_eq(&b->v[b->slot[i] - 1].h, h))
 			return i;
 }
 
@@ -515,6 +505,7 @@ kt_store_map_apply(struct kt_store_txn *w, const struct kt_hash *old_root,
 	b->w = w;
 	r.read = read_batch;
 	r.ctx = b;
+	r.checked = 1; /* every node was hashed when its stratum decoded */
 	wr.write = write_batch;
 	wr.ctx = b;
 	/* The old root's stratum, as an exit the first read loads (the
@@ -638,28 +629,26 @@ read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 	kt_err err;
 
 	(void)depth;
-	/* memcmp, not kt_hash_eq: node hashes are public, and the scan below
-	 * compares many (constant time was 8% of a lookup's profile). */
 	i = p->have ? p->st->n : 0;
 	if (p->have) {
 		n = &p->st->node[p->last];
 		if (n->kind == SN_INTERIOR) {
 			d = kt_map_bit(index, n->bit);
-			i = hash_same(&p->st->node[n->c[d]].h, h)    ? n->c[d]
-			    : hash_same(&p->st->node[n->c[!d]].h, h) ? n->c[!d]
+			i = kt_hash_eq(&p->st->node[n->c[d]].h, h)    ? n->c[d]
+			    : kt_hash_eq(&p->st->node[n->c[!d]].h, h) ? n->c[!d]
 			                                             : p->st->n;
 		}
 		/* Another pattern: any node of this stratum. */
 		if (i == p->st->n)
 			for (i = 0; i < p->st->n; i++)
-				if (hash_same(&p->st->node[i].h, h))
+				if (kt_hash_eq(&p->st->node[i].h, h))
 					break;
 		if (i < p->st->n && p->st->node[i].kind != SN_EXIT)
 			goto found;
 	}
 	if (p->have && i < p->st->n)
 		seq = p->st->node[i].seq; /* an exit */
-	else if (hash_same(h, &p->root))
+	else if (kt_hash_eq(h, &p->root))
 		seq = p->root_seq;
 	else
 		return KT_ERR_NOT_FOUND;
@@ -681,14 +670,16 @@ static kt_err
 prove(struct preader *p, MDB_dbi roots, const struct kt_hash *root,
     const struct kt_hash *index, struct kt_map_proof *out)
 {
-	struct kt_map_reader r = { read_path, p };
+	/* checked: get_stratum hashes every node it decodes and checks the
+	 * stratum's root against the hash its parent's exit holds. */
+	struct kt_map_reader r = { read_path, p, 1 };
 	struct kt_hash empty;
 	int rc;
 	kt_err err;
 
 	p->root = *root;
 	kt_map_empty_root(&empty);
-	if (!hash_same(root, &empty)) {
+	if (!kt_hash_eq(root, &empty)) {
 		err = get_root(p->txn, roots, root, &p->root_seq, &rc);
 		if (err == KT_ERR_IO && p->w != NULL)
 			return wfail(p->w, rc, "mdb_get(maproots)");

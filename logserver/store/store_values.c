@@ -146,7 +146,7 @@ put_chain(uint8_t *buf, const struct kt_hash *chain, unsigned flags)
 {
 	static const struct kt_hash zero;
 
-	if (memcmp(chain->b, zero.b, KT_HASH_LEN) == 0) {
+	if (kt_hash_eq(chain, &zero)) {
 		buf[0] = (uint8_t)flags;
 		return buf + 1;
 	}

@@ -276,7 +276,7 @@ static void
 bench_map(size_t n)
 {
 	struct kt_map_writer w = { st_write, NULL };
-	struct kt_map_reader r = { st_read, NULL };
+	struct kt_map_reader r = { st_read, NULL, 0 };
 	struct kt_map_leaf *l = random_leaves(n);
 	struct kt_hash root;
 	double t;

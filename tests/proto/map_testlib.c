@@ -76,7 +76,7 @@ mem_write(void *ctx, const struct kt_hash *h, const struct kt_map_node *n)
 struct kt_map_reader
 mem_reader(struct mem_store *s)
 {
-	struct kt_map_reader r = { mem_read, s };
+	struct kt_map_reader r = { mem_read, s, 0 };
 
 	return r;
 }

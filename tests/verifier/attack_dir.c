@@ -96,7 +96,7 @@ int
 dir_map_prove(const struct kt_hash *root, const struct kt_hash *index,
     struct kt_map_proof *out)
 {
-	struct kt_map_reader r = { node_read, NULL };
+	struct kt_map_reader r = { node_read, NULL, 0 };
 
 	return kt_map_prove(&r, root, index, out) == KT_OK ? 0 : -1;
 }
@@ -342,7 +342,7 @@ int
 view_seal(struct view *v, const struct dir_keys *k, uint64_t ts_ms,
     const char *omit, uint64_t rollback_head, int force, const char **why)
 {
-	struct kt_map_reader r = { node_read, NULL };
+	struct kt_map_reader r = { node_read, NULL, 0 };
 	struct kt_map_writer w = { node_write, NULL };
 	struct kt_map_update *u;
 	struct kt_map_result res;

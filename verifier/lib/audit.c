@@ -171,7 +171,7 @@ static enum kt_verify_outcome
 check_head(struct audit *au, const struct kt_vleaf *l, struct kt_vresult *r)
 {
 	const struct kt_map_head *h = &l->h;
-	struct kt_map_reader rd = { mread, &au->st };
+	struct kt_map_reader rd = { mread, &au->st, 0 };
 	struct kt_map_writer wr = { mwrite, &au->st };
 	struct kt_map_result res;
 	kt_err e;

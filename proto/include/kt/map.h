@@ -82,7 +82,7 @@ void kt_map_chain_next(const struct kt_hash *prev,
  * KT_ERR_NOT_FOUND if the store has no such node, or another error, which is
  * passed through. proto hashes every node it reads and fails with
  * KT_ERR_VERIFY if the node does not hash to *h, so a corrupt or lying store
- * cannot make a wrong proof or root.
+ * cannot make a wrong proof or root; unless the reader is `checked` (below).
  */
 typedef kt_err (*kt_map_read_fn)(void *ctx, const struct kt_hash *h,
     const struct kt_hash *index, unsigned depth, struct kt_map_node *out);
@@ -97,9 +97,17 @@ typedef kt_err (*kt_map_read_fn)(void *ctx, const struct kt_hash *h,
 typedef kt_err (*kt_map_write_fn)(void *ctx, const struct kt_hash *h,
     const struct kt_map_node *n);
 
+/*
+ * checked = 1 promises that read returns a node only after checking itself
+ * that it hashes to *h (a store that hashes every node it decodes, and
+ * checks the piece's top against the hash its parent holds, as kt-logd's
+ * strata do): proto then skips hashing it again. 0 (the default) for any
+ * reader whose nodes come from elsewhere.
+ */
 struct kt_map_reader {
 	kt_map_read_fn read;
 	void *ctx;
+	int checked;
 };
 
 struct kt_map_writer {
