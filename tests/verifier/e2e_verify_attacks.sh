@@ -94,11 +94,40 @@ expect 2 "does NOT verify" "revocation: version 2 served after it" bob lookup al
 no_pin bob alice 2
 ctl "client?name=bob&view=0"
 expect 4 "KEY CHANGED.*REVOKED" "revocation: the honest answer shows it" bob lookup alice
-# the same revocation logged, but left out of the map: lookups cannot
-# see it (the map is what they are proven against); the audit can
+# the same revocation logged, but left out of the map: a fresh lookup
+# cannot see it (the map is what it is proven against); the owner's
+# monitor, a lookup walking the history and the audit can
+init own1 1
+expect 0 "every key expected" "revocation: the owner checks versions 1..2" own1 monitor alice \
+	--expect-b64 "$K1" --expect-b64 "$K2"
+init ivy 1
+ctl "client?name=ivy&view=1&size=$((A1 + 2))"
+expect 0 "pinned on first use" "revocation: ivy pins version 1" ivy lookup alice
 add 1 alice "" "&revoke=1&omit=alice" > /dev/null
 init bob1 1
-expect 0 "version 2" "revocation: a map that hides it fools a lookup (auditors' job)" bob1 lookup alice
+expect 0 "version 2" "revocation: a map that hides it fools a fresh lookup" bob1 lookup alice
+expect 3 "HIDDEN VERSION.*PROVEN" "revocation: the owner's monitor finds the version the map hides" \
+	own1 monitor alice
+f=$(evfile)
+grep -q '"type": "hidden-version"' "$f" || fail "revocation: not a hidden-version file"
+expect_ev 0 "PROVEN.*hidden version" "revocation: that evidence checks with the log key alone" "$f"
+jq '.update.index -= 1' "$f" > "$T/hv1.json"
+jq '.head.index += 1' "$f" > "$T/hv2.json"
+jq '.map_proof |= (.[0:20] + (if .[20:21] == "A" then "B" else "A" end) + .[21:])' "$f" > "$T/hv3.json"
+jq '.checkpoint |= sub("\n[0-9]+\n"; "\n999\n")' "$f" > "$T/hv4.json"
+jq '.update.entry |= (.[0:10] + (if .[10:11] == "A" then "B" else "A" end) + .[11:])' "$f" > "$T/hv5.json"
+for x in 1:"update leaf's inclusion" 2:"map head leaf's inclusion" 3:"map path|map_proof" \
+	 4:"hidden-version evidence: .*(sign|note|checkpoint)" 5:"update leaf"; do
+	expect_ev 2 "${x#*:}" "revocation: tampered hidden-version copy ${x%%:*} refused" \
+		"$T/hv${x%%:*}.json"
+done
+[ "$(jq -r '.labels.alice.version' "$T/own1/monitor.json")" = 2 ] ||
+	fail "revocation: the owner's cursor moved after an attack"
+ctl "client?name=ivy&view=1"
+expect 3 "HIDDEN VERSION.*PROVEN" "revocation: a lookup walking the history from its pin finds it too" \
+	ivy lookup alice
+expect_ev 0 "PROVEN.*hidden version" "revocation: the lookup's evidence checks offline" "$(evfile)"
+no_pin ivy alice 1
 init aud1 1
 expect 3 "map-root" "revocation: the audit finds the map head that hides it" aud1 audit
 # the audit's record names the rule and the map head; kt-verify evidence
