@@ -308,7 +308,6 @@ START_TEST(test_verify_evidence_prefix)
 }
 END_TEST
 
-
 /* ---- downgrade and hidden-version (evidence_lookup.c) ------------------------ */
 
 /* A directory built as kt-logd builds one (attack_dir.c), its log key as
@@ -503,8 +502,7 @@ START_TEST(test_verify_evidence_downgrade)
 	ck_assert_int_eq(dstatus(ev, &dvk, bad_vrf), KT_VERIFY_FAILED);
 	/* every byte of either lookup proof changed: refused */
 	flip_each(ev, json_object_get(ev, "later"), "lookup_proof", D.vrf_pk);
-	flip_each(ev, json_object_get(ev, "earlier"), "lookup_proof",
-	    D.vrf_pk);
+	flip_each(ev, json_object_get(ev, "earlier"), "lookup_proof", D.vrf_pk);
 	/* another label, another map index, a checkpoint by another key */
 	e = json_deep_copy(ev);
 	json_object_set_new(e, "label", json_string("bob"));
