@@ -15,6 +15,7 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "attack_dir.h"
 #include "harness/runner.h"
 #include "kt/tlogproof.h"
 #include "verify_internal.h"
@@ -307,6 +308,367 @@ START_TEST(test_verify_evidence_prefix)
 }
 END_TEST
 
+/* ---- downgrade and hidden-version (evidence_lookup.c) ------------------------ */
+
+/* A directory built as kt-logd builds one (attack_dir.c), its log key as
+ * a verifier and its VRF key. */
+static struct dir_keys D;
+static struct kt_verifier dvk, dother;
+
+static void
+dir_setup(void)
+{
+	setup();
+	ck_assert_int_eq(dir_init(&D, "ev.example/kt"), 0);
+	kt_signer_verifier(D.signer, &dvk);
+	kt_signer_verifier(D.other, &dother);
+}
+
+static void
+dir_teardown(void)
+{
+	dir_fini(&D);
+	teardown();
+}
+
+/* kt_verify_evidence's status for ev (not consumed). */
+static int
+dstatus(const json_t *ev, const struct kt_verifier *k, const uint8_t *vrf)
+{
+	char *s = json_dumps(ev, JSON_COMPACT);
+	struct kt_vresult r;
+	int st;
+
+	kt_vresult_init(&r);
+	st = kt_verify_evidence(s, strlen(s), k, vrf, &r);
+	kt_vresult_free(&r);
+	free(s);
+	return st;
+}
+
+static void
+dadd(struct view *v, const char *label, uint8_t keybyte)
+{
+	uint8_t key[32];
+
+	memset(key, keybyte, sizeof(key));
+	ck_assert_int_ge(view_add(v, &D, label, KT_VALUE_KEY, "ed25519", key,
+	                     sizeof(key), 0, 0),
+	    0);
+}
+
+/* Seals v's batch (omit, rollback as view_seal); returns the size. */
+static uint64_t
+dseal(struct view *v, const char *omit, uint64_t rollback)
+{
+	const char *why;
+
+	ck_assert_int_eq(view_seal(v, &D, 1000 + v->n, omit, rollback, 0, &why),
+	    0);
+	return v->n;
+}
+
+static json_t *
+dnote(struct view *v, uint64_t size, const struct kt_signer *s)
+{
+	char buf[KT_NOTE_MAX];
+
+	ck_assert_int_eq(view_note(v, &D, size, s, buf, sizeof(buf)), 0);
+	return json_string(buf);
+}
+
+/* Leaf i of v with its inclusion proof in the tree of `size` leaves. */
+static json_t *
+dleaf_rec(struct view *v, uint64_t i, uint64_t size)
+{
+	struct kt_proof p;
+
+	ck_assert_int_eq(view_inclusion(v, i, size, &p), 0);
+	return json_pack("{s:I,s:o,s:o}", "index", (json_int_t)i, "entry",
+	    kt_vb64_json(v->l[i].bytes, v->l[i].len), "hashes", hashes(&p));
+}
+
+/* The path of idx in the map of v's map head h. */
+static json_t *
+dpath(struct view *v, uint64_t h, const struct kt_hash *idx)
+{
+	struct kt_map_proof *mp = malloc(sizeof(*mp));
+	json_t *j;
+
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(dir_map_prove(&v->l[h].h.root, idx, mp), 0);
+	j = kt_vmap_proof_json(mp);
+	free(mp);
+	return j;
+}
+
+/* A lookup-proof state of label at size. */
+static json_t *
+lstate(struct view *v, const char *label, uint64_t size)
+{
+	struct kt_lookup_proof *p = malloc(sizeof(*p));
+	json_t *j;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(view_lookup(v, &D, label, size, p), 0);
+	j = json_pack("{s:o,s:o}", "checkpoint", dnote(v, size, D.signer),
+	    "lookup_proof", kt_vlookup_json(p));
+	free(p);
+	return j;
+}
+
+/* A map-path state of idx at size (its last leaf's map). */
+static json_t *
+mstate(struct view *v, const struct kt_hash *idx, uint64_t size)
+{
+	return json_pack("{s:o,s:o,s:o}", "checkpoint",
+	    dnote(v, size, D.signer), "head", dleaf_rec(v, size - 1, size),
+	    "map_proof", dpath(v, size - 1, idx));
+}
+
+static json_t *
+downgrade_ev(const char *label, const struct kt_hash *idx, json_t *earlier,
+    json_t *later)
+{
+	return json_pack("{s:i,s:s,s:s,s:o,s:o,s:o}", "kt_evidence", 1, "type",
+	    "downgrade", "label", label, "map_index",
+	    kt_vb64_json(idx->b, KT_HASH_LEN), "earlier", earlier, "later",
+	    later);
+}
+
+/* Flips each byte of the base64 field key of ev's object at path in
+ * turn: every copy is refused. */
+static void
+flip_each(json_t *ev, json_t *obj, const char *key, const uint8_t *vrf)
+{
+	json_t *j = json_object_get(obj, key);
+	uint8_t *buf = malloc(KT_LOOKUP_MAX), orig[KT_LOOKUP_MAX];
+	size_t n;
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(kt_b64_decode(json_string_value(j),
+	                     json_string_length(j), orig, sizeof(orig), &n),
+	    KT_OK);
+	json_incref(j);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(buf, orig, n);
+		buf[i] ^= 0x01;
+		json_object_set_new(obj, key, kt_vb64_json(buf, n));
+		ck_assert_int_eq(dstatus(ev, &dvk, vrf), KT_VERIFY_FAILED);
+	}
+	json_object_set_new(obj, key, j);
+	ck_assert_int_eq(dstatus(ev, &dvk, vrf), KT_VERIFY_OK);
+	free(buf);
+}
+
+START_TEST(test_verify_evidence_downgrade)
+{
+	struct view *v = calloc(1, sizeof(*v));
+	uint8_t pi[KT_VRF_PROOF_LEN], bad_vrf[KT_VRF_PUBLIC_LEN];
+	struct kt_hash idx, idx2;
+	uint64_t s1, s3, s4, s5;
+	json_t *ev, *e;
+
+	view_init(v, 1000);
+	dadd(v, "bob", 0x0b);
+	dadd(v, "alice", 0x11);
+	s1 = dseal(v, NULL, UINT64_MAX);
+	dadd(v, "alice", 0x22);
+	dseal(v, NULL, UINT64_MAX);
+	dadd(v, "alice", 0x33);
+	s3 = dseal(v, NULL, UINT64_MAX);
+	s4 = dseal(v, NULL, s1 - 1); /* the map of version 1 again */
+	s5 = dseal(v, NULL, 0);      /* the empty map again */
+	ck_assert_int_eq(dir_vrf(&D, "alice", 5, pi, &idx), 0);
+	ck_assert_int_eq(dir_vrf(&D, "bob", 3, pi, &idx2), 0);
+	{
+		/* another VRF key: the scalar 2 */
+		uint8_t sk[KT_VRF_SECRET_LEN] = { 2 };
+		struct kt_vrf_key *k;
+
+		ck_assert_int_eq(kt_vrf_key_from_secret(sk, &k), KT_OK);
+		kt_vrf_public(k, bad_vrf);
+		kt_vrf_key_free(k);
+	}
+
+	/* two signed lookups: version 3, then 1; then none */
+	ev = downgrade_ev("alice", &idx, lstate(v, "alice", s3),
+	    lstate(v, "alice", s4));
+	ck_assert_int_eq(dstatus(ev, &dvk, D.vrf_pk), KT_VERIFY_OK);
+	/* without the VRF key, with another log key: refused */
+	ck_assert_int_eq(dstatus(ev, &dvk, NULL), KT_VERIFY_FAILED);
+	ck_assert_int_eq(dstatus(ev, &dother, D.vrf_pk), KT_VERIFY_FAILED);
+	ck_assert_int_eq(dstatus(ev, &vk, D.vrf_pk), KT_VERIFY_FAILED);
+	ck_assert_int_eq(dstatus(ev, &dvk, bad_vrf), KT_VERIFY_FAILED);
+	/* every byte of either lookup proof changed: refused */
+	flip_each(ev, json_object_get(ev, "later"), "lookup_proof", D.vrf_pk);
+	flip_each(ev, json_object_get(ev, "earlier"), "lookup_proof", D.vrf_pk);
+	/* another label, another map index, a checkpoint by another key */
+	e = json_deep_copy(ev);
+	json_object_set_new(e, "label", json_string("bob"));
+	ck_assert_int_eq(dstatus(e, &dvk, D.vrf_pk), KT_VERIFY_FAILED);
+	json_object_set_new(e, "label", json_string("alice"));
+	json_object_set_new(e, "map_index", kt_vb64_json(idx2.b, KT_HASH_LEN));
+	ck_assert_int_eq(dstatus(e, &dvk, D.vrf_pk), KT_VERIFY_FAILED);
+	json_object_set_new(e, "map_index", kt_vb64_json(idx.b, KT_HASH_LEN));
+	json_object_set_new(json_object_get(e, "later"), "checkpoint",
+	    dnote(v, s4, D.other));
+	ck_assert_int_eq(dstatus(e, &dvk, D.vrf_pk), KT_VERIFY_FAILED);
+	json_decref(e);
+	/* the later answer smaller (a rollback), or not lower: refused */
+	ck_assert_int_eq(dstatus(downgrade_ev("alice", &idx,
+	                             lstate(v, "alice", s4),
+	                             lstate(v, "alice", s3)),
+	                     &dvk, D.vrf_pk),
+	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(dstatus(downgrade_ev("alice", &idx,
+	                             lstate(v, "alice", s1),
+	                             lstate(v, "alice", s3)),
+	                     &dvk, D.vrf_pk),
+	    KT_VERIFY_FAILED);
+	ck_assert_int_eq(dstatus(downgrade_ev("alice", &idx,
+	                             lstate(v, "alice", s3),
+	                             lstate(v, "alice", s3)),
+	                     &dvk, D.vrf_pk),
+	    KT_VERIFY_FAILED);
+	/* absence after version 3: proven */
+	json_decref(ev);
+	ev = downgrade_ev("alice", &idx, lstate(v, "alice", s3),
+	    lstate(v, "alice", s5));
+	ck_assert_int_eq(dstatus(ev, &dvk, D.vrf_pk), KT_VERIFY_OK);
+	json_decref(ev);
+
+	/* map paths (monitor): no VRF key needed; mixed with a lookup */
+	ev = downgrade_ev("alice", &idx, mstate(v, &idx, s3),
+	    mstate(v, &idx, s4));
+	ck_assert_int_eq(dstatus(ev, &dvk, NULL), KT_VERIFY_OK);
+	ck_assert_int_eq(dstatus(ev, &dother, NULL), KT_VERIFY_FAILED);
+	flip_each(ev, json_object_get(ev, "later"), "map_proof", NULL);
+	e = json_deep_copy(ev);
+	/* a head that is not the checkpoint's last leaf */
+	json_object_set_new(json_object_get(e, "later"), "head",
+	    dleaf_rec(v, s3 - 1, s4));
+	ck_assert_int_eq(dstatus(e, &dvk, NULL), KT_VERIFY_FAILED);
+	json_object_set_new(json_object_get(e, "later"), "map_proof",
+	    dpath(v, s4 - 1, &idx2));
+	ck_assert_int_eq(dstatus(e, &dvk, NULL), KT_VERIFY_FAILED);
+	json_decref(e);
+	json_decref(ev);
+	ev = downgrade_ev("alice", &idx, lstate(v, "alice", s3),
+	    mstate(v, &idx, s5));
+	ck_assert_int_eq(dstatus(ev, &dvk, D.vrf_pk), KT_VERIFY_OK);
+	json_decref(ev);
+	view_free(v);
+	free(v);
+}
+END_TEST
+
+/* The same version with another update: two branches of one tree. */
+START_TEST(test_verify_evidence_rewrite)
+{
+	struct view *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	uint8_t pi[KT_VRF_PROOF_LEN];
+	struct kt_hash idx;
+	uint64_t sa, sb;
+	json_t *ev;
+
+	view_init(a, 1000);
+	dadd(a, "f0", 0x01);
+	dseal(a, NULL, UINT64_MAX);
+	view_copy(b, a);
+	dadd(a, "alice", 0x11);
+	sa = dseal(a, NULL, UINT64_MAX);
+	dadd(b, "alice", 0x22);
+	dadd(b, "f1", 0x02);
+	sb = dseal(b, NULL, UINT64_MAX);
+	ck_assert_int_eq(dir_vrf(&D, "alice", 5, pi, &idx), 0);
+	ev = downgrade_ev("alice", &idx, lstate(a, "alice", sa),
+	    lstate(b, "alice", sb));
+	ck_assert_int_eq(dstatus(ev, &dvk, D.vrf_pk), KT_VERIFY_OK);
+	json_decref(ev);
+	ev = downgrade_ev("alice", &idx, mstate(a, &idx, sa),
+	    mstate(b, &idx, sb));
+	ck_assert_int_eq(dstatus(ev, &dvk, NULL), KT_VERIFY_OK);
+	json_decref(ev);
+	view_free(a);
+	view_free(b);
+	free(a);
+	free(b);
+}
+END_TEST
+
+static json_t *
+hidden_ev(struct view *v, uint64_t size, uint64_t head, uint64_t upd,
+    const struct kt_hash *idx)
+{
+	return json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:o}", "kt_evidence", 1,
+	    "type", "hidden-version", "label", "alice", "checkpoint",
+	    dnote(v, size, D.signer), "head", dleaf_rec(v, head, size),
+	    "map_proof", dpath(v, head, idx), "update",
+	    dleaf_rec(v, upd, size));
+}
+
+START_TEST(test_verify_evidence_hidden)
+{
+	struct view *v = calloc(1, sizeof(*v)), *h = calloc(1, sizeof(*h));
+	uint8_t pi[KT_VRF_PROOF_LEN];
+	struct kt_hash idx;
+	uint64_t s1, s2, s3, u1, u2;
+	json_t *ev, *e;
+
+	view_init(v, 1000);
+	dadd(v, "f0", 0x01);
+	u1 = v->n;
+	dadd(v, "alice", 0x11);
+	s1 = dseal(v, NULL, UINT64_MAX);
+	view_copy(h, v);
+	u2 = v->n;
+	dadd(v, "alice", 0x22);
+	s2 = dseal(v, "alice", UINT64_MAX); /* version 2 left out */
+	dadd(v, "f1", 0x02);
+	s3 = dseal(v, NULL, UINT64_MAX);
+	ck_assert_int_eq(dir_vrf(&D, "alice", 5, pi, &idx), 0);
+
+	/* version 2 logged before map head s2 - 1, whose map shows 1 */
+	ev = hidden_ev(v, s3, s2 - 1, u2, &idx);
+	ck_assert_int_eq(dstatus(ev, &dvk, NULL), KT_VERIFY_OK);
+	ck_assert_int_eq(dstatus(ev, &dother, NULL), KT_VERIFY_FAILED);
+	ck_assert_int_eq(dstatus(ev, &vk, NULL), KT_VERIFY_FAILED);
+	flip_each(ev, ev, "map_proof", NULL);
+	flip_each(ev, json_object_get(ev, "update"), "entry", NULL);
+	flip_each(ev, json_object_get(ev, "head"), "entry", NULL);
+	e = json_deep_copy(ev);
+	json_object_set_new(e, "checkpoint", dnote(v, s3, D.other));
+	ck_assert_int_eq(dstatus(e, &dvk, NULL), KT_VERIFY_FAILED);
+	json_object_set_new(e, "checkpoint", dnote(v, s2, D.signer));
+	ck_assert_int_eq(dstatus(e, &dvk, NULL), KT_VERIFY_FAILED);
+	json_decref(e);
+	e = json_deep_copy(ev);
+	json_object_set_new(json_object_get(e, "update"), "index",
+	    json_integer((json_int_t)u1));
+	ck_assert_int_eq(dstatus(e, &dvk, NULL), KT_VERIFY_FAILED);
+	json_decref(e);
+	json_decref(ev);
+	/* version 1 (in the map), a head before the update, the honest
+	 * branch: nothing proven */
+	ev = hidden_ev(v, s3, s2 - 1, u1, &idx);
+	ck_assert_int_eq(dstatus(ev, &dvk, NULL), KT_VERIFY_FAILED);
+	json_decref(ev);
+	ev = hidden_ev(v, s3, s1 - 1, u2, &idx);
+	ck_assert_int_eq(dstatus(ev, &dvk, NULL), KT_VERIFY_FAILED);
+	json_decref(ev);
+	dadd(h, "alice", 0x22);
+	s2 = dseal(h, NULL, UINT64_MAX);
+	ev = hidden_ev(h, s2, s2 - 1, u2, &idx);
+	ck_assert_int_eq(dstatus(ev, &dvk, NULL), KT_VERIFY_FAILED);
+	json_decref(ev);
+	view_free(v);
+	view_free(h);
+	free(v);
+	free(h);
+}
+END_TEST
+
 static Suite *
 verify_evidence_suite(void)
 {
@@ -320,8 +682,26 @@ verify_evidence_suite(void)
 		{ "kt_verify_evidence_prefix", test_verify_evidence_prefix },
 	};
 
+	const struct {
+		const char *name;
+		const TTest *t;
+	} dtcs[] = {
+		{ "kt_verify_evidence_downgrade",
+		    test_verify_evidence_downgrade },
+		{ "kt_verify_evidence_rewrite", test_verify_evidence_rewrite },
+		{ "kt_verify_evidence_hidden", test_verify_evidence_hidden },
+	};
+
 	for (size_t i = 0; i < sizeof(tcs) / sizeof(tcs[0]); i++)
 		verify_add(s, tcs[i].name, tcs[i].t);
+	for (size_t i = 0; i < sizeof(dtcs) / sizeof(dtcs[0]); i++) {
+		TCase *tc = tcase_create(dtcs[i].name);
+
+		tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+		tcase_add_test(tc, dtcs[i].t);
+		tcase_set_timeout(tc, 120);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 

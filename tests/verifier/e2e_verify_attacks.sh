@@ -94,11 +94,40 @@ expect 2 "does NOT verify" "revocation: version 2 served after it" bob lookup al
 no_pin bob alice 2
 ctl "client?name=bob&view=0"
 expect 4 "KEY CHANGED.*REVOKED" "revocation: the honest answer shows it" bob lookup alice
-# the same revocation logged, but left out of the map: lookups cannot
-# see it (the map is what they are proven against); the audit can
+# the same revocation logged, but left out of the map: a fresh lookup
+# cannot see it (the map is what it is proven against); the owner's
+# monitor, a lookup walking the history and the audit can
+init own1 1
+expect 0 "every key expected" "revocation: the owner checks versions 1..2" own1 monitor alice \
+	--expect-b64 "$K1" --expect-b64 "$K2"
+init ivy 1
+ctl "client?name=ivy&view=1&size=$((A1 + 2))"
+expect 0 "pinned on first use" "revocation: ivy pins version 1" ivy lookup alice
 add 1 alice "" "&revoke=1&omit=alice" > /dev/null
 init bob1 1
-expect 0 "version 2" "revocation: a map that hides it fools a lookup (auditors' job)" bob1 lookup alice
+expect 0 "version 2" "revocation: a map that hides it fools a fresh lookup" bob1 lookup alice
+expect 3 "HIDDEN VERSION.*PROVEN" "revocation: the owner's monitor finds the version the map hides" \
+	own1 monitor alice
+f=$(evfile)
+grep -q '"type": "hidden-version"' "$f" || fail "revocation: not a hidden-version file"
+expect_ev 0 "PROVEN.*hidden version" "revocation: that evidence checks with the log key alone" "$f"
+jq '.update.index -= 1' "$f" > "$T/hv1.json"
+jq '.head.index += 1' "$f" > "$T/hv2.json"
+jq '.map_proof |= (.[0:20] + (if .[20:21] == "A" then "B" else "A" end) + .[21:])' "$f" > "$T/hv3.json"
+jq '.checkpoint |= sub("\n[0-9]+\n"; "\n999\n")' "$f" > "$T/hv4.json"
+jq '.update.entry |= (.[0:10] + (if .[10:11] == "A" then "B" else "A" end) + .[11:])' "$f" > "$T/hv5.json"
+for x in 1:"update leaf's inclusion" 2:"map head leaf's inclusion" 3:"map path|map_proof" \
+	 4:"hidden-version evidence: .*(sign|note|checkpoint)" 5:"update leaf"; do
+	expect_ev 2 "${x#*:}" "revocation: tampered hidden-version copy ${x%%:*} refused" \
+		"$T/hv${x%%:*}.json"
+done
+[ "$(jq -r '.labels.alice.version' "$T/own1/monitor.json")" = 2 ] ||
+	fail "revocation: the owner's cursor moved after an attack"
+ctl "client?name=ivy&view=1"
+expect 3 "HIDDEN VERSION.*PROVEN" "revocation: a lookup walking the history from its pin finds it too" \
+	ivy lookup alice
+expect_ev 0 "PROVEN.*hidden version" "revocation: the lookup's evidence checks offline" "$(evfile)"
+no_pin ivy alice 1
 init aud1 1
 expect 3 "map-root" "revocation: the audit finds the map head that hides it" aud1 audit
 # the audit's record names the rule and the map head; kt-verify evidence
@@ -114,10 +143,38 @@ init own3 3
 expect 0 "every key expected" "downgrade: the owner checks versions 1..3" own3 monitor alice \
 	--expect-b64 "$K1" --expect-b64 "$K2"
 ctl "seal?view=3&rollback=$H1"                         # the map of version 1 again
-expect 2 "DOWNGRADE" "downgrade: a lookup showing version 1 after 3" dan lookup alice
-expect 2 "DOWNGRADE" "downgrade: the owner's monitor too" own3 monitor alice
+expect 3 "DOWNGRADE.*PROVEN" "downgrade: a lookup showing version 1 after 3" dan lookup alice
+f=$(evfile)
+grep -q '"type": "downgrade"' "$f" || fail "downgrade: not a downgrade file"
+# the two signed lookups, checked with the log key and the VRF key
+expect 0 "PROVEN.*a downgrade" "downgrade: the two signed lookups prove it offline" \
+	nostate evidence "$f" --key "$VK" --vrf-key "$VRF"
+expect_ev 2 "needs the log's VRF key" "downgrade: lookup proofs need the VRF key" "$f"
+# tampered copies: refused
+jq '{e: .earlier, l: .later} as $x | .earlier = $x.l | .later = $x.e' "$f" > "$T/dg1.json"
+jq '.earlier.checkpoint |= sub("\n[0-9]+\n"; "\n999\n")' "$f" > "$T/dg2.json"
+jq '.later.lookup_proof |= (.[0:40] + (if .[40:41] == "A" then "B" else "A" end) + .[41:])' \
+	"$f" > "$T/dg3.json"
+jq '.label = "user3"' "$f" > "$T/dg4.json"
+jq '.later = .earlier' "$f" > "$T/dg5.json"
+for x in 1:"smaller.*rollback" 2:"signed|verify|checkpoint" 3:"does not verify|malformed" \
+	 4:"does not verify" 5:"proves nothing"; do
+	expect 2 "${x#*:}" "downgrade: tampered copy ${x%%:*} refused" \
+		nostate evidence "$T/dg${x%%:*}.json" --key "$VK" --vrf-key "$VRF"
+done
+expect 3 "DOWNGRADE.*PROVEN" "downgrade: the owner's monitor too" own3 monitor alice
+f=$(evfile)
+# the monitor keeps map paths, not lookups: no VRF key needed
+expect_ev 0 "PROVEN.*a downgrade" "downgrade: the monitor's evidence checks with the log key alone" "$f"
+jq '.later.map_proof |= (.[0:20] + (if .[20:21] == "A" then "B" else "A" end) + .[21:])' \
+	"$f" > "$T/dg6.json"
+expect_ev 2 "map path|malformed" "downgrade: a tampered map path refused" "$T/dg6.json"
+jq '.later.head.index -= 1' "$f" > "$T/dg7.json"
+expect_ev 2 "inclusion|not a map head" "downgrade: a moved map head refused" "$T/dg7.json"
 ctl "seal?view=3&rollback=0"                           # the empty map again
-expect 2 "DOWNGRADE.*absent" "downgrade: absence after version 3" dan lookup alice
+expect 3 "DOWNGRADE.*absent" "downgrade: absence after version 3" dan lookup alice
+expect 0 "PROVEN.*no version" "downgrade: the absence's evidence checks offline" \
+	nostate evidence "$(evfile)" --key "$VK" --vrf-key "$VRF"
 no_pin dan alice 3
 init aud3 3
 expect 3 "map-root" "downgrade: the audit finds the map that lost versions" aud3 audit

@@ -539,7 +539,7 @@ verify_record(const json_t *ev, const char *type, const struct kt_verifier *vk,
 /* An evidence file of a known format: by its type. */
 static enum kt_verify_outcome
 verify_typed(const json_t *ev, const struct kt_verifier *vk,
-    struct kt_vresult *r)
+    const uint8_t *vrf_pk, struct kt_vresult *r)
 {
 	const char *type = json_string_value(json_object_get(ev, "type"));
 
@@ -556,6 +556,10 @@ verify_typed(const json_t *ev, const struct kt_verifier *vk,
 		return verify_ghost(ev, vk, r);
 	if (strcmp(type, "bad-entries") == 0)
 		return verify_bad_entries(ev, vk, r);
+	if (strcmp(type, "downgrade") == 0)
+		return kt_vevidence_downgrade(ev, vk, vrf_pk, r);
+	if (strcmp(type, "hidden-version") == 0)
+		return kt_vevidence_hidden(ev, vk, r);
 	if (strcmp(type, "unlogged-key") == 0)
 		/* A proof that fails proves nothing: anyone can write one. */
 		return fail(r, "%s",
@@ -586,7 +590,7 @@ kt_verify_evidence(const char *buf, size_t len, const struct kt_verifier *vk,
 		return fail(r, "not an evidence file: %s",
 		    ev == NULL ? je.text : "not a JSON object");
 	}
-	st = verify_typed(ev, vk, r);
+	st = verify_typed(ev, vk, vrf_pk, r);
 	json_decref(ev);
 	return st;
 }

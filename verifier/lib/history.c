@@ -40,6 +40,7 @@ struct hwalk {
 	uint8_t key[KT_KEY_MAX];
 	kt_version_cb cb;
 	void *ctx;
+	int probe; /* kt_vhistory_probe: "no such version" is no news */
 };
 
 /* The page's label, VRF proof and map index: the index must be VRF(label)
@@ -186,6 +187,12 @@ get_page(struct kt_verify *v, const struct hwalk *w, json_t **o,
 	if ((st = kt_vlog_get(v, path, KT_CAP_HISTORY, &body, &status,
 	         "key history: ", r)) != KT_VERIFY_OK)
 		goto out;
+	/* A probe asks past what the map shows: "no such label" (404) or
+	 * "no such version" (400) on its first page is the honest answer. */
+	if (w->probe && w->read == 0 && (status == 404 || status == 400)) {
+		st = KT_VERIFY_ABSENT;
+		goto out;
+	}
 	/* Every version asked for is one the verified map (or lookup)
 	 * shows: "no such label" (404) or "no such version" (400) is a
 	 * lie, not a network error. */
@@ -263,17 +270,40 @@ out:
 	return st;
 }
 
-enum kt_verify_outcome
-kt_vhistory_walk(struct kt_verify *v, const char *label, uint64_t from,
-    const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
-    void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r)
+/* The walk of kt_vhistory_walk and kt_vhistory_probe, w set up. */
+static enum kt_verify_outcome
+run(struct kt_verify *v, struct hwalk *w, struct kt_hash *last, uint64_t *nver,
+    struct kt_vresult *r)
 {
-	struct hwalk *w = calloc(1, sizeof(*w));
+	uint64_t from = w->ver;
 	enum kt_verify_outcome st;
 
+	if (kt_fetch_escape(w->label, strlen(w->label), w->esc,
+	        sizeof(w->esc)) != KT_OK)
+		return kt_vres(r, KT_VERIFY_ERROR, "label too long");
+	st = walk(v, w, r);
+	if (st == KT_VERIFY_ABSENT && w->probe) {
+		*last = w->chain;
+		*nver = from - 1;
+		return KT_VERIFY_OK;
+	}
+	if (st != KT_VERIFY_OK)
+		return st;
+	*last = w->chain;
+	*nver = w->ver - 1;
+	return KT_VERIFY_OK;
+}
+
+/* A walk's state from version `from` (NULL when out of memory). */
+static struct hwalk *
+hwalk_new(const char *label, uint64_t from, const struct kt_hash *prev_chain,
+    uint64_t prev_index, kt_version_cb cb, void *ctx)
+{
+	struct hwalk *w = calloc(1, sizeof(*w));
+
 	if (w == NULL || (w->l = calloc(1, sizeof(*w->l))) == NULL) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-		goto out;
+		free(w);
+		return NULL;
 	}
 	w->label = label;
 	w->ver = from;
@@ -282,18 +312,40 @@ kt_vhistory_walk(struct kt_verify *v, const char *label, uint64_t from,
 		w->chain = *prev_chain;
 	w->cb = cb;
 	w->ctx = ctx;
-	if (kt_fetch_escape(label, strlen(label), w->esc, sizeof(w->esc)) !=
-	    KT_OK) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "label too long");
-		goto out;
-	}
-	if ((st = walk(v, w, r)) != KT_VERIFY_OK)
-		goto out;
-	*last = w->chain;
-	*nver = w->ver - 1;
-out:
-	if (w != NULL)
-		free(w->l);
+	return w;
+}
+
+enum kt_verify_outcome
+kt_vhistory_walk(struct kt_verify *v, const char *label, uint64_t from,
+    const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
+    void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r)
+{
+	struct hwalk *w =
+	    hwalk_new(label, from, prev_chain, prev_index, cb, ctx);
+	enum kt_verify_outcome st;
+
+	if (w == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	st = run(v, w, last, nver, r);
+	free(w->l);
+	free(w);
+	return st;
+}
+
+enum kt_verify_outcome
+kt_vhistory_probe(struct kt_verify *v, const char *label, uint64_t from,
+    const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
+    void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r)
+{
+	struct hwalk *w =
+	    hwalk_new(label, from, prev_chain, prev_index, cb, ctx);
+	enum kt_verify_outcome st;
+
+	if (w == NULL)
+		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	w->probe = 1;
+	st = run(v, w, last, nver, r);
+	free(w->l);
 	free(w);
 	return st;
 }

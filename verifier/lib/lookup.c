@@ -200,6 +200,9 @@ pin_json(const struct answer *a)
 	    (json_int_t)a->res.head_index, "checkpoint", a->sc.note,
 	    a->sc.note_len);
 
+	/* The proof itself, so that a later answer showing fewer versions
+	 * can be proven a downgrade (evidence_lookup.c). */
+	json_object_set_new(p, "lookup_proof", kt_vlookup_json(&a->lk.p));
 	if (!a->res.revoked) {
 		json_object_set_new(p, "key_type",
 		    json_stringn(a->res.key_type, a->res.key_type_len));
@@ -249,9 +252,37 @@ save_pin(struct kt_verify *v, json_t *pins, const char *label,
 	return KT_VERIFY_OK;
 }
 
+/*
+ * A verified answer a that the pin contradicts (why says how): evidence
+ * from the pin's signed answer and a's when the pin kept its lookup
+ * proof, exit 3; else exit 2 with why.
+ */
+static enum kt_verify_outcome
+downgrade(struct kt_verify *v, const char *label, const json_t *pin,
+    const struct answer *a, const char *why, struct kt_vresult *r)
+{
+	struct kt_vmapstate later = { &a->sc, &a->lk.p, NULL, NULL };
+	json_t *jc = json_object_get(pin, "checkpoint");
+	json_t *jp = json_object_get(pin, "lookup_proof");
+	json_t *earlier = jc != NULL && jp != NULL
+	    ? json_pack("{s:O,s:O}", "checkpoint", jc, "lookup_proof", jp)
+	    : NULL;
+	enum kt_verify_outcome st = kt_evidence_downgrade(v, label,
+	    &a->res.index, earlier, kt_vmapstate_json(&later), why, r);
+
+	if (st != KT_VERIFY_FAILED)
+		return st;
+	return kt_vres(r, st,
+	    "%s; refused (no signed answer kept here proves it to others)",
+	    why);
+}
+
 /* ---- the changes since the pin --------------------------------------------- */
 
 struct changes {
+	struct kt_verify *v;
+	const char *label;
+	const struct answer *a;
 	uint64_t upto;           /* the looked-up version */
 	struct kt_hash chain_at; /* the chain after it, from the history */
 	int reached;
@@ -262,10 +293,24 @@ static enum kt_verify_outcome
 change_cb(void *ctx, const struct kt_vversion *ver, struct kt_vresult *r)
 {
 	struct changes *c = ctx;
+	const struct answer *a = c->a;
+	struct kt_vleaf *head;
+	enum kt_verify_outcome st;
 
-	(void)r;
-	if (ver->l->u.version > c->upto)
+	if (ver->l->u.version > c->upto && ver->l->index > a->res.head_index)
 		return KT_VERIFY_OK; /* written since: the next lookup's */
+	if (ver->l->u.version > c->upto) {
+		/* Logged before the map head the lookup was proven against,
+		 * yet not in its map. */
+		if ((head = malloc(sizeof(*head))) == NULL)
+			return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		st = kt_vlookup_head(&a->lk.p, a->sc.cp.size, head) != KT_OK
+		    ? kt_vres(r, KT_VERIFY_ERROR, "internal: map head")
+		    : kt_evidence_hidden(c->v, c->label, &a->sc, head,
+		          &a->lk.p.map, ver->l, ver->sc, r);
+		free(head);
+		return st;
+	}
 	json_array_append_new(c->list,
 	    kt_vversion_summary(ver->l->u.version, ver->l->index,
 	        ver->erased ? NULL : &ver->val));
@@ -282,7 +327,8 @@ static enum kt_verify_outcome
 changes_since(struct kt_verify *v, const char *label, const json_t *pin,
     const struct answer *a, json_t *list, struct kt_vresult *r)
 {
-	struct changes c = { a->res.leaf.version, { { 0 } }, 0, list };
+	struct changes c = { v, label, a, a->res.leaf.version, { { 0 } }, 0,
+		list };
 	struct kt_hash pchain, last;
 	uint64_t pver, pidx, n;
 	enum kt_verify_outcome st;
@@ -315,6 +361,7 @@ against_pin(struct kt_verify *v, const char *label, json_t *pins,
 {
 	uint64_t ver = a->res.leaf.version, pver = 0, pidx = 0;
 	struct kt_value val;
+	char why[512];
 	json_t *list = NULL;
 	enum kt_verify_outcome st;
 
@@ -334,22 +381,26 @@ against_pin(struct kt_verify *v, const char *label, json_t *pins,
 		return kt_vres(r, KT_VERIFY_ERROR,
 		    "state file %s/%s is corrupt (pin of \"%s\")", v->dir,
 		    KT_VSTATE_PINS, label);
-	if (ver < pver)
+	if (ver < pver) {
 		/* Versions only grow: the map lost versions the client has
 		 * verified. */
-		return kt_vres(r, KT_VERIFY_FAILED,
+		kt_msg(why, sizeof(why),
 		    "DOWNGRADE: the log shows version %" PRIu64
 		    " of %s at tree size %" PRIu64
-		    ", but this client verified version %" PRIu64
-		    " before; refused",
+		    ", but this client verified version %" PRIu64 " before",
 		    ver, label, a->sc.cp.size, pver);
+		return downgrade(v, label, pin, a, why, r);
+	}
 	if (ver == pver) {
-		if (!pin_matches(pin, &val) || pidx != a->res.leaf.update_index)
-			return kt_vres(r, KT_VERIFY_FAILED,
+		if (!pin_matches(pin, &val) ||
+		    pidx != a->res.leaf.update_index) {
+			kt_msg(why, sizeof(why),
 			    "the log shows version %" PRIu64 " of %s with "
 			    "another value or update than this client "
 			    "verified before (two values for one version)",
 			    ver, label);
+			return downgrade(v, label, pin, a, why, r);
+		}
 		if ((st = save_pin(v, pins, label, a, r)) != 0)
 			return st;
 		return kt_vres(r, KT_VERIFY_OK,
@@ -444,15 +495,16 @@ kt_verify_lookup(struct kt_verify *v, const char *typed, int accept,
 		goto out;
 	describe(label, a, desc, sizeof(desc), r);
 	pin = json_object_get(json_object_get(pins, "labels"), label);
-	if (!a->res.present && pin != NULL)
-		st = kt_vres(r, KT_VERIFY_FAILED,
+	if (!a->res.present && pin != NULL) {
+		kt_msg(d, sizeof(d),
 		    "DOWNGRADE: the log proves \"%s\" absent at tree size "
 		    "%" PRIu64 ", but this client verified version %" PRId64
-		    " of it before; refused",
+		    " of it before",
 		    label, a->sc.cp.size,
 		    (int64_t)json_integer_value(
 		        json_object_get(pin, "version")));
-	else if (!a->res.present)
+		st = downgrade(v, label, pin, a, d, r);
+	} else if (!a->res.present)
 		st = kt_vres(r, KT_VERIFY_ABSENT,
 		    "%s: ABSENT, verified: the log's map at tree size %" PRIu64
 		    " has no version of this label",

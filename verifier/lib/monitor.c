@@ -49,6 +49,8 @@ struct mon {
 	struct kt_signed_checkpoint sc; /* borrows note */
 	int present;
 	struct kt_map_leaf ml;
+	struct kt_vleaf *head;   /* the map head, proven into sc */
+	struct kt_map_proof *mp; /* the index's path in head's map */
 	/* the walk */
 	uint64_t pos;
 	size_t nghosts;
@@ -215,14 +217,15 @@ check_head(const struct mon *m, const json_t *jh, struct kt_vleaf *l,
 	return KT_VERIFY_OK;
 }
 
-/* GET /v1/map/<index>?checkpoint_size=S, verified: m->present, m->ml. */
+/* GET /v1/map/<index>?checkpoint_size=S, verified: m->present, m->ml,
+ * m->head and m->mp (kept for evidence and the cursor). */
 static enum kt_verify_outcome
 map_path(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct kt_buf body = { 0 };
-	struct kt_vleaf *l = malloc(sizeof(*l));
-	struct kt_map_proof *p = malloc(sizeof(*p));
+	struct kt_vleaf *l = m->head = malloc(sizeof(*l));
+	struct kt_map_proof *p = m->mp = malloc(sizeof(*p));
 	uint8_t *buf = malloc(KT_MAP_PROOF_MAX);
 	char path[2 * KT_HASH_LEN + 64], hx[2 * KT_HASH_LEN + 1], d[512];
 	json_t *o = NULL, *jp;
@@ -291,8 +294,6 @@ map_path(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
 out:
 	json_decref(o);
 	kt_buf_free(&body);
-	free(l);
-	free(p);
 	free(buf);
 	return st;
 }
@@ -333,8 +334,12 @@ version_cb(void *ctx, const struct kt_vversion *ver, struct kt_vresult *r)
 	char fp[48];
 	const char *shown = "(revocation)";
 
-	if (vn > m->ml.version)
+	if (vn > m->ml.version && ver->l->index > m->head->index)
 		return KT_VERIFY_OK; /* written since the checkpoint */
+	if (vn > m->ml.version)
+		/* Logged before the map head, yet not in its map. */
+		return kt_evidence_hidden(w->v, m->label, &m->sc, m->head,
+		    m->mp, ver->l, ver->sc, r);
 	if (vn == m->ml.version) {
 		w->reached = 1;
 		w->chain_at = ver->chain;
@@ -413,6 +418,12 @@ save_cursor(struct kt_verify *v, struct mon *m, const json_t *mon, json_t *rec,
 	json_object_set_new(rec, "pos", json_integer((json_int_t)m->pos));
 	json_object_set_new(rec, "checkpoint_size",
 	    json_integer((json_int_t)m->sc.cp.size));
+	/* The signed state checked, so that a later map showing fewer
+	 * versions can be proven a downgrade (evidence_lookup.c). */
+	json_object_set_new(rec, "checkpoint",
+	    json_stringn(m->sc.note, m->sc.note_len));
+	json_object_set_new(rec, "head", kt_vleaf_json(m->head));
+	json_object_set_new(rec, "map_proof", kt_vmap_proof_json(m->mp));
 	json_object_set_new(rec, "expected", json_incref(m->expected));
 	if (kt_vstate_save_json(v->dir, KT_VSTATE_MONITOR, mon, d, sizeof(d)) !=
 	    KT_OK)
@@ -420,30 +431,79 @@ save_cursor(struct kt_verify *v, struct mon *m, const json_t *mon, json_t *rec,
 	return KT_VERIFY_OK;
 }
 
+/*
+ * The map contradicts the cursor (why says how): evidence from the signed
+ * state the cursor kept and the map just verified, exit 3; else (a cursor
+ * kept by an older kt-verify) exit 2 with why.
+ */
+static enum kt_verify_outcome
+downgrade(struct kt_verify *v, struct mon *m, const json_t *rec,
+    const char *why, struct kt_vresult *r)
+{
+	struct kt_vmapstate later = { &m->sc, NULL, m->head, m->mp };
+	json_t *jc = json_object_get(rec, "checkpoint");
+	json_t *jh = json_object_get(rec, "head");
+	json_t *jp = json_object_get(rec, "map_proof");
+	json_t *earlier = jc != NULL && jh != NULL && jp != NULL
+	    ? json_pack("{s:O,s:O,s:O}", "checkpoint", jc, "head", jh,
+	          "map_proof", jp)
+	    : NULL;
+	enum kt_verify_outcome st = kt_evidence_downgrade(v, m->label,
+	    &m->c.index, earlier, kt_vmapstate_json(&later), why, r);
+
+	if (st != KT_VERIFY_FAILED)
+		return st;
+	return kt_vres(r, st, "%s", why);
+}
+
+/*
+ * Nothing new in the map: the history past the cursor's version must be
+ * empty too, or hold only versions logged after the map head. A version
+ * logged before it is one the map hides (a rotation or revocation kept
+ * from lookups), found here by the owner. An honest log answers "past
+ * the label's versions" (or "never published") in a few hundred bytes.
+ */
+static enum kt_verify_outcome
+probe_hidden(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
+{
+	struct walkctx w = { v, m, 0, { { 0 } }, 0 };
+	struct kt_hash last;
+	uint64_t n;
+
+	return kt_vhistory_probe(v, m->label, m->c.version + 1, &m->c.chain,
+	    m->c.update_index, version_cb, &w, &last, &n, r);
+}
+
 /* The map's version against the cursor, then the versions in between. */
 static enum kt_verify_outcome
-compare(struct kt_verify *v, struct mon *m, struct kt_vresult *r)
+compare(struct kt_verify *v, struct mon *m, const json_t *rec,
+    struct kt_vresult *r)
 {
 	uint64_t ver = m->present ? m->ml.version : 0;
+	char why[512];
 
-	if (ver < m->c.version)
-		return kt_vres(r, KT_VERIFY_FAILED,
+	if (ver < m->c.version) {
+		kt_msg(why, sizeof(why),
 		    "DOWNGRADE: the map at tree size %" PRIu64 " shows %" PRIu64
 		    " version(s) of %s, but this client checked %" PRIu64
 		    " before",
 		    m->sc.cp.size, ver, m->label, m->c.version);
+		return downgrade(v, m, rec, why, r);
+	}
 	if (ver == m->c.version) {
 		if (ver > 0 &&
 		    (!kt_hash_eq(&m->ml.chain, &m->c.chain) ||
-		        m->ml.update_index != m->c.update_index))
-			return kt_vres(r, KT_VERIFY_FAILED,
+		        m->ml.update_index != m->c.update_index)) {
+			kt_msg(why, sizeof(why),
 			    "the map at tree size %" PRIu64 " shows version "
 			    "%" PRIu64 " of %s with another update or chain "
 			    "than this client checked: the log rewrote its "
 			    "history",
 			    m->sc.cp.size, ver, m->label);
+			return downgrade(v, m, rec, why, r);
+		}
 		m->pos = m->c.pos;
-		return KT_VERIFY_OK;
+		return probe_hidden(v, m, r);
 	}
 	return check_new(v, m, r);
 }
@@ -481,7 +541,7 @@ kt_verify_monitor(struct kt_verify *v, const char *typed,
 	    (st = kt_vaccept_fetch(v, &m.note, &m.sc, r)) != KT_VERIFY_OK ||
 	    (!m.c.have_index && (st = find_index(v, &m, r)) != KT_VERIFY_OK) ||
 	    (st = map_path(v, &m, r)) != KT_VERIFY_OK ||
-	    (st = compare(v, &m, r)) != KT_VERIFY_OK)
+	    (st = compare(v, &m, rec, r)) != KT_VERIFY_OK)
 		goto out;
 	json_object_set_new(r->info, "label", json_string(label));
 	json_object_set_new(r->info, "checkpoint_size",
@@ -527,6 +587,8 @@ out:
 	json_decref(mon);
 	free(m.keys);
 	free(m.key_lens);
+	free(m.head);
+	free(m.mp);
 	kt_buf_free(&m.note);
 	return kt_vquorum_stale(v, r, st);
 }

@@ -19,6 +19,9 @@
  *   logread.c         verified reads from the log: consistency proofs, one
  *                     leaf, ranges of entries
  *   evidence_write.c  evidence files, written when an attack is found
+ *   evidence_lookup.c evidence of what lookups and monitors find (a
+ *                     downgrade, a version hidden from the map): written
+ *                     and checked offline
  *   accept.c          accepting a signed checkpoint; relating two of them
  *   view.c            commands `checkpoint` and `view`
  *   history.c         a label's key history, verified page by page
@@ -504,6 +507,76 @@ kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
     const struct kt_signed_checkpoint *sc, json_t *entries, int provable,
     struct kt_vresult *r);
 
+/*
+ * Writes ev (released; "type" set) as an evidence file: KT_VERIFY_ATTACK,
+ * or KT_VERIFY_ERROR when it could not be written. r's message is the
+ * caller's (for files built in other files, such as evidence_lookup.c).
+ */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r);
+
+/* ---- evidence_lookup.c -------------------------------------------------- */
+/*
+ * One signed state of a map index: a signed checkpoint and either a lookup
+ * proof made at it (lp; lookup, pins.json) or the map head that is its
+ * last leaf, proven into it, with the index's path in that head's map
+ * (head and mp; monitor, monitor.json). Pointers are borrowed.
+ */
+struct kt_vmapstate {
+	const struct kt_signed_checkpoint *sc;
+	const struct kt_lookup_proof *lp; /* NULL: head and mp */
+	const struct kt_vleaf *head;
+	const struct kt_map_proof *mp;
+};
+/* Base64 JSON strings of an encoded lookup proof and map proof (pins,
+ * cursors, evidence); NULL when out of memory or not encodable. */
+json_t *kt_vlookup_json(const struct kt_lookup_proof *p);
+json_t *kt_vmap_proof_json(const struct kt_map_proof *mp);
+/* The map head of a lookup proof as a leaf with its inclusion proof in
+ * the tree of `size` leaves. KT_ERR_MALFORMED if it does not encode. */
+KT_MUST_CHECK kt_err kt_vlookup_head(const struct kt_lookup_proof *p,
+    uint64_t size, struct kt_vleaf *out);
+/* {"checkpoint", "lookup_proof"} or {"checkpoint", "head", "map_proof"}:
+ * one state of "downgrade" evidence; NULL when out of memory. */
+json_t *kt_vmapstate_json(const struct kt_vmapstate *s);
+/*
+ * "downgrade": label's map index shown by two signed states, earlier and
+ * later (kt_vmapstate_json forms, stolen, NULL allowed), the later at a
+ * checkpoint no smaller, with fewer versions (or none), or the same
+ * version with another update or chain. The file is checked offline
+ * (kt_vevidence_downgrade, with the handle's keys) before it is written:
+ * KT_VERIFY_ATTACK with r's message `why` and what is proven; or
+ * KT_VERIFY_ERROR if it could not be written; or KT_VERIFY_FAILED, r
+ * untouched and nothing written, when the states prove nothing (NULL, or
+ * kept by an older kt-verify without the proofs).
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_downgrade(struct kt_verify *v,
+    const char *label, const struct kt_hash *index, json_t *earlier,
+    json_t *later, const char *why, struct kt_vresult *r);
+/*
+ * A version the map hides: the update leaf `update`, proven into the
+ * signed checkpoint usc (a history page's), is of a version above what
+ * the path mp shows for its index in the map of `head`, a map head after
+ * it proven into sc. The update's inclusion in sc is asked from the log
+ * when usc is not sc's tree. Writes "hidden-version" evidence (checked
+ * offline first): KT_VERIFY_ATTACK; else KT_VERIFY_FAILED (the log would
+ * not prove the update in sc), or KT_VERIFY_ERROR; r's message says what
+ * was found in every case.
+ */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_hidden(struct kt_verify *v, const char *label,
+    const struct kt_signed_checkpoint *sc, const struct kt_vleaf *head,
+    const struct kt_map_proof *mp, const struct kt_vleaf *update,
+    const struct kt_signed_checkpoint *usc, struct kt_vresult *r);
+/* The offline checks of those two types (evidence_check.c dispatches):
+ * KT_VERIFY_OK (proven), KT_VERIFY_FAILED with the reason, KT_VERIFY_ERROR
+ * when out of memory. vrf_pk may be NULL: a lookup-proof state then
+ * fails ("needs the log's VRF key"). */
+KT_MUST_CHECK enum kt_verify_outcome kt_vevidence_downgrade(const json_t *ev,
+    const struct kt_verifier *vk, const uint8_t *vrf_pk, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome kt_vevidence_hidden(const json_t *ev,
+    const struct kt_verifier *vk, struct kt_vresult *r);
+
 /* ---- accept.c ----------------------------------------------------------- */
 /*
  * The heart of the client: the log presented the signed checkpoint sc
@@ -561,6 +634,18 @@ typedef enum kt_verify_outcome (*kt_version_cb)(void *ctx,
  */
 KT_MUST_CHECK enum kt_verify_outcome
 kt_vhistory_walk(struct kt_verify *v, const char *label, uint64_t from,
+    const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
+    void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r);
+/*
+ * As kt_vhistory_walk, from a version past the one the verified map shows
+ * (monitor, when nothing changed): a first page answered 404 or 400 ("no
+ * such label or version", an honest log's answer) is KT_VERIFY_OK with
+ * *nver = from - 1; versions served are checked as by the walk and handed
+ * to cb, which judges them (one logged before the map head is hidden by
+ * the map).
+ */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vhistory_probe(struct kt_verify *v, const char *label, uint64_t from,
     const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
     void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r);
 
