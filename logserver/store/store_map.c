@@ -634,9 +634,10 @@ read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 		n = &p->st->node[p->last];
 		if (n->kind == SN_INTERIOR) {
 			d = kt_map_bit(index, n->bit);
-			i = kt_hash_eq(&p->st->node[n->c[d]].h, h)    ? n->c[d]
-			    : kt_hash_eq(&p->st->node[n->c[!d]].h, h) ? n->c[!d]
-			                                             : p->st->n;
+			i = kt_hash_eq(&p->st->node[n->c[d]].h, h) ? n->c[d]
+			    : kt_hash_eq(&p->st->node[n->c[!d]].h, h)
+			    ? n->c[!d]
+			    : p->st->n;
 		}
 		/* Another pattern: any node of this stratum. */
 		if (i == p->st->n)
