@@ -118,6 +118,12 @@ write_ev(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
 	return st;
 }
 
+enum kt_verify_outcome
+kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r)
+{
+	return write_ev(v, ev, r);
+}
+
 /* ---- fork evidence --------------------------------------------------------- */
 
 static json_t *
