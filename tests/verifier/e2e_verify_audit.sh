@@ -1,5 +1,5 @@
 #!/bin/bash
-# e2e_verify_audit.sh KT_VERIFY ATTACK_LOGD
+# e2e_verify_audit.sh KT_VERIFY ATTACK_LOGD KT_LOGD
 #
 # The stateless audit against attack_logd: honest batches raise no alarm
 # and a second run checks only what is new; a log whose map audit answers
@@ -10,9 +10,14 @@
 # versions, a wrong label count, link, log size or time) is exit 3 with
 # "wrong-map" evidence that kt-verify evidence accepts offline, and every
 # tampered copy of that evidence is refused (exit 2).
+# Then the real kt-logd after thousands of writes (new labels, rotations,
+# revocations; KT_E2E_AUDIT_LABELS, default 5000): an audit interrupted
+# (kill -9) after a saved position resumes from it, and the honest log
+# raises no alarm.
 set -u
 KV=$1
 AD=$2
+LOGD=$3
 . "$(dirname "$0")/../harness/e2e.sh"
 e2e_init kt-verify-audit
 start_attack_logd "$AD"
@@ -132,6 +137,48 @@ printf '{"size":' > "$T/hon/audit.json"
 expect 1 "corrupt" "state: a corrupt audit.json is exit 1" hon audit
 printf '{"size":5,"head_index":4,"head":"AAAA","frontier":[]}' > "$T/hon/audit.json"
 expect 1 "corrupt" "state: an audit.json that does not hold together is exit 1" hon audit
+
+# ---- the real kt-logd: thousands of writes, interrupted and resumed -----------
+N=${KT_E2E_AUDIT_LABELS:-5000}
+logd_keys "$LOGD" e2e.example/audit && start_logd "$LOGD" ||
+	{ echo "kt-logd did not start"; exit 1; }
+batch() { # FROM TO PREFIX [revoke]: one POST /v1/keys:batch
+	jq -cn --argjson a "$1" --argjson b "$2" --arg p "$3" --arg r "${4:-}" \
+		'{entries: [range($a; $b) | if $r == "" then
+		    {label: "\($p)\(.)@e2e.example", key_type: "ed25519",
+		     key: ("k\(.)-\(now)" + "................................")[0:32] | @base64}
+		  else {label: "\($p)\(.)@e2e.example", revoke: true} end]}' > "$T/batch.json"
+	curl -sf -H "Authorization: Bearer $TOKEN" --data-binary @"$T/batch.json" \
+		"$U/v1/keys:batch" > "$T/batch.out" || { echo "batch failed"; exit 1; }
+}
+step=1000
+for s in $(seq 0 $step $((N - 1))); do batch "$s" $((s + step)) u; done
+batch 0 $((N / 5)) u                    # rotations
+batch $((N / 5)) $((N / 5 + N / 20)) u revoke   # revocations
+batch 0 $((N / 50)) u                   # rotations after rotations
+for i in $(seq 1 20); do batch "$i" $((i + 1)) single; done
+last=$(jq -r .checkpoint_size "$T/batch.out")
+U0=$U
+kv log init --log "$U" --key "$VK" || { cat "$T/out"; exit 1; }
+# interrupted: kill -9 once a position is saved (every 200 leaves)
+KT_VERIFY_AUDIT_SAVE_EVERY=200 "$KV" --state "$T/log" audit > "$T/a.out" 2>&1 &
+apid=$!
+for _ in $(seq 500); do [ -s "$T/log/audit.json" ] && break; sleep 0.01; done
+kill -STOP "$apid" 2>/dev/null; s1=$(audited log); kill -9 "$apid" 2>/dev/null; wait "$apid" 2>/dev/null
+echo "interrupted at $s1 of $last leaves"
+if [ "$s1" -gt 0 ] && [ "$s1" -lt "$last" ]; then
+	expect 0 "replayed \(leaves $s1\.\.$last\)" "kt-logd: the audit resumes from its saved position" log audit
+else
+	echo "note: the audit was not caught mid-way ($s1 of $last); resuming from 0"
+	expect 0 "map heads each equal" "kt-logd: the audit" log audit
+fi
+[ "$(audited log)" = "$last" ] || fail "kt-logd: audited $(audited log), the log is at $last"
+kv full init --log "$U" --key "$VK" || { cat "$T/out"; exit 1; }
+expect 0 "replayed \(leaves 0\.\.$last\).* B per update" "kt-logd: a whole audit in one run, no alarm" full audit
+grep -o "[0-9]* updates/s" "$T/out"; grep -o "[0-9.]* KB fetched ([0-9]* B per update)" "$T/out"
+batch 0 10 u
+expect 0 "replayed \(leaves $last\.\." "kt-logd: the next run checks only the new batch" full audit
+for c in log full; do [ -d "$T/$c/evidence" ] && fail "false alarm: evidence in $c"; done
 
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
