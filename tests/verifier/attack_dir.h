@@ -96,14 +96,15 @@ int64_t view_add(struct view *v, const struct dir_keys *k, const char *label,
 
 /* The lies a map head can tell (struct seal_lie_init: none). */
 struct seal_lie {
-	const char *omit;       /* label whose updates the map step leaves out */
-	uint64_t rollback_head; /* take this earlier map head's root and count */
-	int force;              /* a batch breaking the rules keeps the old root */
-	const char *change;     /* label whose leaf the new map alters (chain) */
-	const char *vanish;     /* label whose leaf the new map drops */
-	uint64_t count;         /* the head's label_count (UINT64_MAX: honest) */
-	uint64_t log_size;      /* the head's log_size (UINT64_MAX: honest) */
-	uint64_t prev_head;     /* the head's link (UINT64_MAX: honest) */
+	const char *omit; /* label whose updates the map step leaves out */
+	uint64_t
+	    rollback_head;  /* take this earlier map head's root and count */
+	int force;          /* a batch breaking the rules keeps the old root */
+	const char *change; /* label whose leaf the new map alters (chain) */
+	const char *vanish; /* label whose leaf the new map drops */
+	uint64_t count;     /* the head's label_count (UINT64_MAX: honest) */
+	uint64_t log_size;  /* the head's log_size (UINT64_MAX: honest) */
+	uint64_t prev_head; /* the head's link (UINT64_MAX: honest) */
 };
 void seal_lie_init(struct seal_lie *l);
 

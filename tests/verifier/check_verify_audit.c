@@ -138,10 +138,12 @@ paths(struct kt_map_proof *out)
 	idx[1] = u[1].index;
 	qsort(idx, 2, sizeof(idx[0]), hcmp);
 	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(kt_map_prove(&r, &H3.root, &idx[i], &p), KT_OK);
+		ck_assert_int_eq(kt_map_prove(&r, &H3.root, &idx[i], &p),
+		    KT_OK);
 		if (out != NULL)
 			out[i] = p;
-		ck_assert_int_eq(kt_map_proof_encode(&p, buf, sizeof(buf), &len),
+		ck_assert_int_eq(kt_map_proof_encode(&p, buf, sizeof(buf),
+		                     &len),
 		    KT_OK);
 		json_array_append_new(a, kt_vb64_json(buf, len));
 	}
@@ -371,7 +373,8 @@ START_TEST(test_wrong_map_tampered)
 			x = json_incref(
 			    json_array_get(json_object_get(ev, "updates"), 0));
 			json_array_remove(json_object_get(ev, "updates"), 0);
-			json_array_append_new(json_object_get(ev, "updates"), x);
+			json_array_append_new(json_object_get(ev, "updates"),
+			    x);
 			break;
 		case 3: /* a path left out */
 			json_array_remove(json_object_get(ev, "paths"), 0);
@@ -393,7 +396,8 @@ START_TEST(test_wrong_map_tampered)
 			json_object_set_new(ev, "previous", json_null());
 			break;
 		case 7: /* another rule named */
-			json_object_set_new(ev, "rule", json_string("map-rules"));
+			json_object_set_new(ev, "rule",
+			    json_string("map-rules"));
 			break;
 		case 8: /* signed by another key of the log's name */
 			other_note = note_of(&T, T.n, other);

@@ -81,14 +81,14 @@ static enum kt_verify_outcome
 report_ok(const struct kt_vaudit_pos *p, uint64_t from, struct kt_vresult *r)
 {
 	json_t *i = r->info;
-	uint64_t upd = (uint64_t)json_integer_value(json_object_get(i,
-	    "updates"));
-	uint64_t heads = (uint64_t)json_integer_value(json_object_get(i,
-	    "map_heads"));
-	uint64_t paths = (uint64_t)json_integer_value(json_object_get(i,
-	    "paths"));
-	uint64_t bytes = (uint64_t)json_integer_value(json_object_get(i,
-	    "bytes"));
+	uint64_t upd =
+	    (uint64_t)json_integer_value(json_object_get(i, "updates"));
+	uint64_t heads =
+	    (uint64_t)json_integer_value(json_object_get(i, "map_heads"));
+	uint64_t paths =
+	    (uint64_t)json_integer_value(json_object_get(i, "paths"));
+	uint64_t bytes =
+	    (uint64_t)json_integer_value(json_object_get(i, "bytes"));
 	double secs = json_real_value(json_object_get(i, "seconds"));
 
 	if (from == p->size)
@@ -97,8 +97,8 @@ report_ok(const struct kt_vaudit_pos *p, uint64_t from, struct kt_vresult *r)
 		    "before are the signed tree's (%" PRIu64 " labels)",
 		    p->size, p->head.label_count);
 	return kt_vres(r, KT_VERIFY_OK,
-	    "audit: %" PRIu64 " entries replayed (leaves %" PRIu64
-	    "..%" PRIu64 ") in %.2f s (%.0f updates/s); tree equals the "
+	    "audit: %" PRIu64 " entries replayed (leaves %" PRIu64 "..%" PRIu64
+	    ") in %.2f s (%.0f updates/s); tree equals the "
 	    "signed root; %" PRIu64 " map heads each equal the map their batch "
 	    "makes (%" PRIu64 " updates, %" PRIu64 " map paths, %" PRIu64
 	    " labels), links, counts and times in order; %.1f KB fetched "

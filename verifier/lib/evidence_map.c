@@ -88,8 +88,8 @@ kt_vmap_judge(const struct kt_map_head *prev, uint64_t prev_index,
 	kt_err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((out->rule = kt_vmap_head_rules(prev, prev_index, h, h_index, &out->why)) !=
-	    NULL)
+	if ((out->rule = kt_vmap_head_rules(prev, prev_index, h, h_index,
+	         &out->why)) != NULL)
 		return KT_OK;
 	kt_map_empty_root(&empty);
 	old_root = prev != NULL ? prev->root : empty;
@@ -170,8 +170,7 @@ wm_leaf(const json_t *o, const struct kt_checkpoint *cp, struct kt_vleaf *l,
 
 /* The batch: every leaf between the two heads, updates, in order. */
 static kt_err
-wm_updates(const json_t *a, struct wm *w, uint64_t start, char *d,
-    size_t dlen)
+wm_updates(const json_t *a, struct wm *w, uint64_t start, char *d, size_t dlen)
 {
 	struct kt_vleaf *l = malloc(sizeof(*l));
 	kt_err e = KT_OK;
@@ -396,8 +395,7 @@ kt_evidence_wrong_map(struct kt_verify *v,
 	             r)) != KT_VERIFY_OK) ||
 	    (st = proven_leaves(v, sc, h_index, h_index + 1, head, r)) !=
 	        KT_VERIFY_OK ||
-	    (st = proven_leaves(v, sc, start, h_index, upd, r)) !=
-	        KT_VERIFY_OK)
+	    (st = proven_leaves(v, sc, start, h_index, upd, r)) != KT_VERIFY_OK)
 		goto out;
 	json_object_set_new(ev, "type", json_string("wrong-map"));
 	json_object_set_new(ev, "provable", json_true());

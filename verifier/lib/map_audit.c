@@ -65,8 +65,7 @@ kt_vaudit_pos_encode(const struct kt_vaudit_pos *p, uint8_t *buf, size_t cap,
 	kt_put_be64(buf, p->size);
 	kt_put_be64(buf + 8, p->head_index);
 	memset(buf + 16, 0, KT_MAP_HEAD_LEN);
-	if (p->size > 0 &&
-	    kt_map_head_encode(&p->head, buf + 16) != KT_OK)
+	if (p->size > 0 && kt_map_head_encode(&p->head, buf + 16) != KT_OK)
 		return KT_ERR_MALFORMED;
 	for (int k = 63; k >= 0; k--)
 		if (p->size >> k & 1) {
@@ -186,7 +185,8 @@ audit_answer(struct run *a, const json_t *o, const struct kt_vleaf *l,
 		    l->index);
 	*np = json_array_size(jp);
 	if (*np > a->n || paths_room(a, *np) != KT_OK)
-		return kt_vres(r, *np > a->n ? KT_VERIFY_FAILED : KT_VERIFY_ERROR,
+		return kt_vres(r,
+		    *np > a->n ? KT_VERIFY_FAILED : KT_VERIFY_ERROR,
 		    "map audit of head %" PRIu64 ": %s", l->index,
 		    *np > a->n ? "more paths than updates" : "out of memory");
 	for (size_t i = 0; i < *np; i++) {
@@ -207,8 +207,8 @@ audit_answer(struct run *a, const json_t *o, const struct kt_vleaf *l,
 /* GET /v1/map/audit/<head>: the batch's paths into a->p (*np), the answer's
  * JSON array into *paths (a new reference). */
 static enum kt_verify_outcome
-fetch_paths(struct run *a, const struct kt_vleaf *l, size_t *np,
-    json_t **paths, struct kt_vresult *r)
+fetch_paths(struct run *a, const struct kt_vleaf *l, size_t *np, json_t **paths,
+    struct kt_vresult *r)
 {
 	char path[64], d[512];
 	json_t *o = NULL;
@@ -224,8 +224,7 @@ fetch_paths(struct run *a, const struct kt_vleaf *l, size_t *np,
 	if (status != 200)
 		return kt_vres(r, KT_VERIFY_FAILED, "GET %s%s: HTTP %ld",
 		    a->v->url, path, status);
-	if (kt_vparse_object(a->body.p, a->body.len, &o, d, sizeof(d)) !=
-	    KT_OK)
+	if (kt_vparse_object(a->body.p, a->body.len, &o, d, sizeof(d)) != KT_OK)
 		return kt_vres(r, KT_VERIFY_FAILED, "GET %s%s: %s", a->v->url,
 		    path, d);
 	st = audit_answer(a, o, l, np, r);
@@ -298,8 +297,8 @@ on_head(struct run *a, const struct kt_vleaf *l, struct kt_vresult *r)
 	kt_err e;
 
 	a->heads++;
-	vd.rule = kt_vmap_head_rules(prev, a->cur.head_index, &l->h, l->index,
-	    &why);
+	vd.rule =
+	    kt_vmap_head_rules(prev, a->cur.head_index, &l->h, l->index, &why);
 	if (vd.rule != NULL)
 		return attack(a, l, vd.rule, why, NULL, r);
 	/* Before the first map head the map is empty and needs no paths;

@@ -519,8 +519,8 @@ kt_evidence_bad_entries(struct kt_verify *v, const char *rule,
 
 /* Writes the evidence ev (a JSON object with "type" set; stolen) as the
  * functions above do: KT_VERIFY_ATTACK, r's message kept. */
-KT_MUST_CHECK enum kt_verify_outcome kt_evidence_write(struct kt_verify *v,
-    json_t *ev, struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_evidence_write(struct kt_verify *v, json_t *ev, struct kt_vresult *r);
 
 /* ---- evidence_map.c ----------------------------------------------------- */
 /* What kt_vmap_judge found: the first rule broken (NULL: none) and why. */
@@ -536,9 +536,9 @@ struct kt_vmap_verdict {
  * ("head-link"), its time is not before prev's ("timestamp"). The first
  * broken rule (*why says it in words), or NULL.
  */
-const char *kt_vmap_head_rules(const struct kt_map_head *prev,
-    uint64_t prev_index, const struct kt_map_head *h, uint64_t h_index,
-    const char **why);
+const char *
+kt_vmap_head_rules(const struct kt_map_head *prev, uint64_t prev_index,
+    const struct kt_map_head *h, uint64_t h_index, const char **why);
 /*
  * Judges map head h against prev (as above; NULL: the empty map with no
  * labels), the updates u[0..n) of every leaf between them in log order,

@@ -656,8 +656,8 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	ret = 1;
 	if (make_data_dir(o.data) != 0 || load_key(o.keypath, &signer) != 0 ||
-	    open_state(&o, signer, &w) != 0 || start_auditor(&o, w, &aud) != 0 ||
-	    block_stop_signals(&sigs) != 0 ||
+	    open_state(&o, signer, &w) != 0 ||
+	    start_auditor(&o, w, &aud) != 0 || block_stop_signals(&sigs) != 0 ||
 	    start_server(w, &o, &http) != 0)
 		goto out;
 	wait_for_stop(&sigs);

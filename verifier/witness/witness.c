@@ -248,8 +248,8 @@ struct request {
 	uint64_t from_size;
 	size_t from_len, pos_len;
 	uint8_t from[KT_WITNESS_POS_MAX], pos[KT_WITNESS_POS_MAX];
-	uint8_t record[STATE_HDR + KT_WITNESS_NOTE_MAX + KT_WITNESS_POS_MAX +
-	    2];
+	uint8_t
+	    record[STATE_HDR + KT_WITNESS_NOTE_MAX + KT_WITNESS_POS_MAX + 2];
 };
 
 /*
@@ -580,7 +580,8 @@ check_state(struct kt_witness *w, MDB_txn *txn, const struct request *rq,
 	}
 	if (rq->audited &&
 	    (st.size != rq->from_size || st.pos_len != rq->from_len ||
-	        (st.pos_len > 0 && memcmp(st.pos, rq->from, st.pos_len) != 0))) {
+	        (st.pos_len > 0 &&
+	            memcmp(st.pos, rq->from, st.pos_len) != 0))) {
 		/* Another request cosigned while this one audited. */
 		*latest_size = st.size;
 		kt_msg(detail, cap,
@@ -601,8 +602,7 @@ check_state(struct kt_witness *w, MDB_txn *txn, const struct request *rq,
  * to the 409 of check_state.
  */
 static kt_err
-audit_step(struct kt_witness *w, struct request *rq, char *detail,
-    size_t cap)
+audit_step(struct kt_witness *w, struct request *rq, char *detail, size_t cap)
 {
 	MDB_txn *txn = NULL;
 	struct state st;

@@ -80,8 +80,8 @@ KT_MUST_CHECK kt_err kt_witness_open(const char *dir,
 struct kt_witness_audit_ops {
 	int (*audits)(void *ctx, const char *origin);
 	kt_err (*audit)(void *ctx, const char *origin, const char *note,
-	    size_t len, const uint8_t *pos_in, size_t pos_len,
-	    uint8_t *pos_out, size_t *out_len, char *detail, size_t cap);
+	    size_t len, const uint8_t *pos_in, size_t pos_len, uint8_t *pos_out,
+	    size_t *out_len, char *detail, size_t cap);
 	void *ctx;
 };
 

@@ -114,8 +114,8 @@ kt_witness_auditor_open(const char *data, const struct kt_verifier *logs,
 		if (urls[i] == NULL || find(a, logs[i].name) != NULL)
 			continue;
 		l = &a->logs[a->n];
-		if ((e = open_log(l, data, &logs[i], urls[i], timeout_s,
-		         detail, cap)) != KT_OK) {
+		if ((e = open_log(l, data, &logs[i], urls[i], timeout_s, detail,
+		         cap)) != KT_OK) {
 			kt_verify_close(l->v);
 			break;
 		}

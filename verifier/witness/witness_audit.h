@@ -29,8 +29,7 @@ struct kt_witness_auditor; /* opaque */
  */
 KT_MUST_CHECK kt_err kt_witness_auditor_open(const char *data,
     const struct kt_verifier *logs, const char *const *urls, size_t n,
-    long timeout_s, struct kt_witness_auditor **out, char *detail,
-    size_t cap);
+    long timeout_s, struct kt_witness_auditor **out, char *detail, size_t cap);
 /* Accepts NULL. No audit may be running. */
 void kt_witness_auditor_close(struct kt_witness_auditor *a);
 /* The hooks for kt_witness_set_auditor (a must outlive the witness). */

@@ -202,9 +202,9 @@ KT_MUST_CHECK kt_err kt_vaudit_pos_decode(const uint8_t *buf, size_t len,
  * *pos is at the last map head that followed, verified against the signed
  * tree; on anything else *pos is unchanged. r->info gets the figures.
  */
-KT_MUST_CHECK enum kt_verify_outcome kt_verify_audit_to(struct kt_verify *v,
-    const char *note, size_t len, struct kt_vaudit_pos *pos,
-    struct kt_vresult *r);
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_audit_to(struct kt_verify *v, const char *note, size_t len,
+    struct kt_vaudit_pos *pos, struct kt_vresult *r);
 /* `audit`: save its position to the state folder every `leaves` leaves
  * (default 65536; 0 restores it). */
 void kt_verify_set_audit_save(struct kt_verify *v, uint64_t leaves);
