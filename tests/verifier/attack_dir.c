@@ -93,6 +93,55 @@ node_write(void *ctx, const struct kt_hash *h, const struct kt_map_node *n)
 }
 
 int
+dir_map_tamper(const struct kt_hash *root, const struct kt_hash *index,
+    int vanish, struct kt_hash *out)
+{
+	struct kt_map_proof *p = malloc(sizeof(*p));
+	struct kt_map_node nd;
+	struct kt_hash h;
+	size_t top;
+
+	if (p == NULL)
+		abort();
+	if (dir_map_prove(root, index, p) != 0 || !p->has_leaf ||
+	    !kt_hash_eq(&p->leaf.index, index)) {
+		free(p);
+		return -1;
+	}
+	memset(&nd, 0, sizeof(nd));
+	if (vanish && p->n == 0) {
+		kt_map_empty_root(out);
+		free(p);
+		return 0;
+	}
+	if (vanish) {
+		/* The leaf's sibling takes its parent's place. */
+		h = p->step[p->n - 1].sibling;
+		top = p->n - 1;
+	} else {
+		nd.is_leaf = 1;
+		nd.leaf = p->leaf;
+		nd.leaf.chain.b[0] ^= 1;
+		kt_map_node_hash(&nd, &h);
+		node_write(NULL, &h, &nd);
+		top = p->n;
+	}
+	for (size_t i = top; i-- > 0;) {
+		int dir = kt_map_bit(index, p->step[i].bit);
+
+		memset(&nd, 0, sizeof(nd));
+		nd.bit = p->step[i].bit;
+		nd.child[dir] = h;
+		nd.child[!dir] = p->step[i].sibling;
+		kt_map_node_hash(&nd, &h);
+		node_write(NULL, &h, &nd);
+	}
+	*out = h;
+	free(p);
+	return 0;
+}
+
+int
 dir_map_prove(const struct kt_hash *root, const struct kt_hash *index,
     struct kt_map_proof *out)
 {
@@ -224,8 +273,8 @@ view_inclusion(struct view *v, uint64_t i, uint64_t size, struct kt_proof *out)
 /* ---- views -------------------------------------------------------------- */
 
 /* Appends a map head with the view's map state. */
-static void
-push_head(struct view *v, uint64_t ts_ms)
+static int
+push_head(struct view *v, uint64_t ts_ms, const struct seal_lie *lie)
 {
 	struct dleaf d;
 
@@ -236,12 +285,19 @@ push_head(struct view *v, uint64_t ts_ms)
 	d.h.log_size = v->n;
 	d.h.prev_head = v->n == 0 ? KT_NO_PREV : v->last_head;
 	d.h.label_count = v->label_count;
+	if (lie != NULL && lie->count != UINT64_MAX)
+		d.h.label_count = lie->count;
+	if (lie != NULL && lie->log_size != UINT64_MAX)
+		d.h.log_size = lie->log_size;
+	if (lie != NULL && lie->prev_head != UINT64_MAX)
+		d.h.prev_head = lie->prev_head;
 	if (kt_map_head_encode(&d.h, d.bytes) != KT_OK)
-		abort();
+		return -1;
 	d.len = KT_MAP_HEAD_LEN;
 	v->last_head = v->n;
 	append(v, &d);
 	v->batch_start = v->n;
+	return 0;
 }
 
 void
@@ -249,7 +305,8 @@ view_init(struct view *v, uint64_t ts_ms)
 {
 	memset(v, 0, sizeof(*v));
 	kt_map_empty_root(&v->map_root);
-	push_head(v, ts_ms);
+	if (push_head(v, ts_ms, NULL) != 0)
+		abort();
 }
 
 void
@@ -338,19 +395,71 @@ view_add(struct view *v, const struct dir_keys *k, const char *label,
 	return (int64_t)(v->n - 1);
 }
 
+void
+seal_lie_init(struct seal_lie *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->rollback_head = UINT64_MAX;
+	l->count = UINT64_MAX;
+	l->log_size = UINT64_MAX;
+	l->prev_head = UINT64_MAX;
+}
+
+/* The map index of label's newest update in v, or NULL. */
+static const struct kt_hash *
+label_index(const struct view *v, const char *label)
+{
+	int64_t i = label != NULL ? view_find(v, v->n, label) : -1;
+
+	return i < 0 ? NULL : &v->l[i].u.index;
+}
+
+/* The map lies of *lie on v's new map root. 0 or -1 with *why. */
+static int
+map_lies(struct view *v, const struct seal_lie *lie, const char **why)
+{
+	const struct kt_hash *idx;
+
+	if (lie->rollback_head < v->n &&
+	    v->l[lie->rollback_head].kind == KT_LEAF_MAP_HEAD) {
+		v->map_root = v->l[lie->rollback_head].h.root;
+		v->label_count = v->l[lie->rollback_head].h.label_count;
+	}
+	if (lie->change != NULL &&
+	    ((idx = label_index(v, lie->change)) == NULL ||
+	        dir_map_tamper(&v->map_root, idx, 0, &v->map_root) != 0)) {
+		*why = "change: the label is not in the map";
+		return -1;
+	}
+	if (lie->vanish != NULL &&
+	    ((idx = label_index(v, lie->vanish)) == NULL ||
+	        dir_map_tamper(&v->map_root, idx, 1, &v->map_root) != 0)) {
+		*why = "vanish: the label is not in the map";
+		return -1;
+	}
+	return 0;
+}
+
 int
 view_seal(struct view *v, const struct dir_keys *k, uint64_t ts_ms,
-    const char *omit, uint64_t rollback_head, int force, const char **why)
+    const struct seal_lie *lie, const char **why)
 {
 	struct kt_map_reader r = { node_read, NULL, 0 };
 	struct kt_map_writer w = { node_write, NULL };
 	struct kt_map_update *u;
 	struct kt_map_result res;
+	struct seal_lie none;
+	const char *omit;
 	size_t n = 0;
 	kt_err e;
 
 	(void)k;
 	*why = NULL;
+	if (lie == NULL) {
+		seal_lie_init(&none);
+		lie = &none;
+	}
+	omit = lie->omit;
 	u = calloc(v->n - v->batch_start + 1, sizeof(*u));
 	if (u == NULL)
 		abort();
@@ -370,7 +479,7 @@ view_seal(struct view *v, const struct dir_keys *k, uint64_t ts_ms,
 	memset(&res, 0, sizeof(res));
 	e = kt_map_apply(&r, &v->map_root, u, n, &w, &res);
 	free(u);
-	if (e != KT_OK && !force) {
+	if (e != KT_OK && !lie->force) {
 		*why = res.why != NULL ? res.why : "the map step failed";
 		return -1;
 	}
@@ -378,12 +487,12 @@ view_seal(struct view *v, const struct dir_keys *k, uint64_t ts_ms,
 		v->map_root = res.root;
 		v->label_count += res.inserted;
 	}
-	if (rollback_head < v->n &&
-	    v->l[rollback_head].kind == KT_LEAF_MAP_HEAD) {
-		v->map_root = v->l[rollback_head].h.root;
-		v->label_count = v->l[rollback_head].h.label_count;
+	if (map_lies(v, lie, why) != 0)
+		return -1;
+	if (push_head(v, ts_ms, lie) != 0) {
+		*why = "the map head does not encode (a lie out of range)";
+		return -1;
 	}
-	push_head(v, ts_ms);
 	return 0;
 }
 

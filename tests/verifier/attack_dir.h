@@ -94,16 +94,39 @@ int64_t view_add(struct view *v, const struct dir_keys *k, const char *label,
     uint8_t vkind, const char *key_type, const uint8_t *key, size_t key_len,
     uint64_t version, uint64_t prev);
 
+/* The lies a map head can tell (struct seal_lie_init: none). */
+struct seal_lie {
+	const char *omit; /* label whose updates the map step leaves out */
+	uint64_t
+	    rollback_head;  /* take this earlier map head's root and count */
+	int force;          /* a batch breaking the rules keeps the old root */
+	const char *change; /* label whose leaf the new map alters (chain) */
+	const char *vanish; /* label whose leaf the new map drops */
+	uint64_t count;     /* the head's label_count (UINT64_MAX: honest) */
+	uint64_t log_size;  /* the head's log_size (UINT64_MAX: honest) */
+	uint64_t prev_head; /* the head's link (UINT64_MAX: honest) */
+};
+void seal_lie_init(struct seal_lie *l);
+
 /*
  * Closes the batch with a map head at time ts_ms. An honest seal applies
- * the batch's updates to the map; the lies: omit (updates of that
- * canonical label, or NULL) are left out of the map step; rollback_head
- * (UINT64_MAX: none) takes an earlier map head's root and count instead.
- * A batch that breaks the map's rules keeps the old root when force is
- * set (why says which rule). Returns 0, or -1 with *why set.
+ * the batch's updates to the map; the lies are in *lie (NULL: none):
+ * omit, rollback_head, change and vanish make a map that is not the one
+ * the batch makes (later batches build on it, as a lying log's would);
+ * force keeps the old root for a batch that breaks the map's rules (why
+ * says which rule); count, log_size and prev_head are written into the
+ * head as given. Returns 0, or -1 with *why set.
  */
 int view_seal(struct view *v, const struct dir_keys *k, uint64_t ts_ms,
-    const char *omit, uint64_t rollback_head, int force, const char **why);
+    const struct seal_lie *lie, const char **why);
+
+/*
+ * The map under *root with index's leaf changed (its chain altered) or,
+ * with vanish, removed: the new root into *out, its nodes stored. 0, or
+ * -1 when index has no leaf in that map.
+ */
+int dir_map_tamper(const struct kt_hash *root, const struct kt_hash *index,
+    int vanish, struct kt_hash *out);
 
 /* 1 if size is a checkpoint size of v (its last leaf is a map head). */
 int view_is_checkpoint(const struct view *v, uint64_t size);

@@ -4,7 +4,8 @@
  * It holds the log's real signing key and its real VRF key and serves
  * kt-logd's read API for the key directory (GET /v1/log, /checkpoint,
  * /v1/keys/<label> lookups with lookup proofs, /v1/keys/<label>/history,
- * /v1/map/<hex index>, /v1/entries, /v1/proof/inclusion and consistency)
+ * /v1/map/<hex index>, /v1/map/audit/<head index>, /v1/entries,
+ * /v1/proof/inclusion and consistency)
  * from directories it builds in memory with proto/ (attack_dir.c), so that
  * attacks on a client are mounted for real: everything it signs is validly
  * signed, and kt-verify (the real binary) must still catch it. Honest by
@@ -53,7 +54,10 @@
  * changed), next-stuck ("next" names the page's own first version),
  * history-fork (every page from view V + 1 at its latest size, re-signed),
  * page-fork (the same for the pages after the first); hide-entries
- * (/v1/entries serves L's previous update in place of each later one).
+ * (/v1/entries serves L's previous update in place of each later one);
+ * map audit (GET /v1/map/audit/<head>): audit-badpath (the first path's
+ * leaf altered: it no longer verifies), audit-nopath (the last path left
+ * out).
  * Built on proto/ and libmicrohttpd only; never on logserver/.
  */
 #include <inttypes.h>
@@ -230,12 +234,20 @@ now_ms(void)
 static int
 seal(struct MHD_Connection *c, struct view *v, const char **why)
 {
-	char omit[KT_CANON_MAX + 1];
-	int have_omit = canon(arg(c, "omit"), omit) == 0;
+	char omit[KT_CANON_MAX + 1], change[KT_CANON_MAX + 1];
+	char vanish[KT_CANON_MAX + 1];
+	struct seal_lie lie;
 
-	return view_seal(v, &K, argu(c, "ts", now_ms()),
-	    have_omit ? omit : NULL, argu(c, "rollback", UINT64_MAX),
-	    arg(c, "force") != NULL, why);
+	seal_lie_init(&lie);
+	lie.omit = canon(arg(c, "omit"), omit) == 0 ? omit : NULL;
+	lie.change = canon(arg(c, "change"), change) == 0 ? change : NULL;
+	lie.vanish = canon(arg(c, "vanish"), vanish) == 0 ? vanish : NULL;
+	lie.rollback_head = argu(c, "rollback", UINT64_MAX);
+	lie.force = arg(c, "force") != NULL;
+	lie.count = argu(c, "count", UINT64_MAX);
+	lie.log_size = argu(c, "log_size", UINT64_MAX);
+	lie.prev_head = argu(c, "prev_head", UINT64_MAX);
+	return view_seal(v, &K, argu(c, "ts", now_ms()), &lie, why);
 }
 
 static enum MHD_Result
@@ -712,6 +724,78 @@ api_map(struct req *q, const char *hex)
 	return reply_json(q->c, 200, o, q->cl);
 }
 
+static int
+hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, KT_HASH_LEN);
+}
+
+/* The paths, in the map of head prev, of the distinct indexes of the
+ * updates in (prev, h), sorted: as kt-logd serves them. */
+static json_t *
+audit_paths(struct req *q, uint64_t prev, uint64_t h)
+{
+	const struct view *v = q->v;
+	struct kt_hash *idx = calloc(h - prev, sizeof(*idx));
+	struct kt_map_proof *p = malloc(sizeof(*p));
+	uint8_t *buf = malloc(KT_MAP_PROOF_MAX);
+	json_t *a = json_array();
+	size_t k = 0, j = 0, len;
+
+	if (idx == NULL || p == NULL || buf == NULL || a == NULL)
+		abort();
+	for (uint64_t i = prev + 1; i < h; i++)
+		if (v->l[i].kind == KT_LEAF_UPDATE)
+			idx[k++] = v->l[i].u.index;
+	qsort(idx, k, sizeof(*idx), hash_cmp);
+	for (size_t i = 0; i < k; i++)
+		if (j == 0 || !kt_hash_eq(&idx[j - 1], &idx[i]))
+			idx[j++] = idx[i];
+	for (size_t i = 0; i < j; i++) {
+		if (dir_map_prove(&v->l[prev].h.root, &idx[i], p) != 0 ||
+		    kt_map_proof_encode(p, buf, KT_MAP_PROOF_MAX, &len) !=
+		        KT_OK)
+			abort();
+		/* audit-badpath: the last byte of the first path's leaf
+		 * (its chain) changed, so it no longer reaches the root. */
+		if (i == 0 && is_mode(q->cl, "audit-badpath"))
+			buf[len - 1] ^= 1;
+		/* audit-nopath: the last path left out. */
+		if (i + 1 == j && j > 0 && is_mode(q->cl, "audit-nopath"))
+			break;
+		json_array_append_new(a, b64(buf, len));
+	}
+	free(idx);
+	free(p);
+	free(buf);
+	return a;
+}
+
+/* GET /v1/map/audit/<head index>: what a stateless auditor needs for the
+ * batch that map head closes (kt-logd's read_map_audit). */
+static enum MHD_Result
+api_map_audit(struct req *q, const char *num)
+{
+	const struct view *v = q->v;
+	char *end;
+	uint64_t h = strtoull(num, &end, 10), prev;
+
+	if (num[0] < '0' || num[0] > '9' || *end != '\0' || h >= q->size ||
+	    v->l[h].kind != KT_LEAF_MAP_HEAD ||
+	    (prev = v->l[h].h.prev_head) == KT_NO_PREV || prev >= h ||
+	    v->l[prev].kind != KT_LEAF_MAP_HEAD)
+		return error(q->c, 400,
+		    "not a map head closing a batch (with a link to a map "
+		    "head before it)");
+	return reply_json(q->c, 200,
+	    json_pack("{s:I,s:I,s:o,s:o,s:o}", "head_index", (json_int_t)h,
+	        "prev_head_index", (json_int_t)prev, "prev_root",
+	        b64(v->l[prev].h.root.b, KT_HASH_LEN), "root",
+	        b64(v->l[h].h.root.b, KT_HASH_LEN), "paths",
+	        audit_paths(q, prev, h)),
+	    NULL);
+}
+
 /* ---- the log ------------------------------------------------------------ */
 
 static enum MHD_Result
@@ -814,6 +898,8 @@ api_route(struct req *q, const char *path)
 		return api_log(q->c);
 	if (strncmp(path, "/v1/keys/", 9) == 0)
 		return api_keys(q, path);
+	if (strncmp(path, "/v1/map/audit/", 14) == 0)
+		return api_map_audit(q, path + 14);
 	if (strncmp(path, "/v1/map/", 8) == 0)
 		return api_map(q, path + 8);
 	if (strcmp(path, "/v1/proof/consistency") == 0)

@@ -361,10 +361,13 @@ dadd(struct view *v, const char *label, uint8_t keybyte)
 static uint64_t
 dseal(struct view *v, const char *omit, uint64_t rollback)
 {
+	struct seal_lie lie;
 	const char *why;
 
-	ck_assert_int_eq(view_seal(v, &D, 1000 + v->n, omit, rollback, 0, &why),
-	    0);
+	seal_lie_init(&lie);
+	lie.omit = omit;
+	lie.rollback_head = rollback;
+	ck_assert_int_eq(view_seal(v, &D, 1000 + v->n, &lie, &why), 0);
 	return v->n;
 }
 

@@ -22,16 +22,21 @@
  *   evidence_lookup.c evidence of what lookups and monitors find (a
  *                     downgrade, a version hidden from the map): written
  *                     and checked offline
+ *   evidence_map.c    "wrong-map" evidence: the judge of a map head (shared
+ *                     by the auditor and the offline check), writing and
+ *                     checking the file
  *   accept.c          accepting a signed checkpoint; relating two of them
  *   view.c            commands `checkpoint` and `view`
  *   history.c         a label's key history, verified page by page
  *                     (update leaves, chain, commitment openings)
  *   lookup.c          commands `lookup` and `proof` (lookup proofs)
  *   monitor.c         command `monitor` (map path, then the history)
- *   audit.c           command `audit` (replays the map)
+ *   map_audit.c       the stateless auditor: a log's batches from a saved
+ *                     position to a signed checkpoint (audit, kt-witness)
+ *   audit.c           command `audit` (map_audit.c with its state file)
  *   gossip.c          command `gossip`
- *   evidence_check.c  `evidence`, the offline check: parse.c and check.c
- *                     only, nothing that does I/O
+ *   evidence_check.c  `evidence`, the offline check: parse.c, check.c and
+ *                     evidence_map.c's check only, nothing that does I/O
  *
  * Prototypes below are grouped per file in that order.
  */
@@ -64,6 +69,11 @@
 #define KT_CAP_MAP (KT_NOTE_MAX + 2 * 1024 * 1024)
 #define KT_CAP_HISTORY (32 * 1024 * 1024)
 #define KT_CAP_ENTRIES (16 * 1024 * 1024)
+/* GET /v1/map/audit/<head>: a path per index of a batch of at most
+ * KT_VAUDIT_BATCH_MAX updates, ~1.4 KB of base64 each at 10^9 labels. */
+#define KT_CAP_AUDIT (64 * 1024 * 1024)
+/* `audit` saves its position every so many leaves (kt_verify_set_audit_save). */
+#define KT_VAUDIT_SAVE_EVERY 65536
 #define KT_PAGE 1000 /* entries asked for per /v1/entries page */
 /* Versions of one label's history checked, over all its pages: a hundred
  * pages of kt-logd's default page_size. A longer history is refused. */
@@ -137,6 +147,7 @@ struct kt_verify {
 	 * kt_vquorum_stale compares it with max_age at the end of a command */
 	uint64_t seen_witnessed;
 	uint64_t bytes_in; /* response bytes read from the log (kt_vlog_get) */
+	uint64_t audit_save; /* leaves between saves of `audit` (0: default) */
 };
 
 /* ---- util.c ------------------------------------------------------------ */
@@ -220,6 +231,7 @@ KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
  *   pins.json      per label: the pinned key and its verified leaf
  *   monitor.json   per label: expected keys and the monitoring cursor
  *   material.json  the last checkpoint whose whole tree was recomputed
+ *   audit.json     the stateless audit's position (map_audit.c)
  *   evidence/      evidence files
  *   lock           held (flock) while a handle is open
  */
@@ -228,6 +240,7 @@ KT_MUST_CHECK kt_err kt_fetch_escape(const char *s, size_t len, char *buf,
 #define KT_VSTATE_PINS "pins.json"
 #define KT_VSTATE_MONITOR "monitor.json"
 #define KT_VSTATE_MATERIAL "material.json"
+#define KT_VSTATE_AUDIT "audit.json"
 #define KT_VSTATE_EVIDENCE "evidence"
 #define KT_VSTATE_LOCK "lock"
 /*
@@ -577,6 +590,59 @@ KT_MUST_CHECK enum kt_verify_outcome kt_vevidence_downgrade(const json_t *ev,
 KT_MUST_CHECK enum kt_verify_outcome kt_vevidence_hidden(const json_t *ev,
     const struct kt_verifier *vk, struct kt_vresult *r);
 
+/* ---- evidence_map.c ----------------------------------------------------- */
+/* What kt_vmap_judge found: the first rule broken (NULL: none) and why. */
+struct kt_vmap_verdict {
+	const char *rule;
+	const char *why;
+	uint64_t inserted; /* indexes new to the map, when it got that far */
+};
+/*
+ * The rules map head h (leaf h_index) keeps by itself and with the map head
+ * before it, prev (leaf prev_index; NULL and KT_NO_PREV when h is the
+ * first): log_size is h_index ("log-size"), prev_head is prev_index
+ * ("head-link"), its time is not before prev's ("timestamp"). The first
+ * broken rule (*why says it in words), or NULL.
+ */
+const char *
+kt_vmap_head_rules(const struct kt_map_head *prev, uint64_t prev_index,
+    const struct kt_map_head *h, uint64_t h_index, const char **why);
+/*
+ * Judges map head h against prev (as above; NULL: the empty map with no
+ * labels), the updates u[0..n) of every leaf between them in log order,
+ * and the paths p[0..np) in prev's map of the distinct indexes of u,
+ * sorted (as GET /v1/map/audit serves them; none are needed when prev's
+ * map is empty). First kt_vmap_head_rules, then each path must verify for
+ * its index against prev's root (else KT_ERR_VERIFY: the paths prove
+ * nothing), then kt_map_apply_proofs: "map-rules" when the batch breaks
+ * the map's rules, "map-root" when the root it makes is not h's,
+ * "label-count" when h's count is not prev's plus the new indexes.
+ * KT_OK with out->rule NULL when h follows, or naming the first broken
+ * rule; KT_ERR_VERIFY; KT_ERR_NOMEM.
+ */
+KT_MUST_CHECK kt_err kt_vmap_judge(const struct kt_map_head *prev,
+    uint64_t prev_index, const struct kt_map_head *h, uint64_t h_index,
+    const struct kt_map_update *u, size_t n, const struct kt_map_proof *p,
+    size_t np, struct kt_vmap_verdict *out);
+/*
+ * "wrong-map" evidence that map head h_index breaks `rule`: sc, the map
+ * heads prev_index (KT_NO_PREV: none) and h_index and every leaf between
+ * them, each fetched with its inclusion proof into sc, and `paths` (the
+ * JSON array of base64 paths the log served for h_index; borrowed).
+ * Checked with kt_vevidence_wrong_map before it is written: KT_VERIFY_ATTACK
+ * (r's message kept), KT_VERIFY_FAILED when the log's leaves or proofs do
+ * not verify or the file would prove nothing (the log's answers disagree),
+ * KT_VERIFY_ERROR.
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_evidence_wrong_map(struct kt_verify *v,
+    const struct kt_signed_checkpoint *sc, uint64_t prev_index,
+    uint64_t h_index, const json_t *paths, const char *rule,
+    struct kt_vresult *r);
+/* `evidence` for a "wrong-map" file (docs/verify.md): KT_VERIFY_OK when it
+ * proves the named rule broken, else KT_VERIFY_FAILED. No I/O. */
+KT_MUST_CHECK enum kt_verify_outcome kt_vevidence_wrong_map(const json_t *ev,
+    const struct kt_verifier *vk, struct kt_vresult *r);
+
 /* ---- accept.c ----------------------------------------------------------- */
 /*
  * The heart of the client: the log presented the signed checkpoint sc
@@ -648,5 +714,18 @@ KT_MUST_CHECK enum kt_verify_outcome
 kt_vhistory_probe(struct kt_verify *v, const char *label, uint64_t from,
     const struct kt_hash *prev_chain, uint64_t prev_index, kt_version_cb cb,
     void *ctx, struct kt_hash *last, uint64_t *nver, struct kt_vresult *r);
+
+/* ---- map_audit.c ------------------------------------------------------- */
+/* Saves a position the audit has proven (audit.c: audit.json). */
+typedef enum kt_verify_outcome (*kt_vaudit_save_fn)(void *ctx,
+    const struct kt_vaudit_pos *pos, struct kt_vresult *r);
+/*
+ * kt_verify_audit_to for an opened signed checkpoint sc, with save (may
+ * be NULL) called for proven positions on the way: every
+ * v->audit_save leaves, before an attack is reported, and at the end.
+ */
+KT_MUST_CHECK enum kt_verify_outcome kt_vmap_audit(struct kt_verify *v,
+    const struct kt_signed_checkpoint *sc, struct kt_vaudit_pos *pos,
+    kt_vaudit_save_fn save, void *ctx, struct kt_vresult *r);
 
 #endif /* KT_VERIFY_INTERNAL_H */

@@ -24,10 +24,14 @@
 
 #include "kt/note.h"
 #include "witness.h"
+#include "witness_audit.h"
 #include "witness_http.h"
 
 #define EXIT_USAGE 2
 #define MAX_LOG_KEYS 256
+
+/* Seconds an auditing witness gives one request to the log. */
+#define AUDIT_TIMEOUT 60
 
 /* The bounds of serve's connection options: one thread per connection,
  * and a timeout of at most a day. */
@@ -37,8 +41,10 @@
 static const char USAGE[] =
     "usage: kt-witness keygen --name NAME --out KEYFILE\n"
     "       kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT\n"
-    "                        --log VERIFIERKEY [--log VERIFIERKEY ...]\n"
-    "                        [connection limits: see serve --help]\n"
+    "                        --log VERIFIERKEY [--log-url URL]\n"
+    "                        [--log VERIFIERKEY [--log-url URL] ...]\n"
+    "                        [--audit] [connection limits: see serve "
+    "--help]\n"
     "       kt-witness COMMAND --help\n";
 
 static const char KEYGEN_USAGE[] =
@@ -51,8 +57,9 @@ static const char KEYGEN_USAGE[] =
 
 static const char SERVE_USAGE[] =
     "usage: kt-witness serve --data DIR --key KEYFILE --listen HOST:PORT\n"
-    "                        --log VERIFIERKEY [--log VERIFIERKEY ...]\n"
-    "                        [--max-connections N]\n"
+    "                        --log VERIFIERKEY [--log-url URL]\n"
+    "                        [--log VERIFIERKEY [--log-url URL] ...]\n"
+    "                        [--audit] [--max-connections N]\n"
     "                        [--max-connections-per-ip N]\n"
     "                        [--connection-timeout S] [--request-timeout S]\n"
     "\n"
@@ -68,6 +75,14 @@ static const char SERVE_USAGE[] =
     "                      a free port (printed on stdout)\n"
     "  --log VERIFIERKEY   a trusted log key (Ed25519 note verifier key);\n"
     "                      the log's origin is the key's name\n"
+    "\n"
+    "Auditing (optional):\n"
+    "  --log-url URL       the kt-logd URL of the --log before it\n"
+    "  --audit             audit every log given a --log-url: cosign a\n"
+    "                      checkpoint only after checking every map head\n"
+    "                      since the last one cosigned (422 and an\n"
+    "                      evidence file in DIR/audit/ when one does not\n"
+    "                      follow; 503 when the log cannot be audited)\n"
     "\n"
     "Connection limits (optional):\n"
     "  --max-connections N         open at once, one thread each (default\n"
@@ -335,7 +350,9 @@ struct serve_opts {
 	struct sockaddr_storage ss; /* listen_s, resolved */
 	socklen_t sslen;
 	struct kt_verifier *logs; /* MAX_LOG_KEYS entries, calloc'd */
+	const char **urls;        /* --log-url of each, or NULL; calloc'd */
 	size_t nlogs;
+	int audit;
 	struct kt_witness_http_limits limits;
 };
 
@@ -429,7 +446,8 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 	int missing = 0;
 
 	o->logs = calloc(MAX_LOG_KEYS, sizeof(*o->logs));
-	if (o->logs == NULL) {
+	o->urls = calloc(MAX_LOG_KEYS, sizeof(*o->urls));
+	if (o->logs == NULL || o->urls == NULL) {
 		fprintf(stderr, "kt-witness: out of memory\n");
 		return 1;
 	}
@@ -459,6 +477,18 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 			ret = add_log_key(o, val);
 			if (ret != SERVE_GO_ON)
 				return ret;
+		} else if ((val = opt(argc, argv, &i, "--log-url", &missing)) !=
+		    NULL) {
+			if (o->nlogs == 0 || o->urls[o->nlogs - 1] != NULL) {
+				fprintf(stderr,
+				    "kt-witness: --log-url %s: give it once "
+				    "after the --log it is the URL of\n",
+				    val);
+				return EXIT_USAGE;
+			}
+			o->urls[o->nlogs - 1] = val;
+		} else if (strcmp(argv[i], "--audit") == 0) {
+			o->audit = 1;
 		} else if ((ret = limits_arg(argc, argv, &i, o, &missing)) !=
 		    0) {
 			if (ret != SERVE_GO_ON)
@@ -582,6 +612,33 @@ wait_for_stop(const sigset_t *sigs)
 	fprintf(stderr, "kt-witness: signal %d, stopping\n", sig);
 }
 
+/* With --audit: the auditor of the logs given a URL, hooked into w.
+ * 0, or -1 with a message. */
+static int
+start_auditor(const struct serve_opts *o, struct kt_witness *w,
+    struct kt_witness_auditor **a)
+{
+	struct kt_witness_audit_ops ops;
+	char detail[512];
+	size_t n = 0;
+
+	if (!o->audit)
+		return 0;
+	if (kt_witness_auditor_open(o->data, o->logs, o->urls, o->nlogs,
+	        AUDIT_TIMEOUT, a, detail, sizeof(detail)) != KT_OK) {
+		fprintf(stderr, "kt-witness: --audit: %s\n", detail);
+		return -1;
+	}
+	kt_witness_auditor_ops(*a, &ops);
+	kt_witness_set_auditor(w, &ops);
+	for (size_t i = 0; i < o->nlogs; i++)
+		n += o->urls[i] != NULL;
+	printf("kt-witness: auditing the log(s) of %zu key(s) with a "
+	       "--log-url\n",
+	    n);
+	return 0;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -589,6 +646,7 @@ cmd_serve(int argc, char **argv)
 	struct kt_signer *signer = NULL;
 	struct kt_witness *w = NULL;
 	struct kt_witness_http *http = NULL;
+	struct kt_witness_auditor *aud = NULL;
 	sigset_t sigs;
 	int ret;
 
@@ -598,7 +656,8 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	ret = 1;
 	if (make_data_dir(o.data) != 0 || load_key(o.keypath, &signer) != 0 ||
-	    open_state(&o, signer, &w) != 0 || block_stop_signals(&sigs) != 0 ||
+	    open_state(&o, signer, &w) != 0 ||
+	    start_auditor(&o, w, &aud) != 0 || block_stop_signals(&sigs) != 0 ||
 	    start_server(w, &o, &http) != 0)
 		goto out;
 	wait_for_stop(&sigs);
@@ -606,8 +665,10 @@ cmd_serve(int argc, char **argv)
 out:
 	kt_witness_http_stop(http);
 	kt_witness_close(w);
+	kt_witness_auditor_close(aud);
 	kt_signer_free(signer);
 	free(o.logs);
+	free(o.urls);
 	return ret;
 }
 

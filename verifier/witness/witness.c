@@ -3,11 +3,14 @@
  *
  * State: one LMDB record per witnessed origin, keyed by SHA-256(origin):
  *
- *   u8   format (1)
+ *   u8   format (1; 2 for an audited log)
  *   u64  size of the latest cosigned checkpoint, big-endian
  *   32   its root hash
  *   ...  the cosigned note: checkpoint text, blank line, the log's verified
  *        signature lines, this witness's cosignature line
+ *   format 2 only, at the end:
+ *   ...  the audit position at that size (kt_vaudit_pos_encode)
+ *   u16  its length, big-endian
  *
  * The only file of kt-witness that includes lmdb.h; MDB_* codes are
  * translated to kt_err here with a detail message.
@@ -27,6 +30,7 @@
 #include "kt/fmt.h"
 
 #define STATE_FORMAT 1
+#define STATE_FORMAT_AUDIT 2
 #define STATE_HDR (1 + 8 + KT_HASH_LEN)
 #define HASH_B64_LEN KT_B64_LEN(KT_HASH_LEN) /* 44 */
 #define MAX_LOGS 256 /* trusted log keys on one witness */
@@ -39,6 +43,8 @@ struct kt_witness {
 	MDB_dbi dbi;
 	const struct kt_signer *signer; /* borrowed */
 	struct kt_verifier self;
+	int have_audit;
+	struct kt_witness_audit_ops audit;
 	size_t nlogs;
 	struct kt_verifier logs[]; /* flexible: nlogs entries */
 };
@@ -145,6 +151,14 @@ kt_witness_close(struct kt_witness *w)
 }
 
 void
+kt_witness_set_auditor(struct kt_witness *w,
+    const struct kt_witness_audit_ops *ops)
+{
+	w->audit = *ops;
+	w->have_audit = 1;
+}
+
+void
 kt_witness_verifier(const struct kt_witness *w, struct kt_verifier *out)
 {
 	*out = w->self;
@@ -158,6 +172,8 @@ struct state {
 	struct kt_hash root;
 	const char *note; /* borrows from the LMDB transaction */
 	size_t note_len;
+	const uint8_t *pos; /* format 2: the audit position (borrowed) */
+	size_t pos_len;
 };
 
 static kt_err
@@ -177,16 +193,27 @@ state_get(struct kt_witness *w, MDB_txn *txn, const uint8_t key[KT_HASH_LEN],
 		return KT_ERR_IO;
 	}
 	p = v.mv_data;
-	if (v.mv_size < STATE_HDR || p[0] != STATE_FORMAT) {
-		kt_msg(detail, cap, "the witness state record is corrupt");
-		return KT_ERR_IO;
-	}
+	if (v.mv_size < STATE_HDR ||
+	    (p[0] != STATE_FORMAT && p[0] != STATE_FORMAT_AUDIT))
+		goto corrupt;
 	st->found = 1;
 	st->size = kt_get_be64(p + 1);
 	memcpy(st->root.b, p + 9, KT_HASH_LEN);
 	st->note = (const char *)p + STATE_HDR;
 	st->note_len = v.mv_size - STATE_HDR;
+	if (p[0] == STATE_FORMAT_AUDIT) {
+		if (st->note_len < 2)
+			goto corrupt;
+		st->pos_len = kt_get_be16(p + v.mv_size - 2);
+		if (st->pos_len == 0 || st->pos_len > st->note_len - 2)
+			goto corrupt;
+		st->note_len -= st->pos_len + 2;
+		st->pos = p + STATE_HDR + st->note_len;
+	}
 	return KT_OK;
+corrupt:
+	kt_msg(detail, cap, "the witness state record is corrupt");
+	return KT_ERR_IO;
 }
 
 /* ---- add-checkpoint: one request -------------------------------------- */
@@ -214,7 +241,15 @@ struct request {
 	uint8_t key[KT_HASH_LEN]; /* SHA-256(origin) */
 	size_t note_len;          /* the kept note, at record + STATE_HDR */
 	size_t cosig_len;         /* our line, after the kept note */
-	uint8_t record[STATE_HDR + KT_WITNESS_NOTE_MAX];
+	size_t tail_len;          /* format 2: the position and its length */
+	/* An audited log: the position audited from (the stored one) and
+	 * the one at this checkpoint (audit_step). */
+	int audited;
+	uint64_t from_size;
+	size_t from_len, pos_len;
+	uint8_t from[KT_WITNESS_POS_MAX], pos[KT_WITNESS_POS_MAX];
+	uint8_t
+	    record[STATE_HDR + KT_WITNESS_NOTE_MAX + KT_WITNESS_POS_MAX + 2];
 };
 
 /*
@@ -543,7 +578,57 @@ check_state(struct kt_witness *w, MDB_txn *txn, const struct request *rq,
 		    (unsigned long long)st.size);
 		return KT_ERR_CONFLICT;
 	}
+	if (rq->audited &&
+	    (st.size != rq->from_size || st.pos_len != rq->from_len ||
+	        (st.pos_len > 0 &&
+	            memcmp(st.pos, rq->from, st.pos_len) != 0))) {
+		/* Another request cosigned while this one audited. */
+		*latest_size = st.size;
+		kt_msg(detail, cap,
+		    "the witness cosigned another checkpoint of \"%s\" while "
+		    "auditing this one; submit again",
+		    rq->sc.cp.origin);
+		return KT_ERR_CONFLICT;
+	}
 	return check_consistency(&st, rq, detail, cap);
+}
+
+/*
+ * For an audited log, before the write transaction: the stored state is
+ * read (the consistency checks run on it, so a checkpoint refused anyway
+ * is not audited) and the auditor brings its position to the checkpoint.
+ * The write transaction then cosigns only if the state is still the one
+ * audited from. A request whose old size is not the stored one is left
+ * to the 409 of check_state.
+ */
+static kt_err
+audit_step(struct kt_witness *w, struct request *rq, char *detail, size_t cap)
+{
+	MDB_txn *txn = NULL;
+	struct state st;
+	kt_err err;
+	int rc;
+
+	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		kt_msg(detail, cap, "lmdb: mdb_txn_begin: %s",
+		    mdb_strerror(rc));
+		return KT_ERR_IO;
+	}
+	err = state_get(w, txn, rq->key, &st, detail, cap);
+	if (err == KT_OK && rq->old == st.size)
+		err = check_consistency(&st, rq, detail, cap);
+	if (err == KT_OK && st.pos_len <= sizeof(rq->from)) {
+		rq->from_size = st.size;
+		rq->from_len = st.pos_len;
+		memcpy(rq->from, st.pos, st.pos_len);
+	}
+	mdb_txn_abort(txn);
+	if (err != KT_OK || rq->old != rq->from_size)
+		return err;
+	rq->audited = 1;
+	return w->audit.audit(w->audit.ctx, rq->sc.cp.origin, rq->note_buf,
+	    rq->note_buf_len, rq->from, rq->from_len, rq->pos, &rq->pos_len,
+	    detail, cap);
 }
 
 /*
@@ -573,6 +658,14 @@ cosign(const struct kt_witness *w, struct request *rq, uint64_t now,
 	memcpy(rq->record + STATE_HDR + rq->note_len, ans->cosig, line_len);
 	rq->cosig_len = line_len;
 	rq->record[0] = STATE_FORMAT;
+	if (rq->audited) {
+		uint8_t *q = rq->record + STATE_HDR + rq->note_len + line_len;
+
+		memcpy(q, rq->pos, rq->pos_len);
+		kt_put_be16(q + rq->pos_len, (uint16_t)rq->pos_len);
+		rq->tail_len = rq->pos_len + 2;
+		rq->record[0] = STATE_FORMAT_AUDIT;
+	}
 	kt_put_be64(rq->record + 1, rq->sc.cp.size);
 	memcpy(rq->record + 9, rq->sc.cp.root.b, KT_HASH_LEN);
 	return KT_OK;
@@ -588,7 +681,8 @@ store(struct kt_witness *w, MDB_txn **txn, struct request *rq, char *detail,
     size_t cap)
 {
 	MDB_val k = { KT_HASH_LEN, rq->key };
-	MDB_val v = { STATE_HDR + rq->note_len + rq->cosig_len, rq->record };
+	MDB_val v = { STATE_HDR + rq->note_len + rq->cosig_len + rq->tail_len,
+		rq->record };
 	int rc;
 
 	if ((rc = mdb_put(*txn, w->dbi, &k, &v, 0)) != 0) {
@@ -625,7 +719,7 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 		    KT_WITNESS_BODY_MAX);
 		return KT_ERR_TOO_LARGE;
 	}
-	rq = malloc(sizeof(*rq));
+	rq = calloc(1, sizeof(*rq));
 	if (rq == NULL) {
 		kt_msg(detail, dcap, "out of memory");
 		return KT_ERR_NOMEM;
@@ -637,6 +731,9 @@ kt_witness_add_checkpoint(struct kt_witness *w, const char *body, size_t len,
 		err = check_old_size(rq, detail, dcap);
 	if (err == KT_OK)
 		err = keep_note(rq, detail, dcap);
+	if (err == KT_OK && w->have_audit &&
+	    w->audit.audits(w->audit.ctx, rq->sc.cp.origin))
+		err = audit_step(w, rq, detail, dcap);
 	if (err != KT_OK)
 		goto out;
 	/*

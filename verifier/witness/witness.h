@@ -39,7 +39,8 @@
  * verified signature lines and the witness's cosignature line. */
 #define KT_WITNESS_NOTE_MAX (KT_NOTE_MAX + KT_WITNESS_COSIG_LINE_MAX)
 
-#define KT_WITNESS_DETAIL_MAX 256
+/* Room for an auditor's message with its evidence file's path. */
+#define KT_WITNESS_DETAIL_MAX 1024
 
 struct kt_witness; /* opaque: the LMDB environment, keys and trusted logs */
 
@@ -59,6 +60,34 @@ struct kt_witness; /* opaque: the LMDB environment, keys and trusted logs */
 KT_MUST_CHECK kt_err kt_witness_open(const char *dir,
     const struct kt_signer *signer, const struct kt_verifier *logs,
     size_t nlogs, struct kt_witness **out, char *detail, size_t cap);
+
+/*
+ * An auditing witness (kt-witness --audit; docs/witness.md): before a
+ * checkpoint of an audited log is cosigned, `audit` checks every map head
+ * the log appended since the last cosigned checkpoint. It is called with
+ * no LMDB transaction open (it fetches from the log), from any HTTP
+ * thread, with the position the witness stored with its last cosignature
+ * (pos_in[0..pos_len); pos_len 0: none, audit from leaf 0), and the signed
+ * checkpoint note[0..len) after its signature and consistency checked.
+ * It returns KT_OK with the position at the checkpoint in
+ * pos_out[0..*out_len) (at most KT_WITNESS_POS_MAX bytes), stored with
+ * the cosignature in one transaction; KT_ERR_VERIFY (answered 422) when
+ * the map heads do not follow, KT_ERR_BUSY (503) when the log could not
+ * be audited now; `detail` says why (and names the evidence file).
+ * `audits` says whether an origin is audited.
+ */
+#define KT_WITNESS_POS_MAX 2200
+struct kt_witness_audit_ops {
+	int (*audits)(void *ctx, const char *origin);
+	kt_err (*audit)(void *ctx, const char *origin, const char *note,
+	    size_t len, const uint8_t *pos_in, size_t pos_len, uint8_t *pos_out,
+	    size_t *out_len, char *detail, size_t cap);
+	void *ctx;
+};
+
+/* Sets the auditor (copied; its ctx must outlive w). Before serving. */
+void kt_witness_set_auditor(struct kt_witness *w,
+    const struct kt_witness_audit_ops *ops);
 
 /* Closes the environment. Accepts NULL. No call may be running. */
 void kt_witness_close(struct kt_witness *w);
@@ -95,7 +124,10 @@ struct kt_witness_answer {
  *   KT_ERR_VERIFY      422: the consistency proof fails, old is 0 with a
  *                      non-empty proof, a size-0 checkpoint's root is not
  *                      H(""), or the size equals the latest but the root
- *                      differs.
+ *                      differs; with an auditor, the map heads since the
+ *                      last cosigned checkpoint do not follow.
+ *   KT_ERR_BUSY        503: with an auditor, the log could not be audited
+ *                      now; nothing was cosigned.
  *   KT_ERR_IO, KT_ERR_NOMEM, KT_ERR_INTERNAL  500: nothing was cosigned.
  * ans->detail explains every error.
  */

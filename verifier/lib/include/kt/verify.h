@@ -24,6 +24,8 @@
 #include <jansson.h>
 
 #include "kt/err.h"
+#include "kt/leaf.h"
+#include "kt/merkle.h"
 #include "kt/note.h"
 
 /*
@@ -152,6 +154,60 @@ KT_MUST_CHECK enum kt_verify_outcome
 kt_verify_audit(struct kt_verify *v, struct kt_vresult *r);
 KT_MUST_CHECK enum kt_verify_outcome kt_verify_proof(struct kt_verify *v,
     const char *label, const char *out_path, struct kt_vresult *r);
+
+/* ---- the stateless auditor -------------------------------------------- */
+
+/*
+ * Where a stateless audit of a log stands (map.md, "Auditors keep the map
+ * honest"): the leaves checked so far, the compact range of their tree and
+ * the last map head among them; never the map. size is 0 before leaf 0,
+ * else the last map head's index + 1 (a position is only ever taken at a
+ * map head).
+ */
+struct kt_vaudit_pos {
+	uint64_t size;
+	struct kt_frontier frontier; /* of the first `size` leaves */
+	uint64_t head_index;         /* KT_NO_PREV while size is 0 */
+	struct kt_map_head head;     /* the map head at head_index */
+};
+
+/* The largest batch (updates between two map heads) an audit takes:
+ * kt-logd's batches are at most 4096 updates by default. */
+#define KT_VAUDIT_BATCH_MAX 8192
+/* Encoded position: size, head index, the map head leaf, 64 hashes. */
+#define KT_VAUDIT_POS_MAX (8 + 8 + KT_MAP_HEAD_LEN + 64 * 32)
+
+/* A position before leaf 0. */
+void kt_vaudit_pos_init(struct kt_vaudit_pos *p);
+/*
+ * A position as bytes (kt-witness keeps it in its state): be64 size, be64
+ * head_index, the map head leaf (65 bytes, zero when size is 0), then one
+ * hash per set bit of size, highest first. *len gets the length (at most
+ * KT_VAUDIT_POS_MAX). KT_ERR_TOO_LARGE when cap is short.
+ */
+KT_MUST_CHECK kt_err kt_vaudit_pos_encode(const struct kt_vaudit_pos *p,
+    uint8_t *buf, size_t cap, size_t *len);
+/* The inverse, strict: KT_ERR_MALFORMED for anything it would not write. */
+KT_MUST_CHECK kt_err kt_vaudit_pos_decode(const uint8_t *buf, size_t len,
+    struct kt_vaudit_pos *p);
+
+/*
+ * Audits the log of v's configuration from *pos to the signed checkpoint
+ * note[0..len) (opened here with v's log key; the caller has accepted it:
+ * signature, consistency, policy). Streams the leaves from pos->size, checks
+ * each batch against GET /v1/map/audit/<head> with kt_map_apply_proofs and
+ * every rule of the map heads, and compares the tree with the signed root.
+ * Nothing is stored: on KT_VERIFY_OK *pos is at the checkpoint's size; on
+ * KT_VERIFY_ATTACK (evidence written under v's state folder, r->evidence)
+ * *pos is at the last map head that followed, verified against the signed
+ * tree; on anything else *pos is unchanged. r->info gets the figures.
+ */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_verify_audit_to(struct kt_verify *v, const char *note, size_t len,
+    struct kt_vaudit_pos *pos, struct kt_vresult *r);
+/* `audit`: save its position to the state folder every `leaves` leaves
+ * (default 65536; 0 restores it). */
+void kt_verify_set_audit_save(struct kt_verify *v, uint64_t leaves);
 
 /*
  * The log verifier key configured in v's state, or NULL if v has none.
