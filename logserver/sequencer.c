@@ -343,6 +343,16 @@ apply(struct kt_seq *q, struct kt_store_txn *w, const struct kt_seq_req *rq,
 	err = kt_store_write_latest(w, &rq->index, &ver, &prev);
 	if (err != KT_OK)
 		return err;
+	if (ver == 0 && rq->op == KT_SEQ_PUBLISH && rq->has_skeleton) {
+		/* A new label: its skeleton must be free (UTS #39). */
+		err = kt_store_write_skeleton(w, rq->skeleton);
+		if (err == KT_ERR_EXISTS) {
+			res->err = KT_ERR_REFUSED;
+			return KT_OK;
+		}
+		if (err != KT_OK)
+			return err;
+	}
 	if (ver > 0) {
 		err = kt_store_write_get_value(w, prev, cur);
 		if (err != KT_OK)

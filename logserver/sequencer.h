@@ -48,12 +48,21 @@ struct kt_seq_req {
 	size_t key_type_len;
 	const uint8_t *key;
 	size_t key_len;
+	/* A publish of a label with no VRF proof kept yet (a new label, as
+	 * far as the HTTP worker saw): its skeleton's key, which the
+	 * sequencer records for the label's first version and refuses, with
+	 * KT_ERR_REFUSED, when a label held has it (kt_store_write_skeleton).
+	 * has_skeleton 0: not checked (a label the worker saw published). */
+	int has_skeleton;
+	uint8_t skeleton[KT_STORE_SKELETON_LEN];
 };
 
 /* One result, in the order of the requests. */
 struct kt_seq_res {
 	kt_err err;     /* KT_OK; KT_ERR_CONFLICT: a revocation with no live
-	                   key; KT_ERR_NOT_FOUND: erasure of an unknown label */
+	                   key; KT_ERR_NOT_FOUND: erasure of an unknown label;
+	                   KT_ERR_REFUSED: a new label confusable with one
+	                   held (the same skeleton) */
 	uint64_t index; /* leaf index of the update (new, or the latest when
 	                   the publish was idempotent or an erasure) */
 	uint64_t version;

@@ -27,6 +27,8 @@ kt_strerror(kt_err e)
 		return "already exists";
 	case KT_ERR_CONFLICT:
 		return "conflicts with current state";
+	case KT_ERR_REFUSED:
+		return "refused by a rule of the server";
 	case KT_ERR_PERM:
 		return "permission denied";
 	case KT_ERR_IO:

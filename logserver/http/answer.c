@@ -43,6 +43,8 @@ kt_api_status(kt_err e)
 		return 409;
 	case KT_ERR_CONFLICT:
 		return 409;
+	case KT_ERR_REFUSED:
+		return 400;
 	case KT_ERR_PERM:
 		return 401;
 	case KT_ERR_IO:

@@ -19,14 +19,19 @@ static const char ERASED_VALUE[] = "erased value";
 
 kt_err
 bundle_vrf(struct kt_api *api, struct snapshot *s, const char *label,
-    size_t len, uint8_t proof[KT_VRF_PROOF_LEN], struct kt_hash *index)
+    size_t len, uint8_t proof[KT_VRF_PROOF_LEN], struct kt_hash *index,
+    int *fresh)
 {
 	uint8_t beta[KT_VRF_OUTPUT_LEN];
 	kt_err e;
 
 	s->what = "VRF proof";
+	if (fresh != NULL)
+		*fresh = 0;
 	e = kt_store_read_vrf(s->r, label, len, proof);
 	if (e == KT_ERR_NOT_FOUND) {
+		if (fresh != NULL)
+			*fresh = 1;
 		/* Never published: prove now (about 130 µs of this thread). */
 		if (api->vrf == NULL)
 			return KT_ERR_INTERNAL;

@@ -267,11 +267,12 @@ KT_MUST_CHECK kt_err snapshot_put_entry_at(struct snapshot *s, struct answer *a,
 /*
  * The VRF proof of a canonical label and its map index (the output's first
  * 32 bytes): the proof kept for the label, or for a label never published
- * a fresh one made with api's VRF key (about 130 µs).
+ * a fresh one made with api's VRF key (about 130 µs; then *fresh = 1, if
+ * fresh is not NULL).
  */
 KT_MUST_CHECK kt_err bundle_vrf(struct kt_api *api, struct snapshot *s,
     const char *label, size_t len, uint8_t proof[KT_VRF_PROOF_LEN],
-    struct kt_hash *index);
+    struct kt_hash *index, int *fresh);
 
 /* The map head that ends the checkpoint of `size` leaves. KT_ERR_RANGE if
  * size is 0, past the snapshot, or not a size whose last leaf is one. */

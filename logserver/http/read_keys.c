@@ -41,7 +41,7 @@ key_open(struct kt_api *api, struct key *k, struct kt_api_resp *resp)
 
 	if (snapshot_begin(api, &k->s, resp) != KT_OK)
 		return 0;
-	e = bundle_vrf(api, &k->s, k->label, k->len, k->vrf, &k->index);
+	e = bundle_vrf(api, &k->s, k->label, k->len, k->vrf, &k->index, NULL);
 	if (e != KT_OK) {
 		snapshot_error(&k->s, resp, e);
 		return 0;

@@ -103,7 +103,7 @@ struct kt_store_txn {
 struct kt_store {
 	MDB_env *env;
 	MDB_dbi meta, entries, tiles, labels, leafhash, ckpts;
-	MDB_dbi vrf, values, map, mapgc, maproots;
+	MDB_dbi vrf, values, map, mapgc, maproots, skeletons;
 	char *origin;
 	char *vkey;
 	size_t mapsize;

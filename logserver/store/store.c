@@ -24,6 +24,9 @@
  *               (store_map.c)
  *   maproots    map root hash -> u64 BE sequence number of its root
  *               stratum, for every retained map (store_map.c)
+ *   skeletons   the first 16 bytes of SHA-256 of a label's UTS #39
+ *               skeleton -> nothing: taken by a label the log holds, so a
+ *               new label confusable with it is refused (store_values.c)
  *
  * The label and leaf-hash indexes are store_index.c's: their newest
  * records wait in memory and reach LMDB a key-space slice at a time; meta
@@ -43,11 +46,11 @@
 
 #include "store/internal.h"
 
-/* Format 5 is the verifiable key directory's: update and map head leaves,
- * the map's strata appended in sequence (4 keyed them by hash), VRF proofs
- * and commitment openings. A folder of another format is refused at open:
+/* Format 6 is the verifiable key directory's: update and map head leaves,
+ * the map's strata appended in sequence (4 keyed them by hash), VRF proofs,
+ * commitment openings and the skeletons of the labels held (5 had none). A folder of another format is refused at open:
  * older ones are not upgraded (kt has no deployments that would need it). */
-#define STORE_FORMAT 5u
+#define STORE_FORMAT 6u
 
 /* ---- open / close -------------------------------------------------------- */
 
@@ -240,7 +243,8 @@ open_tables(struct kt_store *s, MDB_txn *txn, int fresh, const char *dir,
 	    (rc = mdb_dbi_open(txn, "values", c, &s->values)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "map", c, &s->map)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "mapgc", c, &s->mapgc)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "maproots", c, &s->maproots)) != 0) {
+	    (rc = mdb_dbi_open(txn, "maproots", c, &s->maproots)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "skeletons", c, &s->skeletons)) != 0) {
 		kt_msg(err, errlen, "%s: opening databases: %s", dir,
 		    mdb_strerror(rc));
 		return rc == MDB_NOTFOUND ? KT_ERR_CONFLICT : KT_ERR_IO;
@@ -341,7 +345,7 @@ env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 12)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0) {
 		kt_msg(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
@@ -558,8 +562,9 @@ kt_store_live_bytes(struct kt_store_read *r, struct kt_store_bytes *out)
 	ps = st.ms_psize;
 	out->leaves = db_bytes(r->txn, s->entries, ps);
 	out->tiles = db_bytes(r->txn, s->tiles, ps);
-	out->indexes =
-	    db_bytes(r->txn, s->labels, ps) + db_bytes(r->txn, s->leafhash, ps);
+	out->indexes = db_bytes(r->txn, s->labels, ps) +
+	    db_bytes(r->txn, s->leafhash, ps) +
+	    db_bytes(r->txn, s->skeletons, ps);
 	out->checkpoints = db_bytes(r->txn, s->ckpts, ps);
 	out->vrf = db_bytes(r->txn, s->vrf, ps);
 	out->values = db_bytes(r->txn, s->values, ps);

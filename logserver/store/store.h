@@ -35,6 +35,10 @@
 struct kt_store;
 struct kt_store_read;
 
+/* The key a label's UTS #39 skeleton is kept under: the first bytes of
+ * SHA-256 of the skeleton (kt_label_skeleton); kt_store_write_skeleton. */
+#define KT_STORE_SKELETON_LEN 16
+
 /*
  * Opens (creating if empty) the store in folder dir for the log `origin`
  * whose verifier key string is `vkey`. A folder holding other files that is

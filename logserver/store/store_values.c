@@ -244,6 +244,23 @@ kt_store_write_vrf(struct kt_store_txn *w, const char *label, size_t len,
 }
 
 kt_err
+kt_store_write_skeleton(struct kt_store_txn *w,
+    const uint8_t skel[KT_STORE_SKELETON_LEN])
+{
+	MDB_val key = { KT_STORE_SKELETON_LEN, (void *)skel }, val = { 0, "" };
+	int rc;
+
+	if (w->failed)
+		return KT_ERR_INTERNAL;
+	rc = mdb_put(w->txn, w->s->skeletons, &key, &val, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return KT_ERR_EXISTS;
+	if (rc != 0)
+		return wfail(w, rc, "mdb_put(skeletons)");
+	return KT_OK;
+}
+
+kt_err
 kt_store_write_get_vrf(struct kt_store_txn *w, const char *label, size_t len,
     uint8_t proof[KT_VRF_PROOF_LEN])
 {

@@ -103,6 +103,16 @@ KT_MUST_CHECK kt_err kt_store_write_erase(struct kt_store_txn *w,
     uint64_t index, int *erased);
 KT_MUST_CHECK kt_err kt_store_write_vrf(struct kt_store_txn *w,
     const char *label, size_t len, const uint8_t proof[KT_VRF_PROOF_LEN]);
+/*
+ * Records skel, the key of a new label's UTS #39 skeleton
+ * (KT_STORE_SKELETON_LEN bytes: the first bytes of SHA-256 of the skeleton
+ * kt_label_skeleton gives), before the label's first update is appended.
+ * KT_ERR_EXISTS, with nothing written, when a label held before (or
+ * earlier in this transaction) has the same skeleton: the new label is
+ * confusable with it.
+ */
+KT_MUST_CHECK kt_err kt_store_write_skeleton(struct kt_store_txn *w,
+    const uint8_t skel[KT_STORE_SKELETON_LEN]);
 KT_MUST_CHECK kt_err kt_store_write_get_vrf(struct kt_store_txn *w,
     const char *label, size_t len, uint8_t proof[KT_VRF_PROOF_LEN]);
 

@@ -261,11 +261,11 @@ set_format(uint32_t format)
 }
 
 /*
- * A folder of an older store format (1 to 4: 3 is the plain log's, before
- * the key directory, 4 kept the map's strata by hash) is refused with a
- * message naming the format found and the one read, and saying to start a
- * new folder; an unknown format is refused too. Nothing is changed: back at
- * format 5 the same folder opens with its entries.
+ * A folder of an older store format (1 to 5: 3 is the plain log's, before
+ * the key directory, 4 kept the map's strata by hash, 5 had no skeletons)
+ * is refused with a message naming the format found and the one read, and
+ * saying to start a new folder; an unknown format is refused too. Nothing
+ * is changed: back at format 6 the same folder opens with its entries.
  */
 START_TEST(test_open_refuses_other_format)
 {
@@ -279,7 +279,7 @@ START_TEST(test_open_refuses_other_format)
 	s = open_store();
 	append_range(s, 0, 300);
 	kt_store_close(s);
-	for (uint32_t f = 1; f <= 4; f++) {
+	for (uint32_t f = 1; f <= 5; f++) {
 		char want[32];
 
 		set_format(f);
@@ -290,19 +290,19 @@ START_TEST(test_open_refuses_other_format)
 		ck_assert_ptr_null(s);
 		snprintf(want, sizeof(want), "store format %u;", (unsigned)f);
 		ck_assert_msg(strstr(err, want) != NULL, "%s", err);
-		ck_assert_msg(strstr(err, "reads only format 5") != NULL, "%s",
+		ck_assert_msg(strstr(err, "reads only format 6") != NULL, "%s",
 		    err);
 		ck_assert_msg(strstr(err, "a new folder is a new log") != NULL,
 		    "%s", err);
 	}
-	set_format(6);
+	set_format(7);
 	ck_assert_int_eq(kt_store_open(&s, tmpdir, ORIGIN, VKEY, err,
 	                     sizeof(err)),
 	    KT_ERR_CONFLICT);
 	ck_assert_ptr_null(s);
-	ck_assert_msg(strstr(err, "unsupported kt store format (6;") != NULL,
+	ck_assert_msg(strstr(err, "unsupported kt store format (7;") != NULL,
 	    "%s", err);
-	set_format(5);
+	set_format(6);
 	s = open_store();
 	ck_assert_int_eq(kt_store_read_begin(s, &r), KT_OK);
 	ck_assert_uint_eq(kt_store_read_size(r), 300);

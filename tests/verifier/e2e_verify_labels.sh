@@ -86,19 +86,32 @@ same "$(u 'alice@\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xe
 	"a fullwidth domain (UTS #46 maps it)"
 same "$(u 'alice@example\xe3\x80\x82com')"        "an ideographic full stop (U+3002) as the dot"
 
-# ---- ASCII lookalikes: other labels for both -----------------------------------------
+# ---- ASCII lookalikes: refused as new labels beside Alice's ---------------------------
 # "exarnple" (rn for m) is another ASCII domain: both sides canonicalise it
-# to itself, a label that is not Alice's. UTS #39 calls the two
-# confusable (kt_label_skeleton); kt-logd does not refuse a label whose
-# skeleton another label holds, so it is accepted (threats.md asks for
-# the refusal; proto/README.md "Residual risk" names it).
+# to itself, a label that is not Alice's. UTS #39 calls the two confusable
+# (the same skeleton, kt_label_skeleton), so kt-logd refuses it as a new
+# label while it holds Alice's (400, nothing written), alone and in a
+# batch; a label of another skeleton in the same batch goes in.
 v=alice@exarnple.com
+size0=$(curl -s "$U/checkpoint" | sed -n 2p)
 s=$(post "$v" "$(key)")
-if [ "$s" = 200 ]; then
-	[ "$(jq -r .map_index "$T/post")" != "$IDX" ] || fail "labels: $v has Alice's map index"
-	echo "note: kt-logd accepts $v, confusable with $ALICE by its UTS #39 skeleton"
-fi
-expect 0 "pinned on first use" "labels: kt-verify looks up $v as its own label" bob lookup "$v"
+[ "$s" = 400 ] || fail "labels: kt-logd answered $s to $v, confusable with $ALICE (want 400)"
+grep -q "confusable" "$T/post" || fail "labels: the refusal of $v does not say why: $(cat "$T/post")"
+[ "$(curl -s "$U/checkpoint" | sed -n 2p)" = "$size0" ] || fail "labels: the refusal of $v wrote something"
+[ "$(get "$v")" = 404 ] || fail "labels: $v is published after its refusal"
+jq -cn --arg a "$v" --arg b "carol@example.com" --arg k "$(key)" \
+	'{entries: [{label: $a, key_type: "ed25519", key: $k}, {label: $b, key_type: "ed25519", key: $k}]}' > "$T/body"
+curl -s -o "$T/post" -H "Authorization: Bearer $TOKEN" --data-binary @"$T/body" "$U/v1/keys:batch"
+[ "$(jq -r '.results[0].status' "$T/post")" = 400 ] || fail "labels: a batch took $v: $(cat "$T/post")"
+[ "$(jq -r '.results[1].version' "$T/post")" = 1 ] || fail "labels: a batch refused carol beside $v: $(cat "$T/post")"
+# two new confusable labels in one batch: the first goes in, the second not
+jq -cn --arg k "$(key)" \
+	'{entries: [{label: "modern@example.net", key_type: "ed25519", key: $k}, {label: "rnodern@example.net", key_type: "ed25519", key: $k}]}' > "$T/body"
+curl -s -o "$T/post" -H "Authorization: Bearer $TOKEN" --data-binary @"$T/body" "$U/v1/keys:batch"
+[ "$(jq -r '[.results[0].version, .results[1].status] | join(" ")' "$T/post")" = "1 400" ] ||
+	fail "labels: modern and rnodern in one batch: $(cat "$T/post")"
+# kt-verify canonicalises the lookalike as its own label, and finds it absent
+expect 7 "ABSENT" "labels: kt-verify looks up $v as its own label, absent" bob lookup "$v"
 kv bob --json lookup "$v"
 [ "$(jq -r .label "$T/out")" = "$v" ] || fail "labels: kt-verify canonicalises $v otherwise"
 

@@ -70,6 +70,8 @@ http_status(kt_err e)
 		return MHD_HTTP_NOT_FOUND;
 	case KT_ERR_CONFLICT:
 		return MHD_HTTP_CONFLICT;
+	case KT_ERR_REFUSED:
+		return MHD_HTTP_FORBIDDEN;
 	case KT_ERR_TOO_LARGE:
 		return MHD_HTTP_CONTENT_TOO_LARGE;
 	case KT_ERR_VERIFY:

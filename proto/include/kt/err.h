@@ -26,6 +26,7 @@ typedef enum {
 	KT_ERR_NOT_FOUND, /* no such label, entry, tile or file */
 	KT_ERR_EXISTS,    /* refused to overwrite something that exists */
 	KT_ERR_CONFLICT, /* request contradicts current state (e.g. nothing to revoke) */
+	KT_ERR_REFUSED, /* a rule of the server refuses it (e.g. a label confusable with one it holds) */
 	KT_ERR_PERM,    /* not authorised, or unsafe file permissions */
 	KT_ERR_IO,      /* file, disk or database failure */
 	KT_ERR_NETWORK, /* connection, timeout or HTTP failure talking to a peer */
