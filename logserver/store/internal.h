@@ -302,8 +302,8 @@ KT_MUST_CHECK kt_err kt_mem_load(struct kt_store *s, char *err, size_t errlen);
 /* Watermarks first..first+n-1 of the "swept" meta record in txn into wm
  * (all 0 before the first sweep). An LMDB code (MDB_CORRUPTED for a bad
  * value). */
-KT_MUST_CHECK int kt_mem_read_swept(MDB_txn *txn, MDB_dbi meta,
-    unsigned first, uint64_t *wm, unsigned n);
+KT_MUST_CHECK int kt_mem_read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first,
+    uint64_t *wm, unsigned n);
 /* Under s->mlock (exclusive): drops a slice's records below `below` (a
  * sweep put them in LMDB) and raises its floor; moves the scratch records
  * (s->tlab, s->tleaf) in, KT_ERR_NOMEM part way. */

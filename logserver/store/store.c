@@ -53,6 +53,9 @@
  * older ones are not upgraded (kt has no deployments that would need it). */
 #define STORE_FORMAT 5u
 
+/* A reader store's map: 1 TiB of address space (kt_store_open_reader). */
+#define READER_MAPSIZE ((size_t)1 << 40)
+
 /* ---- open / close -------------------------------------------------------- */
 
 /*
@@ -338,7 +341,8 @@ store_new(struct kt_store **out, const char *origin, const char *vkey,
 }
 
 /* Creates and opens the LMDB environment in dir; s->mapsize becomes the
- * size LMDB uses (an existing environment keeps a larger one). */
+ * size LMDB uses (an existing environment keeps a larger one; 0 adopts
+ * the size the environment records). */
 static kt_err
 env_open(struct kt_store *s, const char *dir, unsigned flags, char *err,
     size_t errlen)
@@ -349,7 +353,8 @@ env_open(struct kt_store *s, const char *dir, unsigned flags, char *err,
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, 12)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
-	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0) {
+	    (s->mapsize != 0 &&
+	        (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0)) {
 		kt_msg(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
@@ -538,8 +543,8 @@ init_dbs_reader(struct kt_store *s, const char *dir, char *err, size_t errlen)
 }
 
 kt_err
-kt_store_open_reader(struct kt_store **out, const char *dir,
-    const char *origin, const char *vkey, char *err, size_t errlen)
+kt_store_open_reader(struct kt_store **out, const char *dir, const char *origin,
+    const char *vkey, char *err, size_t errlen)
 {
 	struct kt_store *s = NULL;
 	int dead;
@@ -559,6 +564,12 @@ kt_store_open_reader(struct kt_store **out, const char *dir,
 		e = store_new(&s, origin, vkey, 0);
 	if (e == KT_OK) {
 		s->reader = 1;
+		/* A map far larger than the writer's: a read-only mapping
+		 * past the end of the file costs only address space, and
+		 * adopting the writer's growth (kt_env_begin, on
+		 * MDB_MAP_RESIZED) would wait for every open snapshot of
+		 * this process to end. */
+		s->mapsize = READER_MAPSIZE;
 		e = env_open(s, dir, MDB_RDONLY, err, errlen);
 	}
 	if (e == KT_OK)

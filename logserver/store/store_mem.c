@@ -39,7 +39,8 @@ mlock_init(pthread_rwlock_t *l)
 /* Watermark i of a transaction: i = 0..SLICES-1 into wm[0..n). All 0
  * before the first sweep. An LMDB code (MDB_CORRUPTED for a bad value). */
 int
-kt_mem_read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first, uint64_t *wm, unsigned n)
+kt_mem_read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first, uint64_t *wm,
+    unsigned n)
 {
 	MDB_val v;
 	int rc = meta_get(txn, meta, "swept", &v);
@@ -337,4 +338,3 @@ kt_mem_load(struct kt_store *s, char *err, size_t errlen)
 	/* The filter serves only the writer's label lookups. */
 	return e == KT_OK && !s->reader ? bloom_load(s, err, errlen) : e;
 }
-
