@@ -28,6 +28,16 @@ grep -q "start the writer" "$T/early.out" &&
 start_logd "$LOGD" || { echo "kt-logd did not start"; cat "$T/logd.out.err"; exit 1; }
 W=$U
 
+# kill9 PID: SIGKILL to the kt-logd that e2e_start's `timeout` runs (the
+# process itself, not the timeout wrapper), then reaps the wrapper
+kill9() {
+	local c
+	c=$(cat "/proc/$1/task/$1/children" 2>/dev/null || pgrep -P "$1")
+	[ -n "$c" ] || { echo "no process under $1 to kill"; exit 1; }
+	kill -9 $c
+	wait "$1" 2>/dev/null
+	! kill -0 $c 2>/dev/null || { echo "$c survived SIGKILL"; exit 1; }
+}
 # start_replica NAME: kt-logd serve --read-only on the writer's folder;
 # sets RPORT and RPID.
 start_replica() {
@@ -138,7 +148,7 @@ expect 0 "" "an audit from a replica verifies" c audit
 
 # A replica killed mid-service: the other answers, the writer writes, and
 # it comes back with the same answers.
-kill -9 "$R2PID"; wait "$R2PID" 2>/dev/null
+kill9 "$R2PID"
 publish dave@e2e.example "$K1"
 v=$(curl -s "$R1/v1/keys/dave%40e2e.example" | jq -r .version)
 [ "$v" = 1 ] && echo "ok: one replica killed, the other reads the next write" || fail "after kill: $v"
