@@ -19,7 +19,7 @@ e2e_init kt-replica
 logd_keys "$LOGD" e2e.example/ro || { echo "keygen failed"; cat "$T/kg"; exit 1; }
 
 # A replica before the writer made the folder: refused, saying why.
-"$LOGD" serve --data "$T/data" --key "$T/key" --listen 127.0.0.1:0 \
+timeout 10 "$LOGD" serve --data "$T/data" --key "$T/key" --listen 127.0.0.1:0 \
 	--read-only > "$T/early.out" 2>&1 && fail "a replica started on no log"
 grep -q "start the writer" "$T/early.out" &&
 	echo "ok: a replica on an empty folder is refused, naming the writer" ||
