@@ -120,6 +120,10 @@ static const struct setting settings[] = {
 	    "seconds an older map stays readable (lookups at an older "
 	    "checkpoint_size, audit paths)" },
 	{ "log_debug", K_BOOL, OFF(log_debug), 0, 0, 0, "debug log lines" },
+	{ "read_only", K_BOOL, OFF(read_only), 0, 0, 0,
+	    "serve reads of the writer's data folder, take no writes" },
+	{ "writer_url", K_PATH, OFF(writer_url), 256, 0, 0,
+	    "the writer's URL, named in a replica's answer to a write" },
 	{ "max_body", K_SIZE, OFF(limits.max_body), 0, 64, 1u << 30,
 	    "bytes in a request body" },
 	{ "max_batch", K_SIZE, OFF(limits.max_batch), 0, 1, 1u << 20,
@@ -400,6 +404,27 @@ kt_config_check(const struct kt_config *c, char *err, size_t errlen)
 		    "seq_max_batch (%zu)",
 		    c->seq_max_queue, c->seq_max_batch);
 		return KT_ERR_RANGE;
+	}
+	/* A replica takes no writes and submits nothing: the writer does. */
+	if (c->read_only && c->allow_anonymous_writes) {
+		kt_msg(err, errlen,
+		    "--read-only and --allow-anonymous-writes exclude each "
+		    "other (a replica takes no writes)");
+		return KT_ERR_MALFORMED;
+	}
+	for (const char *p = c->writer_url; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e || *p == '"' || *p == '\\') {
+			kt_msg(err, errlen,
+			    "writer_url: printable ASCII with no spaces, quotes "
+			    "or backslashes");
+			return KT_ERR_MALFORMED;
+		}
+	}
+	if (c->read_only && c->nwitnesses > 0) {
+		kt_msg(err, errlen,
+		    "--read-only and --witness exclude each other (the "
+		    "writer submits checkpoints to witnesses)");
+		return KT_ERR_MALFORMED;
 	}
 	/* A quorum no set of these witnesses can meet would leave
 	 * /checkpoint on the log's own signature for ever. */

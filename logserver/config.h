@@ -45,6 +45,8 @@ struct kt_config {
 	size_t max_db_size;              /* bytes the store may grow to; 0:
 	                                    no limit but the disk's */
 	int log_debug;
+	int read_only;        /* a read replica of the writer's folder */
+	char writer_url[256]; /* where a replica sends writers ("": none) */
 	struct kt_limits limits;
 	struct kt_wclient_cfg
 	    witnesses[KT_WCLIENT_MAX]; /* --witness, repeatable */
@@ -69,7 +71,8 @@ KT_MUST_CHECK kt_err kt_config_load(struct kt_config *c, const char *path,
     char *err, size_t errlen);
 
 /* Checks the whole config (required paths set, limits within bounds,
- * anonymous writes only on loopback). */
+ * anonymous writes only on loopback, a read replica with neither
+ * anonymous writes nor witnesses). */
 KT_MUST_CHECK kt_err kt_config_check(const struct kt_config *c, char *err,
     size_t errlen);
 

@@ -8,6 +8,7 @@
  *                 [--tokens FILE] [--config FILE] [--threads N]
  *                 [--allow-anonymous-writes] [--witness URL=VKEY ...]
  *                 [--witness-interval D] [--witness-quorum K]
+ *                 [--read-only [--writer URL]]
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -78,6 +79,11 @@ static const char usage_serve[] =
     "  --witness-interval D  how often to submit: 500ms, 1s, 2m (default 1s)\n"
     "  --witness-quorum K  cosignatures a newer checkpoint needs before\n"
     "                    /checkpoint serves it (default 1)\n"
+    "  --read-only       a read replica: serve every GET from the data\n"
+    "                    folder of the writer (a kt-logd on this host),\n"
+    "                    following its commits; writes get 405. Same key\n"
+    "                    file; no --witness (docs/deploy.md)\n"
+    "  --writer URL      the writer's URL, named in a replica's 405\n"
     "\n"
     "Prints two start-up lines once it listens (the second is the log's\n"
     "identity as kt-verify init takes it). Stops on SIGTERM or SIGINT\n"
@@ -205,11 +211,13 @@ cmd_serve(int argc, char **argv)
 		{ "witness", required_argument, NULL, 'W' },
 		{ "witness-interval", required_argument, NULL, 'I' },
 		{ "witness-quorum", required_argument, NULL, 'Q' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "writer", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Flags are applied after the config file, whatever their order. */
-	const char *names[10 + KT_WCLIENT_MAX], *values[10 + KT_WCLIENT_MAX];
+	const char *names[12 + KT_WCLIENT_MAX], *values[12 + KT_WCLIENT_MAX];
 	size_t nset = 0;
 	const char *config = NULL;
 	struct kt_config c;
@@ -251,6 +259,12 @@ cmd_serve(int argc, char **argv)
 		case 'Q':
 			name = "witness_quorum";
 			break;
+		case 'r':
+			name = "read_only";
+			break;
+		case 'w':
+			name = "writer_url";
+			break;
 		case 'c':
 			config = optarg;
 			continue;
@@ -264,7 +278,7 @@ cmd_serve(int argc, char **argv)
 			return usage_error(usage_serve, "%s",
 			    "too many options");
 		names[nset] = name;
-		values[nset] = ch == 'a' ? "true" : optarg;
+		values[nset] = ch == 'a' || ch == 'r' ? "true" : optarg;
 		nset++;
 	}
 	if (optind != argc)

@@ -234,17 +234,26 @@ render_store(struct out *o, const struct kt_metrics_log *log)
 	    "# TYPE kt_tree_size gauge\nkt_tree_size %llu\n",
 	    (unsigned long long)log->tree_size);
 	outf(o,
-	    "# HELP kt_writable 1 while writes are accepted; 0 while commits "
-	    "fail for lack of space (back to 1 by itself with the next "
-	    "commit that succeeds), or after a failed sync of the data file "
-	    "stopped them (restart kt-logd).\n"
-	    "# TYPE kt_writable gauge\nkt_writable %d\n",
-	    log->writable ? 1 : 0);
-	outf(o,
-	    "# HELP kt_no_space 1 while commits fail for lack of space (a "
-	    "full disk, or the data file at max_db_size).\n"
-	    "# TYPE kt_no_space gauge\nkt_no_space %d\n",
-	    log->no_space ? 1 : 0);
+	    "# HELP kt_replica 1 for a read-only replica (kt-logd serve "
+	    "--read-only: it serves the writer's data folder and takes no "
+	    "writes), 0 for the writer.\n"
+	    "# TYPE kt_replica gauge\nkt_replica %d\n",
+	    log->replica ? 1 : 0);
+	/* A replica never writes: alerts on these are the writer's. */
+	if (!log->replica) {
+		outf(o,
+		    "# HELP kt_writable 1 while writes are accepted; 0 while "
+		    "commits fail for lack of space (back to 1 by itself with "
+		    "the next commit that succeeds), or after a failed sync of "
+		    "the data file stopped them (restart kt-logd).\n"
+		    "# TYPE kt_writable gauge\nkt_writable %d\n",
+		    log->writable ? 1 : 0);
+		outf(o,
+		    "# HELP kt_no_space 1 while commits fail for lack of space "
+		    "(a full disk, or the data file at max_db_size).\n"
+		    "# TYPE kt_no_space gauge\nkt_no_space %d\n",
+		    log->no_space ? 1 : 0);
+	}
 	outf(o,
 	    "# HELP kt_db_bytes Bytes the LMDB environment uses.\n"
 	    "# TYPE kt_db_bytes gauge\nkt_db_bytes %llu\n",

@@ -76,12 +76,15 @@ struct kt_metrics_log {
 					   kt_store_write_state) */
 	int no_space;                   /* 1 while commits fail for lack
 					   of space (KT_ERR_FULL) */
+	int replica;                    /* a read-only replica: kt_replica
+					   1, no kt_writable or kt_no_space */
 };
 
 /*
  * Renders the complete /metrics body, Prometheus text format 0.0.4, into a
  * malloc'd NUL-terminated buffer (*out, *len; free() it): the log's series
- * (kt_tree_size, kt_writable, kt_db_bytes, the sequencer's, kt_proof_seconds,
+ * (kt_tree_size, kt_replica, kt_writable and kt_no_space (not on a
+ * replica), kt_db_bytes, the sequencer's, kt_proof_seconds,
  * kt_submit_seconds, kt_busy_rejects_total, kt_tokens and
  * kt_tokens_reload_ok when there is a tokens file, kt_http_requests_total),
  * then, when wc is not NULL, the witness client's, each labelled

@@ -178,8 +178,8 @@ load_settings(struct server *s, char *err, size_t errlen)
 		kt_msg(err, errlen, "cannot format the VRF public key");
 		return e;
 	}
-	if (c->tokens[0] == '\0')
-		return KT_OK;
+	if (c->tokens[0] == '\0' || c->read_only)
+		return KT_OK; /* a replica takes no writes */
 	/* No token line is allowed (every write is then refused) so that a
 	 * log whose tokens were all revoked by a reload still starts; it is
 	 * warned about in announce. */
@@ -191,6 +191,10 @@ open_store(struct server *s, char *err, size_t errlen)
 {
 	kt_err e;
 
+	/* A replica reads the writer's folder: it creates nothing. */
+	if (s->c->read_only)
+		return kt_store_open_reader(&s->store, s->c->data,
+		    kt_signer_name(s->signer), s->vkey, err, errlen);
 	if (mkdir(s->c->data, 0700) != 0 && errno != EEXIST) {
 		kt_msg(err, errlen, "%s: %s", s->c->data, strerror(errno));
 		return KT_ERR_IO;
@@ -210,8 +214,11 @@ start_sequencer(struct server *s, char *err, size_t errlen)
 		.max_queue = s->c->seq_max_queue,
 		.map_retention_ms = (uint64_t)s->c->map_retention * 1000,
 	};
-	kt_err e = kt_seq_start(&s->seq, s->store, s->signer, &so);
+	kt_err e;
 
+	if (s->c->read_only)
+		return KT_OK; /* the writer sequences; a replica only reads */
+	e = kt_seq_start(&s->seq, s->store, s->signer, &so);
 	if (e != KT_OK)
 		kt_msg(err, errlen, "cannot start the sequencer: %s",
 		    kt_strerror(e));
@@ -257,6 +264,8 @@ start_http(struct server *s, char *err, size_t errlen)
 		.vkey = s->vkey,
 		.vrf_public = vrf_public,
 		.vrf = s->vrf,
+		.read_only = c->read_only,
+		.writer_url = c->writer_url,
 	};
 
 	kt_vrf_public(s->vrf, vrf_public);
@@ -309,9 +318,10 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 		kt_msg(err, errlen, "cannot format the listen address");
 		return KT_ERR_INTERNAL;
 	}
-	fprintf(out, "kt-logd: origin=%s vkey=%s vrf=%s listen=%s size=%llu\n",
+	fprintf(out,
+	    "kt-logd: origin=%s vkey=%s vrf=%s listen=%s size=%llu%s\n",
 	    kt_signer_name(s->signer), s->vkey, s->vrf_pub, listen,
-	    (unsigned long long)size);
+	    (unsigned long long)size, c->read_only ? " read-only" : "");
 	/* The log's whole public identity, as a client pins it. */
 	fprintf(out, "kt-logd: identity: --key '%s' --vrf-key %s\n", s->vkey,
 	    s->vrf_pub);
@@ -326,8 +336,17 @@ announce(struct server *s, FILE *out, char *err, size_t errlen)
 	    kt_log_str("origin", kt_signer_name(s->signer)),
 	    kt_log_str("vkey", s->vkey), kt_log_str("vrf", s->vrf_pub),
 	    kt_log_str("listen", listen), kt_log_uint("size", size),
+	    kt_log_bool("read_only", c->read_only),
 	    kt_log_bool("auth", s->tokens != NULL),
 	    kt_log_int("tokens", (int64_t)kt_tokens_count(s->tokens)));
+	if (c->read_only) {
+		if (c->tokens[0] != '\0')
+			KT_LOG(KT_LOG_WARN, "tokens_unused",
+			    kt_log_str("hint",
+			        "a read-only replica takes no writes: its tokens "
+			        "file is not read"));
+		return KT_OK; /* no warning about writes: the writer's */
+	}
 	if (s->tokens == NULL)
 		kt_log_write(KT_LOG_WARN,
 		    c->allow_anonymous_writes ? "anonymous_writes"

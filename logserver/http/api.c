@@ -41,6 +41,13 @@ kt_api_new(struct kt_api **out, const struct kt_api_opts *opts)
 		memcpy(api->vrf_public, opts->vrf_public,
 		    sizeof api->vrf_public);
 	api->vrf = opts->vrf;
+	api->read_only = opts->read_only;
+	if (opts->writer_url != NULL &&
+	    kt_fmt(api->writer_url, sizeof api->writer_url, "%s",
+	        opts->writer_url) != KT_OK) {
+		free(api);
+		return KT_ERR_TOO_LARGE;
+	}
 	if (pthread_rwlock_init(&api->seq_lock, NULL) != 0) {
 		free(api);
 		return KT_ERR_NOMEM;
@@ -115,9 +122,29 @@ static const read_fn readers[KT_ROUTE_COUNT] = {
 	[KT_ROUTE_MAP_AUDIT] = read_map_audit,
 };
 
+/*
+ * A write to a read replica: 405 whatever the method, since no write can
+ * succeed on this server; the message names the writer. Allow would be
+ * empty (no method works here), which libmicrohttpd does not send.
+ */
+static void
+refuse_write(const struct kt_api *api, struct kt_api_resp *resp)
+{
+	char msg[400];
+
+	if (kt_fmt(msg, sizeof msg,
+	        "this kt-logd is a read-only replica: send writes to the "
+	        "log's writer%s%s",
+	        api->writer_url[0] != '\0' ? ", " : "",
+	        api->writer_url) != KT_OK)
+		msg[0] = '\0'; /* cannot happen: the URL has 255 bytes */
+	answer_status(resp, 405, msg);
+}
+
 /* 1 if some handler takes req's path and method; else 0 and an answer. */
 static int
-routed(const struct kt_api_req *req, enum kt_route rt, struct kt_api_resp *resp)
+routed(const struct kt_api *api, const struct kt_api_req *req, enum kt_route rt,
+    struct kt_api_resp *resp)
 {
 	if (rt == KT_ROUTE_OTHER ||
 	    (!kt_api_route_is_write(rt) && readers[rt] == NULL)) {
@@ -125,6 +152,10 @@ routed(const struct kt_api_req *req, enum kt_route rt, struct kt_api_resp *resp)
 		    "no such endpoint: "
 		    "%.100s (see docs/api.md)",
 		    req->path);
+		return 0;
+	}
+	if (api->read_only && kt_api_route_is_write(rt)) {
+		refuse_write(api, resp);
 		return 0;
 	}
 	if (!route_takes(rt, req->method)) {
@@ -146,7 +177,7 @@ kt_api_admit(struct kt_api *api, const struct kt_api_req *req,
 	enum kt_route rt = kt_api_route(req->path);
 	struct kt_api_resp ignored = { 0 };
 
-	if (!routed(req, rt, body_announced ? resp : &ignored)) {
+	if (!routed(api, req, rt, body_announced ? resp : &ignored)) {
 		/* Without a body, kt_api_handle answers it as usual (and the
 		 * connection may be kept). */
 		if (!body_announced)
@@ -174,7 +205,7 @@ kt_api_handle(struct kt_api *api, const struct kt_api_req *req,
 
 	*w = NULL;
 	*route = rt;
-	if (!routed(req, rt, resp))
+	if (!routed(api, req, rt, resp))
 		return;
 	if (rt == KT_ROUTE_KEY_ERASE)
 		write_erase(api, req, wt, resp, w);

@@ -72,6 +72,11 @@ struct kt_api_opts {
 	/* The VRF key: lookups of new labels and writes prove with it.
 	 * Borrowed: must outlive the api. */
 	const struct kt_vrf_key *vrf;
+	/* A read replica (store opened with kt_store_open_reader): every
+	 * write is answered 405 from its headers, naming writer_url (copied;
+	 * NULL or "": none). No sequencer is attached. */
+	int read_only;
+	const char *writer_url;
 };
 
 KT_MUST_CHECK kt_err kt_api_new(struct kt_api **out,
@@ -123,7 +128,8 @@ struct kt_api_waiter {
  * the headers announce one (a Content-Length above 0, or a
  * Transfer-Encoding). Returns 1 to go on (read the body, then
  * kt_api_handle), or 0 with an answer in *resp to send at once, after
- * which the body is not read: a write without a valid token (401, 403),
+ * which the body is not read: a write to a read replica (405), a write
+ * without a valid token (401, 403),
  * or an announced body on a request that will never take it (413 on a
  * route that takes none; 404, 405 for no route or a wrong method). So
  * nobody can make the server hold a body it would not use.

@@ -49,6 +49,8 @@ struct kt_api {
 	char vkey[KT_KEY_TEXT_MAX];
 	uint8_t vrf_public[KT_VRF_PUBLIC_LEN];
 	const struct kt_vrf_key *vrf;
+	int read_only;        /* a read replica: writes get 405 */
+	char writer_url[256]; /* named in that answer; "" if unknown */
 	/* Submitters hold it shared around kt_seq_submit; detaching takes it
 	 * exclusively, so no submit can touch a stopped sequencer. */
 	pthread_rwlock_t seq_lock;

@@ -1,6 +1,7 @@
 /*
  * read_ops.c: the operator's endpoints. GET /healthz (200, or 503 once
- * writes have stopped) and GET /metrics (Prometheus text).
+ * writes have stopped; a read replica says "read_only") and GET /metrics
+ * (Prometheus text).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ read_ops_healthz(struct kt_api *api, const struct kt_api_req *req,
 		    "the data file failed after a commit; restart "
 		    "kt-logd\",\"size\":");
 	answer_u64(&a, s.size);
-	answer_lit(&a, "}\n");
+	/* A load balancer or an operator tells replicas apart. */
+	answer_lit(&a, api->read_only ? ",\"read_only\":true}\n" : "}\n");
 	snapshot_end(&s);
 	answer_json(resp, &a);
 	if (state != KT_OK && resp->status == 200) {
@@ -92,6 +94,7 @@ read_ops_metrics(struct kt_api *api, const struct kt_api_req *req,
 	log.disk_bytes = kt_store_disk_bytes(api->store);
 	log.writable = kt_store_writable(api->store);
 	log.no_space = kt_store_write_state(api->store) == KT_ERR_FULL;
+	log.replica = api->read_only;
 	if (kt_metrics_body(api->metrics, &log, api->wclient, &body, &len) !=
 	    KT_OK) {
 		kt_api_error(resp, KT_ERR_NOMEM, "out of memory; retry later");

@@ -8,6 +8,9 @@
  *                   checkpoint, commit (then sync, then show) or abort
  *   store_index.c   the label and leaf-hash indexes: lookups, the writer's
  *                   new records, sweeps into LMDB, publishing to readers
+ *   store_mem.c     the index records waiting in memory: loading them at
+ *                   open, merging a batch's, and a reader store's
+ *                   following of a writer in another process
  *   store_read.c    read snapshots: checkpoint, entries, proofs, roots
  *   store_tile.c    hash tiles: node reads for readers and the writer,
  *                   tile and entry-bundle reads, the writer's right edge
@@ -34,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "kt/fmt.h"
 #include "kt/merkle.h"
@@ -152,6 +156,16 @@ struct kt_store {
 	_Atomic int nospace; /* 0, KT_NOSPACE_DISK or KT_NOSPACE_CAP */
 	uint64_t max_bytes;  /* the map never grows past it; 0: no limit */
 	int lockfd;          /* flock: one server per folder */
+	time_t stale_check;  /* the writer's last mdb_reader_check */
+
+	/* A reader store (kt_store_open_reader) follows a writer in another
+	 * process. It has no writer state: s->wm holds the watermarks it
+	 * last adopted from a snapshot, and memory the index records of
+	 * every entry in [floor, seen). One thread at a time follows (syncs
+	 * the data file, indexes new entries), under follow_mu. */
+	int reader;
+	pthread_mutex_t follow_mu;
+	_Atomic uint64_t seen;
 };
 
 struct kt_store_read {
@@ -255,13 +269,8 @@ wfail(struct kt_store_txn *w, int rc, const char *what)
 	return wspace(w, rc);
 }
 
-/* ---- store_index.c (calls store_read.c, store_tile.c) -------------------- */
+/* ---- store_index.c (calls store_mem.c, store_read.c, store_tile.c) ------ */
 
-/* Empty indexes in memory (no I/O); kt_idx_free frees them. */
-void kt_idx_init(struct kt_store *s);
-void kt_idx_free(struct kt_store *s);
-/* At open: the waiting records and the label filter, from the database. */
-KT_MUST_CHECK kt_err kt_idx_load(struct kt_store *s, char *err, size_t errlen);
 /* kt_store_write_append's two index steps for an update: refuse a version
  * that exists for its map index (KT_ERR_CONFLICT, nothing changed), then
  * record the appended update (label and leaf-hash records). A map head gets
@@ -280,6 +289,32 @@ KT_MUST_CHECK kt_err kt_idx_sweep(struct kt_store_txn *w);
 KT_MUST_CHECK kt_err kt_idx_publish(struct kt_store_txn *w);
 void kt_idx_unpublish(struct kt_store_txn *w);
 void kt_idx_discard(struct kt_store_txn *w);
+
+/* ---- store_mem.c (calls store_read.c) ------------------------------------ */
+
+/* Empty indexes in memory (no I/O); kt_mem_free frees them (and the
+ * writer's sweep scratch). */
+void kt_mem_init(struct kt_store *s);
+void kt_mem_free(struct kt_store *s);
+/* At open: the waiting records and (the writer's) label filter, from the
+ * database; a reader store also notes the entries it saw (s->seen). */
+KT_MUST_CHECK kt_err kt_mem_load(struct kt_store *s, char *err, size_t errlen);
+/* Watermarks first..first+n-1 of the "swept" meta record in txn into wm
+ * (all 0 before the first sweep). An LMDB code (MDB_CORRUPTED for a bad
+ * value). */
+KT_MUST_CHECK int kt_mem_read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first,
+    uint64_t *wm, unsigned n);
+/* Under s->mlock (exclusive): drops a slice's records below `below` (a
+ * sweep put them in LMDB) and raises its floor; moves the scratch records
+ * (s->tlab, s->tleaf) in, KT_ERR_NOMEM part way. */
+void kt_mem_drop_slice(struct kt_store *s, unsigned sl, uint64_t below);
+KT_MUST_CHECK kt_err kt_mem_merge(struct kt_store *s);
+/* Empties the scratch records. */
+void kt_mem_drop_scratch(struct kt_store *s);
+/* A reader store: makes memory hold the index records of every entry of
+ * r's snapshot (reads the entries it has not seen). KT_ERR_IO,
+ * KT_ERR_NOMEM, KT_ERR_INTERNAL for an entry that does not decode. */
+KT_MUST_CHECK kt_err kt_mem_follow(struct kt_store_read *r);
 
 /* ---- store_read.c (calls store_tile.c, store_env.c) ---------------------- */
 
@@ -322,8 +357,8 @@ KT_MUST_CHECK int
 kt_env_begin(struct kt_store *s, unsigned flags, MDB_txn **txn);
 void kt_env_leave(struct kt_store *s);
 /* Sets the map size (0: adopt the size another process set) once no
- * transaction is open in this process. Only the writer calls it, with no
- * write transaction open. An LMDB code. */
+ * transaction is open in this process: the writer with no write
+ * transaction open, or kt_env_begin (a reader store too). An LMDB code. */
 int kt_env_resize(struct kt_store *s, size_t size);
 /* Makes every commit so far durable (fdatasync of LMDB's data file), then
  * lets readers see checkpoints up to size (UINT64_MAX: the last one). */

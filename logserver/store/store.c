@@ -31,6 +31,10 @@
  * The label and leaf-hash indexes are store_index.c's: their newest
  * records wait in memory and reach LMDB a key-space slice at a time; meta
  * "swept" holds the slices' watermarks.
+ *
+ * Other processes may open the folder read-only beside the writer
+ * (kt_store_open_reader, read replicas): LMDB serves many reader
+ * processes; they rebuild the writer's in-memory records themselves.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -51,6 +55,9 @@
  * commitment openings and the skeletons of the labels held (5 had none). A folder of another format is refused at open:
  * older ones are not upgraded (kt has no deployments that would need it). */
 #define STORE_FORMAT 6u
+
+/* A reader store's map: 1 TiB of address space (kt_store_open_reader). */
+#define READER_MAPSIZE ((size_t)1 << 40)
 
 /* ---- open / close -------------------------------------------------------- */
 
@@ -323,7 +330,8 @@ store_new(struct kt_store **out, const char *origin, const char *vkey,
 	pthread_mutex_init(&s->gate, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
 	pthread_mutex_init(&s->edge_mu, NULL);
-	kt_idx_init(s);
+	pthread_mutex_init(&s->follow_mu, NULL);
+	kt_mem_init(s);
 	s->origin = strdup(origin);
 	s->vkey = strdup(vkey);
 	s->wt = calloc(TILE_LEVELS, sizeof(*s->wt));
@@ -337,9 +345,11 @@ store_new(struct kt_store **out, const char *origin, const char *vkey,
 }
 
 /* Creates and opens the LMDB environment in dir; s->mapsize becomes the
- * size LMDB uses (an existing environment keeps a larger one). */
+ * size LMDB uses (an existing environment keeps a larger one; 0 adopts
+ * the size the environment records). */
 static kt_err
-env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
+env_open(struct kt_store *s, const char *dir, unsigned flags, char *err,
+    size_t errlen)
 {
 	MDB_envinfo info;
 	int rc;
@@ -347,7 +357,8 @@ env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
-	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0) {
+	    (s->mapsize != 0 &&
+	        (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0)) {
 		kt_msg(err, errlen, "lmdb setup: %s", mdb_strerror(rc));
 		return KT_ERR_IO;
 	}
@@ -360,9 +371,12 @@ env_open(struct kt_store *s, const char *dir, char *err, size_t errlen)
 	 * the map while its write was still in flight). LMDB keeps the
 	 * previous commit's pages intact meanwhile. Never MDB_NOSYNC.
 	 * MDB_NOTLS: read transactions are not bound to threads (HTTP
-	 * workers hand them on).
+	 * workers hand them on). A reader store passes MDB_RDONLY instead
+	 * of MDB_NOMETASYNC: LMDB then never writes the data file, and
+	 * still registers the process's snapshots in the lock file, so the
+	 * writer keeps the pages they read.
 	 */
-	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
+	rc = mdb_env_open(s->env, dir, MDB_NOTLS | flags, 0600);
 	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
 		kt_msg(err, errlen,
 		    "%s is not a kt data folder (data.mdb is "
@@ -430,13 +444,13 @@ kt_store_open_mapsize(struct kt_store **out, const char *dir,
 	if (e == KT_OK)
 		e = store_new(&s, origin, vkey, mapsize);
 	if (e == KT_OK)
-		e = env_open(s, dir, err, errlen);
+		e = env_open(s, dir, MDB_NOMETASYNC, err, errlen);
 	if (e == KT_OK)
 		e = lock_folder(s, dir, err, errlen);
 	if (e == KT_OK)
 		e = init_dbs(s, dir, err, errlen);
 	if (e == KT_OK)
-		e = kt_idx_load(s, err, errlen);
+		e = kt_mem_load(s, err, errlen);
 	/* Whatever a previous process committed is made durable before
 	 * anyone reads it. */
 	if (e == KT_OK && kt_env_sync(s, UINT64_MAX) != KT_OK) {
@@ -460,6 +474,137 @@ kt_store_open(struct kt_store **out, const char *dir, const char *origin,
 	return kt_store_open_mapsize(out, dir, origin, vkey, 0, err, errlen);
 }
 
+/* ---- a reader beside the writer ------------------------------------------ */
+
+/* A reader's folder must hold the writer's data file: it creates nothing. */
+static kt_err
+check_reader_folder(const char *dir, char *err, size_t errlen)
+{
+	char p[4096];
+	struct stat st;
+
+	if (kt_fmt(p, sizeof(p), "%s/data.mdb", dir) != KT_OK) {
+		kt_msg(err, errlen, "%s: folder path too long", dir);
+		return KT_ERR_RANGE;
+	}
+	if (stat(p, &st) != 0 || st.st_size == 0) {
+		kt_msg(err, errlen,
+		    "%s holds no kt log yet (no data.mdb): start the writer "
+		    "(kt-logd serve without --read-only) on it first",
+		    dir);
+		return KT_ERR_NOT_FOUND;
+	}
+	return KT_OK;
+}
+
+/* Opens the named databases in a read-only transaction (committed, so the
+ * handles stay open) and checks the metadata. */
+static kt_err
+init_dbs_reader(struct kt_store *s, const char *dir, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+	kt_err e;
+
+	rc = kt_env_begin(s, MDB_RDONLY, &txn);
+	if (rc != 0) {
+		kt_msg(err, errlen, "mdb_txn_begin: %s", mdb_strerror(rc));
+		return KT_ERR_IO;
+	}
+	rc = mdb_dbi_open(txn, "meta", 0, &s->meta);
+	if (rc == MDB_NOTFOUND) {
+		kt_msg(err, errlen,
+		    "%s holds no kt log yet (no metadata): start the "
+		    "writer on it first",
+		    dir);
+		e = KT_ERR_NOT_FOUND;
+	} else if (rc == MDB_INCOMPATIBLE) {
+		kt_msg(err, errlen, "%s is not a kt data folder", dir);
+		e = KT_ERR_CONFLICT;
+	} else if (rc != 0) {
+		kt_msg(err, errlen, "%s: opening metadata: %s", dir,
+		    mdb_strerror(rc));
+		e = KT_ERR_IO;
+	} else {
+		e = check_format(s, txn, dir, err, errlen);
+	}
+	if (e == KT_OK)
+		e = check_owner(s, txn, dir, err, errlen);
+	if (e == KT_OK)
+		e = open_tables(s, txn, 0, dir, err, errlen);
+	if (e == KT_OK) {
+		rc = mdb_txn_commit(txn);
+		if (rc != 0) {
+			kt_msg(err, errlen, "mdb_txn_commit: %s",
+			    mdb_strerror(rc));
+			e = KT_ERR_IO;
+		}
+	} else {
+		mdb_txn_abort(txn);
+	}
+	kt_env_leave(s);
+	return e;
+}
+
+kt_err
+kt_store_open_reader(struct kt_store **out, const char *dir, const char *origin,
+    const char *vkey, char *err, size_t errlen)
+{
+	struct kt_store *s = NULL;
+	int dead;
+	kt_err e;
+
+	*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = 0;
+	if (dir == NULL || origin == NULL || vkey == NULL || origin[0] == 0 ||
+	    vkey[0] == 0 || strlen(origin) > 255 || strlen(vkey) > 400) {
+		kt_msg(err, errlen,
+		    "store: missing or oversized folder, origin or key");
+		return KT_ERR_RANGE;
+	}
+	e = check_reader_folder(dir, err, errlen);
+	if (e == KT_OK)
+		e = store_new(&s, origin, vkey, 0);
+	if (e == KT_OK) {
+		s->reader = 1;
+		/* A map far larger than the writer's: a read-only mapping
+		 * past the end of the file costs only address space, and
+		 * adopting the writer's growth (kt_env_begin, on
+		 * MDB_MAP_RESIZED) would wait for every open snapshot of
+		 * this process to end. */
+		s->mapsize = READER_MAPSIZE;
+		e = env_open(s, dir, MDB_RDONLY, err, errlen);
+	}
+	if (e == KT_OK)
+		e = init_dbs_reader(s, dir, err, errlen);
+	if (e == KT_OK)
+		e = kt_mem_load(s, err, errlen);
+	/* What the writer committed is made durable before anyone reads it,
+	 * as the writer itself does at open. */
+	if (e == KT_OK && kt_env_sync(s, UINT64_MAX) != KT_OK) {
+		kt_msg(err, errlen, "%s: syncing data.mdb failed", dir);
+		e = KT_ERR_IO;
+	}
+	if (e == KT_OK) {
+		/* Slots a killed reader left behind would keep the writer
+		 * from reusing pages. */
+		(void)mdb_reader_check(s->env, &dead);
+		*out = s;
+		return KT_OK;
+	}
+	if (e == KT_ERR_NOMEM)
+		kt_msg(err, errlen, "store: out of memory");
+	kt_store_close(s);
+	return e;
+}
+
+int
+kt_store_is_reader(const struct kt_store *s)
+{
+	return s->reader;
+}
+
 void
 kt_store_close(struct kt_store *s)
 {
@@ -474,7 +619,8 @@ kt_store_close(struct kt_store *s)
 	pthread_mutex_destroy(&s->gate);
 	pthread_cond_destroy(&s->gate_cv);
 	pthread_mutex_destroy(&s->edge_mu);
-	kt_idx_free(s);
+	pthread_mutex_destroy(&s->follow_mu);
+	kt_mem_free(s);
 	free(s->wt);
 	free(s->origin);
 	free(s->vkey);
@@ -510,6 +656,8 @@ kt_store_write_state(const struct kt_store *s)
 {
 	struct kt_store *m = (struct kt_store *)s;
 
+	if (m->reader)
+		return KT_OK; /* it never writes */
 	if (atomic_load_explicit(&m->broken, memory_order_relaxed))
 		return KT_ERR_IO;
 	switch (atomic_load_explicit(&m->nospace, memory_order_relaxed)) {

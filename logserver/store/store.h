@@ -19,6 +19,8 @@
  * Readers use read-only transactions (MDB_NOTLS) and never wait for the
  * writer's I/O (only, for microseconds, for its in-memory index updates).
  * They see durable commits only. Only the sequencer writes (store_write.h).
+ * Other processes may read the same folder beside the writer
+ * (kt_store_open_reader: read replicas).
  */
 #ifndef KT_LOGSERVER_STORE_H
 #define KT_LOGSERVER_STORE_H
@@ -46,10 +48,35 @@ struct kt_store_read;
  * format (an older one is not upgraded: start a new folder), is refused
  * (KT_ERR_CONFLICT) with a message in err. The map grows on MDB_MAP_FULL.
  * On error *out is NULL. Additive: KT_ERR_BUSY if another kt_store (this
- * or another process) has the folder open: one writer per folder.
+ * or another process) has the folder open for writing: one writer per
+ * folder (reader stores, below, do not count).
  */
 KT_MUST_CHECK kt_err kt_store_open(struct kt_store **out, const char *dir,
     const char *origin, const char *vkey, char *err, size_t errlen);
+
+/*
+ * Opens the store in dir read-only, for a process beside the one writer
+ * (kt_store_open in another process, running or not): a read replica. The
+ * folder must hold this log (origin, key and format checked as above;
+ * KT_ERR_CONFLICT) and the writer must have created it (KT_ERR_NOT_FOUND
+ * for a missing or empty folder: nothing is created). It never writes the
+ * data file. Its snapshots show exactly what the writer's own show: the
+ * newest checkpoint the writer committed, once the data file is durable
+ * (the first snapshot to see a newer one syncs the file itself, as the
+ * writer does before it shows a commit), with the index records of
+ * entries the writer keeps only in memory rebuilt here from the entries
+ * (at open, then whenever a snapshot shows new ones). The writer may grow
+ * the map meanwhile; snapshots adopt its size. Do not open the same
+ * folder twice in one process (LMDB's locks are per process): readers and
+ * the writer run in separate processes. Write calls on a reader store
+ * fail (kt_store_write_begin: KT_ERR_PERM).
+ */
+KT_MUST_CHECK kt_err kt_store_open_reader(struct kt_store **out,
+    const char *dir, const char *origin, const char *vkey, char *err,
+    size_t errlen);
+
+/* 1 if s was opened by kt_store_open_reader. */
+int kt_store_is_reader(const struct kt_store *s);
 
 /* Closes; accepts NULL. No read or write transaction may be open. */
 void kt_store_close(struct kt_store *s);
@@ -145,7 +172,8 @@ KT_MUST_CHECK kt_err kt_store_read_tile(struct kt_store_read *r,
     const struct kt_tile *t, uint8_t *buf, size_t cap, size_t *len);
 
 /*
- * Whether writes work now: KT_OK; KT_ERR_FULL while commits fail for lack
+ * Whether writes work now (a reader store: always KT_OK, it never
+ * writes): KT_OK; KT_ERR_FULL while commits fail for lack
  * of space (a full disk, or the size limit of kt_store_set_max_bytes):
  * the next commit that stores something clears it, so writes resume by
  * themselves once there is space; KT_ERR_IO once a sync of the data file

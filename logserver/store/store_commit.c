@@ -21,6 +21,24 @@
 
 /* ---- begin, appends, checkpoint ------------------------------------------ */
 
+/*
+ * A read replica killed while it held a snapshot leaves its slot in LMDB's
+ * reader table, and the writer could then never reuse the pages freed
+ * after that snapshot: the data file would grow for ever. Once a second
+ * at most, the writer frees the slots of processes that are gone.
+ */
+static void
+clear_stale_readers(struct kt_store *s)
+{
+	time_t now = time(NULL);
+	int dead;
+
+	if (now == s->stale_check)
+		return;
+	s->stale_check = now;
+	(void)mdb_reader_check(s->env, &dead);
+}
+
 kt_err
 kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 {
@@ -29,11 +47,14 @@ kt_store_write_begin(struct kt_store *s, struct kt_store_txn **out)
 	kt_err e;
 
 	*out = NULL;
+	if (s->reader)
+		return KT_ERR_PERM;
 	if (s->broken)
 		return KT_ERR_IO; /* werr still says why */
 	s->werr[0] = 0;
 	if (s->wopen)
 		return KT_ERR_BUSY;
+	clear_stale_readers(s);
 	memset(w, 0, sizeof(*w));
 	w->s = s;
 	/* The write transaction counts as an open transaction for the

@@ -50,164 +50,6 @@ label_key(uint8_t key[LABEL_KEY_LEN], const uint8_t lh[KT_HASH_LEN],
 	kt_put_be64(key + KT_HASH_LEN, version);
 }
 
-/* ---- open: load --------------------------------------------------------- */
-
-/* A read-write lock that prefers the writer, so that a stream of readers
- * cannot hold the writer's (short, in-memory) updates off. */
-static void
-mlock_init(pthread_rwlock_t *l)
-{
-#ifdef PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
-	pthread_rwlockattr_t a;
-
-	pthread_rwlockattr_init(&a);
-	pthread_rwlockattr_setkind_np(&a,
-	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(l, &a);
-	pthread_rwlockattr_destroy(&a);
-#else
-	pthread_rwlock_init(l, NULL);
-#endif
-}
-
-/* Watermark i of a transaction: i = 0..SLICES-1 into wm[0..n). All 0
- * before the first sweep. An LMDB code (MDB_CORRUPTED for a bad value). */
-static int
-read_swept(MDB_txn *txn, MDB_dbi meta, unsigned first, uint64_t *wm, unsigned n)
-{
-	MDB_val v;
-	int rc = meta_get(txn, meta, "swept", &v);
-
-	if (rc == MDB_NOTFOUND) {
-		memset(wm, 0, n * sizeof(wm[0]));
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != SWEPT_BYTES)
-		return MDB_CORRUPTED;
-	for (unsigned i = 0; i < n; i++)
-		wm[i] =
-		    kt_get_be64((const uint8_t *)v.mv_data + 8 * (first + i));
-	return 0;
-}
-
-/*
- * Builds the in-memory index records at open: those of every entry at or
- * above its slice's watermark (at most a few hundred thousand entries, the
- * newest ones, read in order).
- */
-static kt_err
-mem_load(struct kt_store *s, char *err, size_t errlen)
-{
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val key, val;
-	struct kt_update u;
-	struct kt_hash h;
-	uint8_t kind, k[8];
-	uint64_t from = UINT64_MAX, i;
-	int rc;
-	kt_err ke = KT_ERR_IO;
-
-	s->pending = 0;
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc == 0)
-		rc = read_swept(txn, s->meta, 0, s->wm, SLICES);
-	if (rc != 0)
-		goto out;
-	for (unsigned j = 0; j < SLICES; j++) {
-		s->floor[j] = s->wm[j];
-		if (s->wm[j] < from) {
-			from = s->wm[j];
-			s->next_slice = j; /* the oldest slice is swept first */
-		}
-	}
-	if ((rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
-		goto out;
-	kt_put_be64(k, from);
-	key.mv_size = 8;
-	key.mv_data = k;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != 8 ||
-		    kt_leaf_kind(val.mv_data, val.mv_size, &kind) != KT_OK ||
-		    (kind == KT_LEAF_UPDATE &&
-		        kt_update_decode(val.mv_data, val.mv_size, &u) !=
-		            KT_OK)) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		i = kt_get_be64(key.mv_data);
-		if (kind == KT_LEAF_UPDATE && i >= s->wm[u.index.b[0]]) {
-			ke = kt_recent_add(&s->mlab, u.index.b, u.version, i);
-			if (ke != KT_OK)
-				goto out;
-			s->pending++;
-		}
-		kt_hash_leaf(val.mv_data, val.mv_size, &h);
-		if (i >= s->wm[h.b[0]]) {
-			ke = kt_recent_add(&s->mleaf, h.b, 0, i);
-			if (ke != KT_OK)
-				goto out;
-		}
-	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	ke = rc == 0 ? KT_OK : KT_ERR_IO;
-out:
-	if (ke != KT_OK)
-		kt_msg(err, errlen, "loading recent index records: %s",
-		    rc != 0 ? mdb_strerror(rc) : kt_strerror(ke));
-	if (c != NULL)
-		mdb_cursor_close(c);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	return ke;
-}
-
-/* Fills the writer's Bloom filter with every label in the labels database
- * (one ordered scan; versions of a label are adjacent). */
-static kt_err
-bloom_load(struct kt_store *s, char *err, size_t errlen)
-{
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val key, val;
-	uint8_t prev[KT_HASH_LEN];
-	int rc, have = 0;
-	kt_err e = KT_OK;
-
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc == 0)
-		rc = mdb_cursor_open(txn, s->labels, &c);
-	for (rc = rc == 0 ? mdb_cursor_get(c, &key, &val, MDB_FIRST) : rc;
-	     rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != LABEL_KEY_LEN) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		if (have && hash_bytes_eq(prev, key.mv_data))
-			continue;
-		memcpy(prev, key.mv_data, KT_HASH_LEN);
-		have = 1;
-		e = kt_bloom_add(&s->bloom, prev);
-		if (e != KT_OK)
-			break;
-	}
-	if (e == KT_OK && rc != MDB_NOTFOUND)
-		e = KT_ERR_IO;
-	if (e != KT_OK)
-		kt_msg(err, errlen, "loading the label filter: %s",
-		    rc != 0 && rc != MDB_NOTFOUND ? mdb_strerror(rc)
-		                                  : kt_strerror(e));
-	if (c != NULL)
-		mdb_cursor_close(c);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	return e;
-}
-
 /* ---- lookups (read or write transaction) -------------------------------- */
 
 /* Latest version of a label in the label index via cursor c: the last key
@@ -345,9 +187,14 @@ mem_lookup(struct kt_store_read *r, const struct kt_recent *m,
     uint64_t *gap_to)
 {
 	uint64_t wm, fl;
-	int rc = read_swept(r->txn, r->s->meta, key[0], &wm, 1);
+	int rc;
+	kt_err e;
 
 	*gap_from = *gap_to = 0;
+	if (r->s->reader && atomic_load(&r->s->seen) < r->size &&
+	    (e = kt_mem_follow(r)) != KT_OK)
+		return e;
+	rc = kt_mem_read_swept(r->txn, r->s->meta, key[0], &wm, 1);
 	if (rc != 0)
 		return rc == MDB_CORRUPTED ? KT_ERR_INTERNAL : KT_ERR_IO;
 	pthread_rwlock_rdlock(&r->s->mlock);
@@ -709,24 +556,6 @@ kt_idx_sweep(struct kt_store_txn *w)
 	return KT_OK;
 }
 
-/* Moves every record of `from` to the end of its slice in `to`. */
-static kt_err
-merge_recent(struct kt_recent *to, struct kt_recent *from)
-{
-	for (unsigned sl = 0; sl < SLICES; sl++) {
-		for (uint32_t i = from->head[sl]; i != UINT32_MAX;
-		     i = from->pool[i].snext) {
-			const struct kt_recent_node *n = &from->pool[i];
-
-			if (kt_recent_add(to, n->key, n->version, n->index) !=
-			    KT_OK)
-				return KT_ERR_NOMEM;
-		}
-	}
-	kt_recent_drop_from(from, 0);
-	return KT_OK;
-}
-
 /*
  * Just before the commit, under the memory lock: drops the records of the
  * slices this transaction swept that an earlier sweep already put in
@@ -740,17 +569,10 @@ kt_idx_publish(struct kt_store_txn *w)
 	kt_err e;
 
 	pthread_rwlock_wrlock(&s->mlock);
-	for (unsigned sl = 0; sl < SLICES; sl++) {
-		if (!w->swept[sl])
-			continue;
-		(void)kt_recent_drop_below(&s->mlab, sl, w->old_wm[sl]);
-		(void)kt_recent_drop_below(&s->mleaf, sl, w->old_wm[sl]);
-		if (s->floor[sl] < w->old_wm[sl])
-			s->floor[sl] = w->old_wm[sl];
-	}
-	e = merge_recent(&s->mlab, &s->tlab);
-	if (e == KT_OK)
-		e = merge_recent(&s->mleaf, &s->tleaf);
+	for (unsigned sl = 0; sl < SLICES; sl++)
+		if (w->swept[sl])
+			kt_mem_drop_slice(s, sl, w->old_wm[sl]);
+	e = kt_mem_merge(s);
 	pthread_rwlock_unlock(&s->mlock);
 	return e;
 }
@@ -771,41 +593,7 @@ kt_idx_unpublish(struct kt_store_txn *w)
 void
 kt_idx_discard(struct kt_store_txn *w)
 {
-	kt_recent_drop_from(&w->s->tlab, 0);
-	kt_recent_drop_from(&w->s->tleaf, 0);
-}
-
-void
-kt_idx_init(struct kt_store *s)
-{
-	mlock_init(&s->mlock);
-	kt_recent_init(&s->mlab, KT_HASH_LEN);
-	kt_recent_init(&s->mleaf, LEAF_KEY_LEN);
-	kt_recent_init(&s->tlab, KT_HASH_LEN);
-	kt_recent_init(&s->tleaf, LEAF_KEY_LEN);
-	kt_bloom_init(&s->bloom);
-}
-
-void
-kt_idx_free(struct kt_store *s)
-{
-	pthread_rwlock_destroy(&s->mlock);
-	kt_recent_free(&s->mlab);
-	kt_recent_free(&s->mleaf);
-	kt_recent_free(&s->tlab);
-	kt_recent_free(&s->tleaf);
-	kt_bloom_free(&s->bloom);
-	free(s->sw);
-	s->sw = NULL;
-	s->sw_cap = 0;
-}
-
-kt_err
-kt_idx_load(struct kt_store *s, char *err, size_t errlen)
-{
-	kt_err e = mem_load(s, err, errlen);
-
-	return e == KT_OK ? bloom_load(s, err, errlen) : e;
+	kt_mem_drop_scratch(w->s);
 }
 
 kt_err

@@ -3,7 +3,8 @@
  * (MDB_NOTLS: any thread, handed on between HTTP workers) inside the
  * resize gate (store_env.c), and shows the latest durable checkpoint:
  * the one at the durable size or the last before it, never a commit that
- * a crash could still undo. Proofs read nodes from the tiles
+ * a crash could still undo (a reader store syncs the writer's commits
+ * itself first: reader_sync). Proofs read nodes from the tiles
  * (store_tile.c); proofs to one size share the right-edge hashes they
  * compose, within a snapshot and, for the newest size, across snapshots.
  */
@@ -15,6 +16,36 @@
 #include "kt/bytes.h"
 #include "kt/merkle.h"
 #include "store/internal.h"
+
+/*
+ * A reader store (kt_store_open_reader) cannot know whether the writer, in
+ * another process, has synced its newest commit yet. Before a snapshot
+ * shows a checkpoint past the durable size, it syncs the data file itself:
+ * every commit the snapshot sees was written before it began, so after the
+ * sync they are all durable (usually the writer's own sync already made
+ * them so, and this one has nothing to write). An LMDB code or EIO.
+ */
+static int
+reader_sync(struct kt_store *s, MDB_cursor *c)
+{
+	MDB_val key, val;
+	uint64_t last;
+	int rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
+
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (key.mv_size != 8)
+		return MDB_CORRUPTED;
+	last = kt_get_be64(key.mv_data);
+	if (last <= atomic_load_explicit(&s->durable, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&s->follow_mu);
+	if (last > atomic_load_explicit(&s->durable, memory_order_acquire) &&
+	    kt_env_sync(s, last) != KT_OK)
+		rc = EIO;
+	pthread_mutex_unlock(&s->follow_mu);
+	return rc;
+}
 
 kt_err
 kt_store_read_begin(struct kt_store *s, struct kt_store_read **out)
@@ -35,6 +66,8 @@ kt_store_read_begin(struct kt_store *s, struct kt_store_read **out)
 		return rc == MDB_READERS_FULL ? KT_ERR_BUSY : KT_ERR_IO;
 	}
 	rc = mdb_cursor_open(r->txn, s->ckpts, &c);
+	if (rc == 0 && s->reader && (rc = reader_sync(s, c)) != 0)
+		mdb_cursor_close(c);
 	if (rc == 0) {
 		/* The latest durable checkpoint: the one at the durable size,
 		 * or the last before it. */

@@ -203,6 +203,40 @@ START_TEST(test_kt_config_check)
 	c.seq_max_batch = 10;
 	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_ERR_RANGE);
 
+	/* A read replica: no anonymous writes, no witnesses; the writer's
+	 * URL is printable ASCII without quotes (it goes in a JSON message). */
+	kt_config_defaults(&c);
+	strcpy(c.data, "/d");
+	strcpy(c.key, "/k");
+	ck_assert_int_eq(kt_config_set(&c, "read_only", "true", err,
+	                     sizeof err),
+	    KT_OK);
+	ck_assert_int_eq(kt_config_set(&c, "writer_url",
+	                     "https://kt.example.com", err, sizeof err),
+	    KT_OK);
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err), KT_OK);
+	c.allow_anonymous_writes = 1;
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(err, "--read-only"));
+	c.allow_anonymous_writes = 0;
+	strcpy(c.writer_url, "http://a\"b");
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err),
+	    KT_ERR_MALFORMED);
+	strcpy(c.writer_url, "http://a b");
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err),
+	    KT_ERR_MALFORMED);
+	c.writer_url[0] = '\0';
+	ck_assert_int_eq(kt_config_set(&c, "witness",
+	                     "http://127.0.0.1:1="
+	                     "w1.example+085eb085+"
+	                     "BMcKtUoJAcRjLZcRyaEd40IZJ96W6RXqNWdRaIzTRgiX",
+	                     err, sizeof err),
+	    KT_OK);
+	ck_assert_int_eq(kt_config_check(&c, err, sizeof err),
+	    KT_ERR_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(err, "--witness"));
+
 	/* A witness quorum the witnesses given cannot meet. */
 	kt_config_defaults(&c);
 	strcpy(c.data, "/d");
@@ -406,10 +440,12 @@ START_TEST(test_kt_metrics_body)
 	log.disk_bytes = 4096;
 	log.writable = 1;
 	log.no_space = 0;
+	log.replica = 0;
 	st.failed_batches = 3;
 	ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &out, &len), KT_OK);
 	ck_assert_uint_eq(strlen(out), len);
 	ck_assert(strstr(out, "kt_tree_size 5\n") != NULL);
+	ck_assert(strstr(out, "kt_replica 0\n") != NULL);
 	ck_assert(strstr(out, "kt_writable 1\n") != NULL);
 	ck_assert(strstr(out, "kt_no_space 0\n") != NULL);
 	ck_assert(strstr(out, "kt_failed_batches_total 3\n") != NULL);
@@ -452,6 +488,15 @@ START_TEST(test_kt_metrics_body)
 		ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &body, &blen),
 		    KT_OK);
 		ck_assert(strstr(body, "kt_batch_size") == NULL);
+		ck_assert(strstr(body, "kt_tree_size 5\n") != NULL);
+		free(body);
+		/* a read replica says so, and has no write state to alert on */
+		log.replica = 1;
+		ck_assert_int_eq(kt_metrics_body(&m, &log, NULL, &body, &blen),
+		    KT_OK);
+		ck_assert(strstr(body, "kt_replica 1\n") != NULL);
+		ck_assert(strstr(body, "kt_writable") == NULL);
+		ck_assert(strstr(body, "kt_no_space") == NULL);
 		ck_assert(strstr(body, "kt_tree_size 5\n") != NULL);
 		free(body);
 	}
