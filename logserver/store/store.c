@@ -52,8 +52,9 @@
 
 /* Format 6 is the verifiable key directory's: update and map head leaves,
  * the map's strata appended in sequence (4 keyed them by hash), VRF proofs,
- * commitment openings and the skeletons of the labels held (5 had none). A folder of another format is refused at open:
- * older ones are not upgraded (kt has no deployments that would need it). */
+ * commitment openings and the skeletons of the labels held (5 had none).
+ * A folder of another format is refused at open: older ones are not
+ * upgraded (kt has no deployments that would need it). */
 #define STORE_FORMAT 6u
 
 /* A reader store's map: 1 TiB of address space (kt_store_open_reader). */
