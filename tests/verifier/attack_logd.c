@@ -57,7 +57,8 @@
  * page-fork (the same for the pages after the first); hide-entries
  * (/v1/entries and entry bundles serve L's previous update in place of
  * each later one); entry bundles: bundle-short (a partial bundle one
- * entry short), nopartial (partial bundles 404);
+ * entry short), bundle-flip (an entry's byte changed), nopartial (partial
+ * bundles 404);
  * map audit (GET /v1/map/audit/<head>): audit-badpath (the first path's
  * leaf altered: it no longer verifies), audit-nopath (the last path left
  * out).
@@ -860,8 +861,9 @@ shown_leaf(const struct req *q, uint64_t i)
 /* GET /tile/entries/<N>[.p/<W>]: an entry bundle of the view, as far as
  * the view has leaves (so a client pinned to an older size still finds
  * the full bundles past it). Modes: hide-entries (above), bundle-short
- * (a partial bundle one entry short), nopartial (partial bundles 404, as
- * once the full one exists). */
+ * (a partial bundle one entry short), bundle-flip (in a partial bundle
+ * ending at a map head, the last byte of the entry before it changed),
+ * nopartial (partial bundles 404, as once the full one exists). */
 static enum MHD_Result
 api_bundle(struct req *q, const char *path)
 {
@@ -886,6 +888,10 @@ api_bundle(struct req *q, const char *path)
 		        d->len) != KT_OK)
 			return error(q->c, 500, "bundle");
 	}
+	if (t.width < KT_TILE_WIDTH && t.width >= 2 &&
+	    is_mode(q->cl, "bundle-flip") &&
+	    q->v->l[first + t.width - 1].kind == KT_LEAF_MAP_HEAD)
+		buf[off - (2 + KT_MAP_HEAD_LEN) - 1] ^= 1;
 	return reply(q->c, 200, "application/octet-stream", (char *)buf, off);
 }
 
