@@ -4,17 +4,24 @@
 # The stateless auditor's figures (docs/verify.md, "Performance"):
 # (1) kt-verify audit of a kt-logd holding LABELS labels (default 100000,
 #     batches of 1000) and 10% rotations: updates/s (wall clock and the
-#     auditor's own CPU), bytes fetched per update, resident memory;
+#     auditor's own CPU, user + system of all its threads), bytes fetched
+#     per update, resident memory, and the time kt-logd takes for one
+#     GET /v1/map/audit of a 1,000-update batch;
 # (2) an auditing kt-witness (--audit) behind a kt-logd taking ~1,000
 #     writes/s (batches of 100 every 0.1 s) for SECONDS (default 30),
 #     kt-logd submitting every second: how far the witnessed checkpoint
 #     lags the log's newest, sampled every 0.5 s (leaves and seconds).
-# Uses whatever build type BUILD_DIR was configured with.
+# BUILD_DIR (default build-rel) should be a release build
+# (meson setup build-rel --buildtype=release): the figures are for one.
 set -u
-B=${1:-build}
+B=${1:-build-rel}
 N=${2:-100000}
 DUR=${3:-30}
 B=$(cd "$B" && pwd)
+bt=$(meson introspect --buildoptions "$B" 2>/dev/null |
+	jq -r '.[] | select(.name == "buildtype") | .value')
+echo "build: $B ($bt)"
+[ "$bt" = release ] || echo "note: not a release build; the figures are for one"
 KV=$B/verifier/kt-verify
 LOGD=$B/logserver/kt-logd
 KW=$B/verifier/kt-witness
@@ -39,8 +46,14 @@ for s in $(seq 0 1000 $((N / 10 - 1))); do batch "$s" $((s + 1000)) u || exit 1;
 /usr/bin/time -v "$KV" --state "$T/s" --json audit > "$T/a.json" 2> "$T/time"
 jq -r '"audit: \(.updates) updates, \(.map_heads) batches, \(.seconds) s wall: \(.updates / .seconds | floor) updates/s; \(.bytes) bytes: \(.bytes / .updates | floor) B per update"' "$T/a.json"
 u=$(sed -n 's/.*User time (seconds): //p' "$T/time")
-echo "auditor CPU: $u s user: $(jq -r --argjson u "$u" '.updates / $u | floor' "$T/a.json") updates/s"
+sy=$(sed -n 's/.*System time (seconds): //p' "$T/time")
+echo "auditor CPU: $u s user + $sy s system: $(jq -r --argjson u "$u" --argjson s "$sy" '.updates / ($u + $s) | floor' "$T/a.json") updates/s"
 sed -n 's/.*Maximum resident set size (kbytes): /max RSS KB: /p' "$T/time"
+# kt-logd's side: one map audit answer of a 1,000-update batch, 5 times
+h=$(jq -r '.to - 1' "$T/a.json")
+for _ in 1 2 3 4 5; do
+	curl -s -o /dev/null -w "%{time_total}\n" "$U/v1/map/audit/$((h - 1001))"
+done | sort -n | awk '{ t[NR] = $1 } END { printf "kt-logd: GET /v1/map/audit of 1000 paths: median %.1f ms\n", t[3] * 1000 }'
 e2e_stop "$LPID"
 
 # ---- (2) an auditing witness behind ~1,000 writes/s --------------------------

@@ -4,7 +4,8 @@
  * It holds the log's real signing key and its real VRF key and serves
  * kt-logd's read API for the key directory (GET /v1/log, /checkpoint,
  * /v1/keys/<label> lookups with lookup proofs, /v1/keys/<label>/history,
- * /v1/map/<hex index>, /v1/map/audit/<head index>, /v1/entries,
+ * /v1/map/<hex index>, /v1/map/audit/<head index>, /v1/entries, entry
+ * bundles /tile/entries/<N>[.p/<W>],
  * /v1/proof/inclusion and consistency)
  * from directories it builds in memory with proto/ (attack_dir.c), so that
  * attacks on a client are mounted for real: everything it signs is validly
@@ -54,7 +55,10 @@
  * changed), next-stuck ("next" names the page's own first version),
  * history-fork (every page from view V + 1 at its latest size, re-signed),
  * page-fork (the same for the pages after the first); hide-entries
- * (/v1/entries serves L's previous update in place of each later one);
+ * (/v1/entries and entry bundles serve L's previous update in place of
+ * each later one); entry bundles: bundle-short (a partial bundle one
+ * entry short), bundle-flip (an entry's byte changed), nopartial (partial
+ * bundles 404);
  * map audit (GET /v1/map/audit/<head>): audit-badpath (the first path's
  * leaf altered: it no longer verifies), audit-nopath (the last path left
  * out).
@@ -76,6 +80,7 @@
 
 #include "attack_dir.h"
 #include "kt/label.h"
+#include "kt/tile.h"
 
 #define NVIEWS 4
 #define NCLIENTS 32
@@ -817,6 +822,8 @@ api_consistency(struct req *q)
 	    NULL);
 }
 
+static const struct dleaf *shown_leaf(const struct req *q, uint64_t i);
+
 /* GET /v1/entries?start&end (hide-entries serves the label's previous
  * update in place of each later one). */
 static enum MHD_Result
@@ -831,15 +838,61 @@ api_entries(struct req *q)
 		return error(q->c, 400, "bad range");
 	a = json_array();
 	for (uint64_t i = s; i < e; i++) {
-		const struct dleaf *d = &q->v->l[i];
+		const struct dleaf *d = shown_leaf(q, i);
 
-		if (is_mode(q->cl, "hide-entries") &&
-		    d->kind == KT_LEAF_UPDATE && d->u.version > 1 &&
-		    strcmp(d->label, q->cl->label) == 0)
-			d = &q->v->l[d->u.prev_index];
 		json_array_append_new(a, b64(d->bytes, d->len));
 	}
 	return reply_json(q->c, 200, json_pack("{s:o}", "entries", a), NULL);
+}
+
+/* The leaf a client is shown at index i (hide-entries serves the label's
+ * previous update in place of each later one). */
+static const struct dleaf *
+shown_leaf(const struct req *q, uint64_t i)
+{
+	const struct dleaf *d = &q->v->l[i];
+
+	if (is_mode(q->cl, "hide-entries") && d->kind == KT_LEAF_UPDATE &&
+	    d->u.version > 1 && strcmp(d->label, q->cl->label) == 0)
+		d = &q->v->l[d->u.prev_index];
+	return d;
+}
+
+/* GET /tile/entries/<N>[.p/<W>]: an entry bundle of the view, as far as
+ * the view has leaves (so a client pinned to an older size still finds
+ * the full bundles past it). Modes: hide-entries (above), bundle-short
+ * (a partial bundle one entry short), bundle-flip (in a partial bundle
+ * ending at a map head, the last byte of the entry before it changed),
+ * nopartial (partial bundles 404, as once the full one exists). */
+static enum MHD_Result
+api_bundle(struct req *q, const char *path)
+{
+	static uint8_t buf[KT_TILE_WIDTH * (2 + KT_UPDATE_LEN)];
+	struct kt_tile t;
+	size_t off = 0;
+	uint64_t first;
+
+	if (kt_tile_parse_path(path + 1, strlen(path + 1), &t) != KT_OK ||
+	    t.level != KT_TILE_LEVEL_ENTRIES)
+		return error(q->c, 404, "no such tile");
+	first = t.index * KT_TILE_WIDTH;
+	if (first + t.width > q->v->n ||
+	    (t.width < KT_TILE_WIDTH && is_mode(q->cl, "nopartial")))
+		return error(q->c, 404, "no such bundle");
+	if (t.width < KT_TILE_WIDTH && is_mode(q->cl, "bundle-short"))
+		t.width--;
+	for (uint64_t i = first; i < first + t.width; i++) {
+		const struct dleaf *d = shown_leaf(q, i);
+
+		if (kt_bundle_append(buf, sizeof(buf), &off, d->bytes,
+		        d->len) != KT_OK)
+			return error(q->c, 500, "bundle");
+	}
+	if (t.width < KT_TILE_WIDTH && t.width >= 2 &&
+	    is_mode(q->cl, "bundle-flip") &&
+	    q->v->l[first + t.width - 1].kind == KT_LEAF_MAP_HEAD)
+		buf[off - (2 + KT_MAP_HEAD_LEN) - 1] ^= 1;
+	return reply(q->c, 200, "application/octet-stream", (char *)buf, off);
 }
 
 static char vkey[KT_KEY_TEXT_MAX];
@@ -906,6 +959,8 @@ api_route(struct req *q, const char *path)
 		return api_consistency(q);
 	if (strcmp(path, "/v1/entries") == 0)
 		return api_entries(q);
+	if (strncmp(path, "/tile/entries/", 14) == 0)
+		return api_bundle(q, path);
 	if (strcmp(path, "/v1/proof/inclusion") == 0) {
 		if (n > q->v->n || i >= n)
 			return error(q->c, 400, "bad index or size");

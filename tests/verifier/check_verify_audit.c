@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <sodium.h>
 
 #include "harness/runner.h"
 #include "verify_testlib.h"
@@ -229,11 +230,24 @@ static kt_err
 judge(const struct kt_map_head *h, const struct kt_map_proof *p, size_t np,
     struct kt_vmap_verdict *vd)
 {
+	static uint8_t buf[2][KT_MAP_PROOF_MAX];
 	struct kt_map_update u[2];
+	struct kt_vpath vp[2];
+	struct kt_vpaths *t;
+	kt_err e;
 
 	upd(&u[0], 4);
 	upd(&u[1], 5);
-	return kt_vmap_judge(&H3, 3, h, 6, u, 2, p, np, vd);
+	for (size_t i = 0; i < np; i++) {
+		ck_assert_int_eq(kt_map_proof_encode(&p[i], buf[i],
+		                     sizeof(buf[i]), &vp[i].len),
+		    KT_OK);
+		vp[i].b = buf[i];
+	}
+	ck_assert_int_eq(kt_vpaths_open(&t), KT_OK);
+	e = kt_vmap_judge(t, &H3, 3, h, 6, u, 2, vp, np, vd);
+	kt_vpaths_close(t);
+	return e;
 }
 
 START_TEST(test_judge)
@@ -283,7 +297,130 @@ START_TEST(test_judge)
 	p[0] = sw;
 	p[0].step[0].sibling.b[0] ^= 1;
 	ck_assert_int_eq(judge(&H6, p, 2, &vd), KT_ERR_VERIFY);
+	p[0].step[0].sibling.b[0] ^= 1;
+	/* A leaf altered below a node both paths share. */
+	p[1].leaf.version++;
+	ck_assert_int_eq(judge(&H6, p, 2, &vd), KT_ERR_VERIFY);
 	free(p);
+}
+END_TEST
+
+/* Hashes of a trie of many leaves and paths of neighbouring indexes: the
+ * second path shares upper nodes with the first, which are not hashed
+ * again; a path whose shared nodes differ must still be refused. */
+START_TEST(test_vpaths)
+{
+	struct kt_map_reader r = { sread, NULL, 0 };
+	struct kt_map_writer w = { swrite, NULL };
+	struct kt_map_update u[64];
+	struct kt_map_result res;
+	struct kt_map_proof p;
+	struct kt_map_node nd;
+	struct kt_hash empty, idx[64];
+	uint8_t buf[64][KT_MAP_PROOF_MAX];
+	size_t len[64];
+	struct kt_vpaths *t;
+
+	nstore = 0;
+	kt_map_empty_root(&empty);
+	for (int i = 0; i < 64; i++) {
+		memset(&u[i], 0, sizeof(u[i]));
+		randombytes_buf(u[i].index.b, KT_HASH_LEN);
+		u[i].version = 1;
+		u[i].prev_index = KT_MAP_NO_PREV;
+		u[i].log_index = (uint64_t)i + 1;
+		idx[i] = u[i].index;
+	}
+	ck_assert_int_eq(kt_map_apply(&r, &empty, u, 64, &w, &res), KT_OK);
+	qsort(idx, 64, sizeof(idx[0]), hcmp);
+	for (int i = 0; i < 64; i++) {
+		ck_assert_int_eq(kt_map_prove(&r, &res.root, &idx[i], &p),
+		    KT_OK);
+		ck_assert_int_eq(kt_map_proof_encode(&p, buf[i], sizeof(buf[i]),
+		                     &len[i]),
+		    KT_OK);
+	}
+	ck_assert_int_eq(kt_vpaths_open(&t), KT_OK);
+	for (int round = 0; round < 2; round++) {
+		kt_vpaths_reset(t);
+		for (int i = 0; i < 64; i++)
+			ck_assert_int_eq(kt_vpaths_add(t, &res.root, &idx[i],
+			                     buf[i], len[i]),
+			    KT_OK);
+	}
+	/* Every node the batch step needs is readable, and is what it
+	 * hashes to. */
+	kt_vpaths_reader(t, &r);
+	ck_assert_int_eq(r.read(r.ctx, &res.root, &idx[0], 0, &nd), KT_OK);
+	ck_assert_int_eq(r.read(r.ctx, &empty, &idx[0], 0, &nd),
+	    KT_ERR_NOT_FOUND);
+	/* Another index's path, the empty map's claim: refused. */
+	ck_assert_int_eq(kt_vpaths_add(t, &res.root, &idx[1], buf[0], len[0]),
+	    KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_vpaths_add(t, &res.root, &idx[0],
+	                     (const uint8_t *)"\0\0\0", 3),
+	    KT_ERR_VERIFY);
+	ck_assert_int_eq(kt_vpaths_add(t, &res.root, &idx[0], buf[0],
+	                     len[0] - 1),
+	    KT_ERR_MALFORMED);
+	/* Every byte of a path, flipped right after its neighbour was
+	 * added (so the memo of shared nodes is live): refused. */
+	for (int i = 1; i < 64; i += 9)
+		for (size_t k = 0; k < len[i]; k++) {
+			kt_vpaths_reset(t);
+			ck_assert_int_eq(kt_vpaths_add(t, &res.root,
+			                     &idx[i - 1], buf[i - 1],
+			                     len[i - 1]),
+			    KT_OK);
+			buf[i][k] ^= 1;
+			ck_assert_int_ne(kt_vpaths_add(t, &res.root, &idx[i],
+			                     buf[i], len[i]),
+			    KT_OK);
+			buf[i][k] ^= 1;
+		}
+	kt_vpaths_close(t);
+}
+END_TEST
+
+/* ---- kt_vb64_decode_public ---------------------------------------------- */
+
+/* Same answers as kt_b64_decode: random bytes' encodings, every
+ * truncation, and every character changed to each of a set of others. */
+START_TEST(test_b64_public)
+{
+	static const char alt[] = "A/+=-_ a9\x80\n";
+	uint8_t in[40], o1[64], o2[64];
+	char s[128];
+	size_t l1, l2, n;
+
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		randombytes_buf(in, len);
+		ck_assert_int_eq(kt_b64_encode(in, len, s, sizeof(s), &n),
+		    KT_OK);
+		for (size_t cut = 0; cut <= n; cut++)
+			for (size_t at = 0; at <= cut; at++)
+				for (size_t c = 0; c < sizeof(alt); c++) {
+					char save = s[at < cut ? at : 0];
+
+					if (at < cut)
+						s[at] = alt[c];
+					ck_assert_int_eq(
+					    kt_vb64_decode_public(s, cut, o1,
+					        sizeof(o1), &l1),
+					    kt_b64_decode(s, cut, o2,
+					        sizeof(o2), &l2));
+					ck_assert_uint_eq(l1, l2);
+					ck_assert(memcmp(o1, o2, l1) == 0);
+					s[at < cut ? at : 0] = save;
+					if (at == cut)
+						break;
+				}
+		/* A buffer one byte short. */
+		if (len > 0)
+			ck_assert_int_eq(kt_vb64_decode_public(s, n, o1,
+			                     len - 1, &l1),
+			    KT_ERR_TOO_LARGE);
+	}
 }
 END_TEST
 
@@ -292,28 +429,31 @@ START_TEST(test_judge_rules)
 	struct kt_map_update u[2];
 	struct kt_map_head h = H3;
 	struct kt_vmap_verdict vd;
+	struct kt_vpaths *t;
 
 	build(NULL);
+	ck_assert_int_eq(kt_vpaths_open(&t), KT_OK);
 	/* Version 1 of "a" twice in the first batch: the map's rules. */
 	upd(&u[0], 1);
 	upd(&u[1], 1);
 	u[1].log_index = 2;
 	h = H3;
-	ck_assert_int_eq(kt_vmap_judge(NULL, KT_NO_PREV, &h, 3, u, 2, NULL, 0,
-	                     &vd),
+	ck_assert_int_eq(kt_vmap_judge(t, NULL, KT_NO_PREV, &h, 3, u, 2, NULL,
+	                     0, &vd),
 	    KT_OK);
 	ck_assert_str_eq(vd.rule, "head-link");
 	h.prev_head = KT_NO_PREV;
-	ck_assert_int_eq(kt_vmap_judge(NULL, KT_NO_PREV, &h, 3, u, 2, NULL, 0,
-	                     &vd),
+	ck_assert_int_eq(kt_vmap_judge(t, NULL, KT_NO_PREV, &h, 3, u, 2, NULL,
+	                     0, &vd),
 	    KT_OK);
 	ck_assert_str_eq(vd.rule, "map-rules");
 	/* The honest first batch on the empty map needs no paths. */
 	upd(&u[1], 2);
-	ck_assert_int_eq(kt_vmap_judge(NULL, KT_NO_PREV, &h, 3, u, 2, NULL, 0,
-	                     &vd),
+	ck_assert_int_eq(kt_vmap_judge(t, NULL, KT_NO_PREV, &h, 3, u, 2, NULL,
+	                     0, &vd),
 	    KT_OK);
 	ck_assert_ptr_null(vd.rule);
+	kt_vpaths_close(t);
 }
 END_TEST
 
@@ -430,6 +570,8 @@ main(void)
 	verify_add(s, "kt_vaudit_pos_encode", test_pos_codec);
 	verify_add(s, "kt_vmap_judge", test_judge);
 	verify_add(s, "kt_vmap_judge_rules", test_judge_rules);
+	verify_add(s, "kt_vpaths_add", test_vpaths);
+	verify_add(s, "kt_vb64_decode_public", test_b64_public);
 	verify_add(s, "wrong_map_accepted", test_wrong_map_accepted);
 	verify_add(s, "wrong_map_tampered", test_wrong_map_tampered);
 	return kt_test_run(s);

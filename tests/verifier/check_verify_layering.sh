@@ -6,7 +6,7 @@
 root=${1:-.}
 v=$root/verifier/lib
 # Bottom to top, as listed at the top of verify_internal.h.
-order="util.c result.c fetch.c state.c parse.c check.c quorum.c handle.c
+order="util.c result.c fetch.c state.c parse.c check.c map_paths.c quorum.c handle.c prefetch.c
 logread.c evidence_write.c evidence_lookup.c evidence_map.c accept.c view.c history.c
 lookup.c monitor.c map_audit.c audit.c gossip.c evidence_check.c"
 files="$order verify_internal.h include/kt/verify.h"

@@ -13,7 +13,10 @@
 # Then the real kt-logd after thousands of writes (new labels, rotations,
 # revocations; KT_E2E_AUDIT_LABELS, default 5000): an audit interrupted
 # (kill -9) after a saved position resumes from it, and the honest log
-# raises no alarm.
+# raises no alarm. The leaves come from entry bundles: a partial last
+# bundle, a resumed audit starting inside a bundle, a partial bundle gone
+# (the full one's prefix serves) pass; a bundle short of entries or that
+# does not hash to the checkpoint is exit 2, no evidence.
 set -u
 KV=$1
 AD=$2
@@ -137,6 +140,35 @@ printf '{"size":' > "$T/hon/audit.json"
 expect 1 "corrupt" "state: a corrupt audit.json is exit 1" hon audit
 printf '{"size":5,"head_index":4,"head":"AAAA","frontier":[]}' > "$T/hon/audit.json"
 expect 1 "corrupt" "state: an audit.json that does not hold together is exit 1" hon audit
+
+# ---- entry bundles (tlog-tiles) -------------------------------------------------
+# view 3: two batches of 300 new labels; a client pinned to the checkpoint
+# after the first reads a partial last bundle, whose full bundle the log
+# already serves
+ctl "fork?from=0&to=3"
+ctl "bulk?view=3&n=300&prefix=bb"
+init bun 3
+S=$(curl -sf "$U/c/bun/checkpoint" | sed -n 2p)
+ctl "bulk?view=3&n=300&prefix=bc"
+ctl "client?name=bun&view=3&size=$S"
+[ $((S % 256)) -ne 0 ] || fail "bundles: size $S ends a bundle; the test wants a partial one"
+expect 0 "map heads each equal" "bundles: a partial last bundle (size $S)" bun audit
+[ "$(audited bun)" = "$S" ] || fail "bundles: audited $(audited bun), want $S"
+ctl "client?name=bun&view=3"
+expect 0 "replayed \(leaves $S\.\." "bundles: resumed inside a bundle" bun audit
+for m in nopartial bundle-short bundle-flip; do
+	init "b$m" 3
+	ctl "client?name=b$m&view=3&size=$S&mode=$m"
+	case $m in
+	nopartial) expect 0 "map heads each equal" \
+		"bundles: the partial bundle gone, the full one's prefix" "b$m" audit ;;
+	bundle-short) expect 2 "entry bundle [0-9]+ is not" \
+		"bundles: a partial bundle one entry short" "b$m" audit ;;
+	bundle-flip) expect 2 "do not hash|disagree" \
+		"bundles: a bundle that does not hash to the checkpoint" "b$m" audit
+		[ -d "$T/b$m/evidence" ] && fail "bundles: evidence for a bad bundle" ;;
+	esac
+done
 
 # ---- the real kt-logd: thousands of writes, interrupted and resumed -----------
 N=${KT_E2E_AUDIT_LABELS:-5000}

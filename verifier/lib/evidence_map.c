@@ -76,13 +76,14 @@ kt_vmap_head_rules(const struct kt_map_head *prev, uint64_t prev_index,
 }
 
 kt_err
-kt_vmap_judge(const struct kt_map_head *prev, uint64_t prev_index,
-    const struct kt_map_head *h, uint64_t h_index,
-    const struct kt_map_update *u, size_t n, const struct kt_map_proof *p,
+kt_vmap_judge(struct kt_vpaths *t, const struct kt_map_head *prev,
+    uint64_t prev_index, const struct kt_map_head *h, uint64_t h_index,
+    const struct kt_map_update *u, size_t n, const struct kt_vpath *p,
     size_t np, struct kt_vmap_verdict *out)
 {
 	struct kt_hash old_root, empty, *idx = NULL;
 	struct kt_map_result res;
+	struct kt_map_reader rd;
 	uint64_t count = prev != NULL ? prev->label_count : 0;
 	size_t k;
 	kt_err e;
@@ -94,20 +95,27 @@ kt_vmap_judge(const struct kt_map_head *prev, uint64_t prev_index,
 	kt_map_empty_root(&empty);
 	old_root = prev != NULL ? prev->root : empty;
 	/* The paths first: one per distinct index, in order, each proving
-	 * its index (present or absent) in the older map. The empty map
-	 * needs none (kt_map_apply_proofs builds on it alone). */
+	 * its index (present or absent) in the older map, each hashed once
+	 * (map_paths.c). The empty map needs none (kt_map_apply builds on
+	 * it alone). */
 	if ((e = distinct_indexes(u, n, &idx, &k)) != KT_OK)
 		return e;
 	e = np == k || (np == 0 && kt_hash_eq(&old_root, &empty))
 	    ? KT_OK
 	    : KT_ERR_VERIFY;
+	kt_vpaths_reset(t);
 	for (size_t i = 0; i < np && e == KT_OK; i++)
-		e = kt_map_verify(&old_root, &idx[i], &p[i], NULL);
+		e = kt_vpaths_add(t, &old_root, &idx[i], p[i].b, p[i].len);
 	free(idx);
 	if (e != KT_OK)
 		return e == KT_ERR_NOMEM ? e : KT_ERR_VERIFY;
+	/* Every node the batch step reads is one of those paths' (a path
+	 * proves its index, so the index's walk follows it). */
+	kt_vpaths_reader(t, &rd);
 	memset(&res, 0, sizeof(res));
-	e = kt_map_apply_proofs(&old_root, p, np, u, n, &res);
+	e = kt_map_apply(&rd, &old_root, u, n, NULL, &res);
+	if (e == KT_ERR_NOT_FOUND)
+		return KT_ERR_VERIFY;
 	if (e == KT_ERR_VERIFY) {
 		out->rule = "map-rules";
 		out->why = res.why != NULL ? res.why
@@ -137,7 +145,8 @@ struct wm {
 	struct kt_vleaf prev, head;
 	struct kt_map_update *u;
 	size_t n;
-	struct kt_map_proof *p;
+	struct kt_vpath *p; /* into pbuf */
+	uint8_t *pbuf;
 	size_t np;
 };
 
@@ -146,6 +155,7 @@ wm_free(struct wm *w)
 {
 	free(w->u);
 	free(w->p);
+	free(w->pbuf);
 }
 
 /* A leaf record proven into cp; leaf_hash, when given, must be its hash. */
@@ -212,38 +222,38 @@ wm_updates(const json_t *a, struct wm *w, uint64_t start, char *d, size_t dlen)
 	return e;
 }
 
-/* The paths: base64 of kt_map_proof_encode, decoded strictly. */
+/* The paths: base64 of kt_map_proof_encode, decoded strictly (the judge
+ * decodes the bytes). */
 static kt_err
 wm_paths(const json_t *a, struct wm *w, char *d, size_t dlen)
 {
-	uint8_t *buf;
-	size_t len;
-	kt_err e = KT_OK;
+	size_t len, off = 0, cap = 1;
 
 	w->np = json_array_size(a);
 	if (!json_is_array(a) || w->np > w->n) {
 		kt_msg(d, dlen, "paths must be an array, one per index");
 		return KT_ERR_MALFORMED;
 	}
+	for (size_t i = 0; i < w->np; i++)
+		cap += json_string_length(json_array_get(a, i)) / 4 * 3;
 	w->p = malloc((w->np ? w->np : 1) * sizeof(*w->p));
-	buf = malloc(KT_MAP_PROOF_MAX);
-	if (w->p == NULL || buf == NULL) {
-		free(buf);
+	w->pbuf = malloc(cap);
+	if (w->p == NULL || w->pbuf == NULL)
 		return KT_ERR_NOMEM;
-	}
-	for (size_t i = 0; i < w->np && e == KT_OK; i++) {
+	for (size_t i = 0; i < w->np; i++) {
 		const json_t *j = json_array_get(a, i);
 
 		if (!json_is_string(j) ||
 		    kt_b64_decode(json_string_value(j), json_string_length(j),
-		        buf, KT_MAP_PROOF_MAX, &len) != KT_OK ||
-		    kt_map_proof_decode(buf, len, &w->p[i]) != KT_OK) {
-			kt_msg(d, dlen, "path %zu is not a map proof", i);
-			e = KT_ERR_MALFORMED;
+		        w->pbuf + off, cap - off, &len) != KT_OK) {
+			kt_msg(d, dlen, "path %zu is not base64", i);
+			return KT_ERR_MALFORMED;
 		}
+		w->p[i].b = w->pbuf + off;
+		w->p[i].len = len;
+		off += len;
 	}
-	free(buf);
-	return e;
+	return KT_OK;
 }
 
 static kt_err
@@ -294,20 +304,23 @@ kt_vevidence_wrong_map(const json_t *ev, const struct kt_verifier *vk,
 {
 	const char *rule = json_string_value(json_object_get(ev, "rule"));
 	struct wm *w = malloc(sizeof(*w));
+	struct kt_vpaths *t = NULL;
 	struct kt_vmap_verdict vd;
 	char d[512];
 	enum kt_verify_outcome st;
 	kt_err e;
 
-	if (w == NULL)
+	if (w == NULL || kt_vpaths_open(&t) != KT_OK) {
+		free(w);
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+	}
 	if ((e = wm_parse(ev, vk, w, d, sizeof(d))) != KT_OK) {
 		st = e == KT_ERR_NOMEM
 		    ? kt_vres(r, KT_VERIFY_ERROR, "out of memory")
 		    : kt_vres(r, KT_VERIFY_FAILED, "wrong-map evidence: %s", d);
 		goto out;
 	}
-	e = kt_vmap_judge(w->have_prev ? &w->prev.h : NULL,
+	e = kt_vmap_judge(t, w->have_prev ? &w->prev.h : NULL,
 	    w->have_prev ? w->prev.index : KT_NO_PREV, &w->head.h,
 	    w->head.index, w->u, w->n, w->p, w->np, &vd);
 	if (e == KT_ERR_NOMEM) {
@@ -344,6 +357,7 @@ kt_vevidence_wrong_map(const json_t *ev, const struct kt_verifier *vk,
 	    w->have_prev ? "the map head before it" : "the empty map", w->n,
 	    vd.rule, vd.why);
 out:
+	kt_vpaths_close(t);
 	wm_free(w);
 	free(w);
 	return st;

@@ -1,7 +1,8 @@
 /*
  * logread.c: reading from the log, verified: a consistency proof between
  * two signed sizes, one entry with its inclusion proof, and every entry of
- * a range page by page into a compact frontier (monitor, audit).
+ * a range, entry bundle by entry bundle (tlog-tiles, so any static copy
+ * of the log serves it), into a compact frontier (audit).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "kt/fmt.h"
+#include "kt/tile.h"
 #include "verify_internal.h"
 
 /* Lazily opens v->fetch. */
@@ -178,15 +180,61 @@ out:
 	return st;
 }
 
+/* The leaves of bundle k that [start, end) holds, from its body: a
+ * bundle must hold exactly the entries a tree of end leaves has there (or
+ * be the full bundle, when the partial one was gone). */
+static enum kt_verify_outcome
+scan_bundle(const struct kt_buf *body, uint64_t k, uint64_t start, uint64_t end,
+    struct kt_vleaf *l, struct kt_frontier *f, kt_entry_cb cb, void *ctx,
+    struct kt_vresult *r)
+{
+	const uint8_t *b = (const uint8_t *)body->p, *e;
+	unsigned width = kt_tile_width(end, KT_TILE_LEVEL_ENTRIES, k);
+	uint64_t i = k * KT_TILE_WIDTH;
+	size_t off = 0, len, n = 0;
+	enum kt_verify_outcome st;
+	kt_err err;
+
+	while ((err = kt_bundle_next(b, body->len, &off, &e, &len)) == KT_OK)
+		n++;
+	if (err != KT_ERR_NOT_FOUND || (n != width && n != KT_TILE_WIDTH))
+		return kt_vres(r, KT_VERIFY_FAILED,
+		    "entry bundle %" PRIu64 " is not %u entries of a tree of "
+		    "size %" PRIu64,
+		    k, width, end);
+	for (off = 0; i < k * KT_TILE_WIDTH + width; i++) {
+		if (kt_bundle_next(b, body->len, &off, &e, &len) != KT_OK)
+			return kt_vres(r, KT_VERIFY_ERROR, "internal: bundle");
+		if (i < start)
+			continue;
+		if (len > sizeof(l->entry))
+			return kt_vres(r, KT_VERIFY_FAILED,
+			    "entry %" PRIu64
+			    " is not an update or map head leaf",
+			    i);
+		memcpy(l->entry, e, len);
+		l->entry_len = len;
+		l->index = i;
+		if (kt_vleaf_decode(l) != KT_OK)
+			return kt_vres(r, KT_VERIFY_FAILED,
+			    "entry %" PRIu64
+			    " is not an update or map head leaf",
+			    i);
+		if (kt_frontier_append(f, &l->leaf_hash) != KT_OK)
+			return kt_vres(r, KT_VERIFY_FAILED, "tree full");
+		if (cb != NULL && (st = cb(ctx, l, r)) != KT_VERIFY_OK)
+			return st;
+	}
+	return KT_VERIFY_OK;
+}
+
 enum kt_verify_outcome
-kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
-    struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r)
+kt_vlog_scan(struct kt_verify *v, struct kt_vprefetch *pf, uint64_t start,
+    uint64_t end, struct kt_frontier *f, kt_entry_cb cb, void *ctx,
+    struct kt_vresult *r)
 {
 	struct kt_buf body = { 0 };
 	struct kt_vleaf *l = NULL;
-	json_t *o = NULL;
-	char d[512], path[128];
-	uint64_t s = start;
 	long status;
 	enum kt_verify_outcome st = KT_VERIFY_OK;
 
@@ -195,72 +243,18 @@ kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-	while (s < end) {
-		uint64_t want = end - s < KT_PAGE ? end - s : KT_PAGE;
-		json_t *a;
-		size_t n;
-
-		if (kt_fmt(path, sizeof(path),
-		        "/v1/entries?start=%" PRIu64 "&end=%" PRIu64, s,
-		        s + want) != KT_OK) {
+	for (uint64_t k = start / KT_TILE_WIDTH;
+	     st == KT_VERIFY_OK && k * KT_TILE_WIDTH < end; k++) {
+		st = kt_vprefetch_get(pf, KT_VPREFETCH_BUNDLE, k, &body,
+		    &status, r);
+		if (st == KT_VERIFY_OK && status != 200)
 			st = kt_vres(r, KT_VERIFY_ERROR,
-			    "internal: request "
-			    "path too long");
-			goto out;
-		}
-		if ((st = kt_vlog_get(v, path, KT_CAP_ENTRIES, &body, &status,
-		         "", r)) != KT_VERIFY_OK)
-			goto out;
-		if (status != 200) {
-			st = kt_vres(r, KT_VERIFY_ERROR, "GET %s%s: HTTP %ld",
-			    v->url, path, status);
-			goto out;
-		}
-		json_decref(o);
-		if (kt_vparse_object(body.p, body.len, &o, d, sizeof(d)) !=
-		    KT_OK) {
-			st = kt_vres(r, KT_VERIFY_FAILED,
-			    "entries %" PRIu64 ": %s", s, d);
-			goto out;
-		}
-		a = json_object_get(o, "entries");
-		n = json_array_size(a);
-		/* A page may be shorter than asked (the server's page limit)
-		 * but never empty or longer. */
-		if (!json_is_array(a) || n == 0 || n > want) {
-			st = kt_vres(r, KT_VERIFY_FAILED,
-			    "entries from %" PRIu64
-			    ": the log returned %zu entries for %" PRIu64
-			    " asked",
-			    s, n, want);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			json_t *j = json_array_get(a, i);
-
-			if (!json_is_string(j) ||
-			    kt_b64_decode(json_string_value(j),
-			        json_string_length(j), l->entry,
-			        sizeof(l->entry), &l->entry_len) != KT_OK ||
-			    kt_vleaf_decode(l) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_FAILED,
-				    "entry %" PRIu64
-				    " is not an update or map head leaf",
-				    s + i);
-				goto out;
-			}
-			l->index = s + i;
-			if (kt_frontier_append(f, &l->leaf_hash) != KT_OK) {
-				st = kt_vres(r, KT_VERIFY_FAILED, "tree full");
-				goto out;
-			}
-			if (cb != NULL && (st = cb(ctx, l, r)) != KT_VERIFY_OK)
-				goto out;
-		}
-		s += n;
+			    "GET %s/tile/entries/ bundle %" PRIu64 ": HTTP %ld",
+			    v->url, k, status);
+		if (st == KT_VERIFY_OK)
+			st =
+			    scan_bundle(&body, k, start, end, l, f, cb, ctx, r);
 	}
-out:
-	json_decref(o);
 	kt_buf_free(&body);
 	free(l);
 	return st;

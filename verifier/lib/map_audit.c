@@ -5,10 +5,12 @@
  * It keeps no map. Its position (struct kt_vaudit_pos) is the number of
  * leaves checked, the compact range of their tree and the last map head.
  * A run streams the leaves from there to a signed checkpoint's size
- * (/v1/entries, pages of KT_PAGE), gathering each batch's updates (at most
- * KT_VAUDIT_BATCH_MAX); at each map head it fetches GET /v1/map/audit/<head>
+ * (tlog-tiles entry bundles), gathering each batch's updates (at most
+ * KT_VAUDIT_BATCH_MAX); at each map head it takes GET /v1/map/audit/<head>
  * (the paths, in the previous map, of the indexes the batch touched) and
- * judges the head with kt_vmap_judge (evidence_map.c): paths that do not
+ * judges the head with kt_vmap_judge (evidence_map.c). Fetch threads
+ * (prefetch.c) read the bundles and audit answers a few batches ahead, so
+ * the log's work and the network overlap the judging. Paths that do not
  * verify against the previous root, or do not cover the batch, are the
  * log's bad answer (KT_VERIFY_FAILED); a broken rule (log_size, the link
  * to the previous head, times, the map's rules, the root, the label count)
@@ -124,9 +126,12 @@ struct run {
 	struct kt_frontier f;     /* every leaf read */
 	struct kt_map_update *u;  /* the batch: KT_VAUDIT_BATCH_MAX */
 	size_t n;
-	struct kt_map_proof *p; /* its paths */
+	struct kt_vpath *p; /* its paths, decoded into pbuf */
 	size_t pcap;
-	uint8_t *pbuf; /* one decoded path: KT_MAP_PROOF_MAX */
+	uint8_t *pbuf;
+	size_t pbuf_cap;
+	struct kt_vpaths *t;     /* the judge's scratch */
+	struct kt_vprefetch *pf; /* the fetch threads */
 	struct kt_buf body;
 	kt_vaudit_save_fn save;
 	void *ctx;
@@ -140,18 +145,29 @@ struct run {
 	json_t *bad_paths;
 };
 
-/* Room for np paths in a->p. */
+/* Room for np paths in a->p and for the bytes of the base64 strings of
+ * jp in a->pbuf. */
 static kt_err
-paths_room(struct run *a, size_t np)
+paths_room(struct run *a, const json_t *jp, size_t np)
 {
-	struct kt_map_proof *p;
+	struct kt_vpath *p;
+	uint8_t *b;
+	size_t need = 0;
 
-	if (np <= a->pcap)
-		return KT_OK;
-	if ((p = realloc(a->p, np * sizeof(*p))) == NULL)
-		return KT_ERR_NOMEM;
-	a->p = p;
-	a->pcap = np;
+	for (size_t i = 0; i < np; i++)
+		need += json_string_length(json_array_get(jp, i)) / 4 * 3;
+	if (np > a->pcap) {
+		if ((p = realloc(a->p, np * sizeof(*p))) == NULL)
+			return KT_ERR_NOMEM;
+		a->p = p;
+		a->pcap = np;
+	}
+	if (need > a->pbuf_cap) {
+		if ((b = realloc(a->pbuf, need)) == NULL)
+			return KT_ERR_NOMEM;
+		a->pbuf = b;
+		a->pbuf_cap = need;
+	}
 	return KT_OK;
 }
 
@@ -164,7 +180,7 @@ audit_answer(struct run *a, const json_t *o, const struct kt_vleaf *l,
 	const json_t *jp = json_object_get(o, "paths");
 	struct kt_hash prev_root, root;
 	uint64_t hi, phi;
-	size_t len;
+	size_t len, off = 0;
 
 	if (kt_vparse_u64(o, "head_index", &hi) != KT_OK ||
 	    kt_vparse_u64(o, "prev_head_index", &phi) != KT_OK ||
@@ -184,7 +200,7 @@ audit_answer(struct run *a, const json_t *o, const struct kt_vleaf *l,
 		    "map heads than the log's leaves",
 		    l->index);
 	*np = json_array_size(jp);
-	if (*np > a->n || paths_room(a, *np) != KT_OK)
+	if (*np > a->n || paths_room(a, jp, *np) != KT_OK)
 		return kt_vres(r,
 		    *np > a->n ? KT_VERIFY_FAILED : KT_VERIFY_ERROR,
 		    "map audit of head %" PRIu64 ": %s", l->index,
@@ -192,14 +208,18 @@ audit_answer(struct run *a, const json_t *o, const struct kt_vleaf *l,
 	for (size_t i = 0; i < *np; i++) {
 		const json_t *j = json_array_get(jp, i);
 
+		/* Paths are public: the table-driven decoder. */
 		if (!json_is_string(j) ||
-		    kt_b64_decode(json_string_value(j), json_string_length(j),
-		        a->pbuf, KT_MAP_PROOF_MAX, &len) != KT_OK ||
-		    kt_map_proof_decode(a->pbuf, len, &a->p[i]) != KT_OK)
+		    kt_vb64_decode_public(json_string_value(j),
+		        json_string_length(j), a->pbuf + off, a->pbuf_cap - off,
+		        &len) != KT_OK)
 			return kt_vres(r, KT_VERIFY_FAILED,
 			    "map audit of head %" PRIu64 ": path %zu is not a "
 			    "map proof",
 			    l->index, i);
+		a->p[i].b = a->pbuf + off;
+		a->p[i].len = len;
+		off += len;
 	}
 	return KT_VERIFY_OK;
 }
@@ -218,8 +238,8 @@ fetch_paths(struct run *a, const struct kt_vleaf *l, size_t *np, json_t **paths,
 	if (kt_fmt(path, sizeof(path), "/v1/map/audit/%" PRIu64, l->index) !=
 	    KT_OK)
 		return kt_vres(r, KT_VERIFY_ERROR, "internal: path too long");
-	if ((st = kt_vlog_get(a->v, path, KT_CAP_AUDIT, &a->body, &status,
-	         "map audit: ", r)) != KT_VERIFY_OK)
+	if ((st = kt_vprefetch_get(a->pf, KT_VPREFETCH_AUDIT, l->index,
+	         &a->body, &status, r)) != KT_VERIFY_OK)
 		return st;
 	if (status != 200)
 		return kt_vres(r, KT_VERIFY_FAILED, "GET %s%s: HTTP %ld",
@@ -307,8 +327,8 @@ on_head(struct run *a, const struct kt_vleaf *l, struct kt_vresult *r)
 	    (st = fetch_paths(a, l, &np, &paths, r)) != KT_VERIFY_OK)
 		return st;
 	a->paths += np;
-	e = kt_vmap_judge(prev, a->cur.head_index, &l->h, l->index, a->u, a->n,
-	    a->p, np, &vd);
+	e = kt_vmap_judge(a->t, prev, a->cur.head_index, &l->h, l->index, a->u,
+	    a->n, a->p, np, &vd);
 	if (e == KT_ERR_NOMEM) {
 		json_decref(paths);
 		return kt_vres(r, KT_VERIFY_ERROR, "out of memory");
@@ -436,8 +456,8 @@ scan(struct run *a, struct kt_vresult *r)
 {
 	enum kt_verify_outcome st;
 
-	st = kt_vlog_scan(a->v, a->cur.size, a->sc->cp.size, &a->f, on_leaf, a,
-	    r);
+	st = kt_vlog_scan(a->v, a->pf, a->cur.size, a->sc->cp.size, &a->f,
+	    on_leaf, a, r);
 	if (st == KT_VERIFY_OK)
 		return finish(a, r);
 	if (st != KT_VERIFY_ATTACK || a->rule == NULL)
@@ -479,12 +499,6 @@ kt_vmap_audit(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 	a->save = save;
 	a->ctx = ctx;
 	a->save_every = v->audit_save ? v->audit_save : KT_VAUDIT_SAVE_EVERY;
-	a->u = malloc(KT_VAUDIT_BATCH_MAX * sizeof(*a->u));
-	a->pbuf = malloc(KT_MAP_PROOF_MAX);
-	if (a->u == NULL || a->pbuf == NULL) {
-		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
-		goto out;
-	}
 	if (pos->size > sc->cp.size) {
 		st = kt_vres(r, KT_VERIFY_ERROR,
 		    "the audit is at size %" PRIu64 ", past the checkpoint "
@@ -492,11 +506,19 @@ kt_vmap_audit(struct kt_verify *v, const struct kt_signed_checkpoint *sc,
 		    pos->size, sc->cp.size);
 		goto out;
 	}
+	a->u = malloc(KT_VAUDIT_BATCH_MAX * sizeof(*a->u));
+	if (a->u == NULL || kt_vpaths_open(&a->t) != KT_OK ||
+	    kt_vprefetch_open(v, pos->size, sc->cp.size, 1, &a->pf) != KT_OK) {
+		st = kt_vres(r, KT_VERIFY_ERROR, "out of memory");
+		goto out;
+	}
 	st = scan(a, r);
 	if (st == KT_VERIFY_OK || st == KT_VERIFY_ATTACK)
 		*pos = a->cur;
 	figures(a, from, v->bytes_in - bytes0, now_s() - t0, r);
 out:
+	kt_vprefetch_close(a->pf);
+	kt_vpaths_close(a->t);
 	json_decref(a->bad_paths);
 	kt_buf_free(&a->body);
 	free(a->u);

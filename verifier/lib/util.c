@@ -132,3 +132,75 @@ kt_key_fingerprint(const uint8_t *key, size_t len, char out[48])
 	}
 	out[o] = '\0';
 }
+
+/* ---- base64 of public bytes -------------------------------------------- */
+
+/* 6-bit values of the standard alphabet; 64 for every other byte. */
+/* clang-format off */
+static const uint8_t b64_val[256] = {
+#define X16 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
+	X16, X16,
+	64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64, 64, 63, /* + / */
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64, /* 0-9 */
+	64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, /* A-O */
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 64, /* P-Z */
+	64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, /* a-o */
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64, /* p-z */
+	X16, X16, X16, X16, X16, X16, X16, X16,
+#undef X16
+};
+/* clang-format on */
+
+kt_err
+kt_vb64_decode_public(const char *b64, size_t len, uint8_t *out, size_t cap,
+    size_t *out_len)
+{
+	const unsigned char *s = (const unsigned char *)b64;
+	size_t pad, full, o = 0;
+	unsigned bad = 0, a, b, c, d;
+
+	if (out_len != NULL)
+		*out_len = 0;
+	if ((b64 == NULL && len != 0) || (out == NULL && cap != 0) ||
+	    len % 4 != 0)
+		return KT_ERR_MALFORMED;
+	if (len == 0)
+		return KT_OK;
+	pad = (s[len - 1] == '=') + (s[len - 1] == '=' && s[len - 2] == '=');
+	if (len / 4 * 3 - pad > cap)
+		return KT_ERR_TOO_LARGE;
+	/* Every quantum but the last: four alphabet characters. */
+	full = pad ? len / 4 - 1 : len / 4;
+	for (size_t i = 0; i < full; i++, s += 4, o += 3) {
+		a = b64_val[s[0]];
+		b = b64_val[s[1]];
+		c = b64_val[s[2]];
+		d = b64_val[s[3]];
+		bad |= a | b | c | d;
+		out[o] = (uint8_t)(a << 2 | b >> 4);
+		out[o + 1] = (uint8_t)(b << 4 | c >> 2);
+		out[o + 2] = (uint8_t)(c << 6 | d);
+	}
+	if (pad != 0) {
+		/* The last quantum: '=' only where the data needs none, and
+		 * the unused bits of its last data character zero (canonical,
+		 * RFC 4648 §3.5). */
+		a = b64_val[s[0]];
+		b = b64_val[s[1]];
+		c = pad == 1 ? b64_val[s[2]] : 0;
+		bad |= a | b | c;
+		if ((pad == 2 && (b & 0xf) != 0) ||
+		    (pad == 1 && (c & 0x3) != 0))
+			return KT_ERR_MALFORMED;
+		out[o++] = (uint8_t)(a << 2 | b >> 4);
+		if (pad == 1)
+			out[o++] = (uint8_t)(b << 4 | c >> 2);
+	}
+	/* 64 has a bit no 6-bit value has: some character was not in the
+	 * alphabet (an '=' too early included). */
+	if (bad & 64)
+		return KT_ERR_MALFORMED;
+	if (out_len != NULL)
+		*out_len = o;
+	return KT_OK;
+}

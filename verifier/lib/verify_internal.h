@@ -14,8 +14,12 @@
  *   state.c           the state folder's files, written atomically
  *   parse.c           the log's JSON responses (untrusted) to structs
  *   check.c           signed checkpoints, inclusion proofs, subtrees: no I/O
+ *   map_paths.c       the older map's nodes a batch's paths show, each
+ *                     path verified once (the map judge's input)
  *   quorum.c          witness cosignatures, quorum and staleness
  *   handle.c          the kt_verify handle, its configuration, `init`
+ *   prefetch.c        fetch threads reading entry bundles and map audit
+ *                     answers ahead of the auditor (a bounded pipeline)
  *   logread.c         verified reads from the log: consistency proofs, one
  *                     leaf, ranges of entries
  *   evidence_write.c  evidence files, written when an attack is found
@@ -72,9 +76,12 @@
 /* GET /v1/map/audit/<head>: a path per index of a batch of at most
  * KT_VAUDIT_BATCH_MAX updates, ~1.4 KB of base64 each at 10^9 labels. */
 #define KT_CAP_AUDIT (64 * 1024 * 1024)
+/* An entry bundle (tlog-tiles) of the directory's leaves: 256 entries of
+ * at most KT_VLEAF_MAX bytes, each after its 2-byte length. */
+#define KT_CAP_BUNDLE (256 * (2 + KT_VLEAF_MAX))
 /* `audit` saves its position every so many leaves (kt_verify_set_audit_save). */
 #define KT_VAUDIT_SAVE_EVERY 65536
-#define KT_PAGE 1000 /* entries asked for per /v1/entries page */
+
 /* Versions of one label's history checked, over all its pages: a hundred
  * pages of kt-logd's default page_size. A longer history is refused. */
 #define KT_HISTORY_MAX 100000
@@ -155,6 +162,14 @@ void kt_buf_free(struct kt_buf *b);
 /* Standard base64 (padded, canonical) of p[0..len) as a new json string,
  * NULL when out of memory. Strict decoding is kt_b64_decode (kt/b64.h). */
 json_t *kt_vb64_json(const uint8_t *p, size_t len);
+/*
+ * kt_b64_decode (kt/b64.h) for public bytes only: the same strict rules
+ * and errors, through a lookup table indexed by the characters (so not
+ * constant time: never for secrets), about ten times faster. For the
+ * auditor's map paths.
+ */
+KT_MUST_CHECK kt_err kt_vb64_decode_public(const char *b64, size_t len,
+    uint8_t *out, size_t cap, size_t *out_len);
 /* Exactly 44 characters of canonical base64 that decode to one hash. */
 KT_MUST_CHECK kt_err kt_vb64_hash(const char *s, size_t slen,
     struct kt_hash *out);
@@ -379,6 +394,33 @@ uint64_t kt_vsubtree_start(uint64_t size, unsigned k);
 void kt_vsubtree_node(const struct kt_hash *leaf, const struct kt_hash *p,
     unsigned k, struct kt_hash *out);
 
+/* ---- map_paths.c ------------------------------------------------------ */
+/* One encoded map path (kt_map_proof_encode), borrowed. */
+struct kt_vpath {
+	const uint8_t *b;
+	size_t len;
+};
+/* The older map's nodes the paths of one batch show (opaque). */
+struct kt_vpaths;
+KT_MUST_CHECK kt_err kt_vpaths_open(struct kt_vpaths **out);
+/* Accepts NULL. */
+void kt_vpaths_close(struct kt_vpaths *t);
+/* Forgets every node (a new batch), keeping the memory. */
+void kt_vpaths_reset(struct kt_vpaths *t);
+/*
+ * Decodes enc[0..len) and checks it as kt_map_verify does: a path for
+ * index (present or absent) in the map whose root is *root; keeps its
+ * nodes. Nodes equal to the previous path's at the same depth are not
+ * hashed again. KT_ERR_MALFORMED (does not decode), KT_ERR_VERIFY,
+ * KT_ERR_NOMEM.
+ */
+KT_MUST_CHECK kt_err kt_vpaths_add(struct kt_vpaths *t,
+    const struct kt_hash *root, const struct kt_hash *index, const uint8_t *enc,
+    size_t len);
+/* A `checked` reader of the nodes kept (KT_ERR_NOT_FOUND for others),
+ * valid while t is and until the next reset. */
+void kt_vpaths_reader(struct kt_vpaths *t, struct kt_map_reader *r);
+
 /* ---- quorum.c ----------------------------------------------------------- */
 struct kt_vquorum {
 	size_t valid;       /* configured witnesses with a valid cosignature */
@@ -420,6 +462,35 @@ kt_verify_need_config(struct kt_verify *v, struct kt_vresult *r);
 KT_MUST_CHECK enum kt_verify_outcome
 kt_verify_need_vrf(struct kt_verify *v, struct kt_vresult *r);
 
+/* ---- prefetch.c -------------------------------------------------------- */
+/* What the fetch threads read ahead (opaque). */
+struct kt_vprefetch;
+enum { KT_VPREFETCH_BUNDLE, KT_VPREFETCH_AUDIT };
+/*
+ * Starts fetch threads reading ahead, from v's log, the entry bundles of
+ * leaves [start, end) (partial ones as a tree of end leaves has them) and,
+ * when audits is set, GET /v1/map/audit/<head> for the map heads those
+ * bundles show. Bounded: a few dozen bundles and a few audit answers
+ * ahead of kt_vprefetch_get. v must outlive it; its bytes_in counts what
+ * is taken. KT_ERR_NOMEM.
+ */
+KT_MUST_CHECK kt_err kt_vprefetch_open(struct kt_verify *v, uint64_t start,
+    uint64_t end, int audits, struct kt_vprefetch **out);
+/* Stops the threads (a transfer under way ends first) and frees what
+ * they fetched. Accepts NULL. */
+void kt_vprefetch_close(struct kt_vprefetch *pf);
+/*
+ * The answer to bundle `key` (KT_VPREFETCH_BUNDLE; the full bundle when
+ * the partial one is gone, so a bundle may hold more entries than asked)
+ * or to the map audit of the map head at leaf `key` (KT_VPREFETCH_AUDIT),
+ * fetched ahead or now; taking it drops answers the caller has passed
+ * (audits of heads before it). Bundles must be taken in order. As
+ * kt_vlog_get: body is replaced, any status is KT_VERIFY_OK.
+ */
+KT_MUST_CHECK enum kt_verify_outcome
+kt_vprefetch_get(struct kt_vprefetch *pf, int kind, uint64_t key,
+    struct kt_buf *body, long *status, struct kt_vresult *r);
+
 /* ---- logread.c ---------------------------------------------------------- */
 /*
  * GET path from the log into body (replaced), at most cap bytes:
@@ -452,13 +523,15 @@ kt_vlog_leaf(struct kt_verify *v, uint64_t index,
 typedef enum kt_verify_outcome (
     *kt_entry_cb)(void *ctx, const struct kt_vleaf *l, struct kt_vresult *r);
 /*
- * Reads leaves [start, end) from /v1/entries, decodes each (one that is
- * not a directory leaf is KT_VERIFY_FAILED), appends its leaf hash to f
- * and calls cb. The caller compares f's root with the checkpoint. r may be
- * NULL (a probe).
+ * Reads leaves [start, end) from the log's entry bundles (tlog-tiles,
+ * through pf, opened for at least that range), decodes each (one that is
+ * not a directory leaf, or a bundle that does not hold the entries a tree
+ * of end leaves has there, is KT_VERIFY_FAILED), appends its leaf hash to
+ * f and calls cb. The caller compares f's root with the checkpoint's. r
+ * may be NULL (a probe).
  */
-KT_MUST_CHECK enum kt_verify_outcome
-kt_vlog_scan(struct kt_verify *v, uint64_t start, uint64_t end,
+KT_MUST_CHECK enum kt_verify_outcome kt_vlog_scan(struct kt_verify *v,
+    struct kt_vprefetch *pf, uint64_t start, uint64_t end,
     struct kt_frontier *f, kt_entry_cb cb, void *ctx, struct kt_vresult *r);
 
 /* ---- evidence_write.c --------------------------------------------------- */
@@ -610,19 +683,21 @@ kt_vmap_head_rules(const struct kt_map_head *prev, uint64_t prev_index,
 /*
  * Judges map head h against prev (as above; NULL: the empty map with no
  * labels), the updates u[0..n) of every leaf between them in log order,
- * and the paths p[0..np) in prev's map of the distinct indexes of u,
- * sorted (as GET /v1/map/audit serves them; none are needed when prev's
- * map is empty). First kt_vmap_head_rules, then each path must verify for
- * its index against prev's root (else KT_ERR_VERIFY: the paths prove
- * nothing), then kt_map_apply_proofs: "map-rules" when the batch breaks
- * the map's rules, "map-root" when the root it makes is not h's,
+ * and the paths p[0..np) (encoded) in prev's map of the distinct indexes
+ * of u, sorted (as GET /v1/map/audit serves them; none are needed when
+ * prev's map is empty), with t as scratch (its nodes are replaced). First
+ * kt_vmap_head_rules, then each path must decode and verify for its index
+ * against prev's root (else KT_ERR_VERIFY: the paths prove nothing), each
+ * hashed once, then kt_map_apply over their nodes: "map-rules" when the
+ * batch breaks the map's rules, "map-root" when the root it makes is not h's,
  * "label-count" when h's count is not prev's plus the new indexes.
  * KT_OK with out->rule NULL when h follows, or naming the first broken
  * rule; KT_ERR_VERIFY; KT_ERR_NOMEM.
  */
-KT_MUST_CHECK kt_err kt_vmap_judge(const struct kt_map_head *prev,
-    uint64_t prev_index, const struct kt_map_head *h, uint64_t h_index,
-    const struct kt_map_update *u, size_t n, const struct kt_map_proof *p,
+KT_MUST_CHECK kt_err kt_vmap_judge(struct kt_vpaths *t,
+    const struct kt_map_head *prev, uint64_t prev_index,
+    const struct kt_map_head *h, uint64_t h_index,
+    const struct kt_map_update *u, size_t n, const struct kt_vpath *p,
     size_t np, struct kt_vmap_verdict *out);
 /*
  * "wrong-map" evidence that map head h_index breaks `rule`: sc, the map
