@@ -16,7 +16,9 @@
  * Then ROT batches of rotations of real labels time the steady state.
  *
  * Output: labels, data file bytes (LMDB pages in use) per label, the map's
- * share, µs per label for inserts and rotations, the machine.
+ * share, µs per label for inserts and rotations, the machine. Only the
+ * newest map is kept unless DIR_FILL_RETENTION_MS says how long older ones
+ * stay (as kt-logd's map_retention).
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -226,8 +228,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* Only the newest map is kept: the bytes are what a label costs,
-	 * not what the retention window holds. */
-	so.map_retention_ms = 1;
+	 * not what the retention window holds. DIR_FILL_RETENTION_MS keeps
+	 * older maps (an audit from leaf 0 needs every one). */
+	so.map_retention_ms = getenv("DIR_FILL_RETENTION_MS") != NULL
+	    ? strtoull(getenv("DIR_FILL_RETENTION_MS"), NULL, 10)
+	    : 1;
 	so.max_batch = batch;
 	so.max_queue = 4 * batch;
 	if (kt_seq_start(&q, s, signer, &so) != KT_OK)
