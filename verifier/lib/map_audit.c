@@ -241,6 +241,13 @@ fetch_paths(struct run *a, const struct kt_vleaf *l, size_t *np, json_t **paths,
 	if ((st = kt_vprefetch_get(a->pf, KT_VPREFETCH_AUDIT, l->index,
 	         &a->body, &status, r)) != KT_VERIFY_OK)
 		return st;
+	if (status == 410) /* not a lie: the log no longer keeps that map */
+		return kt_vres(r, KT_VERIFY_ERROR,
+		    "GET %s%s: HTTP 410: the log no longer keeps the map "
+		    "before map head %" PRIu64 " (its map_retention), so this "
+		    "batch cannot be audited; an auditor must keep up with "
+		    "the log (docs/verify.md, audit)",
+		    a->v->url, path, l->index);
 	if (status != 200)
 		return kt_vres(r, KT_VERIFY_FAILED, "GET %s%s: HTTP %ld",
 		    a->v->url, path, status);
