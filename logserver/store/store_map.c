@@ -615,7 +615,41 @@ struct preader {
 	struct stratum *st;
 	size_t last;
 	int have;
+	/* A prover of many paths (kt_store_map_prover): decoded strata kept
+	 * by sequence number, so the strata near the root that sorted paths
+	 * share are read and hashed once. NULL: one stratum at a time. */
+	struct pcache *cache;
 };
+
+#define PCACHE_SLOTS 64 /* direct-mapped by sequence number */
+
+struct pcache {
+	uint64_t seq[PCACHE_SLOTS]; /* 0: empty (sequence numbers start at 1) */
+	struct stratum st[PCACHE_SLOTS];
+};
+
+/* The stratum stored under seq with root *h, decoded, into p->st: from
+ * the cache when it holds it (its root's hash checked again), else read
+ * (get_stratum) into its slot. */
+static kt_err
+load_path_stratum(struct preader *p, uint64_t seq, const struct kt_hash *h,
+    int *rc)
+{
+	size_t slot;
+	kt_err err;
+
+	if (p->cache == NULL)
+		return get_stratum(p->txn, p->dbi, seq, h, p->st, rc);
+	slot = (size_t)(seq % PCACHE_SLOTS);
+	p->st = &p->cache->st[slot];
+	if (p->cache->seq[slot] == seq && kt_hash_eq(&p->st->node[0].h, h))
+		return KT_OK;
+	p->cache->seq[slot] = 0;
+	err = get_stratum(p->txn, p->dbi, seq, h, p->st, rc);
+	if (err == KT_OK)
+		p->cache->seq[slot] = seq;
+	return err;
+}
 
 static kt_err
 read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
@@ -654,7 +688,7 @@ read_path(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
 	else
 		return KT_ERR_NOT_FOUND;
 	p->have = 0;
-	err = get_stratum(p->txn, p->dbi, seq, h, p->st, &rc);
+	err = load_path_stratum(p, seq, h, &rc);
 	if (err == KT_ERR_IO && p->w != NULL)
 		return wfail(p->w, rc, "mdb_get(map)");
 	if (err != KT_OK)
@@ -667,16 +701,14 @@ found:
 	return KT_OK;
 }
 
+/* p's root and the sequence number of its stratum (none for the empty
+ * map's root). */
 static kt_err
-prove(struct preader *p, MDB_dbi roots, const struct kt_hash *root,
-    const struct kt_hash *index, struct kt_map_proof *out)
+set_root(struct preader *p, MDB_dbi roots, const struct kt_hash *root)
 {
-	/* checked: get_stratum hashes every node it decodes and checks the
-	 * stratum's root against the hash its parent's exit holds. */
-	struct kt_map_reader r = { read_path, p, 1 };
 	struct kt_hash empty;
 	int rc;
-	kt_err err;
+	kt_err err = KT_OK;
 
 	p->root = *root;
 	kt_map_empty_root(&empty);
@@ -684,14 +716,77 @@ prove(struct preader *p, MDB_dbi roots, const struct kt_hash *root,
 		err = get_root(p->txn, roots, root, &p->root_seq, &rc);
 		if (err == KT_ERR_IO && p->w != NULL)
 			return wfail(p->w, rc, "mdb_get(maproots)");
-		if (err != KT_OK)
-			return err;
 	}
+	return err;
+}
+
+/* One path from p's root, once set_root did. */
+static kt_err
+prove_one(struct preader *p, const struct kt_hash *index,
+    struct kt_map_proof *out)
+{
+	/* checked: get_stratum hashes every node it decodes and checks the
+	 * stratum's root against the hash its parent's exit holds. */
+	struct kt_map_reader r = { read_path, p, 1 };
+
+	p->have = 0;
+	return kt_map_prove(&r, &p->root, index, out);
+}
+
+static kt_err
+prove(struct preader *p, MDB_dbi roots, const struct kt_hash *root,
+    const struct kt_hash *index, struct kt_map_proof *out)
+{
+	kt_err err;
+
+	if ((err = set_root(p, roots, root)) != KT_OK)
+		return err;
 	if ((p->st = malloc(sizeof(*p->st))) == NULL)
 		return KT_ERR_NOMEM;
-	err = kt_map_prove(&r, root, index, out);
+	err = prove_one(p, index, out);
 	free(p->st);
 	return err;
+}
+
+struct kt_store_map_prover {
+	struct preader p;
+	struct pcache cache;
+};
+
+kt_err
+kt_store_map_prover_open(struct kt_store_read *r, const struct kt_hash *root,
+    struct kt_store_map_prover **out)
+{
+	struct kt_store_map_prover *pv;
+	kt_err err;
+
+	*out = NULL;
+	if ((pv = malloc(sizeof(*pv))) == NULL)
+		return KT_ERR_NOMEM;
+	memset(&pv->p, 0, sizeof(pv->p));
+	memset(pv->cache.seq, 0, sizeof(pv->cache.seq));
+	pv->p.txn = r->txn;
+	pv->p.dbi = r->s->map;
+	pv->p.cache = &pv->cache;
+	if ((err = set_root(&pv->p, r->s->maproots, root)) != KT_OK) {
+		free(pv);
+		return err;
+	}
+	*out = pv;
+	return KT_OK;
+}
+
+kt_err
+kt_store_map_prover_prove(struct kt_store_map_prover *pv,
+    const struct kt_hash *index, struct kt_map_proof *out)
+{
+	return prove_one(&pv->p, index, out);
+}
+
+void
+kt_store_map_prover_close(struct kt_store_map_prover *pv)
+{
+	free(pv);
 }
 
 kt_err

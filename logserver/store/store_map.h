@@ -72,6 +72,21 @@ KT_MUST_CHECK kt_err kt_store_map_prove_w(struct kt_store_txn *w,
     const struct kt_hash *root, const struct kt_hash *index,
     struct kt_map_proof *out);
 
+/*
+ * Many proofs in one map (a snapshot's), as GET /v1/map/audit serves them:
+ * the decoded strata are kept between proofs (64 of them, about 256 KB),
+ * so paths in index order share the strata near the root instead of each
+ * reading and hashing them again. Open fails as kt_store_map_prove does
+ * for the root; prove as kt_store_map_prove; close accepts NULL. The
+ * snapshot must outlive the prover.
+ */
+struct kt_store_map_prover;
+KT_MUST_CHECK kt_err kt_store_map_prover_open(struct kt_store_read *r,
+    const struct kt_hash *root, struct kt_store_map_prover **out);
+KT_MUST_CHECK kt_err kt_store_map_prover_prove(struct kt_store_map_prover *pv,
+    const struct kt_hash *index, struct kt_map_proof *out);
+void kt_store_map_prover_close(struct kt_store_map_prover *pv);
+
 struct kt_store_map_stats {
 	uint64_t records; /* strata in `map` */
 	uint64_t bytes;   /* pages of `map` (branch, leaf, overflow) * size */

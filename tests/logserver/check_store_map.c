@@ -217,6 +217,59 @@ check_all_current(struct fx *f)
 		check_proof(f, &f->root, &f->idx[i], 1);
 }
 
+static int
+hash_order(const void *a, const void *b)
+{
+	return memcmp(a, b, KT_HASH_LEN);
+}
+
+/* The prover of many paths gives, for every index inserted (in index
+ * order, as the map audit asks, then in insertion order, which defeats
+ * its cache) and for indexes never inserted, exactly kt_store_map_prove's
+ * proof; in an older map too. */
+static void
+check_prover(struct fx *f, const struct kt_hash *root)
+{
+	struct kt_store_read *r;
+	struct kt_store_map_prover *pv;
+	struct kt_map_proof a, b;
+	struct kt_hash *sorted = malloc((f->nidx + 64) * sizeof(*sorted));
+	size_t n = f->nidx + 64;
+
+	ck_assert_ptr_nonnull(sorted);
+	memcpy(sorted, f->idx, f->nidx * sizeof(*sorted));
+	for (size_t i = f->nidx; i < n; i++)
+		for (size_t j = 0; j < KT_HASH_LEN; j += 8) {
+			uint64_t x = rnd(&f->seed);
+			memcpy(sorted[i].b + j, &x, 8);
+		}
+	qsort(sorted, n, sizeof(*sorted), hash_order);
+	ck_assert_int_eq(kt_store_read_begin(f->s, &r), KT_OK);
+	ck_assert_int_eq(kt_store_map_prover_open(r, root, &pv), KT_OK);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			const struct kt_hash *x = pass == 0 ? &sorted[i]
+			    : i < f->nidx                   ? &f->idx[i]
+			                                    : &sorted[i];
+			memset(&a, 0xa5, sizeof(a));
+			memset(&b, 0x5a, sizeof(b));
+			ck_assert_int_eq(kt_store_map_prover_prove(pv, x, &a),
+			    KT_OK);
+			ck_assert_int_eq(kt_store_map_prove(r, root, x, &b),
+			    KT_OK);
+			ck_assert_int_eq(a.n, b.n);
+			ck_assert_int_eq(a.has_leaf, b.has_leaf);
+			ck_assert_mem_eq(a.step, b.step,
+			    a.n * sizeof(a.step[0]));
+			if (a.has_leaf)
+				ck_assert_mem_eq(&a.leaf, &b.leaf,
+				    sizeof(a.leaf));
+		}
+	kt_store_map_prover_close(pv);
+	kt_store_read_end(r);
+	free(sorted);
+}
+
 static struct kt_store_map_scan
 scan(struct fx *f)
 {
@@ -247,6 +300,8 @@ START_TEST(test_random_batches)
 		check_maps(&f, 6);
 	}
 	check_all_current(&f);
+	check_prover(&f, &f.root);
+	check_prover(&f, &f.roots[f.nb - 3]);
 	fx_free(&f);
 }
 END_TEST
@@ -385,6 +440,17 @@ START_TEST(test_prune_keeps_current)
 	f.pruned_before = UINT64_MAX;
 	check_maps(&f, 10);
 	check_all_current(&f);
+	{
+		struct kt_store_read *r;
+		struct kt_store_map_prover *pv = NULL;
+
+		/* A pruned map: the prover does not open. */
+		ck_assert_int_eq(kt_store_read_begin(f.s, &r), KT_OK);
+		ck_assert_int_eq(kt_store_map_prover_open(r, &f.roots[2], &pv),
+		    KT_ERR_NOT_FOUND);
+		ck_assert_ptr_null(pv);
+		kt_store_read_end(r);
+	}
 	sc = scan(&f);
 	ck_assert_uint_eq(sc.leaves, f.ref.n);
 	ck_assert_uint_eq(sc.interior, f.ref.n - 1);
