@@ -346,6 +346,16 @@ dstatus(const json_t *ev, const struct kt_verifier *k, const uint8_t *vrf)
 	return st;
 }
 
+/* dstatus of ev, which it consumes. */
+static int
+dstatus_new(json_t *ev, const struct kt_verifier *k, const uint8_t *vrf)
+{
+	int st = dstatus(ev, k, vrf);
+
+	json_decref(ev);
+	return st;
+}
+
 static void
 dadd(struct view *v, const char *label, uint8_t keybyte)
 {
@@ -519,17 +529,17 @@ START_TEST(test_verify_evidence_downgrade)
 	ck_assert_int_eq(dstatus(e, &dvk, D.vrf_pk), KT_VERIFY_FAILED);
 	json_decref(e);
 	/* the later answer smaller (a rollback), or not lower: refused */
-	ck_assert_int_eq(dstatus(downgrade_ev("alice", &idx,
+	ck_assert_int_eq(dstatus_new(downgrade_ev("alice", &idx,
 	                             lstate(v, "alice", s4),
 	                             lstate(v, "alice", s3)),
 	                     &dvk, D.vrf_pk),
 	    KT_VERIFY_FAILED);
-	ck_assert_int_eq(dstatus(downgrade_ev("alice", &idx,
+	ck_assert_int_eq(dstatus_new(downgrade_ev("alice", &idx,
 	                             lstate(v, "alice", s1),
 	                             lstate(v, "alice", s3)),
 	                     &dvk, D.vrf_pk),
 	    KT_VERIFY_FAILED);
-	ck_assert_int_eq(dstatus(downgrade_ev("alice", &idx,
+	ck_assert_int_eq(dstatus_new(downgrade_ev("alice", &idx,
 	                             lstate(v, "alice", s3),
 	                             lstate(v, "alice", s3)),
 	                     &dvk, D.vrf_pk),

@@ -128,5 +128,11 @@ curl -sf "$U/checkpoint" | grep -q "^— w2.e2e " && echo "ok: its cosignature i
 [ -d "$T/w2.d/audit" ] && [ -z "$(find "$T/w2.d/audit" -path '*evidence*' -type f)" ] &&
 	echo "ok: no evidence written for the honest log" || fail "evidence for an honest log"
 
+if [ "$fails" -gt 0 ]; then
+	# what the witnesses said (a crash shows here)
+	for f in "$T"/*.out.err; do
+		[ -s "$f" ] && { echo "--- $f (last 30 lines)"; tail -30 "$f"; }
+	done
+fi
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
