@@ -620,7 +620,8 @@ audit_step(struct kt_witness *w, struct request *rq, char *detail, size_t cap)
 	if (err == KT_OK && st.pos_len <= sizeof(rq->from)) {
 		rq->from_size = st.size;
 		rq->from_len = st.pos_len;
-		memcpy(rq->from, st.pos, st.pos_len);
+		if (st.pos_len > 0) /* none before the first cosignature */
+			memcpy(rq->from, st.pos, st.pos_len);
 	}
 	mdb_txn_abort(txn);
 	if (err != KT_OK || rq->old != rq->from_size)
