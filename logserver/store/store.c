@@ -388,7 +388,8 @@ env_open(struct kt_store *s, const char *dir, unsigned flags, char *err,
 	if (rc != 0) {
 		kt_msg(err, errlen, "%s: mdb_env_open: %s", dir,
 		    mdb_strerror(rc));
-		return KT_ERR_IO;
+		/* ENOMEM: no room for the mapping (address space) */
+		return rc == ENOMEM ? KT_ERR_NOMEM : KT_ERR_IO;
 	}
 	if (mdb_env_info(s->env, &info) == 0)
 		s->mapsize = info.me_mapsize;
@@ -574,8 +575,16 @@ kt_store_open_reader(struct kt_store **out, const char *dir, const char *origin,
 		 * adopting the writer's growth (kt_env_begin, on
 		 * MDB_MAP_RESIZED) would wait for every open snapshot of
 		 * this process to end. */
-		s->mapsize = READER_MAPSIZE;
-		e = env_open(s, dir, MDB_RDONLY, err, errlen);
+		for (size_t size = READER_MAPSIZE;; size /= 4) {
+			/* Less where the address space is short (e.g. under
+			 * ThreadSanitizer); 0 at last: the file's size. */
+			s->mapsize = size < ((size_t)1 << 30) ? 0 : size;
+			e = env_open(s, dir, MDB_RDONLY, err, errlen);
+			if (e != KT_ERR_NOMEM || s->mapsize == 0)
+				break;
+			mdb_env_close(s->env);
+			s->env = NULL;
+		}
 	}
 	if (e == KT_OK)
 		e = init_dbs_reader(s, dir, err, errlen);

@@ -188,8 +188,10 @@ START_TEST(test_reader_follows_writer)
 	writer_start(&w, 0);
 	writer_append(&w, 1);
 	rd = open_reader();
-	/* Far more than the writer's map: its growth needs no resize. */
-	ck_assert_uint_ge(kt_store_mapsize(rd), (size_t)1 << 40);
+	/* Far more than the writer's map (1 MiB here): its growth needs no
+	 * resize. 1 TiB asked; less where the address space is short (a
+	 * ThreadSanitizer build gets a quarter of it). */
+	ck_assert_uint_ge(kt_store_mapsize(rd), (size_t)1 << 36);
 	check_size(rd, 1);
 	check_second_writer_refused();
 	ck_assert_int_eq(kt_store_write_begin(rd, &tx), KT_ERR_PERM);

@@ -530,18 +530,18 @@ START_TEST(test_verify_evidence_downgrade)
 	json_decref(e);
 	/* the later answer smaller (a rollback), or not lower: refused */
 	ck_assert_int_eq(dstatus_new(downgrade_ev("alice", &idx,
-	                             lstate(v, "alice", s4),
-	                             lstate(v, "alice", s3)),
+	                                 lstate(v, "alice", s4),
+	                                 lstate(v, "alice", s3)),
 	                     &dvk, D.vrf_pk),
 	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(dstatus_new(downgrade_ev("alice", &idx,
-	                             lstate(v, "alice", s1),
-	                             lstate(v, "alice", s3)),
+	                                 lstate(v, "alice", s1),
+	                                 lstate(v, "alice", s3)),
 	                     &dvk, D.vrf_pk),
 	    KT_VERIFY_FAILED);
 	ck_assert_int_eq(dstatus_new(downgrade_ev("alice", &idx,
-	                             lstate(v, "alice", s3),
-	                             lstate(v, "alice", s3)),
+	                                 lstate(v, "alice", s3),
+	                                 lstate(v, "alice", s3)),
 	                     &dvk, D.vrf_pk),
 	    KT_VERIFY_FAILED);
 	/* absence after version 3: proven */
