@@ -34,7 +34,7 @@
 #include "mirror_store.h"
 
 /* Bundles staged per write transaction. */
-#define KT_MPULL_CHUNK 64
+#define KT_MPULL_CHUNK 16
 
 struct kt_mpull; /* one followed log: its URL, key, HTTP client */
 
