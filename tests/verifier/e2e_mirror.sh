@@ -1,24 +1,30 @@
 #!/bin/bash
-# e2e_mirror.sh KT_MIRROR KT_LOGD KT_VERIFY PROXY
+# e2e_mirror.sh KT_MIRROR KT_LOGD KT_VERIFY PROXY ATTACK_LOGD
 #
 # kt-mirror end to end against the real kt-logd (PROXY is
-# mirror_proxy.py, between the mirror and the log):
+# mirror_proxy.py, between the mirror and the log), following it with
+# --map (the directory map rebuilt from the leaves):
 # (1) it catches up with a log of a few thousand labels; every tile and
 #     entry bundle it serves is byte for byte kt-logd's, narrower partial
 #     tiles too; the cosigned checkpoint verifies with the mirror's key;
 #     kt-verify audit, reading the checkpoint and the bundles through the
 #     mirror (and the map audit answers from kt-logd) under a witness
-#     policy that names the mirror's key, verifies;
+#     policy that names the mirror's key, verifies; the map paths it
+#     serves are kt-logd's, and kt-verify monitor reading them (and the
+#     checkpoint) from the mirror verifies an owner's key;
 # (2) killed with SIGKILL in the middle of a slow catch-up, it serves
 #     only the old checkpoint's tiles meanwhile, and once restarted it
 #     resumes (reusing the bundles it had staged) and catches up;
 # (3) a log that serves a tampered entry bundle is refused: an error
-#     logged, the checkpoint stays, nothing stored past it.
+#     logged, the checkpoint stays, nothing stored past it;
+# (4) attack_logd: a map head that does not follow from its batch is
+#     refused as a tampered bundle is.
 set -u
 KM=$1
 LOGD=$2
 KV=$3
 PROXY=$4
+AD=$5
 . "$(dirname "$0")/../harness/e2e.sh"
 e2e_init kt-mirror-e2e
 
@@ -56,7 +62,7 @@ MN=0
 mirror() {
 	MN=$((MN + 1)); MOUT=$T/m$MN.out
 	e2e_start "$MOUT" "$KM" serve --data "$T/md" --key "$T/m.key" \
-		--listen 127.0.0.1:0 --log "$P1=$VK" --interval 1
+		--listen 127.0.0.1:0 --log "$P1=$VK" --map --interval 1
 	MPID=$E2E_PID
 	e2e_wait_line "$MOUT" "listening on port" || { echo "mirror did not start"; cat "$MOUT.err"; exit 1; }
 	MU=http://127.0.0.1:$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$MOUT")/$HEX
@@ -105,6 +111,10 @@ same_tiles() {
 tiles_stored() { mdb_dump -s tiles "$T/md" | sed -n '/^HEADER=END/,/^DATA=END/p' | sed -n '2~2p'; }
 
 # ---- (1) catching up, byte for byte, the cosignature, kt-verify ---------------
+OWNKEY=$(head -c32 /dev/urandom | base64)
+curl -sf -H "Authorization: Bearer $TOKEN" \
+	-d "{\"label\":\"owner@e2e.example\",\"key_type\":\"ed25519\",\"key\":\"$OWNKEY\"}" \
+	"$LOGU/v1/keys" > /dev/null || { echo "publish failed"; exit 1; }
 write 0 3000
 N1=$(logsize)
 mirror
@@ -131,6 +141,21 @@ expect 0 "map heads each equal" "kt-verify audit through the mirror, cosigned by
 kv oc init --log "$PX" --key "$VK" --vrf-key "$VRF" --witness "$(tail -1 "$T/okg")" --quorum 1 ||
 	{ cat "$T/out"; exit 1; }
 kv oc audit; check 2 $? "checkpoint rejected" "another cosigner key: the mirror's checkpoint is refused"
+
+# the map paths: kt-logd's answers at the same size, but for the checkpoint
+mapidx() { curl -sf "$LOGU/v1/keys/$1" | jq -r .map_index | base64 -d | od -An -v -tx1 | tr -d ' \n'; }
+bad=0
+for l in owner%40e2e.example u7%40e2e.example u2999%40e2e.example nobody%40e2e.example; do
+	i=$(mapidx "$l")
+	cmp -s <(curl -sf "$MU/v1/map/$i" | jq -S 'del(.checkpoint)') \
+		<(curl -sf "$LOGU/v1/map/$i?checkpoint_size=$N1" | jq -S 'del(.checkpoint)') ||
+		{ bad=1; echo "map path of $l differs"; }
+done
+[ $bad = 0 ] && echo "ok: the map paths are kt-logd's (present and absent)" || fail "map paths differ"
+expect 0 "." "kt-verify monitor with the checkpoint and the map path from the mirror" \
+	mc monitor owner@e2e.example --expect-b64 "$OWNKEY"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$MU/v1/map/$(mapidx u7%40e2e.example)?checkpoint_size=5")
+[ "$code" = 404 ] && echo "ok: a map path at another size is 404" || fail "a map path at another size: $code"
 
 # ---- (2) kill -9 during a slow catch-up, restart, resume ------------------------
 # the mirror stopped while the log grows, then restarted against a slow
@@ -184,5 +209,26 @@ wait_size "$N3" && echo "ok: the honest log again: caught up with $N3" || fail "
 same_tiles "$N3" "after the refusal"
 
 e2e_stop "$MPID"
+
+# ---- (4) a map head that does not follow ----------------------------------------
+start_attack_logd "$AD"
+ctl "bulk?view=0&n=20&prefix=user"
+ctl "client?name=mir&view=0"
+AHEX=$(printf %s "attack.example/log" | sha256sum | cut -d' ' -f1)
+e2e_start "$T/am.out" "$KM" serve --data "$T/amd" --key "$T/m.key" \
+	--listen 127.0.0.1:0 --log "$U/c/mir=$VK" --map --interval 1
+e2e_wait_line "$T/am.out" "listening on port" || { echo "mirror did not start"; exit 1; }
+AM=http://127.0.0.1:$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$T/am.out")/$AHEX
+asize() { curl -sf "$AM/checkpoint" | sed -n 2p; }
+good=$(curl -sf "$U/c/mir/checkpoint" | sed -n 2p)
+for _ in $(seq 100); do [ "$(asize)" = "$good" ] && break; sleep 0.1; done
+[ "$(asize)" = "$good" ] && echo "ok: attack_logd's honest batches mirrored (size $good)" ||
+	fail "attack_logd mirrored at $(asize), want $good"
+curl -sf "$U/ctl/add?view=0&label=carol&key=$(uri "$(key)")&change=user3" > /dev/null || { echo "add"; exit 1; }
+bad=$(curl -sf "$U/c/mir/checkpoint" | sed -n 2p)
+e2e_wait_line "$T/am.out.err" "refused the log's checkpoint of size $bad \(the mirror stays at $good\): map head [0-9]+ does not follow" &&
+	echo "ok: a map head that does not follow is refused" || fail "not refused: $(tail -2 "$T/am.out.err")"
+[ "$(asize)" = "$good" ] && echo "ok: the checkpoint stays at $good" || fail "moved to $(asize)"
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

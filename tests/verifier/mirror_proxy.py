@@ -3,9 +3,9 @@
 mirror_proxy.py BACKEND [TILES]: a tiny HTTP proxy for e2e_mirror.sh,
 on 127.0.0.1 (a free port, printed first on stdout).
 
-Every GET goes to BACKEND; with TILES, /checkpoint and /tile/... go to
-TILES instead (kt-verify reading a log's tiles through a mirror while
-the log answers the rest). GET /ctl/... sets how entry bundles pass:
+Every GET goes to BACKEND; with TILES, /checkpoint, /tile/... and the
+map paths /v1/map/<index> go to TILES instead (kt-verify reading a log
+through a mirror while the log answers the rest: lookups, map audits). GET /ctl/... sets how entry bundles pass:
   /ctl/honest           unchanged
   /ctl/delay?ms=D       each bundle D ms late (a slow catch-up)
   /ctl/tamper?bundle=K  bundle K (full or partial) with its last byte
@@ -54,7 +54,9 @@ class Handler(BaseHTTPRequestHandler):
                 mode['bundle'] = int(q.get('bundle', -1))
             return self.answer(200, b'ok\n', 'text/plain')
         base = BACKEND
-        if TILES and (u.path == '/checkpoint' or u.path.startswith('/tile/')):
+        if TILES and (u.path == '/checkpoint' or u.path.startswith('/tile/')
+                      or (u.path.startswith('/v1/map/')
+                          and not u.path.startswith('/v1/map/audit/'))):
             base = TILES
         try:
             with urllib.request.urlopen(base + self.path, timeout=60) as r:

@@ -42,8 +42,9 @@
 static const char USAGE[] =
     "usage: kt-mirror keygen --name NAME --out KEYFILE\n"
     "       kt-mirror serve --data DIR --key KEYFILE --listen HOST:PORT\n"
-    "                       --log URL=VERIFIERKEY [--log ...] [--interval S]\n"
-    "                       [connection limits: see serve --help]\n"
+    "                       --log URL=VERIFIERKEY [--map] [--log ...]\n"
+    "                       [--interval S] [connection limits: see serve "
+    "--help]\n"
     "       kt-mirror COMMAND --help\n";
 
 static const char KEYGEN_USAGE[] =
@@ -56,9 +57,9 @@ static const char KEYGEN_USAGE[] =
 
 static const char SERVE_USAGE[] =
     "usage: kt-mirror serve --data DIR --key KEYFILE --listen HOST:PORT\n"
-    "                       --log URL=VERIFIERKEY [--log ...] [--interval S]\n"
-    "                       [--max-connections N] [--max-connections-per-ip "
-    "N]\n"
+    "                       --log URL=VERIFIERKEY [--map] [--log ...]\n"
+    "                       [--interval S] [--max-connections N]\n"
+    "                       [--max-connections-per-ip N]\n"
     "                       [--connection-timeout S] [--request-timeout S]\n"
     "\n"
     "Follows each log (any C2SP tlog-tiles log: its checkpoint and entry\n"
@@ -77,6 +78,10 @@ static const char SERVE_USAGE[] =
     "  --log URL=VERIFIERKEY    the log's tlog-tiles URL and its Ed25519\n"
     "                           note key (the origin is the key's name)\n"
     "optional:\n"
+    "  --map                    after the --log of a kt log: rebuild its\n"
+    "                           directory map from the leaves (every map\n"
+    "                           head must follow from its batch) and serve\n"
+    "                           GET /<hex>/v1/map/<index>\n"
     "  --interval S             seconds between two reads of a log's\n"
     "                           checkpoint once caught up (default 5)\n"
     "  --max-connections N, --max-connections-per-ip N (default 128, 32)\n"
@@ -190,6 +195,7 @@ struct serve_opts {
 	struct sockaddr_storage ss;
 	const char *urls[MAX_LOGS];
 	struct kt_verifier keys[MAX_LOGS];
+	int maps[MAX_LOGS]; /* --map after the --log */
 	size_t nlogs;
 	struct kt_mirror_http_limits limits;
 };
@@ -287,6 +293,14 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 		    NULL) {
 			if (add_log(o, argv[i] + (val - argv[i])) != 0)
 				return EXIT_USAGE;
+		} else if (strcmp(argv[i], "--map") == 0) {
+			if (o->nlogs == 0 || o->maps[o->nlogs - 1]) {
+				fprintf(stderr,
+				    "kt-mirror: --map: give it once after the "
+				    "--log of a kt log\n");
+				return EXIT_USAGE;
+			}
+			o->maps[o->nlogs - 1] = 1;
 		} else if ((r = number_opt(argc, argv, &i, o, &missing)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -453,7 +467,7 @@ start(const struct serve_opts *o, const struct kt_signer *signer,
 	}
 	for (size_t i = 0; i < o->nlogs; i++) {
 		if (kt_mpull_open(*st, signer, o->urls[i], &o->keys[i],
-		        FETCH_TIMEOUT, &fs[i].p, detail,
+		        o->maps[i], FETCH_TIMEOUT, &fs[i].p, detail,
 		        sizeof(detail)) != KT_OK) {
 			fprintf(stderr, "kt-mirror: --log %s: %s\n", o->urls[i],
 			    detail);

@@ -18,12 +18,14 @@
 #include "kt/guard.h"
 #include "kt/json.h"
 #include "kt/tile.h"
+#include "mirror_answer.h"
 
 #define GUARD_TICK_MS 100
 #define GUARD_GRACE_MS 1000
 #define HEX_LEN (2 * KT_HASH_LEN)
-/* The longest path served: "/<hex>/" and a tile path. */
+/* The longest path served: "/<hex>/" and a tile path or a map path. */
 #define PATH_MAX_LEN (1 + HEX_LEN + 1 + KT_TILE_PATH_MAX)
+static const char MAP_PREFIX[] = "v1/map/";
 
 struct kt_mirror_http {
 	struct MHD_Daemon *d;
@@ -199,6 +201,29 @@ get_tile(struct kt_mirror_http *h, struct MHD_Connection *c,
 	return ret;
 }
 
+/* GET /<hex>/v1/map/<index>[?checkpoint_size=S] of a kt log. */
+static enum MHD_Result
+get_map(struct kt_mirror_http *h, struct MHD_Connection *c,
+    const uint8_t oh[KT_HASH_LEN], const char *hex)
+{
+	const char *size = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "checkpoint_size");
+	char *body = NULL, detail[256];
+	size_t len = 0;
+	enum MHD_Result ret;
+	kt_err err;
+
+	err = kt_mirror_map_answer(h->st, oh, hex, size, &body, &len, detail,
+	    sizeof(detail));
+	if (err == KT_OK)
+		ret = reply(c, MHD_HTTP_OK, "application/json", body, len,
+		    "no-store");
+	else
+		ret = reply_error(c, http_status(err), detail);
+	free(body);
+	return ret;
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 /* The configured log whose hash is the lowercase hex at p (64 chars). */
@@ -239,9 +264,12 @@ route(struct kt_mirror_http *h, struct MHD_Connection *c, const char *url)
 		return get_checkpoint(h, c, oh);
 	if (kt_tile_parse_path(rest, strlen(rest), &t) == KT_OK)
 		return get_tile(h, c, oh, &t);
+	if (strncmp(rest, MAP_PREFIX, sizeof(MAP_PREFIX) - 1) == 0)
+		return get_map(h, c, oh, rest + sizeof(MAP_PREFIX) - 1);
 	return reply_error(c, MHD_HTTP_NOT_FOUND,
 	    "no such endpoint under the log: checkpoint, "
-	    "tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]");
+	    "tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>] or "
+	    "v1/map/<index>");
 }
 
 static enum MHD_Result

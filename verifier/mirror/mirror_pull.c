@@ -17,6 +17,7 @@
 #include "kt/checkpoint.h"
 #include "kt/fmt.h"
 #include "kt/tile.h"
+#include "mirror_map.h"
 #include "verify_internal.h"
 
 /* Levels of hash tiles a 64-bit tree has (8 bits each). */
@@ -32,6 +33,7 @@ struct kt_mpull {
 	uint8_t oh[KT_HASH_LEN];
 	char url[KT_URL_MAX];
 	long timeout_s;
+	int map; /* a kt log whose directory map is rebuilt */
 	struct kt_fetch *fetch;
 };
 
@@ -51,7 +53,12 @@ struct round {
 	struct kt_mstore_txn *t; /* the open staging transaction */
 	struct edge *e;
 	uint64_t old_size, size;
-	unsigned staged; /* bundles in t */
+	unsigned staged;   /* bundles in t */
+	struct kt_mmap mm; /* p->map: the map being rebuilt */
+	/* The first leaf the map refused: reported only if the tree's root
+	 * is the signed one (else the bundles are wrong, not the map). */
+	kt_err map_err;
+	char map_detail[512];
 	struct kt_mpull_report *rep;
 	char *detail;
 	size_t cap;
@@ -59,7 +66,7 @@ struct round {
 
 kt_err
 kt_mpull_open(struct kt_mstore *st, const struct kt_signer *cosigner,
-    const char *url, const struct kt_verifier *key, long timeout_s,
+    const char *url, const struct kt_verifier *key, int map, long timeout_s,
     struct kt_mpull **out, char *detail, size_t cap)
 {
 	struct kt_mpull *p;
@@ -86,6 +93,7 @@ kt_mpull_open(struct kt_mstore *st, const struct kt_signer *cosigner,
 	p->key = *key;
 	memcpy(p->url, url, n);
 	p->timeout_s = timeout_s;
+	p->map = map;
 	crypto_hash_sha256(p->oh, (const uint8_t *)key->name,
 	    strlen(key->name));
 	*out = p;
@@ -302,6 +310,22 @@ edge_node(void *ctx, unsigned height, uint64_t index, struct kt_hash *out)
 
 /* ---- bundles ------------------------------------------------------------ */
 
+/* Leaf i into the map: a refusal is kept for later (r->map_err), other
+ * errors (memory, the store) end the round. */
+static kt_err
+map_leaf(struct round *r, uint64_t i, const uint8_t *entry, size_t n,
+    const struct kt_hash *h)
+{
+	kt_err err = kt_mmap_leaf(&r->mm, r->t, i, entry, n, h, r->map_detail,
+	    sizeof(r->map_detail));
+
+	if (err == KT_ERR_VERIFY || err == KT_ERR_MALFORMED) {
+		r->map_err = err;
+		return KT_OK;
+	}
+	return err;
+}
+
 /*
  * Hashes the first w entries of bundle k (b[0..len), *len cut to them)
  * into the edge: entries the mirror holds already must hash to its leaf
@@ -338,6 +362,9 @@ scan_bundle(struct round *r, uint64_t k, unsigned w, const uint8_t *b,
 			continue;
 		}
 		if ((err = edge_push(r, 0, &h)) != KT_OK)
+			return err;
+		if (r->p->map && r->map_err == KT_OK &&
+		    (err = map_leaf(r, i, entry, n, &h)) != KT_OK)
 			return err;
 	}
 	/* A full bundle served for a partial one: keep its first w. */
@@ -426,6 +453,13 @@ finish_tree(struct round *r, const struct kt_checkpoint *cp)
 		    r->size, r->old_size);
 		return KT_ERR_VERIFY;
 	}
+	if (r->map_err != KT_OK) {
+		kt_msg(r->detail, r->cap, "%s", r->map_detail);
+		return r->map_err;
+	}
+	if (r->p->map &&
+	    (err = kt_mmap_finish(&r->mm, r->size, r->detail, r->cap)) != KT_OK)
+		return err;
 	for (unsigned l = 0; l <= LEVELS; l++) {
 		unsigned lv = l == LEVELS ? KT_MSTORE_ENTRIES : l;
 		uint64_t c = level_count(r->old_size, l == LEVELS ? 0 : l);
@@ -458,11 +492,41 @@ publish(struct round *r, const struct kt_signed_checkpoint *sc, uint64_t now)
 	else
 		err =
 		    kt_mstore_put_state(r->t, r->p->oh, st, r->detail, r->cap);
+	if (err == KT_OK && r->p->map) {
+		r->mm.m.size = sc->cp.size;
+		err = kt_mstore_put_map(r->t, r->p->oh, &r->mm.m, r->detail,
+		    r->cap);
+	}
 	if (err == KT_OK) {
 		err = kt_mstore_commit(r->t, r->detail, r->cap);
 		r->t = NULL;
 	}
 	free(st);
+	return err;
+}
+
+/* With --map, the map at the mirror checkpoint into r->mm. */
+static kt_err
+map_load(struct round *r)
+{
+	struct kt_mstore_map m = { 0 };
+	kt_err err;
+
+	if (!r->p->map)
+		return KT_OK;
+	err = kt_mstore_get_map(r->p->st, r->p->oh, &m);
+	if (err == KT_ERR_NOT_FOUND && r->old_size == 0)
+		err = KT_OK;
+	else if (err == KT_ERR_NOT_FOUND)
+		kt_msg(r->detail, r->cap,
+		    "the mirror holds %" PRIu64 " leaves but no map: it "
+		    "followed this log without --map; rebuilding the map needs "
+		    "every leaf from 0 (a new --data folder)",
+		    r->old_size);
+	else if (err == KT_OK && m.size != r->old_size)
+		err = KT_ERR_INTERNAL;
+	if (err == KT_OK)
+		kt_mmap_begin(&r->mm, &m);
 	return err;
 }
 
@@ -475,7 +539,8 @@ catch_up(struct round *r, const struct kt_signed_checkpoint *sc, uint64_t now,
 
 	if ((r->e = calloc(1, sizeof(*r->e))) == NULL)
 		return KT_ERR_NOMEM;
-	if ((err = edge_load(r, r->old_size)) != KT_OK ||
+	if ((err = map_load(r)) != KT_OK ||
+	    (err = edge_load(r, r->old_size)) != KT_OK ||
 	    (err = kt_mstore_begin(r->p->st, &r->t, r->detail, r->cap)) !=
 	        KT_OK ||
 	    (err = scan_all(r, stop)) != KT_OK ||
@@ -486,6 +551,7 @@ catch_up(struct round *r, const struct kt_signed_checkpoint *sc, uint64_t now,
 	}
 	free(r->e);
 	r->e = NULL;
+	kt_mmap_end(&r->mm);
 	return err;
 }
 

@@ -51,13 +51,15 @@ struct kt_mpull_report {
  * A follower of the log at `url` (its tlog-tiles prefix, no trailing
  * slash) signed by `key` (an Ed25519 note key whose name is the origin),
  * writing into st and cosigning with `cosigner` (KT_KEY_COSIG); all three
- * borrowed. timeout_s bounds each HTTP request.
+ * borrowed. map: the log is a kt log whose directory map the mirror
+ * rebuilds and checks (mirror_map.h); its map heads that do not follow
+ * are refused as tampered entries are (KT_ERR_VERIFY). timeout_s bounds each HTTP request.
  * KT_ERR_MALFORMED (a key of the wrong type), KT_ERR_NOMEM; `detail`.
  */
 KT_MUST_CHECK kt_err kt_mpull_open(struct kt_mstore *st,
     const struct kt_signer *cosigner, const char *url,
-    const struct kt_verifier *key, long timeout_s, struct kt_mpull **out,
-    char *detail, size_t cap);
+    const struct kt_verifier *key, int map, long timeout_s,
+    struct kt_mpull **out, char *detail, size_t cap);
 
 /* Frees. Accepts NULL. */
 void kt_mpull_close(struct kt_mpull *p);

@@ -18,9 +18,14 @@
 #define STATE_HDR (1 + 8 + KT_HASH_LEN)
 #define TILE_KEY_LEN (KT_HASH_LEN + 1 + 8 + 2)
 
+#define MAP_FORMAT 1
+#define MAP_REC_LEN (1 + 8 + 8 + 8 + KT_HASH_LEN)
+#define NODE_LEAF_LEN (1 + KT_HASH_LEN + 8 + 8 + KT_HASH_LEN)
+#define NODE_INNER_LEN (1 + 1 + 2 * KT_HASH_LEN)
+
 struct kt_mstore {
 	MDB_env *env;
-	MDB_dbi logs, tiles;
+	MDB_dbi logs, tiles, maps, nodes;
 };
 
 struct kt_mstore_txn {
@@ -67,7 +72,7 @@ kt_mstore_open(const char *dir, uint64_t map_size, struct kt_mstore **out,
 		goto fail;
 	}
 	if ((rc = mdb_env_set_mapsize(s->env, (size_t)map_size)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 2)) != 0)
+	    (rc = mdb_env_set_maxdbs(s->env, 4)) != 0)
 		goto fail;
 	/* MDB_NOTLS: HTTP threads and pull threads open short read
 	 * transactions. No MDB_NOSYNC: a commit is on disk before the
@@ -76,7 +81,9 @@ kt_mstore_open(const char *dir, uint64_t map_size, struct kt_mstore **out,
 	    (rc = mdb_reader_check(s->env, NULL)) != 0 ||
 	    (rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "logs", MDB_CREATE, &s->logs)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "tiles", MDB_CREATE, &s->tiles)) != 0)
+	    (rc = mdb_dbi_open(txn, "tiles", MDB_CREATE, &s->tiles)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "maps", MDB_CREATE, &s->maps)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "nodes", MDB_CREATE, &s->nodes)) != 0)
 		goto fail;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -381,4 +388,226 @@ kt_mstore_purge(struct kt_mstore *s, const uint8_t oh[KT_HASH_LEN],
 fail:
 	kt_mstore_abort(t);
 	return lmdb_err(rc, "purge", detail, cap);
+}
+
+/* ---- the directory map -------------------------------------------------- */
+
+kt_err
+kt_mstore_put_map(struct kt_mstore_txn *t, const uint8_t oh[KT_HASH_LEN],
+    const struct kt_mstore_map *m, char *detail, size_t cap)
+{
+	uint8_t rec[MAP_REC_LEN];
+	MDB_val k = { KT_HASH_LEN, (void *)oh }, v = { sizeof(rec), rec };
+	int rc;
+
+	rec[0] = MAP_FORMAT;
+	kt_put_be64(rec + 1, m->size);
+	kt_put_be64(rec + 9, m->head_index);
+	kt_put_be64(rec + 17, m->label_count);
+	memcpy(rec + 25, m->root.b, KT_HASH_LEN);
+	if ((rc = mdb_put(t->txn, t->s->maps, &k, &v, 0)) != 0)
+		return lmdb_err(rc, "put map", detail, cap);
+	return KT_OK;
+}
+
+static kt_err
+map_read(struct kt_mstore *s, MDB_txn *txn, const uint8_t oh[KT_HASH_LEN],
+    struct kt_mstore_map *out)
+{
+	MDB_val k = { KT_HASH_LEN, (void *)oh }, v;
+	const uint8_t *p;
+	int rc = mdb_get(txn, s->maps, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return KT_ERR_NOT_FOUND;
+	if (rc != 0)
+		return KT_ERR_IO;
+	p = v.mv_data;
+	if (v.mv_size != MAP_REC_LEN || p[0] != MAP_FORMAT)
+		return KT_ERR_MALFORMED;
+	out->size = kt_get_be64(p + 1);
+	out->head_index = kt_get_be64(p + 9);
+	out->label_count = kt_get_be64(p + 17);
+	memcpy(out->root.b, p + 25, KT_HASH_LEN);
+	return KT_OK;
+}
+
+kt_err
+kt_mstore_get_map(struct kt_mstore *s, const uint8_t oh[KT_HASH_LEN],
+    struct kt_mstore_map *out)
+{
+	MDB_txn *txn;
+	kt_err err;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return KT_ERR_IO;
+	err = map_read(s, txn, oh, out);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+/* kt_map_read_fn over the nodes table of the transaction ctx. */
+static kt_err
+node_get(void *ctx, const struct kt_hash *h, const struct kt_hash *index,
+    unsigned depth, struct kt_map_node *out)
+{
+	struct kt_mstore_txn *t = ctx;
+	MDB_val k = { KT_HASH_LEN, (void *)h->b }, v;
+	const uint8_t *p;
+	int rc = mdb_get(t->txn, t->s->nodes, &k, &v);
+
+	(void)index;
+	(void)depth;
+	if (rc == MDB_NOTFOUND)
+		return KT_ERR_NOT_FOUND;
+	if (rc != 0)
+		return KT_ERR_IO;
+	p = v.mv_data;
+	memset(out, 0, sizeof(*out));
+	if (v.mv_size == NODE_LEAF_LEN && p[0] == 0) {
+		out->is_leaf = 1;
+		memcpy(out->leaf.index.b, p + 1, KT_HASH_LEN);
+		out->leaf.version = kt_get_be64(p + 33);
+		out->leaf.update_index = kt_get_be64(p + 41);
+		memcpy(out->leaf.chain.b, p + 49, KT_HASH_LEN);
+	} else if (v.mv_size == NODE_INNER_LEN && p[0] == 1) {
+		out->bit = p[1];
+		memcpy(out->child[0].b, p + 2, KT_HASH_LEN);
+		memcpy(out->child[1].b, p + 2 + KT_HASH_LEN, KT_HASH_LEN);
+	} else {
+		return KT_ERR_MALFORMED;
+	}
+	return KT_OK;
+}
+
+/* kt_map_write_fn into the nodes table of the transaction ctx. */
+static kt_err
+node_put(void *ctx, const struct kt_hash *h, const struct kt_map_node *n)
+{
+	struct kt_mstore_txn *t = ctx;
+	uint8_t b[NODE_LEAF_LEN];
+	MDB_val k = { KT_HASH_LEN, (void *)h->b }, v = { 0, b };
+
+	if (n->is_leaf) {
+		b[0] = 0;
+		memcpy(b + 1, n->leaf.index.b, KT_HASH_LEN);
+		kt_put_be64(b + 33, n->leaf.version);
+		kt_put_be64(b + 41, n->leaf.update_index);
+		memcpy(b + 49, n->leaf.chain.b, KT_HASH_LEN);
+		v.mv_size = NODE_LEAF_LEN;
+	} else {
+		b[0] = 1;
+		b[1] = n->bit;
+		memcpy(b + 2, n->child[0].b, KT_HASH_LEN);
+		memcpy(b + 2 + KT_HASH_LEN, n->child[1].b, KT_HASH_LEN);
+		v.mv_size = NODE_INNER_LEN;
+	}
+	switch (mdb_put(t->txn, t->s->nodes, &k, &v, 0)) {
+	case 0:
+		return KT_OK;
+	case MDB_MAP_FULL:
+		return KT_ERR_FULL;
+	default:
+		return KT_ERR_IO;
+	}
+}
+
+void
+kt_mstore_map_io(struct kt_mstore_txn *t, struct kt_map_reader *r,
+    struct kt_map_writer *w)
+{
+	*r = (struct kt_map_reader){ node_get, t, 0 };
+	*w = (struct kt_map_writer){ node_put, t };
+}
+
+/* Tiles of one snapshot for kt_merkle_*: the tree of `size` leaves. */
+struct tree_ctx {
+	struct kt_mstore_txn *t;
+	const uint8_t *oh;
+	uint64_t size;
+};
+
+/* kt_node_fn over the published tiles: the subtree's level's tile, at the
+ * width the size gives it. */
+static kt_err
+tree_node(void *ctx, unsigned height, uint64_t index, struct kt_hash *out)
+{
+	struct tree_ctx *c = ctx;
+	unsigned l = height / KT_TILE_HEIGHT, s = height % KT_TILE_HEIGHT, w;
+	uint64_t pos = index << s, tile = pos / KT_TILE_WIDTH;
+	uint8_t key[TILE_KEY_LEN];
+	MDB_val k = { TILE_KEY_LEN, key }, v;
+
+	w = kt_tile_width(c->size, l, tile);
+	if (w == 0)
+		return KT_ERR_INTERNAL;
+	tile_key(c->oh, l, tile, w, key);
+	if (mdb_get(c->t->txn, c->t->s->tiles, &k, &v) != 0 ||
+	    v.mv_size != (size_t)w * KT_HASH_LEN)
+		return KT_ERR_INTERNAL;
+	/* The tile's hashes are read in place, inside the snapshot. */
+	return kt_tile_subtree((const struct kt_hash *)v.mv_data, w, s,
+	    (unsigned)((pos % KT_TILE_WIDTH) >> s), out);
+}
+
+/* The last leaf of the tree of `size` leaves, from its bundle. */
+static kt_err
+last_entry(struct kt_mstore_txn *t, const uint8_t oh[KT_HASH_LEN],
+    uint64_t size, uint8_t *buf, size_t cap, size_t *len)
+{
+	uint64_t k = (size - 1) / KT_TILE_WIDTH;
+	unsigned w = kt_tile_width(size, KT_TILE_LEVEL_ENTRIES, k);
+	uint8_t key[TILE_KEY_LEN];
+	MDB_val kv = { TILE_KEY_LEN, key }, v;
+	const uint8_t *e = NULL;
+	size_t off = 0, n = 0;
+
+	tile_key(oh, KT_TILE_LEVEL_ENTRIES, k, w, key);
+	if (mdb_get(t->txn, t->s->tiles, &kv, &v) != 0)
+		return KT_ERR_INTERNAL;
+	for (unsigned i = 0; i < w; i++)
+		if (kt_bundle_next(v.mv_data, v.mv_size, &off, &e, &n) != KT_OK)
+			return KT_ERR_INTERNAL;
+	if (n > cap)
+		return KT_ERR_INTERNAL;
+	memcpy(buf, e, n);
+	*len = n;
+	return KT_OK;
+}
+
+kt_err
+kt_mstore_map_path(struct kt_mstore *s, const uint8_t oh[KT_HASH_LEN],
+    const struct kt_hash *index, struct kt_mstore_path *out)
+{
+	struct kt_mstore_txn t = { s, NULL };
+	struct kt_mstore_map m;
+	struct tree_ctx tc = { &t, oh, 0 };
+	struct kt_map_reader r;
+	struct kt_map_writer w;
+	kt_err err;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t.txn) != 0)
+		return KT_ERR_IO;
+	if ((err = state_read(s, t.txn, oh, &out->st)) != KT_OK ||
+	    (err = map_read(s, t.txn, oh, &m)) != KT_OK)
+		goto out;
+	/* Written in one transaction; a map with no head has no path. */
+	if (m.size != out->st.size || m.head_index != m.size - 1) {
+		err = m.size == 0 ? KT_ERR_NOT_FOUND : KT_ERR_INTERNAL;
+		goto out;
+	}
+	tc.size = m.size;
+	kt_mstore_map_io(&t, &r, &w);
+	if ((err = last_entry(&t, oh, m.size, out->head, sizeof(out->head),
+	         &out->head_len)) != KT_OK ||
+	    (err = kt_merkle_inclusion_proof(tree_node, &tc, m.size - 1, m.size,
+	         &out->head_proof)) != KT_OK)
+		goto out;
+	err = kt_map_prove(&r, &m.root, index, &out->proof);
+	if (err == KT_ERR_NOT_FOUND || err == KT_ERR_VERIFY ||
+	    err == KT_ERR_MALFORMED)
+		err = KT_ERR_INTERNAL;
+out:
+	mdb_txn_abort(t.txn);
+	return err;
 }

@@ -9,6 +9,15 @@
  *   tiles  SHA-256(origin) || u8 level (0..63, 255 for entry bundles) ||
  *          be64 index || be16 width (256 for a full tile) -> the tile's
  *          bytes, exactly as tlog-tiles serves them.
+ * and, for kt logs whose directory map the mirror rebuilds (--map):
+ *   maps   SHA-256(origin) -> the map at the mirror checkpoint: u8 format
+ *          (1), be64 size, be64 last map head's leaf index, be64 label
+ *          count, its 32-byte root (written with the checkpoint).
+ *   nodes  a map node's hash -> the node (u8 0 and the leaf's index, be64
+ *          version, be64 update index, chain; or u8 1, the split bit and
+ *          both children's hashes). Nodes are never deleted, so every
+ *          older map stays readable; a failed round may leave some that
+ *          no map uses.
  *
  * A tile is PUBLISHED when the mirror checkpoint's tree holds it at that
  * width: a full tile below the right edge, or the right edge's partial
@@ -30,6 +39,7 @@
 #include <stdint.h>
 
 #include "kt/err.h"
+#include "kt/map.h"
 #include "kt/merkle.h"
 #include "kt/note.h"
 
@@ -127,5 +137,53 @@ void kt_mstore_abort(struct kt_mstore_txn *t);
 KT_MUST_CHECK kt_err kt_mstore_purge(struct kt_mstore *s,
     const uint8_t oh[KT_HASH_LEN], uint64_t size, size_t *removed, char *detail,
     size_t cap);
+
+/* ---- the directory map of kt logs -------------------------------------- */
+
+/* The map at a mirror checkpoint. */
+struct kt_mstore_map {
+	uint64_t size; /* the mirror checkpoint's */
+	uint64_t
+	    head_index; /* the last map head's leaf (KT_MAP_NO_PREV: none) */
+	uint64_t label_count; /* as that map head says */
+	struct kt_hash root;  /* the empty map's root when there is no head */
+};
+
+/* Writes the map record of oh in t. KT_ERR_FULL, KT_ERR_IO. */
+KT_MUST_CHECK kt_err kt_mstore_put_map(struct kt_mstore_txn *t,
+    const uint8_t oh[KT_HASH_LEN], const struct kt_mstore_map *m, char *detail,
+    size_t cap);
+
+/* The map record of oh (the last one committed). KT_ERR_NOT_FOUND,
+ * KT_ERR_IO, KT_ERR_MALFORMED. */
+KT_MUST_CHECK kt_err kt_mstore_get_map(struct kt_mstore *s,
+    const uint8_t oh[KT_HASH_LEN], struct kt_mstore_map *out);
+
+/* A map reader and writer over t's nodes (valid while t is open): what
+ * t wrote is read back. The reader is not `checked`: proto hashes every
+ * node it reads. */
+void kt_mstore_map_io(struct kt_mstore_txn *t, struct kt_map_reader *r,
+    struct kt_map_writer *w);
+
+/* A map path at the mirror checkpoint, read in one snapshot. */
+#define KT_MSTORE_HEAD_MAX 128
+struct kt_mstore_path {
+	struct kt_mstore_state st;        /* the cosigned checkpoint */
+	uint8_t head[KT_MSTORE_HEAD_MAX]; /* the last leaf's bytes */
+	size_t head_len;
+	struct kt_proof head_proof; /* its inclusion in st.size */
+	struct kt_map_proof proof;  /* the index's path in its map */
+};
+
+/*
+ * The path of `index` in the map of oh at the mirror checkpoint, with
+ * the map head ending the checkpoint and its inclusion proof, into *out.
+ * KT_ERR_NOT_FOUND (nothing mirrored, or no map for oh), KT_ERR_IO,
+ * KT_ERR_NOMEM, KT_ERR_INTERNAL (a node or tile the checkpoint needs is
+ * missing or wrong: never, by construction).
+ */
+KT_MUST_CHECK kt_err kt_mstore_map_path(struct kt_mstore *s,
+    const uint8_t oh[KT_HASH_LEN], const struct kt_hash *index,
+    struct kt_mstore_path *out);
 
 #endif /* KT_MIRROR_STORE_H */
