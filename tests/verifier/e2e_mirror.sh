@@ -144,14 +144,20 @@ kv oc audit; check 2 $? "checkpoint rejected" "another cosigner key: the mirror'
 
 # the map paths: kt-logd's answers at the same size, but for the checkpoint
 mapidx() { curl -sf "$LOGU/v1/keys/$1" | jq -r .map_index | base64 -d | od -An -v -tx1 | tr -d ' \n'; }
-bad=0
-for l in owner%40e2e.example u7%40e2e.example u2999%40e2e.example nobody%40e2e.example; do
-	i=$(mapidx "$l")
-	cmp -s <(curl -sf "$MU/v1/map/$i" | jq -S 'del(.checkpoint)') \
-		<(curl -sf "$LOGU/v1/map/$i?checkpoint_size=$N1" | jq -S 'del(.checkpoint)') ||
-		{ bad=1; echo "map path of $l differs"; }
-done
-[ $bad = 0 ] && echo "ok: the map paths are kt-logd's (present and absent)" || fail "map paths differ"
+# same_paths N WHAT: map paths of a few labels (present and absent) are
+# kt-logd's at size N, but for the checkpoint
+same_paths() {
+	local l i bad=0
+	for l in owner%40e2e.example u7%40e2e.example u2999%40e2e.example u4000%40e2e.example nobody%40e2e.example; do
+		i=$(mapidx "$l")
+		cmp -s <(curl -sf "$MU/v1/map/$i" | jq -S 'del(.checkpoint)') \
+			<(curl -sf "$LOGU/v1/map/$i?checkpoint_size=$1" | jq -S 'del(.checkpoint)') ||
+			{ bad=1; echo "map path of $l differs"; }
+	done
+	[ $bad = 0 ] && echo "ok: $2: the map paths are kt-logd's at size $1 (present and absent)" ||
+		fail "$2: map paths differ"
+}
+same_paths "$N1" "honest"
 expect 0 "." "kt-verify monitor with the checkpoint and the map path from the mirror" \
 	mc monitor owner@e2e.example --expect-b64 "$OWNKEY"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$MU/v1/map/$(mapidx u7%40e2e.example)?checkpoint_size=5")
@@ -207,6 +213,12 @@ cmp -s "$T/before" "$T/after" && echo "ok: nothing stored past the checkpoint" |
 curl -sf "$P1/ctl/honest" > /dev/null
 wait_size "$N3" && echo "ok: the honest log again: caught up with $N3" || fail "stuck at $(msize)"
 same_tiles "$N3" "after the refusal"
+same_paths "$N3" "after the kill and the refusal"
+# 10,001 labels (owner, u0..u9999): a trie of n leaves has n - 1 interior
+# nodes, and the mirror keeps no other map's
+nodes=$(mdb_stat -s nodes "$T/md" | sed -n 's/^ *Entries: //p')
+[ "$nodes" = 20001 ] && echo "ok: only the last map is kept ($nodes nodes for 10001 labels)" ||
+	fail "the map store keeps $nodes nodes for 10001 labels (want 20001)"
 
 e2e_stop "$MPID"
 

@@ -10,6 +10,15 @@
  * the head's log size to be exactly what the batch gives; a checkpoint
  * must end with a map head. Any other leaf, or a head that does not
  * follow, fails the round: nothing is published.
+ *
+ * Only the map at the mirror checkpoint is kept. Before a batch is
+ * applied, the nodes on the paths it rewrites (the old map's nodes above
+ * each touched leaf, or above where a new leaf goes in) are noted; once
+ * applied they belong to no map the mirror will serve. Those the round
+ * made itself (a node's stamp is its batch's map head index, at least the
+ * round's first leaf) are deleted at once; those of the published map
+ * only in the transaction that publishes the next one, so a round that
+ * fails or is killed leaves the published map whole.
  */
 #ifndef KT_MIRROR_MAP_H
 #define KT_MIRROR_MAP_H
@@ -21,18 +30,31 @@
 #include "kt/map.h"
 #include "mirror_store.h"
 
+/* A growable list of node hashes. */
+struct kt_hashes {
+	struct kt_hash *h;
+	size_t n, cap;
+};
+
 /* The map being rebuilt during one round. */
 struct kt_mmap {
 	struct kt_mstore_map m;  /* after the last map head seen */
 	struct kt_map_update *u; /* the open batch, u[0..n) */
 	size_t n, cap;
+	uint64_t start;            /* the round's first leaf */
+	struct kt_hashes dead;     /* the open batch's rewritten nodes */
+	struct kt_hashes deferred; /* the published map's, to delete */
 };
 
 /* Starts from the map at the mirror checkpoint (*at; size 0: the empty
  * map). */
 void kt_mmap_begin(struct kt_mmap *mm, const struct kt_mstore_map *at);
 
-/* Frees the batch. Accepts a zeroed mm. */
+/* Deletes, in t (the transaction that publishes the new map), the nodes
+ * of the old map that the round's batches rewrote. KT_ERR_IO. */
+KT_MUST_CHECK kt_err kt_mmap_flush(struct kt_mmap *mm, struct kt_mstore_txn *t);
+
+/* Frees the batch and the lists. Accepts a zeroed mm. */
 void kt_mmap_end(struct kt_mmap *mm);
 
 /*

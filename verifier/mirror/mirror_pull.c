@@ -496,6 +496,10 @@ publish(struct round *r, const struct kt_signed_checkpoint *sc, uint64_t now)
 		r->mm.m.size = sc->cp.size;
 		err = kt_mstore_put_map(r->t, r->p->oh, &r->mm.m, r->detail,
 		    r->cap);
+		if (err == KT_OK &&
+		    (err = kt_mmap_flush(&r->mm, r->t)) != KT_OK)
+			kt_msg(r->detail, r->cap, "pruning the map: %s",
+			    kt_strerror(err));
 	}
 	if (err == KT_OK) {
 		err = kt_mstore_commit(r->t, r->detail, r->cap);

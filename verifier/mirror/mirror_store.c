@@ -20,8 +20,9 @@
 
 #define MAP_FORMAT 1
 #define MAP_REC_LEN (1 + 8 + 8 + 8 + KT_HASH_LEN)
-#define NODE_LEAF_LEN (1 + KT_HASH_LEN + 8 + 8 + KT_HASH_LEN)
-#define NODE_INNER_LEN (1 + 1 + 2 * KT_HASH_LEN)
+/* A node's bytes, then be64 the stamp of the batch that made it. */
+#define NODE_LEAF_LEN (1 + KT_HASH_LEN + 8 + 8 + KT_HASH_LEN + 8)
+#define NODE_INNER_LEN (1 + 1 + 2 * KT_HASH_LEN + 8)
 
 struct kt_mstore {
 	MDB_env *env;
@@ -31,6 +32,7 @@ struct kt_mstore {
 struct kt_mstore_txn {
 	struct kt_mstore *s;
 	MDB_txn *txn;
+	uint64_t stamp; /* written with each map node */
 };
 
 /* An LMDB code as kt_err, with a detail naming the operation. */
@@ -494,12 +496,14 @@ node_put(void *ctx, const struct kt_hash *h, const struct kt_map_node *n)
 		kt_put_be64(b + 33, n->leaf.version);
 		kt_put_be64(b + 41, n->leaf.update_index);
 		memcpy(b + 49, n->leaf.chain.b, KT_HASH_LEN);
+		kt_put_be64(b + 81, t->stamp);
 		v.mv_size = NODE_LEAF_LEN;
 	} else {
 		b[0] = 1;
 		b[1] = n->bit;
 		memcpy(b + 2, n->child[0].b, KT_HASH_LEN);
 		memcpy(b + 2 + KT_HASH_LEN, n->child[1].b, KT_HASH_LEN);
+		kt_put_be64(b + 66, t->stamp);
 		v.mv_size = NODE_INNER_LEN;
 	}
 	switch (mdb_put(t->txn, t->s->nodes, &k, &v, 0)) {
@@ -513,11 +517,36 @@ node_put(void *ctx, const struct kt_hash *h, const struct kt_map_node *n)
 }
 
 void
-kt_mstore_map_io(struct kt_mstore_txn *t, struct kt_map_reader *r,
-    struct kt_map_writer *w)
+kt_mstore_map_io(struct kt_mstore_txn *t, uint64_t stamp,
+    struct kt_map_reader *r, struct kt_map_writer *w)
 {
+	t->stamp = stamp;
 	*r = (struct kt_map_reader){ node_get, t, 0 };
 	*w = (struct kt_map_writer){ node_put, t };
+}
+
+kt_err
+kt_mstore_node_stamp(struct kt_mstore_txn *t, const struct kt_hash *h,
+    uint64_t *stamp)
+{
+	MDB_val k = { KT_HASH_LEN, (void *)h->b }, v;
+	int rc = mdb_get(t->txn, t->s->nodes, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return KT_ERR_NOT_FOUND;
+	if (rc != 0 || v.mv_size < 8)
+		return KT_ERR_IO;
+	*stamp = kt_get_be64((const uint8_t *)v.mv_data + v.mv_size - 8);
+	return KT_OK;
+}
+
+kt_err
+kt_mstore_del_node(struct kt_mstore_txn *t, const struct kt_hash *h)
+{
+	MDB_val k = { KT_HASH_LEN, (void *)h->b };
+	int rc = mdb_del(t->txn, t->s->nodes, &k, NULL);
+
+	return rc == 0 || rc == MDB_NOTFOUND ? KT_OK : KT_ERR_IO;
 }
 
 /* Tiles of one snapshot for kt_merkle_*: the tree of `size` leaves. */
@@ -579,7 +608,7 @@ kt_err
 kt_mstore_map_path(struct kt_mstore *s, const uint8_t oh[KT_HASH_LEN],
     const struct kt_hash *index, struct kt_mstore_path *out)
 {
-	struct kt_mstore_txn t = { s, NULL };
+	struct kt_mstore_txn t = { s, NULL, 0 };
 	struct kt_mstore_map m;
 	struct tree_ctx tc = { &t, oh, 0 };
 	struct kt_map_reader r;
@@ -597,7 +626,7 @@ kt_mstore_map_path(struct kt_mstore *s, const uint8_t oh[KT_HASH_LEN],
 		goto out;
 	}
 	tc.size = m.size;
-	kt_mstore_map_io(&t, &r, &w);
+	kt_mstore_map_io(&t, 0, &r, &w);
 	if ((err = last_entry(&t, oh, m.size, out->head, sizeof(out->head),
 	         &out->head_len)) != KT_OK ||
 	    (err = kt_merkle_inclusion_proof(tree_node, &tc, m.size - 1, m.size,

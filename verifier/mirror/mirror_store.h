@@ -15,9 +15,10 @@
  *          count, its 32-byte root (written with the checkpoint).
  *   nodes  a map node's hash -> the node (u8 0 and the leaf's index, be64
  *          version, be64 update index, chain; or u8 1, the split bit and
- *          both children's hashes). Nodes are never deleted, so every
- *          older map stays readable; a failed round may leave some that
- *          no map uses.
+ *          both children's hashes), then be64 its stamp: the leaf index
+ *          of the map head whose batch made it. Only the map at the
+ *          mirror checkpoint is kept (mirror_map.h says how); a failed
+ *          round may leave nodes that no map uses.
  *
  * A tile is PUBLISHED when the mirror checkpoint's tree holds it at that
  * width: a full tile below the right edge, or the right edge's partial
@@ -160,10 +161,18 @@ KT_MUST_CHECK kt_err kt_mstore_get_map(struct kt_mstore *s,
     const uint8_t oh[KT_HASH_LEN], struct kt_mstore_map *out);
 
 /* A map reader and writer over t's nodes (valid while t is open): what
- * t wrote is read back. The reader is not `checked`: proto hashes every
- * node it reads. */
-void kt_mstore_map_io(struct kt_mstore_txn *t, struct kt_map_reader *r,
-    struct kt_map_writer *w);
+ * t wrote is read back; every node written is stamped with `stamp`. The
+ * reader is not `checked`: proto hashes every node it reads. */
+void kt_mstore_map_io(struct kt_mstore_txn *t, uint64_t stamp,
+    struct kt_map_reader *r, struct kt_map_writer *w);
+
+/* The stamp node h was written with. KT_ERR_NOT_FOUND, KT_ERR_IO. */
+KT_MUST_CHECK kt_err kt_mstore_node_stamp(struct kt_mstore_txn *t,
+    const struct kt_hash *h, uint64_t *stamp);
+
+/* Deletes node h if present. KT_ERR_IO. */
+KT_MUST_CHECK kt_err kt_mstore_del_node(struct kt_mstore_txn *t,
+    const struct kt_hash *h);
 
 /* A map path at the mirror checkpoint, read in one snapshot. */
 #define KT_MSTORE_HEAD_MAX 128
