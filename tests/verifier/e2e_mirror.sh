@@ -55,6 +55,21 @@ proxy() {
 }
 "$KM" keygen --name mirror.e2e.example --out "$T/m.key" > "$T/mkg" || { echo "mirror keygen"; exit 1; }
 MK=$(tail -1 "$T/mkg")
+# the command line: help, usage errors, a key file others may read
+"$KM" serve --help > "$T/h.out" 2>&1; code=$?
+[ $code = 0 ] && grep -q -- "--map" "$T/h.out" && echo "ok: serve --help" || fail "serve --help: exit $code"
+"$KM" keygen --name m.e2e --out "$T/m.key" > /dev/null 2>&1; code=$?
+[ $code = 1 ] && echo "ok: keygen never overwrites a key" || fail "keygen over a key: exit $code"
+for args in "serve" "serve --map" "serve --log http://x/nokey" "serve --interval 0" "frob"; do
+	# shellcheck disable=SC2086
+	"$KM" $args > /dev/null 2>&1; code=$?
+	[ $code = 2 ] || fail "kt-mirror $args: exit $code (want 2)"
+done
+echo "ok: usage errors exit 2"
+cp "$T/m.key" "$T/open.key"; chmod 644 "$T/open.key"
+"$KM" serve --data "$T/x" --key "$T/open.key" --listen 127.0.0.1:0 --log "http://x=$VK" 2> "$T/o.err"; code=$?
+[ $code = 1 ] && grep -q "chmod 600" "$T/o.err" && echo "ok: a key file others may read is refused" ||
+	fail "an open key file: exit $code"
 proxy p1.out "$LOGU"
 P1=$PX
 # mirror: kt-mirror serve on $T/md through the proxy; sets MU, MPID, MOUT

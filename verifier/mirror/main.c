@@ -31,6 +31,7 @@
 
 #define EXIT_USAGE 2
 #define MAX_LOGS 64
+#define KT_URL_LEN 1024 /* a --log URL, with its NUL */
 #define INTERVAL_MAX 86400
 #define MAX_CONNECTIONS_MAX 10000
 #define TIMEOUT_MAX 86400
@@ -193,7 +194,7 @@ parse_listen(const char *s, struct sockaddr_storage *ss)
 struct serve_opts {
 	const char *data, *keypath, *listen_s;
 	struct sockaddr_storage ss;
-	const char *urls[MAX_LOGS];
+	char urls[MAX_LOGS][KT_URL_LEN]; /* each --log's URL part */
 	struct kt_verifier keys[MAX_LOGS];
 	int maps[MAX_LOGS]; /* --map after the --log */
 	size_t nlogs;
@@ -203,10 +204,10 @@ struct serve_opts {
 /* One --log URL=VERIFIERKEY: split at the first '=' after which a
  * verifier key parses (a key ends in base64 padding, a URL may hold '='). */
 static int
-add_log(struct serve_opts *o, char *val)
+add_log(struct serve_opts *o, const char *val)
 {
 	struct kt_verifier *k = &o->keys[o->nlogs];
-	char *eq;
+	const char *eq;
 
 	if (o->nlogs == MAX_LOGS) {
 		fprintf(stderr, "kt-mirror: at most %d --log\n", MAX_LOGS);
@@ -224,8 +225,12 @@ add_log(struct serve_opts *o, char *val)
 		    val);
 		return -1;
 	}
-	*eq = '\0';
-	o->urls[o->nlogs++] = val;
+	if ((size_t)(eq - val) >= KT_URL_LEN) {
+		fprintf(stderr, "kt-mirror: --log: the URL is too long\n");
+		return -1;
+	}
+	memcpy(o->urls[o->nlogs], val, (size_t)(eq - val));
+	o->urls[o->nlogs++][eq - val] = '\0';
 	return 0;
 }
 
@@ -291,7 +296,7 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 			o->listen_s = val;
 		else if ((val = opt(argc, argv, &i, "--log", &missing)) !=
 		    NULL) {
-			if (add_log(o, argv[i] + (val - argv[i])) != 0)
+			if (add_log(o, val) != 0)
 				return EXIT_USAGE;
 		} else if (strcmp(argv[i], "--map") == 0) {
 			if (o->nlogs == 0 || o->maps[o->nlogs - 1]) {
@@ -400,7 +405,6 @@ report(struct kt_mpull *p, kt_err err, const struct kt_mpull_report *r,
 	else if (err != KT_OK && err != KT_ERR_BUSY)
 		fprintf(stderr, "kt-mirror: %s: round failed: %s: %s\n", o,
 		    kt_strerror(err), detail);
-	fflush(stderr);
 }
 
 /* Rounds until stopped: at once again after one that did work, else

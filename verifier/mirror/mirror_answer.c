@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,9 +42,11 @@ static void
 u64(struct out *o, uint64_t v)
 {
 	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
 
-	put(o, b, (size_t)n);
+	if (kt_fmt(b, sizeof(b), "%" PRIu64, v) != KT_OK)
+		o->over = 1;
+	else
+		put(o, b, strlen(b));
 }
 
 /* "<base64 of p[0..n)>" */
