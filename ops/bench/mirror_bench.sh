@@ -14,13 +14,15 @@
 #
 # BUILD_DIR (default build-rel) should be a release build
 # (meson setup build-rel --buildtype=release): the figures are for one.
-# Everything runs on 127.0.0.1 in a temporary folder; the servers are
-# stopped by their PIDs on exit.
+# KT_BENCH_MODES (default "plain --map") picks the modes. Everything runs
+# on 127.0.0.1 in a temporary folder; the servers are stopped by their
+# PIDs on exit.
 set -eu
 cd "$(dirname "$0")/../.."
 B=${1:-build-rel}
 [ $# -gt 0 ] && shift
 sizes=${*:-100000 1000000}
+modes=${KT_BENCH_MODES:-plain --map}
 bt=$(meson introspect --buildoptions "$B" 2>/dev/null |
 	jq -r '.[] | select(.name == "buildtype") | .value')
 echo "build: $B ($bt)"
@@ -65,8 +67,8 @@ for n in $sizes; do
 	lpid=$!
 	url=http://127.0.0.1:$(port "$work/lout" 'listen=127\.0\.0\.1:([0-9]+)')
 	size=$(curl -sf "$url/checkpoint" | sed -n 2p)
-	for mode in plain --map; do
-	rm -rf "$work/md"
+	for mode in $modes; do
+	rm -rf "$work/md" "$work/mlog"
 	l0=$(cpu "$lpid")
 	# shellcheck disable=SC2046
 	"$B/verifier/kt-mirror" serve --data "$work/md" --key "$work/m.key" \
