@@ -634,7 +634,9 @@ kt_mpull_round(struct kt_mpull *p, uint64_t now, const atomic_int *stop,
 	err = catch_up(&r, &sc, now, stop);
 	if (err == KT_OK)
 		rep->new_size = sc.cp.size;
-	else if (err != KT_ERR_BUSY &&
+	/* Bad data is thrown away; what a round stopped or cut off by the
+	 * network staged is read again (and checked) by the next. */
+	else if ((err == KT_ERR_VERIFY || err == KT_ERR_MALFORMED) &&
 	    kt_mstore_purge(p->st, p->oh, r.old_size, &removed, d2,
 	        sizeof(d2)) != KT_OK)
 		kt_msg(detail + strlen(detail), cap - strlen(detail),

@@ -16,9 +16,10 @@
  *
  * Tiles and bundles are staged in transactions of KT_MPULL_CHUNK bundles
  * (never served: mirror_store.h); the last one also writes the cosigned
- * checkpoint. A round that fails removes what it staged; one that is
- * interrupted (kill -9) leaves staged bundles that the next round reads
- * instead of downloading them, and checks like any other.
+ * checkpoint. A round that finds bad data (KT_ERR_VERIFY,
+ * KT_ERR_MALFORMED) removes what was staged; one that is stopped, cut off
+ * by the network or killed (kill -9) leaves staged bundles that the next
+ * round reads instead of downloading them, and checks like any other.
  *
  * Memory: the right edge (8 levels of 256 hashes) and one bundle at a time.
  */
@@ -71,7 +72,8 @@ const uint8_t *kt_mpull_origin_hash(const struct kt_mpull *p);
 /*
  * One round at time `now` (the cosignature's timestamp). KT_OK: the mirror
  * checkpoint is the log's (or the log is behind it); *rep says what was
- * done. Errors (nothing is published; what was staged is removed):
+ * done. Errors (nothing is published; after bad data, what was staged is
+ * removed):
  *   KT_ERR_NETWORK   the log did not answer, or not 200
  *   KT_ERR_MALFORMED the checkpoint or a bundle does not parse, or a
  *                    bundle holds fewer entries than the tree gives it
