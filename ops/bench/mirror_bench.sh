@@ -30,7 +30,7 @@ echo "build: $B ($bt)"
 ninja -C "$B" logserver/kt-logd logserver/dir_fill verifier/kt-mirror >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kt-mirror-bench.XXXXXX")
-lpid= mpid=
+lpid='' mpid=''
 stop() {
 	if [ -n "$1" ]; then
 		kill -TERM "$1" 2>/dev/null || true
