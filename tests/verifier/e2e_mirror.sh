@@ -60,7 +60,8 @@ MK=$(tail -1 "$T/mkg")
 [ $code = 0 ] && grep -q -- "--map" "$T/h.out" && echo "ok: serve --help" || fail "serve --help: exit $code"
 "$KM" keygen --name m.e2e --out "$T/m.key" > /dev/null 2>&1; code=$?
 [ $code = 1 ] && echo "ok: keygen never overwrites a key" || fail "keygen over a key: exit $code"
-for args in "serve" "serve --map" "serve --log http://x/nokey" "serve --interval 0" "frob"; do
+for args in "serve" "serve --map" "serve --log http://x/nokey" "serve --interval 0" \
+	"serve --stage-bundles 5000" "frob"; do
 	# shellcheck disable=SC2086
 	"$KM" $args > /dev/null 2>&1; code=$?
 	[ $code = 2 ] || fail "kt-mirror $args: exit $code (want 2)"
@@ -77,7 +78,7 @@ MN=0
 mirror() {
 	MN=$((MN + 1)); MOUT=$T/m$MN.out
 	e2e_start "$MOUT" "$KM" serve --data "$T/md" --key "$T/m.key" \
-		--listen 127.0.0.1:0 --log "$P1=$VK" --map --interval 1
+		--listen 127.0.0.1:0 --log "$P1=$VK" --map --interval 1 --stage-bundles 16
 	MPID=$E2E_PID
 	e2e_wait_line "$MOUT" "listening on port" || { echo "mirror did not start"; cat "$MOUT.err"; exit 1; }
 	MU=http://127.0.0.1:$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$MOUT")/$HEX

@@ -33,7 +33,8 @@ struct kt_mpull {
 	uint8_t oh[KT_HASH_LEN];
 	char url[KT_URL_MAX];
 	long timeout_s;
-	int map; /* a kt log whose directory map is rebuilt */
+	int map;        /* a kt log whose directory map is rebuilt */
+	unsigned stage; /* bundles per staging transaction */
 	struct kt_fetch *fetch;
 };
 
@@ -94,6 +95,7 @@ kt_mpull_open(struct kt_mstore *st, const struct kt_signer *cosigner,
 	memcpy(p->url, url, n);
 	p->timeout_s = timeout_s;
 	p->map = map;
+	p->stage = KT_MPULL_CHUNK;
 	crypto_hash_sha256(p->oh, (const uint8_t *)key->name,
 	    strlen(key->name));
 	*out = p;
@@ -107,6 +109,14 @@ kt_mpull_close(struct kt_mpull *p)
 		return;
 	kt_fetch_close(p->fetch);
 	free(p);
+}
+
+void
+kt_mpull_set_stage(struct kt_mpull *p, unsigned bundles)
+{
+	p->stage = bundles < 1             ? 1
+	    : bundles > KT_MPULL_CHUNK_MAX ? KT_MPULL_CHUNK_MAX
+	                                   : bundles;
 }
 
 const char *
@@ -409,8 +419,7 @@ scan_all(struct round *r, const atomic_int *stop)
 			kt_msg(r->detail, r->cap, "stopping");
 			return KT_ERR_BUSY;
 		}
-		if (r->staged == KT_MPULL_CHUNK &&
-		    (err = next_chunk(r)) != KT_OK)
+		if (r->staged == r->p->stage && (err = next_chunk(r)) != KT_OK)
 			break;
 		if ((err = get_bundle(r, k, w, &b, &len)) == KT_OK &&
 		    (err = scan_bundle(r, k, w, b, &len)) == KT_OK)

@@ -34,8 +34,11 @@
 #include "kt/note.h"
 #include "mirror_store.h"
 
-/* Bundles staged per write transaction. */
-#define KT_MPULL_CHUNK 16
+/* Bundles staged per write transaction by default (kt_mpull_set_stage):
+ * more is faster (the map's pages are copied once per transaction), fewer
+ * lets a killed catch-up resume from closer. */
+#define KT_MPULL_CHUNK 256
+#define KT_MPULL_CHUNK_MAX 4096
 
 struct kt_mpull; /* one followed log: its URL, key, HTTP client */
 
@@ -64,6 +67,10 @@ KT_MUST_CHECK kt_err kt_mpull_open(struct kt_mstore *st,
 
 /* Frees. Accepts NULL. */
 void kt_mpull_close(struct kt_mpull *p);
+
+/* Bundles staged per write transaction: 1..KT_MPULL_CHUNK_MAX (others
+ * are clamped). Before the first round. */
+void kt_mpull_set_stage(struct kt_mpull *p, unsigned bundles);
 
 /* The origin (the key's name) and SHA-256 of it. */
 const char *kt_mpull_origin(const struct kt_mpull *p);
