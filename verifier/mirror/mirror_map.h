@@ -58,9 +58,11 @@ KT_MUST_CHECK kt_err kt_mmap_flush(struct kt_mmap *mm, struct kt_mstore_txn *t);
 void kt_mmap_end(struct kt_mmap *mm);
 
 /*
- * Leaf `index` (entry[0..len), its RFC 9162 leaf hash h, already checked
- * by the caller to be the log's) into the map: an update joins the batch;
- * a map head applies it through t's nodes and is checked.
+ * Leaf `index` (entry[0..len), its RFC 9162 leaf hash h) into the map:
+ * an update joins the batch; a map head applies it through t's nodes and
+ * is checked. The leaf is not yet proven the log's: the caller publishes
+ * nothing, and reports a refusal from here only, once the tree's root is
+ * the signed one (mirror_pull.c).
  * KT_ERR_MALFORMED (not a kt leaf), KT_ERR_VERIFY (a head that does not
  * follow: `detail` names the rule), KT_ERR_NOMEM, store errors.
  */
