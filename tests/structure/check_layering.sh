@@ -50,8 +50,8 @@ only() {
 		[ $ok -eq 1 ] || fail "$rel includes <$h> (only $* may)"
 	done
 }
-only lmdb.h 'logserver/store/*' 'verifier/witness/witness.c'
-only microhttpd.h 'logserver/http/http.c' 'verifier/witness/witness_http.c'
+only lmdb.h 'logserver/store/*' 'verifier/witness/witness.c' 'verifier/mirror/mirror_store.c'
+only microhttpd.h 'logserver/http/http.c' 'verifier/witness/witness_http.c' 'verifier/mirror/mirror_http.c'
 only curl/curl.h 'logserver/witness_client/transport.c' 'verifier/lib/fetch.c'
 only 'openssl/[a-z_]*\.h' 'proto/sha256.c'
 
@@ -59,7 +59,7 @@ only 'openssl/[a-z_]*\.h' 'proto/sha256.c'
 for f in $(grep -rlE '\b(exit|_exit|abort|assert)[[:space:]]*\(' "$root/guard" "$root/logserver" "$root/verifier" --include='*.c'); do
 	rel=${f#"$root"/}
 	case $rel in
-	logserver/main.c | verifier/cli/main.c | verifier/witness/main.c) ;;
+	logserver/main.c | verifier/cli/main.c | verifier/witness/main.c | verifier/mirror/main.c) ;;
 	*) grep -nE '\b(exit|_exit|abort|assert)[[:space:]]*\(' "$f" | grep -vE '^\s*[0-9]+:\s*(/\*|\*)' >/dev/null &&
 		fail "$rel ends the process (only a program's main may)" ;;
 	esac

@@ -10,7 +10,6 @@
  * written counts), 2 usage error.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "cosigner.h"
 #include "kt/note.h"
 #include "witness.h"
 #include "witness_audit.h"
@@ -140,31 +140,11 @@ is_help(const char *a)
 /* ---- keygen ------------------------------------------------------------- */
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 cmd_keygen(int argc, char **argv)
 {
 	const char *name = NULL, *outpath = NULL;
-	uint8_t *seed = NULL;
-	char *text = NULL;
-	struct kt_signer *s = NULL;
-	struct kt_verifier v;
-	char vkey[KT_KEY_TEXT_MAX];
-	int fd = -1, ret = 1, missing = 0;
+	char vkey[KT_KEY_TEXT_MAX], detail[512];
+	int missing = 0;
 	kt_err err;
 
 	for (int i = 1; i < argc; i++) {
@@ -190,63 +170,15 @@ cmd_keygen(int argc, char **argv)
 		fputs(KEYGEN_USAGE, stderr);
 		return EXIT_USAGE;
 	}
-	if (!kt_key_name_valid(name, strlen(name))) {
-		fprintf(stderr,
-		    "kt-witness keygen: invalid key name \"%s\" "
-		    "(non-empty, no spaces or '+')\n",
-		    name);
-		return EXIT_USAGE;
-	}
-
-	/* The seed and its text form are secrets: guarded pages, wiped. */
-	seed = sodium_malloc(KT_SEED_LEN);
-	text = sodium_malloc(KT_KEY_TEXT_MAX + 1);
-	if (seed == NULL || text == NULL) {
-		fprintf(stderr, "kt-witness keygen: out of memory\n");
-		goto out;
-	}
-	randombytes_buf(seed, KT_SEED_LEN);
-	err = kt_signer_from_seed(name, KT_KEY_COSIG, seed, &s);
-	if (err == KT_OK)
-		err = kt_signer_format(s, text, KT_KEY_TEXT_MAX);
+	err = kt_cosigner_keygen(name, outpath, vkey, detail, sizeof(detail));
 	if (err != KT_OK) {
-		fprintf(stderr, "kt-witness keygen: making the key: %s\n",
-		    kt_strerror(err));
-		goto out;
-	}
-	kt_signer_verifier(s, &v);
-	if (kt_verifier_format(&v, vkey, sizeof(vkey)) != KT_OK) {
-		fprintf(stderr,
-		    "kt-witness keygen: formatting the verifier "
-		    "key failed\n");
-		goto out;
-	}
-	/* O_EXCL: never overwrite a key; 0600: nobody else may read it. */
-	fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0) {
-		fprintf(stderr, "kt-witness keygen: %s: %s\n", outpath,
-		    strerror(errno));
-		goto out;
-	}
-	strcat(text, "\n");
-	if (write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
-		fprintf(stderr, "kt-witness keygen: writing %s: %s\n", outpath,
-		    strerror(errno));
-		(void)unlink(outpath);
-		goto out;
+		fprintf(stderr, "kt-witness keygen: %s\n", detail);
+		return err == KT_ERR_MALFORMED ? EXIT_USAGE : 1;
 	}
 	printf("wrote the witness signer key to %s (keep it secret)\n",
 	    outpath);
 	printf("witness verifier key:\n%s\n", vkey);
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	kt_signer_free(s);
-	sodium_free(seed);
-	sodium_free(text);
-	return ret;
+	return 0;
 }
 
 /* ---- serve -------------------------------------------------------------- */
@@ -255,53 +187,13 @@ out:
 static int
 load_key(const char *path, struct kt_signer **out)
 {
-	struct stat sb;
-	char *buf = NULL;
-	ssize_t n;
-	int fd, ret = -1;
-	kt_err err;
+	char detail[512];
 
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "kt-witness: %s: %s\n", path, strerror(errno));
+	if (kt_cosigner_load(path, out, detail, sizeof(detail)) != KT_OK) {
+		fprintf(stderr, "kt-witness: %s\n", detail);
 		return -1;
 	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "kt-witness: %s: not a regular file\n", path);
-		goto out;
-	}
-	if ((sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		fprintf(stderr,
-		    "kt-witness: %s: key file is accessible by "
-		    "group or others (mode %03o): run chmod 600 on it\n",
-		    path, (unsigned)(sb.st_mode & 0777));
-		goto out;
-	}
-	buf = sodium_malloc(KT_KEY_TEXT_MAX + 1);
-	if (buf == NULL) {
-		fprintf(stderr, "kt-witness: out of memory\n");
-		goto out;
-	}
-	n = read(fd, buf, KT_KEY_TEXT_MAX + 1);
-	if (n < 0 || n > KT_KEY_TEXT_MAX) {
-		fprintf(stderr, "kt-witness: %s: %s\n", path,
-		    n < 0 ? strerror(errno) : "too large for a key file");
-		goto out;
-	}
-	err = kt_signer_parse(buf, (size_t)n, out);
-	if (err != KT_OK) {
-		fprintf(stderr,
-		    "kt-witness: %s: not a signer key "
-		    "(PRIVATE+KEY+...): %s\n",
-		    path, kt_strerror(err));
-		goto out;
-	}
-	ret = 0;
-out:
-	sodium_free(buf); /* wipes */
-	close(fd);
-	return ret;
+	return 0;
 }
 
 /* "HOST:PORT" or "[V6HOST]:PORT" to a socket address. */
