@@ -37,7 +37,8 @@
 #define TIMEOUT_MAX 86400
 /* Seconds one HTTP request to a log may take (a bundle is <= 16 MiB). */
 #define FETCH_TIMEOUT 120
-/* The largest the data file may grow to. */
+/* The largest the data file may grow to (less where the address space is
+ * short: start). */
 #define MAP_SIZE ((uint64_t)1 << 40)
 
 static const char USAGE[] =
@@ -470,10 +471,17 @@ start(const struct serve_opts *o, const struct kt_signer *signer,
 		    strerror(errno));
 		return -1;
 	}
-	if (kt_mstore_open(o->data, MAP_SIZE, st, detail, sizeof(detail)) !=
-	    KT_OK) {
-		fprintf(stderr, "kt-mirror: %s\n", detail);
-		return -1;
+	/* 1 TiB of address space asked; a quarter at a time down to 1 GiB
+	 * where there is less (e.g. under ThreadSanitizer). */
+	for (uint64_t size = MAP_SIZE;; size /= 4) {
+		kt_err e =
+		    kt_mstore_open(o->data, size, st, detail, sizeof(detail));
+		if (e == KT_OK)
+			break;
+		if (e != KT_ERR_NOMEM || size / 4 < ((uint64_t)1 << 30)) {
+			fprintf(stderr, "kt-mirror: %s\n", detail);
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < o->nlogs; i++) {
 		if (kt_mpull_open(*st, signer, o->urls[i], &o->keys[i],
